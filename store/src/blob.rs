@@ -1,0 +1,145 @@
+//! Content-addressed blob store for evidence files (proposal PDFs, ...).
+//!
+//! A blob is stored under its SHA-256, so the event that references it
+//! only needs the hash, and anyone holding the file can check it. Writes go
+//! to a temporary file that is synced and then renamed into place (and the
+//! directory synced), so a blob whose hash was returned is durable.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+
+use crate::error::StoreError;
+use crate::record::Hash32;
+
+/// Default upper bound on one blob: 25 MiB.
+pub const DEFAULT_MAX_BLOB_BYTES: u64 = 25 * 1024 * 1024;
+
+/// A stored blob: its SHA-256 and size.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlobRef {
+    pub sha256: Hash32,
+    pub size: u64,
+}
+
+/// Files on disk under `DATA_DIR/blobs/<first two hex digits>/<hex>`.
+#[derive(Clone, Debug)]
+pub struct FsBlobStore {
+    dir: PathBuf,
+    max_bytes: u64,
+}
+
+impl FsBlobStore {
+    pub fn open(data_dir: &Path, max_bytes: u64) -> Result<FsBlobStore, StoreError> {
+        let dir = data_dir.join("blobs");
+        std::fs::create_dir_all(&dir)?;
+        Ok(FsBlobStore { dir, max_bytes })
+    }
+
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+
+    fn path_of(&self, sha256: &Hash32) -> PathBuf {
+        let hex = sha256.to_hex();
+        self.dir.join(&hex[..2]).join(hex)
+    }
+
+    /// Stores `content` and returns its reference. Storing the same content
+    /// twice is a no-op that returns the same reference.
+    pub async fn put(&self, content: &[u8]) -> Result<BlobRef, StoreError> {
+        let size = content.len() as u64;
+        if size > self.max_bytes {
+            return Err(StoreError::BlobTooLarge {
+                size,
+                limit: self.max_bytes,
+            });
+        }
+        let sha256 = Hash32::sha256(content);
+        let path = self.path_of(&sha256);
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(BlobRef { sha256, size });
+        }
+        let shard = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| self.dir.clone());
+        tokio::fs::create_dir_all(&shard).await?;
+        let temp_path = shard.join(format!(".{}.{}.tmp", sha256.to_hex(), uuid::Uuid::now_v7()));
+        let mut file = tokio::fs::File::create(&temp_path).await?;
+        file.write_all(content).await?;
+        file.sync_all().await?;
+        drop(file);
+        tokio::fs::rename(&temp_path, &path).await?;
+        tokio::fs::File::open(&shard).await?.sync_all().await?;
+        Ok(BlobRef { sha256, size })
+    }
+
+    /// The blob's content, checked against its hash.
+    pub async fn get(&self, sha256: &Hash32) -> Result<Vec<u8>, StoreError> {
+        let content = match tokio::fs::read(self.path_of(sha256)).await {
+            Ok(content) => content,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::BlobNotFound(sha256.to_hex()));
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if Hash32::sha256(&content) != *sha256 {
+            return Err(StoreError::CorruptBlob(sha256.to_hex()));
+        }
+        Ok(content)
+    }
+
+    pub async fn contains(&self, sha256: &Hash32) -> Result<bool, StoreError> {
+        Ok(tokio::fs::try_exists(self.path_of(sha256)).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn stores_by_sha256_and_checks_on_read() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let blobs = FsBlobStore::open(data_dir.path(), 1024).expect("open");
+        let blob = blobs.put(b"%PDF-1.7 proposal").await.expect("put");
+        assert_eq!(blob.sha256, Hash32::sha256(b"%PDF-1.7 proposal"));
+        assert_eq!(blob.size, 17);
+        assert_eq!(
+            blobs.put(b"%PDF-1.7 proposal").await.expect("put again"),
+            blob
+        );
+        assert_eq!(
+            blobs.get(&blob.sha256).await.expect("get"),
+            b"%PDF-1.7 proposal"
+        );
+
+        let path = blobs.path_of(&blob.sha256);
+        std::fs::write(&path, b"%PDF-1.7 forged").expect("tamper");
+        assert!(matches!(
+            blobs.get(&blob.sha256).await,
+            Err(StoreError::CorruptBlob(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn refuses_blobs_over_the_limit_and_unknown_hashes() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let blobs = FsBlobStore::open(data_dir.path(), 8).expect("open");
+        let error = blobs.put(b"123456789").await.expect_err("too large");
+        assert!(
+            matches!(error, StoreError::BlobTooLarge { size: 9, limit: 8 }),
+            "{error}"
+        );
+        assert_eq!(
+            error.to_string(),
+            "blob of 9 bytes exceeds the limit of 8 bytes"
+        );
+        assert!(matches!(
+            blobs.get(&Hash32::ZERO).await,
+            Err(StoreError::BlobNotFound(_))
+        ));
+    }
+}

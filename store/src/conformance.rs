@@ -1,0 +1,546 @@
+//! The store conformance suite, written once and generic over [`Store`].
+//!
+//! Every backend runs exactly these checks through
+//! [`store_conformance_tests!`](crate::store_conformance_tests): give it an
+//! async expression that yields `(Arc<dyn Store>, guard)` for a fresh,
+//! empty store (the guard keeps e.g. a temporary directory alive).
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::record::{
+    AppendMetadata, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
+    MAX_PAYLOAD_BYTES,
+};
+use crate::store::{verify_log, LogHead, Store, Subscription};
+use crate::StoreError;
+
+/// Generates one `#[tokio::test]` per conformance check.
+#[macro_export]
+macro_rules! store_conformance_tests {
+    ($fresh_store:expr) => {
+        $crate::store_conformance_tests!(@cases $fresh_store;
+            empty_log_reads_nothing,
+            expected_version_rules,
+            multi_event_append_is_atomic,
+            stream_and_global_reads,
+            invalid_appends_append_nothing,
+            idempotent_append_returns_the_original_outcome,
+            concurrent_appends_with_one_expected_version_have_one_winner,
+            subscription_from_the_past_into_the_live_tail,
+            verify_passes_on_a_healthy_log,
+        );
+    };
+    (@cases $fresh_store:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let (store, _guard) = $fresh_store.await;
+                $crate::conformance::$case(store).await;
+            }
+        )*
+    };
+}
+
+/// Metadata with fresh ids, for tests.
+pub fn metadata(actor: &str) -> AppendMetadata {
+    let command_id = Uuid::now_v7();
+    AppendMetadata {
+        actor: actor.to_owned(),
+        command_id,
+        correlation_id: command_id,
+        causation_id: command_id,
+    }
+}
+
+/// A request appending one event per payload.
+pub fn request(
+    stream_id: &str,
+    expected_version: ExpectedVersion,
+    payloads: &[serde_json::Value],
+) -> AppendRequest {
+    AppendRequest {
+        stream_id: stream_id.to_owned(),
+        expected_version,
+        events: payloads
+            .iter()
+            .map(|payload| NewEvent::new("TestEvent", 1, payload))
+            .collect(),
+        metadata: metadata("tester"),
+        idempotency: None,
+    }
+}
+
+async fn append_ok(store: &dyn Store, request: AppendRequest) -> crate::AppendOutcome {
+    match store.append(request).await {
+        Ok(outcome) => outcome,
+        Err(error) => panic!("append failed: {error}"),
+    }
+}
+
+fn assert_conflict(result: Result<crate::AppendOutcome, StoreError>, expected_actual: Option<u64>) {
+    match result {
+        Err(StoreError::WrongExpectedVersion { actual, .. }) => assert_eq!(actual, expected_actual),
+        other => panic!("expected a version conflict, got {other:?}"),
+    }
+}
+
+pub async fn empty_log_reads_nothing(store: Arc<dyn Store>) {
+    assert_eq!(store.head(), LogHead::EMPTY);
+    assert!(store.read_all(0, 10).await.expect("read_all").is_empty());
+    assert!(store
+        .read_stream("nothing", 0, 10)
+        .await
+        .expect("read_stream")
+        .is_empty());
+    assert_eq!(
+        store.stream_version("nothing").await.expect("version"),
+        None
+    );
+}
+
+pub async fn expected_version_rules(store: Arc<dyn Store>) {
+    let first = append_ok(
+        &*store,
+        request("order-1", ExpectedVersion::NoStream, &[json!({"n": 0})]),
+    )
+    .await;
+    assert_eq!(
+        (
+            first.first_position,
+            first.first_version,
+            first.last_version
+        ),
+        (0, 0, 0)
+    );
+
+    assert_conflict(
+        store
+            .append(request("order-1", ExpectedVersion::NoStream, &[json!({})]))
+            .await,
+        Some(0),
+    );
+    assert_conflict(
+        store
+            .append(request("order-1", ExpectedVersion::Exact(5), &[json!({})]))
+            .await,
+        Some(0),
+    );
+    assert_conflict(
+        store
+            .append(request("order-2", ExpectedVersion::Exact(0), &[json!({})]))
+            .await,
+        None,
+    );
+
+    let second = append_ok(
+        &*store,
+        request("order-1", ExpectedVersion::Exact(0), &[json!({"n": 1})]),
+    )
+    .await;
+    assert_eq!((second.first_position, second.last_version), (1, 1));
+    assert_conflict(
+        store
+            .append(request("order-1", ExpectedVersion::Exact(0), &[json!({})]))
+            .await,
+        Some(1),
+    );
+    let third = append_ok(
+        &*store,
+        request("order-1", ExpectedVersion::Any, &[json!({"n": 2})]),
+    )
+    .await;
+    assert_eq!(third.last_version, 2);
+    let other = append_ok(
+        &*store,
+        request("order-2", ExpectedVersion::Any, &[json!({"n": 0})]),
+    )
+    .await;
+    assert_eq!((other.first_position, other.first_version), (3, 0));
+
+    assert_eq!(store.head().len, 4, "conflicts append nothing");
+    assert_eq!(
+        store.stream_version("order-1").await.expect("version"),
+        Some(2)
+    );
+
+    match store
+        .append(request("order-1", ExpectedVersion::Exact(7), &[json!({})]))
+        .await
+    {
+        Err(error) => assert_eq!(
+            error.to_string(),
+            "wrong expected version for stream order-1: expected 7, actual 2"
+        ),
+        Ok(outcome) => panic!("appended despite a conflict: {outcome:?}"),
+    }
+}
+
+pub async fn multi_event_append_is_atomic(store: Arc<dyn Store>) {
+    append_ok(
+        &*store,
+        request("a", ExpectedVersion::NoStream, &[json!({"n": 0})]),
+    )
+    .await;
+    let outcome = append_ok(
+        &*store,
+        request(
+            "b",
+            ExpectedVersion::NoStream,
+            &[json!({"n": 0}), json!({"n": 1}), json!({"n": 2})],
+        ),
+    )
+    .await;
+    assert_eq!((outcome.first_position, outcome.last_position), (1, 3));
+    assert_eq!((outcome.first_version, outcome.last_version), (0, 2));
+    assert_eq!(outcome.event_ids.len(), 3);
+
+    // A conflicting three-event append writes none of them.
+    assert_conflict(
+        store
+            .append(request(
+                "b",
+                ExpectedVersion::Exact(0),
+                &[json!({}), json!({}), json!({})],
+            ))
+            .await,
+        Some(2),
+    );
+    assert_eq!(store.head().len, 4);
+
+    let records = store.read_stream("b", 0, 10).await.expect("read");
+    assert_eq!(
+        records
+            .iter()
+            .map(|record| record.position)
+            .collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        records
+            .iter()
+            .map(|record| record.event_id)
+            .collect::<Vec<_>>(),
+        outcome.event_ids
+    );
+    assert!(records
+        .iter()
+        .all(|record| record.recorded_at == outcome.recorded_at));
+    assert_eq!(records[2].hash, outcome.last_hash);
+    assert_eq!(store.head().last_hash, outcome.last_hash);
+}
+
+pub async fn stream_and_global_reads(store: Arc<dyn Store>) {
+    for n in 0..10u64 {
+        let stream_id = if n % 2 == 0 { "even" } else { "odd" };
+        append_ok(
+            &*store,
+            request(
+                stream_id,
+                ExpectedVersion::Any,
+                &[json!({"n": n, "text": "订单 ✓"})],
+            ),
+        )
+        .await;
+    }
+    let mut request_with_metadata = request(
+        "meta",
+        ExpectedVersion::NoStream,
+        &[json!({"z": 1, "a": [1.5, null]})],
+    );
+    request_with_metadata.events[0].event_type = "LeadRegistered".into();
+    request_with_metadata.events[0].schema_version = 3;
+    let metadata = request_with_metadata.metadata.clone();
+    append_ok(&*store, request_with_metadata).await;
+
+    let even = store.read_stream("even", 0, 100).await.expect("read even");
+    assert_eq!(
+        even.iter()
+            .map(|record| record.stream_version)
+            .collect::<Vec<_>>(),
+        vec![0, 1, 2, 3, 4]
+    );
+    assert_eq!(
+        even.iter()
+            .map(|record| record.position)
+            .collect::<Vec<_>>(),
+        vec![0, 2, 4, 6, 8]
+    );
+    let odd_tail = store.read_stream("odd", 3, 100).await.expect("read odd");
+    assert_eq!(
+        odd_tail
+            .iter()
+            .map(|record| record.stream_version)
+            .collect::<Vec<_>>(),
+        vec![3, 4]
+    );
+    let odd_page = store.read_stream("odd", 1, 2).await.expect("read odd page");
+    assert_eq!(
+        odd_page
+            .iter()
+            .map(|record| record.position)
+            .collect::<Vec<_>>(),
+        vec![3, 5]
+    );
+    assert!(store
+        .read_stream("od", 0, 10)
+        .await
+        .expect("prefix stream")
+        .is_empty());
+
+    let all = store.read_all(0, 100).await.expect("read all");
+    assert_eq!(all.len(), 11);
+    assert_eq!(
+        all.iter().map(|record| record.position).collect::<Vec<_>>(),
+        (0..11).collect::<Vec<_>>()
+    );
+    let mut prev_hash = Hash32::ZERO;
+    for record in &all {
+        assert_eq!(
+            record.prev_hash, prev_hash,
+            "chain link at {}",
+            record.position
+        );
+        assert_eq!(record.hash, record.compute_hash());
+        prev_hash = record.hash;
+    }
+    let page = store.read_all(4, 3).await.expect("read page");
+    assert_eq!(
+        page.iter()
+            .map(|record| record.position)
+            .collect::<Vec<_>>(),
+        vec![4, 5, 6]
+    );
+    assert!(store
+        .read_all(11, 10)
+        .await
+        .expect("read past end")
+        .is_empty());
+
+    let last = &all[10];
+    assert_eq!(last.stream_id, "meta");
+    assert_eq!(last.event_type, "LeadRegistered");
+    assert_eq!(last.schema_version, 3);
+    assert_eq!(last.actor, metadata.actor);
+    assert_eq!(last.command_id, metadata.command_id);
+    assert_eq!(last.correlation_id, metadata.correlation_id);
+    assert_eq!(last.causation_id, metadata.causation_id);
+    assert_eq!(last.payload.as_str(), r#"{"a":[1.5,null],"z":1}"#);
+    assert_eq!(last.event_id.get_version_num(), 7, "event ids are UUID v7");
+    assert_eq!(
+        all[0].payload.to_value().expect("json"),
+        json!({"n": 0, "text": "订单 ✓"})
+    );
+    assert!(all
+        .windows(2)
+        .all(|pair| pair[0].recorded_at <= pair[1].recorded_at));
+    let unique_ids: HashSet<Uuid> = all.iter().map(|record| record.event_id).collect();
+    assert_eq!(unique_ids.len(), all.len());
+}
+
+pub async fn invalid_appends_append_nothing(store: Arc<dyn Store>) {
+    let cases = [
+        request("s", ExpectedVersion::Any, &[]),
+        request("", ExpectedVersion::Any, &[json!({})]),
+        request("bad\nstream", ExpectedVersion::Any, &[json!({})]),
+        request(&"x".repeat(300), ExpectedVersion::Any, &[json!({})]),
+        request(
+            "s",
+            ExpectedVersion::Any,
+            &[json!({}), json!({"blob": "x".repeat(MAX_PAYLOAD_BYTES)})],
+        ),
+    ];
+    for case in cases {
+        let result = store.append(case).await;
+        assert!(
+            matches!(result, Err(StoreError::InvalidAppend(_))),
+            "{result:?}"
+        );
+    }
+    let mut no_actor = request("s", ExpectedVersion::Any, &[json!({})]);
+    no_actor.metadata.actor.clear();
+    assert!(matches!(
+        store.append(no_actor).await,
+        Err(StoreError::InvalidAppend(_))
+    ));
+    assert_eq!(store.head(), LogHead::EMPTY);
+}
+
+pub async fn idempotent_append_returns_the_original_outcome(store: Arc<dyn Store>) {
+    let keyed = |key: &str, fingerprint: u8, payload: serde_json::Value| {
+        let mut keyed = request("visit-1", ExpectedVersion::Any, &[payload]);
+        keyed.idempotency = Some(Idempotency {
+            key: key.to_owned(),
+            fingerprint: Some(Hash32([fingerprint; 32])),
+        });
+        keyed
+    };
+    let original = append_ok(&*store, keyed("key-1", 1, json!({"n": 1}))).await;
+    assert!(!original.replayed);
+    let repeated = append_ok(&*store, keyed("key-1", 1, json!({"n": 1}))).await;
+    assert!(repeated.replayed);
+    assert_eq!(
+        AppendOutcome {
+            replayed: false,
+            ..repeated
+        },
+        original
+    );
+    assert_eq!(store.head().len, 1, "a repeated key writes nothing");
+
+    let reused = store.append(keyed("key-1", 2, json!({"n": 2}))).await;
+    assert!(
+        matches!(reused, Err(StoreError::IdempotencyKeyReused { ref key }) if key == "key-1"),
+        "{reused:?}"
+    );
+
+    // Many concurrent requests with one key: exactly one write.
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        let request = keyed("key-2", 3, json!({"n": 3}));
+        tasks.push(tokio::spawn(async move { store.append(request).await }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task").expect("append"));
+    }
+    assert_eq!(
+        outcomes.iter().filter(|outcome| !outcome.replayed).count(),
+        1
+    );
+    assert!(outcomes
+        .iter()
+        .all(|outcome| outcome.first_position == outcomes[0].first_position));
+    assert_eq!(store.head().len, 2);
+}
+
+use crate::AppendOutcome;
+
+pub async fn concurrent_appends_with_one_expected_version_have_one_winner(store: Arc<dyn Store>) {
+    append_ok(
+        &*store,
+        request(
+            "customer-7",
+            ExpectedVersion::NoStream,
+            &[json!({"claimed": false})],
+        ),
+    )
+    .await;
+    let mut tasks = Vec::new();
+    for task_idx in 0..50 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .append(request(
+                    "customer-7",
+                    ExpectedVersion::Exact(0),
+                    &[json!({"claimant": task_idx})],
+                ))
+                .await
+        }));
+    }
+    let (mut n_won, mut n_conflicts) = (0, 0);
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => n_won += 1,
+            Err(StoreError::WrongExpectedVersion {
+                actual: Some(1), ..
+            }) => n_conflicts += 1,
+            Err(error) => panic!("unexpected error: {error}"),
+        }
+    }
+    assert_eq!((n_won, n_conflicts), (1, 49));
+    assert_eq!(store.head().len, 2);
+}
+
+pub async fn subscription_from_the_past_into_the_live_tail(store: Arc<dyn Store>) {
+    for n in 0..100u64 {
+        append_ok(
+            &*store,
+            request("past", ExpectedVersion::Any, &[json!({"n": n})]),
+        )
+        .await;
+    }
+    let n_tasks = 8u64;
+    let per_task = 100u64;
+    let total = 100 + n_tasks * per_task;
+
+    let mut readers = Vec::new();
+    for from_position in [0u64, 50, 100] {
+        let mut subscription = Subscription::new(store.clone(), from_position);
+        readers.push(tokio::spawn(async move {
+            let mut positions = Vec::new();
+            let mut per_stream: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+            while (positions.len() as u64) < total - from_position {
+                match tokio::time::timeout(std::time::Duration::from_secs(30), subscription.next())
+                    .await
+                {
+                    Ok(Some(Ok(record))) => {
+                        positions.push(record.position);
+                        per_stream
+                            .entry(record.stream_id)
+                            .or_default()
+                            .push(record.stream_version);
+                    }
+                    other => panic!("subscription ended early: {other:?}"),
+                }
+            }
+            (from_position, positions, per_stream)
+        }));
+    }
+
+    let mut writers = Vec::new();
+    for task_idx in 0..n_tasks {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            for n in 0..per_task {
+                let stream_id = format!("live-{task_idx}");
+                append_ok(
+                    &*store,
+                    request(&stream_id, ExpectedVersion::Any, &[json!({"n": n})]),
+                )
+                .await;
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.expect("writer");
+    }
+    for reader in readers {
+        let (from_position, positions, per_stream) = reader.await.expect("reader");
+        assert_eq!(
+            positions,
+            (from_position..total).collect::<Vec<_>>(),
+            "no gap, no duplicate"
+        );
+        for (stream_id, versions) in per_stream {
+            assert!(
+                versions.windows(2).all(|pair| pair[1] == pair[0] + 1),
+                "{stream_id} in order"
+            );
+        }
+    }
+}
+
+pub async fn verify_passes_on_a_healthy_log(store: Arc<dyn Store>) {
+    for n in 0..2500u64 {
+        let stream_id = format!("s-{}", n % 7);
+        append_ok(
+            &*store,
+            request(&stream_id, ExpectedVersion::Any, &[json!({"n": n})]),
+        )
+        .await;
+    }
+    let mut n_progress_calls = 0;
+    let report = verify_log(&*store, |_, _| n_progress_calls += 1)
+        .await
+        .expect("verify");
+    assert_eq!(report.failure, None);
+    assert_eq!(report.n_verified, 2500);
+    assert_eq!(report.last_hash, store.head().last_hash);
+    assert!(n_progress_calls >= 3, "progress reported per page");
+}

@@ -1,0 +1,34 @@
+//! `salesledger-store`: an append-only, durable, hash-chained event log.
+//!
+//! It stores and orders opaque event records: stream ids, event types and
+//! JSON payloads are just data here. Architecture invariant: this crate
+//! knows nothing of sales (it depends on no other salesledger crate), does
+//! no HTTP, and is the only place that touches the log's storage.
+//!
+//! - [`record`]: the record, its canonical byte encoding and hash;
+//! - [`Store`]: the backend-independent trait, with [`Subscription`] and
+//!   [`verify_log`] built once on top of it;
+//! - [`SledStore`]: the embedded default, with group commit and real fsync;
+//! - [`FsBlobStore`]: content-addressed evidence files;
+//! - [`conformance`] (feature `conformance`): the test suite every backend
+//!   must pass.
+#![forbid(unsafe_code)]
+
+pub mod blob;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod error;
+pub mod record;
+pub mod sled_store;
+pub mod store;
+
+pub use blob::{BlobRef, FsBlobStore, DEFAULT_MAX_BLOB_BYTES};
+pub use error::StoreError;
+pub use record::{
+    AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
+    Idempotency, NewEvent, RecordedEvent,
+};
+pub use sled_store::{SledOptions, SledStore, WriterStats};
+pub use store::{
+    verify_log, ChainVerifier, LogHead, Store, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
+};

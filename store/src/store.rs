@@ -1,0 +1,268 @@
+//! The `Store` trait every backend implements, and what is built once on
+//! top of it: subscriptions and chain verification.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+
+use crate::error::StoreError;
+use crate::record::{AppendOutcome, AppendRequest, Hash32, RecordedEvent};
+
+/// The committed end of the log: how many records are durable and
+/// acknowledged, and the hash of the last one ([`Hash32::ZERO`] when empty).
+/// Positions are gapless and start at 0, so the next record gets position
+/// `len`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogHead {
+    pub len: u64,
+    pub last_hash: Hash32,
+}
+
+impl LogHead {
+    pub const EMPTY: LogHead = LogHead {
+        len: 0,
+        last_hash: Hash32::ZERO,
+    };
+}
+
+/// An append-only, hash-chained event log.
+///
+/// Contract shared by every backend (checked by [`crate::conformance`]):
+/// - `append` is atomic (all events of one request or none) and returns only
+///   once its records are on stable storage;
+/// - positions are gapless from 0 and totally ordered; stream versions are
+///   gapless from 0 within each stream;
+/// - readers only ever see acknowledged records: reads stop at [`LogHead::len`];
+/// - a repeated idempotency key returns the first outcome and writes nothing.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Appends the request's events to its stream, checking the expected
+    /// version.
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
+
+    /// Up to `limit` events of one stream, from `from_version` on, in order.
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// Up to `limit` events of the whole log, from `from_position` on.
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError>;
+
+    /// The stream's last version, `None` when it has no events.
+    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
+
+    /// The committed head now.
+    fn head(&self) -> LogHead;
+
+    /// A receiver that changes whenever the committed head moves.
+    fn watch_head(&self) -> watch::Receiver<LogHead>;
+}
+
+/// Page size used by subscriptions and verification.
+pub const READ_PAGE: usize = 1024;
+
+/// Everything from a position on, then live records as they commit, with
+/// no gap and no duplicate: it reads by position from the log itself and
+/// only wakes on head changes, so a record is delivered exactly when its
+/// position is next.
+pub struct Subscription {
+    store: Arc<dyn Store>,
+    head: watch::Receiver<LogHead>,
+    next_position: u64,
+    buffer: VecDeque<RecordedEvent>,
+}
+
+impl Subscription {
+    pub fn new(store: Arc<dyn Store>, from_position: u64) -> Subscription {
+        let head = store.watch_head();
+        Subscription {
+            store,
+            head,
+            next_position: from_position,
+            buffer: VecDeque::new(),
+        }
+    }
+
+    /// The position of the next record this subscription will deliver.
+    pub fn next_position(&self) -> u64 {
+        self.next_position
+    }
+
+    /// The next record; `None` once the store has closed and everything
+    /// committed has been delivered.
+    pub async fn next(&mut self) -> Option<Result<RecordedEvent, StoreError>> {
+        loop {
+            if let Some(record) = self.buffer.pop_front() {
+                self.next_position = record.position + 1;
+                return Some(Ok(record));
+            }
+            let committed = self.head.borrow_and_update().len;
+            if committed > self.next_position {
+                match self.store.read_all(self.next_position, READ_PAGE).await {
+                    Ok(records) => {
+                        if records.first().map(|record| record.position) != Some(self.next_position)
+                        {
+                            return Some(Err(StoreError::CorruptRecord {
+                                position: self.next_position,
+                                reason: "committed record missing from the log".into(),
+                            }));
+                        }
+                        self.buffer = records.into();
+                        continue;
+                    }
+                    Err(error) => return Some(Err(error)),
+                }
+            }
+            if self.head.changed().await.is_err() {
+                // The store closed; deliver anything committed before it did.
+                if self.head.borrow().len > self.next_position {
+                    continue;
+                }
+                return None;
+            }
+        }
+    }
+}
+
+/// What `verify_log` found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifyReport {
+    /// Records that verified, i.e. the position of the first failure when
+    /// there is one.
+    pub n_verified: u64,
+    /// Hash of the last verified record.
+    pub last_hash: Hash32,
+    pub failure: Option<VerifyFailure>,
+}
+
+/// The first record that does not verify, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct VerifyFailure {
+    pub position: u64,
+    pub reason: String,
+}
+
+/// Walks the whole committed log, recomputing every hash and checking every
+/// link: positions gapless from 0, `prev_hash` equal to the previous
+/// record's hash, `hash` equal to SHA-256 of the canonical encoding, stream
+/// versions gapless within each stream, `recorded_at` non-decreasing.
+/// `progress` is called after each page with the number checked so far.
+pub async fn verify_log(
+    store: &dyn Store,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<VerifyReport, StoreError> {
+    let head = store.head();
+    let mut verifier = ChainVerifier::default();
+    while verifier.n_verified < head.len {
+        let records = match store.read_all(verifier.n_verified, READ_PAGE).await {
+            Ok(records) => records,
+            Err(StoreError::CorruptRecord { position, reason }) => {
+                return Ok(verifier.fail(position, reason));
+            }
+            Err(error) => return Err(error),
+        };
+        if records.is_empty() {
+            return Ok(verifier.fail(verifier.n_verified, "record missing".into()));
+        }
+        for record in &records {
+            if let Err(reason) = verifier.check(record) {
+                return Ok(verifier.fail(record.position.min(verifier.n_verified), reason));
+            }
+        }
+        progress(verifier.n_verified, head.len);
+    }
+    if verifier.last_hash != head.last_hash {
+        return Ok(verifier.fail(
+            head.len.saturating_sub(1),
+            "last hash differs from the store's head".into(),
+        ));
+    }
+    Ok(VerifyReport {
+        n_verified: verifier.n_verified,
+        last_hash: verifier.last_hash,
+        failure: None,
+    })
+}
+
+/// Incremental chain checker, usable on any sequence of records (the log,
+/// an export file, a copy in progress).
+#[derive(Debug, Default)]
+pub struct ChainVerifier {
+    n_verified: u64,
+    last_hash: Hash32,
+    last_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+    stream_versions: HashMap<String, u64>,
+}
+
+impl ChainVerifier {
+    pub fn n_verified(&self) -> u64 {
+        self.n_verified
+    }
+
+    pub fn last_hash(&self) -> Hash32 {
+        self.last_hash
+    }
+
+    /// Checks the next record; on success it becomes the chain's tip.
+    pub fn check(&mut self, record: &RecordedEvent) -> Result<(), String> {
+        if record.position != self.n_verified {
+            return Err(format!(
+                "expected position {}, found {}",
+                self.n_verified, record.position
+            ));
+        }
+        if record.prev_hash != self.last_hash {
+            return Err(format!(
+                "prev_hash {} does not match the previous record's hash {}",
+                record.prev_hash, self.last_hash
+            ));
+        }
+        let computed = record.compute_hash();
+        if computed != record.hash {
+            return Err(format!(
+                "stored hash {} but the record hashes to {computed}",
+                record.hash
+            ));
+        }
+        let expected_version = self
+            .stream_versions
+            .get(&record.stream_id)
+            .map_or(0, |version| version + 1);
+        if record.stream_version != expected_version {
+            return Err(format!(
+                "stream {} jumps to version {} (expected {expected_version})",
+                record.stream_id, record.stream_version
+            ));
+        }
+        if self
+            .last_recorded_at
+            .is_some_and(|last| record.recorded_at < last)
+        {
+            return Err("recorded_at goes backwards".into());
+        }
+        self.stream_versions
+            .insert(record.stream_id.clone(), record.stream_version);
+        self.last_recorded_at = Some(record.recorded_at);
+        self.last_hash = record.hash;
+        self.n_verified += 1;
+        Ok(())
+    }
+
+    fn fail(&self, position: u64, reason: String) -> VerifyReport {
+        VerifyReport {
+            n_verified: self.n_verified,
+            last_hash: self.last_hash,
+            failure: Some(VerifyFailure { position, reason }),
+        }
+    }
+}
