@@ -523,7 +523,10 @@ mod tests {
         assert_eq!(&bytes[29..40], b"customer-42");
         assert_eq!(&bytes[bytes.len() - 32..], &[9u8; 32]);
         // Pinned: if this changes, every stored hash changes.
-        assert_eq!(record.hash.to_hex(), Hash32::sha256(&bytes).to_hex(),);
+        assert_eq!(
+            record.hash.to_hex(),
+            "eaecf62ca520cd7a235aabb71a7ebf92b47e143d6bcb572a3d9545633316b628"
+        );
     }
 
     #[test]

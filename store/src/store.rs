@@ -167,6 +167,18 @@ pub async fn verify_log(
         let records = match store.read_all(verifier.n_verified, READ_PAGE).await {
             Ok(records) => records,
             Err(StoreError::CorruptRecord { position, reason }) => {
+                // The page did not decode: check the records before the
+                // corrupt one, so the report says exactly how far the chain
+                // holds.
+                let n_before =
+                    usize::try_from(position.saturating_sub(verifier.n_verified)).unwrap_or(0);
+                if position > verifier.n_verified {
+                    for record in store.read_all(verifier.n_verified, n_before).await? {
+                        if let Err(reason) = verifier.check(&record) {
+                            return Ok(verifier.fail(verifier.n_verified, reason));
+                        }
+                    }
+                }
                 return Ok(verifier.fail(position, reason));
             }
             Err(error) => return Err(error),
@@ -176,7 +188,7 @@ pub async fn verify_log(
         }
         for record in &records {
             if let Err(reason) = verifier.check(record) {
-                return Ok(verifier.fail(record.position.min(verifier.n_verified), reason));
+                return Ok(verifier.fail(verifier.n_verified, reason));
             }
         }
         progress(verifier.n_verified, head.len);
