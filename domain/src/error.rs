@@ -1,0 +1,342 @@
+//! The one error type of the domain crate.
+//!
+//! Every refusal of a command and every decoding failure is a typed variant
+//! of [`DomainError`]. Each variant has a stable machine-readable
+//! [`DomainError::code`] and an [`ErrorKind`] that the gateway maps to an HTTP
+//! status (Conflict 409, NotFound 404, Invalid 422, Forbidden 403,
+//! PreconditionFailed 409/412, Corrupt 500). This module must not know HTTP:
+//! it names classes, never status numbers.
+
+use crate::lead::LeadConfirmation;
+use crate::role::{CommandKind, Role};
+use crate::value::{CustomerId, RepId};
+
+/// The class of an error, used by the gateway to pick a status code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The command contradicts the current state (someone else got there first).
+    Conflict,
+    /// The addressed aggregate or item does not exist.
+    NotFound,
+    /// The command's data is malformed or breaks a value rule.
+    Invalid,
+    /// The role may not issue the command, or the actor is not the right person.
+    Forbidden,
+    /// A business precondition is not met yet (e.g. a lead is not confirmed).
+    PreconditionFailed,
+    /// Stored data cannot be decoded: never the caller's fault.
+    Corrupt,
+}
+
+/// Which kind of value object failed validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ValueKind {
+    CapabilityTag,
+    CompanyName,
+    UnifiedSocialCreditCode,
+    Phone,
+    Email,
+    ActorId,
+    AttributeKey,
+    AttributeValue,
+    Region,
+    Sha256Hex,
+    Text,
+    IpAddress,
+    RuleSet,
+    PurchaseWindow,
+}
+
+impl ValueKind {
+    /// Stable problem code for an invalid value of this kind.
+    pub fn code(self) -> &'static str {
+        match self {
+            ValueKind::CapabilityTag => "invalid_capability_tag",
+            ValueKind::CompanyName => "invalid_company_name",
+            ValueKind::UnifiedSocialCreditCode => "invalid_unified_social_credit_code",
+            ValueKind::Phone => "invalid_phone",
+            ValueKind::Email => "invalid_email",
+            ValueKind::ActorId => "invalid_actor_id",
+            ValueKind::AttributeKey => "invalid_attribute_key",
+            ValueKind::AttributeValue => "invalid_attribute_value",
+            ValueKind::Region => "invalid_region",
+            ValueKind::Sha256Hex => "invalid_sha256",
+            ValueKind::Text => "invalid_text",
+            ValueKind::IpAddress => "invalid_ip_address",
+            ValueKind::RuleSet => "invalid_rule_set",
+            ValueKind::PurchaseWindow => "invalid_purchase_window",
+        }
+    }
+}
+
+/// The aggregate an error refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggregateKind {
+    Rep,
+    Customer,
+    Lead,
+    Visit,
+    NurturePack,
+    Proposal,
+    Config,
+}
+
+impl AggregateKind {
+    fn not_found_code(self) -> &'static str {
+        match self {
+            AggregateKind::Rep => "rep_not_found",
+            AggregateKind::Customer => "customer_not_found",
+            AggregateKind::Lead => "lead_not_found",
+            AggregateKind::Visit => "visit_not_found",
+            AggregateKind::NurturePack => "nurture_pack_not_found",
+            AggregateKind::Proposal => "proposal_not_found",
+            AggregateKind::Config => "config_not_found",
+        }
+    }
+
+    fn already_exists_code(self) -> &'static str {
+        match self {
+            AggregateKind::Rep => "rep_already_exists",
+            AggregateKind::Customer => "customer_already_exists",
+            AggregateKind::Lead => "lead_already_exists",
+            AggregateKind::Visit => "visit_already_exists",
+            AggregateKind::NurturePack => "nurture_pack_already_exists",
+            AggregateKind::Proposal => "proposal_already_exists",
+            AggregateKind::Config => "config_already_exists",
+        }
+    }
+}
+
+/// Why a domain command was refused or an event could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    #[error("invalid {value_kind:?}: {reason}")]
+    InvalidValue {
+        value_kind: ValueKind,
+        reason: String,
+    },
+
+    #[error("a rep carries 3 to 5 capability tags, got {count}")]
+    CapabilityTagCount { count: usize },
+
+    #[error("a customer carries at most {max} attributes, got {count}")]
+    TooManyAttributes { count: usize, max: usize },
+
+    #[error("{aggregate:?} not found")]
+    NotFound { aggregate: AggregateKind },
+
+    #[error("{aggregate:?} already exists")]
+    AlreadyExists { aggregate: AggregateKind },
+
+    #[error("customer {customer_id} is already owned by rep {owner}")]
+    CustomerAlreadyOwned {
+        customer_id: CustomerId,
+        owner: RepId,
+    },
+
+    #[error("customer {customer_id} has no owner")]
+    CustomerNotOwned { customer_id: CustomerId },
+
+    #[error("rep {rep_id} is not the owner of the customer (owner: {owner:?})")]
+    NotCustomerOwner { rep_id: RepId, owner: Option<RepId> },
+
+    #[error("rep {rep_id} is not the rep of this visit ({visit_rep_id})")]
+    NotVisitRep { rep_id: RepId, visit_rep_id: RepId },
+
+    #[error("rep {rep_id} already owns the customer")]
+    TransferToCurrentOwner { rep_id: RepId },
+
+    #[error("duplicate of {existing:?} on {key:?}")]
+    DuplicateRecord {
+        existing: crate::duplicate::RecordRef,
+        key: crate::duplicate::DuplicateKey,
+    },
+
+    #[error("duplicate clearance does not match the record being registered")]
+    DuplicateClearanceMismatch,
+
+    #[error("lead is not confirmed yet, missing: {missing:?}")]
+    LeadNotConfirmed { missing: Vec<LeadConfirmation> },
+
+    #[error("lead confirmation {confirmation:?} already recorded")]
+    LeadAlreadyConfirmed { confirmation: LeadConfirmation },
+
+    #[error("lead already routed to rep {rep_id}")]
+    LeadAlreadyRouted { rep_id: RepId },
+
+    #[error("no routing has been proposed for this lead")]
+    NoRoutingProposal,
+
+    #[error("no eligible rep scored at least the rule set's minimum")]
+    NoEligibleRep,
+
+    #[error("rep {rep_id} is not among the proposed candidates {candidates:?}")]
+    RepNotAmongCandidates {
+        rep_id: RepId,
+        candidates: Vec<RepId>,
+    },
+
+    #[error("config version {proposed} is not newer than the current version {current}")]
+    ConfigVersionNotNewer { current: u32, proposed: u32 },
+
+    #[error("rep {rep_id} is inactive")]
+    RepInactive { rep_id: RepId },
+
+    #[error("watermark email {found} does not match the contact email {expected}")]
+    WatermarkEmailMismatch { expected: String, found: String },
+
+    #[error("receipt recipient {found} does not match the contact email {expected}")]
+    ReceiptRecipientMismatch { expected: String, found: String },
+
+    #[error("the visit's extraction is already confirmed")]
+    ExtractionAlreadyConfirmed,
+
+    #[error("the visit has no extraction to confirm")]
+    ExtractionMissing,
+
+    #[error("to-do item {todo_id} not found")]
+    TodoNotFound { todo_id: uuid::Uuid },
+
+    #[error("to-do item {todo_id} is already completed")]
+    TodoAlreadyCompleted { todo_id: uuid::Uuid },
+
+    #[error("due date {due_on} is before the visit date {visit_on}")]
+    DueBeforeVisit {
+        due_on: chrono::NaiveDate,
+        visit_on: chrono::NaiveDate,
+    },
+
+    #[error("nurture step {step_index} does not exist")]
+    NurtureStepNotFound { step_index: u32 },
+
+    #[error("nurture step {step_index} was already sent")]
+    NurtureStepAlreadySent { step_index: u32 },
+
+    #[error("nurture step {step_index} has not been sent yet")]
+    NurtureStepNotSent { step_index: u32 },
+
+    #[error("the nurture pack is closed")]
+    NurturePackClosed,
+
+    #[error("the nurture template has no steps")]
+    NurtureTemplateEmpty,
+
+    #[error("role {role:?} may not issue {command:?}")]
+    Forbidden { role: Role, command: CommandKind },
+
+    #[error("unknown event type {event_type}")]
+    UnknownEventType { event_type: String },
+
+    #[error("unsupported schema version {schema_version} of {event_type}")]
+    UnsupportedSchemaVersion {
+        event_type: String,
+        schema_version: u32,
+    },
+
+    #[error("malformed payload of {event_type} v{schema_version}: {reason}")]
+    MalformedEventPayload {
+        event_type: String,
+        schema_version: u32,
+        reason: String,
+    },
+
+    #[error("event {event_type} could not be encoded: {reason}")]
+    EventEncoding { event_type: String, reason: String },
+}
+
+impl DomainError {
+    /// Stable machine-readable problem code (never changes once published).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::InvalidValue { value_kind, .. } => value_kind.code(),
+            DomainError::CapabilityTagCount { .. } => "capability_tag_count",
+            DomainError::TooManyAttributes { .. } => "too_many_attributes",
+            DomainError::NotFound { aggregate } => aggregate.not_found_code(),
+            DomainError::AlreadyExists { aggregate } => aggregate.already_exists_code(),
+            DomainError::CustomerAlreadyOwned { .. } => "customer_already_owned",
+            DomainError::CustomerNotOwned { .. } => "customer_not_owned",
+            DomainError::NotCustomerOwner { .. } => "not_customer_owner",
+            DomainError::NotVisitRep { .. } => "not_visit_rep",
+            DomainError::TransferToCurrentOwner { .. } => "transfer_to_current_owner",
+            DomainError::DuplicateRecord { .. } => "duplicate_record",
+            DomainError::DuplicateClearanceMismatch => "duplicate_clearance_mismatch",
+            DomainError::LeadNotConfirmed { .. } => "lead_not_confirmed",
+            DomainError::LeadAlreadyConfirmed { .. } => "lead_already_confirmed",
+            DomainError::LeadAlreadyRouted { .. } => "lead_already_routed",
+            DomainError::NoRoutingProposal => "no_routing_proposal",
+            DomainError::NoEligibleRep => "no_eligible_rep",
+            DomainError::RepNotAmongCandidates { .. } => "rep_not_proposed",
+            DomainError::ConfigVersionNotNewer { .. } => "config_version_not_newer",
+            DomainError::RepInactive { .. } => "rep_inactive",
+            DomainError::WatermarkEmailMismatch { .. } => "watermark_email_mismatch",
+            DomainError::ReceiptRecipientMismatch { .. } => "receipt_recipient_mismatch",
+            DomainError::ExtractionAlreadyConfirmed => "extraction_already_confirmed",
+            DomainError::ExtractionMissing => "extraction_missing",
+            DomainError::TodoNotFound { .. } => "todo_not_found",
+            DomainError::TodoAlreadyCompleted { .. } => "todo_already_completed",
+            DomainError::DueBeforeVisit { .. } => "due_before_visit",
+            DomainError::NurtureStepNotFound { .. } => "nurture_step_not_found",
+            DomainError::NurtureStepAlreadySent { .. } => "nurture_step_already_sent",
+            DomainError::NurtureStepNotSent { .. } => "nurture_step_not_sent",
+            DomainError::NurturePackClosed => "nurture_pack_closed",
+            DomainError::NurtureTemplateEmpty => "nurture_template_empty",
+            DomainError::Forbidden { .. } => "forbidden",
+            DomainError::UnknownEventType { .. } => "unknown_event_type",
+            DomainError::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
+            DomainError::MalformedEventPayload { .. } => "malformed_event_payload",
+            DomainError::EventEncoding { .. } => "event_encoding_failed",
+        }
+    }
+
+    /// The class of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DomainError::InvalidValue { .. }
+            | DomainError::CapabilityTagCount { .. }
+            | DomainError::TooManyAttributes { .. }
+            | DomainError::TransferToCurrentOwner { .. }
+            | DomainError::DuplicateClearanceMismatch
+            | DomainError::RepNotAmongCandidates { .. }
+            | DomainError::WatermarkEmailMismatch { .. }
+            | DomainError::ReceiptRecipientMismatch { .. }
+            | DomainError::DueBeforeVisit { .. }
+            | DomainError::NurtureTemplateEmpty => ErrorKind::Invalid,
+            DomainError::NotFound { .. }
+            | DomainError::TodoNotFound { .. }
+            | DomainError::NurtureStepNotFound { .. } => ErrorKind::NotFound,
+            DomainError::AlreadyExists { .. }
+            | DomainError::CustomerAlreadyOwned { .. }
+            | DomainError::DuplicateRecord { .. }
+            | DomainError::LeadAlreadyConfirmed { .. }
+            | DomainError::LeadAlreadyRouted { .. }
+            | DomainError::ConfigVersionNotNewer { .. }
+            | DomainError::ExtractionAlreadyConfirmed
+            | DomainError::TodoAlreadyCompleted { .. }
+            | DomainError::NurtureStepAlreadySent { .. }
+            | DomainError::NurturePackClosed => ErrorKind::Conflict,
+            DomainError::NotCustomerOwner { .. }
+            | DomainError::NotVisitRep { .. }
+            | DomainError::Forbidden { .. } => ErrorKind::Forbidden,
+            DomainError::CustomerNotOwned { .. }
+            | DomainError::LeadNotConfirmed { .. }
+            | DomainError::NoRoutingProposal
+            | DomainError::NoEligibleRep
+            | DomainError::RepInactive { .. }
+            | DomainError::ExtractionMissing
+            | DomainError::NurtureStepNotSent { .. } => ErrorKind::PreconditionFailed,
+            DomainError::UnknownEventType { .. }
+            | DomainError::UnsupportedSchemaVersion { .. }
+            | DomainError::MalformedEventPayload { .. }
+            | DomainError::EventEncoding { .. } => ErrorKind::Corrupt,
+        }
+    }
+
+    pub(crate) fn invalid(value_kind: ValueKind, reason: impl Into<String>) -> Self {
+        DomainError::InvalidValue {
+            value_kind,
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! `salesledger-domain`: the sales domain as pure code.
+//!
+//! Events, aggregates and business rules (SPEC C1 to C6). Deciding is
+//! synchronous and pure: `Aggregate::decide(&state, command, now) ->
+//! Result<Vec<Event>, DomainError>` and `Aggregate::apply(&mut state, &event)`.
+//! Time, ids and configuration (routing rules, pool policy, extraction
+//! dictionary, nurture template) are passed in.
+//!
+//! Architecture invariant: this crate does no I/O, has no async, never reads
+//! the clock, draws no random numbers, and knows nothing of storage, HTTP or
+//! JSON request shapes. It knows JSON only as the payload format of events
+//! (`event::encode` / `event::decode`).
+//!
+//! Module map: `value` (ids and value objects), `error`, `role`
+//! (authorisation table), `event` (catalogue, encode/decode, upcasters),
+//! `stream` (stream ids), `aggregate` (the trait), one module per aggregate
+//! (`rep`, `customer`, `lead`, `visit`, `nurture`, `proposal`, `config`) and
+//! the pure rules they use (`duplicate`, `routing`, `extraction`).
+#![forbid(unsafe_code)]
+
+pub mod aggregate;
+pub mod config;
+pub mod customer;
+pub mod duplicate;
+pub mod error;
+pub mod event;
+pub mod extraction;
+pub mod lead;
+pub mod nurture;
+pub mod proposal;
+pub mod rep;
+pub mod role;
+pub mod routing;
+pub mod stream;
+pub mod value;
+pub mod visit;
+
+pub use aggregate::Aggregate;
+pub use error::{DomainError, ErrorKind};
+pub use event::{decode, encode, EncodedEvent, Event};
+pub use role::{may_issue, CommandKind, Role};

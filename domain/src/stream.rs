@@ -1,0 +1,85 @@
+//! Stream id conventions: which stream each aggregate's events go to.
+//!
+//! `rep-<uuid>`, `customer-<uuid>`, `lead-<uuid>`, `visit-<uuid>`,
+//! `nurture-<uuid>`, `proposal-<uuid>`, and one stream per configuration
+//! kind (`config-routing`, `config-pool-policy`, `config-extraction`,
+//! `config-nurture`). UUIDs are lowercase hyphenated. Knows nothing of how
+//! the store keeps streams.
+
+use crate::event::Event;
+use crate::value::{CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId};
+
+pub const CONFIG_ROUTING_STREAM: &str = "config-routing";
+pub const CONFIG_POOL_POLICY_STREAM: &str = "config-pool-policy";
+pub const CONFIG_EXTRACTION_STREAM: &str = "config-extraction";
+pub const CONFIG_NURTURE_STREAM: &str = "config-nurture";
+
+pub fn rep_stream_id(rep_id: RepId) -> String {
+    format!("rep-{rep_id}")
+}
+
+pub fn customer_stream_id(customer_id: CustomerId) -> String {
+    format!("customer-{customer_id}")
+}
+
+pub fn lead_stream_id(lead_id: LeadId) -> String {
+    format!("lead-{lead_id}")
+}
+
+pub fn visit_stream_id(visit_id: VisitId) -> String {
+    format!("visit-{visit_id}")
+}
+
+pub fn nurture_stream_id(pack_id: NurturePackId) -> String {
+    format!("nurture-{pack_id}")
+}
+
+pub fn proposal_stream_id(proposal_id: ProposalId) -> String {
+    format!("proposal-{proposal_id}")
+}
+
+impl Event {
+    /// The stream this event belongs to.
+    pub fn stream_id(&self) -> String {
+        match self {
+            Event::RoutingRulesPublished(_) => CONFIG_ROUTING_STREAM.to_owned(),
+            Event::PoolPolicyPublished(_) => CONFIG_POOL_POLICY_STREAM.to_owned(),
+            Event::ExtractionDictionaryPublished(_) => CONFIG_EXTRACTION_STREAM.to_owned(),
+            Event::NurtureTemplatePublished(_) => CONFIG_NURTURE_STREAM.to_owned(),
+            Event::RepRegistered(event) => rep_stream_id(event.rep_id),
+            Event::RepCapabilitiesChanged(event) => rep_stream_id(event.rep_id),
+            Event::RepDeactivated(event) => rep_stream_id(event.rep_id),
+            Event::CustomerRegistered(event) => customer_stream_id(event.customer_id),
+            Event::CustomerAttributesSet(event) => customer_stream_id(event.customer_id),
+            Event::CustomerClaimed(event) => customer_stream_id(event.customer_id),
+            Event::CustomerTransferred(event) => customer_stream_id(event.customer_id),
+            Event::CustomerReleased(event) => customer_stream_id(event.customer_id),
+            Event::CustomerRecalledToPool(event) => customer_stream_id(event.customer_id),
+            Event::CustomerReturnedToPool(event) => customer_stream_id(event.customer_id),
+            Event::FollowUpRecorded(event) => customer_stream_id(event.customer_id),
+            Event::TrackingConsentRecorded(event) => customer_stream_id(event.customer_id),
+            Event::TrackingConsentWithdrawn(event) => customer_stream_id(event.customer_id),
+            Event::CustomerStanceRecorded(event) => customer_stream_id(event.customer_id),
+            Event::LeadRegistered(event) => lead_stream_id(event.lead_id),
+            Event::LeadBudgetConfirmed(event) => lead_stream_id(event.lead_id),
+            Event::LeadTechnicalFitConfirmed(event) => lead_stream_id(event.lead_id),
+            Event::RoutingProposed(event) => lead_stream_id(event.lead_id),
+            Event::RoutingConfirmed(event) => lead_stream_id(event.lead_id),
+            Event::VisitLogged(event) => visit_stream_id(event.visit_id),
+            Event::VisitExtractionProposed(event) => visit_stream_id(event.visit_id),
+            Event::VisitExtractionConfirmed(event) => visit_stream_id(event.visit_id),
+            Event::TodoCreated(event) => visit_stream_id(event.visit_id),
+            Event::TodoCompleted(event) => visit_stream_id(event.visit_id),
+            Event::NurturePackStarted(event) => nurture_stream_id(event.pack_id),
+            Event::NurtureStepSent(event) => nurture_stream_id(event.pack_id),
+            Event::NurtureResponseRecorded(event) => nurture_stream_id(event.pack_id),
+            Event::NurturePackClosed(event) => nurture_stream_id(event.pack_id),
+            Event::ProposalCreated(event) => proposal_stream_id(event.proposal_id),
+            Event::ProposalPdfUploaded(event) => proposal_stream_id(event.proposal_id),
+            Event::ProposalEmailDelivered(event) => proposal_stream_id(event.proposal_id),
+            Event::ProposalLinkOpened(event) => proposal_stream_id(event.proposal_id),
+            Event::ProposalLinkOpenedWithoutConsent(event) => proposal_stream_id(event.proposal_id),
+            Event::ProposalDelivered(event) => proposal_stream_id(event.proposal_id),
+        }
+    }
+}

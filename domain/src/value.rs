@@ -1,0 +1,699 @@
+//! Value objects: identifiers and validated values with private fields.
+//!
+//! Each value object is built only through `parse` (or `from_uuid` for ids),
+//! so a value that exists is valid. Serde goes through the same `parse`, so
+//! decoding an event cannot smuggle in an invalid value. This module knows
+//! nothing about aggregates, events or storage.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{DomainError, ValueKind};
+
+macro_rules! uuid_id {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// Wraps an id generated outside the domain (the domain never generates ids).
+            pub fn from_uuid(uuid: Uuid) -> Self {
+                $name(uuid)
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, formatter)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// Identifies a sales rep.
+    RepId
+);
+uuid_id!(
+    /// Identifies a customer.
+    CustomerId
+);
+uuid_id!(
+    /// Identifies a lead handed from marketing to sales.
+    LeadId
+);
+uuid_id!(
+    /// Identifies a visit or call.
+    VisitId
+);
+uuid_id!(
+    /// Identifies a to-do item on a rep's list.
+    TodoId
+);
+uuid_id!(
+    /// Identifies a nurture pack.
+    NurturePackId
+);
+uuid_id!(
+    /// Identifies a proposal.
+    ProposalId
+);
+
+macro_rules! string_value {
+    ($name:ident) => {
+        impl TryFrom<String> for $name {
+            type Error = DomainError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                $name::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str(&self.0)
+            }
+        }
+    };
+}
+
+fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|character| character.is_control())
+}
+
+/// Converts full-width ASCII variants (U+FF01..U+FF5E) and the ideographic
+/// space to their half-width forms.
+pub fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|character| match character {
+            '\u{3000}' => ' ',
+            '\u{FF01}'..='\u{FF5E}' => {
+                char::from_u32(character as u32 - 0xFEE0).unwrap_or(character)
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// The person who performed an action (a login name or employee number).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ActorId(String);
+string_value!(ActorId);
+
+impl ActorId {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 64 || has_control_characters(trimmed) {
+            return Err(DomainError::invalid(
+                ValueKind::ActorId,
+                "1 to 64 printable characters",
+            ));
+        }
+        Ok(ActorId(trimmed.to_owned()))
+    }
+}
+
+/// A rep's capability, e.g. `iso13485`, `tier3-hospital-his`.
+///
+/// Lowercase ASCII letters, digits and `-`, 2 to 48 characters, starting
+/// with a letter or digit. Parsing lowercases the input.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CapabilityTag(String);
+string_value!(CapabilityTag);
+
+impl CapabilityTag {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let lowered = raw.trim().to_ascii_lowercase();
+        let length_ok = (2..=48).contains(&lowered.len());
+        let characters_ok = lowered.chars().all(|character| {
+            character.is_ascii_lowercase() || character.is_ascii_digit() || character == '-'
+        });
+        let starts_ok = lowered
+            .chars()
+            .next()
+            .is_some_and(|character| character.is_ascii_alphanumeric());
+        if !(length_ok && characters_ok && starts_ok) {
+            return Err(DomainError::invalid(
+                ValueKind::CapabilityTag,
+                format!("{raw:?}: 2 to 48 of a-z 0-9 -, starting with a letter or digit"),
+            ));
+        }
+        Ok(CapabilityTag(lowered))
+    }
+}
+
+/// The 3 to 5 distinct capability tags a rep carries.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "Vec<CapabilityTag>", into = "Vec<CapabilityTag>")]
+pub struct CapabilityTags(BTreeSet<CapabilityTag>);
+
+impl CapabilityTags {
+    pub const MIN: usize = 3;
+    pub const MAX: usize = 5;
+
+    pub fn parse<S: AsRef<str>>(raw_tags: &[S]) -> Result<Self, DomainError> {
+        let tags = raw_tags
+            .iter()
+            .map(|raw| CapabilityTag::parse(raw.as_ref()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Self::from_tags(tags)
+    }
+
+    pub fn from_tags(tags: Vec<CapabilityTag>) -> Result<Self, DomainError> {
+        let n_tags = tags.len();
+        let distinct: BTreeSet<CapabilityTag> = tags.into_iter().collect();
+        if distinct.len() != n_tags {
+            return Err(DomainError::invalid(
+                ValueKind::CapabilityTag,
+                "capability tags must be distinct",
+            ));
+        }
+        if !(Self::MIN..=Self::MAX).contains(&n_tags) {
+            return Err(DomainError::CapabilityTagCount { count: n_tags });
+        }
+        Ok(CapabilityTags(distinct))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &CapabilityTag> {
+        self.0.iter()
+    }
+
+    pub fn contains(&self, tag: &CapabilityTag) -> bool {
+        self.0.contains(tag)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<Vec<CapabilityTag>> for CapabilityTags {
+    type Error = DomainError;
+    fn try_from(tags: Vec<CapabilityTag>) -> Result<Self, Self::Error> {
+        CapabilityTags::from_tags(tags)
+    }
+}
+
+impl From<CapabilityTags> for Vec<CapabilityTag> {
+    fn from(tags: CapabilityTags) -> Self {
+        tags.0.into_iter().collect()
+    }
+}
+
+/// A sales region, e.g. `east-china` or `华东`. Free text, 1 to 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Region(String);
+string_value!(Region);
+
+impl Region {
+    /// The region of a rep registered before regions were recorded (RepRegistered v1).
+    pub const UNASSIGNED: &'static str = "unassigned";
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 64 || has_control_characters(trimmed) {
+            return Err(DomainError::invalid(
+                ValueKind::Region,
+                "1 to 64 printable characters",
+            ));
+        }
+        Ok(Region(trimmed.to_owned()))
+    }
+
+    pub fn unassigned() -> Self {
+        Region(Self::UNASSIGNED.to_owned())
+    }
+
+    /// Comparison key: half-width, lowercase, without whitespace.
+    pub fn normalised(&self) -> String {
+        normalise_attribute_text(&self.0)
+    }
+}
+
+/// A company's legal or trading name as entered (trimmed, 1 to 200 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CompanyName(String);
+string_value!(CompanyName);
+
+const ENGLISH_COMPANY_SUFFIXES: &[&str] = &[
+    "co",
+    "ltd",
+    "limited",
+    "inc",
+    "incorporated",
+    "corp",
+    "corporation",
+    "llc",
+    "gmbh",
+    "company",
+    "plc",
+];
+
+const CHINESE_COMPANY_SUFFIXES: &[&str] = &[
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "集团公司",
+    "公司",
+];
+
+impl CompanyName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 200 || has_control_characters(trimmed) {
+            return Err(DomainError::invalid(
+                ValueKind::CompanyName,
+                "1 to 200 printable characters",
+            ));
+        }
+        if normalise_company_name(trimmed).is_empty() {
+            return Err(DomainError::invalid(
+                ValueKind::CompanyName,
+                "the name has no letters or digits",
+            ));
+        }
+        Ok(CompanyName(trimmed.to_owned()))
+    }
+
+    /// The duplicate-detection key, see [`normalise_company_name`].
+    pub fn normalised(&self) -> String {
+        normalise_company_name(&self.0)
+    }
+}
+
+fn one_normalisation_pass(text: &str) -> String {
+    let half_width = to_half_width(text).to_lowercase();
+    let spaced: String = half_width
+        .chars()
+        .map(|character| {
+            if character.is_alphanumeric() {
+                character
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let mut tokens: Vec<String> = spaced.split_whitespace().map(str::to_owned).collect();
+    loop {
+        let mut changed = false;
+        if tokens.len() > 1 {
+            if let Some(last) = tokens.last() {
+                if ENGLISH_COMPANY_SUFFIXES.contains(&last.as_str()) {
+                    tokens.pop();
+                    changed = true;
+                }
+            }
+        }
+        if let Some(last) = tokens.last_mut() {
+            for suffix in CHINESE_COMPANY_SUFFIXES {
+                if last.len() > suffix.len() && last.ends_with(suffix) {
+                    last.truncate(last.len() - suffix.len());
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    tokens.concat()
+}
+
+/// Normalises a company name for duplicate detection (撞单): full-width to
+/// half-width, lowercase, punctuation and whitespace removed, and common
+/// legal-form suffixes (有限公司, 股份有限公司, Co., Ltd., Inc., ...) stripped.
+/// Idempotent: it repeats one pass until the text no longer changes.
+pub fn normalise_company_name(raw: &str) -> String {
+    let mut current = one_normalisation_pass(raw);
+    loop {
+        let next = one_normalisation_pass(&current);
+        if next == current {
+            return current;
+        }
+        current = next;
+    }
+}
+
+/// Normalises free attribute text for matching: half-width, lowercase,
+/// letters and digits only.
+pub fn normalise_attribute_text(raw: &str) -> String {
+    to_half_width(raw)
+        .to_lowercase()
+        .chars()
+        .filter(|character| character.is_alphanumeric())
+        .collect()
+}
+
+/// A unified social credit code (统一社会信用代码, GB 32100-2015).
+///
+/// 18 characters from `0-9 A-H J-N P-R T U W-Y` (no I, O, Z, S, V); the
+/// characters 3 to 8 are the administrative division code (digits); the last
+/// one is the check character computed with weights 3^i mod 31.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UnifiedSocialCreditCode(String);
+string_value!(UnifiedSocialCreditCode);
+
+const USCC_ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
+
+impl UnifiedSocialCreditCode {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let code: String = to_half_width(raw)
+            .chars()
+            .filter(|character| !character.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let invalid =
+            |reason: &str| DomainError::invalid(ValueKind::UnifiedSocialCreditCode, reason);
+        if code.chars().count() != 18 {
+            return Err(invalid("must be 18 characters"));
+        }
+        let values = code
+            .chars()
+            .map(|character| USCC_ALPHABET.find(character).map(|index| index as u32))
+            .collect::<Option<Vec<u32>>>()
+            .ok_or_else(|| invalid("characters must be 0-9 or A-Y without I, O, Z, S, V"))?;
+        if !code[2..8]
+            .chars()
+            .all(|character| character.is_ascii_digit())
+        {
+            return Err(invalid(
+                "characters 3 to 8 must be an administrative division code",
+            ));
+        }
+        let weighted_sum: u32 = values
+            .iter()
+            .zip(USCC_WEIGHTS.iter())
+            .map(|(value, weight)| value * weight)
+            .sum();
+        let expected_check = (31 - weighted_sum % 31) % 31;
+        if values.get(17) != Some(&expected_check) {
+            return Err(invalid("check character does not match"));
+        }
+        Ok(UnifiedSocialCreditCode(code))
+    }
+}
+
+/// A phone number, stored normalised: digits only, without a `+86`/`0086`
+/// country prefix or separators. Mainland mobiles are 11 digits starting
+/// with 1; landlines keep their leading 0 area code; 7 to 15 digits overall.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+string_value!(Phone);
+
+impl Phone {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let half_width = to_half_width(raw);
+        let trimmed = half_width.trim();
+        let has_plus = trimmed.starts_with('+');
+        let allowed = trimmed
+            .chars()
+            .all(|character| character.is_ascii_digit() || " -().+/".contains(character));
+        if !allowed || trimmed.matches('+').count() > usize::from(has_plus) {
+            return Err(DomainError::invalid(
+                ValueKind::Phone,
+                "digits, spaces, dashes, dots and parentheses only",
+            ));
+        }
+        let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        if has_plus {
+            if let Some(rest) = digits.strip_prefix("86") {
+                digits = rest.to_owned();
+            }
+        } else if let Some(rest) = digits.strip_prefix("0086") {
+            digits = rest.to_owned();
+        } else if digits.len() == 13 && digits.starts_with("861") {
+            digits = digits[2..].to_owned();
+        }
+        if !(7..=15).contains(&digits.len()) {
+            return Err(DomainError::invalid(ValueKind::Phone, "7 to 15 digits"));
+        }
+        if digits.starts_with('1') && digits.len() != 11 {
+            return Err(DomainError::invalid(
+                ValueKind::Phone,
+                "a mainland mobile number has 11 digits",
+            ));
+        }
+        Ok(Phone(digits))
+    }
+}
+
+/// An e-mail address, stored lowercase.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+string_value!(Email);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let lowered = raw.trim().to_lowercase();
+        let invalid = || {
+            DomainError::invalid(
+                ValueKind::Email,
+                format!("{raw:?} is not an e-mail address"),
+            )
+        };
+        if lowered.len() > 254
+            || lowered
+                .chars()
+                .any(|character| character.is_whitespace() || character.is_control())
+        {
+            return Err(invalid());
+        }
+        let (local, domain) = lowered.split_once('@').ok_or_else(invalid)?;
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && !domain.contains('@');
+        if local.is_empty() || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Email(lowered))
+    }
+}
+
+/// The key of a dynamic customer attribute: `[a-z0-9_]{1,40}`, e.g.
+/// `industry`, `decision_chain`, `compliance`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AttributeKey(String);
+string_value!(AttributeKey);
+
+impl AttributeKey {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let lowered = raw.trim().to_ascii_lowercase();
+        let ok = (1..=40).contains(&lowered.len())
+            && lowered.chars().all(|character| {
+                character.is_ascii_lowercase() || character.is_ascii_digit() || character == '_'
+            });
+        if !ok {
+            return Err(DomainError::invalid(
+                ValueKind::AttributeKey,
+                format!("{raw:?}: 1 to 40 of a-z 0-9 _"),
+            ));
+        }
+        Ok(AttributeKey(lowered))
+    }
+}
+
+/// The value of a dynamic attribute, 1 to 200 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct AttributeValue(String);
+string_value!(AttributeValue);
+
+impl AttributeValue {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 200 || has_control_characters(trimmed) {
+            return Err(DomainError::invalid(
+                ValueKind::AttributeValue,
+                "1 to 200 printable characters",
+            ));
+        }
+        Ok(AttributeValue(trimmed.to_owned()))
+    }
+
+    /// Comparison key, see [`normalise_attribute_text`].
+    pub fn normalised(&self) -> String {
+        normalise_attribute_text(&self.0)
+    }
+}
+
+/// Up to 12 dynamic attributes of a customer or lead.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(
+    try_from = "BTreeMap<AttributeKey, AttributeValue>",
+    into = "BTreeMap<AttributeKey, AttributeValue>"
+)]
+pub struct CustomerAttributes(BTreeMap<AttributeKey, AttributeValue>);
+
+impl CustomerAttributes {
+    pub const MAX: usize = 12;
+
+    pub fn parse<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> Result<Self, DomainError> {
+        let mut attributes = BTreeMap::new();
+        for (raw_key, raw_value) in pairs {
+            let key = AttributeKey::parse(raw_key.as_ref())?;
+            let value = AttributeValue::parse(raw_value.as_ref())?;
+            if attributes.insert(key, value).is_some() {
+                return Err(DomainError::invalid(
+                    ValueKind::AttributeKey,
+                    format!("{:?} given twice", raw_key.as_ref()),
+                ));
+            }
+        }
+        Self::from_map(attributes)
+    }
+
+    pub fn from_map(
+        attributes: BTreeMap<AttributeKey, AttributeValue>,
+    ) -> Result<Self, DomainError> {
+        if attributes.len() > Self::MAX {
+            return Err(DomainError::TooManyAttributes {
+                count: attributes.len(),
+                max: Self::MAX,
+            });
+        }
+        Ok(CustomerAttributes(attributes))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&AttributeKey, &AttributeValue)> {
+        self.0.iter()
+    }
+
+    pub fn get(&self, key: &str) -> Option<&AttributeValue> {
+        self.0
+            .iter()
+            .find(|(attribute_key, _)| attribute_key.as_str() == key)
+            .map(|(_, value)| value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Merges `changes` over these attributes; the result still holds at most 12.
+    pub fn merged_with(&self, changes: &CustomerAttributes) -> Result<Self, DomainError> {
+        let mut merged = self.0.clone();
+        for (key, value) in &changes.0 {
+            merged.insert(key.clone(), value.clone());
+        }
+        Self::from_map(merged)
+    }
+}
+
+impl TryFrom<BTreeMap<AttributeKey, AttributeValue>> for CustomerAttributes {
+    type Error = DomainError;
+    fn try_from(attributes: BTreeMap<AttributeKey, AttributeValue>) -> Result<Self, Self::Error> {
+        CustomerAttributes::from_map(attributes)
+    }
+}
+
+impl From<CustomerAttributes> for BTreeMap<AttributeKey, AttributeValue> {
+    fn from(attributes: CustomerAttributes) -> Self {
+        attributes.0
+    }
+}
+
+/// A lowercase hex SHA-256 digest (64 characters) of a stored blob.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sha256Hex(String);
+string_value!(Sha256Hex);
+
+impl Sha256Hex {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let lowered = raw.trim().to_ascii_lowercase();
+        if lowered.len() != 64
+            || !lowered
+                .chars()
+                .all(|character| character.is_ascii_hexdigit())
+        {
+            return Err(DomainError::invalid(
+                ValueKind::Sha256Hex,
+                "64 hex characters",
+            ));
+        }
+        Ok(Sha256Hex(lowered))
+    }
+}
+
+/// Free text (titles, notes, messages): trimmed, 1 to 20 000 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(String);
+string_value!(Text);
+
+impl Text {
+    pub const MAX_CHARS: usize = 20_000;
+
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > Self::MAX_CHARS {
+            return Err(DomainError::invalid(
+                ValueKind::Text,
+                "1 to 20000 characters",
+            ));
+        }
+        Ok(Text(trimmed.to_owned()))
+    }
+}
+
+/// An IPv4 or IPv6 address, stored in canonical form.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IpAddress(String);
+string_value!(IpAddress);
+
+impl IpAddress {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        raw.trim()
+            .parse::<std::net::IpAddr>()
+            .map(|address| IpAddress(address.to_string()))
+            .map_err(|_| {
+                DomainError::invalid(
+                    ValueKind::IpAddress,
+                    format!("{raw:?} is not an IP address"),
+                )
+            })
+    }
+}
