@@ -13,7 +13,8 @@
 //!
 //! Purchase window: every time phrase found is resolved to a date range;
 //! overlapping phrases keep the longest (`明年年底` beats `年底`). The chosen
-//! phrase is the one nearest to a purchase cue (采购, 下单, budget, buy, ...);
+//! phrase is the one nearest to a purchase cue (采购, 下单, buy, sign, ...;
+//! not 预算/budget, which names budget years as often as purchase dates);
 //! ties and the no-cue case go to the earliest phrase. When a range reaches
 //! the visit day or later, it never starts before the visit day.
 
@@ -911,7 +912,6 @@ const PURCHASE_CUES: &[&str] = &[
     "签约",
     "签合同",
     "合同",
-    "预算",
     "立项",
     "招标",
     "买",
@@ -923,7 +923,6 @@ const PURCHASE_CUES: &[&str] = &[
     "order",
     "sign",
     "contract",
-    "budget",
     "procure",
     "procurement",
     "tender",

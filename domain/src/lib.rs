@@ -32,6 +32,7 @@ pub mod rep;
 pub mod role;
 pub mod routing;
 pub mod stream;
+pub mod testing;
 pub mod value;
 pub mod visit;
 

@@ -1,0 +1,18 @@
+//! Table of contents of the domain tests (one binary, ripgrep style).
+//!
+//! - `support`: deterministic fixtures (ids, times, reps, rule sets).
+//! - `values`: value objects (tags 3..5, attributes <= 12, USCC, phone, e-mail, names).
+//! - `lead_routing`: C1 hand-off confirmations and C2 routing.
+//! - `customer_ownership`: C3 one owner, claim conflicts, transfer, pool rule.
+//! - `duplicates`: C3 duplicate detection on name, code and phone.
+//! - `visits`: C4 visit log, extraction confirmation, to-dos.
+//! - `extraction_transcripts`: C4 extractor on 30+ transcripts (fixtures/transcripts.json).
+//! - `nurture`: C5 nurture packs.
+//! - `proposals`: C6 proposal evidence and the 2-of-3 rule.
+//! - `roles`: the authorisation table.
+//! - `catalogue`: event names, versions, upcasters, golden old-format fixtures, stream ids.
+//! - `properties`: property tests (normalisation idempotent, ownership model).
+
+mod support;
+
+mod extraction_transcripts;
