@@ -16,3 +16,5 @@
 mod support;
 
 mod extraction_transcripts;
+mod lead_routing;
+mod customer_ownership;
