@@ -323,26 +323,27 @@ fn one_normalisation_pass(text: &str) -> String {
         .collect();
     let mut tokens: Vec<String> = spaced.split_whitespace().map(str::to_owned).collect();
     loop {
-        let mut changed = false;
-        if tokens.len() > 1 {
-            if let Some(last) = tokens.last() {
-                if ENGLISH_COMPANY_SUFFIXES.contains(&last.as_str()) {
-                    tokens.pop();
-                    changed = true;
-                }
-            }
-        }
-        if let Some(last) = tokens.last_mut() {
-            for suffix in CHINESE_COMPANY_SUFFIXES {
-                if last.len() > suffix.len() && last.ends_with(suffix) {
-                    last.truncate(last.len() - suffix.len());
-                    changed = true;
-                    break;
-                }
-            }
-        }
-        if !changed {
+        let Some(last) = tokens.last_mut() else {
             break;
+        };
+        let is_whole_suffix = ENGLISH_COMPANY_SUFFIXES.contains(&last.as_str())
+            || CHINESE_COMPANY_SUFFIXES.contains(&last.as_str());
+        if is_whole_suffix {
+            if tokens.len() > 1 {
+                tokens.pop();
+                continue;
+            }
+            break;
+        }
+        let stripped_suffix = CHINESE_COMPANY_SUFFIXES
+            .iter()
+            .find(|suffix| last.ends_with(*suffix));
+        match stripped_suffix {
+            Some(suffix) => {
+                let kept = last.len() - suffix.len();
+                last.truncate(kept);
+            }
+            None => break,
         }
     }
     tokens.concat()

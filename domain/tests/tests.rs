@@ -17,4 +17,6 @@ mod support;
 
 mod extraction_transcripts;
 mod lead_routing;
+mod values;
+mod duplicates;
 mod customer_ownership;
