@@ -19,4 +19,7 @@ mod extraction_transcripts;
 mod lead_routing;
 mod values;
 mod duplicates;
+mod visits;
+mod nurture;
+mod proposals;
 mod customer_ownership;
