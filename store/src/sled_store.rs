@@ -78,6 +78,12 @@ pub struct WriterStats {
     pub n_records: AtomicU64,
     /// fdatasync calls made on sled's files.
     pub n_syncs: AtomicU64,
+    /// Time spent in sled's `apply_batch`, in nanoseconds.
+    pub apply_nanos: AtomicU64,
+    /// Time spent in sled's `flush`, in nanoseconds.
+    pub flush_nanos: AtomicU64,
+    /// Time spent in `fdatasync`, in nanoseconds.
+    pub sync_nanos: AtomicU64,
 }
 
 /// The sled-backed [`Store`]. Cheap to clone; the writer stops when the last
@@ -686,10 +692,26 @@ impl Writer {
     }
 
     fn write_durably(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
         self.db.apply_batch(batch)?;
+        let applied = std::time::Instant::now();
         self.db.flush()?;
+        let flushed = std::time::Instant::now();
         self.data_file.sync_data()?;
+        let synced = std::time::Instant::now();
         self.stats.n_syncs.fetch_add(1, Ordering::Relaxed);
+        let nanos = |from: std::time::Instant, to: std::time::Instant| {
+            u64::try_from((to - from).as_nanos()).unwrap_or(u64::MAX)
+        };
+        self.stats
+            .apply_nanos
+            .fetch_add(nanos(started, applied), Ordering::Relaxed);
+        self.stats
+            .flush_nanos
+            .fetch_add(nanos(applied, flushed), Ordering::Relaxed);
+        self.stats
+            .sync_nanos
+            .fetch_add(nanos(flushed, synced), Ordering::Relaxed);
         self.sync_new_blob_files()?;
         Ok(())
     }

@@ -1,0 +1,47 @@
+//! `salesledger bench ...`: benchmarks that print one `name=value` line per
+//! figure, each with a raw baseline measured in the same run, so ratios
+//! hold across machines. Figures and commands go to docs/PERFORMANCE.md.
+
+mod store;
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Durable append and read throughput of the event log against raw
+    /// sled baselines on the same disk. Leaves its log in DATA so that
+    /// `salesledger verify --data DATA` can check it.
+    Store {
+        /// A fresh (absent or empty) data directory for the log.
+        #[arg(long)]
+        data: PathBuf,
+        /// Events appended per phase (1, 16 and 64 appenders).
+        #[arg(long, default_value_t = 20_000)]
+        events: u64,
+    },
+}
+
+pub fn run(command: BenchCommand) -> anyhow::Result<()> {
+    match command {
+        BenchCommand::Store { data, events } => store::run(&data, events),
+    }
+}
+
+/// Prints one `name=value` line.
+fn emit(name: &str, value: f64) {
+    if value >= 100.0 {
+        println!("{name}={value:.0}");
+    } else {
+        println!("{name}={value:.2}");
+    }
+}
+
+/// Whether `dir` is absent or an empty directory.
+fn is_fresh(dir: &std::path::Path) -> bool {
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => entries.next().is_none(),
+        Err(_) => !dir.exists(),
+    }
+}

@@ -1,0 +1,265 @@
+//! `bench store`: group-commit appends at 1, 16 and 64 concurrent
+//! appenders against sled with no flush (`raw_insert`) and one
+//! insert + flush + fdatasync per record (`raw_durable_1`); full-log read
+//! against a raw sled scan + JSON decode of records of the same content.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use salesledger_store::{
+    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{emit, is_fresh};
+
+/// A payload the size of a typical visit note event (~300-byte records).
+fn payload(n: u64) -> serde_json::Value {
+    json!({
+        "customer_id": Uuid::from_u128(u128::from(n % 427)).to_string(),
+        "rep": format!("rep-{:04}", n % 40),
+        "region": format!("region-{:02}", n % 17),
+        "summary": "Visited the plant; ISO13485 audit in Q3, budget confirmed",
+        "amount_cny": 125_000 + n,
+    })
+}
+
+fn request(stream_id: &str, expected_version: ExpectedVersion, n: u64) -> AppendRequest {
+    let command_id = Uuid::now_v7();
+    AppendRequest {
+        stream_id: stream_id.to_owned(),
+        expected_version,
+        events: vec![NewEvent::new("VisitLogged", 1, &payload(n))],
+        metadata: AppendMetadata {
+            actor: "rep:bench".into(),
+            command_id,
+            correlation_id: command_id,
+            causation_id: command_id,
+        },
+        idempotency: None,
+    }
+}
+
+pub fn run(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
+    if n_events < 64 {
+        bail!("--events must be at least 64");
+    }
+    if !is_fresh(data_dir) {
+        bail!(
+            "{} is not empty: the benchmark needs a fresh data directory",
+            data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let parent = data_dir
+        .canonicalize()?
+        .parent()
+        .map(Path::to_path_buf)
+        .context("the data directory has no parent")?;
+    let raw_dir = tempfile::Builder::new()
+        .prefix(".salesledger-bench-raw-")
+        .tempdir_in(&parent)
+        .context("creating the raw baseline directory beside the data directory")?;
+    println!("events={n_events}");
+
+    let runtime = crate::runtime()?;
+    let (append_1, append_16, append_64, read, store_stats, record_bytes) =
+        runtime.block_on(async {
+            let store = Arc::new(SledStore::open(data_dir)?);
+            let append_1 = append_phase(&store, "a1", 1, n_events).await?;
+            let append_16 = append_phase(&store, "a16", 16, n_events).await?;
+            let append_64 = append_phase(&store, "a64", 64, n_events).await?;
+            if let Ok(extra) = std::env::var("BENCH_EXTRA_APPENDERS") {
+                for n in extra.split(',').filter_map(|n| n.parse::<u64>().ok()) {
+                    let rate = append_phase(&store, &format!("x{n}"), n, n_events).await?;
+                    println!("append_{n}={rate:.0}");
+                }
+            }
+            let load = |counter: &std::sync::atomic::AtomicU64| {
+                counter.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            let n_batches = load(&store.stats().n_batches).max(1) as f64;
+            println!(
+                "writer_apply_us_per_batch={:.1}",
+                load(&store.stats().apply_nanos) as f64 / n_batches / 1e3
+            );
+            println!(
+                "writer_flush_us_per_batch={:.1}",
+                load(&store.stats().flush_nanos) as f64 / n_batches / 1e3
+            );
+            println!(
+                "writer_fdatasync_us_per_batch={:.1}",
+                load(&store.stats().sync_nanos) as f64 / n_batches / 1e3
+            );
+            let stats = (
+                store
+                    .stats()
+                    .n_batches
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                store
+                    .stats()
+                    .n_syncs
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                store
+                    .stats()
+                    .n_records
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            );
+
+            let started = Instant::now();
+            let mut n_read = 0u64;
+            let mut n_payload_fields = 0usize;
+            let mut record_bytes = 0usize;
+            loop {
+                let records = store.read_all(n_read, READ_PAGE).await?;
+                if records.is_empty() {
+                    break;
+                }
+                for record in &records {
+                    let payload = record.payload.to_value()?;
+                    n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
+                }
+                if record_bytes == 0 {
+                    record_bytes = records[0].encode_stored().len();
+                }
+                n_read += records.len() as u64;
+            }
+            let read = n_read as f64 / started.elapsed().as_secs_f64();
+            anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+            store.close().await;
+            anyhow::Ok((append_1, append_16, append_64, read, stats, record_bytes))
+        })?;
+
+    let raw = raw_baselines(raw_dir.path(), n_events)?;
+    emit("append_1", append_1);
+    emit("append_16", append_16);
+    emit("append_64", append_64);
+    emit("raw_insert", raw.insert);
+    emit("raw_durable_1", raw.durable_1);
+    emit("ratio_64", append_64 / raw.insert);
+    emit("ratio_1", append_1 / raw.durable_1);
+    emit("group_commit_gain", append_64 / append_1);
+    emit("read", read);
+    emit("raw_scan", raw.scan);
+    emit("read_ratio", read / raw.scan);
+    println!("record_bytes={record_bytes}");
+    println!("raw_record_bytes={}", raw.record_bytes);
+    println!("batches={}", store_stats.0);
+    println!("fdatasyncs={}", store_stats.1);
+    println!("records={}", store_stats.2);
+    Ok(())
+}
+
+/// Appends `n_events` single-event appends from `n_appenders` concurrent
+/// tasks, each on its own stream with exact expected versions; events/s.
+async fn append_phase(
+    store: &Arc<SledStore>,
+    phase: &str,
+    n_appenders: u64,
+    n_events: u64,
+) -> anyhow::Result<f64> {
+    let bar = crate::progress::bar(n_events, &format!("append x{n_appenders}"));
+    let (start_sender, start) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    for appender_idx in 0..n_appenders {
+        let store = store.clone();
+        let bar = bar.clone();
+        let mut start = start.clone();
+        let stream_id = format!("bench-{phase}-{appender_idx}");
+        let n_own = n_events / n_appenders + u64::from(appender_idx < n_events % n_appenders);
+        // Requests are built before the clock starts: the figure is the
+        // store's, not the payload generator's.
+        let requests: Vec<AppendRequest> = (0..n_own)
+            .map(|n| request(&stream_id, ExpectedVersion::Any, n))
+            .collect();
+        tasks.push(tokio::spawn(async move {
+            start.wait_for(|started| *started).await?;
+            let mut expected_version = ExpectedVersion::NoStream;
+            for mut request in requests {
+                request.expected_version = expected_version;
+                let outcome = store.append(request).await?;
+                expected_version = ExpectedVersion::Exact(outcome.last_version);
+                bar.inc(1);
+            }
+            anyhow::Ok(())
+        }));
+    }
+    let started = Instant::now();
+    start_sender.send_replace(true);
+    for task in tasks {
+        task.await??;
+    }
+    bar.finish_and_clear();
+    Ok(n_events as f64 / started.elapsed().as_secs_f64())
+}
+
+struct RawFigures {
+    insert: f64,
+    durable_1: f64,
+    scan: f64,
+    record_bytes: usize,
+}
+
+/// The same records' content as a JSON document of the same size class,
+/// the form a naive log would store.
+fn raw_record(n: u64) -> Vec<u8> {
+    let event_id = Uuid::now_v7();
+    serde_json::to_vec(&json!({
+        "position": n,
+        "event_id": event_id,
+        "stream_id": format!("bench-raw-{}", n % 64),
+        "stream_version": n / 64,
+        "event_type": "VisitLogged",
+        "schema_version": 1,
+        "recorded_at": 1_764_000_000_000_000u64 + n,
+        "actor": "rep:bench",
+        "command_id": event_id,
+        "correlation_id": event_id,
+        "causation_id": event_id,
+        "payload": payload(n),
+    }))
+    .unwrap_or_default()
+}
+
+fn raw_baselines(raw_dir: &Path, n_events: u64) -> anyhow::Result<RawFigures> {
+    let records: Vec<Vec<u8>> = (0..n_events).map(raw_record).collect();
+    let record_bytes = records.first().map_or(0, Vec::len);
+
+    let insert_db = sled::open(raw_dir.join("insert"))?;
+    let started = Instant::now();
+    for (n, record) in records.iter().enumerate() {
+        insert_db.insert((n as u64).to_be_bytes(), record.as_slice())?;
+    }
+    let insert = n_events as f64 / started.elapsed().as_secs_f64();
+
+    let started = Instant::now();
+    let mut n_scanned = 0u64;
+    for entry in insert_db.iter() {
+        let (_, value) = entry?;
+        let decoded: serde_json::Value = serde_json::from_slice(&value)?;
+        n_scanned += u64::from(decoded.is_object());
+    }
+    let scan = n_scanned as f64 / started.elapsed().as_secs_f64();
+    drop(insert_db);
+
+    let durable_path = raw_dir.join("durable");
+    let durable_db = sled::open(&durable_path)?;
+    let data_file = std::fs::File::open(durable_path.join("db"))?;
+    let started = Instant::now();
+    for (n, record) in records.iter().enumerate() {
+        durable_db.insert((n as u64).to_be_bytes(), record.as_slice())?;
+        durable_db.flush()?;
+        data_file.sync_data()?;
+    }
+    let durable_1 = n_events as f64 / started.elapsed().as_secs_f64();
+    Ok(RawFigures {
+        insert,
+        durable_1,
+        scan,
+        record_bytes,
+    })
+}
