@@ -48,7 +48,11 @@ impl<A: Aggregate> Given<A> {
                     Ok(encoded) => encoded,
                     Err(error) => panic!("{} does not encode: {error}", event.event_type()),
                 };
-                let decoded = decode(encoded.event_type, encoded.schema_version, encoded.payload.clone());
+                let decoded = decode(
+                    encoded.event_type,
+                    encoded.schema_version,
+                    encoded.payload.clone(),
+                );
                 assert_eq!(
                     decoded.as_ref(),
                     Ok(event),
@@ -79,7 +83,11 @@ impl<A: Aggregate> Then<A> {
     pub fn then_expect_events(self, expected: &[Event]) -> A {
         match self.result {
             Ok(events) => {
-                assert_eq!(events, expected, "unexpected events after {} given", self.n_given_events);
+                assert_eq!(
+                    events, expected,
+                    "unexpected events after {} given",
+                    self.n_given_events
+                );
                 let mut state = self.state;
                 for event in &events {
                     state.apply(event);

@@ -322,10 +322,7 @@ fn one_normalisation_pass(text: &str) -> String {
         })
         .collect();
     let mut tokens: Vec<String> = spaced.split_whitespace().map(str::to_owned).collect();
-    loop {
-        let Some(last) = tokens.last_mut() else {
-            break;
-        };
+    while let Some(last) = tokens.last_mut() {
         let is_whole_suffix = ENGLISH_COMPANY_SUFFIXES.contains(&last.as_str())
             || CHINESE_COMPANY_SUFFIXES.contains(&last.as_str());
         if is_whole_suffix {

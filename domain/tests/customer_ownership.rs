@@ -26,7 +26,10 @@ fn claimed_by(n: u128) -> Event {
 }
 
 fn owned_by(n: u128) -> Vec<Event> {
-    vec![customer_registered(1, "宁波精工机械有限公司"), claimed_by(n)]
+    vec![
+        customer_registered(1, "宁波精工机械有限公司"),
+        claimed_by(n),
+    ]
 }
 
 fn claim(n: u128) -> CustomerCommand {
@@ -86,7 +89,10 @@ fn claim_on_an_owned_customer_conflicts_naming_the_owner() {
         }
     );
     assert_eq!(error.kind(), salesledger_domain::ErrorKind::Conflict);
-    assert!(error.to_string().contains(&rep_id(1).to_string()), "the message names the owner");
+    assert!(
+        error.to_string().contains(&rep_id(1).to_string()),
+        "the message names the owner"
+    );
 }
 
 #[test]
@@ -138,13 +144,19 @@ fn transfer_is_explicit_and_recorded() {
 fn only_the_owner_releases_and_a_supervisor_recalls() {
     let now = time("2027-01-10T09:00:00+08:00");
     given::<Customer>(&owned_by(1))
-        .when(CustomerCommand::Release(ReleaseCustomer { rep_id: rep_id(2) }), now)
+        .when(
+            CustomerCommand::Release(ReleaseCustomer { rep_id: rep_id(2) }),
+            now,
+        )
         .then_expect_error(DomainError::NotCustomerOwner {
             rep_id: rep_id(2),
             owner: Some(rep_id(1)),
         });
     let state = given::<Customer>(&owned_by(1))
-        .when(CustomerCommand::Release(ReleaseCustomer { rep_id: rep_id(1) }), now)
+        .when(
+            CustomerCommand::Release(ReleaseCustomer { rep_id: rep_id(1) }),
+            now,
+        )
         .then_expect_events(&[Event::CustomerReleased(CustomerReleased {
             customer_id: customer_id(1),
             rep_id: rep_id(1),
@@ -214,7 +226,10 @@ fn a_qualifying_follow_up_extends_protection() {
         panic!("expected FollowUpRecorded");
     };
     assert!(recorded.qualifying);
-    assert_eq!(recorded.protected_until, Some(time("2027-02-24T10:00:00+08:00")));
+    assert_eq!(
+        recorded.protected_until,
+        Some(time("2027-02-24T10:00:00+08:00"))
+    );
     given::<Customer>(&history)
         .when(close_day("2027-02-03"), end_of("2027-02-03"))
         .then_expect_events(&[]);
@@ -284,8 +299,14 @@ fn protection_is_capped_at_the_maximum_period() {
     let [Event::CustomerReturnedToPool(returned)] = events.as_slice() else {
         panic!("expected CustomerReturnedToPool, got {events:?}");
     };
-    assert_eq!(returned.rule, PoolReturnRule::MaximumProtectionPeriodReached);
-    assert_eq!(returned.last_qualifying_follow_up_at, Some(time("2027-03-25T10:00:00+08:00")));
+    assert_eq!(
+        returned.rule,
+        PoolReturnRule::MaximumProtectionPeriodReached
+    );
+    assert_eq!(
+        returned.last_qualifying_follow_up_at,
+        Some(time("2027-03-25T10:00:00+08:00"))
+    );
 }
 
 #[test]
@@ -311,7 +332,10 @@ fn pool_policy_is_data() {
         panic!("expected CustomerClaimed");
     };
     assert_eq!(claimed.protected_until, time("2027-01-11T10:00:00Z"));
-    assert_eq!(claimed.maximum_protected_until, time("2027-01-18T10:00:00Z"));
+    assert_eq!(
+        claimed.maximum_protected_until,
+        time("2027-01-18T10:00:00Z")
+    );
     assert_eq!(claimed.policy_version, 2);
     let incoherent = PoolPolicy {
         maximum_protection_days: 3,

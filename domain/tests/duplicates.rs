@@ -15,7 +15,8 @@ fn registered(name: &str, code: Option<&str>, phone: Option<&str>) -> Event {
     Event::CustomerRegistered(CustomerRegistered {
         customer_id: customer_id(1),
         company_name: CompanyName::parse(name).expect("name"),
-        unified_social_credit_code: code.map(|code| UnifiedSocialCreditCode::parse(code).expect("code")),
+        unified_social_credit_code: code
+            .map(|code| UnifiedSocialCreditCode::parse(code).expect("code")),
         phone: phone.map(|phone| Phone::parse(phone).expect("phone")),
         contact_email: None,
         attributes: CustomerAttributes::default(),
@@ -31,7 +32,12 @@ fn index_of(events: &[Event]) -> DuplicateIndex {
     index
 }
 
-fn check(index: &DuplicateIndex, name: &str, code: Option<&str>, phone: Option<&str>) -> Vec<DuplicateMatch> {
+fn check(
+    index: &DuplicateIndex,
+    name: &str,
+    code: Option<&str>,
+    phone: Option<&str>,
+) -> Vec<DuplicateMatch> {
     let name = CompanyName::parse(name).expect("name");
     let code = code.map(|code| UnifiedSocialCreditCode::parse(code).expect("code"));
     let phone = phone.map(|phone| Phone::parse(phone).expect("phone"));
@@ -58,7 +64,11 @@ fn duplicate_on_normalised_company_name() {
 
 #[test]
 fn duplicate_on_unified_social_credit_code() {
-    let index = index_of(&[registered("华为技术有限公司", Some("9144030071526726XG"), None)]);
+    let index = index_of(&[registered(
+        "华为技术有限公司",
+        Some("9144030071526726XG"),
+        None,
+    )]);
     let found = check(&index, "深圳某某科技", Some("9144030071526726xg"), None);
     assert_eq!(
         found,
@@ -73,7 +83,11 @@ fn duplicate_on_unified_social_credit_code() {
 
 #[test]
 fn duplicate_on_normalised_phone() {
-    let index = index_of(&[registered("宁波精工机械有限公司", None, Some("138 0013 8000"))]);
+    let index = index_of(&[registered(
+        "宁波精工机械有限公司",
+        None,
+        Some("138 0013 8000"),
+    )]);
     let found = check(&index, "甬城精工", None, Some("+86-138-0013-8000"));
     assert_eq!(
         found,
@@ -98,7 +112,10 @@ fn leads_are_indexed_and_a_lead_of_an_existing_customer_is_not_a_duplicate() {
         registered_at: time("2027-01-04T09:00:00+08:00"),
     });
     let index = index_of(&[registered("宁波精工机械有限公司", None, None), lead]);
-    assert_eq!(check(&index, "杭州仁和医院", None, None)[0].existing, RecordRef::Lead(lead_id(9)));
+    assert_eq!(
+        check(&index, "杭州仁和医院", None, None)[0].existing,
+        RecordRef::Lead(lead_id(9))
+    );
     let name = CompanyName::parse("宁波精工机械股份有限公司").expect("name");
     let linked = DuplicateCandidate {
         company_name: &name,
@@ -106,7 +123,10 @@ fn leads_are_indexed_and_a_lead_of_an_existing_customer_is_not_a_duplicate() {
         phone: None,
         linked_customer: Some(customer_id(1)),
     };
-    assert!(index.check(&linked).is_empty(), "a new opportunity of customer 1");
+    assert!(
+        index.check(&linked).is_empty(),
+        "a new opportunity of customer 1"
+    );
 }
 
 #[test]

@@ -50,7 +50,9 @@ fn every_transcript_extracts_as_expected() {
             .purchase_window
             .as_ref()
             .map(|window| (window.earliest, window.latest));
-        let expected_stance = case.still_comparing.then_some(CustomerStance::StillComparing);
+        let expected_stance = case
+            .still_comparing
+            .then_some(CustomerStance::StillComparing);
         if extraction.competitors != expected_competitors
             || extraction.concerns != expected_concerns
             || actual_window != expected_window
@@ -71,7 +73,12 @@ fn every_transcript_extracts_as_expected() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} transcript(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} transcript(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -82,14 +89,25 @@ fn ascii_terms_respect_word_boundaries() {
         date("2027-03-01"),
         &dictionary,
     );
-    assert!(extraction.competitors.is_empty(), "{:?}", extraction.competitors);
+    assert!(
+        extraction.competitors.is_empty(),
+        "{:?}",
+        extraction.competitors
+    );
 }
 
 #[test]
 fn full_width_text_is_matched() {
     let dictionary = dictionary();
-    let extraction = extract("客户在用ＳＡＰ，计划Ｑ３采购。", date("2027-03-01"), &dictionary);
+    let extraction = extract(
+        "客户在用ＳＡＰ，计划Ｑ３采购。",
+        date("2027-03-01"),
+        &dictionary,
+    );
     assert_eq!(extraction.competitors, vec!["SAP".to_owned()]);
     let window = extraction.purchase_window.expect("a window");
-    assert_eq!((window.earliest, window.latest), (date("2027-07-01"), date("2027-09-30")));
+    assert_eq!(
+        (window.earliest, window.latest),
+        (date("2027-07-01"), date("2027-09-30"))
+    );
 }

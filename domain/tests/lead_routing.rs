@@ -54,20 +54,40 @@ fn technical_fit_confirmed() -> Event {
 }
 
 fn reps() -> Vec<RepProfile> {
-    let mut inactive = rep(5, "华东", &["iso13485", "tier3-hospital-his", "plc-retrofit"]);
+    let mut inactive = rep(
+        5,
+        "华东",
+        &["iso13485", "tier3-hospital-his", "plc-retrofit"],
+    );
     inactive.active = false;
     vec![
         rep(4, "华东", &["iso13485", "cold-chain", "ivd-reagents"]),
         rep(6, "华北", &["iso13485", "tier3-hospital-his", "cloud-his"]),
-        rep(3, "华东", &["automotive-grade-cert", "plc-retrofit", "mes-integration"]),
+        rep(
+            3,
+            "华东",
+            &["automotive-grade-cert", "plc-retrofit", "mes-integration"],
+        ),
         inactive,
-        rep(2, "华南", &["iso13485", "tier3-hospital-his", "automotive-grade-cert"]),
-        rep(1, "华东", &["iso13485", "tier3-hospital-his", "plc-retrofit"]),
+        rep(
+            2,
+            "华南",
+            &["iso13485", "tier3-hospital-his", "automotive-grade-cert"],
+        ),
+        rep(
+            1,
+            "华东",
+            &["iso13485", "tier3-hospital-his", "plc-retrofit"],
+        ),
     ]
 }
 
 fn ready_lead() -> Vec<Event> {
-    vec![lead_registered(), budget_confirmed(), technical_fit_confirmed()]
+    vec![
+        lead_registered(),
+        budget_confirmed(),
+        technical_fit_confirmed(),
+    ]
 }
 
 fn propose() -> LeadCommand {
@@ -107,11 +127,11 @@ fn lead_registration_needs_a_duplicate_clearance() {
 #[test]
 fn lead_is_not_routable_without_both_confirmations() {
     let now = time("2027-03-01T14:00:00+08:00");
-    given::<Lead>(&[lead_registered()]).when(propose(), now).then_expect_error(
-        DomainError::LeadNotConfirmed {
+    given::<Lead>(&[lead_registered()])
+        .when(propose(), now)
+        .then_expect_error(DomainError::LeadNotConfirmed {
             missing: vec![LeadConfirmation::Budget, LeadConfirmation::TechnicalFit],
-        },
-    );
+        });
     given::<Lead>(&[lead_registered(), budget_confirmed()])
         .when(propose(), now)
         .then_expect_error(DomainError::LeadNotConfirmed {
@@ -125,7 +145,10 @@ fn lead_is_not_routable_without_both_confirmations() {
     let error = given::<Lead>(&[lead_registered()])
         .when(propose(), now)
         .then_expect_error_code("lead_not_confirmed");
-    assert_eq!(error.kind(), salesledger_domain::ErrorKind::PreconditionFailed);
+    assert_eq!(
+        error.kind(),
+        salesledger_domain::ErrorKind::PreconditionFailed
+    );
 }
 
 #[test]
@@ -161,7 +184,13 @@ fn each_confirmation_names_its_person_and_time() {
         });
 }
 
-fn contribution(tag: Option<&str>, key: &str, value: &str, weight: u32, basis: MatchBasis) -> ScoreContribution {
+fn contribution(
+    tag: Option<&str>,
+    key: &str,
+    value: &str,
+    weight: u32,
+    basis: MatchBasis,
+) -> ScoreContribution {
     ScoreContribution {
         tag: tag.map(|tag| CapabilityTag::parse(tag).expect("tag")),
         attribute_key: AttributeKey::parse(key).expect("key"),
@@ -178,14 +207,20 @@ fn routing_proposes_three_candidates_with_explanations_in_deterministic_order() 
         panic!("expected one RoutingProposed, got {events:?}");
     };
     assert_eq!(proposed.rule_version, 7);
-    assert_eq!(proposed.n_reps_scored, 5, "the inactive rep is not eligible");
+    assert_eq!(
+        proposed.n_reps_scored, 5,
+        "the inactive rep is not eligible"
+    );
     let ranking: Vec<(u32, RepId, u32)> = proposed
         .candidates
         .iter()
         .map(|candidate| (candidate.rank, candidate.rep_id, candidate.score))
         .collect();
     // rep 2 and rep 6 tie on score and matched tags: the lower rep id wins.
-    assert_eq!(ranking, vec![(1, rep_id(1), 95), (2, rep_id(2), 90), (3, rep_id(6), 90)]);
+    assert_eq!(
+        ranking,
+        vec![(1, rep_id(1), 95), (2, rep_id(2), 90), (3, rep_id(6), 90)]
+    );
     assert_eq!(
         proposed.candidates[0],
         RoutingCandidate {
@@ -193,16 +228,37 @@ fn routing_proposes_three_candidates_with_explanations_in_deterministic_order() 
             rep_id: rep_id(1),
             score: 95,
             contributions: vec![
-                contribution(Some("iso13485"), "compliance", "ISO 13485:2016", 40, MatchBasis::Rule { rule_index: 0 }),
-                contribution(Some("tier3-hospital-his"), "industry", "三甲医院 医疗器械", 30, MatchBasis::Rule { rule_index: 1 }),
-                contribution(Some("tier3-hospital-his"), "pain_points", "HIS 接口老旧", 20, MatchBasis::Rule { rule_index: 2 }),
+                contribution(
+                    Some("iso13485"),
+                    "compliance",
+                    "ISO 13485:2016",
+                    40,
+                    MatchBasis::Rule { rule_index: 0 }
+                ),
+                contribution(
+                    Some("tier3-hospital-his"),
+                    "industry",
+                    "三甲医院 医疗器械",
+                    30,
+                    MatchBasis::Rule { rule_index: 1 }
+                ),
+                contribution(
+                    Some("tier3-hospital-his"),
+                    "pain_points",
+                    "HIS 接口老旧",
+                    20,
+                    MatchBasis::Rule { rule_index: 2 }
+                ),
                 contribution(None, "region", "华东", 5, MatchBasis::Region),
             ],
         }
     );
     for candidate in &proposed.candidates {
         let explained: u32 = candidate.contributions.iter().map(|part| part.weight).sum();
-        assert_eq!(explained, candidate.score, "the explanation adds up to the score");
+        assert_eq!(
+            explained, candidate.score,
+            "the explanation adds up to the score"
+        );
     }
     // Input order does not matter.
     let mut reversed = reps();
@@ -224,10 +280,20 @@ fn a_tag_appearing_literally_in_an_attribute_is_a_direct_match() {
     let mut rules = rule_set();
     rules.rules.clear();
     let lead_attributes = attributes(&[("compliance", "ISO-13485 required")]);
-    let ranked = rank_reps(&rules, &[rep(1, "华东", &["iso13485", "a1", "b2"])], &lead_attributes);
+    let ranked = rank_reps(
+        &rules,
+        &[rep(1, "华东", &["iso13485", "a1", "b2"])],
+        &lead_attributes,
+    );
     assert_eq!(
         ranked[0].contributions,
-        vec![contribution(Some("iso13485"), "compliance", "ISO-13485 required", 10, MatchBasis::DirectTagMatch)]
+        vec![contribution(
+            Some("iso13485"),
+            "compliance",
+            "ISO-13485 required",
+            10,
+            MatchBasis::DirectTagMatch
+        )]
     );
 }
 
@@ -238,7 +304,10 @@ fn the_rule_set_is_data_and_its_version_is_recorded() {
     rules.region_match_weight = 100;
     let (events, _) = given::<Lead>(&ready_lead())
         .when(
-            LeadCommand::ProposeRouting(ProposeRouting { rule_set: rules, reps: reps() }),
+            LeadCommand::ProposeRouting(ProposeRouting {
+                rule_set: rules,
+                reps: reps(),
+            }),
             time("2027-03-01T14:00:00+08:00"),
         )
         .events();
@@ -246,7 +315,11 @@ fn the_rule_set_is_data_and_its_version_is_recorded() {
         panic!("expected one RoutingProposed");
     };
     assert_eq!(proposed.rule_version, 8);
-    let order: Vec<RepId> = proposed.candidates.iter().map(|candidate| candidate.rep_id).collect();
+    let order: Vec<RepId> = proposed
+        .candidates
+        .iter()
+        .map(|candidate| candidate.rep_id)
+        .collect();
     assert_eq!(order, vec![rep_id(1), rep_id(4), rep_id(3)]);
 }
 
@@ -328,7 +401,10 @@ fn no_rep_above_the_minimum_score_is_an_error() {
     rules.minimum_score = 1_000;
     given::<Lead>(&ready_lead())
         .when(
-            LeadCommand::ProposeRouting(ProposeRouting { rule_set: rules, reps: reps() }),
+            LeadCommand::ProposeRouting(ProposeRouting {
+                rule_set: rules,
+                reps: reps(),
+            }),
             time("2027-03-01T14:00:00+08:00"),
         )
         .then_expect_error(DomainError::NoEligibleRep);

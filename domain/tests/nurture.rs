@@ -38,7 +38,9 @@ fn start() -> NurtureCommand {
     NurtureCommand::Start(StartNurturePack {
         pack_id: pack_id(),
         customer_id: customer_id(1),
-        trigger: NurtureTrigger::VisitExtraction { visit_id: visit_id() },
+        trigger: NurtureTrigger::VisitExtraction {
+            visit_id: visit_id(),
+        },
         template: NurtureTemplate::default_v1(),
     })
 }
@@ -54,10 +56,18 @@ fn started_history() -> Vec<Event> {
 fn still_comparing_triggers_a_nurture_pack_and_nothing_else_does() {
     assert_eq!(
         nurture_trigger(&confirmed_with(Some(CustomerStance::StillComparing))),
-        Some((customer_id(1), NurtureTrigger::VisitExtraction { visit_id: visit_id() }))
+        Some((
+            customer_id(1),
+            NurtureTrigger::VisitExtraction {
+                visit_id: visit_id()
+            }
+        ))
     );
     assert_eq!(nurture_trigger(&confirmed_with(None)), None);
-    assert_eq!(nurture_trigger(&confirmed_with(Some(CustomerStance::ReadyToBuy))), None);
+    assert_eq!(
+        nurture_trigger(&confirmed_with(Some(CustomerStance::ReadyToBuy))),
+        None
+    );
     let stance = |visit_id| {
         Event::CustomerStanceRecorded(CustomerStanceRecorded {
             customer_id: customer_id(1),
@@ -67,8 +77,15 @@ fn still_comparing_triggers_a_nurture_pack_and_nothing_else_does() {
             recorded_at: time("2027-03-10T11:05:00+08:00"),
         })
     };
-    assert_eq!(nurture_trigger(&stance(None)), Some((customer_id(1), NurtureTrigger::CustomerStance)));
-    assert_eq!(nurture_trigger(&stance(Some(visit_id()))), None, "the visit confirmation already triggers");
+    assert_eq!(
+        nurture_trigger(&stance(None)),
+        Some((customer_id(1), NurtureTrigger::CustomerStance))
+    );
+    assert_eq!(
+        nurture_trigger(&stance(Some(visit_id()))),
+        None,
+        "the visit confirmation already triggers"
+    );
 }
 
 #[test]
@@ -85,12 +102,29 @@ fn the_pack_starts_with_steps_due_per_template() {
         .then_expect_events(&[Event::NurturePackStarted(NurturePackStarted {
             pack_id: pack_id(),
             customer_id: customer_id(1),
-            trigger: NurtureTrigger::VisitExtraction { visit_id: visit_id() },
+            trigger: NurtureTrigger::VisitExtraction {
+                visit_id: visit_id(),
+            },
             template_version: 1,
             steps: vec![
-                step(0, NurtureStepKind::CaseVideo, "case-video/default", "2027-03-11T11:06:00+08:00"),
-                step(1, NurtureStepKind::ThirdPartyReview, "review/default", "2027-03-14T11:06:00+08:00"),
-                step(2, NurtureStepKind::TimeLimitedOffer, "offer/default", "2027-03-20T11:06:00+08:00"),
+                step(
+                    0,
+                    NurtureStepKind::CaseVideo,
+                    "case-video/default",
+                    "2027-03-11T11:06:00+08:00",
+                ),
+                step(
+                    1,
+                    NurtureStepKind::ThirdPartyReview,
+                    "review/default",
+                    "2027-03-14T11:06:00+08:00",
+                ),
+                step(
+                    2,
+                    NurtureStepKind::TimeLimitedOffer,
+                    "offer/default",
+                    "2027-03-20T11:06:00+08:00",
+                ),
             ],
             started_at: now,
         })]);
@@ -100,7 +134,10 @@ fn the_pack_starts_with_steps_due_per_template() {
                 pack_id: pack_id(),
                 customer_id: customer_id(1),
                 trigger: NurtureTrigger::CustomerStance,
-                template: NurtureTemplate { version: 2, steps: vec![] },
+                template: NurtureTemplate {
+                    version: 2,
+                    steps: vec![],
+                },
             }),
             now,
         )
@@ -171,7 +208,10 @@ fn sending_and_responses_are_events_in_order() {
         )
         .events();
     assert_eq!(events.len(), 1);
-    assert_eq!(state.steps[0].responses, vec![NurtureResponse::RequestedMeeting]);
+    assert_eq!(
+        state.steps[0].responses,
+        vec![NurtureResponse::RequestedMeeting]
+    );
     history.extend(events);
     given::<NurturePack>(&history)
         .when(

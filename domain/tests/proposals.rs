@@ -65,12 +65,19 @@ fn run(commands: Vec<ProposalCommand>) -> (Vec<Event>, Proposal) {
 }
 
 fn delivered_count(events: &[Event]) -> usize {
-    events.iter().filter(|event| matches!(event, Event::ProposalDelivered(_))).count()
+    events
+        .iter()
+        .filter(|event| matches!(event, Event::ProposalDelivered(_)))
+        .count()
 }
 
 #[test]
 fn one_proof_leaves_the_proposal_pending() {
-    for command in [pdf("li.na@renhe.example.cn"), receipt(), link_opened(Some("2027-03-01T09:00:00+08:00"))] {
+    for command in [
+        pdf("li.na@renhe.example.cn"),
+        receipt(),
+        link_opened(Some("2027-03-01T09:00:00+08:00")),
+    ] {
         let (events, state) = run(vec![command]);
         assert_eq!(delivered_count(&events), 0);
         assert_eq!(state.status(), Some(ProposalStatus::PendingVerification));
@@ -81,9 +88,18 @@ fn one_proof_leaves_the_proposal_pending() {
 fn any_two_of_three_proofs_deliver_once() {
     let consented = || link_opened(Some("2027-03-01T09:00:00+08:00"));
     for (pair, expected_proofs) in [
-        (vec![pdf("li.na@renhe.example.cn"), receipt()], vec![ProofKind::WatermarkedPdf, ProofKind::EmailDeliveryReceipt]),
-        (vec![receipt(), consented()], vec![ProofKind::EmailDeliveryReceipt, ProofKind::LinkOpened]),
-        (vec![consented(), pdf("li.na@renhe.example.cn")], vec![ProofKind::WatermarkedPdf, ProofKind::LinkOpened]),
+        (
+            vec![pdf("li.na@renhe.example.cn"), receipt()],
+            vec![ProofKind::WatermarkedPdf, ProofKind::EmailDeliveryReceipt],
+        ),
+        (
+            vec![receipt(), consented()],
+            vec![ProofKind::EmailDeliveryReceipt, ProofKind::LinkOpened],
+        ),
+        (
+            vec![consented(), pdf("li.na@renhe.example.cn")],
+            vec![ProofKind::WatermarkedPdf, ProofKind::LinkOpened],
+        ),
     ] {
         let (events, state) = run(pair);
         assert_eq!(state.status(), Some(ProposalStatus::Delivered));
@@ -93,13 +109,20 @@ fn any_two_of_three_proofs_deliver_once() {
         assert_eq!(delivered.proofs, expected_proofs);
     }
     let (events, _) = run(vec![pdf("li.na@renhe.example.cn"), receipt(), consented()]);
-    assert_eq!(delivered_count(&events), 1, "the third proof is recorded but delivers nothing new");
+    assert_eq!(
+        delivered_count(&events),
+        1,
+        "the third proof is recorded but delivers nothing new"
+    );
 }
 
 #[test]
 fn watermark_must_carry_the_contact_email() {
     given::<Proposal>(&[created()])
-        .when(pdf("someone.else@renhe.example.cn"), time("2027-03-12T15:00:00+08:00"))
+        .when(
+            pdf("someone.else@renhe.example.cn"),
+            time("2027-03-12T15:00:00+08:00"),
+        )
         .then_expect_error(DomainError::WatermarkEmailMismatch {
             expected: "li.na@renhe.example.cn".to_owned(),
             found: "someone.else@renhe.example.cn".to_owned(),
@@ -119,7 +142,11 @@ fn watermark_must_carry_the_contact_email() {
 #[test]
 fn link_open_without_prior_consent_is_recorded_but_does_not_count() {
     // no consent at all, and consent recorded only after the open
-    for consent in [None, Some("2027-03-12T16:00:00+08:00"), Some("2027-03-12T14:00:00+08:00")] {
+    for consent in [
+        None,
+        Some("2027-03-12T16:00:00+08:00"),
+        Some("2027-03-12T14:00:00+08:00"),
+    ] {
         let (events, state) = run(vec![link_opened(consent), receipt()]);
         assert_eq!(
             events[0],
@@ -133,7 +160,10 @@ fn link_open_without_prior_consent_is_recorded_but_does_not_count() {
         assert_eq!(delivered_count(&events), 0, "consent {consent:?}");
         assert_eq!(state.status(), Some(ProposalStatus::PendingVerification));
     }
-    let (events, state) = run(vec![link_opened(Some("2027-03-12T13:59:59+08:00")), receipt()]);
+    let (events, state) = run(vec![
+        link_opened(Some("2027-03-12T13:59:59+08:00")),
+        receipt(),
+    ]);
     assert!(matches!(events[0], Event::ProposalLinkOpened(_)));
     assert_eq!(delivered_count(&events), 1);
     assert_eq!(state.status(), Some(ProposalStatus::Delivered));

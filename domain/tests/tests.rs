@@ -15,11 +15,14 @@
 
 mod support;
 
+mod catalogue;
+mod customer_ownership;
+mod duplicates;
 mod extraction_transcripts;
 mod lead_routing;
-mod values;
-mod duplicates;
-mod visits;
 mod nurture;
+mod properties;
 mod proposals;
-mod customer_ownership;
+mod roles;
+mod values;
+mod visits;

@@ -15,22 +15,33 @@ fn capability_tags_are_3_to_5() {
     }
     for count in 3..=5_usize {
         let raw: Vec<String> = (0..count).map(|index| format!("tag-{index}")).collect();
-        assert_eq!(CapabilityTags::parse(&raw).map(|tags| tags.len()), Ok(count));
+        assert_eq!(
+            CapabilityTags::parse(&raw).map(|tags| tags.len()),
+            Ok(count)
+        );
     }
     assert_eq!(
         CapabilityTags::parse(&["iso13485", "ISO13485", "plc"]).map_err(|error| error.code()),
         Err("invalid_capability_tag"),
         "duplicates after lowercasing"
     );
-    assert_eq!(CapabilityTags::parse(&["iso13485", "tier3 hospital", "plc"]).map_err(|error| error.code()), Err("invalid_capability_tag"));
-    assert_eq!(CapabilityTag::parse(" Tier3-Hospital-HIS ").map(String::from), Ok("tier3-hospital-his".to_owned()));
+    assert_eq!(
+        CapabilityTags::parse(&["iso13485", "tier3 hospital", "plc"]).map_err(|error| error.code()),
+        Err("invalid_capability_tag")
+    );
+    assert_eq!(
+        CapabilityTag::parse(" Tier3-Hospital-HIS ").map(String::from),
+        Ok("tier3-hospital-his".to_owned())
+    );
     let decoded: Result<CapabilityTags, _> = serde_json::from_str(r#"["a1","b2"]"#);
     assert!(decoded.is_err(), "serde goes through the same rule");
 }
 
 #[test]
 fn attributes_are_at_most_12() {
-    let pairs: Vec<(String, String)> = (0..13).map(|index| (format!("key_{index}"), format!("value {index}"))).collect();
+    let pairs: Vec<(String, String)> = (0..13)
+        .map(|index| (format!("key_{index}"), format!("value {index}")))
+        .collect();
     assert_eq!(
         CustomerAttributes::parse(&pairs),
         Err(DomainError::TooManyAttributes { count: 13, max: 12 })
@@ -42,9 +53,10 @@ fn attributes_are_at_most_12() {
         twelve.merged_with(&extra),
         Err(DomainError::TooManyAttributes { count: 13, max: 12 })
     );
-    let decoded: Result<CustomerAttributes, _> = serde_json::from_value(serde_json::json!(
-        pairs.iter().cloned().collect::<std::collections::BTreeMap<String, String>>()
-    ));
+    let decoded: Result<CustomerAttributes, _> = serde_json::from_value(serde_json::json!(pairs
+        .iter()
+        .cloned()
+        .collect::<std::collections::BTreeMap<String, String>>()));
     assert!(decoded.is_err(), "13 attributes never decode");
     assert_eq!(
         CustomerAttributes::parse(&[("Decision Chain", "x")]).map_err(|error| error.code()),
@@ -54,7 +66,12 @@ fn attributes_are_at_most_12() {
 
 #[test]
 fn unified_social_credit_code_checks_format_and_check_character() {
-    for valid in ["91350100M000100Y43", "9144030071526726XG", "91310000ma1fl4b24g", "91110000600037341L"] {
+    for valid in [
+        "91350100M000100Y43",
+        "9144030071526726XG",
+        "91310000ma1fl4b24g",
+        "91110000600037341L",
+    ] {
         assert!(UnifiedSocialCreditCode::parse(valid).is_ok(), "{valid}");
     }
     for (invalid, why) in [
@@ -65,7 +82,13 @@ fn unified_social_credit_code_checks_format_and_check_character() {
     ] {
         let error = UnifiedSocialCreditCode::parse(invalid).expect_err(why);
         assert!(
-            matches!(error, DomainError::InvalidValue { value_kind: ValueKind::UnifiedSocialCreditCode, .. }),
+            matches!(
+                error,
+                DomainError::InvalidValue {
+                    value_kind: ValueKind::UnifiedSocialCreditCode,
+                    ..
+                }
+            ),
             "{why}: {error:?}"
         );
     }
@@ -82,7 +105,11 @@ fn phones_are_normalised() {
         ("+86 21 6234 5678", "2162345678"),
         ("１３８００１３８０００", "13800138000"),
     ] {
-        assert_eq!(Phone::parse(raw).map(String::from), Ok(normalised.to_owned()), "{raw}");
+        assert_eq!(
+            Phone::parse(raw).map(String::from),
+            Ok(normalised.to_owned()),
+            "{raw}"
+        );
     }
     for invalid in ["123", "1380013800", "call me", "+86+138"] {
         assert!(Phone::parse(invalid).is_err(), "{invalid}");
@@ -91,8 +118,17 @@ fn phones_are_normalised() {
 
 #[test]
 fn emails_are_lowercased_and_checked() {
-    assert_eq!(Email::parse(" Li.Na@Example.CN ").map(String::from), Ok("li.na@example.cn".to_owned()));
-    for invalid in ["li.na", "li@na", "@example.cn", "li na@example.cn", "li@example..cn"] {
+    assert_eq!(
+        Email::parse(" Li.Na@Example.CN ").map(String::from),
+        Ok("li.na@example.cn".to_owned())
+    );
+    for invalid in [
+        "li.na",
+        "li@na",
+        "@example.cn",
+        "li na@example.cn",
+        "li@example..cn",
+    ] {
         assert!(Email::parse(invalid).is_err(), "{invalid}");
     }
 }

@@ -55,7 +55,8 @@ fn proposed_extraction() -> Extraction {
 #[test]
 fn logging_a_visit_proposes_an_extraction_resolved_against_the_visit_time() {
     let events = logged_history();
-    let [Event::VisitLogged(logged), Event::VisitExtractionProposed(proposed)] = events.as_slice() else {
+    let [Event::VisitLogged(logged), Event::VisitExtractionProposed(proposed)] = events.as_slice()
+    else {
         panic!("expected VisitLogged and VisitExtractionProposed, got {events:?}");
     };
     assert_eq!(logged.rep_id, rep_id(1));
@@ -67,7 +68,8 @@ fn logging_a_visit_proposes_an_extraction_resolved_against_the_visit_time() {
 #[test]
 fn the_rep_confirms_with_edits_and_next_actions_become_todos() {
     let now = time("2027-03-10T11:05:00+08:00");
-    let edited_window = PurchaseWindow::new(date("2027-04-15"), date("2027-05-15"), String::new()).expect("window");
+    let edited_window =
+        PurchaseWindow::new(date("2027-04-15"), date("2027-05-15"), String::new()).expect("window");
     let state = given::<Visit>(&logged_history())
         .when(
             VisitCommand::ConfirmExtraction(ConfirmVisitExtraction {
@@ -142,7 +144,9 @@ fn confirm_as_proposed(next_actions: Vec<NextAction>) -> VisitCommand {
 #[test]
 fn confirming_unchanged_is_not_an_edit_and_happens_once() {
     let now = time("2027-03-10T11:05:00+08:00");
-    let (events, _) = given::<Visit>(&logged_history()).when(confirm_as_proposed(vec![]), now).events();
+    let (events, _) = given::<Visit>(&logged_history())
+        .when(confirm_as_proposed(vec![]), now)
+        .events();
     let [Event::VisitExtractionConfirmed(confirmed)] = events.as_slice() else {
         panic!("expected one confirmation");
     };
