@@ -577,10 +577,11 @@ impl Aggregate for Customer {
                 let record = self.record()?;
                 follow_up.policy.validate()?;
                 if follow_up.occurred_at > now {
-                    return Err(DomainError::invalid(
-                        ValueKind::Text,
-                        "a follow-up cannot be recorded before it happened",
-                    ));
+                    return Err(DomainError::OccursInFuture {
+                        what: "follow-up",
+                        occurred_at: follow_up.occurred_at,
+                        now,
+                    });
                 }
                 let qualifying_ownership = self.ownership.as_ref().filter(|ownership| {
                     ownership.owner == follow_up.rep_id

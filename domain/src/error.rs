@@ -208,6 +208,13 @@ pub enum DomainError {
         visit_on: chrono::NaiveDate,
     },
 
+    #[error("{what} at {occurred_at} is later than now ({now})")]
+    OccursInFuture {
+        what: &'static str,
+        occurred_at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    },
+
     #[error("nurture step {step_index} does not exist")]
     NurtureStepNotFound { step_index: u32 },
 
@@ -277,6 +284,7 @@ impl DomainError {
             DomainError::TodoNotFound { .. } => "todo_not_found",
             DomainError::TodoAlreadyCompleted { .. } => "todo_already_completed",
             DomainError::DueBeforeVisit { .. } => "due_before_visit",
+            DomainError::OccursInFuture { .. } => "occurs_in_future",
             DomainError::NurtureStepNotFound { .. } => "nurture_step_not_found",
             DomainError::NurtureStepAlreadySent { .. } => "nurture_step_already_sent",
             DomainError::NurtureStepNotSent { .. } => "nurture_step_not_sent",
@@ -302,6 +310,7 @@ impl DomainError {
             | DomainError::WatermarkEmailMismatch { .. }
             | DomainError::ReceiptRecipientMismatch { .. }
             | DomainError::DueBeforeVisit { .. }
+            | DomainError::OccursInFuture { .. }
             | DomainError::NurtureTemplateEmpty => ErrorKind::Invalid,
             DomainError::NotFound { .. }
             | DomainError::TodoNotFound { .. }

@@ -9,7 +9,6 @@
 //! hashing or envelopes (actor, correlation ids): those are the store's and
 //! the command layer's.
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{
@@ -41,8 +40,9 @@ use crate::visit::{
 macro_rules! event_catalogue {
     ($( $variant:ident => $version:literal ),* $(,)?) => {
         /// Every domain event. The variant name is the stable event type.
-        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(tag = "event_type", content = "payload")]
+        /// Deliberately not `Serialize`: the only way to bytes is [`encode`],
+        /// which records the schema version.
+        #[derive(Debug, Clone, PartialEq, Eq)]
         #[non_exhaustive]
         pub enum Event {
             $( $variant($variant), )*

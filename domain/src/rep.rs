@@ -32,8 +32,7 @@ pub struct Rep {
 // ---- commands ----
 
 /// Registers a rep with a region and 3 to 5 capability tags.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterRep {
     pub rep_id: RepId,
     pub display_name: Text,
@@ -42,15 +41,13 @@ pub struct RegisterRep {
 }
 
 /// Replaces a rep's capability tags (still 3 to 5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRepCapabilities {
     pub capability_tags: CapabilityTags,
 }
 
 /// Takes a rep out of routing (left the company, long leave).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeactivateRep {}
 
 #[derive(Debug, Clone, PartialEq, Eq)]

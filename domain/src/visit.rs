@@ -221,10 +221,11 @@ impl Aggregate for Visit {
                 }
                 log.dictionary.validate()?;
                 if log.occurred_at > now {
-                    return Err(DomainError::invalid(
-                        ValueKind::Text,
-                        "a visit cannot be logged before it happened",
-                    ));
+                    return Err(DomainError::OccursInFuture {
+                        what: "visit",
+                        occurred_at: log.occurred_at,
+                        now,
+                    });
                 }
                 let visit_date = local_date(log.occurred_at, log.dictionary.utc_offset_minutes);
                 let extraction = extract(log.transcript.as_str(), visit_date, &log.dictionary);
@@ -341,4 +342,26 @@ impl Aggregate for Visit {
             }
         }
     }
+}
+
+/// A logged visit is a follow-up on its customer (SPEC C3): this is the
+/// command the command layer issues on the customer's stream after
+/// `VisitLogged`, so the visit can extend the owner's protection.
+pub fn follow_up_for(
+    logged: &VisitLogged,
+    policy: crate::customer::PoolPolicy,
+) -> crate::customer::CustomerCommand {
+    use crate::customer::{CustomerCommand, FollowUpKind, RecordFollowUp};
+    let kind = match logged.channel {
+        VisitChannel::OnSite => FollowUpKind::Visit,
+        VisitChannel::Phone => FollowUpKind::Call,
+        VisitChannel::Video => FollowUpKind::Meeting,
+    };
+    CustomerCommand::RecordFollowUp(RecordFollowUp {
+        rep_id: logged.rep_id,
+        kind,
+        occurred_at: logged.occurred_at,
+        visit_id: Some(logged.visit_id),
+        policy,
+    })
 }

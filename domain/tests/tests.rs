@@ -9,6 +9,7 @@
 //! - `extraction_transcripts`: C4 extractor on 30+ transcripts (fixtures/transcripts.json).
 //! - `nurture`: C5 nurture packs.
 //! - `proposals`: C6 proposal evidence and the 2-of-3 rule.
+//! - `reps_and_config`: reps and versioned configuration publications.
 //! - `roles`: the authorisation table.
 //! - `catalogue`: event names, versions, upcasters, golden old-format fixtures, stream ids.
 //! - `properties`: property tests (normalisation idempotent, ownership model).
@@ -23,6 +24,7 @@ mod lead_routing;
 mod nurture;
 mod properties;
 mod proposals;
+mod reps_and_config;
 mod roles;
 mod values;
 mod visits;

@@ -237,5 +237,24 @@ fn todos_are_completed_once() {
 fn a_visit_cannot_be_logged_in_the_future() {
     given::<Visit>(&[])
         .when(log_visit(), time("2027-03-10T09:00:00+08:00"))
-        .then_expect_error_code("invalid_text");
+        .then_expect_error_code("occurs_in_future");
+}
+
+#[test]
+fn a_logged_visit_is_a_follow_up_on_its_customer() {
+    use salesledger_domain::customer::{CustomerCommand, FollowUpKind, RecordFollowUp};
+    let events = logged_history();
+    let Event::VisitLogged(logged) = &events[0] else {
+        panic!("expected VisitLogged");
+    };
+    assert_eq!(
+        follow_up_for(logged, pool_policy()),
+        CustomerCommand::RecordFollowUp(RecordFollowUp {
+            rep_id: rep_id(1),
+            kind: FollowUpKind::Visit,
+            occurred_at: time("2027-03-10T10:00:00+08:00"),
+            visit_id: Some(visit_id()),
+            policy: pool_policy(),
+        })
+    );
 }
