@@ -614,10 +614,13 @@ impl Aggregate for Customer {
             CustomerCommand::CloseDay(close) => {
                 let record = self.record()?;
                 close.policy.validate()?;
+                let day_closes_at = close.policy.day_closes_at(close.day);
+                if now < day_closes_at {
+                    return Err(DomainError::DayNotClosedYet { day: close.day });
+                }
                 let Some(ownership) = &self.ownership else {
                     return Ok(Vec::new());
                 };
-                let day_closes_at = close.policy.day_closes_at(close.day);
                 if ownership.protected_until > day_closes_at {
                     return Ok(Vec::new());
                 }

@@ -215,6 +215,9 @@ pub enum DomainError {
         now: chrono::DateTime<chrono::Utc>,
     },
 
+    #[error("day {day} has not closed yet")]
+    DayNotClosedYet { day: chrono::NaiveDate },
+
     #[error("nurture step {step_index} does not exist")]
     NurtureStepNotFound { step_index: u32 },
 
@@ -285,6 +288,7 @@ impl DomainError {
             DomainError::TodoAlreadyCompleted { .. } => "todo_already_completed",
             DomainError::DueBeforeVisit { .. } => "due_before_visit",
             DomainError::OccursInFuture { .. } => "occurs_in_future",
+            DomainError::DayNotClosedYet { .. } => "day_not_closed_yet",
             DomainError::NurtureStepNotFound { .. } => "nurture_step_not_found",
             DomainError::NurtureStepAlreadySent { .. } => "nurture_step_already_sent",
             DomainError::NurtureStepNotSent { .. } => "nurture_step_not_sent",
@@ -334,6 +338,7 @@ impl DomainError {
             | DomainError::NoEligibleRep
             | DomainError::RepInactive { .. }
             | DomainError::ExtractionMissing
+            | DomainError::DayNotClosedYet { .. }
             | DomainError::NurtureStepNotSent { .. } => ErrorKind::PreconditionFailed,
             DomainError::UnknownEventType { .. }
             | DomainError::UnsupportedSchemaVersion { .. }

@@ -216,6 +216,15 @@ fn pool_returns_an_owned_customer_after_30_days_without_follow_up_not_before() {
 }
 
 #[test]
+fn a_day_cannot_be_closed_before_it_ends() {
+    given::<Customer>(&owned_by(1))
+        .when(close_day("2027-02-03"), time("2027-02-03T23:59:59+08:00"))
+        .then_expect_error(DomainError::DayNotClosedYet {
+            day: date("2027-02-03"),
+        });
+}
+
+#[test]
 fn a_qualifying_follow_up_extends_protection() {
     let history = run(
         &owned_by(1),

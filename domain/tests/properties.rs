@@ -85,6 +85,11 @@ proptest! {
     }
 }
 
+/// The last local (UTC+8) day that has closed at `now`.
+fn yesterday(now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    salesledger_domain::extraction::local_date(now, 480) - Duration::days(1)
+}
+
 #[derive(Debug, Clone)]
 enum Operation {
     Claim(u128),
@@ -145,7 +150,7 @@ proptest! {
                     policy: policy.clone(),
                 }),
                 Operation::CloseDay => CustomerCommand::CloseDay(CloseDay {
-                    day: salesledger_domain::extraction::local_date(now, 480),
+                    day: yesterday(now),
                     policy: policy.clone(),
                 }),
             };
@@ -165,7 +170,7 @@ proptest! {
                 (Operation::FollowUp(_), _, Ok(_)) => {}
                 (Operation::CloseDay, None, Ok(events)) => prop_assert!(events.is_empty()),
                 (Operation::CloseDay, Some(_), Ok(events)) => {
-                    let day_closes_at = policy.day_closes_at(salesledger_domain::extraction::local_date(now, 480));
+                    let day_closes_at = policy.day_closes_at(yesterday(now));
                     let expired = protected_until.is_some_and(|deadline| deadline <= day_closes_at);
                     prop_assert_eq!(events.len(), usize::from(expired));
                     if expired {

@@ -7,6 +7,7 @@
 //! - `duplicates`: C3 duplicate detection on name, code and phone.
 //! - `visits`: C4 visit log, extraction confirmation, to-dos.
 //! - `extraction_transcripts`: C4 extractor on 30+ transcripts (fixtures/transcripts.json).
+//! - `golden_lifecycle`: a lifecycle producing every event type, against fixtures/events/lifecycle.jsonl.
 //! - `nurture`: C5 nurture packs.
 //! - `proposals`: C6 proposal evidence and the 2-of-3 rule.
 //! - `reps_and_config`: reps and versioned configuration publications.
@@ -20,6 +21,7 @@ mod catalogue;
 mod customer_ownership;
 mod duplicates;
 mod extraction_transcripts;
+mod golden_lifecycle;
 mod lead_routing;
 mod nurture;
 mod properties;

@@ -1,0 +1,483 @@
+//! A whole sales lifecycle (config, reps, lead, routing, customer, pool,
+//! visit, nurture, proposal) producing every event type of the catalogue,
+//! compared with the golden file `fixtures/events/lifecycle.jsonl`.
+//!
+//! The golden file is the stored form `(stream_id, event_type,
+//! schema_version, payload)`; every line must keep decoding. When a payload
+//! changes on purpose, bump its schema version, add an upcaster and a v(N-1)
+//! fixture, then regenerate with `UPDATE_GOLDEN=1 cargo test -p salesledger-domain`.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Duration, Utc};
+use salesledger_domain::config::*;
+use salesledger_domain::customer::*;
+use salesledger_domain::duplicate::DuplicateIndex;
+use salesledger_domain::event::*;
+use salesledger_domain::lead::*;
+use salesledger_domain::nurture::*;
+use salesledger_domain::proposal::*;
+use salesledger_domain::rep::*;
+use salesledger_domain::value::*;
+use salesledger_domain::visit::*;
+use salesledger_domain::Aggregate;
+
+use crate::support::*;
+
+/// Appends decided events to a log, like the command layer would.
+struct Log {
+    events: Vec<Event>,
+    now: DateTime<Utc>,
+}
+
+impl Log {
+    fn stream(&self, stream_id: &str) -> Vec<Event> {
+        self.events
+            .iter()
+            .filter(|event| event.stream_id() == stream_id)
+            .cloned()
+            .collect()
+    }
+
+    fn run<A: Aggregate>(&mut self, stream_id: &str, command: A::Command) -> Vec<Event> {
+        self.now += Duration::seconds(17);
+        let state = A::from_events(&self.stream(stream_id));
+        let events = match state.decide(command, self.now) {
+            Ok(events) => events,
+            Err(error) => panic!("{stream_id}: {error:?}"),
+        };
+        for event in &events {
+            assert_eq!(event.stream_id(), stream_id);
+        }
+        self.events.extend(events.clone());
+        events
+    }
+}
+
+fn lifecycle() -> Vec<Event> {
+    let mut log = Log {
+        events: Vec::new(),
+        now: time("2027-03-01T09:00:00+08:00"),
+    };
+    let supervisor = actor("sup-wang");
+    // configuration
+    log.run::<Config>(
+        "config-routing",
+        ConfigCommand::PublishRoutingRules {
+            rule_set: rule_set(),
+            published_by: supervisor.clone(),
+        },
+    );
+    log.run::<Config>(
+        "config-pool-policy",
+        ConfigCommand::PublishPoolPolicy {
+            policy: pool_policy(),
+            published_by: supervisor.clone(),
+        },
+    );
+    log.run::<Config>(
+        "config-extraction",
+        ConfigCommand::PublishExtractionDictionary {
+            dictionary: dictionary(),
+            published_by: actor("mkt-liu"),
+        },
+    );
+    log.run::<Config>(
+        "config-nurture",
+        ConfigCommand::PublishNurtureTemplate {
+            template: NurtureTemplate::default_v1(),
+            published_by: actor("mkt-liu"),
+        },
+    );
+    // reps
+    let profiles = [
+        rep(
+            1,
+            "华东",
+            &["iso13485", "tier3-hospital-his", "plc-retrofit"],
+        ),
+        rep(
+            2,
+            "华南",
+            &["iso13485", "tier3-hospital-his", "automotive-grade-cert"],
+        ),
+        rep(
+            3,
+            "华东",
+            &["automotive-grade-cert", "plc-retrofit", "mes-integration"],
+        ),
+    ];
+    for profile in &profiles {
+        log.run::<Rep>(
+            &salesledger_domain::stream::rep_stream_id(profile.rep_id),
+            RepCommand::Register(RegisterRep {
+                rep_id: profile.rep_id,
+                display_name: text(&format!("rep {}", profile.rep_id)),
+                region: profile.region.clone(),
+                capability_tags: profile.capability_tags.clone(),
+            }),
+        );
+    }
+    let rep3_stream = salesledger_domain::stream::rep_stream_id(rep_id(3));
+    log.run::<Rep>(
+        &rep3_stream,
+        RepCommand::ChangeCapabilities(ChangeRepCapabilities {
+            capability_tags: tags(&[
+                "automotive-grade-cert",
+                "plc-retrofit",
+                "mes-integration",
+                "iatf16949",
+            ]),
+        }),
+    );
+    log.run::<Rep>(&rep3_stream, RepCommand::Deactivate(DeactivateRep {}));
+    // a lead from marketing, confirmed and routed
+    let lead_stream = salesledger_domain::stream::lead_stream_id(lead_id(1));
+    let company_name = CompanyName::parse("杭州仁和医院有限公司").expect("name");
+    let phone = Phone::parse("+86 571-8888-6666").expect("phone");
+    let code = UnifiedSocialCreditCode::parse("91350100M000100Y43").expect("code");
+    let lead_attributes = attributes(&[
+        ("industry", "三甲医院"),
+        ("compliance", "ISO 13485"),
+        ("region", "华东"),
+    ]);
+    let mut index = DuplicateIndex::new();
+    let clearance = clearance_for(&index, &company_name, Some(&code), Some(&phone), None);
+    log.run::<Lead>(
+        &lead_stream,
+        LeadCommand::Register(RegisterLead {
+            lead_id: lead_id(1),
+            company_name: company_name.clone(),
+            unified_social_credit_code: Some(code.clone()),
+            phone: Some(phone.clone()),
+            contact_email: Some(email("li.na@renhe.example.cn")),
+            attributes: lead_attributes.clone(),
+            customer_id: None,
+            registered_by: actor("mkt-liu"),
+            duplicate_clearance: clearance,
+        }),
+    );
+    log.run::<Lead>(
+        &lead_stream,
+        LeadCommand::ConfirmBudget(ConfirmLeadBudget {
+            confirmed_by: actor("mkt-liu"),
+            note: Some(text("预算 200 万已批")),
+        }),
+    );
+    log.run::<Lead>(
+        &lead_stream,
+        LeadCommand::ConfirmTechnicalFit(ConfirmLeadTechnicalFit {
+            confirmed_by: actor("se-chen"),
+            note: None,
+        }),
+    );
+    let mut reps: Vec<RepProfile> = profiles.to_vec();
+    reps[2].active = false;
+    log.run::<Lead>(
+        &lead_stream,
+        LeadCommand::ProposeRouting(ProposeRouting {
+            rule_set: rule_set(),
+            reps,
+        }),
+    );
+    log.run::<Lead>(
+        &lead_stream,
+        LeadCommand::ConfirmRouting(ConfirmRouting {
+            rep_id: rep_id(1),
+            confirmed_by: supervisor.clone(),
+        }),
+    );
+    // the customer record, linked to the lead's company
+    for event in &log.events {
+        index.apply(event);
+    }
+    let customer_stream = salesledger_domain::stream::customer_stream_id(customer_id(1));
+    let customer_name = CompanyName::parse("仁和医院（杭州）").expect("name");
+    let customer_clearance =
+        clearance_for(&DuplicateIndex::new(), &customer_name, None, None, None);
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::Register(RegisterCustomer {
+            customer_id: customer_id(1),
+            company_name: customer_name,
+            unified_social_credit_code: None,
+            phone: None,
+            contact_email: Some(email("li.na@renhe.example.cn")),
+            attributes: lead_attributes.clone(),
+            duplicate_clearance: customer_clearance,
+        }),
+    );
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::SetAttributes(SetCustomerAttributes {
+            attributes: attributes(&[
+                ("industry", "三甲医院"),
+                ("compliance", "ISO 13485"),
+                ("region", "华东"),
+                ("decision_chain", "信息科 -> 院办"),
+            ]),
+        }),
+    );
+    let claim = |n| {
+        CustomerCommand::Claim(ClaimCustomer {
+            rep_id: rep_id(n),
+            policy: pool_policy(),
+        })
+    };
+    log.run::<Customer>(&customer_stream, claim(1));
+    let follow_up_at = log.now;
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::RecordFollowUp(RecordFollowUp {
+            rep_id: rep_id(1),
+            kind: FollowUpKind::Call,
+            occurred_at: follow_up_at,
+            visit_id: None,
+            policy: pool_policy(),
+        }),
+    );
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::Transfer(TransferCustomer {
+            to_rep_id: rep_id(2),
+            transferred_by: supervisor.clone(),
+            reason: text("区域调整"),
+            policy: pool_policy(),
+        }),
+    );
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::Release(ReleaseCustomer { rep_id: rep_id(2) }),
+    );
+    log.run::<Customer>(&customer_stream, claim(1));
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::RecallToPool(RecallCustomerToPool {
+            recalled_by: supervisor.clone(),
+            reason: text("重点客户重新分配"),
+        }),
+    );
+    log.run::<Customer>(&customer_stream, claim(1));
+    log.now += Duration::days(31);
+    let day = salesledger_domain::extraction::local_date(log.now, 480) - Duration::days(1);
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::CloseDay(CloseDay {
+            day,
+            policy: pool_policy(),
+        }),
+    );
+    log.run::<Customer>(&customer_stream, claim(1));
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::RecordTrackingConsent(RecordTrackingConsent {
+            consent_text: text("同意"),
+        }),
+    );
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::WithdrawTrackingConsent(WithdrawTrackingConsent {}),
+    );
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::RecordTrackingConsent(RecordTrackingConsent {
+            consent_text: text("再次同意"),
+        }),
+    );
+    let consent_at = log.now;
+    log.run::<Customer>(
+        &customer_stream,
+        CustomerCommand::RecordStance(RecordCustomerStance {
+            stance: CustomerStance::StillComparing,
+            recorded_by: actor("rep-1"),
+            visit_id: None,
+        }),
+    );
+    // a visit with extraction, confirmation and a to-do
+    let visit_id = VisitId::from_uuid(uuid(0x4001));
+    let visit_stream = salesledger_domain::stream::visit_stream_id(visit_id);
+    let visited_at = log.now;
+    log.run::<Visit>(
+        &visit_stream,
+        VisitCommand::Log(LogVisit {
+            visit_id,
+            customer_id: customer_id(1),
+            rep_id: rep_id(1),
+            channel: VisitChannel::OnSite,
+            occurred_at: visited_at,
+            transcript: text("王总说下个月采购，但还在比较，西门子也报了价，担心接口对接。"),
+            rep_notes: Some(text("带了样机")),
+            dictionary: dictionary(),
+        }),
+    );
+    let todo_id = TodoId::from_uuid(uuid(0x5001));
+    let proposed = salesledger_domain::visit::Visit::from_events(&log.stream(&visit_stream))
+        .proposed_extraction
+        .expect("proposed");
+    log.run::<Visit>(
+        &visit_stream,
+        VisitCommand::ConfirmExtraction(ConfirmVisitExtraction {
+            rep_id: rep_id(1),
+            competitors: proposed.competitors,
+            purchase_window: proposed.purchase_window,
+            concerns: proposed.concerns,
+            stance: proposed.stance,
+            next_actions: vec![NextAction {
+                todo_id,
+                title: text("发送接口文档"),
+                due_on: salesledger_domain::extraction::local_date(visited_at, 480)
+                    + Duration::days(2),
+            }],
+        }),
+    );
+    log.run::<Visit>(
+        &visit_stream,
+        VisitCommand::CompleteTodo(CompleteTodo {
+            todo_id,
+            rep_id: rep_id(1),
+        }),
+    );
+    // the nurture pack the confirmation triggers
+    let confirmation = log
+        .stream(&visit_stream)
+        .into_iter()
+        .find_map(|event| nurture_trigger(&event))
+        .expect("still comparing triggers a pack");
+    let pack_id = NurturePackId::from_uuid(uuid(0x6001));
+    let nurture_stream = salesledger_domain::stream::nurture_stream_id(pack_id);
+    log.run::<NurturePack>(
+        &nurture_stream,
+        NurtureCommand::Start(StartNurturePack {
+            pack_id,
+            customer_id: confirmation.0,
+            trigger: confirmation.1,
+            template: NurtureTemplate::default_v1(),
+        }),
+    );
+    log.run::<NurturePack>(
+        &nurture_stream,
+        NurtureCommand::RecordStepSent(RecordNurtureStepSent {
+            step_index: 0,
+            channel: text("wecom"),
+        }),
+    );
+    log.run::<NurturePack>(
+        &nurture_stream,
+        NurtureCommand::RecordResponse(RecordNurtureResponse {
+            step_index: 0,
+            response: NurtureResponse::Interested,
+            note: None,
+        }),
+    );
+    log.run::<NurturePack>(
+        &nurture_stream,
+        NurtureCommand::Close(CloseNurturePack {
+            reason: NurtureCloseReason::Converted,
+        }),
+    );
+    // the proposal and its evidence
+    let proposal_id = ProposalId::from_uuid(uuid(0x7001));
+    let proposal_stream = salesledger_domain::stream::proposal_stream_id(proposal_id);
+    log.run::<Proposal>(
+        &proposal_stream,
+        ProposalCommand::Create(CreateProposal {
+            proposal_id,
+            customer_id: customer_id(1),
+            contact_email: email("li.na@renhe.example.cn"),
+            title: text("HIS 接口改造方案"),
+        }),
+    );
+    let opened_at = log.now;
+    log.run::<Proposal>(
+        &proposal_stream,
+        ProposalCommand::RecordLinkOpened(RecordLinkOpened {
+            opened_at,
+            ip_address: IpAddress::parse("203.0.113.7").expect("ip"),
+            coarse_location: text("浙江 杭州"),
+            tracking_consent_recorded_at: None,
+        }),
+    );
+    log.run::<Proposal>(
+        &proposal_stream,
+        ProposalCommand::RecordPdf(RecordProposalPdf {
+            sha256: Sha256Hex::parse(
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+            )
+            .expect("sha"),
+            watermark_email: email("li.na@renhe.example.cn"),
+            size_bytes: 482_113,
+        }),
+    );
+    let delivered_at = log.now;
+    log.run::<Proposal>(
+        &proposal_stream,
+        ProposalCommand::RecordEmailDeliveryReceipt(RecordEmailDeliveryReceipt {
+            message_id: text("<20270312.1234@mail.example>"),
+            recipient: email("li.na@renhe.example.cn"),
+            delivered_at,
+        }),
+    );
+    let opened_again_at = log.now;
+    log.run::<Proposal>(
+        &proposal_stream,
+        ProposalCommand::RecordLinkOpened(RecordLinkOpened {
+            opened_at: opened_again_at,
+            ip_address: IpAddress::parse("203.0.113.7").expect("ip"),
+            coarse_location: text("浙江 杭州"),
+            tracking_consent_recorded_at: Some(consent_at),
+        }),
+    );
+    log.events
+}
+
+fn to_jsonl(events: &[Event]) -> String {
+    let mut lines = String::new();
+    for event in events {
+        let encoded = encode(event).expect("encodes");
+        let line = serde_json::json!({
+            "stream_id": event.stream_id(),
+            "event_type": encoded.event_type,
+            "schema_version": encoded.schema_version,
+            "payload": encoded.payload,
+        });
+        lines.push_str(&serde_json::to_string(&line).expect("serialises"));
+        lines.push('\n');
+    }
+    lines
+}
+
+#[test]
+fn the_lifecycle_covers_the_catalogue_and_matches_the_golden_file() {
+    let events = lifecycle();
+    let emitted: BTreeSet<&str> = events.iter().map(Event::event_type).collect();
+    let catalogue: BTreeSet<&str> = EVENT_CATALOGUE.iter().map(|(name, _)| *name).collect();
+    let missing: Vec<_> = catalogue.difference(&emitted).collect();
+    assert!(
+        missing.is_empty(),
+        "the lifecycle does not produce {missing:?}"
+    );
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/events/lifecycle.jsonl");
+    let actual = to_jsonl(&events);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &actual).expect("golden file written");
+    }
+    let golden =
+        std::fs::read_to_string(&path).expect("golden file exists (UPDATE_GOLDEN=1 creates it)");
+    for (line, event) in golden.lines().zip(&events) {
+        let stored: serde_json::Value = serde_json::from_str(line).expect("golden line is JSON");
+        let event_type = stored["event_type"].as_str().expect("event_type");
+        let schema_version = stored["schema_version"].as_u64().expect("schema_version") as u32;
+        let decoded = decode(event_type, schema_version, stored["payload"].clone());
+        assert_eq!(
+            decoded.as_ref(),
+            Ok(event),
+            "golden {event_type} decodes to the same event"
+        );
+    }
+    assert_eq!(
+        golden, actual,
+        "encoding changed: bump the schema version and add an upcaster"
+    );
+}
