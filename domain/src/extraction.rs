@@ -49,7 +49,8 @@ pub struct ExtractionDictionary {
     pub version: u32,
     pub competitors: Vec<CompetitorEntry>,
     pub concerns: Vec<ConcernEntry>,
-    /// Phrases meaning "still comparing" (还在比较, 再考虑, ...).
+    /// Phrases meaning "still comparing" (还在比较, 再考虑, ...); a `*`
+    /// matches up to 12 characters (`还在*比较`).
     pub still_comparing_phrases: Vec<String>,
     /// The offset of the sales organisation's local time from UTC, used to
     /// find the visit's local date.
@@ -160,7 +161,7 @@ pub fn extract(
     let stance = dictionary
         .still_comparing_phrases
         .iter()
-        .any(|phrase| !find_term(&text, phrase).is_empty())
+        .any(|phrase| contains_phrase(&text, phrase))
         .then_some(CustomerStance::StillComparing);
     Extraction {
         competitors: competitors.into_iter().collect(),
@@ -197,6 +198,45 @@ fn find_term(text: &str, term: &str) -> Vec<usize> {
         })
         .map(|(start, _)| start)
         .collect()
+}
+
+/// How many characters a `*` in a stance phrase may stand for.
+pub const PHRASE_GAP_MAX_CHARS: usize = 12;
+
+/// Whether `text` contains `phrase`, where each `*` in the phrase matches up
+/// to [`PHRASE_GAP_MAX_CHARS`] characters (`还在*比较` matches `还在和西门子比较`).
+fn contains_phrase(text: &str, phrase: &str) -> bool {
+    let mut parts = phrase.split('*').filter(|part| !part.trim().is_empty());
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let rest_parts: Vec<&str> = parts.collect();
+    find_term(text, first).into_iter().any(|start| {
+        let mut cursor = start
+            + crate::value::to_half_width(first.trim())
+                .to_lowercase()
+                .len();
+        rest_parts.iter().all(|part| {
+            let rest = &text[cursor..];
+            let gap_end = rest
+                .char_indices()
+                .nth(PHRASE_GAP_MAX_CHARS)
+                .map_or(rest.len(), |(index, _)| index);
+            match find_term(rest, part)
+                .into_iter()
+                .find(|position| *position <= gap_end)
+            {
+                Some(position) => {
+                    cursor += position
+                        + crate::value::to_half_width(part.trim())
+                            .to_lowercase()
+                            .len();
+                    true
+                }
+                None => false,
+            }
+        })
+    })
 }
 
 // ---- time phrases ----
