@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::DomainError;
 use crate::event::Event;
+use crate::role::CommandKind;
 
 /// An aggregate: state folded from its stream's events.
 pub trait Aggregate: Default + Clone + std::fmt::Debug {
@@ -19,6 +20,10 @@ pub trait Aggregate: Default + Clone + std::fmt::Debug {
     /// Folds one event into the state. Events that do not concern this
     /// aggregate are ignored; `apply` never fails (events are facts).
     fn apply(&mut self, event: &Event);
+
+    /// The kind of a command, for the authorisation table
+    /// ([`crate::role::authorise`]) before anything is loaded.
+    fn command_kind(command: &Self::Command) -> CommandKind;
 
     /// Decides a command against the current state at time `now`.
     fn decide(&self, command: Self::Command, now: DateTime<Utc>)

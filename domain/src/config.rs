@@ -96,6 +96,10 @@ fn ensure_newer(current: Option<u32>, proposed: u32) -> Result<(), DomainError> 
 impl Aggregate for Config {
     type Command = ConfigCommand;
 
+    fn command_kind(command: &ConfigCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::RoutingRulesPublished(published) => {

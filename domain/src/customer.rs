@@ -393,6 +393,10 @@ impl Customer {
 impl Aggregate for Customer {
     type Command = CustomerCommand;
 
+    fn command_kind(command: &CustomerCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::CustomerRegistered(registered) => {

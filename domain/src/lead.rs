@@ -199,6 +199,10 @@ pub struct RoutingConfirmed {
 impl Aggregate for Lead {
     type Command = LeadCommand;
 
+    fn command_kind(command: &LeadCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::LeadRegistered(registered) => {

@@ -262,6 +262,10 @@ impl NurturePack {
 impl Aggregate for NurturePack {
     type Command = NurtureCommand;
 
+    fn command_kind(command: &NurtureCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::NurturePackStarted(started) => {

@@ -200,6 +200,10 @@ pub struct ProposalDelivered {
 impl Aggregate for Proposal {
     type Command = ProposalCommand;
 
+    fn command_kind(command: &ProposalCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::ProposalCreated(created) => {

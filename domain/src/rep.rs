@@ -88,6 +88,10 @@ pub struct RepDeactivated {
 impl Aggregate for Rep {
     type Command = RepCommand;
 
+    fn command_kind(command: &RepCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::RepRegistered(registered) => {

@@ -177,6 +177,10 @@ fn sorted_distinct(values: Vec<String>) -> Result<Vec<String>, DomainError> {
 impl Aggregate for Visit {
     type Command = VisitCommand;
 
+    fn command_kind(command: &VisitCommand) -> crate::role::CommandKind {
+        command.kind()
+    }
+
     fn apply(&mut self, event: &Event) {
         match event {
             Event::VisitLogged(logged) => {

@@ -1,5 +1,6 @@
 //! A whole sales lifecycle (config, reps, lead, routing, customer, pool,
-//! visit, nurture, proposal) producing every event type of the catalogue,
+//! visit, nurture, proposal) issuing every command kind and producing every
+//! event type of the catalogue,
 //! compared with the golden file `fixtures/events/lifecycle.jsonl`.
 //!
 //! The golden file is the stored form `(stream_id, event_type,
@@ -18,6 +19,7 @@ use salesledger_domain::lead::*;
 use salesledger_domain::nurture::*;
 use salesledger_domain::proposal::*;
 use salesledger_domain::rep::*;
+use salesledger_domain::role::{may_issue, CommandKind, Role};
 use salesledger_domain::value::*;
 use salesledger_domain::visit::*;
 use salesledger_domain::Aggregate;
@@ -28,6 +30,7 @@ use crate::support::*;
 struct Log {
     events: Vec<Event>,
     now: DateTime<Utc>,
+    command_kinds: BTreeSet<CommandKind>,
 }
 
 impl Log {
@@ -41,6 +44,12 @@ impl Log {
 
     fn run<A: Aggregate>(&mut self, stream_id: &str, command: A::Command) -> Vec<Event> {
         self.now += Duration::seconds(17);
+        let kind = A::command_kind(&command);
+        assert!(
+            Role::ALL.iter().any(|role| may_issue(*role, kind)),
+            "some role may issue {kind:?}"
+        );
+        self.command_kinds.insert(kind);
         let state = A::from_events(&self.stream(stream_id));
         let events = match state.decide(command, self.now) {
             Ok(events) => events,
@@ -58,6 +67,7 @@ fn lifecycle() -> Vec<Event> {
     let mut log = Log {
         events: Vec::new(),
         now: time("2027-03-01T09:00:00+08:00"),
+        command_kinds: BTreeSet::new(),
     };
     let supervisor = actor("sup-wang");
     // configuration
@@ -426,6 +436,11 @@ fn lifecycle() -> Vec<Event> {
             coarse_location: text("浙江 杭州"),
             tracking_consent_recorded_at: Some(consent_at),
         }),
+    );
+    let all_kinds: BTreeSet<CommandKind> = CommandKind::all().collect();
+    assert_eq!(
+        log.command_kinds, all_kinds,
+        "the lifecycle issues every command kind"
     );
     log.events
 }
