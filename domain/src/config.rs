@@ -20,7 +20,7 @@ use crate::routing::RoutingRuleSet;
 use crate::value::ActorId;
 
 /// The latest published configuration of each kind (each kind on its own stream).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Config {
     pub routing_rules: Option<RoutingRuleSet>,
     pub pool_policy: Option<PoolPolicy>,

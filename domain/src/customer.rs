@@ -133,7 +133,7 @@ pub struct Ownership {
 }
 
 /// A registered customer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CustomerRecord {
     pub customer_id: CustomerId,
     pub company_name: CompanyName,
@@ -144,7 +144,7 @@ pub struct CustomerRecord {
 }
 
 /// State of one customer.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Customer {
     pub record: Option<CustomerRecord>,
     pub ownership: Option<Ownership>,

@@ -31,13 +31,13 @@ pub enum LeadConfirmation {
 }
 
 /// Who confirmed, when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfirmationRecord {
     pub confirmed_by: ActorId,
     pub confirmed_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LeadRecord {
     pub lead_id: LeadId,
     pub company_name: CompanyName,
@@ -46,7 +46,7 @@ pub struct LeadRecord {
     pub registered_by: ActorId,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PendingRoutingProposal {
     pub rule_version: u32,
     pub candidates: Vec<RoutingCandidate>,
@@ -54,7 +54,7 @@ pub struct PendingRoutingProposal {
 }
 
 /// State of one lead.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Lead {
     pub record: Option<LeadRecord>,
     pub budget_confirmation: Option<ConfirmationRecord>,

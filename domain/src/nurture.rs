@@ -123,7 +123,7 @@ pub struct ScheduledStep {
     pub due_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StepProgress {
     pub scheduled: ScheduledStep,
     pub sent_at: Option<DateTime<Utc>>,
@@ -131,7 +131,7 @@ pub struct StepProgress {
 }
 
 /// State of one nurture pack.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NurturePack {
     pub pack_id: Option<NurturePackId>,
     pub customer_id: Option<CustomerId>,

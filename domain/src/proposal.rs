@@ -44,7 +44,7 @@ pub enum ProposalStatus {
 pub const PROOFS_REQUIRED: usize = 2;
 
 /// State of one proposal.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Proposal {
     pub proposal_id: Option<ProposalId>,
     pub customer_id: Option<CustomerId>,

@@ -23,7 +23,7 @@ pub struct RepProfile {
 }
 
 /// State of one rep.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Rep {
     pub profile: Option<RepProfile>,
     pub display_name: Option<Text>,

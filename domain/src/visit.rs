@@ -28,7 +28,7 @@ pub enum VisitChannel {
     Video,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TodoItem {
     pub title: Text,
     pub due_on: NaiveDate,
@@ -36,7 +36,7 @@ pub struct TodoItem {
 }
 
 /// State of one visit.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Visit {
     pub visit_id: Option<VisitId>,
     pub customer_id: Option<CustomerId>,
