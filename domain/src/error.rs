@@ -181,9 +181,6 @@ pub enum DomainError {
     #[error("config version {proposed} is not newer than the current version {current}")]
     ConfigVersionNotNewer { current: u32, proposed: u32 },
 
-    #[error("rep {rep_id} is inactive")]
-    RepInactive { rep_id: RepId },
-
     #[error("watermark email {found} does not match the contact email {expected}")]
     WatermarkEmailMismatch { expected: String, found: String },
 
@@ -279,7 +276,6 @@ impl DomainError {
             DomainError::NoEligibleRep => "no_eligible_rep",
             DomainError::RepNotAmongCandidates { .. } => "rep_not_proposed",
             DomainError::ConfigVersionNotNewer { .. } => "config_version_not_newer",
-            DomainError::RepInactive { .. } => "rep_inactive",
             DomainError::WatermarkEmailMismatch { .. } => "watermark_email_mismatch",
             DomainError::ReceiptRecipientMismatch { .. } => "receipt_recipient_mismatch",
             DomainError::ExtractionAlreadyConfirmed => "extraction_already_confirmed",
@@ -336,7 +332,6 @@ impl DomainError {
             | DomainError::LeadNotConfirmed { .. }
             | DomainError::NoRoutingProposal
             | DomainError::NoEligibleRep
-            | DomainError::RepInactive { .. }
             | DomainError::ExtractionMissing
             | DomainError::DayNotClosedYet { .. }
             | DomainError::NurtureStepNotSent { .. } => ErrorKind::PreconditionFailed,
