@@ -20,12 +20,20 @@ pub enum BenchCommand {
         /// Events appended per phase (1, 16 and 64 appenders).
         #[arg(long, default_value_t = 20_000)]
         events: u64,
+        /// More appender counts to measure after the standard three, e.g.
+        /// `128,256` (printed as `append_128=`, ...).
+        #[arg(long, value_delimiter = ',')]
+        extra_appenders: Vec<u64>,
     },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
-        BenchCommand::Store { data, events } => store::run(&data, events),
+        BenchCommand::Store {
+            data,
+            events,
+            extra_appenders,
+        } => store::run(&data, events, &extra_appenders),
     }
 }
 

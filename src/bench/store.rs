@@ -43,7 +43,7 @@ fn request(stream_id: &str, expected_version: ExpectedVersion, n: u64) -> Append
     }
 }
 
-pub fn run(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
+pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
     if n_events < 64 {
         bail!("--events must be at least 64");
     }
@@ -73,11 +73,10 @@ pub fn run(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
             let append_1 = append_phase(&store, "a1", 1, n_events).await?;
             let append_16 = append_phase(&store, "a16", 16, n_events).await?;
             let append_64 = append_phase(&store, "a64", 64, n_events).await?;
-            if let Ok(extra) = std::env::var("BENCH_EXTRA_APPENDERS") {
-                for n in extra.split(',').filter_map(|n| n.parse::<u64>().ok()) {
-                    let rate = append_phase(&store, &format!("x{n}"), n, n_events).await?;
-                    println!("append_{n}={rate:.0}");
-                }
+            for &n_appenders in extra_appenders.iter().filter(|n| **n > 0) {
+                let rate =
+                    append_phase(&store, &format!("x{n_appenders}"), n_appenders, n_events).await?;
+                println!("append_{n_appenders}={rate:.0}");
             }
             let load = |counter: &std::sync::atomic::AtomicU64| {
                 counter.load(std::sync::atomic::Ordering::Relaxed)

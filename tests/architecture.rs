@@ -1,0 +1,159 @@
+//! Keeps the architecture as ARCHITECTURE.md draws it: dependencies point
+//! one way (`domain` <- `commands`, `projections` <- `replay` <- the
+//! binary), `store` depends on no other salesledger crate, `domain` does no
+//! I/O, and `anyhow` stays at the binary's edge.
+
+use std::collections::BTreeSet;
+
+use crate::util::workspace_root;
+
+/// The names in a manifest's `[dependencies]` table (not dev-dependencies).
+fn dependencies(member: &str) -> BTreeSet<String> {
+    let path = workspace_root().join(member).join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let manifest: toml::Table = toml::from_str(&text).expect("valid Cargo.toml");
+    manifest
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .map(|table| table.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn our_crates(dependencies: &BTreeSet<String>) -> BTreeSet<String> {
+    dependencies
+        .iter()
+        .filter(|name| name.starts_with("salesledger-"))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn the_top_level_shows_the_architecture() {
+    for entry in [
+        "Cargo.toml",
+        "domain",
+        "commands",
+        "projections",
+        "store",
+        "replay",
+        "fixtures",
+        "tests",
+        "src",
+        "README.md",
+        "ARCHITECTURE.md",
+        "docs/PERFORMANCE.md",
+        ".ci/run",
+    ] {
+        assert!(workspace_root().join(entry).exists(), "{entry} is missing");
+    }
+}
+
+#[test]
+fn store_knows_no_other_salesledger_crate() {
+    assert_eq!(our_crates(&dependencies("store")), BTreeSet::new());
+}
+
+#[test]
+fn domain_is_pure() {
+    let domain = dependencies("domain");
+    assert_eq!(
+        our_crates(&domain),
+        BTreeSet::new(),
+        "domain depends on no other salesledger crate"
+    );
+    for forbidden in [
+        "tokio",
+        "sled",
+        "axum",
+        "hyper",
+        "tokio-postgres",
+        "reqwest",
+        "anyhow",
+        "async-trait",
+        "rand",
+        "tracing-subscriber",
+    ] {
+        assert!(
+            !domain.contains(forbidden),
+            "domain must not depend on {forbidden}"
+        );
+    }
+}
+
+#[test]
+fn dependencies_point_one_way() {
+    let allowed: [(&str, &[&str]); 5] = [
+        ("commands", &["salesledger-domain", "salesledger-store"]),
+        ("projections", &["salesledger-domain", "salesledger-store"]),
+        (
+            "replay",
+            &[
+                "salesledger-domain",
+                "salesledger-store",
+                "salesledger-projections",
+            ],
+        ),
+        (
+            "fixtures",
+            &[
+                "salesledger-domain",
+                "salesledger-store",
+                "salesledger-commands",
+            ],
+        ),
+        ("store", &[]),
+    ];
+    for (member, allowed) in allowed {
+        let allowed: BTreeSet<String> = allowed.iter().map(|name| (*name).to_owned()).collect();
+        let actual = our_crates(&dependencies(member));
+        assert!(
+            actual.is_subset(&allowed),
+            "{member} depends on {:?}",
+            actual.difference(&allowed).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[test]
+fn anyhow_stays_at_the_binary_edge() {
+    for member in [
+        "domain",
+        "commands",
+        "projections",
+        "store",
+        "replay",
+        "fixtures",
+    ] {
+        assert!(
+            !dependencies(member).contains("anyhow"),
+            "{member} uses anyhow; library crates use thiserror enums"
+        );
+    }
+}
+
+#[test]
+fn library_crates_deny_unwrap() {
+    for member in [
+        "domain",
+        "commands",
+        "projections",
+        "store",
+        "replay",
+        "fixtures",
+    ] {
+        let text = std::fs::read_to_string(workspace_root().join(member).join("Cargo.toml"))
+            .expect("manifest");
+        let manifest: toml::Table = toml::from_str(&text).expect("valid Cargo.toml");
+        let level = manifest
+            .get("lints")
+            .and_then(|lints| lints.get("clippy"))
+            .and_then(|clippy| clippy.get("unwrap_used"))
+            .and_then(toml::Value::as_str);
+        assert_eq!(
+            level,
+            Some("deny"),
+            "{member} must deny clippy::unwrap_used"
+        );
+    }
+}
