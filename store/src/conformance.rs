@@ -391,6 +391,21 @@ pub async fn idempotent_append_returns_the_original_outcome(store: Arc<dyn Store
     );
     assert_eq!(store.head().len, 1, "a repeated key writes nothing");
 
+    let stored = store
+        .idempotent_outcome("key-1")
+        .await
+        .expect("lookup")
+        .expect("stored");
+    assert_eq!(stored.outcome, original);
+    assert_eq!(stored.fingerprint, Some(Hash32([1; 32])));
+    assert_eq!(
+        store
+            .idempotent_outcome("never-used")
+            .await
+            .expect("lookup"),
+        None
+    );
+
     let reused = store.append(keyed("key-1", 2, json!({"n": 2}))).await;
     assert!(
         matches!(reused, Err(StoreError::IdempotencyKeyReused { ref key }) if key == "key-1"),

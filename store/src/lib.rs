@@ -30,5 +30,6 @@ pub use record::{
 };
 pub use sled_store::{SledOptions, SledStore, WriterStats};
 pub use store::{
-    verify_log, ChainVerifier, LogHead, Store, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
+    verify_log, ChainVerifier, LogHead, Store, StoredOutcome, Subscription, VerifyFailure,
+    VerifyReport, READ_PAGE,
 };

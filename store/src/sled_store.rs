@@ -34,13 +34,12 @@ use std::thread::JoinHandle;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::record::{AppendOutcome, AppendRequest, Hash32, RecordedEvent};
-use crate::store::{LogHead, Store};
+use crate::store::{LogHead, Store, StoredOutcome};
 
 const LOG_PREFIX: u8 = b'L';
 const STREAM_PREFIX: u8 = b'S';
@@ -126,12 +125,6 @@ fn stop_writer(
 struct WriteJob {
     request: AppendRequest,
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct StoredIdempotency {
-    fingerprint: Option<Hash32>,
-    outcome: AppendOutcome,
 }
 
 impl SledStore {
@@ -377,6 +370,18 @@ impl Store for SledStore {
         .await
     }
 
+    async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
+        let db = self.inner.db.clone();
+        let end = self.inner.head.borrow().len;
+        let key = key.to_owned();
+        run_blocking(move || {
+            let stored = read_idempotency(&db, &key)?;
+            // An entry whose append is not durable yet is not an outcome.
+            Ok(stored.filter(|stored| stored.outcome.last_position < end))
+        })
+        .await
+    }
+
     fn head(&self) -> LogHead {
         *self.inner.head.borrow()
     }
@@ -471,16 +476,8 @@ impl Writer {
         Ok(head)
     }
 
-    fn lookup_idempotency(&self, key: &str) -> Result<Option<StoredIdempotency>, StoreError> {
-        let Some(stored) = self.db.get(idempotency_key(key))? else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&stored)
-            .map(Some)
-            .map_err(|error| StoreError::CorruptRecord {
-                position: 0,
-                reason: format!("idempotency entry {key:?}: {error}"),
-            })
+    fn lookup_idempotency(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
+        read_idempotency(&self.db, key)
     }
 
     fn commit_batch(&mut self, jobs: Vec<WriteJob>) {
@@ -667,7 +664,7 @@ impl Writer {
             replayed: false,
         };
         if let Some(idempotency) = &request.idempotency {
-            let stored = StoredIdempotency {
+            let stored = StoredOutcome {
                 fingerprint: idempotency.fingerprint,
                 outcome: outcome.clone(),
             };
@@ -789,6 +786,18 @@ fn stream_prefix(stream_id: &str) -> Option<Vec<u8>> {
     prefix.extend_from_slice(&len.to_be_bytes());
     prefix.extend_from_slice(stream_id.as_bytes());
     Some(prefix)
+}
+
+fn read_idempotency(db: &sled::Db, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
+    let Some(stored) = db.get(idempotency_key(key))? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&stored)
+        .map(Some)
+        .map_err(|error| StoreError::CorruptRecord {
+            position: 0,
+            reason: format!("idempotency entry {key:?}: {error}"),
+        })
 }
 
 fn idempotency_key(key: &str) -> Vec<u8> {

@@ -61,11 +61,22 @@ pub trait Store: Send + Sync + 'static {
     /// The stream's last version, `None` when it has no events.
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
 
+    /// The outcome stored under an idempotency key, with the fingerprint it
+    /// was stored with, once that append is durable; `None` otherwise.
+    async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError>;
+
     /// The committed head now.
     fn head(&self) -> LogHead;
 
     /// A receiver that changes whenever the committed head moves.
     fn watch_head(&self) -> watch::Receiver<LogHead>;
+}
+
+/// What an idempotency key stands for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredOutcome {
+    pub fingerprint: Option<Hash32>,
+    pub outcome: AppendOutcome,
 }
 
 /// Page size used by subscriptions and verification.
