@@ -1,6 +1,27 @@
-//! `salesledger-commands`: the one pipeline every command goes through
-//! (authenticate, authorise by role, load, decide, append with the expected
-//! version, bounded retry on conflict, idempotency).
+//! `salesledger-commands`: the one pipeline every command goes through.
 //!
-//! Built in issue 3. It knows the domain and the `Store` trait, never HTTP.
+//! authenticate (the caller hands in a [`Principal`]) -> authorise the
+//! role for the command kind -> answer a repeated idempotency key with the
+//! original outcome -> load the aggregate's stream -> `decide` -> append
+//! with the expected version -> on a version conflict, reload and decide
+//! again, a bounded number of times. Every event records the actor, the
+//! command id, and the correlation and causation ids.
+//!
+//! It also keeps the [`Registry`]: what some decisions need from outside
+//! their own stream (the duplicate index, the reps' routing profiles, the
+//! published configuration), folded from the log and caught up to the
+//! head before it is used.
+//!
+//! Architecture invariant: it knows the domain and the `Store` trait, never
+//! HTTP, JSON request shapes or a storage backend.
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod pipeline;
+pub mod registry;
+
+pub use error::CommandError;
+pub use pipeline::{
+    CommandMeta, CommandOutcome, CommandService, EventSummary, IdempotencyKey, Loaded, Principal,
+};
+pub use registry::Registry;

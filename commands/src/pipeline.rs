@@ -1,0 +1,370 @@
+//! The command pipeline: authorise, idempotency, load, decide, append with
+//! the expected version, bounded retry on conflict.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use salesledger_domain::role::authorise;
+use salesledger_domain::value::ActorId;
+use salesledger_domain::{decode, encode, Aggregate, CommandKind, DomainError, Role};
+use salesledger_store::{
+    AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
+    RecordedEvent, Store, StoreError, READ_PAGE,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::error::CommandError;
+use crate::registry::Registry;
+
+/// Appends tried per command before giving up with
+/// [`CommandError::Contention`]: the first, then retries after conflicts.
+pub const MAX_ATTEMPTS: usize = 5;
+
+/// Who issues a command: an authenticated actor acting in one role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    pub actor: ActorId,
+    pub role: Role,
+}
+
+impl Principal {
+    /// The actor as written into every event: `role:actor`.
+    pub fn recorded_actor(&self) -> String {
+        format!("{}:{}", self.role.as_str(), self.actor.as_str())
+    }
+}
+
+/// A client's idempotency key and a fingerprint of the request it stands
+/// for (the gateway hashes method, path and body).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: Hash32,
+}
+
+/// Everything about a command that is not the command itself.
+#[derive(Clone, Debug)]
+pub struct CommandMeta {
+    pub principal: Principal,
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Uuid,
+    pub idempotency: Option<IdempotencyKey>,
+    /// The time the decision is made at (the gateway's clock, passed in).
+    pub now: DateTime<Utc>,
+}
+
+impl CommandMeta {
+    /// A fresh command id that also starts a new correlation.
+    pub fn new(principal: Principal, now: DateTime<Utc>) -> CommandMeta {
+        let command_id = Uuid::now_v7();
+        CommandMeta {
+            principal,
+            command_id,
+            correlation_id: command_id,
+            causation_id: command_id,
+            idempotency: None,
+            now,
+        }
+    }
+
+    /// The key as stored: scoped to the actor, so two clients never
+    /// collide on the same key.
+    fn scoped_idempotency(&self) -> Option<Idempotency> {
+        self.idempotency.as_ref().map(|idempotency| Idempotency {
+            key: format!("{}|{}", self.principal.recorded_actor(), idempotency.key),
+            fingerprint: Some(idempotency.fingerprint),
+        })
+    }
+}
+
+/// One appended event, as a command's response shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EventSummary {
+    pub position: u64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: serde_json::Value,
+}
+
+/// What a command did.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CommandOutcome {
+    pub command_id: Uuid,
+    pub stream_id: String,
+    /// The stream's version after the command; `None` for a no-op on a
+    /// stream that does not exist.
+    pub stream_version: Option<u64>,
+    /// Global position of the last appended event, for read-your-writes.
+    pub last_position: Option<u64>,
+    pub events: Vec<EventSummary>,
+    /// True when this answers a repeated idempotency key.
+    pub replayed: bool,
+}
+
+/// An aggregate's state, its stream's version and the log length it was
+/// read at.
+#[derive(Clone, Debug)]
+pub struct Loaded<A> {
+    pub state: A,
+    pub version: Option<u64>,
+    pub log_len: u64,
+}
+
+/// The command pipeline over one store.
+pub struct CommandService {
+    store: Arc<dyn Store>,
+    /// Also serialises registrations, whose duplicate check spans streams.
+    registry: tokio::sync::Mutex<Registry>,
+}
+
+impl CommandService {
+    pub fn new(store: Arc<dyn Store>) -> CommandService {
+        CommandService {
+            store,
+            registry: tokio::sync::Mutex::new(Registry::default()),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Checks the authorisation table; the gateway calls it before it reads
+    /// a request's body.
+    pub fn authorise(role: Role, kind: CommandKind) -> Result<(), CommandError> {
+        authorise(role, kind).map_err(|_| CommandError::Forbidden { role, kind })
+    }
+
+    /// Folds a stream into its aggregate.
+    #[tracing::instrument(skip(self), fields(stream_id))]
+    pub async fn load<A: Aggregate>(&self, stream_id: &str) -> Result<Loaded<A>, CommandError> {
+        let log_len = self.store.head().len;
+        let mut state = A::default();
+        let mut version = None;
+        loop {
+            let from_version = version.map_or(0, |version: u64| version + 1);
+            let records = self
+                .store
+                .read_stream(stream_id, from_version, READ_PAGE)
+                .await?;
+            let n_records = records.len();
+            for record in records {
+                state.apply(&decode_record(&record)?);
+                version = Some(record.stream_version);
+            }
+            if n_records < READ_PAGE {
+                break;
+            }
+        }
+        Ok(Loaded {
+            state,
+            version,
+            log_len,
+        })
+    }
+
+    /// Runs `f` on the registry caught up to the log's head.
+    pub async fn with_registry<T>(
+        &self,
+        f: impl FnOnce(&Registry) -> T,
+    ) -> Result<T, CommandError> {
+        let mut registry = self.registry.lock().await;
+        registry.catch_up(&*self.store).await?;
+        Ok(f(&registry))
+    }
+
+    /// Decides `command` on `stream_id` and appends the result.
+    #[tracing::instrument(skip(self, meta, command), fields(stream_id, command_id = %meta.command_id, actor = %meta.principal.recorded_actor()))]
+    pub async fn execute<A>(
+        &self,
+        meta: &CommandMeta,
+        stream_id: &str,
+        command: A::Command,
+    ) -> Result<CommandOutcome, CommandError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+    {
+        Self::authorise(meta.principal.role, A::command_kind(&command))?;
+        if let Some(outcome) = self.replay_idempotent(meta).await? {
+            return Ok(outcome);
+        }
+        self.decide_and_append::<A>(meta, stream_id, command).await
+    }
+
+    /// A command whose inputs come from the registry (e.g. a registration
+    /// that needs a duplicate clearance). The registry stays locked from
+    /// `build` until the append is durable, so two registrations of the same
+    /// company in this process cannot both pass the duplicate check.
+    pub async fn execute_with_registry<A>(
+        &self,
+        meta: &CommandMeta,
+        kind: CommandKind,
+        stream_id: &str,
+        build: impl FnOnce(&Registry) -> Result<A::Command, DomainError>,
+    ) -> Result<CommandOutcome, CommandError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+    {
+        Self::authorise(meta.principal.role, kind)?;
+        if let Some(outcome) = self.replay_idempotent(meta).await? {
+            return Ok(outcome);
+        }
+        let mut registry = self.registry.lock().await;
+        registry.catch_up(&*self.store).await?;
+        let command = build(&registry)?;
+        Self::authorise(meta.principal.role, A::command_kind(&command))?;
+        let outcome = self.decide_and_append::<A>(meta, stream_id, command).await;
+        drop(registry);
+        outcome
+    }
+
+    async fn decide_and_append<A>(
+        &self,
+        meta: &CommandMeta,
+        stream_id: &str,
+        command: A::Command,
+    ) -> Result<CommandOutcome, CommandError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+    {
+        for attempt in 1..=MAX_ATTEMPTS {
+            let loaded = self.load::<A>(stream_id).await?;
+            let events = loaded.state.decide(command.clone(), meta.now)?;
+            if events.is_empty() {
+                return Ok(CommandOutcome {
+                    command_id: meta.command_id,
+                    stream_id: stream_id.to_owned(),
+                    stream_version: loaded.version,
+                    last_position: None,
+                    events: Vec::new(),
+                    replayed: false,
+                });
+            }
+            let mut new_events = Vec::with_capacity(events.len());
+            for event in &events {
+                let encoded = encode(event)?;
+                new_events.push(NewEvent::new(
+                    encoded.event_type,
+                    encoded.schema_version,
+                    &encoded.payload,
+                ));
+            }
+            let request = AppendRequest {
+                stream_id: stream_id.to_owned(),
+                expected_version: loaded
+                    .version
+                    .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact),
+                events: new_events,
+                metadata: AppendMetadata {
+                    actor: meta.principal.recorded_actor(),
+                    command_id: meta.command_id,
+                    correlation_id: meta.correlation_id,
+                    causation_id: meta.causation_id,
+                },
+                idempotency: meta.scoped_idempotency(),
+            };
+            match self.store.append(request).await {
+                Ok(outcome) => return self.outcome_of(meta, outcome).await,
+                Err(StoreError::WrongExpectedVersion { actual, .. }) => {
+                    tracing::debug!(attempt, ?actual, "version conflict; deciding again");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(CommandError::Contention {
+            stream_id: stream_id.to_owned(),
+            n_attempts: MAX_ATTEMPTS,
+        })
+    }
+
+    /// The original outcome of a repeated idempotency key, if any.
+    async fn replay_idempotent(
+        &self,
+        meta: &CommandMeta,
+    ) -> Result<Option<CommandOutcome>, CommandError> {
+        let Some(idempotency) = meta.scoped_idempotency() else {
+            return Ok(None);
+        };
+        let Some(stored) = self.store.idempotent_outcome(&idempotency.key).await? else {
+            return Ok(None);
+        };
+        if stored.fingerprint != idempotency.fingerprint {
+            let key = meta
+                .idempotency
+                .as_ref()
+                .map(|key| key.key.clone())
+                .unwrap_or_default();
+            return Err(CommandError::IdempotencyKeyReused { key });
+        }
+        let outcome = AppendOutcome {
+            replayed: true,
+            ..stored.outcome
+        };
+        self.outcome_of(meta, outcome).await.map(Some)
+    }
+
+    /// Reads back the appended records so a replayed response equals the
+    /// original one.
+    async fn outcome_of(
+        &self,
+        meta: &CommandMeta,
+        outcome: AppendOutcome,
+    ) -> Result<CommandOutcome, CommandError> {
+        let n_events = usize::try_from(outcome.last_position - outcome.first_position + 1)
+            .unwrap_or(usize::MAX);
+        let records = self
+            .store
+            .read_all(outcome.first_position, n_events)
+            .await?;
+        // The original command's id, also when answering a repeat.
+        let command_id = records
+            .first()
+            .map_or(meta.command_id, |record| record.command_id);
+        let mut events = Vec::with_capacity(records.len());
+        for record in records {
+            let payload = record.payload.to_value().map_err(|error| {
+                CommandError::Store(StoreError::CorruptRecord {
+                    position: record.position,
+                    reason: error.to_string(),
+                })
+            })?;
+            events.push(EventSummary {
+                position: record.position,
+                event_id: record.event_id,
+                event_type: record.event_type,
+                schema_version: record.schema_version,
+                payload,
+            });
+        }
+        Ok(CommandOutcome {
+            command_id,
+            stream_id: outcome.stream_id,
+            stream_version: Some(outcome.last_version),
+            last_position: Some(outcome.last_position),
+            events,
+            replayed: outcome.replayed,
+        })
+    }
+}
+
+/// Decodes a stored record into a domain event (through upcasters).
+pub fn decode_record(record: &RecordedEvent) -> Result<salesledger_domain::Event, CommandError> {
+    let payload = record.payload.to_value().map_err(|error| {
+        CommandError::Store(StoreError::CorruptRecord {
+            position: record.position,
+            reason: error.to_string(),
+        })
+    })?;
+    decode(&record.event_type, record.schema_version, payload).map_err(|source| {
+        CommandError::Corrupt {
+            position: record.position,
+            source,
+        }
+    })
+}

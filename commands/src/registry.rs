@@ -1,0 +1,86 @@
+//! What some decisions need from beyond their own stream, folded from the
+//! whole log: the duplicate index (C3, 撞单), each rep's routing profile
+//! (C2), and the published configuration (routing rules, pool policy,
+//! extraction dictionary, nurture template).
+//!
+//! It is caught up to the log's head right before it is used, so a decision
+//! always sees every event acknowledged before the command arrived.
+
+use std::collections::BTreeMap;
+
+use salesledger_domain::config::Config;
+use salesledger_domain::duplicate::DuplicateIndex;
+use salesledger_domain::rep::{Rep, RepProfile};
+use salesledger_domain::{Aggregate, DomainError};
+use salesledger_store::{Store, READ_PAGE};
+
+use crate::error::CommandError;
+use crate::pipeline::decode_record;
+
+/// Cross-stream state for decisions.
+#[derive(Debug, Default)]
+pub struct Registry {
+    next_position: u64,
+    duplicates: DuplicateIndex,
+    /// Rep aggregates by stream id (ordered, so profiles come out sorted).
+    reps: BTreeMap<String, Rep>,
+    config: Config,
+}
+
+impl Registry {
+    /// Applies every record from where it stopped to the committed head.
+    pub async fn catch_up(&mut self, store: &dyn Store) -> Result<(), CommandError> {
+        let head = store.head().len;
+        while self.next_position < head {
+            let records = store.read_all(self.next_position, READ_PAGE).await?;
+            if records.is_empty() {
+                break;
+            }
+            for record in &records {
+                match decode_record(record) {
+                    Ok(event) => {
+                        self.duplicates.apply(&event);
+                        if record.stream_id.starts_with("rep-") {
+                            self.reps
+                                .entry(record.stream_id.clone())
+                                .or_default()
+                                .apply(&event);
+                        } else if record.stream_id.starts_with("config-") {
+                            self.config.apply(&event);
+                        }
+                    }
+                    // Records of other modules (checkpoints, future event
+                    // families) are not this registry's business.
+                    Err(CommandError::Corrupt {
+                        source: DomainError::UnknownEventType { .. },
+                        ..
+                    }) => {}
+                    Err(error) => return Err(error),
+                }
+                self.next_position = record.position + 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The log position up to which the registry has applied records.
+    pub fn position(&self) -> u64 {
+        self.next_position
+    }
+
+    pub fn duplicates(&self) -> &DuplicateIndex {
+        &self.duplicates
+    }
+
+    /// Every registered rep's routing profile, in stream order.
+    pub fn rep_profiles(&self) -> Vec<RepProfile> {
+        self.reps
+            .values()
+            .filter_map(|rep| rep.profile.clone())
+            .collect()
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

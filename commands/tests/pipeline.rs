@@ -1,0 +1,314 @@
+//! The command pipeline over a real sled store: authorisation, idempotency,
+//! decide + append with expected versions, bounded retry, and the
+//! registry-backed duplicate check.
+
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use salesledger_commands::{CommandError, CommandMeta, CommandService, IdempotencyKey, Principal};
+use salesledger_domain::customer::{
+    ClaimCustomer, Customer, CustomerCommand, FollowUpKind, PoolPolicy, RecordFollowUp,
+    RegisterCustomer,
+};
+use salesledger_domain::duplicate::DuplicateCandidate;
+use salesledger_domain::stream::customer_stream_id;
+use salesledger_domain::value::{ActorId, CompanyName, CustomerAttributes, CustomerId, RepId};
+use salesledger_domain::{CommandKind, DomainError, Role};
+use salesledger_store::{Hash32, SledStore, Store};
+use uuid::Uuid;
+
+struct Fixture {
+    service: Arc<CommandService>,
+    _data_dir: tempfile::TempDir,
+}
+
+fn fixture() -> Fixture {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir.path()).expect("open"));
+    Fixture {
+        service: Arc::new(CommandService::new(store)),
+        _data_dir: data_dir,
+    }
+}
+
+fn meta(actor: &str, role: Role) -> CommandMeta {
+    let principal = Principal {
+        actor: ActorId::parse(actor).expect("actor"),
+        role,
+    };
+    CommandMeta::new(
+        principal,
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 30, 0)
+            .single()
+            .expect("time"),
+    )
+}
+
+async fn register_customer(
+    service: &CommandService,
+    name: &str,
+) -> Result<CustomerId, CommandError> {
+    let customer_id = CustomerId::from_uuid(Uuid::now_v7());
+    let company_name = CompanyName::parse(name).expect("name");
+    let attributes =
+        CustomerAttributes::parse(&[("industry", "medical devices"), ("region", "east")])
+            .expect("attrs");
+    service
+        .execute_with_registry::<Customer>(
+            &meta("zhang.min", Role::Supervisor),
+            CommandKind::RegisterCustomer,
+            &customer_stream_id(customer_id),
+            |registry| {
+                let candidate = DuplicateCandidate {
+                    company_name: &company_name,
+                    unified_social_credit_code: None,
+                    phone: None,
+                    linked_customer: None,
+                };
+                let duplicate_clearance = registry.duplicates().clear(&candidate)?;
+                Ok(CustomerCommand::Register(RegisterCustomer {
+                    customer_id,
+                    company_name: company_name.clone(),
+                    unified_social_credit_code: None,
+                    phone: None,
+                    contact_email: None,
+                    attributes,
+                    duplicate_clearance,
+                }))
+            },
+        )
+        .await?;
+    Ok(customer_id)
+}
+
+fn claim(rep_id: RepId) -> CustomerCommand {
+    CustomerCommand::Claim(ClaimCustomer {
+        rep_id,
+        policy: PoolPolicy::default_v1(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_claims_have_one_winner_and_49_conflicts_naming_the_owner() {
+    let Fixture { service, _data_dir } = fixture();
+    let customer_id = register_customer(&service, "宁波精工机械有限公司")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let service = service.clone();
+        let stream_id = stream_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let rep_id = RepId::from_uuid(Uuid::now_v7());
+            let result = service
+                .execute::<Customer>(&meta("rep", Role::Rep), &stream_id, claim(rep_id))
+                .await;
+            (rep_id, result)
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut owners_named = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            (rep_id, Ok(_)) => winners.push(rep_id),
+            (_, Err(CommandError::Domain(DomainError::CustomerAlreadyOwned { owner, .. }))) => {
+                owners_named.push(owner)
+            }
+            (_, Err(error)) => panic!("unexpected error: {error}"),
+        }
+    }
+    assert_eq!(winners.len(), 1);
+    assert_eq!(owners_named.len(), 49);
+    assert!(
+        owners_named.iter().all(|owner| *owner == winners[0]),
+        "every conflict names the winner"
+    );
+    let loaded = service.load::<Customer>(&stream_id).await.expect("load");
+    assert_eq!(loaded.state.owner(), Some(winners[0]));
+    assert_eq!(loaded.version, Some(1), "registration + one claim");
+}
+
+#[tokio::test]
+async fn a_role_outside_the_table_is_refused_before_anything_is_appended() {
+    let Fixture { service, _data_dir } = fixture();
+    let customer_id = register_customer(&service, "Shenzhen Bright Optics Co., Ltd.")
+        .await
+        .expect("register");
+    let head = service.store().head();
+    for role in [Role::Auditor, Role::Analyst, Role::Marketing, Role::Finance] {
+        let result = service
+            .execute::<Customer>(
+                &meta("someone", role),
+                &customer_stream_id(customer_id),
+                claim(RepId::from_uuid(Uuid::now_v7())),
+            )
+            .await;
+        assert!(
+            matches!(
+                result,
+                Err(CommandError::Forbidden {
+                    kind: CommandKind::ClaimCustomer,
+                    ..
+                })
+            ),
+            "{role:?}: {result:?}"
+        );
+    }
+    assert_eq!(service.store().head(), head);
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_original_outcome_and_a_changed_body_is_refused() {
+    let Fixture { service, _data_dir } = fixture();
+    let customer_id = register_customer(&service, "苏州恒通医疗器械有限公司")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let rep_id = RepId::from_uuid(Uuid::now_v7());
+    let mut first_meta = meta("li.wei", Role::Rep);
+    first_meta.idempotency = Some(IdempotencyKey {
+        key: "claim-1".into(),
+        fingerprint: Hash32([7; 32]),
+    });
+    let original = service
+        .execute::<Customer>(&first_meta, &stream_id, claim(rep_id))
+        .await
+        .expect("claim");
+    assert!(!original.replayed);
+    let head = service.store().head();
+
+    // The retry arrives as a new request (new command id) with the same key.
+    let mut retry_meta = meta("li.wei", Role::Rep);
+    retry_meta.idempotency = first_meta.idempotency.clone();
+    let repeated = service
+        .execute::<Customer>(&retry_meta, &stream_id, claim(rep_id))
+        .await
+        .expect("replay");
+    assert!(repeated.replayed);
+    assert_eq!(repeated.events, original.events);
+    assert_eq!(
+        repeated.command_id, original.command_id,
+        "the original command's id"
+    );
+    assert_eq!(service.store().head(), head, "nothing appended");
+
+    let mut changed = meta("li.wei", Role::Rep);
+    changed.idempotency = Some(IdempotencyKey {
+        key: "claim-1".into(),
+        fingerprint: Hash32([8; 32]),
+    });
+    let result = service
+        .execute::<Customer>(&changed, &stream_id, claim(rep_id))
+        .await;
+    assert!(
+        matches!(result, Err(CommandError::IdempotencyKeyReused { ref key }) if key == "claim-1"),
+        "{result:?}"
+    );
+
+    // Keys are scoped to the actor: another actor's "claim-1" is its own.
+    let mut other_actor = meta("wang.fang", Role::Rep);
+    other_actor.idempotency = Some(IdempotencyKey {
+        key: "claim-1".into(),
+        fingerprint: Hash32([9; 32]),
+    });
+    let result = service
+        .execute::<Customer>(
+            &other_actor,
+            &stream_id,
+            claim(RepId::from_uuid(Uuid::now_v7())),
+        )
+        .await;
+    assert!(
+        matches!(
+            result,
+            Err(CommandError::Domain(
+                DomainError::CustomerAlreadyOwned { .. }
+            ))
+        ),
+        "{result:?}"
+    );
+    assert_eq!(service.store().head(), head);
+}
+
+#[tokio::test]
+async fn concurrent_registrations_of_one_company_let_exactly_one_through() {
+    let Fixture { service, _data_dir } = fixture();
+    let mut tasks = Vec::new();
+    for name in [
+        "杭州远景传感科技有限公司",
+        "杭州远景传感科技 有限公司",
+        "杭州远景传感科技股份有限公司",
+    ] {
+        let service = service.clone();
+        tasks.push(tokio::spawn(async move {
+            register_customer(&service, name).await
+        }));
+    }
+    let mut n_registered = 0;
+    let mut n_duplicates = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => n_registered += 1,
+            Err(CommandError::Domain(DomainError::DuplicateRecord { .. })) => n_duplicates += 1,
+            Err(error) => panic!("unexpected: {error}"),
+        }
+    }
+    assert_eq!((n_registered, n_duplicates), (1, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn conflicting_follow_ups_are_decided_again_and_all_land() {
+    let Fixture { service, _data_dir } = fixture();
+    let customer_id = register_customer(&service, "Wuxi Delta Automotive Parts")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let rep_id = RepId::from_uuid(Uuid::now_v7());
+    service
+        .execute::<Customer>(&meta("rep", Role::Rep), &stream_id, claim(rep_id))
+        .await
+        .expect("claim");
+    let mut tasks = Vec::new();
+    for hour in 0..4 {
+        let service = service.clone();
+        let stream_id = stream_id.clone();
+        tasks.push(tokio::spawn(async move {
+            let follow_up = CustomerCommand::RecordFollowUp(RecordFollowUp {
+                rep_id,
+                kind: FollowUpKind::Call,
+                occurred_at: Utc
+                    .with_ymd_and_hms(2026, 3, 2, hour, 0, 0)
+                    .single()
+                    .expect("time"),
+                visit_id: None,
+                policy: PoolPolicy::default_v1(),
+            });
+            service
+                .execute::<Customer>(&meta("rep", Role::Rep), &stream_id, follow_up)
+                .await
+        }));
+    }
+    for task in tasks {
+        task.await
+            .expect("task")
+            .expect("every follow-up lands after retries");
+    }
+    let loaded = service.load::<Customer>(&stream_id).await.expect("load");
+    assert_eq!(
+        loaded.version,
+        Some(5),
+        "registration, claim, four follow-ups"
+    );
+    let records = service
+        .store()
+        .read_stream(&stream_id, 0, 10)
+        .await
+        .expect("read");
+    assert!(records
+        .iter()
+        .all(|record| record.actor.starts_with("rep:") || record.actor.starts_with("supervisor:")));
+    assert!(records
+        .iter()
+        .all(|record| record.causation_id == record.command_id));
+}
