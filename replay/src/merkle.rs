@@ -1,6 +1,21 @@
 //! RFC 9162 (Certificate Transparency v2) Merkle tree over the global event
 //! log: roots, inclusion proofs, consistency proofs and their verifiers.
 //!
+//! ```
+//! use salesledger_replay::merkle::{verify_consistency, verify_inclusion, MerkleTree};
+//!
+//! let mut tree = MerkleTree::in_memory();
+//! for record in [&b"first"[..], b"second", b"third"] {
+//!     tree.append_record(record)?;
+//! }
+//! let (root2, root3) = (tree.root_at(2)?, tree.root()?);
+//! let proof = tree.inclusion_proof(1, 3)?;
+//! verify_inclusion(1, 3, &tree.leaf(1)?, &proof, &root3)?;
+//! let proof = tree.consistency_proof(2, 3)?;
+//! verify_consistency(2, 3, &proof, &root2, &root3)?;
+//! # Ok::<(), salesledger_replay::merkle::MerkleError>(())
+//! ```
+//!
 //! # Hashing (RFC 9162 section 2.1.1)
 //!
 //! - leaf hash: `SHA-256(0x00 || record bytes)` ([`leaf_hash`]); the record
@@ -462,6 +477,17 @@ pub trait NodeStore {
 
     /// Write the node at `(level, index)` (overwriting it if present).
     fn put(&mut self, level: u32, index: u64, hash: Hash) -> Result<(), Self::Error>;
+
+    /// Write the nodes one append creates (the leaf first, then each
+    /// completed perfect subtree, lowest level first). The default calls
+    /// [`NodeStore::put`] for each; a persistent store should override it to
+    /// write them in one atomic batch.
+    fn put_nodes(&mut self, nodes: &[(u32, u64, Hash)]) -> Result<(), Self::Error> {
+        for &(level, index, hash) in nodes {
+            self.put(level, index, hash)?;
+        }
+        Ok(())
+    }
 }
 
 /// In-memory [`NodeStore`]: one vector per level, written in append order.
@@ -576,7 +602,8 @@ impl<S: NodeStore> MerkleTree<S> {
     }
 
     /// Append a leaf hash; returns its index. Writes the leaf and every
-    /// perfect subtree it completes (`O(log n)` worst case, `O(1)` amortised).
+    /// perfect subtree it completes in one [`NodeStore::put_nodes`] call
+    /// (`O(log n)` worst case, `O(1)` amortised).
     ///
     /// Errors: [`MerkleError::TreeFull`], [`MerkleError::MissingNode`],
     /// [`MerkleError::Store`] (the size is then unchanged; retrying rewrites
@@ -584,15 +611,17 @@ impl<S: NodeStore> MerkleTree<S> {
     pub fn append(&mut self, leaf: Hash) -> Result<u64, MerkleError> {
         let index = self.size;
         let new_size = index.checked_add(1).ok_or(MerkleError::TreeFull)?;
-        self.store.put(0, index, leaf).map_err(store_err)?;
+        let mut nodes = Vec::with_capacity(1 + index.trailing_ones() as usize);
+        nodes.push((0u32, index, leaf));
         let (mut level, mut i, mut hash) = (0u32, index, leaf);
         while i & 1 == 1 {
             let left = self.node(level, i - 1)?;
             hash = node_hash(&left, &hash);
             level += 1;
             i >>= 1;
-            self.store.put(level, i, hash).map_err(store_err)?;
+            nodes.push((level, i, hash));
         }
+        self.store.put_nodes(&nodes).map_err(store_err)?;
         self.size = new_size;
         Ok(index)
     }
@@ -960,6 +989,48 @@ mod tests {
         assert!(s.put(0, 0, [1; 32]).is_ok());
         assert_eq!(s.get(0, 0).ok().flatten(), Some([1; 32]));
         assert_eq!(s.node_count(), 1);
+    }
+
+    /// A store whose writes fail while `broken` is set.
+    #[derive(Default)]
+    struct Flaky {
+        inner: MemoryNodeStore,
+        broken: bool,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk on fire")]
+    struct Fire;
+
+    impl NodeStore for Flaky {
+        type Error = Fire;
+        fn get(&self, level: u32, index: u64) -> Result<Option<Hash>, Fire> {
+            self.inner.get(level, index).map_err(|_| Fire)
+        }
+        fn put(&mut self, level: u32, index: u64, hash: Hash) -> Result<(), Fire> {
+            if self.broken {
+                return Err(Fire);
+            }
+            self.inner.put(level, index, hash).map_err(|_| Fire)
+        }
+    }
+
+    #[test]
+    fn failed_append_leaves_the_size_and_can_be_retried() {
+        let mut t = MerkleTree::new(Flaky::default());
+        let leaves: Vec<Hash> = (0u8..7).map(|i| leaf_hash(&[i])).collect();
+        for l in &leaves[..6] {
+            t.append(*l).expect("append");
+        }
+        t.store.broken = true;
+        let err = t.append(leaves[6]).expect_err("store fails");
+        assert!(matches!(err, MerkleError::Store(_)), "{err}");
+        assert_eq!(err.to_string(), "node store failed: disk on fire");
+        assert_eq!(t.size(), 6);
+        assert_eq!(t.root().ok(), Some(root(&leaves[..6])));
+        t.store.broken = false;
+        assert_eq!(t.append(leaves[6]).ok(), Some(6));
+        assert_eq!(t.root().ok(), Some(root(&leaves)));
     }
 
     #[test]
