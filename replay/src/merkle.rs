@@ -71,7 +71,9 @@
 //!
 //! - a consistency check from the empty tree (`size1 == 0`) is rejected
 //!   ([`MerkleError::EmptyOldTree`]): it proves nothing, and the vectors
-//!   require it to fail;
+//!   require it to fail, even for `0 == 0` with equal roots (a later
+//!   upstream revision of that one vector accepts it; the copy here, and
+//!   this verifier, do not);
 //! - equal sizes are consistent exactly when the proof is empty and the two
 //!   roots are byte-for-byte identical.
 //!
