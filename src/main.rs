@@ -1,13 +1,11 @@
-//! `salesledger`: the binary that wires the libraries together, the HTTP
-//! gateway (`serve`, coming with the gateway issue) and the CLI for
-//! auditors and operators (`verify`, `bench`).
+//! `salesledger`: the binary that wires the libraries together: the HTTP
+//! gateway (`serve`) and the CLI for auditors and operators (`verify`,
+//! `bench`).
 //!
 //! Only this package installs a tracing subscriber, uses `anyhow`, and
 //! knows command-line shapes.
 
-mod bench;
-mod progress;
-mod verify;
+use salesledger::{bench, gateway, runtime, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,6 +25,29 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the HTTP gateway on the embedded store until SIGINT/SIGTERM.
+    Serve {
+        /// Data directory (created if absent): the log, blobs, tokens.
+        #[arg(long, default_value = "./data")]
+        data: PathBuf,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Token file (default DATA/tokens.json; created with one admin
+        /// token when absent).
+        #[arg(long)]
+        tokens: Option<PathBuf>,
+        /// Seed demo configuration, reps and customers (once per data
+        /// directory) and print one token per role.
+        #[arg(long)]
+        demo: bool,
+        /// Largest accepted JSON request body, in bytes.
+        #[arg(long, default_value_t = gateway::DEFAULT_MAX_BODY_BYTES)]
+        max_body_bytes: usize,
+        /// Largest accepted evidence file, in bytes.
+        #[arg(long, default_value_t = salesledger_store::DEFAULT_MAX_BLOB_BYTES)]
+        max_blob_bytes: u64,
+    },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
     Verify {
@@ -46,9 +67,31 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    init_tracing();
     let cli = Cli::parse();
+    // The gateway logs each request; CLI commands only warnings.
+    init_tracing(if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    });
     let result = match cli.command {
+        Command::Serve {
+            data,
+            listen,
+            tokens,
+            demo,
+            max_body_bytes,
+            max_blob_bytes,
+        } => {
+            let mut config = gateway::GatewayConfig::new(data, listen);
+            config.tokens_path = tokens;
+            config.demo = demo;
+            config.max_body_bytes = max_body_bytes;
+            config.max_blob_bytes = max_blob_bytes;
+            runtime()
+                .and_then(|runtime| runtime.block_on(gateway::serve(config)))
+                .map(|()| ExitCode::SUCCESS)
+        }
         Command::Verify { data, json } => verify::run(&data, json),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
     };
@@ -61,21 +104,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing() {
+fn init_tracing(default_level: &str) {
     use tracing_subscriber::EnvFilter;
-    let filter =
-        EnvFilter::try_from_env("SALESLEDGER_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let filter = EnvFilter::try_from_env("SALESLEDGER_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-}
-
-/// A current-thread-free runtime for CLI commands.
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    use anyhow::Context;
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
 }

@@ -195,10 +195,21 @@ impl CommandService {
         self.decide_and_append::<A>(meta, stream_id, command).await
     }
 
+    /// Locks the registry and catches it up to the log's head. Hold the
+    /// guard from building a command that depends on it until the command's
+    /// append is durable: then two registrations of the same company in
+    /// this process cannot both pass the duplicate check.
+    pub async fn lock_registry(
+        &self,
+    ) -> Result<tokio::sync::MutexGuard<'_, Registry>, CommandError> {
+        let mut registry = self.registry.lock().await;
+        registry.catch_up(&*self.store).await?;
+        Ok(registry)
+    }
+
     /// A command whose inputs come from the registry (e.g. a registration
-    /// that needs a duplicate clearance). The registry stays locked from
-    /// `build` until the append is durable, so two registrations of the same
-    /// company in this process cannot both pass the duplicate check.
+    /// that needs a duplicate clearance), built and executed under
+    /// [`CommandService::lock_registry`].
     pub async fn execute_with_registry<A>(
         &self,
         meta: &CommandMeta,
@@ -214,11 +225,9 @@ impl CommandService {
         if let Some(outcome) = self.replay_idempotent(meta).await? {
             return Ok(outcome);
         }
-        let mut registry = self.registry.lock().await;
-        registry.catch_up(&*self.store).await?;
+        let registry = self.lock_registry().await?;
         let command = build(&registry)?;
-        Self::authorise(meta.principal.role, A::command_kind(&command))?;
-        let outcome = self.decide_and_append::<A>(meta, stream_id, command).await;
+        let outcome = self.execute::<A>(meta, stream_id, command).await;
         drop(registry);
         outcome
     }
@@ -283,8 +292,9 @@ impl CommandService {
         })
     }
 
-    /// The original outcome of a repeated idempotency key, if any.
-    async fn replay_idempotent(
+    /// The original outcome of a repeated idempotency key, if any; a
+    /// different request under the same key is refused.
+    pub async fn replay_idempotent(
         &self,
         meta: &CommandMeta,
     ) -> Result<Option<CommandOutcome>, CommandError> {

@@ -6,7 +6,7 @@
 //! It is caught up to the log's head right before it is used, so a decision
 //! always sees every event acknowledged before the command arrived.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use salesledger_domain::config::Config;
 use salesledger_domain::duplicate::DuplicateIndex;
@@ -25,6 +25,8 @@ pub struct Registry {
     /// Rep aggregates by stream id (ordered, so profiles come out sorted).
     reps: BTreeMap<String, Rep>,
     config: Config,
+    /// Stream ids of every customer, for day-closing rules.
+    customer_streams: BTreeSet<String>,
 }
 
 impl Registry {
@@ -45,6 +47,8 @@ impl Registry {
                                 .entry(record.stream_id.clone())
                                 .or_default()
                                 .apply(&event);
+                        } else if record.stream_id.starts_with("customer-") {
+                            self.customer_streams.insert(record.stream_id.clone());
                         } else if record.stream_id.starts_with("config-") {
                             self.config.apply(&event);
                         }
@@ -82,5 +86,10 @@ impl Registry {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Every customer's stream id, in order.
+    pub fn customer_streams(&self) -> impl Iterator<Item = &str> {
+        self.customer_streams.iter().map(String::as_str)
     }
 }

@@ -1,0 +1,438 @@
+//! Command routes. Every one runs [`run`]: authorise the role for the
+//! command kind (the caller was authenticated by middleware, before any
+//! body was read) -> read the body within the limit -> parse it into the
+//! route's request type -> build the domain command -> the command
+//! pipeline -> `200` (or `201` for a creation) with the outcome.
+
+use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use salesledger_commands::{CommandMeta, CommandService, IdempotencyKey, Registry};
+use salesledger_domain::value::RepId;
+use salesledger_domain::{Aggregate, CommandKind, Role};
+use salesledger_store::Hash32;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::dto::{parse_body, BodyError, DtoError};
+use super::problem::ApiError;
+use super::AppState;
+
+pub use super::routes::routes;
+
+/// The longest accepted `Idempotency-Key`.
+pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
+
+/// One command request as it arrived; its body is only read once the
+/// caller's role is authorised for the command.
+pub struct Incoming {
+    pub state: AppState,
+    pub caller: Caller,
+    pub method: Method,
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    body: axum::body::Body,
+}
+
+impl axum::extract::FromRequest<AppState> for Incoming {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(Incoming {
+            state: state.clone(),
+            caller,
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            body,
+        })
+    }
+}
+
+/// What to answer on success.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Created {
+    /// `200 OK`.
+    No,
+    /// `201 Created` with `Location: <prefix><id>`.
+    At(&'static str, Uuid),
+}
+
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        let code = error.code();
+        ApiError::new(StatusCode::BAD_REQUEST, code, error.message.clone())
+            .with("path", json!(error.path))
+    }
+}
+
+impl From<DtoError> for ApiError {
+    fn from(error: DtoError) -> Self {
+        match error {
+            DtoError::Invalid {
+                field,
+                code,
+                message,
+            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+                .with("path", json!(field)),
+            DtoError::Domain(domain) => domain.into(),
+        }
+    }
+}
+
+impl Incoming {
+    /// Whether the caller's role may issue `kind`.
+    pub fn authorise(&self, kind: CommandKind) -> Result<(), ApiError> {
+        Ok(CommandService::authorise(self.caller.principal.role, kind)?)
+    }
+
+    /// Authorises, then reads (within the limit) and parses the body:
+    /// everything before the command is built.
+    async fn accept<R: DeserializeOwned>(
+        &mut self,
+        kind: CommandKind,
+    ) -> Result<(R, Bytes), ApiError> {
+        self.authorise(kind)?;
+        let body = std::mem::take(&mut self.body);
+        let body = axum::body::to_bytes(body, self.state.max_body_bytes)
+            .await
+            .map_err(|error| {
+                let too_large = std::error::Error::source(&error)
+                    .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "body_too_large",
+                        format!("the body exceeds {} bytes", self.state.max_body_bytes),
+                    )
+                } else {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "unreadable_body",
+                        error.to_string(),
+                    )
+                }
+            })?;
+        if !body.is_empty() {
+            let content_type = self
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|value| value.to_str().ok());
+            if let Some(content_type) = content_type {
+                let essence = content_type.split(';').next().unwrap_or_default().trim();
+                if !essence.eq_ignore_ascii_case("application/json") {
+                    return Err(ApiError::new(
+                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                        "unsupported_media_type",
+                        format!("expected application/json, got {content_type}"),
+                    ));
+                }
+            }
+        }
+        let request = parse_body::<R>(&body)?;
+        Ok((request, body))
+    }
+
+    fn meta(&self, body: &[u8]) -> Result<CommandMeta, ApiError> {
+        let mut meta = CommandMeta::new(self.caller.principal.clone(), self.state.now());
+        if let Some(correlation_id) = uuid_header(&self.headers, "x-correlation-id")? {
+            meta.correlation_id = correlation_id;
+        }
+        if let Some(causation_id) = uuid_header(&self.headers, "x-causation-id")? {
+            meta.causation_id = causation_id;
+        }
+        if let Some(value) = self.headers.get("idempotency-key") {
+            let key = value
+                .to_str()
+                .ok()
+                .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES)
+                .filter(|key| key.chars().all(|character| character.is_ascii_graphic()))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_idempotency_key",
+                        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} visible ASCII characters"),
+                    )
+                })?;
+            let mut fingerprinted = Vec::with_capacity(body.len() + 64);
+            fingerprinted.extend_from_slice(self.method.as_str().as_bytes());
+            fingerprinted.push(b'\n');
+            fingerprinted.extend_from_slice(self.uri.path().as_bytes());
+            fingerprinted.push(b'\n');
+            fingerprinted.extend_from_slice(body);
+            meta.idempotency = Some(IdempotencyKey {
+                key: key.to_owned(),
+                fingerprint: Hash32::sha256(&fingerprinted),
+            });
+        }
+        Ok(meta)
+    }
+
+    /// Runs a command whose inputs are all in the request.
+    pub async fn run<A, R>(
+        mut self,
+        kind: CommandKind,
+        stream_id: String,
+        created: Created,
+        build: impl FnOnce(R, &Caller) -> Result<A::Command, ApiError>,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let command = build(request, &self.caller)?;
+        let meta = self.meta(&body)?;
+        let outcome = self
+            .state
+            .service
+            .execute::<A>(&meta, &stream_id, command)
+            .await?;
+        Ok(respond(outcome, created))
+    }
+
+    /// Runs a command that also needs the registry (duplicate index, rep
+    /// profiles, published configuration), caught up to the log's head.
+    pub async fn run_with_registry<A, R>(
+        mut self,
+        kind: CommandKind,
+        stream_id: String,
+        created: Created,
+        build: impl FnOnce(R, &Caller, &Registry) -> Result<A::Command, ApiError>,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let meta = self.meta(&body)?;
+        let service = &self.state.service;
+        // A repeat is answered before anything is built from the registry
+        // (a repeated registration would otherwise meet its own record).
+        if let Some(outcome) = service.replay_idempotent(&meta).await? {
+            return Ok(respond(outcome, created));
+        }
+        let registry = service.lock_registry().await?;
+        let command = build(request, &self.caller, &registry)?;
+        let outcome = service.execute::<A>(&meta, &stream_id, command).await;
+        drop(registry);
+        Ok(respond(outcome?, created))
+    }
+}
+
+impl Incoming {
+    /// Runs a creation: the new aggregate's id is the client's when the
+    /// body names one, else a new UUID v7; answers `201` with its location.
+    pub async fn run_creation<A, R>(
+        mut self,
+        kind: CommandKind,
+        requested_id: impl FnOnce(&R) -> Option<Uuid>,
+        stream_of: impl FnOnce(Uuid) -> String,
+        location_prefix: &'static str,
+        build: impl FnOnce(R, &Caller, Uuid) -> Result<A::Command, ApiError>,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let meta = self.meta(&body)?;
+        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
+        let command = build(request, &self.caller, id)?;
+        let outcome = self
+            .state
+            .service
+            .execute::<A>(&meta, &stream_of(id), command)
+            .await?;
+        Ok(respond(outcome, Created::At(location_prefix, id)))
+    }
+
+    /// A creation that needs the registry (duplicate index, published
+    /// configuration).
+    pub async fn run_creation_with_registry<A, R>(
+        mut self,
+        kind: CommandKind,
+        requested_id: impl FnOnce(&R) -> Option<Uuid>,
+        stream_of: impl FnOnce(Uuid) -> String,
+        location_prefix: &'static str,
+        build: impl FnOnce(R, &Caller, &Registry, Uuid) -> Result<A::Command, ApiError>,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let meta = self.meta(&body)?;
+        let service = &self.state.service;
+        if let Some(outcome) = service.replay_idempotent(&meta).await? {
+            let location_id = outcome_location_id(&outcome);
+            return Ok(respond(
+                outcome,
+                location_id.map_or(Created::No, |id| Created::At(location_prefix, id)),
+            ));
+        }
+        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
+        let registry = service.lock_registry().await?;
+        let command = build(request, &self.caller, &registry, id)?;
+        let outcome = service.execute::<A>(&meta, &stream_of(id), command).await;
+        drop(registry);
+        Ok(respond(outcome?, Created::At(location_prefix, id)))
+    }
+
+    /// A command whose building needs reads (e.g. of another aggregate or
+    /// of the blob store).
+    pub async fn run_async<A, R, F>(
+        mut self,
+        kind: CommandKind,
+        stream_id: String,
+        build: impl FnOnce(R, Caller) -> F,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+        F: std::future::Future<Output = Result<A::Command, ApiError>>,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let meta = self.meta(&body)?;
+        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
+            return Ok(respond(outcome, Created::No));
+        }
+        let command = build(request, self.caller.clone()).await?;
+        let outcome = self
+            .state
+            .service
+            .execute::<A>(&meta, &stream_id, command)
+            .await?;
+        Ok(respond(outcome, Created::No))
+    }
+
+    /// `POST /v1/days/{date}/close`: applies the day-closing rules (the
+    /// public-pool return) to every customer. One command id for the day;
+    /// each customer's decision is its own append, caused by it. Repeating
+    /// it is harmless: customers already returned are not returned again.
+    pub async fn close_day(mut self, day: chrono::NaiveDate) -> Result<Response, ApiError> {
+        let (request, _body) = self
+            .accept::<super::dto::CloseDayRequest>(CommandKind::CloseDay)
+            .await?;
+        let service = self.state.service.clone();
+        let (policy, customer_streams) = {
+            let registry = service.lock_registry().await?;
+            let policy = registry
+                .config()
+                .pool_policy
+                .clone()
+                .unwrap_or_else(salesledger_domain::customer::PoolPolicy::default_v1);
+            (
+                policy,
+                registry
+                    .customer_streams()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let day_meta = CommandMeta::new(self.caller.principal.clone(), self.state.now());
+        let mut events = Vec::new();
+        for stream_id in &customer_streams {
+            let mut meta = CommandMeta::new(self.caller.principal.clone(), day_meta.now);
+            meta.correlation_id = day_meta.correlation_id;
+            meta.causation_id = day_meta.command_id;
+            let command = request.clone().into_command(day, policy.clone())?;
+            let outcome = service
+                .execute::<salesledger_domain::customer::Customer>(&meta, stream_id, command)
+                .await?;
+            events.extend(outcome.events);
+        }
+        let body = json!({
+            "command_id": day_meta.command_id,
+            "day": day,
+            "n_customers_checked": customer_streams.len(),
+            "events": events,
+        });
+        Ok((StatusCode::OK, Json(body)).into_response())
+    }
+}
+
+/// The aggregate id of a replayed creation, from its stream id.
+fn outcome_location_id(outcome: &salesledger_commands::CommandOutcome) -> Option<Uuid> {
+    outcome
+        .stream_id
+        .split_once('-')
+        .and_then(|(_, id)| Uuid::parse_str(id).ok())
+}
+
+fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    value
+        .to_str()
+        .ok()
+        .and_then(|text| Uuid::parse_str(text).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_header",
+                format!("{name} must be a UUID"),
+            )
+        })
+}
+
+fn respond(outcome: salesledger_commands::CommandOutcome, created: Created) -> Response {
+    let replayed = outcome.replayed;
+    let mut response = match created {
+        Created::No => (StatusCode::OK, Json(outcome)).into_response(),
+        Created::At(prefix, id) => {
+            let mut response = (StatusCode::CREATED, Json(outcome)).into_response();
+            if let Ok(location) = HeaderValue::from_str(&format!("{prefix}{id}")) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+    };
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// A rep acts only as themselves: a command naming a rep must name the
+/// caller's own rep id. Other roles act on behalf of reps as their
+/// authorisation allows.
+pub fn ensure_self(caller: &Caller, rep_id: RepId) -> Result<(), ApiError> {
+    if caller.principal.role != Role::Rep {
+        return Ok(());
+    }
+    match caller.rep_id {
+        Some(own) if own == rep_id => Ok(()),
+        Some(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_own_rep",
+            "a rep may only act as themselves",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rep_identity_unknown",
+            "this rep token names no rep_id; add one to the token file",
+        )),
+    }
+}

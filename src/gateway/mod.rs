@@ -1,0 +1,262 @@
+//! The HTTP gateway: a small, resource-oriented JSON API under `/v1/` over
+//! the command pipeline, plus `/healthz` and `/openapi.json`.
+//!
+//! Only this module knows HTTP and JSON request shapes. Every command route
+//! runs the same steps ([`commands::run`]): authenticate (middleware,
+//! before the body is read) -> authorise the role for the command kind ->
+//! read the body within the size limit -> parse it into the route's request
+//! type (unknown fields refused) -> build the domain command -> the command
+//! pipeline -> a JSON [`CommandOutcome`](salesledger_commands::CommandOutcome).
+
+pub mod auth;
+pub mod commands;
+pub mod dto;
+pub mod openapi;
+pub mod problem;
+pub mod reads;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use salesledger_commands::CommandService;
+use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
+
+use self::auth::TokenStore;
+use self::problem::ApiError;
+
+/// Default limit on a JSON request body.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Arc<CommandService>,
+    pub blobs: FsBlobStore,
+    pub tokens: Arc<TokenStore>,
+    pub max_body_bytes: usize,
+    /// The gateway's clock; decisions receive its reading as `now`.
+    pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+}
+
+impl AppState {
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// How `serve` runs.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub tokens_path: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub max_blob_bytes: u64,
+    pub demo: bool,
+}
+
+impl GatewayConfig {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> GatewayConfig {
+        GatewayConfig {
+            data_dir,
+            listen,
+            tokens_path: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            demo: false,
+        }
+    }
+}
+
+/// The router with every route and layer.
+pub fn router(state: AppState) -> Router {
+    let max_body_bytes = state.max_body_bytes;
+    let max_blob_bytes = usize::try_from(state.blobs.max_bytes()).unwrap_or(usize::MAX);
+    let v1 = commands::routes()
+        .merge(reads::routes(max_blob_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            state.tokens.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/openapi.json", get(openapi_document))
+        .merge(v1)
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        // The blob upload route sets its own, larger limit.
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(log_request))
+        .with_state(state)
+}
+
+/// `GET /healthz`: the process is up and the log is readable.
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Json<serde_json::Value> {
+    let head = state.service.store().head();
+    Json(serde_json::json!({"status": "ok", "log_len": head.len, "head_hash": head.last_hash}))
+}
+
+async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
+    Json(openapi::document())
+}
+
+async fn unknown_route(request: Request) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "unknown_route",
+        format!("no route for {} {}", request.method(), request.uri().path()),
+    )
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!(
+            "{} is not allowed on {}",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::info!(%method, %path, status = response.status().as_u16(), elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "request");
+    response
+}
+
+/// Opens the data directory and builds the state.
+pub fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore)> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let store = SledStore::open(&config.data_dir)
+        .with_context(|| format!("opening the event log in {}", config.data_dir.display()))?;
+    let blobs = FsBlobStore::open(&config.data_dir, config.max_blob_bytes)
+        .context("opening the blob store")?;
+    let tokens_path = config
+        .tokens_path
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("tokens.json"));
+    let tokens = TokenStore::load_or_create(&tokens_path)?;
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let state = AppState {
+        service: Arc::new(CommandService::new(shared)),
+        blobs,
+        tokens: Arc::new(tokens),
+        max_body_bytes: config.max_body_bytes,
+        clock: Arc::new(Utc::now),
+    };
+    Ok((state, store))
+}
+
+/// `salesledger serve`: runs until SIGINT/SIGTERM, then stops accepting,
+/// lets in-flight requests (and their appends) finish, and closes the log.
+pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
+    let (mut state, store) = open_state(&config)?;
+    if config.demo {
+        let tokens_path = config
+            .tokens_path
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("tokens.json"));
+        crate::demo::seed(&state, &tokens_path).await?;
+        state.tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    println!(
+        "salesledger gateway listening on http://{address} (data in {})",
+        config.data_dir.display()
+    );
+    tracing::info!(%address, "gateway listening");
+    axum::serve(listener, router(state).into_make_service())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    store.close().await;
+    tracing::info!("gateway stopped; event log closed");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested; finishing in-flight requests");
+}
+
+/// For handlers that only need to say "unexpected".
+pub fn internal(error: impl std::error::Error) -> ApiError {
+    ApiError::internal(&error)
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_path_parameter",
+            rejection.body_text(),
+        )
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "invalid_query",
+            rejection.body_text(),
+        )
+    }
+}
+
+/// Maps a body-buffering failure: 413 past the limit, 400 otherwise.
+pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection) -> ApiError {
+    if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            rejection.body_text(),
+        )
+    } else {
+        ApiError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "unreadable_body",
+            rejection.body_text(),
+        )
+    }
+}

@@ -1,0 +1,445 @@
+//! The OpenAPI 3.1 document served at `/openapi.json`, generated from the
+//! code: command routes from [`ALL_COMMAND_ROUTES`] (the table the router
+//! follows, checked against it by tests), request schemas from the request
+//! types' `ToSchema` derives, the roles allowed from the domain's
+//! authorisation table, and response schemas from the response types.
+
+use std::collections::BTreeMap;
+
+use salesledger_domain::role::may_issue;
+use salesledger_domain::{CommandKind, Role};
+use serde::Serialize;
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
+    Required, ResponseBuilder, Schema,
+};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::dto::*;
+use super::problem::Problem;
+use super::reads::{AggregateView, BlobView, ConfigView};
+
+/// One appended event in a command's response (documents
+/// `salesledger_commands::EventSummary`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventSummary)]
+pub struct EventSummaryDoc {
+    /// Global log position.
+    pub position: u64,
+    pub event_id: Uuid,
+    /// e.g. `CustomerClaimed` (catalogue: domain/EVENTS.md).
+    pub event_type: String,
+    pub schema_version: u32,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// What a command did (documents `salesledger_commands::CommandOutcome`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CommandOutcome)]
+pub struct CommandOutcomeDoc {
+    /// The command's id (the original command's when `replayed`).
+    pub command_id: Uuid,
+    pub stream_id: String,
+    /// The stream's version after the command.
+    pub stream_version: Option<u64>,
+    /// Position of the last appended event: wait for views to reach it
+    /// for read-your-writes.
+    pub last_position: Option<u64>,
+    pub events: Vec<EventSummaryDoc>,
+    /// True when this repeats the answer to an earlier request with the
+    /// same `Idempotency-Key`.
+    pub replayed: bool,
+}
+
+type Schemas = Vec<(String, RefOr<Schema>)>;
+
+fn add<T: ToSchema>(schemas: &mut Schemas) {
+    schemas.push((T::name().into_owned(), T::schema()));
+    T::schemas(schemas);
+}
+
+macro_rules! add_all {
+    ($schemas:expr; $($request:ty),* $(,)?) => {
+        $( add::<$request>($schemas); )*
+    };
+}
+
+fn component_schemas() -> Schemas {
+    let mut schemas = Schemas::new();
+    add_all!(&mut schemas;
+        RegisterRepRequest, ChangeRepCapabilitiesRequest, DeactivateRepRequest,
+        RegisterCustomerRequest, SetCustomerAttributesRequest, ClaimCustomerRequest, TransferCustomerRequest,
+        ReleaseCustomerRequest, RecallCustomerToPoolRequest, RecordFollowUpRequest, CloseDayRequest,
+        RecordTrackingConsentRequest, WithdrawTrackingConsentRequest, RecordCustomerStanceRequest,
+        RegisterLeadRequest, ConfirmLeadBudgetRequest, ConfirmLeadTechnicalFitRequest, ProposeRoutingRequest,
+        ConfirmRoutingRequest, LogVisitRequest, ConfirmVisitExtractionRequest, CompleteTodoRequest,
+        StartNurturePackRequest, RecordNurtureStepSentRequest, RecordNurtureResponseRequest, CloseNurturePackRequest,
+        CreateProposalRequest, RecordProposalPdfRequest, RecordEmailDeliveryReceiptRequest, RecordLinkOpenedRequest,
+        PublishRoutingRulesRequest, PublishPoolPolicyRequest, PublishExtractionDictionaryRequest,
+        PublishNurtureTemplateRequest,
+        CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
+    );
+    schemas
+}
+
+fn json_ref(schema_name: &str) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(schema_name)))
+        .build()
+}
+
+fn problem_responses(operation: OperationBuilder, statuses: &[(&str, &str)]) -> OperationBuilder {
+    statuses
+        .iter()
+        .fold(operation, |operation, (status, description)| {
+            operation.response(
+                *status,
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content("application/problem+json", json_ref("Problem")),
+            )
+        })
+}
+
+fn path_parameters(path: &str, mut operation: OperationBuilder) -> OperationBuilder {
+    for segment in path.split('/') {
+        let Some(name) = segment
+            .strip_prefix('{')
+            .and_then(|rest| rest.strip_suffix('}'))
+        else {
+            continue;
+        };
+        let (format, description) = match name {
+            "date" => (
+                SchemaFormat::KnownFormat(KnownFormat::Date),
+                "a local day, YYYY-MM-DD",
+            ),
+            "sha256" => (
+                SchemaFormat::Custom("sha256-hex".into()),
+                "64 lowercase hex digits",
+            ),
+            _ => (
+                SchemaFormat::KnownFormat(KnownFormat::Uuid),
+                "the aggregate's id",
+            ),
+        };
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(format));
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Path)
+                .required(Required::True)
+                .description(Some(description))
+                .schema(Some(schema)),
+        );
+    }
+    operation
+}
+
+fn header_parameters(mut operation: OperationBuilder) -> OperationBuilder {
+    for (name, description, format) in [
+        ("Idempotency-Key", "Repeat a request safely: the same key and body return the original response and append nothing; the same key with another body is a 422. Scoped to the caller.", None),
+        ("X-Correlation-Id", "Correlation id recorded on every event (defaults to the command id).", Some(KnownFormat::Uuid)),
+        ("X-Causation-Id", "What caused this command (defaults to the command id).", Some(KnownFormat::Uuid)),
+    ] {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(format.map(SchemaFormat::KnownFormat));
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(schema)),
+        );
+    }
+    operation
+}
+
+fn roles_allowed(kind: CommandKind) -> String {
+    Role::ALL
+        .iter()
+        .filter(|role| may_issue(**role, kind))
+        .map(|role| role.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn method_of(method: &str) -> HttpMethod {
+    match method {
+        "PUT" => HttpMethod::Put,
+        "GET" => HttpMethod::Get,
+        "DELETE" => HttpMethod::Delete,
+        "PATCH" => HttpMethod::Patch,
+        _ => HttpMethod::Post,
+    }
+}
+
+/// Creation routes answer `201 Created`.
+pub fn is_creation(kind: CommandKind) -> bool {
+    matches!(
+        kind,
+        CommandKind::RegisterRep
+            | CommandKind::RegisterCustomer
+            | CommandKind::RegisterLead
+            | CommandKind::LogVisit
+            | CommandKind::StartNurturePack
+            | CommandKind::CreateProposal
+    )
+}
+
+const COMMAND_PROBLEMS: &[(&str, &str)] = &[
+    ("400", "Malformed JSON, unknown field, wrong type, missing field, bad path parameter or header"),
+    ("401", "No or unknown bearer token"),
+    ("403", "The caller's role may not issue this command"),
+    ("404", "The addressed aggregate does not exist"),
+    ("409", "Conflict with the current state (e.g. customer_already_owned names the owner), or a precondition not met"),
+    ("413", "Body larger than the limit"),
+    ("415", "Body is not application/json"),
+    ("422", "A value breaks a domain rule, or the Idempotency-Key was used for another body"),
+];
+
+const READ_PROBLEMS: &[(&str, &str)] = &[
+    ("400", "Bad path parameter"),
+    ("401", "No or unknown bearer token"),
+    ("404", "Not found"),
+];
+
+fn command_operation(
+    method: &str,
+    path: &str,
+    kind: CommandKind,
+    schema_name: &str,
+) -> (HttpMethod, OperationBuilder) {
+    let success = if is_creation(kind) { "201" } else { "200" };
+    let operation = OperationBuilder::new()
+        .operation_id(Some(format!("{kind:?}")))
+        .summary(Some(format!("{kind:?}")))
+        .description(Some(format!("Roles allowed: {}.", roles_allowed(kind))))
+        .tag(path.split('/').nth(2).unwrap_or("commands"))
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_ref(schema_name))
+                .build(),
+        ))
+        .response(
+            success,
+            ResponseBuilder::new()
+                .description("The command's outcome")
+                .content("application/json", json_ref("CommandOutcome")),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    let operation = path_parameters(path, header_parameters(operation));
+    (
+        method_of(method),
+        problem_responses(operation, COMMAND_PROBLEMS),
+    )
+}
+
+fn read_operation(
+    path: &str,
+    operation_id: &str,
+    schema_name: &str,
+    content_type: &str,
+) -> OperationBuilder {
+    let operation = OperationBuilder::new()
+        .operation_id(Some(operation_id))
+        .summary(Some(operation_id))
+        .description(Some("Any authenticated role may read."))
+        .tag(path.split('/').nth(2).unwrap_or("reads"))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("OK")
+                .content(content_type, json_ref(schema_name)),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    problem_responses(path_parameters(path, operation), READ_PROBLEMS)
+}
+
+/// Read routes: (path, operation id, response schema).
+pub const READ_ROUTES: &[(&str, &str, &str)] = &[
+    (
+        "/v1/customers/{customer_id}",
+        "ReadCustomer",
+        "AggregateView",
+    ),
+    ("/v1/leads/{lead_id}", "ReadLead", "AggregateView"),
+    ("/v1/reps/{rep_id}", "ReadRep", "AggregateView"),
+    ("/v1/visits/{visit_id}", "ReadVisit", "AggregateView"),
+    (
+        "/v1/nurture-packs/{pack_id}",
+        "ReadNurturePack",
+        "AggregateView",
+    ),
+    (
+        "/v1/proposals/{proposal_id}",
+        "ReadProposal",
+        "AggregateView",
+    ),
+    ("/v1/config", "ReadConfig", "ConfigView"),
+];
+
+/// The whole document.
+pub fn document() -> OpenApi {
+    let mut items: BTreeMap<String, Vec<(HttpMethod, OperationBuilder)>> = BTreeMap::new();
+    for (method, path, kind, schema_name) in ALL_COMMAND_ROUTES {
+        items
+            .entry((*path).to_owned())
+            .or_default()
+            .push(command_operation(method, path, *kind, schema_name));
+    }
+    for (path, operation_id, schema_name) in READ_ROUTES {
+        items.entry((*path).to_owned()).or_default().push((
+            HttpMethod::Get,
+            read_operation(path, operation_id, schema_name, "application/json"),
+        ));
+    }
+    let upload = OperationBuilder::new()
+        .operation_id(Some("UploadBlob"))
+        .summary(Some("UploadBlob"))
+        .description(Some(format!(
+            "Stores an evidence file (e.g. a proposal PDF) by its SHA-256. Roles allowed: {}.",
+            roles_allowed(CommandKind::RecordProposalPdf)
+        )))
+        .tag("blobs")
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content(
+                    "application/octet-stream",
+                    ContentBuilder::new()
+                        .schema(Some(
+                            ObjectBuilder::new()
+                                .schema_type(Type::String)
+                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                        ))
+                        .build(),
+                )
+                .build(),
+        ))
+        .response(
+            "201",
+            ResponseBuilder::new()
+                .description("Stored")
+                .content("application/json", json_ref("BlobView")),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    items.entry("/v1/blobs".into()).or_default().push((
+        HttpMethod::Post,
+        problem_responses(
+            upload,
+            &[
+                ("401", "No or unknown bearer token"),
+                ("403", "Role may not upload"),
+                ("413", "File larger than the limit"),
+                ("422", "Empty file"),
+            ],
+        ),
+    ));
+    let download = OperationBuilder::new()
+        .operation_id(Some("DownloadBlob"))
+        .summary(Some("DownloadBlob"))
+        .description(Some("The stored file, checked against its SHA-256."))
+        .tag("blobs")
+        .response(
+            "200",
+            ResponseBuilder::new().description("The file").content(
+                "application/octet-stream",
+                ContentBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+                    ))
+                    .build(),
+            ),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    items.entry("/v1/blobs/{sha256}".into()).or_default().push((
+        HttpMethod::Get,
+        problem_responses(
+            path_parameters("/v1/blobs/{sha256}", download),
+            READ_PROBLEMS,
+        ),
+    ));
+    let healthz = OperationBuilder::new()
+        .operation_id(Some("Healthz"))
+        .summary(Some("Liveness, with the log's length and head hash"))
+        .tag("operations")
+        .response(
+            "200",
+            ResponseBuilder::new().description("Up").content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                    .build(),
+            ),
+        );
+    items
+        .entry("/healthz".into())
+        .or_default()
+        .push((HttpMethod::Get, healthz));
+    let openapi = OperationBuilder::new()
+        .operation_id(Some("OpenApi"))
+        .summary(Some("This document"))
+        .tag("operations")
+        .response(
+            "200",
+            ResponseBuilder::new().description("OpenAPI 3.1").content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+                    .build(),
+            ),
+        );
+    items
+        .entry("/openapi.json".into())
+        .or_default()
+        .push((HttpMethod::Get, openapi));
+
+    let mut paths = PathsBuilder::new();
+    for (path, operations) in items {
+        let mut operations = operations.into_iter();
+        let Some((method, first)) = operations.next() else {
+            continue;
+        };
+        let mut item = PathItem::new(method, first.build());
+        for (method, operation) in operations {
+            item.merge_operations(PathItem::new(method, operation.build()));
+        }
+        paths = paths.path(path, item);
+    }
+    let mut components = ComponentsBuilder::new()
+        .schemas_from_iter(component_schemas())
+        .build();
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+    );
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("salesledger gateway")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "Every sales action is an immutable, hash-chained event. Errors are application/problem+json with a stable `code`.",
+                ))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
+}

@@ -1,0 +1,270 @@
+//! Read routes: each aggregate's current state, the published
+//! configuration, and evidence blobs (upload and download).
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use salesledger_commands::CommandService;
+use salesledger_domain::config::Config;
+use salesledger_domain::customer::Customer;
+use salesledger_domain::lead::Lead;
+use salesledger_domain::nurture::NurturePack;
+use salesledger_domain::proposal::Proposal;
+use salesledger_domain::rep::Rep;
+use salesledger_domain::stream::{
+    customer_stream_id, lead_stream_id, nurture_stream_id, proposal_stream_id, rep_stream_id,
+    visit_stream_id, CONFIG_EXTRACTION_STREAM, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
+    CONFIG_ROUTING_STREAM,
+};
+use salesledger_domain::value::{CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId};
+use salesledger_domain::visit::Visit;
+use salesledger_domain::{Aggregate, CommandKind};
+use salesledger_store::{BlobRef, Hash32};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::ApiError;
+use super::{body_rejection, AppState};
+
+/// One aggregate's state as of a log position.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AggregateView {
+    /// The aggregate's stream, e.g. `customer-<uuid>`.
+    pub stream_id: String,
+    /// The stream's last version (the first event is version 0).
+    pub version: u64,
+    /// The log length the state was read at: every event before this
+    /// position is reflected.
+    pub log_position: u64,
+    /// The aggregate's state (shape per aggregate; see domain/EVENTS.md).
+    #[schema(value_type = Object)]
+    pub state: serde_json::Value,
+}
+
+/// The published configuration (routing rules, pool policy, extraction
+/// dictionary, nurture template), each `null` until published.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConfigView {
+    pub log_position: u64,
+    #[schema(value_type = Object)]
+    pub config: serde_json::Value,
+}
+
+/// A stored evidence file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BlobView {
+    /// SHA-256 of the content, 64 hex digits.
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// `max_blob_bytes` bounds an upload before it is buffered.
+pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/v1/customers/{customer_id}", get(read_customer))
+        .route("/v1/leads/{lead_id}", get(read_lead))
+        .route("/v1/reps/{rep_id}", get(read_rep))
+        .route("/v1/visits/{visit_id}", get(read_visit))
+        .route("/v1/nurture-packs/{pack_id}", get(read_nurture_pack))
+        .route("/v1/proposals/{proposal_id}", get(read_proposal))
+        .route("/v1/config", get(read_config))
+        .route(
+            "/v1/blobs",
+            post(upload_blob).layer(DefaultBodyLimit::max(max_blob_bytes)),
+        )
+        .route("/v1/blobs/{sha256}", get(download_blob))
+}
+
+async fn view<A: Aggregate + Serialize>(
+    service: &CommandService,
+    stream_id: String,
+    what: &str,
+) -> Result<Json<AggregateView>, ApiError> {
+    let loaded = service.load::<A>(&stream_id).await?;
+    let Some(version) = loaded.version else {
+        return Err(ApiError::not_found(format!("no {what} at {stream_id}")));
+    };
+    let state = serde_json::to_value(&loaded.state).map_err(super::internal)?;
+    Ok(Json(AggregateView {
+        stream_id,
+        version,
+        log_position: loaded.log_len,
+        state,
+    }))
+}
+
+fn id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
+    Ok(path?.0)
+}
+
+async fn read_customer(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Customer>(
+        &state.service,
+        customer_stream_id(CustomerId::from_uuid(id(path)?)),
+        "customer",
+    )
+    .await
+}
+
+async fn read_lead(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Lead>(
+        &state.service,
+        lead_stream_id(LeadId::from_uuid(id(path)?)),
+        "lead",
+    )
+    .await
+}
+
+async fn read_rep(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Rep>(
+        &state.service,
+        rep_stream_id(RepId::from_uuid(id(path)?)),
+        "rep",
+    )
+    .await
+}
+
+async fn read_visit(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Visit>(
+        &state.service,
+        visit_stream_id(VisitId::from_uuid(id(path)?)),
+        "visit",
+    )
+    .await
+}
+
+async fn read_nurture_pack(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<NurturePack>(
+        &state.service,
+        nurture_stream_id(NurturePackId::from_uuid(id(path)?)),
+        "nurture pack",
+    )
+    .await
+}
+
+async fn read_proposal(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Proposal>(
+        &state.service,
+        proposal_stream_id(ProposalId::from_uuid(id(path)?)),
+        "proposal",
+    )
+    .await
+}
+
+async fn read_config(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<ConfigView>, ApiError> {
+    let log_position = state.service.store().head().len;
+    let mut config = Config::default();
+    for stream_id in [
+        CONFIG_ROUTING_STREAM,
+        CONFIG_POOL_POLICY_STREAM,
+        CONFIG_EXTRACTION_STREAM,
+        CONFIG_NURTURE_STREAM,
+    ] {
+        let loaded = state.service.load::<Config>(stream_id).await?;
+        merge_config(&mut config, &loaded.state);
+    }
+    let config = serde_json::to_value(&config).map_err(super::internal)?;
+    Ok(Json(ConfigView {
+        log_position,
+        config,
+    }))
+}
+
+fn merge_config(into: &mut Config, from: &Config) {
+    if from.routing_rules.is_some() {
+        into.routing_rules.clone_from(&from.routing_rules);
+    }
+    if from.pool_policy.is_some() {
+        into.pool_policy.clone_from(&from.pool_policy);
+    }
+    if from.extraction_dictionary.is_some() {
+        into.extraction_dictionary
+            .clone_from(&from.extraction_dictionary);
+    }
+    if from.nurture_template.is_some() {
+        into.nurture_template.clone_from(&from.nurture_template);
+    }
+}
+
+/// `POST /v1/blobs`: stores an evidence file (e.g. a proposal PDF) by its
+/// SHA-256; the proposal's PDF command then references the hash.
+async fn upload_blob(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    CommandService::authorise(caller.principal.role, CommandKind::RecordProposalPdf)?;
+    let body = body.map_err(|rejection| body_rejection(&rejection))?;
+    if body.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_blob",
+            "the uploaded file is empty",
+        ));
+    }
+    let BlobRef { sha256, size } = state.blobs.put(&body).await?;
+    let view = BlobView {
+        sha256: sha256.to_hex(),
+        size,
+    };
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/v1/blobs/{}", view.sha256))],
+        Json(view),
+    )
+        .into_response())
+}
+
+async fn download_blob(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(raw) = path?;
+    let sha256 = Hash32::parse_hex(&raw).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_sha256",
+            "expected 64 hex digits",
+        )
+    })?;
+    let content = state.blobs.get(&sha256).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/octet-stream")],
+        content,
+    )
+        .into_response())
+}

@@ -1,0 +1,687 @@
+//! Every command route, one handler each, following
+//! [`dto::ALL_COMMAND_ROUTES`](super::dto::ALL_COMMAND_ROUTES). Handlers
+//! authorise first, then parse the path, then hand over to
+//! [`Incoming::run`] (or `run_with_registry` when the command needs the
+//! duplicate index, rep profiles or published configuration).
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{post, put};
+use axum::Router;
+use chrono::NaiveDate;
+use salesledger_commands::Registry;
+use salesledger_domain::config::Config;
+use salesledger_domain::customer::{Customer, PoolPolicy};
+use salesledger_domain::lead::Lead;
+use salesledger_domain::nurture::NurturePack;
+use salesledger_domain::proposal::Proposal;
+use salesledger_domain::rep::Rep;
+use salesledger_domain::stream::{
+    customer_stream_id, lead_stream_id, nurture_stream_id, proposal_stream_id, rep_stream_id,
+    visit_stream_id, CONFIG_EXTRACTION_STREAM, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
+    CONFIG_ROUTING_STREAM,
+};
+use salesledger_domain::value::{
+    CustomerId, LeadId, NurturePackId, ProposalId, RepId, TodoId, VisitId,
+};
+use salesledger_domain::visit::Visit;
+use salesledger_store::Hash32;
+use uuid::Uuid;
+
+use super::commands::{ensure_self, Created, Incoming};
+use super::dto::*;
+use super::problem::ApiError;
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/reps", post(register_rep))
+        .route(
+            "/v1/reps/{rep_id}/capabilities",
+            put(change_rep_capabilities),
+        )
+        .route("/v1/reps/{rep_id}/deactivation", post(deactivate_rep))
+        .route("/v1/customers", post(register_customer))
+        .route(
+            "/v1/customers/{customer_id}/attributes",
+            put(set_customer_attributes),
+        )
+        .route("/v1/customers/{customer_id}/claim", post(claim_customer))
+        .route(
+            "/v1/customers/{customer_id}/transfer",
+            post(transfer_customer),
+        )
+        .route(
+            "/v1/customers/{customer_id}/release",
+            post(release_customer),
+        )
+        .route("/v1/customers/{customer_id}/recall", post(recall_customer))
+        .route(
+            "/v1/customers/{customer_id}/follow-ups",
+            post(record_follow_up),
+        )
+        .route("/v1/days/{date}/close", post(close_day))
+        .route(
+            "/v1/customers/{customer_id}/tracking-consent",
+            post(record_tracking_consent),
+        )
+        .route(
+            "/v1/customers/{customer_id}/tracking-consent/withdrawal",
+            post(withdraw_tracking_consent),
+        )
+        .route(
+            "/v1/customers/{customer_id}/stance",
+            post(record_customer_stance),
+        )
+        .route("/v1/leads", post(register_lead))
+        .route(
+            "/v1/leads/{lead_id}/budget-confirmation",
+            post(confirm_lead_budget),
+        )
+        .route(
+            "/v1/leads/{lead_id}/technical-fit-confirmation",
+            post(confirm_lead_technical_fit),
+        )
+        .route(
+            "/v1/leads/{lead_id}/routing-proposals",
+            post(propose_routing),
+        )
+        .route(
+            "/v1/leads/{lead_id}/routing-confirmation",
+            post(confirm_routing),
+        )
+        .route("/v1/visits", post(log_visit))
+        .route(
+            "/v1/visits/{visit_id}/extraction-confirmation",
+            post(confirm_visit_extraction),
+        )
+        .route(
+            "/v1/visits/{visit_id}/todos/{todo_id}/completion",
+            post(complete_todo),
+        )
+        .route("/v1/nurture-packs", post(start_nurture_pack))
+        .route(
+            "/v1/nurture-packs/{pack_id}/sent-steps",
+            post(record_nurture_step_sent),
+        )
+        .route(
+            "/v1/nurture-packs/{pack_id}/responses",
+            post(record_nurture_response),
+        )
+        .route(
+            "/v1/nurture-packs/{pack_id}/close",
+            post(close_nurture_pack),
+        )
+        .route("/v1/proposals", post(create_proposal))
+        .route("/v1/proposals/{proposal_id}/pdf", post(record_proposal_pdf))
+        .route(
+            "/v1/proposals/{proposal_id}/email-receipts",
+            post(record_email_delivery_receipt),
+        )
+        .route(
+            "/v1/proposals/{proposal_id}/link-opens",
+            post(record_link_opened),
+        )
+        .route("/v1/config/routing-rules", post(publish_routing_rules))
+        .route("/v1/config/pool-policy", post(publish_pool_policy))
+        .route(
+            "/v1/config/extraction-dictionary",
+            post(publish_extraction_dictionary),
+        )
+        .route(
+            "/v1/config/nurture-template",
+            post(publish_nurture_template),
+        )
+}
+
+type IdPath = Result<Path<Uuid>, PathRejection>;
+
+/// Authorises `kind`, then parses a one-id path.
+fn authorised_id(
+    incoming: &Incoming,
+    kind: salesledger_domain::CommandKind,
+    path: IdPath,
+) -> Result<Uuid, ApiError> {
+    incoming.authorise(kind)?;
+    Ok(path?.0)
+}
+
+fn pool_policy(registry: &Registry) -> PoolPolicy {
+    registry
+        .config()
+        .pool_policy
+        .clone()
+        .unwrap_or_else(PoolPolicy::default_v1)
+}
+
+fn not_published(what: &str, code: &'static str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        code,
+        format!("no {what} has been published yet (POST /v1/config/...)"),
+    )
+}
+
+// ---- reps ----------------------------------------------------------------
+
+async fn register_rep(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(RegisterRepRequest::KIND)?;
+    incoming
+        .run_creation::<Rep, RegisterRepRequest>(
+            RegisterRepRequest::KIND,
+            |request| request.requested_id(),
+            |id| rep_stream_id(RepId::from_uuid(id)),
+            "/v1/reps/",
+            |request, _caller, id| Ok(request.into_command(RepId::from_uuid(id))?),
+        )
+        .await
+}
+
+async fn change_rep_capabilities(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let rep_id = authorised_id(&incoming, ChangeRepCapabilitiesRequest::KIND, path)?;
+    incoming
+        .run::<Rep, ChangeRepCapabilitiesRequest>(
+            ChangeRepCapabilitiesRequest::KIND,
+            rep_stream_id(RepId::from_uuid(rep_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn deactivate_rep(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let rep_id = authorised_id(&incoming, DeactivateRepRequest::KIND, path)?;
+    incoming
+        .run::<Rep, DeactivateRepRequest>(
+            DeactivateRepRequest::KIND,
+            rep_stream_id(RepId::from_uuid(rep_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+// ---- customers -------------------------------------------------------------
+
+async fn register_customer(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(RegisterCustomerRequest::KIND)?;
+    incoming
+        .run_creation_with_registry::<Customer, RegisterCustomerRequest>(
+            RegisterCustomerRequest::KIND,
+            |request| request.requested_id(),
+            |id| customer_stream_id(CustomerId::from_uuid(id)),
+            "/v1/customers/",
+            |request, _caller, registry, id| {
+                Ok(
+                    request.into_command(CustomerId::from_uuid(id), |candidate| {
+                        registry.duplicates().clear(candidate)
+                    })?,
+                )
+            },
+        )
+        .await
+}
+
+async fn set_customer_attributes(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, SetCustomerAttributesRequest::KIND, path)?;
+    incoming
+        .run::<Customer, SetCustomerAttributesRequest>(
+            SetCustomerAttributesRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn claim_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, ClaimCustomerRequest::KIND, path)?;
+    incoming
+        .run_with_registry::<Customer, ClaimCustomerRequest>(
+            ClaimCustomerRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller, registry| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                Ok(request.into_command(pool_policy(registry))?)
+            },
+        )
+        .await
+}
+
+async fn transfer_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, TransferCustomerRequest::KIND, path)?;
+    incoming
+        .run_with_registry::<Customer, TransferCustomerRequest>(
+            TransferCustomerRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller, registry| {
+                Ok(request.into_command(&caller.principal.actor, pool_policy(registry))?)
+            },
+        )
+        .await
+}
+
+async fn release_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, ReleaseCustomerRequest::KIND, path)?;
+    incoming
+        .run::<Customer, ReleaseCustomerRequest>(
+            ReleaseCustomerRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                Ok(request.into_command()?)
+            },
+        )
+        .await
+}
+
+async fn recall_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, RecallCustomerToPoolRequest::KIND, path)?;
+    incoming
+        .run::<Customer, RecallCustomerToPoolRequest>(
+            RecallCustomerToPoolRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn record_follow_up(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, RecordFollowUpRequest::KIND, path)?;
+    incoming
+        .run_with_registry::<Customer, RecordFollowUpRequest>(
+            RecordFollowUpRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller, registry| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                Ok(request.into_command(pool_policy(registry))?)
+            },
+        )
+        .await
+}
+
+async fn close_day(
+    path: Result<Path<NaiveDate>, PathRejection>,
+    incoming: Incoming,
+) -> Result<Response, ApiError> {
+    incoming.authorise(CloseDayRequest::KIND)?;
+    let Path(day) = path?;
+    incoming.close_day(day).await
+}
+
+async fn record_tracking_consent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, RecordTrackingConsentRequest::KIND, path)?;
+    incoming
+        .run::<Customer, RecordTrackingConsentRequest>(
+            RecordTrackingConsentRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn withdraw_tracking_consent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, WithdrawTrackingConsentRequest::KIND, path)?;
+    incoming
+        .run::<Customer, WithdrawTrackingConsentRequest>(
+            WithdrawTrackingConsentRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn record_customer_stance(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let customer_id = authorised_id(&incoming, RecordCustomerStanceRequest::KIND, path)?;
+    incoming
+        .run::<Customer, RecordCustomerStanceRequest>(
+            RecordCustomerStanceRequest::KIND,
+            customer_stream_id(CustomerId::from_uuid(customer_id)),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+// ---- leads ----------------------------------------------------------------
+
+async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(RegisterLeadRequest::KIND)?;
+    incoming
+        .run_creation_with_registry::<Lead, RegisterLeadRequest>(
+            RegisterLeadRequest::KIND,
+            |request| request.requested_id(),
+            |id| lead_stream_id(LeadId::from_uuid(id)),
+            "/v1/leads/",
+            |request, caller, registry, id| {
+                Ok(request.into_command(
+                    LeadId::from_uuid(id),
+                    &caller.principal.actor,
+                    |candidate| registry.duplicates().clear(candidate),
+                )?)
+            },
+        )
+        .await
+}
+
+async fn confirm_lead_budget(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let lead_id = authorised_id(&incoming, ConfirmLeadBudgetRequest::KIND, path)?;
+    incoming
+        .run::<Lead, ConfirmLeadBudgetRequest>(
+            ConfirmLeadBudgetRequest::KIND,
+            lead_stream_id(LeadId::from_uuid(lead_id)),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn confirm_lead_technical_fit(
+    path: IdPath,
+    incoming: Incoming,
+) -> Result<Response, ApiError> {
+    let lead_id = authorised_id(&incoming, ConfirmLeadTechnicalFitRequest::KIND, path)?;
+    incoming
+        .run::<Lead, ConfirmLeadTechnicalFitRequest>(
+            ConfirmLeadTechnicalFitRequest::KIND,
+            lead_stream_id(LeadId::from_uuid(lead_id)),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let lead_id = authorised_id(&incoming, ProposeRoutingRequest::KIND, path)?;
+    incoming
+        .run_with_registry::<Lead, ProposeRoutingRequest>(
+            ProposeRoutingRequest::KIND,
+            lead_stream_id(LeadId::from_uuid(lead_id)),
+            Created::No,
+            |request, _caller, registry| {
+                let rule_set = registry.config().routing_rules.clone().ok_or_else(|| {
+                    not_published("routing rule set", "routing_rules_not_published")
+                })?;
+                Ok(request.into_command(rule_set, registry.rep_profiles())?)
+            },
+        )
+        .await
+}
+
+async fn confirm_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let lead_id = authorised_id(&incoming, ConfirmRoutingRequest::KIND, path)?;
+    incoming
+        .run::<Lead, ConfirmRoutingRequest>(
+            ConfirmRoutingRequest::KIND,
+            lead_stream_id(LeadId::from_uuid(lead_id)),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+// ---- visits ---------------------------------------------------------------
+
+async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(LogVisitRequest::KIND)?;
+    incoming
+        .run_creation_with_registry::<Visit, LogVisitRequest>(
+            LogVisitRequest::KIND,
+            |request| request.requested_id(),
+            |id| visit_stream_id(VisitId::from_uuid(id)),
+            "/v1/visits/",
+            |request, caller, registry, id| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                let dictionary =
+                    registry
+                        .config()
+                        .extraction_dictionary
+                        .clone()
+                        .ok_or_else(|| {
+                            not_published(
+                                "extraction dictionary",
+                                "extraction_dictionary_not_published",
+                            )
+                        })?;
+                Ok(request.into_command(VisitId::from_uuid(id), dictionary)?)
+            },
+        )
+        .await
+}
+
+async fn confirm_visit_extraction(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let visit_id = authorised_id(&incoming, ConfirmVisitExtractionRequest::KIND, path)?;
+    incoming
+        .run::<Visit, ConfirmVisitExtractionRequest>(
+            ConfirmVisitExtractionRequest::KIND,
+            visit_stream_id(VisitId::from_uuid(visit_id)),
+            Created::No,
+            |request, _| Ok(request.into_command(|| TodoId::from_uuid(Uuid::now_v7()))?),
+        )
+        .await
+}
+
+async fn complete_todo(
+    path: Result<Path<(Uuid, Uuid)>, PathRejection>,
+    incoming: Incoming,
+) -> Result<Response, ApiError> {
+    incoming.authorise(CompleteTodoRequest::KIND)?;
+    let Path((visit_id, todo_id)) = path?;
+    incoming
+        .run::<Visit, CompleteTodoRequest>(
+            CompleteTodoRequest::KIND,
+            visit_stream_id(VisitId::from_uuid(visit_id)),
+            Created::No,
+            |request, caller| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                Ok(request.into_command(TodoId::from_uuid(todo_id))?)
+            },
+        )
+        .await
+}
+
+// ---- nurture packs --------------------------------------------------------
+
+async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(StartNurturePackRequest::KIND)?;
+    incoming
+        .run_creation_with_registry::<NurturePack, StartNurturePackRequest>(
+            StartNurturePackRequest::KIND,
+            |request| request.requested_id(),
+            |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+            "/v1/nurture-packs/",
+            |request, _caller, registry, id| {
+                let template = registry.config().nurture_template.clone().ok_or_else(|| {
+                    not_published("nurture template", "nurture_template_not_published")
+                })?;
+                Ok(request.into_command(NurturePackId::from_uuid(id), template)?)
+            },
+        )
+        .await
+}
+
+async fn record_nurture_step_sent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let pack_id = authorised_id(&incoming, RecordNurtureStepSentRequest::KIND, path)?;
+    incoming
+        .run::<NurturePack, RecordNurtureStepSentRequest>(
+            RecordNurtureStepSentRequest::KIND,
+            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn record_nurture_response(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let pack_id = authorised_id(&incoming, RecordNurtureResponseRequest::KIND, path)?;
+    incoming
+        .run::<NurturePack, RecordNurtureResponseRequest>(
+            RecordNurtureResponseRequest::KIND,
+            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn close_nurture_pack(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let pack_id = authorised_id(&incoming, CloseNurturePackRequest::KIND, path)?;
+    incoming
+        .run::<NurturePack, CloseNurturePackRequest>(
+            CloseNurturePackRequest::KIND,
+            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+// ---- proposals ------------------------------------------------------------
+
+async fn create_proposal(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(CreateProposalRequest::KIND)?;
+    incoming
+        .run_creation::<Proposal, CreateProposalRequest>(
+            CreateProposalRequest::KIND,
+            |request| request.requested_id(),
+            |id| proposal_stream_id(ProposalId::from_uuid(id)),
+            "/v1/proposals/",
+            |request, _caller, id| Ok(request.into_command(ProposalId::from_uuid(id))?),
+        )
+        .await
+}
+
+async fn record_proposal_pdf(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let proposal_id = authorised_id(&incoming, RecordProposalPdfRequest::KIND, path)?;
+    let blobs = incoming.state.blobs.clone();
+    incoming
+        .run_async::<Proposal, RecordProposalPdfRequest, _>(
+            RecordProposalPdfRequest::KIND,
+            proposal_stream_id(ProposalId::from_uuid(proposal_id)),
+            |request, _caller| async move {
+                // The PDF must be in the blob store; its size comes from
+                // there, never from the body.
+                let sha256 = request.blob_sha256()?;
+                let digest = Hash32::parse_hex(sha256.as_str()).ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_sha256",
+                        "bad digest",
+                    )
+                })?;
+                let content = blobs.get(&digest).await.map_err(|error| match error {
+                    salesledger_store::StoreError::BlobNotFound(_) => ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "blob_not_uploaded",
+                        format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
+                    ),
+                    other => other.into(),
+                })?;
+                Ok(request.into_command(content.len() as u64)?)
+            },
+        )
+        .await
+}
+
+async fn record_email_delivery_receipt(
+    path: IdPath,
+    incoming: Incoming,
+) -> Result<Response, ApiError> {
+    let proposal_id = authorised_id(&incoming, RecordEmailDeliveryReceiptRequest::KIND, path)?;
+    incoming
+        .run::<Proposal, RecordEmailDeliveryReceiptRequest>(
+            RecordEmailDeliveryReceiptRequest::KIND,
+            proposal_stream_id(ProposalId::from_uuid(proposal_id)),
+            Created::No,
+            |request, _| Ok(request.into_command()?),
+        )
+        .await
+}
+
+async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    let proposal_id = authorised_id(&incoming, RecordLinkOpenedRequest::KIND, path)?;
+    let service = incoming.state.service.clone();
+    let stream_id = proposal_stream_id(ProposalId::from_uuid(proposal_id));
+    let proposal_stream = stream_id.clone();
+    incoming
+        .run_async::<Proposal, RecordLinkOpenedRequest, _>(
+            RecordLinkOpenedRequest::KIND,
+            stream_id,
+            |request, _caller| async move {
+                // Consent is the customer's fact: read it from the customer
+                // the proposal belongs to.
+                let proposal = service.load::<Proposal>(&proposal_stream).await?;
+                let consent_recorded_at = match proposal.state.customer_id {
+                    Some(customer_id) => {
+                        service
+                            .load::<Customer>(&customer_stream_id(customer_id))
+                            .await?
+                            .state
+                            .tracking_consent_recorded_at
+                    }
+                    None => None,
+                };
+                Ok(request.into_command(consent_recorded_at)?)
+            },
+        )
+        .await
+}
+
+// ---- configuration --------------------------------------------------------
+
+async fn publish_routing_rules(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(PublishRoutingRulesRequest::KIND)?;
+    incoming
+        .run::<Config, PublishRoutingRulesRequest>(
+            PublishRoutingRulesRequest::KIND,
+            CONFIG_ROUTING_STREAM.to_owned(),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn publish_pool_policy(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(PublishPoolPolicyRequest::KIND)?;
+    incoming
+        .run::<Config, PublishPoolPolicyRequest>(
+            PublishPoolPolicyRequest::KIND,
+            CONFIG_POOL_POLICY_STREAM.to_owned(),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn publish_extraction_dictionary(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(PublishExtractionDictionaryRequest::KIND)?;
+    incoming
+        .run::<Config, PublishExtractionDictionaryRequest>(
+            PublishExtractionDictionaryRequest::KIND,
+            CONFIG_EXTRACTION_STREAM.to_owned(),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}
+
+async fn publish_nurture_template(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(PublishNurtureTemplateRequest::KIND)?;
+    incoming
+        .run::<Config, PublishNurtureTemplateRequest>(
+            PublishNurtureTemplateRequest::KIND,
+            CONFIG_NURTURE_STREAM.to_owned(),
+            Created::No,
+            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+        )
+        .await
+}

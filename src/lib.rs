@@ -1,0 +1,21 @@
+//! The `salesledger` package: the HTTP gateway and the CLI's commands,
+//! wiring the library crates together. `src/main.rs` is the command line
+//! over this library; integration tests drive the gateway through it.
+//!
+//! Only this package knows HTTP, JSON request shapes and command-line
+//! shapes, installs a tracing subscriber, and uses `anyhow`.
+
+pub mod bench;
+pub mod demo;
+pub mod gateway;
+pub mod progress;
+pub mod verify;
+
+/// A multi-threaded runtime for CLI commands.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context;
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
