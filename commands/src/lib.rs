@@ -18,6 +18,7 @@
 
 pub mod error;
 pub mod pipeline;
+pub mod reactions;
 pub mod registry;
 
 pub use error::CommandError;

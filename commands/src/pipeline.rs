@@ -102,6 +102,10 @@ pub struct CommandOutcome {
     pub events: Vec<EventSummary>,
     /// True when this answers a repeated idempotency key.
     pub replayed: bool,
+    /// Events appended by the reactions this command's events called for
+    /// (a visit's follow-up, a nurture pack); empty on a replay.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<EventSummary>,
 }
 
 /// An aggregate's state, its stream's version and the log length it was
@@ -253,6 +257,7 @@ impl CommandService {
                     last_position: None,
                     events: Vec::new(),
                     replayed: false,
+                    reactions: Vec::new(),
                 });
             }
             let mut new_events = Vec::with_capacity(events.len());
@@ -279,7 +284,11 @@ impl CommandService {
                 idempotency: meta.scoped_idempotency(),
             };
             match self.store.append(request).await {
-                Ok(outcome) => return self.outcome_of(meta, outcome).await,
+                Ok(outcome) => {
+                    let mut outcome = self.outcome_of(meta, outcome).await?;
+                    outcome.reactions = self.react(meta, &outcome.events).await;
+                    return Ok(outcome);
+                }
                 Err(StoreError::WrongExpectedVersion { actual, .. }) => {
                     tracing::debug!(attempt, ?actual, "version conflict; deciding again");
                 }
@@ -359,6 +368,7 @@ impl CommandService {
             last_position: Some(outcome.last_position),
             events,
             replayed: outcome.replayed,
+            reactions: Vec::new(),
         })
     }
 }

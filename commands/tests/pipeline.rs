@@ -312,3 +312,134 @@ async fn conflicting_follow_ups_are_decided_again_and_all_land() {
         .iter()
         .all(|record| record.causation_id == record.command_id));
 }
+
+mod reactions {
+    use super::*;
+    use salesledger_domain::config::{Config, ConfigCommand};
+    use salesledger_domain::customer::{CustomerStance, RecordCustomerStance};
+    use salesledger_domain::extraction::ExtractionDictionary;
+    use salesledger_domain::nurture::{NurturePack, NurtureTemplate};
+    use salesledger_domain::stream::{visit_stream_id, CONFIG_NURTURE_STREAM};
+    use salesledger_domain::value::{Text, VisitId};
+    use salesledger_domain::visit::{LogVisit, Visit, VisitChannel, VisitCommand};
+
+    #[tokio::test]
+    async fn a_logged_visit_is_a_follow_up_that_extends_the_owners_protection() {
+        let Fixture { service, _data_dir } = fixture();
+        let customer_id = register_customer(&service, "常州华腾电气有限公司")
+            .await
+            .expect("register");
+        let rep_id = RepId::from_uuid(Uuid::now_v7());
+        let customer_stream = customer_stream_id(customer_id);
+        service
+            .execute::<Customer>(&meta("li.wei", Role::Rep), &customer_stream, claim(rep_id))
+            .await
+            .expect("claim");
+        let before = service
+            .load::<Customer>(&customer_stream)
+            .await
+            .expect("load")
+            .version;
+
+        let visit_id = VisitId::from_uuid(Uuid::now_v7());
+        let log_visit = VisitCommand::Log(LogVisit {
+            visit_id,
+            customer_id,
+            rep_id,
+            channel: VisitChannel::OnSite,
+            occurred_at: Utc
+                .with_ymd_and_hms(2026, 3, 2, 2, 0, 0)
+                .single()
+                .expect("time"),
+            transcript: Text::parse("客户说下个月采购, still comparing with Siemens")
+                .expect("text"),
+            rep_notes: None,
+            dictionary: ExtractionDictionary {
+                version: 1,
+                competitors: Vec::new(),
+                concerns: Vec::new(),
+                still_comparing_phrases: vec!["还在比较".into()],
+                utc_offset_minutes: 480,
+            },
+        });
+        let visit_meta = meta("li.wei", Role::Rep);
+        let outcome = service
+            .execute::<Visit>(&visit_meta, &visit_stream_id(visit_id), log_visit)
+            .await
+            .expect("log visit");
+        let follow_up = outcome
+            .reactions
+            .iter()
+            .find(|event| event.event_type == "FollowUpRecorded");
+        let follow_up = follow_up.expect("the visit's follow-up is recorded on the customer");
+        let after = service
+            .load::<Customer>(&customer_stream)
+            .await
+            .expect("load")
+            .version;
+        assert_eq!(after, before.map(|version| version + 1));
+        let record = service
+            .store()
+            .read_all(follow_up.position, 1)
+            .await
+            .expect("read")
+            .remove(0);
+        assert_eq!(
+            record.causation_id, outcome.events[0].event_id,
+            "caused by VisitLogged"
+        );
+        assert_eq!(record.correlation_id, visit_meta.correlation_id);
+        assert_eq!(record.actor, "rep:li.wei");
+    }
+
+    #[tokio::test]
+    async fn still_comparing_starts_exactly_one_nurture_pack_from_the_published_template() {
+        let Fixture { service, _data_dir } = fixture();
+        let customer_id = register_customer(&service, "东莞新锐精密模具有限公司")
+            .await
+            .expect("register");
+        service
+            .execute::<Config>(
+                &meta("zhang.min", Role::Supervisor),
+                CONFIG_NURTURE_STREAM,
+                ConfigCommand::PublishNurtureTemplate {
+                    template: NurtureTemplate::default_v1(),
+                    published_by: ActorId::parse("zhang.min").expect("actor"),
+                },
+            )
+            .await
+            .expect("publish template");
+        let stance = CustomerCommand::RecordStance(RecordCustomerStance {
+            stance: CustomerStance::StillComparing,
+            recorded_by: ActorId::parse("li.wei").expect("actor"),
+            visit_id: None,
+        });
+        let outcome = service
+            .execute::<Customer>(
+                &meta("li.wei", Role::Rep),
+                &customer_stream_id(customer_id),
+                stance,
+            )
+            .await
+            .expect("stance");
+        let started: Vec<_> = outcome
+            .reactions
+            .iter()
+            .filter(|event| event.event_type == "NurturePackStarted")
+            .collect();
+        assert_eq!(started.len(), 1, "{:?}", outcome.reactions);
+        let record = service
+            .store()
+            .read_all(started[0].position, 1)
+            .await
+            .expect("read")
+            .remove(0);
+        assert_eq!(record.actor, "integrator:process-manager");
+        assert_eq!(record.causation_id, outcome.events[0].event_id);
+        let pack = service
+            .load::<NurturePack>(&record.stream_id)
+            .await
+            .expect("load pack");
+        assert_eq!(pack.version, Some(0));
+    }
+}

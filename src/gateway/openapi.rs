@@ -57,6 +57,10 @@ pub struct CommandOutcomeDoc {
     /// True when this repeats the answer to an earlier request with the
     /// same `Idempotency-Key`.
     pub replayed: bool,
+    /// Events appended by reactions to this command's events (a logged
+    /// visit's follow-up on the customer; a nurture pack started by "still
+    /// comparing"). Absent when there were none.
+    pub reactions: Option<Vec<EventSummaryDoc>>,
 }
 
 type Schemas = Vec<(String, RefOr<Schema>)>;
