@@ -6,10 +6,23 @@
 //!   binary uses anyhow) and the top-level layout.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
+//! - `http`: the HTTP gateway over real HTTP on a loopback port
+//!   (`http::support::spawn_app`, port 0, fresh data dir, fixed clock):
+//!   - `http::c1_leads` .. `http::c6_proposals`: SPEC C1 to C6 through the
+//!     API (confirmed leads, TOP-3 routing, one owner and 50 concurrent
+//!     claims, public pool, visit extraction and to-dos, nurture packs,
+//!     2-of-3 proposal evidence with consent before link opens);
+//!   - `http::auth`: 401 before the body, 403 by role, read-only auditors;
+//!   - `http::bad_input`: malformed, unknown, mistyped, missing, oversized,
+//!     wrong media type, bad path ids, unknown routes, wrong methods;
+//!   - `http::fuzz`: random bodies at every command route, never a 5xx;
+//!   - `http::idempotency`: replayed `Idempotency-Key`s append nothing;
+//!   - `http::openapi`: `/openapi.json` covers every route and schema.
 //!
 //! The store's own suites (conformance, crash recovery, tamper evidence,
 //! model-based property test) live in `store/tests/`.
 
 mod architecture;
 mod cli_verify;
+mod http;
 mod util;

@@ -1,0 +1,324 @@
+//! Bad input on command routes: each a 4xx `application/problem+json` with
+//! a stable code, nothing appended, and the server still answering.
+
+use serde_json::json;
+
+use super::support::{spawn_app, REP_A};
+
+/// One bad request: path, token name, content type, body, expected
+/// status, code and JSON path of the error.
+type BadBody<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    String,
+    u16,
+    &'a str,
+    Option<&'a str>,
+);
+
+const REGISTER_REP: &str = r#"{"display_name": "王晓明", "region": "华东", "capability_tags": ["iso13485", "tier3-hospital-his", "plc-retrofit"]}"#;
+
+#[tokio::test]
+async fn bad_bodies_are_4xx_problems_with_stable_codes() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
+    let claim = format!("/v1/customers/{customer_id}/claim");
+    let before = app.log_len();
+    let oversized = format!(
+        r#"{{"display_name": "{}", "region": "华东", "capability_tags": ["iso13485", "tier3-hospital-his", "plc-retrofit"]}}"#,
+        "王".repeat(100_000)
+    );
+    // (path, token, content type, body, status, code, JSON path)
+    let cases: Vec<BadBody<'_>> = vec![
+        ("/v1/reps", "supervisor", Some("application/json"), r#"{"display_name": "#.into(), 400, "malformed_json", None),
+        ("/v1/reps", "supervisor", Some("application/json"), "not json at all".into(), 400, "malformed_json", None),
+        ("/v1/reps", "supervisor", Some("application/json"), format!("{REGISTER_REP} trailing"), 400, "malformed_json", None),
+        ("/v1/reps", "supervisor", Some("application/json"), "".into(), 400, "malformed_json", None),
+        ("/v1/reps", "supervisor", Some("application/json"), "[1, 2]".into(), 400, "wrong_type", None),
+        ("/v1/reps", "supervisor", Some("application/json"), "null".into(), 400, "wrong_type", None),
+        ("/v1/reps", "supervisor", Some("application/json"), b"\xff\xfe{}".iter().map(|b| *b as char).collect(), 400, "malformed_json", None),
+        (
+            "/v1/reps", "supervisor", Some("application/json"),
+            r#"{"display_name": "A", "region": "华东", "capability_tags": ["a1", "b2", "c3"], "salary": 1}"#.into(),
+            400, "unknown_field", Some("salary"),
+        ),
+        (
+            "/v1/reps", "supervisor", Some("application/json"),
+            r#"{"display_name": "A", "region": "华东", "capability_tags": ["a1", 7, "c3"]}"#.into(),
+            400, "wrong_type", Some("capability_tags[1]"),
+        ),
+        ("/v1/reps", "supervisor", Some("application/json"), r#"{"display_name": "A", "region": "华东"}"#.into(), 400, "missing_field", Some("capability_tags")),
+        (
+            "/v1/reps", "supervisor", Some("application/json"),
+            r#"{"display_name": "A", "region": "华东", "capability_tags": ["a1", "b2"]}"#.into(),
+            422, "capability_tag_count", Some("capability_tags"),
+        ),
+        ("/v1/reps", "supervisor", Some("application/json"), oversized, 413, "body_too_large", None),
+        ("/v1/reps", "supervisor", Some("text/plain"), REGISTER_REP.into(), 415, "unsupported_media_type", None),
+        ("/v1/reps", "supervisor", Some("application/x-www-form-urlencoded"), "display_name=A".into(), 415, "unsupported_media_type", None),
+        (&claim, "rep", Some("application/json"), r#"{"rep_id": "not-a-uuid"}"#.into(), 400, "invalid_body", Some("rep_id")),
+        (&claim, "rep", Some("application/json"), r#"{"rep_id": 42}"#.into(), 400, "wrong_type", Some("rep_id")),
+        (&claim, "rep", Some("application/json"), format!(r#"{{"rep_id": "{REP_A}", "owner": "me"}}"#), 400, "unknown_field", Some("owner")),
+        (
+            "/v1/customers", "supervisor", Some("application/json"),
+            r#"{"company_name": "瑞康", "contact_email": "purchasing.ruikang-med.cn"}"#.into(),
+            422, "invalid_email", Some("contact_email"),
+        ),
+        (
+            "/v1/leads", "marketing", Some("application/json"),
+            r#"{"company_name": "瑞康", "confirmed_by": "someone.else"}"#.into(),
+            400, "unknown_field", Some("confirmed_by"),
+        ),
+    ];
+    for (path, token, content_type, body, status, code, json_path) in cases {
+        let answer = app
+            .send_raw(
+                "POST",
+                path,
+                Some(app.token(token)),
+                content_type,
+                body.into_bytes(),
+                &[],
+            )
+            .await;
+        answer.assert_problem(status, code);
+        if let Some(json_path) = json_path {
+            assert_eq!(answer.json["path"], json!(json_path), "{}", answer.text);
+        }
+        assert_eq!(app.log_len(), before, "{path} {code}: nothing appended");
+    }
+    app.assert_healthy().await;
+    // The server still accepts a good request.
+    let good = app
+        .send_raw(
+            "POST",
+            "/v1/reps",
+            Some(app.token("supervisor")),
+            Some("application/json; charset=utf-8"),
+            REGISTER_REP.as_bytes().to_vec(),
+            &[],
+        )
+        .await;
+    assert_eq!(good.status.as_u16(), 201, "{}", good.text);
+}
+
+#[tokio::test]
+async fn a_smaller_configured_body_limit_is_enforced() {
+    let app = super::support::spawn_app_with(|config| config.max_body_bytes = 64).await;
+    let before = app.log_len();
+    app.send_raw(
+        "POST",
+        "/v1/reps",
+        Some(app.token("supervisor")),
+        Some("application/json"),
+        REGISTER_REP.as_bytes().to_vec(),
+        &[],
+    )
+    .await
+    .assert_problem(413, "body_too_large");
+    assert_eq!(app.log_len(), before);
+    app.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn bad_paths_unknown_routes_and_wrong_methods() {
+    let app = spawn_app().await;
+    let before = app.log_len();
+    let rep = app.token("rep").to_owned();
+    let supervisor = app.token("supervisor").to_owned();
+    // (method, path, token, status, code)
+    let cases: Vec<(&str, String, &str, u16, &str)> = vec![
+        (
+            "POST",
+            "/v1/customers/not-a-uuid/claim".into(),
+            &rep,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "POST",
+            "/v1/customers/0192f0a4-0000-7000-8000-00000000000/claim".into(),
+            &rep,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "POST",
+            "/v1/leads/123/routing-proposals".into(),
+            &supervisor,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "POST",
+            "/v1/days/2027-02-30/close".into(),
+            &supervisor,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "POST",
+            "/v1/days/yesterday/close".into(),
+            &supervisor,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "POST",
+            format!("/v1/visits/{REP_A}/todos/nope/completion"),
+            &rep,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "GET",
+            "/v1/customers/not-a-uuid".into(),
+            &rep,
+            400,
+            "invalid_path_parameter",
+        ),
+        (
+            "GET",
+            "/v1/blobs/not-a-hash".into(),
+            &rep,
+            400,
+            "invalid_sha256",
+        ),
+        (
+            "POST",
+            "/v1/nothing-here".into(),
+            &supervisor,
+            404,
+            "unknown_route",
+        ),
+        (
+            "GET",
+            "/v2/customers".into(),
+            &supervisor,
+            404,
+            "unknown_route",
+        ),
+        (
+            "POST",
+            format!("/v1/customers/{REP_A}/hug"),
+            &supervisor,
+            404,
+            "unknown_route",
+        ),
+        (
+            "GET",
+            "/v1/reps".into(),
+            &supervisor,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "DELETE",
+            format!("/v1/customers/{REP_A}"),
+            &supervisor,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "PUT",
+            "/v1/customers".into(),
+            &supervisor,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "GET",
+            format!("/v1/customers/{REP_A}/claim"),
+            &rep,
+            405,
+            "method_not_allowed",
+        ),
+        (
+            "POST",
+            "/v1/reps/{rep_id}/capabilities".into(),
+            &supervisor,
+            405,
+            "method_not_allowed",
+        ),
+    ];
+    for (method, path, token, status, code) in cases {
+        let answer = app
+            .send_json(method, &path, token, &json!({"rep_id": REP_A}), &[])
+            .await;
+        assert_eq!(
+            (answer.status.as_u16(), answer.code()),
+            (status, code),
+            "{method} {path}: {}",
+            answer.text
+        );
+        assert_eq!(
+            answer.content_type(),
+            "application/problem+json",
+            "{method} {path}"
+        );
+    }
+    // Unknown routes answer 404 without a token too (no route to protect).
+    let answer = app
+        .send_raw("POST", "/v1/nothing-here", None, None, Vec::new(), &[])
+        .await;
+    assert!(
+        matches!(answer.status.as_u16(), 401 | 404),
+        "{}",
+        answer.text
+    );
+    assert_eq!(app.log_len(), before, "nothing appended");
+    app.assert_healthy().await;
+}
+
+#[tokio::test]
+async fn bad_headers_are_refused() {
+    let app = spawn_app().await;
+    let before = app.log_len();
+    let body = serde_json::from_str(REGISTER_REP).expect("JSON");
+    let supervisor = app.token("supervisor").to_owned();
+    let long_key = "k".repeat(201);
+    for (header, value, code) in [
+        ("x-correlation-id", "not-a-uuid", "invalid_header"),
+        ("x-causation-id", "123", "invalid_header"),
+        (
+            "idempotency-key",
+            long_key.as_str(),
+            "invalid_idempotency_key",
+        ),
+        ("idempotency-key", "has space", "invalid_idempotency_key"),
+    ] {
+        app.send_json("POST", "/v1/reps", &supervisor, &body, &[(header, value)])
+            .await
+            .assert_problem(400, code);
+    }
+    assert_eq!(app.log_len(), before);
+}
+
+#[tokio::test]
+async fn invalid_values_on_put_routes_are_422_with_their_path() {
+    let app = spawn_app().await;
+    let customer_id = app.hospital_customer().await;
+    let before = app.log_len();
+    let attributes: serde_json::Map<String, serde_json::Value> =
+        (0..13).map(|n| (format!("k{n}"), json!("v"))).collect();
+    let answer = app
+        .put_json(
+            &format!("/v1/customers/{customer_id}/attributes"),
+            "supervisor",
+            &json!({ "attributes": attributes }),
+        )
+        .await;
+    answer.assert_problem(422, "too_many_attributes");
+    assert_eq!(answer.json["path"], json!("attributes"));
+    let answer = app
+        .put_json(
+            &format!("/v1/reps/{REP_A}/capabilities"),
+            "supervisor",
+            &json!({"capability_tags": ["iso13485", "ISO13485", "plc-retrofit"]}),
+        )
+        .await;
+    answer.assert_problem(422, "invalid_capability_tag");
+    assert_eq!(app.log_len(), before);
+}

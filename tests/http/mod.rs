@@ -1,0 +1,35 @@
+//! The HTTP gateway over real HTTP on a loopback port: `support::spawn_app`
+//! starts `salesledger::gateway::router` on `127.0.0.1:0` over a fresh data
+//! directory with one token per role and a fixed, movable clock.
+//!
+//! - `c1_leads`: a lead is routable only after both confirmations, each by
+//!   a named actor.
+//! - `c2_routing`: the TOP 3 with explanations, confirmation only of a
+//!   proposed rep, seconds from proposal recorded.
+//! - `c3_ownership`: 50 concurrent claims (one winner, 49 conflicts naming
+//!   it), reps act only as themselves, transfers, duplicates, public pool.
+//! - `c4_visits`: transcript extraction, confirmation into to-dos, completion.
+//! - `c5_nurture`: "still comparing" starts a nurture pack; steps and
+//!   responses.
+//! - `c6_proposals`: the 2-of-3 delivered rule, watermark, consent before
+//!   link opens.
+//! - `auth`: 401 before the body, 403 by role, auditors read only; nothing
+//!   appended.
+//! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
+//!   media type, bad path ids, unknown routes, wrong methods.
+//! - `fuzz`: random bodies at every command route never give a 5xx.
+//! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
+//! - `openapi`: `/openapi.json` covers every route and schema.
+
+mod auth;
+mod bad_input;
+mod c1_leads;
+mod c2_routing;
+mod c3_ownership;
+mod c4_visits;
+mod c5_nurture;
+mod c6_proposals;
+mod fuzz;
+mod idempotency;
+mod openapi;
+pub mod support;
