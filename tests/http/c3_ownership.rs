@@ -310,3 +310,83 @@ async fn a_supervisor_recalls_a_customer_to_the_pool() {
         .await
         .ok();
 }
+
+#[tokio::test]
+async fn a_logged_visit_is_a_follow_up_that_extends_the_protection() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
+    claim(&app, customer_id, app.token("rep"), REP_A).await.ok();
+    app.set_now(at("2027-04-10T02:00:00Z"));
+    let logged = app
+        .post_json(
+            "/v1/visits",
+            "rep",
+            &json!({"customer_id": customer_id, "rep_id": REP_A, "channel": "on_site",
+                    "occurred_at": "2027-04-10T01:00:00Z", "transcript": "复盘试用情况, discussed the Q3 rollout"}),
+        )
+        .await;
+    assert_eq!(logged.status.as_u16(), 201, "{}", logged.text);
+    let follow_up = logged.json["reactions"]
+        .as_array()
+        .and_then(|events| {
+            events
+                .iter()
+                .find(|event| event["event_type"] == json!("FollowUpRecorded"))
+        })
+        .unwrap_or_else(|| panic!("no FollowUpRecorded reaction: {}", logged.text));
+    assert_eq!(follow_up["payload"]["qualifying"], json!(true));
+    assert_eq!(follow_up["payload"]["kind"], json!("visit"));
+
+    app.set_now(at("2027-04-16T00:00:00Z"));
+    let closed = app
+        .post_json("/v1/days/2027-04-15/close", "supervisor", &json!({}))
+        .await;
+    closed.ok();
+    assert_eq!(closed.json["events"], json!([]), "{}", closed.text);
+}
+
+#[tokio::test]
+async fn follow_ups_extend_protection_only_up_to_the_maximum() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
+    // Claimed 2027-03-16T02:00Z: at most 90 days, until 2027-06-14T02:00Z.
+    let claimed = claim(&app, customer_id, app.token("rep"), REP_A).await;
+    assert_eq!(
+        claimed.event("CustomerClaimed")["maximum_protected_until"],
+        json!("2027-06-14T02:00:00Z")
+    );
+    for day in ["2027-04-10", "2027-05-05", "2027-06-01"] {
+        app.set_now(at(&format!("{day}T02:00:00Z")));
+        app.post_json(
+            &format!("/v1/customers/{customer_id}/follow-ups"),
+            "rep",
+            &json!({"rep_id": REP_A, "kind": "meeting", "occurred_at": format!("{day}T01:00:00Z")}),
+        )
+        .await
+        .ok();
+    }
+    let customer = app.state_of(&format!("/v1/customers/{customer_id}")).await;
+    assert_eq!(
+        customer["ownership"]["protected_until"],
+        json!("2027-06-14T02:00:00Z"),
+        "{customer}"
+    );
+    app.set_now(at("2027-06-15T00:00:00Z"));
+    let closed = app
+        .post_json("/v1/days/2027-06-13/close", "supervisor", &json!({}))
+        .await;
+    closed.ok();
+    assert_eq!(closed.json["events"], json!([]), "{}", closed.text);
+    let closed = app
+        .post_json("/v1/days/2027-06-14/close", "integrator", &json!({}))
+        .await;
+    closed.ok();
+    assert_eq!(
+        closed.json["events"][0]["payload"]["rule"],
+        json!("maximum_protection_period_reached"),
+        "{}",
+        closed.text
+    );
+}

@@ -102,24 +102,18 @@ async fn still_comparing_on_the_customer_starts_a_nurture_pack() {
     let customer = app.state_of(&format!("/v1/customers/{customer_id}")).await;
     assert_eq!(customer["stance"], json!("still_comparing"));
 
-    let pack_id = match started_by_reaction(&recorded.json) {
-        // The gateway started the pack itself (SPEC: "a nurture pack starts").
-        Some(started) => {
-            assert_eq!(started["customer_id"], json!(customer_id));
-            Uuid::parse_str(started["pack_id"].as_str().expect("pack_id")).expect("uuid")
-        }
-        None => {
-            let started = app
-                .post_json(
-                    "/v1/nurture-packs",
-                    "rep",
-                    &json!({"customer_id": customer_id, "trigger": {"source": "customer_stance"}}),
-                )
-                .await;
-            assert_eq!(started.status.as_u16(), 201, "{}", started.text);
-            stream_uuid(&started)
-        }
-    };
+    // SPEC C5: the pack starts as a consequence of the stance, without a
+    // further request.
+    let started = started_by_reaction(&recorded.json)
+        .unwrap_or_else(|| panic!("no NurturePackStarted reaction: {}", recorded.text));
+    assert_eq!(started["customer_id"], json!(customer_id));
+    assert_eq!(
+        started["trigger"]["source"],
+        json!("customer_stance"),
+        "{started}"
+    );
+    assert_eq!(started["template_version"], json!(1));
+    let pack_id = Uuid::parse_str(started["pack_id"].as_str().expect("pack_id")).expect("uuid");
     let pack = app.state_of(&format!("/v1/nurture-packs/{pack_id}")).await;
     assert_eq!(pack["customer_id"], json!(customer_id));
     let steps = pack["steps"].as_array().expect("steps");
@@ -157,11 +151,29 @@ async fn still_comparing_in_a_visit_extraction_starts_a_nurture_pack() {
         )
         .await;
     confirmed.ok();
+    let started = started_by_reaction(&confirmed.json)
+        .unwrap_or_else(|| panic!("no NurturePackStarted reaction: {}", confirmed.text));
+    assert_eq!(started["customer_id"], json!(customer_id));
+    assert_eq!(
+        started["trigger"],
+        json!({"source": "visit_extraction", "visit_id": visit_id}),
+        "{started}"
+    );
+    assert_eq!(started["steps"].as_array().map(Vec::len), Some(3));
+    let pack_id = Uuid::parse_str(started["pack_id"].as_str().expect("pack_id")).expect("uuid");
+    send_and_respond(&app, pack_id).await;
+}
+
+#[tokio::test]
+async fn a_pack_can_also_be_started_explicitly() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
     let started = app
         .post_json(
             "/v1/nurture-packs",
-            "rep",
-            &json!({"customer_id": customer_id, "trigger": {"source": "visit_extraction", "visit_id": visit_id}}),
+            "marketing",
+            &json!({"customer_id": customer_id, "trigger": {"source": "customer_stance"}}),
         )
         .await;
     assert_eq!(started.status.as_u16(), 201, "{}", started.text);
@@ -170,6 +182,28 @@ async fn still_comparing_in_a_visit_extraction_starts_a_nurture_pack() {
     assert_eq!(event["steps"].as_array().map(Vec::len), Some(3));
     assert_eq!(event["customer_id"], json!(customer_id));
     send_and_respond(&app, stream_uuid(&started)).await;
+}
+
+#[tokio::test]
+async fn other_stances_start_no_pack() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
+    let before = app.log_len();
+    let recorded = app
+        .post_json(
+            &format!("/v1/customers/{customer_id}/stance"),
+            "rep",
+            &json!({"stance": "ready_to_buy"}),
+        )
+        .await;
+    recorded.ok();
+    assert!(
+        started_by_reaction(&recorded.json).is_none(),
+        "{}",
+        recorded.text
+    );
+    assert_eq!(app.log_len(), before + 1, "only the stance");
 }
 
 #[tokio::test]

@@ -173,3 +173,21 @@ async fn a_retried_creation_without_a_client_id_replays_the_original_location() 
     .await;
     assert_eq!(first.status.as_u16(), 201);
 }
+
+#[tokio::test]
+async fn a_replay_repeats_the_reactions_of_the_original() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = app.hospital_customer().await;
+    // The stance starts a nurture pack (a reaction); a client retrying
+    // after a lost response must still learn which pack started.
+    let first = assert_replayed(
+        &app,
+        &format!("/v1/customers/{customer_id}/stance"),
+        "rep",
+        &json!({"stance": "still_comparing"}),
+        "stance-comparing-1",
+    )
+    .await;
+    assert!(first.json["reactions"].is_array(), "{}", first.text);
+}
