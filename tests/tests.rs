@@ -16,6 +16,7 @@
 //!   - `http::bad_input`: malformed, unknown, mistyped, missing, oversized,
 //!     wrong media type, bad path ids, unknown routes, wrong methods;
 //!   - `http::fuzz`: random bodies at every command route, never a 5xx;
+//!   - `http::envelope`: actor, command, correlation and causation ids;
 //!   - `http::idempotency`: replayed `Idempotency-Key`s append nothing;
 //!   - `http::openapi`: `/openapi.json` covers every route and schema.
 //!

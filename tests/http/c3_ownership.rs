@@ -390,3 +390,42 @@ async fn follow_ups_extend_protection_only_up_to_the_maximum() {
         closed.text
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_registrations_of_one_company_leave_one_record() {
+    let app = spawn_app().await;
+    let before = app.log_len();
+    let mut tasks = Vec::new();
+    for attempt in 0..20 {
+        let client = app.client.clone();
+        let url = app.url("/v1/customers");
+        let token = app.token("csm").to_owned();
+        // The same company; half with its phone, half without.
+        let body = if attempt % 2 == 0 {
+            json!({"company_name": "杭州瑞康医疗器械有限公司"})
+        } else {
+            json!({"company_name": "杭州瑞康医疗器械有限公司", "phone": "13800138000"})
+        };
+        tasks.push(tokio::spawn(async move {
+            let response = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("send");
+            TestApp::answer(response).await
+        }));
+    }
+    let mut n_created = 0;
+    for task in tasks {
+        let answer = task.await.expect("task");
+        if answer.status.as_u16() == 201 {
+            n_created += 1;
+        } else {
+            answer.assert_problem(409, "duplicate_record");
+        }
+    }
+    assert_eq!(n_created, 1, "one record per company (撞单)");
+    assert_eq!(app.log_len(), before + 1);
+}

@@ -156,6 +156,8 @@ struct Throw {
     content_type: Option<&'static str>,
     path_id: Uuid,
     date: String,
+    /// An `Idempotency-Key` header, valid or not.
+    idempotency_key: Option<String>,
 }
 
 fn body() -> impl Strategy<Value = Vec<u8>> {
@@ -183,14 +185,18 @@ fn throw(known_ids: Vec<Uuid>) -> impl Strategy<Value = Throw> {
                 .prop_map(str::to_owned),
             "[0-9a-zA-Z-]{1,12}",
         ],
+        prop::option::weighted(0.3, "[ -~]{0,24}"),
     )
-        .prop_map(|(route, body, content_type, path_id, date)| Throw {
-            route,
-            body,
-            content_type,
-            path_id,
-            date,
-        })
+        .prop_map(
+            |(route, body, content_type, path_id, date, idempotency_key)| Throw {
+                route,
+                body,
+                content_type,
+                path_id,
+                date,
+                idempotency_key,
+            },
+        )
 }
 
 /// A token of a role allowed to issue the route's command (the supervisor
@@ -212,6 +218,12 @@ async fn check(app: &TestApp, throw: Throw) -> Result<(), TestCaseError> {
     let (method, template, _, _) = ALL_COMMAND_ROUTES[throw.route];
     let path = super::auth::concrete(template, throw.path_id).replace("2027-03-15", &throw.date);
     let token = token_for(app, throw.route);
+    let headers: Vec<(&str, &str)> = throw
+        .idempotency_key
+        .as_deref()
+        .map(|key| ("idempotency-key", key))
+        .into_iter()
+        .collect();
     let answer = app
         .send_raw(
             method,
@@ -219,7 +231,7 @@ async fn check(app: &TestApp, throw: Throw) -> Result<(), TestCaseError> {
             Some(&token),
             throw.content_type,
             throw.body.clone(),
-            &[],
+            &headers,
         )
         .await;
     let status = answer.status.as_u16();
@@ -281,6 +293,7 @@ fn random_bodies_at_every_command_route_never_get_a_5xx() {
                 content_type,
                 path_id: known_ids[route % known_ids.len()],
                 date: "2027-03-15".to_owned(),
+                idempotency_key: None,
             };
             if let Err(failure) = runtime.block_on(check(&app, throw.clone())) {
                 panic!("{throw:?}: {failure}");
@@ -289,7 +302,7 @@ fn random_bodies_at_every_command_route_never_get_a_5xx() {
     }
 
     let mut runner = TestRunner::new(Config {
-        cases: 256,
+        cases: 512,
         failure_persistence: None,
         ..Config::default()
     });

@@ -18,6 +18,7 @@
 //! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
 //!   media type, bad path ids, unknown routes, wrong methods.
 //! - `fuzz`: random bodies at every command route never give a 5xx.
+//! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
 //! - `openapi`: `/openapi.json` covers every route and schema.
 
@@ -29,6 +30,7 @@ mod c3_ownership;
 mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
+mod envelope;
 mod fuzz;
 mod idempotency;
 mod openapi;
