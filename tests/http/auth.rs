@@ -214,3 +214,19 @@ async fn the_token_file_keeps_only_hashes() {
     }
     assert!(text.contains("token_sha256"));
 }
+
+#[tokio::test]
+async fn every_role_may_read() {
+    let app = spawn_app().await;
+    let customer_id = app.hospital_customer().await;
+    for role in Role::ALL {
+        let answer = app
+            .get(&format!("/v1/customers/{customer_id}"), role.as_str())
+            .await;
+        assert_eq!(answer.status.as_u16(), 200, "{}", role.as_str());
+        assert_eq!(
+            answer.json["stream_id"],
+            json!(format!("customer-{customer_id}"))
+        );
+    }
+}

@@ -322,3 +322,34 @@ async fn invalid_values_on_put_routes_are_422_with_their_path() {
     answer.assert_problem(422, "invalid_capability_tag");
     assert_eq!(app.log_len(), before);
 }
+
+#[tokio::test]
+async fn blob_uploads_are_bounded_and_never_empty() {
+    let app = super::support::spawn_app_with(|config| config.max_blob_bytes = 1024).await;
+    let before = app.log_len();
+    app.send_raw(
+        "POST",
+        "/v1/blobs",
+        Some(app.token("rep")),
+        Some("application/pdf"),
+        vec![b'%'; 4096],
+        &[],
+    )
+    .await
+    .assert_problem(413, "body_too_large");
+    app.send_raw(
+        "POST",
+        "/v1/blobs",
+        Some(app.token("rep")),
+        Some("application/pdf"),
+        Vec::new(),
+        &[],
+    )
+    .await
+    .assert_problem(422, "empty_blob");
+    app.get(&format!("/v1/blobs/{}", "ab".repeat(32)), "rep")
+        .await
+        .assert_problem(404, "blob_not_found");
+    assert_eq!(app.log_len(), before);
+    app.assert_healthy().await;
+}

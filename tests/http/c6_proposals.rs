@@ -235,3 +235,34 @@ async fn a_consentless_open_and_a_receipt_deliver_but_the_open_is_no_proof() {
     );
     assert_pending(&app, proposal_id, &["email_delivery_receipt"]).await;
 }
+
+#[tokio::test]
+async fn the_proposal_view_names_its_status() {
+    let app = spawn_app().await;
+    let customer_id = app.hospital_customer().await;
+    let proposal_id = create_proposal(&app, customer_id).await;
+    let path = format!("/v1/proposals/{proposal_id}");
+    // SPEC C6 names the states; a reader should not have to derive them.
+    let proposal = app.state_of(&path).await;
+    assert_eq!(
+        proposal["status"],
+        json!("pending_verification"),
+        "{proposal}"
+    );
+    record_pdf(&app, proposal_id, CONTACT).await.ok();
+    let proposal = app.state_of(&path).await;
+    assert_eq!(
+        proposal["status"],
+        json!("pending_verification"),
+        "{proposal}"
+    );
+    app.post_json(
+        &format!("/v1/proposals/{proposal_id}/email-receipts"),
+        "rep",
+        &json!({"message_id": "<m3@mail>", "recipient": CONTACT, "delivered_at": "2027-03-16T09:12:00+08:00"}),
+    )
+    .await
+    .ok();
+    let proposal = app.state_of(&path).await;
+    assert_eq!(proposal["status"], json!("delivered"), "{proposal}");
+}
