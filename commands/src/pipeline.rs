@@ -9,10 +9,17 @@ use salesledger_domain::value::ActorId;
 use salesledger_domain::{decode, encode, Aggregate, CommandKind, DomainError, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
-    RecordedEvent, Store, StoreError, READ_PAGE,
+    RecordedEvent, Store, StoreError,
 };
 use serde::Serialize;
 use uuid::Uuid;
+
+use salesledger_domain::config::Config;
+use salesledger_domain::customer::PoolPolicy;
+use salesledger_domain::stream::{
+    CONFIG_EXTRACTION_STREAM, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
+    CONFIG_ROUTING_STREAM,
+};
 
 use crate::error::CommandError;
 use crate::registry::Registry;
@@ -20,6 +27,9 @@ use crate::registry::Registry;
 /// Appends tried per command before giving up with
 /// [`CommandError::Contention`]: the first, then retries after conflicts.
 pub const MAX_ATTEMPTS: usize = 5;
+
+/// Events read per page when loading an aggregate.
+const LOAD_PAGE: usize = 64;
 
 /// Who issues a command: an authenticated actor acting in one role.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +63,10 @@ pub struct CommandMeta {
     pub idempotency: Option<IdempotencyKey>,
     /// The time the decision is made at (the gateway's clock, passed in).
     pub now: DateTime<Utc>,
+    /// For a reaction of an idempotent command: the stored key, derived
+    /// from the command's (`<scoped key>#reaction-<n>`), so a replay of the
+    /// command can also answer with its reactions.
+    pub(crate) reaction_key: Option<String>,
 }
 
 impl CommandMeta {
@@ -66,12 +80,22 @@ impl CommandMeta {
             causation_id: command_id,
             idempotency: None,
             now,
+            reaction_key: None,
         }
     }
 
     /// The key as stored: scoped to the actor, so two clients never
     /// collide on the same key.
-    fn scoped_idempotency(&self) -> Option<Idempotency> {
+    pub(crate) fn scoped_idempotency(&self) -> Option<Idempotency> {
+        if let Some(key) = &self.reaction_key {
+            return Some(Idempotency {
+                key: key.clone(),
+                fingerprint: self
+                    .idempotency
+                    .as_ref()
+                    .map(|idempotency| idempotency.fingerprint),
+            });
+        }
         self.idempotency.as_ref().map(|idempotency| Idempotency {
             key: format!("{}|{}", self.principal.recorded_actor(), idempotency.key),
             fingerprint: Some(idempotency.fingerprint),
@@ -152,14 +176,14 @@ impl CommandService {
             let from_version = version.map_or(0, |version: u64| version + 1);
             let records = self
                 .store
-                .read_stream(stream_id, from_version, READ_PAGE)
+                .read_stream(stream_id, from_version, LOAD_PAGE)
                 .await?;
             let n_records = records.len();
             for record in records {
                 state.apply(&decode_record(&record)?);
                 version = Some(record.stream_version);
             }
-            if n_records < READ_PAGE {
+            if n_records < LOAD_PAGE {
                 break;
             }
         }
@@ -170,13 +194,43 @@ impl CommandService {
         })
     }
 
+    /// The published configuration, read from its streams (each a handful
+    /// of events) rather than from the registry, so commands that only need
+    /// a policy never wait for each other.
+    pub async fn published_config(&self) -> Result<Config, CommandError> {
+        let mut config = Config::default();
+        for stream_id in [
+            CONFIG_ROUTING_STREAM,
+            CONFIG_POOL_POLICY_STREAM,
+            CONFIG_EXTRACTION_STREAM,
+            CONFIG_NURTURE_STREAM,
+        ] {
+            let loaded = self.load::<Config>(stream_id).await?.state;
+            config.routing_rules = config.routing_rules.or(loaded.routing_rules);
+            config.pool_policy = config.pool_policy.or(loaded.pool_policy);
+            config.extraction_dictionary = config
+                .extraction_dictionary
+                .or(loaded.extraction_dictionary);
+            config.nurture_template = config.nurture_template.or(loaded.nurture_template);
+        }
+        Ok(config)
+    }
+
+    /// The published pool policy, or the default one.
+    pub async fn pool_policy(&self) -> Result<PoolPolicy, CommandError> {
+        let loaded = self.load::<Config>(CONFIG_POOL_POLICY_STREAM).await?;
+        Ok(loaded
+            .state
+            .pool_policy
+            .unwrap_or_else(PoolPolicy::default_v1))
+    }
+
     /// Runs `f` on the registry caught up to the log's head.
     pub async fn with_registry<T>(
         &self,
         f: impl FnOnce(&Registry) -> T,
     ) -> Result<T, CommandError> {
-        let mut registry = self.registry.lock().await;
-        registry.catch_up(&*self.store).await?;
+        let registry = self.lock_registry().await?;
         Ok(f(&registry))
     }
 
@@ -206,8 +260,11 @@ impl CommandService {
     pub async fn lock_registry(
         &self,
     ) -> Result<tokio::sync::MutexGuard<'_, Registry>, CommandError> {
+        // The head is read after the lock is taken: a registration that
+        // held the lock before us is durable by now and must be reflected.
         let mut registry = self.registry.lock().await;
-        registry.catch_up(&*self.store).await?;
+        let target = self.store.head().len;
+        registry.catch_up_to(&*self.store, target).await?;
         Ok(registry)
     }
 
@@ -261,6 +318,7 @@ impl CommandService {
                 });
             }
             let mut new_events = Vec::with_capacity(events.len());
+            let mut encoded_events = Vec::with_capacity(events.len());
             for event in &events {
                 let encoded = encode(event)?;
                 new_events.push(NewEvent::new(
@@ -268,6 +326,7 @@ impl CommandService {
                     encoded.schema_version,
                     &encoded.payload,
                 ));
+                encoded_events.push(encoded);
             }
             let request = AppendRequest {
                 stream_id: stream_id.to_owned(),
@@ -284,6 +343,11 @@ impl CommandService {
                 idempotency: meta.scoped_idempotency(),
             };
             match self.store.append(request).await {
+                Ok(outcome) if !outcome.replayed => {
+                    let mut outcome = fresh_outcome(meta, outcome, encoded_events);
+                    outcome.reactions = self.react(meta, &outcome.events).await;
+                    return Ok(outcome);
+                }
                 Ok(outcome) => {
                     let mut outcome = self.outcome_of(meta, outcome).await?;
                     outcome.reactions = self.react(meta, &outcome.events).await;
@@ -291,6 +355,10 @@ impl CommandService {
                 }
                 Err(StoreError::WrongExpectedVersion { actual, .. }) => {
                     tracing::debug!(attempt, ?actual, "version conflict; deciding again");
+                    // The winning append may not be durable yet, and reads
+                    // only see durable records: wait until it is, so the
+                    // next decision sees it instead of conflicting again.
+                    self.wait_for_stream_version(stream_id, actual).await?;
                 }
                 Err(error) => return Err(error.into()),
             }
@@ -299,6 +367,27 @@ impl CommandService {
             stream_id: stream_id.to_owned(),
             n_attempts: MAX_ATTEMPTS,
         })
+    }
+
+    /// Waits (a bounded time) until reads see `stream_id` at `version`.
+    async fn wait_for_stream_version(
+        &self,
+        stream_id: &str,
+        version: Option<u64>,
+    ) -> Result<(), CommandError> {
+        let Some(version) = version else {
+            return Ok(());
+        };
+        let mut head = self.store.watch_head();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        while self.store.stream_version(stream_id).await? < Some(version) {
+            match tokio::time::timeout_at(deadline, head.changed()).await {
+                Ok(Ok(())) => {}
+                // Timed out, or the store closed: decide again anyway.
+                Ok(Err(_)) | Err(_) => break,
+            }
+        }
+        Ok(())
     }
 
     /// The original outcome of a repeated idempotency key, if any; a
@@ -325,7 +414,22 @@ impl CommandService {
             replayed: true,
             ..stored.outcome
         };
-        self.outcome_of(meta, outcome).await.map(Some)
+        let mut outcome = self.outcome_of(meta, outcome).await?;
+        // The reactions the original command triggered, in order.
+        for reaction_idx in 0.. {
+            let key = reaction_key(&idempotency.key, reaction_idx);
+            let Some(reaction) = self.store.idempotent_outcome(&key).await? else {
+                break;
+            };
+            let reaction = AppendOutcome {
+                replayed: true,
+                ..reaction.outcome
+            };
+            outcome
+                .reactions
+                .extend(self.outcome_of(meta, reaction).await?.events);
+        }
+        Ok(Some(outcome))
     }
 
     /// Reads back the appended records so a replayed response equals the
@@ -370,6 +474,40 @@ impl CommandService {
             replayed: outcome.replayed,
             reactions: Vec::new(),
         })
+    }
+}
+
+/// The stored idempotency key of a command's `reaction_idx`-th reaction.
+pub(crate) fn reaction_key(command_key: &str, reaction_idx: usize) -> String {
+    format!("{command_key}#reaction-{reaction_idx}")
+}
+
+/// The outcome of a fresh append, from what was appended: no read-back.
+fn fresh_outcome(
+    meta: &CommandMeta,
+    outcome: AppendOutcome,
+    encoded_events: Vec<salesledger_domain::EncodedEvent>,
+) -> CommandOutcome {
+    let events = encoded_events
+        .into_iter()
+        .zip(outcome.event_ids.iter())
+        .enumerate()
+        .map(|(event_idx, (encoded, event_id))| EventSummary {
+            position: outcome.first_position + event_idx as u64,
+            event_id: *event_id,
+            event_type: encoded.event_type.to_owned(),
+            schema_version: encoded.schema_version,
+            payload: encoded.payload,
+        })
+        .collect();
+    CommandOutcome {
+        command_id: meta.command_id,
+        stream_id: outcome.stream_id,
+        stream_version: Some(outcome.last_version),
+        last_position: Some(outcome.last_position),
+        events,
+        replayed: false,
+        reactions: Vec::new(),
     }
 }
 

@@ -16,11 +16,9 @@
 //! (the log-driven process manager of the read-model issue closes that gap).
 
 use salesledger_domain::config::Config;
-use salesledger_domain::customer::{Customer, PoolPolicy};
+use salesledger_domain::customer::Customer;
 use salesledger_domain::nurture::{nurture_trigger, NurtureCommand, NurturePack, StartNurturePack};
-use salesledger_domain::stream::{
-    customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
-};
+use salesledger_domain::stream::{customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM};
 use salesledger_domain::value::{ActorId, NurturePackId};
 use salesledger_domain::{decode, Event, Role};
 use uuid::Uuid;
@@ -53,6 +51,8 @@ impl CommandService {
         events: &[EventSummary],
     ) -> Vec<EventSummary> {
         let mut appended = Vec::new();
+        let command_key = meta.scoped_idempotency().map(|idempotency| idempotency.key);
+        let mut reaction_idx = 0;
         for summary in events {
             let event = match decode(
                 &summary.event_type,
@@ -73,6 +73,12 @@ impl CommandService {
                 let mut reaction_meta = CommandMeta::new(meta.principal.clone(), meta.now);
                 reaction_meta.correlation_id = meta.correlation_id;
                 reaction_meta.causation_id = summary.event_id;
+                if let Some(command_key) = &command_key {
+                    reaction_meta.idempotency = meta.idempotency.clone();
+                    reaction_meta.reaction_key =
+                        Some(crate::pipeline::reaction_key(command_key, reaction_idx));
+                }
+                reaction_idx += 1;
                 let result = match reaction {
                     Reaction::FollowUp {
                         stream_id,
@@ -117,12 +123,7 @@ impl CommandService {
     ) -> Result<Vec<Reaction>, CommandError> {
         let mut reactions = Vec::new();
         if let Event::VisitLogged(logged) = event {
-            let policy = self
-                .load::<Config>(CONFIG_POOL_POLICY_STREAM)
-                .await?
-                .state
-                .pool_policy
-                .unwrap_or_else(PoolPolicy::default_v1);
+            let policy = self.pool_policy().await?;
             reactions.push(Reaction::FollowUp {
                 stream_id: customer_stream_id(logged.customer_id),
                 command: salesledger_domain::visit::follow_up_for(logged, policy),

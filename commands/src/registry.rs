@@ -32,8 +32,19 @@ pub struct Registry {
 impl Registry {
     /// Applies every record from where it stopped to the committed head.
     pub async fn catch_up(&mut self, store: &dyn Store) -> Result<(), CommandError> {
-        let head = store.head().len;
-        while self.next_position < head {
+        self.catch_up_to(store, store.head().len).await
+    }
+
+    /// Applies records until at least `target` (a log length seen earlier)
+    /// is reflected; does no I/O when it already is. Callers capture the
+    /// head before they wait for the registry, so one catch-up serves
+    /// every caller queued behind it.
+    pub async fn catch_up_to(
+        &mut self,
+        store: &dyn Store,
+        target: u64,
+    ) -> Result<(), CommandError> {
+        while self.next_position < target {
             let records = store.read_all(self.next_position, READ_PAGE).await?;
             if records.is_empty() {
                 break;

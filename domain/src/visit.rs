@@ -322,9 +322,18 @@ impl Aggregate for Visit {
                 Ok(events)
             }
             VisitCommand::CompleteTodo(complete) => {
-                let visit_id = self.visit_id.ok_or(DomainError::NotFound {
-                    aggregate: AggregateKind::Visit,
-                })?;
+                let (Some(visit_id), Some(rep_id)) = (self.visit_id, self.rep_id) else {
+                    return Err(DomainError::NotFound {
+                        aggregate: AggregateKind::Visit,
+                    });
+                };
+                // A to-do is the visiting rep's commitment: only they complete it.
+                if rep_id != complete.rep_id {
+                    return Err(DomainError::NotVisitRep {
+                        rep_id: complete.rep_id,
+                        visit_rep_id: rep_id,
+                    });
+                }
                 let todo = self
                     .todos
                     .get(&complete.todo_id)

@@ -2,6 +2,7 @@
 //! figure, each with a raw baseline measured in the same run, so ratios
 //! hold across machines. Figures and commands go to docs/PERFORMANCE.md.
 
+mod gateway;
 mod store;
 
 use std::path::PathBuf;
@@ -25,6 +26,17 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         extra_appenders: Vec<u64>,
     },
+    /// The gateway on loopback under a mixed command load (visits, proposal
+    /// evidence, claims) from concurrent clients, against the store's
+    /// group-commit append rate at the same concurrency in the same run.
+    Gateway {
+        /// Concurrent clients (each a rep with its own token).
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Commands to send in total.
+        #[arg(long, default_value_t = 6400)]
+        commands: usize,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -34,6 +46,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             events,
             extra_appenders,
         } => store::run(&data, events, &extra_appenders),
+        BenchCommand::Gateway { clients, commands } => gateway::run(clients, commands),
     }
 }
 

@@ -155,7 +155,7 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
 
 /// Appends `n_events` single-event appends from `n_appenders` concurrent
 /// tasks, each on its own stream with exact expected versions; events/s.
-async fn append_phase(
+pub(super) async fn append_phase(
     store: &Arc<SledStore>,
     phase: &str,
     n_appenders: u64,

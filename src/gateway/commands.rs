@@ -61,6 +61,15 @@ impl axum::extract::FromRequest<AppState> for Incoming {
     }
 }
 
+/// How long a creation keeps the registry locked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Hold {
+    /// Until the append is durable (registrations: the duplicate check).
+    UntilDurable,
+    /// Only while the command is built (configuration reads).
+    WhileBuilding,
+}
+
 /// What to answer on success.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Created {
@@ -226,11 +235,15 @@ impl Incoming {
         if let Some(outcome) = service.replay_idempotent(&meta).await? {
             return Ok(respond(outcome, created));
         }
-        let registry = service.lock_registry().await?;
-        let command = build(request, &self.caller, &registry)?;
-        let outcome = service.execute::<A>(&meta, &stream_id, command).await;
-        drop(registry);
-        Ok(respond(outcome?, created))
+        // The registry is only read here (configuration, rep profiles):
+        // release it before the append so commands do not queue behind
+        // each other's fsync.
+        let command = {
+            let registry = service.lock_registry().await?;
+            build(request, &self.caller, &registry)?
+        };
+        let outcome = service.execute::<A>(&meta, &stream_id, command).await?;
+        Ok(respond(outcome, created))
     }
 }
 
@@ -252,6 +265,9 @@ impl Incoming {
     {
         let (request, body) = self.accept::<R>(kind).await?;
         let meta = self.meta(&body)?;
+        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
+            return Ok(respond_replayed_creation(outcome, location_prefix));
+        }
         let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
         let command = build(request, &self.caller, id)?;
         let outcome = self
@@ -262,11 +278,15 @@ impl Incoming {
         Ok(respond(outcome, Created::At(location_prefix, id)))
     }
 
-    /// A creation that needs the registry (duplicate index, published
-    /// configuration).
+    /// A creation that needs the registry. With `Hold::UntilDurable` (the
+    /// registrations, whose duplicate check spans streams) the registry
+    /// stays locked until the append is durable, so two registrations of
+    /// one company cannot both pass; with `Hold::WhileBuilding` it is only
+    /// read.
     pub async fn run_creation_with_registry<A, R>(
         mut self,
         kind: CommandKind,
+        hold: Hold,
         requested_id: impl FnOnce(&R) -> Option<Uuid>,
         stream_of: impl FnOnce(Uuid) -> String,
         location_prefix: &'static str,
@@ -281,15 +301,15 @@ impl Incoming {
         let meta = self.meta(&body)?;
         let service = &self.state.service;
         if let Some(outcome) = service.replay_idempotent(&meta).await? {
-            let location_id = outcome_location_id(&outcome);
-            return Ok(respond(
-                outcome,
-                location_id.map_or(Created::No, |id| Created::At(location_prefix, id)),
-            ));
+            return Ok(respond_replayed_creation(outcome, location_prefix));
         }
         let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
         let registry = service.lock_registry().await?;
         let command = build(request, &self.caller, &registry, id)?;
+        let registry = match hold {
+            Hold::UntilDurable => Some(registry),
+            Hold::WhileBuilding => None,
+        };
         let outcome = service.execute::<A>(&meta, &stream_of(id), command).await;
         drop(registry);
         Ok(respond(outcome?, Created::At(location_prefix, id)))
@@ -332,21 +352,15 @@ impl Incoming {
             .accept::<super::dto::CloseDayRequest>(CommandKind::CloseDay)
             .await?;
         let service = self.state.service.clone();
-        let (policy, customer_streams) = {
-            let registry = service.lock_registry().await?;
-            let policy = registry
-                .config()
-                .pool_policy
-                .clone()
-                .unwrap_or_else(salesledger_domain::customer::PoolPolicy::default_v1);
-            (
-                policy,
+        let policy = service.pool_policy().await?;
+        let customer_streams = service
+            .with_registry(|registry| {
                 registry
                     .customer_streams()
                     .map(str::to_owned)
-                    .collect::<Vec<_>>(),
-            )
-        };
+                    .collect::<Vec<_>>()
+            })
+            .await?;
         let day_meta = CommandMeta::new(self.caller.principal.clone(), self.state.now());
         let mut events = Vec::new();
         for stream_id in &customer_streams {
@@ -367,6 +381,17 @@ impl Incoming {
         });
         Ok((StatusCode::OK, Json(body)).into_response())
     }
+}
+
+/// A replayed creation answers like the original: `201` at the id the
+/// original created (taken from its stream id).
+fn respond_replayed_creation(
+    outcome: salesledger_commands::CommandOutcome,
+    location_prefix: &'static str,
+) -> Response {
+    let created =
+        outcome_location_id(&outcome).map_or(Created::No, |id| Created::At(location_prefix, id));
+    respond(outcome, created)
 }
 
 /// The aggregate id of a replayed creation, from its stream id.

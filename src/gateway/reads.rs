@@ -87,6 +87,14 @@ async fn view<A: Aggregate + Serialize>(
     what: &str,
 ) -> Result<Json<AggregateView>, ApiError> {
     let loaded = service.load::<A>(&stream_id).await?;
+    into_view(loaded, stream_id, what)
+}
+
+fn into_view<A: Serialize>(
+    loaded: salesledger_commands::Loaded<A>,
+    stream_id: String,
+    what: &str,
+) -> Result<Json<AggregateView>, ApiError> {
     let Some(version) = loaded.version else {
         return Err(ApiError::not_found(format!("no {what} at {stream_id}")));
     };
@@ -173,12 +181,18 @@ async fn read_proposal(
     _caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<Proposal>(
-        &state.service,
-        proposal_stream_id(ProposalId::from_uuid(id(path)?)),
-        "proposal",
-    )
-    .await
+    let stream_id = proposal_stream_id(ProposalId::from_uuid(id(path)?));
+    let loaded = state.service.load::<Proposal>(&stream_id).await?;
+    let status = loaded.state.status();
+    let Json(mut view) = into_view(loaded, stream_id, "proposal")?;
+    // SPEC C6's names: pending_verification until 2 of 3 proofs, then delivered.
+    if let (Some(status), Some(fields)) = (status, view.state.as_object_mut()) {
+        fields.insert(
+            "status".into(),
+            serde_json::to_value(status).map_err(super::internal)?,
+        );
+    }
+    Ok(Json(view))
 }
 
 async fn read_config(

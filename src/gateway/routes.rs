@@ -11,9 +11,8 @@ use axum::response::Response;
 use axum::routing::{post, put};
 use axum::Router;
 use chrono::NaiveDate;
-use salesledger_commands::Registry;
 use salesledger_domain::config::Config;
-use salesledger_domain::customer::{Customer, PoolPolicy};
+use salesledger_domain::customer::Customer;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::nurture::NurturePack;
 use salesledger_domain::proposal::Proposal;
@@ -30,7 +29,7 @@ use salesledger_domain::visit::Visit;
 use salesledger_store::Hash32;
 use uuid::Uuid;
 
-use super::commands::{ensure_self, Created, Incoming};
+use super::commands::{ensure_self, Created, Hold, Incoming};
 use super::dto::*;
 use super::problem::ApiError;
 use super::AppState;
@@ -148,14 +147,6 @@ fn authorised_id(
     Ok(path?.0)
 }
 
-fn pool_policy(registry: &Registry) -> PoolPolicy {
-    registry
-        .config()
-        .pool_policy
-        .clone()
-        .unwrap_or_else(PoolPolicy::default_v1)
-}
-
 fn not_published(what: &str, code: &'static str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
@@ -210,6 +201,7 @@ async fn register_customer(incoming: Incoming) -> Result<Response, ApiError> {
     incoming
         .run_creation_with_registry::<Customer, RegisterCustomerRequest>(
             RegisterCustomerRequest::KIND,
+            Hold::UntilDurable,
             |request| request.requested_id(),
             |id| customer_stream_id(CustomerId::from_uuid(id)),
             "/v1/customers/",
@@ -238,14 +230,15 @@ async fn set_customer_attributes(path: IdPath, incoming: Incoming) -> Result<Res
 
 async fn claim_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let customer_id = authorised_id(&incoming, ClaimCustomerRequest::KIND, path)?;
+    let policy = incoming.state.service.pool_policy().await?;
     incoming
-        .run_with_registry::<Customer, ClaimCustomerRequest>(
+        .run::<Customer, ClaimCustomerRequest>(
             ClaimCustomerRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
             Created::No,
-            |request, caller, registry| {
+            |request, caller| {
                 ensure_self(caller, RepId::from_uuid(request.rep_id))?;
-                Ok(request.into_command(pool_policy(registry))?)
+                Ok(request.into_command(policy)?)
             },
         )
         .await
@@ -253,14 +246,13 @@ async fn claim_customer(path: IdPath, incoming: Incoming) -> Result<Response, Ap
 
 async fn transfer_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let customer_id = authorised_id(&incoming, TransferCustomerRequest::KIND, path)?;
+    let policy = incoming.state.service.pool_policy().await?;
     incoming
-        .run_with_registry::<Customer, TransferCustomerRequest>(
+        .run::<Customer, TransferCustomerRequest>(
             TransferCustomerRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
             Created::No,
-            |request, caller, registry| {
-                Ok(request.into_command(&caller.principal.actor, pool_policy(registry))?)
-            },
+            |request, caller| Ok(request.into_command(&caller.principal.actor, policy)?),
         )
         .await
 }
@@ -294,14 +286,15 @@ async fn recall_customer(path: IdPath, incoming: Incoming) -> Result<Response, A
 
 async fn record_follow_up(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let customer_id = authorised_id(&incoming, RecordFollowUpRequest::KIND, path)?;
+    let policy = incoming.state.service.pool_policy().await?;
     incoming
-        .run_with_registry::<Customer, RecordFollowUpRequest>(
+        .run::<Customer, RecordFollowUpRequest>(
             RecordFollowUpRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
             Created::No,
-            |request, caller, registry| {
+            |request, caller| {
                 ensure_self(caller, RepId::from_uuid(request.rep_id))?;
-                Ok(request.into_command(pool_policy(registry))?)
+                Ok(request.into_command(policy)?)
             },
         )
         .await
@@ -359,6 +352,7 @@ async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
     incoming
         .run_creation_with_registry::<Lead, RegisterLeadRequest>(
             RegisterLeadRequest::KIND,
+            Hold::UntilDurable,
             |request| request.requested_id(),
             |id| lead_stream_id(LeadId::from_uuid(id)),
             "/v1/leads/",
@@ -433,25 +427,26 @@ async fn confirm_routing(path: IdPath, incoming: Incoming) -> Result<Response, A
 
 async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(LogVisitRequest::KIND)?;
+    let config = incoming
+        .state
+        .service
+        .load::<Config>(CONFIG_EXTRACTION_STREAM)
+        .await?;
+    let dictionary = config.state.extraction_dictionary;
     incoming
-        .run_creation_with_registry::<Visit, LogVisitRequest>(
+        .run_creation::<Visit, LogVisitRequest>(
             LogVisitRequest::KIND,
             |request| request.requested_id(),
             |id| visit_stream_id(VisitId::from_uuid(id)),
             "/v1/visits/",
-            |request, caller, registry, id| {
+            |request, caller, id| {
                 ensure_self(caller, RepId::from_uuid(request.rep_id))?;
-                let dictionary =
-                    registry
-                        .config()
-                        .extraction_dictionary
-                        .clone()
-                        .ok_or_else(|| {
-                            not_published(
-                                "extraction dictionary",
-                                "extraction_dictionary_not_published",
-                            )
-                        })?;
+                let dictionary = dictionary.ok_or_else(|| {
+                    not_published(
+                        "extraction dictionary",
+                        "extraction_dictionary_not_published",
+                    )
+                })?;
                 Ok(request.into_command(VisitId::from_uuid(id), dictionary)?)
             },
         )
@@ -465,7 +460,10 @@ async fn confirm_visit_extraction(path: IdPath, incoming: Incoming) -> Result<Re
             ConfirmVisitExtractionRequest::KIND,
             visit_stream_id(VisitId::from_uuid(visit_id)),
             Created::No,
-            |request, _| Ok(request.into_command(|| TodoId::from_uuid(Uuid::now_v7()))?),
+            |request, caller| {
+                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+                Ok(request.into_command(|| TodoId::from_uuid(Uuid::now_v7()))?)
+            },
         )
         .await
 }
@@ -493,14 +491,20 @@ async fn complete_todo(
 
 async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(StartNurturePackRequest::KIND)?;
+    let config = incoming
+        .state
+        .service
+        .load::<Config>(CONFIG_NURTURE_STREAM)
+        .await?;
+    let template = config.state.nurture_template;
     incoming
-        .run_creation_with_registry::<NurturePack, StartNurturePackRequest>(
+        .run_creation::<NurturePack, StartNurturePackRequest>(
             StartNurturePackRequest::KIND,
             |request| request.requested_id(),
             |id| nurture_stream_id(NurturePackId::from_uuid(id)),
             "/v1/nurture-packs/",
-            |request, _caller, registry, id| {
-                let template = registry.config().nurture_template.clone().ok_or_else(|| {
+            |request, _caller, id| {
+                let template = template.ok_or_else(|| {
                     not_published("nurture template", "nurture_template_not_published")
                 })?;
                 Ok(request.into_command(NurturePackId::from_uuid(id), template)?)

@@ -28,7 +28,7 @@ pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
     Idempotency, NewEvent, RecordedEvent,
 };
-pub use sled_store::{SledOptions, SledStore, WriterStats};
+pub use sled_store::{SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT};
 pub use store::{
     verify_log, ChainVerifier, LogHead, Store, StoredOutcome, Subscription, VerifyFailure,
     VerifyReport, READ_PAGE,

@@ -332,7 +332,7 @@ impl Store for SledStore {
         let db = self.inner.db.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
-        run_blocking(move || {
+        run_read(limit, move || {
             SledStore::read_stream_blocking(&db, &stream_id, from_version, end, limit)
         })
         .await
@@ -345,14 +345,17 @@ impl Store for SledStore {
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let db = self.inner.db.clone();
         let end = self.inner.head.borrow().len;
-        run_blocking(move || SledStore::read_all_blocking(&db, from_position, end, limit)).await
+        run_read(limit, move || {
+            SledStore::read_all_blocking(&db, from_position, end, limit)
+        })
+        .await
     }
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
         let db = self.inner.db.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
-        run_blocking(move || {
+        run_read(1, move || {
             // The index may hold entries of a batch still being made durable:
             // skip those beyond the committed head.
             let Some(prefix) = stream_prefix(&stream_id) else {
@@ -374,7 +377,7 @@ impl Store for SledStore {
         let db = self.inner.db.clone();
         let end = self.inner.head.borrow().len;
         let key = key.to_owned();
-        run_blocking(move || {
+        run_read(1, move || {
             let stored = read_idempotency(&db, &key)?;
             // An entry whose append is not durable yet is not an outcome.
             Ok(stored.filter(|stored| stored.outcome.last_position < end))
@@ -391,12 +394,30 @@ impl Store for SledStore {
     }
 }
 
+/// Reads of at most this many records run on the caller's task: sled
+/// serves them from its page cache in microseconds, far less than a hop to
+/// the blocking pool costs. Larger reads move to the blocking pool so they
+/// never stall the async workers.
+pub const INLINE_READ_LIMIT: usize = 64;
+
 async fn run_blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|error| StoreError::Io(std::io::Error::other(error.to_string())))?
+}
+
+/// Runs `work` inline when it is small, else on the blocking pool.
+async fn run_read<T: Send + 'static>(
+    limit: usize,
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    if limit <= INLINE_READ_LIMIT {
+        work()
+    } else {
+        run_blocking(work).await
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
