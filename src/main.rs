@@ -58,6 +58,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the gateway's OpenAPI document (the one served at
+    /// `/openapi.json`).
+    Openapi,
     /// Benchmarks that print `name=value` lines, with raw baselines measured
     /// in the same run.
     Bench {
@@ -93,6 +96,12 @@ fn main() -> ExitCode {
                 .map(|()| ExitCode::SUCCESS)
         }
         Command::Verify { data, json } => verify::run(&data, json),
+        Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
+            .map(|document| {
+                println!("{document}");
+                ExitCode::SUCCESS
+            })
+            .map_err(anyhow::Error::from),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
     };
     match result {
