@@ -6,6 +6,9 @@
 //!   binary uses anyhow) and the top-level layout.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
+//! - `cli_serve`: `salesledger serve` as a process: the admin token printed
+//!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
+//!   and loses no acknowledged event.
 //! - `http`: the HTTP gateway over real HTTP on a loopback port
 //!   (`http::support::spawn_app`, port 0, fresh data dir, fixed clock):
 //!   - `http::c1_leads` .. `http::c6_proposals`: SPEC C1 to C6 through the
@@ -24,6 +27,7 @@
 //! model-based property test) live in `store/tests/`.
 
 mod architecture;
+mod cli_serve;
 mod cli_verify;
 mod http;
 mod util;
