@@ -207,6 +207,16 @@ fn todos_are_completed_once() {
         })
     };
     let now = time("2027-03-13T09:00:00+08:00");
+    // A to-do is the visiting rep's: another rep cannot complete it.
+    given::<Visit>(&history)
+        .when(
+            VisitCommand::CompleteTodo(CompleteTodo {
+                todo_id: todo_id(1),
+                rep_id: rep_id(2),
+            }),
+            now,
+        )
+        .then_expect_error_code("not_visit_rep");
     let (events, _) = given::<Visit>(&history).when(complete(), now).events();
     assert_eq!(
         events,
