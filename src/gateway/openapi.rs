@@ -296,6 +296,24 @@ pub const READ_ROUTES: &[(&str, &str, &str)] = &[
     ("/v1/config", "ReadConfig", "ConfigView"),
 ];
 
+/// Raw bytes (evidence files).
+fn binary_content() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
+        ))
+        .build()
+}
+
+/// Any JSON object.
+fn any_object() -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
+        .build()
+}
+
 /// The whole document.
 pub fn document() -> OpenApi {
     let mut items: BTreeMap<String, Vec<(HttpMethod, OperationBuilder)>> = BTreeMap::new();
@@ -322,16 +340,7 @@ pub fn document() -> OpenApi {
         .request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(Required::True))
-                .content(
-                    "application/octet-stream",
-                    ContentBuilder::new()
-                        .schema(Some(
-                            ObjectBuilder::new()
-                                .schema_type(Type::String)
-                                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                        ))
-                        .build(),
-                )
+                .content("application/octet-stream", binary_content())
                 .build(),
         ))
         .response(
@@ -360,16 +369,9 @@ pub fn document() -> OpenApi {
         .tag("blobs")
         .response(
             "200",
-            ResponseBuilder::new().description("The file").content(
-                "application/octet-stream",
-                ContentBuilder::new()
-                    .schema(Some(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary))),
-                    ))
-                    .build(),
-            ),
+            ResponseBuilder::new()
+                .description("The file")
+                .content("application/octet-stream", binary_content()),
         )
         .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
     items.entry("/v1/blobs/{sha256}".into()).or_default().push((
@@ -379,40 +381,30 @@ pub fn document() -> OpenApi {
             READ_PROBLEMS,
         ),
     ));
-    let healthz = OperationBuilder::new()
-        .operation_id(Some("Healthz"))
-        .summary(Some("Liveness, with the log's length and head hash"))
-        .tag("operations")
-        .response(
-            "200",
-            ResponseBuilder::new().description("Up").content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
-                    .build(),
-            ),
-        );
-    items
-        .entry("/healthz".into())
-        .or_default()
-        .push((HttpMethod::Get, healthz));
-    let openapi = OperationBuilder::new()
-        .operation_id(Some("OpenApi"))
-        .summary(Some("This document"))
-        .tag("operations")
-        .response(
-            "200",
-            ResponseBuilder::new().description("OpenAPI 3.1").content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(ObjectBuilder::new().schema_type(Type::Object)))
-                    .build(),
-            ),
-        );
-    items
-        .entry("/openapi.json".into())
-        .or_default()
-        .push((HttpMethod::Get, openapi));
+    for (path, operation_id, summary, description) in [
+        (
+            "/healthz",
+            "Healthz",
+            "Liveness, with the log's length and head hash",
+            "Up",
+        ),
+        ("/openapi.json", "OpenApi", "This document", "OpenAPI 3.1"),
+    ] {
+        let operation = OperationBuilder::new()
+            .operation_id(Some(operation_id))
+            .summary(Some(summary))
+            .tag("operations")
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description(description)
+                    .content("application/json", any_object()),
+            );
+        items
+            .entry(path.into())
+            .or_default()
+            .push((HttpMethod::Get, operation));
+    }
 
     let mut paths = PathsBuilder::new();
     for (path, operations) in items {

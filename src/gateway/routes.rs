@@ -29,6 +29,7 @@ use salesledger_domain::visit::Visit;
 use salesledger_store::Hash32;
 use uuid::Uuid;
 
+use super::auth::Caller;
 use super::commands::{ensure_self, Created, Hold, Incoming};
 use super::dto::*;
 use super::problem::ApiError;
@@ -155,6 +156,169 @@ fn not_published(what: &str, code: &'static str) -> ApiError {
     )
 }
 
+/// Handlers that need nothing but the path's id and the body (`plain`), or
+/// also the caller's actor id (`actor`): authorise, parse the id, run.
+macro_rules! id_command {
+    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, plain) => {
+        id_command!(@handler $handler, $aggregate, $request, $stream_of, |request: $request, _caller: &Caller| {
+            Ok(request.into_command()?)
+        });
+    };
+    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, actor) => {
+        id_command!(@handler $handler, $aggregate, $request, $stream_of, |request: $request, caller: &Caller| {
+            Ok(request.into_command(&caller.principal.actor)?)
+        });
+    };
+    (@handler $handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, $build:expr) => {
+        async fn $handler(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+            let id = authorised_id(&incoming, <$request>::KIND, path)?;
+            let stream_of: fn(Uuid) -> String = $stream_of;
+            incoming.run::<$aggregate, $request>(<$request>::KIND, stream_of(id), Created::No, $build).await
+        }
+    };
+}
+
+/// Publishing a configuration: the caller is recorded as the publisher.
+macro_rules! config_command {
+    ($handler:ident, $request:ty, $stream_id:expr) => {
+        async fn $handler(incoming: Incoming) -> Result<Response, ApiError> {
+            incoming.authorise(<$request>::KIND)?;
+            incoming
+                .run::<Config, $request>(
+                    <$request>::KIND,
+                    $stream_id.to_owned(),
+                    Created::No,
+                    |request, caller| Ok(request.into_command(&caller.principal.actor)?),
+                )
+                .await
+        }
+    };
+}
+
+// ---- commands that need only the path and the body ------------------------
+
+id_command!(
+    change_rep_capabilities,
+    Rep,
+    ChangeRepCapabilitiesRequest,
+    |id| rep_stream_id(RepId::from_uuid(id)),
+    plain
+);
+id_command!(
+    deactivate_rep,
+    Rep,
+    DeactivateRepRequest,
+    |id| rep_stream_id(RepId::from_uuid(id)),
+    plain
+);
+id_command!(
+    set_customer_attributes,
+    Customer,
+    SetCustomerAttributesRequest,
+    |id| customer_stream_id(CustomerId::from_uuid(id)),
+    plain
+);
+id_command!(
+    record_tracking_consent,
+    Customer,
+    RecordTrackingConsentRequest,
+    |id| customer_stream_id(CustomerId::from_uuid(id)),
+    plain
+);
+id_command!(
+    withdraw_tracking_consent,
+    Customer,
+    WithdrawTrackingConsentRequest,
+    |id| customer_stream_id(CustomerId::from_uuid(id)),
+    plain
+);
+id_command!(
+    record_nurture_step_sent,
+    NurturePack,
+    RecordNurtureStepSentRequest,
+    |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    plain
+);
+id_command!(
+    record_nurture_response,
+    NurturePack,
+    RecordNurtureResponseRequest,
+    |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    plain
+);
+id_command!(
+    close_nurture_pack,
+    NurturePack,
+    CloseNurturePackRequest,
+    |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    plain
+);
+id_command!(
+    record_email_delivery_receipt,
+    Proposal,
+    RecordEmailDeliveryReceiptRequest,
+    |id| proposal_stream_id(ProposalId::from_uuid(id)),
+    plain
+);
+id_command!(
+    recall_customer,
+    Customer,
+    RecallCustomerToPoolRequest,
+    |id| customer_stream_id(CustomerId::from_uuid(id)),
+    actor
+);
+id_command!(
+    record_customer_stance,
+    Customer,
+    RecordCustomerStanceRequest,
+    |id| customer_stream_id(CustomerId::from_uuid(id)),
+    actor
+);
+id_command!(
+    confirm_lead_budget,
+    Lead,
+    ConfirmLeadBudgetRequest,
+    |id| lead_stream_id(LeadId::from_uuid(id)),
+    actor
+);
+id_command!(
+    confirm_lead_technical_fit,
+    Lead,
+    ConfirmLeadTechnicalFitRequest,
+    |id| lead_stream_id(LeadId::from_uuid(id)),
+    actor
+);
+id_command!(
+    confirm_routing,
+    Lead,
+    ConfirmRoutingRequest,
+    |id| lead_stream_id(LeadId::from_uuid(id)),
+    actor
+);
+
+// ---- configuration ----------------------------------------------------------
+
+config_command!(
+    publish_routing_rules,
+    PublishRoutingRulesRequest,
+    CONFIG_ROUTING_STREAM
+);
+config_command!(
+    publish_pool_policy,
+    PublishPoolPolicyRequest,
+    CONFIG_POOL_POLICY_STREAM
+);
+config_command!(
+    publish_extraction_dictionary,
+    PublishExtractionDictionaryRequest,
+    CONFIG_EXTRACTION_STREAM
+);
+config_command!(
+    publish_nurture_template,
+    PublishNurtureTemplateRequest,
+    CONFIG_NURTURE_STREAM
+);
+
 // ---- reps ----------------------------------------------------------------
 
 async fn register_rep(incoming: Incoming) -> Result<Response, ApiError> {
@@ -166,30 +330,6 @@ async fn register_rep(incoming: Incoming) -> Result<Response, ApiError> {
             |id| rep_stream_id(RepId::from_uuid(id)),
             "/v1/reps/",
             |request, _caller, id| Ok(request.into_command(RepId::from_uuid(id))?),
-        )
-        .await
-}
-
-async fn change_rep_capabilities(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let rep_id = authorised_id(&incoming, ChangeRepCapabilitiesRequest::KIND, path)?;
-    incoming
-        .run::<Rep, ChangeRepCapabilitiesRequest>(
-            ChangeRepCapabilitiesRequest::KIND,
-            rep_stream_id(RepId::from_uuid(rep_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
-async fn deactivate_rep(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let rep_id = authorised_id(&incoming, DeactivateRepRequest::KIND, path)?;
-    incoming
-        .run::<Rep, DeactivateRepRequest>(
-            DeactivateRepRequest::KIND,
-            rep_stream_id(RepId::from_uuid(rep_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
         )
         .await
 }
@@ -212,18 +352,6 @@ async fn register_customer(incoming: Incoming) -> Result<Response, ApiError> {
                     })?,
                 )
             },
-        )
-        .await
-}
-
-async fn set_customer_attributes(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let customer_id = authorised_id(&incoming, SetCustomerAttributesRequest::KIND, path)?;
-    incoming
-        .run::<Customer, SetCustomerAttributesRequest>(
-            SetCustomerAttributesRequest::KIND,
-            customer_stream_id(CustomerId::from_uuid(customer_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
         )
         .await
 }
@@ -272,18 +400,6 @@ async fn release_customer(path: IdPath, incoming: Incoming) -> Result<Response, 
         .await
 }
 
-async fn recall_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let customer_id = authorised_id(&incoming, RecallCustomerToPoolRequest::KIND, path)?;
-    incoming
-        .run::<Customer, RecallCustomerToPoolRequest>(
-            RecallCustomerToPoolRequest::KIND,
-            customer_stream_id(CustomerId::from_uuid(customer_id)),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
 async fn record_follow_up(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let customer_id = authorised_id(&incoming, RecordFollowUpRequest::KIND, path)?;
     let policy = incoming.state.service.pool_policy().await?;
@@ -309,42 +425,6 @@ async fn close_day(
     incoming.close_day(day).await
 }
 
-async fn record_tracking_consent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let customer_id = authorised_id(&incoming, RecordTrackingConsentRequest::KIND, path)?;
-    incoming
-        .run::<Customer, RecordTrackingConsentRequest>(
-            RecordTrackingConsentRequest::KIND,
-            customer_stream_id(CustomerId::from_uuid(customer_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
-async fn withdraw_tracking_consent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let customer_id = authorised_id(&incoming, WithdrawTrackingConsentRequest::KIND, path)?;
-    incoming
-        .run::<Customer, WithdrawTrackingConsentRequest>(
-            WithdrawTrackingConsentRequest::KIND,
-            customer_stream_id(CustomerId::from_uuid(customer_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
-async fn record_customer_stance(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let customer_id = authorised_id(&incoming, RecordCustomerStanceRequest::KIND, path)?;
-    incoming
-        .run::<Customer, RecordCustomerStanceRequest>(
-            RecordCustomerStanceRequest::KIND,
-            customer_stream_id(CustomerId::from_uuid(customer_id)),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
 // ---- leads ----------------------------------------------------------------
 
 async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
@@ -367,33 +447,6 @@ async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
         .await
 }
 
-async fn confirm_lead_budget(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let lead_id = authorised_id(&incoming, ConfirmLeadBudgetRequest::KIND, path)?;
-    incoming
-        .run::<Lead, ConfirmLeadBudgetRequest>(
-            ConfirmLeadBudgetRequest::KIND,
-            lead_stream_id(LeadId::from_uuid(lead_id)),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
-async fn confirm_lead_technical_fit(
-    path: IdPath,
-    incoming: Incoming,
-) -> Result<Response, ApiError> {
-    let lead_id = authorised_id(&incoming, ConfirmLeadTechnicalFitRequest::KIND, path)?;
-    incoming
-        .run::<Lead, ConfirmLeadTechnicalFitRequest>(
-            ConfirmLeadTechnicalFitRequest::KIND,
-            lead_stream_id(LeadId::from_uuid(lead_id)),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
 async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let lead_id = authorised_id(&incoming, ProposeRoutingRequest::KIND, path)?;
     incoming
@@ -407,18 +460,6 @@ async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, A
                 })?;
                 Ok(request.into_command(rule_set, registry.rep_profiles())?)
             },
-        )
-        .await
-}
-
-async fn confirm_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let lead_id = authorised_id(&incoming, ConfirmRoutingRequest::KIND, path)?;
-    incoming
-        .run::<Lead, ConfirmRoutingRequest>(
-            ConfirmRoutingRequest::KIND,
-            lead_stream_id(LeadId::from_uuid(lead_id)),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
         )
         .await
 }
@@ -513,42 +554,6 @@ async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
         .await
 }
 
-async fn record_nurture_step_sent(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let pack_id = authorised_id(&incoming, RecordNurtureStepSentRequest::KIND, path)?;
-    incoming
-        .run::<NurturePack, RecordNurtureStepSentRequest>(
-            RecordNurtureStepSentRequest::KIND,
-            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
-async fn record_nurture_response(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let pack_id = authorised_id(&incoming, RecordNurtureResponseRequest::KIND, path)?;
-    incoming
-        .run::<NurturePack, RecordNurtureResponseRequest>(
-            RecordNurtureResponseRequest::KIND,
-            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
-async fn close_nurture_pack(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
-    let pack_id = authorised_id(&incoming, CloseNurturePackRequest::KIND, path)?;
-    incoming
-        .run::<NurturePack, CloseNurturePackRequest>(
-            CloseNurturePackRequest::KIND,
-            nurture_stream_id(NurturePackId::from_uuid(pack_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
 // ---- proposals ------------------------------------------------------------
 
 async fn create_proposal(incoming: Incoming) -> Result<Response, ApiError> {
@@ -596,21 +601,6 @@ async fn record_proposal_pdf(path: IdPath, incoming: Incoming) -> Result<Respons
         .await
 }
 
-async fn record_email_delivery_receipt(
-    path: IdPath,
-    incoming: Incoming,
-) -> Result<Response, ApiError> {
-    let proposal_id = authorised_id(&incoming, RecordEmailDeliveryReceiptRequest::KIND, path)?;
-    incoming
-        .run::<Proposal, RecordEmailDeliveryReceiptRequest>(
-            RecordEmailDeliveryReceiptRequest::KIND,
-            proposal_stream_id(ProposalId::from_uuid(proposal_id)),
-            Created::No,
-            |request, _| Ok(request.into_command()?),
-        )
-        .await
-}
-
 async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let proposal_id = authorised_id(&incoming, RecordLinkOpenedRequest::KIND, path)?;
     let service = incoming.state.service.clone();
@@ -636,56 +626,6 @@ async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response
                 };
                 Ok(request.into_command(consent_recorded_at)?)
             },
-        )
-        .await
-}
-
-// ---- configuration --------------------------------------------------------
-
-async fn publish_routing_rules(incoming: Incoming) -> Result<Response, ApiError> {
-    incoming.authorise(PublishRoutingRulesRequest::KIND)?;
-    incoming
-        .run::<Config, PublishRoutingRulesRequest>(
-            PublishRoutingRulesRequest::KIND,
-            CONFIG_ROUTING_STREAM.to_owned(),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
-async fn publish_pool_policy(incoming: Incoming) -> Result<Response, ApiError> {
-    incoming.authorise(PublishPoolPolicyRequest::KIND)?;
-    incoming
-        .run::<Config, PublishPoolPolicyRequest>(
-            PublishPoolPolicyRequest::KIND,
-            CONFIG_POOL_POLICY_STREAM.to_owned(),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
-async fn publish_extraction_dictionary(incoming: Incoming) -> Result<Response, ApiError> {
-    incoming.authorise(PublishExtractionDictionaryRequest::KIND)?;
-    incoming
-        .run::<Config, PublishExtractionDictionaryRequest>(
-            PublishExtractionDictionaryRequest::KIND,
-            CONFIG_EXTRACTION_STREAM.to_owned(),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
-        )
-        .await
-}
-
-async fn publish_nurture_template(incoming: Incoming) -> Result<Response, ApiError> {
-    incoming.authorise(PublishNurtureTemplateRequest::KIND)?;
-    incoming
-        .run::<Config, PublishNurtureTemplateRequest>(
-            PublishNurtureTemplateRequest::KIND,
-            CONFIG_NURTURE_STREAM.to_owned(),
-            Created::No,
-            |request, caller| Ok(request.into_command(&caller.principal.actor)?),
         )
         .await
 }
