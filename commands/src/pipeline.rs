@@ -1,6 +1,8 @@
 //! The command pipeline: authorise, idempotency, load, decide, append with
 //! the expected version, bounded retry on conflict.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -146,13 +148,25 @@ pub struct CommandService {
     store: Arc<dyn Store>,
     /// Also serialises registrations, whose duplicate check spans streams.
     registry: tokio::sync::Mutex<Registry>,
+    /// Folded aggregates by stream id, so a load only reads the events
+    /// appended since. Only states folded from durable records are kept.
+    aggregates: std::sync::Mutex<HashMap<String, CachedAggregate>>,
 }
+
+struct CachedAggregate {
+    version: u64,
+    state: Box<dyn Any + Send + Sync>,
+}
+
+/// Folded aggregates kept before the cache starts afresh.
+const MAX_CACHED_AGGREGATES: usize = 50_000;
 
 impl CommandService {
     pub fn new(store: Arc<dyn Store>) -> CommandService {
         CommandService {
             store,
             registry: tokio::sync::Mutex::new(Registry::default()),
+            aggregates: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -170,8 +184,16 @@ impl CommandService {
     #[tracing::instrument(skip(self), fields(stream_id))]
     pub async fn load<A: Aggregate>(&self, stream_id: &str) -> Result<Loaded<A>, CommandError> {
         let log_len = self.store.head().len;
-        let mut state = A::default();
-        let mut version = None;
+        let cached = self.aggregates.lock().ok().and_then(|cache| {
+            let entry = cache.get(stream_id)?;
+            let state = entry.state.downcast_ref::<A>()?.clone();
+            Some((state, entry.version))
+        });
+        let (mut state, mut version) = match cached {
+            Some((state, version)) => (state, Some(version)),
+            None => (A::default(), None),
+        };
+        let cached_version = version;
         loop {
             let from_version = version.map_or(0, |version: u64| version + 1);
             let records = self
@@ -185,6 +207,20 @@ impl CommandService {
             }
             if n_records < LOAD_PAGE {
                 break;
+            }
+        }
+        if let (Some(version), true) = (version, version != cached_version) {
+            if let Ok(mut cache) = self.aggregates.lock() {
+                if cache.len() >= MAX_CACHED_AGGREGATES {
+                    cache.clear();
+                }
+                cache.insert(
+                    stream_id.to_owned(),
+                    CachedAggregate {
+                        version,
+                        state: Box::new(state.clone()),
+                    },
+                );
             }
         }
         Ok(Loaded {

@@ -443,3 +443,44 @@ mod reactions {
         assert_eq!(pack.version, Some(0));
     }
 }
+
+#[tokio::test]
+async fn a_cached_aggregate_still_sees_events_appended_by_another_writer() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir.path()).expect("open"));
+    let first = CommandService::new(store.clone());
+    let second = CommandService::new(store);
+    let customer_id = register_customer(&first, "佛山顺德智能家电有限公司")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let before = first
+        .load::<Customer>(&stream_id)
+        .await
+        .expect("load caches the state");
+    assert_eq!(before.state.owner(), None);
+
+    // Another process (here another service on the same log) claims it.
+    let rep_id = RepId::from_uuid(Uuid::now_v7());
+    second
+        .execute::<Customer>(&meta("li.wei", Role::Rep), &stream_id, claim(rep_id))
+        .await
+        .expect("claim");
+
+    let after = first
+        .load::<Customer>(&stream_id)
+        .await
+        .expect("load again");
+    assert_eq!(after.state.owner(), Some(rep_id));
+    assert_eq!(after.version, Some(1));
+    let refused = first
+        .execute::<Customer>(
+            &meta("wang.fang", Role::Rep),
+            &stream_id,
+            claim(RepId::from_uuid(Uuid::now_v7())),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(CommandError::Domain(DomainError::CustomerAlreadyOwned { owner, .. })) if owner == rep_id)
+    );
+}

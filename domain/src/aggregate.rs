@@ -13,7 +13,9 @@ use crate::event::Event;
 use crate::role::CommandKind;
 
 /// An aggregate: state folded from its stream's events.
-pub trait Aggregate: Default + Clone + std::fmt::Debug {
+/// `Send + Sync + 'static`: aggregates are plain data, so the command layer
+/// may cache folded states across tasks.
+pub trait Aggregate: Default + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The commands this aggregate decides.
     type Command;
 
