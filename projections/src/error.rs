@@ -1,0 +1,28 @@
+//! The projections crate's error type.
+//!
+//! A record whose type is unknown to this build is skipped, not an error;
+//! a known type that does not decode (a malformed payload, a schema version
+//! newer than this build) is, because folding past it would produce a view
+//! that silently disagrees with the log. Knows nothing of storage.
+
+use salesledger_domain::DomainError;
+
+/// What can go wrong while folding records into a read model.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectionError {
+    /// The record's payload is not valid JSON.
+    #[error("record at position {position} has an unreadable payload: {source}")]
+    Payload {
+        position: u64,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The record's event type is known but the event does not decode.
+    #[error("record at position {position} does not decode: {source}")]
+    Decode {
+        position: u64,
+        #[source]
+        source: DomainError,
+    },
+}
