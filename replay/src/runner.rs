@@ -1,0 +1,691 @@
+//! The projection runner: keeps each projector's read model together with
+//! its checkpoint in a sled database of its own, catches up from the event
+//! log on start, then follows the log's live [`Subscription`].
+//!
+//! # Storage layout
+//!
+//! The runner owns one sled database in the directory it is given (never
+//! the log's directory). The default tree holds `format` =
+//! `salesledger-projections-1`. Each projector has its own tree,
+//! `projection/<NAME>`, with three keys:
+//!
+//! | key | value |
+//! |---|---|
+//! | `version` | the projector's `VERSION` that built the model (`u32` BE) |
+//! | `checkpoint` | the next position to apply, i.e. the last applied position + 1 (`u64` BE) |
+//! | `model` | the read model as JSON |
+//!
+//! The three are always written by **one** `apply_batch` on that tree, so
+//! they move together: after a crash sled recovers either the old triple or
+//! the new one, never a model from one point in the log with a checkpoint
+//! from another. Writes happen every [`RunnerOptions::persist_every_events`]
+//! records or every [`RunnerOptions::persist_interval`], whichever comes
+//! first, and at shutdown; a crash therefore loses only progress (the
+//! runner re-applies the records after the stored checkpoint), never
+//! consistency. Projectors are pure folds, so re-applying gives the same
+//! model.
+//!
+//! # Versions
+//!
+//! A projector whose stored `version` differs from the code's `VERSION` (or
+//! whose stored model no longer decodes, or whose checkpoint lies beyond the
+//! log's end) is rebuilt alone from position 0; the others resume from their
+//! checkpoints and keep serving. Each projector follows the log in its own
+//! task with its own subscription, so a rebuild never holds the others back.
+//!
+//! # Reads
+//!
+//! A read returns the model with the [`Checkpoint`] it reflects, taken under
+//! one lock. [`ProjectionRunner::wait_for`] waits until a projector has
+//! applied a given position (read-your-writes after an append), or fails
+//! with [`RunnerError::WaitTimedOut`].
+//!
+//! This module knows the store's records and the projector trait; it knows
+//! nothing of HTTP, of any particular view's contents, or of the clock
+//! beyond the persistence interval and read timeouts.
+
+use std::any::Any;
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use salesledger_domain::Event;
+use salesledger_projections::{decode_record, ProjectionError, Projector};
+use salesledger_store::{RecordedEvent, Store, StoreError, Subscription};
+use serde::Serialize;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+const FORMAT_KEY: &[u8] = b"format";
+const FORMAT_VALUE: &[u8] = b"salesledger-projections-1";
+const MODEL_KEY: &[u8] = b"model";
+const CHECKPOINT_KEY: &[u8] = b"checkpoint";
+const VERSION_KEY: &[u8] = b"version";
+
+/// Everything that can go wrong while running projections.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunnerError {
+    #[error("projection storage: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("event log: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Projection(#[from] ProjectionError),
+    #[error("read model (de)serialisation: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The projection directory holds data this build cannot read.
+    #[error("unsupported projection storage format: {0}")]
+    UnsupportedFormat(String),
+    /// Two projectors share a name.
+    #[error("two projectors are named {0}")]
+    DuplicateProjector(&'static str),
+    /// No projector of this name runs here.
+    #[error("no projector named {0}")]
+    UnknownProjector(String),
+    /// The projector did not reach the position in time. Not a failure of
+    /// the projector: the caller may wait again.
+    #[error("projector {projector} has not applied position {position} within {timeout:?} (it is at {reached})")]
+    WaitTimedOut {
+        projector: String,
+        position: u64,
+        timeout: Duration,
+        reached: Checkpoint,
+    },
+    /// The projector stopped (a record that does not decode, a storage
+    /// error); its last model is still readable, it no longer advances.
+    #[error("projector {projector} stopped: {reason}")]
+    ProjectorStopped { projector: String, reason: String },
+    /// A background task panicked or was cancelled.
+    #[error("projection task failed: {0}")]
+    Task(String),
+}
+
+/// How far a read model has followed the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Checkpoint {
+    /// The next position to apply: every record before it has been applied.
+    pub next_position: u64,
+}
+
+impl Checkpoint {
+    /// The last position applied, `None` before the first record.
+    pub fn last_applied(&self) -> Option<u64> {
+        self.next_position.checked_sub(1)
+    }
+
+    /// Whether the record at `position` has been applied.
+    pub fn covers(&self, position: u64) -> bool {
+        position < self.next_position
+    }
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.last_applied() {
+            Some(position) => write!(formatter, "position {position}"),
+            None => formatter.write_str("no position yet"),
+        }
+    }
+}
+
+/// When models are written to disk.
+#[derive(Clone, Debug)]
+pub struct RunnerOptions {
+    /// Persist after this many applied records.
+    pub persist_every_events: u64,
+    /// Persist at least this often while records are being applied.
+    pub persist_interval: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        RunnerOptions {
+            persist_every_events: 50_000,
+            persist_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A projector with its model, behind an object-safe interface so that
+/// projectors of different model types run in one runner.
+pub trait DynProjector: Send + 'static {
+    fn name(&self) -> &'static str;
+    fn version(&self) -> u32;
+    /// Folds one decoded record into the model.
+    fn apply(&mut self, record: &RecordedEvent, event: &Event);
+    /// Back to the empty model.
+    fn reset(&mut self);
+    fn model_json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    fn load_model_json(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error>;
+    /// The model, for typed reads (a `P::Model`).
+    fn model_any(&self) -> &dyn Any;
+}
+
+/// A [`Projector`] and its model: the [`DynProjector`] for `P`.
+pub struct Folding<P: Projector> {
+    model: P::Model,
+    projector: PhantomData<fn() -> P>,
+}
+
+impl<P: Projector> Default for Folding<P> {
+    fn default() -> Self {
+        Folding {
+            model: P::Model::default(),
+            projector: PhantomData,
+        }
+    }
+}
+
+impl<P: Projector> DynProjector for Folding<P> {
+    fn name(&self) -> &'static str {
+        P::NAME
+    }
+
+    fn version(&self) -> u32 {
+        P::VERSION
+    }
+
+    fn apply(&mut self, record: &RecordedEvent, event: &Event) {
+        P::apply(&mut self.model, record, event);
+    }
+
+    fn reset(&mut self) {
+        self.model = P::Model::default();
+    }
+
+    fn model_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        serde_json::to_vec(&self.model)
+    }
+
+    fn load_model_json(&mut self, bytes: &[u8]) -> Result<(), serde_json::Error> {
+        self.model = serde_json::from_slice(bytes)?;
+        Ok(())
+    }
+
+    fn model_any(&self) -> &dyn Any {
+        &self.model
+    }
+}
+
+/// How a projector started, and how it is doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProjectorStatus {
+    pub name: &'static str,
+    pub version: u32,
+    /// The position it resumed from (0 when built from scratch).
+    pub started_from: u64,
+    /// Why it was rebuilt from position 0, when it was.
+    pub rebuilt_because: Option<String>,
+    pub checkpoint: Checkpoint,
+    /// Why it stopped, when it did.
+    pub stopped_because: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    checkpoint: Checkpoint,
+    stopped_because: Option<String>,
+}
+
+struct SlotState {
+    projector: Box<dyn DynProjector>,
+    checkpoint: Checkpoint,
+}
+
+struct Slot {
+    name: &'static str,
+    version: u32,
+    tree: sled::Tree,
+    started_from: u64,
+    rebuilt_because: Option<String>,
+    state: Mutex<SlotState>,
+    progress: watch::Sender<Progress>,
+}
+
+impl Slot {
+    fn lock(&self) -> MutexGuard<'_, SlotState> {
+        // A panic inside `apply` poisons the lock; the state is still the
+        // last consistent one the panicking task left, and that task has
+        // stopped, so reading it is safe.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Writes model, checkpoint and version in one atomic batch.
+    fn persist(&self) -> Result<Checkpoint, RunnerError> {
+        let (model, checkpoint) = {
+            let state = self.lock();
+            (state.projector.model_json()?, state.checkpoint)
+        };
+        let mut batch = sled::Batch::default();
+        batch.insert(VERSION_KEY, &self.version.to_be_bytes());
+        batch.insert(CHECKPOINT_KEY, &checkpoint.next_position.to_be_bytes());
+        batch.insert(MODEL_KEY, model);
+        self.tree.apply_batch(batch)?;
+        Ok(checkpoint)
+    }
+}
+
+struct Shared {
+    db: sled::Db,
+    slots: Vec<Slot>,
+    options: RunnerOptions,
+}
+
+impl Shared {
+    fn slot(&self, name: &str) -> Result<&Slot, RunnerError> {
+        self.slots
+            .iter()
+            .find(|slot| slot.name == name)
+            .ok_or_else(|| RunnerError::UnknownProjector(name.to_owned()))
+    }
+}
+
+/// Builds a [`ProjectionRunner`].
+pub struct RunnerBuilder {
+    store: Arc<dyn Store>,
+    directory: PathBuf,
+    projectors: Vec<Box<dyn DynProjector>>,
+    options: RunnerOptions,
+}
+
+impl RunnerBuilder {
+    /// Adds a projector.
+    pub fn with<P: Projector>(self) -> Self {
+        self.with_dyn(Box::new(Folding::<P>::default()))
+    }
+
+    /// Adds a projector behind the object-safe interface.
+    pub fn with_dyn(mut self, projector: Box<dyn DynProjector>) -> Self {
+        self.projectors.push(projector);
+        self
+    }
+
+    pub fn options(mut self, options: RunnerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Opens the projection database, loads each projector's model and
+    /// checkpoint (or decides to rebuild it), and starts following the log.
+    /// Returns at once: catching up happens in the background (see
+    /// [`ProjectionRunner::wait_for`], [`ProjectionRunner::wait_caught_up`]).
+    pub async fn start(self) -> Result<ProjectionRunner, RunnerError> {
+        let RunnerBuilder {
+            store,
+            directory,
+            projectors,
+            options,
+        } = self;
+        let log_len = store.head().len;
+        let shared = tokio::task::spawn_blocking(move || {
+            open_slots(&directory, projectors, options, log_len)
+        })
+        .await
+        .map_err(|error| RunnerError::Task(error.to_string()))??;
+        let shared = Arc::new(shared);
+        let (shutdown_sender, shutdown) = watch::channel(false);
+        let tasks = (0..shared.slots.len())
+            .map(|slot_index| {
+                tokio::spawn(follow(
+                    shared.clone(),
+                    slot_index,
+                    store.clone(),
+                    shutdown.clone(),
+                ))
+            })
+            .collect();
+        Ok(ProjectionRunner {
+            shared,
+            store,
+            shutdown: shutdown_sender,
+            tasks,
+        })
+    }
+}
+
+fn open_slots(
+    directory: &Path,
+    projectors: Vec<Box<dyn DynProjector>>,
+    options: RunnerOptions,
+    log_len: u64,
+) -> Result<Shared, RunnerError> {
+    std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
+    let db = sled::Config::new().path(directory).open()?;
+    match db.get(FORMAT_KEY)? {
+        Some(format) if format.as_ref() == FORMAT_VALUE => {}
+        Some(format) => {
+            return Err(RunnerError::UnsupportedFormat(
+                String::from_utf8_lossy(&format).into_owned(),
+            ))
+        }
+        None => {
+            db.insert(FORMAT_KEY, FORMAT_VALUE)?;
+        }
+    }
+    let mut slots: Vec<Slot> = Vec::with_capacity(projectors.len());
+    for mut projector in projectors {
+        let name = projector.name();
+        if slots.iter().any(|slot| slot.name == name) {
+            return Err(RunnerError::DuplicateProjector(name));
+        }
+        let version = projector.version();
+        let tree = db.open_tree(format!("projection/{name}"))?;
+        let (checkpoint, rebuilt_because) = match load(&tree, projector.as_mut(), version, log_len)?
+        {
+            Ok(checkpoint) => (checkpoint, None),
+            Err(reason) => {
+                tracing::info!(projector = name, %reason, "rebuilding projection from position 0");
+                projector.reset();
+                (Checkpoint::default(), Some(reason))
+            }
+        };
+        tracing::info!(
+            projector = name,
+            version,
+            next_position = checkpoint.next_position,
+            "projection opened"
+        );
+        let (progress, _) = watch::channel(Progress {
+            checkpoint,
+            stopped_because: None,
+        });
+        slots.push(Slot {
+            name,
+            version,
+            tree,
+            started_from: checkpoint.next_position,
+            rebuilt_because,
+            state: Mutex::new(SlotState {
+                projector,
+                checkpoint,
+            }),
+            progress,
+        });
+    }
+    Ok(Shared { db, slots, options })
+}
+
+/// The stored checkpoint with the model loaded into `projector`, or why the
+/// projector must be rebuilt.
+fn load(
+    tree: &sled::Tree,
+    projector: &mut dyn DynProjector,
+    version: u32,
+    log_len: u64,
+) -> Result<Result<Checkpoint, String>, RunnerError> {
+    let stored_version = tree
+        .get(VERSION_KEY)?
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+        .map(u32::from_be_bytes);
+    match stored_version {
+        None => return Ok(Err("no stored model".into())),
+        Some(stored) if stored != version => {
+            return Ok(Err(format!(
+                "stored version {stored} differs from version {version}"
+            )))
+        }
+        Some(_) => {}
+    }
+    let checkpoint = tree
+        .get(CHECKPOINT_KEY)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+        .map(u64::from_be_bytes);
+    let (Some(next_position), Some(model)) = (checkpoint, tree.get(MODEL_KEY)?) else {
+        return Ok(Err("stored model or checkpoint missing".into()));
+    };
+    if next_position > log_len {
+        return Ok(Err(format!(
+            "stored checkpoint {next_position} is beyond the log's end {log_len}"
+        )));
+    }
+    if let Err(error) = projector.load_model_json(&model) {
+        return Ok(Err(format!("stored model does not decode: {error}")));
+    }
+    Ok(Ok(Checkpoint { next_position }))
+}
+
+/// Follows the log for one projector until shutdown, the store closing, or
+/// a failure.
+async fn follow(
+    shared: Arc<Shared>,
+    slot_index: usize,
+    store: Arc<dyn Store>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let Some(slot) = shared.slots.get(slot_index) else {
+        return;
+    };
+    let from = slot.lock().checkpoint.next_position;
+    let mut subscription = Subscription::new(store, from);
+    let mut n_unpersisted: u64 = 0;
+    let mut deadline = Instant::now() + shared.options.persist_interval;
+    let mut stopped_because: Option<String> = None;
+    loop {
+        tokio::select! {
+            biased;
+            changed = shutdown.changed() => {
+                if changed.is_err() || *shutdown.borrow() {
+                    break;
+                }
+            }
+            next = subscription.next() => {
+                let record = match next {
+                    Some(Ok(record)) => record,
+                    Some(Err(error)) => {
+                        stopped_because = Some(error.to_string());
+                        break;
+                    }
+                    None => break,
+                };
+                let event = match decode_record(&record) {
+                    Ok(event) => event,
+                    Err(error) => {
+                        stopped_because = Some(error.to_string());
+                        break;
+                    }
+                };
+                let checkpoint = {
+                    let mut state = slot.lock();
+                    if let Some(event) = &event {
+                        state.projector.apply(&record, event);
+                    }
+                    state.checkpoint = Checkpoint { next_position: record.position + 1 };
+                    state.checkpoint
+                };
+                slot.progress.send_modify(|progress| progress.checkpoint = checkpoint);
+                n_unpersisted += 1;
+                if n_unpersisted >= shared.options.persist_every_events || Instant::now() >= deadline {
+                    if let Err(error) = persist(&shared, slot_index).await {
+                        stopped_because = Some(error.to_string());
+                        break;
+                    }
+                    n_unpersisted = 0;
+                    deadline = Instant::now() + shared.options.persist_interval;
+                }
+            }
+            () = tokio::time::sleep_until(deadline), if n_unpersisted > 0 => {
+                if let Err(error) = persist(&shared, slot_index).await {
+                    stopped_because = Some(error.to_string());
+                    break;
+                }
+                n_unpersisted = 0;
+                deadline = Instant::now() + shared.options.persist_interval;
+            }
+        }
+    }
+    if n_unpersisted > 0 {
+        if let Err(error) = persist(&shared, slot_index).await {
+            stopped_because.get_or_insert(error.to_string());
+        }
+    }
+    if let Some(reason) = stopped_because {
+        tracing::error!(projector = slot.name, %reason, "projection stopped");
+        slot.progress
+            .send_modify(|progress| progress.stopped_because = Some(reason));
+    }
+}
+
+async fn persist(shared: &Arc<Shared>, slot_index: usize) -> Result<Checkpoint, RunnerError> {
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let slot = shared
+            .slots
+            .get(slot_index)
+            .ok_or_else(|| RunnerError::Task("projector slot missing".into()))?;
+        let checkpoint = slot.persist()?;
+        shared.db.flush()?;
+        tracing::debug!(
+            projector = slot.name,
+            next_position = checkpoint.next_position,
+            "projection persisted"
+        );
+        Ok(checkpoint)
+    })
+    .await
+    .map_err(|error| RunnerError::Task(error.to_string()))?
+}
+
+/// Runs projectors over the log: see the module documentation.
+pub struct ProjectionRunner {
+    shared: Arc<Shared>,
+    store: Arc<dyn Store>,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl ProjectionRunner {
+    /// A runner over `store` keeping its models in `directory` (a sled
+    /// database of its own, never the log's directory).
+    pub fn builder(store: Arc<dyn Store>, directory: impl Into<PathBuf>) -> RunnerBuilder {
+        RunnerBuilder {
+            store,
+            directory: directory.into(),
+            projectors: Vec::new(),
+            options: RunnerOptions::default(),
+        }
+    }
+
+    /// The model of projector `P` and the checkpoint it reflects.
+    pub fn read<P: Projector>(&self) -> Result<(P::Model, Checkpoint), RunnerError> {
+        let slot = self.shared.slot(P::NAME)?;
+        let state = slot.lock();
+        let model = state
+            .projector
+            .model_any()
+            .downcast_ref::<P::Model>()
+            .ok_or_else(|| RunnerError::UnknownProjector(P::NAME.to_owned()))?
+            .clone();
+        Ok((model, state.checkpoint))
+    }
+
+    /// A projector's model as JSON (by name), and the checkpoint it reflects.
+    pub fn read_json(&self, name: &str) -> Result<(Vec<u8>, Checkpoint), RunnerError> {
+        let slot = self.shared.slot(name)?;
+        let state = slot.lock();
+        Ok((state.projector.model_json()?, state.checkpoint))
+    }
+
+    /// Where a projector is now.
+    pub fn checkpoint(&self, name: &str) -> Result<Checkpoint, RunnerError> {
+        Ok(self.shared.slot(name)?.progress.borrow().checkpoint)
+    }
+
+    /// Every projector's start and progress.
+    pub fn status(&self) -> Vec<ProjectorStatus> {
+        self.shared
+            .slots
+            .iter()
+            .map(|slot| {
+                let progress = slot.progress.borrow().clone();
+                ProjectorStatus {
+                    name: slot.name,
+                    version: slot.version,
+                    started_from: slot.started_from,
+                    rebuilt_because: slot.rebuilt_because.clone(),
+                    checkpoint: progress.checkpoint,
+                    stopped_because: progress.stopped_because,
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until projector `name` has applied the record at `position`
+    /// (read-your-writes: pass the `last_position` of an append).
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        position: u64,
+        timeout: Duration,
+    ) -> Result<Checkpoint, RunnerError> {
+        let slot = self.shared.slot(name)?;
+        let mut progress = slot.progress.subscribe();
+        let reached = tokio::time::timeout(
+            timeout,
+            progress.wait_for(|progress| {
+                progress.checkpoint.covers(position) || progress.stopped_because.is_some()
+            }),
+        )
+        .await;
+        match reached {
+            Ok(Ok(progress)) => match &progress.stopped_because {
+                Some(reason) if !progress.checkpoint.covers(position) => {
+                    Err(RunnerError::ProjectorStopped {
+                        projector: name.to_owned(),
+                        reason: reason.clone(),
+                    })
+                }
+                _ => Ok(progress.checkpoint),
+            },
+            Ok(Err(_closed)) => Err(RunnerError::Task("the runner has stopped".into())),
+            Err(_elapsed) => Err(RunnerError::WaitTimedOut {
+                projector: name.to_owned(),
+                position,
+                timeout,
+                reached: slot.progress.borrow().checkpoint,
+            }),
+        }
+    }
+
+    /// Waits until every projector has applied everything the log held
+    /// when this was called.
+    pub async fn wait_caught_up(&self, timeout: Duration) -> Result<(), RunnerError> {
+        let Some(last) = self.store.head().len.checked_sub(1) else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + timeout;
+        for slot in &self.shared.slots {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            self.wait_for(slot.name, last, remaining).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops following, persists every model with its checkpoint and
+    /// flushes the projection database.
+    pub async fn shutdown(mut self) -> Result<(), RunnerError> {
+        // Receivers may all be gone already (tasks that stopped on their own).
+        let _ = self.shutdown.send(true);
+        for task in self.tasks.drain(..) {
+            task.await
+                .map_err(|error| RunnerError::Task(error.to_string()))?;
+        }
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || shared.db.flush().map(|_| ()))
+            .await
+            .map_err(|error| RunnerError::Task(error.to_string()))??;
+        Ok(())
+    }
+}
+
+impl Drop for ProjectionRunner {
+    fn drop(&mut self) {
+        // Without `shutdown`, the tasks still persist what they applied and
+        // stop on their own.
+        let _ = self.shutdown.send(true);
+    }
+}
