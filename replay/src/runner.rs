@@ -355,7 +355,7 @@ fn open_slots(
     log_len: u64,
 ) -> Result<Shared, RunnerError> {
     std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
-    let db = sled::Config::new().path(directory).open()?;
+    let db = open_db(directory)?;
     match db.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT_VALUE => {}
         Some(format) => {
@@ -408,6 +408,26 @@ fn open_slots(
         });
     }
     Ok(Shared { db, slots, options })
+}
+
+/// Opens the projection database. sled's background threads can hold its
+/// file lock for a moment after the last handle of a previous runner in this
+/// process is dropped, so a held lock is retried for up to two seconds.
+fn open_db(directory: &Path) -> Result<sled::Db, RunnerError> {
+    const LOCK_RETRIES: u32 = 100;
+    let mut n_retries = 0;
+    loop {
+        match sled::Config::new().path(directory).open() {
+            Err(sled::Error::Io(error))
+                if n_retries < LOCK_RETRIES
+                    && error.to_string().contains("could not acquire lock") =>
+            {
+                n_retries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            opened => return Ok(opened?),
+        }
+    }
 }
 
 /// The stored checkpoint with the model loaded into `projector`, or why the

@@ -133,6 +133,18 @@ async fn reference_json<P: Projector>(store: &Arc<dyn Store>) -> Vec<u8> {
     serde_json::to_vec(&model).expect("serialise")
 }
 
+/// sled's background threads may hold a database's file lock for a moment
+/// after its last handle is dropped (or its process killed).
+fn retry_open<T, E: std::fmt::Debug>(mut open: impl FnMut() -> Result<T, E>) -> Result<T, E> {
+    for _ in 0..100 {
+        match open() {
+            Ok(opened) => return Ok(opened),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    open()
+}
+
 fn options() -> RunnerOptions {
     RunnerOptions {
         persist_every_events: 5,
@@ -244,7 +256,7 @@ async fn restart_resumes_from_the_checkpoint_with_an_identical_model() {
 
     // On disk: model, checkpoint and version of each projector in its tree.
     {
-        let db = sled::open(&setup.projections_dir).expect("open projections");
+        let db = retry_open(|| sled::open(&setup.projections_dir)).expect("open projections");
         let tree = db.open_tree("projection/responsibility").expect("tree");
         let checkpoint = tree.get("checkpoint").expect("get").expect("checkpoint");
         assert_eq!(checkpoint.as_ref(), n_first.to_be_bytes());
@@ -405,5 +417,127 @@ async fn deleting_the_projection_directory_and_rebuilding_is_byte_identical() {
         rebuilt,
         reference_json::<ResponsibilityLog>(&setup.store).await
     );
+    runner.shutdown().await.expect("shutdown");
+}
+
+/// Set in the child process of the kill test: the data directory to run
+/// the runner on.
+const CHILD_DIR_VAR: &str = "SALESLEDGER_RUNNER_KILL_CHILD_DIR";
+
+/// The responsibility log, slowed down so that a catch-up lasts long enough
+/// to be killed in the middle. Same name and version: its stored model is
+/// the real projector's.
+struct ThrottledResponsibilityLog;
+
+impl Projector for ThrottledResponsibilityLog {
+    const NAME: &'static str = ResponsibilityLog::NAME;
+    const VERSION: u32 = ResponsibilityLog::VERSION;
+    type Model = ResponsibilityView;
+
+    fn apply(model: &mut Self::Model, record: &RecordedEvent, event: &Event) {
+        std::thread::sleep(Duration::from_micros(400));
+        ResponsibilityLog::apply(model, record, event);
+    }
+}
+
+/// Not a test on its own: the child process of
+/// `killed_mid_catch_up_resumes_from_the_checkpoint_with_identical_results`.
+/// Without the environment variable it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process_of_the_kill_test() {
+    let Some(dir) = std::env::var_os(CHILD_DIR_VAR) else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let store: Arc<dyn Store> = Arc::new(retry_open(|| SledStore::open(&dir)).expect("open store"));
+    let runner = ProjectionRunner::builder(store, dir.join("projections"))
+        .with::<ThrottledResponsibilityLog>()
+        .options(RunnerOptions {
+            persist_every_events: 100,
+            persist_interval: Duration::from_millis(20),
+        })
+        .start()
+        .await
+        .expect("runner starts");
+    loop {
+        let checkpoint = runner
+            .checkpoint(ResponsibilityLog::NAME)
+            .expect("checkpoint");
+        println!("checkpoint {}", checkpoint.next_position);
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_mid_catch_up_resumes_from_the_checkpoint_with_identical_results() {
+    use std::io::BufRead;
+
+    let temp = tempfile::tempdir().expect("tempdir");
+    let n_rounds = 150;
+    {
+        let store = SledStore::open(temp.path()).expect("open store");
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        for _ in 0..n_rounds {
+            let mut appends = tokio::task::JoinSet::new();
+            for request in fixture_appends() {
+                let store = shared.clone();
+                appends.spawn(async move { store.append(request).await.expect("append") });
+            }
+            while let Some(joined) = appends.join_next().await {
+                joined.expect("append task");
+            }
+        }
+        drop(shared);
+        store.close().await;
+    }
+    let n_events = (fixture_appends().len() * n_rounds) as u64;
+    let kill_after = n_events / 4;
+
+    let mut child = std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_process_of_the_kill_test", "--nocapture"])
+        .env(CHILD_DIR_VAR, temp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("child stdout");
+    let mut seen = 0;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("child output");
+        if let Some(position) = line.strip_prefix("checkpoint ") {
+            seen = position.parse().expect("a position");
+            if seen >= kill_after {
+                break;
+            }
+        }
+    }
+    child.kill().expect("SIGKILL the child");
+    child.wait().expect("reap the child");
+    assert!(
+        seen >= kill_after && seen < n_events,
+        "killed mid catch-up (at {seen} of {n_events})"
+    );
+
+    let store: Arc<dyn Store> =
+        Arc::new(retry_open(|| SledStore::open(temp.path())).expect("reopen store"));
+    let runner = ProjectionRunner::builder(store.clone(), temp.path().join("projections"))
+        .with::<ResponsibilityLog>()
+        .start()
+        .await
+        .expect("runner starts");
+    let status = status_of(&runner, ResponsibilityLog::NAME);
+    assert_eq!(
+        status.rebuilt_because, None,
+        "the stored model is consistent"
+    );
+    assert!(
+        status.started_from > 0 && status.started_from < n_events,
+        "resumed from the checkpoint, {} of {n_events}",
+        status.started_from
+    );
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    let (json, checkpoint) = runner.read_json(ResponsibilityLog::NAME).expect("read");
+    assert_eq!(checkpoint.next_position, n_events);
+    assert_eq!(json, reference_json::<ResponsibilityLog>(&store).await);
     runner.shutdown().await.expect("shutdown");
 }
