@@ -30,8 +30,11 @@
 //! A projector whose stored `version` differs from the code's `VERSION` (or
 //! whose stored model no longer decodes, or whose checkpoint lies beyond the
 //! log's end) is rebuilt alone from position 0; the others resume from their
-//! checkpoints and keep serving. Each projector follows the log in its own
-//! task with its own subscription, so a rebuild never holds the others back.
+//! checkpoints and keep serving. Projectors that start from the same
+//! checkpoint form a *lane*: one task, one subscription, each record read
+//! and decoded once for all of them (a full rebuild is one lane). A
+//! projector rebuilt from 0 is in a lane of its own, so it never holds the
+//! others back.
 //!
 //! # Reads
 //!
@@ -45,6 +48,7 @@
 //! beyond the persistence interval and read timeouts.
 
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -329,11 +333,20 @@ impl RunnerBuilder {
         .map_err(|error| RunnerError::Task(error.to_string()))??;
         let shared = Arc::new(shared);
         let (shutdown_sender, shutdown) = watch::channel(false);
-        let tasks = (0..shared.slots.len())
-            .map(|slot_index| {
+        // One lane per distinct starting checkpoint: projectors that start
+        // together share one read and one decode of each record, and a
+        // projector rebuilt from 0 never holds back the others.
+        let mut lanes: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
+        for (slot_index, slot) in shared.slots.iter().enumerate() {
+            lanes.entry(slot.started_from).or_default().push(slot_index);
+        }
+        let tasks = lanes
+            .into_iter()
+            .map(|(from, lane)| {
                 tokio::spawn(follow(
                     shared.clone(),
-                    slot_index,
+                    lane,
+                    from,
                     store.clone(),
                     shutdown.clone(),
                 ))
@@ -469,18 +482,20 @@ fn load(
     Ok(Ok(Checkpoint { next_position }))
 }
 
-/// Follows the log for one projector until shutdown, the store closing, or
-/// a failure.
+/// Follows the log for one lane (the projectors that start from the same
+/// checkpoint) until shutdown, the store closing, or a failure. Each record
+/// is read and decoded once per lane, then applied to every projector in it.
 async fn follow(
     shared: Arc<Shared>,
-    slot_index: usize,
+    lane: Vec<usize>,
+    from: u64,
     store: Arc<dyn Store>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let Some(slot) = shared.slots.get(slot_index) else {
-        return;
-    };
-    let from = slot.lock().checkpoint.next_position;
+    let slots: Vec<&Slot> = lane
+        .iter()
+        .filter_map(|slot_index| shared.slots.get(*slot_index))
+        .collect();
     let mut subscription = Subscription::new(store, from);
     let mut n_unpersisted: u64 = 0;
     let mut deadline = Instant::now() + shared.options.persist_interval;
@@ -509,18 +524,20 @@ async fn follow(
                         break;
                     }
                 };
-                let checkpoint = {
-                    let mut state = slot.lock();
-                    if let Some(event) = &event {
-                        state.projector.apply(&record, event);
+                let checkpoint = Checkpoint { next_position: record.position + 1 };
+                for slot in &slots {
+                    {
+                        let mut state = slot.lock();
+                        if let Some(event) = &event {
+                            state.projector.apply(&record, event);
+                        }
+                        state.checkpoint = checkpoint;
                     }
-                    state.checkpoint = Checkpoint { next_position: record.position + 1 };
-                    state.checkpoint
-                };
-                slot.progress.send_modify(|progress| progress.checkpoint = checkpoint);
+                    slot.progress.send_modify(|progress| progress.checkpoint = checkpoint);
+                }
                 n_unpersisted += 1;
                 if n_unpersisted >= shared.options.persist_every_events || Instant::now() >= deadline {
-                    if let Err(error) = persist(&shared, slot_index).await {
+                    if let Err(error) = persist(&shared, &lane).await {
                         stopped_because = Some(error.to_string());
                         break;
                     }
@@ -529,7 +546,7 @@ async fn follow(
                 }
             }
             () = tokio::time::sleep_until(deadline), if n_unpersisted > 0 => {
-                if let Err(error) = persist(&shared, slot_index).await {
+                if let Err(error) = persist(&shared, &lane).await {
                     stopped_because = Some(error.to_string());
                     break;
                 }
@@ -539,32 +556,39 @@ async fn follow(
         }
     }
     if n_unpersisted > 0 {
-        if let Err(error) = persist(&shared, slot_index).await {
+        if let Err(error) = persist(&shared, &lane).await {
             stopped_because.get_or_insert(error.to_string());
         }
     }
     if let Some(reason) = stopped_because {
-        tracing::error!(projector = slot.name, %reason, "projection stopped");
-        slot.progress
-            .send_modify(|progress| progress.stopped_because = Some(reason));
+        for slot in &slots {
+            tracing::error!(projector = slot.name, %reason, "projection stopped");
+            slot.progress
+                .send_modify(|progress| progress.stopped_because = Some(reason.clone()));
+        }
     }
 }
 
-async fn persist(shared: &Arc<Shared>, slot_index: usize) -> Result<Checkpoint, RunnerError> {
+/// Persists each projector of the lane (one atomic batch per projector:
+/// model, checkpoint, version), then flushes the database once.
+async fn persist(shared: &Arc<Shared>, lane: &[usize]) -> Result<(), RunnerError> {
     let shared = shared.clone();
+    let lane = lane.to_vec();
     tokio::task::spawn_blocking(move || {
-        let slot = shared
-            .slots
-            .get(slot_index)
-            .ok_or_else(|| RunnerError::Task("projector slot missing".into()))?;
-        let checkpoint = slot.persist()?;
+        for slot_index in lane {
+            let slot = shared
+                .slots
+                .get(slot_index)
+                .ok_or_else(|| RunnerError::Task("projector slot missing".into()))?;
+            let checkpoint = slot.persist()?;
+            tracing::debug!(
+                projector = slot.name,
+                next_position = checkpoint.next_position,
+                "projection persisted"
+            );
+        }
         shared.db.flush()?;
-        tracing::debug!(
-            projector = slot.name,
-            next_position = checkpoint.next_position,
-            "projection persisted"
-        );
-        Ok(checkpoint)
+        Ok(())
     })
     .await
     .map_err(|error| RunnerError::Task(error.to_string()))?

@@ -541,3 +541,49 @@ async fn killed_mid_catch_up_resumes_from_the_checkpoint_with_identical_results(
     assert_eq!(json, reference_json::<ResponsibilityLog>(&store).await);
     runner.shutdown().await.expect("shutdown");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_that_does_not_decode_stops_the_projector_visibly() {
+    let setup = setup();
+    let outcomes = append(&setup.store, fixture_appends()).await;
+    let last_good = outcomes.last().expect("appended").last_position;
+    let mut broken = fixture_appends().remove(0);
+    broken.events = vec![NewEvent::new(
+        "CustomerClaimed",
+        1,
+        &serde_json::json!({ "customer_id": "not a uuid" }),
+    )];
+    let broken_at = append(&setup.store, vec![broken]).await[0].last_position;
+
+    let runner = start(&setup).await;
+    match runner
+        .wait_for(ResponsibilityLog::NAME, broken_at, WAIT)
+        .await
+    {
+        Err(RunnerError::ProjectorStopped { projector, reason }) => {
+            assert_eq!(projector, ResponsibilityLog::NAME);
+            assert!(reason.contains(&broken_at.to_string()), "{reason}");
+        }
+        other => panic!("expected ProjectorStopped, got {other:?}"),
+    }
+    // What was folded before the bad record is still served.
+    let (_, checkpoint) = runner.read::<ResponsibilityLog>().expect("read");
+    assert_eq!(checkpoint.last_applied(), Some(last_good));
+    let status = status_of(&runner, ResponsibilityLog::NAME);
+    assert!(status.stopped_because.is_some());
+    runner.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_projectors_with_one_name_are_refused() {
+    let setup = setup();
+    let refused = ProjectionRunner::builder(setup.store.clone(), &setup.projections_dir)
+        .with::<ResponsibilityLog>()
+        .with::<ResponsibilityLogV2>()
+        .start()
+        .await;
+    assert!(matches!(
+        refused,
+        Err(RunnerError::DuplicateProjector(name)) if name == ResponsibilityLog::NAME
+    ));
+}
