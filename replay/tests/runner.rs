@@ -187,6 +187,14 @@ async fn catch_up_from_an_existing_log() {
         reference_json::<ResponsibilityLog>(&setup.store).await
     );
     assert!(!model.leads.is_empty() && !model.customers.is_empty());
+    let ((n_leads, n_customer_entries), read_at) = runner
+        .read_with::<ResponsibilityLog, _>(|view| {
+            let customer_entries = view.customers.values().map(|log| log.entries.len()).sum();
+            (view.leads.len(), customer_entries)
+        })
+        .expect("query");
+    assert_eq!(read_at, checkpoint);
+    assert_eq!((n_leads, n_customer_entries), (2, 11));
     let (counts, _) = runner.read::<EventCounter>().expect("read");
     // One record of the fixture has an event type unknown to this build.
     assert_eq!(counts.values().sum::<u64>(), n_events - 1);
