@@ -47,6 +47,10 @@ pub enum StoreError {
     /// The data directory holds a log in a format this build cannot read.
     #[error("unsupported store format: {0}")]
     UnsupportedFormat(String),
+    /// A PostgreSQL error (connection, query or commit); for an append whose
+    /// commit failed, the outcome is unknown: retry with the idempotency key.
+    #[error("postgres: {0}")]
+    Postgres(String),
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
     #[error("I/O: {0}")]

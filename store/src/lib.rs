@@ -9,6 +9,7 @@
 //! - [`Store`]: the backend-independent trait, with [`Subscription`] and
 //!   [`verify_log`] built once on top of it;
 //! - [`SledStore`]: the embedded default, with group commit and real fsync;
+//! - [`PgStore`]: PostgreSQL, for several gateways on one shared log;
 //! - [`FsBlobStore`]: content-addressed evidence files;
 //! - [`conformance`] (feature `conformance`): the test suite every backend
 //!   must pass.
@@ -18,12 +19,14 @@ pub mod blob;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod error;
+pub mod pg_store;
 pub mod record;
 pub mod sled_store;
 pub mod store;
 
 pub use blob::{BlobRef, FsBlobStore, DEFAULT_MAX_BLOB_BYTES};
 pub use error::StoreError;
+pub use pg_store::{PgStore, PgWriterStats};
 pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
     Idempotency, NewEvent, RecordedEvent,

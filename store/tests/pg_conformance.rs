@@ -1,0 +1,308 @@
+//! The backend-independent conformance suite, run on PostgreSQL, plus two
+//! `PgStore`s on one schema standing in for two gateway processes.
+//!
+//! Runs when `SALESLEDGER_PG_URL` is set (CI sets
+//! `postgres://postgres@127.0.0.1:5432/test`); each case gets its own fresh
+//! schema `sl_test_<uuid>`, dropped afterwards. Without the variable it
+//! prints one line saying the tests were skipped and how to run them.
+//!
+//! `harness = false`: the conformance macro generates `#[tokio::test]`s with
+//! no way to skip, so this file lists the same cases (the conformance
+//! functions themselves run unchanged) and reports like a test harness.
+//! Arguments that do not start with `-` filter cases by substring.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use salesledger_store::conformance::{metadata, request};
+use salesledger_store::{verify_log, ExpectedVersion, PgStore, Store, StoreError, Subscription};
+use serde_json::json;
+
+const PG_URL_VAR: &str = "SALESLEDGER_PG_URL";
+
+type Case = Pin<Box<dyn Future<Output = ()> + Send>>;
+type CaseFn = fn(String) -> Case;
+
+/// The conformance cases, in the order of `store_conformance_tests!`.
+macro_rules! conformance_cases {
+    ($($case:ident),* $(,)?) => {
+        vec![$(
+            (
+                stringify!($case),
+                (|url: String| -> Case {
+                    Box::pin(async move {
+                        with_fresh_schema(&url, |store, _url, _schema| async move {
+                            salesledger_store::conformance::$case(Arc::new(store)).await;
+                        })
+                        .await
+                    })
+                }) as CaseFn,
+            )
+        ),*]
+    };
+}
+
+fn main() {
+    let Ok(url) = std::env::var(PG_URL_VAR) else {
+        eprintln!(
+            "pg_conformance: PostgreSQL tests SKIPPED ({PG_URL_VAR} is not set); run them with \
+             `{PG_URL_VAR}=postgres://postgres@127.0.0.1:5432/test cargo test -p salesledger-store --test pg_conformance`"
+        );
+        return;
+    };
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let mut cases: Vec<(&str, CaseFn)> = conformance_cases!(
+        empty_log_reads_nothing,
+        expected_version_rules,
+        multi_event_append_is_atomic,
+        stream_and_global_reads,
+        invalid_appends_append_nothing,
+        idempotent_append_returns_the_original_outcome,
+        concurrent_appends_with_one_expected_version_have_one_winner,
+        subscription_from_the_past_into_the_live_tail,
+        verify_passes_on_a_healthy_log,
+    );
+    cases.push((
+        "two_stores_on_one_schema_share_one_gapless_log",
+        |url| -> Case { Box::pin(two_stores_on_one_schema_share_one_gapless_log(url)) },
+    ));
+    cases.retain(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)));
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    println!("\nrunning {} PostgreSQL tests", cases.len());
+    let mut failed = Vec::new();
+    for (name, case) in &cases {
+        let started = Instant::now();
+        let result = runtime.block_on(async { tokio::spawn(case(url.clone())).await });
+        let status = if result.is_ok() { "ok" } else { "FAILED" };
+        println!("test {name} ... {status} ({:.2?})", started.elapsed());
+        if result.is_err() {
+            failed.push(*name);
+        }
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        cases.len() - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        println!("failures: {failed:?}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs `body` against a store in a fresh schema, then drops the schema
+/// (even when `body` panics).
+async fn with_fresh_schema<F, Fut>(url: &str, body: F)
+where
+    F: FnOnce(PgStore, String, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let schema = format!("sl_test_{}", uuid::Uuid::now_v7().simple());
+    let store = PgStore::connect(url, Some(&schema))
+        .await
+        .expect("connect to PostgreSQL");
+    let outcome = tokio::spawn(body(store, url.to_owned(), schema.clone())).await;
+    drop_schema(url, &schema).await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    let Ok((client, connection)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else {
+        eprintln!("could not connect to drop schema {schema}");
+        return;
+    };
+    let driver = tokio::spawn(connection);
+    if let Err(error) = client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+    {
+        eprintln!("could not drop schema {schema}: {error}");
+    }
+    drop(client);
+    let _ = driver.await;
+}
+
+async fn wait_for_len(store: &dyn Store, len: u64) {
+    let mut head = store.watch_head();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while head.borrow_and_update().len < len {
+            head.changed().await.expect("head channel open");
+        }
+    })
+    .await
+    .expect("head catches up");
+}
+
+/// Two stores on one schema stand in for two gateway processes: their
+/// interleaved concurrent appends get gapless positions and one verifying
+/// chain; a subscription on B sees what is appended through A (B learns of
+/// it only by NOTIFY); one winner among claims split across both.
+async fn two_stores_on_one_schema_share_one_gapless_log(url: String) {
+    with_fresh_schema(&url, |store_a, url, schema| async move {
+        let store_a: Arc<dyn Store> = Arc::new(store_a);
+        let store_b: Arc<dyn Store> = Arc::new(
+            PgStore::connect(&url, Some(&schema))
+                .await
+                .expect("connect B"),
+        );
+        let mut subscription = Subscription::new(store_b.clone(), 0);
+
+        // Phase 1: only A writes; B's subscription must see every record.
+        let n_from_a = 100u64;
+        for n in 0..n_from_a {
+            store_a
+                .append(request("from-a", ExpectedVersion::Any, &[json!({"n": n})]))
+                .await
+                .expect("append via A");
+        }
+        for expected in 0..n_from_a {
+            let record = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+                .await
+                .expect("B's subscription sees A's records (NOTIFY)")
+                .expect("open")
+                .expect("record");
+            assert_eq!(record.position, expected);
+            assert_eq!(record.stream_id, "from-a");
+        }
+
+        // Phase 2: both write concurrently, and race for one claim.
+        store_a
+            .append(request(
+                "customer-1",
+                ExpectedVersion::NoStream,
+                &[json!({})],
+            ))
+            .await
+            .expect("create customer");
+        let (n_tasks, per_task) = (4u64, 50u64);
+        let mut writers = Vec::new();
+        for (label, store) in [("a", &store_a), ("b", &store_b)] {
+            for task_idx in 0..n_tasks {
+                let store = store.clone();
+                writers.push(tokio::spawn(async move {
+                    for n in 0..per_task {
+                        let mut append = request(
+                            &format!("w-{label}-{task_idx}"),
+                            ExpectedVersion::Any,
+                            &[json!({"n": n})],
+                        );
+                        append.metadata = metadata(label);
+                        store.append(append).await.expect("concurrent append");
+                    }
+                }));
+            }
+        }
+        let mut claims = Vec::new();
+        for claim_idx in 0..50u64 {
+            let store = if claim_idx % 2 == 0 {
+                store_a.clone()
+            } else {
+                store_b.clone()
+            };
+            claims.push(tokio::spawn(async move {
+                store
+                    .append(request(
+                        "customer-1",
+                        ExpectedVersion::Exact(0),
+                        &[json!({"claimant": claim_idx})],
+                    ))
+                    .await
+            }));
+        }
+        for writer in writers {
+            writer.await.expect("writer");
+        }
+        let (mut n_won, mut n_conflicts) = (0, 0);
+        for claim in claims {
+            match claim.await.expect("claim task") {
+                Ok(_) => n_won += 1,
+                Err(StoreError::WrongExpectedVersion {
+                    actual: Some(1), ..
+                }) => n_conflicts += 1,
+                Err(error) => panic!("unexpected claim error: {error}"),
+            }
+        }
+        assert_eq!((n_won, n_conflicts), (1, 49), "exactly one claim wins");
+
+        let total = n_from_a + 1 + 2 * n_tasks * per_task + 1;
+        wait_for_len(&*store_a, total).await;
+        wait_for_len(&*store_b, total).await;
+        assert_eq!(store_a.head(), store_b.head());
+
+        for store in [&store_a, &store_b] {
+            let report = verify_log(&**store, |_, _| {}).await.expect("verify");
+            assert_eq!(report.failure, None);
+            assert_eq!(report.n_verified, total);
+        }
+        let all = store_b
+            .read_all(0, usize::try_from(total).expect("fits") + 10)
+            .await
+            .expect("read all");
+        assert_eq!(
+            all.iter().map(|record| record.position).collect::<Vec<_>>(),
+            (0..total).collect::<Vec<_>>(),
+            "gapless positions"
+        );
+        let mut per_stream: BTreeMap<&str, Vec<u64>> = BTreeMap::new();
+        for record in &all {
+            per_stream
+                .entry(&record.stream_id)
+                .or_default()
+                .push(record.stream_version);
+        }
+        for (stream_id, versions) in &per_stream {
+            assert_eq!(
+                *versions,
+                (0..versions.len() as u64).collect::<Vec<_>>(),
+                "{stream_id}"
+            );
+        }
+        let by_actor = |actor: &str| all.iter().filter(|record| record.actor == actor).count();
+        assert_eq!(by_actor("a"), (n_tasks * per_task) as usize);
+        assert_eq!(by_actor("b"), (n_tasks * per_task) as usize);
+        let interleaved = all
+            .windows(2)
+            .filter(|pair| pair[0].actor != pair[1].actor)
+            .count();
+        assert!(interleaved > 2, "appends of A and B interleave");
+
+        // B's subscription continues into the shared tail, in order.
+        for expected in n_from_a..total {
+            let record = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+                .await
+                .expect("subscription keeps up")
+                .expect("open")
+                .expect("record");
+            assert_eq!(record.position, expected, "no gap, no duplicate");
+        }
+
+        // A third process starting now finds the head in the table, and the
+        // migrations ran once.
+        let store_c = PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect C");
+        assert_eq!(store_c.head(), store_a.head());
+        let client = store_c.pool().get().await.expect("pool");
+        let n_migrations: i64 = client
+            .query_one("SELECT count(*) FROM salesledger_migrations", &[])
+            .await
+            .expect("migrations")
+            .get(0);
+        assert_eq!(n_migrations, 1);
+    })
+    .await;
+}
