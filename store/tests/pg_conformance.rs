@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -153,6 +154,7 @@ async fn wait_for_len(store: &dyn Store, len: u64) {
 /// it only by NOTIFY); one winner among claims split across both.
 async fn two_stores_on_one_schema_share_one_gapless_log(url: String) {
     with_fresh_schema(&url, |store_a, url, schema| async move {
+        let pg_a = store_a.clone();
         let store_a: Arc<dyn Store> = Arc::new(store_a);
         let store_b: Arc<dyn Store> = Arc::new(
             PgStore::connect(&url, Some(&schema))
@@ -237,6 +239,15 @@ async fn two_stores_on_one_schema_share_one_gapless_log(url: String) {
             }
         }
         assert_eq!((n_won, n_conflicts), (1, 49), "exactly one claim wins");
+
+        let (n_batches, n_records) = (
+            pg_a.stats().n_batches.load(Ordering::Relaxed),
+            pg_a.stats().n_records.load(Ordering::Relaxed),
+        );
+        assert!(
+            n_records > n_batches,
+            "concurrent appends share commits: {n_records} records in {n_batches} batches"
+        );
 
         let total = n_from_a + 1 + 2 * n_tasks * per_task + 1;
         wait_for_len(&*store_a, total).await;
