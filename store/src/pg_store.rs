@@ -501,7 +501,12 @@ async fn migrate(pool: &Pool, schema: Option<&str>) -> Result<String, StoreError
 /// Keeps a `LISTEN` connection open (reconnecting as needed) and moves the
 /// head on every notification for this schema; refreshes the head from
 /// the table on every (re)connect.
-async fn listen(config: tokio_postgres::Config, schema: String, head: Arc<watch::Sender<LogHead>>) {
+async fn listen(
+    mut config: tokio_postgres::Config,
+    schema: String,
+    head: Arc<watch::Sender<LogHead>>,
+) {
+    config.application_name(listener_application_name(&schema));
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
@@ -554,6 +559,12 @@ async fn listen(config: tokio_postgres::Config, schema: String, head: Arc<watch:
         }
         tokio::time::sleep(LISTEN_RETRY).await;
     }
+}
+
+/// The `application_name` of the LISTEN connection of a store on `schema`
+/// (visible in `pg_stat_activity`).
+pub fn listener_application_name(schema: &str) -> String {
+    format!("salesledger-listener-{schema}")
 }
 
 fn notification_payload(schema: &str, head: LogHead) -> String {

@@ -181,6 +181,62 @@ async fn two_stores_on_one_schema_share_one_gapless_log(url: String) {
             assert_eq!(record.stream_id, "from-a");
         }
 
+        // The LISTEN connections drop (e.g. a PostgreSQL restart or a
+        // network cut): the listeners reconnect and refresh the head from
+        // the table, so B still sees what A appends meanwhile.
+        {
+            let client = pg_a.pool().get().await.expect("pool");
+            let n_killed: i64 = client
+                .query_one(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+                     WHERE application_name = $1",
+                    &[&salesledger_store::pg_store::listener_application_name(
+                        &schema,
+                    )],
+                )
+                .await
+                .expect("terminate listeners")
+                .get(0);
+            assert_eq!(n_killed, 2, "A's and B's listeners");
+            // Append once the old connections are gone (the listeners wait
+            // before reconnecting), so B learns of it by the refresh.
+            tokio::time::timeout(Duration::from_secs(10), async {
+                loop {
+                    let n_left: i64 = client
+                        .query_one(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                            &[&salesledger_store::pg_store::listener_application_name(
+                                &schema,
+                            )],
+                        )
+                        .await
+                        .expect("pg_stat_activity")
+                        .get(0);
+                    if n_left == 0 {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await
+            .expect("listeners terminated");
+        }
+        store_a
+            .append(request(
+                "from-a",
+                ExpectedVersion::Any,
+                &[json!({"n": n_from_a})],
+            ))
+            .await
+            .expect("append via A while B's listener is down");
+        let record = tokio::time::timeout(Duration::from_secs(30), subscription.next())
+            .await
+            .expect("B's subscription sees A's record after its listener reconnects")
+            .expect("open")
+            .expect("record");
+        assert_eq!(record.position, n_from_a);
+        let n_from_a = n_from_a + 1;
+
         // Phase 2: both write concurrently, and race for one claim.
         store_a
             .append(request(
