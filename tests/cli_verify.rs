@@ -2,6 +2,7 @@
 //! first bad position, 2 when there is no log to verify.
 
 use salesledger_store::conformance::request;
+use salesledger_store::sled_store::open_sled;
 use salesledger_store::{ExpectedVersion, SledStore, Store};
 use serde_json::json;
 
@@ -47,7 +48,8 @@ fn verify_names_the_first_tampered_position_and_exits_1() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     write_log(data_dir.path(), 12);
     {
-        let db = sled::open(data_dir.path().join("log")).expect("raw sled");
+        let db =
+            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
         let key = SledStore::raw_log_key(5);
         let mut value = db.get(key).expect("get").expect("present").to_vec();
         let last = value.len() - 40; // inside prev_hash

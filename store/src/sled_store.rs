@@ -136,10 +136,11 @@ impl SledStore {
     pub fn open_with(data_dir: &Path, options: SledOptions) -> Result<SledStore, StoreError> {
         let path = data_dir.join("log");
         std::fs::create_dir_all(&path)?;
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(options.cache_capacity_bytes)
-            .open()?;
+        let db = open_sled(
+            sled::Config::new()
+                .path(&path)
+                .cache_capacity(options.cache_capacity_bytes),
+        )?;
         match db.get(FORMAT_KEY)? {
             Some(format) if format.as_ref() == FORMAT_VALUE => {}
             Some(format) => {
@@ -758,6 +759,28 @@ enum Staged {
     Written(AppendOutcome),
     SameAs(usize),
     Replayed(AppendOutcome),
+}
+
+/// Opens a sled database. sled's background threads can hold its file lock
+/// for a moment after the last handle of the previous opener in this
+/// process is dropped (a closed store reopened at once, a tool reading the
+/// raw database after the store closed), so a held lock is retried for up
+/// to two seconds before it is an error.
+pub fn open_sled(config: sled::Config) -> Result<sled::Db, StoreError> {
+    const LOCK_RETRIES: u32 = 100;
+    let mut n_retries = 0;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(error))
+                if n_retries < LOCK_RETRIES
+                    && error.to_string().contains("could not acquire lock") =>
+            {
+                n_retries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            opened => return Ok(opened?),
+        }
+    }
 }
 
 fn list_files(dir: &Path) -> Result<HashSet<PathBuf>, StoreError> {

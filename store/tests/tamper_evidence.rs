@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use salesledger_store::conformance::request;
+use salesledger_store::sled_store::open_sled;
 use salesledger_store::{verify_log, ExpectedVersion, SledStore, Store};
 use serde_json::json;
 
@@ -52,7 +53,7 @@ async fn reopened_store_continues_the_chain_and_stream_versions() {
 
 /// Changes one byte of the stored record at `position` directly in sled.
 fn flip_byte(data_dir: &std::path::Path, position: u64, byte_idx: usize) {
-    let db = sled::open(data_dir.join("log")).expect("raw sled");
+    let db = open_sled(sled::Config::new().path(data_dir.join("log"))).expect("raw sled");
     let key = SledStore::raw_log_key(position);
     let mut value = db.get(key).expect("get").expect("record present").to_vec();
     let byte_idx = byte_idx % value.len();
@@ -70,7 +71,8 @@ async fn one_changed_byte_anywhere_in_a_record_is_named_by_verify() {
         store.close().await;
     }
     let record_len = {
-        let db = sled::open(data_dir.path().join("log")).expect("raw sled");
+        let db =
+            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
         db.get(SledStore::raw_log_key(17))
             .expect("get")
             .expect("present")
@@ -107,7 +109,8 @@ async fn a_deleted_record_is_a_gap_named_by_verify() {
         store.close().await;
     }
     {
-        let db = sled::open(data_dir.path().join("log")).expect("raw sled");
+        let db =
+            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
         db.remove(SledStore::raw_log_key(4)).expect("remove");
         db.flush().expect("flush");
     }
