@@ -93,7 +93,10 @@ use tokio_postgres::{AsyncMessage, NoTls, Row};
 use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::record::{AppendOutcome, AppendRequest, CanonicalJson, Hash32, RecordedEvent};
+use crate::record::{
+    chain_records, next_recorded_at, AppendOutcome, AppendRequest, CanonicalJson, Hash32,
+    RecordedEvent,
+};
 use crate::store::{LogHead, Store, StoredOutcome};
 
 /// The NOTIFY channel every append transaction notifies.
@@ -994,18 +997,6 @@ impl Writer {
     }
 }
 
-fn now_after(last: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    let now_micros = Utc::now().timestamp_micros();
-    let now = Utc
-        .timestamp_micros(now_micros)
-        .single()
-        .unwrap_or_else(Utc::now);
-    match last {
-        Some(last) if last > now => last,
-        _ => now,
-    }
-}
-
 /// Checks each request in order and builds the admitted requests' records,
 /// exactly as the sled writer does.
 fn stage_batch(
@@ -1066,45 +1057,23 @@ fn stage_batch(
             continue;
         }
 
-        let recorded_at = now_after(tip.last_recorded_at);
+        let recorded_at = next_recorded_at(tip.last_recorded_at);
         let first_version = actual.map_or(0, |version| version + 1);
-        let first_position = tip.next_position;
-        let mut event_ids = Vec::with_capacity(request.events.len());
-        let mut last_hash = tip.last_hash;
-        for (event_idx, event) in request.events.iter().enumerate() {
-            let mut record = RecordedEvent {
-                position: first_position + event_idx as u64,
-                event_id: Uuid::now_v7(),
-                stream_id: request.stream_id.clone(),
-                stream_version: first_version + event_idx as u64,
-                event_type: event.event_type.clone(),
-                schema_version: event.schema_version,
-                recorded_at,
-                actor: request.metadata.actor.clone(),
-                command_id: request.metadata.command_id,
-                correlation_id: request.metadata.correlation_id,
-                causation_id: request.metadata.causation_id,
-                payload: event.payload.clone(),
-                prev_hash: last_hash,
-                hash: Hash32::ZERO,
-            };
-            record.hash = record.compute_hash();
-            last_hash = record.hash;
-            event_ids.push(record.event_id);
-            staged.columns.push(&record)?;
-        }
-        let n_events = request.events.len() as u64;
-        let outcome = AppendOutcome {
-            stream_id: request.stream_id.clone(),
-            first_position,
-            last_position: first_position + n_events - 1,
+        let (records, outcome) = chain_records(
+            request,
+            tip.next_position,
             first_version,
-            last_version: first_version + n_events - 1,
-            event_ids,
-            last_hash,
+            tip.last_hash,
             recorded_at,
-            replayed: false,
-        };
+        );
+        for record in &records {
+            staged.columns.push(record)?;
+        }
+        let (first_position, last_hash, n_events) = (
+            outcome.first_position,
+            outcome.last_hash,
+            records.len() as u64,
+        );
         if let Some(idempotency) = &request.idempotency {
             staged.keys.push(idempotency.key.clone());
             staged

@@ -412,6 +412,69 @@ impl RecordedEvent {
     }
 }
 
+/// The `recorded_at` of the next append: the store's clock in whole
+/// microseconds (what the canonical encoding keeps), never earlier than
+/// the previous record's, so it is non-decreasing along positions.
+pub fn next_recorded_at(last: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let now_micros = Utc::now().timestamp_micros();
+    let now = Utc
+        .timestamp_micros(now_micros)
+        .single()
+        .unwrap_or_else(Utc::now);
+    match last {
+        Some(last) if last > now => last,
+        _ => now,
+    }
+}
+
+/// Builds the records of one admitted append, chained after `prev_hash`,
+/// and its outcome. Every backend builds records here, so the same log has
+/// the same bytes and hashes whatever stores it.
+pub fn chain_records(
+    request: &AppendRequest,
+    first_position: u64,
+    first_version: u64,
+    prev_hash: Hash32,
+    recorded_at: DateTime<Utc>,
+) -> (Vec<RecordedEvent>, AppendOutcome) {
+    let mut records = Vec::with_capacity(request.events.len());
+    let mut last_hash = prev_hash;
+    for (event_idx, event) in request.events.iter().enumerate() {
+        let mut record = RecordedEvent {
+            position: first_position + event_idx as u64,
+            event_id: Uuid::now_v7(),
+            stream_id: request.stream_id.clone(),
+            stream_version: first_version + event_idx as u64,
+            event_type: event.event_type.clone(),
+            schema_version: event.schema_version,
+            recorded_at,
+            actor: request.metadata.actor.clone(),
+            command_id: request.metadata.command_id,
+            correlation_id: request.metadata.correlation_id,
+            causation_id: request.metadata.causation_id,
+            payload: event.payload.clone(),
+            prev_hash: last_hash,
+            hash: Hash32::ZERO,
+        };
+        record.hash = record.compute_hash();
+        last_hash = record.hash;
+        records.push(record);
+    }
+    let n_events = records.len() as u64;
+    let outcome = AppendOutcome {
+        stream_id: request.stream_id.clone(),
+        first_position,
+        last_position: first_position + n_events.saturating_sub(1),
+        first_version,
+        last_version: first_version + n_events.saturating_sub(1),
+        event_ids: records.iter().map(|record| record.event_id).collect(),
+        last_hash,
+        recorded_at,
+        replayed: false,
+    };
+    (records, outcome)
+}
+
 fn put_text(out: &mut Vec<u8>, text: &str) {
     // Lengths are bounded by MAX_PAYLOAD_BYTES / MAX_NAME_BYTES at append,
     // so they always fit in a u32.

@@ -33,12 +33,13 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use async_trait::async_trait;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
-use uuid::Uuid;
 
 use crate::error::StoreError;
-use crate::record::{AppendOutcome, AppendRequest, Hash32, RecordedEvent};
+use crate::record::{
+    chain_records, next_recorded_at, AppendOutcome, AppendRequest, Hash32, RecordedEvent,
+};
 use crate::store::{LogHead, Store, StoredOutcome};
 
 const LOG_PREFIX: u8 = b'L';
@@ -468,18 +469,6 @@ impl Writer {
         tracing::debug!("log writer stopped");
     }
 
-    fn now(&self) -> DateTime<Utc> {
-        let now_micros = Utc::now().timestamp_micros();
-        let now = Utc
-            .timestamp_micros(now_micros)
-            .single()
-            .unwrap_or_else(Utc::now);
-        match self.tip.last_recorded_at {
-            Some(last) if last > now => last,
-            _ => now,
-        }
-    }
-
     fn stream_head(&mut self, stream_id: &str) -> Result<Option<u64>, StoreError> {
         if let Some(head) = self.stream_heads.get(stream_id) {
             return Ok(*head);
@@ -641,50 +630,23 @@ impl Writer {
         let stream_prefix = stream_prefix(&request.stream_id)
             .ok_or_else(|| StoreError::InvalidAppend("stream id too long".into()))?;
 
-        let recorded_at = self.now();
+        let recorded_at = next_recorded_at(self.tip.last_recorded_at);
         let first_version = actual.map_or(0, |version| version + 1);
-        let first_position = self.tip.next_position;
-        let mut event_ids = Vec::with_capacity(request.events.len());
-        let mut last_hash = self.tip.last_hash;
-        for (event_idx, event) in request.events.iter().enumerate() {
-            let position = first_position + event_idx as u64;
-            let stream_version = first_version + event_idx as u64;
-            let mut record = RecordedEvent {
-                position,
-                event_id: Uuid::now_v7(),
-                stream_id: request.stream_id.clone(),
-                stream_version,
-                event_type: event.event_type.clone(),
-                schema_version: event.schema_version,
-                recorded_at,
-                actor: request.metadata.actor.clone(),
-                command_id: request.metadata.command_id,
-                correlation_id: request.metadata.correlation_id,
-                causation_id: request.metadata.causation_id,
-                payload: event.payload.clone(),
-                prev_hash: last_hash,
-                hash: Hash32::ZERO,
-            };
-            record.hash = record.compute_hash();
-            last_hash = record.hash;
-            event_ids.push(record.event_id);
-            batch.insert(&log_key(position), record.encode_stored());
-            let mut index_key = stream_prefix.clone();
-            index_key.extend_from_slice(&stream_version.to_be_bytes());
-            batch.insert(index_key, &position.to_be_bytes());
-        }
-        let n_events = request.events.len() as u64;
-        let outcome = AppendOutcome {
-            stream_id: request.stream_id.clone(),
-            first_position,
-            last_position: first_position + n_events - 1,
+        let (records, outcome) = chain_records(
+            request,
+            self.tip.next_position,
             first_version,
-            last_version: first_version + n_events - 1,
-            event_ids,
-            last_hash,
+            self.tip.last_hash,
             recorded_at,
-            replayed: false,
-        };
+        );
+        for record in &records {
+            batch.insert(&log_key(record.position), record.encode_stored());
+            let mut index_key = stream_prefix.clone();
+            index_key.extend_from_slice(&record.stream_version.to_be_bytes());
+            batch.insert(index_key, &record.position.to_be_bytes());
+        }
+        let (last_hash, n_events) = (outcome.last_hash, records.len() as u64);
+        let first_position = outcome.first_position;
         if let Some(idempotency) = &request.idempotency {
             let stored = StoredOutcome {
                 fingerprint: idempotency.fingerprint,
