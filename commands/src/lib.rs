@@ -9,8 +9,9 @@
 //!
 //! It also keeps the [`Registry`]: what some decisions need from outside
 //! their own stream (the duplicate index, the reps' routing profiles, the
-//! published configuration), folded from the log and caught up to the
-//! head before it is used.
+//! customers' streams), folded from the log and caught up to the head
+//! before it is used. Published configuration is read from its own streams
+//! ([`CommandService::published_config`], [`CommandService::pool_policy`]).
 //!
 //! Architecture invariant: it knows the domain and the `Store` trait, never
 //! HTTP, JSON request shapes or a storage backend.

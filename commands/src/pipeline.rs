@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use salesledger_domain::role::authorise;
 use salesledger_domain::value::ActorId;
-use salesledger_domain::{decode, encode, Aggregate, CommandKind, DomainError, Role};
+use salesledger_domain::{decode, encode, Aggregate, CommandKind, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
     RecordedEvent, Store, StoreError,
@@ -304,19 +304,24 @@ impl CommandService {
         Ok(registry)
     }
 
-    /// A command whose inputs come from the registry (e.g. a registration
-    /// that needs a duplicate clearance), built and executed under
-    /// [`CommandService::lock_registry`].
-    pub async fn execute_with_registry<A>(
+    /// A command whose inputs come from the registry (a registration needs
+    /// a duplicate clearance), built and executed under
+    /// [`CommandService::lock_registry`], which stays held until the append
+    /// is durable: two registrations of one company in this process cannot
+    /// both pass. A repeated idempotency key is answered before anything is
+    /// built (a repeated registration would otherwise meet its own record).
+    /// `build` may fail with the caller's own error type.
+    pub async fn execute_with_registry<A, E>(
         &self,
         meta: &CommandMeta,
         kind: CommandKind,
         stream_id: &str,
-        build: impl FnOnce(&Registry) -> Result<A::Command, DomainError>,
-    ) -> Result<CommandOutcome, CommandError>
+        build: impl FnOnce(&Registry) -> Result<A::Command, E>,
+    ) -> Result<CommandOutcome, E>
     where
         A: Aggregate,
         A::Command: Clone,
+        E: From<CommandError>,
     {
         Self::authorise(meta.principal.role, kind)?;
         if let Some(outcome) = self.replay_idempotent(meta).await? {
@@ -326,7 +331,7 @@ impl CommandService {
         let command = build(&registry)?;
         let outcome = self.execute::<A>(meta, stream_id, command).await;
         drop(registry);
-        outcome
+        Ok(outcome?)
     }
 
     async fn decide_and_append<A>(

@@ -1,14 +1,13 @@
 //! What some decisions need from beyond their own stream, folded from the
 //! whole log: the duplicate index (C3, 撞单), each rep's routing profile
-//! (C2), and the published configuration (routing rules, pool policy,
-//! extraction dictionary, nurture template).
+//! (C2), and every customer's stream (day closing). Published configuration
+//! is not kept here: commands read it from its own small streams.
 //!
 //! It is caught up to the log's head right before it is used, so a decision
 //! always sees every event acknowledged before the command arrived.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use salesledger_domain::config::Config;
 use salesledger_domain::duplicate::DuplicateIndex;
 use salesledger_domain::rep::{Rep, RepProfile};
 use salesledger_domain::{Aggregate, DomainError};
@@ -24,21 +23,14 @@ pub struct Registry {
     duplicates: DuplicateIndex,
     /// Rep aggregates by stream id (ordered, so profiles come out sorted).
     reps: BTreeMap<String, Rep>,
-    config: Config,
+
     /// Stream ids of every customer, for day-closing rules.
     customer_streams: BTreeSet<String>,
 }
 
 impl Registry {
-    /// Applies every record from where it stopped to the committed head.
-    pub async fn catch_up(&mut self, store: &dyn Store) -> Result<(), CommandError> {
-        self.catch_up_to(store, store.head().len).await
-    }
-
-    /// Applies records until at least `target` (a log length seen earlier)
-    /// is reflected; does no I/O when it already is. Callers capture the
-    /// head before they wait for the registry, so one catch-up serves
-    /// every caller queued behind it.
+    /// Applies records until at least `target` (a log length) is
+    /// reflected; does no I/O when it already is.
     pub async fn catch_up_to(
         &mut self,
         store: &dyn Store,
@@ -60,8 +52,6 @@ impl Registry {
                                 .apply(&event);
                         } else if record.stream_id.starts_with("customer-") {
                             self.customer_streams.insert(record.stream_id.clone());
-                        } else if record.stream_id.starts_with("config-") {
-                            self.config.apply(&event);
                         }
                     }
                     // Records of other modules (checkpoints, future event
@@ -93,10 +83,6 @@ impl Registry {
             .values()
             .filter_map(|rep| rep.profile.clone())
             .collect()
-    }
-
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// Every customer's stream id, in order.

@@ -54,7 +54,7 @@ async fn register_customer(
         CustomerAttributes::parse(&[("industry", "medical devices"), ("region", "east")])
             .expect("attrs");
     service
-        .execute_with_registry::<Customer>(
+        .execute_with_registry::<Customer, CommandError>(
             &meta("zhang.min", Role::Supervisor),
             CommandKind::RegisterCustomer,
             &customer_stream_id(customer_id),

@@ -61,15 +61,6 @@ impl axum::extract::FromRequest<AppState> for Incoming {
     }
 }
 
-/// How long a creation keeps the registry locked.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Hold {
-    /// Until the append is durable (registrations: the duplicate check).
-    UntilDurable,
-    /// Only while the command is built (configuration reads).
-    WhileBuilding,
-}
-
 /// What to answer on success.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Created {
@@ -212,39 +203,6 @@ impl Incoming {
             .await?;
         Ok(respond(outcome, created))
     }
-
-    /// Runs a command that also needs the registry (duplicate index, rep
-    /// profiles, published configuration), caught up to the log's head.
-    pub async fn run_with_registry<A, R>(
-        mut self,
-        kind: CommandKind,
-        stream_id: String,
-        created: Created,
-        build: impl FnOnce(R, &Caller, &Registry) -> Result<A::Command, ApiError>,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-    {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let meta = self.meta(&body)?;
-        let service = &self.state.service;
-        // A repeat is answered before anything is built from the registry
-        // (a repeated registration would otherwise meet its own record).
-        if let Some(outcome) = service.replay_idempotent(&meta).await? {
-            return Ok(respond(outcome, created));
-        }
-        // The registry is only read here (configuration, rep profiles):
-        // release it before the append so commands do not queue behind
-        // each other's fsync.
-        let command = {
-            let registry = service.lock_registry().await?;
-            build(request, &self.caller, &registry)?
-        };
-        let outcome = service.execute::<A>(&meta, &stream_id, command).await?;
-        Ok(respond(outcome, created))
-    }
 }
 
 impl Incoming {
@@ -278,15 +236,12 @@ impl Incoming {
         Ok(respond(outcome, Created::At(location_prefix, id)))
     }
 
-    /// A creation that needs the registry. With `Hold::UntilDurable` (the
-    /// registrations, whose duplicate check spans streams) the registry
-    /// stays locked until the append is durable, so two registrations of
-    /// one company cannot both pass; with `Hold::WhileBuilding` it is only
-    /// read.
-    pub async fn run_creation_with_registry<A, R>(
+    /// A registration: its duplicate check needs the registry, which the
+    /// command pipeline keeps locked until the append is durable
+    /// ([`CommandService::execute_with_registry`]).
+    pub async fn run_registration<A, R>(
         mut self,
         kind: CommandKind,
-        hold: Hold,
         requested_id: impl FnOnce(&R) -> Option<Uuid>,
         stream_of: impl FnOnce(Uuid) -> String,
         location_prefix: &'static str,
@@ -299,20 +254,19 @@ impl Incoming {
     {
         let (request, body) = self.accept::<R>(kind).await?;
         let meta = self.meta(&body)?;
-        let service = &self.state.service;
-        if let Some(outcome) = service.replay_idempotent(&meta).await? {
+        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
+        let caller = &self.caller;
+        let outcome = self
+            .state
+            .service
+            .execute_with_registry::<A, ApiError>(&meta, kind, &stream_of(id), |registry| {
+                build(request, caller, registry, id)
+            })
+            .await?;
+        if outcome.replayed {
             return Ok(respond_replayed_creation(outcome, location_prefix));
         }
-        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
-        let registry = service.lock_registry().await?;
-        let command = build(request, &self.caller, &registry, id)?;
-        let registry = match hold {
-            Hold::UntilDurable => Some(registry),
-            Hold::WhileBuilding => None,
-        };
-        let outcome = service.execute::<A>(&meta, &stream_of(id), command).await;
-        drop(registry);
-        Ok(respond(outcome?, Created::At(location_prefix, id)))
+        Ok(respond(outcome, Created::At(location_prefix, id)))
     }
 
     /// A command whose building needs reads (e.g. of another aggregate or

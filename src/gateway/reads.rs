@@ -9,7 +9,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use salesledger_commands::CommandService;
-use salesledger_domain::config::Config;
 use salesledger_domain::customer::Customer;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::nurture::NurturePack;
@@ -17,8 +16,7 @@ use salesledger_domain::proposal::Proposal;
 use salesledger_domain::rep::Rep;
 use salesledger_domain::stream::{
     customer_stream_id, lead_stream_id, nurture_stream_id, proposal_stream_id, rep_stream_id,
-    visit_stream_id, CONFIG_EXTRACTION_STREAM, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
-    CONFIG_ROUTING_STREAM,
+    visit_stream_id,
 };
 use salesledger_domain::value::{CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId};
 use salesledger_domain::visit::Visit;
@@ -200,37 +198,12 @@ async fn read_config(
     _caller: Caller,
 ) -> Result<Json<ConfigView>, ApiError> {
     let log_position = state.service.store().head().len;
-    let mut config = Config::default();
-    for stream_id in [
-        CONFIG_ROUTING_STREAM,
-        CONFIG_POOL_POLICY_STREAM,
-        CONFIG_EXTRACTION_STREAM,
-        CONFIG_NURTURE_STREAM,
-    ] {
-        let loaded = state.service.load::<Config>(stream_id).await?;
-        merge_config(&mut config, &loaded.state);
-    }
+    let config = state.service.published_config().await?;
     let config = serde_json::to_value(&config).map_err(super::internal)?;
     Ok(Json(ConfigView {
         log_position,
         config,
     }))
-}
-
-fn merge_config(into: &mut Config, from: &Config) {
-    if from.routing_rules.is_some() {
-        into.routing_rules.clone_from(&from.routing_rules);
-    }
-    if from.pool_policy.is_some() {
-        into.pool_policy.clone_from(&from.pool_policy);
-    }
-    if from.extraction_dictionary.is_some() {
-        into.extraction_dictionary
-            .clone_from(&from.extraction_dictionary);
-    }
-    if from.nurture_template.is_some() {
-        into.nurture_template.clone_from(&from.nurture_template);
-    }
 }
 
 /// `POST /v1/blobs`: stores an evidence file (e.g. a proposal PDF) by its

@@ -1,8 +1,9 @@
 //! Every command route, one handler each, following
 //! [`dto::ALL_COMMAND_ROUTES`](super::dto::ALL_COMMAND_ROUTES). Handlers
 //! authorise first, then parse the path, then hand over to
-//! [`Incoming::run`] (or `run_with_registry` when the command needs the
-//! duplicate index, rep profiles or published configuration).
+//! [`Incoming::run`] (or `run_registration` when the duplicate check needs
+//! the registry). Inputs kept elsewhere in the log (published policies,
+//! rep profiles, blobs, consent) are read before the command is built.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::Path;
@@ -30,7 +31,7 @@ use salesledger_store::Hash32;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::commands::{ensure_self, Created, Hold, Incoming};
+use super::commands::{ensure_self, Created, Incoming};
 use super::dto::*;
 use super::problem::ApiError;
 use super::AppState;
@@ -339,9 +340,8 @@ async fn register_rep(incoming: Incoming) -> Result<Response, ApiError> {
 async fn register_customer(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(RegisterCustomerRequest::KIND)?;
     incoming
-        .run_creation_with_registry::<Customer, RegisterCustomerRequest>(
+        .run_registration::<Customer, RegisterCustomerRequest>(
             RegisterCustomerRequest::KIND,
-            Hold::UntilDurable,
             |request| request.requested_id(),
             |id| customer_stream_id(CustomerId::from_uuid(id)),
             "/v1/customers/",
@@ -430,9 +430,8 @@ async fn close_day(
 async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(RegisterLeadRequest::KIND)?;
     incoming
-        .run_creation_with_registry::<Lead, RegisterLeadRequest>(
+        .run_registration::<Lead, RegisterLeadRequest>(
             RegisterLeadRequest::KIND,
-            Hold::UntilDurable,
             |request| request.requested_id(),
             |id| lead_stream_id(LeadId::from_uuid(id)),
             "/v1/leads/",
@@ -449,17 +448,22 @@ async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
 
 async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let lead_id = authorised_id(&incoming, ProposeRoutingRequest::KIND, path)?;
+    let service = incoming.state.service.clone();
+    let rule_set = service
+        .load::<Config>(CONFIG_ROUTING_STREAM)
+        .await?
+        .state
+        .routing_rules
+        .ok_or_else(|| not_published("routing rule set", "routing_rules_not_published"))?;
+    let reps = service
+        .with_registry(|registry| registry.rep_profiles())
+        .await?;
     incoming
-        .run_with_registry::<Lead, ProposeRoutingRequest>(
+        .run::<Lead, ProposeRoutingRequest>(
             ProposeRoutingRequest::KIND,
             lead_stream_id(LeadId::from_uuid(lead_id)),
             Created::No,
-            |request, _caller, registry| {
-                let rule_set = registry.config().routing_rules.clone().ok_or_else(|| {
-                    not_published("routing rule set", "routing_rules_not_published")
-                })?;
-                Ok(request.into_command(rule_set, registry.rep_profiles())?)
-            },
+            |request, _caller| Ok(request.into_command(rule_set, reps)?),
         )
         .await
 }
