@@ -10,6 +10,7 @@ pub mod demo;
 pub mod gateway;
 pub mod progress;
 pub mod verify;
+pub mod views;
 
 /// A multi-threaded runtime for CLI commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -47,7 +47,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
         TokenStore::add_to_file(&tokens_path, entries)?;
         let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
         config.tokens_path = Some(tokens_path);
-        let (state, store) = open_state(&config)?;
+        let (state, store) = open_state(&config).await?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
         let server = tokio::spawn(async move { axum::serve(listener, router(state).into_make_service()).await });

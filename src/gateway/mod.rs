@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod problem;
 pub mod reads;
 pub mod routes;
+pub mod views;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -29,6 +30,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::CommandService;
+use salesledger_replay::runner::ProjectionRunner;
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use self::auth::TokenStore;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub service: Arc<CommandService>,
     pub blobs: FsBlobStore,
     pub tokens: Arc<TokenStore>,
+    /// The read models, following the log (`/v1/views/...`).
+    pub views: Arc<ProjectionRunner>,
     pub max_body_bytes: usize,
     /// The gateway's clock; decisions receive its reading as `now`.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -84,6 +88,7 @@ pub fn router(state: AppState) -> Router {
     let max_blob_bytes = usize::try_from(state.blobs.max_bytes()).unwrap_or(usize::MAX);
     let v1 = commands::routes()
         .merge(reads::routes(max_blob_bytes))
+        .merge(views::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,
@@ -141,8 +146,9 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Opens the data directory and builds the state.
-pub fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore)> {
+/// Opens the data directory, starts the read models following the log,
+/// and builds the state.
+pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let store = SledStore::open(&config.data_dir)
@@ -155,10 +161,18 @@ pub fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore
         .unwrap_or_else(|| config.data_dir.join("tokens.json"));
     let tokens = TokenStore::load_or_create(&tokens_path)?;
     let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let views = crate::views::runner_builder(
+        shared.clone(),
+        &config.data_dir.join(crate::views::VIEWS_DIR),
+    )
+    .start()
+    .await
+    .context("starting the read models")?;
     let state = AppState {
         service: Arc::new(CommandService::new(shared)),
         blobs,
         tokens: Arc::new(tokens),
+        views: Arc::new(views),
         max_body_bytes: config.max_body_bytes,
         clock: Arc::new(Utc::now),
     };
@@ -168,7 +182,7 @@ pub fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore
 /// `salesledger serve`: runs until SIGINT/SIGTERM, then stops accepting,
 /// lets in-flight requests (and their appends) finish, and closes the log.
 pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
-    let (mut state, store) = open_state(&config)?;
+    let (mut state, store) = open_state(&config).await?;
     if config.demo {
         let tokens_path = config
             .tokens_path
@@ -186,10 +200,23 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         config.data_dir.display()
     );
     tracing::info!(%address, "gateway listening");
+    let views = state.views.clone();
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    // Every handler (and its clone of the state) is gone: stop the read
+    // models (persisting each with its checkpoint), then close the log.
+    match Arc::into_inner(views) {
+        Some(views) => {
+            if let Err(error) = views.shutdown().await {
+                tracing::warn!(%error, "stopping the read models");
+            }
+        }
+        // Dropping the last handle stops them too (they persist what they
+        // applied); a read model only ever lags, it never loses the log.
+        None => tracing::warn!("read models still shared at shutdown; dropping them"),
+    }
     store.close().await;
     tracing::info!("gateway stopped; event log closed");
     Ok(())

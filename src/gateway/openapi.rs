@@ -25,6 +25,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
+use super::views::{ViewResponse, VIEW_ROUTES};
 
 /// One appended event in a command's response (documents
 /// `salesledger_commands::EventSummary`).
@@ -90,6 +91,7 @@ fn component_schemas() -> Schemas {
         PublishRoutingRulesRequest, PublishPoolPolicyRequest, PublishExtractionDictionaryRequest,
         PublishNurtureTemplateRequest,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
+        ViewResponse,
     );
     schemas
 }
@@ -273,6 +275,46 @@ fn read_operation(
     problem_responses(path_parameters(path, operation), READ_PROBLEMS)
 }
 
+/// A view route: its own query parameters plus read-your-writes.
+fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
+    let mut operation = read_operation(
+        route.path,
+        route.operation_id,
+        "ViewResponse",
+        "application/json",
+    )
+    .description(Some(format!(
+        "{} Any authenticated role may read.",
+        route.description
+    )))
+    .tag("views")
+    .response(
+        "503",
+        ResponseBuilder::new()
+            .description("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_unavailable: the view has stopped")
+            .content("application/problem+json", json_ref("Problem")),
+    );
+    let waits: [(&str, &str, Type); 2] = [
+        ("wait_for_position", "Read-your-writes: wait until the view has applied this log position (a command's `last_position`).", Type::Integer),
+        ("timeout_ms", "How long to wait for `wait_for_position` (default 5000, at most 30000).", Type::Integer),
+    ];
+    let own = route
+        .query
+        .iter()
+        .map(|(name, description)| (*name, *description, Type::String));
+    for (name, description, schema_type) in own.chain(waits) {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(ObjectBuilder::new().schema_type(schema_type))),
+        );
+    }
+    operation
+}
+
 /// Read routes: (path, operation id, response schema).
 pub const READ_ROUTES: &[(&str, &str, &str)] = &[
     (
@@ -328,6 +370,12 @@ pub fn document() -> OpenApi {
             HttpMethod::Get,
             read_operation(path, operation_id, schema_name, "application/json"),
         ));
+    }
+    for route in VIEW_ROUTES {
+        items
+            .entry(route.path.to_owned())
+            .or_default()
+            .push((HttpMethod::Get, view_operation(route)));
     }
     let upload = OperationBuilder::new()
         .operation_id(Some("UploadBlob"))

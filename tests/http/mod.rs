@@ -21,6 +21,8 @@
 //! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
 //! - `openapi`: `/openapi.json` covers every route and schema.
+//! - `views`: read models report their position, wait for read-your-writes,
+//!   refuse unknown subjects and parameters.
 
 mod auth;
 mod bad_input;
@@ -35,3 +37,4 @@ mod fuzz;
 mod idempotency;
 mod openapi;
 pub mod support;
+mod views;

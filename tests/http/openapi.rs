@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 
 use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
 use salesledger::gateway::openapi::READ_ROUTES;
+use salesledger::gateway::views::VIEW_ROUTES;
 use serde_json::Value;
 
 use super::support::spawn_app;
@@ -74,6 +75,22 @@ async fn the_document_lists_every_route_and_every_schema_it_references() {
             Value::String((*operation_id).to_owned()),
             "{path}"
         );
+    }
+    for route in VIEW_ROUTES {
+        let operation = &paths[route.path]["get"];
+        assert_eq!(
+            operation["operationId"],
+            Value::String(route.operation_id.to_owned()),
+            "{}",
+            route.path
+        );
+        let parameters: Vec<&str> = operation["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter_map(|parameter| parameter["name"].as_str())
+            .collect();
+        assert!(parameters.contains(&"wait_for_position"), "{}", route.path);
     }
     assert!(paths["/v1/blobs"]["post"].is_object());
     assert!(paths["/v1/blobs/{sha256}"]["get"].is_object());
@@ -147,7 +164,7 @@ async fn every_documented_operation_is_served() {
     }
     assert_eq!(
         n_operations,
-        ALL_COMMAND_ROUTES.len() + READ_ROUTES.len() + 2,
-        "commands, reads and the two blob routes"
+        ALL_COMMAND_ROUTES.len() + READ_ROUTES.len() + VIEW_ROUTES.len() + 2,
+        "commands, reads, views and the two blob routes"
     );
 }

@@ -200,7 +200,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp 
     );
     config.tokens_path = Some(tokens_path);
     adjust(&mut config);
-    let (mut state, _store) = open_state(&config).expect("open the state");
+    let (mut state, _store) = open_state(&config).await.expect("open the state");
     let now = Arc::new(Mutex::new(default_now()));
     let clock_now = now.clone();
     state.clock = Arc::new(move || *clock_now.lock().expect("clock"));
