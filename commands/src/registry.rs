@@ -1,6 +1,7 @@
 //! What some decisions need from beyond their own stream, folded from the
 //! whole log: the duplicate index (C3, 撞单), each rep's routing profile
-//! (C2), and every customer's stream (day closing). Published configuration
+//! (C2), and the streams a day close visits (customers, accounts,
+//! contracts). Published configuration
 //! is not kept here: commands read it from its own small streams.
 //!
 //! It is caught up to the log's head right before it is used, so a decision
@@ -26,6 +27,11 @@ pub struct Registry {
 
     /// Stream ids of every customer, for day-closing rules.
     customer_streams: BTreeSet<String>,
+    /// Stream ids of every account with customer-success inputs (health
+    /// is evaluated at day close for these only).
+    account_streams: BTreeSet<String>,
+    /// Stream ids of every contract (overdue instalments at day close).
+    contract_streams: BTreeSet<String>,
 }
 
 impl Registry {
@@ -52,6 +58,10 @@ impl Registry {
                                 .apply(&event);
                         } else if record.stream_id.starts_with("customer-") {
                             self.customer_streams.insert(record.stream_id.clone());
+                        } else if record.stream_id.starts_with("account-") {
+                            self.account_streams.insert(record.stream_id.clone());
+                        } else if record.stream_id.starts_with("contract-") {
+                            self.contract_streams.insert(record.stream_id.clone());
                         }
                     }
                     // Records of other modules (checkpoints, future event
@@ -88,5 +98,15 @@ impl Registry {
     /// Every customer's stream id, in order.
     pub fn customer_streams(&self) -> impl Iterator<Item = &str> {
         self.customer_streams.iter().map(String::as_str)
+    }
+
+    /// Every account stream (customers with success inputs), in order.
+    pub fn account_streams(&self) -> impl Iterator<Item = &str> {
+        self.account_streams.iter().map(String::as_str)
+    }
+
+    /// Every contract stream, in order.
+    pub fn contract_streams(&self) -> impl Iterator<Item = &str> {
+        self.contract_streams.iter().map(String::as_str)
     }
 }

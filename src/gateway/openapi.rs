@@ -25,7 +25,7 @@ use uuid::Uuid;
 use super::dto::*;
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
-use super::views::{ViewResponse, VIEW_ROUTES};
+use super::views::{view_routes, ViewResponse};
 
 /// One appended event in a command's response (documents
 /// `salesledger_commands::EventSummary`).
@@ -371,7 +371,7 @@ pub fn document() -> OpenApi {
             read_operation(path, operation_id, schema_name, "application/json"),
         ));
     }
-    for route in VIEW_ROUTES {
+    for route in view_routes() {
         items
             .entry(route.path.to_owned())
             .or_default()

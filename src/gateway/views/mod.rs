@@ -11,21 +11,22 @@
 use std::time::Duration;
 
 use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Json, Router};
-use salesledger_domain::value::{CustomerId, LeadId};
-use salesledger_projections::{Projector, ResponsibilityLog};
+use salesledger_projections::Projector;
 use salesledger_replay::runner::{Checkpoint, RunnerError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
 use super::problem::ApiError;
 use super::AppState;
+
+pub mod business;
+pub mod health;
+pub mod responsibility;
 
 /// Default and maximum wait for `wait_for_position`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -71,31 +72,20 @@ pub struct ViewRoute {
 
 /// Every view route, for the OpenAPI document (the router below must
 /// serve exactly these; a test checks it).
-pub const VIEW_ROUTES: &[ViewRoute] = &[
-    ViewRoute {
-        path: "/v1/views/responsibility/customers/{customer_id}",
-        operation_id: "ViewCustomerResponsibility",
-        description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it. `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
-        query: &[],
-    },
-    ViewRoute {
-        path: "/v1/views/responsibility/leads/{lead_id}",
-        operation_id: "ViewLeadResponsibility",
-        description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
-        query: &[],
-    },
-];
+/// Every view route, for the OpenAPI document (the router must serve
+/// exactly these; a test checks it).
+pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
+    responsibility::VIEW_ROUTES
+        .iter()
+        .chain(health::VIEW_ROUTES)
+        .chain(business::VIEW_ROUTES)
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/v1/views/responsibility/customers/{customer_id}",
-            get(responsibility_customer),
-        )
-        .route(
-            "/v1/views/responsibility/leads/{lead_id}",
-            get(responsibility_lead),
-        )
+        .merge(responsibility::routes())
+        .merge(health::routes())
+        .merge(business::routes())
 }
 
 /// Waits as asked, then runs `query` on projector `P`'s model.
@@ -160,7 +150,7 @@ pub fn view_error(error: RunnerError) -> ApiError {
     }
 }
 
-fn not_found(what: &str, id: Uuid) -> ApiError {
+pub fn not_found(what: &str, id: Uuid) -> ApiError {
     ApiError::not_found(format!("no {what} {id} in this view"))
 }
 
@@ -170,36 +160,4 @@ pub fn path_id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError
 
 pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     Ok(query?.0)
-}
-
-async fn responsibility_customer(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(wait)?;
-    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
-        view.customer(CustomerId::from_uuid(id))
-            .cloned()
-            .ok_or_else(|| not_found("customer", id))
-    })
-    .await
-}
-
-async fn responsibility_lead(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
-) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(wait)?;
-    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
-        view.lead(LeadId::from_uuid(id))
-            .cloned()
-            .ok_or_else(|| not_found("lead", id))
-    })
-    .await
 }

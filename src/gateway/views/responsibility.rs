@@ -1,0 +1,74 @@
+//! `/v1/views/responsibility/...`: the responsibility log (SPEC C2, C3).
+
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use salesledger_domain::value::{CustomerId, LeadId};
+use salesledger_projections::ResponsibilityLog;
+use uuid::Uuid;
+
+use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use crate::gateway::auth::Caller;
+use crate::gateway::problem::ApiError;
+use crate::gateway::AppState;
+
+pub const VIEW_ROUTES: &[ViewRoute] = &[
+    ViewRoute {
+        path: "/v1/views/responsibility/customers/{customer_id}",
+        operation_id: "ViewCustomerResponsibility",
+        description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it. `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/responsibility/leads/{lead_id}",
+        operation_id: "ViewLeadResponsibility",
+        description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
+        query: &[],
+    },
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/views/responsibility/customers/{customer_id}",
+            get(responsibility_customer),
+        )
+        .route(
+            "/v1/views/responsibility/leads/{lead_id}",
+            get(responsibility_lead),
+        )
+}
+
+async fn responsibility_customer(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+    wait: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(path)?;
+    let wait = query(wait)?;
+    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
+        view.customer(CustomerId::from_uuid(id))
+            .cloned()
+            .ok_or_else(|| not_found("customer", id))
+    })
+    .await
+}
+
+async fn responsibility_lead(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+    wait: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(path)?;
+    let wait = query(wait)?;
+    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
+        view.lead(LeadId::from_uuid(id))
+            .cloned()
+            .ok_or_else(|| not_found("lead", id))
+    })
+    .await
+}
