@@ -3,8 +3,12 @@
 //! log, never constants in code.
 //!
 //! Streams: `config-routing`, `config-pool-policy`, `config-extraction`,
-//! `config-nurture`. Each publication must carry a version strictly greater
-//! than the last one on its stream. Knows nothing of how the command layer
+//! `config-nurture`, `config-health`. Each publication must carry a version
+//! strictly greater than the last one on its stream. For the health policy,
+//! [`HealthPolicy::default_v1`] is in force while none is published, so the
+//! first publication needs a version greater than 1, unless it is exactly
+//! the default v1 (publishing the default is harmless; a different policy
+//! under version 1 would make `policy_version` ambiguous). Knows nothing of how the command layer
 //! hands the current configuration to other aggregates.
 
 use chrono::{DateTime, Utc};
@@ -15,6 +19,7 @@ use crate::customer::PoolPolicy;
 use crate::error::DomainError;
 use crate::event::Event;
 use crate::extraction::ExtractionDictionary;
+use crate::health::HealthPolicy;
 use crate::nurture::NurtureTemplate;
 use crate::routing::RoutingRuleSet;
 use crate::value::ActorId;
@@ -26,6 +31,16 @@ pub struct Config {
     pub pool_policy: Option<PoolPolicy>,
     pub extraction_dictionary: Option<ExtractionDictionary>,
     pub nurture_template: Option<NurtureTemplate>,
+    pub health_policy: Option<HealthPolicy>,
+}
+
+impl Config {
+    /// The health policy in force: the last published, else the default v1.
+    pub fn health_policy_in_force(&self) -> HealthPolicy {
+        self.health_policy
+            .clone()
+            .unwrap_or_else(HealthPolicy::default_v1)
+    }
 }
 
 // ---- commands ----
@@ -46,6 +61,10 @@ pub enum ConfigCommand {
     },
     PublishNurtureTemplate {
         template: NurtureTemplate,
+        published_by: ActorId,
+    },
+    PublishHealthPolicy {
+        policy: HealthPolicy,
         published_by: ActorId,
     },
 }
@@ -84,6 +103,14 @@ pub struct NurtureTemplatePublished {
     pub published_at: DateTime<Utc>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HealthPolicyPublished {
+    pub policy: HealthPolicy,
+    pub published_by: ActorId,
+    pub published_at: DateTime<Utc>,
+}
+
 fn ensure_newer(current: Option<u32>, proposed: u32) -> Result<(), DomainError> {
     match current {
         Some(current) if proposed <= current => {
@@ -113,6 +140,9 @@ impl Aggregate for Config {
             }
             Event::NurtureTemplatePublished(published) => {
                 self.nurture_template = Some(published.template.clone())
+            }
+            Event::HealthPolicyPublished(published) => {
+                self.health_policy = Some(published.policy.clone())
             }
             _ => {}
         }
@@ -191,6 +221,24 @@ impl Aggregate for Config {
                         published_at: now,
                     },
                 )])
+            }
+            ConfigCommand::PublishHealthPolicy {
+                policy,
+                published_by,
+            } => {
+                policy.validate()?;
+                match &self.health_policy {
+                    Some(current) => ensure_newer(Some(current.version), policy.version)?,
+                    None if policy != HealthPolicy::default_v1() => {
+                        ensure_newer(Some(HealthPolicy::default_v1().version), policy.version)?
+                    }
+                    None => {}
+                }
+                Ok(vec![Event::HealthPolicyPublished(HealthPolicyPublished {
+                    policy,
+                    published_by,
+                    published_at: now,
+                })])
             }
         }
     }

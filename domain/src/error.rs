@@ -7,9 +7,13 @@
 //! PreconditionFailed 409/412, Corrupt 500). This module must not know HTTP:
 //! it names classes, never status numbers.
 
-use crate::lead::LeadConfirmation;
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::lead::{FunnelStage, LeadConfirmation};
 use crate::role::{CommandKind, Role};
-use crate::value::{CustomerId, RepId};
+use crate::value::{
+    CallbackTaskId, CustomerId, PaymentRef, QuoteId, ReferenceRef, RepId, RescuePlanId, TicketRef,
+};
 
 /// The class of an error, used by the gateway to pick a status code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -46,6 +50,18 @@ pub enum ValueKind {
     IpAddress,
     RuleSet,
     PurchaseWindow,
+    TicketRef,
+    PaymentRef,
+    ReferenceRef,
+    PlanName,
+    ModuleName,
+    Keyword,
+    HealthPolicy,
+    UsageReport,
+    KeywordSearches,
+    Instalments,
+    Amount,
+    ValidUntil,
 }
 
 impl ValueKind {
@@ -66,6 +82,18 @@ impl ValueKind {
             ValueKind::IpAddress => "invalid_ip_address",
             ValueKind::RuleSet => "invalid_rule_set",
             ValueKind::PurchaseWindow => "invalid_purchase_window",
+            ValueKind::TicketRef => "invalid_ticket_ref",
+            ValueKind::PaymentRef => "invalid_payment_ref",
+            ValueKind::ReferenceRef => "invalid_reference_ref",
+            ValueKind::PlanName => "invalid_plan_name",
+            ValueKind::ModuleName => "invalid_module_name",
+            ValueKind::Keyword => "invalid_keyword",
+            ValueKind::HealthPolicy => "invalid_health_policy",
+            ValueKind::UsageReport => "invalid_usage_report",
+            ValueKind::KeywordSearches => "invalid_keyword_searches",
+            ValueKind::Instalments => "invalid_instalments",
+            ValueKind::Amount => "invalid_amount",
+            ValueKind::ValidUntil => "invalid_valid_until",
         }
     }
 }
@@ -80,6 +108,9 @@ pub enum AggregateKind {
     NurturePack,
     Proposal,
     Config,
+    Account,
+    Contract,
+    ProcessAsset,
 }
 
 impl AggregateKind {
@@ -92,6 +123,9 @@ impl AggregateKind {
             AggregateKind::NurturePack => "nurture_pack_not_found",
             AggregateKind::Proposal => "proposal_not_found",
             AggregateKind::Config => "config_not_found",
+            AggregateKind::Account => "account_not_found",
+            AggregateKind::Contract => "contract_not_found",
+            AggregateKind::ProcessAsset => "process_asset_not_found",
         }
     }
 
@@ -104,6 +138,9 @@ impl AggregateKind {
             AggregateKind::NurturePack => "nurture_pack_already_exists",
             AggregateKind::Proposal => "proposal_already_exists",
             AggregateKind::Config => "config_already_exists",
+            AggregateKind::Account => "account_already_exists",
+            AggregateKind::Contract => "contract_already_exists",
+            AggregateKind::ProcessAsset => "process_asset_already_exists",
         }
     }
 }
@@ -230,6 +267,82 @@ pub enum DomainError {
     #[error("the nurture template has no steps")]
     NurtureTemplateEmpty,
 
+    #[error("{what} dated {date} is later than today ({today})")]
+    DateInFuture {
+        what: &'static str,
+        date: NaiveDate,
+        today: NaiveDate,
+    },
+
+    #[error("day {day} is earlier than the last closed day {last_closed} and was never closed")]
+    DayOutOfOrder {
+        day: NaiveDate,
+        last_closed: NaiveDate,
+    },
+
+    #[error("the command is for customer {found}, this account is customer {expected}'s")]
+    AccountCustomerMismatch {
+        expected: CustomerId,
+        found: CustomerId,
+    },
+
+    #[error("support ticket {ticket_ref} is already recorded on this account")]
+    TicketAlreadyRecorded { ticket_ref: TicketRef },
+
+    #[error("support ticket {ticket_ref} not found")]
+    TicketNotFound { ticket_ref: TicketRef },
+
+    #[error("support ticket {ticket_ref} is already resolved")]
+    TicketAlreadyResolved { ticket_ref: TicketRef },
+
+    #[error("resolved at {resolved_at}, before the ticket was opened ({opened_at})")]
+    ResolvedBeforeOpened {
+        opened_at: DateTime<Utc>,
+        resolved_at: DateTime<Utc>,
+    },
+
+    #[error("success reference {reference_ref} is already recorded on this account")]
+    SuccessReferenceAlreadyRecorded { reference_ref: ReferenceRef },
+
+    #[error("call-back task {task_id} not found")]
+    CallbackTaskNotFound { task_id: CallbackTaskId },
+
+    #[error("call-back task {task_id} is already completed")]
+    CallbackTaskAlreadyCompleted { task_id: CallbackTaskId },
+
+    #[error("renewal quoting of customer {customer_id} is not frozen")]
+    NotFrozen { customer_id: CustomerId },
+
+    #[error("rescue plan {plan_id} is already submitted")]
+    RescuePlanAlreadySubmitted { plan_id: RescuePlanId },
+
+    #[error("rescue plan {plan_id} not found")]
+    RescuePlanNotFound { plan_id: RescuePlanId },
+
+    #[error("rescue plan {plan_id} is already approved")]
+    RescuePlanAlreadyApproved { plan_id: RescuePlanId },
+
+    #[error("renewal quoting of customer {customer_id} is frozen since {since}")]
+    RenewalQuotingFrozen {
+        customer_id: CustomerId,
+        since: NaiveDate,
+    },
+
+    #[error("quote {quote_id} is already recorded")]
+    QuoteAlreadyRecorded { quote_id: QuoteId },
+
+    #[error("payment {payment_ref} is already recorded on this contract")]
+    PaymentAlreadyRecorded { payment_ref: PaymentRef },
+
+    #[error("payment of {amount_fen} fen exceeds the outstanding {outstanding_fen} fen")]
+    PaymentExceedsOutstanding {
+        amount_fen: u64,
+        outstanding_fen: u64,
+    },
+
+    #[error("a lead may not move from stage {from:?} to {to:?}")]
+    LeadStageNotAllowed { from: FunnelStage, to: FunnelStage },
+
     #[error("role {role:?} may not issue {command:?}")]
     Forbidden { role: Role, command: CommandKind },
 
@@ -290,6 +403,27 @@ impl DomainError {
             DomainError::NurtureStepNotSent { .. } => "nurture_step_not_sent",
             DomainError::NurturePackClosed => "nurture_pack_closed",
             DomainError::NurtureTemplateEmpty => "nurture_template_empty",
+            DomainError::DateInFuture { .. } => "date_in_future",
+            DomainError::DayOutOfOrder { .. } => "day_out_of_order",
+            DomainError::AccountCustomerMismatch { .. } => "account_customer_mismatch",
+            DomainError::TicketAlreadyRecorded { .. } => "ticket_already_recorded",
+            DomainError::TicketNotFound { .. } => "ticket_not_found",
+            DomainError::TicketAlreadyResolved { .. } => "ticket_already_resolved",
+            DomainError::ResolvedBeforeOpened { .. } => "resolved_before_opened",
+            DomainError::SuccessReferenceAlreadyRecorded { .. } => {
+                "success_reference_already_recorded"
+            }
+            DomainError::CallbackTaskNotFound { .. } => "callback_task_not_found",
+            DomainError::CallbackTaskAlreadyCompleted { .. } => "callback_task_already_completed",
+            DomainError::NotFrozen { .. } => "not_frozen",
+            DomainError::RescuePlanAlreadySubmitted { .. } => "rescue_plan_already_submitted",
+            DomainError::RescuePlanNotFound { .. } => "rescue_plan_not_found",
+            DomainError::RescuePlanAlreadyApproved { .. } => "rescue_plan_already_approved",
+            DomainError::RenewalQuotingFrozen { .. } => "renewal_quoting_frozen",
+            DomainError::QuoteAlreadyRecorded { .. } => "quote_already_recorded",
+            DomainError::PaymentAlreadyRecorded { .. } => "payment_already_recorded",
+            DomainError::PaymentExceedsOutstanding { .. } => "payment_exceeds_outstanding",
+            DomainError::LeadStageNotAllowed { .. } => "lead_stage_not_allowed",
             DomainError::Forbidden { .. } => "forbidden",
             DomainError::UnknownEventType { .. } => "unknown_event_type",
             DomainError::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
@@ -311,10 +445,16 @@ impl DomainError {
             | DomainError::ReceiptRecipientMismatch { .. }
             | DomainError::DueBeforeVisit { .. }
             | DomainError::OccursInFuture { .. }
-            | DomainError::NurtureTemplateEmpty => ErrorKind::Invalid,
+            | DomainError::NurtureTemplateEmpty
+            | DomainError::DateInFuture { .. }
+            | DomainError::AccountCustomerMismatch { .. }
+            | DomainError::ResolvedBeforeOpened { .. } => ErrorKind::Invalid,
             DomainError::NotFound { .. }
             | DomainError::TodoNotFound { .. }
-            | DomainError::NurtureStepNotFound { .. } => ErrorKind::NotFound,
+            | DomainError::NurtureStepNotFound { .. }
+            | DomainError::TicketNotFound { .. }
+            | DomainError::CallbackTaskNotFound { .. }
+            | DomainError::RescuePlanNotFound { .. } => ErrorKind::NotFound,
             DomainError::AlreadyExists { .. }
             | DomainError::CustomerAlreadyOwned { .. }
             | DomainError::DuplicateRecord { .. }
@@ -324,7 +464,20 @@ impl DomainError {
             | DomainError::ExtractionAlreadyConfirmed
             | DomainError::TodoAlreadyCompleted { .. }
             | DomainError::NurtureStepAlreadySent { .. }
-            | DomainError::NurturePackClosed => ErrorKind::Conflict,
+            | DomainError::NurturePackClosed
+            | DomainError::DayOutOfOrder { .. }
+            | DomainError::TicketAlreadyRecorded { .. }
+            | DomainError::TicketAlreadyResolved { .. }
+            | DomainError::SuccessReferenceAlreadyRecorded { .. }
+            | DomainError::CallbackTaskAlreadyCompleted { .. }
+            | DomainError::NotFrozen { .. }
+            | DomainError::RescuePlanAlreadySubmitted { .. }
+            | DomainError::RescuePlanAlreadyApproved { .. }
+            | DomainError::RenewalQuotingFrozen { .. }
+            | DomainError::QuoteAlreadyRecorded { .. }
+            | DomainError::PaymentAlreadyRecorded { .. }
+            | DomainError::PaymentExceedsOutstanding { .. }
+            | DomainError::LeadStageNotAllowed { .. } => ErrorKind::Conflict,
             DomainError::NotCustomerOwner { .. }
             | DomainError::NotVisitRep { .. }
             | DomainError::Forbidden { .. } => ErrorKind::Forbidden,

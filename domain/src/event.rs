@@ -11,10 +11,19 @@
 
 use serde_json::Value;
 
-use crate::config::{
-    ExtractionDictionaryPublished, NurtureTemplatePublished, PoolPolicyPublished,
-    RoutingRulesPublished,
+use crate::account::{
+    CallbackTaskCompleted, CallbackTaskCreated, CallbackTaskMissed, CompetitorKeywordsSearched,
+    HealthLevelChanged, RenewalDateSet, RenewalQuoted, RenewalQuotingFrozen,
+    RenewalQuotingUnfrozen, RescuePlanApproved, RescuePlanSubmitted, SuccessCasePushed,
+    SuccessReferenceRecorded, SupportTicketOpened, SupportTicketResolved, UsageReported,
 };
+use crate::asset::ProcessAssetRecorded;
+use crate::calendar::DayClosed;
+use crate::config::{
+    ExtractionDictionaryPublished, HealthPolicyPublished, NurtureTemplatePublished,
+    PoolPolicyPublished, RoutingRulesPublished,
+};
+use crate::contract::{ContractSigned, InstalmentOverdue, OverdueTaskCardIssued, PaymentReceived};
 use crate::customer::{
     CustomerAttributesSet, CustomerClaimed, CustomerRecalledToPool, CustomerRegistered,
     CustomerReleased, CustomerReturnedToPool, CustomerStanceRecorded, CustomerTransferred,
@@ -22,8 +31,8 @@ use crate::customer::{
 };
 use crate::error::DomainError;
 use crate::lead::{
-    LeadBudgetConfirmed, LeadRegistered, LeadTechnicalFitConfirmed, RoutingConfirmed,
-    RoutingProposed,
+    LeadBudgetConfirmed, LeadRegistered, LeadStageAdvanced, LeadTechnicalFitConfirmed,
+    RoutingConfirmed, RoutingProposed,
 };
 use crate::nurture::{
     NurturePackClosed, NurturePackStarted, NurtureResponseRecorded, NurtureStepSent,
@@ -138,6 +147,36 @@ event_catalogue! {
     ProposalLinkOpened => 1,
     ProposalLinkOpenedWithoutConsent => 1,
     ProposalDelivered => 1,
+    // calendar
+    DayClosed => 1,
+    // health configuration
+    HealthPolicyPublished => 1,
+    // account (customer success, health)
+    UsageReported => 1,
+    SupportTicketOpened => 1,
+    SupportTicketResolved => 1,
+    RenewalDateSet => 1,
+    SuccessReferenceRecorded => 1,
+    CompetitorKeywordsSearched => 1,
+    CallbackTaskMissed => 1,
+    HealthLevelChanged => 1,
+    SuccessCasePushed => 1,
+    CallbackTaskCreated => 1,
+    RenewalQuotingFrozen => 1,
+    CallbackTaskCompleted => 1,
+    RescuePlanSubmitted => 1,
+    RescuePlanApproved => 1,
+    RenewalQuotingUnfrozen => 1,
+    RenewalQuoted => 1,
+    // contract and receivables
+    ContractSigned => 1,
+    PaymentReceived => 1,
+    InstalmentOverdue => 1,
+    OverdueTaskCardIssued => 1,
+    // process assets
+    ProcessAssetRecorded => 1,
+    // funnel
+    LeadStageAdvanced => 1,
 }
 
 /// An event as stored: type name, schema version, JSON payload.

@@ -5,7 +5,14 @@
 //! (budget, technical fit) are recorded, each naming its person and time.
 //! Routing proposes the TOP candidates from [`crate::routing`]; a supervisor
 //! confirms one of them, and the seconds from proposal to confirmation are
-//! recorded: that confirmation is the responsibility-log entry. Knows
+//! recorded: that confirmation is the responsibility-log entry.
+//!
+//! Funnel stages (SPEC C11): `lead` (registered), `qualified` (routing
+//! confirmed), then `AdvanceStage` moves it forward: `proposal`,
+//! `negotiation`, `won` (only after `proposal` or `negotiation`), or `lost`
+//! from any non-final stage of a routed lead; nothing moves after `won` or
+//! `lost`, and an unrouted lead cannot advance (`lead_stage_not_allowed`).
+//! Skipping forward (e.g. `qualified` -> `negotiation`) is allowed. Knows
 //! nothing of storage, or of how reps and rule sets are loaded.
 
 use chrono::{DateTime, Utc};
@@ -28,6 +35,52 @@ use crate::value::{
 pub enum LeadConfirmation {
     Budget,
     TechnicalFit,
+}
+
+/// A funnel stage, in order.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelStage {
+    /// Registered.
+    #[default]
+    Lead,
+    /// Routing confirmed.
+    Qualified,
+    Proposal,
+    Negotiation,
+    Won,
+    Lost,
+}
+
+impl FunnelStage {
+    pub const ALL: [FunnelStage; 6] = [
+        FunnelStage::Lead,
+        FunnelStage::Qualified,
+        FunnelStage::Proposal,
+        FunnelStage::Negotiation,
+        FunnelStage::Won,
+        FunnelStage::Lost,
+    ];
+
+    /// `won` and `lost` are final.
+    pub fn is_final(self) -> bool {
+        matches!(self, FunnelStage::Won | FunnelStage::Lost)
+    }
+
+    /// Whether `AdvanceStage` may move a lead from `self` to `to`.
+    pub fn may_advance_to(self, to: FunnelStage) -> bool {
+        match (self, to) {
+            (FunnelStage::Lead, _) => false,
+            (from, _) if from.is_final() => false,
+            (_, FunnelStage::Lost) => true,
+            (from, FunnelStage::Won) => {
+                matches!(from, FunnelStage::Proposal | FunnelStage::Negotiation)
+            }
+            (from, to) => to > from,
+        }
+    }
 }
 
 /// Who confirmed, when.
@@ -61,6 +114,8 @@ pub struct Lead {
     pub technical_fit_confirmation: Option<ConfirmationRecord>,
     pub routing_proposal: Option<PendingRoutingProposal>,
     pub routed_to: Option<RepId>,
+    /// The current funnel stage.
+    pub stage: FunnelStage,
 }
 
 impl Lead {
@@ -74,6 +129,11 @@ impl Lead {
             missing.push(LeadConfirmation::TechnicalFit);
         }
         missing
+    }
+
+    /// The current funnel stage.
+    pub fn stage(&self) -> FunnelStage {
+        self.stage
     }
 
     fn record(&self) -> Result<&LeadRecord, DomainError> {
@@ -135,6 +195,12 @@ pub enum LeadCommand {
     ConfirmTechnicalFit(ConfirmLeadTechnicalFit),
     ProposeRouting(ProposeRouting),
     ConfirmRouting(ConfirmRouting),
+    /// Moves a routed lead forward in the funnel (see the module docs).
+    AdvanceStage {
+        stage: FunnelStage,
+        reason: Option<Text>,
+        advanced_by: ActorId,
+    },
 }
 
 // ---- events ----
@@ -196,6 +262,17 @@ pub struct RoutingConfirmed {
     pub seconds_from_proposal: u64,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadStageAdvanced {
+    pub lead_id: LeadId,
+    pub from: FunnelStage,
+    pub to: FunnelStage,
+    pub reason: Option<Text>,
+    pub advanced_by: ActorId,
+    pub advanced_at: DateTime<Utc>,
+}
+
 impl Aggregate for Lead {
     type Command = LeadCommand;
 
@@ -235,6 +312,12 @@ impl Aggregate for Lead {
             }
             Event::RoutingConfirmed(confirmed) => {
                 self.routed_to = Some(confirmed.rep_id);
+                if self.stage < FunnelStage::Qualified {
+                    self.stage = FunnelStage::Qualified;
+                }
+            }
+            Event::LeadStageAdvanced(advanced) => {
+                self.stage = advanced.to;
             }
             _ => {}
         }
@@ -354,6 +437,25 @@ impl Aggregate for Lead {
                     proposed_at: proposal.proposed_at,
                     confirmed_at: now,
                     seconds_from_proposal,
+                })])
+            }
+            LeadCommand::AdvanceStage {
+                stage,
+                reason,
+                advanced_by,
+            } => {
+                let record = self.record()?;
+                let from = self.stage;
+                if self.routed_to.is_none() || !from.may_advance_to(stage) {
+                    return Err(DomainError::LeadStageNotAllowed { from, to: stage });
+                }
+                Ok(vec![Event::LeadStageAdvanced(LeadStageAdvanced {
+                    lead_id: record.lead_id,
+                    from,
+                    to: stage,
+                    reason,
+                    advanced_by,
+                    advanced_at: now,
                 })])
             }
         }

@@ -1,10 +1,11 @@
 //! `salesledger-domain`: the sales domain as pure code.
 //!
-//! Events, aggregates and business rules (SPEC C1 to C6). Deciding is
+//! Events, aggregates and business rules (SPEC C1 to C7, C9 to C11). Deciding is
 //! synchronous and pure: `Aggregate::decide(&state, command, now) ->
 //! Result<Vec<Event>, DomainError>` and `Aggregate::apply(&mut state, &event)`.
 //! Time, ids and configuration (routing rules, pool policy, extraction
-//! dictionary, nurture template) are passed in.
+//! dictionary, nurture template, health policy) are passed in; time enters
+//! the log as closed days (`calendar`).
 //!
 //! Architecture invariant: this crate does no I/O, has no async, never reads
 //! the clock, draws no random numbers, and knows nothing of storage, HTTP or
@@ -14,17 +15,23 @@
 //! Module map: `value` (ids and value objects), `error`, `role`
 //! (authorisation table), `event` (catalogue, encode/decode, upcasters),
 //! `stream` (stream ids), `aggregate` (the trait), one module per aggregate
-//! (`rep`, `customer`, `lead`, `visit`, `nurture`, `proposal`, `config`) and
-//! the pure rules they use (`duplicate`, `routing`, `extraction`).
+//! (`rep`, `customer`, `lead` with its funnel stages, `visit`, `nurture`,
+//! `proposal`, `config`, `calendar`, `account`, `contract`, `asset`) and the
+//! pure rules they use (`duplicate`, `routing`, `extraction`, `health`).
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod aggregate;
+pub mod asset;
+pub mod calendar;
 pub mod config;
+pub mod contract;
 pub mod customer;
 pub mod duplicate;
 pub mod error;
 pub mod event;
 pub mod extraction;
+pub mod health;
 pub mod lead;
 pub mod nurture;
 pub mod proposal;

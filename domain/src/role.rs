@@ -117,6 +117,20 @@ pub enum CommandKind {
     PublishPoolPolicy,
     PublishExtractionDictionary,
     PublishNurtureTemplate,
+    ReportUsage,
+    RecordSupportTicket,
+    SetRenewal,
+    RecordSuccessReference,
+    RecordKeywordSearches,
+    CompleteCallback,
+    SubmitRescuePlan,
+    ApproveRescuePlan,
+    QuoteRenewal,
+    SignContract,
+    RecordPayment,
+    RecordProcessAsset,
+    AdvanceLeadStage,
+    PublishHealthPolicy,
 }
 
 use CommandKind as K;
@@ -199,6 +213,27 @@ pub const AUTHORISATION: &[(CommandKind, &[Role])] = &[
         &[R::Supervisor, R::Marketing],
     ),
     (K::PublishNurtureTemplate, &[R::Supervisor, R::Marketing]),
+    (K::ReportUsage, &[R::Integrator, R::Csm]),
+    (K::RecordSupportTicket, &[R::Integrator, R::Csm]),
+    (K::SetRenewal, &[R::Csm, R::Finance, R::Integrator]),
+    (
+        K::RecordSuccessReference,
+        &[R::Csm, R::Rep, R::Marketing, R::Integrator],
+    ),
+    (K::RecordKeywordSearches, &[R::Integrator, R::Marketing]),
+    (K::CompleteCallback, &[R::Csm]),
+    (K::SubmitRescuePlan, &[R::Csm, R::Rep, R::Supervisor]),
+    // SPEC C7: only someone in the CTO role approves a rescue plan.
+    (K::ApproveRescuePlan, &[R::Cto]),
+    (K::QuoteRenewal, &[R::Rep, R::Csm, R::Finance]),
+    (K::SignContract, &[R::Finance, R::Rep, R::Integrator]),
+    (K::RecordPayment, &[R::Finance, R::Integrator]),
+    (K::RecordProcessAsset, &[R::Rep, R::Supervisor]),
+    (
+        K::AdvanceLeadStage,
+        &[R::Rep, R::Supervisor, R::RegionalSupervisor],
+    ),
+    (K::PublishHealthPolicy, &[R::Supervisor, R::Cto]),
 ];
 
 impl CommandKind {
@@ -263,6 +298,7 @@ impl LeadCommand {
             LeadCommand::ConfirmTechnicalFit(_) => K::ConfirmLeadTechnicalFit,
             LeadCommand::ProposeRouting(_) => K::ProposeRouting,
             LeadCommand::ConfirmRouting(_) => K::ConfirmRouting,
+            LeadCommand::AdvanceStage { .. } => K::AdvanceLeadStage,
         }
     }
 }
@@ -306,6 +342,7 @@ impl ConfigCommand {
             ConfigCommand::PublishPoolPolicy { .. } => K::PublishPoolPolicy,
             ConfigCommand::PublishExtractionDictionary { .. } => K::PublishExtractionDictionary,
             ConfigCommand::PublishNurtureTemplate { .. } => K::PublishNurtureTemplate,
+            ConfigCommand::PublishHealthPolicy { .. } => K::PublishHealthPolicy,
         }
     }
 }

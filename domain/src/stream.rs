@@ -1,18 +1,36 @@
 //! Stream id conventions: which stream each aggregate's events go to.
 //!
 //! `rep-<uuid>`, `customer-<uuid>`, `lead-<uuid>`, `visit-<uuid>`,
-//! `nurture-<uuid>`, `proposal-<uuid>`, and one stream per configuration
-//! kind (`config-routing`, `config-pool-policy`, `config-extraction`,
-//! `config-nurture`). UUIDs are lowercase hyphenated. Knows nothing of how
-//! the store keeps streams.
+//! `nurture-<uuid>`, `proposal-<uuid>`, `account-<customer uuid>`,
+//! `contract-<uuid>`, `asset-<uuid>`, the one `calendar` stream, and one
+//! stream per configuration kind (`config-routing`, `config-pool-policy`,
+//! `config-extraction`, `config-nurture`, `config-health`). UUIDs are
+//! lowercase hyphenated. Knows nothing of how the store keeps streams.
 
 use crate::event::Event;
-use crate::value::{CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId};
+use crate::value::{
+    AssetId, ContractId, CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId,
+};
 
 pub const CONFIG_ROUTING_STREAM: &str = "config-routing";
 pub const CONFIG_POOL_POLICY_STREAM: &str = "config-pool-policy";
 pub const CONFIG_EXTRACTION_STREAM: &str = "config-extraction";
 pub const CONFIG_NURTURE_STREAM: &str = "config-nurture";
+pub const CONFIG_HEALTH_STREAM: &str = "config-health";
+pub const CALENDAR_STREAM: &str = "calendar";
+
+/// The account (customer-success) stream of a customer.
+pub fn account_stream_id(customer_id: CustomerId) -> String {
+    format!("account-{customer_id}")
+}
+
+pub fn contract_stream_id(contract_id: ContractId) -> String {
+    format!("contract-{contract_id}")
+}
+
+pub fn asset_stream_id(asset_id: AssetId) -> String {
+    format!("asset-{asset_id}")
+}
 
 pub fn rep_stream_id(rep_id: RepId) -> String {
     format!("rep-{rep_id}")
@@ -80,6 +98,30 @@ impl Event {
             Event::ProposalLinkOpened(event) => proposal_stream_id(event.proposal_id),
             Event::ProposalLinkOpenedWithoutConsent(event) => proposal_stream_id(event.proposal_id),
             Event::ProposalDelivered(event) => proposal_stream_id(event.proposal_id),
+            Event::DayClosed(_) => CALENDAR_STREAM.to_owned(),
+            Event::HealthPolicyPublished(_) => CONFIG_HEALTH_STREAM.to_owned(),
+            Event::UsageReported(event) => account_stream_id(event.customer_id),
+            Event::SupportTicketOpened(event) => account_stream_id(event.customer_id),
+            Event::SupportTicketResolved(event) => account_stream_id(event.customer_id),
+            Event::RenewalDateSet(event) => account_stream_id(event.customer_id),
+            Event::SuccessReferenceRecorded(event) => account_stream_id(event.customer_id),
+            Event::CompetitorKeywordsSearched(event) => account_stream_id(event.customer_id),
+            Event::CallbackTaskMissed(event) => account_stream_id(event.customer_id),
+            Event::HealthLevelChanged(event) => account_stream_id(event.customer_id),
+            Event::SuccessCasePushed(event) => account_stream_id(event.customer_id),
+            Event::CallbackTaskCreated(event) => account_stream_id(event.customer_id),
+            Event::RenewalQuotingFrozen(event) => account_stream_id(event.customer_id),
+            Event::CallbackTaskCompleted(event) => account_stream_id(event.customer_id),
+            Event::RescuePlanSubmitted(event) => account_stream_id(event.customer_id),
+            Event::RescuePlanApproved(event) => account_stream_id(event.customer_id),
+            Event::RenewalQuotingUnfrozen(event) => account_stream_id(event.customer_id),
+            Event::RenewalQuoted(event) => account_stream_id(event.customer_id),
+            Event::ContractSigned(event) => contract_stream_id(event.contract_id),
+            Event::PaymentReceived(event) => contract_stream_id(event.contract_id),
+            Event::InstalmentOverdue(event) => contract_stream_id(event.contract_id),
+            Event::OverdueTaskCardIssued(event) => contract_stream_id(event.contract_id),
+            Event::ProcessAssetRecorded(event) => asset_stream_id(event.asset_id),
+            Event::LeadStageAdvanced(event) => lead_stream_id(event.lead_id),
         }
     }
 }

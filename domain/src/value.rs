@@ -67,6 +67,38 @@ uuid_id!(
     /// Identifies a proposal.
     ProposalId
 );
+uuid_id!(
+    /// Identifies a CSM call-back task (UUIDv5 of `callback:<customer>:<day>`).
+    CallbackTaskId
+);
+uuid_id!(
+    /// Identifies a rescue plan for a customer whose renewal quoting is frozen.
+    RescuePlanId
+);
+uuid_id!(
+    /// Identifies a renewal quote.
+    QuoteId
+);
+uuid_id!(
+    /// Identifies a contract (stream `contract-<uuid>`).
+    ContractId
+);
+uuid_id!(
+    /// Identifies a process asset (stream `asset-<uuid>`).
+    AssetId
+);
+uuid_id!(
+    /// Identifies an overdue task card (UUIDv5 of
+    /// `overdue-card:<contract>:<index>:<department>`).
+    TaskCardId
+);
+
+/// The OID-namespace UUIDv5 of `name`: deterministic ids the domain derives
+/// itself (call-back tasks, overdue task cards), so replay and re-runs give
+/// the same id.
+pub fn uuid_v5(name: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, name.as_bytes())
+}
 
 macro_rules! string_value {
     ($name:ident) => {
@@ -693,5 +725,110 @@ impl IpAddress {
                     format!("{raw:?} is not an IP address"),
                 )
             })
+    }
+}
+
+/// Rule shared by references coming from other systems (ticket numbers,
+/// payment references, success-reference ids): 1 to 64 of `A-Z a-z 0-9 . _ : -`.
+fn parse_external_ref(raw: &str, value_kind: ValueKind) -> Result<String, DomainError> {
+    let trimmed = raw.trim();
+    let ok = (1..=64).contains(&trimmed.len())
+        && trimmed.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '_' | ':' | '-')
+        });
+    if !ok {
+        return Err(DomainError::invalid(
+            value_kind,
+            format!("{raw:?}: 1 to 64 of A-Z a-z 0-9 . _ : -"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+macro_rules! external_ref {
+    ($(#[$meta:meta])* $name:ident, $value_kind:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+        string_value!($name);
+
+        impl $name {
+            /// 1 to 64 of `A-Z a-z 0-9 . _ : -` (trimmed, case kept).
+            pub fn parse(raw: &str) -> Result<Self, DomainError> {
+                parse_external_ref(raw, $value_kind).map($name)
+            }
+        }
+    };
+}
+
+external_ref!(
+    /// A support ticket's number in the ticketing system, unique per account.
+    TicketRef,
+    ValueKind::TicketRef
+);
+external_ref!(
+    /// A payment's reference (bank transaction or receipt number), unique per contract.
+    PaymentRef,
+    ValueKind::PaymentRef
+);
+external_ref!(
+    /// A success reference's id (case study, reference call), unique per account.
+    ReferenceRef,
+    ValueKind::ReferenceRef
+);
+
+fn parse_lowercase_name(
+    raw: &str,
+    max_chars: usize,
+    value_kind: ValueKind,
+) -> Result<String, DomainError> {
+    let lowered = raw.trim().to_lowercase();
+    if lowered.is_empty() || lowered.chars().count() > max_chars || has_control_characters(&lowered)
+    {
+        return Err(DomainError::invalid(
+            value_kind,
+            format!("{raw:?}: 1 to {max_chars} printable characters"),
+        ));
+    }
+    Ok(lowered)
+}
+
+/// A subscription plan, e.g. `basic`, `standard`, `enterprise`: trimmed,
+/// lowercased, 1 to 32 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PlanName(String);
+string_value!(PlanName);
+
+impl PlanName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        parse_lowercase_name(raw, 32, ValueKind::PlanName).map(PlanName)
+    }
+}
+
+/// A product module, e.g. `crm`, `reports`, `workflow`: trimmed, lowercased,
+/// 1 to 64 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ModuleName(String);
+string_value!(ModuleName);
+
+impl ModuleName {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        parse_lowercase_name(raw, 64, ValueKind::ModuleName).map(ModuleName)
+    }
+}
+
+/// A (competitor) keyword a customer searched, e.g. `西门子`, `siemens`:
+/// trimmed, lowercased, 1 to 64 printable characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Keyword(String);
+string_value!(Keyword);
+
+impl Keyword {
+    pub fn parse(raw: &str) -> Result<Self, DomainError> {
+        parse_lowercase_name(raw, 64, ValueKind::Keyword).map(Keyword)
     }
 }
