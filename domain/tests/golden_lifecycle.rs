@@ -1,6 +1,8 @@
 //! A whole sales lifecycle (config, reps, lead, routing, customer, pool,
-//! visit, nurture, proposal) issuing every command kind and producing every
-//! event type of the catalogue,
+//! visit, nurture, proposal, then funnel stages, health configuration,
+//! calendar, account health, contract receivables and process assets)
+//! issuing every command kind and producing every event type of the
+//! catalogue,
 //! compared with the golden file `fixtures/events/lifecycle.jsonl`.
 //!
 //! The golden file is the stored form `(stream_id, event_type,
@@ -11,7 +13,12 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
+use salesledger_domain::account::*;
+use salesledger_domain::asset::*;
+use salesledger_domain::calendar::*;
 use salesledger_domain::config::*;
+use salesledger_domain::contract::*;
+use salesledger_domain::health::{local_day, DailyUsage, HealthPolicy, KeywordSearch};
 use salesledger_domain::customer::*;
 use salesledger_domain::duplicate::DuplicateIndex;
 use salesledger_domain::event::*;
@@ -437,6 +444,7 @@ fn lifecycle() -> Vec<Event> {
             tracking_consent_recorded_at: Some(consent_at),
         }),
     );
+    issue_4_lifecycle(&mut log, &lead_stream);
     let all_kinds: BTreeSet<CommandKind> = CommandKind::all().collect();
     assert_eq!(
         log.command_kinds, all_kinds,
@@ -516,6 +524,10 @@ fn aggregate_states_serialise_for_read_views() {
             "nurture" => serde_json::to_value(NurturePack::from_events(&stream)),
             "proposal" => serde_json::to_value(Proposal::from_events(&stream)),
             "config" => serde_json::to_value(Config::from_events(&stream)),
+            "calendar" => serde_json::to_value(Calendar::from_events(&stream)),
+            "account" => serde_json::to_value(Account::from_events(&stream)),
+            "contract" => serde_json::to_value(Contract::from_events(&stream)),
+            "asset" => serde_json::to_value(ProcessAsset::from_events(&stream)),
             other => panic!("unexpected stream kind {other}"),
         };
         let json = json.expect("state serialises");
@@ -534,5 +546,236 @@ fn aggregate_states_serialise_for_read_views() {
     assert_eq!(
         Proposal::from_events(&proposal_stream).status(),
         Some(ProposalStatus::Delivered)
+    );
+}
+
+/// Issue 4: funnel stages, health configuration, the calendar, account
+/// health (red freeze and rescue, yellow call-back missed then completed,
+/// green success case), a contract with an overdue instalment, a process asset.
+fn issue_4_lifecycle(log: &mut Log, lead_stream: &str) {
+    log.run::<Lead>(
+        lead_stream,
+        LeadCommand::AdvanceStage {
+            stage: FunnelStage::Proposal,
+            reason: None,
+            advanced_by: actor("rep-1"),
+        },
+    );
+    log.run::<Lead>(
+        lead_stream,
+        LeadCommand::AdvanceStage {
+            stage: FunnelStage::Won,
+            reason: Some(text("合同已签")),
+            advanced_by: actor("rep-1"),
+        },
+    );
+    let mut health_policy = HealthPolicy::default_v1();
+    health_policy.version = 2;
+    log.run::<Config>(
+        salesledger_domain::stream::CONFIG_HEALTH_STREAM,
+        ConfigCommand::PublishHealthPolicy {
+            policy: health_policy.clone(),
+            published_by: actor("cto-zhao"),
+        },
+    );
+    let calendar = salesledger_domain::stream::CALENDAR_STREAM;
+    let customer = customer_id(1);
+    let account = salesledger_domain::stream::account_stream_id(customer);
+    let first_day = local_day(log.now) - Duration::days(1);
+    let close = |log: &mut Log, day| {
+        let closes_at = pool_policy().day_closes_at(day);
+        if log.now < closes_at {
+            log.now = closes_at;
+        }
+        log.run::<Calendar>(calendar, CalendarCommand::CloseDay { day, closes_at });
+        log.run::<Account>(
+            &account,
+            AccountCommand::EvaluateHealth {
+                customer_id: customer,
+                day,
+                closes_at,
+                policy: health_policy.clone(),
+                owner: Some(rep_id(1)),
+            },
+        )
+    };
+    // day 1: no inputs yet, red (score 2000: only the ticket indicator), frozen
+    close(log, first_day);
+    log.run::<Account>(
+        &account,
+        AccountCommand::SubmitRescuePlan {
+            customer_id: customer,
+            plan_id: RescuePlanId::from_uuid(uuid(0x8001)),
+            summary: text("两周内完成关键用户培训，CTO 跟进接口问题"),
+            submitted_by: actor("csm-zhou"),
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::ApproveRescuePlan {
+            customer_id: customer,
+            plan_id: RescuePlanId::from_uuid(uuid(0x8001)),
+            approved_by: actor("cto-zhao"),
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::QuoteRenewal {
+            customer_id: customer,
+            quote_id: QuoteId::from_uuid(uuid(0x8101)),
+            amount_fen: 12_000_000,
+            valid_until: first_day + Duration::days(30),
+            quoted_by: actor("rep-1"),
+        },
+    );
+    // inputs
+    let usage_days = (0..20)
+        .map(|offset| DailyUsage {
+            day: first_day - Duration::days(offset),
+            logins: 2,
+            key_feature_calls: 10,
+        })
+        .collect();
+    log.run::<Account>(
+        &account,
+        AccountCommand::ReportUsage {
+            customer_id: customer,
+            days: usage_days,
+            modules_used: vec![
+                ModuleName::parse("crm").expect("module"),
+                ModuleName::parse("reports").expect("module"),
+            ],
+            last_login_at: Some(log.now - Duration::hours(3)),
+        },
+    );
+    let ticket = |raw: &str| TicketRef::parse(raw).expect("ticket ref");
+    log.run::<Account>(
+        &account,
+        AccountCommand::OpenTicket {
+            customer_id: customer,
+            ticket_ref: ticket("T-1001"),
+            opened_at: log.now - Duration::hours(30),
+            subject: Some(text("接口超时")),
+        },
+    );
+    let resolved_at = log.now;
+    log.run::<Account>(
+        &account,
+        AccountCommand::ResolveTicket {
+            customer_id: customer,
+            ticket_ref: ticket("T-1001"),
+            resolved_at,
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::OpenTicket {
+            customer_id: customer,
+            ticket_ref: ticket("T-1002"),
+            opened_at: log.now,
+            subject: None,
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::SetRenewal {
+            customer_id: customer,
+            renewal_on: first_day + Duration::days(90),
+            plan: PlanName::parse("standard").expect("plan"),
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::RecordSuccessReference {
+            customer_id: customer,
+            reference_ref: ReferenceRef::parse("CASE-2027-01").expect("ref"),
+            title: text("HIS 接口改造案例"),
+            referenced_on: first_day,
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::RecordKeywordSearches {
+            customer_id: customer,
+            searches: vec![KeywordSearch {
+                keyword: Keyword::parse("西门子").expect("keyword"),
+                searched_on: first_day,
+                count: 3,
+            }],
+        },
+    );
+    // day 2: yellow, a call-back task for the CSM
+    let second_day = first_day + Duration::days(1);
+    close(log, second_day);
+    // day 4: the call-back is due at the close of day 3 + 48 h -> missed
+    close(log, second_day + Duration::days(2));
+    let task_id = callback_task_id(customer, second_day);
+    log.run::<Account>(
+        &account,
+        AccountCommand::CompleteCallback {
+            customer_id: customer,
+            task_id,
+            note: Some(text("客户确认培训时间")),
+            completed_by: actor("csm-zhou"),
+        },
+    );
+    log.run::<Account>(
+        &account,
+        AccountCommand::RecordSuccessReference {
+            customer_id: customer,
+            reference_ref: ReferenceRef::parse("CASE-2027-02").expect("ref"),
+            title: text("院内推广案例"),
+            referenced_on: second_day,
+        },
+    );
+    // day 5: green, a success case for the owner
+    close(log, second_day + Duration::days(3));
+    // a contract with an overdue instalment
+    let contract_id = ContractId::from_uuid(uuid(0x9001));
+    let contract = salesledger_domain::stream::contract_stream_id(contract_id);
+    log.run::<Contract>(
+        &contract,
+        ContractCommand::SignContract {
+            contract_id,
+            customer_id: customer,
+            rep_id: rep_id(1),
+            signed_on: first_day - Duration::days(40),
+            instalments: vec![
+                InstalmentTerm {
+                    due_on: first_day - Duration::days(10),
+                    amount_fen: 100_000_00,
+                },
+                InstalmentTerm {
+                    due_on: first_day + Duration::days(30),
+                    amount_fen: 200_000_00,
+                },
+            ],
+        },
+    );
+    log.run::<Contract>(
+        &contract,
+        ContractCommand::RecordPayment {
+            payment_ref: PaymentRef::parse("BANK-20270401-0001").expect("payment ref"),
+            amount_fen: 50_000_00,
+            received_on: first_day,
+        },
+    );
+    log.run::<Contract>(
+        &contract,
+        ContractCommand::CheckOverdue {
+            day: second_day + Duration::days(3),
+        },
+    );
+    // a process asset
+    let asset_id = AssetId::from_uuid(uuid(0xa001));
+    log.run::<ProcessAsset>(
+        &salesledger_domain::stream::asset_stream_id(asset_id),
+        ProcessAssetCommand::RecordProcessAsset {
+            asset_id,
+            customer_id: customer,
+            rep_id: rep_id(1),
+            kind: ProcessAssetKind::Solution,
+            title: text("HIS 接口改造方案模板"),
+        },
     );
 }
