@@ -17,11 +17,13 @@
 //! HTTP, JSON request shapes or a storage backend.
 #![forbid(unsafe_code)]
 
+pub mod dayclose;
 pub mod error;
 pub mod pipeline;
 pub mod reactions;
 pub mod registry;
 
+pub use dayclose::DayCloseOutcome;
 pub use error::CommandError;
 pub use pipeline::{
     CommandMeta, CommandOutcome, CommandService, EventSummary, IdempotencyKey, Loaded, Principal,

@@ -297,43 +297,18 @@ impl Incoming {
         Ok(respond(outcome, Created::No))
     }
 
-    /// `POST /v1/days/{date}/close`: applies the day-closing rules (the
-    /// public-pool return) to every customer. One command id for the day;
-    /// each customer's decision is its own append, caused by it. Repeating
-    /// it is harmless: customers already returned are not returned again.
+    /// `POST /v1/days/{date}/close`: appends `DayClosed` and runs every
+    /// decision that follows from it (public-pool returns, health
+    /// evaluations and their policies, overdue instalments and task cards;
+    /// see `salesledger_commands::dayclose`). Closing a closed day again
+    /// appends nothing new (it completes an interrupted close).
     pub async fn close_day(mut self, day: chrono::NaiveDate) -> Result<Response, ApiError> {
-        let (request, _body) = self
+        let (_request, body) = self
             .accept::<super::dto::CloseDayRequest>(CommandKind::CloseDay)
             .await?;
-        let service = self.state.service.clone();
-        let policy = service.pool_policy().await?;
-        let customer_streams = service
-            .with_registry(|registry| {
-                registry
-                    .customer_streams()
-                    .map(str::to_owned)
-                    .collect::<Vec<_>>()
-            })
-            .await?;
-        let day_meta = CommandMeta::new(self.caller.principal.clone(), self.state.now());
-        let mut events = Vec::new();
-        for stream_id in &customer_streams {
-            let mut meta = CommandMeta::new(self.caller.principal.clone(), day_meta.now);
-            meta.correlation_id = day_meta.correlation_id;
-            meta.causation_id = day_meta.command_id;
-            let command = request.clone().into_command(day, policy.clone())?;
-            let outcome = service
-                .execute::<salesledger_domain::customer::Customer>(&meta, stream_id, command)
-                .await?;
-            events.extend(outcome.events);
-        }
-        let body = json!({
-            "command_id": day_meta.command_id,
-            "day": day,
-            "n_customers_checked": customer_streams.len(),
-            "events": events,
-        });
-        Ok((StatusCode::OK, Json(body)).into_response())
+        let meta = self.meta(&body)?;
+        let outcome = self.state.service.close_day(&meta, day).await?;
+        Ok((StatusCode::OK, Json(outcome)).into_response())
     }
 }
 
