@@ -18,10 +18,10 @@ use salesledger_domain::asset::*;
 use salesledger_domain::calendar::*;
 use salesledger_domain::config::*;
 use salesledger_domain::contract::*;
-use salesledger_domain::health::{local_day, DailyUsage, HealthPolicy, KeywordSearch};
 use salesledger_domain::customer::*;
 use salesledger_domain::duplicate::DuplicateIndex;
 use salesledger_domain::event::*;
+use salesledger_domain::health::{local_day, DailyUsage, HealthPolicy, KeywordSearch};
 use salesledger_domain::lead::*;
 use salesledger_domain::nurture::*;
 use salesledger_domain::proposal::*;
@@ -743,11 +743,11 @@ fn issue_4_lifecycle(log: &mut Log, lead_stream: &str) {
             instalments: vec![
                 InstalmentTerm {
                     due_on: first_day - Duration::days(10),
-                    amount_fen: 100_000_00,
+                    amount_fen: 10_000_000,
                 },
                 InstalmentTerm {
                     due_on: first_day + Duration::days(30),
-                    amount_fen: 200_000_00,
+                    amount_fen: 20_000_000,
                 },
             ],
         },
@@ -756,7 +756,7 @@ fn issue_4_lifecycle(log: &mut Log, lead_stream: &str) {
         &contract,
         ContractCommand::RecordPayment {
             payment_ref: PaymentRef::parse("BANK-20270401-0001").expect("payment ref"),
-            amount_fen: 50_000_00,
+            amount_fen: 5_000_000,
             received_on: first_day,
         },
     );

@@ -14,14 +14,24 @@
 //! - `roles`: the authorisation table.
 //! - `catalogue`: event names, versions, upcasters, golden old-format fixtures, stream ids.
 //! - `properties`: property tests (normalisation idempotent, ownership model).
+//! - `health`: C7/C8 health score goldens at the level boundaries, sums, weights, policy, risk helpers.
+//! - `account`: C7 account inputs and the day-close health process (call-back, freeze, rescue).
+//! - `contract`: C10 contracts, FIFO payments, overdue instalments and task cards.
+//! - `calendar`: closed days (order, idempotence, never early).
+//! - `funnel`: C11 lead funnel stages.
 
 mod support;
 
+mod account;
+mod calendar;
 mod catalogue;
+mod contract;
 mod customer_ownership;
 mod duplicates;
 mod extraction_transcripts;
+mod funnel;
 mod golden_lifecycle;
+mod health;
 mod lead_routing;
 mod nurture;
 mod properties;
