@@ -17,6 +17,7 @@
 //! HTTP, JSON request shapes or a storage backend.
 #![forbid(unsafe_code)]
 
+pub mod builders;
 pub mod dayclose;
 pub mod error;
 pub mod pipeline;

@@ -448,16 +448,9 @@ async fn register_lead(incoming: Incoming) -> Result<Response, ApiError> {
 
 async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let lead_id = authorised_id(&incoming, ProposeRoutingRequest::KIND, path)?;
-    let service = incoming.state.service.clone();
-    let rule_set = service
-        .load::<Config>(CONFIG_ROUTING_STREAM)
+    let (rule_set, reps) = salesledger_commands::builders::routing_inputs(&incoming.state.service)
         .await?
-        .state
-        .routing_rules
         .ok_or_else(|| not_published("routing rule set", "routing_rules_not_published"))?;
-    let reps = service
-        .with_registry(|registry| registry.rep_profiles())
-        .await?;
     incoming
         .run::<Lead, ProposeRoutingRequest>(
             ProposeRoutingRequest::KIND,
@@ -472,12 +465,8 @@ async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, A
 
 async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(LogVisitRequest::KIND)?;
-    let config = incoming
-        .state
-        .service
-        .load::<Config>(CONFIG_EXTRACTION_STREAM)
-        .await?;
-    let dictionary = config.state.extraction_dictionary;
+    let dictionary =
+        salesledger_commands::builders::extraction_dictionary(&incoming.state.service).await?;
     incoming
         .run_creation::<Visit, LogVisitRequest>(
             LogVisitRequest::KIND,
@@ -536,12 +525,8 @@ async fn complete_todo(
 
 async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(StartNurturePackRequest::KIND)?;
-    let config = incoming
-        .state
-        .service
-        .load::<Config>(CONFIG_NURTURE_STREAM)
-        .await?;
-    let template = config.state.nurture_template;
+    let template =
+        salesledger_commands::builders::nurture_template(&incoming.state.service).await?;
     incoming
         .run_creation::<NurturePack, StartNurturePackRequest>(
             StartNurturePackRequest::KIND,
@@ -617,17 +602,12 @@ async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response
             |request, _caller| async move {
                 // Consent is the customer's fact: read it from the customer
                 // the proposal belongs to.
-                let proposal = service.load::<Proposal>(&proposal_stream).await?;
-                let consent_recorded_at = match proposal.state.customer_id {
-                    Some(customer_id) => {
-                        service
-                            .load::<Customer>(&customer_stream_id(customer_id))
-                            .await?
-                            .state
-                            .tracking_consent_recorded_at
-                    }
-                    None => None,
-                };
+                let consent_recorded_at =
+                    salesledger_commands::builders::proposal_tracking_consent(
+                        &service,
+                        &proposal_stream,
+                    )
+                    .await?;
                 Ok(request.into_command(consent_recorded_at)?)
             },
         )
