@@ -9,6 +9,7 @@ pub mod bench;
 pub mod demo;
 pub mod gateway;
 pub mod progress;
+pub mod scheduler;
 pub mod verify;
 pub mod views;
 

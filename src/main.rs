@@ -47,6 +47,10 @@ enum Command {
         /// Largest accepted evidence file, in bytes.
         #[arg(long, default_value_t = salesledger_store::DEFAULT_MAX_BLOB_BYTES)]
         max_blob_bytes: u64,
+        /// Seconds between the day-close scheduler's checks for days whose
+        /// close time has passed (0: no scheduler; integrators close days).
+        #[arg(long, default_value_t = 60)]
+        day_close_every_secs: u64,
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
@@ -85,12 +89,15 @@ fn main() -> ExitCode {
             demo,
             max_body_bytes,
             max_blob_bytes,
+            day_close_every_secs,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
             config.tokens_path = tokens;
             config.demo = demo;
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
+            config.day_close_every = (day_close_every_secs > 0)
+                .then(|| std::time::Duration::from_secs(day_close_every_secs));
             runtime()
                 .and_then(|runtime| runtime.block_on(gateway::serve(config)))
                 .map(|()| ExitCode::SUCCESS)

@@ -67,6 +67,9 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     pub max_blob_bytes: u64,
     pub demo: bool,
+    /// How often the day-close scheduler looks for days to close; `None`
+    /// runs no scheduler (days are then closed by integrators only).
+    pub day_close_every: Option<std::time::Duration>,
 }
 
 impl GatewayConfig {
@@ -78,6 +81,7 @@ impl GatewayConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             demo: false,
+            day_close_every: Some(std::time::Duration::from_secs(60)),
         }
     }
 }
@@ -201,10 +205,27 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     );
     tracing::info!(%address, "gateway listening");
     let views = state.views.clone();
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = config.day_close_every.map(|every| {
+        tokio::spawn(crate::scheduler::run(
+            state.service.clone(),
+            state.clock.clone(),
+            every,
+            stopped,
+        ))
+    });
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    // A close in progress finishes its current step; the next start
+    // completes whatever it left (closing is idempotent).
+    let _ = stop_scheduler.send(true);
+    if let Some(scheduler) = scheduler {
+        if let Err(error) = scheduler.await {
+            tracing::warn!(%error, "the day-close scheduler stopped abnormally");
+        }
+    }
     // Every handler (and its clone of the state) is gone: stop the read
     // models (persisting each with its checkpoint), then close the log.
     match Arc::into_inner(views) {
