@@ -342,6 +342,14 @@ impl Aggregate for Contract {
                         "a payment is greater than 0 fen",
                     ));
                 }
+                let today = crate::health::local_day(now);
+                if received_on > today {
+                    return Err(DomainError::DateInFuture {
+                        what: "payment",
+                        date: received_on,
+                        today,
+                    });
+                }
                 let outstanding_fen = self.outstanding_fen();
                 if amount_fen > outstanding_fen {
                     return Err(DomainError::PaymentExceedsOutstanding {

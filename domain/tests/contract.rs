@@ -210,6 +210,14 @@ fn payments_are_allocated_oldest_instalment_first() {
             outstanding_fen: 250_000,
         });
     log.refuse(pay("BANK-3", 0), "invalid_amount");
+    log.refuse(
+        ContractCommand::RecordPayment {
+            payment_ref: PaymentRef::parse("BANK-9").expect("payment ref"),
+            amount_fen: 1,
+            received_on: date("2027-05-02"),
+        },
+        "date_in_future",
+    );
     log.run(pay("BANK-3", 250_000));
     assert_eq!(log.state().outstanding_fen(), 0);
     log.refuse(pay("BANK-4", 1), "payment_exceeds_outstanding");

@@ -77,3 +77,42 @@ fn roles_have_snake_case_names() {
         "\"recall_customer_to_pool\""
     );
 }
+
+#[test]
+fn the_issue_4_rows_match_the_design() {
+    use CommandKind as K;
+    use Role as R;
+    let expected: &[(CommandKind, &[Role])] = &[
+        (K::ReportUsage, &[R::Integrator, R::Csm]),
+        (K::RecordSupportTicket, &[R::Integrator, R::Csm]),
+        (K::SetRenewal, &[R::Csm, R::Finance, R::Integrator]),
+        (
+            K::RecordSuccessReference,
+            &[R::Csm, R::Rep, R::Marketing, R::Integrator],
+        ),
+        (K::RecordKeywordSearches, &[R::Integrator, R::Marketing]),
+        (K::CompleteCallback, &[R::Csm]),
+        (K::SubmitRescuePlan, &[R::Csm, R::Rep, R::Supervisor]),
+        (K::ApproveRescuePlan, &[R::Cto]),
+        (K::QuoteRenewal, &[R::Rep, R::Csm, R::Finance]),
+        (K::SignContract, &[R::Finance, R::Rep, R::Integrator]),
+        (K::RecordPayment, &[R::Finance, R::Integrator]),
+        (K::RecordProcessAsset, &[R::Rep, R::Supervisor]),
+        (
+            K::AdvanceLeadStage,
+            &[R::Rep, R::Supervisor, R::RegionalSupervisor],
+        ),
+        (K::PublishHealthPolicy, &[R::Supervisor, R::Cto]),
+        (K::CloseDay, &[R::Supervisor, R::Integrator]),
+    ];
+    for (kind, roles) in expected {
+        let allowed: BTreeSet<Role> = Role::ALL
+            .into_iter()
+            .filter(|role| may_issue(*role, *kind))
+            .collect();
+        let expected: BTreeSet<Role> = roles.iter().copied().collect();
+        assert_eq!(allowed, expected, "{kind:?}");
+    }
+    assert!(authorise(Role::Supervisor, CommandKind::ApproveRescuePlan).is_err());
+    assert!(authorise(Role::Cto, CommandKind::ApproveRescuePlan).is_ok());
+}
