@@ -174,6 +174,11 @@ impl NoteVerifier {
         key_id(&self.name, self.key.as_bytes())
     }
 
+    /// The raw 32-byte Ed25519 public key.
+    pub fn public_key(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// `<name>+<key id hex>+base64(0x01 || public key)`.
     pub fn to_vkey(&self) -> String {
         let mut key = vec![ED25519_TYPE];

@@ -598,6 +598,12 @@ impl<S: NodeStore> MerkleTree<S> {
         &self.store
     }
 
+    /// The node store, mutably (to flush or sync a persistent one; writing
+    /// nodes through it bypasses the tree's bookkeeping).
+    pub fn store_mut(&mut self) -> &mut S {
+        &mut self.store
+    }
+
     /// Give the node store back.
     pub fn into_store(self) -> S {
         self.store

@@ -1,0 +1,741 @@
+//! Evidence bundles: every event about one customer or one proposal, each
+//! with an RFC 9162 inclusion proof against a signed checkpoint, in one
+//! self-contained JSON file that anyone can check offline
+//! ([`verify_bundle`]: no data directory, no network, only the file and,
+//! ideally, the log's verifier key obtained independently).
+//!
+//! # What a bundle holds (format `salesledger-evidence/1`)
+//!
+//! - `subject`: `{"kind": "customer"|"proposal", "id": "<uuid>"}`;
+//! - `log`: the origin, the C2SP verifier key and its fingerprint
+//!   (SHA-256 of the raw public key, hex);
+//! - `checkpoint`: the signed C2SP checkpoint note the proofs are against,
+//!   with its tree size, root (hex) and the position of its own record;
+//! - `manifest`: a signed note by the same key listing the subject, the
+//!   checkpoint (size, root) and every included event as
+//!   `<position> <leaf hash hex>`, so that dropping, reordering or adding an
+//!   event breaks a signature (see [`manifest_text`]);
+//! - `events`: in position order, each with its canonical record bytes
+//!   (base64), record hash, leaf hash, inclusion proof (hex, leaf to root),
+//!   and the record decoded for reading (checked against the bytes);
+//! - `attachments`: every SHA-256 referenced by a payload field named
+//!   `sha256` (proposal PDFs), with the positions referencing it, and with
+//!   `--with-files` the content (base64);
+//! - `schema_versions`: event type -> payload schema versions present;
+//! - `timeline`: one line per event, for people (checked too).
+//!
+//! # Which events
+//!
+//! A customer: its `customer-<id>` and `account-<id>` streams, plus any
+//! record whose payload has a top-level `"customer_id": "<id>"`. A proposal:
+//! its `proposal-<id>` stream. Nothing else: events about other customers
+//! are never included, and the verifier refuses a bundle holding an event
+//! that is not about its subject.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use chrono::SecondsFormat;
+use salesledger_store::{FsBlobStore, Hash32, RecordedEvent, Store, READ_PAGE};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::audit::{
+    checkpoint_covering, key_fingerprint, AuditError, ServerKey, CHECKPOINT_STREAM,
+};
+use crate::checkpoint::{Checkpoint, NoteVerifier};
+use crate::log_tree::LogTree;
+use crate::merkle::{leaf_hash, verify_inclusion};
+
+/// The `format` of bundles written by this version.
+pub const BUNDLE_FORMAT: &str = "salesledger-evidence/1";
+/// First line of a bundle manifest's signed text.
+pub const MANIFEST_HEADER: &str = "salesledger evidence manifest v1";
+
+/// The subject of a bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Subject {
+    /// `customer` or `proposal`.
+    pub kind: String,
+    pub id: Uuid,
+}
+
+impl Subject {
+    pub fn customer(id: Uuid) -> Subject {
+        Subject {
+            kind: "customer".into(),
+            id,
+        }
+    }
+
+    pub fn proposal(id: Uuid) -> Subject {
+        Subject {
+            kind: "proposal".into(),
+            id,
+        }
+    }
+
+    /// Whether `record` is about this subject (see the module docs).
+    pub fn covers(&self, record: &RecordedEvent) -> bool {
+        let id = self.id.to_string();
+        match self.kind.as_str() {
+            "customer" => {
+                if record.stream_id == format!("customer-{id}")
+                    || record.stream_id == format!("account-{id}")
+                {
+                    return true;
+                }
+                if !record.payload.as_str().contains(&id) {
+                    return false;
+                }
+                record
+                    .payload
+                    .to_value()
+                    .ok()
+                    .and_then(|payload| {
+                        payload
+                            .get("customer_id")
+                            .and_then(|value| value.as_str())
+                            .map(|value| value == id)
+                    })
+                    .unwrap_or(false)
+            }
+            "proposal" => record.stream_id == format!("proposal-{id}"),
+            _ => false,
+        }
+    }
+
+    /// The streams whose every event (from version 0) a bundle holds.
+    fn whole_streams(&self) -> Vec<String> {
+        match self.kind.as_str() {
+            "customer" => vec![
+                format!("customer-{}", self.id),
+                format!("account-{}", self.id),
+            ],
+            "proposal" => vec![format!("proposal-{}", self.id)],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// The whole bundle file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bundle {
+    pub format: String,
+    pub subject: Subject,
+    pub log: BundleLog,
+    pub checkpoint: BundleCheckpoint,
+    pub manifest: String,
+    pub events: Vec<BundleEvent>,
+    pub attachments: Vec<Attachment>,
+    pub schema_versions: BTreeMap<String, Vec<u32>>,
+    pub timeline: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleLog {
+    pub origin: String,
+    pub verifier_key: String,
+    pub key_fingerprint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleCheckpoint {
+    /// Position of the checkpoint record in the log.
+    pub position: u64,
+    pub tree_size: u64,
+    pub root_hash: Hash32,
+    pub signed_at: String,
+    /// The C2SP signed note.
+    pub note: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BundleEvent {
+    pub position: u64,
+    /// The canonical record bytes (ARCHITECTURE.md, "Record format"), base64.
+    pub canonical: String,
+    /// SHA-256 of the canonical bytes (the chain hash).
+    pub hash: Hash32,
+    /// SHA-256(0x00 || canonical bytes).
+    pub leaf_hash: Hash32,
+    /// RFC 9162 inclusion proof, leaf to root.
+    pub inclusion_proof: Vec<Hash32>,
+    /// The record decoded, for reading; must equal the bytes.
+    pub record: EventView,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventView {
+    pub event_id: Uuid,
+    pub stream_id: String,
+    pub stream_version: u64,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub recorded_at: String,
+    pub actor: String,
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Uuid,
+    pub prev_hash: Hash32,
+    pub payload: serde_json::Value,
+}
+
+impl EventView {
+    fn of(record: &RecordedEvent) -> Result<EventView, serde_json::Error> {
+        Ok(EventView {
+            event_id: record.event_id,
+            stream_id: record.stream_id.clone(),
+            stream_version: record.stream_version,
+            event_type: record.event_type.clone(),
+            schema_version: record.schema_version,
+            recorded_at: record
+                .recorded_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
+            actor: record.actor.clone(),
+            command_id: record.command_id,
+            correlation_id: record.correlation_id,
+            causation_id: record.causation_id,
+            prev_hash: record.prev_hash,
+            payload: record.payload.to_value()?,
+        })
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub sha256: Hash32,
+    /// Positions of the events whose payload references it.
+    pub referenced_by: Vec<u64>,
+    /// The file, base64 (only with `--with-files`, when the blob store has it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}
+
+/// The signed text of a bundle's manifest.
+///
+/// ```text
+/// salesledger evidence manifest v1
+/// origin <origin>
+/// subject <kind> <id>
+/// checkpoint <tree size> <base64 root>
+/// events <count>
+/// <position> <leaf hash hex>      (one line per event, position order)
+/// ```
+///
+/// Its first line has spaces, so it can never parse as a checkpoint body.
+pub fn manifest_text(
+    origin: &str,
+    subject: &Subject,
+    tree_size: u64,
+    root: &[u8; 32],
+    events: &[(u64, Hash32)],
+) -> String {
+    let mut text = format!(
+        "{MANIFEST_HEADER}\norigin {origin}\nsubject {} {}\ncheckpoint {tree_size} {}\nevents {}\n",
+        subject.kind,
+        subject.id,
+        BASE64.encode(root),
+        events.len()
+    );
+    for (position, leaf) in events {
+        text.push_str(&format!("{position} {leaf}\n"));
+    }
+    text
+}
+
+/// One timeline line, from a record.
+pub fn timeline_line(record: &RecordedEvent) -> String {
+    format!(
+        "{} #{} {} v{} {} by {}",
+        record
+            .recorded_at
+            .to_rfc3339_opts(SecondsFormat::Micros, true),
+        record.position,
+        record.stream_id,
+        record.stream_version,
+        record.event_type,
+        record.actor
+    )
+}
+
+/// Every string value of a field named `sha256` (64 hex digits), anywhere
+/// in the payload.
+fn referenced_hashes(value: &serde_json::Value, out: &mut Vec<Hash32>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, item) in map {
+                if key == "sha256" {
+                    if let Some(hash) = item.as_str().and_then(Hash32::parse_hex) {
+                        out.push(hash);
+                    }
+                } else {
+                    referenced_hashes(item, out);
+                }
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for item in items {
+                referenced_hashes(item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn attachments_of(
+    records: &[RecordedEvent],
+) -> Result<BTreeMap<Hash32, Vec<u64>>, serde_json::Error> {
+    let mut attachments: BTreeMap<Hash32, Vec<u64>> = BTreeMap::new();
+    for record in records {
+        let mut hashes = Vec::new();
+        referenced_hashes(&record.payload.to_value()?, &mut hashes);
+        hashes.sort();
+        hashes.dedup();
+        for hash in hashes {
+            attachments.entry(hash).or_default().push(record.position);
+        }
+    }
+    Ok(attachments)
+}
+
+fn schema_versions_of(records: &[RecordedEvent]) -> BTreeMap<String, Vec<u32>> {
+    let mut versions: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
+    for record in records {
+        versions
+            .entry(record.event_type.clone())
+            .or_default()
+            .insert(record.schema_version);
+    }
+    versions
+        .into_iter()
+        .map(|(event_type, set)| (event_type, set.into_iter().collect()))
+        .collect()
+}
+
+/// Builds the bundle of `subject`: scans the log for its events, uses the
+/// latest checkpoint when it covers them all or signs a fresh one, and
+/// proves each event's inclusion. `blobs` (with `with_files`) supplies the
+/// attachments' content. `progress(done, total)` while scanning.
+pub async fn build_bundle(
+    store: &dyn Store,
+    tree: &mut LogTree,
+    key: &ServerKey,
+    subject: &Subject,
+    blobs: Option<&FsBlobStore>,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<Bundle, AuditError> {
+    let head = store.head().len;
+    let mut selected: Vec<RecordedEvent> = Vec::new();
+    let mut next = 0u64;
+    while next < head {
+        let records = store.read_all(next, READ_PAGE).await?;
+        let Some(last) = records.last() else {
+            break;
+        };
+        next = last.position + 1;
+        selected.extend(
+            records
+                .into_iter()
+                .filter(|record| record.stream_id != CHECKPOINT_STREAM && subject.covers(record)),
+        );
+        progress(next, head);
+    }
+    let Some(last) = selected.last() else {
+        return Err(AuditError::Evidence(format!(
+            "the log holds no event about {} {}",
+            subject.kind, subject.id
+        )));
+    };
+    let checkpoint = checkpoint_covering(store, tree, key, last.position + 1).await?;
+    let tree_size = checkpoint.payload.tree_size;
+    let root = checkpoint.payload.root_hash;
+    selected.retain(|record| record.position < tree_size);
+
+    let mut events = Vec::with_capacity(selected.len());
+    for record in &selected {
+        let bytes = record.canonical_bytes();
+        let proof = tree.inclusion_proof(record.position, tree_size)?;
+        events.push(BundleEvent {
+            position: record.position,
+            canonical: BASE64.encode(&bytes),
+            hash: record.hash,
+            leaf_hash: Hash32(leaf_hash(&bytes)),
+            inclusion_proof: proof.into_iter().map(Hash32).collect(),
+            record: EventView::of(record)?,
+        });
+    }
+    let listed: Vec<(u64, Hash32)> = events
+        .iter()
+        .map(|event| (event.position, event.leaf_hash))
+        .collect();
+    let manifest = key.signer().sign(&manifest_text(
+        key.origin(),
+        subject,
+        tree_size,
+        &root.0,
+        &listed,
+    ))?;
+    let mut attachments = Vec::new();
+    for (sha256, referenced_by) in attachments_of(&selected)? {
+        let content = match blobs {
+            Some(blobs) => match blobs.get(&sha256).await {
+                Ok(content) => Some(BASE64.encode(content)),
+                Err(error) => {
+                    tracing::warn!(%sha256, %error, "attachment not included: not readable from the blob store");
+                    None
+                }
+            },
+            None => None,
+        };
+        attachments.push(Attachment {
+            sha256,
+            referenced_by,
+            content,
+        });
+    }
+    Ok(Bundle {
+        format: BUNDLE_FORMAT.into(),
+        subject: subject.clone(),
+        log: BundleLog {
+            origin: key.origin().to_owned(),
+            verifier_key: key.vkey(),
+            key_fingerprint: key.fingerprint(),
+        },
+        checkpoint: BundleCheckpoint {
+            position: checkpoint.position,
+            tree_size,
+            root_hash: root,
+            signed_at: checkpoint.payload.signed_at.clone(),
+            note: checkpoint.payload.note.clone(),
+        },
+        manifest,
+        events,
+        attachments,
+        schema_versions: schema_versions_of(&selected),
+        timeline: selected.iter().map(timeline_line).collect(),
+    })
+}
+
+/// Writes `bundle` as pretty JSON (deterministic for a given log state).
+pub fn write_bundle(bundle: &Bundle, path: &Path) -> Result<(), AuditError> {
+    let mut text = serde_json::to_string_pretty(bundle)?;
+    text.push('\n');
+    std::fs::write(path, text).map_err(crate::audit::io_at(path))
+}
+
+// ---------------------------------------------------------------------------
+// Verification
+// ---------------------------------------------------------------------------
+
+/// Why a bundle does not verify: where, and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {reason}")]
+pub struct BundleError {
+    /// e.g. `bundle`, `key`, `checkpoint`, `manifest`, `event 3 (position 17)`,
+    /// `attachment <sha256>`.
+    pub location: String,
+    pub reason: String,
+}
+
+fn fail(location: impl Into<String>, reason: impl Into<String>) -> BundleError {
+    BundleError {
+        location: location.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Where the verifier key came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// Given by the auditor (`--pubkey`) and equal to the bundle's.
+    Given,
+    /// Taken from the bundle itself: proves integrity relative to that key
+    /// only; compare its fingerprint with one obtained independently.
+    Bundle,
+}
+
+/// What a verified bundle proves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BundleReport {
+    pub subject: Subject,
+    pub origin: String,
+    pub verifier_key: String,
+    pub key_fingerprint: String,
+    pub key_source: KeySource,
+    pub tree_size: u64,
+    pub root_hash: Hash32,
+    pub n_events: usize,
+    pub positions: Vec<u64>,
+    /// (sha256, content included and matching)
+    pub attachments: Vec<(Hash32, bool)>,
+    pub timeline: Vec<String>,
+}
+
+/// Checks a bundle's bytes completely, offline. `pubkey` is the log's
+/// verifier key obtained independently (recommended).
+///
+/// In order: the JSON shape and format; the key (the given one must equal
+/// the bundle's; the fingerprint must match); the checkpoint note's
+/// signature and fields; the manifest's signature and that it lists exactly
+/// the events present, in order; for each event: base64, leaf hash of the
+/// bytes, record decoding, position, chain hash, the readable view, that it
+/// is about the subject, and its inclusion proof against the signed root;
+/// whole subject streams have no version gap; attachments, schema versions
+/// and timeline equal what the records say; attachment contents hash to
+/// their declared SHA-256.
+pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport, BundleError> {
+    let raw: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|error| fail("bundle", format!("not a JSON document: {error}")))?;
+    let bundle: Bundle = serde_json::from_value(raw.clone())
+        .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(fail(
+            "bundle",
+            format!("format {:?}, expected {BUNDLE_FORMAT:?}", bundle.format),
+        ));
+    }
+    // The key.
+    let bundle_key = NoteVerifier::parse_vkey(&bundle.log.verifier_key)
+        .map_err(|error| fail("key", format!("the bundle's verifier key: {error}")))?;
+    let (verifier, key_source) = match pubkey {
+        Some(given) => {
+            let given = NoteVerifier::parse_vkey(given)
+                .map_err(|error| fail("key", format!("the given key: {error}")))?;
+            if given != bundle_key {
+                return Err(fail(
+                    "key",
+                    format!(
+                        "the bundle names key {} but the given key is {}",
+                        bundle_key.to_vkey(),
+                        given.to_vkey()
+                    ),
+                ));
+            }
+            (given, KeySource::Given)
+        }
+        None => (bundle_key, KeySource::Bundle),
+    };
+    if key_fingerprint(&verifier) != bundle.log.key_fingerprint {
+        return Err(fail("key", "the fingerprint does not match the key"));
+    }
+    if bundle.log.origin != verifier.name() {
+        return Err(fail("key", "the origin is not the key's name"));
+    }
+    // The checkpoint.
+    let text = verifier
+        .open(&bundle.checkpoint.note)
+        .map_err(|error| fail("checkpoint", format!("signature: {error}")))?;
+    let signed =
+        Checkpoint::parse_body(text).map_err(|error| fail("checkpoint", error.to_string()))?;
+    if signed.origin != bundle.log.origin {
+        return Err(fail("checkpoint", "signed for another origin"));
+    }
+    if signed.tree_size != bundle.checkpoint.tree_size
+        || signed.root_hash != bundle.checkpoint.root_hash.0
+    {
+        return Err(fail(
+            "checkpoint",
+            "tree size or root differs from the signed note",
+        ));
+    }
+    if bundle.checkpoint.position < signed.tree_size {
+        return Err(fail(
+            "checkpoint",
+            "its record position is inside the tree it covers",
+        ));
+    }
+    let (tree_size, root) = (signed.tree_size, signed.root_hash);
+    // The manifest.
+    let manifest = verifier
+        .open(&bundle.manifest)
+        .map_err(|error| fail("manifest", format!("signature: {error}")))?;
+    let listed: Vec<(u64, Hash32)> = bundle
+        .events
+        .iter()
+        .map(|event| (event.position, event.leaf_hash))
+        .collect();
+    let expected_manifest =
+        manifest_text(&signed.origin, &bundle.subject, tree_size, &root, &listed);
+    if manifest != expected_manifest {
+        return Err(fail(
+            "manifest",
+            manifest_difference(manifest, &expected_manifest),
+        ));
+    }
+    // The events.
+    let mut records = Vec::with_capacity(bundle.events.len());
+    let mut previous: Option<u64> = None;
+    for (event_idx, event) in bundle.events.iter().enumerate() {
+        let location = format!("event {event_idx} (position {})", event.position);
+        if previous.is_some_and(|previous| event.position <= previous) {
+            return Err(fail(
+                location,
+                "events are not in increasing position order",
+            ));
+        }
+        previous = Some(event.position);
+        let canonical = BASE64
+            .decode(&event.canonical)
+            .map_err(|_| fail(&location, "canonical bytes are not base64"))?;
+        let leaf = leaf_hash(&canonical);
+        if leaf != event.leaf_hash.0 {
+            return Err(fail(
+                &location,
+                "leaf hash is not SHA-256(0x00 || canonical bytes)",
+            ));
+        }
+        let hash = Hash32::sha256(&canonical);
+        if hash != event.hash {
+            return Err(fail(
+                &location,
+                "record hash is not SHA-256(canonical bytes)",
+            ));
+        }
+        let mut stored = canonical;
+        stored.extend_from_slice(&hash.0);
+        let record = RecordedEvent::decode_stored(event.position, &stored)
+            .map_err(|error| fail(&location, format!("canonical bytes do not decode: {error}")))?;
+        if record.position != event.position {
+            return Err(fail(
+                &location,
+                format!(
+                    "the canonical bytes are the record at position {}",
+                    record.position
+                ),
+            ));
+        }
+        let view = EventView::of(&record)
+            .map_err(|error| fail(&location, format!("payload is not JSON: {error}")))?;
+        if view != event.record {
+            return Err(fail(
+                &location,
+                "the readable record differs from the canonical bytes",
+            ));
+        }
+        if !bundle.subject.covers(&record) {
+            return Err(fail(
+                &location,
+                format!("not about {} {}", bundle.subject.kind, bundle.subject.id),
+            ));
+        }
+        let proof: Vec<[u8; 32]> = event.inclusion_proof.iter().map(|hash| hash.0).collect();
+        verify_inclusion(event.position, tree_size, &leaf, &proof, &root)
+            .map_err(|error| fail(&location, format!("inclusion proof: {error}")))?;
+        records.push(record);
+    }
+    // Whole streams: no version gap.
+    for stream in bundle.subject.whole_streams() {
+        let versions: Vec<u64> = records
+            .iter()
+            .filter(|record| record.stream_id == stream)
+            .map(|record| record.stream_version)
+            .collect();
+        for (expected, version) in versions.iter().enumerate() {
+            if *version != expected as u64 {
+                return Err(fail(
+                    format!("stream {stream}"),
+                    format!("version {expected} is missing (found {version})"),
+                ));
+            }
+        }
+    }
+    // Attachments.
+    let referenced = attachments_of(&records)
+        .map_err(|error| fail("attachments", format!("payload: {error}")))?;
+    let declared: BTreeMap<Hash32, Vec<u64>> = bundle
+        .attachments
+        .iter()
+        .map(|attachment| (attachment.sha256, attachment.referenced_by.clone()))
+        .collect();
+    if declared.len() != bundle.attachments.len() || declared != referenced {
+        return Err(fail(
+            "attachments",
+            "the list differs from the SHA-256 values the events reference",
+        ));
+    }
+    let mut attachments = Vec::new();
+    for attachment in &bundle.attachments {
+        let location = format!("attachment {}", attachment.sha256);
+        let included = match &attachment.content {
+            Some(content) => {
+                let content = BASE64
+                    .decode(content)
+                    .map_err(|_| fail(&location, "content is not base64"))?;
+                if Hash32::sha256(&content) != attachment.sha256 {
+                    return Err(fail(&location, "the file's SHA-256 differs"));
+                }
+                true
+            }
+            None => false,
+        };
+        attachments.push((attachment.sha256, included));
+    }
+    if schema_versions_of(&records) != bundle.schema_versions {
+        return Err(fail("schema_versions", "differ from the events'"));
+    }
+    let timeline: Vec<String> = records.iter().map(timeline_line).collect();
+    if timeline != bundle.timeline {
+        let line = timeline
+            .iter()
+            .zip(&bundle.timeline)
+            .position(|(ours, theirs)| ours != theirs)
+            .unwrap_or(timeline.len().min(bundle.timeline.len()));
+        return Err(fail(
+            "timeline",
+            format!("line {line} differs from the events"),
+        ));
+    }
+    // Values the checks above read leniently (upper-case hex) must be
+    // written exactly as the bundle writer writes them.
+    let rewritten = serde_json::to_value(&bundle)
+        .map_err(|error| fail("bundle", format!("re-encoding: {error}")))?;
+    if rewritten != raw {
+        return Err(fail(
+            "bundle",
+            "a value is not in its canonical form (e.g. upper-case hex)",
+        ));
+    }
+    Ok(BundleReport {
+        subject: bundle.subject.clone(),
+        origin: signed.origin,
+        verifier_key: verifier.to_vkey(),
+        key_fingerprint: bundle.log.key_fingerprint.clone(),
+        key_source,
+        tree_size,
+        root_hash: Hash32(root),
+        n_events: records.len(),
+        positions: records.iter().map(|record| record.position).collect(),
+        attachments,
+        timeline,
+    })
+}
+
+/// Names the first line where a signed manifest and the bundle disagree.
+fn manifest_difference(signed: &str, from_bundle: &str) -> String {
+    let signed_lines: Vec<&str> = signed.lines().collect();
+    let bundle_lines: Vec<&str> = from_bundle.lines().collect();
+    for (line_idx, (ours, theirs)) in signed_lines.iter().zip(&bundle_lines).enumerate() {
+        if ours != theirs {
+            return format!(
+                "the signed manifest says {ours:?} at line {} but the bundle gives {theirs:?} (an event was dropped, added, reordered or altered)",
+                line_idx + 1
+            );
+        }
+    }
+    format!(
+        "the signed manifest lists {} lines, the bundle {} (an event was dropped or added)",
+        signed_lines.len(),
+        bundle_lines.len()
+    )
+}

@@ -1,0 +1,253 @@
+//! The portable export of a log: JSON lines, independent of any backend,
+//! and a reader that verifies the hash chain while it reads.
+//!
+//! # Format `salesledger-export/1`
+//!
+//! UTF-8 text, one JSON object per line (`\n`-terminated), keys in this
+//! order:
+//!
+//! 1. the header: `{"format":"salesledger-export/1","records":N,"head_hash":"<hex>"}`
+//!    where `N` is the number of records and `head_hash` the hash of the
+//!    last one (64 zeros when empty);
+//! 2. then exactly `N` record lines, in position order from 0:
+//!    `{"position":P,"hash":"<hex>","canonical":"<base64>"}` where
+//!    `canonical` is the record's canonical encoding (ARCHITECTURE.md,
+//!    "Record format", standard base64 with padding) and `hash` its SHA-256.
+//!
+//! Everything is in the canonical bytes; `position` and `hash` are repeated
+//! for `grep` and checked. Checkpoint records (`CheckpointSigned`) are
+//! records, so they are exported like any other: the export carries the
+//! log's signed checkpoints, and its Merkle roots can be recomputed from
+//! the leaves (`SHA-256(0x00 || canonical)`).
+//!
+//! [`read_export`] yields the records, checking on the way: each line's
+//! shape, position, hash and chain link (prev_hash), stream versions, time
+//! order ([`salesledger_store::ChainVerifier`]), then at the end the count
+//! and head hash of the header. The first failure is yielded as an error
+//! naming the line, and the iteration ends.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{io_at, AuditError};
+
+/// The `format` of the header line.
+pub const EXPORT_FORMAT: &str = "salesledger-export/1";
+
+/// The first line of an export.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportHeader {
+    pub format: String,
+    pub records: u64,
+    pub head_hash: Hash32,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExportLine {
+    position: u64,
+    hash: Hash32,
+    canonical: String,
+}
+
+/// Writes the whole committed log to `out`; returns the header written.
+pub async fn export_log<W: Write + Send>(
+    store: &dyn Store,
+    out: W,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> Result<ExportHeader, AuditError> {
+    let head = store.head();
+    let header = ExportHeader {
+        format: EXPORT_FORMAT.into(),
+        records: head.len,
+        head_hash: head.last_hash,
+    };
+    let write_error = |error: std::io::Error| AuditError::Export {
+        line: 0,
+        reason: format!("writing: {error}"),
+    };
+    let mut out = BufWriter::with_capacity(1 << 20, out);
+    serde_json::to_writer(&mut out, &header)?;
+    out.write_all(b"\n").map_err(write_error)?;
+    let mut next = 0u64;
+    while next < head.len {
+        let records = store.read_all(next, READ_PAGE).await?;
+        if records.is_empty() {
+            return Err(AuditError::Export {
+                line: next + 2,
+                reason: format!("record {next} missing from the log"),
+            });
+        }
+        for record in records
+            .iter()
+            .take_while(|record| record.position < head.len)
+        {
+            if record.position != next {
+                return Err(AuditError::Export {
+                    line: next + 2,
+                    reason: format!("the log returned position {}", record.position),
+                });
+            }
+            let line = ExportLine {
+                position: record.position,
+                hash: record.hash,
+                canonical: BASE64.encode(record.canonical_bytes()),
+            };
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n").map_err(write_error)?;
+            next += 1;
+        }
+        progress(next, head.len);
+    }
+    out.flush().map_err(write_error)?;
+    Ok(header)
+}
+
+/// Writes the log to a file (see [`export_log`]), synced.
+pub async fn export_to_file(
+    store: &dyn Store,
+    path: &Path,
+    progress: impl FnMut(u64, u64) + Send,
+) -> Result<ExportHeader, AuditError> {
+    let file = File::create(path).map_err(io_at(path))?;
+    let header = export_log(store, &file, progress).await?;
+    file.sync_all().map_err(io_at(path))?;
+    Ok(header)
+}
+
+/// Reads an export, verifying while reading (see the module docs).
+pub struct ExportReader<R> {
+    lines: std::io::Lines<R>,
+    header: ExportHeader,
+    chain: ChainVerifier,
+    line_no: u64,
+    done: bool,
+}
+
+/// Opens an export file and reads its header.
+///
+/// ```no_run
+/// for record in salesledger_replay::export::read_export("log.jsonl".as_ref())? {
+///     let record = record?; // a RecordedEvent whose chain verified so far
+///     println!("{} {}", record.position, record.event_type);
+/// }
+/// # Ok::<(), salesledger_replay::audit::AuditError>(())
+/// ```
+pub fn read_export(path: &Path) -> Result<ExportReader<BufReader<File>>, AuditError> {
+    let file = File::open(path).map_err(io_at(path))?;
+    ExportReader::new(BufReader::with_capacity(1 << 20, file))
+}
+
+impl<R: BufRead> ExportReader<R> {
+    /// Reads the header from `reader`.
+    pub fn new(reader: R) -> Result<ExportReader<R>, AuditError> {
+        let mut lines = reader.lines();
+        let bad = |reason: String| AuditError::Export { line: 1, reason };
+        let first = lines
+            .next()
+            .ok_or_else(|| bad("empty file: no header".into()))?
+            .map_err(|error| bad(error.to_string()))?;
+        let header: ExportHeader =
+            serde_json::from_str(&first).map_err(|error| bad(format!("header: {error}")))?;
+        if header.format != EXPORT_FORMAT {
+            return Err(bad(format!(
+                "format {:?}, expected {EXPORT_FORMAT:?}",
+                header.format
+            )));
+        }
+        Ok(ExportReader {
+            lines,
+            header,
+            chain: ChainVerifier::default(),
+            line_no: 1,
+            done: false,
+        })
+    }
+
+    pub fn header(&self) -> &ExportHeader {
+        &self.header
+    }
+
+    /// Records read and verified so far.
+    pub fn n_verified(&self) -> u64 {
+        self.chain.n_verified()
+    }
+
+    fn next_record(&mut self) -> Option<Result<RecordedEvent, AuditError>> {
+        let line_no = self.line_no + 1;
+        let bad = |reason: String| AuditError::Export {
+            line: line_no,
+            reason,
+        };
+        let Some(line) = self.lines.next() else {
+            if self.chain.n_verified() != self.header.records {
+                return Some(Err(bad(format!(
+                    "the file ends after {} records; the header says {}",
+                    self.chain.n_verified(),
+                    self.header.records
+                ))));
+            }
+            if self.chain.last_hash() != self.header.head_hash {
+                return Some(Err(bad(
+                    "the last record's hash differs from the header's head_hash".into(),
+                )));
+            }
+            return None;
+        };
+        self.line_no = line_no;
+        let line = match line {
+            Ok(line) => line,
+            Err(error) => return Some(Err(bad(error.to_string()))),
+        };
+        if self.chain.n_verified() >= self.header.records {
+            return Some(Err(bad(format!(
+                "more records than the header's {}",
+                self.header.records
+            ))));
+        }
+        let parsed: ExportLine = match serde_json::from_str(&line) {
+            Ok(parsed) => parsed,
+            Err(error) => return Some(Err(bad(format!("not a record line: {error}")))),
+        };
+        let Ok(mut bytes) = BASE64.decode(parsed.canonical.as_bytes()) else {
+            return Some(Err(bad("canonical is not base64".into())));
+        };
+        bytes.extend_from_slice(&parsed.hash.0);
+        let record = match RecordedEvent::decode_stored(parsed.position, &bytes) {
+            Ok(record) => record,
+            Err(error) => return Some(Err(bad(error.to_string()))),
+        };
+        if record.position != parsed.position {
+            return Some(Err(bad(format!(
+                "the line says position {} but its record is position {}",
+                parsed.position, record.position
+            ))));
+        }
+        if let Err(reason) = self.chain.check(&record) {
+            return Some(Err(bad(format!("position {}: {reason}", record.position))));
+        }
+        Some(Ok(record))
+    }
+}
+
+impl<R: BufRead> Iterator for ExportReader<R> {
+    type Item = Result<RecordedEvent, AuditError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let item = self.next_record();
+        if !matches!(item, Some(Ok(_))) {
+            self.done = true;
+        }
+        item
+    }
+}
