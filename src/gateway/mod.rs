@@ -192,7 +192,8 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             .tokens_path
             .clone()
             .unwrap_or_else(|| config.data_dir.join("tokens.json"));
-        crate::demo::seed(&state, &tokens_path).await?;
+        let today = state.now().date_naive();
+        crate::demo::seed(&state, &tokens_path, today).await?;
         state.tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
