@@ -5,6 +5,7 @@
 //! Only this package knows HTTP, JSON request shapes and command-line
 //! shapes, installs a tracing subscriber, and uses `anyhow`.
 
+pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod gateway;

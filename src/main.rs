@@ -5,7 +5,7 @@
 //! Only this package installs a tracing subscriber, uses `anyhow`, and
 //! knows command-line shapes.
 
-use salesledger::{bench, gateway, runtime, verify};
+use salesledger::{audit, bench, gateway, runtime, verify};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,7 +61,22 @@ enum Command {
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also prove that the log extends this checkpoint, saved earlier
+        /// (its signed note, or JSON with a `note` field).
+        #[arg(long)]
+        from_checkpoint: Option<PathBuf>,
     },
+    /// Print the log's verifier key (C2SP vkey) and its fingerprint,
+    /// creating the signing key when absent.
+    Key(audit::KeyArgs),
+    /// Sign a checkpoint of the log now and print its signed note.
+    Checkpoint(audit::CheckpointArgs),
+    /// Write an evidence bundle about one customer or proposal.
+    Evidence(audit::EvidenceArgs),
+    /// Verify an evidence bundle offline (no data directory needed).
+    VerifyBundle(audit::VerifyBundleArgs),
+    /// Export the log as portable JSON lines (docs/AUDIT.md).
+    Export(audit::ExportArgs),
     /// Print the gateway's OpenAPI document (the one served at
     /// `/openapi.json`).
     Openapi,
@@ -102,7 +117,16 @@ fn main() -> ExitCode {
                 .and_then(|runtime| runtime.block_on(gateway::serve(config)))
                 .map(|()| ExitCode::SUCCESS)
         }
-        Command::Verify { data, json } => verify::run(&data, json),
+        Command::Verify {
+            data,
+            json,
+            from_checkpoint,
+        } => verify::run(&data, json, from_checkpoint.as_deref()),
+        Command::Key(args) => audit::key(&args),
+        Command::Checkpoint(args) => audit::checkpoint(&args),
+        Command::Evidence(args) => audit::evidence(&args),
+        Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
+        Command::Export(args) => audit::export(&args),
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
             .map(|document| {
                 println!("{document}");

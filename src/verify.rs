@@ -1,31 +1,41 @@
 //! `salesledger verify --data DIR`: walks the whole log and checks the hash
-//! chain, naming the first position that does not verify.
+//! chain, the Merkle tree kept beside it, and every signed checkpoint
+//! (signature, root, consistency with the previous one), naming the first
+//! thing that does not verify. `--from-checkpoint FILE` also proves that
+//! the log extends a checkpoint saved earlier.
 
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
-use salesledger_store::{verify_log, SledStore, Store};
+use anyhow::Context;
+use salesledger_store::SledStore;
 
-pub fn run(data_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    if !data_dir.join("log").is_dir() {
-        bail!(
-            "{} holds no salesledger log (no log/ directory)",
-            data_dir.display()
-        );
-    }
+pub fn run(
+    data_dir: &Path,
+    json: bool,
+    from_checkpoint: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    crate::audit::require_log(data_dir)?;
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let store = SledStore::open(data_dir)
             .with_context(|| format!("opening the log in {}", data_dir.display()))?;
-        let bar = crate::progress::bar(store.head().len, "verifying");
-        let report = verify_log(&store, |n_checked, _| bar.set_position(n_checked))
-            .await
-            .context("reading the log")?;
-        bar.finish_and_clear();
+        let audited = crate::audit::audit_store(data_dir, &store, from_checkpoint).await;
         store.close().await;
+        let (report, extends) = audited?;
+        let extends_ok = !matches!(extends, Some(Err(_)));
         if json {
-            println!("{}", serde_json::to_string_pretty(&report)?);
+            let mut value = serde_json::to_value(&report)?;
+            if let (Some(extends), Some(object)) = (&extends, value.as_object_mut()) {
+                object.insert(
+                    "from_checkpoint".into(),
+                    match extends {
+                        Ok(message) => serde_json::json!({"ok": true, "message": message}),
+                        Err(message) => serde_json::json!({"ok": false, "message": message}),
+                    },
+                );
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
         }
         match &report.failure {
             None => {
@@ -34,14 +44,34 @@ pub fn run(data_dir: &Path, json: bool) -> anyhow::Result<ExitCode> {
                         "ok: {} records verify; head hash {}",
                         report.n_verified, report.last_hash
                     );
+                    println!(
+                        "merkle tree: every node matches the log ({} leaves)",
+                        report.n_verified
+                    );
+                    match report.last_checkpoint {
+                        Some((size, root)) => println!(
+                            "checkpoints: {} verify (signature, root, consistency with the previous); the latest covers {size} records, root {root}",
+                            report.n_checkpoints
+                        ),
+                        None => println!("checkpoints: none in the log"),
+                    }
+                    match &extends {
+                        Some(Ok(message)) => println!("from checkpoint: ok: {message}"),
+                        Some(Err(message)) => println!("from checkpoint: FAILED: {message}"),
+                        None => {}
+                    }
                 }
-                Ok(ExitCode::SUCCESS)
+                Ok(if extends_ok {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
             }
             Some(failure) => {
                 if !json {
                     println!(
-                        "FAILED at position {}: {} ({} records before it verify)",
-                        failure.position, failure.reason, report.n_verified
+                        "FAILED at position {}: {}: {} ({} records before it verify)",
+                        failure.position, failure.what, failure.reason, report.n_verified
                     );
                 }
                 Ok(ExitCode::from(1))

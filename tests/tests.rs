@@ -4,6 +4,11 @@
 //! - `architecture`: the dependency direction between workspace members
 //!   (domain pulls no I/O crates, store knows no salesledger crate, only the
 //!   binary uses anyhow) and the top-level layout.
+//! - `cli_audit`: `key`, `checkpoint`, `evidence`, `verify-bundle` run from
+//!   a copy of the binary with the data directory deleted, `verify` with
+//!   checkpoints and `--from-checkpoint` (extended log accepted, fork
+//!   refused), `export` read back; checkpoint records skipped by the
+//!   registry and the projections.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
@@ -27,6 +32,7 @@
 //! model-based property test) live in `store/tests/`.
 
 mod architecture;
+mod cli_audit;
 mod cli_serve;
 mod cli_verify;
 mod http;

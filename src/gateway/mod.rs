@@ -8,6 +8,7 @@
 //! type (unknown fields refused) -> build the domain command -> the command
 //! pipeline -> a JSON [`CommandOutcome`](salesledger_commands::CommandOutcome).
 
+pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod dto;
@@ -93,6 +94,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = commands::routes()
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
+        .merge(audit::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,

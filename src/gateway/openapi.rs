@@ -91,6 +91,7 @@ fn component_schemas() -> Schemas {
         PublishRoutingRulesRequest, PublishPoolPolicyRequest, PublishExtractionDictionaryRequest,
         PublishNurtureTemplateRequest,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
+        super::audit::CheckpointView,
         ViewResponse,
     );
     schemas
@@ -336,6 +337,11 @@ pub const READ_ROUTES: &[(&str, &str, &str)] = &[
         "AggregateView",
     ),
     ("/v1/config", "ReadConfig", "ConfigView"),
+    (
+        "/v1/audit/checkpoints/latest",
+        "ReadLatestCheckpoint",
+        "CheckpointView",
+    ),
 ];
 
 /// Raw bytes (evidence files).

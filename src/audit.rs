@@ -1,0 +1,387 @@
+//! The auditor's and operator's commands over the audit layer
+//! (`salesledger_replay::{audit, bundle, export}`): `key`, `checkpoint`,
+//! `evidence`, `verify-bundle`, `export`, and the checkpoint part of
+//! `verify`. See docs/AUDIT.md.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use salesledger_replay::audit::{
+    latest_checkpoint, sign_checkpoint, verify_log_audit, AuditReport, ServerKey, AUDIT_DIR,
+    KEY_FILE,
+};
+use salesledger_replay::bundle::{build_bundle, verify_bundle, write_bundle, KeySource, Subject};
+use salesledger_replay::checkpoint::NoteVerifier;
+use salesledger_replay::export::export_to_file;
+use salesledger_replay::log_tree::LogTree;
+use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
+use uuid::Uuid;
+
+#[derive(Args, Debug)]
+pub struct KeyArgs {
+    /// Data directory (the key is created in DATA/audit/ when absent).
+    #[arg(long)]
+    pub data: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckpointArgs {
+    /// Data directory of the embedded store (the gateway must be stopped).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Print the checkpoint record as JSON instead of the signed note.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "proposal"])))]
+pub struct EvidenceArgs {
+    /// Data directory of the embedded store (the gateway must be stopped).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Every event about this customer (its streams and any event whose
+    /// payload names it as `customer_id`).
+    #[arg(long)]
+    pub customer: Option<Uuid>,
+    /// Every event of this proposal.
+    #[arg(long)]
+    pub proposal: Option<Uuid>,
+    /// Include the attachments (proposal PDFs) themselves, base64.
+    #[arg(long)]
+    pub with_files: bool,
+    /// The bundle file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyBundleArgs {
+    /// The bundle file.
+    pub file: PathBuf,
+    /// The log's verifier key (`name+keyid+base64`, or a file holding it),
+    /// obtained independently of the bundle. Without it the bundle's own key
+    /// is used and only its fingerprint ties it to the log.
+    #[arg(long)]
+    pub pubkey: Option<String>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Data directory of the embedded store.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The JSON-lines file to write.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+pub(crate) fn require_log(data_dir: &Path) -> anyhow::Result<()> {
+    if !data_dir.join("log").is_dir() {
+        bail!(
+            "{} holds no salesledger log (no log/ directory)",
+            data_dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn open_store(data_dir: &Path) -> anyhow::Result<SledStore> {
+    require_log(data_dir)?;
+    SledStore::open(data_dir).with_context(|| format!("opening the log in {}", data_dir.display()))
+}
+
+/// `salesledger key --data DIR`.
+pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
+    if !args.data.is_dir() {
+        bail!("{} is not a directory", args.data.display());
+    }
+    let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
+    println!("{}", key.vkey());
+    println!("fingerprint: {}", key.fingerprint());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `salesledger checkpoint --data DIR`: signs a checkpoint of the log as it
+/// is (unless nothing but checkpoints arrived since the last one) and
+/// prints its signed note.
+pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
+    let runtime = crate::runtime()?;
+    runtime.block_on(async {
+        let store = open_store(&args.data)?;
+        let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
+        let bar = crate::progress::bar(store.head().len, "updating the Merkle tree");
+        let mut tree =
+            LogTree::open_with_progress(&args.data, &store, |done, _| bar.set_position(done))
+                .await
+                .context("opening the Merkle tree")?;
+        bar.finish_and_clear();
+        let latest = latest_checkpoint(&store).await?;
+        let head = store.head().len;
+        let record = match latest {
+            Some(latest)
+                if latest.position + 1 == head && latest.payload.verifier_key == key.vkey() =>
+            {
+                eprintln!(
+                    "no new records since the checkpoint at position {}",
+                    latest.position
+                );
+                latest
+            }
+            _ => sign_checkpoint(&store, &mut tree, &key).await?,
+        };
+        tree.sync()?;
+        store.close().await;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&record)?);
+        } else {
+            print!("{}", record.payload.note);
+            eprintln!(
+                "checkpoint at position {} covers records 0..{} (tree size {}), root {}",
+                record.position,
+                record.payload.tree_size,
+                record.payload.tree_size,
+                record.payload.root_hash
+            );
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// `salesledger evidence --data DIR --customer ID|--proposal ID --out FILE`.
+pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
+    let subject = match (args.customer, args.proposal) {
+        (Some(id), None) => Subject::customer(id),
+        (None, Some(id)) => Subject::proposal(id),
+        _ => bail!("give exactly one of --customer and --proposal"),
+    };
+    let runtime = crate::runtime()?;
+    runtime.block_on(async {
+        let store = open_store(&args.data)?;
+        let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
+        let head = store.head().len;
+        let bar = crate::progress::bar(head, "updating the Merkle tree");
+        let mut tree = LogTree::open_with_progress(&args.data, &store, |done, _| {
+            bar.set_position(done)
+        })
+        .await
+        .context("opening the Merkle tree")?;
+        bar.finish_and_clear();
+        let blobs = if args.with_files {
+            Some(FsBlobStore::open(&args.data, DEFAULT_MAX_BLOB_BYTES)?)
+        } else {
+            None
+        };
+        let bar = crate::progress::bar(head, "collecting events");
+        let bundle = build_bundle(&store, &mut tree, &key, &subject, blobs.as_ref(), |done, _| {
+            bar.set_position(done)
+        })
+        .await;
+        bar.finish_and_clear();
+        tree.sync()?;
+        store.close().await;
+        let bundle = bundle?;
+        write_bundle(&bundle, &args.out)?;
+        println!(
+            "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",
+            args.out.display(),
+            bundle.events.len(),
+            subject.kind,
+            subject.id,
+            bundle.checkpoint.tree_size,
+            bundle.checkpoint.root_hash,
+            bundle.log.key_fingerprint
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// A verifier key given on the command line, or a file holding one.
+fn read_key_arg(arg: &str) -> anyhow::Result<String> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the key file {}", path.display()))?;
+        return Ok(text.lines().next().unwrap_or_default().trim().to_owned());
+    }
+    Ok(arg.trim().to_owned())
+}
+
+/// `salesledger verify-bundle FILE [--pubkey KEY]`: offline, no data dir.
+pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
+    match verify_bundle(&bytes, pubkey.as_deref()) {
+        Ok(report) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &serde_json::json!({"ok": true, "report": report})
+                    )?
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!(
+                "ok: {} events about {} {} are included in the log {} at tree size {} (root {})",
+                report.n_events,
+                report.subject.kind,
+                report.subject.id,
+                report.origin,
+                report.tree_size,
+                report.root_hash
+            );
+            println!(
+                "    positions: {}",
+                report
+                    .positions
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            println!(
+                "    checkpoint and manifest signed by {} (fingerprint {})",
+                report.verifier_key, report.key_fingerprint
+            );
+            match report.key_source {
+                KeySource::Given => println!("    the key is the one given with --pubkey"),
+                KeySource::Bundle => println!(
+                    "    WARNING: the key was taken from the bundle; compare its fingerprint with the log operator's published one, or pass --pubkey"
+                ),
+            }
+            for (sha256, included) in &report.attachments {
+                if *included {
+                    println!("    attachment {sha256}: file included and matches");
+                } else {
+                    println!("    attachment {sha256}: hash committed (file not included)");
+                }
+            }
+            println!("timeline:");
+            for line in &report.timeline {
+                println!("    {line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&serde_json::json!({
+                        "ok": false,
+                        "failure": {"location": error.location, "reason": error.reason},
+                    }))?
+                );
+            } else {
+                println!("FAILED: {error}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `salesledger export --data DIR --out FILE`.
+pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    let runtime = crate::runtime()?;
+    runtime.block_on(async {
+        let store = open_store(&args.data)?;
+        let bar = crate::progress::bar(store.head().len, "exporting");
+        let header = export_to_file(&store, &args.out, |done, _| bar.set_position(done)).await;
+        bar.finish_and_clear();
+        store.close().await;
+        let header = header?;
+        println!(
+            "wrote {}: {} records, head hash {}",
+            args.out.display(),
+            header.records,
+            header.head_hash
+        );
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// The log's verifier key when the data directory has one.
+pub(crate) fn data_dir_verifier(data_dir: &Path) -> anyhow::Result<Option<NoteVerifier>> {
+    let path = data_dir.join(AUDIT_DIR).join(KEY_FILE);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let key = ServerKey::load(&path).context("loading the signing key")?;
+    Ok(Some(key.verifier().clone()))
+}
+
+/// The chain, tree and checkpoint audit behind `salesledger verify`.
+pub(crate) async fn audit_store(
+    data_dir: &Path,
+    store: &SledStore,
+    from_checkpoint: Option<&Path>,
+) -> anyhow::Result<(AuditReport, Option<Result<String, String>>)> {
+    let verifier = data_dir_verifier(data_dir)?;
+    let total = store.head().len;
+    let bar = crate::progress::bar(total, "updating the Merkle tree");
+    let (tree, _stopped) =
+        LogTree::open_for_audit(data_dir, store, |done, _| bar.set_position(done))
+            .await
+            .context("opening the Merkle tree")?;
+    bar.finish_and_clear();
+    let bar = crate::progress::bar(total, "verifying");
+    let report = verify_log_audit(store, &tree, verifier.as_ref(), |done, _| {
+        bar.set_position(done)
+    })
+    .await
+    .context("reading the log")?;
+    bar.finish_and_clear();
+    let extends = match from_checkpoint {
+        None => None,
+        Some(path) => Some(prove_from_file(&tree, verifier.as_ref(), path, &report)?),
+    };
+    Ok((report, extends))
+}
+
+fn prove_from_file(
+    tree: &LogTree,
+    verifier: Option<&NoteVerifier>,
+    path: &Path,
+    report: &AuditReport,
+) -> anyhow::Result<Result<String, String>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+    // Accept the note itself, or a JSON document with a `note` field (the
+    // checkpoint endpoint's or `checkpoint --json`'s output).
+    let note = if text.trim_start().starts_with('{') {
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        value
+            .get("note")
+            .or_else(|| value.get("payload").and_then(|payload| payload.get("note")))
+            .and_then(|note| note.as_str())
+            .map(str::to_owned)
+            .context("the JSON document has no \"note\" field")?
+    } else {
+        text
+    };
+    let Some(verifier) = verifier else {
+        return Ok(Err(
+            "the data directory holds no signing key to check the saved checkpoint with".into(),
+        ));
+    };
+    if report.failure.is_some() {
+        return Ok(Err("the log itself does not verify".into()));
+    }
+    Ok(
+        match salesledger_replay::audit::prove_extends(tree, verifier, &note) {
+            Ok(((old_size, old_root), (new_size, new_root))) => Ok(format!(
+                "the log extends the saved checkpoint: its first {old_size} records (root {old_root}) are unchanged in the current {new_size} (root {new_root})"
+            )),
+            Err(error) => Err(format!(
+                "the log does not extend the saved checkpoint: {error}"
+            )),
+        },
+    )
+}

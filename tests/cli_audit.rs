@@ -1,0 +1,298 @@
+//! The audit commands as processes: `key`, `checkpoint`, `evidence`,
+//! `verify-bundle` (from a copy of the binary with the data directory
+//! deleted), `verify` with checkpoints and `--from-checkpoint`, `export`;
+//! and that checkpoint records do not disturb the log's other readers.
+
+use std::path::Path;
+use std::process::Command;
+
+use salesledger_store::conformance::metadata;
+use salesledger_store::{AppendRequest, ExpectedVersion, NewEvent, SledStore, Store};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::util::salesledger;
+
+const CUSTOMER: Uuid = Uuid::from_u128(0xc0ffee);
+
+fn write_events(data_dir: &Path, n_events: u64, start: u64) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = SledStore::open(data_dir).expect("open");
+        for n in start..start + n_events {
+            let customer = if n % 2 == 0 {
+                CUSTOMER
+            } else {
+                Uuid::from_u128(u128::from(n))
+            };
+            store
+                .append(AppendRequest {
+                    stream_id: format!("customer-{customer}"),
+                    expected_version: ExpectedVersion::Any,
+                    events: vec![NewEvent::new(
+                        "FollowUpRecorded",
+                        1,
+                        &json!({"customer_id": customer.to_string(), "n": n}),
+                    )],
+                    metadata: metadata("rep:li.wei"),
+                    idempotency: None,
+                })
+                .await
+                .expect("append");
+        }
+        store.close().await;
+    });
+}
+
+fn path_str(path: &Path) -> &str {
+    path.to_str().expect("utf-8 path")
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let output = salesledger(args);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn a_bundle_verifies_from_a_copy_of_the_binary_with_the_data_dir_deleted() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_events(&data, 20, 0);
+    let key_output = run_ok(&["key", "--data", path_str(&data)]);
+    let vkey = key_output.lines().next().expect("vkey line").to_owned();
+    assert!(vkey.starts_with("salesledger/"), "{vkey}");
+    assert!(key_output.contains("fingerprint: "), "{key_output}");
+    let bundle = work.path().join("bundle.json");
+    let customer = CUSTOMER.to_string();
+    let out = run_ok(&[
+        "evidence",
+        "--data",
+        path_str(&data),
+        "--customer",
+        &customer,
+        "--out",
+        path_str(&bundle),
+    ]);
+    assert!(out.contains("10 events"), "{out}");
+
+    // A copy of the binary, somewhere else, and no data directory at all.
+    let bin_dir = tempfile::tempdir().expect("tempdir");
+    let binary = bin_dir.path().join("salesledger-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_salesledger"), &binary).expect("copy binary");
+    std::fs::remove_dir_all(&data).expect("delete data");
+    let key_file = work.path().join("log.vkey");
+    std::fs::write(&key_file, format!("{vkey}\n")).expect("key file");
+    let run = |args: &[&str]| {
+        Command::new(&binary)
+            .args(args)
+            .current_dir(bin_dir.path())
+            .output()
+            .expect("run copy")
+    };
+    let output = run(&[
+        "verify-bundle",
+        path_str(&bundle),
+        "--pubkey",
+        path_str(&key_file),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: 10 events about customer"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("the key is the one given"), "{stdout}");
+    let output = run(&["verify-bundle", path_str(&bundle)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("WARNING: the key was taken from the bundle"),
+        "{stdout}"
+    );
+
+    // One changed digit in a payload: exit 1 naming the event.
+    let text = std::fs::read_to_string(&bundle).expect("bundle");
+    let tampered = text.replacen("\"n\": 4", "\"n\": 5", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&bundle, tampered).expect("write");
+    let output = run(&["verify-bundle", path_str(&bundle), "--pubkey", &vkey]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("FAILED: event 2 (position 4)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn verify_checks_checkpoints_and_proves_a_saved_one_is_extended() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_events(&data, 8, 0);
+    let note = run_ok(&["checkpoint", "--data", path_str(&data)]);
+    assert!(note.contains("\n8\n"), "{note}");
+    let saved = work.path().join("saved.note");
+    std::fs::write(&saved, &note).expect("save");
+    write_events(&data, 8, 8);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+    // Nothing new: no second checkpoint in a row.
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+
+    let stdout = run_ok(&[
+        "verify",
+        "--data",
+        path_str(&data),
+        "--from-checkpoint",
+        path_str(&saved),
+    ]);
+    assert!(stdout.starts_with("ok: 18 records verify"), "{stdout}");
+    assert!(stdout.contains("checkpoints: 2 verify"), "{stdout}");
+    assert!(stdout.contains("from checkpoint: ok"), "{stdout}");
+
+    // A fork signed with the same key: same length, other records.
+    let fork = work.path().join("fork");
+    std::fs::create_dir_all(fork.join("audit")).expect("mkdir");
+    std::fs::copy(
+        data.join("audit").join("signing.key"),
+        fork.join("audit").join("signing.key"),
+    )
+    .expect("copy key");
+    write_events(&fork, 20, 100);
+    let output = salesledger(&[
+        "verify",
+        "--data",
+        path_str(&fork),
+        "--from-checkpoint",
+        path_str(&saved),
+    ]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("from checkpoint: FAILED"), "{stdout}");
+
+    // Export, then read back through the library reader.
+    let export = work.path().join("log.jsonl");
+    run_ok(&[
+        "export",
+        "--data",
+        path_str(&data),
+        "--out",
+        path_str(&export),
+    ]);
+    let records: Vec<_> = salesledger_replay::export::read_export(&export)
+        .expect("header")
+        .collect::<Result<_, _>>()
+        .expect("verifies");
+    assert_eq!(records.len(), 18);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = SledStore::open(&data).expect("open");
+        assert_eq!(store.read_all(0, 100).await.expect("read"), records);
+        store.close().await;
+    });
+}
+
+/// Checkpoint records are skipped by every reader of the whole log: the
+/// commands' registry and the projections.
+#[test]
+fn checkpoint_records_are_skipped_by_the_registry_and_projections() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = SledStore::open(data).expect("open");
+        let command_id = Uuid::now_v7();
+        store
+            .append(AppendRequest {
+                stream_id: format!("rep-{}", Uuid::from_u128(1)),
+                expected_version: ExpectedVersion::NoStream,
+                events: vec![NewEvent::new("SomethingNew", 1, &json!({}))],
+                metadata: salesledger_store::AppendMetadata {
+                    actor: "admin:root".into(),
+                    command_id,
+                    correlation_id: command_id,
+                    causation_id: command_id,
+                },
+                idempotency: None,
+            })
+            .await
+            .expect("append");
+        let key = salesledger_replay::audit::ServerKey::load_or_create(data).expect("key");
+        let mut tree = salesledger_replay::log_tree::LogTree::open(data, &store)
+            .await
+            .expect("tree");
+        let checkpoint = salesledger_replay::audit::sign_checkpoint(&store, &mut tree, &key)
+            .await
+            .expect("checkpoint");
+        let records = store.read_all(0, 10).await.expect("read");
+        let record = &records[usize::try_from(checkpoint.position).expect("small")];
+        assert_eq!(record.event_type, "CheckpointSigned");
+        assert!(matches!(
+            salesledger_projections::decode_record(record),
+            Ok(None)
+        ));
+        let mut registry = salesledger_commands::Registry::default();
+        registry
+            .catch_up_to(&store, store.head().len)
+            .await
+            .expect("the registry skips checkpoint records");
+        assert_eq!(registry.position(), store.head().len);
+        store.close().await;
+    });
+}
+
+/// `GET /v1/audit/checkpoints/latest`: 404 before any checkpoint, then the
+/// latest one, readable by any role and verifiable with its key.
+#[tokio::test]
+async fn the_latest_checkpoint_is_served_to_any_role() {
+    let app = crate::http::support::spawn_app().await;
+    let path = "/v1/audit/checkpoints/latest";
+    let answer = app.get(path, "auditor").await;
+    assert_eq!(answer.status.as_u16(), 404, "{}", answer.text);
+    let store = app.state.service.store().clone();
+    store
+        .append(salesledger_store::conformance::request(
+            "customer-x",
+            ExpectedVersion::Any,
+            &[json!({"n": 1})],
+        ))
+        .await
+        .expect("append");
+    let key =
+        salesledger_replay::audit::ServerKey::load_or_create(app.data_dir.path()).expect("key");
+    let mut tree = salesledger_replay::log_tree::LogTree::open(app.data_dir.path(), store.as_ref())
+        .await
+        .expect("tree");
+    let signed = salesledger_replay::audit::sign_checkpoint(store.as_ref(), &mut tree, &key)
+        .await
+        .expect("checkpoint");
+    for role in ["auditor", "rep", "supervisor"] {
+        let answer = app.get(path, role).await;
+        assert_eq!(answer.status.as_u16(), 200, "{role}: {}", answer.text);
+        assert_eq!(answer.json["tree_size"], signed.payload.tree_size);
+        assert_eq!(answer.json["position"], signed.position);
+        let vkey = answer.json["verifier_key"].as_str().expect("vkey");
+        assert_eq!(vkey, key.vkey());
+        let verifier =
+            salesledger_replay::checkpoint::NoteVerifier::parse_vkey(vkey).expect("vkey");
+        let note = answer.json["note"].as_str().expect("note");
+        let body = salesledger_replay::checkpoint::Checkpoint::parse_body(
+            verifier.open(note).expect("signature verifies"),
+        )
+        .expect("checkpoint body");
+        assert_eq!(
+            hex::encode(body.root_hash),
+            answer.json["root_hash"].as_str().expect("root")
+        );
+    }
+    let answer = app.send_raw("GET", path, None, None, Vec::new(), &[]).await;
+    assert_eq!(answer.status.as_u16(), 401);
+}
