@@ -28,6 +28,10 @@
 //!   - `http::idempotency`: replayed `Idempotency-Key`s append nothing;
 //!   - `http::openapi`: `/openapi.json` covers every route and schema.
 //!
+//! - `views_rebuild`: after the fixture history, every read model rebuilt
+//!   from position 0 equals, byte for byte, the model that followed the log
+//!   live, and the one a restarted runner resumes from its checkpoints.
+//!
 //! The store's own suites (conformance, crash recovery, tamper evidence,
 //! model-based property test) live in `store/tests/`.
 
@@ -37,3 +41,4 @@ mod cli_serve;
 mod cli_verify;
 mod http;
 mod util;
+mod views_rebuild;

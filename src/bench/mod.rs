@@ -3,6 +3,7 @@
 //! hold across machines. Figures and commands go to docs/PERFORMANCE.md.
 
 mod gateway;
+mod projections;
 mod store;
 
 use std::path::PathBuf;
@@ -26,6 +27,21 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',')]
         extra_appenders: Vec<u64>,
     },
+    /// A full rebuild of every read model (the projections `serve` runs)
+    /// against a raw read + decode of the same log, from N events built
+    /// from the fixture year; peak memory measured in a child process.
+    Projections {
+        /// Events in the log (the fixture year replicated as needed).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Keep the log in this directory (reused by later runs when it
+        /// already holds enough events); default: a temporary directory.
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Internal: measure the log in this directory (the child process).
+        #[arg(long, hide = true)]
+        measure: Option<PathBuf>,
+    },
     /// The gateway on loopback under a mixed command load (visits, proposal
     /// evidence, claims) from concurrent clients, against the store's
     /// group-commit append rate at the same concurrency in the same run.
@@ -47,6 +63,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             extra_appenders,
         } => store::run(&data, events, &extra_appenders),
         BenchCommand::Gateway { clients, commands } => gateway::run(clients, commands),
+        BenchCommand::Projections {
+            events,
+            data,
+            measure,
+        } => projections::run(events, data.as_deref(), measure.as_deref()),
     }
 }
 

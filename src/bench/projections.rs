@@ -1,0 +1,305 @@
+//! `bench projections`: a full rebuild of every read model against a raw
+//! read + decode of the same log, in the same run.
+//!
+//! Building the log: the fixture year (SPEC section 4) is generated once
+//! through the command pipeline; it is then replayed as many times as
+//! needed to reach `--events`, each copy with every UUID remapped (UUID v5
+//! of the copy number and the original) and every other stream suffixed,
+//! so copies are distinct organisations with the same shape. Copies are
+//! appended concurrently (each copy in its own order), so group commits
+//! keep the set-up short.
+//!
+//! Measuring: a child process (this binary, `bench projections --measure
+//! DIR`) opens the log, reads and decodes it all (`raw_scan=`, events/s),
+//! rebuilds every projection of `serve` from position 0 into a fresh
+//! directory (`rebuild=`), reads and decodes again (the better scan is the
+//! baseline), and reports its own peak resident memory (`peak_rss_mb=`),
+//! which the set-up does not pollute.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+use salesledger_commands::CommandService;
+use salesledger_fixtures::FixtureConfig;
+use salesledger_store::{
+    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, SledStore, Store,
+    READ_PAGE,
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{emit, is_fresh};
+
+/// Namespace of the remapped ids of copies.
+const COPY_NAMESPACE: Uuid = Uuid::from_u128(0x6265_6e63_6870_726f_6a65_6374_696f_6e73);
+
+/// Seed of the fixture year the log is built from.
+const SEED: u64 = 7;
+
+/// Copies appended at once.
+const CONCURRENT_COPIES: usize = 64;
+
+pub fn run(n_events: u64, data: Option<&Path>, measure: Option<&Path>) -> anyhow::Result<()> {
+    if let Some(dir) = measure {
+        return crate::runtime()?.block_on(measure_log(dir));
+    }
+    let kept;
+    let data_dir = match data {
+        Some(dir) => dir.to_path_buf(),
+        None => {
+            kept = tempfile::Builder::new()
+                .prefix("salesledger-bench-projections-")
+                .tempdir()?;
+            kept.path().to_path_buf()
+        }
+    };
+    let existing = if is_fresh(&data_dir) {
+        0
+    } else {
+        crate::runtime()?.block_on(async {
+            let store = SledStore::open(&data_dir)?;
+            let len = store.head().len;
+            store.close().await;
+            anyhow::Ok(len)
+        })?
+    };
+    if existing == 0 {
+        crate::runtime()?.block_on(build_log(&data_dir, n_events))?;
+    } else if existing < n_events {
+        bail!(
+            "{} holds {existing} events, fewer than --events {n_events}: use a fresh directory",
+            data_dir.display()
+        );
+    } else {
+        println!(
+            "reusing the log in {} ({existing} events)",
+            data_dir.display()
+        );
+    }
+    let output = Command::new(std::env::current_exe()?)
+        .args(["bench", "projections", "--measure"])
+        .arg(&data_dir)
+        .output()
+        .context("running the measuring child")?;
+    if !output.status.success() {
+        bail!(
+            "the measuring child failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    print!("{}", String::from_utf8_lossy(&output.stdout));
+    Ok(())
+}
+
+/// Generates the fixture year and replicates it into `data_dir` until it
+/// holds at least `n_events` events.
+async fn build_log(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
+    let seed_dir = tempfile::Builder::new()
+        .prefix("salesledger-bench-seed-")
+        .tempdir()?;
+    let started = Instant::now();
+    let seed_store = SledStore::open(seed_dir.path())?;
+    let service = CommandService::new(Arc::new(seed_store.clone()));
+    let config = FixtureConfig::year(SEED);
+    let bar = crate::progress::bar(u64::from(config.days), "fixture year (days)");
+    salesledger_fixtures::generate(&service, &config, &|progress| {
+        bar.set_position(u64::from(progress.day_number));
+    })
+    .await?;
+    bar.finish_and_clear();
+    let mut source = Vec::new();
+    let mut position = 0;
+    loop {
+        let page = seed_store.read_all(position, READ_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        position = last.position + 1;
+        source.extend(page);
+    }
+    seed_store.close().await;
+    eprintln!(
+        "fixture year: {} events generated in {:.1} s",
+        source.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if source.is_empty() {
+        bail!("the fixture year generated no events");
+    }
+
+    let n_copies = n_events.div_ceil(source.len() as u64);
+    let store = Arc::new(SledStore::open(data_dir)?);
+    let source = Arc::new(source);
+    let bar = crate::progress::bar(n_copies * source.len() as u64, "replicating");
+    let started = Instant::now();
+    stream::iter(0..n_copies)
+        .map(|copy| {
+            let store = store.clone();
+            let source = source.clone();
+            let bar = bar.clone();
+            async move { append_copy(&*store, &source, copy, &bar).await }
+        })
+        .buffer_unordered(CONCURRENT_COPIES)
+        .try_collect::<Vec<()>>()
+        .await?;
+    bar.finish_and_clear();
+    let len = store.head().len;
+    eprintln!(
+        "log built: {len} events ({n_copies} copies) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    if let Ok(store) = Arc::try_unwrap(store) {
+        store.close().await;
+    }
+    Ok(())
+}
+
+/// Appends copy `copy` of `source`, one append per run of consecutive
+/// events of one stream, in order.
+async fn append_copy(
+    store: &dyn Store,
+    source: &[RecordedEvent],
+    copy: u64,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<()> {
+    let mut index = 0;
+    while index < source.len() {
+        let first = &source[index];
+        let mut end = index + 1;
+        while end < source.len()
+            && source[end].stream_id == first.stream_id
+            && source[end].command_id == first.command_id
+        {
+            end += 1;
+        }
+        let events = source[index..end]
+            .iter()
+            .map(|record| {
+                let payload = remap(record.payload.to_value()?, copy);
+                Ok(NewEvent::new(
+                    record.event_type.clone(),
+                    record.schema_version,
+                    &payload,
+                ))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        store
+            .append(AppendRequest {
+                stream_id: remap_stream(&first.stream_id, copy),
+                expected_version: ExpectedVersion::Any,
+                events,
+                metadata: AppendMetadata {
+                    actor: first.actor.clone(),
+                    command_id: remap_uuid(first.command_id, copy),
+                    correlation_id: remap_uuid(first.correlation_id, copy),
+                    causation_id: remap_uuid(first.causation_id, copy),
+                },
+                idempotency: None,
+            })
+            .await?;
+        bar.inc((end - index) as u64);
+        index = end;
+    }
+    Ok(())
+}
+
+fn remap_uuid(id: Uuid, copy: u64) -> Uuid {
+    if copy == 0 {
+        return id;
+    }
+    let mut name = copy.to_be_bytes().to_vec();
+    name.extend_from_slice(id.as_bytes());
+    Uuid::new_v5(&COPY_NAMESPACE, &name)
+}
+
+/// `kind-<uuid>` streams get the remapped id; others (configuration, the
+/// calendar) a per-copy suffix.
+fn remap_stream(stream_id: &str, copy: u64) -> String {
+    if copy == 0 {
+        return stream_id.to_owned();
+    }
+    match stream_id
+        .split_once('-')
+        .and_then(|(kind, raw)| Some((kind, Uuid::parse_str(raw).ok()?)))
+    {
+        Some((kind, id)) => format!("{kind}-{}", remap_uuid(id, copy)),
+        None => format!("{stream_id}-copy{copy}"),
+    }
+}
+
+/// Every string that is a UUID, anywhere in the payload, remapped.
+fn remap(value: Value, copy: u64) -> Value {
+    if copy == 0 {
+        return value;
+    }
+    match value {
+        Value::String(text) => match Uuid::parse_str(&text) {
+            Ok(id) if text.len() == 36 => Value::String(remap_uuid(id, copy).to_string()),
+            _ => Value::String(text),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| remap(v, copy)).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, v)| (key, remap(v, copy)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The child: scan, rebuild, scan; then its own peak memory.
+async fn measure_log(data_dir: &Path) -> anyhow::Result<()> {
+    let store = SledStore::open(data_dir)?;
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let n_events = store.head().len;
+    println!("events={n_events}");
+    let scan_1 = scan(&*shared).await?;
+    let views_dir = tempfile::Builder::new()
+        .prefix("salesledger-bench-views-")
+        .tempdir()?;
+    let started = Instant::now();
+    let runner = crate::views::runner_builder(shared.clone(), views_dir.path())
+        .start()
+        .await?;
+    runner.wait_caught_up(Duration::from_secs(3600)).await?;
+    let rebuild_seconds = started.elapsed().as_secs_f64();
+    runner.shutdown().await?;
+    let scan_2 = scan(&*shared).await?;
+    let raw_scan = n_events as f64 / scan_1.min(scan_2);
+    let rebuild = n_events as f64 / rebuild_seconds;
+    emit("raw_scan", raw_scan);
+    emit("rebuild", rebuild);
+    emit("rebuild_vs_scan", rebuild / raw_scan);
+    emit("peak_rss_mb", peak_rss_mb().unwrap_or(f64::NAN));
+    store.close().await;
+    Ok(())
+}
+
+/// Seconds to read and decode every record.
+async fn scan(store: &dyn Store) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let mut position = 0;
+    let mut decoded = 0_u64;
+    loop {
+        let page = store.read_all(position, READ_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        position = last.position + 1;
+        for record in &page {
+            if salesledger_projections::decode_record(record)?.is_some() {
+                decoded += 1;
+            }
+        }
+    }
+    std::hint::black_box(decoded);
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// This process's peak resident set (VmHWM), in MiB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
