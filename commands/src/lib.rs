@@ -28,5 +28,6 @@ pub use dayclose::DayCloseOutcome;
 pub use error::CommandError;
 pub use pipeline::{
     CommandMeta, CommandOutcome, CommandService, EventSummary, IdempotencyKey, Loaded, Principal,
+    RegistryGuard,
 };
 pub use registry::Registry;

@@ -11,7 +11,7 @@ use salesledger_domain::value::ActorId;
 use salesledger_domain::{decode, encode, Aggregate, CommandKind, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
-    RecordedEvent, Store, StoreError,
+    RecordedEvent, RegistrationLock, Store, StoreError,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -143,6 +143,21 @@ pub struct Loaded<A> {
     pub log_len: u64,
 }
 
+/// The registry, locked in process and log-wide
+/// ([`CommandService::lock_registry`]); both are released on drop.
+pub struct RegistryGuard<'a> {
+    registry: tokio::sync::MutexGuard<'a, Registry>,
+    _lock: RegistrationLock,
+}
+
+impl std::ops::Deref for RegistryGuard<'_> {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        &self.registry
+    }
+}
+
 /// The command pipeline over one store.
 pub struct CommandService {
     store: Arc<dyn Store>,
@@ -266,7 +281,10 @@ impl CommandService {
         &self,
         f: impl FnOnce(&Registry) -> T,
     ) -> Result<T, CommandError> {
-        let registry = self.lock_registry().await?;
+        // A read: the registry's mutex suffices, no log-wide lock.
+        let mut registry = self.registry.lock().await;
+        let target = self.store.head().len;
+        registry.catch_up_to(&*self.store, target).await?;
         Ok(f(&registry))
     }
 
@@ -289,26 +307,34 @@ impl CommandService {
         self.decide_and_append::<A>(meta, stream_id, command).await
     }
 
-    /// Locks the registry and catches it up to the log's head. Hold the
-    /// guard from building a command that depends on it until the command's
-    /// append is durable: then two registrations of the same company in
-    /// this process cannot both pass the duplicate check.
-    pub async fn lock_registry(
-        &self,
-    ) -> Result<tokio::sync::MutexGuard<'_, Registry>, CommandError> {
-        // The head is read after the lock is taken: a registration that
-        // held the lock before us is durable by now and must be reflected.
+    /// Locks the registry, takes the log's registration lock
+    /// ([`Store::registration_lock`]: log-wide, across every process
+    /// sharing the log) and catches the registry up to the log's head.
+    /// Hold the guard from building a command that depends on it until the
+    /// command's append is durable: then two registrations of the same
+    /// company cannot both pass the duplicate check, in one process or in
+    /// several gateway processes on one PostgreSQL log.
+    pub async fn lock_registry(&self) -> Result<RegistryGuard<'_>, CommandError> {
+        // In-process first, so one task per process waits for the
+        // log-wide lock.
         let mut registry = self.registry.lock().await;
+        let lock = self.store.registration_lock().await?;
+        // The head is read after the lock is taken (the store refreshes it
+        // when taking the lock): a registration that held the lock before
+        // us, in any process, is durable by now and must be reflected.
         let target = self.store.head().len;
         registry.catch_up_to(&*self.store, target).await?;
-        Ok(registry)
+        Ok(RegistryGuard {
+            registry,
+            _lock: lock,
+        })
     }
 
     /// A command whose inputs come from the registry (a registration needs
     /// a duplicate clearance), built and executed under
     /// [`CommandService::lock_registry`], which stays held until the append
-    /// is durable: two registrations of one company in this process cannot
-    /// both pass. A repeated idempotency key is answered before anything is
+    /// is durable: two registrations of one company cannot both pass, in
+    /// one process or across processes sharing the log. A repeated idempotency key is answered before anything is
     /// built (a repeated registration would otherwise meet its own record).
     /// `build` may fail with the caller's own error type.
     pub async fn execute_with_registry<A, E>(

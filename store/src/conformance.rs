@@ -32,6 +32,8 @@ macro_rules! store_conformance_tests {
             concurrent_appends_with_one_expected_version_have_one_winner,
             subscription_from_the_past_into_the_live_tail,
             verify_passes_on_a_healthy_log,
+            import_appends_records_verbatim,
+            registration_lock_is_exclusive,
         );
     };
     (@cases $fresh_store:expr; $($case:ident),* $(,)?) => {
@@ -558,4 +560,136 @@ pub async fn verify_passes_on_a_healthy_log(store: Arc<dyn Store>) {
     assert_eq!(report.n_verified, 2500);
     assert_eq!(report.last_hash, store.head().last_hash);
     assert!(n_progress_calls >= 3, "progress reported per page");
+}
+
+/// Records chained as another store would have written them: two streams,
+/// fixed times, starting after `head`.
+pub fn foreign_records(head: LogHead, n: u64) -> Vec<crate::RecordedEvent> {
+    use chrono::TimeZone;
+    let mut records = Vec::new();
+    let (mut position, mut prev_hash) = (head.len, head.last_hash);
+    let mut versions: BTreeMap<String, u64> = BTreeMap::new();
+    for idx in 0..n {
+        let stream_id = format!("imported-{}", idx % 2);
+        let first_version = versions.get(&stream_id).map_or(0, |version| version + 1);
+        let recorded_at = chrono::Utc
+            .timestamp_micros(1_700_000_000_000_000 + i64::try_from(idx).unwrap_or(0))
+            .single()
+            .unwrap_or_else(chrono::Utc::now);
+        let append = request(&stream_id, ExpectedVersion::Any, &[json!({"idx": idx})]);
+        let (chained, _) =
+            crate::record::chain_records(&append, position, first_version, prev_hash, recorded_at);
+        for record in chained {
+            position = record.position + 1;
+            prev_hash = record.hash;
+            versions.insert(record.stream_id.clone(), record.stream_version);
+            records.push(record);
+        }
+    }
+    records
+}
+
+/// `import` appends already-chained records verbatim (ids, times, actors,
+/// hashes), refuses anything that does not extend the head exactly and
+/// imports nothing then; appends chain on after the imported records.
+pub async fn import_appends_records_verbatim(store: Arc<dyn Store>) {
+    let records = foreign_records(LogHead::EMPTY, 6);
+    let rejected = |result: Result<LogHead, StoreError>| {
+        assert!(
+            matches!(result, Err(StoreError::ImportRejected { .. })),
+            "{result:?}"
+        );
+    };
+    // Not starting at the head.
+    rejected(store.import(records[1..].to_vec()).await);
+    // A record altered after hashing.
+    let mut tampered = records.clone();
+    tampered[3].actor = "someone else".into();
+    rejected(store.import(tampered).await);
+    // A broken link.
+    let mut relinked = records.clone();
+    relinked[2].prev_hash = Hash32([7; 32]);
+    relinked[2].hash = relinked[2].compute_hash();
+    rejected(store.import(relinked).await);
+    assert_eq!(
+        store.head(),
+        LogHead::EMPTY,
+        "a refused import imports nothing"
+    );
+    assert!(store.read_all(0, 10).await.expect("read").is_empty());
+
+    let head = store.import(records[..4].to_vec()).await.expect("import");
+    assert_eq!(head.len, 4);
+    let head = store
+        .import(records[4..].to_vec())
+        .await
+        .expect("import the rest");
+    assert_eq!(
+        head,
+        LogHead {
+            len: 6,
+            last_hash: records[5].hash
+        }
+    );
+    assert_eq!(store.head(), head);
+    assert_eq!(store.read_all(0, 100).await.expect("read"), records);
+    assert_eq!(
+        store.stream_version("imported-0").await.expect("version"),
+        Some(2)
+    );
+    // The same records again no longer extend the head.
+    rejected(store.import(records.clone()).await);
+
+    // Appends chain on, with stream versions continuing.
+    let outcome = append_ok(
+        &*store,
+        request(
+            "imported-1",
+            ExpectedVersion::Exact(2),
+            &[json!({"after": true})],
+        ),
+    )
+    .await;
+    assert_eq!(outcome.first_position, 6);
+    let appended = store.read_all(6, 1).await.expect("read");
+    assert_eq!(appended[0].prev_hash, records[5].hash);
+    // Records chained after an append import too.
+    // (on new streams, no earlier than the append: re-linked and re-hashed)
+    let mut prev = store.head().last_hash;
+    let more = foreign_records(store.head(), 2)
+        .into_iter()
+        .map(|mut record| {
+            record.stream_id = format!("more-{}", record.stream_id);
+            record.recorded_at = appended[0].recorded_at;
+            record.prev_hash = prev;
+            record.hash = record.compute_hash();
+            prev = record.hash;
+            record
+        })
+        .collect::<Vec<_>>();
+    store.import(more).await.expect("import after an append");
+    let report = verify_log(&*store, |_, _| {}).await.expect("verify");
+    assert_eq!(report.failure, None);
+    assert_eq!(report.n_verified, 9);
+}
+
+/// The registration lock has one holder at a time and is released on drop.
+pub async fn registration_lock_is_exclusive(store: Arc<dyn Store>) {
+    use std::time::Duration;
+    let held = store.registration_lock().await.expect("lock");
+    let contender = store.clone();
+    let waiting = tokio::spawn(async move { contender.registration_lock().await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "a second holder waits");
+    drop(held);
+    let second = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the lock is released on drop")
+        .expect("task")
+        .expect("lock");
+    drop(second);
+    let third = tokio::time::timeout(Duration::from_secs(10), store.registration_lock())
+        .await
+        .expect("released again");
+    assert!(third.is_ok());
 }

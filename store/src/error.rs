@@ -41,6 +41,10 @@ pub enum StoreError {
     /// the store refuses further appends until it is reopened.
     #[error("the store refused the append after an earlier I/O failure; reopen it")]
     Poisoned,
+    /// Records given to [`crate::Store::import`] do not extend the log
+    /// exactly (names the first offending position). Nothing was imported.
+    #[error("import refused at position {position}: {reason}")]
+    ImportRejected { position: u64, reason: String },
     /// The store was closed (its writer stopped).
     #[error("the store is closed")]
     Closed,

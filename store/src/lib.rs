@@ -33,6 +33,6 @@ pub use record::{
 };
 pub use sled_store::{SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT};
 pub use store::{
-    verify_log, ChainVerifier, LogHead, Store, StoredOutcome, Subscription, VerifyFailure,
-    VerifyReport, READ_PAGE,
+    check_import, verify_log, ChainVerifier, ImportTip, LogHead, RegistrationLock, Store,
+    StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
 };

@@ -97,7 +97,7 @@ use crate::record::{
     chain_records, next_recorded_at, AppendOutcome, AppendRequest, CanonicalJson, Hash32,
     RecordedEvent,
 };
-use crate::store::{LogHead, Store, StoredOutcome};
+use crate::store::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 
 /// The NOTIFY channel every append transaction notifies.
 pub const NOTIFY_CHANNEL: &str = "salesledger_events";
@@ -117,6 +117,13 @@ const COLUMNS: &str = "position, event_id, stream_id, stream_version, event_type
     payload, prev_hash, hash";
 const TIP_SQL: &str =
     "SELECT position, hash, recorded_at_micros FROM events ORDER BY position DESC LIMIT 1";
+const INSERT_EVENTS_SQL: &str = "INSERT INTO events (position, event_id, stream_id, \
+    stream_version, event_type, schema_version, recorded_at_micros, actor, command_id, \
+    correlation_id, causation_id, payload, prev_hash, hash) SELECT * FROM unnest($1::bigint[], \
+    $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::text[], \
+    $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::bytea[], $14::bytea[])";
+const STREAM_HEADS_SQL: &str = "SELECT stream_id, max(stream_version) FROM events \
+    WHERE stream_id = ANY($1) GROUP BY stream_id";
 
 /// The versioned migrations, applied in order; never edit one once shipped,
 /// add the next.
@@ -169,6 +176,10 @@ struct Inner {
     schema: String,
     requests: Mutex<Option<mpsc::Sender<WriteJob>>>,
     head: watch::Receiver<LogHead>,
+    head_sender: Arc<watch::Sender<LogHead>>,
+    /// One registration-lock holder (and so one pooled connection waiting
+    /// for the advisory lock) at a time in this process.
+    registrations: Arc<tokio::sync::Mutex<()>>,
     listener: Option<JoinHandle<()>>,
     stats: Arc<PgWriterStats>,
 }
@@ -221,6 +232,14 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 /// The advisory lock key that serialises sequencing of the log in `schema`.
 pub fn sequencing_lock_key(schema: &str) -> i64 {
     i64::from_be_bytes(fnv1a(format!("salesledger-sequencer:{schema}").as_bytes()).to_be_bytes())
+}
+
+/// The advisory lock key of the registration lock of the log in `schema`
+/// ([`Store::registration_lock`]).
+pub fn registration_lock_key(schema: &str) -> i64 {
+    i64::from_be_bytes(
+        fnv1a(format!("salesledger-registrations:{schema}").as_bytes()).to_be_bytes(),
+    )
 }
 
 fn to_i64(value: u64, what: &str) -> Result<i64, StoreError> {
@@ -389,7 +408,7 @@ impl PgStore {
             stats: stats.clone(),
         };
         tokio::spawn(writer.run(receiver));
-        let listener = tokio::spawn(listen(config, schema.clone(), head_sender));
+        let listener = tokio::spawn(listen(config, schema.clone(), head_sender.clone()));
         tracing::info!(%schema, len = tip.next_position, "opened PostgreSQL event log");
         Ok(PgStore {
             inner: Arc::new(Inner {
@@ -397,6 +416,8 @@ impl PgStore {
                 schema,
                 requests: Mutex::new(Some(sender)),
                 head,
+                head_sender,
+                registrations: Arc::new(tokio::sync::Mutex::new(())),
                 listener: Some(listener),
                 stats,
             }),
@@ -697,6 +718,83 @@ impl Store for PgStore {
     fn watch_head(&self) -> watch::Receiver<LogHead> {
         self.inner.head.clone()
     }
+
+    /// A session-level `pg_advisory_lock` on a pooled connection (one per
+    /// process at a time: the others wait in process, not on the pool),
+    /// then the head is refreshed from the table: whoever held the lock
+    /// before released it only after its append committed, so the caller
+    /// sees that append even before its NOTIFY arrives.
+    async fn registration_lock(&self) -> Result<RegistrationLock, StoreError> {
+        let turn = self.inner.registrations.clone().lock_owned().await;
+        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let key = registration_lock_key(&self.inner.schema);
+        let mut guard = PgRegistrationGuard { held: None, key };
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&key])
+            .await
+            .map_err(db_error)?;
+        // From here on, dropping the guard unlocks.
+        guard.held = Some((client, turn));
+        if let Some((client, _)) = &guard.held {
+            let statement = client.prepare_cached(TIP_SQL).await.map_err(db_error)?;
+            let tip = tip_from_row(client.query_opt(&statement, &[]).await.map_err(db_error)?)?;
+            advance(&self.inner.head_sender, tip.head());
+        }
+        Ok(RegistrationLock::new(guard))
+    }
+
+    /// One transaction under the sequencing lock: read the tip and the
+    /// streams' heads, [`check_import`], insert the rows as they are,
+    /// notify, commit.
+    async fn import(&self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
+        if records.is_empty() {
+            return Ok(self.head());
+        }
+        let mut client = self.inner.pool.get().await.map_err(pg_error)?;
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.batch_execute(&format!(
+            "SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
+            sequencing_lock_key(&self.inner.schema)
+        ))
+        .await
+        .map_err(db_error)?;
+        let tip_statement = tx.prepare_cached(TIP_SQL).await.map_err(db_error)?;
+        let tip = tip_from_row(tx.query_opt(&tip_statement, &[]).await.map_err(db_error)?)?;
+        advance(&self.inner.head_sender, tip.head());
+        let mut stream_ids: Vec<&str> = records.iter().map(|r| r.stream_id.as_str()).collect();
+        stream_ids.sort_unstable();
+        stream_ids.dedup();
+        let stream_heads = read_stream_heads(&tx, &stream_ids).await?;
+        let new_head = check_import(
+            &records,
+            ImportTip {
+                head: tip.head(),
+                last_recorded_at: tip.last_recorded_at,
+            },
+            |stream_id| Ok(stream_heads.get(stream_id).copied().flatten()),
+        )?;
+        let mut columns = Columns::default();
+        for record in &records {
+            columns.push(record)?;
+        }
+        insert_events(&tx, &columns).await?;
+        let notify = tx
+            .prepare_cached("SELECT pg_notify($1, $2)")
+            .await
+            .map_err(db_error)?;
+        tx.execute(
+            &notify,
+            &[
+                &NOTIFY_CHANNEL,
+                &notification_payload(&self.inner.schema, new_head),
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        advance(&self.inner.head_sender, new_head);
+        Ok(new_head)
+    }
 }
 
 fn stored_outcome_from_row(row: &Row) -> Result<(String, StoredOutcome), StoreError> {
@@ -880,26 +978,7 @@ impl Writer {
         let mut stream_ids: Vec<&str> = requests.iter().map(|r| r.stream_id.as_str()).collect();
         stream_ids.sort_unstable();
         stream_ids.dedup();
-        let heads_statement = tx
-            .prepare_cached(
-                "SELECT stream_id, max(stream_version) FROM events \
-                 WHERE stream_id = ANY($1) GROUP BY stream_id",
-            )
-            .await
-            .map_err(db_error)?;
-        let mut stream_heads: HashMap<String, Option<u64>> = HashMap::new();
-        for row in tx
-            .query(&heads_statement, &[&stream_ids])
-            .await
-            .map_err(db_error)?
-        {
-            let stream_id: String = row.try_get(0).map_err(db_error)?;
-            let version: Option<i64> = row.try_get(1).map_err(db_error)?;
-            stream_heads.insert(
-                stream_id,
-                version.and_then(|version| u64::try_from(version).ok()),
-            );
-        }
+        let mut stream_heads = read_stream_heads(&tx, &stream_ids).await?;
 
         let mut keys: Vec<&str> = requests
             .iter()
@@ -933,36 +1012,7 @@ impl Writer {
             return Ok((staged.answers, tip, 0));
         }
 
-        let insert_events = tx
-            .prepare_cached(&format!(
-                "INSERT INTO events ({COLUMNS}) SELECT * FROM unnest($1::bigint[], $2::uuid[], \
-                 $3::text[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::text[], \
-                 $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::bytea[], $14::bytea[])"
-            ))
-            .await
-            .map_err(db_error)?;
-        let columns = &staged.columns;
-        tx.execute(
-            &insert_events,
-            &[
-                &columns.position,
-                &columns.event_id,
-                &columns.stream_id,
-                &columns.stream_version,
-                &columns.event_type,
-                &columns.schema_version,
-                &columns.recorded_at_micros,
-                &columns.actor,
-                &columns.command_id,
-                &columns.correlation_id,
-                &columns.causation_id,
-                &columns.payload,
-                &columns.prev_hash,
-                &columns.hash,
-            ],
-        )
-        .await
-        .map_err(db_error)?;
+        insert_events(&tx, &staged.columns).await?;
         if !staged.keys.is_empty() {
             let insert_keys = tx
                 .prepare_cached(
@@ -994,6 +1044,108 @@ impl Writer {
         .map_err(db_error)?;
         tx.commit().await.map_err(db_error)?;
         Ok((staged.answers, new_tip, n_records))
+    }
+}
+
+/// Inserts a batch's rows with one `unnest` statement.
+async fn insert_events(
+    tx: &deadpool_postgres::Transaction<'_>,
+    columns: &Columns,
+) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached(INSERT_EVENTS_SQL)
+        .await
+        .map_err(db_error)?;
+    tx.execute(
+        &statement,
+        &[
+            &columns.position,
+            &columns.event_id,
+            &columns.stream_id,
+            &columns.stream_version,
+            &columns.event_type,
+            &columns.schema_version,
+            &columns.recorded_at_micros,
+            &columns.actor,
+            &columns.command_id,
+            &columns.correlation_id,
+            &columns.causation_id,
+            &columns.payload,
+            &columns.prev_hash,
+            &columns.hash,
+        ],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// The last version of each of `stream_ids` that has events.
+async fn read_stream_heads(
+    tx: &deadpool_postgres::Transaction<'_>,
+    stream_ids: &[&str],
+) -> Result<HashMap<String, Option<u64>>, StoreError> {
+    let statement = tx
+        .prepare_cached(STREAM_HEADS_SQL)
+        .await
+        .map_err(db_error)?;
+    let mut stream_heads = HashMap::new();
+    for row in tx
+        .query(&statement, &[&stream_ids])
+        .await
+        .map_err(db_error)?
+    {
+        let stream_id: String = row.try_get(0).map_err(db_error)?;
+        let version: Option<i64> = row.try_get(1).map_err(db_error)?;
+        stream_heads.insert(
+            stream_id,
+            version.and_then(|version| u64::try_from(version).ok()),
+        );
+    }
+    Ok(stream_heads)
+}
+
+/// A held registration lock: the pooled connection holding the
+/// session-level advisory lock, and this process's turn. Dropping it
+/// unlocks on a task; a connection whose unlock fails is closed instead
+/// of going back to the pool (closing a session releases its locks).
+struct PgRegistrationGuard {
+    held: Option<(deadpool_postgres::Object, tokio::sync::OwnedMutexGuard<()>)>,
+    key: i64,
+}
+
+impl Drop for PgRegistrationGuard {
+    fn drop(&mut self) {
+        let Some((client, turn)) = self.held.take() else {
+            return;
+        };
+        let key = self.key;
+        let release = async move {
+            let unlocked = match client
+                .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+                .await
+            {
+                Ok(row) => row.try_get::<_, bool>(0).unwrap_or(false),
+                Err(error) => {
+                    tracing::warn!(error = %db_error(error), "registration unlock failed");
+                    false
+                }
+            };
+            if !unlocked {
+                // Never pool a connection that may still hold the lock.
+                drop(deadpool_postgres::Object::take(client));
+            }
+            drop(turn);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(release);
+            }
+            Err(_) => {
+                // No runtime left: the connection dies with it, and the
+                // server releases the session's locks.
+            }
+        }
     }
 }
 

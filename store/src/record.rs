@@ -286,7 +286,7 @@ impl AppendRequest {
     }
 }
 
-fn validate_name(what: &str, value: &str) -> Result<(), StoreError> {
+pub(crate) fn validate_name(what: &str, value: &str) -> Result<(), StoreError> {
     if value.is_empty() {
         return Err(StoreError::InvalidAppend(format!("{what} is empty")));
     }

@@ -40,7 +40,7 @@ use crate::error::StoreError;
 use crate::record::{
     chain_records, next_recorded_at, AppendOutcome, AppendRequest, Hash32, RecordedEvent,
 };
-use crate::store::{LogHead, Store, StoredOutcome};
+use crate::store::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 
 const LOG_PREFIX: u8 = b'L';
 const STREAM_PREFIX: u8 = b'S';
@@ -95,7 +95,10 @@ pub struct SledStore {
 
 struct Inner {
     db: sled::Db,
-    requests: Mutex<Option<mpsc::Sender<WriteJob>>>,
+    requests: Mutex<Option<mpsc::Sender<Job>>>,
+    /// The registration lock: one process owns a sled log (sled's file
+    /// lock), so an in-process mutex serialises every registration.
+    registrations: Arc<tokio::sync::Mutex<()>>,
     head: watch::Receiver<LogHead>,
     writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<WriterStats>,
@@ -109,7 +112,7 @@ impl Drop for Inner {
 }
 
 fn stop_writer(
-    requests: &Mutex<Option<mpsc::Sender<WriteJob>>>,
+    requests: &Mutex<Option<mpsc::Sender<Job>>>,
     writer: &Mutex<Option<JoinHandle<()>>>,
 ) {
     if let Ok(mut sender) = requests.lock() {
@@ -126,6 +129,17 @@ fn stop_writer(
 struct WriteJob {
     request: AppendRequest,
     reply: oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+/// Records to append verbatim ([`Store::import`]), committed on their own.
+struct ImportJob {
+    records: Vec<RecordedEvent>,
+    reply: oneshot::Sender<Result<LogHead, StoreError>>,
+}
+
+enum Job {
+    Append(WriteJob),
+    Import(ImportJob),
 }
 
 impl SledStore {
@@ -204,6 +218,7 @@ impl SledStore {
             inner: Arc::new(Inner {
                 db,
                 requests: Mutex::new(Some(sender)),
+                registrations: Arc::new(tokio::sync::Mutex::new(())),
                 head,
                 writer: Mutex::new(Some(handle)),
                 stats,
@@ -243,7 +258,7 @@ impl SledStore {
         log_key(position)
     }
 
-    fn sender(&self) -> Result<mpsc::Sender<WriteJob>, StoreError> {
+    fn sender(&self) -> Result<mpsc::Sender<Job>, StoreError> {
         self.inner
             .requests
             .lock()
@@ -319,7 +334,24 @@ impl Store for SledStore {
         request.validate()?;
         let (reply, answer) = oneshot::channel();
         self.sender()?
-            .send(WriteJob { request, reply })
+            .send(Job::Append(WriteJob { request, reply }))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn registration_lock(&self) -> Result<RegistrationLock, StoreError> {
+        let guard = self.inner.registrations.clone().lock_owned().await;
+        Ok(RegistrationLock::new(guard))
+    }
+
+    async fn import(&self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
+        if records.is_empty() {
+            return Ok(self.head());
+        }
+        let (reply, answer) = oneshot::channel();
+        self.sender()?
+            .send(Job::Import(ImportJob { records, reply }))
             .await
             .map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
@@ -455,18 +487,80 @@ enum Pending {
 }
 
 impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<WriteJob>) {
+    fn run(mut self, mut receiver: mpsc::Receiver<Job>) {
         while let Some(first) = receiver.blocking_recv() {
-            let mut jobs = vec![first];
-            while jobs.len() < MAX_BATCH_REQUESTS {
+            let (mut jobs, mut import) = (Vec::new(), None);
+            match first {
+                Job::Append(job) => jobs.push(job),
+                Job::Import(job) => import = Some(job),
+            }
+            // Appends queued before an import commit first, then the import
+            // alone.
+            while import.is_none() && jobs.len() < MAX_BATCH_REQUESTS {
                 match receiver.try_recv() {
-                    Ok(job) => jobs.push(job),
+                    Ok(Job::Append(job)) => jobs.push(job),
+                    Ok(Job::Import(job)) => import = Some(job),
                     Err(_) => break,
                 }
             }
-            self.commit_batch(jobs);
+            if !jobs.is_empty() {
+                self.commit_batch(jobs);
+            }
+            if let Some(import) = import {
+                let answer = self.import(import.records);
+                let _ = import.reply.send(answer);
+            }
         }
         tracing::debug!("log writer stopped");
+    }
+
+    /// Appends already-chained records verbatim, after checking that they
+    /// extend the tip; one durable batch.
+    fn import(&mut self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
+        if self.poisoned.load(Ordering::Relaxed) {
+            return Err(StoreError::Poisoned);
+        }
+        let tip = ImportTip {
+            head: LogHead {
+                len: self.tip.next_position,
+                last_hash: self.tip.last_hash,
+            },
+            last_recorded_at: self.tip.last_recorded_at,
+        };
+        let new_head = check_import(&records, tip, |stream_id| self.stream_head(stream_id))?;
+        let mut batch = sled::Batch::default();
+        for record in &records {
+            let prefix = stream_prefix(&record.stream_id)
+                .ok_or_else(|| StoreError::InvalidAppend("stream id too long".into()))?;
+            batch.insert(&log_key(record.position), record.encode_stored());
+            let mut index_key = prefix;
+            index_key.extend_from_slice(&record.stream_version.to_be_bytes());
+            batch.insert(index_key, &record.position.to_be_bytes());
+        }
+        if let Err(error) = self.write_durably(batch) {
+            tracing::error!(%error, "import failed; poisoning the store");
+            self.poisoned.store(true, Ordering::Relaxed);
+            self.stream_heads.clear();
+            return Err(StoreError::Io(std::io::Error::other(error.to_string())));
+        }
+        for record in &records {
+            self.stream_heads
+                .insert(record.stream_id.clone(), Some(record.stream_version));
+        }
+        self.tip = Tip {
+            next_position: new_head.len,
+            last_hash: new_head.last_hash,
+            last_recorded_at: records
+                .last()
+                .map(|record| record.recorded_at)
+                .or(self.tip.last_recorded_at),
+        };
+        self.stats.n_batches.fetch_add(1, Ordering::Relaxed);
+        self.stats
+            .n_records
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
+        self.head.send_replace(new_head);
+        Ok(new_head)
     }
 
     fn stream_head(&mut self, stream_id: &str) -> Result<Option<u64>, StoreError> {

@@ -70,6 +70,127 @@ pub trait Store: Send + Sync + 'static {
 
     /// A receiver that changes whenever the committed head moves.
     fn watch_head(&self) -> watch::Receiver<LogHead>;
+
+    /// Takes the log-wide **registration lock** and returns once it is held
+    /// and [`Store::head`] reflects every record committed before it was
+    /// taken. Hold it from a duplicate check until the registration's
+    /// append is durable: no other holder, in this process or any other
+    /// process sharing the log, can check or register meanwhile. Dropping
+    /// the guard releases it.
+    ///
+    /// The default is for single-process backends whose callers already
+    /// serialise registrations in process (e.g. a test store); a backend
+    /// several processes share must override it.
+    async fn registration_lock(&self) -> Result<RegistrationLock, StoreError> {
+        Ok(RegistrationLock::new(()))
+    }
+
+    /// Appends already-chained records **verbatim** (their ids, times,
+    /// actors and hashes), e.g. when moving a log to another backend. The
+    /// records must extend the committed head exactly: next position,
+    /// `prev_hash` equal to the head's hash, each hash equal to SHA-256 of
+    /// the canonical bytes, next stream versions, `recorded_at` not going
+    /// backwards (see [`check_import`]). All or nothing, durable on return;
+    /// idempotency keys are not part of the log and are not imported.
+    async fn import(&self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
+        let _ = records;
+        Err(StoreError::ImportRejected {
+            position: self.head().len,
+            reason: "this backend cannot import records".into(),
+        })
+    }
+}
+
+/// A held registration lock ([`Store::registration_lock`]); released on
+/// drop.
+pub struct RegistrationLock {
+    _held: Box<dyn std::any::Any + Send + Sync>,
+}
+
+impl RegistrationLock {
+    /// A guard that releases the lock when `held` is dropped.
+    pub fn new(held: impl std::any::Any + Send + Sync) -> RegistrationLock {
+        RegistrationLock {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for RegistrationLock {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("RegistrationLock")
+    }
+}
+
+/// The tip an import must extend: the committed head and the last
+/// record's `recorded_at`.
+#[derive(Clone, Copy, Debug)]
+pub struct ImportTip {
+    pub head: LogHead,
+    pub last_recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Checks that `records` extend `tip` exactly, as [`ChainVerifier`] checks
+/// a log: positions next, `prev_hash` linked, hashes recomputed, stream
+/// versions next (`stream_head` gives a stream's last stored version) and
+/// `recorded_at` non-decreasing; also the append limits on names. Returns
+/// the new head.
+pub fn check_import(
+    records: &[RecordedEvent],
+    tip: ImportTip,
+    mut stream_head: impl FnMut(&str) -> Result<Option<u64>, StoreError>,
+) -> Result<LogHead, StoreError> {
+    let mut head = tip.head;
+    let mut last_recorded_at = tip.last_recorded_at;
+    let mut versions: HashMap<&str, Option<u64>> = HashMap::new();
+    for record in records {
+        let reject = |reason: String| StoreError::ImportRejected {
+            position: record.position,
+            reason,
+        };
+        if record.position != head.len {
+            return Err(reject(format!(
+                "expected position {}, found {}",
+                head.len, record.position
+            )));
+        }
+        if record.prev_hash != head.last_hash {
+            return Err(reject(format!(
+                "prev_hash {} does not extend the head {}",
+                record.prev_hash, head.last_hash
+            )));
+        }
+        let computed = record.compute_hash();
+        if computed != record.hash {
+            return Err(reject(format!(
+                "hash {} but the record hashes to {computed}",
+                record.hash
+            )));
+        }
+        crate::record::validate_name("stream id", &record.stream_id)
+            .map_err(|error| reject(error.to_string()))?;
+        let current = match versions.get(record.stream_id.as_str()) {
+            Some(version) => *version,
+            None => stream_head(&record.stream_id)?,
+        };
+        let expected = current.map_or(0, |version| version + 1);
+        if record.stream_version != expected {
+            return Err(reject(format!(
+                "stream {} jumps to version {} (expected {expected})",
+                record.stream_id, record.stream_version
+            )));
+        }
+        if last_recorded_at.is_some_and(|last| record.recorded_at < last) {
+            return Err(reject("recorded_at goes backwards".into()));
+        }
+        versions.insert(&record.stream_id, Some(record.stream_version));
+        last_recorded_at = Some(record.recorded_at);
+        head = LogHead {
+            len: head.len + 1,
+            last_hash: record.hash,
+        };
+    }
+    Ok(head)
 }
 
 /// What an idempotency key stands for.

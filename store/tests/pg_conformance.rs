@@ -68,6 +68,8 @@ fn main() {
         concurrent_appends_with_one_expected_version_have_one_winner,
         subscription_from_the_past_into_the_live_tail,
         verify_passes_on_a_healthy_log,
+        import_appends_records_verbatim,
+        registration_lock_is_exclusive,
     );
     cases.push((
         "two_stores_on_one_schema_share_one_gapless_log",
