@@ -6,16 +6,25 @@
 //! so every view has a year of history behind it.
 
 use std::path::Path;
+use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
+use axum::body::Body;
+use axum::http::{header, Method, Request};
 use chrono::{Duration, NaiveDate};
 use salesledger_domain::Role;
 use salesledger_fixtures::{FixtureConfig, Progress};
 use salesledger_store::Hash32;
+use serde_json::json;
+use tower::ServiceExt;
 use uuid::Uuid;
 
-use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
-use crate::gateway::AppState;
+use crate::gateway::auth::{generate_token, TokenEntry, TokenFile, TokenStore};
+use crate::gateway::{router, AppState};
+
+/// A customer in the public pool that the README's walk-through claims and
+/// sends a proposal to, registered after the fixture year.
+pub const DEMO_CUSTOMER_ID: &str = "0192f0a4-0000-7000-9000-000000000001";
 
 /// The demo's seed: the same seed and start give the same history.
 pub const DEMO_SEED: u64 = 2025;
@@ -41,6 +50,7 @@ pub async fn seed(state: &AppState, tokens_path: &Path, today: NaiveDate) -> any
         .await
         .context("seeding the demo year")?;
         bar.finish_and_clear();
+        register_walkthrough_customer(state).await?;
         println!(
             "demo seeded: {} commands, {} events, {} reps in {} regions, {} customers",
             summary.commands,
@@ -86,6 +96,48 @@ pub async fn seed(state: &AppState, tokens_path: &Path, today: NaiveDate) -> any
     }
     if let Some(rep_id) = first_rep {
         println!("the rep token acts as rep {rep_id}");
+    }
+    Ok(())
+}
+
+/// Registers [`DEMO_CUSTOMER_ID`] through the gateway's own route, as a
+/// supervisor holding a one-off token that is never written anywhere.
+async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
+    let token = generate_token();
+    let mut seeding = state.clone();
+    seeding.tokens = Arc::new(TokenStore::from_file(&TokenFile {
+        tokens: vec![TokenEntry {
+            token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
+            actor: "demo-seed".into(),
+            role: Role::Supervisor,
+            rep_id: None,
+        }],
+    })?);
+    let body = json!({
+        "customer_id": DEMO_CUSTOMER_ID,
+        "company_name": "上海瑞康医疗器械有限公司",
+        "contact_email": "purchasing@ruikang-med.cn",
+        "attributes": {"industry": "三甲医院 设备", "compliance": "ISO13485", "region": "华东", "size": "500-1000"}
+    });
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/customers")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::to_vec(&body)?))?;
+    let response = router(seeding)
+        .oneshot(request)
+        .await
+        .context("demo request")?;
+    if !response.status().is_success() {
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap_or_default();
+        bail!(
+            "registering the walk-through customer answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     Ok(())
 }
