@@ -5,6 +5,9 @@
 //! - [`projector`]: the [`Projector`] trait (a named, versioned fold),
 //!   record decoding and [`fold_all`];
 //! - [`responsibility`]: the responsibility log of SPEC C2 and C3;
+//! - [`assets`] (C9), [`funnel`] (C11), [`receivables`] (C10),
+//!   [`digest`] (C12), [`leaderboard`]: the business views, with
+//!   [`directory`], the rep and customer placement they share;
 //! - [`error`]: the crate's error, [`ProjectionError`].
 //!
 //! Architecture invariant: a projection does no I/O, never reads the clock,
@@ -14,10 +17,21 @@
 //! this crate's.
 #![forbid(unsafe_code)]
 
+pub mod assets;
+pub mod digest;
+pub mod directory;
 pub mod error;
+pub mod funnel;
+pub mod leaderboard;
 pub mod projector;
+pub mod receivables;
 pub mod responsibility;
 
+pub use assets::Assets;
+pub use digest::Digest;
 pub use error::ProjectionError;
+pub use funnel::Funnel;
+pub use leaderboard::Leaderboard;
 pub use projector::{apply_record, decode_record, fold_all, Projector};
+pub use receivables::Receivables;
 pub use responsibility::ResponsibilityLog;
