@@ -8,6 +8,8 @@
 //! - [`assets`] (C9), [`funnel`] (C11), [`receivables`] (C10),
 //!   [`digest`] (C12), [`leaderboard`]: the business views, with
 //!   [`directory`], the rep and customer placement they share;
+//! - [`health`]: customer health scores and the health process (SPEC C7);
+//! - [`risk`]: the morning risk list of each closed day (SPEC C8);
 //! - [`error`]: the crate's error, [`ProjectionError`].
 //!
 //! Architecture invariant: a projection does no I/O, never reads the clock,
@@ -22,16 +24,20 @@ pub mod digest;
 pub mod directory;
 pub mod error;
 pub mod funnel;
+pub mod health;
 pub mod leaderboard;
 pub mod projector;
 pub mod receivables;
 pub mod responsibility;
+pub mod risk;
 
 pub use assets::Assets;
 pub use digest::Digest;
 pub use error::ProjectionError;
 pub use funnel::Funnel;
+pub use health::HealthScores;
 pub use leaderboard::Leaderboard;
 pub use projector::{apply_record, decode_record, fold_all, Projector};
 pub use receivables::Receivables;
 pub use responsibility::ResponsibilityLog;
+pub use risk::RiskList;
