@@ -178,10 +178,10 @@ impl AssetsView {
             };
             let periods = sums.entry(key).or_default();
             for (month, figures) in months {
-                if period.is_none_or(|wanted| wanted == month) {
+                if period.map_or(true, |wanted| wanted == month) {
                     periods.entry(month.clone()).or_default().add(figures);
                 }
-                if period.is_none_or(|wanted| wanted == TOTAL) {
+                if period.map_or(true, |wanted| wanted == TOTAL) {
                     periods.entry(TOTAL.to_owned()).or_default().add(figures);
                 }
             }

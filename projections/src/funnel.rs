@@ -300,10 +300,10 @@ impl FunnelView {
                 FunnelGroup::Region => (region, None),
             };
             let periods = accs.entry(key).or_default();
-            if period.is_none_or(|wanted| wanted == lead.month) {
+            if period.map_or(true, |wanted| wanted == lead.month) {
                 periods.entry(lead.month.clone()).or_default().add(lead);
             }
-            if period.is_none_or(|wanted| wanted == TOTAL) {
+            if period.map_or(true, |wanted| wanted == TOTAL) {
                 periods.entry(TOTAL.to_owned()).or_default().add(lead);
             }
         }

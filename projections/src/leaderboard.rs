@@ -89,11 +89,11 @@ impl LeaderboardView {
         self.directory.apply(event);
         match event {
             Event::ContractSigned(signed) => {
-                if self
+                let first = self
                     .contract_reps
                     .insert(signed.contract_id, signed.rep_id)
-                    .is_none()
-                {
+                    .is_none();
+                if first {
                     let figures = self.figures(month_of_date(signed.signed_on), signed.rep_id);
                     figures.contract_value_fen =
                         figures.contract_value_fen.saturating_add(signed.total_fen);

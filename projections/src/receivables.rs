@@ -236,9 +236,7 @@ impl ReceivablesView {
         self.directory.apply(event);
         match event {
             Event::DayClosed(closed) => {
-                if self.last_closed_day.is_none_or(|last| closed.day > last) {
-                    self.last_closed_day = Some(closed.day);
-                }
+                self.last_closed_day = self.last_closed_day.max(Some(closed.day));
             }
             Event::ContractSigned(signed) => {
                 self.contracts
@@ -451,8 +449,8 @@ impl ReceivablesView {
         let mut cards: Vec<&TaskCard> = self
             .task_cards
             .values()
-            .filter(|card| customer_id.is_none_or(|wanted| card.customer_id == wanted))
-            .filter(|card| department.is_none_or(|wanted| card.department == wanted))
+            .filter(|card| customer_id.map_or(true, |wanted| card.customer_id == wanted))
+            .filter(|card| department.map_or(true, |wanted| card.department == wanted))
             .collect();
         cards.sort_by_key(|card| (card.position, card.department));
         cards
