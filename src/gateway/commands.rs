@@ -104,9 +104,20 @@ impl Incoming {
         &mut self,
         kind: CommandKind,
     ) -> Result<(R, Bytes), ApiError> {
+        let max_body_bytes = self.state.max_body_bytes;
+        self.accept_within(kind, max_body_bytes).await
+    }
+
+    /// [`Incoming::accept`] with another body limit (bulk ingestion reads
+    /// up to [`super::ingest::MAX_INGEST_BODY_BYTES`]).
+    pub(super) async fn accept_within<R: DeserializeOwned>(
+        &mut self,
+        kind: CommandKind,
+        max_body_bytes: usize,
+    ) -> Result<(R, Bytes), ApiError> {
         self.authorise(kind)?;
         let body = std::mem::take(&mut self.body);
-        let body = axum::body::to_bytes(body, self.state.max_body_bytes)
+        let body = axum::body::to_bytes(body, max_body_bytes)
             .await
             .map_err(|error| {
                 let too_large = std::error::Error::source(&error)
@@ -115,7 +126,7 @@ impl Incoming {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "body_too_large",
-                        format!("the body exceeds {} bytes", self.state.max_body_bytes),
+                        format!("the body exceeds {max_body_bytes} bytes"),
                     )
                 } else {
                     ApiError::new(
@@ -153,31 +164,52 @@ impl Incoming {
         if let Some(causation_id) = uuid_header(&self.headers, "x-causation-id")? {
             meta.causation_id = causation_id;
         }
-        if let Some(value) = self.headers.get("idempotency-key") {
-            let key = value
-                .to_str()
-                .ok()
-                .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES)
-                .filter(|key| key.chars().all(|character| character.is_ascii_graphic()))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_idempotency_key",
-                        format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} visible ASCII characters"),
-                    )
-                })?;
-            let mut fingerprinted = Vec::with_capacity(body.len() + 64);
-            fingerprinted.extend_from_slice(self.method.as_str().as_bytes());
-            fingerprinted.push(b'\n');
-            fingerprinted.extend_from_slice(self.uri.path().as_bytes());
-            fingerprinted.push(b'\n');
-            fingerprinted.extend_from_slice(body);
+        if let Some(key) = self.idempotency_key()? {
             meta.idempotency = Some(IdempotencyKey {
-                key: key.to_owned(),
-                fingerprint: Hash32::sha256(&fingerprinted),
+                fingerprint: self.fingerprint(body),
+                key,
             });
         }
         Ok(meta)
+    }
+
+    /// The request's `Idempotency-Key`, if any, checked.
+    pub(super) fn idempotency_key(&self) -> Result<Option<String>, ApiError> {
+        let Some(value) = self.headers.get("idempotency-key") else {
+            return Ok(None);
+        };
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES)
+            .filter(|key| key.chars().all(|character| character.is_ascii_graphic()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_idempotency_key",
+                    format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} visible ASCII characters"),
+                )
+            })?;
+        Ok(Some(key.to_owned()))
+    }
+
+    /// What an idempotency key stands for: method, path and body.
+    pub(super) fn fingerprint(&self, body: &[u8]) -> Hash32 {
+        let mut fingerprinted = Vec::with_capacity(body.len() + 64);
+        fingerprinted.extend_from_slice(self.method.as_str().as_bytes());
+        fingerprinted.push(b'\n');
+        fingerprinted.extend_from_slice(self.uri.path().as_bytes());
+        fingerprinted.push(b'\n');
+        fingerprinted.extend_from_slice(body);
+        Hash32::sha256(&fingerprinted)
+    }
+
+    /// The correlation and causation ids the headers ask for.
+    pub(super) fn trace_headers(&self) -> Result<(Option<Uuid>, Option<Uuid>), ApiError> {
+        Ok((
+            uuid_header(&self.headers, "x-correlation-id")?,
+            uuid_header(&self.headers, "x-causation-id")?,
+        ))
     }
 
     /// Runs a command whose inputs are all in the request.
@@ -228,6 +260,37 @@ impl Incoming {
         }
         let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
         let command = build(request, &self.caller, id)?;
+        let outcome = self
+            .state
+            .service
+            .execute::<A>(&meta, &stream_of(id), command)
+            .await?;
+        Ok(respond(outcome, Created::At(location_prefix, id)))
+    }
+
+    /// A creation whose building needs reads (e.g. that a customer named
+    /// in the body exists); otherwise as [`Incoming::run_creation`].
+    pub async fn run_creation_async<A, R, F>(
+        mut self,
+        kind: CommandKind,
+        requested_id: impl FnOnce(&R) -> Option<Uuid>,
+        stream_of: impl FnOnce(Uuid) -> String,
+        location_prefix: &'static str,
+        build: impl FnOnce(R, Caller, Uuid) -> F,
+    ) -> Result<Response, ApiError>
+    where
+        A: Aggregate,
+        A::Command: Clone,
+        R: DeserializeOwned,
+        F: std::future::Future<Output = Result<A::Command, ApiError>>,
+    {
+        let (request, body) = self.accept::<R>(kind).await?;
+        let meta = self.meta(&body)?;
+        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
+            return Ok(respond_replayed_creation(outcome, location_prefix));
+        }
+        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
+        let command = build(request, self.caller.clone(), id).await?;
         let outcome = self
             .state
             .service

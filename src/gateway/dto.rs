@@ -56,12 +56,18 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use salesledger_domain::account::AccountCommand;
+use salesledger_domain::asset::{self, ProcessAssetCommand};
 use salesledger_domain::config::ConfigCommand;
+use salesledger_domain::contract::{ContractCommand, InstalmentTerm};
 use salesledger_domain::customer::{self, CustomerCommand, PoolPolicy};
 use salesledger_domain::duplicate::{DuplicateCandidate, DuplicateClearance};
 use salesledger_domain::error::{DomainError, ValueKind};
 use salesledger_domain::extraction::{
     CompetitorEntry, ConcernEntry, ExtractionDictionary, PurchaseWindow,
+};
+use salesledger_domain::health::{
+    self, DailyUsage, HealthPolicy, HealthTargets, HealthWeights, KeywordSearch,
 };
 use salesledger_domain::lead::{self, LeadCommand};
 use salesledger_domain::nurture::{self, NurtureCommand, NurtureTemplate, NurtureTemplateStep};
@@ -70,9 +76,11 @@ use salesledger_domain::rep::{self, RepCommand, RepProfile};
 use salesledger_domain::role::CommandKind;
 use salesledger_domain::routing::{MatchRule, RoutingRuleSet};
 use salesledger_domain::value::{
-    ActorId, AttributeKey, AttributeValue, CapabilityTag, CapabilityTags, CompanyName,
-    CustomerAttributes, CustomerId, Email, IpAddress, LeadId, NurturePackId, Phone, ProposalId,
-    Region, RepId, Sha256Hex, Text, TodoId, UnifiedSocialCreditCode, VisitId,
+    ActorId, AssetId, AttributeKey, AttributeValue, CallbackTaskId, CapabilityTag, CapabilityTags,
+    CompanyName, ContractId, CustomerAttributes, CustomerId, Email, IpAddress, Keyword, LeadId,
+    ModuleName, NurturePackId, PaymentRef, Phone, PlanName, ProposalId, QuoteId, ReferenceRef,
+    Region, RepId, RescuePlanId, Sha256Hex, Text, TicketRef, TodoId, UnifiedSocialCreditCode,
+    VisitId,
 };
 use salesledger_domain::visit::{self, NextAction, VisitCommand};
 
@@ -1784,15 +1792,758 @@ impl PublishNurtureTemplateRequest {
 }
 
 // ---------------------------------------------------------------------------
+// Accounts: customer-success inputs and the health process
+// ---------------------------------------------------------------------------
+//
+// Every account command addresses the account of the customer in the path
+// (stream `account-<customer id>`); the gateway checks that the customer
+// exists before it reads the body.
+
+/// The usage counters of one day.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DailyUsageInput {
+    /// The local day (`YYYY-MM-DD`), not after today.
+    #[schema(example = "2027-03-15")]
+    pub day: NaiveDate,
+    /// Logins that day (a day with at least one login is an active day).
+    #[schema(example = 37)]
+    pub logins: u32,
+    /// Key-feature calls that day.
+    #[schema(example = 412)]
+    pub key_feature_calls: u32,
+}
+
+/// Reports product usage for 1 to 31 distinct days (a periodic input; see
+/// also `POST /v1/ingest/usage-reports`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportUsageRequest {
+    /// 1 to 31 days with distinct dates, none after today.
+    pub days: Vec<DailyUsageInput>,
+    /// Product modules used in the period (normalised to lowercase).
+    #[serde(default)]
+    #[schema(example = json!(["crm", "reports"]))]
+    pub modules_used: Vec<String>,
+    /// The last login seen (RFC 3339), if known; not in the future.
+    #[schema(example = "2027-03-15T17:42:00+08:00")]
+    pub last_login_at: Option<DateTime<Utc>>,
+}
+
+impl ReportUsageRequest {
+    pub const KIND: CommandKind = CommandKind::ReportUsage;
+
+    /// `customer_id` comes from the path.
+    pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
+        let modules_used = self
+            .modules_used
+            .iter()
+            .enumerate()
+            .map(|(module_idx, raw)| {
+                parse_value(
+                    &format!("modules_used[{module_idx}]"),
+                    raw,
+                    ModuleName::parse,
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(AccountCommand::ReportUsage {
+            customer_id,
+            days: self
+                .days
+                .into_iter()
+                .map(|day| DailyUsage {
+                    day: day.day,
+                    logins: day.logins,
+                    key_feature_calls: day.key_feature_calls,
+                })
+                .collect(),
+            modules_used,
+            last_login_at: self.last_login_at,
+        })
+    }
+}
+
+/// Records a support ticket being opened or resolved (one command kind,
+/// two actions, told apart by `action`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RecordSupportTicketRequest {
+    /// A ticket was opened; its ref must be new on this account.
+    Open {
+        /// The ticket's number in the ticketing system: 1 to 64 of
+        /// `A-Z a-z 0-9 . _ : -`.
+        #[schema(example = "ZD-20270315-0042")]
+        ticket_ref: String,
+        /// When it was opened (RFC 3339), not in the future.
+        #[schema(example = "2027-03-15T09:12:00+08:00")]
+        opened_at: DateTime<Utc>,
+        /// The ticket's subject, if any.
+        #[schema(example = "报表导出超时")]
+        subject: Option<String>,
+    },
+    /// An open ticket was resolved, not before it was opened.
+    Resolve {
+        /// The ticket's number, as when it was opened.
+        #[schema(example = "ZD-20270315-0042")]
+        ticket_ref: String,
+        /// When it was resolved (RFC 3339), not in the future.
+        #[schema(example = "2027-03-15T15:40:00+08:00")]
+        resolved_at: DateTime<Utc>,
+    },
+}
+
+impl RecordSupportTicketRequest {
+    pub const KIND: CommandKind = CommandKind::RecordSupportTicket;
+
+    /// `customer_id` comes from the path.
+    pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
+        Ok(match self {
+            RecordSupportTicketRequest::Open {
+                ticket_ref,
+                opened_at,
+                subject,
+            } => AccountCommand::OpenTicket {
+                customer_id,
+                ticket_ref: parse_value("ticket_ref", &ticket_ref, TicketRef::parse)?,
+                opened_at,
+                subject: parse_optional("subject", subject.as_deref(), Text::parse)?,
+            },
+            RecordSupportTicketRequest::Resolve {
+                ticket_ref,
+                resolved_at,
+            } => AccountCommand::ResolveTicket {
+                customer_id,
+                ticket_ref: parse_value("ticket_ref", &ticket_ref, TicketRef::parse)?,
+                resolved_at,
+            },
+        })
+    }
+}
+
+/// Sets (replaces) the customer's renewal date and plan.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetRenewalRequest {
+    /// The day the subscription renews (`YYYY-MM-DD`).
+    #[schema(example = "2027-09-30")]
+    pub renewal_on: NaiveDate,
+    /// The plan: 1 to 32 characters, normalised to lowercase (`basic`,
+    /// `standard`, `enterprise`, ...).
+    #[schema(example = "enterprise")]
+    pub plan: String,
+}
+
+impl SetRenewalRequest {
+    pub const KIND: CommandKind = CommandKind::SetRenewal;
+
+    /// `customer_id` comes from the path.
+    pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::SetRenewal {
+            customer_id,
+            renewal_on: self.renewal_on,
+            plan: parse_value("plan", &self.plan, PlanName::parse)?,
+        })
+    }
+}
+
+/// Records a success reference (case study, reference call) for the customer.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordSuccessReferenceRequest {
+    /// The reference's id, new on this account: 1 to 64 of
+    /// `A-Z a-z 0-9 . _ : -`.
+    #[schema(example = "CASE-2027-017")]
+    pub reference_ref: String,
+    /// Its title.
+    #[schema(example = "瑞康医疗：设备运维工单时效提升 40%")]
+    pub title: String,
+    /// The day it was given (`YYYY-MM-DD`), not after today.
+    #[schema(example = "2027-03-10")]
+    pub referenced_on: NaiveDate,
+}
+
+impl RecordSuccessReferenceRequest {
+    pub const KIND: CommandKind = CommandKind::RecordSuccessReference;
+
+    /// `customer_id` comes from the path.
+    pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::RecordSuccessReference {
+            customer_id,
+            reference_ref: parse_value("reference_ref", &self.reference_ref, ReferenceRef::parse)?,
+            title: parse_value("title", &self.title, Text::parse)?,
+            referenced_on: self.referenced_on,
+        })
+    }
+}
+
+/// How often the customer searched a (competitor) keyword on a day.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeywordSearchInput {
+    /// The keyword, 1 to 64 characters (normalised to lowercase).
+    #[schema(example = "西门子")]
+    pub keyword: String,
+    /// The day (`YYYY-MM-DD`), not after today.
+    #[schema(example = "2027-03-14")]
+    pub searched_on: NaiveDate,
+    /// How many searches, at least 1.
+    #[schema(example = 3)]
+    pub count: u32,
+}
+
+/// Records competitor keyword searches by the customer (a periodic input;
+/// see also `POST /v1/ingest/keyword-searches`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordKeywordSearchesRequest {
+    /// 1 to 100 searches.
+    pub searches: Vec<KeywordSearchInput>,
+}
+
+impl RecordKeywordSearchesRequest {
+    pub const KIND: CommandKind = CommandKind::RecordKeywordSearches;
+
+    /// `customer_id` comes from the path.
+    pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
+        let searches = self
+            .searches
+            .into_iter()
+            .enumerate()
+            .map(|(search_idx, search)| {
+                Ok(KeywordSearch {
+                    keyword: parse_value(
+                        &format!("searches[{search_idx}].keyword"),
+                        &search.keyword,
+                        Keyword::parse,
+                    )?,
+                    searched_on: search.searched_on,
+                    count: search.count,
+                })
+            })
+            .collect::<Result<Vec<_>, DtoError>>()?;
+        Ok(AccountCommand::RecordKeywordSearches {
+            customer_id,
+            searches,
+        })
+    }
+}
+
+/// A CSM completes a call-back task (the task is in the path); met when
+/// completed by its due time.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompleteCallbackRequest {
+    /// What was agreed on the call, if anything.
+    #[schema(example = "客户确认下周安排关键用户培训")]
+    pub note: Option<String>,
+}
+
+impl CompleteCallbackRequest {
+    pub const KIND: CommandKind = CommandKind::CompleteCallback;
+
+    /// `customer_id` and `task_id` come from the path; `actor` is recorded
+    /// as `completed_by`.
+    pub fn into_command(
+        self,
+        customer_id: CustomerId,
+        task_id: CallbackTaskId,
+        actor: &ActorId,
+    ) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::CompleteCallback {
+            customer_id,
+            task_id,
+            note: parse_optional("note", self.note.as_deref(), Text::parse)?,
+            completed_by: actor.clone(),
+        })
+    }
+}
+
+/// Submits a rescue plan for a customer whose renewal quoting is frozen.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitRescuePlanRequest {
+    /// Optional client-chosen id of the plan; the gateway uses it when
+    /// present and generates a UUIDv7 otherwise. The id is in the answer's
+    /// `RescuePlanSubmitted` event; approve it at
+    /// `/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval`.
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-8899aabbccdd")]
+    pub plan_id: Option<Uuid>,
+    /// What will be done.
+    #[schema(example = "两周内完成关键用户培训，CTO 牵头处理报表性能问题")]
+    pub summary: String,
+}
+
+impl SubmitRescuePlanRequest {
+    pub const KIND: CommandKind = CommandKind::SubmitRescuePlan;
+
+    /// The client-chosen id, if any.
+    pub fn requested_id(&self) -> Option<Uuid> {
+        self.plan_id
+    }
+
+    /// `customer_id` comes from the path, `plan_id` is the requested or a
+    /// generated id; `actor` is recorded as `submitted_by`.
+    pub fn into_command(
+        self,
+        customer_id: CustomerId,
+        plan_id: RescuePlanId,
+        actor: &ActorId,
+    ) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::SubmitRescuePlan {
+            customer_id,
+            plan_id,
+            summary: parse_value("summary", &self.summary, Text::parse)?,
+            submitted_by: actor.clone(),
+        })
+    }
+}
+
+/// The CTO approves a submitted rescue plan (the plan is in the path);
+/// renewal quoting is unfrozen. The body is `{}` (or empty).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApproveRescuePlanRequest {}
+
+impl ApproveRescuePlanRequest {
+    pub const KIND: CommandKind = CommandKind::ApproveRescuePlan;
+
+    /// `customer_id` and `plan_id` come from the path; `actor` is recorded
+    /// as `approved_by`.
+    pub fn into_command(
+        self,
+        customer_id: CustomerId,
+        plan_id: RescuePlanId,
+        actor: &ActorId,
+    ) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::ApproveRescuePlan {
+            customer_id,
+            plan_id,
+            approved_by: actor.clone(),
+        })
+    }
+}
+
+/// Quotes the customer's renewal; refused (`renewal_quoting_frozen`) while
+/// the customer's renewal quoting is frozen.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteRenewalRequest {
+    /// Optional client-chosen id of the quote; generated when absent.
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-99aabbccddee")]
+    pub quote_id: Option<Uuid>,
+    /// The amount in fen (0.01 CNY), greater than 0.
+    #[schema(example = 38_000_000)]
+    pub amount_fen: u64,
+    /// Last day the quote is valid (`YYYY-MM-DD`), not before today.
+    #[schema(example = "2027-04-30")]
+    pub valid_until: NaiveDate,
+}
+
+impl QuoteRenewalRequest {
+    pub const KIND: CommandKind = CommandKind::QuoteRenewal;
+
+    /// The client-chosen id, if any.
+    pub fn requested_id(&self) -> Option<Uuid> {
+        self.quote_id
+    }
+
+    /// `customer_id` comes from the path, `quote_id` is the requested or a
+    /// generated id; `actor` is recorded as `quoted_by`.
+    pub fn into_command(
+        self,
+        customer_id: CustomerId,
+        quote_id: QuoteId,
+        actor: &ActorId,
+    ) -> Result<AccountCommand, DtoError> {
+        Ok(AccountCommand::QuoteRenewal {
+            customer_id,
+            quote_id,
+            amount_fen: self.amount_fen,
+            valid_until: self.valid_until,
+            quoted_by: actor.clone(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Contracts and receivables
+// ---------------------------------------------------------------------------
+
+/// A payment term.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstalmentInput {
+    /// Due day (`YYYY-MM-DD`), not before the signing day nor the previous
+    /// instalment's.
+    #[schema(example = "2027-06-30")]
+    pub due_on: NaiveDate,
+    /// Amount in fen (0.01 CNY), greater than 0.
+    #[schema(example = 12_000_000)]
+    pub amount_fen: u64,
+}
+
+/// Records a signed contract with its payment terms.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignContractRequest {
+    /// Optional client-chosen id of the new contract; the gateway uses it
+    /// when present and generates a UUIDv7 otherwise.
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-aabbccdd0001")]
+    pub contract_id: Option<Uuid>,
+    /// The customer (must exist).
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-aabbccddeeff")]
+    pub customer_id: Uuid,
+    /// The rep credited with the contract (a rep may only sign as itself).
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-112233445566")]
+    pub rep_id: Uuid,
+    /// The signing day (`YYYY-MM-DD`).
+    #[schema(example = "2027-03-15")]
+    pub signed_on: NaiveDate,
+    /// 1 to 60 instalments, in due order.
+    pub instalments: Vec<InstalmentInput>,
+}
+
+impl SignContractRequest {
+    pub const KIND: CommandKind = CommandKind::SignContract;
+
+    /// The client-chosen id, if any.
+    pub fn requested_id(&self) -> Option<Uuid> {
+        self.contract_id
+    }
+
+    pub fn into_command(self, contract_id: ContractId) -> Result<ContractCommand, DtoError> {
+        Ok(ContractCommand::SignContract {
+            contract_id,
+            customer_id: CustomerId::from_uuid(self.customer_id),
+            rep_id: RepId::from_uuid(self.rep_id),
+            signed_on: self.signed_on,
+            instalments: self
+                .instalments
+                .into_iter()
+                .map(|term| InstalmentTerm {
+                    due_on: term.due_on,
+                    amount_fen: term.amount_fen,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Records a payment received on a contract (allocated to the oldest
+/// instalment first; a periodic input, see also `POST /v1/ingest/payments`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordPaymentRequest {
+    /// The bank transaction or receipt number, new on this contract: 1 to
+    /// 64 of `A-Z a-z 0-9 . _ : -`.
+    #[schema(example = "ICBC-20270331-778812")]
+    pub payment_ref: String,
+    /// Amount in fen (0.01 CNY), greater than 0 and at most what is
+    /// outstanding.
+    #[schema(example = 12_000_000)]
+    pub amount_fen: u64,
+    /// The day the money arrived (`YYYY-MM-DD`).
+    #[schema(example = "2027-03-31")]
+    pub received_on: NaiveDate,
+}
+
+impl RecordPaymentRequest {
+    pub const KIND: CommandKind = CommandKind::RecordPayment;
+
+    pub fn into_command(self) -> Result<ContractCommand, DtoError> {
+        Ok(ContractCommand::RecordPayment {
+            payment_ref: parse_value("payment_ref", &self.payment_ref, PaymentRef::parse)?,
+            amount_fen: self.amount_fen,
+            received_on: self.received_on,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Process assets and the funnel
+// ---------------------------------------------------------------------------
+
+/// What kind of process asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProcessAssetKind {
+    Solution,
+    ObjectionAnswer,
+    WonDealAction,
+}
+
+impl From<ProcessAssetKind> for asset::ProcessAssetKind {
+    fn from(kind: ProcessAssetKind) -> Self {
+        match kind {
+            ProcessAssetKind::Solution => asset::ProcessAssetKind::Solution,
+            ProcessAssetKind::ObjectionAnswer => asset::ProcessAssetKind::ObjectionAnswer,
+            ProcessAssetKind::WonDealAction => asset::ProcessAssetKind::WonDealAction,
+        }
+    }
+}
+
+/// A rep records a process asset (a solution, an objection answer, a key
+/// won-deal action) for a customer.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordProcessAssetRequest {
+    /// Optional client-chosen id of the new asset; the gateway uses it when
+    /// present and generates a UUIDv7 otherwise.
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-aabbccdd0002")]
+    pub asset_id: Option<Uuid>,
+    /// The customer (must exist).
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-aabbccddeeff")]
+    pub customer_id: Uuid,
+    /// The rep who authored it (a rep may only record its own).
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-112233445566")]
+    pub rep_id: Uuid,
+    /// What kind of asset.
+    pub kind: ProcessAssetKind,
+    /// Its title.
+    #[schema(example = "三甲医院 HIS 对接方案（HL7 v2）")]
+    pub title: String,
+}
+
+impl RecordProcessAssetRequest {
+    pub const KIND: CommandKind = CommandKind::RecordProcessAsset;
+
+    /// The client-chosen id, if any.
+    pub fn requested_id(&self) -> Option<Uuid> {
+        self.asset_id
+    }
+
+    pub fn into_command(self, asset_id: AssetId) -> Result<ProcessAssetCommand, DtoError> {
+        Ok(ProcessAssetCommand::RecordProcessAsset {
+            asset_id,
+            customer_id: CustomerId::from_uuid(self.customer_id),
+            rep_id: RepId::from_uuid(self.rep_id),
+            kind: self.kind.into(),
+            title: parse_value("title", &self.title, Text::parse)?,
+        })
+    }
+}
+
+/// A funnel stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FunnelStage {
+    Lead,
+    Qualified,
+    Proposal,
+    Negotiation,
+    Won,
+    Lost,
+}
+
+impl From<FunnelStage> for lead::FunnelStage {
+    fn from(stage: FunnelStage) -> Self {
+        match stage {
+            FunnelStage::Lead => lead::FunnelStage::Lead,
+            FunnelStage::Qualified => lead::FunnelStage::Qualified,
+            FunnelStage::Proposal => lead::FunnelStage::Proposal,
+            FunnelStage::Negotiation => lead::FunnelStage::Negotiation,
+            FunnelStage::Won => lead::FunnelStage::Won,
+            FunnelStage::Lost => lead::FunnelStage::Lost,
+        }
+    }
+}
+
+/// Moves a routed lead forward in the funnel (`proposal`, `negotiation`,
+/// `won` after `proposal` or `negotiation`, or `lost`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdvanceLeadStageRequest {
+    /// The stage to move to.
+    #[schema(example = "proposal")]
+    pub stage: FunnelStage,
+    /// Why, e.g. what was lost to whom.
+    #[schema(example = "方案已提交采购委员会")]
+    pub reason: Option<String>,
+}
+
+impl AdvanceLeadStageRequest {
+    pub const KIND: CommandKind = CommandKind::AdvanceLeadStage;
+
+    /// `actor` is recorded as `advanced_by`.
+    pub fn into_command(self, actor: &ActorId) -> Result<LeadCommand, DtoError> {
+        Ok(LeadCommand::AdvanceStage {
+            stage: self.stage.into(),
+            reason: parse_optional("reason", self.reason.as_deref(), Text::parse)?,
+            advanced_by: actor.clone(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Health configuration
+// ---------------------------------------------------------------------------
+
+/// Indicator weights in percent; they sum to 100.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthWeightsInput {
+    /// Active days in the last 30 days.
+    #[schema(example = 30)]
+    pub usage: u32,
+    /// Key-feature calls in the last 30 days.
+    #[schema(example = 25)]
+    pub key_features: u32,
+    /// Mean ticket resolution time (last 90 days).
+    #[schema(example = 20)]
+    pub ticket_resolution: u32,
+    /// Days to renewal.
+    #[schema(example = 15)]
+    pub renewal: u32,
+    /// Success references in the last 365 days.
+    #[schema(example = 10)]
+    pub success_references: u32,
+}
+
+/// The targets each raw value is normalised against (every one > 0).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HealthTargetsInput {
+    /// Active days in the last 30 days for a full usage score.
+    #[schema(example = 20)]
+    pub active_days_30: u32,
+    /// Key-feature calls in the last 30 days, for a plan not listed below.
+    #[schema(example = 200)]
+    pub key_feature_calls_30_default: u32,
+    /// Key-feature calls in the last 30 days per plan (lowercase plan names).
+    #[serde(default)]
+    #[schema(example = json!({"basic": 100, "standard": 200, "enterprise": 500}))]
+    pub key_feature_calls_30_by_plan: BTreeMap<String, u32>,
+    /// The support SLA in hours.
+    #[schema(example = 24)]
+    pub ticket_sla_hours: u32,
+    /// Days until renewal for a full renewal score.
+    #[schema(example = 180)]
+    pub renewal_days: u32,
+    /// Success references in the last 365 days for a full score.
+    #[schema(example = 2)]
+    pub success_references_12m: u32,
+}
+
+/// A kind of risk on the morning risk list.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RiskKind {
+    LowUsage,
+    LowModuleUsage,
+    OverdueTickets,
+    RenewalDue,
+    CompetitorInterest,
+    LowKeyFeatureUse,
+}
+
+impl From<RiskKind> for health::RiskKind {
+    fn from(kind: RiskKind) -> Self {
+        match kind {
+            RiskKind::LowUsage => health::RiskKind::LowUsage,
+            RiskKind::LowModuleUsage => health::RiskKind::LowModuleUsage,
+            RiskKind::OverdueTickets => health::RiskKind::OverdueTickets,
+            RiskKind::RenewalDue => health::RiskKind::RenewalDue,
+            RiskKind::CompetitorInterest => health::RiskKind::CompetitorInterest,
+            RiskKind::LowKeyFeatureUse => health::RiskKind::LowKeyFeatureUse,
+        }
+    }
+}
+
+/// Publishes a new health policy (version strictly increasing): weights,
+/// targets, level thresholds, the call-back due time, core modules and the
+/// risk scripts. It applies from the next day close on.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishHealthPolicyRequest {
+    /// Version, greater than the one in force (the default policy is 1).
+    #[schema(example = 2)]
+    pub version: u32,
+    /// Indicator weights in percent, summing to 100.
+    pub weights: HealthWeightsInput,
+    /// Normalisation targets.
+    pub targets: HealthTargetsInput,
+    /// Green from this score (basis points, at most 10000).
+    #[schema(example = 8500)]
+    pub green_at_bp: u32,
+    /// Yellow from this score (below `green_at_bp`); red below it.
+    #[schema(example = 7000)]
+    pub yellow_at_bp: u32,
+    /// Hours from the day close to a call-back task's due time.
+    #[schema(example = 48)]
+    pub callback_due_hours: u32,
+    /// Core module names: sorted, unique, lowercase.
+    #[schema(example = json!(["api", "crm", "mobile", "reports", "workflow"]))]
+    pub core_modules: Vec<String>,
+    /// An open ticket older than this many hours is overdue.
+    #[schema(example = 72)]
+    pub ticket_overdue_hours: u32,
+    /// One non-empty script (template text) per risk kind.
+    #[schema(example = json!({"low_usage": "约客户做一次 15 分钟的使用回顾", "low_module_usage": "发送模块激活指南", "overdue_tickets": "走技术支持快速通道", "renewal_due": "确认续约意向与预算", "competitor_interest": "安排一次价值复盘", "low_key_feature_use": "演示关键功能的业务收益"}))]
+    pub risk_scripts: BTreeMap<RiskKind, String>,
+}
+
+impl PublishHealthPolicyRequest {
+    pub const KIND: CommandKind = CommandKind::PublishHealthPolicy;
+
+    /// `actor` is recorded as `published_by`.
+    pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
+        let policy = validated(
+            HealthPolicy {
+                version: self.version,
+                weights: HealthWeights {
+                    usage: self.weights.usage,
+                    key_features: self.weights.key_features,
+                    ticket_resolution: self.weights.ticket_resolution,
+                    renewal: self.weights.renewal,
+                    success_references: self.weights.success_references,
+                },
+                targets: HealthTargets {
+                    active_days_30: self.targets.active_days_30,
+                    key_feature_calls_30_default: self.targets.key_feature_calls_30_default,
+                    key_feature_calls_30_by_plan: self.targets.key_feature_calls_30_by_plan,
+                    ticket_sla_hours: self.targets.ticket_sla_hours,
+                    renewal_days: self.targets.renewal_days,
+                    success_references_12m: self.targets.success_references_12m,
+                },
+                green_at_bp: self.green_at_bp,
+                yellow_at_bp: self.yellow_at_bp,
+                callback_due_hours: self.callback_due_hours,
+                core_modules: self.core_modules,
+                ticket_overdue_hours: self.ticket_overdue_hours,
+                risk_scripts: self
+                    .risk_scripts
+                    .into_iter()
+                    .map(|(kind, script)| (kind.into(), script))
+                    .collect(),
+            },
+            HealthPolicy::validate,
+        )?;
+        Ok(ConfigCommand::PublishHealthPolicy {
+            policy,
+            published_by: actor.clone(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
 // Routes
 // ---------------------------------------------------------------------------
 
 /// Every command route: (method, path, command kind, request schema name).
 ///
 /// Path parameters: `{rep_id}`, `{customer_id}`, `{lead_id}`, `{visit_id}`,
-/// `{todo_id}`, `{pack_id}`, `{proposal_id}` are UUIDs; `{date}` is a
+/// `{todo_id}`, `{pack_id}`, `{proposal_id}`, `{contract_id}`, `{task_id}`
+/// (a call-back task), `{plan_id}` (a rescue plan) are UUIDs; `{date}` is a
 /// `YYYY-MM-DD` local day. `PUT` marks a full replacement (capability tags,
-/// attributes); every other command is a `POST`.
+/// attributes, the renewal date); every other command is a `POST`.
+///
+/// One route per command kind: `RecordSupportTicket` covers both opening
+/// and resolving a ticket, told apart by the body's `action`. The bulk
+/// ingestion routes (`/v1/ingest/...`) are not command kinds of their own:
+/// each item runs as the single route's command (see `gateway::ingest`).
 pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
     (
         "POST",
@@ -1998,6 +2749,90 @@ pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
         CommandKind::PublishNurtureTemplate,
         "PublishNurtureTemplateRequest",
     ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/usage-reports",
+        CommandKind::ReportUsage,
+        "ReportUsageRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/support-tickets",
+        CommandKind::RecordSupportTicket,
+        "RecordSupportTicketRequest",
+    ),
+    (
+        "PUT",
+        "/v1/customers/{customer_id}/renewal",
+        CommandKind::SetRenewal,
+        "SetRenewalRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/success-references",
+        CommandKind::RecordSuccessReference,
+        "RecordSuccessReferenceRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/keyword-searches",
+        CommandKind::RecordKeywordSearches,
+        "RecordKeywordSearchesRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/callbacks/{task_id}/completion",
+        CommandKind::CompleteCallback,
+        "CompleteCallbackRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/rescue-plans",
+        CommandKind::SubmitRescuePlan,
+        "SubmitRescuePlanRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval",
+        CommandKind::ApproveRescuePlan,
+        "ApproveRescuePlanRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/renewal-quotes",
+        CommandKind::QuoteRenewal,
+        "QuoteRenewalRequest",
+    ),
+    (
+        "POST",
+        "/v1/contracts",
+        CommandKind::SignContract,
+        "SignContractRequest",
+    ),
+    (
+        "POST",
+        "/v1/contracts/{contract_id}/payments",
+        CommandKind::RecordPayment,
+        "RecordPaymentRequest",
+    ),
+    (
+        "POST",
+        "/v1/process-assets",
+        CommandKind::RecordProcessAsset,
+        "RecordProcessAssetRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/stage",
+        CommandKind::AdvanceLeadStage,
+        "AdvanceLeadStageRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/health-policy",
+        CommandKind::PublishHealthPolicy,
+        "PublishHealthPolicyRequest",
+    ),
 ];
 
 #[cfg(test)]
@@ -2057,6 +2892,30 @@ mod tests {
         }
     }
 
+    fn customer() -> CustomerId {
+        CustomerId::from_uuid(uuid(CUSTOMER))
+    }
+
+    fn health_policy_body(version: u32) -> serde_json::Value {
+        json!({
+            "version": version,
+            "weights": {"usage": 30, "key_features": 25, "ticket_resolution": 20, "renewal": 15, "success_references": 10},
+            "targets": {
+                "active_days_30": 20, "key_feature_calls_30_default": 200,
+                "key_feature_calls_30_by_plan": {"basic": 100, "standard": 200, "enterprise": 500},
+                "ticket_sla_hours": 24, "renewal_days": 180, "success_references_12m": 2
+            },
+            "green_at_bp": 8500, "yellow_at_bp": 7000, "callback_due_hours": 48,
+            "core_modules": ["api", "crm", "mobile", "reports", "workflow"],
+            "ticket_overdue_hours": 72,
+            "risk_scripts": {
+                "low_usage": "约客户做一次使用回顾", "low_module_usage": "发送模块激活指南",
+                "overdue_tickets": "走技术支持快速通道", "renewal_due": "确认续约意向",
+                "competitor_interest": "安排价值复盘", "low_key_feature_use": "演示关键功能"
+            }
+        })
+    }
+
     fn dictionary() -> ExtractionDictionary {
         ExtractionDictionary {
             version: 1,
@@ -2080,6 +2939,9 @@ mod tests {
         Nurture(NurtureCommand),
         Proposal(ProposalCommand),
         Config(ConfigCommand),
+        Account(AccountCommand),
+        Contract(ContractCommand),
+        Asset(ProcessAssetCommand),
     }
 
     impl AnyCommand {
@@ -2092,6 +2954,9 @@ mod tests {
                 AnyCommand::Nurture(command) => command.kind(),
                 AnyCommand::Proposal(command) => command.kind(),
                 AnyCommand::Config(command) => command.kind(),
+                AnyCommand::Account(command) => command.kind(),
+                AnyCommand::Contract(command) => command.kind(),
+                AnyCommand::Asset(command) => command.kind(),
             }
         }
     }
@@ -2253,6 +3118,70 @@ mod tests {
             "PublishNurtureTemplateRequest" => AnyCommand::Config(
                 parse_body::<PublishNurtureTemplateRequest>(body)?.into_command(&actor())?,
             ),
+            "ReportUsageRequest" => AnyCommand::Account(
+                parse_body::<ReportUsageRequest>(body)?.into_command(customer())?,
+            ),
+            "RecordSupportTicketRequest" => AnyCommand::Account(
+                parse_body::<RecordSupportTicketRequest>(body)?.into_command(customer())?,
+            ),
+            "SetRenewalRequest" => AnyCommand::Account(
+                parse_body::<SetRenewalRequest>(body)?.into_command(customer())?,
+            ),
+            "RecordSuccessReferenceRequest" => AnyCommand::Account(
+                parse_body::<RecordSuccessReferenceRequest>(body)?.into_command(customer())?,
+            ),
+            "RecordKeywordSearchesRequest" => AnyCommand::Account(
+                parse_body::<RecordKeywordSearchesRequest>(body)?.into_command(customer())?,
+            ),
+            "CompleteCallbackRequest" => {
+                AnyCommand::Account(parse_body::<CompleteCallbackRequest>(body)?.into_command(
+                    customer(),
+                    CallbackTaskId::from_uuid(path_id),
+                    &actor(),
+                )?)
+            }
+            "SubmitRescuePlanRequest" => {
+                let request = parse_body::<SubmitRescuePlanRequest>(body)?;
+                let plan_id = request.requested_id().unwrap_or(path_id);
+                AnyCommand::Account(request.into_command(
+                    customer(),
+                    RescuePlanId::from_uuid(plan_id),
+                    &actor(),
+                )?)
+            }
+            "ApproveRescuePlanRequest" => {
+                AnyCommand::Account(parse_body::<ApproveRescuePlanRequest>(body)?.into_command(
+                    customer(),
+                    RescuePlanId::from_uuid(path_id),
+                    &actor(),
+                )?)
+            }
+            "QuoteRenewalRequest" => {
+                let request = parse_body::<QuoteRenewalRequest>(body)?;
+                let quote_id = request.requested_id().unwrap_or(path_id);
+                AnyCommand::Account(request.into_command(
+                    customer(),
+                    QuoteId::from_uuid(quote_id),
+                    &actor(),
+                )?)
+            }
+            "SignContractRequest" => AnyCommand::Contract(
+                parse_body::<SignContractRequest>(body)?
+                    .into_command(ContractId::from_uuid(path_id))?,
+            ),
+            "RecordPaymentRequest" => {
+                AnyCommand::Contract(parse_body::<RecordPaymentRequest>(body)?.into_command()?)
+            }
+            "RecordProcessAssetRequest" => AnyCommand::Asset(
+                parse_body::<RecordProcessAssetRequest>(body)?
+                    .into_command(AssetId::from_uuid(path_id))?,
+            ),
+            "AdvanceLeadStageRequest" => AnyCommand::Lead(
+                parse_body::<AdvanceLeadStageRequest>(body)?.into_command(&actor())?,
+            ),
+            "PublishHealthPolicyRequest" => AnyCommand::Config(
+                parse_body::<PublishHealthPolicyRequest>(body)?.into_command(&actor())?,
+            ),
             other => panic!("no request schema named {other}"),
         };
         Ok(command)
@@ -2295,7 +3224,21 @@ mod tests {
                 PublishRoutingRulesRequest,
                 PublishPoolPolicyRequest,
                 PublishExtractionDictionaryRequest,
-                PublishNurtureTemplateRequest
+                PublishNurtureTemplateRequest,
+                ReportUsageRequest,
+                RecordSupportTicketRequest,
+                SetRenewalRequest,
+                RecordSuccessReferenceRequest,
+                RecordKeywordSearchesRequest,
+                CompleteCallbackRequest,
+                SubmitRescuePlanRequest,
+                ApproveRescuePlanRequest,
+                QuoteRenewalRequest,
+                SignContractRequest,
+                RecordPaymentRequest,
+                RecordProcessAssetRequest,
+                AdvanceLeadStageRequest,
+                PublishHealthPolicyRequest
             )
         };
     }
@@ -2312,7 +3255,7 @@ mod tests {
 
     #[test]
     fn every_command_kind_has_exactly_one_route_and_schema() {
-        assert_eq!(ALL_COMMAND_ROUTES.len(), 34);
+        assert_eq!(ALL_COMMAND_ROUTES.len(), 48);
         for kind in CommandKind::all() {
             let routes: Vec<_> = ALL_COMMAND_ROUTES
                 .iter()
@@ -2391,6 +3334,20 @@ mod tests {
             PublishPoolPolicyRequest,
             PublishExtractionDictionaryRequest,
             PublishNurtureTemplateRequest,
+            ReportUsageRequest,
+            RecordSupportTicketRequest,
+            SetRenewalRequest,
+            RecordSuccessReferenceRequest,
+            RecordKeywordSearchesRequest,
+            CompleteCallbackRequest,
+            SubmitRescuePlanRequest,
+            ApproveRescuePlanRequest,
+            QuoteRenewalRequest,
+            SignContractRequest,
+            RecordPaymentRequest,
+            RecordProcessAssetRequest,
+            AdvanceLeadStageRequest,
+            PublishHealthPolicyRequest,
         )))]
         struct Document;
 
@@ -2990,6 +3947,291 @@ mod tests {
                     );
                 },
             ),
+            (
+                "ReportUsageRequest",
+                json!({
+                    "days": [
+                        {"day": "2027-03-14", "logins": 37, "key_feature_calls": 412},
+                        {"day": "2027-03-15", "logins": 0, "key_feature_calls": 0}
+                    ],
+                    "modules_used": ["CRM", " reports "],
+                    "last_login_at": "2027-03-14T17:42:00+08:00"
+                }),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::ReportUsage {
+                        customer_id,
+                        days,
+                        modules_used,
+                        last_login_at,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(customer_id, customer());
+                    assert_eq!(days.len(), 2);
+                    assert_eq!(days[0].day, date("2027-03-14"));
+                    assert_eq!((days[0].logins, days[0].key_feature_calls), (37, 412));
+                    let modules: Vec<_> = modules_used.iter().map(|m| m.as_str()).collect();
+                    assert_eq!(modules, ["crm", "reports"]);
+                    assert_eq!(last_login_at, Some(time("2027-03-14T09:42:00Z")));
+                },
+            ),
+            (
+                "RecordSupportTicketRequest",
+                json!({"action": "open", "ticket_ref": "ZD-20270315-0042", "opened_at": "2027-03-15T09:12:00+08:00", "subject": "报表导出超时"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::OpenTicket {
+                        ticket_ref,
+                        opened_at,
+                        subject,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(ticket_ref.as_str(), "ZD-20270315-0042");
+                    assert_eq!(opened_at, time("2027-03-15T01:12:00Z"));
+                    assert_eq!(subject.as_ref().map(|s| s.as_str()), Some("报表导出超时"));
+                },
+            ),
+            (
+                "RecordSupportTicketRequest",
+                json!({"action": "resolve", "ticket_ref": "ZD-20270315-0042", "resolved_at": "2027-03-15T15:40:00+08:00"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::ResolveTicket {
+                        customer_id,
+                        ticket_ref,
+                        resolved_at,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(customer_id, customer());
+                    assert_eq!(ticket_ref.as_str(), "ZD-20270315-0042");
+                    assert_eq!(resolved_at, time("2027-03-15T07:40:00Z"));
+                },
+            ),
+            (
+                "SetRenewalRequest",
+                json!({"renewal_on": "2027-09-30", "plan": "Enterprise"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::SetRenewal {
+                        renewal_on, plan, ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(renewal_on, date("2027-09-30"));
+                    assert_eq!(plan.as_str(), "enterprise");
+                },
+            ),
+            (
+                "RecordSuccessReferenceRequest",
+                json!({"reference_ref": "CASE-2027-017", "title": "瑞康医疗：工单时效提升 40%", "referenced_on": "2027-03-10"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::RecordSuccessReference {
+                        reference_ref,
+                        title,
+                        referenced_on,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(reference_ref.as_str(), "CASE-2027-017");
+                    assert!(title.as_str().starts_with("瑞康医疗"));
+                    assert_eq!(referenced_on, date("2027-03-10"));
+                },
+            ),
+            (
+                "RecordKeywordSearchesRequest",
+                json!({"searches": [{"keyword": "西门子", "searched_on": "2027-03-14", "count": 3}, {"keyword": "Mindray", "searched_on": "2027-03-15", "count": 1}]}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::RecordKeywordSearches {
+                        searches, ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(searches.len(), 2);
+                    assert_eq!(searches[1].keyword.as_str(), "mindray");
+                    assert_eq!(searches[0].count, 3);
+                },
+            ),
+            (
+                "CompleteCallbackRequest",
+                json!({"note": "客户确认下周安排关键用户培训"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::CompleteCallback {
+                        task_id,
+                        note,
+                        completed_by,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(task_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                    assert!(note.is_some());
+                    assert_eq!(completed_by, actor());
+                },
+            ),
+            (
+                "SubmitRescuePlanRequest",
+                json!({"plan_id": TODO, "summary": "两周内完成关键用户培训"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::SubmitRescuePlan {
+                        plan_id,
+                        summary,
+                        submitted_by,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(plan_id.as_uuid(), uuid(TODO));
+                    assert_eq!(summary.as_str(), "两周内完成关键用户培训");
+                    assert_eq!(submitted_by, actor());
+                },
+            ),
+            ("ApproveRescuePlanRequest", json!({}), |command| {
+                let AnyCommand::Account(AccountCommand::ApproveRescuePlan {
+                    plan_id,
+                    approved_by,
+                    ..
+                }) = command
+                else {
+                    panic!("{command:?}")
+                };
+                assert_eq!(plan_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                assert_eq!(approved_by, actor());
+            }),
+            (
+                "QuoteRenewalRequest",
+                json!({"amount_fen": 38_000_000u64, "valid_until": "2027-04-30"}),
+                |command| {
+                    let AnyCommand::Account(AccountCommand::QuoteRenewal {
+                        quote_id,
+                        amount_fen,
+                        valid_until,
+                        quoted_by,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(quote_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                    assert_eq!(amount_fen, 38_000_000);
+                    assert_eq!(valid_until, date("2027-04-30"));
+                    assert_eq!(quoted_by, actor());
+                },
+            ),
+            (
+                "SignContractRequest",
+                json!({
+                    "customer_id": CUSTOMER, "rep_id": REP, "signed_on": "2027-03-15",
+                    "instalments": [{"due_on": "2027-03-31", "amount_fen": 12_000_000u64}, {"due_on": "2027-06-30", "amount_fen": 26_000_000u64}]
+                }),
+                |command| {
+                    let AnyCommand::Contract(ContractCommand::SignContract {
+                        contract_id,
+                        customer_id,
+                        rep_id,
+                        signed_on,
+                        instalments,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(contract_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                    assert_eq!(customer_id, customer());
+                    assert_eq!(rep_id.as_uuid(), uuid(REP));
+                    assert_eq!(signed_on, date("2027-03-15"));
+                    assert_eq!(instalments.len(), 2);
+                    assert_eq!(instalments[1].amount_fen, 26_000_000);
+                },
+            ),
+            (
+                "RecordPaymentRequest",
+                json!({"payment_ref": "ICBC-20270331-778812", "amount_fen": 12_000_000u64, "received_on": "2027-03-31"}),
+                |command| {
+                    let AnyCommand::Contract(ContractCommand::RecordPayment {
+                        payment_ref,
+                        amount_fen,
+                        received_on,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(payment_ref.as_str(), "ICBC-20270331-778812");
+                    assert_eq!(amount_fen, 12_000_000);
+                    assert_eq!(received_on, date("2027-03-31"));
+                },
+            ),
+            (
+                "RecordProcessAssetRequest",
+                json!({"customer_id": CUSTOMER, "rep_id": REP, "kind": "objection_answer", "title": "交期顾虑的标准答复"}),
+                |command| {
+                    let AnyCommand::Asset(ProcessAssetCommand::RecordProcessAsset {
+                        asset_id,
+                        rep_id,
+                        kind,
+                        title,
+                        ..
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(asset_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                    assert_eq!(rep_id.as_uuid(), uuid(REP));
+                    assert_eq!(kind, asset::ProcessAssetKind::ObjectionAnswer);
+                    assert_eq!(title.as_str(), "交期顾虑的标准答复");
+                },
+            ),
+            (
+                "AdvanceLeadStageRequest",
+                json!({"stage": "lost", "reason": "选择了西门子"}),
+                |command| {
+                    let AnyCommand::Lead(LeadCommand::AdvanceStage {
+                        stage,
+                        reason,
+                        advanced_by,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(stage, lead::FunnelStage::Lost);
+                    assert_eq!(reason.as_ref().map(|r| r.as_str()), Some("选择了西门子"));
+                    assert_eq!(advanced_by, actor());
+                },
+            ),
+            (
+                "PublishHealthPolicyRequest",
+                health_policy_body(2),
+                |command| {
+                    let AnyCommand::Config(ConfigCommand::PublishHealthPolicy {
+                        policy,
+                        published_by,
+                    }) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(published_by, actor());
+                    assert_eq!(policy.version, 2);
+                    assert_eq!(
+                        HealthPolicy {
+                            version: 1,
+                            risk_scripts: HealthPolicy::default_v1().risk_scripts,
+                            ..policy.clone()
+                        },
+                        HealthPolicy::default_v1()
+                    );
+                    assert_eq!(
+                        policy.script(health::RiskKind::CompetitorInterest),
+                        "安排价值复盘"
+                    );
+                },
+            ),
         ]
     }
 
@@ -3178,6 +4420,38 @@ mod tests {
                 "",
             ),
             ("PublishNurtureTemplateRequest", r#"{"version": 2, "steps": []}"#.to_owned(), "nurture_template_empty", ""),
+            // the new inputs
+            ("ReportUsageRequest", r#"{"days": [{"day": "2027-03-15", "logins": 1, "key_feature_calls": 2, "sessions": 3}]}"#.to_owned(), "unknown_field", "days[0].sessions"),
+            ("ReportUsageRequest", r#"{"days": [{"day": "2027-03-15", "logins": -1, "key_feature_calls": 2}]}"#.to_owned(), "wrong_type", "days[0].logins"),
+            ("ReportUsageRequest", r#"{"days": [], "modules_used": ["crm", " "]}"#.to_owned(), "invalid_module_name", "modules_used[1]"),
+            ("ReportUsageRequest", r#"{"modules_used": ["crm"]}"#.to_owned(), "missing_field", "days"),
+            ("RecordSupportTicketRequest", r#"{"action": "close", "ticket_ref": "T-1"}"#.to_owned(), "wrong_type", "action"),
+            ("RecordSupportTicketRequest", r#"{"ticket_ref": "T-1", "opened_at": "2027-03-15T09:12:00Z"}"#.to_owned(), "missing_field", "action"),
+            ("RecordSupportTicketRequest", r#"{"action": "resolve", "ticket_ref": "T-1", "opened_at": "2027-03-15T09:12:00Z"}"#.to_owned(), "unknown_field", "opened_at"),
+            ("RecordSupportTicketRequest", r#"{"action": "open", "ticket_ref": "T 1", "opened_at": "2027-03-15T09:12:00Z"}"#.to_owned(), "invalid_ticket_ref", "ticket_ref"),
+            ("SetRenewalRequest", r#"{"renewal_on": "2027-02-30", "plan": "basic"}"#.to_owned(), "invalid_body", "renewal_on"),
+            ("SetRenewalRequest", r#"{"renewal_on": "2027-09-30", "plan": ""}"#.to_owned(), "invalid_plan_name", "plan"),
+            ("RecordSuccessReferenceRequest", r#"{"reference_ref": "CASE/1", "title": "t", "referenced_on": "2027-03-10"}"#.to_owned(), "invalid_reference_ref", "reference_ref"),
+            ("RecordKeywordSearchesRequest", r#"{"searches": [{"keyword": "siemens", "searched_on": "2027-03-14", "count": 1}, {"keyword": "", "searched_on": "2027-03-14", "count": 1}]}"#.to_owned(), "invalid_keyword", "searches[1].keyword"),
+            ("CompleteCallbackRequest", r#"{"completed_by": "someone.else"}"#.to_owned(), "unknown_field", "completed_by"),
+            ("SubmitRescuePlanRequest", r#"{"summary": "  "}"#.to_owned(), "invalid_text", "summary"),
+            ("ApproveRescuePlanRequest", r#"{"approved_by": "cto"}"#.to_owned(), "unknown_field", "approved_by"),
+            ("QuoteRenewalRequest", r#"{"amount_fen": 1.5, "valid_until": "2027-04-30"}"#.to_owned(), "wrong_type", "amount_fen"),
+            ("SignContractRequest", format!(r#"{{"customer_id": "{CUSTOMER}", "rep_id": "{REP}", "signed_on": "2027-03-15", "instalments": [{{"due_on": "2027-03-31"}}]}}"#), "missing_field", "instalments[0].amount_fen"),
+            ("RecordPaymentRequest", r#"{"payment_ref": "", "amount_fen": 1, "received_on": "2027-03-31"}"#.to_owned(), "invalid_payment_ref", "payment_ref"),
+            ("RecordProcessAssetRequest", format!(r#"{{"customer_id": "{CUSTOMER}", "rep_id": "{REP}", "kind": "slide_deck", "title": "t"}}"#), "wrong_type", "kind"),
+            ("AdvanceLeadStageRequest", r#"{"stage": "closed"}"#.to_owned(), "wrong_type", "stage"),
+            ("AdvanceLeadStageRequest", r#"{"stage": "won", "advanced_by": "x"}"#.to_owned(), "unknown_field", "advanced_by"),
+            ("PublishHealthPolicyRequest", {
+                let mut body = health_policy_body(2);
+                body["weights"]["usage"] = json!(31);
+                body.to_string()
+            }, "invalid_health_policy", ""),
+            ("PublishHealthPolicyRequest", {
+                let mut body = health_policy_body(2);
+                body["risk_scripts"]["weather"] = json!("x");
+                body.to_string()
+            }, "wrong_type", "risk_scripts"),
         ];
         for (schema, body, code, path) in cases {
             let failure = match convert(schema, body.as_bytes()) {
@@ -3200,6 +4474,8 @@ mod tests {
             "WithdrawTrackingConsentRequest",
             "ProposeRoutingRequest",
             "ConfirmLeadBudgetRequest",
+            "ApproveRescuePlanRequest",
+            "CompleteCallbackRequest",
         ] {
             for body in ["", " \r\n", "{}"] {
                 let command = convert(schema, body.as_bytes())

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod dto;
+pub mod ingest;
 pub mod openapi;
 pub mod problem;
 pub mod reads;

@@ -23,6 +23,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::dto::*;
+use super::ingest::{
+    IngestKeywordSearchesRequest, IngestOutcome, IngestPaymentsRequest,
+    IngestSupportTicketsRequest, IngestUsageReportsRequest, INGEST_ROUTES, MAX_INGEST_ITEMS,
+};
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
 use super::views::{view_routes, ViewResponse};
@@ -90,6 +94,12 @@ fn component_schemas() -> Schemas {
         CreateProposalRequest, RecordProposalPdfRequest, RecordEmailDeliveryReceiptRequest, RecordLinkOpenedRequest,
         PublishRoutingRulesRequest, PublishPoolPolicyRequest, PublishExtractionDictionaryRequest,
         PublishNurtureTemplateRequest,
+        ReportUsageRequest, RecordSupportTicketRequest, SetRenewalRequest, RecordSuccessReferenceRequest,
+        RecordKeywordSearchesRequest, CompleteCallbackRequest, SubmitRescuePlanRequest,
+        ApproveRescuePlanRequest, QuoteRenewalRequest, SignContractRequest, RecordPaymentRequest,
+        RecordProcessAssetRequest, AdvanceLeadStageRequest, PublishHealthPolicyRequest,
+        IngestUsageReportsRequest, IngestKeywordSearchesRequest, IngestPaymentsRequest,
+        IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
         super::audit::CheckpointView,
         ViewResponse,
@@ -203,6 +213,8 @@ pub fn is_creation(kind: CommandKind) -> bool {
             | CommandKind::LogVisit
             | CommandKind::StartNurturePack
             | CommandKind::CreateProposal
+            | CommandKind::SignContract
+            | CommandKind::RecordProcessAsset
     )
 }
 
@@ -316,6 +328,49 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
     operation
 }
 
+/// A bulk ingestion route: one result per item, each item run as the
+/// single route's command.
+fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
+    let kind = route.kind;
+    let operation = OperationBuilder::new()
+        .operation_id(Some(format!("Ingest{kind:?}")))
+        .summary(Some(format!("Bulk {kind:?}")))
+        .description(Some(format!(
+            "1 to {MAX_INGEST_ITEMS} items, each `{}` plus the body of `{}`, run independently through the same pipeline (items of one stream in order). Answers 200 with one result per item, in order: `status` and the `outcome`, or the `problem` (nothing appended for that item), so only the failures need a retry. An `Idempotency-Key` applies per item as `<key>#<index>`. Roles allowed: {}.",
+            route.id_field,
+            route.single_route,
+            roles_allowed(kind)
+        )))
+        .tag("ingest")
+        .request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_ref(route.schema))
+                .build(),
+        ))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("One result per item")
+                .content("application/json", json_ref("IngestOutcome")),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    problem_responses(
+        header_parameters(operation),
+        &[
+            (
+                "400",
+                "Malformed JSON, unknown field (only `items` is allowed) or a bad header",
+            ),
+            ("401", "No or unknown bearer token"),
+            ("403", "The caller's role may not issue this command"),
+            ("413", "Body larger than the limit"),
+            ("415", "Body is not application/json"),
+            ("422", "`items` is empty or has more than the maximum"),
+        ],
+    )
+}
+
 /// Read routes: (path, operation id, response schema).
 pub const READ_ROUTES: &[(&str, &str, &str)] = &[
     (
@@ -337,6 +392,21 @@ pub const READ_ROUTES: &[(&str, &str, &str)] = &[
         "AggregateView",
     ),
     ("/v1/config", "ReadConfig", "ConfigView"),
+    (
+        "/v1/contracts/{contract_id}",
+        "ReadContract",
+        "AggregateView",
+    ),
+    (
+        "/v1/customers/{customer_id}/account",
+        "ReadAccount",
+        "AggregateView",
+    ),
+    (
+        "/v1/process-assets/{asset_id}",
+        "ReadProcessAsset",
+        "AggregateView",
+    ),
     (
         "/v1/audit/checkpoints/latest",
         "ReadLatestCheckpoint",
@@ -382,6 +452,12 @@ pub fn document() -> OpenApi {
             .entry(route.path.to_owned())
             .or_default()
             .push((HttpMethod::Get, view_operation(route)));
+    }
+    for route in INGEST_ROUTES {
+        items
+            .entry(route.path.to_owned())
+            .or_default()
+            .push((HttpMethod::Post, ingest_operation(route)));
     }
     let upload = OperationBuilder::new()
         .operation_id(Some("UploadBlob"))

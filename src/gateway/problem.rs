@@ -103,16 +103,24 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let problem = Problem {
+impl ApiError {
+    /// The problem body this error answers with (bulk ingestion reports
+    /// one per failed item).
+    pub fn problem(&self) -> Problem {
+        Problem {
             problem_type: format!("urn:salesledger:problem:{}", self.code),
             title: self.title().to_owned(),
             status: self.status.as_u16(),
             code: self.code.clone(),
             detail: self.detail.clone(),
             extra: self.extra.clone(),
-        };
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
         let mut response = (self.status, body).into_response();
         response.headers_mut().insert(

@@ -1,5 +1,6 @@
-//! Read routes: each aggregate's current state, the published
-//! configuration, and evidence blobs (upload and download).
+//! Read routes: each aggregate's current state (including a customer's
+//! account, contracts and process assets), the published configuration,
+//! and evidence blobs (upload and download).
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -9,16 +10,21 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use salesledger_commands::CommandService;
+use salesledger_domain::account::Account;
+use salesledger_domain::asset::ProcessAsset;
+use salesledger_domain::contract::Contract;
 use salesledger_domain::customer::Customer;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::nurture::NurturePack;
 use salesledger_domain::proposal::Proposal;
 use salesledger_domain::rep::Rep;
 use salesledger_domain::stream::{
-    customer_stream_id, lead_stream_id, nurture_stream_id, proposal_stream_id, rep_stream_id,
-    visit_stream_id,
+    account_stream_id, asset_stream_id, contract_stream_id, customer_stream_id, lead_stream_id,
+    nurture_stream_id, proposal_stream_id, rep_stream_id, visit_stream_id,
 };
-use salesledger_domain::value::{CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId};
+use salesledger_domain::value::{
+    AssetId, ContractId, CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId,
+};
 use salesledger_domain::visit::Visit;
 use salesledger_domain::{Aggregate, CommandKind};
 use salesledger_store::{BlobRef, Hash32};
@@ -72,6 +78,9 @@ pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
         .route("/v1/nurture-packs/{pack_id}", get(read_nurture_pack))
         .route("/v1/proposals/{proposal_id}", get(read_proposal))
         .route("/v1/config", get(read_config))
+        .route("/v1/contracts/{contract_id}", get(read_contract))
+        .route("/v1/customers/{customer_id}/account", get(read_account))
+        .route("/v1/process-assets/{asset_id}", get(read_process_asset))
         .route(
             "/v1/blobs",
             post(upload_blob).layer(DefaultBodyLimit::max(max_blob_bytes)),
@@ -191,6 +200,48 @@ async fn read_proposal(
         );
     }
     Ok(Json(view))
+}
+
+async fn read_contract(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Contract>(
+        &state.service,
+        contract_stream_id(ContractId::from_uuid(id(path)?)),
+        "contract",
+    )
+    .await
+}
+
+/// A customer's account: its customer-success inputs, health level,
+/// call-back tasks, renewal-quoting freeze and rescue plans. `404` until
+/// the customer has a first input.
+async fn read_account(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<Account>(
+        &state.service,
+        account_stream_id(CustomerId::from_uuid(id(path)?)),
+        "account",
+    )
+    .await
+}
+
+async fn read_process_asset(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    view::<ProcessAsset>(
+        &state.service,
+        asset_stream_id(AssetId::from_uuid(id(path)?)),
+        "process asset",
+    )
+    .await
 }
 
 async fn read_config(

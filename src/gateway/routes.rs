@@ -12,19 +12,25 @@ use axum::response::Response;
 use axum::routing::{post, put};
 use axum::Router;
 use chrono::NaiveDate;
+use salesledger_commands::CommandService;
+use salesledger_domain::account::Account;
+use salesledger_domain::asset::ProcessAsset;
 use salesledger_domain::config::Config;
+use salesledger_domain::contract::Contract;
 use salesledger_domain::customer::Customer;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::nurture::NurturePack;
 use salesledger_domain::proposal::Proposal;
 use salesledger_domain::rep::Rep;
 use salesledger_domain::stream::{
-    customer_stream_id, lead_stream_id, nurture_stream_id, proposal_stream_id, rep_stream_id,
-    visit_stream_id, CONFIG_EXTRACTION_STREAM, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
-    CONFIG_ROUTING_STREAM,
+    account_stream_id, asset_stream_id, contract_stream_id, customer_stream_id, lead_stream_id,
+    nurture_stream_id, proposal_stream_id, rep_stream_id, visit_stream_id,
+    CONFIG_EXTRACTION_STREAM, CONFIG_HEALTH_STREAM, CONFIG_NURTURE_STREAM,
+    CONFIG_POOL_POLICY_STREAM, CONFIG_ROUTING_STREAM,
 };
 use salesledger_domain::value::{
-    CustomerId, LeadId, NurturePackId, ProposalId, RepId, TodoId, VisitId,
+    AssetId, CallbackTaskId, ContractId, CustomerId, LeadId, NurturePackId, ProposalId, QuoteId,
+    RepId, RescuePlanId, TodoId, VisitId,
 };
 use salesledger_domain::visit::Visit;
 use salesledger_store::Hash32;
@@ -135,6 +141,45 @@ pub fn routes() -> Router<AppState> {
             "/v1/config/nurture-template",
             post(publish_nurture_template),
         )
+        .route(
+            "/v1/customers/{customer_id}/usage-reports",
+            post(report_usage),
+        )
+        .route(
+            "/v1/customers/{customer_id}/support-tickets",
+            post(record_support_ticket),
+        )
+        .route("/v1/customers/{customer_id}/renewal", put(set_renewal))
+        .route(
+            "/v1/customers/{customer_id}/success-references",
+            post(record_success_reference),
+        )
+        .route(
+            "/v1/customers/{customer_id}/keyword-searches",
+            post(record_keyword_searches),
+        )
+        .route(
+            "/v1/customers/{customer_id}/callbacks/{task_id}/completion",
+            post(complete_callback),
+        )
+        .route(
+            "/v1/customers/{customer_id}/rescue-plans",
+            post(submit_rescue_plan),
+        )
+        .route(
+            "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval",
+            post(approve_rescue_plan),
+        )
+        .route(
+            "/v1/customers/{customer_id}/renewal-quotes",
+            post(quote_renewal),
+        )
+        .route("/v1/contracts", post(sign_contract))
+        .route("/v1/contracts/{contract_id}/payments", post(record_payment))
+        .route("/v1/process-assets", post(record_process_asset))
+        .route("/v1/leads/{lead_id}/stage", post(advance_lead_stage))
+        .route("/v1/config/health-policy", post(publish_health_policy))
+        .merge(super::ingest::routes())
 }
 
 type IdPath = Result<Path<Uuid>, PathRejection>;
@@ -296,6 +341,20 @@ id_command!(
     |id| lead_stream_id(LeadId::from_uuid(id)),
     actor
 );
+id_command!(
+    advance_lead_stage,
+    Lead,
+    AdvanceLeadStageRequest,
+    |id| lead_stream_id(LeadId::from_uuid(id)),
+    actor
+);
+id_command!(
+    record_payment,
+    Contract,
+    RecordPaymentRequest,
+    |id| contract_stream_id(ContractId::from_uuid(id)),
+    plain
+);
 
 // ---- configuration ----------------------------------------------------------
 
@@ -318,6 +377,11 @@ config_command!(
     publish_nurture_template,
     PublishNurtureTemplateRequest,
     CONFIG_NURTURE_STREAM
+);
+config_command!(
+    publish_health_policy,
+    PublishHealthPolicyRequest,
+    CONFIG_HEALTH_STREAM
 );
 
 // ---- reps ----------------------------------------------------------------
@@ -609,6 +673,187 @@ async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response
                     )
                     .await?;
                 Ok(request.into_command(consent_recorded_at)?)
+            },
+        )
+        .await
+}
+
+// ---- accounts (customer-success inputs and the health process) ------------
+
+/// Answers `404 not_found` unless the customer is registered: an account
+/// (stream `account-<customer id>`) only exists for a known customer.
+pub(super) async fn ensure_customer(
+    service: &CommandService,
+    customer_id: CustomerId,
+) -> Result<(), ApiError> {
+    let stream_id = customer_stream_id(customer_id);
+    match service.store().stream_version(&stream_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("no customer at {stream_id}"))),
+    }
+}
+
+/// A customer named in a body must be registered: `422 unknown_customer`
+/// at `customer_id` otherwise.
+pub(super) async fn ensure_customer_referenced(
+    service: &CommandService,
+    customer_id: CustomerId,
+) -> Result<(), ApiError> {
+    let stream_id = customer_stream_id(customer_id);
+    match service.store().stream_version(&stream_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_customer",
+            format!("no customer at {stream_id}"),
+        )
+        .with("path", serde_json::json!("customer_id"))),
+    }
+}
+
+/// Account commands addressed by the customer in the path: authorise,
+/// parse the id, check the customer exists, then run on its account
+/// stream. `$build` turns the request into the command, given the customer
+/// id and the caller.
+macro_rules! account_command {
+    ($handler:ident, $request:ty, |$req:ident, $customer:ident, $caller:ident| $build:expr) => {
+        async fn $handler(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
+            let $customer =
+                CustomerId::from_uuid(authorised_id(&incoming, <$request>::KIND, path)?);
+            ensure_customer(&incoming.state.service, $customer).await?;
+            incoming
+                .run::<Account, $request>(
+                    <$request>::KIND,
+                    account_stream_id($customer),
+                    Created::No,
+                    |$req: $request, $caller: &Caller| Ok($build?),
+                )
+                .await
+        }
+    };
+}
+
+account_command!(
+    report_usage,
+    ReportUsageRequest,
+    |request, customer_id, _caller| request.into_command(customer_id)
+);
+account_command!(
+    record_support_ticket,
+    RecordSupportTicketRequest,
+    |request, customer_id, _caller| request.into_command(customer_id)
+);
+account_command!(
+    set_renewal,
+    SetRenewalRequest,
+    |request, customer_id, _caller| request.into_command(customer_id)
+);
+account_command!(
+    record_success_reference,
+    RecordSuccessReferenceRequest,
+    |request, customer_id, _caller| request.into_command(customer_id)
+);
+account_command!(
+    record_keyword_searches,
+    RecordKeywordSearchesRequest,
+    |request, customer_id, _caller| request.into_command(customer_id)
+);
+account_command!(
+    submit_rescue_plan,
+    SubmitRescuePlanRequest,
+    |request, customer_id, caller| {
+        let plan_id = RescuePlanId::from_uuid(request.requested_id().unwrap_or_else(Uuid::now_v7));
+        request.into_command(customer_id, plan_id, &caller.principal.actor)
+    }
+);
+account_command!(
+    quote_renewal,
+    QuoteRenewalRequest,
+    |request, customer_id, caller| {
+        let quote_id = QuoteId::from_uuid(request.requested_id().unwrap_or_else(Uuid::now_v7));
+        request.into_command(customer_id, quote_id, &caller.principal.actor)
+    }
+);
+
+type TwoIdPath = Result<Path<(Uuid, Uuid)>, PathRejection>;
+
+async fn complete_callback(path: TwoIdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(CompleteCallbackRequest::KIND)?;
+    let Path((customer_id, task_id)) = path?;
+    let customer_id = CustomerId::from_uuid(customer_id);
+    ensure_customer(&incoming.state.service, customer_id).await?;
+    incoming
+        .run::<Account, CompleteCallbackRequest>(
+            CompleteCallbackRequest::KIND,
+            account_stream_id(customer_id),
+            Created::No,
+            |request, caller| {
+                Ok(request.into_command(
+                    customer_id,
+                    CallbackTaskId::from_uuid(task_id),
+                    &caller.principal.actor,
+                )?)
+            },
+        )
+        .await
+}
+
+async fn approve_rescue_plan(path: TwoIdPath, incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(ApproveRescuePlanRequest::KIND)?;
+    let Path((customer_id, plan_id)) = path?;
+    let customer_id = CustomerId::from_uuid(customer_id);
+    ensure_customer(&incoming.state.service, customer_id).await?;
+    incoming
+        .run::<Account, ApproveRescuePlanRequest>(
+            ApproveRescuePlanRequest::KIND,
+            account_stream_id(customer_id),
+            Created::No,
+            |request, caller| {
+                Ok(request.into_command(
+                    customer_id,
+                    RescuePlanId::from_uuid(plan_id),
+                    &caller.principal.actor,
+                )?)
+            },
+        )
+        .await
+}
+
+// ---- contracts and process assets ------------------------------------------
+
+async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(SignContractRequest::KIND)?;
+    let service = incoming.state.service.clone();
+    incoming
+        .run_creation_async::<Contract, SignContractRequest, _>(
+            SignContractRequest::KIND,
+            |request| request.requested_id(),
+            |id| contract_stream_id(ContractId::from_uuid(id)),
+            "/v1/contracts/",
+            |request, caller, id| async move {
+                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
+                ensure_customer_referenced(&service, CustomerId::from_uuid(request.customer_id))
+                    .await?;
+                Ok(request.into_command(ContractId::from_uuid(id))?)
+            },
+        )
+        .await
+}
+
+async fn record_process_asset(incoming: Incoming) -> Result<Response, ApiError> {
+    incoming.authorise(RecordProcessAssetRequest::KIND)?;
+    let service = incoming.state.service.clone();
+    incoming
+        .run_creation_async::<ProcessAsset, RecordProcessAssetRequest, _>(
+            RecordProcessAssetRequest::KIND,
+            |request| request.requested_id(),
+            |id| asset_stream_id(AssetId::from_uuid(id)),
+            "/v1/process-assets/",
+            |request, caller, id| async move {
+                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
+                ensure_customer_referenced(&service, CustomerId::from_uuid(request.customer_id))
+                    .await?;
+                Ok(request.into_command(AssetId::from_uuid(id))?)
             },
         )
         .await

@@ -14,6 +14,7 @@ use super::support::{spawn_app, REP_A};
 pub fn concrete(template: &str, id: Uuid) -> String {
     template
         .replace("{date}", "2027-03-15")
+        .replace("{contract_id}", &id.to_string())
         .replace("{rep_id}", &id.to_string())
         .replace("{customer_id}", &id.to_string())
         .replace("{lead_id}", &id.to_string())
@@ -21,6 +22,9 @@ pub fn concrete(template: &str, id: Uuid) -> String {
         .replace("{todo_id}", &id.to_string())
         .replace("{pack_id}", &id.to_string())
         .replace("{proposal_id}", &id.to_string())
+        .replace("{task_id}", &id.to_string())
+        .replace("{plan_id}", &id.to_string())
+        .replace("{asset_id}", &id.to_string())
 }
 
 #[tokio::test]

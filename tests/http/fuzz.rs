@@ -1,13 +1,15 @@
 //! A property test: random bodies (random JSON, random bytes, truncated
 //! valid bodies, objects with the requests' own field names) thrown at
-//! every command route never get a 5xx; every 4xx is a problem+json with a
-//! code; the server keeps answering `/healthz`.
+//! every command route and every bulk ingestion route never get a 5xx
+//! (nor does any item of a bulk answer); every 4xx is a problem+json with
+//! a code; the server keeps answering `/healthz`.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
+use salesledger::gateway::ingest::INGEST_ROUTES;
 use salesledger_domain::role::may_issue;
-use salesledger_domain::Role;
+use salesledger_domain::{CommandKind, Role};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -77,6 +79,40 @@ const FIELD_NAMES: &[&str] = &[
     "latest",
     "phrase",
     "due_on",
+    "items",
+    "days",
+    "day",
+    "logins",
+    "key_feature_calls",
+    "modules_used",
+    "last_login_at",
+    "action",
+    "ticket_ref",
+    "subject",
+    "resolved_at",
+    "renewal_on",
+    "plan",
+    "reference_ref",
+    "referenced_on",
+    "searches",
+    "keyword",
+    "searched_on",
+    "count",
+    "plan_id",
+    "summary",
+    "quote_id",
+    "amount_fen",
+    "valid_until",
+    "contract_id",
+    "signed_on",
+    "instalments",
+    "payment_ref",
+    "received_on",
+    "asset_id",
+    "stage",
+    "weights",
+    "targets",
+    "risk_scripts",
 ];
 
 const INTERESTING: &[&str] = &[
@@ -98,6 +134,13 @@ const INTERESTING: &[&str] = &[
     "",
     " ",
     "还在比较",
+    "open",
+    "resolve",
+    "objection_answer",
+    "proposal",
+    "won",
+    "low_usage",
+    "ZD-0042",
 ];
 
 fn leaf() -> impl Strategy<Value = Value> {
@@ -143,10 +186,38 @@ fn valid_bodies() -> Vec<String> {
         json!({"rep_id": REP_A, "competitors": ["Siemens"], "concerns": ["交期"], "purchase_window": {"earliest": "2027-04-01", "latest": "2027-04-30", "phrase": "下个月"}, "next_actions": [{"title": "发送交期承诺函", "due_on": "2027-03-20"}]}),
         json!({"customer_id": REP_A, "trigger": {"source": "visit_extraction", "visit_id": REP_A}}),
         json!({"opened_at": "2027-03-16T10:02:11+08:00", "ip_address": "116.228.111.18", "coarse_location": "上海市"}),
+        // issue 4 inputs
+        json!({"days": [{"day": "2027-03-15", "logins": 3, "key_feature_calls": 9}], "modules_used": ["crm"], "last_login_at": "2027-03-15T17:42:00+08:00"}),
+        json!({"action": "open", "ticket_ref": "ZD-0042", "opened_at": "2027-03-15T09:00:00+08:00", "subject": "报表导出超时"}),
+        json!({"action": "resolve", "ticket_ref": "ZD-0042", "resolved_at": "2027-03-15T10:00:00+08:00"}),
+        json!({"renewal_on": "2027-12-31", "plan": "basic"}),
+        json!({"reference_ref": "CASE-1", "title": "案例", "referenced_on": "2027-03-10"}),
+        json!({"searches": [{"keyword": "西门子", "searched_on": "2027-03-14", "count": 3}]}),
+        json!({"plan_id": REP_A, "summary": "两周内完成关键用户培训"}),
+        json!({"amount_fen": 38_000_000u64, "valid_until": "2027-04-30"}),
+        json!({"customer_id": REP_A, "rep_id": REP_A, "signed_on": "2027-03-15", "instalments": [{"due_on": "2027-03-31", "amount_fen": 100}]}),
+        json!({"payment_ref": "P-1", "amount_fen": 100, "received_on": "2027-03-15"}),
+        json!({"customer_id": REP_A, "rep_id": REP_A, "kind": "solution", "title": "方案"}),
+        json!({"stage": "proposal", "reason": "方案已提交"}),
+        json!({"items": [{"customer_id": REP_A, "days": [{"day": "2027-03-15", "logins": 3, "key_feature_calls": 9}]}, {"contract_id": REP_A, "payment_ref": "P-1", "amount_fen": 1, "received_on": "2027-03-15"}, 7]}),
     ]
     .iter()
     .map(Value::to_string)
     .collect()
+}
+
+/// Every route thrown at: the command routes, then the bulk ingestion
+/// routes (method, path template, the kind authorised).
+fn all_routes() -> Vec<(&'static str, &'static str, CommandKind)> {
+    ALL_COMMAND_ROUTES
+        .iter()
+        .map(|(method, path, kind, _)| (*method, *path, *kind))
+        .chain(
+            INGEST_ROUTES
+                .iter()
+                .map(|route| ("POST", route.path, route.kind)),
+        )
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -173,7 +244,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 
 fn throw(known_ids: Vec<Uuid>) -> impl Strategy<Value = Throw> {
     (
-        0..ALL_COMMAND_ROUTES.len(),
+        0..all_routes().len(),
         body(),
         prop::sample::select(vec![Some("application/json"), None, Some("text/plain")]),
         prop_oneof![
@@ -202,7 +273,7 @@ fn throw(known_ids: Vec<Uuid>) -> impl Strategy<Value = Throw> {
 /// A token of a role allowed to issue the route's command (the supervisor
 /// when it may), so the body is read rather than refused by role.
 fn token_for(app: &TestApp, route: usize) -> String {
-    let kind = ALL_COMMAND_ROUTES[route].2;
+    let kind = all_routes()[route].2;
     let role = if may_issue(Role::Supervisor, kind) {
         Role::Supervisor
     } else {
@@ -215,7 +286,7 @@ fn token_for(app: &TestApp, route: usize) -> String {
 }
 
 async fn check(app: &TestApp, throw: Throw) -> Result<(), TestCaseError> {
-    let (method, template, _, _) = ALL_COMMAND_ROUTES[throw.route];
+    let (method, template, _) = all_routes()[throw.route];
     let path = super::auth::concrete(template, throw.path_id).replace("2027-03-15", &throw.date);
     let token = token_for(app, throw.route);
     let headers: Vec<(&str, &str)> = throw
@@ -252,6 +323,13 @@ async fn check(app: &TestApp, throw: Throw) -> Result<(), TestCaseError> {
         );
         prop_assert_eq!(answer.json["status"].as_u64(), Some(u64::from(status)));
     }
+    // A bulk answer: every item's own status is below 500 too.
+    if let Some(results) = answer.json["results"].as_array() {
+        for result in results {
+            let item_status = result["status"].as_u64().unwrap_or(500);
+            prop_assert!(item_status < 500, "{method} {path}: {result}");
+        }
+    }
     let health = app
         .client
         .get(app.url("/healthz"))
@@ -275,11 +353,19 @@ fn random_bodies_at_every_command_route_never_get_a_5xx() {
         app.register_reps().await;
         let customer_id = app.hospital_customer().await;
         let lead_id = app.confirmed_lead().await;
-        (app, vec![REP_A, customer_id, lead_id])
+        let contract = app
+            .post_json(
+                "/v1/contracts",
+                "finance",
+                &json!({"customer_id": customer_id, "rep_id": REP_A, "signed_on": "2027-03-01", "instalments": [{"due_on": "2027-04-01", "amount_fen": 1_000_000}]}),
+            )
+            .await;
+        let contract_id = super::support::stream_uuid(&contract);
+        (app, vec![REP_A, customer_id, lead_id, contract_id])
     });
 
     // Every route once with each class of body, deterministically.
-    for route in 0..ALL_COMMAND_ROUTES.len() {
+    for route in 0..all_routes().len() {
         for (body, content_type) in [
             (b"".to_vec(), Some("application/json")),
             (b"{".to_vec(), Some("application/json")),

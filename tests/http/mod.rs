@@ -20,6 +20,10 @@
 //! - `fuzz`: random bodies at every command route never give a 5xx.
 //! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
+//! - `inputs`: issue 4 inputs: customer-success inputs on the account, the
+//!   red freeze lifted only by a CTO-approved rescue plan, a yellow
+//!   call-back, contracts with three task cards per overdue instalment,
+//!   process assets, funnel stages, the health policy, bulk ingestion.
 //! - `openapi`: `/openapi.json` covers every route and schema.
 //! - `views`: read models report their position, wait for read-your-writes,
 //!   refuse unknown subjects and parameters.
@@ -35,6 +39,7 @@ mod c6_proposals;
 mod envelope;
 mod fuzz;
 mod idempotency;
+mod inputs;
 mod openapi;
 pub mod support;
 mod views;

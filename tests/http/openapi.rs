@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
+use salesledger::gateway::ingest::INGEST_ROUTES;
 use salesledger::gateway::openapi::READ_ROUTES;
 use salesledger::gateway::views::view_routes;
 use serde_json::Value;
@@ -92,6 +93,21 @@ async fn the_document_lists_every_route_and_every_schema_it_references() {
             .collect();
         assert!(parameters.contains(&"wait_for_position"), "{}", route.path);
     }
+    for route in INGEST_ROUTES {
+        let operation = &paths[route.path]["post"];
+        assert_eq!(
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            Value::String(format!("#/components/schemas/{}", route.schema)),
+            "{}",
+            route.path
+        );
+        assert!(
+            schemas.contains_key(route.schema),
+            "{} missing",
+            route.schema
+        );
+        assert!(operation["responses"]["200"].is_object(), "{}", route.path);
+    }
     assert!(paths["/v1/blobs"]["post"].is_object());
     assert!(paths["/v1/blobs/{sha256}"]["get"].is_object());
 
@@ -164,7 +180,11 @@ async fn every_documented_operation_is_served() {
     }
     assert_eq!(
         n_operations,
-        ALL_COMMAND_ROUTES.len() + READ_ROUTES.len() + view_routes().count() + 2,
-        "commands, reads, views and the two blob routes"
+        ALL_COMMAND_ROUTES.len()
+            + READ_ROUTES.len()
+            + view_routes().count()
+            + INGEST_ROUTES.len()
+            + 2,
+        "commands, reads, views, bulk ingestion and the two blob routes"
     );
 }
