@@ -13,15 +13,19 @@
 //!
 //! - **Identity comes from the bearer token, never from the body.** Commands
 //!   that record who acted (`registered_by`, `confirmed_by`,
-//!   `transferred_by`, `recalled_by`, `recorded_by`, `published_by`) take
-//!   the authenticated `actor: &ActorId`. A rep that a command *names* as
+//!   `transferred_by`, `recalled_by`, `recorded_by`, `published_by`,
+//!   `completed_by`, `submitted_by`, `approved_by`, `quoted_by`,
+//!   `advanced_by`) take the authenticated `actor: &ActorId`. A rep that a command *names* as
 //!   its subject (the rep claiming, the rep of a visit, the target of a
 //!   transfer) is a `rep_id` in the body; whether the caller may act for
 //!   that rep is the command layer's check, not this module's.
 //! - **Ids of the addressed aggregate come from the URL path** (see
-//!   [`ALL_COMMAND_ROUTES`]) and are parameters of `into_command`. Creation
-//!   requests accept an optional client-chosen id (`rep_id`, `customer_id`,
-//!   `lead_id`, `visit_id`, `pack_id`, `proposal_id`), exposed by
+//!   [`ALL_COMMAND_ROUTES`]) and are parameters of `into_command` (an
+//!   account command's `customer_id` is the path's). Creation requests
+//!   accept an optional client-chosen id (`rep_id`, `customer_id`,
+//!   `lead_id`, `visit_id`, `pack_id`, `proposal_id`, `contract_id`,
+//!   `asset_id`; also `plan_id` of a rescue plan and `quote_id` of a
+//!   renewal quote), exposed by
 //!   `requested_id()`: the gateway uses it when present (a second creation
 //!   with the same id is refused as `*_already_exists`; safe retries use the
 //!   `Idempotency-Key` header) and otherwise generates a UUIDv7; either way

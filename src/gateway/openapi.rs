@@ -2,7 +2,9 @@
 //! code: command routes from [`ALL_COMMAND_ROUTES`] (the table the router
 //! follows, checked against it by tests), request schemas from the request
 //! types' `ToSchema` derives, the roles allowed from the domain's
-//! authorisation table, and response schemas from the response types.
+//! authorisation table, and response schemas from the response types. The
+//! bulk ingestion routes come from [`INGEST_ROUTES`], the views from their
+//! route tables.
 
 use std::collections::BTreeMap;
 

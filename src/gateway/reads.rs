@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use salesledger_commands::CommandService;
 use salesledger_domain::account::Account;
 use salesledger_domain::asset::ProcessAsset;
+use salesledger_domain::config::Config;
 use salesledger_domain::contract::Contract;
 use salesledger_domain::customer::Customer;
 use salesledger_domain::lead::Lead;
@@ -20,7 +21,7 @@ use salesledger_domain::proposal::Proposal;
 use salesledger_domain::rep::Rep;
 use salesledger_domain::stream::{
     account_stream_id, asset_stream_id, contract_stream_id, customer_stream_id, lead_stream_id,
-    nurture_stream_id, proposal_stream_id, rep_stream_id, visit_stream_id,
+    nurture_stream_id, proposal_stream_id, rep_stream_id, visit_stream_id, CONFIG_HEALTH_STREAM,
 };
 use salesledger_domain::value::{
     AssetId, ContractId, CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId,
@@ -52,7 +53,9 @@ pub struct AggregateView {
 }
 
 /// The published configuration (routing rules, pool policy, extraction
-/// dictionary, nurture template), each `null` until published.
+/// dictionary, nurture template, health policy), each `null` until
+/// published (while no health policy is published, the documented default
+/// version 1 applies).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConfigView {
     pub log_position: u64,
@@ -249,7 +252,13 @@ async fn read_config(
     _caller: Caller,
 ) -> Result<Json<ConfigView>, ApiError> {
     let log_position = state.service.store().head().len;
-    let config = state.service.published_config().await?;
+    let mut config = state.service.published_config().await?;
+    config.health_policy = state
+        .service
+        .load::<Config>(CONFIG_HEALTH_STREAM)
+        .await?
+        .state
+        .health_policy;
     let config = serde_json::to_value(&config).map_err(super::internal)?;
     Ok(Json(ConfigView {
         log_position,

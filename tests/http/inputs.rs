@@ -777,6 +777,13 @@ async fn process_assets_funnel_stages_and_the_health_policy() {
     let event = published.event("HealthPolicyPublished");
     assert_eq!(event["policy"]["version"], json!(2));
     assert_eq!(event["published_by"], json!("test.cto"));
+    let config = app.get("/v1/config", "auditor").await;
+    assert_eq!(
+        config.json["config"]["health_policy"]["version"],
+        json!(2),
+        "{}",
+        config.text
+    );
     app.post_json("/v1/config/health-policy", "supervisor", &health_policy(2))
         .await
         .assert_problem(409, "config_version_not_newer");
