@@ -2,6 +2,7 @@
 //! figure, each with a raw baseline measured in the same run, so ratios
 //! hold across machines. Figures and commands go to docs/PERFORMANCE.md.
 
+mod audit;
 mod gateway;
 mod projections;
 mod store;
@@ -12,6 +13,9 @@ use clap::Subcommand;
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Inclusion proofs, a 1,000-event customer bundle, full verification
+    /// against raw SHA-256, and export, over a log of N records.
+    Audit(audit::AuditArgs),
     /// Durable append and read throughput of the event log against raw
     /// sled baselines on the same disk. Leaves its log in DATA so that
     /// `salesledger verify --data DATA` can check it.
@@ -57,6 +61,7 @@ pub enum BenchCommand {
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Audit(args) => audit::run(args.events),
         BenchCommand::Store {
             data,
             events,

@@ -1,0 +1,194 @@
+//! `bench audit`: the audit layer over a log of N records (default 1M)
+//! in a temporary data directory, one customer holding 1,000 of them:
+//! inclusion proofs per second from the persistent tree, the customer's
+//! evidence bundle (scan + proofs + signatures), full verification (chain,
+//! every tree node, checkpoints) against a raw SHA-256 of the same
+//! canonical bytes in the same run, and export throughput.
+
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use rand::{Rng, SeedableRng};
+use salesledger_replay::audit::{sign_checkpoint, verify_log_audit, ServerKey};
+use salesledger_replay::bundle::{build_bundle, Subject};
+use salesledger_replay::export::export_to_file;
+use salesledger_replay::log_tree::LogTree;
+use salesledger_store::{
+    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::emit;
+
+/// Events per append request while filling the log.
+const EVENTS_PER_REQUEST: u64 = 500;
+/// Events of the bundled customer.
+const CUSTOMER_EVENTS: u64 = 1_000;
+
+fn event(n: u64, customer: Uuid) -> NewEvent {
+    NewEvent::new(
+        "VisitLogged",
+        1,
+        &json!({
+            "customer_id": customer.to_string(),
+            "rep": format!("rep-{:04}", n % 40),
+            "region": format!("region-{:02}", n % 17),
+            "summary": "Visited the plant; ISO13485 audit in Q3, budget confirmed",
+            "amount_cny": 125_000 + n,
+        }),
+    )
+}
+
+/// `bench audit` options.
+#[derive(clap::Args, Debug)]
+pub struct AuditArgs {
+    /// Records in the log (one customer holds 1,000 of them).
+    #[arg(long, default_value_t = 1_000_000)]
+    pub events: u64,
+}
+
+pub fn run(n_events: u64) -> anyhow::Result<()> {
+    if n_events < 2 * CUSTOMER_EVENTS {
+        bail!("--events must be at least {}", 2 * CUSTOMER_EVENTS);
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("salesledger-bench-audit-")
+        .tempdir()
+        .context("creating a temporary data directory")?;
+    let data = dir.path();
+    println!("events={n_events}");
+    let runtime = crate::runtime()?;
+    runtime.block_on(async {
+        let store = SledStore::open(data)?;
+        // Fill: the bundled customer gets every (N / 1000)-th event on its
+        // own stream; the rest go to 427 other customers' streams.
+        let bundled = Uuid::from_u128(0xb0b);
+        let stride = n_events / CUSTOMER_EVENTS;
+        let bar = crate::progress::bar(n_events, "filling the log");
+        let mut n = 0u64;
+        while n < n_events {
+            let count = EVENTS_PER_REQUEST.min(n_events - n);
+            let mut by_stream: std::collections::BTreeMap<Uuid, Vec<NewEvent>> =
+                std::collections::BTreeMap::new();
+            for k in n..n + count {
+                let customer = if k % stride == 0 && k / stride < CUSTOMER_EVENTS {
+                    bundled
+                } else {
+                    Uuid::from_u128(u128::from(k % 427) + 1)
+                };
+                by_stream
+                    .entry(customer)
+                    .or_default()
+                    .push(event(k, customer));
+            }
+            for (customer, events) in by_stream {
+                let command_id = Uuid::now_v7();
+                store
+                    .append(AppendRequest {
+                        stream_id: format!("customer-{customer}"),
+                        expected_version: ExpectedVersion::Any,
+                        events,
+                        metadata: AppendMetadata {
+                            actor: "rep:bench".into(),
+                            command_id,
+                            correlation_id: command_id,
+                            causation_id: command_id,
+                        },
+                        idempotency: None,
+                    })
+                    .await?;
+            }
+            n += count;
+            bar.set_position(n);
+        }
+        bar.finish_and_clear();
+
+        let started = Instant::now();
+        let mut tree = LogTree::open(data, &store).await?;
+        emit(
+            "tree_build",
+            n_events as f64 / started.elapsed().as_secs_f64(),
+        );
+        let key = ServerKey::load_or_create(data)?;
+        sign_checkpoint(&store, &mut tree, &key).await?;
+        tree.catch_up(&store).await?;
+        tree.sync()?;
+        let size = tree.size();
+
+        // Inclusion proofs for random leaves against the full tree.
+        let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+        let n_proofs = 100_000u64;
+        let started = Instant::now();
+        let mut n_hashes = 0usize;
+        for _ in 0..n_proofs {
+            let leaf = rng.gen_range(0..size);
+            n_hashes += tree.inclusion_proof(leaf, size)?.len();
+        }
+        anyhow::ensure!(n_hashes > 0, "no proof hashes");
+        emit(
+            "proofs_per_s",
+            n_proofs as f64 / started.elapsed().as_secs_f64(),
+        );
+
+        // The customer's bundle (latest checkpoint covers it).
+        let started = Instant::now();
+        let bundle = build_bundle(
+            &store,
+            &mut tree,
+            &key,
+            &Subject::customer(bundled),
+            None,
+            |_, _| {},
+        )
+        .await?;
+        let bundle_ms = started.elapsed().as_secs_f64() * 1e3;
+        anyhow::ensure!(
+            bundle.events.len() as u64 == CUSTOMER_EVENTS,
+            "the bundle holds {} events",
+            bundle.events.len()
+        );
+        emit("bundle_ms", bundle_ms);
+        println!("bundle_events={}", bundle.events.len());
+
+        // Full verification against raw SHA-256 of the same bytes.
+        let total = store.head().len;
+        let started = Instant::now();
+        let report = verify_log_audit(&store, &tree, Some(key.verifier()), |_, _| {}).await?;
+        let verify = total as f64 / started.elapsed().as_secs_f64();
+        anyhow::ensure!(
+            report.failure.is_none(),
+            "verify failed: {:?}",
+            report.failure
+        );
+        let mut canonical: Vec<Vec<u8>> = Vec::with_capacity(usize::try_from(total)?);
+        let mut next = 0;
+        while next < total {
+            let records = store.read_all(next, READ_PAGE).await?;
+            next += records.len() as u64;
+            canonical.extend(records.iter().map(|record| record.canonical_bytes()));
+            if records.is_empty() {
+                break;
+            }
+        }
+        let started = Instant::now();
+        let mut acc = 0u8;
+        for bytes in &canonical {
+            acc ^= salesledger_store::Hash32::sha256(bytes).0[0];
+        }
+        let raw_sha = canonical.len() as f64 / started.elapsed().as_secs_f64();
+        std::hint::black_box(acc);
+        emit("verify", verify);
+        emit("raw_sha", raw_sha);
+        emit("verify_vs_sha", verify / raw_sha);
+        println!("record_bytes={}", canonical.first().map_or(0, Vec::len));
+        drop(canonical);
+
+        let export_path = data.join("export.jsonl");
+        let started = Instant::now();
+        export_to_file(&store, &export_path, |_, _| {}).await?;
+        emit("export", total as f64 / started.elapsed().as_secs_f64());
+        store.close().await;
+        anyhow::Ok(())
+    })
+}
