@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use salesledger_projections::ResponsibilityLog;
+use salesledger_projections::{HealthScores, ResponsibilityLog, RiskList};
 use salesledger_replay::runner::{ProjectionRunner, RunnerBuilder};
 use salesledger_store::Store;
 
@@ -15,5 +15,8 @@ pub const VIEWS_DIR: &str = "views";
 
 /// A runner builder with every projector registered.
 pub fn runner_builder(store: Arc<dyn Store>, directory: &Path) -> RunnerBuilder {
-    ProjectionRunner::builder(store, directory).with::<ResponsibilityLog>()
+    ProjectionRunner::builder(store, directory)
+        .with::<ResponsibilityLog>()
+        .with::<HealthScores>()
+        .with::<RiskList>()
 }

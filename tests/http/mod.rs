@@ -20,6 +20,9 @@
 //! - `fuzz`: random bodies at every command route never give a 5xx.
 //! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
+//! - `health`: health and risk views after inputs and day closes: the red
+//!   freeze end to end, yellow call-backs met and missed, the breakdown
+//!   summing to the score, risk lists per day.
 //! - `inputs`: issue 4 inputs: customer-success inputs on the account, the
 //!   red freeze lifted only by a CTO-approved rescue plan, a yellow
 //!   call-back, contracts with three task cards per overdue instalment,
@@ -38,6 +41,7 @@ mod c5_nurture;
 mod c6_proposals;
 mod envelope;
 mod fuzz;
+mod health;
 mod idempotency;
 mod inputs;
 mod openapi;

@@ -1,13 +1,108 @@
 //! `/v1/views/health...` and `/v1/views/risk...`: customer health (SPEC C7) and the morning risk list (C8).
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
+use chrono::NaiveDate;
+use salesledger_domain::value::CustomerId;
+use salesledger_projections::{HealthScores, RiskList};
+use serde::Deserialize;
+use uuid::Uuid;
 
-use super::ViewRoute;
+use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use crate::gateway::auth::Caller;
+use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
 
 /// This module's view routes (documented in OpenAPI).
-pub const VIEW_ROUTES: &[ViewRoute] = &[];
+pub const VIEW_ROUTES: &[ViewRoute] = &[
+    ViewRoute {
+        path: "/v1/views/health",
+        operation_id: "ListHealth",
+        description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/health/{customer_id}",
+        operation_id: "ViewCustomerHealth",
+        description: "One customer's health (SPEC C7); 404 `not_found` until it has a score. `data`: `{customer_id, company_name, owner, region, frozen, breakdown: {as_of, score_bp, level, policy_version, indicators: [{indicator, raw, normalised_bp, weight, contribution_bp}]} (the contributions sum to score_bp), evaluated_at_position, changed_by: [positions of the events that last changed the breakdown], pending_inputs, daily: [{day, score_bp, level, policy_version}] (one per closed day on which one of them changed), history: [{position, day, from, to, score_bp, policy_version}] (level changes), frozen_since, freezes: [{position, day, score_bp, unfrozen_by_plan, unfrozen_at}], rescue_plans: [{plan_id, position, summary, submitted_by, submitted_at, approved_by, approved_at}], callback_tasks: [{task_id, position, day, due_at, status: open|met|missed, missed_on, completed_by, completed_at}], success_cases: [{position, day, owner, score_bp}]}`.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/risk",
+        operation_id: "ViewRiskList",
+        description: "The morning risk list of a closed day (SPEC C8): the TOP 10 customers below green, by ascending score_bp then customer id; 404 `not_found` if that day has no list (not closed). `data`: `{day, closes_at, position, policy_version, n_evaluated, n_at_risk, customers: [{rank, customer_id, company_name, owner, region, score_bp, level, last_login_at, core_modules_never_used, competitor_keywords: [{keyword, count}] (last 30 days), risks: [{kind, script}]}]}`; kinds `low_usage`, `low_module_usage`, `overdue_tickets`, `renewal_due`, `competitor_interest`, `low_key_feature_use`, each with the script of the policy in force.",
+        query: &[(
+            "day",
+            "The closed day, `YYYY-MM-DD` (default: the last closed day); a malformed date is `400 invalid_query`.",
+        )],
+    },
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/views/health", get(health_list))
+        .route("/v1/views/health/{customer_id}", get(health_customer))
+        .route("/v1/views/risk", get(risk_list))
+}
+
+/// `?day=` plus the read-your-writes parameters (strict: unknown
+/// parameters are refused, so no `flatten` of [`WaitQuery`]).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RiskQuery {
+    pub day: Option<NaiveDate>,
+    pub wait_for_position: Option<u64>,
+    pub timeout_ms: Option<u64>,
+}
+
+async fn health_list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    wait: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let wait = query(wait)?;
+    answer::<HealthScores, _>(&state, &wait, |view| Ok(view.summaries())).await
+}
+
+async fn health_customer(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+    wait: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(path)?;
+    let wait = query(wait)?;
+    answer::<HealthScores, _>(&state, &wait, |view| {
+        view.detail(CustomerId::from_uuid(id))
+            .ok_or_else(|| not_found("customer health for", id))
+    })
+    .await
+}
+
+async fn risk_list(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<RiskQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let wait = WaitQuery {
+        wait_for_position: params.wait_for_position,
+        timeout_ms: params.timeout_ms,
+    };
+    answer::<RiskList, _>(&state, &wait, |view| {
+        let list = match params.day {
+            Some(day) => view.day(day),
+            None => view.latest(),
+        };
+        list.cloned().ok_or_else(|| {
+            ApiError::not_found(match params.day {
+                Some(day) => format!("no risk list for {day}: that day has not closed"),
+                None => "no risk list yet: no day has closed".to_owned(),
+            })
+        })
+    })
+    .await
 }
