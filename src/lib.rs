@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bench;
 pub mod demo;
 pub mod gateway;
+pub mod offline;
 pub mod progress;
 pub mod scheduler;
 pub mod verify;

@@ -77,6 +77,39 @@ enum Command {
     VerifyBundle(audit::VerifyBundleArgs),
     /// Export the log as portable JSON lines (docs/AUDIT.md).
     Export(audit::ExportArgs),
+    /// Rebuild every view on this machine from an exported log (verifying
+    /// the chain): the log in OUT/log, the views in OUT/views and each
+    /// view's model in OUT/<view>.json.
+    Rebuild {
+        /// The export file (`salesledger export`).
+        #[arg(long)]
+        from: PathBuf,
+        /// A fresh directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a view as it was at a past position or time, folded from the
+    /// log; with --weights, what health levels a different policy would
+    /// have given, customer by customer.
+    Replay {
+        /// Data directory of the embedded store.
+        #[arg(long)]
+        data: PathBuf,
+        /// The view: responsibility, health, risk, assets, funnel,
+        /// receivables, digest or leaderboard.
+        #[arg(long)]
+        view: String,
+        /// Fold records up to and including this position.
+        #[arg(long, conflicts_with = "as_of")]
+        position: Option<u64>,
+        /// Fold records recorded at or before this time (RFC 3339).
+        #[arg(long)]
+        as_of: Option<chrono::DateTime<chrono::Utc>>,
+        /// A health policy (JSON, as published to /v1/config/health-policy)
+        /// to apply throughout instead of the published ones.
+        #[arg(long)]
+        weights: Option<PathBuf>,
+    },
     /// Print the gateway's OpenAPI document (the one served at
     /// `/openapi.json`).
     Openapi,
@@ -127,6 +160,30 @@ fn main() -> ExitCode {
         Command::Evidence(args) => audit::evidence(&args),
         Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
         Command::Export(args) => audit::export(&args),
+        Command::Rebuild { from, out } => {
+            salesledger::offline::rebuild(&from, &out).map(|()| ExitCode::SUCCESS)
+        }
+        Command::Replay {
+            data,
+            view,
+            position,
+            as_of,
+            weights,
+        } => {
+            let until = match (position, as_of) {
+                (Some(position), _) => salesledger::offline::Until::Position(position),
+                (None, Some(time)) => salesledger::offline::Until::Time(time),
+                (None, None) => salesledger::offline::Until::End,
+            };
+            salesledger::offline::replay(
+                &data,
+                &view,
+                until,
+                weights.as_deref(),
+                &mut std::io::stdout().lock(),
+            )
+            .map(|()| ExitCode::SUCCESS)
+        }
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
             .map(|document| {
                 println!("{document}");

@@ -12,3 +12,12 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     }
     bar
 }
+
+/// A counter without a known total (e.g. records imported so far).
+pub fn spinner(what: &str) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(&format!("{what} {{pos}} ({{per_sec}})")) {
+        bar.set_style(style);
+    }
+    bar
+}

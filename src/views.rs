@@ -1,22 +1,46 @@
 //! The set of read models the product serves: one place that lists every
-//! projector, used by `serve`, by offline rebuilds and by benchmarks, so
-//! they can never disagree on what "all projections" means.
+//! projector, used by `serve`, by offline rebuilds and replays, and by
+//! benchmarks, so they can never disagree on what "all projections" means.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use salesledger_projections::{HealthScores, ResponsibilityLog, RiskList};
-use salesledger_replay::runner::{ProjectionRunner, RunnerBuilder};
+use salesledger_projections::{
+    Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog, RiskList,
+};
+use salesledger_replay::runner::{DynProjector, Folding, ProjectionRunner, RunnerBuilder};
 use salesledger_store::Store;
 
 /// The directory, inside a data directory, that holds the read models
 /// (a sled database of its own, never the log's).
 pub const VIEWS_DIR: &str = "views";
 
+/// Every projector, each with an empty model, in a fixed order.
+pub fn projectors() -> Vec<Box<dyn DynProjector>> {
+    vec![
+        Box::new(Folding::<ResponsibilityLog>::default()),
+        Box::new(Folding::<HealthScores>::default()),
+        Box::new(Folding::<RiskList>::default()),
+        Box::new(Folding::<Assets>::default()),
+        Box::new(Folding::<Funnel>::default()),
+        Box::new(Folding::<Receivables>::default()),
+        Box::new(Folding::<Digest>::default()),
+        Box::new(Folding::<Leaderboard>::default()),
+    ]
+}
+
+/// The names of every view, in [`projectors`] order.
+pub fn view_names() -> Vec<&'static str> {
+    projectors()
+        .iter()
+        .map(|projector| projector.name())
+        .collect()
+}
+
 /// A runner builder with every projector registered.
 pub fn runner_builder(store: Arc<dyn Store>, directory: &Path) -> RunnerBuilder {
-    ProjectionRunner::builder(store, directory)
-        .with::<ResponsibilityLog>()
-        .with::<HealthScores>()
-        .with::<RiskList>()
+    projectors().into_iter().fold(
+        ProjectionRunner::builder(store, directory),
+        |builder, projector| builder.with_dyn(projector),
+    )
 }

@@ -11,6 +11,9 @@
 //!   registry and the projections.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
+//! - `cli_offline`: `export` then `rebuild` reproduces every view byte for
+//!   byte; `replay --position/--as-of` equals a runner's views at that
+//!   point; `--weights` reports what-if level changes.
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
 //!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
 //!   and loses no acknowledged event.
@@ -37,6 +40,7 @@
 
 mod architecture;
 mod cli_audit;
+mod cli_offline;
 mod cli_serve;
 mod cli_verify;
 mod http;
