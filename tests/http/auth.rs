@@ -14,6 +14,7 @@ use super::support::{spawn_app, REP_A};
 pub fn concrete(template: &str, id: Uuid) -> String {
     template
         .replace("{date}", "2027-03-15")
+        .replace("{region}", "%E5%8D%8E%E4%B8%9C")
         .replace("{contract_id}", &id.to_string())
         .replace("{rep_id}", &id.to_string())
         .replace("{customer_id}", &id.to_string())

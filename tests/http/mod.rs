@@ -30,9 +30,12 @@
 //! - `openapi`: `/openapi.json` covers every route and schema.
 //! - `views`: read models report their position, wait for read-your-writes,
 //!   refuse unknown subjects and parameters.
+//! - `business`: assets, funnel, receivables and task cards, digest and
+//!   leaderboard after contracts, payments, an asset and a day close.
 
 mod auth;
 mod bad_input;
+mod business;
 mod c1_leads;
 mod c2_routing;
 mod c3_ownership;

@@ -1,13 +1,286 @@
-//! `/v1/views/...` for the business views: process assets (C9), funnel (C11), receivables (C10), regional digest (C12), leaderboard.
+//! `/v1/views/...` for the business views: process assets (C9), funnel
+//! (C11), receivables (C10), regional digest (C12), leaderboard.
+//!
+//! Query parameters are strict (an unknown one, or a malformed value, is a
+//! `400 invalid_query`); a period is `YYYY-MM` or `total`
+//! (`400 invalid_period` otherwise); an unknown contract or region is a
+//! `404 not_found`.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
 use axum::Router;
+use chrono::NaiveDate;
+use salesledger_domain::contract::Department;
+use salesledger_domain::value::{ContractId, CustomerId};
+use salesledger_projections::assets::{AssetGroup, TOTAL};
+use salesledger_projections::directory::is_month;
+use salesledger_projections::funnel::FunnelGroup;
+use salesledger_projections::{Assets, Digest, Funnel, Leaderboard, Receivables};
+use serde::Deserialize;
+use uuid::Uuid;
 
-use super::ViewRoute;
+use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use crate::gateway::auth::Caller;
+use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
 
 /// This module's view routes (documented in OpenAPI).
-pub const VIEW_ROUTES: &[ViewRoute] = &[];
+pub const VIEW_ROUTES: &[ViewRoute] = &[
+    ViewRoute {
+        path: "/v1/views/assets",
+        operation_id: "ViewProcessAssets",
+        description: "Process-asset accumulation rate (SPEC C9) per rep or per region, per month (`YYYY-MM`, China Standard Time) and over the whole period (`total`): rate = (solutions + objection answers + won-deal actions) / actively followed customers (distinct customers with a follow-up by the rep that month; for a region, by any of its reps) x 10000 basis points, truncated, `null` without active customers. `data`: `[{rep_id, display_name, region, period, solutions, objection_answers, won_deal_actions, assets, active_customers, rate_bp}]` ordered by rep id or region, then period (`total` last).",
+        query: &[
+            ("group", "`rep` (default) or `region`"),
+            ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/funnel",
+        operation_id: "ViewFunnel",
+        description: "Sales funnel (SPEC C11) per routed rep or per region (the rep's; `unassigned` before routing), per month of registration and `total`: how many leads reached each stage (a skipped stage counts as passed; `lost` apart), stage-to-stage conversion in basis points (`null` when nobody reached the earlier stage), cycle time registration to won (mean and median days, 2 decimals) and the mean days spent in each stage. `data`: `[{rep_id, display_name, region, period, reached: {lead, qualified, proposal, negotiation, won, lost}, conversion: {lead_to_qualified_bp, qualified_to_proposal_bp, proposal_to_negotiation_bp, negotiation_to_won_bp, lead_to_won_bp}, won_cycles, cycle_mean_days, cycle_median_days, stage_mean_days: {lead, qualified, proposal, negotiation}}]`.",
+        query: &[
+            ("group", "`rep` (default) or `region`"),
+            ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/receivables",
+        operation_id: "ViewReceivables",
+        description: "Receivables (SPEC C10) per region as of the last closed day (contracts signed and payments received on or before it): aging of outstanding fen by days past due and DSO = outstanding / credit sales of the last 90 days x 90 (days, 2 decimals; `null` without sales). `data`: `{as_of, regions: [{region, aging: {current, 1_30, 31_60, 61_90, over_90}, outstanding_fen, credit_sales_90d_fen, dso_days}]}`; `as_of` is `null` and `regions` empty before the first day close.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/receivables/task-cards",
+        operation_id: "ViewOverdueTaskCards",
+        description: "Overdue task cards (SPEC C10): one per overdue instalment and department (`sales`, `finance`, `legal`), in log order, each with the similar past cases attached when it was issued: up to 5 earlier overdue instalments of other customers in the same region, else the same industry, newest first, each with its outcome (`paid` after N days past due, or `open` as of the card's day). `data`: `[{card_id, contract_id, customer_id, index, department, day, due_on, outstanding_fen, region, industry, position, similar_cases: [{contract_id, customer_id, index, due_on, flagged_on, matched_on, region, industry, outcome: {status, ...}}]}]`.",
+        query: &[
+            ("customer_id", "only this customer's cards (UUID)"),
+            ("department", "only `sales`, `finance` or `legal`"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/receivables/contracts/{contract_id}",
+        operation_id: "ViewContractReceivables",
+        description: "One contract's receivables (SPEC C10): its instalments with paid, outstanding, the day it was paid off and the day it was flagged overdue, and its payments with their allocations. `data`: `{contract_id, customer_id, rep_id, signed_on, total_fen, paid_fen, outstanding_fen, instalments: [...], payments: [...]}`.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/digest/{region}/{date}",
+        operation_id: "ViewRegionalDigest",
+        description: "Regional daily digest (SPEC C12) of one region and business date (China Standard Time): new leads, visits logged, proposals created and delivered, payments (count and fen), customers that turned yellow or red, overdue instalments, and whether the day is closed (its digest final). A known region on a quiet day answers zeros; a region with no activity ever is a 404. `data`: `{region, day, closed, new_leads, visits, proposals_created, proposals_delivered, payments, payments_fen, turned_yellow: [customer_id], turned_red: [customer_id], overdue_instalments}`.",
+        query: &[],
+    },
+    ViewRoute {
+        path: "/v1/views/leaderboard",
+        operation_id: "ViewLeaderboard",
+        description: "Rep leaderboards per region and month: reps ranked by contract value signed, then payments collected on their contracts, then leads won, then rep id. `data`: `[{region, period, rows: [{rank, rep_id, display_name, contract_value_fen, payments_fen, won_leads}]}]` by region then month.",
+        query: &[
+            ("region", "only this region's board"),
+            ("period", "only this month (`YYYY-MM`)"),
+        ],
+    },
+];
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/v1/views/assets", get(assets))
+        .route("/v1/views/funnel", get(funnel))
+        .route("/v1/views/receivables", get(receivables))
+        .route("/v1/views/receivables/task-cards", get(task_cards))
+        .route(
+            "/v1/views/receivables/contracts/{contract_id}",
+            get(contract),
+        )
+        .route("/v1/views/digest/{region}/{date}", get(digest))
+        .route("/v1/views/leaderboard", get(leaderboard))
+}
+
+/// `rep` or `region`.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Group {
+    #[default]
+    Rep,
+    Region,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupedQuery {
+    #[serde(default)]
+    group: Group,
+    period: Option<String>,
+    wait_for_position: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskCardQuery {
+    customer_id: Option<Uuid>,
+    department: Option<Department>,
+    wait_for_position: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaderboardQuery {
+    region: Option<String>,
+    period: Option<String>,
+    wait_for_position: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+fn wait(wait_for_position: Option<u64>, timeout_ms: Option<u64>) -> WaitQuery {
+    WaitQuery {
+        wait_for_position,
+        timeout_ms,
+    }
+}
+
+/// A period is `YYYY-MM`, or `total` where `total_allowed`.
+fn period(raw: Option<String>, total_allowed: bool) -> Result<Option<String>, ApiError> {
+    match raw {
+        None => Ok(None),
+        Some(text) if is_month(&text) || (total_allowed && text == TOTAL) => Ok(Some(text)),
+        Some(text) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_period",
+            if total_allowed {
+                format!("period {text:?} is neither YYYY-MM nor `total`")
+            } else {
+                format!("period {text:?} is not YYYY-MM")
+            },
+        )),
+    }
+}
+
+async fn assets(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<GroupedQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let period = period(params.period, true)?;
+    let group = match params.group {
+        Group::Rep => AssetGroup::Rep,
+        Group::Region => AssetGroup::Region,
+    };
+    let wait = wait(params.wait_for_position, params.timeout_ms);
+    answer::<Assets, _>(
+        &state,
+        &wait,
+        |view| Ok(view.rows(group, period.as_deref())),
+    )
+    .await
+}
+
+async fn funnel(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<GroupedQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let period = period(params.period, true)?;
+    let group = match params.group {
+        Group::Rep => FunnelGroup::Rep,
+        Group::Region => FunnelGroup::Region,
+    };
+    let wait = wait(params.wait_for_position, params.timeout_ms);
+    answer::<Funnel, _>(
+        &state,
+        &wait,
+        |view| Ok(view.rows(group, period.as_deref())),
+    )
+    .await
+}
+
+async fn receivables(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let wait = query(params)?;
+    answer::<Receivables, _>(&state, &wait, |view| Ok(view.summary())).await
+}
+
+async fn task_cards(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<TaskCardQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let customer_id = params.customer_id.map(CustomerId::from_uuid);
+    let department = params.department;
+    let wait = wait(params.wait_for_position, params.timeout_ms);
+    answer::<Receivables, _>(&state, &wait, |view| {
+        Ok(view
+            .task_cards(customer_id, department)
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>())
+    })
+    .await
+}
+
+async fn contract(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+    params: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = path_id(path)?;
+    let wait = query(params)?;
+    answer::<Receivables, _>(&state, &wait, |view| {
+        view.contract(ContractId::from_uuid(id))
+            .cloned()
+            .ok_or_else(|| not_found("contract", id))
+    })
+    .await
+}
+
+async fn digest(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<(String, String)>, PathRejection>,
+    params: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Path((region, date)) = path?;
+    let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_path_parameter",
+            format!("date {date:?} is not YYYY-MM-DD"),
+        )
+    })?;
+    let wait = query(params)?;
+    answer::<Digest, _>(&state, &wait, |view| {
+        view.report(&region, day).ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no activity was ever recorded in region {region:?} (regions: {})",
+                view.region_names().join(", ")
+            ))
+        })
+    })
+    .await
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<LeaderboardQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let period = period(params.period, false)?;
+    let region = params.region;
+    let wait = wait(params.wait_for_position, params.timeout_ms);
+    answer::<Leaderboard, _>(&state, &wait, |view| {
+        Ok(view.boards(region.as_deref(), period.as_deref()))
+    })
+    .await
 }
