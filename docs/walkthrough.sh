@@ -2,7 +2,7 @@
 # The README's walk-through, runnable: from a lead to a delivered proposal.
 # Start the gateway first:  cargo run --release -- serve --data ./data --demo
 # then export the tokens it printed and run this script:
-#   SUPERVISOR=sl_... MARKETING=sl_... CTO=sl_... REP=sl_... INTEGRATOR=sl_... bash docs/walkthrough.sh
+#   SUPERVISOR=sl_... MARKETING=sl_... CTO=sl_... REP=sl_... INTEGRATOR=sl_... REP_A=<rep id> bash docs/walkthrough.sh
 set -euo pipefail
 BASE=${BASE:-http://127.0.0.1:8080}
 say() { printf '\n== %s\n' "$*"; }
@@ -18,7 +18,7 @@ call() { # METHOD PATH TOKEN [BODY]
 LEAD=0192f0a4-0000-7000-a000-0000000000a1
 CUSTOMER=0192f0a4-0000-7000-9000-000000000001   # seeded by --demo
 PROPOSAL=0192f0a4-0000-7000-b000-0000000000b1
-REP_A=0192f0a4-0000-7000-8000-000000000001      # the demo rep token's rep
+REP_A=${REP_A:?export REP_A: the rep id that serve --demo printed for the rep token}
 
 say "C1: marketing registers a lead"
 call POST /v1/leads "$MARKETING" "{\"lead_id\":\"$LEAD\",\"company_name\":\"无锡德尔塔汽车部件有限公司\",\"attributes\":{\"industry\":\"automotive parts\",\"compliance\":\"IATF16949\",\"pain_points\":\"PLC 老化\",\"region\":\"华东\"}}"
