@@ -6,7 +6,9 @@
 //! shapes, installs a tracing subscriber, and uses `anyhow`.
 
 pub mod audit;
+pub mod backend;
 pub mod bench;
+pub mod copy;
 pub mod demo;
 pub mod gateway;
 pub mod offline;

@@ -30,6 +30,12 @@ enum Command {
         /// Data directory (created if absent): the log, blobs, tokens.
         #[arg(long, default_value = "./data")]
         data: PathBuf,
+        /// The log elsewhere: `postgres://...` (optionally `?schema=NAME`)
+        /// to share one PostgreSQL log between several gateway processes,
+        /// or a data directory; DATA still holds this process's tokens,
+        /// blobs, read models and keys.
+        #[arg(long, value_name = "DIR_OR_URL")]
+        store: Option<salesledger::backend::StoreChoice>,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
@@ -110,6 +116,10 @@ enum Command {
         #[arg(long)]
         weights: Option<PathBuf>,
     },
+    /// Move a whole log between backends (a data directory or
+    /// `postgres://...[?schema=NAME]`), verifying the chain as it goes;
+    /// prints both sides' chain head and Merkle root.
+    Copy(salesledger::copy::CopyArgs),
     /// Print the gateway's OpenAPI document (the one served at
     /// `/openapi.json`).
     Openapi,
@@ -132,6 +142,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve {
             data,
+            store,
             listen,
             tokens,
             demo,
@@ -140,6 +151,7 @@ fn main() -> ExitCode {
             day_close_every_secs,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
+            config.store = store;
             config.tokens_path = tokens;
             config.demo = demo;
             config.max_body_bytes = max_body_bytes;
@@ -184,6 +196,7 @@ fn main() -> ExitCode {
             )
             .map(|()| ExitCode::SUCCESS)
         }
+        Command::Copy(args) => salesledger::copy::run(&args),
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
             .map(|document| {
                 println!("{document}");

@@ -44,5 +44,6 @@ mod cli_offline;
 mod cli_serve;
 mod cli_verify;
 mod http;
+mod pg_gateways;
 mod util;
 mod views_rebuild;

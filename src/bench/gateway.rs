@@ -153,9 +153,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
             latencies.extend(task.await??);
         }
         let elapsed = started.elapsed();
-        let stats = store.stats();
-        let n_batches = stats.n_batches.load(std::sync::atomic::Ordering::Relaxed);
-        let n_records = stats.n_records.load(std::sync::atomic::Ordering::Relaxed);
+        let (n_batches, n_records) = store.writer_counters();
         server.abort();
         store.close().await;
 

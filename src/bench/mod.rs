@@ -4,6 +4,7 @@
 
 mod audit;
 mod gateway;
+mod pg_store;
 mod projections;
 mod store;
 
@@ -21,8 +22,14 @@ pub enum BenchCommand {
     /// `salesledger verify --data DATA` can check it.
     Store {
         /// A fresh (absent or empty) data directory for the log.
-        #[arg(long)]
-        data: PathBuf,
+        #[arg(long, required_unless_present = "store")]
+        data: Option<PathBuf>,
+        /// Measure the PostgreSQL log instead: `postgres://...` (a fresh
+        /// schema is used and dropped unless `?schema=NAME` names an empty
+        /// one), against raw single-row INSERT transactions on the same
+        /// server.
+        #[arg(long, value_name = "URL", conflicts_with = "data")]
+        store: Option<crate::backend::StoreChoice>,
         /// Events appended per phase (1, 16 and 64 appenders).
         #[arg(long, default_value_t = 20_000)]
         events: u64,
@@ -64,9 +71,18 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Audit(args) => audit::run(args.events),
         BenchCommand::Store {
             data,
+            store,
             events,
             extra_appenders,
-        } => store::run(&data, events, &extra_appenders),
+        } => match (store, data) {
+            (Some(choice @ crate::backend::StoreChoice::Postgres { .. }), _) => {
+                pg_store::run(&choice, events, &extra_appenders)
+            }
+            (Some(crate::backend::StoreChoice::Sled(data)), _) | (None, Some(data)) => {
+                store::run(&data, events, &extra_appenders)
+            }
+            (None, None) => anyhow::bail!("--data or --store is required"),
+        },
         BenchCommand::Gateway { clients, commands } => gateway::run(clients, commands),
         BenchCommand::Projections {
             events,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{emit, is_fresh};
 
 /// A payload the size of a typical visit note event (~300-byte records).
-fn payload(n: u64) -> serde_json::Value {
+pub(super) fn payload(n: u64) -> serde_json::Value {
     json!({
         "customer_id": Uuid::from_u128(u128::from(n % 427)).to_string(),
         "rep": format!("rep-{:04}", n % 40),
@@ -155,8 +155,8 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
 
 /// Appends `n_events` single-event appends from `n_appenders` concurrent
 /// tasks, each on its own stream with exact expected versions; events/s.
-pub(super) async fn append_phase(
-    store: &Arc<SledStore>,
+pub(super) async fn append_phase<S: Store + ?Sized>(
+    store: &Arc<S>,
     phase: &str,
     n_appenders: u64,
     n_events: u64,

@@ -14,6 +14,7 @@ pub mod commands;
 pub mod dto;
 pub mod ingest;
 pub mod openapi;
+pub mod ops;
 pub mod problem;
 pub mod reads;
 pub mod routes;
@@ -33,10 +34,11 @@ use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::CommandService;
 use salesledger_replay::runner::ProjectionRunner;
-use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
+use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use self::auth::TokenStore;
 use self::problem::ApiError;
+use crate::backend::{OpenedStore, StoreChoice};
 
 /// Default limit on a JSON request body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
@@ -52,6 +54,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// The gateway's clock; decisions receive its reading as `now`.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
+    /// Metrics and readiness (`/metrics`, `/readyz`).
+    pub ops: Arc<ops::Ops>,
 }
 
 impl AppState {
@@ -63,7 +67,12 @@ impl AppState {
 /// How `serve` runs.
 #[derive(Clone, Debug)]
 pub struct GatewayConfig {
+    /// Tokens, blobs, read models and keys (per process); also the log
+    /// unless `store` names another.
     pub data_dir: PathBuf,
+    /// Where the log is: `None` for the sled log in `data_dir`, or e.g. a
+    /// PostgreSQL log shared with other gateway processes.
+    pub store: Option<StoreChoice>,
     pub listen: SocketAddr,
     pub tokens_path: Option<PathBuf>,
     pub max_body_bytes: usize,
@@ -78,6 +87,7 @@ impl GatewayConfig {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> GatewayConfig {
         GatewayConfig {
             data_dir,
+            store: None,
             listen,
             tokens_path: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -100,14 +110,19 @@ pub fn router(state: AppState) -> Router {
             state.tokens.clone(),
             auth::require_token,
         ));
+    let ops_state = state.ops.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
         .merge(v1)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         // The blob upload route sets its own, larger limit.
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // Inside routing: the matched route template is known.
+        .layer(axum::middleware::from_fn_with_state(ops_state, ops::track))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -153,13 +168,18 @@ async fn log_request(request: Request, next: Next) -> Response {
     response
 }
 
-/// Opens the data directory, starts the read models following the log,
-/// and builds the state.
-pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, SledStore)> {
+/// Opens the log (`config.store`, by default the sled log in the data
+/// directory) and the data directory, starts the read models following
+/// the log, and builds the state. The [`OpenedStore`] closes the log.
+pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, OpenedStore)> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
-    let store = SledStore::open(&config.data_dir)
-        .with_context(|| format!("opening the event log in {}", config.data_dir.display()))?;
+    let choice = config
+        .store
+        .clone()
+        .unwrap_or_else(|| StoreChoice::Sled(config.data_dir.clone()));
+    let store = OpenedStore::open(&choice).await?;
+    let head_at_start = store.store().head().len;
     let blobs = FsBlobStore::open(&config.data_dir, config.max_blob_bytes)
         .context("opening the blob store")?;
     let tokens_path = config
@@ -167,14 +187,17 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Sle
         .clone()
         .unwrap_or_else(|| config.data_dir.join("tokens.json"));
     let tokens = TokenStore::load_or_create(&tokens_path)?;
-    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
+    let shared: Arc<dyn Store> = metered.clone();
     let views = crate::views::runner_builder(
-        shared.clone(),
+        store.store().clone(),
         &config.data_dir.join(crate::views::VIEWS_DIR),
     )
     .start()
     .await
     .context("starting the read models")?;
+    let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
+    metered.record_into(ops.clone());
     let state = AppState {
         service: Arc::new(CommandService::new(shared)),
         blobs,
@@ -182,6 +205,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Sle
         views: Arc::new(views),
         max_body_bytes: config.max_body_bytes,
         clock: Arc::new(Utc::now),
+        ops,
     };
     Ok((state, store))
 }
@@ -203,10 +227,17 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let address = listener.local_addr()?;
-    println!(
-        "salesledger gateway listening on http://{address} (data in {})",
-        config.data_dir.display()
-    );
+    match &config.store {
+        Some(choice) if choice.is_postgres() => println!(
+            "salesledger gateway listening on http://{address} (log at {}, data in {})",
+            choice.describe(),
+            config.data_dir.display()
+        ),
+        _ => println!(
+            "salesledger gateway listening on http://{address} (data in {})",
+            config.data_dir.display()
+        ),
+    }
     tracing::info!(%address, "gateway listening");
     let views = state.views.clone();
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);

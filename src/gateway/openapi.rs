@@ -537,6 +537,56 @@ pub fn document() -> OpenApi {
             .or_default()
             .push((HttpMethod::Get, operation));
     }
+    // Operating several gateways (src/gateway/ops.rs): unauthenticated.
+    let readyz = OperationBuilder::new()
+        .operation_id(Some("Readyz"))
+        .summary(Some(
+            "Ready once every read model has caught up with the log as it was at start",
+        ))
+        .tag("operations")
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description(
+                    "Ready: `{status: \"ready\", log_head_at_start, log_head, lagging: []}`",
+                )
+                .content("application/json", any_object()),
+        )
+        .response(
+            "503",
+            ResponseBuilder::new()
+                .description(
+                    "Not ready: `lagging` names each projector behind the start head \
+                     (`checkpoint`, `behind_by`) or stopped (`stopped_because`)",
+                )
+                .content("application/json", any_object()),
+        );
+    items
+        .entry("/readyz".into())
+        .or_default()
+        .push((HttpMethod::Get, readyz));
+    let metrics = OperationBuilder::new()
+        .operation_id(Some("Metrics"))
+        .summary(Some(
+            "Prometheus text format: requests by route template and status, appends, \
+             projection lag, pool and subscription state",
+        ))
+        .tag("operations")
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("Prometheus text exposition format 0.0.4")
+                .content(
+                    "text/plain",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build(),
+                ),
+        );
+    items
+        .entry("/metrics".into())
+        .or_default()
+        .push((HttpMethod::Get, metrics));
 
     let mut paths = PathsBuilder::new();
     for (path, operations) in items {

@@ -80,7 +80,7 @@
 
 use std::collections::HashMap;
 use std::future::poll_fn;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -180,6 +180,8 @@ struct Inner {
     /// One registration-lock holder (and so one pooled connection waiting
     /// for the advisory lock) at a time in this process.
     registrations: Arc<tokio::sync::Mutex<()>>,
+    /// Whether the LISTEN connection is up (for metrics).
+    listening: Arc<AtomicBool>,
     listener: Option<JoinHandle<()>>,
     stats: Arc<PgWriterStats>,
 }
@@ -408,7 +410,13 @@ impl PgStore {
             stats: stats.clone(),
         };
         tokio::spawn(writer.run(receiver));
-        let listener = tokio::spawn(listen(config, schema.clone(), head_sender.clone()));
+        let listening = Arc::new(AtomicBool::new(false));
+        let listener = tokio::spawn(listen(
+            config,
+            schema.clone(),
+            head_sender.clone(),
+            listening.clone(),
+        ));
         tracing::info!(%schema, len = tip.next_position, "opened PostgreSQL event log");
         Ok(PgStore {
             inner: Arc::new(Inner {
@@ -418,6 +426,7 @@ impl PgStore {
                 head,
                 head_sender,
                 registrations: Arc::new(tokio::sync::Mutex::new(())),
+                listening,
                 listener: Some(listener),
                 stats,
             }),
@@ -436,6 +445,11 @@ impl PgStore {
     /// The connection pool (for tools, tests and metrics).
     pub fn pool(&self) -> &Pool {
         &self.inner.pool
+    }
+
+    /// Whether the LISTEN connection (other processes' appends) is up now.
+    pub fn listener_connected(&self) -> bool {
+        self.inner.listening.load(Ordering::Relaxed)
     }
 
     /// Stops accepting appends; queued ones are still answered.
@@ -529,6 +543,7 @@ async fn listen(
     mut config: tokio_postgres::Config,
     schema: String,
     head: Arc<watch::Sender<LogHead>>,
+    listening_flag: Arc<AtomicBool>,
 ) {
     config.application_name(listener_application_name(&schema));
     loop {
@@ -568,11 +583,13 @@ async fn listen(
                 .await;
                 match listening {
                     Ok(()) => {
+                        listening_flag.store(true, Ordering::Relaxed);
                         while let Some(payload) = received.recv().await {
                             if let Some(new) = parse_notification(&payload, &schema) {
                                 advance(&head, new);
                             }
                         }
+                        listening_flag.store(false, Ordering::Relaxed);
                         tracing::warn!("LISTEN connection closed; reconnecting");
                     }
                     Err(error) => tracing::warn!(%error, "LISTEN failed; reconnecting"),
