@@ -16,6 +16,7 @@ pub mod progress;
 pub mod scheduler;
 pub mod verify;
 pub mod views;
+pub mod webhooks;
 
 /// A multi-threaded runtime for CLI commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod commands;
 pub mod dto;
+pub mod feed;
 pub mod ingest;
 pub mod openapi;
 pub mod ops;
@@ -56,6 +57,9 @@ pub struct AppState {
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
     /// Metrics and readiness (`/metrics`, `/readyz`).
     pub ops: Arc<ops::Ops>,
+    /// Webhook subscriptions (`/v1/webhooks`, delivered by
+    /// [`crate::webhooks::Dispatcher`]).
+    pub webhooks: Arc<crate::webhooks::Registry>,
 }
 
 impl AppState {
@@ -81,6 +85,10 @@ pub struct GatewayConfig {
     /// How often the day-close scheduler looks for days to close; `None`
     /// runs no scheduler (days are then closed by integrators only).
     pub day_close_every: Option<std::time::Duration>,
+    /// Webhook delivery: private targets, retries, pausing, timeout
+    /// (defaults overridable from the environment, see
+    /// [`crate::webhooks::WebhookSettings::from_env`]).
+    pub webhooks: crate::webhooks::WebhookSettings,
 }
 
 impl GatewayConfig {
@@ -94,6 +102,7 @@ impl GatewayConfig {
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             demo: false,
             day_close_every: Some(std::time::Duration::from_secs(60)),
+            webhooks: crate::webhooks::WebhookSettings::from_env(),
         }
     }
 }
@@ -106,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
         .merge(audit::routes())
+        .merge(feed::routes())
+        .merge(crate::webhooks::routes::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,
@@ -198,6 +209,11 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     .context("starting the read models")?;
     let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
     metered.record_into(ops.clone());
+    let webhooks = crate::webhooks::Registry::open(
+        &config.data_dir.join("webhooks"),
+        config.webhooks.allow_private_targets,
+    )
+    .context("opening the webhook subscriptions")?;
     let state = AppState {
         service: Arc::new(CommandService::new(shared)),
         blobs,
@@ -206,6 +222,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         max_body_bytes: config.max_body_bytes,
         clock: Arc::new(Utc::now),
         ops,
+        webhooks: Arc::new(webhooks),
     };
     Ok((state, store))
 }
@@ -249,6 +266,12 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             stopped,
         ))
     });
+    let dispatcher = crate::webhooks::Dispatcher::start(
+        state.service.store().clone(),
+        state.webhooks.clone(),
+        config.webhooks.clone(),
+    )
+    .context("starting the webhook dispatcher")?;
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -256,6 +279,9 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // A close in progress finishes its current step; the next start
     // completes whatever it left (closing is idempotent).
     let _ = stop_scheduler.send(true);
+    // A delivery in flight is abandoned; its cursor has not moved, so the
+    // next start delivers it again (at-least-once).
+    dispatcher.stop().await;
     if let Some(scheduler) = scheduler {
         if let Err(error) = scheduler.await {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");

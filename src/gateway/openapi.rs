@@ -105,6 +105,9 @@ fn component_schemas() -> Schemas {
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
         super::audit::CheckpointView,
         ViewResponse,
+        super::feed::FeedPage, super::feed::FeedRecord,
+        crate::webhooks::routes::CreateWebhookRequest, crate::webhooks::routes::WebhookCreated,
+        crate::webhooks::routes::WebhookView, crate::webhooks::routes::WebhookList,
     );
     schemas
 }
@@ -330,6 +333,49 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
     operation
 }
 
+/// A feed or webhook route ([`super::feed::integration_routes`]).
+fn integration_operation(route: &super::feed::DocRoute) -> OperationBuilder {
+    let (status, content_type, schema) = route.success;
+    let response = match (schema, content_type) {
+        (Some(schema), _) => ResponseBuilder::new()
+            .description("OK")
+            .content(content_type, json_ref(schema)),
+        (None, "application/json") => ResponseBuilder::new().description("No content"),
+        (None, _) => ResponseBuilder::new().description("OK").content(
+            content_type,
+            ContentBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        ),
+    };
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some(route.operation_id))
+        .summary(Some(route.operation_id))
+        .description(Some(route.description))
+        .tag(route.tag)
+        .response(status, response)
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    if let Some(request) = route.request {
+        operation = operation.request_body(Some(
+            RequestBodyBuilder::new()
+                .required(Some(Required::True))
+                .content("application/json", json_ref(request))
+                .build(),
+        ));
+    }
+    for (name, description) in route.query {
+        operation = operation.parameter(
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(*description))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        );
+    }
+    problem_responses(path_parameters(route.path, operation), route.problems)
+}
+
 /// A bulk ingestion route: one result per item, each item run as the
 /// single route's command.
 fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
@@ -454,6 +500,17 @@ pub fn document() -> OpenApi {
             .entry(route.path.to_owned())
             .or_default()
             .push((HttpMethod::Get, view_operation(route)));
+    }
+    for route in super::feed::integration_routes() {
+        let method = match route.method {
+            "post" => HttpMethod::Post,
+            "delete" => HttpMethod::Delete,
+            _ => HttpMethod::Get,
+        };
+        items
+            .entry(route.path.to_owned())
+            .or_default()
+            .push((method, integration_operation(route)));
     }
     for route in INGEST_ROUTES {
         items

@@ -26,6 +26,7 @@ pub fn concrete(template: &str, id: Uuid) -> String {
         .replace("{task_id}", &id.to_string())
         .replace("{plan_id}", &id.to_string())
         .replace("{asset_id}", &id.to_string())
+        .replace("{webhook_id}", &id.to_string())
 }
 
 #[tokio::test]

@@ -30,6 +30,13 @@
 //! - `openapi`: `/openapi.json` covers every route and schema.
 //! - `views`: read models report their position, wait for read-your-writes,
 //!   refuse unknown subjects and parameters.
+//! - `feed`: `GET /v1/events` pages in order with linked hashes, filters
+//!   by type and role, long-polls; `/v1/events/stream` (SSE) sends history
+//!   then live records; a reader resumes across a server restart.
+//! - `webhooks`: signed deliveries to a loopback receiver: retries in
+//!   order, pause after failures and resume with the backlog, restarts
+//!   mid-delivery (dispatcher and killed server) lose nothing; private
+//!   targets refused; roles and bad requests.
 //! - `business`: assets, funnel, receivables and task cards, digest and
 //!   leaderboard after contracts, payments, an asset and a day close.
 
@@ -43,6 +50,7 @@ mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
 mod envelope;
+mod feed;
 mod fuzz;
 mod health;
 mod idempotency;
@@ -50,3 +58,4 @@ mod inputs;
 mod openapi;
 pub mod support;
 mod views;
+mod webhooks;

@@ -184,7 +184,8 @@ async fn every_documented_operation_is_served() {
             + READ_ROUTES.len()
             + view_routes().count()
             + INGEST_ROUTES.len()
+            + salesledger::gateway::feed::integration_routes().count()
             + 2,
-        "commands, reads, views, bulk ingestion and the two blob routes"
+        "commands, reads, views, bulk ingestion, the feed and webhook routes and the two blob routes"
     );
 }

@@ -1,0 +1,517 @@
+//! The event feed for integrators: `GET /v1/events` (pages of the log in
+//! global order, optionally long-polled with `wait_ms`) and
+//! `GET /v1/events/stream` (the same records as Server-Sent Events, live).
+//!
+//! `after` is exclusive: `?after=41` answers records from position 42 on;
+//! without it the feed starts at position 0. A page's `next_after` is the
+//! last position the server examined (matching or not), so a reader that
+//! stores it and passes it back as `after` misses nothing and sees nothing
+//! twice, across restarts of either side.
+//!
+//! What a caller sees depends on its role: [`VISIBILITY`] is the one table
+//! that says which event types each role may read.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use salesledger_domain::Role;
+use salesledger_store::{RecordedEvent, Store, Subscription};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::ApiError;
+use super::AppState;
+
+/// Default and maximum page size.
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+/// Longest `wait_ms` honoured (longer waits are cut to this).
+pub const MAX_WAIT_MS: u64 = 30_000;
+/// At most this many records are examined per request, so a selective
+/// filter over a long log still answers promptly (with `next_after` showing
+/// how far it got).
+const MAX_SCAN: u64 = 16 * 1024;
+/// Heartbeat comment interval on the live stream.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// Which event types a role may read on the feed: `"*"` is every type,
+/// `"Prefix*"` every type starting with `Prefix`. A role not listed sees
+/// nothing. Roles that oversee or integrate the whole system see all;
+/// each operational role sees the events of its own work.
+pub const VISIBILITY: &[(Role, &[&str])] = &[
+    (Role::Supervisor, &["*"]),
+    (Role::RegionalSupervisor, &["*"]),
+    (Role::Auditor, &["*"]),
+    (Role::Analyst, &["*"]),
+    (Role::Integrator, &["*"]),
+    (Role::Cto, &["*"]),
+    (
+        Role::Csm,
+        &[
+            "CustomerRegistered",
+            "UsageReported",
+            "SupportTicket*",
+            "RenewalDateSet",
+            "SuccessReferenceRecorded",
+            "CompetitorKeywordsSearched",
+            "CallbackTask*",
+            "HealthLevelChanged",
+            "HealthPolicyPublished",
+            "SuccessCasePushed",
+            "RenewalQuot*",
+            "RescuePlan*",
+            "DayClosed",
+        ],
+    ),
+    (
+        Role::Finance,
+        &[
+            "ContractSigned",
+            "PaymentReceived",
+            "InstalmentOverdue",
+            "OverdueTaskCardIssued",
+            "RenewalQuoted",
+            "DayClosed",
+        ],
+    ),
+    (
+        Role::Legal,
+        &[
+            "ContractSigned",
+            "InstalmentOverdue",
+            "OverdueTaskCardIssued",
+        ],
+    ),
+    (
+        Role::Rep,
+        &[
+            "CustomerClaimed",
+            "CustomerTransferred",
+            "CustomerReleased",
+            "CustomerReturnedToPool",
+            "CustomerRecalledToPool",
+            "FollowUpRecorded",
+            "RoutingConfirmed",
+            "Visit*",
+            "Todo*",
+            "OverdueTaskCardIssued",
+            "ProcessAssetRecorded",
+        ],
+    ),
+    (
+        Role::StoreManager,
+        &[
+            "Rep*",
+            "CustomerClaimed",
+            "CustomerTransferred",
+            "CustomerReleased",
+            "CustomerReturnedToPool",
+            "CustomerRecalledToPool",
+            "FollowUpRecorded",
+            "RoutingConfirmed",
+            "Visit*",
+            "Todo*",
+            "OverdueTaskCardIssued",
+            "ProcessAssetRecorded",
+            "LeadStageAdvanced",
+        ],
+    ),
+    (
+        Role::Marketing,
+        &[
+            "Lead*",
+            "Routing*",
+            "Nurture*",
+            "Proposal*",
+            "CustomerRegistered",
+        ],
+    ),
+];
+
+/// Whether `role` may read events of `event_type` ([`VISIBILITY`]).
+pub fn visible(role: Role, event_type: &str) -> bool {
+    VISIBILITY
+        .iter()
+        .filter(|(listed, _)| *listed == role)
+        .flat_map(|(_, patterns)| patterns.iter())
+        .any(|pattern| matches_pattern(pattern, event_type))
+}
+
+fn matches_pattern(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => event_type.starts_with(prefix),
+        None => pattern == event_type,
+    }
+}
+
+/// One record of the log as the feed shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeedRecord {
+    /// Global position, gapless from 0.
+    pub position: u64,
+    /// The event's id: a receiver's idempotency key.
+    pub event_id: Uuid,
+    pub stream_id: String,
+    pub stream_version: u64,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub actor: String,
+    pub recorded_at: DateTime<Utc>,
+    pub command_id: Uuid,
+    pub correlation_id: Uuid,
+    pub causation_id: Uuid,
+    /// The event's payload (shapes in domain/EVENTS.md).
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// SHA-256 of the record's canonical encoding, hex.
+    pub hash: String,
+    /// The previous record's hash (zeros for position 0).
+    pub prev_hash: String,
+}
+
+impl FeedRecord {
+    pub fn from_record(record: &RecordedEvent) -> FeedRecord {
+        FeedRecord {
+            position: record.position,
+            event_id: record.event_id,
+            stream_id: record.stream_id.clone(),
+            stream_version: record.stream_version,
+            event_type: record.event_type.clone(),
+            schema_version: record.schema_version,
+            actor: record.actor.clone(),
+            recorded_at: record.recorded_at,
+            command_id: record.command_id,
+            correlation_id: record.correlation_id,
+            causation_id: record.causation_id,
+            payload: serde_json::from_str(record.payload.as_str())
+                .unwrap_or(serde_json::Value::Null),
+            hash: record.hash.to_hex(),
+            prev_hash: record.prev_hash.to_hex(),
+        }
+    }
+}
+
+/// A page of the feed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FeedPage {
+    /// Matching, visible records in position order.
+    pub records: Vec<FeedRecord>,
+    /// Pass as `after` to continue: the last position examined (`null`
+    /// when nothing has been examined yet and no `after` was given).
+    pub next_after: Option<u64>,
+    /// The log's committed length when the page was read.
+    pub log_len: u64,
+}
+
+/// `GET /v1/events` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedQuery {
+    pub after: Option<u64>,
+    /// Comma-separated event types.
+    pub types: Option<String>,
+    pub limit: Option<usize>,
+    pub wait_ms: Option<u64>,
+}
+
+/// `GET /v1/events/stream` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamQuery {
+    pub after: Option<u64>,
+    pub types: Option<String>,
+}
+
+/// A documented integration route (the feed and the webhook routes), for
+/// the OpenAPI document: method, path, operation id, what it does, its
+/// query parameters, request and response schemas, and its problems.
+pub struct DocRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub description: &'static str,
+    pub query: &'static [(&'static str, &'static str)],
+    /// Component schema of the JSON request body, if any.
+    pub request: Option<&'static str>,
+    /// Success status, media type and component schema (`None`: no body
+    /// schema, e.g. a text/event-stream).
+    pub success: (&'static str, &'static str, Option<&'static str>),
+    pub problems: &'static [(&'static str, &'static str)],
+    pub tag: &'static str,
+}
+
+/// Every documented integration route: the feed's and the webhooks'.
+pub fn integration_routes() -> impl Iterator<Item = &'static DocRoute> {
+    FEED_ROUTES
+        .iter()
+        .chain(crate::webhooks::routes::WEBHOOK_ROUTES)
+}
+
+const FEED_PROBLEMS: &[(&str, &str)] = &[
+    (
+        "400",
+        "invalid_query: unknown parameter, bad `types`, `limit` out of range",
+    ),
+    ("401", "No or unknown bearer token"),
+];
+
+const AFTER_DOC: &str = "Exclusive position: records after it (default: from position 0)";
+const TYPES_DOC: &str = "Comma-separated event types, e.g. `TodoCreated,OverdueTaskCardIssued`";
+
+/// The feed's routes (the router below serves exactly these).
+pub const FEED_ROUTES: &[DocRoute] = &[
+    DocRoute {
+        method: "get",
+        path: "/v1/events",
+        operation_id: "ReadEvents",
+        description: "Records of the log in global order with their hashes, filtered by the \
+                      caller's role (see the feed visibility table in the README). `next_after` \
+                      continues the feed. With `wait_ms`, an empty page waits up to that long \
+                      (at most 30 s) for a matching record (long poll).",
+        query: &[
+            ("after", AFTER_DOC),
+            ("types", TYPES_DOC),
+            ("limit", "Records per page, 1..=1000 (default 100)"),
+            (
+                "wait_ms",
+                "Long poll: wait up to this long for a record (max 30000)",
+            ),
+        ],
+        request: None,
+        success: ("200", "application/json", Some("FeedPage")),
+        problems: FEED_PROBLEMS,
+        tag: "events",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/events/stream",
+        operation_id: "StreamEvents",
+        description: "Server-Sent Events: every visible, matching record from `after` on, then \
+                      live as records commit. Each event has `id` = position (so `Last-Event-ID` \
+                      resumes), `event` = the event type and `data` = the record as in \
+                      `/v1/events`; comment lines are heartbeats.",
+        query: &[("after", AFTER_DOC), ("types", TYPES_DOC)],
+        request: None,
+        success: ("200", "text/event-stream", None),
+        problems: FEED_PROBLEMS,
+        tag: "events",
+    },
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/events", get(read_events))
+        .route("/v1/events/stream", get(stream_events))
+}
+
+/// The `types` filter: `None` for every type.
+pub fn parse_types(types: Option<&str>) -> Result<Option<Vec<String>>, ApiError> {
+    let Some(types) = types else {
+        return Ok(None);
+    };
+    let mut parsed = Vec::new();
+    for name in types.split(',').map(str::trim) {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            return Err(invalid_query(format!(
+                "types: {name:?} is not an event type name"
+            )));
+        }
+        parsed.push(name.to_owned());
+    }
+    parsed.sort();
+    parsed.dedup();
+    Ok(Some(parsed))
+}
+
+fn invalid_query(detail: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
+}
+
+/// What one caller's filter keeps.
+#[derive(Clone)]
+struct Filter {
+    role: Role,
+    types: Option<Vec<String>>,
+}
+
+impl Filter {
+    fn keeps(&self, record: &RecordedEvent) -> bool {
+        visible(self.role, &record.event_type)
+            && self
+                .types
+                .as_ref()
+                .map_or(true, |types| types.contains(&record.event_type))
+    }
+}
+
+/// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`
+/// records, collecting up to `limit` kept records. Returns them and the
+/// last position examined.
+async fn scan(
+    store: &dyn Store,
+    from: u64,
+    limit: usize,
+    filter: &Filter,
+) -> Result<(Vec<FeedRecord>, Option<u64>), ApiError> {
+    let head = store.head().len;
+    let mut next = from;
+    let mut last_examined = None;
+    let mut records = Vec::new();
+    while next < head && records.len() < limit && next - from < MAX_SCAN {
+        let page = store
+            .read_all(next, salesledger_store::READ_PAGE)
+            .await
+            .map_err(super::internal)?;
+        if page.is_empty() {
+            break;
+        }
+        for record in &page {
+            if record.position >= head {
+                break;
+            }
+            last_examined = Some(record.position);
+            next = record.position + 1;
+            if filter.keeps(record) {
+                records.push(FeedRecord::from_record(record));
+                if records.len() >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((records, last_examined))
+}
+
+async fn read_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<FeedQuery>, QueryRejection>,
+) -> Result<Json<FeedPage>, ApiError> {
+    let query = query?.0;
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(invalid_query(format!(
+            "limit must be 1..={MAX_LIMIT}, got {limit}"
+        )));
+    }
+    let filter = Filter {
+        role: caller.principal.role,
+        types: parse_types(query.types.as_deref())?,
+    };
+    let from = query.after.map_or(0, |after| after.saturating_add(1));
+    let store: Arc<dyn Store> = state.service.store().clone();
+    let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut head = store.watch_head();
+    let mut scan_from = from;
+    let mut last = query.after;
+    loop {
+        let _ = head.borrow_and_update();
+        let (records, examined) = scan(store.as_ref(), scan_from, limit, &filter).await?;
+        if examined.is_some() {
+            last = examined;
+        }
+        if !records.is_empty() || wait.is_zero() || tokio::time::Instant::now() >= deadline {
+            return Ok(Json(FeedPage {
+                records,
+                next_after: last,
+                log_len: store.head().len,
+            }));
+        }
+        scan_from = last.map_or(0, |last| last + 1);
+        // Wait for the head to move (or the deadline).
+        match tokio::time::timeout_at(deadline, head.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => {
+                return Ok(Json(FeedPage {
+                    records: Vec::new(),
+                    next_after: last,
+                    log_len: store.head().len,
+                }))
+            }
+        }
+    }
+}
+
+async fn stream_events(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    query: Result<Query<StreamQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let query = query?.0;
+    let filter = Filter {
+        role: caller.principal.role,
+        types: parse_types(query.types.as_deref())?,
+    };
+    // `Last-Event-ID` (sent by EventSource clients on reconnect) wins over
+    // `after`: it is the last position this client received.
+    let last_event_id = match headers.get("last-event-id") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_last_event_id",
+                        "Last-Event-ID must be a log position",
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let after = last_event_id.or(query.after);
+    let from = after.map_or(0, |after| after.saturating_add(1));
+    let subscription = Subscription::new(state.service.store().clone(), from);
+    let stream = futures_util::stream::unfold(
+        (subscription, filter),
+        |(mut subscription, filter)| async move {
+            loop {
+                match subscription.next().await {
+                    None => return None,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "event stream: reading the log failed");
+                        return None;
+                    }
+                    Some(Ok(record)) => {
+                        if !filter.keeps(&record) {
+                            continue;
+                        }
+                        let body = FeedRecord::from_record(&record);
+                        let event = match Event::default()
+                            .id(record.position.to_string())
+                            .event(record.event_type.clone())
+                            .json_data(&body)
+                        {
+                            Ok(event) => event,
+                            Err(error) => {
+                                tracing::warn!(%error, "event stream: encoding a record");
+                                return None;
+                            }
+                        };
+                        return Some((Ok::<Event, Infallible>(event), (subscription, filter)));
+                    }
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
+        .into_response())
+}

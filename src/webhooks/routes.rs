@@ -1,0 +1,419 @@
+//! `/v1/webhooks`: integrators and supervisors create, list, read, pause,
+//! resume and delete subscriptions. The signing secret is returned once,
+//! by the create call.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use rand::RngCore;
+use salesledger_domain::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::registry::{Attempt, RegistryError, StoredWebhook, WebhookState};
+use super::target::{validate, TargetError};
+use super::{EventFilter, TaskCardKind};
+use crate::gateway::auth::Caller;
+use crate::gateway::feed::DocRoute;
+use crate::gateway::problem::ApiError;
+use crate::gateway::AppState;
+
+/// Most event types and task-card kinds per subscription.
+pub const MAX_FILTER_ITEMS: usize = 64;
+
+/// `POST /v1/webhooks`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWebhookRequest {
+    /// `http` or `https` URL the records are POSTed to.
+    pub url: String,
+    /// Event types to deliver (`"*"` for all).
+    #[serde(default)]
+    pub event_types: Vec<String>,
+    /// Task-card kinds to deliver: `csm_callback`, `overdue_sales`,
+    /// `overdue_finance`, `overdue_legal`, `red_alert`, `todo`.
+    #[serde(default)]
+    pub task_cards: Vec<TaskCardKind>,
+    /// First log position to deliver (default: the log's current length,
+    /// i.e. only records committed from now on; `0` for the whole history).
+    pub from: Option<u64>,
+}
+
+/// A subscription as the API shows it (never with its secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookView {
+    pub id: Uuid,
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub task_cards: Vec<TaskCardKind>,
+    /// `active` or `paused`.
+    pub state: WebhookState,
+    /// Why it was paused (by a caller, or after repeated failures).
+    pub paused_reason: Option<String>,
+    /// Next log position to deliver.
+    pub cursor: u64,
+    /// Last position acknowledged or skipped (`cursor - 1`; `null` at 0).
+    pub delivered_through: Option<u64>,
+    pub n_delivered: u64,
+    pub consecutive_failures: u32,
+    /// The latest attempts, oldest first (at most 20).
+    pub attempts: Vec<Attempt>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub created_by: String,
+}
+
+/// The create call's answer: the subscription and, only here, its secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookCreated {
+    #[serde(flatten)]
+    pub webhook: WebhookView,
+    /// The HMAC-SHA256 signing secret; shown only in this answer.
+    pub secret: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    pub webhooks: Vec<WebhookView>,
+}
+
+/// `POST /v1/webhooks/{webhook_id}/resume` parameters.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResumeQuery {
+    pub from: Option<u64>,
+}
+
+const MANAGE_PROBLEMS: &[(&str, &str)] = &[
+    ("401", "No or unknown bearer token"),
+    ("403", "Only integrators and supervisors manage webhooks"),
+];
+const ID_PROBLEMS: &[(&str, &str)] = &[
+    ("400", "invalid_path_parameter / invalid_query"),
+    ("401", "No or unknown bearer token"),
+    ("403", "Only integrators and supervisors manage webhooks"),
+    ("404", "not_found: no such webhook"),
+];
+
+/// The webhook routes, for the OpenAPI document.
+pub const WEBHOOK_ROUTES: &[DocRoute] = &[
+    DocRoute {
+        method: "post",
+        path: "/v1/webhooks",
+        operation_id: "CreateWebhook",
+        description: "Subscribes a URL to event types and/or task-card kinds. The answer carries \
+                      the signing secret, shown only once. Roles: integrator, supervisor.",
+        query: &[],
+        request: Some("CreateWebhookRequest"),
+        success: ("201", "application/json", Some("WebhookCreated")),
+        problems: &[
+            ("400", "malformed_body / unknown field"),
+            ("401", "No or unknown bearer token"),
+            ("403", "Only integrators and supervisors manage webhooks"),
+            ("415", "Body is not application/json"),
+            ("422", "invalid_webhook_target (scheme, private address, unresolvable) / invalid_webhook_filter"),
+        ],
+        tag: "webhooks",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/webhooks",
+        operation_id: "ListWebhooks",
+        description: "Every subscription, oldest first. Roles: integrator, supervisor.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("WebhookList")),
+        problems: MANAGE_PROBLEMS,
+        tag: "webhooks",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/webhooks/{webhook_id}",
+        operation_id: "ReadWebhook",
+        description: "State, cursor and the latest delivery attempts with their outcomes.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("WebhookView")),
+        problems: ID_PROBLEMS,
+        tag: "webhooks",
+    },
+    DocRoute {
+        method: "delete",
+        path: "/v1/webhooks/{webhook_id}",
+        operation_id: "DeleteWebhook",
+        description: "Removes the subscription; a delivery in flight is abandoned.",
+        query: &[],
+        request: None,
+        success: ("204", "application/json", None),
+        problems: ID_PROBLEMS,
+        tag: "webhooks",
+    },
+    DocRoute {
+        method: "post",
+        path: "/v1/webhooks/{webhook_id}/pause",
+        operation_id: "PauseWebhook",
+        description: "Stops delivering; the cursor is kept.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("WebhookView")),
+        problems: ID_PROBLEMS,
+        tag: "webhooks",
+    },
+    DocRoute {
+        method: "post",
+        path: "/v1/webhooks/{webhook_id}/resume",
+        operation_id: "ResumeWebhook",
+        description: "Delivers again, from the cursor or from position `from` (inclusive).",
+        query: &[("from", "Log position to deliver from (default: the cursor)")],
+        request: None,
+        success: ("200", "application/json", Some("WebhookView")),
+        problems: ID_PROBLEMS,
+        tag: "webhooks",
+    },
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/webhooks", post(create).get(list))
+        .route("/v1/webhooks/{webhook_id}", get(read).delete(remove))
+        .route("/v1/webhooks/{webhook_id}/pause", post(pause))
+        .route("/v1/webhooks/{webhook_id}/resume", post(resume))
+}
+
+fn view(hook: &StoredWebhook) -> WebhookView {
+    WebhookView {
+        id: hook.id,
+        url: hook.url.clone(),
+        event_types: hook.filter.event_types.clone(),
+        task_cards: hook.filter.task_cards.clone(),
+        state: hook.state,
+        paused_reason: hook.paused_reason.clone(),
+        cursor: hook.cursor,
+        delivered_through: hook.cursor.checked_sub(1),
+        n_delivered: hook.n_delivered,
+        consecutive_failures: hook.consecutive_failures,
+        attempts: hook.attempts.iter().cloned().collect(),
+        created_at: hook.created_at,
+        created_by: hook.created_by.clone(),
+    }
+}
+
+fn authorise(caller: &Caller) -> Result<(), ApiError> {
+    match caller.principal.role {
+        Role::Integrator | Role::Supervisor => Ok(()),
+        role => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("role {} may not manage webhooks", role.as_str()),
+        )),
+    }
+}
+
+fn storage(error: RegistryError) -> ApiError {
+    ApiError::internal(&error)
+}
+
+fn unprocessable(code: &str, detail: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+}
+
+fn webhook_id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
+    Ok(path?.0)
+}
+
+fn missing(id: Uuid) -> ApiError {
+    ApiError::not_found(format!("no webhook {id}"))
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("whsec_{}", hex::encode(bytes))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorise(&caller)?;
+    let is_json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "the body must be application/json",
+        ));
+    }
+    let body = body.map_err(|rejection| crate::gateway::body_rejection(&rejection))?;
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    let request: CreateWebhookRequest =
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                error.inner().to_string(),
+            )
+            .with("path", serde_json::json!(error.path().to_string()))
+        })?;
+    let mut event_types = request.event_types;
+    event_types.sort();
+    event_types.dedup();
+    let mut task_cards = request.task_cards;
+    task_cards.sort();
+    task_cards.dedup();
+    if event_types.is_empty() && task_cards.is_empty() {
+        return Err(unprocessable(
+            "invalid_webhook_filter",
+            "name at least one event type or task-card kind".into(),
+        ));
+    }
+    if event_types.len() + task_cards.len() > MAX_FILTER_ITEMS {
+        return Err(unprocessable(
+            "invalid_webhook_filter",
+            format!("at most {MAX_FILTER_ITEMS} event types and task-card kinds"),
+        ));
+    }
+    if let Some(bad) = event_types.iter().find(|name| {
+        name.as_str() != "*"
+            && (name.is_empty()
+                || name.len() > 64
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    }) {
+        return Err(unprocessable(
+            "invalid_webhook_filter",
+            format!("{bad:?} is not an event type name"),
+        ));
+    }
+    let url = validate(&request.url, state.webhooks.allow_private_targets)
+        .await
+        .map_err(|error| {
+            let reason = match &error {
+                TargetError::Scheme(_) => "scheme",
+                TargetError::Forbidden(_) => "private_address",
+                TargetError::Unresolvable { .. } => "unresolvable",
+                TargetError::Invalid(_) | TargetError::NoHost => "invalid_url",
+            };
+            unprocessable("invalid_webhook_target", error.to_string())
+                .with("reason", serde_json::json!(reason))
+        })?;
+    let head = state.service.store().head().len;
+    let hook = StoredWebhook {
+        id: Uuid::now_v7(),
+        url: url.to_string(),
+        filter: EventFilter {
+            event_types,
+            task_cards,
+        },
+        secret: new_secret(),
+        state: WebhookState::Active,
+        paused_reason: None,
+        cursor: request.from.unwrap_or(head),
+        created_at: state.now(),
+        created_by: caller.principal.actor.to_string(),
+        generation: 0,
+        consecutive_failures: 0,
+        n_delivered: 0,
+        attempts: Default::default(),
+    };
+    state.webhooks.insert(&hook).map_err(storage)?;
+    tracing::info!(id = %hook.id, url = %hook.url, actor = %hook.created_by, "webhook created");
+    let created = WebhookCreated {
+        webhook: view(&hook),
+        secret: hook.secret.clone(),
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<WebhookList>, ApiError> {
+    authorise(&caller)?;
+    let hooks = state.webhooks.list().map_err(storage)?;
+    Ok(Json(WebhookList {
+        webhooks: hooks.iter().map(view).collect(),
+    }))
+}
+
+async fn read(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<WebhookView>, ApiError> {
+    authorise(&caller)?;
+    let id = webhook_id(path)?;
+    let hook = state
+        .webhooks
+        .get(id)
+        .map_err(storage)?
+        .ok_or_else(|| missing(id))?;
+    Ok(Json(view(&hook)))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<StatusCode, ApiError> {
+    authorise(&caller)?;
+    let id = webhook_id(path)?;
+    if state.webhooks.remove(id).map_err(storage)? {
+        tracing::info!(%id, actor = %caller.principal.actor, "webhook deleted");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(missing(id))
+    }
+}
+
+async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<WebhookView>, ApiError> {
+    authorise(&caller)?;
+    let id = webhook_id(path)?;
+    let actor = caller.principal.actor.to_string();
+    let hook = state
+        .webhooks
+        .update(id, None, true, |hook| {
+            hook.state = WebhookState::Paused;
+            hook.paused_reason = Some(format!("paused by {actor}"));
+        })
+        .map_err(storage)?
+        .ok_or_else(|| missing(id))?;
+    Ok(Json(view(&hook)))
+}
+
+async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+    query: Result<Query<ResumeQuery>, QueryRejection>,
+) -> Result<Json<WebhookView>, ApiError> {
+    authorise(&caller)?;
+    let id = webhook_id(path)?;
+    let from = query?.0.from;
+    let hook = state
+        .webhooks
+        .update(id, None, true, |hook| {
+            hook.state = WebhookState::Active;
+            hook.paused_reason = None;
+            hook.consecutive_failures = 0;
+            if let Some(from) = from {
+                hook.cursor = from;
+            }
+        })
+        .map_err(storage)?
+        .ok_or_else(|| missing(id))?;
+    Ok(Json(view(&hook)))
+}
