@@ -479,11 +479,18 @@ async fn stream_events(
     let after = last_event_id.or(query.after);
     let from = after.map_or(0, |after| after.saturating_add(1));
     let subscription = Subscription::new(state.service.store().clone(), from);
+    let shutting_down = state.shutting_down.subscribe();
     let stream = futures_util::stream::unfold(
-        (subscription, filter),
-        |(mut subscription, filter)| async move {
+        (subscription, filter, shutting_down),
+        |(mut subscription, filter, mut shutting_down)| async move {
             loop {
-                match subscription.next().await {
+                let next = tokio::select! {
+                    next = subscription.next() => next,
+                    // The server is stopping: end the stream (the client
+                    // reconnects with Last-Event-ID).
+                    _ = shutting_down.wait_for(|stopping| *stopping) => return None,
+                };
+                match next {
                     None => return None,
                     Some(Err(error)) => {
                         tracing::warn!(%error, "event stream: reading the log failed");
@@ -505,7 +512,10 @@ async fn stream_events(
                                 return None;
                             }
                         };
-                        return Some((Ok::<Event, Infallible>(event), (subscription, filter)));
+                        return Some((
+                            Ok::<Event, Infallible>(event),
+                            (subscription, filter, shutting_down),
+                        ));
                     }
                 }
             }

@@ -60,6 +60,9 @@ pub struct AppState {
     /// Webhook subscriptions (`/v1/webhooks`, delivered by
     /// [`crate::webhooks::Dispatcher`]).
     pub webhooks: Arc<crate::webhooks::Registry>,
+    /// Set to `true` when `serve` begins its graceful shutdown, so
+    /// never-ending responses (the SSE feed) end instead of holding it up.
+    pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -223,6 +226,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         clock: Arc::new(Utc::now),
         ops,
         webhooks: Arc::new(webhooks),
+        shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
     };
     Ok((state, store))
 }
@@ -272,8 +276,12 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         config.webhooks.clone(),
     )
     .context("starting the webhook dispatcher")?;
+    let shutting_down = state.shutting_down.clone();
     axum::serve(listener, router(state).into_make_service())
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutting_down.send_replace(true);
+        })
         .await
         .context("serving HTTP")?;
     // A close in progress finishes its current step; the next start

@@ -399,3 +399,44 @@ async fn a_feed_reader_resumes_from_its_last_position_across_a_server_restart() 
         .expect("JSON");
     assert_eq!(reps["records"].as_array().map(Vec::len), Some(6));
 }
+
+#[tokio::test]
+async fn an_open_event_stream_does_not_hold_up_a_graceful_shutdown() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data = data_dir.path().to_str().expect("utf-8").to_owned();
+    let client = reqwest::Client::new();
+    let (mut server, token) = ServeProcess::start(&data, &[]);
+    let token = token.expect("admin token");
+    register_rep_at(&client, &server.base, &token, "销售").await;
+    let mut stream = client
+        .get(format!("{}/v1/events/stream", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("open the stream");
+    let first = tokio::time::timeout(Duration::from_secs(10), stream.chunk())
+        .await
+        .expect("the first record")
+        .expect("read");
+    assert!(first.is_some());
+    let status = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    // The stream ends and the server exits cleanly.
+    let ended = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(_)) = stream.chunk().await {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the stream ends on shutdown");
+    let mut exit = None;
+    for _ in 0..100 {
+        if let Some(status) = server.child.try_wait().expect("try_wait") {
+            exit = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(exit.is_some_and(|status| status.success()), "{exit:?}");
+}

@@ -29,6 +29,7 @@ struct Received {
     position: u64,
     signature_valid: bool,
     answered: u16,
+    body: Value,
 }
 
 #[derive(Default)]
@@ -86,6 +87,7 @@ async fn receive(
     body: Bytes,
 ) -> StatusCode {
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let json_for_record = json.clone();
     let position = json["position"].as_u64().unwrap_or(u64::MAX);
     let header_position = headers
         .get("x-salesledger-position")
@@ -135,6 +137,7 @@ async fn receive(
         position,
         signature_valid,
         answered,
+        body: json_for_record,
     });
     if hang_now {
         tokio::time::sleep(Duration::from_secs(30)).await;
@@ -623,4 +626,52 @@ async fn only_integrators_and_supervisors_manage_webhooks_and_bad_requests_are_p
     app.get(&format!("/v1/webhooks/{id}"), "integrator")
         .await
         .assert_problem(404, "not_found");
+}
+
+#[tokio::test]
+async fn task_cards_are_delivered_by_kind_with_their_kind_named() {
+    let app = webhook_app().await;
+    let (receiver, url) = spawn_receiver().await;
+    let (_, secret) = subscribe(
+        &app,
+        json!({"url": url, "task_cards": ["overdue_finance", "overdue_legal"], "from": 0}),
+    )
+    .await;
+    *receiver.secret.lock().expect("lock") = secret;
+    let _dispatcher = start_dispatcher(&app, fast_settings());
+    app.seed_config().await;
+    app.register_reps().await;
+    app.set_now(at("2027-03-11T02:00:00Z"));
+    let customer_id = app.hospital_customer().await;
+    app.post_json(
+        "/v1/contracts",
+        "finance",
+        &json!({"customer_id": customer_id, "rep_id": REP_A, "signed_on": "2027-03-01",
+                "instalments": [{"due_on": "2027-03-05", "amount_fen": 100_000}]}),
+    )
+    .await
+    .ok();
+    // The day close finds the instalment overdue: three task cards (sales,
+    // finance, legal); this subscription wants two of them.
+    app.post_json("/v1/days/2027-03-10/close", "supervisor", &json!({}))
+        .await
+        .ok();
+    eventually("two task cards", || receiver.delivered().len() >= 2).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let delivered = receiver.delivered();
+    assert_eq!(delivered.len(), 2, "{delivered:?}");
+    let kinds: Vec<(Value, Value)> = delivered
+        .iter()
+        .map(|r| (r.body["event_type"].clone(), r.body["task_cards"].clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (json!("OverdueTaskCardIssued"), json!(["overdue_finance"])),
+            (json!("OverdueTaskCardIssued"), json!(["overdue_legal"])),
+        ]
+    );
+    assert!(delivered
+        .iter()
+        .all(|r| r.signature_valid && r.body["payload"]["customer_id"] == json!(customer_id)));
 }
