@@ -6,8 +6,8 @@
 //! (`400 invalid_period` otherwise); an unknown contract or region is a
 //! `404 not_found`.
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -18,11 +18,11 @@ use salesledger_domain::value::{ContractId, CustomerId};
 use salesledger_projections::assets::{AssetGroup, TOTAL};
 use salesledger_projections::directory::is_month;
 use salesledger_projections::funnel::FunnelGroup;
-use salesledger_projections::{Assets, Digest, Funnel, Leaderboard, Receivables};
-use serde::Deserialize;
+use salesledger_projections::{Assets, Digest, Funnel, Leaderboard, Projector, Receivables};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use super::{answer, answer_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -108,38 +108,43 @@ enum Group {
     Region,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GroupedQuery {
-    #[serde(default)]
-    group: Group,
-    period: Option<String>,
-    wait_for_position: Option<u64>,
-    timeout_ms: Option<u64>,
+impl From<Group> for AssetGroup {
+    fn from(group: Group) -> Self {
+        match group {
+            Group::Rep => AssetGroup::Rep,
+            Group::Region => AssetGroup::Region,
+        }
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TaskCardQuery {
-    customer_id: Option<Uuid>,
-    department: Option<Department>,
-    wait_for_position: Option<u64>,
-    timeout_ms: Option<u64>,
+impl From<Group> for FunnelGroup {
+    fn from(group: Group) -> Self {
+        match group {
+            Group::Rep => FunnelGroup::Rep,
+            Group::Region => FunnelGroup::Region,
+        }
+    }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LeaderboardQuery {
-    region: Option<String>,
-    period: Option<String>,
-    wait_for_position: Option<u64>,
-    timeout_ms: Option<u64>,
+view_query! {
+    struct GroupedQuery {
+        #[serde(default)]
+        group: Group,
+        period: Option<String>,
+    }
 }
 
-fn wait(wait_for_position: Option<u64>, timeout_ms: Option<u64>) -> WaitQuery {
-    WaitQuery {
-        wait_for_position,
-        timeout_ms,
+view_query! {
+    struct TaskCardQuery {
+        customer_id: Option<Uuid>,
+        department: Option<Department>,
+    }
+}
+
+view_query! {
+    struct LeaderboardQuery {
+        region: Option<String>,
+        period: Option<String>,
     }
 }
 
@@ -160,65 +165,67 @@ fn period(raw: Option<String>, total_allowed: bool) -> Result<Option<String>, Ap
     }
 }
 
+/// `assets` and `funnel`: projector `P`'s rows by group and period
+/// (`YYYY-MM` or `total`, checked before any wait).
+async fn grouped_rows<P, G, R>(
+    state: &AppState,
+    params: Params<GroupedQuery>,
+    rows: impl FnOnce(&P::Model, G, Option<&str>) -> R,
+) -> Result<Response, ApiError>
+where
+    P: Projector,
+    G: From<Group>,
+    R: Serialize,
+{
+    let params = query(params)?;
+    let wait = params.wait();
+    let period = period(params.period, true)?;
+    let group = G::from(params.group);
+    answer::<P, _>(state, &wait, |view| {
+        Ok(rows(view, group, period.as_deref()))
+    })
+    .await
+}
+
 async fn assets(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<GroupedQuery>, QueryRejection>,
+    params: Params<GroupedQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    let period = period(params.period, true)?;
-    let group = match params.group {
-        Group::Rep => AssetGroup::Rep,
-        Group::Region => AssetGroup::Region,
-    };
-    let wait = wait(params.wait_for_position, params.timeout_ms);
-    answer::<Assets, _>(
-        &state,
-        &wait,
-        |view| Ok(view.rows(group, period.as_deref())),
-    )
+    grouped_rows::<Assets, AssetGroup, _>(&state, params, |view, group, period| {
+        view.rows(group, period)
+    })
     .await
 }
 
 async fn funnel(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<GroupedQuery>, QueryRejection>,
+    params: Params<GroupedQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    let period = period(params.period, true)?;
-    let group = match params.group {
-        Group::Rep => FunnelGroup::Rep,
-        Group::Region => FunnelGroup::Region,
-    };
-    let wait = wait(params.wait_for_position, params.timeout_ms);
-    answer::<Funnel, _>(
-        &state,
-        &wait,
-        |view| Ok(view.rows(group, period.as_deref())),
-    )
+    grouped_rows::<Funnel, FunnelGroup, _>(&state, params, |view, group, period| {
+        view.rows(group, period)
+    })
     .await
 }
 
 async fn receivables(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<WaitQuery>, QueryRejection>,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let wait = query(params)?;
-    answer::<Receivables, _>(&state, &wait, |view| Ok(view.summary())).await
+    answer::<Receivables, _>(&state, &query(params)?, |view| Ok(view.summary())).await
 }
 
 async fn task_cards(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<TaskCardQuery>, QueryRejection>,
+    params: Params<TaskCardQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let customer_id = params.customer_id.map(CustomerId::from_uuid);
     let department = params.department;
-    let wait = wait(params.wait_for_position, params.timeout_ms);
-    answer::<Receivables, _>(&state, &wait, |view| {
+    answer::<Receivables, _>(&state, &params.wait(), |view| {
         Ok(view
             .task_cards(customer_id, department)
             .into_iter()
@@ -231,15 +238,11 @@ async fn task_cards(
 async fn contract(
     State(state): State<AppState>,
     _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    params: Result<Query<WaitQuery>, QueryRejection>,
+    path: IdPath,
+    params: Params,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(params)?;
-    answer::<Receivables, _>(&state, &wait, |view| {
-        view.contract(ContractId::from_uuid(id))
-            .cloned()
-            .ok_or_else(|| not_found("contract", id))
+    answer_by_id::<Receivables, _>(&state, path, params, "contract", |view, id| {
+        view.contract(ContractId::from_uuid(id)).cloned()
     })
     .await
 }
@@ -248,7 +251,7 @@ async fn digest(
     State(state): State<AppState>,
     _caller: Caller,
     path: Result<Path<(String, String)>, PathRejection>,
-    params: Result<Query<WaitQuery>, QueryRejection>,
+    params: Params,
 ) -> Result<Response, ApiError> {
     let Path((region, date)) = path?;
     let day = NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|_| {
@@ -273,12 +276,12 @@ async fn digest(
 async fn leaderboard(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<LeaderboardQuery>, QueryRejection>,
+    params: Params<LeaderboardQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
+    let wait = params.wait();
     let period = period(params.period, false)?;
     let region = params.region;
-    let wait = wait(params.wait_for_position, params.timeout_ms);
     answer::<Leaderboard, _>(&state, &wait, |view| {
         Ok(view.boards(region.as_deref(), period.as_deref()))
     })

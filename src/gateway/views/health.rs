@@ -1,17 +1,14 @@
 //! `/v1/views/health...` and `/v1/views/risk...`: customer health (SPEC C7) and the morning risk list (C8).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
 use salesledger_projections::{HealthScores, RiskList};
-use serde::Deserialize;
-use uuid::Uuid;
 
-use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use super::{answer, answer_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -48,36 +45,29 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/views/risk", get(risk_list))
 }
 
-/// `?day=` plus the read-your-writes parameters (strict: unknown
-/// parameters are refused, so no `flatten` of [`WaitQuery`]).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RiskQuery {
-    pub day: Option<NaiveDate>,
-    pub wait_for_position: Option<u64>,
-    pub timeout_ms: Option<u64>,
+view_query! {
+    /// `?day=` plus the read-your-writes parameters.
+    pub struct RiskQuery {
+        pub day: Option<NaiveDate>,
+    }
 }
 
 async fn health_list(
     State(state): State<AppState>,
     _caller: Caller,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
+    wait: Params,
 ) -> Result<Response, ApiError> {
-    let wait = query(wait)?;
-    answer::<HealthScores, _>(&state, &wait, |view| Ok(view.summaries())).await
+    answer::<HealthScores, _>(&state, &query(wait)?, |view| Ok(view.summaries())).await
 }
 
 async fn health_customer(
     State(state): State<AppState>,
     _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
+    path: IdPath,
+    wait: Params,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(wait)?;
-    answer::<HealthScores, _>(&state, &wait, |view| {
+    answer_by_id::<HealthScores, _>(&state, path, wait, "customer health for", |view, id| {
         view.detail(CustomerId::from_uuid(id))
-            .ok_or_else(|| not_found("customer health for", id))
     })
     .await
 }
@@ -85,14 +75,10 @@ async fn health_customer(
 async fn risk_list(
     State(state): State<AppState>,
     _caller: Caller,
-    params: Result<Query<RiskQuery>, QueryRejection>,
+    params: Params<RiskQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
-    let wait = WaitQuery {
-        wait_for_position: params.wait_for_position,
-        timeout_ms: params.timeout_ms,
-    };
-    answer::<RiskList, _>(&state, &wait, |view| {
+    answer::<RiskList, _>(&state, &params.wait(), |view| {
         let list = match params.day {
             Some(day) => view.day(day),
             None => view.latest(),

@@ -17,12 +17,45 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use salesledger_projections::Projector;
 use salesledger_replay::runner::{Checkpoint, RunnerError};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::problem::ApiError;
 use super::AppState;
+
+/// Declares a view route's query parameters: its own fields plus the
+/// read-your-writes pair (`wait_for_position`, `timeout_ms`), strict
+/// (`deny_unknown_fields`: an unknown parameter is a `400 invalid_query`),
+/// with [`ViewQuery`] implemented. The pair is spelled out rather than a
+/// `flatten` of [`WaitQuery`]: serde cannot refuse unknown fields through
+/// a flattened struct.
+macro_rules! view_query {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident {
+            $($(#[$field_meta:meta])* $field_vis:vis $field:ident: $ty:ty,)*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        $vis struct $name {
+            $($(#[$field_meta])* $field_vis $field: $ty,)*
+            $vis wait_for_position: Option<u64>,
+            $vis timeout_ms: Option<u64>,
+        }
+
+        impl $crate::gateway::views::ViewQuery for $name {
+            fn wait(&self) -> $crate::gateway::views::WaitQuery {
+                $crate::gateway::views::WaitQuery {
+                    wait_for_position: self.wait_for_position,
+                    timeout_ms: self.timeout_ms,
+                }
+            }
+        }
+    };
+}
 
 pub mod business;
 pub mod health;
@@ -45,13 +78,23 @@ pub struct ViewResponse {
     pub data: serde_json::Value,
 }
 
-/// Read-your-writes parameters, accepted by every view route.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WaitQuery {
-    pub wait_for_position: Option<u64>,
-    pub timeout_ms: Option<u64>,
+view_query! {
+    /// Read-your-writes parameters, accepted by every view route.
+    pub struct WaitQuery {}
 }
+
+/// The query parameters of a view route: each carries the
+/// read-your-writes pair (declare them with `view_query!`).
+pub trait ViewQuery {
+    fn wait(&self) -> WaitQuery;
+}
+
+/// A view route's path of one id.
+pub type IdPath = Result<Path<Uuid>, PathRejection>;
+
+/// A view route's query parameters, checked in the handler (a malformed
+/// one is a `400 invalid_query`).
+pub type Params<Q = WaitQuery> = Result<Query<Q>, QueryRejection>;
 
 impl WaitQuery {
     fn timeout(&self) -> Duration {
@@ -70,8 +113,6 @@ pub struct ViewRoute {
     pub query: &'static [(&'static str, &'static str)],
 }
 
-/// Every view route, for the OpenAPI document (the router below must
-/// serve exactly these; a test checks it).
 /// Every view route, for the OpenAPI document (the router must serve
 /// exactly these; a test checks it).
 pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
@@ -107,6 +148,29 @@ where
     }
     let (data, checkpoint) = state.views.read_with::<P, _>(query).map_err(view_error)?;
     respond(P::NAME, &data?, checkpoint)
+}
+
+/// A route that reads one item by the id in its path, with only the
+/// read-your-writes parameters: a malformed path, then a malformed query,
+/// is a 400; an item `find` does not find is a `404 not_found` naming
+/// `what`.
+pub async fn answer_by_id<P, R>(
+    state: &AppState,
+    path: IdPath,
+    params: Params,
+    what: &str,
+    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+) -> Result<Response, ApiError>
+where
+    P: Projector,
+    R: Serialize,
+{
+    let id = path_id(path)?;
+    let wait = query(params)?;
+    answer::<P, _>(state, &wait, |view| {
+        find(view, id).ok_or_else(|| not_found(what, id))
+    })
+    .await
 }
 
 fn respond<R: Serialize>(
@@ -154,10 +218,10 @@ pub fn not_found(what: &str, id: Uuid) -> ApiError {
     ApiError::not_found(format!("no {what} {id} in this view"))
 }
 
-pub fn path_id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
+pub fn path_id(path: IdPath) -> Result<Uuid, ApiError> {
     Ok(path?.0)
 }
 
-pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub fn query<T>(query: Params<T>) -> Result<T, ApiError> {
     Ok(query?.0)
 }

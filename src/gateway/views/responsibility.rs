@@ -1,15 +1,13 @@
 //! `/v1/views/responsibility/...`: the responsibility log (SPEC C2, C3).
 
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use salesledger_domain::value::{CustomerId, LeadId};
 use salesledger_projections::ResponsibilityLog;
-use uuid::Uuid;
 
-use super::{answer, not_found, path_id, query, ViewRoute, WaitQuery};
+use super::{answer_by_id, IdPath, Params, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -44,15 +42,11 @@ pub fn routes() -> Router<AppState> {
 async fn responsibility_customer(
     State(state): State<AppState>,
     _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
+    path: IdPath,
+    wait: Params,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(wait)?;
-    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
-        view.customer(CustomerId::from_uuid(id))
-            .cloned()
-            .ok_or_else(|| not_found("customer", id))
+    answer_by_id::<ResponsibilityLog, _>(&state, path, wait, "customer", |view, id| {
+        view.customer(CustomerId::from_uuid(id)).cloned()
     })
     .await
 }
@@ -60,15 +54,11 @@ async fn responsibility_customer(
 async fn responsibility_lead(
     State(state): State<AppState>,
     _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-    wait: Result<Query<WaitQuery>, QueryRejection>,
+    path: IdPath,
+    wait: Params,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let wait = query(wait)?;
-    answer::<ResponsibilityLog, _>(&state, &wait, |view| {
-        view.lead(LeadId::from_uuid(id))
-            .cloned()
-            .ok_or_else(|| not_found("lead", id))
+    answer_by_id::<ResponsibilityLog, _>(&state, path, wait, "lead", |view, id| {
+        view.lead(LeadId::from_uuid(id)).cloned()
     })
     .await
 }
