@@ -35,8 +35,8 @@ use crate::aggregate::Aggregate;
 use crate::error::{DomainError, ValueKind};
 use crate::event::Event;
 use crate::health::{
-    evaluate, local_day, DailyUsage, HealthInputs, HealthPolicy, IndicatorScore, KeywordSearch,
-    Level,
+    evaluate, input_customer_of, local_day, DailyUsage, HealthInputs, HealthPolicy, IndicatorScore,
+    KeywordSearch, Level,
 };
 use crate::role::{CommandKind, Role};
 use crate::value::{
@@ -499,6 +499,28 @@ fn evaluate_health(
     events
 }
 
+/// The customer whose account this event concerns: its health inputs
+/// ([`input_customer_of`]) and the account's own events; `None` for the
+/// events of other aggregates.
+pub fn account_customer_of(event: &Event) -> Option<CustomerId> {
+    if let Some(customer_id) = input_customer_of(event) {
+        return Some(customer_id);
+    }
+    Some(match event {
+        Event::CallbackTaskMissed(event) => event.customer_id,
+        Event::HealthLevelChanged(event) => event.customer_id,
+        Event::SuccessCasePushed(event) => event.customer_id,
+        Event::CallbackTaskCreated(event) => event.customer_id,
+        Event::RenewalQuotingFrozen(event) => event.customer_id,
+        Event::CallbackTaskCompleted(event) => event.customer_id,
+        Event::RescuePlanSubmitted(event) => event.customer_id,
+        Event::RescuePlanApproved(event) => event.customer_id,
+        Event::RenewalQuotingUnfrozen(event) => event.customer_id,
+        Event::RenewalQuoted(event) => event.customer_id,
+        _ => return None,
+    })
+}
+
 impl Aggregate for Account {
     type Command = AccountCommand;
 
@@ -507,24 +529,8 @@ impl Aggregate for Account {
     }
 
     fn apply(&mut self, event: &Event) {
-        let customer_id = match event {
-            Event::UsageReported(event) => event.customer_id,
-            Event::SupportTicketOpened(event) => event.customer_id,
-            Event::SupportTicketResolved(event) => event.customer_id,
-            Event::RenewalDateSet(event) => event.customer_id,
-            Event::SuccessReferenceRecorded(event) => event.customer_id,
-            Event::CompetitorKeywordsSearched(event) => event.customer_id,
-            Event::CallbackTaskMissed(event) => event.customer_id,
-            Event::HealthLevelChanged(event) => event.customer_id,
-            Event::SuccessCasePushed(event) => event.customer_id,
-            Event::CallbackTaskCreated(event) => event.customer_id,
-            Event::RenewalQuotingFrozen(event) => event.customer_id,
-            Event::CallbackTaskCompleted(event) => event.customer_id,
-            Event::RescuePlanSubmitted(event) => event.customer_id,
-            Event::RescuePlanApproved(event) => event.customer_id,
-            Event::RenewalQuotingUnfrozen(event) => event.customer_id,
-            Event::RenewalQuoted(event) => event.customer_id,
-            _ => return,
+        let Some(customer_id) = account_customer_of(event) else {
+            return;
         };
         self.customer_id.get_or_insert(customer_id);
         self.inputs.apply(event);

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, ValueKind};
 use crate::event::Event;
-use crate::value::{Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef};
+use crate::value::{CustomerId, Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef};
 
 /// The UTC offset used to give an instant (a ticket's resolution time, a
 /// command's `now`) its local calendar day: China Standard Time, the same
@@ -457,6 +457,20 @@ pub struct HealthInputs {
 /// Whether `day` lies in the `n_days` window ending on `as_of` (inclusive).
 fn in_window(day: NaiveDate, as_of: NaiveDate, n_days: i64) -> bool {
     day <= as_of && day > as_of - Duration::days(n_days)
+}
+
+/// The customer whose health inputs this event changes: the events
+/// [`HealthInputs::apply`] folds; `None` for any other event.
+pub fn input_customer_of(event: &Event) -> Option<CustomerId> {
+    Some(match event {
+        Event::UsageReported(event) => event.customer_id,
+        Event::SupportTicketOpened(event) => event.customer_id,
+        Event::SupportTicketResolved(event) => event.customer_id,
+        Event::RenewalDateSet(event) => event.customer_id,
+        Event::SuccessReferenceRecorded(event) => event.customer_id,
+        Event::CompetitorKeywordsSearched(event) => event.customer_id,
+        _ => return None,
+    })
 }
 
 impl HealthInputs {

@@ -42,7 +42,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use salesledger_domain::health::{evaluate, HealthBreakdown, HealthInputs, HealthPolicy, Level};
+use salesledger_domain::health::{
+    evaluate, input_customer_of, HealthBreakdown, HealthInputs, HealthPolicy, Level,
+};
 use salesledger_domain::value::{ActorId, CallbackTaskId, CustomerId, RepId, RescuePlanId};
 use salesledger_domain::Event;
 use salesledger_store::RecordedEvent;
@@ -209,18 +211,15 @@ impl HealthSource {
     pub fn apply(&mut self, event: &Event) -> SourceChange {
         self.directory.apply(event);
         let customer_id = match event {
-            Event::UsageReported(event) => event.customer_id,
-            Event::SupportTicketOpened(event) => event.customer_id,
-            Event::SupportTicketResolved(event) => event.customer_id,
-            Event::RenewalDateSet(event) => event.customer_id,
-            Event::SuccessReferenceRecorded(event) => event.customer_id,
-            Event::CompetitorKeywordsSearched(event) => event.customer_id,
             Event::HealthPolicyPublished(published) => {
                 self.policy = Some(published.policy.clone());
                 return SourceChange::PolicyPublished;
             }
             Event::DayClosed(_) => return SourceChange::DayClosed,
-            _ => return SourceChange::Other,
+            _ => match input_customer_of(event) {
+                Some(customer_id) => customer_id,
+                None => return SourceChange::Other,
+            },
         };
         self.accounts.entry(customer_id).or_default().apply(event);
         SourceChange::Input(customer_id)
