@@ -241,7 +241,7 @@ impl Incoming {
     /// Runs a creation: the new aggregate's id is the client's when the
     /// body names one, else a new UUID v7; answers `201` with its location.
     pub async fn run_creation<A, R>(
-        mut self,
+        self,
         kind: CommandKind,
         requested_id: impl FnOnce(&R) -> Option<Uuid>,
         stream_of: impl FnOnce(Uuid) -> String,
@@ -253,19 +253,14 @@ impl Incoming {
         A::Command: Clone,
         R: DeserializeOwned,
     {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let meta = self.meta(&body)?;
-        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
-            return Ok(respond_replayed_creation(outcome, location_prefix));
-        }
-        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
-        let command = build(request, &self.caller, id)?;
-        let outcome = self
-            .state
-            .service
-            .execute::<A>(&meta, &stream_of(id), command)
-            .await?;
-        Ok(respond(outcome, Created::At(location_prefix, id)))
+        self.run_creation_async::<A, R, _>(
+            kind,
+            requested_id,
+            stream_of,
+            location_prefix,
+            |request, caller, id| std::future::ready(build(request, &caller, id)),
+        )
+        .await
     }
 
     /// A creation whose building needs reads (e.g. that a customer named

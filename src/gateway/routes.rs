@@ -821,6 +821,18 @@ async fn approve_rescue_plan(path: TwoIdPath, incoming: Incoming) -> Result<Resp
 
 // ---- contracts and process assets ------------------------------------------
 
+/// A body that names the acting rep (a rep may only act as itself) and a
+/// customer that must exist: contracts and process assets.
+async fn ensure_own_rep_and_customer(
+    service: &CommandService,
+    caller: &Caller,
+    rep_id: Uuid,
+    customer_id: Uuid,
+) -> Result<(), ApiError> {
+    ensure_self(caller, RepId::from_uuid(rep_id))?;
+    ensure_customer_referenced(service, CustomerId::from_uuid(customer_id)).await
+}
+
 async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(SignContractRequest::KIND)?;
     let service = incoming.state.service.clone();
@@ -831,8 +843,7 @@ async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
             |id| contract_stream_id(ContractId::from_uuid(id)),
             "/v1/contracts/",
             |request, caller, id| async move {
-                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
-                ensure_customer_referenced(&service, CustomerId::from_uuid(request.customer_id))
+                ensure_own_rep_and_customer(&service, &caller, request.rep_id, request.customer_id)
                     .await?;
                 Ok(request.into_command(ContractId::from_uuid(id))?)
             },
@@ -850,8 +861,7 @@ async fn record_process_asset(incoming: Incoming) -> Result<Response, ApiError> 
             |id| asset_stream_id(AssetId::from_uuid(id)),
             "/v1/process-assets/",
             |request, caller, id| async move {
-                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
-                ensure_customer_referenced(&service, CustomerId::from_uuid(request.customer_id))
+                ensure_own_rep_and_customer(&service, &caller, request.rep_id, request.customer_id)
                     .await?;
                 Ok(request.into_command(AssetId::from_uuid(id))?)
             },
