@@ -254,29 +254,11 @@ type Execute<R> =
     fn(AppState, Uuid, R, Caller, CommandMeta) -> BoxFuture<Result<CommandOutcome, ApiError>>;
 
 async fn ingest_usage_reports(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<ReportUsageRequest>(
-        incoming,
-        &INGEST_ROUTES[0],
-        |state, id, request, _, meta| {
-            Box::pin(account_item(state, id, meta, move |customer_id| {
-                request.into_command(customer_id)
-            }))
-        },
-    )
-    .await
+    ingest_account::<ReportUsageRequest>(incoming, &INGEST_ROUTES[0]).await
 }
 
 async fn ingest_keyword_searches(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordKeywordSearchesRequest>(
-        incoming,
-        &INGEST_ROUTES[1],
-        |state, id, request, _, meta| {
-            Box::pin(account_item(state, id, meta, move |customer_id| {
-                request.into_command(customer_id)
-            }))
-        },
-    )
-    .await
+    ingest_account::<RecordKeywordSearchesRequest>(incoming, &INGEST_ROUTES[1]).await
 }
 
 async fn ingest_payments(incoming: Incoming) -> Result<Response, ApiError> {
@@ -298,15 +280,43 @@ async fn ingest_payments(incoming: Incoming) -> Result<Response, ApiError> {
 }
 
 async fn ingest_support_tickets(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordSupportTicketRequest>(
-        incoming,
-        &INGEST_ROUTES[3],
-        |state, id, request, _, meta| {
-            Box::pin(account_item(state, id, meta, move |customer_id| {
-                request.into_command(customer_id)
-            }))
-        },
-    )
+    ingest_account::<RecordSupportTicketRequest>(incoming, &INGEST_ROUTES[3]).await
+}
+
+/// A bulk item addressed to a customer's account.
+trait AccountItemRequest: DeserializeOwned + Send + 'static {
+    fn into_account_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError>;
+}
+
+macro_rules! account_item_request {
+    ($($request:ty),* $(,)?) => {
+        $(impl AccountItemRequest for $request {
+            fn into_account_command(
+                self,
+                customer_id: CustomerId,
+            ) -> Result<AccountCommand, DtoError> {
+                self.into_command(customer_id)
+            }
+        })*
+    };
+}
+
+account_item_request!(
+    ReportUsageRequest,
+    RecordKeywordSearchesRequest,
+    RecordSupportTicketRequest,
+);
+
+/// The bulk routes of account items: each runs as [`account_item`].
+async fn ingest_account<R: AccountItemRequest>(
+    incoming: Incoming,
+    route: &'static IngestRoute,
+) -> Result<Response, ApiError> {
+    ingest::<R>(incoming, route, |state, id, request, _, meta| {
+        Box::pin(account_item(state, id, meta, move |customer_id| {
+            request.into_account_command(customer_id)
+        }))
+    })
     .await
 }
 
