@@ -57,6 +57,14 @@ enum Command {
         /// close time has passed (0: no scheduler; integrators close days).
         #[arg(long, default_value_t = 60)]
         day_close_every_secs: u64,
+        /// Sign a checkpoint of the log after this many new records (0: only
+        /// on demand with `salesledger checkpoint`; not run on a shared
+        /// PostgreSQL log).
+        #[arg(long, default_value_t = 10_000)]
+        checkpoint_every_records: u64,
+        /// ... or this many seconds after the last one, if records arrived.
+        #[arg(long, default_value_t = 300)]
+        checkpoint_every_secs: u64,
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
@@ -149,6 +157,8 @@ fn main() -> ExitCode {
             max_body_bytes,
             max_blob_bytes,
             day_close_every_secs,
+            checkpoint_every_records,
+            checkpoint_every_secs,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
             config.store = store;
@@ -158,6 +168,12 @@ fn main() -> ExitCode {
             config.max_blob_bytes = max_blob_bytes;
             config.day_close_every = (day_close_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(day_close_every_secs));
+            config.checkpoints = (checkpoint_every_records > 0).then(|| {
+                salesledger_replay::audit::CheckpointPolicy {
+                    every_records: checkpoint_every_records,
+                    every: std::time::Duration::from_secs(checkpoint_every_secs.max(1)),
+                }
+            });
             runtime()
                 .and_then(|runtime| runtime.block_on(gateway::serve(config)))
                 .map(|()| ExitCode::SUCCESS)

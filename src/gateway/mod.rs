@@ -92,6 +92,10 @@ pub struct GatewayConfig {
     /// (defaults overridable from the environment, see
     /// [`crate::webhooks::WebhookSettings::from_env`]).
     pub webhooks: crate::webhooks::WebhookSettings,
+    /// When the log is checkpointed (a signed tree head appended as a
+    /// `CheckpointSigned` event, docs/AUDIT.md); `None`: only on demand
+    /// (`salesledger checkpoint`).
+    pub checkpoints: Option<salesledger_replay::audit::CheckpointPolicy>,
 }
 
 impl GatewayConfig {
@@ -106,6 +110,7 @@ impl GatewayConfig {
             demo: false,
             day_close_every: Some(std::time::Duration::from_secs(60)),
             webhooks: crate::webhooks::WebhookSettings::from_env(),
+            checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
         }
     }
 }
@@ -276,6 +281,26 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         config.webhooks.clone(),
     )
     .context("starting the webhook dispatcher")?;
+    // The signing key is created here on first start (DATA/audit). On a
+    // shared PostgreSQL log, each gateway has its own data directory, so
+    // its own key and tree: checkpoints there are signed on demand by one
+    // designated process (`salesledger checkpoint`), not by every gateway.
+    let shared_log = config
+        .store
+        .as_ref()
+        .is_some_and(|choice| choice.is_postgres());
+    let checkpointer = match &config.checkpoints {
+        Some(policy) if !shared_log => Some(
+            salesledger_replay::audit::Checkpointer::start(
+                state.service.store().clone(),
+                &config.data_dir,
+                policy.clone(),
+            )
+            .await
+            .context("starting the checkpointer")?,
+        ),
+        _ => None,
+    };
     let shutting_down = state.shutting_down.clone();
     axum::serve(listener, router(state).into_make_service())
         .with_graceful_shutdown(async move {
@@ -290,6 +315,12 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // A delivery in flight is abandoned; its cursor has not moved, so the
     // next start delivers it again (at-least-once).
     dispatcher.stop().await;
+    // Signs a last checkpoint covering everything appended.
+    if let Some(checkpointer) = checkpointer {
+        if let Err(error) = checkpointer.stop().await {
+            tracing::warn!(%error, "the checkpointer stopped abnormally");
+        }
+    }
     if let Some(scheduler) = scheduler {
         if let Err(error) = scheduler.await {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");
