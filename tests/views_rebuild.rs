@@ -1,10 +1,14 @@
 //! Rebuild equals live (issue 4): the read models `serve` runs, following
 //! the log while the fixture history is written, are byte for byte the
-//! models rebuilt from position 0 in a fresh directory afterwards, and the
-//! models a restarted runner resumes from its checkpoints.
+//! models rebuilt from position 0 in a fresh directory afterwards, the
+//! models a restarted runner resumes from its checkpoints, and the models
+//! of a `serve` process SIGKILLed in the middle of its catch-up and started
+//! again.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -105,5 +109,107 @@ async fn views_rebuilt_from_zero_equal_the_live_views_byte_for_byte() {
     }
     assert_eq!(models(&resumed), live_models);
     resumed.shutdown().await.expect("resumed stops");
+    drop(service);
+    drop(shared);
     store.close().await;
+    drop(store);
+
+    // Killed: `serve` catching up from position 0 is SIGKILLed part way
+    // (after its first persisted checkpoint), started again, and stopped.
+    let data = directory.path().join("log");
+    let served_views = data.join(salesledger::views::VIEWS_DIR);
+    let mut first = serve(&data);
+    let first_base = address_of(&mut first);
+    let client = reqwest::Client::new();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let readiness = client
+        .get(format!("{first_base}/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .status();
+    assert_eq!(
+        readiness.as_u16(),
+        503,
+        "serve must still be catching up when it is killed"
+    );
+    first.kill().expect("SIGKILL serve");
+    first.wait().expect("reaped");
+    let mut second = serve(&data);
+    let base = address_of(&mut second);
+    let deadline = std::time::Instant::now() + CATCH_UP;
+    loop {
+        let ready = client.get(format!("{base}/readyz")).send().await;
+        if ready.is_ok_and(|answer| answer.status().is_success()) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &second.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    assert!(second.wait().expect("serve exits").success());
+
+    let store = SledStore::open(&data).expect("the log again");
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let after_kill = start(&shared, &served_views).await;
+    after_kill
+        .wait_caught_up(CATCH_UP)
+        .await
+        .expect("caught up");
+    let resumed_from: Vec<u64> = after_kill
+        .status()
+        .iter()
+        .map(|status| status.started_from)
+        .collect();
+    assert!(
+        resumed_from.iter().all(|position| *position == head),
+        "the restarted serve finished the catch-up: {resumed_from:?}"
+    );
+    assert!(
+        models(&after_kill) == live_models,
+        "views after a SIGKILL mid catch-up differ from the live ones"
+    );
+    after_kill.shutdown().await.expect("stops");
+    drop(shared);
+    store.close().await;
+}
+
+/// `salesledger serve` over `data`, with no scheduler or checkpointer
+/// appending anything (so the log is the one the views were built from).
+fn serve(data: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .arg("serve")
+        .arg("--data")
+        .arg(data)
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--day-close-every-secs",
+            "0",
+            "--checkpoint-every-records",
+            "0",
+        ])
+        .env("SALESLEDGER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve")
+}
+
+/// The address `serve` prints (its stdout is drained in the background).
+fn address_of(child: &mut Child) -> String {
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut address = None;
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
+            address = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    address.expect("serve prints its address")
 }
