@@ -140,23 +140,9 @@ async fn raw_baselines(pg: &PgStore, n_events: u64) -> anyhow::Result<RawFigures
         let client = pg.pool().get().await?;
         client
             .batch_execute(
-                "CREATE TABLE raw_events (
-                    position bigint PRIMARY KEY,
-                    event_id uuid NOT NULL UNIQUE,
-                    stream_id text NOT NULL,
-                    stream_version bigint NOT NULL,
-                    event_type text NOT NULL,
-                    schema_version int NOT NULL,
-                    recorded_at_micros bigint NOT NULL,
-                    actor text NOT NULL,
-                    command_id uuid NOT NULL,
-                    correlation_id uuid NOT NULL,
-                    causation_id uuid NOT NULL,
-                    payload text NOT NULL,
-                    prev_hash bytea NOT NULL,
-                    hash bytea NOT NULL,
-                    UNIQUE (stream_id, stream_version)
-                )",
+                // The log's own table shape (same columns, keys and
+                // indexes), without its sequencing, chain or group commit.
+                "CREATE TABLE raw_events (LIKE events INCLUDING ALL)",
             )
             .await?;
     }
