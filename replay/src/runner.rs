@@ -358,7 +358,7 @@ impl RunnerBuilder {
             shared,
             store,
             shutdown: shutdown_sender,
-            tasks,
+            tasks: std::sync::Mutex::new(tasks),
         })
     }
 }
@@ -625,7 +625,8 @@ pub struct ProjectionRunner {
     shared: Arc<Shared>,
     store: Arc<dyn Store>,
     shutdown: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
+    /// Taken (once) by [`ProjectionRunner::shutdown`].
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
 }
 
 impl ProjectionRunner {
@@ -744,12 +745,25 @@ impl ProjectionRunner {
         Ok(())
     }
 
-    /// Stops following, persists every model with its checkpoint and
-    /// flushes the projection database.
-    pub async fn shutdown(mut self) -> Result<(), RunnerError> {
+    /// Stops following, persists every model with its checkpoint, flushes,
+    /// and closes the projection database (the runner is consumed, so the
+    /// directory can be opened again at once).
+    pub async fn shutdown(self) -> Result<(), RunnerError> {
+        self.stop().await
+    }
+
+    /// Like [`ProjectionRunner::shutdown`] for a runner shared behind an
+    /// `Arc` (as `serve` shares it with every handler): everything but
+    /// closing the database, which happens when the last handle goes. A
+    /// second call only flushes again.
+    pub async fn stop(&self) -> Result<(), RunnerError> {
         // Receivers may all be gone already (tasks that stopped on their own).
         let _ = self.shutdown.send(true);
-        for task in self.tasks.drain(..) {
+        let tasks = match self.tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for task in tasks {
             task.await
                 .map_err(|error| RunnerError::Task(error.to_string()))?;
         }

@@ -326,17 +326,10 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");
         }
     }
-    // Every handler (and its clone of the state) is gone: stop the read
-    // models (persisting each with its checkpoint), then close the log.
-    match Arc::into_inner(views) {
-        Some(views) => {
-            if let Err(error) = views.shutdown().await {
-                tracing::warn!(%error, "stopping the read models");
-            }
-        }
-        // Dropping the last handle stops them too (they persist what they
-        // applied); a read model only ever lags, it never loses the log.
-        None => tracing::warn!("read models still shared at shutdown; dropping them"),
+    // Stop the read models (each persisted with its checkpoint; other
+    // holders of the state may still share the runner), then close the log.
+    if let Err(error) = views.stop().await {
+        tracing::warn!(%error, "stopping the read models");
     }
     store.close().await;
     tracing::info!("gateway stopped; event log closed");
