@@ -144,6 +144,11 @@ pub struct RunnerOptions {
     pub persist_every_events: u64,
     /// Persist at least this often while records are being applied.
     pub persist_interval: Duration,
+    /// sled's page cache for the projection database. The models live in
+    /// memory already; the database only keeps them across restarts, so a
+    /// small cache suffices (sled's own default, 1 GiB, would hold copies
+    /// of the serialised models).
+    pub cache_capacity_bytes: u64,
 }
 
 impl Default for RunnerOptions {
@@ -151,6 +156,7 @@ impl Default for RunnerOptions {
         RunnerOptions {
             persist_every_events: 50_000,
             persist_interval: Duration::from_secs(1),
+            cache_capacity_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -370,7 +376,7 @@ fn open_slots(
     log_len: u64,
 ) -> Result<Shared, RunnerError> {
     std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
-    let db = open_db(directory)?;
+    let db = open_db(directory, options.cache_capacity_bytes)?;
     match db.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT_VALUE => {}
         Some(format) => {
@@ -428,11 +434,15 @@ fn open_slots(
 /// Opens the projection database. sled's background threads can hold its
 /// file lock for a moment after the last handle of a previous runner in this
 /// process is dropped, so a held lock is retried for up to two seconds.
-fn open_db(directory: &Path) -> Result<sled::Db, RunnerError> {
+fn open_db(directory: &Path, cache_capacity_bytes: u64) -> Result<sled::Db, RunnerError> {
     const LOCK_RETRIES: u32 = 100;
     let mut n_retries = 0;
     loop {
-        match sled::Config::new().path(directory).open() {
+        match sled::Config::new()
+            .path(directory)
+            .cache_capacity(cache_capacity_bytes)
+            .open()
+        {
             Err(sled::Error::Io(error))
                 if n_retries < LOCK_RETRIES
                     && error.to_string().contains("could not acquire lock") =>

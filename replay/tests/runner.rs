@@ -149,6 +149,7 @@ fn options() -> RunnerOptions {
     RunnerOptions {
         persist_every_events: 5,
         persist_interval: Duration::from_millis(50),
+        ..RunnerOptions::default()
     }
 }
 
@@ -463,6 +464,7 @@ async fn child_process_of_the_kill_test() {
         .options(RunnerOptions {
             persist_every_events: 100,
             persist_interval: Duration::from_millis(20),
+            ..RunnerOptions::default()
         })
         .start()
         .await
