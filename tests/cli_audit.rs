@@ -90,12 +90,25 @@ fn a_bundle_verifies_from_a_copy_of_the_binary_with_the_data_dir_deleted() {
     std::fs::remove_dir_all(&data).expect("delete data");
     let key_file = work.path().join("log.vkey");
     std::fs::write(&key_file, format!("{vkey}\n")).expect("key file");
+    // Another test's fork may briefly hold an inherited write handle on the
+    // fresh copy ("Text file busy"): retry the exec for a moment.
     let run = |args: &[&str]| {
-        Command::new(&binary)
-            .args(args)
-            .current_dir(bin_dir.path())
-            .output()
-            .expect("run copy")
+        let mut attempts = 0;
+        loop {
+            match Command::new(&binary)
+                .args(args)
+                .current_dir(bin_dir.path())
+                .output()
+            {
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::ExecutableFileBusy && attempts < 100 =>
+                {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                result => break result.expect("run copy"),
+            }
+        }
     };
     let output = run(&[
         "verify-bundle",
