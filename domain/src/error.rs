@@ -62,6 +62,11 @@ pub enum ValueKind {
     Instalments,
     Amount,
     ValidUntil,
+    StoreCode,
+    SkuCode,
+    MemberRef,
+    PosTicketRef,
+    PosBatchId,
 }
 
 impl ValueKind {
@@ -94,6 +99,11 @@ impl ValueKind {
             ValueKind::Instalments => "invalid_instalments",
             ValueKind::Amount => "invalid_amount",
             ValueKind::ValidUntil => "invalid_valid_until",
+            ValueKind::StoreCode => "invalid_store_code",
+            ValueKind::SkuCode => "invalid_sku_code",
+            ValueKind::MemberRef => "invalid_member_ref",
+            ValueKind::PosTicketRef => "invalid_pos_ticket_ref",
+            ValueKind::PosBatchId => "invalid_pos_batch_id",
         }
     }
 }

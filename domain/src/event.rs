@@ -41,6 +41,10 @@ use crate::proposal::{
     ProposalCreated, ProposalDelivered, ProposalEmailDelivered, ProposalLinkOpened,
     ProposalLinkOpenedWithoutConsent, ProposalPdfUploaded,
 };
+use crate::retail::{
+    MemberEnrolled, PosTicketsRecorded, PromotionLaunched, RetailPolicyPublished, SkuRegistered,
+    StoreOpened,
+};
 use crate::rep::{RepCapabilitiesChanged, RepDeactivated, RepRegistered};
 use crate::visit::{
     TodoCompleted, TodoCreated, VisitExtractionConfirmed, VisitExtractionProposed, VisitLogged,
@@ -177,6 +181,13 @@ event_catalogue! {
     ProcessAssetRecorded => 1,
     // funnel
     LeadStageAdvanced => 1,
+    // chain stores
+    StoreOpened => 1,
+    SkuRegistered => 1,
+    MemberEnrolled => 1,
+    PromotionLaunched => 1,
+    PosTicketsRecorded => 1,
+    RetailPolicyPublished => 1,
 }
 
 /// An event as stored: type name, schema version, JSON payload.

@@ -16,7 +16,7 @@
 //! (authorisation table), `event` (catalogue, encode/decode, upcasters),
 //! `stream` (stream ids), `aggregate` (the trait), one module per aggregate
 //! (`rep`, `customer`, `lead` with its funnel stages, `visit`, `nurture`,
-//! `proposal`, `config`, `calendar`, `account`, `contract`, `asset`) and the
+//! `proposal`, `config`, `calendar`, `account`, `contract`, `asset`, `retail` for chain stores) and the
 //! pure rules they use (`duplicate`, `routing`, `extraction`, `health`).
 #![forbid(unsafe_code)]
 
@@ -36,6 +36,7 @@ pub mod lead;
 pub mod nurture;
 pub mod proposal;
 pub mod rep;
+pub mod retail;
 pub mod role;
 pub mod routing;
 pub mod stream;

@@ -2,14 +2,17 @@
 //!
 //! `rep-<uuid>`, `customer-<uuid>`, `lead-<uuid>`, `visit-<uuid>`,
 //! `nurture-<uuid>`, `proposal-<uuid>`, `account-<customer uuid>`,
-//! `contract-<uuid>`, `asset-<uuid>`, the one `calendar` stream, and one
+//! `contract-<uuid>`, `asset-<uuid>`, the one `calendar` stream, the chain
+//! store streams (`store-<code>`, `sku-<code>`, `member-<ref>`,
+//! `promotion-<uuid>`, `pos-<batch id>`, `config-retail`), and one
 //! stream per configuration kind (`config-routing`, `config-pool-policy`,
 //! `config-extraction`, `config-nurture`, `config-health`). UUIDs are
 //! lowercase hyphenated. Knows nothing of how the store keeps streams.
 
 use crate::event::Event;
 use crate::value::{
-    AssetId, ContractId, CustomerId, LeadId, NurturePackId, ProposalId, RepId, VisitId,
+    AssetId, ContractId, CustomerId, LeadId, MemberRef, NurturePackId, PosBatchId, PromotionId,
+    ProposalId, RepId, SkuCode, StoreCode, VisitId,
 };
 
 pub const CONFIG_ROUTING_STREAM: &str = "config-routing";
@@ -18,6 +21,28 @@ pub const CONFIG_EXTRACTION_STREAM: &str = "config-extraction";
 pub const CONFIG_NURTURE_STREAM: &str = "config-nurture";
 pub const CONFIG_HEALTH_STREAM: &str = "config-health";
 pub const CALENDAR_STREAM: &str = "calendar";
+pub const CONFIG_RETAIL_STREAM: &str = "config-retail";
+
+pub fn store_stream_id(store: &StoreCode) -> String {
+    format!("store-{store}")
+}
+
+pub fn sku_stream_id(sku: &SkuCode) -> String {
+    format!("sku-{sku}")
+}
+
+pub fn member_stream_id(member: &MemberRef) -> String {
+    format!("member-{member}")
+}
+
+pub fn promotion_stream_id(promotion_id: PromotionId) -> String {
+    format!("promotion-{promotion_id}")
+}
+
+/// The stream of one POS batch: a batch id is accepted once.
+pub fn pos_batch_stream_id(batch_id: &PosBatchId) -> String {
+    format!("pos-{batch_id}")
+}
 
 /// The account (customer-success) stream of a customer.
 pub fn account_stream_id(customer_id: CustomerId) -> String {
@@ -122,6 +147,12 @@ impl Event {
             Event::OverdueTaskCardIssued(event) => contract_stream_id(event.contract_id),
             Event::ProcessAssetRecorded(event) => asset_stream_id(event.asset_id),
             Event::LeadStageAdvanced(event) => lead_stream_id(event.lead_id),
+            Event::StoreOpened(event) => store_stream_id(&event.store),
+            Event::SkuRegistered(event) => sku_stream_id(&event.sku),
+            Event::MemberEnrolled(event) => member_stream_id(&event.member),
+            Event::PromotionLaunched(event) => promotion_stream_id(event.promotion_id),
+            Event::PosTicketsRecorded(event) => pos_batch_stream_id(&event.batch_id),
+            Event::RetailPolicyPublished(_) => CONFIG_RETAIL_STREAM.to_owned(),
         }
     }
 }

@@ -88,6 +88,10 @@ uuid_id!(
     AssetId
 );
 uuid_id!(
+    /// Identifies a promotion launched by headquarters (stream `promotion-<uuid>`).
+    PromotionId
+);
+uuid_id!(
     /// Identifies an overdue task card (UUIDv5 of
     /// `overdue-card:<contract>:<index>:<department>`).
     TaskCardId
@@ -776,6 +780,32 @@ external_ref!(
     /// A success reference's id (case study, reference call), unique per account.
     ReferenceRef,
     ValueKind::ReferenceRef
+);
+external_ref!(
+    /// A chain store's code, e.g. `S0001` (stream `store-<code>`).
+    StoreCode,
+    ValueKind::StoreCode
+);
+external_ref!(
+    /// A stock-keeping unit's code, e.g. `SKU-0042` (stream `sku-<code>`).
+    SkuCode,
+    ValueKind::SkuCode
+);
+external_ref!(
+    /// A loyalty member's card number (stream `member-<ref>`).
+    MemberRef,
+    ValueKind::MemberRef
+);
+external_ref!(
+    /// A POS ticket's number, unique per store.
+    PosTicketRef,
+    ValueKind::PosTicketRef
+);
+external_ref!(
+    /// The id a POS system gives one bulk batch (stream `pos-<batch id>`);
+    /// a batch id is accepted once.
+    PosBatchId,
+    ValueKind::PosBatchId
 );
 
 fn parse_lowercase_name(
