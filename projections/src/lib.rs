@@ -10,6 +10,8 @@
 //!   [`directory`], the rep and customer placement they share;
 //! - [`health`]: customer health scores and the health process (SPEC C7);
 //! - [`risk`]: the morning risk list of each closed day (SPEC C8);
+//! - [`retail`]: chain stores (SPEC C13): penetration, store leaderboard,
+//!   battle map, high-potential members;
 //! - [`error`]: the crate's error, [`ProjectionError`].
 //!
 //! Architecture invariant: a projection does no I/O, never reads the clock,
@@ -29,6 +31,7 @@ pub mod leaderboard;
 pub mod projector;
 pub mod receivables;
 pub mod responsibility;
+pub mod retail;
 pub mod risk;
 
 pub use assets::Assets;
@@ -40,4 +43,5 @@ pub use leaderboard::Leaderboard;
 pub use projector::{apply_record, decode_record, fold_all, Projector};
 pub use receivables::Receivables;
 pub use responsibility::ResponsibilityLog;
+pub use retail::{RetailMembers, RetailStores};
 pub use risk::RiskList;
