@@ -43,6 +43,9 @@ pub struct WebhookSettings {
     pub pause_after: u32,
     /// Per-request timeout.
     pub timeout: Duration,
+    /// PEM file of extra certificate authorities trusted for `https`
+    /// targets, besides the platform's roots (e.g. a company CA).
+    pub extra_ca_file: Option<std::path::PathBuf>,
 }
 
 impl Default for WebhookSettings {
@@ -53,6 +56,7 @@ impl Default for WebhookSettings {
             retry_max: Duration::from_secs(300),
             pause_after: 8,
             timeout: Duration::from_secs(10),
+            extra_ca_file: None,
         }
     }
 }
@@ -60,9 +64,10 @@ impl Default for WebhookSettings {
 impl WebhookSettings {
     /// The defaults, overridden by `SALESLEDGER_WEBHOOKS_ALLOW_PRIVATE_TARGETS`
     /// (`1`/`true`), `SALESLEDGER_WEBHOOKS_RETRY_BASE_MS`,
-    /// `SALESLEDGER_WEBHOOKS_RETRY_MAX_MS`, `SALESLEDGER_WEBHOOKS_PAUSE_AFTER`
-    /// and `SALESLEDGER_WEBHOOKS_TIMEOUT_MS`; unparsable values are ignored
-    /// with a warning.
+    /// `SALESLEDGER_WEBHOOKS_RETRY_MAX_MS`, `SALESLEDGER_WEBHOOKS_PAUSE_AFTER`,
+    /// `SALESLEDGER_WEBHOOKS_TIMEOUT_MS` and `SALESLEDGER_WEBHOOKS_CA_FILE`;
+    /// unparsable values are ignored with a warning (an unreadable CA file
+    /// stops the dispatcher from starting).
     pub fn from_env() -> WebhookSettings {
         let mut settings = WebhookSettings::default();
         let var = |name: &str| std::env::var(name).ok();
@@ -87,6 +92,9 @@ impl WebhookSettings {
         }
         if let Some(timeout) = millis("SALESLEDGER_WEBHOOKS_TIMEOUT_MS") {
             settings.timeout = timeout;
+        }
+        if let Some(path) = var("SALESLEDGER_WEBHOOKS_CA_FILE") {
+            settings.extra_ca_file = Some(path.into());
         }
         if let Some(value) = var("SALESLEDGER_WEBHOOKS_PAUSE_AFTER") {
             match value.parse::<u32>() {

@@ -145,12 +145,16 @@ async fn receive(
     StatusCode::from_u16(answered.max(200)).unwrap_or(StatusCode::OK)
 }
 
+fn receiver_app(receiver: &Arc<Receiver>) -> axum::Router {
+    axum::Router::new()
+        .route("/hook", axum::routing::post(receive))
+        .with_state(receiver.clone())
+}
+
 /// A receiver on `127.0.0.1:0`; returns it and its URL.
 async fn spawn_receiver() -> (Arc<Receiver>, String) {
     let receiver = Arc::new(Receiver::default());
-    let app = axum::Router::new()
-        .route("/hook", axum::routing::post(receive))
-        .with_state(receiver.clone());
+    let app = receiver_app(&receiver);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -161,6 +165,78 @@ async fn spawn_receiver() -> (Arc<Receiver>, String) {
     (receiver, format!("http://{address}/hook"))
 }
 
+/// The test certificates (tests/fixtures/tls): a CA and a server
+/// certificate it signed for `127.0.0.1` and `localhost`.
+fn tls_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/tls")
+        .join(name)
+}
+
+/// A TCP listener that completes a TLS handshake before handing a
+/// connection to axum (failed handshakes are dropped).
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, address)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, address);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+/// The same receiver behind TLS with the fixture's server certificate;
+/// returns it and its `https://127.0.0.1:<port>/hook` URL.
+async fn spawn_tls_receiver() -> (Arc<Receiver>, String) {
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject;
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let certificates: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_file_iter(tls_fixture("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<_, _>>()
+            .expect("certificates");
+    let key = PrivateKeyDer::from_pem_file(tls_fixture("server.key")).expect("server.key");
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(certificates, key)
+    .expect("server config");
+    let receiver = Arc::new(Receiver::default());
+    let app = receiver_app(&receiver);
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = tcp.local_addr().expect("address");
+    let listener = TlsListener {
+        tcp,
+        acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+    };
+    tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("receiver");
+    });
+    (receiver, format!("https://{address}/hook"))
+}
+
 fn fast_settings() -> WebhookSettings {
     WebhookSettings {
         allow_private_targets: true,
@@ -168,6 +244,7 @@ fn fast_settings() -> WebhookSettings {
         retry_max: Duration::from_millis(100),
         pause_after: 5,
         timeout: Duration::from_millis(500),
+        extra_ca_file: None,
     }
 }
 
@@ -287,6 +364,93 @@ async fn a_receiver_failing_three_times_still_gets_every_event_in_order_signed()
     );
     let list = app.get("/v1/webhooks", "supervisor").await;
     assert_eq!(list.ok()["webhooks"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn https_targets_are_delivered_over_verified_tls() {
+    // Trusting the test CA: every event arrives over TLS, signed, in order.
+    let settings = WebhookSettings {
+        extra_ca_file: Some(tls_fixture("ca.pem")),
+        ..fast_settings()
+    };
+    let app = spawn_app_with(|config| config.webhooks = settings.clone()).await;
+    let (receiver, url) = spawn_tls_receiver().await;
+    assert!(url.starts_with("https://"));
+    let (id, secret) = subscribe(
+        &app,
+        json!({"url": url, "event_types": ["RepRegistered"], "from": 0}),
+    )
+    .await;
+    *receiver.secret.lock().expect("lock") = secret;
+    let _dispatcher = start_dispatcher(&app, settings);
+    app.register_reps().await;
+    let expected = rep_positions(&app).await;
+    eventually("5 deliveries over https", || {
+        receiver.delivered().len() >= 5
+    })
+    .await;
+    let delivered = receiver.delivered();
+    assert!(delivered.iter().all(|received| received.signature_valid));
+    let positions: Vec<u64> = delivered.iter().map(|r| r.position).collect();
+    assert_eq!(positions, expected);
+    let view = app.get(&format!("/v1/webhooks/{id}"), "integrator").await;
+    assert_eq!(view.ok()["n_delivered"], json!(5));
+}
+
+#[tokio::test]
+async fn an_https_target_with_an_untrusted_certificate_gets_nothing() {
+    // Without the test CA the server's certificate does not verify: no
+    // request reaches the receiver's handler, and the attempts say why.
+    let app = webhook_app().await;
+    let (receiver, url) = spawn_tls_receiver().await;
+    let (id, _secret) = subscribe(
+        &app,
+        json!({"url": url, "event_types": ["RepRegistered"], "from": 0}),
+    )
+    .await;
+    let _dispatcher = start_dispatcher(&app, fast_settings());
+    app.register_reps().await;
+    let mut attempts = Vec::new();
+    for _ in 0..200 {
+        let view = app.get(&format!("/v1/webhooks/{id}"), "integrator").await;
+        attempts = view.ok()["attempts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if attempts.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        attempts.len() >= 2,
+        "failed attempts are recorded: {attempts:?}"
+    );
+    assert!(attempts
+        .iter()
+        .all(|attempt| attempt["outcome"] == json!("failed")));
+    assert!(receiver.received().is_empty(), "nothing crossed TLS");
+}
+
+#[tokio::test]
+async fn a_missing_or_empty_ca_file_stops_the_dispatcher_from_starting() {
+    let app = webhook_app().await;
+    let empty = tempfile::NamedTempFile::new().expect("temp file");
+    for path in [
+        std::path::PathBuf::from("/nonexistent/ca.pem"),
+        empty.path().to_owned(),
+    ] {
+        let settings = WebhookSettings {
+            extra_ca_file: Some(path),
+            ..fast_settings()
+        };
+        let started = Dispatcher::start(
+            app.state.service.store().clone(),
+            app.state.webhooks.clone(),
+            settings,
+        );
+        assert!(started.is_err(), "a bad CA file is an error at start");
+    }
 }
 
 #[tokio::test]
