@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
+pub mod audience;
 pub mod aggregate;
 pub mod asset;
 pub mod calendar;

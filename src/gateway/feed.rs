@@ -9,8 +9,14 @@
 //! twice, across restarts of either side.
 //!
 //! What a caller sees depends on its role: [`VISIBILITY`] is the one table
-//! that says which event types each role may read.
+//! that says which event types each role may read; for a rep
+//! ([`REP_SCOPED`]) only the events about its own work are shown: those
+//! whose payload names the rep, or, for an event naming no rep in a visit
+//! or contract stream, whose stream's opening event names it
+//! (`salesledger_domain::audience`). A rep token without a rep id sees
+//! none of them.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +29,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
+use salesledger_domain::audience::{named_reps, opener_names_owner};
+use salesledger_domain::value::RepId;
 use salesledger_domain::Role;
 use salesledger_store::{RecordedEvent, Store, Subscription};
 use serde::{Deserialize, Serialize};
@@ -125,6 +133,12 @@ pub const VISIBILITY: &[(Role, &[&str])] = &[
             "OverdueTaskCardIssued",
             "ProcessAssetRecorded",
             "LeadStageAdvanced",
+            "StoreOpened",
+            "SkuRegistered",
+            "MemberEnrolled",
+            "PromotionLaunched",
+            "PosTicketsRecorded",
+            "RetailPolicyPublished",
         ],
     ),
     (
@@ -135,9 +149,17 @@ pub const VISIBILITY: &[(Role, &[&str])] = &[
             "Nurture*",
             "Proposal*",
             "CustomerRegistered",
+            "StoreOpened",
+            "SkuRegistered",
+            "PromotionLaunched",
+            "RetailPolicyPublished",
         ],
     ),
 ];
+
+/// Roles whose feed is limited to their own work: an event is shown only
+/// if it is about the caller's rep (see [`about_rep`]).
+pub const REP_SCOPED: &[Role] = &[Role::Rep];
 
 /// Whether `role` may read events of `event_type` ([`VISIBILITY`]).
 pub fn visible(role: Role, event_type: &str) -> bool {
@@ -346,16 +368,78 @@ fn invalid_query(detail: String) -> ApiError {
 struct Filter {
     role: Role,
     types: Option<Vec<String>>,
+    /// `Some` for a rep-scoped role: only events about this rep (`None`
+    /// inside: a rep token without a rep id, which sees none).
+    scope: Option<Option<RepId>>,
+    /// Stream openers' reps already looked up (visits and contracts).
+    openers: HashMap<String, Vec<RepId>>,
 }
 
 impl Filter {
-    fn keeps(&self, record: &RecordedEvent) -> bool {
-        visible(self.role, &record.event_type)
+    fn new(caller: &Caller, types: Option<Vec<String>>) -> Filter {
+        let role = caller.principal.role;
+        Filter {
+            role,
+            types,
+            scope: REP_SCOPED.contains(&role).then_some(caller.rep_id),
+            openers: HashMap::new(),
+        }
+    }
+
+    async fn keeps(&mut self, store: &dyn Store, record: &RecordedEvent) -> Result<bool, ApiError> {
+        let by_type = visible(self.role, &record.event_type)
             && self
                 .types
                 .as_ref()
-                .map_or(true, |types| types.contains(&record.event_type))
+                .map_or(true, |types| types.contains(&record.event_type));
+        match self.scope {
+            _ if !by_type => Ok(false),
+            None => Ok(true),
+            Some(None) => Ok(false),
+            Some(Some(rep)) => about_rep(store, record, rep, &mut self.openers).await,
+        }
     }
+}
+
+/// Whether `record` is about `rep`: its payload names the rep, or it names
+/// none and its visit or contract stream's opening event does.
+async fn about_rep(
+    store: &dyn Store,
+    record: &RecordedEvent,
+    rep: RepId,
+    openers: &mut HashMap<String, Vec<RepId>>,
+) -> Result<bool, ApiError> {
+    let named = reps_of(record);
+    if !named.is_empty() || !opener_names_owner(&record.stream_id) || record.stream_version == 0 {
+        return Ok(named.contains(&rep));
+    }
+    if let Some(reps) = openers.get(&record.stream_id) {
+        return Ok(reps.contains(&rep));
+    }
+    let opener = store
+        .read_stream(&record.stream_id, 0, 1)
+        .await
+        .map_err(super::internal)?;
+    let reps = opener.first().map(reps_of).unwrap_or_default();
+    let about = reps.contains(&rep);
+    if openers.len() >= MAX_OPENERS_CACHED {
+        openers.clear();
+    }
+    openers.insert(record.stream_id.clone(), reps);
+    Ok(about)
+}
+
+/// Stream openers remembered per feed request or stream.
+const MAX_OPENERS_CACHED: usize = 4096;
+
+/// The reps a record's event names (none if it does not decode).
+fn reps_of(record: &RecordedEvent) -> Vec<RepId> {
+    let Ok(payload) = record.payload.to_value() else {
+        return Vec::new();
+    };
+    salesledger_domain::decode(&record.event_type, record.schema_version, payload)
+        .map(|event| named_reps(&event))
+        .unwrap_or_default()
 }
 
 /// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`
@@ -365,7 +449,7 @@ async fn scan(
     store: &dyn Store,
     from: u64,
     limit: usize,
-    filter: &Filter,
+    filter: &mut Filter,
 ) -> Result<(Vec<FeedRecord>, Option<u64>), ApiError> {
     let head = store.head().len;
     let mut next = from;
@@ -385,7 +469,7 @@ async fn scan(
             }
             last_examined = Some(record.position);
             next = record.position + 1;
-            if filter.keeps(record) {
+            if filter.keeps(store, record).await? {
                 records.push(FeedRecord::from_record(record));
                 if records.len() >= limit {
                     break;
@@ -408,10 +492,7 @@ async fn read_events(
             "limit must be 1..={MAX_LIMIT}, got {limit}"
         )));
     }
-    let filter = Filter {
-        role: caller.principal.role,
-        types: parse_types(query.types.as_deref())?,
-    };
+    let mut filter = Filter::new(&caller, parse_types(query.types.as_deref())?);
     let from = query.after.map_or(0, |after| after.saturating_add(1));
     let store: Arc<dyn Store> = state.service.store().clone();
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
@@ -421,7 +502,7 @@ async fn read_events(
     let mut last = query.after;
     loop {
         let _ = head.borrow_and_update();
-        let (records, examined) = scan(store.as_ref(), scan_from, limit, &filter).await?;
+        let (records, examined) = scan(store.as_ref(), scan_from, limit, &mut filter).await?;
         if examined.is_some() {
             last = examined;
         }
@@ -454,10 +535,8 @@ async fn stream_events(
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = query?.0;
-    let filter = Filter {
-        role: caller.principal.role,
-        types: parse_types(query.types.as_deref())?,
-    };
+    let filter = Filter::new(&caller, parse_types(query.types.as_deref())?);
+    let store = state.service.store().clone();
     // `Last-Event-ID` (sent by EventSource clients on reconnect) wins over
     // `after`: it is the last position this client received.
     let last_event_id = match headers.get("last-event-id") {
@@ -481,8 +560,8 @@ async fn stream_events(
     let subscription = Subscription::new(state.service.store().clone(), from);
     let shutting_down = state.shutting_down.subscribe();
     let stream = futures_util::stream::unfold(
-        (subscription, filter, shutting_down),
-        |(mut subscription, filter, mut shutting_down)| async move {
+        (subscription, filter, shutting_down, store),
+        |(mut subscription, mut filter, mut shutting_down, store)| async move {
             loop {
                 let next = tokio::select! {
                     next = subscription.next() => next,
@@ -497,8 +576,13 @@ async fn stream_events(
                         return None;
                     }
                     Some(Ok(record)) => {
-                        if !filter.keeps(&record) {
-                            continue;
+                        match filter.keeps(store.as_ref(), &record).await {
+                            Ok(true) => {}
+                            Ok(false) => continue,
+                            Err(_) => {
+                                tracing::warn!("event stream: reading a stream's opener failed");
+                                return None;
+                            }
                         }
                         let body = FeedRecord::from_record(&record);
                         let event = match Event::default()
@@ -514,7 +598,7 @@ async fn stream_events(
                         };
                         return Some((
                             Ok::<Event, Infallible>(event),
-                            (subscription, filter, shutting_down),
+                            (subscription, filter, shutting_down, store),
                         ));
                     }
                 }

@@ -107,6 +107,90 @@ async fn each_role_sees_only_the_event_types_of_its_work() {
 }
 
 #[tokio::test]
+async fn a_rep_sees_only_the_events_of_its_own_work() {
+    let app = seeded_app().await;
+    // Rep A claims one customer and logs a visit there; rep B claims another.
+    let first = app.hospital_customer().await;
+    let second = app
+        .register_customer(json!({"company_name": "杭州远景包装材料有限公司", "contact_email": "buyer@yuanjing-pack.cn"}))
+        .await;
+    for (customer, token, rep) in [(first, "rep", REP_A), (second, "rep_b", REP_B)] {
+        let claimed = app
+            .post_json(
+                &format!("/v1/customers/{customer}/claim"),
+                token,
+                &json!({"rep_id": rep}),
+            )
+            .await;
+        assert_eq!(claimed.status.as_u16(), 200, "{}", claimed.text);
+    }
+    let visit = app
+        .post_json(
+            "/v1/visits",
+            "rep",
+            &json!({
+                "customer_id": first,
+                "rep_id": REP_A,
+                "channel": "on_site",
+                "occurred_at": "2027-03-15T10:30:00+08:00",
+                "transcript": "客户还在比较西门子的方案, 价格 is a concern.",
+                "rep_notes": null
+            }),
+        )
+        .await;
+    assert_eq!(visit.status.as_u16(), 201, "{}", visit.text);
+
+    let stream_of = |records: &[Value]| -> Vec<(String, String)> {
+        records
+            .iter()
+            .map(|record| {
+                (
+                    record["event_type"].as_str().unwrap_or_default().to_owned(),
+                    record["stream_id"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let (mine, _) = read_all(&app, "rep", "", 1000).await;
+    let mine = stream_of(&mine);
+    let first_stream = format!("customer-{first}");
+    let second_stream = format!("customer-{second}");
+    assert!(
+        mine.contains(&("CustomerClaimed".into(), first_stream.clone())),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().any(|(kind, _)| kind == "VisitLogged"),
+        "{mine:?}"
+    );
+    // The extraction names no rep: it is rep A's through the visit's opener.
+    assert!(
+        mine.iter()
+            .any(|(kind, _)| kind == "VisitExtractionProposed"),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter().all(|(_, stream)| stream != &second_stream),
+        "{mine:?}"
+    );
+
+    let (theirs, _) = read_all(&app, "rep_b", "", 1000).await;
+    let theirs = stream_of(&theirs);
+    assert_eq!(
+        theirs,
+        [("CustomerClaimed".to_owned(), second_stream)],
+        "{theirs:?}"
+    );
+
+    // A rep token without a rep id sees none of the rep-scoped events.
+    let (none, _) = read_all(&app, "rep_no_id", "", 1000).await;
+    assert!(none.is_empty(), "{none:?}");
+    // Store managers oversee every rep's claims.
+    let (managed, _) = read_all(&app, "store_manager", "&types=CustomerClaimed", 1000).await;
+    assert_eq!(managed.len(), 2);
+}
+
+#[tokio::test]
 async fn bad_feed_queries_are_problems() {
     let app = seeded_app().await;
     for path in [
