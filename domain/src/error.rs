@@ -12,7 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::lead::{FunnelStage, LeadConfirmation};
 use crate::role::{CommandKind, Role};
 use crate::value::{
-    CallbackTaskId, CustomerId, PaymentRef, QuoteId, ReferenceRef, RepId, RescuePlanId, TicketRef,
+    CallbackTaskId, CustomerId, PaymentRef, PosBatchId, QuoteId, ReferenceRef, Region, RepId,
+    RescuePlanId, SkuCode, StoreCode, TicketRef,
 };
 
 /// The class of an error, used by the gateway to pick a status code.
@@ -67,6 +68,7 @@ pub enum ValueKind {
     MemberRef,
     PosTicketRef,
     PosBatchId,
+    RetailPolicy,
 }
 
 impl ValueKind {
@@ -104,6 +106,7 @@ impl ValueKind {
             ValueKind::MemberRef => "invalid_member_ref",
             ValueKind::PosTicketRef => "invalid_pos_ticket_ref",
             ValueKind::PosBatchId => "invalid_pos_batch_id",
+            ValueKind::RetailPolicy => "invalid_retail_policy",
         }
     }
 }
@@ -121,6 +124,11 @@ pub enum AggregateKind {
     Account,
     Contract,
     ProcessAsset,
+    Store,
+    Sku,
+    Member,
+    Promotion,
+    PosBatch,
 }
 
 impl AggregateKind {
@@ -136,6 +144,11 @@ impl AggregateKind {
             AggregateKind::Account => "account_not_found",
             AggregateKind::Contract => "contract_not_found",
             AggregateKind::ProcessAsset => "process_asset_not_found",
+            AggregateKind::Store => "store_not_found",
+            AggregateKind::Sku => "sku_not_found",
+            AggregateKind::Member => "member_not_found",
+            AggregateKind::Promotion => "promotion_not_found",
+            AggregateKind::PosBatch => "pos_batch_not_found",
         }
     }
 
@@ -151,6 +164,11 @@ impl AggregateKind {
             AggregateKind::Account => "account_already_exists",
             AggregateKind::Contract => "contract_already_exists",
             AggregateKind::ProcessAsset => "process_asset_already_exists",
+            AggregateKind::Store => "store_already_exists",
+            AggregateKind::Sku => "sku_already_exists",
+            AggregateKind::Member => "member_already_exists",
+            AggregateKind::Promotion => "promotion_already_exists",
+            AggregateKind::PosBatch => "pos_batch_already_exists",
         }
     }
 }
@@ -356,6 +374,32 @@ pub enum DomainError {
     #[error("role {role:?} may not issue {command:?}")]
     Forbidden { role: Role, command: CommandKind },
 
+    #[error("store {store} is not known")]
+    UnknownStore { store: StoreCode },
+
+    #[error("SKU {sku} is not known")]
+    UnknownSku { sku: SkuCode },
+
+    #[error("a promotion needs at least one target region")]
+    PromotionWithoutRegions,
+
+    #[error("region {region} has no store")]
+    RegionWithoutStores { region: Region },
+
+    #[error("the promotion starts on {starts_on}, after it ends ({ends_on})")]
+    PromotionDatesReversed {
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+    },
+
+    #[error("the POS batch has {n_errors} bad line(s)", n_errors = errors.len())]
+    InvalidPosBatch {
+        errors: Vec<crate::retail::PosLineError>,
+    },
+
+    #[error("POS batch id {batch_id} was already used for other lines")]
+    PosBatchIdReused { batch_id: PosBatchId },
+
     #[error("unknown event type {event_type}")]
     UnknownEventType { event_type: String },
 
@@ -435,6 +479,13 @@ impl DomainError {
             DomainError::PaymentExceedsOutstanding { .. } => "payment_exceeds_outstanding",
             DomainError::LeadStageNotAllowed { .. } => "lead_stage_not_allowed",
             DomainError::Forbidden { .. } => "forbidden",
+            DomainError::UnknownStore { .. } => "unknown_store",
+            DomainError::UnknownSku { .. } => "unknown_sku",
+            DomainError::PromotionWithoutRegions => "promotion_without_regions",
+            DomainError::RegionWithoutStores { .. } => "region_without_stores",
+            DomainError::PromotionDatesReversed { .. } => "promotion_dates_reversed",
+            DomainError::InvalidPosBatch { .. } => "invalid_pos_batch",
+            DomainError::PosBatchIdReused { .. } => "pos_batch_id_reused",
             DomainError::UnknownEventType { .. } => "unknown_event_type",
             DomainError::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
             DomainError::MalformedEventPayload { .. } => "malformed_event_payload",
@@ -458,7 +509,13 @@ impl DomainError {
             | DomainError::NurtureTemplateEmpty
             | DomainError::DateInFuture { .. }
             | DomainError::AccountCustomerMismatch { .. }
-            | DomainError::ResolvedBeforeOpened { .. } => ErrorKind::Invalid,
+            | DomainError::ResolvedBeforeOpened { .. }
+            | DomainError::UnknownStore { .. }
+            | DomainError::UnknownSku { .. }
+            | DomainError::PromotionWithoutRegions
+            | DomainError::RegionWithoutStores { .. }
+            | DomainError::PromotionDatesReversed { .. }
+            | DomainError::InvalidPosBatch { .. } => ErrorKind::Invalid,
             DomainError::NotFound { .. }
             | DomainError::TodoNotFound { .. }
             | DomainError::NurtureStepNotFound { .. }
@@ -487,7 +544,8 @@ impl DomainError {
             | DomainError::QuoteAlreadyRecorded { .. }
             | DomainError::PaymentAlreadyRecorded { .. }
             | DomainError::PaymentExceedsOutstanding { .. }
-            | DomainError::LeadStageNotAllowed { .. } => ErrorKind::Conflict,
+            | DomainError::LeadStageNotAllowed { .. }
+            | DomainError::PosBatchIdReused { .. } => ErrorKind::Conflict,
             DomainError::NotCustomerOwner { .. }
             | DomainError::NotVisitRep { .. }
             | DomainError::Forbidden { .. } => ErrorKind::Forbidden,

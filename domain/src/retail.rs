@@ -14,9 +14,16 @@
 //! own local time (`sold_at` keeps the store's UTC offset), so a ticket's
 //! day and time slot never depend on the server's time zone.
 
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
 use chrono::{DateTime, FixedOffset, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::aggregate::Aggregate;
+use crate::error::{AggregateKind, DomainError, ValueKind};
+use crate::event::Event;
+use crate::role::CommandKind;
 use crate::value::{
     ActorId, MemberRef, PosBatchId, PosTicketRef, PromotionId, Region, SkuCode, StoreCode, Text,
 };
@@ -223,6 +230,720 @@ pub fn fill_script(
         .replace("{categories}", &categories.join(", "))
 }
 
+// ---- the catalogue (what a POS batch is validated against) ----
+
+/// A known store, as the catalogue keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueStore {
+    pub name: Text,
+    pub region: Region,
+    pub format: StoreFormat,
+}
+
+/// A known SKU, as the catalogue keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogueSku {
+    pub name: Text,
+    pub category: Text,
+    pub new_product: bool,
+}
+
+/// The stores (with their regions), SKUs and members known to the log,
+/// folded from `StoreOpened`, `SkuRegistered` and `MemberEnrolled`.
+/// Keys are the codes' strings, so a raw POS line is looked up without
+/// parsing it first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Catalogue {
+    pub stores: BTreeMap<String, CatalogueStore>,
+    pub skus: BTreeMap<String, CatalogueSku>,
+    /// Member ref -> home store code.
+    pub members: BTreeMap<String, StoreCode>,
+}
+
+impl Catalogue {
+    /// Folds one event (events of other families are ignored).
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::StoreOpened(opened) => {
+                self.stores.insert(
+                    opened.store.as_str().to_owned(),
+                    CatalogueStore {
+                        name: opened.name.clone(),
+                        region: opened.region.clone(),
+                        format: opened.format,
+                    },
+                );
+            }
+            Event::SkuRegistered(registered) => {
+                self.skus.insert(
+                    registered.sku.as_str().to_owned(),
+                    CatalogueSku {
+                        name: registered.name.clone(),
+                        category: registered.category.clone(),
+                        new_product: registered.new_product,
+                    },
+                );
+            }
+            Event::MemberEnrolled(enrolled) => {
+                self.members.insert(
+                    enrolled.member.as_str().to_owned(),
+                    enrolled.home_store.clone(),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    pub fn has_store(&self, store: &str) -> bool {
+        self.stores.contains_key(store)
+    }
+
+    pub fn has_sku(&self, sku: &str) -> bool {
+        self.skus.contains_key(sku)
+    }
+
+    pub fn has_member(&self, member: &str) -> bool {
+        self.members.contains_key(member)
+    }
+
+    /// The regions that have at least one store, sorted.
+    pub fn store_regions(&self) -> BTreeSet<Region> {
+        self.stores
+            .values()
+            .map(|store| store.region.clone())
+            .collect()
+    }
+}
+
+// ---- commands ----
+
+/// `OpenStore` (stream `store-<code>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenStore {
+    pub store: StoreCode,
+    pub name: Text,
+    pub region: Region,
+    pub format: StoreFormat,
+    pub opened_on: NaiveDate,
+}
+
+/// `RegisterSku` (stream `sku-<code>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterSku {
+    pub sku: SkuCode,
+    pub name: Text,
+    pub category: Text,
+    pub new_product: bool,
+}
+
+/// `EnrollMember` (stream `member-<ref>`). `home_store_known` comes from
+/// the catalogue (the command layer's cross-stream input).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollMember {
+    pub member: MemberRef,
+    pub home_store: StoreCode,
+    pub display_name: Text,
+    pub enrolled_on: NaiveDate,
+    pub home_store_known: bool,
+}
+
+/// `LaunchPromotion` (stream `promotion-<uuid>`). `sku_known` and
+/// `store_regions` (the regions with at least one store) come from the
+/// catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchPromotion {
+    pub promotion_id: PromotionId,
+    pub sku: SkuCode,
+    pub name: Text,
+    pub regions: Vec<Region>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub launched_by: ActorId,
+    pub sku_known: bool,
+    pub store_regions: BTreeSet<Region>,
+}
+
+/// `PublishRetailPolicy` (stream `config-retail`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRetailPolicy {
+    pub version: u32,
+    pub high_potential_avg_ticket_cents: u64,
+    pub window_days: u32,
+    pub script_template: Text,
+    pub published_by: ActorId,
+}
+
+/// `RecordPosSales` (stream `pos-<batch id>`): the events built by
+/// [`build_pos_batch`], appended once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPosSales {
+    pub batch_id: PosBatchId,
+    pub events: Vec<PosTicketsRecorded>,
+}
+
+/// Every chain-store command. Each aggregate below decides the variant of
+/// its own stream and refuses the others (`decide` never sees them: the
+/// command layer routes by stream).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RetailCommand {
+    OpenStore(OpenStore),
+    RegisterSku(RegisterSku),
+    EnrollMember(EnrollMember),
+    LaunchPromotion(LaunchPromotion),
+    PublishRetailPolicy(PublishRetailPolicy),
+    RecordPosSales(RecordPosSales),
+}
+
+impl RetailCommand {
+    pub fn kind(&self) -> CommandKind {
+        match self {
+            RetailCommand::OpenStore(_) => CommandKind::OpenStore,
+            RetailCommand::RegisterSku(_) => CommandKind::RegisterSku,
+            RetailCommand::EnrollMember(_) => CommandKind::EnrollMember,
+            RetailCommand::LaunchPromotion(_) => CommandKind::LaunchPromotion,
+            RetailCommand::PublishRetailPolicy(_) => CommandKind::PublishRetailPolicy,
+            RetailCommand::RecordPosSales(_) => CommandKind::RecordPosSales,
+        }
+    }
+}
+
+// ---- aggregates ----
+
+/// One chain-store stream's state (`store-`, `sku-`, `member-`,
+/// `promotion-` or `pos-`): what was created on it, if anything. One
+/// aggregate type for the five "created once" streams keeps the command
+/// layer's routing to one `execute::<RetailEntity>`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetailEntity {
+    pub store: Option<StoreOpened>,
+    pub sku: Option<SkuRegistered>,
+    pub member: Option<MemberEnrolled>,
+    pub promotion: Option<PromotionLaunched>,
+    /// Events of a recorded POS batch.
+    pub pos_events: usize,
+}
+
+impl RetailEntity {
+    fn exists(&self) -> bool {
+        self.store.is_some()
+            || self.sku.is_some()
+            || self.member.is_some()
+            || self.promotion.is_some()
+            || self.pos_events > 0
+    }
+}
+
+fn already_exists(aggregate: AggregateKind) -> DomainError {
+    DomainError::AlreadyExists { aggregate }
+}
+
+impl Aggregate for RetailEntity {
+    type Command = RetailCommand;
+
+    fn command_kind(command: &RetailCommand) -> CommandKind {
+        command.kind()
+    }
+
+    fn apply(&mut self, event: &Event) {
+        match event {
+            Event::StoreOpened(opened) => self.store = Some(opened.clone()),
+            Event::SkuRegistered(registered) => self.sku = Some(registered.clone()),
+            Event::MemberEnrolled(enrolled) => self.member = Some(enrolled.clone()),
+            Event::PromotionLaunched(launched) => self.promotion = Some(launched.clone()),
+            Event::PosTicketsRecorded(_) => self.pos_events += 1,
+            _ => {}
+        }
+    }
+
+    fn decide(
+        &self,
+        command: RetailCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Event>, DomainError> {
+        match command {
+            RetailCommand::OpenStore(open) => {
+                if self.exists() {
+                    return Err(already_exists(AggregateKind::Store));
+                }
+                Ok(vec![Event::StoreOpened(StoreOpened {
+                    store: open.store,
+                    name: open.name,
+                    region: open.region,
+                    format: open.format,
+                    opened_on: open.opened_on,
+                })])
+            }
+            RetailCommand::RegisterSku(register) => {
+                if self.exists() {
+                    return Err(already_exists(AggregateKind::Sku));
+                }
+                Ok(vec![Event::SkuRegistered(SkuRegistered {
+                    sku: register.sku,
+                    name: register.name,
+                    category: register.category,
+                    new_product: register.new_product,
+                })])
+            }
+            RetailCommand::EnrollMember(enroll) => {
+                if self.exists() {
+                    return Err(already_exists(AggregateKind::Member));
+                }
+                if !enroll.home_store_known {
+                    return Err(DomainError::UnknownStore {
+                        store: enroll.home_store,
+                    });
+                }
+                Ok(vec![Event::MemberEnrolled(MemberEnrolled {
+                    member: enroll.member,
+                    home_store: enroll.home_store,
+                    display_name: enroll.display_name,
+                    enrolled_on: enroll.enrolled_on,
+                })])
+            }
+            RetailCommand::LaunchPromotion(launch) => {
+                if self.exists() {
+                    return Err(already_exists(AggregateKind::Promotion));
+                }
+                if !launch.sku_known {
+                    return Err(DomainError::UnknownSku { sku: launch.sku });
+                }
+                if launch.starts_on > launch.ends_on {
+                    return Err(DomainError::PromotionDatesReversed {
+                        starts_on: launch.starts_on,
+                        ends_on: launch.ends_on,
+                    });
+                }
+                let regions: BTreeSet<Region> = launch.regions.into_iter().collect();
+                if regions.is_empty() {
+                    return Err(DomainError::PromotionWithoutRegions);
+                }
+                if let Some(region) = regions
+                    .iter()
+                    .find(|region| !launch.store_regions.contains(*region))
+                {
+                    return Err(DomainError::RegionWithoutStores {
+                        region: region.clone(),
+                    });
+                }
+                Ok(vec![Event::PromotionLaunched(PromotionLaunched {
+                    promotion_id: launch.promotion_id,
+                    sku: launch.sku,
+                    name: launch.name,
+                    regions: regions.into_iter().collect(),
+                    starts_on: launch.starts_on,
+                    ends_on: launch.ends_on,
+                    launched_by: launch.launched_by,
+                    launched_at: now,
+                })])
+            }
+            RetailCommand::RecordPosSales(record) => {
+                if self.exists() {
+                    return Err(DomainError::PosBatchIdReused {
+                        batch_id: record.batch_id,
+                    });
+                }
+                if record.events.is_empty()
+                    || record
+                        .events
+                        .iter()
+                        .any(|event| event.batch_id != record.batch_id || event.tickets.is_empty())
+                {
+                    return Err(DomainError::InvalidPosBatch { errors: Vec::new() });
+                }
+                Ok(record
+                    .events
+                    .into_iter()
+                    .map(Event::PosTicketsRecorded)
+                    .collect())
+            }
+            RetailCommand::PublishRetailPolicy(_) => Err(DomainError::invalid(
+                ValueKind::RetailPolicy,
+                "the retail policy is published on config-retail",
+            )),
+        }
+    }
+}
+
+/// The retail policy stream's state (`config-retail`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RetailPolicy {
+    pub current: Option<RetailPolicyPublished>,
+}
+
+impl RetailPolicy {
+    /// The threshold in force: the last published, else the default.
+    pub fn high_potential_avg_ticket_cents(&self) -> u64 {
+        self.current
+            .as_ref()
+            .map_or(DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS, |policy| {
+                policy.high_potential_avg_ticket_cents
+            })
+    }
+}
+
+/// The longest window a policy may ask for (about three years).
+pub const MAX_WINDOW_DAYS: u32 = 1_100;
+
+impl Aggregate for RetailPolicy {
+    type Command = RetailCommand;
+
+    fn command_kind(command: &RetailCommand) -> CommandKind {
+        command.kind()
+    }
+
+    fn apply(&mut self, event: &Event) {
+        if let Event::RetailPolicyPublished(published) = event {
+            self.current = Some(published.clone());
+        }
+    }
+
+    fn decide(
+        &self,
+        command: RetailCommand,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Event>, DomainError> {
+        let RetailCommand::PublishRetailPolicy(publish) = command else {
+            return Err(DomainError::invalid(
+                ValueKind::RetailPolicy,
+                "config-retail only takes retail policy publications",
+            ));
+        };
+        if publish.version == 0 {
+            return Err(DomainError::invalid(
+                ValueKind::RetailPolicy,
+                "versions start at 1",
+            ));
+        }
+        if publish.window_days == 0 || publish.window_days > MAX_WINDOW_DAYS {
+            return Err(DomainError::invalid(
+                ValueKind::RetailPolicy,
+                format!("window_days must be 1 to {MAX_WINDOW_DAYS}"),
+            ));
+        }
+        if let Some(current) = &self.current {
+            if publish.version <= current.version {
+                return Err(DomainError::ConfigVersionNotNewer {
+                    current: current.version,
+                    proposed: publish.version,
+                });
+            }
+        }
+        Ok(vec![Event::RetailPolicyPublished(RetailPolicyPublished {
+            version: publish.version,
+            high_potential_avg_ticket_cents: publish.high_potential_avg_ticket_cents,
+            window_days: publish.window_days,
+            script_template: publish.script_template,
+            published_by: publish.published_by,
+            published_at: now,
+        })])
+    }
+}
+
+// ---- POS batches ----
+
+/// Lines per batch at most (413 beyond).
+pub const MAX_POS_BATCH_LINES: usize = 200_000;
+/// Bytes per batch body at most (413 beyond).
+pub const MAX_POS_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Each `PosTicketsRecorded` payload's canonical JSON stays below this.
+pub const MAX_POS_EVENT_PAYLOAD_BYTES: usize = 48 * 1024;
+
+/// One POS sale line as read from the input, before validation. Numbers
+/// are `None` when the input's value was not an integer (or out of `i64`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosInputLine<'a> {
+    /// 1-based line number in the input.
+    pub line: u64,
+    pub store: Cow<'a, str>,
+    pub ticket: Cow<'a, str>,
+    pub sku: Cow<'a, str>,
+    pub qty: Option<i64>,
+    pub amount_cents: Option<i64>,
+    pub member: Option<Cow<'a, str>>,
+    pub sold_at: Cow<'a, str>,
+}
+
+/// Why a POS line was refused (stable codes, docs/design/chain-stores.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PosLineErrorCode {
+    MalformedLine,
+    UnknownStore,
+    UnknownSku,
+    UnknownMember,
+    InvalidQty,
+    InvalidAmount,
+    InvalidSoldAt,
+    TicketMismatch,
+    /// A single ticket too large for one event payload (about 700 lines).
+    TicketTooLarge,
+}
+
+impl PosLineErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PosLineErrorCode::MalformedLine => "malformed_line",
+            PosLineErrorCode::UnknownStore => "unknown_store",
+            PosLineErrorCode::UnknownSku => "unknown_sku",
+            PosLineErrorCode::UnknownMember => "unknown_member",
+            PosLineErrorCode::InvalidQty => "invalid_qty",
+            PosLineErrorCode::InvalidAmount => "invalid_amount",
+            PosLineErrorCode::InvalidSoldAt => "invalid_sold_at",
+            PosLineErrorCode::TicketMismatch => "ticket_mismatch",
+            PosLineErrorCode::TicketTooLarge => "ticket_too_large",
+        }
+    }
+}
+
+/// One bad line of a POS batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosLineError {
+    /// 1-based line number in the input.
+    pub line: u64,
+    pub code: PosLineErrorCode,
+    pub detail: String,
+}
+
+impl PosLineError {
+    pub fn new(line: u64, code: PosLineErrorCode, detail: impl Into<String>) -> PosLineError {
+        PosLineError {
+            line,
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// A validated POS batch: its events and counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosBatch {
+    pub events: Vec<PosTicketsRecorded>,
+    pub lines: usize,
+    pub tickets: usize,
+}
+
+struct TicketDraft {
+    store: StoreCode,
+    first_line: u64,
+    ticket: PosTicket,
+}
+
+/// Builds a POS batch from parsed lines, validated against the catalogue:
+/// either the `PosTicketsRecorded` events (one group per store, stores in
+/// code order, tickets in the order of their first line, chunked by whole
+/// tickets so each payload's canonical JSON stays under
+/// [`MAX_POS_EVENT_PAYLOAD_BYTES`]) or every bad line, in line order.
+/// Pure: no clock, no I/O.
+pub fn build_pos_batch(
+    batch_id: &PosBatchId,
+    lines: &[PosInputLine<'_>],
+    catalogue: &Catalogue,
+) -> Result<PosBatch, Vec<PosLineError>> {
+    let mut errors = Vec::new();
+    let mut drafts: Vec<TicketDraft> = Vec::new();
+    let mut by_ticket: HashMap<&str, usize> = HashMap::new();
+    for input in lines {
+        let line = input.line;
+        let store_ok = catalogue.has_store(&input.store);
+        if !store_ok {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::UnknownStore,
+                format!("store {:?} is not known", input.store),
+            ));
+            continue;
+        }
+        if !catalogue.has_sku(&input.sku) {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::UnknownSku,
+                format!("SKU {:?} is not known", input.sku),
+            ));
+            continue;
+        }
+        if let Some(member) = &input.member {
+            if !catalogue.has_member(member) {
+                errors.push(PosLineError::new(
+                    line,
+                    PosLineErrorCode::UnknownMember,
+                    format!("member {member:?} is not known"),
+                ));
+                continue;
+            }
+        }
+        let qty = match input.qty.and_then(|qty| u32::try_from(qty).ok()) {
+            Some(qty) if qty >= 1 => qty,
+            _ => {
+                errors.push(PosLineError::new(
+                    line,
+                    PosLineErrorCode::InvalidQty,
+                    "qty must be an integer from 1",
+                ));
+                continue;
+            }
+        };
+        let amount_cents = match input
+            .amount_cents
+            .and_then(|amount| u64::try_from(amount).ok())
+        {
+            Some(amount) => amount,
+            None => {
+                errors.push(PosLineError::new(
+                    line,
+                    PosLineErrorCode::InvalidAmount,
+                    "amount_cents must be an integer from 0",
+                ));
+                continue;
+            }
+        };
+        let Ok(sold_at) = DateTime::parse_from_rfc3339(&input.sold_at) else {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::InvalidSoldAt,
+                format!(
+                    "sold_at {:?} is not an RFC 3339 time with a UTC offset",
+                    input.sold_at
+                ),
+            ));
+            continue;
+        };
+        let parsed = (
+            StoreCode::parse(&input.store),
+            SkuCode::parse(&input.sku),
+            PosTicketRef::parse(&input.ticket),
+            input.member.as_deref().map(MemberRef::parse).transpose(),
+        );
+        let (Ok(store), Ok(sku), Ok(ticket_ref), Ok(member)) = parsed else {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::MalformedLine,
+                "ticket must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+            ));
+            continue;
+        };
+        let pos_line = PosLine {
+            sku,
+            qty,
+            amount_cents,
+        };
+        match by_ticket.get(input.ticket.as_ref()) {
+            Some(&idx) => {
+                let draft = &mut drafts[idx];
+                if draft.store != store
+                    || draft.ticket.member != member
+                    || draft.ticket.sold_at != sold_at
+                {
+                    errors.push(PosLineError::new(
+                        line,
+                        PosLineErrorCode::TicketMismatch,
+                        format!(
+                            "ticket {} started on line {} with another store, member or sold_at",
+                            ticket_ref, draft.first_line
+                        ),
+                    ));
+                    continue;
+                }
+                draft.ticket.lines.push(pos_line);
+            }
+            None => {
+                by_ticket.insert(input.ticket.as_ref(), drafts.len());
+                drafts.push(TicketDraft {
+                    store,
+                    first_line: line,
+                    ticket: PosTicket {
+                        ticket: ticket_ref,
+                        sold_at,
+                        member,
+                        lines: vec![pos_line],
+                    },
+                });
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let n_tickets = drafts.len();
+    let mut by_store: BTreeMap<StoreCode, Vec<TicketDraft>> = BTreeMap::new();
+    for draft in drafts {
+        by_store.entry(draft.store.clone()).or_default().push(draft);
+    }
+    let mut events = Vec::new();
+    for (store, drafts) in by_store {
+        // `{"batch_id":"..","store":"..","tickets":[]}`
+        let overhead = json_len(&PosTicketsRecorded {
+            batch_id: batch_id.clone(),
+            store: store.clone(),
+            tickets: Vec::new(),
+        });
+        let mut chunk: Vec<PosTicket> = Vec::new();
+        let mut chunk_len = overhead;
+        for draft in drafts {
+            let ticket_len = json_len(&draft.ticket);
+            // A comma before every ticket but the first.
+            let added = ticket_len + usize::from(!chunk.is_empty());
+            if overhead + ticket_len >= MAX_POS_EVENT_PAYLOAD_BYTES {
+                errors.push(PosLineError::new(
+                    draft.first_line,
+                    PosLineErrorCode::TicketTooLarge,
+                    format!(
+                        "ticket {} is {} bytes as JSON; one event holds less than {}",
+                        draft.ticket.ticket, ticket_len, MAX_POS_EVENT_PAYLOAD_BYTES
+                    ),
+                ));
+                continue;
+            }
+            if chunk_len + added >= MAX_POS_EVENT_PAYLOAD_BYTES {
+                events.push(PosTicketsRecorded {
+                    batch_id: batch_id.clone(),
+                    store: store.clone(),
+                    tickets: std::mem::take(&mut chunk),
+                });
+                chunk_len = overhead;
+            }
+            chunk_len += ticket_len + usize::from(!chunk.is_empty());
+            chunk.push(draft.ticket);
+        }
+        if !chunk.is_empty() {
+            events.push(PosTicketsRecorded {
+                batch_id: batch_id.clone(),
+                store: store.clone(),
+                tickets: chunk,
+            });
+        }
+    }
+    if !errors.is_empty() {
+        errors.sort_by_key(|error| error.line);
+        return Err(errors);
+    }
+    Ok(PosBatch {
+        events,
+        lines: lines.len(),
+        tickets: n_tickets,
+    })
+}
+
+/// The length of a value's JSON (the same as its canonical JSON: sorting
+/// keys changes no length).
+fn json_len<T: Serialize>(value: &T) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Serialising these plain structs into a sink cannot fail; a failure
+    // would only make the estimate smaller, and the store still refuses
+    // a payload over its own limit.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,7 +973,10 @@ mod tests {
                 amount_cents: 1_250,
             }],
         };
-        assert_eq!(ticket.local_day(), NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        assert_eq!(
+            ticket.local_day(),
+            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+        );
         assert_eq!(ticket.time_slot(), TimeSlot::Night);
         assert_eq!(ticket.total_cents(), 1_250);
     }

@@ -131,6 +131,12 @@ pub enum CommandKind {
     RecordProcessAsset,
     AdvanceLeadStage,
     PublishHealthPolicy,
+    OpenStore,
+    RegisterSku,
+    EnrollMember,
+    LaunchPromotion,
+    PublishRetailPolicy,
+    RecordPosSales,
 }
 
 use CommandKind as K;
@@ -234,6 +240,19 @@ pub const AUTHORISATION: &[(CommandKind, &[Role])] = &[
         &[R::Rep, R::Supervisor, R::RegionalSupervisor],
     ),
     (K::PublishHealthPolicy, &[R::Supervisor, R::Cto]),
+    // SPEC C13: chain stores (docs/design/chain-stores.md).
+    (K::OpenStore, SUPERVISORS),
+    (K::RegisterSku, &[R::Supervisor, R::Marketing]),
+    (
+        K::EnrollMember,
+        &[R::StoreManager, R::Supervisor, R::Integrator],
+    ),
+    (K::LaunchPromotion, &[R::Marketing, R::Supervisor]),
+    (K::PublishRetailPolicy, &[R::Supervisor, R::Marketing]),
+    (
+        K::RecordPosSales,
+        &[R::Integrator, R::StoreManager, R::Supervisor],
+    ),
 ];
 
 impl CommandKind {

@@ -28,7 +28,7 @@ fn stored(json: &str) -> StoredEvent {
 fn event_type_names_are_unique_and_versioned() {
     let names: BTreeSet<&str> = EVENT_CATALOGUE.iter().map(|(name, _)| *name).collect();
     assert_eq!(names.len(), EVENT_CATALOGUE.len());
-    assert_eq!(EVENT_CATALOGUE.len(), 62);
+    assert_eq!(EVENT_CATALOGUE.len(), 68);
     assert!(EVENT_CATALOGUE.iter().all(|(_, version)| *version >= 1));
     assert_eq!(current_schema_version("RepRegistered"), Some(2));
     assert_eq!(current_schema_version("VisitLogged"), Some(2));

@@ -26,7 +26,12 @@ use salesledger_domain::lead::*;
 use salesledger_domain::nurture::*;
 use salesledger_domain::proposal::*;
 use salesledger_domain::rep::*;
+use salesledger_domain::retail::*;
 use salesledger_domain::role::{may_issue, CommandKind, Role};
+use salesledger_domain::stream::{
+    member_stream_id, pos_batch_stream_id, promotion_stream_id, sku_stream_id, store_stream_id,
+    CONFIG_RETAIL_STREAM,
+};
 use salesledger_domain::value::*;
 use salesledger_domain::visit::*;
 use salesledger_domain::Aggregate;
@@ -445,6 +450,7 @@ fn lifecycle() -> Vec<Event> {
         }),
     );
     issue_4_lifecycle(&mut log, &lead_stream);
+    issue_7_lifecycle(&mut log);
     let all_kinds: BTreeSet<CommandKind> = CommandKind::all().collect();
     assert_eq!(
         log.command_kinds, all_kinds,
@@ -528,6 +534,9 @@ fn aggregate_states_serialise_for_read_views() {
             "account" => serde_json::to_value(Account::from_events(&stream)),
             "contract" => serde_json::to_value(Contract::from_events(&stream)),
             "asset" => serde_json::to_value(ProcessAsset::from_events(&stream)),
+            "store" | "sku" | "member" | "promotion" | "pos" => {
+                serde_json::to_value(RetailEntity::from_events(&stream))
+            }
             other => panic!("unexpected stream kind {other}"),
         };
         let json = json.expect("state serialises");
@@ -777,5 +786,129 @@ fn issue_4_lifecycle(log: &mut Log, lead_stream: &str) {
             kind: ProcessAssetKind::Solution,
             title: text("HIS 接口改造方案模板"),
         },
+    );
+}
+
+/// Issue 7 (SPEC C13): a store, two SKUs, a member, a promotion, the
+/// retail policy and one POS batch of two tickets.
+fn issue_7_lifecycle(log: &mut Log) {
+    let store = StoreCode::parse("S0001").expect("store");
+    log.run::<RetailEntity>(
+        &store_stream_id(&store),
+        RetailCommand::OpenStore(OpenStore {
+            store: store.clone(),
+            name: text("人民路店"),
+            region: Region::parse("east").expect("region"),
+            format: StoreFormat::Direct,
+            opened_on: date("2025-01-15"),
+        }),
+    );
+    for (code, name, category, new_product) in [
+        ("SKU-0042", "全麦面包", "bakery", false),
+        ("SKU-NEW-1", "燕麦拿铁", "drinks", true),
+    ] {
+        let sku = SkuCode::parse(code).expect("sku");
+        log.run::<RetailEntity>(
+            &sku_stream_id(&sku),
+            RetailCommand::RegisterSku(RegisterSku {
+                sku,
+                name: text(name),
+                category: text(category),
+                new_product,
+            }),
+        );
+    }
+    let member = MemberRef::parse("M000123").expect("member");
+    log.run::<RetailEntity>(
+        &member_stream_id(&member),
+        RetailCommand::EnrollMember(EnrollMember {
+            member: member.clone(),
+            home_store: store.clone(),
+            display_name: text("王芳"),
+            enrolled_on: date("2026-02-01"),
+            home_store_known: true,
+        }),
+    );
+    let promotion_id = PromotionId::from_uuid(uuid(0xb001));
+    log.run::<RetailEntity>(
+        &promotion_stream_id(promotion_id),
+        RetailCommand::LaunchPromotion(LaunchPromotion {
+            promotion_id,
+            sku: SkuCode::parse("SKU-NEW-1").expect("sku"),
+            name: text("燕麦拿铁上市"),
+            regions: vec![Region::parse("east").expect("region")],
+            starts_on: date("2027-04-01"),
+            ends_on: date("2027-04-30"),
+            launched_by: actor("mkt-zhao"),
+            sku_known: true,
+            store_regions: [Region::parse("east").expect("region")]
+                .into_iter()
+                .collect(),
+        }),
+    );
+    log.run::<RetailPolicy>(
+        CONFIG_RETAIL_STREAM,
+        RetailCommand::PublishRetailPolicy(PublishRetailPolicy {
+            version: 1,
+            high_potential_avg_ticket_cents: DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS,
+            window_days: DEFAULT_WINDOW_DAYS,
+            script_template: text(DEFAULT_SCRIPT_TEMPLATE),
+            published_by: actor("sup-wang"),
+        }),
+    );
+    let mut catalogue = Catalogue::default();
+    for event in &log.events {
+        catalogue.apply(event);
+    }
+    let batch_id = PosBatchId::parse("pos-2027-04-02-S0001").expect("batch id");
+    let line = |line: u64,
+                ticket: &'static str,
+                sku: &'static str,
+                amount: i64,
+                member: Option<&'static str>,
+                sold_at: &'static str| PosInputLine {
+        line,
+        store: "S0001".into(),
+        ticket: ticket.into(),
+        sku: sku.into(),
+        qty: Some(1),
+        amount_cents: Some(amount),
+        member: member.map(Into::into),
+        sold_at: sold_at.into(),
+    };
+    let lines = vec![
+        line(
+            1,
+            "T-0001",
+            "SKU-0042",
+            1_250,
+            Some("M000123"),
+            "2027-04-02T08:15:00+08:00",
+        ),
+        line(
+            2,
+            "T-0001",
+            "SKU-NEW-1",
+            1_800,
+            Some("M000123"),
+            "2027-04-02T08:15:00+08:00",
+        ),
+        line(
+            3,
+            "T-0002",
+            "SKU-0042",
+            1_250,
+            None,
+            "2027-04-02T19:40:00+08:00",
+        ),
+    ];
+    let batch = build_pos_batch(&batch_id, &lines, &catalogue).expect("valid batch");
+    assert_eq!((batch.lines, batch.tickets, batch.events.len()), (3, 2, 1));
+    log.run::<RetailEntity>(
+        &pos_batch_stream_id(&batch_id),
+        RetailCommand::RecordPosSales(RecordPosSales {
+            batch_id: batch_id.clone(),
+            events: batch.events,
+        }),
     );
 }

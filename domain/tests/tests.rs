@@ -19,6 +19,7 @@
 //! - `contract`: C10 contracts, FIFO payments, overdue instalments and task cards.
 //! - `calendar`: closed days (order, idempotence, never early).
 //! - `funnel`: C11 lead funnel stages.
+//! - `retail`: C13 chain stores (entities, promotions, retail policy, POS batch builder).
 
 mod support;
 
@@ -37,6 +38,7 @@ mod nurture;
 mod properties;
 mod proposals;
 mod reps_and_config;
+mod retail;
 mod roles;
 mod values;
 mod visits;
