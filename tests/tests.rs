@@ -17,6 +17,12 @@
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
 //!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
 //!   and loses no acknowledged event.
+//! - `dashboard`: the dashboard page over `serve --demo` in headless
+//!   Chromium (`tests/dashboard/run.mjs`, playwright-core): risk rows,
+//!   heatmap, funnel, a new event shown without a reload, screenshots in
+//!   `target/dashboard/`; skipped with one line when chromium, node or
+//!   `tests/dashboard/node_modules` is missing, unless
+//!   `SALESLEDGER_REQUIRE_BROWSER=1`.
 //! - `http`: the HTTP gateway over real HTTP on a loopback port
 //!   (`http::support::spawn_app`, port 0, fresh data dir, fixed clock):
 //!   - `http::c1_leads` .. `http::c6_proposals`: SPEC C1 to C6 through the
@@ -43,6 +49,7 @@ mod cli_audit;
 mod cli_offline;
 mod cli_serve;
 mod cli_verify;
+mod dashboard;
 mod http;
 mod pg_gateways;
 mod util;

@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod auth;
 pub mod commands;
+pub mod dashboard;
 pub mod dto;
 pub mod feed;
 pub mod ingest;
@@ -63,6 +64,8 @@ pub struct AppState {
     /// Set to `true` when `serve` begins its graceful shutdown, so
     /// never-ending responses (the SSE feed) end instead of holding it up.
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
+    /// The Merkle tree evidence bundles are proven with (`/v1/audit/evidence/...`).
+    pub evidence: Arc<audit::EvidenceTree>,
 }
 
 impl AppState {
@@ -124,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(views::routes())
         .merge(audit::routes())
         .merge(feed::routes())
+        .merge(dashboard::api_routes())
         .merge(crate::webhooks::routes::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
@@ -135,6 +139,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
+        .merge(dashboard::routes())
         .merge(v1)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -232,6 +237,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         ops,
         webhooks: Arc::new(webhooks),
         shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
+        evidence: Arc::new(audit::EvidenceTree::new(&config.data_dir)),
     };
     Ok((state, store))
 }

@@ -103,7 +103,8 @@ fn component_schemas() -> Schemas {
         IngestUsageReportsRequest, IngestKeywordSearchesRequest, IngestPaymentsRequest,
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
-        super::audit::CheckpointView,
+        super::audit::CheckpointView, super::audit::EvidenceBundleDoc,
+        super::dashboard::MeView,
         ViewResponse,
         super::feed::FeedPage, super::feed::FeedRecord,
         crate::webhooks::routes::CreateWebhookRequest, crate::webhooks::routes::WebhookCreated,
@@ -501,7 +502,10 @@ pub fn document() -> OpenApi {
             .or_default()
             .push((HttpMethod::Get, view_operation(route)));
     }
-    for route in super::feed::integration_routes() {
+    for route in super::feed::integration_routes()
+        .chain(super::dashboard::DASHBOARD_ROUTES)
+        .chain(super::audit::AUDIT_ROUTES)
+    {
         let method = match route.method {
             "post" => HttpMethod::Post,
             "delete" => HttpMethod::Delete,

@@ -28,6 +28,8 @@
 //!   call-back, contracts with three task cards per overdue instalment,
 //!   process assets, funnel stages, the health policy, bulk ingestion.
 //! - `openapi`: `/openapi.json` covers every route and schema.
+//! - `evidence`: a customer's evidence bundle downloaded over HTTP verifies
+//!   offline; 404 for an unknown customer, 403 for roles that may not.
 //! - `views`: read models report their position, wait for read-your-writes,
 //!   refuse unknown subjects and parameters.
 //! - `feed`: `GET /v1/events` pages in order with linked hashes, filters
@@ -50,6 +52,7 @@ mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
 mod envelope;
+mod evidence;
 mod feed;
 mod fuzz;
 mod health;

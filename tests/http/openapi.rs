@@ -185,6 +185,8 @@ async fn every_documented_operation_is_served() {
             + view_routes().count()
             + INGEST_ROUTES.len()
             + salesledger::gateway::feed::integration_routes().count()
+            + salesledger::gateway::dashboard::DASHBOARD_ROUTES.len()
+            + salesledger::gateway::audit::AUDIT_ROUTES.len()
             + 2,
         "commands, reads, views, bulk ingestion, the feed and webhook routes and the two blob routes"
     );

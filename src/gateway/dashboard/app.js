@@ -1,0 +1,1029 @@
+// salesledger morning dashboard: plain JavaScript, no framework, no build
+// step, no external resource. Every figure comes from the authenticated
+// /v1/ API; the page refreshes itself by long-polling GET /v1/events and
+// re-reading the views with wait_for_position (read-your-writes).
+"use strict";
+
+const TOKEN_KEY = "salesledger.token";
+const SVG_NS = "http://www.w3.org/2000/svg";
+const POLL_WAIT_MS = 25000;
+const LEVELS = ["green", "yellow", "red"];
+const AGING = [
+  ["current", "current"],
+  ["1_30", "1–30 d"],
+  ["31_60", "31–60 d"],
+  ["61_90", "61–90 d"],
+  ["over_90", "> 90 d"],
+];
+const STAGES = ["lead", "qualified", "proposal", "negotiation", "won"];
+
+const app = {
+  token: null,
+  me: null,
+  generation: 0, // bumped at sign-in/out: stale loops stop
+  poll: null, // AbortController of the long poll
+  position: null, // highest log position known to be reflected
+  refreshing: false,
+  pendingPosition: null,
+  refreshTimer: null,
+  route: { name: "board" },
+  bundle: null, // {customerId, text}
+  leaderboardRegion: null,
+  digestDay: null,
+};
+
+// ---------------------------------------------------------------- DOM helpers
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  setAttrs(node, attrs);
+  append(node, children);
+  return node;
+}
+
+function svg(tag, attrs, ...children) {
+  const node = document.createElementNS(SVG_NS, tag);
+  setAttrs(node, attrs);
+  append(node, children);
+  return node;
+}
+
+function setAttrs(node, attrs) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") node.textContent = String(value);
+    else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+}
+
+function append(node, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+function tip(text) {
+  return svg("title", { text });
+}
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function bodyOf(sectionId) {
+  return $(sectionId).querySelector(".body");
+}
+
+function show(sectionId, ...nodes) {
+  const body = bodyOf(sectionId);
+  body.replaceChildren(...nodes.flat().filter(Boolean));
+}
+
+function empty(text) {
+  return el("p", { class: "empty", text });
+}
+
+// -------------------------------------------------------------- formatting
+
+const nf = new Intl.NumberFormat("en-US");
+
+function fmtInt(n) {
+  return n === null || n === undefined ? "–" : nf.format(n);
+}
+
+function fmtBp(bp) {
+  return bp === null || bp === undefined ? "–" : (bp / 100).toFixed(bp % 100 === 0 ? 0 : 1) + "%";
+}
+
+function fmtScore(bp) {
+  return bp === null || bp === undefined ? "–" : (bp / 100).toFixed(2);
+}
+
+function fmtFen(fen) {
+  if (fen === null || fen === undefined) return "–";
+  const yuan = fen / 100;
+  if (Math.abs(yuan) >= 1e6) return "¥" + (yuan / 1e4).toFixed(0) + "万";
+  if (Math.abs(yuan) >= 1e4) return "¥" + (yuan / 1e4).toFixed(1) + "万";
+  return "¥" + nf.format(Math.round(yuan));
+}
+
+function fmtCents(cents) {
+  if (cents === null || cents === undefined) return "–";
+  return (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+}
+
+function fmtBigCents(cents) {
+  if (cents === null || cents === undefined) return "–";
+  const units = cents / 100;
+  if (units >= 1e6) return (units / 1e6).toFixed(2) + " M";
+  if (units >= 1e4) return (units / 1e3).toFixed(1) + " k";
+  return nf.format(Math.round(units));
+}
+
+function fmtTime(iso) {
+  if (!iso) return "–";
+  return iso.replace("T", " ").replace(/\.\d+/, "").replace(/Z$/, " UTC");
+}
+
+function shortId(id) {
+  return id ? String(id).slice(0, 8) : "–";
+}
+
+function humanKind(kind) {
+  return String(kind).replace(/_/g, " ");
+}
+
+// ---------------------------------------------------------------- the API
+
+class ApiError extends Error {
+  constructor(status, problem) {
+    super((problem && (problem.detail || problem.title)) || "HTTP " + status);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function api(path, options = {}) {
+  const headers = { Accept: "application/json" };
+  if (app.token) headers.Authorization = "Bearer " + app.token;
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method: options.method || "GET",
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: options.signal,
+    cache: "no-store",
+  });
+  const text = await response.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (_) {
+    json = null;
+  }
+  if (response.status === 401 && app.token && !options.signingIn) {
+    signOut("Your token is no longer accepted: sign in again.");
+  }
+  if (!response.ok) throw new ApiError(response.status, json);
+  return options.raw ? { json, text } : json;
+}
+
+function withWait(path, position) {
+  if (position === null || position === undefined) return path;
+  const sep = path.includes("?") ? "&" : "?";
+  return `${path}${sep}wait_for_position=${position}&timeout_ms=10000`;
+}
+
+// A view read: the data, or null when the view is not there or empty (404),
+// or "forbidden" (403: the section is hidden). Other errors propagate.
+async function view(path, position) {
+  try {
+    const answer = await api(withWait(path, position));
+    if (answer && typeof answer.position === "number") notePosition(answer.position);
+    return answer ? answer.data : null;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return null;
+    if (error instanceof ApiError && error.status === 403) return "forbidden";
+    if (error instanceof ApiError && error.status === 503 && position !== undefined && position !== null) {
+      // Not caught up within the wait: read what is there now.
+      return view(path, null);
+    }
+    throw error;
+  }
+}
+
+function notePosition(position) {
+  if (app.position === null || position > app.position) app.position = position;
+}
+
+// ------------------------------------------------------------ sections
+
+function hideIfForbidden(sectionId, data) {
+  const forbidden = data === "forbidden";
+  $(sectionId).hidden = forbidden;
+  return forbidden;
+}
+
+async function guarded(sectionId, load) {
+  try {
+    await load();
+  } catch (error) {
+    if (error.name === "AbortError") return;
+    show(sectionId, el("p", { class: "error", text: "Could not load: " + error.message }));
+  }
+}
+
+// --- risk list (SPEC C8)
+
+async function loadRisk(position) {
+  const data = await view("/v1/views/risk", position);
+  if (hideIfForbidden("risk", data)) return;
+  $("risk-day").textContent = data ? `${data.day} · ${data.n_at_risk} of ${data.n_evaluated} below green` : "";
+  if (data && data.day) app.lastClosedDay = data.day;
+  if (!data || !data.customers || data.customers.length === 0) {
+    show("risk", empty("No risk list yet: no day has closed, or nobody is below green."));
+    return;
+  }
+  const rows = data.customers.map((c) =>
+    el(
+      "tr",
+      { "data-testid": "risk-row", class: "level-" + c.level },
+      el("td", { class: "num rank", text: c.rank }),
+      el(
+        "td",
+        { class: "company" },
+        el("a", { href: "#/customers/" + c.customer_id, text: c.company_name || shortId(c.customer_id) }),
+        el("div", { class: "muted", text: c.region }),
+      ),
+      el("td", { class: "num" }, el("span", { class: "badge " + c.level, text: fmtScore(c.score_bp) })),
+      el(
+        "td",
+        { class: "scripts" },
+        c.risks.length === 0
+          ? el("span", { class: "muted", text: "no risk flagged" })
+          : c.risks.map((risk) =>
+              el(
+                "details",
+                { class: "script" },
+                el("summary", {}, el("span", { class: "chip", text: humanKind(risk.kind) })),
+                el("p", { text: risk.script }),
+              ),
+            ),
+        c.competitor_keywords && c.competitor_keywords.length
+          ? el("div", {
+              class: "muted",
+              text: "searched: " + c.competitor_keywords.map((k) => `${k.keyword} ×${k.count}`).join(", "),
+            })
+          : null,
+      ),
+    ),
+  );
+  show(
+    "risk",
+    el(
+      "div",
+      { class: "scroll" },
+      el(
+        "table",
+        { class: "risk" },
+        el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "Customer" }), el("th", { text: "Score" }), el("th", { text: "Risks and suggested scripts" }))),
+        el("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+// --- health distribution and trend (SPEC C7)
+
+async function loadHealth(position) {
+  const [list, trend] = await Promise.all([
+    view("/v1/views/health", position),
+    view("/v1/dashboard/health-trend?days=30", position),
+  ]);
+  if (hideIfForbidden("health", list)) return;
+  if (!list || list.length === 0) {
+    show("health", empty("No customer has health inputs yet."));
+    return;
+  }
+  const counts = { green: 0, yellow: 0, red: 0, unscored: 0 };
+  for (const row of list) counts[row.level || "unscored"] += 1;
+  const total = counts.green + counts.yellow + counts.red;
+  const figures = el(
+    "div",
+    { class: "figures" },
+    LEVELS.map((level) =>
+      el(
+        "div",
+        { class: "figure " + level, "data-testid": "health-" + level },
+        el("strong", { text: fmtInt(counts[level]) }),
+        el("span", { text: level + (total ? " · " + Math.round((100 * counts[level]) / total) + "%" : "") }),
+      ),
+    ),
+    counts.unscored ? el("div", { class: "figure" }, el("strong", { text: fmtInt(counts.unscored) }), el("span", { text: "no score yet" })) : null,
+  );
+  show("health", figures, distributionBar(counts, total), trend && trend !== "forbidden" ? trendChart(trend) : null);
+}
+
+function distributionBar(counts, total) {
+  const width = 600;
+  const bar = svg("svg", { viewBox: `0 0 ${width} 28`, class: "chart bar", role: "img", "aria-label": "health distribution" });
+  let x = 0;
+  for (const level of LEVELS) {
+    const w = total ? (width * counts[level]) / total : 0;
+    if (w > 0) bar.append(svg("rect", { x, y: 0, width: w, height: 28, class: "fill-" + level }, tip(`${level}: ${counts[level]}`)));
+    x += w;
+  }
+  return bar;
+}
+
+function trendChart(trend) {
+  const days = trend.days || [];
+  if (days.length < 2) return empty("The trend needs two closed days.");
+  const width = 600;
+  const height = 180;
+  const pad = { left: 34, right: 8, top: 8, bottom: 22 };
+  const max = Math.max(1, ...days.map((d) => d.green + d.yellow + d.red));
+  const x = (i) => pad.left + ((width - pad.left - pad.right) * i) / (days.length - 1);
+  const y = (v) => height - pad.bottom - ((height - pad.top - pad.bottom) * v) / max;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart trend", role: "img", "aria-label": "health trend", "data-testid": "health-trend" });
+  // Stacked areas: red at the bottom, then yellow, then green.
+  const order = ["red", "yellow", "green"];
+  const base = days.map(() => 0);
+  for (const level of order) {
+    const top = days.map((d, i) => base[i] + d[level]);
+    const points = top.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
+    const back = base.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
+    chart.append(svg("polygon", { points: points.concat(back).join(" "), class: "fill-" + level + " area" }, tip(level)));
+    top.forEach((v, i) => (base[i] = v));
+  }
+  for (const v of [0, Math.round(max / 2), max]) {
+    chart.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y(v), y2: y(v), class: "grid-line" }));
+    chart.append(svg("text", { x: pad.left - 4, y: y(v) + 4, class: "axis", "text-anchor": "end", text: v }));
+  }
+  const labels = [0, Math.floor((days.length - 1) / 2), days.length - 1];
+  for (const i of labels) {
+    chart.append(svg("text", { x: x(i), y: height - 6, class: "axis", "text-anchor": i === 0 ? "start" : i === days.length - 1 ? "end" : "middle", text: days[i].day.slice(5) }));
+  }
+  days.forEach((d, i) =>
+    chart.append(
+      svg("rect", { x: x(i) - 3, y: pad.top, width: 6, height: height - pad.top - pad.bottom, class: "hover" }, tip(`${d.day}: ${d.green} green, ${d.yellow} yellow, ${d.red} red`)),
+    ),
+  );
+  return el("figure", {}, chart, el("figcaption", { text: `Level counts at each close, last ${days.length} closed days` }));
+}
+
+// --- penetration heatmap (stores x days, grouped by region)
+
+async function loadPenetration(position) {
+  const data = await view("/v1/views/stores/penetration", position);
+  if (hideIfForbidden("penetration", data)) return;
+  if (!data || !data.promotion || !data.regions || data.regions.length === 0 || !data.days || data.days.length === 0) {
+    $("penetration-title").textContent = "";
+    show("penetration", empty("No promotion with sales yet."));
+    return;
+  }
+  const p = data.promotion;
+  $("penetration-title").textContent = `${p.name} (${p.sku}) · ${p.starts_on} → ${p.ends_on}`;
+  show("penetration", heatmap(data));
+}
+
+function heatColor(share, max) {
+  // 0 -> pale, max -> deep teal; fixed palette of 8 steps.
+  if (share === null || share === undefined) return "cell-none";
+  const step = max > 0 ? Math.min(7, Math.floor((8 * share) / (max + 1))) : 0;
+  return "cell-" + step;
+}
+
+function heatmap(data) {
+  const container = bodyOf("penetration");
+  const available = Math.max(300, (container.clientWidth || 800) - 8);
+  const days = data.days;
+  const labelWidth = available < 500 ? 54 : 120;
+  const totalWidth = 48;
+  const cell = Math.max(3, Math.min(16, Math.floor((available - labelWidth - totalWidth) / days.length)));
+  const rowHeight = cell >= 8 ? Math.min(cell, 11) : 9;
+  let max = 0;
+  for (const region of data.regions) for (const store of region.stores) for (const c of store.cells) if (c.share_bp !== null && c.share_bp > max) max = c.share_bp;
+  const width = labelWidth + cell * days.length + totalWidth;
+  const headerHeight = 16;
+  const regionHeader = 18;
+  const nStores = data.regions.reduce((n, r) => n + r.stores.length, 0);
+  const height = headerHeight + data.regions.length * regionHeader + nStores * rowHeight + 4;
+  const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "chart heatmap", role: "img", "aria-label": "penetration heatmap", "data-testid": "heatmap" });
+  // Month ticks along the top.
+  days.forEach((day, i) => {
+    if (i === 0 || day.endsWith("-01")) {
+      chart.append(svg("text", { x: labelWidth + i * cell, y: 11, class: "axis", text: day.slice(5) }));
+    }
+  });
+  chart.append(svg("text", { x: width - 2, y: 11, class: "axis", "text-anchor": "end", text: "total" }));
+  let y = headerHeight;
+  for (const region of data.regions) {
+    chart.append(svg("text", { x: 0, y: y + 13, class: "region-label", text: region.region }));
+    y += regionHeader;
+    for (const store of region.stores) {
+      const row = svg("g", { class: "heat-row", "data-testid": "heat-row" });
+      row.append(svg("text", { x: labelWidth - 4, y: y + rowHeight - 2, class: "store-label", "text-anchor": "end", text: store.store }, tip(`${store.store} ${store.name || ""} (${store.format || ""})`)));
+      store.cells.forEach((c, i) => {
+        row.append(
+          svg(
+            "rect",
+            { x: labelWidth + i * cell, y, width: Math.max(1, cell - (cell > 4 ? 1 : 0)), height: rowHeight - 1, class: heatColor(c.share_bp, max) },
+            tip(`${store.store} ${c.day}: ${c.share_bp === null ? "no ticket" : `${fmtBp(c.share_bp)} (${c.with_product}/${c.tickets} tickets)`}`),
+          ),
+        );
+      });
+      row.append(svg("text", { x: width - 2, y: y + rowHeight - 2, class: "store-label", "text-anchor": "end", text: store.total ? fmtBp(store.total.share_bp) : "–" }));
+      chart.append(row);
+      y += rowHeight;
+    }
+  }
+  const legend = el(
+    "div",
+    { class: "legend" },
+    el("span", { text: "share of tickets with the product:" }),
+    [0, 2, 4, 6, 7].map((step) => el("span", { class: "swatch cell-" + step, title: `up to ${fmtBp(Math.round(((step + 1) * (max + 1)) / 8))}` })),
+    el("span", { text: `0 → ${fmtBp(max)}` }),
+    el("span", { class: "swatch cell-none" }),
+    el("span", { text: "no ticket" }),
+  );
+  return [el("div", { class: "scroll heat" }, chart), legend];
+}
+
+// --- regional store leaderboard
+
+async function loadLeaderboard(position) {
+  const data = await view("/v1/views/stores/leaderboard?limit=10", position);
+  if (hideIfForbidden("leaderboard", data)) return;
+  const regions = (data && data.regions) || [];
+  if (regions.length === 0) {
+    show("leaderboard", empty("No store sales yet."));
+    return;
+  }
+  if (!regions.some((r) => r.region === app.leaderboardRegion)) app.leaderboardRegion = regions[0].region;
+  const select = el(
+    "select",
+    {
+      "aria-label": "region",
+      onchange: (event) => {
+        app.leaderboardRegion = event.target.value;
+        renderBoard();
+      },
+    },
+    regions.map((r) => el("option", { value: r.region, selected: r.region === app.leaderboardRegion, text: r.region })),
+  );
+  const holder = el("div", {});
+  function renderBoard() {
+    const region = regions.find((r) => r.region === app.leaderboardRegion) || regions[0];
+    const max = Math.max(1, ...region.stores.map((s) => s.sales_cents));
+    holder.replaceChildren(
+      el("p", { class: "muted", text: `${region.from} → ${region.to}` }),
+      el(
+        "div",
+        { class: "scroll" },
+        el(
+          "table",
+          { class: "board" },
+          el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "Store" }), el("th", { text: "Sales" }), el("th", { class: "num", text: "Avg ticket" }), el("th", { class: "num", text: "New product" }))),
+          el(
+            "tbody",
+            {},
+            region.stores.map((s) =>
+              el(
+                "tr",
+                { "data-testid": "leaderboard-row" },
+                el("td", { class: "num rank", text: s.rank }),
+                el("td", {}, el("strong", { text: s.store }), " ", el("span", { class: "muted", text: s.name || "" }), s.format === "franchised" ? el("span", { class: "chip small", text: "franchise" }) : null),
+                el("td", { class: "barcell" }, svg("svg", { viewBox: "0 0 100 10", class: "chart minibar", preserveAspectRatio: "none" }, svg("rect", { x: 0, y: 0, width: (100 * s.sales_cents) / max, height: 10, class: "fill-accent" })), el("span", { text: fmtBigCents(s.sales_cents) })),
+                el("td", { class: "num", text: fmtCents(s.avg_ticket_cents) }),
+                el("td", { class: "num", text: fmtBp(s.penetration_bp) }),
+              ),
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  renderBoard();
+  show("leaderboard", el("label", { class: "inline" }, "Region ", select), holder);
+}
+
+// --- funnel (SPEC C11)
+
+async function loadFunnel(position) {
+  const rows = await view("/v1/views/funnel?group=region&period=total", position);
+  if (hideIfForbidden("funnel", rows)) return;
+  if (!rows || rows.length === 0) {
+    show("funnel", empty("No lead registered yet."));
+    return;
+  }
+  const reached = { lead: 0, qualified: 0, proposal: 0, negotiation: 0, won: 0, lost: 0 };
+  let cycles = 0;
+  let cycleSum = 0;
+  for (const row of rows) {
+    for (const key of Object.keys(reached)) reached[key] += row.reached[key] || 0;
+    if (row.cycle_mean_days !== null && row.won_cycles) {
+      cycles += row.won_cycles;
+      cycleSum += row.cycle_mean_days * row.won_cycles;
+    }
+  }
+  const width = 600;
+  const barHeight = 34;
+  const gap = 6;
+  const height = STAGES.length * (barHeight + gap);
+  const max = Math.max(1, reached.lead);
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart funnel", role: "img", "aria-label": "sales funnel", "data-testid": "funnel-chart" });
+  STAGES.forEach((stage, i) => {
+    const w = Math.max(2, ((width - 200) * reached[stage]) / max);
+    const y = i * (barHeight + gap);
+    const x = 100 + (width - 200 - w) / 2;
+    chart.append(svg("rect", { x, y, width: w, height: barHeight, rx: 3, class: "fill-stage-" + i }, tip(`${stage}: ${reached[stage]}`)));
+    chart.append(svg("text", { x: 0, y: y + barHeight / 2 + 5, class: "label", text: stage }));
+    chart.append(svg("text", { x: width, y: y + barHeight / 2 + 5, class: "label strong", "text-anchor": "end", "data-testid": "funnel-" + stage, text: fmtInt(reached[stage]) }));
+    if (i > 0) {
+      const previous = reached[STAGES[i - 1]];
+      const rate = previous ? Math.floor((10000 * reached[stage]) / previous) : null;
+      chart.append(svg("text", { x: width / 2, y: y + barHeight / 2 + 5, class: "label on-bar", "text-anchor": "middle", text: fmtBp(rate) }));
+    }
+  });
+  const winRate = reached.lead ? Math.floor((10000 * reached.won) / reached.lead) : null;
+  show(
+    "funnel",
+    chart,
+    el(
+      "p",
+      { class: "muted" },
+      `Win rate ${fmtBp(winRate)} · lost ${fmtInt(reached.lost)}`,
+      cycles ? ` · mean cycle ${(cycleSum / cycles).toFixed(1)} days over ${fmtInt(cycles)} won` : "",
+    ),
+  );
+}
+
+// --- receivables aging (SPEC C10)
+
+async function loadReceivables(position) {
+  const data = await view("/v1/views/receivables", position);
+  if (hideIfForbidden("receivables", data)) return [];
+  $("receivables-as-of").textContent = data && data.as_of ? "as of " + data.as_of : "";
+  const regions = (data && data.regions) || [];
+  if (regions.length === 0) {
+    show("receivables", empty("No receivables yet (no day has closed, or no contract)."));
+    return regions;
+  }
+  const totals = {};
+  for (const [key] of AGING) totals[key] = regions.reduce((sum, r) => sum + (r.aging[key] || 0), 0);
+  const outstanding = regions.reduce((sum, r) => sum + r.outstanding_fen, 0);
+  const width = 600;
+  const chart = svg("svg", { viewBox: `0 0 ${width} 120`, class: "chart aging", role: "img", "aria-label": "receivables aging", "data-testid": "aging-chart" });
+  const max = Math.max(1, ...AGING.map(([key]) => totals[key]));
+  const slot = width / AGING.length;
+  AGING.forEach(([key, label], i) => {
+    const h = (80 * totals[key]) / max;
+    chart.append(svg("rect", { x: i * slot + 12, y: 92 - h, width: slot - 24, height: Math.max(h, 1), class: "fill-aging-" + i }, tip(`${label}: ${fmtFen(totals[key])}`)));
+    chart.append(svg("text", { x: i * slot + slot / 2, y: 88 - h, class: "label small", "text-anchor": "middle", text: fmtFen(totals[key]) }));
+    chart.append(svg("text", { x: i * slot + slot / 2, y: 112, class: "axis", "text-anchor": "middle", text: label }));
+  });
+  const sorted = regions.slice().sort((a, b) => b.outstanding_fen - a.outstanding_fen || a.region.localeCompare(b.region));
+  show(
+    "receivables",
+    el("p", { class: "figure-line" }, el("strong", { text: fmtFen(outstanding) }), " outstanding"),
+    chart,
+    el(
+      "div",
+      { class: "scroll short" },
+      el(
+        "table",
+        {},
+        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), el("th", { class: "num", text: "Outstanding" }), el("th", { class: "num", text: "> 90 d" }), el("th", { class: "num", text: "DSO" }))),
+        el(
+          "tbody",
+          {},
+          sorted.map((r) =>
+            el(
+              "tr",
+              {},
+              el("td", { text: r.region }),
+              el("td", { class: "num", text: fmtFen(r.outstanding_fen) }),
+              el("td", { class: "num", text: fmtFen(r.aging.over_90) }),
+              el("td", { class: "num", text: r.dso_days === null ? "–" : r.dso_days.toFixed(1) }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+  return regions.map((r) => r.region);
+}
+
+// --- regional digests (SPEC C12)
+
+async function loadDigests(position, regions) {
+  const day = app.digestDay || app.lastClosedDay;
+  if (!day) {
+    show("digests", empty("No day has closed yet."));
+    return;
+  }
+  $("digest-day").textContent = "";
+  const names = (regions || []).filter((r) => r !== "unassigned");
+  const reports = await Promise.all(names.map((region) => view(`/v1/views/digest/${encodeURIComponent(region)}/${day}`, position)));
+  if (reports.some((r) => r === "forbidden")) {
+    $("digests").hidden = true;
+    return;
+  }
+  $("digests").hidden = false;
+  const rows = reports.filter((r) => r && typeof r === "object");
+  const picker = el("input", {
+    type: "date",
+    value: day,
+    max: app.lastClosedDay || undefined,
+    "aria-label": "digest day",
+    onchange: (event) => {
+      app.digestDay = event.target.value || null;
+      guarded("digests", () => loadDigests(null, app.regions));
+    },
+  });
+  if (rows.length === 0) {
+    show("digests", el("label", { class: "inline" }, "Day ", picker), empty("No regional activity recorded for this day."));
+    return;
+  }
+  const sum = (key) => rows.reduce((n, r) => n + (r[key] || 0), 0);
+  const cols = [
+    ["new_leads", "Leads"],
+    ["visits", "Visits"],
+    ["proposals_delivered", "Prop. delivered"],
+    ["payments_fen", "Collected"],
+  ];
+  show(
+    "digests",
+    el("label", { class: "inline" }, "Day ", picker, rows[0].closed ? el("span", { class: "chip small", text: "closed" }) : el("span", { class: "chip small warn", text: "open" })),
+    el(
+      "div",
+      { class: "scroll short" },
+      el(
+        "table",
+        { class: "digest" },
+        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), cols.map(([, label]) => el("th", { class: "num", text: label })), el("th", { class: "num", text: "→ yellow / red" }))),
+        el(
+          "tbody",
+          {},
+          rows.map((r) =>
+            el(
+              "tr",
+              { "data-testid": "digest-row" },
+              el("td", { text: r.region }),
+              cols.map(([key]) => el("td", { class: "num", text: key.endsWith("_fen") ? fmtFen(r[key]) : fmtInt(r[key]) })),
+              el("td", { class: "num" }, el("span", { class: "t-yellow", text: r.turned_yellow.length }), " / ", el("span", { class: "t-red", text: r.turned_red.length })),
+            ),
+          ),
+        ),
+        el(
+          "tfoot",
+          {},
+          el(
+            "tr",
+            {},
+            el("th", { text: "All regions" }),
+            cols.map(([key]) => el("th", { class: "num", text: key.endsWith("_fen") ? fmtFen(sum(key)) : fmtInt(sum(key)) })),
+            el("th", { class: "num", text: `${rows.reduce((n, r) => n + r.turned_yellow.length, 0)} / ${rows.reduce((n, r) => n + r.turned_red.length, 0)}` }),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+async function loadBoard(position) {
+  const risk = guarded("risk", () => loadRisk(position));
+  const others = [
+    guarded("health", () => loadHealth(position)),
+    guarded("penetration", () => loadPenetration(position)),
+    guarded("leaderboard", () => loadLeaderboard(position)),
+    guarded("funnel", () => loadFunnel(position)),
+  ];
+  // The digests need the regions (from receivables) and the last closed day
+  // (from the risk list).
+  const digests = guarded("receivables", async () => {
+    const regions = await loadReceivables(position);
+    if (regions && regions.length) app.regions = regions;
+    await risk;
+    await guarded("digests", () => loadDigests(position, app.regions || []));
+  });
+  await Promise.all([risk, digests, ...others]);
+}
+
+// ------------------------------------------------------------ customer page
+
+async function loadCustomer(id, position) {
+  await Promise.all([
+    guarded("customer-health", () => loadCustomerHealth(id, position)),
+    guarded("customer-responsibility", () => loadResponsibility(id, position)),
+    guarded("customer-evidence", () => loadEvidence(id, position)),
+  ]);
+}
+
+async function loadCustomerHealth(id, position) {
+  const data = await view("/v1/views/health/" + encodeURIComponent(id), position);
+  if (hideIfForbidden("customer-health", data)) return;
+  if (!data) {
+    show("customer-health", empty("No health score yet for this customer (no customer-success input, or no day closed since)."));
+    return;
+  }
+  $("customer-title").textContent = data.company_name || id;
+  const b = data.breakdown;
+  const head = el(
+    "div",
+    { class: "figures" },
+    el("div", { class: "figure " + b.level, "data-testid": "customer-score" }, el("strong", { text: fmtScore(b.score_bp) }), el("span", { text: `${b.level} · as of ${b.as_of}` })),
+    el("div", { class: "figure" }, el("strong", { text: data.region }), el("span", { text: data.frozen ? "renewal quoting frozen" : "region" })),
+  );
+  const width = 600;
+  const rowH = 30;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${b.indicators.length * rowH}`, class: "chart indicators", role: "img", "aria-label": "health breakdown" });
+  b.indicators.forEach((ind, i) => {
+    const y = i * rowH;
+    const full = ((width - 260) * ind.weight) / 100;
+    const got = (full * ind.normalised_bp) / 10000;
+    chart.append(svg("text", { x: 0, y: y + 19, class: "label small", text: humanKind(ind.indicator) }));
+    chart.append(svg("rect", { x: 190, y: y + 6, width: Math.max(full, 1), height: 18, class: "track" }));
+    chart.append(svg("rect", { x: 190, y: y + 6, width: Math.max(got, 0), height: 18, class: "fill-accent" }, tip(`${humanKind(ind.indicator)}: raw ${JSON.stringify(ind.raw)}, normalised ${fmtBp(ind.normalised_bp)}, weight ${ind.weight}%`)));
+    chart.append(svg("text", { x: width, y: y + 19, class: "label small", "text-anchor": "end", text: `${fmtScore(ind.contribution_bp)} / ${ind.weight}` }));
+  });
+  const daily = data.daily || [];
+  let spark = null;
+  if (daily.length >= 2) {
+    const h = 60;
+    const xs = (i) => (width * i) / (daily.length - 1);
+    const ys = (bp) => h - (h * bp) / 10000;
+    spark = svg(
+      "svg",
+      { viewBox: `0 0 ${width} ${h}`, class: "chart spark", role: "img", "aria-label": "score history" },
+      svg("polyline", { points: daily.map((d, i) => `${xs(i).toFixed(1)},${ys(d.score_bp).toFixed(1)}`).join(" "), class: "line" }),
+      daily.map((d, i) => svg("circle", { cx: xs(i), cy: ys(d.score_bp), r: 3, class: "fill-" + d.level }, tip(`${d.day}: ${fmtScore(d.score_bp)} ${d.level}`))),
+    );
+  }
+  const history = (data.history || []).slice(-8).reverse();
+  show(
+    "customer-health",
+    head,
+    el("h3", { text: "Breakdown (contribution / weight)" }),
+    chart,
+    spark ? [el("h3", { text: "Score at each change" }), spark] : null,
+    history.length
+      ? [
+          el("h3", { text: "Level changes" }),
+          el("ul", { class: "plain" }, history.map((h) => el("li", {}, `${h.day}: ${h.from || "–"} → `, el("span", { class: "badge " + h.to, text: h.to }), ` (${fmtScore(h.score_bp)}, #${h.position})`))),
+        ]
+      : null,
+  );
+}
+
+function describeChange(change) {
+  const rest = Object.entries(change)
+    .filter(([key]) => key !== "kind")
+    .map(([key, value]) => `${key.replace(/_/g, " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+  return rest.join(" · ");
+}
+
+async function loadResponsibility(id, position) {
+  const data = await view("/v1/views/responsibility/customers/" + encodeURIComponent(id), position);
+  if (hideIfForbidden("customer-responsibility", data)) return;
+  if (!data || !data.entries || data.entries.length === 0) {
+    show("customer-responsibility", empty("No responsibility entry for this customer."));
+    return;
+  }
+  if (data.company_name) $("customer-title").textContent = data.company_name;
+  show(
+    "customer-responsibility",
+    el("p", { class: "muted", text: data.current_owner ? "Owner: " + data.current_owner : "In the public pool" }),
+    el(
+      "ol",
+      { class: "timeline", "data-testid": "responsibility-entries" },
+      data.entries
+        .slice()
+        .reverse()
+        .map((entry) =>
+          el(
+            "li",
+            {},
+            el("div", {}, el("span", { class: "chip", text: humanKind(entry.change.kind) }), " ", el("span", { class: "muted", text: `${fmtTime(entry.recorded_at)} · ${entry.actor} · #${entry.position}` })),
+            el("div", { class: "detail", text: describeChange(entry.change) }),
+          ),
+        ),
+    ),
+  );
+}
+
+async function loadEvidence(id, position) {
+  if (!app.me || !app.me.may_download_evidence) {
+    show("customer-evidence", empty(`The evidence bundle is for roles that may read every event type; ${app.me ? app.me.role : "this role"} may not.`));
+    return;
+  }
+  if (position !== null && position !== undefined && app.bundle && app.bundle.customerId === id) {
+    // Rebuilt below: a new event may concern this customer.
+  }
+  show("customer-evidence", el("p", { class: "muted", text: "Building the evidence bundle…" }));
+  let answer;
+  try {
+    answer = await api("/v1/audit/evidence/customers/" + encodeURIComponent(id), { raw: true });
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      show("customer-evidence", empty("The log holds no event about this customer."));
+      return;
+    }
+    if (error instanceof ApiError && error.status === 403) {
+      $("customer-evidence").hidden = true;
+      return;
+    }
+    throw error;
+  }
+  const bundle = answer.json;
+  app.bundle = { customerId: id, text: answer.text };
+  const button = el("button", { type: "button", "data-testid": "download-bundle", onclick: () => downloadBundle(id) }, "Download evidence bundle");
+  show(
+    "customer-evidence",
+    el(
+      "div",
+      { class: "evidence-head" },
+      button,
+      el(
+        "p",
+        { class: "muted" },
+        `${bundle.events.length} events, each proven against the signed checkpoint of ${fmtInt(bundle.checkpoint.tree_size)} records (root ${String(bundle.checkpoint.root_hash).slice(0, 16)}…, signed ${fmtTime(bundle.checkpoint.signed_at)}); key fingerprint ${String(bundle.log.key_fingerprint).slice(0, 16)}…. Check it offline: `,
+        el("code", { text: "salesledger verify-bundle FILE --pubkey KEY" }),
+      ),
+    ),
+    el(
+      "div",
+      { class: "scroll tall" },
+      el(
+        "table",
+        { class: "evidence", "data-testid": "evidence-timeline" },
+        el("thead", {}, el("tr", {}, el("th", { class: "num", text: "#" }), el("th", { text: "Recorded" }), el("th", { text: "Event" }), el("th", { text: "Actor" }), el("th", { text: "Stream" }))),
+        el(
+          "tbody",
+          {},
+          bundle.events
+            .slice()
+            .reverse()
+            .map((e) =>
+              el(
+                "tr",
+                {},
+                el("td", { class: "num", text: e.position }),
+                el("td", { text: fmtTime(e.record.recorded_at) }),
+                el("td", {}, el("strong", { text: e.record.event_type })),
+                el("td", { text: e.record.actor }),
+                el("td", { class: "muted", text: `${e.record.stream_id.replace(/-([0-9a-f]{8})-[0-9a-f-]+$/, "-$1…")} v${e.record.stream_version}` }),
+              ),
+            ),
+        ),
+      ),
+    ),
+  );
+}
+
+function downloadBundle(id) {
+  if (!app.bundle || app.bundle.customerId !== id) return;
+  const blob = new Blob([app.bundle.text], { type: "application/json" });
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: `evidence-customer-${id}.json` });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// ----------------------------------------------------------- routing, refresh
+
+function parseRoute() {
+  const match = /^#\/customers\/([0-9a-fA-F-]{36})$/.exec(location.hash);
+  return match ? { name: "customer", id: match[1].toLowerCase() } : { name: "board" };
+}
+
+async function render(position) {
+  app.route = parseRoute();
+  const onCustomer = app.route.name === "customer";
+  $("board").hidden = onCustomer;
+  $("customer").hidden = !onCustomer;
+  if (onCustomer) {
+    ensureCustomerTitle();
+    $("customer-title").textContent = app.route.id;
+    await loadCustomer(app.route.id, position);
+  } else {
+    await loadBoard(position);
+  }
+}
+
+function ensureCustomerTitle() {
+  if ($("customer-title")) return;
+  const crumbs = document.querySelector("#customer .crumbs");
+  crumbs.append(" · ", el("span", { id: "customer-title", class: "title" }));
+}
+
+// Refreshes the visible page once the views have applied `position`;
+// refreshes arriving while one runs are merged into the next one.
+function scheduleRefresh(position) {
+  if (app.pendingPosition === null || position > app.pendingPosition) app.pendingPosition = position;
+  if (app.refreshTimer || app.refreshing) return;
+  app.refreshTimer = setTimeout(runRefresh, 250);
+}
+
+async function runRefresh() {
+  app.refreshTimer = null;
+  if (app.pendingPosition === null) return;
+  const position = app.pendingPosition;
+  app.pendingPosition = null;
+  app.refreshing = true;
+  const generation = app.generation;
+  try {
+    await render(position);
+    if (generation === app.generation) setLive(`live · #${fmtInt(Math.max(position, app.position || 0))}`, "ok");
+  } finally {
+    app.refreshing = false;
+    if (app.pendingPosition !== null && generation === app.generation) app.refreshTimer = setTimeout(runRefresh, 250);
+  }
+}
+
+function setLive(text, state) {
+  const live = $("live");
+  live.textContent = text;
+  live.className = "live " + (state || "");
+  if (app.position !== null) live.dataset.position = String(app.position);
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// The long poll: GET /v1/events?after=N&wait_ms=25000 (an EventSource could
+// not send the Authorization header).
+async function follow(generation) {
+  let after = null;
+  try {
+    const health = await (await fetch("/healthz", { cache: "no-store" })).json();
+    after = health.log_len > 0 ? health.log_len - 1 : null;
+  } catch (_) {
+    after = app.position;
+  }
+  while (generation === app.generation) {
+    app.poll = new AbortController();
+    const query = after === null ? `wait_ms=${POLL_WAIT_MS}&limit=1000` : `after=${after}&wait_ms=${POLL_WAIT_MS}&limit=1000`;
+    try {
+      const page = await api("/v1/events?" + query, { signal: app.poll.signal });
+      if (generation !== app.generation) return;
+      if (page.next_after !== null && page.next_after !== undefined) after = page.next_after;
+      if (page.records.length > 0) {
+        const last = page.records[page.records.length - 1].position;
+        setLive(`updating · #${fmtInt(last)}`, "busy");
+        scheduleRefresh(last);
+      } else if (!app.refreshing && !app.refreshTimer) {
+        setLive(`live · #${fmtInt(Math.max(app.position || 0, after || 0))}`, "ok");
+      }
+    } catch (error) {
+      if (generation !== app.generation || error.name === "AbortError") return;
+      setLive("offline: retrying", "bad");
+      await sleep(3000);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- sign-in
+
+async function signIn(token) {
+  app.token = token;
+  const me = await api("/v1/me", { signingIn: true });
+  app.me = me;
+  localStorage.setItem(TOKEN_KEY, token);
+  app.generation += 1;
+  $("sign-in").hidden = true;
+  $("who").hidden = false;
+  $("identity").textContent = `${me.actor} · ${me.role.replace(/_/g, " ")}`;
+  setLive("loading…", "busy");
+  await render(null);
+  setLive(`live · #${fmtInt(app.position || 0)}`, "ok");
+  follow(app.generation);
+}
+
+function signOut(message) {
+  app.generation += 1;
+  if (app.poll) app.poll.abort();
+  app.token = null;
+  app.me = null;
+  app.position = null;
+  app.bundle = null;
+  localStorage.removeItem(TOKEN_KEY);
+  $("who").hidden = true;
+  $("board").hidden = true;
+  $("customer").hidden = true;
+  $("sign-in").hidden = false;
+  $("sign-in-error").textContent = message || "";
+  $("token").value = "";
+}
+
+function start() {
+  $("sign-in").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    $("sign-in-error").textContent = "";
+    try {
+      await signIn(token);
+    } catch (error) {
+      app.token = null;
+      $("sign-in-error").textContent = error instanceof ApiError && error.status === 401 ? "This token is not accepted." : "Could not sign in: " + error.message;
+    }
+  });
+  $("sign-out").addEventListener("click", () => signOut(""));
+  window.addEventListener("hashchange", () => {
+    if (app.token) render(null);
+  });
+  const saved = localStorage.getItem(TOKEN_KEY);
+  if (saved) {
+    signIn(saved).catch(() => signOut("Your saved token is no longer accepted: sign in again."));
+  } else {
+    signOut("");
+  }
+}
+
+start();

@@ -1,0 +1,261 @@
+//! The morning dashboard (issue 7; docs/design/chain-stores.md,
+//! "Dashboard"): one page served at `/` with its script and style sheet
+//! embedded in the binary (`include_str!`, no external network, no build
+//! step), plus the two small reads it needs besides the views:
+//!
+//! - `GET /v1/me`: who the bearer token is (actor, role, rep id) and
+//!   whether it may download evidence bundles, so the page hides what the
+//!   role may not use;
+//! - `GET /v1/dashboard/health-trend?days=N`: how many customers were
+//!   green, yellow and red at the close of each of the last N closed days,
+//!   folded from the health view's per-day history.
+//!
+//! The static files need no token (they hold no data; every figure comes
+//! from the authenticated `/v1/` API) and carry a strict
+//! Content-Security-Policy: same origin only, no inline script or style.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{Duration, NaiveDate};
+use salesledger_domain::health::Level;
+use salesledger_projections::health::HealthView;
+use salesledger_projections::HealthScores;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::feed::DocRoute;
+use super::problem::ApiError;
+use super::views::{answer, WaitQuery};
+use super::AppState;
+
+const INDEX_HTML: &str = include_str!("index.html");
+const APP_JS: &str = include_str!("app.js");
+const APP_CSS: &str = include_str!("app.css");
+
+/// Same origin only; no inline script, no inline style, no framing.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
+     form-action 'none'; frame-ancestors 'none'";
+
+/// Longest trend served.
+pub const MAX_TREND_DAYS: u32 = 366;
+const DEFAULT_TREND_DAYS: u32 = 30;
+
+/// The caller as the token says.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeView {
+    /// The token's actor name, e.g. `li.wei`.
+    pub actor: String,
+    /// e.g. `supervisor`, `rep`.
+    pub role: String,
+    /// For rep tokens: the rep the caller is.
+    pub rep_id: Option<Uuid>,
+    /// Whether `GET /v1/audit/evidence/customers/{id}` is open to the role.
+    pub may_download_evidence: bool,
+}
+
+/// Level counts at one day's close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct TrendDay {
+    pub day: NaiveDate,
+    pub green: u32,
+    pub yellow: u32,
+    pub red: u32,
+}
+
+/// The health distribution over the last closed days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct HealthTrend {
+    /// The last closed day (`null` before the first close: no days).
+    pub last_closed: Option<NaiveDate>,
+    /// Oldest first; customers without a score on a day are not counted.
+    pub days: Vec<TrendDay>,
+}
+
+/// The dashboard's reads, documented like the integration routes.
+pub const DASHBOARD_ROUTES: &[DocRoute] = &[
+    DocRoute {
+        method: "get",
+        path: "/v1/me",
+        operation_id: "WhoAmI",
+        description: "The caller as its bearer token says: actor, role, rep id (rep tokens) \
+                      and whether the role may download evidence bundles. Any authenticated \
+                      role.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("MeView")),
+        problems: &[("401", "No or unknown bearer token")],
+        tag: "dashboard",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/dashboard/health-trend",
+        operation_id: "ViewHealthTrend",
+        description: "The health distribution (SPEC C7) at the close of each of the last \
+                      `days` closed days, from the health view's per-day history (a \
+                      customer's level on a day is the one of its latest evaluation on or \
+                      before it). Answered as a view (`{view: \"health\", position, data: \
+                      {last_closed, days: [{day, green, yellow, red}]}}`), with the same \
+                      read-your-writes parameters. Any authenticated role.",
+        query: &[
+            ("days", "How many closed days, 1..=366 (default 30)"),
+            (
+                "wait_for_position",
+                "Read-your-writes: wait until the health view has applied this position",
+            ),
+            (
+                "timeout_ms",
+                "How long to wait for `wait_for_position` (default 5000, at most 30000)",
+            ),
+        ],
+        request: None,
+        success: ("200", "application/json", Some("ViewResponse")),
+        problems: &[
+            (
+                "400",
+                "invalid_query: unknown parameter or `days` out of range",
+            ),
+            ("401", "No or unknown bearer token"),
+            (
+                "503",
+                "view_not_caught_up or view_unavailable (as for every view)",
+            ),
+        ],
+        tag: "dashboard",
+    },
+];
+
+/// The page and its assets: public (they hold no data).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(index))
+        .route("/dashboard/app.js", get(app_js))
+        .route("/dashboard/app.css", get(app_css))
+}
+
+/// The dashboard's reads under `/v1/` (behind the token middleware).
+pub fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/me", get(me))
+        .route("/v1/dashboard/health-trend", get(health_trend))
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
+
+async fn index() -> Response {
+    asset(INDEX_HTML, "text/html; charset=utf-8")
+}
+
+async fn app_js() -> Response {
+    asset(APP_JS, "text/javascript; charset=utf-8")
+}
+
+async fn app_css() -> Response {
+    asset(APP_CSS, "text/css; charset=utf-8")
+}
+
+async fn me(caller: Caller) -> Json<MeView> {
+    let role = caller.principal.role;
+    Json(MeView {
+        actor: caller.principal.actor.as_str().to_owned(),
+        role: role.as_str().to_owned(),
+        rep_id: caller.rep_id.map(|rep_id| rep_id.as_uuid()),
+        may_download_evidence: super::audit::may_read_evidence(role),
+    })
+}
+
+/// `?days=` plus the read-your-writes pair (strict).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrendQuery {
+    days: Option<u32>,
+    wait_for_position: Option<u64>,
+    timeout_ms: Option<u64>,
+}
+
+async fn health_trend(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Result<Query<TrendQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let params = params?.0;
+    let days = params.days.unwrap_or(DEFAULT_TREND_DAYS);
+    if !(1..=MAX_TREND_DAYS).contains(&days) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("days must be 1..={MAX_TREND_DAYS}, got {days}"),
+        ));
+    }
+    let wait = WaitQuery {
+        wait_for_position: params.wait_for_position,
+        timeout_ms: params.timeout_ms,
+    };
+    answer::<HealthScores, _>(&state, &wait, |view| Ok(trend(view, days))).await
+}
+
+/// Level counts at each of the `days` closed days ending at the last one.
+pub fn trend(view: &HealthView, days: u32) -> HealthTrend {
+    let Some(last) = view.source.last_closed.map(|closed| closed.day) else {
+        return HealthTrend {
+            last_closed: None,
+            days: Vec::new(),
+        };
+    };
+    let first = last - Duration::days(i64::from(days) - 1);
+    let mut out: Vec<TrendDay> = first
+        .iter_days()
+        .take_while(|day| *day <= last)
+        .map(|day| TrendDay {
+            day,
+            green: 0,
+            yellow: 0,
+            red: 0,
+        })
+        .collect();
+    for health in view.customers.values() {
+        // `daily` is in day order: walk it once alongside the days.
+        let mut entries = health.daily.iter().peekable();
+        let mut level: Option<Level> = None;
+        for slot in &mut out {
+            while let Some(entry) = entries.next_if(|entry| entry.day <= slot.day) {
+                level = Some(entry.level);
+            }
+            match level {
+                Some(Level::Green) => slot.green += 1,
+                Some(Level::Yellow) => slot.yellow += 1,
+                Some(Level::Red) => slot.red += 1,
+                None => {}
+            }
+        }
+    }
+    HealthTrend {
+        last_closed: Some(last),
+        days: out,
+    }
+}
