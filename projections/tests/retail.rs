@@ -63,6 +63,12 @@ fn p1() -> PromotionId {
     PromotionId::from_uuid(Uuid::parse_str(P1).expect("uuid"))
 }
 
+/// `(ticket, sold_at, member, [(sku, cents)])`.
+type Ticket<'a> = (&'a str, &'a str, Option<&'a str>, &'a [(&'a str, u64)]);
+
+/// `(rank, store, sales, tickets, average, penetration)`.
+type Row<'a> = (u32, &'a str, u64, u64, Option<u64>, Option<u64>);
+
 #[derive(Default)]
 struct Log {
     records: Vec<RecordedEvent>,
@@ -116,12 +122,7 @@ impl Log {
     }
 
     /// One batch of tickets of one store: `(ticket, sold_at, member, [(sku, cents)])`.
-    fn tickets(
-        &mut self,
-        batch: &str,
-        store: &str,
-        tickets: &[(&str, &str, Option<&str>, &[(&str, u64)])],
-    ) {
+    fn tickets(&mut self, batch: &str, store: &str, tickets: &[Ticket<'_>]) {
         let tickets: Vec<Value> = tickets
             .iter()
             .map(|(ticket, sold_at, member, lines)| {
@@ -482,7 +483,7 @@ fn the_leaderboard_ranks_stores_by_sales_per_region() {
         (Some(date("2026-05-06")), Some(date("2026-06-04")))
     );
     assert_eq!(east.promotion_id, Some(p1()));
-    let rows: Vec<(u32, &str, u64, u64, Option<u64>, Option<u64>)> = east
+    let rows: Vec<Row<'_>> = east
         .stores
         .iter()
         .map(|row| {
