@@ -875,6 +875,26 @@ struct Columns {
 }
 
 impl Columns {
+    /// The statement parameters of [`INSERT_EVENTS_SQL`], in order.
+    fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 14] {
+        [
+            &self.position,
+            &self.event_id,
+            &self.stream_id,
+            &self.stream_version,
+            &self.event_type,
+            &self.schema_version,
+            &self.recorded_at_micros,
+            &self.actor,
+            &self.command_id,
+            &self.correlation_id,
+            &self.causation_id,
+            &self.payload,
+            &self.prev_hash,
+            &self.hash,
+        ]
+    }
+
     fn push(&mut self, record: &RecordedEvent) -> Result<(), StoreError> {
         self.position.push(to_i64(record.position, "position")?);
         self.event_id.push(record.event_id);
@@ -972,94 +992,143 @@ impl Writer {
         }
     }
 
-    /// One transaction: lock, read the tip and the batch's stream heads
-    /// and keys, stage, insert, notify, commit.
+    /// One transaction in three round trips, each a pipeline of
+    /// statements sent back to back on the connection (tokio-postgres
+    /// sends requests in the order their futures are first polled):
+    /// 1. `BEGIN`, `SET LOCAL synchronous_commit`, the sequencing lock and
+    ///    the tip (read once the lock is held);
+    /// 2. the batch's stream heads and idempotency keys;
+    /// 3. the rows, the new keys, the notification and `COMMIT`.
+    ///
+    /// If a statement of the last pipeline fails, PostgreSQL answers the
+    /// `COMMIT` that follows it with a rollback, and the error is reported;
+    /// the caller's appends are acknowledged only after `COMMIT` succeeded.
+    /// After any failure the transaction is rolled back, and a connection
+    /// that cannot roll back is taken out of the pool.
     async fn write_batch(
         &self,
         requests: &[AppendRequest],
     ) -> Result<(Vec<Answer>, Tip, u64), StoreError> {
-        let mut client = self.pool.get().await.map_err(pg_error)?;
-        let tx = client.transaction().await.map_err(db_error)?;
-        tx.batch_execute(&format!(
-            "SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
+        let client = self.pool.get().await.map_err(pg_error)?;
+        let result = self.write_batch_on(&client, requests).await;
+        let must_roll_back = match &result {
+            Ok((_, _, n_records)) => *n_records == 0,
+            Err(_) => true,
+        };
+        if must_roll_back && client.batch_execute("ROLLBACK").await.is_err() {
+            drop(deadpool_postgres::Object::take(client));
+        }
+        result
+    }
+
+    /// [`Self::write_batch`] on one connection; leaves the transaction
+    /// open when it fails or has nothing to write.
+    async fn write_batch_on(
+        &self,
+        client: &deadpool_postgres::Object,
+        requests: &[AppendRequest],
+    ) -> Result<(Vec<Answer>, Tip, u64), StoreError> {
+        let tip_statement = client.prepare_cached(TIP_SQL).await.map_err(db_error)?;
+        let heads_statement = client
+            .prepare_cached(STREAM_HEADS_SQL)
+            .await
+            .map_err(db_error)?;
+        let keys_statement = client
+            .prepare_cached(
+                "SELECT key, fingerprint, outcome::text FROM idempotency WHERE key = ANY($1)",
+            )
+            .await
+            .map_err(db_error)?;
+        let insert_statement = client
+            .prepare_cached(INSERT_EVENTS_SQL)
+            .await
+            .map_err(db_error)?;
+        let insert_keys_statement = client
+            .prepare_cached(
+                "INSERT INTO idempotency (key, fingerprint, outcome) \
+                 SELECT k, f, o::jsonb FROM unnest($1::text[], $2::bytea[], $3::text[]) \
+                 AS t(k, f, o)",
+            )
+            .await
+            .map_err(db_error)?;
+        let notify_statement = client
+            .prepare_cached("SELECT pg_notify($1, $2)")
+            .await
+            .map_err(db_error)?;
+
+        // 1. Begin, lock, tip.
+        let begin = format!(
+            "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
             self.lock_key
-        ))
-        .await
+        );
+        let ((), tip_row) = tokio::try_join!(
+            client.batch_execute(&begin),
+            client.query_opt(&tip_statement, &[])
+        )
         .map_err(db_error)?;
-        let tip_statement = tx.prepare_cached(TIP_SQL).await.map_err(db_error)?;
-        let tip = tip_from_row(tx.query_opt(&tip_statement, &[]).await.map_err(db_error)?)?;
+        let tip = tip_from_row(tip_row)?;
         // Everything up to the tip is committed (we hold the lock): a
         // process that writes catches up on other processes' records.
         advance(&self.head, tip.head());
 
+        // 2. Stream heads and stored idempotency keys.
         let mut stream_ids: Vec<&str> = requests.iter().map(|r| r.stream_id.as_str()).collect();
         stream_ids.sort_unstable();
         stream_ids.dedup();
-        let mut stream_heads = read_stream_heads(&tx, &stream_ids).await?;
-
         let mut keys: Vec<&str> = requests
             .iter()
             .filter_map(|r| r.idempotency.as_ref().map(|i| i.key.as_str()))
             .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let heads_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&stream_ids];
+        let (head_rows, key_rows) =
+            tokio::try_join!(client.query(&heads_statement, &heads_params), async {
+                if keys.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    client.query(&keys_statement, &[&keys]).await
+                }
+            })
+            .map_err(db_error)?;
+        let mut stream_heads = stream_heads_from_rows(&head_rows)?;
         let mut stored_keys: HashMap<String, StoredOutcome> = HashMap::new();
-        if !keys.is_empty() {
-            keys.sort_unstable();
-            keys.dedup();
-            let keys_statement = tx
-                .prepare_cached(
-                    "SELECT key, fingerprint, outcome::text FROM idempotency WHERE key = ANY($1)",
-                )
-                .await
-                .map_err(db_error)?;
-            for row in tx
-                .query(&keys_statement, &[&keys])
-                .await
-                .map_err(db_error)?
-            {
-                let (key, stored) = stored_outcome_from_row(&row)?;
-                stored_keys.insert(key, stored);
-            }
+        for row in &key_rows {
+            let (key, stored) = stored_outcome_from_row(row)?;
+            stored_keys.insert(key, stored);
         }
 
         let mut new_tip = tip;
         let staged = stage_batch(requests, &mut new_tip, &mut stream_heads, &stored_keys)?;
         let n_records = staged.columns.position.len() as u64;
         if n_records == 0 {
-            tx.rollback().await.map_err(db_error)?;
             return Ok((staged.answers, tip, 0));
         }
 
-        insert_events(&tx, &staged.columns).await?;
-        if !staged.keys.is_empty() {
-            let insert_keys = tx
-                .prepare_cached(
-                    "INSERT INTO idempotency (key, fingerprint, outcome) \
-                     SELECT k, f, o::jsonb FROM unnest($1::text[], $2::bytea[], $3::text[]) \
-                     AS t(k, f, o)",
-                )
-                .await
-                .map_err(db_error)?;
-            tx.execute(
-                &insert_keys,
-                &[&staged.keys, &staged.fingerprints, &staged.outcomes],
-            )
-            .await
-            .map_err(db_error)?;
-        }
-        let notify = tx
-            .prepare_cached("SELECT pg_notify($1, $2)")
-            .await
-            .map_err(db_error)?;
-        tx.execute(
-            &notify,
-            &[
-                &NOTIFY_CHANNEL,
-                &notification_payload(&self.schema, new_tip.head()),
-            ],
+        // 3. Rows, keys, notification, commit.
+        let columns = &staged.columns;
+        let notification = notification_payload(&self.schema, new_tip.head());
+        let insert_params = columns.params();
+        let notify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
+            [&NOTIFY_CHANNEL, &notification];
+        tokio::try_join!(
+            client.execute(&insert_statement, &insert_params),
+            async {
+                if staged.keys.is_empty() {
+                    Ok(0)
+                } else {
+                    client
+                        .execute(
+                            &insert_keys_statement,
+                            &[&staged.keys, &staged.fingerprints, &staged.outcomes],
+                        )
+                        .await
+                }
+            },
+            client.execute(&notify_statement, &notify_params),
+            client.batch_execute("COMMIT"),
         )
-        .await
         .map_err(db_error)?;
-        tx.commit().await.map_err(db_error)?;
         Ok((staged.answers, new_tip, n_records))
     }
 }
@@ -1073,27 +1142,9 @@ async fn insert_events(
         .prepare_cached(INSERT_EVENTS_SQL)
         .await
         .map_err(db_error)?;
-    tx.execute(
-        &statement,
-        &[
-            &columns.position,
-            &columns.event_id,
-            &columns.stream_id,
-            &columns.stream_version,
-            &columns.event_type,
-            &columns.schema_version,
-            &columns.recorded_at_micros,
-            &columns.actor,
-            &columns.command_id,
-            &columns.correlation_id,
-            &columns.causation_id,
-            &columns.payload,
-            &columns.prev_hash,
-            &columns.hash,
-        ],
-    )
-    .await
-    .map_err(db_error)?;
+    tx.execute(&statement, &columns.params())
+        .await
+        .map_err(db_error)?;
     Ok(())
 }
 
@@ -1106,12 +1157,17 @@ async fn read_stream_heads(
         .prepare_cached(STREAM_HEADS_SQL)
         .await
         .map_err(db_error)?;
-    let mut stream_heads = HashMap::new();
-    for row in tx
+    let rows = tx
         .query(&statement, &[&stream_ids])
         .await
-        .map_err(db_error)?
-    {
+        .map_err(db_error)?;
+    stream_heads_from_rows(&rows)
+}
+
+/// Stream id -> last version, from rows of [`STREAM_HEADS_SQL`].
+fn stream_heads_from_rows(rows: &[Row]) -> Result<HashMap<String, Option<u64>>, StoreError> {
+    let mut stream_heads = HashMap::new();
+    for row in rows {
         let stream_id: String = row.try_get(0).map_err(db_error)?;
         let version: Option<i64> = row.try_get(1).map_err(db_error)?;
         stream_heads.insert(

@@ -75,6 +75,12 @@ fn main() {
         "two_stores_on_one_schema_share_one_gapless_log",
         |url| -> Case { Box::pin(two_stores_on_one_schema_share_one_gapless_log(url)) },
     ));
+    cases.push((
+        "a_statement_failing_inside_the_commit_pipeline_acknowledges_nothing",
+        |url| -> Case {
+            Box::pin(a_statement_failing_inside_the_commit_pipeline_acknowledges_nothing(url))
+        },
+    ));
     cases.retain(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -372,6 +378,59 @@ async fn two_stores_on_one_schema_share_one_gapless_log(url: String) {
             .expect("migrations")
             .get(0);
         assert_eq!(n_migrations, 1);
+    })
+    .await;
+}
+
+/// A batch's last round trip sends the rows, the keys, the notification
+/// and `COMMIT` back to back. When the row insert fails there (a trigger
+/// raising once, standing in for any server-side error), the append is an
+/// error, nothing of it is visible, the connection goes back clean, and
+/// the next append lands at the position the failed one would have had.
+async fn a_statement_failing_inside_the_commit_pipeline_acknowledges_nothing(url: String) {
+    with_fresh_schema(&url, |store, _url, _schema| async move {
+        let pg = store.clone();
+        let store: Arc<dyn Store> = Arc::new(store);
+        store
+            .append(request("s", ExpectedVersion::NoStream, &[json!({"n": 0})]))
+            .await
+            .expect("first append");
+        let client = pg.pool().get().await.expect("pool");
+        client
+            .batch_execute(
+                "CREATE SEQUENCE fail_once; \
+                 CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$ \
+                 BEGIN IF nextval('fail_once') = 1 THEN RAISE EXCEPTION 'injected failure'; \
+                 END IF; RETURN NEW; END $$; \
+                 CREATE TRIGGER fail_once BEFORE INSERT ON events \
+                 FOR EACH ROW EXECUTE FUNCTION fail_once();",
+            )
+            .await
+            .expect("install the failing trigger");
+        drop(client);
+
+        let failed = store
+            .append(request("s", ExpectedVersion::Exact(0), &[json!({"n": 1})]))
+            .await;
+        assert!(
+            matches!(failed, Err(StoreError::Postgres(ref message)) if message.contains("injected")),
+            "{failed:?}"
+        );
+        assert_eq!(store.head().len, 1, "nothing acknowledged");
+        assert_eq!(store.read_all(0, 10).await.expect("read").len(), 1);
+        assert_eq!(store.stream_version("s").await.expect("version"), Some(0));
+
+        // Every pooled connection is usable: no transaction left open.
+        for n in 1..=8u64 {
+            let outcome = store
+                .append(request("s", ExpectedVersion::Exact(n - 1), &[json!({"n": n})]))
+                .await
+                .expect("appends after the failure");
+            assert_eq!(outcome.first_position, n);
+        }
+        let report = verify_log(store.as_ref(), |_, _| {}).await.expect("verify");
+        assert!(report.failure.is_none(), "{report:?}");
+        assert_eq!(report.n_verified, 9);
     })
     .await;
 }
