@@ -23,6 +23,7 @@ pub mod error;
 pub mod pipeline;
 pub mod reactions;
 pub mod registry;
+pub mod retail;
 
 pub use dayclose::DayCloseOutcome;
 pub use error::CommandError;
@@ -31,3 +32,4 @@ pub use pipeline::{
     RegistryGuard,
 };
 pub use registry::Registry;
+pub use retail::{NewMember, NewPromotion, NewRetailPolicy, PosBatchOutcome};

@@ -397,6 +397,12 @@ pub enum DomainError {
         errors: Vec<crate::retail::PosLineError>,
     },
 
+    #[error("a POS batch needs at least one sale line")]
+    EmptyPosBatch,
+
+    #[error("a POS batch holds at most {max} lines, got {lines}")]
+    PosBatchTooLarge { lines: usize, max: usize },
+
     #[error("POS batch id {batch_id} was already used for other lines")]
     PosBatchIdReused { batch_id: PosBatchId },
 
@@ -486,6 +492,8 @@ impl DomainError {
             DomainError::PromotionDatesReversed { .. } => "promotion_dates_reversed",
             DomainError::InvalidPosBatch { .. } => "invalid_pos_batch",
             DomainError::PosBatchIdReused { .. } => "pos_batch_id_reused",
+            DomainError::EmptyPosBatch => "empty_pos_batch",
+            DomainError::PosBatchTooLarge { .. } => "pos_batch_too_large",
             DomainError::UnknownEventType { .. } => "unknown_event_type",
             DomainError::UnsupportedSchemaVersion { .. } => "unsupported_schema_version",
             DomainError::MalformedEventPayload { .. } => "malformed_event_payload",
@@ -515,7 +523,9 @@ impl DomainError {
             | DomainError::PromotionWithoutRegions
             | DomainError::RegionWithoutStores { .. }
             | DomainError::PromotionDatesReversed { .. }
-            | DomainError::InvalidPosBatch { .. } => ErrorKind::Invalid,
+            | DomainError::InvalidPosBatch { .. }
+            | DomainError::EmptyPosBatch
+            | DomainError::PosBatchTooLarge { .. } => ErrorKind::Invalid,
             DomainError::NotFound { .. }
             | DomainError::TodoNotFound { .. }
             | DomainError::NurtureStepNotFound { .. }

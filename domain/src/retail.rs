@@ -548,7 +548,7 @@ impl Aggregate for RetailEntity {
                         .iter()
                         .any(|event| event.batch_id != record.batch_id || event.tickets.is_empty())
                 {
-                    return Err(DomainError::InvalidPosBatch { errors: Vec::new() });
+                    return Err(DomainError::EmptyPosBatch);
                 }
                 Ok(record
                     .events
@@ -964,18 +964,18 @@ mod tests {
     #[test]
     fn a_ticket_keeps_its_local_day_and_slot_whatever_the_offset() {
         let ticket = PosTicket {
-            ticket: PosTicketRef::parse("T1").unwrap(),
-            sold_at: DateTime::parse_from_rfc3339("2026-03-01T23:30:00+08:00").unwrap(),
+            ticket: PosTicketRef::parse("T1").expect("test value"),
+            sold_at: DateTime::parse_from_rfc3339("2026-03-01T23:30:00+08:00").expect("test value"),
             member: None,
             lines: vec![PosLine {
-                sku: SkuCode::parse("A").unwrap(),
+                sku: SkuCode::parse("A").expect("test value"),
                 qty: 2,
                 amount_cents: 1_250,
             }],
         };
         assert_eq!(
             ticket.local_day(),
-            NaiveDate::from_ymd_opt(2026, 3, 1).unwrap()
+            NaiveDate::from_ymd_opt(2026, 3, 1).expect("test value")
         );
         assert_eq!(ticket.time_slot(), TimeSlot::Night);
         assert_eq!(ticket.total_cents(), 1_250);

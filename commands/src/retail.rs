@@ -1,0 +1,492 @@
+//! Chain stores (SPEC C13, docs/design/chain-stores.md): opening stores,
+//! registering SKUs, enrolling members, launching promotions, publishing
+//! the retail policy, and recording POS batches.
+//!
+//! The catalogue (known stores with their regions, SKUs, members) is
+//! folded from the log by a [`CatalogueFollower`] per store, caught up to
+//! the head right before it is used. A POS batch is validated line by line
+//! against it ([`salesledger_domain::retail::build_pos_batch`]) and
+//! appended as ONE append to `pos-<batch id>` with expected version "no
+//! stream" and the idempotency key `pos-batch:<batch id>` carrying a
+//! fingerprint of the lines: all or nothing, once per batch id. The HTTP
+//! route, `salesledger import pos` and the fixtures share
+//! [`CommandService::record_pos_ndjson`] / [`CommandService::record_pos_batch`].
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Weak};
+
+use chrono::NaiveDate;
+use salesledger_domain::retail::{
+    build_pos_batch, Catalogue, EnrollMember, LaunchPromotion, OpenStore, PosInputLine,
+    PosLineError, PosLineErrorCode, PublishRetailPolicy, RegisterSku, RetailCommand, RetailEntity,
+    RetailPolicy, MAX_POS_BATCH_LINES,
+};
+use salesledger_domain::stream::{
+    member_stream_id, pos_batch_stream_id, promotion_stream_id, sku_stream_id, store_stream_id,
+    CONFIG_RETAIL_STREAM,
+};
+use salesledger_domain::value::{
+    MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
+};
+use salesledger_domain::{encode, CommandKind, DomainError};
+use salesledger_store::{
+    AppendMetadata, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent, Store,
+    StoreError, READ_PAGE,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::CommandError;
+use crate::pipeline::{decode_record, CommandMeta, CommandOutcome, CommandService};
+
+/// The idempotency key of a POS batch (`pos-batch:<batch id>`).
+pub fn pos_batch_idempotency_key(batch_id: &PosBatchId) -> String {
+    format!("pos-batch:{batch_id}")
+}
+
+/// What recording a POS batch did (the route's `201`/`200` body).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PosBatchOutcome {
+    pub batch_id: String,
+    /// Sale lines in the batch (blank lines not counted).
+    pub lines: u64,
+    /// Distinct tickets.
+    pub tickets: u64,
+    /// `PosTicketsRecorded` events appended (one per store and chunk).
+    pub events: u64,
+    pub first_position: u64,
+    pub last_position: u64,
+    /// True when this answers a repeat of an identical, already recorded batch.
+    pub replayed: bool,
+}
+
+/// A member to enrol ([`CommandService::enroll_member`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewMember {
+    pub member: MemberRef,
+    pub home_store: StoreCode,
+    pub display_name: Text,
+    pub enrolled_on: NaiveDate,
+}
+
+/// A promotion to launch ([`CommandService::launch_promotion`]); the
+/// launcher is the command's actor, the launch time its `now`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPromotion {
+    pub promotion_id: PromotionId,
+    pub sku: SkuCode,
+    pub name: Text,
+    pub regions: Vec<Region>,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+}
+
+/// A retail policy to publish ([`CommandService::publish_retail_policy`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRetailPolicy {
+    pub version: u32,
+    pub high_potential_avg_ticket_cents: u64,
+    pub window_days: u32,
+    pub script_template: Text,
+}
+
+// ---- parsing NDJSON ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLine<'a> {
+    #[serde(borrow)]
+    store: Cow<'a, str>,
+    #[serde(borrow)]
+    ticket: Cow<'a, str>,
+    #[serde(borrow)]
+    sku: Cow<'a, str>,
+    qty: serde_json::Number,
+    amount_cents: serde_json::Number,
+    #[serde(default, borrow)]
+    member: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    sold_at: Cow<'a, str>,
+}
+
+/// Parses an NDJSON body, one sale line per line (blank lines ignored,
+/// line numbers 1-based over the whole body, `\r\n` accepted): the parsed
+/// lines and the malformed ones. Numbers that are not integers become
+/// `None` (refused later as `invalid_qty` / `invalid_amount`).
+pub fn parse_pos_ndjson(body: &[u8]) -> (Vec<PosInputLine<'_>>, Vec<PosLineError>) {
+    parse_pos_ndjson_from(body, 1)
+}
+
+/// [`parse_pos_ndjson`] numbering the body's first line `first_line`
+/// (for a slice of a larger file).
+pub fn parse_pos_ndjson_from(
+    body: &[u8],
+    first_line: u64,
+) -> (Vec<PosInputLine<'_>>, Vec<PosLineError>) {
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for (idx, raw) in body.split(|byte| *byte == b'\n').enumerate() {
+        let line = first_line + idx as u64;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice::<RawLine<'_>>(raw) {
+            Ok(parsed) => lines.push(PosInputLine {
+                line,
+                store: parsed.store,
+                ticket: parsed.ticket,
+                sku: parsed.sku,
+                qty: parsed.qty.as_i64(),
+                amount_cents: parsed.amount_cents.as_i64(),
+                member: parsed.member,
+                sold_at: parsed.sold_at,
+            }),
+            Err(error) => errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::MalformedLine,
+                error.to_string(),
+            )),
+        }
+    }
+    (lines, errors)
+}
+
+/// The fingerprint of a batch's lines (their content, not their line
+/// numbers or the body's whitespace).
+pub fn pos_lines_fingerprint(lines: &[PosInputLine<'_>]) -> Hash32 {
+    let mut hasher = Sha256::new();
+    for line in lines {
+        for field in [
+            line.store.as_ref(),
+            line.ticket.as_ref(),
+            line.sku.as_ref(),
+            line.sold_at.as_ref(),
+            line.member.as_deref().unwrap_or("\u{0}none"),
+        ] {
+            hasher.update((field.len() as u64).to_be_bytes());
+            hasher.update(field.as_bytes());
+        }
+        for number in [line.qty, line.amount_cents] {
+            match number {
+                Some(number) => {
+                    hasher.update([1]);
+                    hasher.update(number.to_be_bytes());
+                }
+                None => hasher.update([0]),
+            }
+        }
+    }
+    Hash32(hasher.finalize().into())
+}
+
+// ---- the catalogue, following the log ----
+
+/// The catalogue folded from the log up to `next_position`.
+#[derive(Debug, Default)]
+pub struct CatalogueFollower {
+    next_position: u64,
+    catalogue: Arc<Catalogue>,
+}
+
+impl CatalogueFollower {
+    /// Applies records until `target` (a log length) is reflected. Only
+    /// `store-`, `sku-` and `member-` records are decoded.
+    pub async fn catch_up_to(
+        &mut self,
+        store: &dyn Store,
+        target: u64,
+    ) -> Result<(), CommandError> {
+        while self.next_position < target {
+            let records = store.read_all(self.next_position, READ_PAGE).await?;
+            if records.is_empty() {
+                break;
+            }
+            for record in &records {
+                let id = record.stream_id.as_str();
+                if id.starts_with("store-") || id.starts_with("sku-") || id.starts_with("member-") {
+                    match decode_record(record) {
+                        Ok(event) => Arc::make_mut(&mut self.catalogue).apply(&event),
+                        Err(CommandError::Corrupt {
+                            source: DomainError::UnknownEventType { .. },
+                            ..
+                        }) => {}
+                        Err(error) => return Err(error),
+                    }
+                }
+                self.next_position = record.position + 1;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn catalogue(&self) -> &Arc<Catalogue> {
+        &self.catalogue
+    }
+
+    pub fn position(&self) -> u64 {
+        self.next_position
+    }
+}
+
+type FollowerSlot = Arc<tokio::sync::Mutex<CatalogueFollower>>;
+
+/// One follower per live store. The `Weak` keeps the store's allocation
+/// (so its address, the key) from being reused while the entry exists;
+/// entries of dropped stores are pruned.
+static FOLLOWERS: std::sync::Mutex<Vec<(Weak<dyn Store>, FollowerSlot)>> =
+    std::sync::Mutex::new(Vec::new());
+
+fn follower_of(store: &Arc<dyn Store>) -> FollowerSlot {
+    let mut followers = match FOLLOWERS.lock() {
+        Ok(followers) => followers,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    followers.retain(|(weak, _)| weak.strong_count() > 0);
+    let target = Arc::as_ptr(store) as *const ();
+    if let Some((_, slot)) = followers
+        .iter()
+        .find(|(weak, _)| Weak::as_ptr(weak) as *const () == target)
+    {
+        return slot.clone();
+    }
+    let slot = FollowerSlot::default();
+    followers.push((Arc::downgrade(store), slot.clone()));
+    slot
+}
+
+impl CommandService {
+    /// The chain-store catalogue (stores with regions, SKUs, members)
+    /// caught up to the log's head.
+    pub async fn retail_catalogue(&self) -> Result<Arc<Catalogue>, CommandError> {
+        let slot = follower_of(self.store());
+        let mut follower = slot.lock().await;
+        let target = self.store().head().len;
+        follower.catch_up_to(&**self.store(), target).await?;
+        Ok(follower.catalogue().clone())
+    }
+
+    /// Opens a store (`OpenStore`, stream `store-<code>`); a store opens
+    /// once (`store_already_exists`).
+    pub async fn open_store(
+        &self,
+        meta: &CommandMeta,
+        open: OpenStore,
+    ) -> Result<CommandOutcome, CommandError> {
+        let stream_id = store_stream_id(&open.store);
+        self.execute::<RetailEntity>(meta, &stream_id, RetailCommand::OpenStore(open))
+            .await
+    }
+
+    /// Registers a SKU (`RegisterSku`, stream `sku-<code>`), once.
+    pub async fn register_sku(
+        &self,
+        meta: &CommandMeta,
+        register: RegisterSku,
+    ) -> Result<CommandOutcome, CommandError> {
+        let stream_id = sku_stream_id(&register.sku);
+        self.execute::<RetailEntity>(meta, &stream_id, RetailCommand::RegisterSku(register))
+            .await
+    }
+
+    /// Enrols a member at a home store that must exist (`unknown_store`),
+    /// once (`member_already_exists`).
+    pub async fn enroll_member(
+        &self,
+        meta: &CommandMeta,
+        member: NewMember,
+    ) -> Result<CommandOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::EnrollMember)?;
+        let catalogue = self.retail_catalogue().await?;
+        let stream_id = member_stream_id(&member.member);
+        let command = RetailCommand::EnrollMember(EnrollMember {
+            home_store_known: catalogue.has_store(member.home_store.as_str()),
+            member: member.member,
+            home_store: member.home_store,
+            display_name: member.display_name,
+            enrolled_on: member.enrolled_on,
+        });
+        self.execute::<RetailEntity>(meta, &stream_id, command)
+            .await
+    }
+
+    /// Launches a promotion of a known SKU (`unknown_sku`) in regions that
+    /// each have a store (`region_without_stores`), `starts_on <= ends_on`.
+    pub async fn launch_promotion(
+        &self,
+        meta: &CommandMeta,
+        promotion: NewPromotion,
+    ) -> Result<CommandOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::LaunchPromotion)?;
+        let catalogue = self.retail_catalogue().await?;
+        let stream_id = promotion_stream_id(promotion.promotion_id);
+        let store_regions: BTreeSet<Region> = catalogue.store_regions();
+        let command = RetailCommand::LaunchPromotion(LaunchPromotion {
+            sku_known: catalogue.has_sku(promotion.sku.as_str()),
+            promotion_id: promotion.promotion_id,
+            sku: promotion.sku,
+            name: promotion.name,
+            regions: promotion.regions,
+            starts_on: promotion.starts_on,
+            ends_on: promotion.ends_on,
+            launched_by: meta.principal.actor.clone(),
+            store_regions,
+        });
+        self.execute::<RetailEntity>(meta, &stream_id, command)
+            .await
+    }
+
+    /// Publishes the retail policy (stream `config-retail`); versions
+    /// strictly increase (`config_version_not_newer`).
+    pub async fn publish_retail_policy(
+        &self,
+        meta: &CommandMeta,
+        policy: NewRetailPolicy,
+    ) -> Result<CommandOutcome, CommandError> {
+        let command = RetailCommand::PublishRetailPolicy(PublishRetailPolicy {
+            version: policy.version,
+            high_potential_avg_ticket_cents: policy.high_potential_avg_ticket_cents,
+            window_days: policy.window_days,
+            script_template: policy.script_template,
+            published_by: meta.principal.actor.clone(),
+        });
+        self.execute::<RetailPolicy>(meta, CONFIG_RETAIL_STREAM, command)
+            .await
+    }
+
+    /// Parses an NDJSON body ([`parse_pos_ndjson`]) and records it
+    /// ([`CommandService::record_pos_batch`]); malformed lines are reported
+    /// together with the other bad lines.
+    pub async fn record_pos_ndjson(
+        &self,
+        meta: &CommandMeta,
+        batch_id: &PosBatchId,
+        body: &[u8],
+    ) -> Result<PosBatchOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
+        let (lines, malformed) = parse_pos_ndjson(body);
+        self.record_pos_lines(meta, batch_id, &lines, malformed)
+            .await
+    }
+
+    /// Records a POS batch: authorises `RecordPosSales`; answers an
+    /// identical repeat of a recorded batch id with its original outcome
+    /// (`replayed: true`, nothing appended) and a different one with
+    /// `DomainError::PosBatchIdReused` (`pos_batch_id_reused`, 409);
+    /// validates every line against the catalogue (any bad line:
+    /// `DomainError::InvalidPosBatch` listing every bad line, nothing
+    /// appended); then appends every `PosTicketsRecorded` event in ONE
+    /// append to `pos-<batch id>` (expected version: no stream,
+    /// idempotency key `pos-batch:<batch id>` with the lines'
+    /// fingerprint). At most [`MAX_POS_BATCH_LINES`] lines
+    /// (`pos_batch_too_large`), at least one (`empty_pos_batch`).
+    pub async fn record_pos_batch(
+        &self,
+        meta: &CommandMeta,
+        batch_id: &PosBatchId,
+        lines: &[PosInputLine<'_>],
+    ) -> Result<PosBatchOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
+        self.record_pos_lines(meta, batch_id, lines, Vec::new())
+            .await
+    }
+
+    async fn record_pos_lines(
+        &self,
+        meta: &CommandMeta,
+        batch_id: &PosBatchId,
+        lines: &[PosInputLine<'_>],
+        malformed: Vec<PosLineError>,
+    ) -> Result<PosBatchOutcome, CommandError> {
+        let n_lines = lines.len() + malformed.len();
+        if n_lines > MAX_POS_BATCH_LINES {
+            return Err(DomainError::PosBatchTooLarge {
+                lines: n_lines,
+                max: MAX_POS_BATCH_LINES,
+            }
+            .into());
+        }
+        if n_lines == 0 {
+            return Err(DomainError::EmptyPosBatch.into());
+        }
+        let idempotency = Idempotency {
+            key: pos_batch_idempotency_key(batch_id),
+            fingerprint: Some(pos_lines_fingerprint(lines)),
+        };
+        let reused = || {
+            CommandError::Domain(DomainError::PosBatchIdReused {
+                batch_id: batch_id.clone(),
+            })
+        };
+        if malformed.is_empty() {
+            if let Some(stored) = self.store().idempotent_outcome(&idempotency.key).await? {
+                if stored.fingerprint != idempotency.fingerprint {
+                    return Err(reused());
+                }
+                return Ok(outcome_of(batch_id, lines, &stored.outcome, true));
+            }
+        }
+        let catalogue = self.retail_catalogue().await?;
+        let built = build_pos_batch(batch_id, lines, &catalogue);
+        let batch = match (built, malformed.is_empty()) {
+            (Ok(batch), true) => batch,
+            (Ok(_), false) => {
+                return Err(DomainError::InvalidPosBatch { errors: malformed }.into());
+            }
+            (Err(mut errors), _) => {
+                errors.extend(malformed);
+                errors.sort_by_key(|error| error.line);
+                return Err(DomainError::InvalidPosBatch { errors }.into());
+            }
+        };
+        let mut events = Vec::with_capacity(batch.events.len());
+        for event in batch.events {
+            let encoded = encode(&salesledger_domain::Event::PosTicketsRecorded(event))?;
+            events.push(NewEvent::new(
+                encoded.event_type,
+                encoded.schema_version,
+                &encoded.payload,
+            ));
+        }
+        let request = AppendRequest {
+            stream_id: pos_batch_stream_id(batch_id),
+            expected_version: ExpectedVersion::NoStream,
+            events,
+            metadata: AppendMetadata {
+                actor: meta.principal.recorded_actor(),
+                command_id: meta.command_id,
+                correlation_id: meta.correlation_id,
+                causation_id: meta.causation_id,
+            },
+            idempotency: Some(idempotency),
+        };
+        match self.store().append(request).await {
+            Ok(appended) => Ok(outcome_of(batch_id, lines, &appended, appended.replayed)),
+            Err(StoreError::IdempotencyKeyReused { .. })
+            | Err(StoreError::WrongExpectedVersion { .. }) => Err(reused()),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+fn outcome_of(
+    batch_id: &PosBatchId,
+    lines: &[PosInputLine<'_>],
+    appended: &salesledger_store::AppendOutcome,
+    replayed: bool,
+) -> PosBatchOutcome {
+    let mut tickets: HashMap<&str, ()> = HashMap::new();
+    for line in lines {
+        tickets.insert(line.ticket.as_ref(), ());
+    }
+    PosBatchOutcome {
+        batch_id: batch_id.to_string(),
+        lines: lines.len() as u64,
+        tickets: tickets.len() as u64,
+        events: appended.last_position - appended.first_position + 1,
+        first_position: appended.first_position,
+        last_position: appended.last_position,
+        replayed,
+    }
+}

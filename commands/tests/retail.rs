@@ -1,0 +1,201 @@
+//! Chain stores through the command layer on sled: the catalogue follows
+//! the log, a POS batch is all or nothing, a batch id is accepted once.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use salesledger_commands::{
+    CommandError, CommandMeta, CommandService, NewMember, NewPromotion, Principal,
+};
+use salesledger_domain::retail::{OpenStore, RegisterSku, StoreFormat};
+use salesledger_domain::value::{
+    ActorId, MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
+};
+use salesledger_domain::{DomainError, Role};
+use salesledger_store::{SledStore, Store};
+use uuid::Uuid;
+
+fn meta(role: Role) -> CommandMeta {
+    let principal = Principal {
+        actor: ActorId::parse("someone").expect("actor"),
+        role,
+    };
+    CommandMeta::new(
+        principal,
+        Utc.with_ymd_and_hms(2026, 3, 2, 9, 30, 0)
+            .single()
+            .expect("time"),
+    )
+}
+
+fn day(iso: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(iso, "%Y-%m-%d").expect("date")
+}
+
+async fn catalogue(service: &CommandService) {
+    let supervisor = meta(Role::Supervisor);
+    for (code, region) in [("S1", "east"), ("S2", "west")] {
+        service
+            .open_store(
+                &supervisor,
+                OpenStore {
+                    store: StoreCode::parse(code).expect("store"),
+                    name: Text::parse(code).expect("name"),
+                    region: Region::parse(region).expect("region"),
+                    format: StoreFormat::Direct,
+                    opened_on: day("2026-01-01"),
+                },
+            )
+            .await
+            .expect("store opens");
+    }
+    for sku in ["A", "B"] {
+        service
+            .register_sku(
+                &supervisor,
+                RegisterSku {
+                    sku: SkuCode::parse(sku).expect("sku"),
+                    name: Text::parse(sku).expect("name"),
+                    category: Text::parse("cat").expect("category"),
+                    new_product: sku == "B",
+                },
+            )
+            .await
+            .expect("sku registers");
+    }
+    service
+        .enroll_member(
+            &meta(Role::StoreManager),
+            NewMember {
+                member: MemberRef::parse("M1").expect("member"),
+                home_store: StoreCode::parse("S1").expect("store"),
+                display_name: Text::parse("Member One").expect("name"),
+                enrolled_on: day("2026-01-02"),
+            },
+        )
+        .await
+        .expect("member enrols");
+}
+
+const GOOD: &str = concat!(
+    r#"{"store":"S1","ticket":"T1","sku":"A","qty":1,"amount_cents":1250,"member":"M1","sold_at":"2026-03-01T10:15:00+08:00"}"#,
+    "\n",
+    r#"{"store":"S1","ticket":"T1","sku":"B","qty":2,"amount_cents":800,"member":"M1","sold_at":"2026-03-01T10:15:00+08:00"}"#,
+    "\n\n",
+    r#"{"store":"S2","ticket":"T2","sku":"A","qty":1,"amount_cents":1250,"sold_at":"2026-03-01T19:00:00+08:00"}"#,
+    "\n",
+);
+
+#[tokio::test]
+async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir.path()).expect("open"));
+    let service = CommandService::new(store.clone());
+    catalogue(&service).await;
+    let integrator = meta(Role::Integrator);
+
+    // line 3 (a bad SKU) and line 4 (not JSON): nothing appended
+    let bad = GOOD.replacen(r#""sku":"B""#, r#""sku":"ZZZ""#, 1) + "not json\n";
+    let head = store.head().len;
+    let batch_id = PosBatchId::parse("B-1").expect("batch id");
+    let error = service
+        .record_pos_ndjson(&integrator, &batch_id, bad.as_bytes())
+        .await
+        .expect_err("bad lines");
+    let CommandError::Domain(DomainError::InvalidPosBatch { errors }) = error else {
+        panic!("invalid batch: {error:?}");
+    };
+    let lines: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|error| (error.line, error.code.as_str()))
+        .collect();
+    assert_eq!(lines, vec![(2, "unknown_sku"), (5, "malformed_line")]);
+    assert_eq!(store.head().len, head, "nothing appended");
+
+    // the good batch: two stores, one append
+    let outcome = service
+        .record_pos_ndjson(&integrator, &batch_id, GOOD.as_bytes())
+        .await
+        .expect("recorded");
+    assert_eq!((outcome.lines, outcome.tickets, outcome.events), (3, 2, 2));
+    assert!(!outcome.replayed);
+    assert_eq!(store.head().len, head + 2);
+
+    // the same batch again: the original outcome, nothing appended
+    let again = service
+        .record_pos_ndjson(&integrator, &batch_id, GOOD.as_bytes())
+        .await
+        .expect("replayed");
+    assert!(again.replayed);
+    assert_eq!(again.first_position, outcome.first_position);
+    assert_eq!(store.head().len, head + 2);
+
+    // the batch id with other lines: refused
+    let other = GOOD.replace("1250", "1300");
+    let error = service
+        .record_pos_ndjson(&integrator, &batch_id, other.as_bytes())
+        .await
+        .expect_err("reused");
+    assert!(matches!(
+        error,
+        CommandError::Domain(DomainError::PosBatchIdReused { .. })
+    ));
+
+    // a role that may not record sales
+    let error = service
+        .record_pos_ndjson(
+            &meta(Role::Analyst),
+            &PosBatchId::parse("B-2").expect("id"),
+            GOOD.as_bytes(),
+        )
+        .await
+        .expect_err("forbidden");
+    assert!(matches!(error, CommandError::Forbidden { .. }));
+    assert_eq!(store.head().len, head + 2);
+}
+
+#[tokio::test]
+async fn members_and_promotions_are_checked_against_the_catalogue() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir.path()).expect("open"));
+    let service = CommandService::new(store.clone());
+    catalogue(&service).await;
+    let error = service
+        .enroll_member(
+            &meta(Role::StoreManager),
+            NewMember {
+                member: MemberRef::parse("M2").expect("member"),
+                home_store: StoreCode::parse("S404").expect("store"),
+                display_name: Text::parse("Nobody").expect("name"),
+                enrolled_on: day("2026-01-02"),
+            },
+        )
+        .await
+        .expect_err("unknown store");
+    assert!(matches!(error, CommandError::Domain(ref e) if e.code() == "unknown_store"));
+    let promotion = |regions: &[&str]| NewPromotion {
+        promotion_id: PromotionId::from_uuid(Uuid::now_v7()),
+        sku: SkuCode::parse("B").expect("sku"),
+        name: Text::parse("New B").expect("name"),
+        regions: regions
+            .iter()
+            .map(|region| Region::parse(region).expect("region"))
+            .collect(),
+        starts_on: day("2026-03-01"),
+        ends_on: day("2026-03-31"),
+    };
+    let error = service
+        .launch_promotion(&meta(Role::Marketing), promotion(&["north"]))
+        .await
+        .expect_err("no store in north");
+    assert!(matches!(error, CommandError::Domain(ref e) if e.code() == "region_without_stores"));
+    let outcome = service
+        .launch_promotion(&meta(Role::Marketing), promotion(&["west", "east"]))
+        .await
+        .expect("launched");
+    assert_eq!(
+        outcome.events[0].payload["regions"],
+        serde_json::json!(["east", "west"])
+    );
+    assert_eq!(outcome.events[0].payload["launched_by"], "someone");
+}
