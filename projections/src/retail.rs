@@ -48,21 +48,24 @@
 //! - **Preferred slot**: the slot of most of the member's tickets over its
 //!   whole history (ties: the earlier slot of the day, morning first).
 //! - **Usual categories**: the (up to) 3 categories on which the member
-//!   spent most over its whole history (ties: category name ascending).
+//!   spent most (more than 0) over its whole history (ties: category name
+//!   ascending). A battle map's categories likewise list the categories
+//!   with sales in the window.
 //! - **Script**: the policy's template filled by
 //!   [`salesledger_domain::retail::fill_script`] with the member's display
 //!   name, the store's name, the preferred slot and the usual categories.
 //!
 //! # Memory
 //!
-//! `retail_stores` keeps one small entry per store and sale day (327
-//! stores x 365 days a year), with at most 5 slot counters, one counter per
-//! category sold that day and one per tracked SKU sold that day.
-//! `retail_members` keeps per store and day two counters, and per member:
-//! one `(tickets, spend)` pair per sale day inside the home store's policy
-//! window (older days are dropped when the member next buys, and
-//! ignored by queries before that), 5 slot counters and one spend counter
-//! per category ever bought. Lengthening the window through a new policy
+//! Categories are interned (an index per category name, in first-seen
+//! order): category counters are vectors of cents. `retail_stores` keeps
+//! one small entry per store and sale day (327 stores x 365 days a year):
+//! tickets, sales, 5 slot counters, one counter per category and one per
+//! tracked SKU sold that day. `retail_members` keeps per store and day two
+//! counters, and per member: one `(tickets, spend)` pair per sale day
+//! inside the home store's policy window (older days are dropped when the
+//! member next buys, and ignored by queries before that), 5 slot counters
+//! and one spend counter per category. Lengthening the window through a new policy
 //! therefore only sees member days not yet dropped.
 //!
 //! Pure; `BTreeMap` only; integers only in outputs.
@@ -241,6 +244,70 @@ fn sum_days<V>(
     sum
 }
 
+/// SKU categories, interned: counters per category are vectors indexed
+/// by the category's index (names in first-seen order), which keeps the
+/// per-day and per-member counters small.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Categories {
+    pub names: Vec<String>,
+    /// The category index of every registered SKU.
+    pub skus: BTreeMap<SkuCode, usize>,
+}
+
+impl Categories {
+    fn intern(&mut self, name: &str) -> usize {
+        match self.names.iter().position(|known| known == name) {
+            Some(index) => index,
+            None => {
+                self.names.push(name.to_owned());
+                self.names.len() - 1
+            }
+        }
+    }
+
+    fn register(&mut self, sku: &SkuCode, category: &str) {
+        if !self.skus.contains_key(sku) {
+            let index = self.intern(category);
+            self.skus.insert(sku.clone(), index);
+        }
+    }
+
+    /// The index of a SKU's category ([`UNCATEGORISED`] when unknown).
+    fn of(&mut self, sku: &SkuCode) -> usize {
+        match self.skus.get(sku) {
+            Some(index) => *index,
+            None => self.intern(UNCATEGORISED),
+        }
+    }
+
+    /// A category's name.
+    pub fn name(&self, index: usize) -> &str {
+        self.names.get(index).map_or(UNCATEGORISED, String::as_str)
+    }
+}
+
+/// Adds `cents` to the counter of category `index`.
+fn add_at(counters: &mut Vec<u64>, index: usize, cents: u64) {
+    if counters.len() <= index {
+        counters.resize(index + 1, 0);
+    }
+    if let Some(counter) = counters.get_mut(index) {
+        *counter = counter.saturating_add(cents);
+    }
+}
+
+/// Categories with spend, by spend descending then name.
+fn ranked_categories(categories: &Categories, cents: &[u64]) -> Vec<(String, u64)> {
+    let mut ranked: Vec<(String, u64)> = cents
+        .iter()
+        .enumerate()
+        .filter(|(_, cents)| **cents > 0)
+        .map(|(index, cents)| (categories.name(index).to_owned(), *cents))
+        .collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
+
 // ---- retail_stores ----
 
 /// The `retail_stores` projector.
@@ -297,8 +364,8 @@ pub struct StoreDay {
     pub sales_cents: u64,
     /// Tickets per slot, in [`TimeSlot::ALL`] order.
     pub slots: [u64; 5],
-    /// Sales cents per category.
-    pub categories: BTreeMap<String, u64>,
+    /// Sales cents per category, by category index.
+    pub categories: Vec<u64>,
     /// Tickets containing each tracked SKU (only SKUs sold that day).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub with_sku: BTreeMap<SkuCode, u64>,
@@ -311,6 +378,7 @@ pub struct RetailStoresView {
     pub policy: RetailPolicy,
     pub stores: BTreeMap<StoreCode, StoreInfo>,
     pub skus: BTreeMap<SkuCode, SkuInfo>,
+    pub categories: Categories,
     pub promotions: BTreeMap<PromotionId, PromotionInfo>,
     /// New products and promoted SKUs.
     pub tracked_skus: BTreeSet<SkuCode>,
@@ -525,6 +593,8 @@ impl RetailStoresView {
                         category: registered.category.as_str().to_owned(),
                         new_product: registered.new_product,
                     });
+                self.categories
+                    .register(&registered.sku, registered.category.as_str());
                 if registered.new_product {
                     self.tracked_skus.insert(registered.sku.clone());
                 }
@@ -569,17 +639,8 @@ impl RetailStoresView {
             day.slots[slot_index(ticket.time_slot())] += 1;
             tracked.clear();
             for line in &ticket.lines {
-                let category = self
-                    .skus
-                    .get(&line.sku)
-                    .map_or(UNCATEGORISED, |sku| sku.category.as_str());
-                match day.categories.get_mut(category) {
-                    Some(cents) => *cents = cents.saturating_add(line.amount_cents),
-                    None => {
-                        day.categories
-                            .insert(category.to_owned(), line.amount_cents);
-                    }
-                }
+                let category = self.categories.of(&line.sku);
+                add_at(&mut day.categories, category, line.amount_cents);
                 if self.tracked_skus.contains(&line.sku) && !tracked.contains(&&line.sku) {
                     tracked.push(&line.sku);
                 }
@@ -913,7 +974,7 @@ impl RetailStoresView {
         let window = self.store_window(code);
 
         let mut region_avg_ticket_cents = None;
-        let mut categories: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut categories: Vec<u64> = Vec::new();
         let mut slots = [0u64; 5];
         if let (Some(from), Some(to)) = (window.from, window.to) {
             let mut region_totals = DayTotals::default();
@@ -924,9 +985,8 @@ impl RetailStoresView {
             region_avg_ticket_cents = avg_ticket(region_totals.cents, region_totals.tickets);
             if let Some(days) = self.days.get(code) {
                 for day in days.range(from..=to).map(|(_, day)| day) {
-                    for (category, cents) in &day.categories {
-                        let sum = categories.entry(category.as_str()).or_default();
-                        *sum = sum.saturating_add(*cents);
+                    for (category, cents) in day.categories.iter().enumerate() {
+                        add_at(&mut categories, category, *cents);
                     }
                     for (sum, count) in slots.iter_mut().zip(day.slots) {
                         *sum += count;
@@ -934,19 +994,14 @@ impl RetailStoresView {
                 }
             }
         }
-        let mut categories: Vec<CategoryShare> = categories
+        let categories: Vec<CategoryShare> = ranked_categories(&self.categories, &categories)
             .into_iter()
             .map(|(category, sales_cents)| CategoryShare {
-                category: category.to_owned(),
+                category,
                 sales_cents,
                 share_bp: share_bp(sales_cents, window.sales_cents),
             })
             .collect();
-        categories.sort_by(|a, b| {
-            b.sales_cents
-                .cmp(&a.sales_cents)
-                .then(a.category.cmp(&b.category))
-        });
         let slot_tickets: u64 = slots.iter().sum();
         let slots = TimeSlot::ALL
             .iter()
@@ -1079,8 +1134,8 @@ pub struct MemberStats {
     pub days: BTreeMap<NaiveDate, DayTotals>,
     /// Tickets per slot over the whole history, in [`TimeSlot::ALL`] order.
     pub slots: [u64; 5],
-    /// Spend cents per category over the whole history.
-    pub categories: BTreeMap<String, u64>,
+    /// Spend cents per category (by index) over the whole history.
+    pub categories: Vec<u64>,
 }
 
 /// The folded state of `retail_members`.
@@ -1089,8 +1144,7 @@ pub struct RetailMembersView {
     pub last_position: Option<u64>,
     pub policy: RetailPolicy,
     pub stores: BTreeMap<StoreCode, MemberStoreInfo>,
-    /// The category of every SKU.
-    pub sku_categories: BTreeMap<SkuCode, String>,
+    pub categories: Categories,
     /// Per store, per sale day.
     pub store_days: BTreeMap<StoreCode, BTreeMap<NaiveDate, DayTotals>>,
     pub members: BTreeMap<MemberRef, MemberStats>,
@@ -1148,9 +1202,8 @@ impl RetailMembersView {
                     });
             }
             Event::SkuRegistered(registered) => {
-                self.sku_categories
-                    .entry(registered.sku.clone())
-                    .or_insert_with(|| registered.category.as_str().to_owned());
+                self.categories
+                    .register(&registered.sku, registered.category.as_str());
             }
             Event::MemberEnrolled(enrolled) => {
                 let stats = self.members.entry(enrolled.member.clone()).or_default();
@@ -1215,18 +1268,8 @@ impl RetailMembersView {
             }
             stats.slots[slot_index(ticket.time_slot())] += 1;
             for line in &ticket.lines {
-                let category = self
-                    .sku_categories
-                    .get(&line.sku)
-                    .map_or(UNCATEGORISED, String::as_str);
-                match stats.categories.get_mut(category) {
-                    Some(cents) => *cents = cents.saturating_add(line.amount_cents),
-                    None => {
-                        stats
-                            .categories
-                            .insert(category.to_owned(), line.amount_cents);
-                    }
-                }
+                let category = self.categories.of(&line.sku);
+                add_at(&mut stats.categories, category, line.amount_cents);
             }
         }
     }
@@ -1345,7 +1388,7 @@ impl RetailMembersView {
             return None;
         }
         let preferred_slot = preferred_slot(&stats.slots);
-        let usual_categories = usual_categories(&stats.categories);
+        let usual_categories = usual_categories(&self.categories, &stats.categories);
         let display_name = stats
             .display_name
             .clone()
@@ -1383,13 +1426,12 @@ pub fn preferred_slot(slots: &[u64; 5]) -> TimeSlot {
     TimeSlot::ALL[best]
 }
 
-/// The (up to) 3 categories of most spend (ties: name ascending).
-pub fn usual_categories(categories: &BTreeMap<String, u64>) -> Vec<String> {
-    let mut ranked: Vec<(&String, &u64)> = categories.iter().collect();
-    ranked.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    ranked
+/// The (up to) 3 categories of most spend (ties: name ascending), only
+/// categories with spend.
+pub fn usual_categories(categories: &Categories, cents: &[u64]) -> Vec<String> {
+    ranked_categories(categories, cents)
         .into_iter()
         .take(USUAL_CATEGORIES)
-        .map(|(category, _)| category.clone())
+        .map(|(category, _)| category)
         .collect()
 }
