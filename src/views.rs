@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use salesledger_projections::{
-    Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog, RiskList,
+    Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog,
+    RetailMembers, RetailStores, RiskList,
 };
 use salesledger_replay::runner::{DynProjector, Folding, ProjectionRunner, RunnerBuilder};
 use salesledger_store::Store;
@@ -26,6 +27,8 @@ pub fn projectors() -> Vec<Box<dyn DynProjector>> {
         Box::new(Folding::<Receivables>::default()),
         Box::new(Folding::<Digest>::default()),
         Box::new(Folding::<Leaderboard>::default()),
+        Box::new(Folding::<RetailStores>::default()),
+        Box::new(Folding::<RetailMembers>::default()),
     ]
 }
 

@@ -60,6 +60,7 @@ macro_rules! view_query {
 pub mod business;
 pub mod health;
 pub mod responsibility;
+pub mod stores;
 
 /// Default and maximum wait for `wait_for_position`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -120,6 +121,7 @@ pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
         .iter()
         .chain(health::VIEW_ROUTES)
         .chain(business::VIEW_ROUTES)
+        .chain(stores::VIEW_ROUTES)
 }
 
 pub fn routes() -> Router<AppState> {
@@ -127,6 +129,7 @@ pub fn routes() -> Router<AppState> {
         .merge(responsibility::routes())
         .merge(health::routes())
         .merge(business::routes())
+        .merge(stores::routes())
 }
 
 /// Waits as asked, then runs `query` on projector `P`'s model.

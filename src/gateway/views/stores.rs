@@ -1,0 +1,227 @@
+//! `/v1/views/stores/...`: chain stores (SPEC C13, issue 7): new-product
+//! penetration, the regional store leaderboard, a store's battle map and
+//! the high-potential member lists, answered from the `retail_stores` and
+//! `retail_members` projectors (definitions in
+//! `salesledger_projections::retail`).
+//!
+//! Query parameters are strict (an unknown one, a malformed date, UUID or
+//! number is a `400 invalid_query`); `from` after `to`, or a range over
+//! 731 days, is a `400 invalid_date_range`; `days` and `limit` out of
+//! range are a `400 invalid_query`; an unknown store, region or
+//! promotion (or none launched yet) is a `404 not_found`.
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use chrono::NaiveDate;
+use salesledger_domain::value::PromotionId;
+use salesledger_projections::retail::RetailQueryError;
+use salesledger_projections::{Projector, RetailMembers, RetailStores};
+use uuid::Uuid;
+
+use super::{answer, query, view_error, Params, ViewQuery, ViewRoute, WaitQuery};
+use crate::gateway::auth::Caller;
+use crate::gateway::problem::ApiError;
+use crate::gateway::AppState;
+
+/// Default and bounds of `days` (leaderboard).
+const DEFAULT_DAYS: u32 = 30;
+const MAX_DAYS: u32 = 366;
+/// Default and bound of `limit`.
+const DEFAULT_STORES: usize = 10;
+const DEFAULT_MEMBERS: usize = 20;
+const MAX_LIMIT: usize = 1_000;
+
+/// This module's view routes (documented in OpenAPI).
+pub const VIEW_ROUTES: &[ViewRoute] = &[
+    ViewRoute {
+        path: "/v1/views/stores/penetration",
+        operation_id: "ViewStorePenetration",
+        description: "New-product penetration (SPEC C13) from the `retail_stores` view: per store and store-local sale day, the tickets, the tickets containing the promotion's SKU (a ticket counts once) and their share in basis points (truncated; `null` on a day without tickets), with each store's and region's total. Default: the latest launched promotion, its target regions, from its start to min(its end, the latest sale day seen). `data`: `{promotion: {promotion_id, sku, name, regions, starts_on, ends_on}, from, to, days: [day], regions: [{region, stores: [{store, name, format, cells: [{day, tickets, with_product, share_bp}] (one per day), total: {tickets, with_product, share_bp}}], total}]}`; regions by name, stores by code.",
+        query: &[
+            ("promotion_id", "the promotion (UUID); default the latest launched"),
+            ("region", "one region (any region with a store); default the promotion's regions"),
+            ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
+            ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/stores/leaderboard",
+        operation_id: "ViewStoreLeaderboard",
+        description: "Regional store leaderboard (SPEC C13) from the `retail_stores` view: per region, its stores ranked by sales over the `days` days ending at the region's latest sale day (ties: store code). `penetration_bp` is the region's latest promotion over the same days (within the promotion's dates; `null` without one). `data`: `{days, regions: [{region, from, to, promotion_id, stores: [{rank, store, name, format, sales_cents, tickets, avg_ticket_cents, penetration_bp}]}]}`.",
+        query: &[
+            ("region", "one region; default every region"),
+            ("days", "1 to 366 (default 30)"),
+            ("limit", "stores per region, 1 to 1000 (default 10)"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/stores/high-potential",
+        operation_id: "ViewHighPotentialMembers",
+        description: "High-potential member lists (SPEC C13) from the `retail_members` view: the stores whose average ticket (truncated) over the retail policy's window (ending at the store's latest sale day) is strictly greater than the policy's threshold, by region then code, each with its members (enrolled there) who bought in the window, ranked by tickets, then spend, then member ref: `tickets_per_month_x10` = tickets x 300 / window days; `preferred_slot` (most tickets ever; ties: earlier slot), `usual_categories` (top 3 by spend ever; ties: name), `script` (the policy's template filled in). `data`: `{threshold_cents, window_days, policy_version, stores: [{store, name, region, from, to, tickets, sales_cents, avg_ticket_cents, members: [{member, display_name, tickets, tickets_per_month_x10, spend_cents, preferred_slot, usual_categories, script}]}]}`.",
+        query: &[
+            ("region", "only this region's stores"),
+            ("store", "only this store (empty `stores` when it is not high potential)"),
+            ("limit", "members per store, 1 to 1000 (default 20)"),
+        ],
+    },
+    ViewRoute {
+        path: "/v1/views/stores/{store}",
+        operation_id: "ViewStoreBattleMap",
+        description: "One store's battle map (SPEC C13) from the `retail_stores` view (its `members` from `retail_members`): identity, `rank_in_region` of `stores_in_region` (by sales over the 30 days ending at the region's latest sale day), the policy `window` `{from, to, tickets, sales_cents, avg_ticket_cents}` ending at the store's latest sale day, `region_avg_ticket_cents` over the same days, `high_potential` (average strictly above `threshold_cents`), `daily` (the last 30 days, quiet days included: `{day, tickets, sales_cents, avg_ticket_cents}`), `categories` (`{category, sales_cents, share_bp}` over the window, by sales), `slots` (`{slot, tickets, share_bp}` over the window, morning to night), `promotions` of its region, latest first (`{promotion_id, name, sku, starts_on, ends_on, share_bp, region_share_bp}` from the start to min(end, the store's latest sale day)), and `members`: its high-potential list (up to 20) when high potential, else empty.",
+        query: &[],
+    },
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/views/stores/penetration", get(penetration))
+        .route("/v1/views/stores/leaderboard", get(leaderboard))
+        .route("/v1/views/stores/high-potential", get(high_potential))
+        .route("/v1/views/stores/{store}", get(battle_map))
+}
+
+view_query! {
+    struct PenetrationQuery {
+        promotion_id: Option<Uuid>,
+        region: Option<String>,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+    }
+}
+
+view_query! {
+    struct LeaderboardQuery {
+        region: Option<String>,
+        days: Option<u32>,
+        limit: Option<usize>,
+    }
+}
+
+view_query! {
+    struct HighPotentialQuery {
+        region: Option<String>,
+        store: Option<String>,
+        limit: Option<usize>,
+    }
+}
+
+/// A query's answer error as a problem.
+fn retail_error(error: RetailQueryError) -> ApiError {
+    match error {
+        RetailQueryError::InvalidRange { .. } | RetailQueryError::RangeTooLong { .. } => {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_date_range",
+                error.to_string(),
+            )
+        }
+        other => ApiError::not_found(other.to_string()),
+    }
+}
+
+fn bounded<T: PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    value: Option<T>,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ApiError> {
+    let value = value.unwrap_or(default);
+    if value < min || value > max {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("{name} must be {min} to {max}, not {value}"),
+        ));
+    }
+    Ok(value)
+}
+
+async fn penetration(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Params<PenetrationQuery>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    if let (Some(from), Some(to)) = (params.from, params.to) {
+        if from > to {
+            return Err(retail_error(RetailQueryError::InvalidRange { from, to }));
+        }
+    }
+    let promotion = params.promotion_id.map(PromotionId::from_uuid);
+    answer::<RetailStores, _>(&state, &params.wait(), |view| {
+        view.penetration(promotion, params.region.as_deref(), params.from, params.to)
+            .map_err(retail_error)
+    })
+    .await
+}
+
+async fn leaderboard(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Params<LeaderboardQuery>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let days = bounded("days", params.days, DEFAULT_DAYS, 1, MAX_DAYS)?;
+    let limit = bounded("limit", params.limit, DEFAULT_STORES, 1, MAX_LIMIT)?;
+    answer::<RetailStores, _>(&state, &params.wait(), |view| {
+        view.leaderboard(params.region.as_deref(), days, limit)
+            .map_err(retail_error)
+    })
+    .await
+}
+
+async fn high_potential(
+    State(state): State<AppState>,
+    _caller: Caller,
+    params: Params<HighPotentialQuery>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let limit = bounded("limit", params.limit, DEFAULT_MEMBERS, 1, MAX_LIMIT)?;
+    answer::<RetailMembers, _>(&state, &params.wait(), |view| {
+        view.high_potential(params.region.as_deref(), params.store.as_deref(), limit)
+            .map_err(retail_error)
+    })
+    .await
+}
+
+async fn battle_map(
+    State(state): State<AppState>,
+    _caller: Caller,
+    path: Result<Path<String>, PathRejection>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let Path(store) = path?;
+    let wait: WaitQuery = query(params)?;
+    // The members come from the other view: wait for it too, then read
+    // it first (never both locks at once).
+    if let Some(position) = wait.wait_for_position {
+        state
+            .views
+            .wait_for(RetailMembers::NAME, position, wait.timeout())
+            .await
+            .map_err(view_error)?;
+    }
+    let (members, _) = state
+        .views
+        .read_with::<RetailMembers, _>(|view| {
+            view.high_potential(None, Some(&store), DEFAULT_MEMBERS)
+                .ok()
+                .and_then(|answer| answer.stores.into_iter().next())
+                .map(|listed| listed.members)
+                .unwrap_or_default()
+        })
+        .map_err(view_error)?;
+    answer::<RetailStores, _>(&state, &wait, |view| {
+        let mut map = view.battle_map(&store).map_err(retail_error)?;
+        if map.high_potential {
+            map.members = members;
+        }
+        Ok(map)
+    })
+    .await
+}
