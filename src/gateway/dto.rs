@@ -77,6 +77,8 @@ use salesledger_domain::lead::{self, LeadCommand};
 use salesledger_domain::nurture::{self, NurtureCommand, NurtureTemplate, NurtureTemplateStep};
 use salesledger_domain::proposal::{self, ProposalCommand};
 use salesledger_domain::rep::{self, RepCommand, RepProfile};
+use salesledger_domain::retail::{self, RetailCommand};
+use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
 use salesledger_domain::role::CommandKind;
 use salesledger_domain::routing::{MatchRule, RoutingRuleSet};
 use salesledger_domain::value::{
@@ -2837,7 +2839,254 @@ pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
         CommandKind::PublishHealthPolicy,
         "PublishHealthPolicyRequest",
     ),
+    (
+        "POST",
+        "/v1/stores",
+        CommandKind::OpenStore,
+        "OpenStoreRequest",
+    ),
+    ("POST", "/v1/skus", CommandKind::RegisterSku, "RegisterSkuRequest"),
+    (
+        "POST",
+        "/v1/members",
+        CommandKind::EnrollMember,
+        "EnrollMemberRequest",
+    ),
+    (
+        "POST",
+        "/v1/promotions",
+        CommandKind::LaunchPromotion,
+        "LaunchPromotionRequest",
+    ),
+    (
+        "PUT",
+        "/v1/config/retail-policy",
+        CommandKind::PublishRetailPolicy,
+        "PublishRetailPolicyRequest",
+    ),
 ];
+
+// ---------------------------------------------------------------------------
+// Chain stores (SPEC C13, docs/design/chain-stores.md). `RecordPosSales`
+// is the NDJSON route `POST /v1/pos/sales` (gateway::stores), not a JSON
+// command route.
+// ---------------------------------------------------------------------------
+
+/// How a store is run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreFormat {
+    Direct,
+    Franchised,
+}
+
+impl From<StoreFormat> for retail::StoreFormat {
+    fn from(format: StoreFormat) -> Self {
+        match format {
+            StoreFormat::Direct => retail::StoreFormat::Direct,
+            StoreFormat::Franchised => retail::StoreFormat::Franchised,
+        }
+    }
+}
+
+/// Headquarters opens (or takes into the system) a store in a region.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenStoreRequest {
+    /// The store's code (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
+    #[schema(example = "S0001")]
+    pub store: String,
+    /// Its name.
+    #[schema(example = "人民路店")]
+    pub name: String,
+    /// Its region.
+    #[schema(example = "east")]
+    pub region: String,
+    /// Direct or franchised.
+    pub format: StoreFormat,
+    /// When it opened.
+    #[schema(example = "2025-01-15")]
+    pub opened_on: NaiveDate,
+}
+
+impl OpenStoreRequest {
+    pub const KIND: CommandKind = CommandKind::OpenStore;
+
+    pub fn into_command(self) -> Result<RetailCommand, DtoError> {
+        Ok(RetailCommand::OpenStore(retail::OpenStore {
+            store: parse_value("store", &self.store, StoreCode::parse)?,
+            name: parse_value("name", &self.name, Text::parse)?,
+            region: parse_value("region", &self.region, Region::parse)?,
+            format: self.format.into(),
+            opened_on: self.opened_on,
+        }))
+    }
+}
+
+/// A SKU enters the catalogue with its category.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterSkuRequest {
+    /// The SKU's code (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
+    #[schema(example = "SKU-0042")]
+    pub sku: String,
+    /// Its name.
+    #[schema(example = "燕麦拿铁")]
+    pub name: String,
+    /// Its category.
+    #[schema(example = "drinks")]
+    pub category: String,
+    /// A new product (the subject of promotions).
+    pub new_product: bool,
+}
+
+impl RegisterSkuRequest {
+    pub const KIND: CommandKind = CommandKind::RegisterSku;
+
+    pub fn into_command(self) -> Result<RetailCommand, DtoError> {
+        Ok(RetailCommand::RegisterSku(retail::RegisterSku {
+            sku: parse_value("sku", &self.sku, SkuCode::parse)?,
+            name: parse_value("name", &self.name, Text::parse)?,
+            category: parse_value("category", &self.category, Text::parse)?,
+            new_product: self.new_product,
+        }))
+    }
+}
+
+/// A loyalty member enrols at a home store (which must exist).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollMemberRequest {
+    /// The member's card number (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
+    #[schema(example = "M000123")]
+    pub member: String,
+    /// The home store's code (must exist: `422 unknown_store`).
+    #[schema(example = "S0001")]
+    pub home_store: String,
+    /// How the member is addressed.
+    #[schema(example = "王芳")]
+    pub display_name: String,
+    /// When the member enrolled.
+    #[schema(example = "2026-02-01")]
+    pub enrolled_on: NaiveDate,
+}
+
+impl EnrollMemberRequest {
+    pub const KIND: CommandKind = CommandKind::EnrollMember;
+
+    /// `home_store_known`: whether the catalogue knows the home store.
+    pub fn into_command(self, home_store_known: bool) -> Result<RetailCommand, DtoError> {
+        Ok(RetailCommand::EnrollMember(retail::EnrollMember {
+            member: parse_value("member", &self.member, MemberRef::parse)?,
+            home_store: parse_value("home_store", &self.home_store, StoreCode::parse)?,
+            display_name: parse_value("display_name", &self.display_name, Text::parse)?,
+            enrolled_on: self.enrolled_on,
+            home_store_known,
+        }))
+    }
+}
+
+/// Headquarters launches a promotion of a product in some regions, dates
+/// inclusive; answers the `promotion_id`.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchPromotionRequest {
+    /// Optional client-chosen id of the promotion; the gateway uses it when
+    /// present and generates a UUIDv7 otherwise.
+    #[schema(example = "0192f0a4-5b6c-7d8e-9f00-aabbccdd0003")]
+    pub promotion_id: Option<Uuid>,
+    /// The promoted SKU (must exist: `422 unknown_sku`).
+    #[schema(example = "SKU-NEW-1")]
+    pub sku: String,
+    /// The promotion's name.
+    #[schema(example = "燕麦拿铁上市")]
+    pub name: String,
+    /// Target regions (at least one; each must have a store:
+    /// `422 region_without_stores`).
+    #[schema(example = json!(["east"]))]
+    pub regions: Vec<String>,
+    /// First day (store-local), inclusive.
+    #[schema(example = "2026-06-01")]
+    pub starts_on: NaiveDate,
+    /// Last day (store-local), inclusive; not before `starts_on`.
+    #[schema(example = "2026-08-31")]
+    pub ends_on: NaiveDate,
+}
+
+impl LaunchPromotionRequest {
+    pub const KIND: CommandKind = CommandKind::LaunchPromotion;
+
+    /// The client-chosen id, if any.
+    pub fn requested_id(&self) -> Option<Uuid> {
+        self.promotion_id
+    }
+
+    /// `catalogue`: the known SKUs and the regions with a store.
+    pub fn into_command(
+        self,
+        promotion_id: PromotionId,
+        launched_by: &ActorId,
+        catalogue: &retail::Catalogue,
+    ) -> Result<RetailCommand, DtoError> {
+        let sku = parse_value("sku", &self.sku, SkuCode::parse)?;
+        let mut regions = Vec::with_capacity(self.regions.len());
+        for (idx, raw) in self.regions.iter().enumerate() {
+            regions.push(parse_value(&format!("regions[{idx}]"), raw, Region::parse)?);
+        }
+        Ok(RetailCommand::LaunchPromotion(retail::LaunchPromotion {
+            promotion_id,
+            sku_known: catalogue.has_sku(sku.as_str()),
+            sku,
+            name: parse_value("name", &self.name, Text::parse)?,
+            regions,
+            starts_on: self.starts_on,
+            ends_on: self.ends_on,
+            launched_by: launched_by.clone(),
+            store_regions: catalogue.store_regions(),
+        }))
+    }
+}
+
+/// Publishes the retail policy: the high-potential threshold, its window
+/// and the suggested script (versions strictly increase).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRetailPolicyRequest {
+    /// Strictly greater than the last published version (from 1).
+    #[schema(example = 1)]
+    pub version: u32,
+    /// A store is high potential when its average ticket over the window
+    /// exceeds this (cents; default 8,500).
+    #[schema(example = 8500)]
+    pub high_potential_avg_ticket_cents: u64,
+    /// The window in days, ending at the store's latest sale day (1 to 1,100; default 90).
+    #[schema(example = 90)]
+    pub window_days: u32,
+    /// The script, with placeholders `{member}`, `{store}`, `{slot}`, `{categories}`.
+    #[schema(example = "Hello {member}, thank you for shopping at {store}.")]
+    pub script_template: String,
+}
+
+impl PublishRetailPolicyRequest {
+    pub const KIND: CommandKind = CommandKind::PublishRetailPolicy;
+
+    pub fn into_command(self, published_by: &ActorId) -> Result<RetailCommand, DtoError> {
+        Ok(RetailCommand::PublishRetailPolicy(
+            retail::PublishRetailPolicy {
+                version: self.version,
+                high_potential_avg_ticket_cents: self.high_potential_avg_ticket_cents,
+                window_days: self.window_days,
+                script_template: parse_value(
+                    "script_template",
+                    &self.script_template,
+                    Text::parse,
+                )?,
+                published_by: published_by.clone(),
+            },
+        ))
+    }
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -2946,6 +3195,7 @@ mod tests {
         Account(AccountCommand),
         Contract(ContractCommand),
         Asset(ProcessAssetCommand),
+        Retail(RetailCommand),
     }
 
     impl AnyCommand {
@@ -2961,6 +3211,7 @@ mod tests {
                 AnyCommand::Account(command) => command.kind(),
                 AnyCommand::Contract(command) => command.kind(),
                 AnyCommand::Asset(command) => command.kind(),
+                AnyCommand::Retail(command) => command.kind(),
             }
         }
     }
@@ -3186,6 +3437,25 @@ mod tests {
             "PublishHealthPolicyRequest" => AnyCommand::Config(
                 parse_body::<PublishHealthPolicyRequest>(body)?.into_command(&actor())?,
             ),
+            "OpenStoreRequest" => {
+                AnyCommand::Retail(parse_body::<OpenStoreRequest>(body)?.into_command()?)
+            }
+            "RegisterSkuRequest" => {
+                AnyCommand::Retail(parse_body::<RegisterSkuRequest>(body)?.into_command()?)
+            }
+            "EnrollMemberRequest" => {
+                AnyCommand::Retail(parse_body::<EnrollMemberRequest>(body)?.into_command(true)?)
+            }
+            "LaunchPromotionRequest" => AnyCommand::Retail(
+                parse_body::<LaunchPromotionRequest>(body)?.into_command(
+                    PromotionId::from_uuid(path_id),
+                    &actor(),
+                    &retail::Catalogue::default(),
+                )?,
+            ),
+            "PublishRetailPolicyRequest" => AnyCommand::Retail(
+                parse_body::<PublishRetailPolicyRequest>(body)?.into_command(&actor())?,
+            ),
             other => panic!("no request schema named {other}"),
         };
         Ok(command)
@@ -3242,7 +3512,12 @@ mod tests {
                 RecordPaymentRequest,
                 RecordProcessAssetRequest,
                 AdvanceLeadStageRequest,
-                PublishHealthPolicyRequest
+                PublishHealthPolicyRequest,
+                OpenStoreRequest,
+                RegisterSkuRequest,
+                EnrollMemberRequest,
+                LaunchPromotionRequest,
+                PublishRetailPolicyRequest
             )
         };
     }
@@ -3259,8 +3534,9 @@ mod tests {
 
     #[test]
     fn every_command_kind_has_exactly_one_route_and_schema() {
-        assert_eq!(ALL_COMMAND_ROUTES.len(), 48);
-        for kind in CommandKind::all() {
+        assert_eq!(ALL_COMMAND_ROUTES.len(), 53);
+        // POS sales arrive as NDJSON on their own route (gateway::stores).
+        for kind in CommandKind::all().filter(|kind| *kind != CommandKind::RecordPosSales) {
             let routes: Vec<_> = ALL_COMMAND_ROUTES
                 .iter()
                 .filter(|(_, _, route_kind, _)| *route_kind == kind)
@@ -3352,6 +3628,11 @@ mod tests {
             RecordProcessAssetRequest,
             AdvanceLeadStageRequest,
             PublishHealthPolicyRequest,
+            OpenStoreRequest,
+            RegisterSkuRequest,
+            EnrollMemberRequest,
+            LaunchPromotionRequest,
+            PublishRetailPolicyRequest,
         )))]
         struct Document;
 
@@ -4234,6 +4515,63 @@ mod tests {
                         policy.script(health::RiskKind::CompetitorInterest),
                         "安排价值复盘"
                     );
+                },
+            ),
+            (
+                "OpenStoreRequest",
+                json!({"store": "S0001", "name": "人民路店", "region": "east", "format": "franchised", "opened_on": "2025-01-15"}),
+                |command| {
+                    let AnyCommand::Retail(RetailCommand::OpenStore(open)) = command else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(open.store.as_str(), "S0001");
+                    assert_eq!(open.format, retail::StoreFormat::Franchised);
+                },
+            ),
+            (
+                "RegisterSkuRequest",
+                json!({"sku": "SKU-NEW-1", "name": "燕麦拿铁", "category": "drinks", "new_product": true}),
+                |command| {
+                    let AnyCommand::Retail(RetailCommand::RegisterSku(register)) = command else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(register.sku.as_str(), "SKU-NEW-1");
+                    assert!(register.new_product);
+                },
+            ),
+            (
+                "EnrollMemberRequest",
+                json!({"member": "M000123", "home_store": "S0001", "display_name": "王芳", "enrolled_on": "2026-02-01"}),
+                |command| {
+                    let AnyCommand::Retail(RetailCommand::EnrollMember(enroll)) = command else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(enroll.member.as_str(), "M000123");
+                    assert_eq!(enroll.home_store.as_str(), "S0001");
+                },
+            ),
+            (
+                "LaunchPromotionRequest",
+                json!({"sku": "SKU-NEW-1", "name": "燕麦拿铁上市", "regions": ["west", "east"], "starts_on": "2026-06-01", "ends_on": "2026-08-31"}),
+                |command| {
+                    let AnyCommand::Retail(RetailCommand::LaunchPromotion(launch)) = command else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!(launch.promotion_id.as_uuid(), Uuid::from_u128(PATH_ID));
+                    assert_eq!(launch.regions.len(), 2);
+                    assert_eq!(launch.launched_by, actor());
+                },
+            ),
+            (
+                "PublishRetailPolicyRequest",
+                json!({"version": 2, "high_potential_avg_ticket_cents": 9000, "window_days": 60, "script_template": "Hello {member}"}),
+                |command| {
+                    let AnyCommand::Retail(RetailCommand::PublishRetailPolicy(publish)) = command
+                    else {
+                        panic!("{command:?}")
+                    };
+                    assert_eq!((publish.version, publish.window_days), (2, 60));
+                    assert_eq!(publish.published_by, actor());
                 },
             ),
         ]

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod problem;
 pub mod reads;
 pub mod routes;
+pub mod stores;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -125,6 +126,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = commands::routes()
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
+        .merge(stores::routes())
         .merge(audit::routes())
         .merge(feed::routes())
         .merge(dashboard::api_routes())

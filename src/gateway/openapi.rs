@@ -100,6 +100,8 @@ fn component_schemas() -> Schemas {
         RecordKeywordSearchesRequest, CompleteCallbackRequest, SubmitRescuePlanRequest,
         ApproveRescuePlanRequest, QuoteRenewalRequest, SignContractRequest, RecordPaymentRequest,
         RecordProcessAssetRequest, AdvanceLeadStageRequest, PublishHealthPolicyRequest,
+        OpenStoreRequest, RegisterSkuRequest, EnrollMemberRequest, LaunchPromotionRequest,
+        PublishRetailPolicyRequest,
         IngestUsageReportsRequest, IngestKeywordSearchesRequest, IngestPaymentsRequest,
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
@@ -221,6 +223,10 @@ pub fn is_creation(kind: CommandKind) -> bool {
             | CommandKind::CreateProposal
             | CommandKind::SignContract
             | CommandKind::RecordProcessAsset
+            | CommandKind::OpenStore
+            | CommandKind::RegisterSku
+            | CommandKind::EnrollMember
+            | CommandKind::LaunchPromotion
     )
 }
 
@@ -522,6 +528,11 @@ pub fn document() -> OpenApi {
             .or_default()
             .push((HttpMethod::Post, ingest_operation(route)));
     }
+    let (pos_path, pos_method, pos_operation) = super::stores::pos_operation();
+    items
+        .entry(pos_path.to_owned())
+        .or_default()
+        .push((pos_method, pos_operation));
     let upload = OperationBuilder::new()
         .operation_id(Some("UploadBlob"))
         .summary(Some("UploadBlob"))

@@ -187,7 +187,9 @@ async fn every_documented_operation_is_served() {
             + salesledger::gateway::feed::integration_routes().count()
             + salesledger::gateway::dashboard::DASHBOARD_ROUTES.len()
             + salesledger::gateway::audit::AUDIT_ROUTES.len()
-            + 2,
+            + 2
+            // POST /v1/pos/sales (NDJSON, gateway::stores)
+            + 1,
         "commands, reads, views, bulk ingestion, the feed and webhook routes and the two blob routes"
     );
 }

@@ -1,0 +1,551 @@
+//! Chain stores (SPEC C13, docs/design/chain-stores.md): the command routes
+//! `POST /v1/stores`, `/v1/skus`, `/v1/members`, `/v1/promotions`,
+//! `PUT /v1/config/retail-policy` (JSON, in `dto::ALL_COMMAND_ROUTES`), and
+//! the bulk POS route `POST /v1/pos/sales?batch_id=B` (NDJSON).
+//!
+//! The POS route authorises `RecordPosSales` before anything else, then
+//! checks the batch id and the media type (`application/x-ndjson`,
+//! `application/jsonl` or `text/plain`, else `415`), reads the body up to
+//! [`MAX_POS_BATCH_BYTES`] and counts its lines (at most
+//! [`MAX_POS_BATCH_LINES`]; `413 pos_batch_too_large` beyond), and hands it
+//! to `CommandService::record_pos_ndjson`, the path `salesledger import pos`
+//! shares: any bad line is `422 invalid_pos_batch` listing up to 100 bad
+//! lines (`errors: [{line, code, detail}]`, `n_errors`) with nothing
+//! appended; a new batch is `201` with `{batch_id, lines, tickets, events,
+//! first_position, last_position, replayed: false}`; an identical repeat is
+//! `200` with the original outcome and `replayed: true`; the same batch id
+//! with other lines is `409 pos_batch_id_reused`.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{post, put};
+use axum::{Json, Router};
+use salesledger_commands::{CommandError, CommandMeta, CommandOutcome, IdempotencyKey};
+use salesledger_domain::retail::{
+    RetailEntity, RetailPolicy, MAX_POS_BATCH_BYTES, MAX_POS_BATCH_LINES,
+};
+use salesledger_domain::stream::{
+    member_stream_id, promotion_stream_id, sku_stream_id, store_stream_id, CONFIG_RETAIL_STREAM,
+};
+use salesledger_domain::value::{PosBatchId, PromotionId};
+use salesledger_domain::{CommandKind, DomainError};
+use serde::Serialize;
+use serde_json::json;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::SecurityRequirement;
+use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+use super::commands::Incoming;
+use super::dto::{
+    EnrollMemberRequest, LaunchPromotionRequest, OpenStoreRequest, PublishRetailPolicyRequest,
+    RegisterSkuRequest,
+};
+use super::problem::ApiError;
+use super::AppState;
+
+/// The bulk POS route.
+pub const POS_SALES_PATH: &str = "/v1/pos/sales";
+
+/// Bad lines listed in a `422 invalid_pos_batch` at most.
+pub const MAX_REPORTED_BAD_LINES: usize = 100;
+
+/// Media types the POS route accepts.
+pub const POS_MEDIA_TYPES: &[&str] = &["application/x-ndjson", "application/jsonl", "text/plain"];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/stores", post(open_store))
+        .route("/v1/skus", post(register_sku))
+        .route("/v1/members", post(enroll_member))
+        .route("/v1/promotions", post(launch_promotion))
+        .route("/v1/config/retail-policy", put(publish_retail_policy))
+        .route(POS_SALES_PATH, post(record_pos_sales))
+}
+
+// ---- the JSON command routes ------------------------------------------------
+
+/// The command's metadata: the caller, the clock, the trace headers and
+/// the `Idempotency-Key` (fingerprinted with method, path and body).
+fn meta_of(incoming: &Incoming, body: &[u8]) -> Result<CommandMeta, ApiError> {
+    let mut meta = CommandMeta::new(incoming.caller.principal.clone(), incoming.state.now());
+    let (correlation_id, causation_id) = incoming.trace_headers()?;
+    if let Some(correlation_id) = correlation_id {
+        meta.correlation_id = correlation_id;
+    }
+    if let Some(causation_id) = causation_id {
+        meta.causation_id = causation_id;
+    }
+    if let Some(key) = incoming.idempotency_key()? {
+        meta.idempotency = Some(IdempotencyKey {
+            fingerprint: incoming.fingerprint(body),
+            key,
+        });
+    }
+    Ok(meta)
+}
+
+/// `201` (`200` for a replayed `Idempotency-Key`: `idempotent-replayed:
+/// true`, the original outcome) with `Location` when there is one.
+fn created(
+    outcome: CommandOutcome,
+    location: Option<String>,
+    extra: Option<(&str, String)>,
+) -> Response {
+    let replayed = outcome.replayed;
+    let mut body = serde_json::to_value(&outcome).unwrap_or_else(|_| json!({}));
+    if let (Some((key, value)), Some(object)) = (extra, body.as_object_mut()) {
+        object.insert(key.to_owned(), json!(value));
+    }
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+async fn open_store(mut incoming: Incoming) -> Result<Response, ApiError> {
+    let limit = incoming.state.max_body_bytes;
+    let (request, body) = incoming
+        .accept_within::<OpenStoreRequest>(OpenStoreRequest::KIND, limit)
+        .await?;
+    let meta = meta_of(&incoming, &body)?;
+    let store = request.store.trim().to_owned();
+    let command = request.into_command()?;
+    let stream_id = match &command {
+        salesledger_domain::retail::RetailCommand::OpenStore(open) => store_stream_id(&open.store),
+        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
+    };
+    let outcome = incoming
+        .state
+        .service
+        .execute::<RetailEntity>(&meta, &stream_id, command)
+        .await?;
+    Ok(created(
+        outcome,
+        Some(format!("/v1/views/stores/{store}")),
+        None,
+    ))
+}
+
+async fn register_sku(mut incoming: Incoming) -> Result<Response, ApiError> {
+    let limit = incoming.state.max_body_bytes;
+    let (request, body) = incoming
+        .accept_within::<RegisterSkuRequest>(RegisterSkuRequest::KIND, limit)
+        .await?;
+    let meta = meta_of(&incoming, &body)?;
+    let command = request.into_command()?;
+    let stream_id = match &command {
+        salesledger_domain::retail::RetailCommand::RegisterSku(register) => {
+            sku_stream_id(&register.sku)
+        }
+        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
+    };
+    let outcome = incoming
+        .state
+        .service
+        .execute::<RetailEntity>(&meta, &stream_id, command)
+        .await?;
+    Ok(created(outcome, None, None))
+}
+
+async fn enroll_member(mut incoming: Incoming) -> Result<Response, ApiError> {
+    let limit = incoming.state.max_body_bytes;
+    let (request, body) = incoming
+        .accept_within::<EnrollMemberRequest>(EnrollMemberRequest::KIND, limit)
+        .await?;
+    let meta = meta_of(&incoming, &body)?;
+    let catalogue = incoming.state.service.retail_catalogue().await?;
+    let home_store_known = catalogue.has_store(request.home_store.trim());
+    let command = request.into_command(home_store_known)?;
+    let stream_id = match &command {
+        salesledger_domain::retail::RetailCommand::EnrollMember(enroll) => {
+            member_stream_id(&enroll.member)
+        }
+        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
+    };
+    let outcome = incoming
+        .state
+        .service
+        .execute::<RetailEntity>(&meta, &stream_id, command)
+        .await?;
+    Ok(created(outcome, None, None))
+}
+
+async fn launch_promotion(mut incoming: Incoming) -> Result<Response, ApiError> {
+    let limit = incoming.state.max_body_bytes;
+    let (request, body) = incoming
+        .accept_within::<LaunchPromotionRequest>(LaunchPromotionRequest::KIND, limit)
+        .await?;
+    let meta = meta_of(&incoming, &body)?;
+    if let Some(outcome) = incoming.state.service.replay_idempotent(&meta).await? {
+        let id = outcome
+            .stream_id
+            .strip_prefix("promotion-")
+            .unwrap_or_default()
+            .to_owned();
+        return Ok(created(outcome, None, Some(("promotion_id", id))));
+    }
+    let promotion_id = PromotionId::from_uuid(request.requested_id().unwrap_or_else(Uuid::now_v7));
+    let catalogue = incoming.state.service.retail_catalogue().await?;
+    let command =
+        request.into_command(promotion_id, &incoming.caller.principal.actor, &catalogue)?;
+    let outcome = incoming
+        .state
+        .service
+        .execute::<RetailEntity>(&meta, &promotion_stream_id(promotion_id), command)
+        .await?;
+    Ok(created(
+        outcome,
+        None,
+        Some(("promotion_id", promotion_id.to_string())),
+    ))
+}
+
+async fn publish_retail_policy(mut incoming: Incoming) -> Result<Response, ApiError> {
+    let limit = incoming.state.max_body_bytes;
+    let (request, body) = incoming
+        .accept_within::<PublishRetailPolicyRequest>(PublishRetailPolicyRequest::KIND, limit)
+        .await?;
+    let meta = meta_of(&incoming, &body)?;
+    let command = request.into_command(&incoming.caller.principal.actor)?;
+    let outcome = incoming
+        .state
+        .service
+        .execute::<RetailPolicy>(&meta, CONFIG_RETAIL_STREAM, command)
+        .await?;
+    let replayed = outcome.replayed;
+    let mut response = (StatusCode::OK, Json(outcome)).into_response();
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+// ---- the POS route ----------------------------------------------------------
+
+/// The answer of `POST /v1/pos/sales` (documents
+/// `salesledger_commands::PosBatchOutcome`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = PosBatchOutcome)]
+pub struct PosBatchOutcomeDoc {
+    /// The batch id (`pos-<batch id>` is its stream).
+    pub batch_id: String,
+    /// Sale lines (blank lines not counted).
+    pub lines: u64,
+    /// Distinct tickets.
+    pub tickets: u64,
+    /// `PosTicketsRecorded` events appended (one per store and chunk).
+    pub events: u64,
+    /// Position of the first event.
+    pub first_position: u64,
+    /// Position of the last event: wait for views to reach it.
+    pub last_position: u64,
+    /// True when this repeats the answer to an identical, already recorded batch.
+    pub replayed: bool,
+}
+
+fn batch_id_of(uri: &axum::http::Uri) -> Result<PosBatchId, ApiError> {
+    let query = uri.query().unwrap_or_default();
+    let raw = form_urlencoded_value(query, "batch_id").ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_batch_id",
+            "the query parameter batch_id is required",
+        )
+    })?;
+    PosBatchId::parse(&raw).map_err(|error| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.code(),
+            error.to_string(),
+        )
+        .with("path", json!("batch_id"))
+    })
+}
+
+/// The first value of `name` in a query string (percent-decoded).
+fn form_urlencoded_value(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        (key == name).then(|| percent_decode(value))
+    })
+}
+
+fn percent_decode(raw: &str) -> String {
+    fn hex(byte: u8) -> Option<u8> {
+        match byte {
+            b'0'..=b'9' => Some(byte - b'0'),
+            b'a'..=b'f' => Some(byte - b'a' + 10),
+            b'A'..=b'F' => Some(byte - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut idx = 0;
+    while idx < bytes.len() {
+        let byte = bytes[idx];
+        let escaped = (byte == b'%')
+            .then(|| Some((hex(*bytes.get(idx + 1)?)?, hex(*bytes.get(idx + 2)?)?)))
+            .flatten();
+        match (byte, escaped) {
+            (_, Some((high, low))) => {
+                decoded.push(high * 16 + low);
+                idx += 3;
+            }
+            (b'+', None) => {
+                decoded.push(b' ');
+                idx += 1;
+            }
+            (byte, None) => {
+                decoded.push(byte);
+                idx += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+fn check_media_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if POS_MEDIA_TYPES
+        .iter()
+        .any(|accepted| essence.eq_ignore_ascii_case(accepted))
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "expected one of {}, got {:?}",
+                POS_MEDIA_TYPES.join(", "),
+                content_type
+            ),
+        ))
+    }
+}
+
+fn too_large(detail: String) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "pos_batch_too_large", detail)
+}
+
+/// `POST /v1/pos/sales?batch_id=B`.
+async fn record_pos_sales(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let caller = parts
+        .extensions
+        .get::<super::auth::Caller>()
+        .cloned()
+        .ok_or_else(ApiError::unauthorized)?;
+    salesledger_commands::CommandService::authorise(
+        caller.principal.role,
+        CommandKind::RecordPosSales,
+    )?;
+    let headers = parts.headers;
+    let batch_id = batch_id_of(&parts.uri)?;
+    check_media_type(&headers)?;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_POS_BATCH_BYTES as u64) {
+        return Err(too_large(format!(
+            "the body exceeds {MAX_POS_BATCH_BYTES} bytes"
+        )));
+    }
+    let body = axum::body::to_bytes(body, MAX_POS_BATCH_BYTES)
+        .await
+        .map_err(|error| {
+            let limit_hit = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            if limit_hit {
+                too_large(format!("the body exceeds {MAX_POS_BATCH_BYTES} bytes"))
+            } else {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "unreadable_body",
+                    error.to_string(),
+                )
+            }
+        })?;
+    let n_lines = body
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
+        .count();
+    if n_lines > MAX_POS_BATCH_LINES {
+        return Err(too_large(format!(
+            "the batch has {n_lines} lines; at most {MAX_POS_BATCH_LINES}"
+        )));
+    }
+    let mut meta = CommandMeta::new(caller.principal.clone(), state.now());
+    for (name, slot) in [
+        ("x-correlation-id", &mut meta.correlation_id),
+        ("x-causation-id", &mut meta.causation_id),
+    ] {
+        if let Some(value) = headers.get(name) {
+            *slot = value
+                .to_str()
+                .ok()
+                .and_then(|text| Uuid::parse_str(text).ok())
+                .ok_or_else(|| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_header",
+                        format!("{name} must be a UUID"),
+                    )
+                })?;
+        }
+    }
+    match state
+        .service
+        .record_pos_ndjson(&meta, &batch_id, &body)
+        .await
+    {
+        Ok(outcome) => {
+            let status = if outcome.replayed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok((status, Json(outcome)).into_response())
+        }
+        Err(CommandError::Domain(DomainError::InvalidPosBatch { errors })) => {
+            let n_errors = errors.len();
+            let listed: Vec<_> = errors
+                .iter()
+                .take(MAX_REPORTED_BAD_LINES)
+                .map(|error| {
+                    json!({"line": error.line, "code": error.code.as_str(), "detail": error.detail})
+                })
+                .collect();
+            let first = errors
+                .first()
+                .map(|error| format!(" (first: line {}, {})", error.line, error.code.as_str()))
+                .unwrap_or_default();
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_pos_batch",
+                format!("{n_errors} bad line(s); nothing was appended{first}"),
+            )
+            .with("errors", json!(listed))
+            .with("n_errors", json!(n_errors)))
+        }
+        Err(CommandError::Domain(DomainError::PosBatchTooLarge { lines, max })) => Err(too_large(
+            format!("the batch has {lines} lines; at most {max}"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}
+
+// ---- OpenAPI ------------------------------------------------------------
+
+/// The POS route's OpenAPI operation (path, method, operation).
+pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
+    let problem = || {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build()
+    };
+    let ndjson = ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .example(Some(json!(
+            "{\"store\":\"S0001\",\"ticket\":\"T-20260301-0001\",\"sku\":\"SKU-0042\",\"qty\":1,\"amount_cents\":1250,\"member\":\"M000123\",\"sold_at\":\"2026-03-01T10:15:00+08:00\"}\n"
+        )))
+        .build();
+    let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+    for media_type in POS_MEDIA_TYPES {
+        body = body.content(*media_type, ndjson.clone());
+    }
+    let outcome = || {
+        ContentBuilder::new()
+            .schema(Some(PosBatchOutcomeDoc::schema()))
+            .build()
+    };
+    let mut operation = OperationBuilder::new()
+        .operation_id(Some("RecordPosSales"))
+        .summary(Some("RecordPosSales"))
+        .description(Some(format!(
+            "POS sales in bulk, one JSON sale line per line (`member` optional, blank lines \
+             ignored), validated line by line against the known stores, SKUs and members: any \
+             bad line rejects the whole batch (nothing appended). One append of \
+             `PosTicketsRecorded` events to `pos-<batch id>`; a batch id is accepted once. At \
+             most {MAX_POS_BATCH_LINES} lines and {MAX_POS_BATCH_BYTES} bytes. Roles allowed: \
+             integrator, store_manager, supervisor."
+        )))
+        .tag("stores")
+        .parameter(
+            ParameterBuilder::new()
+                .name("batch_id")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::True)
+                .description(Some(
+                    "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        )
+        .request_body(Some(body.build()))
+        .response(
+            "201",
+            ResponseBuilder::new()
+                .description("Recorded")
+                .content("application/json", outcome()),
+        )
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("An identical batch was already recorded: its original outcome, `replayed: true`")
+                .content("application/json", outcome()),
+        )
+        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+    for (status, description) in [
+        ("400", "No batch_id, or an unreadable body"),
+        ("401", "No or unknown bearer token"),
+        ("403", "The caller's role may not record POS sales"),
+        (
+            "409",
+            "pos_batch_id_reused: the batch id was used for other lines",
+        ),
+        (
+            "413",
+            "pos_batch_too_large: more lines or bytes than the limits",
+        ),
+        (
+            "415",
+            "Not application/x-ndjson, application/jsonl or text/plain",
+        ),
+        (
+            "422",
+            "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
+             (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
+             invalid_amount, invalid_sold_at, ticket_mismatch, ticket_too_large), `n_errors` \
+             counts them; or an invalid batch id",
+        ),
+    ] {
+        operation = operation.response(
+            status,
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/problem+json", problem()),
+        );
+    }
+    (POS_SALES_PATH, HttpMethod::Post, operation)
+}
