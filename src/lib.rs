@@ -11,6 +11,7 @@ pub mod bench;
 pub mod copy;
 pub mod demo;
 pub mod gateway;
+pub mod import;
 pub mod offline;
 pub mod progress;
 pub mod scheduler;

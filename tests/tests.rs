@@ -9,6 +9,8 @@
 //!   checkpoints and `--from-checkpoint` (extended log accepted, fork
 //!   refused), `export` read back; checkpoint records skipped by the
 //!   registry and the projections.
+//! - `cli_import`: `salesledger import pos`: batches of whole tickets,
+//!   a second import appends nothing, a bad line stops it with its number.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_offline`: `export` then `rebuild` reproduces every view byte for
@@ -46,6 +48,7 @@
 
 mod architecture;
 mod cli_audit;
+mod cli_import;
 mod cli_offline;
 mod cli_serve;
 mod cli_verify;

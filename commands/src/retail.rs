@@ -370,6 +370,22 @@ impl CommandService {
             .await
     }
 
+    /// [`CommandService::record_pos_ndjson`] for a slice of a larger
+    /// file whose first line is line `first_line` (bad lines are reported
+    /// with their numbers in the file).
+    pub async fn record_pos_ndjson_from(
+        &self,
+        meta: &CommandMeta,
+        batch_id: &PosBatchId,
+        body: &[u8],
+        first_line: u64,
+    ) -> Result<PosBatchOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
+        let (lines, malformed) = parse_pos_ndjson_from(body, first_line);
+        self.record_pos_lines(meta, batch_id, &lines, malformed)
+            .await
+    }
+
     /// Records a POS batch: authorises `RecordPosSales`; answers an
     /// identical repeat of a recorded batch id with its original outcome
     /// (`replayed: true`, nothing appended) and a different one with

@@ -1,0 +1,279 @@
+//! `salesledger import pos FILE --data DIR [--batch-lines N]`: back-fills
+//! POS history offline through the same validation and append path as
+//! `POST /v1/pos/sales` (`CommandService::record_pos_ndjson_from`).
+//!
+//! The file (NDJSON, one sale line per line) is cut into batches of whole
+//! tickets of about N lines (a batch ends once it holds N lines and the
+//! next line starts another ticket), with batch ids
+//! `<first 16 hex of the file's SHA-256>-<index>` (index from 0): a batch
+//! id is accepted once, so importing the same file again (with the same
+//! `--batch-lines`) appends nothing. A bad line stops the import with its
+//! line number in the file; the batches before it are kept (their ids make
+//! a corrected re-run skip them only if the earlier lines are unchanged).
+//! The importer acts as `integrator:import`.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use salesledger_commands::{CommandError, CommandMeta, CommandService, Principal};
+use salesledger_domain::value::{ActorId, PosBatchId};
+use salesledger_domain::{DomainError, Role};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::backend::{OpenedStore, StoreChoice};
+
+/// What to import.
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// POS sale lines (NDJSON, the body format of `POST /v1/pos/sales`).
+    Pos(PosImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PosImportArgs {
+    /// The NDJSON file.
+    pub file: PathBuf,
+    /// Data directory of the embedded store (its catalogue of stores,
+    /// SKUs and members validates the lines).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Lines per batch, about (whole tickets).
+    #[arg(long, default_value_t = 10_000)]
+    pub batch_lines: usize,
+}
+
+/// Bad lines printed at most.
+const MAX_PRINTED_BAD_LINES: usize = 100;
+
+pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        ImportCommand::Pos(args) => {
+            crate::runtime()?.block_on(import_pos(&args.file, &args.data, args.batch_lines))
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub lines: u64,
+    pub batches: u64,
+    /// Batches already recorded by an earlier run (nothing appended).
+    pub replayed_batches: u64,
+    pub events: u64,
+}
+
+/// The first 16 hex digits of the file's SHA-256 and its line count.
+fn file_identity(file: &Path) -> anyhow::Result<(String, u64)> {
+    let mut reader =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut newlines = 0u64;
+    let mut last = b'\n';
+    loop {
+        let n = reader
+            .read(&mut buffer)
+            .with_context(|| format!("reading {}", file.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        newlines += buffer[..n].iter().filter(|byte| **byte == b'\n').count() as u64;
+        last = buffer[n - 1];
+    }
+    let lines = newlines + u64::from(last != b'\n');
+    let digest = hasher.finalize();
+    let hex: String = digest
+        .iter()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    Ok((hex, lines))
+}
+
+#[derive(Deserialize)]
+struct TicketOnly<'a> {
+    #[serde(borrow)]
+    ticket: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The ticket a line names (`None` for a line that does not parse).
+fn ticket_of(line: &[u8]) -> Option<String> {
+    serde_json::from_slice::<TicketOnly<'_>>(line)
+        .ok()
+        .and_then(|parsed| parsed.ticket.map(|ticket| ticket.into_owned()))
+}
+
+async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Result<ExitCode> {
+    if !data.join("log").exists() {
+        anyhow::bail!(
+            "{} holds no log; the stores, SKUs and members must be recorded first",
+            data.display()
+        );
+    }
+    let (hash16, total_lines) = file_identity(file)?;
+    let opened = OpenedStore::open(&StoreChoice::Sled(data.to_path_buf())).await?;
+    let service = CommandService::new(opened.store().clone());
+    let principal = Principal {
+        actor: ActorId::parse("import").context("the importer's actor id")?,
+        role: Role::Integrator,
+    };
+    let result = import_batches(
+        &service,
+        &principal,
+        file,
+        &hash16,
+        total_lines,
+        batch_lines.max(1),
+    )
+    .await;
+    opened.close().await;
+    match result? {
+        Ok(summary) => {
+            println!(
+                "imported {} lines in {} batches ({} already imported), {} events appended",
+                summary.lines, summary.batches, summary.replayed_batches, summary.events
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(message) => {
+            eprintln!("{message}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Imports batch by batch; `Ok(Err(message))` for a bad batch.
+async fn import_batches(
+    service: &CommandService,
+    principal: &Principal,
+    file: &Path,
+    hash16: &str,
+    total_lines: u64,
+    batch_lines: usize,
+) -> anyhow::Result<Result<ImportSummary, String>> {
+    let mut reader = BufReader::new(
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+    );
+    let bar = crate::progress::bar(total_lines, "importing POS lines");
+    let mut summary = ImportSummary::default();
+    let mut batch: Vec<u8> = Vec::new();
+    let mut batch_first_line = 1u64;
+    let mut batch_n_lines = 0usize;
+    let mut last_ticket: Option<String> = None;
+    let mut line_no = 0u64;
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .with_context(|| format!("reading {}", file.display()))?;
+        let at_end = n == 0;
+        let blank = line.iter().all(u8::is_ascii_whitespace);
+        let ticket = if at_end || blank {
+            None
+        } else {
+            ticket_of(&line)
+        };
+        let boundary = at_end
+            || (!blank
+                && batch_n_lines >= batch_lines
+                && (ticket.is_none() || ticket != last_ticket));
+        if boundary && batch_n_lines > 0 {
+            let index = summary.batches;
+            let batch_id =
+                PosBatchId::parse(&format!("{hash16}-{index}")).context("the batch id")?;
+            let meta = CommandMeta::new(principal.clone(), chrono::Utc::now());
+            match service
+                .record_pos_ndjson_from(&meta, &batch_id, &batch, batch_first_line)
+                .await
+            {
+                Ok(outcome) => {
+                    summary.batches += 1;
+                    summary.lines += outcome.lines;
+                    if outcome.replayed {
+                        summary.replayed_batches += 1;
+                    } else {
+                        summary.events += outcome.events;
+                    }
+                }
+                Err(error) => {
+                    bar.abandon();
+                    return Ok(Err(describe_failure(
+                        &error,
+                        index,
+                        batch_first_line,
+                        line_no,
+                        &summary,
+                    )));
+                }
+            }
+            bar.set_position(line_no);
+            batch.clear();
+            batch_n_lines = 0;
+            batch_first_line = line_no + 1;
+        }
+        if at_end {
+            break;
+        }
+        line_no += 1;
+        if batch.is_empty() && batch_n_lines == 0 {
+            batch_first_line = line_no;
+        }
+        batch.extend_from_slice(&line);
+        if !line.ends_with(b"\n") {
+            batch.push(b'\n');
+        }
+        if !blank {
+            batch_n_lines += 1;
+            last_ticket = ticket;
+        }
+    }
+    bar.finish_and_clear();
+    Ok(Ok(summary))
+}
+
+fn describe_failure(
+    error: &CommandError,
+    index: u64,
+    first_line: u64,
+    last_line: u64,
+    summary: &ImportSummary,
+) -> String {
+    let kept = format!(
+        "the {} batch(es) before it (lines 1 to {}) are kept",
+        summary.batches,
+        first_line.saturating_sub(1)
+    );
+    match error {
+        CommandError::Domain(DomainError::InvalidPosBatch { errors }) => {
+            let mut message = format!(
+                "salesledger: import stopped at batch {index} (lines {first_line} to {last_line}): \
+                 {} bad line(s), nothing of this batch appended; {kept}",
+                errors.len()
+            );
+            for bad in errors.iter().take(MAX_PRINTED_BAD_LINES) {
+                message.push_str(&format!(
+                    "\nline {}: {}: {}",
+                    bad.line,
+                    bad.code.as_str(),
+                    bad.detail
+                ));
+            }
+            message
+        }
+        CommandError::Domain(DomainError::PosBatchIdReused { batch_id }) => format!(
+            "salesledger: batch {batch_id} (lines {first_line} to {last_line}) was already \
+             imported with other lines (another --batch-lines, or the file changed); {kept}"
+        ),
+        other => format!(
+            "salesledger: import stopped at batch {index} (lines {first_line} to {last_line}): \
+             {other}; {kept}"
+        ),
+    }
+}
