@@ -18,9 +18,15 @@ fn evidence_path(customer_id: Uuid) -> String {
 /// The log's verifier key, read from the data directory (obtained apart
 /// from the bundle, as an auditor would).
 fn log_key(app: &TestApp) -> String {
-    ServerKey::load(&app.data_dir.path().join(AUDIT_DIR).join(KEY_FILE))
-        .expect("the gateway created the signing key")
-        .vkey()
+    ServerKey::load(
+        &app.data_dir
+            .path()
+            .join("data")
+            .join(AUDIT_DIR)
+            .join(KEY_FILE),
+    )
+    .expect("the gateway created the signing key")
+    .vkey()
 }
 
 fn position_of(answer: &Answer) -> u64 {

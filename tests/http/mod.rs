@@ -28,6 +28,8 @@
 //!   call-back, contracts with three task cards per overdue instalment,
 //!   process assets, funnel stages, the health policy, bulk ingestion.
 //! - `openapi`: `/openapi.json` covers every route and schema.
+//! - `dashboard`: the dashboard page and assets (public, strict CSP),
+//!   `/v1/me` and the health trend.
 //! - `evidence`: a customer's evidence bundle downloaded over HTTP verifies
 //!   offline; 404 for an unknown customer, 403 for roles that may not.
 //! - `views`: read models report their position, wait for read-your-writes,
@@ -41,6 +43,11 @@
 //!   targets refused; roles and bad requests.
 //! - `business`: assets, funnel, receivables and task cards, digest and
 //!   leaderboard after contracts, payments, an asset and a day close.
+//! - `store_views`: chain-store views (issue 7) on a hand-computed case:
+//!   penetration cells, store leaderboard, battle map, high-potential
+//!   members, a policy change, refusals.
+//! - `stores`: chain-store commands and POS batches in NDJSON (all or
+//!   nothing with line numbers, once per batch id, roles, media types, limits).
 
 mod auth;
 mod bad_input;
@@ -51,6 +58,7 @@ mod c3_ownership;
 mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
+mod dashboard;
 mod envelope;
 mod evidence;
 mod feed;
@@ -59,6 +67,8 @@ mod health;
 mod idempotency;
 mod inputs;
 mod openapi;
+mod store_views;
+mod stores;
 pub mod support;
 mod views;
 mod webhooks;

@@ -243,17 +243,22 @@ async function loadRisk(position) {
         { class: "scripts" },
         c.risks.length === 0
           ? el("span", { class: "muted", text: "no risk flagged" })
-          : c.risks.map((risk) =>
+          : [
+              el("div", { class: "chips" }, c.risks.map((risk) => el("span", { class: "chip", text: humanKind(risk.kind) }))),
               el(
                 "details",
                 { class: "script" },
-                el("summary", {}, el("span", { class: "chip", text: humanKind(risk.kind) })),
-                el("p", { text: risk.script }),
+                el("summary", { title: "all suggested scripts" }, el("span", { class: "preview", text: c.risks[0].script })),
+                el(
+                  "ul",
+                  { class: "plain" },
+                  c.risks.map((risk) => el("li", {}, el("strong", { text: humanKind(risk.kind) + ": " }), risk.script)),
+                ),
               ),
-            ),
+            ],
         c.competitor_keywords && c.competitor_keywords.length
           ? el("div", {
-              class: "muted",
+              class: "muted keywords",
               text: "searched: " + c.competitor_keywords.map((k) => `${k.keyword} ×${k.count}`).join(", "),
             })
           : null,
@@ -459,7 +464,7 @@ async function loadLeaderboard(position) {
     const region = regions.find((r) => r.region === app.leaderboardRegion) || regions[0];
     const max = Math.max(1, ...region.stores.map((s) => s.sales_cents));
     holder.replaceChildren(
-      el("p", { class: "muted", text: `${region.from} → ${region.to}` }),
+      el("p", { class: "muted", text: region.from && region.to ? `sales ${region.from} → ${region.to}` : "no sale yet" }),
       el(
         "div",
         { class: "scroll" },
@@ -560,10 +565,10 @@ async function loadReceivables(position) {
   const max = Math.max(1, ...AGING.map(([key]) => totals[key]));
   const slot = width / AGING.length;
   AGING.forEach(([key, label], i) => {
-    const h = (80 * totals[key]) / max;
-    chart.append(svg("rect", { x: i * slot + 12, y: 92 - h, width: slot - 24, height: Math.max(h, 1), class: "fill-aging-" + i }, tip(`${label}: ${fmtFen(totals[key])}`)));
-    chart.append(svg("text", { x: i * slot + slot / 2, y: 88 - h, class: "label small", "text-anchor": "middle", text: fmtFen(totals[key]) }));
-    chart.append(svg("text", { x: i * slot + slot / 2, y: 112, class: "axis", "text-anchor": "middle", text: label }));
+    const h = (70 * totals[key]) / max;
+    chart.append(svg("rect", { x: i * slot + 12, y: 96 - h, width: slot - 24, height: Math.max(h, 1), class: "fill-aging-" + i }, tip(`${label}: ${fmtFen(totals[key])}`)));
+    chart.append(svg("text", { x: i * slot + slot / 2, y: 91 - h, class: "label small", "text-anchor": "middle", text: fmtFen(totals[key]) }));
+    chart.append(svg("text", { x: i * slot + slot / 2, y: 114, class: "axis", "text-anchor": "middle", text: label }));
   });
   const sorted = regions.slice().sort((a, b) => b.outstanding_fen - a.outstanding_fen || a.region.localeCompare(b.region));
   show(
@@ -630,10 +635,10 @@ async function loadDigests(position, regions) {
   }
   const sum = (key) => rows.reduce((n, r) => n + (r[key] || 0), 0);
   const cols = [
-    ["new_leads", "Leads"],
-    ["visits", "Visits"],
-    ["proposals_delivered", "Prop. delivered"],
-    ["payments_fen", "Collected"],
+    ["new_leads", "Leads", ""],
+    ["visits", "Visits", ""],
+    ["proposals_delivered", "Proposals delivered", "opt"],
+    ["payments_fen", "Collected", ""],
   ];
   show(
     "digests",
@@ -644,7 +649,7 @@ async function loadDigests(position, regions) {
       el(
         "table",
         { class: "digest" },
-        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), cols.map(([, label]) => el("th", { class: "num", text: label })), el("th", { class: "num", text: "→ yellow / red" }))),
+        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), cols.map(([, label, opt]) => el("th", { class: "num " + opt, text: label })), el("th", { class: "num", text: "→ yellow / red" }))),
         el(
           "tbody",
           {},
@@ -653,7 +658,7 @@ async function loadDigests(position, regions) {
               "tr",
               { "data-testid": "digest-row" },
               el("td", { text: r.region }),
-              cols.map(([key]) => el("td", { class: "num", text: key.endsWith("_fen") ? fmtFen(r[key]) : fmtInt(r[key]) })),
+              cols.map(([key, , opt]) => el("td", { class: "num " + opt, text: key.endsWith("_fen") ? fmtFen(r[key]) : fmtInt(r[key]) })),
               el("td", { class: "num" }, el("span", { class: "t-yellow", text: r.turned_yellow.length }), " / ", el("span", { class: "t-red", text: r.turned_red.length })),
             ),
           ),
@@ -665,7 +670,7 @@ async function loadDigests(position, regions) {
             "tr",
             {},
             el("th", { text: "All regions" }),
-            cols.map(([key]) => el("th", { class: "num", text: key.endsWith("_fen") ? fmtFen(sum(key)) : fmtInt(sum(key)) })),
+            cols.map(([key, , opt]) => el("th", { class: "num " + opt, text: key.endsWith("_fen") ? fmtFen(sum(key)) : fmtInt(sum(key)) })),
             el("th", { class: "num", text: `${rows.reduce((n, r) => n + r.turned_yellow.length, 0)} / ${rows.reduce((n, r) => n + r.turned_red.length, 0)}` }),
           ),
         ),
@@ -723,11 +728,11 @@ async function loadCustomerHealth(id, position) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${b.indicators.length * rowH}`, class: "chart indicators", role: "img", "aria-label": "health breakdown" });
   b.indicators.forEach((ind, i) => {
     const y = i * rowH;
-    const full = ((width - 260) * ind.weight) / 100;
+    const full = ((width - 330) * ind.weight) / 100;
     const got = (full * ind.normalised_bp) / 10000;
     chart.append(svg("text", { x: 0, y: y + 19, class: "label small", text: humanKind(ind.indicator) }));
-    chart.append(svg("rect", { x: 190, y: y + 6, width: Math.max(full, 1), height: 18, class: "track" }));
-    chart.append(svg("rect", { x: 190, y: y + 6, width: Math.max(got, 0), height: 18, class: "fill-accent" }, tip(`${humanKind(ind.indicator)}: raw ${JSON.stringify(ind.raw)}, normalised ${fmtBp(ind.normalised_bp)}, weight ${ind.weight}%`)));
+    chart.append(svg("rect", { x: 230, y: y + 6, width: Math.max(full, 1), height: 18, class: "track" }));
+    chart.append(svg("rect", { x: 230, y: y + 6, width: Math.max(got, 0), height: 18, class: "fill-accent" }, tip(`${humanKind(ind.indicator)}: raw ${JSON.stringify(ind.raw)}, normalised ${fmtBp(ind.normalised_bp)}, weight ${ind.weight}%`)));
     chart.append(svg("text", { x: width, y: y + 19, class: "label small", "text-anchor": "end", text: `${fmtScore(ind.contribution_bp)} / ${ind.weight}` }));
   });
   const daily = data.daily || [];
@@ -759,10 +764,27 @@ async function loadCustomerHealth(id, position) {
   );
 }
 
+function summarise(value) {
+  if (value === null || value === undefined) return "–";
+  if (Array.isArray(value)) {
+    const ranked = value.filter((item) => item && typeof item === "object" && "rep_id" in item);
+    if (ranked.length === value.length && ranked.length > 0) {
+      return ranked.map((item) => `${item.rank ? "#" + item.rank + " " : ""}${shortId(item.rep_id)}${item.score !== undefined ? " (" + item.score + ")" : ""}`).join(", ");
+    }
+    return `${value.length} item${value.length === 1 ? "" : "s"}`;
+  }
+  if (typeof value === "object") {
+    const text = JSON.stringify(value);
+    return text.length > 80 ? text.slice(0, 77) + "…" : text;
+  }
+  const text = String(value);
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(text) ? shortId(text) : text;
+}
+
 function describeChange(change) {
   const rest = Object.entries(change)
     .filter(([key]) => key !== "kind")
-    .map(([key, value]) => `${key.replace(/_/g, " ")}: ${typeof value === "object" ? JSON.stringify(value) : value}`);
+    .map(([key, value]) => `${key.replace(/_/g, " ")}: ${summarise(value)}`);
   return rest.join(" · ");
 }
 

@@ -259,3 +259,76 @@ pub fn trend(view: &HealthView, days: u32) -> HealthTrend {
         days: out,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use salesledger_domain::value::CustomerId;
+    use salesledger_projections::health::{ClosedDay, CustomerHealth, DailyEntry};
+
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
+    }
+
+    fn entry(on: &str, level: Level) -> DailyEntry {
+        DailyEntry {
+            day: day(on),
+            score_bp: 5000,
+            level,
+            policy_version: 1,
+        }
+    }
+
+    #[test]
+    fn the_trend_carries_each_customers_last_level_forward_over_the_closed_days() {
+        let mut view = HealthView::default();
+        assert_eq!(
+            trend(&view, 3),
+            HealthTrend {
+                last_closed: None,
+                days: Vec::new()
+            }
+        );
+        view.source.last_closed = Some(ClosedDay {
+            day: day("2026-03-05"),
+            closes_at: Utc.with_ymd_and_hms(2026, 3, 5, 16, 0, 0).unwrap(),
+            position: 42,
+        });
+        // Green before the window, yellow on the 4th, red on the 5th.
+        let a = CustomerHealth {
+            daily: vec![
+                entry("2026-03-01", Level::Green),
+                entry("2026-03-04", Level::Yellow),
+                entry("2026-03-05", Level::Red),
+            ],
+            ..CustomerHealth::default()
+        };
+        // First scored inside the window.
+        let b = CustomerHealth {
+            daily: vec![entry("2026-03-04", Level::Green)],
+            ..CustomerHealth::default()
+        };
+        let c = CustomerHealth::default(); // never scored: not counted
+        view.customers
+            .insert(CustomerId::from_uuid(Uuid::from_u128(1)), a);
+        view.customers
+            .insert(CustomerId::from_uuid(Uuid::from_u128(2)), b);
+        view.customers
+            .insert(CustomerId::from_uuid(Uuid::from_u128(3)), c);
+        let counts: Vec<(NaiveDate, u32, u32, u32)> = trend(&view, 3)
+            .days
+            .iter()
+            .map(|d| (d.day, d.green, d.yellow, d.red))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                (day("2026-03-03"), 1, 0, 0),
+                (day("2026-03-04"), 1, 1, 0),
+                (day("2026-03-05"), 1, 0, 1),
+            ]
+        );
+    }
+}
