@@ -2,10 +2,15 @@
 //! per data directory, when the log is empty) the fixture year of SPEC
 //! section 4 (`salesledger-fixtures`: 17 regions, 40 reps, 427 customers,
 //! a year of leads, visits, proposals, usage, tickets, contracts, payments
-//! and day closes) written through the command pipeline, ending yesterday,
-//! so every view has a year of history behind it.
+//! and day closes; then the chain's 327 stores, their catalogue, members,
+//! two mid-year promotions and a year of POS tickets) written through the
+//! command pipeline, ending yesterday, so every view has a year of history
+//! behind it. `--demo-scale small` seeds the small configuration instead
+//! (60 days of a small organisation, 6 stores over the last 30 days):
+//! seconds, for browser tests in a debug build.
 
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
@@ -29,18 +34,74 @@ pub const DEMO_CUSTOMER_ID: &str = "0192f0a4-0000-7000-9000-000000000001";
 /// The demo's seed: the same seed and start give the same history.
 pub const DEMO_SEED: u64 = 2025;
 
+/// How much history the demo seeds (`serve --demo-scale`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DemoScale {
+    /// `FixtureConfig::small`: 60 days of a small organisation, 6 stores
+    /// over the last 30 days.
+    Small,
+    /// `FixtureConfig::year`: SPEC section 4's year, 327 stores.
+    #[default]
+    Year,
+}
+
+impl DemoScale {
+    /// The fixture configuration of this scale, with the demo's seed.
+    pub fn config(self) -> FixtureConfig {
+        match self {
+            DemoScale::Small => FixtureConfig::small(DEMO_SEED),
+            DemoScale::Year => FixtureConfig::year(DEMO_SEED),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DemoScale::Small => "small",
+            DemoScale::Year => "year",
+        }
+    }
+}
+
+impl FromStr for DemoScale {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        match raw {
+            "small" => Ok(DemoScale::Small),
+            "year" => Ok(DemoScale::Year),
+            other => Err(format!("{other:?}: the demo scale is small or year")),
+        }
+    }
+}
+
+impl std::fmt::Display for DemoScale {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
 /// Issues demo tokens and seeds an empty log with the fixture year ending
 /// the day before `today`; the caller reloads the token file.
 pub async fn seed(state: &AppState, tokens_path: &Path, today: NaiveDate) -> anyhow::Result<()> {
+    seed_with_scale(state, tokens_path, today, DemoScale::Year).await
+}
+
+/// [`seed`] at the given scale.
+pub async fn seed_with_scale(
+    state: &AppState,
+    tokens_path: &Path,
+    today: NaiveDate,
+    scale: DemoScale,
+) -> anyhow::Result<()> {
     if state.service.store().head().len == 0 {
-        let mut config = FixtureConfig::year(DEMO_SEED);
+        let mut config = scale.config();
         config.start = today - Duration::days(i64::from(config.days));
         println!(
-            "seeding the demo: a year of history from {} to {} (seed {DEMO_SEED})",
+            "seeding the demo ({scale}): history from {} to {} (seed {DEMO_SEED})",
             config.start,
             config.last_day()
         );
-        let bar = crate::progress::bar(u64::from(config.days), "demo year (days)");
+        let bar = crate::progress::bar(u64::from(config.days), "demo history (days)");
         let summary = salesledger_fixtures::generate_with_blobs(
             &state.service,
             Some(&state.blobs),
@@ -50,14 +111,42 @@ pub async fn seed(state: &AppState, tokens_path: &Path, today: NaiveDate) -> any
         .await
         .context("seeding the demo year")?;
         bar.finish_and_clear();
+        let bar = crate::progress::bar(u64::from(config.stores.days), "demo stores (days)");
+        let stores = salesledger_fixtures::stores::generate_stores(
+            &state.service,
+            &config,
+            &|progress: Progress| bar.set_position(u64::from(progress.day_number)),
+        )
+        .await
+        .context("seeding the demo's chain stores")?;
+        bar.finish_and_clear();
         register_walkthrough_customer(state).await?;
         println!(
             "demo seeded: {} commands, {} events, {} reps in {} regions, {} customers",
-            summary.commands,
-            summary.events,
+            summary.commands + stores.commands,
+            summary.events + stores.events,
             summary.rep_ids.len(),
             summary.regions.len(),
             summary.customer_ids.len()
+        );
+        println!(
+            "  chain stores: {} stores ({} franchised) in {} regions, {} SKUs, {} members, \
+             {} promotions, {} POS tickets ({} lines, average ticket {} cents) from {} to {}",
+            stores.stores,
+            stores.franchised_stores,
+            stores.regions.len(),
+            stores.skus,
+            stores.members,
+            stores.promotions.len(),
+            stores.tickets,
+            stores.lines,
+            stores.avg_ticket_cents(),
+            stores
+                .first_day
+                .map_or_else(String::new, |day| day.to_string()),
+            stores
+                .last_day
+                .map_or_else(String::new, |day| day.to_string()),
         );
     } else {
         println!(

@@ -89,6 +89,8 @@ pub struct GatewayConfig {
     pub max_body_bytes: usize,
     pub max_blob_bytes: u64,
     pub demo: bool,
+    /// How much history the demo seeds (`--demo-scale`).
+    pub demo_scale: crate::demo::DemoScale,
     /// How often the day-close scheduler looks for days to close; `None`
     /// runs no scheduler (days are then closed by integrators only).
     pub day_close_every: Option<std::time::Duration>,
@@ -112,6 +114,7 @@ impl GatewayConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             demo: false,
+            demo_scale: crate::demo::DemoScale::Year,
             day_close_every: Some(std::time::Duration::from_secs(60)),
             webhooks: crate::webhooks::WebhookSettings::from_env(),
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
@@ -254,7 +257,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             .clone()
             .unwrap_or_else(|| config.data_dir.join("tokens.json"));
         let today = state.now().date_naive();
-        crate::demo::seed(&state, &tokens_path, today).await?;
+        crate::demo::seed_with_scale(&state, &tokens_path, today, config.demo_scale).await?;
         state.tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
     }
     let listener = tokio::net::TcpListener::bind(config.listen)
