@@ -5,6 +5,7 @@
 mod audit;
 mod gateway;
 mod pg_store;
+mod pos;
 mod projections;
 mod store;
 
@@ -64,10 +65,29 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 6400)]
         commands: usize,
     },
+    /// N generated POS lines through `POST /v1/pos/sales` of an in-process
+    /// gateway (views following), against the same batches appended
+    /// straight to a fresh store, then the penetration view's p99.
+    Pos {
+        /// POS lines in total.
+        #[arg(long, default_value_t = 10_000_000)]
+        lines: u64,
+        /// Lines per batch (whole tickets).
+        #[arg(long, default_value_t = 10_000)]
+        batch_lines: u64,
+        /// Batches in flight at once (both phases).
+        #[arg(long, default_value_t = 2)]
+        clients: usize,
+    },
 }
 
 pub fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
+        BenchCommand::Pos {
+            lines,
+            batch_lines,
+            clients,
+        } => pos::run(lines, batch_lines, clients),
         BenchCommand::Audit(args) => audit::run(args.events),
         BenchCommand::Store {
             data,
