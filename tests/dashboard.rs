@@ -117,14 +117,19 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
     // The demo prints one token per role, then the address it listens on.
     let mut lines = BufReader::new(stdout).lines();
     let mut token = None;
+    let mut writer = None;
     let mut base = None;
     for line in lines.by_ref() {
         let line = line.expect("serve output");
         let mut words = line.split_whitespace();
-        if let (Some("supervisor"), Some(value), None) = (words.next(), words.next(), words.next())
-        {
+        if let (Some(role), Some(value), None) = (words.next(), words.next(), words.next()) {
             if value.starts_with("sl_") {
-                token = Some(value.to_owned());
+                match role {
+                    "supervisor" => token = Some(value.to_owned()),
+                    // Integrators may register leads (supervisors may not).
+                    "integrator" => writer = Some(value.to_owned()),
+                    _ => {}
+                }
             }
         }
         if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
@@ -144,6 +149,8 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
     let token = token
         .unwrap_or_else(|| panic!("serve --demo printed no supervisor token\n{}", serve_log()));
     let base = base.unwrap_or_else(|| panic!("serve printed no address\n{}", serve_log()));
+    let writer = writer
+        .unwrap_or_else(|| panic!("serve --demo printed no integrator token\n{}", serve_log()));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -180,7 +187,15 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
     std::fs::create_dir_all(&out).expect("target/dashboard");
     let status = Command::new("node")
         .arg(test_dir.join("run.mjs"))
-        .args(["--base", &base, "--token", &token, "--out"])
+        .args([
+            "--base",
+            &base,
+            "--token",
+            &token,
+            "--writer-token",
+            &writer,
+            "--out",
+        ])
         .arg(&out)
         .arg("--chromium")
         .arg(chromium())

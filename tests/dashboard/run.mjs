@@ -2,13 +2,14 @@
 // (no browser download: executablePath is the system's chromium).
 //
 //   node tests/dashboard/run.mjs --base http://127.0.0.1:PORT --token SUPERVISOR_TOKEN \
-//        --out target/dashboard [--chromium /usr/bin/chromium]
+//        --writer-token INTEGRATOR_TOKEN --out target/dashboard [--chromium /usr/bin/chromium]
 //
 // Signs in with the token, checks there is no console error, that the ten
 // risk rows, the heatmap and the funnel are shown, posts a lead through the
-// API and waits for the funnel's lead count to move without a reload, opens
-// a customer page and downloads its evidence bundle, and saves screenshots
-// at 1920x1080 and 390x844 in --out. Exits 0 on success, 1 with the reason.
+// API (as the writer: supervisors may not register leads) and waits for the
+// funnel's lead count to move without a reload, opens a customer page and
+// downloads its evidence bundle, and saves screenshots at 1920x1080 and
+// 390x844 in --out. Exits 0 on success, 1 with the reason.
 
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,16 +24,17 @@ function options() {
   };
   const base = get("base", process.env.SALESLEDGER_DASHBOARD_URL);
   const token = get("token", process.env.SALESLEDGER_DASHBOARD_TOKEN);
+  const writer = get("writer-token", process.env.SALESLEDGER_DASHBOARD_WRITER_TOKEN || token);
   const out = get("out", "target/dashboard");
   const executablePath = get("chromium", process.env.SALESLEDGER_CHROMIUM || "/usr/bin/chromium");
   if (!base || !token) {
-    console.error("usage: run.mjs --base URL --token TOKEN [--out DIR] [--chromium PATH]");
+    console.error("usage: run.mjs --base URL --token TOKEN [--writer-token TOKEN] [--out DIR] [--chromium PATH]");
     process.exit(2);
   }
-  return { base: base.replace(/\/$/, ""), token, out, executablePath };
+  return { base: base.replace(/\/$/, ""), token, writer, out, executablePath };
 }
 
-const { base, token, out, executablePath } = options();
+const { base, token, writer, out, executablePath } = options();
 const TIMEOUT = 90_000;
 const consoleErrors = [];
 let step = "starting";
@@ -61,7 +63,7 @@ async function postLead() {
   const stamp = Date.now();
   const response = await fetch(base + "/v1/leads", {
     method: "POST",
-    headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
+    headers: { Authorization: "Bearer " + writer, "Content-Type": "application/json" },
     body: JSON.stringify({
       company_name: `Dashboard browser test ${stamp}`,
       contact_email: `dashboard-${stamp}@example.com`,

@@ -387,8 +387,9 @@ function heatmap(data) {
   const days = data.days;
   const labelWidth = available < 500 ? 54 : 120;
   const totalWidth = 48;
-  const cell = Math.max(3, Math.min(16, Math.floor((available - labelWidth - totalWidth) / days.length)));
-  const rowHeight = cell >= 8 ? Math.min(cell, 11) : 9;
+  const cell = Math.max(3, Math.min(28, Math.floor((available - labelWidth - totalWidth) / days.length)));
+  const rowHeight = Math.max(9, Math.min(cell, 18));
+  const labelSize = rowHeight >= 14 ? 12 : 9;
   let max = 0;
   for (const region of data.regions) for (const store of region.stores) for (const c of store.cells) if (c.share_bp !== null && c.share_bp > max) max = c.share_bp;
   const width = labelWidth + cell * days.length + totalWidth;
@@ -410,7 +411,7 @@ function heatmap(data) {
     y += regionHeader;
     for (const store of region.stores) {
       const row = svg("g", { class: "heat-row", "data-testid": "heat-row" });
-      row.append(svg("text", { x: labelWidth - 4, y: y + rowHeight - 2, class: "store-label", "text-anchor": "end", text: store.store }, tip(`${store.store} ${store.name || ""} (${store.format || ""})`)));
+      row.append(svg("text", { x: labelWidth - 4, y: y + rowHeight - 3, class: "store-label", "font-size": labelSize, "text-anchor": "end", text: store.store }, tip(`${store.store} ${store.name || ""} (${store.format || ""})`)));
       store.cells.forEach((c, i) => {
         row.append(
           svg(
@@ -420,7 +421,7 @@ function heatmap(data) {
           ),
         );
       });
-      row.append(svg("text", { x: width - 2, y: y + rowHeight - 2, class: "store-label", "text-anchor": "end", text: store.total ? fmtBp(store.total.share_bp) : "–" }));
+      row.append(svg("text", { x: width - 2, y: y + rowHeight - 3, class: "store-label", "font-size": labelSize, "text-anchor": "end", text: store.total ? fmtBp(store.total.share_bp) : "–" }));
       chart.append(row);
       y += rowHeight;
     }
