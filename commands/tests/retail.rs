@@ -199,3 +199,61 @@ async fn members_and_promotions_are_checked_against_the_catalogue() {
     );
     assert_eq!(outcome.events[0].payload["launched_by"], "someone");
 }
+
+#[test]
+fn pos_events_are_written_in_the_generic_canonical_encoding() {
+    use salesledger_commands::retail::{parse_pos_ndjson, pos_new_event};
+    use salesledger_domain::retail::{build_pos_batch, Catalogue, StoreOpened};
+    use salesledger_domain::{encode, Event};
+    use salesledger_store::NewEvent;
+
+    let mut catalogue = Catalogue::default();
+    catalogue.apply(&Event::StoreOpened(StoreOpened {
+        store: StoreCode::parse("S1").expect("store"),
+        name: Text::parse("S1").expect("name"),
+        region: Region::parse("east").expect("region"),
+        format: StoreFormat::Direct,
+        opened_on: day("2026-01-01"),
+    }));
+    let mut body = String::new();
+    for (n, (sku, member, sold_at)) in [
+        ("A", "null", "2026-03-01T10:15:00+08:00"),
+        ("A:b.c_d-1", r#""M1""#, "2026-03-01T23:59:59.250-05:30"),
+        ("A", r#""M1""#, "2026-03-01T00:00:00Z"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        catalogue.apply(&Event::SkuRegistered(
+            salesledger_domain::retail::SkuRegistered {
+                sku: SkuCode::parse(sku).expect("sku"),
+                name: Text::parse("n").expect("name"),
+                category: Text::parse("c").expect("category"),
+                new_product: false,
+            },
+        ));
+        catalogue.apply(&Event::MemberEnrolled(
+            salesledger_domain::retail::MemberEnrolled {
+                member: MemberRef::parse("M1").expect("member"),
+                home_store: StoreCode::parse("S1").expect("store"),
+                display_name: Text::parse("m").expect("name"),
+                enrolled_on: day("2026-01-01"),
+            },
+        ));
+        body.push_str(&format!(
+            r#"{{"store":"S1","ticket":"T{n}","sku":"{sku}","qty":{},"amount_cents":{},"member":{member},"sold_at":"{sold_at}"}}"#,
+            n + 1,
+            n * 1_000_000_007
+        ));
+        body.push('\n');
+    }
+    let (lines, malformed) = parse_pos_ndjson(body.as_bytes());
+    assert!(malformed.is_empty(), "{malformed:?}");
+    let batch =
+        build_pos_batch(&PosBatchId::parse("B").expect("id"), &lines, &catalogue).expect("valid");
+    for event in &batch.events {
+        let encoded = encode(&Event::PosTicketsRecorded(event.clone())).expect("encodes");
+        let generic = NewEvent::new(encoded.event_type, encoded.schema_version, &encoded.payload);
+        assert_eq!(pos_new_event(event).expect("encodes"), generic);
+    }
+}

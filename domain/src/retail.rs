@@ -725,6 +725,8 @@ pub struct PosBatch {
 struct TicketDraft {
     store: StoreCode,
     first_line: u64,
+    /// Index of its first line in the input.
+    input_idx: usize,
     ticket: PosTicket,
 }
 
@@ -742,7 +744,7 @@ pub fn build_pos_batch(
     let mut errors = Vec::new();
     let mut drafts: Vec<TicketDraft> = Vec::new();
     let mut by_ticket: HashMap<&str, usize> = HashMap::new();
-    for input in lines {
+    for (input_idx, input) in lines.iter().enumerate() {
         let line = input.line;
         let store_ok = catalogue.has_store(&input.store);
         if !store_ok {
@@ -796,6 +798,41 @@ pub fn build_pos_batch(
                 continue;
             }
         };
+        let Ok(sku) = SkuCode::parse(&input.sku) else {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::MalformedLine,
+                "sku must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+            ));
+            continue;
+        };
+        let pos_line = PosLine {
+            sku,
+            qty,
+            amount_cents,
+        };
+        // A further line of a seen ticket: its store, member and sale time
+        // must be the first line's, as written.
+        if let Some(&idx) = by_ticket.get(input.ticket.as_ref()) {
+            let draft = &mut drafts[idx];
+            let first = &lines[draft.input_idx];
+            if first.store != input.store
+                || first.member != input.member
+                || first.sold_at != input.sold_at
+            {
+                errors.push(PosLineError::new(
+                    line,
+                    PosLineErrorCode::TicketMismatch,
+                    format!(
+                        "ticket {} started on line {} with another store, member or sold_at",
+                        draft.ticket.ticket, draft.first_line
+                    ),
+                ));
+                continue;
+            }
+            draft.ticket.lines.push(pos_line);
+            continue;
+        }
         let Ok(sold_at) = DateTime::parse_from_rfc3339(&input.sold_at) else {
             errors.push(PosLineError::new(
                 line,
@@ -809,11 +846,10 @@ pub fn build_pos_batch(
         };
         let parsed = (
             StoreCode::parse(&input.store),
-            SkuCode::parse(&input.sku),
             PosTicketRef::parse(&input.ticket),
             input.member.as_deref().map(MemberRef::parse).transpose(),
         );
-        let (Ok(store), Ok(sku), Ok(ticket_ref), Ok(member)) = parsed else {
+        let (Ok(store), Ok(ticket_ref), Ok(member)) = parsed else {
             errors.push(PosLineError::new(
                 line,
                 PosLineErrorCode::MalformedLine,
@@ -821,44 +857,18 @@ pub fn build_pos_batch(
             ));
             continue;
         };
-        let pos_line = PosLine {
-            sku,
-            qty,
-            amount_cents,
-        };
-        match by_ticket.get(input.ticket.as_ref()) {
-            Some(&idx) => {
-                let draft = &mut drafts[idx];
-                if draft.store != store
-                    || draft.ticket.member != member
-                    || draft.ticket.sold_at != sold_at
-                {
-                    errors.push(PosLineError::new(
-                        line,
-                        PosLineErrorCode::TicketMismatch,
-                        format!(
-                            "ticket {} started on line {} with another store, member or sold_at",
-                            ticket_ref, draft.first_line
-                        ),
-                    ));
-                    continue;
-                }
-                draft.ticket.lines.push(pos_line);
-            }
-            None => {
-                by_ticket.insert(input.ticket.as_ref(), drafts.len());
-                drafts.push(TicketDraft {
-                    store,
-                    first_line: line,
-                    ticket: PosTicket {
-                        ticket: ticket_ref,
-                        sold_at,
-                        member,
-                        lines: vec![pos_line],
-                    },
-                });
-            }
-        }
+        by_ticket.insert(input.ticket.as_ref(), drafts.len());
+        drafts.push(TicketDraft {
+            store,
+            first_line: line,
+            input_idx,
+            ticket: PosTicket {
+                ticket: ticket_ref,
+                sold_at,
+                member,
+                lines: vec![pos_line],
+            },
+        });
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -879,7 +889,7 @@ pub fn build_pos_batch(
         let mut chunk: Vec<PosTicket> = Vec::new();
         let mut chunk_len = overhead;
         for draft in drafts {
-            let ticket_len = json_len(&draft.ticket);
+            let ticket_len = ticket_json_len(&draft.ticket);
             // A comma before every ticket but the first.
             let added = ticket_len + usize::from(!chunk.is_empty());
             if overhead + ticket_len >= MAX_POS_EVENT_PAYLOAD_BYTES {
@@ -921,6 +931,57 @@ pub fn build_pos_batch(
         lines: lines.len(),
         tickets: n_tickets,
     })
+}
+
+/// The length of a ticket's JSON, computed without serialising it whole:
+/// codes and refs never need escaping (their alphabet has no `"`, `\\` or
+/// control character), numbers are their decimal digits, and only the sale
+/// time is formatted (by serde, as the payload will be). Equal to
+/// [`json_len`] (a test checks it).
+fn ticket_json_len(ticket: &PosTicket) -> usize {
+    fn digits(mut n: u64) -> usize {
+        let mut count = 1;
+        while n >= 10 {
+            n /= 10;
+            count += 1;
+        }
+        count
+    }
+    // {"ticket":"..","sold_at":..,"member":..,"lines":[..]}
+    let member = ticket
+        .member
+        .as_ref()
+        .map_or(4, |member| member.as_str().len() + 2);
+    let lines: usize = ticket
+        .lines
+        .iter()
+        .map(|line| {
+            // {"sku":"..","qty":N,"amount_cents":N}
+            2 + 6
+                + line.sku.as_str().len()
+                + 2
+                + 1
+                + 6
+                + digits(u64::from(line.qty))
+                + 1
+                + 15
+                + digits(line.amount_cents)
+        })
+        .sum::<usize>()
+        + ticket.lines.len().saturating_sub(1);
+    2 + 9
+        + ticket.ticket.as_str().len()
+        + 2
+        + 1
+        + 10
+        + json_len(&ticket.sold_at)
+        + 1
+        + 9
+        + member
+        + 1
+        + 8
+        + 2
+        + lines
 }
 
 /// The length of a value's JSON (the same as its canonical JSON: sorting
@@ -979,6 +1040,35 @@ mod tests {
         );
         assert_eq!(ticket.time_slot(), TimeSlot::Night);
         assert_eq!(ticket.total_cents(), 1_250);
+    }
+
+    #[test]
+    fn a_ticket_s_json_length_is_computed_exactly() {
+        for (member, sold_at, amounts) in [
+            (None, "2026-03-01T23:30:00+08:00", vec![0, 9, 10, 1_250]),
+            (
+                Some("M:1.a_b-c"),
+                "2026-03-01T23:30:00.125-05:30",
+                vec![u64::MAX],
+            ),
+            (Some("M1"), "2026-03-01T00:00:00Z", vec![99_999]),
+        ] {
+            let ticket = PosTicket {
+                ticket: PosTicketRef::parse("T-20260301-0001").expect("test value"),
+                sold_at: DateTime::parse_from_rfc3339(sold_at).expect("test value"),
+                member: member.map(|member| MemberRef::parse(member).expect("test value")),
+                lines: amounts
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, amount)| PosLine {
+                        sku: SkuCode::parse(&format!("SKU-{idx}")).expect("test value"),
+                        qty: u32::try_from(idx * 1_000 + 1).expect("test value"),
+                        amount_cents: *amount,
+                    })
+                    .collect(),
+            };
+            assert_eq!(ticket_json_len(&ticket), json_len(&ticket), "{ticket:?}");
+        }
     }
 
     #[test]

@@ -28,10 +28,8 @@ use salesledger_domain::stream::pos_batch_stream_id;
 use salesledger_domain::value::{
     ActorId, MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
 };
-use salesledger_domain::{encode, Event, Role};
-use salesledger_store::{
-    AppendMetadata, AppendRequest, ExpectedVersion, Hash32, NewEvent, SledStore, Store,
-};
+use salesledger_domain::Role;
+use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, Hash32, SledStore, Store};
 use uuid::Uuid;
 
 use super::emit;
@@ -245,13 +243,8 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                     .map_err(|errors| anyhow::anyhow!("batch {index}: {errors:?}"))?;
                 store_lines += batch.lines as u64;
                 let mut events = Vec::with_capacity(batch.events.len());
-                for event in batch.events {
-                    let encoded = encode(&Event::PosTicketsRecorded(event))?;
-                    events.push(NewEvent::new(
-                        encoded.event_type,
-                        encoded.schema_version,
-                        &encoded.payload,
-                    ));
+                for event in &batch.events {
+                    events.push(salesledger_commands::retail::pos_new_event(event)?);
                 }
                 let command_id = Uuid::now_v7();
                 requests.push(AppendRequest {
