@@ -28,6 +28,7 @@ const app = {
   refreshTimer: null,
   route: { name: "board" },
   bundle: null, // {customerId, text}
+  evidenceStale: false, // a record about the open customer arrived
   leaderboardRegion: null,
   digestDay: null,
 };
@@ -377,7 +378,7 @@ async function loadPenetration(position) {
 function heatColor(share, max) {
   // 0 -> pale, max -> deep teal; fixed palette of 8 steps.
   if (share === null || share === undefined) return "cell-none";
-  const step = max > 0 ? Math.min(7, Math.floor((8 * share) / (max + 1))) : 0;
+  const step = max > 0 ? Math.min(7, Math.floor((8 * share) / (max + 1))) : share > 0 ? 7 : 0;
   return "cell-" + step;
 }
 
@@ -390,8 +391,12 @@ function heatmap(data) {
   const cell = Math.max(3, Math.min(28, Math.floor((available - labelWidth - totalWidth) / days.length)));
   const rowHeight = Math.max(9, Math.min(cell, 18));
   const labelSize = rowHeight >= 14 ? 12 : 9;
-  let max = 0;
-  for (const region of data.regions) for (const store of region.stores) for (const c of store.cells) if (c.share_bp !== null && c.share_bp > max) max = c.share_bp;
+  // The colour scale tops out at the 98th percentile of the shares, so a
+  // few days with a handful of tickets do not wash out the rest.
+  const shares = [];
+  for (const region of data.regions) for (const store of region.stores) for (const c of store.cells) if (c.share_bp !== null) shares.push(c.share_bp);
+  shares.sort((a, b) => a - b);
+  const max = shares.length ? shares[Math.min(shares.length - 1, Math.floor(shares.length * 0.98))] : 0;
   const width = labelWidth + cell * days.length + totalWidth;
   const headerHeight = 16;
   const regionHeader = 18;
@@ -399,9 +404,12 @@ function heatmap(data) {
   const height = headerHeight + data.regions.length * regionHeader + nStores * rowHeight + 4;
   const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "chart heatmap", role: "img", "aria-label": "penetration heatmap", "data-testid": "heatmap" });
   // Month ticks along the top.
+  let lastTick = -Infinity;
   days.forEach((day, i) => {
-    if (i === 0 || day.endsWith("-01")) {
-      chart.append(svg("text", { x: labelWidth + i * cell, y: 11, class: "axis", text: day.slice(5) }));
+    const x = labelWidth + i * cell;
+    if ((i === 0 || day.endsWith("-01") || (cell >= 20 && i % 7 === 0)) && x - lastTick >= 40) {
+      chart.append(svg("text", { x, y: 11, class: "axis", text: day.slice(5) }));
+      lastTick = x;
     }
   });
   chart.append(svg("text", { x: width - 2, y: 11, class: "axis", "text-anchor": "end", text: "total" }));
@@ -431,7 +439,7 @@ function heatmap(data) {
     { class: "legend" },
     el("span", { text: "share of tickets with the product:" }),
     [0, 2, 4, 6, 7].map((step) => el("span", { class: "swatch cell-" + step, title: `up to ${fmtBp(Math.round(((step + 1) * (max + 1)) / 8))}` })),
-    el("span", { text: `0 → ${fmtBp(max)}` }),
+    el("span", { text: `0 → ${fmtBp(max)} and more` }),
     el("span", { class: "swatch cell-none" }),
     el("span", { text: "no ticket" }),
   );
@@ -823,9 +831,10 @@ async function loadEvidence(id, position) {
     show("customer-evidence", empty(`The evidence bundle is for roles that may read every event type; ${app.me ? app.me.role : "this role"} may not.`));
     return;
   }
-  if (position !== null && position !== undefined && app.bundle && app.bundle.customerId === id) {
-    // Rebuilt below: a new event may concern this customer.
-  }
+  // A bundle scans the whole log: on a refresh, build it again only when
+  // one of the new records mentions this customer.
+  if (position !== null && position !== undefined && app.bundle && app.bundle.customerId === id && !app.evidenceStale) return;
+  app.evidenceStale = false;
   show("customer-evidence", el("p", { class: "muted", text: "Building the evidence bundle…" }));
   let answer;
   try {
@@ -979,6 +988,9 @@ async function follow(generation) {
       if (page.next_after !== null && page.next_after !== undefined) after = page.next_after;
       if (page.records.length > 0) {
         const last = page.records[page.records.length - 1].position;
+        if (app.route.name === "customer" && page.records.some((record) => JSON.stringify(record.payload).includes(app.route.id) || record.stream_id.endsWith(app.route.id))) {
+          app.evidenceStale = true;
+        }
         setLive(`updating · #${fmtInt(last)}`, "busy");
         scheduleRefresh(last);
       } else if (!app.refreshing && !app.refreshTimer) {
