@@ -267,6 +267,17 @@ impl CommandService {
         Ok(follower.catalogue().clone())
     }
 
+    /// A POS batch's own records hold no catalogue entry: when the
+    /// catalogue has applied everything before them, it moves past them
+    /// instead of reading them back.
+    async fn skip_own_pos_records(&self, appended: &salesledger_store::AppendOutcome) {
+        let slot = follower_of(self.store());
+        let mut follower = slot.lock().await;
+        if follower.next_position == appended.first_position {
+            follower.next_position = appended.last_position + 1;
+        }
+    }
+
     /// Opens a store (`OpenStore`, stream `store-<code>`); a store opens
     /// once (`store_already_exists`).
     pub async fn open_store(
@@ -473,7 +484,12 @@ impl CommandService {
             idempotency: Some(idempotency),
         };
         match self.store().append(request).await {
-            Ok(appended) => Ok(outcome_of(batch_id, lines, &appended, appended.replayed)),
+            Ok(appended) => {
+                if !appended.replayed {
+                    self.skip_own_pos_records(&appended).await;
+                }
+                Ok(outcome_of(batch_id, lines, &appended, appended.replayed))
+            }
             Err(StoreError::IdempotencyKeyReused { .. })
             | Err(StoreError::WrongExpectedVersion { .. }) => Err(reused()),
             Err(error) => Err(error.into()),

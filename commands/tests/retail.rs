@@ -141,6 +141,32 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
         CommandError::Domain(DomainError::PosBatchIdReused { .. })
     ));
 
+    // a store opened after a batch is known to the next batch
+    service
+        .open_store(
+            &meta(Role::Supervisor),
+            OpenStore {
+                store: StoreCode::parse("S3").expect("store"),
+                name: Text::parse("S3").expect("name"),
+                region: Region::parse("north").expect("region"),
+                format: StoreFormat::Franchised,
+                opened_on: day("2026-03-01"),
+            },
+        )
+        .await
+        .expect("store opens");
+    let later = GOOD.replace("\"S2\"", "\"S3\"");
+    let outcome = service
+        .record_pos_ndjson(
+            &integrator,
+            &PosBatchId::parse("B-3").expect("id"),
+            later.as_bytes(),
+        )
+        .await
+        .expect("the new store is known");
+    assert_eq!(outcome.events, 2);
+    let head = head + 3;
+
     // a role that may not record sales
     let error = service
         .record_pos_ndjson(
