@@ -230,3 +230,82 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use salesledger_store::READ_PAGE;
+
+    use super::*;
+    use crate::gateway::{open_state, GatewayConfig};
+
+    #[test]
+    fn the_demo_scale_is_small_or_year() {
+        assert_eq!("small".parse::<DemoScale>(), Ok(DemoScale::Small));
+        assert_eq!("year".parse::<DemoScale>(), Ok(DemoScale::Year));
+        assert!("medium".parse::<DemoScale>().is_err());
+        assert_eq!(DemoScale::default(), DemoScale::Year);
+        assert_eq!(DemoScale::Year.config().stores.stores, 327);
+    }
+
+    /// `serve --demo --demo-scale small`: the data directory gets the
+    /// chain's stores, catalogue, members, promotions and a POS batch for
+    /// each of the last 30 days ending yesterday; a second start seeds
+    /// nothing more.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_small_demo_has_the_chain_stores_and_their_pos_history_up_to_yesterday() {
+        let seeded = tokio::time::timeout(std::time::Duration::from_secs(300), small_demo());
+        seeded.await.expect("the small demo seeds within 5 minutes");
+    }
+
+    async fn small_demo() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let config = GatewayConfig::new(
+            directory.path().to_path_buf(),
+            "127.0.0.1:0".parse().expect("an address"),
+        );
+        let (state, opened) = open_state(&config).await.expect("the state");
+        let tokens = directory.path().join("tokens.json");
+        let today = NaiveDate::from_ymd_opt(2026, 11, 27).expect("a day");
+        seed_with_scale(&state, &tokens, today, DemoScale::Small)
+            .await
+            .expect("seeded");
+        let log = state.service.store().clone();
+        let mut by_type: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut pos_streams = std::collections::BTreeSet::new();
+        let mut from = 0;
+        loop {
+            let page = log.read_all(from, READ_PAGE).await.expect("read");
+            let Some(last) = page.last() else { break };
+            from = last.position + 1;
+            for record in &page {
+                *by_type.entry(record.event_type.clone()).or_default() += 1;
+                if let Some(batch) = record.stream_id.strip_prefix("pos-") {
+                    pos_streams.insert(batch.to_owned());
+                }
+            }
+        }
+        assert_eq!(by_type.get("StoreOpened"), Some(&6));
+        assert_eq!(by_type.get("PromotionLaunched"), Some(&2));
+        assert!(by_type.get("SkuRegistered").copied().unwrap_or(0) >= 48);
+        assert!(by_type.get("MemberEnrolled").copied().unwrap_or(0) >= 6);
+        assert!(by_type.get("PosTicketsRecorded").copied().unwrap_or(0) >= 30);
+        assert!(
+            by_type.get("RepRegistered").copied().unwrap_or(0) >= 5,
+            "the sales history too"
+        );
+        assert_eq!(pos_streams.len(), 30, "one batch a day: {pos_streams:?}");
+        assert!(pos_streams.contains("fx-20261126-1"), "up to yesterday");
+        assert!(pos_streams.contains("fx-20261028-1"));
+        assert!(!pos_streams.contains("fx-20261027-1"));
+
+        let len = log.head().len;
+        seed_with_scale(&state, &tokens, today, DemoScale::Small)
+            .await
+            .expect("a second start");
+        assert_eq!(log.head().len, len, "seeded once per data directory");
+        state.views.stop().await.expect("the read models stop");
+        drop(log);
+        drop(state);
+        opened.close().await;
+    }
+}
