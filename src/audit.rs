@@ -19,6 +19,8 @@ use salesledger_replay::log_tree::LogTree;
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use uuid::Uuid;
 
+use crate::backend::{OpenedStore, StoreChoice};
+
 #[derive(Args, Debug)]
 pub struct KeyArgs {
     /// Data directory (the key is created in DATA/audit/ when absent).
@@ -28,9 +30,15 @@ pub struct KeyArgs {
 
 #[derive(Args, Debug)]
 pub struct CheckpointArgs {
-    /// Data directory of the embedded store (the gateway must be stopped).
+    /// Data directory of the embedded store (the gateway must be stopped),
+    /// or, with `--store`, of the signer: its key and Merkle tree.
     #[arg(long)]
     pub data: PathBuf,
+    /// The log elsewhere: `postgres://...[?schema=NAME]` (a log shared by
+    /// several gateways, which sign no checkpoints themselves: run this on
+    /// the one designated signer) or another data directory.
+    #[arg(long, value_name = "DIR_OR_URL")]
+    pub store: Option<StoreChoice>,
     /// Print the checkpoint record as JSON instead of the signed note.
     #[arg(long)]
     pub json: bool,
@@ -39,9 +47,14 @@ pub struct CheckpointArgs {
 #[derive(Args, Debug)]
 #[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "proposal"])))]
 pub struct EvidenceArgs {
-    /// Data directory of the embedded store (the gateway must be stopped).
+    /// Data directory of the embedded store (the gateway must be stopped),
+    /// or, with `--store`, of the signer: its key and Merkle tree.
     #[arg(long)]
     pub data: PathBuf,
+    /// The log elsewhere (as for `checkpoint --store`): the bundle is
+    /// proven against checkpoints signed with DATA's key.
+    #[arg(long, value_name = "DIR_OR_URL")]
+    pub store: Option<StoreChoice>,
     /// Every event about this customer (its streams and any event whose
     /// payload names it as `customer_id`).
     #[arg(long)]
@@ -91,6 +104,25 @@ pub(crate) fn require_log(data_dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The log to sign or prove: `store` if given (the data directory then
+/// holds only the signer's key and tree), else the data directory's own.
+async fn open_signed_log(
+    data_dir: &Path,
+    store: Option<&StoreChoice>,
+) -> anyhow::Result<OpenedStore> {
+    match store {
+        Some(choice) => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            OpenedStore::open_existing(choice).await
+        }
+        None => {
+            require_log(data_dir)?;
+            OpenedStore::open(&StoreChoice::Sled(data_dir.to_owned())).await
+        }
+    }
+}
+
 fn open_store(data_dir: &Path) -> anyhow::Result<SledStore> {
     require_log(data_dir)?;
     SledStore::open(data_dir).with_context(|| format!("opening the log in {}", data_dir.display()))
@@ -113,15 +145,16 @@ pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
 pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let store = open_store(&args.data)?;
+        let opened = open_signed_log(&args.data, args.store.as_ref()).await?;
+        let store = opened.store().as_ref();
         let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
         let bar = crate::progress::bar(store.head().len, "updating the Merkle tree");
         let mut tree =
-            LogTree::open_with_progress(&args.data, &store, |done, _| bar.set_position(done))
+            LogTree::open_with_progress(&args.data, store, |done, _| bar.set_position(done))
                 .await
                 .context("opening the Merkle tree")?;
         bar.finish_and_clear();
-        let latest = latest_checkpoint(&store).await?;
+        let latest = latest_checkpoint(store).await?;
         let head = store.head().len;
         let record = match latest {
             Some(latest)
@@ -133,10 +166,10 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
                 );
                 latest
             }
-            _ => sign_checkpoint(&store, &mut tree, &key).await?,
+            _ => sign_checkpoint(store, &mut tree, &key).await?,
         };
         tree.sync()?;
-        store.close().await;
+        opened.close().await;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&record)?);
         } else {
@@ -162,11 +195,12 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     };
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let store = open_store(&args.data)?;
+        let opened = open_signed_log(&args.data, args.store.as_ref()).await?;
+        let store = opened.store().as_ref();
         let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
         let head = store.head().len;
         let bar = crate::progress::bar(head, "updating the Merkle tree");
-        let mut tree = LogTree::open_with_progress(&args.data, &store, |done, _| {
+        let mut tree = LogTree::open_with_progress(&args.data, store, |done, _| {
             bar.set_position(done)
         })
         .await
@@ -178,13 +212,13 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             None
         };
         let bar = crate::progress::bar(head, "collecting events");
-        let bundle = build_bundle(&store, &mut tree, &key, &subject, blobs.as_ref(), |done, _| {
+        let bundle = build_bundle(store, &mut tree, &key, &subject, blobs.as_ref(), |done, _| {
             bar.set_position(done)
         })
         .await;
         bar.finish_and_clear();
         tree.sync()?;
-        store.close().await;
+        opened.close().await;
         let bundle = bundle?;
         write_bundle(&bundle, &args.out)?;
         println!(

@@ -9,7 +9,10 @@
 //!   log, the chain verifies (`copy` to a data directory, then
 //!   `salesledger verify`), the other keeps serving;
 //! - `copy` sled -> PostgreSQL -> sled: identical export files, identical
-//!   chain head and Merkle root; a non-empty destination is refused.
+//!   chain head and Merkle root; a non-empty destination is refused;
+//! - evidence on a shared log: the gateways refuse to sign (409); the
+//!   designated signer's `checkpoint --store` and `evidence --store` give
+//!   a bundle that verifies against its key.
 //!
 //! They run whenever `SALESLEDGER_PG_URL` is set (`.ci/run` sets it);
 //! without it each returns at once and one line on stderr says so.
@@ -625,4 +628,82 @@ fn copy_sled_to_postgres_to_sled_gives_identical_exports() {
         let store = schema.connect().await;
         assert_eq!(store.head().len, n_records);
     });
+}
+
+/// On a shared log the gateways sign no checkpoints, so their evidence
+/// route refuses (409) instead of signing with their own keys; the one
+/// designated signer runs `checkpoint --store` and `evidence --store` with
+/// its own data directory (key and tree), and the bundle verifies offline
+/// against that signer's key.
+#[test]
+fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
+    let Some(url) = pg_url() else { return };
+    let schema = Schema::fresh(&url);
+    let tokens = tokens(0);
+    let gateway = Gateway::start(&schema, &tokens);
+    let customer = runtime().block_on(async {
+        let client = reqwest::Client::new();
+        let (customer, _) = register_customer(
+            &client,
+            &gateway,
+            &tokens.supervisor,
+            "绍兴华宇纺织有限公司",
+        )
+        .await;
+        let (status, problem) = get(
+            &client,
+            gateway.url(&format!("/v1/audit/evidence/customers/{customer}")),
+            &tokens.supervisor,
+        )
+        .await;
+        assert_eq!(status, 409, "{problem}");
+        assert_eq!(
+            problem["code"],
+            json!("evidence_needs_the_designated_signer")
+        );
+        customer
+    });
+
+    let signer = tempfile::tempdir().expect("tempdir");
+    let signer_dir = signer.path().join("signer");
+    let location = schema.location();
+    let checkpoint = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .args(["checkpoint", "--store", &location, "--data"])
+        .arg(&signer_dir)
+        .output()
+        .expect("checkpoint");
+    assert!(checkpoint.status.success(), "{checkpoint:?}");
+    let bundle = signer.path().join("bundle.json");
+    let evidence = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .args([
+            "evidence",
+            "--store",
+            &location,
+            "--customer",
+            &customer.to_string(),
+            "--data",
+        ])
+        .arg(&signer_dir)
+        .arg("--out")
+        .arg(&bundle)
+        .output()
+        .expect("evidence");
+    assert!(evidence.status.success(), "{evidence:?}");
+    let key = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .args(["key", "--data"])
+        .arg(&signer_dir)
+        .output()
+        .expect("key");
+    let vkey = String::from_utf8_lossy(&key.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let verified = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .arg("verify-bundle")
+        .arg(&bundle)
+        .args(["--pubkey", &vkey])
+        .output()
+        .expect("verify-bundle");
+    assert!(verified.status.success(), "{verified:?}");
 }

@@ -105,6 +105,12 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[DocRoute {
             "The caller's role may not read every event type, so not a bundle",
         ),
         ("404", "The log holds no event about this customer"),
+        (
+            "409",
+            "evidence_needs_the_designated_signer: the log is shared with other gateways \
+             (PostgreSQL); build the bundle with `salesledger evidence --store` on the \
+             designated signer",
+        ),
     ],
     tag: "audit",
 }];
@@ -137,16 +143,21 @@ pub fn may_read_evidence(role: Role) -> bool {
 pub struct EvidenceTree {
     data_dir: PathBuf,
     tree: tokio::sync::Mutex<Option<LogTree>>,
+    /// The log is shared with other gateways (PostgreSQL): checkpoints are
+    /// signed by one designated process only, so this gateway builds no
+    /// bundles (it would sign with its own key).
+    shared_log: bool,
 }
 
 /// Subdirectory of the data directory holding the gateway's evidence tree.
 pub const EVIDENCE_TREE_DIR: &str = "evidence";
 
 impl EvidenceTree {
-    pub fn new(data_dir: &Path) -> EvidenceTree {
+    pub fn new(data_dir: &Path, shared_log: bool) -> EvidenceTree {
         EvidenceTree {
             data_dir: data_dir.to_owned(),
             tree: tokio::sync::Mutex::new(None),
+            shared_log,
         }
     }
 }
@@ -167,6 +178,15 @@ async fn download_customer_evidence(
         ));
     }
     let customer_id = super::views::path_id(path)?;
+    if state.evidence.shared_log {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "evidence_needs_the_designated_signer",
+            "this gateway shares its PostgreSQL log with others and signs no checkpoints; \
+             build the bundle on the designated signer: salesledger evidence --store <url> \
+             --data <its data dir> --customer <id>",
+        ));
+    }
     let subject = Subject::customer(customer_id);
     let store = state.service.store().clone();
     let evidence = state.evidence.clone();

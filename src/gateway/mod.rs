@@ -242,7 +242,13 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         ops,
         webhooks: Arc::new(webhooks),
         shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
-        evidence: Arc::new(audit::EvidenceTree::new(&config.data_dir)),
+        evidence: Arc::new(audit::EvidenceTree::new(
+            &config.data_dir,
+            config
+                .store
+                .as_ref()
+                .is_some_and(|choice| choice.is_postgres()),
+        )),
     };
     Ok((state, store))
 }
