@@ -78,7 +78,6 @@ use salesledger_domain::nurture::{self, NurtureCommand, NurtureTemplate, Nurture
 use salesledger_domain::proposal::{self, ProposalCommand};
 use salesledger_domain::rep::{self, RepCommand, RepProfile};
 use salesledger_domain::retail::{self, RetailCommand};
-use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
 use salesledger_domain::role::CommandKind;
 use salesledger_domain::routing::{MatchRule, RoutingRuleSet};
 use salesledger_domain::value::{
@@ -88,6 +87,7 @@ use salesledger_domain::value::{
     Region, RepId, RescuePlanId, Sha256Hex, Text, TicketRef, TodoId, UnifiedSocialCreditCode,
     VisitId,
 };
+use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
 use salesledger_domain::visit::{self, NextAction, VisitCommand};
 
 // ---------------------------------------------------------------------------
@@ -2845,7 +2845,12 @@ pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
         CommandKind::OpenStore,
         "OpenStoreRequest",
     ),
-    ("POST", "/v1/skus", CommandKind::RegisterSku, "RegisterSkuRequest"),
+    (
+        "POST",
+        "/v1/skus",
+        CommandKind::RegisterSku,
+        "RegisterSkuRequest",
+    ),
     (
         "POST",
         "/v1/members",
@@ -3086,7 +3091,6 @@ impl PublishRetailPolicyRequest {
         ))
     }
 }
-
 
 #[cfg(test)]
 mod tests {
@@ -3446,13 +3450,13 @@ mod tests {
             "EnrollMemberRequest" => {
                 AnyCommand::Retail(parse_body::<EnrollMemberRequest>(body)?.into_command(true)?)
             }
-            "LaunchPromotionRequest" => AnyCommand::Retail(
-                parse_body::<LaunchPromotionRequest>(body)?.into_command(
+            "LaunchPromotionRequest" => {
+                AnyCommand::Retail(parse_body::<LaunchPromotionRequest>(body)?.into_command(
                     PromotionId::from_uuid(path_id),
                     &actor(),
                     &retail::Catalogue::default(),
-                )?,
-            ),
+                )?)
+            }
             "PublishRetailPolicyRequest" => AnyCommand::Retail(
                 parse_body::<PublishRetailPolicyRequest>(body)?.into_command(&actor())?,
             ),
