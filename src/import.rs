@@ -4,12 +4,18 @@
 //!
 //! The file (NDJSON, one sale line per line) is cut into batches of whole
 //! tickets of about N lines (a batch ends once it holds N lines and the
-//! next line starts another ticket), with batch ids
-//! `<first 16 hex of the file's SHA-256>-<index>` (index from 0): a batch
-//! id is accepted once, so importing the same file again (with the same
-//! `--batch-lines`) appends nothing. A bad line stops the import with its
-//! line number in the file; the batches before it are kept (their ids make
-//! a corrected re-run skip them only if the earlier lines are unchanged).
+//! next line starts another ticket). A batch's id is
+//! `<first 16 hex of the SHA-256 of the file's bytes from its start to the
+//! batch's end>-<index>` (index from 0), and a batch id is accepted once:
+//! - importing the same file again (same `--batch-lines`) appends nothing;
+//! - a bad line stops the import with its line number in the file, and the
+//!   batches before it are kept; after correcting that line, a re-run skips
+//!   them (the bytes before the correction, so their ids, are unchanged)
+//!   and imports the rest;
+//! - the ids depend on the cut, so a re-run with another `--batch-lines`
+//!   would import everything again, and a file that grew since its import
+//!   would re-send its old last batch: import only the new lines instead.
+//!
 //! The importer acts as `integrator:import`.
 
 use std::io::{BufRead, BufReader, Read};
@@ -67,11 +73,10 @@ pub struct ImportSummary {
     pub events: u64,
 }
 
-/// The first 16 hex digits of the file's SHA-256 and its line count.
-fn file_identity(file: &Path) -> anyhow::Result<(String, u64)> {
+/// The file's line count (for the progress bar).
+fn count_lines(file: &Path) -> anyhow::Result<u64> {
     let mut reader =
         std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let mut hasher = Sha256::new();
     let mut buffer = vec![0u8; 1 << 20];
     let mut newlines = 0u64;
     let mut last = b'\n';
@@ -82,18 +87,23 @@ fn file_identity(file: &Path) -> anyhow::Result<(String, u64)> {
         if n == 0 {
             break;
         }
-        hasher.update(&buffer[..n]);
         newlines += buffer[..n].iter().filter(|byte| **byte == b'\n').count() as u64;
         last = buffer[n - 1];
     }
-    let lines = newlines + u64::from(last != b'\n');
-    let digest = hasher.finalize();
+    Ok(newlines + u64::from(last != b'\n'))
+}
+
+/// A batch's id: the first 16 hex digits of the SHA-256 of every byte up
+/// to the batch's end (`prefix`, already updated with the batch), and the
+/// batch's index.
+fn batch_id(prefix: &Sha256, index: u64) -> anyhow::Result<PosBatchId> {
+    let digest = prefix.clone().finalize();
     let hex: String = digest
         .iter()
         .take(8)
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    Ok((hex, lines))
+    PosBatchId::parse(&format!("{hex}-{index}")).context("the batch id")
 }
 
 #[derive(Deserialize)]
@@ -116,22 +126,14 @@ async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Res
             data.display()
         );
     }
-    let (hash16, total_lines) = file_identity(file)?;
+    let total_lines = count_lines(file)?;
     let opened = OpenedStore::open(&StoreChoice::Sled(data.to_path_buf())).await?;
     let service = CommandService::new(opened.store().clone());
     let principal = Principal {
         actor: ActorId::parse("import").context("the importer's actor id")?,
         role: Role::Integrator,
     };
-    let result = import_batches(
-        &service,
-        &principal,
-        file,
-        &hash16,
-        total_lines,
-        batch_lines.max(1),
-    )
-    .await;
+    let result = import_batches(&service, &principal, file, total_lines, batch_lines.max(1)).await;
     opened.close().await;
     match result? {
         Ok(summary) => {
@@ -153,7 +155,6 @@ async fn import_batches(
     service: &CommandService,
     principal: &Principal,
     file: &Path,
-    hash16: &str,
     total_lines: u64,
     batch_lines: usize,
 ) -> anyhow::Result<Result<ImportSummary, String>> {
@@ -162,6 +163,7 @@ async fn import_batches(
     );
     let bar = crate::progress::bar(total_lines, "importing POS lines");
     let mut summary = ImportSummary::default();
+    let mut prefix = Sha256::new();
     let mut batch: Vec<u8> = Vec::new();
     let mut batch_first_line = 1u64;
     let mut batch_n_lines = 0usize;
@@ -186,8 +188,8 @@ async fn import_batches(
                 && (ticket.is_none() || ticket != last_ticket));
         if boundary && batch_n_lines > 0 {
             let index = summary.batches;
-            let batch_id =
-                PosBatchId::parse(&format!("{hash16}-{index}")).context("the batch id")?;
+            prefix.update(&batch);
+            let batch_id = batch_id(&prefix, index)?;
             let meta = CommandMeta::new(principal.clone(), chrono::Utc::now());
             match service
                 .record_pos_ndjson_from(&meta, &batch_id, &batch, batch_first_line)
@@ -269,7 +271,7 @@ fn describe_failure(
         }
         CommandError::Domain(DomainError::PosBatchIdReused { batch_id }) => format!(
             "salesledger: batch {batch_id} (lines {first_line} to {last_line}) was already \
-             imported with other lines (another --batch-lines, or the file changed); {kept}"
+             recorded with other lines; {kept}"
         ),
         other => format!(
             "salesledger: import stopped at batch {index} (lines {first_line} to {last_line}): \

@@ -1,7 +1,9 @@
 //! `salesledger import pos FILE --data DIR`: the same validation and append
 //! path as `POST /v1/pos/sales`, in batches of whole tickets with ids from
-//! the file's hash; importing again appends nothing; a bad line stops the
-//! import with its line number in the file, keeping the batches before it.
+//! the hash of the file up to each batch's end; importing again appends
+//! nothing; a bad line stops the import with its line number in the file,
+//! keeping the batches before it, and the corrected file's re-run imports
+//! the rest without repeating them.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -183,4 +185,21 @@ fn a_bad_line_stops_the_import_with_its_line_number() {
     );
     // the first batch (26 lines, both stores) is kept, nothing of the bad one
     assert_eq!(log_len(data_dir.path()), before + 2);
+
+    // The line corrected, the re-run skips the kept batch and imports the
+    // rest: the log ends as one clean import of the corrected file would.
+    std::fs::write(&file, history(None)).expect("write the corrected file");
+    let output = import(&file, data_dir.path(), "25");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("imported 60 lines in 3 batches (1 already imported), 4 events appended"),
+        "{stdout}"
+    );
+    assert_eq!(log_len(data_dir.path()), before + 6, "no batch twice");
 }
