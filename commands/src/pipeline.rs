@@ -166,6 +166,9 @@ pub struct CommandService {
     /// Folded aggregates by stream id, so a load only reads the events
     /// appended since. Only states folded from durable records are kept.
     aggregates: std::sync::Mutex<HashMap<String, CachedAggregate>>,
+    /// The chain-store catalogue POS batches are validated against,
+    /// following the log (`crate::retail`).
+    pub(crate) catalogue: tokio::sync::Mutex<crate::retail::CatalogueFollower>,
 }
 
 struct CachedAggregate {
@@ -182,6 +185,7 @@ impl CommandService {
             store,
             registry: tokio::sync::Mutex::new(Registry::default()),
             aggregates: std::sync::Mutex::new(HashMap::new()),
+            catalogue: tokio::sync::Mutex::new(Default::default()),
         }
     }
 

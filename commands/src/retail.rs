@@ -3,8 +3,8 @@
 //! the retail policy, and recording POS batches.
 //!
 //! The catalogue (known stores with their regions, SKUs, members) is
-//! folded from the log by a [`CatalogueFollower`] per store, caught up to
-//! the head right before it is used. A POS batch is validated line by line
+//! folded from the log by the service's [`CatalogueFollower`], caught up
+//! to the head right before it is used. A POS batch is validated line by line
 //! against it ([`salesledger_domain::retail::build_pos_batch`]) and
 //! appended as ONE append to `pos-<batch id>` with expected version "no
 //! stream" and the idempotency key `pos-batch:<batch id>` carrying a
@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use salesledger_domain::retail::{
@@ -230,38 +230,11 @@ impl CatalogueFollower {
     }
 }
 
-type FollowerSlot = Arc<tokio::sync::Mutex<CatalogueFollower>>;
-
-/// One follower per live store. The `Weak` keeps the store's allocation
-/// (so its address, the key) from being reused while the entry exists;
-/// entries of dropped stores are pruned.
-static FOLLOWERS: std::sync::Mutex<Vec<(Weak<dyn Store>, FollowerSlot)>> =
-    std::sync::Mutex::new(Vec::new());
-
-fn follower_of(store: &Arc<dyn Store>) -> FollowerSlot {
-    let mut followers = match FOLLOWERS.lock() {
-        Ok(followers) => followers,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    followers.retain(|(weak, _)| weak.strong_count() > 0);
-    let target = Arc::as_ptr(store) as *const ();
-    if let Some((_, slot)) = followers
-        .iter()
-        .find(|(weak, _)| Weak::as_ptr(weak) as *const () == target)
-    {
-        return slot.clone();
-    }
-    let slot = FollowerSlot::default();
-    followers.push((Arc::downgrade(store), slot.clone()));
-    slot
-}
-
 impl CommandService {
     /// The chain-store catalogue (stores with regions, SKUs, members)
     /// caught up to the log's head.
     pub async fn retail_catalogue(&self) -> Result<Arc<Catalogue>, CommandError> {
-        let slot = follower_of(self.store());
-        let mut follower = slot.lock().await;
+        let mut follower = self.catalogue.lock().await;
         let target = self.store().head().len;
         follower.catch_up_to(&**self.store(), target).await?;
         Ok(follower.catalogue().clone())
@@ -271,8 +244,7 @@ impl CommandService {
     /// catalogue has applied everything before them, it moves past them
     /// instead of reading them back.
     async fn skip_own_pos_records(&self, appended: &salesledger_store::AppendOutcome) {
-        let slot = follower_of(self.store());
-        let mut follower = slot.lock().await;
+        let mut follower = self.catalogue.lock().await;
         if follower.next_position == appended.first_position {
             follower.next_position = appended.last_position + 1;
         }
