@@ -41,11 +41,11 @@ use crate::proposal::{
     ProposalCreated, ProposalDelivered, ProposalEmailDelivered, ProposalLinkOpened,
     ProposalLinkOpenedWithoutConsent, ProposalPdfUploaded,
 };
+use crate::rep::{RepCapabilitiesChanged, RepDeactivated, RepRegistered};
 use crate::retail::{
     MemberEnrolled, PosTicketsRecorded, PromotionLaunched, RetailPolicyPublished, SkuRegistered,
     StoreOpened,
 };
-use crate::rep::{RepCapabilitiesChanged, RepDeactivated, RepRegistered};
 use crate::visit::{
     TodoCompleted, TodoCreated, VisitExtractionConfirmed, VisitExtractionProposed, VisitLogged,
 };

@@ -21,9 +21,9 @@
 #![forbid(unsafe_code)]
 
 pub mod account;
-pub mod audience;
 pub mod aggregate;
 pub mod asset;
+pub mod audience;
 pub mod calendar;
 pub mod config;
 pub mod contract;
