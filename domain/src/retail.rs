@@ -405,6 +405,22 @@ impl RetailCommand {
             RetailCommand::RecordPosSales(_) => CommandKind::RecordPosSales,
         }
     }
+
+    /// The stream this command is decided on.
+    pub fn stream_id(&self) -> String {
+        use crate::stream::{
+            member_stream_id, pos_batch_stream_id, promotion_stream_id, sku_stream_id,
+            store_stream_id, CONFIG_RETAIL_STREAM,
+        };
+        match self {
+            RetailCommand::OpenStore(open) => store_stream_id(&open.store),
+            RetailCommand::RegisterSku(register) => sku_stream_id(&register.sku),
+            RetailCommand::EnrollMember(enroll) => member_stream_id(&enroll.member),
+            RetailCommand::LaunchPromotion(launch) => promotion_stream_id(launch.promotion_id),
+            RetailCommand::PublishRetailPolicy(_) => CONFIG_RETAIL_STREAM.to_owned(),
+            RetailCommand::RecordPosSales(record) => pos_batch_stream_id(&record.batch_id),
+        }
+    }
 }
 
 // ---- aggregates ----

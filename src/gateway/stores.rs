@@ -24,9 +24,7 @@ use salesledger_commands::{CommandError, CommandMeta, CommandOutcome, Idempotenc
 use salesledger_domain::retail::{
     RetailEntity, RetailPolicy, MAX_POS_BATCH_BYTES, MAX_POS_BATCH_LINES,
 };
-use salesledger_domain::stream::{
-    member_stream_id, promotion_stream_id, sku_stream_id, store_stream_id, CONFIG_RETAIL_STREAM,
-};
+use salesledger_domain::stream::CONFIG_RETAIL_STREAM;
 use salesledger_domain::value::{PosBatchId, PromotionId};
 use salesledger_domain::{CommandKind, DomainError};
 use serde::Serialize;
@@ -120,10 +118,7 @@ async fn open_store(mut incoming: Incoming) -> Result<Response, ApiError> {
     let meta = meta_of(&incoming, &body)?;
     let store = request.store.trim().to_owned();
     let command = request.into_command()?;
-    let stream_id = match &command {
-        salesledger_domain::retail::RetailCommand::OpenStore(open) => store_stream_id(&open.store),
-        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
-    };
+    let stream_id = command.stream_id();
     let outcome = incoming
         .state
         .service
@@ -143,12 +138,7 @@ async fn register_sku(mut incoming: Incoming) -> Result<Response, ApiError> {
         .await?;
     let meta = meta_of(&incoming, &body)?;
     let command = request.into_command()?;
-    let stream_id = match &command {
-        salesledger_domain::retail::RetailCommand::RegisterSku(register) => {
-            sku_stream_id(&register.sku)
-        }
-        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
-    };
+    let stream_id = command.stream_id();
     let outcome = incoming
         .state
         .service
@@ -166,12 +156,7 @@ async fn enroll_member(mut incoming: Incoming) -> Result<Response, ApiError> {
     let catalogue = incoming.state.service.retail_catalogue().await?;
     let home_store_known = catalogue.has_store(request.home_store.trim());
     let command = request.into_command(home_store_known)?;
-    let stream_id = match &command {
-        salesledger_domain::retail::RetailCommand::EnrollMember(enroll) => {
-            member_stream_id(&enroll.member)
-        }
-        _ => return Err(ApiError::internal(&DomainError::EmptyPosBatch)),
-    };
+    let stream_id = command.stream_id();
     let outcome = incoming
         .state
         .service
@@ -201,7 +186,7 @@ async fn launch_promotion(mut incoming: Incoming) -> Result<Response, ApiError> 
     let outcome = incoming
         .state
         .service
-        .execute::<RetailEntity>(&meta, &promotion_stream_id(promotion_id), command)
+        .execute::<RetailEntity>(&meta, &command.stream_id(), command)
         .await?;
     Ok(created(
         outcome,
@@ -274,47 +259,11 @@ fn batch_id_of(uri: &axum::http::Uri) -> Result<PosBatchId, ApiError> {
     })
 }
 
-/// The first value of `name` in a query string (percent-decoded).
+/// The first value of `name` in a query string (form-urlencoded).
 fn form_urlencoded_value(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (key == name).then(|| percent_decode(value))
-    })
-}
-
-fn percent_decode(raw: &str) -> String {
-    fn hex(byte: u8) -> Option<u8> {
-        match byte {
-            b'0'..=b'9' => Some(byte - b'0'),
-            b'a'..=b'f' => Some(byte - b'a' + 10),
-            b'A'..=b'F' => Some(byte - b'A' + 10),
-            _ => None,
-        }
-    }
-    let bytes = raw.as_bytes();
-    let mut decoded = Vec::with_capacity(bytes.len());
-    let mut idx = 0;
-    while idx < bytes.len() {
-        let byte = bytes[idx];
-        let escaped = (byte == b'%')
-            .then(|| Some((hex(*bytes.get(idx + 1)?)?, hex(*bytes.get(idx + 2)?)?)))
-            .flatten();
-        match (byte, escaped) {
-            (_, Some((high, low))) => {
-                decoded.push(high * 16 + low);
-                idx += 3;
-            }
-            (b'+', None) => {
-                decoded.push(b' ');
-                idx += 1;
-            }
-            (byte, None) => {
-                decoded.push(byte);
-                idx += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&decoded).into_owned()
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
 }
 
 fn check_media_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {

@@ -14,7 +14,7 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
+use axum::Router;
 use salesledger_projections::Projector;
 use salesledger_replay::runner::{Checkpoint, RunnerError};
 use serde::Serialize;
@@ -132,7 +132,8 @@ pub fn routes() -> Router<AppState> {
         .merge(stores::routes())
 }
 
-/// Waits as asked, then runs `query` on projector `P`'s model.
+/// Waits as asked, runs `query` on projector `P`'s model (under its read
+/// lock), and answers the result outside the lock.
 pub async fn answer<P, R>(
     state: &AppState,
     wait: &WaitQuery,
@@ -181,13 +182,27 @@ fn respond<R: Serialize>(
     data: &R,
     checkpoint: Checkpoint,
 ) -> Result<Response, ApiError> {
-    let data = serde_json::to_value(data).map_err(|error| ApiError::internal(&error))?;
-    let body = ViewResponse {
-        view: name.to_owned(),
+    // Straight to bytes, the `ViewResponse` shape: a large view (a
+    // penetration grid of every store is tens of thousands of cells) is
+    // not copied into a `serde_json::Value` first.
+    #[derive(Serialize)]
+    struct Envelope<'a, T> {
+        view: &'a str,
+        position: Option<u64>,
+        data: &'a T,
+    }
+    let body = serde_json::to_vec(&Envelope {
+        view: name,
         position: checkpoint.last_applied(),
         data,
-    };
-    Ok((StatusCode::OK, Json(body)).into_response())
+    })
+    .map_err(|error| ApiError::internal(&error))?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// A runner error as a problem: waiting too long or a stopped projector

@@ -12,19 +12,17 @@
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::PromotionId;
 use salesledger_projections::retail::RetailQueryError;
 use salesledger_projections::{Projector, RetailMembers, RetailStores};
-use serde::Serialize;
 use uuid::Uuid;
 
-use super::{query, view_error, Params, ViewQuery, ViewRoute, WaitQuery};
+use super::{answer, query, view_error, Params, ViewQuery, ViewRoute, WaitQuery};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -109,44 +107,6 @@ view_query! {
         store: Option<String>,
         limit: Option<usize>,
     }
-}
-
-/// The view envelope (`{view, position, data}`, as every view answers).
-#[derive(Serialize)]
-struct Envelope<'a, T> {
-    view: &'a str,
-    position: Option<u64>,
-    data: &'a T,
-}
-
-/// Waits as asked, runs `query` on projector `P`'s model, and serialises
-/// the envelope straight to bytes, outside the model's lock (a
-/// penetration grid of every store is thousands of cells: no
-/// intermediate `serde_json::Value`).
-async fn answer<P, R>(
-    state: &AppState,
-    wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
-) -> Result<Response, ApiError>
-where
-    P: Projector,
-    R: Serialize,
-{
-    if let Some(position) = wait.wait_for_position {
-        state
-            .views
-            .wait_for(P::NAME, position, wait.timeout())
-            .await
-            .map_err(view_error)?;
-    }
-    let (data, checkpoint) = state.views.read_with::<P, _>(query).map_err(view_error)?;
-    let body = serde_json::to_vec(&Envelope {
-        view: P::NAME,
-        position: checkpoint.last_applied(),
-        data: &data?,
-    })
-    .map_err(|error| ApiError::internal(&error))?;
-    Ok((StatusCode::OK, [(CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// A query's answer error as a problem.
