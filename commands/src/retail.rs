@@ -146,11 +146,22 @@ pub fn parse_pos_ndjson_from(
             Err(error) => errors.push(PosLineError::new(
                 line,
                 PosLineErrorCode::MalformedLine,
-                error.to_string(),
+                truncated(&error.to_string(), MAX_DETAIL_CHARS),
             )),
         }
     }
     (lines, errors)
+}
+
+/// The longest detail of a malformed line (serde's messages quote the
+/// offending input, e.g. an unknown field's whole name).
+const MAX_DETAIL_CHARS: usize = 200;
+
+fn truncated(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 /// The fingerprint of a batch's lines (their content, not their line
@@ -427,7 +438,7 @@ impl CommandService {
             }
         }
         let catalogue = self.retail_catalogue().await?;
-        let built = build_pos_batch(batch_id, lines, &catalogue);
+        let built = build_pos_batch(batch_id, lines, &catalogue, meta.now);
         let batch = match (built, malformed.is_empty()) {
             (Ok(batch), true) => batch,
             (Ok(_), false) => {

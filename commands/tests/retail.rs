@@ -275,8 +275,13 @@ fn pos_events_are_written_in_the_generic_canonical_encoding() {
     }
     let (lines, malformed) = parse_pos_ndjson(body.as_bytes());
     assert!(malformed.is_empty(), "{malformed:?}");
-    let batch =
-        build_pos_batch(&PosBatchId::parse("B").expect("id"), &lines, &catalogue).expect("valid");
+    let batch = build_pos_batch(
+        &PosBatchId::parse("B").expect("id"),
+        &lines,
+        &catalogue,
+        chrono::Utc::now(),
+    )
+    .expect("valid");
     for event in &batch.events {
         let encoded = encode(&Event::PosTicketsRecorded(event.clone())).expect("encodes");
         let generic = NewEvent::new(encoded.event_type, encoded.schema_version, &encoded.payload);

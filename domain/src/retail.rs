@@ -157,9 +157,12 @@ pub struct PosTicket {
 }
 
 impl PosTicket {
-    /// The ticket's total in cents.
+    /// The ticket's total in cents (saturating: a stored line never
+    /// exceeds [`MAX_LINE_AMOUNT_CENTS`], so only a hand-made log gets there).
     pub fn total_cents(&self) -> u64 {
-        self.lines.iter().map(|line| line.amount_cents).sum()
+        self.lines
+            .iter()
+            .fold(0u64, |total, line| total.saturating_add(line.amount_cents))
     }
 
     /// The store-local date of the sale.
@@ -207,6 +210,13 @@ pub struct RetailPolicyPublished {
     pub published_by: ActorId,
     pub published_at: DateTime<Utc>,
 }
+
+/// The largest amount of one POS line: 10^10 cents (100 million yuan).
+pub const MAX_LINE_AMOUNT_CENTS: u64 = 10_000_000_000;
+
+/// How far after its recording a sale may be dated (time zones and clock
+/// skew between tills and the server).
+pub const MAX_SOLD_AT_AHEAD_HOURS: i64 = 24;
 
 /// The policy in force before any publication.
 pub const DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS: u64 = 8_500;
@@ -751,12 +761,18 @@ struct TicketDraft {
 /// code order, tickets in the order of their first line, chunked by whole
 /// tickets so each payload's canonical JSON stays under
 /// [`MAX_POS_EVENT_PAYLOAD_BYTES`]) or every bad line, in line order.
-/// Pure: no clock, no I/O.
+/// A sale later than `recorded_at` plus [`MAX_SOLD_AT_AHEAD_HOURS`] is
+/// refused (`invalid_sold_at`): one mistyped year would otherwise move a
+/// store's "latest sale day", and with it every window of its views, for
+/// good. A line's amount is at most [`MAX_LINE_AMOUNT_CENTS`].
+/// Pure: no clock (`recorded_at` is passed in), no I/O.
 pub fn build_pos_batch(
     batch_id: &PosBatchId,
     lines: &[PosInputLine<'_>],
     catalogue: &Catalogue,
+    recorded_at: DateTime<Utc>,
 ) -> Result<PosBatch, Vec<PosLineError>> {
+    let latest_sale = recorded_at + chrono::Duration::hours(MAX_SOLD_AT_AHEAD_HOURS);
     let mut errors = Vec::new();
     let mut drafts: Vec<TicketDraft> = Vec::new();
     let mut by_ticket: HashMap<&str, usize> = HashMap::new();
@@ -804,12 +820,12 @@ pub fn build_pos_batch(
             .amount_cents
             .and_then(|amount| u64::try_from(amount).ok())
         {
-            Some(amount) => amount,
-            None => {
+            Some(amount) if amount <= MAX_LINE_AMOUNT_CENTS => amount,
+            _ => {
                 errors.push(PosLineError::new(
                     line,
                     PosLineErrorCode::InvalidAmount,
-                    "amount_cents must be an integer from 0",
+                    format!("amount_cents must be an integer from 0 to {MAX_LINE_AMOUNT_CENTS}"),
                 ));
                 continue;
             }
@@ -860,6 +876,19 @@ pub fn build_pos_batch(
             ));
             continue;
         };
+        if sold_at > latest_sale {
+            errors.push(PosLineError::new(
+                line,
+                PosLineErrorCode::InvalidSoldAt,
+                format!(
+                    "sold_at {:?} is more than {MAX_SOLD_AT_AHEAD_HOURS} hours after the batch \
+                     was recorded ({})",
+                    input.sold_at,
+                    recorded_at.to_rfc3339()
+                ),
+            ));
+            continue;
+        }
         let parsed = (
             StoreCode::parse(&input.store),
             PosTicketRef::parse(&input.ticket),

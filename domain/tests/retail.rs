@@ -9,6 +9,13 @@ use salesledger_domain::Aggregate;
 
 use crate::support::*;
 
+/// When the test batches are recorded: the morning after their sales.
+fn recorded_at() -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339("2026-03-02T01:00:00Z")
+        .expect("a time")
+        .with_timezone(&chrono::Utc)
+}
+
 fn catalogue() -> Catalogue {
     let mut catalogue = Catalogue::default();
     catalogue.apply(&Event::StoreOpened(StoreOpened {
@@ -75,7 +82,8 @@ fn every_bad_line_is_reported_with_its_number_and_code() {
     lines[4].qty = Some(0);
     lines[5].amount_cents = None;
     lines[6].sold_at = "2026-03-01T10:15:00".into();
-    let errors = build_pos_batch(&batch_id(), &lines, &catalogue()).expect_err("bad lines");
+    let errors =
+        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect_err("bad lines");
     let codes: Vec<(u64, &str)> = errors
         .iter()
         .map(|error| (error.line, error.code.as_str()))
@@ -102,7 +110,7 @@ fn lines_of_a_ticket_make_one_ticket_and_stores_make_separate_events() {
         line(3, "S2", "T1", "B"),
     ];
     lines[1].member = Some("M1".into());
-    let batch = build_pos_batch(&batch_id(), &lines, &catalogue()).expect("valid");
+    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
     assert_eq!((batch.lines, batch.tickets), (3, 2));
     let stores: Vec<&str> = batch
         .events
@@ -129,7 +137,7 @@ fn a_large_batch_is_chunked_by_whole_tickets_under_48_kib() {
         lines.push(line(2 * idx as u64 + 1, "S1", ticket, "A"));
         lines.push(line(2 * idx as u64 + 2, "S1", ticket, "B"));
     }
-    let batch = build_pos_batch(&batch_id(), &lines, &catalogue()).expect("valid");
+    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
     assert!(batch.events.len() > 1, "split into several events");
     let mut n_tickets = 0;
     for event in &batch.events {
@@ -235,4 +243,31 @@ fn retail_policy_versions_strictly_increase() {
         RetailPolicy::default().high_potential_avg_ticket_cents(),
         DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS
     );
+}
+
+#[test]
+fn amounts_beyond_the_limit_and_sales_dated_after_their_recording_are_refused() {
+    // One line per rule, and their accepted neighbours: an amount at the
+    // limit, a sale dated less than a day after the recording.
+    let mut lines = vec![
+        line(1, "S1", "T1", "A"),
+        line(2, "S1", "T2", "A"),
+        line(3, "S1", "T3", "A"),
+        line(4, "S1", "T4", "A"),
+    ];
+    lines[0].amount_cents = Some(i64::try_from(MAX_LINE_AMOUNT_CENTS).expect("fits") + 1);
+    lines[1].amount_cents = Some(i64::try_from(MAX_LINE_AMOUNT_CENTS).expect("fits"));
+    lines[2].sold_at = "2099-03-01T10:15:00+08:00".into();
+    lines[3].sold_at = "2026-03-02T23:00:00+08:00".into();
+    let errors =
+        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect_err("bad lines");
+    let codes: Vec<(u64, &str)> = errors
+        .iter()
+        .map(|error| (error.line, error.code.as_str()))
+        .collect();
+    assert_eq!(codes, [(1, "invalid_amount"), (3, "invalid_sold_at")]);
+    lines.remove(2);
+    lines.remove(0);
+    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
+    assert_eq!(batch.tickets, 2);
 }

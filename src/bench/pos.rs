@@ -88,7 +88,8 @@ fn batch_body(index: u64, batch_lines: u64, remaining: u64) -> (Vec<u8>, u64) {
     let target = batch_lines.min(remaining);
     let mut body = Vec::with_capacity(target as usize * 170);
     let mut n_lines = 0;
-    let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default();
+    // A past year: sales may not be dated after their recording.
+    let start = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
     let mut ticket_idx = 0;
     while n_lines < target {
         let store = store_code(rng.below(N_STORES as u64) as usize);
@@ -239,7 +240,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                 if !malformed.is_empty() {
                     bail!("generated batch {index} has malformed lines: {malformed:?}");
                 }
-                let batch = build_pos_batch(&id, &lines, &catalogue)
+                let batch = build_pos_batch(&id, &lines, &catalogue, chrono::Utc::now())
                     .map_err(|errors| anyhow::anyhow!("batch {index}: {errors:?}"))?;
                 store_lines += batch.lines as u64;
                 let mut events = Vec::with_capacity(batch.events.len());
@@ -441,8 +442,8 @@ async fn seed_catalogue(state: &crate::gateway::AppState) -> anyhow::Result<Cata
                 regions: (0..5)
                     .map(|idx| Region::parse(&region_name(idx)))
                     .collect::<Result<_, _>>()?,
-                starts_on: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap_or_default(),
-                ends_on: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap_or_default(),
+                starts_on: NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default(),
+                ends_on: NaiveDate::from_ymd_opt(2025, 12, 31).unwrap_or_default(),
             },
         )
         .await?;
