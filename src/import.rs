@@ -182,10 +182,15 @@ async fn import_batches(
         } else {
             ticket_of(&line)
         };
+        // A line whose ticket cannot be read never ends a batch: it joins
+        // the pending one, which then fails as a whole. Were it to end the
+        // batch before it, correcting it could move the cut, give that
+        // already recorded batch new bytes and a new id, and import it twice.
         let boundary = at_end
             || (!blank
                 && batch_n_lines >= batch_lines
-                && (ticket.is_none() || ticket != last_ticket));
+                && ticket.is_some()
+                && ticket != last_ticket);
         if boundary && batch_n_lines > 0 {
             let index = summary.batches;
             prefix.update(&batch);

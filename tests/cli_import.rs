@@ -203,3 +203,47 @@ fn a_bad_line_stops_the_import_with_its_line_number() {
     );
     assert_eq!(log_len(data_dir.path()), before + 6, "no batch twice");
 }
+
+#[test]
+fn a_malformed_line_never_moves_a_cut_so_its_correction_imports_nothing_twice() {
+    // Line 26 ends the ticket line 25 started (batches of 26 lines at
+    // --batch-lines 25). Unreadable, it must not end the first batch at
+    // line 25: corrected, it would rejoin that batch, change its bytes and
+    // id, and the first 25 lines would be imported twice.
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    seed_catalogue(data_dir.path());
+    let before = log_len(data_dir.path());
+    let file = data_dir.path().join("history.ndjson");
+    let good = history(None);
+    let broken: String = good
+        .lines()
+        .enumerate()
+        .map(|(idx, line)| {
+            if idx == 25 {
+                "{\"store\": \"S1\", this is not JSON\n".to_owned()
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&file, broken).expect("write");
+    let output = import(&file, data_dir.path(), "25");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 26: malformed_line"), "{stderr}");
+    assert_eq!(
+        log_len(data_dir.path()),
+        before,
+        "nothing of the failed batch"
+    );
+
+    std::fs::write(&file, good).expect("write the corrected file");
+    let output = import(&file, data_dir.path(), "25");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("imported 60 lines in 3 batches (0 already imported), 6 events appended"),
+        "{stdout}"
+    );
+    assert_eq!(log_len(data_dir.path()), before + 6, "each line once");
+}
