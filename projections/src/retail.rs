@@ -765,10 +765,15 @@ impl RetailStoresView {
             }
             None => info.regions.clone(),
         };
-        let from = from.unwrap_or(info.starts_on);
         let to = to.unwrap_or_else(|| {
             self.latest_day
                 .map_or(info.ends_on, |latest| latest.min(info.ends_on))
+        });
+        // Without `from`: the promotion's start, or the longest range that
+        // ends at `to` for a promotion longer than that.
+        let from = from.unwrap_or_else(|| {
+            info.starts_on
+                .max(to - chrono::Duration::days(MAX_QUERY_DAYS - 1))
         });
         if (to - from).num_days() >= MAX_QUERY_DAYS {
             return Err(RetailQueryError::RangeTooLong { from, to });

@@ -972,12 +972,17 @@ function sleep(ms) {
 // The long poll: GET /v1/events?after=N&wait_ms=25000 (an EventSource could
 // not send the Authorization header).
 async function follow(generation) {
-  let after = null;
-  try {
-    const health = await (await fetch("/healthz", { cache: "no-store" })).json();
-    after = health.log_len > 0 ? health.log_len - 1 : null;
-  } catch (_) {
-    after = app.position;
+  // From the last position the views showed, so that records appended
+  // while the page was loading still trigger a refresh; the log's head
+  // only when no view has answered yet.
+  let after = app.position;
+  if (after === null) {
+    try {
+      const health = await (await fetch("/healthz", { cache: "no-store" })).json();
+      after = health.log_len > 0 ? health.log_len - 1 : null;
+    } catch (_) {
+      after = null;
+    }
   }
   while (generation === app.generation) {
     app.poll = new AbortController();
@@ -1055,7 +1060,18 @@ function start() {
   });
   const saved = localStorage.getItem(TOKEN_KEY);
   if (saved) {
-    signIn(saved).catch(() => signOut("Your saved token is no longer accepted: sign in again."));
+    // Only a 401 forgets the saved token; an unreachable or failing
+    // gateway is retried.
+    const restore = () =>
+      signIn(saved).catch((error) => {
+        if (error instanceof ApiError && error.status === 401) {
+          signOut("Your saved token is no longer accepted: sign in again.");
+        } else {
+          setLive("gateway unreachable · retrying", "bad");
+          setTimeout(restore, 3000);
+        }
+      });
+    restore();
   } else {
     signOut("");
   }
