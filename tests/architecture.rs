@@ -157,3 +157,47 @@ fn library_crates_deny_unwrap() {
         );
     }
 }
+
+/// The repository stands alone: a fresh clone with nothing beside it builds
+/// and tests. No source, test, script or document may reach outside it
+/// into the folder beside the clone (the product rules are `docs/SPEC.md`,
+/// the Merkle conformance vectors are vendored under `replay/tests/vectors/`).
+#[test]
+fn nothing_reaches_outside_the_repository() {
+    fn walk(dir: &std::path::Path, offenders: &mut Vec<String>, needle: &str) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if !matches!(name, "target" | "node_modules" | ".git" | "vectors") {
+                    walk(&path, offenders, needle);
+                }
+                continue;
+            }
+            let text_like = ["rs", "md", "toml", "sh", "mjs", "js", "json", "yml"]
+                .iter()
+                .any(|extension| path.extension().is_some_and(|own| own == *extension))
+                || name == "run";
+            if !text_like {
+                continue;
+            }
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if text.contains(needle) {
+                    offenders.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    let needle = ["..", "/shared"].concat();
+    let mut offenders = Vec::new();
+    walk(&workspace_root(), &mut offenders, &needle);
+    assert!(
+        offenders.is_empty(),
+        "files that depend on a path outside the repository: {offenders:?}"
+    );
+}

@@ -66,14 +66,12 @@
 //!
 //! The verifiers follow the algorithms of RFC 9162 sections 2.1.3.2 and
 //! 2.1.4.2 literally and pass the transparency-dev/merkle conformance
-//! vectors (`shared/vectors/rfc9162`). Beyond the RFC text, which only
+//! vectors (vendored in `replay/tests/vectors/rfc9162`). Beyond the RFC text, which only
 //! defines consistency for `0 < size1 < size2`:
 //!
 //! - a consistency check from the empty tree (`size1 == 0`) is rejected
 //!   ([`MerkleError::EmptyOldTree`]): it proves nothing, and the vectors
-//!   require it to fail, even for `0 == 0` with equal roots (a later
-//!   upstream revision of that one vector accepts it; the copy here, and
-//!   this verifier, do not);
+//!   require it to fail, even for `0 == 0` with equal roots;
 //! - equal sizes are consistent exactly when the proof is empty and the two
 //!   roots are byte-for-byte identical.
 //!

@@ -538,7 +538,7 @@ fn malformed_hashes_are_named() {
 // ---------------------------------------------------------------------------
 
 fn vectors_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/vectors/rfc9162")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/rfc9162")
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -614,7 +614,7 @@ fn public_rfc9162_vectors() {
     let dir = vectors_dir();
     assert!(
         dir.join("README.md").is_file(),
-        "RFC 9162 conformance vectors not found at {} (expected shared/vectors/rfc9162 next to the repository; CI provides it)",
+        "RFC 9162 conformance vectors not found at {} (vendored in replay/tests/vectors/rfc9162)",
         dir.display()
     );
     let mut files = Vec::new();
