@@ -122,8 +122,15 @@ const INSERT_EVENTS_SQL: &str = "INSERT INTO events (position, event_id, stream_
     correlation_id, causation_id, payload, prev_hash, hash) SELECT * FROM unnest($1::bigint[], \
     $2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::bigint[], $8::text[], \
     $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::bytea[], $14::bytea[])";
-const STREAM_HEADS_SQL: &str = "SELECT stream_id, max(stream_version) FROM events \
-    WHERE stream_id = ANY($1) GROUP BY stream_id";
+/// Each stream's head by one backward scan of the `(stream_id,
+/// stream_version)` index per stream (`LIMIT 1`): O(log n) in the log and
+/// the stream's length. (`max(...) ... GROUP BY stream_id` read every row of
+/// every stream in the batch, so a batch's cost grew with history.) A
+/// stream with no events gets a row with a NULL version. Public so that
+/// its plan can be checked against a real server (tests/pg_conformance.rs).
+pub const STREAM_HEADS_SQL: &str = "SELECT s.stream_id, (SELECT e.stream_version FROM events e \
+    WHERE e.stream_id = s.stream_id ORDER BY e.stream_version DESC LIMIT 1) \
+    FROM unnest($1::text[]) AS s(stream_id)";
 
 /// The versioned migrations, applied in order; never edit one once shipped,
 /// add the next.
@@ -694,15 +701,17 @@ impl Store for PgStore {
         let client = self.inner.pool.get().await.map_err(pg_error)?;
         let statement = client
             .prepare_cached(
-                "SELECT max(stream_version) FROM events WHERE stream_id = $1 AND position < $2",
+                "SELECT stream_version FROM events WHERE stream_id = $1 AND position < $2 \
+                 ORDER BY stream_version DESC LIMIT 1",
             )
             .await
             .map_err(db_error)?;
         let version: Option<i64> = client
-            .query_one(&statement, &[&stream_id, &end])
+            .query_opt(&statement, &[&stream_id, &end])
             .await
             .map_err(db_error)?
-            .try_get(0)
+            .map(|row| row.try_get(0))
+            .transpose()
             .map_err(db_error)?;
         Ok(version.and_then(|version| u64::try_from(version).ok()))
     }
