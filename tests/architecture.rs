@@ -195,7 +195,7 @@ fn nothing_reaches_outside_the_repository() {
     }
     let needle = ["..", "/shared"].concat();
     let mut offenders = Vec::new();
-    walk(&workspace_root(), &mut offenders, &needle);
+    walk(workspace_root(), &mut offenders, &needle);
     assert!(
         offenders.is_empty(),
         "files that depend on a path outside the repository: {offenders:?}"
