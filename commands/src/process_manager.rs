@@ -143,7 +143,9 @@ impl TriggerOutcome {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReactionStatus {
     /// Seen, not decided yet (the manager keeps trying).
-    Pending { trigger_position: u64 },
+    Pending {
+        trigger_position: u64,
+    },
     Decided(TriggerOutcome),
 }
 
@@ -370,7 +372,10 @@ impl Worker {
             }
         }
         self.save_now().await;
-        tracing::info!(checkpoint = self.written_checkpoint, "reaction process manager stopped");
+        tracing::info!(
+            checkpoint = self.written_checkpoint,
+            "reaction process manager stopped"
+        );
     }
 
     /// Reads every committed record from `next` on.
@@ -715,14 +720,16 @@ impl Files {
     fn load(&self) -> Result<(u64, HashMap<Uuid, TriggerOutcome>), CommandError> {
         std::fs::create_dir_all(&self.dir).map_err(|source| self.error("", source))?;
         let checkpoint = match std::fs::read(self.dir.join(CHECKPOINT_FILE)) {
-            Ok(bytes) => serde_json::from_slice::<CheckpointFile>(&bytes)
-                .map_err(|error| {
-                    self.error(
-                        CHECKPOINT_FILE,
-                        std::io::Error::new(std::io::ErrorKind::InvalidData, error),
-                    )
-                })?
-                .next_position,
+            Ok(bytes) => {
+                serde_json::from_slice::<CheckpointFile>(&bytes)
+                    .map_err(|error| {
+                        self.error(
+                            CHECKPOINT_FILE,
+                            std::io::Error::new(std::io::ErrorKind::InvalidData, error),
+                        )
+                    })?
+                    .next_position
+            }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => 0,
             Err(error) => return Err(self.error(CHECKPOINT_FILE, error)),
         };
