@@ -460,3 +460,90 @@ async fn concurrent_visits_and_follow_ups_on_one_customer_end_with_one_follow_up
     assert_eq!(n_visits, visits.len());
     manager.stop().await;
 }
+
+/// Every gateway on a shared PostgreSQL log runs a manager: two managers
+/// (two services, each with its own `PgStore`) racing to complete the same
+/// missing follow-ups append each exactly once. Runs when
+/// `SALESLEDGER_PG_URL` is set (a fresh schema, dropped afterwards).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_managers_on_one_postgres_log_complete_each_reaction_once() {
+    let Ok(url) = std::env::var("SALESLEDGER_PG_URL") else {
+        eprintln!("two_managers_on_one_postgres_log: SKIPPED (SALESLEDGER_PG_URL is not set)");
+        return;
+    };
+    let schema = format!("sl_test_{}", Uuid::now_v7().simple());
+    let outcome = tokio::spawn(two_managers(url.clone(), schema.clone())).await;
+    drop_schema(&url, &schema).await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+async fn two_managers(url: String, schema: String) {
+    let connect = || async {
+        let store: Arc<dyn Store> = Arc::new(
+            salesledger_store::PgStore::connect(&url, Some(&schema))
+                .await
+                .expect("connect to PostgreSQL"),
+        );
+        Arc::new(CommandService::new(store))
+    };
+    let (service_a, service_b) = (connect().await, connect().await);
+    let rep_id = RepId::from_uuid(Uuid::now_v7());
+    let customer_id = claimed_customer(&service_a, "宁波远景传感科技有限公司", rep_id).await;
+    let mut triggers = Vec::new();
+    for _ in 0..12 {
+        let (visit_id, command) = log_visit(customer_id, rep_id);
+        triggers.push(
+            append_directly::<Visit>(
+                &service_a,
+                &visit_stream_id(visit_id),
+                command,
+                "rep:li.wei",
+                None,
+            )
+            .await[0],
+        );
+    }
+    let dirs = tempfile::tempdir().expect("tempdir");
+    let racing = ReactionManagerConfig {
+        grace: Duration::ZERO,
+        ..ReactionManagerConfig::default()
+    };
+    let manager_a =
+        ReactionManager::start(service_a.clone(), &dirs.path().join("a"), racing.clone())
+            .await
+            .expect("start A");
+    let manager_b = ReactionManager::start(service_b.clone(), &dirs.path().join("b"), racing)
+        .await
+        .expect("start B");
+    settle(&manager_a, &service_a).await;
+    settle(&manager_b, &service_a).await;
+    let records = all_records(service_a.store()).await;
+    for trigger in &triggers {
+        assert_eq!(
+            follow_ups_caused_by(&records, *trigger).len(),
+            1,
+            "one follow-up for visit event {trigger}"
+        );
+        assert_eq!(applied(&manager_a, *trigger), applied(&manager_b, *trigger));
+    }
+    manager_a.stop().await;
+    manager_b.stop().await;
+}
+
+async fn drop_schema(url: &str, schema: &str) {
+    let Ok((client, connection)) = tokio_postgres::connect(url, tokio_postgres::NoTls).await else {
+        eprintln!("could not connect to drop schema {schema}");
+        return;
+    };
+    let driver = tokio::spawn(connection);
+    if let Err(error) = client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+    {
+        eprintln!("could not drop schema {schema}: {error}");
+    }
+    drop(client);
+    let _ = driver.await;
+}
