@@ -16,10 +16,11 @@
 //!   reactions are issued through [`CommandService`] with the idempotency
 //!   key [`reaction_idempotency_key`] (the one the inline path uses: the
 //!   two can never both append), on behalf of the trigger's actor (the
-//!   record's `role:actor`; nurture packs as `process-manager`), at `now` =
-//!   the trigger's `recorded_at` (never earlier than the visit's
-//!   `occurred_at`), so the decision is the one the inline path would have
-//!   made;
+//!   record's `role:actor`; nurture packs as `process-manager`), built from
+//!   the configuration published before the trigger (pool policy, nurture
+//!   template), at `now` = the trigger's `recorded_at` (never earlier than
+//!   the visit's `occurred_at`), so the decision is the one the inline path
+//!   would have made;
 //! - conflicts ([`CommandError::Contention`]) and store failures leave the
 //!   trigger pending and are retried with jittered exponential backoff
 //!   until it is decided; a domain refusal is a decision, recorded as
@@ -534,7 +535,11 @@ impl Worker {
                     continue;
                 }
             };
-            let result = match self.service.prepare_reaction(call, &principal).await {
+            let result = match self
+                .service
+                .prepare_reaction(call, &principal, trigger.position)
+                .await
+            {
                 Ok(Prepared::Refused { code, message }) => {
                     trigger.decided[index] = Some(refused(code, message));
                     continue;

@@ -30,18 +30,24 @@
 
 use chrono::{DateTime, Utc};
 use salesledger_domain::config::Config;
+use salesledger_domain::customer::PoolPolicy;
 use salesledger_domain::customer::{Customer, CustomerCommand};
 use salesledger_domain::nurture::{
     nurture_trigger, NurtureCommand, NurturePack, NurtureTrigger, StartNurturePack,
 };
-use salesledger_domain::stream::{customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM};
+use salesledger_domain::stream::{
+    customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
+};
 use salesledger_domain::value::{ActorId, CustomerId, NurturePackId};
 use salesledger_domain::visit::VisitLogged;
+use salesledger_domain::Aggregate;
 use salesledger_domain::{decode, Event, Role};
 use uuid::Uuid;
 
 use crate::error::CommandError;
-use crate::pipeline::{CommandMeta, CommandOutcome, CommandService, EventSummary, Principal};
+use crate::pipeline::{
+    decode_record, CommandMeta, CommandOutcome, CommandService, EventSummary, Principal,
+};
 
 /// Namespace of the UUID v5 ids of packs started by reactions.
 const NURTURE_PACK_NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_51ed_9e7d_4c0b_a11e_d9e7_7a0c_0001);
@@ -149,17 +155,56 @@ pub(crate) fn process_manager() -> Result<Principal, CommandError> {
     })
 }
 
+/// Config events read per page.
+const CONFIG_PAGE: usize = 64;
+
 impl CommandService {
+    /// A configuration stream folded from the records before
+    /// `before_position` only: what was published when the trigger was
+    /// appended, whenever the reaction is decided.
+    async fn config_before(
+        &self,
+        stream_id: &str,
+        before_position: u64,
+    ) -> Result<Config, CommandError> {
+        let mut config = Config::default();
+        let mut from_version = 0;
+        loop {
+            let records = self
+                .store()
+                .read_stream(stream_id, from_version, CONFIG_PAGE)
+                .await?;
+            let n_records = records.len();
+            for record in records {
+                if record.position >= before_position {
+                    return Ok(config);
+                }
+                config.apply(&decode_record(&record)?);
+                from_version = record.stream_version + 1;
+            }
+            if n_records < CONFIG_PAGE {
+                return Ok(config);
+            }
+        }
+    }
+
     /// Builds the command a reaction call stands for from the published
-    /// configuration (pool policy, nurture template) as the log holds it now.
+    /// configuration (pool policy, nurture template) as it was when the
+    /// trigger was appended at `trigger_position`, so the inline path and
+    /// a later process manager build the same command.
     pub(crate) async fn prepare_reaction(
         &self,
         call: &ReactionCall,
         trigger_actor: &Principal,
+        trigger_position: u64,
     ) -> Result<Prepared, CommandError> {
         Ok(match call {
             ReactionCall::FollowUp { visit } => {
-                let policy = self.pool_policy().await?;
+                let policy = self
+                    .config_before(CONFIG_POOL_POLICY_STREAM, trigger_position)
+                    .await?
+                    .pool_policy
+                    .unwrap_or_else(PoolPolicy::default_v1);
                 Prepared::Issue(Reaction::FollowUp {
                     stream_id: call.stream_id(),
                     command: salesledger_domain::visit::follow_up_for(visit, policy),
@@ -172,9 +217,8 @@ impl CommandService {
                 pack_id,
             } => {
                 let template = self
-                    .load::<Config>(CONFIG_NURTURE_STREAM)
+                    .config_before(CONFIG_NURTURE_STREAM, trigger_position)
                     .await?
-                    .state
                     .nurture_template;
                 match template {
                     Some(template) => Prepared::Issue(Reaction::StartNurture {
@@ -249,7 +293,10 @@ impl CommandService {
                 .iter()
                 .enumerate()
             {
-                let decided = match self.prepare_reaction(call, &meta.principal).await {
+                let decided = match self
+                    .prepare_reaction(call, &meta.principal, summary.position)
+                    .await
+                {
                     Ok(Prepared::Issue(reaction)) => {
                         self.issue_reaction(
                             reaction,

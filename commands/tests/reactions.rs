@@ -374,6 +374,60 @@ async fn a_refused_reaction_is_recorded_as_refused_with_its_code() {
     manager.stop().await;
 }
 
+#[tokio::test]
+async fn a_reaction_is_decided_with_the_configuration_published_before_its_trigger() {
+    use salesledger_domain::config::{Config, ConfigCommand};
+    use salesledger_domain::customer::{CustomerStance, RecordCustomerStance};
+    use salesledger_domain::nurture::NurtureTemplate;
+    use salesledger_domain::stream::CONFIG_NURTURE_STREAM;
+
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SledStore::open(data_dir.path()).expect("open"));
+    let service = Arc::new(CommandService::new(store.clone()));
+    let customer_id = register_customer(&service, "东莞新锐精密模具有限公司").await;
+    // "Still comparing" while no nurture template is published; the
+    // process dies before any reaction.
+    let trigger = append_directly::<Customer>(
+        &service,
+        &customer_stream_id(customer_id),
+        CustomerCommand::RecordStance(RecordCustomerStance {
+            stance: CustomerStance::StillComparing,
+            recorded_by: ActorId::parse("li.wei").expect("actor"),
+            visit_id: None,
+        }),
+        "rep:li.wei",
+        None,
+    )
+    .await[0];
+    // A template published afterwards does not apply to it.
+    service
+        .execute::<Config>(
+            &meta("zhang.min", Role::Supervisor),
+            CONFIG_NURTURE_STREAM,
+            ConfigCommand::PublishNurtureTemplate {
+                template: NurtureTemplate::default_v1(),
+                published_by: ActorId::parse("zhang.min").expect("actor"),
+            },
+        )
+        .await
+        .expect("publish template");
+    let log_len = store.head().len;
+    let manager = start(&service, &data_dir.path().join("reactions")).await;
+    settle(&manager, &service).await;
+    match manager.outcome(trigger) {
+        Some(ReactionStatus::Decided(outcome)) => match &outcome.reactions[..] {
+            [ReactionOutcome::Refused { code, reaction, .. }] => {
+                assert_eq!(code, "nurture_template_not_published");
+                assert_eq!(reaction, "nurture_pack");
+            }
+            other => panic!("one refused nurture pack: {other:?}"),
+        },
+        other => panic!("decided: {other:?}"),
+    }
+    assert_eq!(store.head().len, log_len, "no pack started");
+    manager.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_visits_and_follow_ups_on_one_customer_end_with_one_follow_up_per_visit() {
     let data_dir = tempfile::tempdir().expect("tempdir");
