@@ -399,6 +399,7 @@ impl Worker {
             }
             self.collect_decided();
         }
+        self.publish_progress();
     }
 
     /// One record: is it a pending trigger's reaction, does it call for
@@ -648,6 +649,9 @@ impl Worker {
                             table.decided.insert(outcome.trigger_event_id, outcome);
                         }
                     }
+                    // Readers see the outcomes with a position that covers
+                    // them.
+                    self.publish_progress();
                 }
                 Err(error) => {
                     tracing::error!(%error, "could not record reaction outcomes; retrying");

@@ -120,8 +120,10 @@ async fn read_reaction_outcome(
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<ReactionOutcomeView>, ApiError> {
     let event_id = path?.0;
+    // The outcome first: the position read after it covers it.
+    let outcome = state.reactions.outcome(event_id);
     let manager_position = state.reactions.progress().scanned;
-    let view = match state.reactions.outcome(event_id) {
+    let view = match outcome {
         Some(ReactionStatus::Pending { trigger_position }) => ReactionOutcomeView {
             trigger_event_id: event_id,
             trigger_position,
