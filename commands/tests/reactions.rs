@@ -202,13 +202,20 @@ async fn start(service: &Arc<CommandService>, dir: &Path) -> ReactionManager {
         .expect("start the manager")
 }
 
+/// Waits until the manager has seen the whole log, its own appends
+/// included, and nothing is pending.
 async fn settle(manager: &ReactionManager, service: &CommandService) {
-    let head = service.store().head().len;
-    assert!(
-        manager.settled(head, Duration::from_secs(20)).await,
-        "the manager settles: {:?}",
-        manager.progress()
-    );
+    loop {
+        let head = service.store().head().len;
+        assert!(
+            manager.settled(head, Duration::from_secs(20)).await,
+            "the manager settles: {:?}",
+            manager.progress()
+        );
+        if service.store().head().len == head {
+            return;
+        }
+    }
 }
 
 fn applied(manager: &ReactionManager, trigger: Uuid) -> Vec<u64> {
