@@ -39,6 +39,10 @@
 //!   - `http::idempotency`: replayed `Idempotency-Key`s append nothing;
 //!   - `http::openapi`: `/openapi.json` covers every route and schema.
 //!
+//! - `reactions`: 48 clients post visits and follow-ups on one customer
+//!   against `salesledger serve`, SIGKILLed twice mid-load and restarted:
+//!   every visit answered 201 has exactly one `FollowUpRecorded` caused by
+//!   it, and `GET /v1/reactions/{event id}` says `applied`.
 //! - `views_rebuild`: after the fixture history, every read model rebuilt
 //!   from position 0 equals, byte for byte, the model that followed the log
 //!   live, and the one a restarted runner resumes from its checkpoints.
@@ -55,5 +59,6 @@ mod cli_verify;
 mod dashboard;
 mod http;
 mod pg_gateways;
+mod reactions;
 mod util;
 mod views_rebuild;

@@ -29,6 +29,13 @@ pub enum CommandError {
     Corrupt { position: u64, source: DomainError },
     #[error(transparent)]
     Store(StoreError),
+    /// The reaction process manager could not read or write its own files
+    /// (checkpoint, outcome table) in its directory.
+    #[error("reaction process manager state at {}: {source}", path.display())]
+    ReactionState {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl From<StoreError> for CommandError {

@@ -13,6 +13,12 @@
 //! before it is used. Published configuration is read from its own streams
 //! ([`CommandService::published_config`], [`CommandService::pool_policy`]).
 //!
+//! Reactions (a visit's follow-up, a nurture pack) are issued inline after
+//! their trigger and, whatever happens to the process, by the reaction
+//! process manager ([`process_manager::ReactionManager`]) that follows the
+//! log from its own checkpoint; both use one idempotency key per trigger
+//! and reaction, so a reaction is appended once.
+//!
 //! Architecture invariant: it knows the domain and the `Store` trait, never
 //! HTTP, JSON request shapes or a storage backend.
 #![forbid(unsafe_code)]
@@ -21,6 +27,7 @@ pub mod builders;
 pub mod dayclose;
 pub mod error;
 pub mod pipeline;
+pub mod process_manager;
 pub mod reactions;
 pub mod registry;
 pub mod retail;
@@ -31,5 +38,6 @@ pub use pipeline::{
     CommandMeta, CommandOutcome, CommandService, EventSummary, IdempotencyKey, Loaded, Principal,
     RegistryGuard,
 };
+pub use process_manager::{ReactionManager, ReactionManagerConfig, ReactionStatus};
 pub use registry::Registry;
 pub use retail::{NewMember, NewPromotion, NewRetailPolicy, PosBatchOutcome};

@@ -65,9 +65,10 @@ pub struct CommandMeta {
     pub idempotency: Option<IdempotencyKey>,
     /// The time the decision is made at (the gateway's clock, passed in).
     pub now: DateTime<Utc>,
-    /// For a reaction of an idempotent command: the stored key, derived
-    /// from the command's (`<scoped key>#reaction-<n>`), so a replay of the
-    /// command can also answer with its reactions.
+    /// For a reaction: the stored key, derived from the triggering event's
+    /// id ([`crate::reactions::reaction_idempotency_key`]), the same on the
+    /// inline path and in the process manager, so a reaction is appended
+    /// once and a replay of the command can answer with its reactions.
     pub(crate) reaction_key: Option<String>,
 }
 
@@ -90,12 +91,11 @@ impl CommandMeta {
     /// collide on the same key.
     pub(crate) fn scoped_idempotency(&self) -> Option<Idempotency> {
         if let Some(key) = &self.reaction_key {
+            // No client fingerprint: whoever issues the reaction (inline or
+            // the process manager) must meet the same stored key.
             return Some(Idempotency {
                 key: key.clone(),
-                fingerprint: self
-                    .idempotency
-                    .as_ref()
-                    .map(|idempotency| idempotency.fingerprint),
+                fingerprint: None,
             });
         }
         self.idempotency.as_ref().map(|idempotency| Idempotency {
@@ -129,9 +129,16 @@ pub struct CommandOutcome {
     /// True when this answers a repeated idempotency key.
     pub replayed: bool,
     /// Events appended by the reactions this command's events called for
-    /// (a visit's follow-up, a nurture pack); empty on a replay.
+    /// (a visit's follow-up, a nurture pack); on a replay, those found in
+    /// the log under the reactions' keys.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<EventSummary>,
+    /// Ids of this command's events whose reactions could not be decided
+    /// inline (e.g. the customer kept changing under the follow-up): the
+    /// reaction process manager completes them; their outcome is readable
+    /// by the event id (`crate::process_manager::ReactionManager::outcome`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending_reactions: Vec<Uuid>,
 }
 
 /// An aggregate's state, its stream's version and the log length it was
@@ -386,6 +393,7 @@ impl CommandService {
                     events: Vec::new(),
                     replayed: false,
                     reactions: Vec::new(),
+                    pending_reactions: Vec::new(),
                 });
             }
             let mut new_events = Vec::with_capacity(events.len());
@@ -416,12 +424,14 @@ impl CommandService {
             match self.store.append(request).await {
                 Ok(outcome) if !outcome.replayed => {
                     let mut outcome = fresh_outcome(meta, outcome, encoded_events);
-                    outcome.reactions = self.react(meta, &outcome.events).await;
+                    (outcome.reactions, outcome.pending_reactions) =
+                        self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Ok(outcome) => {
                     let mut outcome = self.outcome_of(meta, outcome).await?;
-                    outcome.reactions = self.react(meta, &outcome.events).await;
+                    (outcome.reactions, outcome.pending_reactions) =
+                        self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Err(StoreError::WrongExpectedVersion { actual, .. }) => {
@@ -486,21 +496,49 @@ impl CommandService {
             ..stored.outcome
         };
         let mut outcome = self.outcome_of(meta, outcome).await?;
-        // The reactions the original command triggered, in order.
-        for reaction_idx in 0.. {
-            let key = reaction_key(&idempotency.key, reaction_idx);
-            let Some(reaction) = self.store.idempotent_outcome(&key).await? else {
-                break;
-            };
-            let reaction = AppendOutcome {
-                replayed: true,
-                ..reaction.outcome
-            };
-            outcome
-                .reactions
-                .extend(self.outcome_of(meta, reaction).await?.events);
+        // The reactions the original command's events triggered, in order,
+        // by their event-derived keys (whoever issued them).
+        let trigger_ids: Vec<Uuid> = outcome.events.iter().map(|event| event.event_id).collect();
+        for trigger_id in trigger_ids {
+            for reaction_idx in 0.. {
+                let key = crate::reactions::reaction_idempotency_key(trigger_id, reaction_idx);
+                if !self.replay_reaction(meta, &key, &mut outcome).await? {
+                    break;
+                }
+            }
+        }
+        // Logs written before reactions were keyed by their trigger: the
+        // keys were derived from the command's own.
+        if outcome.reactions.is_empty() {
+            for reaction_idx in 0.. {
+                let key = legacy_reaction_key(&idempotency.key, reaction_idx);
+                if !self.replay_reaction(meta, &key, &mut outcome).await? {
+                    break;
+                }
+            }
         }
         Ok(Some(outcome))
+    }
+
+    /// Adds the events stored under the reaction key `key` to `outcome`'s
+    /// reactions; false when the key is unknown.
+    async fn replay_reaction(
+        &self,
+        meta: &CommandMeta,
+        key: &str,
+        outcome: &mut CommandOutcome,
+    ) -> Result<bool, CommandError> {
+        let Some(reaction) = self.store.idempotent_outcome(key).await? else {
+            return Ok(false);
+        };
+        let reaction = AppendOutcome {
+            replayed: true,
+            ..reaction.outcome
+        };
+        outcome
+            .reactions
+            .extend(self.outcome_of(meta, reaction).await?.events);
+        Ok(true)
     }
 
     /// Reads back the appended records so a replayed response equals the
@@ -544,12 +582,14 @@ impl CommandService {
             events,
             replayed: outcome.replayed,
             reactions: Vec::new(),
+            pending_reactions: Vec::new(),
         })
     }
 }
 
-/// The stored idempotency key of a command's `reaction_idx`-th reaction.
-pub(crate) fn reaction_key(command_key: &str, reaction_idx: usize) -> String {
+/// The stored idempotency key of a command's `reaction_idx`-th reaction,
+/// as logs written before reactions were keyed by their trigger hold it.
+fn legacy_reaction_key(command_key: &str, reaction_idx: usize) -> String {
     format!("{command_key}#reaction-{reaction_idx}")
 }
 
@@ -579,6 +619,7 @@ fn fresh_outcome(
         events,
         replayed: false,
         reactions: Vec::new(),
+        pending_reactions: Vec::new(),
     }
 }
 

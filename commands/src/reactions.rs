@@ -1,5 +1,4 @@
-//! Reactions: commands that follow from events, issued by the pipeline
-//! right after the events that call for them are durable.
+//! Reactions: commands that follow from events in the log.
 //!
 //! - SPEC C3: a logged visit is a follow-up on its customer, which extends
 //!   the owner's protection period (`visit::follow_up_for`), issued on
@@ -9,31 +8,136 @@
 //!   `process-manager` actor. The pack's id is derived from the triggering
 //!   event's id (UUID v5), so the same trigger can never start two packs.
 //!
-//! Each reaction records the triggering event as its causation and keeps
-//! the command's correlation id. A reaction that fails is logged and does
-//! not undo the command that triggered it. Reactions run in the process
-//! that appended the trigger; a crash between the two loses the reaction
-//! (the log-driven process manager of the read-model issue closes that gap).
+//! Which events call for which reactions is decided in one place,
+//! [`reactions_called_for`], shared by the two paths that issue them:
+//!
+//! 1. **Inline**: the pipeline issues a command's reactions right after its
+//!    events are durable, so the answer lists them (`reactions`). When a
+//!    reaction cannot be decided there (the customer kept changing under
+//!    it, the store failed), the answer names the trigger in
+//!    `pending_reactions` instead of silently leaving it out.
+//! 2. **The reaction process manager** ([`crate::process_manager`]) follows
+//!    the log from its own durable checkpoint and makes sure every
+//!    trigger's reactions are decided (applied, or refused for a domain
+//!    reason), including after a crash between a trigger and its reaction.
+//!
+//! Every reaction command carries the store idempotency key
+//! [`reaction_idempotency_key`] (`reaction:<trigger event id>:<n>`,
+//! whichever path issues it and whether or not the client sent an
+//! `Idempotency-Key`), so the two paths can never both append it. Each
+//! reaction records the triggering event as its causation and keeps the
+//! trigger's correlation id. A refused reaction does not undo its trigger.
 
+use chrono::{DateTime, Utc};
 use salesledger_domain::config::Config;
-use salesledger_domain::customer::Customer;
-use salesledger_domain::nurture::{nurture_trigger, NurtureCommand, NurturePack, StartNurturePack};
-use salesledger_domain::stream::{customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM};
-use salesledger_domain::value::{ActorId, NurturePackId};
+use salesledger_domain::customer::PoolPolicy;
+use salesledger_domain::customer::{Customer, CustomerCommand};
+use salesledger_domain::nurture::{
+    nurture_trigger, NurtureCommand, NurturePack, NurtureTrigger, StartNurturePack,
+};
+use salesledger_domain::stream::{
+    customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
+};
+use salesledger_domain::value::{ActorId, CustomerId, NurturePackId};
+use salesledger_domain::visit::VisitLogged;
+use salesledger_domain::Aggregate;
 use salesledger_domain::{decode, Event, Role};
 use uuid::Uuid;
 
 use crate::error::CommandError;
-use crate::pipeline::{CommandMeta, CommandService, EventSummary, Principal};
+use crate::pipeline::{
+    decode_record, CommandMeta, CommandOutcome, CommandService, EventSummary, Principal,
+};
 
 /// Namespace of the UUID v5 ids of packs started by reactions.
 const NURTURE_PACK_NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_51ed_9e7d_4c0b_a11e_d9e7_7a0c_0001);
 
+/// The actor nurture packs are started as.
+pub const PROCESS_MANAGER_ACTOR: &str = "process-manager";
+
+/// The store idempotency key of the `index`-th reaction to the event
+/// `trigger_event_id`: the same on the inline path and in the process
+/// manager, so a reaction is appended at most once.
+pub fn reaction_idempotency_key(trigger_event_id: Uuid, index: usize) -> String {
+    format!("reaction:{trigger_event_id}:{index}")
+}
+
+/// A reaction an event calls for, known from the event alone.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReactionCall {
+    /// A logged visit is a follow-up on its customer (C3).
+    FollowUp { visit: VisitLogged },
+    /// "Still comparing" starts a nurture pack (C5).
+    StartNurture {
+        customer_id: CustomerId,
+        trigger: NurtureTrigger,
+        pack_id: NurturePackId,
+    },
+}
+
+impl ReactionCall {
+    /// The stream the reaction's command is decided on.
+    pub fn stream_id(&self) -> String {
+        match self {
+            ReactionCall::FollowUp { visit } => customer_stream_id(visit.customer_id),
+            ReactionCall::StartNurture { pack_id, .. } => nurture_stream_id(*pack_id),
+        }
+    }
+
+    /// A stable name, as outcomes show it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReactionCall::FollowUp { .. } => "follow_up",
+            ReactionCall::StartNurture { .. } => "nurture_pack",
+        }
+    }
+
+    /// The earliest `now` the trigger was decided at: a visit is refused
+    /// when it occurs in the future, so its command's clock read at least
+    /// its `occurred_at`. The process manager decides no earlier than this.
+    pub fn decided_no_earlier_than(&self) -> Option<DateTime<Utc>> {
+        match self {
+            ReactionCall::FollowUp { visit } => Some(visit.occurred_at),
+            ReactionCall::StartNurture { .. } => None,
+        }
+    }
+}
+
+/// The reactions `event` (whose id is `event_id`) calls for, in order; the
+/// position in this list is the reaction's index in its idempotency key.
+/// The one copy of the rules, used inline and by the process manager.
+pub fn reactions_called_for(event: &Event, event_id: Uuid) -> Vec<ReactionCall> {
+    let mut calls = Vec::new();
+    if let Event::VisitLogged(logged) = event {
+        calls.push(ReactionCall::FollowUp {
+            visit: logged.clone(),
+        });
+    }
+    if let Some((customer_id, trigger)) = nurture_trigger(event) {
+        calls.push(ReactionCall::StartNurture {
+            customer_id,
+            trigger,
+            pack_id: NurturePackId::from_uuid(Uuid::new_v5(
+                &NURTURE_PACK_NAMESPACE,
+                event_id.as_bytes(),
+            )),
+        });
+    }
+    calls
+}
+
+/// A reaction ready to issue, or refused before a command could be built
+/// (no nurture template is published).
+pub(crate) enum Prepared {
+    Issue(Reaction),
+    Refused { code: &'static str, message: String },
+}
+
 /// One command a reaction issues.
-enum Reaction {
+pub(crate) enum Reaction {
     FollowUp {
         stream_id: String,
-        command: salesledger_domain::customer::CustomerCommand,
+        command: CustomerCommand,
         principal: Principal,
     },
     StartNurture {
@@ -42,128 +146,195 @@ enum Reaction {
     },
 }
 
+/// Who issues a trigger's reaction: a follow-up on behalf of `trigger_actor`
+/// (the caller who logged the visit), a nurture pack as `process-manager`.
+pub(crate) fn process_manager() -> Result<Principal, CommandError> {
+    Ok(Principal {
+        actor: ActorId::parse(PROCESS_MANAGER_ACTOR)?,
+        role: Role::Integrator,
+    })
+}
+
+/// Config events read per page.
+const CONFIG_PAGE: usize = 64;
+
 impl CommandService {
-    /// Issues the reactions `events` call for; returns the events they
-    /// appended.
+    /// A configuration stream folded from the records before
+    /// `before_position` only: what was published when the trigger was
+    /// appended, whenever the reaction is decided.
+    async fn config_before(
+        &self,
+        stream_id: &str,
+        before_position: u64,
+    ) -> Result<Config, CommandError> {
+        let mut config = Config::default();
+        let mut from_version = 0;
+        loop {
+            let records = self
+                .store()
+                .read_stream(stream_id, from_version, CONFIG_PAGE)
+                .await?;
+            let n_records = records.len();
+            for record in records {
+                if record.position >= before_position {
+                    return Ok(config);
+                }
+                config.apply(&decode_record(&record)?);
+                from_version = record.stream_version + 1;
+            }
+            if n_records < CONFIG_PAGE {
+                return Ok(config);
+            }
+        }
+    }
+
+    /// Builds the command a reaction call stands for from the published
+    /// configuration (pool policy, nurture template) as it was when the
+    /// trigger was appended at `trigger_position`, so the inline path and
+    /// a later process manager build the same command.
+    pub(crate) async fn prepare_reaction(
+        &self,
+        call: &ReactionCall,
+        trigger_actor: &Principal,
+        trigger_position: u64,
+    ) -> Result<Prepared, CommandError> {
+        Ok(match call {
+            ReactionCall::FollowUp { visit } => {
+                let policy = self
+                    .config_before(CONFIG_POOL_POLICY_STREAM, trigger_position)
+                    .await?
+                    .pool_policy
+                    .unwrap_or_else(PoolPolicy::default_v1);
+                Prepared::Issue(Reaction::FollowUp {
+                    stream_id: call.stream_id(),
+                    command: salesledger_domain::visit::follow_up_for(visit, policy),
+                    principal: trigger_actor.clone(),
+                })
+            }
+            ReactionCall::StartNurture {
+                customer_id,
+                trigger,
+                pack_id,
+            } => {
+                let template = self
+                    .config_before(CONFIG_NURTURE_STREAM, trigger_position)
+                    .await?
+                    .nurture_template;
+                match template {
+                    Some(template) => Prepared::Issue(Reaction::StartNurture {
+                        stream_id: call.stream_id(),
+                        command: NurtureCommand::Start(StartNurturePack {
+                            pack_id: *pack_id,
+                            customer_id: *customer_id,
+                            trigger: *trigger,
+                            template,
+                        }),
+                    }),
+                    None => Prepared::Refused {
+                        code: "nurture_template_not_published",
+                        message: format!(
+                            "customer {customer_id} is still comparing, but no nurture template is published"
+                        ),
+                    },
+                }
+            }
+        })
+    }
+
+    /// Issues one reaction through the pipeline with its event-derived
+    /// idempotency key, the trigger as causation and the trigger's
+    /// correlation.
+    pub(crate) async fn issue_reaction(
+        &self,
+        reaction: Reaction,
+        trigger_event_id: Uuid,
+        index: usize,
+        correlation_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<CommandOutcome, CommandError> {
+        let principal = match &reaction {
+            Reaction::FollowUp { principal, .. } => principal.clone(),
+            Reaction::StartNurture { .. } => process_manager()?,
+        };
+        let mut meta = CommandMeta::new(principal, now);
+        meta.correlation_id = correlation_id;
+        meta.causation_id = trigger_event_id;
+        meta.reaction_key = Some(reaction_idempotency_key(trigger_event_id, index));
+        match reaction {
+            Reaction::FollowUp {
+                stream_id, command, ..
+            } => Box::pin(self.execute::<Customer>(&meta, &stream_id, command)).await,
+            Reaction::StartNurture { stream_id, command } => {
+                Box::pin(self.execute::<NurturePack>(&meta, &stream_id, command)).await
+            }
+        }
+    }
+
+    /// Issues the reactions `events` call for (inline, right after they are
+    /// durable); returns the events the reactions appended and the ids of
+    /// the triggers whose reactions could not be decided here (left to the
+    /// process manager).
     pub(crate) async fn react(
         &self,
         meta: &CommandMeta,
         events: &[EventSummary],
-    ) -> Vec<EventSummary> {
+    ) -> (Vec<EventSummary>, Vec<Uuid>) {
         let mut appended = Vec::new();
-        let command_key = meta.scoped_idempotency().map(|idempotency| idempotency.key);
-        let mut reaction_idx = 0;
+        let mut pending = Vec::new();
         for summary in events {
-            let event = match decode(
+            let Ok(event) = decode(
                 &summary.event_type,
                 summary.schema_version,
                 summary.payload.clone(),
-            ) {
-                Ok(event) => event,
-                Err(_) => continue,
+            ) else {
+                continue;
             };
-            let reactions = match self.reactions_to(meta, &event, summary.event_id).await {
-                Ok(reactions) => reactions,
-                Err(error) => {
-                    tracing::warn!(%error, event_id = %summary.event_id, "could not prepare reactions");
-                    continue;
-                }
-            };
-            for reaction in reactions {
-                let mut reaction_meta = CommandMeta::new(meta.principal.clone(), meta.now);
-                reaction_meta.correlation_id = meta.correlation_id;
-                reaction_meta.causation_id = summary.event_id;
-                if let Some(command_key) = &command_key {
-                    reaction_meta.idempotency = meta.idempotency.clone();
-                    reaction_meta.reaction_key =
-                        Some(crate::pipeline::reaction_key(command_key, reaction_idx));
-                }
-                reaction_idx += 1;
-                let result = match reaction {
-                    Reaction::FollowUp {
-                        stream_id,
-                        command,
-                        principal,
-                    } => {
-                        reaction_meta.principal = principal;
-                        Box::pin(self.execute::<Customer>(&reaction_meta, &stream_id, command))
-                            .await
+            for (index, call) in reactions_called_for(&event, summary.event_id)
+                .iter()
+                .enumerate()
+            {
+                let decided = match self
+                    .prepare_reaction(call, &meta.principal, summary.position)
+                    .await
+                {
+                    Ok(Prepared::Issue(reaction)) => {
+                        self.issue_reaction(
+                            reaction,
+                            summary.event_id,
+                            index,
+                            meta.correlation_id,
+                            meta.now,
+                        )
+                        .await
                     }
-                    Reaction::StartNurture { stream_id, command } => match process_manager() {
-                        Ok(principal) => {
-                            reaction_meta.principal = principal;
-                            Box::pin(self.execute::<NurturePack>(
-                                &reaction_meta,
-                                &stream_id,
-                                command,
-                            ))
-                            .await
-                        }
-                        Err(error) => Err(error),
-                    },
+                    Ok(Prepared::Refused { code, message }) => {
+                        tracing::warn!(code, %message, trigger = %summary.event_id, "a reaction was refused");
+                        continue;
+                    }
+                    Err(error) => Err(error),
                 };
-                match result {
+                match decided {
                     Ok(outcome) => {
+                        for trigger in outcome.pending_reactions {
+                            if !pending.contains(&trigger) {
+                                pending.push(trigger);
+                            }
+                        }
                         appended.extend(outcome.events.into_iter().chain(outcome.reactions))
                     }
-                    Err(error) => {
+                    // A decision: the process manager records it too.
+                    Err(error @ (CommandError::Domain(_) | CommandError::Forbidden { .. })) => {
                         tracing::warn!(%error, trigger = %summary.event_id, "a reaction was refused");
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, trigger = %summary.event_id, "a reaction is left to the process manager");
+                        if !pending.contains(&summary.event_id) {
+                            pending.push(summary.event_id);
+                        }
                     }
                 }
             }
         }
-        appended
+        (appended, pending)
     }
-
-    async fn reactions_to(
-        &self,
-        meta: &CommandMeta,
-        event: &Event,
-        event_id: Uuid,
-    ) -> Result<Vec<Reaction>, CommandError> {
-        let mut reactions = Vec::new();
-        if let Event::VisitLogged(logged) = event {
-            let policy = self.pool_policy().await?;
-            reactions.push(Reaction::FollowUp {
-                stream_id: customer_stream_id(logged.customer_id),
-                command: salesledger_domain::visit::follow_up_for(logged, policy),
-                principal: meta.principal.clone(),
-            });
-        }
-        if let Some((customer_id, trigger)) = nurture_trigger(event) {
-            let template = self
-                .load::<Config>(CONFIG_NURTURE_STREAM)
-                .await?
-                .state
-                .nurture_template;
-            match template {
-                Some(template) => {
-                    let pack_id = NurturePackId::from_uuid(Uuid::new_v5(
-                        &NURTURE_PACK_NAMESPACE,
-                        event_id.as_bytes(),
-                    ));
-                    reactions.push(Reaction::StartNurture {
-                        stream_id: nurture_stream_id(pack_id),
-                        command: NurtureCommand::Start(StartNurturePack {
-                            pack_id,
-                            customer_id,
-                            trigger,
-                            template,
-                        }),
-                    });
-                }
-                None => {
-                    tracing::warn!(%customer_id, "still comparing, but no nurture template is published")
-                }
-            }
-        }
-        Ok(reactions)
-    }
-}
-
-fn process_manager() -> Result<Principal, CommandError> {
-    Ok(Principal {
-        actor: ActorId::parse("process-manager")?,
-        role: Role::Integrator,
-    })
 }

@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod reactions;
 pub mod reads;
 pub mod routes;
 pub mod stores;
@@ -35,7 +36,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use salesledger_commands::CommandService;
+use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
 use salesledger_replay::runner::ProjectionRunner;
 use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
@@ -67,6 +68,9 @@ pub struct AppState {
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
     /// The Merkle tree evidence bundles are proven with (`/v1/audit/evidence/...`).
     pub evidence: Arc<audit::EvidenceTree>,
+    /// The reaction process manager (`DATA/reactions/`): completes every
+    /// reaction the inline path could not (`/v1/reactions/{event_id}`).
+    pub reactions: Arc<ReactionManager>,
 }
 
 impl AppState {
@@ -134,6 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feed::routes())
         .merge(dashboard::api_routes())
         .merge(crate::webhooks::routes::routes())
+        .merge(reactions::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,
@@ -232,8 +237,18 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         config.webhooks.allow_private_targets,
     )
     .context("opening the webhook subscriptions")?;
+    let service = Arc::new(CommandService::new(shared));
+    // Follows the log from its own checkpoint, so any reaction missing
+    // after a crash (or given up inline under contention) is issued.
+    let reactions = ReactionManager::start(
+        service.clone(),
+        &config.data_dir.join("reactions"),
+        ReactionManagerConfig::default(),
+    )
+    .await
+    .context("starting the reaction process manager")?;
     let state = AppState {
-        service: Arc::new(CommandService::new(shared)),
+        service,
         blobs,
         tokens: Arc::new(tokens),
         views: Arc::new(views),
@@ -249,6 +264,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
                 .as_ref()
                 .is_some_and(|choice| choice.is_postgres()),
         )),
+        reactions: Arc::new(reactions),
     };
     Ok((state, store))
 }
@@ -283,6 +299,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     }
     tracing::info!(%address, "gateway listening");
     let views = state.views.clone();
+    let reactions = state.reactions.clone();
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = config.day_close_every.map(|every| {
         tokio::spawn(crate::scheduler::run(
@@ -343,6 +360,10 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");
         }
     }
+    // The decision in flight finishes and the checkpoint is written while
+    // the log is still open; what is still pending is found again on the
+    // next start.
+    reactions.stop().await;
     // Stop the read models (each persisted with its checkpoint; other
     // holders of the state may still share the runner), then close the log.
     if let Err(error) = views.stop().await {

@@ -68,6 +68,11 @@ pub struct CommandOutcomeDoc {
     /// visit's follow-up on the customer; a nurture pack started by "still
     /// comparing"). Absent when there were none.
     pub reactions: Option<Vec<EventSummaryDoc>>,
+    /// Ids of this command's events whose reactions could not be decided
+    /// within the request (e.g. under contention on the customer): the
+    /// reaction process manager completes them; read their outcome at
+    /// `GET /v1/reactions/{event_id}`. Absent when there were none.
+    pub pending_reactions: Option<Vec<Uuid>>,
 }
 
 type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -107,6 +112,7 @@ fn component_schemas() -> Schemas {
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
         super::audit::CheckpointView, super::audit::EvidenceBundleDoc,
         super::dashboard::MeView,
+        super::reactions::ReactionOutcomeView, super::reactions::ReactionView,
         ViewResponse,
         super::feed::FeedPage, super::feed::FeedRecord,
         crate::webhooks::routes::CreateWebhookRequest, crate::webhooks::routes::WebhookCreated,
@@ -466,6 +472,11 @@ pub const READ_ROUTES: &[(&str, &str, &str)] = &[
         "/v1/audit/checkpoints/latest",
         "ReadLatestCheckpoint",
         "CheckpointView",
+    ),
+    (
+        super::reactions::REACTION_ROUTE,
+        "ReadReactionOutcome",
+        "ReactionOutcomeView",
     ),
 ];
 

@@ -28,6 +28,8 @@
 //!   call-back, contracts with three task cards per overdue instalment,
 //!   process assets, funnel stages, the health policy, bulk ingestion.
 //! - `openapi`: `/openapi.json` covers every route and schema.
+//! - `reactions`: `GET /v1/reactions/{event_id}` reads a reaction's
+//!   outcome by its causing event (applied, refused, 404).
 //! - `dashboard`: the dashboard page and assets (public, strict CSP),
 //!   `/v1/me` and the health trend.
 //! - `evidence`: a customer's evidence bundle downloaded over HTTP verifies
@@ -67,6 +69,7 @@ mod health;
 mod idempotency;
 mod inputs;
 mod openapi;
+mod reactions;
 mod store_views;
 mod stores;
 pub mod support;
