@@ -443,3 +443,81 @@ fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
         .and_then(|file| file.sync_all())
         .map_err(io_at(dir))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(secret: &str) -> StoredWebhook {
+        StoredWebhook {
+            id: Uuid::now_v7(),
+            url: "http://127.0.0.1:9/hook".to_owned(),
+            filter: EventFilter {
+                event_types: vec!["*".to_owned()],
+                task_cards: Vec::new(),
+            },
+            secret: secret.to_owned(),
+            state: WebhookState::Active,
+            paused_reason: None,
+            cursor: 0,
+            created_at: Utc::now(),
+            created_by: "supervisor:test".to_owned(),
+            generation: 0,
+            consecutive_failures: 0,
+            n_delivered: 0,
+            attempts: VecDeque::new(),
+        }
+    }
+
+    #[test]
+    fn a_migration_interrupted_before_the_swap_is_completed_on_open() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let stored = hook("whsec_interrupted");
+        {
+            let registry = Registry::open(data.path(), false).expect("open");
+            registry.insert(&stored).expect("insert");
+        }
+        // As a crash between setting the plaintext database aside and
+        // renaming the complete encrypted one into place leaves it.
+        std::fs::rename(
+            data.path().join(WEBHOOKS_DIR),
+            data.path().join(MIGRATING_DIR),
+        )
+        .expect("rename");
+        std::fs::create_dir(data.path().join(RETIRED_DIR)).expect("retired");
+        std::fs::write(
+            data.path().join(RETIRED_DIR).join("db"),
+            "whsec_interrupted",
+        )
+        .expect("plaintext");
+
+        let registry = Registry::open(data.path(), false).expect("reopen");
+        let hooks = registry.list().expect("list");
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].secret, "whsec_interrupted");
+        assert!(!data.path().join(MIGRATING_DIR).exists());
+        assert!(!data.path().join(RETIRED_DIR).exists());
+    }
+
+    #[test]
+    fn an_incomplete_migration_beside_the_database_is_discarded() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let stored = hook("whsec_kept");
+        {
+            let registry = Registry::open(data.path(), false).expect("open");
+            registry.insert(&stored).expect("insert");
+        }
+        std::fs::create_dir(data.path().join(MIGRATING_DIR)).expect("migrating");
+        std::fs::write(data.path().join(MIGRATING_DIR).join("db"), "partial").expect("partial");
+
+        let registry = Registry::open(data.path(), false).expect("reopen");
+        assert_eq!(
+            registry
+                .get(stored.id)
+                .expect("get")
+                .map(|hook| hook.secret),
+            Some("whsec_kept".to_owned())
+        );
+        assert!(!data.path().join(MIGRATING_DIR).exists());
+    }
+}
