@@ -112,7 +112,7 @@ async fn open_signed_log(
 ) -> anyhow::Result<OpenedStore> {
     match store {
         Some(choice) => {
-            std::fs::create_dir_all(data_dir)
+            salesledger_store::private_fs::create_dir_all(data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;
             OpenedStore::open_existing(choice).await
         }

@@ -118,7 +118,7 @@ impl OpenedStore {
     pub async fn open(choice: &StoreChoice) -> anyhow::Result<OpenedStore> {
         match choice {
             StoreChoice::Sled(dir) => {
-                std::fs::create_dir_all(dir)
+                salesledger_store::private_fs::create_dir_all(dir)
                     .with_context(|| format!("creating {}", dir.display()))?;
                 let store = SledStore::open(dir)
                     .with_context(|| format!("opening the event log in {}", dir.display()))?;

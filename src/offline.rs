@@ -40,7 +40,8 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
             out.display()
         );
     }
-    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    salesledger_store::private_fs::create_dir_all(out)
+        .with_context(|| format!("creating {}", out.display()))?;
     crate::runtime()?.block_on(async {
         // The layout of a data directory: `serve --data OUT` serves it.
         let store = SledStore::open(out)?;

@@ -9,6 +9,10 @@
 //!   checkpoints and `--from-checkpoint` (extended log accepted, fork
 //!   refused), `export` read back; checkpoint records skipped by the
 //!   registry and the projections.
+//! - `cli_files`: files at rest: `serve` leaves directories 0700 and files
+//!   0600 (fresh, and an old 0755/0644 directory tightened on start), the
+//!   webhook secret in no file while deliveries verify with it, plaintext
+//!   secrets migrated, a missing or wrong webhook key a startup error.
 //! - `cli_import`: `salesledger import pos`: batches of whole tickets,
 //!   a second import appends nothing, a bad line stops it with its number.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
@@ -52,6 +56,7 @@
 
 mod architecture;
 mod cli_audit;
+mod cli_files;
 mod cli_import;
 mod cli_offline;
 mod cli_serve;

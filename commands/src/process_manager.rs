@@ -727,7 +727,8 @@ impl Files {
     /// The checkpoint (0 when there is none) and the outcome table (the
     /// last line of a trigger wins; a line torn by a crash is skipped).
     fn load(&self) -> Result<(u64, HashMap<Uuid, TriggerOutcome>), CommandError> {
-        std::fs::create_dir_all(&self.dir).map_err(|source| self.error("", source))?;
+        salesledger_store::private_fs::create_dir_all(&self.dir)
+            .map_err(|source| self.error("", source))?;
         let checkpoint = match std::fs::read(self.dir.join(CHECKPOINT_FILE)) {
             Ok(bytes) => {
                 serde_json::from_slice::<CheckpointFile>(&bytes)
@@ -787,7 +788,7 @@ impl Files {
         let path = self.dir.join(OUTCOMES_FILE);
         let created = !path.exists();
         let result = (|| {
-            let mut file = std::fs::OpenOptions::new()
+            let mut file = salesledger_store::private_fs::open_options()
                 .create(true)
                 .append(true)
                 .open(&path)?;
@@ -808,7 +809,11 @@ impl Files {
         let result = (|| {
             let bytes = serde_json::to_vec(&CheckpointFile { next_position })
                 .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error))?;
-            let mut file = std::fs::File::create(&temporary)?;
+            let mut file = salesledger_store::private_fs::open_options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&temporary)?;
             file.write_all(&bytes)?;
             file.sync_all()?;
             std::fs::rename(&temporary, self.dir.join(CHECKPOINT_FILE))?;

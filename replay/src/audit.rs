@@ -142,7 +142,7 @@ impl ServerKey {
             return Self::load(&path);
         }
         let dir = data_dir.join(AUDIT_DIR);
-        std::fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        salesledger_store::private_fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         let mut seed = [0u8; 32];
         let mut log_id = [0u8; 8];
         {
@@ -239,14 +239,11 @@ impl ServerKey {
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), AuditError> {
     use std::io::Write as _;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path).map_err(io_at(path))?;
+    let mut file = salesledger_store::private_fs::open_options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(io_at(path))?;
     file.write_all(bytes).map_err(io_at(path))?;
     file.sync_all().map_err(io_at(path))?;
     if let Some(dir) = path.parent() {

@@ -29,7 +29,7 @@
 //! as for the sled log, whose lock enforces it; with PostgreSQL, give each
 //! gateway process its own data directory).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
@@ -101,7 +101,7 @@ impl FileNodeStore {
     /// the nodes of a tree of `size` leaves. Returns `None` when a level
     /// holds fewer nodes than that size needs (then start from nothing).
     fn open_at(dir: &Path, size: u64) -> Result<Option<FileNodeStore>, NodeFileError> {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        salesledger_store::private_fs::create_dir_all(dir).map_err(io_error(dir))?;
         let mut levels = Vec::new();
         for level in 0..MAX_LEVELS {
             let need = size >> level;
@@ -109,7 +109,7 @@ impl FileNodeStore {
             if need == 0 && !path.exists() {
                 break;
             }
-            let file = OpenOptions::new()
+            let file = salesledger_store::private_fs::open_options()
                 .read(true)
                 .write(true)
                 .create(true)
@@ -138,7 +138,7 @@ impl FileNodeStore {
 
     /// Removes every level file and opens an empty store.
     fn create_empty(dir: &Path) -> Result<FileNodeStore, NodeFileError> {
-        std::fs::create_dir_all(dir).map_err(io_error(dir))?;
+        salesledger_store::private_fs::create_dir_all(dir).map_err(io_error(dir))?;
         for level in 0..MAX_LEVELS {
             let path = level_path(dir, level);
             match std::fs::remove_file(&path) {
@@ -157,7 +157,7 @@ impl FileNodeStore {
     fn level_mut(&mut self, level: u32) -> Result<&mut Level, NodeFileError> {
         while self.levels.len() <= level as usize {
             let path = level_path(&self.dir, self.levels.len() as u32);
-            let file = OpenOptions::new()
+            let file = salesledger_store::private_fs::open_options()
                 .read(true)
                 .write(true)
                 .create(true)
@@ -253,7 +253,12 @@ impl FileNodeStore {
 fn write_synced(dir: &Path, size: u64) -> Result<(), NodeFileError> {
     let path = dir.join(SYNCED_FILE);
     let temp = dir.join(format!("{SYNCED_FILE}.tmp"));
-    let mut file = File::create(&temp).map_err(io_error(&temp))?;
+    let mut file = salesledger_store::private_fs::open_options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)
+        .map_err(io_error(&temp))?;
     file.write_all(format!("{size}\n").as_bytes())
         .map_err(io_error(&temp))?;
     file.sync_all().map_err(io_error(&temp))?;

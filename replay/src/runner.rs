@@ -375,8 +375,10 @@ fn open_slots(
     options: RunnerOptions,
     log_len: u64,
 ) -> Result<Shared, RunnerError> {
-    std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
+    salesledger_store::private_fs::create_dir_all(directory).map_err(StoreError::Io)?;
     let db = open_db(directory, options.cache_capacity_bytes)?;
+    // sled creates its files with the process umask: make them private.
+    salesledger_store::private_fs::tighten_created(directory).map_err(StoreError::Io)?;
     match db.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT_VALUE => {}
         Some(format) => {

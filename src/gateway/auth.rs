@@ -140,10 +140,18 @@ impl TokenStore {
 
 fn write_token_file(path: &Path, file: &TokenFile) -> anyhow::Result<()> {
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
+        salesledger_store::private_fs::create_dir_all(parent)?;
     }
     let temp = path.with_extension("json.tmp");
-    std::fs::write(&temp, serde_json::to_vec_pretty(file)?)?;
+    // Created 0600, so the file is never readable by others, even briefly.
+    std::io::Write::write_all(
+        &mut salesledger_store::private_fs::open_options()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&temp)?,
+        &serde_json::to_vec_pretty(file)?,
+    )?;
     restrict_permissions(&temp)?;
     std::fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(())

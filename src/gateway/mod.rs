@@ -206,8 +206,12 @@ async fn log_request(request: Request, next: Next) -> Response {
 /// directory) and the data directory, starts the read models following
 /// the log, and builds the state. The [`OpenedStore`] closes the log.
 pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, OpenedStore)> {
-    std::fs::create_dir_all(&config.data_dir)
+    // Directories 0700 and files 0600 (docs/security-files-at-rest.md):
+    // created so, and an older, looser data directory tightened once.
+    salesledger_store::private_fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    salesledger_store::private_fs::tighten_existing(&config.data_dir)
+        .with_context(|| format!("restricting {}", config.data_dir.display()))?;
     let choice = config
         .store
         .clone()
@@ -232,11 +236,9 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     .context("starting the read models")?;
     let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
     metered.record_into(ops.clone());
-    let webhooks = crate::webhooks::Registry::open(
-        &config.data_dir.join("webhooks"),
-        config.webhooks.allow_private_targets,
-    )
-    .context("opening the webhook subscriptions")?;
+    let webhooks =
+        crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
+            .context("opening the webhook subscriptions")?;
     let service = Arc::new(CommandService::new(shared));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.

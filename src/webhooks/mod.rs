@@ -17,6 +17,7 @@
 pub mod dispatcher;
 pub mod registry;
 pub mod routes;
+pub mod secrets;
 pub mod target;
 
 use std::time::Duration;

@@ -3,6 +3,13 @@
 //! state of this server, not facts of the business, and their secrets must
 //! never enter the log.
 //!
+//! Secrets are stored only encrypted ([`super::secrets`]): a record holds
+//! `sealed_secret` instead of `secret`. A database from before encryption
+//! (plaintext `secret` fields) is migrated when it is opened: every record
+//! is sealed and the database rebuilt in a fresh directory that replaces
+//! the old one, so no plaintext secret is left in sled's files (an
+//! in-place overwrite could leave old values in unreclaimed segments).
+//!
 //! Every write is flushed before it returns, so a cursor reported as
 //! delivered survives a crash. Updates are serialised in process; each
 //! subscription carries a `generation`, bumped by pause, resume and
@@ -10,7 +17,7 @@
 //! can never overwrite it.
 
 use std::collections::VecDeque;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
@@ -19,7 +26,24 @@ use tokio::sync::watch;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::secrets::{SecretBox, SecretError};
 use super::EventFilter;
+
+/// The subscriptions' directory under the data directory.
+pub const WEBHOOKS_DIR: &str = "webhooks";
+/// Where a migration builds the encrypted database before it replaces
+/// [`WEBHOOKS_DIR`]; complete once it is renamed into place.
+const MIGRATING_DIR: &str = "webhooks.migrating";
+/// The plaintext database set aside during a migration, then removed.
+const RETIRED_DIR: &str = "webhooks.plaintext";
+/// The tree of subscriptions, keyed by id.
+const SUBSCRIPTIONS: &str = "subscriptions";
+/// The tree holding [`KEY_CHECK`].
+const META: &str = "meta";
+/// A value sealed under the key, so a wrong key is found even when there
+/// are no subscriptions.
+const KEY_CHECK: &[u8] = b"key_check";
+const KEY_CHECK_PLAINTEXT: &[u8] = b"salesledger webhook key check";
 
 /// Attempts kept per subscription (oldest dropped first).
 pub const ATTEMPT_HISTORY: usize = 20;
@@ -37,6 +61,22 @@ pub enum RegistryError {
     Encode(serde_json::Error),
     #[error("webhook storage lock poisoned")]
     Poisoned,
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+    #[error("opening the webhook database: {0}")]
+    Open(#[from] salesledger_store::StoreError),
+    #[error("webhook storage {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+    move |source| RegistryError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Whether a subscription is being delivered.
@@ -96,6 +136,7 @@ impl StoredWebhook {
 pub struct Registry {
     db: sled::Db,
     tree: sled::Tree,
+    secrets: SecretBox,
     write: Mutex<()>,
     changed: watch::Sender<u64>,
     /// Whether targets may be non-public addresses.
@@ -109,18 +150,58 @@ impl std::fmt::Debug for Registry {
 }
 
 impl Registry {
-    /// Opens (creating) the registry in `dir`.
-    pub fn open(dir: &Path, allow_private_targets: bool) -> Result<Registry, RegistryError> {
-        let db = sled::open(dir)?;
-        let tree = db.open_tree("subscriptions")?;
+    /// Opens (creating) the registry of `data_dir`: the database in
+    /// `data_dir/webhooks` and the key in `data_dir/keys/webhooks.key`
+    /// (created when there is none and no secret was sealed yet). Fails
+    /// when the key is missing or wrong for the sealed secrets; migrates
+    /// plaintext secrets (module docs).
+    pub fn open(data_dir: &Path, allow_private_targets: bool) -> Result<Registry, RegistryError> {
+        let dir = data_dir.join(WEBHOOKS_DIR);
+        finish_migration(data_dir)?;
+        salesledger_store::private_fs::create_dir_all(&dir).map_err(io_at(&dir))?;
+        let mut db = open_db(&dir)?;
+        let scan = Scan::of(&db)?;
+        let secrets = match SecretBox::load(data_dir)? {
+            Some(secrets) => secrets,
+            None if scan.n_sealed > 0 || scan.key_check.is_some() => {
+                return Err(SecretError::MissingKey {
+                    path: SecretBox::path(data_dir),
+                }
+                .into());
+            }
+            None => SecretBox::create(data_dir)?,
+        };
+        if let Some(check) = &scan.key_check {
+            if secrets.open(META.as_bytes(), check)? != KEY_CHECK_PLAINTEXT {
+                return Err(SecretError::WrongKey {
+                    path: secrets.key_path().to_path_buf(),
+                }
+                .into());
+            }
+        }
+        if scan.n_plaintext > 0 {
+            drop(db);
+            migrate(data_dir, &secrets)?;
+            db = open_db(&dir)?;
+        } else if scan.key_check.is_none() {
+            let check = secrets.seal(META.as_bytes(), KEY_CHECK_PLAINTEXT)?;
+            db.open_tree(META)?.insert(KEY_CHECK, check.as_bytes())?;
+            db.flush()?;
+        }
+        let tree = db.open_tree(SUBSCRIPTIONS)?;
         let (changed, _) = watch::channel(0);
-        Ok(Registry {
+        let registry = Registry {
             db,
             tree,
+            secrets,
             write: Mutex::new(()),
             changed,
             allow_private_targets,
-        })
+        };
+        // Every sealed secret opens with this key, or opening fails now
+        // rather than at the first delivery.
+        registry.list()?;
+        Ok(registry)
     }
 
     /// Changes whenever a subscription is added, paused, resumed or removed.
@@ -132,11 +213,8 @@ impl Registry {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    fn decode(key: &[u8], value: &[u8]) -> Result<StoredWebhook, RegistryError> {
-        serde_json::from_slice(value).map_err(|source| RegistryError::Corrupt {
-            id: String::from_utf8_lossy(key).into_owned(),
-            source,
-        })
+    fn decode(&self, key: &[u8], value: &[u8]) -> Result<StoredWebhook, RegistryError> {
+        decode(&self.secrets, key, value)
     }
 
     /// Every subscription, oldest first (ids are UUIDv7).
@@ -144,20 +222,20 @@ impl Registry {
         let mut hooks = Vec::new();
         for entry in self.tree.iter() {
             let (key, value) = entry?;
-            hooks.push(Self::decode(&key, &value)?);
+            hooks.push(self.decode(&key, &value)?);
         }
         Ok(hooks)
     }
 
     pub fn get(&self, id: Uuid) -> Result<Option<StoredWebhook>, RegistryError> {
         match self.tree.get(id.as_bytes())? {
-            Some(value) => Ok(Some(Self::decode(id.as_bytes(), &value)?)),
+            Some(value) => Ok(Some(self.decode(id.as_bytes(), &value)?)),
             None => Ok(None),
         }
     }
 
     fn put(&self, hook: &StoredWebhook) -> Result<(), RegistryError> {
-        let bytes = serde_json::to_vec(hook).map_err(RegistryError::Encode)?;
+        let bytes = encode(&self.secrets, hook)?;
         self.tree.insert(hook.id.as_bytes(), bytes)?;
         self.db.flush()?;
         Ok(())
@@ -214,5 +292,232 @@ impl Registry {
         };
         self.notify();
         Ok(existed)
+    }
+}
+
+/// A record as stored: the subscription without `secret`, with
+/// `sealed_secret` (the secret sealed under the key, the id as associated
+/// data).
+fn encode(secrets: &SecretBox, hook: &StoredWebhook) -> Result<Vec<u8>, RegistryError> {
+    let mut value = serde_json::to_value(hook).map_err(RegistryError::Encode)?;
+    if let Some(object) = value.as_object_mut() {
+        object.remove("secret");
+        let sealed = secrets.seal(hook.id.as_bytes(), hook.secret.as_bytes())?;
+        object.insert(
+            "sealed_secret".to_owned(),
+            serde_json::Value::String(sealed),
+        );
+    }
+    serde_json::to_vec(&value).map_err(RegistryError::Encode)
+}
+
+/// A stored record with its secret opened (or, before migration, read as
+/// it was stored in plaintext).
+fn decode(secrets: &SecretBox, key: &[u8], value: &[u8]) -> Result<StoredWebhook, RegistryError> {
+    let corrupt = |source| RegistryError::Corrupt {
+        id: hex::encode(key),
+        source,
+    };
+    let mut value: serde_json::Value = serde_json::from_slice(value).map_err(corrupt)?;
+    if let Some(object) = value.as_object_mut() {
+        if let Some(sealed) = object.remove("sealed_secret") {
+            let sealed = sealed.as_str().unwrap_or_default();
+            let secret = String::from_utf8(secrets.open(key, sealed)?)
+                .map_err(|_| SecretError::Malformed("not UTF-8".to_owned()))?;
+            object.insert("secret".to_owned(), serde_json::Value::String(secret));
+        }
+    }
+    serde_json::from_value(value).map_err(corrupt)
+}
+
+/// What a database holds, before the key is chosen.
+struct Scan {
+    n_sealed: usize,
+    n_plaintext: usize,
+    key_check: Option<String>,
+}
+
+impl Scan {
+    fn of(db: &sled::Db) -> Result<Scan, RegistryError> {
+        let mut scan = Scan {
+            n_sealed: 0,
+            n_plaintext: 0,
+            key_check: db
+                .open_tree(META)?
+                .get(KEY_CHECK)?
+                .map(|value| String::from_utf8_lossy(&value).into_owned()),
+        };
+        for entry in db.open_tree(SUBSCRIPTIONS)?.iter() {
+            let (key, value) = entry?;
+            let record: serde_json::Value =
+                serde_json::from_slice(&value).map_err(|source| RegistryError::Corrupt {
+                    id: hex::encode(&key),
+                    source,
+                })?;
+            if record.get("sealed_secret").is_some() {
+                scan.n_sealed += 1;
+            }
+            if record.get("secret").is_some() {
+                scan.n_plaintext += 1;
+            }
+        }
+        Ok(scan)
+    }
+}
+
+fn open_db(dir: &Path) -> Result<sled::Db, RegistryError> {
+    let db = salesledger_store::sled_store::open_sled(sled::Config::new().path(dir))?;
+    // sled creates its files with the process umask: make them private.
+    salesledger_store::private_fs::tighten_created(dir).map_err(io_at(dir))?;
+    Ok(db)
+}
+
+/// Seals every plaintext secret: writes every subscription, sealed, to a
+/// fresh database in [`MIGRATING_DIR`], then swaps it for the old one and
+/// removes the old one ([`finish_migration`]).
+fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), RegistryError> {
+    let dir = data_dir.join(WEBHOOKS_DIR);
+    let migrating = data_dir.join(MIGRATING_DIR);
+    remove_dir_if_present(&migrating)?;
+    let hooks = {
+        let db = open_db(&dir)?;
+        let mut hooks = Vec::new();
+        for entry in db.open_tree(SUBSCRIPTIONS)?.iter() {
+            let (key, value) = entry?;
+            hooks.push(decode(secrets, &key, &value)?);
+        }
+        hooks
+    };
+    {
+        salesledger_store::private_fs::create_dir_all(&migrating).map_err(io_at(&migrating))?;
+        let db = open_db(&migrating)?;
+        let tree = db.open_tree(SUBSCRIPTIONS)?;
+        for hook in &hooks {
+            tree.insert(hook.id.as_bytes(), encode(secrets, hook)?)?;
+        }
+        let check = secrets.seal(META.as_bytes(), KEY_CHECK_PLAINTEXT)?;
+        db.open_tree(META)?.insert(KEY_CHECK, check.as_bytes())?;
+        db.flush()?;
+    }
+    let retired = data_dir.join(RETIRED_DIR);
+    remove_dir_if_present(&retired)?;
+    std::fs::rename(&dir, &retired).map_err(io_at(&dir))?;
+    sync_dir(data_dir)?;
+    finish_migration(data_dir)?;
+    tracing::warn!(
+        n_subscriptions = hooks.len(),
+        key = %secrets.key_path().display(),
+        "webhook secrets were stored in plaintext: encrypted them"
+    );
+    Ok(())
+}
+
+/// Completes a migration that stopped part way: a complete encrypted
+/// database waiting in [`MIGRATING_DIR`] while [`WEBHOOKS_DIR`] is gone
+/// takes its place; an incomplete one (the old database still in place)
+/// is removed and redone; the retired plaintext database is removed.
+fn finish_migration(data_dir: &Path) -> Result<(), RegistryError> {
+    let dir = data_dir.join(WEBHOOKS_DIR);
+    let migrating = data_dir.join(MIGRATING_DIR);
+    if migrating.exists() {
+        if dir.exists() {
+            remove_dir_if_present(&migrating)?;
+        } else {
+            std::fs::rename(&migrating, &dir).map_err(io_at(&migrating))?;
+            sync_dir(data_dir)?;
+        }
+    }
+    remove_dir_if_present(&data_dir.join(RETIRED_DIR))
+}
+
+fn remove_dir_if_present(dir: &Path) -> Result<(), RegistryError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(error) => Err(io_at(dir)(error)),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
+    std::fs::File::open(dir)
+        .and_then(|file| file.sync_all())
+        .map_err(io_at(dir))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook(secret: &str) -> StoredWebhook {
+        StoredWebhook {
+            id: Uuid::now_v7(),
+            url: "http://127.0.0.1:9/hook".to_owned(),
+            filter: EventFilter {
+                event_types: vec!["*".to_owned()],
+                task_cards: Vec::new(),
+            },
+            secret: secret.to_owned(),
+            state: WebhookState::Active,
+            paused_reason: None,
+            cursor: 0,
+            created_at: Utc::now(),
+            created_by: "supervisor:test".to_owned(),
+            generation: 0,
+            consecutive_failures: 0,
+            n_delivered: 0,
+            attempts: VecDeque::new(),
+        }
+    }
+
+    #[test]
+    fn a_migration_interrupted_before_the_swap_is_completed_on_open() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let stored = hook("whsec_interrupted");
+        {
+            let registry = Registry::open(data.path(), false).expect("open");
+            registry.insert(&stored).expect("insert");
+        }
+        // As a crash between setting the plaintext database aside and
+        // renaming the complete encrypted one into place leaves it.
+        std::fs::rename(
+            data.path().join(WEBHOOKS_DIR),
+            data.path().join(MIGRATING_DIR),
+        )
+        .expect("rename");
+        std::fs::create_dir(data.path().join(RETIRED_DIR)).expect("retired");
+        std::fs::write(
+            data.path().join(RETIRED_DIR).join("db"),
+            "whsec_interrupted",
+        )
+        .expect("plaintext");
+
+        let registry = Registry::open(data.path(), false).expect("reopen");
+        let hooks = registry.list().expect("list");
+        assert_eq!(hooks.len(), 1);
+        assert_eq!(hooks[0].secret, "whsec_interrupted");
+        assert!(!data.path().join(MIGRATING_DIR).exists());
+        assert!(!data.path().join(RETIRED_DIR).exists());
+    }
+
+    #[test]
+    fn an_incomplete_migration_beside_the_database_is_discarded() {
+        let data = tempfile::tempdir().expect("tempdir");
+        let stored = hook("whsec_kept");
+        {
+            let registry = Registry::open(data.path(), false).expect("open");
+            registry.insert(&stored).expect("insert");
+        }
+        std::fs::create_dir(data.path().join(MIGRATING_DIR)).expect("migrating");
+        std::fs::write(data.path().join(MIGRATING_DIR).join("db"), "partial").expect("partial");
+
+        let registry = Registry::open(data.path(), false).expect("reopen");
+        assert_eq!(
+            registry
+                .get(stored.id)
+                .expect("get")
+                .map(|hook| hook.secret),
+            Some("whsec_kept".to_owned())
+        );
+        assert!(!data.path().join(MIGRATING_DIR).exists());
     }
 }

@@ -33,7 +33,7 @@ pub struct FsBlobStore {
 impl FsBlobStore {
     pub fn open(data_dir: &Path, max_bytes: u64) -> Result<FsBlobStore, StoreError> {
         let dir = data_dir.join("blobs");
-        std::fs::create_dir_all(&dir)?;
+        crate::private_fs::create_dir_all(&dir)?;
         Ok(FsBlobStore { dir, max_bytes })
     }
 
@@ -65,9 +65,9 @@ impl FsBlobStore {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.dir.clone());
-        tokio::fs::create_dir_all(&shard).await?;
+        private_dir_builder().create(&shard).await?;
         let temp_path = shard.join(format!(".{}.{}.tmp", sha256.to_hex(), uuid::Uuid::now_v7()));
-        let mut file = tokio::fs::File::create(&temp_path).await?;
+        let mut file = private_file_options().open(&temp_path).await?;
         file.write_all(content).await?;
         file.sync_all().await?;
         drop(file);
@@ -94,6 +94,24 @@ impl FsBlobStore {
     pub async fn contains(&self, sha256: &Hash32) -> Result<bool, StoreError> {
         Ok(tokio::fs::try_exists(self.path_of(sha256)).await?)
     }
+}
+
+/// Creates missing directories with mode 0700 ([`crate::private_fs`]).
+fn private_dir_builder() -> tokio::fs::DirBuilder {
+    let mut builder = tokio::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    builder.mode(crate::private_fs::DIR_MODE);
+    builder
+}
+
+/// Creates (truncating) a file with mode 0600 ([`crate::private_fs`]).
+fn private_file_options() -> tokio::fs::OpenOptions {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(crate::private_fs::FILE_MODE);
+    options
 }
 
 #[cfg(test)]

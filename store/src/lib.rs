@@ -11,6 +11,7 @@
 //! - [`SledStore`]: the embedded default, with group commit and real fsync;
 //! - [`PgStore`]: PostgreSQL, for several gateways on one shared log;
 //! - [`FsBlobStore`]: content-addressed evidence files;
+//! - [`private_fs`]: directories 0700 and files 0600 under a data directory;
 //! - [`conformance`] (feature `conformance`): the test suite every backend
 //!   must pass.
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ pub mod blob;
 pub mod conformance;
 pub mod error;
 pub mod pg_store;
+pub mod private_fs;
 pub mod record;
 pub mod sled_store;
 pub mod store;

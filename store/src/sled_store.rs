@@ -150,12 +150,14 @@ impl SledStore {
 
     pub fn open_with(data_dir: &Path, options: SledOptions) -> Result<SledStore, StoreError> {
         let path = data_dir.join("log");
-        std::fs::create_dir_all(&path)?;
+        crate::private_fs::create_dir_all(&path)?;
         let db = open_sled(
             sled::Config::new()
                 .path(&path)
                 .cache_capacity(options.cache_capacity_bytes),
         )?;
+        // sled creates its files with the process umask: make them private.
+        crate::private_fs::tighten_created(&path)?;
         match db.get(FORMAT_KEY)? {
             Some(format) if format.as_ref() == FORMAT_VALUE => {}
             Some(format) => {
