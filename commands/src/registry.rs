@@ -1,7 +1,9 @@
 //! What some decisions need from beyond their own stream, folded from the
 //! whole log: the duplicate index (C3, 撞单), each rep's routing profile
 //! (C2), and the streams a day close visits (customers, accounts,
-//! contracts). Published configuration
+//! contracts), and which customers each stored file (blob) is the proposal
+//! PDF of, so a read of a blob can be scoped to its customers' owners
+//! without scanning the log. Published configuration
 //! is not kept here: commands read it from its own small streams.
 //!
 //! It is caught up to the log's head right before it is used, so a decision
@@ -11,6 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use salesledger_domain::duplicate::DuplicateIndex;
 use salesledger_domain::rep::{Rep, RepProfile};
+use salesledger_domain::stream::rep_stream_id;
+use salesledger_domain::value::{CustomerId, ProposalId, Region, RepId};
+use salesledger_domain::Event;
 use salesledger_domain::{Aggregate, DomainError};
 use salesledger_store::{Store, READ_PAGE};
 
@@ -32,6 +37,11 @@ pub struct Registry {
     account_streams: BTreeSet<String>,
     /// Stream ids of every contract (overdue instalments at day close).
     contract_streams: BTreeSet<String>,
+    /// Each proposal's customer.
+    proposal_customers: BTreeMap<ProposalId, CustomerId>,
+    /// Each blob's SHA-256 (hex) to the customers of the proposals whose
+    /// PDF it is.
+    blob_customers: BTreeMap<String, BTreeSet<CustomerId>>,
 }
 
 impl Registry {
@@ -51,6 +61,7 @@ impl Registry {
                 match decode_record(record) {
                     Ok(event) => {
                         self.duplicates.apply(&event);
+                        self.index_blobs(&event);
                         if record.stream_id.starts_with("rep-") {
                             self.reps
                                 .entry(record.stream_id.clone())
@@ -78,6 +89,33 @@ impl Registry {
         Ok(())
     }
 
+    fn index_blobs(&mut self, event: &Event) {
+        match event {
+            Event::ProposalCreated(created) => {
+                self.proposal_customers
+                    .insert(created.proposal_id, created.customer_id);
+            }
+            Event::ProposalPdfUploaded(uploaded) => {
+                if let Some(customer) = self.proposal_customers.get(&uploaded.proposal_id) {
+                    self.blob_customers
+                        .entry(uploaded.sha256.as_str().to_ascii_lowercase())
+                        .or_default()
+                        .insert(*customer);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The customers whose proposals have the blob `sha256` (hex) as their
+    /// PDF, in order; empty when no proposal references it.
+    pub fn blob_customers(&self, sha256: &str) -> Vec<CustomerId> {
+        self.blob_customers
+            .get(&sha256.to_ascii_lowercase())
+            .map(|customers| customers.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// The log position up to which the registry has applied records.
     pub fn position(&self) -> u64 {
         self.next_position
@@ -93,6 +131,14 @@ impl Registry {
             .values()
             .filter_map(|rep| rep.profile.clone())
             .collect()
+    }
+
+    /// The region `rep` is registered in, if registered.
+    pub fn rep_region(&self, rep: RepId) -> Option<Region> {
+        self.reps
+            .get(&rep_stream_id(rep))
+            .and_then(|rep| rep.profile.as_ref())
+            .map(|profile| profile.region.clone())
     }
 
     /// Every customer's stream id, in order.

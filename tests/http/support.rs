@@ -139,6 +139,7 @@ fn entry(token: &str, actor: &str, role: Role, rep_id: Option<Uuid>) -> TokenEnt
         actor: actor.to_owned(),
         role,
         rep_id,
+        region: None,
     }
 }
 
