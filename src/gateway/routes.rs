@@ -564,6 +564,7 @@ async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
             |id| visit_stream_id(VisitId::from_uuid(id)),
             "/v1/visits/",
             |request, caller, id| async move {
+                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
                 ensure_may_act(
                     &state,
                     &caller,
@@ -571,7 +572,6 @@ async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
                     customer_in(request.customer_id),
                 )
                 .await?;
-                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
                 let dictionary = dictionary.ok_or_else(|| {
                     not_published(
                         "extraction dictionary",
@@ -889,8 +889,8 @@ async fn ensure_own_rep_and_customer(
     rep_id: Uuid,
     customer_id: Uuid,
 ) -> Result<(), ApiError> {
-    ensure_may_act(state, caller, kind, customer_in(customer_id)).await?;
     ensure_self(caller, RepId::from_uuid(rep_id))?;
+    ensure_may_act(state, caller, kind, customer_in(customer_id)).await?;
     ensure_customer_referenced(&state.service, CustomerId::from_uuid(customer_id)).await
 }
 
