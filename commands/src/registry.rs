@@ -156,3 +156,73 @@ impl Registry {
         self.contract_streams.iter().map(String::as_str)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use salesledger_domain::proposal::{ProposalCreated, ProposalPdfUploaded};
+    use salesledger_domain::value::{Email, Sha256Hex, Text};
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn created(proposal_id: ProposalId, customer_id: CustomerId) -> Event {
+        Event::ProposalCreated(ProposalCreated {
+            proposal_id,
+            customer_id,
+            contact_email: Email::parse("buyer@example.cn").expect("email"),
+            title: Text::parse("方案").expect("title"),
+            created_at: Utc
+                .with_ymd_and_hms(2027, 3, 1, 2, 0, 0)
+                .single()
+                .expect("time"),
+        })
+    }
+
+    fn pdf(proposal_id: ProposalId, sha256: &str) -> Event {
+        Event::ProposalPdfUploaded(ProposalPdfUploaded {
+            proposal_id,
+            sha256: Sha256Hex::parse(sha256).expect("sha256"),
+            watermark_email: Email::parse("buyer@example.cn").expect("email"),
+            size_bytes: 10,
+            uploaded_at: Utc
+                .with_ymd_and_hms(2027, 3, 1, 3, 0, 0)
+                .single()
+                .expect("time"),
+        })
+    }
+
+    #[test]
+    fn a_blob_belongs_to_the_customers_of_the_proposals_whose_pdf_it_is() {
+        let mut registry = Registry::default();
+        let (first, second) = (
+            CustomerId::from_uuid(Uuid::from_u128(1)),
+            CustomerId::from_uuid(Uuid::from_u128(2)),
+        );
+        let (proposal_1, proposal_2, unknown) = (
+            ProposalId::from_uuid(Uuid::from_u128(11)),
+            ProposalId::from_uuid(Uuid::from_u128(12)),
+            ProposalId::from_uuid(Uuid::from_u128(13)),
+        );
+        let shared = "ab".repeat(32);
+        let only_first = "cd".repeat(32);
+        for event in [
+            created(proposal_1, first),
+            created(proposal_2, second),
+            pdf(proposal_2, &shared),
+            pdf(proposal_1, &shared),
+            pdf(proposal_1, &only_first),
+            // A PDF of a proposal the log never created indexes nothing.
+            pdf(unknown, &"ef".repeat(32)),
+        ] {
+            registry.index_blobs(&event);
+        }
+        assert_eq!(registry.blob_customers(&shared), vec![first, second]);
+        assert_eq!(
+            registry.blob_customers(&only_first.to_ascii_uppercase()),
+            vec![first]
+        );
+        assert!(registry.blob_customers(&"ef".repeat(32)).is_empty());
+        assert!(registry.blob_customers(&"00".repeat(32)).is_empty());
+    }
+}
