@@ -175,6 +175,7 @@ pub async fn seed_with_scale(
             actor: format!("demo-{}", role.as_str().replace('_', "-")),
             role,
             rep_id,
+            region: None,
         });
         plain.push((role, token));
     }
@@ -200,6 +201,7 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
             actor: "demo-seed".into(),
             role: Role::Supervisor,
             rep_id: None,
+            region: None,
         }],
     })?);
     let body = json!({

@@ -125,6 +125,7 @@ fn tokens(n_reps: usize) -> Tokens {
         actor: "test.supervisor".into(),
         role: Role::Supervisor,
         rep_id: None,
+        region: None,
     }];
     let mut reps = Vec::new();
     for rep_idx in 0..n_reps {
@@ -135,6 +136,7 @@ fn tokens(n_reps: usize) -> Tokens {
             actor: format!("test.rep-{rep_idx}"),
             role: Role::Rep,
             rep_id: Some(rep_id),
+            region: None,
         });
         reps.push((rep_id, token));
     }

@@ -13,13 +13,14 @@
 //! (`event::encode` / `event::decode`).
 //!
 //! Module map: `value` (ids and value objects), `error`, `role`
-//! (authorisation table), `event` (catalogue, encode/decode, upcasters),
+//! (authorisation table), `access` (ownership scopes of commands and reads), `event` (catalogue, encode/decode, upcasters),
 //! `stream` (stream ids), `aggregate` (the trait), one module per aggregate
 //! (`rep`, `customer`, `lead` with its funnel stages, `visit`, `nurture`,
 //! `proposal`, `config`, `calendar`, `account`, `contract`, `asset`, `retail` for chain stores) and the
 //! pure rules they use (`duplicate`, `routing`, `extraction`, `health`).
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod account;
 pub mod aggregate;
 pub mod asset;

@@ -31,6 +31,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
             actor: "bench-supervisor".into(),
             role: Role::Supervisor,
             rep_id: None,
+            region: None,
         }];
         let mut clients = Vec::new();
         for client_idx in 0..n_clients {
@@ -41,6 +42,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
                 actor: format!("bench-rep-{client_idx}"),
                 role: Role::Rep,
                 rep_id: Some(rep_id),
+                region: None,
             });
             clients.push((token, rep_id));
         }

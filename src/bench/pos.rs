@@ -150,6 +150,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                 actor: "bench-pos".into(),
                 role: Role::Integrator,
                 rep_id: None,
+                region: None,
             }],
         )?;
         let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);

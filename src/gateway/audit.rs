@@ -178,6 +178,22 @@ async fn download_customer_evidence(
         ));
     }
     let customer_id = super::views::path_id(path)?;
+    // A region-scoped caller gets bundles of their region's customers only
+    // (the access table); another customer's is answered as missing.
+    super::auth::ensure_may_read(
+        &state,
+        &caller,
+        salesledger_domain::access::Resource::Account,
+        super::auth::Subject::Customer(salesledger_domain::value::CustomerId::from_uuid(
+            customer_id,
+        )),
+        || {
+            ApiError::not_found(format!(
+                "the log holds no event about customer {customer_id}"
+            ))
+        },
+    )
+    .await?;
     if state.evidence.shared_log {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

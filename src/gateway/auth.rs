@@ -2,13 +2,21 @@
 //!
 //! The token file (`DATA_DIR/tokens.json` unless `--tokens FILE`) holds
 //! `{"tokens": [{"token_sha256": "<hex>", "actor": "li.wei", "role": "rep",
-//! "rep_id": "<uuid, for reps>"}]}`. Only SHA-256 digests are stored:
+//! "rep_id": "<uuid, for reps>", "region": "<optional, for regional
+//! supervisors>"}]}`. Only SHA-256 digests are stored:
 //! tokens are 256-bit random values, so a fast hash is enough and a leaked
 //! file reveals no token. With no file, the first start creates one
 //! supervisor token named `admin`, prints it once and keeps only its hash.
 //!
 //! Authentication runs as middleware on every `/v1/` route, before any body
 //! is read: a request without a valid token gets 401 whatever its body.
+//!
+//! Which customers a caller may act on or read is the domain's access
+//! table (`salesledger_domain::access`); [`relation_to`] works out the
+//! caller's relation to a customer from the log (its owner, and the
+//! owner's region), and [`ensure_may_read`] / [`may_read_customer`] are the
+//! one read check every single read, list, the feed and blobs go through
+//! (docs/SECURITY.md, "Access").
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -21,13 +29,27 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rand::RngCore;
 use salesledger_commands::Principal;
-use salesledger_domain::value::{ActorId, RepId};
+use salesledger_domain::access::{
+    may_read, owner_scoped, region_scoped, OwnerRelation, RegionRelation, Relation, Resource,
+};
+use salesledger_domain::contract::Contract;
+use salesledger_domain::customer::Customer;
+use salesledger_domain::nurture::NurturePack;
+use salesledger_domain::proposal::Proposal;
+use salesledger_domain::stream::{
+    contract_stream_id, customer_stream_id, nurture_stream_id, proposal_stream_id, visit_stream_id,
+};
+use salesledger_domain::value::{
+    ActorId, ContractId, CustomerId, NurturePackId, ProposalId, Region, RepId, VisitId,
+};
+use salesledger_domain::visit::Visit;
 use salesledger_domain::Role;
 use salesledger_store::Hash32;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::problem::ApiError;
+use super::AppState;
 
 /// One line of the token file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +62,11 @@ pub struct TokenEntry {
     /// themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rep_id: Option<Uuid>,
+    /// For regional supervisors: the region (as reps are registered with)
+    /// whose customers they read. Without one a regional supervisor reads
+    /// every customer, as a supervisor does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -53,6 +80,8 @@ pub struct TokenFile {
 pub struct Caller {
     pub principal: Principal,
     pub rep_id: Option<RepId>,
+    /// The region a regional supervisor's reads are limited to.
+    pub region: Option<Region>,
 }
 
 /// Token digests to callers.
@@ -86,6 +115,12 @@ impl TokenStore {
                     role: entry.role,
                 },
                 rep_id: entry.rep_id.map(RepId::from_uuid),
+                region: entry
+                    .region
+                    .as_deref()
+                    .map(Region::parse)
+                    .transpose()
+                    .with_context(|| format!("token region of {}", entry.actor))?,
             };
             by_digest.insert(digest, caller);
         }
@@ -103,6 +138,7 @@ impl TokenStore {
                     actor: "admin".into(),
                     role: Role::Supervisor,
                     rep_id: None,
+                    region: None,
                 }],
             };
             write_token_file(path, &file)?;
@@ -205,4 +241,174 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
             .cloned()
             .ok_or_else(ApiError::unauthorized)
     }
+}
+
+/// What a command or read is about, as its route names it: the customer
+/// it belongs to is found from the log ([`customer_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Subject {
+    /// Not about one customer (or about one named in the body, checked
+    /// when the body is parsed).
+    #[default]
+    None,
+    Customer(CustomerId),
+    Proposal(ProposalId),
+    NurturePack(NurturePackId),
+    Visit(VisitId),
+    Contract(ContractId),
+}
+
+/// The customer `subject` belongs to; `None` when it names none or does
+/// not exist (the command or read then answers as for a missing one).
+pub async fn customer_of(
+    state: &AppState,
+    subject: Subject,
+) -> Result<Option<CustomerId>, ApiError> {
+    let service = &state.service;
+    Ok(match subject {
+        Subject::None => None,
+        Subject::Customer(customer) => Some(customer),
+        Subject::Proposal(id) => {
+            service
+                .load::<Proposal>(&proposal_stream_id(id))
+                .await?
+                .state
+                .customer_id
+        }
+        Subject::NurturePack(id) => {
+            service
+                .load::<NurturePack>(&nurture_stream_id(id))
+                .await?
+                .state
+                .customer_id
+        }
+        Subject::Visit(id) => {
+            service
+                .load::<Visit>(&visit_stream_id(id))
+                .await?
+                .state
+                .customer_id
+        }
+        Subject::Contract(id) => service
+            .load::<Contract>(&contract_stream_id(id))
+            .await?
+            .state
+            .record
+            .map(|record| record.customer_id),
+    })
+}
+
+/// Whether the caller's access depends on who owns a customer (reps) or
+/// where (a regional supervisor whose token names a region). For other
+/// callers no relation needs to be looked up.
+pub fn is_scoped(caller: &Caller) -> bool {
+    let role = caller.principal.role;
+    owner_scoped(role) || (region_scoped(role) && caller.region.is_some())
+}
+
+/// The caller's relation to `customer`: whether the caller is its owning
+/// rep, and whether its owner works in the caller's region. `None` when
+/// the customer is not registered. The customer is loaded through
+/// [`salesledger_commands::CommandService::load`] (cached folded state).
+pub async fn relation_to(
+    state: &AppState,
+    caller: &Caller,
+    customer: CustomerId,
+) -> Result<Option<Relation>, ApiError> {
+    let loaded = state
+        .service
+        .load::<Customer>(&customer_stream_id(customer))
+        .await?;
+    if loaded.version.is_none() {
+        return Ok(None);
+    }
+    let owner_rep = loaded.state.ownership.map(|ownership| ownership.owner);
+    let owner = match owner_rep {
+        None => OwnerRelation::Unowned,
+        Some(rep) if owner_scoped(caller.principal.role) && caller.rep_id == Some(rep) => {
+            OwnerRelation::Owner
+        }
+        Some(_) => OwnerRelation::NotOwner,
+    };
+    let region = match (&caller.region, owner_rep) {
+        (Some(_), _) if !region_scoped(caller.principal.role) => RegionRelation::Unrestricted,
+        (None, _) => RegionRelation::Unrestricted,
+        // A pool customer is every region's to see.
+        (Some(_), None) => RegionRelation::Inside,
+        (Some(own), Some(rep)) => {
+            let owners_region = state
+                .service
+                .with_registry(|registry| registry.rep_region(rep))
+                .await?;
+            if owners_region.as_ref() == Some(own) {
+                RegionRelation::Inside
+            } else {
+                RegionRelation::Outside
+            }
+        }
+    };
+    Ok(Some(Relation { owner, region }))
+}
+
+/// Whether the caller may read `resource` of `customer`
+/// ([`salesledger_domain::access::may_read`]). An unregistered customer
+/// is readable (there is nothing to hide: the read answers 404 itself).
+pub async fn may_read_customer(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    customer: CustomerId,
+) -> Result<bool, ApiError> {
+    if !is_scoped(caller) {
+        return Ok(true);
+    }
+    Ok(match relation_to(state, caller, customer).await? {
+        Some(relation) => may_read(caller.principal.role, resource, relation),
+        None => true,
+    })
+}
+
+/// The one read check: `Ok` when the caller may read `resource` of the
+/// customer `subject` belongs to, else `missing` (the very answer the
+/// route gives for a resource that does not exist, so a refusal does not
+/// reveal that it does).
+pub async fn ensure_may_read(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    subject: Subject,
+    missing: impl FnOnce() -> ApiError,
+) -> Result<(), ApiError> {
+    if !is_scoped(caller) {
+        return Ok(());
+    }
+    let Some(customer) = customer_of(state, subject).await? else {
+        return Ok(());
+    };
+    if may_read_customer(state, caller, resource, customer).await? {
+        Ok(())
+    } else {
+        Err(missing())
+    }
+}
+
+/// Keeps the rows of a list whose customer the caller may read
+/// (`resource` of it): the list form of [`ensure_may_read`].
+pub async fn filter_readable<T>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    rows: Vec<T>,
+    customer_of_row: impl Fn(&T) -> CustomerId,
+) -> Result<Vec<T>, ApiError> {
+    if !is_scoped(caller) {
+        return Ok(rows);
+    }
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        if may_read_customer(state, caller, resource, customer_of_row(&row)).await? {
+            kept.push(row);
+        }
+    }
+    Ok(kept)
 }

@@ -3,6 +3,17 @@
 //! body was read) -> read the body within the limit -> parse it into the
 //! route's request type -> build the domain command -> the command
 //! pipeline -> `200` (or `201` for a creation) with the outcome.
+//!
+//! Ownership (issue 13, `salesledger_domain::access`): right after the role
+//! check, still before the body is read, [`ensure_may_act`] resolves the
+//! route's [`Subject`] (set with [`Incoming::on`]: the path's customer, or
+//! the customer of the path's proposal, nurture pack, visit or contract),
+//! loads its owner and refuses with `403 not_customer_owner` what the access
+//! table does not allow; a rep token without a rep id gets `403
+//! rep_identity_unknown` on every customer-scoped command. Routes whose
+//! customer is named in the body (visits, nurture packs, proposals,
+//! contracts, process assets) call [`ensure_may_act`] on it while building
+//! the command. Either way nothing is appended.
 
 use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
@@ -10,13 +21,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use salesledger_commands::{CommandMeta, CommandService, IdempotencyKey, Registry};
 use salesledger_domain::value::RepId;
-use salesledger_domain::{Aggregate, CommandKind, Role};
+use salesledger_domain::{access, Aggregate, CommandKind, Role};
 use salesledger_store::Hash32;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{customer_of, relation_to, Caller, Subject};
 use super::dto::{parse_body, BodyError, DtoError};
 use super::problem::ApiError;
 use super::AppState;
@@ -35,6 +46,8 @@ pub struct Incoming {
     pub uri: Uri,
     pub headers: HeaderMap,
     body: axum::body::Body,
+    /// What the route acts on, for the ownership check ([`Incoming::on`]).
+    subject: Subject,
 }
 
 impl axum::extract::FromRequest<AppState> for Incoming {
@@ -57,6 +70,7 @@ impl axum::extract::FromRequest<AppState> for Incoming {
             uri: parts.uri,
             headers: parts.headers,
             body,
+            subject: Subject::None,
         })
     }
 }
@@ -98,6 +112,13 @@ impl Incoming {
         Ok(CommandService::authorise(self.caller.principal.role, kind)?)
     }
 
+    /// Names what the command acts on: checked against the access table
+    /// (with the caller's relation to its customer) before the body is read.
+    pub fn on(mut self, subject: Subject) -> Incoming {
+        self.subject = subject;
+        self
+    }
+
     /// Authorises, then reads (within the limit) and parses the body:
     /// everything before the command is built.
     async fn accept<R: DeserializeOwned>(
@@ -116,6 +137,7 @@ impl Incoming {
         max_body_bytes: usize,
     ) -> Result<(R, Bytes), ApiError> {
         self.authorise(kind)?;
+        ensure_may_act(&self.state, &self.caller, kind, self.subject).await?;
         let body = std::mem::take(&mut self.body);
         let body = axum::body::to_bytes(body, max_body_bytes)
             .await
@@ -427,6 +449,50 @@ fn respond(outcome: salesledger_commands::CommandOutcome, created: Created) -> R
     response
 }
 
+/// The ownership check of a command ([`salesledger_domain::access`]):
+/// a rep token without a rep id may issue no customer-scoped command
+/// (`403 rep_identity_unknown`); a caller the table limits to their own
+/// customers is refused on any other (`403 not_customer_owner`). A subject
+/// that does not exist passes: the domain answers it as missing, and no
+/// one else's customer is touched.
+pub async fn ensure_may_act(
+    state: &AppState,
+    caller: &Caller,
+    kind: CommandKind,
+    subject: Subject,
+) -> Result<(), ApiError> {
+    let role = caller.principal.role;
+    if !access::owner_scoped(role) {
+        return Ok(());
+    }
+    if caller.rep_id.is_none() && access::rep_scope(kind).is_customer_scoped() {
+        return Err(rep_identity_unknown());
+    }
+    let Some(customer) = customer_of(state, subject).await? else {
+        return Ok(());
+    };
+    let Some(relation) = relation_to(state, caller, customer).await? else {
+        return Ok(());
+    };
+    if access::may_act(role, kind, relation.owner) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "not_customer_owner",
+            format!("a rep may only act on a customer they own ({kind:?})"),
+        ))
+    }
+}
+
+fn rep_identity_unknown() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "rep_identity_unknown",
+        "this rep token names no rep_id; add one to the token file",
+    )
+}
+
 /// A rep acts only as themselves: a command naming a rep must name the
 /// caller's own rep id. Other roles act on behalf of reps as their
 /// authorisation allows.
@@ -441,10 +507,6 @@ pub fn ensure_self(caller: &Caller, rep_id: RepId) -> Result<(), ApiError> {
             "not_own_rep",
             "a rep may only act as themselves",
         )),
-        None => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "rep_identity_unknown",
-            "this rep token names no rep_id; add one to the token file",
-        )),
+        None => Err(rep_identity_unknown()),
     }
 }

@@ -10,7 +10,7 @@
 //!
 //! What a caller sees depends on its role: [`VISIBILITY`] is the one table
 //! that says which event types each role may read; for a rep
-//! ([`REP_SCOPED`]) only the events about its own work are shown: those
+//! ([`rep_scoped`]) only the events about its own work are shown: those
 //! whose payload names the rep, or, for an event naming no rep in a visit
 //! or contract stream, whose stream's opening event names it
 //! (`salesledger_domain::audience`). A rep token without a rep id sees
@@ -157,9 +157,13 @@ pub const VISIBILITY: &[(Role, &[&str])] = &[
     ),
 ];
 
-/// Roles whose feed is limited to their own work: an event is shown only
-/// if it is about the caller's rep (see [`about_rep`]).
-pub const REP_SCOPED: &[Role] = &[Role::Rep];
+/// Whether `role`'s feed is limited to their own work: an event is shown
+/// only if it is about the caller's rep (see [`about_rep`]). The same rule
+/// as single reads and lists: the access table's owner-scoped roles
+/// ([`salesledger_domain::access::owner_scoped`]).
+pub fn rep_scoped(role: Role) -> bool {
+    salesledger_domain::access::owner_scoped(role)
+}
 
 /// Whether `role` may read events of `event_type` ([`VISIBILITY`]).
 pub fn visible(role: Role, event_type: &str) -> bool {
@@ -381,7 +385,7 @@ impl Filter {
         Filter {
             role,
             types,
-            scope: REP_SCOPED.contains(&role).then_some(caller.rep_id),
+            scope: rep_scoped(role).then_some(caller.rep_id),
             openers: HashMap::new(),
         }
     }

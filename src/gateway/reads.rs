@@ -1,6 +1,13 @@
 //! Read routes: each aggregate's current state (including a customer's
 //! account, contracts and process assets), the published configuration,
 //! and evidence blobs (upload and download).
+//!
+//! Every read of something that belongs to a customer (the customer, its
+//! account, visits, nurture packs, proposals, contracts, process assets and
+//! the PDFs of its proposals) goes through the caller's read scope
+//! ([`super::auth::ensure_may_read`], the access table in
+//! `salesledger_domain::access`): what the caller may not read is answered
+//! exactly as if it did not exist (`404`).
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -10,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use salesledger_commands::CommandService;
+use salesledger_domain::access::Resource;
 use salesledger_domain::account::Account;
 use salesledger_domain::asset::ProcessAsset;
 use salesledger_domain::config::Config;
@@ -33,7 +41,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::auth::Caller;
+use super::auth::{ensure_may_read, is_scoped, may_read_customer, Caller, Subject};
 use super::problem::ApiError;
 use super::{body_rejection, AppState};
 
@@ -100,6 +108,32 @@ async fn view<A: Aggregate + Serialize>(
     into_view(loaded, stream_id, what)
 }
 
+/// [`view`] of an aggregate that belongs to a customer (`customer_of` its
+/// state): answered only if the caller may read `resource` of that
+/// customer, else as missing.
+async fn scoped_view<A: Aggregate + Serialize>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    stream_id: String,
+    what: &str,
+    customer_of: impl FnOnce(&A) -> Option<CustomerId>,
+) -> Result<Json<AggregateView>, ApiError> {
+    let loaded = state.service.load::<A>(&stream_id).await?;
+    if let Some(customer) = customer_of(&loaded.state) {
+        let missing = || ApiError::not_found(format!("no {what} at {stream_id}"));
+        ensure_may_read(
+            state,
+            caller,
+            resource,
+            Subject::Customer(customer),
+            missing,
+        )
+        .await?;
+    }
+    into_view(loaded, stream_id, what)
+}
+
 fn into_view<A: Serialize>(
     loaded: salesledger_commands::Loaded<A>,
     stream_id: String,
@@ -123,13 +157,17 @@ fn id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
 
 async fn read_customer(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<Customer>(
-        &state.service,
-        customer_stream_id(CustomerId::from_uuid(id(path)?)),
+    let customer = CustomerId::from_uuid(id(path)?);
+    scoped_view::<Customer>(
+        &state,
+        &caller,
+        Resource::Customer,
+        customer_stream_id(customer),
         "customer",
+        |_| Some(customer),
     )
     .await
 }
@@ -162,37 +200,48 @@ async fn read_rep(
 
 async fn read_visit(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<Visit>(
-        &state.service,
+    scoped_view::<Visit>(
+        &state,
+        &caller,
+        Resource::Visit,
         visit_stream_id(VisitId::from_uuid(id(path)?)),
         "visit",
+        |visit| visit.customer_id,
     )
     .await
 }
 
 async fn read_nurture_pack(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<NurturePack>(
-        &state.service,
+    scoped_view::<NurturePack>(
+        &state,
+        &caller,
+        Resource::NurturePack,
         nurture_stream_id(NurturePackId::from_uuid(id(path)?)),
         "nurture pack",
+        |pack| pack.customer_id,
     )
     .await
 }
 
 async fn read_proposal(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
     let stream_id = proposal_stream_id(ProposalId::from_uuid(id(path)?));
     let loaded = state.service.load::<Proposal>(&stream_id).await?;
+    if let Some(customer) = loaded.state.customer_id {
+        let missing = || ApiError::not_found(format!("no proposal at {stream_id}"));
+        let subject = Subject::Customer(customer);
+        ensure_may_read(&state, &caller, Resource::Proposal, subject, missing).await?;
+    }
     let status = loaded.state.status();
     let Json(mut view) = into_view(loaded, stream_id, "proposal")?;
     // SPEC C6's names: pending_verification until 2 of 3 proofs, then delivered.
@@ -207,13 +256,16 @@ async fn read_proposal(
 
 async fn read_contract(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<Contract>(
-        &state.service,
+    scoped_view::<Contract>(
+        &state,
+        &caller,
+        Resource::Contract,
         contract_stream_id(ContractId::from_uuid(id(path)?)),
         "contract",
+        |contract| contract.record.as_ref().map(|record| record.customer_id),
     )
     .await
 }
@@ -223,26 +275,33 @@ async fn read_contract(
 /// the customer has a first input.
 async fn read_account(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<Account>(
-        &state.service,
-        account_stream_id(CustomerId::from_uuid(id(path)?)),
+    let customer = CustomerId::from_uuid(id(path)?);
+    scoped_view::<Account>(
+        &state,
+        &caller,
+        Resource::Account,
+        account_stream_id(customer),
         "account",
+        |_| Some(customer),
     )
     .await
 }
 
 async fn read_process_asset(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<AggregateView>, ApiError> {
-    view::<ProcessAsset>(
-        &state.service,
+    scoped_view::<ProcessAsset>(
+        &state,
+        &caller,
+        Resource::ProcessAsset,
         asset_stream_id(AssetId::from_uuid(id(path)?)),
         "process asset",
+        |asset| asset.record.as_ref().map(|record| record.customer_id),
     )
     .await
 }
@@ -295,9 +354,14 @@ async fn upload_blob(
         .into_response())
 }
 
+/// `GET /v1/blobs/{sha256}`. A caller with a read scope (a rep, a
+/// regional supervisor with a region) reads a blob only as the PDF of a
+/// proposal of a customer they may read (the `Registry` indexes which
+/// customers' proposals reference each blob); any other blob is answered
+/// as missing.
 async fn download_blob(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(raw) = path?;
@@ -308,10 +372,33 @@ async fn download_blob(
             "expected 64 hex digits",
         )
     })?;
+    if is_scoped(&caller) && !may_read_blob(&state, &caller, &sha256).await? {
+        return Err(salesledger_store::StoreError::BlobNotFound(sha256.to_hex()).into());
+    }
     let content = state.blobs.get(&sha256).await?;
     Ok((
         [(header::CONTENT_TYPE, "application/octet-stream")],
         content,
     )
         .into_response())
+}
+
+/// Whether the caller may read the blob `sha256`: it is the PDF of a
+/// proposal of at least one customer whose [`Resource::Blob`] they may read.
+async fn may_read_blob(
+    state: &AppState,
+    caller: &Caller,
+    sha256: &Hash32,
+) -> Result<bool, ApiError> {
+    let hex = sha256.to_hex();
+    let customers = state
+        .service
+        .with_registry(|registry| registry.blob_customers(&hex))
+        .await?;
+    for customer in customers {
+        if may_read_customer(state, caller, Resource::Blob, customer).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -36,8 +36,8 @@ use salesledger_domain::visit::Visit;
 use salesledger_store::Hash32;
 use uuid::Uuid;
 
-use super::auth::Caller;
-use super::commands::{ensure_self, Created, Incoming};
+use super::auth::{Caller, Subject};
+use super::commands::{ensure_may_act, ensure_self, Created, Incoming};
 use super::dto::*;
 use super::problem::ApiError;
 use super::AppState;
@@ -204,22 +204,27 @@ fn not_published(what: &str, code: &'static str) -> ApiError {
 
 /// Handlers that need nothing but the path's id and the body (`plain`), or
 /// also the caller's actor id (`actor`): authorise, parse the id, run.
+/// `$subject` names what the id is, for the ownership check.
 macro_rules! id_command {
-    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, plain) => {
-        id_command!(@handler $handler, $aggregate, $request, $stream_of, |request: $request, _caller: &Caller| {
+    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, $subject:expr, plain) => {
+        id_command!(@handler $handler, $aggregate, $request, $stream_of, $subject, |request: $request, _caller: &Caller| {
             Ok(request.into_command()?)
         });
     };
-    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, actor) => {
-        id_command!(@handler $handler, $aggregate, $request, $stream_of, |request: $request, caller: &Caller| {
+    ($handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, $subject:expr, actor) => {
+        id_command!(@handler $handler, $aggregate, $request, $stream_of, $subject, |request: $request, caller: &Caller| {
             Ok(request.into_command(&caller.principal.actor)?)
         });
     };
-    (@handler $handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, $build:expr) => {
+    (@handler $handler:ident, $aggregate:ty, $request:ty, $stream_of:expr, $subject:expr, $build:expr) => {
         async fn $handler(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
             let id = authorised_id(&incoming, <$request>::KIND, path)?;
             let stream_of: fn(Uuid) -> String = $stream_of;
-            incoming.run::<$aggregate, $request>(<$request>::KIND, stream_of(id), Created::No, $build).await
+            let subject_of: fn(Uuid) -> Subject = $subject;
+            incoming
+                .on(subject_of(id))
+                .run::<$aggregate, $request>(<$request>::KIND, stream_of(id), Created::No, $build)
+                .await
         }
     };
 }
@@ -248,6 +253,7 @@ id_command!(
     Rep,
     ChangeRepCapabilitiesRequest,
     |id| rep_stream_id(RepId::from_uuid(id)),
+    |_| Subject::None,
     plain
 );
 id_command!(
@@ -255,6 +261,7 @@ id_command!(
     Rep,
     DeactivateRepRequest,
     |id| rep_stream_id(RepId::from_uuid(id)),
+    |_| Subject::None,
     plain
 );
 id_command!(
@@ -262,6 +269,7 @@ id_command!(
     Customer,
     SetCustomerAttributesRequest,
     |id| customer_stream_id(CustomerId::from_uuid(id)),
+    |id| Subject::Customer(CustomerId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -269,6 +277,7 @@ id_command!(
     Customer,
     RecordTrackingConsentRequest,
     |id| customer_stream_id(CustomerId::from_uuid(id)),
+    |id| Subject::Customer(CustomerId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -276,6 +285,7 @@ id_command!(
     Customer,
     WithdrawTrackingConsentRequest,
     |id| customer_stream_id(CustomerId::from_uuid(id)),
+    |id| Subject::Customer(CustomerId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -283,6 +293,7 @@ id_command!(
     NurturePack,
     RecordNurtureStepSentRequest,
     |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    |id| Subject::NurturePack(NurturePackId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -290,6 +301,7 @@ id_command!(
     NurturePack,
     RecordNurtureResponseRequest,
     |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    |id| Subject::NurturePack(NurturePackId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -297,6 +309,7 @@ id_command!(
     NurturePack,
     CloseNurturePackRequest,
     |id| nurture_stream_id(NurturePackId::from_uuid(id)),
+    |id| Subject::NurturePack(NurturePackId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -304,6 +317,7 @@ id_command!(
     Proposal,
     RecordEmailDeliveryReceiptRequest,
     |id| proposal_stream_id(ProposalId::from_uuid(id)),
+    |id| Subject::Proposal(ProposalId::from_uuid(id)),
     plain
 );
 id_command!(
@@ -311,6 +325,7 @@ id_command!(
     Customer,
     RecallCustomerToPoolRequest,
     |id| customer_stream_id(CustomerId::from_uuid(id)),
+    |id| Subject::Customer(CustomerId::from_uuid(id)),
     actor
 );
 id_command!(
@@ -318,6 +333,7 @@ id_command!(
     Customer,
     RecordCustomerStanceRequest,
     |id| customer_stream_id(CustomerId::from_uuid(id)),
+    |id| Subject::Customer(CustomerId::from_uuid(id)),
     actor
 );
 id_command!(
@@ -325,6 +341,7 @@ id_command!(
     Lead,
     ConfirmLeadBudgetRequest,
     |id| lead_stream_id(LeadId::from_uuid(id)),
+    |_| Subject::None,
     actor
 );
 id_command!(
@@ -332,6 +349,7 @@ id_command!(
     Lead,
     ConfirmLeadTechnicalFitRequest,
     |id| lead_stream_id(LeadId::from_uuid(id)),
+    |_| Subject::None,
     actor
 );
 id_command!(
@@ -339,6 +357,7 @@ id_command!(
     Lead,
     ConfirmRoutingRequest,
     |id| lead_stream_id(LeadId::from_uuid(id)),
+    |_| Subject::None,
     actor
 );
 id_command!(
@@ -346,6 +365,7 @@ id_command!(
     Lead,
     AdvanceLeadStageRequest,
     |id| lead_stream_id(LeadId::from_uuid(id)),
+    |_| Subject::None,
     actor
 );
 id_command!(
@@ -353,6 +373,7 @@ id_command!(
     Contract,
     RecordPaymentRequest,
     |id| contract_stream_id(ContractId::from_uuid(id)),
+    |id| Subject::Contract(ContractId::from_uuid(id)),
     plain
 );
 
@@ -424,6 +445,7 @@ async fn claim_customer(path: IdPath, incoming: Incoming) -> Result<Response, Ap
     let customer_id = authorised_id(&incoming, ClaimCustomerRequest::KIND, path)?;
     let policy = incoming.state.service.pool_policy().await?;
     incoming
+        .on(Subject::Customer(CustomerId::from_uuid(customer_id)))
         .run::<Customer, ClaimCustomerRequest>(
             ClaimCustomerRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
@@ -440,6 +462,7 @@ async fn transfer_customer(path: IdPath, incoming: Incoming) -> Result<Response,
     let customer_id = authorised_id(&incoming, TransferCustomerRequest::KIND, path)?;
     let policy = incoming.state.service.pool_policy().await?;
     incoming
+        .on(Subject::Customer(CustomerId::from_uuid(customer_id)))
         .run::<Customer, TransferCustomerRequest>(
             TransferCustomerRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
@@ -452,6 +475,7 @@ async fn transfer_customer(path: IdPath, incoming: Incoming) -> Result<Response,
 async fn release_customer(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let customer_id = authorised_id(&incoming, ReleaseCustomerRequest::KIND, path)?;
     incoming
+        .on(Subject::Customer(CustomerId::from_uuid(customer_id)))
         .run::<Customer, ReleaseCustomerRequest>(
             ReleaseCustomerRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
@@ -468,6 +492,7 @@ async fn record_follow_up(path: IdPath, incoming: Incoming) -> Result<Response, 
     let customer_id = authorised_id(&incoming, RecordFollowUpRequest::KIND, path)?;
     let policy = incoming.state.service.pool_policy().await?;
     incoming
+        .on(Subject::Customer(CustomerId::from_uuid(customer_id)))
         .run::<Customer, RecordFollowUpRequest>(
             RecordFollowUpRequest::KIND,
             customer_stream_id(CustomerId::from_uuid(customer_id)),
@@ -531,14 +556,22 @@ async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(LogVisitRequest::KIND)?;
     let dictionary =
         salesledger_commands::builders::extraction_dictionary(&incoming.state.service).await?;
+    let state = incoming.state.clone();
     incoming
-        .run_creation::<Visit, LogVisitRequest>(
+        .run_creation_async::<Visit, LogVisitRequest, _>(
             LogVisitRequest::KIND,
             |request| request.requested_id(),
             |id| visit_stream_id(VisitId::from_uuid(id)),
             "/v1/visits/",
-            |request, caller, id| {
-                ensure_self(caller, RepId::from_uuid(request.rep_id))?;
+            |request, caller, id| async move {
+                ensure_self(&caller, RepId::from_uuid(request.rep_id))?;
+                ensure_may_act(
+                    &state,
+                    &caller,
+                    LogVisitRequest::KIND,
+                    customer_in(request.customer_id),
+                )
+                .await?;
                 let dictionary = dictionary.ok_or_else(|| {
                     not_published(
                         "extraction dictionary",
@@ -554,6 +587,7 @@ async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
 async fn confirm_visit_extraction(path: IdPath, incoming: Incoming) -> Result<Response, ApiError> {
     let visit_id = authorised_id(&incoming, ConfirmVisitExtractionRequest::KIND, path)?;
     incoming
+        .on(Subject::Visit(VisitId::from_uuid(visit_id)))
         .run::<Visit, ConfirmVisitExtractionRequest>(
             ConfirmVisitExtractionRequest::KIND,
             visit_stream_id(VisitId::from_uuid(visit_id)),
@@ -573,6 +607,7 @@ async fn complete_todo(
     incoming.authorise(CompleteTodoRequest::KIND)?;
     let Path((visit_id, todo_id)) = path?;
     incoming
+        .on(Subject::Visit(VisitId::from_uuid(visit_id)))
         .run::<Visit, CompleteTodoRequest>(
             CompleteTodoRequest::KIND,
             visit_stream_id(VisitId::from_uuid(visit_id)),
@@ -591,13 +626,21 @@ async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(StartNurturePackRequest::KIND)?;
     let template =
         salesledger_commands::builders::nurture_template(&incoming.state.service).await?;
+    let state = incoming.state.clone();
     incoming
-        .run_creation::<NurturePack, StartNurturePackRequest>(
+        .run_creation_async::<NurturePack, StartNurturePackRequest, _>(
             StartNurturePackRequest::KIND,
             |request| request.requested_id(),
             |id| nurture_stream_id(NurturePackId::from_uuid(id)),
             "/v1/nurture-packs/",
-            |request, _caller, id| {
+            |request, caller, id| async move {
+                ensure_may_act(
+                    &state,
+                    &caller,
+                    StartNurturePackRequest::KIND,
+                    customer_in(request.customer_id),
+                )
+                .await?;
                 let template = template.ok_or_else(|| {
                     not_published("nurture template", "nurture_template_not_published")
                 })?;
@@ -611,13 +654,23 @@ async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
 
 async fn create_proposal(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(CreateProposalRequest::KIND)?;
+    let state = incoming.state.clone();
     incoming
-        .run_creation::<Proposal, CreateProposalRequest>(
+        .run_creation_async::<Proposal, CreateProposalRequest, _>(
             CreateProposalRequest::KIND,
             |request| request.requested_id(),
             |id| proposal_stream_id(ProposalId::from_uuid(id)),
             "/v1/proposals/",
-            |request, _caller, id| Ok(request.into_command(ProposalId::from_uuid(id))?),
+            |request, caller, id| async move {
+                ensure_may_act(
+                    &state,
+                    &caller,
+                    CreateProposalRequest::KIND,
+                    customer_in(request.customer_id),
+                )
+                .await?;
+                Ok(request.into_command(ProposalId::from_uuid(id))?)
+            },
         )
         .await
 }
@@ -626,6 +679,7 @@ async fn record_proposal_pdf(path: IdPath, incoming: Incoming) -> Result<Respons
     let proposal_id = authorised_id(&incoming, RecordProposalPdfRequest::KIND, path)?;
     let blobs = incoming.state.blobs.clone();
     incoming
+        .on(Subject::Proposal(ProposalId::from_uuid(proposal_id)))
         .run_async::<Proposal, RecordProposalPdfRequest, _>(
             RecordProposalPdfRequest::KIND,
             proposal_stream_id(ProposalId::from_uuid(proposal_id)),
@@ -660,6 +714,7 @@ async fn record_link_opened(path: IdPath, incoming: Incoming) -> Result<Response
     let stream_id = proposal_stream_id(ProposalId::from_uuid(proposal_id));
     let proposal_stream = stream_id.clone();
     incoming
+        .on(Subject::Proposal(ProposalId::from_uuid(proposal_id)))
         .run_async::<Proposal, RecordLinkOpenedRequest, _>(
             RecordLinkOpenedRequest::KIND,
             stream_id,
@@ -722,6 +777,7 @@ macro_rules! account_command {
                 CustomerId::from_uuid(authorised_id(&incoming, <$request>::KIND, path)?);
             ensure_customer(&incoming.state.service, $customer).await?;
             incoming
+                .on(Subject::Customer($customer))
                 .run::<Account, $request>(
                     <$request>::KIND,
                     account_stream_id($customer),
@@ -783,6 +839,7 @@ async fn complete_callback(path: TwoIdPath, incoming: Incoming) -> Result<Respon
     let customer_id = CustomerId::from_uuid(customer_id);
     ensure_customer(&incoming.state.service, customer_id).await?;
     incoming
+        .on(Subject::Customer(customer_id))
         .run::<Account, CompleteCallbackRequest>(
             CompleteCallbackRequest::KIND,
             account_stream_id(customer_id),
@@ -804,6 +861,7 @@ async fn approve_rescue_plan(path: TwoIdPath, incoming: Incoming) -> Result<Resp
     let customer_id = CustomerId::from_uuid(customer_id);
     ensure_customer(&incoming.state.service, customer_id).await?;
     incoming
+        .on(Subject::Customer(customer_id))
         .run::<Account, ApproveRescuePlanRequest>(
             ApproveRescuePlanRequest::KIND,
             account_stream_id(customer_id),
@@ -822,20 +880,28 @@ async fn approve_rescue_plan(path: TwoIdPath, incoming: Incoming) -> Result<Resp
 // ---- contracts and process assets ------------------------------------------
 
 /// A body that names the acting rep (a rep may only act as itself) and a
-/// customer that must exist: contracts and process assets.
+/// customer that must exist (and, for a rep, be theirs): contracts and
+/// process assets.
 async fn ensure_own_rep_and_customer(
-    service: &CommandService,
+    state: &AppState,
     caller: &Caller,
+    kind: salesledger_domain::CommandKind,
     rep_id: Uuid,
     customer_id: Uuid,
 ) -> Result<(), ApiError> {
     ensure_self(caller, RepId::from_uuid(rep_id))?;
-    ensure_customer_referenced(service, CustomerId::from_uuid(customer_id)).await
+    ensure_may_act(state, caller, kind, customer_in(customer_id)).await?;
+    ensure_customer_referenced(&state.service, CustomerId::from_uuid(customer_id)).await
+}
+
+/// The subject of a command whose customer is named in its body.
+fn customer_in(customer_id: Uuid) -> Subject {
+    Subject::Customer(CustomerId::from_uuid(customer_id))
 }
 
 async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(SignContractRequest::KIND)?;
-    let service = incoming.state.service.clone();
+    let state = incoming.state.clone();
     incoming
         .run_creation_async::<Contract, SignContractRequest, _>(
             SignContractRequest::KIND,
@@ -843,8 +909,14 @@ async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
             |id| contract_stream_id(ContractId::from_uuid(id)),
             "/v1/contracts/",
             |request, caller, id| async move {
-                ensure_own_rep_and_customer(&service, &caller, request.rep_id, request.customer_id)
-                    .await?;
+                ensure_own_rep_and_customer(
+                    &state,
+                    &caller,
+                    SignContractRequest::KIND,
+                    request.rep_id,
+                    request.customer_id,
+                )
+                .await?;
                 Ok(request.into_command(ContractId::from_uuid(id))?)
             },
         )
@@ -853,7 +925,7 @@ async fn sign_contract(incoming: Incoming) -> Result<Response, ApiError> {
 
 async fn record_process_asset(incoming: Incoming) -> Result<Response, ApiError> {
     incoming.authorise(RecordProcessAssetRequest::KIND)?;
-    let service = incoming.state.service.clone();
+    let state = incoming.state.clone();
     incoming
         .run_creation_async::<ProcessAsset, RecordProcessAssetRequest, _>(
             RecordProcessAssetRequest::KIND,
@@ -861,8 +933,14 @@ async fn record_process_asset(incoming: Incoming) -> Result<Response, ApiError> 
             |id| asset_stream_id(AssetId::from_uuid(id)),
             "/v1/process-assets/",
             |request, caller, id| async move {
-                ensure_own_rep_and_customer(&service, &caller, request.rep_id, request.customer_id)
-                    .await?;
+                ensure_own_rep_and_customer(
+                    &state,
+                    &caller,
+                    RecordProcessAssetRequest::KIND,
+                    request.rep_id,
+                    request.customer_id,
+                )
+                .await?;
                 Ok(request.into_command(AssetId::from_uuid(id))?)
             },
         )

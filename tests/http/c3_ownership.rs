@@ -272,14 +272,15 @@ async fn a_qualifying_follow_up_extends_the_protection() {
     followed.ok();
     let event = followed.event("FollowUpRecorded");
     assert_eq!(event["qualifying"], json!(true));
-    // A rep records follow-ups only as themselves.
+    // A rep records follow-ups only as themselves, and only on their own
+    // customers: rep B naming rep A is refused before the body is read.
     app.post_json(
         &format!("/v1/customers/{customer_id}/follow-ups"),
         "rep_b",
         &json!({"rep_id": REP_A, "kind": "call", "occurred_at": "2027-04-10T01:00:00Z"}),
     )
     .await
-    .assert_problem(403, "not_own_rep");
+    .assert_problem(403, "not_customer_owner");
 
     app.set_now(at("2027-04-16T00:00:00Z"));
     let closed = app

@@ -32,11 +32,22 @@ async fn log_visit(app: &TestApp, customer_id: Uuid) -> (Uuid, Value) {
     (visit_id, logged.event("VisitExtractionProposed").clone())
 }
 
+/// A supervisor transfers `customer_id` to rep B.
+async fn transfer_to_rep_b(app: &TestApp, customer_id: Uuid) {
+    app.post_json(
+        &format!("/v1/customers/{customer_id}/transfer"),
+        "supervisor",
+        &json!({"to_rep_id": REP_B, "reason": "原负责人调岗"}),
+    )
+    .await
+    .ok();
+}
+
 #[tokio::test]
 async fn a_mixed_language_transcript_is_extracted() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let (visit_id, proposed) = log_visit(&app, customer_id).await;
     assert_eq!(proposed["dictionary_version"], json!(1));
     assert_eq!(proposed["local_date"], json!("2027-03-15"));
@@ -71,7 +82,7 @@ async fn a_mixed_language_transcript_is_extracted() {
 #[tokio::test]
 async fn a_rep_logs_visits_only_as_themselves_and_needs_a_dictionary() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let body = json!({
         "customer_id": customer_id, "rep_id": REP_A, "channel": "phone",
         "occurred_at": "2027-03-15T10:30:00+08:00", "transcript": "Call about Q3 budget"
@@ -99,7 +110,7 @@ async fn a_rep_logs_visits_only_as_themselves_and_needs_a_dictionary() {
 async fn confirming_the_extraction_creates_todos_that_can_be_completed() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let (visit_id, _) = log_visit(&app, customer_id).await;
     let confirm = format!("/v1/visits/{visit_id}/extraction-confirmation");
     let body = json!({
@@ -164,9 +175,10 @@ async fn confirming_the_extraction_creates_todos_that_can_be_completed() {
 
     let todo_id = todos[0]["todo_id"].as_str().expect("todo_id");
     let complete = format!("/v1/visits/{visit_id}/todos/{todo_id}/completion");
+    // Rep B may not act on rep A's customer's visit (whoever the body names).
     app.post_json(&complete, "rep_b", &json!({"rep_id": REP_A}))
         .await
-        .assert_problem(403, "not_own_rep");
+        .assert_problem(403, "not_customer_owner");
     let done = app
         .post_json(&complete, "rep", &json!({"rep_id": REP_A}))
         .await;
@@ -193,8 +205,11 @@ async fn confirming_the_extraction_creates_todos_that_can_be_completed() {
 async fn a_rep_cannot_confirm_another_reps_visit_by_naming_that_rep() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let (visit_id, _) = log_visit(&app, customer_id).await;
+    // The customer moves to rep B, so the ownership check lets rep B act
+    // on it: what is left to refuse is rep B naming rep A.
+    transfer_to_rep_b(&app, customer_id).await;
     let before = app.log_len();
     // The token is rep B's; the body names rep A, the visit's rep.
     let answer = app
@@ -212,7 +227,7 @@ async fn a_rep_cannot_confirm_another_reps_visit_by_naming_that_rep() {
 async fn only_the_visits_rep_completes_its_todos() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let (visit_id, _) = log_visit(&app, customer_id).await;
     let confirmed = app
         .post_json(
@@ -227,6 +242,9 @@ async fn only_the_visits_rep_completes_its_todos() {
         .as_str()
         .expect("todo_id")
         .to_owned();
+    // The customer moves to rep B (so ownership lets rep B act on it); the
+    // to-do is still the visit's rep's, rep A's.
+    transfer_to_rep_b(&app, customer_id).await;
     let before = app.log_len();
     // Rep B, acting as themselves, on rep A's to-do.
     let answer = app

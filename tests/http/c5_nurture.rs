@@ -87,7 +87,7 @@ async fn send_and_respond(app: &TestApp, pack_id: Uuid) {
 async fn still_comparing_on_the_customer_starts_a_nurture_pack() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let recorded = app
         .post_json(
             &format!("/v1/customers/{customer_id}/stance"),
@@ -125,7 +125,7 @@ async fn still_comparing_on_the_customer_starts_a_nurture_pack() {
 async fn still_comparing_in_a_visit_extraction_starts_a_nurture_pack() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let logged = app
         .post_json(
             "/v1/visits",
@@ -168,7 +168,7 @@ async fn still_comparing_in_a_visit_extraction_starts_a_nurture_pack() {
 async fn a_pack_can_also_be_started_explicitly() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let started = app
         .post_json(
             "/v1/nurture-packs",
@@ -188,7 +188,7 @@ async fn a_pack_can_also_be_started_explicitly() {
 async fn other_stances_start_no_pack() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let before = app.log_len();
     let recorded = app
         .post_json(
@@ -209,7 +209,7 @@ async fn other_stances_start_no_pack() {
 #[tokio::test]
 async fn a_nurture_pack_needs_a_published_template() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let before = app.log_len();
     app.post_json(
         "/v1/nurture-packs",

@@ -67,7 +67,7 @@ async fn record_pdf(
 #[tokio::test]
 async fn pdf_and_email_receipt_deliver_a_proposal() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let proposal_id = create_proposal(&app, customer_id).await;
 
     // A watermark that is not the contact's email is no proof.
@@ -136,7 +136,7 @@ async fn pdf_and_email_receipt_deliver_a_proposal() {
 #[tokio::test]
 async fn a_link_open_counts_only_after_tracking_consent() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let proposal_id = create_proposal(&app, customer_id).await;
     record_pdf(&app, proposal_id, CONTACT).await.ok();
     let opens = format!("/v1/proposals/{proposal_id}/link-opens");
@@ -210,7 +210,7 @@ async fn a_link_open_counts_only_after_tracking_consent() {
 #[tokio::test]
 async fn a_consentless_open_and_a_receipt_deliver_but_the_open_is_no_proof() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let proposal_id = create_proposal(&app, customer_id).await;
     app.post_json(
         &format!("/v1/proposals/{proposal_id}/link-opens"),
@@ -239,7 +239,7 @@ async fn a_consentless_open_and_a_receipt_deliver_but_the_open_is_no_proof() {
 #[tokio::test]
 async fn the_proposal_view_names_its_status() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let proposal_id = create_proposal(&app, customer_id).await;
     let path = format!("/v1/proposals/{proposal_id}");
     // SPEC C6 names the states; a reader should not have to derive them.

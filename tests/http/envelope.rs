@@ -61,7 +61,7 @@ async fn events_record_actor_command_correlation_and_causation() {
 async fn a_reaction_is_caused_by_the_event_that_called_for_it() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let correlation = Uuid::now_v7();
     let answer = app
         .send_json(

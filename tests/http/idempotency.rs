@@ -140,19 +140,20 @@ async fn retried_commands_on_every_pipeline_path_append_nothing() {
 #[tokio::test]
 async fn keys_are_scoped_to_the_caller() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let path = format!("/v1/customers/{customer_id}/stance");
     let body = json!({"stance": "ready_to_buy"});
     let first = send_with_key(&app, &path, "rep", &body, "stance-1").await;
     first.ok();
     let before = app.log_len();
-    // Another rep with the same key and body is a new command.
-    let other = send_with_key(&app, &path, "rep_b", &body, "stance-1").await;
+    // Another caller with the same key and body is a new command (a CSM:
+    // another rep may not record the stance of rep A's customer).
+    let other = send_with_key(&app, &path, "csm", &body, "stance-1").await;
     other.ok();
     assert!(other.headers.get("idempotent-replayed").is_none());
     assert_eq!(
         other.event("CustomerStanceRecorded")["recorded_by"],
-        json!("test.rep-b")
+        json!("test.csm")
     );
     assert!(app.log_len() > before);
 }
@@ -160,7 +161,7 @@ async fn keys_are_scoped_to_the_caller() {
 #[tokio::test]
 async fn a_retried_creation_without_a_client_id_replays_the_original_location() {
     let app = spawn_app().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     // run_creation: the server picks the id; the retry must point at the
     // proposal the first request created.
     let first = assert_replayed(
@@ -178,7 +179,7 @@ async fn a_retried_creation_without_a_client_id_replays_the_original_location() 
 async fn a_replay_repeats_the_reactions_of_the_original() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     // The stance starts a nurture pack (a reaction); a client retrying
     // after a lost response must still learn which pack started.
     let first = assert_replayed(

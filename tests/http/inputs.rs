@@ -15,6 +15,14 @@ async fn customer(app: &TestApp, name: &str) -> Uuid {
     app.register_customer(json!({"company_name": name})).await
 }
 
+/// [`customer`], claimed by rep A (the `rep` token), for tests where the
+/// rep acts on it: reps act only on customers they own.
+async fn reps_customer(app: &TestApp, name: &str) -> Uuid {
+    let customer_id = customer(app, name).await;
+    app.claim_for_rep_a(customer_id).await;
+    customer_id
+}
+
 /// The payloads of the events of `event_type` in an answer.
 fn payloads<'a>(answer: &'a Answer, event_type: &str) -> Vec<&'a Value> {
     answer.json["events"]
@@ -65,7 +73,7 @@ fn health_policy(version: u32) -> Value {
 #[tokio::test]
 async fn customer_success_inputs_land_on_the_customers_account() {
     let app = spawn_app().await;
-    let customer_id = customer(&app, "杭州瑞康医疗器械有限公司").await;
+    let customer_id = reps_customer(&app, "杭州瑞康医疗器械有限公司").await;
     let base = format!("/v1/customers/{customer_id}");
 
     let usage = app
@@ -423,7 +431,7 @@ async fn bad_input_is_a_typed_problem_and_appends_nothing() {
 #[tokio::test]
 async fn a_red_customer_cannot_be_quoted_until_the_cto_approves_a_rescue_plan() {
     let app = spawn_app().await;
-    let red = customer(&app, "上海凯达精密机械有限公司").await;
+    let red = reps_customer(&app, "上海凯达精密机械有限公司").await;
     let yellow = customer(&app, "北京华康医院管理有限公司").await;
 
     // Red: no usage at all and no renewal date (only the ticket indicator
@@ -575,7 +583,7 @@ async fn a_red_customer_cannot_be_quoted_until_the_cto_approves_a_rescue_plan() 
 #[tokio::test]
 async fn contracts_payments_and_three_task_cards_per_overdue_instalment() {
     let app = spawn_app().await;
-    let customer_id = customer(&app, "宁波海天精工机械有限公司").await;
+    let customer_id = reps_customer(&app, "宁波海天精工机械有限公司").await;
     let terms = json!([
         {"due_on": "2027-03-20", "amount_fen": 100_000},
         {"due_on": "2027-04-20", "amount_fen": 200_000}
@@ -695,7 +703,7 @@ async fn process_assets_funnel_stages_and_the_health_policy() {
     let app = spawn_app().await;
     app.seed_config().await;
     app.register_reps().await;
-    let customer_id = customer(&app, "深圳迈科医疗设备有限公司").await;
+    let customer_id = reps_customer(&app, "深圳迈科医疗设备有限公司").await;
 
     // Process assets: a rep records its own, a supervisor anyone's.
     let asset = |rep_id: Uuid| json!({"customer_id": customer_id, "rep_id": rep_id, "kind": "objection_answer", "title": "交期顾虑的标准答复"});

@@ -13,6 +13,9 @@
 //!   responses.
 //! - `c6_proposals`: the 2-of-3 delivered rule, watermark, consent before
 //!   link opens.
+//! - `access`: ownership-scoped access (issue 13): every role against
+//!   every command route and every read route, generated from the route
+//!   tables; rep B cannot act on or read rep A's customer.
 //! - `auth`: 401 before the body, 403 by role, auditors read only; nothing
 //!   appended.
 //! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
@@ -51,6 +54,7 @@
 //! - `stores`: chain-store commands and POS batches in NDJSON (all or
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
+mod access;
 mod auth;
 mod bad_input;
 mod business;

@@ -33,8 +33,9 @@ pub struct TestApp {
     pub address: SocketAddr,
     pub client: reqwest::Client,
     /// Token by name: every role's snake_case name (`supervisor`, `rep`,
-    /// `auditor`, ...), plus `rep_b` (a second rep) and `rep_no_id` (a rep
-    /// token naming no rep).
+    /// `auditor`, ...), plus `rep_b` (a second rep), `rep_no_id` (a rep
+    /// token naming no rep) and `regional_east` / `regional_north`
+    /// (regional supervisors whose tokens name 华东 / 华北).
     pub tokens: HashMap<String, String>,
     /// `CROWD` rep tokens, each with its own rep id.
     pub crowd: Vec<(Uuid, String)>,
@@ -139,6 +140,7 @@ fn entry(token: &str, actor: &str, role: Role, rep_id: Option<Uuid>) -> TokenEnt
         actor: actor.to_owned(),
         role,
         rep_id,
+        region: None,
     }
 }
 
@@ -164,6 +166,18 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp 
     let rep_b = generate_token();
     entries.push(entry(&rep_b, "test.rep-b", Role::Rep, Some(REP_B)));
     tokens.insert("rep_b".to_owned(), rep_b);
+    for (name, region) in [("regional_east", "华东"), ("regional_north", "华北")] {
+        let token = generate_token();
+        let mut regional = entry(
+            &token,
+            &format!("test.{}", name.replace('_', "-")),
+            Role::RegionalSupervisor,
+            None,
+        );
+        regional.region = Some(region.to_owned());
+        entries.push(regional);
+        tokens.insert(name.to_owned(), token);
+    }
     let rep_no_id = generate_token();
     entries.push(entry(&rep_no_id, "test.rep-no-id", Role::Rep, None));
     tokens.insert("rep_no_id".to_owned(), rep_no_id);
@@ -346,15 +360,32 @@ impl TestApp {
 
     /// Publishes routing rules, the pool policy (30 days, day closes at
     /// local midnight UTC+8), the extraction dictionary and the nurture
-    /// template, as the supervisor.
+    /// template, as the supervisor (each unless already published, e.g.
+    /// the pool policy by [`TestApp::claim_for_rep_a`]).
     pub async fn seed_config(&self) {
-        for (path, body) in [
-            ("/v1/config/routing-rules", routing_rules(1)),
-            ("/v1/config/pool-policy", pool_policy()),
-            ("/v1/config/extraction-dictionary", extraction_dictionary()),
-            ("/v1/config/nurture-template", nurture_template()),
+        let config = self.get("/v1/config", "supervisor").await;
+        let published = &config.ok()["config"];
+        for (path, key, body) in [
+            (
+                "/v1/config/routing-rules",
+                "routing_rules",
+                routing_rules(1),
+            ),
+            ("/v1/config/pool-policy", "pool_policy", pool_policy()),
+            (
+                "/v1/config/extraction-dictionary",
+                "extraction_dictionary",
+                extraction_dictionary(),
+            ),
+            (
+                "/v1/config/nurture-template",
+                "nurture_template",
+                nurture_template(),
+            ),
         ] {
-            self.post_json(path, "supervisor", &body).await.ok();
+            if published[key].is_null() {
+                self.post_json(path, "supervisor", &body).await.ok();
+            }
         }
     }
 
@@ -415,6 +446,32 @@ impl TestApp {
         answer.ok();
         let stream = answer.json["stream_id"].as_str().expect("stream_id");
         Uuid::parse_str(stream.trim_start_matches("customer-")).expect("a customer id")
+    }
+
+    /// [`TestApp::hospital_customer`] claimed by rep A (the `rep` token):
+    /// reps act only on customers they own (issue 13, `domain::access`).
+    pub async fn reps_customer(&self) -> Uuid {
+        let customer_id = self.hospital_customer().await;
+        self.claim_for_rep_a(customer_id).await;
+        customer_id
+    }
+
+    /// Rep A claims `customer_id` from the pool (publishing the pool
+    /// policy first if none is).
+    pub async fn claim_for_rep_a(&self, customer_id: Uuid) {
+        let config = self.get("/v1/config", "supervisor").await;
+        if config.ok()["config"]["pool_policy"].is_null() {
+            self.post_json("/v1/config/pool-policy", "supervisor", &pool_policy())
+                .await
+                .ok();
+        }
+        self.post_json(
+            &format!("/v1/customers/{customer_id}/claim"),
+            "rep",
+            &json!({"rep_id": REP_A}),
+        )
+        .await
+        .ok();
     }
 
     /// A hospital customer with a contact email.

@@ -22,10 +22,13 @@ use salesledger_projections::{Assets, Digest, Funnel, Leaderboard, Projector, Re
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{answer, answer_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
-use crate::gateway::auth::Caller;
+use super::{
+    answer, answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewQuery, ViewRoute,
+};
+use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
+use salesledger_domain::access::Resource;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
@@ -219,31 +222,46 @@ async fn receivables(
 
 async fn task_cards(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     params: Params<TaskCardQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let customer_id = params.customer_id.map(CustomerId::from_uuid);
     let department = params.department;
-    answer::<Receivables, _>(&state, &params.wait(), |view| {
-        Ok(view
-            .task_cards(customer_id, department)
-            .into_iter()
-            .cloned()
-            .collect::<Vec<_>>())
-    })
+    answer_scoped::<Receivables, _, _>(
+        &state,
+        &caller,
+        Resource::Contract,
+        &params.wait(),
+        |view| {
+            Ok(view
+                .task_cards(customer_id, department)
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>())
+        },
+        |rows| rows,
+        |card| card.customer_id,
+    )
     .await
 }
 
 async fn contract(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    answer_by_id::<Receivables, _>(&state, path, params, "contract", |view, id| {
-        view.contract(ContractId::from_uuid(id)).cloned()
-    })
+    answer_scoped_by_id::<Receivables, _>(
+        &state,
+        &caller,
+        Resource::Contract,
+        |id| Subject::Contract(ContractId::from_uuid(id)),
+        path,
+        params,
+        "contract",
+        |view, id| view.contract(ContractId::from_uuid(id)).cloned(),
+    )
     .await
 }
 

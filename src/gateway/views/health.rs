@@ -8,10 +8,12 @@ use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
 use salesledger_projections::{HealthScores, RiskList};
 
-use super::{answer, answer_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
+use super::{answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
 use crate::gateway::auth::Caller;
+use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
+use salesledger_domain::access::Resource;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
@@ -54,41 +56,66 @@ view_query! {
 
 async fn health_list(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer::<HealthScores, _>(&state, &query(wait)?, |view| Ok(view.summaries())).await
+    answer_scoped::<HealthScores, _, _>(
+        &state,
+        &caller,
+        Resource::Account,
+        &query(wait)?,
+        |view| Ok(view.summaries()),
+        |rows| rows,
+        |row| row.customer_id,
+    )
+    .await
 }
 
 async fn health_customer(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_by_id::<HealthScores, _>(&state, path, wait, "customer health for", |view, id| {
-        view.detail(CustomerId::from_uuid(id))
-    })
+    answer_scoped_by_id::<HealthScores, _>(
+        &state,
+        &caller,
+        Resource::Account,
+        |id| Subject::Customer(CustomerId::from_uuid(id)),
+        path,
+        wait,
+        "customer health for",
+        |view, id| view.detail(CustomerId::from_uuid(id)),
+    )
     .await
 }
 
 async fn risk_list(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     params: Params<RiskQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
-    answer::<RiskList, _>(&state, &params.wait(), |view| {
-        let list = match params.day {
-            Some(day) => view.day(day),
-            None => view.latest(),
-        };
-        list.cloned().ok_or_else(|| {
-            ApiError::not_found(match params.day {
-                Some(day) => format!("no risk list for {day}: that day has not closed"),
-                None => "no risk list yet: no day has closed".to_owned(),
+    let scope = &caller;
+    answer_scoped::<RiskList, _, _>(
+        &state,
+        scope,
+        Resource::Account,
+        &params.wait(),
+        |view| {
+            let list = match params.day {
+                Some(day) => view.day(day),
+                None => view.latest(),
+            };
+            list.cloned().ok_or_else(|| {
+                ApiError::not_found(match params.day {
+                    Some(day) => format!("no risk list for {day}: that day has not closed"),
+                    None => "no risk list yet: no day has closed".to_owned(),
+                })
             })
-        })
-    })
+        },
+        |list| &mut list.customers,
+        |entry| entry.customer_id,
+    )
     .await
 }

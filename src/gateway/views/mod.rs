@@ -7,6 +7,11 @@
 //! has applied position `N`, or fails with `503 view_not_caught_up` after
 //! the timeout (default 5 s, at most 30 s). Query parameters are strict:
 //! an unknown one is a `400 invalid_query`.
+//!
+//! Views about one customer are read-scoped like the aggregates
+//! (`salesledger_domain::access`): a single item the caller may not read is
+//! its `404` ([`answer_scoped_by_id`]), and a list keeps only the rows the
+//! caller may read ([`answer_scoped`]).
 
 use std::time::Duration;
 
@@ -15,12 +20,15 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use salesledger_domain::access::Resource;
+use salesledger_domain::value::CustomerId;
 use salesledger_projections::Projector;
 use salesledger_replay::runner::{Checkpoint, RunnerError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::auth::{ensure_may_read, filter_readable, is_scoped, Caller, Subject};
 use super::problem::ApiError;
 use super::AppState;
 
@@ -143,6 +151,21 @@ where
     P: Projector,
     R: Serialize,
 {
+    let (data, checkpoint) = read::<P, R>(state, wait, query).await?;
+    respond(P::NAME, &data, checkpoint)
+}
+
+/// Waits as asked and runs `query` on projector `P`'s model (under its
+/// read lock): the data and the checkpoint it reflects, not yet answered
+/// (so rows can still be filtered by the caller's read scope).
+async fn read<P, R>(
+    state: &AppState,
+    wait: &WaitQuery,
+    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+) -> Result<(R, Checkpoint), ApiError>
+where
+    P: Projector,
+{
     if let Some(position) = wait.wait_for_position {
         state
             .views
@@ -151,7 +174,34 @@ where
             .map_err(view_error)?;
     }
     let (data, checkpoint) = state.views.read_with::<P, _>(query).map_err(view_error)?;
-    respond(P::NAME, &data?, checkpoint)
+    Ok((data?, checkpoint))
+}
+
+/// [`answer`] of a list whose rows each belong to a customer: `rows`
+/// (taken out of the data by `rows_of`) are kept only where the caller may
+/// read `resource` of the row's customer
+/// ([`crate::gateway::auth::filter_readable`], the same rule as single
+/// reads).
+pub async fn answer_scoped<P, R, T>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    wait: &WaitQuery,
+    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    rows_of: impl FnOnce(&mut R) -> &mut Vec<T>,
+    customer_of_row: impl Fn(&T) -> CustomerId,
+) -> Result<Response, ApiError>
+where
+    P: Projector,
+    R: Serialize,
+{
+    let (mut data, checkpoint) = read::<P, R>(state, wait, query).await?;
+    if is_scoped(caller) {
+        let rows = rows_of(&mut data);
+        let all = std::mem::take(rows);
+        *rows = filter_readable(state, caller, resource, all, customer_of_row).await?;
+    }
+    respond(P::NAME, &data, checkpoint)
 }
 
 /// A route that reads one item by the id in its path, with only the
@@ -171,6 +221,36 @@ where
 {
     let id = path_id(path)?;
     let wait = query(params)?;
+    answer::<P, _>(state, &wait, |view| {
+        find(view, id).ok_or_else(|| not_found(what, id))
+    })
+    .await
+}
+
+/// [`answer_by_id`] of an item that belongs to a customer (`subject_of`
+/// the path's id): a caller who may not read `resource` of it gets the
+/// item's own `404 not_found`, as if it did not exist.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_scoped_by_id<P, R>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    subject_of: impl FnOnce(Uuid) -> Subject,
+    path: IdPath,
+    params: Params,
+    what: &str,
+    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+) -> Result<Response, ApiError>
+where
+    P: Projector,
+    R: Serialize,
+{
+    let id = path_id(path)?;
+    let wait = query(params)?;
+    ensure_may_read(state, caller, resource, subject_of(id), || {
+        not_found(what, id)
+    })
+    .await?;
     answer::<P, _>(state, &wait, |view| {
         find(view, id).ok_or_else(|| not_found(what, id))
     })

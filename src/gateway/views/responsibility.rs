@@ -7,10 +7,12 @@ use axum::Router;
 use salesledger_domain::value::{CustomerId, LeadId};
 use salesledger_projections::ResponsibilityLog;
 
-use super::{answer_by_id, IdPath, Params, ViewRoute};
+use super::{answer_by_id, answer_scoped_by_id, IdPath, Params, ViewRoute};
 use crate::gateway::auth::Caller;
+use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
+use salesledger_domain::access::Resource;
 
 pub const VIEW_ROUTES: &[ViewRoute] = &[
     ViewRoute {
@@ -41,13 +43,20 @@ pub fn routes() -> Router<AppState> {
 
 async fn responsibility_customer(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_by_id::<ResponsibilityLog, _>(&state, path, wait, "customer", |view, id| {
-        view.customer(CustomerId::from_uuid(id)).cloned()
-    })
+    answer_scoped_by_id::<ResponsibilityLog, _>(
+        &state,
+        &caller,
+        Resource::Responsibility,
+        |id| Subject::Customer(CustomerId::from_uuid(id)),
+        path,
+        wait,
+        "customer",
+        |view, id| view.customer(CustomerId::from_uuid(id)).cloned(),
+    )
     .await
 }
 
