@@ -118,6 +118,7 @@ fn write_tokens(data: &Path) -> (String, String) {
         actor: actor.to_owned(),
         role,
         rep_id,
+        region: None,
     };
     TokenStore::add_to_file(
         &data.join("tokens.json"),

@@ -51,6 +51,7 @@ fn token_entry(token: &str, actor: &str, role: Role, rep_id: Option<Uuid>) -> To
         actor: actor.to_owned(),
         role,
         rep_id,
+        region: None,
     }
 }
 

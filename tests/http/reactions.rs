@@ -47,7 +47,7 @@ fn event_id(answer: &Answer, event_type: &str) -> String {
 async fn a_visits_follow_up_is_read_as_applied_by_the_visits_event_id() {
     let app = spawn_app().await;
     app.seed_config().await;
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let logged = app
         .post_json(
             "/v1/visits",
@@ -118,7 +118,7 @@ async fn a_reaction_refused_for_want_of_a_template_is_read_as_refused() {
     let app = spawn_app().await;
     // No nurture template is published: "still comparing" cannot start a
     // pack, and that is a decision, not something to retry forever.
-    let customer_id = app.hospital_customer().await;
+    let customer_id = app.reps_customer().await;
     let before = app.log_len();
     let recorded = app
         .post_json(
