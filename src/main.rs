@@ -154,7 +154,7 @@ enum Command {
 fn main() -> ExitCode {
     // Everything this process creates is its owner's only: directories 0700,
     // files 0600, including the files sled creates (our own code also sets
-    // these modes explicitly). docs/security-files-at-rest.md.
+    // these modes explicitly). docs/SECURITY.md, "Files at rest".
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();

@@ -1,4 +1,4 @@
-//! Files at rest (docs/security-files-at-rest.md): `salesledger serve`
+//! Files at rest (docs/SECURITY.md, "Files at rest"): `salesledger serve`
 //! leaves every directory under its data directory 0700 and every file
 //! 0600, tightens an older, looser data directory on the next start,
 //! stores webhook secrets only encrypted (their bytes appear in no file)

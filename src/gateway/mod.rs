@@ -206,7 +206,7 @@ async fn log_request(request: Request, next: Next) -> Response {
 /// directory) and the data directory, starts the read models following
 /// the log, and builds the state. The [`OpenedStore`] closes the log.
 pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, OpenedStore)> {
-    // Directories 0700 and files 0600 (docs/security-files-at-rest.md):
+    // Directories 0700 and files 0600 (docs/SECURITY.md, "Files at rest"):
     // created so, and an older, looser data directory tightened once.
     salesledger_store::private_fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
