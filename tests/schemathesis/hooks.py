@@ -1,0 +1,42 @@
+"""Schemathesis hooks for tests/schemathesis/run.sh (loaded through
+SCHEMATHESIS_HOOKS).
+
+* `POST /v1/pos/sales` takes NDJSON (one JSON sale per line): schemathesis
+  has no serializer for `application/x-ndjson` / `application/jsonl`, so
+  one is registered here (a list is one line per item, anything else one
+  line).
+* Read-your-writes (`wait_for_position` with `timeout_ms`) and the feed's
+  long poll (`wait_ms`) wait on purpose, up to 30 s, for a position that
+  may never come: the waits are capped at 200 ms so a generated position
+  beyond the log's head answers its documented `503 view_not_caught_up`
+  (or an empty page) quickly instead of exhausting the request timeout.
+"""
+
+import json
+
+import schemathesis
+
+MAX_WAIT_MS = 200
+
+
+@schemathesis.serializer("application/x-ndjson", "application/jsonl")
+def ndjson(ctx, value):
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    items = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(item) + "\n" for item in items).encode("utf-8")
+
+
+@schemathesis.hook
+def map_query(ctx, query):
+    if not isinstance(query, dict):
+        return query
+    for name in ("timeout_ms", "wait_ms"):
+        value = query.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_WAIT_MS:
+            query[name] = MAX_WAIT_MS
+    if "wait_for_position" in query and "timeout_ms" not in query:
+        query["timeout_ms"] = MAX_WAIT_MS
+    return query
