@@ -10,6 +10,8 @@ SCHEMATHESIS_HOOKS).
   may never come: the waits are capped at 200 ms so a generated position
   beyond the log's head answers its documented `503 view_not_caught_up`
   (or an empty page) quickly instead of exhausting the request timeout.
+  A malformed value (a string, a negative number) is left as generated:
+  the server must answer it `400 invalid_query`.
 """
 
 import json
@@ -29,14 +31,23 @@ def ndjson(ctx, value):
     return "".join(json.dumps(item) + "\n" for item in items).encode("utf-8")
 
 
+def _is_long_wait(value):
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > MAX_WAIT_MS
+    return isinstance(value, str) and value.isdigit() and int(value) > MAX_WAIT_MS
+
+
 @schemathesis.hook
-def map_query(ctx, query):
+def before_call(ctx, case, kwargs):
+    # Every phase (the coverage phase's cases do not go through the
+    # generation hooks): the last word on the query before it is sent.
+    query = case.query
     if not isinstance(query, dict):
-        return query
+        return
     for name in ("timeout_ms", "wait_ms"):
-        value = query.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value > MAX_WAIT_MS:
+        if _is_long_wait(query.get(name)):
             query[name] = MAX_WAIT_MS
     if "wait_for_position" in query and "timeout_ms" not in query:
         query["timeout_ms"] = MAX_WAIT_MS
-    return query
