@@ -246,8 +246,8 @@ fn json_type(value: &Value) -> &'static str {
 
 /// The schema of a view route's `data`, as the served document says.
 fn documented_data<'a>(document: &'a Value, path: &str) -> &'a Value {
-    let success =
-        &document["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    let success = &document["paths"][path]["get"]["responses"]["200"]["content"]
+        ["application/json"]["schema"];
     let envelope = resolve(document, success);
     for field in ["view", "position", "data"] {
         assert!(
@@ -376,7 +376,11 @@ async fn every_view_answers_the_shape_its_document_states() {
             .keys()
             .map(String::as_str)
             .collect();
-        assert_eq!(fields, BTreeSet::from(["view", "position", "data"]), "{path}");
+        assert_eq!(
+            fields,
+            BTreeSet::from(["view", "position", "data"]),
+            "{path}"
+        );
         let documented = documented_data(&document, route.path);
         let data = &answer["data"];
         assert_eq!(
@@ -409,8 +413,8 @@ async fn the_idempotency_key_schema_is_what_the_server_accepts() {
         .expect("an Idempotency-Key parameter")["schema"];
     assert_eq!(schema["minLength"], 1);
     assert_eq!(schema["pattern"], "^[!-~]+$");
-    let longest = usize::try_from(schema["maxLength"].as_u64().expect("a maxLength"))
-        .expect("a length");
+    let longest =
+        usize::try_from(schema["maxLength"].as_u64().expect("a maxLength")).expect("a length");
     let token = app.token("supervisor").to_owned();
     let body = serde_json::json!({
         "display_name": "王晓明", "region": "华东",
@@ -515,7 +519,11 @@ async fn an_extreme_utc_offset_is_refused() {
     let mut dictionary = super::support::extraction_dictionary();
     dictionary["utc_offset_minutes"] = serde_json::json!(i32::MIN);
     let answer = app
-        .post_json("/v1/config/extraction-dictionary", "supervisor", &dictionary)
+        .post_json(
+            "/v1/config/extraction-dictionary",
+            "supervisor",
+            &dictionary,
+        )
         .await;
     assert_eq!(answer.status.as_u16(), 422, "{}", answer.text);
     assert_eq!(app.log_len(), before, "nothing appended");

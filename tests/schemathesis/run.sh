@@ -15,8 +15,9 @@
 #   SCHEMATHESIS_REPORT    where the JUnit reports go (default
 #                          target/schemathesis)
 #
-# Needs `schemathesis` on PATH, the version pinned in requirements.txt
-# beside this script (`pip install -r tests/schemathesis/requirements.txt`).
+# Needs the Python package schemathesis at the version pinned in
+# requirements.txt beside this script
+# (`pip install -r tests/schemathesis/requirements.txt`), and curl.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/../.."
@@ -31,10 +32,13 @@ if [ -z "${SALESLEDGER_BIN:-}" ]; then
   cargo build --quiet --locked --bin salesledger
   SALESLEDGER_BIN=target/debug/salesledger
 fi
-command -v schemathesis >/dev/null || {
-  echo "schemathesis is not installed: pip install -r tests/schemathesis/requirements.txt" >&2
+# The pinned version only: another one may generate other cases.
+pinned="$(sed -n 's/^schemathesis==//p' "$here/requirements.txt")"
+installed="$(python3 -c "import importlib.metadata as m; print(m.version('schemathesis'))" 2>/dev/null || true)"
+if [ "$installed" != "$pinned" ]; then
+  echo "schemathesis $pinned is needed (found: ${installed:-none}): pip install -r tests/schemathesis/requirements.txt" >&2
   exit 1
-}
+fi
 
 work="$(mktemp -d)"
 server=""
@@ -90,7 +94,7 @@ for role in $roles; do
   # (run from the temporary directory: schemathesis keeps a cache in
   # .schemathesis/ of its working directory)
   if ! (cd "$work" && SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" \
-    schemathesis --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
+    python3 -m schemathesis.cli --config-file "$here/schemathesis.toml" run "$base/openapi.json" \
       --url "$base" \
       --header "Authorization: Bearer $token" \
       --checks "$checks" \
