@@ -237,6 +237,8 @@ pub fn query_schema(name: &str, month_only: bool) -> ObjectBuilder {
         "group" => string().enum_values(Some(["rep", "region"])),
         "period" if month_only => string().pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$")),
         "period" => string().pattern(Some("^([0-9]{4}-(0[1-9]|1[0-2])|total)$")),
+        // `parse_types` trims each name.
+        "types" => string().pattern(Some("^ *[A-Za-z0-9_]{1,64} *(, *[A-Za-z0-9_]{1,64} *)*$")),
         "days" => bounded(1, 366),
         "limit" => bounded(1, 1000),
         "after" | "wait_for_position" | "timeout_ms" | "wait_ms" | "from_position" => {

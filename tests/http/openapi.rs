@@ -528,3 +528,118 @@ async fn an_extreme_utc_offset_is_refused() {
     assert_eq!(answer.status.as_u16(), 422, "{}", answer.text);
     assert_eq!(app.log_len(), before, "nothing appended");
 }
+
+/// The value a query parameter's documented schema allows at its edge,
+/// and values it refuses: (value, documented as valid).
+fn query_samples(schema: &Value) -> Vec<(String, bool)> {
+    let mut samples = Vec::new();
+    if let Some(values) = schema["enum"].as_array() {
+        for value in values {
+            samples.push((value.as_str().expect("a string enum").to_owned(), true));
+        }
+        samples.push(("no-such-value".to_owned(), false));
+        return samples;
+    }
+    match (schema["type"].as_str(), schema["format"].as_str()) {
+        (Some("integer"), _) => {
+            let minimum = schema["minimum"].as_i64().expect("integers have a minimum");
+            samples.push((minimum.to_string(), true));
+            samples.push(((minimum - 1).to_string(), false));
+            if let Some(maximum) = schema["maximum"].as_i64() {
+                samples.push((maximum.to_string(), true));
+                samples.push(((maximum + 1).to_string(), false));
+            }
+            samples.push(("ten".to_owned(), false));
+        }
+        (Some("string"), Some("date")) => {
+            samples.push(("2027-02-28".to_owned(), true));
+            samples.push(("2027-02-30".to_owned(), false));
+        }
+        (Some("string"), Some("uuid")) => {
+            samples.push(("0192f0a4-0000-7000-8000-000000000001".to_owned(), true));
+            samples.push(("not-a-uuid".to_owned(), false));
+        }
+        (Some("string"), _) => {
+            if let Some(pattern) = schema["pattern"].as_str() {
+                // No documented pattern allows `!`.
+                samples.push(("x!x".to_owned(), false));
+                if pattern.contains("(0[1-9]|1[0-2])") {
+                    samples.push(("2027-01".to_owned(), true));
+                    samples.push(("2027-13".to_owned(), false));
+                    samples.push(("total".to_owned(), pattern.contains("total")));
+                }
+            }
+        }
+        _ => {}
+    }
+    samples
+}
+
+/// The query parameters' documented types, ranges, enums and patterns are
+/// what the server checks: for every documented GET route without path
+/// parameters under `/v1/views`, `/v1/events` (not the stream) and
+/// `/v1/dashboard`, each parameter's edge values are not a
+/// `400 invalid_query` and the values its schema refuses are.
+#[tokio::test]
+async fn documented_query_parameters_are_what_the_server_checks() {
+    let app = spawn_app().await;
+    let document = served_document(&app).await;
+    let mut checked = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        let in_scope = ["/v1/views", "/v1/events", "/v1/dashboard"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix));
+        if !in_scope || path.contains('{') || path == "/v1/events/stream" {
+            continue;
+        }
+        let Some(parameters) = item["get"]["parameters"].as_array() else {
+            continue;
+        };
+        for parameter in parameters.iter().filter(|p| p["in"] == "query") {
+            let name = parameter["name"].as_str().expect("a name");
+            let schema = &parameter["schema"];
+            for (value, valid) in query_samples(schema) {
+                // A position is waited for: not long.
+                let extra = if name == "wait_for_position" {
+                    "&timeout_ms=1"
+                } else {
+                    ""
+                };
+                let url = format!("{path}?{name}={value}{extra}");
+                let answer = app.get(&url, "supervisor").await;
+                if valid {
+                    assert_ne!(
+                        answer.status.as_u16(),
+                        400,
+                        "{url}: the document allows {value:?} ({schema}): {}",
+                        answer.text
+                    );
+                } else {
+                    assert_eq!(
+                        answer.status.as_u16(),
+                        400,
+                        "{url}: the document refuses {value:?} ({schema}): {}",
+                        answer.text
+                    );
+                }
+                checked.insert(format!("{path}?{name}"));
+            }
+        }
+    }
+    for expected in [
+        "/v1/views/stores/leaderboard?days",
+        "/v1/views/stores/high-potential?limit",
+        "/v1/views/leaderboard?period",
+        "/v1/views/funnel?period",
+        "/v1/views/funnel?group",
+        "/v1/views/receivables/task-cards?department",
+        "/v1/views/receivables/task-cards?customer_id",
+        "/v1/views/risk?day",
+        "/v1/views/health?wait_for_position",
+        "/v1/events?limit",
+        "/v1/events?types",
+        "/v1/dashboard/health-trend?days",
+    ] {
+        assert!(checked.contains(expected), "{expected} was not checked");
+    }
+}

@@ -26,7 +26,7 @@ examples="${SCHEMATHESIS_EXAMPLES:-8}"
 seed="${SCHEMATHESIS_SEED:-13}"
 roles="${SCHEMATHESIS_ROLES:-supervisor integrator auditor}"
 report="${SCHEMATHESIS_REPORT:-target/schemathesis}"
-checks="not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance"
+checks="${SCHEMATHESIS_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance}"
 
 if [ -z "${SALESLEDGER_BIN:-}" ]; then
   cargo build --quiet --locked --bin salesledger
