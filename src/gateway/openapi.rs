@@ -15,7 +15,9 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, ComponentsBuilder, ObjectBuilder, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
@@ -207,12 +209,14 @@ fn header_parameters(mut operation: OperationBuilder) -> OperationBuilder {
     operation
 }
 
-/// A non-negative 64-bit integer (a log position, a duration in ms).
+/// An unsigned 64-bit integer (a log position, a duration in ms): what a
+/// `u64` query field accepts.
 fn position_schema() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Integer)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+        .format(Some(SchemaFormat::Custom("uint64".into())))
         .minimum(Some(0))
+        .maximum(Some(u64::MAX))
 }
 
 /// A query parameter's schema, by name: what the route's query struct
@@ -586,8 +590,99 @@ fn any_object() -> utoipa::openapi::Content {
         .build()
 }
 
+/// The largest value of an unsigned integer format (the `u8`..`u64`
+/// fields of the request and response types, which utoipa's
+/// `non_strict_integers` names `uint8`..`uint64`): the range the server's
+/// deserialiser accepts, so a document reader does not take a `u32` for an
+/// `int32`.
+/// Returns the format's name as written in the document (`uint32`;
+/// utoipa would write `u-int32`) and its maximum.
+fn unsigned_maximum(format: &SchemaFormat) -> Option<(&'static str, usize)> {
+    let (name, maximum) = match format {
+        SchemaFormat::KnownFormat(KnownFormat::UInt8) => ("uint8", u64::from(u8::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt16) => ("uint16", u64::from(u16::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt32) => ("uint32", u64::from(u32::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt64) => ("uint64", u64::MAX),
+        _ => return None,
+    };
+    Some((name, usize::try_from(maximum).ok()?))
+}
+
+/// Gives every unsigned integer in `schema` (recursively) its minimum 0 and
+/// its type's maximum, unless an attribute set a narrower bound.
+fn bound_unsigned(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            if let Some((name, maximum)) = object.format.as_ref().and_then(unsigned_maximum) {
+                object.format = Some(SchemaFormat::Custom(name.to_owned()));
+                object.minimum.get_or_insert(utoipa::Number::UInt(0));
+                object.maximum.get_or_insert(utoipa::Number::UInt(maximum));
+            }
+            object.properties.values_mut().for_each(bound_unsigned);
+            if let Some(additional) = object.additional_properties.as_deref_mut() {
+                if let AdditionalProperties::RefOr(additional) = additional {
+                    bound_unsigned(additional);
+                }
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                bound_unsigned(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(bound_unsigned),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(bound_unsigned),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(bound_unsigned),
+        _ => {}
+    }
+}
+
+/// [`bound_unsigned`] over every schema of the document: the components
+/// and the inline request and response bodies.
+fn bound_all_unsigned(document: &mut OpenApi) {
+    if let Some(components) = document.components.as_mut() {
+        components.schemas.values_mut().for_each(bound_unsigned);
+    }
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let bodies = operation
+                .request_body
+                .iter_mut()
+                .flat_map(|body| body.content.values_mut());
+            let answers = operation
+                .responses
+                .responses
+                .values_mut()
+                .flat_map(|response| match response {
+                    RefOr::T(response) => Some(response.content.values_mut()),
+                    RefOr::Ref(_) => None,
+                })
+                .flatten();
+            for content in bodies.chain(answers) {
+                if let Some(schema) = content.schema.as_mut() {
+                    bound_unsigned(schema);
+                }
+            }
+        }
+    }
+}
+
 /// The whole document.
 pub fn document() -> OpenApi {
+    let mut document = unbounded_document();
+    bound_all_unsigned(&mut document);
+    document
+}
+
+fn unbounded_document() -> OpenApi {
     let mut items: BTreeMap<String, Vec<(HttpMethod, OperationBuilder)>> = BTreeMap::new();
     for (method, path, kind, schema_name) in ALL_COMMAND_ROUTES {
         items

@@ -643,3 +643,68 @@ async fn documented_query_parameters_are_what_the_server_checks() {
         assert!(checked.contains(expected), "{expected} was not checked");
     }
 }
+
+/// Unsigned integers are documented with their type's range (a `u32` is
+/// `uint32` up to 4294967295, not an `int32`), and the server's range is
+/// the documented one: the maximum is read as a number, one more is a
+/// `400`.
+#[tokio::test]
+async fn unsigned_integers_are_documented_with_the_range_the_server_accepts() {
+    let app = spawn_app().await;
+    let document = served_document(&app).await;
+    let version =
+        &document["components"]["schemas"]["PublishPoolPolicyRequest"]["properties"]["version"];
+    assert_eq!(version["format"], "uint32", "{version}");
+    assert_eq!(version["minimum"], 0);
+    let maximum = version["maximum"].as_u64().expect("a maximum");
+    assert_eq!(maximum, u64::from(u32::MAX));
+    let mut policy = super::support::pool_policy();
+    policy["version"] = serde_json::json!(maximum);
+    let answer = app
+        .post_json("/v1/config/pool-policy", "supervisor", &policy)
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+    policy["version"] = serde_json::json!(maximum + 1);
+    let answer = app
+        .post_json("/v1/config/pool-policy", "supervisor", &policy)
+        .await;
+    assert_eq!(answer.status.as_u16(), 400, "{}", answer.text);
+
+    // Every unsigned integer of every schema is bounded the same way.
+    let mut unbounded = Vec::new();
+    fn walk(value: &Value, at: &str, unbounded: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                if let Some(format) = object.get("format").and_then(Value::as_str) {
+                    let expected = match format {
+                        "uint8" => Some(u64::from(u8::MAX)),
+                        "uint16" => Some(u64::from(u16::MAX)),
+                        "uint32" => Some(u64::from(u32::MAX)),
+                        "uint64" => Some(u64::MAX),
+                        "u-int8" | "u-int16" | "u-int32" | "u-int64" => None,
+                        _ => Some(0),
+                    };
+                    let maximum = object.get("maximum").and_then(Value::as_u64);
+                    let bounded = match expected {
+                        Some(0) => true,
+                        Some(limit) => {
+                            object.get("minimum").and_then(Value::as_u64).is_some()
+                                && maximum.is_some_and(|maximum| maximum <= limit)
+                        }
+                        None => false,
+                    };
+                    if !bounded {
+                        unbounded.push(format!("{at}: {value}"));
+                    }
+                }
+                for (key, value) in object {
+                    walk(value, &format!("{at}/{key}"), unbounded);
+                }
+            }
+            Value::Array(values) => values.iter().for_each(|value| walk(value, at, unbounded)),
+            _ => {}
+        }
+    }
+    walk(&document, "", &mut unbounded);
+    assert!(unbounded.is_empty(), "{unbounded:#?}");
+}
