@@ -100,7 +100,7 @@ for role in $roles; do
       --checks "$checks" \
       --max-examples "$examples" \
       --seed "$seed" \
-      --workers 2 \
+      --workers 1 \
       --no-shrink \
       --suppress-health-check all \
       --request-timeout 5 \
