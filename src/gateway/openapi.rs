@@ -5,6 +5,25 @@
 //! authorisation table, and response schemas from the response types. The
 //! bulk ingestion routes come from [`INGEST_ROUTES`], the views from their
 //! route tables.
+//!
+//! The document describes what is served, so a client generated from it
+//! (or schemathesis, `tests/schemathesis/run.sh`) finds no surprise:
+//! - a view's answer is `ViewResponse` (`data` an object) or
+//!   `ViewListResponse` (`data` an array of objects), as its
+//!   [`ViewRoute::data`](super::views::ViewRoute) says;
+//! - request bodies come from the request types' derives: required fields,
+//!   `additionalProperties: false` (`deny_unknown_fields`), enums, and the
+//!   limits set by `#[schema(...)]` attributes beside the fields; every
+//!   unsigned integer gets its type's range ([`document`] bounds `uint8` to
+//!   `uint64` after generation, utoipa's `non_strict_integers` naming them);
+//! - parameters are typed ([`query_schema`]: uuids, dates, enums, bounded
+//!   integers, patterns), and the `Idempotency-Key` is
+//!   [`idempotency_key_schema`];
+//! - each route lists the problem statuses it can answer.
+//!
+//! The few hand-written schemas (query parameters, the Idempotency-Key,
+//! the event stream's events) are compared with the server's answers in
+//! tests/http/openapi.rs.
 
 use std::collections::BTreeMap;
 
@@ -620,10 +639,10 @@ fn bound_unsigned(schema: &mut RefOr<Schema>) {
                 object.maximum.get_or_insert(utoipa::Number::UInt(maximum));
             }
             object.properties.values_mut().for_each(bound_unsigned);
-            if let Some(additional) = object.additional_properties.as_deref_mut() {
-                if let AdditionalProperties::RefOr(additional) = additional {
-                    bound_unsigned(additional);
-                }
+            if let Some(AdditionalProperties::RefOr(additional)) =
+                object.additional_properties.as_deref_mut()
+            {
+                bound_unsigned(additional);
             }
         }
         Schema::Array(array) => {
