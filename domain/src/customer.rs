@@ -79,7 +79,7 @@ impl PoolPolicy {
             && self.extension_days >= 1
             && self.maximum_protection_days >= self.protection_days
             && self.maximum_protection_days <= 3650
-            && self.day_close_utc_offset_minutes.abs() <= 14 * 60;
+            && self.day_close_utc_offset_minutes.unsigned_abs() <= 14 * 60;
         if !coherent {
             return Err(DomainError::invalid(
                 ValueKind::RuleSet,

@@ -77,7 +77,7 @@ impl ExtractionDictionary {
                 ));
             }
         }
-        if self.utc_offset_minutes.abs() > 14 * 60 {
+        if self.utc_offset_minutes.unsigned_abs() > 14 * 60 {
             return Err(DomainError::invalid(
                 ValueKind::RuleSet,
                 "utc offset beyond 14 hours",

@@ -517,12 +517,15 @@ pub struct RegisterRepRequest {
     pub rep_id: Option<Uuid>,
     /// The rep's name as shown to supervisors (1 to 20 000 characters).
     #[schema(example = "王晓明")]
+    #[schema(min_length = 1, max_length = 20000)]
     pub display_name: String,
     /// The rep's sales region (1 to 64 characters).
     #[schema(example = "华东")]
+    #[schema(min_length = 1, max_length = 64)]
     pub region: String,
     /// 3 to 5 distinct capability tags: 2 to 48 of `a-z 0-9 -`, lowercased.
     #[schema(example = json!(["iso13485", "tier3-hospital-his", "plc-retrofit"]))]
+    #[schema(min_items = 3, max_items = 5)]
     pub capability_tags: Vec<String>,
 }
 
@@ -550,6 +553,7 @@ impl RegisterRepRequest {
 pub struct ChangeRepCapabilitiesRequest {
     /// The new set of 3 to 5 distinct capability tags (replaces the old set).
     #[schema(example = json!(["iso13485", "automotive-grade-cert", "plc-retrofit", "iatf16949"]))]
+    #[schema(min_items = 3, max_items = 5)]
     pub capability_tags: Vec<String>,
 }
 
@@ -591,9 +595,11 @@ pub struct RegisterCustomerRequest {
     pub customer_id: Option<Uuid>,
     /// Legal or trading name (1 to 200 characters).
     #[schema(example = "杭州瑞康医疗器械有限公司")]
+    #[schema(min_length = 1, max_length = 200)]
     pub company_name: String,
     /// 统一社会信用代码: 18 characters with a valid check character.
     #[schema(example = "91350100M000100Y43")]
+    #[schema(min_length = 18, max_length = 18)]
     pub unified_social_credit_code: Option<String>,
     /// Phone number; `+86`, spaces and dashes are accepted and normalised.
     #[schema(example = "+86 138-0013-8000")]
@@ -901,9 +907,11 @@ pub struct RegisterLeadRequest {
     pub lead_id: Option<Uuid>,
     /// Legal or trading name (1 to 200 characters).
     #[schema(example = "Suzhou Precision Auto Parts Co., Ltd.")]
+    #[schema(min_length = 1, max_length = 200)]
     pub company_name: String,
     /// 统一社会信用代码: 18 characters with a valid check character.
     #[schema(example = "9144030071526726XG")]
+    #[schema(min_length = 18, max_length = 18)]
     pub unified_social_credit_code: Option<String>,
     /// Phone number; `+86`, spaces and dashes are accepted and normalised.
     #[schema(example = "0512-6588 1234")]
@@ -1084,6 +1092,7 @@ pub struct LogVisitRequest {
     /// The transcript text (speech-to-text from the phone), 1 to 20 000
     /// characters.
     #[schema(example = "客户说还在比较西门子的方案，预计下个月采购，担心交期。")]
+    #[schema(min_length = 1, max_length = 20000)]
     pub transcript: String,
     /// The rep's own notes, if any.
     pub rep_notes: Option<String>,
@@ -1140,6 +1149,7 @@ pub struct NextActionInput {
     pub todo_id: Option<Uuid>,
     /// What to do (1 to 20 000 characters).
     #[schema(example = "发送交期承诺函")]
+    #[schema(min_length = 1, max_length = 20000)]
     pub title: String,
     /// Due date (`YYYY-MM-DD`), not before the visit's local date.
     #[schema(example = "2027-03-20")]
@@ -1427,6 +1437,7 @@ impl CreateProposalRequest {
 pub struct RecordProposalPdfRequest {
     /// SHA-256 (64 hex characters) of the uploaded PDF blob.
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
+    #[schema(pattern = r"^[0-9a-fA-F]{64}$")]
     pub sha256: String,
     /// The e-mail address carried by the PDF's watermark; must be the
     /// proposal's contact e-mail.
@@ -1543,6 +1554,7 @@ pub struct MatchRuleInput {
     pub attribute_value_contains: String,
     /// Weight added to the score, 1 to 1000.
     #[schema(example = 40)]
+    #[schema(minimum = 1, maximum = 1000)]
     pub weight: u32,
 }
 
@@ -1554,6 +1566,7 @@ pub struct PublishRoutingRulesRequest {
     #[schema(example = 8)]
     pub version: u32,
     /// The rule table (at most 10 000 rows).
+    #[schema(max_items = 10000)]
     pub rules: Vec<MatchRuleInput>,
     /// Weight when a tag without a table rule appears literally in an
     /// attribute value; 0 disables it.
@@ -1567,6 +1580,7 @@ pub struct PublishRoutingRulesRequest {
     pub minimum_score: u32,
     /// How many candidates to propose, 1 to 10 (SPEC: 3).
     #[schema(example = 3)]
+    #[schema(minimum = 1, maximum = 10)]
     pub candidate_count: u8,
 }
 
@@ -1767,6 +1781,7 @@ pub struct PublishNurtureTemplateRequest {
     #[schema(example = 2)]
     pub version: u32,
     /// 1 to 20 steps.
+    #[schema(min_items = 1, max_items = 20)]
     pub steps: Vec<NurtureTemplateStepInput>,
 }
 
@@ -1826,6 +1841,7 @@ pub struct DailyUsageInput {
 #[serde(deny_unknown_fields)]
 pub struct ReportUsageRequest {
     /// 1 to 31 days with distinct dates, none after today.
+    #[schema(min_items = 1, max_items = 31)]
     pub days: Vec<DailyUsageInput>,
     /// Product modules used in the period (normalised to lowercase).
     #[serde(default)]
@@ -1937,6 +1953,7 @@ pub struct SetRenewalRequest {
     /// The plan: 1 to 32 characters, normalised to lowercase (`basic`,
     /// `standard`, `enterprise`, ...).
     #[schema(example = "enterprise")]
+    #[schema(min_length = 1, max_length = 32)]
     pub plan: String,
 }
 
@@ -1960,6 +1977,7 @@ pub struct RecordSuccessReferenceRequest {
     /// The reference's id, new on this account: 1 to 64 of
     /// `A-Z a-z 0-9 . _ : -`.
     #[schema(example = "CASE-2027-017")]
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub reference_ref: String,
     /// Its title.
     #[schema(example = "瑞康医疗：设备运维工单时效提升 40%")]
@@ -1989,6 +2007,7 @@ impl RecordSuccessReferenceRequest {
 pub struct KeywordSearchInput {
     /// The keyword, 1 to 64 characters (normalised to lowercase).
     #[schema(example = "西门子")]
+    #[schema(min_length = 1, max_length = 64)]
     pub keyword: String,
     /// The day (`YYYY-MM-DD`), not after today.
     #[schema(example = "2027-03-14")]
@@ -2004,6 +2023,7 @@ pub struct KeywordSearchInput {
 #[serde(deny_unknown_fields)]
 pub struct RecordKeywordSearchesRequest {
     /// 1 to 100 searches.
+    #[schema(min_items = 1, max_items = 100)]
     pub searches: Vec<KeywordSearchInput>,
 }
 
@@ -2207,6 +2227,7 @@ pub struct SignContractRequest {
     #[schema(example = "2027-03-15")]
     pub signed_on: NaiveDate,
     /// 1 to 60 instalments, in due order.
+    #[schema(min_items = 1, max_items = 60)]
     pub instalments: Vec<InstalmentInput>,
 }
 
@@ -2244,10 +2265,12 @@ pub struct RecordPaymentRequest {
     /// The bank transaction or receipt number, new on this contract: 1 to
     /// 64 of `A-Z a-z 0-9 . _ : -`.
     #[schema(example = "ICBC-20270331-778812")]
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub payment_ref: String,
     /// Amount in fen (0.01 CNY), greater than 0 and at most what is
     /// outstanding.
     #[schema(example = 12_000_000)]
+    #[schema(minimum = 1)]
     pub amount_fen: u64,
     /// The day the money arrived (`YYYY-MM-DD`).
     #[schema(example = "2027-03-31")]
@@ -2473,6 +2496,7 @@ pub struct PublishHealthPolicyRequest {
     pub targets: HealthTargetsInput,
     /// Green from this score (basis points, at most 10000).
     #[schema(example = 8500)]
+    #[schema(maximum = 10000)]
     pub green_at_bp: u32,
     /// Yellow from this score (below `green_at_bp`); red below it.
     #[schema(example = 7000)]
@@ -2900,6 +2924,7 @@ impl From<StoreFormat> for retail::StoreFormat {
 pub struct OpenStoreRequest {
     /// The store's code (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
     #[schema(example = "S0001")]
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub store: String,
     /// Its name.
     #[schema(example = "人民路店")]
@@ -2934,6 +2959,7 @@ impl OpenStoreRequest {
 pub struct RegisterSkuRequest {
     /// The SKU's code (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
     #[schema(example = "SKU-0042")]
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub sku: String,
     /// Its name.
     #[schema(example = "燕麦拿铁")]
@@ -2964,6 +2990,7 @@ impl RegisterSkuRequest {
 pub struct EnrollMemberRequest {
     /// The member's card number (1 to 64 of `A-Z a-z 0-9 . _ : -`), unique.
     #[schema(example = "M000123")]
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub member: String,
     /// The home store's code (must exist: `422 unknown_store`).
     #[schema(example = "S0001")]
@@ -3066,6 +3093,7 @@ pub struct PublishRetailPolicyRequest {
     pub high_potential_avg_ticket_cents: u64,
     /// The window in days, ending at the store's latest sale day (1 to 1,100; default 90).
     #[schema(example = 90)]
+    #[schema(minimum = 1, maximum = 1100)]
     pub window_days: u32,
     /// The script, with placeholders `{member}`, `{store}`, `{slot}`, `{categories}`.
     #[schema(example = "Hello {member}, thank you for shopping at {store}.")]

@@ -5,6 +5,25 @@
 //! authorisation table, and response schemas from the response types. The
 //! bulk ingestion routes come from [`INGEST_ROUTES`], the views from their
 //! route tables.
+//!
+//! The document describes what is served, so a client generated from it
+//! (or schemathesis, `tests/schemathesis/run.sh`) finds no surprise:
+//! - a view's answer is `ViewResponse` (`data` an object) or
+//!   `ViewListResponse` (`data` an array of objects), as its
+//!   [`ViewRoute::data`](super::views::ViewRoute) says;
+//! - request bodies come from the request types' derives: required fields,
+//!   `additionalProperties: false` (`deny_unknown_fields`), enums, and the
+//!   limits set by `#[schema(...)]` attributes beside the fields; every
+//!   unsigned integer gets its type's range ([`document`] bounds `uint8` to
+//!   `uint64` after generation, utoipa's `non_strict_integers` naming them);
+//! - parameters are typed ([`query_schema`]: uuids, dates, enums, bounded
+//!   integers, patterns), and the `Idempotency-Key` is
+//!   [`idempotency_key_schema`];
+//! - each route lists the problem statuses it can answer.
+//!
+//! The few hand-written schemas (query parameters, the Idempotency-Key,
+//! the event stream's events) are compared with the server's answers in
+//! tests/http/openapi.rs.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +34,9 @@ use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
 use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ComponentsBuilder, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{
+    AdditionalProperties, ArrayItems, ComponentsBuilder, ObjectBuilder, SchemaFormat, Type,
+};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
     ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
@@ -24,6 +45,7 @@ use utoipa::openapi::{
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::commands::MAX_IDEMPOTENCY_KEY_BYTES;
 use super::dto::*;
 use super::ingest::{
     IngestKeywordSearchesRequest, IngestOutcome, IngestPaymentsRequest,
@@ -31,7 +53,7 @@ use super::ingest::{
 };
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
-use super::views::{view_routes, ViewResponse};
+use super::views::{view_routes, ViewListResponse, ViewResponse};
 
 /// One appended event in a command's response (documents
 /// `salesledger_commands::EventSummary`).
@@ -113,7 +135,7 @@ fn component_schemas() -> Schemas {
         super::audit::CheckpointView, super::audit::EvidenceBundleDoc,
         super::dashboard::MeView,
         super::reactions::ReactionOutcomeView, super::reactions::ReactionView,
-        ViewResponse,
+        ViewResponse, ViewListResponse,
         super::feed::FeedPage, super::feed::FeedRecord,
         crate::webhooks::routes::CreateWebhookRequest, crate::webhooks::routes::WebhookCreated,
         crate::webhooks::routes::WebhookView, crate::webhooks::routes::WebhookList,
@@ -177,15 +199,29 @@ fn path_parameters(path: &str, mut operation: OperationBuilder) -> OperationBuil
     operation
 }
 
+/// The `Idempotency-Key` header's schema: what
+/// `CommandRequest::idempotency_key` accepts (1 to
+/// [`MAX_IDEMPOTENCY_KEY_BYTES`] visible ASCII characters, `!` to `~`).
+pub fn idempotency_key_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_IDEMPOTENCY_KEY_BYTES))
+        .pattern(Some("^[!-~]+$"))
+}
+
+fn uuid_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+}
+
 fn header_parameters(mut operation: OperationBuilder) -> OperationBuilder {
-    for (name, description, format) in [
-        ("Idempotency-Key", "Repeat a request safely: the same key and body return the original response and append nothing; the same key with another body is a 422. Scoped to the caller.", None),
-        ("X-Correlation-Id", "Correlation id recorded on every event (defaults to the command id).", Some(KnownFormat::Uuid)),
-        ("X-Causation-Id", "What caused this command (defaults to the command id).", Some(KnownFormat::Uuid)),
+    for (name, description, schema) in [
+        ("Idempotency-Key", "Repeat a request safely: the same key and body return the original response and append nothing; the same key with another body is a 422. Scoped to the caller. 1 to 200 visible ASCII characters (`400 invalid_idempotency_key` otherwise).", idempotency_key_schema()),
+        ("X-Correlation-Id", "Correlation id recorded on every event (defaults to the command id).", uuid_schema()),
+        ("X-Causation-Id", "What caused this command (defaults to the command id).", uuid_schema()),
     ] {
-        let schema = ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(format.map(SchemaFormat::KnownFormat));
         operation = operation.parameter(
             ParameterBuilder::new()
                 .name(name)
@@ -196,6 +232,58 @@ fn header_parameters(mut operation: OperationBuilder) -> OperationBuilder {
         );
     }
     operation
+}
+
+/// An unsigned 64-bit integer (a log position, a duration in ms): what a
+/// `u64` query field accepts.
+fn position_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .format(Some(SchemaFormat::Custom("uint64".into())))
+        .minimum(Some(0))
+        .maximum(Some(u64::MAX))
+}
+
+/// A query parameter's schema, by name: what the route's query struct
+/// deserialises it as (`Uuid`, `NaiveDate`, an unsigned integer, an enum)
+/// and, where the handler checks it, its range or pattern. `month_only`:
+/// a `period` that may not be `total` (the leaderboard's).
+pub fn query_schema(name: &str, month_only: bool) -> ObjectBuilder {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let bounded = |minimum: u64, maximum: u64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(minimum))
+            .maximum(Some(maximum))
+    };
+    match name {
+        "day" | "from" | "to" => {
+            string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+        }
+        "customer_id" | "promotion_id" => uuid_schema(),
+        "department" => string().enum_values(Some(["sales", "finance", "legal"])),
+        "group" => string().enum_values(Some(["rep", "region"])),
+        "period" if month_only => string().pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$")),
+        "period" => string().pattern(Some("^([0-9]{4}-(0[1-9]|1[0-2])|total)$")),
+        // `parse_types` trims each name.
+        "types" => string().pattern(Some("^ *[A-Za-z0-9_]{1,64} *(, *[A-Za-z0-9_]{1,64} *)*$")),
+        "days" => bounded(1, 366),
+        "limit" => bounded(1, 1000),
+        "after" | "wait_for_position" | "timeout_ms" | "wait_ms" | "from_position" => {
+            position_schema()
+        }
+        _ => string(),
+    }
+}
+
+fn query_parameter(name: &str, description: &str, month_only: bool) -> ParameterBuilder {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(query_schema(name, month_only)))
 }
 
 fn roles_allowed(kind: CommandKind) -> String {
@@ -245,12 +333,18 @@ const COMMAND_PROBLEMS: &[(&str, &str)] = &[
     ("413", "Body larger than the limit"),
     ("415", "Body is not application/json"),
     ("422", "A value breaks a domain rule, or the Idempotency-Key was used for another body"),
+    ("503", "log_unavailable: the event log refuses appends (closed or poisoned)"),
+    ("507", "insufficient_storage: the disk holding the log is full; nothing was appended"),
 ];
 
 const READ_PROBLEMS: &[(&str, &str)] = &[
-    ("400", "Bad path parameter"),
+    (
+        "400",
+        "Bad path parameter, or an unknown or malformed query parameter",
+    ),
     ("401", "No or unknown bearer token"),
-    ("404", "Not found"),
+    ("403", "The caller may not read this"),
+    ("404", "Not found (or not visible to the caller)"),
 ];
 
 fn command_operation(
@@ -311,7 +405,7 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
     let mut operation = read_operation(
         route.path,
         route.operation_id,
-        "ViewResponse",
+        route.data.schema_name(),
         "application/json",
     )
     .description(Some(format!(
@@ -325,23 +419,14 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
             .description("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_unavailable: the view has stopped")
             .content("application/problem+json", json_ref("Problem")),
     );
-    let waits: [(&str, &str, Type); 2] = [
-        ("wait_for_position", "Read-your-writes: wait until the view has applied this log position (a command's `last_position`).", Type::Integer),
-        ("timeout_ms", "How long to wait for `wait_for_position` (default 5000, at most 30000).", Type::Integer),
+    let waits = [
+        ("wait_for_position", "Read-your-writes: wait until the view has applied this log position (a command's `last_position`)."),
+        ("timeout_ms", "How long to wait for `wait_for_position` (default 5000, at most 30000: a longer one waits 30000)."),
     ];
-    let own = route
-        .query
-        .iter()
-        .map(|(name, description)| (*name, *description, Type::String));
-    for (name, description, schema_type) in own.chain(waits) {
-        operation = operation.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Query)
-                .required(Required::False)
-                .description(Some(description))
-                .schema(Some(ObjectBuilder::new().schema_type(schema_type))),
-        );
+    // Only the leaderboard's period is a month without `total`.
+    let month_only = route.operation_id == "ViewLeaderboard";
+    for (name, description) in route.query.iter().copied().chain(waits) {
+        operation = operation.parameter(query_parameter(name, description, month_only));
     }
     operation
 }
@@ -350,6 +435,14 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
 fn integration_operation(route: &super::feed::DocRoute) -> OperationBuilder {
     let (status, content_type, schema) = route.success;
     let response = match (schema, content_type) {
+        (None, "text/event-stream") => ResponseBuilder::new()
+            .description("The event stream")
+            .content(
+                content_type,
+                ContentBuilder::new()
+                    .schema(Some(sse_event_schema()))
+                    .build(),
+            ),
         (Some(schema), _) => ResponseBuilder::new()
             .description("OK")
             .content(content_type, json_ref(schema)),
@@ -377,16 +470,40 @@ fn integration_operation(route: &super::feed::DocRoute) -> OperationBuilder {
         ));
     }
     for (name, description) in route.query {
-        operation = operation.parameter(
-            ParameterBuilder::new()
-                .name(*name)
-                .parameter_in(ParameterIn::Query)
-                .required(Required::False)
-                .description(Some(*description))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
-        );
+        operation = operation.parameter(query_parameter(name, description, false));
     }
     problem_responses(path_parameters(route.path, operation), route.problems)
+}
+
+/// One Server-Sent Event of `/v1/events/stream` (OpenAPI 3.1: a
+/// `text/event-stream` schema describes each event): `id` = the record's
+/// log position, `event` = its event type, `data` = the record as JSON
+/// (a `FeedRecord`). Checked against a real stream by tests/http/openapi.rs.
+pub fn sse_event_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property(
+            "id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^[0-9]+$")),
+        )
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1)),
+        )
+        .property(
+            "data",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/json")
+                .description(Some("The record, as a `FeedRecord` of `/v1/events`")),
+        )
+        .required("id")
+        .required("event")
+        .required("data")
 }
 
 /// A bulk ingestion route: one result per item, each item run as the
@@ -428,6 +545,11 @@ fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
             ("413", "Body larger than the limit"),
             ("415", "Body is not application/json"),
             ("422", "`items` is empty or has more than the maximum"),
+            ("503", "log_unavailable: the event log refuses appends"),
+            (
+                "507",
+                "insufficient_storage: the disk holding the log is full",
+            ),
         ],
     )
 }
@@ -498,8 +620,99 @@ fn any_object() -> utoipa::openapi::Content {
         .build()
 }
 
+/// The largest value of an unsigned integer format (the `u8`..`u64`
+/// fields of the request and response types, which utoipa's
+/// `non_strict_integers` names `uint8`..`uint64`): the range the server's
+/// deserialiser accepts, so a document reader does not take a `u32` for an
+/// `int32`.
+/// Returns the format's name as written in the document (`uint32`;
+/// utoipa would write `u-int32`) and its maximum.
+fn unsigned_maximum(format: &SchemaFormat) -> Option<(&'static str, usize)> {
+    let (name, maximum) = match format {
+        SchemaFormat::KnownFormat(KnownFormat::UInt8) => ("uint8", u64::from(u8::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt16) => ("uint16", u64::from(u16::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt32) => ("uint32", u64::from(u32::MAX)),
+        SchemaFormat::KnownFormat(KnownFormat::UInt64) => ("uint64", u64::MAX),
+        _ => return None,
+    };
+    Some((name, usize::try_from(maximum).ok()?))
+}
+
+/// Gives every unsigned integer in `schema` (recursively) its minimum 0 and
+/// its type's maximum, unless an attribute set a narrower bound.
+fn bound_unsigned(schema: &mut RefOr<Schema>) {
+    let RefOr::T(schema) = schema else { return };
+    match schema {
+        Schema::Object(object) => {
+            if let Some((name, maximum)) = object.format.as_ref().and_then(unsigned_maximum) {
+                object.format = Some(SchemaFormat::Custom(name.to_owned()));
+                object.minimum.get_or_insert(utoipa::Number::UInt(0));
+                object.maximum.get_or_insert(utoipa::Number::UInt(maximum));
+            }
+            object.properties.values_mut().for_each(bound_unsigned);
+            if let Some(AdditionalProperties::RefOr(additional)) =
+                object.additional_properties.as_deref_mut()
+            {
+                bound_unsigned(additional);
+            }
+        }
+        Schema::Array(array) => {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                bound_unsigned(items);
+            }
+        }
+        Schema::OneOf(one_of) => one_of.items.iter_mut().for_each(bound_unsigned),
+        Schema::AllOf(all_of) => all_of.items.iter_mut().for_each(bound_unsigned),
+        Schema::AnyOf(any_of) => any_of.items.iter_mut().for_each(bound_unsigned),
+        _ => {}
+    }
+}
+
+/// [`bound_unsigned`] over every schema of the document: the components
+/// and the inline request and response bodies.
+fn bound_all_unsigned(document: &mut OpenApi) {
+    if let Some(components) = document.components.as_mut() {
+        components.schemas.values_mut().for_each(bound_unsigned);
+    }
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for operation in operations.into_iter().flatten() {
+            let bodies = operation
+                .request_body
+                .iter_mut()
+                .flat_map(|body| body.content.values_mut());
+            let answers = operation
+                .responses
+                .responses
+                .values_mut()
+                .flat_map(|response| match response {
+                    RefOr::T(response) => Some(response.content.values_mut()),
+                    RefOr::Ref(_) => None,
+                })
+                .flatten();
+            for content in bodies.chain(answers) {
+                if let Some(schema) = content.schema.as_mut() {
+                    bound_unsigned(schema);
+                }
+            }
+        }
+    }
+}
+
 /// The whole document.
 pub fn document() -> OpenApi {
+    let mut document = unbounded_document();
+    bound_all_unsigned(&mut document);
+    document
+}
+
+fn unbounded_document() -> OpenApi {
     let mut items: BTreeMap<String, Vec<(HttpMethod, OperationBuilder)>> = BTreeMap::new();
     for (method, path, kind, schema_name) in ALL_COMMAND_ROUTES {
         items
@@ -572,8 +785,14 @@ pub fn document() -> OpenApi {
             &[
                 ("401", "No or unknown bearer token"),
                 ("403", "Role may not upload"),
+                ("400", "Unreadable body"),
                 ("413", "File larger than the limit"),
                 ("422", "Empty file"),
+                ("503", "The blob store is unavailable"),
+                (
+                    "507",
+                    "insufficient_storage: the disk is full; nothing was stored",
+                ),
             ],
         ),
     ));

@@ -449,7 +449,11 @@ pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
                 .description(Some(
                     "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
                 ))
-                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some("^[A-Za-z0-9._:-]{1,64}$")),
+                )),
         )
         .request_body(Some(body.build()))
         .response(

@@ -23,7 +23,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewQuery, ViewRoute,
+    answer, answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery,
+    ViewRoute,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -40,6 +41,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("group", "`rep` (default) or `region`"),
             ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
         ],
+        data: ViewData::List,
     },
     ViewRoute {
         path: "/v1/views/funnel",
@@ -49,12 +51,14 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("group", "`rep` (default) or `region`"),
             ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
         ],
+        data: ViewData::List,
     },
     ViewRoute {
         path: "/v1/views/receivables",
         operation_id: "ViewReceivables",
         description: "Receivables (SPEC C10) per region as of the last closed day (contracts signed and payments received on or before it): aging of outstanding fen by days past due and DSO = outstanding / credit sales of the last 90 days x 90 (days, 2 decimals; `null` without sales). `data`: `{as_of, regions: [{region, aging: {current, 1_30, 31_60, 61_90, over_90}, outstanding_fen, credit_sales_90d_fen, dso_days}]}`; `as_of` is `null` and `regions` empty before the first day close.",
         query: &[],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/receivables/task-cards",
@@ -64,18 +68,21 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("customer_id", "only this customer's cards (UUID)"),
             ("department", "only `sales`, `finance` or `legal`"),
         ],
+        data: ViewData::List,
     },
     ViewRoute {
         path: "/v1/views/receivables/contracts/{contract_id}",
         operation_id: "ViewContractReceivables",
         description: "One contract's receivables (SPEC C10): its instalments with paid, outstanding, the day it was paid off and the day it was flagged overdue, and its payments with their allocations. `data`: `{contract_id, customer_id, rep_id, signed_on, total_fen, paid_fen, outstanding_fen, instalments: [...], payments: [...]}`.",
         query: &[],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/digest/{region}/{date}",
         operation_id: "ViewRegionalDigest",
         description: "Regional daily digest (SPEC C12) of one region and business date (China Standard Time): new leads, visits logged, proposals created and delivered, payments (count and fen), customers that turned yellow or red, overdue instalments, and whether the day is closed (its digest final). A known region on a quiet day answers zeros; a region with no activity ever is a 404. `data`: `{region, day, closed, new_leads, visits, proposals_created, proposals_delivered, payments, payments_fen, turned_yellow: [customer_id], turned_red: [customer_id], overdue_instalments}`.",
         query: &[],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/leaderboard",
@@ -85,6 +92,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("region", "only this region's board"),
             ("period", "only this month (`YYYY-MM`)"),
         ],
+        data: ViewData::List,
     },
 ];
 

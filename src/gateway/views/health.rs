@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
 use salesledger_projections::{HealthScores, RiskList};
 
-use super::{answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewQuery, ViewRoute};
+use super::{
+    answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery, ViewRoute,
+};
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
@@ -22,12 +24,14 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         operation_id: "ListHealth",
         description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
         query: &[],
+        data: ViewData::List,
     },
     ViewRoute {
         path: "/v1/views/health/{customer_id}",
         operation_id: "ViewCustomerHealth",
         description: "One customer's health (SPEC C7); 404 `not_found` until it has a score. `data`: `{customer_id, company_name, owner, region, frozen, breakdown: {as_of, score_bp, level, policy_version, indicators: [{indicator, raw, normalised_bp, weight, contribution_bp}]} (the contributions sum to score_bp), evaluated_at_position, changed_by: [positions of the events that last changed the breakdown], pending_inputs, daily: [{day, score_bp, level, policy_version}] (one per closed day on which one of them changed), history: [{position, day, from, to, score_bp, policy_version}] (level changes), frozen_since, freezes: [{position, day, score_bp, unfrozen_by_plan, unfrozen_at}], rescue_plans: [{plan_id, position, summary, submitted_by, submitted_at, approved_by, approved_at}], callback_tasks: [{task_id, position, day, due_at, status: open|met|missed, missed_on, completed_by, completed_at}], success_cases: [{position, day, owner, score_bp}]}`.",
         query: &[],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/risk",
@@ -37,6 +41,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             "day",
             "The closed day, `YYYY-MM-DD` (default: the last closed day); a malformed date is `400 invalid_query`.",
         )],
+        data: ViewData::Object,
     },
 ];
 

@@ -82,9 +82,46 @@ pub struct ViewResponse {
     /// The last log position the view has applied (`null` before the
     /// first): everything up to and including it is reflected.
     pub position: Option<u64>,
-    /// The view's data; its shape is described on each route.
+    /// The view's data: an object (its fields are described on each
+    /// route).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+}
+
+/// One list view's answer: as [`ViewResponse`], with `data` an array of
+/// rows (the routes whose [`ViewRoute::data`] is [`ViewData::List`]).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ViewListResponse {
+    /// The view's name, e.g. `health`.
+    pub view: String,
+    /// The last log position the view has applied (`null` before the
+    /// first): everything up to and including it is reflected.
+    pub position: Option<u64>,
+    /// The view's rows (each an object described on the route), in the
+    /// order the route states.
+    #[schema(value_type = Vec<Object>)]
+    pub data: Vec<serde_json::Value>,
+}
+
+/// The JSON type of a view route's `data`, documented in OpenAPI
+/// (`ViewResponse` or `ViewListResponse`) and checked against real
+/// answers by tests/http/openapi.rs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewData {
+    /// One object.
+    Object,
+    /// An array of objects.
+    List,
+}
+
+impl ViewData {
+    /// The OpenAPI schema of the whole answer.
+    pub fn schema_name(self) -> &'static str {
+        match self {
+            ViewData::Object => "ViewResponse",
+            ViewData::List => "ViewListResponse",
+        }
+    }
 }
 
 view_query! {
@@ -120,6 +157,8 @@ pub struct ViewRoute {
     pub operation_id: &'static str,
     pub description: &'static str,
     pub query: &'static [(&'static str, &'static str)],
+    /// What `data` is: an object or an array of objects.
+    pub data: ViewData,
 }
 
 /// Every view route, for the OpenAPI document (the router must serve

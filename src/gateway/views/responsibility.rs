@@ -7,7 +7,7 @@ use axum::Router;
 use salesledger_domain::value::{CustomerId, LeadId};
 use salesledger_projections::ResponsibilityLog;
 
-use super::{answer_by_id, answer_scoped_by_id, IdPath, Params, ViewRoute};
+use super::{answer_by_id, answer_scoped_by_id, IdPath, Params, ViewData, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
@@ -20,12 +20,14 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         operation_id: "ViewCustomerResponsibility",
         description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it. `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
         query: &[],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/responsibility/leads/{lead_id}",
         operation_id: "ViewLeadResponsibility",
         description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
         query: &[],
+        data: ViewData::Object,
     },
 ];
 

@@ -22,7 +22,7 @@ use salesledger_projections::retail::RetailQueryError;
 use salesledger_projections::{Projector, RetailMembers, RetailStores};
 use uuid::Uuid;
 
-use super::{answer, query, view_error, Params, ViewQuery, ViewRoute, WaitQuery};
+use super::{answer, query, view_error, Params, ViewData, ViewQuery, ViewRoute, WaitQuery};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -47,6 +47,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
             ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
         ],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/stores/leaderboard",
@@ -57,6 +58,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("days", "1 to 366 (default 30)"),
             ("limit", "stores per region, 1 to 1000 (default 10)"),
         ],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/stores/high-potential",
@@ -67,12 +69,14 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("store", "only this store (empty `stores` when it is not high potential)"),
             ("limit", "members per store, 1 to 1000 (default 20)"),
         ],
+        data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/stores/{store}",
         operation_id: "ViewStoreBattleMap",
         description: "One store's battle map (SPEC C13) from the `retail_stores` view (its `members` from `retail_members`): identity, `rank_in_region` of `stores_in_region` (by sales over the 30 days ending at the region's latest sale day), the policy `window` `{from, to, tickets, sales_cents, avg_ticket_cents}` ending at the store's latest sale day, `region_avg_ticket_cents` over the same days, `high_potential` (average strictly above `threshold_cents`), `daily` (the last 30 days, quiet days included: `{day, tickets, sales_cents, avg_ticket_cents}`), `categories` (`{category, sales_cents, share_bp}` over the window, by sales), `slots` (`{slot, tickets, share_bp}` over the window, morning to night), `promotions` of its region, latest first (`{promotion_id, name, sku, starts_on, ends_on, share_bp, region_share_bp}` from the start to min(end, the store's latest sale day)), and `members`: its high-potential list (up to 20) when high potential, else empty.",
         query: &[],
+        data: ViewData::Object,
     },
 ];
 
