@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod dto;
 pub mod feed;
 pub mod ingest;
+pub mod media;
 pub mod openapi;
 pub mod ops;
 pub mod problem;

@@ -17,6 +17,8 @@
 //!   appended.
 //! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
 //!   media type, bad path ids, unknown routes, wrong methods.
+//! - `content_type`: 415 for a missing or non-JSON `Content-Type` on every
+//!   JSON body route, the POS route's own types, bodiless commands.
 //! - `fuzz`: random bodies at every command route never give a 5xx.
 //! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
@@ -52,6 +54,7 @@
 mod auth;
 mod bad_input;
 mod business;
+mod content_type;
 mod c1_leads;
 mod c2_routing;
 mod c3_ownership;
