@@ -48,6 +48,8 @@
 //! - `store_views`: chain-store views (issue 7) on a hand-computed case:
 //!   penetration cells, store leaderboard, battle map, high-potential
 //!   members, a policy change, refusals.
+//! - `slow_headers`: the accept loop closes a connection whose request
+//!   head is not complete within the header read timeout.
 //! - `stores`: chain-store commands and POS batches in NDJSON (all or
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
@@ -71,6 +73,7 @@ mod idempotency;
 mod inputs;
 mod openapi;
 mod store_views;
+mod slow_headers;
 mod stores;
 pub mod support;
 mod views;
