@@ -242,16 +242,21 @@ fn main() -> ExitCode {
         }
         Command::Copy(args) => salesledger::copy::run(&args),
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
-            .map(|document| {
-                println!("{document}");
-                ExitCode::SUCCESS
-            })
-            .map_err(anyhow::Error::from),
+            .map_err(anyhow::Error::from)
+            .and_then(|document| {
+                salesledger::outln!("{document}")?;
+                Ok(ExitCode::SUCCESS)
+            }),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
         Command::Import { what } => salesledger::import::run(what),
     };
     match result {
         Ok(code) => code,
+        // stdout closed by its reader (`| head`): stop quietly, 128 + SIGPIPE
+        // (see `salesledger::output`).
+        Err(error) if salesledger::output::is_broken_pipe(&error) => {
+            ExitCode::from(salesledger::output::BROKEN_PIPE_EXIT)
+        }
         Err(error) => {
             eprintln!("salesledger: {error:#}");
             ExitCode::from(2)
