@@ -282,7 +282,8 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
             )?;
             crate::outln!(
                 "    checkpoint and manifest signed by {} (fingerprint {})",
-                report.verifier_key, report.key_fingerprint
+                report.verifier_key,
+                report.key_fingerprint
             )?;
             match report.key_source {
                 KeySource::Given => crate::outln!("    the key is the one given with --pubkey")?,

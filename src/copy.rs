@@ -116,7 +116,9 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
         ] {
             crate::outln!(
                 "{side}: records={} head_hash={} merkle_root={}",
-                summary.records, summary.head_hash, summary.merkle_root
+                summary.records,
+                summary.head_hash,
+                summary.merkle_root
             )?;
         }
         crate::outln!(

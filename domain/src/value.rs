@@ -117,7 +117,9 @@ pub fn parse_amount_fen(amount_fen: u64) -> Result<u64, DomainError> {
     if amount_fen > MAX_AMOUNT_FEN {
         return Err(DomainError::invalid(
             ValueKind::Amount,
-            format!("an amount is at most {MAX_AMOUNT_FEN} fen (100 billion CNY), got {amount_fen}"),
+            format!(
+                "an amount is at most {MAX_AMOUNT_FEN} fen (100 billion CNY), got {amount_fen}"
+            ),
         ));
     }
     Ok(amount_fen)

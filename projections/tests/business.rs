@@ -903,7 +903,10 @@ fn the_largest_valid_amounts_sum_exactly_in_receivables_and_the_leaderboard() {
         sign(9, 1, 1, "2027-03-01", &[("2027-03-10", MAX_AMOUNT_FEN + 1)]),
         at("2027-03-01T02:00:00Z"),
     );
-    assert_eq!(refused.expect_err("over the maximum").code(), "invalid_amount");
+    assert_eq!(
+        refused.expect_err("over the maximum").code(),
+        "invalid_amount"
+    );
     contracts.close(&mut log, "2027-03-31", true);
 
     let total = 3 * 60 * MAX_AMOUNT_FEN;

@@ -43,7 +43,10 @@ pub fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), 
     }
     for (name, value) in media.params() {
         let utf8 = name.as_str().eq_ignore_ascii_case("charset")
-            && value.as_str().trim_matches('"').eq_ignore_ascii_case("utf-8");
+            && value
+                .as_str()
+                .trim_matches('"')
+                .eq_ignore_ascii_case("utf-8");
         if !utf8 {
             return Err(unsupported(format!(
                 "only the parameter charset=utf-8 is accepted, got {raw:?}"

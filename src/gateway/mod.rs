@@ -408,15 +408,10 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         _ => None,
     };
     let shutting_down = state.shutting_down.clone();
-    serve_connections(
-        listener,
-        router(state),
-        &config.connections,
-        async move {
-            shutdown_signal().await;
-            shutting_down.send_replace(true);
-        },
-    )
+    serve_connections(listener, router(state), &config.connections, async move {
+        shutdown_signal().await;
+        shutting_down.send_replace(true);
+    })
     .await;
     // A close in progress finishes its current step; the next start
     // completes whatever it left (closing is idempotent).

@@ -384,19 +384,69 @@ async fn amounts_outside_their_documented_range_are_422_naming_the_field() {
     let payments = format!("/v1/contracts/{contract_id}/payments");
     let quotes = format!("/v1/customers/{customer_id}/renewal-quotes");
     let pay = |amount: &str| {
-        format!(r#"{{"payment_ref": "PAY-1", "amount_fen": {amount}, "received_on": "2027-03-10"}}"#)
+        format!(
+            r#"{{"payment_ref": "PAY-1", "amount_fen": {amount}, "received_on": "2027-03-10"}}"#
+        )
     };
     let quote =
         |amount: &str| format!(r#"{{"amount_fen": {amount}, "valid_until": "2027-04-30"}}"#);
     let cases: Vec<(&str, String, u16, &str, &str)> = vec![
-        ("/v1/contracts", sign("10000000000001"), 422, "invalid_amount", "instalments[1].amount_fen"),
-        ("/v1/contracts", sign("9223372036854775808"), 422, "invalid_amount", "instalments[1].amount_fen"),
-        ("/v1/contracts", sign("18446744073709551615"), 422, "invalid_amount", "instalments[1].amount_fen"),
-        ("/v1/contracts", sign("18446744073709551616"), 400, "wrong_type", "instalments[1].amount_fen"),
-        (&payments, pay("18446744073709551615"), 422, "invalid_amount", "amount_fen"),
-        (&payments, pay("9223372036854775808"), 422, "invalid_amount", "amount_fen"),
-        (&quotes, quote("9223372036854775808"), 422, "invalid_amount", "amount_fen"),
-        (&quotes, quote("10000000000001"), 422, "invalid_amount", "amount_fen"),
+        (
+            "/v1/contracts",
+            sign("10000000000001"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("18446744073709551615"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("18446744073709551616"),
+            400,
+            "wrong_type",
+            "instalments[1].amount_fen",
+        ),
+        (
+            &payments,
+            pay("18446744073709551615"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &payments,
+            pay("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &quotes,
+            quote("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &quotes,
+            quote("10000000000001"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
     ];
     for (path, body, status, code, json_path) in cases {
         let answer = app
@@ -410,7 +460,12 @@ async fn amounts_outside_their_documented_range_are_422_naming_the_field() {
             )
             .await;
         answer.assert_problem(status, code);
-        assert_eq!(answer.json["path"], json!(json_path), "{body}: {}", answer.text);
+        assert_eq!(
+            answer.json["path"],
+            json!(json_path),
+            "{body}: {}",
+            answer.text
+        );
         assert_eq!(app.log_len(), before, "{body}: nothing appended");
     }
     // The maximum itself is accepted (a quote answers 200).
@@ -425,5 +480,8 @@ async fn amounts_outside_their_documented_range_are_422_naming_the_field() {
         )
         .await;
     assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
-    assert_eq!(answer.event("RenewalQuoted")["amount_fen"], json!(10_000_000_000_000u64));
+    assert_eq!(
+        answer.event("RenewalQuoted")["amount_fen"],
+        json!(10_000_000_000_000u64)
+    );
 }

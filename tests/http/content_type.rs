@@ -129,7 +129,12 @@ async fn a_valid_command_is_appended_only_under_json_with_at_most_a_utf8_charset
                 &[],
             )
             .await;
-        assert_eq!(answer.status.as_u16(), 201, "{content_type}: {}", answer.text);
+        assert_eq!(
+            answer.status.as_u16(),
+            201,
+            "{content_type}: {}",
+            answer.text
+        );
     }
 }
 
@@ -162,7 +167,14 @@ async fn a_command_without_a_body_needs_no_content_type_but_a_named_one_must_be_
     .assert_problem(415, "unsupported_media_type");
     assert_eq!(app.log_len(), before);
     let answer = app
-        .send_raw("POST", &path, Some(app.token("supervisor")), None, Vec::new(), &[])
+        .send_raw(
+            "POST",
+            &path,
+            Some(app.token("supervisor")),
+            None,
+            Vec::new(),
+            &[],
+        )
         .await;
     assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
     assert_eq!(answer.event_types(), vec!["RepDeactivated".to_owned()]);
