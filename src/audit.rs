@@ -134,8 +134,8 @@ pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
         bail!("{} is not a directory", args.data.display());
     }
     let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
-    println!("{}", key.vkey());
-    println!("fingerprint: {}", key.fingerprint());
+    crate::outln!("{}", key.vkey())?;
+    crate::outln!("fingerprint: {}", key.fingerprint())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -171,9 +171,9 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
         tree.sync()?;
         opened.close().await;
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&record)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&record)?)?;
         } else {
-            print!("{}", record.payload.note);
+            crate::out!("{}", record.payload.note)?;
             eprintln!(
                 "checkpoint at position {} covers records 0..{} (tree size {}), root {}",
                 record.position,
@@ -221,7 +221,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         opened.close().await;
         let bundle = bundle?;
         write_bundle(&bundle, &args.out)?;
-        println!(
+        crate::outln!(
             "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",
             args.out.display(),
             bundle.events.len(),
@@ -230,7 +230,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             bundle.checkpoint.tree_size,
             bundle.checkpoint.root_hash,
             bundle.log.key_fingerprint
-        );
+        )?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -254,15 +254,15 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
     match verify_bundle(&bytes, pubkey.as_deref()) {
         Ok(report) => {
             if args.json {
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(
                         &serde_json::json!({"ok": true, "report": report})
                     )?
-                );
+                )?;
                 return Ok(ExitCode::SUCCESS);
             }
-            println!(
+            crate::outln!(
                 "ok: {} events about {} {} are included in the log {} at tree size {} (root {})",
                 report.n_events,
                 report.subject.kind,
@@ -270,8 +270,8 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 report.origin,
                 report.tree_size,
                 report.root_hash
-            );
-            println!(
+            )?;
+            crate::outln!(
                 "    positions: {}",
                 report
                     .positions
@@ -279,41 +279,42 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                     .map(u64::to_string)
                     .collect::<Vec<_>>()
                     .join(", ")
-            );
-            println!(
+            )?;
+            crate::outln!(
                 "    checkpoint and manifest signed by {} (fingerprint {})",
-                report.verifier_key, report.key_fingerprint
-            );
+                report.verifier_key,
+                report.key_fingerprint
+            )?;
             match report.key_source {
-                KeySource::Given => println!("    the key is the one given with --pubkey"),
-                KeySource::Bundle => println!(
+                KeySource::Given => crate::outln!("    the key is the one given with --pubkey")?,
+                KeySource::Bundle => crate::outln!(
                     "    WARNING: the key was taken from the bundle; compare its fingerprint with the log operator's published one, or pass --pubkey"
-                ),
+                )?,
             }
             for (sha256, included) in &report.attachments {
                 if *included {
-                    println!("    attachment {sha256}: file included and matches");
+                    crate::outln!("    attachment {sha256}: file included and matches")?;
                 } else {
-                    println!("    attachment {sha256}: hash committed (file not included)");
+                    crate::outln!("    attachment {sha256}: hash committed (file not included)")?;
                 }
             }
-            println!("timeline:");
+            crate::outln!("timeline:")?;
             for line in &report.timeline {
-                println!("    {line}");
+                crate::outln!("    {line}")?;
             }
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
             if args.json {
-                println!(
+                crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "ok": false,
                         "failure": {"location": error.location, "reason": error.reason},
                     }))?
-                );
+                )?;
             } else {
-                println!("FAILED: {error}");
+                crate::outln!("FAILED: {error}")?;
             }
             Ok(ExitCode::from(1))
         }
@@ -330,12 +331,12 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         store.close().await;
         let header = header?;
-        println!(
+        crate::outln!(
             "wrote {}: {} records, head hash {}",
             args.out.display(),
             header.records,
             header.head_hash
-        );
+        )?;
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -102,31 +102,33 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
     let runtime = crate::runtime()?;
     let report = runtime.block_on(copy(&args.from, &args.to))?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        println!(
+        crate::outln!(
             "copied {} records from {} to {}",
             report.destination.records,
             args.from.describe(),
             args.to.describe()
-        );
+        )?;
         for (side, summary) in [
             ("source", report.source),
             ("destination", report.destination),
         ] {
-            println!(
+            crate::outln!(
                 "{side}: records={} head_hash={} merkle_root={}",
-                summary.records, summary.head_hash, summary.merkle_root
-            );
+                summary.records,
+                summary.head_hash,
+                summary.merkle_root
+            )?;
         }
-        println!(
+        crate::outln!(
             "{}",
             if report.identical {
                 "identical: the chain head and the Merkle root match"
             } else {
                 "DIFFERENT: the copy does not match its source"
             }
-        );
+        )?;
     }
     Ok(if report.identical {
         ExitCode::SUCCESS

@@ -137,10 +137,13 @@ async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Res
     opened.close().await;
     match result? {
         Ok(summary) => {
-            println!(
+            crate::outln!(
                 "imported {} lines in {} batches ({} already imported), {} events appended",
-                summary.lines, summary.batches, summary.replayed_batches, summary.events
-            );
+                summary.lines,
+                summary.batches,
+                summary.replayed_batches,
+                summary.events
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         Err(message) => {

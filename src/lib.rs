@@ -13,6 +13,7 @@ pub mod demo;
 pub mod gateway;
 pub mod import;
 pub mod offline;
+pub mod output;
 pub mod progress;
 pub mod scheduler;
 pub mod verify;

@@ -71,6 +71,14 @@ enum Command {
         /// ... or this many seconds after the last one, if records arrived.
         #[arg(long, default_value_t = 300)]
         checkpoint_every_secs: u64,
+        /// Seconds a client has to send a request's complete head
+        /// (request line and headers) before its connection is closed.
+        #[arg(long, default_value_t = gateway::DEFAULT_HEADER_READ_TIMEOUT.as_secs(),
+              value_parser = clap::value_parser!(u64).range(1..))]
+        header_read_timeout_secs: u64,
+        /// Connections served at once (more wait in the listen backlog).
+        #[arg(long, default_value_t = gateway::DEFAULT_MAX_CONNECTIONS)]
+        max_connections: usize,
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
@@ -177,6 +185,8 @@ fn main() -> ExitCode {
             day_close_every_secs,
             checkpoint_every_records,
             checkpoint_every_secs,
+            header_read_timeout_secs,
+            max_connections,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
             config.store = store;
@@ -185,6 +195,10 @@ fn main() -> ExitCode {
             config.demo_scale = demo_scale;
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
+            config.connections = gateway::ConnectionSettings {
+                header_read_timeout: std::time::Duration::from_secs(header_read_timeout_secs),
+                max_connections,
+            };
             config.day_close_every = (day_close_every_secs > 0)
                 .then(|| std::time::Duration::from_secs(day_close_every_secs));
             config.checkpoints = (checkpoint_every_records > 0).then(|| {
@@ -233,16 +247,21 @@ fn main() -> ExitCode {
         }
         Command::Copy(args) => salesledger::copy::run(&args),
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
-            .map(|document| {
-                println!("{document}");
-                ExitCode::SUCCESS
-            })
-            .map_err(anyhow::Error::from),
+            .map_err(anyhow::Error::from)
+            .and_then(|document| {
+                salesledger::outln!("{document}")?;
+                Ok(ExitCode::SUCCESS)
+            }),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
         Command::Import { what } => salesledger::import::run(what),
     };
     match result {
         Ok(code) => code,
+        // stdout closed by its reader (`| head`): stop quietly, 128 + SIGPIPE
+        // (see `salesledger::output`).
+        Err(error) if salesledger::output::is_broken_pipe(&error) => {
+            ExitCode::from(salesledger::output::BROKEN_PIPE_EXIT)
+        }
         Err(error) => {
             eprintln!("salesledger: {error:#}");
             ExitCode::from(2)

@@ -60,11 +60,11 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
         }
         bar.finish_and_clear();
         let head = store.head();
-        println!(
+        crate::outln!(
             "imported {} records, chain verified; head hash {}",
             head.len,
             head.last_hash.to_hex()
-        );
+        )?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let runner = crate::views::runner_builder(shared, &out.join(crate::views::VIEWS_DIR))
             .start()
@@ -99,12 +99,12 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
             let (json, _) = runner.read_json(status.name)?;
             let path = out.join(format!("{}.json", status.name));
             std::fs::write(&path, &json).with_context(|| format!("writing {}", path.display()))?;
-            println!(
+            crate::outln!(
                 "{:<16} {:>10} bytes  sha256 {}",
                 status.name,
                 json.len(),
                 salesledger_store::Hash32::sha256(&json).to_hex()
-            );
+            )?;
         }
         runner.shutdown().await?;
         store.close().await;

@@ -35,29 +35,29 @@ pub fn run(
                     },
                 );
             }
-            println!("{}", serde_json::to_string_pretty(&value)?);
+            crate::outln!("{}", serde_json::to_string_pretty(&value)?)?;
         }
         match &report.failure {
             None => {
                 if !json {
-                    println!(
+                    crate::outln!(
                         "ok: {} records verify; head hash {}",
                         report.n_verified, report.last_hash
-                    );
-                    println!(
+                    )?;
+                    crate::outln!(
                         "merkle tree: every node matches the log ({} leaves)",
                         report.n_verified
-                    );
+                    )?;
                     match report.last_checkpoint {
-                        Some((size, root)) => println!(
+                        Some((size, root)) => crate::outln!(
                             "checkpoints: {} verify (signature, root, consistency with the previous); the latest covers {size} records, root {root}",
                             report.n_checkpoints
-                        ),
-                        None => println!("checkpoints: none in the log"),
+                        )?,
+                        None => crate::outln!("checkpoints: none in the log")?,
                     }
                     match &extends {
-                        Some(Ok(message)) => println!("from checkpoint: ok: {message}"),
-                        Some(Err(message)) => println!("from checkpoint: FAILED: {message}"),
+                        Some(Ok(message)) => crate::outln!("from checkpoint: ok: {message}")?,
+                        Some(Err(message)) => crate::outln!("from checkpoint: FAILED: {message}")?,
                         None => {}
                     }
                 }
@@ -69,10 +69,10 @@ pub fn run(
             }
             Some(failure) => {
                 if !json {
-                    println!(
+                    crate::outln!(
                         "FAILED at position {}: {}: {} ({} records before it verify)",
                         failure.position, failure.what, failure.reason, report.n_verified
-                    );
+                    )?;
                 }
                 Ok(ExitCode::from(1))
             }

@@ -17,6 +17,7 @@
 //!   a second import appends nothing, a bad line stops it with its number.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
+//! - `cli_pipe`: CLI output into a closed pipe exits 141 quietly, no panic.
 //! - `cli_offline`: `export` then `rebuild` reproduces every view byte for
 //!   byte; `replay --position/--as-of` equals a runner's views at that
 //!   point; `--weights` reports what-if level changes.
@@ -59,6 +60,7 @@ mod cli_audit;
 mod cli_files;
 mod cli_import;
 mod cli_offline;
+mod cli_pipe;
 mod cli_serve;
 mod cli_verify;
 mod dashboard;

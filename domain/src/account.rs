@@ -863,12 +863,7 @@ impl Aggregate for Account {
                 if self.quotes.contains(&quote_id) {
                     return Err(DomainError::QuoteAlreadyRecorded { quote_id });
                 }
-                if amount_fen == 0 {
-                    return Err(DomainError::invalid(
-                        ValueKind::Amount,
-                        "a quote amount is greater than 0 fen",
-                    ));
-                }
+                crate::value::parse_amount_fen(amount_fen)?;
                 let today = local_day(now);
                 if valid_until < today {
                     return Err(DomainError::invalid(

@@ -293,6 +293,9 @@ impl Aggregate for Contract {
                 if instalments.iter().any(|term| term.amount_fen == 0) {
                     return Err(invalid_instalments("every instalment amount is > 0 fen"));
                 }
+                for term in &instalments {
+                    crate::value::parse_amount_fen(term.amount_fen)?;
+                }
                 if instalments.iter().any(|term| term.due_on < signed_on) {
                     return Err(invalid_instalments(
                         "no instalment is due before the signing date",
@@ -336,12 +339,7 @@ impl Aggregate for Contract {
                 if self.payment_refs.contains(&payment_ref) {
                     return Err(DomainError::PaymentAlreadyRecorded { payment_ref });
                 }
-                if amount_fen == 0 {
-                    return Err(DomainError::invalid(
-                        ValueKind::Amount,
-                        "a payment is greater than 0 fen",
-                    ));
-                }
+                crate::value::parse_amount_fen(amount_fen)?;
                 let today = crate::health::local_day(now);
                 if received_on > today {
                     return Err(DomainError::DateInFuture {

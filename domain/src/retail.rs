@@ -646,6 +646,15 @@ impl Aggregate for RetailPolicy {
                 format!("window_days must be 1 to {MAX_WINDOW_DAYS}"),
             ));
         }
+        if publish.high_potential_avg_ticket_cents > crate::value::MAX_AMOUNT_FEN {
+            return Err(DomainError::invalid(
+                ValueKind::RetailPolicy,
+                format!(
+                    "high_potential_avg_ticket_cents must be at most {}",
+                    crate::value::MAX_AMOUNT_FEN
+                ),
+            ));
+        }
         if let Some(current) = &self.current {
             if publish.version <= current.version {
                 return Err(DomainError::ConfigVersionNotNewer {

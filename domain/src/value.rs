@@ -97,6 +97,34 @@ uuid_id!(
     TaskCardId
 );
 
+/// The largest amount of money a request may carry, in fen (0.01 CNY):
+/// 10^13 fen, 100 billion CNY. Amounts are 1 to this many fen, so a
+/// contract's 60 instalments total at most 6 * 10^14 fen, exact in a JSON
+/// double (below 2^53), and views' sums, which saturate rather than wrap,
+/// stay exact for well over a million such amounts (u64 holds 1.8 million
+/// of the largest).
+pub const MAX_AMOUNT_FEN: u64 = 10_000_000_000_000;
+
+/// Checks an amount of money in fen: 1 to [`MAX_AMOUNT_FEN`]
+/// (`invalid_amount` otherwise).
+pub fn parse_amount_fen(amount_fen: u64) -> Result<u64, DomainError> {
+    if amount_fen == 0 {
+        return Err(DomainError::invalid(
+            ValueKind::Amount,
+            "an amount is greater than 0 fen",
+        ));
+    }
+    if amount_fen > MAX_AMOUNT_FEN {
+        return Err(DomainError::invalid(
+            ValueKind::Amount,
+            format!(
+                "an amount is at most {MAX_AMOUNT_FEN} fen (100 billion CNY), got {amount_fen}"
+            ),
+        ));
+    }
+    Ok(amount_fen)
+}
+
 /// The OID-namespace UUIDv5 of `name`: deterministic ids the domain derives
 /// itself (call-back tasks, overdue task cards), so replay and re-runs give
 /// the same id.

@@ -863,3 +863,83 @@ fn leaderboard_orders_by_value_payments_wins_then_rep_id() {
     assert_golden("leaderboard", &view.boards(None, None));
     assert_restartable::<Leaderboard>(&log.records);
 }
+
+// ---- extreme amounts: sums are exact up to u64, then saturate ----
+
+/// A signed contract of one instalment, hand-made (no aggregate checks), so
+/// a test can put amounts into the log that requests can no longer carry.
+fn raw_contract(log: &mut Log, n: u32, customer_n: u32, rep_n: u32, amount_fen: u64) {
+    log.push(
+        &format!("contract-{}", contract(n)),
+        "ContractSigned",
+        1,
+        json!({"contract_id": contract(n), "customer_id": customer(customer_n), "rep_id": rep(rep_n),
+               "signed_on": "2027-03-01", "total_fen": amount_fen,
+               "instalments": [{"index": 0, "due_on": "2027-03-10", "amount_fen": amount_fen}],
+               "signed_at": "2027-03-01T02:00:00Z"}),
+    );
+}
+
+#[test]
+fn the_largest_valid_amounts_sum_exactly_in_receivables_and_the_leaderboard() {
+    use salesledger_domain::value::MAX_AMOUNT_FEN;
+    let mut log = Log::default();
+    let mut contracts = Contracts {
+        states: Default::default(),
+    };
+    log.rep(1, "Alice", "华东");
+    log.customer(1, json!({"region": "华东", "industry": "制造"}));
+    let terms: Vec<(&str, u64)> = (0..60).map(|_| ("2027-03-10", MAX_AMOUNT_FEN)).collect();
+    for n in 1..=3 {
+        contracts.run(
+            &mut log,
+            n,
+            sign(n, 1, 1, "2027-03-01", &terms),
+            "2027-03-01T02:00:00Z",
+        );
+    }
+    // One fen more than the maximum is refused by the aggregate.
+    let refused = Contract::default().decide(
+        sign(9, 1, 1, "2027-03-01", &[("2027-03-10", MAX_AMOUNT_FEN + 1)]),
+        at("2027-03-01T02:00:00Z"),
+    );
+    assert_eq!(
+        refused.expect_err("over the maximum").code(),
+        "invalid_amount"
+    );
+    contracts.close(&mut log, "2027-03-31", true);
+
+    let total = 3 * 60 * MAX_AMOUNT_FEN;
+    let view = fold_all::<Receivables>(&log.records).expect("folds");
+    let regions = json_of(&view.summary().regions);
+    assert_eq!(regions[0]["outstanding_fen"], json!(total));
+    assert_eq!(regions[0]["credit_sales_90d_fen"], json!(total));
+    assert_eq!(regions[0]["aging"]["1_30"], json!(total));
+    let leaderboard = fold_all::<Leaderboard>(&log.records).expect("folds");
+    let boards = leaderboard.boards(Some("华东"), Some("2027-03"));
+    assert_eq!(boards[0].rows[0].figures.contract_value_fen, total);
+}
+
+#[test]
+fn sums_past_u64_saturate_instead_of_wrapping() {
+    // Two contracts of u64::MAX fen each (only a hand-made log holds them):
+    // a wrapping sum would report u64::MAX - 1.
+    let mut log = Log::default();
+    log.rep(1, "Alice", "华东");
+    log.customer(1, json!({"region": "华东", "industry": "制造"}));
+    raw_contract(&mut log, 1, 1, 1, u64::MAX);
+    raw_contract(&mut log, 2, 1, 1, u64::MAX);
+    raw_contract(&mut log, 3, 1, 1, 7);
+    log.payment(3, 1, "PAY-1", 7, "2027-03-20");
+    log.day_closed("2027-03-31");
+
+    let view = fold_all::<Receivables>(&log.records).expect("folds");
+    let regions = json_of(&view.summary().regions);
+    assert_eq!(regions[0]["outstanding_fen"], json!(u64::MAX));
+    assert_eq!(regions[0]["credit_sales_90d_fen"], json!(u64::MAX));
+    assert_eq!(regions[0]["aging"]["1_30"], json!(u64::MAX));
+    let leaderboard = fold_all::<Leaderboard>(&log.records).expect("folds");
+    let boards = leaderboard.boards(Some("华东"), Some("2027-03"));
+    assert_eq!(boards[0].rows[0].figures.contract_value_fen, u64::MAX);
+    assert_eq!(boards[0].rows[0].figures.payments_fen, 7);
+}

@@ -158,21 +158,10 @@ impl Incoming {
                     )
                 }
             })?;
-        if !body.is_empty() {
-            let content_type = self
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|value| value.to_str().ok());
-            if let Some(content_type) = content_type {
-                let essence = content_type.split(';').next().unwrap_or_default().trim();
-                if !essence.eq_ignore_ascii_case("application/json") {
-                    return Err(ApiError::new(
-                        StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                        "unsupported_media_type",
-                        format!("expected application/json, got {content_type}"),
-                    ));
-                }
-            }
+        // JSON only (415, see `super::media`); an empty body (a route whose
+        // fields are all optional) needs no Content-Type.
+        if !body.is_empty() || self.headers.contains_key(header::CONTENT_TYPE) {
+            super::media::require_media_type(&self.headers, super::media::JSON)?;
         }
         let request = parse_body::<R>(&body)?;
         Ok((request, body))

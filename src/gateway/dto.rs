@@ -320,6 +320,14 @@ fn parse_value<T>(
     parse(raw).map_err(|error| DtoError::invalid(field, &error))
 }
 
+/// An amount of money in fen through the domain's
+/// [`salesledger_domain::value::parse_amount_fen`] (1 to 10^13), naming
+/// the field's JSON path when it is out of range.
+fn parse_amount(field: &str, amount_fen: u64) -> Result<u64, DtoError> {
+    salesledger_domain::value::parse_amount_fen(amount_fen)
+        .map_err(|error| DtoError::invalid(field, &error))
+}
+
 fn parse_optional<T>(
     field: &str,
     raw: Option<&str>,
@@ -2158,8 +2166,8 @@ pub struct QuoteRenewalRequest {
     /// Optional client-chosen id of the quote; generated when absent.
     #[schema(example = "0192f0a4-5b6c-7d8e-9f00-99aabbccddee")]
     pub quote_id: Option<Uuid>,
-    /// The amount in fen (0.01 CNY), greater than 0.
-    #[schema(example = 38_000_000)]
+    /// The amount in fen (0.01 CNY): 1 to 10^13 (100 billion CNY).
+    #[schema(example = 38_000_000, minimum = 1, maximum = 10_000_000_000_000.0)]
     pub amount_fen: u64,
     /// Last day the quote is valid (`YYYY-MM-DD`), not before today.
     #[schema(example = "2027-04-30")]
@@ -2185,7 +2193,7 @@ impl QuoteRenewalRequest {
         Ok(AccountCommand::QuoteRenewal {
             customer_id,
             quote_id,
-            amount_fen: self.amount_fen,
+            amount_fen: parse_amount("amount_fen", self.amount_fen)?,
             valid_until: self.valid_until,
             quoted_by: actor.clone(),
         })
@@ -2204,8 +2212,8 @@ pub struct InstalmentInput {
     /// instalment's.
     #[schema(example = "2027-06-30")]
     pub due_on: NaiveDate,
-    /// Amount in fen (0.01 CNY), greater than 0.
-    #[schema(example = 12_000_000)]
+    /// Amount in fen (0.01 CNY): 1 to 10^13 (100 billion CNY).
+    #[schema(example = 12_000_000, minimum = 1, maximum = 10_000_000_000_000.0)]
     pub amount_fen: u64,
 }
 
@@ -2248,11 +2256,17 @@ impl SignContractRequest {
             instalments: self
                 .instalments
                 .into_iter()
-                .map(|term| InstalmentTerm {
-                    due_on: term.due_on,
-                    amount_fen: term.amount_fen,
+                .enumerate()
+                .map(|(index, term)| {
+                    Ok(InstalmentTerm {
+                        due_on: term.due_on,
+                        amount_fen: parse_amount(
+                            &format!("instalments[{index}].amount_fen"),
+                            term.amount_fen,
+                        )?,
+                    })
                 })
-                .collect(),
+                .collect::<Result<_, DtoError>>()?,
         })
     }
 }
@@ -2267,10 +2281,9 @@ pub struct RecordPaymentRequest {
     #[schema(example = "ICBC-20270331-778812")]
     #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     pub payment_ref: String,
-    /// Amount in fen (0.01 CNY), greater than 0 and at most what is
-    /// outstanding.
-    #[schema(example = 12_000_000)]
-    #[schema(minimum = 1)]
+    /// Amount in fen (0.01 CNY): 1 to 10^13 (100 billion CNY) and at most
+    /// what is outstanding.
+    #[schema(example = 12_000_000, minimum = 1, maximum = 10_000_000_000_000.0)]
     pub amount_fen: u64,
     /// The day the money arrived (`YYYY-MM-DD`).
     #[schema(example = "2027-03-31")]
@@ -2283,7 +2296,7 @@ impl RecordPaymentRequest {
     pub fn into_command(self) -> Result<ContractCommand, DtoError> {
         Ok(ContractCommand::RecordPayment {
             payment_ref: parse_value("payment_ref", &self.payment_ref, PaymentRef::parse)?,
-            amount_fen: self.amount_fen,
+            amount_fen: parse_amount("amount_fen", self.amount_fen)?,
             received_on: self.received_on,
         })
     }

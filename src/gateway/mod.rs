@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod dto;
 pub mod feed;
 pub mod ingest;
+pub mod media;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
@@ -106,6 +107,8 @@ pub struct GatewayConfig {
     /// `CheckpointSigned` event, docs/AUDIT.md); `None`: only on demand
     /// (`salesledger checkpoint`).
     pub checkpoints: Option<salesledger_replay::audit::CheckpointPolicy>,
+    /// How connections are accepted: header read timeout, connection cap.
+    pub connections: ConnectionSettings,
 }
 
 impl GatewayConfig {
@@ -122,8 +125,94 @@ impl GatewayConfig {
             day_close_every: Some(std::time::Duration::from_secs(60)),
             webhooks: crate::webhooks::WebhookSettings::from_env(),
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
+            connections: ConnectionSettings::default(),
         }
     }
+}
+
+/// How the accept loop treats connections ([`serve_connections`]).
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    /// A client must send a request's complete head (request line and
+    /// headers) within this long after it starts one, else the connection
+    /// is closed: slow-header (slowloris) clients cannot hold connections.
+    pub header_read_timeout: std::time::Duration,
+    /// Connections served at once; further clients wait in the listen
+    /// backlog until one closes.
+    pub max_connections: usize,
+}
+
+/// Default [`ConnectionSettings::header_read_timeout`].
+pub const DEFAULT_HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Default [`ConnectionSettings::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+
+impl Default for ConnectionSettings {
+    fn default() -> Self {
+        ConnectionSettings {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+        }
+    }
+}
+
+/// Serves `app` on `listener` over HTTP/1.1 until `shutdown` completes,
+/// then stops accepting and waits for the open connections to finish their
+/// in-flight requests (idle keep-alive connections are closed).
+///
+/// `axum::serve` has no header read timeout nor connection cap, so each
+/// connection is driven by hyper's HTTP/1 builder with
+/// [`ConnectionSettings::header_read_timeout`] (hyper closes a connection
+/// whose request head is not complete in time) and a semaphore holds the
+/// number of connections to [`ConnectionSettings::max_connections`].
+pub async fn serve_connections(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    settings: &ConnectionSettings,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(settings.header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(settings.max_connections.max(1)));
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: back off
+                    // instead of spinning.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        // No HTTP upgrades: no route uses them (the event stream is SSE).
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%remote, %error, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 /// The router with every route and layer.
@@ -338,13 +427,11 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         _ => None,
     };
     let shutting_down = state.shutting_down.clone();
-    axum::serve(listener, router(state).into_make_service())
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            shutting_down.send_replace(true);
-        })
-        .await
-        .context("serving HTTP")?;
+    serve_connections(listener, router(state), &config.connections, async move {
+        shutdown_signal().await;
+        shutting_down.send_replace(true);
+    })
+    .await;
     // A close in progress finishes its current step; the next start
     // completes whatever it left (closing is idempotent).
     let _ = stop_scheduler.send(true);

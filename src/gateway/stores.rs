@@ -267,27 +267,7 @@ fn form_urlencoded_value(query: &str, name: &str) -> Option<String> {
 }
 
 fn check_media_type(headers: &axum::http::HeaderMap) -> Result<(), ApiError> {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let essence = content_type.split(';').next().unwrap_or_default().trim();
-    if POS_MEDIA_TYPES
-        .iter()
-        .any(|accepted| essence.eq_ignore_ascii_case(accepted))
-    {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!(
-                "expected one of {}, got {:?}",
-                POS_MEDIA_TYPES.join(", "),
-                content_type
-            ),
-        ))
-    }
+    super::media::require_media_type(headers, POS_MEDIA_TYPES)
 }
 
 fn too_large(detail: String) -> ApiError {

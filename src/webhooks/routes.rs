@@ -242,18 +242,7 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    let is_json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
-    if !is_json {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "the body must be application/json",
-        ));
-    }
+    crate::gateway::media::require_media_type(&headers, crate::gateway::media::JSON)?;
     let body = body.map_err(|rejection| crate::gateway::body_rejection(&rejection))?;
     let deserializer = &mut serde_json::Deserializer::from_slice(&body);
     let request: CreateWebhookRequest =

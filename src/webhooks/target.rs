@@ -27,12 +27,17 @@ pub enum TargetError {
 }
 
 /// Whether `ip` is a public unicast address.
+///
+/// An IPv6 address that embeds an IPv4 address (IPv4-mapped and
+/// IPv4-compatible, 6to4, Teredo, NAT64) is judged by the IPv4 address(es)
+/// it carries, so `[2002:7f00:1::]` (6to4 around 127.0.0.1) is as private
+/// as `127.0.0.1`. See docs/security-webhook-guard.md.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
+            if let Some(embedded) = embedded_ipv4(v6) {
+                return embedded.iter().all(|v4| is_public_v4(*v4));
             }
             let first = v6.segments()[0];
             !(v6.is_loopback()
@@ -42,10 +47,52 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
                 || (first & 0xffc0) == 0xfec0 // site-local fec0::/10
                 || (first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
-                || v6 == Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 1)
-                || (first == 0x0064 && v6.segments()[1] == 0xff9b)) // NAT64
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b)) // other NAT64 forms
         }
     }
+}
+
+/// The IPv4 addresses an IPv6 address carries, for the prefixes that embed
+/// one; `None` for any other address. Every returned address must be public
+/// for the IPv6 address to be public.
+///
+/// - IPv4-mapped `::ffff:a.b.c.d` and IPv4-translated `::ffff:0:a.b.c.d`;
+/// - IPv4-compatible `::a.b.c.d` (deprecated; `::` and `::1` excluded);
+/// - 6to4 `2002:AABB:CCDD::/48` (RFC 3056): the 32 bits after the prefix;
+/// - Teredo `2001:0::/32` (RFC 4380): the client's address is the last 32
+///   bits inverted, the server's the 32 bits after the prefix (both checked);
+/// - NAT64 well-known `64:ff9b::/96` (RFC 6052): the last 32 bits;
+/// - NAT64 local-use `64:ff9b:1::/48` (RFC 8215): both the RFC 6052 /48
+///   layout (bits 48-63 and 72-87) and the /96 layout (the last 32 bits),
+///   since an operator may use either inside it.
+pub fn embedded_ipv4(v6: Ipv6Addr) -> Option<Vec<Ipv4Addr>> {
+    let s = v6.segments();
+    let o = v6.octets();
+    let last32 = Ipv4Addr::new(o[12], o[13], o[14], o[15]);
+    if s[..5] == [0, 0, 0, 0, 0] && (s[5] == 0xffff || (s[5] == 0 && s[6] != 0)) {
+        // Mapped (::ffff:0:0/96) and compatible (::/96 minus ::/112).
+        return Some(vec![last32]);
+    }
+    if s[..4] == [0, 0, 0, 0] && s[4] == 0xffff && s[5] == 0 {
+        // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765).
+        return Some(vec![last32]);
+    }
+    if s[0] == 0x2002 {
+        return Some(vec![Ipv4Addr::new(o[2], o[3], o[4], o[5])]);
+    }
+    if s[0] == 0x2001 && s[1] == 0 {
+        let client = Ipv4Addr::from(u32::from(last32) ^ 0xffff_ffff);
+        let server = Ipv4Addr::new(o[4], o[5], o[6], o[7]);
+        return Some(vec![client, server]);
+    }
+    if s[..6] == [0x0064, 0xff9b, 0, 0, 0, 0] {
+        return Some(vec![last32]);
+    }
+    if s[..3] == [0x0064, 0xff9b, 0x0001] {
+        let rfc6052_48 = Ipv4Addr::new(o[6], o[7], o[9], o[10]);
+        return Some(vec![rfc6052_48, last32]);
+    }
+    None
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -148,6 +195,10 @@ impl Resolve for GuardedResolver {
 mod tests {
     use super::*;
 
+    fn public(ip: &str) -> bool {
+        is_public(ip.parse().expect("an address"))
+    }
+
     #[test]
     fn private_and_special_addresses_are_not_public() {
         for ip in [
@@ -159,16 +210,84 @@ mod tests {
             "0.0.0.0",
             "100.64.0.1",
             "::1",
+            "::",
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "2001:db8::1",
         ] {
-            let ip: IpAddr = ip.parse().expect("an address");
-            assert!(!is_public(ip), "{ip}");
+            assert!(!public(ip), "{ip}");
         }
         for ip in ["93.184.216.34", "2606:2800:220:1::1"] {
-            let ip: IpAddr = ip.parse().expect("an address");
-            assert!(is_public(ip), "{ip}");
+            assert!(public(ip), "{ip}");
         }
+    }
+
+    #[test]
+    fn ipv4_mapped_compatible_and_translated_are_judged_by_their_ipv4() {
+        for ip in [
+            "::ffff:10.0.0.1",
+            "::ffff:169.254.169.254",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:192.168.0.1",
+        ] {
+            assert!(!public(ip), "{ip}");
+        }
+        for ip in [
+            "::ffff:93.184.216.34",
+            "::93.184.216.34",
+            "::ffff:0:93.184.216.34",
+        ] {
+            assert!(public(ip), "{ip}");
+        }
+    }
+
+    #[test]
+    fn six_to_four_is_judged_by_its_ipv4() {
+        // 2002:7f00:1:: wraps 127.0.0.1 (the address of the report).
+        for ip in [
+            "2002:7f00:1::",
+            "2002:7f00:1::1",
+            "2002:a00:1::",
+            "2002:a9fe:a9fe::",
+            "2002:c0a8:101::5",
+            "2002:6440:1::",
+        ] {
+            assert!(!public(ip), "{ip}");
+        }
+        assert!(public("2002:5db8:d822::1"), "6to4 around 93.184.216.34");
+    }
+
+    #[test]
+    fn teredo_is_judged_by_its_client_and_server_ipv4() {
+        // Client 127.0.0.1 inverted is 80ff:fffe; server 65.54.227.120.
+        assert!(!public("2001:0:4136:e378:8000:63bf:80ff:fffe"));
+        // Client 10.0.0.1 inverted is f5ff:fffe.
+        assert!(!public("2001:0:4136:e378::f5ff:fffe"));
+        // Server 192.168.1.1 with a public client 93.184.216.34 (a247:27dd).
+        assert!(!public("2001:0:c0a8:101::a247:27dd"));
+        // Public server 65.54.227.120 and public client 93.184.216.34.
+        assert!(public("2001:0:4136:e378::a247:27dd"));
+    }
+
+    #[test]
+    fn nat64_is_judged_by_its_ipv4() {
+        for ip in [
+            "64:ff9b::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::10.1.2.3",
+            // Local-use /48, RFC 6052 layout: 127.0, the u octet, 0.1
+            // (the last 32 bits, 93.184.216.34, are public).
+            "64:ff9b:1:7f00:0:100:5db8:d822",
+            // Local-use /48 used with the /96 layout.
+            "64:ff9b:1::127.0.0.1",
+        ] {
+            assert!(!public(ip), "{ip}");
+        }
+        assert!(public("64:ff9b::93.184.216.34"));
+        // Other forms under 64:ff9b::/32 stay refused.
+        assert!(!public("64:ff9b:2::1"));
     }
 }

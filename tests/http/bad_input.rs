@@ -353,3 +353,135 @@ async fn blob_uploads_are_bounded_and_never_empty() {
     assert_eq!(app.log_len(), before);
     app.assert_healthy().await;
 }
+
+/// Amounts in fen are 1 to 10^13 (`domain::value::MAX_AMOUNT_FEN`): one
+/// above, or anything beyond i64 or u64, is a 422 `invalid_amount` naming
+/// the field's JSON path (a number that does not fit u64 at all is a type
+/// error, 400 `wrong_type`, like any other); nothing is appended.
+#[tokio::test]
+async fn amounts_outside_their_documented_range_are_422_naming_the_field() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let customer_id = app.hospital_customer().await;
+    let contract = app
+        .post_json(
+            "/v1/contracts",
+            "finance",
+            &json!({"customer_id": customer_id, "rep_id": REP_A, "signed_on": "2027-03-01",
+                    "instalments": [{"due_on": "2027-04-01", "amount_fen": 100_000}]}),
+        )
+        .await;
+    assert_eq!(contract.status.as_u16(), 201, "{}", contract.text);
+    let contract_id = super::support::stream_uuid(&contract);
+    let before = app.log_len();
+    let sign = |amount: &str| {
+        format!(
+            r#"{{"customer_id": "{customer_id}", "rep_id": "{REP_A}", "signed_on": "2027-03-01",
+                "instalments": [{{"due_on": "2027-04-01", "amount_fen": 5}}, {{"due_on": "2027-05-01", "amount_fen": {amount}}}]}}"#
+        )
+    };
+    let payments = format!("/v1/contracts/{contract_id}/payments");
+    let quotes = format!("/v1/customers/{customer_id}/renewal-quotes");
+    let pay = |amount: &str| {
+        format!(
+            r#"{{"payment_ref": "PAY-1", "amount_fen": {amount}, "received_on": "2027-03-10"}}"#
+        )
+    };
+    let quote =
+        |amount: &str| format!(r#"{{"amount_fen": {amount}, "valid_until": "2027-04-30"}}"#);
+    let cases: Vec<(&str, String, u16, &str, &str)> = vec![
+        (
+            "/v1/contracts",
+            sign("10000000000001"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("18446744073709551615"),
+            422,
+            "invalid_amount",
+            "instalments[1].amount_fen",
+        ),
+        (
+            "/v1/contracts",
+            sign("18446744073709551616"),
+            400,
+            "wrong_type",
+            "instalments[1].amount_fen",
+        ),
+        (
+            &payments,
+            pay("18446744073709551615"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &payments,
+            pay("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &quotes,
+            quote("9223372036854775808"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+        (
+            &quotes,
+            quote("10000000000001"),
+            422,
+            "invalid_amount",
+            "amount_fen",
+        ),
+    ];
+    for (path, body, status, code, json_path) in cases {
+        let answer = app
+            .send_raw(
+                "POST",
+                path,
+                Some(app.token("finance")),
+                Some("application/json"),
+                body.clone().into_bytes(),
+                &[],
+            )
+            .await;
+        answer.assert_problem(status, code);
+        assert_eq!(
+            answer.json["path"],
+            json!(json_path),
+            "{body}: {}",
+            answer.text
+        );
+        assert_eq!(app.log_len(), before, "{body}: nothing appended");
+    }
+    // The maximum itself is accepted (a quote answers 200).
+    let answer = app
+        .send_raw(
+            "POST",
+            &quotes,
+            Some(app.token("finance")),
+            Some("application/json"),
+            quote("10000000000000").into_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+    assert_eq!(
+        answer.event("RenewalQuoted")["amount_fen"],
+        json!(10_000_000_000_000u64)
+    );
+}

@@ -20,6 +20,8 @@
 //!   appended.
 //! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
 //!   media type, bad path ids, unknown routes, wrong methods.
+//! - `content_type`: 415 for a missing or non-JSON `Content-Type` on every
+//!   JSON body route, the POS route's own types, bodiless commands.
 //! - `fuzz`: random bodies at every command route never give a 5xx.
 //! - `envelope`: actor, command, correlation and causation ids on events.
 //! - `idempotency`: a replayed `Idempotency-Key` appends nothing.
@@ -51,6 +53,8 @@
 //! - `store_views`: chain-store views (issue 7) on a hand-computed case:
 //!   penetration cells, store leaderboard, battle map, high-potential
 //!   members, a policy change, refusals.
+//! - `slow_headers`: the accept loop closes a connection whose request
+//!   head is not complete within the header read timeout.
 //! - `stores`: chain-store commands and POS batches in NDJSON (all or
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
@@ -64,6 +68,7 @@ mod c3_ownership;
 mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
+mod content_type;
 mod dashboard;
 mod envelope;
 mod evidence;
@@ -74,6 +79,7 @@ mod idempotency;
 mod inputs;
 mod openapi;
 mod reactions;
+mod slow_headers;
 mod store_views;
 mod stores;
 pub mod support;
