@@ -8,6 +8,7 @@
 //! tables must dump to the same bytes.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -133,6 +134,103 @@ impl TableProjector for PickyFixed {
         event: &Event,
     ) -> Result<(), ProjectionError> {
         count_follow_ups(tx, event)
+    }
+}
+
+/// Writes to a table it did not declare.
+struct Sloppy;
+
+impl TableProjector for Sloppy {
+    const NAME: &'static str = "sloppy";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["types"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        count_follow_ups(tx, event)
+    }
+}
+
+/// Panics on its first follow-up.
+struct Panicky;
+
+impl TableProjector for Panicky {
+    const NAME: &'static str = "panicky";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        Counter::tables()
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        if matches!(event, Event::FollowUpRecorded(_)) {
+            panic!("a bug in a projector");
+        }
+        count_follow_ups(tx, event)
+    }
+}
+
+/// How many of `Left` and `Right` have started their first record.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+const MET: Table<String, bool> = Table::new("met");
+
+/// Waits (up to 10 s) on its first record for the other of the pair to
+/// start too, and writes whether it did: both meet only when the two fold
+/// the same page at the same time.
+fn meet(tx: &mut Tx<'_>) -> Result<(), ProjectionError> {
+    if tx.get(&MET, &"first".to_owned())?.is_some() {
+        return Ok(());
+    }
+    STARTED.fetch_add(1, Ordering::SeqCst);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while STARTED.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    tx.put(
+        &MET,
+        &"first".to_owned(),
+        &(STARTED.load(Ordering::SeqCst) >= 2),
+    )?;
+    Ok(())
+}
+
+struct Left;
+
+impl TableProjector for Left {
+    const NAME: &'static str = "left";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["met"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        _event: &Event,
+    ) -> Result<(), ProjectionError> {
+        meet(tx)
+    }
+}
+
+struct Right;
+
+impl TableProjector for Right {
+    const NAME: &'static str = "right";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["met"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        _event: &Event,
+    ) -> Result<(), ProjectionError> {
+        meet(tx)
     }
 }
 
@@ -619,6 +717,63 @@ async fn a_crash_between_commits_resumes_from_the_previous_checkpoint_with_its_r
         runner.dump(Counter::NAME).expect("dump"),
         memory_dump::<Counter>(&records)
     );
+    runner.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_undeclared_table_or_a_panic_stops_only_that_projector() {
+    let (temp, store) = setup();
+    append(&store, vec![rep_event(1, "Alice", "华东")]).await;
+    append(&store, follow_ups(20, 5, 0)).await;
+    let last = store.head().len - 1;
+    let runner = TableRunner::builder(store.clone(), temp.path().join("tables"))
+        .with::<Sloppy>()
+        .with::<Panicky>()
+        .with::<Counter>()
+        .start()
+        .await
+        .expect("start");
+    runner
+        .wait_for(Counter::NAME, last, WAIT)
+        .await
+        .expect("counter advances");
+    for (name, expected) in [("sloppy", "not declared"), ("panicky", "panicked")] {
+        match runner.wait_for(name, last, WAIT).await {
+            Err(ReadModelError::Failed {
+                position, reason, ..
+            }) => {
+                // Position 0 is the rep; the first follow-up is at 1.
+                assert_eq!(position, 1, "{name}");
+                assert!(reason.contains(expected), "{name}: {reason}");
+            }
+            other => panic!("{name} should fail, got {other:?}"),
+        }
+    }
+    runner.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn independent_projectors_fold_a_page_in_parallel() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(100, 10, 0)).await;
+    let runner = TableRunner::builder(store.clone(), temp.path().join("tables"))
+        .with::<Left>()
+        .with::<Right>()
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    for name in ["left", "right"] {
+        let dump = runner.dump(name).expect("dump");
+        let met = format!(
+            "{}\n",
+            hex::encode(encode_value("met", &true).expect("encodes"))
+        );
+        assert!(
+            dump.ends_with(&met),
+            "{name} folded while the other did: {dump}"
+        );
+    }
     runner.shutdown().await.expect("shutdown");
 }
 
