@@ -19,7 +19,7 @@ use salesledger_domain::Event;
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::tables::assets::{self as assets_tables, AssetsTables};
 use salesledger_projections::tables::{
-    encode_value, MemoryTables, Table, TableKey, TableProjector, Tx,
+    encode_value, MemoryTables, Table, TableError, TableKey, TableProjector, Tx,
 };
 use salesledger_projections::{fold_all, Assets, ProjectionError};
 use salesledger_replay::readmodel::{
@@ -835,6 +835,15 @@ async fn pages_return_every_row_once_in_key_order() {
     assert!(matches!(
         runner.page::<Counter, _, _>(&TYPES, Some("00"), 10),
         Err(ReadModelError::BadCursor(_))
+    ));
+    // A table of another projector is a typed error, not an empty answer.
+    assert!(matches!(
+        runner.page::<Counter, _, _>(&MET, None, 10),
+        Err(ReadModelError::Table(TableError::Undeclared("met")))
+    ));
+    assert!(matches!(
+        runner.get::<Counter, _, _>(&MET, &"first".to_owned()),
+        Err(ReadModelError::Table(TableError::Undeclared("met")))
     ));
     runner.shutdown().await.expect("shutdown");
 }

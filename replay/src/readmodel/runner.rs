@@ -456,10 +456,22 @@ async fn follow(
 /// Reads of one projector's committed rows (writes refused).
 struct CommittedRows<'a> {
     tree: &'a sled::Tree,
+    tables: &'static [&'static str],
+}
+
+impl CommittedRows<'_> {
+    fn check_table(&self, table: &'static str) -> Result<(), TableError> {
+        if self.tables.contains(&table) {
+            Ok(())
+        } else {
+            Err(TableError::Undeclared(table))
+        }
+    }
 }
 
 impl RawRead for CommittedRows<'_> {
     fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
+        self.check_table(table)?;
         self.tree
             .get(row_key(table, key))
             .map(|value| value.map(|value| value.to_vec()))
@@ -473,6 +485,7 @@ impl RawRead for CommittedRows<'_> {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<RawRows, TableError> {
+        self.check_table(table)?;
         scan(self.tree, &row_key(table, &[]), from, to, limit)
     }
 }
@@ -525,7 +538,10 @@ impl TableRunner {
         query: impl FnOnce(&mut Reader<'_>) -> Result<R, TableError>,
     ) -> Result<(R, Checkpoint), ReadModelError> {
         let (slot, checkpoint) = self.readable(P::NAME)?;
-        let mut rows = CommittedRows { tree: &slot.tree };
+        let mut rows = CommittedRows {
+            tree: &slot.tree,
+            tables: P::tables(),
+        };
         let answer = query(&mut Reader::new(&mut rows))?;
         Ok((answer, checkpoint))
     }
@@ -560,6 +576,9 @@ impl TableRunner {
                 last
             }
         };
+        if !P::tables().contains(&table.name()) {
+            return Err(TableError::Undeclared(table.name()).into());
+        }
         let (slot, checkpoint) = self.readable(P::NAME)?;
         let raw = scan(
             &slot.tree,
