@@ -25,4 +25,10 @@ pub enum ProjectionError {
         #[source]
         source: DomainError,
     },
+    /// A table projector's rows could not be read or written.
+    #[error(transparent)]
+    Table(#[from] crate::tables::TableError),
+    /// A table projector met an event it cannot apply.
+    #[error("record at position {position} cannot be applied: {reason}")]
+    CannotApply { position: u64, reason: String },
 }

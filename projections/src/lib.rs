@@ -12,6 +12,8 @@
 //! - [`risk`]: the morning risk list of each closed day (SPEC C8);
 //! - [`retail`]: chain stores (SPEC C13): penetration, store leaderboard,
 //!   battle map, high-potential members;
+//! - [`tables`]: read models as keyed tables (projector trait version 2,
+//!   storage-free; issue 14);
 //! - [`error`]: the crate's error, [`ProjectionError`].
 //!
 //! Architecture invariant: a projection does no I/O, never reads the clock,
@@ -33,6 +35,7 @@ pub mod receivables;
 pub mod responsibility;
 pub mod retail;
 pub mod risk;
+pub mod tables;
 
 pub use assets::Assets;
 pub use digest::Digest;

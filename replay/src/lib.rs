@@ -30,4 +30,5 @@ pub mod checkpoint;
 pub mod export;
 pub mod log_tree;
 pub mod merkle;
+pub mod readmodel;
 pub mod runner;

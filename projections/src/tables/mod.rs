@@ -1,0 +1,372 @@
+//! Read models as keyed tables (issue 14, `docs/design/read-model-tables.md`):
+//! the storage-free half of the table engine.
+//!
+//! A [`TableProjector`] (the projector trait, version 2) declares typed
+//! [`Table`]s and applies each event to rows through a [`Tx`] that the
+//! runner hands it. This crate stays a pure fold: the `Tx` wraps a
+//! [`RawTx`], an object-safe trait over encoded keys and values, and the
+//! storage behind it (sled, with a write-back cache) lives in
+//! `salesledger-replay` (`readmodel`). Tests and offline tools can use
+//! [`MemoryTables`], a `BTreeMap` behind the same trait.
+//!
+//! - keys: [`TableKey`], an order-preserving encoding (module [`key`]);
+//! - values: `postcard` (compact serde, varints); the bytes are part of the
+//!   canonical dump compared across live, rebuilt and resumed runs, so a
+//!   value type must serialise deterministically (no hash maps);
+//! - [`assets`]: the process-asset view (SPEC C9) ported to tables, the
+//!   first real projector on the engine.
+//!
+//! Determinism: a fold sees rows only through the `Tx`, in key order; it
+//! never reads the clock or storage directly.
+
+pub mod assets;
+pub mod key;
+
+use std::collections::BTreeMap;
+use std::marker::PhantomData;
+
+use salesledger_domain::Event;
+use salesledger_store::RecordedEvent;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+pub use key::{prefix_end, KeyError, TableKey};
+
+use crate::error::ProjectionError;
+
+/// What can go wrong reading or writing a projector's tables.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TableError {
+    /// A stored key does not decode as the table's key type.
+    #[error("table {table}: {source}")]
+    Key {
+        table: &'static str,
+        #[source]
+        source: KeyError,
+    },
+    /// A value does not encode, or a stored value does not decode.
+    #[error("table {table}: value (de)serialisation: {source}")]
+    Value {
+        table: &'static str,
+        #[source]
+        source: postcard::Error,
+    },
+    /// The projector used a table it did not declare in `tables()`.
+    #[error("table {0} is not declared by this projector")]
+    Undeclared(&'static str),
+    /// A write through a read-only view of committed rows.
+    #[error("table {0}: writes are not allowed through a read-only view")]
+    ReadOnly(&'static str),
+    /// The storage behind the tables failed.
+    #[error("table storage: {0}")]
+    Storage(String),
+}
+
+/// A typed table: rows of `V` keyed by `K`, named within its projector.
+/// Names are lowercase ASCII letters, digits and `_`.
+pub struct Table<K, V> {
+    name: &'static str,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V> Table<K, V> {
+    /// A table named `name` (declare it in the projector's `tables()`).
+    pub const fn new(name: &'static str) -> Self {
+        Table {
+            name,
+            types: PhantomData,
+        }
+    }
+
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Whether `name` is a valid table or projector name: non-empty, at most
+/// 64 bytes of lowercase ASCII letters, digits, `_` and `-`.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_' || byte == b'-'
+        })
+}
+
+/// Encoded rows as `(key bytes, value bytes)`, in key order.
+pub type RawRows = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Reads of encoded rows, in key order. Object-safe, so this crate needs no
+/// storage: the runner implements it over its cache and sled.
+pub trait RawRead {
+    /// The value stored under `key` in `table`.
+    fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError>;
+    /// Rows of `table` with `from <= key < to` (no upper bound when `to` is
+    /// `None`), in key order, at most `limit`.
+    fn range_raw(
+        &mut self,
+        table: &'static str,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<RawRows, TableError>;
+}
+
+/// Reads and writes of encoded rows.
+pub trait RawTx: RawRead {
+    fn put_raw(
+        &mut self,
+        table: &'static str,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<(), TableError>;
+    fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError>;
+}
+
+fn decode_value<V: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<V, TableError> {
+    postcard::from_bytes(bytes).map_err(|source| TableError::Value { table, source })
+}
+
+/// The encoding of a row's value, as stored and dumped.
+pub fn encode_value<V: Serialize>(table: &'static str, value: &V) -> Result<Vec<u8>, TableError> {
+    postcard::to_allocvec(value).map_err(|source| TableError::Value { table, source })
+}
+
+fn decode_rows<K: TableKey, V: DeserializeOwned>(
+    table: &'static str,
+    rows: RawRows,
+) -> Result<Vec<(K, V)>, TableError> {
+    rows.into_iter()
+        .map(|(key, value)| {
+            let key =
+                K::from_key_bytes(&key).map_err(|source| TableError::Key { table, source })?;
+            Ok((key, decode_value(table, &value)?))
+        })
+        .collect()
+}
+
+fn typed_get<K: TableKey, V: DeserializeOwned>(
+    raw: &mut dyn RawRead,
+    table: &Table<K, V>,
+    key: &K,
+) -> Result<Option<V>, TableError> {
+    raw.get_raw(table.name, &key.to_key_bytes())?
+        .map(|bytes| decode_value(table.name, &bytes))
+        .transpose()
+}
+
+fn typed_prefix<K: TableKey, V: DeserializeOwned, P: TableKey>(
+    raw: &mut dyn RawRead,
+    table: &Table<K, V>,
+    prefix: &P,
+) -> Result<Vec<(K, V)>, TableError> {
+    let from = prefix.to_key_bytes();
+    let to = prefix_end(&from);
+    let rows = raw.range_raw(table.name, &from, to.as_deref(), usize::MAX)?;
+    decode_rows(table.name, rows)
+}
+
+fn typed_range<K: TableKey, V: DeserializeOwned>(
+    raw: &mut dyn RawRead,
+    table: &Table<K, V>,
+    from: Option<&K>,
+    to: Option<&K>,
+) -> Result<Vec<(K, V)>, TableError> {
+    let from = from.map(TableKey::to_key_bytes).unwrap_or_default();
+    let to = to.map(TableKey::to_key_bytes);
+    let rows = raw.range_raw(table.name, &from, to.as_deref(), usize::MAX)?;
+    decode_rows(table.name, rows)
+}
+
+/// The transaction a [`TableProjector`] folds one record through: typed
+/// reads and writes of its own tables. Reads see the projector's own writes
+/// (of this record and of earlier ones) before anything committed.
+pub struct Tx<'a> {
+    raw: &'a mut dyn RawTx,
+}
+
+impl<'a> Tx<'a> {
+    pub fn new(raw: &'a mut dyn RawTx) -> Self {
+        Tx { raw }
+    }
+
+    pub fn get<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<Option<V>, TableError> {
+        typed_get(self.raw, table, key)
+    }
+
+    pub fn put<K: TableKey, V: Serialize>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+        value: &V,
+    ) -> Result<(), TableError> {
+        let bytes = encode_value(table.name, value)?;
+        self.raw.put_raw(table.name, key.to_key_bytes(), bytes)
+    }
+
+    pub fn delete<K: TableKey, V>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<(), TableError> {
+        self.raw.delete_raw(table.name, key.to_key_bytes())
+    }
+
+    /// Rows with `from <= key < to` (either bound open when `None`), in key
+    /// order.
+    pub fn range<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        from: Option<&K>,
+        to: Option<&K>,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_range(self.raw, table, from, to)
+    }
+
+    /// Rows whose key starts with the encoding of `prefix` (e.g. the first
+    /// field of a tuple key), in key order.
+    pub fn prefix<K: TableKey, V: DeserializeOwned, P: TableKey>(
+        &mut self,
+        table: &Table<K, V>,
+        prefix: &P,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_prefix(self.raw, table, prefix)
+    }
+}
+
+/// Typed reads of committed rows (what a view answers from).
+pub struct Reader<'a> {
+    raw: &'a mut dyn RawRead,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(raw: &'a mut dyn RawRead) -> Self {
+        Reader { raw }
+    }
+
+    pub fn get<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<Option<V>, TableError> {
+        typed_get(self.raw, table, key)
+    }
+
+    pub fn range<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        from: Option<&K>,
+        to: Option<&K>,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_range(self.raw, table, from, to)
+    }
+
+    pub fn prefix<K: TableKey, V: DeserializeOwned, P: TableKey>(
+        &mut self,
+        table: &Table<K, V>,
+        prefix: &P,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_prefix(self.raw, table, prefix)
+    }
+}
+
+/// A pure fold from records to rows of typed tables (the projector trait,
+/// version 2).
+///
+/// `NAME` names the projector's stored tables (it never changes); `VERSION`
+/// is bumped whenever `apply` or a row's shape changes, which makes a runner
+/// rebuild this projector, and only this one, from position 0. `apply` sees
+/// each record once, in position order, and returns an error instead of
+/// panicking on an event it cannot apply: the runner then stops this
+/// projector at that position (its writes for that record are discarded)
+/// while the others go on.
+pub trait TableProjector: Send + Sync + 'static {
+    /// Stable name, e.g. `"assets"` ([`valid_name`]).
+    const NAME: &'static str;
+    /// Version of the fold and of the rows' shapes.
+    const VERSION: u32;
+    /// The names of every table `apply` writes ([`valid_name`] each).
+    fn tables() -> &'static [&'static str];
+    /// Folds one record (already decoded into `event`) into the tables.
+    fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, event: &Event)
+        -> Result<(), ProjectionError>;
+}
+
+/// Tables in memory: a [`RawTx`] over one `BTreeMap` per table, for pure
+/// folds (tests, offline comparisons). Writes go straight to the map.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryTables {
+    tables: BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl MemoryTables {
+    /// Every row, table by table in name order, keys in order.
+    pub fn rows(&self) -> impl Iterator<Item = (&'static str, &[u8], &[u8])> {
+        self.tables.iter().flat_map(|(table, rows)| {
+            rows.iter()
+                .map(move |(key, value)| (*table, key.as_slice(), value.as_slice()))
+        })
+    }
+
+    /// Folds `record` into the tables with `P` (unknown event types skipped).
+    pub fn apply<P: TableProjector>(
+        &mut self,
+        record: &RecordedEvent,
+    ) -> Result<(), ProjectionError> {
+        if let Some(event) = crate::projector::decode_record(record)? {
+            P::apply(&mut Tx::new(self), record, &event)?;
+        }
+        Ok(())
+    }
+}
+
+impl RawRead for MemoryTables {
+    fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
+        Ok(self
+            .tables
+            .get(table)
+            .and_then(|rows| rows.get(key).cloned()))
+    }
+
+    fn range_raw(
+        &mut self,
+        table: &'static str,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<RawRows, TableError> {
+        let Some(rows) = self.tables.get(table) else {
+            return Ok(Vec::new());
+        };
+        Ok(rows
+            .range(from.to_vec()..)
+            .take_while(|(key, _)| to.map_or(true, |to| key.as_slice() < to))
+            .take(limit)
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect())
+    }
+}
+
+impl RawTx for MemoryTables {
+    fn put_raw(
+        &mut self,
+        table: &'static str,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<(), TableError> {
+        self.tables.entry(table).or_default().insert(key, value);
+        Ok(())
+    }
+
+    fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {
+        if let Some(rows) = self.tables.get_mut(table) {
+            rows.remove(&key);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! The write-back cache of one projector: what its transaction reads
+//! through and writes into.
+//!
+//! - `staged`: the writes of the record being applied; merged into `dirty`
+//!   when `apply` succeeds, dropped when it fails (a record applies whole
+//!   or not at all).
+//! - `dirty`: every write since the last commit (a deletion is `None`); a
+//!   commit writes exactly these rows, with the checkpoint, in one batch.
+//!   Bounded by the commit interval, never evicted.
+//! - [`RowCache`]: rows read from (or committed to) sled, least recently
+//!   used first out, bounded by bytes.
+//!
+//! A read looks in `staged`, then `dirty`, then the cache, then sled.
+
+use std::collections::{BTreeMap, HashMap};
+
+/// Bytes an entry is charged beyond its key and value (the map entries and
+/// the recency index).
+pub const ENTRY_OVERHEAD: usize = 64;
+
+/// A least-recently-used cache of rows, bounded by bytes: an entry costs
+/// its key twice (map and recency index), its value and
+/// [`ENTRY_OVERHEAD`]. Absent rows are cached too (as `None`). The hash
+/// map's order never reaches an output: it is only looked up by key.
+#[derive(Debug)]
+pub struct RowCache {
+    budget: usize,
+    bytes: usize,
+    peak: usize,
+    tick: u64,
+    entries: HashMap<Vec<u8>, (Option<Vec<u8>>, u64)>,
+    recency: BTreeMap<u64, Vec<u8>>,
+}
+
+fn cost(key: &[u8], value: &Option<Vec<u8>>) -> usize {
+    2 * key.len() + value.as_ref().map_or(0, Vec::len) + ENTRY_OVERHEAD
+}
+
+impl RowCache {
+    pub fn new(budget: usize) -> Self {
+        RowCache {
+            budget,
+            bytes: 0,
+            peak: 0,
+            tick: 0,
+            entries: HashMap::new(),
+            recency: BTreeMap::new(),
+        }
+    }
+
+    /// The bytes charged now.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// The most bytes ever charged at once (never above the budget).
+    pub fn peak(&self) -> usize {
+        self.peak
+    }
+
+    /// The cached row: `Some(None)` when the row is known to be absent,
+    /// `None` when the cache does not know.
+    pub fn get(&mut self, key: &[u8]) -> Option<Option<Vec<u8>>> {
+        self.tick += 1;
+        let tick = self.tick;
+        let (value, used) = self.entries.get_mut(key)?;
+        let previous = std::mem::replace(used, tick);
+        let value = value.clone();
+        if let Some(key) = self.recency.remove(&previous) {
+            self.recency.insert(tick, key);
+        }
+        Some(value)
+    }
+
+    /// Caches a row (replacing what was cached under its key), then evicts
+    /// the least recently used rows until the budget holds. A row larger
+    /// than the whole budget is not cached.
+    pub fn insert(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        self.remove(&key);
+        let entry_cost = cost(&key, &value);
+        if entry_cost > self.budget {
+            return;
+        }
+        while self.bytes + entry_cost > self.budget {
+            let Some((_, oldest)) = self.recency.pop_first() else {
+                break;
+            };
+            if let Some((old_value, _)) = self.entries.remove(&oldest) {
+                self.bytes -= cost(&oldest, &old_value);
+            }
+        }
+        self.tick += 1;
+        self.recency.insert(self.tick, key.clone());
+        self.entries.insert(key, (value, self.tick));
+        self.bytes += entry_cost;
+        self.peak = self.peak.max(self.bytes);
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if let Some((value, used)) = self.entries.remove(key) {
+            self.recency.remove(&used);
+            self.bytes -= cost(key, &value);
+        }
+    }
+
+    /// Forgets every row (after the tree was cleared).
+    pub fn clear(&mut self) {
+        self.entries.clear();
+        self.recency.clear();
+        self.bytes = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evicts_least_recently_used_within_budget() {
+        let mut cache = RowCache::new(3 * (2 + 1 + ENTRY_OVERHEAD));
+        cache.insert(b"a".to_vec(), Some(b"1".to_vec()));
+        cache.insert(b"b".to_vec(), Some(b"2".to_vec()));
+        cache.insert(b"c".to_vec(), Some(b"3".to_vec()));
+        assert_eq!(cache.get(b"a"), Some(Some(b"1".to_vec())));
+        cache.insert(b"d".to_vec(), Some(b"4".to_vec()));
+        // b was the least recently used.
+        assert_eq!(cache.get(b"b"), None);
+        assert_eq!(cache.get(b"a"), Some(Some(b"1".to_vec())));
+        assert_eq!(cache.get(b"d"), Some(Some(b"4".to_vec())));
+        assert!(cache.bytes() <= 3 * (2 + 1 + ENTRY_OVERHEAD));
+        cache.insert(b"big".to_vec(), Some(vec![0; 10_000]));
+        assert_eq!(cache.get(b"big"), None);
+    }
+}

@@ -1,0 +1,239 @@
+//! The read-model table engine (issue 14, `docs/design/read-model-tables.md`):
+//! projectors write rows of typed tables, not one model; the runner commits
+//! what changed.
+//!
+//! It runs [`TableProjector`](salesledger_projections::tables::TableProjector)s
+//! (the projector trait version 2, storage-free, in `salesledger-projections`)
+//! beside the whole-model runner of [`crate::runner`], which `serve` still
+//! uses; wiring it into `serve` is the next step of issue 14.
+//!
+//! # Storage layout
+//!
+//! One sled database of its own (never the log's directory, nor the
+//! whole-model runner's); the default tree holds `format` =
+//! `salesledger-tables-1`. Each projector has a tree `tables/<NAME>`:
+//!
+//! | key | value |
+//! |---|---|
+//! | `m/version` | the `VERSION` that wrote the rows (`u32` BE) |
+//! | `m/checkpoint` | the next position to apply (`u64` BE) |
+//! | `r/<table>/<key>` | a row: its key in the order-preserving encoding of [`TableKey`](salesledger_projections::tables::TableKey), its value in `postcard` |
+//!
+//! A commit writes a projector's dirty rows, its checkpoint and its version
+//! in **one** `apply_batch` on its tree: after a crash sled recovers the
+//! previous checkpoint with its rows or the new one with its rows, never a
+//! mix. A commit happens every [`TableRunnerOptions::commit_every_events`]
+//! records, every [`TableRunnerOptions::commit_interval`], when a lane has
+//! caught up with the log's head (so `wait_for` answers soon after an
+//! append), when a projector fails, and at shutdown.
+//!
+//! # Memory
+//!
+//! Per projector: the rows written since the last commit (bounded by the
+//! commit interval) and a read cache bounded by
+//! [`TableRunnerOptions::cache_bytes`] (least recently used out, see
+//! [`cache`]). Not the history.
+//!
+//! # Lanes and pages
+//!
+//! Projectors that start from the same checkpoint form a lane: one task
+//! reads a page of records at a time from the log
+//! ([`salesledger_store::Store::read_all`] up to the committed head, then
+//! waiting on [`salesledger_store::Store::watch_head`] for more), decodes
+//! each record once, and folds the page into each of its
+//! projectors, in parallel (one scoped thread per projector) when the page
+//! is large enough. A projector rebuilt from 0 (no stored tables, a
+//! `VERSION` change, a checkpoint beyond the log's end) is in a lane of its
+//! own, so the others resume from their checkpoints and keep serving.
+//!
+//! # Faults
+//!
+//! A projector whose `apply` returns an error (or panics) on a record, or
+//! meets a record that does not decode, stops at that position: its writes
+//! for that record are dropped, what it applied before is committed, its
+//! status is `failed { position, reason }` and its reads answer
+//! [`ReadModelError::Failed`]; the other projectors go on. The log is never
+//! touched; after a fix a restart resumes from the checkpoint (the failing
+//! position).
+//!
+//! # Reads
+//!
+//! Reads go to committed rows in sled, never through a lane's state, so a
+//! rebuild or a burst of writes never holds a reader up. A read names the
+//! checkpoint read just before its rows: the rows reflect at least that
+//! checkpoint (a commit between the two reads can only make them newer).
+//! [`TableRunner::page`] pages a table in key order with an opaque cursor
+//! (the hex of the last key) and a limit capped at [`MAX_PAGE_LIMIT`].
+//! [`TableRunner::dump`] is the canonical dump of a projector's tables
+//! (table, key and value bytes in hex, in key order) that live, rebuilt and
+//! resumed runs are compared with byte for byte.
+//!
+//! This module imports nothing from the audit stack (`merkle`, `log_tree`,
+//! `checkpoint`, `audit`, `bundle`, `export`) nor from the whole-model
+//! runner.
+
+pub mod cache;
+mod fold;
+mod runner;
+
+use std::time::Duration;
+
+use salesledger_projections::tables::{KeyError, TableError};
+use salesledger_store::StoreError;
+use serde::Serialize;
+
+pub use runner::{dump_directory, TableRunner, TableRunnerBuilder};
+
+pub(crate) const FORMAT_KEY: &[u8] = b"format";
+pub(crate) const FORMAT_VALUE: &[u8] = b"salesledger-tables-1";
+pub(crate) const VERSION_KEY: &[u8] = b"m/version";
+pub(crate) const CHECKPOINT_KEY: &[u8] = b"m/checkpoint";
+pub(crate) const ROWS_PREFIX: &[u8] = b"r/";
+
+/// The most rows one page answers.
+pub const MAX_PAGE_LIMIT: usize = 1_000;
+
+/// Everything that can go wrong running or reading table projectors.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadModelError {
+    #[error("read-model storage: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("event log: {0}")]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Table(#[from] TableError),
+    /// The directory holds data this build cannot read.
+    #[error("unsupported read-model storage format: {0}")]
+    UnsupportedFormat(String),
+    #[error("two projectors are named {0}")]
+    DuplicateProjector(&'static str),
+    /// A projector or table name outside `[a-z0-9_-]{1,64}`.
+    #[error("invalid projector or table name {0:?}")]
+    InvalidName(&'static str),
+    #[error("no projector named {0}")]
+    UnknownProjector(String),
+    /// A paging cursor this table never produced.
+    #[error("invalid cursor: {0}")]
+    BadCursor(String),
+    /// The projector has not committed the position in time; the caller may
+    /// wait again.
+    #[error("projector {projector} has not committed position {position} within {timeout:?} (it is at {reached})")]
+    WaitTimedOut {
+        projector: String,
+        position: u64,
+        timeout: Duration,
+        reached: Checkpoint,
+    },
+    /// The projector stopped at a record it cannot apply.
+    #[error("projector {projector} failed at position {position}: {reason}")]
+    Failed {
+        projector: String,
+        position: u64,
+        reason: String,
+    },
+    /// A background task panicked or was cancelled.
+    #[error("read-model task failed: {0}")]
+    Task(String),
+}
+
+impl From<KeyError> for ReadModelError {
+    fn from(error: KeyError) -> Self {
+        ReadModelError::BadCursor(error.to_string())
+    }
+}
+
+/// How far a projector's committed rows have followed the log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Checkpoint {
+    /// The next position to apply: every record before it is in the rows.
+    pub next_position: u64,
+}
+
+impl Checkpoint {
+    /// Whether the record at `position` is in the rows.
+    pub fn covers(&self, position: u64) -> bool {
+        position < self.next_position
+    }
+}
+
+impl std::fmt::Display for Checkpoint {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.next_position.checked_sub(1) {
+            Some(position) => write!(formatter, "position {position}"),
+            None => formatter.write_str("no position yet"),
+        }
+    }
+}
+
+/// Why a projector stopped.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The record it could not apply (its checkpoint stays there).
+    pub position: u64,
+    pub reason: String,
+}
+
+/// A projector's start and progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableProjectorStatus {
+    pub name: &'static str,
+    pub version: u32,
+    /// The position it resumed from (0 when built from scratch).
+    pub started_from: u64,
+    /// Why it was rebuilt from position 0, when it was.
+    pub rebuilt_because: Option<String>,
+    /// What its committed rows reflect (what reads see).
+    pub committed: Checkpoint,
+    /// What it has folded, committed or not.
+    pub applied: Checkpoint,
+    pub failed: Option<Failure>,
+    /// Bytes in its read cache now, and the most ever.
+    pub cache_bytes: usize,
+    pub cache_peak_bytes: usize,
+}
+
+/// When rows are committed, how much is cached, how pages are folded.
+#[derive(Clone, Debug)]
+pub struct TableRunnerOptions {
+    /// Commit after this many folded records.
+    pub commit_every_events: u64,
+    /// Commit at least this often while records are folded.
+    pub commit_interval: Duration,
+    /// Commit as soon as a lane has folded everything up to the log's head
+    /// (read-your-writes). Turned off only to test crash recovery.
+    pub commit_when_caught_up: bool,
+    /// Records read and decoded per page.
+    pub page_size: usize,
+    /// The read-cache budget of each projector, in bytes.
+    pub cache_bytes: usize,
+    /// Fold a page in parallel (one thread per projector of the lane) from
+    /// this many records on.
+    pub parallel_from_records: usize,
+    /// sled's own page cache for the database.
+    pub sled_cache_bytes: u64,
+}
+
+impl Default for TableRunnerOptions {
+    fn default() -> Self {
+        TableRunnerOptions {
+            commit_every_events: 50_000,
+            commit_interval: Duration::from_secs(1),
+            commit_when_caught_up: true,
+            page_size: 1_024,
+            cache_bytes: 8 * 1024 * 1024,
+            parallel_from_records: 64,
+            sled_cache_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// One page of a table, in key order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Page<K, V> {
+    pub rows: Vec<(K, V)>,
+    /// Pass it back for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+    /// What the rows reflect (at least).
+    pub checkpoint: Checkpoint,
+}

@@ -1,0 +1,770 @@
+//! [`TableRunner`]: opens each projector's tree (resume, or rebuild on a
+//! version change), runs one task per lane, and answers reads from
+//! committed rows. See the module documentation of [`super`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use salesledger_projections::decode_record;
+use salesledger_projections::tables::{
+    valid_name, RawRead, RawRows, Reader, Table, TableError, TableKey, TableProjector,
+};
+use salesledger_store::{Store, StoreError};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::fold::{fold_page, row_key, scan, ApplyFn, Decoded, Folder};
+use super::{
+    Checkpoint, Failure, Page, ReadModelError, TableProjectorStatus, TableRunnerOptions,
+    CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX, VERSION_KEY,
+};
+
+struct Spec {
+    name: &'static str,
+    version: u32,
+    tables: &'static [&'static str],
+    apply: ApplyFn,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Progress {
+    committed: Checkpoint,
+    applied: Checkpoint,
+    failed: Option<Failure>,
+    cache_bytes: usize,
+    cache_peak_bytes: usize,
+}
+
+struct Slot {
+    name: &'static str,
+    version: u32,
+    tree: sled::Tree,
+    started_from: u64,
+    rebuilt_because: Option<String>,
+    progress: watch::Sender<Progress>,
+}
+
+struct Shared {
+    db: sled::Db,
+    slots: Vec<Slot>,
+    options: TableRunnerOptions,
+}
+
+impl Shared {
+    fn slot(&self, name: &str) -> Result<&Slot, ReadModelError> {
+        self.slots
+            .iter()
+            .find(|slot| slot.name == name)
+            .ok_or_else(|| ReadModelError::UnknownProjector(name.to_owned()))
+    }
+}
+
+/// Builds a [`TableRunner`].
+pub struct TableRunnerBuilder {
+    store: Arc<dyn Store>,
+    directory: PathBuf,
+    specs: Vec<Spec>,
+    options: TableRunnerOptions,
+}
+
+impl TableRunnerBuilder {
+    /// Adds a table projector.
+    pub fn with<P: TableProjector>(mut self) -> Self {
+        self.specs.push(Spec {
+            name: P::NAME,
+            version: P::VERSION,
+            tables: P::tables(),
+            apply: P::apply,
+        });
+        self
+    }
+
+    pub fn options(mut self, options: TableRunnerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Opens the database, resumes or rebuilds each projector, and starts
+    /// one task per lane. Returns at once; catching up happens in the
+    /// background ([`TableRunner::wait_for`]).
+    pub async fn start(self) -> Result<TableRunner, ReadModelError> {
+        let TableRunnerBuilder {
+            store,
+            directory,
+            specs,
+            options,
+        } = self;
+        let log_len = store.head().len;
+        let (shared, folders) =
+            tokio::task::spawn_blocking(move || open(&directory, specs, options, log_len))
+                .await
+                .map_err(|error| ReadModelError::Task(error.to_string()))??;
+        let shared = Arc::new(shared);
+        let (shutdown_sender, shutdown) = watch::channel(false);
+        let mut lanes: BTreeMap<u64, Vec<(usize, Folder)>> = BTreeMap::new();
+        for (slot_index, folder) in folders.into_iter().enumerate() {
+            lanes
+                .entry(folder.next)
+                .or_default()
+                .push((slot_index, folder));
+        }
+        let tasks = lanes
+            .into_iter()
+            .map(|(from, lane)| {
+                tokio::spawn(follow(
+                    shared.clone(),
+                    lane,
+                    from,
+                    store.clone(),
+                    shutdown.clone(),
+                ))
+            })
+            .collect();
+        Ok(TableRunner {
+            shared,
+            store,
+            shutdown: shutdown_sender,
+            tasks: std::sync::Mutex::new(tasks),
+        })
+    }
+}
+
+fn open(
+    directory: &Path,
+    specs: Vec<Spec>,
+    options: TableRunnerOptions,
+    log_len: u64,
+) -> Result<(Shared, Vec<Folder>), ReadModelError> {
+    std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
+    let db = open_db(directory, options.sled_cache_bytes)?;
+    match db.get(FORMAT_KEY)? {
+        Some(format) if format.as_ref() == FORMAT_VALUE => {}
+        Some(format) => {
+            return Err(ReadModelError::UnsupportedFormat(
+                String::from_utf8_lossy(&format).into_owned(),
+            ))
+        }
+        None => {
+            db.insert(FORMAT_KEY, FORMAT_VALUE)?;
+        }
+    }
+    let mut slots: Vec<Slot> = Vec::with_capacity(specs.len());
+    let mut folders = Vec::with_capacity(specs.len());
+    for spec in specs {
+        if !valid_name(spec.name) {
+            return Err(ReadModelError::InvalidName(spec.name));
+        }
+        if let Some(table) = spec.tables.iter().find(|table| !valid_name(table)) {
+            return Err(ReadModelError::InvalidName(table));
+        }
+        if slots.iter().any(|slot| slot.name == spec.name) {
+            return Err(ReadModelError::DuplicateProjector(spec.name));
+        }
+        let tree = db.open_tree(format!("tables/{}", spec.name))?;
+        let (next, rebuilt_because) = match resume_point(&tree, spec.version, log_len)? {
+            Ok(next) => (next, None),
+            Err(reason) => {
+                tracing::info!(projector = spec.name, %reason, "rebuilding tables from position 0");
+                // The version goes first: a crash while clearing leaves no
+                // version, which means "rebuild" again.
+                tree.remove(VERSION_KEY)?;
+                tree.flush()?;
+                tree.clear()?;
+                (0, Some(reason))
+            }
+        };
+        tracing::info!(
+            projector = spec.name,
+            version = spec.version,
+            next,
+            "tables opened"
+        );
+        let checkpoint = Checkpoint {
+            next_position: next,
+        };
+        let (progress, _) = watch::channel(Progress {
+            committed: checkpoint,
+            applied: checkpoint,
+            ..Progress::default()
+        });
+        folders.push(Folder::new(
+            spec.name,
+            spec.version,
+            spec.tables,
+            spec.apply,
+            tree.clone(),
+            next,
+            options.cache_bytes,
+        ));
+        slots.push(Slot {
+            name: spec.name,
+            version: spec.version,
+            tree,
+            started_from: next,
+            rebuilt_because,
+            progress,
+        });
+    }
+    Ok((Shared { db, slots, options }, folders))
+}
+
+/// Opens the database; a lock still held by a previous runner of this
+/// process (sled's threads let go a moment after the last handle) is
+/// retried for up to two seconds.
+fn open_db(directory: &Path, cache_capacity_bytes: u64) -> Result<sled::Db, ReadModelError> {
+    const LOCK_RETRIES: u32 = 100;
+    let mut n_retries = 0;
+    loop {
+        match sled::Config::new()
+            .path(directory)
+            .cache_capacity(cache_capacity_bytes)
+            .open()
+        {
+            Err(sled::Error::Io(error))
+                if n_retries < LOCK_RETRIES
+                    && error.to_string().contains("could not acquire lock") =>
+            {
+                n_retries += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
+
+fn stored_u64(tree: &sled::Tree, key: &[u8]) -> Result<Option<u64>, sled::Error> {
+    Ok(tree
+        .get(key)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+        .map(u64::from_be_bytes))
+}
+
+/// The stored checkpoint to resume from, or why the projector is rebuilt.
+fn resume_point(
+    tree: &sled::Tree,
+    version: u32,
+    log_len: u64,
+) -> Result<Result<u64, String>, ReadModelError> {
+    let stored_version = tree
+        .get(VERSION_KEY)?
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+        .map(u32::from_be_bytes);
+    match stored_version {
+        None => return Ok(Err("no stored tables".into())),
+        Some(stored) if stored != version => {
+            return Ok(Err(format!(
+                "stored version {stored} differs from version {version}"
+            )))
+        }
+        Some(_) => {}
+    }
+    let Some(next) = stored_u64(tree, CHECKPOINT_KEY)? else {
+        return Ok(Err("stored checkpoint missing".into()));
+    };
+    if next > log_len {
+        return Ok(Err(format!(
+            "stored checkpoint {next} is beyond the log's end {log_len}"
+        )));
+    }
+    Ok(Ok(next))
+}
+
+fn publish(shared: &Shared, lane: &[(usize, Folder)]) {
+    for (slot_index, folder) in lane {
+        if let Some(slot) = shared.slots.get(*slot_index) {
+            slot.progress.send_modify(|progress| {
+                progress.committed = Checkpoint {
+                    next_position: folder.committed,
+                };
+                progress.applied = Checkpoint {
+                    next_position: folder.next,
+                };
+                progress.failed = folder.failed.clone();
+                progress.cache_bytes = folder.cache.bytes();
+                progress.cache_peak_bytes = folder.cache.peak();
+            });
+        }
+    }
+}
+
+/// Commits every projector of the lane (one batch each) on the blocking
+/// pool, then publishes the new checkpoints.
+async fn commit(
+    shared: &Arc<Shared>,
+    lane: Vec<(usize, Folder)>,
+) -> (Vec<(usize, Folder)>, Result<(), ReadModelError>) {
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut lane = lane;
+        let mut result = Ok(());
+        for (_, folder) in lane.iter_mut() {
+            if let Err(error) = folder.commit() {
+                result = Err(ReadModelError::Sled(error));
+                break;
+            }
+            tracing::debug!(
+                projector = folder.name,
+                next_position = folder.next,
+                "tables committed"
+            );
+        }
+        (lane, result)
+    })
+    .await;
+    match outcome {
+        Ok((lane, result)) => {
+            publish(shared, &lane);
+            (lane, result)
+        }
+        Err(error) => (Vec::new(), Err(ReadModelError::Task(error.to_string()))),
+    }
+}
+
+/// Marks every active projector of the lane failed at `position`.
+fn fail_all(lane: &mut [(usize, Folder)], position: u64, reason: &str) {
+    for (_, folder) in lane.iter_mut() {
+        if folder.failed.is_none() {
+            tracing::error!(projector = folder.name, position, %reason, "projector failed");
+            folder.failed = Some(Failure {
+                position,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+}
+
+/// One lane: read a page, decode it once, fold it into every projector,
+/// commit when due; then wait for the head to move. Until shutdown (final
+/// commit), or until every projector of the lane has failed.
+async fn follow(
+    shared: Arc<Shared>,
+    mut lane: Vec<(usize, Folder)>,
+    from: u64,
+    store: Arc<dyn Store>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let options = shared.options.clone();
+    let mut head = store.watch_head();
+    let mut next = from;
+    let mut n_uncommitted: u64 = 0;
+    let mut deadline = Instant::now() + options.commit_interval;
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        if lane.iter().all(|(_, folder)| folder.failed.is_some()) {
+            break;
+        }
+        let head_len = store.head().len;
+        if next < head_len {
+            let records = match store.read_all(next, options.page_size.max(1)).await {
+                Ok(records) => records,
+                Err(error) => {
+                    fail_all(&mut lane, next, &format!("reading the log: {error}"));
+                    break;
+                }
+            };
+            let Some(last) = records.last().map(|record| record.position) else {
+                continue;
+            };
+            // Decode once for every projector of the lane.
+            let page: Vec<Decoded> = records
+                .into_iter()
+                .map(|record| {
+                    let event = decode_record(&record).map_err(|error| error.to_string());
+                    (record, event)
+                })
+                .collect();
+            let parallel = page.len() >= options.parallel_from_records;
+            let n_failed_before = lane.iter().filter(|(_, f)| f.failed.is_some()).count();
+            let folded = tokio::task::spawn_blocking(move || {
+                let mut folders: Vec<Folder> = Vec::with_capacity(lane.len());
+                let mut indexes = Vec::with_capacity(lane.len());
+                for (index, folder) in lane {
+                    indexes.push(index);
+                    folders.push(folder);
+                }
+                fold_page(&mut folders, &page, parallel);
+                indexes.into_iter().zip(folders).collect::<Vec<_>>()
+            })
+            .await;
+            lane = match folded {
+                Ok(lane) => lane,
+                Err(error) => {
+                    tracing::error!(%error, "fold task failed; lane stopped");
+                    return;
+                }
+            };
+            n_uncommitted += last + 1 - next;
+            next = last + 1;
+            publish(&shared, &lane);
+            let newly_failed =
+                lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
+            let caught_up = next >= store.head().len;
+            let due = n_uncommitted >= options.commit_every_events
+                || Instant::now() >= deadline
+                || newly_failed
+                || (caught_up && options.commit_when_caught_up);
+            if due {
+                let (committed, result) = commit(&shared, lane).await;
+                lane = committed;
+                if let Err(error) = result {
+                    fail_all(&mut lane, next, &error.to_string());
+                    publish(&shared, &lane);
+                    break;
+                }
+                n_uncommitted = 0;
+                deadline = Instant::now() + options.commit_interval;
+            }
+            continue;
+        }
+        tokio::select! {
+            biased;
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            changed = head.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            () = tokio::time::sleep_until(deadline), if n_uncommitted > 0 => {
+                let (committed, result) = commit(&shared, lane).await;
+                lane = committed;
+                if let Err(error) = result {
+                    fail_all(&mut lane, next, &error.to_string());
+                    publish(&shared, &lane);
+                    break;
+                }
+                n_uncommitted = 0;
+                deadline = Instant::now() + options.commit_interval;
+            }
+        }
+    }
+    let (lane, result) = commit(&shared, lane).await;
+    if let Err(error) = result {
+        tracing::error!(%error, "final commit failed");
+    }
+    publish(&shared, &lane);
+}
+
+/// Reads of one projector's committed rows (writes refused).
+struct CommittedRows<'a> {
+    tree: &'a sled::Tree,
+    tables: &'static [&'static str],
+}
+
+impl CommittedRows<'_> {
+    fn check_table(&self, table: &'static str) -> Result<(), TableError> {
+        if self.tables.contains(&table) {
+            Ok(())
+        } else {
+            Err(TableError::Undeclared(table))
+        }
+    }
+}
+
+impl RawRead for CommittedRows<'_> {
+    fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
+        self.check_table(table)?;
+        self.tree
+            .get(row_key(table, key))
+            .map(|value| value.map(|value| value.to_vec()))
+            .map_err(|error| TableError::Storage(error.to_string()))
+    }
+
+    fn range_raw(
+        &mut self,
+        table: &'static str,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<RawRows, TableError> {
+        self.check_table(table)?;
+        scan(self.tree, &row_key(table, &[]), from, to, limit)
+    }
+}
+
+/// Runs table projectors over the log: see the module documentation.
+pub struct TableRunner {
+    shared: Arc<Shared>,
+    store: Arc<dyn Store>,
+    shutdown: watch::Sender<bool>,
+    tasks: std::sync::Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl TableRunner {
+    /// A runner over `store` keeping its tables in `directory` (a sled
+    /// database of its own).
+    pub fn builder(store: Arc<dyn Store>, directory: impl Into<PathBuf>) -> TableRunnerBuilder {
+        TableRunnerBuilder {
+            store,
+            directory: directory.into(),
+            specs: Vec::new(),
+            options: TableRunnerOptions::default(),
+        }
+    }
+
+    /// The committed checkpoint of a projector that has not failed.
+    fn readable(&self, name: &str) -> Result<(&Slot, Checkpoint), ReadModelError> {
+        let slot = self.shared.slot(name)?;
+        let progress = slot.progress.borrow().clone();
+        if let Some(failure) = progress.failed {
+            return Err(ReadModelError::Failed {
+                projector: name.to_owned(),
+                position: failure.position,
+                reason: failure.reason,
+            });
+        }
+        let stored = stored_u64(&slot.tree, CHECKPOINT_KEY)?.unwrap_or(0);
+        Ok((
+            slot,
+            Checkpoint {
+                next_position: stored,
+            },
+        ))
+    }
+
+    /// `query` over projector `P`'s committed rows, and the checkpoint
+    /// they reflect (at least). Runs on the caller's thread: call it from
+    /// a blocking context for large scans.
+    pub fn read_with<P: TableProjector, R>(
+        &self,
+        query: impl FnOnce(&mut Reader<'_>) -> Result<R, TableError>,
+    ) -> Result<(R, Checkpoint), ReadModelError> {
+        let (slot, checkpoint) = self.readable(P::NAME)?;
+        let mut rows = CommittedRows {
+            tree: &slot.tree,
+            tables: P::tables(),
+        };
+        let answer = query(&mut Reader::new(&mut rows))?;
+        Ok((answer, checkpoint))
+    }
+
+    /// One committed row of projector `P`.
+    pub fn get<P: TableProjector, K: TableKey, V: DeserializeOwned>(
+        &self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<(Option<V>, Checkpoint), ReadModelError> {
+        self.read_with::<P, _>(|reader| reader.get(table, key))
+    }
+
+    /// A page of a table of projector `P` in key order: at most `limit`
+    /// rows (1 to [`MAX_PAGE_LIMIT`]) after `cursor` (the `next_cursor` of
+    /// the previous page; `None` for the first).
+    pub fn page<P: TableProjector, K: TableKey, V: DeserializeOwned>(
+        &self,
+        table: &Table<K, V>,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<Page<K, V>, ReadModelError> {
+        let limit = limit.clamp(1, MAX_PAGE_LIMIT);
+        let from = match cursor {
+            None => Vec::new(),
+            Some(cursor) => {
+                let mut last = hex::decode(cursor)
+                    .map_err(|error| ReadModelError::BadCursor(error.to_string()))?;
+                K::from_key_bytes(&last)?;
+                // The smallest key after `last`.
+                last.push(0);
+                last
+            }
+        };
+        if !P::tables().contains(&table.name()) {
+            return Err(TableError::Undeclared(table.name()).into());
+        }
+        let (slot, checkpoint) = self.readable(P::NAME)?;
+        let raw = scan(
+            &slot.tree,
+            &row_key(table.name(), &[]),
+            &from,
+            None,
+            limit + 1,
+        )?;
+        let more = raw.len() > limit;
+        let mut rows = Vec::with_capacity(limit);
+        let mut last_key = None;
+        for (key, value) in raw.into_iter().take(limit) {
+            let typed_key = K::from_key_bytes(&key).map_err(|source| TableError::Key {
+                table: table.name(),
+                source,
+            })?;
+            let value = postcard::from_bytes(&value).map_err(|source| TableError::Value {
+                table: table.name(),
+                source,
+            })?;
+            rows.push((typed_key, value));
+            last_key = Some(key);
+        }
+        Ok(Page {
+            rows,
+            next_cursor: if more {
+                last_key.map(hex::encode)
+            } else {
+                None
+            },
+            checkpoint,
+        })
+    }
+
+    /// The canonical dump of projector `name`'s committed tables.
+    pub fn dump(&self, name: &str) -> Result<String, ReadModelError> {
+        dump_tree(&self.shared.slot(name)?.tree)
+    }
+
+    /// Every projector's start and progress.
+    pub fn status(&self) -> Vec<TableProjectorStatus> {
+        self.shared
+            .slots
+            .iter()
+            .map(|slot| {
+                let progress = slot.progress.borrow().clone();
+                TableProjectorStatus {
+                    name: slot.name,
+                    version: slot.version,
+                    started_from: slot.started_from,
+                    rebuilt_because: slot.rebuilt_because.clone(),
+                    committed: progress.committed,
+                    applied: progress.applied,
+                    failed: progress.failed,
+                    cache_bytes: progress.cache_bytes,
+                    cache_peak_bytes: progress.cache_peak_bytes,
+                }
+            })
+            .collect()
+    }
+
+    /// Waits until projector `name` has committed the record at `position`
+    /// (read-your-writes: pass the `last_position` of an append).
+    pub async fn wait_for(
+        &self,
+        name: &str,
+        position: u64,
+        timeout: Duration,
+    ) -> Result<Checkpoint, ReadModelError> {
+        let slot = self.shared.slot(name)?;
+        let mut progress = slot.progress.subscribe();
+        let reached = tokio::time::timeout(
+            timeout,
+            progress.wait_for(|progress| {
+                progress.committed.covers(position) || progress.failed.is_some()
+            }),
+        )
+        .await;
+        match reached {
+            Ok(Ok(progress)) => match &progress.failed {
+                Some(failure) if !progress.committed.covers(position) => {
+                    Err(ReadModelError::Failed {
+                        projector: name.to_owned(),
+                        position: failure.position,
+                        reason: failure.reason.clone(),
+                    })
+                }
+                _ => Ok(progress.committed),
+            },
+            Ok(Err(_closed)) => Err(ReadModelError::Task("the runner has stopped".into())),
+            Err(_elapsed) => Err(ReadModelError::WaitTimedOut {
+                projector: name.to_owned(),
+                position,
+                timeout,
+                reached: slot.progress.borrow().committed,
+            }),
+        }
+    }
+
+    /// Waits until every projector that has not failed has committed
+    /// everything the log held when this was called.
+    pub async fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReadModelError> {
+        let Some(last) = self.store.head().len.checked_sub(1) else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + timeout;
+        for slot in &self.shared.slots {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.wait_for(slot.name, last, remaining).await {
+                Ok(_) | Err(ReadModelError::Failed { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops following, commits what every lane folded, flushes and closes
+    /// the database.
+    pub async fn shutdown(self) -> Result<(), ReadModelError> {
+        let _ = self.shutdown.send(true);
+        let tasks = match self.tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for task in tasks {
+            task.await
+                .map_err(|error| ReadModelError::Task(error.to_string()))?;
+        }
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || shared.db.flush().map(|_| ()))
+            .await
+            .map_err(|error| ReadModelError::Task(error.to_string()))??;
+        Ok(())
+    }
+
+    /// Stops every lane at its next await point **without** a final commit,
+    /// as a crash would: what was folded since the last commit is lost, the
+    /// committed rows and checkpoints stay. (A commit already running on
+    /// the blocking pool completes, atomically, or not at all.)
+    pub async fn abort(self) {
+        let tasks = match self.tasks.lock() {
+            Ok(mut tasks) => std::mem::take(&mut *tasks),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        for task in &tasks {
+            task.abort();
+        }
+        for task in tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for TableRunner {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+fn dump_tree(tree: &sled::Tree) -> Result<String, ReadModelError> {
+    let mut out = String::new();
+    for entry in tree.scan_prefix(ROWS_PREFIX) {
+        let (key, value) = entry?;
+        let relative = key.get(ROWS_PREFIX.len()..).unwrap_or_default();
+        // `<table>/<key>`: table names never contain '/'.
+        let split = relative
+            .iter()
+            .position(|byte| *byte == b'/')
+            .unwrap_or(relative.len());
+        let (table, row_key) = relative.split_at(split);
+        let row_key = row_key.get(1..).unwrap_or_default();
+        out.push_str(&String::from_utf8_lossy(table));
+        out.push(' ');
+        out.push_str(&hex::encode(row_key));
+        out.push(' ');
+        out.push_str(&hex::encode(value));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The canonical dump of projector `name`'s committed tables in the
+/// database at `directory` (no runner may have it open): one line per row,
+/// `<table> <key hex> <value hex>`, tables by name, rows in key order.
+pub fn dump_directory(directory: &Path, name: &str) -> Result<String, ReadModelError> {
+    let db = open_db(directory, 8 * 1024 * 1024)?;
+    let tree = db.open_tree(format!("tables/{name}"))?;
+    dump_tree(&tree)
+}
