@@ -38,8 +38,10 @@ async fn every_command_route_refuses_a_missing_or_non_json_content_type() {
     let app = spawn_app().await;
     app.seed_config().await;
     // Routes that find their customer before reading the body get one
-    // that exists (the other path ids are not looked up before the body).
-    let customer_id = app.hospital_customer().await;
+    // that exists (the other path ids are not looked up before the body),
+    // owned by the `rep` token's rep: the ownership check, like the role
+    // check, answers before the body is looked at.
+    let customer_id = app.reps_customer().await;
     let before = app.log_len();
     let mut checked = 0;
     for (method, template, kind, _) in ALL_COMMAND_ROUTES {
