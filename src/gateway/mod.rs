@@ -102,7 +102,15 @@ pub struct GatewayConfig {
     /// `CheckpointSigned` event, docs/AUDIT.md); `None`: only on demand
     /// (`salesledger checkpoint`).
     pub checkpoints: Option<salesledger_replay::audit::CheckpointPolicy>,
+    /// How long `serve` may take to stop after SIGINT/SIGTERM (HTTP drain,
+    /// scheduler, webhooks, checkpointer, read models, log close, all
+    /// together); a step still running then is abandoned with an error and
+    /// `serve` fails (`--shutdown-timeout-secs`).
+    pub shutdown_timeout: std::time::Duration,
 }
+
+/// Default of [`GatewayConfig::shutdown_timeout`].
+pub const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl GatewayConfig {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> GatewayConfig {
@@ -118,6 +126,7 @@ impl GatewayConfig {
             day_close_every: Some(std::time::Duration::from_secs(60)),
             webhooks: crate::webhooks::WebhookSettings::from_env(),
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -140,7 +149,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let ops_state = state.ops.clone();
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
@@ -154,14 +163,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(ops_state, ops::track))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
-}
-
-/// `GET /healthz`: the process is up and the log is readable.
-async fn healthz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Json<serde_json::Value> {
-    let head = state.service.store().head();
-    Json(serde_json::json!({"status": "ok", "log_len": head.len, "head_hash": head.last_hash}))
 }
 
 async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
@@ -319,38 +320,130 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         _ => None,
     };
     let shutting_down = state.shutting_down.clone();
-    axum::serve(listener, router(state).into_make_service())
-        .with_graceful_shutdown(async move {
+    // Handles kept until the end, so that dropping the HTTP server (even
+    // abandoned) never drops the last handle of a database.
+    let webhooks = state.webhooks.clone();
+    let service = state.service.clone();
+    let (signalled_sender, signalled) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router(state).into_make_service()).with_graceful_shutdown(
+        async move {
             shutdown_signal().await;
             shutting_down.send_replace(true);
-        })
-        .await
-        .context("serving HTTP")?;
+            let _ = signalled_sender.send(());
+        },
+    );
+    let mut shutdown = Shutdown::new(config.shutdown_timeout);
+    tokio::select! {
+        served = std::future::IntoFuture::into_future(server) => served.context("serving HTTP")?,
+        () = async {
+            if signalled.await.is_ok() {
+                shutdown.start();
+                tokio::time::sleep(config.shutdown_timeout).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => shutdown.abandoned("HTTP drain (requests still in flight)"),
+    }
+    shutdown.start();
     // A close in progress finishes its current step; the next start
     // completes whatever it left (closing is idempotent).
     let _ = stop_scheduler.send(true);
     // A delivery in flight is abandoned; its cursor has not moved, so the
     // next start delivers it again (at-least-once).
-    dispatcher.stop().await;
+    shutdown.step("webhook dispatcher", dispatcher.stop()).await;
     // Signs a last checkpoint covering everything appended.
     if let Some(checkpointer) = checkpointer {
-        if let Err(error) = checkpointer.stop().await {
+        if let Some(Err(error)) = shutdown.step("checkpointer", checkpointer.stop()).await {
             tracing::warn!(%error, "the checkpointer stopped abnormally");
         }
     }
     if let Some(scheduler) = scheduler {
-        if let Err(error) = scheduler.await {
+        if let Some(Err(error)) = shutdown.step("day-close scheduler", scheduler).await {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");
         }
     }
     // Stop the read models (each persisted with its checkpoint; other
-    // holders of the state may still share the runner), then close the log.
-    if let Err(error) = views.stop().await {
+    // holders of the state may still share the runner). They are derived:
+    // abandoned, they resume from their last durable checkpoint.
+    if let Some(Err(error)) = shutdown
+        .step("read models' final persist", views.stop())
+        .await
+    {
         tracing::warn!(%error, "stopping the read models");
     }
-    store.close().await;
-    tracing::info!("gateway stopped; event log closed");
-    Ok(())
+    // Acknowledged appends were fsynced before their answer: closing only
+    // stops the writer.
+    shutdown.step("event log close", store.close()).await;
+    // sled flushes when its last handle goes, which can block on a failed
+    // disk: drop the databases on the blocking pool, within the budget.
+    let dropped = tokio::task::spawn_blocking(move || drop((views, service, webhooks, store)));
+    shutdown.step("closing the databases", dropped).await;
+    shutdown.finish()
+}
+
+/// `serve`'s shutdown: one deadline for every step; a step still running
+/// at the deadline is abandoned with an error naming it, and `serve` then
+/// fails (a non-zero exit) instead of hanging.
+struct Shutdown {
+    timeout: std::time::Duration,
+    deadline: Option<tokio::time::Instant>,
+    abandoned: Vec<&'static str>,
+}
+
+impl Shutdown {
+    fn new(timeout: std::time::Duration) -> Shutdown {
+        Shutdown {
+            timeout,
+            deadline: None,
+            abandoned: Vec::new(),
+        }
+    }
+
+    /// Starts the clock (once).
+    fn start(&mut self) {
+        if self.deadline.is_none() {
+            self.deadline = Some(tokio::time::Instant::now() + self.timeout);
+        }
+    }
+
+    fn abandoned(&mut self, step: &'static str) {
+        tracing::error!(
+            step,
+            timeout_secs = self.timeout.as_secs_f64(),
+            "shutdown step did not finish within the shutdown timeout; abandoned"
+        );
+        self.abandoned.push(step);
+    }
+
+    /// Runs `step` until the deadline; `None` when it was abandoned.
+    async fn step<T>(
+        &mut self,
+        name: &'static str,
+        step: impl std::future::IntoFuture<Output = T>,
+    ) -> Option<T> {
+        self.start();
+        let deadline = self.deadline.unwrap_or_else(tokio::time::Instant::now);
+        match tokio::time::timeout_at(deadline, step.into_future()).await {
+            Ok(output) => Some(output),
+            Err(_elapsed) => {
+                self.abandoned(name);
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        if self.abandoned.is_empty() {
+            tracing::info!("gateway stopped; event log closed");
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "shutdown incomplete after {:?}: abandoned {} (acknowledged appends are durable; read models and checkpoints resume from their last durable state)",
+                self.timeout,
+                self.abandoned.join(", ")
+            )
+        }
+    }
 }
 
 async fn shutdown_signal() {

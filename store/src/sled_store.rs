@@ -451,10 +451,17 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
         run_read(limit, move || {
-            SledStore::read_stream_blocking(usable(&db)?, &stream_id, from_version, end, limit)
+            SledStore::read_stream_blocking(
+                usable(&db, &health)?,
+                &stream_id,
+                from_version,
+                end,
+                limit,
+            )
         })
         .await
     }
@@ -465,19 +472,21 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         run_read(limit, move || {
-            SledStore::read_all_blocking(usable(&db)?, from_position, end, limit)
+            SledStore::read_all_blocking(usable(&db, &health)?, from_position, end, limit)
         })
         .await
     }
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
         let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
         run_read(1, move || {
-            let db = usable(&db)?;
+            let db = usable(&db, &health)?;
             // The index may hold entries of a batch still being made durable:
             // skip those beyond the committed head.
             let Some(prefix) = stream_prefix(&stream_id) else {
@@ -497,10 +506,11 @@ impl Store for SledStore {
 
     async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
         let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let key = key.to_owned();
         run_read(1, move || {
-            let stored = read_idempotency(usable(&db)?, &key)?;
+            let stored = read_idempotency(usable(&db, &health)?, &key)?;
             // An entry whose append is not durable yet is not an outcome.
             Ok(stored.filter(|stored| stored.outcome.last_position < end))
         })
@@ -518,9 +528,18 @@ impl Store for SledStore {
 
 /// The database of a read guard, or an error while the writer could not
 /// reopen it.
-fn usable(db: &Option<sled::Db>) -> Result<&sled::Db, StoreError> {
+fn usable<'a>(db: &'a Option<sled::Db>, health: &SharedHealth) -> Result<&'a sled::Db, StoreError> {
     db.as_ref().ok_or_else(|| {
-        StoreError::Unavailable("the log's database is being reopened after a write failure".into())
+        let failure = health
+            .lock()
+            .map(|health| health.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        match failure {
+            Some(failure) => failure.refusal(),
+            None => StoreError::Unavailable(
+                "the log's database is being reopened after a write failure".into(),
+            ),
+        }
     })
 }
 
@@ -736,10 +755,15 @@ impl Writer {
         let on_disk = read_tip(self.db()?)?;
         if on_disk.next_position != self.tip.next_position {
             if on_disk.next_position < self.tip.next_position {
-                return self.poison(format!(
-                    "the log on disk ends at {} but {} records were committed",
+                // Seen on a still-full tmpfs: sled reopened there shows less
+                // than was durably committed (and a restart with space shows
+                // it all). Never use such a handle: readers get
+                // `Unavailable` and the writer reopens again later.
+                self.close_handles();
+                return Err(StoreError::InsufficientStorage(format!(
+                    "the reopened log shows {} records of {} committed; the disk is probably still full",
                     on_disk.next_position, self.tip.next_position
-                ));
+                )));
             }
             let keys = self
                 .failure
@@ -786,6 +810,17 @@ impl Writer {
             since: Utc::now(),
         }));
         Err(StoreError::Poisoned)
+    }
+
+    /// Drops every handle of the database; readers get `Unavailable` until
+    /// the next successful reopen.
+    fn close_handles(&mut self) {
+        let mut shared = self.shared_db.blocking_write();
+        let old = (shared.take(), self.db.take(), self.data_file.take());
+        drop(shared);
+        let _ = std::thread::Builder::new()
+            .name("salesledger-log-drop".into())
+            .spawn(move || drop(old));
     }
 
     /// Drops every handle of the database (readers wait meanwhile) and opens
