@@ -291,26 +291,38 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
         assert!(health["last_append_error"].is_string(), "{health}");
         assert_eq!(health["log_len"].as_u64(), Some(head_when_full), "{health}");
 
-        // A blob upload on the full disk (whatever sled released since
-        // filled too): 507, no temporary file left.
-        let ballast_2 = fill(tmpfs.path(), "ballast-2");
-        let upload = client
-            .post(format!("{base}/v1/blobs"))
-            .bearer_auth(rep_token)
-            .header("content-type", "application/pdf")
-            .body(vec![b'%'; 2 * 1024 * 1024])
-            .send()
-            .await
-            .expect("upload");
-        let status = upload.status();
-        let body: serde_json::Value = upload.json().await.expect("problem");
-        assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE, "{body}");
+        // A blob upload on the full disk: 507, no temporary file left.
+        // (sled may release space while it retries; fill that too and
+        // upload again.)
+        let mut ballasts = Vec::new();
+        let mut refused = None;
+        for attempt in 0..5u8 {
+            ballasts.push(fill(tmpfs.path(), &format!("ballast-blob-{attempt}")));
+            let upload = client
+                .post(format!("{base}/v1/blobs"))
+                .bearer_auth(rep_token)
+                .header("content-type", "application/pdf")
+                .body(vec![attempt; 4 * 1024 * 1024])
+                .send()
+                .await
+                .expect("upload");
+            let status = upload.status();
+            let body: serde_json::Value = upload.json().await.expect("json");
+            if status == StatusCode::INSUFFICIENT_STORAGE {
+                refused = Some(body);
+                break;
+            }
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+        }
+        let body = refused.expect("an upload on a full disk is refused");
         assert_eq!(body["code"], "insufficient_storage", "{body}");
         assert_eq!(temp_files(&data.join("blobs")), Vec::<PathBuf>::new());
 
         // Space returns: appends resume without a restart.
         std::fs::remove_file(&ballast).expect("free space");
-        std::fs::remove_file(&ballast_2).expect("free space");
+        for ballast in ballasts {
+            std::fs::remove_file(&ballast).expect("free space");
+        }
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             counter += 1;

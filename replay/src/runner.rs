@@ -333,6 +333,8 @@ impl Shared {
     /// Drops the projection database (bounded wait: dropping flushes) and
     /// opens it again with every slot's tree.
     fn reopen(&self) -> Result<(), RunnerError> {
+        // Never reopen sled on a still-full disk (see the store's writer).
+        salesledger_store::probe_free_space(&self.directory, salesledger_store::REOPEN_FREE_BYTES)?;
         let mut storage = self
             .storage
             .write()

@@ -826,6 +826,10 @@ impl Writer {
     /// Drops every handle of the database (readers wait meanwhile) and opens
     /// it again.
     fn reopen(&mut self) -> Result<(), StoreError> {
+        // sled opened on a still-full disk was seen to show fewer records
+        // than committed and to leave a log that no longer opens: never
+        // reopen before the space is there.
+        probe_free_space(&self.path, REOPEN_FREE_BYTES)?;
         let mut shared = self.shared_db.blocking_write();
         let old = (shared.take(), self.db.take(), self.data_file.take());
         // Dropping sled's last handle flushes and joins its flusher thread,
@@ -1222,6 +1226,39 @@ pub fn open_sled(config: sled::Config) -> Result<sled::Db, StoreError> {
             opened => return Ok(opened?),
         }
     }
+}
+
+/// Free space the log directory must have before the writer reopens sled
+/// after a failure (a probe file of this size is written, synced, removed).
+pub const REOPEN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Checks that `bytes` can be written in `dir` by writing, syncing and
+/// removing a probe file; a full disk is [`StoreError::InsufficientStorage`].
+pub fn probe_free_space(dir: &Path, bytes: u64) -> Result<(), StoreError> {
+    use std::io::Write;
+    let path = dir.join(".space-probe.tmp");
+    let written = (|| {
+        let mut file = File::create(&path)?;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
+            file.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
+    let _ = std::fs::remove_file(&path);
+    written.map_err(|error| {
+        if crate::error::io_is_storage_full(&error) {
+            StoreError::InsufficientStorage(format!(
+                "less than {bytes} bytes free in {}: {error}",
+                dir.display()
+            ))
+        } else {
+            StoreError::Io(error)
+        }
+    })
 }
 
 fn list_files(dir: &Path) -> Result<HashSet<PathBuf>, StoreError> {
