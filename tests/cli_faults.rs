@@ -362,6 +362,19 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
         }
         let (status, body, _) = register(&client, &base, &token, counter + 1).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
+        // The read models resume from their last durable checkpoints.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
+            if status == StatusCode::OK {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never ready after the restart: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     });
     let exit = terminate_within(&mut second, Duration::from_secs(SHUTDOWN_TIMEOUT_SECS + 6));
     assert!(exit.success(), "a clean shutdown exits 0: {exit}");
