@@ -511,3 +511,30 @@ pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection) -> A
         )
     }
 }
+
+#[cfg(test)]
+mod shutdown_tests {
+    use super::Shutdown;
+    use std::time::Duration;
+
+    /// A step that never finishes is abandoned at the deadline, the next
+    /// steps get what is left, and the shutdown fails naming them.
+    #[tokio::test]
+    async fn a_step_that_never_finishes_is_abandoned_at_the_deadline() {
+        let started = std::time::Instant::now();
+        let mut shutdown = Shutdown::new(Duration::from_millis(300));
+        assert_eq!(shutdown.step("quick", async { 7 }).await, Some(7));
+        assert_eq!(
+            shutdown.step("stuck", std::future::pending::<()>()).await,
+            None
+        );
+        // Past the deadline, a step that is done at once still completes;
+        // one that would wait is abandoned at once.
+        assert_eq!(shutdown.step("after", async { 8 }).await, Some(8));
+        let waiting = tokio::time::sleep(Duration::from_secs(60));
+        assert_eq!(shutdown.step("waiting", waiting).await, None);
+        let error = shutdown.finish().expect_err("incomplete");
+        assert!(error.to_string().contains("stuck, waiting"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}

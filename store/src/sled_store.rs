@@ -28,7 +28,10 @@
 //! reader ever sees the batch. sled 0.34 remembers an I/O error for the
 //! life of the database handle (every later operation fails with it), and
 //! its memory may hold the batch that was not made durable, so the writer
-//! recovers by **reopening sled in-process**: it drops every handle (readers
+//! recovers by **reopening sled in-process**, once a probe file of
+//! [`REOPEN_FREE_BYTES`] can be written and synced beside it (sled opened on
+//! a still-full disk was seen to show fewer records than committed, then to
+//! leave a log that no longer opens): it drops every handle (readers
 //! wait on a lock meanwhile), opens the directory again, syncs sled's data
 //! file, and reads the tip back from disk. If any part of the refused batch
 //! reached the disk after all (sled batches are atomic on recovery, so all
