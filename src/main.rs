@@ -79,6 +79,11 @@ enum Command {
         /// Connections served at once (more wait in the listen backlog).
         #[arg(long, default_value_t = gateway::DEFAULT_MAX_CONNECTIONS)]
         max_connections: usize,
+        /// Seconds `serve` may take to stop after SIGTERM/SIGINT; a step
+        /// still running then (e.g. on a full disk) is abandoned, logged,
+        /// and the exit status is 1.
+        #[arg(long, default_value_t = gateway::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
+        shutdown_timeout_secs: u64,
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
@@ -187,6 +192,7 @@ fn main() -> ExitCode {
             checkpoint_every_secs,
             header_read_timeout_secs,
             max_connections,
+            shutdown_timeout_secs,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
             config.store = store;
@@ -207,8 +213,14 @@ fn main() -> ExitCode {
                     every: std::time::Duration::from_secs(checkpoint_every_secs.max(1)),
                 }
             });
+            config.shutdown_timeout = std::time::Duration::from_secs(shutdown_timeout_secs);
+            // Never wait on a blocking task abandoned by the shutdown.
             runtime()
-                .and_then(|runtime| runtime.block_on(gateway::serve(config)))
+                .and_then(|runtime| {
+                    let served = runtime.block_on(gateway::serve(config));
+                    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+                    served
+                })
                 .map(|()| ExitCode::SUCCESS)
         }
         Command::Verify {

@@ -21,6 +21,11 @@
 //! - `cli_offline`: `export` then `rebuild` reproduces every view byte for
 //!   byte; `replay --position/--as-of` equals a runner's views at that
 //!   point; `--weights` reports what-if level changes.
+//! - `cli_faults`: `serve` on a small tmpfs (root; skipped with one line
+//!   otherwise) filled to ENOSPC: 507 `insufficient_storage`, `/readyz`
+//!   and `/healthz` report the log, a blob upload leaves no temporary
+//!   file, appends resume when space returns without a restart, SIGTERM
+//!   stops it within the shutdown timeout, nothing acknowledged is lost.
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
 //!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
 //!   and loses no acknowledged event.
@@ -57,6 +62,7 @@
 
 mod architecture;
 mod cli_audit;
+mod cli_faults;
 mod cli_files;
 mod cli_import;
 mod cli_offline;

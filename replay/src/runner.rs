@@ -27,6 +27,17 @@
 //! consistency. Projectors are pure folds, so re-applying gives the same
 //! model.
 //!
+//! # Write failures
+//! A persist that fails (a full disk, an I/O error) does not stop the
+//! projector: it logs a warning, keeps applying records in memory (the view
+//! keeps serving, from the log), and retries with exponential backoff (from
+//! [`PERSIST_RETRY_FIRST`] to [`PERSIST_RETRY_MAX`]). sled 0.34 keeps an I/O
+//! error for the life of its handle, so before retrying the runner reopens
+//! the projection database in-process; what is on disk is always a
+//! consistent model/checkpoint triple (one batch), so a restart resumes from
+//! it. A failed read of the log (the log reopening after its own write
+//! failure) is retried the same way.
+//!
 //! # Versions
 //!
 //! A projector whose stored `version` differs from the code's `VERSION` (or
@@ -250,7 +261,6 @@ struct SlotState {
 struct Slot {
     name: &'static str,
     version: u32,
-    tree: sled::Tree,
     started_from: u64,
     rebuilt_because: Option<String>,
     state: Mutex<SlotState>,
@@ -268,7 +278,7 @@ impl Slot {
     }
 
     /// Writes model, checkpoint and version in one atomic batch.
-    fn persist(&self) -> Result<Checkpoint, RunnerError> {
+    fn persist(&self, tree: &sled::Tree) -> Result<Checkpoint, RunnerError> {
         let (model, checkpoint) = {
             let state = self.lock();
             (state.projector.model_json()?, state.checkpoint)
@@ -277,18 +287,82 @@ impl Slot {
         batch.insert(VERSION_KEY, &self.version.to_be_bytes());
         batch.insert(CHECKPOINT_KEY, &checkpoint.next_position.to_be_bytes());
         batch.insert(MODEL_KEY, model);
-        self.tree.apply_batch(batch)?;
+        tree.apply_batch(batch)?;
         Ok(checkpoint)
     }
 }
 
 struct Shared {
-    db: sled::Db,
+    /// `None` only while (or after failing) reopening it after a failure.
+    storage: std::sync::RwLock<Option<Storage>>,
+    directory: PathBuf,
     slots: Vec<Slot>,
     options: RunnerOptions,
 }
 
+/// The projection database and each slot's tree (by slot index).
+struct Storage {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+}
+
+/// First wait before retrying a failed persist (or log read).
+pub const PERSIST_RETRY_FIRST: Duration = Duration::from_millis(500);
+/// Longest wait between retries.
+pub const PERSIST_RETRY_MAX: Duration = Duration::from_secs(30);
+/// How long reopening waits for sled to release the old handle.
+const DROP_WAIT: Duration = Duration::from_secs(5);
+
 impl Shared {
+    fn with_storage<T>(
+        &self,
+        work: impl FnOnce(&Storage) -> Result<T, RunnerError>,
+    ) -> Result<T, RunnerError> {
+        let storage = self
+            .storage
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match storage.as_ref() {
+            Some(storage) => work(storage),
+            None => Err(RunnerError::Task(
+                "the projection database is not open (reopening failed)".into(),
+            )),
+        }
+    }
+
+    /// Drops the projection database (bounded wait: dropping flushes) and
+    /// opens it again with every slot's tree.
+    fn reopen(&self) -> Result<(), RunnerError> {
+        // Never reopen sled on a still-full disk (see the store's writer).
+        salesledger_store::probe_free_space(&self.directory, salesledger_store::REOPEN_FREE_BYTES)?;
+        let mut storage = self
+            .storage
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let old = storage.take();
+        let (dropped, wait) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("salesledger-views-drop".into())
+            .spawn(move || {
+                drop(old);
+                let _ = dropped.send(());
+            })
+            .map_err(|error| RunnerError::Task(error.to_string()))?;
+        if wait.recv_timeout(DROP_WAIT).is_err() {
+            tracing::error!(
+                "sled did not release the projection database in time; opening it anyway"
+            );
+        }
+        let db = open_db(&self.directory, self.options.cache_capacity_bytes)?;
+        let trees = self
+            .slots
+            .iter()
+            .map(|slot| db.open_tree(format!("projection/{}", slot.name)))
+            .collect::<Result<Vec<_>, _>>()?;
+        *storage = Some(Storage { db, trees });
+        Ok(())
+    }
+
     fn slot(&self, name: &str) -> Result<&Slot, RunnerError> {
         self.slots
             .iter()
@@ -391,6 +465,7 @@ fn open_slots(
         }
     }
     let mut slots: Vec<Slot> = Vec::with_capacity(projectors.len());
+    let mut trees: Vec<sled::Tree> = Vec::with_capacity(projectors.len());
     for mut projector in projectors {
         let name = projector.name();
         if slots.iter().any(|slot| slot.name == name) {
@@ -417,10 +492,10 @@ fn open_slots(
             checkpoint,
             stopped_because: None,
         });
+        trees.push(tree);
         slots.push(Slot {
             name,
             version,
-            tree,
             started_from: checkpoint.next_position,
             rebuilt_because,
             state: Mutex::new(SlotState {
@@ -430,7 +505,12 @@ fn open_slots(
             progress,
         });
     }
-    Ok(Shared { db, slots, options })
+    Ok(Shared {
+        storage: std::sync::RwLock::new(Some(Storage { db, trees })),
+        directory: directory.to_path_buf(),
+        slots,
+        options,
+    })
 }
 
 /// Opens the projection database. sled's background threads can hold its
@@ -520,6 +600,8 @@ async fn follow(
     let mut last_persist = Instant::now();
     let mut deadline = last_persist + shared.options.persist_interval;
     let mut stopped_because: Option<String> = None;
+    // Set while persisting (or reading the log) fails: the next wait.
+    let mut backoff: Option<Duration> = None;
     loop {
         tokio::select! {
             biased;
@@ -531,9 +613,20 @@ async fn follow(
             next = subscription.next() => {
                 let record = match next {
                     Some(Ok(record)) => record,
-                    Some(Err(error)) => {
+                    Some(Err(error @ (StoreError::CorruptRecord { .. } | StoreError::Closed))) => {
                         stopped_because = Some(error.to_string());
                         break;
+                    }
+                    Some(Err(error)) => {
+                        // The log may be reopening after a write failure:
+                        // the subscription reads the same position again.
+                        let wait = next_backoff(&mut backoff);
+                        tracing::warn!(%error, retry_in = ?wait, "reading the log for the read models failed; retrying");
+                        tokio::select! {
+                            _ = shutdown.changed() => {}
+                            () = tokio::time::sleep(wait) => {}
+                        }
+                        continue;
                     }
                     None => break,
                 };
@@ -559,22 +652,34 @@ async fn follow(
                 let now = Instant::now();
                 let due = n_unpersisted >= shared.options.persist_every_events || now >= deadline;
                 if due && now >= last_persist + min_gap {
-                    if let Err(error) = persist(&shared, &lane).await {
-                        stopped_because = Some(error.to_string());
-                        break;
+                    match persist(&shared, &lane).await {
+                        Ok(()) => {
+                            n_unpersisted = 0;
+                            backoff = None;
+                            (last_persist, min_gap, deadline) = after_persist(now, &shared.options);
+                        }
+                        Err(error) => {
+                            (last_persist, min_gap, deadline) =
+                                after_failed_persist(&shared, &slots, &error, &mut backoff).await;
+                        }
                     }
-                    n_unpersisted = 0;
-                    (last_persist, min_gap, deadline) = after_persist(now, &shared.options);
                 }
             }
             () = tokio::time::sleep_until(deadline.max(last_persist + min_gap)), if n_unpersisted > 0 => {
                 let now = Instant::now();
-                if let Err(error) = persist(&shared, &lane).await {
-                    stopped_because = Some(error.to_string());
-                    break;
+                match persist(&shared, &lane).await {
+                    Ok(()) => {
+                        n_unpersisted = 0;
+                        if backoff.take().is_some() {
+                            tracing::info!(lane = ?slots.iter().map(|slot| slot.name).collect::<Vec<_>>(), "read models persist again");
+                        }
+                        (last_persist, min_gap, deadline) = after_persist(now, &shared.options);
+                    }
+                    Err(error) => {
+                        (last_persist, min_gap, deadline) =
+                            after_failed_persist(&shared, &slots, &error, &mut backoff).await;
+                    }
                 }
-                n_unpersisted = 0;
-                (last_persist, min_gap, deadline) = after_persist(now, &shared.options);
             }
         }
     }
@@ -590,6 +695,42 @@ async fn follow(
                 .send_modify(|progress| progress.stopped_because = Some(reason.clone()));
         }
     }
+}
+
+/// The next wait of a retry loop: doubles from [`PERSIST_RETRY_FIRST`] up to
+/// [`PERSIST_RETRY_MAX`].
+fn next_backoff(backoff: &mut Option<Duration>) -> Duration {
+    let next = backoff.map_or(PERSIST_RETRY_FIRST, |last| {
+        (last * 2).min(PERSIST_RETRY_MAX)
+    });
+    *backoff = Some(next);
+    next
+}
+
+/// After a failed persist: warns, reopens the projection database (sled
+/// keeps an I/O error for the life of a handle), and schedules the retry.
+/// Returns (last persist, minimum gap, deadline) for the follow loop.
+async fn after_failed_persist(
+    shared: &Arc<Shared>,
+    slots: &[&Slot],
+    error: &RunnerError,
+    backoff: &mut Option<Duration>,
+) -> (Instant, Duration, Instant) {
+    let wait = next_backoff(backoff);
+    let names: Vec<&str> = slots.iter().map(|slot| slot.name).collect();
+    tracing::warn!(%error, projectors = ?names, retry_in = ?wait, "persisting read models failed; they keep serving from memory and retry");
+    let reopening = shared.clone();
+    match tokio::task::spawn_blocking(move || reopening.reopen()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "reopening the projection database failed; retrying later")
+        }
+        Err(error) => {
+            tracing::warn!(%error, "reopening the projection database failed; retrying later")
+        }
+    }
+    let now = Instant::now();
+    (now, wait, now + wait)
 }
 
 /// How much longer than a persist took the runner waits before the next.
@@ -613,20 +754,23 @@ async fn persist(shared: &Arc<Shared>, lane: &[usize]) -> Result<(), RunnerError
     let shared = shared.clone();
     let lane = lane.to_vec();
     tokio::task::spawn_blocking(move || {
-        for slot_index in lane {
-            let slot = shared
-                .slots
-                .get(slot_index)
-                .ok_or_else(|| RunnerError::Task("projector slot missing".into()))?;
-            let checkpoint = slot.persist()?;
-            tracing::debug!(
-                projector = slot.name,
-                next_position = checkpoint.next_position,
-                "projection persisted"
-            );
-        }
-        shared.db.flush()?;
-        Ok(())
+        shared.with_storage(|storage| {
+            for slot_index in lane {
+                let (Some(slot), Some(tree)) =
+                    (shared.slots.get(slot_index), storage.trees.get(slot_index))
+                else {
+                    return Err(RunnerError::Task("projector slot missing".into()));
+                };
+                let checkpoint = slot.persist(tree)?;
+                tracing::debug!(
+                    projector = slot.name,
+                    next_position = checkpoint.next_position,
+                    "projection persisted"
+                );
+            }
+            storage.db.flush()?;
+            Ok(())
+        })
     })
     .await
     .map_err(|error| RunnerError::Task(error.to_string()))?
@@ -780,9 +924,11 @@ impl ProjectionRunner {
                 .map_err(|error| RunnerError::Task(error.to_string()))?;
         }
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || shared.db.flush().map(|_| ()))
-            .await
-            .map_err(|error| RunnerError::Task(error.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            shared.with_storage(|storage| Ok(storage.db.flush().map(|_| ())?))
+        })
+        .await
+        .map_err(|error| RunnerError::Task(error.to_string()))??;
         Ok(())
     }
 }

@@ -109,7 +109,15 @@ pub struct GatewayConfig {
     pub checkpoints: Option<salesledger_replay::audit::CheckpointPolicy>,
     /// How connections are accepted: header read timeout, connection cap.
     pub connections: ConnectionSettings,
+    /// How long `serve` may take to stop after SIGINT/SIGTERM (HTTP drain,
+    /// scheduler, webhooks, checkpointer, read models, log close, all
+    /// together); a step still running then is abandoned with an error and
+    /// `serve` fails (`--shutdown-timeout-secs`).
+    pub shutdown_timeout: std::time::Duration,
 }
+
+/// Default of [`GatewayConfig::shutdown_timeout`].
+pub const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 impl GatewayConfig {
     pub fn new(data_dir: PathBuf, listen: SocketAddr) -> GatewayConfig {
@@ -126,6 +134,7 @@ impl GatewayConfig {
             webhooks: crate::webhooks::WebhookSettings::from_env(),
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
             connections: ConnectionSettings::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
         }
     }
 }
@@ -234,7 +243,7 @@ pub fn router(state: AppState) -> Router {
         ));
     let ops_state = state.ops.clone();
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
@@ -248,14 +257,6 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(ops_state, ops::track))
         .layer(axum::middleware::from_fn(log_request))
         .with_state(state)
-}
-
-/// `GET /healthz`: the process is up and the log is readable.
-async fn healthz(
-    axum::extract::State(state): axum::extract::State<AppState>,
-) -> Json<serde_json::Value> {
-    let head = state.service.store().head();
-    Json(serde_json::json!({"status": "ok", "log_len": head.len, "head_hash": head.last_hash}))
 }
 
 async fn openapi_document() -> Json<utoipa::openapi::OpenApi> {
@@ -427,40 +428,134 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         _ => None,
     };
     let shutting_down = state.shutting_down.clone();
-    serve_connections(listener, router(state), &config.connections, async move {
+    // Handles kept until the end, so that dropping the HTTP server (even
+    // abandoned) never drops the last handle of a database.
+    let webhooks = state.webhooks.clone();
+    let service = state.service.clone();
+    let (signalled_sender, signalled) = tokio::sync::oneshot::channel::<()>();
+    let server = serve_connections(listener, router(state), &config.connections, async move {
         shutdown_signal().await;
         shutting_down.send_replace(true);
-    })
-    .await;
+        let _ = signalled_sender.send(());
+    });
+    let mut shutdown = Shutdown::new(config.shutdown_timeout);
+    tokio::select! {
+        () = server => {}
+        () = async {
+            if signalled.await.is_ok() {
+                shutdown.start();
+                tokio::time::sleep(config.shutdown_timeout).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => shutdown.abandoned("HTTP drain (requests still in flight)"),
+    }
+    shutdown.start();
     // A close in progress finishes its current step; the next start
     // completes whatever it left (closing is idempotent).
     let _ = stop_scheduler.send(true);
     // A delivery in flight is abandoned; its cursor has not moved, so the
     // next start delivers it again (at-least-once).
-    dispatcher.stop().await;
+    shutdown.step("webhook dispatcher", dispatcher.stop()).await;
     // Signs a last checkpoint covering everything appended.
     if let Some(checkpointer) = checkpointer {
-        if let Err(error) = checkpointer.stop().await {
+        if let Some(Err(error)) = shutdown.step("checkpointer", checkpointer.stop()).await {
             tracing::warn!(%error, "the checkpointer stopped abnormally");
         }
     }
     if let Some(scheduler) = scheduler {
-        if let Err(error) = scheduler.await {
+        if let Some(Err(error)) = shutdown.step("day-close scheduler", scheduler).await {
             tracing::warn!(%error, "the day-close scheduler stopped abnormally");
         }
     }
     // The decision in flight finishes and the checkpoint is written while
     // the log is still open; what is still pending is found again on the
     // next start.
-    reactions.stop().await;
+    shutdown
+        .step("reaction process manager", reactions.stop())
+        .await;
     // Stop the read models (each persisted with its checkpoint; other
-    // holders of the state may still share the runner), then close the log.
-    if let Err(error) = views.stop().await {
+    // holders of the state may still share the runner). They are derived:
+    // abandoned, they resume from their last durable checkpoint.
+    if let Some(Err(error)) = shutdown
+        .step("read models' final persist", views.stop())
+        .await
+    {
         tracing::warn!(%error, "stopping the read models");
     }
-    store.close().await;
-    tracing::info!("gateway stopped; event log closed");
-    Ok(())
+    // Acknowledged appends were fsynced before their answer: closing only
+    // stops the writer.
+    shutdown.step("event log close", store.close()).await;
+    // sled flushes when its last handle goes, which can block on a failed
+    // disk: drop the databases on the blocking pool, within the budget.
+    let dropped = tokio::task::spawn_blocking(move || drop((views, service, webhooks, store)));
+    shutdown.step("closing the databases", dropped).await;
+    shutdown.finish()
+}
+
+/// `serve`'s shutdown: one deadline for every step; a step still running
+/// at the deadline is abandoned with an error naming it, and `serve` then
+/// fails (a non-zero exit) instead of hanging.
+struct Shutdown {
+    timeout: std::time::Duration,
+    deadline: Option<tokio::time::Instant>,
+    abandoned: Vec<&'static str>,
+}
+
+impl Shutdown {
+    fn new(timeout: std::time::Duration) -> Shutdown {
+        Shutdown {
+            timeout,
+            deadline: None,
+            abandoned: Vec::new(),
+        }
+    }
+
+    /// Starts the clock (once).
+    fn start(&mut self) {
+        if self.deadline.is_none() {
+            self.deadline = Some(tokio::time::Instant::now() + self.timeout);
+        }
+    }
+
+    fn abandoned(&mut self, step: &'static str) {
+        tracing::error!(
+            step,
+            timeout_secs = self.timeout.as_secs_f64(),
+            "shutdown step did not finish within the shutdown timeout; abandoned"
+        );
+        self.abandoned.push(step);
+    }
+
+    /// Runs `step` until the deadline; `None` when it was abandoned.
+    async fn step<T>(
+        &mut self,
+        name: &'static str,
+        step: impl std::future::IntoFuture<Output = T>,
+    ) -> Option<T> {
+        self.start();
+        let deadline = self.deadline.unwrap_or_else(tokio::time::Instant::now);
+        match tokio::time::timeout_at(deadline, step.into_future()).await {
+            Ok(output) => Some(output),
+            Err(_elapsed) => {
+                self.abandoned(name);
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        if self.abandoned.is_empty() {
+            tracing::info!("gateway stopped; event log closed");
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "shutdown incomplete after {:?}: abandoned {} (acknowledged appends are durable; read models and checkpoints resume from their last durable state)",
+                self.timeout,
+                self.abandoned.join(", ")
+            )
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -526,5 +621,32 @@ pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection) -> A
             "unreadable_body",
             rejection.body_text(),
         )
+    }
+}
+
+#[cfg(test)]
+mod shutdown_tests {
+    use super::Shutdown;
+    use std::time::Duration;
+
+    /// A step that never finishes is abandoned at the deadline, the next
+    /// steps get what is left, and the shutdown fails naming them.
+    #[tokio::test]
+    async fn a_step_that_never_finishes_is_abandoned_at_the_deadline() {
+        let started = std::time::Instant::now();
+        let mut shutdown = Shutdown::new(Duration::from_millis(300));
+        assert_eq!(shutdown.step("quick", async { 7 }).await, Some(7));
+        assert_eq!(
+            shutdown.step("stuck", std::future::pending::<()>()).await,
+            None
+        );
+        // Past the deadline, a step that is done at once still completes;
+        // one that would wait is abandoned at once.
+        assert_eq!(shutdown.step("after", async { 8 }).await, Some(8));
+        let waiting = tokio::time::sleep(Duration::from_secs(60));
+        assert_eq!(shutdown.step("waiting", waiting).await, None);
+        let error = shutdown.finish().expect_err("incomplete");
+        assert!(error.to_string().contains("stuck, waiting"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

@@ -26,10 +26,18 @@
 //!   `salesledger_pg_pool_waiting`, `salesledger_pg_listener_up` (the
 //!   LISTEN connection that carries other processes' appends).
 //!
-//! # Readiness
+//! # Readiness and health
 //! `/readyz` is 200 once every projector has applied everything the log
-//! held when the process started (and none has stopped), else 503 with a
-//! JSON body naming each lagging projector and by how many positions.
+//! held when the process started (and none has stopped) and the log accepts
+//! appends, else 503 with a JSON body naming each lagging projector and by
+//! how many positions, and, while appends fail, `"log": {"status":
+//! "unavailable", "reason": ...}` (reason names the log and the error, e.g.
+//! a full disk). `/healthz` stays 200 (the process is up and reads work)
+//! but says `"status": "degraded"` with `last_append_error` while appends
+//! fail. Both recover by themselves when appends succeed again: on sled the
+//! log writer's own state ([`salesledger_store::SledStore::health`], which
+//! recovers in the background when space returns); on PostgreSQL the last
+//! append this gateway made ([`MeteredStore`]).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -71,6 +79,16 @@ pub struct Ops {
     listener_up: IntGauge,
     store: OpenedStore,
     head_at_start: u64,
+    /// The last append this gateway made, when it failed for a reason of
+    /// the log's own (not a conflict or a bad request); cleared by a success.
+    last_append_failure: std::sync::Mutex<Option<String>>,
+}
+
+/// Why the log refuses appends now (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogTrouble {
+    pub error: String,
+    pub storage_full: bool,
 }
 
 impl Ops {
@@ -199,7 +217,48 @@ impl Ops {
             listener_up,
             store,
             head_at_start,
+            last_append_failure: std::sync::Mutex::new(None),
         })
+    }
+
+    /// `None` while the log accepts appends; else why it does not.
+    pub fn log_trouble(&self) -> Option<LogTrouble> {
+        match self.store.backend() {
+            Backend::Sled(store) => store.health().map(|failure| LogTrouble {
+                error: failure.error,
+                storage_full: failure.storage_full,
+            }),
+            Backend::Postgres(_) => self
+                .last_append_failure
+                .lock()
+                .map(|failure| failure.clone())
+                .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+                .map(|error| LogTrouble {
+                    storage_full: false,
+                    error,
+                }),
+        }
+    }
+
+    fn record_append_result(&self, result: &Result<AppendOutcome, StoreError>) {
+        let failure = match result {
+            Ok(_) => None,
+            Err(
+                error @ (StoreError::Io(_)
+                | StoreError::Sled(_)
+                | StoreError::Postgres(_)
+                | StoreError::InsufficientStorage(_)
+                | StoreError::Unavailable(_)
+                | StoreError::Poisoned),
+            ) => Some(error.to_string()),
+            // Conflicts, bad requests and a closing store say nothing of
+            // the log's health.
+            Err(_) => return,
+        };
+        match self.last_append_failure.lock() {
+            Ok(mut last) => *last = failure,
+            Err(poisoned) => *poisoned.into_inner() = failure,
+        }
     }
 
     /// The log's length when the process started.
@@ -331,12 +390,22 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             })
         })
         .collect();
-    let ready = lagging.is_empty();
+    let trouble = state.ops.log_trouble();
+    let log = match &trouble {
+        None => serde_json::json!({"status": "available"}),
+        Some(trouble) => serde_json::json!({
+            "status": "unavailable",
+            "storage_full": trouble.storage_full,
+            "reason": format!("the event log refuses appends: {}", trouble.error),
+        }),
+    };
+    let ready = lagging.is_empty() && trouble.is_none();
     let body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
         "log_head_at_start": target,
         "log_head": head,
         "lagging": lagging,
+        "log": log,
     });
     let status = if ready {
         StatusCode::OK
@@ -344,6 +413,20 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
+}
+
+/// `GET /healthz`: the process is up and the log is readable; `degraded`
+/// (still 200) with the last append error while appends fail.
+pub async fn healthz(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let head = state.service.store().head();
+    let mut body =
+        serde_json::json!({"status": "ok", "log_len": head.len, "head_hash": head.last_hash});
+    if let Some(trouble) = state.ops.log_trouble() {
+        body["status"] = serde_json::json!("degraded");
+        body["last_append_error"] = serde_json::json!(trouble.error);
+        body["storage_full"] = serde_json::json!(trouble.storage_full);
+    }
+    Json(body)
 }
 
 /// The store the command pipeline appends through: every call goes to
@@ -374,6 +457,7 @@ impl Store for MeteredStore {
         let started = Instant::now();
         let result = self.inner.append(request).await;
         if let Some(ops) = self.ops.get() {
+            ops.record_append_result(&result);
             let outcome = match &result {
                 Ok(_) => "ok",
                 Err(StoreError::WrongExpectedVersion { .. }) => "conflict",

@@ -98,6 +98,7 @@ impl ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
             StatusCode::UNPROCESSABLE_ENTITY => "Unprocessable request",
             StatusCode::SERVICE_UNAVAILABLE => "Service unavailable",
+            StatusCode::INSUFFICIENT_STORAGE => "Insufficient storage",
             _ => "Internal error",
         }
     }
@@ -193,7 +194,25 @@ impl From<StoreError> for ApiError {
                 "invalid_append",
                 error.to_string(),
             ),
-            StoreError::Poisoned | StoreError::Closed => {
+            // A full disk: nothing was appended (or stored); the log
+            // resumes by itself when space returns, so the client may retry.
+            StoreError::InsufficientStorage(_) => {
+                tracing::error!(%error, "the disk is full; refused");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "insufficient_storage",
+                    "the server's disk is full; nothing was stored. Retry later (with the same Idempotency-Key)",
+                )
+            }
+            other if other.is_storage_full() => {
+                tracing::error!(error = %other, "the disk is full; refused");
+                ApiError::new(
+                    StatusCode::INSUFFICIENT_STORAGE,
+                    "insufficient_storage",
+                    "the server's disk is full; nothing was stored. Retry later (with the same Idempotency-Key)",
+                )
+            }
+            StoreError::Poisoned | StoreError::Closed | StoreError::Unavailable(_) => {
                 tracing::error!(%error, "the event log refused an append");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

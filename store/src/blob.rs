@@ -3,7 +3,12 @@
 //! A blob is stored under its SHA-256, so the event that references it
 //! only needs the hash, and anyone holding the file can check it. Writes go
 //! to a temporary file that is synced and then renamed into place (and the
-//! directory synced), so a blob whose hash was returned is durable.
+//! directory synced), so a blob whose hash was returned is durable, and a
+//! blob is only visible under its name once complete and synced.
+//!
+//! A write that fails (a full disk is [`StoreError::InsufficientStorage`])
+//! or is abandoned (the caller's future dropped, e.g. a client that
+//! disconnected) removes its temporary file: no `.<sha>.<id>.tmp` is left.
 
 use std::path::{Path, PathBuf};
 
@@ -66,13 +71,29 @@ impl FsBlobStore {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| self.dir.clone());
         private_dir_builder().create(&shard).await?;
-        let temp_path = shard.join(format!(".{}.{}.tmp", sha256.to_hex(), uuid::Uuid::now_v7()));
-        let mut file = private_file_options().open(&temp_path).await?;
-        file.write_all(content).await?;
-        file.sync_all().await?;
-        drop(file);
-        tokio::fs::rename(&temp_path, &path).await?;
-        tokio::fs::File::open(&shard).await?.sync_all().await?;
+        let temp = TempFile(Some(shard.join(format!(
+            ".{}.{}.tmp",
+            sha256.to_hex(),
+            uuid::Uuid::now_v7()
+        ))));
+        let written = async {
+            let temp_path = temp.path()?;
+            let mut file = private_file_options().open(temp_path).await?;
+            file.write_all(content).await?;
+            file.sync_all().await?;
+            drop(file);
+            tokio::fs::rename(temp_path, &path).await
+        }
+        .await;
+        match written {
+            Ok(()) => temp.renamed(),
+            Err(error) => return Err(blob_write_error(error)),
+        }
+        tokio::fs::File::open(&shard)
+            .await?
+            .sync_all()
+            .await
+            .map_err(blob_write_error)?;
         Ok(BlobRef { sha256, size })
     }
 
@@ -112,6 +133,45 @@ fn private_file_options() -> tokio::fs::OpenOptions {
     #[cfg(unix)]
     options.mode(crate::private_fs::FILE_MODE);
     options
+}
+
+/// A blob write's error: a full disk is [`StoreError::InsufficientStorage`].
+fn blob_write_error(error: std::io::Error) -> StoreError {
+    if crate::error::io_is_storage_full(&error) {
+        StoreError::InsufficientStorage(format!("storing a blob: {error}"))
+    } else {
+        StoreError::Io(error)
+    }
+}
+
+/// A temporary file removed when dropped, unless it was renamed into place
+/// (also when the writing future is dropped midway).
+struct TempFile(Option<PathBuf>);
+
+impl TempFile {
+    fn path(&self) -> std::io::Result<&Path> {
+        self.0
+            .as_deref()
+            .ok_or_else(|| std::io::Error::other("temporary file already renamed"))
+    }
+
+    fn renamed(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "removing a blob's temporary file");
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +219,53 @@ mod tests {
             blobs.get(&Hash32::ZERO).await,
             Err(StoreError::BlobNotFound(_))
         ));
+    }
+
+    fn temp_files(dir: &Path) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for shard in std::fs::read_dir(dir.join("blobs")).expect("blobs dir") {
+            let shard = shard.expect("entry").path();
+            if shard.is_dir() {
+                for file in std::fs::read_dir(&shard).expect("shard") {
+                    let file = file.expect("entry").path();
+                    if file.extension().is_some_and(|ext| ext == "tmp") {
+                        found.push(file);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// A write abandoned midway (the future dropped, as when a client
+    /// disconnects mid-upload) leaves no temporary file and no blob.
+    #[tokio::test]
+    async fn an_abandoned_write_leaves_no_temporary_file() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let blobs = FsBlobStore::open(data_dir.path(), 64 << 20).expect("open");
+        let mut n_abandoned = 0;
+        for attempt in 0..5u8 {
+            let content = vec![attempt; 24 << 20];
+            let sha256 = Hash32::sha256(&content);
+            let task = tokio::spawn({
+                let blobs = blobs.clone();
+                async move { blobs.put(&content).await }
+            });
+            while !task.is_finished() && temp_files(data_dir.path()).is_empty() {
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+            if task.is_finished() {
+                continue;
+            }
+            task.abort();
+            let _ = task.await;
+            n_abandoned += 1;
+            assert!(
+                temp_files(data_dir.path()).is_empty(),
+                "the abandoned write left its temporary file"
+            );
+            assert!(!blobs.contains(&sha256).await.expect("contains"));
+        }
+        assert!(n_abandoned > 0, "no write could be caught midway");
     }
 }

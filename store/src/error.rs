@@ -37,10 +37,21 @@ pub enum StoreError {
     /// A stored blob no longer matches its SHA-256.
     #[error("blob {0} is corrupt: its content no longer matches its sha256")]
     CorruptBlob(String),
-    /// A previous write failed in a way that leaves its durability unknown;
-    /// the store refuses further appends until it is reopened.
+    /// A previous write failed and the store could not bring the log on
+    /// disk back to its last committed record; it refuses appends until it
+    /// is reopened.
     #[error("the store refused the append after an earlier I/O failure; reopen it")]
     Poisoned,
+    /// The disk holding the log (or the blob store) is full. Nothing was
+    /// appended (or stored); the store tries again on the next append once
+    /// space returns, without a restart.
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
+    /// The log cannot write after an I/O error (other than a full disk).
+    /// Nothing was appended; the store keeps trying to recover in the
+    /// background and appends resume when it does.
+    #[error("the event log is unavailable: {0}")]
+    Unavailable(String),
     /// Records given to [`crate::Store::import`] do not extend the log
     /// exactly (names the first offending position). Nothing was imported.
     #[error("import refused at position {position}: {reason}")]
@@ -59,6 +70,28 @@ pub enum StoreError {
     Sled(#[from] sled::Error),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    /// Whether this error (or the I/O error under it) says the disk is full
+    /// (`ENOSPC`, or `EDQUOT`: a quota).
+    pub fn is_storage_full(&self) -> bool {
+        match self {
+            StoreError::InsufficientStorage(_) => true,
+            StoreError::Io(error) => io_is_storage_full(error),
+            StoreError::Sled(sled::Error::Io(error)) => io_is_storage_full(error),
+            _ => false,
+        }
+    }
+}
+
+/// `ENOSPC` or `EDQUOT`, also when sled re-wrapped the OS error in a custom
+/// error of the same kind.
+pub fn io_is_storage_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    ) || matches!(error.raw_os_error(), Some(28 | 122))
 }
 
 fn display_version(version: Option<u64>) -> String {

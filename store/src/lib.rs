@@ -33,7 +33,10 @@ pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
     Idempotency, NewEvent, RecordedEvent,
 };
-pub use sled_store::{SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT};
+pub use sled_store::{
+    probe_free_space, LogFailure, SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT,
+    REOPEN_FREE_BYTES,
+};
 pub use store::{
     check_import, verify_log, ChainVerifier, ImportTip, LogHead, RegistrationLock, Store,
     StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,

@@ -21,16 +21,37 @@
 //! never read past the committed head, so they never see a record that could
 //! still be lost.
 //!
-//! If a write or a sync fails, the outcome of that batch on disk is unknown:
-//! the store poisons itself and refuses further appends until reopened
-//! (reopening recovers whatever sled made durable, and the chain is intact).
+//! # Write failures (a full disk, an I/O error)
+//! If a write or a sync fails, the batch's callers get an error
+//! ([`StoreError::InsufficientStorage`] for `ENOSPC`/`EDQUOT`, else
+//! [`StoreError::Unavailable`]) and the committed head does not move, so no
+//! reader ever sees the batch. sled 0.34 remembers an I/O error for the
+//! life of the database handle (every later operation fails with it), and
+//! its memory may hold the batch that was not made durable, so the writer
+//! recovers by **reopening sled in-process**, once a probe file of
+//! [`REOPEN_FREE_BYTES`] can be written and synced beside it (sled opened on
+//! a still-full disk was seen to show fewer records than committed, then to
+//! leave a log that no longer opens): it drops every handle (readers
+//! wait on a lock meanwhile), opens the directory again, syncs sled's data
+//! file, and reads the tip back from disk. If any part of the refused batch
+//! reached the disk after all (sled batches are atomic on recovery, so all
+//! of it), the batch is **rolled back** (its log, stream and idempotency
+//! keys removed in one durable batch) before anything else is written: a
+//! refused batch never becomes visible later, and positions stay gapless.
+//! Recovery is tried at once, then in the background every
+//! [`RECOVERY_RETRY`] and before each append, so appends resume by
+//! themselves when space returns. [`SledStore::health`] reports the last
+//! failure while it lasts. Only if the log on disk does not end where the
+//! writer's committed tip does (which a rollback cannot explain) does the
+//! store refuse appends until it is reopened ([`StoreError::Poisoned`]).
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -53,6 +74,13 @@ const MAX_BATCH_REQUESTS: usize = 512;
 const MAX_CACHED_STREAM_HEADS: usize = 100_000;
 /// Requests waiting for the writer; callers wait (asynchronously) beyond it.
 const QUEUE_CAPACITY: usize = 8192;
+/// How often a writer whose last write failed tries to recover while no
+/// append arrives (an append also tries, at most this often).
+pub const RECOVERY_RETRY: Duration = Duration::from_millis(500);
+/// How long recovery waits for sled to release the old database handle
+/// (dropping it flushes, which can block on a failed device) before it
+/// tries to open the directory anyway.
+const DROP_WAIT: Duration = Duration::from_secs(5);
 
 /// Options for opening the embedded store.
 #[derive(Clone, Debug)]
@@ -93,8 +121,39 @@ pub struct SledStore {
     inner: Arc<Inner>,
 }
 
+/// The database handle readers and the writer share; `None` only while the
+/// writer reopens it after a failure (and stays `None` if reopening failed).
+type SharedDb = Arc<tokio::sync::RwLock<Option<sled::Db>>>;
+
+/// The writer's state, for health checks: `None` while writes succeed.
+type SharedHealth = Arc<Mutex<Option<LogFailure>>>;
+
+/// Why the log currently refuses appends ([`SledStore::health`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogFailure {
+    /// The error of the write that failed (or of the last recovery attempt).
+    pub error: String,
+    /// Whether it is a full disk (`ENOSPC`/`EDQUOT`).
+    pub storage_full: bool,
+    /// When the failure began.
+    pub since: DateTime<Utc>,
+}
+
+impl LogFailure {
+    fn refusal(&self) -> StoreError {
+        if self.storage_full {
+            StoreError::InsufficientStorage(self.error.clone())
+        } else {
+            StoreError::Unavailable(self.error.clone())
+        }
+    }
+}
+
 struct Inner {
-    db: sled::Db,
+    db: SharedDb,
+    health: SharedHealth,
+    #[cfg(test)]
+    faults: faults::Faults,
     requests: Mutex<Option<mpsc::Sender<Job>>>,
     /// The registration lock: one process owns a sled log (sled's file
     /// lock), so an in-process mutex serialises every registration.
@@ -201,16 +260,27 @@ impl SledStore {
         let stats = Arc::new(WriterStats::default());
         let blobs_dir = path.join("blobs");
         let known_blob_files = list_files(&blobs_dir)?;
+        let shared_db: SharedDb = Arc::new(tokio::sync::RwLock::new(Some(db.clone())));
+        let health: SharedHealth = Arc::new(Mutex::new(None));
+        #[cfg(test)]
+        let faults = faults::Faults::default();
         let writer = Writer {
-            db: db.clone(),
-            data_file,
+            db: Some(db),
+            shared_db: shared_db.clone(),
+            health: health.clone(),
+            path: path.clone(),
+            cache_capacity_bytes: options.cache_capacity_bytes,
+            data_file: Some(data_file),
             blobs_dir,
             known_blob_files,
             tip,
             stream_heads: HashMap::new(),
             head: head_sender,
             stats: stats.clone(),
-            poisoned: AtomicBool::new(false),
+            failure: None,
+            poisoned: false,
+            #[cfg(test)]
+            faults: faults.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("salesledger-log-writer".into())
@@ -218,7 +288,10 @@ impl SledStore {
         tracing::info!(path = %path.display(), len = tip.next_position, "opened sled event log");
         Ok(SledStore {
             inner: Arc::new(Inner {
-                db,
+                db: shared_db,
+                health,
+                #[cfg(test)]
+                faults,
                 requests: Mutex::new(Some(sender)),
                 registrations: Arc::new(tokio::sync::Mutex::new(())),
                 head,
@@ -250,9 +323,26 @@ impl SledStore {
     }
 
     /// The raw sled database, for tests and tools that must bypass the
-    /// store (e.g. to prove tampering is detected).
-    pub fn raw_db(&self) -> &sled::Db {
-        &self.inner.db
+    /// store (e.g. to prove tampering is detected). `None` while the writer
+    /// reopens it after a failed write (or could not).
+    pub fn raw_db(&self) -> Option<sled::Db> {
+        self.inner.db.blocking_read().clone()
+    }
+
+    /// `None` while the log accepts appends; else why it refuses them (a
+    /// full disk, an I/O error), until the writer has recovered.
+    pub fn health(&self) -> Option<LogFailure> {
+        self.inner
+            .health
+            .lock()
+            .map(|health| health.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// The shared database handle for a read: waits while the writer
+    /// reopens it.
+    async fn read_db(&self) -> tokio::sync::OwnedRwLockReadGuard<Option<sled::Db>> {
+        self.inner.db.clone().read_owned().await
     }
 
     /// The sled key under which the record at `position` is stored.
@@ -365,11 +455,18 @@ impl Store for SledStore {
         from_version: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let db = self.inner.db.clone();
+        let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
         run_read(limit, move || {
-            SledStore::read_stream_blocking(&db, &stream_id, from_version, end, limit)
+            SledStore::read_stream_blocking(
+                usable(&db, &health)?,
+                &stream_id,
+                from_version,
+                end,
+                limit,
+            )
         })
         .await
     }
@@ -379,19 +476,22 @@ impl Store for SledStore {
         from_position: u64,
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let db = self.inner.db.clone();
+        let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         run_read(limit, move || {
-            SledStore::read_all_blocking(&db, from_position, end, limit)
+            SledStore::read_all_blocking(usable(&db, &health)?, from_position, end, limit)
         })
         .await
     }
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
-        let db = self.inner.db.clone();
+        let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let stream_id = stream_id.to_owned();
         run_read(1, move || {
+            let db = usable(&db, &health)?;
             // The index may hold entries of a batch still being made durable:
             // skip those beyond the committed head.
             let Some(prefix) = stream_prefix(&stream_id) else {
@@ -410,11 +510,12 @@ impl Store for SledStore {
     }
 
     async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
-        let db = self.inner.db.clone();
+        let db = self.read_db().await;
+        let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
         let key = key.to_owned();
         run_read(1, move || {
-            let stored = read_idempotency(&db, &key)?;
+            let stored = read_idempotency(usable(&db, &health)?, &key)?;
             // An entry whose append is not durable yet is not an outcome.
             Ok(stored.filter(|stored| stored.outcome.last_position < end))
         })
@@ -428,6 +529,23 @@ impl Store for SledStore {
     fn watch_head(&self) -> watch::Receiver<LogHead> {
         self.inner.head.clone()
     }
+}
+
+/// The database of a read guard, or an error while the writer could not
+/// reopen it.
+fn usable<'a>(db: &'a Option<sled::Db>, health: &SharedHealth) -> Result<&'a sled::Db, StoreError> {
+    db.as_ref().ok_or_else(|| {
+        let failure = health
+            .lock()
+            .map(|health| health.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone());
+        match failure {
+            Some(failure) => failure.refusal(),
+            None => StoreError::Unavailable(
+                "the log's database is being reopened after a write failure".into(),
+            ),
+        }
+    })
 }
 
 /// Reads of at most this many records run on the caller's task: sled
@@ -464,8 +582,14 @@ struct Tip {
 }
 
 struct Writer {
-    db: sled::Db,
-    data_file: File,
+    /// `None` only during a reopen that failed (see the module docs).
+    db: Option<sled::Db>,
+    /// The handle readers use; replaced together with `db`.
+    shared_db: SharedDb,
+    health: SharedHealth,
+    path: PathBuf,
+    cache_capacity_bytes: u64,
+    data_file: Option<File>,
     blobs_dir: PathBuf,
     known_blob_files: HashSet<PathBuf>,
     tip: Tip,
@@ -474,7 +598,23 @@ struct Writer {
     stream_heads: HashMap<String, Option<u64>>,
     head: watch::Sender<LogHead>,
     stats: Arc<WriterStats>,
-    poisoned: AtomicBool,
+    /// Set while the last write failed and the writer has not recovered.
+    failure: Option<Failure>,
+    /// The log on disk does not end at the committed tip: refuse appends
+    /// until reopened.
+    poisoned: bool,
+    #[cfg(test)]
+    faults: faults::Faults,
+}
+
+/// A failed write the writer has not recovered from yet.
+struct Failure {
+    info: LogFailure,
+    /// Every key the refused batches wrote, removed again if any of them
+    /// reached the disk.
+    rollback: Vec<Vec<u8>>,
+    /// When the next recovery attempt is due.
+    retry_at: Instant,
 }
 
 /// What a request of the batch turned into, waiting for the commit.
@@ -490,7 +630,25 @@ enum Pending {
 
 impl Writer {
     fn run(mut self, mut receiver: mpsc::Receiver<Job>) {
-        while let Some(first) = receiver.blocking_recv() {
+        loop {
+            let first = if self.failure.is_some() {
+                // Recover in the background while no append arrives, so
+                // health recovers with the disk.
+                match receiver.try_recv() {
+                    Ok(job) => job,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        std::thread::sleep(RECOVERY_RETRY / 5);
+                        let _ = self.ensure_writable();
+                        continue;
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
+                }
+            } else {
+                match receiver.blocking_recv() {
+                    Some(job) => job,
+                    None => break,
+                }
+            };
             let (mut jobs, mut import) = (Vec::new(), None);
             match first {
                 Job::Append(job) => jobs.push(job),
@@ -516,12 +674,203 @@ impl Writer {
         tracing::debug!("log writer stopped");
     }
 
+    fn db(&self) -> Result<&sled::Db, StoreError> {
+        self.db.as_ref().ok_or_else(|| {
+            StoreError::Unavailable("the log's database could not be reopened".into())
+        })
+    }
+
+    /// `Ok` when the writer may write: no failure, or recovered from it now.
+    fn ensure_writable(&mut self) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        let Some(failure) = &self.failure else {
+            return Ok(());
+        };
+        if Instant::now() < failure.retry_at {
+            return Err(failure.info.refusal());
+        }
+        match self.recover() {
+            Ok(()) => Ok(()),
+            Err(StoreError::Poisoned) => Err(StoreError::Poisoned),
+            Err(error) => {
+                tracing::debug!(%error, "the log has not recovered yet");
+                let storage_full = error.is_storage_full();
+                if let Some(failure) = &mut self.failure {
+                    failure.retry_at = Instant::now() + RECOVERY_RETRY;
+                    failure.info.error = error.to_string();
+                    failure.info.storage_full = storage_full;
+                    let info = failure.info.clone();
+                    self.set_health(Some(info.clone()));
+                    return Err(info.refusal());
+                }
+                Err(error)
+            }
+        }
+    }
+
+    fn set_health(&self, failure: Option<LogFailure>) {
+        match self.health.lock() {
+            Ok(mut health) => *health = failure,
+            Err(poisoned) => *poisoned.into_inner() = failure,
+        }
+    }
+
+    /// Records a failed write of a batch that wrote `keys`, then tries to
+    /// recover at once; returns the error to answer the batch's callers with.
+    fn fail(&mut self, error: StoreError, keys: Vec<Vec<u8>>, tip_before: Tip) -> StoreError {
+        let storage_full = error.is_storage_full();
+        tracing::error!(%error, storage_full, "writing to the event log failed; refusing the batch and recovering");
+        self.tip = tip_before;
+        self.stream_heads.clear();
+        let info = match self.failure.take() {
+            Some(mut failure) => {
+                failure.rollback.extend(keys);
+                failure.info.error = error.to_string();
+                failure.info.storage_full = storage_full;
+                failure
+            }
+            None => Failure {
+                info: LogFailure {
+                    error: error.to_string(),
+                    storage_full,
+                    since: Utc::now(),
+                },
+                rollback: keys,
+                retry_at: Instant::now(),
+            },
+        };
+        let refusal = info.info.refusal();
+        self.set_health(Some(info.info.clone()));
+        self.failure = Some(info);
+        // A transient error costs one batch: try to recover right away.
+        let _ = self.ensure_writable();
+        refusal
+    }
+
+    /// Reopens sled (its handle remembers an I/O error for good, and its
+    /// memory may hold the refused batches), rolls back whatever of the
+    /// refused batches reached the disk, and checks that the log on disk
+    /// ends at the committed tip.
+    fn recover(&mut self) -> Result<(), StoreError> {
+        #[cfg(test)]
+        self.faults.recovery()?;
+        self.reopen()?;
+        let on_disk = read_tip(self.db()?)?;
+        if on_disk.next_position != self.tip.next_position {
+            if on_disk.next_position < self.tip.next_position {
+                // Seen on a still-full tmpfs: sled reopened there shows less
+                // than was durably committed (and a restart with space shows
+                // it all). Never use such a handle: readers get
+                // `Unavailable` and the writer reopens again later.
+                self.close_handles();
+                return Err(StoreError::InsufficientStorage(format!(
+                    "the reopened log shows {} records of {} committed; the disk is probably still full",
+                    on_disk.next_position, self.tip.next_position
+                )));
+            }
+            let keys = self
+                .failure
+                .as_ref()
+                .map(|failure| failure.rollback.clone())
+                .unwrap_or_default();
+            let mut batch = sled::Batch::default();
+            for key in keys {
+                batch.remove(key);
+            }
+            self.write_durably(batch)?;
+            tracing::warn!(
+                from = self.tip.next_position,
+                to = on_disk.next_position,
+                "rolled back a refused batch that had reached the disk"
+            );
+            let after = read_tip(self.db()?)?;
+            if after.next_position != self.tip.next_position {
+                return self.poison(format!(
+                    "the log on disk ends at {} after the rollback, expected {}",
+                    after.next_position, self.tip.next_position
+                ));
+            }
+        }
+        if read_tip(self.db()?)?.last_hash != self.tip.last_hash {
+            return self.poison("the last record on disk is not the last committed one".into());
+        }
+        if let Some(failure) = self.failure.take() {
+            tracing::info!(
+                since = %failure.info.since,
+                "the event log recovered; appends resume"
+            );
+        }
+        self.set_health(None);
+        Ok(())
+    }
+
+    fn poison(&mut self, reason: String) -> Result<(), StoreError> {
+        tracing::error!(%reason, "the event log cannot recover in-process; reopen it");
+        self.poisoned = true;
+        self.set_health(Some(LogFailure {
+            error: reason,
+            storage_full: false,
+            since: Utc::now(),
+        }));
+        Err(StoreError::Poisoned)
+    }
+
+    /// Drops every handle of the database; readers get `Unavailable` until
+    /// the next successful reopen.
+    fn close_handles(&mut self) {
+        let mut shared = self.shared_db.blocking_write();
+        let old = (shared.take(), self.db.take(), self.data_file.take());
+        drop(shared);
+        let _ = std::thread::Builder::new()
+            .name("salesledger-log-drop".into())
+            .spawn(move || drop(old));
+    }
+
+    /// Drops every handle of the database (readers wait meanwhile) and opens
+    /// it again.
+    fn reopen(&mut self) -> Result<(), StoreError> {
+        // sled opened on a still-full disk was seen to show fewer records
+        // than committed and to leave a log that no longer opens: never
+        // reopen before the space is there.
+        probe_free_space(&self.path, REOPEN_FREE_BYTES)?;
+        let mut shared = self.shared_db.blocking_write();
+        let old = (shared.take(), self.db.take(), self.data_file.take());
+        // Dropping sled's last handle flushes and joins its flusher thread,
+        // which can block on a failing device: give it a bounded time.
+        let (dropped, wait) = std::sync::mpsc::channel();
+        let dropper = std::thread::Builder::new()
+            .name("salesledger-log-drop".into())
+            .spawn(move || {
+                drop(old);
+                let _ = dropped.send(());
+            })?;
+        if wait.recv_timeout(DROP_WAIT).is_ok() {
+            let _ = dropper.join();
+        } else {
+            tracing::error!(
+                "sled did not release the log's database within {DROP_WAIT:?}; trying to open it anyway"
+            );
+        }
+        let db = open_sled(
+            sled::Config::new()
+                .path(&self.path)
+                .cache_capacity(self.cache_capacity_bytes),
+        )?;
+        let data_file = File::open(self.path.join("db"))?;
+        data_file.sync_all()?;
+        *shared = Some(db.clone());
+        self.db = Some(db);
+        self.data_file = Some(data_file);
+        self.known_blob_files = list_files(&self.blobs_dir)?;
+        Ok(())
+    }
+
     /// Appends already-chained records verbatim, after checking that they
     /// extend the tip; one durable batch.
     fn import(&mut self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
-        if self.poisoned.load(Ordering::Relaxed) {
-            return Err(StoreError::Poisoned);
-        }
+        self.ensure_writable()?;
         let tip = ImportTip {
             head: LogHead {
                 len: self.tip.next_position,
@@ -531,19 +880,21 @@ impl Writer {
         };
         let new_head = check_import(&records, tip, |stream_id| self.stream_head(stream_id))?;
         let mut batch = sled::Batch::default();
+        let mut keys = Vec::with_capacity(records.len() * 2);
         for record in &records {
             let prefix = stream_prefix(&record.stream_id)
                 .ok_or_else(|| StoreError::InvalidAppend("stream id too long".into()))?;
-            batch.insert(&log_key(record.position), record.encode_stored());
+            let log_key = log_key(record.position);
+            batch.insert(&log_key, record.encode_stored());
+            keys.push(log_key.to_vec());
             let mut index_key = prefix;
             index_key.extend_from_slice(&record.stream_version.to_be_bytes());
-            batch.insert(index_key, &record.position.to_be_bytes());
+            batch.insert(index_key.as_slice(), &record.position.to_be_bytes());
+            keys.push(index_key);
         }
         if let Err(error) = self.write_durably(batch) {
-            tracing::error!(%error, "import failed; poisoning the store");
-            self.poisoned.store(true, Ordering::Relaxed);
-            self.stream_heads.clear();
-            return Err(StoreError::Io(std::io::Error::other(error.to_string())));
+            let tip_before = self.tip;
+            return Err(self.fail(error, keys, tip_before));
         }
         for record in &records {
             self.stream_heads
@@ -570,7 +921,7 @@ impl Writer {
             return Ok(*head);
         }
         let head = match stream_prefix(stream_id) {
-            Some(prefix) => match self.db.scan_prefix(&prefix).next_back() {
+            Some(prefix) => match self.db()?.scan_prefix(&prefix).next_back() {
                 Some(entry) => {
                     let (key, _) = entry?;
                     decode_u64(&key[prefix.len()..])
@@ -584,13 +935,23 @@ impl Writer {
     }
 
     fn lookup_idempotency(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
-        read_idempotency(&self.db, key)
+        read_idempotency(self.db()?, key)
     }
 
     fn commit_batch(&mut self, jobs: Vec<WriteJob>) {
-        if self.poisoned.load(Ordering::Relaxed) {
+        if let Err(error) = self.ensure_writable() {
+            let message = error.to_string();
+            let storage_full = error.is_storage_full();
+            let poisoned = matches!(error, StoreError::Poisoned);
             for job in jobs {
-                let _ = job.reply.send(Err(StoreError::Poisoned));
+                let refusal = if poisoned {
+                    StoreError::Poisoned
+                } else if storage_full {
+                    StoreError::InsufficientStorage(message.clone())
+                } else {
+                    StoreError::Unavailable(message.clone())
+                };
+                let _ = job.reply.send(Err(refusal));
             }
             return;
         }
@@ -599,8 +960,8 @@ impl Writer {
         }
         let tip_before = self.tip;
         let mut batch = sled::Batch::default();
+        let mut keys: Vec<Vec<u8>> = Vec::new();
         let mut pending: Vec<Pending> = Vec::new();
-        let mut staged_heads: Vec<(String, Option<u64>)> = Vec::new();
         let mut batch_keys: HashMap<String, (usize, Option<Hash32>)> = HashMap::new();
         let mut n_records = 0u64;
 
@@ -608,8 +969,8 @@ impl Writer {
             match self.stage(
                 &job.request,
                 &mut batch,
+                &mut keys,
                 &mut batch_keys,
-                &mut staged_heads,
                 pending.len(),
             ) {
                 Ok(Staged::Written(outcome)) => {
@@ -630,19 +991,17 @@ impl Writer {
         }
 
         if let Err(error) = self.write_durably(batch) {
-            tracing::error!(%error, "group commit failed; poisoning the store");
-            self.poisoned.store(true, Ordering::Relaxed);
-            self.tip = tip_before;
-            for (stream_id, _) in staged_heads {
-                self.stream_heads.remove(&stream_id);
-            }
+            let refusal = self.fail(error, keys, tip_before);
+            let (message, storage_full) = (refusal.to_string(), refusal.is_storage_full());
             for entry in pending {
                 let reply = match entry {
                     Pending::Written(reply, _) | Pending::SameAs(reply, _) => reply,
                 };
-                let _ = reply.send(Err(StoreError::Io(std::io::Error::other(
-                    error.to_string(),
-                ))));
+                let _ = reply.send(Err(if storage_full {
+                    StoreError::InsufficientStorage(message.clone())
+                } else {
+                    StoreError::Unavailable(message.clone())
+                }));
             }
             return;
         }
@@ -685,8 +1044,8 @@ impl Writer {
         &mut self,
         request: &AppendRequest,
         batch: &mut sled::Batch,
+        keys: &mut Vec<Vec<u8>>,
         batch_keys: &mut HashMap<String, (usize, Option<Hash32>)>,
-        staged_heads: &mut Vec<(String, Option<u64>)>,
         pending_idx: usize,
     ) -> Result<Staged, StoreError> {
         if let Some(idempotency) = &request.idempotency {
@@ -735,11 +1094,15 @@ impl Writer {
             self.tip.last_hash,
             recorded_at,
         );
+        let mut staged_keys = Vec::with_capacity(records.len() * 2 + 1);
         for record in &records {
-            batch.insert(&log_key(record.position), record.encode_stored());
+            let log_key = log_key(record.position);
+            batch.insert(&log_key, record.encode_stored());
+            staged_keys.push(log_key.to_vec());
             let mut index_key = stream_prefix.clone();
             index_key.extend_from_slice(&record.stream_version.to_be_bytes());
-            batch.insert(index_key, &record.position.to_be_bytes());
+            batch.insert(index_key.as_slice(), &record.position.to_be_bytes());
+            staged_keys.push(index_key);
         }
         let (last_hash, n_events) = (outcome.last_hash, records.len() as u64);
         let first_position = outcome.first_position;
@@ -751,12 +1114,15 @@ impl Writer {
             let encoded = serde_json::to_vec(&stored).map_err(|error| {
                 StoreError::InvalidAppend(format!("idempotency entry: {error}"))
             })?;
-            batch.insert(idempotency_key(&idempotency.key), encoded);
+            let key = idempotency_key(&idempotency.key);
+            batch.insert(key.as_slice(), encoded);
+            staged_keys.push(key);
             batch_keys.insert(
                 idempotency.key.clone(),
                 (pending_idx, idempotency.fingerprint),
             );
         }
+        keys.extend(staged_keys);
         self.tip = Tip {
             next_position: first_position + n_events,
             last_hash,
@@ -764,22 +1130,27 @@ impl Writer {
         };
         self.stream_heads
             .insert(request.stream_id.clone(), Some(outcome.last_version));
-        staged_heads.push((request.stream_id.clone(), actual));
         Ok(Staged::Written(outcome))
     }
 
     fn write_durably(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
-        let started = std::time::Instant::now();
-        self.db.apply_batch(batch)?;
-        let applied = std::time::Instant::now();
-        self.db.flush()?;
-        let flushed = std::time::Instant::now();
-        self.data_file.sync_data()?;
-        let synced = std::time::Instant::now();
+        #[cfg(test)]
+        self.faults.before_write()?;
+        let started = Instant::now();
+        self.db()?.apply_batch(batch)?;
+        let applied = Instant::now();
+        #[cfg(test)]
+        self.faults.after_apply()?;
+        self.db()?.flush()?;
+        let flushed = Instant::now();
+        self.data_file
+            .as_ref()
+            .ok_or_else(|| StoreError::Unavailable("the log's data file is closed".into()))?
+            .sync_data()?;
+        let synced = Instant::now();
         self.stats.n_syncs.fetch_add(1, Ordering::Relaxed);
-        let nanos = |from: std::time::Instant, to: std::time::Instant| {
-            u64::try_from((to - from).as_nanos()).unwrap_or(u64::MAX)
-        };
+        let nanos =
+            |from: Instant, to: Instant| u64::try_from((to - from).as_nanos()).unwrap_or(u64::MAX);
         self.stats
             .apply_nanos
             .fetch_add(nanos(started, applied), Ordering::Relaxed);
@@ -813,6 +1184,27 @@ impl Writer {
     }
 }
 
+/// The tip of the log as stored: the last `L` record.
+fn read_tip(db: &sled::Db) -> Result<Tip, StoreError> {
+    Ok(match db.scan_prefix([LOG_PREFIX]).next_back() {
+        Some(entry) => {
+            let (key, value) = entry?;
+            let position = decode_log_key(&key)?;
+            let record = RecordedEvent::decode_stored(position, &value)?;
+            Tip {
+                next_position: position + 1,
+                last_hash: record.hash,
+                last_recorded_at: Some(record.recorded_at),
+            }
+        }
+        None => Tip {
+            next_position: 0,
+            last_hash: Hash32::ZERO,
+            last_recorded_at: None,
+        },
+    })
+}
+
 enum Staged {
     Written(AppendOutcome),
     SameAs(usize),
@@ -839,6 +1231,39 @@ pub fn open_sled(config: sled::Config) -> Result<sled::Db, StoreError> {
             opened => return Ok(opened?),
         }
     }
+}
+
+/// Free space the log directory must have before the writer reopens sled
+/// after a failure (a probe file of this size is written, synced, removed).
+pub const REOPEN_FREE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Checks that `bytes` can be written in `dir` by writing, syncing and
+/// removing a probe file; a full disk is [`StoreError::InsufficientStorage`].
+pub fn probe_free_space(dir: &Path, bytes: u64) -> Result<(), StoreError> {
+    use std::io::Write;
+    let path = dir.join(".space-probe.tmp");
+    let written = (|| {
+        let mut file = File::create(&path)?;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut left = bytes;
+        while left > 0 {
+            let n = usize::try_from(left.min(chunk.len() as u64)).unwrap_or(chunk.len());
+            file.write_all(&chunk[..n])?;
+            left -= n as u64;
+        }
+        file.sync_all()
+    })();
+    let _ = std::fs::remove_file(&path);
+    written.map_err(|error| {
+        if crate::error::io_is_storage_full(&error) {
+            StoreError::InsufficientStorage(format!(
+                "less than {bytes} bytes free in {}: {error}",
+                dir.display()
+            ))
+        } else {
+            StoreError::Io(error)
+        }
+    })
 }
 
 fn list_files(dir: &Path) -> Result<HashSet<PathBuf>, StoreError> {
@@ -907,4 +1332,192 @@ fn idempotency_key(key: &str) -> Vec<u8> {
     out.push(IDEMPOTENCY_PREFIX);
     out.extend_from_slice(key.as_bytes());
     out
+}
+
+/// Injected write failures for the writer's unit tests.
+#[cfg(test)]
+mod faults {
+    use std::sync::{Arc, Mutex};
+
+    use crate::error::StoreError;
+
+    /// How many of the next operations fail, per hook.
+    #[derive(Debug, Default)]
+    pub struct Plan {
+        /// Writes that fail before sled sees the batch.
+        pub before_write: u32,
+        /// Writes that fail after `apply_batch` put the batch in sled's
+        /// memory (a failed flush or fsync: the batch may be on disk or not).
+        pub after_apply: u32,
+        /// Recovery attempts that fail (the disk still full).
+        pub recovery: u32,
+    }
+
+    #[derive(Clone, Debug, Default)]
+    pub struct Faults(pub Arc<Mutex<Plan>>);
+
+    fn enospc() -> StoreError {
+        StoreError::Io(std::io::Error::from_raw_os_error(28))
+    }
+
+    impl Faults {
+        fn hit(&self, pick: impl FnOnce(&mut Plan) -> &mut u32) -> Result<(), StoreError> {
+            let mut plan = self
+                .0
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let left = pick(&mut plan);
+            if *left > 0 {
+                *left -= 1;
+                return Err(enospc());
+            }
+            Ok(())
+        }
+
+        pub fn before_write(&self) -> Result<(), StoreError> {
+            self.hit(|plan| &mut plan.before_write)
+        }
+
+        pub fn after_apply(&self) -> Result<(), StoreError> {
+            self.hit(|plan| &mut plan.after_apply)
+        }
+
+        pub fn recovery(&self) -> Result<(), StoreError> {
+            self.hit(|plan| &mut plan.recovery)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{AppendMetadata, ExpectedVersion, Idempotency, NewEvent};
+    use crate::store::verify_log;
+
+    fn request(stream_id: &str, expected: ExpectedVersion, key: Option<&str>) -> AppendRequest {
+        AppendRequest {
+            stream_id: stream_id.to_owned(),
+            expected_version: expected,
+            events: vec![NewEvent::new(
+                "TestEvent",
+                1,
+                &serde_json::json!({"stream": stream_id}),
+            )],
+            metadata: AppendMetadata {
+                actor: "tester".into(),
+                command_id: uuid::Uuid::now_v7(),
+                correlation_id: uuid::Uuid::now_v7(),
+                causation_id: uuid::Uuid::now_v7(),
+            },
+            idempotency: key.map(|key| Idempotency {
+                key: key.to_owned(),
+                fingerprint: Some(Hash32::sha256(key.as_bytes())),
+            }),
+        }
+    }
+
+    fn plan(store: &SledStore) -> std::sync::MutexGuard<'_, faults::Plan> {
+        store.inner.faults.0.lock().expect("fault plan")
+    }
+
+    async fn positions(store: &SledStore) -> Vec<(u64, String)> {
+        store
+            .read_all(0, 100)
+            .await
+            .expect("read")
+            .into_iter()
+            .map(|record| (record.position, record.stream_id))
+            .collect()
+    }
+
+    /// A batch that reached sled's memory (and, through the flush when the
+    /// old handle is dropped, its disk) but failed to sync is refused, rolled
+    /// back, and the next append takes its position: no hole, no ghost
+    /// stream version or idempotency entry, and the log verifies after a
+    /// reopen.
+    #[tokio::test]
+    async fn a_failed_sync_refuses_the_batch_and_the_next_append_succeeds() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(data_dir.path()).expect("open");
+        store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect("first append");
+
+        plan(&store).after_apply = 1;
+        let error = store
+            .append(request("b", ExpectedVersion::NoStream, Some("key-b")))
+            .await
+            .expect_err("the failed sync refuses the batch");
+        assert!(
+            matches!(error, StoreError::InsufficientStorage(_)),
+            "{error:?}"
+        );
+        assert_eq!(store.head().len, 1);
+        assert_eq!(store.idempotent_outcome("key-b").await.expect("read"), None);
+        assert_eq!(store.stream_version("b").await.expect("read"), None);
+
+        // No restart: the next appends go through, from position 1.
+        let c = store
+            .append(request("c", ExpectedVersion::NoStream, None))
+            .await
+            .expect("append after the failure");
+        assert_eq!(c.first_position, 1);
+        let b = store
+            .append(request("b", ExpectedVersion::NoStream, Some("key-b")))
+            .await
+            .expect("the refused request again");
+        assert!(!b.replayed, "the refused append was not stored");
+        assert_eq!((b.first_position, b.first_version), (2, 0));
+        assert_eq!(store.health(), None);
+        let expected = vec![(0, "a".into()), (1, "c".into()), (2, "b".into())];
+        assert_eq!(positions(&store).await, expected);
+
+        store.close().await;
+        drop(store);
+        let reopened = SledStore::open(data_dir.path()).expect("reopen");
+        assert_eq!(positions(&reopened).await, expected);
+        let report = verify_log(&reopened, |_, _| {}).await.expect("verify");
+        assert_eq!((report.n_verified, report.failure), (3, None));
+    }
+
+    /// While the disk stays full the writer refuses appends with a typed
+    /// error and reports it; once recovery succeeds (in the background, with
+    /// no append arriving) health clears and appends resume.
+    #[tokio::test]
+    async fn the_writer_recovers_by_itself_when_space_returns() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(data_dir.path()).expect("open");
+        {
+            let mut plan = plan(&store);
+            plan.before_write = 1;
+            plan.recovery = 3;
+        }
+        let error = store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect_err("disk full");
+        assert!(error.is_storage_full(), "{error:?}");
+        let failure = store.health().expect("the failure is reported");
+        assert!(failure.storage_full, "{failure:?}");
+        let refused = store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect_err("still full");
+        assert!(
+            matches!(refused, StoreError::InsufficientStorage(_)),
+            "{refused:?}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while store.health().is_some() {
+            assert!(Instant::now() < deadline, "the writer never recovered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let outcome = store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect("appends resume");
+        assert_eq!(outcome.first_position, 0);
+        assert_eq!(plan(&store).recovery, 0);
+    }
 }
