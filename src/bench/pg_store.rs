@@ -86,7 +86,13 @@ async fn measure(
     let load =
         |counter: &std::sync::atomic::AtomicU64| counter.load(std::sync::atomic::Ordering::Relaxed);
     let (n_batches, n_records) = (load(&pg.stats().n_batches), load(&pg.stats().n_records));
-    let commit_us_per_batch = load(&pg.stats().commit_nanos) as f64 / n_batches.max(1) as f64 / 1e3;
+    let per_batch_us = |counter: &std::sync::atomic::AtomicU64| {
+        load(counter) as f64 / n_batches.max(1) as f64 / 1e3
+    };
+    let commit_us_per_batch = per_batch_us(&pg.stats().commit_nanos);
+    let begin_us = per_batch_us(&pg.stats().begin_nanos);
+    let read_us = per_batch_us(&pg.stats().read_nanos);
+    let write_us = per_batch_us(&pg.stats().write_nanos);
 
     let started = Instant::now();
     let mut n_read = 0u64;
@@ -123,6 +129,11 @@ async fn measure(
     println!("batches={n_batches}");
     println!("records={n_records}");
     println!("commit_us_per_batch={commit_us_per_batch:.1}");
+    // Where a batch's time goes, one figure per round trip (the spans
+    // pg.begin_lock_tip, pg.heads_keys, pg.write_commit).
+    println!("phase_us_begin_lock_tip={begin_us:.1}");
+    println!("phase_us_heads_keys={read_us:.1}");
+    println!("phase_us_write_commit={write_us:.1}");
     Ok(())
 }
 

@@ -90,6 +90,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, NoTls, Row};
+use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -169,6 +170,24 @@ pub struct PgWriterStats {
     pub n_records: AtomicU64,
     /// Time spent in batch transactions, commit included, in nanoseconds.
     pub commit_nanos: AtomicU64,
+    /// Of `commit_nanos`, the first round trip: `BEGIN`, the sequencing
+    /// lock (its wait included) and the tip (span `pg.begin_lock_tip`).
+    pub begin_nanos: AtomicU64,
+    /// Of `commit_nanos`, the second round trip: stream heads and stored
+    /// idempotency keys (span `pg.heads_keys`).
+    pub read_nanos: AtomicU64,
+    /// Of `commit_nanos`, the last round trip: rows, keys, notification
+    /// and `COMMIT` with its WAL flush (span `pg.write_commit`).
+    pub write_nanos: AtomicU64,
+}
+
+impl PgWriterStats {
+    fn add(counter: &AtomicU64, since: std::time::Instant) {
+        counter.fetch_add(
+            u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// The PostgreSQL-backed [`Store`]. Cheap to clone; the writer and the
@@ -1070,11 +1089,17 @@ impl Writer {
             "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
             self.lock_key
         );
-        let ((), tip_row) = tokio::try_join!(
-            client.batch_execute(&begin),
-            client.query_opt(&tip_statement, &[])
-        )
+        let phase = std::time::Instant::now();
+        let ((), tip_row) = async {
+            tokio::try_join!(
+                client.batch_execute(&begin),
+                client.query_opt(&tip_statement, &[])
+            )
+        }
+        .instrument(tracing::debug_span!("pg.begin_lock_tip"))
+        .await
         .map_err(db_error)?;
+        PgWriterStats::add(&self.stats.begin_nanos, phase);
         let tip = tip_from_row(tip_row)?;
         // Everything up to the tip is committed (we hold the lock): a
         // process that writes catches up on other processes' records.
@@ -1091,7 +1116,8 @@ impl Writer {
         keys.sort_unstable();
         keys.dedup();
         let heads_params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&stream_ids];
-        let (head_rows, key_rows) =
+        let phase = std::time::Instant::now();
+        let (head_rows, key_rows) = async {
             tokio::try_join!(client.query(&heads_statement, &heads_params), async {
                 if keys.is_empty() {
                     Ok(Vec::new())
@@ -1099,7 +1125,15 @@ impl Writer {
                     client.query(&keys_statement, &[&keys]).await
                 }
             })
-            .map_err(db_error)?;
+        }
+        .instrument(tracing::debug_span!(
+            "pg.heads_keys",
+            n_streams = stream_ids.len(),
+            n_keys = keys.len()
+        ))
+        .await
+        .map_err(db_error)?;
+        PgWriterStats::add(&self.stats.read_nanos, phase);
         let mut stream_heads = stream_heads_from_rows(&head_rows)?;
         let mut stored_keys: HashMap<String, StoredOutcome> = HashMap::new();
         for row in &key_rows {
@@ -1120,24 +1154,30 @@ impl Writer {
         let insert_params = columns.params();
         let notify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
             [&NOTIFY_CHANNEL, &notification];
-        tokio::try_join!(
-            client.execute(&insert_statement, &insert_params),
-            async {
-                if staged.keys.is_empty() {
-                    Ok(0)
-                } else {
-                    client
-                        .execute(
-                            &insert_keys_statement,
-                            &[&staged.keys, &staged.fingerprints, &staged.outcomes],
-                        )
-                        .await
-                }
-            },
-            client.execute(&notify_statement, &notify_params),
-            client.batch_execute("COMMIT"),
-        )
+        let phase = std::time::Instant::now();
+        async {
+            tokio::try_join!(
+                client.execute(&insert_statement, &insert_params),
+                async {
+                    if staged.keys.is_empty() {
+                        Ok(0)
+                    } else {
+                        client
+                            .execute(
+                                &insert_keys_statement,
+                                &[&staged.keys, &staged.fingerprints, &staged.outcomes],
+                            )
+                            .await
+                    }
+                },
+                client.execute(&notify_statement, &notify_params),
+                client.batch_execute("COMMIT"),
+            )
+        }
+        .instrument(tracing::debug_span!("pg.write_commit", n_records))
+        .await
         .map_err(db_error)?;
+        PgWriterStats::add(&self.stats.write_nanos, phase);
         Ok((staged.answers, new_tip, n_records))
     }
 }

@@ -20,6 +20,7 @@
 //! never reads the clock or storage directly.
 
 pub mod assets;
+pub mod directory;
 pub mod key;
 
 use std::collections::BTreeMap;
@@ -239,6 +240,53 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// Typed reads over either a fold's [`Tx`] or a view's [`Reader`], so
+/// helpers over rows (the directory's, say) serve both.
+pub trait TableRead {
+    /// The untyped rows underneath.
+    fn raw_read(&mut self) -> &mut dyn RawRead;
+
+    /// One row.
+    fn get<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<Option<V>, TableError> {
+        typed_get(self.raw_read(), table, key)
+    }
+
+    /// Rows with keys in `from..to` (`None`: unbounded), in key order.
+    fn range<K: TableKey, V: DeserializeOwned>(
+        &mut self,
+        table: &Table<K, V>,
+        from: Option<&K>,
+        to: Option<&K>,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_range(self.raw_read(), table, from, to)
+    }
+
+    /// Rows whose key starts with `prefix`'s encoding, in key order.
+    fn prefix<K: TableKey, V: DeserializeOwned, P: TableKey>(
+        &mut self,
+        table: &Table<K, V>,
+        prefix: &P,
+    ) -> Result<Vec<(K, V)>, TableError> {
+        typed_prefix(self.raw_read(), table, prefix)
+    }
+}
+
+impl TableRead for Tx<'_> {
+    fn raw_read(&mut self) -> &mut dyn RawRead {
+        self.raw
+    }
+}
+
+impl TableRead for Reader<'_> {
+    fn raw_read(&mut self) -> &mut dyn RawRead {
+        self.raw
+    }
+}
+
 /// Typed reads of committed rows (what a view answers from).
 pub struct Reader<'a> {
     raw: &'a mut dyn RawRead,
@@ -292,6 +340,12 @@ pub trait TableProjector: Send + Sync + 'static {
     const VERSION: u32;
     /// The names of every table `apply` writes ([`valid_name`] each).
     fn tables() -> &'static [&'static str];
+    /// Shared tables this projector reads but does not write: today the
+    /// directory's ([`directory::TABLES`]). The runner folds their owner
+    /// first for each record, so `apply` sees them as of that record.
+    fn reads() -> &'static [&'static str] {
+        &[]
+    }
     /// Folds one record (already decoded into `event`) into the tables.
     fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, event: &Event)
         -> Result<(), ProjectionError>;
