@@ -18,6 +18,7 @@ use salesledger_domain::value::{CustomerId, RepId};
 use salesledger_domain::Event;
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::tables::assets::{self as assets_tables, AssetsTables};
+use salesledger_projections::tables::directory::{self, DirectoryTables};
 use salesledger_projections::tables::{
     encode_value, MemoryTables, Table, TableError, TableKey, TableProjector, Tx,
 };
@@ -1097,4 +1098,417 @@ fn values_are_postcard() {
         encode_value("t", &300u64).expect("encodes"),
         vec![0xac, 0x02]
     );
+}
+
+// ---- shared tables: a reader sees its provider as of each record ----
+
+/// For each follow-up, the region of the customer as the shared directory
+/// places it at that record (its owner's region until a transfer).
+const PLACED: Table<(CustomerId, u64), String> = Table::new("placed");
+
+struct Placement;
+
+impl TableProjector for Placement {
+    const NAME: &'static str = "placement";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["placed"]
+    }
+    fn reads() -> &'static [&'static str] {
+        directory::TABLES
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        if let Event::FollowUpRecorded(follow_up) = event {
+            let region = directory::customer_region(tx, follow_up.customer_id)?;
+            tx.put(&PLACED, &(follow_up.customer_id, record.position), &region)?;
+        }
+        Ok(())
+    }
+}
+
+/// The placement after a code change.
+struct PlacementV2;
+
+impl TableProjector for PlacementV2 {
+    const NAME: &'static str = Placement::NAME;
+    const VERSION: u32 = 2;
+    fn tables() -> &'static [&'static str] {
+        Placement::tables()
+    }
+    fn reads() -> &'static [&'static str] {
+        Placement::reads()
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        Placement::apply(tx, record, event)
+    }
+}
+
+/// The directory after a code change (same fold).
+struct DirectoryV2;
+
+impl TableProjector for DirectoryV2 {
+    const NAME: &'static str = DirectoryTables::NAME;
+    const VERSION: u32 = DirectoryTables::VERSION + 1;
+    fn tables() -> &'static [&'static str] {
+        DirectoryTables::tables()
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        DirectoryTables::apply(tx, record, event)
+    }
+}
+
+fn claim_event(customer_n: u32, rep_n: u32) -> (String, &'static str, u32, Value) {
+    (
+        format!("customer-{}", customer_uuid(customer_n)),
+        "CustomerClaimed",
+        1,
+        json!({"customer_id": customer_uuid(customer_n), "rep_id": rep_uuid(rep_n),
+               "claimed_at": "2027-03-01T02:00:00Z", "protected_until": "2027-03-31T02:00:00Z",
+               "maximum_protected_until": "2027-06-01T02:00:00Z", "policy_version": 1}),
+    )
+}
+
+fn transfer_event(customer_n: u32, from: u32, to: u32) -> (String, &'static str, u32, Value) {
+    (
+        format!("customer-{}", customer_uuid(customer_n)),
+        "CustomerTransferred",
+        1,
+        json!({"customer_id": customer_uuid(customer_n), "from_rep_id": rep_uuid(from),
+               "to_rep_id": rep_uuid(to), "transferred_by": "supervisor:s",
+               "reason": "rebalancing", "transferred_at": "2027-03-05T02:00:00Z",
+               "protected_until": "2027-04-05T02:00:00Z",
+               "maximum_protected_until": "2027-06-05T02:00:00Z", "policy_version": 1}),
+    )
+}
+
+fn release_event(customer_n: u32, rep_n: u32) -> (String, &'static str, u32, Value) {
+    (
+        format!("customer-{}", customer_uuid(customer_n)),
+        "CustomerReleased",
+        1,
+        json!({"customer_id": customer_uuid(customer_n), "rep_id": rep_uuid(rep_n),
+               "released_at": "2027-03-09T02:00:00Z"}),
+    )
+}
+
+/// Reps in two regions; customers claimed, followed, transferred across
+/// regions, followed again, released, followed again: each follow-up's
+/// placement depends on the directory exactly at that record.
+fn placement_history() -> Vec<(String, &'static str, u32, Value)> {
+    let mut events = vec![rep_event(1, "Alice", "华东"), rep_event(2, "Bob", "华南")];
+    for customer in 0..12 {
+        events.push(claim_event(customer, 1));
+        events.push(follow_up_event(
+            customer_uuid(customer),
+            1,
+            "2027-03-02T02:00:00Z",
+        ));
+        events.push(transfer_event(customer, 1, 2));
+        events.push(follow_up_event(
+            customer_uuid(customer),
+            2,
+            "2027-03-06T02:00:00Z",
+        ));
+        events.push(release_event(customer, 2));
+        events.push(follow_up_event(
+            customer_uuid(customer),
+            2,
+            "2027-03-10T02:00:00Z",
+        ));
+    }
+    events
+}
+
+/// The reference: the directory then the reader, record by record.
+fn memory_dump_with_directory<P: TableProjector>(records: &[RecordedEvent]) -> (String, String) {
+    let mut tables = MemoryTables::default();
+    for record in records {
+        tables.apply_with_directory::<P>(record).expect("folds");
+    }
+    let dump = |names: &[&str]| {
+        let mut lines: Vec<(Vec<u8>, String)> = tables
+            .rows()
+            .filter(|(table, _, _)| names.contains(table))
+            .map(|(table, key, value)| {
+                let sort_key = [b"r/", table.as_bytes(), b"/", key].concat();
+                (
+                    sort_key,
+                    format!("{table} {} {}\n", hex::encode(key), hex::encode(value)),
+                )
+            })
+            .collect();
+        lines.sort();
+        lines.into_iter().map(|(_, line)| line).collect::<String>()
+    };
+    (dump(P::tables()), dump(DirectoryTables::tables()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_size() {
+    let (temp, store) = setup();
+    append(&store, placement_history()).await;
+    let records = whole_log(&store).await;
+    let (reference, reference_directory) = memory_dump_with_directory::<Placement>(&records);
+    // The history really moves customers between regions.
+    for region in ["华东", "华南", "unassigned"] {
+        assert!(
+            reference.contains(&hex::encode(
+                encode_value("placed", &region.to_owned()).expect("encodes")
+            )),
+            "{region} placements in {reference}"
+        );
+    }
+    for (n, page_size) in [1usize, 7, 1024].into_iter().enumerate() {
+        let runner = TableRunner::builder(store.clone(), temp.path().join(format!("tables-{n}")))
+            .with::<Placement>()
+            .with::<DirectoryTables>()
+            .options(TableRunnerOptions {
+                page_size,
+                parallel_from_records: 1,
+                ..TableRunnerOptions::default()
+            })
+            .start()
+            .await
+            .expect("start");
+        runner.wait_caught_up(WAIT).await.expect("caught up");
+        assert_eq!(
+            runner.dump(Placement::NAME).expect("dump"),
+            reference,
+            "page size {page_size}"
+        );
+        assert_eq!(
+            runner.dump(DirectoryTables::NAME).expect("dump"),
+            reference_directory
+        );
+        // A view reads the shared tables through its reader too.
+        let (region, _) = runner
+            .read_with::<Placement, _>(|reader| {
+                directory::rep_region(reader, RepId::from_uuid(rep_uuid(2)))
+            })
+            .expect("reads the directory");
+        assert_eq!(region, "华南");
+        runner.shutdown().await.expect("shutdown");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_rebuilt_alone_folds_a_private_directory_and_the_directory_resumes() {
+    let (temp, store) = setup();
+    append(&store, placement_history()).await;
+    let dir = temp.path().join("tables");
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<DirectoryTables>()
+        .with::<Placement>()
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    runner.shutdown().await.expect("shutdown");
+    let len = store.head().len;
+
+    // The reader's version changes: it rebuilds from 0 reading a private
+    // copy of the directory; the directory itself resumes at the head.
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<DirectoryTables>()
+        .with::<PlacementV2>()
+        .start()
+        .await
+        .expect("restart");
+    let status = runner.status();
+    let find = |name: &str| {
+        status
+            .iter()
+            .find(|s| s.name == name)
+            .expect("status")
+            .clone()
+    };
+    assert_eq!(find(Placement::NAME).started_from, 0);
+    assert_eq!(find(DirectoryTables::NAME).started_from, len);
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    // More history while both lanes follow the head.
+    append(
+        &store,
+        vec![
+            transfer_event(3, 2, 1),
+            follow_up_event(customer_uuid(3), 1, "2027-03-12T02:00:00Z"),
+        ],
+    )
+    .await;
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    let records = whole_log(&store).await;
+    let (reference, reference_directory) = memory_dump_with_directory::<Placement>(&records);
+    assert_eq!(runner.dump(Placement::NAME).expect("dump"), reference);
+    assert_eq!(
+        runner.dump(DirectoryTables::NAME).expect("dump"),
+        reference_directory
+    );
+    runner.shutdown().await.expect("shutdown");
+
+    // The directory's version changes: it rebuilds from 0 while the reader,
+    // at the head, reads a private copy; both end equal to the reference.
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<DirectoryV2>()
+        .with::<PlacementV2>()
+        .start()
+        .await
+        .expect("restart");
+    let status = runner.status();
+    let find = |name: &str| {
+        status
+            .iter()
+            .find(|s| s.name == name)
+            .expect("status")
+            .clone()
+    };
+    assert_eq!(find(DirectoryTables::NAME).started_from, 0);
+    assert_eq!(find(Placement::NAME).started_from, store.head().len);
+    append(
+        &store,
+        vec![
+            transfer_event(4, 2, 1),
+            follow_up_event(customer_uuid(4), 1, "2027-03-13T02:00:00Z"),
+        ],
+    )
+    .await;
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    let records = whole_log(&store).await;
+    let (reference, reference_directory) = memory_dump_with_directory::<Placement>(&records);
+    assert_eq!(runner.dump(Placement::NAME).expect("dump"), reference);
+    assert_eq!(
+        runner.dump(DirectoryTables::NAME).expect("dump"),
+        reference_directory
+    );
+    runner.shutdown().await.expect("shutdown");
+}
+
+/// Reads a table nobody writes.
+struct Orphan;
+
+impl TableProjector for Orphan {
+    const NAME: &'static str = "orphan";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["mine"]
+    }
+    fn reads() -> &'static [&'static str] {
+        &["nobody-writes-this"]
+    }
+    fn apply(_: &mut Tx<'_>, _: &RecordedEvent, _: &Event) -> Result<(), ProjectionError> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_of_a_table_nobody_writes_is_refused_at_start() {
+    let (temp, store) = setup();
+    let result = TableRunner::builder(store, temp.path().join("tables"))
+        .with::<Orphan>()
+        .start()
+        .await;
+    match result {
+        Err(ReadModelError::Wiring(reason)) => {
+            assert!(reason.contains("nobody-writes-this"), "{reason}")
+        }
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("started with a read nobody serves"),
+    }
+}
+
+/// The directory with a bug: it cannot apply a follow-up of the marked
+/// customer.
+struct BrokenDirectory;
+
+impl TableProjector for BrokenDirectory {
+    const NAME: &'static str = DirectoryTables::NAME;
+    const VERSION: u32 = DirectoryTables::VERSION;
+    fn tables() -> &'static [&'static str] {
+        DirectoryTables::tables()
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        match event {
+            Event::FollowUpRecorded(follow_up) if follow_up.customer_id == marked_customer() => {
+                Err(ProjectionError::CannotApply {
+                    position: record.position,
+                    reason: "marked customer".into(),
+                })
+            }
+            _ => DirectoryTables::apply(tx, record, event),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_provider_stops_its_readers_at_the_same_position() {
+    let (temp, store) = setup();
+    append(&store, placement_history()).await;
+    let before = store.head().len;
+    append(
+        &store,
+        vec![follow_up_event(
+            marked_customer().as_uuid(),
+            1,
+            "2027-03-11T02:00:00Z",
+        )],
+    )
+    .await;
+    append(
+        &store,
+        vec![follow_up_event(customer_uuid(1), 1, "2027-03-12T02:00:00Z")],
+    )
+    .await;
+    let runner = TableRunner::builder(store.clone(), temp.path().join("tables"))
+        .with::<BrokenDirectory>()
+        .with::<Placement>()
+        .with::<Counter>()
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    let status = runner.status();
+    let find = |name: &str| {
+        status
+            .iter()
+            .find(|s| s.name == name)
+            .expect("status")
+            .clone()
+    };
+    let directory_failure = find(DirectoryTables::NAME)
+        .failed
+        .expect("the directory failed");
+    assert_eq!(directory_failure.position, before);
+    let placement = find(Placement::NAME);
+    let failure = placement.failed.expect("the reader stopped");
+    assert_eq!(failure.position, before);
+    assert!(failure.reason.contains("directory"), "{}", failure.reason);
+    assert_eq!(
+        placement.committed.next_position, before,
+        "what came before is committed"
+    );
+    assert!(
+        find(Counter::NAME).failed.is_none(),
+        "an independent projector goes on"
+    );
+    match runner.read_with::<Placement, _>(|reader| {
+        reader.get(&PLACED, &(CustomerId::from_uuid(customer_uuid(0)), 3))
+    }) {
+        Err(ReadModelError::Failed { position, .. }) => assert_eq!(position, before),
+        other => panic!("a failed view answers its failure: {other:?}"),
+    }
+    runner.shutdown().await.expect("shutdown");
 }

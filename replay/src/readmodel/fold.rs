@@ -1,5 +1,14 @@
 //! One projector's fold state, owned by its lane: the write-back cache, the
 //! transaction over it, the fold of a page and the commit of a batch.
+//!
+//! **Shared tables.** A projector may read tables another projector of its
+//! lane writes (`TableProjector::reads`, e.g. the directory). Folders are
+//! folded in tiers (a provider before its readers, [`fold_page`]); while a
+//! provider folds a page it keeps a *journal* of the page's writes (each
+//! key's values by position, and the value before the page), so a reader
+//! folding record `p` sees the provider's rows exactly as of `p`: never a
+//! later record's writes, whatever the page size. Readers do not touch the
+//! provider's cache: they read its dirty rows, the journal and its tree.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -32,12 +41,27 @@ pub fn row_key(table: &str, key: &[u8]) -> Vec<u8> {
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// A page's writes of a provider, per row key: (position, value) in order.
+type Journal = BTreeMap<Vec<u8>, Vec<(u64, Option<Vec<u8>>)>>;
+
 /// One projector's state between commits.
 pub struct Folder {
     pub name: &'static str,
     pub version: u32,
     pub tables: &'static [&'static str],
+    /// Shared tables this projector reads (written by a provider).
+    pub reads: &'static [&'static str],
     pub apply: ApplyFn,
+    /// For each table of `reads`, the index in the lane of the folder that
+    /// writes it (always an earlier tier). Set by the lane.
+    pub providers: Vec<(&'static str, usize)>,
+    /// Whether readers in the lane read this folder (keep a journal).
+    pub journaled: bool,
+    /// The tier: 0 without `reads`, else one more than its providers'.
+    pub tier: usize,
+    /// A lane's private copy of a provider (not a runner slot): its tree is
+    /// scratch space, dropped when the lane ends.
+    pub private: bool,
     pub tree: sled::Tree,
     /// The next position to apply.
     pub next: u64,
@@ -47,6 +71,9 @@ pub struct Folder {
     pub cache: RowCache,
     dirty: Writes,
     staged: Writes,
+    journal: Journal,
+    /// The value of each journaled key before the page.
+    before: Writes,
 }
 
 impl Folder {
@@ -55,6 +82,7 @@ impl Folder {
         name: &'static str,
         version: u32,
         tables: &'static [&'static str],
+        reads: &'static [&'static str],
         apply: ApplyFn,
         tree: sled::Tree,
         next: u64,
@@ -64,7 +92,12 @@ impl Folder {
             name,
             version,
             tables,
+            reads,
             apply,
+            providers: Vec::new(),
+            journaled: false,
+            tier: 0,
+            private: false,
             tree,
             next,
             committed: next,
@@ -72,6 +105,8 @@ impl Folder {
             cache: RowCache::new(cache_budget),
             dirty: Writes::new(),
             staged: Writes::new(),
+            journal: Journal::new(),
+            before: Writes::new(),
         }
     }
 
@@ -81,8 +116,26 @@ impl Folder {
     }
 
     /// Folds the records of `page` this projector has not applied yet, in
-    /// order, stopping at the first it cannot apply.
-    pub fn fold(&mut self, page: &[Decoded]) {
+    /// order, stopping at the first it cannot apply. `lane` holds the
+    /// folders of earlier tiers, already folded over the page: the
+    /// providers of the tables this projector reads.
+    pub fn fold(&mut self, page: &[Decoded], lane: &[Folder]) {
+        if self.journaled {
+            self.journal.clear();
+            self.before.clear();
+        }
+        // A provider that failed stops its readers at the same position.
+        let provider_failure = self
+            .providers
+            .iter()
+            .filter_map(|(_, index)| lane.get(*index))
+            .filter_map(|provider| {
+                provider
+                    .failed
+                    .as_ref()
+                    .map(|failure| (failure.position, provider.name))
+            })
+            .min();
         for (record, event) in page {
             if self.failed.is_some() {
                 return;
@@ -90,13 +143,36 @@ impl Folder {
             if record.position < self.next {
                 continue;
             }
+            if let Some((position, provider)) = provider_failure {
+                if record.position >= position {
+                    tracing::error!(
+                        projector = self.name,
+                        position,
+                        provider,
+                        "a provider failed"
+                    );
+                    self.failed = Some(Failure {
+                        position,
+                        reason: format!(
+                            "reads the tables of projector {provider}, which failed at position {position}"
+                        ),
+                    });
+                    return;
+                }
+            }
             let outcome = match event {
                 Err(reason) => Err(reason.clone()),
                 Ok(None) => Ok(()),
                 Ok(Some(event)) => {
                     let apply = self.apply;
+                    let position = record.position;
                     let result = catch_unwind(AssertUnwindSafe(|| {
-                        apply(&mut Tx::new(&mut FoldTx { folder: self }), record, event)
+                        let mut tx = FoldTx {
+                            folder: self,
+                            lane,
+                            position,
+                        };
+                        apply(&mut Tx::new(&mut tx), record, event)
                     }));
                     match result {
                         Ok(Ok(())) => Ok(()),
@@ -108,6 +184,15 @@ impl Folder {
             match outcome {
                 Ok(()) => {
                     let staged = std::mem::take(&mut self.staged);
+                    if self.journaled {
+                        if let Err(error) = self.journal_writes(record.position, &staged) {
+                            self.failed = Some(Failure {
+                                position: record.position,
+                                reason: error.to_string(),
+                            });
+                            return;
+                        }
+                    }
                     self.dirty.extend(staged);
                     self.next = record.position + 1;
                 }
@@ -158,11 +243,159 @@ impl Folder {
             Err(TableError::Undeclared(table))
         }
     }
+
+    /// Records a record's writes in the page's journal, with each key's
+    /// value before the page at its first write.
+    fn journal_writes(&mut self, position: u64, staged: &Writes) -> Result<(), TableError> {
+        for (key, value) in staged {
+            if !self.journal.contains_key(key) {
+                let before = match self.dirty.get(key) {
+                    Some(value) => value.clone(),
+                    None => self.committed_row(key)?,
+                };
+                self.before.insert(key.clone(), before);
+            }
+            self.journal
+                .entry(key.clone())
+                .or_default()
+                .push((position, value.clone()));
+        }
+        Ok(())
+    }
+
+    fn committed_row(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
+        Ok(self
+            .tree
+            .get(key)
+            .map_err(storage)?
+            .map(|value| value.to_vec()))
+    }
+
+    /// A row of this (provider) folder as of the record at `position` of
+    /// the page it has just folded: the journal's last value at or before
+    /// `position`, else the value before the page.
+    fn row_as_of(&self, key: &[u8], position: u64) -> Result<Option<Vec<u8>>, TableError> {
+        if let Some(values) = self.journal.get(key) {
+            return Ok(match values.iter().rev().find(|(at, _)| *at <= position) {
+                Some((_, value)) => value.clone(),
+                None => self.before.get(key).cloned().flatten(),
+            });
+        }
+        match self.dirty.get(key) {
+            Some(value) => Ok(value.clone()),
+            None => self.committed_row(key),
+        }
+    }
+
+    /// Rows of this (provider) folder's `table` in `from..to` as of the
+    /// record at `position` (see [`Self::row_as_of`]).
+    fn range_as_of(
+        &self,
+        table: &'static str,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+        position: u64,
+    ) -> Result<RawRows, TableError> {
+        let bounds = RowRange::new(table, from, to);
+        let mut as_of = Writes::new();
+        for (key, _) in bounds.of(&self.journal) {
+            as_of.insert(key.clone(), self.row_as_of(key, position)?);
+        }
+        merged_range(&self.tree, &bounds, from, to, limit, &[&self.dirty, &as_of])
+    }
 }
 
-/// The transaction a projector's `apply` runs in (see [`super::cache`]).
+/// The storage keys of a table's rows in `from..to`.
+struct RowRange {
+    prefix: Vec<u8>,
+    start: Vec<u8>,
+    end: Option<Vec<u8>>,
+}
+
+impl RowRange {
+    fn new(table: &str, from: &[u8], to: Option<&[u8]>) -> Self {
+        let prefix = row_key(table, &[]);
+        let end = match to {
+            Some(to) => Some(row_key(table, to)),
+            None => prefix_end(&prefix),
+        };
+        RowRange {
+            start: row_key(table, from),
+            prefix,
+            end,
+        }
+    }
+
+    /// The entries of `map` whose keys are in range, in order.
+    fn of<'m, V>(
+        &self,
+        map: &'m BTreeMap<Vec<u8>, V>,
+    ) -> impl Iterator<Item = (&'m Vec<u8>, &'m V)> {
+        let end = self.end.clone();
+        map.range(self.start.clone()..)
+            .take_while(move |(key, _)| end.as_ref().map_or(true, |end| *key < end))
+    }
+}
+
+/// Committed rows of `tree` in range with `overlays` (uncommitted writes;
+/// a later overlay wins) merged over them, at most `limit`, keys relative
+/// to the table.
+fn merged_range(
+    tree: &sled::Tree,
+    bounds: &RowRange,
+    from: &[u8],
+    to: Option<&[u8]>,
+    limit: usize,
+    overlays: &[&Writes],
+) -> Result<RawRows, TableError> {
+    let mut overlay = Writes::new();
+    for writes in overlays {
+        for (key, value) in bounds.of(writes) {
+            overlay.insert(key.clone(), value.clone());
+        }
+    }
+    let prefix = &bounds.prefix;
+    let committed = scan(tree, prefix, from, to, limit.saturating_add(overlay.len()))?;
+    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = committed
+        .into_iter()
+        .map(|(key, value)| ([prefix.as_slice(), &key].concat(), value))
+        .collect();
+    for (key, value) in overlay {
+        match value {
+            Some(value) => merged.insert(key, value),
+            None => merged.remove(&key),
+        };
+    }
+    Ok(merged
+        .into_iter()
+        .take(limit)
+        .map(|(key, value)| (key.get(prefix.len()..).unwrap_or_default().to_vec(), value))
+        .collect())
+}
+
+/// The transaction a projector's `apply` runs in (see [`super::cache`]):
+/// its own rows, and its providers' rows as of the record it applies.
 struct FoldTx<'a> {
     folder: &'a mut Folder,
+    lane: &'a [Folder],
+    position: u64,
+}
+
+impl FoldTx<'_> {
+    /// The provider of a shared table this projector reads, if it is one.
+    fn provider(&self, table: &'static str) -> Result<Option<&Folder>, TableError> {
+        if self.folder.tables.contains(&table) {
+            return Ok(None);
+        }
+        self.folder
+            .providers
+            .iter()
+            .find(|(name, _)| *name == table)
+            .and_then(|(_, index)| self.lane.get(*index))
+            .map(Some)
+            .ok_or(TableError::Undeclared(table))
+    }
 }
 
 fn storage(error: sled::Error) -> TableError {
@@ -198,7 +431,9 @@ pub fn scan(
 
 impl RawRead for FoldTx<'_> {
     fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
-        self.folder.check_table(table)?;
+        if let Some(provider) = self.provider(table)? {
+            return provider.row_as_of(&row_key(table, key), self.position);
+        }
         let full = row_key(table, key);
         if let Some(value) = self.folder.staged.get(&full) {
             return Ok(value.clone());
@@ -209,12 +444,7 @@ impl RawRead for FoldTx<'_> {
         if let Some(value) = self.folder.cache.get(&full) {
             return Ok(value);
         }
-        let value = self
-            .folder
-            .tree
-            .get(&full)
-            .map_err(storage)?
-            .map(|value| value.to_vec());
+        let value = self.folder.committed_row(&full)?;
         self.folder.cache.insert(full, value.clone());
         Ok(value)
     }
@@ -226,48 +456,19 @@ impl RawRead for FoldTx<'_> {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<RawRows, TableError> {
-        self.folder.check_table(table)?;
-        let prefix = row_key(table, &[]);
-        let start = row_key(table, from);
-        let end = match to {
-            Some(to) => Some(row_key(table, to)),
-            None => prefix_end(&prefix),
-        };
-        let in_range = |key: &Vec<u8>| {
-            key.as_slice() >= start.as_slice() && end.as_ref().map_or(true, |end| key < end)
-        };
-        // Uncommitted writes in range, the record's own last.
-        let mut overlay: Writes = Writes::new();
-        for writes in [&self.folder.dirty, &self.folder.staged] {
-            for (key, value) in writes
-                .range(start.clone()..)
-                .take_while(|(key, _)| in_range(key))
-            {
-                overlay.insert(key.clone(), value.clone());
-            }
+        if let Some(provider) = self.provider(table)? {
+            return provider.range_as_of(table, from, to, limit, self.position);
         }
-        let committed = scan(
+        // Uncommitted writes in range, the record's own last.
+        let bounds = RowRange::new(table, from, to);
+        merged_range(
             &self.folder.tree,
-            &prefix,
+            &bounds,
             from,
             to,
-            limit.saturating_add(overlay.len()),
-        )?;
-        let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = committed
-            .into_iter()
-            .map(|(key, value)| ([prefix.as_slice(), &key].concat(), value))
-            .collect();
-        for (key, value) in overlay {
-            match value {
-                Some(value) => merged.insert(key, value),
-                None => merged.remove(&key),
-            };
-        }
-        Ok(merged
-            .into_iter()
-            .take(limit)
-            .map(|(key, value)| (key.get(prefix.len()..).unwrap_or_default().to_vec(), value))
-            .collect())
+            limit,
+            &[&self.folder.dirty, &self.folder.staged],
+        )
     }
 }
 
@@ -290,23 +491,39 @@ impl RawTx for FoldTx<'_> {
     }
 }
 
-/// Folds `page` into every folder: in parallel (one scoped thread each)
-/// when `parallel` and there is more than one, else one after the other.
-/// Each record was decoded once, for all of them.
+/// Folds `page` into every folder, tier by tier (the lane is sorted by
+/// tier: providers first), each tier's folders in parallel (one scoped
+/// thread each) when `parallel` and there is more than one, else one after
+/// the other. Each record was decoded once, for all of them.
 pub fn fold_page(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
-    let active = folders
-        .iter()
-        .filter(|folder| folder.failed.is_none())
-        .count();
-    if parallel && active > 1 {
-        std::thread::scope(|scope| {
-            for folder in folders.iter_mut().filter(|folder| folder.failed.is_none()) {
-                scope.spawn(move || folder.fold(page));
+    let mut tier_start = 0;
+    while tier_start < folders.len() {
+        let tier = folders[tier_start].tier;
+        let tier_len = folders[tier_start..]
+            .iter()
+            .take_while(|folder| folder.tier == tier)
+            .count();
+        let (earlier, rest) = folders.split_at_mut(tier_start);
+        let earlier: &[Folder] = earlier;
+        let this_tier = &mut rest[..tier_len];
+        let active = this_tier
+            .iter()
+            .filter(|folder| folder.failed.is_none())
+            .count();
+        if parallel && active > 1 {
+            std::thread::scope(|scope| {
+                for folder in this_tier
+                    .iter_mut()
+                    .filter(|folder| folder.failed.is_none())
+                {
+                    scope.spawn(move || folder.fold(page, earlier));
+                }
+            });
+        } else {
+            for folder in this_tier.iter_mut() {
+                folder.fold(page, earlier);
             }
-        });
-    } else {
-        for folder in folders.iter_mut() {
-            folder.fold(page);
         }
+        tier_start += tier_len;
     }
 }

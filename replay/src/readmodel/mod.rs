@@ -111,6 +111,10 @@ pub enum ReadModelError {
     /// A projector or table name outside `[a-z0-9_-]{1,64}`.
     #[error("invalid projector or table name {0:?}")]
     InvalidName(&'static str),
+    /// The projectors' shared tables do not fit together (a table read
+    /// that nobody writes, written twice, or a cycle of reads).
+    #[error("read-model wiring: {0}")]
+    Wiring(String),
     #[error("no projector named {0}")]
     UnknownProjector(String),
     /// A paging cursor this table never produced.

@@ -23,12 +23,21 @@ use super::{
     CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX, VERSION_KEY,
 };
 
+#[derive(Clone, Copy)]
 struct Spec {
     name: &'static str,
     version: u32,
     tables: &'static [&'static str],
+    reads: &'static [&'static str],
     apply: ApplyFn,
 }
+
+/// A lane's folders: the runner slot of each (`None` for a lane's private
+/// copy of a provider), sorted by tier.
+type Lane = Vec<(Option<usize>, Folder)>;
+
+/// The prefix of the scratch trees of private provider copies.
+const PRIVATE_TREE_PREFIX: &str = "tables/~";
 
 #[derive(Clone, Debug, Default)]
 struct Progress {
@@ -42,6 +51,8 @@ struct Progress {
 struct Slot {
     name: &'static str,
     version: u32,
+    tables: &'static [&'static str],
+    spec: Spec,
     tree: sled::Tree,
     started_from: u64,
     rebuilt_because: Option<String>,
@@ -61,6 +72,11 @@ impl Shared {
             .find(|slot| slot.name == name)
             .ok_or_else(|| ReadModelError::UnknownProjector(name.to_owned()))
     }
+
+    /// The slot of the projector that writes `table`.
+    fn writer_of(&self, table: &str) -> Option<&Slot> {
+        self.slots.iter().find(|slot| slot.tables.contains(&table))
+    }
 }
 
 /// Builds a [`TableRunner`].
@@ -78,6 +94,7 @@ impl TableRunnerBuilder {
             name: P::NAME,
             version: P::VERSION,
             tables: P::tables(),
+            reads: P::reads(),
             apply: P::apply,
         });
         self
@@ -99,22 +116,22 @@ impl TableRunnerBuilder {
             options,
         } = self;
         let log_len = store.head().len;
-        let (shared, folders) =
+        let (shared, lanes) =
             tokio::task::spawn_blocking(move || open(&directory, specs, options, log_len))
                 .await
                 .map_err(|error| ReadModelError::Task(error.to_string()))??;
         let shared = Arc::new(shared);
         let (shutdown_sender, shutdown) = watch::channel(false);
-        let mut lanes: BTreeMap<u64, Vec<(usize, Folder)>> = BTreeMap::new();
-        for (slot_index, folder) in folders.into_iter().enumerate() {
-            lanes
-                .entry(folder.next)
-                .or_default()
-                .push((slot_index, folder));
-        }
         let tasks = lanes
-            .into_iter()
-            .map(|(from, lane)| {
+            .into_values()
+            .map(|lane| {
+                // A lane starts where its earliest folder is: a private
+                // copy of a provider starts at 0.
+                let from = lane
+                    .iter()
+                    .map(|(_, folder)| folder.next)
+                    .min()
+                    .unwrap_or(0);
                 tokio::spawn(follow(
                     shared.clone(),
                     lane,
@@ -138,7 +155,7 @@ fn open(
     specs: Vec<Spec>,
     options: TableRunnerOptions,
     log_len: u64,
-) -> Result<(Shared, Vec<Folder>), ReadModelError> {
+) -> Result<(Shared, BTreeMap<u64, Lane>), ReadModelError> {
     std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
     let db = open_db(directory, options.sled_cache_bytes)?;
     match db.get(FORMAT_KEY)? {
@@ -195,6 +212,7 @@ fn open(
             spec.name,
             spec.version,
             spec.tables,
+            spec.reads,
             spec.apply,
             tree.clone(),
             next,
@@ -203,13 +221,172 @@ fn open(
         slots.push(Slot {
             name: spec.name,
             version: spec.version,
+            tables: spec.tables,
+            spec,
             tree,
             started_from: next,
             rebuilt_because,
             progress,
         });
     }
-    Ok((Shared { db, slots, options }, folders))
+    let tiers = tiers(&specs_of(&slots))?;
+    // Scratch trees of private copies left by a previous run.
+    for name in db.tree_names() {
+        if name.starts_with(PRIVATE_TREE_PREFIX.as_bytes()) {
+            db.drop_tree(&name)?;
+        }
+    }
+    let mut lanes: BTreeMap<u64, Lane> = BTreeMap::new();
+    for (slot_index, mut folder) in folders.into_iter().enumerate() {
+        folder.tier = tiers.get(slot_index).copied().unwrap_or(0);
+        lanes
+            .entry(folder.next)
+            .or_default()
+            .push((Some(slot_index), folder));
+    }
+    let all_specs = specs_of(&slots);
+    for (start, lane) in lanes.iter_mut() {
+        wire_lane(&db, *start, lane, &all_specs, &tiers, options.cache_bytes)?;
+    }
+    Ok((Shared { db, slots, options }, lanes))
+}
+
+fn specs_of(slots: &[Slot]) -> Vec<Spec> {
+    slots.iter().map(|slot| slot.spec).collect()
+}
+
+/// Each projector's tier (0 without `reads`, else one more than the
+/// projectors that write what it reads); refuses a table that no projector
+/// writes, a projector reading its own tables' writer twice over, and cycles.
+fn tiers(specs: &[Spec]) -> Result<Vec<usize>, ReadModelError> {
+    let writer = |table: &str| specs.iter().position(|spec| spec.tables.contains(&table));
+    // Table names are per projector (each has its own tree); only a table
+    // another projector reads must have exactly one writer.
+    for spec in specs {
+        for table in spec.reads.iter() {
+            let writers = specs
+                .iter()
+                .filter(|other| other.tables.contains(table))
+                .count();
+            match writers {
+                0 => {
+                    return Err(ReadModelError::Wiring(format!(
+                        "projector {} reads table {table}, which no projector writes",
+                        spec.name
+                    )))
+                }
+                1 => {}
+                _ => {
+                    return Err(ReadModelError::Wiring(format!(
+                        "projector {} reads table {table}, which more than one projector writes",
+                        spec.name
+                    )))
+                }
+            }
+        }
+    }
+    let mut tiers: Vec<Option<usize>> = vec![None; specs.len()];
+    // At most `specs.len()` rounds: a round that settles nothing is a cycle.
+    for _ in 0..=specs.len() {
+        let mut settled_any = false;
+        for index in 0..specs.len() {
+            if tiers[index].is_some() {
+                continue;
+            }
+            let reads = specs[index].reads;
+            let mut tier = Some(0);
+            for table in reads.iter() {
+                match writer(table).and_then(|provider| tiers[provider]) {
+                    Some(provider_tier) => tier = tier.map(|t: usize| t.max(provider_tier + 1)),
+                    None => tier = None,
+                }
+            }
+            if let Some(tier) = tier {
+                tiers[index] = Some(tier);
+                settled_any = true;
+            }
+        }
+        if !settled_any {
+            break;
+        }
+    }
+    tiers
+        .iter()
+        .zip(specs)
+        .map(|(tier, spec)| {
+            tier.ok_or_else(|| {
+                ReadModelError::Wiring(format!(
+                    "projector {} is part of a cycle of reads",
+                    spec.name
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Completes a lane: a private copy (from position 0, on a scratch tree)
+/// of every provider its projectors need that is not itself in the lane,
+/// sorted by tier, each reader pointed at its providers, each provider
+/// journaling.
+fn wire_lane(
+    db: &sled::Db,
+    start: u64,
+    lane: &mut Lane,
+    specs: &[Spec],
+    tiers: &[usize],
+    cache_bytes: usize,
+) -> Result<(), ReadModelError> {
+    let writer = |table: &str| specs.iter().position(|spec| spec.tables.contains(&table));
+    let in_lane = |lane: &Lane, name: &str| lane.iter().any(|(_, folder)| folder.name == name);
+    // Transitively add missing providers as private copies.
+    let mut index = 0;
+    while index < lane.len() {
+        let reads = lane[index].1.reads;
+        for table in reads {
+            let Some(provider) = writer(table) else {
+                continue;
+            };
+            let spec = specs[provider];
+            if !in_lane(lane, spec.name) {
+                let tree = db.open_tree(format!("{PRIVATE_TREE_PREFIX}{}~{start}", spec.name))?;
+                tree.clear()?;
+                let mut copy = Folder::new(
+                    spec.name,
+                    spec.version,
+                    spec.tables,
+                    spec.reads,
+                    spec.apply,
+                    tree,
+                    0,
+                    cache_bytes,
+                );
+                copy.private = true;
+                copy.tier = tiers.get(provider).copied().unwrap_or(0);
+                tracing::info!(
+                    provider = spec.name,
+                    lane = start,
+                    "a private copy of a provider folds from position 0 for this lane"
+                );
+                lane.push((None, copy));
+            }
+        }
+        index += 1;
+    }
+    lane.sort_by_key(|(_, folder)| folder.tier);
+    let names: Vec<&'static str> = lane.iter().map(|(_, folder)| folder.name).collect();
+    for position in 0..lane.len() {
+        let reads = lane[position].1.reads;
+        let mut providers = Vec::with_capacity(reads.len());
+        for table in reads {
+            let provider = writer(table)
+                .and_then(|slot| names.iter().position(|name| *name == specs[slot].name))
+                .ok_or_else(|| ReadModelError::Wiring(format!("no provider of table {table}")))?;
+            providers.push((*table, provider));
+            lane[provider].1.journaled = true;
+        }
+        lane[position].1.providers = providers;
+    }
+    Ok(())
 }
 
 /// Opens the database; a lock still held by a previous runner of this
@@ -273,9 +450,9 @@ fn resume_point(
     Ok(Ok(next))
 }
 
-fn publish(shared: &Shared, lane: &[(usize, Folder)]) {
+fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
     for (slot_index, folder) in lane {
-        if let Some(slot) = shared.slots.get(*slot_index) {
+        if let Some(slot) = slot_index.and_then(|index| shared.slots.get(index)) {
             slot.progress.send_modify(|progress| {
                 progress.committed = Checkpoint {
                     next_position: folder.committed,
@@ -293,10 +470,7 @@ fn publish(shared: &Shared, lane: &[(usize, Folder)]) {
 
 /// Commits every projector of the lane (one batch each) on the blocking
 /// pool, then publishes the new checkpoints.
-async fn commit(
-    shared: &Arc<Shared>,
-    lane: Vec<(usize, Folder)>,
-) -> (Vec<(usize, Folder)>, Result<(), ReadModelError>) {
+async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModelError>) {
     let outcome = tokio::task::spawn_blocking(move || {
         let mut lane = lane;
         let mut result = Ok(());
@@ -324,7 +498,7 @@ async fn commit(
 }
 
 /// Marks every active projector of the lane failed at `position`.
-fn fail_all(lane: &mut [(usize, Folder)], position: u64, reason: &str) {
+fn fail_all(lane: &mut [(Option<usize>, Folder)], position: u64, reason: &str) {
     for (_, folder) in lane.iter_mut() {
         if folder.failed.is_none() {
             tracing::error!(projector = folder.name, position, %reason, "projector failed");
@@ -341,7 +515,7 @@ fn fail_all(lane: &mut [(usize, Folder)], position: u64, reason: &str) {
 /// commit), or until every projector of the lane has failed.
 async fn follow(
     shared: Arc<Shared>,
-    mut lane: Vec<(usize, Folder)>,
+    mut lane: Lane,
     from: u64,
     store: Arc<dyn Store>,
     mut shutdown: watch::Receiver<bool>,
@@ -355,7 +529,11 @@ async fn follow(
         if *shutdown.borrow() {
             break;
         }
-        if lane.iter().all(|(_, folder)| folder.failed.is_some()) {
+        if lane
+            .iter()
+            .filter(|(slot, _)| slot.is_some())
+            .all(|(_, folder)| folder.failed.is_some())
+        {
             break;
         }
         let head_len = store.head().len;
@@ -451,28 +629,42 @@ async fn follow(
         tracing::error!(%error, "final commit failed");
     }
     publish(&shared, &lane);
+    // Private copies of providers are scratch: nothing resumes from them.
+    for (_, folder) in lane.iter().filter(|(slot, _)| slot.is_none()) {
+        let name = folder.tree.name();
+        if let Err(error) = shared.db.drop_tree(&name) {
+            tracing::warn!(%error, tree = %String::from_utf8_lossy(&name), "dropping a scratch tree");
+        }
+    }
 }
 
-/// Reads of one projector's committed rows (writes refused).
+/// Reads of one projector's committed rows and of the committed rows of
+/// the shared tables it reads (from their writer's tree: its own
+/// checkpoint, which may be ahead of the reader's). Writes refused.
 struct CommittedRows<'a> {
+    shared: &'a Shared,
     tree: &'a sled::Tree,
     tables: &'static [&'static str],
+    reads: &'static [&'static str],
 }
 
 impl CommittedRows<'_> {
-    fn check_table(&self, table: &'static str) -> Result<(), TableError> {
+    fn tree_of(&self, table: &'static str) -> Result<&sled::Tree, TableError> {
         if self.tables.contains(&table) {
-            Ok(())
-        } else {
-            Err(TableError::Undeclared(table))
+            return Ok(self.tree);
         }
+        if self.reads.contains(&table) {
+            if let Some(slot) = self.shared.writer_of(table) {
+                return Ok(&slot.tree);
+            }
+        }
+        Err(TableError::Undeclared(table))
     }
 }
 
 impl RawRead for CommittedRows<'_> {
     fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
-        self.check_table(table)?;
-        self.tree
+        self.tree_of(table)?
             .get(row_key(table, key))
             .map(|value| value.map(|value| value.to_vec()))
             .map_err(|error| TableError::Storage(error.to_string()))
@@ -485,8 +677,7 @@ impl RawRead for CommittedRows<'_> {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<RawRows, TableError> {
-        self.check_table(table)?;
-        scan(self.tree, &row_key(table, &[]), from, to, limit)
+        scan(self.tree_of(table)?, &row_key(table, &[]), from, to, limit)
     }
 }
 
@@ -539,8 +730,10 @@ impl TableRunner {
     ) -> Result<(R, Checkpoint), ReadModelError> {
         let (slot, checkpoint) = self.readable(P::NAME)?;
         let mut rows = CommittedRows {
+            shared: &self.shared,
             tree: &slot.tree,
             tables: P::tables(),
+            reads: P::reads(),
         };
         let answer = query(&mut Reader::new(&mut rows))?;
         Ok((answer, checkpoint))
