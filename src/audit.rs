@@ -1,5 +1,5 @@
 //! The auditor's and operator's commands over the audit layer
-//! (`salesledger_replay::{audit, bundle, export}`): `key`, `checkpoint`,
+//! (`salesledger_replay::audit`): `key`, `checkpoint`,
 //! `evidence`, `verify-bundle`, `export`, and the checkpoint part of
 //! `verify`. See docs/AUDIT.md.
 
@@ -8,14 +8,16 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use salesledger_replay::audit::bundle::{
+    build_bundle, verify_bundle, write_bundle, KeySource, Subject,
+};
+use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::export::export_to_file;
+use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{
     latest_checkpoint, sign_checkpoint, verify_log_audit, AuditReport, ServerKey, AUDIT_DIR,
     KEY_FILE,
 };
-use salesledger_replay::bundle::{build_bundle, verify_bundle, write_bundle, KeySource, Subject};
-use salesledger_replay::checkpoint::NoteVerifier;
-use salesledger_replay::export::export_to_file;
-use salesledger_replay::log_tree::LogTree;
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use uuid::Uuid;
 

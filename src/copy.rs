@@ -23,7 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use salesledger_replay::merkle::{empty_root, leaf_hash, node_hash, Hash};
+use salesledger_replay::audit::merkle::{empty_root, leaf_hash, node_hash, Hash};
 use salesledger_store::{ChainVerifier, Hash32, LogHead, Store, READ_PAGE};
 
 use crate::backend::{OpenedStore, StoreChoice};
@@ -44,7 +44,7 @@ pub struct CopyArgs {
 
 /// The RFC 9162 root of a growing list of leaves in `O(log n)` memory: the
 /// perfect subtrees of the prefix so far, largest first (the same
-/// binary-counter merge as [`salesledger_replay::merkle::root`]).
+/// binary-counter merge as [`salesledger_replay::audit::merkle::root`]).
 #[derive(Default)]
 pub struct MerkleFrontier {
     stack: Vec<(u32, Hash)>,
@@ -277,7 +277,7 @@ mod tests {
             let hashes: Vec<Hash> = leaves[..=n].iter().map(|l| leaf_hash(l)).collect();
             assert_eq!(
                 frontier.root(),
-                salesledger_replay::merkle::root(&hashes),
+                salesledger_replay::audit::merkle::root(&hashes),
                 "{n}"
             );
         }

@@ -45,7 +45,7 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
     crate::runtime()?.block_on(async {
         // The layout of a data directory: `serve --data OUT` serves it.
         let store = SledStore::open(out)?;
-        let mut reader = salesledger_replay::export::read_export(from)?;
+        let mut reader = salesledger_replay::audit::export::read_export(from)?;
         let bar = crate::progress::spinner("importing");
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
         for record in reader.by_ref() {

@@ -9,7 +9,9 @@ use salesledger_projections::{
     Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog,
     RetailMembers, RetailStores, RiskList,
 };
-use salesledger_replay::runner::{DynProjector, Folding, ProjectionRunner, RunnerBuilder};
+use salesledger_replay::readmodel::model_runner::{
+    DynProjector, Folding, ProjectionRunner, RunnerBuilder,
+};
 use salesledger_store::Store;
 
 /// The directory, inside a data directory, that holds the read models

@@ -201,3 +201,71 @@ fn nothing_reaches_outside_the_repository() {
         "files that depend on a path outside the repository: {offenders:?}"
     );
 }
+
+/// The `use` paths of every Rust file under `dir` (relative to the
+/// workspace), as `(file, path)`: `use` lines and inline `crate::...` paths
+/// in code (comments and doc comments are not code).
+fn crate_paths(dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+                continue;
+            }
+            if path.extension().is_none_or(|extension| extension != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            for line in text.lines() {
+                let code = line.trim_start();
+                if code.starts_with("//") {
+                    continue;
+                }
+                let mut rest = code;
+                while let Some(at) = rest.find("crate::").or_else(|| rest.find("super::")) {
+                    let tail = &rest[at..];
+                    let end = tail
+                        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+                        .unwrap_or(tail.len());
+                    out.push((path.display().to_string(), tail[..end].to_owned()));
+                    rest = &tail[end..];
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join(dir), &mut out);
+    out
+}
+
+/// `replay` holds two modules that do not know each other: the read-model
+/// engine (`readmodel`) and the audit stack (`audit`). Each may use the
+/// store and the other crates, never the other module; `super::` from the
+/// module's own root (`replay/src/<module>/mod.rs`) would reach the crate
+/// root, so it counts as leaving the module too.
+#[test]
+fn the_read_model_engine_and_the_audit_stack_do_not_import_each_other() {
+    for (module, other) in [("readmodel", "audit"), ("audit", "readmodel")] {
+        let offenders: Vec<(String, String)> = crate_paths(&format!("replay/src/{module}"))
+            .into_iter()
+            .filter(|(file, path)| {
+                path.starts_with(&format!("crate::{other}"))
+                    || (file.ends_with(&format!("{module}/mod.rs")) && path.starts_with("super::"))
+            })
+            .collect();
+        assert!(
+            offenders.is_empty(),
+            "replay::{module} reaches into replay::{other}: {offenders:?}"
+        );
+        // And the check sees real imports: each module uses its own parts.
+        assert!(
+            crate_paths(&format!("replay/src/{module}"))
+                .iter()
+                .any(|(_, path)| path.starts_with("super::")),
+            "no imports found under replay/src/{module}: the scan is broken"
+        );
+    }
+}

@@ -200,7 +200,7 @@ fn verify_checks_checkpoints_and_proves_a_saved_one_is_extended() {
         "--out",
         path_str(&export),
     ]);
-    let records: Vec<_> = salesledger_replay::export::read_export(&export)
+    let records: Vec<_> = salesledger_replay::audit::export::read_export(&export)
         .expect("header")
         .collect::<Result<_, _>>()
         .expect("verifies");
@@ -239,7 +239,7 @@ fn checkpoint_records_are_skipped_by_the_registry_and_projections() {
             .await
             .expect("append");
         let key = salesledger_replay::audit::ServerKey::load_or_create(data).expect("key");
-        let mut tree = salesledger_replay::log_tree::LogTree::open(data, &store)
+        let mut tree = salesledger_replay::audit::log_tree::LogTree::open(data, &store)
             .await
             .expect("tree");
         let checkpoint = salesledger_replay::audit::sign_checkpoint(&store, &mut tree, &key)
@@ -281,9 +281,10 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
         .expect("append");
     let key =
         salesledger_replay::audit::ServerKey::load_or_create(app.data_dir.path()).expect("key");
-    let mut tree = salesledger_replay::log_tree::LogTree::open(app.data_dir.path(), store.as_ref())
-        .await
-        .expect("tree");
+    let mut tree =
+        salesledger_replay::audit::log_tree::LogTree::open(app.data_dir.path(), store.as_ref())
+            .await
+            .expect("tree");
     let signed = salesledger_replay::audit::sign_checkpoint(store.as_ref(), &mut tree, &key)
         .await
         .expect("checkpoint");
@@ -295,9 +296,9 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
         let vkey = answer.json["verifier_key"].as_str().expect("vkey");
         assert_eq!(vkey, key.vkey());
         let verifier =
-            salesledger_replay::checkpoint::NoteVerifier::parse_vkey(vkey).expect("vkey");
+            salesledger_replay::audit::checkpoint::NoteVerifier::parse_vkey(vkey).expect("vkey");
         let note = answer.json["note"].as_str().expect("note");
-        let body = salesledger_replay::checkpoint::Checkpoint::parse_body(
+        let body = salesledger_replay::audit::checkpoint::Checkpoint::parse_body(
             verifier.open(note).expect("signature verifies"),
         )
         .expect("checkpoint body");

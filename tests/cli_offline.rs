@@ -11,7 +11,7 @@ use std::time::Duration;
 use salesledger::views::runner_builder;
 use salesledger_commands::CommandService;
 use salesledger_fixtures::FixtureConfig;
-use salesledger_replay::runner::ProjectionRunner;
+use salesledger_replay::readmodel::model_runner::ProjectionRunner;
 use salesledger_store::{SledStore, Store, READ_PAGE};
 use serde_json::Value;
 

@@ -16,7 +16,7 @@ use salesledger::views::runner_builder;
 use salesledger_commands::CommandService;
 use salesledger_fixtures::stores::{generate_stores, StoreScale};
 use salesledger_fixtures::FixtureConfig;
-use salesledger_replay::runner::ProjectionRunner;
+use salesledger_replay::readmodel::model_runner::ProjectionRunner;
 use salesledger_store::{SledStore, Store};
 
 const CATCH_UP: Duration = Duration::from_secs(600);

@@ -11,14 +11,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use rand::{Rng, SeedableRng};
+use salesledger_replay::audit::bundle::{build_bundle, verify_bundle, Bundle, Subject};
+use salesledger_replay::audit::export::{export_log, ExportReader};
+use salesledger_replay::audit::log_tree::{LogTree, TREE_DIR};
+use salesledger_replay::audit::merkle;
 use salesledger_replay::audit::{
     latest_checkpoint, prove_extends, sign_checkpoint, verify_log_audit, AuditReport, ServerKey,
     AUDIT_DIR, CHECKPOINT_STREAM, KEY_FILE,
 };
-use salesledger_replay::bundle::{build_bundle, verify_bundle, Bundle, Subject};
-use salesledger_replay::export::{export_log, ExportReader};
-use salesledger_replay::log_tree::{LogTree, TREE_DIR};
-use salesledger_replay::merkle;
 use salesledger_store::conformance::metadata;
 use salesledger_store::{
     AppendOutcome, AppendRequest, ExpectedVersion, FsBlobStore, Hash32, LogHead, NewEvent,
@@ -494,7 +494,7 @@ struct NoteSignerFixture;
 
 impl NoteSignerFixture {
     fn vkey() -> String {
-        salesledger_replay::checkpoint::NoteSigner::from_seed(
+        salesledger_replay::audit::checkpoint::NoteSigner::from_seed(
             "salesledger/0000000000000000",
             &[3; 32],
         )

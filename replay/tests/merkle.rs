@@ -2,7 +2,7 @@
 //! 1 to 8 leaves with tampering, and random trees against a naive reference.
 
 use proptest::prelude::*;
-use salesledger_replay::merkle::{
+use salesledger_replay::audit::merkle::{
     self, consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, Hash, HashRole,
     MerkleError, MerkleTree,
 };

@@ -13,7 +13,7 @@ use std::time::Duration;
 use salesledger_domain::Event;
 use salesledger_projections::responsibility::ResponsibilityView;
 use salesledger_projections::{fold_all, Projector, ResponsibilityLog};
-use salesledger_replay::runner::{ProjectionRunner, RunnerError, RunnerOptions};
+use salesledger_replay::readmodel::model_runner::{ProjectionRunner, RunnerError, RunnerOptions};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent,
     SledStore, Store,
@@ -163,7 +163,10 @@ async fn start(setup: &Setup) -> ProjectionRunner {
         .expect("runner starts")
 }
 
-fn status_of(runner: &ProjectionRunner, name: &str) -> salesledger_replay::runner::ProjectorStatus {
+fn status_of(
+    runner: &ProjectionRunner,
+    name: &str,
+) -> salesledger_replay::readmodel::model_runner::ProjectorStatus {
     runner
         .status()
         .into_iter()

@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use rand::{Rng, SeedableRng};
+use salesledger_replay::audit::bundle::{build_bundle, Subject};
+use salesledger_replay::audit::export::export_to_file;
+use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{sign_checkpoint, verify_log_audit, ServerKey};
-use salesledger_replay::bundle::{build_bundle, Subject};
-use salesledger_replay::export::export_to_file;
-use salesledger_replay::log_tree::LogTree;
 use salesledger_store::{
     AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE,
 };

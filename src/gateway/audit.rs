@@ -2,7 +2,7 @@
 //! for witnesses and auditors (any authenticated role), and the evidence
 //! bundle of one customer (`GET /v1/audit/evidence/customers/{id}`, the
 //! same bundle as `salesledger evidence --customer`, built by
-//! [`salesledger_replay::bundle::build_bundle`]) for the roles that may
+//! [`salesledger_replay::audit::bundle::build_bundle`]) for the roles that may
 //! read every event type on the feed ([`may_read_evidence`]).
 
 use std::path::{Path, PathBuf};
@@ -13,10 +13,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use salesledger_domain::Role;
+use salesledger_replay::audit::bundle::{build_bundle, Subject};
+use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{key_fingerprint, latest_checkpoint, AuditError, ServerKey};
-use salesledger_replay::bundle::{build_bundle, Subject};
-use salesledger_replay::checkpoint::NoteVerifier;
-use salesledger_replay::log_tree::LogTree;
 use serde::Serialize;
 use utoipa::ToSchema;
 

@@ -38,7 +38,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
-use salesledger_replay::runner::ProjectionRunner;
+use salesledger_replay::readmodel::model_runner::ProjectionRunner;
 use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use self::auth::TokenStore;

@@ -4,8 +4,8 @@
 //! customer the log never mentions; 403 for roles that may not read every
 //! event type.
 
+use salesledger_replay::audit::bundle::verify_bundle;
 use salesledger_replay::audit::{ServerKey, AUDIT_DIR, KEY_FILE};
-use salesledger_replay::bundle::verify_bundle;
 use serde_json::json;
 use uuid::Uuid;
 

@@ -4,7 +4,7 @@
 //!
 //! It runs [`TableProjector`](salesledger_projections::tables::TableProjector)s
 //! (the projector trait version 2, storage-free, in `salesledger-projections`)
-//! beside the whole-model runner of [`crate::runner`], which `serve` still
+//! beside the whole-model runner of [`model_runner`], which `serve` still
 //! uses; wiring it into `serve` is the next step of issue 14.
 //!
 //! # Storage layout
@@ -74,6 +74,7 @@
 
 pub mod cache;
 mod fold;
+pub mod model_runner;
 mod runner;
 
 use std::time::Duration;

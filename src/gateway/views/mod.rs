@@ -23,7 +23,7 @@ use axum::Router;
 use salesledger_domain::access::Resource;
 use salesledger_domain::value::CustomerId;
 use salesledger_projections::Projector;
-use salesledger_replay::runner::{Checkpoint, RunnerError};
+use salesledger_replay::readmodel::model_runner::{Checkpoint, RunnerError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;

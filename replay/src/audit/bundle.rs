@@ -42,12 +42,11 @@ use salesledger_store::{FsBlobStore, Hash32, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::audit::{
-    checkpoint_covering, key_fingerprint, AuditError, ServerKey, CHECKPOINT_STREAM,
-};
-use crate::checkpoint::{Checkpoint, NoteVerifier};
-use crate::log_tree::LogTree;
-use crate::merkle::{leaf_hash, verify_inclusion};
+use super::checkpoint::{Checkpoint, NoteVerifier};
+use super::error::AuditError;
+use super::log_audit::{checkpoint_covering, key_fingerprint, ServerKey, CHECKPOINT_STREAM};
+use super::log_tree::LogTree;
+use super::merkle::{leaf_hash, verify_inclusion};
 
 /// The `format` of bundles written by this version.
 pub const BUNDLE_FORMAT: &str = "salesledger-evidence/1";
@@ -430,7 +429,7 @@ pub async fn build_bundle(
 pub fn write_bundle(bundle: &Bundle, path: &Path) -> Result<(), AuditError> {
     let mut text = serde_json::to_string_pretty(bundle)?;
     text.push('\n');
-    std::fs::write(path, text).map_err(crate::audit::io_at(path))
+    std::fs::write(path, text).map_err(super::error::io_at(path))
 }
 
 // ---------------------------------------------------------------------------

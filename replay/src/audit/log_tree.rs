@@ -23,7 +23,7 @@
 //! again from nothing (logged as a warning). While catching up, each record
 //! must hash to its stored hash and link to the previous one, so the tree
 //! only ever covers records whose chain holds. `salesledger verify` compares
-//! every node with a recomputation from the log ([`crate::audit::verify_log_audit`]).
+//! every node with a recomputation from the log ([`super::verify_log_audit`]).
 //!
 //! One process at a time maintains a data directory's tree (the same rule
 //! as for the sled log, whose lock enforces it; with PostgreSQL, give each
@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 
 use salesledger_store::{Hash32, Store, READ_PAGE};
 
-use crate::audit::AuditError;
-use crate::merkle::{leaf_hash, Hash, MerkleError, MerkleTree, NodeStore, HASH_LEN};
+use super::error::{AuditError, NodeFileError};
+use super::merkle::{leaf_hash, Hash, MerkleError, MerkleTree, NodeStore, HASH_LEN};
 
 /// Subdirectory of the data directory that holds the tree.
 pub const TREE_DIR: &str = "merkle";
@@ -67,22 +67,6 @@ impl Level {
     fn len(&self) -> u64 {
         self.persisted + self.pending.len() as u64
     }
-}
-
-/// A failure of the file node store.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum NodeFileError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("node (level {level}, index {index}) written out of order: the level holds {len}")]
-    Gap { level: u32, index: u64, len: u64 },
-    #[error("node (level {level}, index {index}) rewritten with a different hash")]
-    Rewrite { level: u32, index: u64 },
 }
 
 fn level_path(dir: &Path, level: u32) -> PathBuf {

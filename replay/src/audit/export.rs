@@ -35,7 +35,7 @@ use base64::Engine as _;
 use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{io_at, AuditError};
+use super::error::{io_at, AuditError};
 
 /// The `format` of the header line.
 pub const EXPORT_FORMAT: &str = "salesledger-export/1";
@@ -134,7 +134,7 @@ pub struct ExportReader<R> {
 /// Opens an export file and reads its header.
 ///
 /// ```no_run
-/// for record in salesledger_replay::export::read_export("log.jsonl".as_ref())? {
+/// for record in salesledger_replay::audit::export::read_export("log.jsonl".as_ref())? {
 ///     let record = record?; // a RecordedEvent whose chain verified so far
 ///     println!("{} {}", record.position, record.event_type);
 /// }

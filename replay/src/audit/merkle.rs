@@ -2,7 +2,7 @@
 //! log: roots, inclusion proofs, consistency proofs and their verifiers.
 //!
 //! ```
-//! use salesledger_replay::merkle::{verify_consistency, verify_inclusion, MerkleTree};
+//! use salesledger_replay::audit::merkle::{verify_consistency, verify_inclusion, MerkleTree};
 //!
 //! let mut tree = MerkleTree::in_memory();
 //! for record in [&b"first"[..], b"second", b"third"] {
@@ -13,7 +13,7 @@
 //! verify_inclusion(1, 3, &tree.leaf(1)?, &proof, &root3)?;
 //! let proof = tree.consistency_proof(2, 3)?;
 //! verify_consistency(2, 3, &proof, &root2, &root3)?;
-//! # Ok::<(), salesledger_replay::merkle::MerkleError>(())
+//! # Ok::<(), salesledger_replay::audit::merkle::MerkleError>(())
 //! ```
 //!
 //! # Hashing (RFC 9162 section 2.1.1)

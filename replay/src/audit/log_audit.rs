@@ -32,7 +32,7 @@
 //! the domain's decoder, and both `commands`' registry and `projections`
 //! skip unknown event types.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,9 +47,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::checkpoint::{key_id, Checkpoint, CheckpointError, NoteSigner, NoteVerifier};
-use crate::log_tree::{LogTree, NodeFileError};
-use crate::merkle::{self, leaf_hash, node_hash, Hash, MerkleError};
+use super::checkpoint::{key_id, Checkpoint, NoteSigner, NoteVerifier};
+use super::error::{io_at, AuditError};
+use super::log_tree::LogTree;
+use super::merkle::{self, leaf_hash, node_hash, Hash};
 
 /// Stream of checkpoint events.
 pub const CHECKPOINT_STREAM: &str = "audit-checkpoints";
@@ -64,49 +65,6 @@ pub const AUDIT_DIR: &str = "audit";
 /// The key file, in [`AUDIT_DIR`].
 pub const KEY_FILE: &str = "signing.key";
 const PRIVATE_KEY_PREFIX: &str = "PRIVATE+KEY+";
-
-/// Errors of the audit layer.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum AuditError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("Merkle tree: {0}")]
-    Merkle(#[from] MerkleError),
-    #[error(transparent)]
-    Checkpoint(#[from] CheckpointError),
-    #[error("Merkle tree files: {0}")]
-    TreeStore(#[source] NodeFileError),
-    #[error("the Merkle tree cannot follow the log at position {position}: {reason}")]
-    TreeDiverged { position: u64, reason: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("key file {path}: {reason}")]
-    KeyFile { path: PathBuf, reason: String },
-    #[error("checkpoint record at position {position}: {reason}")]
-    BadCheckpointRecord { position: u64, reason: String },
-    #[error("JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("export file line {line}: {reason}")]
-    Export { line: u64, reason: String },
-    #[error("evidence: {0}")]
-    Evidence(String),
-    #[error("the log has no records to checkpoint")]
-    EmptyLog,
-    #[error("could not append the checkpoint: {0}")]
-    CheckpointRace(String),
-}
-
-pub(crate) fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
-    move |source| AuditError::Io {
-        path: path.to_owned(),
-        source,
-    }
-}
 
 // ---------------------------------------------------------------------------
 // The server key
