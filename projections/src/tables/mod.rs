@@ -15,6 +15,8 @@
 //!   value type must serialise deterministically (no hash maps);
 //! - [`assets`]: the process-asset view (SPEC C9) ported to tables, the
 //!   first real projector on the engine.
+//! - [`responsibility`]: the responsibility log (SPEC C2, C3), one row per
+//!   entry.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -22,6 +24,7 @@
 pub mod assets;
 pub mod directory;
 pub mod key;
+pub mod responsibility;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
