@@ -17,12 +17,14 @@
 //!   first real projector on the engine.
 //! - [`responsibility`]: the responsibility log (SPEC C2, C3), one row per
 //!   entry.
+//! - [`funnel`]: the sales funnel (SPEC C11), one row per lead.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
 
 pub mod assets;
 pub mod directory;
+pub mod funnel;
 pub mod key;
 pub mod responsibility;
 
