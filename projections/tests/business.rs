@@ -19,6 +19,7 @@ use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::receivables::{CaseOutcome, ReceivablesView};
 use salesledger_projections::tables::funnel::FunnelTables;
+use salesledger_projections::tables::receivables::ReceivablesTables;
 use salesledger_projections::tables::{self, MemoryTables, Reader, TableProjector};
 use salesledger_projections::{
     apply_record, fold_all, Assets, Digest, Funnel, Leaderboard, Projector, Receivables,
@@ -686,6 +687,25 @@ fn overdue_instalments_get_exactly_three_cards_with_similar_cases() {
             "summary": view.summary(),
             "task_cards": view.task_cards(None, None),
             "contracts": view.contracts,
+        }),
+    );
+
+    // The table projector gives the same golden file.
+    let mut tables = fold_tables::<ReceivablesTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    let mut contracts = std::collections::BTreeMap::new();
+    for contract_id in view.contracts.keys() {
+        let entry = tables::receivables::contract(&mut reader, *contract_id)
+            .expect("reads")
+            .expect("a contract");
+        contracts.insert(*contract_id, entry);
+    }
+    assert_golden(
+        "receivables",
+        &json!({
+            "summary": tables::receivables::summary(&mut reader).expect("reads"),
+            "task_cards": tables::receivables::task_cards(&mut reader, None, None).expect("reads"),
+            "contracts": contracts,
         }),
     );
 }

@@ -18,6 +18,8 @@
 //! - [`responsibility`]: the responsibility log (SPEC C2, C3), one row per
 //!   entry.
 //! - [`funnel`]: the sales funnel (SPEC C11), one row per lead.
+//! - [`receivables`]: receivables (SPEC C10), rows per contract,
+//!   instalment, payment, overdue case and task card.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -26,6 +28,7 @@ pub mod assets;
 pub mod directory;
 pub mod funnel;
 pub mod key;
+pub mod receivables;
 pub mod responsibility;
 
 use std::collections::BTreeMap;
