@@ -19,6 +19,7 @@ use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::receivables::{CaseOutcome, ReceivablesView};
 use salesledger_projections::tables::funnel::FunnelTables;
+use salesledger_projections::tables::leaderboard::LeaderboardTables;
 use salesledger_projections::tables::receivables::ReceivablesTables;
 use salesledger_projections::tables::{self, MemoryTables, Reader, TableProjector};
 use salesledger_projections::{
@@ -903,6 +904,14 @@ fn leaderboard_orders_by_value_payments_wins_then_rep_id() {
     assert_eq!(april[0].rows[0].figures.contract_value_fen, 0);
     assert_golden("leaderboard", &view.boards(None, None));
     assert_restartable::<Leaderboard>(&log.records);
+
+    // The table projector gives the same golden file.
+    let mut tables = fold_tables::<LeaderboardTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    assert_golden(
+        "leaderboard",
+        &tables::leaderboard::boards(&mut reader, None, None).expect("reads"),
+    );
 }
 
 // ---- extreme amounts: sums are exact up to u64, then saturate ----
@@ -983,4 +992,13 @@ fn sums_past_u64_saturate_instead_of_wrapping() {
     let boards = leaderboard.boards(Some("华东"), Some("2027-03"));
     assert_eq!(boards[0].rows[0].figures.contract_value_fen, u64::MAX);
     assert_eq!(boards[0].rows[0].figures.payments_fen, 7);
+
+    // The table projectors saturate the same way.
+    let mut tables = fold_tables::<ReceivablesTables>(&log.records);
+    let summary = tables::receivables::summary(&mut Reader::new(&mut tables)).expect("reads");
+    assert_eq!(json_of(&summary.regions), regions);
+    let mut tables = fold_tables::<LeaderboardTables>(&log.records);
+    let board = tables::leaderboard::boards(&mut Reader::new(&mut tables), Some("华东"), None)
+        .expect("reads");
+    assert_eq!(json_of(&board), json_of(&boards));
 }

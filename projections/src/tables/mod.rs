@@ -20,6 +20,7 @@
 //! - [`funnel`]: the sales funnel (SPEC C11), one row per lead.
 //! - [`receivables`]: receivables (SPEC C10), rows per contract,
 //!   instalment, payment, overdue case and task card.
+//! - [`leaderboard`]: the rep leaderboard, one row per month and rep.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -28,6 +29,7 @@ pub mod assets;
 pub mod directory;
 pub mod funnel;
 pub mod key;
+pub mod leaderboard;
 pub mod receivables;
 pub mod responsibility;
 
