@@ -18,6 +18,7 @@ use salesledger_domain::{Aggregate, Event};
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::receivables::{CaseOutcome, ReceivablesView};
+use salesledger_projections::tables::digest::DigestTables;
 use salesledger_projections::tables::funnel::FunnelTables;
 use salesledger_projections::tables::leaderboard::LeaderboardTables;
 use salesledger_projections::tables::receivables::ReceivablesTables;
@@ -846,6 +847,33 @@ fn digest_counts_per_region_and_day_are_hand_checked() {
         ]),
     );
     assert_restartable::<Digest>(&log.records);
+
+    // The table projector gives the same reports and golden file.
+    let mut tables = fold_tables::<DigestTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    let mut report = |region: &str, day: &str| {
+        json_of(
+            &tables::digest::report(&mut reader, region, date(day))
+                .expect("reads")
+                .expect("region"),
+        )
+    };
+    let reports = json!([
+        report("华东", "2027-03-15"),
+        report("华东", "2027-03-16"),
+        report("华南", "2027-03-15"),
+        report("unassigned", "2027-03-15"),
+    ]);
+    assert_golden("digest", &reports);
+    assert!(
+        tables::digest::report(&mut reader, "西北", date("2027-03-15"))
+            .expect("reads")
+            .is_none()
+    );
+    assert_eq!(
+        tables::digest::region_names(&mut reader).expect("reads"),
+        view.region_names()
+    );
 }
 
 // ---- leaderboard ----

@@ -21,11 +21,14 @@
 //! - [`receivables`]: receivables (SPEC C10), rows per contract,
 //!   instalment, payment, overdue case and task card.
 //! - [`leaderboard`]: the rep leaderboard, one row per month and rep.
+//! - [`digest`]: the regional daily digest (SPEC C12), one row per region
+//!   and day.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
 
 pub mod assets;
+pub mod digest;
 pub mod directory;
 pub mod funnel;
 pub mod key;
