@@ -52,7 +52,8 @@ impl TableProjector for FunnelTables {
     ) -> Result<(), ProjectionError> {
         match event {
             Event::LeadRegistered(registered) => {
-                if tx.get(&LEADS, &registered.lead_id)?.is_none() {
+                let known = tx.get(&LEADS, &registered.lead_id)?;
+                if known.is_none() {
                     let lead = LeadFunnel {
                         registered_at: registered.registered_at,
                         month: month_of(registered.registered_at),

@@ -266,12 +266,15 @@ impl TableProjector for ReceivablesTables {
     }
 }
 
+/// An instalment row: (contract id, place in the contract) and the entry.
+type InstalmentRow = ((ContractId, u32), InstalmentEntry);
+
 /// The first instalment of a contract with `index`, and its key.
 fn find_instalment(
     rows: &mut impl TableRead,
     contract_id: ContractId,
     index: u32,
-) -> Result<Option<((ContractId, u32), InstalmentEntry)>, TableError> {
+) -> Result<Option<InstalmentRow>, TableError> {
     Ok(rows
         .prefix(&INSTALMENTS, &contract_id)?
         .into_iter()
@@ -477,7 +480,9 @@ pub fn summary(rows: &mut impl TableRead) -> Result<ReceivablesSummary, TableErr
             regions: Vec::new(),
         });
     };
-    let window_start = as_of - chrono::Duration::days(DSO_WINDOW_DAYS - 1);
+    let window_start = as_of
+        .checked_sub_signed(chrono::Duration::days(DSO_WINDOW_DAYS - 1))
+        .unwrap_or(NaiveDate::MIN);
     let mut regions: BTreeMap<String, (AgingBuckets, u64, u64)> = BTreeMap::new();
     for (contract_id, contract) in rows.range(&CONTRACTS, None, None)? {
         if contract.signed_on > as_of {

@@ -16,6 +16,10 @@
 //! owner is the shared directory's ([`super::directory::customer_owner`]):
 //! the directory sets and clears it on the same events this log records
 //! (claimed, transferred; released, recalled, returned to the pool).
+//!
+//! Also the two helpers the other business views share: [`page_rows`] (a
+//! paged prefix scan with an `after` cursor) and [`JsonText`] (a value kept
+//! as JSON text where postcard cannot decode its serde form).
 
 use chrono::{DateTime, Utc};
 use salesledger_domain::value::{CustomerId, LeadId, RepId};
@@ -131,38 +135,42 @@ impl TableProjector for ResponsibilityTables {
         let position = record.position;
         match subject {
             Subject::Lead(lead_id, head_change) => {
-                let mut head = tx.get(&LEADS, &lead_id)?.unwrap_or_default();
-                match head_change {
-                    LeadHeadChange::Registered {
-                        company_name,
-                        customer_id,
-                    } => {
-                        head.company_name = Some(company_name);
-                        head.customer_id = customer_id;
-                    }
-                    LeadHeadChange::None => {}
+                let known = tx.get(&LEADS, &lead_id)?;
+                let mut head = known.clone().unwrap_or_default();
+                if let LeadHeadChange::Registered {
+                    company_name,
+                    customer_id,
+                } = head_change
+                {
+                    head.company_name = Some(company_name);
+                    head.customer_id = customer_id;
                 }
-                tx.put(&LEADS, &lead_id, &head)?;
+                put_if_changed(tx, &LEADS, &lead_id, known.as_ref(), &head)?;
                 tx.put(&LEAD_ENTRIES, &(lead_id, position), &stored)?;
             }
             Subject::Routing(lead_id, routed_to) => {
-                let mut head = tx.get(&LEADS, &lead_id)?.unwrap_or_default();
+                let known = tx.get(&LEADS, &lead_id)?;
+                let mut head = known.clone().unwrap_or_default();
                 if let Some(rep_id) = routed_to {
                     head.routed_to = Some(rep_id);
                 }
-                tx.put(&LEADS, &lead_id, &head)?;
+                put_if_changed(tx, &LEADS, &lead_id, known.as_ref(), &head)?;
                 if let Some(customer_id) = head.customer_id {
-                    ensure_customer(tx, customer_id)?;
+                    let known = tx.get(&CUSTOMERS, &customer_id)?;
+                    if known.is_none() {
+                        tx.put(&CUSTOMERS, &customer_id, &CustomerHead::default())?;
+                    }
                     tx.put(&CUSTOMER_ENTRIES, &(customer_id, position), &stored)?;
                 }
                 tx.put(&LEAD_ENTRIES, &(lead_id, position), &stored)?;
             }
             Subject::Customer(customer_id, company_name) => {
-                let mut head = tx.get(&CUSTOMERS, &customer_id)?.unwrap_or_default();
+                let known = tx.get(&CUSTOMERS, &customer_id)?;
+                let mut head = known.clone().unwrap_or_default();
                 if company_name.is_some() {
                     head.company_name = company_name;
                 }
-                tx.put(&CUSTOMERS, &customer_id, &head)?;
+                put_if_changed(tx, &CUSTOMERS, &customer_id, known.as_ref(), &head)?;
                 tx.put(&CUSTOMER_ENTRIES, &(customer_id, position), &stored)?;
             }
         }
@@ -170,11 +178,19 @@ impl TableProjector for ResponsibilityTables {
     }
 }
 
-fn ensure_customer(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<(), TableError> {
-    if tx.get(&CUSTOMERS, &customer_id)?.is_none() {
-        tx.put(&CUSTOMERS, &customer_id, &CustomerHead::default())?;
+/// Writes a head row only when it is new or changed (an entry alone
+/// writes just its own row).
+fn put_if_changed<K: TableKey, V: Serialize + PartialEq>(
+    tx: &mut Tx<'_>,
+    table: &Table<K, V>,
+    key: &K,
+    known: Option<&V>,
+    head: &V,
+) -> Result<(), TableError> {
+    if known == Some(head) {
+        return Ok(());
     }
-    Ok(())
+    tx.put(table, key, head)
 }
 
 /// What an entry changes in the heads.
@@ -318,6 +334,10 @@ fn change_of(event: &Event) -> Option<(Subject, Change)> {
     })
 }
 
+/// A page of rows in key order, and the key to continue after (`None`:
+/// the last page).
+pub type Page<K, V> = (Vec<(K, V)>, Option<K>);
+
 /// Rows of `table` whose key starts with `prefix` and comes after
 /// `after` (itself within the prefix), at most `limit`, in key order; and
 /// the key to pass as `after` for the next page (`None`: no more rows).
@@ -327,7 +347,7 @@ pub fn page_rows<K, V, P, A>(
     prefix: &P,
     after: Option<&A>,
     limit: usize,
-) -> Result<(Vec<(K, V)>, Option<K>), TableError>
+) -> Result<Page<K, V>, TableError>
 where
     K: TableKey + Clone,
     V: DeserializeOwned,
