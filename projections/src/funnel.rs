@@ -159,14 +159,14 @@ fn mean_seconds(values: &[i64]) -> Option<i64> {
 }
 
 #[derive(Default)]
-struct Acc {
+pub(crate) struct Acc {
     counts: StageCounts,
     cycles: Vec<i64>,
     stage_seconds: BTreeMap<FunnelStage, Vec<i64>>,
 }
 
 impl Acc {
-    fn add(&mut self, lead: &LeadFunnel) {
+    pub(crate) fn add(&mut self, lead: &LeadFunnel) {
         for stage in CHAIN {
             if lead.furthest >= stage {
                 match stage {
@@ -198,7 +198,7 @@ impl Acc {
         }
     }
 
-    fn row(
+    pub(crate) fn row(
         mut self,
         rep_id: Option<RepId>,
         display_name: Option<String>,

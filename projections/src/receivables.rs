@@ -190,7 +190,7 @@ pub struct AgingBuckets {
 }
 
 impl AgingBuckets {
-    fn add(&mut self, days_past_due: i64, outstanding_fen: u64) {
+    pub(crate) fn add(&mut self, days_past_due: i64, outstanding_fen: u64) {
         let bucket = match days_past_due {
             ..=0 => &mut self.current,
             1..=30 => &mut self.days_1_30,

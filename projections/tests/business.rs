@@ -18,6 +18,11 @@ use salesledger_domain::{Aggregate, Event};
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::receivables::{CaseOutcome, ReceivablesView};
+use salesledger_projections::tables::digest::DigestTables;
+use salesledger_projections::tables::funnel::FunnelTables;
+use salesledger_projections::tables::leaderboard::LeaderboardTables;
+use salesledger_projections::tables::receivables::ReceivablesTables;
+use salesledger_projections::tables::{self, MemoryTables, Reader, TableProjector};
 use salesledger_projections::{
     apply_record, fold_all, Assets, Digest, Funnel, Leaderboard, Projector, Receivables,
 };
@@ -286,6 +291,18 @@ where
     assert_eq!(P::VERSION, 1);
 }
 
+/// The log folded by a table projector (the directory first, as the
+/// runner does).
+fn fold_tables<P: TableProjector>(records: &[RecordedEvent]) -> MemoryTables {
+    let mut tables = MemoryTables::default();
+    for record in records {
+        tables
+            .apply_with_directory::<P>(record)
+            .expect("the table projector applies");
+    }
+    tables
+}
+
 fn json_of<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("serialises")
 }
@@ -428,6 +445,13 @@ fn funnel_conversions_and_cycle_times_are_hand_computed() {
 
     assert_golden("funnel", &json!({"by_rep": by_rep, "by_region": by_region}));
     assert_restartable::<Funnel>(&log.records);
+
+    // The table projector gives the same golden file.
+    let mut tables = fold_tables::<FunnelTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    let by_rep = tables::funnel::rows(&mut reader, FunnelGroup::Rep, None).expect("reads");
+    let by_region = tables::funnel::rows(&mut reader, FunnelGroup::Region, None).expect("reads");
+    assert_golden("funnel", &json!({"by_rep": by_rep, "by_region": by_region}));
 }
 
 // ---- receivables (C10) ----
@@ -667,6 +691,25 @@ fn overdue_instalments_get_exactly_three_cards_with_similar_cases() {
             "contracts": view.contracts,
         }),
     );
+
+    // The table projector gives the same golden file.
+    let mut tables = fold_tables::<ReceivablesTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    let mut contracts = std::collections::BTreeMap::new();
+    for contract_id in view.contracts.keys() {
+        let entry = tables::receivables::contract(&mut reader, *contract_id)
+            .expect("reads")
+            .expect("a contract");
+        contracts.insert(*contract_id, entry);
+    }
+    assert_golden(
+        "receivables",
+        &json!({
+            "summary": tables::receivables::summary(&mut reader).expect("reads"),
+            "task_cards": tables::receivables::task_cards(&mut reader, None, None).expect("reads"),
+            "contracts": contracts,
+        }),
+    );
 }
 
 #[test]
@@ -804,6 +847,33 @@ fn digest_counts_per_region_and_day_are_hand_checked() {
         ]),
     );
     assert_restartable::<Digest>(&log.records);
+
+    // The table projector gives the same reports and golden file.
+    let mut tables = fold_tables::<DigestTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    let mut report = |region: &str, day: &str| {
+        json_of(
+            &tables::digest::report(&mut reader, region, date(day))
+                .expect("reads")
+                .expect("region"),
+        )
+    };
+    let reports = json!([
+        report("华东", "2027-03-15"),
+        report("华东", "2027-03-16"),
+        report("华南", "2027-03-15"),
+        report("unassigned", "2027-03-15"),
+    ]);
+    assert_golden("digest", &reports);
+    assert!(
+        tables::digest::report(&mut reader, "西北", date("2027-03-15"))
+            .expect("reads")
+            .is_none()
+    );
+    assert_eq!(
+        tables::digest::region_names(&mut reader).expect("reads"),
+        view.region_names()
+    );
 }
 
 // ---- leaderboard ----
@@ -862,6 +932,14 @@ fn leaderboard_orders_by_value_payments_wins_then_rep_id() {
     assert_eq!(april[0].rows[0].figures.contract_value_fen, 0);
     assert_golden("leaderboard", &view.boards(None, None));
     assert_restartable::<Leaderboard>(&log.records);
+
+    // The table projector gives the same golden file.
+    let mut tables = fold_tables::<LeaderboardTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    assert_golden(
+        "leaderboard",
+        &tables::leaderboard::boards(&mut reader, None, None).expect("reads"),
+    );
 }
 
 // ---- extreme amounts: sums are exact up to u64, then saturate ----
@@ -942,4 +1020,13 @@ fn sums_past_u64_saturate_instead_of_wrapping() {
     let boards = leaderboard.boards(Some("华东"), Some("2027-03"));
     assert_eq!(boards[0].rows[0].figures.contract_value_fen, u64::MAX);
     assert_eq!(boards[0].rows[0].figures.payments_fen, 7);
+
+    // The table projectors saturate the same way.
+    let mut tables = fold_tables::<ReceivablesTables>(&log.records);
+    let summary = tables::receivables::summary(&mut Reader::new(&mut tables)).expect("reads");
+    assert_eq!(json_of(&summary.regions), regions);
+    let mut tables = fold_tables::<LeaderboardTables>(&log.records);
+    let board = tables::leaderboard::boards(&mut Reader::new(&mut tables), Some("华东"), None)
+        .expect("reads");
+    assert_eq!(json_of(&board), json_of(&boards));
 }

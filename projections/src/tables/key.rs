@@ -242,3 +242,43 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     }
     None
 }
+
+// ---------------------------------------------------------------------------
+// Business views (responsibility, funnel, receivables, leaderboard, digest):
+// the further UUID ids their tables are keyed by, encoded as their UUID.
+
+impl TableKey for salesledger_domain::value::LeadId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_uuid().encode(out);
+    }
+    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+        Uuid::decode_from(input).map(Self::from_uuid)
+    }
+}
+
+impl TableKey for salesledger_domain::value::ContractId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_uuid().encode(out);
+    }
+    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+        Uuid::decode_from(input).map(Self::from_uuid)
+    }
+}
+
+impl TableKey for salesledger_domain::value::ProposalId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_uuid().encode(out);
+    }
+    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+        Uuid::decode_from(input).map(Self::from_uuid)
+    }
+}
+
+impl TableKey for salesledger_domain::value::TaskCardId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_uuid().encode(out);
+    }
+    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+        Uuid::decode_from(input).map(Self::from_uuid)
+    }
+}

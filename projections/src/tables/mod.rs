@@ -15,13 +15,26 @@
 //!   value type must serialise deterministically (no hash maps);
 //! - [`assets`]: the process-asset view (SPEC C9) ported to tables, the
 //!   first real projector on the engine.
+//! - [`responsibility`]: the responsibility log (SPEC C2, C3), one row per
+//!   entry.
+//! - [`funnel`]: the sales funnel (SPEC C11), one row per lead.
+//! - [`receivables`]: receivables (SPEC C10), rows per contract,
+//!   instalment, payment, overdue case and task card.
+//! - [`leaderboard`]: the rep leaderboard, one row per month and rep.
+//! - [`digest`]: the regional daily digest (SPEC C12), one row per region
+//!   and day.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
 
 pub mod assets;
+pub mod digest;
 pub mod directory;
+pub mod funnel;
 pub mod key;
+pub mod leaderboard;
+pub mod receivables;
+pub mod responsibility;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
