@@ -242,3 +242,52 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     }
     None
 }
+
+// ---- chain-store ids (the retail views) ----
+//
+// The string codes are validated value objects: they encode as their
+// string (so their key order is their `Ord`, the string's) and decode
+// through their own `parse`, which refuses what the domain never accepts.
+
+use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
+
+macro_rules! string_code_key {
+    ($name:ident, $what:literal) => {
+        impl TableKey for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                encode_str(self.as_str(), out);
+            }
+            fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+                let text = String::decode_from(input)?;
+                $name::parse(&text)
+                    .ok()
+                    .filter(|code| code.as_str() == text)
+                    .ok_or(KeyError::Malformed($what))
+            }
+        }
+    };
+}
+
+/// The [`String`] encoding of a `&str`.
+fn encode_str(text: &str, out: &mut Vec<u8>) {
+    for byte in text.bytes() {
+        out.push(byte);
+        if byte == ESCAPE {
+            out.push(ESCAPED_ZERO);
+        }
+    }
+    out.extend_from_slice(&[ESCAPE, TERMINATOR]);
+}
+
+string_code_key!(StoreCode, "not a store code");
+string_code_key!(SkuCode, "not a SKU code");
+string_code_key!(MemberRef, "not a member ref");
+
+impl TableKey for PromotionId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.as_uuid().encode(out);
+    }
+    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+        Uuid::decode_from(input).map(PromotionId::from_uuid)
+    }
+}

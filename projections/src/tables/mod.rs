@@ -15,6 +15,8 @@
 //!   value type must serialise deterministically (no hash maps);
 //! - [`assets`]: the process-asset view (SPEC C9) ported to tables, the
 //!   first real projector on the engine.
+//! - [`retail`]: the chain-store views (SPEC C13, `retail_stores` and
+//!   `retail_members`) on store-day, SKU-store-day and member rows.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -22,6 +24,7 @@
 pub mod assets;
 pub mod directory;
 pub mod key;
+pub mod retail;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
