@@ -44,10 +44,11 @@
 //! Paged reads ([`penetration_page`], [`leaderboard_page`],
 //! [`high_potential_members_page`]) give the long lists a page at a time.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
-use salesledger_domain::retail::{fill_script, PosTicketsRecorded, TimeSlot};
+use salesledger_domain::retail::{fill_script, PosTicketsRecorded, StoreOpened, TimeSlot};
 use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
 use salesledger_domain::Event;
 use salesledger_store::RecordedEvent;
@@ -56,16 +57,16 @@ use serde::{Deserialize, Serialize};
 
 use super::{prefix_end, Table, TableError, TableKey, TableProjector, TableRead, Tx};
 use crate::error::ProjectionError;
+use crate::projector::Projector;
 use crate::retail::{
     avg_ticket, day_list, days_ending, preferred_slot, ranked_categories, share_bp, slot_index,
-    usual_categories, BattleMap, Categories, CategoryShare, DailyFigures, DayTotals,
-    HighPotential, HighPotentialMember, HighPotentialStore, LeaderboardRegion, LeaderboardStore,
-    MemberStoreInfo, Penetration, PenetrationCell, PenetrationRegion, PenetrationStore,
-    PenetrationTotal, PromotionInfo, PromotionShare, PromotionSummary, RetailMembers,
-    RetailPolicy, RetailQueryError, RetailStores, SlotShare, StoreInfo, StoreLeaderboard,
-    WindowFigures, BATTLE_MAP_DAYS, MAX_QUERY_DAYS, UNCATEGORISED,
+    usual_categories, BattleMap, Categories, CategoryShare, DailyFigures, DayTotals, HighPotential,
+    HighPotentialMember, HighPotentialStore, LeaderboardRegion, LeaderboardStore, MemberStoreInfo,
+    Penetration, PenetrationCell, PenetrationRegion, PenetrationStore, PenetrationTotal,
+    PromotionInfo, PromotionShare, PromotionSummary, RetailMembers, RetailPolicy, RetailQueryError,
+    RetailStores, SlotShare, StoreInfo, StoreLeaderboard, WindowFigures, BATTLE_MAP_DAYS,
+    MAX_QUERY_DAYS, UNCATEGORISED,
 };
-use crate::projector::Projector;
 
 // ---- retail_stores tables ----
 
@@ -78,8 +79,7 @@ pub const CATEGORY_NAMES: Table<u32, String> = Table::new("rs_category_names");
 pub const TRACKED: Table<SkuCode, ()> = Table::new("rs_tracked");
 pub const PROMOTIONS: Table<PromotionId, PromotionInfo> = Table::new("rs_promotions");
 pub const STORE_DAYS: Table<(StoreCode, NaiveDate), StoreDayRow> = Table::new("rs_store_days");
-pub const TRACKED_DAYS: Table<(SkuCode, StoreCode, NaiveDate), u64> =
-    Table::new("rs_tracked_days");
+pub const TRACKED_DAYS: Table<(SkuCode, StoreCode, NaiveDate), u64> = Table::new("rs_tracked_days");
 pub const STORE_LATEST: Table<StoreCode, NaiveDate> = Table::new("rs_store_latest");
 pub const LATEST_DAY: Table<(), NaiveDate> = Table::new("rs_latest_day");
 
@@ -90,8 +90,7 @@ pub const MEMBER_STORES: Table<StoreCode, MemberStoreInfo> = Table::new("rm_stor
 pub const MEMBER_SKUS: Table<SkuCode, u32> = Table::new("rm_skus");
 pub const MEMBER_CATEGORY_IDS: Table<String, u32> = Table::new("rm_category_ids");
 pub const MEMBER_CATEGORY_NAMES: Table<u32, String> = Table::new("rm_category_names");
-pub const MEMBER_STORE_DAYS: Table<(StoreCode, NaiveDate), DayTotals> =
-    Table::new("rm_store_days");
+pub const MEMBER_STORE_DAYS: Table<(StoreCode, NaiveDate), DayTotals> = Table::new("rm_store_days");
 pub const MEMBER_STORE_LATEST: Table<StoreCode, NaiveDate> = Table::new("rm_store_latest");
 pub const MEMBERS: Table<MemberRef, MemberRow> = Table::new("rm_members");
 pub const MEMBER_DAYS: Table<(MemberRef, NaiveDate), DayTotals> = Table::new("rm_member_days");
@@ -297,24 +296,13 @@ impl TableProjector for RetailStoresTables {
         ]
     }
 
-    fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, event: &Event) -> Result<(), ProjectionError> {
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
         match event {
-            Event::StoreOpened(opened) => {
-                if tx.get(&STORES, &opened.store)?.is_none() {
-                    let info = StoreInfo {
-                        name: opened.name.as_str().to_owned(),
-                        region: opened.region.as_str().to_owned(),
-                        format: opened.format,
-                        opened_on: opened.opened_on,
-                    };
-                    tx.put(
-                        &REGION_STORES,
-                        &(info.region.clone(), opened.store.clone()),
-                        &(),
-                    )?;
-                    tx.put(&STORES, &opened.store, &info)?;
-                }
-            }
+            Event::StoreOpened(opened) => open_store(tx, opened)?,
             Event::SkuRegistered(registered) => {
                 STORE_CATEGORIES.register(
                     tx,
@@ -356,6 +344,26 @@ impl TableProjector for RetailStoresTables {
     }
 }
 
+/// A store's identity and its place in its region (the first opening
+/// wins).
+fn open_store(tx: &mut Tx<'_>, opened: &StoreOpened) -> Result<(), TableError> {
+    if tx.get(&STORES, &opened.store)?.is_some() {
+        return Ok(());
+    }
+    let info = StoreInfo {
+        name: opened.name.as_str().to_owned(),
+        region: opened.region.as_str().to_owned(),
+        format: opened.format,
+        opened_on: opened.opened_on,
+    };
+    tx.put(
+        &REGION_STORES,
+        &(info.region.clone(), opened.store.clone()),
+        &(),
+    )?;
+    tx.put(&STORES, &opened.store, &info)
+}
+
 /// Folds one store's tickets: each touched store-day row read once and
 /// written once, one counter row per tracked SKU and day.
 fn record_store_tickets(
@@ -371,11 +379,11 @@ fn record_store_tickets(
     let mut tracked: Vec<&SkuCode> = Vec::new();
     for ticket in &recorded.tickets {
         let day = ticket.local_day();
-        if !days.contains_key(&day) {
-            let row = tx
-                .get(&STORE_DAYS, &(store.clone(), day))?
-                .unwrap_or_default();
-            days.insert(day, row);
+        if let Entry::Vacant(vacant) = days.entry(day) {
+            vacant.insert(
+                tx.get(&STORE_DAYS, &(store.clone(), day))?
+                    .unwrap_or_default(),
+            );
         }
         tracked.clear();
         let mut lines = Vec::with_capacity(ticket.lines.len());
@@ -798,6 +806,9 @@ pub struct PenetrationPageRow {
     pub store: PenetrationStore,
 }
 
+/// A page of penetration rows and the `after` of the next page.
+pub type PenetrationPage = (Vec<PenetrationPageRow>, Option<(String, StoreCode)>);
+
 /// A page of a penetration answer's store rows, in (region, store) order:
 /// the rows after `after`, at most `limit` (at least 1), and the key to
 /// pass as `after` for the next page (`None` on the last one). The same
@@ -811,7 +822,7 @@ pub fn penetration_page(
     to: Option<NaiveDate>,
     after: Option<&(String, StoreCode)>,
     limit: usize,
-) -> Result<(Vec<PenetrationPageRow>, Option<(String, StoreCode)>), RetailReadError> {
+) -> Result<PenetrationPage, RetailReadError> {
     let query = resolve_penetration(rows, promotion, region, from, to)?;
     let limit = limit.max(1);
     let mut page = Vec::new();
@@ -1054,7 +1065,9 @@ pub fn battle_map(rows: &mut impl TableRead, store: &str) -> Result<BattleMap, R
         Some(latest) => {
             let first = days_ending(latest, BATTLE_MAP_DAYS);
             let recorded: BTreeMap<NaiveDate, StoreDayRow> =
-                store_days(rows, &code, first, latest)?.into_iter().collect();
+                store_days(rows, &code, first, latest)?
+                    .into_iter()
+                    .collect();
             day_list(first, latest)
                 .into_iter()
                 .map(|day| {
@@ -1155,17 +1168,13 @@ impl TableProjector for RetailMembersTables {
         ]
     }
 
-    fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, event: &Event) -> Result<(), ProjectionError> {
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
         match event {
-            Event::StoreOpened(opened) => {
-                if tx.get(&MEMBER_STORES, &opened.store)?.is_none() {
-                    let info = MemberStoreInfo {
-                        name: opened.name.as_str().to_owned(),
-                        region: opened.region.as_str().to_owned(),
-                    };
-                    tx.put(&MEMBER_STORES, &opened.store, &info)?;
-                }
-            }
+            Event::StoreOpened(opened) => open_member_store(tx, opened)?,
             Event::SkuRegistered(registered) => {
                 MEMBER_CATEGORIES.register(
                     tx,
@@ -1195,6 +1204,18 @@ impl TableProjector for RetailMembersTables {
         }
         Ok(())
     }
+}
+
+/// A store as the member view shows it (the first opening wins).
+fn open_member_store(tx: &mut Tx<'_>, opened: &StoreOpened) -> Result<(), TableError> {
+    if tx.get(&MEMBER_STORES, &opened.store)?.is_some() {
+        return Ok(());
+    }
+    let info = MemberStoreInfo {
+        name: opened.name.as_str().to_owned(),
+        region: opened.region.as_str().to_owned(),
+    };
+    tx.put(&MEMBER_STORES, &opened.store, &info)
 }
 
 /// Folds one store's tickets into the store-day rows, then ticket by
@@ -1257,8 +1278,7 @@ fn record_member_tickets(
         };
         // The model's anchor: the home store's latest day, else the
         // member's own latest kept day (or this ticket's, if later).
-        let anchor =
-            home_latest.unwrap_or_else(|| row.last_day.map_or(day, |last| last.max(day)));
+        let anchor = home_latest.unwrap_or_else(|| row.last_day.map_or(day, |last| last.max(day)));
         let horizon = days_ending(anchor, window_days);
         if row.first_day.is_some_and(|first| first < horizon) {
             let mut kept = Vec::new();
