@@ -877,17 +877,25 @@ fn ranked_region(
     for (store, info) in region_stores {
         let (totals, penetration_bp) = match (from, to) {
             (Some(from), Some(to)) => {
-                let totals = store_totals(rows, &store, from, to)?;
+                // One scan of the store's days serves both figures.
+                let days = store_days(rows, &store, from, to)?;
+                let mut totals = DayTotals::default();
+                for (_, day) in &days {
+                    totals.tickets = totals.tickets.saturating_add(day.tickets);
+                    totals.cents = totals.cents.saturating_add(day.sales_cents);
+                }
                 let penetration_bp = match &promotion {
                     Some((_, promotion)) => {
-                        store_penetration(
-                            rows,
-                            &store,
-                            &promotion.sku,
-                            from.max(promotion.starts_on),
-                            to.min(promotion.ends_on),
-                        )?
-                        .share_bp
+                        let (first, last) =
+                            (from.max(promotion.starts_on), to.min(promotion.ends_on));
+                        let tickets = days
+                            .iter()
+                            .filter(|(day, _)| first <= *day && *day <= last)
+                            .fold(0u64, |sum, (_, row)| sum.saturating_add(row.tickets));
+                        let with_product = tracked_days(rows, &promotion.sku, &store, first, last)?
+                            .into_values()
+                            .fold(0u64, u64::saturating_add);
+                        penetration_total(tickets, with_product).share_bp
                     }
                     None => None,
                 };
