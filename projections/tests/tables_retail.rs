@@ -6,7 +6,13 @@
 mod retail_compare;
 mod support;
 
+use std::collections::BTreeSet;
+
 use retail_compare::{compare, Coverage, Folds};
+use salesledger_domain::Event;
+use salesledger_projections::decode_record;
+use salesledger_projections::tables::retail::{RetailMembersTables, RetailStoresTables};
+use salesledger_projections::tables::MemoryTables;
 use salesledger_store::RecordedEvent;
 
 /// Folds `records`, comparing every answer at a few positions on the way
@@ -56,4 +62,99 @@ fn the_retail_tables_answer_as_the_models_over_the_small_history() {
 fn the_retail_tables_answer_as_the_models_over_the_spec_history() {
     let coverage = compare_along(support::spec_history());
     assert_exercised(&coverage);
+}
+
+type Rows = std::collections::BTreeMap<(&'static str, Vec<u8>), Vec<u8>>;
+
+fn rows_of(tables: &MemoryTables) -> Rows {
+    tables
+        .rows()
+        .map(|(table, key, value)| ((table, key.to_vec()), value.to_vec()))
+        .collect()
+}
+
+/// The tables of the rows that differ between `before` and `after`, and
+/// how many rows differ.
+fn changed(before: &Rows, after: &Rows) -> (BTreeSet<&'static str>, usize) {
+    let mut tables = BTreeSet::new();
+    let mut count = 0;
+    for key in before.keys().chain(after.keys()).collect::<BTreeSet<_>>() {
+        if before.get(key) != after.get(key) {
+            tables.insert(key.0);
+            count += 1;
+        }
+    }
+    (tables, count)
+}
+
+#[test]
+fn rows_stay_small_and_a_pos_batch_writes_only_the_rows_it_changes() {
+    let records = support::small_history();
+    let mut stores = MemoryTables::default();
+    let mut members = MemoryTables::default();
+    let mut batches = 0;
+    for record in records {
+        let pos = record.event_type == "PosTicketsRecorded";
+        let before = pos.then(|| (rows_of(&stores), rows_of(&members)));
+        stores
+            .apply_with_directory::<RetailStoresTables>(record)
+            .expect("applies");
+        members
+            .apply_with_directory::<RetailMembersTables>(record)
+            .expect("applies");
+        let Some((stores_before, members_before)) = before else {
+            continue;
+        };
+        let event = decode_record(record)
+            .expect("decodes")
+            .expect("a known event");
+        let Event::PosTicketsRecorded(recorded) = event else {
+            panic!("a POS event");
+        };
+        let tickets = recorded.tickets.len();
+        let days: BTreeSet<_> = recorded.tickets.iter().map(|t| t.local_day()).collect();
+        let (tables, count) = changed(&stores_before, &rows_of(&stores));
+        let allowed: BTreeSet<&str> = [
+            "dir-reps",
+            "dir-customers",
+            "rs_store_days",
+            "rs_tracked_days",
+            "rs_store_latest",
+            "rs_latest_day",
+            "rs_category_ids",
+            "rs_category_names",
+        ]
+        .into();
+        assert!(tables.is_subset(&allowed), "{tables:?}");
+        // A store-day row per day, tracked counters per day, latest days,
+        // at most one new category (uncategorised, two rows).
+        assert!(
+            count <= days.len() * 4 + 4,
+            "{count} rows for {tickets} tickets"
+        );
+        let (tables, count) = changed(&members_before, &rows_of(&members));
+        let allowed: BTreeSet<&str> = [
+            "dir-reps",
+            "dir-customers",
+            "rm_store_days",
+            "rm_store_latest",
+            "rm_members",
+            "rm_member_days",
+            "rm_category_ids",
+            "rm_category_names",
+        ]
+        .into();
+        assert!(tables.is_subset(&allowed), "{tables:?}");
+        assert!(count <= days.len() + 1 + 3 * tickets + 2, "{count} rows");
+        batches += 1;
+    }
+    assert!(batches > 10, "POS batches folded: {batches}");
+    // No row grows with history: every value stays small.
+    for tables in [&stores, &members] {
+        let (table, key, value) = tables
+            .rows()
+            .max_by_key(|(_, _, value)| value.len())
+            .expect("rows");
+        assert!(value.len() <= 512, "{table} {key:?}: {} bytes", value.len());
+    }
 }
