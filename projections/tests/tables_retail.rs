@@ -158,3 +158,47 @@ fn rows_stay_small_and_a_pos_batch_writes_only_the_rows_it_changes() {
         assert!(value.len() <= 512, "{table} {key:?}: {} bytes", value.len());
     }
 }
+
+#[test]
+fn chain_store_keys_sort_as_their_values_and_refuse_what_the_domain_refuses() {
+    use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
+    use salesledger_projections::tables::{KeyError, TableKey};
+
+    let codes = ["S1", "S10", "S2", "S2-a", "s1"];
+    let mut keys: Vec<(Vec<u8>, StoreCode)> = codes
+        .iter()
+        .map(|code| {
+            let code = StoreCode::parse(code).expect("a code");
+            ((code.clone(), 7u32).to_key_bytes(), code)
+        })
+        .collect();
+    keys.sort();
+    let by_bytes: Vec<&StoreCode> = keys.iter().map(|(_, code)| code).collect();
+    let mut by_value: Vec<&StoreCode> = keys.iter().map(|(_, code)| code).collect();
+    by_value.sort();
+    assert_eq!(by_bytes, by_value, "byte order is the codes' order");
+    for (bytes, code) in &keys {
+        assert_eq!(
+            <(StoreCode, u32)>::from_key_bytes(bytes),
+            Ok((code.clone(), 7))
+        );
+    }
+    let sku = SkuCode::parse("SKU-0042").expect("a SKU");
+    assert_eq!(SkuCode::from_key_bytes(&sku.to_key_bytes()), Ok(sku));
+    let member = MemberRef::parse("M:0001").expect("a member");
+    assert_eq!(
+        MemberRef::from_key_bytes(&member.to_key_bytes()),
+        Ok(member)
+    );
+    let promotion = PromotionId::from_uuid(uuid::Uuid::from_u128(0xf1));
+    assert_eq!(
+        PromotionId::from_key_bytes(&promotion.to_key_bytes()),
+        Ok(promotion)
+    );
+    // A forged key: a string the domain does not accept as a code.
+    let forged = "not a code".to_owned().to_key_bytes();
+    assert_eq!(
+        StoreCode::from_key_bytes(&forged),
+        Err(KeyError::Malformed("not a store code"))
+    );
+}
