@@ -12,7 +12,7 @@ use retail_compare::{compare, Coverage, Folds};
 use salesledger_domain::Event;
 use salesledger_projections::decode_record;
 use salesledger_projections::tables::retail::{RetailMembersTables, RetailStoresTables};
-use salesledger_projections::tables::MemoryTables;
+use salesledger_projections::tables::{directory, valid_name, MemoryTables, TableProjector};
 use salesledger_store::RecordedEvent;
 
 /// Folds `records`, comparing every answer at a few positions on the way
@@ -149,6 +149,17 @@ fn rows_stay_small_and_a_pos_batch_writes_only_the_rows_it_changes() {
         batches += 1;
     }
     assert!(batches > 10, "POS batches folded: {batches}");
+    // Every table written is declared (the runner refuses the others).
+    for (tables, declared) in [
+        (&stores, RetailStoresTables::tables()),
+        (&members, RetailMembersTables::tables()),
+    ] {
+        let written: BTreeSet<&str> = tables.rows().map(|(table, _, _)| table).collect();
+        let declared: BTreeSet<&str> = declared.iter().chain(directory::TABLES).copied().collect();
+        assert!(written.is_subset(&declared), "{written:?}");
+        assert!(written.len() >= 8, "{written:?}");
+        assert!(declared.iter().all(|name| valid_name(name)));
+    }
     // No row grows with history: every value stays small.
     for tables in [&stores, &members] {
         let (table, key, value) = tables
