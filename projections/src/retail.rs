@@ -136,7 +136,7 @@ impl Default for RetailPolicy {
 }
 
 impl RetailPolicy {
-    fn apply(&mut self, published: &RetailPolicyPublished) {
+    pub(crate) fn apply(&mut self, published: &RetailPolicyPublished) {
         if published.version > self.version {
             *self = RetailPolicy {
                 version: published.version,
@@ -164,7 +164,7 @@ impl RetailPolicy {
 }
 
 /// The first of the `days` days ending at `end`.
-fn days_ending(end: NaiveDate, days: u32) -> NaiveDate {
+pub(crate) fn days_ending(end: NaiveDate, days: u32) -> NaiveDate {
     end.checked_sub_days(Days::new(u64::from(days.max(1)) - 1))
         .unwrap_or(NaiveDate::MIN)
 }
@@ -183,7 +183,7 @@ pub fn avg_ticket(sales_cents: u64, tickets: u64) -> Option<u64> {
     sales_cents.checked_div(tickets)
 }
 
-fn slot_index(slot: TimeSlot) -> usize {
+pub(crate) fn slot_index(slot: TimeSlot) -> usize {
     match slot {
         TimeSlot::Morning => 0,
         TimeSlot::Midday => 1,
@@ -194,7 +194,7 @@ fn slot_index(slot: TimeSlot) -> usize {
 }
 
 /// Every day from `from` to `to` inclusive (empty when `to < from`).
-fn day_list(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+pub(crate) fn day_list(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     from.iter_days().take_while(|day| *day <= to).collect()
 }
 
@@ -297,7 +297,7 @@ fn add_at(counters: &mut Vec<u64>, index: usize, cents: u64) {
 }
 
 /// Categories with spend, by spend descending then name.
-fn ranked_categories(categories: &Categories, cents: &[u64]) -> Vec<(String, u64)> {
+pub(crate) fn ranked_categories(categories: &Categories, cents: &[u64]) -> Vec<(String, u64)> {
     let mut ranked: Vec<(String, u64)> = cents
         .iter()
         .enumerate()

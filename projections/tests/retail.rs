@@ -36,12 +36,16 @@
 //! tickets 48,000 (average 6,857). Every figure asserted below is derived
 //! by hand from this table, next to the assertion.
 
+mod retail_compare;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use salesledger_domain::retail::{fill_script, TimeSlot, DEFAULT_SCRIPT_TEMPLATE};
-use salesledger_domain::value::PromotionId;
+use salesledger_domain::value::{MemberRef, PromotionId};
 use salesledger_projections::retail::{
     PenetrationTotal, RetailMembersView, RetailQueryError, RetailStoresView,
 };
+use salesledger_projections::tables::retail as tables;
+use salesledger_projections::tables::Reader;
 use salesledger_projections::{apply_record, fold_all, RetailMembers, RetailStores};
 use salesledger_store::{CanonicalJson, Hash32, RecordedEvent};
 use serde_json::{json, Value};
@@ -843,4 +847,139 @@ fn folding_is_deterministic_and_survives_a_round_trip() {
     }
     assert_eq!(again, view);
     assert_eq!(again_members, member_view);
+}
+
+/// The case with a short policy window published first (so members' old
+/// days are dropped as they buy), then later batches: a promoted SKU that
+/// is not a new product launched part-way, a SKU sold before it is
+/// registered, a member who buys before enrolling, tickets of days behind
+/// a store's latest.
+fn short_window_case() -> Log {
+    let mut log = Log::default();
+    log.policy(1, 5_000, 2, "{member} at {store}: {slot}, {categories}");
+    for record in case().records {
+        let position = log.records.len() as u64;
+        log.records.push(RecordedEvent { position, ..record });
+    }
+    log.push(
+        "promotion-p2",
+        "PromotionLaunched",
+        json!({"promotion_id": "00000000-0000-0000-0000-0000000000f2", "sku": "MILK",
+               "name": "Milk week", "regions": ["west", "east"],
+               "starts_on": "2026-06-02", "ends_on": "2026-06-10",
+               "launched_by": "marketing-1", "launched_at": "2026-06-04T02:00:00Z"}),
+    );
+    log.tickets(
+        "B4",
+        "S1",
+        &[
+            (
+                "S1-09",
+                "2026-06-05T10:00:00+08:00",
+                Some("M1"),
+                &[("MILK", 7000), ("LATE", 3000)],
+            ),
+            (
+                "S1-10",
+                "2026-06-01T12:00:00+08:00",
+                Some("M9"),
+                &[("MILK", 9000)],
+            ),
+            (
+                "S1-11",
+                "2026-06-06T19:00:00+08:00",
+                Some("M2"),
+                &[("NEW", 3000), ("MILK", 1000)],
+            ),
+        ],
+    );
+    log.sku("LATE", "Late snack", "snacks", false);
+    log.member("M9", "S1", "Late Member");
+    log.tickets(
+        "B5",
+        "S3",
+        &[
+            (
+                "S3-08",
+                "2026-06-07T09:00:00+08:00",
+                Some("M1"),
+                &[("LATE", 2000)],
+            ),
+            (
+                "S3-09",
+                "2026-06-07T13:00:00+08:00",
+                Some("M9"),
+                &[("MILK", 3000), ("NEW", 9000)],
+            ),
+        ],
+    );
+    log.tickets(
+        "B6",
+        "S1",
+        &[
+            (
+                "S1-12",
+                "2026-06-08T09:00:00+08:00",
+                Some("M9"),
+                &[("MILK", 6000), ("LATE", 6000)],
+            ),
+            (
+                "S1-13",
+                "2026-06-03T21:00:00+08:00",
+                Some("M1"),
+                &[("BREAD", 4000)],
+            ),
+        ],
+    );
+    log
+}
+
+#[test]
+fn the_table_projectors_answer_as_the_models_on_the_hand_checked_cases() {
+    let mut with_policies = case();
+    with_policies.policy(1, 8_499, 90, "Dear {member}: {store}/{slot}/{categories}");
+    with_policies.policy(1, 1, 90, "stale");
+    with_policies.policy(2, 9_999, 2, "{member}");
+    // The window lengthened again: the days the model dropped stay gone.
+    let mut lengthened = short_window_case();
+    lengthened.policy(2, 5_000, 90, "{member}");
+    for log in [case(), with_policies, short_window_case(), lengthened] {
+        let mut folds = retail_compare::Folds::of(&log.records);
+        let coverage = retail_compare::compare(&mut folds);
+        assert!(
+            coverage.answers > 50
+                && coverage.high_potential_members > 0
+                && coverage.penetration_cells_with_product > 0,
+            "{coverage:?}"
+        );
+    }
+
+    // The hand-checked figures, read from the tables themselves.
+    let mut folds = retail_compare::Folds::of(&case().records);
+    let mut rows = Reader::new(&mut folds.store_tables);
+    let answer = tables::penetration(&mut rows, None, None, None, None).expect("an answer");
+    assert_eq!(answer.regions[0].total, total(12, 5, Some(4166)));
+    let map = tables::battle_map(&mut rows, "S1").expect("a map");
+    assert_eq!(map.region_avg_ticket_cents, Some(9_461));
+    let mut member_rows = Reader::new(&mut folds.member_tables);
+    let listed = tables::high_potential(&mut member_rows, None, None, 20).expect("an answer");
+    let m1 = &listed.stores[0].members[0];
+    assert_eq!(
+        (m1.member.as_str(), m1.tickets, m1.spend_cents),
+        ("M1", 5, 51_000)
+    );
+
+    // A 2-day window keeps at most 2 day rows per member: older days are
+    // deleted as the member buys, as the model drops them.
+    let mut folds = retail_compare::Folds::of(&short_window_case().records);
+    let mut member_rows = Reader::new(&mut folds.member_tables);
+    for member in ["M1", "M2", "M9"] {
+        let member = MemberRef::parse(member).expect("a member ref");
+        let kept = member_rows
+            .prefix(&tables::MEMBER_DAYS, &member)
+            .expect("rows");
+        assert!((1..=2).contains(&kept.len()), "{member}: {kept:?}");
+        let model_days = folds.members.members[&member].days.len();
+        assert_eq!(kept.len(), model_days, "{member}");
+    }
 }

@@ -243,42 +243,62 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-// ---------------------------------------------------------------------------
-// Business views (responsibility, funnel, receivables, leaderboard, digest):
-// the further UUID ids their tables are keyed by, encoded as their UUID.
+// ---- further ids of the business and chain-store views ----
 
-impl TableKey for salesledger_domain::value::LeadId {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.as_uuid().encode(out);
-    }
-    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
-        Uuid::decode_from(input).map(Self::from_uuid)
-    }
+use salesledger_domain::value::{
+    ContractId, LeadId, MemberRef, PromotionId, ProposalId, SkuCode, StoreCode, TaskCardId,
+};
+
+/// A UUID id newtype encodes as its UUID.
+macro_rules! uuid_id_key {
+    ($($name:ident),* $(,)?) => {
+        $(
+            impl TableKey for $name {
+                fn encode(&self, out: &mut Vec<u8>) {
+                    self.as_uuid().encode(out);
+                }
+                fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+                    Uuid::decode_from(input).map($name::from_uuid)
+                }
+            }
+        )*
+    };
 }
 
-impl TableKey for salesledger_domain::value::ContractId {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.as_uuid().encode(out);
-    }
-    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
-        Uuid::decode_from(input).map(Self::from_uuid)
-    }
+uuid_id_key!(LeadId, ContractId, ProposalId, TaskCardId, PromotionId);
+
+// The string codes are validated value objects: they encode as their
+// string (so their key order is their `Ord`, the string's) and decode
+// through their own `parse`, which refuses what the domain never accepts.
+
+macro_rules! string_code_key {
+    ($name:ident, $what:literal) => {
+        impl TableKey for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                encode_str(self.as_str(), out);
+            }
+            fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
+                let text = String::decode_from(input)?;
+                $name::parse(&text)
+                    .ok()
+                    .filter(|code| code.as_str() == text)
+                    .ok_or(KeyError::Malformed($what))
+            }
+        }
+    };
 }
 
-impl TableKey for salesledger_domain::value::ProposalId {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.as_uuid().encode(out);
+/// The [`String`] encoding of a `&str`.
+fn encode_str(text: &str, out: &mut Vec<u8>) {
+    for byte in text.bytes() {
+        out.push(byte);
+        if byte == ESCAPE {
+            out.push(ESCAPED_ZERO);
+        }
     }
-    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
-        Uuid::decode_from(input).map(Self::from_uuid)
-    }
+    out.extend_from_slice(&[ESCAPE, TERMINATOR]);
 }
 
-impl TableKey for salesledger_domain::value::TaskCardId {
-    fn encode(&self, out: &mut Vec<u8>) {
-        self.as_uuid().encode(out);
-    }
-    fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError> {
-        Uuid::decode_from(input).map(Self::from_uuid)
-    }
-}
+string_code_key!(StoreCode, "not a store code");
+string_code_key!(SkuCode, "not a SKU code");
+string_code_key!(MemberRef, "not a member ref");

@@ -23,6 +23,8 @@
 //! - [`leaderboard`]: the rep leaderboard, one row per month and rep.
 //! - [`digest`]: the regional daily digest (SPEC C12), one row per region
 //!   and day.
+//! - [`retail`]: the chain-store views (SPEC C13, `retail_stores` and
+//!   `retail_members`) on store-day, SKU-store-day and member rows.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -35,6 +37,7 @@ pub mod key;
 pub mod leaderboard;
 pub mod receivables;
 pub mod responsibility;
+pub mod retail;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
