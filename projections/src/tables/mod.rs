@@ -15,13 +15,18 @@
 //!   value type must serialise deterministically (no hash maps);
 //! - [`assets`]: the process-asset view (SPEC C9) ported to tables, the
 //!   first real projector on the engine.
+//! - [`health`]: customer health (SPEC C7) with the shared health inputs,
+//!   evaluated at a close only for the accounts due; [`risk`]: the morning
+//!   risk list (C8), reading health's inputs (fold health before risk);
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
 
 pub mod assets;
 pub mod directory;
+pub mod health;
 pub mod key;
+pub mod risk;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
