@@ -53,7 +53,7 @@ impl Folds {
             let meta = health_tables::meta(&mut reader).expect("meta");
             let monotonic = meta.last_closed.map_or(true, |last| closed.day > last.day);
             self.evaluated += if monotonic {
-                let end = closed.day.succ_opt().expect("a day").to_owned();
+                let end = closed.day.succ_opt().expect("a day");
                 reader
                     .range(&DUE, None, Some(&(end, CustomerId::from_uuid(Uuid::nil()))))
                     .expect("due")
@@ -148,7 +148,11 @@ impl Folds {
                 None => break,
             }
         }
-        assert_eq!(to_json(&paged), to_json(&self.health.summaries()), "paged list");
+        assert_eq!(
+            to_json(&paged),
+            to_json(&self.health.summaries()),
+            "paged list"
+        );
 
         for (customer_id, health) in &self.health.customers {
             let mut paged: Vec<DailyEntry> = Vec::new();
@@ -193,7 +197,11 @@ impl Folds {
 
 /// The dashboard's trend rule over the v1 model (`src/gateway/dashboard`):
 /// each customer's last daily level at or before each day.
-fn trend_v1(view: &HealthView, first: NaiveDate, last: NaiveDate) -> Vec<(NaiveDate, u32, u32, u32)> {
+fn trend_v1(
+    view: &HealthView,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Vec<(NaiveDate, u32, u32, u32)> {
     first
         .iter_days()
         .take_while(|day| *day <= last)
@@ -222,7 +230,10 @@ fn compare_generated(records: &[RecordedEvent], every: usize) -> Folds {
         let event = decode_record(record).expect("decodes");
         if let Some(Event::DayClosed(closed)) = event {
             closes += 1;
-            let at = format!("after the close of {} (position {})", closed.day, record.position);
+            let at = format!(
+                "after the close of {} (position {})",
+                closed.day, record.position
+            );
             folds.assert_health(&at);
             folds.assert_risk_day(closed.day, &at);
         } else if record.position % every as u64 == 0 {
@@ -258,7 +269,12 @@ fn assert_exercised(folds: &Folds) {
         .filter(|health| health.daily.len() >= 2)
         .count();
     assert!(with_history > 0, "score histories with changes");
-    let listed: usize = folds.risk.days.values().map(|day| day.customers.len()).sum();
+    let listed: usize = folds
+        .risk
+        .days
+        .values()
+        .map(|day| day.customers.len())
+        .sum();
     assert!(listed > 0, "risk lists with entries");
     assert!(
         folds.evaluated < folds.evaluated_v1,
@@ -367,7 +383,8 @@ fn the_golden_scenario_on_tables_matches_expected_json() {
     let summaries = health_tables::summaries(&mut reader).expect("summaries");
     let mut customers = Vec::new();
     for summary in &summaries {
-        if let Some(detail) = health_tables::detail(&mut reader, summary.customer_id).expect("reads")
+        if let Some(detail) =
+            health_tables::detail(&mut reader, summary.customer_id).expect("reads")
         {
             customers.push(detail);
         }
@@ -378,7 +395,10 @@ fn the_golden_scenario_on_tables_matches_expected_json() {
     let expected_path =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/health/expected.json");
     let expected = std::fs::read_to_string(&expected_path).expect("expected.json");
-    assert!(text == expected, "the tables differ from the golden file\n{text}");
+    assert!(
+        text == expected,
+        "the tables differ from the golden file\n{text}"
+    );
 }
 
 #[test]
@@ -443,7 +463,12 @@ fn scores_move_with_the_windows_alone_on_the_days_they_cross() {
     }
     // Usage reported for days after the first closes (entering later).
     log.usage(customer(13), date("2027-02-20"), 10, 100, &["api"]);
-    log.ticket(customer(2), "T-1", at("2027-01-05T02:00:00Z"), Some(200_000));
+    log.ticket(
+        customer(2),
+        "T-1",
+        at("2027-01-05T02:00:00Z"),
+        Some(200_000),
+    );
     log.ticket(customer(3), "T-2", at("2027-01-07T02:00:00Z"), None);
     log.reference(customer(4), "R-1", date("2026-01-20"));
     log.reference(customer(5), "R-2", date("2027-03-01"));
@@ -452,7 +477,10 @@ fn scores_move_with_the_windows_alone_on_the_days_they_cross() {
     log.renewal(customer(8), date("2027-01-25"), "standard");
     log.keywords(
         customer(9),
-        &[("salesforce", date("2027-01-12"), 2), ("hubspot", date("2027-02-10"), 1)],
+        &[
+            ("salesforce", date("2027-01-12"), 2),
+            ("hubspot", date("2027-02-10"), 1),
+        ],
     );
     let mut day = start;
     let end = date("2027-05-01");
@@ -468,14 +496,21 @@ fn scores_move_with_the_windows_alone_on_the_days_they_cross() {
         }
     }
     let folds = compare_every_record(&log);
-    assert!(folds.evaluated < folds.evaluated_v1, "incremental");
+    println!(
+        "closes evaluated {} accounts on tables, {} in v1",
+        folds.evaluated, folds.evaluated_v1
+    );
+    assert!(folds.evaluated * 2 < folds.evaluated_v1, "incremental");
     let histories: usize = folds
         .health
         .customers
         .values()
         .map(|health| health.daily.len())
         .sum();
-    assert!(histories > 30, "the windows moved scores ({histories} history rows)");
+    assert!(
+        histories > 30,
+        "the windows moved scores ({histories} history rows)"
+    );
 }
 
 /// A `DayClosed` not after the last one (the calendar refuses it, a log
@@ -503,7 +538,20 @@ fn a_close_out_of_order_evaluates_every_account() {
 #[test]
 fn the_risk_logs_on_tables_answer_as_the_model() {
     let mut log = Log::new();
-    for (n, days) in [(1, 12), (2, 3), (3, 3), (4, 1), (5, 5), (6, 6), (7, 7), (8, 8), (9, 9), (10, 10), (11, 11), (12, 2)] {
+    for (n, days) in [
+        (1, 12),
+        (2, 3),
+        (3, 3),
+        (4, 1),
+        (5, 5),
+        (6, 6),
+        (7, 7),
+        (8, 8),
+        (9, 9),
+        (10, 10),
+        (11, 11),
+        (12, 2),
+    ] {
         log.customer(customer(n), &format!("测试公司{n}有限公司"), None);
         log.usage(customer(n), date(D), days, 0, &[]);
     }
@@ -554,8 +602,7 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(
-            HealthTables::tables().contains(table)
-                || HealthTables::reads().contains(table),
+            HealthTables::tables().contains(table) || HealthTables::reads().contains(table),
             "{table}: risk reads only the directory and health"
         );
     }
@@ -574,9 +621,16 @@ fn risk_before_health_is_an_error_not_a_wrong_list() {
         .find(|record| record.event_type == "DayClosed")
         .expect("a close");
     let mut tables = MemoryTables::default();
-    for record in log.records.iter().take_while(|record| record.position < close.position) {
+    for record in log
+        .records
+        .iter()
+        .take_while(|record| record.position < close.position)
+    {
         risk_tables::apply_all(&mut tables, record).expect("folds");
     }
     let error = tables.apply::<RiskTables>(close).expect_err("refused");
-    assert!(error.to_string().contains("fold health before risk"), "{error}");
+    assert!(
+        error.to_string().contains("fold health before risk"),
+        "{error}"
+    );
 }

@@ -46,33 +46,53 @@
 //!
 //! The v1 model re-evaluates every account at every `DayClosed`. Here a
 //! `DayClosed` of day D evaluates only the accounts with a `health-due`
-//! row on or before D:
+//! row on or before D. Each account has at most one due row, rewritten
+//! after each of its evaluations (rather than one row per input and
+//! boundary written when the input arrives: one row to move, and the
+//! boundaries are computed from the pruned inputs the evaluation loaded
+//! anyway):
 //!
-//! - an input (or a policy publication) evaluates the account at once, as
-//!   v1 does, and makes it due at the next close (`health-due` row on
-//!   [`NaiveDate::MIN`]), which records its score history;
-//! - an evaluation at a close schedules the account on the first later day
-//!   on which its score could change with no new input: the day a usage
+//! - an input evaluates the account at once, as v1 does (as of the last
+//!   closed day, once one closed; before that it only waits);
+//! - after any evaluation the account is due at the **next close**
+//!   (`health-due` row on [`NaiveDate::MIN`]) when its score history does
+//!   not hold its current score, level and policy version (an input or a
+//!   policy changed them; before the first close, every account with
+//!   inputs), so that close writes the history row as v1's would;
+//! - otherwise it is due on the first later day on which its breakdown
+//!   could change with no new input ([`next_boundary`]): the day a usage
 //!   day enters or leaves the 30-day window, a resolved ticket (by local
 //!   resolution day) the 90-day window, a success reference the 365-day
 //!   window, and, for a known renewal date R under `renewal_days` T, every
 //!   day of `R-T ..= R` (the renewal indicator slopes there; constant
-//!   before and after). Each account has at most one due row.
+//!   before and after). A superset is harmless: an extra evaluation finds
+//!   what v1 finds.
 //!
-//! Between two evaluations the account's score, level and indicators'
-//! normalised values are therefore unchanged, so an account that is not
+//! Between two evaluations the account's score, level and every
+//! indicator but one are therefore unchanged, so an account that is not
 //! due writes nothing at a close. What v1 would still change for it is
 //! derived when read ([`materialise`]): the breakdown's `as_of` is the last
 //! closed day, `evaluated_at_position` that close's position, the renewal
 //! indicator's raw value (days to renewal) moves with `as_of`, and, since
-//! that raw value differs from the previous day's, a known renewal makes
+//! that raw value differs from the previous close's, a known renewal makes
 //! `changed_by` the close's position (v1's "the content changed").
-//! Everything else is stored as v1 computed it.
+//! Everything else is stored as v1 computed it. An evaluation (at a close
+//! or an input) first materialises the stored state the same way, so its
+//! "did the content change" is v1's.
+//!
+//! Where v1's answers need the work anyway, it is done: an account whose
+//! usage is reported every day (the generated histories report usage for
+//! every account every day) has a new usage day entering its window at
+//! every close, so its raw values and `changed_by` move every day and it
+//! is due at every close. The saving is for quiet accounts (no input since
+//! the last close, no boundary crossed).
 //!
 //! A `DayClosed` that is not after the last closed day (the calendar
 //! refuses one, but a log could hold it) evaluates every account, as v1
-//! does: correctness over speed. A policy publication after a close also
-//! re-evaluates every account (v1 does; the policy is in force at once).
+//! does: correctness over speed; an account whose history row it could not
+//! write (v1 writes none for an earlier day) stays due at the next close.
+//! A policy publication after a close also re-evaluates every account (v1
+//! does; the policy is in force at once).
 //!
 //! The score history keeps changes only, as v1's `daily`; "as of day D" is
 //! the last row at or before D ([`daily_as_of`]).
@@ -82,8 +102,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use salesledger_domain::calendar::DayClosed;
 use salesledger_domain::health::{
-    evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs,
-    HealthPolicy, Indicator, Level, OpenTicket, Renewal, ResolvedTicket,
+    evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs, HealthPolicy,
+    Indicator, Level, OpenTicket, Renewal, ResolvedTicket,
 };
 use salesledger_domain::value::{CustomerId, Keyword, ModuleName, ReferenceRef, TicketRef};
 use salesledger_domain::Event;
@@ -95,8 +115,8 @@ use uuid::Uuid;
 use super::{directory, Table, TableError, TableKey, TableProjector, TableRead, Tx};
 use crate::error::ProjectionError;
 use crate::health::{
-    CallbackStatus, CallbackTaskEntry, ClosedDay, CustomerHealth, DailyEntry, Freeze,
-    HealthDetail, HealthSummary, LevelChange, RescuePlanEntry, SuccessCase, MAX_CHANGED_BY,
+    CallbackStatus, CallbackTaskEntry, ClosedDay, CustomerHealth, DailyEntry, Freeze, HealthDetail,
+    HealthSummary, LevelChange, RescuePlanEntry, SuccessCase, MAX_CHANGED_BY,
 };
 
 // ---- the shared inputs ----
@@ -732,10 +752,7 @@ pub fn next_boundary(
 
 // ---- the fold ----
 
-fn customer_state(
-    tx: &mut Tx<'_>,
-    customer_id: CustomerId,
-) -> Result<CustomerState, TableError> {
+fn customer_state(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<CustomerState, TableError> {
     Ok(tx.get(&CUSTOMERS, &customer_id)?.unwrap_or_default())
 }
 
@@ -1058,8 +1075,10 @@ pub(crate) fn rows_from<K: TableKey, V: DeserializeOwned>(
                 table: name,
                 source,
             })?;
-            let value = postcard::from_bytes(&value)
-                .map_err(|source| TableError::Value { table: name, source })?;
+            let value = postcard::from_bytes(&value).map_err(|source| TableError::Value {
+                table: name,
+                source,
+            })?;
             Ok((key, value))
         })
         .collect()
@@ -1073,6 +1092,9 @@ pub(crate) fn after_key(key: &impl TableKey) -> Vec<u8> {
     bytes
 }
 
+/// Rows of a page and the key to continue after.
+pub(crate) type Page<K, V> = (Vec<(K, V)>, Option<K>);
+
 /// A page of `limit` rows from `from` (encoded, inclusive) up to `to`,
 /// with the key to continue after when more rows follow.
 pub(crate) fn page<K: TableKey + Clone, V: DeserializeOwned>(
@@ -1081,7 +1103,7 @@ pub(crate) fn page<K: TableKey + Clone, V: DeserializeOwned>(
     from: &[u8],
     to: Option<&[u8]>,
     limit: usize,
-) -> Result<(Vec<(K, V)>, Option<K>), TableError> {
+) -> Result<Page<K, V>, TableError> {
     let mut found = rows_from(rows, table, from, to, limit.saturating_add(1))?;
     let next = if found.len() > limit {
         found.truncate(limit);

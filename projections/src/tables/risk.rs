@@ -125,7 +125,16 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         tx.delete(&ENTRIES, &key)?;
     }
     for (((score_bp, customer_id), level), rank) in ranked.into_iter().zip(1u32..) {
-        let entry = entry(tx, position, closed, rank, customer_id, score_bp, level, &policy)?;
+        let entry = entry(
+            tx,
+            position,
+            closed,
+            rank,
+            customer_id,
+            score_bp,
+            level,
+            &policy,
+        )?;
         tx.put(&ENTRIES, &(day, rank), &entry)?;
     }
     let head = RiskDayHead {
