@@ -40,7 +40,9 @@
 //! | `health-success` | (customer, position) | success cases pushed |
 //!
 //! Owners and regions come from the shared directory
-//! ([`super::directory`], declared in [`TableProjector::reads`]).
+//! ([`super::directory`], declared in [`TableProjector::reads`]). The risk
+//! list reads [`INPUT_TABLES`] and must be folded after this projector
+//! within each record ([`super::risk`]).
 //!
 //! # Incremental evaluation
 //!
@@ -765,6 +767,7 @@ fn input(
     event: &Event,
 ) -> Result<(), ProjectionError> {
     let mut meta = meta(tx)?;
+    let meta_before = meta;
     let old = load_inputs(tx, customer_id)?;
     let mut inputs = old.clone().unwrap_or_default();
     inputs.apply(event);
@@ -795,7 +798,9 @@ fn input(
     };
     schedule(tx, customer_id, &mut state, due)?;
     tx.put(&CUSTOMERS, &customer_id, &state)?;
-    tx.put(&META, &(), &meta)?;
+    if meta != meta_before {
+        tx.put(&META, &(), &meta)?;
+    }
     Ok(())
 }
 
