@@ -17,7 +17,7 @@
 //!   first real projector on the engine.
 //! - [`health`]: customer health (SPEC C7) with the shared health inputs,
 //!   evaluated at a close only for the accounts due; [`risk`]: the morning
-//!   risk list (C8), reading health's inputs (fold health before risk);
+//!   risk list (C8), reading health's inputs (fold health before risk).
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
