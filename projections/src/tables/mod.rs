@@ -25,6 +25,9 @@
 //!   and day.
 //! - [`retail`]: the chain-store views (SPEC C13, `retail_stores` and
 //!   `retail_members`) on store-day, SKU-store-day and member rows.
+//! - [`health`]: customer health (SPEC C7) with the shared health inputs,
+//!   evaluated at a close only for the accounts due; [`risk`]: the morning
+//!   risk list (C8), reading health's inputs (fold health before risk).
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -33,11 +36,13 @@ pub mod assets;
 pub mod digest;
 pub mod directory;
 pub mod funnel;
+pub mod health;
 pub mod key;
 pub mod leaderboard;
 pub mod receivables;
 pub mod responsibility;
 pub mod retail;
+pub mod risk;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;

@@ -1,0 +1,1311 @@
+//! Customer health (SPEC C7) as a table projector: the same rules and the
+//! same answers as [`crate::health`] (`HealthScores`), stored as rows, and
+//! the **shared health inputs** that the risk list ([`super::risk`]) reads
+//! (design, "Shared facts once").
+//!
+//! # Tables
+//!
+//! The inputs (`health_inputs`), owned by this projector, read by the risk
+//! list; each is keyed by account first, in rolling day buckets or per
+//! reference rather than raw events, and pruned exactly as
+//! [`HealthInputs::apply`] prunes (the fold loads an account's inputs,
+//! applies the domain's own fold and writes back only the rows that
+//! changed):
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `health-accounts` | customer | last login, renewal (date, plan) ([`AccountRow`]): one row per account with inputs |
+//! | `health-usage` | (customer, day) | the day's logins and key-feature calls |
+//! | `health-modules` | (customer, module) | a module used |
+//! | `health-open-tickets` | (customer, ticket ref) | a ticket still open |
+//! | `health-resolved-tickets` | (customer, ticket ref) | a resolved ticket |
+//! | `health-references` | (customer, reference ref) | a success reference and its date |
+//! | `health-keywords` | (customer, day, keyword) | searches of a keyword that day |
+//! | `health-policy` | `()` | the last published policy (absent: [`HealthPolicy::default_v1`]) |
+//! | `health-meta` | `()` | the last closed day, how many accounts have inputs and how many are below green ([`HealthMeta`]) |
+//! | `health-below-green` | (score, customer) | the level of every account whose current level is yellow or red: the risk list's ranking, in key order |
+//!
+//! The health view's own rows:
+//!
+//! | table | key | value |
+//! |---|---|---|
+//! | `health-names` | customer | company name (`CustomerRegistered`; the shared directory has no names) |
+//! | `health-customers` | customer | the latest evaluation, `changed_by`, pending inputs, freeze, last score history entry, next due day ([`CustomerState`]) |
+//! | `health-daily` | (customer, day) | score history: a row only on a closed day where score, level or policy version changed |
+//! | `health-due` | (day, customer) | when the account must be evaluated again (see below) |
+//! | `health-levels` | (customer, position) | `HealthLevelChanged` |
+//! | `health-freezes` | (customer, position) | renewal-quoting freezes |
+//! | `health-plans`, `health-plan-ids` | (customer, position), (customer, plan id) | rescue plans and their approval |
+//! | `health-tasks`, `health-task-ids` | (customer, position), (customer, task id) | call-back tasks |
+//! | `health-success` | (customer, position) | success cases pushed |
+//!
+//! Owners and regions come from the shared directory
+//! ([`super::directory`], declared in [`TableProjector::reads`]). The risk
+//! list reads [`INPUT_TABLES`] and must be folded after this projector
+//! within each record ([`super::risk`]).
+//!
+//! # Incremental evaluation
+//!
+//! The v1 model re-evaluates every account at every `DayClosed`. Here a
+//! `DayClosed` of day D evaluates only the accounts with a `health-due`
+//! row on or before D. Each account has at most one due row, rewritten
+//! after each of its evaluations (rather than one row per input and
+//! boundary written when the input arrives: one row to move, and the
+//! boundaries are computed from the pruned inputs the evaluation loaded
+//! anyway):
+//!
+//! - an input evaluates the account at once, as v1 does (as of the last
+//!   closed day, once one closed; before that it only waits);
+//! - after any evaluation the account is due at the **next close**
+//!   (`health-due` row on [`NaiveDate::MIN`]) when its score history does
+//!   not hold its current score, level and policy version (an input or a
+//!   policy changed them; before the first close, every account with
+//!   inputs), so that close writes the history row as v1's would;
+//! - otherwise it is due on the first later day on which its breakdown
+//!   could change with no new input ([`next_boundary`]): the day a usage
+//!   day enters or leaves the 30-day window, a resolved ticket (by local
+//!   resolution day) the 90-day window, a success reference the 365-day
+//!   window, and, for a known renewal date R under `renewal_days` T, every
+//!   day of `R-T ..= R` (the renewal indicator slopes there; constant
+//!   before and after). A superset is harmless: an extra evaluation finds
+//!   what v1 finds.
+//!
+//! Between two evaluations the account's score, level and every
+//! indicator but one are therefore unchanged, so an account that is not
+//! due writes nothing at a close. What v1 would still change for it is
+//! derived when read ([`materialise`]): the breakdown's `as_of` is the last
+//! closed day, `evaluated_at_position` that close's position, the renewal
+//! indicator's raw value (days to renewal) moves with `as_of`, and, since
+//! that raw value differs from the previous close's, a known renewal makes
+//! `changed_by` the close's position (v1's "the content changed").
+//! Everything else is stored as v1 computed it. An evaluation (at a close
+//! or an input) first materialises the stored state the same way, so its
+//! "did the content change" is v1's.
+//!
+//! Where v1's answers need the work anyway, it is done: an account whose
+//! usage is reported every day (the generated histories report usage for
+//! every account every day) has a new usage day entering its window at
+//! every close, so its raw values and `changed_by` move every day and it
+//! is due at every close. The saving is for quiet accounts (no input since
+//! the last close, no boundary crossed).
+//!
+//! A `DayClosed` that is not after the last closed day (the calendar
+//! refuses one, but a log could hold it) evaluates every account, as v1
+//! does: correctness over speed; an account whose history row it could not
+//! write (v1 writes none for an earlier day) stays due at the next close.
+//! A policy publication after a close also re-evaluates every account (v1
+//! does; the policy is in force at once).
+//!
+//! The score history keeps changes only, as v1's `daily`; "as of day D" is
+//! the last row at or before D ([`daily_as_of`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use salesledger_domain::calendar::DayClosed;
+use salesledger_domain::health::{
+    evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs, HealthPolicy,
+    Indicator, Level, OpenTicket, Renewal, ResolvedTicket,
+};
+use salesledger_domain::value::{CustomerId, Keyword, ModuleName, ReferenceRef, TicketRef};
+use salesledger_domain::Event;
+use salesledger_store::RecordedEvent;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{directory, Table, TableError, TableKey, TableProjector, TableRead, Tx};
+use crate::error::ProjectionError;
+use crate::health::{
+    CallbackStatus, CallbackTaskEntry, ClosedDay, CustomerHealth, DailyEntry, Freeze, HealthDetail,
+    HealthSummary, LevelChange, RescuePlanEntry, SuccessCase, MAX_CHANGED_BY,
+};
+
+// ---- the shared inputs ----
+
+/// One row per account with inputs.
+pub const ACCOUNTS: Table<CustomerId, AccountRow> = Table::new("health-accounts");
+/// Usage per account and day.
+pub const USAGE: Table<(CustomerId, NaiveDate), DayUsage> = Table::new("health-usage");
+/// Modules an account used (keyed by the module's name).
+pub const MODULES: Table<(CustomerId, String), ModuleName> = Table::new("health-modules");
+/// Open support tickets (keyed by the ticket ref).
+pub const OPEN_TICKETS: Table<(CustomerId, String), (TicketRef, OpenTicket)> =
+    Table::new("health-open-tickets");
+/// Resolved support tickets (keyed by the ticket ref).
+pub const RESOLVED_TICKETS: Table<(CustomerId, String), (TicketRef, ResolvedTicket)> =
+    Table::new("health-resolved-tickets");
+/// Success references and their dates (keyed by the reference ref).
+pub const REFERENCES: Table<(CustomerId, String), (ReferenceRef, NaiveDate)> =
+    Table::new("health-references");
+/// Competitor keyword searches per account, day and keyword.
+pub const KEYWORDS: Table<(CustomerId, NaiveDate, String), (Keyword, u64)> =
+    Table::new("health-keywords");
+/// The last published health policy.
+pub const POLICY: Table<(), HealthPolicy> = Table::new("health-policy");
+/// The last closed day and the account counters.
+pub const META: Table<(), HealthMeta> = Table::new("health-meta");
+/// Accounts whose current level is below green, by ascending score then
+/// customer id (the risk list's order).
+pub const BELOW_GREEN: Table<(u32, CustomerId), Level> = Table::new("health-below-green");
+
+// ---- the health view's own rows ----
+
+/// Company names.
+pub const NAMES: Table<CustomerId, String> = Table::new("health-names");
+/// Every customer the health view knows, with its latest evaluation.
+pub const CUSTOMERS: Table<CustomerId, CustomerState> = Table::new("health-customers");
+/// Score history: changes only.
+pub const DAILY: Table<(CustomerId, NaiveDate), DailyEntry> = Table::new("health-daily");
+/// When an account is due for evaluation ([`NaiveDate::MIN`]: the next close).
+pub const DUE: Table<(NaiveDate, CustomerId), ()> = Table::new("health-due");
+/// Level changes recorded by the day close.
+pub const LEVELS: Table<(CustomerId, u64), LevelChange> = Table::new("health-levels");
+/// Renewal-quoting freezes.
+pub const FREEZES: Table<(CustomerId, u64), Freeze> = Table::new("health-freezes");
+/// Rescue plans.
+pub const PLANS: Table<(CustomerId, u64), RescuePlanEntry> = Table::new("health-plans");
+/// The position of the first submission of each plan id.
+pub const PLAN_IDS: Table<(CustomerId, Uuid), u64> = Table::new("health-plan-ids");
+/// Call-back tasks.
+pub const TASKS: Table<(CustomerId, u64), CallbackTaskEntry> = Table::new("health-tasks");
+/// The position of the first creation of each task id.
+pub const TASK_IDS: Table<(CustomerId, Uuid), u64> = Table::new("health-task-ids");
+/// Success cases pushed.
+pub const SUCCESS: Table<(CustomerId, u64), SuccessCase> = Table::new("health-success");
+
+/// The inputs tables (`health_inputs`) the risk list reads, with the
+/// policy, meta and ranking rows and the names.
+pub const INPUT_TABLES: &[&str] = &[
+    "health-accounts",
+    "health-usage",
+    "health-modules",
+    "health-open-tickets",
+    "health-resolved-tickets",
+    "health-references",
+    "health-keywords",
+    "health-policy",
+    "health-meta",
+    "health-below-green",
+    "health-names",
+];
+
+/// Every table of this projector.
+pub const TABLES: &[&str] = &[
+    "health-accounts",
+    "health-usage",
+    "health-modules",
+    "health-open-tickets",
+    "health-resolved-tickets",
+    "health-references",
+    "health-keywords",
+    "health-policy",
+    "health-meta",
+    "health-below-green",
+    "health-names",
+    "health-customers",
+    "health-daily",
+    "health-due",
+    "health-levels",
+    "health-freezes",
+    "health-plans",
+    "health-plan-ids",
+    "health-tasks",
+    "health-task-ids",
+    "health-success",
+];
+
+/// An account's inputs that are not per day or per reference.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub renewal: Option<Renewal>,
+}
+
+/// The last closed day and counters over every account.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthMeta {
+    pub last_closed: Option<ClosedDay>,
+    /// Accounts with at least one input.
+    pub n_accounts: u64,
+    /// Of those, how many have a yellow or red level now.
+    pub n_below_green: u64,
+}
+
+/// One customer's health state (small: bounded lists only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerState {
+    /// The breakdown of the last evaluation, as of the day it used (see
+    /// [`materialise`] for the answer as of the last closed day).
+    pub breakdown: Option<HealthBreakdown>,
+    pub evaluated_at_position: Option<u64>,
+    /// At most [`MAX_CHANGED_BY`].
+    pub changed_by: Vec<u64>,
+    /// At most [`MAX_CHANGED_BY`].
+    pub pending_inputs: Vec<u64>,
+    pub frozen_since: Option<NaiveDate>,
+    /// The key position of the last freeze.
+    pub last_freeze: Option<u64>,
+    /// The last score history row.
+    pub last_daily: Option<DailyEntry>,
+    /// The day of this account's `health-due` row, if any.
+    pub due: Option<NaiveDate>,
+}
+
+/// The health projector on tables.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HealthTables;
+
+impl TableProjector for HealthTables {
+    const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
+    const VERSION: u32 = 1;
+
+    fn tables() -> &'static [&'static str] {
+        TABLES
+    }
+
+    fn reads() -> &'static [&'static str] {
+        directory::TABLES
+    }
+
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        let position = record.position;
+        match event {
+            Event::CustomerRegistered(registered) => {
+                tx.put(
+                    &NAMES,
+                    &registered.customer_id,
+                    &registered.company_name.as_str().to_owned(),
+                )?;
+            }
+            Event::HealthPolicyPublished(published) => {
+                policy_published(tx, position, &published.policy)?;
+            }
+            Event::DayClosed(closed) => day_closed(tx, position, closed)?,
+            _ => match input_customer_of(event) {
+                Some(customer_id) => input(tx, position, customer_id, event)?,
+                None => process(tx, position, event)?,
+            },
+        }
+        Ok(())
+    }
+}
+
+// ---- reading the inputs ----
+
+/// The meta row (default before any event).
+pub fn meta(rows: &mut impl TableRead) -> Result<HealthMeta, TableError> {
+    Ok(rows.get(&META, &())?.unwrap_or_default())
+}
+
+/// The policy in force: the last published, else [`HealthPolicy::default_v1`].
+pub fn policy_in_force(rows: &mut impl TableRead) -> Result<HealthPolicy, TableError> {
+    Ok(rows
+        .get(&POLICY, &())?
+        .unwrap_or_else(HealthPolicy::default_v1))
+}
+
+/// A customer's company name.
+pub fn company_name(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Option<String>, TableError> {
+    rows.get(&NAMES, &customer_id)
+}
+
+/// An account's [`HealthInputs`] rebuilt from the input tables, equal to
+/// the v1 fold's; `None` for a customer without inputs.
+pub fn load_inputs(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Option<HealthInputs>, TableError> {
+    let Some(account) = rows.get(&ACCOUNTS, &customer_id)? else {
+        return Ok(None);
+    };
+    let mut inputs = HealthInputs {
+        last_login_at: account.last_login_at,
+        renewal: account.renewal,
+        ..HealthInputs::default()
+    };
+    inputs.usage = rows
+        .prefix(&USAGE, &customer_id)?
+        .into_iter()
+        .map(|((_, day), usage)| (day, usage))
+        .collect();
+    inputs.modules_used = rows
+        .prefix(&MODULES, &customer_id)?
+        .into_iter()
+        .map(|(_, module)| module)
+        .collect();
+    inputs.open_tickets = rows
+        .prefix(&OPEN_TICKETS, &customer_id)?
+        .into_iter()
+        .map(|(_, (ticket_ref, ticket))| (ticket_ref, ticket))
+        .collect();
+    inputs.resolved_tickets = rows
+        .prefix(&RESOLVED_TICKETS, &customer_id)?
+        .into_iter()
+        .map(|(_, (ticket_ref, ticket))| (ticket_ref, ticket))
+        .collect();
+    inputs.success_references = rows
+        .prefix(&REFERENCES, &customer_id)?
+        .into_iter()
+        .map(|(_, (reference_ref, day))| (reference_ref, day))
+        .collect();
+    for ((_, day, _), (keyword, count)) in rows.prefix(&KEYWORDS, &customer_id)? {
+        inputs
+            .keyword_searches
+            .entry(day)
+            .or_default()
+            .insert(keyword, count);
+    }
+    Ok(Some(inputs))
+}
+
+/// Writes the rows of `new` that differ from `old` (deleting rows gone).
+fn sync_rows<K: Ord, V: PartialEq, RK: TableKey, RV: Serialize>(
+    tx: &mut Tx<'_>,
+    table: &Table<RK, RV>,
+    old: &BTreeMap<K, V>,
+    new: &BTreeMap<K, V>,
+    key: impl Fn(&K) -> RK,
+    row: impl Fn(&K, &V) -> RV,
+) -> Result<(), TableError> {
+    for old_key in old.keys() {
+        if !new.contains_key(old_key) {
+            tx.delete(table, &key(old_key))?;
+        }
+    }
+    for (new_key, value) in new {
+        if old.get(new_key) != Some(value) {
+            tx.put(table, &key(new_key), &row(new_key, value))?;
+        }
+    }
+    Ok(())
+}
+
+fn keyword_rows(inputs: &HealthInputs) -> BTreeMap<(NaiveDate, Keyword), u64> {
+    inputs
+        .keyword_searches
+        .iter()
+        .flat_map(|(day, keywords)| {
+            keywords
+                .iter()
+                .map(move |(keyword, count)| ((*day, keyword.clone()), *count))
+        })
+        .collect()
+}
+
+/// Stores `new` as the account's inputs, given the `old` rows.
+fn store_inputs(
+    tx: &mut Tx<'_>,
+    customer_id: CustomerId,
+    old: Option<&HealthInputs>,
+    new: &HealthInputs,
+) -> Result<(), TableError> {
+    let empty = HealthInputs::default();
+    let old_inputs = old.unwrap_or(&empty);
+    let row = AccountRow {
+        last_login_at: new.last_login_at,
+        renewal: new.renewal.clone(),
+    };
+    let old_row = AccountRow {
+        last_login_at: old_inputs.last_login_at,
+        renewal: old_inputs.renewal.clone(),
+    };
+    if old.is_none() || row != old_row {
+        tx.put(&ACCOUNTS, &customer_id, &row)?;
+    }
+    let c = customer_id;
+    sync_rows(
+        tx,
+        &USAGE,
+        &old_inputs.usage,
+        &new.usage,
+        |day| (c, *day),
+        |_, usage| *usage,
+    )?;
+    let modules = |inputs: &HealthInputs| -> BTreeMap<ModuleName, ()> {
+        inputs
+            .modules_used
+            .iter()
+            .map(|module| (module.clone(), ()))
+            .collect()
+    };
+    sync_rows(
+        tx,
+        &MODULES,
+        &modules(old_inputs),
+        &modules(new),
+        |module| (c, module.as_str().to_owned()),
+        |module, ()| module.clone(),
+    )?;
+    sync_rows(
+        tx,
+        &OPEN_TICKETS,
+        &old_inputs.open_tickets,
+        &new.open_tickets,
+        |ticket_ref| (c, ticket_ref.as_str().to_owned()),
+        |ticket_ref, ticket| (ticket_ref.clone(), ticket.clone()),
+    )?;
+    sync_rows(
+        tx,
+        &RESOLVED_TICKETS,
+        &old_inputs.resolved_tickets,
+        &new.resolved_tickets,
+        |ticket_ref| (c, ticket_ref.as_str().to_owned()),
+        |ticket_ref, ticket| (ticket_ref.clone(), ticket.clone()),
+    )?;
+    sync_rows(
+        tx,
+        &REFERENCES,
+        &old_inputs.success_references,
+        &new.success_references,
+        |reference_ref| (c, reference_ref.as_str().to_owned()),
+        |reference_ref, day| (reference_ref.clone(), *day),
+    )?;
+    sync_rows(
+        tx,
+        &KEYWORDS,
+        &keyword_rows(old_inputs),
+        &keyword_rows(new),
+        |(day, keyword)| (c, *day, keyword.as_str().to_owned()),
+        |(_, keyword), count| (keyword.clone(), *count),
+    )?;
+    Ok(())
+}
+
+// ---- evaluation ----
+
+/// What v1 shows of a customer's evaluation as of the last closed day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    pub breakdown: Option<HealthBreakdown>,
+    pub evaluated_at_position: Option<u64>,
+    pub changed_by: Vec<u64>,
+}
+
+/// The evaluation v1 holds for `state` once `closed` is the last closed
+/// day: the stored one when it is as of that day; otherwise (the account
+/// was not due at the closes since) the stored one moved to that day. Its
+/// score, level and normalised values are unchanged by construction of the
+/// due days; the renewal raw value (days to renewal) moves with the day,
+/// and if it is known the content changed at that close, so `changed_by`
+/// is the close. Every account with inputs is evaluated at every close in
+/// v1, so `evaluated_at_position` is the close's.
+pub fn materialise(state: &CustomerState, closed: Option<ClosedDay>) -> Evaluation {
+    let stored = || Evaluation {
+        breakdown: state.breakdown.clone(),
+        evaluated_at_position: state.evaluated_at_position,
+        changed_by: state.changed_by.clone(),
+    };
+    let (Some(breakdown), Some(closed)) = (&state.breakdown, closed) else {
+        return stored();
+    };
+    if breakdown.as_of >= closed.day {
+        return stored();
+    }
+    let shift = (closed.day - breakdown.as_of).num_days();
+    let mut moved = breakdown.clone();
+    moved.as_of = closed.day;
+    let mut renewal_known = false;
+    for score in &mut moved.indicators {
+        if score.indicator == Indicator::Renewal {
+            if let Some(raw) = score.raw.as_mut() {
+                *raw = raw.saturating_sub(shift);
+                renewal_known = true;
+            }
+        }
+    }
+    Evaluation {
+        breakdown: Some(moved),
+        evaluated_at_position: Some(closed.position),
+        changed_by: if renewal_known {
+            vec![closed.position]
+        } else {
+            state.changed_by.clone()
+        },
+    }
+}
+
+/// Whether two breakdowns differ in content (ignoring the `as_of` day), as
+/// v1 decides it.
+fn same_content(a: &HealthBreakdown, b: &HealthBreakdown) -> bool {
+    a.score_bp == b.score_bp
+        && a.level == b.level
+        && a.policy_version == b.policy_version
+        && a.indicators == b.indicators
+}
+
+/// Pushes `position` keeping at most [`MAX_CHANGED_BY`], the newest (v1's
+/// rule).
+fn push_bounded(positions: &mut Vec<u64>, position: u64) {
+    if positions.last() == Some(&position) {
+        return;
+    }
+    positions.push(position);
+    if positions.len() > MAX_CHANGED_BY {
+        let excess = positions.len() - MAX_CHANGED_BY;
+        positions.drain(..excess);
+    }
+}
+
+fn level_key(breakdown: Option<&HealthBreakdown>) -> Option<(u32, Level)> {
+    breakdown.map(|breakdown| (breakdown.score_bp, breakdown.level))
+}
+
+/// Moves the account in the below-green ranking.
+fn rank(
+    tx: &mut Tx<'_>,
+    meta: &mut HealthMeta,
+    customer_id: CustomerId,
+    old: Option<(u32, Level)>,
+    new: Option<(u32, Level)>,
+) -> Result<(), TableError> {
+    if old == new {
+        return Ok(());
+    }
+    if let Some((score_bp, level)) = old {
+        if level != Level::Green {
+            tx.delete(&BELOW_GREEN, &(score_bp, customer_id))?;
+            meta.n_below_green = meta.n_below_green.saturating_sub(1);
+        }
+    }
+    if let Some((score_bp, level)) = new {
+        if level != Level::Green {
+            tx.put(&BELOW_GREEN, &(score_bp, customer_id), &level)?;
+            meta.n_below_green += 1;
+        }
+    }
+    Ok(())
+}
+
+/// One evaluation, v1's `evaluate`: `previous` is the last closed day
+/// before this evaluation (what the stored state is materialised to),
+/// `as_of` the day evaluated.
+#[allow(clippy::too_many_arguments)]
+fn evaluate_account(
+    tx: &mut Tx<'_>,
+    meta: &mut HealthMeta,
+    customer_id: CustomerId,
+    state: &mut CustomerState,
+    inputs: &HealthInputs,
+    previous: Option<ClosedDay>,
+    as_of: NaiveDate,
+    policy: &HealthPolicy,
+    trigger: u64,
+) -> Result<(), TableError> {
+    let before = materialise(state, previous);
+    let breakdown = evaluate(inputs, as_of, policy);
+    let changed = before
+        .breakdown
+        .as_ref()
+        .map_or(true, |previous| !same_content(previous, &breakdown));
+    let mut pending = std::mem::take(&mut state.pending_inputs);
+    if changed {
+        push_bounded(&mut pending, trigger);
+        state.changed_by = pending;
+    } else {
+        state.changed_by = before.changed_by;
+    }
+    rank(
+        tx,
+        meta,
+        customer_id,
+        level_key(state.breakdown.as_ref()),
+        level_key(Some(&breakdown)),
+    )?;
+    state.breakdown = Some(breakdown);
+    state.evaluated_at_position = Some(trigger);
+    Ok(())
+}
+
+/// v1's `record_daily`: a score history row when score, level or policy
+/// version changed since the last row (and the day is later).
+fn record_daily(
+    tx: &mut Tx<'_>,
+    customer_id: CustomerId,
+    state: &mut CustomerState,
+) -> Result<(), TableError> {
+    let Some(breakdown) = state.breakdown.as_ref() else {
+        return Ok(());
+    };
+    let entry = DailyEntry {
+        day: breakdown.as_of,
+        score_bp: breakdown.score_bp,
+        level: breakdown.level,
+        policy_version: breakdown.policy_version,
+    };
+    let unchanged = state.last_daily.is_some_and(|last| {
+        last.day >= entry.day
+            || (last.score_bp, last.level, last.policy_version)
+                == (entry.score_bp, entry.level, entry.policy_version)
+    });
+    if !unchanged {
+        tx.put(&DAILY, &(customer_id, entry.day), &entry)?;
+        state.last_daily = Some(entry);
+    }
+    Ok(())
+}
+
+/// Whether the last score history row differs from the current score.
+fn history_behind(state: &CustomerState) -> bool {
+    let current = state
+        .breakdown
+        .as_ref()
+        .map(|b| (b.score_bp, b.level, b.policy_version));
+    let recorded = state
+        .last_daily
+        .map(|entry| (entry.score_bp, entry.level, entry.policy_version));
+    current != recorded
+}
+
+/// When an account evaluated as of `as_of` is due again: at the next
+/// close ([`NaiveDate::MIN`]) when its score history does not hold its
+/// score yet (an input or a policy changed it since the last close, or a
+/// close out of order wrote no row), else on the next window boundary.
+fn due_after(
+    state: &CustomerState,
+    inputs: &HealthInputs,
+    as_of: NaiveDate,
+    policy: &HealthPolicy,
+) -> Option<NaiveDate> {
+    if history_behind(state) {
+        Some(NaiveDate::MIN)
+    } else {
+        next_boundary(inputs, as_of, policy)
+    }
+}
+
+/// Moves the account's due row to `when` (none: not due).
+fn schedule(
+    tx: &mut Tx<'_>,
+    customer_id: CustomerId,
+    state: &mut CustomerState,
+    when: Option<NaiveDate>,
+) -> Result<(), TableError> {
+    if state.due == when {
+        return Ok(());
+    }
+    if let Some(old) = state.due {
+        tx.delete(&DUE, &(old, customer_id))?;
+    }
+    if let Some(when) = when {
+        tx.put(&DUE, &(when, customer_id), &())?;
+    }
+    state.due = when;
+    Ok(())
+}
+
+fn plus_days(day: NaiveDate, days: i64) -> Option<NaiveDate> {
+    day.checked_add_signed(Duration::days(days))
+}
+
+/// The first day after `as_of` on which `evaluate(inputs, day, policy)`
+/// could differ from its value on `as_of` (a superset: an extra day only
+/// costs an evaluation that finds nothing new).
+pub fn next_boundary(
+    inputs: &HealthInputs,
+    as_of: NaiveDate,
+    policy: &HealthPolicy,
+) -> Option<NaiveDate> {
+    let mut next: Option<NaiveDate> = None;
+    let mut consider = |day: Option<NaiveDate>| {
+        if let Some(day) = day.filter(|day| *day > as_of) {
+            if next.map_or(true, |next| day < next) {
+                next = Some(day);
+            }
+        }
+    };
+    // In a window of n days ending on `as_of` from `day` to `day + n - 1`.
+    for day in inputs.usage.keys() {
+        consider(Some(*day));
+        consider(plus_days(*day, 30));
+    }
+    for ticket in inputs.resolved_tickets.values() {
+        let day = local_day(ticket.resolved_at);
+        consider(Some(day));
+        consider(plus_days(day, 90));
+    }
+    for day in inputs.success_references.values() {
+        consider(Some(*day));
+        consider(plus_days(*day, 365));
+    }
+    if let Some(renewal) = &inputs.renewal {
+        // The renewal indicator is constant (full) while at least
+        // `renewal_days` remain, then changes every day up to the renewal
+        // date, then stays 0.
+        let renewal_on = renewal.renewal_on;
+        if as_of < renewal_on {
+            let slope_from = plus_days(renewal_on, -i64::from(policy.targets.renewal_days));
+            let tomorrow = plus_days(as_of, 1);
+            consider(match slope_from {
+                Some(from) if Some(from) > tomorrow => Some(from),
+                _ => tomorrow,
+            });
+        }
+    }
+    next
+}
+
+// ---- the fold ----
+
+fn customer_state(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<CustomerState, TableError> {
+    Ok(tx.get(&CUSTOMERS, &customer_id)?.unwrap_or_default())
+}
+
+/// An account input: fold it into the account's inputs, evaluate once a
+/// day has closed, due at the next close.
+fn input(
+    tx: &mut Tx<'_>,
+    position: u64,
+    customer_id: CustomerId,
+    event: &Event,
+) -> Result<(), ProjectionError> {
+    let mut meta = meta(tx)?;
+    let meta_before = meta;
+    let old = load_inputs(tx, customer_id)?;
+    let mut inputs = old.clone().unwrap_or_default();
+    inputs.apply(event);
+    store_inputs(tx, customer_id, old.as_ref(), &inputs)?;
+    if old.is_none() {
+        meta.n_accounts += 1;
+    }
+    let mut state = customer_state(tx, customer_id)?;
+    push_bounded(&mut state.pending_inputs, position);
+    let due = match meta.last_closed {
+        Some(closed) => {
+            let policy = policy_in_force(tx)?;
+            evaluate_account(
+                tx,
+                &mut meta,
+                customer_id,
+                &mut state,
+                &inputs,
+                Some(closed),
+                closed.day,
+                &policy,
+                position,
+            )?;
+            due_after(&state, &inputs, closed.day, &policy)
+        }
+        // Evaluated at the first close.
+        None => Some(NaiveDate::MIN),
+    };
+    schedule(tx, customer_id, &mut state, due)?;
+    tx.put(&CUSTOMERS, &customer_id, &state)?;
+    if meta != meta_before {
+        tx.put(&META, &(), &meta)?;
+    }
+    Ok(())
+}
+
+fn cannot_apply(position: u64, reason: String) -> ProjectionError {
+    ProjectionError::CannotApply { position, reason }
+}
+
+/// Every account with inputs, in id order.
+fn all_accounts(tx: &mut Tx<'_>) -> Result<Vec<CustomerId>, TableError> {
+    Ok(tx
+        .range(&ACCOUNTS, None, None)?
+        .into_iter()
+        .map(|(customer_id, _)| customer_id)
+        .collect())
+}
+
+fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), ProjectionError> {
+    let mut meta = meta(tx)?;
+    let previous = meta.last_closed;
+    let day = closed.day;
+    meta.last_closed = Some(ClosedDay {
+        day,
+        closes_at: closed.closes_at,
+        position,
+    });
+    let policy = policy_in_force(tx)?;
+    let due: BTreeSet<CustomerId> = if previous.map_or(true, |previous| day > previous.day) {
+        let end = day
+            .succ_opt()
+            .map(|next| (next, CustomerId::from_uuid(Uuid::nil())));
+        tx.range(&DUE, None, end.as_ref())?
+            .into_iter()
+            .map(|((_, customer_id), ())| customer_id)
+            .collect()
+    } else {
+        // Not after the last closed day: every account, as v1.
+        all_accounts(tx)?.into_iter().collect()
+    };
+    for customer_id in due {
+        let Some(inputs) = load_inputs(tx, customer_id)? else {
+            return Err(cannot_apply(
+                position,
+                format!("health: customer {customer_id} is due but has no inputs"),
+            ));
+        };
+        let mut state = customer_state(tx, customer_id)?;
+        evaluate_account(
+            tx,
+            &mut meta,
+            customer_id,
+            &mut state,
+            &inputs,
+            previous,
+            day,
+            &policy,
+            position,
+        )?;
+        record_daily(tx, customer_id, &mut state)?;
+        let next = due_after(&state, &inputs, day, &policy);
+        schedule(tx, customer_id, &mut state, next)?;
+        tx.put(&CUSTOMERS, &customer_id, &state)?;
+    }
+    tx.put(&META, &(), &meta)?;
+    Ok(())
+}
+
+/// A new policy is in force at once: every account is re-evaluated (once a
+/// day has closed) and due at the next close, whose score history row
+/// carries the new version.
+fn policy_published(
+    tx: &mut Tx<'_>,
+    position: u64,
+    policy: &HealthPolicy,
+) -> Result<(), ProjectionError> {
+    tx.put(&POLICY, &(), policy)?;
+    let mut meta = meta(tx)?;
+    let Some(closed) = meta.last_closed else {
+        return Ok(());
+    };
+    for customer_id in all_accounts(tx)? {
+        let Some(inputs) = load_inputs(tx, customer_id)? else {
+            continue;
+        };
+        let mut state = customer_state(tx, customer_id)?;
+        evaluate_account(
+            tx,
+            &mut meta,
+            customer_id,
+            &mut state,
+            &inputs,
+            Some(closed),
+            closed.day,
+            policy,
+            position,
+        )?;
+        let due = due_after(&state, &inputs, closed.day, policy);
+        schedule(tx, customer_id, &mut state, due)?;
+        tx.put(&CUSTOMERS, &customer_id, &state)?;
+    }
+    tx.put(&META, &(), &meta)?;
+    Ok(())
+}
+
+/// Makes sure the customer has a state row (v1's `entry().or_default()`).
+fn touch(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<CustomerState, TableError> {
+    match tx.get(&CUSTOMERS, &customer_id)? {
+        Some(state) => Ok(state),
+        None => {
+            let state = CustomerState::default();
+            tx.put(&CUSTOMERS, &customer_id, &state)?;
+            Ok(state)
+        }
+    }
+}
+
+/// The position of the first task (or plan) with this id.
+fn first_with_id(
+    tx: &mut Tx<'_>,
+    table: &Table<(CustomerId, Uuid), u64>,
+    customer_id: CustomerId,
+    id: Uuid,
+) -> Result<Option<u64>, TableError> {
+    tx.get(table, &(customer_id, id))
+}
+
+/// The health process's own events.
+fn process(tx: &mut Tx<'_>, position: u64, event: &Event) -> Result<(), TableError> {
+    match event {
+        Event::HealthLevelChanged(changed) => {
+            touch(tx, changed.customer_id)?;
+            let change = LevelChange {
+                position,
+                day: changed.day,
+                from: changed.from,
+                to: changed.to,
+                score_bp: changed.score_bp,
+                policy_version: changed.policy_version,
+            };
+            tx.put(&LEVELS, &(changed.customer_id, position), &change)?;
+        }
+        Event::SuccessCasePushed(pushed) => {
+            touch(tx, pushed.customer_id)?;
+            let case = SuccessCase {
+                position,
+                day: pushed.day,
+                owner: pushed.owner,
+                score_bp: pushed.score_bp,
+            };
+            tx.put(&SUCCESS, &(pushed.customer_id, position), &case)?;
+        }
+        Event::CallbackTaskCreated(created) => {
+            let customer_id = created.customer_id;
+            touch(tx, customer_id)?;
+            let task = CallbackTaskEntry {
+                task_id: created.task_id,
+                position,
+                day: created.day,
+                due_at: created.due_at,
+                status: CallbackStatus::Open,
+                missed_on: None,
+                completed_by: None,
+                completed_at: None,
+            };
+            tx.put(&TASKS, &(customer_id, position), &task)?;
+            let id = created.task_id.as_uuid();
+            if first_with_id(tx, &TASK_IDS, customer_id, id)?.is_none() {
+                tx.put(&TASK_IDS, &(customer_id, id), &position)?;
+            }
+        }
+        Event::CallbackTaskMissed(missed) => {
+            let customer_id = missed.customer_id;
+            if let Some(at) = first_with_id(tx, &TASK_IDS, customer_id, missed.task_id.as_uuid())? {
+                if let Some(mut task) = tx.get(&TASKS, &(customer_id, at))? {
+                    task.status = CallbackStatus::Missed;
+                    task.missed_on = Some(missed.day);
+                    tx.put(&TASKS, &(customer_id, at), &task)?;
+                }
+            }
+        }
+        Event::CallbackTaskCompleted(completed) => {
+            let customer_id = completed.customer_id;
+            let id = completed.task_id.as_uuid();
+            if let Some(at) = first_with_id(tx, &TASK_IDS, customer_id, id)? {
+                if let Some(mut task) = tx.get(&TASKS, &(customer_id, at))? {
+                    task.completed_by = Some(completed.completed_by.clone());
+                    task.completed_at = Some(completed.completed_at);
+                    task.status = if completed.met && task.missed_on.is_none() {
+                        CallbackStatus::Met
+                    } else {
+                        CallbackStatus::Missed
+                    };
+                    tx.put(&TASKS, &(customer_id, at), &task)?;
+                }
+            }
+        }
+        Event::RenewalQuotingFrozen(frozen) => {
+            let customer_id = frozen.customer_id;
+            let mut state = customer_state(tx, customer_id)?;
+            state.frozen_since = Some(frozen.day);
+            state.last_freeze = Some(position);
+            let freeze = Freeze {
+                position,
+                day: frozen.day,
+                score_bp: frozen.score_bp,
+                unfrozen_by_plan: None,
+                unfrozen_at: None,
+            };
+            tx.put(&FREEZES, &(customer_id, position), &freeze)?;
+            tx.put(&CUSTOMERS, &customer_id, &state)?;
+        }
+        Event::RenewalQuotingUnfrozen(unfrozen) => {
+            let customer_id = unfrozen.customer_id;
+            let mut state = customer_state(tx, customer_id)?;
+            state.frozen_since = None;
+            if let Some(at) = state.last_freeze {
+                if let Some(mut freeze) = tx.get(&FREEZES, &(customer_id, at))? {
+                    if freeze.unfrozen_at.is_none() {
+                        freeze.unfrozen_by_plan = Some(unfrozen.plan_id);
+                        freeze.unfrozen_at = Some(unfrozen.unfrozen_at);
+                        tx.put(&FREEZES, &(customer_id, at), &freeze)?;
+                    }
+                }
+            }
+            tx.put(&CUSTOMERS, &customer_id, &state)?;
+        }
+        Event::RescuePlanSubmitted(submitted) => {
+            let customer_id = submitted.customer_id;
+            touch(tx, customer_id)?;
+            let plan = RescuePlanEntry {
+                plan_id: submitted.plan_id,
+                position,
+                summary: submitted.summary.as_str().to_owned(),
+                submitted_by: submitted.submitted_by.clone(),
+                submitted_at: submitted.submitted_at,
+                approved_by: None,
+                approved_at: None,
+            };
+            tx.put(&PLANS, &(customer_id, position), &plan)?;
+            let id = submitted.plan_id.as_uuid();
+            if first_with_id(tx, &PLAN_IDS, customer_id, id)?.is_none() {
+                tx.put(&PLAN_IDS, &(customer_id, id), &position)?;
+            }
+        }
+        Event::RescuePlanApproved(approved) => {
+            let customer_id = approved.customer_id;
+            let id = approved.plan_id.as_uuid();
+            if let Some(at) = first_with_id(tx, &PLAN_IDS, customer_id, id)? {
+                if let Some(mut plan) = tx.get(&PLANS, &(customer_id, at))? {
+                    plan.approved_by = Some(approved.approved_by.clone());
+                    plan.approved_at = Some(approved.approved_at);
+                    tx.put(&PLANS, &(customer_id, at), &plan)?;
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+// ---- reads (the answers the gateway serves) ----
+
+/// Rows of `table` from `from` (inclusive, encoded) within `prefix`, at
+/// most `limit` (the engine's bounded range).
+pub(crate) fn rows_from<K: TableKey, V: DeserializeOwned>(
+    rows: &mut impl TableRead,
+    table: &Table<K, V>,
+    from: &[u8],
+    to: Option<&[u8]>,
+    limit: usize,
+) -> Result<Vec<(K, V)>, TableError> {
+    let name = table.name();
+    rows.raw_read()
+        .range_raw(name, from, to, limit)?
+        .into_iter()
+        .map(|(key, value)| {
+            let key = K::from_key_bytes(&key).map_err(|source| TableError::Key {
+                table: name,
+                source,
+            })?;
+            let value = postcard::from_bytes(&value).map_err(|source| TableError::Value {
+                table: name,
+                source,
+            })?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+/// The smallest encoding after every key that starts with `key`'s (keys
+/// are self-delimiting, so this is the first key after `key`).
+pub(crate) fn after_key(key: &impl TableKey) -> Vec<u8> {
+    let mut bytes = key.to_key_bytes();
+    bytes.push(0);
+    bytes
+}
+
+/// Rows of a page and the key to continue after.
+pub(crate) type Page<K, V> = (Vec<(K, V)>, Option<K>);
+
+/// A page of `limit` rows from `from` (encoded, inclusive) up to `to`,
+/// with the key to continue after when more rows follow.
+pub(crate) fn page<K: TableKey + Clone, V: DeserializeOwned>(
+    rows: &mut impl TableRead,
+    table: &Table<K, V>,
+    from: &[u8],
+    to: Option<&[u8]>,
+    limit: usize,
+) -> Result<Page<K, V>, TableError> {
+    let mut found = rows_from(rows, table, from, to, limit.saturating_add(1))?;
+    let next = if found.len() > limit {
+        found.truncate(limit);
+        found.last().map(|(key, _)| key.clone())
+    } else {
+        None
+    };
+    Ok((found, next))
+}
+
+/// The last closed day, if any.
+pub fn last_closed(rows: &mut impl TableRead) -> Result<Option<ClosedDay>, TableError> {
+    Ok(meta(rows)?.last_closed)
+}
+
+fn summary(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+    state: &CustomerState,
+) -> Result<HealthSummary, TableError> {
+    let breakdown = state.breakdown.as_ref();
+    Ok(HealthSummary {
+        customer_id,
+        company_name: company_name(rows, customer_id)?,
+        score_bp: breakdown.map(|b| b.score_bp),
+        level: breakdown.map(|b| b.level),
+        policy_version: breakdown.map(|b| b.policy_version),
+        frozen: state.frozen_since.is_some(),
+    })
+}
+
+/// Every customer, sorted by id: v1's `HealthView::summaries` (the
+/// `/v1/views/health` list). Score, level and version do not move between
+/// evaluations, so the stored ones are the answer.
+pub fn summaries(rows: &mut impl TableRead) -> Result<Vec<HealthSummary>, TableError> {
+    let states = rows.range(&CUSTOMERS, None, None)?;
+    states
+        .into_iter()
+        .map(|(customer_id, state)| summary(rows, customer_id, &state))
+        .collect()
+}
+
+/// A page of [`summaries`]: at most `limit` customers after `after`, and
+/// the id to continue after when more follow.
+pub fn summaries_page(
+    rows: &mut impl TableRead,
+    after: Option<CustomerId>,
+    limit: usize,
+) -> Result<(Vec<HealthSummary>, Option<CustomerId>), TableError> {
+    let from = after.as_ref().map(after_key).unwrap_or_default();
+    let (states, next) = page(rows, &CUSTOMERS, &from, None, limit)?;
+    let summaries = states
+        .into_iter()
+        .map(|(customer_id, state)| summary(rows, customer_id, &state))
+        .collect::<Result<_, _>>()?;
+    Ok((summaries, next))
+}
+
+fn values<K, V>(rows: Vec<(K, V)>) -> Vec<V> {
+    rows.into_iter().map(|(_, value)| value).collect()
+}
+
+/// One customer's whole health, v1's `HealthView::customer` (as of the
+/// last closed day), if any account event concerned it.
+pub fn customer(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Option<CustomerHealth>, TableError> {
+    let Some(state) = rows.get(&CUSTOMERS, &customer_id)? else {
+        return Ok(None);
+    };
+    let evaluation = materialise(&state, last_closed(rows)?);
+    Ok(Some(CustomerHealth {
+        breakdown: evaluation.breakdown,
+        evaluated_at_position: evaluation.evaluated_at_position,
+        changed_by: evaluation.changed_by,
+        pending_inputs: state.pending_inputs,
+        daily: values(rows.prefix(&DAILY, &customer_id)?),
+        history: values(rows.prefix(&LEVELS, &customer_id)?),
+        frozen_since: state.frozen_since,
+        freezes: values(rows.prefix(&FREEZES, &customer_id)?),
+        rescue_plans: values(rows.prefix(&PLANS, &customer_id)?),
+        callback_tasks: values(rows.prefix(&TASKS, &customer_id)?),
+        success_cases: values(rows.prefix(&SUCCESS, &customer_id)?),
+    }))
+}
+
+/// One customer's full health with its directory facts, only once it has
+/// a breakdown: v1's `HealthView::detail` (`/v1/views/health/{id}`).
+pub fn detail(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Option<HealthDetail>, TableError> {
+    let Some(health) = customer(rows, customer_id)? else {
+        return Ok(None);
+    };
+    if health.breakdown.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(HealthDetail {
+        customer_id,
+        company_name: company_name(rows, customer_id)?,
+        owner: directory::customer_owner(rows, customer_id)?,
+        region: directory::customer_region(rows, customer_id)?,
+        frozen: health.frozen_since.is_some(),
+        health,
+    }))
+}
+
+/// A page of one customer's score history (changes only), in day order:
+/// at most `limit` rows after the day `after`, and the day to continue
+/// after when more follow.
+pub fn daily_page(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+    after: Option<NaiveDate>,
+    limit: usize,
+) -> Result<(Vec<DailyEntry>, Option<NaiveDate>), TableError> {
+    let from = match after {
+        Some(day) => after_key(&(customer_id, day)),
+        None => customer_id.to_key_bytes(),
+    };
+    let to = super::prefix_end(&customer_id.to_key_bytes());
+    let (found, next) = page(rows, &DAILY, &from, to.as_deref(), limit)?;
+    Ok((values(found), next.map(|(_, day)| day)))
+}
+
+/// The score history entry in force on `day`: the last change at or
+/// before it (what v1's daily history answers for that day).
+pub fn daily_as_of(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+    day: NaiveDate,
+) -> Result<Option<DailyEntry>, TableError> {
+    let from = (customer_id, NaiveDate::MIN);
+    let found = match day.succ_opt() {
+        Some(next) => rows.range(&DAILY, Some(&from), Some(&(customer_id, next)))?,
+        None => rows.prefix(&DAILY, &customer_id)?,
+    };
+    Ok(found.into_iter().next_back().map(|(_, entry)| entry))
+}
+
+/// How many customers were at each level on a day.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LevelCounts {
+    pub day: NaiveDate,
+    pub green: u32,
+    pub yellow: u32,
+    pub red: u32,
+}
+
+/// Level counts on each day of `first..=last`, each customer counted at
+/// the level of its last score history entry at or before the day (the
+/// dashboard's health trend; customers never scored are not counted).
+pub fn level_counts(
+    rows: &mut impl TableRead,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<Vec<LevelCounts>, TableError> {
+    let mut out: Vec<LevelCounts> = first
+        .iter_days()
+        .take_while(|day| *day <= last)
+        .map(|day| LevelCounts {
+            day,
+            ..LevelCounts::default()
+        })
+        .collect();
+    let customers: Vec<CustomerId> = rows
+        .range(&CUSTOMERS, None, None)?
+        .into_iter()
+        .map(|(customer_id, _)| customer_id)
+        .collect();
+    for customer_id in customers {
+        let mut level = daily_as_of(rows, customer_id, first)?.map(|entry| entry.level);
+        let changes = match first.succ_opt() {
+            Some(from) => {
+                let to = last.succ_opt().map(|to| (customer_id, to));
+                rows.range(&DAILY, Some(&(customer_id, from)), to.as_ref())?
+                    .into_iter()
+                    .filter(|((owner, _), _)| *owner == customer_id)
+                    .map(|(_, entry)| entry)
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        let mut changes = changes.into_iter().peekable();
+        for slot in &mut out {
+            while let Some(entry) = changes.next_if(|entry| entry.day <= slot.day) {
+                level = Some(entry.level);
+            }
+            match level {
+                Some(Level::Green) => slot.green += 1,
+                Some(Level::Yellow) => slot.yellow += 1,
+                Some(Level::Red) => slot.red += 1,
+                None => {}
+            }
+        }
+    }
+    Ok(out)
+}
