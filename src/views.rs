@@ -5,6 +5,18 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use salesledger_projections::tables::{
+    assets::AssetsTables,
+    digest::DigestTables,
+    directory::DirectoryTables,
+    funnel::FunnelTables,
+    health::HealthTables,
+    leaderboard::LeaderboardTables,
+    receivables::ReceivablesTables,
+    responsibility::ResponsibilityTables,
+    retail::{RetailMembersTables, RetailStoresTables},
+    risk::RiskTables,
+};
 use salesledger_projections::{
     Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog,
     RetailMembers, RetailStores, RiskList,
@@ -12,6 +24,7 @@ use salesledger_projections::{
 use salesledger_replay::readmodel::model_runner::{
     DynProjector, Folding, ProjectionRunner, RunnerBuilder,
 };
+use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder};
 use salesledger_store::Store;
 
 /// The directory, inside a data directory, that holds the read models
@@ -48,4 +61,26 @@ pub fn runner_builder(store: Arc<dyn Store>, directory: &Path) -> RunnerBuilder 
         ProjectionRunner::builder(store, directory),
         |builder, projector| builder.with_dyn(projector),
     )
+}
+
+/// The directory, inside a data directory, that will hold the read models
+/// as keyed tables (issue 14; not yet what `serve` answers from).
+pub const TABLES_DIR: &str = "tables";
+
+/// A table runner builder with every table projector registered: the
+/// shared directory, then each view (the runner orders them by what they
+/// read: directory, health, then the others).
+pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRunnerBuilder {
+    TableRunner::builder(store, directory)
+        .with::<DirectoryTables>()
+        .with::<ResponsibilityTables>()
+        .with::<HealthTables>()
+        .with::<RiskTables>()
+        .with::<AssetsTables>()
+        .with::<FunnelTables>()
+        .with::<ReceivablesTables>()
+        .with::<DigestTables>()
+        .with::<LeaderboardTables>()
+        .with::<RetailStoresTables>()
+        .with::<RetailMembersTables>()
 }

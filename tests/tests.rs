@@ -35,6 +35,9 @@
 //!   `target/dashboard/`; skipped with one line when chromium, node or
 //!   `tests/dashboard/node_modules` is missing, unless
 //!   `SALESLEDGER_REQUIRE_BROWSER=1`.
+//! - `read_model_tables`: every table projector in the table engine over a
+//!   generated history: live, rebuilt from zero and resumed all dump equal
+//!   to a pure fold of the log (issue 14).
 //! - `http`: the HTTP gateway over real HTTP on a loopback port
 //!   (`http::support::spawn_app`, port 0, fresh data dir, fixed clock):
 //!   - `http::c1_leads` .. `http::c6_proposals`: SPEC C1 to C6 through the
@@ -73,5 +76,6 @@ mod dashboard;
 mod http;
 mod pg_gateways;
 mod reactions;
+mod read_model_tables;
 mod util;
 mod views_rebuild;
