@@ -215,7 +215,7 @@ fn crate_paths(dir: &str) -> Vec<(String, String)> {
                 walk(&path, out);
                 continue;
             }
-            if path.extension().is_none_or(|extension| extension != "rs") {
+            if path.extension().map_or(true, |extension| extension != "rs") {
                 continue;
             }
             let text = std::fs::read_to_string(&path).expect("readable source");
