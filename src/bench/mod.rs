@@ -53,6 +53,12 @@ pub enum BenchCommand {
         /// Internal: measure the log in this directory (the child process).
         #[arg(long, hide = true)]
         measure: Option<PathBuf>,
+        /// Which read-model layer to rebuild: `models` (the whole-model
+        /// runner `serve` uses today) or `tables` (the keyed-table engine,
+        /// every table projector; adds `views_bytes`, `log_bytes`,
+        /// `views_vs_log_bytes` and `view_read_p99_ms`).
+        #[arg(long, value_enum, default_value_t = projections::Engine::Models)]
+        engine: projections::Engine,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal
     /// evidence, claims) from concurrent clients, against the store's
@@ -108,7 +114,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             events,
             data,
             measure,
-        } => projections::run(events, data.as_deref(), measure.as_deref()),
+            engine,
+        } => projections::run(events, data.as_deref(), measure.as_deref(), engine),
     }
 }
 

@@ -18,6 +18,14 @@
 //! directory (`rebuild=`), reads and decodes again (the better scan is the
 //! baseline), and reports its own peak resident memory (`peak_rss_mb=`),
 //! which the set-up does not pollute.
+//!
+//! `--engine tables` rebuilds the keyed-table engine instead (every table
+//! projector, `views::table_runner_builder`) and adds `views_bytes` (the
+//! tables' directory on disk after the rebuild), `log_bytes` (the log's
+//! directory), `views_vs_log_bytes`, and `view_read_p99_ms`: the 99th
+//! percentile of reads of the health view (a page of 100 accounts) and of
+//! the penetration view (a page of 100 stores) from committed rows, made
+//! back to back on another thread for as long as the rebuild runs.
 
 use std::path::Path;
 use std::process::Command;
@@ -26,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
+use futures_util::FutureExt;
 use salesledger_commands::CommandService;
 use salesledger_domain::stream::CALENDAR_STREAM;
 use salesledger_fixtures::FixtureConfig;
@@ -47,9 +56,24 @@ const SEED: u64 = 7;
 /// Copies appended at once.
 const CONCURRENT_COPIES: usize = 64;
 
-pub fn run(n_events: u64, data: Option<&Path>, measure: Option<&Path>) -> anyhow::Result<()> {
+/// The read-model layer a run rebuilds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Models,
+    Tables,
+}
+
+pub fn run(
+    n_events: u64,
+    data: Option<&Path>,
+    measure: Option<&Path>,
+    engine: Engine,
+) -> anyhow::Result<()> {
     if let Some(dir) = measure {
-        return crate::runtime()?.block_on(measure_log(dir));
+        return crate::runtime()?.block_on(match engine {
+            Engine::Models => measure_log(dir).boxed(),
+            Engine::Tables => measure_tables(dir).boxed(),
+        });
     }
     let kept;
     let data_dir = match data {
@@ -84,8 +108,13 @@ pub fn run(n_events: u64, data: Option<&Path>, measure: Option<&Path>) -> anyhow
             data_dir.display()
         );
     }
+    let engine_name = match engine {
+        Engine::Models => "models",
+        Engine::Tables => "tables",
+    };
+    println!("engine={engine_name}");
     let output = Command::new(std::env::current_exe()?)
-        .args(["bench", "projections", "--measure"])
+        .args(["bench", "projections", "--engine", engine_name, "--measure"])
         .arg(&data_dir)
         .output()
         .context("running the measuring child")?;
@@ -284,6 +313,110 @@ async fn measure_log(data_dir: &Path) -> anyhow::Result<()> {
     emit("peak_rss_mb", peak_rss_mb().unwrap_or(f64::NAN));
     store.close().await;
     Ok(())
+}
+
+/// The child for `--engine tables`: scan, rebuild every table projector
+/// while another thread reads two views, scan; sizes; peak memory.
+async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
+    use salesledger_projections::tables::{health, retail};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let store = SledStore::open(data_dir)?;
+    let shared: Arc<dyn Store> = Arc::new(store.clone());
+    let n_events = store.head().len;
+    println!("events={n_events}");
+    let scan_1 = scan(&*shared).await?;
+    let views_dir = tempfile::Builder::new()
+        .prefix("salesledger-bench-tables-")
+        .tempdir()?;
+    let started = Instant::now();
+    let runner = Arc::new(
+        crate::views::table_runner_builder(shared.clone(), views_dir.path())
+            .start()
+            .await?,
+    );
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (runner, done) = (runner.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut latencies = Vec::new();
+            while !done.load(Ordering::Relaxed) {
+                let at = Instant::now();
+                let _ = runner.read_with::<health::HealthTables, _>(|rows| {
+                    health::summaries_page(rows, None, 100).map(|(page, _)| page.len())
+                });
+                latencies.push(at.elapsed());
+                let at = Instant::now();
+                let _ = runner.read_with::<retail::RetailStoresTables, _>(|rows| {
+                    Ok(
+                        retail::penetration_page(rows, None, None, None, None, None, 100)
+                            .map(|(page, _)| page.len())
+                            .unwrap_or(0),
+                    )
+                });
+                latencies.push(at.elapsed());
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            latencies
+        })
+    };
+    runner.wait_caught_up(Duration::from_secs(3600)).await?;
+    let rebuild_seconds = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    let mut latencies = reader
+        .join()
+        .map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
+    for status in runner.status() {
+        if let Some(failure) = status.failed {
+            bail!(
+                "{} failed at position {}: {}",
+                status.name,
+                failure.position,
+                failure.reason
+            );
+        }
+    }
+    let runner =
+        Arc::try_unwrap(runner).map_err(|_| anyhow::anyhow!("the runner is still shared"))?;
+    runner.shutdown().await?;
+    let scan_2 = scan(&*shared).await?;
+    let raw_scan = n_events as f64 / scan_1.min(scan_2);
+    let rebuild = n_events as f64 / rebuild_seconds;
+    latencies.sort_unstable();
+    let p99 = latencies
+        .get((latencies.len() * 99 / 100).min(latencies.len().saturating_sub(1)))
+        .map_or(f64::NAN, |latency| latency.as_secs_f64() * 1e3);
+    let views_bytes = directory_bytes(views_dir.path());
+    let log_bytes = directory_bytes(data_dir);
+    emit("raw_scan", raw_scan);
+    emit("rebuild", rebuild);
+    emit("rebuild_vs_scan", rebuild / raw_scan);
+    emit("peak_rss_mb", peak_rss_mb().unwrap_or(f64::NAN));
+    println!("views_bytes={views_bytes}");
+    println!("log_bytes={log_bytes}");
+    emit(
+        "views_vs_log_bytes",
+        views_bytes as f64 / log_bytes.max(1) as f64,
+    );
+    println!("view_reads={}", latencies.len());
+    emit("view_read_p99_ms", p99);
+    store.close().await;
+    Ok(())
+}
+
+/// Bytes of every file under `dir`.
+fn directory_bytes(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.metadata() {
+            Ok(meta) if meta.is_dir() => directory_bytes(&entry.path()),
+            Ok(meta) => meta.len(),
+            Err(_) => 0,
+        })
+        .sum()
 }
 
 /// Seconds to read and decode every record.
