@@ -367,6 +367,11 @@ async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
     for status in runner.status() {
+        println!(
+            "fold_ms_{}={}",
+            status.name.replace('-', "_"),
+            status.fold_ms
+        );
         if let Some(failure) = status.failed {
             bail!(
                 "{} failed at position {}: {}",

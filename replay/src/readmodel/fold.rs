@@ -69,6 +69,8 @@ pub struct Folder {
     pub committed: u64,
     pub failed: Option<Failure>,
     pub cache: RowCache,
+    /// Nanoseconds spent folding pages.
+    pub fold_nanos: u64,
     dirty: Writes,
     staged: Writes,
     journal: Journal,
@@ -103,6 +105,7 @@ impl Folder {
             committed: next,
             failed: None,
             cache: RowCache::new(cache_budget),
+            fold_nanos: 0,
             dirty: Writes::new(),
             staged: Writes::new(),
             journal: Journal::new(),
@@ -120,6 +123,14 @@ impl Folder {
     /// folders of earlier tiers, already folded over the page: the
     /// providers of the tables this projector reads.
     pub fn fold(&mut self, page: &[Decoded], lane: &[Folder]) {
+        let started = std::time::Instant::now();
+        self.fold_records(page, lane);
+        self.fold_nanos = self
+            .fold_nanos
+            .saturating_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+
+    fn fold_records(&mut self, page: &[Decoded], lane: &[Folder]) {
         if self.journaled {
             self.journal.clear();
             self.before.clear();
@@ -249,9 +260,13 @@ impl Folder {
     fn journal_writes(&mut self, position: u64, staged: &Writes) -> Result<(), TableError> {
         for (key, value) in staged {
             if !self.journal.contains_key(key) {
+                // The committed value is usually cached: `apply` read it.
                 let before = match self.dirty.get(key) {
                     Some(value) => value.clone(),
-                    None => self.committed_row(key)?,
+                    None => match self.cache.get(key) {
+                        Some(value) => value,
+                        None => self.committed_row(key)?,
+                    },
                 };
                 self.before.insert(key.clone(), before);
             }

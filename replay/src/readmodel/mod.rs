@@ -196,6 +196,9 @@ pub struct TableProjectorStatus {
     /// Bytes in its read cache now, and the most ever.
     pub cache_bytes: usize,
     pub cache_peak_bytes: usize,
+    /// Time spent in this projector's `apply` since the runner started,
+    /// in milliseconds (where a rebuild's time goes).
+    pub fold_ms: u64,
 }
 
 /// When rows are committed, how much is cached, how pages are folded.

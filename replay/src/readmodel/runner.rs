@@ -46,6 +46,7 @@ struct Progress {
     failed: Option<Failure>,
     cache_bytes: usize,
     cache_peak_bytes: usize,
+    fold_ms: u64,
 }
 
 struct Slot {
@@ -463,6 +464,7 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
                 progress.failed = folder.failed.clone();
                 progress.cache_bytes = folder.cache.bytes();
                 progress.cache_peak_bytes = folder.cache.peak();
+                progress.fold_ms = folder.fold_nanos / 1_000_000;
             });
         }
     }
@@ -828,6 +830,7 @@ impl TableRunner {
                     failed: progress.failed,
                     cache_bytes: progress.cache_bytes,
                     cache_peak_bytes: progress.cache_peak_bytes,
+                    fold_ms: progress.fold_ms,
                 }
             })
             .collect()
