@@ -49,7 +49,7 @@ pub fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), 
                 .eq_ignore_ascii_case("utf-8");
         if !utf8 {
             return Err(unsupported(format!(
-                "only the parameter charset=utf-8 is accepted, got {raw:?}"
+                "only the parameter charset=utf-8 is accepted, got {raw}"
             )));
         }
     }
