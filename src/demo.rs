@@ -176,6 +176,10 @@ pub async fn seed_with_scale(
             role,
             rep_id,
             region: None,
+            created_at: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
         });
         plain.push((role, token));
     }
@@ -202,7 +206,12 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
             role: Role::Supervisor,
             rep_id: None,
             region: None,
+            created_at: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
         }],
+        ..TokenFile::default()
     })?);
     let body = json!({
         "customer_id": DEMO_CUSTOMER_ID,

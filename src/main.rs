@@ -153,6 +153,12 @@ enum Command {
         #[command(subcommand)]
         what: salesledger::import::ImportCommand,
     },
+    /// Manage bearer tokens (`token create | list | revoke`); works while
+    /// `serve` runs, which picks the change up within a second.
+    Token {
+        #[command(subcommand)]
+        what: salesledger::token_cli::TokenCommand,
+    },
     /// Print the gateway's OpenAPI document (the one served at
     /// `/openapi.json`).
     Openapi,
@@ -177,6 +183,13 @@ fn main() -> ExitCode {
     } else {
         "warn"
     });
+    // A data directory a running gateway holds: one clear message and
+    // its own exit status, before anything tries (and fails) to open it.
+    let directories = data_directories(&cli.command);
+    if let Some(held) = first_held(&directories) {
+        eprintln!("salesledger: {held}");
+        return ExitCode::from(salesledger::held::HELD_EXIT);
+    }
     let result = match cli.command {
         Command::Serve {
             data,
@@ -266,6 +279,7 @@ fn main() -> ExitCode {
             }),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
         Command::Import { what } => salesledger::import::run(what),
+        Command::Token { what } => salesledger::token_cli::run(&what),
     };
     match result {
         Ok(code) => code,
@@ -274,10 +288,73 @@ fn main() -> ExitCode {
         Err(error) if salesledger::output::is_broken_pipe(&error) => {
             ExitCode::from(salesledger::output::BROKEN_PIPE_EXIT)
         }
+        // A gateway that took the directory after the check above: the
+        // same one message instead of sled's lock error.
+        Err(error) if is_lock_error(&error) => match first_held(&directories) {
+            Some(held) => {
+                eprintln!("salesledger: {held}");
+                ExitCode::from(salesledger::held::HELD_EXIT)
+            }
+            None => {
+                eprintln!("salesledger: {error:#}");
+                ExitCode::from(2)
+            }
+        },
         Err(error) => {
             eprintln!("salesledger: {error:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Why the first of `directories` that a running process holds is held.
+fn first_held(directories: &[PathBuf]) -> Option<salesledger::held::Held> {
+    directories
+        .iter()
+        .find_map(|dir| salesledger::held::ensure_not_held(dir).err())
+}
+
+/// Whether `error` is sled's "could not acquire lock" on a database.
+fn is_lock_error(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| cause.to_string().contains("could not acquire lock"))
+}
+
+/// The data directories `command` opens (the token commands touch only
+/// the token file, never a database, so they run beside a gateway).
+fn data_directories(command: &Command) -> Vec<PathBuf> {
+    use salesledger::backend::StoreChoice;
+    let sled = |choice: Option<&StoreChoice>| match choice {
+        Some(StoreChoice::Sled(dir)) => Some(dir.clone()),
+        _ => None,
+    };
+    let with_store = |data: &PathBuf, store: Option<&StoreChoice>| -> Vec<PathBuf> {
+        [Some(data.clone()), sled(store)]
+            .into_iter()
+            .flatten()
+            .collect()
+    };
+    match command {
+        Command::Serve { data, store, .. } => with_store(data, store.as_ref()),
+        Command::Verify { data, .. } | Command::Replay { data, .. } => vec![data.clone()],
+        Command::Checkpoint(args) => with_store(&args.data, args.store.as_ref()),
+        Command::Evidence(args) => with_store(&args.data, args.store.as_ref()),
+        Command::Export(args) => vec![args.data.clone()],
+        Command::Rebuild { out, .. } => vec![out.clone()],
+        Command::Copy(args) => [sled(Some(&args.from)), sled(Some(&args.to))]
+            .into_iter()
+            .flatten()
+            .collect(),
+        Command::Import { what } => match what {
+            salesledger::import::ImportCommand::Pos(args) => vec![args.data.clone()],
+        },
+        // `key` reads or creates DATA/audit/signing.key only.
+        Command::Key(_)
+        | Command::VerifyBundle(_)
+        | Command::Token { .. }
+        | Command::Openapi
+        | Command::Bench { .. } => Vec::new(),
     }
 }
 

@@ -236,6 +236,10 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
             role,
             rep_id,
             region: None,
+            created_at: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
         }
     };
     salesledger::gateway::auth::TokenStore::add_to_file(

@@ -119,6 +119,10 @@ fn write_tokens(data: &Path) -> (String, String) {
         role,
         rep_id,
         region: None,
+        created_at: None,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
     };
     TokenStore::add_to_file(
         &data.join("tokens.json"),

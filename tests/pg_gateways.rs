@@ -126,6 +126,10 @@ fn tokens(n_reps: usize) -> Tokens {
         role: Role::Supervisor,
         rep_id: None,
         region: None,
+        created_at: None,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
     }];
     let mut reps = Vec::new();
     for rep_idx in 0..n_reps {
@@ -137,13 +141,21 @@ fn tokens(n_reps: usize) -> Tokens {
             role: Role::Rep,
             rep_id: Some(rep_id),
             region: None,
+            created_at: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
         });
         reps.push((rep_id, token));
     }
     let path = dir.path().join("tokens.json");
     std::fs::write(
         &path,
-        serde_json::to_vec_pretty(&TokenFile { tokens: entries }).expect("token file"),
+        serde_json::to_vec_pretty(&TokenFile {
+            tokens: entries,
+            ..TokenFile::default()
+        })
+        .expect("token file"),
     )
     .expect("write the token file");
     Tokens {

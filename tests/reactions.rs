@@ -52,6 +52,10 @@ fn token_entry(token: &str, actor: &str, role: Role, rep_id: Option<Uuid>) -> To
         role,
         rep_id,
         region: None,
+        created_at: None,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
     }
 }
 
@@ -89,6 +93,7 @@ fn concurrent_visits_and_follow_ups_through_a_sigkill_end_with_one_follow_up_per
                 token_entry(&rep, "e2e.rep", Role::Rep, Some(REP)),
                 token_entry(&auditor, "e2e.auditor", Role::Auditor, None),
             ],
+            ..TokenFile::default()
         })
         .expect("token file"),
     )

@@ -29,6 +29,10 @@
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
 //!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
 //!   and loses no acknowledged event.
+//! - `cli_tokens`: against a real `serve`: `token create | list | revoke`
+//!   while it runs (in force within a second, no write per request, last
+//!   used saved at shutdown); commands on the held data directory say so
+//!   once with the gateway's pid and exit 3; stale pid files are ignored.
 //! - `dashboard`: the dashboard page over `serve --demo` in headless
 //!   Chromium (`tests/dashboard/run.mjs`, playwright-core): risk rows,
 //!   heatmap, funnel, a new event shown without a reload, screenshots in
@@ -71,6 +75,7 @@ mod cli_import;
 mod cli_offline;
 mod cli_pipe;
 mod cli_serve;
+mod cli_tokens;
 mod cli_verify;
 mod dashboard;
 mod http;

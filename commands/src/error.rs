@@ -9,14 +9,14 @@ use salesledger_store::StoreError;
 #[non_exhaustive]
 pub enum CommandError {
     /// The caller's role may not issue this kind of command.
-    #[error("role {} may not issue {kind:?}", role.as_str())]
+    #[error("role {} may not issue {kind}", role.as_str())]
     Forbidden { role: Role, kind: CommandKind },
     /// The domain refused the command (its kind says why: conflict, not
     /// found, invalid, forbidden, precondition).
     #[error(transparent)]
     Domain(#[from] DomainError),
     /// The idempotency key was already used for a different request.
-    #[error("idempotency key {key:?} was already used for a different request")]
+    #[error("idempotency key {key} was already used for a different request")]
     IdempotencyKeyReused { key: String },
     /// The stream kept moving under us; every retry met a newer version.
     #[error("stream {stream_id} changed concurrently {n_attempts} times; try again")]

@@ -233,7 +233,7 @@ impl CommandService {
                     None => Prepared::Refused {
                         code: "nurture_template_not_published",
                         message: format!(
-                            "customer {customer_id} is still comparing, but no nurture template is published"
+                            "customer {customer_id} is still comparing, but no nurture template is published; publish one with POST /v1/config/nurture-template"
                         ),
                     },
                 }

@@ -241,6 +241,15 @@ pub fn may_read(role: Role, resource: Resource, relation: Relation) -> bool {
     true
 }
 
+/// Whether `role` may create, list and revoke bearer tokens
+/// (`/v1/tokens`). Only supervisors: a token grants any role, so whoever
+/// mints them holds every role's rights; a regional supervisor, whose
+/// reads stop at a region, could otherwise mint an unrestricted
+/// supervisor token.
+pub fn may_manage_tokens(role: Role) -> bool {
+    role == Role::Supervisor
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,6 +262,17 @@ mod tests {
 
     fn relation(owner: OwnerRelation, region: RegionRelation) -> Relation {
         Relation { owner, region }
+    }
+
+    #[test]
+    fn only_supervisors_manage_tokens() {
+        for role in Role::ALL {
+            assert_eq!(
+                may_manage_tokens(role),
+                role == Role::Supervisor,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

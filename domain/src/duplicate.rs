@@ -33,6 +33,29 @@ pub enum DuplicateKey {
     Phone(Phone),
 }
 
+impl std::fmt::Display for RecordRef {
+    /// `customer <id>` or `lead <id>`.
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordRef::Customer(id) => write!(formatter, "customer {id}"),
+            RecordRef::Lead(id) => write!(formatter, "lead {id}"),
+        }
+    }
+}
+
+impl std::fmt::Display for DuplicateKey {
+    /// The key and its value: `company name 上海瑞康医疗器械有限公司`, ...
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DuplicateKey::CompanyName(name) => write!(formatter, "company name {name}"),
+            DuplicateKey::UnifiedSocialCreditCode(code) => {
+                write!(formatter, "unified social credit code {code}")
+            }
+            DuplicateKey::Phone(phone) => write!(formatter, "phone {phone}"),
+        }
+    }
+}
+
 /// One collision found by [`DuplicateIndex::check`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DuplicateMatch {

@@ -111,6 +111,15 @@ impl ValueKind {
     }
 }
 
+impl std::fmt::Display for ValueKind {
+    /// What the value is, in words: `company name`, `unified social
+    /// credit code`, ...
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words = self.code().trim_start_matches("invalid_").replace('_', " ");
+        formatter.write_str(&words)
+    }
+}
+
 /// The aggregate an error refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AggregateKind {
@@ -173,11 +182,59 @@ impl AggregateKind {
     }
 }
 
+impl std::fmt::Display for AggregateKind {
+    /// The aggregate in words: `customer`, `nurture pack`, `SKU`, ...
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let words = match self {
+            AggregateKind::Sku => "SKU".to_owned(),
+            AggregateKind::PosBatch => "POS batch".to_owned(),
+            other => other
+                .not_found_code()
+                .trim_end_matches("_not_found")
+                .replace('_', " "),
+        };
+        formatter.write_str(&words)
+    }
+}
+
+/// `items` in their display form, separated by `separator`.
+fn join<T: std::fmt::Display>(items: &[T], separator: &str) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
+fn owner_text(owner: &Option<RepId>) -> String {
+    match owner {
+        Some(owner) => format!("its owner is rep {owner}"),
+        None => "it has no owner".to_owned(),
+    }
+}
+
+/// `RegisterRep` -> `register_rep`: a unit variant's name as the API
+/// spells it (the serde `snake_case` name).
+pub(crate) fn snake_case(camel: &str) -> String {
+    let mut snake = String::with_capacity(camel.len() + 4);
+    for (index, character) in camel.chars().enumerate() {
+        if character.is_ascii_uppercase() {
+            if index > 0 {
+                snake.push('_');
+            }
+            snake.push(character.to_ascii_lowercase());
+        } else {
+            snake.push(character);
+        }
+    }
+    snake
+}
+
 /// Why a domain command was refused or an event could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum DomainError {
-    #[error("invalid {value_kind:?}: {reason}")]
+    #[error("invalid {value_kind}: {reason}")]
     InvalidValue {
         value_kind: ValueKind,
         reason: String,
@@ -189,10 +246,10 @@ pub enum DomainError {
     #[error("a customer carries at most {max} attributes, got {count}")]
     TooManyAttributes { count: usize, max: usize },
 
-    #[error("{aggregate:?} not found")]
+    #[error("{aggregate} not found")]
     NotFound { aggregate: AggregateKind },
 
-    #[error("{aggregate:?} already exists")]
+    #[error("{aggregate} already exists")]
     AlreadyExists { aggregate: AggregateKind },
 
     #[error("customer {customer_id} is already owned by rep {owner}")]
@@ -204,7 +261,10 @@ pub enum DomainError {
     #[error("customer {customer_id} has no owner")]
     CustomerNotOwned { customer_id: CustomerId },
 
-    #[error("rep {rep_id} is not the owner of the customer (owner: {owner:?})")]
+    #[error(
+        "rep {rep_id} is not the owner of the customer ({})",
+        owner_text(owner)
+    )]
     NotCustomerOwner { rep_id: RepId, owner: Option<RepId> },
 
     #[error("rep {rep_id} is not the rep of this visit ({visit_rep_id})")]
@@ -213,7 +273,7 @@ pub enum DomainError {
     #[error("rep {rep_id} already owns the customer")]
     TransferToCurrentOwner { rep_id: RepId },
 
-    #[error("duplicate of {existing:?} on {key:?}")]
+    #[error("duplicate of {existing} on {key}")]
     DuplicateRecord {
         existing: crate::duplicate::RecordRef,
         key: crate::duplicate::DuplicateKey,
@@ -222,10 +282,10 @@ pub enum DomainError {
     #[error("duplicate clearance does not match the record being registered")]
     DuplicateClearanceMismatch,
 
-    #[error("lead is not confirmed yet, missing: {missing:?}")]
+    #[error("lead is not confirmed yet, missing: {}", join(missing, " and "))]
     LeadNotConfirmed { missing: Vec<LeadConfirmation> },
 
-    #[error("lead confirmation {confirmation:?} already recorded")]
+    #[error("lead confirmation {confirmation} already recorded")]
     LeadAlreadyConfirmed { confirmation: LeadConfirmation },
 
     #[error("lead already routed to rep {rep_id}")]
@@ -237,7 +297,10 @@ pub enum DomainError {
     #[error("no eligible rep scored at least the rule set's minimum")]
     NoEligibleRep,
 
-    #[error("rep {rep_id} is not among the proposed candidates {candidates:?}")]
+    #[error(
+        "rep {rep_id} is not among the proposed candidates ({})",
+        join(candidates, ", ")
+    )]
     RepNotAmongCandidates {
         rep_id: RepId,
         candidates: Vec<RepId>,
@@ -368,10 +431,10 @@ pub enum DomainError {
         outstanding_fen: u64,
     },
 
-    #[error("a lead may not move from stage {from:?} to {to:?}")]
+    #[error("a lead may not move from stage {from} to {to}")]
     LeadStageNotAllowed { from: FunnelStage, to: FunnelStage },
 
-    #[error("role {role:?} may not issue {command:?}")]
+    #[error("role {} may not issue {command}", role.as_str())]
     Forbidden { role: Role, command: CommandKind },
 
     #[error("store {store} is not known")]

@@ -54,6 +54,22 @@ pub enum FunnelStage {
     Lost,
 }
 
+impl std::fmt::Display for LeadConfirmation {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(match self {
+            LeadConfirmation::Budget => "budget",
+            LeadConfirmation::TechnicalFit => "technical_fit",
+        })
+    }
+}
+
+impl std::fmt::Display for FunnelStage {
+    /// The stage as the API spells it (`qualified`, `negotiation`, ...).
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&crate::error::snake_case(&format!("{self:?}")))
+    }
+}
+
 impl FunnelStage {
     pub const ALL: [FunnelStage; 6] = [
         FunnelStage::Lead,

@@ -792,7 +792,7 @@ pub fn build_pos_batch(
             errors.push(PosLineError::new(
                 line,
                 PosLineErrorCode::UnknownStore,
-                format!("store {:?} is not known", input.store),
+                format!("store {} is not known", input.store),
             ));
             continue;
         }
@@ -800,7 +800,7 @@ pub fn build_pos_batch(
             errors.push(PosLineError::new(
                 line,
                 PosLineErrorCode::UnknownSku,
-                format!("SKU {:?} is not known", input.sku),
+                format!("SKU {} is not known", input.sku),
             ));
             continue;
         }
@@ -809,7 +809,7 @@ pub fn build_pos_batch(
                 errors.push(PosLineError::new(
                     line,
                     PosLineErrorCode::UnknownMember,
-                    format!("member {member:?} is not known"),
+                    format!("member {member} is not known"),
                 ));
                 continue;
             }
@@ -879,7 +879,7 @@ pub fn build_pos_batch(
                 line,
                 PosLineErrorCode::InvalidSoldAt,
                 format!(
-                    "sold_at {:?} is not an RFC 3339 time with a UTC offset",
+                    "sold_at {} is not an RFC 3339 time with a UTC offset",
                     input.sold_at
                 ),
             ));
@@ -890,7 +890,7 @@ pub fn build_pos_batch(
                 line,
                 PosLineErrorCode::InvalidSoldAt,
                 format!(
-                    "sold_at {:?} is more than {MAX_SOLD_AT_AHEAD_HOURS} hours after the batch \
+                    "sold_at {} is more than {MAX_SOLD_AT_AHEAD_HOURS} hours after the batch \
                      was recorded ({})",
                     input.sold_at,
                     recorded_at.to_rfc3339()

@@ -139,6 +139,13 @@ pub enum CommandKind {
     RecordPosSales,
 }
 
+impl std::fmt::Display for CommandKind {
+    /// The kind as the API spells it (`register_rep`, `claim_customer`, ...).
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(&crate::error::snake_case(&format!("{self:?}")))
+    }
+}
+
 use CommandKind as K;
 use Role as R;
 

@@ -221,7 +221,7 @@ impl CapabilityTag {
         if !(length_ok && characters_ok && starts_ok) {
             return Err(DomainError::invalid(
                 ValueKind::CapabilityTag,
-                format!("{raw:?}: 2 to 48 of a-z 0-9 -, starting with a letter or digit"),
+                format!("{raw}: 2 to 48 of a-z 0-9 -, starting with a letter or digit"),
             ));
         }
         Ok(CapabilityTag(lowered))
@@ -542,12 +542,8 @@ string_value!(Email);
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         let lowered = raw.trim().to_lowercase();
-        let invalid = || {
-            DomainError::invalid(
-                ValueKind::Email,
-                format!("{raw:?} is not an e-mail address"),
-            )
-        };
+        let invalid =
+            || DomainError::invalid(ValueKind::Email, format!("{raw} is not an e-mail address"));
         if lowered.len() > 254
             || lowered
                 .chars()
@@ -585,7 +581,7 @@ impl AttributeKey {
         if !ok {
             return Err(DomainError::invalid(
                 ValueKind::AttributeKey,
-                format!("{raw:?}: 1 to 40 of a-z 0-9 _"),
+                format!("{raw}: 1 to 40 of a-z 0-9 _"),
             ));
         }
         Ok(AttributeKey(lowered))
@@ -635,7 +631,7 @@ impl CustomerAttributes {
             if attributes.insert(key, value).is_some() {
                 return Err(DomainError::invalid(
                     ValueKind::AttributeKey,
-                    format!("{:?} given twice", raw_key.as_ref()),
+                    format!("{} given twice", raw_key.as_ref()),
                 ));
             }
         }
@@ -752,10 +748,7 @@ impl IpAddress {
             .parse::<std::net::IpAddr>()
             .map(|address| IpAddress(address.to_string()))
             .map_err(|_| {
-                DomainError::invalid(
-                    ValueKind::IpAddress,
-                    format!("{raw:?} is not an IP address"),
-                )
+                DomainError::invalid(ValueKind::IpAddress, format!("{raw} is not an IP address"))
             })
     }
 }
@@ -771,7 +764,7 @@ fn parse_external_ref(raw: &str, value_kind: ValueKind) -> Result<String, Domain
     if !ok {
         return Err(DomainError::invalid(
             value_kind,
-            format!("{raw:?}: 1 to 64 of A-Z a-z 0-9 . _ : -"),
+            format!("{raw}: 1 to 64 of A-Z a-z 0-9 . _ : -"),
         ));
     }
     Ok(trimmed.to_owned())
@@ -846,7 +839,7 @@ fn parse_lowercase_name(
     {
         return Err(DomainError::invalid(
             value_kind,
-            format!("{raw:?}: 1 to {max_chars} printable characters"),
+            format!("{raw}: 1 to {max_chars} printable characters"),
         ));
     }
     Ok(lowered)

@@ -19,6 +19,7 @@
 //! - `contract`: C10 contracts, FIFO payments, overdue instalments and task cards.
 //! - `calendar`: closed days (order, idempotence, never early).
 //! - `funnel`: C11 lead funnel stages.
+//! - `error_texts`: error messages name ids and values plainly, never Rust debug text.
 //! - `retail`: C13 chain stores (entities, promotions, retail policy, POS batch builder).
 
 mod support;
@@ -29,6 +30,7 @@ mod catalogue;
 mod contract;
 mod customer_ownership;
 mod duplicates;
+mod error_texts;
 mod extraction_transcripts;
 mod funnel;
 mod golden_lifecycle;

@@ -102,9 +102,9 @@ pub enum RetailQueryError {
     NoPromotion,
     #[error("no promotion {0}")]
     UnknownPromotion(PromotionId),
-    #[error("no store in region {0:?}")]
+    #[error("no store in region {0}")]
     UnknownRegion(String),
-    #[error("no store {0:?}")]
+    #[error("no store {0}")]
     UnknownStore(String),
     #[error("from {from} is after to {to}")]
     InvalidRange { from: NaiveDate, to: NaiveDate },

@@ -32,6 +32,10 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
             role: Role::Supervisor,
             rep_id: None,
             region: None,
+            created_at: None,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
         }];
         let mut clients = Vec::new();
         for client_idx in 0..n_clients {
@@ -43,6 +47,10 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
                 role: Role::Rep,
                 rep_id: Some(rep_id),
                 region: None,
+                created_at: None,
+                expires_at: None,
+                revoked_at: None,
+                last_used_at: None,
             });
             clients.push((token, rep_id));
         }

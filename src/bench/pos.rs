@@ -151,6 +151,10 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                 role: Role::Integrator,
                 rep_id: None,
                 region: None,
+                created_at: None,
+                expires_at: None,
+                revoked_at: None,
+                last_used_at: None,
             }],
         )?;
         let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);

@@ -1,12 +1,13 @@
-//! Bearer tokens, each bound to an actor and a role, stored hashed.
+//! Bearer tokens, each bound to an actor (the token's name) and a role,
+//! stored hashed in the token file (`crate::tokens` describes it). With no
+//! file, the first start creates one supervisor token named `admin`,
+//! prints it once and keeps only its hash.
 //!
-//! The token file (`DATA_DIR/tokens.json` unless `--tokens FILE`) holds
-//! `{"tokens": [{"token_sha256": "<hex>", "actor": "li.wei", "role": "rep",
-//! "rep_id": "<uuid, for reps>", "region": "<optional, for regional
-//! supervisors>"}]}`. Only SHA-256 digests are stored:
-//! tokens are 256-bit random values, so a fast hash is enough and a leaked
-//! file reveals no token. With no file, the first start creates one
-//! supervisor token named `admin`, prints it once and keeps only its hash.
+//! The gateway keeps the file's tokens in memory and re-reads the file
+//! when it changes (checked every [`RELOAD_EVERY`]), so `salesledger token
+//! create/revoke` take effect within a second without a restart. When each
+//! token was last used is kept in memory and saved into the file at most
+//! every [`SAVE_LAST_USED_EVERY`] and at shutdown, never per request.
 //!
 //! Authentication runs as middleware on every `/v1/` route, before any body
 //! is read: a request without a valid token gets 401 whatever its body.
@@ -18,16 +19,17 @@
 //! one read check every single read, list, the feed and blobs go through
 //! (docs/SECURITY.md, "Access").
 
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rand::RngCore;
+use chrono::{DateTime, Utc};
 use salesledger_commands::Principal;
 use salesledger_domain::access::{
     may_read, owner_scoped, region_scoped, OwnerRelation, RegionRelation, Relation, Resource,
@@ -45,35 +47,17 @@ use salesledger_domain::value::{
 use salesledger_domain::visit::Visit;
 use salesledger_domain::Role;
 use salesledger_store::Hash32;
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use super::problem::ApiError;
 use super::AppState;
 
-/// One line of the token file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenEntry {
-    pub token_sha256: String,
-    pub actor: String,
-    pub role: Role,
-    /// For rep tokens: the rep this actor is, so a rep can only act as
-    /// themselves.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rep_id: Option<Uuid>,
-    /// For regional supervisors: the region (as reps are registered with)
-    /// whose customers they read. Without one a regional supervisor reads
-    /// every customer, as a supervisor does.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-}
+pub use crate::tokens::{generate_token, TokenEntry, TokenFile};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenFile {
-    pub tokens: Vec<TokenEntry>,
-}
+/// How often the gateway checks the token file for changes.
+pub const RELOAD_EVERY: Duration = Duration::from_millis(250);
+/// How often "last used" times are saved into the token file (when any
+/// changed).
+pub const SAVE_LAST_USED_EVERY: Duration = Duration::from_secs(30);
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]
@@ -84,21 +68,50 @@ pub struct Caller {
     pub region: Option<Region>,
 }
 
-/// Token digests to callers.
+/// Why a bearer token was refused (each a 401 with its own code).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No token, or one the file does not hold: `unauthenticated`.
+    Unknown,
+    /// `token_expired`.
+    Expired,
+    /// `token_revoked`.
+    Revoked,
+}
+
+impl Refusal {
+    pub fn problem(self) -> ApiError {
+        match self {
+            Refusal::Unknown => ApiError::unauthorized(),
+            Refusal::Expired => ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "this bearer token has expired; ask a supervisor for a new one",
+            ),
+            Refusal::Revoked => ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "token_revoked",
+                "this bearer token was revoked; ask a supervisor for a new one",
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    caller: Caller,
+    expires_at: Option<DateTime<Utc>>,
+    revoked: bool,
+}
+
+/// The tokens of one reading of the file, by digest.
 #[derive(Debug, Default)]
-pub struct TokenStore {
-    by_digest: HashMap<Hash32, Caller>,
+struct Snapshot {
+    by_digest: HashMap<Hash32, Known>,
 }
 
-/// A new random token: `sl_` and 64 hex digits.
-pub fn generate_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("sl_{}", hex::encode(bytes))
-}
-
-impl TokenStore {
-    pub fn from_file(file: &TokenFile) -> anyhow::Result<TokenStore> {
+impl Snapshot {
+    fn of(file: &TokenFile) -> anyhow::Result<Snapshot> {
         let mut by_digest = HashMap::new();
         for entry in &file.tokens {
             let digest = Hash32::parse_hex(&entry.token_sha256).with_context(|| {
@@ -108,7 +121,7 @@ impl TokenStore {
                 )
             })?;
             let actor = ActorId::parse(&entry.actor)
-                .with_context(|| format!("token actor {:?}", entry.actor))?;
+                .with_context(|| format!("token actor \"{}\"", entry.actor))?;
             let caller = Caller {
                 principal: Principal {
                     actor,
@@ -122,93 +135,247 @@ impl TokenStore {
                     .transpose()
                     .with_context(|| format!("token region of {}", entry.actor))?,
             };
-            by_digest.insert(digest, caller);
+            by_digest.insert(
+                digest,
+                Known {
+                    caller,
+                    expires_at: entry.expires_at,
+                    revoked: entry.revoked_at.is_some(),
+                },
+            );
         }
-        Ok(TokenStore { by_digest })
+        Ok(Snapshot { by_digest })
+    }
+}
+
+/// The gateway's tokens: the token file as last read, and when each token
+/// was last used.
+#[derive(Debug, Default)]
+pub struct TokenStore {
+    /// The file re-read on change; `None` for a fixed set of tokens.
+    path: Option<PathBuf>,
+    snapshot: RwLock<Arc<Snapshot>>,
+    /// The bytes the snapshot was read from.
+    loaded: Mutex<Option<Vec<u8>>>,
+    last_used: Mutex<LastUsed>,
+}
+
+#[derive(Debug, Default)]
+struct LastUsed {
+    by_digest: BTreeMap<String, DateTime<Utc>>,
+    unsaved: bool,
+}
+
+impl TokenStore {
+    /// A fixed set of tokens (never re-read, nothing saved).
+    pub fn from_file(file: &TokenFile) -> anyhow::Result<TokenStore> {
+        Ok(TokenStore {
+            snapshot: RwLock::new(Arc::new(Snapshot::of(file)?)),
+            ..TokenStore::default()
+        })
     }
 
     /// Loads the token file, creating it with one admin token (printed
-    /// once on stdout) when it does not exist.
+    /// once on stdout) when it does not exist. The store re-reads the file
+    /// when [`TokenStore::reload_if_changed`] (or [`TokenStore::watch`])
+    /// finds it changed.
     pub fn load_or_create(path: &Path) -> anyhow::Result<TokenStore> {
-        if !path.exists() {
-            let token = generate_token();
-            let file = TokenFile {
-                tokens: vec![TokenEntry {
-                    token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-                    actor: "admin".into(),
-                    role: Role::Supervisor,
-                    rep_id: None,
-                    region: None,
-                }],
-            };
-            write_token_file(path, &file)?;
-            println!(
-                "created {} with one admin token (supervisor role); it is shown only now:",
-                path.display()
-            );
-            println!("  admin token: {token}");
+        {
+            let _lock = crate::tokens::lock(path)?;
+            if !path.exists() {
+                let token = generate_token();
+                let mut admin = TokenEntry::new(&token, "admin", Role::Supervisor);
+                admin.created_at = Some(Utc::now());
+                crate::tokens::write(
+                    path,
+                    &TokenFile {
+                        tokens: vec![admin],
+                        ..TokenFile::default()
+                    },
+                )?;
+                println!(
+                    "created {} with one admin token (supervisor role); it is shown only now:",
+                    path.display()
+                );
+                println!("  admin token: {token}");
+            }
         }
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let file: TokenFile =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
-        TokenStore::from_file(&file)
+        let store = TokenStore {
+            path: Some(path.to_owned()),
+            ..TokenStore::default()
+        };
+        store.reload_if_changed()?;
+        Ok(store)
+    }
+
+    /// The token file this store follows, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Re-reads the token file when its bytes differ from the last
+    /// reading; `Ok(true)` when the tokens were replaced. A file that does
+    /// not parse leaves the tokens as they were (and is an error).
+    pub fn reload_if_changed(&self) -> anyhow::Result<bool> {
+        let Some(path) = &self.path else {
+            return Ok(false);
+        };
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            // A deleted file holds no tokens.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        };
+        let mut loaded = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if loaded.as_deref() == Some(bytes.as_slice()) {
+            return Ok(false);
+        }
+        let file = if bytes.is_empty() {
+            TokenFile::default()
+        } else {
+            crate::tokens::parse(path, &bytes)?
+        };
+        let snapshot = Snapshot::of(&file)?;
+        *self
+            .snapshot
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(snapshot);
+        *loaded = Some(bytes);
+        Ok(true)
     }
 
     /// Adds `entries` (replacing entries of the same actor) to the file.
     pub fn add_to_file(path: &Path, entries: Vec<TokenEntry>) -> anyhow::Result<()> {
-        let mut file: TokenFile = match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .with_context(|| format!("parsing {}", path.display()))?,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => TokenFile::default(),
-            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+        crate::tokens::update(path, |file| {
+            file.tokens
+                .retain(|existing| !entries.iter().any(|entry| entry.actor == existing.actor));
+            file.tokens.extend(entries);
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// The caller `token` stands for at `now`, or why it is refused. A
+    /// token that authenticates is noted as used at `now` (in memory).
+    pub fn authenticate(&self, token: &str, now: DateTime<Utc>) -> Result<Caller, Refusal> {
+        let digest = Hash32::sha256(token.as_bytes());
+        let snapshot = self
+            .snapshot
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let known = snapshot.by_digest.get(&digest).ok_or(Refusal::Unknown)?;
+        if known.revoked {
+            return Err(Refusal::Revoked);
+        }
+        if known.expires_at.is_some_and(|expires| expires <= now) {
+            return Err(Refusal::Expired);
+        }
+        let mut last_used = self
+            .last_used
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let previous = last_used.by_digest.insert(digest.to_hex(), now);
+        if previous != Some(now) {
+            last_used.unsaved = true;
+        }
+        Ok(known.caller.clone())
+    }
+
+    /// When each token (by digest, in hex) was last used since this
+    /// gateway started.
+    pub fn last_used(&self) -> BTreeMap<String, DateTime<Utc>> {
+        self.last_used
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .by_digest
+            .clone()
+    }
+
+    /// Saves the "last used" times into the token file when any changed
+    /// since the last save.
+    pub fn save_last_used(&self) -> anyhow::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
         };
-        file.tokens
-            .retain(|existing| !entries.iter().any(|entry| entry.actor == existing.actor));
-        file.tokens.extend(entries);
-        write_token_file(path, &file)
+        let used = {
+            let mut last_used = self
+                .last_used
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if !last_used.unsaved {
+                return Ok(());
+            }
+            last_used.unsaved = false;
+            last_used.by_digest.clone()
+        };
+        if let Err(error) = crate::tokens::save_last_used(path, &used) {
+            self.last_used
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unsaved = true;
+            return Err(error.into());
+        }
+        Ok(())
     }
 
-    pub fn authenticate(&self, token: &str) -> Option<&Caller> {
-        self.by_digest.get(&Hash32::sha256(token.as_bytes()))
+    /// Follows the token file: re-reads it when it changes (every
+    /// [`RELOAD_EVERY`]) and saves "last used" times every
+    /// `save_every`. The task ends when the store is dropped.
+    pub fn watch(self: &Arc<Self>, save_every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut last_save = tokio::time::Instant::now();
+            let mut reported: Option<String> = None;
+            loop {
+                tokio::time::sleep(RELOAD_EVERY).await;
+                let Some(store) = weak.upgrade() else { break };
+                if store.path.is_none() {
+                    break;
+                }
+                let save = last_save.elapsed() >= save_every;
+                if save {
+                    last_save = tokio::time::Instant::now();
+                }
+                let outcome = tokio::task::spawn_blocking(move || {
+                    let reloaded = store.reload_if_changed();
+                    let saved = if save { store.save_last_used() } else { Ok(()) };
+                    (reloaded, saved)
+                })
+                .await;
+                let Ok((reloaded, saved)) = outcome else {
+                    continue;
+                };
+                match reloaded {
+                    Ok(true) => {
+                        reported = None;
+                        tracing::info!("token file changed; tokens reloaded");
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        let message = format!("{error:#}");
+                        if reported.as_deref() != Some(message.as_str()) {
+                            tracing::warn!(error = %message, "the token file does not load; the previous tokens stay in force");
+                            reported = Some(message);
+                        }
+                    }
+                }
+                if let Err(error) = saved {
+                    tracing::warn!(error = %format!("{error:#}"), "saving when tokens were last used");
+                }
+            }
+        })
     }
-}
-
-fn write_token_file(path: &Path, file: &TokenFile) -> anyhow::Result<()> {
-    if let Some(parent) = path.parent() {
-        salesledger_store::private_fs::create_dir_all(parent)?;
-    }
-    let temp = path.with_extension("json.tmp");
-    // Created 0600, so the file is never readable by others, even briefly.
-    std::io::Write::write_all(
-        &mut salesledger_store::private_fs::open_options()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&temp)?,
-        &serde_json::to_vec_pretty(file)?,
-    )?;
-    restrict_permissions(&temp)?;
-    std::fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
-#[cfg(unix)]
-fn restrict_permissions(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn restrict_permissions(_path: &Path) -> anyhow::Result<()> {
-    Ok(())
 }
 
 /// Middleware: resolves the bearer token into a [`Caller`] request
-/// extension, or answers 401 before the body is touched.
+/// extension, or answers 401 before the body is touched (`unauthenticated`,
+/// `token_expired` or `token_revoked`).
 pub async fn require_token(
-    State(tokens): State<Arc<TokenStore>>,
+    State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -217,14 +384,14 @@ pub async fn require_token(
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .and_then(|token| tokens.authenticate(token.trim()))
-        .cloned();
+        .ok_or(Refusal::Unknown)
+        .and_then(|token| state.tokens.authenticate(token.trim(), state.now()));
     match caller {
-        Some(caller) => {
+        Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        None => ApiError::unauthorized().into_response(),
+        Err(refusal) => refusal.problem().into_response(),
     }
 }
 

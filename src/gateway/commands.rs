@@ -469,7 +469,7 @@ pub async fn ensure_may_act(
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_customer_owner",
-            format!("a rep may only act on a customer they own ({kind:?})"),
+            format!("a rep may only act on a customer they own ({kind})"),
         ))
     }
 }

@@ -102,7 +102,7 @@ pub enum DtoError {
     /// path (`contact_email`, `attributes.industry`, `capability_tags[2]`;
     /// empty for a rule over the whole body), `code` the domain's stable
     /// problem code (`invalid_email`, `capability_tag_count`, ...).
-    #[error("invalid value at {field:?}: {message}")]
+    #[error("invalid value at {field}: {message}")]
     Invalid {
         field: String,
         code: &'static str,
@@ -360,9 +360,7 @@ fn parse_attributes(
             return Err(DtoError::Invalid {
                 field: key_path,
                 code: ValueKind::AttributeKey.code(),
-                message: format!(
-                    "attribute {raw_key:?} is given twice (keys are case-insensitive)"
-                ),
+                message: format!("attribute {raw_key} is given twice (keys are case-insensitive)"),
             });
         }
     }

@@ -277,11 +277,13 @@ pub struct DocRoute {
     pub tag: &'static str,
 }
 
-/// Every documented integration route: the feed's and the webhooks'.
+/// Every documented integration route: the feed's, the webhooks' and the
+/// tokens'.
 pub fn integration_routes() -> impl Iterator<Item = &'static DocRoute> {
     FEED_ROUTES
         .iter()
         .chain(crate::webhooks::routes::WEBHOOK_ROUTES)
+        .chain(super::tokens::TOKEN_ROUTES)
 }
 
 const FEED_PROBLEMS: &[(&str, &str)] = &[
@@ -353,7 +355,7 @@ pub fn parse_types(types: Option<&str>) -> Result<Option<Vec<String>>, ApiError>
             || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         {
             return Err(invalid_query(format!(
-                "types: {name:?} is not an event type name"
+                "types: {name} is not an event type name"
             )));
         }
         parsed.push(name.to_owned());

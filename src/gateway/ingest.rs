@@ -504,7 +504,7 @@ fn parse_item<R: DeserializeOwned>(item: Value, id_field: &str) -> Result<(Uuid,
         Some(Value::String(raw)) => Uuid::parse_str(&raw).map_err(|error| {
             body_error(
                 id_field,
-                format!("{raw:?} is not a UUID: {error}"),
+                format!("{raw} is not a UUID: {error}"),
                 BodyErrorKind::Other,
             )
         })?,

@@ -34,12 +34,12 @@ pub fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), 
     let raw = String::from_utf8_lossy(value.as_bytes());
     let media: mime::Mime = raw
         .parse()
-        .map_err(|_| unsupported(format!("expected {expected}, got {raw:?}")))?;
+        .map_err(|_| unsupported(format!("expected {expected}, got {raw}")))?;
     let essence_ok = accepted
         .iter()
         .any(|accepted| media.essence_str().eq_ignore_ascii_case(accepted));
     if !essence_ok {
-        return Err(unsupported(format!("expected {expected}, got {raw:?}")));
+        return Err(unsupported(format!("expected {expected}, got {raw}")));
     }
     for (name, value) in media.params() {
         let utf8 = name.as_str().eq_ignore_ascii_case("charset")
@@ -49,7 +49,7 @@ pub fn require_media_type(headers: &HeaderMap, accepted: &[&str]) -> Result<(), 
                 .eq_ignore_ascii_case("utf-8");
         if !utf8 {
             return Err(unsupported(format!(
-                "only the parameter charset=utf-8 is accepted, got {raw:?}"
+                "only the parameter charset=utf-8 is accepted, got {raw}"
             )));
         }
     }

@@ -23,6 +23,7 @@ pub mod reactions;
 pub mod reads;
 pub mod routes;
 pub mod stores;
+pub mod tokens;
 pub mod views;
 
 use std::net::SocketAddr;
@@ -237,8 +238,9 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::api_routes())
         .merge(crate::webhooks::routes::routes())
         .merge(reactions::routes())
+        .merge(tokens::routes())
         .layer(axum::middleware::from_fn_with_state(
-            state.tokens.clone(),
+            state.clone(),
             auth::require_token,
         ));
     let ops_state = state.ops.clone();
@@ -314,7 +316,10 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         .tokens_path
         .clone()
         .unwrap_or_else(|| config.data_dir.join("tokens.json"));
-    let tokens = TokenStore::load_or_create(&tokens_path)?;
+    let tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
+    // Token changes (the CLI, the token routes) take effect within a
+    // second; "last used" times are saved now and then.
+    tokens.watch(auth::SAVE_LAST_USED_EVERY);
     let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
     let shared: Arc<dyn Store> = metered.clone();
     let views = crate::views::runner_builder(
@@ -342,7 +347,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     let state = AppState {
         service,
         blobs,
-        tokens: Arc::new(tokens),
+        tokens,
         views: Arc::new(views),
         max_body_bytes: config.max_body_bytes,
         clock: Arc::new(Utc::now),
@@ -364,7 +369,11 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
 /// `salesledger serve`: runs until SIGINT/SIGTERM, then stops accepting,
 /// lets in-flight requests (and their appends) finish, and closes the log.
 pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
-    let (mut state, store) = open_state(&config).await?;
+    let (state, store) = open_state(&config).await?;
+    // Names this process to CLI commands refused the data directory
+    // (`crate::held`); removed when `serve` returns.
+    let pid_file = crate::held::PidFile::create(&config.data_dir)
+        .with_context(|| format!("writing {}", crate::held::PID_FILE))?;
     if config.demo {
         let tokens_path = config
             .tokens_path
@@ -372,8 +381,11 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
             .unwrap_or_else(|| config.data_dir.join("tokens.json"));
         let today = state.now().date_naive();
         crate::demo::seed_with_scale(&state, &tokens_path, today, config.demo_scale).await?;
-        state.tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
+        state.tokens.reload_if_changed()?;
     }
+    // Before the address is printed: a signal from now on stops `serve`
+    // gracefully (one during the demo seeding above still ends it at once).
+    let signalled_by_os = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -432,9 +444,10 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // abandoned) never drops the last handle of a database.
     let webhooks = state.webhooks.clone();
     let service = state.service.clone();
+    let service_tokens = state.tokens.clone();
     let (signalled_sender, signalled) = tokio::sync::oneshot::channel::<()>();
     let server = serve_connections(listener, router(state), &config.connections, async move {
-        shutdown_signal().await;
+        signalled_by_os.await;
         shutting_down.send_replace(true);
         let _ = signalled_sender.send(());
     });
@@ -483,6 +496,17 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     {
         tracing::warn!(%error, "stopping the read models");
     }
+    // "Last used" times since the last periodic save.
+    let tokens = service_tokens;
+    if let Some(Ok(Err(error))) = shutdown
+        .step(
+            "saving token use",
+            tokio::task::spawn_blocking(move || tokens.save_last_used()),
+        )
+        .await
+    {
+        tracing::warn!(error = %format!("{error:#}"), "saving when tokens were last used");
+    }
     // Acknowledged appends were fsynced before their answer: closing only
     // stops the writer.
     shutdown.step("event log close", store.close()).await;
@@ -490,6 +514,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // disk: drop the databases on the blocking pool, within the budget.
     let dropped = tokio::task::spawn_blocking(move || drop((views, service, webhooks, store)));
     shutdown.step("closing the databases", dropped).await;
+    drop(pid_file);
     shutdown.finish()
 }
 
@@ -558,28 +583,43 @@ impl Shutdown {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// Resolves at the first SIGINT or SIGTERM. The handlers are installed
+/// when this is called (not when it is first polled), so a signal that
+/// arrives while `serve` is still starting (after it printed its address)
+/// begins the graceful shutdown instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (terminate, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+    async move {
+        #[cfg(unix)]
+        {
+            async fn received(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = received(terminate) => {},
+                () = received(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tracing::info!("shutdown requested; finishing in-flight requests");
     }
-    tracing::info!("shutdown requested; finishing in-flight requests");
 }
 
 /// For handlers that only need to say "unexpected".

@@ -139,6 +139,8 @@ fn component_schemas() -> Schemas {
         super::feed::FeedPage, super::feed::FeedRecord,
         crate::webhooks::routes::CreateWebhookRequest, crate::webhooks::routes::WebhookCreated,
         crate::webhooks::routes::WebhookView, crate::webhooks::routes::WebhookList,
+        super::tokens::CreateTokenRequest, super::tokens::TokenCreated, super::tokens::TokenList,
+        crate::tokens::TokenView, crate::tokens::TokenStatus,
     );
     schemas
 }
@@ -178,6 +180,10 @@ fn path_parameters(path: &str, mut operation: OperationBuilder) -> OperationBuil
             "sha256" => (
                 SchemaFormat::Custom("sha256-hex".into()),
                 "64 lowercase hex digits",
+            ),
+            "name" => (
+                SchemaFormat::Custom("actor-name".into()),
+                "a token's name (the actor on its events)",
             ),
             _ => (
                 SchemaFormat::KnownFormat(KnownFormat::Uuid),

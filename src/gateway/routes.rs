@@ -194,12 +194,15 @@ fn authorised_id(
     Ok(path?.0)
 }
 
-fn not_published(what: &str, code: &'static str) -> ApiError {
+/// 409 for configuration nothing was published for yet, naming the
+/// route that publishes it.
+fn not_published(what: &str, code: &'static str, route: &str) -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         code,
-        format!("no {what} has been published yet (POST /v1/config/...)"),
+        format!("no {what} has been published yet; publish one with POST {route}"),
     )
+    .with("publish_with", serde_json::json!(format!("POST {route}")))
 }
 
 /// Handlers that need nothing but the path's id and the body (`plain`), or
@@ -539,7 +542,13 @@ async fn propose_routing(path: IdPath, incoming: Incoming) -> Result<Response, A
     let lead_id = authorised_id(&incoming, ProposeRoutingRequest::KIND, path)?;
     let (rule_set, reps) = salesledger_commands::builders::routing_inputs(&incoming.state.service)
         .await?
-        .ok_or_else(|| not_published("routing rule set", "routing_rules_not_published"))?;
+        .ok_or_else(|| {
+            not_published(
+                "routing rule set",
+                "routing_rules_not_published",
+                "/v1/config/routing-rules",
+            )
+        })?;
     incoming
         .run::<Lead, ProposeRoutingRequest>(
             ProposeRoutingRequest::KIND,
@@ -576,6 +585,7 @@ async fn log_visit(incoming: Incoming) -> Result<Response, ApiError> {
                     not_published(
                         "extraction dictionary",
                         "extraction_dictionary_not_published",
+                        "/v1/config/extraction-dictionary",
                     )
                 })?;
                 Ok(request.into_command(VisitId::from_uuid(id), dictionary)?)
@@ -642,7 +652,11 @@ async fn start_nurture_pack(incoming: Incoming) -> Result<Response, ApiError> {
                 )
                 .await?;
                 let template = template.ok_or_else(|| {
-                    not_published("nurture template", "nurture_template_not_published")
+                    not_published(
+                        "nurture template",
+                        "nurture_template_not_published",
+                        "/v1/config/nurture-template",
+                    )
                 })?;
                 Ok(request.into_command(NurturePackId::from_uuid(id), template)?)
             },

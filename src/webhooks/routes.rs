@@ -280,7 +280,7 @@ async fn create(
     }) {
         return Err(unprocessable(
             "invalid_webhook_filter",
-            format!("{bad:?} is not an event type name"),
+            format!("{bad} is not an event type name"),
         ));
     }
     let url = validate(&request.url, state.webhooks.allow_private_targets)

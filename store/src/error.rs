@@ -20,7 +20,7 @@ pub enum StoreError {
         actual: Option<u64>,
     },
     /// An idempotency key was reused for a different request.
-    #[error("idempotency key {key:?} was already used for a different request")]
+    #[error("idempotency key {key} was already used for a different request")]
     IdempotencyKeyReused { key: String },
     /// The request is malformed (empty append, oversized payload, bad id...).
     #[error("invalid append: {0}")]

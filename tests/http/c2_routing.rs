@@ -115,6 +115,10 @@ async fn only_a_proposed_rep_can_be_confirmed_and_the_delay_is_recorded() {
     assert!(refused.status.is_client_error(), "{}", refused.text);
     assert_eq!(refused.code(), "rep_not_proposed", "{}", refused.text);
     assert_eq!(refused.content_type(), "application/problem+json");
+    // The ids are named plainly (issue 16), never as `[RepId(...)]`.
+    let detail = refused.json["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains(&REP_C.to_string()), "{detail}");
+    super::support::assert_plain(detail);
     assert_eq!(app.log_len(), before, "nothing appended");
 
     // Only supervisors confirm.
@@ -156,12 +160,26 @@ async fn routing_needs_a_published_rule_set() {
     app.register_reps().await;
     let lead_id = app.confirmed_lead().await;
     let before = app.log_len();
-    app.post_json(
-        &format!("/v1/leads/{lead_id}/routing-proposals"),
-        "supervisor",
-        &json!({}),
-    )
-    .await
-    .assert_problem(409, "routing_rules_not_published");
+    let refused = app
+        .post_json(
+            &format!("/v1/leads/{lead_id}/routing-proposals"),
+            "supervisor",
+            &json!({}),
+        )
+        .await;
+    refused.assert_problem(409, "routing_rules_not_published");
+    // It says how to publish them.
+    assert!(
+        refused.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("publish one with POST /v1/config/routing-rules"),
+        "{}",
+        refused.text
+    );
+    assert_eq!(
+        refused.json["publish_with"],
+        json!("POST /v1/config/routing-rules")
+    );
     assert_eq!(app.log_len(), before);
 }

@@ -173,6 +173,11 @@ async fn duplicate_customers_and_leads_are_refused() {
     for body in &cases {
         let refused = app.post_json("/v1/customers", "supervisor", body).await;
         refused.assert_problem(409, "duplicate_record");
+        // Named plainly (issue 16): `duplicate of customer <id> on company
+        // name ...`, never `Customer(CustomerId(...)) on CompanyName("...")`.
+        let detail = refused.json["detail"].as_str().unwrap_or_default();
+        assert!(detail.starts_with("duplicate of customer "), "{detail}");
+        super::support::assert_plain(detail);
         // A lead for the same company is a duplicate too.
         let refused = app.post_json("/v1/leads", "marketing", body).await;
         refused.assert_problem(409, "duplicate_record");
@@ -281,6 +286,17 @@ async fn a_qualifying_follow_up_extends_the_protection() {
     )
     .await
     .assert_problem(403, "not_customer_owner");
+    let refused = app
+        .post_json(
+            &format!("/v1/customers/{customer_id}/follow-ups"),
+            "rep_b",
+            &json!({"rep_id": REP_B, "kind": "call", "occurred_at": "2027-04-10T01:00:00Z"}),
+        )
+        .await;
+    refused.assert_problem(403, "not_customer_owner");
+    let detail = refused.json["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("(record_follow_up)"), "{detail}");
+    super::support::assert_plain(detail);
 
     app.set_now(at("2027-04-16T00:00:00Z"));
     let closed = app

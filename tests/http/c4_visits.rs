@@ -88,9 +88,16 @@ async fn a_rep_logs_visits_only_as_themselves_and_needs_a_dictionary() {
         "occurred_at": "2027-03-15T10:30:00+08:00", "transcript": "Call about Q3 budget"
     });
     let before = app.log_len();
-    app.post_json("/v1/visits", "rep", &body)
-        .await
-        .assert_problem(409, "extraction_dictionary_not_published");
+    let refused = app.post_json("/v1/visits", "rep", &body).await;
+    refused.assert_problem(409, "extraction_dictionary_not_published");
+    assert!(
+        refused.json["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("publish one with POST /v1/config/extraction-dictionary"),
+        "{}",
+        refused.text
+    );
     app.seed_config().await;
     let before_config = app.log_len();
     assert!(before_config > before);

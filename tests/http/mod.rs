@@ -55,6 +55,9 @@
 //!   members, a policy change, refusals.
 //! - `slow_headers`: the accept loop closes a connection whose request
 //!   head is not complete within the header read timeout.
+//! - `tokens`: `/v1/tokens` (supervisors only), created tokens in force at
+//!   once as their name, 401 `token_expired` / `token_revoked`, file changes
+//!   by another process in force within a second, no write per request.
 //! - `stores`: chain-store commands and POS batches in NDJSON (all or
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
@@ -83,5 +86,6 @@ mod slow_headers;
 mod store_views;
 mod stores;
 pub mod support;
+mod tokens;
 mod views;
 mod webhooks;

@@ -123,6 +123,36 @@ impl Answer {
     }
 }
 
+/// Asserts that a problem's detail names ids and values plainly: no Rust
+/// debug text such as `RepId(`, `Customer(CustomerId(`, `Some(`, `None`,
+/// a bracketed list or a quoted debug string (issue 16).
+#[track_caller]
+pub fn assert_plain(detail: &str) {
+    let characters: Vec<char> = detail.chars().collect();
+    for (index, character) in characters.iter().enumerate() {
+        if *character == '(' {
+            let mut start = index;
+            while start > 0 && characters[start - 1].is_ascii_alphanumeric() {
+                start -= 1;
+            }
+            assert!(
+                !(start < index && characters[start].is_ascii_uppercase()),
+                "debug text in: {detail}"
+            );
+        }
+        assert!(
+            !matches!(character, '[' | ']' | '"' | '{' | '}'),
+            "debug text in: {detail}"
+        );
+    }
+    assert!(
+        !detail
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|word| word == "None"),
+        "debug text in: {detail}"
+    );
+}
+
 /// A fixed "now" every test starts at (the gateway's clock).
 pub fn default_now() -> DateTime<Utc> {
     at("2027-03-16T02:00:00Z")
@@ -141,6 +171,10 @@ fn entry(token: &str, actor: &str, role: Role, rep_id: Option<Uuid>) -> TokenEnt
         role,
         rep_id,
         region: None,
+        created_at: None,
+        expires_at: None,
+        revoked_at: None,
+        last_used_at: None,
     }
 }
 
@@ -204,7 +238,11 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp 
     let tokens_path = data_dir.path().join("tokens.json");
     std::fs::write(
         &tokens_path,
-        serde_json::to_vec_pretty(&TokenFile { tokens: entries }).expect("token file"),
+        serde_json::to_vec_pretty(&TokenFile {
+            tokens: entries,
+            ..TokenFile::default()
+        })
+        .expect("token file"),
     )
     .expect("write the token file");
 

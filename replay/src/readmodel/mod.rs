@@ -110,7 +110,7 @@ pub enum ReadModelError {
     #[error("two projectors are named {0}")]
     DuplicateProjector(&'static str),
     /// A projector or table name outside `[a-z0-9_-]{1,64}`.
-    #[error("invalid projector or table name {0:?}")]
+    #[error("invalid projector or table name {0}")]
     InvalidName(&'static str),
     /// The projectors' shared tables do not fit together (a table read
     /// that nobody writes, written twice, or a cycle of reads).
@@ -123,7 +123,7 @@ pub enum ReadModelError {
     BadCursor(String),
     /// The projector has not committed the position in time; the caller may
     /// wait again.
-    #[error("projector {projector} has not committed position {position} within {timeout:?} (it is at {reached})")]
+    #[error("projector {projector} has not committed position {position} within {} ms (it is at {reached})", timeout.as_millis())]
     WaitTimedOut {
         projector: String,
         position: u64,

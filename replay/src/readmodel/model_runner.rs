@@ -104,7 +104,7 @@ pub enum RunnerError {
     UnknownProjector(String),
     /// The projector did not reach the position in time. Not a failure of
     /// the projector: the caller may wait again.
-    #[error("projector {projector} has not applied position {position} within {timeout:?} (it is at {reached})")]
+    #[error("projector {projector} has not applied position {position} within {} ms (it is at {reached})", timeout.as_millis())]
     WaitTimedOut {
         projector: String,
         position: u64,

@@ -168,9 +168,9 @@ fn period(raw: Option<String>, total_allowed: bool) -> Result<Option<String>, Ap
             StatusCode::BAD_REQUEST,
             "invalid_period",
             if total_allowed {
-                format!("period {text:?} is neither YYYY-MM nor `total`")
+                format!("period {text} is neither YYYY-MM nor `total`")
             } else {
-                format!("period {text:?} is not YYYY-MM")
+                format!("period {text} is not YYYY-MM")
             },
         )),
     }
@@ -284,14 +284,14 @@ async fn digest(
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_path_parameter",
-            format!("date {date:?} is not YYYY-MM-DD"),
+            format!("date {date} is not YYYY-MM-DD"),
         )
     })?;
     let wait = query(params)?;
     answer::<Digest, _>(&state, &wait, |view| {
         view.report(&region, day).ok_or_else(|| {
             ApiError::not_found(format!(
-                "no activity was ever recorded in region {region:?} (regions: {})",
+                "no activity was ever recorded in region {region} (regions: {})",
                 view.region_names().join(", ")
             ))
         })
