@@ -114,6 +114,9 @@ pub struct GatewayConfig {
     /// together); a step still running then is abandoned with an error and
     /// `serve` fails (`--shutdown-timeout-secs`).
     pub shutdown_timeout: std::time::Duration,
+    /// How far ahead of the server's clock a business time may lie
+    /// (`--future-margin-secs`; [`salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN`]).
+    pub future_margin: chrono::Duration,
 }
 
 /// Default of [`GatewayConfig::shutdown_timeout`].
@@ -135,6 +138,7 @@ impl GatewayConfig {
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
             connections: ConnectionSettings::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            future_margin: salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN,
         }
     }
 }
@@ -329,7 +333,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     let webhooks =
         crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
             .context("opening the webhook subscriptions")?;
-    let service = Arc::new(CommandService::new(shared));
+    let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.
     let reactions = ReactionManager::start(
