@@ -19,6 +19,7 @@ pub mod media;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod query_guard;
 pub mod reactions;
 pub mod reads;
 pub mod routes;
@@ -232,6 +233,14 @@ pub async fn serve_connections(
 pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.max_body_bytes;
     let max_blob_bytes = usize::try_from(state.blobs.max_bytes()).unwrap_or(usize::MAX);
+    // Every route refuses query parameters it does not document; on /v1
+    // after authentication (inner layer), like every other check.
+    let allow_list = Arc::new(query_guard::QueryAllowList::from_document(
+        &openapi::document(),
+    ));
+    let strict_query = || {
+        axum::middleware::from_fn_with_state(allow_list.clone(), query_guard::refuse_unknown_query)
+    };
     let v1 = commands::routes()
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
@@ -241,17 +250,21 @@ pub fn router(state: AppState) -> Router {
         .merge(dashboard::api_routes())
         .merge(crate::webhooks::routes::routes())
         .merge(reactions::routes())
+        .layer(strict_query())
         .layer(axum::middleware::from_fn_with_state(
             state.tokens.clone(),
             auth::require_token,
         ));
-    let ops_state = state.ops.clone();
-    Router::new()
+    let public = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
         .merge(dashboard::routes())
+        .layer(strict_query());
+    let ops_state = state.ops.clone();
+    Router::new()
+        .merge(public)
         .merge(v1)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
