@@ -84,6 +84,13 @@ enum Command {
         /// and the exit status is 1.
         #[arg(long, default_value_t = gateway::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
         shutdown_timeout_secs: u64,
+        /// Seconds a business time (a visit, a follow-up, an e-mail
+        /// receipt, a link open, a ticket, a POS sale...) may lie ahead of
+        /// this server's clock; later ones are refused with 422
+        /// `time_in_future` naming the field. At most a year.
+        #[arg(long, default_value_t = salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN.num_seconds().unsigned_abs(),
+              value_parser = clap::value_parser!(u64).range(0..=31_536_000))]
+        future_margin_secs: u64,
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
@@ -206,6 +213,7 @@ fn main() -> ExitCode {
             header_read_timeout_secs,
             max_connections,
             shutdown_timeout_secs,
+            future_margin_secs,
         } => {
             let mut config = gateway::GatewayConfig::new(data, listen);
             config.store = store;
@@ -227,6 +235,9 @@ fn main() -> ExitCode {
                 }
             });
             config.shutdown_timeout = std::time::Duration::from_secs(shutdown_timeout_secs);
+            // At most a year (clap's range): fits chrono's bounds.
+            config.future_margin =
+                chrono::Duration::seconds(i64::try_from(future_margin_secs).unwrap_or(31_536_000));
             // Never wait on a blocking task abandoned by the shutdown.
             runtime()
                 .and_then(|runtime| {

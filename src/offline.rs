@@ -133,6 +133,32 @@ impl Until {
     }
 }
 
+/// Folds `records` (in log order) into `apply` up to `until`, decoded
+/// (records of other modules are skipped). Answers the last position it
+/// went through, or `None` for none, and whether the fold may go on:
+/// `false` once a record past `until` was met (every later record is past
+/// it too). `replay --as-of` folds with it, and so do the gateway's
+/// "as of" reads (`GET /v1/customers/{id}/ownership`, the responsibility
+/// views with `as_of`), over the records of the subject's streams: one
+/// definition of "the log as of T" (what it had recorded by then).
+pub fn fold_until(
+    records: &[RecordedEvent],
+    until: Until,
+    mut apply: impl FnMut(&RecordedEvent, &salesledger_domain::Event),
+) -> Result<(Option<u64>, bool), salesledger_projections::ProjectionError> {
+    let mut last = None;
+    for record in records {
+        if !until.includes(record) {
+            return Ok((last, false));
+        }
+        if let Some(event) = decode_record(record)? {
+            apply(record, &event);
+        }
+        last = Some(record.position);
+    }
+    Ok((last, true))
+}
+
 /// `salesledger replay --data DIR --view NAME [--position N | --as-of TIME]
 /// [--weights FILE]`: prints the view as it was (its model as JSON, with
 /// the last position folded). With `--weights` (health only), folds health
@@ -182,22 +208,20 @@ pub fn replay(
             .with_context(|| format!("opening the log in {}", data.display()))?;
         let mut last = None;
         let mut position = 0;
-        'pages: loop {
+        loop {
             let page = store.read_all(position, READ_PAGE).await?;
             let Some(tail) = page.last() else { break };
             position = tail.position + 1;
-            for record in &page {
-                if !until.includes(record) {
-                    break 'pages;
+            let (folded, go_on) = fold_until(&page, until, |record, event| {
+                projector.apply(record, event);
+                if let Some(policy) = &what_if {
+                    alternative.source.policy = Some(policy.clone());
+                    HealthScores::apply(&mut alternative, record, event);
                 }
-                if let Some(event) = decode_record(record)? {
-                    projector.apply(record, &event);
-                    if let Some(policy) = &what_if {
-                        alternative.source.policy = Some(policy.clone());
-                        HealthScores::apply(&mut alternative, record, &event);
-                    }
-                }
-                last = Some(record.position);
+            })?;
+            last = folded.or(last);
+            if !go_on {
+                break;
             }
         }
         store.close().await;

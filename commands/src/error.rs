@@ -15,6 +15,15 @@ pub enum CommandError {
     /// found, invalid, forbidden, precondition).
     #[error(transparent)]
     Domain(#[from] DomainError),
+    /// A business time (the request field `field`) lies more than the
+    /// future margin ahead of the server's clock; nothing was appended.
+    #[error("{field} {at} is more than {margin_secs} s ahead of the server's clock ({now})")]
+    TimeInFuture {
+        field: &'static str,
+        at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+        margin_secs: i64,
+    },
     /// The idempotency key was already used for a different request.
     #[error("idempotency key {key} was already used for a different request")]
     IdempotencyKeyReused { key: String },

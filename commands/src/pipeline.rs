@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use salesledger_domain::role::authorise;
 use salesledger_domain::value::ActorId;
-use salesledger_domain::{decode, encode, Aggregate, CommandKind, Role};
+use salesledger_domain::{decode, encode, Aggregate, BusinessTimes, CommandKind, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
     RecordedEvent, RegistrationLock, Store, StoreError,
@@ -29,6 +29,13 @@ use crate::registry::Registry;
 /// Appends tried per command before giving up with
 /// [`CommandError::Contention`]: the first, then retries after conflicts.
 pub const MAX_ATTEMPTS: usize = 5;
+
+/// How far ahead of the server's clock (`CommandMeta::now`) a business
+/// time may lie before the command is refused with
+/// [`CommandError::TimeInFuture`]: clock skew between the systems that
+/// report times (mail servers, trackers, tills, phones) and the server.
+/// `serve --future-margin-secs` overrides it.
+pub const DEFAULT_FUTURE_MARGIN: chrono::Duration = chrono::Duration::minutes(10);
 
 /// Events read per page when loading an aggregate.
 const LOAD_PAGE: usize = 64;
@@ -176,6 +183,8 @@ pub struct CommandService {
     /// The chain-store catalogue POS batches are validated against,
     /// following the log (`crate::retail`).
     pub(crate) catalogue: tokio::sync::Mutex<crate::retail::CatalogueFollower>,
+    /// See [`DEFAULT_FUTURE_MARGIN`].
+    future_margin: chrono::Duration,
 }
 
 struct CachedAggregate {
@@ -193,6 +202,43 @@ impl CommandService {
             registry: tokio::sync::Mutex::new(Registry::default()),
             aggregates: std::sync::Mutex::new(HashMap::new()),
             catalogue: tokio::sync::Mutex::new(Default::default()),
+            future_margin: DEFAULT_FUTURE_MARGIN,
+        }
+    }
+
+    /// The same service with another future margin (negative margins are
+    /// taken as zero).
+    pub fn with_future_margin(mut self, margin: chrono::Duration) -> CommandService {
+        self.future_margin = margin.max(chrono::Duration::zero());
+        self
+    }
+
+    /// How far ahead of `now` a business time may lie.
+    pub fn future_margin(&self) -> chrono::Duration {
+        self.future_margin
+    }
+
+    /// Refuses a command one of whose business times
+    /// ([`salesledger_domain::business_time`]) lies more than the future
+    /// margin ahead of `now`; the first such field is named.
+    pub fn check_business_times(
+        &self,
+        command: &impl BusinessTimes,
+        now: DateTime<Utc>,
+    ) -> Result<(), CommandError> {
+        let latest = now + self.future_margin;
+        match command
+            .business_times()
+            .into_iter()
+            .find(|time| time.at > latest)
+        {
+            Some(time) => Err(CommandError::TimeInFuture {
+                field: time.field,
+                at: time.at,
+                now,
+                margin_secs: self.future_margin.num_seconds(),
+            }),
+            None => Ok(()),
         }
     }
 
@@ -312,6 +358,7 @@ impl CommandService {
         A::Command: Clone,
     {
         Self::authorise(meta.principal.role, A::command_kind(&command))?;
+        self.check_business_times(&command, meta.now)?;
         if let Some(outcome) = self.replay_idempotent(meta).await? {
             return Ok(outcome);
         }

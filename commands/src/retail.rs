@@ -438,7 +438,7 @@ impl CommandService {
             }
         }
         let catalogue = self.retail_catalogue().await?;
-        let built = build_pos_batch(batch_id, lines, &catalogue, meta.now);
+        let built = build_pos_batch(batch_id, lines, &catalogue, meta.now, self.future_margin());
         let batch = match (built, malformed.is_empty()) {
             (Ok(batch), true) => batch,
             (Ok(_), false) => {

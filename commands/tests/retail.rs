@@ -280,6 +280,7 @@ fn pos_events_are_written_in_the_generic_canonical_encoding() {
         &lines,
         &catalogue,
         chrono::Utc::now(),
+        salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN,
     )
     .expect("valid");
     for event in &batch.events {

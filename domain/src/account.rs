@@ -521,6 +521,83 @@ pub fn account_customer_of(event: &Event) -> Option<CustomerId> {
     })
 }
 
+impl crate::business_time::BusinessTimes for AccountCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        use crate::business_time::BusinessTime;
+        match self {
+            AccountCommand::ReportUsage {
+                customer_id: _,
+                days: _,
+                modules_used: _,
+                last_login_at,
+            } => last_login_at
+                .iter()
+                .map(|at| BusinessTime::new("last_login_at", *at))
+                .collect(),
+            AccountCommand::OpenTicket {
+                customer_id: _,
+                ticket_ref: _,
+                opened_at,
+                subject: _,
+            } => vec![BusinessTime::new("opened_at", *opened_at)],
+            AccountCommand::ResolveTicket {
+                customer_id: _,
+                ticket_ref: _,
+                resolved_at,
+            } => vec![BusinessTime::new("resolved_at", *resolved_at)],
+            // Days (`renewal_on`, `referenced_on`, `searched_on`, usage
+            // days) are checked against today by the domain; the health
+            // evaluation's `closes_at` is derived from the closed day.
+            AccountCommand::SetRenewal {
+                customer_id: _,
+                renewal_on: _,
+                plan: _,
+            }
+            | AccountCommand::RecordSuccessReference {
+                customer_id: _,
+                reference_ref: _,
+                title: _,
+                referenced_on: _,
+            }
+            | AccountCommand::RecordKeywordSearches {
+                customer_id: _,
+                searches: _,
+            }
+            | AccountCommand::EvaluateHealth {
+                customer_id: _,
+                day: _,
+                closes_at: _,
+                policy: _,
+                owner: _,
+            }
+            | AccountCommand::CompleteCallback {
+                customer_id: _,
+                task_id: _,
+                note: _,
+                completed_by: _,
+            }
+            | AccountCommand::SubmitRescuePlan {
+                customer_id: _,
+                plan_id: _,
+                summary: _,
+                submitted_by: _,
+            }
+            | AccountCommand::ApproveRescuePlan {
+                customer_id: _,
+                plan_id: _,
+                approved_by: _,
+            }
+            | AccountCommand::QuoteRenewal {
+                customer_id: _,
+                quote_id: _,
+                amount_fen: _,
+                valid_until: _,
+                quoted_by: _,
+            } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Account {
     type Command = AccountCommand;
 

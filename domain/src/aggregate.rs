@@ -16,8 +16,10 @@ use crate::role::CommandKind;
 /// `Send + Sync + 'static`: aggregates are plain data, so the command layer
 /// may cache folded states across tasks.
 pub trait Aggregate: Default + Clone + std::fmt::Debug + Send + Sync + 'static {
-    /// The commands this aggregate decides.
-    type Command;
+    /// The commands this aggregate decides; each lists the business times
+    /// it carries ([`crate::business_time`]), which the command layer checks
+    /// against its clock before deciding.
+    type Command: crate::business_time::BusinessTimes;
 
     /// Folds one event into the state. Events that do not concern this
     /// aggregate are ignored; `apply` never fails (events are facts).

@@ -76,6 +76,20 @@ pub struct ProcessAssetRecorded {
     pub recorded_at: DateTime<Utc>,
 }
 
+impl crate::business_time::BusinessTimes for ProcessAssetCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            ProcessAssetCommand::RecordProcessAsset {
+                asset_id: _,
+                customer_id: _,
+                rep_id: _,
+                kind: _,
+                title: _,
+            } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for ProcessAsset {
     type Command = ProcessAssetCommand;
 

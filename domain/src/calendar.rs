@@ -65,6 +65,19 @@ pub struct DayClosed {
     pub closed_at: DateTime<Utc>,
 }
 
+impl crate::business_time::BusinessTimes for CalendarCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            // `closes_at` is derived from `day` by the command layer, and
+            // the domain refuses to close a day before it has closed.
+            CalendarCommand::CloseDay {
+                day: _,
+                closes_at: _,
+            } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Calendar {
     type Command = CalendarCommand;
 

@@ -120,6 +120,33 @@ fn ensure_newer(current: Option<u32>, proposed: u32) -> Result<(), DomainError> 
     }
 }
 
+impl crate::business_time::BusinessTimes for ConfigCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            ConfigCommand::PublishRoutingRules {
+                rule_set: _,
+                published_by: _,
+            }
+            | ConfigCommand::PublishPoolPolicy {
+                policy: _,
+                published_by: _,
+            }
+            | ConfigCommand::PublishExtractionDictionary {
+                dictionary: _,
+                published_by: _,
+            }
+            | ConfigCommand::PublishNurtureTemplate {
+                template: _,
+                published_by: _,
+            }
+            | ConfigCommand::PublishHealthPolicy {
+                policy: _,
+                published_by: _,
+            } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Config {
     type Command = ConfigCommand;
 

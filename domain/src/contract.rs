@@ -217,6 +217,29 @@ fn invalid_instalments(reason: &str) -> DomainError {
     DomainError::invalid(ValueKind::Instalments, reason)
 }
 
+impl crate::business_time::BusinessTimes for ContractCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            // Days: `received_on` is refused after today by the domain
+            // (`date_in_future`); `signed_on` and instalment due dates are
+            // the contract's terms.
+            ContractCommand::SignContract {
+                contract_id: _,
+                customer_id: _,
+                rep_id: _,
+                signed_on: _,
+                instalments: _,
+            }
+            | ContractCommand::RecordPayment {
+                payment_ref: _,
+                amount_fen: _,
+                received_on: _,
+            }
+            | ContractCommand::CheckOverdue { day: _ } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Contract {
     type Command = ContractCommand;
 

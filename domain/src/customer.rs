@@ -390,6 +390,55 @@ impl Customer {
     }
 }
 
+impl crate::business_time::BusinessTimes for CustomerCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        use crate::business_time::BusinessTime;
+        match self {
+            CustomerCommand::Register(RegisterCustomer {
+                customer_id: _,
+                company_name: _,
+                unified_social_credit_code: _,
+                phone: _,
+                contact_email: _,
+                attributes: _,
+                duplicate_clearance: _,
+            })
+            | CustomerCommand::SetAttributes(SetCustomerAttributes { attributes: _ })
+            | CustomerCommand::Claim(ClaimCustomer {
+                rep_id: _,
+                policy: _,
+            })
+            | CustomerCommand::Transfer(TransferCustomer {
+                to_rep_id: _,
+                transferred_by: _,
+                reason: _,
+                policy: _,
+            })
+            | CustomerCommand::Release(ReleaseCustomer { rep_id: _ })
+            | CustomerCommand::RecallToPool(RecallCustomerToPool {
+                recalled_by: _,
+                reason: _,
+            })
+            // The day's close is derived from `day` and the policy.
+            | CustomerCommand::CloseDay(CloseDay { day: _, policy: _ })
+            | CustomerCommand::RecordTrackingConsent(RecordTrackingConsent { consent_text: _ })
+            | CustomerCommand::WithdrawTrackingConsent(WithdrawTrackingConsent {})
+            | CustomerCommand::RecordStance(RecordCustomerStance {
+                stance: _,
+                recorded_by: _,
+                visit_id: _,
+            }) => Vec::new(),
+            CustomerCommand::RecordFollowUp(RecordFollowUp {
+                rep_id: _,
+                kind: _,
+                occurred_at,
+                visit_id: _,
+                policy: _,
+            }) => vec![BusinessTime::new("occurred_at", *occurred_at)],
+        }
+    }
+}
+
 impl Aggregate for Customer {
     type Command = CustomerCommand;
 

@@ -289,6 +289,45 @@ pub struct LeadStageAdvanced {
     pub advanced_at: DateTime<Utc>,
 }
 
+impl crate::business_time::BusinessTimes for LeadCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            LeadCommand::Register(RegisterLead {
+                lead_id: _,
+                company_name: _,
+                unified_social_credit_code: _,
+                phone: _,
+                contact_email: _,
+                attributes: _,
+                customer_id: _,
+                registered_by: _,
+                duplicate_clearance: _,
+            })
+            | LeadCommand::ConfirmBudget(ConfirmLeadBudget {
+                confirmed_by: _,
+                note: _,
+            })
+            | LeadCommand::ConfirmTechnicalFit(ConfirmLeadTechnicalFit {
+                confirmed_by: _,
+                note: _,
+            })
+            | LeadCommand::ProposeRouting(ProposeRouting {
+                rule_set: _,
+                reps: _,
+            })
+            | LeadCommand::ConfirmRouting(ConfirmRouting {
+                rep_id: _,
+                confirmed_by: _,
+            })
+            | LeadCommand::AdvanceStage {
+                stage: _,
+                reason: _,
+                advanced_by: _,
+            } => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Lead {
     type Command = LeadCommand;
 

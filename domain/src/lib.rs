@@ -25,6 +25,7 @@ pub mod account;
 pub mod aggregate;
 pub mod asset;
 pub mod audience;
+pub mod business_time;
 pub mod calendar;
 pub mod config;
 pub mod contract;
@@ -47,6 +48,7 @@ pub mod value;
 pub mod visit;
 
 pub use aggregate::Aggregate;
+pub use business_time::{BusinessTime, BusinessTimes};
 pub use error::{DomainError, ErrorKind};
 pub use event::{decode, encode, EncodedEvent, Event};
 pub use role::{may_issue, CommandKind, Role};

@@ -259,6 +259,29 @@ impl NurturePack {
     }
 }
 
+impl crate::business_time::BusinessTimes for NurtureCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            NurtureCommand::Start(StartNurturePack {
+                pack_id: _,
+                customer_id: _,
+                trigger: _,
+                template: _,
+            })
+            | NurtureCommand::RecordStepSent(RecordNurtureStepSent {
+                step_index: _,
+                channel: _,
+            })
+            | NurtureCommand::RecordResponse(RecordNurtureResponse {
+                step_index: _,
+                response: _,
+                note: _,
+            })
+            | NurtureCommand::Close(CloseNurturePack { reason: _ }) => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for NurturePack {
     type Command = NurtureCommand;
 

@@ -197,6 +197,38 @@ pub struct ProposalDelivered {
     pub delivered_at: DateTime<Utc>,
 }
 
+impl crate::business_time::BusinessTimes for ProposalCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        use crate::business_time::BusinessTime;
+        match self {
+            ProposalCommand::Create(CreateProposal {
+                proposal_id: _,
+                customer_id: _,
+                contact_email: _,
+                title: _,
+            })
+            | ProposalCommand::RecordPdf(RecordProposalPdf {
+                sha256: _,
+                watermark_email: _,
+                size_bytes: _,
+            }) => Vec::new(),
+            ProposalCommand::RecordEmailDeliveryReceipt(RecordEmailDeliveryReceipt {
+                message_id: _,
+                recipient: _,
+                delivered_at,
+            }) => vec![BusinessTime::new("delivered_at", *delivered_at)],
+            // The consent time is read from the customer's stream (the
+            // log), not asserted by the caller.
+            ProposalCommand::RecordLinkOpened(RecordLinkOpened {
+                opened_at,
+                ip_address: _,
+                coarse_location: _,
+                tracking_consent_recorded_at: _,
+            }) => vec![BusinessTime::new("opened_at", *opened_at)],
+        }
+    }
+}
+
 impl Aggregate for Proposal {
     type Command = ProposalCommand;
 

@@ -85,6 +85,21 @@ pub struct RepDeactivated {
     pub deactivated_at: DateTime<Utc>,
 }
 
+impl crate::business_time::BusinessTimes for RepCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        match self {
+            RepCommand::Register(RegisterRep {
+                rep_id: _,
+                display_name: _,
+                region: _,
+                capability_tags: _,
+            })
+            | RepCommand::ChangeCapabilities(ChangeRepCapabilities { capability_tags: _ })
+            | RepCommand::Deactivate(DeactivateRep {}) => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Rep {
     type Command = RepCommand;
 

@@ -214,10 +214,6 @@ pub struct RetailPolicyPublished {
 /// The largest amount of one POS line: 10^10 cents (100 million yuan).
 pub const MAX_LINE_AMOUNT_CENTS: u64 = 10_000_000_000;
 
-/// How far after its recording a sale may be dated (time zones and clock
-/// skew between tills and the server).
-pub const MAX_SOLD_AT_AHEAD_HOURS: i64 = 24;
-
 /// The policy in force before any publication.
 pub const DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS: u64 = 8_500;
 pub const DEFAULT_WINDOW_DAYS: u32 = 90;
@@ -461,6 +457,77 @@ impl RetailEntity {
 
 fn already_exists(aggregate: AggregateKind) -> DomainError {
     DomainError::AlreadyExists { aggregate }
+}
+
+impl crate::business_time::BusinessTimes for RetailCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        use crate::business_time::BusinessTime;
+        match self {
+            // Calendar dates (`opened_on`, `enrolled_on`, `starts_on`...)
+            // are plans and days, not instants.
+            RetailCommand::OpenStore(OpenStore {
+                store: _,
+                name: _,
+                region: _,
+                format: _,
+                opened_on: _,
+            })
+            | RetailCommand::RegisterSku(RegisterSku {
+                sku: _,
+                name: _,
+                category: _,
+                new_product: _,
+            })
+            | RetailCommand::EnrollMember(EnrollMember {
+                member: _,
+                home_store: _,
+                display_name: _,
+                enrolled_on: _,
+                home_store_known: _,
+            })
+            | RetailCommand::LaunchPromotion(LaunchPromotion {
+                promotion_id: _,
+                sku: _,
+                name: _,
+                regions: _,
+                starts_on: _,
+                ends_on: _,
+                launched_by: _,
+                sku_known: _,
+                store_regions: _,
+            })
+            | RetailCommand::PublishRetailPolicy(PublishRetailPolicy {
+                version: _,
+                high_potential_avg_ticket_cents: _,
+                window_days: _,
+                script_template: _,
+                published_by: _,
+            }) => Vec::new(),
+            RetailCommand::RecordPosSales(RecordPosSales {
+                batch_id: _,
+                events,
+            }) => events
+                .iter()
+                .flat_map(
+                    |PosTicketsRecorded {
+                         batch_id: _,
+                         store: _,
+                         tickets,
+                     }| tickets.iter(),
+                )
+                .map(
+                    |PosTicket {
+                         ticket: _,
+                         sold_at,
+                         member: _,
+                         lines: _,
+                     }| {
+                        BusinessTime::new("sold_at", sold_at.with_timezone(&Utc))
+                    },
+                )
+                .collect(),
+        }
+    }
 }
 
 impl Aggregate for RetailEntity {
@@ -710,6 +777,8 @@ pub enum PosLineErrorCode {
     InvalidAmount,
     InvalidSoldAt,
     TicketMismatch,
+    /// `sold_at` more than the future margin ahead of the server's clock.
+    TimeInFuture,
     /// A single ticket too large for one event payload (about 700 lines).
     TicketTooLarge,
 }
@@ -725,6 +794,7 @@ impl PosLineErrorCode {
             PosLineErrorCode::InvalidAmount => "invalid_amount",
             PosLineErrorCode::InvalidSoldAt => "invalid_sold_at",
             PosLineErrorCode::TicketMismatch => "ticket_mismatch",
+            PosLineErrorCode::TimeInFuture => "time_in_future",
             PosLineErrorCode::TicketTooLarge => "ticket_too_large",
         }
     }
@@ -770,18 +840,19 @@ struct TicketDraft {
 /// code order, tickets in the order of their first line, chunked by whole
 /// tickets so each payload's canonical JSON stays under
 /// [`MAX_POS_EVENT_PAYLOAD_BYTES`]) or every bad line, in line order.
-/// A sale later than `recorded_at` plus [`MAX_SOLD_AT_AHEAD_HOURS`] is
-/// refused (`invalid_sold_at`): one mistyped year would otherwise move a
-/// store's "latest sale day", and with it every window of its views, for
-/// good. A line's amount is at most [`MAX_LINE_AMOUNT_CENTS`].
+/// A sale later than `recorded_at` plus `max_ahead` (the command layer's
+/// future margin, the same for every business time) is refused
+/// (`time_in_future`): one mistyped year would otherwise move a store's
+/// "latest sale day", and with it every window of its views, for good. A line's amount is at most [`MAX_LINE_AMOUNT_CENTS`].
 /// Pure: no clock (`recorded_at` is passed in), no I/O.
 pub fn build_pos_batch(
     batch_id: &PosBatchId,
     lines: &[PosInputLine<'_>],
     catalogue: &Catalogue,
     recorded_at: DateTime<Utc>,
+    max_ahead: chrono::Duration,
 ) -> Result<PosBatch, Vec<PosLineError>> {
-    let latest_sale = recorded_at + chrono::Duration::hours(MAX_SOLD_AT_AHEAD_HOURS);
+    let latest_sale = recorded_at + max_ahead;
     let mut errors = Vec::new();
     let mut drafts: Vec<TicketDraft> = Vec::new();
     let mut by_ticket: HashMap<&str, usize> = HashMap::new();
@@ -888,11 +959,11 @@ pub fn build_pos_batch(
         if sold_at > latest_sale {
             errors.push(PosLineError::new(
                 line,
-                PosLineErrorCode::InvalidSoldAt,
+                PosLineErrorCode::TimeInFuture,
                 format!(
-                    "sold_at {} is more than {MAX_SOLD_AT_AHEAD_HOURS} hours after the batch \
-                     was recorded ({})",
+                    "sold_at {} is more than {} s ahead of the server's clock ({})",
                     input.sold_at,
+                    max_ahead.num_seconds(),
                     recorded_at.to_rfc3339()
                 ),
             ));

@@ -174,6 +174,36 @@ fn sorted_distinct(values: Vec<String>) -> Result<Vec<String>, DomainError> {
     Ok(cleaned)
 }
 
+impl crate::business_time::BusinessTimes for VisitCommand {
+    fn business_times(&self) -> Vec<crate::business_time::BusinessTime> {
+        use crate::business_time::BusinessTime;
+        match self {
+            VisitCommand::Log(LogVisit {
+                visit_id: _,
+                customer_id: _,
+                rep_id: _,
+                channel: _,
+                occurred_at,
+                transcript: _,
+                rep_notes: _,
+                dictionary: _,
+            }) => vec![BusinessTime::new("occurred_at", *occurred_at)],
+            VisitCommand::ConfirmExtraction(ConfirmVisitExtraction {
+                rep_id: _,
+                competitors: _,
+                purchase_window: _,
+                concerns: _,
+                stance: _,
+                next_actions: _,
+            })
+            | VisitCommand::CompleteTodo(CompleteTodo {
+                todo_id: _,
+                rep_id: _,
+            }) => Vec::new(),
+        }
+    }
+}
+
 impl Aggregate for Visit {
     type Command = VisitCommand;
 

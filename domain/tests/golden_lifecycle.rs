@@ -905,7 +905,14 @@ fn issue_7_lifecycle(log: &mut Log) {
     let recorded_at = chrono::DateTime::parse_from_rfc3339("2030-01-01T00:00:00Z")
         .expect("a time")
         .with_timezone(&chrono::Utc);
-    let batch = build_pos_batch(&batch_id, &lines, &catalogue, recorded_at).expect("valid batch");
+    let batch = build_pos_batch(
+        &batch_id,
+        &lines,
+        &catalogue,
+        recorded_at,
+        chrono::Duration::minutes(10),
+    )
+    .expect("valid batch");
     assert_eq!((batch.lines, batch.tickets, batch.events.len()), (3, 2, 1));
     log.run::<RetailEntity>(
         &pos_batch_stream_id(&batch_id),

@@ -10,6 +10,11 @@ use salesledger_domain::Aggregate;
 use crate::support::*;
 
 /// When the test batches are recorded: the morning after their sales.
+/// The future margin the command layer passes by default (10 minutes).
+fn margin() -> chrono::Duration {
+    chrono::Duration::minutes(10)
+}
+
 fn recorded_at() -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::parse_from_rfc3339("2026-03-02T01:00:00Z")
         .expect("a time")
@@ -82,8 +87,8 @@ fn every_bad_line_is_reported_with_its_number_and_code() {
     lines[4].qty = Some(0);
     lines[5].amount_cents = None;
     lines[6].sold_at = "2026-03-01T10:15:00".into();
-    let errors =
-        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect_err("bad lines");
+    let errors = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at(), margin())
+        .expect_err("bad lines");
     let codes: Vec<(u64, &str)> = errors
         .iter()
         .map(|error| (error.line, error.code.as_str()))
@@ -110,7 +115,8 @@ fn lines_of_a_ticket_make_one_ticket_and_stores_make_separate_events() {
         line(3, "S2", "T1", "B"),
     ];
     lines[1].member = Some("M1".into());
-    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
+    let batch =
+        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at(), margin()).expect("valid");
     assert_eq!((batch.lines, batch.tickets), (3, 2));
     let stores: Vec<&str> = batch
         .events
@@ -137,7 +143,8 @@ fn a_large_batch_is_chunked_by_whole_tickets_under_48_kib() {
         lines.push(line(2 * idx as u64 + 1, "S1", ticket, "A"));
         lines.push(line(2 * idx as u64 + 2, "S1", ticket, "B"));
     }
-    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
+    let batch =
+        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at(), margin()).expect("valid");
     assert!(batch.events.len() > 1, "split into several events");
     let mut n_tickets = 0;
     for event in &batch.events {
@@ -248,26 +255,38 @@ fn retail_policy_versions_strictly_increase() {
 #[test]
 fn amounts_beyond_the_limit_and_sales_dated_after_their_recording_are_refused() {
     // One line per rule, and their accepted neighbours: an amount at the
-    // limit, a sale dated less than a day after the recording.
+    // limit, a sale dated less than the margin after the recording
+    // (09:00 China time): 09:09 passes, 09:11 and 2099 do not.
     let mut lines = vec![
         line(1, "S1", "T1", "A"),
         line(2, "S1", "T2", "A"),
         line(3, "S1", "T3", "A"),
         line(4, "S1", "T4", "A"),
+        line(5, "S1", "T5", "A"),
     ];
     lines[0].amount_cents = Some(i64::try_from(MAX_LINE_AMOUNT_CENTS).expect("fits") + 1);
     lines[1].amount_cents = Some(i64::try_from(MAX_LINE_AMOUNT_CENTS).expect("fits"));
     lines[2].sold_at = "2099-03-01T10:15:00+08:00".into();
-    lines[3].sold_at = "2026-03-02T23:00:00+08:00".into();
-    let errors =
-        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect_err("bad lines");
+    lines[3].sold_at = "2026-03-02T09:09:00+08:00".into();
+    lines[4].sold_at = "2026-03-02T09:11:00+08:00".into();
+    let errors = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at(), margin())
+        .expect_err("bad lines");
     let codes: Vec<(u64, &str)> = errors
         .iter()
         .map(|error| (error.line, error.code.as_str()))
         .collect();
-    assert_eq!(codes, [(1, "invalid_amount"), (3, "invalid_sold_at")]);
+    assert_eq!(
+        codes,
+        [
+            (1, "invalid_amount"),
+            (3, "time_in_future"),
+            (5, "time_in_future")
+        ]
+    );
+    lines.remove(4);
     lines.remove(2);
     lines.remove(0);
-    let batch = build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at()).expect("valid");
+    let batch =
+        build_pos_batch(&batch_id(), &lines, &catalogue(), recorded_at(), margin()).expect("valid");
     assert_eq!(batch.tickets, 2);
 }

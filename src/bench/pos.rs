@@ -245,8 +245,14 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                 if !malformed.is_empty() {
                     bail!("generated batch {index} has malformed lines: {malformed:?}");
                 }
-                let batch = build_pos_batch(&id, &lines, &catalogue, chrono::Utc::now())
-                    .map_err(|errors| anyhow::anyhow!("batch {index}: {errors:?}"))?;
+                let batch = build_pos_batch(
+                    &id,
+                    &lines,
+                    &catalogue,
+                    chrono::Utc::now(),
+                    salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN,
+                )
+                .map_err(|errors| anyhow::anyhow!("batch {index}: {errors:?}"))?;
                 store_lines += batch.lines as u64;
                 let mut events = Vec::with_capacity(batch.events.len());
                 for event in &batch.events {

@@ -1481,7 +1481,8 @@ pub struct RecordEmailDeliveryReceiptRequest {
     /// The recipient the mail was delivered to; must be the contact e-mail.
     #[schema(example = "purchasing@ruikang-med.cn")]
     pub recipient: String,
-    /// When the mail was delivered (RFC 3339).
+    /// When the mail was delivered (RFC 3339); at most the server's future
+    /// margin (10 minutes by default) ahead of its clock.
     #[schema(example = "2027-03-16T09:12:00+08:00")]
     pub delivered_at: DateTime<Utc>,
 }
@@ -1505,7 +1506,8 @@ impl RecordEmailDeliveryReceiptRequest {
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RecordLinkOpenedRequest {
-    /// When the link was opened (RFC 3339).
+    /// When the link was opened (RFC 3339); at most the server's future
+    /// margin (10 minutes by default) ahead of its clock.
     #[schema(example = "2027-03-16T10:02:11+08:00")]
     pub opened_at: DateTime<Utc>,
     /// The opener's IPv4 or IPv6 address.

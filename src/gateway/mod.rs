@@ -19,6 +19,7 @@ pub mod media;
 pub mod openapi;
 pub mod ops;
 pub mod problem;
+pub mod query_guard;
 pub mod reactions;
 pub mod reads;
 pub mod routes;
@@ -115,6 +116,9 @@ pub struct GatewayConfig {
     /// together); a step still running then is abandoned with an error and
     /// `serve` fails (`--shutdown-timeout-secs`).
     pub shutdown_timeout: std::time::Duration,
+    /// How far ahead of the server's clock a business time may lie
+    /// (`--future-margin-secs`; [`salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN`]).
+    pub future_margin: chrono::Duration,
 }
 
 /// Default of [`GatewayConfig::shutdown_timeout`].
@@ -136,6 +140,7 @@ impl GatewayConfig {
             checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
             connections: ConnectionSettings::default(),
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            future_margin: salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN,
         }
     }
 }
@@ -229,6 +234,14 @@ pub async fn serve_connections(
 pub fn router(state: AppState) -> Router {
     let max_body_bytes = state.max_body_bytes;
     let max_blob_bytes = usize::try_from(state.blobs.max_bytes()).unwrap_or(usize::MAX);
+    // Every route refuses query parameters it does not document; on /v1
+    // after authentication (inner layer), like every other check.
+    let allow_list = Arc::new(query_guard::QueryAllowList::from_document(
+        &openapi::document(),
+    ));
+    let strict_query = || {
+        axum::middleware::from_fn_with_state(allow_list.clone(), query_guard::refuse_unknown_query)
+    };
     let v1 = commands::routes()
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
@@ -239,17 +252,21 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::webhooks::routes::routes())
         .merge(reactions::routes())
         .merge(tokens::routes())
+        .layer(strict_query())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
         ));
-    let ops_state = state.ops.clone();
-    Router::new()
+    let public = Router::new()
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(openapi_document))
         .merge(dashboard::routes())
+        .layer(strict_query());
+    let ops_state = state.ops.clone();
+    Router::new()
+        .merge(public)
         .merge(v1)
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
@@ -334,7 +351,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     let webhooks =
         crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
             .context("opening the webhook subscriptions")?;
-    let service = Arc::new(CommandService::new(shared));
+    let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.
     let reactions = ReactionManager::start(

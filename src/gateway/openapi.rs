@@ -132,6 +132,7 @@ fn component_schemas() -> Schemas {
         IngestUsageReportsRequest, IngestKeywordSearchesRequest, IngestPaymentsRequest,
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
+        super::views::responsibility::OwnershipView, super::views::responsibility::OwnershipEvent,
         super::audit::CheckpointView, super::audit::EvidenceBundleDoc,
         super::dashboard::MeView,
         super::reactions::ReactionOutcomeView, super::reactions::ReactionView,
@@ -268,6 +269,7 @@ pub fn query_schema(name: &str, month_only: bool) -> ObjectBuilder {
             string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
         }
         "customer_id" | "promotion_id" => uuid_schema(),
+        "as_of" => string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
         "department" => string().enum_values(Some(["sales", "finance", "legal"])),
         "group" => string().enum_values(Some(["rep", "region"])),
         "period" if month_only => string().pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$")),
@@ -338,7 +340,7 @@ const COMMAND_PROBLEMS: &[(&str, &str)] = &[
     ("409", "Conflict with the current state (e.g. customer_already_owned names the owner), or a precondition not met"),
     ("413", "Body larger than the limit"),
     ("415", "Body is not application/json"),
-    ("422", "A value breaks a domain rule, or the Idempotency-Key was used for another body"),
+    ("422", "A value breaks a domain rule (e.g. time_in_future: a business time such as `delivered_at` more than the server's margin, 10 minutes by default, ahead of its clock; the problem names the `field`), or the Idempotency-Key was used for another body"),
     ("503", "log_unavailable: the event log refuses appends (closed or poisoned)"),
     ("507", "insufficient_storage: the disk holding the log is full; nothing was appended"),
 ];
@@ -606,7 +608,21 @@ pub const READ_ROUTES: &[(&str, &str, &str)] = &[
         "ReadReactionOutcome",
         "ReactionOutcomeView",
     ),
+    (
+        super::views::responsibility::OWNERSHIP_ROUTE,
+        "ReadCustomerOwnership",
+        "OwnershipView",
+    ),
 ];
+
+/// The query parameters of the read routes that take any.
+fn read_query(path: &str) -> &'static [(&'static str, &'static str)] {
+    if path == super::views::responsibility::OWNERSHIP_ROUTE {
+        &[("as_of", super::views::responsibility::AS_OF_DESCRIPTION)]
+    } else {
+        &[]
+    }
+}
 
 /// Raw bytes (evidence files).
 fn binary_content() -> utoipa::openapi::Content {
@@ -727,10 +743,14 @@ fn unbounded_document() -> OpenApi {
             .push(command_operation(method, path, *kind, schema_name));
     }
     for (path, operation_id, schema_name) in READ_ROUTES {
-        items.entry((*path).to_owned()).or_default().push((
-            HttpMethod::Get,
-            read_operation(path, operation_id, schema_name, "application/json"),
-        ));
+        let mut operation = read_operation(path, operation_id, schema_name, "application/json");
+        for (name, description) in read_query(path) {
+            operation = operation.parameter(query_parameter(name, description, false));
+        }
+        items
+            .entry((*path).to_owned())
+            .or_default()
+            .push((HttpMethod::Get, operation));
     }
     for route in view_routes() {
         items

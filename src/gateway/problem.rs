@@ -169,6 +169,20 @@ impl From<CommandError> for ApiError {
                 "idempotency_key_reused",
                 error.to_string(),
             ),
+            CommandError::TimeInFuture {
+                field,
+                at,
+                now,
+                margin_secs,
+            } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "time_in_future",
+                error.to_string(),
+            )
+            .with("field", json!(field))
+            .with("value", json!(at))
+            .with("server_time", json!(now))
+            .with("margin_secs", json!(margin_secs)),
             CommandError::Contention { .. } => {
                 ApiError::new(StatusCode::CONFLICT, "contention", error.to_string())
             }

@@ -469,7 +469,7 @@ pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
             "422",
             "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
              (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
-             invalid_amount, invalid_sold_at, ticket_mismatch, ticket_too_large), `n_errors` \
+             invalid_amount, invalid_sold_at, time_in_future, ticket_mismatch, ticket_too_large), `n_errors` \
              counts them; or an invalid batch id",
         ),
     ] {

@@ -104,9 +104,15 @@ async fn a_rep_logs_visits_only_as_themselves_and_needs_a_dictionary() {
     app.post_json("/v1/visits", "rep_b", &body)
         .await
         .assert_problem(403, "not_own_rep");
-    // A visit in the future (the gateway's clock is 2027-03-16 10:00 local).
+    // A visit in the future (the gateway's clock is 2027-03-16 10:00
+    // local): more than the margin (10 minutes) ahead, refused naming the
+    // field; within it, the visit's own rule (not after now) refuses it.
     let mut future = body.clone();
     future["occurred_at"] = json!("2027-03-17T10:30:00+08:00");
+    let refused = app.post_json("/v1/visits", "rep", &future).await;
+    refused.assert_problem(422, "time_in_future");
+    assert_eq!(refused.json["field"], json!("occurred_at"));
+    future["occurred_at"] = json!("2027-03-16T10:05:00+08:00");
     app.post_json("/v1/visits", "rep", &future)
         .await
         .assert_problem(422, "occurs_in_future");

@@ -266,3 +266,86 @@ async fn the_proposal_view_names_its_status() {
     let proposal = app.state_of(&path).await;
     assert_eq!(proposal["status"], json!("delivered"), "{proposal}");
 }
+
+/// SPEC C6 with issue 15's time sanity: an e-mail receipt or a link open
+/// dated more than the margin (10 minutes by default) ahead of the
+/// server's clock is no proof: `422 time_in_future` naming the field,
+/// nothing appended, the proposal still pending. Within the margin (a mail
+/// server's clock a few minutes fast) it counts.
+#[tokio::test]
+async fn proofs_dated_in_the_future_are_refused_beyond_the_margin() {
+    let app = spawn_app().await;
+    let customer_id = app.reps_customer().await;
+    let proposal_id = create_proposal(&app, customer_id).await;
+    record_pdf(&app, proposal_id, CONTACT).await.ok();
+    let receipts = format!("/v1/proposals/{proposal_id}/email-receipts");
+    let opens = format!("/v1/proposals/{proposal_id}/link-opens");
+
+    // The gateway's clock: 2027-03-16 10:00 China time.
+    let before = app.log_len();
+    let year_ahead = app
+        .post_json(
+            &receipts,
+            "integrator",
+            &json!({"message_id": "<m1@mail>", "recipient": CONTACT, "delivered_at": "2028-03-16T09:12:00+08:00"}),
+        )
+        .await;
+    year_ahead.assert_problem(422, "time_in_future");
+    assert_eq!(year_ahead.json["field"], json!("delivered_at"));
+    assert_eq!(year_ahead.json["value"], json!("2028-03-16T01:12:00Z"));
+    assert_eq!(
+        year_ahead.json["server_time"],
+        json!("2027-03-16T02:00:00Z")
+    );
+    assert_eq!(year_ahead.json["margin_secs"], json!(600));
+    let opened = app
+        .post_json(
+            &opens,
+            "integrator",
+            &json!({"opened_at": "2027-03-16T10:10:01+08:00", "ip_address": "116.228.111.18", "coarse_location": "上海市"}),
+        )
+        .await;
+    opened.assert_problem(422, "time_in_future");
+    assert_eq!(opened.json["field"], json!("opened_at"));
+    assert_eq!(app.log_len(), before, "nothing appended");
+    assert_pending(&app, proposal_id, &["watermarked_pdf"]).await;
+
+    // Five minutes ahead: within the margin, the second proof.
+    let receipt = app
+        .post_json(
+            &receipts,
+            "integrator",
+            &json!({"message_id": "<m2@mail>", "recipient": CONTACT, "delivered_at": "2027-03-16T10:05:00+08:00"}),
+        )
+        .await;
+    receipt.ok();
+    receipt.event("ProposalDelivered");
+}
+
+/// `serve --future-margin-secs 0`: a receipt one second ahead is refused.
+#[tokio::test]
+async fn the_future_margin_is_configurable() {
+    let app = super::support::spawn_app_with(|config| {
+        config.future_margin = chrono::Duration::zero();
+    })
+    .await;
+    let customer_id = app.reps_customer().await;
+    let proposal_id = create_proposal(&app, customer_id).await;
+    let receipts = format!("/v1/proposals/{proposal_id}/email-receipts");
+    let refused = app
+        .post_json(
+            &receipts,
+            "integrator",
+            &json!({"message_id": "<m1@mail>", "recipient": CONTACT, "delivered_at": "2027-03-16T10:00:01+08:00"}),
+        )
+        .await;
+    refused.assert_problem(422, "time_in_future");
+    assert_eq!(refused.json["margin_secs"], json!(0));
+    app.post_json(
+        &receipts,
+        "integrator",
+        &json!({"message_id": "<m1@mail>", "recipient": CONTACT, "delivered_at": "2027-03-16T10:00:00+08:00"}),
+    )
+    .await
+    .ok();
+}

@@ -12,7 +12,11 @@
 //! - `c5_nurture`: "still comparing" starts a nurture pack; steps and
 //!   responses.
 //! - `c6_proposals`: the 2-of-3 delivered rule, watermark, consent before
-//!   link opens.
+//!   link opens; proofs dated beyond the future margin refused.
+//! - `as_of`: ownership and responsibility as of a time
+//!   (`/v1/customers/{id}/ownership?as_of=T`, the responsibility views'
+//!   `as_of`); an unknown query parameter is a 400 on every route,
+//!   generated from the document.
 //! - `access`: ownership-scoped access (issue 13): every role against
 //!   every command route and every read route, generated from the route
 //!   tables; rep B cannot act on or read rep A's customer.
@@ -62,6 +66,7 @@
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
 mod access;
+mod as_of;
 mod auth;
 mod bad_input;
 mod business;

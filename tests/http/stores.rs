@@ -321,3 +321,39 @@ async fn pos_batches_are_refused_before_anything_is_appended() {
         .assert_problem(422, "empty_pos_batch");
     assert_eq!(app.log_len(), head, "nothing appended");
 }
+
+/// Issue 15's time sanity on the POS path: a sale dated more than the
+/// future margin (10 minutes) ahead of the server's clock is a bad line
+/// `time_in_future`; the whole batch is refused, nothing appended.
+#[tokio::test]
+async fn a_sale_dated_beyond_the_future_margin_is_a_bad_line() {
+    let app = spawn_app().await;
+    seed_catalogue(&app).await;
+    let head = app.log_len();
+    // The gateway's clock: 2027-03-16T02:00:00Z.
+    let ahead = |sold_at: &str| {
+        json!({"store": "S0001", "ticket": "T-9", "sku": "SKU-0042", "qty": 1, "amount_cents": 1250,
+               "member": null, "sold_at": sold_at})
+        .to_string()
+    };
+    let bad = [
+        line("S0001", "T-1", "SKU-0042", Some("M000123")),
+        ahead("2027-03-16T10:10:01+08:00"),
+    ]
+    .join("\n");
+    let answer = post_pos(&app, "B-FUTURE", "integrator", &bad).await;
+    answer.assert_problem(422, "invalid_pos_batch");
+    assert_eq!(answer.json["errors"][0]["line"], json!(2));
+    assert_eq!(answer.json["errors"][0]["code"], json!("time_in_future"));
+    assert!(answer.json["errors"][0]["detail"]
+        .as_str()
+        .is_some_and(|detail| detail.contains("sold_at")));
+    assert_eq!(app.log_len(), head, "nothing appended");
+    let within = [
+        line("S0001", "T-1", "SKU-0042", Some("M000123")),
+        ahead("2027-03-16T10:09:59+08:00"),
+    ]
+    .join("\n");
+    let answer = post_pos(&app, "B-FUTURE", "integrator", &within).await;
+    assert_eq!(answer.status.as_u16(), 201, "{}", answer.text);
+}

@@ -301,6 +301,15 @@ fn respond<R: Serialize>(
     data: &R,
     checkpoint: Checkpoint,
 ) -> Result<Response, ApiError> {
+    respond_at(name, data, checkpoint.last_applied())
+}
+
+/// The [`ViewResponse`] of `data` reflecting the log up to `position`.
+pub fn respond_at<R: Serialize>(
+    name: &str,
+    data: &R,
+    position: Option<u64>,
+) -> Result<Response, ApiError> {
     // Straight to bytes, the `ViewResponse` shape: a large view (a
     // penetration grid of every store is tens of thousands of cells) is
     // not copied into a `serde_json::Value` first.
@@ -312,7 +321,7 @@ fn respond<R: Serialize>(
     }
     let body = serde_json::to_vec(&Envelope {
         view: name,
-        position: checkpoint.last_applied(),
+        position,
         data,
     })
     .map_err(|error| ApiError::internal(&error))?;

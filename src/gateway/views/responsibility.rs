@@ -1,35 +1,113 @@
-//! `/v1/views/responsibility/...`: the responsibility log (SPEC C2, C3).
+//! `/v1/views/responsibility/...`: the responsibility log (SPEC C2, C3),
+//! now or as of a past time (`as_of`), and
+//! `GET /v1/customers/{customer_id}/ownership[?as_of=T]`: who owned a
+//! customer then, since when, and the events that made it so.
+//!
+//! "As of T" is what the log had recorded by T: the responsibility
+//! projector folded over the subject's records up to T with
+//! [`crate::offline::fold_until`], the fold `salesledger replay --as-of`
+//! uses. Only the subject's streams are read (a customer's own stream and
+//! those of the leads registered for it; a lead's stream), not the whole
+//! log, and from the log itself, so the answer does not lag behind it.
 
-use axum::extract::State;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
-use salesledger_domain::value::{CustomerId, LeadId};
-use salesledger_projections::ResponsibilityLog;
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use salesledger_domain::access::Resource;
+use salesledger_domain::stream::{customer_stream_id, lead_stream_id};
+use salesledger_domain::value::{CustomerId, LeadId, RepId};
+use salesledger_projections::responsibility::{Change, CustomerLog, Entry, ResponsibilityView};
+use salesledger_projections::{Projector, ResponsibilityLog};
+use salesledger_store::{RecordedEvent, READ_PAGE};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use super::{answer_by_id, answer_scoped_by_id, IdPath, Params, ViewData, ViewRoute};
-use crate::gateway::auth::Caller;
-use crate::gateway::auth::Subject;
+use super::{
+    answer, not_found, path_id, query, respond_at, view_error, IdPath, Params, ViewData, ViewQuery,
+    ViewRoute,
+};
+use crate::gateway::auth::{ensure_may_read, Caller, Subject};
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
-use salesledger_domain::access::Resource;
+use crate::offline::{fold_until, Until};
+
+/// The path of the ownership route.
+pub const OWNERSHIP_ROUTE: &str = "/v1/customers/{customer_id}/ownership";
+
+/// The description of `as_of`, in the document.
+pub const AS_OF_DESCRIPTION: &str = "RFC 3339 time (a `+` in its offset is `%2B` in a URL): answer as the log stood then, from the records it had recorded by that time; absent: now.";
 
 pub const VIEW_ROUTES: &[ViewRoute] = &[
     ViewRoute {
         path: "/v1/views/responsibility/customers/{customer_id}",
         operation_id: "ViewCustomerResponsibility",
-        description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it. `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
-        query: &[],
+        description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it; with `as_of`, as the log stood then (`position`: the last record taken into account). `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
+        query: &[("as_of", AS_OF_DESCRIPTION)],
         data: ViewData::Object,
     },
     ViewRoute {
         path: "/v1/views/responsibility/leads/{lead_id}",
         operation_id: "ViewLeadResponsibility",
-        description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
-        query: &[],
+        description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal; with `as_of`, as the log stood then. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
+        query: &[("as_of", AS_OF_DESCRIPTION)],
         data: ViewData::Object,
     },
 ];
+
+view_query! {
+    /// A responsibility view's parameters: `as_of` and read-your-writes.
+    pub struct AsOfQuery {
+        pub as_of: Option<DateTime<Utc>>,
+    }
+}
+
+/// `GET /v1/customers/{customer_id}/ownership`'s only parameter.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnershipQuery {
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// One ownership change of a customer, as the log recorded it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnershipEvent {
+    pub position: u64,
+    pub event_id: Uuid,
+    /// `CustomerRegistered`, `CustomerClaimed`, `CustomerTransferred`,
+    /// `CustomerReleased`, `CustomerRecalledToPool` or
+    /// `CustomerReturnedToPool`.
+    pub event_type: String,
+    /// Who recorded it (`role:actor`).
+    pub actor: String,
+    /// When the log recorded it.
+    pub recorded_at: DateTime<Utc>,
+    /// The change, as in the responsibility view (`{kind, ...}`).
+    #[schema(value_type = Object)]
+    pub change: serde_json::Value,
+}
+
+/// Who owned a customer at a time (`GET /v1/customers/{customer_id}/ownership`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OwnershipView {
+    pub customer_id: Uuid,
+    /// The time asked for; `null`: now.
+    pub as_of: Option<DateTime<Utc>>,
+    /// The last position of the customer's records taken into account.
+    pub position: Option<u64>,
+    /// The owning rep then; `null` while the customer was in the pool.
+    #[schema(value_type = Option<Uuid>)]
+    pub owner: Option<RepId>,
+    /// Since when: when the log recorded the change that made it so.
+    pub since: DateTime<Utc>,
+    /// That change (the last of `events`).
+    pub made_so_by: OwnershipEvent,
+    /// Every ownership change up to then, registration first, in log order.
+    pub events: Vec<OwnershipEvent>,
+}
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -41,35 +119,246 @@ pub fn routes() -> Router<AppState> {
             "/v1/views/responsibility/leads/{lead_id}",
             get(responsibility_lead),
         )
+        .route(OWNERSHIP_ROUTE, get(read_ownership))
+}
+
+/// The records of `stream_ids`, in log order.
+async fn records_of(
+    state: &AppState,
+    stream_ids: &[String],
+) -> Result<Vec<RecordedEvent>, ApiError> {
+    let store = state.service.store();
+    let mut records = Vec::new();
+    for stream_id in stream_ids {
+        let mut from_version = 0;
+        loop {
+            let page = store
+                .read_stream(stream_id, from_version, READ_PAGE)
+                .await
+                .map_err(ApiError::from)?;
+            let n_records = page.len();
+            if let Some(last) = page.last() {
+                from_version = last.stream_version + 1;
+            }
+            records.extend(page);
+            if n_records < READ_PAGE {
+                break;
+            }
+        }
+    }
+    records.sort_by_key(|record| record.position);
+    Ok(records)
+}
+
+/// The responsibility projector folded over `records` up to `until`, and
+/// the last position folded.
+fn fold(
+    records: &[RecordedEvent],
+    until: Until,
+) -> Result<(ResponsibilityView, Option<u64>), ApiError> {
+    let mut view = ResponsibilityView::default();
+    let (last, _) = fold_until(records, until, |record, event| {
+        ResponsibilityLog::apply(&mut view, record, event)
+    })
+    .map_err(|error| ApiError::internal(&error))?;
+    Ok((view, last))
+}
+
+fn until(as_of: Option<DateTime<Utc>>) -> Until {
+    as_of.map_or(Until::End, Until::Time)
+}
+
+/// The streams a customer's responsibility log is folded from: its own,
+/// and those of the leads registered for it (their routing entries).
+fn customer_streams(state: &AppState, customer_id: CustomerId) -> Result<Vec<String>, ApiError> {
+    let (leads, _) = state
+        .views
+        .read_with::<ResponsibilityLog, _>(|view| {
+            view.leads
+                .iter()
+                .filter(|(_, lead)| lead.customer_id == Some(customer_id))
+                .map(|(lead_id, _)| lead_stream_id(*lead_id))
+                .collect::<Vec<_>>()
+        })
+        .map_err(view_error)?;
+    let mut streams = vec![customer_stream_id(customer_id)];
+    streams.extend(leads);
+    Ok(streams)
+}
+
+async fn wait_if_asked(state: &AppState, params: &AsOfQuery) -> Result<(), ApiError> {
+    let wait = params.wait();
+    if let Some(position) = wait.wait_for_position {
+        state
+            .views
+            .wait_for(ResponsibilityLog::NAME, position, wait.timeout())
+            .await
+            .map_err(view_error)?;
+    }
+    Ok(())
 }
 
 async fn responsibility_customer(
     State(state): State<AppState>,
     caller: Caller,
     path: IdPath,
-    wait: Params,
+    params: Params<AsOfQuery>,
 ) -> Result<Response, ApiError> {
-    answer_scoped_by_id::<ResponsibilityLog, _>(
+    let id = path_id(path)?;
+    let params = query(params)?;
+    let customer_id = CustomerId::from_uuid(id);
+    ensure_may_read(
         &state,
         &caller,
         Resource::Responsibility,
-        |id| Subject::Customer(CustomerId::from_uuid(id)),
-        path,
-        wait,
-        "customer",
-        |view, id| view.customer(CustomerId::from_uuid(id)).cloned(),
+        Subject::Customer(customer_id),
+        || not_found("customer", id),
     )
-    .await
+    .await?;
+    let Some(as_of) = params.as_of else {
+        return answer::<ResponsibilityLog, _>(&state, &params.wait(), |view| {
+            view.customer(customer_id)
+                .cloned()
+                .ok_or_else(|| not_found("customer", id))
+        })
+        .await;
+    };
+    wait_if_asked(&state, &params).await?;
+    let records = records_of(&state, &customer_streams(&state, customer_id)?).await?;
+    let (view, last) = fold(&records, Until::Time(as_of))?;
+    let log = view
+        .customer(customer_id)
+        .ok_or_else(|| not_as_of("customer", id, as_of))?;
+    respond_at(ResponsibilityLog::NAME, log, last)
 }
 
 async fn responsibility_lead(
     State(state): State<AppState>,
     _caller: Caller,
     path: IdPath,
-    wait: Params,
+    params: Params<AsOfQuery>,
 ) -> Result<Response, ApiError> {
-    answer_by_id::<ResponsibilityLog, _>(&state, path, wait, "lead", |view, id| {
-        view.lead(LeadId::from_uuid(id)).cloned()
+    let id = path_id(path)?;
+    let params = query(params)?;
+    let lead_id = LeadId::from_uuid(id);
+    let Some(as_of) = params.as_of else {
+        return answer::<ResponsibilityLog, _>(&state, &params.wait(), |view| {
+            view.lead(lead_id)
+                .cloned()
+                .ok_or_else(|| not_found("lead", id))
+        })
+        .await;
+    };
+    wait_if_asked(&state, &params).await?;
+    let records = records_of(&state, &[lead_stream_id(lead_id)]).await?;
+    let (view, last) = fold(&records, Until::Time(as_of))?;
+    let log = view
+        .lead(lead_id)
+        .ok_or_else(|| not_as_of("lead", id, as_of))?;
+    respond_at(ResponsibilityLog::NAME, log, last)
+}
+
+fn not_as_of(what: &str, id: Uuid, as_of: DateTime<Utc>) -> ApiError {
+    ApiError::not_found(format!(
+        "no {what} {id} as of {}",
+        as_of.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    ))
+}
+
+/// An entry that changes who owns the customer (or registers it).
+fn is_ownership_change(entry: &Entry) -> bool {
+    match &entry.change {
+        Change::CustomerRegistered { .. }
+        | Change::Claimed { .. }
+        | Change::Transferred { .. }
+        | Change::Released { .. }
+        | Change::RecalledToPool { .. }
+        | Change::ReturnedToPool { .. } => true,
+        Change::LeadRegistered { .. }
+        | Change::BudgetConfirmed { .. }
+        | Change::TechnicalFitConfirmed { .. }
+        | Change::RoutingProposed { .. }
+        | Change::RoutingConfirmed { .. } => false,
+    }
+}
+
+fn ownership_view(
+    customer_id: CustomerId,
+    as_of: Option<DateTime<Utc>>,
+    position: Option<u64>,
+    log: &CustomerLog,
+    records: &[RecordedEvent],
+) -> Result<Option<OwnershipView>, ApiError> {
+    let mut events = Vec::new();
+    for entry in log
+        .entries
+        .iter()
+        .filter(|entry| is_ownership_change(entry))
+    {
+        let event_type = records
+            .binary_search_by_key(&entry.position, |record| record.position)
+            .ok()
+            .and_then(|idx| records.get(idx))
+            .map(|record| record.event_type.clone())
+            .unwrap_or_default();
+        events.push(OwnershipEvent {
+            position: entry.position,
+            event_id: entry.event_id,
+            event_type,
+            actor: entry.actor.clone(),
+            recorded_at: entry.recorded_at,
+            change: serde_json::to_value(&entry.change).map_err(crate::gateway::internal)?,
+        });
+    }
+    let Some(made_so_by) = events.last().cloned() else {
+        return Ok(None);
+    };
+    Ok(Some(OwnershipView {
+        customer_id: customer_id.as_uuid(),
+        as_of,
+        position,
+        owner: log.current_owner,
+        since: made_so_by.recorded_at,
+        made_so_by,
+        events,
+    }))
+}
+
+/// `GET /v1/customers/{customer_id}/ownership[?as_of=T]`: read-scoped like
+/// `GET /v1/customers/{customer_id}` (a customer the caller may not read is
+/// a `404`); a customer not yet registered at `as_of` is a `404`.
+async fn read_ownership(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: IdPath,
+    params: Result<Query<OwnershipQuery>, QueryRejection>,
+) -> Result<Json<OwnershipView>, ApiError> {
+    let id = path_id(path)?;
+    let OwnershipQuery { as_of } = params?.0;
+    let customer_id = CustomerId::from_uuid(id);
+    let missing = || {
+        ApiError::not_found(format!(
+            "no customer at {}",
+            customer_stream_id(customer_id)
+        ))
+    };
+    ensure_may_read(
+        &state,
+        &caller,
+        Resource::Customer,
+        Subject::Customer(customer_id),
+        missing,
+    )
+    .await?;
+    // Ownership changes are all in the customer's own stream.
+    let records = records_of(&state, &[customer_stream_id(customer_id)]).await?;
+    let (view, last) = fold(&records, until(as_of))?;
+    let found = match view.customer(customer_id) {
+        Some(log) => ownership_view(customer_id, as_of, last, log, &records)?,
+        None => None,
+    };
+    found.map(Json).ok_or_else(|| match as_of {
+        Some(as_of) => not_as_of("customer", id, as_of),
+        None => missing(),
     })
-    .await
 }
