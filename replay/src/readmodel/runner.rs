@@ -891,6 +891,15 @@ impl TableRunner {
     /// Stops following, commits what every lane folded, flushes and closes
     /// the database.
     pub async fn shutdown(self) -> Result<(), ReadModelError> {
+        self.stop().await
+    }
+
+    /// [`TableRunner::shutdown`] through a shared handle (`serve` keeps the
+    /// runner in its state, which handlers may still hold): the lanes stop
+    /// and commit, the database is flushed; reads of the committed rows
+    /// still answer until the last handle goes. Calling it again is a
+    /// no-op flush.
+    pub async fn stop(&self) -> Result<(), ReadModelError> {
         let _ = self.shutdown.send(true);
         let tasks = match self.tasks.lock() {
             Ok(mut tasks) => std::mem::take(&mut *tasks),

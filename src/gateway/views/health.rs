@@ -6,7 +6,10 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::{HealthScores, RiskList};
+use salesledger_projections::tables::{
+    health::{self, HealthTables},
+    risk::{self, RiskTables},
+};
 
 use super::{
     answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery, ViewRoute,
@@ -64,12 +67,12 @@ async fn health_list(
     caller: Caller,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_scoped::<HealthScores, _, _>(
+    answer_scoped::<HealthTables, _, _>(
         &state,
         &caller,
         Resource::Account,
         &query(wait)?,
-        |view| Ok(view.summaries()),
+        |rows| Ok(Ok(health::summaries(rows)?)),
         |rows| rows,
         |row| row.customer_id,
     )
@@ -82,7 +85,7 @@ async fn health_customer(
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_scoped_by_id::<HealthScores, _>(
+    answer_scoped_by_id::<HealthTables, _>(
         &state,
         &caller,
         Resource::Account,
@@ -90,7 +93,7 @@ async fn health_customer(
         path,
         wait,
         "customer health for",
-        |view, id| view.detail(CustomerId::from_uuid(id)),
+        |rows, id| health::detail(rows, CustomerId::from_uuid(id)),
     )
     .await
 }
@@ -102,22 +105,23 @@ async fn risk_list(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let scope = &caller;
-    answer_scoped::<RiskList, _, _>(
+    let day = params.day;
+    answer_scoped::<RiskTables, _, _>(
         &state,
         scope,
         Resource::Account,
         &params.wait(),
-        |view| {
-            let list = match params.day {
-                Some(day) => view.day(day),
-                None => view.latest(),
+        move |rows| {
+            let list = match day {
+                Some(day) => risk::day(rows, day)?,
+                None => risk::latest(rows)?,
             };
-            list.cloned().ok_or_else(|| {
-                ApiError::not_found(match params.day {
+            Ok(list.ok_or_else(|| {
+                ApiError::not_found(match day {
                     Some(day) => format!("no risk list for {day}: that day has not closed"),
                     None => "no risk list yet: no day has closed".to_owned(),
                 })
-            })
+            }))
         },
         |list| &mut list.customers,
         |entry| entry.customer_id,

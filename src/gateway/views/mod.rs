@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use salesledger_domain::access::Resource;
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::Projector;
-use salesledger_replay::readmodel::model_runner::{Checkpoint, RunnerError};
+use salesledger_projections::tables::{Reader, TableError, TableProjector};
+use salesledger_replay::readmodel::{Checkpoint, ReadModelError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -179,31 +179,37 @@ pub fn routes() -> Router<AppState> {
         .merge(stores::routes())
 }
 
-/// Waits as asked, runs `query` on projector `P`'s model (under its read
-/// lock), and answers the result outside the lock.
+/// What a read of committed rows gives: the answer, or the caller's
+/// refusal (a `404`, a `400`) inside; the outer error is the storage's.
+pub type Rows<R> = Result<Result<R, ApiError>, TableError>;
+
+/// Waits as asked, runs `query` over table projector `P`'s committed rows
+/// (on the blocking pool: a read may scan), and answers the result.
 pub async fn answer<P, R>(
     state: &AppState,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let (data, checkpoint) = read::<P, R>(state, wait, query).await?;
     respond(P::NAME, &data, checkpoint)
 }
 
-/// Waits as asked and runs `query` on projector `P`'s model (under its
-/// read lock): the data and the checkpoint it reflects, not yet answered
-/// (so rows can still be filtered by the caller's read scope).
-async fn read<P, R>(
+/// Waits as asked and runs `query` over projector `P`'s committed rows, on
+/// the blocking pool: the data and the checkpoint they reflect (at least),
+/// not yet answered (so rows can still be filtered by the caller's read
+/// scope). Never under a fold's lock: a rebuild does not hold it up.
+pub async fn read<P, R>(
     state: &AppState,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
 ) -> Result<(R, Checkpoint), ApiError>
 where
-    P: Projector,
+    P: TableProjector,
+    R: Send + 'static,
 {
     if let Some(position) = wait.wait_for_position {
         state
@@ -212,7 +218,11 @@ where
             .await
             .map_err(view_error)?;
     }
-    let (data, checkpoint) = state.views.read_with::<P, _>(query).map_err(view_error)?;
+    let tables = state.views.clone();
+    let (data, checkpoint) = tokio::task::spawn_blocking(move || tables.read_with::<P, _>(query))
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+        .map_err(view_error)?;
     Ok((data?, checkpoint))
 }
 
@@ -226,13 +236,13 @@ pub async fn answer_scoped<P, R, T>(
     caller: &Caller,
     resource: Resource,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
     rows_of: impl FnOnce(&mut R) -> &mut Vec<T>,
     customer_of_row: impl Fn(&T) -> CustomerId,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let (mut data, checkpoint) = read::<P, R>(state, wait, query).await?;
     if is_scoped(caller) {
@@ -251,17 +261,17 @@ pub async fn answer_by_id<P, R>(
     state: &AppState,
     path: IdPath,
     params: Params,
-    what: &str,
-    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+    what: &'static str,
+    find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let id = path_id(path)?;
     let wait = query(params)?;
-    answer::<P, _>(state, &wait, |view| {
-        find(view, id).ok_or_else(|| not_found(what, id))
+    answer::<P, _>(state, &wait, move |rows| {
+        Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
     })
     .await
 }
@@ -277,12 +287,12 @@ pub async fn answer_scoped_by_id<P, R>(
     subject_of: impl FnOnce(Uuid) -> Subject,
     path: IdPath,
     params: Params,
-    what: &str,
-    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+    what: &'static str,
+    find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let id = path_id(path)?;
     let wait = query(params)?;
@@ -290,13 +300,18 @@ where
         not_found(what, id)
     })
     .await?;
-    answer::<P, _>(state, &wait, |view| {
-        find(view, id).ok_or_else(|| not_found(what, id))
+    answer::<P, _>(state, &wait, move |rows| {
+        Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
     })
     .await
 }
 
-fn respond<R: Serialize>(
+/// The last position committed rows reflect (`None` before the first).
+pub fn reflected(checkpoint: Checkpoint) -> Option<u64> {
+    checkpoint.next_position.checked_sub(1)
+}
+
+pub fn respond<R: Serialize>(
     name: &str,
     data: &R,
     checkpoint: Checkpoint,
@@ -312,7 +327,7 @@ fn respond<R: Serialize>(
     }
     let body = serde_json::to_vec(&Envelope {
         view: name,
-        position: checkpoint.last_applied(),
+        position: reflected(checkpoint),
         data,
     })
     .map_err(|error| ApiError::internal(&error))?;
@@ -324,11 +339,11 @@ fn respond<R: Serialize>(
         .into_response())
 }
 
-/// A runner error as a problem: waiting too long or a stopped projector
+/// A read-model error as a problem: waiting too long or a failed projector
 /// is the service being unavailable for this read, not the caller's fault.
-pub fn view_error(error: RunnerError) -> ApiError {
+pub fn view_error(error: ReadModelError) -> ApiError {
     match error {
-        RunnerError::WaitTimedOut {
+        ReadModelError::WaitTimedOut {
             projector,
             position,
             timeout,
@@ -341,11 +356,30 @@ pub fn view_error(error: RunnerError) -> ApiError {
                 timeout.as_millis()
             ),
         )
-        .with("reached", serde_json::json!(reached.last_applied())),
-        RunnerError::ProjectorStopped { projector, reason } => ApiError::new(
+        .with("reached", serde_json::json!(reflected(reached))),
+        ReadModelError::Failed {
+            projector,
+            position,
+            reason,
+        } => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "view_failed",
+            format!(
+                "view {projector} stopped at log position {position}, an event it cannot apply: {reason}"
+            ),
+        )
+        .with("projector", serde_json::json!(projector))
+        .with("position", serde_json::json!(position))
+        .with("reason", serde_json::json!(reason)),
+        ReadModelError::Task(reason) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "view_unavailable",
-            format!("view {projector} has stopped: {reason}"),
+            format!("the read models have stopped: {reason}"),
+        ),
+        ReadModelError::BadCursor(reason) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            format!("cursor: {reason}"),
         ),
         other => ApiError::internal(&other),
     }

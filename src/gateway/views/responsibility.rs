@@ -5,7 +5,7 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use salesledger_domain::value::{CustomerId, LeadId};
-use salesledger_projections::ResponsibilityLog;
+use salesledger_projections::tables::responsibility::{self, ResponsibilityTables};
 
 use super::{answer_by_id, answer_scoped_by_id, IdPath, Params, ViewData, ViewRoute};
 use crate::gateway::auth::Caller;
@@ -49,7 +49,7 @@ async fn responsibility_customer(
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_scoped_by_id::<ResponsibilityLog, _>(
+    answer_scoped_by_id::<ResponsibilityTables, _>(
         &state,
         &caller,
         Resource::Responsibility,
@@ -57,7 +57,7 @@ async fn responsibility_customer(
         path,
         wait,
         "customer",
-        |view, id| view.customer(CustomerId::from_uuid(id)).cloned(),
+        |rows, id| responsibility::customer(rows, CustomerId::from_uuid(id)),
     )
     .await
 }
@@ -68,8 +68,8 @@ async fn responsibility_lead(
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_by_id::<ResponsibilityLog, _>(&state, path, wait, "lead", |view, id| {
-        view.lead(LeadId::from_uuid(id)).cloned()
+    answer_by_id::<ResponsibilityTables, _>(&state, path, wait, "lead", |rows, id| {
+        responsibility::lead(rows, LeadId::from_uuid(id))
     })
     .await
 }

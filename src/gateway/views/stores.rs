@@ -19,10 +19,13 @@ use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::PromotionId;
 use salesledger_projections::retail::RetailQueryError;
-use salesledger_projections::{Projector, RetailMembers, RetailStores};
+use salesledger_projections::tables::retail::{
+    self, RetailMembersTables, RetailReadError, RetailStoresTables,
+};
+use salesledger_projections::tables::TableError;
 use uuid::Uuid;
 
-use super::{answer, query, view_error, Params, ViewData, ViewQuery, ViewRoute, WaitQuery};
+use super::{answer, query, read, Params, ViewData, ViewQuery, ViewRoute, WaitQuery};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -113,6 +116,17 @@ view_query! {
     }
 }
 
+/// A table read's answer: a refused query is the caller's problem, a
+/// storage error the server's.
+fn refused<R>(result: Result<R, RetailReadError>) -> Result<Result<R, ApiError>, TableError> {
+    match result {
+        Ok(answer) => Ok(Ok(answer)),
+        Err(RetailReadError::Query(error)) => Ok(Err(retail_error(error))),
+        Err(RetailReadError::Table(error)) => Err(error),
+        Err(other) => Err(TableError::Storage(other.to_string())),
+    }
+}
+
 /// A query's answer error as a problem.
 fn retail_error(error: RetailQueryError) -> ApiError {
     match error {
@@ -157,9 +171,18 @@ async fn penetration(
         }
     }
     let promotion = params.promotion_id.map(PromotionId::from_uuid);
-    answer::<RetailStores, _>(&state, &params.wait(), |view| {
-        view.penetration(promotion, params.region.as_deref(), params.from, params.to)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let PenetrationQuery {
+        region, from, to, ..
+    } = params;
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        refused(retail::penetration(
+            rows,
+            promotion,
+            region.as_deref(),
+            from,
+            to,
+        ))
     })
     .await
 }
@@ -172,9 +195,10 @@ async fn leaderboard(
     let params = query(params)?;
     let days = bounded("days", params.days, DEFAULT_DAYS, 1, MAX_DAYS)?;
     let limit = bounded("limit", params.limit, DEFAULT_STORES, 1, MAX_LIMIT)?;
-    answer::<RetailStores, _>(&state, &params.wait(), |view| {
-        view.leaderboard(params.region.as_deref(), days, limit)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let region = params.region;
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        refused(retail::leaderboard(rows, region.as_deref(), days, limit))
     })
     .await
 }
@@ -186,9 +210,15 @@ async fn high_potential(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let limit = bounded("limit", params.limit, DEFAULT_MEMBERS, 1, MAX_LIMIT)?;
-    answer::<RetailMembers, _>(&state, &params.wait(), |view| {
-        view.high_potential(params.region.as_deref(), params.store.as_deref(), limit)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let HighPotentialQuery { region, store, .. } = params;
+    answer::<RetailMembersTables, _>(&state, &wait, move |rows| {
+        refused(retail::high_potential(
+            rows,
+            region.as_deref(),
+            store.as_deref(),
+            limit,
+        ))
     })
     .await
 }
@@ -201,31 +231,32 @@ async fn battle_map(
 ) -> Result<Response, ApiError> {
     let Path(store) = path?;
     let wait: WaitQuery = query(params)?;
-    // The members come from the other view: wait for it too, then read
-    // it first (never both locks at once).
-    if let Some(position) = wait.wait_for_position {
-        state
-            .views
-            .wait_for(RetailMembers::NAME, position, wait.timeout())
-            .await
-            .map_err(view_error)?;
-    }
-    let (members, _) = state
-        .views
-        .read_with::<RetailMembers, _>(|view| {
-            view.high_potential(None, Some(&store), DEFAULT_MEMBERS)
-                .ok()
-                .and_then(|answer| answer.stores.into_iter().next())
-                .map(|listed| listed.members)
-                .unwrap_or_default()
-        })
-        .map_err(view_error)?;
-    answer::<RetailStores, _>(&state, &wait, |view| {
-        let mut map = view.battle_map(&store).map_err(retail_error)?;
-        if map.high_potential {
-            map.members = members;
-        }
-        Ok(map)
+    // The members come from the other view: wait for it too and read it
+    // first (two reads of committed rows, one after the other).
+    let members_of = store.clone();
+    let (members, _) = read::<RetailMembersTables, _>(&state, &wait, move |rows| {
+        Ok(Ok(
+            match retail::high_potential(rows, None, Some(&members_of), DEFAULT_MEMBERS) {
+                Ok(answer) => answer
+                    .stores
+                    .into_iter()
+                    .next()
+                    .map(|listed| listed.members)
+                    .unwrap_or_default(),
+                Err(RetailReadError::Table(error)) => return Err(error),
+                // Not a member store, or none listed: no members.
+                Err(_) => Vec::new(),
+            },
+        ))
+    })
+    .await?;
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        Ok(refused(retail::battle_map(rows, &store))?.map(|mut map| {
+            if map.high_potential {
+                map.members = members;
+            }
+            map
+        }))
     })
     .await
 }
