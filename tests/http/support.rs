@@ -153,6 +153,20 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], letting the caller adjust the configuration (e.g.
 /// the body size limit) before the state is opened.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp {
+    spawn_app_with_state(adjust, |state, _| async move { state }).await
+}
+
+/// Like [`spawn_app_with`], letting the caller also change the opened
+/// state before the router is built (e.g. read models with a projector
+/// that fails, to see how a failed view answers); it is given the data
+/// directory too.
+pub async fn spawn_app_with_state<F>(
+    adjust: impl FnOnce(&mut GatewayConfig),
+    change_state: impl FnOnce(AppState, std::path::PathBuf) -> F,
+) -> TestApp
+where
+    F: std::future::Future<Output = AppState>,
+{
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let mut tokens = HashMap::new();
     let mut entries = Vec::new();
@@ -214,7 +228,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp 
     );
     config.tokens_path = Some(tokens_path);
     adjust(&mut config);
-    let (mut state, _store) = open_state(&config).await.expect("open the state");
+    let (state, _store) = open_state(&config).await.expect("open the state");
+    let mut state = change_state(state, config.data_dir.clone()).await;
     let now = Arc::new(Mutex::new(default_now()));
     let clock_now = now.clone();
     state.clock = Arc::new(move || *clock_now.lock().expect("clock"));

@@ -123,7 +123,7 @@ pub const DASHBOARD_ROUTES: &[DocRoute] = &[
             ("401", "No or unknown bearer token"),
             (
                 "503",
-                "view_not_caught_up or view_unavailable (as for every view)",
+                "view_not_caught_up, view_failed or view_unavailable (as for every view)",
             ),
         ],
         tag: "dashboard",
