@@ -592,3 +592,47 @@ impl TestApp {
         lead_id
     }
 }
+
+impl TestApp {
+    /// Every row of a paged list view, read `limit` at a time by following
+    /// `next_cursor` (after waiting for `position`), and the number of
+    /// pages; each page holds at most `limit` rows and answers the same
+    /// envelope plus `next_cursor`.
+    pub async fn read_pages(
+        &self,
+        path: &str,
+        token: &str,
+        limit: usize,
+        position: u64,
+    ) -> (Vec<Value>, usize) {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut rows = Vec::new();
+        let mut pages = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{path}{separator}limit={limit}&wait_for_position={position}");
+            if let Some(cursor) = &cursor {
+                url.push_str(&format!("&cursor={cursor}"));
+            }
+            let answer = self.get(&url, token).await;
+            let body = answer.ok().clone();
+            let fields: Vec<&str> = body
+                .as_object()
+                .expect("an object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(fields, ["data", "next_cursor", "position", "view"], "{url}");
+            let page = body["data"].as_array().expect("a page of rows").clone();
+            assert!(page.len() <= limit, "{url}: {} rows", page.len());
+            pages += 1;
+            rows.extend(page);
+            match &body["next_cursor"] {
+                Value::Null => return (rows, pages),
+                Value::String(next) => cursor = Some(next.clone()),
+                other => panic!("{url}: next_cursor {other}"),
+            }
+            assert!(pages < 10_000, "{url}: pages never end");
+        }
+    }
+}

@@ -30,8 +30,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery,
-    ViewRoute,
+    answer, answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
+    ViewData, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -74,6 +74,8 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         query: &[
             ("customer_id", "only this customer's cards (UUID)"),
             ("department", "only `sales`, `finance` or `legal`"),
+            ("limit", "a page of at most this many cards, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, every card"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
         ],
         data: ViewData::List,
     },
@@ -156,6 +158,8 @@ view_query! {
     struct TaskCardQuery {
         customer_id: Option<Uuid>,
         department: Option<Department>,
+        limit: Option<usize>,
+        cursor: Option<String>,
     }
 }
 
@@ -246,6 +250,20 @@ async fn task_cards(
     let params = query(params)?;
     let customer_id = params.customer_id.map(CustomerId::from_uuid);
     let department = params.department;
+    if let Some(page) = paging::<u64>(params.limit, params.cursor.as_deref())? {
+        return answer_scoped_page::<ReceivablesTables, _, _>(
+            &state,
+            &caller,
+            Resource::Contract,
+            &params.wait(),
+            page,
+            move |rows, after, limit| {
+                receivables::task_cards_page(rows, customer_id, department, after, limit)
+            },
+            |card| card.customer_id,
+        )
+        .await;
+    }
     answer_scoped::<ReceivablesTables, _, _>(
         &state,
         &caller,

@@ -12,7 +12,8 @@ use salesledger_projections::tables::{
 };
 
 use super::{
-    answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery, ViewRoute,
+    answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
+    ViewData, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
@@ -26,7 +27,10 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         path: "/v1/views/health",
         operation_id: "ListHealth",
         description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
-        query: &[],
+        query: &[
+            ("limit", "a page of at most this many customers, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
+        ],
         data: ViewData::List,
     },
     ViewRoute {
@@ -56,6 +60,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 view_query! {
+    /// `?limit=&cursor=` (paging) plus the read-your-writes parameters.
+    pub struct ListQuery {
+        pub limit: Option<usize>,
+        pub cursor: Option<String>,
+    }
+}
+
+view_query! {
     /// `?day=` plus the read-your-writes parameters.
     pub struct RiskQuery {
         pub day: Option<NaiveDate>,
@@ -65,13 +77,27 @@ view_query! {
 async fn health_list(
     State(state): State<AppState>,
     caller: Caller,
-    wait: Params,
+    params: Params<ListQuery>,
 ) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let wait = params.wait();
+    if let Some(page) = paging::<CustomerId>(params.limit, params.cursor.as_deref())? {
+        return answer_scoped_page::<HealthTables, _, _>(
+            &state,
+            &caller,
+            Resource::Account,
+            &wait,
+            page,
+            |rows, after, limit| health::summaries_page(rows, after, limit),
+            |row| row.customer_id,
+        )
+        .await;
+    }
     answer_scoped::<HealthTables, _, _>(
         &state,
         &caller,
         Resource::Account,
-        &query(wait)?,
+        &wait,
         |rows| Ok(Ok(health::summaries(rows)?)),
         |rows| rows,
         |row| row.customer_id,

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use salesledger_domain::access::Resource;
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::tables::{Reader, TableError, TableProjector};
+use salesledger_projections::tables::{Reader, TableError, TableKey, TableProjector};
 use salesledger_replay::readmodel::{Checkpoint, ReadModelError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -101,6 +101,9 @@ pub struct ViewListResponse {
     /// order the route states.
     #[schema(value_type = Vec<Object>)]
     pub data: Vec<serde_json::Value>,
+    /// Only on a page (a paged list view asked with `limit` or `cursor`):
+    /// pass it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The JSON type of a view route's `data`, documented in OpenAPI
@@ -306,6 +309,90 @@ where
     .await
 }
 
+/// Default and maximum `limit` of a paged list view.
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 1_000;
+
+/// One page asked of a list view: at most `limit` rows after the key
+/// `after` (decoded from the opaque `cursor`: the hex of the key's
+/// order-preserving encoding, [`TableKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging<K> {
+    pub after: Option<K>,
+    pub limit: usize,
+}
+
+/// `?limit=&cursor=` of a list view: `None` (the whole list, as before
+/// paging) when neither is given; otherwise a page of `limit` rows
+/// (default [`DEFAULT_PAGE`], 1 to [`MAX_PAGE`], else `400 invalid_query`)
+/// after `cursor` (the `next_cursor` of the previous page; one this view
+/// never gave is a `400 invalid_cursor`).
+pub fn paging<K: TableKey>(
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<Option<Paging<K>>, ApiError> {
+    if limit.is_none() && cursor.is_none() {
+        return Ok(None);
+    }
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit must be 1 to {MAX_PAGE}, not {limit}"),
+        ));
+    }
+    let after = match cursor {
+        None => None,
+        Some(cursor) => {
+            let invalid = |reason: String| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_cursor",
+                    format!("cursor {cursor:?} was not given by this view: {reason}"),
+                )
+            };
+            let bytes = hex::decode(cursor).map_err(|error| invalid(error.to_string()))?;
+            Some(K::from_key_bytes(&bytes).map_err(|error| invalid(error.to_string()))?)
+        }
+    };
+    Ok(Some(Paging { after, limit }))
+}
+
+/// A page of a list whose rows each belong to a customer: `page` reads at
+/// most `limit` rows after `after` and the key to continue after; the rows
+/// are kept only where the caller may read `resource` of the row's
+/// customer (so a scoped caller's page may hold fewer than `limit` rows:
+/// follow `next_cursor` until it is `null`). The answer is
+/// `{view, position, data, next_cursor}`.
+pub async fn answer_scoped_page<P, T, K>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    wait: &WaitQuery,
+    paging: Paging<K>,
+    page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
+        + Send
+        + 'static,
+    customer_of_row: impl Fn(&T) -> CustomerId,
+) -> Result<Response, ApiError>
+where
+    P: TableProjector,
+    T: Serialize + Send + 'static,
+    K: TableKey + Send + 'static,
+{
+    let Paging { after, limit } = paging;
+    let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+        Ok(Ok(page(reader, after, limit)?))
+    })
+    .await?;
+    if is_scoped(caller) {
+        rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
+    }
+    let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
+    respond_with(P::NAME, &rows, checkpoint, Some(next_cursor))
+}
+
 /// The last position committed rows reflect (`None` before the first).
 pub fn reflected(checkpoint: Checkpoint) -> Option<u64> {
     checkpoint.next_position.checked_sub(1)
@@ -316,6 +403,17 @@ pub fn respond<R: Serialize>(
     data: &R,
     checkpoint: Checkpoint,
 ) -> Result<Response, ApiError> {
+    respond_with(name, data, checkpoint, None)
+}
+
+/// [`respond`], with `next_cursor` when the answer is a page (`Some`:
+/// the field is there, `null` on the last page).
+fn respond_with<R: Serialize>(
+    name: &str,
+    data: &R,
+    checkpoint: Checkpoint,
+    next_cursor: Option<Option<String>>,
+) -> Result<Response, ApiError> {
     // Straight to bytes, the `ViewResponse` shape: a large view (a
     // penetration grid of every store is tens of thousands of cells) is
     // not copied into a `serde_json::Value` first.
@@ -324,11 +422,14 @@ pub fn respond<R: Serialize>(
         view: &'a str,
         position: Option<u64>,
         data: &'a T,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_cursor: Option<Option<String>>,
     }
     let body = serde_json::to_vec(&Envelope {
         view: name,
         position: reflected(checkpoint),
         data,
+        next_cursor,
     })
     .map_err(|error| ApiError::internal(&error))?;
     Ok((
