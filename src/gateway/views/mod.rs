@@ -86,6 +86,10 @@ pub struct ViewResponse {
     /// route).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    /// Only on a page (a paged view asked with `limit` or `cursor`, e.g.
+    /// the penetration grid): pass it as `cursor` for the next page;
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One list view's answer: as [`ViewResponse`], with `data` an array of
@@ -101,7 +105,8 @@ pub struct ViewListResponse {
     /// order the route states.
     #[schema(value_type = Vec<Object>)]
     pub data: Vec<serde_json::Value>,
-    /// Only on a page (a paged list view asked with `limit` or `cursor`):
+    /// Only on a page (a paged list view asked with `limit` or `cursor`;
+    /// without them the whole list):
     /// pass it as `cursor` for the next page; `null` on the last page.
     pub next_cursor: Option<String>,
 }
@@ -390,7 +395,7 @@ where
         rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
     }
     let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
-    respond_with(P::NAME, &rows, checkpoint, Some(next_cursor))
+    respond_page(P::NAME, &rows, checkpoint, next_cursor)
 }
 
 /// The last position committed rows reflect (`None` before the first).
@@ -404,6 +409,17 @@ pub fn respond<R: Serialize>(
     checkpoint: Checkpoint,
 ) -> Result<Response, ApiError> {
     respond_with(name, data, checkpoint, None)
+}
+
+/// A page's answer: [`respond`] plus `next_cursor` (`null` on the last
+/// page).
+pub fn respond_page<R: Serialize>(
+    name: &str,
+    data: &R,
+    checkpoint: Checkpoint,
+    next_cursor: Option<String>,
+) -> Result<Response, ApiError> {
+    respond_with(name, data, checkpoint, Some(next_cursor))
 }
 
 /// [`respond`], with `next_cursor` when the answer is a page (`Some`:

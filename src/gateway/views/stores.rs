@@ -17,15 +17,18 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
-use salesledger_domain::value::PromotionId;
+use salesledger_domain::value::{PromotionId, StoreCode};
 use salesledger_projections::retail::RetailQueryError;
 use salesledger_projections::tables::retail::{
     self, RetailMembersTables, RetailReadError, RetailStoresTables,
 };
-use salesledger_projections::tables::TableError;
+use salesledger_projections::tables::{TableError, TableKey, TableProjector};
 use uuid::Uuid;
 
-use super::{answer, query, read, Params, ViewData, ViewQuery, ViewRoute, WaitQuery};
+use super::{
+    answer, paging, query, read, respond_page, Paging, Params, ViewData, ViewQuery, ViewRoute,
+    WaitQuery,
+};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -49,6 +52,8 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("region", "one region (any region with a store); default the promotion's regions"),
             ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
             ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
+            ("limit", "a page of at most this many stores, 1 to 1000 (default 100 when `cursor` is given): `data` is then `{promotion, from, to, days, stores: [{region, store, name, format, cells, total}]}` (no region totals) and the answer carries `next_cursor` (`null` on the last page); without `limit` and `cursor`, the whole grid"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
         ],
         data: ViewData::Object,
     },
@@ -97,7 +102,18 @@ view_query! {
         region: Option<String>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        limit: Option<usize>,
+        cursor: Option<String>,
     }
+}
+
+/// A page of penetration: the header and some store rows, each with its
+/// region (no region totals: they need every store).
+#[derive(serde::Serialize)]
+struct PenetrationPageData {
+    #[serde(flatten)]
+    header: retail::PenetrationHeader,
+    stores: Vec<retail::PenetrationPageRow>,
 }
 
 view_query! {
@@ -172,9 +188,42 @@ async fn penetration(
     }
     let promotion = params.promotion_id.map(PromotionId::from_uuid);
     let wait = params.wait();
+    let paged = paging::<(String, StoreCode)>(params.limit, params.cursor.as_deref())?;
     let PenetrationQuery {
         region, from, to, ..
     } = params;
+    if let Some(Paging { after, limit }) = paged {
+        let ((data, next), checkpoint) =
+            read::<RetailStoresTables, _>(&state, &wait, move |rows| {
+                let header = match refused(retail::penetration_header(
+                    rows,
+                    promotion,
+                    region.as_deref(),
+                    from,
+                    to,
+                ))? {
+                    Ok(header) => header,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                let page = refused(retail::penetration_page(
+                    rows,
+                    promotion,
+                    region.as_deref(),
+                    from,
+                    to,
+                    after.as_ref(),
+                    limit,
+                ))?;
+                Ok(page.map(|(stores, next)| (PenetrationPageData { header, stores }, next)))
+            })
+            .await?;
+        return respond_page(
+            RetailStoresTables::NAME,
+            &data,
+            checkpoint,
+            next.map(|key| hex::encode(key.to_key_bytes())),
+        );
+    }
     answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
         refused(retail::penetration(
             rows,
