@@ -156,8 +156,12 @@ fn open(
     options: TableRunnerOptions,
     log_len: u64,
 ) -> Result<(Shared, BTreeMap<u64, Lane>), ReadModelError> {
-    std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
+    salesledger_store::private_fs::create_dir_all(directory).map_err(StoreError::Io)?;
     let db = open_db(directory, options.sled_cache_bytes)?;
+    // sled creates its files with the process umask: make them private
+    // (docs/SECURITY.md, "Files at rest"), as the log's and every other
+    // database in a data directory.
+    salesledger_store::private_fs::tighten_created(directory).map_err(StoreError::Io)?;
     match db.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT_VALUE => {}
         Some(format) => {
