@@ -27,8 +27,9 @@ use salesledger_replay::readmodel::model_runner::{
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder};
 use salesledger_store::Store;
 
-/// The directory, inside a data directory, that holds the read models
-/// (a sled database of its own, never the log's).
+/// The directory, inside a data directory, that held the whole-model read
+/// models `serve` answered from before issue 14; offline `rebuild` and
+/// `replay` still build them (a sled database of its own, never the log's).
 pub const VIEWS_DIR: &str = "views";
 
 /// Every projector, each with an empty model, in a fixed order.
@@ -63,8 +64,8 @@ pub fn runner_builder(store: Arc<dyn Store>, directory: &Path) -> RunnerBuilder 
     )
 }
 
-/// The directory, inside a data directory, that will hold the read models
-/// as keyed tables (issue 14; not yet what `serve` answers from).
+/// The directory, inside a data directory, that holds the read models as
+/// keyed tables: what `serve` answers every view from (issue 14).
 pub const TABLES_DIR: &str = "tables";
 
 /// A table runner builder with every table projector registered: the

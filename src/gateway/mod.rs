@@ -40,7 +40,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
-use salesledger_replay::readmodel::model_runner::ProjectionRunner;
+use salesledger_replay::readmodel::TableRunner;
 use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use self::auth::TokenStore;
@@ -56,8 +56,9 @@ pub struct AppState {
     pub service: Arc<CommandService>,
     pub blobs: FsBlobStore,
     pub tokens: Arc<TokenStore>,
-    /// The read models, following the log (`/v1/views/...`).
-    pub views: Arc<ProjectionRunner>,
+    /// The read models as keyed tables, following the log
+    /// (`/v1/views/...`, the dashboard's data, `/readyz`, `/metrics`).
+    pub views: Arc<TableRunner>,
     pub max_body_bytes: usize,
     /// The gateway's clock; decisions receive its reading as `now`.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -339,9 +340,9 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     tokens.watch(auth::SAVE_LAST_USED_EVERY);
     let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
     let shared: Arc<dyn Store> = metered.clone();
-    let views = crate::views::runner_builder(
+    let views = crate::views::table_runner_builder(
         store.store().clone(),
-        &config.data_dir.join(crate::views::VIEWS_DIR),
+        &config.data_dir.join(crate::views::TABLES_DIR),
     )
     .start()
     .await

@@ -424,7 +424,7 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
     .response(
         "503",
         ResponseBuilder::new()
-            .description("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_unavailable: the view has stopped")
+            .description("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_failed: the view stopped at an event it cannot apply (`projector`, `position`, `reason` in the problem); view_unavailable: the read models have stopped")
             .content("application/problem+json", json_ref("Problem")),
     );
     let waits = [

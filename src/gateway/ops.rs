@@ -27,10 +27,11 @@
 //!   LISTEN connection that carries other processes' appends).
 //!
 //! # Readiness and health
-//! `/readyz` is 200 once every projector has applied everything the log
-//! held when the process started (and none has stopped) and the log accepts
-//! appends, else 503 with a JSON body naming each lagging projector and by
-//! how many positions, and, while appends fail, `"log": {"status":
+//! `/readyz` is 200 once every table projector has committed everything
+//! the log held when the process started (and none has failed) and the log
+//! accepts appends, else 503 with a JSON body naming each lagging projector
+//! and by how many positions, each failed one under `failed` with the
+//! position it stopped at and why (`{projector, position, reason}`), and, while appends fail, `"log": {"status":
 //! "unavailable", "reason": ...}` (reason names the log and the error, e.g.
 //! a full disk). `/healthz` stays 200 (the process is up and reads work)
 //! but says `"status": "degraded"` with `last_append_error` while appends
@@ -287,7 +288,7 @@ impl Ops {
         let head = self.store.store().head().len;
         self.log_head.set(to_i64(head));
         for status in state.views.status() {
-            let checkpoint = status.checkpoint.next_position;
+            let checkpoint = status.committed.next_position;
             self.projection_checkpoint
                 .with_label_values(&[status.name])
                 .set(to_i64(checkpoint));
@@ -296,7 +297,7 @@ impl Ops {
                 .set(to_i64(head.saturating_sub(checkpoint)));
             self.projection_running
                 .with_label_values(&[status.name])
-                .set(i64::from(status.stopped_because.is_none()));
+                .set(i64::from(status.failed.is_none()));
         }
         let (n_batches, n_records) = self.store.writer_counters();
         catch_up(&self.group_commits, n_batches);
@@ -374,19 +375,28 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let target = state.ops.head_at_start();
     let head = state.service.store().head().len;
-    let lagging: Vec<serde_json::Value> = state
-        .views
-        .status()
-        .into_iter()
-        .filter(|status| {
-            status.checkpoint.next_position < target || status.stopped_because.is_some()
-        })
+    let statuses = state.views.status();
+    let lagging: Vec<serde_json::Value> = statuses
+        .iter()
+        .filter(|status| status.committed.next_position < target || status.failed.is_some())
         .map(|status| {
             serde_json::json!({
                 "projector": status.name,
-                "checkpoint": status.checkpoint.next_position,
-                "behind_by": target.saturating_sub(status.checkpoint.next_position),
-                "stopped_because": status.stopped_because,
+                "checkpoint": status.committed.next_position,
+                "behind_by": target.saturating_sub(status.committed.next_position),
+                "stopped_because": status.failed.as_ref().map(|failure| failure.reason.clone()),
+            })
+        })
+        .collect();
+    let failed: Vec<serde_json::Value> = statuses
+        .iter()
+        .filter_map(|status| {
+            status.failed.as_ref().map(|failure| {
+                serde_json::json!({
+                    "projector": status.name,
+                    "position": failure.position,
+                    "reason": failure.reason,
+                })
             })
         })
         .collect();
@@ -405,6 +415,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "log_head_at_start": target,
         "log_head": head,
         "lagging": lagging,
+        "failed": failed,
         "log": log,
     });
     let status = if ready {

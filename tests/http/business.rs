@@ -120,6 +120,31 @@ async fn business_views_reflect_contracts_payments_assets_and_the_day_close() {
     let legal = view(&seeded, "/v1/views/receivables/task-cards?department=legal").await;
     assert_eq!(legal.as_array().map(Vec::len), Some(1));
 
+    // Paged: the same cards, in the same order, a card or two a page.
+    let app = &seeded.app;
+    let all = view(&seeded, "/v1/views/receivables/task-cards").await;
+    for limit in [1, 2, 1000] {
+        let (paged, pages) = app
+            .read_pages(
+                "/v1/views/receivables/task-cards",
+                "auditor",
+                limit,
+                seeded.written,
+            )
+            .await;
+        assert_eq!(&paged, all.as_array().expect("cards"), "limit {limit}");
+        assert_eq!(pages, 3usize.div_ceil(limit), "limit {limit}");
+    }
+    let (paged, _) = app
+        .read_pages(
+            "/v1/views/receivables/task-cards?department=legal",
+            "auditor",
+            1,
+            seeded.written,
+        )
+        .await;
+    assert_eq!(&paged, legal.as_array().expect("cards"));
+
     let contract = view(
         &seeded,
         &format!("/v1/views/receivables/contracts/{}", seeded.contract_id),

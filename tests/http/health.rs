@@ -298,9 +298,30 @@ async fn yellow_callbacks_are_met_or_missed_by_day_closes() {
     app.get("/v1/views/risk?day=2027-03-15&top=3", "auditor")
         .await
         .assert_problem(400, "invalid_query");
-    app.get("/v1/views/health?limit=3", "auditor")
+    app.get("/v1/views/health?top=3", "auditor")
         .await
         .assert_problem(400, "invalid_query");
+
+    // Paged: one customer a page, the same rows in the same order.
+    let (paged, pages) = app
+        .read_pages("/v1/views/health", "auditor", 1, closed)
+        .await;
+    assert_eq!(&paged, list.as_array().expect("list"));
+    assert_eq!(pages, 2);
+    let (paged, pages) = app
+        .read_pages("/v1/views/health", "auditor", 100, closed)
+        .await;
+    assert_eq!((paged.len(), pages), (2, 1));
+    for (query, code) in [
+        ("limit=0", "invalid_query"),
+        ("limit=1001", "invalid_query"),
+        ("cursor=zz", "invalid_cursor"),
+        ("cursor=00", "invalid_cursor"),
+    ] {
+        app.get(&format!("/v1/views/health?{query}"), "auditor")
+            .await
+            .assert_problem(400, code);
+    }
     app.get(&format!("/v1/views/health/{}", Uuid::now_v7()), "auditor")
         .await
         .assert_problem(404, "not_found");

@@ -358,6 +358,46 @@ async fn store_views_reproduce_the_hand_computed_case() {
         east["total"],
         json!({"tickets": 12, "with_product": 5, "share_bp": 4166})
     );
+
+    // Paged: one store a page, each with its region, the same cells; the
+    // header (promotion, days) on every page.
+    let mut paged = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let answer = app
+            .get(
+                &format!(
+                    "/v1/views/stores/penetration?limit=1{cursor}&wait_for_position={written}"
+                ),
+                "auditor",
+            )
+            .await;
+        let body = answer.ok().clone();
+        assert_eq!(body["data"]["days"], penetration["days"], "{}", answer.text);
+        assert_eq!(body["data"]["promotion"], penetration["promotion"]);
+        let stores = body["data"]["stores"].as_array().expect("stores").clone();
+        assert_eq!(stores.len(), 1, "{}", answer.text);
+        paged.extend(stores);
+        match &body["next_cursor"] {
+            Value::String(next) => cursor = format!("&cursor={next}"),
+            Value::Null => break,
+            other => panic!("next_cursor {other}"),
+        }
+    }
+    let whole: Vec<Value> = east["stores"]
+        .as_array()
+        .expect("stores")
+        .iter()
+        .map(|store| {
+            let mut row = store.clone();
+            row["region"] = json!("east");
+            row
+        })
+        .collect();
+    assert_eq!(paged, whole);
+    app.get("/v1/views/stores/penetration?cursor=00", "auditor")
+        .await
+        .assert_problem(400, "invalid_cursor");
     let west = view(
         &app,
         &format!("/v1/views/stores/penetration?promotion_id={promotion_id}&region=west&from=2026-06-04&to=2026-06-04"),

@@ -187,6 +187,20 @@ pub async fn spawn_app() -> TestApp {
 /// Like [`spawn_app`], letting the caller adjust the configuration (e.g.
 /// the body size limit) before the state is opened.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp {
+    spawn_app_with_state(adjust, |state, _| async move { state }).await
+}
+
+/// Like [`spawn_app_with`], letting the caller also change the opened
+/// state before the router is built (e.g. read models with a projector
+/// that fails, to see how a failed view answers); it is given the data
+/// directory too.
+pub async fn spawn_app_with_state<F>(
+    adjust: impl FnOnce(&mut GatewayConfig),
+    change_state: impl FnOnce(AppState, std::path::PathBuf) -> F,
+) -> TestApp
+where
+    F: std::future::Future<Output = AppState>,
+{
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let mut tokens = HashMap::new();
     let mut entries = Vec::new();
@@ -252,7 +266,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut GatewayConfig)) -> TestApp 
     );
     config.tokens_path = Some(tokens_path);
     adjust(&mut config);
-    let (mut state, _store) = open_state(&config).await.expect("open the state");
+    let (state, _store) = open_state(&config).await.expect("open the state");
+    let mut state = change_state(state, config.data_dir.clone()).await;
     let now = Arc::new(Mutex::new(default_now()));
     let clock_now = now.clone();
     state.clock = Arc::new(move || *clock_now.lock().expect("clock"));
@@ -613,5 +628,49 @@ impl TestApp {
         .await
         .ok();
         lead_id
+    }
+}
+
+impl TestApp {
+    /// Every row of a paged list view, read `limit` at a time by following
+    /// `next_cursor` (after waiting for `position`), and the number of
+    /// pages; each page holds at most `limit` rows and answers the same
+    /// envelope plus `next_cursor`.
+    pub async fn read_pages(
+        &self,
+        path: &str,
+        token: &str,
+        limit: usize,
+        position: u64,
+    ) -> (Vec<Value>, usize) {
+        let separator = if path.contains('?') { '&' } else { '?' };
+        let mut rows = Vec::new();
+        let mut pages = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{path}{separator}limit={limit}&wait_for_position={position}");
+            if let Some(cursor) = &cursor {
+                url.push_str(&format!("&cursor={cursor}"));
+            }
+            let answer = self.get(&url, token).await;
+            let body = answer.ok().clone();
+            let fields: Vec<&str> = body
+                .as_object()
+                .expect("an object")
+                .keys()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(fields, ["data", "next_cursor", "position", "view"], "{url}");
+            let page = body["data"].as_array().expect("a page of rows").clone();
+            assert!(page.len() <= limit, "{url}: {} rows", page.len());
+            pages += 1;
+            rows.extend(page);
+            match &body["next_cursor"] {
+                Value::Null => return (rows, pages),
+                Value::String(next) => cursor = Some(next.clone()),
+                other => panic!("{url}: next_cursor {other}"),
+            }
+            assert!(pages < 10_000, "{url}: pages never end");
+        }
     }
 }

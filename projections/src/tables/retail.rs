@@ -848,6 +848,37 @@ pub fn penetration_page(
     }))
 }
 
+// -- reads added for the gateway's paging (issue 14 step 4): a helper
+// over the same resolution as `penetration`; it changes no answer. --
+
+/// What a page of penetration rows is about: the promotion and the days
+/// (resolved, and refused, exactly as [`penetration`] does).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PenetrationHeader {
+    pub promotion: PromotionSummary,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub days: Vec<NaiveDate>,
+}
+
+/// The header of [`penetration`]'s answer without its store rows: what
+/// [`penetration_page`]'s rows are cells of.
+pub fn penetration_header(
+    rows: &mut impl TableRead,
+    promotion: Option<PromotionId>,
+    region: Option<&str>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> Result<PenetrationHeader, RetailReadError> {
+    let query = resolve_penetration(rows, promotion, region, from, to)?;
+    Ok(PenetrationHeader {
+        promotion: query.promotion,
+        from: query.from,
+        to: query.to,
+        days: query.days,
+    })
+}
+
 /// Cuts `rows` (at most `limit + 1`) to `limit`, with the next cursor
 /// when there was more.
 fn page_of<T, K>(mut rows: Vec<T>, limit: usize, key: impl Fn(&T) -> K) -> (Vec<T>, Option<K>) {

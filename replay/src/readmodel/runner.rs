@@ -157,8 +157,12 @@ fn open(
     options: TableRunnerOptions,
     log_len: u64,
 ) -> Result<(Shared, BTreeMap<u64, Lane>), ReadModelError> {
-    std::fs::create_dir_all(directory).map_err(StoreError::Io)?;
+    salesledger_store::private_fs::create_dir_all(directory).map_err(StoreError::Io)?;
     let db = open_db(directory, options.sled_cache_bytes)?;
+    // sled creates its files with the process umask: make them private
+    // (docs/SECURITY.md, "Files at rest"), as the log's and every other
+    // database in a data directory.
+    salesledger_store::private_fs::tighten_created(directory).map_err(StoreError::Io)?;
     match db.get(FORMAT_KEY)? {
         Some(format) if format.as_ref() == FORMAT_VALUE => {}
         Some(format) => {
@@ -894,6 +898,15 @@ impl TableRunner {
     /// Stops following, commits what every lane folded, flushes and closes
     /// the database.
     pub async fn shutdown(self) -> Result<(), ReadModelError> {
+        self.stop().await
+    }
+
+    /// [`TableRunner::shutdown`] through a shared handle (`serve` keeps the
+    /// runner in its state, which handlers may still hold): the lanes stop
+    /// and commit, the database is flushed; reads of the committed rows
+    /// still answer until the last handle goes. Calling it again is a
+    /// no-op flush.
+    pub async fn stop(&self) -> Result<(), ReadModelError> {
         let _ = self.shutdown.send(true);
         let tasks = match self.tasks.lock() {
             Ok(mut tasks) => std::mem::take(&mut *tasks),

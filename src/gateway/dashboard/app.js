@@ -195,6 +195,34 @@ async function view(path, position) {
   }
 }
 
+// A paged list view read whole: 1,000 rows a page, following
+// `next_cursor` until it is null (so no answer carries 100k rows at once).
+// Same outcomes as `view`.
+async function viewAll(path, position) {
+  const sep = path.includes("?") ? "&" : "?";
+  const rows = [];
+  let cursor = null;
+  do {
+    const page = `${path}${sep}limit=1000${cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`}`;
+    let answer;
+    try {
+      answer = await api(withWait(page, position));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      if (error instanceof ApiError && error.status === 403) return "forbidden";
+      if (error instanceof ApiError && error.status === 503 && position !== undefined && position !== null) {
+        return viewAll(path, null);
+      }
+      throw error;
+    }
+    if (!answer) return null;
+    if (typeof answer.position === "number") notePosition(answer.position);
+    rows.push(...answer.data);
+    cursor = answer.next_cursor === undefined ? null : answer.next_cursor;
+  } while (cursor !== null);
+  return rows;
+}
+
 function notePosition(position) {
   if (app.position === null || position > app.position) app.position = position;
 }
@@ -285,7 +313,7 @@ async function loadRisk(position) {
 
 async function loadHealth(position) {
   const [list, trend] = await Promise.all([
-    view("/v1/views/health", position),
+    viewAll("/v1/views/health", position),
     view("/v1/dashboard/health-trend?days=30", position),
   ]);
   if (hideIfForbidden("health", list)) return;

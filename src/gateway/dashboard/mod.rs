@@ -21,9 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{Duration, NaiveDate};
-use salesledger_domain::health::Level;
-use salesledger_projections::health::HealthView;
-use salesledger_projections::HealthScores;
+use salesledger_projections::tables::health::{self, HealthTables};
+use salesledger_projections::tables::{TableError, TableRead};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -124,7 +123,7 @@ pub const DASHBOARD_ROUTES: &[DocRoute] = &[
             ("401", "No or unknown bearer token"),
             (
                 "503",
-                "view_not_caught_up or view_unavailable (as for every view)",
+                "view_not_caught_up, view_failed or view_unavailable (as for every view)",
             ),
         ],
         tag: "dashboard",
@@ -216,119 +215,33 @@ async fn health_trend(
         wait_for_position: params.wait_for_position,
         timeout_ms: params.timeout_ms,
     };
-    answer::<HealthScores, _>(&state, &wait, |view| Ok(trend(view, days))).await
+    answer::<HealthTables, _>(&state, &wait, move |rows| Ok(Ok(trend(rows, days)?))).await
 }
 
-/// Level counts at each of the `days` closed days ending at the last one.
-pub fn trend(view: &HealthView, days: u32) -> HealthTrend {
-    let Some(last) = view.source.last_closed.map(|closed| closed.day) else {
-        return HealthTrend {
+/// Level counts at each of the `days` closed days ending at the last one,
+/// from the health tables' score history (changes only: a customer's
+/// level on a day is the one of its latest change on or before it;
+/// `level_counts` is compared with the v1 per-day history in
+/// projections/tests/tables_health.rs).
+pub fn trend(rows: &mut impl TableRead, days: u32) -> Result<HealthTrend, TableError> {
+    let Some(last) = health::last_closed(rows)?.map(|closed| closed.day) else {
+        return Ok(HealthTrend {
             last_closed: None,
             days: Vec::new(),
-        };
+        });
     };
     let first = last - Duration::days(i64::from(days) - 1);
-    let mut out: Vec<TrendDay> = first
-        .iter_days()
-        .take_while(|day| *day <= last)
-        .map(|day| TrendDay {
-            day,
-            green: 0,
-            yellow: 0,
-            red: 0,
+    let days = health::level_counts(rows, first, last)?
+        .into_iter()
+        .map(|counts| TrendDay {
+            day: counts.day,
+            green: counts.green,
+            yellow: counts.yellow,
+            red: counts.red,
         })
         .collect();
-    for health in view.customers.values() {
-        // `daily` is in day order: walk it once alongside the days.
-        let mut entries = health.daily.iter().peekable();
-        let mut level: Option<Level> = None;
-        for slot in &mut out {
-            while let Some(entry) = entries.next_if(|entry| entry.day <= slot.day) {
-                level = Some(entry.level);
-            }
-            match level {
-                Some(Level::Green) => slot.green += 1,
-                Some(Level::Yellow) => slot.yellow += 1,
-                Some(Level::Red) => slot.red += 1,
-                None => {}
-            }
-        }
-    }
-    HealthTrend {
+    Ok(HealthTrend {
         last_closed: Some(last),
-        days: out,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::{TimeZone, Utc};
-    use salesledger_domain::value::CustomerId;
-    use salesledger_projections::health::{ClosedDay, CustomerHealth, DailyEntry};
-
-    use super::*;
-
-    fn day(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("a date")
-    }
-
-    fn entry(on: &str, level: Level) -> DailyEntry {
-        DailyEntry {
-            day: day(on),
-            score_bp: 5000,
-            level,
-            policy_version: 1,
-        }
-    }
-
-    #[test]
-    fn the_trend_carries_each_customers_last_level_forward_over_the_closed_days() {
-        let mut view = HealthView::default();
-        assert_eq!(
-            trend(&view, 3),
-            HealthTrend {
-                last_closed: None,
-                days: Vec::new()
-            }
-        );
-        view.source.last_closed = Some(ClosedDay {
-            day: day("2026-03-05"),
-            closes_at: Utc.with_ymd_and_hms(2026, 3, 5, 16, 0, 0).unwrap(),
-            position: 42,
-        });
-        // Green before the window, yellow on the 4th, red on the 5th.
-        let a = CustomerHealth {
-            daily: vec![
-                entry("2026-03-01", Level::Green),
-                entry("2026-03-04", Level::Yellow),
-                entry("2026-03-05", Level::Red),
-            ],
-            ..CustomerHealth::default()
-        };
-        // First scored inside the window.
-        let b = CustomerHealth {
-            daily: vec![entry("2026-03-04", Level::Green)],
-            ..CustomerHealth::default()
-        };
-        let c = CustomerHealth::default(); // never scored: not counted
-        view.customers
-            .insert(CustomerId::from_uuid(Uuid::from_u128(1)), a);
-        view.customers
-            .insert(CustomerId::from_uuid(Uuid::from_u128(2)), b);
-        view.customers
-            .insert(CustomerId::from_uuid(Uuid::from_u128(3)), c);
-        let counts: Vec<(NaiveDate, u32, u32, u32)> = trend(&view, 3)
-            .days
-            .iter()
-            .map(|d| (d.day, d.green, d.yellow, d.red))
-            .collect();
-        assert_eq!(
-            counts,
-            vec![
-                (day("2026-03-03"), 1, 0, 0),
-                (day("2026-03-04"), 1, 1, 0),
-                (day("2026-03-05"), 1, 0, 1),
-            ]
-        );
-    }
+        days,
+    })
 }

@@ -18,13 +18,20 @@ use salesledger_domain::value::{ContractId, CustomerId};
 use salesledger_projections::assets::{AssetGroup, TOTAL};
 use salesledger_projections::directory::is_month;
 use salesledger_projections::funnel::FunnelGroup;
-use salesledger_projections::{Assets, Digest, Funnel, Leaderboard, Projector, Receivables};
+use salesledger_projections::tables::{
+    assets::{self, AssetsTables},
+    digest::{self, DigestTables},
+    funnel::{self, FunnelTables},
+    leaderboard::{self, LeaderboardTables},
+    receivables::{self, ReceivablesTables},
+    Reader, TableError, TableProjector,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery,
-    ViewRoute,
+    answer, answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
+    ViewData, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -67,6 +74,8 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         query: &[
             ("customer_id", "only this customer's cards (UUID)"),
             ("department", "only `sales`, `finance` or `legal`"),
+            ("limit", "a page of at most this many cards, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, every card"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
         ],
         data: ViewData::List,
     },
@@ -149,6 +158,8 @@ view_query! {
     struct TaskCardQuery {
         customer_id: Option<Uuid>,
         department: Option<Department>,
+        limit: Option<usize>,
+        cursor: Option<String>,
     }
 }
 
@@ -181,19 +192,19 @@ fn period(raw: Option<String>, total_allowed: bool) -> Result<Option<String>, Ap
 async fn grouped_rows<P, G, R>(
     state: &AppState,
     params: Params<GroupedQuery>,
-    rows: impl FnOnce(&P::Model, G, Option<&str>) -> R,
+    rows: fn(&mut Reader<'_>, G, Option<&str>) -> Result<R, TableError>,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    G: From<Group>,
-    R: Serialize,
+    P: TableProjector,
+    G: From<Group> + Send + 'static,
+    R: Serialize + Send + 'static,
 {
     let params = query(params)?;
     let wait = params.wait();
     let period = period(params.period, true)?;
     let group = G::from(params.group);
-    answer::<P, _>(state, &wait, |view| {
-        Ok(rows(view, group, period.as_deref()))
+    answer::<P, _>(state, &wait, move |reader| {
+        Ok(Ok(rows(reader, group, period.as_deref())?))
     })
     .await
 }
@@ -203,8 +214,8 @@ async fn assets(
     _caller: Caller,
     params: Params<GroupedQuery>,
 ) -> Result<Response, ApiError> {
-    grouped_rows::<Assets, AssetGroup, _>(&state, params, |view, group, period| {
-        view.rows(group, period)
+    grouped_rows::<AssetsTables, AssetGroup, _>(&state, params, |reader, group, period| {
+        assets::rows(reader, group, period)
     })
     .await
 }
@@ -214,8 +225,8 @@ async fn funnel(
     _caller: Caller,
     params: Params<GroupedQuery>,
 ) -> Result<Response, ApiError> {
-    grouped_rows::<Funnel, FunnelGroup, _>(&state, params, |view, group, period| {
-        view.rows(group, period)
+    grouped_rows::<FunnelTables, FunnelGroup, _>(&state, params, |reader, group, period| {
+        funnel::rows(reader, group, period)
     })
     .await
 }
@@ -225,7 +236,10 @@ async fn receivables(
     _caller: Caller,
     params: Params,
 ) -> Result<Response, ApiError> {
-    answer::<Receivables, _>(&state, &query(params)?, |view| Ok(view.summary())).await
+    answer::<ReceivablesTables, _>(&state, &query(params)?, |rows| {
+        Ok(Ok(receivables::summary(rows)?))
+    })
+    .await
 }
 
 async fn task_cards(
@@ -236,18 +250,26 @@ async fn task_cards(
     let params = query(params)?;
     let customer_id = params.customer_id.map(CustomerId::from_uuid);
     let department = params.department;
-    answer_scoped::<Receivables, _, _>(
+    if let Some(page) = paging::<u64>(params.limit, params.cursor.as_deref())? {
+        return answer_scoped_page::<ReceivablesTables, _, _>(
+            &state,
+            &caller,
+            Resource::Contract,
+            &params.wait(),
+            page,
+            move |rows, after, limit| {
+                receivables::task_cards_page(rows, customer_id, department, after, limit)
+            },
+            |card| card.customer_id,
+        )
+        .await;
+    }
+    answer_scoped::<ReceivablesTables, _, _>(
         &state,
         &caller,
         Resource::Contract,
         &params.wait(),
-        |view| {
-            Ok(view
-                .task_cards(customer_id, department)
-                .into_iter()
-                .cloned()
-                .collect::<Vec<_>>())
-        },
+        move |rows| Ok(Ok(receivables::task_cards(rows, customer_id, department)?)),
         |rows| rows,
         |card| card.customer_id,
     )
@@ -260,7 +282,7 @@ async fn contract(
     path: IdPath,
     params: Params,
 ) -> Result<Response, ApiError> {
-    answer_scoped_by_id::<Receivables, _>(
+    answer_scoped_by_id::<ReceivablesTables, _>(
         &state,
         &caller,
         Resource::Contract,
@@ -268,7 +290,7 @@ async fn contract(
         path,
         params,
         "contract",
-        |view, id| view.contract(ContractId::from_uuid(id)).cloned(),
+        |rows, id| receivables::contract(rows, ContractId::from_uuid(id)),
     )
     .await
 }
@@ -288,12 +310,13 @@ async fn digest(
         )
     })?;
     let wait = query(params)?;
-    answer::<Digest, _>(&state, &wait, |view| {
-        view.report(&region, day).ok_or_else(|| {
-            ApiError::not_found(format!(
+    answer::<DigestTables, _>(&state, &wait, move |rows| {
+        Ok(match digest::report(rows, &region, day)? {
+            Some(report) => Ok(report),
+            None => Err(ApiError::not_found(format!(
                 "no activity was ever recorded in region {region} (regions: {})",
-                view.region_names().join(", ")
-            ))
+                digest::region_names(rows)?.join(", ")
+            ))),
         })
     })
     .await
@@ -308,8 +331,12 @@ async fn leaderboard(
     let wait = params.wait();
     let period = period(params.period, false)?;
     let region = params.region;
-    answer::<Leaderboard, _>(&state, &wait, |view| {
-        Ok(view.boards(region.as_deref(), period.as_deref()))
+    answer::<LeaderboardTables, _>(&state, &wait, move |rows| {
+        Ok(Ok(leaderboard::boards(
+            rows,
+            region.as_deref(),
+            period.as_deref(),
+        )?))
     })
     .await
 }

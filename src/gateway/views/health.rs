@@ -6,10 +6,14 @@ use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::{HealthScores, RiskList};
+use salesledger_projections::tables::{
+    health::{self, HealthTables},
+    risk::{self, RiskTables},
+};
 
 use super::{
-    answer_scoped, answer_scoped_by_id, query, IdPath, Params, ViewData, ViewQuery, ViewRoute,
+    answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
+    ViewData, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
@@ -23,7 +27,10 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         path: "/v1/views/health",
         operation_id: "ListHealth",
         description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
-        query: &[],
+        query: &[
+            ("limit", "a page of at most this many customers, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
+        ],
         data: ViewData::List,
     },
     ViewRoute {
@@ -53,6 +60,14 @@ pub fn routes() -> Router<AppState> {
 }
 
 view_query! {
+    /// `?limit=&cursor=` (paging) plus the read-your-writes parameters.
+    pub struct ListQuery {
+        pub limit: Option<usize>,
+        pub cursor: Option<String>,
+    }
+}
+
+view_query! {
     /// `?day=` plus the read-your-writes parameters.
     pub struct RiskQuery {
         pub day: Option<NaiveDate>,
@@ -62,14 +77,28 @@ view_query! {
 async fn health_list(
     State(state): State<AppState>,
     caller: Caller,
-    wait: Params,
+    params: Params<ListQuery>,
 ) -> Result<Response, ApiError> {
-    answer_scoped::<HealthScores, _, _>(
+    let params = query(params)?;
+    let wait = params.wait();
+    if let Some(page) = paging::<CustomerId>(params.limit, params.cursor.as_deref())? {
+        return answer_scoped_page::<HealthTables, _, _>(
+            &state,
+            &caller,
+            Resource::Account,
+            &wait,
+            page,
+            |rows, after, limit| health::summaries_page(rows, after, limit),
+            |row| row.customer_id,
+        )
+        .await;
+    }
+    answer_scoped::<HealthTables, _, _>(
         &state,
         &caller,
         Resource::Account,
-        &query(wait)?,
-        |view| Ok(view.summaries()),
+        &wait,
+        |rows| Ok(Ok(health::summaries(rows)?)),
         |rows| rows,
         |row| row.customer_id,
     )
@@ -82,7 +111,7 @@ async fn health_customer(
     path: IdPath,
     wait: Params,
 ) -> Result<Response, ApiError> {
-    answer_scoped_by_id::<HealthScores, _>(
+    answer_scoped_by_id::<HealthTables, _>(
         &state,
         &caller,
         Resource::Account,
@@ -90,7 +119,7 @@ async fn health_customer(
         path,
         wait,
         "customer health for",
-        |view, id| view.detail(CustomerId::from_uuid(id)),
+        |rows, id| health::detail(rows, CustomerId::from_uuid(id)),
     )
     .await
 }
@@ -102,22 +131,23 @@ async fn risk_list(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let scope = &caller;
-    answer_scoped::<RiskList, _, _>(
+    let day = params.day;
+    answer_scoped::<RiskTables, _, _>(
         &state,
         scope,
         Resource::Account,
         &params.wait(),
-        |view| {
-            let list = match params.day {
-                Some(day) => view.day(day),
-                None => view.latest(),
+        move |rows| {
+            let list = match day {
+                Some(day) => risk::day(rows, day)?,
+                None => risk::latest(rows)?,
             };
-            list.cloned().ok_or_else(|| {
-                ApiError::not_found(match params.day {
+            Ok(list.ok_or_else(|| {
+                ApiError::not_found(match day {
                     Some(day) => format!("no risk list for {day}: that day has not closed"),
                     None => "no risk list yet: no day has closed".to_owned(),
                 })
-            })
+            }))
         },
         |list| &mut list.customers,
         |entry| entry.customer_id,

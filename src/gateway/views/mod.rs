@@ -22,8 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use salesledger_domain::access::Resource;
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::Projector;
-use salesledger_replay::readmodel::model_runner::{Checkpoint, RunnerError};
+use salesledger_projections::tables::{Reader, TableError, TableKey, TableProjector};
+use salesledger_replay::readmodel::{Checkpoint, ReadModelError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -86,6 +86,10 @@ pub struct ViewResponse {
     /// route).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
+    /// Only on a page (a paged view asked with `limit` or `cursor`, e.g.
+    /// the penetration grid): pass it as `cursor` for the next page;
+    /// `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// One list view's answer: as [`ViewResponse`], with `data` an array of
@@ -101,6 +105,10 @@ pub struct ViewListResponse {
     /// order the route states.
     #[schema(value_type = Vec<Object>)]
     pub data: Vec<serde_json::Value>,
+    /// Only on a page (a paged list view asked with `limit` or `cursor`;
+    /// without them the whole list):
+    /// pass it as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 /// The JSON type of a view route's `data`, documented in OpenAPI
@@ -179,31 +187,37 @@ pub fn routes() -> Router<AppState> {
         .merge(stores::routes())
 }
 
-/// Waits as asked, runs `query` on projector `P`'s model (under its read
-/// lock), and answers the result outside the lock.
+/// What a read of committed rows gives: the answer, or the caller's
+/// refusal (a `404`, a `400`) inside; the outer error is the storage's.
+pub type Rows<R> = Result<Result<R, ApiError>, TableError>;
+
+/// Waits as asked, runs `query` over table projector `P`'s committed rows
+/// (on the blocking pool: a read may scan), and answers the result.
 pub async fn answer<P, R>(
     state: &AppState,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let (data, checkpoint) = read::<P, R>(state, wait, query).await?;
     respond(P::NAME, &data, checkpoint)
 }
 
-/// Waits as asked and runs `query` on projector `P`'s model (under its
-/// read lock): the data and the checkpoint it reflects, not yet answered
-/// (so rows can still be filtered by the caller's read scope).
-async fn read<P, R>(
+/// Waits as asked and runs `query` over projector `P`'s committed rows, on
+/// the blocking pool: the data and the checkpoint they reflect (at least),
+/// not yet answered (so rows can still be filtered by the caller's read
+/// scope). Never under a fold's lock: a rebuild does not hold it up.
+pub async fn read<P, R>(
     state: &AppState,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
 ) -> Result<(R, Checkpoint), ApiError>
 where
-    P: Projector,
+    P: TableProjector,
+    R: Send + 'static,
 {
     if let Some(position) = wait.wait_for_position {
         state
@@ -212,7 +226,11 @@ where
             .await
             .map_err(view_error)?;
     }
-    let (data, checkpoint) = state.views.read_with::<P, _>(query).map_err(view_error)?;
+    let tables = state.views.clone();
+    let (data, checkpoint) = tokio::task::spawn_blocking(move || tables.read_with::<P, _>(query))
+        .await
+        .map_err(|error| ApiError::internal(&error))?
+        .map_err(view_error)?;
     Ok((data?, checkpoint))
 }
 
@@ -226,13 +244,13 @@ pub async fn answer_scoped<P, R, T>(
     caller: &Caller,
     resource: Resource,
     wait: &WaitQuery,
-    query: impl FnOnce(&P::Model) -> Result<R, ApiError>,
+    query: impl FnOnce(&mut Reader<'_>) -> Rows<R> + Send + 'static,
     rows_of: impl FnOnce(&mut R) -> &mut Vec<T>,
     customer_of_row: impl Fn(&T) -> CustomerId,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let (mut data, checkpoint) = read::<P, R>(state, wait, query).await?;
     if is_scoped(caller) {
@@ -251,17 +269,17 @@ pub async fn answer_by_id<P, R>(
     state: &AppState,
     path: IdPath,
     params: Params,
-    what: &str,
-    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+    what: &'static str,
+    find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let id = path_id(path)?;
     let wait = query(params)?;
-    answer::<P, _>(state, &wait, |view| {
-        find(view, id).ok_or_else(|| not_found(what, id))
+    answer::<P, _>(state, &wait, move |rows| {
+        Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
     })
     .await
 }
@@ -277,12 +295,12 @@ pub async fn answer_scoped_by_id<P, R>(
     subject_of: impl FnOnce(Uuid) -> Subject,
     path: IdPath,
     params: Params,
-    what: &str,
-    find: impl FnOnce(&P::Model, Uuid) -> Option<R>,
+    what: &'static str,
+    find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
 ) -> Result<Response, ApiError>
 where
-    P: Projector,
-    R: Serialize,
+    P: TableProjector,
+    R: Serialize + Send + 'static,
 {
     let id = path_id(path)?;
     let wait = query(params)?;
@@ -290,18 +308,107 @@ where
         not_found(what, id)
     })
     .await?;
-    answer::<P, _>(state, &wait, |view| {
-        find(view, id).ok_or_else(|| not_found(what, id))
+    answer::<P, _>(state, &wait, move |rows| {
+        Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
     })
     .await
 }
 
-fn respond<R: Serialize>(
+/// Default and maximum `limit` of a paged list view.
+pub const DEFAULT_PAGE: usize = 100;
+pub const MAX_PAGE: usize = 1_000;
+
+/// One page asked of a list view: at most `limit` rows after the key
+/// `after` (decoded from the opaque `cursor`: the hex of the key's
+/// order-preserving encoding, [`TableKey`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paging<K> {
+    pub after: Option<K>,
+    pub limit: usize,
+}
+
+/// `?limit=&cursor=` of a list view: `None` (the whole list, as before
+/// paging) when neither is given; otherwise a page of `limit` rows
+/// (default [`DEFAULT_PAGE`], 1 to [`MAX_PAGE`], else `400 invalid_query`)
+/// after `cursor` (the `next_cursor` of the previous page; one this view
+/// never gave is a `400 invalid_cursor`).
+pub fn paging<K: TableKey>(
+    limit: Option<usize>,
+    cursor: Option<&str>,
+) -> Result<Option<Paging<K>>, ApiError> {
+    if limit.is_none() && cursor.is_none() {
+        return Ok(None);
+    }
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("limit must be 1 to {MAX_PAGE}, not {limit}"),
+        ));
+    }
+    let after = match cursor {
+        None => None,
+        Some(cursor) => {
+            let invalid = |reason: String| {
+                ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_cursor",
+                    format!("cursor {cursor:?} was not given by this view: {reason}"),
+                )
+            };
+            let bytes = hex::decode(cursor).map_err(|error| invalid(error.to_string()))?;
+            Some(K::from_key_bytes(&bytes).map_err(|error| invalid(error.to_string()))?)
+        }
+    };
+    Ok(Some(Paging { after, limit }))
+}
+
+/// A page of a list whose rows each belong to a customer: `page` reads at
+/// most `limit` rows after `after` and the key to continue after; the rows
+/// are kept only where the caller may read `resource` of the row's
+/// customer (so a scoped caller's page may hold fewer than `limit` rows:
+/// follow `next_cursor` until it is `null`). The answer is
+/// `{view, position, data, next_cursor}`.
+pub async fn answer_scoped_page<P, T, K>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    wait: &WaitQuery,
+    paging: Paging<K>,
+    page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
+        + Send
+        + 'static,
+    customer_of_row: impl Fn(&T) -> CustomerId,
+) -> Result<Response, ApiError>
+where
+    P: TableProjector,
+    T: Serialize + Send + 'static,
+    K: TableKey + Send + 'static,
+{
+    let Paging { after, limit } = paging;
+    let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+        Ok(Ok(page(reader, after, limit)?))
+    })
+    .await?;
+    if is_scoped(caller) {
+        rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
+    }
+    let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
+    respond_page(P::NAME, &rows, checkpoint, next_cursor)
+}
+
+/// The last position committed rows reflect (`None` before the first).
+pub fn reflected(checkpoint: Checkpoint) -> Option<u64> {
+    checkpoint.next_position.checked_sub(1)
+}
+
+pub fn respond<R: Serialize>(
     name: &str,
     data: &R,
     checkpoint: Checkpoint,
 ) -> Result<Response, ApiError> {
-    respond_at(name, data, checkpoint.last_applied())
+    respond_with(name, data, reflected(checkpoint), None)
 }
 
 /// The [`ViewResponse`] of `data` reflecting the log up to `position`.
@@ -309,6 +416,29 @@ pub fn respond_at<R: Serialize>(
     name: &str,
     data: &R,
     position: Option<u64>,
+) -> Result<Response, ApiError> {
+    respond_with(name, data, position, None)
+}
+
+/// A page's answer: [`respond`] plus `next_cursor` (`null` on the last
+/// page).
+pub fn respond_page<R: Serialize>(
+    name: &str,
+    data: &R,
+    checkpoint: Checkpoint,
+    next_cursor: Option<String>,
+) -> Result<Response, ApiError> {
+    respond_with(name, data, reflected(checkpoint), Some(next_cursor))
+}
+
+/// The [`ViewResponse`] of `data` reflecting the log up to `position`,
+/// with `next_cursor` when the answer is a page (`Some`: the field is
+/// there, `null` on the last page).
+fn respond_with<R: Serialize>(
+    name: &str,
+    data: &R,
+    position: Option<u64>,
+    next_cursor: Option<Option<String>>,
 ) -> Result<Response, ApiError> {
     // Straight to bytes, the `ViewResponse` shape: a large view (a
     // penetration grid of every store is tens of thousands of cells) is
@@ -318,11 +448,14 @@ pub fn respond_at<R: Serialize>(
         view: &'a str,
         position: Option<u64>,
         data: &'a T,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        next_cursor: Option<Option<String>>,
     }
     let body = serde_json::to_vec(&Envelope {
         view: name,
         position,
         data,
+        next_cursor,
     })
     .map_err(|error| ApiError::internal(&error))?;
     Ok((
@@ -333,11 +466,11 @@ pub fn respond_at<R: Serialize>(
         .into_response())
 }
 
-/// A runner error as a problem: waiting too long or a stopped projector
+/// A read-model error as a problem: waiting too long or a failed projector
 /// is the service being unavailable for this read, not the caller's fault.
-pub fn view_error(error: RunnerError) -> ApiError {
+pub fn view_error(error: ReadModelError) -> ApiError {
     match error {
-        RunnerError::WaitTimedOut {
+        ReadModelError::WaitTimedOut {
             projector,
             position,
             timeout,
@@ -350,11 +483,30 @@ pub fn view_error(error: RunnerError) -> ApiError {
                 timeout.as_millis()
             ),
         )
-        .with("reached", serde_json::json!(reached.last_applied())),
-        RunnerError::ProjectorStopped { projector, reason } => ApiError::new(
+        .with("reached", serde_json::json!(reflected(reached))),
+        ReadModelError::Failed {
+            projector,
+            position,
+            reason,
+        } => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "view_failed",
+            format!(
+                "view {projector} stopped at log position {position}, an event it cannot apply: {reason}"
+            ),
+        )
+        .with("projector", serde_json::json!(projector))
+        .with("position", serde_json::json!(position))
+        .with("reason", serde_json::json!(reason)),
+        ReadModelError::Task(reason) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "view_unavailable",
-            format!("view {projector} has stopped: {reason}"),
+            format!("the read models have stopped: {reason}"),
+        ),
+        ReadModelError::BadCursor(reason) => ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            format!("cursor: {reason}"),
         ),
         other => ApiError::internal(&other),
     }

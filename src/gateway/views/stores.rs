@@ -17,12 +17,18 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use chrono::NaiveDate;
-use salesledger_domain::value::PromotionId;
+use salesledger_domain::value::{PromotionId, StoreCode};
 use salesledger_projections::retail::RetailQueryError;
-use salesledger_projections::{Projector, RetailMembers, RetailStores};
+use salesledger_projections::tables::retail::{
+    self, RetailMembersTables, RetailReadError, RetailStoresTables,
+};
+use salesledger_projections::tables::{TableError, TableKey, TableProjector};
 use uuid::Uuid;
 
-use super::{answer, query, view_error, Params, ViewData, ViewQuery, ViewRoute, WaitQuery};
+use super::{
+    answer, paging, query, read, respond_page, Paging, Params, ViewData, ViewQuery, ViewRoute,
+    WaitQuery,
+};
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
@@ -46,6 +52,8 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
             ("region", "one region (any region with a store); default the promotion's regions"),
             ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
             ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
+            ("limit", "a page of at most this many stores, 1 to 1000 (default 100 when `cursor` is given): `data` is then `{promotion, from, to, days, stores: [{region, store, name, format, cells, total}]}` (no region totals) and the answer carries `next_cursor` (`null` on the last page); without `limit` and `cursor`, the whole grid"),
+            ("cursor", "the `next_cursor` of the previous page (opaque)"),
         ],
         data: ViewData::Object,
     },
@@ -94,7 +102,18 @@ view_query! {
         region: Option<String>,
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
+        limit: Option<usize>,
+        cursor: Option<String>,
     }
+}
+
+/// A page of penetration: the header and some store rows, each with its
+/// region (no region totals: they need every store).
+#[derive(serde::Serialize)]
+struct PenetrationPageData {
+    #[serde(flatten)]
+    header: retail::PenetrationHeader,
+    stores: Vec<retail::PenetrationPageRow>,
 }
 
 view_query! {
@@ -110,6 +129,17 @@ view_query! {
         region: Option<String>,
         store: Option<String>,
         limit: Option<usize>,
+    }
+}
+
+/// A table read's answer: a refused query is the caller's problem, a
+/// storage error the server's.
+fn refused<R>(result: Result<R, RetailReadError>) -> Result<Result<R, ApiError>, TableError> {
+    match result {
+        Ok(answer) => Ok(Ok(answer)),
+        Err(RetailReadError::Query(error)) => Ok(Err(retail_error(error))),
+        Err(RetailReadError::Table(error)) => Err(error),
+        Err(other) => Err(TableError::Storage(other.to_string())),
     }
 }
 
@@ -157,9 +187,51 @@ async fn penetration(
         }
     }
     let promotion = params.promotion_id.map(PromotionId::from_uuid);
-    answer::<RetailStores, _>(&state, &params.wait(), |view| {
-        view.penetration(promotion, params.region.as_deref(), params.from, params.to)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let paged = paging::<(String, StoreCode)>(params.limit, params.cursor.as_deref())?;
+    let PenetrationQuery {
+        region, from, to, ..
+    } = params;
+    if let Some(Paging { after, limit }) = paged {
+        let ((data, next), checkpoint) =
+            read::<RetailStoresTables, _>(&state, &wait, move |rows| {
+                let header = match refused(retail::penetration_header(
+                    rows,
+                    promotion,
+                    region.as_deref(),
+                    from,
+                    to,
+                ))? {
+                    Ok(header) => header,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                let page = refused(retail::penetration_page(
+                    rows,
+                    promotion,
+                    region.as_deref(),
+                    from,
+                    to,
+                    after.as_ref(),
+                    limit,
+                ))?;
+                Ok(page.map(|(stores, next)| (PenetrationPageData { header, stores }, next)))
+            })
+            .await?;
+        return respond_page(
+            RetailStoresTables::NAME,
+            &data,
+            checkpoint,
+            next.map(|key| hex::encode(key.to_key_bytes())),
+        );
+    }
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        refused(retail::penetration(
+            rows,
+            promotion,
+            region.as_deref(),
+            from,
+            to,
+        ))
     })
     .await
 }
@@ -172,9 +244,10 @@ async fn leaderboard(
     let params = query(params)?;
     let days = bounded("days", params.days, DEFAULT_DAYS, 1, MAX_DAYS)?;
     let limit = bounded("limit", params.limit, DEFAULT_STORES, 1, MAX_LIMIT)?;
-    answer::<RetailStores, _>(&state, &params.wait(), |view| {
-        view.leaderboard(params.region.as_deref(), days, limit)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let region = params.region;
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        refused(retail::leaderboard(rows, region.as_deref(), days, limit))
     })
     .await
 }
@@ -186,9 +259,15 @@ async fn high_potential(
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
     let limit = bounded("limit", params.limit, DEFAULT_MEMBERS, 1, MAX_LIMIT)?;
-    answer::<RetailMembers, _>(&state, &params.wait(), |view| {
-        view.high_potential(params.region.as_deref(), params.store.as_deref(), limit)
-            .map_err(retail_error)
+    let wait = params.wait();
+    let HighPotentialQuery { region, store, .. } = params;
+    answer::<RetailMembersTables, _>(&state, &wait, move |rows| {
+        refused(retail::high_potential(
+            rows,
+            region.as_deref(),
+            store.as_deref(),
+            limit,
+        ))
     })
     .await
 }
@@ -201,31 +280,32 @@ async fn battle_map(
 ) -> Result<Response, ApiError> {
     let Path(store) = path?;
     let wait: WaitQuery = query(params)?;
-    // The members come from the other view: wait for it too, then read
-    // it first (never both locks at once).
-    if let Some(position) = wait.wait_for_position {
-        state
-            .views
-            .wait_for(RetailMembers::NAME, position, wait.timeout())
-            .await
-            .map_err(view_error)?;
-    }
-    let (members, _) = state
-        .views
-        .read_with::<RetailMembers, _>(|view| {
-            view.high_potential(None, Some(&store), DEFAULT_MEMBERS)
-                .ok()
-                .and_then(|answer| answer.stores.into_iter().next())
-                .map(|listed| listed.members)
-                .unwrap_or_default()
-        })
-        .map_err(view_error)?;
-    answer::<RetailStores, _>(&state, &wait, |view| {
-        let mut map = view.battle_map(&store).map_err(retail_error)?;
-        if map.high_potential {
-            map.members = members;
-        }
-        Ok(map)
+    // The members come from the other view: wait for it too and read it
+    // first (two reads of committed rows, one after the other).
+    let members_of = store.clone();
+    let (members, _) = read::<RetailMembersTables, _>(&state, &wait, move |rows| {
+        Ok(Ok(
+            match retail::high_potential(rows, None, Some(&members_of), DEFAULT_MEMBERS) {
+                Ok(answer) => answer
+                    .stores
+                    .into_iter()
+                    .next()
+                    .map(|listed| listed.members)
+                    .unwrap_or_default(),
+                Err(RetailReadError::Table(error)) => return Err(error),
+                // Not a member store, or none listed: no members.
+                Err(_) => Vec::new(),
+            },
+        ))
+    })
+    .await?;
+    answer::<RetailStoresTables, _>(&state, &wait, move |rows| {
+        Ok(refused(retail::battle_map(rows, &store))?.map(|mut map| {
+            if map.high_potential {
+                map.members = members;
+            }
+            map
+        }))
     })
     .await
 }
