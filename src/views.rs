@@ -27,9 +27,10 @@ use salesledger_replay::readmodel::model_runner::{
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder};
 use salesledger_store::Store;
 
-/// The directory, inside a data directory, that held the whole-model read
-/// models `serve` answered from before issue 14; offline `rebuild` and
-/// `replay` still build them (a sled database of its own, never the log's).
+/// The directory of the whole-model read models: offline `rebuild --out`
+/// builds them there (a sled database of its own, never the log's). In a
+/// data directory it is what `serve` answered from before issue 14; `serve`
+/// removes it at start (the views are in [`TABLES_DIR`]).
 pub const VIEWS_DIR: &str = "views";
 
 /// Every projector, each with an empty model, in a fixed order.

@@ -376,7 +376,7 @@ async fn serve_keeps_its_data_directory_private_and_webhook_secrets_encrypted() 
 
     for expected in [
         "log/db",
-        "views/db",
+        "tables/db",
         "webhooks/db",
         "keys/webhooks.key",
         "tokens.json",

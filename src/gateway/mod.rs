@@ -340,6 +340,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     tokens.watch(auth::SAVE_LAST_USED_EVERY);
     let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
     let shared: Arc<dyn Store> = metered.clone();
+    retire_model_views(&config.data_dir);
     let views = crate::views::table_runner_builder(
         store.store().clone(),
         &config.data_dir.join(crate::views::TABLES_DIR),
@@ -706,5 +707,27 @@ mod shutdown_tests {
         let error = shutdown.finish().expect_err("incomplete");
         assert!(error.to_string().contains("stuck, waiting"), "{error}");
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}
+
+/// Removes `DATA/views`, the database of the read models before the table
+/// engine (serve reads `DATA/tables` now): derived data that nothing reads
+/// any more, which can be as large as the log. A failure to remove it is
+/// only a warning: it wastes space, it does not change an answer.
+fn retire_model_views(data_dir: &std::path::Path) {
+    let old = data_dir.join(crate::views::VIEWS_DIR);
+    if !old.is_dir() {
+        return;
+    }
+    match std::fs::remove_dir_all(&old) {
+        Ok(()) => tracing::info!(
+            path = %old.display(),
+            "removed the retired read-model database (the views are in tables/ now, rebuilt from the log)"
+        ),
+        Err(error) => tracing::warn!(
+            path = %old.display(),
+            %error,
+            "could not remove the retired read-model database; it is not used any more and can be deleted"
+        ),
     }
 }
