@@ -37,6 +37,31 @@ use crate::backend::{OpenedStore, StoreChoice};
 pub enum ImportCommand {
     /// POS sale lines (NDJSON, the body format of `POST /v1/pos/sales`).
     Pos(PosImportArgs),
+    /// An existing customer list (`.csv` or `.xlsx`, the first row the
+    /// header): each row registered through the same path and duplicate
+    /// check as `POST /v1/customers`, owners assigned where a column names
+    /// the rep; every refused row reported with its line; idempotent.
+    Customers(CustomerImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CustomerImportArgs {
+    /// The list: a `.csv` (UTF-8) or an `.xlsx` (its first worksheet).
+    pub file: PathBuf,
+    /// Data directory of the embedded store.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// `COLUMN=FIELD`: the header cell COLUMN holds FIELD (`company_name`,
+    /// `unified_social_credit_code`, `phone`, `contact_email`, `owner` (a
+    /// rep's id or display name), `attributes.KEY` or `ignore`).
+    /// Repeatable; common headers in English and Chinese are recognised
+    /// without it.
+    #[arg(long = "map", value_name = "COLUMN=FIELD")]
+    pub mappings: Vec<String>,
+    /// Check every row (values, duplicates against the log and the rows
+    /// above, owners) and append nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Args, Debug)]
@@ -60,7 +85,81 @@ pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
         ImportCommand::Pos(args) => {
             crate::runtime()?.block_on(import_pos(&args.file, &args.data, args.batch_lines))
         }
+        ImportCommand::Customers(args) => crate::runtime()?.block_on(import_customers(&args)),
     }
+}
+
+/// `import customers`: exit 0 when every row is in the log (registered now
+/// or before), 1 when a row was refused (each printed with its line), 2
+/// when the list cannot be read at all.
+async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode> {
+    use crate::customer_import::{import, read_sheet, SheetFormat};
+    let format = SheetFormat::from_path(&args.file)?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let sheet = read_sheet(&bytes, format)?;
+    let opened = OpenedStore::open(&StoreChoice::Sled(args.data.clone())).await?;
+    let service = CommandService::new(opened.store().clone());
+    let principal = Principal {
+        actor: ActorId::parse("import").context("the importer's actor id")?,
+        role: Role::Supervisor,
+    };
+    let bar = crate::progress::bar(sheet.rows.len() as u64, "rows");
+    let result = import(
+        &service,
+        &principal,
+        &sheet,
+        &args.mappings,
+        args.dry_run,
+        chrono::Utc::now(),
+        &|done| bar.set_position(done),
+    )
+    .await;
+    bar.finish_and_clear();
+    opened.close().await;
+    let report = match result {
+        Ok(Ok(report)) => report,
+        Ok(Err(error)) => {
+            eprintln!("{error}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(error) => anyhow::bail!("{}: {}", error.code, error.detail),
+    };
+    for column in &report.columns {
+        crate::outln!("column {:?}: {}", column.column, column.field)?;
+    }
+    for row in &report.refused {
+        eprintln!(
+            "line {}: {} ({}): {}",
+            row.line,
+            row.company_name.as_deref().unwrap_or("-"),
+            row.code,
+            row.reason
+        );
+    }
+    let verb = if report.dry_run {
+        "would register"
+    } else {
+        "registered"
+    };
+    crate::outln!(
+        "{} rows: {verb} {}, already imported {}, owners assigned {}, refused {}{}",
+        report.rows,
+        report.registered,
+        report.already_imported,
+        report.owners_assigned,
+        report.refused.len(),
+        if report.dry_run {
+            " (dry run: nothing appended)"
+        } else {
+            ""
+        }
+    )?;
+    Ok(if report.refused.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// What an import did.

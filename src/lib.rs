@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backend;
 pub mod bench;
 pub mod copy;
+pub mod customer_import;
 pub mod demo;
 pub mod gateway;
 pub mod held;

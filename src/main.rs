@@ -155,7 +155,8 @@ enum Command {
     /// prints both sides' chain head and Merkle root.
     Copy(salesledger::copy::CopyArgs),
     /// Back-fill history offline (same validation and append path as the
-    /// API): `import pos FILE --data DIR [--batch-lines N]`.
+    /// API): `import pos FILE --data DIR [--batch-lines N]`, `import
+    /// customers FILE --data DIR [--map COLUMN=FIELD ...] [--dry-run]`.
     Import {
         #[command(subcommand)]
         what: salesledger::import::ImportCommand,
@@ -359,6 +360,7 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
             .collect(),
         Command::Import { what } => match what {
             salesledger::import::ImportCommand::Pos(args) => vec![args.data.clone()],
+            salesledger::import::ImportCommand::Customers(args) => vec![args.data.clone()],
         },
         // `key` reads or creates DATA/audit/signing.key only.
         Command::Key(_)

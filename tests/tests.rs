@@ -72,6 +72,7 @@ mod cli_audit;
 mod cli_faults;
 mod cli_files;
 mod cli_import;
+mod cli_import_customers;
 mod cli_offline;
 mod cli_pipe;
 mod cli_serve;

@@ -284,6 +284,7 @@ pub fn integration_routes() -> impl Iterator<Item = &'static DocRoute> {
         .iter()
         .chain(crate::webhooks::routes::WEBHOOK_ROUTES)
         .chain(super::tokens::TOKEN_ROUTES)
+        .chain(super::customer_import::IMPORT_ROUTES)
 }
 
 const FEED_PROBLEMS: &[(&str, &str)] = &[

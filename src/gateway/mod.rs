@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod auth;
 pub mod commands;
+pub mod customer_import;
 pub mod dashboard;
 pub mod dto;
 pub mod feed;
@@ -253,6 +254,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::webhooks::routes::routes())
         .merge(reactions::routes())
         .merge(tokens::routes())
+        .merge(customer_import::routes(max_blob_bytes))
         .layer(strict_query())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

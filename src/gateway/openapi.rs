@@ -142,6 +142,8 @@ fn component_schemas() -> Schemas {
         crate::webhooks::routes::WebhookView, crate::webhooks::routes::WebhookList,
         super::tokens::CreateTokenRequest, super::tokens::TokenCreated, super::tokens::TokenList,
         crate::tokens::TokenView, crate::tokens::TokenStatus,
+        crate::customer_import::ImportReport, crate::customer_import::ImportedRow,
+        crate::customer_import::RefusedRow, crate::customer_import::ColumnUse,
     );
     schemas
 }

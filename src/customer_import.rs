@@ -1,0 +1,759 @@
+//! Bringing an organisation's existing customer list in: the spreadsheet
+//! every organisation starts from (`.csv` or `.xlsx`), registered row by
+//! row through the same path as `POST /v1/customers`: the same validation,
+//! the same duplicate check (撞单: normalised company name, unified social
+//! credit code, phone) under the log-wide registration lock, and, where a
+//! column names the rep, the same transfer a supervisor makes
+//! (`CustomerTransferred`, reason "imported from the customer list").
+//!
+//! Used by `salesledger import customers FILE --data DIR` and
+//! `POST /v1/customers/import` (supervisors).
+//!
+//! - **Columns.** The first row is the header. Common headers are
+//!   recognised in English and Chinese (`company_name`, 客户名称, 公司名称;
+//!   `unified_social_credit_code`, 统一社会信用代码; `phone`, 电话, 联系电话;
+//!   `contact_email`, 邮箱; `owner`, 负责人, 客户经理, ...); `--map
+//!   COLUMN=FIELD` names a column's field explicitly, where FIELD is one of
+//!   those, `attributes.KEY` (a dynamic attribute) or `ignore`. Other
+//!   columns are ignored and listed in the report.
+//! - **Rows.** A row is refused, with its line number, code and reason,
+//!   when a value is invalid (the API's codes, e.g. `invalid_phone`), when
+//!   it duplicates a customer or lead already recorded or a row above it
+//!   (`duplicate_record`, naming the existing record and the key), or when
+//!   its owner names no rep. Refused rows do not stop the import.
+//! - **Idempotent.** A row's customer id and idempotency key are derived
+//!   from the row's values (SHA-256), so importing the same list again
+//!   appends nothing: its rows answer "already imported". A corrected row
+//!   is a new row (and meets the duplicate check if its old version was
+//!   registered).
+//! - **Dry run.** Every row is validated and checked for duplicates
+//!   (against the log and the rows above it) and its owner resolved; nothing
+//!   is appended.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use salesledger_commands::{CommandMeta, CommandService, IdempotencyKey, Principal};
+use salesledger_domain::aggregate::Aggregate;
+use salesledger_domain::customer::{self, Customer, CustomerCommand};
+use salesledger_domain::rep::Rep;
+use salesledger_domain::stream::{customer_stream_id, rep_stream_id};
+use salesledger_domain::value::{CustomerId, RepId, Text};
+use salesledger_domain::{CommandKind, DomainError};
+use salesledger_store::Hash32;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::gateway::dto::RegisterCustomerRequest;
+use crate::gateway::problem::ApiError;
+
+/// The most rows one import takes (a larger list: split it).
+pub const MAX_ROWS: usize = 100_000;
+
+/// A spreadsheet's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SheetFormat {
+    Csv,
+    Xlsx,
+}
+
+/// The media type of an `.xlsx` file.
+pub const XLSX_MEDIA_TYPE: &str =
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+impl SheetFormat {
+    /// By the file's extension (`.csv`, `.xlsx`).
+    pub fn from_path(path: &Path) -> Result<SheetFormat, ImportError> {
+        let extension = path
+            .extension()
+            .and_then(|extension| extension.to_str())
+            .map(str::to_ascii_lowercase);
+        match extension.as_deref() {
+            Some("csv") => Ok(SheetFormat::Csv),
+            Some("xlsx") => Ok(SheetFormat::Xlsx),
+            _ => Err(ImportError::UnknownFormat {
+                what: path.display().to_string(),
+            }),
+        }
+    }
+
+    /// By a request's media type (`text/csv` or the `.xlsx` type).
+    pub fn from_media_type(media_type: &str) -> Result<SheetFormat, ImportError> {
+        let essence = media_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match essence.as_str() {
+            "text/csv" => Ok(SheetFormat::Csv),
+            XLSX_MEDIA_TYPE => Ok(SheetFormat::Xlsx),
+            _ => Err(ImportError::UnknownFormat {
+                what: format!("media type {media_type}"),
+            }),
+        }
+    }
+}
+
+/// Why a list cannot be imported at all (a refused row is not an error:
+/// it is in the [`ImportReport`]).
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{what} is neither a .csv nor an .xlsx file")]
+    UnknownFormat { what: String },
+    #[error("the file cannot be read as {format}: {reason}")]
+    Unreadable {
+        format: &'static str,
+        reason: String,
+    },
+    #[error("the file has no header row")]
+    NoHeader,
+    #[error("no column holds the company name (header: {header}); name it with --map COLUMN=company_name")]
+    NoCompanyName { header: String },
+    #[error("--map {mapping}: {reason}")]
+    BadMapping { mapping: String, reason: String },
+    #[error("the list has {rows} rows; at most {MAX_ROWS} are imported at once: split it")]
+    TooManyRows { rows: usize },
+}
+
+impl ImportError {
+    /// The stable code of the refusal (HTTP `400`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ImportError::UnknownFormat { .. } => "unsupported_sheet_format",
+            ImportError::Unreadable { .. } => "unreadable_sheet",
+            ImportError::NoHeader => "sheet_without_header",
+            ImportError::NoCompanyName { .. } => "no_company_name_column",
+            ImportError::BadMapping { .. } => "invalid_column_mapping",
+            ImportError::TooManyRows { .. } => "too_many_rows",
+        }
+    }
+}
+
+/// A spreadsheet's cells as text: the header and each row with its line
+/// number in the file (1 is the header).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    pub header: Vec<String>,
+    pub rows: Vec<(u64, Vec<String>)>,
+}
+
+/// Reads the first worksheet of an `.xlsx`, or a CSV (UTF-8, a leading
+/// byte-order mark allowed; rows may have fewer cells than the header).
+pub fn read_sheet(bytes: &[u8], format: SheetFormat) -> Result<Sheet, ImportError> {
+    let mut lines = match format {
+        SheetFormat::Csv => read_csv(bytes)?,
+        SheetFormat::Xlsx => read_xlsx(bytes)?,
+    }
+    .into_iter();
+    let (_, header) = lines.next().ok_or(ImportError::NoHeader)?;
+    let header: Vec<String> = header
+        .into_iter()
+        .map(|cell| cell.trim().to_owned())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ImportError::NoHeader);
+    }
+    let rows: Vec<(u64, Vec<String>)> = lines
+        .filter(|(_, cells)| cells.iter().any(|cell| !cell.trim().is_empty()))
+        .collect();
+    if rows.len() > MAX_ROWS {
+        return Err(ImportError::TooManyRows { rows: rows.len() });
+    }
+    Ok(Sheet { header, rows })
+}
+
+fn read_csv(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut lines = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|error| ImportError::Unreadable {
+            format: "CSV",
+            reason: error.to_string(),
+        })?;
+        let line = record.position().map_or(0, |position| position.line());
+        lines.push((line, record.iter().map(str::to_owned).collect()));
+    }
+    Ok(lines)
+}
+
+fn read_xlsx(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    use calamine::{Data, Reader, Xlsx};
+    let unreadable = |reason: String| ImportError::Unreadable {
+        format: "an .xlsx workbook",
+        reason,
+    };
+    let mut workbook =
+        Xlsx::new(Cursor::new(bytes)).map_err(|error| unreadable(error.to_string()))?;
+    let Some(first) = workbook.sheet_names().first().cloned() else {
+        return Err(unreadable("it has no worksheet".to_owned()));
+    };
+    let range = workbook
+        .worksheet_range(&first)
+        .map_err(|error| unreadable(error.to_string()))?;
+    let top = u64::from(range.start().map_or(0, |(row, _)| row));
+    let left = range.start().map_or(0, |(_, column)| column as usize);
+    let mut lines = Vec::new();
+    for (index, row) in range.rows().enumerate() {
+        // Cells left of the used range are empty: keep columns aligned.
+        let mut cells = vec![String::new(); left];
+        cells.extend(row.iter().map(|cell| {
+            match cell {
+                Data::Empty => String::new(),
+                Data::String(text) => text.clone(),
+                // A phone or a code typed as a number: no `.0`, no exponent.
+                Data::Float(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
+                    format!("{}", *value as i64)
+                }
+                Data::Float(value) => value.to_string(),
+                Data::Int(value) => value.to_string(),
+                Data::Bool(value) => value.to_string(),
+                Data::DateTime(value) => value
+                    .as_datetime()
+                    .map_or_else(|| value.to_string(), |time| time.to_string()),
+                Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
+                Data::Error(error) => format!("#{error:?}"),
+            }
+        }));
+        lines.push((top + index as u64 + 1, cells));
+    }
+    Ok(lines)
+}
+
+/// What a column holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    CompanyName,
+    UnifiedSocialCreditCode,
+    Phone,
+    ContactEmail,
+    Owner,
+    Attribute(String),
+    Ignore,
+}
+
+impl Field {
+    /// The field as `--map` spells it.
+    pub fn name(&self) -> String {
+        match self {
+            Field::CompanyName => "company_name".to_owned(),
+            Field::UnifiedSocialCreditCode => "unified_social_credit_code".to_owned(),
+            Field::Phone => "phone".to_owned(),
+            Field::ContactEmail => "contact_email".to_owned(),
+            Field::Owner => "owner".to_owned(),
+            Field::Attribute(key) => format!("attributes.{key}"),
+            Field::Ignore => "ignore".to_owned(),
+        }
+    }
+
+    /// A `--map` field name.
+    fn parse(name: &str) -> Option<Field> {
+        let name = name.trim();
+        if let Some(key) = name.strip_prefix("attributes.") {
+            return (!key.is_empty()).then(|| Field::Attribute(key.to_owned()));
+        }
+        Some(match name {
+            "company_name" => Field::CompanyName,
+            "unified_social_credit_code" => Field::UnifiedSocialCreditCode,
+            "phone" => Field::Phone,
+            "contact_email" => Field::ContactEmail,
+            "owner" => Field::Owner,
+            "ignore" => Field::Ignore,
+            _ => return None,
+        })
+    }
+
+    /// The field a header is recognised as, if any.
+    fn recognise(header: &str) -> Option<Field> {
+        let header = header.trim().to_lowercase();
+        let field = match header.as_str() {
+            "company_name" | "company" | "company name" | "customer" | "customer name" | "name"
+            | "客户名称" | "公司名称" | "企业名称" | "客户" | "单位名称" | "名称" => {
+                Field::CompanyName
+            }
+            "unified_social_credit_code"
+            | "uscc"
+            | "unified social credit code"
+            | "统一社会信用代码"
+            | "信用代码"
+            | "社会信用代码" => Field::UnifiedSocialCreditCode,
+            "phone" | "telephone" | "tel" | "mobile" | "电话" | "联系电话" | "手机" | "手机号"
+            | "手机号码" => Field::Phone,
+            "contact_email" | "email" | "e-mail" | "邮箱" | "电子邮箱" | "联系邮箱" => {
+                Field::ContactEmail
+            }
+            "owner" | "rep" | "rep_id" | "sales rep" | "负责人" | "销售" | "客户经理"
+            | "归属销售" | "销售负责人" => Field::Owner,
+            _ => return None,
+        };
+        Some(field)
+    }
+}
+
+/// Which column holds which field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ColumnUse {
+    /// The header cell.
+    pub column: String,
+    /// `company_name`, `unified_social_credit_code`, `phone`,
+    /// `contact_email`, `owner`, `attributes.KEY` or `ignore` (a column
+    /// neither recognised nor mapped).
+    pub field: String,
+}
+
+/// The columns' fields: recognised headers, overridden by `mappings`
+/// (`COLUMN=FIELD`, each naming a header cell).
+pub fn map_columns(header: &[String], mappings: &[String]) -> Result<Vec<Field>, ImportError> {
+    let mut fields: Vec<Field> = header
+        .iter()
+        .map(|column| Field::recognise(column).unwrap_or(Field::Ignore))
+        .collect();
+    for mapping in mappings {
+        let bad = |reason: String| ImportError::BadMapping {
+            mapping: mapping.clone(),
+            reason,
+        };
+        let (column, field) = mapping
+            .rsplit_once('=')
+            .ok_or_else(|| bad("expected COLUMN=FIELD".to_owned()))?;
+        let field = Field::parse(field).ok_or_else(|| {
+            bad(format!(
+                "{field} is not a field (company_name, unified_social_credit_code, phone, contact_email, owner, attributes.KEY, ignore)"
+            ))
+        })?;
+        let index = header
+            .iter()
+            .position(|cell| cell == column.trim())
+            .ok_or_else(|| {
+                bad(format!(
+                    "no column {column} (header: {})",
+                    header.join(", ")
+                ))
+            })?;
+        if let Some(slot) = fields.get_mut(index) {
+            *slot = field;
+        }
+    }
+    // A field other than attributes and ignore in one column only: the
+    // first, explicitly mapped or not, is kept; later ones would silently
+    // be lost, so they are refused.
+    let mut seen = BTreeMap::new();
+    for (index, field) in fields.iter().enumerate() {
+        if matches!(field, Field::Ignore) {
+            continue;
+        }
+        if let Some(first) = seen.insert(field.clone(), index) {
+            return Err(ImportError::BadMapping {
+                mapping: field.name(),
+                reason: format!(
+                    "columns {} and {} both hold {}; map one of them to ignore",
+                    header.get(first).map_or("?", String::as_str),
+                    header.get(index).map_or("?", String::as_str),
+                    field.name()
+                ),
+            });
+        }
+    }
+    if !fields.contains(&Field::CompanyName) {
+        return Err(ImportError::NoCompanyName {
+            header: header.join(", "),
+        });
+    }
+    Ok(fields)
+}
+
+/// One row refused, with why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct RefusedRow {
+    /// The row's line in the file (1 is the header).
+    pub line: u64,
+    /// The row's company name cell, if any.
+    pub company_name: Option<String>,
+    /// The API's stable code (`invalid_phone`, `duplicate_record`,
+    /// `unknown_owner`, ...).
+    pub code: String,
+    /// What is wrong, naming the value and, for a duplicate, the existing
+    /// record and the key.
+    pub reason: String,
+}
+
+/// One row registered (or already registered by an earlier run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportedRow {
+    pub line: u64,
+    pub customer_id: Uuid,
+    /// `registered`, `already_imported`, or with `dry_run`,
+    /// `would_register`.
+    pub status: String,
+    /// The rep the row names as owner, when it does.
+    pub owner: Option<Uuid>,
+}
+
+/// What an import did (or, with `dry_run`, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub dry_run: bool,
+    /// Data rows read (blank rows skipped).
+    pub rows: u64,
+    /// Customers registered by this run (with `dry_run`: that would be).
+    pub registered: u64,
+    /// Rows registered by an earlier import of the same values.
+    pub already_imported: u64,
+    /// Owners assigned by this run (with `dry_run`: that would be).
+    pub owners_assigned: u64,
+    pub columns: Vec<ColumnUse>,
+    pub imported: Vec<ImportedRow>,
+    /// Every refused row, in file order.
+    pub refused: Vec<RefusedRow>,
+}
+
+/// One row's values by field.
+#[derive(Debug, Default)]
+struct RowValues {
+    company_name: Option<String>,
+    unified_social_credit_code: Option<String>,
+    phone: Option<String>,
+    contact_email: Option<String>,
+    owner: Option<String>,
+    attributes: BTreeMap<String, String>,
+}
+
+fn row_values(fields: &[Field], cells: &[String]) -> RowValues {
+    let mut values = RowValues::default();
+    for (field, cell) in fields.iter().zip(cells) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            continue;
+        }
+        let value = Some(cell.to_owned());
+        match field {
+            Field::CompanyName => values.company_name = value,
+            Field::UnifiedSocialCreditCode => values.unified_social_credit_code = value,
+            Field::Phone => values.phone = value,
+            Field::ContactEmail => values.contact_email = value,
+            Field::Owner => values.owner = value,
+            Field::Attribute(key) => {
+                values.attributes.insert(key.clone(), cell.to_owned());
+            }
+            Field::Ignore => {}
+        }
+    }
+    values
+}
+
+/// The reps an owner cell may name: by id, or by display name when it is
+/// unique.
+struct Reps {
+    ids: Vec<RepId>,
+    by_name: BTreeMap<String, Vec<RepId>>,
+}
+
+impl Reps {
+    async fn load(service: &CommandService) -> Result<Reps, ApiError> {
+        let profiles = service
+            .with_registry(|registry| registry.rep_profiles())
+            .await?;
+        let mut ids = Vec::new();
+        let mut by_name: BTreeMap<String, Vec<RepId>> = BTreeMap::new();
+        for profile in profiles {
+            ids.push(profile.rep_id);
+            let loaded = service.load::<Rep>(&rep_stream_id(profile.rep_id)).await?;
+            if let Some(name) = loaded.state.display_name {
+                by_name
+                    .entry(name.as_str().trim().to_owned())
+                    .or_default()
+                    .push(profile.rep_id);
+            }
+        }
+        Ok(Reps { ids, by_name })
+    }
+
+    fn resolve(&self, cell: &str) -> Result<RepId, (&'static str, String)> {
+        if let Ok(id) = Uuid::parse_str(cell) {
+            let rep = RepId::from_uuid(id);
+            return if self.ids.contains(&rep) {
+                Ok(rep)
+            } else {
+                Err((
+                    "unknown_owner",
+                    format!("owner {cell} is not a registered rep"),
+                ))
+            };
+        }
+        match self.by_name.get(cell).map(Vec::as_slice) {
+            Some([rep]) => Ok(*rep),
+            Some(several) => Err((
+                "ambiguous_owner",
+                format!(
+                    "owner {cell} names {} reps; give the rep's id instead",
+                    several.len()
+                ),
+            )),
+            None => Err((
+                "unknown_owner",
+                format!("owner {cell} names no registered rep (by id or display name)"),
+            )),
+        }
+    }
+}
+
+/// The SHA-256 of a row's values (the owner aside), as hex: the row's
+/// identity across runs.
+fn row_digest(request: &RegisterCustomerRequest) -> Result<[u8; 32], ApiError> {
+    let canonical = serde_json::to_vec(request).map_err(|error| ApiError::internal(&error))?;
+    Ok(Sha256::digest(&canonical).into())
+}
+
+/// A UUID (version 8) from the first 16 bytes of `digest`.
+fn id_from(digest: &[u8; 32]) -> Uuid {
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
+fn idempotency(key: String, digest: [u8; 32]) -> Option<IdempotencyKey> {
+    Some(IdempotencyKey {
+        key,
+        fingerprint: Hash32(digest),
+    })
+}
+
+fn refused(line: u64, values: &RowValues, error: ApiError) -> RefusedRow {
+    RefusedRow {
+        line,
+        company_name: values.company_name.clone(),
+        code: error.code,
+        reason: error.detail,
+    }
+}
+
+/// Imports (or with `dry_run`, checks) every row of `sheet`, acting as
+/// `principal` (a supervisor: registering and assigning owners) at `now`;
+/// `progress` is told each row done.
+pub async fn import(
+    service: &CommandService,
+    principal: &Principal,
+    sheet: &Sheet,
+    mappings: &[String],
+    dry_run: bool,
+    now: DateTime<Utc>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Result<ImportReport, ImportError>, ApiError> {
+    let fields = match map_columns(&sheet.header, mappings) {
+        Ok(fields) => fields,
+        Err(error) => return Ok(Err(error)),
+    };
+    CommandService::authorise(principal.role, CommandKind::RegisterCustomer)?;
+    let mut report = ImportReport {
+        dry_run,
+        rows: sheet.rows.len() as u64,
+        columns: sheet
+            .header
+            .iter()
+            .zip(&fields)
+            .map(|(column, field)| ColumnUse {
+                column: column.clone(),
+                field: field.name(),
+            })
+            .collect(),
+        ..ImportReport::default()
+    };
+    let has_owners = fields.contains(&Field::Owner);
+    if has_owners {
+        CommandService::authorise(principal.role, CommandKind::TransferCustomer)?;
+    }
+    let reps = if has_owners {
+        Some(Reps::load(service).await?)
+    } else {
+        None
+    };
+    // For a dry run: the duplicate index as the log has it, plus the rows
+    // above (each registered in this copy only).
+    let mut dry_index = if dry_run {
+        Some(
+            service
+                .with_registry(|registry| registry.duplicates().clone())
+                .await?,
+        )
+    } else {
+        None
+    };
+    let policy = service.pool_policy().await?;
+    // The line of each row's values seen so far: the same values twice in
+    // one list are one customer, the second a duplicate of the first.
+    let mut lines_by_digest: BTreeMap<[u8; 32], u64> = BTreeMap::new();
+    for (done, (line, cells)) in sheet.rows.iter().enumerate() {
+        progress(done as u64 + 1);
+        let line = *line;
+        let values = row_values(&fields, cells);
+        let Some(company_name) = values.company_name.clone() else {
+            report.refused.push(RefusedRow {
+                line,
+                company_name: None,
+                code: "missing_company_name".to_owned(),
+                reason: format!("line {line} has no company name"),
+            });
+            continue;
+        };
+        let owner = match (&reps, values.owner.as_deref()) {
+            (Some(reps), Some(cell)) => match reps.resolve(cell) {
+                Ok(rep) => Some(rep),
+                Err((code, reason)) => {
+                    report.refused.push(RefusedRow {
+                        line,
+                        company_name: Some(company_name),
+                        code: code.to_owned(),
+                        reason,
+                    });
+                    continue;
+                }
+            },
+            _ => None,
+        };
+        let mut request = RegisterCustomerRequest {
+            customer_id: None,
+            company_name,
+            unified_social_credit_code: values.unified_social_credit_code.clone(),
+            phone: values.phone.clone(),
+            contact_email: values.contact_email.clone(),
+            attributes: values.attributes.clone(),
+        };
+        let digest = row_digest(&request)?;
+        if let Some(first) = lines_by_digest.insert(digest, line) {
+            lines_by_digest.insert(digest, first);
+            report.refused.push(RefusedRow {
+                line,
+                company_name: Some(request.company_name),
+                code: "duplicate_record".to_owned(),
+                reason: format!("the same customer as line {first}"),
+            });
+            continue;
+        }
+        let id = id_from(&digest);
+        request.customer_id = Some(id);
+        let customer_id = CustomerId::from_uuid(id);
+        if let Some(index) = dry_index.as_mut() {
+            let existing = service
+                .load::<Customer>(&customer_stream_id(customer_id))
+                .await?;
+            if existing.version.is_some() {
+                report.already_imported += 1;
+                report.imported.push(ImportedRow {
+                    line,
+                    customer_id: id,
+                    status: "already_imported".to_owned(),
+                    owner: owner.map(|rep| rep.as_uuid()),
+                });
+                continue;
+            }
+            let decided = request
+                .into_command(customer_id, |candidate| index.clear(candidate))
+                .map_err(ApiError::from)
+                .and_then(|command| {
+                    Customer::default().decide(command, now).map_err(|error| {
+                        ApiError::from(salesledger_commands::CommandError::from(error))
+                    })
+                });
+            match decided {
+                Ok(events) => {
+                    for event in &events {
+                        index.apply(event);
+                    }
+                    report.registered += 1;
+                    report.owners_assigned += u64::from(owner.is_some());
+                    report.imported.push(ImportedRow {
+                        line,
+                        customer_id: id,
+                        status: "would_register".to_owned(),
+                        owner: owner.map(|rep| rep.as_uuid()),
+                    });
+                }
+                Err(error) => report.refused.push(refused(line, &values, error)),
+            }
+            continue;
+        }
+        let mut meta = CommandMeta::new(principal.clone(), now);
+        meta.idempotency = idempotency(
+            format!("import-customer-{}", hex::encode(&digest[..16])),
+            digest,
+        );
+        let registered = service
+            .execute_with_registry::<Customer, ApiError>(
+                &meta,
+                CommandKind::RegisterCustomer,
+                &customer_stream_id(customer_id),
+                |registry| {
+                    Ok(request.into_command(customer_id, |candidate| {
+                        registry.duplicates().clear(candidate)
+                    })?)
+                },
+            )
+            .await;
+        let outcome = match registered {
+            Ok(outcome) => outcome,
+            Err(error) if error.status.is_client_error() => {
+                report.refused.push(refused(line, &values, error));
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        let status = if outcome.replayed {
+            report.already_imported += 1;
+            "already_imported"
+        } else {
+            report.registered += 1;
+            "registered"
+        };
+        report.imported.push(ImportedRow {
+            line,
+            customer_id: id,
+            status: status.to_owned(),
+            owner: owner.map(|rep| rep.as_uuid()),
+        });
+        let Some(owner) = owner else { continue };
+        let mut owner_digest = Sha256::new();
+        owner_digest.update(digest);
+        owner_digest.update(owner.as_uuid().as_bytes());
+        let owner_digest: [u8; 32] = owner_digest.finalize().into();
+        let mut meta = CommandMeta::new(principal.clone(), now);
+        meta.idempotency = idempotency(
+            format!("import-owner-{}", hex::encode(&owner_digest[..16])),
+            owner_digest,
+        );
+        let reason = Text::parse(&format!("imported from the customer list (line {line})"))
+            .map_err(|error| ApiError::internal(&error))?;
+        let transfer = CustomerCommand::Transfer(customer::TransferCustomer {
+            to_rep_id: owner,
+            transferred_by: principal.actor.clone(),
+            reason,
+            policy: policy.clone(),
+        });
+        match service
+            .execute::<Customer>(&meta, &customer_stream_id(customer_id), transfer)
+            .await
+        {
+            Ok(outcome) if outcome.replayed => {}
+            Ok(_) => report.owners_assigned += 1,
+            // Already the owner (e.g. assigned since by hand): as asked.
+            Err(salesledger_commands::CommandError::Domain(
+                DomainError::TransferToCurrentOwner { .. },
+            )) => {}
+            Err(error) => {
+                let error = ApiError::from(error);
+                if !error.status.is_client_error() {
+                    return Err(error);
+                }
+                report.refused.push(refused(line, &values, error));
+            }
+        }
+    }
+    Ok(Ok(report))
+}
