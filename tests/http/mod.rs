@@ -24,6 +24,9 @@
 //!   appended.
 //! - `bad_input`: malformed, unknown, mistyped, missing, oversized, wrong
 //!   media type, bad path ids, unknown routes, wrong methods.
+//! - `customer_import`: a supervisor imports the customer list (.csv,
+//!   .xlsx): refused rows by line, owners assigned, dry run and re-run
+//!   append nothing; other roles 403; unmappable lists 422.
 //! - `content_type`: 415 for a missing or non-JSON `Content-Type` on every
 //!   JSON body route, the POS route's own types, bodiless commands.
 //! - `fuzz`: random bodies at every command route never give a 5xx.
@@ -77,6 +80,7 @@ mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
 mod content_type;
+mod customer_import;
 mod dashboard;
 mod envelope;
 mod evidence;

@@ -1,0 +1,167 @@
+//! `POST /v1/customers/import` (issue 16): a supervisor posts the
+//! organisation's customer list (.csv or .xlsx) and gets a report of what
+//! was registered and every refused row by line; a dry run appends
+//! nothing; the same list again appends nothing; other roles get 403;
+//! a list that cannot be mapped is a 422 with its code.
+
+use serde_json::Value;
+
+use super::support::{spawn_app, TestApp, REP_A, REP_B};
+use crate::util::workspace_root;
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(workspace_root().join("tests/fixtures/customers").join(name)).expect("fixture")
+}
+
+async fn post(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    media_type: &str,
+    body: Vec<u8>,
+) -> super::support::Answer {
+    app.send_raw(
+        "POST",
+        &format!("/v1/customers/import{query}"),
+        Some(app.token(token)),
+        Some(media_type),
+        body,
+        &[],
+    )
+    .await
+}
+
+fn refused_codes(report: &Value) -> Vec<(u64, String)> {
+    report["refused"]
+        .as_array()
+        .expect("refused")
+        .iter()
+        .map(|row| {
+            (
+                row["line"].as_u64().expect("line"),
+                row["code"].as_str().expect("code").to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_supervisor_imports_the_list_and_owners_are_assigned() {
+    let app = spawn_app().await;
+    app.register_reps().await;
+    let map = "?map=%E8%A1%8C%E4%B8%9A%3Dattributes.industry"; // 行业=attributes.industry
+    let before = app.log_len();
+
+    let dry = post(
+        &app,
+        "supervisor",
+        &format!("{map}&dry_run=true"),
+        XLSX,
+        fixture("customers.xlsx"),
+    )
+    .await;
+    let report = dry.ok().clone();
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["registered"], 3);
+    assert_eq!(app.log_len(), before, "a dry run appends nothing");
+
+    let answer = post(
+        &app,
+        "supervisor",
+        map,
+        "text/csv",
+        fixture("customers.csv"),
+    )
+    .await;
+    let report = answer.ok().clone();
+    assert_eq!(report["rows"], 6);
+    assert_eq!(report["registered"], 3);
+    assert_eq!(report["owners_assigned"], 2);
+    assert_eq!(
+        refused_codes(&report),
+        [
+            (4, "invalid_phone".to_owned()),
+            (5, "duplicate_record".to_owned()),
+            (6, "unknown_owner".to_owned())
+        ]
+    );
+    let first = &report["imported"][0];
+    assert_eq!(first["line"], 2);
+    assert_eq!(first["owner"], REP_A.to_string());
+    let customer = app
+        .state_of(&format!(
+            "/v1/customers/{}",
+            first["customer_id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(
+        customer["ownership"]["owner"],
+        REP_A.to_string(),
+        "{customer}"
+    );
+    assert_eq!(report["imported"][1]["owner"], REP_B.to_string());
+
+    // The same list as a workbook: the same customers, nothing appended.
+    let after = app.log_len();
+    let again = post(&app, "supervisor", map, XLSX, fixture("customers.xlsx")).await;
+    let report = again.ok().clone();
+    assert_eq!(report["registered"], 0);
+    assert_eq!(report["already_imported"], 3);
+    assert_eq!(app.log_len(), after);
+}
+
+#[tokio::test]
+async fn only_supervisors_import_and_bad_lists_are_refused_whole() {
+    let app = spawn_app().await;
+    let before = app.log_len();
+    for role in ["rep", "auditor", "marketing", "integrator", "regional_east"] {
+        post(&app, role, "", "text/csv", fixture("customers.csv"))
+            .await
+            .assert_problem(403, "forbidden");
+    }
+    post(&app, "supervisor", "", "application/json", b"{}".to_vec())
+        .await
+        .assert_problem(415, "unsupported_media_type");
+    let answer = post(
+        &app,
+        "supervisor",
+        "",
+        "text/csv",
+        b"Firma,Telefon\nACME,1\n".to_vec(),
+    )
+    .await;
+    answer.assert_problem(422, "no_company_name_column");
+    post(
+        &app,
+        "supervisor",
+        "?map=Telefon%3Dfax",
+        "text/csv",
+        b"Firma,Telefon\nACME,1\n".to_vec(),
+    )
+    .await
+    .assert_problem(422, "invalid_column_mapping");
+    post(&app, "supervisor", "", XLSX, b"not a workbook".to_vec())
+        .await
+        .assert_problem(422, "unreadable_sheet");
+    post(
+        &app,
+        "supervisor",
+        "?dry_run=maybe",
+        "text/csv",
+        fixture("customers.csv"),
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+    post(
+        &app,
+        "supervisor",
+        "?mapping=x",
+        "text/csv",
+        fixture("customers.csv"),
+    )
+    .await
+    .assert_problem(400, "invalid_query");
+    assert_eq!(app.log_len(), before, "nothing appended");
+}
