@@ -13,7 +13,7 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `health-inputs` | customer | the account's [`HealthInputs`]: usage by day, modules, open and resolved tickets, references, keyword searches by day, last login, renewal (bounded by the windows) |
+//! | `health-inputs` | customer | the account's [`HealthInputs`], stored compactly ([`StoredInputs`]: days and times as numbers): usage by day, modules, open and resolved tickets, references, keyword searches by day, last login, renewal (bounded by the windows) |
 //! | `health-policy` | `()` | the last published policy (absent: [`HealthPolicy::default_v1`]) |
 //! | `health-meta` | `()` | the last closed day, how many accounts have inputs and how many are below green ([`HealthMeta`]) |
 //! | `health-below-green` | (score, customer) | the level of every account whose current level is yellow or red: the risk list's ranking, in key order |
@@ -92,15 +92,15 @@
 //! The score history keeps changes only, as v1's `daily`; "as of day D" is
 //! the last row at or before D ([`daily_as_of`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use salesledger_domain::calendar::DayClosed;
 use salesledger_domain::health::{
-    evaluate, input_customer_of, local_day, HealthBreakdown, HealthInputs, HealthPolicy, Indicator,
-    Level,
+    evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs, HealthPolicy,
+    Indicator, Level, OpenTicket, Renewal, ResolvedTicket,
 };
-use salesledger_domain::value::CustomerId;
+use salesledger_domain::value::{CustomerId, Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef};
 use salesledger_domain::Event;
 use salesledger_store::RecordedEvent;
 use serde::de::DeserializeOwned;
@@ -123,7 +123,7 @@ use crate::health::{
 /// lookup when the account is evaluated. (Rows per account and day were
 /// measured first: six prefix scans per evaluation made a rebuild
 /// 15 times slower than the model it replaces.)
-pub const INPUTS: Table<CustomerId, HealthInputs> = Table::new("health-inputs");
+pub const INPUTS: Table<CustomerId, StoredInputs> = Table::new("health-inputs");
 /// The last published health policy.
 pub const POLICY: Table<(), HealthPolicy> = Table::new("health-policy");
 /// The last closed day and the account counters.
@@ -222,7 +222,8 @@ pub struct HealthTables;
 
 impl TableProjector for HealthTables {
     const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
-    const VERSION: u32 = 1;
+    /// 2: the inputs row in its compact form ([`StoredInputs`]).
+    const VERSION: u32 = 2;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -287,7 +288,9 @@ pub fn load_inputs(
     rows: &mut impl TableRead,
     customer_id: CustomerId,
 ) -> Result<Option<HealthInputs>, TableError> {
-    rows.get(&INPUTS, &customer_id)
+    rows.get(&INPUTS, &customer_id)?
+        .map(StoredInputs::into_inputs)
+        .transpose()
 }
 
 /// Stores `new` as the account's inputs when they differ from `old`.
@@ -298,9 +301,165 @@ fn store_inputs(
     new: &HealthInputs,
 ) -> Result<(), TableError> {
     if old != Some(new) {
-        tx.put(&INPUTS, &customer_id, new)?;
+        tx.put(&INPUTS, &customer_id, &StoredInputs::of(new))?;
     }
     Ok(())
+}
+
+/// An account's [`HealthInputs`] as stored: days as day numbers and times
+/// as seconds and nanoseconds (chrono's serde form is text, which every
+/// evaluation would parse back, one date per day of the windows), maps as
+/// sorted lists. The same content, exactly: [`StoredInputs::into_inputs`]
+/// gives back what [`StoredInputs::of`] took.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredInputs {
+    /// (day, logins, key feature calls).
+    usage: Vec<(i32, u32, u32)>,
+    modules_used: Vec<ModuleName>,
+    last_login_at: Option<(i64, u32)>,
+    /// (ticket, opened at, subject).
+    open_tickets: Vec<(TicketRef, (i64, u32), Option<Text>)>,
+    /// (ticket, opened at, resolved at, resolution seconds).
+    resolved_tickets: Vec<(TicketRef, (i64, u32), (i64, u32), u64)>,
+    renewal: Option<(i32, PlanName)>,
+    success_references: Vec<(ReferenceRef, i32)>,
+    keyword_searches: Vec<(i32, Vec<(Keyword, u64)>)>,
+}
+
+fn day_number(day: NaiveDate) -> i32 {
+    day.num_days_from_ce()
+}
+
+fn time_parts(time: DateTime<Utc>) -> (i64, u32) {
+    (time.timestamp(), time.timestamp_subsec_nanos())
+}
+
+fn stored_day(table: &'static str, number: i32) -> Result<NaiveDate, TableError> {
+    NaiveDate::from_num_days_from_ce_opt(number)
+        .ok_or_else(|| TableError::Storage(format!("table {table}: day number {number} out of range")))
+}
+
+fn stored_time(table: &'static str, (secs, nanos): (i64, u32)) -> Result<DateTime<Utc>, TableError> {
+    DateTime::from_timestamp(secs, nanos)
+        .ok_or_else(|| TableError::Storage(format!("table {table}: time {secs}.{nanos} out of range")))
+}
+
+impl StoredInputs {
+    /// The stored form of `inputs`.
+    pub fn of(inputs: &HealthInputs) -> StoredInputs {
+        StoredInputs {
+            usage: inputs
+                .usage
+                .iter()
+                .map(|(day, usage)| (day_number(*day), usage.logins, usage.key_feature_calls))
+                .collect(),
+            modules_used: inputs.modules_used.iter().cloned().collect(),
+            last_login_at: inputs.last_login_at.map(time_parts),
+            open_tickets: inputs
+                .open_tickets
+                .iter()
+                .map(|(ticket, open)| {
+                    (ticket.clone(), time_parts(open.opened_at), open.subject.clone())
+                })
+                .collect(),
+            resolved_tickets: inputs
+                .resolved_tickets
+                .iter()
+                .map(|(ticket, resolved)| {
+                    (
+                        ticket.clone(),
+                        time_parts(resolved.opened_at),
+                        time_parts(resolved.resolved_at),
+                        resolved.resolution_seconds,
+                    )
+                })
+                .collect(),
+            renewal: inputs
+                .renewal
+                .as_ref()
+                .map(|renewal| (day_number(renewal.renewal_on), renewal.plan.clone())),
+            success_references: inputs
+                .success_references
+                .iter()
+                .map(|(reference, day)| (reference.clone(), day_number(*day)))
+                .collect(),
+            keyword_searches: inputs
+                .keyword_searches
+                .iter()
+                .map(|(day, counts)| {
+                    (
+                        day_number(*day),
+                        counts.iter().map(|(keyword, n)| (keyword.clone(), *n)).collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The inputs stored.
+    pub fn into_inputs(self) -> Result<HealthInputs, TableError> {
+        const TABLE: &str = "health-inputs";
+        let mut usage = BTreeMap::new();
+        for (day, logins, key_feature_calls) in self.usage {
+            usage.insert(
+                stored_day(TABLE, day)?,
+                DayUsage {
+                    logins,
+                    key_feature_calls,
+                },
+            );
+        }
+        let mut open_tickets = BTreeMap::new();
+        for (ticket, opened_at, subject) in self.open_tickets {
+            open_tickets.insert(
+                ticket,
+                OpenTicket {
+                    opened_at: stored_time(TABLE, opened_at)?,
+                    subject,
+                },
+            );
+        }
+        let mut resolved_tickets = BTreeMap::new();
+        for (ticket, opened_at, resolved_at, resolution_seconds) in self.resolved_tickets {
+            resolved_tickets.insert(
+                ticket,
+                ResolvedTicket {
+                    opened_at: stored_time(TABLE, opened_at)?,
+                    resolved_at: stored_time(TABLE, resolved_at)?,
+                    resolution_seconds,
+                },
+            );
+        }
+        let mut success_references = BTreeMap::new();
+        for (reference, day) in self.success_references {
+            success_references.insert(reference, stored_day(TABLE, day)?);
+        }
+        let mut keyword_searches = BTreeMap::new();
+        for (day, counts) in self.keyword_searches {
+            keyword_searches.insert(stored_day(TABLE, day)?, counts.into_iter().collect());
+        }
+        Ok(HealthInputs {
+            usage,
+            modules_used: self.modules_used.into_iter().collect(),
+            last_login_at: self
+                .last_login_at
+                .map(|time| stored_time(TABLE, time))
+                .transpose()?,
+            open_tickets,
+            resolved_tickets,
+            renewal: self
+                .renewal
+                .map(|(day, plan)| {
+                    Ok::<_, TableError>(Renewal {
+                        renewal_on: stored_day(TABLE, day)?,
+                        plan,
+                    })
+                })
+                .transpose()?,
+            success_references,
+            keyword_searches,
+        })
+    }
 }
 
 // ---- evaluation ----

@@ -79,7 +79,8 @@ pub struct RiskTables;
 
 impl TableProjector for RiskTables {
     const NAME: &'static str = <crate::risk::RiskList as crate::projector::Projector>::NAME;
-    const VERSION: u32 = 1;
+    /// 2: rebuilt with health 2, whose inputs rows it reads.
+    const VERSION: u32 = 2;
 
     fn tables() -> &'static [&'static str] {
         TABLES
