@@ -10,7 +10,7 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::support::{stream_uuid, spawn_app, TestApp, REP_A, REP_B};
+use super::support::{spawn_app, stream_uuid, TestApp, REP_A, REP_B};
 
 /// Rep A's customer (华东) and rep B's (华北), each with a confirmed
 /// visit; returns (A's customer, B's customer, A's visit, the log length).
@@ -149,7 +149,13 @@ async fn each_rep_sees_their_own_work_and_supervisors_filter_by_rep_and_region()
     assert_eq!(theirs[0]["customer_id"], json!(customer_b));
     assert_eq!(theirs[0]["title"], json!("回访设备验收"));
     // A rep naming themselves gets the same list; naming another, a 403.
-    let own = list(&app, &format!("/v1/views/todos?rep={REP_A}"), "rep", position).await;
+    let own = list(
+        &app,
+        &format!("/v1/views/todos?rep={REP_A}"),
+        "rep",
+        position,
+    )
+    .await;
     assert_eq!(own, mine);
     app.get(&format!("/v1/views/todos?rep={REP_B}"), "rep")
         .await
@@ -160,9 +166,21 @@ async fn each_rep_sees_their_own_work_and_supervisors_filter_by_rep_and_region()
 
     let everyone = list(&app, "/v1/views/todos", "supervisor", position).await;
     assert_eq!(everyone.len(), 6, "{everyone:?}");
-    let by_b = list(&app, &format!("/v1/views/todos?rep={REP_B}"), "supervisor", position).await;
+    let by_b = list(
+        &app,
+        &format!("/v1/views/todos?rep={REP_B}"),
+        "supervisor",
+        position,
+    )
+    .await;
     assert_eq!(by_b, theirs);
-    let by_a = list(&app, &format!("/v1/views/todos?rep={REP_A}"), "supervisor", position).await;
+    let by_a = list(
+        &app,
+        &format!("/v1/views/todos?rep={REP_A}"),
+        "supervisor",
+        position,
+    )
+    .await;
     assert_eq!(by_a, mine);
     let north = list(&app, "/v1/views/todos?region=华北", "supervisor", position).await;
     assert_eq!(north, theirs);
@@ -240,9 +258,17 @@ async fn done_items_leave_the_list_and_a_transfer_moves_the_owners_items() {
         "{theirs:?}"
     );
     assert!(theirs.iter().all(|item| item["rep_id"] == json!(REP_B)));
-    let by_a = list(&app, &format!("/v1/views/todos?rep={REP_A}"), "supervisor", position).await;
+    let by_a = list(
+        &app,
+        &format!("/v1/views/todos?rep={REP_A}"),
+        "supervisor",
+        position,
+    )
+    .await;
     assert_eq!(kinds(&by_a), ["visit_todo"]);
-    assert!(list(&app, "/v1/views/todos", "rep", position).await.is_empty());
+    assert!(list(&app, "/v1/views/todos", "rep", position)
+        .await
+        .is_empty());
 
     // Closing the pack takes its unsent steps off.
     app.post_json(
@@ -283,7 +309,11 @@ async fn statuses_follow_the_last_closed_day_and_pages_follow_to_the_whole_list(
             .read_pages("/v1/views/todos", "supervisor", limit, position)
             .await;
         assert_eq!(rows, everyone, "limit {limit}");
-        assert_eq!(pages, everyone.len().div_ceil(limit).max(1), "limit {limit}");
+        assert_eq!(
+            pages,
+            everyone.len().div_ceil(limit).max(1),
+            "limit {limit}"
+        );
     }
     let (rows, _) = app
         .read_pages(&format!("/v1/views/todos?rep={REP_A}"), "rep", 2, position)

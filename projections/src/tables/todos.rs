@@ -324,8 +324,9 @@ impl TableProjector for TodosTables {
                     let Some(mut instalment) = tx.get(&OVERDUE_INSTALMENTS, &key)? else {
                         continue;
                     };
-                    instalment.outstanding_fen =
-                        instalment.outstanding_fen.saturating_sub(allocation.amount_fen);
+                    instalment.outstanding_fen = instalment
+                        .outstanding_fen
+                        .saturating_sub(allocation.amount_fen);
                     if instalment.outstanding_fen == 0 {
                         for card in &instalment.cards {
                             close(tx, card)?;
@@ -432,7 +433,10 @@ fn unindex(tx: &mut Tx<'_>, id: &str, item: &StoredItem) -> Result<(), TableErro
     let position = item.source.position;
     tx.delete(&OPEN, &(item.due_on, position, id.to_owned()))?;
     if let Some(rep_id) = item.rep_id {
-        tx.delete(&OPEN_BY_REP, &(rep_id, item.due_on, position, id.to_owned()))?;
+        tx.delete(
+            &OPEN_BY_REP,
+            &(rep_id, item.due_on, position, id.to_owned()),
+        )?;
     }
     tx.delete(
         &OPEN_BY_REGION,

@@ -20,7 +20,9 @@ use salesledger_domain::value::{Region, RepId};
 use salesledger_projections::tables::todos::{self, Filter, SortKey, TodosTables};
 use uuid::Uuid;
 
-use super::{answer_scoped, answer_scoped_page, paging, query, Params, ViewData, ViewQuery, ViewRoute};
+use super::{
+    answer_scoped, answer_scoped_page, paging, query, Params, ViewData, ViewQuery, ViewRoute,
+};
 use crate::gateway::auth::Caller;
 use crate::gateway::commands::ensure_self;
 use crate::gateway::problem::ApiError;
