@@ -65,6 +65,9 @@
 //! - `tokens`: `/v1/tokens` (supervisors only), created tokens in force at
 //!   once as their name, 401 `token_expired` / `token_revoked`, file changes
 //!   by another process in force within a second, no write per request.
+//! - `todos`: a rep's work list (issue 16): own items only, supervisors
+//!   filter by rep and region, done items leave, a transfer moves the
+//!   owner's items, statuses by the last closed day, paging, bad filters.
 //! - `stores`: chain-store commands and POS batches in NDJSON (all or
 //!   nothing with line numbers, once per batch id, roles, media types, limits).
 
@@ -95,6 +98,7 @@ mod slow_headers;
 mod store_views;
 mod stores;
 pub mod support;
+mod todos;
 mod tokens;
 mod views;
 mod webhooks;

@@ -28,6 +28,8 @@
 //! - [`health`]: customer health (SPEC C7) with the shared health inputs,
 //!   evaluated at a close only for the accounts due; [`risk`]: the morning
 //!   risk list (C8), reading health's inputs (fold health before risk).
+//! - [`todos`]: a rep's work list (issue 16): visit to-dos, CSM call-backs,
+//!   sales task cards and nurture steps, open until their completion event.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -43,6 +45,7 @@ pub mod receivables;
 pub mod responsibility;
 pub mod retail;
 pub mod risk;
+pub mod todos;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;

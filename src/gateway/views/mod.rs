@@ -69,6 +69,7 @@ pub mod business;
 pub mod health;
 pub mod responsibility;
 pub mod stores;
+pub mod todos;
 
 /// Default and maximum wait for `wait_for_position`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -177,6 +178,7 @@ pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
         .chain(health::VIEW_ROUTES)
         .chain(business::VIEW_ROUTES)
         .chain(stores::VIEW_ROUTES)
+        .chain(todos::VIEW_ROUTES)
 }
 
 pub fn routes() -> Router<AppState> {
@@ -185,6 +187,7 @@ pub fn routes() -> Router<AppState> {
         .merge(health::routes())
         .merge(business::routes())
         .merge(stores::routes())
+        .merge(todos::routes())
 }
 
 /// What a read of committed rows gives: the answer, or the caller's

@@ -1,0 +1,314 @@
+//! The work list on tables (issue 16) against a plain replay of the same
+//! history written here: the open items are exactly the to-dos not
+//! completed, the call-backs not completed, the sales cards of instalments
+//! not yet paid off and the nurture steps neither sent nor closed; each is
+//! on the list of the rep it is for (the visiting rep; for the others the
+//! customer's owner at the end of the log). Every kind occurs; a rep's,
+//! a region's and both filters are the whole list filtered; pages of
+//! every size follow to the whole list; statuses are as of the last closed
+//! day.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use salesledger_domain::contract::Department;
+use salesledger_domain::value::{CustomerId, RepId};
+use salesledger_domain::Event;
+use salesledger_projections::decode_record;
+use salesledger_projections::tables::todos::{self, Filter, ItemKind, Status, TodosTables};
+use salesledger_projections::tables::{MemoryTables, Reader};
+use salesledger_store::RecordedEvent;
+
+/// Open item id -> (kind, customer, the visiting rep of a to-do).
+type Expected = BTreeMap<String, (ItemKind, CustomerId, Option<RepId>)>;
+
+/// The open items and each customer's final owner, replayed plainly.
+fn replay(records: &[RecordedEvent]) -> (Expected, BTreeMap<CustomerId, Option<RepId>>) {
+    let mut open: Expected = BTreeMap::new();
+    let mut owners: BTreeMap<CustomerId, Option<RepId>> = BTreeMap::new();
+    // (contract, index) -> (outstanding, card ids)
+    let mut overdue = BTreeMap::new();
+    for record in records {
+        let Some(event) = decode_record(record).expect("decodes") else {
+            continue;
+        };
+        match event {
+            Event::CustomerClaimed(e) => {
+                owners.insert(e.customer_id, Some(e.rep_id));
+            }
+            Event::CustomerTransferred(e) => {
+                owners.insert(e.customer_id, Some(e.to_rep_id));
+            }
+            Event::CustomerReleased(e) => {
+                owners.insert(e.customer_id, None);
+            }
+            Event::CustomerRecalledToPool(e) => {
+                owners.insert(e.customer_id, None);
+            }
+            Event::CustomerReturnedToPool(e) => {
+                owners.insert(e.customer_id, None);
+            }
+            Event::TodoCreated(e) => {
+                open.insert(
+                    format!("todo:{}", e.todo_id.as_uuid()),
+                    (ItemKind::VisitTodo, e.customer_id, Some(e.rep_id)),
+                );
+            }
+            Event::TodoCompleted(e) => {
+                open.remove(&format!("todo:{}", e.todo_id.as_uuid()));
+            }
+            Event::CallbackTaskCreated(e) => {
+                open.insert(
+                    format!("callback:{}", e.task_id.as_uuid()),
+                    (ItemKind::Callback, e.customer_id, None),
+                );
+            }
+            Event::CallbackTaskCompleted(e) => {
+                open.remove(&format!("callback:{}", e.task_id.as_uuid()));
+            }
+            Event::InstalmentOverdue(e) => {
+                overdue.insert((e.contract_id, e.index), (e.outstanding_fen, Vec::new()));
+            }
+            Event::OverdueTaskCardIssued(e) if e.department == Department::Sales => {
+                if let Some((_, cards)) = overdue.get_mut(&(e.contract_id, e.index)) {
+                    let id = format!("card:{}", e.card_id.as_uuid());
+                    cards.push(id.clone());
+                    open.insert(id, (ItemKind::TaskCard, e.customer_id, None));
+                }
+            }
+            Event::PaymentReceived(e) => {
+                for allocation in &e.allocations {
+                    let key = (e.contract_id, allocation.index);
+                    let Some((outstanding, cards)) = overdue.get_mut(&key) else {
+                        continue;
+                    };
+                    *outstanding = outstanding.saturating_sub(allocation.amount_fen);
+                    if *outstanding == 0 {
+                        for card in cards.iter() {
+                            open.remove(card);
+                        }
+                        overdue.remove(&key);
+                    }
+                }
+            }
+            Event::NurturePackStarted(e) => {
+                for step in &e.steps {
+                    open.insert(
+                        format!("nurture:{}:{}", e.pack_id.as_uuid(), step.step_index),
+                        (ItemKind::NurtureStep, e.customer_id, None),
+                    );
+                }
+            }
+            Event::NurtureStepSent(e) => {
+                open.remove(&format!("nurture:{}:{}", e.pack_id.as_uuid(), e.step_index));
+            }
+            Event::NurturePackClosed(e) => {
+                let prefix = format!("nurture:{}:", e.pack_id.as_uuid());
+                open.retain(|id, _| !id.starts_with(&prefix));
+            }
+            _ => {}
+        }
+    }
+    (open, owners)
+}
+
+fn folded(records: &[RecordedEvent]) -> MemoryTables {
+    let mut tables = MemoryTables::default();
+    for record in records {
+        tables
+            .apply_with_directory::<TodosTables>(record)
+            .expect("the work list applies");
+    }
+    tables
+}
+
+/// Folds `records` and compares the list with the plain replay; returns
+/// the kinds open at the end.
+fn compare_with_replay(records: &[RecordedEvent]) -> BTreeSet<String> {
+    let (expected, owners) = replay(records);
+    let mut tables = folded(records);
+    let mut reader = Reader::new(&mut tables);
+    let all = todos::list(&mut reader, &Filter::default()).expect("reads");
+    let actual: BTreeMap<String, (ItemKind, CustomerId, Option<RepId>)> = all
+        .iter()
+        .map(|item| {
+            (
+                item.item_id.clone(),
+                (item.kind, item.customer_id, item.rep_id),
+            )
+        })
+        .collect();
+    assert_eq!(actual.len(), all.len(), "each item once");
+    let expected: BTreeMap<String, (ItemKind, CustomerId, Option<RepId>)> = expected
+        .into_iter()
+        .map(|(id, (kind, customer, visiting_rep))| {
+            let rep = match kind {
+                ItemKind::VisitTodo => visiting_rep,
+                _ => owners.get(&customer).copied().flatten(),
+            };
+            (id, (kind, customer, rep))
+        })
+        .collect();
+    assert_eq!(actual, expected, "after {} records", records.len());
+    all.iter().map(|item| format!("{:?}", item.kind)).collect()
+}
+
+#[test]
+fn the_work_list_is_every_open_item_on_the_list_of_the_rep_it_is_for() {
+    let records = support::small_history();
+    let mut kinds = BTreeSet::new();
+    for eighth in 1..=8 {
+        kinds.extend(compare_with_replay(&records[..records.len() * eighth / 8]));
+    }
+    assert_eq!(
+        kinds,
+        BTreeSet::from(["VisitTodo", "Callback", "TaskCard", "NurtureStep"].map(String::from)),
+        "every kind is open at some point"
+    );
+
+    let mut tables = folded(records);
+    let mut reader = Reader::new(&mut tables);
+    let all = todos::list(&mut reader, &Filter::default()).expect("reads");
+    assert!(!all.is_empty());
+
+    // In due-day order, then log order.
+    let order: Vec<_> = all
+        .iter()
+        .map(|item| (item.due_on, item.source.position, item.item_id.clone()))
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+
+    // Statuses as of the last closed day.
+    let as_of = todos::as_of(&mut reader)
+        .expect("reads")
+        .expect("closed days");
+    for item in &all {
+        let status = match () {
+            _ if item.missed_on.is_some() => Status::Missed,
+            _ if item.due_on <= as_of => Status::Overdue,
+            _ if item.due_on == as_of.succ_opt().expect("a next day") => Status::Due,
+            _ => Status::Upcoming,
+        };
+        assert_eq!(item.status, status, "{item:?}");
+    }
+    assert!(all.iter().any(|item| item.status == Status::Overdue));
+
+    // Filters are the whole list filtered; pages follow to the list.
+    let reps: Vec<RepId> = {
+        let mut reps: Vec<RepId> = all.iter().filter_map(|item| item.rep_id).collect();
+        reps.sort();
+        reps.dedup();
+        reps
+    };
+    let regions: Vec<String> = {
+        let mut regions: Vec<String> = all.iter().map(|item| item.region.clone()).collect();
+        regions.sort();
+        regions.dedup();
+        regions
+    };
+    assert!(
+        reps.len() >= 2 && regions.len() >= 2,
+        "{reps:?} {regions:?}"
+    );
+    let mut filters = vec![Filter::default()];
+    filters.extend(reps.iter().map(|rep| Filter {
+        rep_id: Some(*rep),
+        region: None,
+    }));
+    filters.extend(regions.iter().map(|region| Filter {
+        rep_id: None,
+        region: Some(region.clone()),
+    }));
+    for rep in &reps {
+        for region in &regions {
+            filters.push(Filter {
+                rep_id: Some(*rep),
+                region: Some(region.clone()),
+            });
+        }
+    }
+    filters.push(Filter {
+        rep_id: None,
+        region: Some("nowhere".to_owned()),
+    });
+    for filter in &filters {
+        let wanted: Vec<_> = all
+            .iter()
+            .filter(|item| filter.rep_id.map_or(true, |rep| item.rep_id == Some(rep)))
+            .filter(|item| filter.region.as_ref().map_or(true, |r| *r == item.region))
+            .cloned()
+            .collect();
+        assert_eq!(
+            todos::list(&mut reader, filter).expect("reads"),
+            wanted,
+            "{filter:?}"
+        );
+        for limit in [1, 3, 50] {
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let (page, next) = todos::page(&mut reader, filter, after, limit).expect("reads");
+                assert!(page.len() <= limit);
+                paged.extend(page);
+                match next {
+                    Some(next) => after = Some(next),
+                    None => break,
+                }
+            }
+            assert_eq!(paged, wanted, "{filter:?}, limit {limit}");
+        }
+    }
+}
+
+#[test]
+fn an_item_leaves_the_list_with_its_completion_event() {
+    let records = support::small_history();
+    // Fold until each completion, checking the item is listed just before
+    // it and gone just after.
+    let mut tables = MemoryTables::default();
+    let mut checked = BTreeMap::new();
+    let mut total = 0;
+    for record in records {
+        let event = decode_record(record).expect("decodes");
+        let completes = match &event {
+            Some(Event::TodoCompleted(e)) => Some(format!("todo:{}", e.todo_id.as_uuid())),
+            Some(Event::CallbackTaskCompleted(e)) => {
+                Some(format!("callback:{}", e.task_id.as_uuid()))
+            }
+            Some(Event::NurtureStepSent(e)) => {
+                Some(format!("nurture:{}:{}", e.pack_id.as_uuid(), e.step_index))
+            }
+            _ => None,
+        };
+        let listed = |tables: &mut MemoryTables, id: &str| {
+            let mut reader = Reader::new(tables);
+            todos::list(&mut reader, &Filter::default())
+                .expect("reads")
+                .iter()
+                .any(|item| item.item_id == id)
+        };
+        if let Some(id) = &completes {
+            if total < 60 {
+                assert!(listed(&mut tables, id), "{id} is open before it is done");
+            }
+        }
+        tables
+            .apply_with_directory::<TodosTables>(record)
+            .expect("applies");
+        if let Some(id) = completes {
+            if total < 60 {
+                total += 1;
+                assert!(!listed(&mut tables, &id), "{id} left when it was done");
+                let kind = id.split(':').next().unwrap_or_default().to_owned();
+                *checked.entry(kind).or_insert(0) += 1;
+            }
+        }
+    }
+    assert!(
+        checked.contains_key("todo") && checked.contains_key("nurture"),
+        "completions of to-dos and nurture steps occur: {checked:?}"
+    );
+}

@@ -1,0 +1,129 @@
+//! `/v1/views/todos`: a rep's work list (issue 16), from the `todos` table
+//! projector ([`salesledger_projections::tables::todos`]).
+//!
+//! A rep sees their own list (a `rep` naming anyone else is `403
+//! not_own_rep`; a rep token without a rep id is `403
+//! rep_identity_unknown`), and only items of customers they may read; a
+//! regional supervisor whose token names a region sees that region's
+//! customers; every other role sees every list and filters by `rep` and
+//! `region`. A malformed `rep` is `400 invalid_query`, a malformed
+//! `region` `400 invalid_region`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use salesledger_domain::access::Resource;
+use salesledger_domain::role::Role;
+use salesledger_domain::value::{Region, RepId};
+use salesledger_projections::tables::todos::{self, Filter, SortKey, TodosTables};
+use uuid::Uuid;
+
+use super::{
+    answer_scoped, answer_scoped_page, paging, query, Params, ViewData, ViewQuery, ViewRoute,
+};
+use crate::gateway::auth::Caller;
+use crate::gateway::commands::ensure_self;
+use crate::gateway::problem::ApiError;
+use crate::gateway::AppState;
+
+/// This module's view routes (documented in OpenAPI).
+pub const VIEW_ROUTES: &[ViewRoute] = &[ViewRoute {
+    path: "/v1/views/todos",
+    operation_id: "ViewWorkList",
+    description: "A rep's work list (issue 16): every open item of work with a due date, in due-day order, then the log order of the event it arose from, then item id. Kinds: `visit_todo` (a visit's next action, SPEC C4; the visiting rep's; leaves on `TodoCompleted`), `callback` (a CSM call-back task, C7; the customer's owner's; leaves on `CallbackTaskCompleted`), `task_card` (the sales task card of an overdue instalment, C10; the owner's; leaves when a payment pays the instalment off; finance and legal cards are at `/v1/views/receivables/task-cards`), `nurture_step` (a scheduled nurture step, C5; the owner's; leaves on `NurtureStepSent`, or when the pack closes). Items of a customer follow its owner through claims, transfers and the pool (a pool customer's have `rep_id` `null`); `region` is the customer's (its `region` attribute, else its owner's). `status`, as of the last closed day (the log's business time, never the clock): `missed` (a call-back a day close found open past its due time), `overdue` (its due day has closed), `due` (due the day after the last closed day), `upcoming` (later, or before the first close). A rep sees only their own items (`rep` naming another rep: `403 not_own_rep`; a rep token without a rep id: `403 rep_identity_unknown`) of customers they own; a regional supervisor with a region on the token, that region's customers; other roles every item. `data`: `[{item_id, kind, status, customer_id, rep_id, region, title, due_on, due_at, missed_on, source: {event_type, event_id, position, recorded_at}, visit_id?, todo_id?, task_id?, card_id?, contract_id?, instalment_index?, pack_id?, step_index?}]`.",
+    query: &[
+        ("rep", "only this rep's items (a rep id); a rep may name only themselves; malformed: `400 invalid_query`"),
+        ("region", "only items of customers in this region; 1 to 64 printable characters, else `400 invalid_region`"),
+        ("limit", "a page of at most this many items, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
+        ("cursor", "the `next_cursor` of the previous page (opaque)"),
+    ],
+    data: ViewData::List,
+}];
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/v1/views/todos", get(work_list))
+}
+
+view_query! {
+    /// `?rep=&region=&limit=&cursor=` plus the read-your-writes parameters.
+    pub struct TodoQuery {
+        pub rep: Option<Uuid>,
+        pub region: Option<String>,
+        pub limit: Option<usize>,
+        pub cursor: Option<String>,
+    }
+}
+
+/// The caller's filter: a rep's own list, anyone else's as asked.
+fn filter(caller: &Caller, rep: Option<Uuid>, region: Option<String>) -> Result<Filter, ApiError> {
+    let region = match region {
+        None => None,
+        Some(raw) => Some(
+            Region::parse(&raw)
+                .map_err(|error| {
+                    ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_region",
+                        format!("region {raw:?}: {error}"),
+                    )
+                })?
+                .as_str()
+                .to_owned(),
+        ),
+    };
+    let rep_id = rep.map(RepId::from_uuid);
+    if caller.principal.role != Role::Rep {
+        return Ok(Filter { rep_id, region });
+    }
+    let own = match caller.rep_id {
+        Some(own) => own,
+        None => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "rep_identity_unknown",
+                "this rep token names no rep_id; add one to the token file",
+            ))
+        }
+    };
+    if let Some(asked) = rep_id {
+        ensure_self(caller, asked)?;
+    }
+    Ok(Filter {
+        rep_id: Some(own),
+        region,
+    })
+}
+
+async fn work_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    params: Params<TodoQuery>,
+) -> Result<Response, ApiError> {
+    let params = query(params)?;
+    let wait = params.wait();
+    let filter = filter(&caller, params.rep, params.region)?;
+    if let Some(page) = paging::<SortKey>(params.limit, params.cursor.as_deref())? {
+        return answer_scoped_page::<TodosTables, _, _>(
+            &state,
+            &caller,
+            Resource::Visit,
+            &wait,
+            page,
+            move |rows, after, limit| todos::page(rows, &filter, after, limit),
+            |item| item.customer_id,
+        )
+        .await;
+    }
+    answer_scoped::<TodosTables, _, _>(
+        &state,
+        &caller,
+        Resource::Visit,
+        &wait,
+        move |rows| Ok(Ok(todos::list(rows, &filter)?)),
+        |rows| rows,
+        |item| item.customer_id,
+    )
+    .await
+}
