@@ -100,7 +100,9 @@ use salesledger_domain::health::{
     evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs, HealthPolicy,
     Indicator, Level, OpenTicket, Renewal, ResolvedTicket,
 };
-use salesledger_domain::value::{CustomerId, Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef};
+use salesledger_domain::value::{
+    CustomerId, Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef,
+};
 use salesledger_domain::Event;
 use salesledger_store::RecordedEvent;
 use serde::de::DeserializeOwned;
@@ -316,32 +318,40 @@ pub struct StoredInputs {
     /// (day, logins, key feature calls).
     usage: Vec<(i32, u32, u32)>,
     modules_used: Vec<ModuleName>,
-    last_login_at: Option<(i64, u32)>,
+    last_login_at: Option<StoredTime>,
     /// (ticket, opened at, subject).
-    open_tickets: Vec<(TicketRef, (i64, u32), Option<Text>)>,
+    open_tickets: Vec<(TicketRef, StoredTime, Option<Text>)>,
     /// (ticket, opened at, resolved at, resolution seconds).
-    resolved_tickets: Vec<(TicketRef, (i64, u32), (i64, u32), u64)>,
+    resolved_tickets: Vec<(TicketRef, StoredTime, StoredTime, u64)>,
     renewal: Option<(i32, PlanName)>,
     success_references: Vec<(ReferenceRef, i32)>,
     keyword_searches: Vec<(i32, Vec<(Keyword, u64)>)>,
 }
 
+/// A time as (seconds since the Unix epoch, nanoseconds).
+type StoredTime = (i64, u32);
+
 fn day_number(day: NaiveDate) -> i32 {
     day.num_days_from_ce()
 }
 
-fn time_parts(time: DateTime<Utc>) -> (i64, u32) {
+fn time_parts(time: DateTime<Utc>) -> StoredTime {
     (time.timestamp(), time.timestamp_subsec_nanos())
 }
 
 fn stored_day(table: &'static str, number: i32) -> Result<NaiveDate, TableError> {
-    NaiveDate::from_num_days_from_ce_opt(number)
-        .ok_or_else(|| TableError::Storage(format!("table {table}: day number {number} out of range")))
+    NaiveDate::from_num_days_from_ce_opt(number).ok_or_else(|| {
+        TableError::Storage(format!("table {table}: day number {number} out of range"))
+    })
 }
 
-fn stored_time(table: &'static str, (secs, nanos): (i64, u32)) -> Result<DateTime<Utc>, TableError> {
-    DateTime::from_timestamp(secs, nanos)
-        .ok_or_else(|| TableError::Storage(format!("table {table}: time {secs}.{nanos} out of range")))
+fn stored_time(
+    table: &'static str,
+    (secs, nanos): StoredTime,
+) -> Result<DateTime<Utc>, TableError> {
+    DateTime::from_timestamp(secs, nanos).ok_or_else(|| {
+        TableError::Storage(format!("table {table}: time {secs}.{nanos} out of range"))
+    })
 }
 
 impl StoredInputs {
@@ -359,7 +369,11 @@ impl StoredInputs {
                 .open_tickets
                 .iter()
                 .map(|(ticket, open)| {
-                    (ticket.clone(), time_parts(open.opened_at), open.subject.clone())
+                    (
+                        ticket.clone(),
+                        time_parts(open.opened_at),
+                        open.subject.clone(),
+                    )
                 })
                 .collect(),
             resolved_tickets: inputs
@@ -389,7 +403,10 @@ impl StoredInputs {
                 .map(|(day, counts)| {
                     (
                         day_number(*day),
-                        counts.iter().map(|(keyword, n)| (keyword.clone(), *n)).collect(),
+                        counts
+                            .iter()
+                            .map(|(keyword, n)| (keyword.clone(), *n))
+                            .collect(),
                     )
                 })
                 .collect(),
