@@ -16,6 +16,7 @@ use salesledger_projections::tables::{
     responsibility::ResponsibilityTables,
     retail::{RetailMembersTables, RetailStoresTables},
     risk::RiskTables,
+    subjects::SubjectsTables,
 };
 use salesledger_projections::{
     Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog,
@@ -85,4 +86,5 @@ pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRun
         .with::<LeaderboardTables>()
         .with::<RetailStoresTables>()
         .with::<RetailMembersTables>()
+        .with::<SubjectsTables>()
 }

@@ -28,6 +28,9 @@
 //! - [`health`]: customer health (SPEC C7) with the shared health inputs,
 //!   evaluated at a close only for the accounts due; [`risk`]: the morning
 //!   risk list (C8), reading health's inputs (fold health before risk).
+//! - [`subjects`]: the subject index behind evidence bundles (issue 15):
+//!   every record under every subject it concerns, and the streams linked
+//!   to a customer.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -43,6 +46,7 @@ pub mod receivables;
 pub mod responsibility;
 pub mod retail;
 pub mod risk;
+pub mod subjects;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
