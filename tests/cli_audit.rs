@@ -325,7 +325,7 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
 
 /// `serve` on a loopback port over `data` (whose token file exists): the
 /// child and the base URL.
-fn start_serve(data: &Path) -> (std::process::Child, String) {
+fn start_serve(data: &Path) -> (Serving, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
         .args([
@@ -352,10 +352,26 @@ fn start_serve(data: &Path) -> (std::process::Child, String) {
         }
     }
     std::thread::spawn(move || for _ in lines {});
-    (child, address.expect("the gateway prints its address"))
+    (
+        Serving(child),
+        address.expect("the gateway prints its address"),
+    )
 }
 
-fn stop_serve(child: &mut std::process::Child) {
+/// Kills a `serve` child left running when a test panics.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn stop_serve(child: &mut Serving) {
+    let child = &mut child.0;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -425,10 +441,14 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
         ])
     };
     let (mut child, base) = start_serve(&data);
-    let base = format!("http://{base}");
     let output = verify_url(&base);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     assert!(stdout.starts_with("ok: the latest checkpoint is signed"), "{stdout}");
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("trusting the key"),
@@ -461,7 +481,6 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
     write_events(&data, 4, 16);
     run_ok(&["checkpoint", "--data", path_str(&data)]);
     let (mut child, base) = start_serve(&data);
-    let base = format!("http://{base}");
     let output = verify_url(&base);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(0), "{stdout}");
@@ -480,7 +499,7 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
     write_events(&backup, 30, 100);
     run_ok(&["checkpoint", "--data", path_str(&backup)]);
     let (mut child, base) = start_serve(&backup);
-    let output = verify_url(&format!("http://{base}"));
+    let output = verify_url(&base);
     stop_serve(&mut child);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(output.status.code(), Some(1), "{stdout}");

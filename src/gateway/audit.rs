@@ -60,14 +60,14 @@ pub struct CheckpointView {
     pub signed_at: String,
 }
 
-/// An evidence bundle (format `salesledger-evidence/1`, docs/AUDIT.md):
+/// An evidence bundle (format `salesledger-evidence/2`, docs/AUDIT.md):
 /// check it offline with `salesledger verify-bundle FILE --pubkey KEY`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = EvidenceBundle)]
 pub struct EvidenceBundleDoc {
-    /// `salesledger-evidence/1`.
+    /// `salesledger-evidence/2` (`/1`, written before issue 15, still verifies).
     pub format: String,
-    /// `{kind: "customer", id}`.
+    /// `{kind: "customer" | "lead" | "proposal", id}`.
     #[schema(value_type = Object)]
     pub subject: serde_json::Value,
     /// `{origin, verifier_key, key_fingerprint}`.
