@@ -277,13 +277,9 @@ fn main() -> ExitCode {
             json,
             from_checkpoint,
         } => match (data, url, token, state) {
-            (_, Some(url), Some(token), Some(state)) => salesledger::remote::verify(
-                &url,
-                &token,
-                &state,
-                pubkey.as_deref(),
-                json,
-            ),
+            (_, Some(url), Some(token), Some(state)) => {
+                salesledger::remote::verify(&url, &token, &state, pubkey.as_deref(), json)
+            }
             (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
             _ => Err(anyhow::anyhow!(
                 "give --data DIR, or --url URL --token T --state FILE"

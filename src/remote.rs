@@ -132,10 +132,8 @@ fn write_state(path: &Path, state: &VerifyState) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(state)?;
     text.push('\n');
     let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| format!("writing {}", temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| format!("replacing {}", path.display()))?;
+    std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
     Ok(())
 }
 
@@ -344,10 +342,16 @@ async fn extends(
     let proof: Option<Vec<[u8; 32]>> = served
         .proof
         .iter()
-        .map(|hash| hex::decode(hash).ok().and_then(|bytes| bytes.try_into().ok()))
+        .map(|hash| {
+            hex::decode(hash)
+                .ok()
+                .and_then(|bytes| bytes.try_into().ok())
+        })
         .collect();
     let Some(proof) = proof else {
-        return Ok(Err("the consistency proof holds a hash that is not 64 hex digits".into()));
+        return Ok(Err(
+            "the consistency proof holds a hash that is not 64 hex digits".into(),
+        ));
     };
     Ok(verify_consistency(
         saved.tree_size,
@@ -357,9 +361,7 @@ async fn extends(
         &new.root_hash,
     )
     .map_err(|error| {
-        format!(
-            "the log does not extend the saved checkpoint (rewritten or forked): {error}"
-        )
+        format!("the log does not extend the saved checkpoint (rewritten or forked): {error}")
     }))
 }
 

@@ -449,7 +449,10 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(stdout.starts_with("ok: the latest checkpoint is signed"), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: the latest checkpoint is signed"),
+        "{stdout}"
+    );
     assert!(
         String::from_utf8_lossy(&output.stderr).contains("trusting the key"),
         "the first use says whose key it trusts"

@@ -16,14 +16,14 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use salesledger_domain::Role;
-use salesledger_replay::audit::bundle::Subject;
-use salesledger_replay::audit::checkpoint::NoteVerifier;
-use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::stream::lead_stream_id;
 use salesledger_domain::value::{CustomerId, LeadId, ProposalId};
+use salesledger_domain::Role;
+use salesledger_replay::audit::bundle::Subject;
+use salesledger_replay::audit::checkpoint::NoteVerifier;
 use salesledger_replay::audit::export::{record_line, EXPORT_FORMAT};
+use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{key_fingerprint, latest_checkpoint, AuditError, ServerKey};
 use salesledger_store::READ_PAGE;
 
@@ -191,10 +191,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
                       evidence bundles.",
         query: &[
             ("from", "The older tree size, at least 1"),
-            (
-                "to",
-                "The newer tree size, from `from` to the log's length",
-            ),
+            ("to", "The newer tree size, from `from` to the log's length"),
         ],
         request: None,
         success: ("200", "application/json", Some("ConsistencyProofView")),
@@ -464,7 +461,11 @@ async fn prove_consistency(
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
     })?;
     let invalid = |detail: String| {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_tree_sizes", detail)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_tree_sizes",
+            detail,
+        )
     };
     if from == 0 || from > to {
         return Err(invalid(format!(
@@ -483,9 +484,7 @@ async fn prove_consistency(
     }
     let from_root = tree.root_at(from).map_err(super::internal)?;
     let to_root = tree.root_at(to).map_err(super::internal)?;
-    let proof = tree
-        .consistency_proof(from, to)
-        .map_err(super::internal)?;
+    let proof = tree.consistency_proof(from, to).map_err(super::internal)?;
     Ok(Json(ConsistencyProofView {
         from,
         to,
@@ -518,22 +517,19 @@ async fn export_from(
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_position",
-            format!("from={from} is beyond the log, which holds {} records", head.len),
+            format!(
+                "from={from} is beyond the log, which holds {} records",
+                head.len
+            ),
         ));
     }
     // `ExportHeader`'s key order: format, (from, prev_hash,) records, head_hash.
     let mut first = format!("{{\"format\":\"{EXPORT_FORMAT}\"");
     if from > 0 {
-        let previous = store
-            .read_all(from - 1, 1)
-            .await
-            .map_err(super::internal)?;
-        let prev_hash = previous
-            .first()
-            .map(|record| record.hash)
-            .ok_or_else(|| {
-                super::internal(std::io::Error::other("the record before `from` is missing"))
-            })?;
+        let previous = store.read_all(from - 1, 1).await.map_err(super::internal)?;
+        let prev_hash = previous.first().map(|record| record.hash).ok_or_else(|| {
+            super::internal(std::io::Error::other("the record before `from` is missing"))
+        })?;
         first.push_str(&format!(",\"from\":{from},\"prev_hash\":\"{prev_hash}\""));
     }
     first.push_str(&format!(

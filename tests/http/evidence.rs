@@ -269,7 +269,12 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
         .as_array()
         .expect("events")
         .iter()
-        .map(|event| event["record"]["event_type"].as_str().expect("type").to_owned())
+        .map(|event| {
+            event["record"]["event_type"]
+                .as_str()
+                .expect("type")
+                .to_owned()
+        })
         .collect();
     for wanted in [
         "CustomerRegistered",
@@ -287,7 +292,10 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
         "PoolPolicyPublished",
         "RoutingRulesPublished",
     ] {
-        assert!(types.contains(&wanted.to_owned()), "{wanted} missing: {types:?}");
+        assert!(
+            types.contains(&wanted.to_owned()),
+            "{wanted} missing: {types:?}"
+        );
     }
     assert_eq!(answer.json["format"], "salesledger-evidence/2");
     assert_eq!(
@@ -377,7 +385,15 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
         )),
         "{stdout}"
     );
-    for wanted in ["LeadBudgetConfirmed", "RoutingConfirmed", "ProposalDelivered", "CustomerTransferred"] {
-        assert!(stdout.contains(wanted), "{wanted} not in the timeline: {stdout}");
+    for wanted in [
+        "LeadBudgetConfirmed",
+        "RoutingConfirmed",
+        "ProposalDelivered",
+        "CustomerTransferred",
+    ] {
+        assert!(
+            stdout.contains(wanted),
+            "{wanted} not in the timeline: {stdout}"
+        );
     }
 }

@@ -56,7 +56,11 @@ impl TableProjector for SubjectsTables {
         &["subject-events", "subject-links"]
     }
 
-    fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, event: &Event) -> Result<(), ProjectionError> {
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
         let mut subjects = vec![stream_subject(&record.stream_id)];
         let customer = payload_customer_id(record);
         if let Some(customer) = customer {
@@ -130,7 +134,10 @@ pub fn positions_of(rows: &mut impl TableRead, subject: &str) -> Result<Vec<u64>
 
 /// The streams that belong to customer `customer_id` (their opening event
 /// names it), in name order.
-pub fn linked_streams(rows: &mut impl TableRead, customer_id: Uuid) -> Result<Vec<String>, TableError> {
+pub fn linked_streams(
+    rows: &mut impl TableRead,
+    customer_id: Uuid,
+) -> Result<Vec<String>, TableError> {
     Ok(rows
         .prefix(&LINKS, &format!("customer-{customer_id}"))?
         .into_iter()

@@ -184,14 +184,15 @@ impl Scope {
         if self.own.contains(&record.stream_id) || self.linked.contains(&record.stream_id) {
             return true;
         }
-        if self.subject.kind == "customer" && payload_customer_id(record) == Some(self.subject.id)
-        {
+        if self.subject.kind == "customer" && payload_customer_id(record) == Some(self.subject.id) {
             if record.stream_version == 0 {
                 self.linked.insert(record.stream_id.clone());
             }
             return true;
         }
-        self.subject.policy_streams().contains(&record.stream_id.as_str())
+        self.subject
+            .policy_streams()
+            .contains(&record.stream_id.as_str())
     }
 
     /// The streams that must be whole in the bundle: the subject's own and
@@ -787,7 +788,11 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .map(|event| (event.position, event.leaf_hash))
         .collect();
     let expected_manifest = manifest_text_with(
-        if v1 { MANIFEST_HEADER_V1 } else { MANIFEST_HEADER },
+        if v1 {
+            MANIFEST_HEADER_V1
+        } else {
+            MANIFEST_HEADER
+        },
         &signed.origin,
         &bundle.subject,
         tree_size,
