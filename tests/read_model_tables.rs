@@ -25,6 +25,7 @@ use salesledger_projections::tables::{
     responsibility::ResponsibilityTables,
     retail::{RetailMembersTables, RetailStoresTables},
     risk::RiskTables,
+    subjects::SubjectsTables,
     MemoryTables, TableProjector, Tx,
 };
 use salesledger_replay::readmodel::TableRunner;
@@ -66,6 +67,7 @@ fn references(records: &[RecordedEvent]) -> Vec<(&'static str, String)> {
         entry::<AssetsTables>(),
         entry::<DigestTables>(),
         entry::<LeaderboardTables>(),
+        entry::<SubjectsTables>(),
     ];
     let events: Vec<_> = records
         .iter()
