@@ -8,9 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use salesledger_replay::audit::bundle::{
-    build_bundle, verify_bundle, write_bundle, KeySource, Subject,
-};
+use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, KeySource, Subject};
 use salesledger_replay::audit::checkpoint::NoteVerifier;
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
@@ -47,20 +45,39 @@ pub struct CheckpointArgs {
 }
 
 #[derive(Args, Debug)]
-#[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "proposal"])))]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["customer", "lead", "proposal"])))]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["data", "url"])))]
 pub struct EvidenceArgs {
     /// Data directory of the embedded store (the gateway must be stopped),
     /// or, with `--store`, of the signer: its key and Merkle tree.
     #[arg(long)]
-    pub data: PathBuf,
+    pub data: Option<PathBuf>,
     /// The log elsewhere (as for `checkpoint --store`): the bundle is
     /// proven against checkpoints signed with DATA's key.
-    #[arg(long, value_name = "DIR_OR_URL")]
+    #[arg(long, value_name = "DIR_OR_URL", requires = "data")]
     pub store: Option<StoreChoice>,
-    /// Every event about this customer (its streams and any event whose
-    /// payload names it as `customer_id`).
+    /// A running gateway (`https://host:port`): the bundle is downloaded
+    /// from `GET /v1/audit/evidence/...` and verified before it is written.
+    #[arg(long, requires = "token")]
+    pub url: Option<String>,
+    /// The bearer token for `--url` (auditor role), or `@FILE` holding it.
+    #[arg(long)]
+    pub token: Option<String>,
+    /// With `--url`: the log's verifier key (or a file holding it) to
+    /// check the bundle against; else the key of `--state`.
+    #[arg(long)]
+    pub pubkey: Option<String>,
+    /// With `--url`: the state file of `verify --url` (its saved key).
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Every event about this customer: its streams, the streams whose
+    /// opening event names it (its lead, proposals, contracts, visits,
+    /// nurture packs, assets), and the policies in force.
     #[arg(long)]
     pub customer: Option<Uuid>,
+    /// Every event of this lead, and the routing rules in force.
+    #[arg(long)]
+    pub lead: Option<Uuid>,
     /// Every event of this proposal.
     #[arg(long)]
     pub proposal: Option<Uuid>,
@@ -188,40 +205,65 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// `salesledger evidence --data DIR --customer ID|--proposal ID --out FILE`.
+/// `salesledger evidence --data DIR --customer ID|--lead ID|--proposal ID --out FILE`,
+/// or `--url URL --token T` against a running gateway.
 pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
-    let subject = match (args.customer, args.proposal) {
-        (Some(id), None) => Subject::customer(id),
-        (None, Some(id)) => Subject::proposal(id),
-        _ => bail!("give exactly one of --customer and --proposal"),
+    let subject = match (args.customer, args.lead, args.proposal) {
+        (Some(id), None, None) => Subject::customer(id),
+        (None, Some(id), None) => Subject::lead(id),
+        (None, None, Some(id)) => Subject::proposal(id),
+        _ => bail!("give exactly one of --customer, --lead and --proposal"),
+    };
+    if let Some(url) = &args.url {
+        return crate::remote::evidence(url, args, &subject);
+    }
+    let Some(data) = &args.data else {
+        bail!("give --data DIR (the gateway stopped) or --url URL --token T");
     };
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let opened = open_signed_log(&args.data, args.store.as_ref()).await?;
+        let opened = open_signed_log(data, args.store.as_ref()).await?;
         let store = opened.store().as_ref();
-        let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
+        let key = ServerKey::load_or_create(data).context("loading the signing key")?;
         let head = store.head().len;
         let bar = crate::progress::bar(head, "updating the Merkle tree");
-        let mut tree = LogTree::open_with_progress(&args.data, store, |done, _| {
+        let mut tree = LogTree::open_with_progress(data, store, |done, _| {
             bar.set_position(done)
         })
         .await
         .context("opening the Merkle tree")?;
         bar.finish_and_clear();
         let blobs = if args.with_files {
-            Some(FsBlobStore::open(&args.data, DEFAULT_MAX_BLOB_BYTES)?)
+            Some(FsBlobStore::open(data, DEFAULT_MAX_BLOB_BYTES)?)
         } else {
             None
         };
-        let bar = crate::progress::bar(head, "collecting events");
-        let bundle = build_bundle(store, &mut tree, &key, &subject, blobs.as_ref(), |done, _| {
-            bar.set_position(done)
-        })
+        // The subject index (DATA/tables, the gateway's read models):
+        // caught up with the log once, then read by subject.
+        let tables = std::sync::Arc::new(
+            salesledger_replay::readmodel::TableRunner::builder(
+                opened.store().clone(),
+                data.join(crate::views::TABLES_DIR),
+            )
+            .with::<salesledger_projections::tables::subjects::SubjectsTables>()
+            .start()
+            .await
+            .context("opening the subject index")?,
+        );
+        let built = crate::evidence::indexed_bundle(
+            store,
+            &tables,
+            &mut tree,
+            &key,
+            &subject,
+            blobs.as_ref(),
+            std::time::Duration::from_secs(3600),
+        )
         .await;
-        bar.finish_and_clear();
+        tables.stop().await.context("closing the subject index")?;
         tree.sync()?;
         opened.close().await;
-        let bundle = bundle?;
+        let bundle = built?;
         write_bundle(&bundle, &args.out)?;
         crate::outln!(
             "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",
@@ -238,7 +280,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// A verifier key given on the command line, or a file holding one.
-fn read_key_arg(arg: &str) -> anyhow::Result<String> {
+pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
     let path = Path::new(arg);
     if path.is_file() {
         let text = std::fs::read_to_string(path)

@@ -94,10 +94,31 @@ enum Command {
     },
     /// Check the whole log's hash chain; exit 0 when it verifies, 1 with the
     /// first bad position otherwise.
+    ///
+    /// With `--url URL --token T --state FILE` instead of `--data`: checks a
+    /// running gateway's latest signed checkpoint and its consistency with
+    /// the one saved in FILE, then saves it (a rewritten or forked log
+    /// fails, exit 1, with both tree heads).
     Verify {
         /// Data directory of the embedded store.
+        #[arg(long, required_unless_present = "url", conflicts_with = "url")]
+        data: Option<PathBuf>,
+        /// A running gateway's base URL (`https://host:port`).
+        #[arg(long, requires_all = ["token", "state"])]
+        url: Option<String>,
+        /// Bearer token for `--url` (any role; an auditor's), or `@FILE`.
         #[arg(long)]
-        data: PathBuf,
+        token: Option<String>,
+        /// With `--url`: the file keeping the last verified checkpoint and
+        /// the log's key (created on first use).
+        #[arg(long)]
+        state: Option<PathBuf>,
+        /// With `--url`: the log's verifier key (or a file holding it),
+        /// obtained independently (without it a new state file trusts the
+        /// gateway's key on first use, with a warning).
+        #[arg(long)]
+        pubkey: Option<String>,
+
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
@@ -111,7 +132,7 @@ enum Command {
     Key(audit::KeyArgs),
     /// Sign a checkpoint of the log now and print its signed note.
     Checkpoint(audit::CheckpointArgs),
-    /// Write an evidence bundle about one customer or proposal.
+    /// Write an evidence bundle about one customer, lead or proposal.
     Evidence(audit::EvidenceArgs),
     /// Verify an evidence bundle offline (no data directory needed).
     VerifyBundle(audit::VerifyBundleArgs),
@@ -250,9 +271,21 @@ fn main() -> ExitCode {
         }
         Command::Verify {
             data,
+            url,
+            token,
+            state,
+            pubkey,
             json,
             from_checkpoint,
-        } => verify::run(&data, json, from_checkpoint.as_deref()),
+        } => match (data, url, token, state) {
+            (_, Some(url), Some(token), Some(state)) => {
+                salesledger::remote::verify(&url, &token, &state, pubkey.as_deref(), json)
+            }
+            (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
+            _ => Err(anyhow::anyhow!(
+                "give --data DIR, or --url URL --token T --state FILE"
+            )),
+        },
         Command::Key(args) => audit::key(&args),
         Command::Checkpoint(args) => audit::checkpoint(&args),
         Command::Evidence(args) => audit::evidence(&args),
@@ -349,9 +382,13 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
     };
     match command {
         Command::Serve { data, store, .. } => with_store(data, store.as_ref()),
-        Command::Verify { data, .. } | Command::Replay { data, .. } => vec![data.clone()],
+        Command::Verify { data, .. } => data.iter().cloned().collect(),
+        Command::Replay { data, .. } => vec![data.clone()],
         Command::Checkpoint(args) => with_store(&args.data, args.store.as_ref()),
-        Command::Evidence(args) => with_store(&args.data, args.store.as_ref()),
+        Command::Evidence(args) => match &args.data {
+            Some(data) => with_store(data, args.store.as_ref()),
+            None => Vec::new(),
+        },
         Command::Export(args) => vec![args.data.clone()],
         Command::Rebuild { out, .. } => vec![out.clone()],
         Command::Copy(args) => [sled(Some(&args.from)), sled(Some(&args.to))]

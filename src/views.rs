@@ -16,6 +16,7 @@ use salesledger_projections::tables::{
     responsibility::ResponsibilityTables,
     retail::{RetailMembersTables, RetailStoresTables},
     risk::RiskTables,
+    subjects::SubjectsTables,
     todos::TodosTables,
 };
 use salesledger_projections::{
@@ -87,4 +88,5 @@ pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRun
         .with::<RetailStoresTables>()
         .with::<RetailMembersTables>()
         .with::<TodosTables>()
+        .with::<SubjectsTables>()
 }

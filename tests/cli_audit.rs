@@ -29,10 +29,22 @@ fn write_events(data_dir: &Path, n_events: u64, start: u64) {
                 .append(AppendRequest {
                     stream_id: format!("customer-{customer}"),
                     expected_version: ExpectedVersion::Any,
+                    // A real domain event (the subject index folds the
+                    // log through the domain's decoder); `policy_version`
+                    // carries `n`.
                     events: vec![NewEvent::new(
                         "FollowUpRecorded",
                         1,
-                        &json!({"customer_id": customer.to_string(), "n": n}),
+                        &json!({
+                            "customer_id": customer.to_string(),
+                            "rep_id": Uuid::from_u128(0x5eb).to_string(),
+                            "kind": "call",
+                            "occurred_at": "2026-03-02T09:00:00Z",
+                            "visit_id": null,
+                            "qualifying": false,
+                            "protected_until": null,
+                            "policy_version": n,
+                        }),
                     )],
                     metadata: metadata("rep:li.wei"),
                     idempotency: None,
@@ -133,7 +145,7 @@ fn a_bundle_verifies_from_a_copy_of_the_binary_with_the_data_dir_deleted() {
 
     // One changed digit in a payload: exit 1 naming the event.
     let text = std::fs::read_to_string(&bundle).expect("bundle");
-    let tampered = text.replacen("\"n\": 4", "\"n\": 5", 1);
+    let tampered = text.replacen("\"policy_version\": 4", "\"policy_version\": 5", 1);
     assert_ne!(tampered, text);
     std::fs::write(&bundle, tampered).expect("write");
     let output = run(&["verify-bundle", path_str(&bundle), "--pubkey", &vkey]);
@@ -309,4 +321,206 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
     }
     let answer = app.send_raw("GET", path, None, None, Vec::new(), &[]).await;
     assert_eq!(answer.status.as_u16(), 401);
+}
+
+/// `serve` on a loopback port over `data` (whose token file exists): the
+/// child and the base URL.
+fn start_serve(data: &Path) -> (Serving, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        .args([
+            "serve",
+            "--data",
+            path_str(data),
+            "--listen",
+            "127.0.0.1:0",
+            "--day-close-every-secs",
+            "0",
+        ])
+        .env("SALESLEDGER_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut address = None;
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
+            address = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (
+        Serving(child),
+        address.expect("the gateway prints its address"),
+    )
+}
+
+/// Kills a `serve` child left running when a test panics.
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if matches!(self.0.try_wait(), Ok(None)) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn stop_serve(child: &mut Serving) {
+    let child = &mut child.0;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(status.success());
+    let exit = child.wait().expect("wait for serve");
+    assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// `verify --url --token --state` against a running gateway: the first run
+/// saves the signed checkpoint, the next proves the log extends it (RFC
+/// 9162 consistency proof from the gateway), `evidence --url` downloads a
+/// bundle that verifies; then the data directory is restored from an older
+/// copy, other events appended and re-signed with the same key: the fork
+/// fails loudly with both tree heads and the state file is left as it was.
+#[test]
+fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_events(&data, 8, 0);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+    let created = run_ok(&[
+        "token",
+        "create",
+        "--data",
+        path_str(&data),
+        "--name",
+        "outside.auditor",
+        "--role",
+        "auditor",
+    ]);
+    let token = created
+        .lines()
+        .map(str::trim)
+        .find(|line| line.starts_with("sl_"))
+        .unwrap_or_else(|| panic!("no token printed: {created}"))
+        .to_owned();
+    let backup = work.path().join("backup");
+    copy_dir(&data, &backup);
+    write_events(&data, 8, 8);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+
+    let state = work.path().join("auditor.state");
+    let verify_url = |base: &str| {
+        salesledger(&[
+            "verify",
+            "--url",
+            base,
+            "--token",
+            &token,
+            "--state",
+            path_str(&state),
+        ])
+    };
+    let (mut child, base) = start_serve(&data);
+    let output = verify_url(&base);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.starts_with("ok: the latest checkpoint is signed"),
+        "{stdout}"
+    );
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("trusting the key"),
+        "the first use says whose key it trusts"
+    );
+    let first_state: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).expect("state")).expect("json");
+    assert_eq!(first_state["tree_size"], 17);
+
+    // `evidence --url` downloads and checks against the saved key.
+    let bundle = work.path().join("bundle.json");
+    let customer = CUSTOMER.to_string();
+    let out = run_ok(&[
+        "evidence",
+        "--url",
+        &base,
+        "--token",
+        &token,
+        "--state",
+        path_str(&state),
+        "--customer",
+        &customer,
+        "--out",
+        path_str(&bundle),
+    ]);
+    assert!(out.contains("8 events about customer"), "{out}");
+    stop_serve(&mut child);
+
+    // The log grows: the next run proves it extends the saved checkpoint.
+    write_events(&data, 4, 16);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+    let (mut child, base) = start_serve(&data);
+    let output = verify_url(&base);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with("ok: the log extends the saved checkpoint: its first 17 records"),
+        "{stdout}"
+    );
+    stop_serve(&mut child);
+    let saved = std::fs::read_to_string(&state).expect("state");
+    let saved_json: serde_json::Value = serde_json::from_str(&saved).expect("json");
+    let saved_size = saved_json["tree_size"].as_u64().expect("size");
+    assert!(saved_size > 17, "{saved}");
+
+    // The operator restores the older copy, appends other events and
+    // signs them with the same key: a longer log, but not an extension.
+    write_events(&backup, 30, 100);
+    run_ok(&["checkpoint", "--data", path_str(&backup)]);
+    let (mut child, base) = start_serve(&backup);
+    let output = verify_url(&base);
+    stop_serve(&mut child);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.starts_with("FAILED: the log does not extend the saved checkpoint"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "saved tree head:  size {saved_size}, root {}",
+            saved_json["root_hash"].as_str().expect("root")
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("served tree head: size "), "{stdout}");
+    assert_eq!(
+        std::fs::read_to_string(&state).expect("state"),
+        saved,
+        "a failed check leaves the state as it was"
+    );
 }

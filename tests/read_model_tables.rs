@@ -25,6 +25,7 @@ use salesledger_projections::tables::{
     responsibility::ResponsibilityTables,
     retail::{RetailMembersTables, RetailStoresTables},
     risk::RiskTables,
+    subjects::SubjectsTables,
     todos::TodosTables,
     MemoryTables, TableProjector, Tx,
 };
@@ -68,6 +69,7 @@ fn references(records: &[RecordedEvent]) -> Vec<(&'static str, String)> {
         entry::<DigestTables>(),
         entry::<LeaderboardTables>(),
         entry::<TodosTables>(),
+        entry::<SubjectsTables>(),
     ];
     let events: Vec<_> = records
         .iter()

@@ -1,23 +1,34 @@
-//! Audit reads (docs/AUDIT.md): the latest signed checkpoint of the log,
-//! for witnesses and auditors (any authenticated role), and the evidence
-//! bundle of one customer (`GET /v1/audit/evidence/customers/{id}`, the
-//! same bundle as `salesledger evidence --customer`, built by
-//! [`salesledger_replay::audit::bundle::build_bundle`]) for the roles that may
-//! read every event type on the feed ([`may_read_evidence`]).
+//! Audit reads (docs/AUDIT.md), all read-only: the latest signed
+//! checkpoint of the log, for witnesses and auditors (any authenticated
+//! role); and, for the roles that may read every event type on the feed
+//! ([`may_read_evidence`], the auditor among them): the evidence bundle of
+//! one customer, lead or proposal (`GET /v1/audit/evidence/{customers|leads|proposals}/{id}`,
+//! the same bundle as `salesledger evidence`, from the subject index
+//! through [`crate::evidence::indexed_bundle`]), RFC 9162 consistency
+//! proofs between two tree sizes (`GET /v1/audit/consistency`, what
+//! `salesledger verify --url` checks a saved checkpoint with), and the log
+//! as streamed export lines from a position (`GET /v1/audit/export`).
 
 use std::path::{Path, PathBuf};
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use salesledger_domain::lead::Lead;
+use salesledger_domain::stream::lead_stream_id;
+use salesledger_domain::value::{CustomerId, LeadId, ProposalId};
 use salesledger_domain::Role;
-use salesledger_replay::audit::bundle::{build_bundle, Subject};
+use salesledger_replay::audit::bundle::Subject;
 use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::export::{record_line, EXPORT_FORMAT};
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{key_fingerprint, latest_checkpoint, AuditError, ServerKey};
-use serde::Serialize;
+use salesledger_store::READ_PAGE;
+
+use crate::evidence::EvidenceError;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
@@ -49,14 +60,14 @@ pub struct CheckpointView {
     pub signed_at: String,
 }
 
-/// An evidence bundle (format `salesledger-evidence/1`, docs/AUDIT.md):
+/// An evidence bundle (format `salesledger-evidence/2`, docs/AUDIT.md):
 /// check it offline with `salesledger verify-bundle FILE --pubkey KEY`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = EvidenceBundle)]
 pub struct EvidenceBundleDoc {
-    /// `salesledger-evidence/1`.
+    /// `salesledger-evidence/2` (`/1`, written before issue 15, still verifies).
     pub format: String,
-    /// `{kind: "customer", id}`.
+    /// `{kind: "customer" | "lead" | "proposal", id}`.
     #[schema(value_type = Object)]
     pub subject: serde_json::Value,
     /// `{origin, verifier_key, key_fingerprint}`.
@@ -80,40 +91,147 @@ pub struct EvidenceBundleDoc {
     pub timeline: Vec<String>,
 }
 
+/// An RFC 9162 consistency proof between two tree sizes of the log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyProofView {
+    /// The older tree size (`from`).
+    pub from: u64,
+    /// The newer tree size (`to`).
+    pub to: u64,
+    /// RFC 9162 root of the first `from` records, 64 hex digits.
+    pub from_root: String,
+    /// RFC 9162 root of the first `to` records, 64 hex digits.
+    pub to_root: String,
+    /// The proof's hashes (hex), RFC 9162 section 2.1.4 order; empty when
+    /// `from == to`.
+    pub proof: Vec<String>,
+}
+
+const EVIDENCE_PROBLEMS: &[(&str, &str)] = &[
+    ("400", "The id is not a UUID"),
+    ("401", "No or unknown bearer token"),
+    (
+        "403",
+        "The caller's role may not read every event type, so not a bundle",
+    ),
+    ("404", "The log holds no event about this subject"),
+    (
+        "409",
+        "evidence_needs_the_designated_signer: the log is shared with other gateways \
+         (PostgreSQL); build the bundle with `salesledger evidence --store` on the \
+         designated signer",
+    ),
+    (
+        "503",
+        "view_not_caught_up / view_failed: the subject index has not folded the log yet, \
+         or stopped",
+    ),
+];
+
 /// The audit routes documented as [`DocRoute`]s (the checkpoint route is
 /// in the read routes' table).
-pub const AUDIT_ROUTES: &[DocRoute] = &[DocRoute {
-    method: "get",
-    path: "/v1/audit/evidence/customers/{customer_id}",
-    operation_id: "DownloadCustomerEvidence",
-    description: "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
-                  the same file as `salesledger evidence --customer ID`: every event about \
-                  the customer with its canonical bytes and an RFC 9162 inclusion proof \
-                  against a signed checkpoint (the latest one when it covers them, else a \
-                  freshly signed one), and a signed manifest. Answered as a download \
-                  (`Content-Disposition: attachment`). Roles allowed: those that may read \
-                  every event type on the feed (supervisor, regional_supervisor, auditor, \
-                  analyst, integrator, cto).",
-    query: &[],
-    request: None,
-    success: ("200", "application/json", Some("EvidenceBundle")),
-    problems: &[
-        ("400", "The customer id is not a UUID"),
-        ("401", "No or unknown bearer token"),
-        (
-            "403",
-            "The caller's role may not read every event type, so not a bundle",
-        ),
-        ("404", "The log holds no event about this customer"),
-        (
-            "409",
-            "evidence_needs_the_designated_signer: the log is shared with other gateways \
-             (PostgreSQL); build the bundle with `salesledger evidence --store` on the \
-             designated signer",
-        ),
-    ],
-    tag: "audit",
-}];
+pub const AUDIT_ROUTES: &[DocRoute] = &[
+    DocRoute {
+        method: "get",
+        path: "/v1/audit/evidence/customers/{customer_id}",
+        operation_id: "DownloadCustomerEvidence",
+        description: "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
+                      the same file as `salesledger evidence --customer ID`: every event about \
+                      the customer (its streams; the lead registered for it, its proposals \
+                      with their evidence, contracts and payments, visits, nurture packs; the \
+                      health, pool and routing policies in force) with its canonical bytes and \
+                      an RFC 9162 inclusion proof against a signed checkpoint (the latest one \
+                      when it covers them, else a freshly signed one), and a signed manifest. \
+                      Built from the subject index: it costs the customer's events, not a log \
+                      scan. Answered as a download (`Content-Disposition: attachment`). Roles \
+                      allowed: those that may read every event type on the feed (supervisor, \
+                      regional_supervisor, auditor, analyst, integrator, cto); read-only.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("EvidenceBundle")),
+        problems: EVIDENCE_PROBLEMS,
+        tag: "audit",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/audit/evidence/leads/{lead_id}",
+        operation_id: "DownloadLeadEvidence",
+        description: "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
+                      registration, budget and technical-fit confirmations, routing proposal \
+                      and confirmation, stage changes, and the routing rules in force. Roles as \
+                      for a customer's bundle.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("EvidenceBundle")),
+        problems: EVIDENCE_PROBLEMS,
+        tag: "audit",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/audit/evidence/proposals/{proposal_id}",
+        operation_id: "DownloadProposalEvidence",
+        description: "The evidence bundle of one proposal (`salesledger evidence --proposal \
+                      ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
+                      opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
+                      customer's bundle.",
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("EvidenceBundle")),
+        problems: EVIDENCE_PROBLEMS,
+        tag: "audit",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/audit/consistency",
+        operation_id: "ProveConsistency",
+        description: "An RFC 9162 consistency proof that the log's first `from` records are a \
+                      prefix of its first `to` records, with both roots: how an auditor who \
+                      saved a checkpoint checks the current one extends it (`salesledger \
+                      verify --url URL --token T --state FILE` does this). Roles as for \
+                      evidence bundles.",
+        query: &[
+            ("from", "The older tree size, at least 1"),
+            ("to", "The newer tree size, from `from` to the log's length"),
+        ],
+        request: None,
+        success: ("200", "application/json", Some("ConsistencyProofView")),
+        problems: &[
+            (
+                "400",
+                "invalid_query: `from` or `to` missing or not a number",
+            ),
+            ("401", "No or unknown bearer token"),
+            ("403", "The caller's role may not read every event type"),
+            (
+                "422",
+                "invalid_tree_sizes: `from` is 0, greater than `to`, or `to` is beyond the log",
+            ),
+        ],
+        tag: "audit",
+    },
+    DocRoute {
+        method: "get",
+        path: "/v1/audit/export",
+        operation_id: "ExportLog",
+        description: "The log from a position, streamed as JSON lines in the export format \
+                      (`salesledger-export/1`, docs/AUDIT.md): a header line, then one \
+                      `{position, hash, canonical}` line per record up to the log's length \
+                      when the request arrived. From position 0 it is byte for byte the file \
+                      `salesledger export` writes; from a later position the header also \
+                      names `from` and the `prev_hash` the first record must link to. Roles \
+                      as for evidence bundles.",
+        query: &[("from", "The first position (default 0)")],
+        request: None,
+        success: ("200", "application/x-ndjson", None),
+        problems: &[
+            ("400", "invalid_query: `from` not a number"),
+            ("401", "No or unknown bearer token"),
+            ("403", "The caller's role may not read every event type"),
+            ("422", "invalid_position: `from` is beyond the log"),
+        ],
+        tag: "audit",
+    },
+];
 
 pub fn routes() -> axum::Router<AppState> {
     Router::new()
@@ -122,6 +240,16 @@ pub fn routes() -> axum::Router<AppState> {
             "/v1/audit/evidence/customers/{customer_id}",
             get(download_customer_evidence),
         )
+        .route(
+            "/v1/audit/evidence/leads/{lead_id}",
+            get(download_lead_evidence),
+        )
+        .route(
+            "/v1/audit/evidence/proposals/{proposal_id}",
+            get(download_proposal_evidence),
+        )
+        .route("/v1/audit/consistency", get(prove_consistency))
+        .route("/v1/audit/export", get(export_from))
 }
 
 /// Whether `role` may download evidence bundles: a bundle holds every
@@ -162,36 +290,85 @@ impl EvidenceTree {
     }
 }
 
+fn refuse_role(caller: &Caller, what: &str) -> Result<(), ApiError> {
+    if may_read_evidence(caller.principal.role) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!(
+            "role {} may not {what} (they hold every event type)",
+            caller.principal.role.as_str()
+        ),
+    ))
+}
+
 async fn download_customer_evidence(
     State(state): State<AppState>,
     caller: Caller,
     path: IdPath,
 ) -> Result<Response, ApiError> {
-    if !may_read_evidence(caller.principal.role) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "role {} may not download evidence bundles (they hold every event type)",
-                caller.principal.role.as_str()
-            ),
-        ));
-    }
+    refuse_role(&caller, "download evidence bundles")?;
     let customer_id = super::views::path_id(path)?;
+    let scope = super::auth::Subject::Customer(CustomerId::from_uuid(customer_id));
+    download_evidence(state, caller, Subject::customer(customer_id), scope).await
+}
+
+async fn download_lead_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: IdPath,
+) -> Result<Response, ApiError> {
+    refuse_role(&caller, "download evidence bundles")?;
+    let lead_id = super::views::path_id(path)?;
+    // A lead registered for a customer is read as that customer's.
+    let scope = match state
+        .service
+        .load::<Lead>(&lead_stream_id(LeadId::from_uuid(lead_id)))
+        .await?
+        .state
+        .record
+        .and_then(|record| record.customer_id)
+    {
+        Some(customer) => super::auth::Subject::Customer(customer),
+        None => super::auth::Subject::None,
+    };
+    download_evidence(state, caller, Subject::lead(lead_id), scope).await
+}
+
+async fn download_proposal_evidence(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: IdPath,
+) -> Result<Response, ApiError> {
+    refuse_role(&caller, "download evidence bundles")?;
+    let proposal_id = super::views::path_id(path)?;
+    let scope = super::auth::Subject::Proposal(ProposalId::from_uuid(proposal_id));
+    download_evidence(state, caller, Subject::proposal(proposal_id), scope).await
+}
+
+/// How long a bundle waits for the subject index to fold the log.
+const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+async fn download_evidence(
+    state: AppState,
+    caller: Caller,
+    subject: Subject,
+    scope: super::auth::Subject,
+) -> Result<Response, ApiError> {
     // A region-scoped caller gets bundles of their region's customers only
     // (the access table); another customer's is answered as missing.
+    let missing = format!(
+        "the log holds no event about {} {}",
+        subject.kind, subject.id
+    );
     super::auth::ensure_may_read(
         &state,
         &caller,
         salesledger_domain::access::Resource::Account,
-        super::auth::Subject::Customer(salesledger_domain::value::CustomerId::from_uuid(
-            customer_id,
-        )),
-        || {
-            ApiError::not_found(format!(
-                "the log holds no event about customer {customer_id}"
-            ))
-        },
+        scope,
+        || ApiError::not_found(missing),
     )
     .await?;
     if state.evidence.shared_log {
@@ -203,35 +380,37 @@ async fn download_customer_evidence(
              --data <its data dir> --customer <id>",
         ));
     }
-    let subject = Subject::customer(customer_id);
     let store = state.service.store().clone();
     let evidence = state.evidence.clone();
     let mut slot = evidence.tree.lock().await;
     let key = ServerKey::load_or_create(&evidence.data_dir).map_err(super::internal)?;
-    let tree = match slot.as_mut() {
-        Some(tree) => {
-            tree.catch_up(store.as_ref())
-                .await
-                .map_err(super::internal)?;
-            tree
-        }
-        None => slot.insert(
-            LogTree::open(&evidence.data_dir.join(EVIDENCE_TREE_DIR), store.as_ref())
-                .await
-                .map_err(super::internal)?,
-        ),
-    };
-    let built = build_bundle(store.as_ref(), tree, &key, &subject, None, |_, _| {}).await;
+    let tree = caught_up_tree(&mut slot, &evidence.data_dir, store.as_ref()).await?;
+    let built = crate::evidence::indexed_bundle(
+        store.as_ref(),
+        &state.views,
+        tree,
+        &key,
+        &subject,
+        None,
+        INDEX_WAIT,
+    )
+    .await;
     tree.sync().map_err(super::internal)?;
     drop(slot);
     let bundle = match built {
         Ok(bundle) => bundle,
-        Err(AuditError::Evidence(detail)) => return Err(ApiError::not_found(detail)),
+        Err(EvidenceError::Audit(AuditError::Evidence(detail))) => {
+            return Err(ApiError::not_found(detail))
+        }
+        Err(EvidenceError::Index(error)) => return Err(super::views::view_error(error)),
         Err(error) => return Err(super::internal(error)),
     };
     let mut body = serde_json::to_vec_pretty(&bundle).map_err(super::internal)?;
     body.push(b'\n');
-    let disposition = format!("attachment; filename=\"evidence-customer-{customer_id}.json\"");
+    let disposition = format!(
+        "attachment; filename=\"evidence-{}-{}.json\"",
+        subject.kind, subject.id
+    );
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -241,6 +420,158 @@ async fn download_customer_evidence(
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The gateway's evidence tree, opened on first use, caught up with the log.
+async fn caught_up_tree<'a>(
+    slot: &'a mut Option<LogTree>,
+    data_dir: &Path,
+    store: &dyn salesledger_store::Store,
+) -> Result<&'a mut LogTree, ApiError> {
+    Ok(match slot {
+        Some(tree) => {
+            tree.catch_up(store).await.map_err(super::internal)?;
+            tree
+        }
+        None => slot.insert(
+            LogTree::open(&data_dir.join(EVIDENCE_TREE_DIR), store)
+                .await
+                .map_err(super::internal)?,
+        ),
+    })
+}
+
+/// `GET /v1/audit/consistency?from=N&to=M`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+async fn prove_consistency(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<ConsistencyProofView>, ApiError> {
+    refuse_role(&caller, "read consistency proofs")?;
+    let Query(ConsistencyQuery { from, to }) = query.map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
+    })?;
+    let invalid = |detail: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_tree_sizes",
+            detail,
+        )
+    };
+    if from == 0 || from > to {
+        return Err(invalid(format!(
+            "a consistency proof needs 1 <= from <= to (got from={from}, to={to})"
+        )));
+    }
+    let store = state.service.store().clone();
+    let evidence = state.evidence.clone();
+    let mut slot = evidence.tree.lock().await;
+    let tree = caught_up_tree(&mut slot, &evidence.data_dir, store.as_ref()).await?;
+    if to > tree.size() {
+        return Err(invalid(format!(
+            "to={to} is beyond the log, which holds {} records",
+            tree.size()
+        )));
+    }
+    let from_root = tree.root_at(from).map_err(super::internal)?;
+    let to_root = tree.root_at(to).map_err(super::internal)?;
+    let proof = tree.consistency_proof(from, to).map_err(super::internal)?;
+    Ok(Json(ConsistencyProofView {
+        from,
+        to,
+        from_root: hex::encode(from_root),
+        to_root: hex::encode(to_root),
+        proof: proof.iter().map(hex::encode).collect(),
+    }))
+}
+
+/// `GET /v1/audit/export?from=POSITION`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    #[serde(default)]
+    from: u64,
+}
+
+async fn export_from(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    refuse_role(&caller, "export the log")?;
+    let Query(ExportQuery { from }) = query.map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
+    })?;
+    let store = state.service.store().clone();
+    let head = store.head();
+    if from > head.len {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_position",
+            format!(
+                "from={from} is beyond the log, which holds {} records",
+                head.len
+            ),
+        ));
+    }
+    // `ExportHeader`'s key order: format, (from, prev_hash,) records, head_hash.
+    let mut first = format!("{{\"format\":\"{EXPORT_FORMAT}\"");
+    if from > 0 {
+        let previous = store.read_all(from - 1, 1).await.map_err(super::internal)?;
+        let prev_hash = previous.first().map(|record| record.hash).ok_or_else(|| {
+            super::internal(std::io::Error::other("the record before `from` is missing"))
+        })?;
+        first.push_str(&format!(",\"from\":{from},\"prev_hash\":\"{prev_hash}\""));
+    }
+    first.push_str(&format!(
+        ",\"records\":{},\"head_hash\":\"{}\"}}\n",
+        head.len - from,
+        head.last_hash
+    ));
+    let first = first.into_bytes();
+    let end = head.len;
+    let pages = futures_util::stream::try_unfold(
+        (store, from, Some(first)),
+        move |(store, next, first)| async move {
+            if let Some(first) = first {
+                return Ok(Some((first, (store, next, None))));
+            }
+            if next >= end {
+                return Ok::<_, std::io::Error>(None);
+            }
+            let records = store
+                .read_all(next, READ_PAGE)
+                .await
+                .map_err(std::io::Error::other)?;
+            let mut chunk = Vec::new();
+            let mut after = next;
+            for record in records.iter().take_while(|record| record.position < end) {
+                chunk.extend(record_line(record).map_err(std::io::Error::other)?);
+                after = record.position + 1;
+            }
+            if after == next {
+                return Err(std::io::Error::other(format!(
+                    "record {next} missing from the log"
+                )));
+            }
+            Ok(Some((chunk, (store, after, None))))
+        },
+    );
+    let mut response = axum::body::Body::from_stream(pages).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
 }

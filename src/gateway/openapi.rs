@@ -133,7 +133,7 @@ fn component_schemas() -> Schemas {
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
         super::views::responsibility::OwnershipView, super::views::responsibility::OwnershipEvent,
-        super::audit::CheckpointView, super::audit::EvidenceBundleDoc,
+        super::audit::CheckpointView, super::audit::EvidenceBundleDoc, super::audit::ConsistencyProofView,
         super::dashboard::MeView,
         super::reactions::ReactionOutcomeView, super::reactions::ReactionView,
         ViewResponse, ViewListResponse,

@@ -156,3 +156,244 @@ async fn unknown_customers_are_404_and_other_roles_403() {
     assert_eq!(me.ok()["may_download_evidence"], true);
     assert_eq!(me.json["rep_id"], serde_json::Value::Null);
 }
+
+/// The dispute story (issue 15) over HTTP: marketing registers a lead for
+/// the customer, budget and technical fit are confirmed, routing is
+/// proposed and confirmed, the customer is claimed, a proposal is
+/// delivered with two proofs, the customer is transferred. The customer's
+/// bundle holds every one of these events (and the policies in force), the
+/// lead's and the proposal's bundles hold theirs, the index selects what a
+/// scan of the log selects, and the customer's bundle verifies offline
+/// with a copy of the binary and nothing else (the data directory gone).
+#[tokio::test]
+async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
+    use sha2::{Digest, Sha256};
+
+    use super::support::REP_B;
+
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let customer = app.hospital_customer().await;
+    let lead = app
+        .register_lead(&json!({
+            "company_name": "上海瑞康医疗器械有限公司",
+            "contact_email": "purchasing@ruikang-med.cn",
+            "attributes": {"industry": "三甲医院 设备", "compliance": "ISO13485", "region": "华东"},
+            "customer_id": customer,
+        }))
+        .await;
+    app.post_json(
+        &format!("/v1/leads/{lead}/budget-confirmation"),
+        "marketing",
+        &json!({"note": "预算 380 万元已批"}),
+    )
+    .await
+    .ok();
+    app.post_json(
+        &format!("/v1/leads/{lead}/technical-fit-confirmation"),
+        "cto",
+        &json!({}),
+    )
+    .await
+    .ok();
+    let proposed = app
+        .post_json(
+            &format!("/v1/leads/{lead}/routing-proposals"),
+            "supervisor",
+            &json!({}),
+        )
+        .await;
+    proposed.ok();
+    let routed_to = proposed.event("RoutingProposed")["candidates"][0]["rep_id"].clone();
+    app.post_json(
+        &format!("/v1/leads/{lead}/routing-confirmation"),
+        "supervisor",
+        &json!({"rep_id": routed_to}),
+    )
+    .await
+    .ok();
+    app.claim_for_rep_a(customer).await;
+    let created = app
+        .post_json(
+            "/v1/proposals",
+            "rep",
+            &json!({"customer_id": customer, "contact_email": "purchasing@ruikang-med.cn", "title": "手术室设备升级方案 v2"}),
+        )
+        .await;
+    assert_eq!(created.status.as_u16(), 201, "{}", created.text);
+    let proposal = super::support::stream_uuid(&created);
+    let pdf = b"%PDF-1.7 proposal watermark purchasing@ruikang-med.cn".to_vec();
+    let sha256 = hex::encode(Sha256::digest(&pdf));
+    let uploaded = app
+        .send_raw(
+            "POST",
+            "/v1/blobs",
+            Some(app.token("rep")),
+            Some("application/pdf"),
+            pdf,
+            &[],
+        )
+        .await;
+    assert_eq!(uploaded.status.as_u16(), 201, "{}", uploaded.text);
+    app.post_json(
+        &format!("/v1/proposals/{proposal}/pdf"),
+        "rep",
+        &json!({"sha256": sha256, "watermark_email": "purchasing@ruikang-med.cn"}),
+    )
+    .await
+    .ok();
+    let receipt = app
+        .post_json(
+            &format!("/v1/proposals/{proposal}/email-receipts"),
+            "integrator",
+            &json!({"message_id": "<20270316.8812@mail.example>", "recipient": "purchasing@ruikang-med.cn", "delivered_at": "2027-03-16T09:12:00+08:00"}),
+        )
+        .await;
+    receipt.ok();
+    receipt.event("ProposalDelivered");
+    app.post_json(
+        &format!("/v1/customers/{customer}/transfer"),
+        "supervisor",
+        &json!({"to_rep_id": REP_B, "reason": "原负责人调岗至华南区"}),
+    )
+    .await
+    .ok();
+
+    let answer = app.get(&evidence_path(customer), "auditor").await;
+    answer.ok();
+    let key = log_key(&app);
+    let report = verify_bundle(answer.text.as_bytes(), Some(&key))
+        .unwrap_or_else(|error| panic!("the customer's bundle does not verify: {error}"));
+    let types: Vec<String> = answer.json["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| {
+            event["record"]["event_type"]
+                .as_str()
+                .expect("type")
+                .to_owned()
+        })
+        .collect();
+    for wanted in [
+        "CustomerRegistered",
+        "LeadRegistered",
+        "LeadBudgetConfirmed",
+        "LeadTechnicalFitConfirmed",
+        "RoutingProposed",
+        "RoutingConfirmed",
+        "CustomerClaimed",
+        "ProposalCreated",
+        "ProposalPdfUploaded",
+        "ProposalEmailDelivered",
+        "ProposalDelivered",
+        "CustomerTransferred",
+        "PoolPolicyPublished",
+        "RoutingRulesPublished",
+    ] {
+        assert!(
+            types.contains(&wanted.to_owned()),
+            "{wanted} missing: {types:?}"
+        );
+    }
+    assert_eq!(answer.json["format"], "salesledger-evidence/2");
+    assert_eq!(
+        answer.json["attachments"][0]["sha256"],
+        json!(sha256),
+        "the PDF's hash is committed"
+    );
+
+    // The index selects what the reference scan of the log selects.
+    let store = app.state.service.store().clone();
+    for (subject, answer_path) in [
+        (
+            salesledger_replay::audit::bundle::Subject::customer(customer),
+            evidence_path(customer),
+        ),
+        (
+            salesledger_replay::audit::bundle::Subject::lead(lead),
+            format!("/v1/audit/evidence/leads/{lead}"),
+        ),
+        (
+            salesledger_replay::audit::bundle::Subject::proposal(proposal),
+            format!("/v1/audit/evidence/proposals/{proposal}"),
+        ),
+    ] {
+        let answer = app.get(&answer_path, "auditor").await;
+        answer.ok();
+        let report = verify_bundle(answer.text.as_bytes(), Some(&key))
+            .unwrap_or_else(|error| panic!("{answer_path}: {error}"));
+        let scanned: Vec<u64> =
+            salesledger_replay::audit::bundle::select_by_scan(store.as_ref(), &subject, |_, _| {})
+                .await
+                .expect("scan")
+                .into_iter()
+                .filter(|position| *position < report.tree_size)
+                .collect();
+        assert_eq!(report.positions, scanned, "{answer_path}");
+    }
+    let lead_bundle = app
+        .get(&format!("/v1/audit/evidence/leads/{lead}"), "auditor")
+        .await;
+    assert_eq!(
+        lead_bundle.json["events"].as_array().map(Vec::len),
+        Some(6),
+        "registration, two confirmations, proposal, confirmation, the rules: {}",
+        lead_bundle.text
+    );
+    app.get(&format!("/v1/audit/evidence/proposals/{proposal}"), "rep")
+        .await
+        .assert_problem(403, "forbidden");
+
+    // Offline: a copy of the binary, the bundle, the key; no data directory.
+    let work = tempfile::tempdir().expect("tempdir");
+    let bundle_file = work.path().join("customer.json");
+    std::fs::write(&bundle_file, &answer.text).expect("write the bundle");
+    let binary = work.path().join("salesledger-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_salesledger"), &binary).expect("copy the binary");
+    let data_dir = app.data_dir.path().to_owned();
+    drop(app);
+    std::fs::remove_dir_all(&data_dir).ok();
+    assert!(!data_dir.exists());
+    let output = (0..100)
+        .find_map(|_| {
+            match std::process::Command::new(&binary)
+                .args([
+                    "verify-bundle",
+                    bundle_file.to_str().expect("utf-8"),
+                    "--pubkey",
+                    &key,
+                ])
+                .current_dir(work.path())
+                .output()
+            {
+                Err(error) if error.kind() == std::io::ErrorKind::ExecutableFileBusy => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                result => Some(result.expect("run the copy")),
+            }
+        })
+        .expect("the copy runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.starts_with(&format!(
+            "ok: {} events about customer {customer}",
+            report.n_events
+        )),
+        "{stdout}"
+    );
+    for wanted in [
+        "LeadBudgetConfirmed",
+        "RoutingConfirmed",
+        "ProposalDelivered",
+        "CustomerTransferred",
+    ] {
+        assert!(
+            stdout.contains(wanted),
+            "{wanted} not in the timeline: {stdout}"
+        );
+    }
+}

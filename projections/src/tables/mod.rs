@@ -30,6 +30,9 @@
 //!   risk list (C8), reading health's inputs (fold health before risk).
 //! - [`todos`]: a rep's work list (issue 16): visit to-dos, CSM call-backs,
 //!   sales task cards and nurture steps, open until their completion event.
+//! - [`subjects`]: the subject index behind evidence bundles (issue 15):
+//!   every record under every subject it concerns, and the streams linked
+//!   to a customer.
 //!
 //! Determinism: a fold sees rows only through the `Tx`, in key order; it
 //! never reads the clock or storage directly.
@@ -45,6 +48,7 @@ pub mod receivables;
 pub mod responsibility;
 pub mod retail;
 pub mod risk;
+pub mod subjects;
 pub mod todos;
 
 use std::collections::BTreeMap;

@@ -4,9 +4,9 @@
 //! ([`verify_bundle`]: no data directory, no network, only the file and,
 //! ideally, the log's verifier key obtained independently).
 //!
-//! # What a bundle holds (format `salesledger-evidence/1`)
+//! # What a bundle holds (format `salesledger-evidence/2`)
 //!
-//! - `subject`: `{"kind": "customer"|"proposal", "id": "<uuid>"}`;
+//! - `subject`: `{"kind": "customer"|"lead"|"proposal", "id": "<uuid>"}`;
 //! - `log`: the origin, the C2SP verifier key and its fingerprint
 //!   (SHA-256 of the raw public key, hex);
 //! - `checkpoint`: the signed C2SP checkpoint note the proofs are against,
@@ -24,13 +24,25 @@
 //! - `schema_versions`: event type -> payload schema versions present;
 //! - `timeline`: one line per event, for people (checked too).
 //!
-//! # Which events
+//! # Which events (its scope, [`Scope`])
 //!
-//! A customer: its `customer-<id>` and `account-<id>` streams, plus any
-//! record whose payload has a top-level `"customer_id": "<id>"`. A proposal:
-//! its `proposal-<id>` stream. Nothing else: events about other customers
-//! are never included, and the verifier refuses a bundle holding an event
-//! that is not about its subject.
+//! A customer: its `customer-<id>` and `account-<id>` streams, every
+//! stream whose opening event (version 0) names it as top-level
+//! `customer_id` (the lead registered for it, its proposals, contracts,
+//! visits, nurture packs, process assets: the relations the log records),
+//! any other record whose payload names it as `customer_id`, and the
+//! publications of the health, pool and routing policies in force while
+//! those events happened. A lead: its `lead-<id>` stream and the routing
+//! rules in force. A proposal: its `proposal-<id>` stream. The verifier
+//! derives the same scope from the bundle's own events and refuses an
+//! event outside it; every stream of the subject and linked to it must be
+//! whole (versions 0, 1, 2, ... without a gap).
+//!
+//! The server chooses the events (the binary reads them from its subject
+//! index and hands the positions to [`prove_bundle`]; [`build_bundle`] is
+//! the reference selection by a scan of the log). Format
+//! `salesledger-evidence/1` (customers and proposals only: a customer's own
+//! streams and the records naming it) is still verified as it was.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -44,14 +56,24 @@ use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, NoteVerifier};
 use super::error::AuditError;
-use super::log_audit::{checkpoint_covering, key_fingerprint, ServerKey, CHECKPOINT_STREAM};
+use super::log_audit::{
+    checkpoint_covering, key_fingerprint, CheckpointRecord, ServerKey, CHECKPOINT_STREAM,
+};
 use super::log_tree::LogTree;
 use super::merkle::{leaf_hash, verify_inclusion};
 
 /// The `format` of bundles written by this version.
-pub const BUNDLE_FORMAT: &str = "salesledger-evidence/1";
+pub const BUNDLE_FORMAT: &str = "salesledger-evidence/2";
+/// The format of bundles written before the subject index (issue 15):
+/// still verified, with its narrower scope.
+pub const BUNDLE_FORMAT_V1: &str = "salesledger-evidence/1";
 /// First line of a bundle manifest's signed text.
-pub const MANIFEST_HEADER: &str = "salesledger evidence manifest v1";
+pub const MANIFEST_HEADER: &str = "salesledger evidence manifest v2";
+/// First line of a format 1 bundle's manifest.
+pub const MANIFEST_HEADER_V1: &str = "salesledger evidence manifest v1";
+/// The streams of published policies: a customer's bundle carries the
+/// versions in force of all three, a lead's those of the routing rules.
+pub const POLICY_STREAMS: &[&str] = &["config-health", "config-pool-policy", "config-routing"];
 
 /// The subject of a bundle.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,47 +99,126 @@ impl Subject {
         }
     }
 
-    /// Whether `record` is about this subject (see the module docs).
-    pub fn covers(&self, record: &RecordedEvent) -> bool {
-        let id = self.id.to_string();
-        match self.kind.as_str() {
-            "customer" => {
-                if record.stream_id == format!("customer-{id}")
-                    || record.stream_id == format!("account-{id}")
-                {
-                    return true;
-                }
-                if !record.payload.as_str().contains(&id) {
-                    return false;
-                }
-                record
-                    .payload
-                    .to_value()
-                    .ok()
-                    .and_then(|payload| {
-                        payload
-                            .get("customer_id")
-                            .and_then(|value| value.as_str())
-                            .map(|value| value == id)
-                    })
-                    .unwrap_or(false)
-            }
-            "proposal" => record.stream_id == format!("proposal-{id}"),
-            _ => false,
+    pub fn lead(id: Uuid) -> Subject {
+        Subject {
+            kind: "lead".into(),
+            id,
         }
     }
 
-    /// The streams whose every event (from version 0) a bundle holds.
-    fn whole_streams(&self) -> Vec<String> {
+    /// The subject's own streams (whole in a bundle).
+    pub fn own_streams(&self) -> Vec<String> {
         match self.kind.as_str() {
             "customer" => vec![
                 format!("customer-{}", self.id),
                 format!("account-{}", self.id),
             ],
+            "lead" => vec![format!("lead-{}", self.id)],
             "proposal" => vec![format!("proposal-{}", self.id)],
             _ => Vec::new(),
         }
     }
+
+    /// The policy streams whose versions in force a bundle of this
+    /// subject carries.
+    pub fn policy_streams(&self) -> &'static [&'static str] {
+        match self.kind.as_str() {
+            "customer" => POLICY_STREAMS,
+            "lead" => &["config-routing"],
+            _ => &[],
+        }
+    }
+
+    /// Whether `record` is about this subject under format 1's rule: the
+    /// customer's own streams or a payload naming it as `customer_id`; a
+    /// proposal's stream.
+    fn covers_v1(&self, record: &RecordedEvent) -> bool {
+        match self.kind.as_str() {
+            "customer" => {
+                self.own_streams().contains(&record.stream_id)
+                    || payload_customer_id(record) == Some(self.id)
+            }
+            "proposal" => self.own_streams().contains(&record.stream_id),
+            _ => false,
+        }
+    }
+}
+
+/// The top-level `customer_id` of a record's payload, when it is a UUID.
+pub fn payload_customer_id(record: &RecordedEvent) -> Option<Uuid> {
+    if !record.payload.as_str().contains("\"customer_id\":\"") {
+        return None;
+    }
+    record
+        .payload
+        .to_value()
+        .ok()?
+        .get("customer_id")
+        .and_then(|id| id.as_str())
+        .and_then(|id| Uuid::parse_str(id).ok())
+}
+
+/// The events a bundle of one subject may hold, learnt from the events in
+/// position order ([`Scope::admit`]): the subject's own streams, the
+/// streams linked to a customer by their opening event, records naming
+/// the customer, and the subject's policy streams.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    subject: Subject,
+    own: BTreeSet<String>,
+    linked: BTreeSet<String>,
+}
+
+impl Scope {
+    pub fn new(subject: &Subject) -> Scope {
+        Scope {
+            subject: subject.clone(),
+            own: subject.own_streams().into_iter().collect(),
+            linked: BTreeSet::new(),
+        }
+    }
+
+    /// Whether `record` is in scope (records must come in position order:
+    /// a stream's opening event links it before its later events).
+    pub fn admit(&mut self, record: &RecordedEvent) -> bool {
+        if self.own.contains(&record.stream_id) || self.linked.contains(&record.stream_id) {
+            return true;
+        }
+        if self.subject.kind == "customer" && payload_customer_id(record) == Some(self.subject.id) {
+            if record.stream_version == 0 {
+                self.linked.insert(record.stream_id.clone());
+            }
+            return true;
+        }
+        self.subject
+            .policy_streams()
+            .contains(&record.stream_id.as_str())
+    }
+
+    /// The streams that must be whole in the bundle: the subject's own and
+    /// the linked ones.
+    pub fn whole_streams(&self) -> impl Iterator<Item = &String> {
+        self.own.iter().chain(&self.linked)
+    }
+}
+
+/// The publications of one policy stream in force over a subject's events
+/// at `positions` (sorted): the last one published before the first
+/// event, and every one published until the last event.
+pub fn policies_in_force(positions: &[u64], publications: &[u64]) -> Vec<u64> {
+    let (Some(&first), Some(&last)) = (positions.first(), positions.last()) else {
+        return Vec::new();
+    };
+    let before = publications.iter().rev().find(|&&p| p < first).copied();
+    before
+        .into_iter()
+        .chain(
+            publications
+                .iter()
+                .copied()
+                .filter(|&p| p >= first && p <= last),
+        )
+        .collect()
 }
 
 /// The whole bundle file.
@@ -223,7 +324,7 @@ pub struct Attachment {
 /// The signed text of a bundle's manifest.
 ///
 /// ```text
-/// salesledger evidence manifest v1
+/// salesledger evidence manifest v2
 /// origin <origin>
 /// subject <kind> <id>
 /// checkpoint <tree size> <base64 root>
@@ -239,8 +340,20 @@ pub fn manifest_text(
     root: &[u8; 32],
     events: &[(u64, Hash32)],
 ) -> String {
+    manifest_text_with(MANIFEST_HEADER, origin, subject, tree_size, root, events)
+}
+
+/// [`manifest_text`] under a given first line (format 1's or 2's).
+fn manifest_text_with(
+    header: &str,
+    origin: &str,
+    subject: &Subject,
+    tree_size: u64,
+    root: &[u8; 32],
+    events: &[(u64, Hash32)],
+) -> String {
     let mut text = format!(
-        "{MANIFEST_HEADER}\norigin {origin}\nsubject {} {}\ncheckpoint {tree_size} {}\nevents {}\n",
+        "{header}\norigin {origin}\nsubject {} {}\ncheckpoint {tree_size} {}\nevents {}\n",
         subject.kind,
         subject.id,
         BASE64.encode(root),
@@ -321,20 +434,20 @@ fn schema_versions_of(records: &[RecordedEvent]) -> BTreeMap<String, Vec<u32>> {
         .collect()
 }
 
-/// Builds the bundle of `subject`: scans the log for its events, uses the
-/// latest checkpoint when it covers them all or signs a fresh one, and
-/// proves each event's inclusion. `blobs` (with `with_files`) supplies the
-/// attachments' content. `progress(done, total)` while scanning.
-pub async fn build_bundle(
+/// The positions a bundle of `subject` holds, selected by a scan of the
+/// whole log with [`Scope`] (the reference selection: the binary reads the
+/// same positions from its subject index without a scan). Checkpoint
+/// records are never selected. `progress(done, total)` after each page.
+pub async fn select_by_scan(
     store: &dyn Store,
-    tree: &mut LogTree,
-    key: &ServerKey,
     subject: &Subject,
-    blobs: Option<&FsBlobStore>,
     mut progress: impl FnMut(u64, u64) + Send,
-) -> Result<Bundle, AuditError> {
+) -> Result<Vec<u64>, AuditError> {
     let head = store.head().len;
-    let mut selected: Vec<RecordedEvent> = Vec::new();
+    let mut scope = Scope::new(subject);
+    let policy_streams = subject.policy_streams();
+    let mut selected = Vec::new();
+    let mut policies: Vec<Vec<u64>> = vec![Vec::new(); policy_streams.len()];
     let mut next = 0u64;
     while next < head {
         let records = store.read_all(next, READ_PAGE).await?;
@@ -342,24 +455,119 @@ pub async fn build_bundle(
             break;
         };
         next = last.position + 1;
-        selected.extend(
-            records
-                .into_iter()
-                .filter(|record| record.stream_id != CHECKPOINT_STREAM && subject.covers(record)),
-        );
+        for record in &records {
+            if record.stream_id == CHECKPOINT_STREAM {
+                continue;
+            }
+            if let Some(index) = policy_streams
+                .iter()
+                .position(|stream| *stream == record.stream_id)
+            {
+                policies[index].push(record.position);
+            } else if scope.admit(record) {
+                selected.push(record.position);
+            }
+        }
         progress(next, head);
     }
-    let Some(last) = selected.last() else {
-        return Err(AuditError::Evidence(format!(
-            "the log holds no event about {} {}",
-            subject.kind, subject.id
-        )));
+    Ok(with_policies(selected, &policies))
+}
+
+/// `positions` (a subject's own, sorted) with the publications of each
+/// policy stream in force over them ([`policies_in_force`]), sorted.
+pub fn with_policies(positions: Vec<u64>, policies: &[Vec<u64>]) -> Vec<u64> {
+    let mut all = positions.clone();
+    for publications in policies {
+        all.extend(policies_in_force(&positions, publications));
+    }
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// Reads the records at `positions` (sorted, unique) by position: one
+/// read per run of consecutive positions, never a scan.
+pub async fn read_positions(
+    store: &dyn Store,
+    positions: &[u64],
+) -> Result<Vec<RecordedEvent>, AuditError> {
+    let mut records = Vec::with_capacity(positions.len());
+    let mut run_start = 0usize;
+    while run_start < positions.len() {
+        let mut run_end = run_start + 1;
+        while run_end < positions.len()
+            && run_end - run_start < READ_PAGE
+            && positions[run_end] == positions[run_end - 1] + 1
+        {
+            run_end += 1;
+        }
+        let first = positions[run_start];
+        let run = store.read_all(first, run_end - run_start).await?;
+        if run.len() != run_end - run_start {
+            return Err(AuditError::Evidence(format!(
+                "the log has no record at position {}",
+                first + run.len() as u64
+            )));
+        }
+        records.extend(run);
+        run_start = run_end;
+    }
+    Ok(records)
+}
+
+/// Builds the bundle of `subject` by a scan of the log
+/// ([`select_by_scan`]): uses the latest checkpoint when it covers the
+/// subject's events or signs a fresh one, and proves each event's
+/// inclusion. `blobs` supplies the attachments' content (`--with-files`).
+pub async fn build_bundle(
+    store: &dyn Store,
+    tree: &mut LogTree,
+    key: &ServerKey,
+    subject: &Subject,
+    blobs: Option<&FsBlobStore>,
+    progress: impl FnMut(u64, u64) + Send,
+) -> Result<Bundle, AuditError> {
+    let positions = select_by_scan(store, subject, progress).await?;
+    let Some(last) = positions.last() else {
+        return Err(no_events(subject));
     };
-    let checkpoint = checkpoint_covering(store, tree, key, last.position + 1).await?;
+    let checkpoint = checkpoint_covering(store, tree, key, last + 1).await?;
+    prove_bundle(store, tree, key, subject, &checkpoint, &positions, blobs).await
+}
+
+fn no_events(subject: &Subject) -> AuditError {
+    AuditError::Evidence(format!(
+        "the log holds no event about {} {}",
+        subject.kind, subject.id
+    ))
+}
+
+/// The bundle of `subject` holding the records at `positions` (sorted,
+/// unique; chosen by the caller, e.g. from a subject index) that
+/// `checkpoint` covers, each with its inclusion proof against it, and the
+/// manifest signed with `key`. Records are read by position; checkpoint
+/// records are left out. The tree must have caught up to the checkpoint.
+pub async fn prove_bundle(
+    store: &dyn Store,
+    tree: &LogTree,
+    key: &ServerKey,
+    subject: &Subject,
+    checkpoint: &CheckpointRecord,
+    positions: &[u64],
+    blobs: Option<&FsBlobStore>,
+) -> Result<Bundle, AuditError> {
     let tree_size = checkpoint.payload.tree_size;
     let root = checkpoint.payload.root_hash;
-    selected.retain(|record| record.position < tree_size);
-
+    let covered: Vec<u64> = positions
+        .iter()
+        .copied()
+        .filter(|position| *position < tree_size)
+        .collect();
+    let mut selected = read_positions(store, &covered).await?;
+    selected.retain(|record| record.stream_id != CHECKPOINT_STREAM);
+    if selected.is_empty() {
+        return Err(no_events(subject));
+    }
     let mut events = Vec::with_capacity(selected.len());
     for record in &selected {
         let bytes = record.canonical_bytes();
@@ -498,10 +706,25 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .map_err(|error| fail("bundle", format!("not a JSON document: {error}")))?;
     let bundle: Bundle = serde_json::from_value(raw.clone())
         .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
-    if bundle.format != BUNDLE_FORMAT {
+    let v1 = bundle.format == BUNDLE_FORMAT_V1;
+    if bundle.format != BUNDLE_FORMAT && !v1 {
         return Err(fail(
             "bundle",
-            format!("format {:?}, expected {BUNDLE_FORMAT:?}", bundle.format),
+            format!(
+                "format {:?}, expected {BUNDLE_FORMAT:?} or {BUNDLE_FORMAT_V1:?}",
+                bundle.format
+            ),
+        ));
+    }
+    let kinds: &[&str] = if v1 {
+        &["customer", "proposal"]
+    } else {
+        &["customer", "lead", "proposal"]
+    };
+    if !kinds.contains(&bundle.subject.kind.as_str()) {
+        return Err(fail(
+            "bundle",
+            format!("unknown subject kind {:?}", bundle.subject.kind),
         ));
     }
     // The key.
@@ -564,8 +787,18 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .iter()
         .map(|event| (event.position, event.leaf_hash))
         .collect();
-    let expected_manifest =
-        manifest_text(&signed.origin, &bundle.subject, tree_size, &root, &listed);
+    let expected_manifest = manifest_text_with(
+        if v1 {
+            MANIFEST_HEADER_V1
+        } else {
+            MANIFEST_HEADER
+        },
+        &signed.origin,
+        &bundle.subject,
+        tree_size,
+        &root,
+        &listed,
+    );
     if manifest != expected_manifest {
         return Err(fail(
             "manifest",
@@ -574,6 +807,7 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
     }
     // The events.
     let mut records = Vec::with_capacity(bundle.events.len());
+    let mut scope = Scope::new(&bundle.subject);
     let mut previous: Option<u64> = None;
     for (event_idx, event) in bundle.events.iter().enumerate() {
         let location = format!("event {event_idx} (position {})", event.position);
@@ -622,7 +856,12 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
                 "the readable record differs from the canonical bytes",
             ));
         }
-        if !bundle.subject.covers(&record) {
+        let in_scope = if v1 {
+            bundle.subject.covers_v1(&record)
+        } else {
+            scope.admit(&record)
+        };
+        if !in_scope {
             return Err(fail(
                 &location,
                 format!("not about {} {}", bundle.subject.kind, bundle.subject.id),
@@ -634,10 +873,10 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         records.push(record);
     }
     // Whole streams: no version gap.
-    for stream in bundle.subject.whole_streams() {
+    for stream in scope.whole_streams() {
         let versions: Vec<u64> = records
             .iter()
-            .filter(|record| record.stream_id == stream)
+            .filter(|record| &record.stream_id == stream)
             .map(|record| record.stream_version)
             .collect();
         for (expected, version) in versions.iter().enumerate() {
@@ -645,6 +884,27 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
                 return Err(fail(
                     format!("stream {stream}"),
                     format!("version {expected} is missing (found {version})"),
+                ));
+            }
+        }
+    }
+    // Policies: the versions in force, one after another.
+    for stream in bundle.subject.policy_streams() {
+        let versions: Vec<u64> = records
+            .iter()
+            .filter(|record| record.stream_id == *stream)
+            .map(|record| record.stream_version)
+            .collect();
+        for pair in versions.windows(2) {
+            if pair[1] != pair[0] + 1 {
+                return Err(fail(
+                    format!("stream {stream}"),
+                    format!(
+                        "version {} is missing between {} and {}",
+                        pair[0] + 1,
+                        pair[0],
+                        pair[1]
+                    ),
                 ));
             }
         }

@@ -57,6 +57,18 @@ struct ExportLine {
     canonical: String,
 }
 
+/// One record line of an export (`{"position":P,"hash":"<hex>","canonical":"<base64>"}`
+/// and a newline): the export's and the gateway's streamed export's.
+pub fn record_line(record: &RecordedEvent) -> Result<Vec<u8>, AuditError> {
+    let mut line = serde_json::to_vec(&ExportLine {
+        position: record.position,
+        hash: record.hash,
+        canonical: BASE64.encode(record.canonical_bytes()),
+    })?;
+    line.push(b'\n');
+    Ok(line)
+}
+
 /// Writes the whole committed log to `out`; returns the header written.
 pub async fn export_log<W: Write + Send>(
     store: &dyn Store,

@@ -1,0 +1,421 @@
+//! The auditor's commands against a running gateway (docs/AUDIT.md,
+//! "Checking a running system"): `salesledger verify --url URL --token T
+//! --state FILE` and `salesledger evidence --url URL --token T ...`.
+//!
+//! `verify --url` fetches the latest signed checkpoint
+//! (`GET /v1/audit/checkpoints/latest`), checks its signature with the
+//! log's key, and, when FILE holds a checkpoint verified earlier, that the
+//! new one extends it (`GET /v1/audit/consistency?from=OLD&to=NEW`, an RFC
+//! 9162 consistency proof checked against both signed roots). Only then is
+//! the new checkpoint saved. A log that was rewritten, rolled back or
+//! forked since fails with both tree heads and leaves FILE as it was.
+//!
+//! The state file (JSON, `salesledger-verify-state/1`) keeps the gateway's
+//! URL, the log's verifier key and the last verified checkpoint (size,
+//! root, signed note). The key is fixed when the file is created: from
+//! `--pubkey` (obtained independently), else the gateway's own (trust on
+//! first use, said on stderr with the key's fingerprint).
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, Bundle, Subject};
+use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
+use salesledger_replay::audit::key_fingerprint;
+use salesledger_replay::audit::merkle::verify_consistency;
+use serde::{Deserialize, Serialize};
+
+use crate::audit::{read_key_arg, EvidenceArgs};
+
+/// The `format` of a state file.
+pub const STATE_FORMAT: &str = "salesledger-verify-state/1";
+
+/// What `verify --url` keeps between runs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyState {
+    pub format: String,
+    /// The gateway checked (informational).
+    pub url: String,
+    /// The log's C2SP verifier key, fixed when the file was created.
+    pub verifier_key: String,
+    /// The last verified checkpoint.
+    pub tree_size: u64,
+    /// Its RFC 9162 root, hex.
+    pub root_hash: String,
+    /// Its signed note, as served.
+    pub note: String,
+    /// When it was verified (this machine's clock, RFC 3339).
+    pub verified_at: String,
+}
+
+/// The served checkpoint (`GET /v1/audit/checkpoints/latest`), the fields
+/// this command reads.
+#[derive(Debug, Deserialize)]
+struct ServedCheckpoint {
+    note: String,
+    verifier_key: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ServedProof {
+    from: u64,
+    to: u64,
+    proof: Vec<String>,
+}
+
+/// A token given on the command line, or `@FILE` holding it.
+fn token_arg(token: &str) -> anyhow::Result<String> {
+    match token.strip_prefix('@') {
+        Some(path) => Ok(std::fs::read_to_string(path)
+            .with_context(|| format!("reading the token file {path}"))?
+            .trim()
+            .to_owned()),
+        None => Ok(token.trim().to_owned()),
+    }
+}
+
+fn client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(120))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// GET `url` with the bearer token; the body, or an error naming the
+/// gateway's problem.
+async fn get(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<Vec<u8>> {
+    let response = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
+    let status = response.status();
+    let body = response
+        .bytes()
+        .await
+        .with_context(|| format!("reading the answer to GET {url}"))?;
+    if !status.is_success() {
+        bail!(
+            "GET {url}: {status}: {}",
+            String::from_utf8_lossy(&body).trim()
+        );
+    }
+    Ok(body.to_vec())
+}
+
+fn base(url: &str) -> &str {
+    url.trim_end_matches('/')
+}
+
+fn read_state(path: &Path) -> anyhow::Result<Option<VerifyState>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the state file {}", path.display()))?;
+    let state: VerifyState = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a verify state file", path.display()))?;
+    if state.format != STATE_FORMAT {
+        bail!(
+            "{}: format {:?}, expected {STATE_FORMAT:?}",
+            path.display(),
+            state.format
+        );
+    }
+    Ok(Some(state))
+}
+
+fn write_state(path: &Path, state: &VerifyState) -> anyhow::Result<()> {
+    let mut text = serde_json::to_string_pretty(state)?;
+    text.push('\n');
+    let temporary = path.with_extension("tmp");
+    std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+    Ok(())
+}
+
+/// The outcome of one check, for the text and JSON reports.
+#[derive(Debug, Serialize)]
+struct Outcome {
+    ok: bool,
+    message: String,
+    verifier_key: String,
+    key_fingerprint: String,
+    /// The saved tree head, if any: (size, root hex).
+    saved: Option<(u64, String)>,
+    /// The served one.
+    served: (u64, String),
+}
+
+/// `salesledger verify --url URL --token T --state FILE [--pubkey KEY]`.
+pub fn verify(
+    url: &str,
+    token: &str,
+    state_path: &Path,
+    pubkey: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let token = token_arg(token)?;
+    let saved = read_state(state_path)?;
+    let given = pubkey.map(read_key_arg).transpose()?;
+    let runtime = crate::runtime()?;
+    runtime.block_on(async {
+        let client = client()?;
+        let body = get(
+            &client,
+            &format!("{}/v1/audit/checkpoints/latest", base(url)),
+            &token,
+        )
+        .await?;
+        let served: ServedCheckpoint =
+            serde_json::from_slice(&body).context("the checkpoint answer is not JSON")?;
+        // The key: the saved one, else the given one, else the gateway's.
+        let (vkey, first_use) = match (&saved, &given) {
+            (Some(saved), Some(given)) if saved.verifier_key != *given => bail!(
+                "--pubkey {given} differs from the key saved in {}: {}",
+                state_path.display(),
+                saved.verifier_key
+            ),
+            (Some(saved), _) => (saved.verifier_key.clone(), false),
+            (None, Some(given)) => (given.clone(), false),
+            (None, None) => (served.verifier_key.clone(), true),
+        };
+        let verifier = NoteVerifier::parse_vkey(&vkey).context("the log's verifier key")?;
+        let fingerprint = key_fingerprint(&verifier);
+        if first_use {
+            eprintln!(
+                "WARNING: trusting the key the gateway presents on first use: {vkey} (fingerprint {fingerprint}); compare it with the operator's, or pass --pubkey"
+            );
+        }
+        let saved_head = saved
+            .as_ref()
+            .map(|saved| (saved.tree_size, saved.root_hash.clone()));
+        let report = |ok: bool, message: String, served: (u64, String)| Outcome {
+            ok,
+            message,
+            verifier_key: vkey.clone(),
+            key_fingerprint: fingerprint.clone(),
+            saved: saved_head.clone(),
+            served,
+        };
+        // The signature, and what it signs.
+        let outcome = match verifier
+            .open(&served.note)
+            .map_err(|error| error.to_string())
+            .and_then(|text| Checkpoint::parse_body(text).map_err(|error| error.to_string()))
+        {
+            Err(error) => report(
+                false,
+                format!("the served checkpoint is not signed by the log's key: {error}"),
+                (0, String::new()),
+            ),
+            Ok(body) if body.origin != verifier.name() => report(
+                false,
+                format!(
+                    "the served checkpoint is for origin {}, the log's key is {}",
+                    body.origin,
+                    verifier.name()
+                ),
+                (body.tree_size, hex::encode(body.root_hash)),
+            ),
+            Ok(body) => {
+                let new = (body.tree_size, hex::encode(body.root_hash));
+                match &saved {
+                    None => report(
+                        true,
+                        format!(
+                            "the latest checkpoint is signed by the log's key: {} records, root {}; saved as the first state",
+                            new.0, new.1
+                        ),
+                        new,
+                    ),
+                    Some(saved) => {
+                        match extends(&client, url, &token, saved, &body).await? {
+                            Ok(()) => report(
+                                true,
+                                format!(
+                                    "the log extends the saved checkpoint: its first {} records (root {}) are unchanged in the current {} (root {})",
+                                    saved.tree_size, saved.root_hash, new.0, new.1
+                                ),
+                                new,
+                            ),
+                            Err(reason) => report(false, reason, new),
+                        }
+                    }
+                }
+            }
+        };
+        if outcome.ok {
+            let (tree_size, root_hash) = outcome.served.clone();
+            write_state(
+                state_path,
+                &VerifyState {
+                    format: STATE_FORMAT.into(),
+                    url: base(url).to_owned(),
+                    verifier_key: vkey.clone(),
+                    tree_size,
+                    root_hash,
+                    note: served.note.clone(),
+                    verified_at: chrono::Utc::now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                },
+            )?;
+        }
+        if json {
+            crate::outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
+        } else if outcome.ok {
+            crate::outln!("ok: {}", outcome.message)?;
+            crate::outln!(
+                "    key {} (fingerprint {})",
+                outcome.verifier_key,
+                outcome.key_fingerprint
+            )?;
+            crate::outln!("    state saved in {}", state_path.display())?;
+        } else {
+            crate::outln!("FAILED: {}", outcome.message)?;
+            if let Some((size, root)) = &outcome.saved {
+                crate::outln!("    saved tree head:  size {size}, root {root}")?;
+            }
+            let (size, root) = &outcome.served;
+            crate::outln!("    served tree head: size {size}, root {root}")?;
+            crate::outln!(
+                "    the state file {} is unchanged",
+                state_path.display()
+            )?;
+        }
+        Ok(if outcome.ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
+
+/// Whether the served (signed) checkpoint extends the saved one: `Err`
+/// with the reason when it does not.
+async fn extends(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    saved: &VerifyState,
+    new: &Checkpoint,
+) -> anyhow::Result<Result<(), String>> {
+    let old_root: [u8; 32] = hex::decode(&saved.root_hash)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .context("the state file's root is not 64 hex digits")?;
+    if new.tree_size < saved.tree_size {
+        return Ok(Err(format!(
+            "the log shrank: the saved checkpoint covers {} records, the served one {} (records were removed or the log was replaced)",
+            saved.tree_size, new.tree_size
+        )));
+    }
+    if new.tree_size == saved.tree_size {
+        return Ok(if new.root_hash == old_root {
+            Ok(())
+        } else {
+            Err(format!(
+                "the log was rewritten: the same size {} with another root (a fork)",
+                new.tree_size
+            ))
+        });
+    }
+    let body = get(
+        client,
+        &format!(
+            "{}/v1/audit/consistency?from={}&to={}",
+            base(url),
+            saved.tree_size,
+            new.tree_size
+        ),
+        token,
+    )
+    .await?;
+    let served: ServedProof =
+        serde_json::from_slice(&body).context("the consistency answer is not JSON")?;
+    if served.from != saved.tree_size || served.to != new.tree_size {
+        return Ok(Err("the gateway proved other tree sizes than asked".into()));
+    }
+    let proof: Option<Vec<[u8; 32]>> = served
+        .proof
+        .iter()
+        .map(|hash| {
+            hex::decode(hash)
+                .ok()
+                .and_then(|bytes| bytes.try_into().ok())
+        })
+        .collect();
+    let Some(proof) = proof else {
+        return Ok(Err(
+            "the consistency proof holds a hash that is not 64 hex digits".into(),
+        ));
+    };
+    Ok(verify_consistency(
+        saved.tree_size,
+        new.tree_size,
+        &proof,
+        &old_root,
+        &new.root_hash,
+    )
+    .map_err(|error| {
+        format!("the log does not extend the saved checkpoint (rewritten or forked): {error}")
+    }))
+}
+
+/// `salesledger evidence --url URL --token T --customer|--lead|--proposal ID --out FILE`:
+/// downloads the bundle, verifies it (against `--pubkey`, else the key in
+/// `--state`, else the bundle's own with a warning) and writes it.
+pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Result<ExitCode> {
+    let Some(token) = &args.token else {
+        bail!("--url needs --token");
+    };
+    let token = token_arg(token)?;
+    let key = match (&args.pubkey, &args.state) {
+        (Some(pubkey), _) => Some(read_key_arg(pubkey)?),
+        (None, Some(state)) => read_state(state)?.map(|state| state.verifier_key),
+        (None, None) => None,
+    };
+    let kind = match subject.kind.as_str() {
+        "customer" => "customers",
+        "lead" => "leads",
+        _ => "proposals",
+    };
+    let runtime = crate::runtime()?;
+    let bytes = runtime.block_on(async {
+        get(
+            &client()?,
+            &format!("{}/v1/audit/evidence/{kind}/{}", base(url), subject.id),
+            &token,
+        )
+        .await
+    })?;
+    let report = match verify_bundle(&bytes, key.as_deref()) {
+        Ok(report) => report,
+        Err(error) => {
+            crate::outln!("FAILED: the downloaded bundle does not verify: {error}")?;
+            return Ok(ExitCode::from(1));
+        }
+    };
+    if key.is_none() {
+        eprintln!(
+            "WARNING: checked against the bundle's own key (fingerprint {}); pass --pubkey or --state",
+            report.key_fingerprint
+        );
+    }
+    let bundle: Bundle = serde_json::from_slice(&bytes)?;
+    write_bundle(&bundle, &args.out)?;
+    crate::outln!(
+        "wrote {}: {} events about {} {}, verified against the checkpoint of {} records (root {}); key fingerprint {}",
+        args.out.display(),
+        report.n_events,
+        subject.kind,
+        subject.id,
+        report.tree_size,
+        report.root_hash,
+        report.key_fingerprint
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
