@@ -13,6 +13,7 @@ pub mod demo;
 pub mod gateway;
 pub mod held;
 pub mod import;
+pub mod init;
 pub mod offline;
 pub mod output;
 pub mod progress;

@@ -31,6 +31,7 @@ pub mod process_manager;
 pub mod reactions;
 pub mod registry;
 pub mod retail;
+pub mod system;
 
 pub use dayclose::DayCloseOutcome;
 pub use error::CommandError;
@@ -40,4 +41,5 @@ pub use pipeline::{
 };
 pub use process_manager::{ReactionManager, ReactionManagerConfig, ReactionStatus};
 pub use registry::Registry;
+pub use system::FirstStart;
 pub use retail::{NewMember, NewPromotion, NewRetailPolicy, PosBatchOutcome};

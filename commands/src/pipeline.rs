@@ -77,6 +77,9 @@ pub struct CommandMeta {
     /// inline path and in the process manager, so a reaction is appended
     /// once and a replay of the command can answer with its reactions.
     pub(crate) reaction_key: Option<String>,
+    /// For the system's own commands (`crate::system`): the actor recorded
+    /// as is (`system:init`), instead of the principal's `role:actor`.
+    pub(crate) system_actor: Option<String>,
 }
 
 impl CommandMeta {
@@ -91,7 +94,16 @@ impl CommandMeta {
             idempotency: None,
             now,
             reaction_key: None,
+            system_actor: None,
         }
+    }
+
+    /// The actor written into the command's events: the principal's
+    /// `role:actor`, or the system actor of a system command.
+    pub fn recorded_actor(&self) -> String {
+        self.system_actor
+            .clone()
+            .unwrap_or_else(|| self.principal.recorded_actor())
     }
 
     /// The key as stored: scoped to the actor, so two clients never
@@ -418,7 +430,7 @@ impl CommandService {
         Ok(outcome?)
     }
 
-    async fn decide_and_append<A>(
+    pub(crate) async fn decide_and_append<A>(
         &self,
         meta: &CommandMeta,
         stream_id: &str,
@@ -461,7 +473,7 @@ impl CommandService {
                     .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact),
                 events: new_events,
                 metadata: AppendMetadata {
-                    actor: meta.principal.recorded_actor(),
+                    actor: meta.recorded_actor(),
                     command_id: meta.command_id,
                     correlation_id: meta.correlation_id,
                     causation_id: meta.causation_id,
