@@ -188,7 +188,10 @@ fn line_column(source: &str, offset: usize) -> (usize, usize) {
     let before = source.get(..offset.min(source.len())).unwrap_or(source);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    let column = before.get(line_start..).map_or(0, |text| text.chars().count()) + 1;
+    let column = before
+        .get(line_start..)
+        .map_or(0, |text| text.chars().count())
+        + 1;
     (line, column)
 }
 
@@ -198,7 +201,10 @@ fn field_at(source: &str, offset: usize, fallback: &str) -> String {
     let (line, _) = line_column(source, offset);
     let text = source.lines().nth(line - 1).unwrap_or("").trim();
     if let Some(table) = text.strip_prefix('[') {
-        return table.trim_matches(|c| c == '[' || c == ']').trim().to_owned();
+        return table
+            .trim_matches(|c| c == '[' || c == ']')
+            .trim()
+            .to_owned();
     }
     match text.split_once('=') {
         Some((key, _)) if !key.trim().is_empty() => key.trim().trim_matches('"').to_owned(),
@@ -217,7 +223,12 @@ fn error_at(source: &str, offset: usize, field: String, message: String) -> File
 }
 
 /// A domain refusal of the section starting at `span`, named `section`.
-fn section_error(source: &str, span: std::ops::Range<usize>, section: &str, error: &DomainError) -> FileError {
+fn section_error(
+    source: &str,
+    span: std::ops::Range<usize>,
+    section: &str,
+    error: &DomainError,
+) -> FileError {
     error_at(source, span.start, section.to_owned(), error.to_string())
 }
 
@@ -250,9 +261,10 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
     for (index, entry) in file.reps.iter().enumerate() {
         let span = entry.span();
         let entry = entry.get_ref();
-        let rep_id = RepId::from_uuid(entry.id.unwrap_or_else(|| {
-            Uuid::new_v5(&REP_ID_NAMESPACE, entry.name.as_str().as_bytes())
-        }));
+        let rep_id =
+            RepId::from_uuid(entry.id.unwrap_or_else(|| {
+                Uuid::new_v5(&REP_ID_NAMESPACE, entry.name.as_str().as_bytes())
+            }));
         if let Some(earlier) = reps.iter().position(|rep| rep.rep_id == rep_id) {
             return Err(error_at(
                 source,
@@ -508,7 +520,9 @@ pub async fn apply(
                 }
             }
             None => {
-                report.push(format!("{stream_id}: not in the file; the published one is kept"));
+                report.push(format!(
+                    "{stream_id}: not in the file; the published one is kept"
+                ));
                 continue;
             }
         };

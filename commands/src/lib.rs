@@ -41,5 +41,5 @@ pub use pipeline::{
 };
 pub use process_manager::{ReactionManager, ReactionManagerConfig, ReactionStatus};
 pub use registry::Registry;
-pub use system::FirstStart;
 pub use retail::{NewMember, NewPromotion, NewRetailPolicy, PosBatchOutcome};
+pub use system::FirstStart;

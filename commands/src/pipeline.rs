@@ -158,6 +158,12 @@ pub struct CommandOutcome {
     /// by the event id (`crate::process_manager::ReactionManager::outcome`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending_reactions: Vec<Uuid>,
+    /// Reactions refused for a domain reason when decided inline (a
+    /// confirmed routing whose customer already has an owner is left as
+    /// is: `routing_owner`, `customer_already_owned`). Not repeated on a
+    /// replay (read them at `GET /v1/reactions/{event_id}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_reactions: Vec<crate::reactions::RefusedReaction>,
 }
 
 /// An aggregate's state, its stream's version and the log length it was
@@ -453,6 +459,7 @@ impl CommandService {
                     replayed: false,
                     reactions: Vec::new(),
                     pending_reactions: Vec::new(),
+                    refused_reactions: Vec::new(),
                 });
             }
             let mut new_events = Vec::with_capacity(events.len());
@@ -483,14 +490,20 @@ impl CommandService {
             match self.store.append(request).await {
                 Ok(outcome) if !outcome.replayed => {
                     let mut outcome = fresh_outcome(meta, outcome, encoded_events);
-                    (outcome.reactions, outcome.pending_reactions) =
-                        self.react(meta, &outcome.events).await;
+                    (
+                        outcome.reactions,
+                        outcome.pending_reactions,
+                        outcome.refused_reactions,
+                    ) = self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Ok(outcome) => {
                     let mut outcome = self.outcome_of(meta, outcome).await?;
-                    (outcome.reactions, outcome.pending_reactions) =
-                        self.react(meta, &outcome.events).await;
+                    (
+                        outcome.reactions,
+                        outcome.pending_reactions,
+                        outcome.refused_reactions,
+                    ) = self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Err(StoreError::WrongExpectedVersion { actual, .. }) => {
@@ -642,6 +655,7 @@ impl CommandService {
             replayed: outcome.replayed,
             reactions: Vec::new(),
             pending_reactions: Vec::new(),
+            refused_reactions: Vec::new(),
         })
     }
 }
@@ -679,6 +693,7 @@ fn fresh_outcome(
         replayed: false,
         reactions: Vec::new(),
         pending_reactions: Vec::new(),
+        refused_reactions: Vec::new(),
     }
 }
 

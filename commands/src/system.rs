@@ -138,7 +138,10 @@ impl CommandService {
         for stream_id in CONFIG_STREAMS {
             let mut from_version = 0;
             loop {
-                let records = self.store().read_stream(stream_id, from_version, PAGE).await?;
+                let records = self
+                    .store()
+                    .read_stream(stream_id, from_version, PAGE)
+                    .await?;
                 let n_records = records.len();
                 for record in records {
                     if record.actor != SYSTEM_INIT_ACTOR {

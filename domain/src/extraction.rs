@@ -64,7 +64,10 @@ const DEFAULT_COMPETITORS: [(&str, &[&str]); 14] = [
     ("Siemens", &["西门子"]),
     ("ABB", &[]),
     ("Schneider Electric", &["施耐德", "Schneider"]),
-    ("Rockwell Automation", &["罗克韦尔", "Rockwell", "Allen-Bradley"]),
+    (
+        "Rockwell Automation",
+        &["罗克韦尔", "Rockwell", "Allen-Bradley"],
+    ),
     ("Mitsubishi Electric", &["三菱电机", "三菱"]),
     ("Omron", &["欧姆龙"]),
     ("Honeywell", &["霍尼韦尔"]),
