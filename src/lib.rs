@@ -15,6 +15,7 @@ pub mod evidence;
 pub mod gateway;
 pub mod held;
 pub mod import;
+pub mod init;
 pub mod offline;
 pub mod output;
 pub mod progress;

@@ -175,6 +175,10 @@ enum Command {
     /// `postgres://...[?schema=NAME]`), verifying the chain as it goes;
     /// prints both sides' chain head and Merkle root.
     Copy(salesledger::copy::CopyArgs),
+    /// Publish an organisation's own reps and configuration from a TOML
+    /// file (docs/INIT.md), before or between gateway runs; an invalid
+    /// file is refused with its line and field (exit 1), appending nothing.
+    Init(salesledger::init::InitArgs),
     /// Back-fill history offline (same validation and append path as the
     /// API): `import pos FILE --data DIR [--batch-lines N]`, `import
     /// customers FILE --data DIR [--map COLUMN=FIELD ...] [--dry-run]`.
@@ -324,6 +328,7 @@ fn main() -> ExitCode {
             }),
         Command::Bench { bench } => bench::run(bench).map(|()| ExitCode::SUCCESS),
         Command::Import { what } => salesledger::import::run(what),
+        Command::Init(args) => salesledger::init::run(&args),
         Command::Token { what } => salesledger::token_cli::run(&what),
     };
     match result {
@@ -390,6 +395,7 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
             None => Vec::new(),
         },
         Command::Export(args) => vec![args.data.clone()],
+        Command::Init(args) => with_store(&args.data, args.store.as_ref()),
         Command::Rebuild { out, .. } => vec![out.clone()],
         Command::Copy(args) => [sled(Some(&args.from)), sled(Some(&args.to))]
             .into_iter()

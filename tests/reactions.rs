@@ -107,7 +107,7 @@ fn concurrent_visits_and_follow_ups_through_a_sigkill_end_with_one_follow_up_per
         let client = reqwest::Client::new();
         let url = |path: &str| format!("{}{path}", base.lock().expect("base"));
         let dictionary = json!({
-            "version": 1, "competitors": [], "concerns": [],
+            "version": 2, "competitors": [], "concerns": [],
             "still_comparing_phrases": ["还在比较"], "utc_offset_minutes": 480
         });
         let (status, _) = post(&client, url("/v1/config/extraction-dictionary"), &supervisor, &dictionary)

@@ -26,6 +26,7 @@
 //!   and `/healthz` report the log, a blob upload leaves no temporary
 //!   file, appends resume when space returns without a restart, SIGTERM
 //!   stops it within the shutdown timeout, nothing acknowledged is lost.
+//! - `cli_init`: `salesledger init --config FILE` with the example organisation file, twice; invalid files refused with line and field; `serve` first start publishes the defaults once (issue 16).
 //! - `cli_serve`: `salesledger serve` as a process: the admin token printed
 //!   once and stored hashed; SIGTERM finishes in-flight commands, exits 0,
 //!   and loses no acknowledged event.
@@ -73,6 +74,7 @@ mod cli_faults;
 mod cli_files;
 mod cli_import;
 mod cli_import_customers;
+mod cli_init;
 mod cli_offline;
 mod cli_pipe;
 mod cli_serve;

@@ -31,6 +31,7 @@ pub mod process_manager;
 pub mod reactions;
 pub mod registry;
 pub mod retail;
+pub mod system;
 
 pub use dayclose::DayCloseOutcome;
 pub use error::CommandError;
@@ -41,3 +42,4 @@ pub use pipeline::{
 pub use process_manager::{ReactionManager, ReactionManagerConfig, ReactionStatus};
 pub use registry::Registry;
 pub use retail::{NewMember, NewPromotion, NewRetailPolicy, PosBatchOutcome};
+pub use system::FirstStart;

@@ -77,6 +77,9 @@ pub struct CommandMeta {
     /// inline path and in the process manager, so a reaction is appended
     /// once and a replay of the command can answer with its reactions.
     pub(crate) reaction_key: Option<String>,
+    /// For the system's own commands (`crate::system`): the actor recorded
+    /// as is (`system:init`), instead of the principal's `role:actor`.
+    pub(crate) system_actor: Option<String>,
 }
 
 impl CommandMeta {
@@ -91,7 +94,16 @@ impl CommandMeta {
             idempotency: None,
             now,
             reaction_key: None,
+            system_actor: None,
         }
+    }
+
+    /// The actor written into the command's events: the principal's
+    /// `role:actor`, or the system actor of a system command.
+    pub fn recorded_actor(&self) -> String {
+        self.system_actor
+            .clone()
+            .unwrap_or_else(|| self.principal.recorded_actor())
     }
 
     /// The key as stored: scoped to the actor, so two clients never
@@ -146,6 +158,12 @@ pub struct CommandOutcome {
     /// by the event id (`crate::process_manager::ReactionManager::outcome`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub pending_reactions: Vec<Uuid>,
+    /// Reactions refused for a domain reason when decided inline (a
+    /// confirmed routing whose customer already has an owner is left as
+    /// is: `routing_owner`, `customer_already_owned`). Not repeated on a
+    /// replay (read them at `GET /v1/reactions/{event_id}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub refused_reactions: Vec<crate::reactions::RefusedReaction>,
 }
 
 /// An aggregate's state, its stream's version and the log length it was
@@ -418,7 +436,7 @@ impl CommandService {
         Ok(outcome?)
     }
 
-    async fn decide_and_append<A>(
+    pub(crate) async fn decide_and_append<A>(
         &self,
         meta: &CommandMeta,
         stream_id: &str,
@@ -441,6 +459,7 @@ impl CommandService {
                     replayed: false,
                     reactions: Vec::new(),
                     pending_reactions: Vec::new(),
+                    refused_reactions: Vec::new(),
                 });
             }
             let mut new_events = Vec::with_capacity(events.len());
@@ -461,7 +480,7 @@ impl CommandService {
                     .map_or(ExpectedVersion::NoStream, ExpectedVersion::Exact),
                 events: new_events,
                 metadata: AppendMetadata {
-                    actor: meta.principal.recorded_actor(),
+                    actor: meta.recorded_actor(),
                     command_id: meta.command_id,
                     correlation_id: meta.correlation_id,
                     causation_id: meta.causation_id,
@@ -471,14 +490,20 @@ impl CommandService {
             match self.store.append(request).await {
                 Ok(outcome) if !outcome.replayed => {
                     let mut outcome = fresh_outcome(meta, outcome, encoded_events);
-                    (outcome.reactions, outcome.pending_reactions) =
-                        self.react(meta, &outcome.events).await;
+                    (
+                        outcome.reactions,
+                        outcome.pending_reactions,
+                        outcome.refused_reactions,
+                    ) = self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Ok(outcome) => {
                     let mut outcome = self.outcome_of(meta, outcome).await?;
-                    (outcome.reactions, outcome.pending_reactions) =
-                        self.react(meta, &outcome.events).await;
+                    (
+                        outcome.reactions,
+                        outcome.pending_reactions,
+                        outcome.refused_reactions,
+                    ) = self.react(meta, &outcome.events).await;
                     return Ok(outcome);
                 }
                 Err(StoreError::WrongExpectedVersion { actual, .. }) => {
@@ -630,6 +655,7 @@ impl CommandService {
             replayed: outcome.replayed,
             reactions: Vec::new(),
             pending_reactions: Vec::new(),
+            refused_reactions: Vec::new(),
         })
     }
 }
@@ -667,6 +693,7 @@ fn fresh_outcome(
         replayed: false,
         reactions: Vec::new(),
         pending_reactions: Vec::new(),
+        refused_reactions: Vec::new(),
     }
 }
 

@@ -701,6 +701,20 @@ fn principal_of(actor: &str, call: &ReactionCall) -> Result<Principal, CommandEr
                 }),
             }
         }
+        ReactionCall::AssignOwner { .. } => {
+            // As the supervisor who confirmed the routing (an actor that
+            // does not parse is the process manager's, which may not).
+            let recorded = actor.split_once(':').and_then(|(role, name)| {
+                Some(Principal {
+                    role: Role::parse(role)?,
+                    actor: ActorId::parse(name).ok()?,
+                })
+            });
+            match recorded {
+                Some(principal) => Ok(principal),
+                None => process_manager(),
+            }
+        }
         ReactionCall::StartNurture { .. } => process_manager(),
     }
 }

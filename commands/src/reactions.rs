@@ -8,6 +8,13 @@
 //!   `process-manager` actor. The pack's id is derived from the triggering
 //!   event's id (UUID v5), so the same trigger can never start two packs.
 //!
+//! - SPEC C2 then C3: a confirmed routing makes the chosen rep the owner
+//!   of the lead's customer when it has none (`AssignFromRouting`, decided
+//!   like a claim), issued on behalf of the supervisor who confirmed it. An
+//!   owned customer is left as is: the reaction is refused with
+//!   `customer_already_owned` naming the owner, and the confirmation's
+//!   answer lists it under `refused_reactions`.
+//!
 //! Which events call for which reactions is decided in one place,
 //! [`reactions_called_for`], shared by the two paths that issue them:
 //!
@@ -31,14 +38,14 @@
 use chrono::{DateTime, Utc};
 use salesledger_domain::config::Config;
 use salesledger_domain::customer::PoolPolicy;
-use salesledger_domain::customer::{Customer, CustomerCommand};
+use salesledger_domain::customer::{AssignFromRouting, Customer, CustomerCommand};
 use salesledger_domain::nurture::{
     nurture_trigger, NurtureCommand, NurturePack, NurtureTrigger, StartNurturePack,
 };
 use salesledger_domain::stream::{
     customer_stream_id, nurture_stream_id, CONFIG_NURTURE_STREAM, CONFIG_POOL_POLICY_STREAM,
 };
-use salesledger_domain::value::{ActorId, CustomerId, NurturePackId};
+use salesledger_domain::value::{ActorId, CustomerId, LeadId, NurturePackId, RepId};
 use salesledger_domain::visit::VisitLogged;
 use salesledger_domain::Aggregate;
 use salesledger_domain::{decode, Event, Role};
@@ -73,6 +80,13 @@ pub enum ReactionCall {
         trigger: NurtureTrigger,
         pack_id: NurturePackId,
     },
+    /// A confirmed routing assigns the lead's customer to the chosen rep
+    /// when it has no owner (C2, C3).
+    AssignOwner {
+        lead_id: LeadId,
+        customer_id: CustomerId,
+        rep_id: RepId,
+    },
 }
 
 impl ReactionCall {
@@ -81,6 +95,7 @@ impl ReactionCall {
         match self {
             ReactionCall::FollowUp { visit } => customer_stream_id(visit.customer_id),
             ReactionCall::StartNurture { pack_id, .. } => nurture_stream_id(*pack_id),
+            ReactionCall::AssignOwner { customer_id, .. } => customer_stream_id(*customer_id),
         }
     }
 
@@ -89,6 +104,7 @@ impl ReactionCall {
         match self {
             ReactionCall::FollowUp { .. } => "follow_up",
             ReactionCall::StartNurture { .. } => "nurture_pack",
+            ReactionCall::AssignOwner { .. } => "routing_owner",
         }
     }
 
@@ -98,7 +114,7 @@ impl ReactionCall {
     pub fn decided_no_earlier_than(&self) -> Option<DateTime<Utc>> {
         match self {
             ReactionCall::FollowUp { visit } => Some(visit.occurred_at),
-            ReactionCall::StartNurture { .. } => None,
+            ReactionCall::StartNurture { .. } | ReactionCall::AssignOwner { .. } => None,
         }
     }
 }
@@ -113,6 +129,15 @@ pub fn reactions_called_for(event: &Event, event_id: Uuid) -> Vec<ReactionCall> 
             visit: logged.clone(),
         });
     }
+    if let Event::RoutingConfirmed(confirmed) = event {
+        if let Some(customer_id) = confirmed.customer_id {
+            calls.push(ReactionCall::AssignOwner {
+                lead_id: confirmed.lead_id,
+                customer_id,
+                rep_id: confirmed.rep_id,
+            });
+        }
+    }
     if let Some((customer_id, trigger)) = nurture_trigger(event) {
         calls.push(ReactionCall::StartNurture {
             customer_id,
@@ -124,6 +149,19 @@ pub fn reactions_called_for(event: &Event, event_id: Uuid) -> Vec<ReactionCall> 
         });
     }
     calls
+}
+
+/// A reaction decided inline and refused for a domain reason (e.g. a
+/// routing's customer already owned: `customer_already_owned`, naming the
+/// owner); its trigger stands.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedReaction {
+    pub trigger_event_id: Uuid,
+    /// `follow_up`, `nurture_pack` or `routing_owner`.
+    pub reaction: &'static str,
+    pub stream_id: String,
+    pub code: String,
+    pub message: String,
 }
 
 /// A reaction ready to issue, or refused before a command could be built
@@ -143,6 +181,11 @@ pub(crate) enum Reaction {
     StartNurture {
         stream_id: String,
         command: NurtureCommand,
+    },
+    AssignOwner {
+        stream_id: String,
+        command: CustomerCommand,
+        principal: Principal,
     },
 }
 
@@ -211,6 +254,21 @@ impl CommandService {
                     principal: trigger_actor.clone(),
                 })
             }
+            ReactionCall::AssignOwner { rep_id, .. } => {
+                let policy = self
+                    .config_before(CONFIG_POOL_POLICY_STREAM, trigger_position)
+                    .await?
+                    .pool_policy
+                    .unwrap_or_else(PoolPolicy::default_v1);
+                Prepared::Issue(Reaction::AssignOwner {
+                    stream_id: call.stream_id(),
+                    command: CustomerCommand::AssignFromRouting(AssignFromRouting {
+                        rep_id: *rep_id,
+                        policy,
+                    }),
+                    principal: trigger_actor.clone(),
+                })
+            }
             ReactionCall::StartNurture {
                 customer_id,
                 trigger,
@@ -253,7 +311,9 @@ impl CommandService {
         now: DateTime<Utc>,
     ) -> Result<CommandOutcome, CommandError> {
         let principal = match &reaction {
-            Reaction::FollowUp { principal, .. } => principal.clone(),
+            Reaction::FollowUp { principal, .. } | Reaction::AssignOwner { principal, .. } => {
+                principal.clone()
+            }
             Reaction::StartNurture { .. } => process_manager()?,
         };
         let mut meta = CommandMeta::new(principal, now);
@@ -263,6 +323,9 @@ impl CommandService {
         match reaction {
             Reaction::FollowUp {
                 stream_id, command, ..
+            }
+            | Reaction::AssignOwner {
+                stream_id, command, ..
             } => Box::pin(self.execute::<Customer>(&meta, &stream_id, command)).await,
             Reaction::StartNurture { stream_id, command } => {
                 Box::pin(self.execute::<NurturePack>(&meta, &stream_id, command)).await
@@ -271,16 +334,17 @@ impl CommandService {
     }
 
     /// Issues the reactions `events` call for (inline, right after they are
-    /// durable); returns the events the reactions appended and the ids of
+    /// durable); returns the events the reactions appended, the ids of
     /// the triggers whose reactions could not be decided here (left to the
-    /// process manager).
+    /// process manager) and the reactions refused for a domain reason.
     pub(crate) async fn react(
         &self,
         meta: &CommandMeta,
         events: &[EventSummary],
-    ) -> (Vec<EventSummary>, Vec<Uuid>) {
+    ) -> (Vec<EventSummary>, Vec<Uuid>, Vec<RefusedReaction>) {
         let mut appended = Vec::new();
         let mut pending = Vec::new();
+        let mut refused = Vec::new();
         for summary in events {
             let Ok(event) = decode(
                 &summary.event_type,
@@ -309,6 +373,13 @@ impl CommandService {
                     }
                     Ok(Prepared::Refused { code, message }) => {
                         tracing::warn!(code, %message, trigger = %summary.event_id, "a reaction was refused");
+                        refused.push(RefusedReaction {
+                            trigger_event_id: summary.event_id,
+                            reaction: call.name(),
+                            stream_id: call.stream_id(),
+                            code: code.to_owned(),
+                            message,
+                        });
                         continue;
                     }
                     Err(error) => Err(error),
@@ -325,6 +396,17 @@ impl CommandService {
                     // A decision: the process manager records it too.
                     Err(error @ (CommandError::Domain(_) | CommandError::Forbidden { .. })) => {
                         tracing::warn!(%error, trigger = %summary.event_id, "a reaction was refused");
+                        let code = match &error {
+                            CommandError::Domain(domain) => domain.code(),
+                            _ => "forbidden",
+                        };
+                        refused.push(RefusedReaction {
+                            trigger_event_id: summary.event_id,
+                            reaction: call.name(),
+                            stream_id: call.stream_id(),
+                            code: code.to_owned(),
+                            message: error.to_string(),
+                        });
                     }
                     Err(error) => {
                         tracing::warn!(%error, trigger = %summary.event_id, "a reaction is left to the process manager");
@@ -335,6 +417,6 @@ impl CommandService {
                 }
             }
         }
-        (appended, pending)
+        (appended, pending, refused)
     }
 }

@@ -179,6 +179,18 @@ pub struct ClaimCustomer {
     pub policy: PoolPolicy,
 }
 
+/// A confirmed routing (SPEC C2) makes the chosen rep the owner of the
+/// lead's customer when it has none (C3): decided by the same rules as a
+/// claim (an owned customer is refused with `customer_already_owned`,
+/// naming the owner) and recorded as `CustomerClaimed` for the rep, by the
+/// supervisor who confirmed the routing. Issued only as the reaction to
+/// `RoutingConfirmed` (causation: that event).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignFromRouting {
+    pub rep_id: RepId,
+    pub policy: PoolPolicy,
+}
+
 /// A supervisor moves ownership to another rep; the reason is recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransferCustomer {
@@ -240,6 +252,7 @@ pub enum CustomerCommand {
     Register(RegisterCustomer),
     SetAttributes(SetCustomerAttributes),
     Claim(ClaimCustomer),
+    AssignFromRouting(AssignFromRouting),
     Transfer(TransferCustomer),
     Release(ReleaseCustomer),
     RecallToPool(RecallCustomerToPool),
@@ -408,6 +421,10 @@ impl crate::business_time::BusinessTimes for CustomerCommand {
                 rep_id: _,
                 policy: _,
             })
+            | CustomerCommand::AssignFromRouting(AssignFromRouting {
+                rep_id: _,
+                policy: _,
+            })
             | CustomerCommand::Transfer(TransferCustomer {
                 to_rep_id: _,
                 transferred_by: _,
@@ -553,6 +570,13 @@ impl Aggregate for Customer {
                     set_at: now,
                 })])
             }
+            CustomerCommand::AssignFromRouting(assign) => self.decide(
+                CustomerCommand::Claim(ClaimCustomer {
+                    rep_id: assign.rep_id,
+                    policy: assign.policy,
+                }),
+                now,
+            ),
             CustomerCommand::Claim(claim) => {
                 let record = self.record()?;
                 claim.policy.validate()?;

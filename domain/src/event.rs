@@ -132,7 +132,7 @@ event_catalogue! {
     LeadBudgetConfirmed => 1,
     LeadTechnicalFitConfirmed => 1,
     RoutingProposed => 1,
-    RoutingConfirmed => 1,
+    RoutingConfirmed => 2,
     // visit
     VisitLogged => 2,
     VisitExtractionProposed => 1,
@@ -267,6 +267,11 @@ fn upcast(event_type: &str, from_version: u32, payload: Value) -> Result<Value, 
             object
                 .entry("region")
                 .or_insert_with(|| Value::String(crate::value::Region::UNASSIGNED.to_owned()));
+        }
+        // RoutingConfirmed v1 did not name the lead's customer: routings
+        // confirmed then assign no owner (issue 16).
+        ("RoutingConfirmed", 1) => {
+            object.entry("customer_id").or_insert(Value::Null);
         }
         // VisitLogged v1 had one free-text `notes` field holding the
         // transcript, and no channel (only on-site visits were logged).

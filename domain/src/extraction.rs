@@ -57,7 +57,79 @@ pub struct ExtractionDictionary {
     pub utc_offset_minutes: i32,
 }
 
+/// The competitors of [`ExtractionDictionary::default_v1`]: industrial
+/// automation and equipment vendors common in China, by their usual name
+/// and their Chinese and English aliases.
+const DEFAULT_COMPETITORS: [(&str, &[&str]); 14] = [
+    ("Siemens", &["西门子"]),
+    ("ABB", &[]),
+    ("Schneider Electric", &["施耐德", "Schneider"]),
+    (
+        "Rockwell Automation",
+        &["罗克韦尔", "Rockwell", "Allen-Bradley"],
+    ),
+    ("Mitsubishi Electric", &["三菱电机", "三菱"]),
+    ("Omron", &["欧姆龙"]),
+    ("Honeywell", &["霍尼韦尔"]),
+    ("Emerson", &["艾默生"]),
+    ("Yokogawa", &["横河"]),
+    ("Beckhoff", &["倍福"]),
+    ("汇川", &["汇川技术", "Inovance"]),
+    ("和利时", &["Hollysys"]),
+    ("中控", &["中控技术", "SUPCON"]),
+    ("台达", &["Delta Electronics"]),
+];
+
+/// The technical concerns of [`ExtractionDictionary::default_v1`].
+const DEFAULT_CONCERNS: [(&str, &[&str]); 7] = [
+    ("交期", &["交期", "货期", "lead time", "delivery time"]),
+    ("兼容性", &["兼容", "接口", "compatibility", "integration"]),
+    ("售后", &["售后", "维保", "after-sales", "maintenance"]),
+    ("数据安全", &["数据安全", "等保", "data security"]),
+    ("部署", &["部署", "私有化", "deployment", "on-premise"]),
+    ("培训", &["培训", "training"]),
+    ("能耗", &["能耗", "energy consumption"]),
+];
+
+/// The "still comparing" phrases of [`ExtractionDictionary::default_v1`].
+const DEFAULT_STILL_COMPARING: [&str; 7] = [
+    "还在比较",
+    "还在*比较",
+    "再考虑",
+    "再看看",
+    "still comparing",
+    "think it over",
+    "comparing options",
+];
+
 impl ExtractionDictionary {
+    /// The dictionary a fresh data directory starts with (published at
+    /// first start by `system:init`): common competitors and technical
+    /// concerns in Chinese and English, the usual "still comparing"
+    /// phrases, China Standard Time (UTC+8). Version 1.
+    pub fn default_v1() -> Self {
+        let owned = |terms: &[&str]| terms.iter().map(|term| (*term).to_owned()).collect();
+        ExtractionDictionary {
+            version: 1,
+            competitors: DEFAULT_COMPETITORS
+                .iter()
+                .map(|(name, aliases)| CompetitorEntry {
+                    name: (*name).to_owned(),
+                    aliases: owned(aliases),
+                })
+                .collect(),
+            concerns: DEFAULT_CONCERNS
+                .iter()
+                .map(|(concern, keywords)| ConcernEntry {
+                    concern: (*concern).to_owned(),
+                    keywords: owned(keywords),
+                })
+                .collect(),
+            still_comparing_phrases: owned(&DEFAULT_STILL_COMPARING),
+            utc_offset_minutes: 8 * 60,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), DomainError> {
         let all_terms = self
             .competitors

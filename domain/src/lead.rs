@@ -267,6 +267,9 @@ pub struct RoutingProposed {
 #[serde(deny_unknown_fields)]
 pub struct RoutingConfirmed {
     pub lead_id: LeadId,
+    /// The lead's customer, whose owner the chosen rep becomes when it has
+    /// none (a reaction, SPEC C2 then C3). Schema v2; `null` in v1 events.
+    pub customer_id: Option<CustomerId>,
     pub rep_id: RepId,
     pub confirmed_by: ActorId,
     pub rule_version: u32,
@@ -484,6 +487,7 @@ impl Aggregate for Lead {
                     u64::try_from((now - proposal.proposed_at).num_seconds()).unwrap_or(0);
                 Ok(vec![Event::RoutingConfirmed(RoutingConfirmed {
                     lead_id: record.lead_id,
+                    customer_id: record.customer_id,
                     rep_id: confirm.rep_id,
                     confirmed_by: confirm.confirmed_by,
                     rule_version: proposal.rule_version,

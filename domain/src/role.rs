@@ -304,6 +304,8 @@ impl CustomerCommand {
             CustomerCommand::Register(_) => K::RegisterCustomer,
             CustomerCommand::SetAttributes(_) => K::SetCustomerAttributes,
             CustomerCommand::Claim(_) => K::ClaimCustomer,
+            // The consequence of confirming a routing, by the same supervisor.
+            CustomerCommand::AssignFromRouting(_) => K::ConfirmRouting,
             CustomerCommand::Transfer(_) => K::TransferCustomer,
             CustomerCommand::Release(_) => K::ReleaseCustomer,
             CustomerCommand::RecallToPool(_) => K::RecallCustomerToPool,

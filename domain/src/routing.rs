@@ -53,6 +53,23 @@ pub struct RoutingRuleSet {
 }
 
 impl RoutingRuleSet {
+    /// The rule set a fresh data directory starts with (published at first
+    /// start by `system:init`): no table rows, so a rep scores 10 for each
+    /// capability tag found literally in one of the lead's attribute values
+    /// and 5 when their region equals the `region` attribute; every active
+    /// rep is eligible (minimum score 0), the best three are proposed.
+    /// Version 1.
+    pub fn default_v1() -> Self {
+        RoutingRuleSet {
+            version: 1,
+            rules: Vec::new(),
+            direct_tag_match_weight: 10,
+            region_match_weight: 5,
+            minimum_score: 0,
+            candidate_count: 3,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), DomainError> {
         if !(1..=10).contains(&self.candidate_count) {
             return Err(DomainError::invalid(

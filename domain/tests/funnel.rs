@@ -26,6 +26,7 @@ fn registered() -> Event {
 
 fn routed() -> Event {
     Event::RoutingConfirmed(RoutingConfirmed {
+        customer_id: None,
         lead_id: lead_id(1),
         rep_id: rep_id(1),
         confirmed_by: actor("sup-wang"),

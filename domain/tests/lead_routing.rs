@@ -337,6 +337,7 @@ fn supervisor_confirmation_records_seconds_from_proposal() {
         )
         .then_expect_events(&[Event::RoutingConfirmed(RoutingConfirmed {
             lead_id: lead_id(1),
+            customer_id: None,
             rep_id: rep_id(2),
             confirmed_by: actor("sup-wang"),
             rule_version: 7,

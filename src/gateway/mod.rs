@@ -404,6 +404,9 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         crate::demo::seed_with_scale(&state, &tokens_path, today, config.demo_scale).await?;
         state.tokens.reload_if_changed()?;
     }
+    // First start (issue 16): a log without configuration gets the
+    // defaults, as `system:init` (`crate::init`).
+    crate::init::first_start(&state.service, state.now()).await?;
     // Before the address is printed: a signal from now on stops `serve`
     // gracefully (one during the demo seeding above still ends it at once).
     let signalled_by_os = shutdown_signal();

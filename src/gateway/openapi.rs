@@ -95,6 +95,14 @@ pub struct CommandOutcomeDoc {
     /// reaction process manager completes them; read their outcome at
     /// `GET /v1/reactions/{event_id}`. Absent when there were none.
     pub pending_reactions: Option<Vec<Uuid>>,
+    /// Reactions refused for a domain reason within the request, each
+    /// with `trigger_event_id`, `reaction` (`follow_up`, `nurture_pack`,
+    /// `routing_owner`), `stream_id`, `code` and `message`: e.g. confirming
+    /// a routing whose customer already has an owner leaves the owner as
+    /// is (`routing_owner`, `customer_already_owned`). Absent when there
+    /// were none.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub refused_reactions: Option<Vec<serde_json::Value>>,
 }
 
 type Schemas = Vec<(String, RefOr<Schema>)>;

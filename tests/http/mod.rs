@@ -88,6 +88,7 @@ mod dashboard;
 mod envelope;
 mod evidence;
 mod feed;
+mod first_start;
 mod fuzz;
 mod health;
 mod idempotency;
