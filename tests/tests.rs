@@ -39,6 +39,9 @@
 //!   `target/dashboard/`; skipped with one line when chromium, node or
 //!   `tests/dashboard/node_modules` is missing, unless
 //!   `SALESLEDGER_REQUIRE_BROWSER=1`.
+//! - `i18n`: the message catalogues (problems, dashboard) hold the same
+//!   keys in zh-CN and English, and every problem code the sources can
+//!   answer has a message in both (issue 20).
 //! - `read_model_tables`: every table projector in the table engine over a
 //!   generated history: live, rebuilt from zero and resumed all dump equal
 //!   to a pure fold of the log (issue 14).
@@ -79,6 +82,7 @@ mod cli_tokens;
 mod cli_verify;
 mod dashboard;
 mod http;
+mod i18n;
 mod pg_gateways;
 mod reactions;
 mod read_model_tables;
