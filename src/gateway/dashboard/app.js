@@ -1169,7 +1169,7 @@ async function signIn(token) {
 }
 
 function showIdentity() {
-  if (app.me) $("identity").textContent = t("identity", { actor: app.me.actor, role: tKind("role", app.me.role) });
+  if (app.me) $("identity").replaceChildren(...tNodes("identity", { actor: el("span", { class: "actor", text: app.me.actor }), role: tKind("role", app.me.role) }));
 }
 
 function signOut(message) {
