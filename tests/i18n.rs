@@ -12,7 +12,12 @@ use salesledger::gateway::i18n::{keys, message, Lang, EN_FTL, ZH_CN_FTL};
 use crate::util::workspace_root;
 
 /// Keys in one set and not the other, both ways, as a readable report.
-fn difference(left_name: &str, left: &BTreeSet<String>, right_name: &str, right: &BTreeSet<String>) -> String {
+fn difference(
+    left_name: &str,
+    left: &BTreeSet<String>,
+    right_name: &str,
+    right: &BTreeSet<String>,
+) -> String {
     let only_left: Vec<_> = left.difference(right).collect();
     let only_right: Vec<_> = right.difference(left).collect();
     format!("only in {left_name}: {only_left:?}; only in {right_name}: {only_right:?}")
@@ -23,14 +28,22 @@ fn the_problem_catalogues_hold_the_same_keys() {
     let english = keys(EN_FTL);
     let chinese = keys(ZH_CN_FTL);
     assert!(english.len() > 150, "{} keys", english.len());
-    assert_eq!(english, chinese, "{}", difference("en", &english, "zh-CN", &chinese));
+    assert_eq!(
+        english,
+        chinese,
+        "{}",
+        difference("en", &english, "zh-CN", &chinese)
+    );
 }
 
 #[test]
 fn every_title_formats_in_both_languages() {
     for lang in Lang::ALL {
         for status in [400, 401, 403, 404, 405, 409, 413, 415, 422, 500, 503, 507] {
-            assert!(message(lang, &format!("status-{status}"), &[]).is_some(), "{lang:?} {status}");
+            assert!(
+                message(lang, &format!("status-{status}"), &[]).is_some(),
+                "{lang:?} {status}"
+            );
         }
     }
 }
@@ -76,7 +89,9 @@ fn after_argument(text: &str, start: usize, index: usize) -> Option<usize> {
 fn is_code(text: &str) -> bool {
     !text.is_empty()
         && text.starts_with(|c: char| c.is_ascii_lowercase())
-        && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn rust_files(directory: &Path, files: &mut Vec<std::path::PathBuf>) {
@@ -171,14 +186,20 @@ fn every_problem_code_has_a_message_in_both_languages() {
 }
 
 fn json_keys(path: &Path) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
-    let value: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let value: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     let object = value.as_object().expect("a flat object of messages");
     for (key, message) in object {
-        let text = message.as_str().unwrap_or_else(|| panic!("{key} is not a string"));
-        assert!(!text.trim().is_empty(), "{}: {key} is empty", path.display());
+        let text = message
+            .as_str()
+            .unwrap_or_else(|| panic!("{key} is not a string"));
+        assert!(
+            !text.trim().is_empty(),
+            "{}: {key} is empty",
+            path.display()
+        );
     }
     object.keys().cloned().collect()
 }
@@ -189,7 +210,12 @@ fn the_dashboard_catalogues_hold_the_same_keys() {
     let english = json_keys(&directory.join("en.json"));
     let chinese = json_keys(&directory.join("zh-CN.json"));
     assert!(english.len() > 50, "{} keys", english.len());
-    assert_eq!(english, chinese, "{}", difference("en", &english, "zh-CN", &chinese));
+    assert_eq!(
+        english,
+        chinese,
+        "{}",
+        difference("en", &english, "zh-CN", &chinese)
+    );
 }
 
 #[test]

@@ -14,11 +14,11 @@ pub mod commands;
 pub mod dashboard;
 pub mod dto;
 pub mod feed;
+pub mod i18n;
 pub mod ingest;
 pub mod media;
 pub mod openapi;
 pub mod ops;
-pub mod i18n;
 pub mod problem;
 pub mod query_guard;
 pub mod reactions;
@@ -686,6 +686,28 @@ pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection) -> A
     }
 }
 
+/// Removes `DATA/views`, the database of the read models before the table
+/// engine (serve reads `DATA/tables` now): derived data that nothing reads
+/// any more, which can be as large as the log. A failure to remove it is
+/// only a warning: it wastes space, it does not change an answer.
+fn retire_model_views(data_dir: &std::path::Path) {
+    let old = data_dir.join(crate::views::VIEWS_DIR);
+    if !old.is_dir() {
+        return;
+    }
+    match std::fs::remove_dir_all(&old) {
+        Ok(()) => tracing::info!(
+            path = %old.display(),
+            "removed the retired read-model database (the views are in tables/ now, rebuilt from the log)"
+        ),
+        Err(error) => tracing::warn!(
+            path = %old.display(),
+            %error,
+            "could not remove the retired read-model database; it is not used any more and can be deleted"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod shutdown_tests {
     use super::Shutdown;
@@ -710,27 +732,5 @@ mod shutdown_tests {
         let error = shutdown.finish().expect_err("incomplete");
         assert!(error.to_string().contains("stuck, waiting"), "{error}");
         assert!(started.elapsed() < Duration::from_secs(2));
-    }
-}
-
-/// Removes `DATA/views`, the database of the read models before the table
-/// engine (serve reads `DATA/tables` now): derived data that nothing reads
-/// any more, which can be as large as the log. A failure to remove it is
-/// only a warning: it wastes space, it does not change an answer.
-fn retire_model_views(data_dir: &std::path::Path) {
-    let old = data_dir.join(crate::views::VIEWS_DIR);
-    if !old.is_dir() {
-        return;
-    }
-    match std::fs::remove_dir_all(&old) {
-        Ok(()) => tracing::info!(
-            path = %old.display(),
-            "removed the retired read-model database (the views are in tables/ now, rebuilt from the log)"
-        ),
-        Err(error) => tracing::warn!(
-            path = %old.display(),
-            %error,
-            "could not remove the retired read-model database; it is not used any more and can be deleted"
-        ),
     }
 }

@@ -60,7 +60,12 @@ async fn accept_language_zh_cn_gives_chinese_titles_and_the_same_codes() {
     let before = app.log_len();
 
     let english = refusals(&app, customer_id, &[]).await;
-    let chinese = refusals(&app, customer_id, &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")]).await;
+    let chinese = refusals(
+        &app,
+        customer_id,
+        &[("accept-language", "zh-CN,zh;q=0.9,en;q=0.8")],
+    )
+    .await;
     let titles = ["未认证", "无权操作", "冲突", "请求无法处理"];
     for (((english, chinese), (status, code)), title) in
         english.iter().zip(&chinese).zip(EXPECTED).zip(titles)
@@ -78,7 +83,9 @@ async fn accept_language_zh_cn_gives_chinese_titles_and_the_same_codes() {
         assert_plain(detail);
         assert_eq!(chinese.headers["content-language"], "zh-CN");
         assert!(!has_han(english.json["title"].as_str().unwrap_or_default()));
-        assert!(!has_han(english.json["detail"].as_str().unwrap_or_default()));
+        assert!(!has_han(
+            english.json["detail"].as_str().unwrap_or_default()
+        ));
         assert_eq!(english.headers["content-language"], "en");
         for answer in [english, chinese] {
             let vary = answer.headers.get_all("vary").iter();
@@ -118,7 +125,11 @@ async fn english_when_no_supported_language_is_asked_for() {
             answer.assert_problem(status, code);
             let title = answer.json["title"].as_str().unwrap_or_default();
             let detail = answer.json["detail"].as_str().unwrap_or_default();
-            assert!(!has_han(title) && !has_han(detail), "{accept}: {}", answer.text);
+            assert!(
+                !has_han(title) && !has_han(detail),
+                "{accept}: {}",
+                answer.text
+            );
         }
     }
     // A bare `zh` (or any zh-*) is Chinese.

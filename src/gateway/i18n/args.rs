@@ -18,8 +18,9 @@ pub fn domain_args(error: &DomainError) -> Vec<(String, String)> {
             ("customer_id", customer_id.to_string()),
             ("owner", owner.to_string()),
         ]),
-        E::CustomerNotOwned { customer_id }
-        | E::NotFrozen { customer_id } => pairs([("customer_id", customer_id.to_string())]),
+        E::CustomerNotOwned { customer_id } | E::NotFrozen { customer_id } => {
+            pairs([("customer_id", customer_id.to_string())])
+        }
         E::NotCustomerOwner { rep_id, .. }
         | E::TransferToCurrentOwner { rep_id }
         | E::LeadAlreadyRouted { rep_id }
@@ -55,9 +56,7 @@ pub fn domain_args(error: &DomainError) -> Vec<(String, String)> {
         E::DayNotClosedYet { day } => pairs([("day", day.to_string())]),
         E::NurtureStepNotFound { step_index }
         | E::NurtureStepAlreadySent { step_index }
-        | E::NurtureStepNotSent { step_index } => {
-            pairs([("step_index", step_index.to_string())])
-        }
+        | E::NurtureStepNotSent { step_index } => pairs([("step_index", step_index.to_string())]),
         E::DateInFuture { date, today, .. } => {
             pairs([("date", date.to_string()), ("today", today.to_string())])
         }

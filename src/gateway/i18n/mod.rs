@@ -265,7 +265,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(message(Lang::ZhCn, "status-409", &[]).as_deref(), Some("冲突"));
+        assert_eq!(
+            message(Lang::ZhCn, "status-409", &[]).as_deref(),
+            Some("冲突")
+        );
         let args = [
             ("customer_id".to_owned(), "c-1".to_owned()),
             ("owner".to_owned(), "r-1".to_owned()),
