@@ -34,9 +34,11 @@
 //!   used saved at shutdown); commands on the held data directory say so
 //!   once with the gateway's pid and exit 3; stale pid files are ignored.
 //! - `dashboard`: the dashboard page over `serve --demo` in headless
-//!   Chromium (`tests/dashboard/run.mjs`, playwright-core): risk rows,
+//!   Chromium (`tests/dashboard/run.mjs`, playwright-core), once with the
+//!   browser's locale zh-CN (no English label of the catalogue visible,
+//!   the language switch remembered) and once en-US: risk rows,
 //!   heatmap, funnel, a new event shown without a reload, screenshots in
-//!   `target/dashboard/`; skipped with one line when chromium, node or
+//!   `target/dashboard/<locale>/`; skipped with one line when chromium, node or
 //!   `tests/dashboard/node_modules` is missing, unless
 //!   `SALESLEDGER_REQUIRE_BROWSER=1`.
 //! - `i18n`: the message catalogues (problems, dashboard) hold the same
