@@ -136,3 +136,43 @@ async fn english_when_no_supported_language_is_asked_for() {
     let answers = refusals(&app, customer_id, &[("accept-language", "zh-TW")]).await;
     assert_eq!(answers[1].json["title"], json!("无权操作"));
 }
+
+/// A bulk answer's per-item problems follow `Accept-Language` too.
+#[tokio::test]
+async fn bulk_item_problems_follow_accept_language() {
+    let app = spawn_app().await;
+    let body = json!({"items": [
+        {"customer_id": uuid::Uuid::now_v7(), "days": [{"day": "2027-03-15", "logins": 3, "key_feature_calls": 9}]},
+        {"days": []}
+    ]});
+    let chinese = app
+        .send_json(
+            "POST",
+            "/v1/ingest/usage-reports",
+            app.token("integrator"),
+            &body,
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    let english = app
+        .post_json("/v1/ingest/usage-reports", "integrator", &body)
+        .await;
+    for (answer, titles) in [
+        (&chinese, ["未找到", "请求有误"]),
+        (&english, ["Not found", "Bad request"]),
+    ] {
+        assert_eq!(answer.status.as_u16(), 200, "{}", answer.text);
+        let results = answer.json["results"].as_array().expect("results");
+        for (result, (title, code)) in results
+            .iter()
+            .zip(titles.iter().zip(["not_found", "missing_field"]))
+        {
+            assert_eq!(result["problem"]["code"], json!(code), "{}", answer.text);
+            assert_eq!(result["problem"]["title"], json!(title), "{}", answer.text);
+        }
+    }
+    let detail = chinese.json["results"][1]["problem"]["detail"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(has_han(detail), "{detail}");
+}

@@ -205,6 +205,24 @@ impl ApiError {
     }
 }
 
+tokio::task_local! {
+    /// The language of the request being answered (set by
+    /// [`localize_problems`]), for problems that are not a response of
+    /// their own (a bulk answer's per-item problems).
+    static REQUEST_LANG: Lang;
+}
+
+/// The language the request being answered asked for (English outside a
+/// request).
+pub fn request_lang() -> Lang {
+    REQUEST_LANG.try_with(|lang| *lang).unwrap_or(Lang::En)
+}
+
+/// Runs `future` (e.g. a task spawned for the request) in `lang`.
+pub async fn with_lang<F: std::future::Future>(lang: Lang, future: F) -> F::Output {
+    REQUEST_LANG.scope(lang, future).await
+}
+
 /// The error a problem response was built from, left in the response's
 /// extensions for [`localize_problems`].
 #[derive(Debug, Clone)]
@@ -219,7 +237,7 @@ pub async fn localize_problems(request: Request, next: Next) -> Response {
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|value| value.to_str().ok())
         .map_or(Lang::En, Lang::negotiate);
-    let mut response = next.run(request).await;
+    let mut response = REQUEST_LANG.scope(lang, next.run(request)).await;
     let Some(ProblemSource(error)) = response.extensions_mut().remove::<ProblemSource>() else {
         return response;
     };
