@@ -1,10 +1,12 @@
 //! The dashboard in a real browser: starts the built `salesledger serve
 //! --demo` on a free port over a fresh data directory, waits for `/readyz`,
 //! then runs `node tests/dashboard/run.mjs` (playwright-core driving
-//! Debian's headless `/usr/bin/chromium`): sign-in, no console error, the
+//! Debian's headless `/usr/bin/chromium`) twice, with the browser's locale
+//! zh-CN and en-US: the page's language follows it (no English label of
+//! the catalogue visible in zh-CN, the header's switch remembered), sign-in, no console error, the
 //! ten risk rows, the heatmap, the funnel, a lead posted through the API
 //! showing without a reload, a customer page and its evidence bundle, and
-//! screenshots at 1920x1080 and 390x844 in `target/dashboard/`.
+//! screenshots at 1920x1080 and 390x844 in `target/dashboard/<locale>/`.
 //!
 //! Without chromium, node or `tests/dashboard/node_modules` the test prints
 //! one line and passes, unless `SALESLEDGER_REQUIRE_BROWSER=1` (set by
@@ -185,27 +187,37 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
 
     let out = root.join("target/dashboard");
     std::fs::create_dir_all(&out).expect("target/dashboard");
-    let status = Command::new("node")
-        .arg(test_dir.join("run.mjs"))
-        .args([
-            "--base",
-            &base,
-            "--token",
-            &token,
-            "--writer-token",
-            &writer,
-            "--out",
-        ])
-        .arg(&out)
-        .arg("--chromium")
-        .arg(chromium())
-        .current_dir(&test_dir)
-        .status()
-        .expect("run node");
+    // Twice: a browser whose locale is zh-CN, then en-US (issue 20).
+    let mut failures = Vec::new();
+    for locale in ["zh-CN", "en-US"] {
+        let status = Command::new("node")
+            .arg(test_dir.join("run.mjs"))
+            .args([
+                "--base",
+                &base,
+                "--token",
+                &token,
+                "--writer-token",
+                &writer,
+                "--locale",
+                locale,
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--chromium")
+            .arg(chromium())
+            .current_dir(&test_dir)
+            .status()
+            .expect("run node");
+        if !status.success() {
+            failures.push(format!("{locale}: {status}"));
+        }
+    }
     drop(server);
     assert!(
-        status.success(),
-        "the dashboard browser test failed ({status}); screenshots in {}\nserve log:\n{}",
+        failures.is_empty(),
+        "the dashboard browser test failed ({}); screenshots in {}/<locale>/\nserve log:\n{}",
+        failures.join(", "),
         out.display(),
         serve_log()
     );

@@ -35,11 +35,16 @@
 //!   used saved at shutdown); commands on the held data directory say so
 //!   once with the gateway's pid and exit 3; stale pid files are ignored.
 //! - `dashboard`: the dashboard page over `serve --demo` in headless
-//!   Chromium (`tests/dashboard/run.mjs`, playwright-core): risk rows,
+//!   Chromium (`tests/dashboard/run.mjs`, playwright-core), once with the
+//!   browser's locale zh-CN (no English label of the catalogue visible,
+//!   the language switch remembered) and once en-US: risk rows,
 //!   heatmap, funnel, a new event shown without a reload, screenshots in
-//!   `target/dashboard/`; skipped with one line when chromium, node or
+//!   `target/dashboard/<locale>/`; skipped with one line when chromium, node or
 //!   `tests/dashboard/node_modules` is missing, unless
 //!   `SALESLEDGER_REQUIRE_BROWSER=1`.
+//! - `i18n`: the message catalogues (problems, dashboard) hold the same
+//!   keys in zh-CN and English, and every problem code the sources can
+//!   answer has a message in both (issue 20).
 //! - `read_model_tables`: every table projector in the table engine over a
 //!   generated history: live, rebuilt from zero and resumed all dump equal
 //!   to a pure fold of the log (issue 14).
@@ -82,6 +87,7 @@ mod cli_tokens;
 mod cli_verify;
 mod dashboard;
 mod http;
+mod i18n;
 mod pg_gateways;
 mod reactions;
 mod read_model_tables;

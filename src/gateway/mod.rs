@@ -15,6 +15,7 @@ pub mod customer_import;
 pub mod dashboard;
 pub mod dto;
 pub mod feed;
+pub mod i18n;
 pub mod ingest;
 pub mod media;
 pub mod openapi;
@@ -278,6 +279,8 @@ pub fn router(state: AppState) -> Router {
         // Inside routing: the matched route template is known.
         .layer(axum::middleware::from_fn_with_state(ops_state, ops::track))
         .layer(axum::middleware::from_fn(log_request))
+        // Outermost: problems in the reader's language (issue 20).
+        .layer(axum::middleware::from_fn(i18n::localize_problems))
         .with_state(state)
 }
 

@@ -951,7 +951,11 @@ fn unbounded_document() -> OpenApi {
                 .title("salesledger gateway")
                 .version(env!("CARGO_PKG_VERSION"))
                 .description(Some(
-                    "Every sales action is an immutable, hash-chained event. Errors are application/problem+json with a stable `code`.",
+                    "Every sales action is an immutable, hash-chained event. Errors are application/problem+json with a stable `code`. \
+                     Languages: a problem's `title` and `detail` follow the request's `Accept-Language` \
+                     (`zh`, `zh-CN` or any `zh-*` gives Simplified Chinese, anything else English, the default); \
+                     its `code`, `type`, `status` and other fields are the same in every language. \
+                     Problem answers carry `Content-Language` and `Vary: Accept-Language`.",
                 ))
                 .build(),
         )

@@ -12,20 +12,23 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
-/// The body of every error response.
+/// The body of every error response (title and detail translated by
+/// [`super::i18n::localize_problems`]).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// `urn:salesledger:problem:<code>`.
     #[serde(rename = "type")]
     pub problem_type: String,
-    /// Short summary of the problem class.
+    /// Short summary of the problem class, in the language of the
+    /// request's `Accept-Language` (zh-CN or English).
     pub title: String,
     /// The HTTP status, repeated.
     pub status: u16,
     /// Stable machine-readable code, e.g. `customer_already_owned`.
     #[schema(example = "customer_already_owned")]
     pub code: String,
-    /// What happened in this instance.
+    /// What happened in this instance, in the language of the request's
+    /// `Accept-Language` (zh-CN or English; `code` is the same in both).
     pub detail: String,
     /// Extra facts some problems carry (e.g. `owner` on an ownership
     /// conflict, `path` on a body error).
@@ -41,6 +44,9 @@ pub struct ApiError {
     pub code: String,
     pub detail: String,
     pub extra: serde_json::Map<String, Value>,
+    /// Variables of the translated messages that are not in the body
+    /// (e.g. a domain refusal's fields; see [`super::i18n`]).
+    pub args: Vec<(String, String)>,
 }
 
 impl ApiError {
@@ -50,6 +56,7 @@ impl ApiError {
             code: code.into(),
             detail: detail.into(),
             extra: serde_json::Map::new(),
+            args: Vec::new(),
         }
     }
 
@@ -124,16 +131,21 @@ impl IntoResponse for ApiError {
         let problem = self.problem();
         let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
         let mut response = (self.status, body).into_response();
+        let status = self.status;
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             header::HeaderValue::from_static("application/problem+json"),
         );
-        if self.status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
         }
+        // For the language layer (super::i18n::localize_problems).
+        response
+            .extensions_mut()
+            .insert(super::i18n::ProblemSource(self));
         response
     }
 }
@@ -148,6 +160,7 @@ impl From<DomainError> for ApiError {
             _ => return ApiError::internal(&error),
         };
         let mut api_error = ApiError::new(status, error.code(), error.to_string());
+        api_error.args = super::i18n::domain_args(&error);
         if let DomainError::CustomerAlreadyOwned { owner, customer_id } = &error {
             api_error = api_error
                 .with("owner", json!(owner))

@@ -2,7 +2,15 @@
 // (no browser download: executablePath is the system's chromium).
 //
 //   node tests/dashboard/run.mjs --base http://127.0.0.1:PORT --token SUPERVISOR_TOKEN \
-//        --writer-token INTEGRATOR_TOKEN --out target/dashboard [--chromium /usr/bin/chromium]
+//        --writer-token INTEGRATOR_TOKEN --out target/dashboard [--chromium /usr/bin/chromium] \
+//        [--locale zh-CN|en-US]
+//
+// The browser runs with --locale (navigator.languages, Accept-Language):
+// the page must pick that language by itself (<html lang>), show every
+// label from its catalogue (in zh-CN no English message of the catalogue
+// is visible, checked against the catalogues' keys), and, in zh-CN, switch
+// to English with the header's switch, keep it over a reload, and switch
+// back. Screenshots go to --out/<locale>/.
 //
 // Signs in with the token, checks there is no console error, that the ten
 // risk rows, the heatmap and the funnel are shown, posts a lead through the
@@ -27,14 +35,16 @@ function options() {
   const writer = get("writer-token", process.env.SALESLEDGER_DASHBOARD_WRITER_TOKEN || token);
   const out = get("out", "target/dashboard");
   const executablePath = get("chromium", process.env.SALESLEDGER_CHROMIUM || "/usr/bin/chromium");
+  const locale = get("locale", "en-US");
   if (!base || !token) {
     console.error("usage: run.mjs --base URL --token TOKEN [--writer-token TOKEN] [--out DIR] [--chromium PATH]");
     process.exit(2);
   }
-  return { base: base.replace(/\/$/, ""), token, writer, out, executablePath };
+  return { base: base.replace(/\/$/, ""), token, writer, out: join(out, locale), executablePath, locale };
 }
 
-const { base, token, writer, out, executablePath } = options();
+const { base, token, writer, out, executablePath, locale } = options();
+const pageLang = locale.toLowerCase().startsWith("zh") ? "zh-CN" : "en";
 const TIMEOUT = 90_000;
 const consoleErrors = [];
 let step = "starting";
@@ -52,6 +62,57 @@ function watch(page, label) {
     // The long poll is aborted on purpose when a page closes.
     if (!request.url().includes("/v1/events")) consoleErrors.push(`[${label}] request failed: ${request.url()} ${request.failure()?.errorText}`);
   });
+}
+
+async function catalogue(lang) {
+  const response = await fetch(`${base}/dashboard/i18n/${lang}.json`);
+  check(response.ok, `/dashboard/i18n/${lang}.json answered ${response.status}`);
+  return response.json();
+}
+
+const messages = { en: await catalogue("en"), "zh-CN": await catalogue("zh-CN") };
+
+// The English texts a Chinese page must not show: the literal parts of
+// every English message that differs from its Chinese one, with at least
+// two Latin letters (placeholders are data, not labels).
+function englishLabels() {
+  const labels = new Set();
+  for (const [key, english] of Object.entries(messages.en)) {
+    if (messages["zh-CN"][key] === english) continue;
+    for (const part of english.split(/\{\w+\}/)) {
+      const text = part.trim();
+      if ((text.match(/[A-Za-z]/g) || []).length >= 2) labels.add(text);
+    }
+  }
+  return [...labels];
+}
+
+// The page's visible text, without the cells that hold data (actors,
+// event types, stream ids: they are not labels).
+async function visibleLabels(page) {
+  return page.evaluate(() => {
+    const copy = document.body.cloneNode(true);
+    for (const node of copy.querySelectorAll('.actor, .detail, [data-testid="evidence-timeline"] tbody, [hidden]')) node.remove();
+    document.body.append(copy);
+    copy.style.position = "absolute";
+    copy.style.left = "-100000px";
+    const text = copy.innerText;
+    copy.remove();
+    return text;
+  });
+}
+
+async function checkLanguage(page, where) {
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  check(lang === pageLang, `${where}: <html lang="${lang}">, expected ${pageLang}`);
+  const text = await visibleLabels(page);
+  if (pageLang === "zh-CN") {
+    const escape = (label) => label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const left = englishLabels().filter((label) => new RegExp(`(?<![A-Za-z])${escape(label)}(?![A-Za-z])`).test(text));
+    check(left.length === 0, `${where}: English labels visible in zh-CN: ${JSON.stringify(left)}`);
+    check(!/\bUTC\b/.test(text), `${where}: a time shown in UTC`);
+  }
+  return text;
 }
 
 async function funnelLeads(page) {
@@ -91,6 +152,7 @@ const context = await chromium.launchPersistentContext(userDataDir, {
     "--disable-sync",
   ],
   viewport: { width: 1920, height: 1080 },
+  locale,
   acceptDownloads: true,
 });
 context.setDefaultTimeout(TIMEOUT);
@@ -104,9 +166,12 @@ try {
   watch(desktop, "desktop");
   const started = Date.now();
   await desktop.goto(base + "/");
+  await desktop.locator("#token").waitFor();
+  await desktop.waitForFunction(() => document.title !== "");
+  await checkLanguage(desktop, "sign-in page");
   await desktop.locator("#token").fill(token);
   await desktop.locator('#sign-in button[type="submit"]').click();
-  await desktop.locator('[data-testid="identity"]').filter({ hasText: "supervisor" }).waitFor();
+  await desktop.locator('[data-testid="identity"]').filter({ hasText: messages[pageLang]["role.supervisor"] }).waitFor();
 
   step = "desktop: ten risk rows";
   await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="risk-row"]').length === 10, null, { timeout: TIMEOUT });
@@ -119,7 +184,14 @@ try {
   const before = await funnelLeads(desktop);
   check(before > 0, `the funnel shows ${before} leads`);
   await desktop.locator('[data-testid="health-trend"]').waitFor();
-  console.log(`dashboard loaded in ${Date.now() - started} ms: 10 risk rows, ${heatRows} heatmap rows, ${before} leads in the funnel`);
+  console.log(`[${locale}] dashboard loaded in ${Date.now() - started} ms: 10 risk rows, ${heatRows} heatmap rows, ${before} leads in the funnel`);
+
+  step = "desktop: the board's language";
+  await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="digest-row"]').length > 0 && document.querySelectorAll('[data-testid="leaderboard-row"]').length > 0, null, { timeout: TIMEOUT });
+  const boardText = await checkLanguage(desktop, "board");
+  for (const key of ["risk.title", "health.title", "funnel.title", "receivables.title", "penetration.title", "leaderboard.title", "digests.title"]) {
+    check(boardText.includes(messages[pageLang][key]), `the board does not show ${key} "${messages[pageLang][key]}"`);
+  }
 
   step = "desktop: a new lead appears without a reload";
   await desktop.evaluate(() => {
@@ -169,8 +241,27 @@ try {
   await phone.screenshot({ path: join(out, "phone-customer.png"), fullPage: true });
   await desktop.goto(base + "/" + new URL(phone.url()).hash);
   await desktop.locator('[data-testid="evidence-timeline"]').waitFor({ timeout: 180_000 });
+  await checkLanguage(desktop, "customer page");
   await desktop.screenshot({ path: join(out, "desktop-customer.png") });
   console.log(`customer page: ${bundle.events.length} events in the evidence bundle of ${bundle.subject.id}`);
+
+  if (pageLang === "zh-CN") {
+    step = "desktop: the language switch";
+    await desktop.goto(base + "/");
+    await desktop.locator('[data-testid="lang-en"]').click();
+    await desktop.waitForFunction(() => document.documentElement.lang === "en");
+    await desktop.locator("#risk h2").filter({ hasText: messages.en["risk.title"] }).waitFor();
+    await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="risk-row"]').length === 10, null, { timeout: TIMEOUT });
+    await desktop.reload();
+    await desktop.locator("#risk h2").filter({ hasText: messages.en["risk.title"] }).waitFor();
+    check((await desktop.evaluate(() => document.documentElement.lang)) === "en", "the English choice was not remembered over a reload");
+    await desktop.screenshot({ path: join(out, "desktop-switched-to-en.png") });
+    await desktop.locator('[data-testid="lang-zh-CN"]').click();
+    await desktop.locator("#risk h2").filter({ hasText: messages["zh-CN"]["risk.title"] }).waitFor();
+    await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="risk-row"]').length === 10, null, { timeout: TIMEOUT });
+    await checkLanguage(desktop, "board after switching back");
+    console.log("the language switch changes the page, is remembered over a reload, and switches back");
+  }
 
   step = "console";
   check(consoleErrors.length === 0, `console errors:\n  ${consoleErrors.join("\n  ")}`);

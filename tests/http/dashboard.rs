@@ -17,6 +17,17 @@ async fn the_page_and_its_assets_are_served_without_a_token_under_a_strict_csp()
             "/v1/events?",
         ),
         ("/dashboard/app.css", "text/css; charset=utf-8", "@media"),
+        // The message catalogues (issue 20).
+        (
+            "/dashboard/i18n/zh-CN.json",
+            "application/json; charset=utf-8",
+            "\"risk.title\": \"风险客户\"",
+        ),
+        (
+            "/dashboard/i18n/en.json",
+            "application/json; charset=utf-8",
+            "\"risk.title\": \"Risk list\"",
+        ),
     ] {
         let response = app.client.get(app.url(path)).send().await.expect(path);
         assert_eq!(response.status().as_u16(), 200, "{path}");
@@ -55,7 +66,7 @@ async fn me_and_the_health_trend_need_a_token_and_answer_the_callers_view() {
     let me = app.get("/v1/me", "csm").await;
     assert_eq!(
         me.ok(),
-        &json!({"actor": "test.csm", "role": "csm", "rep_id": null, "may_download_evidence": false})
+        &json!({"actor": "test.csm", "role": "csm", "rep_id": null, "may_download_evidence": false, "utc_offset_minutes": 480})
     );
 
     // Before any day close there is no trend.
@@ -68,4 +79,20 @@ async fn me_and_the_health_trend_need_a_token_and_answer_the_callers_view() {
     app.get("/v1/dashboard/health-trend?day=3", "rep")
         .await
         .assert_problem(400, "invalid_query");
+}
+
+/// The page shows times in the organisation's time zone: the published
+/// pool policy's day-close offset, China Standard Time by default.
+#[tokio::test]
+async fn me_gives_the_pool_policys_day_close_offset() {
+    let app = spawn_app().await;
+    let me = app.get("/v1/me", "supervisor").await;
+    assert_eq!(me.ok()["utc_offset_minutes"], json!(480));
+    let mut policy = super::support::pool_policy();
+    policy["day_close_utc_offset_minutes"] = json!(420);
+    app.post_json("/v1/config/pool-policy", "supervisor", &policy)
+        .await
+        .ok();
+    let me = app.get("/v1/me", "rep").await;
+    assert_eq!(me.ok()["utc_offset_minutes"], json!(420));
 }

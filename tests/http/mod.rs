@@ -39,6 +39,8 @@
 //!   red freeze lifted only by a CTO-approved rescue plan, a yellow
 //!   call-back, contracts with three task cards per overdue instalment,
 //!   process assets, funnel stages, the health policy, bulk ingestion.
+//! - `i18n`: problems by `Accept-Language`: a 401, 403, 409 and 422 in
+//!   Chinese with the same codes; English by default (issue 20).
 //! - `openapi`: `/openapi.json` covers every route and schema.
 //! - `reactions`: `GET /v1/reactions/{event_id}` reads a reaction's
 //!   outcome by its causing event (applied, refused, 404).
@@ -91,6 +93,7 @@ mod feed;
 mod first_start;
 mod fuzz;
 mod health;
+mod i18n;
 mod idempotency;
 mod inputs;
 mod openapi;

@@ -5,16 +5,12 @@
 "use strict";
 
 const TOKEN_KEY = "salesledger.token";
+const LANG_KEY = "salesledger.lang";
+const LANGS = ["zh-CN", "en"];
 const SVG_NS = "http://www.w3.org/2000/svg";
 const POLL_WAIT_MS = 25000;
 const LEVELS = ["green", "yellow", "red"];
-const AGING = [
-  ["current", "current"],
-  ["1_30", "1–30 d"],
-  ["31_60", "31–60 d"],
-  ["61_90", "61–90 d"],
-  ["over_90", "> 90 d"],
-];
+const AGING = ["current", "1_30", "31_60", "61_90", "over_90"];
 const STAGES = ["lead", "qualified", "proposal", "negotiation", "won"];
 
 const app = {
@@ -31,6 +27,11 @@ const app = {
   evidenceStale: false, // a record about the open customer arrived
   leaderboardRegion: null,
   digestDay: null,
+  lang: "en",
+  messages: {},
+  // The organisation's time zone: the pool policy's day-close offset
+  // (GET /v1/me), China Standard Time until the page knows it.
+  utcOffsetMinutes: 480,
 };
 
 // ---------------------------------------------------------------- DOM helpers
@@ -86,22 +87,93 @@ function empty(text) {
   return el("p", { class: "empty", text });
 }
 
+// ------------------------------------------------------------ messages
+
+// The language: the one chosen with the header's switch (remembered), else
+// the browser's first zh* (-> zh-CN) or en* preference, else English.
+function preferredLang() {
+  const saved = localStorage.getItem(LANG_KEY);
+  if (LANGS.includes(saved)) return saved;
+  const wanted = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""];
+  for (const tag of wanted) {
+    const lower = String(tag).toLowerCase();
+    if (lower === "zh" || lower.startsWith("zh-")) return "zh-CN";
+    if (lower === "en" || lower.startsWith("en-")) return "en";
+  }
+  return "en";
+}
+
+async function loadMessages(lang) {
+  const response = await fetch(`/dashboard/i18n/${lang}.json`, { cache: "no-cache" });
+  if (!response.ok) throw new Error(`/dashboard/i18n/${lang}.json: HTTP ${response.status}`);
+  return response.json();
+}
+
+// The message `key` with its {placeholders} filled from `params`.
+function t(key, params) {
+  const text = Object.prototype.hasOwnProperty.call(app.messages, key) ? app.messages[key] : key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (params && name in params ? String(params[name]) : whole));
+}
+
+// The message as nodes: a placeholder whose value is a DOM node is that node.
+function tNodes(key, params) {
+  const text = Object.prototype.hasOwnProperty.call(app.messages, key) ? app.messages[key] : key;
+  return text.split(/(\{\w+\})/).filter((part) => part !== "").map((part) => {
+    const match = /^\{(\w+)\}$/.exec(part);
+    if (!match || !params || !(match[1] in params)) return part;
+    const value = params[match[1]];
+    return value instanceof Node ? value : String(value);
+  });
+}
+
+// A message named by a data value (`stage.won`, `risk.kind.low_usage`);
+// the value itself, words spaced, when the catalogue has none.
+function tKind(prefix, value) {
+  const key = prefix + "." + value;
+  return Object.prototype.hasOwnProperty.call(app.messages, key) ? app.messages[key] : humanKind(value);
+}
+
+// Fills the page's fixed texts from the catalogue and marks the language.
+function applyStatic() {
+  document.documentElement.lang = app.lang;
+  document.title = t("page.title");
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const attribute of ["title", "aria-label", "placeholder"]) {
+    for (const node of document.querySelectorAll(`[data-i18n-${attribute}]`)) {
+      node.setAttribute(attribute, t(node.getAttribute(`data-i18n-${attribute}`)));
+    }
+  }
+  $("sign-in-help").replaceChildren(...tNodes("auth.help", { command: el("code", { text: "serve --demo" }) }));
+  for (const button of document.querySelectorAll("#lang button")) {
+    button.setAttribute("aria-pressed", String(button.dataset.lang === app.lang));
+  }
+  nf = new Intl.NumberFormat(t("format.locale"));
+}
+
+async function setLang(lang) {
+  const messages = await loadMessages(lang);
+  app.lang = lang;
+  app.messages = messages;
+  applyStatic();
+}
+
 // -------------------------------------------------------------- formatting
 
-const nf = new Intl.NumberFormat("en-US");
+let nf = new Intl.NumberFormat("en-US");
 
 function fmtInt(n) {
   return n === null || n === undefined ? "–" : nf.format(n);
 }
 
 function fmtBp(bp) {
-  return bp === null || bp === undefined ? "–" : (bp / 100).toFixed(bp % 100 === 0 ? 0 : 1) + "%";
+  return bp === null || bp === undefined ? "–" : t("format.percent", { n: (bp / 100).toFixed(bp % 100 === 0 ? 0 : 1) });
 }
 
 function fmtScore(bp) {
   return bp === null || bp === undefined ? "–" : (bp / 100).toFixed(2);
 }
 
+// Amounts in yuan: ¥ and 万 in every language, as the organisation writes them.
 function fmtFen(fen) {
   if (fen === null || fen === undefined) return "–";
   const yuan = fen / 100;
@@ -112,20 +184,51 @@ function fmtFen(fen) {
 
 function fmtCents(cents) {
   if (cents === null || cents === undefined) return "–";
-  return (cents / 100).toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return (cents / 100).toLocaleString(t("format.locale"), { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 }
 
+// Large sums with the language's unit (k / M; 万 / 亿).
 function fmtBigCents(cents) {
   if (cents === null || cents === undefined) return "–";
   const units = cents / 100;
-  if (units >= 1e6) return (units / 1e6).toFixed(2) + " M";
-  if (units >= 1e4) return (units / 1e3).toFixed(1) + " k";
+  const large = Number(t("format.big.large_divisor"));
+  const medium = Number(t("format.big.medium_divisor"));
+  if (units >= large) return t("format.big.large", { n: (units / large).toFixed(2) });
+  if (units >= 1e4) return t("format.big.medium", { n: (units / medium).toFixed(1) });
   return nf.format(Math.round(units));
 }
 
+const pad2 = (n) => String(n).padStart(2, "0");
+
+// A business day (YYYY-MM-DD, already the organisation's date).
+function fmtDay(day) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ""));
+  if (!match) return day ? String(day) : "–";
+  return t("format.day", { y: match[1], m: match[2], d: match[3], M: Number(match[2]), D: Number(match[3]) });
+}
+
+function fmtDayShort(day) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(day || ""));
+  if (!match) return day ? String(day) : "–";
+  return t("format.day_short", { m: match[2], d: match[3], M: Number(match[2]), D: Number(match[3]) });
+}
+
+function zoneName() {
+  const offset = app.utcOffsetMinutes;
+  if (offset === 480) return t("format.zone.cst");
+  const abs = Math.abs(offset);
+  return t("format.zone.offset", { sign: offset < 0 ? "−" : "+", hh: pad2(Math.floor(abs / 60)), mm: pad2(abs % 60) });
+}
+
+// An instant (RFC 3339) in the organisation's time zone.
 function fmtTime(iso) {
   if (!iso) return "–";
-  return iso.replace("T", " ").replace(/\.\d+/, "").replace(/Z$/, " UTC");
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return String(iso);
+  const local = new Date(ms + app.utcOffsetMinutes * 60000);
+  const day = `${local.getUTCFullYear()}-${pad2(local.getUTCMonth() + 1)}-${pad2(local.getUTCDate())}`;
+  const time = `${pad2(local.getUTCHours())}:${pad2(local.getUTCMinutes())}:${pad2(local.getUTCSeconds())}`;
+  return t("format.time", { date: fmtDay(day), time, zone: zoneName() });
 }
 
 function shortId(id) {
@@ -140,14 +243,15 @@ function humanKind(kind) {
 
 class ApiError extends Error {
   constructor(status, problem) {
-    super((problem && (problem.detail || problem.title)) || "HTTP " + status);
+    super((problem && (problem.detail || problem.title)) || t("error.http", { status }));
     this.status = status;
     this.problem = problem;
   }
 }
 
 async function api(path, options = {}) {
-  const headers = { Accept: "application/json" };
+  // Problems (title, detail) come back in the page's language.
+  const headers = { Accept: "application/json", "Accept-Language": app.lang };
   if (app.token) headers.Authorization = "Bearer " + app.token;
   if (options.body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(path, {
@@ -165,7 +269,7 @@ async function api(path, options = {}) {
     json = null;
   }
   if (response.status === 401 && app.token && !options.signingIn) {
-    signOut("Your token is no longer accepted: sign in again.");
+    signOut(t("auth.expired"));
   }
   if (!response.ok) throw new ApiError(response.status, json);
   return options.raw ? { json, text } : json;
@@ -240,7 +344,7 @@ async function guarded(sectionId, load) {
     await load();
   } catch (error) {
     if (error.name === "AbortError") return;
-    show(sectionId, el("p", { class: "error", text: "Could not load: " + error.message }));
+    show(sectionId, el("p", { class: "error", text: t("error.load", { error: error.message }) }));
   }
 }
 
@@ -249,10 +353,10 @@ async function guarded(sectionId, load) {
 async function loadRisk(position) {
   const data = await view("/v1/views/risk", position);
   if (hideIfForbidden("risk", data)) return;
-  $("risk-day").textContent = data ? `${data.day} · ${data.n_at_risk} of ${data.n_evaluated} below green` : "";
+  $("risk-day").textContent = data ? t("risk.subtitle", { day: fmtDay(data.day), n_at_risk: fmtInt(data.n_at_risk), n_evaluated: fmtInt(data.n_evaluated) }) : "";
   if (data && data.day) app.lastClosedDay = data.day;
   if (!data || !data.customers || data.customers.length === 0) {
-    show("risk", empty("No risk list yet: no day has closed, or nobody is below green."));
+    show("risk", empty(t("risk.empty")));
     return;
   }
   const rows = data.customers.map((c) =>
@@ -271,24 +375,24 @@ async function loadRisk(position) {
         "td",
         { class: "scripts" },
         c.risks.length === 0
-          ? el("span", { class: "muted", text: "no risk flagged" })
+          ? el("span", { class: "muted", text: t("risk.none_flagged") })
           : [
-              el("div", { class: "chips" }, c.risks.map((risk) => el("span", { class: "chip", text: humanKind(risk.kind) }))),
+              el("div", { class: "chips" }, c.risks.map((risk) => el("span", { class: "chip", text: tKind("risk.kind", risk.kind) }))),
               el(
                 "details",
                 { class: "script" },
-                el("summary", { title: "all suggested scripts" }, el("span", { class: "preview", text: c.risks[0].script })),
+                el("summary", { title: t("risk.all_scripts") }, el("span", { class: "preview", text: c.risks[0].script })),
                 el(
                   "ul",
                   { class: "plain" },
-                  c.risks.map((risk) => el("li", {}, el("strong", { text: humanKind(risk.kind) + ": " }), risk.script)),
+                  c.risks.map((risk) => el("li", {}, el("strong", { text: tKind("risk.kind", risk.kind) + t("punct.colon") }), risk.script)),
                 ),
               ),
             ],
         c.competitor_keywords && c.competitor_keywords.length
           ? el("div", {
               class: "muted keywords",
-              text: "searched: " + c.competitor_keywords.map((k) => `${k.keyword} ×${k.count}`).join(", "),
+              text: t("risk.searched", { keywords: c.competitor_keywords.map((k) => `${k.keyword} ×${k.count}`).join(t("punct.list")) }),
             })
           : null,
       ),
@@ -302,7 +406,7 @@ async function loadRisk(position) {
       el(
         "table",
         { class: "risk" },
-        el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "Customer" }), el("th", { text: "Score" }), el("th", { text: "Risks and suggested scripts" }))),
+        el("thead", {}, el("tr", {}, el("th", { text: t("risk.col.rank") }), el("th", { text: t("risk.col.customer") }), el("th", { text: t("risk.col.score") }), el("th", { text: t("risk.col.risks") }))),
         el("tbody", {}, rows),
       ),
     ),
@@ -318,7 +422,7 @@ async function loadHealth(position) {
   ]);
   if (hideIfForbidden("health", list)) return;
   if (!list || list.length === 0) {
-    show("health", empty("No customer has health inputs yet."));
+    show("health", empty(t("health.empty")));
     return;
   }
   const counts = { green: 0, yellow: 0, red: 0, unscored: 0 };
@@ -332,21 +436,21 @@ async function loadHealth(position) {
         "div",
         { class: "figure " + level, "data-testid": "health-" + level },
         el("strong", { text: fmtInt(counts[level]) }),
-        el("span", { text: level + (total ? " · " + Math.round((100 * counts[level]) / total) + "%" : "") }),
+        el("span", { text: total ? t("health.share", { level: tKind("level", level), percent: t("format.percent", { n: Math.round((100 * counts[level]) / total) }) }) : tKind("level", level) }),
       ),
     ),
-    counts.unscored ? el("div", { class: "figure" }, el("strong", { text: fmtInt(counts.unscored) }), el("span", { text: "no score yet" })) : null,
+    counts.unscored ? el("div", { class: "figure" }, el("strong", { text: fmtInt(counts.unscored) }), el("span", { text: t("health.no_score") })) : null,
   );
   show("health", figures, distributionBar(counts, total), trend && trend !== "forbidden" ? trendChart(trend) : null);
 }
 
 function distributionBar(counts, total) {
   const width = 600;
-  const bar = svg("svg", { viewBox: `0 0 ${width} 28`, class: "chart bar", role: "img", "aria-label": "health distribution" });
+  const bar = svg("svg", { viewBox: `0 0 ${width} 28`, class: "chart bar", role: "img", "aria-label": t("health.distribution") });
   let x = 0;
   for (const level of LEVELS) {
     const w = total ? (width * counts[level]) / total : 0;
-    if (w > 0) bar.append(svg("rect", { x, y: 0, width: w, height: 28, class: "fill-" + level }, tip(`${level}: ${counts[level]}`)));
+    if (w > 0) bar.append(svg("rect", { x, y: 0, width: w, height: 28, class: "fill-" + level }, tip(t("health.count", { level: tKind("level", level), count: fmtInt(counts[level]) }))));
     x += w;
   }
   return bar;
@@ -354,14 +458,14 @@ function distributionBar(counts, total) {
 
 function trendChart(trend) {
   const days = trend.days || [];
-  if (days.length < 2) return empty("The trend needs two closed days.");
+  if (days.length < 2) return empty(t("health.trend_needs_two"));
   const width = 600;
   const height = 180;
   const pad = { left: 34, right: 8, top: 8, bottom: 22 };
   const max = Math.max(1, ...days.map((d) => d.green + d.yellow + d.red));
   const x = (i) => pad.left + ((width - pad.left - pad.right) * i) / (days.length - 1);
   const y = (v) => height - pad.bottom - ((height - pad.top - pad.bottom) * v) / max;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart trend", role: "img", "aria-label": "health trend", "data-testid": "health-trend" });
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart trend", role: "img", "aria-label": t("health.trend"), "data-testid": "health-trend" });
   // Stacked areas: red at the bottom, then yellow, then green.
   const order = ["red", "yellow", "green"];
   const base = days.map(() => 0);
@@ -369,7 +473,7 @@ function trendChart(trend) {
     const top = days.map((d, i) => base[i] + d[level]);
     const points = top.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`);
     const back = base.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).reverse();
-    chart.append(svg("polygon", { points: points.concat(back).join(" "), class: "fill-" + level + " area" }, tip(level)));
+    chart.append(svg("polygon", { points: points.concat(back).join(" "), class: "fill-" + level + " area" }, tip(tKind("level", level))));
     top.forEach((v, i) => (base[i] = v));
   }
   for (const v of [0, Math.round(max / 2), max]) {
@@ -378,14 +482,14 @@ function trendChart(trend) {
   }
   const labels = [0, Math.floor((days.length - 1) / 2), days.length - 1];
   for (const i of labels) {
-    chart.append(svg("text", { x: x(i), y: height - 6, class: "axis", "text-anchor": i === 0 ? "start" : i === days.length - 1 ? "end" : "middle", text: days[i].day.slice(5) }));
+    chart.append(svg("text", { x: x(i), y: height - 6, class: "axis", "text-anchor": i === 0 ? "start" : i === days.length - 1 ? "end" : "middle", text: fmtDayShort(days[i].day) }));
   }
   days.forEach((d, i) =>
     chart.append(
-      svg("rect", { x: x(i) - 3, y: pad.top, width: 6, height: height - pad.top - pad.bottom, class: "hover" }, tip(`${d.day}: ${d.green} green, ${d.yellow} yellow, ${d.red} red`)),
+      svg("rect", { x: x(i) - 3, y: pad.top, width: 6, height: height - pad.top - pad.bottom, class: "hover" }, tip(t("health.trend_day", { day: fmtDay(d.day), green: fmtInt(d.green), yellow: fmtInt(d.yellow), red: fmtInt(d.red) }))),
     ),
   );
-  return el("figure", {}, chart, el("figcaption", { text: `Level counts at each close, last ${days.length} closed days` }));
+  return el("figure", {}, chart, el("figcaption", { text: t("health.trend_caption", { n: days.length }) }));
 }
 
 // --- penetration heatmap (stores x days, grouped by region)
@@ -395,11 +499,11 @@ async function loadPenetration(position) {
   if (hideIfForbidden("penetration", data)) return;
   if (!data || !data.promotion || !data.regions || data.regions.length === 0 || !data.days || data.days.length === 0) {
     $("penetration-title").textContent = "";
-    show("penetration", empty("No promotion with sales yet."));
+    show("penetration", empty(t("penetration.empty")));
     return;
   }
   const p = data.promotion;
-  $("penetration-title").textContent = `${p.name} (${p.sku}) · ${p.starts_on} → ${p.ends_on}`;
+  $("penetration-title").textContent = t("penetration.subtitle", { name: p.name, sku: p.sku, from: fmtDay(p.starts_on), to: fmtDay(p.ends_on) });
   show("penetration", heatmap(data));
 }
 
@@ -430,17 +534,17 @@ function heatmap(data) {
   const regionHeader = 18;
   const nStores = data.regions.reduce((n, r) => n + r.stores.length, 0);
   const height = headerHeight + data.regions.length * regionHeader + nStores * rowHeight + 4;
-  const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "chart heatmap", role: "img", "aria-label": "penetration heatmap", "data-testid": "heatmap" });
+  const chart = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, class: "chart heatmap", role: "img", "aria-label": t("penetration.chart"), "data-testid": "heatmap" });
   // Month ticks along the top.
   let lastTick = -Infinity;
   days.forEach((day, i) => {
     const x = labelWidth + i * cell;
     if ((i === 0 || day.endsWith("-01") || (cell >= 20 && i % 7 === 0)) && x - lastTick >= 40) {
-      chart.append(svg("text", { x, y: 11, class: "axis", text: day.slice(5) }));
+      chart.append(svg("text", { x, y: 11, class: "axis", text: fmtDayShort(day) }));
       lastTick = x;
     }
   });
-  chart.append(svg("text", { x: width - 2, y: 11, class: "axis", "text-anchor": "end", text: "total" }));
+  chart.append(svg("text", { x: width - 2, y: 11, class: "axis", "text-anchor": "end", text: t("penetration.total") }));
   let y = headerHeight;
   for (const region of data.regions) {
     chart.append(svg("text", { x: 0, y: y + 13, class: "region-label", text: region.region }));
@@ -453,7 +557,7 @@ function heatmap(data) {
           svg(
             "rect",
             { x: labelWidth + i * cell, y, width: Math.max(1, cell - (cell > 4 ? 1 : 0)), height: rowHeight - 1, class: heatColor(c.share_bp, max) },
-            tip(`${store.store} ${c.day}: ${c.share_bp === null ? "no ticket" : `${fmtBp(c.share_bp)} (${c.with_product}/${c.tickets} tickets)`}`),
+            tip(c.share_bp === null ? t("penetration.cell_none", { store: store.store, day: fmtDay(c.day) }) : t("penetration.cell", { store: store.store, day: fmtDay(c.day), share: fmtBp(c.share_bp), with: fmtInt(c.with_product), tickets: fmtInt(c.tickets) })),
           ),
         );
       });
@@ -465,11 +569,11 @@ function heatmap(data) {
   const legend = el(
     "div",
     { class: "legend" },
-    el("span", { text: "share of tickets with the product:" }),
-    [0, 2, 4, 6, 7].map((step) => el("span", { class: "swatch cell-" + step, title: `up to ${fmtBp(Math.round(((step + 1) * (max + 1)) / 8))}` })),
-    el("span", { text: `0 → ${fmtBp(max)} and more` }),
+    el("span", { text: t("penetration.legend") }),
+    [0, 2, 4, 6, 7].map((step) => el("span", { class: "swatch cell-" + step, title: t("penetration.legend_step", { share: fmtBp(Math.round(((step + 1) * (max + 1)) / 8)) }) })),
+    el("span", { text: t("penetration.legend_range", { max: fmtBp(max) }) }),
     el("span", { class: "swatch cell-none" }),
-    el("span", { text: "no ticket" }),
+    el("span", { text: t("penetration.no_ticket") }),
   );
   return [el("div", { class: "scroll heat" }, chart), legend];
 }
@@ -481,14 +585,14 @@ async function loadLeaderboard(position) {
   if (hideIfForbidden("leaderboard", data)) return;
   const regions = (data && data.regions) || [];
   if (regions.length === 0) {
-    show("leaderboard", empty("No store sales yet."));
+    show("leaderboard", empty(t("leaderboard.empty")));
     return;
   }
   if (!regions.some((r) => r.region === app.leaderboardRegion)) app.leaderboardRegion = regions[0].region;
   const select = el(
     "select",
     {
-      "aria-label": "region",
+      "aria-label": t("leaderboard.region"),
       onchange: (event) => {
         app.leaderboardRegion = event.target.value;
         renderBoard();
@@ -501,14 +605,14 @@ async function loadLeaderboard(position) {
     const region = regions.find((r) => r.region === app.leaderboardRegion) || regions[0];
     const max = Math.max(1, ...region.stores.map((s) => s.sales_cents));
     holder.replaceChildren(
-      el("p", { class: "muted", text: region.from && region.to ? `sales ${region.from} → ${region.to}` : "no sale yet" }),
+      el("p", { class: "muted", text: region.from && region.to ? t("leaderboard.period", { from: fmtDay(region.from), to: fmtDay(region.to) }) : t("leaderboard.no_sale") }),
       el(
         "div",
         { class: "scroll" },
         el(
           "table",
           { class: "board" },
-          el("thead", {}, el("tr", {}, el("th", { text: "#" }), el("th", { text: "Store" }), el("th", { text: "Sales" }), el("th", { class: "num", text: "Avg ticket" }), el("th", { class: "num", text: "New product" }))),
+          el("thead", {}, el("tr", {}, el("th", { text: t("leaderboard.col.rank") }), el("th", { text: t("leaderboard.col.store") }), el("th", { text: t("leaderboard.col.sales") }), el("th", { class: "num", text: t("leaderboard.col.avg_ticket") }), el("th", { class: "num", text: t("leaderboard.col.new_product") }))),
           el(
             "tbody",
             {},
@@ -517,7 +621,7 @@ async function loadLeaderboard(position) {
                 "tr",
                 { "data-testid": "leaderboard-row" },
                 el("td", { class: "num rank", text: s.rank }),
-                el("td", {}, el("strong", { text: s.store }), " ", el("span", { class: "muted", text: s.name || "" }), s.format === "franchised" ? el("span", { class: "chip small", text: "franchise" }) : null),
+                el("td", {}, el("strong", { text: s.store }), " ", el("span", { class: "muted", text: s.name || "" }), s.format === "franchised" ? el("span", { class: "chip small", text: t("leaderboard.franchise") }) : null),
                 el("td", { class: "barcell" }, svg("svg", { viewBox: "0 0 100 10", class: "chart minibar", preserveAspectRatio: "none" }, svg("rect", { x: 0, y: 0, width: (100 * s.sales_cents) / max, height: 10, class: "fill-accent" })), el("span", { text: fmtBigCents(s.sales_cents) })),
                 el("td", { class: "num", text: fmtCents(s.avg_ticket_cents) }),
                 el("td", { class: "num", text: fmtBp(s.penetration_bp) }),
@@ -529,7 +633,7 @@ async function loadLeaderboard(position) {
     );
   }
   renderBoard();
-  show("leaderboard", el("label", { class: "inline" }, "Region ", select), holder);
+  show("leaderboard", el("label", { class: "inline" }, t("leaderboard.region"), " ", select), holder);
 }
 
 // --- funnel (SPEC C11)
@@ -538,7 +642,7 @@ async function loadFunnel(position) {
   const rows = await view("/v1/views/funnel?group=region&period=total", position);
   if (hideIfForbidden("funnel", rows)) return;
   if (!rows || rows.length === 0) {
-    show("funnel", empty("No lead registered yet."));
+    show("funnel", empty(t("funnel.empty")));
     return;
   }
   const reached = { lead: 0, qualified: 0, proposal: 0, negotiation: 0, won: 0, lost: 0 };
@@ -556,13 +660,13 @@ async function loadFunnel(position) {
   const gap = 6;
   const height = STAGES.length * (barHeight + gap);
   const max = Math.max(1, reached.lead);
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart funnel", role: "img", "aria-label": "sales funnel", "data-testid": "funnel-chart" });
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart funnel", role: "img", "aria-label": t("funnel.chart"), "data-testid": "funnel-chart" });
   STAGES.forEach((stage, i) => {
     const w = Math.max(2, ((width - 200) * reached[stage]) / max);
     const y = i * (barHeight + gap);
     const x = 100 + (width - 200 - w) / 2;
-    chart.append(svg("rect", { x, y, width: w, height: barHeight, rx: 3, class: "fill-stage-" + i }, tip(`${stage}: ${reached[stage]}`)));
-    chart.append(svg("text", { x: 0, y: y + barHeight / 2 + 5, class: "label", text: stage }));
+    chart.append(svg("rect", { x, y, width: w, height: barHeight, rx: 3, class: "fill-stage-" + i }, tip(`${tKind("stage", stage)}${t("punct.colon")}${fmtInt(reached[stage])}`)));
+    chart.append(svg("text", { x: 0, y: y + barHeight / 2 + 5, class: "label", text: tKind("stage", stage) }));
     chart.append(svg("text", { x: width, y: y + barHeight / 2 + 5, class: "label strong", "text-anchor": "end", "data-testid": "funnel-" + stage, text: fmtInt(reached[stage]) }));
     if (i > 0) {
       const previous = reached[STAGES[i - 1]];
@@ -577,8 +681,8 @@ async function loadFunnel(position) {
     el(
       "p",
       { class: "muted" },
-      `Win rate ${fmtBp(winRate)} · lost ${fmtInt(reached.lost)}`,
-      cycles ? ` · mean cycle ${(cycleSum / cycles).toFixed(1)} days over ${fmtInt(cycles)} won` : "",
+      t("funnel.summary", { rate: fmtBp(winRate), lost: fmtInt(reached.lost) }),
+      cycles ? t("funnel.cycle", { days: (cycleSum / cycles).toFixed(1), won: fmtInt(cycles) }) : "",
     ),
   );
 }
@@ -588,20 +692,21 @@ async function loadFunnel(position) {
 async function loadReceivables(position) {
   const data = await view("/v1/views/receivables", position);
   if (hideIfForbidden("receivables", data)) return [];
-  $("receivables-as-of").textContent = data && data.as_of ? "as of " + data.as_of : "";
+  $("receivables-as-of").textContent = data && data.as_of ? t("receivables.as_of", { day: fmtDay(data.as_of) }) : "";
   const regions = (data && data.regions) || [];
   if (regions.length === 0) {
-    show("receivables", empty("No receivables yet (no day has closed, or no contract)."));
+    show("receivables", empty(t("receivables.empty")));
     return regions;
   }
   const totals = {};
-  for (const [key] of AGING) totals[key] = regions.reduce((sum, r) => sum + (r.aging[key] || 0), 0);
+  for (const key of AGING) totals[key] = regions.reduce((sum, r) => sum + (r.aging[key] || 0), 0);
   const outstanding = regions.reduce((sum, r) => sum + r.outstanding_fen, 0);
   const width = 600;
-  const chart = svg("svg", { viewBox: `0 0 ${width} 120`, class: "chart aging", role: "img", "aria-label": "receivables aging", "data-testid": "aging-chart" });
-  const max = Math.max(1, ...AGING.map(([key]) => totals[key]));
+  const chart = svg("svg", { viewBox: `0 0 ${width} 120`, class: "chart aging", role: "img", "aria-label": t("receivables.chart"), "data-testid": "aging-chart" });
+  const max = Math.max(1, ...AGING.map((key) => totals[key]));
   const slot = width / AGING.length;
-  AGING.forEach(([key, label], i) => {
+  AGING.forEach((key, i) => {
+    const label = t("aging." + key);
     const h = (70 * totals[key]) / max;
     chart.append(svg("rect", { x: i * slot + 12, y: 96 - h, width: slot - 24, height: Math.max(h, 1), class: "fill-aging-" + i }, tip(`${label}: ${fmtFen(totals[key])}`)));
     chart.append(svg("text", { x: i * slot + slot / 2, y: 91 - h, class: "label small", "text-anchor": "middle", text: fmtFen(totals[key]) }));
@@ -610,7 +715,7 @@ async function loadReceivables(position) {
   const sorted = regions.slice().sort((a, b) => b.outstanding_fen - a.outstanding_fen || a.region.localeCompare(b.region));
   show(
     "receivables",
-    el("p", { class: "figure-line" }, el("strong", { text: fmtFen(outstanding) }), " outstanding"),
+    el("p", { class: "figure-line" }, el("strong", { text: fmtFen(outstanding) }), t("receivables.outstanding")),
     chart,
     el(
       "div",
@@ -618,7 +723,7 @@ async function loadReceivables(position) {
       el(
         "table",
         {},
-        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), el("th", { class: "num", text: "Outstanding" }), el("th", { class: "num", text: "> 90 d" }), el("th", { class: "num", text: "DSO" }))),
+        el("thead", {}, el("tr", {}, el("th", { text: t("receivables.col.region") }), el("th", { class: "num", text: t("receivables.col.outstanding") }), el("th", { class: "num", text: t("receivables.col.over_90") }), el("th", { class: "num", text: t("receivables.col.dso") }))),
         el(
           "tbody",
           {},
@@ -644,7 +749,7 @@ async function loadReceivables(position) {
 async function loadDigests(position, regions) {
   const day = app.digestDay || app.lastClosedDay;
   if (!day) {
-    show("digests", empty("No day has closed yet."));
+    show("digests", empty(t("digests.no_day")));
     return;
   }
   $("digest-day").textContent = "";
@@ -660,33 +765,33 @@ async function loadDigests(position, regions) {
     type: "date",
     value: day,
     max: app.lastClosedDay || undefined,
-    "aria-label": "digest day",
+    "aria-label": t("digests.day"),
     onchange: (event) => {
       app.digestDay = event.target.value || null;
       guarded("digests", () => loadDigests(null, app.regions));
     },
   });
   if (rows.length === 0) {
-    show("digests", el("label", { class: "inline" }, "Day ", picker), empty("No regional activity recorded for this day."));
+    show("digests", el("label", { class: "inline" }, t("digests.day"), " ", picker), empty(t("digests.empty")));
     return;
   }
   const sum = (key) => rows.reduce((n, r) => n + (r[key] || 0), 0);
   const cols = [
-    ["new_leads", "Leads", ""],
-    ["visits", "Visits", ""],
-    ["proposals_delivered", "Proposals delivered", "opt"],
-    ["payments_fen", "Collected", ""],
+    ["new_leads", t("digests.col.leads"), ""],
+    ["visits", t("digests.col.visits"), ""],
+    ["proposals_delivered", t("digests.col.proposals"), "opt"],
+    ["payments_fen", t("digests.col.collected"), ""],
   ];
   show(
     "digests",
-    el("label", { class: "inline" }, "Day ", picker, rows[0].closed ? el("span", { class: "chip small", text: "closed" }) : el("span", { class: "chip small warn", text: "open" })),
+    el("label", { class: "inline" }, t("digests.day"), " ", picker, rows[0].closed ? el("span", { class: "chip small", text: t("digests.closed") }) : el("span", { class: "chip small warn", text: t("digests.open") })),
     el(
       "div",
       { class: "scroll short" },
       el(
         "table",
         { class: "digest" },
-        el("thead", {}, el("tr", {}, el("th", { text: "Region" }), cols.map(([, label, opt]) => el("th", { class: "num " + opt, text: label })), el("th", { class: "num", text: "→ yellow / red" }))),
+        el("thead", {}, el("tr", {}, el("th", { text: t("digests.col.region") }), cols.map(([, label, opt]) => el("th", { class: "num " + opt, text: label })), el("th", { class: "num", text: t("digests.col.turned") }))),
         el(
           "tbody",
           {},
@@ -706,7 +811,7 @@ async function loadDigests(position, regions) {
           el(
             "tr",
             {},
-            el("th", { text: "All regions" }),
+            el("th", { text: t("digests.all_regions") }),
             cols.map(([key, , opt]) => el("th", { class: "num " + opt, text: key.endsWith("_fen") ? fmtFen(sum(key)) : fmtInt(sum(key)) })),
             el("th", { class: "num", text: `${rows.reduce((n, r) => n + r.turned_yellow.length, 0)} / ${rows.reduce((n, r) => n + r.turned_red.length, 0)}` }),
           ),
@@ -749,7 +854,7 @@ async function loadCustomerHealth(id, position) {
   const data = await view("/v1/views/health/" + encodeURIComponent(id), position);
   if (hideIfForbidden("customer-health", data)) return;
   if (!data) {
-    show("customer-health", empty("No health score yet for this customer (no customer-success input, or no day closed since)."));
+    show("customer-health", empty(t("customer.no_health")));
     return;
   }
   $("customer-title").textContent = data.company_name || id;
@@ -757,19 +862,19 @@ async function loadCustomerHealth(id, position) {
   const head = el(
     "div",
     { class: "figures" },
-    el("div", { class: "figure " + b.level, "data-testid": "customer-score" }, el("strong", { text: fmtScore(b.score_bp) }), el("span", { text: `${b.level} · as of ${b.as_of}` })),
-    el("div", { class: "figure" }, el("strong", { text: data.region }), el("span", { text: data.frozen ? "renewal quoting frozen" : "region" })),
+    el("div", { class: "figure " + b.level, "data-testid": "customer-score" }, el("strong", { text: fmtScore(b.score_bp) }), el("span", { text: t("customer.score_as_of", { level: tKind("level", b.level), day: fmtDay(b.as_of) }) })),
+    el("div", { class: "figure" }, el("strong", { text: data.region }), el("span", { text: data.frozen ? t("customer.frozen") : t("customer.region") })),
   );
   const width = 600;
   const rowH = 30;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${b.indicators.length * rowH}`, class: "chart indicators", role: "img", "aria-label": "health breakdown" });
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${b.indicators.length * rowH}`, class: "chart indicators", role: "img", "aria-label": t("customer.breakdown_chart") });
   b.indicators.forEach((ind, i) => {
     const y = i * rowH;
     const full = ((width - 330) * ind.weight) / 100;
     const got = (full * ind.normalised_bp) / 10000;
-    chart.append(svg("text", { x: 0, y: y + 19, class: "label small", text: humanKind(ind.indicator) }));
+    chart.append(svg("text", { x: 0, y: y + 19, class: "label small", text: tKind("indicator", ind.indicator) }));
     chart.append(svg("rect", { x: 230, y: y + 6, width: Math.max(full, 1), height: 18, class: "track" }));
-    chart.append(svg("rect", { x: 230, y: y + 6, width: Math.max(got, 0), height: 18, class: "fill-accent" }, tip(`${humanKind(ind.indicator)}: raw ${JSON.stringify(ind.raw)}, normalised ${fmtBp(ind.normalised_bp)}, weight ${ind.weight}%`)));
+    chart.append(svg("rect", { x: 230, y: y + 6, width: Math.max(got, 0), height: 18, class: "fill-accent" }, tip(t("customer.indicator_tip", { indicator: tKind("indicator", ind.indicator), raw: JSON.stringify(ind.raw), normalised: fmtBp(ind.normalised_bp), weight: ind.weight }))));
     chart.append(svg("text", { x: width, y: y + 19, class: "label small", "text-anchor": "end", text: `${fmtScore(ind.contribution_bp)} / ${ind.weight}` }));
   });
   const daily = data.daily || [];
@@ -780,22 +885,22 @@ async function loadCustomerHealth(id, position) {
     const ys = (bp) => h - (h * bp) / 10000;
     spark = svg(
       "svg",
-      { viewBox: `0 0 ${width} ${h}`, class: "chart spark", role: "img", "aria-label": "score history" },
+      { viewBox: `0 0 ${width} ${h}`, class: "chart spark", role: "img", "aria-label": t("customer.score_history_chart") },
       svg("polyline", { points: daily.map((d, i) => `${xs(i).toFixed(1)},${ys(d.score_bp).toFixed(1)}`).join(" "), class: "line" }),
-      daily.map((d, i) => svg("circle", { cx: xs(i), cy: ys(d.score_bp), r: 3, class: "fill-" + d.level }, tip(`${d.day}: ${fmtScore(d.score_bp)} ${d.level}`))),
+      daily.map((d, i) => svg("circle", { cx: xs(i), cy: ys(d.score_bp), r: 3, class: "fill-" + d.level }, tip(`${fmtDay(d.day)}${t("punct.colon")}${fmtScore(d.score_bp)} ${tKind("level", d.level)}`))),
     );
   }
   const history = (data.history || []).slice(-8).reverse();
   show(
     "customer-health",
     head,
-    el("h3", { text: "Breakdown (contribution / weight)" }),
+    el("h3", { text: t("customer.breakdown") }),
     chart,
-    spark ? [el("h3", { text: "Score at each change" }), spark] : null,
+    spark ? [el("h3", { text: t("customer.score_history") }), spark] : null,
     history.length
       ? [
-          el("h3", { text: "Level changes" }),
-          el("ul", { class: "plain" }, history.map((h) => el("li", {}, `${h.day}: ${h.from || "–"} → `, el("span", { class: "badge " + h.to, text: h.to }), ` (${fmtScore(h.score_bp)}, #${h.position})`))),
+          el("h3", { text: t("customer.level_changes") }),
+          el("ul", { class: "plain" }, history.map((h) => el("li", {}, `${fmtDay(h.day)}${t("punct.colon")}${h.from ? tKind("level", h.from) : "–"} → `, el("span", { class: "badge " + h.to, text: tKind("level", h.to) }), ` (${fmtScore(h.score_bp)}, #${h.position})`))),
         ]
       : null,
   );
@@ -808,20 +913,22 @@ function summarise(value) {
     if (ranked.length === value.length && ranked.length > 0) {
       return ranked.map((item) => `${item.rank ? "#" + item.rank + " " : ""}${shortId(item.rep_id)}${item.score !== undefined ? " (" + item.score + ")" : ""}`).join(", ");
     }
-    return `${value.length} item${value.length === 1 ? "" : "s"}`;
+    return value.length === 1 ? t("customer.item") : t("customer.items", { n: fmtInt(value.length) });
   }
   if (typeof value === "object") {
     const text = JSON.stringify(value);
     return text.length > 80 ? text.slice(0, 77) + "…" : text;
   }
   const text = String(value);
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)) return fmtTime(text);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return fmtDay(text);
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(text) ? shortId(text) : text;
 }
 
 function describeChange(change) {
   const rest = Object.entries(change)
     .filter(([key]) => key !== "kind")
-    .map(([key, value]) => `${key.replace(/_/g, " ")}: ${summarise(value)}`);
+    .map(([key, value]) => `${tKind("field", key)}${t("punct.colon")}${summarise(value)}`);
   return rest.join(" · ");
 }
 
@@ -829,13 +936,13 @@ async function loadResponsibility(id, position) {
   const data = await view("/v1/views/responsibility/customers/" + encodeURIComponent(id), position);
   if (hideIfForbidden("customer-responsibility", data)) return;
   if (!data || !data.entries || data.entries.length === 0) {
-    show("customer-responsibility", empty("No responsibility entry for this customer."));
+    show("customer-responsibility", empty(t("customer.no_responsibility")));
     return;
   }
   if (data.company_name) $("customer-title").textContent = data.company_name;
   show(
     "customer-responsibility",
-    el("p", { class: "muted", text: data.current_owner ? "Owner: " + data.current_owner : "In the public pool" }),
+    el("p", { class: "muted", text: data.current_owner ? t("customer.owner", { owner: data.current_owner }) : t("customer.in_pool") }),
     el(
       "ol",
       { class: "timeline", "data-testid": "responsibility-entries" },
@@ -846,7 +953,7 @@ async function loadResponsibility(id, position) {
           el(
             "li",
             {},
-            el("div", {}, el("span", { class: "chip", text: humanKind(entry.change.kind) }), " ", el("span", { class: "muted", text: `${fmtTime(entry.recorded_at)} · ${entry.actor} · #${entry.position}` })),
+            el("div", {}, el("span", { class: "chip", text: tKind("change", entry.change.kind) }), " ", el("span", { class: "muted" }, `${fmtTime(entry.recorded_at)} · `, el("span", { class: "actor", text: entry.actor }), ` · #${entry.position}`)),
             el("div", { class: "detail", text: describeChange(entry.change) }),
           ),
         ),
@@ -856,20 +963,20 @@ async function loadResponsibility(id, position) {
 
 async function loadEvidence(id, position) {
   if (!app.me || !app.me.may_download_evidence) {
-    show("customer-evidence", empty(`The evidence bundle is for roles that may read every event type; ${app.me ? app.me.role : "this role"} may not.`));
+    show("customer-evidence", empty(t("evidence.not_for_role", { role: app.me ? tKind("role", app.me.role) : t("evidence.this_role") })));
     return;
   }
   // A bundle scans the whole log: on a refresh, build it again only when
   // one of the new records mentions this customer.
   if (position !== null && position !== undefined && app.bundle && app.bundle.customerId === id && !app.evidenceStale) return;
   app.evidenceStale = false;
-  show("customer-evidence", el("p", { class: "muted", text: "Building the evidence bundle…" }));
+  show("customer-evidence", el("p", { class: "muted", text: t("evidence.building") }));
   let answer;
   try {
     answer = await api("/v1/audit/evidence/customers/" + encodeURIComponent(id), { raw: true });
   } catch (error) {
     if (error instanceof ApiError && error.status === 404) {
-      show("customer-evidence", empty("The log holds no event about this customer."));
+      show("customer-evidence", empty(t("evidence.none")));
       return;
     }
     if (error instanceof ApiError && error.status === 403) {
@@ -880,7 +987,7 @@ async function loadEvidence(id, position) {
   }
   const bundle = answer.json;
   app.bundle = { customerId: id, text: answer.text };
-  const button = el("button", { type: "button", "data-testid": "download-bundle", onclick: () => downloadBundle(id) }, "Download evidence bundle");
+  const button = el("button", { type: "button", "data-testid": "download-bundle", onclick: () => downloadBundle(id) }, t("evidence.download"));
   show(
     "customer-evidence",
     el(
@@ -890,8 +997,14 @@ async function loadEvidence(id, position) {
       el(
         "p",
         { class: "muted" },
-        `${bundle.events.length} events, each proven against the signed checkpoint of ${fmtInt(bundle.checkpoint.tree_size)} records (root ${String(bundle.checkpoint.root_hash).slice(0, 16)}…, signed ${fmtTime(bundle.checkpoint.signed_at)}); key fingerprint ${String(bundle.log.key_fingerprint).slice(0, 16)}…. Check it offline: `,
-        el("code", { text: "salesledger verify-bundle FILE --pubkey KEY" }),
+        t("evidence.summary", {
+          events: fmtInt(bundle.events.length),
+          records: fmtInt(bundle.checkpoint.tree_size),
+          root: String(bundle.checkpoint.root_hash).slice(0, 16),
+          signed: fmtTime(bundle.checkpoint.signed_at),
+          fingerprint: String(bundle.log.key_fingerprint).slice(0, 16),
+        }),
+        el("code", { text: t("evidence.command") }),
       ),
     ),
     el(
@@ -900,7 +1013,7 @@ async function loadEvidence(id, position) {
       el(
         "table",
         { class: "evidence", "data-testid": "evidence-timeline" },
-        el("thead", {}, el("tr", {}, el("th", { class: "num", text: "#" }), el("th", { text: "Recorded" }), el("th", { text: "Event" }), el("th", { text: "Actor" }), el("th", { text: "Stream" }))),
+        el("thead", {}, el("tr", {}, el("th", { class: "num", text: t("evidence.col.position") }), el("th", { text: t("evidence.col.recorded") }), el("th", { text: t("evidence.col.event") }), el("th", { text: t("evidence.col.actor") }), el("th", { text: t("evidence.col.stream") }))),
         el(
           "tbody",
           {},
@@ -979,7 +1092,7 @@ async function runRefresh() {
   const generation = app.generation;
   try {
     await render(position);
-    if (generation === app.generation) setLive(`live · #${fmtInt(Math.max(position, app.position || 0))}`, "ok");
+    if (generation === app.generation) setLive(t("live.live", { position: fmtInt(Math.max(position, app.position || 0)) }), "ok");
   } finally {
     app.refreshing = false;
     if (app.pendingPosition !== null && generation === app.generation) app.refreshTimer = setTimeout(runRefresh, 250);
@@ -1024,14 +1137,14 @@ async function follow(generation) {
         if (app.route.name === "customer" && page.records.some((record) => JSON.stringify(record.payload).includes(app.route.id) || record.stream_id.endsWith(app.route.id))) {
           app.evidenceStale = true;
         }
-        setLive(`updating · #${fmtInt(last)}`, "busy");
+        setLive(t("live.updating", { position: fmtInt(last) }), "busy");
         scheduleRefresh(last);
       } else if (!app.refreshing && !app.refreshTimer) {
-        setLive(`live · #${fmtInt(Math.max(app.position || 0, after || 0))}`, "ok");
+        setLive(t("live.live", { position: fmtInt(Math.max(app.position || 0, after || 0)) }), "ok");
       }
     } catch (error) {
       if (generation !== app.generation || error.name === "AbortError") return;
-      setLive("offline: retrying", "bad");
+      setLive(t("live.offline"), "bad");
       await sleep(3000);
     }
   }
@@ -1043,15 +1156,20 @@ async function signIn(token) {
   app.token = token;
   const me = await api("/v1/me", { signingIn: true });
   app.me = me;
+  if (Number.isInteger(me.utc_offset_minutes)) app.utcOffsetMinutes = me.utc_offset_minutes;
   localStorage.setItem(TOKEN_KEY, token);
   app.generation += 1;
   $("sign-in").hidden = true;
   $("who").hidden = false;
-  $("identity").textContent = `${me.actor} · ${me.role.replace(/_/g, " ")}`;
-  setLive("loading…", "busy");
+  showIdentity();
+  setLive(t("live.loading"), "busy");
   await render(null);
-  setLive(`live · #${fmtInt(app.position || 0)}`, "ok");
+  setLive(t("live.live", { position: fmtInt(app.position || 0) }), "ok");
   follow(app.generation);
+}
+
+function showIdentity() {
+  if (app.me) $("identity").replaceChildren(...tNodes("identity", { actor: el("span", { class: "actor", text: app.me.actor }), role: tKind("role", app.me.role) }));
 }
 
 function signOut(message) {
@@ -1070,7 +1188,29 @@ function signOut(message) {
   $("token").value = "";
 }
 
-function start() {
+// The header's language switch: remembered in local storage; the page's
+// texts and the visible sections are redrawn in the new language.
+async function switchLang(lang) {
+  if (!LANGS.includes(lang) || lang === app.lang) return;
+  localStorage.setItem(LANG_KEY, lang);
+  await setLang(lang);
+  showIdentity();
+  const live = $("live");
+  if (live.className.includes("ok")) setLive(t("live.live", { position: fmtInt(app.position || 0) }), "ok");
+  if (app.token && app.me) await render(null);
+}
+
+async function start() {
+  try {
+    await setLang(preferredLang());
+  } catch (_) {
+    // The catalogue could not be read: English texts are the keys' fallback.
+    await setLang("en").catch(() => {});
+  }
+  $("live").textContent = t("live.connecting");
+  for (const button of document.querySelectorAll("#lang button")) {
+    button.addEventListener("click", () => switchLang(button.dataset.lang));
+  }
   $("sign-in").addEventListener("submit", async (event) => {
     event.preventDefault();
     const token = $("token").value.trim();
@@ -1079,7 +1219,7 @@ function start() {
       await signIn(token);
     } catch (error) {
       app.token = null;
-      $("sign-in-error").textContent = error instanceof ApiError && error.status === 401 ? "This token is not accepted." : "Could not sign in: " + error.message;
+      $("sign-in-error").textContent = error instanceof ApiError && error.status === 401 ? t("auth.rejected") : t("auth.failed", { error: error.message });
     }
   });
   $("sign-out").addEventListener("click", () => signOut(""));
@@ -1093,9 +1233,9 @@ function start() {
     const restore = () =>
       signIn(saved).catch((error) => {
         if (error instanceof ApiError && error.status === 401) {
-          signOut("Your saved token is no longer accepted: sign in again.");
+          signOut(t("auth.saved_expired"));
         } else {
-          setLive("gateway unreachable · retrying", "bad");
+          setLive(t("live.unreachable"), "bad");
           setTimeout(restore, 3000);
         }
       });

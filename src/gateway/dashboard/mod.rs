@@ -1,11 +1,13 @@
 //! The morning dashboard (issue 7; docs/design/chain-stores.md,
-//! "Dashboard"): one page served at `/` with its script and style sheet
+//! "Dashboard"): one page served at `/` with its script, style sheet and
+//! message catalogues (`i18n/<lang>.json`, zh-CN and English, issue 20)
 //! embedded in the binary (`include_str!`, no external network, no build
 //! step), plus the two small reads it needs besides the views:
 //!
-//! - `GET /v1/me`: who the bearer token is (actor, role, rep id) and
+//! - `GET /v1/me`: who the bearer token is (actor, role, rep id),
 //!   whether it may download evidence bundles, so the page hides what the
-//!   role may not use;
+//!   role may not use, and the organisation's UTC offset (the pool
+//!   policy's day close), in which the page shows times;
 //! - `GET /v1/dashboard/health-trend?days=N`: how many customers were
 //!   green, yellow and red at the close of each of the last N closed days,
 //!   folded from the health view's per-day history.
@@ -36,6 +38,10 @@ use super::AppState;
 const INDEX_HTML: &str = include_str!("index.html");
 const APP_JS: &str = include_str!("app.js");
 const APP_CSS: &str = include_str!("app.css");
+/// The page's message catalogues (issue 20): every text the page shows,
+/// one flat JSON object per language with the same keys (tests/i18n.rs).
+const MESSAGES_EN: &str = include_str!("i18n/en.json");
+const MESSAGES_ZH_CN: &str = include_str!("i18n/zh-CN.json");
 
 /// Same origin only; no inline script, no inline style, no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -57,6 +63,11 @@ pub struct MeView {
     pub rep_id: Option<Uuid>,
     /// Whether `GET /v1/audit/evidence/customers/{id}` is open to the role.
     pub may_download_evidence: bool,
+    /// The organisation's time zone as an offset from UTC in minutes: the
+    /// published pool policy's day-close offset (480, China Standard Time,
+    /// before one is published). The dashboard shows times in it.
+    #[schema(example = 480)]
+    pub utc_offset_minutes: i32,
 }
 
 /// Level counts at one day's close.
@@ -136,6 +147,8 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(index))
         .route("/dashboard/app.js", get(app_js))
         .route("/dashboard/app.css", get(app_css))
+        .route("/dashboard/i18n/en.json", get(messages_en))
+        .route("/dashboard/i18n/zh-CN.json", get(messages_zh_cn))
 }
 
 /// The dashboard's reads under `/v1/` (behind the token middleware).
@@ -178,14 +191,28 @@ async fn app_css() -> Response {
     asset(APP_CSS, "text/css; charset=utf-8")
 }
 
-async fn me(caller: Caller) -> Json<MeView> {
+async fn messages_en() -> Response {
+    asset(MESSAGES_EN, "application/json; charset=utf-8")
+}
+
+async fn messages_zh_cn() -> Response {
+    asset(MESSAGES_ZH_CN, "application/json; charset=utf-8")
+}
+
+async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<MeView>, ApiError> {
     let role = caller.principal.role;
-    Json(MeView {
+    let utc_offset_minutes = state
+        .service
+        .pool_policy()
+        .await?
+        .day_close_utc_offset_minutes;
+    Ok(Json(MeView {
         actor: caller.principal.actor.as_str().to_owned(),
         role: role.as_str().to_owned(),
         rep_id: caller.rep_id.map(|rep_id| rep_id.as_uuid()),
         may_download_evidence: super::audit::may_read_evidence(role),
-    })
+        utc_offset_minutes,
+    }))
 }
 
 /// `?days=` plus the read-your-writes pair (strict).
