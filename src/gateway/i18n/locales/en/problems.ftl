@@ -238,3 +238,15 @@ unknown_event_type = Unknown event type.
 unsupported_schema_version = Unsupported event schema version.
 malformed_event_payload = A stored event could not be decoded.
 event_encoding_failed = An event could not be encoded.
+
+# audit routes (issue 15)
+invalid_tree_sizes = The tree sizes are not valid: `from` must be at least 1 and at most `to`, and `to` within the log.
+invalid_position = The position is beyond the end of the log.
+
+# importing a customer list (issue 16)
+unsupported_sheet_format = The file is neither a .csv nor an .xlsx file.
+unreadable_sheet = The file cannot be read as a spreadsheet.
+sheet_without_header = The file has no header row.
+no_company_name_column = No column holds the company name; name it with `map=COLUMN=company_name`.
+invalid_column_mapping = A column mapping is not valid.
+too_many_rows = The list has too many rows for one import; split it.

@@ -236,3 +236,15 @@ unknown_event_type = 未知的事件类型。
 unsupported_schema_version = 不支持的事件结构版本。
 malformed_event_payload = 无法解码已存储的事件。
 event_encoding_failed = 无法编码事件。
+
+# 审计接口（issue 15）
+invalid_tree_sizes = 树大小无效：`from` 至少为 1 且不大于 `to`，`to` 不能超出日志长度。
+invalid_position = 该位置超出了日志末尾。
+
+# 导入客户清单（issue 16）
+unsupported_sheet_format = 文件既不是 .csv 也不是 .xlsx。
+unreadable_sheet = 无法将该文件读取为表格。
+sheet_without_header = 文件没有表头行。
+no_company_name_column = 没有任何一列是公司名称；请用 `map=列名=company_name` 指定。
+invalid_column_mapping = 列映射无效。
+too_many_rows = 清单行数过多，无法一次导入；请拆分后再导入。
