@@ -191,9 +191,16 @@ async fn views_rebuilt_from_zero_equal_the_live_views_byte_for_byte() {
         .iter()
         .map(|status| status.started_from)
         .collect();
+    let appended_by_serve: Vec<String> = shared
+        .read_all(head, 100)
+        .await
+        .expect("read")
+        .into_iter()
+        .map(|record| format!("{} {} {}", record.position, record.event_type, record.actor))
+        .collect();
     assert!(
         resumed_from.iter().all(|position| *position == head),
-        "the restarted serve finished the catch-up: {resumed_from:?}"
+        "the restarted serve finished the catch-up: {resumed_from:?}, head {head}, appended by serve: {appended_by_serve:?}"
     );
     let rebuilt = table_runner_builder(shared.clone(), &directory.path().join("rebuilt-tables"))
         .start()

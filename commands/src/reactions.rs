@@ -231,6 +231,44 @@ impl CommandService {
         }
     }
 
+    /// The first ownership event (its type and position) of a customer's
+    /// stream after `after_position`, if any.
+    async fn ownership_change_after(
+        &self,
+        stream_id: &str,
+        after_position: u64,
+    ) -> Result<Option<String>, CommandError> {
+        const OWNERSHIP_EVENTS: &[&str] = &[
+            "CustomerClaimed",
+            "CustomerTransferred",
+            "CustomerReleased",
+            "CustomerRecalledToPool",
+            "CustomerReturnedToPool",
+        ];
+        let mut from_version = 0;
+        loop {
+            let records = self
+                .store()
+                .read_stream(stream_id, from_version, CONFIG_PAGE)
+                .await?;
+            let n_records = records.len();
+            for record in records {
+                from_version = record.stream_version + 1;
+                if record.position > after_position
+                    && OWNERSHIP_EVENTS.contains(&record.event_type.as_str())
+                {
+                    return Ok(Some(format!(
+                        "{} at position {}",
+                        record.event_type, record.position
+                    )));
+                }
+            }
+            if n_records < CONFIG_PAGE {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Builds the command a reaction call stands for from the published
     /// configuration (pool policy, nurture template) as it was when the
     /// trigger was appended at `trigger_position`, so the inline path and
@@ -254,7 +292,28 @@ impl CommandService {
                     principal: trigger_actor.clone(),
                 })
             }
-            ReactionCall::AssignOwner { rep_id, .. } => {
+            ReactionCall::AssignOwner {
+                rep_id,
+                customer_id,
+                ..
+            } => {
+                // Assigns what the routing found unowned, not what it finds
+                // later: a process manager deciding long after the trigger
+                // (a fresh data directory, a restart) must not claim a
+                // customer whose ownership changed since (claimed,
+                // transferred, released, returned to the pool), nor one
+                // that was owned then and has been released since.
+                if let Some(changed) = self
+                    .ownership_change_after(call.stream_id().as_str(), trigger_position)
+                    .await?
+                {
+                    return Ok(Prepared::Refused {
+                        code: "ownership_changed_since_routing",
+                        message: format!(
+                            "customer {customer_id}'s ownership changed after the routing was confirmed ({changed}); the routing assigns no owner"
+                        ),
+                    });
+                }
                 let policy = self
                     .config_before(CONFIG_POOL_POLICY_STREAM, trigger_position)
                     .await?

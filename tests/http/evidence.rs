@@ -9,7 +9,7 @@ use salesledger_replay::audit::{ServerKey, AUDIT_DIR, KEY_FILE};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::support::{spawn_app, Answer, TestApp};
+use super::support::{spawn_app, Answer, TestApp, REP_A};
 
 fn evidence_path(customer_id: Uuid) -> String {
     format!("/v1/audit/evidence/customers/{customer_id}")
@@ -205,15 +205,44 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
         )
         .await;
     proposed.ok();
-    let routed_to = proposed.event("RoutingProposed")["candidates"][0]["rep_id"].clone();
-    app.post_json(
-        &format!("/v1/leads/{lead}/routing-confirmation"),
-        "supervisor",
-        &json!({"rep_id": routed_to}),
-    )
-    .await
-    .ok();
-    app.claim_for_rep_a(customer).await;
+    // Routed to rep A when the proposal names them, else to the first
+    // candidate: confirming the routing makes the chosen rep the owner (a
+    // CustomerClaimed reaction, issue 16); the customer then goes to rep A,
+    // who writes the proposal.
+    let candidates = proposed.event("RoutingProposed")["candidates"]
+        .as_array()
+        .expect("candidates")
+        .clone();
+    let routed_to = candidates
+        .iter()
+        .map(|candidate| candidate["rep_id"].clone())
+        .find(|rep| *rep == json!(REP_A))
+        .unwrap_or_else(|| candidates[0]["rep_id"].clone());
+    let confirmed = app
+        .post_json(
+            &format!("/v1/leads/{lead}/routing-confirmation"),
+            "supervisor",
+            &json!({"rep_id": routed_to}),
+        )
+        .await;
+    assert!(
+        confirmed.ok()["reactions"]
+            .as_array()
+            .expect("reactions")
+            .iter()
+            .any(|event| event["event_type"] == "CustomerClaimed"),
+        "routing assigns the owner: {}",
+        confirmed.text
+    );
+    if routed_to != json!(REP_A) {
+        app.post_json(
+            &format!("/v1/customers/{customer}/transfer"),
+            "supervisor",
+            &json!({"to_rep_id": REP_A, "reason": "由李娜跟进方案"}),
+        )
+        .await
+        .ok();
+    }
     let created = app
         .post_json(
             "/v1/proposals",
