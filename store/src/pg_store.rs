@@ -1090,11 +1090,15 @@ impl Writer {
             self.lock_key
         );
         let phase = std::time::Instant::now();
-        let ((), tip_row) = async {
-            tokio::try_join!(
+        let tip_row = async {
+            // In statement order: a failed BEGIN, not the statement the
+            // server then refused because of it (see the commit below).
+            let (begun, tip) = tokio::join!(
                 client.batch_execute(&begin),
                 client.query_opt(&tip_statement, &[])
-            )
+            );
+            begun?;
+            tip
         }
         .instrument(tracing::debug_span!("pg.begin_lock_tip"))
         .await
@@ -1155,8 +1159,13 @@ impl Writer {
         let notify_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] =
             [&NOTIFY_CHANNEL, &notification];
         let phase = std::time::Instant::now();
+        // Every reply is awaited and the first error in statement order is
+        // the one reported: after a failed statement the server answers the
+        // later ones "current transaction is aborted", and `try_join!`
+        // (which polls from a rotating start) could report one of those
+        // instead of the cause.
         async {
-            tokio::try_join!(
+            let (rows, keys, notify, commit) = tokio::join!(
                 client.execute(&insert_statement, &insert_params),
                 async {
                     if staged.keys.is_empty() {
@@ -1172,7 +1181,11 @@ impl Writer {
                 },
                 client.execute(&notify_statement, &notify_params),
                 client.batch_execute("COMMIT"),
-            )
+            );
+            rows?;
+            keys?;
+            notify?;
+            commit
         }
         .instrument(tracing::debug_span!("pg.write_commit", n_records))
         .await
