@@ -59,9 +59,27 @@ function watch(page, label) {
   });
   page.on("pageerror", (error) => consoleErrors.push(`[${label}] page error: ${error.message}`));
   page.on("requestfailed", (request) => {
-    // The long poll is aborted on purpose when a page closes.
-    if (!request.url().includes("/v1/events")) consoleErrors.push(`[${label}] request failed: ${request.url()} ${request.failure()?.errorText}`);
+    // The long poll is aborted on purpose when a page closes; so are the
+    // requests still in flight when the test itself navigates the page
+    // away (a goto or reload of its own, see `navigate`).
+    if (request.url().includes("/v1/events")) return;
+    if (navigating.has(label) && request.failure()?.errorText === "net::ERR_ABORTED") return;
+    consoleErrors.push(`[${label}] request failed: ${request.url()} ${request.failure()?.errorText}`);
   });
+}
+
+// The pages the test is navigating away on purpose, by label.
+const navigating = new Set();
+
+// Runs the test's own navigation of the page labelled `label` (a goto or
+// a reload), during which an aborted request is not an error.
+async function navigate(label, action) {
+  navigating.add(label);
+  try {
+    return await action();
+  } finally {
+    navigating.delete(label);
+  }
 }
 
 async function catalogue(lang) {
@@ -239,7 +257,7 @@ try {
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 390, `the phone customer page is ${wide} px wide`);
   await phone.screenshot({ path: join(out, "phone-customer.png"), fullPage: true });
-  await desktop.goto(base + "/" + new URL(phone.url()).hash);
+  await navigate("desktop", () => desktop.goto(base + "/" + new URL(phone.url()).hash));
   await desktop.locator('[data-testid="evidence-timeline"]').waitFor({ timeout: 180_000 });
   await checkLanguage(desktop, "customer page");
   await desktop.screenshot({ path: join(out, "desktop-customer.png") });
@@ -247,12 +265,12 @@ try {
 
   if (pageLang === "zh-CN") {
     step = "desktop: the language switch";
-    await desktop.goto(base + "/");
+    await navigate("desktop", () => desktop.goto(base + "/"));
     await desktop.locator('[data-testid="lang-en"]').click();
     await desktop.waitForFunction(() => document.documentElement.lang === "en");
     await desktop.locator("#risk h2").filter({ hasText: messages.en["risk.title"] }).waitFor();
     await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="risk-row"]').length === 10, null, { timeout: TIMEOUT });
-    await desktop.reload();
+    await navigate("desktop", () => desktop.reload());
     await desktop.locator("#risk h2").filter({ hasText: messages.en["risk.title"] }).waitFor();
     check((await desktop.evaluate(() => document.documentElement.lang)) === "en", "the English choice was not remembered over a reload");
     await desktop.screenshot({ path: join(out, "desktop-switched-to-en.png") });
