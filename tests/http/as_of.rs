@@ -366,3 +366,63 @@ async fn an_unknown_query_parameter_is_refused_on_every_route() {
     let events = app.get("/v1/events?limit=1", "supervisor").await;
     events.ok();
 }
+
+/// A customer's responsibility log as of a time holds the routing of the
+/// leads registered for it (found through the subject index), and only
+/// what was recorded by then.
+#[tokio::test]
+async fn a_customers_log_as_of_a_time_holds_its_leads_routing() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let customer = app.hospital_customer().await;
+    let lead = app
+        .register_lead(&json!({
+            "company_name": "上海瑞康医疗器械有限公司",
+            "attributes": {"industry": "三甲医院 设备", "compliance": "ISO13485", "region": "华东"},
+            "customer_id": customer,
+        }))
+        .await;
+    for (path, token) in [
+        ("budget-confirmation", "marketing"),
+        ("technical-fit-confirmation", "cto"),
+    ] {
+        app.post_json(&format!("/v1/leads/{lead}/{path}"), token, &json!({}))
+            .await
+            .ok();
+    }
+    let before_routing = real_instant().await;
+    app.post_json(
+        &format!("/v1/leads/{lead}/routing-proposals"),
+        "supervisor",
+        &json!({}),
+    )
+    .await
+    .ok();
+    let after_routing = real_instant().await;
+    let kinds = |answer: &Value| -> Vec<String> {
+        answer["data"]["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .map(|entry| entry["change"]["kind"].as_str().expect("kind").to_owned())
+            .collect()
+    };
+    let view = format!("/v1/views/responsibility/customers/{customer}");
+    let then = app
+        .get(&format!("{view}?as_of={}", q(after_routing)), "auditor")
+        .await;
+    assert!(
+        kinds(then.ok()).contains(&"routing_proposed".to_owned()),
+        "{}",
+        then.text
+    );
+    let before = app
+        .get(&format!("{view}?as_of={}", q(before_routing)), "auditor")
+        .await;
+    assert!(
+        !kinds(before.ok()).contains(&"routing_proposed".to_owned()),
+        "{}",
+        before.text
+    );
+}

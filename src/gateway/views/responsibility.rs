@@ -21,6 +21,7 @@ use salesledger_domain::stream::{customer_stream_id, lead_stream_id};
 use salesledger_domain::value::{CustomerId, LeadId, RepId};
 use salesledger_projections::responsibility::{Change, CustomerLog, Entry, ResponsibilityView};
 use salesledger_projections::tables::responsibility::{self as tables, ResponsibilityTables};
+use salesledger_projections::tables::subjects::{self, SubjectsTables};
 use salesledger_projections::tables::TableProjector;
 use salesledger_projections::{Projector, ResponsibilityLog};
 use salesledger_store::{RecordedEvent, READ_PAGE};
@@ -171,21 +172,25 @@ fn until(as_of: Option<DateTime<Utc>>) -> Until {
 }
 
 /// The streams a customer's responsibility log is folded from: its own,
-/// and those of the leads registered for it (their routing entries).
-fn customer_streams(state: &AppState, customer_id: CustomerId) -> Result<Vec<String>, ApiError> {
-    // Every lead's head row, filtered: a scan of the leads (not of the
-    // log); the subject index of issue 15 will make it a lookup.
-    let (leads, _) = state
-        .views
-        .read_with::<ResponsibilityTables, _>(|rows| {
-            Ok(rows
-                .range(&tables::LEADS, None, None)?
+/// and those of the leads registered for it (their routing entries), looked
+/// up in the subject index (a lead's stream is linked to the customer its
+/// registration names), on the blocking pool.
+async fn customer_streams(
+    state: &AppState,
+    customer_id: CustomerId,
+) -> Result<Vec<String>, ApiError> {
+    let views = state.views.clone();
+    let (leads, _) = tokio::task::spawn_blocking(move || {
+        views.read_with::<SubjectsTables, _>(|rows| {
+            Ok(subjects::linked_streams(rows, customer_id.as_uuid())?
                 .into_iter()
-                .filter(|(_, head)| head.customer_id == Some(customer_id))
-                .map(|(lead_id, _)| lead_stream_id(lead_id))
+                .filter(|stream| stream.starts_with("lead-"))
                 .collect::<Vec<_>>())
         })
-        .map_err(view_error)?;
+    })
+    .await
+    .map_err(|error| ApiError::internal(&error))?
+    .map_err(view_error)?;
     let mut streams = vec![customer_stream_id(customer_id)];
     streams.extend(leads);
     Ok(streams)
@@ -227,7 +232,7 @@ async fn responsibility_customer(
         .await;
     };
     wait_if_asked(&state, &params).await?;
-    let records = records_of(&state, &customer_streams(&state, customer_id)?).await?;
+    let records = records_of(&state, &customer_streams(&state, customer_id).await?).await?;
     let (view, last) = fold(&records, Until::Time(as_of))?;
     let log = view
         .customer(customer_id)
