@@ -721,3 +721,72 @@ fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
         .expect("verify-bundle");
     assert!(verified.status.success(), "{verified:?}");
 }
+
+/// Issue 16 point 2 on a shared log: two gateways started at the same time
+/// on a fresh PostgreSQL log race to publish the first-start defaults. Each
+/// configuration stream gets its defaults exactly once (the losing append
+/// expected no stream, met the winner's version and published nothing), and
+/// both gateways answer the same configuration with every default in force.
+#[test]
+fn two_gateways_starting_together_on_a_fresh_log_publish_the_defaults_once() {
+    let Some(url) = pg_url() else { return };
+    let schema = Schema::fresh(&url);
+    let tokens = tokens(1);
+    let gateways: Vec<Gateway> = std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| Gateway::start(&schema, &tokens)))
+            .collect();
+        starting
+            .into_iter()
+            .map(|handle| handle.join().expect("a gateway starts"))
+            .collect()
+    });
+    runtime().block_on(async {
+        let store = schema.connect().await;
+        let records = store.read_all(0, 10_000).await.expect("read the log");
+        let mut published: BTreeSet<&str> = BTreeSet::new();
+        for record in records
+            .iter()
+            .filter(|record| record.actor == "system:init")
+        {
+            assert!(
+                published.insert(record.stream_id.as_str()),
+                "{} published twice at first start: {:?}",
+                record.stream_id,
+                records
+                    .iter()
+                    .map(|record| (&record.stream_id, record.stream_version, &record.actor))
+                    .collect::<Vec<_>>()
+            );
+            assert_eq!(record.stream_version, 0, "{}", record.stream_id);
+        }
+        assert_eq!(
+            published.len(),
+            salesledger_commands::system::CONFIG_STREAMS.len(),
+            "every default published: {published:?}"
+        );
+        let client = reqwest::Client::new();
+        let mut answers = Vec::new();
+        for gateway in &gateways {
+            let (status, config) =
+                get(&client, gateway.url("/v1/config"), &tokens.supervisor).await;
+            assert_eq!(status, 200, "{config}");
+            for key in [
+                "routing_rules",
+                "pool_policy",
+                "extraction_dictionary",
+                "nurture_template",
+                "health_policy",
+            ] {
+                assert_eq!(
+                    config["config"][key]["version"],
+                    json!(1),
+                    "{key}: {config}"
+                );
+            }
+            answers.push(config);
+        }
+        assert_eq!(answers[0], answers[1]);
+        store.close();
+    });
+}
