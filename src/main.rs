@@ -139,8 +139,9 @@ enum Command {
     /// Export the log as portable JSON lines (docs/AUDIT.md).
     Export(audit::ExportArgs),
     /// Rebuild every view on this machine from an exported log (verifying
-    /// the chain): the log in OUT/log, the views in OUT/views and each
-    /// view's model in OUT/<view>.json.
+    /// the chain): the log in OUT/log, the views' tables in OUT/tables (what
+    /// `serve --data OUT` answers from) and each view's answer in
+    /// OUT/<view>.json.
     Rebuild {
         /// The export file (`salesledger export`).
         #[arg(long)]
@@ -157,7 +158,8 @@ enum Command {
         #[arg(long)]
         data: PathBuf,
         /// The view: responsibility, health, risk, assets, funnel,
-        /// receivables, digest or leaderboard.
+        /// receivables, digest, leaderboard, retail_stores, retail_members
+        /// or todos.
         #[arg(long)]
         view: String,
         /// Fold records up to and including this position.

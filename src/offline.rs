@@ -3,8 +3,11 @@
 //! was at a past position or time, optionally under another health policy
 //! (what-if).
 //!
-//! Both fold the same projectors `serve` runs (`crate::views`), so their
-//! output equals the live views byte for byte for the same records.
+//! Both fold the table projectors `serve` runs (`crate::views`) with the
+//! table engine (`salesledger_replay::readmodel`), and answer each view
+//! with the gateway's own read functions
+//! ([`crate::gateway::views::whole`]), so their output is what the gateway
+//! answers for the same records.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -16,18 +19,26 @@ use anyhow::{bail, Context};
 use chrono::{DateTime, NaiveDate, Utc};
 use salesledger_domain::health::{HealthPolicy, Level};
 use salesledger_domain::value::CustomerId;
-use salesledger_projections::health::HealthView;
-use salesledger_projections::{decode_record, HealthScores, Projector};
+use salesledger_projections::decode_record;
+use salesledger_projections::health::DailyEntry;
+use salesledger_projections::tables::health::{self, HealthTables};
+use salesledger_projections::tables::TableProjector;
+use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder, TableRunnerOptions};
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde::Serialize;
 
 /// Records imported per batch when rebuilding.
 const IMPORT_BATCH: usize = 4_096;
 
+/// How long a fold may take before the offline tools give up.
+const FOLD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
 /// `salesledger rebuild --from FILE --out DIR`: imports an export into a
-/// fresh data directory's log (`DIR/log`, verifying the chain line by line, then again as
-/// the store checks each batch extends its head), rebuilds every view into
-/// `DIR/views`, and writes each view's model to `DIR/<view>.json`.
+/// fresh data directory's log (`DIR/log`, verifying the chain line by
+/// line, then again as the store checks each batch extends its head),
+/// folds every table projector `serve` runs into `DIR/tables` (so `serve
+/// --data DIR` starts without folding again), then writes the outputs:
+/// each view's answer to `DIR/<view>.json` ([`write_json_views`]).
 pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
     if out.exists()
         && std::fs::read_dir(out)
@@ -44,72 +55,103 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating {}", out.display()))?;
     crate::runtime()?.block_on(async {
         // The layout of a data directory: `serve --data OUT` serves it.
-        let store = SledStore::open(out)?;
-        let mut reader = salesledger_replay::audit::export::read_export(from)?;
-        let bar = crate::progress::spinner("importing");
-        let mut batch = Vec::with_capacity(IMPORT_BATCH);
-        for record in reader.by_ref() {
-            batch.push(record?);
-            if batch.len() == IMPORT_BATCH {
-                store.import(std::mem::take(&mut batch)).await?;
-                bar.set_position(store.head().len);
-            }
-        }
-        if !batch.is_empty() {
-            store.import(batch).await?;
-        }
-        bar.finish_and_clear();
-        let head = store.head();
-        crate::outln!(
-            "imported {} records, chain verified; head hash {}",
-            head.len,
-            head.last_hash.to_hex()
-        )?;
+        let store = import(from, out).await?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let runner = crate::views::runner_builder(shared, &out.join(crate::views::VIEWS_DIR))
-            .start()
-            .await?;
-        let bar = crate::progress::bar(head.len, "rebuilding views");
-        loop {
-            let done = runner
-                .status()
-                .iter()
-                .map(|status| status.checkpoint.next_position)
-                .min()
-                .unwrap_or(head.len);
-            bar.set_position(done);
-            if done >= head.len {
-                break;
-            }
-            if let Some(stopped) = runner
-                .status()
-                .into_iter()
-                .find(|status| status.stopped_because.is_some())
-            {
-                bail!(
-                    "view {} stopped: {}",
-                    stopped.name,
-                    stopped.stopped_because.unwrap_or_default()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        bar.finish_and_clear();
-        for status in runner.status() {
-            let (json, _) = runner.read_json(status.name)?;
-            let path = out.join(format!("{}.json", status.name));
-            std::fs::write(&path, &json).with_context(|| format!("writing {}", path.display()))?;
-            crate::outln!(
-                "{:<16} {:>10} bytes  sha256 {}",
-                status.name,
-                json.len(),
-                salesledger_store::Hash32::sha256(&json).to_hex()
-            )?;
-        }
+        let tables = out.join(crate::views::TABLES_DIR);
+        let runner = fold(
+            crate::views::table_runner_builder(shared, &tables),
+            store.head().len,
+            "rebuilding views",
+        )
+        .await?;
+        write_json_views(&runner, out)?;
         runner.shutdown().await?;
         store.close().await;
         anyhow::Ok(())
     })
+}
+
+/// Imports the export `from` into the log of the data directory `out`,
+/// verifying it: a tampered line stops the import naming its position.
+async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
+    let store = SledStore::open(out)?;
+    let mut reader = salesledger_replay::audit::export::read_export(from)?;
+    let bar = crate::progress::spinner("importing");
+    let mut batch = Vec::with_capacity(IMPORT_BATCH);
+    for record in reader.by_ref() {
+        batch.push(record?);
+        if batch.len() == IMPORT_BATCH {
+            store.import(std::mem::take(&mut batch)).await?;
+            bar.set_position(store.head().len);
+        }
+    }
+    if !batch.is_empty() {
+        store.import(batch).await?;
+    }
+    bar.finish_and_clear();
+    let head = store.head();
+    crate::outln!(
+        "imported {} records, chain verified; head hash {}",
+        head.len,
+        head.last_hash.to_hex()
+    )?;
+    Ok(store)
+}
+
+/// Starts `builder` and waits, with a progress bar, until every projector
+/// has committed the records before `end`; a projector that fails stops
+/// the fold naming it and the position.
+async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Result<TableRunner> {
+    let runner = builder.start().await?;
+    let bar = crate::progress::bar(end, what);
+    let started = std::time::Instant::now();
+    loop {
+        let status = runner.status();
+        if let Some((name, failure)) = status
+            .iter()
+            .find_map(|status| Some((status.name, status.failed.clone()?)))
+        {
+            bar.finish_and_clear();
+            bail!(
+                "view {name} stopped at log position {}: {}",
+                failure.position,
+                failure.reason
+            );
+        }
+        let done = status
+            .iter()
+            .map(|status| status.committed.next_position)
+            .min()
+            .unwrap_or(end);
+        bar.set_position(done.min(end));
+        if done >= end {
+            break;
+        }
+        if started.elapsed() > FOLD_TIMEOUT {
+            bail!("the views did not catch up within {FOLD_TIMEOUT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bar.finish_and_clear();
+    Ok(runner)
+}
+
+/// The JSON output of a rebuild: each view's whole answer (what the
+/// gateway answers for it, [`crate::gateway::views::whole`]) in
+/// `out/<view>.json`, with its size and SHA-256 printed.
+pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> {
+    for view in crate::views::view_names() {
+        let json = crate::gateway::views::whole::answer(runner, view)?;
+        let path = out.join(format!("{view}.json"));
+        std::fs::write(&path, &json).with_context(|| format!("writing {}", path.display()))?;
+        crate::outln!(
+            "{:<16} {:>10} bytes  sha256 {}",
+            view,
+            json.len(),
+            salesledger_store::Hash32::sha256(&json).to_hex()
+        )?;
+    }
+    Ok(())
 }
 
 /// Where a replay stops.
@@ -159,11 +201,38 @@ pub fn fold_until(
     Ok((last, true))
 }
 
+/// Where the records `until` takes in end: the position after the last of
+/// them (0 for none), by [`Until`]'s one definition (log order up to the
+/// first record past it, as [`fold_until`]).
+async fn end_of(store: &dyn Store, until: Until) -> anyhow::Result<u64> {
+    let head = store.head().len;
+    match until {
+        Until::End => return Ok(head),
+        Until::Position(last) => return Ok(last.saturating_add(1).min(head)),
+        Until::Time(_) => {}
+    }
+    let mut position = 0;
+    loop {
+        let page = store.read_all(position, READ_PAGE).await?;
+        let Some(tail) = page.last() else {
+            return Ok(position);
+        };
+        if let Some(past) = page.iter().find(|record| !until.includes(record)) {
+            return Ok(past.position);
+        }
+        position = tail.position + 1;
+    }
+}
+
 /// `salesledger replay --data DIR --view NAME [--position N | --as-of TIME]
-/// [--weights FILE]`: prints the view as it was (its model as JSON, with
-/// the last position folded). With `--weights` (health only), folds health
-/// a second time with that policy in force throughout and prints which
-/// customers would have had another level, from which day.
+/// [--weights FILE]`: folds the view's table projectors (and those whose
+/// tables they read) over the log up to the position or time into a
+/// scratch directory, and prints the view's whole answer (as
+/// `rebuild` writes it: `{view, position, data}`, `position` the last
+/// record folded). With `--weights` (health only), folds health a second
+/// time with that policy in force throughout ([`health::POLICY_OVERRIDE`])
+/// and adds `what_if`: which customers would have had another level, from
+/// which day ([`LevelDifference`]).
 pub fn replay(
     data: &Path,
     view: &str,
@@ -171,19 +240,14 @@ pub fn replay(
     weights: Option<&Path>,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let mut projector = crate::views::projectors()
-        .into_iter()
-        .find(|projector| projector.name() == view)
-        .with_context(|| {
-            format!(
-                "no view named {view:?}; views: {}",
-                crate::views::view_names().join(", ")
-            )
-        })?;
+    let views = crate::views::view_names();
+    if !views.contains(&view) {
+        bail!("no view named {view:?}; views: {}", views.join(", "));
+    }
     let what_if = match weights {
         None => None,
-        Some(_) if view != HealthScores::NAME => {
-            bail!("--weights applies to the health view only")
+        Some(_) if view != HealthTables::NAME => {
+            bail!("--weights applies to the health view only, not {view}")
         }
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -196,8 +260,7 @@ pub fn replay(
             Some(policy)
         }
     };
-    let mut alternative = HealthView::default();
-    let last = crate::runtime()?.block_on(async {
+    let answer = crate::runtime()?.block_on(async {
         if !data.join("log").is_dir() {
             bail!(
                 "{} holds no salesledger log (no log/ directory)",
@@ -206,33 +269,50 @@ pub fn replay(
         }
         let store = SledStore::open(data)
             .with_context(|| format!("opening the log in {}", data.display()))?;
-        let mut last = None;
-        let mut position = 0;
-        loop {
-            let page = store.read_all(position, READ_PAGE).await?;
-            let Some(tail) = page.last() else { break };
-            position = tail.position + 1;
-            let (folded, go_on) = fold_until(&page, until, |record, event| {
-                projector.apply(record, event);
-                if let Some(policy) = &what_if {
-                    alternative.source.policy = Some(policy.clone());
-                    HealthScores::apply(&mut alternative, record, event);
-                }
-            })?;
-            last = folded.or(last);
-            if !go_on {
-                break;
-            }
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let end = end_of(&*shared, until).await?;
+        let scratch = tempfile::Builder::new()
+            .prefix("salesledger-replay-")
+            .tempdir()
+            .context("creating a scratch directory")?;
+        let options = TableRunnerOptions {
+            stop_before: Some(end),
+            ..TableRunnerOptions::default()
+        };
+        let runner = fold(
+            crate::views::table_runner_builder_for(
+                shared.clone(),
+                &scratch.path().join("as-of"),
+                &[view],
+            )
+            .options(options.clone()),
+            end,
+            "replaying",
+        )
+        .await?;
+        let json = crate::gateway::views::whole::answer(&runner, view)?;
+        let mut answer: serde_json::Value = serde_json::from_slice(&json)?;
+        if let Some(policy) = &what_if {
+            let alternative = fold(
+                crate::views::table_runner_builder_for(
+                    shared.clone(),
+                    &scratch.path().join("what-if"),
+                    &[HealthTables::NAME],
+                )
+                .options(options)
+                .seed::<HealthTables, _, _>(&health::POLICY_OVERRIDE, &(), policy)?,
+                end,
+                "what-if",
+            )
+            .await?;
+            answer["what_if"] = serde_json::to_value(level_differences(&runner, &alternative)?)?;
+            alternative.shutdown().await?;
         }
+        runner.shutdown().await?;
+        drop(shared);
         store.close().await;
-        anyhow::Ok(last)
+        anyhow::Ok(answer)
     })?;
-    let model: serde_json::Value = serde_json::from_slice(&projector.model_json()?)?;
-    let mut answer = serde_json::json!({ "view": view, "position": last, "data": model });
-    if what_if.is_some() {
-        let actual: HealthView = serde_json::from_slice(&projector.model_json()?)?;
-        answer["what_if"] = serde_json::to_value(level_differences(&actual, &alternative))?;
-    }
     serde_json::to_writer_pretty(&mut *out, &answer)?;
     writeln!(out)?;
     Ok(())
@@ -252,49 +332,77 @@ pub struct LevelDifference {
 }
 
 /// Customers whose daily level differs between two folds of the health
-/// view, with the first day it does.
-pub fn level_differences(actual: &HealthView, what_if: &HealthView) -> Vec<LevelDifference> {
+/// tables (`actual`, `what_if`), with the first day it does, by customer
+/// id; one customer's score history at a time from each.
+pub fn level_differences(
+    actual: &TableRunner,
+    what_if: &TableRunner,
+) -> anyhow::Result<Vec<LevelDifference>> {
     let mut differences = Vec::new();
-    for (customer_id, health) in &what_if.customers {
-        let actual_daily = actual
-            .customers
-            .get(customer_id)
-            .map(|health| levels_by_day(&health.daily))
-            .unwrap_or_default();
-        let what_if_daily = levels_by_day(&health.daily);
-        let days: std::collections::BTreeSet<NaiveDate> = actual_daily
-            .keys()
-            .chain(what_if_daily.keys())
-            .copied()
-            .collect();
-        let mut first: Option<(NaiveDate, Level, Level)> = None;
-        let mut n_days = 0;
-        for day in days {
-            let (Some(a), Some(w)) = (level_on(&actual_daily, day), level_on(&what_if_daily, day))
-            else {
-                continue;
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = what_if.page::<HealthTables, CustomerId, health::CustomerState>(
+            &health::CUSTOMERS,
+            cursor.as_deref(),
+            salesledger_replay::readmodel::MAX_PAGE_LIMIT,
+        )?;
+        for (customer_id, _) in &page.rows {
+            let daily = |runner: &TableRunner| {
+                runner
+                    .read_with::<HealthTables, _>(|rows| rows.prefix(&health::DAILY, customer_id))
+                    .map(|(rows, _)| rows.into_iter().map(|(_, entry)| entry).collect::<Vec<_>>())
             };
-            if a != w {
-                n_days += 1;
-                first.get_or_insert((day, a, w));
+            if let Some(difference) =
+                level_difference(*customer_id, &daily(actual)?, &daily(what_if)?)
+            {
+                differences.push(difference);
             }
         }
-        if let Some((first_day, actual, what_if)) = first {
-            differences.push(LevelDifference {
-                customer_id: *customer_id,
-                first_day,
-                actual,
-                what_if,
-                n_days,
-            });
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
-    differences
+    Ok(differences)
 }
 
-fn levels_by_day(
-    daily: &[salesledger_projections::health::DailyEntry],
-) -> BTreeMap<NaiveDate, Level> {
+/// Whether one customer's daily levels differ between two score histories
+/// (changes only: the level on a day is the last entry on or before it),
+/// over the days either history names.
+fn level_difference(
+    customer_id: CustomerId,
+    actual: &[DailyEntry],
+    what_if: &[DailyEntry],
+) -> Option<LevelDifference> {
+    let actual_daily = levels_by_day(actual);
+    let what_if_daily = levels_by_day(what_if);
+    let days: std::collections::BTreeSet<NaiveDate> = actual_daily
+        .keys()
+        .chain(what_if_daily.keys())
+        .copied()
+        .collect();
+    let mut first: Option<(NaiveDate, Level, Level)> = None;
+    let mut n_days = 0;
+    for day in days {
+        let (Some(a), Some(w)) = (level_on(&actual_daily, day), level_on(&what_if_daily, day))
+        else {
+            continue;
+        };
+        if a != w {
+            n_days += 1;
+            first.get_or_insert((day, a, w));
+        }
+    }
+    first.map(|(first_day, actual, what_if)| LevelDifference {
+        customer_id,
+        first_day,
+        actual,
+        what_if,
+        n_days,
+    })
+}
+
+fn levels_by_day(daily: &[DailyEntry]) -> BTreeMap<NaiveDate, Level> {
     daily.iter().map(|entry| (entry.day, entry.level)).collect()
 }
 

@@ -1,6 +1,7 @@
 //! The set of read models the product serves: one place that lists every
-//! projector, used by `serve`, by offline rebuilds and replays, and by
-//! benchmarks, so they can never disagree on what "all projections" means.
+//! table projector, used by `serve`, by offline rebuilds and replays, and
+//! by benchmarks, so they can never disagree on what "all projections"
+//! means.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -18,75 +19,116 @@ use salesledger_projections::tables::{
     risk::RiskTables,
     subjects::SubjectsTables,
     todos::TodosTables,
-};
-use salesledger_projections::{
-    Assets, Digest, Funnel, HealthScores, Leaderboard, Receivables, ResponsibilityLog,
-    RetailMembers, RetailStores, RiskList,
-};
-use salesledger_replay::readmodel::model_runner::{
-    DynProjector, Folding, ProjectionRunner, RunnerBuilder,
+    TableProjector,
 };
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder};
 use salesledger_store::Store;
 
-/// The directory of the whole-model read models: offline `rebuild --out`
-/// builds them there (a sled database of its own, never the log's). In a
-/// data directory it is what `serve` answered from before issue 14; `serve`
-/// removes it at start (the views are in [`TABLES_DIR`]).
+/// The directory of the whole-model read models `serve` answered from
+/// before issue 14; `serve` removes an old one at start (the views are in
+/// [`TABLES_DIR`]).
 pub const VIEWS_DIR: &str = "views";
 
-/// Every projector, each with an empty model, in a fixed order.
-pub fn projectors() -> Vec<Box<dyn DynProjector>> {
+/// The directory, inside a data directory, that holds the read models as
+/// keyed tables: what `serve` answers every view from (issue 14), and what
+/// `rebuild --out DIR` folds into `DIR/tables`.
+pub const TABLES_DIR: &str = "tables";
+
+/// One table projector as the runner registers it, with what it writes
+/// and reads (to register only what a view needs).
+#[derive(Clone, Copy)]
+pub struct Registered {
+    pub name: &'static str,
+    tables: fn() -> &'static [&'static str],
+    reads: fn() -> &'static [&'static str],
+    add: fn(TableRunnerBuilder) -> TableRunnerBuilder,
+}
+
+fn registered<P: TableProjector>() -> Registered {
+    Registered {
+        name: P::NAME,
+        tables: P::tables,
+        reads: P::reads,
+        add: |builder| builder.with::<P>(),
+    }
+}
+
+/// Every table projector: the shared directory, then each view (the
+/// runner orders them by what they read: directory, health, then the
+/// others).
+pub fn table_projectors() -> Vec<Registered> {
     vec![
-        Box::new(Folding::<ResponsibilityLog>::default()),
-        Box::new(Folding::<HealthScores>::default()),
-        Box::new(Folding::<RiskList>::default()),
-        Box::new(Folding::<Assets>::default()),
-        Box::new(Folding::<Funnel>::default()),
-        Box::new(Folding::<Receivables>::default()),
-        Box::new(Folding::<Digest>::default()),
-        Box::new(Folding::<Leaderboard>::default()),
-        Box::new(Folding::<RetailStores>::default()),
-        Box::new(Folding::<RetailMembers>::default()),
+        registered::<DirectoryTables>(),
+        registered::<ResponsibilityTables>(),
+        registered::<HealthTables>(),
+        registered::<RiskTables>(),
+        registered::<AssetsTables>(),
+        registered::<FunnelTables>(),
+        registered::<ReceivablesTables>(),
+        registered::<DigestTables>(),
+        registered::<LeaderboardTables>(),
+        registered::<RetailStoresTables>(),
+        registered::<RetailMembersTables>(),
+        registered::<TodosTables>(),
+        registered::<SubjectsTables>(),
     ]
 }
 
-/// The names of every view, in [`projectors`] order.
+/// The views the gateway answers (the `view` of its answers under
+/// `/v1/views/...`), in a fixed order: the projectors of
+/// [`table_projectors`] but the shared tables (`directory`, `subjects`),
+/// which no route answers as a view.
 pub fn view_names() -> Vec<&'static str> {
-    projectors()
-        .iter()
-        .map(|projector| projector.name())
+    table_projectors()
+        .into_iter()
+        .map(|projector| projector.name)
+        .filter(|name| *name != DirectoryTables::NAME && *name != SubjectsTables::NAME)
         .collect()
 }
 
-/// A runner builder with every projector registered.
-pub fn runner_builder(store: Arc<dyn Store>, directory: &Path) -> RunnerBuilder {
-    projectors().into_iter().fold(
-        ProjectionRunner::builder(store, directory),
-        |builder, projector| builder.with_dyn(projector),
-    )
+/// A table runner builder with every table projector registered.
+pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRunnerBuilder {
+    table_projectors()
+        .into_iter()
+        .fold(TableRunner::builder(store, directory), |builder, projector| {
+            (projector.add)(builder)
+        })
 }
 
-/// The directory, inside a data directory, that holds the read models as
-/// keyed tables: what `serve` answers every view from (issue 14).
-pub const TABLES_DIR: &str = "tables";
-
-/// A table runner builder with every table projector registered: the
-/// shared directory, then each view (the runner orders them by what they
-/// read: directory, health, then the others).
-pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRunnerBuilder {
-    TableRunner::builder(store, directory)
-        .with::<DirectoryTables>()
-        .with::<ResponsibilityTables>()
-        .with::<HealthTables>()
-        .with::<RiskTables>()
-        .with::<AssetsTables>()
-        .with::<FunnelTables>()
-        .with::<ReceivablesTables>()
-        .with::<DigestTables>()
-        .with::<LeaderboardTables>()
-        .with::<RetailStoresTables>()
-        .with::<RetailMembersTables>()
-        .with::<TodosTables>()
-        .with::<SubjectsTables>()
+/// A table runner builder with the projectors `names` and every projector
+/// whose tables they read (transitively), in [`table_projectors`] order:
+/// what a replay of one view folds.
+pub fn table_runner_builder_for(
+    store: Arc<dyn Store>,
+    directory: &Path,
+    names: &[&str],
+) -> TableRunnerBuilder {
+    let all = table_projectors();
+    let mut needed: Vec<&'static str> = all
+        .iter()
+        .filter(|projector| names.contains(&projector.name))
+        .map(|projector| projector.name)
+        .collect();
+    loop {
+        let reads: Vec<&'static str> = all
+            .iter()
+            .filter(|projector| needed.contains(&projector.name))
+            .flat_map(|projector| (projector.reads)().iter().copied())
+            .collect();
+        let providers: Vec<&'static str> = all
+            .iter()
+            .filter(|projector| !needed.contains(&projector.name))
+            .filter(|projector| (projector.tables)().iter().any(|table| reads.contains(table)))
+            .map(|projector| projector.name)
+            .collect();
+        if providers.is_empty() {
+            break;
+        }
+        needed.extend(providers);
+    }
+    all.into_iter()
+        .filter(|projector| needed.contains(&projector.name))
+        .fold(TableRunner::builder(store, directory), |builder, projector| {
+            (projector.add)(builder)
+        })
 }

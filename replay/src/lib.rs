@@ -4,9 +4,9 @@
 //! `salesledger_store::Store`:
 //!
 //! - [`readmodel`]: the read-model engine: table projectors folded into
-//!   keyed tables with their checkpoints (`readmodel::TableRunner`), and the
-//!   whole-model runner that `serve` still uses
-//!   ([`readmodel::model_runner`], to be replaced by the tables; issue 14);
+//!   keyed tables with their checkpoints (`readmodel::TableRunner`), what
+//!   `serve` answers every view from and what offline `rebuild` and
+//!   `replay` fold (issue 14; the whole-model runner is gone);
 //! - [`audit`]: the audit stack: Merkle tree, signed checkpoints, the log
 //!   audit, evidence bundles, the verified export.
 #![forbid(unsafe_code)]

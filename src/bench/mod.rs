@@ -53,11 +53,10 @@ pub enum BenchCommand {
         /// Internal: measure the log in this directory (the child process).
         #[arg(long, hide = true)]
         measure: Option<PathBuf>,
-        /// Which read-model layer to rebuild: `models` (the whole-model
-        /// runner `serve` uses today) or `tables` (the keyed-table engine,
-        /// every table projector; adds `views_bytes`, `log_bytes`,
-        /// `views_vs_log_bytes` and `view_read_p99_ms`).
-        #[arg(long, value_enum, default_value_t = projections::Engine::Models)]
+        /// Which read-model layer to rebuild: `tables` (the keyed-table
+        /// engine, every table projector; the only one since the
+        /// whole-model runner was removed).
+        #[arg(long, value_enum, default_value_t = projections::Engine::Tables)]
         engine: projections::Engine,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal

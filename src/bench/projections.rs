@@ -14,13 +14,13 @@
 //!
 //! Measuring: a child process (this binary, `bench projections --measure
 //! DIR`) opens the log, reads and decodes it all (`raw_scan=`, events/s),
-//! rebuilds every projection of `serve` from position 0 into a fresh
-//! directory (`rebuild=`), reads and decodes again (the better scan is the
-//! baseline), and reports its own peak resident memory (`peak_rss_mb=`),
-//! which the set-up does not pollute.
+//! rebuilds every table projector of `serve` (`views::table_runner_builder`)
+//! from position 0 into a fresh directory (`rebuild=`), reads and decodes
+//! again (the better scan is the baseline), and reports its own peak
+//! resident memory (`peak_rss_mb=`), which the set-up does not pollute.
+//! (The whole-model runner it was compared with is gone, issue 14.)
 //!
-//! `--engine tables` rebuilds the keyed-table engine instead (every table
-//! projector, `views::table_runner_builder`) and adds `views_bytes` (the
+//! It also reports `views_bytes` (the
 //! tables' directory on disk after the rebuild), `log_bytes` (the log's
 //! directory), `views_vs_log_bytes`, and `view_read_p99_ms`: the 99th
 //! percentile of reads of the health view (a page of 100 accounts) and of
@@ -56,10 +56,11 @@ const SEED: u64 = 7;
 /// Copies appended at once.
 const CONCURRENT_COPIES: usize = 64;
 
-/// The read-model layer a run rebuilds.
+/// The read-model layer a run rebuilds: the keyed-table engine (the
+/// whole-model runner `models` is gone, issue 14; the flag stays so
+/// `--engine tables` keeps working).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    Models,
     Tables,
 }
 
@@ -71,7 +72,6 @@ pub fn run(
 ) -> anyhow::Result<()> {
     if let Some(dir) = measure {
         return crate::runtime()?.block_on(match engine {
-            Engine::Models => measure_log(dir).boxed(),
             Engine::Tables => measure_tables(dir).boxed(),
         });
     }
@@ -109,7 +109,6 @@ pub fn run(
         );
     }
     let engine_name = match engine {
-        Engine::Models => "models",
         Engine::Tables => "tables",
     };
     println!("engine={engine_name}");
@@ -285,34 +284,6 @@ fn remap(value: Value, copy: u64) -> Value {
         ),
         other => other,
     }
-}
-
-/// The child: scan, rebuild, scan; then its own peak memory.
-async fn measure_log(data_dir: &Path) -> anyhow::Result<()> {
-    let store = SledStore::open(data_dir)?;
-    let shared: Arc<dyn Store> = Arc::new(store.clone());
-    let n_events = store.head().len;
-    println!("events={n_events}");
-    let scan_1 = scan(&*shared).await?;
-    let views_dir = tempfile::Builder::new()
-        .prefix("salesledger-bench-views-")
-        .tempdir()?;
-    let started = Instant::now();
-    let runner = crate::views::runner_builder(shared.clone(), views_dir.path())
-        .start()
-        .await?;
-    runner.wait_caught_up(Duration::from_secs(3600)).await?;
-    let rebuild_seconds = started.elapsed().as_secs_f64();
-    runner.shutdown().await?;
-    let scan_2 = scan(&*shared).await?;
-    let raw_scan = n_events as f64 / scan_1.min(scan_2);
-    let rebuild = n_events as f64 / rebuild_seconds;
-    emit("raw_scan", raw_scan);
-    emit("rebuild", rebuild);
-    emit("rebuild_vs_scan", rebuild / raw_scan);
-    emit("peak_rss_mb", peak_rss_mb().unwrap_or(f64::NAN));
-    store.close().await;
-    Ok(())
 }
 
 /// The child for `--engine tables`: scan, rebuild every table projector

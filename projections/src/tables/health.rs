@@ -15,6 +15,7 @@
 //! |---|---|---|
 //! | `health-inputs` | customer | the account's [`HealthInputs`], stored compactly ([`StoredInputs`]: days and times as numbers): usage by day, modules, open and resolved tickets, references, keyword searches by day, last login, renewal (bounded by the windows) |
 //! | `health-policy` | `()` | the last published policy (absent: [`HealthPolicy::default_v1`]) |
+//! | `health-policy-override` | `()` | a policy in force throughout, whatever is published (absent in every run of `serve`; seeded by the what-if of `replay --weights`, see [`POLICY_OVERRIDE`]) |
 //! | `health-meta` | `()` | the last closed day, how many accounts have inputs and how many are below green ([`HealthMeta`]) |
 //! | `health-below-green` | (score, customer) | the level of every account whose current level is yellow or red: the risk list's ranking, in key order |
 //!
@@ -128,6 +129,12 @@ use crate::health::{
 pub const INPUTS: Table<CustomerId, StoredInputs> = Table::new("health-inputs");
 /// The last published health policy.
 pub const POLICY: Table<(), HealthPolicy> = Table::new("health-policy");
+/// A policy in force throughout the fold, whatever the log publishes: a
+/// parameter of the what-if (`salesledger replay --weights`), seeded
+/// before the first record (`TableRunnerBuilder::seed`); publications are
+/// still recorded in [`POLICY`] but do not replace it. Never written by
+/// [`HealthTables::apply`], so absent in `serve`'s tables.
+pub const POLICY_OVERRIDE: Table<(), HealthPolicy> = Table::new("health-policy-override");
 /// The last closed day and the account counters.
 pub const META: Table<(), HealthMeta> = Table::new("health-meta");
 /// Accounts whose current level is below green, by ascending score then
@@ -164,6 +171,7 @@ pub const SUCCESS: Table<(CustomerId, u64), SuccessCase> = Table::new("health-su
 pub const INPUT_TABLES: &[&str] = &[
     "health-inputs",
     "health-policy",
+    "health-policy-override",
     "health-meta",
     "health-below-green",
     "health-names",
@@ -173,6 +181,7 @@ pub const INPUT_TABLES: &[&str] = &[
 pub const TABLES: &[&str] = &[
     "health-inputs",
     "health-policy",
+    "health-policy-override",
     "health-meta",
     "health-below-green",
     "health-names",
@@ -269,8 +278,13 @@ pub fn meta(rows: &mut impl TableRead) -> Result<HealthMeta, TableError> {
     Ok(rows.get(&META, &())?.unwrap_or_default())
 }
 
-/// The policy in force: the last published, else [`HealthPolicy::default_v1`].
+/// The policy in force: the override when one was seeded
+/// ([`POLICY_OVERRIDE`]), else the last published, else
+/// [`HealthPolicy::default_v1`].
 pub fn policy_in_force(rows: &mut impl TableRead) -> Result<HealthPolicy, TableError> {
+    if let Some(policy) = rows.get(&POLICY_OVERRIDE, &())? {
+        return Ok(policy);
+    }
     Ok(rows
         .get(&POLICY, &())?
         .unwrap_or_else(HealthPolicy::default_v1))
@@ -876,6 +890,8 @@ fn policy_published(
     policy: &HealthPolicy,
 ) -> Result<(), ProjectionError> {
     tx.put(&POLICY, &(), policy)?;
+    // The policy now in force: the published one, unless an override is.
+    let policy = &policy_in_force(tx)?;
     let mut meta = meta(tx)?;
     let Some(closed) = meta.last_closed else {
         return Ok(());

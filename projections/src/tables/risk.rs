@@ -58,6 +58,7 @@ pub const READS: &[&str] = &[
     "dir-customers",
     "health-inputs",
     "health-policy",
+    "health-policy-override",
     "health-meta",
     "health-below-green",
     "health-names",

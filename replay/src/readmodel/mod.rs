@@ -3,9 +3,12 @@
 //! what changed.
 //!
 //! It runs [`TableProjector`](salesledger_projections::tables::TableProjector)s
-//! (the projector trait version 2, storage-free, in `salesledger-projections`)
-//! beside the whole-model runner of [`model_runner`], which `serve` still
-//! uses; wiring it into `serve` is the next step of issue 14.
+//! (the projector trait version 2, storage-free, in `salesledger-projections`):
+//! `serve` answers every view from it, and the offline `rebuild` (into
+//! `DIR/tables`) and `replay` (into a scratch directory, stopped at a past
+//! position with [`TableRunnerOptions::stop_before`], the health what-if
+//! with a policy seeded by [`TableRunnerBuilder::seed`]) fold it too. The
+//! whole-model runner it replaced is gone.
 //!
 //! # Storage layout
 //!
@@ -69,12 +72,10 @@
 //! resumed runs are compared with byte for byte.
 //!
 //! This module imports nothing from the audit stack (`merkle`, `log_tree`,
-//! `checkpoint`, `audit`, `bundle`, `export`) nor from the whole-model
-//! runner.
+//! `checkpoint`, `audit`, `bundle`, `export`).
 
 pub mod cache;
 mod fold;
-pub mod model_runner;
 mod runner;
 
 use std::time::Duration;
@@ -220,6 +221,19 @@ pub struct TableRunnerOptions {
     pub parallel_from_records: usize,
     /// sled's own page cache for the database.
     pub sled_cache_bytes: u64,
+    /// Fold only the records before this position, as if the log ended
+    /// there (offline `replay --position/--as-of`): lanes never read past
+    /// it, [`TableRunner::wait_caught_up`] waits for it. `None`: follow the
+    /// log.
+    pub stop_before: Option<u64>,
+}
+
+impl TableRunnerOptions {
+    /// Where the log ends for this runner: its head, or
+    /// [`TableRunnerOptions::stop_before`] when that is earlier.
+    pub fn log_end(&self, head_len: u64) -> u64 {
+        self.stop_before.map_or(head_len, |stop| stop.min(head_len))
+    }
 }
 
 impl Default for TableRunnerOptions {
@@ -232,6 +246,7 @@ impl Default for TableRunnerOptions {
             cache_bytes: 8 * 1024 * 1024,
             parallel_from_records: 64,
             sled_cache_bytes: 32 * 1024 * 1024,
+            stop_before: None,
         }
     }
 }

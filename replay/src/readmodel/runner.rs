@@ -86,6 +86,16 @@ pub struct TableRunnerBuilder {
     directory: PathBuf,
     specs: Vec<Spec>,
     options: TableRunnerOptions,
+    seeds: Vec<Seed>,
+}
+
+/// A row written into a projector's tables before its first record
+/// ([`TableRunnerBuilder::seed`]).
+struct Seed {
+    projector: &'static str,
+    table: &'static str,
+    key: Vec<u8>,
+    value: Vec<u8>,
 }
 
 impl TableRunnerBuilder {
@@ -106,6 +116,30 @@ impl TableRunnerBuilder {
         self
     }
 
+    /// Writes a row into projector `P`'s table before it folds its first
+    /// record: a parameter of the fold kept in its own tables (the health
+    /// what-if's policy override, `replay --weights`). Only for a
+    /// projector built from position 0: [`TableRunnerBuilder::start`]
+    /// refuses seeds for one that resumes from stored tables (they would
+    /// not have been folded with the seed in force).
+    pub fn seed<P: TableProjector, K: TableKey, V: serde::Serialize>(
+        mut self,
+        table: &Table<K, V>,
+        key: &K,
+        value: &V,
+    ) -> Result<Self, ReadModelError> {
+        if !P::tables().contains(&table.name()) {
+            return Err(TableError::Undeclared(table.name()).into());
+        }
+        self.seeds.push(Seed {
+            projector: P::NAME,
+            table: table.name(),
+            key: key.to_key_bytes(),
+            value: salesledger_projections::tables::encode_value(table.name(), value)?,
+        });
+        Ok(self)
+    }
+
     /// Opens the database, resumes or rebuilds each projector, and starts
     /// one task per lane. Returns at once; catching up happens in the
     /// background ([`TableRunner::wait_for`]).
@@ -115,10 +149,11 @@ impl TableRunnerBuilder {
             directory,
             specs,
             options,
+            seeds,
         } = self;
-        let log_len = store.head().len;
+        let log_len = options.log_end(store.head().len);
         let (shared, lanes) =
-            tokio::task::spawn_blocking(move || open(&directory, specs, options, log_len))
+            tokio::task::spawn_blocking(move || open(&directory, specs, options, seeds, log_len))
                 .await
                 .map_err(|error| ReadModelError::Task(error.to_string()))??;
         let shared = Arc::new(shared);
@@ -155,6 +190,7 @@ fn open(
     directory: &Path,
     specs: Vec<Spec>,
     options: TableRunnerOptions,
+    seeds: Vec<Seed>,
     log_len: u64,
 ) -> Result<(Shared, BTreeMap<u64, Lane>), ReadModelError> {
     salesledger_store::private_fs::create_dir_all(directory).map_err(StoreError::Io)?;
@@ -199,6 +235,21 @@ fn open(
                 (0, Some(reason))
             }
         };
+        let mut seeded = sled::Batch::default();
+        let mut n_seeds = 0;
+        for seed in seeds.iter().filter(|seed| seed.projector == spec.name) {
+            if next != 0 {
+                return Err(ReadModelError::Wiring(format!(
+                    "projector {} resumes from position {next}: seed rows need tables built from 0",
+                    spec.name
+                )));
+            }
+            seeded.insert(row_key(seed.table, &seed.key), seed.value.as_slice());
+            n_seeds += 1;
+        }
+        if n_seeds > 0 {
+            tree.apply_batch(seeded)?;
+        }
         tracing::info!(
             projector = spec.name,
             version = spec.version,
@@ -542,7 +593,7 @@ async fn follow(
         {
             break;
         }
-        let head_len = store.head().len;
+        let head_len = options.log_end(store.head().len);
         if next < head_len {
             let records = match store.read_all(next, options.page_size.max(1)).await {
                 Ok(records) => records,
@@ -551,6 +602,11 @@ async fn follow(
                     break;
                 }
             };
+            // Never past the end (`stop_before`).
+            let records: Vec<_> = records
+                .into_iter()
+                .filter(|record| record.position < head_len)
+                .collect();
             let Some(last) = records.last().map(|record| record.position) else {
                 continue;
             };
@@ -587,7 +643,7 @@ async fn follow(
             publish(&shared, &lane);
             let newly_failed =
                 lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
-            let caught_up = next >= store.head().len;
+            let caught_up = next >= options.log_end(store.head().len);
             let due = n_uncommitted >= options.commit_every_events
                 || Instant::now() >= deadline
                 || newly_failed
@@ -704,6 +760,7 @@ impl TableRunner {
             directory: directory.into(),
             specs: Vec::new(),
             options: TableRunnerOptions::default(),
+            seeds: Vec::new(),
         }
     }
 
@@ -881,7 +938,8 @@ impl TableRunner {
     /// Waits until every projector that has not failed has committed
     /// everything the log held when this was called.
     pub async fn wait_caught_up(&self, timeout: Duration) -> Result<(), ReadModelError> {
-        let Some(last) = self.store.head().len.checked_sub(1) else {
+        let end = self.shared.options.log_end(self.store.head().len);
+        let Some(last) = end.checked_sub(1) else {
             return Ok(());
         };
         let deadline = Instant::now() + timeout;

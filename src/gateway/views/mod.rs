@@ -70,6 +70,7 @@ pub mod health;
 pub mod responsibility;
 pub mod stores;
 pub mod todos;
+pub mod whole;
 
 /// Default and maximum wait for `wait_for_position`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -443,6 +444,25 @@ fn respond_with<R: Serialize>(
     position: Option<u64>,
     next_cursor: Option<Option<String>>,
 ) -> Result<Response, ApiError> {
+    let body = envelope(name, data, position, next_cursor)
+    .map_err(|error| ApiError::internal(&error))?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
+}
+
+/// The bytes of a [`ViewResponse`] (with `next_cursor` when `Some`): what
+/// the gateway answers and what offline `rebuild` writes to
+/// `DIR/<view>.json` ([`whole`]).
+pub fn envelope<R: Serialize>(
+    name: &str,
+    data: &R,
+    position: Option<u64>,
+    next_cursor: Option<Option<String>>,
+) -> Result<Vec<u8>, serde_json::Error> {
     // Straight to bytes, the `ViewResponse` shape: a large view (a
     // penetration grid of every store is tens of thousands of cells) is
     // not copied into a `serde_json::Value` first.
@@ -454,19 +474,12 @@ fn respond_with<R: Serialize>(
         #[serde(skip_serializing_if = "Option::is_none")]
         next_cursor: Option<Option<String>>,
     }
-    let body = serde_json::to_vec(&Envelope {
+    serde_json::to_vec(&Envelope {
         view: name,
         position,
         data,
         next_cursor,
     })
-    .map_err(|error| ApiError::internal(&error))?;
-    Ok((
-        StatusCode::OK,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        body,
-    )
-        .into_response())
 }
 
 /// A read-model error as a problem: waiting too long or a failed projector

@@ -34,11 +34,11 @@ use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
 
 /// Default and bounds of `days` (leaderboard).
-const DEFAULT_DAYS: u32 = 30;
+pub(crate) const DEFAULT_DAYS: u32 = 30;
 const MAX_DAYS: u32 = 366;
 /// Default and bound of `limit`.
-const DEFAULT_STORES: usize = 10;
-const DEFAULT_MEMBERS: usize = 20;
+pub(crate) const DEFAULT_STORES: usize = 10;
+pub(crate) const DEFAULT_MEMBERS: usize = 20;
 const MAX_LIMIT: usize = 1_000;
 
 /// This module's view routes (documented in OpenAPI).
