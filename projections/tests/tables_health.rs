@@ -24,7 +24,7 @@ use salesledger_projections::health::{DailyEntry, HealthView};
 use salesledger_projections::risk::RiskView;
 use salesledger_projections::tables::health::{self as health_tables, HealthTables, DUE};
 use salesledger_projections::tables::risk::{self as risk_tables, RiskTables};
-use salesledger_projections::tables::{MemoryTables, Reader, TableProjector};
+use salesledger_projections::tables::{MemoryTables, Reader, TableProjector, Tx};
 use salesledger_projections::{apply_record, decode_record, HealthScores, Projector, RiskList};
 use salesledger_store::RecordedEvent;
 use serde::Serialize;
@@ -442,6 +442,93 @@ fn a_policy_published_mid_history_applies_at_once_and_in_the_next_history_row() 
     log.close_day(date("2027-07-03"));
     let folds = compare_every_record(&log);
     assert_eq!(folds.health.customers[&c].daily.len(), 2);
+}
+
+/// The what-if of `replay --weights`: a policy seeded in
+/// `health-policy-override` is in force throughout, publications are
+/// recorded but do not replace it, and the score history is the one a log
+/// publishing only that policy, before anything else, gives.
+#[test]
+fn a_seeded_policy_override_stays_in_force_through_publications() {
+    let mut what_if = HealthPolicy::default_v1();
+    what_if.version = 42;
+    what_if.weights = HealthWeights {
+        usage: 100,
+        key_features: 0,
+        ticket_resolution: 0,
+        renewal: 0,
+        success_references: 0,
+    };
+    what_if.validate().expect("a valid policy");
+    let mut published = HealthPolicy::default_v1();
+    published.version = 8;
+    published.targets.renewal_days = 90;
+    let history = |first: Option<&HealthPolicy>, later: Option<&HealthPolicy>| {
+        let mut log = Log::new();
+        if let Some(policy) = first {
+            log.publish(policy);
+        }
+        log.usage(customer(1), date(D), 20, 40, &["crm"]);
+        log.renewal(customer(1), date("2027-08-01"), "basic");
+        log.close_day(date("2027-06-30"));
+        log.close_day(date("2027-07-01"));
+        if let Some(policy) = later {
+            log.publish(policy);
+        }
+        log.close_day(date("2027-07-02"));
+        log.close_day(date("2027-07-03"));
+        log
+    };
+    let fold = |log: &Log, seed: Option<&HealthPolicy>| {
+        let mut tables = MemoryTables::default();
+        if let Some(policy) = seed {
+            Tx::new(&mut tables)
+                .put(&health_tables::POLICY_OVERRIDE, &(), policy)
+                .expect("seeds");
+        }
+        for record in &log.records {
+            risk_tables::apply_all(&mut tables, record).expect("the tables fold");
+        }
+        tables
+    };
+    let daily = |tables: &mut MemoryTables| {
+        let mut reader = Reader::new(tables);
+        let health = health_tables::customer(&mut reader, customer(1))
+            .expect("reads")
+            .expect("a customer");
+        to_json(&health.daily)
+    };
+
+    let log = history(None, Some(&published));
+    let mut overridden = fold(&log, Some(&what_if));
+    let mut reader = Reader::new(&mut overridden);
+    assert_eq!(
+        health_tables::policy_in_force(&mut reader).expect("reads"),
+        what_if
+    );
+    assert_eq!(
+        reader.get(&health_tables::POLICY, &()).expect("reads"),
+        Some(published.clone()),
+        "the publication is recorded"
+    );
+    let overridden_daily = daily(&mut overridden);
+    assert!(
+        overridden_daily
+            .as_array()
+            .is_some_and(|days| !days.is_empty()
+                && days.iter().all(|day| day["policy_version"] == json!(42))),
+        "{overridden_daily}"
+    );
+    assert_eq!(
+        overridden_daily,
+        daily(&mut fold(&history(Some(&what_if), None), None)),
+        "as if only the override had ever been published"
+    );
+    assert_ne!(
+        overridden_daily,
+        daily(&mut fold(&log, None)),
+        "the override changes the history"
+    );
 }
 
 /// Windows crossing boundaries with no input: usage leaving the 30-day

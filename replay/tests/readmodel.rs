@@ -499,6 +499,75 @@ async fn live_equals_rebuilt_equals_resumed() {
     rebuilt.shutdown().await.expect("shutdown");
 }
 
+// ---- offline: a stop position and seed rows ----
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runner_stopped_before_a_position_folds_only_the_records_before_it_with_its_seed_rows() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(300, 20, 0)).await;
+    let records = whole_log(&store).await;
+    let stop = records.len() as u64 / 2 + 3;
+    let directory = temp.path().join("as-of");
+    let seeded = "seeded".to_owned();
+    let options = TableRunnerOptions {
+        stop_before: Some(stop),
+        // Pages straddle the stop position.
+        page_size: 7,
+        ..TableRunnerOptions::default()
+    };
+    let runner = TableRunner::builder(store.clone(), &directory)
+        .with::<Counter>()
+        .options(options.clone())
+        .seed::<Counter, _, _>(&TYPES, &seeded, &1_000)
+        .expect("a declared table")
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up to the stop");
+    // Appends after the stop are never folded.
+    append(&store, follow_ups(50, 5, 3)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let status = &runner.status()[0];
+    assert_eq!(status.committed.next_position, stop);
+    assert_eq!(status.applied.next_position, stop);
+    assert_eq!(
+        runner
+            .get::<Counter, _, _>(&TYPES, &seeded)
+            .expect("read")
+            .0,
+        Some(1_000)
+    );
+    let seed_line = format!(
+        "types {} {}\n",
+        hex::encode(seeded.to_key_bytes()),
+        hex::encode(encode_value("types", &1_000u64).expect("encodes"))
+    );
+    let dump = runner.dump(Counter::NAME).expect("dump");
+    assert!(dump.contains(&seed_line), "{dump}");
+    let reference = memory_dump::<Counter>(&records[..stop as usize]);
+    assert_eq!(dump.replace(&seed_line, ""), reference);
+    runner.shutdown().await.expect("shutdown");
+
+    // Seeds only where the tables are built from 0.
+    let resumed = TableRunner::builder(store.clone(), &directory)
+        .with::<Counter>()
+        .options(options)
+        .seed::<Counter, _, _>(&TYPES, &seeded, &1_000)
+        .expect("a declared table")
+        .start()
+        .await;
+    assert!(
+        matches!(resumed, Err(ReadModelError::Wiring(_))),
+        "a seed for a resumed projector is refused"
+    );
+    let undeclared = TableRunner::builder(store.clone(), temp.path().join("other"))
+        .with::<Counter>()
+        .seed::<Counter, _, _>(&FOLLOW_UPS_ELSEWHERE, &seeded, &1);
+    assert!(undeclared.is_err(), "a table the projector does not declare");
+}
+
+const FOLLOW_UPS_ELSEWHERE: Table<String, u64> = Table::new("elsewhere");
+
 // ---- versions ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
