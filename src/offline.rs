@@ -300,7 +300,11 @@ pub fn replay(
                     &[HealthTables::NAME],
                 )
                 .options(options)
-                .seed::<HealthTables, _, _>(&health::POLICY_OVERRIDE, &(), policy)?,
+                .seed::<HealthTables, _, _>(
+                    &health::POLICY_OVERRIDE,
+                    &(),
+                    policy,
+                )?,
                 end,
                 "what-if",
             )

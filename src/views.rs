@@ -88,11 +88,10 @@ pub fn view_names() -> Vec<&'static str> {
 
 /// A table runner builder with every table projector registered.
 pub fn table_runner_builder(store: Arc<dyn Store>, directory: &Path) -> TableRunnerBuilder {
-    table_projectors()
-        .into_iter()
-        .fold(TableRunner::builder(store, directory), |builder, projector| {
-            (projector.add)(builder)
-        })
+    table_projectors().into_iter().fold(
+        TableRunner::builder(store, directory),
+        |builder, projector| (projector.add)(builder),
+    )
 }
 
 /// A table runner builder with the projectors `names` and every projector
@@ -118,7 +117,11 @@ pub fn table_runner_builder_for(
         let providers: Vec<&'static str> = all
             .iter()
             .filter(|projector| !needed.contains(&projector.name))
-            .filter(|projector| (projector.tables)().iter().any(|table| reads.contains(table)))
+            .filter(|projector| {
+                (projector.tables)()
+                    .iter()
+                    .any(|table| reads.contains(table))
+            })
             .map(|projector| projector.name)
             .collect();
         if providers.is_empty() {
@@ -128,7 +131,8 @@ pub fn table_runner_builder_for(
     }
     all.into_iter()
         .filter(|projector| needed.contains(&projector.name))
-        .fold(TableRunner::builder(store, directory), |builder, projector| {
-            (projector.add)(builder)
-        })
+        .fold(
+            TableRunner::builder(store, directory),
+            |builder, projector| (projector.add)(builder),
+        )
 }

@@ -156,11 +156,7 @@ async fn assert_equals_live(app: &TestApp, view: &str, file: &Value, last: u64) 
                     report["region"].as_str().expect("region"),
                     report["day"].as_str().expect("day")
                 );
-                assert_eq!(
-                    report,
-                    &live_data(app, &path, last).await,
-                    "{path}"
-                );
+                assert_eq!(report, &live_data(app, &path, last).await, "{path}");
             }
         }
         "responsibility" => {
@@ -220,7 +216,9 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
         serde_json::from_slice(&std::fs::read(rebuilt.join("health.json")).expect("health"))
             .expect("JSON");
     assert!(
-        health["data"].as_array().is_some_and(|rows| rows.len() > 10),
+        health["data"]
+            .as_array()
+            .is_some_and(|rows| rows.len() > 10),
         "the whole health list, not a page"
     );
     // The rebuilt tables are complete: a runner over them resumes at the
@@ -256,7 +254,11 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
     let tampered_position = records.len() / 3;
     let line = &mut lines[tampered_position + 1];
     let hash_at = line.find("\"hash\":\"").expect("a hash") + "\"hash\":\"".len();
-    let digit = if &line[hash_at..hash_at + 1] == "0" { "1" } else { "0" };
+    let digit = if &line[hash_at..hash_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
     line.replace_range(hash_at..hash_at + 1, digit);
     let tampered = directory.path().join("tampered.jsonl");
     std::fs::write(&tampered, lines.join("\n") + "\n").expect("write");
@@ -338,7 +340,10 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
         weights.to_str().expect("path"),
     ]);
     let answer: Value = serde_json::from_str(&printed).expect("JSON");
-    assert_eq!(answer["data"], health["data"], "the actual view is unchanged");
+    assert_eq!(
+        answer["data"], health["data"],
+        "the actual view is unchanged"
+    );
     let differences = answer["what_if"].as_array().expect("what_if");
     assert!(!differences.is_empty(), "{printed}");
     for difference in differences {
@@ -346,14 +351,12 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
         assert!(difference["n_days"].as_u64().is_some_and(|n| n >= 1));
         let customer_id = difference["customer_id"].as_str().expect("customer id");
         let first_day = difference["first_day"].as_str().expect("a day");
-        let detail =
-            live_data(&app, &format!("/v1/views/health/{customer_id}"), last).await;
+        let detail = live_data(&app, &format!("/v1/views/health/{customer_id}"), last).await;
         let level_then = detail["daily"]
             .as_array()
             .expect("daily")
             .iter()
-            .filter(|entry| entry["day"].as_str().is_some_and(|day| day <= first_day))
-            .next_back()
+            .rfind(|entry| entry["day"].as_str().is_some_and(|day| day <= first_day))
             .map(|entry| entry["level"].clone());
         assert_eq!(
             level_then,

@@ -523,7 +523,10 @@ async fn a_runner_stopped_before_a_position_folds_only_the_records_before_it_wit
         .start()
         .await
         .expect("start");
-    runner.wait_caught_up(WAIT).await.expect("caught up to the stop");
+    runner
+        .wait_caught_up(WAIT)
+        .await
+        .expect("caught up to the stop");
     // Appends after the stop are never folded.
     append(&store, follow_ups(50, 5, 3)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -563,7 +566,10 @@ async fn a_runner_stopped_before_a_position_folds_only_the_records_before_it_wit
     let undeclared = TableRunner::builder(store.clone(), temp.path().join("other"))
         .with::<Counter>()
         .seed::<Counter, _, _>(&FOLLOW_UPS_ELSEWHERE, &seeded, &1);
-    assert!(undeclared.is_err(), "a table the projector does not declare");
+    assert!(
+        undeclared.is_err(),
+        "a table the projector does not declare"
+    );
 }
 
 const FOLLOW_UPS_ELSEWHERE: Table<String, u64> = Table::new("elsewhere");

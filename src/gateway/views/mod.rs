@@ -444,8 +444,8 @@ fn respond_with<R: Serialize>(
     position: Option<u64>,
     next_cursor: Option<Option<String>>,
 ) -> Result<Response, ApiError> {
-    let body = envelope(name, data, position, next_cursor)
-    .map_err(|error| ApiError::internal(&error))?;
+    let body =
+        envelope(name, data, position, next_cursor).map_err(|error| ApiError::internal(&error))?;
     Ok((
         StatusCode::OK,
         [(axum::http::header::CONTENT_TYPE, "application/json")],

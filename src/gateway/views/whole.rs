@@ -66,12 +66,12 @@ pub fn answer(runner: &TableRunner, view: &str) -> Result<Vec<u8>, WholeError> {
     match view {
         HealthTables::NAME => read::<HealthTables, _>(runner, |rows| health::summaries(rows)),
         RiskTables::NAME => read::<RiskTables, _>(runner, |rows| risk::latest(rows)),
-        AssetsTables::NAME => read::<AssetsTables, _>(runner, |rows| {
-            assets::rows(rows, AssetGroup::Rep, None)
-        }),
-        FunnelTables::NAME => read::<FunnelTables, _>(runner, |rows| {
-            funnel::rows(rows, FunnelGroup::Rep, None)
-        }),
+        AssetsTables::NAME => {
+            read::<AssetsTables, _>(runner, |rows| assets::rows(rows, AssetGroup::Rep, None))
+        }
+        FunnelTables::NAME => {
+            read::<FunnelTables, _>(runner, |rows| funnel::rows(rows, FunnelGroup::Rep, None))
+        }
         ReceivablesTables::NAME => read::<ReceivablesTables, _>(runner, |rows| {
             Ok(Receivables {
                 summary: receivables::summary(rows)?,
@@ -90,9 +90,9 @@ pub fn answer(runner: &TableRunner, view: &str) -> Result<Vec<u8>, WholeError> {
             }
             Ok(reports)
         }),
-        LeaderboardTables::NAME => read::<LeaderboardTables, _>(runner, |rows| {
-            leaderboard::boards(rows, None, None)
-        }),
+        LeaderboardTables::NAME => {
+            read::<LeaderboardTables, _>(runner, |rows| leaderboard::boards(rows, None, None))
+        }
         RetailStoresTables::NAME => read::<RetailStoresTables, _>(runner, |rows| {
             Ok(RetailStores {
                 penetration: found(retail::penetration(rows, None, None, None, None))?,
@@ -132,9 +132,9 @@ pub fn answer(runner: &TableRunner, view: &str) -> Result<Vec<u8>, WholeError> {
             }
             Ok(Responsibility { customers, leads })
         }),
-        TodosTables::NAME => read::<TodosTables, _>(runner, |rows| {
-            todos::list(rows, &todos::Filter::default())
-        }),
+        TodosTables::NAME => {
+            read::<TodosTables, _>(runner, |rows| todos::list(rows, &todos::Filter::default()))
+        }
         other => Err(WholeError::UnknownView {
             view: other.to_owned(),
         }),
