@@ -26,6 +26,7 @@ use salesledger_projections::tables::TableProjector;
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder, TableRunnerOptions};
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 /// Records imported per batch when rebuilding.
 const IMPORT_BATCH: usize = 4_096;
@@ -138,20 +139,56 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
 
 /// The JSON output of a rebuild: each view's whole answer (what the
 /// gateway answers for it, [`crate::gateway::views::whole`]) in
-/// `out/<view>.json`, with its size and SHA-256 printed.
+/// `out/<view>.json`, written as it is read, with its size and SHA-256
+/// printed.
 pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> {
     for view in crate::views::view_names() {
-        let json = crate::gateway::views::whole::answer(runner, view)?;
         let path = out.join(format!("{view}.json"));
-        std::fs::write(&path, &json).with_context(|| format!("writing {}", path.display()))?;
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = HashingWriter {
+            inner: std::io::BufWriter::new(file),
+            hasher: Sha256::new(),
+            n_bytes: 0,
+        };
+        crate::gateway::views::whole::answer_to(runner, view, &mut writer)
+            .with_context(|| format!("writing {}", path.display()))?;
+        let file = writer
+            .inner
+            .into_inner()
+            .map_err(|error| error.into_error())
+            .with_context(|| format!("writing {}", path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("writing {}", path.display()))?;
         crate::outln!(
             "{:<16} {:>10} bytes  sha256 {}",
             view,
-            json.len(),
-            salesledger_store::Hash32::sha256(&json).to_hex()
+            writer.n_bytes,
+            salesledger_store::Hash32(writer.hasher.finalize().into()).to_hex()
         )?;
     }
     Ok(())
+}
+
+/// A writer that hashes and counts what goes through it.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    n_bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(bytes)?;
+        let written = bytes.get(..n).unwrap_or_default();
+        self.hasher.update(written);
+        self.n_bytes += written.len() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Where a replay stops.

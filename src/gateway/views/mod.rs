@@ -463,6 +463,29 @@ pub fn envelope<R: Serialize>(
     position: Option<u64>,
     next_cursor: Option<Option<String>>,
 ) -> Result<Vec<u8>, serde_json::Error> {
+    let mut bytes = Vec::new();
+    write_envelope(&mut bytes, name, data, position, next_cursor)?;
+    Ok(bytes)
+}
+
+/// [`envelope`] of an unpaged answer written to `out` (`data` may be read
+/// as it is serialised, see [`whole`]).
+pub fn envelope_to<R: Serialize>(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    data: &R,
+    position: Option<u64>,
+) -> Result<(), serde_json::Error> {
+    write_envelope(out, name, data, position, None)
+}
+
+fn write_envelope<R: Serialize>(
+    out: &mut dyn std::io::Write,
+    name: &str,
+    data: &R,
+    position: Option<u64>,
+    next_cursor: Option<Option<String>>,
+) -> Result<(), serde_json::Error> {
     // Straight to bytes, the `ViewResponse` shape: a large view (a
     // penetration grid of every store is tens of thousands of cells) is
     // not copied into a `serde_json::Value` first.
@@ -474,12 +497,15 @@ pub fn envelope<R: Serialize>(
         #[serde(skip_serializing_if = "Option::is_none")]
         next_cursor: Option<Option<String>>,
     }
-    serde_json::to_vec(&Envelope {
-        view: name,
-        position,
-        data,
-        next_cursor,
-    })
+    serde_json::to_writer(
+        out,
+        &Envelope {
+            view: name,
+            position,
+            data,
+            next_cursor,
+        },
+    )
 }
 
 /// A read-model error as a problem: waiting too long or a failed projector

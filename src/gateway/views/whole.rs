@@ -24,12 +24,12 @@
 //! detail, a contract, a store's battle map) are not written: `serve
 //! --data DIR` answers them from the rebuilt tables.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::io::Write;
 
 use salesledger_domain::value::{CustomerId, LeadId};
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
-use salesledger_projections::responsibility::{CustomerLog, LeadLog};
 use salesledger_projections::tables::{
     assets::{self, AssetsTables},
     digest::{self, DigestTables},
@@ -44,10 +44,11 @@ use salesledger_projections::tables::{
     Reader, TableError, TableProjector,
 };
 use salesledger_replay::readmodel::{ReadModelError, TableRunner};
-use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
 
 use super::stores::{DEFAULT_DAYS, DEFAULT_MEMBERS, DEFAULT_STORES};
-use super::{envelope, reflected};
+use super::{envelope, envelope_to, reflected};
 
 /// Why a whole answer could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -63,7 +64,20 @@ pub enum WholeError {
 /// The whole answer of `view` (a name of [`crate::views::view_names`]) as
 /// JSON bytes: see the module documentation for what `data` holds.
 pub fn answer(runner: &TableRunner, view: &str) -> Result<Vec<u8>, WholeError> {
-    match view {
+    let mut bytes = Vec::new();
+    answer_to(runner, view, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// [`answer`] written to `out`. The responsibility logs (every entry of
+/// every customer and lead, the answer that grows most with the log) are
+/// read and written a page of subjects at a time, so memory does not grow
+/// with them; the other answers are built, then written.
+pub fn answer_to(runner: &TableRunner, view: &str, out: &mut dyn Write) -> Result<(), WholeError> {
+    if view == ResponsibilityTables::NAME {
+        return responsibility_to(runner, out);
+    }
+    let bytes = match view {
         HealthTables::NAME => read::<HealthTables, _>(runner, |rows| health::summaries(rows)),
         RiskTables::NAME => read::<RiskTables, _>(runner, |rows| risk::latest(rows)),
         AssetsTables::NAME => {
@@ -107,38 +121,15 @@ pub fn answer(runner: &TableRunner, view: &str) -> Result<Vec<u8>, WholeError> {
         RetailMembersTables::NAME => read::<RetailMembersTables, _>(runner, |rows| {
             found(retail::high_potential(rows, None, None, DEFAULT_MEMBERS))
         }),
-        ResponsibilityTables::NAME => read::<ResponsibilityTables, _>(runner, |rows| {
-            let customer_ids: Vec<CustomerId> = rows
-                .range(&responsibility::CUSTOMERS, None, None)?
-                .into_iter()
-                .map(|(customer_id, _)| customer_id)
-                .collect();
-            let mut customers = BTreeMap::new();
-            for customer_id in customer_ids {
-                if let Some(log) = responsibility::customer(rows, customer_id)? {
-                    customers.insert(customer_id, log);
-                }
-            }
-            let lead_ids: Vec<LeadId> = rows
-                .range(&responsibility::LEADS, None, None)?
-                .into_iter()
-                .map(|(lead_id, _)| lead_id)
-                .collect();
-            let mut leads = BTreeMap::new();
-            for lead_id in lead_ids {
-                if let Some(log) = responsibility::lead(rows, lead_id)? {
-                    leads.insert(lead_id, log);
-                }
-            }
-            Ok(Responsibility { customers, leads })
-        }),
         TodosTables::NAME => {
             read::<TodosTables, _>(runner, |rows| todos::list(rows, &todos::Filter::default()))
         }
         other => Err(WholeError::UnknownView {
             view: other.to_owned(),
         }),
-    }
+    }?;
+    out.write_all(&bytes).map_err(serde_json::Error::io)?;
+    Ok(())
 }
 
 /// `query` over projector `P`'s committed rows, answered as the gateway
@@ -174,8 +165,138 @@ struct RetailStores {
     leaderboard: Option<salesledger_projections::retail::StoreLeaderboard>,
 }
 
-#[derive(Serialize)]
-struct Responsibility {
-    customers: BTreeMap<CustomerId, CustomerLog>,
-    leads: BTreeMap<LeadId, LeadLog>,
+/// Subjects read per page while the responsibility logs are written.
+const SUBJECTS_PER_PAGE: usize = 256;
+
+/// The responsibility answer written as it is read: `{view, position,
+/// data: {customers: {id: log}, leads: {id: log}}}`, ids in key order, the
+/// bytes serialising both maps whole would give.
+fn responsibility_to(runner: &TableRunner, out: &mut dyn Write) -> Result<(), WholeError> {
+    // Offline the runner has stopped folding: the checkpoint read first is
+    // the one the rows read next reflect.
+    let ((), checkpoint) = runner.read_with::<ResponsibilityTables, _>(|_| Ok(()))?;
+    let mut written = Ok(());
+    runner.read_with::<ResponsibilityTables, _>(|rows| {
+        let logs = Logs {
+            rows: RefCell::new(rows),
+            failed: RefCell::new(None),
+        };
+        written = envelope_to(
+            &mut *out,
+            ResponsibilityTables::NAME,
+            &logs,
+            reflected(checkpoint),
+        );
+        match logs.failed.into_inner() {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    })?;
+    Ok(written?)
+}
+
+/// Every customer's and lead's responsibility log, read as serialised.
+struct Logs<'a, 'r> {
+    rows: RefCell<&'a mut Reader<'r>>,
+    /// A read error met while serialising (serde only carries text).
+    failed: RefCell<Option<TableError>>,
+}
+
+impl Logs<'_, '_> {
+    fn fail<E: serde::ser::Error>(&self, error: TableError) -> E {
+        let message = error.to_string();
+        *self.failed.borrow_mut() = Some(error);
+        E::custom(message)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Subjects {
+    Customers,
+    Leads,
+}
+
+struct LogsOf<'l, 'a, 'r> {
+    logs: &'l Logs<'a, 'r>,
+    subjects: Subjects,
+}
+
+impl Serialize for Logs<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut data = serializer.serialize_struct("Responsibility", 2)?;
+        data.serialize_field(
+            "customers",
+            &LogsOf {
+                logs: self,
+                subjects: Subjects::Customers,
+            },
+        )?;
+        data.serialize_field(
+            "leads",
+            &LogsOf {
+                logs: self,
+                subjects: Subjects::Leads,
+            },
+        )?;
+        data.end()
+    }
+}
+
+impl Serialize for LogsOf<'_, '_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let logs = self.logs;
+        let mut map = serializer.serialize_map(None)?;
+        let mut rows = logs.rows.borrow_mut();
+        match self.subjects {
+            Subjects::Customers => {
+                let mut after: Option<CustomerId> = None;
+                loop {
+                    let (page, next) = responsibility::page_rows(
+                        &mut **rows,
+                        &responsibility::CUSTOMERS,
+                        &(),
+                        after.as_ref(),
+                        SUBJECTS_PER_PAGE,
+                    )
+                    .map_err(|error| logs.fail(error))?;
+                    for (customer_id, _) in page {
+                        let log = responsibility::customer(&mut **rows, customer_id)
+                            .map_err(|error| logs.fail(error))?;
+                        if let Some(log) = log {
+                            map.serialize_entry(&customer_id, &log)?;
+                        }
+                    }
+                    match next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+            Subjects::Leads => {
+                let mut after: Option<LeadId> = None;
+                loop {
+                    let (page, next) = responsibility::page_rows(
+                        &mut **rows,
+                        &responsibility::LEADS,
+                        &(),
+                        after.as_ref(),
+                        SUBJECTS_PER_PAGE,
+                    )
+                    .map_err(|error| logs.fail(error))?;
+                    for (lead_id, _) in page {
+                        let log = responsibility::lead(&mut **rows, lead_id)
+                            .map_err(|error| logs.fail(error))?;
+                        if let Some(log) = log {
+                            map.serialize_entry(&lead_id, &log)?;
+                        }
+                    }
+                    match next {
+                        Some(next) => after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+        map.end()
+    }
 }
