@@ -18,9 +18,13 @@
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_pipe`: CLI output into a closed pipe exits 141 quietly, no panic.
-//! - `cli_offline`: `export` then `rebuild` reproduces every view byte for
-//!   byte; `replay --position/--as-of` equals a runner's views at that
-//!   point; `--weights` reports what-if level changes.
+//! - `cli_offline`: `export` then `rebuild` writes every view's answer
+//!   equal to the live gateway's for the same log (byte for byte where a
+//!   file is one route's answer) and tables `serve` resumes at the end; a
+//!   tampered export stops it naming line and position; `replay
+//!   --position/--as-of` equals tables folded over only that prefix;
+//!   `--weights` reports what-if level changes, checked against the live
+//!   history.
 //! - `cli_faults`: `serve` on a small tmpfs (root; skipped with one line
 //!   otherwise) filled to ENOSPC: 507 `insufficient_storage`, `/readyz`
 //!   and `/healthz` report the log, a blob upload leaves no temporary
@@ -66,9 +70,10 @@
 //!   against `salesledger serve`, SIGKILLed twice mid-load and restarted:
 //!   every visit answered 201 has exactly one `FollowUpRecorded` caused by
 //!   it, and `GET /v1/reactions/{event id}` says `applied`.
-//! - `views_rebuild`: after the fixture history, every read model rebuilt
-//!   from position 0 equals, byte for byte, the model that followed the log
-//!   live, and the one a restarted runner resumes from its checkpoints.
+//! - `views_rebuild`: after the fixture history, every table projector
+//!   rebuilt from position 0 dumps, byte for byte, as the tables that
+//!   followed the log live and the ones a restarted runner resumes from
+//!   its checkpoints; `serve` SIGKILLed mid catch-up resumes to the same.
 //!
 //! The store's own suites (conformance, crash recovery, tamper evidence,
 //! model-based property test) live in `store/tests/`.
