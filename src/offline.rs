@@ -216,10 +216,11 @@ impl Until {
 /// (records of other modules are skipped). Answers the last position it
 /// went through, or `None` for none, and whether the fold may go on:
 /// `false` once a record past `until` was met (every later record is past
-/// it too). `replay --as-of` folds with it, and so do the gateway's
-/// "as of" reads (`GET /v1/customers/{id}/ownership`, the responsibility
-/// views with `as_of`), over the records of the subject's streams: one
-/// definition of "the log as of T" (what it had recorded by then).
+/// it too). The gateway's "as of" reads fold with it
+/// (`GET /v1/customers/{id}/ownership`, the responsibility views with
+/// `as_of`), over the records of the subject's streams, and `replay`
+/// stops its table fold at the same record (`end_of`): one definition of
+/// "the log as of T" (what it had recorded by then).
 pub fn fold_until(
     records: &[RecordedEvent],
     until: Until,
@@ -238,9 +239,9 @@ pub fn fold_until(
     Ok((last, true))
 }
 
-/// Where the records `until` takes in end: the position after the last of
-/// them (0 for none), by [`Until`]'s one definition (log order up to the
-/// first record past it, as [`fold_until`]).
+/// Where the records `until` takes end: the position after the last of
+/// them (0 for none), by [`Until::includes`], the one definition (log
+/// order up to the first record past it, as [`fold_until`] stops).
 async fn end_of(store: &dyn Store, until: Until) -> anyhow::Result<u64> {
     let head = store.head().len;
     match until {
