@@ -48,8 +48,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::gateway::dto::RegisterCustomerRequest;
 use crate::gateway::problem::ApiError;
+use crate::gateway::requests::RegisterCustomerRequest;
 
 /// The most rows one import takes (a larger list: split it).
 pub const MAX_ROWS: usize = 100_000;

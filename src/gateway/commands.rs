@@ -28,8 +28,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::auth::{customer_of, relation_to, Caller, Subject};
-use super::dto::{parse_body, BodyError, DtoError};
 use super::problem::ApiError;
+use super::requests::{parse_body, BodyError, DtoError};
 use super::AppState;
 
 pub use super::routes::routes;
@@ -373,7 +373,7 @@ impl Incoming {
     /// appends nothing new (it completes an interrupted close).
     pub async fn close_day(mut self, day: chrono::NaiveDate) -> Result<Response, ApiError> {
         let (_request, body) = self
-            .accept::<super::dto::CloseDayRequest>(CommandKind::CloseDay)
+            .accept::<super::requests::CloseDayRequest>(CommandKind::CloseDay)
             .await?;
         let meta = self.meta(&body)?;
         let outcome = self.state.service.close_day(&meta, day).await?;

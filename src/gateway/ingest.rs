@@ -46,11 +46,11 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::commands::Incoming;
-use super::dto::{
+use super::problem::{ApiError, Problem};
+use super::requests::{
     parse_body, BodyError, BodyErrorKind, DtoError, RecordKeywordSearchesRequest,
     RecordPaymentRequest, RecordSupportTicketRequest, ReportUsageRequest,
 };
-use super::problem::{ApiError, Problem};
 use super::routes::ensure_customer;
 use super::AppState;
 

@@ -46,13 +46,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::commands::MAX_IDEMPOTENCY_KEY_BYTES;
-use super::dto::*;
 use super::ingest::{
     IngestKeywordSearchesRequest, IngestOutcome, IngestPaymentsRequest,
     IngestSupportTicketsRequest, IngestUsageReportsRequest, INGEST_ROUTES, MAX_INGEST_ITEMS,
 };
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
+use super::requests::*;
 use super::views::{view_routes, ViewListResponse, ViewResponse};
 
 /// One appended event in a command's response (documents

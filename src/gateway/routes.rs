@@ -1,5 +1,5 @@
 //! Every command route, one handler each, following
-//! [`dto::ALL_COMMAND_ROUTES`](super::dto::ALL_COMMAND_ROUTES). Handlers
+//! [`requests::ALL_COMMAND_ROUTES`](super::requests::ALL_COMMAND_ROUTES). Handlers
 //! authorise first, then parse the path, then hand over to
 //! [`Incoming::run`] (or `run_registration` when the duplicate check needs
 //! the registry). Inputs kept elsewhere in the log (published policies,
@@ -38,8 +38,8 @@ use uuid::Uuid;
 
 use super::auth::{Caller, Subject};
 use super::commands::{ensure_may_act, ensure_self, Created, Incoming};
-use super::dto::*;
 use super::problem::ApiError;
+use super::requests::*;
 use super::AppState;
 
 pub fn routes() -> Router<AppState> {

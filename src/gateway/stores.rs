@@ -1,6 +1,6 @@
 //! Chain stores (SPEC C13, docs/design/chain-stores.md): the command routes
 //! `POST /v1/stores`, `/v1/skus`, `/v1/members`, `/v1/promotions`,
-//! `PUT /v1/config/retail-policy` (JSON, in `dto::ALL_COMMAND_ROUTES`), and
+//! `PUT /v1/config/retail-policy` (JSON, in `requests::ALL_COMMAND_ROUTES`), and
 //! the bulk POS route `POST /v1/pos/sales?batch_id=B` (NDJSON).
 //!
 //! The POS route authorises `RecordPosSales` before anything else, then
@@ -38,11 +38,11 @@ use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::commands::Incoming;
-use super::dto::{
+use super::problem::ApiError;
+use super::requests::{
     EnrollMemberRequest, LaunchPromotionRequest, OpenStoreRequest, PublishRetailPolicyRequest,
     RegisterSkuRequest,
 };
-use super::problem::ApiError;
 use super::AppState;
 
 /// The bulk POS route.

@@ -11,7 +11,7 @@
 //! region) and `regional_north` (华北) are regional supervisors with a
 //! region on their tokens.
 
-use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
+use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
 use salesledger_domain::access::{rep_scope, RepScope};
 use salesledger_domain::{may_issue, CommandKind, Role};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! body, 403 for a role that may not issue the command, auditors read but
 //! never write; nothing is appended in any of these cases.
 
-use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
+use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::Role;
 use serde_json::json;

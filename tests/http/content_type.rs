@@ -4,8 +4,8 @@
 //! appends nothing; the NDJSON POS route likewise for its own types. A
 //! request with no body at all needs no `Content-Type`.
 
-use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
 use salesledger::gateway::ingest::INGEST_ROUTES;
+use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::Role;
 

@@ -6,8 +6,8 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
 use salesledger::gateway::ingest::INGEST_ROUTES;
+use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::{CommandKind, Role};
 use serde_json::{json, Map, Value};

@@ -2,9 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use salesledger::gateway::dto::ALL_COMMAND_ROUTES;
 use salesledger::gateway::ingest::INGEST_ROUTES;
 use salesledger::gateway::openapi::READ_ROUTES;
+use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
 use salesledger::gateway::views::{view_routes, ViewData};
 use serde_json::Value;
 

@@ -1,0 +1,739 @@
+//! HTTP request shapes of the gateway, and their conversion to domain
+//! commands.
+//!
+//! Every command route reads its body as bytes, decodes it with
+//! [`parse_body`] into one `<CommandKind>Request` struct of this module, and
+//! calls that struct's `into_command` to get the domain command. The request
+//! structs are plain JSON shapes (strings, UUIDs, RFC 3339 times, arrays,
+//! objects, small snake_case enums) that derive `utoipa::ToSchema`, so the
+//! OpenAPI document is generated from them; domain value objects are built
+//! only inside `into_command`, through their `parse` constructors.
+//!
+//! Where each input comes from:
+//!
+//! - **Identity comes from the bearer token, never from the body.** Commands
+//!   that record who acted (`registered_by`, `confirmed_by`,
+//!   `transferred_by`, `recalled_by`, `recorded_by`, `published_by`,
+//!   `completed_by`, `submitted_by`, `approved_by`, `quoted_by`,
+//!   `advanced_by`) take the authenticated `actor: &ActorId`. A rep that a command *names* as
+//!   its subject (the rep claiming, the rep of a visit, the target of a
+//!   transfer) is a `rep_id` in the body; whether the caller may act for
+//!   that rep is the command layer's check, not this module's.
+//! - **Ids of the addressed aggregate come from the URL path** (see
+//!   [`ALL_COMMAND_ROUTES`]) and are parameters of `into_command` (an
+//!   account command's `customer_id` is the path's). Creation requests
+//!   accept an optional client-chosen id (`rep_id`, `customer_id`,
+//!   `lead_id`, `visit_id`, `pack_id`, `proposal_id`, `contract_id`,
+//!   `asset_id`; also `plan_id` of a rescue plan and `quote_id` of a
+//!   renewal quote), exposed by
+//!   `requested_id()`: the gateway uses it when present (a second creation
+//!   with the same id is refused as `*_already_exists`; safe retries use the
+//!   `Idempotency-Key` header) and otherwise generates a UUIDv7; either way
+//!   it passes the id to `into_command`.
+//! - **Server-side state is a parameter**: duplicate clearance (a closure
+//!   over the duplicate index), the routing rule set and rep profiles, the
+//!   pool policy, the extraction dictionary, the nurture template, the
+//!   customer's tracking-consent time, the stored blob's size, new to-do
+//!   ids. None of them is read from the body. No conversion needs `now`:
+//!   the domain's `decide` receives it.
+//!
+//! Errors: a body that does not decode is a [`BodyError`] (codes
+//! `malformed_json`, `unknown_field`, `wrong_type`, `missing_field`,
+//! `invalid_body`), naming the JSON path. A decoded body whose values break
+//! a domain rule is a [`DtoError::Invalid`] naming the JSON path and the
+//! domain's stable error code (e.g. `capability_tag_count` at
+//! `capability_tags`, `invalid_email` at `contact_email`). Both map to 4xx;
+//! nothing is appended.
+//!
+//! This module knows HTTP request *shapes* only: no axum, no status codes,
+//! no storage.
+
+// The module is the complete request vocabulary (every request, its `KIND`,
+// every accessor); a route may not call each of them, and in a binary crate
+// an unused `pub` item is still reported as dead code.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use salesledger_domain::account::AccountCommand;
+use salesledger_domain::asset::ProcessAssetCommand;
+use salesledger_domain::config::ConfigCommand;
+use salesledger_domain::contract::{ContractCommand, InstalmentTerm};
+use salesledger_domain::customer::{CustomerCommand, PoolPolicy};
+use salesledger_domain::duplicate::{DuplicateCandidate, DuplicateClearance};
+use salesledger_domain::error::{DomainError, ValueKind};
+use salesledger_domain::extraction::{
+    CompetitorEntry, ConcernEntry, ExtractionDictionary, PurchaseWindow,
+};
+use salesledger_domain::health::{
+    DailyUsage, HealthPolicy, HealthTargets, HealthWeights, KeywordSearch,
+};
+use salesledger_domain::lead::LeadCommand;
+use salesledger_domain::nurture::{NurtureCommand, NurtureTemplate, NurtureTemplateStep};
+use salesledger_domain::proposal::ProposalCommand;
+use salesledger_domain::rep::{RepCommand, RepProfile};
+use salesledger_domain::retail::RetailCommand;
+use salesledger_domain::role::CommandKind;
+use salesledger_domain::routing::{MatchRule, RoutingRuleSet};
+use salesledger_domain::value::{
+    ActorId, AssetId, AttributeKey, AttributeValue, CallbackTaskId, CapabilityTag, CapabilityTags,
+    CompanyName, ContractId, CustomerAttributes, CustomerId, Email, IpAddress, Keyword, LeadId,
+    ModuleName, NurturePackId, PaymentRef, Phone, PlanName, ProposalId, QuoteId, ReferenceRef,
+    Region, RepId, RescuePlanId, Sha256Hex, Text, TicketRef, TodoId, UnifiedSocialCreditCode,
+    VisitId,
+};
+use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
+use salesledger_domain::visit::{NextAction, VisitCommand};
+
+mod account;
+mod asset;
+mod config;
+mod contract;
+mod customer;
+mod lead;
+mod nurture;
+mod proposal;
+mod rep;
+mod retail;
+mod visit;
+
+pub use account::*;
+pub use asset::*;
+pub use config::*;
+pub use contract::*;
+pub use customer::*;
+pub use lead::*;
+pub use nurture::*;
+pub use proposal::*;
+pub use rep::*;
+pub use retail::*;
+pub use visit::*;
+
+#[cfg(test)]
+mod tests;
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// Why a decoded request could not become a domain command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DtoError {
+    /// A value of the body breaks a domain value rule. `field` is its JSON
+    /// path (`contact_email`, `attributes.industry`, `capability_tags[2]`;
+    /// empty for a rule over the whole body), `code` the domain's stable
+    /// problem code (`invalid_email`, `capability_tag_count`, ...).
+    #[error("invalid value at {field}: {message}")]
+    Invalid {
+        field: String,
+        code: &'static str,
+        message: String,
+    },
+    /// Any other refusal by the domain while building the command (e.g. a
+    /// duplicate record found while clearing a registration).
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+}
+
+impl DtoError {
+    /// Stable machine-readable problem code: the domain's code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DtoError::Invalid { code, .. } => code,
+            DtoError::Domain(error) => error.code(),
+        }
+    }
+
+    /// The JSON path of the offending value, if the error names one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            DtoError::Invalid { field, .. } => Some(field),
+            DtoError::Domain(_) => None,
+        }
+    }
+
+    fn invalid(field: impl Into<String>, error: &DomainError) -> Self {
+        DtoError::Invalid {
+            field: field.into(),
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+/// What went wrong while decoding a body, by class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BodyErrorKind {
+    /// Not JSON, truncated JSON, trailing characters, or an empty body for a
+    /// request with required fields.
+    Syntax,
+    /// A field the request does not define (requests deny unknown fields).
+    UnknownField,
+    /// A value of the wrong JSON type or out of range (a string for a
+    /// number, a negative count, an unknown enum variant, a non-object body).
+    WrongType,
+    /// A required field is absent.
+    MissingField,
+    /// Anything else the decoder refused (e.g. a string that is not a UUID
+    /// or not an RFC 3339 time).
+    Other,
+}
+
+/// A body that does not decode into its request struct.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct BodyError {
+    /// JSON path of the offending value (`capability_tags[1]`,
+    /// `trigger.visit_id`); for a missing or unknown field, the path of that
+    /// field; empty for the body as a whole.
+    pub path: String,
+    pub message: String,
+    pub kind: BodyErrorKind,
+}
+
+impl BodyError {
+    /// Stable machine-readable problem code.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            BodyErrorKind::Syntax => "malformed_json",
+            BodyErrorKind::UnknownField => "unknown_field",
+            BodyErrorKind::WrongType => "wrong_type",
+            BodyErrorKind::MissingField => "missing_field",
+            BodyErrorKind::Other => "invalid_body",
+        }
+    }
+}
+
+/// Decodes a request body, naming the JSON path of any error.
+///
+/// The body must be one JSON object. An empty (or all-whitespace) body is
+/// read as `{}`, so bodyless commands (`DeactivateRepRequest`,
+/// `WithdrawTrackingConsentRequest`, ...) may be posted without a body; for
+/// a request with required fields an empty body is `malformed_json`.
+/// A non-object body (`[]`, `"x"`, `42`) is `wrong_type`: serde would
+/// otherwise accept a JSON array as a struct, field by position.
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    let first_significant = bytes
+        .iter()
+        .copied()
+        .find(|byte| !byte.is_ascii_whitespace());
+    match first_significant {
+        None => {
+            return decode_object(b"{}").map_err(|_| BodyError {
+                path: String::new(),
+                message: "the body is empty; expected a JSON object".to_owned(),
+                kind: BodyErrorKind::Syntax,
+            });
+        }
+        Some(b'{') => {}
+        Some(_) => {
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                    Ok(_) => BodyError {
+                        path: String::new(),
+                        message: "the body must be a JSON object".to_owned(),
+                        kind: BodyErrorKind::WrongType,
+                    },
+                    Err(error) => BodyError {
+                        path: String::new(),
+                        message: error.to_string(),
+                        kind: BodyErrorKind::Syntax,
+                    },
+                },
+            );
+        }
+    }
+    decode_object(bytes)
+}
+
+fn decode_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, BodyError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(body_error)?;
+    deserializer.end().map_err(|error| BodyError {
+        path: String::new(),
+        message: error.to_string(),
+        kind: BodyErrorKind::Syntax,
+    })?;
+    Ok(value)
+}
+
+fn body_error(error: serde_path_to_error::Error<serde_json::Error>) -> BodyError {
+    let last_key = match error.path().iter().next_back() {
+        Some(serde_path_to_error::Segment::Map { key }) => Some(key.clone()),
+        _ => None,
+    };
+    let mut path = format_path(error.path());
+    let inner = error.into_inner();
+    let message = inner.to_string();
+    let kind = match inner.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            BodyErrorKind::Syntax
+        }
+        serde_json::error::Category::Io => BodyErrorKind::Other,
+        serde_json::error::Category::Data => {
+            if message.starts_with("unknown field") {
+                BodyErrorKind::UnknownField
+            } else if message.starts_with("missing field") {
+                BodyErrorKind::MissingField
+            } else if message.starts_with("invalid type")
+                || message.starts_with("invalid value")
+                || message.starts_with("invalid length")
+                || message.starts_with("unknown variant")
+            {
+                BodyErrorKind::WrongType
+            } else {
+                BodyErrorKind::Other
+            }
+        }
+    };
+    // serde names the field in backticks. For a missing field the path is
+    // its object; for an unknown field it is usually the field itself, but
+    // its object inside an internally tagged enum (buffered content).
+    let named_field = message.split('`').nth(1);
+    let append = match (kind, named_field) {
+        (BodyErrorKind::MissingField, Some(field)) => Some(field),
+        (BodyErrorKind::UnknownField, Some(field)) if last_key.as_deref() != Some(field) => {
+            Some(field)
+        }
+        _ => None,
+    };
+    if let Some(field) = append {
+        if !path.is_empty() {
+            path.push('.');
+        }
+        path.push_str(field);
+    }
+    BodyError {
+        path,
+        message,
+        kind,
+    }
+}
+
+/// `a.b[2].c`, empty for the root.
+fn format_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut formatted = String::new();
+    for segment in path {
+        match segment {
+            Segment::Seq { index } => formatted.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !formatted.is_empty() {
+                    formatted.push('.');
+                }
+                formatted.push_str(key);
+            }
+            Segment::Unknown => {}
+        }
+    }
+    formatted
+}
+
+// ---------------------------------------------------------------------------
+// Parsing helpers: every value through its domain `parse`
+// ---------------------------------------------------------------------------
+
+fn parse_value<T>(
+    field: &str,
+    raw: &str,
+    parse: fn(&str) -> Result<T, DomainError>,
+) -> Result<T, DtoError> {
+    parse(raw).map_err(|error| DtoError::invalid(field, &error))
+}
+
+/// An amount of money in fen through the domain's
+/// [`salesledger_domain::value::parse_amount_fen`] (1 to 10^13), naming
+/// the field's JSON path when it is out of range.
+fn parse_amount(field: &str, amount_fen: u64) -> Result<u64, DtoError> {
+    salesledger_domain::value::parse_amount_fen(amount_fen)
+        .map_err(|error| DtoError::invalid(field, &error))
+}
+
+fn parse_optional<T>(
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> Result<T, DomainError>,
+) -> Result<Option<T>, DtoError> {
+    raw.map(|raw| parse_value(field, raw, parse)).transpose()
+}
+
+fn parse_capability_tags(field: &str, raw_tags: &[String]) -> Result<CapabilityTags, DtoError> {
+    let tags = raw_tags
+        .iter()
+        .enumerate()
+        .map(|(tag_idx, raw)| {
+            parse_value(&format!("{field}[{tag_idx}]"), raw, CapabilityTag::parse)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    CapabilityTags::from_tags(tags).map_err(|error| DtoError::invalid(field, &error))
+}
+
+fn parse_attributes(
+    field: &str,
+    raw_attributes: &BTreeMap<String, String>,
+) -> Result<CustomerAttributes, DtoError> {
+    let mut attributes = BTreeMap::new();
+    for (raw_key, raw_value) in raw_attributes {
+        let key_path = format!("{field}.{raw_key}");
+        let key = parse_value(&key_path, raw_key, AttributeKey::parse)?;
+        let value = parse_value(&key_path, raw_value, AttributeValue::parse)?;
+        if attributes.insert(key, value).is_some() {
+            return Err(DtoError::Invalid {
+                field: key_path,
+                code: ValueKind::AttributeKey.code(),
+                message: format!("attribute {raw_key} is given twice (keys are case-insensitive)"),
+            });
+        }
+    }
+    CustomerAttributes::from_map(attributes).map_err(|error| DtoError::invalid(field, &error))
+}
+
+/// Validation of a whole configuration document (the domain's `validate`);
+/// the field is empty because the rule spans the body.
+fn validated<T>(document: T, validate: fn(&T) -> Result<(), DomainError>) -> Result<T, DtoError> {
+    validate(&document).map_err(|error| DtoError::invalid("", &error))?;
+    Ok(document)
+}
+
+// ---------------------------------------------------------------------------
+// Routes
+// ---------------------------------------------------------------------------
+
+/// Every command route: (method, path, command kind, request schema name).
+///
+/// Path parameters: `{rep_id}`, `{customer_id}`, `{lead_id}`, `{visit_id}`,
+/// `{todo_id}`, `{pack_id}`, `{proposal_id}`, `{contract_id}`, `{task_id}`
+/// (a call-back task), `{plan_id}` (a rescue plan) are UUIDs; `{date}` is a
+/// `YYYY-MM-DD` local day. `PUT` marks a full replacement (capability tags,
+/// attributes, the renewal date); every other command is a `POST`.
+///
+/// One route per command kind: `RecordSupportTicket` covers both opening
+/// and resolving a ticket, told apart by the body's `action`. The bulk
+/// ingestion routes (`/v1/ingest/...`) are not command kinds of their own:
+/// each item runs as the single route's command (see `gateway::ingest`).
+pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
+    (
+        "POST",
+        "/v1/reps",
+        CommandKind::RegisterRep,
+        "RegisterRepRequest",
+    ),
+    (
+        "PUT",
+        "/v1/reps/{rep_id}/capabilities",
+        CommandKind::ChangeRepCapabilities,
+        "ChangeRepCapabilitiesRequest",
+    ),
+    (
+        "POST",
+        "/v1/reps/{rep_id}/deactivation",
+        CommandKind::DeactivateRep,
+        "DeactivateRepRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers",
+        CommandKind::RegisterCustomer,
+        "RegisterCustomerRequest",
+    ),
+    (
+        "PUT",
+        "/v1/customers/{customer_id}/attributes",
+        CommandKind::SetCustomerAttributes,
+        "SetCustomerAttributesRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/claim",
+        CommandKind::ClaimCustomer,
+        "ClaimCustomerRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/transfer",
+        CommandKind::TransferCustomer,
+        "TransferCustomerRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/release",
+        CommandKind::ReleaseCustomer,
+        "ReleaseCustomerRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/recall",
+        CommandKind::RecallCustomerToPool,
+        "RecallCustomerToPoolRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/follow-ups",
+        CommandKind::RecordFollowUp,
+        "RecordFollowUpRequest",
+    ),
+    (
+        "POST",
+        "/v1/days/{date}/close",
+        CommandKind::CloseDay,
+        "CloseDayRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/tracking-consent",
+        CommandKind::RecordTrackingConsent,
+        "RecordTrackingConsentRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/tracking-consent/withdrawal",
+        CommandKind::WithdrawTrackingConsent,
+        "WithdrawTrackingConsentRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/stance",
+        CommandKind::RecordCustomerStance,
+        "RecordCustomerStanceRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads",
+        CommandKind::RegisterLead,
+        "RegisterLeadRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/budget-confirmation",
+        CommandKind::ConfirmLeadBudget,
+        "ConfirmLeadBudgetRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/technical-fit-confirmation",
+        CommandKind::ConfirmLeadTechnicalFit,
+        "ConfirmLeadTechnicalFitRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/routing-proposals",
+        CommandKind::ProposeRouting,
+        "ProposeRoutingRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/routing-confirmation",
+        CommandKind::ConfirmRouting,
+        "ConfirmRoutingRequest",
+    ),
+    (
+        "POST",
+        "/v1/visits",
+        CommandKind::LogVisit,
+        "LogVisitRequest",
+    ),
+    (
+        "POST",
+        "/v1/visits/{visit_id}/extraction-confirmation",
+        CommandKind::ConfirmVisitExtraction,
+        "ConfirmVisitExtractionRequest",
+    ),
+    (
+        "POST",
+        "/v1/visits/{visit_id}/todos/{todo_id}/completion",
+        CommandKind::CompleteTodo,
+        "CompleteTodoRequest",
+    ),
+    (
+        "POST",
+        "/v1/nurture-packs",
+        CommandKind::StartNurturePack,
+        "StartNurturePackRequest",
+    ),
+    (
+        "POST",
+        "/v1/nurture-packs/{pack_id}/sent-steps",
+        CommandKind::RecordNurtureStepSent,
+        "RecordNurtureStepSentRequest",
+    ),
+    (
+        "POST",
+        "/v1/nurture-packs/{pack_id}/responses",
+        CommandKind::RecordNurtureResponse,
+        "RecordNurtureResponseRequest",
+    ),
+    (
+        "POST",
+        "/v1/nurture-packs/{pack_id}/close",
+        CommandKind::CloseNurturePack,
+        "CloseNurturePackRequest",
+    ),
+    (
+        "POST",
+        "/v1/proposals",
+        CommandKind::CreateProposal,
+        "CreateProposalRequest",
+    ),
+    (
+        "POST",
+        "/v1/proposals/{proposal_id}/pdf",
+        CommandKind::RecordProposalPdf,
+        "RecordProposalPdfRequest",
+    ),
+    (
+        "POST",
+        "/v1/proposals/{proposal_id}/email-receipts",
+        CommandKind::RecordEmailDeliveryReceipt,
+        "RecordEmailDeliveryReceiptRequest",
+    ),
+    (
+        "POST",
+        "/v1/proposals/{proposal_id}/link-opens",
+        CommandKind::RecordLinkOpened,
+        "RecordLinkOpenedRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/routing-rules",
+        CommandKind::PublishRoutingRules,
+        "PublishRoutingRulesRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/pool-policy",
+        CommandKind::PublishPoolPolicy,
+        "PublishPoolPolicyRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/extraction-dictionary",
+        CommandKind::PublishExtractionDictionary,
+        "PublishExtractionDictionaryRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/nurture-template",
+        CommandKind::PublishNurtureTemplate,
+        "PublishNurtureTemplateRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/usage-reports",
+        CommandKind::ReportUsage,
+        "ReportUsageRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/support-tickets",
+        CommandKind::RecordSupportTicket,
+        "RecordSupportTicketRequest",
+    ),
+    (
+        "PUT",
+        "/v1/customers/{customer_id}/renewal",
+        CommandKind::SetRenewal,
+        "SetRenewalRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/success-references",
+        CommandKind::RecordSuccessReference,
+        "RecordSuccessReferenceRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/keyword-searches",
+        CommandKind::RecordKeywordSearches,
+        "RecordKeywordSearchesRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/callbacks/{task_id}/completion",
+        CommandKind::CompleteCallback,
+        "CompleteCallbackRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/rescue-plans",
+        CommandKind::SubmitRescuePlan,
+        "SubmitRescuePlanRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval",
+        CommandKind::ApproveRescuePlan,
+        "ApproveRescuePlanRequest",
+    ),
+    (
+        "POST",
+        "/v1/customers/{customer_id}/renewal-quotes",
+        CommandKind::QuoteRenewal,
+        "QuoteRenewalRequest",
+    ),
+    (
+        "POST",
+        "/v1/contracts",
+        CommandKind::SignContract,
+        "SignContractRequest",
+    ),
+    (
+        "POST",
+        "/v1/contracts/{contract_id}/payments",
+        CommandKind::RecordPayment,
+        "RecordPaymentRequest",
+    ),
+    (
+        "POST",
+        "/v1/process-assets",
+        CommandKind::RecordProcessAsset,
+        "RecordProcessAssetRequest",
+    ),
+    (
+        "POST",
+        "/v1/leads/{lead_id}/stage",
+        CommandKind::AdvanceLeadStage,
+        "AdvanceLeadStageRequest",
+    ),
+    (
+        "POST",
+        "/v1/config/health-policy",
+        CommandKind::PublishHealthPolicy,
+        "PublishHealthPolicyRequest",
+    ),
+    (
+        "POST",
+        "/v1/stores",
+        CommandKind::OpenStore,
+        "OpenStoreRequest",
+    ),
+    (
+        "POST",
+        "/v1/skus",
+        CommandKind::RegisterSku,
+        "RegisterSkuRequest",
+    ),
+    (
+        "POST",
+        "/v1/members",
+        CommandKind::EnrollMember,
+        "EnrollMemberRequest",
+    ),
+    (
+        "POST",
+        "/v1/promotions",
+        CommandKind::LaunchPromotion,
+        "LaunchPromotionRequest",
+    ),
+    (
+        "PUT",
+        "/v1/config/retail-policy",
+        CommandKind::PublishRetailPolicy,
+        "PublishRetailPolicyRequest",
+    ),
+];
