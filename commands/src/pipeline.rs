@@ -373,7 +373,6 @@ impl CommandService {
     ) -> Result<CommandOutcome, CommandError>
     where
         A: Aggregate,
-        A::Command: Clone,
     {
         Self::authorise(meta.principal.role, A::command_kind(&command))?;
         self.check_business_times(&command, meta.now)?;
@@ -422,7 +421,6 @@ impl CommandService {
     ) -> Result<CommandOutcome, E>
     where
         A: Aggregate,
-        A::Command: Clone,
         E: From<CommandError>,
     {
         Self::authorise(meta.principal.role, kind)?;
@@ -444,7 +442,6 @@ impl CommandService {
     ) -> Result<CommandOutcome, CommandError>
     where
         A: Aggregate,
-        A::Command: Clone,
     {
         for attempt in 1..=MAX_ATTEMPTS {
             let loaded = self.load::<A>(stream_id).await?;

@@ -113,7 +113,6 @@ impl CommandService {
     ) -> Result<CommandOutcome, CommandError>
     where
         A: Aggregate,
-        A::Command: Clone,
     {
         // A name outside the system's namespace is not a system actor:
         // recorded as `system:<name>` then.

@@ -19,7 +19,7 @@ pub trait Aggregate: Default + Clone + std::fmt::Debug + Send + Sync + 'static {
     /// The commands this aggregate decides; each lists the business times
     /// it carries ([`crate::business_time`]), which the command layer checks
     /// against its clock before deciding.
-    type Command: crate::business_time::BusinessTimes;
+    type Command: crate::business_time::BusinessTimes + Clone + Send + 'static;
 
     /// Folds one event into the state. Events that do not concern this
     /// aggregate are ignored; `apply` never fails (events are facts).

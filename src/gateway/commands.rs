@@ -1,15 +1,22 @@
-//! Command routes. Every one runs [`run`]: authorise the role for the
-//! command kind (the caller was authenticated by middleware, before any
-//! body was read) -> read the body within the limit -> parse it into the
-//! route's request type -> build the domain command -> the command
-//! pipeline -> `200` (or `201` for a creation) with the outcome.
+//! The command runner. Every JSON command route is a [`CommandRoute`]: its
+//! request type says where it is served, what it acts on, what it reads
+//! from the log before the body ([`CommandRoute::prepare`]) and how the
+//! request becomes a domain command ([`CommandRoute::build`]). One generic
+//! handler, [`handle`], serves them all in the same order: authorise the
+//! role for the command kind (the caller was authenticated by middleware,
+//! before any body was read) -> parse the path -> prepare -> the ownership
+//! check -> read the body within the limit -> parse it into the request
+//! type -> a repeated `Idempotency-Key` answers the original outcome ->
+//! build the command -> the command pipeline -> `200` (or `201` for a
+//! creation) with the outcome. The routes are listed once, in
+//! [`super::routes::ALL_COMMAND_ROUTES`].
 //!
 //! Ownership (issue 13, `salesledger_domain::access`): right after the role
-//! check, still before the body is read, [`ensure_may_act`] resolves the
-//! route's [`Subject`] (set with [`Incoming::on`]: the path's customer, or
-//! the customer of the path's proposal, nurture pack, visit or contract),
-//! loads its owner and refuses with `403 not_customer_owner` what the access
-//! table does not allow; a rep token without a rep id gets `403
+//! check and `prepare`, still before the body is read, [`ensure_may_act`]
+//! resolves the route's [`Subject`] ([`CommandRoute::subject`]: the path's
+//! customer, or the customer of the path's proposal, nurture pack, visit or
+//! contract), loads its owner and refuses with `403 not_customer_owner` what
+//! the access table does not allow; a rep token without a rep id gets `403
 //! rep_identity_unknown` on every customer-scoped command. Routes whose
 //! customer is named in the body (visits, nurture packs, proposals,
 //! contracts, process assets) call [`ensure_may_act`] on it while building
@@ -19,8 +26,9 @@ use axum::body::Bytes;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use salesledger_commands::{CommandMeta, CommandService, IdempotencyKey, Registry};
-use salesledger_domain::value::RepId;
+use salesledger_commands::{CommandMeta, CommandOutcome, CommandService, IdempotencyKey, Registry};
+use salesledger_domain::stream::customer_stream_id;
+use salesledger_domain::value::{CustomerId, RepId};
 use salesledger_domain::{access, Aggregate, CommandKind, Role};
 use salesledger_store::Hash32;
 use serde::de::DeserializeOwned;
@@ -46,8 +54,6 @@ pub struct Incoming {
     pub uri: Uri,
     pub headers: HeaderMap,
     body: axum::body::Body,
-    /// What the route acts on, for the ownership check ([`Incoming::on`]).
-    subject: Subject,
 }
 
 impl axum::extract::FromRequest<AppState> for Incoming {
@@ -70,18 +76,8 @@ impl axum::extract::FromRequest<AppState> for Incoming {
             uri: parts.uri,
             headers: parts.headers,
             body,
-            subject: Subject::None,
         })
     }
-}
-
-/// What to answer on success.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Created {
-    /// `200 OK`.
-    No,
-    /// `201 Created` with `Location: <prefix><id>`.
-    At(&'static str, Uuid),
 }
 
 impl From<BodyError> for ApiError {
@@ -112,32 +108,25 @@ impl Incoming {
         Ok(CommandService::authorise(self.caller.principal.role, kind)?)
     }
 
-    /// Names what the command acts on: checked against the access table
-    /// (with the caller's relation to its customer) before the body is read.
-    pub fn on(mut self, subject: Subject) -> Incoming {
-        self.subject = subject;
-        self
-    }
-
-    /// Authorises, then reads (within the limit) and parses the body:
-    /// everything before the command is built.
-    async fn accept<R: DeserializeOwned>(
-        &mut self,
-        kind: CommandKind,
-    ) -> Result<(R, Bytes), ApiError> {
-        let max_body_bytes = self.state.max_body_bytes;
-        self.accept_within(kind, max_body_bytes).await
-    }
-
-    /// [`Incoming::accept`] with another body limit (bulk ingestion reads
-    /// up to [`super::ingest::MAX_INGEST_BODY_BYTES`]).
+    /// Authorises, then reads (within `max_body_bytes`) and parses the
+    /// body: the bulk ingestion routes (which read up to
+    /// [`super::ingest::MAX_INGEST_BODY_BYTES`]).
     pub(super) async fn accept_within<R: DeserializeOwned>(
         &mut self,
         kind: CommandKind,
         max_body_bytes: usize,
     ) -> Result<(R, Bytes), ApiError> {
         self.authorise(kind)?;
-        ensure_may_act(&self.state, &self.caller, kind, self.subject).await?;
+        ensure_may_act(&self.state, &self.caller, kind, Subject::None).await?;
+        self.read_body(max_body_bytes).await
+    }
+
+    /// Reads the body within `max_body_bytes`, checks its media type and
+    /// parses it.
+    async fn read_body<R: DeserializeOwned>(
+        &mut self,
+        max_body_bytes: usize,
+    ) -> Result<(R, Bytes), ApiError> {
         let body = std::mem::take(&mut self.body);
         let body = axum::body::to_bytes(body, max_body_bytes)
             .await
@@ -222,182 +211,319 @@ impl Incoming {
             uuid_header(&self.headers, "x-causation-id")?,
         ))
     }
+}
 
-    /// Runs a command whose inputs are all in the request.
-    pub async fn run<A, R>(
-        mut self,
-        kind: CommandKind,
-        stream_id: String,
-        created: Created,
-        build: impl FnOnce(R, &Caller) -> Result<A::Command, ApiError>,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-    {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let command = build(request, &self.caller)?;
-        let meta = self.meta(&body)?;
-        let outcome = self
-            .state
-            .service
-            .execute::<A>(&meta, &stream_id, command)
-            .await?;
-        Ok(respond(outcome, created))
+// ---- the command route trait ------------------------------------------------
+
+/// What a command route answers on success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// `200 OK` with the [`CommandOutcome`].
+    Outcome,
+    /// `201 Created` with the [`CommandOutcome`]; a replayed
+    /// `Idempotency-Key` answers the same (with `idempotent-replayed:
+    /// true`). `location`: `Location: <prefix><id>`, the id being the
+    /// created stream's (`<type>-<id>`); `id_field`: the same id also in the
+    /// body under this name.
+    Created {
+        location: Option<&'static str>,
+        id_field: Option<&'static str>,
+    },
+    /// `200 OK` with what closing the day decided
+    /// (`salesledger_commands::DayCloseOutcome`).
+    DayClosed,
+}
+
+/// `201` with `Location: <prefix><id>`.
+pub const fn created_at(prefix: &'static str) -> Answer {
+    Answer::Created {
+        location: Some(prefix),
+        id_field: None,
     }
 }
 
-impl Incoming {
-    /// Runs a creation: the new aggregate's id is the client's when the
-    /// body names one, else a new UUID v7; answers `201` with its location.
-    pub async fn run_creation<A, R>(
+/// What a request becomes once built: the command and its stream, or a
+/// registration decided against the duplicate index, or a day close.
+pub enum Built<A: Aggregate> {
+    Command {
+        stream_id: String,
+        command: A::Command,
+    },
+    /// Decided with the [`Registry`] held locked until the append is
+    /// durable ([`CommandService::execute_with_registry`]).
+    Registration {
+        stream_id: String,
+        build: RegistryBuild<A>,
+    },
+    /// `POST /v1/days/{date}/close` ([`CommandService::close_day`]).
+    DayClose(chrono::NaiveDate),
+}
+
+/// Builds a registration's command from the registry.
+pub type RegistryBuild<A> =
+    Box<dyn FnOnce(&Registry) -> Result<<A as Aggregate>::Command, ApiError> + Send>;
+
+impl<A: Aggregate> Built<A> {
+    /// A command on `stream_id`, its errors mapped to the API's.
+    pub fn command(
+        stream_id: String,
+        command: Result<A::Command, impl Into<ApiError>>,
+    ) -> Result<Built<A>, ApiError> {
+        Ok(Built::Command {
+            stream_id,
+            command: command.map_err(Into::into)?,
+        })
+    }
+}
+
+/// Path parameters of a command route: none, one UUID, two, or a day.
+pub trait PathParams: Sized + Send + Sync + 'static {
+    fn extract(
+        parts: &mut axum::http::request::Parts,
+    ) -> impl std::future::Future<Output = Result<Self, ApiError>> + Send;
+}
+
+impl PathParams for () {
+    async fn extract(_parts: &mut axum::http::request::Parts) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+macro_rules! path_params {
+    ($($params:ty),*) => {$(
+        impl PathParams for $params {
+            async fn extract(parts: &mut axum::http::request::Parts) -> Result<Self, ApiError> {
+                use axum::extract::FromRequestParts;
+                let axum::extract::Path(params) =
+                    axum::extract::Path::<$params>::from_request_parts(parts, &()).await?;
+                Ok(params)
+            }
+        }
+    )*};
+}
+path_params!(Uuid, (Uuid, Uuid), chrono::NaiveDate);
+
+/// The path parameters, their rejection kept until the role is authorised.
+pub struct Params<P>(Result<P, ApiError>);
+
+impl<P: PathParams, S: Send + Sync> axum::extract::FromRequestParts<S> for Params<P> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Params(P::extract(parts).await))
+    }
+}
+
+/// What [`CommandRoute::build`] works with.
+pub struct Target<'a, R: CommandRoute> {
+    pub state: &'a AppState,
+    pub caller: &'a Caller,
+    pub path: R::Path,
+    /// What [`CommandRoute::prepare`] read before the body.
+    pub prepared: R::Prepared,
+    /// The id a creation gives its aggregate (also a rescue plan's or a
+    /// renewal quote's): the body's [`CommandRoute::requested_id`], else a
+    /// new UUID v7.
+    pub id: Uuid,
+}
+
+/// A JSON command route: its request type, where it is served, and how a
+/// request becomes a domain command. [`handle`] serves every one the same
+/// way; [`super::routes::ALL_COMMAND_ROUTES`] lists them.
+pub trait CommandRoute: DeserializeOwned + utoipa::ToSchema + Send + Sized + 'static {
+    type Aggregate: Aggregate;
+    /// The path parameters (`()`, `Uuid`, `(Uuid, Uuid)`, `NaiveDate`).
+    type Path: PathParams;
+    /// What [`CommandRoute::prepare`] reads before the body.
+    type Prepared: Send + Sync + 'static;
+    const KIND: CommandKind;
+    /// `POST` or `PUT` (a full replacement).
+    const METHOD: &'static str;
+    const PATH: &'static str;
+    const ANSWER: Answer = Answer::Outcome;
+
+    /// What the route acts on, for the ownership check before the body is
+    /// read (a customer named in the body is checked in
+    /// [`CommandRoute::build`]).
+    fn subject(_path: &Self::Path) -> Subject {
+        Subject::None
+    }
+
+    /// Reads from the log what the command needs, before the body is read
+    /// (the pool policy, published configuration, that the customer
+    /// exists).
+    fn prepare(
+        state: &AppState,
+        path: &Self::Path,
+    ) -> impl std::future::Future<Output = Result<Self::Prepared, ApiError>> + Send;
+
+    /// The id the body asks a creation to have.
+    fn requested_id(&self) -> Option<Uuid> {
+        None
+    }
+
+    /// The domain command (with reads that need the body: a customer named
+    /// in it, a blob, the customer's consent).
+    fn build(
         self,
-        kind: CommandKind,
-        requested_id: impl FnOnce(&R) -> Option<Uuid>,
-        stream_of: impl FnOnce(Uuid) -> String,
-        location_prefix: &'static str,
-        build: impl FnOnce(R, &Caller, Uuid) -> Result<A::Command, ApiError>,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-    {
-        self.run_creation_async::<A, R, _>(
-            kind,
-            requested_id,
-            stream_of,
-            location_prefix,
-            |request, caller, id| std::future::ready(build(request, &caller, id)),
-        )
-        .await
-    }
-
-    /// A creation whose building needs reads (e.g. that a customer named
-    /// in the body exists); otherwise as [`Incoming::run_creation`].
-    pub async fn run_creation_async<A, R, F>(
-        mut self,
-        kind: CommandKind,
-        requested_id: impl FnOnce(&R) -> Option<Uuid>,
-        stream_of: impl FnOnce(Uuid) -> String,
-        location_prefix: &'static str,
-        build: impl FnOnce(R, Caller, Uuid) -> F,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-        F: std::future::Future<Output = Result<A::Command, ApiError>>,
-    {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let meta = self.meta(&body)?;
-        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
-            return Ok(respond_replayed_creation(outcome, location_prefix));
-        }
-        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
-        let command = build(request, self.caller.clone(), id).await?;
-        let outcome = self
-            .state
-            .service
-            .execute::<A>(&meta, &stream_of(id), command)
-            .await?;
-        Ok(respond(outcome, Created::At(location_prefix, id)))
-    }
-
-    /// A registration: its duplicate check needs the registry, which the
-    /// command pipeline keeps locked until the append is durable
-    /// ([`CommandService::execute_with_registry`]).
-    pub async fn run_registration<A, R>(
-        mut self,
-        kind: CommandKind,
-        requested_id: impl FnOnce(&R) -> Option<Uuid>,
-        stream_of: impl FnOnce(Uuid) -> String,
-        location_prefix: &'static str,
-        build: impl FnOnce(R, &Caller, &Registry, Uuid) -> Result<A::Command, ApiError>,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-    {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let meta = self.meta(&body)?;
-        let id = requested_id(&request).unwrap_or_else(Uuid::now_v7);
-        let caller = &self.caller;
-        let outcome = self
-            .state
-            .service
-            .execute_with_registry::<A, ApiError>(&meta, kind, &stream_of(id), |registry| {
-                build(request, caller, registry, id)
-            })
-            .await?;
-        if outcome.replayed {
-            return Ok(respond_replayed_creation(outcome, location_prefix));
-        }
-        Ok(respond(outcome, Created::At(location_prefix, id)))
-    }
-
-    /// A command whose building needs reads (e.g. of another aggregate or
-    /// of the blob store).
-    pub async fn run_async<A, R, F>(
-        mut self,
-        kind: CommandKind,
-        stream_id: String,
-        build: impl FnOnce(R, Caller) -> F,
-    ) -> Result<Response, ApiError>
-    where
-        A: Aggregate,
-        A::Command: Clone,
-        R: DeserializeOwned,
-        F: std::future::Future<Output = Result<A::Command, ApiError>>,
-    {
-        let (request, body) = self.accept::<R>(kind).await?;
-        let meta = self.meta(&body)?;
-        if let Some(outcome) = self.state.service.replay_idempotent(&meta).await? {
-            return Ok(respond(outcome, Created::No));
-        }
-        let command = build(request, self.caller.clone()).await?;
-        let outcome = self
-            .state
-            .service
-            .execute::<A>(&meta, &stream_id, command)
-            .await?;
-        Ok(respond(outcome, Created::No))
-    }
-
-    /// `POST /v1/days/{date}/close`: appends `DayClosed` and runs every
-    /// decision that follows from it (public-pool returns, health
-    /// evaluations and their policies, overdue instalments and task cards;
-    /// see `salesledger_commands::dayclose`). Closing a closed day again
-    /// appends nothing new (it completes an interrupted close).
-    pub async fn close_day(mut self, day: chrono::NaiveDate) -> Result<Response, ApiError> {
-        let (_request, body) = self
-            .accept::<super::requests::CloseDayRequest>(CommandKind::CloseDay)
-            .await?;
-        let meta = self.meta(&body)?;
-        let outcome = self.state.service.close_day(&meta, day).await?;
-        Ok((StatusCode::OK, Json(outcome)).into_response())
-    }
+        target: Target<'_, Self>,
+    ) -> impl std::future::Future<Output = Result<Built<Self::Aggregate>, ApiError>> + Send;
 }
 
-/// A replayed creation answers like the original: `201` at the id the
-/// original created (taken from its stream id).
-fn respond_replayed_creation(
-    outcome: salesledger_commands::CommandOutcome,
-    location_prefix: &'static str,
-) -> Response {
-    let created =
-        outcome_location_id(&outcome).map_or(Created::No, |id| Created::At(location_prefix, id));
-    respond(outcome, created)
+/// Every command route: authorise the role -> the path -> [`CommandRoute::prepare`]
+/// -> the ownership check -> read and parse the body -> the metadata -> a
+/// repeated `Idempotency-Key` answers the original outcome -> build -> run.
+pub async fn handle<R: CommandRoute>(
+    Params(path): Params<R::Path>,
+    mut incoming: Incoming,
+) -> Result<Response, ApiError> {
+    incoming.authorise(R::KIND)?;
+    let path = path?;
+    let prepared = R::prepare(&incoming.state, &path).await?;
+    ensure_may_act(
+        &incoming.state,
+        &incoming.caller,
+        R::KIND,
+        R::subject(&path),
+    )
+    .await?;
+    let max_body_bytes = incoming.state.max_body_bytes;
+    let (request, body) = incoming.read_body::<R>(max_body_bytes).await?;
+    let meta = incoming.meta(&body)?;
+    let service = &incoming.state.service;
+    if R::ANSWER != Answer::DayClosed {
+        if let Some(outcome) = service.replay_idempotent(&meta).await? {
+            return Ok(respond::<R>(outcome));
+        }
+    }
+    let id = request.requested_id().unwrap_or_else(Uuid::now_v7);
+    let target = Target {
+        state: &incoming.state,
+        caller: &incoming.caller,
+        path,
+        prepared,
+        id,
+    };
+    let outcome = match request.build(target).await? {
+        Built::Command { stream_id, command } => {
+            service
+                .execute::<R::Aggregate>(&meta, &stream_id, command)
+                .await?
+        }
+        Built::Registration { stream_id, build } => {
+            service
+                .execute_with_registry::<R::Aggregate, ApiError>(&meta, R::KIND, &stream_id, build)
+                .await?
+        }
+        Built::DayClose(day) => {
+            let outcome = service.close_day(&meta, day).await?;
+            return Ok((StatusCode::OK, Json(outcome)).into_response());
+        }
+    };
+    Ok(respond::<R>(outcome))
 }
 
-/// The aggregate id of a replayed creation, from its stream id.
-fn outcome_location_id(outcome: &salesledger_commands::CommandOutcome) -> Option<Uuid> {
-    outcome
+/// The answer to a command, the original's when `replayed`.
+fn respond<R: CommandRoute>(outcome: CommandOutcome) -> Response {
+    let replayed = outcome.replayed;
+    // The created aggregate's id: its stream is `<type>-<id>`.
+    let created_id = outcome
         .stream_id
         .split_once('-')
-        .and_then(|(_, id)| Uuid::parse_str(id).ok())
+        .map(|(_, id)| id.to_owned())
+        .unwrap_or_default();
+    let mut response = match R::ANSWER {
+        Answer::Outcome | Answer::DayClosed => (StatusCode::OK, Json(outcome)).into_response(),
+        Answer::Created { location, id_field } => {
+            let mut response = match id_field {
+                None => (StatusCode::CREATED, Json(outcome)).into_response(),
+                Some(field) => {
+                    let mut body = serde_json::to_value(&outcome).unwrap_or_else(|_| json!({}));
+                    if let Some(object) = body.as_object_mut() {
+                        object.insert(field.to_owned(), json!(created_id));
+                    }
+                    (StatusCode::CREATED, Json(body)).into_response()
+                }
+            };
+            let location = location
+                .and_then(|prefix| HeaderValue::from_str(&format!("{prefix}{created_id}")).ok());
+            if let Some(location) = location {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            response
+        }
+    };
+    if replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+/// 409 for configuration nothing was published for yet, naming the
+/// route that publishes it.
+pub fn not_published(what: &str, code: &'static str, route: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        code,
+        format!("no {what} has been published yet; publish one with POST {route}"),
+    )
+    .with("publish_with", json!(format!("POST {route}")))
+}
+
+/// Answers `404 not_found` unless the customer is registered: an account
+/// (stream `account-<customer id>`) only exists for a known customer.
+pub async fn ensure_customer(
+    service: &CommandService,
+    customer_id: CustomerId,
+) -> Result<(), ApiError> {
+    let stream_id = customer_stream_id(customer_id);
+    match service.store().stream_version(&stream_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::not_found(format!("no customer at {stream_id}"))),
+    }
+}
+
+/// A customer named in a body must be registered: `422 unknown_customer`
+/// at `customer_id` otherwise.
+pub async fn ensure_customer_referenced(
+    service: &CommandService,
+    customer_id: CustomerId,
+) -> Result<(), ApiError> {
+    let stream_id = customer_stream_id(customer_id);
+    match service.store().stream_version(&stream_id).await? {
+        Some(_) => Ok(()),
+        None => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_customer",
+            format!("no customer at {stream_id}"),
+        )
+        .with("path", json!("customer_id"))),
+    }
+}
+
+/// The subject of a command whose customer is named in its body.
+pub fn customer_in(customer_id: Uuid) -> Subject {
+    Subject::Customer(CustomerId::from_uuid(customer_id))
+}
+
+/// A body that names the acting rep (a rep may only act as itself) and a
+/// customer that must exist (and, for a rep, be theirs): contracts and
+/// process assets.
+pub async fn ensure_own_rep_and_customer(
+    state: &AppState,
+    caller: &Caller,
+    kind: CommandKind,
+    rep_id: Uuid,
+    customer_id: Uuid,
+) -> Result<(), ApiError> {
+    ensure_self(caller, RepId::from_uuid(rep_id))?;
+    ensure_may_act(state, caller, kind, customer_in(customer_id)).await?;
+    ensure_customer_referenced(&state.service, CustomerId::from_uuid(customer_id)).await
 }
 
 fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError> {
@@ -416,26 +542,6 @@ fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError
                 format!("{name} must be a UUID"),
             )
         })
-}
-
-fn respond(outcome: salesledger_commands::CommandOutcome, created: Created) -> Response {
-    let replayed = outcome.replayed;
-    let mut response = match created {
-        Created::No => (StatusCode::OK, Json(outcome)).into_response(),
-        Created::At(prefix, id) => {
-            let mut response = (StatusCode::CREATED, Json(outcome)).into_response();
-            if let Ok(location) = HeaderValue::from_str(&format!("{prefix}{id}")) {
-                response.headers_mut().insert(header::LOCATION, location);
-            }
-            response
-        }
-    };
-    if replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
 }
 
 /// The ownership check of a command ([`salesledger_domain::access`]):

@@ -45,13 +45,13 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
+use super::commands::ensure_customer;
 use super::commands::Incoming;
 use super::problem::{ApiError, Problem};
 use super::requests::{
     parse_body, BodyError, BodyErrorKind, DtoError, RecordKeywordSearchesRequest,
     RecordPaymentRequest, RecordSupportTicketRequest, ReportUsageRequest,
 };
-use super::routes::ensure_customer;
 use super::AppState;
 
 /// The most items one bulk request may carry.

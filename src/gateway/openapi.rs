@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document served at `/openapi.json`, generated from the
-//! code: command routes from [`ALL_COMMAND_ROUTES`] (the table the router
-//! follows, checked against it by tests), request schemas from the request
-//! types' `ToSchema` derives, the roles allowed from the domain's
+//! code: command routes and their request schemas from
+//! [`ALL_COMMAND_ROUTES`] (the list the router is built from; each request
+//! type's `ToSchema` derive gives its schema), the roles allowed from the domain's
 //! authorisation table, and response schemas from the response types. The
 //! bulk ingestion routes come from [`INGEST_ROUTES`], the views from their
 //! route tables.
@@ -52,7 +52,7 @@ use super::ingest::{
 };
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
-use super::requests::*;
+use super::routes::{RouteEntry, ALL_COMMAND_ROUTES};
 use super::views::{view_routes, ViewListResponse, ViewResponse};
 
 /// One appended event in a command's response (documents
@@ -120,23 +120,10 @@ macro_rules! add_all {
 
 fn component_schemas() -> Schemas {
     let mut schemas = Schemas::new();
+    for route in ALL_COMMAND_ROUTES {
+        (route.schemas)(&mut schemas);
+    }
     add_all!(&mut schemas;
-        RegisterRepRequest, ChangeRepCapabilitiesRequest, DeactivateRepRequest,
-        RegisterCustomerRequest, SetCustomerAttributesRequest, ClaimCustomerRequest, TransferCustomerRequest,
-        ReleaseCustomerRequest, RecallCustomerToPoolRequest, RecordFollowUpRequest, CloseDayRequest,
-        RecordTrackingConsentRequest, WithdrawTrackingConsentRequest, RecordCustomerStanceRequest,
-        RegisterLeadRequest, ConfirmLeadBudgetRequest, ConfirmLeadTechnicalFitRequest, ProposeRoutingRequest,
-        ConfirmRoutingRequest, LogVisitRequest, ConfirmVisitExtractionRequest, CompleteTodoRequest,
-        StartNurturePackRequest, RecordNurtureStepSentRequest, RecordNurtureResponseRequest, CloseNurturePackRequest,
-        CreateProposalRequest, RecordProposalPdfRequest, RecordEmailDeliveryReceiptRequest, RecordLinkOpenedRequest,
-        PublishRoutingRulesRequest, PublishPoolPolicyRequest, PublishExtractionDictionaryRequest,
-        PublishNurtureTemplateRequest,
-        ReportUsageRequest, RecordSupportTicketRequest, SetRenewalRequest, RecordSuccessReferenceRequest,
-        RecordKeywordSearchesRequest, CompleteCallbackRequest, SubmitRescuePlanRequest,
-        ApproveRescuePlanRequest, QuoteRenewalRequest, SignContractRequest, RecordPaymentRequest,
-        RecordProcessAssetRequest, AdvanceLeadStageRequest, PublishHealthPolicyRequest,
-        OpenStoreRequest, RegisterSkuRequest, EnrollMemberRequest, LaunchPromotionRequest,
-        PublishRetailPolicyRequest,
         IngestUsageReportsRequest, IngestKeywordSearchesRequest, IngestPaymentsRequest,
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
@@ -323,25 +310,6 @@ fn method_of(method: &str) -> HttpMethod {
     }
 }
 
-/// Creation routes answer `201 Created`.
-pub fn is_creation(kind: CommandKind) -> bool {
-    matches!(
-        kind,
-        CommandKind::RegisterRep
-            | CommandKind::RegisterCustomer
-            | CommandKind::RegisterLead
-            | CommandKind::LogVisit
-            | CommandKind::StartNurturePack
-            | CommandKind::CreateProposal
-            | CommandKind::SignContract
-            | CommandKind::RecordProcessAsset
-            | CommandKind::OpenStore
-            | CommandKind::RegisterSku
-            | CommandKind::EnrollMember
-            | CommandKind::LaunchPromotion
-    )
-}
-
 const COMMAND_PROBLEMS: &[(&str, &str)] = &[
     ("400", "Malformed JSON, unknown field, wrong type, missing field, bad path parameter or header"),
     ("401", "No or unknown bearer token"),
@@ -365,13 +333,10 @@ const READ_PROBLEMS: &[(&str, &str)] = &[
     ("404", "Not found (or not visible to the caller)"),
 ];
 
-fn command_operation(
-    method: &str,
-    path: &str,
-    kind: CommandKind,
-    schema_name: &str,
-) -> (HttpMethod, OperationBuilder) {
-    let success = if is_creation(kind) { "201" } else { "200" };
+fn command_operation(route: &RouteEntry) -> (HttpMethod, OperationBuilder) {
+    let (method, path, kind) = (route.method, route.path, route.kind);
+    let schema_name = (route.schema_name)();
+    let success = if route.creates { "201" } else { "200" };
     let operation = OperationBuilder::new()
         .operation_id(Some(format!("{kind:?}")))
         .summary(Some(format!("{kind:?}")))
@@ -380,7 +345,7 @@ fn command_operation(
         .request_body(Some(
             RequestBodyBuilder::new()
                 .required(Some(Required::True))
-                .content("application/json", json_ref(schema_name))
+                .content("application/json", json_ref(&schema_name))
                 .build(),
         ))
         .response(
@@ -746,11 +711,11 @@ pub fn document() -> OpenApi {
 
 fn unbounded_document() -> OpenApi {
     let mut items: BTreeMap<String, Vec<(HttpMethod, OperationBuilder)>> = BTreeMap::new();
-    for (method, path, kind, schema_name) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
         items
-            .entry((*path).to_owned())
+            .entry(route.path.to_owned())
             .or_default()
-            .push(command_operation(method, path, *kind, schema_name));
+            .push(command_operation(route));
     }
     for (path, operation_id, schema_name) in READ_ROUTES {
         let mut operation = read_operation(path, operation_id, schema_name, "application/json");

@@ -1,7 +1,8 @@
-//! Chain stores (SPEC C13, docs/design/chain-stores.md): the command routes
-//! `POST /v1/stores`, `/v1/skus`, `/v1/members`, `/v1/promotions`,
-//! `PUT /v1/config/retail-policy` (JSON, in `requests::ALL_COMMAND_ROUTES`), and
-//! the bulk POS route `POST /v1/pos/sales?batch_id=B` (NDJSON).
+//! Chain stores (SPEC C13, docs/design/chain-stores.md): the bulk POS route
+//! `POST /v1/pos/sales?batch_id=B` (NDJSON). The JSON chain-store commands
+//! (`POST /v1/stores`, `/v1/skus`, `/v1/members`, `/v1/promotions`, `PUT
+//! /v1/config/retail-policy`) are command routes like the others
+//! (`requests/retail.rs`, listed in `routes::ALL_COMMAND_ROUTES`).
 //!
 //! The POS route authorises `RecordPosSales` before anything else, then
 //! checks the batch id and the media type (`application/x-ndjson`,
@@ -16,16 +17,13 @@
 //! `200` with the original outcome and `replayed: true`; the same batch id
 //! with other lines is `409 pos_batch_id_reused`.
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{post, put};
+use axum::routing::post;
 use axum::{Json, Router};
-use salesledger_commands::{CommandError, CommandMeta, CommandOutcome, IdempotencyKey};
-use salesledger_domain::retail::{
-    RetailEntity, RetailPolicy, MAX_POS_BATCH_BYTES, MAX_POS_BATCH_LINES,
-};
-use salesledger_domain::stream::CONFIG_RETAIL_STREAM;
-use salesledger_domain::value::{PosBatchId, PromotionId};
+use salesledger_commands::{CommandError, CommandMeta};
+use salesledger_domain::retail::{MAX_POS_BATCH_BYTES, MAX_POS_BATCH_LINES};
+use salesledger_domain::value::PosBatchId;
 use salesledger_domain::{CommandKind, DomainError};
 use serde::Serialize;
 use serde_json::json;
@@ -37,12 +35,7 @@ use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
-use super::commands::Incoming;
 use super::problem::ApiError;
-use super::requests::{
-    EnrollMemberRequest, LaunchPromotionRequest, OpenStoreRequest, PublishRetailPolicyRequest,
-    RegisterSkuRequest,
-};
 use super::AppState;
 
 /// The bulk POS route.
@@ -55,166 +48,7 @@ pub const MAX_REPORTED_BAD_LINES: usize = 100;
 pub const POS_MEDIA_TYPES: &[&str] = &["application/x-ndjson", "application/jsonl", "text/plain"];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/stores", post(open_store))
-        .route("/v1/skus", post(register_sku))
-        .route("/v1/members", post(enroll_member))
-        .route("/v1/promotions", post(launch_promotion))
-        .route("/v1/config/retail-policy", put(publish_retail_policy))
-        .route(POS_SALES_PATH, post(record_pos_sales))
-}
-
-// ---- the JSON command routes ------------------------------------------------
-
-/// The command's metadata: the caller, the clock, the trace headers and
-/// the `Idempotency-Key` (fingerprinted with method, path and body).
-fn meta_of(incoming: &Incoming, body: &[u8]) -> Result<CommandMeta, ApiError> {
-    let mut meta = CommandMeta::new(incoming.caller.principal.clone(), incoming.state.now());
-    let (correlation_id, causation_id) = incoming.trace_headers()?;
-    if let Some(correlation_id) = correlation_id {
-        meta.correlation_id = correlation_id;
-    }
-    if let Some(causation_id) = causation_id {
-        meta.causation_id = causation_id;
-    }
-    if let Some(key) = incoming.idempotency_key()? {
-        meta.idempotency = Some(IdempotencyKey {
-            fingerprint: incoming.fingerprint(body),
-            key,
-        });
-    }
-    Ok(meta)
-}
-
-/// `201` (`200` for a replayed `Idempotency-Key`: `idempotent-replayed:
-/// true`, the original outcome) with `Location` when there is one.
-fn created(
-    outcome: CommandOutcome,
-    location: Option<String>,
-    extra: Option<(&str, String)>,
-) -> Response {
-    let replayed = outcome.replayed;
-    let mut body = serde_json::to_value(&outcome).unwrap_or_else(|_| json!({}));
-    if let (Some((key, value)), Some(object)) = (extra, body.as_object_mut()) {
-        object.insert(key.to_owned(), json!(value));
-    }
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    if let Some(location) = location.and_then(|location| HeaderValue::from_str(&location).ok()) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    if replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    response
-}
-
-async fn open_store(mut incoming: Incoming) -> Result<Response, ApiError> {
-    let limit = incoming.state.max_body_bytes;
-    let (request, body) = incoming
-        .accept_within::<OpenStoreRequest>(OpenStoreRequest::KIND, limit)
-        .await?;
-    let meta = meta_of(&incoming, &body)?;
-    let store = request.store.trim().to_owned();
-    let command = request.into_command()?;
-    let stream_id = command.stream_id();
-    let outcome = incoming
-        .state
-        .service
-        .execute::<RetailEntity>(&meta, &stream_id, command)
-        .await?;
-    Ok(created(
-        outcome,
-        Some(format!("/v1/views/stores/{store}")),
-        None,
-    ))
-}
-
-async fn register_sku(mut incoming: Incoming) -> Result<Response, ApiError> {
-    let limit = incoming.state.max_body_bytes;
-    let (request, body) = incoming
-        .accept_within::<RegisterSkuRequest>(RegisterSkuRequest::KIND, limit)
-        .await?;
-    let meta = meta_of(&incoming, &body)?;
-    let command = request.into_command()?;
-    let stream_id = command.stream_id();
-    let outcome = incoming
-        .state
-        .service
-        .execute::<RetailEntity>(&meta, &stream_id, command)
-        .await?;
-    Ok(created(outcome, None, None))
-}
-
-async fn enroll_member(mut incoming: Incoming) -> Result<Response, ApiError> {
-    let limit = incoming.state.max_body_bytes;
-    let (request, body) = incoming
-        .accept_within::<EnrollMemberRequest>(EnrollMemberRequest::KIND, limit)
-        .await?;
-    let meta = meta_of(&incoming, &body)?;
-    let catalogue = incoming.state.service.retail_catalogue().await?;
-    let home_store_known = catalogue.has_store(request.home_store.trim());
-    let command = request.into_command(home_store_known)?;
-    let stream_id = command.stream_id();
-    let outcome = incoming
-        .state
-        .service
-        .execute::<RetailEntity>(&meta, &stream_id, command)
-        .await?;
-    Ok(created(outcome, None, None))
-}
-
-async fn launch_promotion(mut incoming: Incoming) -> Result<Response, ApiError> {
-    let limit = incoming.state.max_body_bytes;
-    let (request, body) = incoming
-        .accept_within::<LaunchPromotionRequest>(LaunchPromotionRequest::KIND, limit)
-        .await?;
-    let meta = meta_of(&incoming, &body)?;
-    if let Some(outcome) = incoming.state.service.replay_idempotent(&meta).await? {
-        let id = outcome
-            .stream_id
-            .strip_prefix("promotion-")
-            .unwrap_or_default()
-            .to_owned();
-        return Ok(created(outcome, None, Some(("promotion_id", id))));
-    }
-    let promotion_id = PromotionId::from_uuid(request.requested_id().unwrap_or_else(Uuid::now_v7));
-    let catalogue = incoming.state.service.retail_catalogue().await?;
-    let command =
-        request.into_command(promotion_id, &incoming.caller.principal.actor, &catalogue)?;
-    let outcome = incoming
-        .state
-        .service
-        .execute::<RetailEntity>(&meta, &command.stream_id(), command)
-        .await?;
-    Ok(created(
-        outcome,
-        None,
-        Some(("promotion_id", promotion_id.to_string())),
-    ))
-}
-
-async fn publish_retail_policy(mut incoming: Incoming) -> Result<Response, ApiError> {
-    let limit = incoming.state.max_body_bytes;
-    let (request, body) = incoming
-        .accept_within::<PublishRetailPolicyRequest>(PublishRetailPolicyRequest::KIND, limit)
-        .await?;
-    let meta = meta_of(&incoming, &body)?;
-    let command = request.into_command(&incoming.caller.principal.actor)?;
-    let outcome = incoming
-        .state
-        .service
-        .execute::<RetailPolicy>(&meta, CONFIG_RETAIL_STREAM, command)
-        .await?;
-    let replayed = outcome.replayed;
-    let mut response = (StatusCode::OK, Json(outcome)).into_response();
-    if replayed {
-        response
-            .headers_mut()
-            .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    }
-    Ok(response)
+    Router::new().route(POS_SALES_PATH, post(record_pos_sales))
 }
 
 // ---- the POS route ----------------------------------------------------------

@@ -11,7 +11,7 @@
 //! region) and `regional_north` (华北) are regional supervisors with a
 //! region on their tokens.
 
-use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
+use salesledger::gateway::routes::ALL_COMMAND_ROUTES;
 use salesledger_domain::access::{rep_scope, RepScope};
 use salesledger_domain::{may_issue, CommandKind, Role};
 use serde_json::{json, Value};
@@ -246,7 +246,8 @@ async fn every_role_against_every_command_route_follows_the_access_table() {
     let world = world().await;
     let app = &world.app;
     let mut checked = 0;
-    for (method, template, kind, _schema) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
+        let (method, template, kind) = (&route.method, &route.path, &route.kind);
         let path = world.fill(template);
         for (token, role, rep) in tokens() {
             let body = body_for(*kind, &world, rep.unwrap_or(REP_A));

@@ -2,7 +2,7 @@
 //! body, 403 for a role that may not issue the command, auditors read but
 //! never write; nothing is appended in any of these cases.
 
-use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
+use salesledger::gateway::routes::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::Role;
 use serde_json::json;
@@ -42,7 +42,8 @@ async fn no_token_is_401_whatever_the_body() {
         (None, Vec::new()),
         (Some("application/json"), huge),
     ];
-    for (method, template, _, _) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
+        let (method, template) = (&route.method, &route.path);
         let path = concrete(template, Uuid::now_v7());
         for (content_type, body) in &bodies {
             let answer = app
@@ -115,7 +116,8 @@ async fn every_role_outside_a_commands_authorisation_gets_403_before_the_body() 
     let app = spawn_app().await;
     app.seed_config().await;
     let before = app.log_len();
-    for (method, template, kind, _) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
+        let (method, template, kind) = (&route.method, &route.path, &route.kind);
         let path = concrete(template, Uuid::now_v7());
         for role in Role::ALL {
             if may_issue(role, *kind) {
@@ -185,7 +187,8 @@ async fn an_auditor_reads_everything_and_writes_nothing() {
         .await;
     missing.assert_problem(404, "not_found");
 
-    for (method, template, _, _) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
+        let (method, template) = (&route.method, &route.path);
         let path = concrete(template, customer_id);
         let answer = app
             .send_json(method, &path, app.token("auditor"), &json!({}), &[])

@@ -5,7 +5,7 @@
 //! request with no body at all needs no `Content-Type`.
 
 use salesledger::gateway::ingest::INGEST_ROUTES;
-use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
+use salesledger::gateway::routes::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::Role;
 
@@ -44,7 +44,8 @@ async fn every_command_route_refuses_a_missing_or_non_json_content_type() {
     let customer_id = app.reps_customer().await;
     let before = app.log_len();
     let mut checked = 0;
-    for (method, template, kind, _) in ALL_COMMAND_ROUTES {
+    for route in ALL_COMMAND_ROUTES {
+        let (method, template, kind) = (&route.method, &route.path, &route.kind);
         let role = issuer(*kind).unwrap_or_else(|| panic!("nobody may issue {kind:?}"));
         let path = concrete(template, customer_id);
         for content_type in NOT_JSON {

@@ -7,7 +7,7 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use salesledger::gateway::ingest::INGEST_ROUTES;
-use salesledger::gateway::requests::ALL_COMMAND_ROUTES;
+use salesledger::gateway::routes::ALL_COMMAND_ROUTES;
 use salesledger_domain::role::may_issue;
 use salesledger_domain::{CommandKind, Role};
 use serde_json::{json, Map, Value};
@@ -211,7 +211,7 @@ fn valid_bodies() -> Vec<String> {
 fn all_routes() -> Vec<(&'static str, &'static str, CommandKind)> {
     ALL_COMMAND_ROUTES
         .iter()
-        .map(|(method, path, kind, _)| (*method, *path, *kind))
+        .map(|route| (route.method, route.path, route.kind))
         .chain(
             INGEST_ROUTES
                 .iter()

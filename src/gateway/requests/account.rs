@@ -43,8 +43,6 @@ pub struct ReportUsageRequest {
 }
 
 impl ReportUsageRequest {
-    pub const KIND: CommandKind = CommandKind::ReportUsage;
-
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
         let modules_used = self
@@ -73,6 +71,29 @@ impl ReportUsageRequest {
             modules_used,
             last_login_at: self.last_login_at,
         })
+    }
+}
+
+impl CommandRoute for ReportUsageRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ReportUsage;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/usage-reports";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(customer_id);
+        Built::command(account_stream_id(customer_id), command)
     }
 }
 
@@ -106,8 +127,6 @@ pub enum RecordSupportTicketRequest {
 }
 
 impl RecordSupportTicketRequest {
-    pub const KIND: CommandKind = CommandKind::RecordSupportTicket;
-
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
         Ok(match self {
@@ -133,6 +152,29 @@ impl RecordSupportTicketRequest {
     }
 }
 
+impl CommandRoute for RecordSupportTicketRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordSupportTicket;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/support-tickets";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(customer_id);
+        Built::command(account_stream_id(customer_id), command)
+    }
+}
+
 /// Sets (replaces) the customer's renewal date and plan.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -148,8 +190,6 @@ pub struct SetRenewalRequest {
 }
 
 impl SetRenewalRequest {
-    pub const KIND: CommandKind = CommandKind::SetRenewal;
-
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
         Ok(AccountCommand::SetRenewal {
@@ -157,6 +197,29 @@ impl SetRenewalRequest {
             renewal_on: self.renewal_on,
             plan: parse_value("plan", &self.plan, PlanName::parse)?,
         })
+    }
+}
+
+impl CommandRoute for SetRenewalRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::SetRenewal;
+    const METHOD: &'static str = "PUT";
+    const PATH: &'static str = "/v1/customers/{customer_id}/renewal";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(customer_id);
+        Built::command(account_stream_id(customer_id), command)
     }
 }
 
@@ -178,8 +241,6 @@ pub struct RecordSuccessReferenceRequest {
 }
 
 impl RecordSuccessReferenceRequest {
-    pub const KIND: CommandKind = CommandKind::RecordSuccessReference;
-
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
         Ok(AccountCommand::RecordSuccessReference {
@@ -188,6 +249,29 @@ impl RecordSuccessReferenceRequest {
             title: parse_value("title", &self.title, Text::parse)?,
             referenced_on: self.referenced_on,
         })
+    }
+}
+
+impl CommandRoute for RecordSuccessReferenceRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordSuccessReference;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/success-references";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(customer_id);
+        Built::command(account_stream_id(customer_id), command)
     }
 }
 
@@ -218,8 +302,6 @@ pub struct RecordKeywordSearchesRequest {
 }
 
 impl RecordKeywordSearchesRequest {
-    pub const KIND: CommandKind = CommandKind::RecordKeywordSearches;
-
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
         let searches = self
@@ -245,6 +327,29 @@ impl RecordKeywordSearchesRequest {
     }
 }
 
+impl CommandRoute for RecordKeywordSearchesRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordKeywordSearches;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/keyword-searches";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(customer_id);
+        Built::command(account_stream_id(customer_id), command)
+    }
+}
+
 /// A CSM completes a call-back task (the task is in the path); met when
 /// completed by its due time.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -256,8 +361,6 @@ pub struct CompleteCallbackRequest {
 }
 
 impl CompleteCallbackRequest {
-    pub const KIND: CommandKind = CommandKind::CompleteCallback;
-
     /// `customer_id` and `task_id` come from the path; `actor` is recorded
     /// as `completed_by`.
     pub fn into_command(
@@ -272,6 +375,33 @@ impl CompleteCallbackRequest {
             note: parse_optional("note", self.note.as_deref(), Text::parse)?,
             completed_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for CompleteCallbackRequest {
+    type Aggregate = Account;
+    type Path = (Uuid, Uuid);
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::CompleteCallback;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/callbacks/{task_id}/completion";
+
+    fn subject(path: &(Uuid, Uuid)) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(path.0))
+    }
+
+    async fn prepare(state: &AppState, path: &(Uuid, Uuid)) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(path.0)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path.0);
+        let command = self.into_command(
+            customer_id,
+            CallbackTaskId::from_uuid(at.path.1),
+            &at.caller.principal.actor,
+        );
+        Built::command(account_stream_id(customer_id), command)
     }
 }
 
@@ -291,13 +421,6 @@ pub struct SubmitRescuePlanRequest {
 }
 
 impl SubmitRescuePlanRequest {
-    pub const KIND: CommandKind = CommandKind::SubmitRescuePlan;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.plan_id
-    }
-
     /// `customer_id` comes from the path, `plan_id` is the requested or a
     /// generated id; `actor` is recorded as `submitted_by`.
     pub fn into_command(
@@ -315,6 +438,37 @@ impl SubmitRescuePlanRequest {
     }
 }
 
+impl CommandRoute for SubmitRescuePlanRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::SubmitRescuePlan;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/rescue-plans";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.plan_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(
+            customer_id,
+            RescuePlanId::from_uuid(at.id),
+            &at.caller.principal.actor,
+        );
+        Built::command(account_stream_id(customer_id), command)
+    }
+}
+
 /// The CTO approves a submitted rescue plan (the plan is in the path);
 /// renewal quoting is unfrozen. The body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -322,8 +476,6 @@ impl SubmitRescuePlanRequest {
 pub struct ApproveRescuePlanRequest {}
 
 impl ApproveRescuePlanRequest {
-    pub const KIND: CommandKind = CommandKind::ApproveRescuePlan;
-
     /// `customer_id` and `plan_id` come from the path; `actor` is recorded
     /// as `approved_by`.
     pub fn into_command(
@@ -337,6 +489,33 @@ impl ApproveRescuePlanRequest {
             plan_id,
             approved_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for ApproveRescuePlanRequest {
+    type Aggregate = Account;
+    type Path = (Uuid, Uuid);
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ApproveRescuePlan;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval";
+
+    fn subject(path: &(Uuid, Uuid)) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(path.0))
+    }
+
+    async fn prepare(state: &AppState, path: &(Uuid, Uuid)) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(path.0)).await
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path.0);
+        let command = self.into_command(
+            customer_id,
+            RescuePlanId::from_uuid(at.path.1),
+            &at.caller.principal.actor,
+        );
+        Built::command(account_stream_id(customer_id), command)
     }
 }
 
@@ -357,13 +536,6 @@ pub struct QuoteRenewalRequest {
 }
 
 impl QuoteRenewalRequest {
-    pub const KIND: CommandKind = CommandKind::QuoteRenewal;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.quote_id
-    }
-
     /// `customer_id` comes from the path, `quote_id` is the requested or a
     /// generated id; `actor` is recorded as `quoted_by`.
     pub fn into_command(
@@ -379,5 +551,36 @@ impl QuoteRenewalRequest {
             valid_until: self.valid_until,
             quoted_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for QuoteRenewalRequest {
+    type Aggregate = Account;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::QuoteRenewal;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/renewal-quotes";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
+        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.quote_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.path);
+        let command = self.into_command(
+            customer_id,
+            QuoteId::from_uuid(at.id),
+            &at.caller.principal.actor,
+        );
+        Built::command(account_stream_id(customer_id), command)
     }
 }

@@ -49,13 +49,6 @@ pub struct RecordProcessAssetRequest {
 }
 
 impl RecordProcessAssetRequest {
-    pub const KIND: CommandKind = CommandKind::RecordProcessAsset;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.asset_id
-    }
-
     pub fn into_command(self, asset_id: AssetId) -> Result<ProcessAssetCommand, DtoError> {
         Ok(ProcessAssetCommand::RecordProcessAsset {
             asset_id,
@@ -64,5 +57,36 @@ impl RecordProcessAssetRequest {
             kind: self.kind.into(),
             title: parse_value("title", &self.title, Text::parse)?,
         })
+    }
+}
+
+impl CommandRoute for RecordProcessAssetRequest {
+    type Aggregate = ProcessAsset;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordProcessAsset;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/process-assets";
+    const ANSWER: Answer = created_at("/v1/process-assets/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.asset_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<ProcessAsset>, ApiError> {
+        ensure_own_rep_and_customer(
+            at.state,
+            at.caller,
+            Self::KIND,
+            self.rep_id,
+            self.customer_id,
+        )
+        .await?;
+        let asset_id = AssetId::from_uuid(at.id);
+        Built::command(asset_stream_id(asset_id), self.into_command(asset_id))
     }
 }

@@ -54,8 +54,6 @@ pub struct PublishRoutingRulesRequest {
 }
 
 impl PublishRoutingRulesRequest {
-    pub const KIND: CommandKind = CommandKind::PublishRoutingRules;
-
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
         let rules = self
@@ -97,6 +95,26 @@ impl PublishRoutingRulesRequest {
     }
 }
 
+impl CommandRoute for PublishRoutingRulesRequest {
+    type Aggregate = Config;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishRoutingRules;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/config/routing-rules";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
+        Built::command(
+            CONFIG_ROUTING_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
+    }
+}
+
 /// Publishes a new public-pool policy (version strictly increasing).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -122,8 +140,6 @@ pub struct PublishPoolPolicyRequest {
 }
 
 impl PublishPoolPolicyRequest {
-    pub const KIND: CommandKind = CommandKind::PublishPoolPolicy;
-
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
         let policy = validated(
@@ -145,6 +161,26 @@ impl PublishPoolPolicyRequest {
             policy,
             published_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for PublishPoolPolicyRequest {
+    type Aggregate = Config;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishPoolPolicy;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/config/pool-policy";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
+        Built::command(
+            CONFIG_POOL_POLICY_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }
 
@@ -193,8 +229,6 @@ pub struct PublishExtractionDictionaryRequest {
 }
 
 impl PublishExtractionDictionaryRequest {
-    pub const KIND: CommandKind = CommandKind::PublishExtractionDictionary;
-
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
         let dictionary = validated(
@@ -228,6 +262,26 @@ impl PublishExtractionDictionaryRequest {
     }
 }
 
+impl CommandRoute for PublishExtractionDictionaryRequest {
+    type Aggregate = Config;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishExtractionDictionary;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/config/extraction-dictionary";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
+        Built::command(
+            CONFIG_EXTRACTION_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
+    }
+}
+
 /// One step of a nurture template.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -255,8 +309,6 @@ pub struct PublishNurtureTemplateRequest {
 }
 
 impl PublishNurtureTemplateRequest {
-    pub const KIND: CommandKind = CommandKind::PublishNurtureTemplate;
-
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
         let template = validated(
@@ -278,6 +330,26 @@ impl PublishNurtureTemplateRequest {
             template,
             published_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for PublishNurtureTemplateRequest {
+    type Aggregate = Config;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishNurtureTemplate;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/config/nurture-template";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
+        Built::command(
+            CONFIG_NURTURE_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }
 
@@ -393,8 +465,6 @@ pub struct PublishHealthPolicyRequest {
 }
 
 impl PublishHealthPolicyRequest {
-    pub const KIND: CommandKind = CommandKind::PublishHealthPolicy;
-
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
         let policy = validated(
@@ -432,5 +502,25 @@ impl PublishHealthPolicyRequest {
             policy,
             published_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for PublishHealthPolicyRequest {
+    type Aggregate = Config;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishHealthPolicy;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/config/health-policy";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
+        Built::command(
+            CONFIG_HEALTH_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }

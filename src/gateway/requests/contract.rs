@@ -42,13 +42,6 @@ pub struct SignContractRequest {
 }
 
 impl SignContractRequest {
-    pub const KIND: CommandKind = CommandKind::SignContract;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.contract_id
-    }
-
     pub fn into_command(self, contract_id: ContractId) -> Result<ContractCommand, DtoError> {
         Ok(ContractCommand::SignContract {
             contract_id,
@@ -73,6 +66,40 @@ impl SignContractRequest {
     }
 }
 
+impl CommandRoute for SignContractRequest {
+    type Aggregate = Contract;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::SignContract;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/contracts";
+    const ANSWER: Answer = created_at("/v1/contracts/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.contract_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Contract>, ApiError> {
+        ensure_own_rep_and_customer(
+            at.state,
+            at.caller,
+            Self::KIND,
+            self.rep_id,
+            self.customer_id,
+        )
+        .await?;
+        let contract_id = ContractId::from_uuid(at.id);
+        Built::command(
+            contract_stream_id(contract_id),
+            self.into_command(contract_id),
+        )
+    }
+}
+
 /// Records a payment received on a contract (allocated to the oldest
 /// instalment first; a periodic input, see also `POST /v1/ingest/payments`).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -93,13 +120,35 @@ pub struct RecordPaymentRequest {
 }
 
 impl RecordPaymentRequest {
-    pub const KIND: CommandKind = CommandKind::RecordPayment;
-
     pub fn into_command(self) -> Result<ContractCommand, DtoError> {
         Ok(ContractCommand::RecordPayment {
             payment_ref: parse_value("payment_ref", &self.payment_ref, PaymentRef::parse)?,
             amount_fen: parse_amount("amount_fen", self.amount_fen)?,
             received_on: self.received_on,
         })
+    }
+}
+
+impl CommandRoute for RecordPaymentRequest {
+    type Aggregate = Contract;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordPayment;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/contracts/{contract_id}/payments";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Contract(ContractId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Contract>, ApiError> {
+        Built::command(
+            contract_stream_id(ContractId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }

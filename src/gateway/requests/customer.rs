@@ -87,13 +87,6 @@ pub struct RegisterCustomerRequest {
 }
 
 impl RegisterCustomerRequest {
-    pub const KIND: CommandKind = CommandKind::RegisterCustomer;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.customer_id
-    }
-
     /// `clear_duplicates` is the duplicate index's check
     /// (`|candidate| index.clear(candidate)`); its refusal
     /// (`duplicate_record`) is returned as [`DtoError::Domain`].
@@ -132,6 +125,36 @@ impl RegisterCustomerRequest {
     }
 }
 
+impl CommandRoute for RegisterCustomerRequest {
+    type Aggregate = Customer;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RegisterCustomer;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers";
+    const ANSWER: Answer = created_at("/v1/customers/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.customer_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        let customer_id = CustomerId::from_uuid(at.id);
+        Ok(Built::Registration {
+            stream_id: customer_stream_id(customer_id),
+            build: Box::new(move |registry| {
+                Ok(self.into_command(customer_id, |candidate| {
+                    registry.duplicates().clear(candidate)
+                })?)
+            }),
+        })
+    }
+}
+
 /// Replaces all dynamic attributes of a customer.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -143,14 +166,36 @@ pub struct SetCustomerAttributesRequest {
 }
 
 impl SetCustomerAttributesRequest {
-    pub const KIND: CommandKind = CommandKind::SetCustomerAttributes;
-
     pub fn into_command(self) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::SetAttributes(
             customer::SetCustomerAttributes {
                 attributes: parse_attributes("attributes", &self.attributes)?,
             },
         ))
+    }
+}
+
+impl CommandRoute for SetCustomerAttributesRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::SetCustomerAttributes;
+    const METHOD: &'static str = "PUT";
+    const PATH: &'static str = "/v1/customers/{customer_id}/attributes";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -164,14 +209,37 @@ pub struct ClaimCustomerRequest {
 }
 
 impl ClaimCustomerRequest {
-    pub const KIND: CommandKind = CommandKind::ClaimCustomer;
-
     /// `policy` is the pool policy in force.
     pub fn into_command(self, policy: PoolPolicy) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::Claim(customer::ClaimCustomer {
             rep_id: RepId::from_uuid(self.rep_id),
             policy,
         }))
+    }
+}
+
+impl CommandRoute for ClaimCustomerRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = PoolPolicy;
+    const KIND: CommandKind = CommandKind::ClaimCustomer;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/claim";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
+        Ok(state.service.pool_policy().await?)
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(at.prepared),
+        )
     }
 }
 
@@ -188,8 +256,6 @@ pub struct TransferCustomerRequest {
 }
 
 impl TransferCustomerRequest {
-    pub const KIND: CommandKind = CommandKind::TransferCustomer;
-
     /// `actor` is recorded as `transferred_by`; `policy` is the pool policy
     /// in force.
     pub fn into_command(
@@ -206,6 +272,30 @@ impl TransferCustomerRequest {
     }
 }
 
+impl CommandRoute for TransferCustomerRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = PoolPolicy;
+    const KIND: CommandKind = CommandKind::TransferCustomer;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/transfer";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
+        Ok(state.service.pool_policy().await?)
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor, at.prepared),
+        )
+    }
+}
+
 /// The owner gives a customer back to the pool.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -216,12 +306,35 @@ pub struct ReleaseCustomerRequest {
 }
 
 impl ReleaseCustomerRequest {
-    pub const KIND: CommandKind = CommandKind::ReleaseCustomer;
-
     pub fn into_command(self) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::Release(customer::ReleaseCustomer {
             rep_id: RepId::from_uuid(self.rep_id),
         }))
+    }
+}
+
+impl CommandRoute for ReleaseCustomerRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ReleaseCustomer;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/release";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -235,8 +348,6 @@ pub struct RecallCustomerToPoolRequest {
 }
 
 impl RecallCustomerToPoolRequest {
-    pub const KIND: CommandKind = CommandKind::RecallCustomerToPool;
-
     /// `actor` is recorded as `recalled_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::RecallToPool(
@@ -245,6 +356,30 @@ impl RecallCustomerToPoolRequest {
                 reason: parse_value("reason", &self.reason, Text::parse)?,
             },
         ))
+    }
+}
+
+impl CommandRoute for RecallCustomerToPoolRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecallCustomerToPool;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/recall";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }
 
@@ -265,8 +400,6 @@ pub struct RecordFollowUpRequest {
 }
 
 impl RecordFollowUpRequest {
-    pub const KIND: CommandKind = CommandKind::RecordFollowUp;
-
     /// `policy` is the pool policy in force.
     pub fn into_command(self, policy: PoolPolicy) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::RecordFollowUp(customer::RecordFollowUp {
@@ -279,6 +412,31 @@ impl RecordFollowUpRequest {
     }
 }
 
+impl CommandRoute for RecordFollowUpRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = PoolPolicy;
+    const KIND: CommandKind = CommandKind::RecordFollowUp;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/follow-ups";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
+        Ok(state.service.pool_policy().await?)
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(at.prepared),
+        )
+    }
+}
+
 /// Closes a local day: owned customers past their protection return to the
 /// pool. The day is in the path; the body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -286,8 +444,6 @@ impl RecordFollowUpRequest {
 pub struct CloseDayRequest {}
 
 impl CloseDayRequest {
-    pub const KIND: CommandKind = CommandKind::CloseDay;
-
     /// One command per customer: the gateway (or command layer) calls this
     /// for each customer stream. `day` comes from the path, `policy` is the
     /// pool policy in force.
@@ -303,6 +459,24 @@ impl CloseDayRequest {
     }
 }
 
+impl CommandRoute for CloseDayRequest {
+    type Aggregate = Customer;
+    type Path = NaiveDate;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::CloseDay;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/days/{date}/close";
+    const ANSWER: Answer = Answer::DayClosed;
+
+    async fn prepare(_state: &AppState, _path: &NaiveDate) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Ok(Built::DayClose(at.path))
+    }
+}
+
 /// Records that the customer's contact agreed to link-open tracking.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -314,8 +488,6 @@ pub struct RecordTrackingConsentRequest {
 }
 
 impl RecordTrackingConsentRequest {
-    pub const KIND: CommandKind = CommandKind::RecordTrackingConsent;
-
     pub fn into_command(self) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::RecordTrackingConsent(
             customer::RecordTrackingConsent {
@@ -325,18 +497,64 @@ impl RecordTrackingConsentRequest {
     }
 }
 
+impl CommandRoute for RecordTrackingConsentRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordTrackingConsent;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/tracking-consent";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(),
+        )
+    }
+}
+
 /// Withdraws the customer's tracking consent. The body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawTrackingConsentRequest {}
 
 impl WithdrawTrackingConsentRequest {
-    pub const KIND: CommandKind = CommandKind::WithdrawTrackingConsent;
-
     pub fn into_command(self) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::WithdrawTrackingConsent(
             customer::WithdrawTrackingConsent {},
         ))
+    }
+}
+
+impl CommandRoute for WithdrawTrackingConsentRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::WithdrawTrackingConsent;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/tracking-consent/withdrawal";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -351,8 +569,6 @@ pub struct RecordCustomerStanceRequest {
 }
 
 impl RecordCustomerStanceRequest {
-    pub const KIND: CommandKind = CommandKind::RecordCustomerStance;
-
     /// `actor` is recorded as `recorded_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<CustomerCommand, DtoError> {
         Ok(CustomerCommand::RecordStance(
@@ -362,5 +578,29 @@ impl RecordCustomerStanceRequest {
                 visit_id: self.visit_id.map(VisitId::from_uuid),
             },
         ))
+    }
+}
+
+impl CommandRoute for RecordCustomerStanceRequest {
+    type Aggregate = Customer;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordCustomerStance;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/customers/{customer_id}/stance";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Customer(CustomerId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+        Built::command(
+            customer_stream_id(CustomerId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }

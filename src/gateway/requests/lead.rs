@@ -39,13 +39,6 @@ pub struct RegisterLeadRequest {
 }
 
 impl RegisterLeadRequest {
-    pub const KIND: CommandKind = CommandKind::RegisterLead;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.lead_id
-    }
-
     /// `actor` is recorded as `registered_by`; `clear_duplicates` as for
     /// [`RegisterCustomerRequest::into_command`].
     pub fn into_command(
@@ -87,6 +80,37 @@ impl RegisterLeadRequest {
     }
 }
 
+impl CommandRoute for RegisterLeadRequest {
+    type Aggregate = Lead;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RegisterLead;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads";
+    const ANSWER: Answer = created_at("/v1/leads/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.lead_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        let lead_id = LeadId::from_uuid(at.id);
+        let actor = at.caller.principal.actor.clone();
+        Ok(Built::Registration {
+            stream_id: lead_stream_id(lead_id),
+            build: Box::new(move |registry| {
+                Ok(self.into_command(lead_id, &actor, |candidate| {
+                    registry.duplicates().clear(candidate)
+                })?)
+            }),
+        })
+    }
+}
+
 /// The caller confirms the lead's budget (C1: a named person).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -97,14 +121,32 @@ pub struct ConfirmLeadBudgetRequest {
 }
 
 impl ConfirmLeadBudgetRequest {
-    pub const KIND: CommandKind = CommandKind::ConfirmLeadBudget;
-
     /// `actor` is recorded as `confirmed_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<LeadCommand, DtoError> {
         Ok(LeadCommand::ConfirmBudget(lead::ConfirmLeadBudget {
             confirmed_by: actor.clone(),
             note: parse_optional("note", self.note.as_deref(), Text::parse)?,
         }))
+    }
+}
+
+impl CommandRoute for ConfirmLeadBudgetRequest {
+    type Aggregate = Lead;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ConfirmLeadBudget;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads/{lead_id}/budget-confirmation";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        Built::command(
+            lead_stream_id(LeadId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }
 
@@ -118,8 +160,6 @@ pub struct ConfirmLeadTechnicalFitRequest {
 }
 
 impl ConfirmLeadTechnicalFitRequest {
-    pub const KIND: CommandKind = CommandKind::ConfirmLeadTechnicalFit;
-
     /// `actor` is recorded as `confirmed_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<LeadCommand, DtoError> {
         Ok(LeadCommand::ConfirmTechnicalFit(
@@ -131,6 +171,26 @@ impl ConfirmLeadTechnicalFitRequest {
     }
 }
 
+impl CommandRoute for ConfirmLeadTechnicalFitRequest {
+    type Aggregate = Lead;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ConfirmLeadTechnicalFit;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads/{lead_id}/technical-fit-confirmation";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        Built::command(
+            lead_stream_id(LeadId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
+    }
+}
+
 /// Scores every eligible rep and proposes the TOP candidates. The body is
 /// `{}` (or empty): the rule set and the reps are server-side state.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -138,8 +198,6 @@ impl ConfirmLeadTechnicalFitRequest {
 pub struct ProposeRoutingRequest {}
 
 impl ProposeRoutingRequest {
-    pub const KIND: CommandKind = CommandKind::ProposeRouting;
-
     /// `rule_set` is the published routing rule set, `reps` the current rep
     /// profiles.
     pub fn into_command(
@@ -154,6 +212,38 @@ impl ProposeRoutingRequest {
     }
 }
 
+impl CommandRoute for ProposeRoutingRequest {
+    type Aggregate = Lead;
+    type Path = Uuid;
+    type Prepared = (RoutingRuleSet, Vec<RepProfile>);
+    const KIND: CommandKind = CommandKind::ProposeRouting;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads/{lead_id}/routing-proposals";
+
+    async fn prepare(
+        state: &AppState,
+        _path: &Uuid,
+    ) -> Result<(RoutingRuleSet, Vec<RepProfile>), ApiError> {
+        builders::routing_inputs(&state.service)
+            .await?
+            .ok_or_else(|| {
+                not_published(
+                    "routing rule set",
+                    "routing_rules_not_published",
+                    "/v1/config/routing-rules",
+                )
+            })
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        let (rule_set, reps) = at.prepared;
+        Built::command(
+            lead_stream_id(LeadId::from_uuid(at.path)),
+            self.into_command(rule_set, reps),
+        )
+    }
+}
+
 /// A supervisor confirms one of the proposed candidates.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -164,14 +254,32 @@ pub struct ConfirmRoutingRequest {
 }
 
 impl ConfirmRoutingRequest {
-    pub const KIND: CommandKind = CommandKind::ConfirmRouting;
-
     /// `actor` is recorded as `confirmed_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<LeadCommand, DtoError> {
         Ok(LeadCommand::ConfirmRouting(lead::ConfirmRouting {
             rep_id: RepId::from_uuid(self.rep_id),
             confirmed_by: actor.clone(),
         }))
+    }
+}
+
+impl CommandRoute for ConfirmRoutingRequest {
+    type Aggregate = Lead;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ConfirmRouting;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads/{lead_id}/routing-confirmation";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        Built::command(
+            lead_stream_id(LeadId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }
 
@@ -214,8 +322,6 @@ pub struct AdvanceLeadStageRequest {
 }
 
 impl AdvanceLeadStageRequest {
-    pub const KIND: CommandKind = CommandKind::AdvanceLeadStage;
-
     /// `actor` is recorded as `advanced_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<LeadCommand, DtoError> {
         Ok(LeadCommand::AdvanceStage {
@@ -223,5 +329,25 @@ impl AdvanceLeadStageRequest {
             reason: parse_optional("reason", self.reason.as_deref(), Text::parse)?,
             advanced_by: actor.clone(),
         })
+    }
+}
+
+impl CommandRoute for AdvanceLeadStageRequest {
+    type Aggregate = Lead;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::AdvanceLeadStage;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/leads/{lead_id}/stage";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+        Built::command(
+            lead_stream_id(LeadId::from_uuid(at.path)),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }

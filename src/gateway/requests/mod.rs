@@ -1,9 +1,17 @@
-//! HTTP request shapes of the gateway, and their conversion to domain
-//! commands.
+//! HTTP request shapes of the gateway, their conversion to domain
+//! commands, and where each is served: one file per aggregate
+//! (`rep.rs`, `customer.rs`, `lead.rs`, `visit.rs`, `nurture.rs`,
+//! `proposal.rs`, `config.rs`, `account.rs`, `contract.rs`, `asset.rs`,
+//! `retail.rs`), their tests in `tests.rs`.
 //!
 //! Every command route reads its body as bytes, decodes it with
 //! [`parse_body`] into one `<CommandKind>Request` struct of this module, and
-//! calls that struct's `into_command` to get the domain command. The request
+//! calls that struct's `into_command` to get the domain command. Beside
+//! each request, its [`CommandRoute`] impl says where it is served (method,
+//! path, what it answers), what it acts on, what it reads from the log
+//! before and after the body, and which stream its command goes to;
+//! `gateway::commands::handle` serves every one the same way and
+//! `gateway::routes::ALL_COMMAND_ROUTES` lists them. The request
 //! structs are plain JSON shapes (strings, UUIDs, RFC 3339 times, arrays,
 //! objects, small snake_case enums) that derive `utoipa::ToSchema`, so the
 //! OpenAPI document is generated from them; domain value objects are built
@@ -20,7 +28,7 @@
 //!   transfer) is a `rep_id` in the body; whether the caller may act for
 //!   that rep is the command layer's check, not this module's.
 //! - **Ids of the addressed aggregate come from the URL path** (see
-//!   [`ALL_COMMAND_ROUTES`]) and are parameters of `into_command` (an
+//!   `gateway::routes::ALL_COMMAND_ROUTES`) and are parameters of `into_command` (an
 //!   account command's `customer_id` is the path's). Creation requests
 //!   accept an optional client-chosen id (`rep_id`, `customer_id`,
 //!   `lead_id`, `visit_id`, `pack_id`, `proposal_id`, `contract_id`,
@@ -45,12 +53,13 @@
 //! `capability_tags`, `invalid_email` at `contact_email`). Both map to 4xx;
 //! nothing is appended.
 //!
-//! This module knows HTTP request *shapes* only: no axum, no status codes,
-//! no storage.
+//! The request types and their `into_command` know HTTP request *shapes*
+//! only: no axum, no status codes, no storage. Reads and answers belong to
+//! the `CommandRoute` impls.
 
-// The module is the complete request vocabulary (every request, its `KIND`,
-// every accessor); a route may not call each of them, and in a binary crate
-// an unused `pub` item is still reported as dead code.
+// The module is the complete request vocabulary (every request and every
+// accessor); a route may not call each of them, and in a binary crate an
+// unused `pub` item is still reported as dead code.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -89,6 +98,35 @@ use salesledger_domain::value::{
 };
 use salesledger_domain::value::{MemberRef, PromotionId, SkuCode, StoreCode};
 use salesledger_domain::visit::{NextAction, VisitCommand};
+
+// What the `CommandRoute` impls beside each request use.
+use super::auth::Subject;
+use super::commands::{
+    created_at, customer_in, ensure_customer, ensure_may_act, ensure_own_rep_and_customer,
+    ensure_self, not_published, Answer, Built, CommandRoute, Target,
+};
+use super::problem::ApiError;
+use super::AppState;
+use axum::http::StatusCode;
+use salesledger_commands::builders;
+use salesledger_domain::account::Account;
+use salesledger_domain::asset::ProcessAsset;
+use salesledger_domain::config::Config;
+use salesledger_domain::contract::Contract;
+use salesledger_domain::customer::Customer;
+use salesledger_domain::lead::Lead;
+use salesledger_domain::nurture::NurturePack;
+use salesledger_domain::proposal::Proposal;
+use salesledger_domain::rep::Rep;
+use salesledger_domain::retail::{RetailEntity, RetailPolicy};
+use salesledger_domain::stream::{
+    account_stream_id, asset_stream_id, contract_stream_id, customer_stream_id, lead_stream_id,
+    nurture_stream_id, proposal_stream_id, rep_stream_id, visit_stream_id,
+    CONFIG_EXTRACTION_STREAM, CONFIG_HEALTH_STREAM, CONFIG_NURTURE_STREAM,
+    CONFIG_POOL_POLICY_STREAM, CONFIG_RETAIL_STREAM, CONFIG_ROUTING_STREAM,
+};
+use salesledger_domain::visit::Visit;
+use salesledger_store::{Hash32, StoreError};
 
 mod account;
 mod asset;
@@ -400,340 +438,3 @@ fn validated<T>(document: T, validate: fn(&T) -> Result<(), DomainError>) -> Res
     validate(&document).map_err(|error| DtoError::invalid("", &error))?;
     Ok(document)
 }
-
-// ---------------------------------------------------------------------------
-// Routes
-// ---------------------------------------------------------------------------
-
-/// Every command route: (method, path, command kind, request schema name).
-///
-/// Path parameters: `{rep_id}`, `{customer_id}`, `{lead_id}`, `{visit_id}`,
-/// `{todo_id}`, `{pack_id}`, `{proposal_id}`, `{contract_id}`, `{task_id}`
-/// (a call-back task), `{plan_id}` (a rescue plan) are UUIDs; `{date}` is a
-/// `YYYY-MM-DD` local day. `PUT` marks a full replacement (capability tags,
-/// attributes, the renewal date); every other command is a `POST`.
-///
-/// One route per command kind: `RecordSupportTicket` covers both opening
-/// and resolving a ticket, told apart by the body's `action`. The bulk
-/// ingestion routes (`/v1/ingest/...`) are not command kinds of their own:
-/// each item runs as the single route's command (see `gateway::ingest`).
-pub const ALL_COMMAND_ROUTES: &[(&str, &str, CommandKind, &str)] = &[
-    (
-        "POST",
-        "/v1/reps",
-        CommandKind::RegisterRep,
-        "RegisterRepRequest",
-    ),
-    (
-        "PUT",
-        "/v1/reps/{rep_id}/capabilities",
-        CommandKind::ChangeRepCapabilities,
-        "ChangeRepCapabilitiesRequest",
-    ),
-    (
-        "POST",
-        "/v1/reps/{rep_id}/deactivation",
-        CommandKind::DeactivateRep,
-        "DeactivateRepRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers",
-        CommandKind::RegisterCustomer,
-        "RegisterCustomerRequest",
-    ),
-    (
-        "PUT",
-        "/v1/customers/{customer_id}/attributes",
-        CommandKind::SetCustomerAttributes,
-        "SetCustomerAttributesRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/claim",
-        CommandKind::ClaimCustomer,
-        "ClaimCustomerRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/transfer",
-        CommandKind::TransferCustomer,
-        "TransferCustomerRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/release",
-        CommandKind::ReleaseCustomer,
-        "ReleaseCustomerRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/recall",
-        CommandKind::RecallCustomerToPool,
-        "RecallCustomerToPoolRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/follow-ups",
-        CommandKind::RecordFollowUp,
-        "RecordFollowUpRequest",
-    ),
-    (
-        "POST",
-        "/v1/days/{date}/close",
-        CommandKind::CloseDay,
-        "CloseDayRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/tracking-consent",
-        CommandKind::RecordTrackingConsent,
-        "RecordTrackingConsentRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/tracking-consent/withdrawal",
-        CommandKind::WithdrawTrackingConsent,
-        "WithdrawTrackingConsentRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/stance",
-        CommandKind::RecordCustomerStance,
-        "RecordCustomerStanceRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads",
-        CommandKind::RegisterLead,
-        "RegisterLeadRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads/{lead_id}/budget-confirmation",
-        CommandKind::ConfirmLeadBudget,
-        "ConfirmLeadBudgetRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads/{lead_id}/technical-fit-confirmation",
-        CommandKind::ConfirmLeadTechnicalFit,
-        "ConfirmLeadTechnicalFitRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads/{lead_id}/routing-proposals",
-        CommandKind::ProposeRouting,
-        "ProposeRoutingRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads/{lead_id}/routing-confirmation",
-        CommandKind::ConfirmRouting,
-        "ConfirmRoutingRequest",
-    ),
-    (
-        "POST",
-        "/v1/visits",
-        CommandKind::LogVisit,
-        "LogVisitRequest",
-    ),
-    (
-        "POST",
-        "/v1/visits/{visit_id}/extraction-confirmation",
-        CommandKind::ConfirmVisitExtraction,
-        "ConfirmVisitExtractionRequest",
-    ),
-    (
-        "POST",
-        "/v1/visits/{visit_id}/todos/{todo_id}/completion",
-        CommandKind::CompleteTodo,
-        "CompleteTodoRequest",
-    ),
-    (
-        "POST",
-        "/v1/nurture-packs",
-        CommandKind::StartNurturePack,
-        "StartNurturePackRequest",
-    ),
-    (
-        "POST",
-        "/v1/nurture-packs/{pack_id}/sent-steps",
-        CommandKind::RecordNurtureStepSent,
-        "RecordNurtureStepSentRequest",
-    ),
-    (
-        "POST",
-        "/v1/nurture-packs/{pack_id}/responses",
-        CommandKind::RecordNurtureResponse,
-        "RecordNurtureResponseRequest",
-    ),
-    (
-        "POST",
-        "/v1/nurture-packs/{pack_id}/close",
-        CommandKind::CloseNurturePack,
-        "CloseNurturePackRequest",
-    ),
-    (
-        "POST",
-        "/v1/proposals",
-        CommandKind::CreateProposal,
-        "CreateProposalRequest",
-    ),
-    (
-        "POST",
-        "/v1/proposals/{proposal_id}/pdf",
-        CommandKind::RecordProposalPdf,
-        "RecordProposalPdfRequest",
-    ),
-    (
-        "POST",
-        "/v1/proposals/{proposal_id}/email-receipts",
-        CommandKind::RecordEmailDeliveryReceipt,
-        "RecordEmailDeliveryReceiptRequest",
-    ),
-    (
-        "POST",
-        "/v1/proposals/{proposal_id}/link-opens",
-        CommandKind::RecordLinkOpened,
-        "RecordLinkOpenedRequest",
-    ),
-    (
-        "POST",
-        "/v1/config/routing-rules",
-        CommandKind::PublishRoutingRules,
-        "PublishRoutingRulesRequest",
-    ),
-    (
-        "POST",
-        "/v1/config/pool-policy",
-        CommandKind::PublishPoolPolicy,
-        "PublishPoolPolicyRequest",
-    ),
-    (
-        "POST",
-        "/v1/config/extraction-dictionary",
-        CommandKind::PublishExtractionDictionary,
-        "PublishExtractionDictionaryRequest",
-    ),
-    (
-        "POST",
-        "/v1/config/nurture-template",
-        CommandKind::PublishNurtureTemplate,
-        "PublishNurtureTemplateRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/usage-reports",
-        CommandKind::ReportUsage,
-        "ReportUsageRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/support-tickets",
-        CommandKind::RecordSupportTicket,
-        "RecordSupportTicketRequest",
-    ),
-    (
-        "PUT",
-        "/v1/customers/{customer_id}/renewal",
-        CommandKind::SetRenewal,
-        "SetRenewalRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/success-references",
-        CommandKind::RecordSuccessReference,
-        "RecordSuccessReferenceRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/keyword-searches",
-        CommandKind::RecordKeywordSearches,
-        "RecordKeywordSearchesRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/callbacks/{task_id}/completion",
-        CommandKind::CompleteCallback,
-        "CompleteCallbackRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/rescue-plans",
-        CommandKind::SubmitRescuePlan,
-        "SubmitRescuePlanRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval",
-        CommandKind::ApproveRescuePlan,
-        "ApproveRescuePlanRequest",
-    ),
-    (
-        "POST",
-        "/v1/customers/{customer_id}/renewal-quotes",
-        CommandKind::QuoteRenewal,
-        "QuoteRenewalRequest",
-    ),
-    (
-        "POST",
-        "/v1/contracts",
-        CommandKind::SignContract,
-        "SignContractRequest",
-    ),
-    (
-        "POST",
-        "/v1/contracts/{contract_id}/payments",
-        CommandKind::RecordPayment,
-        "RecordPaymentRequest",
-    ),
-    (
-        "POST",
-        "/v1/process-assets",
-        CommandKind::RecordProcessAsset,
-        "RecordProcessAssetRequest",
-    ),
-    (
-        "POST",
-        "/v1/leads/{lead_id}/stage",
-        CommandKind::AdvanceLeadStage,
-        "AdvanceLeadStageRequest",
-    ),
-    (
-        "POST",
-        "/v1/config/health-policy",
-        CommandKind::PublishHealthPolicy,
-        "PublishHealthPolicyRequest",
-    ),
-    (
-        "POST",
-        "/v1/stores",
-        CommandKind::OpenStore,
-        "OpenStoreRequest",
-    ),
-    (
-        "POST",
-        "/v1/skus",
-        CommandKind::RegisterSku,
-        "RegisterSkuRequest",
-    ),
-    (
-        "POST",
-        "/v1/members",
-        CommandKind::EnrollMember,
-        "EnrollMemberRequest",
-    ),
-    (
-        "POST",
-        "/v1/promotions",
-        CommandKind::LaunchPromotion,
-        "LaunchPromotionRequest",
-    ),
-    (
-        "PUT",
-        "/v1/config/retail-policy",
-        CommandKind::PublishRetailPolicy,
-        "PublishRetailPolicyRequest",
-    ),
-];

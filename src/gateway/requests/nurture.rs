@@ -119,13 +119,6 @@ pub struct StartNurturePackRequest {
 }
 
 impl StartNurturePackRequest {
-    pub const KIND: CommandKind = CommandKind::StartNurturePack;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.pack_id
-    }
-
     /// `template` is the published nurture template.
     pub fn into_command(
         self,
@@ -138,6 +131,46 @@ impl StartNurturePackRequest {
             trigger: self.trigger.into(),
             template,
         }))
+    }
+}
+
+impl CommandRoute for StartNurturePackRequest {
+    type Aggregate = NurturePack;
+    type Path = ();
+    type Prepared = Option<NurtureTemplate>;
+    const KIND: CommandKind = CommandKind::StartNurturePack;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/nurture-packs";
+    const ANSWER: Answer = created_at("/v1/nurture-packs/");
+
+    async fn prepare(state: &AppState, _path: &()) -> Result<Option<NurtureTemplate>, ApiError> {
+        Ok(builders::nurture_template(&state.service).await?)
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.pack_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
+        ensure_may_act(
+            at.state,
+            at.caller,
+            Self::KIND,
+            customer_in(self.customer_id),
+        )
+        .await?;
+        let template = at.prepared.ok_or_else(|| {
+            not_published(
+                "nurture template",
+                "nurture_template_not_published",
+                "/v1/config/nurture-template",
+            )
+        })?;
+        let pack_id = NurturePackId::from_uuid(at.id);
+        Built::command(
+            nurture_stream_id(pack_id),
+            self.into_command(pack_id, template),
+        )
     }
 }
 
@@ -154,8 +187,6 @@ pub struct RecordNurtureStepSentRequest {
 }
 
 impl RecordNurtureStepSentRequest {
-    pub const KIND: CommandKind = CommandKind::RecordNurtureStepSent;
-
     pub fn into_command(self) -> Result<NurtureCommand, DtoError> {
         Ok(NurtureCommand::RecordStepSent(
             nurture::RecordNurtureStepSent {
@@ -163,6 +194,30 @@ impl RecordNurtureStepSentRequest {
                 channel: parse_value("channel", &self.channel, Text::parse)?,
             },
         ))
+    }
+}
+
+impl CommandRoute for RecordNurtureStepSentRequest {
+    type Aggregate = NurturePack;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordNurtureStepSent;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/sent-steps";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::NurturePack(NurturePackId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
+        Built::command(
+            nurture_stream_id(NurturePackId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -181,8 +236,6 @@ pub struct RecordNurtureResponseRequest {
 }
 
 impl RecordNurtureResponseRequest {
-    pub const KIND: CommandKind = CommandKind::RecordNurtureResponse;
-
     pub fn into_command(self) -> Result<NurtureCommand, DtoError> {
         Ok(NurtureCommand::RecordResponse(
             nurture::RecordNurtureResponse {
@@ -191,6 +244,30 @@ impl RecordNurtureResponseRequest {
                 note: parse_optional("note", self.note.as_deref(), Text::parse)?,
             },
         ))
+    }
+}
+
+impl CommandRoute for RecordNurtureResponseRequest {
+    type Aggregate = NurturePack;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordNurtureResponse;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/responses";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::NurturePack(NurturePackId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
+        Built::command(
+            nurture_stream_id(NurturePackId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -203,11 +280,33 @@ pub struct CloseNurturePackRequest {
 }
 
 impl CloseNurturePackRequest {
-    pub const KIND: CommandKind = CommandKind::CloseNurturePack;
-
     pub fn into_command(self) -> Result<NurtureCommand, DtoError> {
         Ok(NurtureCommand::Close(nurture::CloseNurturePack {
             reason: self.reason.into(),
         }))
+    }
+}
+
+impl CommandRoute for CloseNurturePackRequest {
+    type Aggregate = NurturePack;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::CloseNurturePack;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/close";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::NurturePack(NurturePackId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
+        Built::command(
+            nurture_stream_id(NurturePackId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }

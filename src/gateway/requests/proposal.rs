@@ -28,13 +28,6 @@ pub struct CreateProposalRequest {
 }
 
 impl CreateProposalRequest {
-    pub const KIND: CommandKind = CommandKind::CreateProposal;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.proposal_id
-    }
-
     pub fn into_command(self, proposal_id: ProposalId) -> Result<ProposalCommand, DtoError> {
         Ok(ProposalCommand::Create(proposal::CreateProposal {
             proposal_id,
@@ -42,6 +35,39 @@ impl CreateProposalRequest {
             contact_email: parse_value("contact_email", &self.contact_email, Email::parse)?,
             title: parse_value("title", &self.title, Text::parse)?,
         }))
+    }
+}
+
+impl CommandRoute for CreateProposalRequest {
+    type Aggregate = Proposal;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::CreateProposal;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/proposals";
+    const ANSWER: Answer = created_at("/v1/proposals/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.proposal_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+        ensure_may_act(
+            at.state,
+            at.caller,
+            Self::KIND,
+            customer_in(self.customer_id),
+        )
+        .await?;
+        let proposal_id = ProposalId::from_uuid(at.id);
+        Built::command(
+            proposal_stream_id(proposal_id),
+            self.into_command(proposal_id),
+        )
     }
 }
 
@@ -61,8 +87,6 @@ pub struct RecordProposalPdfRequest {
 }
 
 impl RecordProposalPdfRequest {
-    pub const KIND: CommandKind = CommandKind::RecordProposalPdf;
-
     /// The blob's digest, parsed, so the gateway can look the blob up
     /// before converting (an unknown blob is the gateway's 4xx).
     pub fn blob_sha256(&self) -> Result<Sha256Hex, DtoError> {
@@ -77,6 +101,53 @@ impl RecordProposalPdfRequest {
             watermark_email: parse_value("watermark_email", &self.watermark_email, Email::parse)?,
             size_bytes: stored_size_bytes,
         }))
+    }
+}
+
+impl CommandRoute for RecordProposalPdfRequest {
+    type Aggregate = Proposal;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordProposalPdf;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/proposals/{proposal_id}/pdf";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Proposal(ProposalId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+        // The PDF must be in the blob store; its size comes from there,
+        // never from the body.
+        let sha256 = self.blob_sha256()?;
+        let digest = Hash32::parse_hex(sha256.as_str()).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_sha256",
+                "bad digest",
+            )
+        })?;
+        let content = at
+            .state
+            .blobs
+            .get(&digest)
+            .await
+            .map_err(|error| match error {
+                StoreError::BlobNotFound(_) => ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "blob_not_uploaded",
+                    format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
+                ),
+                other => other.into(),
+            })?;
+        Built::command(
+            proposal_stream_id(ProposalId::from_uuid(at.path)),
+            self.into_command(content.len() as u64),
+        )
     }
 }
 
@@ -97,8 +168,6 @@ pub struct RecordEmailDeliveryReceiptRequest {
 }
 
 impl RecordEmailDeliveryReceiptRequest {
-    pub const KIND: CommandKind = CommandKind::RecordEmailDeliveryReceipt;
-
     pub fn into_command(self) -> Result<ProposalCommand, DtoError> {
         Ok(ProposalCommand::RecordEmailDeliveryReceipt(
             proposal::RecordEmailDeliveryReceipt {
@@ -107,6 +176,30 @@ impl RecordEmailDeliveryReceiptRequest {
                 delivered_at: self.delivered_at,
             },
         ))
+    }
+}
+
+impl CommandRoute for RecordEmailDeliveryReceiptRequest {
+    type Aggregate = Proposal;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordEmailDeliveryReceipt;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/proposals/{proposal_id}/email-receipts";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Proposal(ProposalId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+        Built::command(
+            proposal_stream_id(ProposalId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -128,8 +221,6 @@ pub struct RecordLinkOpenedRequest {
 }
 
 impl RecordLinkOpenedRequest {
-    pub const KIND: CommandKind = CommandKind::RecordLinkOpened;
-
     /// `tracking_consent_recorded_at` is the customer's consent time, read
     /// from the customer aggregate (never from the body).
     pub fn into_command(
@@ -148,5 +239,31 @@ impl RecordLinkOpenedRequest {
                 tracking_consent_recorded_at,
             },
         ))
+    }
+}
+
+impl CommandRoute for RecordLinkOpenedRequest {
+    type Aggregate = Proposal;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RecordLinkOpened;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/proposals/{proposal_id}/link-opens";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Proposal(ProposalId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+        // Consent is the customer's fact: read it from the customer the
+        // proposal belongs to.
+        let stream_id = proposal_stream_id(ProposalId::from_uuid(at.path));
+        let consent_recorded_at =
+            builders::proposal_tracking_consent(&at.state.service, &stream_id).await?;
+        Built::command(stream_id, self.into_command(consent_recorded_at))
     }
 }

@@ -30,13 +30,6 @@ pub struct RegisterRepRequest {
 }
 
 impl RegisterRepRequest {
-    pub const KIND: CommandKind = CommandKind::RegisterRep;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.rep_id
-    }
-
     pub fn into_command(self, rep_id: RepId) -> Result<RepCommand, DtoError> {
         Ok(RepCommand::Register(rep::RegisterRep {
             rep_id,
@@ -44,6 +37,29 @@ impl RegisterRepRequest {
             region: parse_value("region", &self.region, Region::parse)?,
             capability_tags: parse_capability_tags("capability_tags", &self.capability_tags)?,
         }))
+    }
+}
+
+impl CommandRoute for RegisterRepRequest {
+    type Aggregate = Rep;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RegisterRep;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/reps";
+    const ANSWER: Answer = created_at("/v1/reps/");
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.rep_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
+        let rep_id = RepId::from_uuid(at.id);
+        Built::command(rep_stream_id(rep_id), self.into_command(rep_id))
     }
 }
 
@@ -58,12 +74,30 @@ pub struct ChangeRepCapabilitiesRequest {
 }
 
 impl ChangeRepCapabilitiesRequest {
-    pub const KIND: CommandKind = CommandKind::ChangeRepCapabilities;
-
     pub fn into_command(self) -> Result<RepCommand, DtoError> {
         Ok(RepCommand::ChangeCapabilities(rep::ChangeRepCapabilities {
             capability_tags: parse_capability_tags("capability_tags", &self.capability_tags)?,
         }))
+    }
+}
+
+impl CommandRoute for ChangeRepCapabilitiesRequest {
+    type Aggregate = Rep;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ChangeRepCapabilities;
+    const METHOD: &'static str = "PUT";
+    const PATH: &'static str = "/v1/reps/{rep_id}/capabilities";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
+        Built::command(
+            rep_stream_id(RepId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }
 
@@ -73,9 +107,27 @@ impl ChangeRepCapabilitiesRequest {
 pub struct DeactivateRepRequest {}
 
 impl DeactivateRepRequest {
-    pub const KIND: CommandKind = CommandKind::DeactivateRep;
-
     pub fn into_command(self) -> Result<RepCommand, DtoError> {
         Ok(RepCommand::Deactivate(rep::DeactivateRep {}))
+    }
+}
+
+impl CommandRoute for DeactivateRepRequest {
+    type Aggregate = Rep;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::DeactivateRep;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/reps/{rep_id}/deactivation";
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
+        Built::command(
+            rep_stream_id(RepId::from_uuid(at.path)),
+            self.into_command(),
+        )
     }
 }

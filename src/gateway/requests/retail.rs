@@ -48,8 +48,6 @@ pub struct OpenStoreRequest {
 }
 
 impl OpenStoreRequest {
-    pub const KIND: CommandKind = CommandKind::OpenStore;
-
     pub fn into_command(self) -> Result<RetailCommand, DtoError> {
         Ok(RetailCommand::OpenStore(retail::OpenStore {
             store: parse_value("store", &self.store, StoreCode::parse)?,
@@ -58,6 +56,28 @@ impl OpenStoreRequest {
             format: self.format.into(),
             opened_on: self.opened_on,
         }))
+    }
+}
+
+impl CommandRoute for OpenStoreRequest {
+    type Aggregate = RetailEntity;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::OpenStore;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/stores";
+    const ANSWER: Answer = Answer::Created {
+        location: Some("/v1/views/stores/"),
+        id_field: None,
+    };
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, _at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+        let command = self.into_command()?;
+        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
     }
 }
 
@@ -80,8 +100,6 @@ pub struct RegisterSkuRequest {
 }
 
 impl RegisterSkuRequest {
-    pub const KIND: CommandKind = CommandKind::RegisterSku;
-
     pub fn into_command(self) -> Result<RetailCommand, DtoError> {
         Ok(RetailCommand::RegisterSku(retail::RegisterSku {
             sku: parse_value("sku", &self.sku, SkuCode::parse)?,
@@ -89,6 +107,28 @@ impl RegisterSkuRequest {
             category: parse_value("category", &self.category, Text::parse)?,
             new_product: self.new_product,
         }))
+    }
+}
+
+impl CommandRoute for RegisterSkuRequest {
+    type Aggregate = RetailEntity;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::RegisterSku;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/skus";
+    const ANSWER: Answer = Answer::Created {
+        location: None,
+        id_field: None,
+    };
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, _at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+        let command = self.into_command()?;
+        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
     }
 }
 
@@ -112,8 +152,6 @@ pub struct EnrollMemberRequest {
 }
 
 impl EnrollMemberRequest {
-    pub const KIND: CommandKind = CommandKind::EnrollMember;
-
     /// `home_store_known`: whether the catalogue knows the home store.
     pub fn into_command(self, home_store_known: bool) -> Result<RetailCommand, DtoError> {
         Ok(RetailCommand::EnrollMember(retail::EnrollMember {
@@ -123,6 +161,30 @@ impl EnrollMemberRequest {
             enrolled_on: self.enrolled_on,
             home_store_known,
         }))
+    }
+}
+
+impl CommandRoute for EnrollMemberRequest {
+    type Aggregate = RetailEntity;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::EnrollMember;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/members";
+    const ANSWER: Answer = Answer::Created {
+        location: None,
+        id_field: None,
+    };
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+        let catalogue = at.state.service.retail_catalogue().await?;
+        let home_store_known = catalogue.has_store(self.home_store.trim());
+        let command = self.into_command(home_store_known)?;
+        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
     }
 }
 
@@ -154,13 +216,6 @@ pub struct LaunchPromotionRequest {
 }
 
 impl LaunchPromotionRequest {
-    pub const KIND: CommandKind = CommandKind::LaunchPromotion;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.promotion_id
-    }
-
     /// `catalogue`: the known SKUs and the regions with a store.
     pub fn into_command(
         self,
@@ -187,6 +242,37 @@ impl LaunchPromotionRequest {
     }
 }
 
+impl CommandRoute for LaunchPromotionRequest {
+    type Aggregate = RetailEntity;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::LaunchPromotion;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/promotions";
+    const ANSWER: Answer = Answer::Created {
+        location: None,
+        id_field: Some("promotion_id"),
+    };
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.promotion_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+        let catalogue = at.state.service.retail_catalogue().await?;
+        let command = self.into_command(
+            PromotionId::from_uuid(at.id),
+            &at.caller.principal.actor,
+            &catalogue,
+        )?;
+        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
+    }
+}
+
 /// Publishes the retail policy: the high-potential threshold, its window
 /// and the suggested script (versions strictly increase).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -209,8 +295,6 @@ pub struct PublishRetailPolicyRequest {
 }
 
 impl PublishRetailPolicyRequest {
-    pub const KIND: CommandKind = CommandKind::PublishRetailPolicy;
-
     pub fn into_command(self, published_by: &ActorId) -> Result<RetailCommand, DtoError> {
         Ok(RetailCommand::PublishRetailPolicy(
             retail::PublishRetailPolicy {
@@ -225,5 +309,25 @@ impl PublishRetailPolicyRequest {
                 published_by: published_by.clone(),
             },
         ))
+    }
+}
+
+impl CommandRoute for PublishRetailPolicyRequest {
+    type Aggregate = RetailPolicy;
+    type Path = ();
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::PublishRetailPolicy;
+    const METHOD: &'static str = "PUT";
+    const PATH: &'static str = "/v1/config/retail-policy";
+
+    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailPolicy>, ApiError> {
+        Built::command(
+            CONFIG_RETAIL_STREAM.to_owned(),
+            self.into_command(&at.caller.principal.actor),
+        )
     }
 }

@@ -56,13 +56,6 @@ pub struct LogVisitRequest {
 }
 
 impl LogVisitRequest {
-    pub const KIND: CommandKind = CommandKind::LogVisit;
-
-    /// The client-chosen id, if any.
-    pub fn requested_id(&self) -> Option<Uuid> {
-        self.visit_id
-    }
-
     /// `dictionary` is the published extraction dictionary.
     pub fn into_command(
         self,
@@ -79,6 +72,50 @@ impl LogVisitRequest {
             rep_notes: parse_optional("rep_notes", self.rep_notes.as_deref(), Text::parse)?,
             dictionary,
         }))
+    }
+}
+
+impl CommandRoute for LogVisitRequest {
+    type Aggregate = Visit;
+    type Path = ();
+    type Prepared = Option<ExtractionDictionary>;
+    const KIND: CommandKind = CommandKind::LogVisit;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/visits";
+    const ANSWER: Answer = created_at("/v1/visits/");
+
+    async fn prepare(
+        state: &AppState,
+        _path: &(),
+    ) -> Result<Option<ExtractionDictionary>, ApiError> {
+        Ok(builders::extraction_dictionary(&state.service).await?)
+    }
+
+    fn requested_id(&self) -> Option<Uuid> {
+        self.visit_id
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        ensure_may_act(
+            at.state,
+            at.caller,
+            Self::KIND,
+            customer_in(self.customer_id),
+        )
+        .await?;
+        let dictionary = at.prepared.ok_or_else(|| {
+            not_published(
+                "extraction dictionary",
+                "extraction_dictionary_not_published",
+                "/v1/config/extraction-dictionary",
+            )
+        })?;
+        let visit_id = VisitId::from_uuid(at.id);
+        Built::command(
+            visit_stream_id(visit_id),
+            self.into_command(visit_id, dictionary),
+        )
     }
 }
 
@@ -137,8 +174,6 @@ pub struct ConfirmVisitExtractionRequest {
 }
 
 impl ConfirmVisitExtractionRequest {
-    pub const KIND: CommandKind = CommandKind::ConfirmVisitExtraction;
-
     /// `new_todo_id` mints an id for each next action without a `todo_id`.
     pub fn into_command(
         self,
@@ -182,6 +217,29 @@ impl ConfirmVisitExtractionRequest {
     }
 }
 
+impl CommandRoute for ConfirmVisitExtractionRequest {
+    type Aggregate = Visit;
+    type Path = Uuid;
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::ConfirmVisitExtraction;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/visits/{visit_id}/extraction-confirmation";
+
+    fn subject(path: &Uuid) -> Subject {
+        Subject::Visit(VisitId::from_uuid(*path))
+    }
+
+    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        let command = self.into_command(|| TodoId::from_uuid(Uuid::now_v7()));
+        Built::command(visit_stream_id(VisitId::from_uuid(at.path)), command)
+    }
+}
+
 /// The rep completes a to-do item (the item is in the path).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -192,13 +250,35 @@ pub struct CompleteTodoRequest {
 }
 
 impl CompleteTodoRequest {
-    pub const KIND: CommandKind = CommandKind::CompleteTodo;
-
     /// `todo_id` comes from the path.
     pub fn into_command(self, todo_id: TodoId) -> Result<VisitCommand, DtoError> {
         Ok(VisitCommand::CompleteTodo(visit::CompleteTodo {
             todo_id,
             rep_id: RepId::from_uuid(self.rep_id),
         }))
+    }
+}
+
+impl CommandRoute for CompleteTodoRequest {
+    type Aggregate = Visit;
+    type Path = (Uuid, Uuid);
+    type Prepared = ();
+    const KIND: CommandKind = CommandKind::CompleteTodo;
+    const METHOD: &'static str = "POST";
+    const PATH: &'static str = "/v1/visits/{visit_id}/todos/{todo_id}/completion";
+
+    fn subject(path: &(Uuid, Uuid)) -> Subject {
+        Subject::Visit(VisitId::from_uuid(path.0))
+    }
+
+    async fn prepare(_state: &AppState, _path: &(Uuid, Uuid)) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
+        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+        let (visit_id, todo_id) = at.path;
+        let command = self.into_command(TodoId::from_uuid(todo_id));
+        Built::command(visit_stream_id(VisitId::from_uuid(visit_id)), command)
     }
 }
