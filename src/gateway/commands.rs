@@ -526,7 +526,8 @@ pub async fn ensure_own_rep_and_customer(
     ensure_customer_referenced(&state.service, CustomerId::from_uuid(customer_id)).await
 }
 
-fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError> {
+/// A header that must be a UUID when present (`400 invalid_header`).
+pub(super) fn uuid_header(headers: &HeaderMap, name: &str) -> Result<Option<Uuid>, ApiError> {
     let Some(value) = headers.get(name) else {
         return Ok(None);
     };

@@ -33,8 +33,8 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::{PartialSchema, ToSchema};
-use uuid::Uuid;
 
+use super::commands::uuid_header;
 use super::problem::ApiError;
 use super::AppState;
 
@@ -160,23 +160,11 @@ async fn record_pos_sales(
         )));
     }
     let mut meta = CommandMeta::new(caller.principal.clone(), state.now());
-    for (name, slot) in [
-        ("x-correlation-id", &mut meta.correlation_id),
-        ("x-causation-id", &mut meta.causation_id),
-    ] {
-        if let Some(value) = headers.get(name) {
-            *slot = value
-                .to_str()
-                .ok()
-                .and_then(|text| Uuid::parse_str(text).ok())
-                .ok_or_else(|| {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_header",
-                        format!("{name} must be a UUID"),
-                    )
-                })?;
-        }
+    if let Some(correlation_id) = uuid_header(&headers, "x-correlation-id")? {
+        meta.correlation_id = correlation_id;
+    }
+    if let Some(causation_id) = uuid_header(&headers, "x-causation-id")? {
+        meta.causation_id = causation_id;
     }
     match state
         .service
