@@ -23,8 +23,6 @@
 //! All items share one correlation id (`X-Correlation-Id`, else a new one).
 
 use std::collections::BTreeMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -33,10 +31,6 @@ use axum::routing::post;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::{CommandMeta, CommandOutcome, IdempotencyKey, Principal};
-use salesledger_domain::account::{Account, AccountCommand};
-use salesledger_domain::contract::Contract;
-use salesledger_domain::stream::{account_stream_id, contract_stream_id};
-use salesledger_domain::value::{ContractId, CustomerId};
 use salesledger_domain::CommandKind;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -45,12 +39,11 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::commands::ensure_customer;
-use super::commands::Incoming;
+use super::commands::{Built, CommandRoute, Incoming, Target};
 use super::problem::{ApiError, Problem};
 use super::requests::{
-    parse_body, BodyError, BodyErrorKind, DtoError, RecordKeywordSearchesRequest,
-    RecordPaymentRequest, RecordSupportTicketRequest, ReportUsageRequest,
+    parse_body, BodyError, BodyErrorKind, RecordKeywordSearchesRequest, RecordPaymentRequest,
+    RecordSupportTicketRequest, ReportUsageRequest,
 };
 use super::AppState;
 
@@ -246,95 +239,54 @@ pub struct IngestOutcome {
 
 // ---- the routes -------------------------------------------------------------
 
-type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-/// Runs one parsed item: (state, the item's id, its request, the caller,
-/// its command metadata) -> the outcome.
-type Execute<R> =
-    fn(AppState, Uuid, R, Caller, CommandMeta) -> BoxFuture<Result<CommandOutcome, ApiError>>;
-
 async fn ingest_usage_reports(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest_account::<ReportUsageRequest>(incoming, &INGEST_ROUTES[0]).await
+    ingest::<ReportUsageRequest>(incoming, &INGEST_ROUTES[0]).await
 }
 
 async fn ingest_keyword_searches(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest_account::<RecordKeywordSearchesRequest>(incoming, &INGEST_ROUTES[1]).await
+    ingest::<RecordKeywordSearchesRequest>(incoming, &INGEST_ROUTES[1]).await
 }
 
 async fn ingest_payments(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordPaymentRequest>(
-        incoming,
-        &INGEST_ROUTES[2],
-        |state, id, request, _, meta| {
-            Box::pin(async move {
-                let command = request.into_command()?;
-                let stream_id = contract_stream_id(ContractId::from_uuid(id));
-                Ok(state
-                    .service
-                    .execute::<Contract>(&meta, &stream_id, command)
-                    .await?)
-            })
-        },
-    )
-    .await
+    ingest::<RecordPaymentRequest>(incoming, &INGEST_ROUTES[2]).await
 }
 
 async fn ingest_support_tickets(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest_account::<RecordSupportTicketRequest>(incoming, &INGEST_ROUTES[3]).await
+    ingest::<RecordSupportTicketRequest>(incoming, &INGEST_ROUTES[3]).await
 }
 
-/// A bulk item addressed to a customer's account.
-trait AccountItemRequest: DeserializeOwned + Send + 'static {
-    fn into_account_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError>;
-}
-
-macro_rules! account_item_request {
-    ($($request:ty),* $(,)?) => {
-        $(impl AccountItemRequest for $request {
-            fn into_account_command(
-                self,
-                customer_id: CustomerId,
-            ) -> Result<AccountCommand, DtoError> {
-                self.into_command(customer_id)
-            }
-        })*
-    };
-}
-
-account_item_request!(
-    ReportUsageRequest,
-    RecordKeywordSearchesRequest,
-    RecordSupportTicketRequest,
-);
-
-/// The bulk routes of account items: each runs as [`account_item`].
-async fn ingest_account<R: AccountItemRequest>(
-    incoming: Incoming,
-    route: &'static IngestRoute,
-) -> Result<Response, ApiError> {
-    ingest::<R>(incoming, route, |state, id, request, _, meta| {
-        Box::pin(account_item(state, id, meta, move |customer_id| {
-            request.into_account_command(customer_id)
-        }))
-    })
-    .await
-}
-
-/// An account item: the customer must exist (`404 not_found`), then the
-/// command runs on its account stream.
-async fn account_item(
+/// Runs one parsed item as its single route runs it once the body is
+/// parsed: [`CommandRoute::prepare`] with the item's id as the path (an
+/// account item's customer must exist: `404 not_found`), then
+/// [`CommandRoute::build`] and the command pipeline.
+async fn run_item<R: CommandRoute<Path = Uuid>>(
     state: AppState,
     id: Uuid,
+    request: R,
+    caller: Caller,
     meta: CommandMeta,
-    build: impl FnOnce(CustomerId) -> Result<AccountCommand, DtoError>,
 ) -> Result<CommandOutcome, ApiError> {
-    let customer_id = CustomerId::from_uuid(id);
-    ensure_customer(&state.service, customer_id).await?;
-    let command = build(customer_id)?;
-    Ok(state
-        .service
-        .execute::<Account>(&meta, &account_stream_id(customer_id), command)
-        .await?)
+    let prepared = R::prepare(&state, &id).await?;
+    let target = Target {
+        state: &state,
+        caller: &caller,
+        path: id,
+        prepared,
+        id: Uuid::now_v7(),
+    };
+    match request.build(target).await? {
+        Built::Command { stream_id, command } => Ok(state
+            .service
+            .execute::<R::Aggregate>(&meta, &stream_id, command)
+            .await?),
+        // The ingested routes build plain commands; a registration or a
+        // day close is not ingested.
+        Built::Registration { .. } | Built::DayClose(_) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("{:?} cannot be ingested", R::KIND),
+        )),
+    }
 }
 
 /// What every item's metadata shares.
@@ -366,14 +318,10 @@ impl BatchMeta {
     }
 }
 
-async fn ingest<R>(
+async fn ingest<R: CommandRoute<Path = Uuid>>(
     mut incoming: Incoming,
     route: &'static IngestRoute,
-    execute: Execute<R>,
-) -> Result<Response, ApiError>
-where
-    R: DeserializeOwned + Send + 'static,
-{
+) -> Result<Response, ApiError> {
     let limit = incoming.state.max_body_bytes.max(MAX_INGEST_BODY_BYTES);
     let (body, _) = incoming
         .accept_within::<IngestBody>(route.kind, limit)
@@ -426,7 +374,7 @@ where
             let _permit = permits.acquire_owned().await.ok();
             let mut done = Vec::with_capacity(items.len());
             for (index, request, meta) in items {
-                let result = execute(state.clone(), id, request, caller.clone(), meta).await;
+                let result = run_item(state.clone(), id, request, caller.clone(), meta).await;
                 done.push(IngestItemResult::of(index, result));
             }
             done
