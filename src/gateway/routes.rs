@@ -5,6 +5,13 @@
 //! implementing [`CommandRoute`] (in `requests/<aggregate>.rs`), served by
 //! the one generic [`handle`]. Adding a command: its request type with its
 //! `CommandRoute` impl, and one line here.
+//!
+//! Why not utoipa-axum's `OpenApiRouter` and `routes!`: they register a
+//! handler with the operation of its `#[utoipa::path]` attribute, one
+//! annotated function per route. Here there is one generic handler and the
+//! operation is generated from the same [`RouteEntry`] as the route (method,
+//! path, kind, roles allowed, the request schema, 200 or 201), so a
+//! per-route attribute would be a second place to write each route.
 
 use std::borrow::Cow;
 
