@@ -33,10 +33,14 @@ pub enum Role {
     Auditor,
     Analyst,
     Integrator,
+    /// A transparency-log witness (docs/AUDIT.md, "Witnesses"): reads the
+    /// latest checkpoint and consistency proofs, posts cosignatures; the
+    /// gateway refuses it every other route.
+    Witness,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::Rep,
         Role::Supervisor,
         Role::Csm,
@@ -49,6 +53,7 @@ impl Role {
         Role::Auditor,
         Role::Analyst,
         Role::Integrator,
+        Role::Witness,
     ];
 
     /// The snake_case name used in token files and serde.
@@ -66,6 +71,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Analyst => "analyst",
             Role::Integrator => "integrator",
+            Role::Witness => "witness",
         }
     }
 
