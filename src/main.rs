@@ -136,6 +136,9 @@ enum Command {
     Evidence(audit::EvidenceArgs),
     /// Verify an evidence bundle offline (no data directory needed).
     VerifyBundle(audit::VerifyBundleArgs),
+    /// Witness a running gateway's log: cosign each new checkpoint that
+    /// extends the last one cosigned, refuse any other (docs/AUDIT.md).
+    Witness(salesledger::witness::WitnessArgs),
     /// Export the log as portable JSON lines (docs/AUDIT.md).
     Export(audit::ExportArgs),
     /// Rebuild every view on this machine from an exported log (verifying
@@ -294,6 +297,7 @@ fn main() -> ExitCode {
         Command::Checkpoint(args) => audit::checkpoint(&args),
         Command::Evidence(args) => audit::evidence(&args),
         Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
+        Command::Witness(args) => salesledger::witness::run(&args),
         Command::Export(args) => audit::export(&args),
         Command::Rebuild { from, out } => {
             salesledger::offline::rebuild(&from, &out).map(|()| ExitCode::SUCCESS)
@@ -408,6 +412,7 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
         // `key` reads or creates DATA/audit/signing.key only.
         Command::Key(_)
         | Command::VerifyBundle(_)
+        | Command::Witness(_)
         | Command::Token { .. }
         | Command::Openapi
         | Command::Bench { .. } => Vec::new(),

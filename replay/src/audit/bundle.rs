@@ -55,6 +55,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, NoteVerifier};
+use super::cosignature::{check_quorum, CosignatureVerifier, QuorumReport};
 use super::error::AuditError;
 use super::log_audit::{
     checkpoint_covering, key_fingerprint, CheckpointRecord, ServerKey, CHECKPOINT_STREAM,
@@ -978,6 +979,51 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         attachments,
         timeline,
     })
+}
+
+/// Checks that at least `quorum` of `witnesses` cosigned the bundle's
+/// checkpoint (C2SP tlog-cosignature lines on its note). Call it on a
+/// bundle [`verify_bundle`] accepted: the cosignatures are over the same
+/// checkpoint body the log's signature covers.
+pub fn verify_bundle_witnesses(
+    bytes: &[u8],
+    witnesses: &[CosignatureVerifier],
+    quorum: usize,
+) -> Result<QuorumReport, BundleError> {
+    let bundle: Bundle = serde_json::from_slice(bytes)
+        .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
+    if quorum == 0 || quorum > witnesses.len() {
+        return Err(fail(
+            "witnesses",
+            format!(
+                "a quorum of {quorum} out of {} given witnesses cannot be met",
+                witnesses.len()
+            ),
+        ));
+    }
+    let report = check_quorum(&bundle.checkpoint.note, witnesses, quorum);
+    if !report.met() {
+        let missing: Vec<String> = report
+            .witnesses
+            .iter()
+            .filter_map(|check| {
+                check
+                    .failure
+                    .as_ref()
+                    .map(|failure| format!("{} ({failure})", check.witness))
+            })
+            .collect();
+        return Err(fail(
+            "witnesses",
+            format!(
+                "{} of the {} given witnesses cosigned the checkpoint, {quorum} required; not cosigned by: {}",
+                report.cosigned,
+                witnesses.len(),
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(report)
 }
 
 /// Names the first line where a signed manifest and the bundle disagree.

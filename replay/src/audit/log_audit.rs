@@ -315,6 +315,39 @@ pub async fn latest_checkpoint(store: &dyn Store) -> Result<Option<CheckpointRec
         .transpose()
 }
 
+/// The latest checkpoint in the log that covers exactly `tree_size`
+/// records, if any (the stream is read from its end, a page at a time,
+/// and tree sizes never decrease along it).
+pub async fn checkpoint_of_size(
+    store: &dyn Store,
+    tree_size: u64,
+) -> Result<Option<CheckpointRecord>, AuditError> {
+    let Some(version) = store.stream_version(CHECKPOINT_STREAM).await? else {
+        return Ok(None);
+    };
+    let mut end = version + 1;
+    while end > 0 {
+        let start = end.saturating_sub(READ_PAGE as u64);
+        let records = store
+            .read_stream(CHECKPOINT_STREAM, start, (end - start) as usize)
+            .await?;
+        for record in records.iter().rev() {
+            let checkpoint = CheckpointRecord::from_record(record)?;
+            if checkpoint.payload.tree_size == tree_size {
+                return Ok(Some(checkpoint));
+            }
+            if checkpoint.payload.tree_size < tree_size {
+                return Ok(None);
+            }
+        }
+        if records.is_empty() {
+            break;
+        }
+        end = start;
+    }
+    Ok(None)
+}
+
 /// Computes the tree head over the log as committed now, signs it, and
 /// appends it as a `CheckpointSigned` event. The tree is caught up first.
 /// Retries (up to 5 times) when another checkpointer appended in between.
