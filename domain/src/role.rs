@@ -79,9 +79,10 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == raw)
     }
 
-    /// Whether the role may read views (every role may).
+    /// Whether the role may read views: every role but the witness, which
+    /// sees tree heads and consistency proofs only.
     pub fn may_read(self) -> bool {
-        true
+        self != Role::Witness
     }
 }
 
