@@ -12,7 +12,7 @@ use salesledger_replay::audit::bundle::{
     verify_bundle, verify_bundle_witnesses, write_bundle, KeySource, Subject,
 };
 use salesledger_replay::audit::checkpoint::NoteVerifier;
-use salesledger_replay::audit::cosignature::CosignatureVerifier;
+use salesledger_replay::audit::cosignature::{CosignatureFiles, CosignatureVerifier};
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{
@@ -296,7 +296,13 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         tables.stop().await.context("closing the subject index")?;
         tree.sync()?;
         opened.close().await;
-        let bundle = built?;
+        let mut bundle = built?;
+        // The witnesses' cosignatures the gateway stored for this checkpoint.
+        bundle.checkpoint.note = CosignatureFiles::new(data).cosigned_note(
+            &bundle.checkpoint.note,
+            bundle.checkpoint.tree_size,
+            &bundle.checkpoint.root_hash.0,
+        )?;
         write_bundle(&bundle, &args.out)?;
         crate::outln!(
             "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",

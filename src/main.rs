@@ -118,6 +118,13 @@ enum Command {
         /// gateway's key on first use, with a warning).
         #[arg(long)]
         pubkey: Option<String>,
+        /// With `--url`: a witness's verifier key (repeatable); the latest
+        /// checkpoint must carry cosignatures by `--witness-quorum` of them.
+        #[arg(long, value_name = "VKEY", requires = "url")]
+        witness: Vec<String>,
+        /// How many `--witness` keys must have cosigned (default: all).
+        #[arg(long, value_name = "N", requires = "witness")]
+        witness_quorum: Option<usize>,
 
         /// Print the report as JSON instead of text.
         #[arg(long)]
@@ -282,12 +289,19 @@ fn main() -> ExitCode {
             token,
             state,
             pubkey,
+            witness,
+            witness_quorum,
             json,
             from_checkpoint,
         } => match (data, url, token, state) {
-            (_, Some(url), Some(token), Some(state)) => {
-                salesledger::remote::verify(&url, &token, &state, pubkey.as_deref(), json)
-            }
+            (_, Some(url), Some(token), Some(state)) => salesledger::remote::verify(
+                &url,
+                &token,
+                &state,
+                pubkey.as_deref(),
+                (&witness, witness_quorum),
+                json,
+            ),
             (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
             _ => Err(anyhow::anyhow!(
                 "give --data DIR, or --url URL --token T --state FILE"

@@ -10,6 +10,10 @@
 //! the new checkpoint saved. A log that was rewritten, rolled back or
 //! forked since fails with both tree heads and leaves FILE as it was.
 //!
+//! With `--witness VKEY` (repeatable) and `--witness-quorum N` (default:
+//! all), the latest checkpoint must also carry valid cosignatures by N of
+//! those witnesses (C2SP tlog-cosignature; docs/AUDIT.md, "Witnesses").
+//!
 //! The state file (JSON, `salesledger-verify-state/1`) keeps the gateway's
 //! URL, the log's verifier key and the last verified checkpoint (size,
 //! root, signed note). The key is fixed when the file is created: from
@@ -22,6 +26,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, Bundle, Subject};
 use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
+use salesledger_replay::audit::cosignature::{check_quorum, CosignatureVerifier};
 use salesledger_replay::audit::key_fingerprint;
 use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
@@ -160,9 +165,25 @@ pub fn verify(
     token: &str,
     state_path: &Path,
     pubkey: Option<&str>,
+    (witnesses, quorum): (&[String], Option<usize>),
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let token = token_arg(token)?;
+    let witnesses = witnesses
+        .iter()
+        .map(|vkey| {
+            let vkey = read_key_arg(vkey)?;
+            CosignatureVerifier::parse_vkey(&vkey)
+                .with_context(|| format!("--witness {vkey}: not a witness verifier key"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = quorum.unwrap_or(witnesses.len());
+    if !witnesses.is_empty() && (quorum == 0 || quorum > witnesses.len()) {
+        bail!(
+            "--witness-quorum {quorum} cannot be met by {} --witness keys",
+            witnesses.len()
+        );
+    }
     let saved = read_state(state_path)?;
     let given = pubkey.map(read_key_arg).transpose()?;
     let runtime = crate::runtime()?;
@@ -252,6 +273,24 @@ pub fn verify(
                 }
             }
         };
+        let mut outcome = outcome;
+        if outcome.ok && !witnesses.is_empty() {
+            let report = check_quorum(&served.note, &witnesses, quorum);
+            if report.met() {
+                outcome.message.push_str(&format!(
+                    "; cosigned by {} of the {} given witnesses ({quorum} required)",
+                    report.cosigned,
+                    witnesses.len()
+                ));
+            } else {
+                outcome.ok = false;
+                outcome.message = format!(
+                    "the latest checkpoint is cosigned by {} of the {} given witnesses, {quorum} required (run the witnesses, or check which saw another log)",
+                    report.cosigned,
+                    witnesses.len()
+                );
+            }
+        }
         if outcome.ok {
             let (tree_size, root_hash) = outcome.served.clone();
             write_state(

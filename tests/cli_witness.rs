@@ -153,7 +153,51 @@ fn a_witness_cosigns_the_gateway_checkpoints_bundles_carry_them_and_a_fork_is_re
         "--out",
         path_str(&bundle),
     ]);
+    // `verify --url --witness`: the latest checkpoint carries the cosignature.
+    let auditor_state = work.path().join("auditor.state");
+    let verify_url = |vkey: &str| {
+        let output = salesledger(&[
+            "verify",
+            "--url",
+            &base,
+            "--token",
+            &auditor_token,
+            "--state",
+            path_str(&auditor_state),
+            "--witness",
+            vkey,
+        ]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (code, stdout) = verify_url(&vkey_two);
+    assert_eq!(code, Some(1), "another witness's key: {stdout}");
+    assert!(
+        stdout.contains("cosigned by 0 of the 1 given witnesses, 1 required"),
+        "{stdout}"
+    );
+    assert!(!auditor_state.exists(), "a failed check saves nothing");
+    let (code, stdout) = verify_url(&vkey_one);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("cosigned by 1 of the 1 given witnesses"),
+        "{stdout}"
+    );
     stop_serve(&mut child);
+    // `evidence --data` on the stopped gateway's directory carries it too.
+    let local = work.path().join("local.json");
+    run_ok(&[
+        "evidence",
+        "--data",
+        path_str(&data),
+        "--customer",
+        &CUSTOMER.to_string(),
+        "--out",
+        path_str(&local),
+    ]);
+    run_ok(&["verify-bundle", path_str(&local), "--witness", &vkey_one]);
     let verify_bundle = |extra: &[&str]| {
         let mut args = vec!["verify-bundle", path_str(&bundle)];
         args.extend_from_slice(extra);
