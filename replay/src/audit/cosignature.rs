@@ -488,6 +488,34 @@ mod tests {
             .is_ok());
     }
 
+    /// A vector computed independently of this code, with Python's
+    /// `cryptography` (Ed25519 is deterministic): from the seed, the key id
+    /// `SHA-256(name || 0x0A || 0x04 || public key)[:4]`, the vkey, and the
+    /// line over `cosignature/v1\ntime 1767225600\n` + the body.
+    #[test]
+    fn cosigns_an_independently_computed_vector_byte_for_byte() {
+        let private =
+            "PRIVATE+KEY+witness.example/w1+af8a33fd+BAQWc5FszaDM+T96vTdncUhUqBEWwhYjT6RlgDxcXMdK";
+        let signer = CosignatureSigner::parse_private_key(private).expect("key file");
+        assert_eq!(
+            signer.verifier().to_vkey(),
+            "witness.example/w1+af8a33fd+BE05HvVcsV+8apeiyCBPvBmsce1m4Lmn3JVEQYf3qqPI"
+        );
+        assert_eq!(signer.private_key_text().trim_end(), private);
+        let body =
+            "salesledger/0123456789abcdef\n5\nq6urq6urq6urq6urq6urq6urq6urq6urq6urq6urq6s=\n";
+        let expected = "\u{2014} witness.example/w1 r4oz/QAAAABpVbkApu2zvr/Nb2Rg5dZNGhptX/iKntI+UMQyLGSD6nNDPSz5in5OjHvtSEY+TEir0Io6BwyDlbidtHBJ8fBYBeoRAA==\n";
+        assert_eq!(
+            signer.cosign(body, 1_767_225_600).expect("cosign"),
+            expected
+        );
+        let verifier = CosignatureVerifier::parse_vkey(
+            "witness.example/w1+af8a33fd+BE05HvVcsV+8apeiyCBPvBmsce1m4Lmn3JVEQYf3qqPI",
+        )
+        .expect("vkey");
+        assert_eq!(verifier.verify_line(body, expected), Ok(1_767_225_600));
+    }
+
     #[test]
     fn the_spec_examples_cosignature_line_parses_to_its_time() {
         // c2sp.org/tlog-cosignature's example line: key id, then time
