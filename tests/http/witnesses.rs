@@ -184,3 +184,100 @@ async fn a_witness_token_reads_tree_heads_and_proofs_and_nothing_else() {
         assert_eq!(answer.json["code"], "forbidden", "{path}");
     }
 }
+
+#[tokio::test]
+async fn bad_bodies_and_media_types_get_a_4xx_and_store_nothing() {
+    let app = spawn_app().await;
+    let (signed, text) = signed_checkpoint(&app, 2).await;
+    let signer = witness(1);
+    let line = signer.cosign(&text, 1_767_000_000).expect("cosign");
+    let good = body(&signed, &signer, &line).to_string();
+    let token = app.token("witness").to_owned();
+
+    let answer = app
+        .send_raw(
+            "POST",
+            ROUTE,
+            None,
+            Some("application/json"),
+            good.clone().into_bytes(),
+            &[],
+        )
+        .await;
+    assert_eq!(answer.status.as_u16(), 401, "{}", answer.text);
+    for content_type in [None, Some("text/plain")] {
+        let answer = app
+            .send_raw(
+                "POST",
+                ROUTE,
+                Some(&token),
+                content_type,
+                good.clone().into_bytes(),
+                &[],
+            )
+            .await;
+        assert_eq!(
+            answer.status.as_u16(),
+            415,
+            "{content_type:?}: {}",
+            answer.text
+        );
+    }
+    let two_lines = {
+        let mut request = body(&signed, &signer, &line);
+        request["cosignature"] = json!(format!("{}\n{}", line.trim_end(), line.trim_end()));
+        request
+    };
+    let mut bodies: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"{".to_vec(),
+        b"[]".to_vec(),
+        b"\"text\"".to_vec(),
+        json!({"tree_size": -1}).to_string().into_bytes(),
+        two_lines.to_string().into_bytes(),
+    ];
+    for (field, value) in [
+        ("tree_size", json!(u64::MAX)),
+        ("tree_size", json!(0)),
+        ("tree_size", json!("3")),
+        ("root_hash", json!("zz")),
+        (
+            "root_hash",
+            json!(signed.payload.root_hash.to_hex().to_uppercase()),
+        ),
+        ("witness_key", json!("")),
+        ("witness_key", json!("a+b+c")),
+        ("cosignature", json!("")),
+        ("cosignature", json!("\u{2014} witness.example/w1 ////")),
+        ("extra", json!(1)),
+    ] {
+        let mut request = body(&signed, &signer, &line);
+        request[field] = value;
+        bodies.push(request.to_string().into_bytes());
+    }
+    for raw in bodies {
+        let answer = app
+            .send_raw(
+                "POST",
+                ROUTE,
+                Some(&token),
+                Some("application/json"),
+                raw.clone(),
+                &[],
+            )
+            .await;
+        let status = answer.status.as_u16();
+        assert!(
+            (400..500).contains(&status) && answer.json["code"].is_string(),
+            "{}: {status} {}",
+            String::from_utf8_lossy(&raw),
+            answer.text
+        );
+    }
+    let latest = app.get("/v1/audit/checkpoints/latest", "auditor").await;
+    assert_eq!(
+        latest.json["note"].as_str().expect("note"),
+        signed.payload.note,
+        "nothing refused was stored"
+    );
+}

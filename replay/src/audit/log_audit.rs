@@ -316,8 +316,8 @@ pub async fn latest_checkpoint(store: &dyn Store) -> Result<Option<CheckpointRec
 }
 
 /// The latest checkpoint in the log that covers exactly `tree_size`
-/// records, if any (the stream is read from its end, a page at a time,
-/// and tree sizes never decrease along it).
+/// records, if any. Tree sizes never decrease along the checkpoint stream,
+/// so this is a binary search over its versions (one read per probe).
 pub async fn checkpoint_of_size(
     store: &dyn Store,
     tree_size: u64,
@@ -325,27 +325,31 @@ pub async fn checkpoint_of_size(
     let Some(version) = store.stream_version(CHECKPOINT_STREAM).await? else {
         return Ok(None);
     };
-    let mut end = version + 1;
-    while end > 0 {
-        let start = end.saturating_sub(READ_PAGE as u64);
+    let at = |stream_version: u64| async move {
         let records = store
-            .read_stream(CHECKPOINT_STREAM, start, (end - start) as usize)
+            .read_stream(CHECKPOINT_STREAM, stream_version, 1)
             .await?;
-        for record in records.iter().rev() {
-            let checkpoint = CheckpointRecord::from_record(record)?;
-            if checkpoint.payload.tree_size == tree_size {
-                return Ok(Some(checkpoint));
-            }
-            if checkpoint.payload.tree_size < tree_size {
-                return Ok(None);
-            }
-        }
-        if records.is_empty() {
-            break;
-        }
-        end = start;
+        let record = records.first().ok_or(AuditError::BadCheckpointRecord {
+            position: stream_version,
+            reason: format!("checkpoint stream version {stream_version} is missing"),
+        })?;
+        CheckpointRecord::from_record(record)
+    };
+    // The last version whose tree size is at most `tree_size`.
+    let (mut low, mut high) = (0u64, version);
+    if at(0).await?.payload.tree_size > tree_size {
+        return Ok(None);
     }
-    Ok(None)
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if at(middle).await?.payload.tree_size <= tree_size {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    let found = at(low).await?;
+    Ok((found.payload.tree_size == tree_size).then_some(found))
 }
 
 /// Computes the tree head over the log as committed now, signs it, and
