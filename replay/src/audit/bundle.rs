@@ -569,10 +569,11 @@ pub async fn prove_bundle(
     if selected.is_empty() {
         return Err(no_events(subject));
     }
+    let leaves: Vec<u64> = selected.iter().map(|record| record.position).collect();
+    let proofs = tree.inclusion_proofs(&leaves, tree_size)?;
     let mut events = Vec::with_capacity(selected.len());
-    for record in &selected {
+    for (record, proof) in selected.iter().zip(proofs) {
         let bytes = record.canonical_bytes();
-        let proof = tree.inclusion_proof(record.position, tree_size)?;
         events.push(BundleEvent {
             position: record.position,
             canonical: BASE64.encode(&bytes),
