@@ -486,32 +486,27 @@ pub fn with_policies(positions: Vec<u64>, policies: &[Vec<u64>]) -> Vec<u64> {
     all
 }
 
-/// Reads the records at `positions` (sorted, unique) by position: one
-/// read per run of consecutive positions, never a scan.
+/// Reads the records at `positions` (sorted, unique) in one batched read
+/// ([`Store::read_positions`]), never a scan; every one must exist.
 pub async fn read_positions(
     store: &dyn Store,
     positions: &[u64],
 ) -> Result<Vec<RecordedEvent>, AuditError> {
-    let mut records = Vec::with_capacity(positions.len());
-    let mut run_start = 0usize;
-    while run_start < positions.len() {
-        let mut run_end = run_start + 1;
-        while run_end < positions.len()
-            && run_end - run_start < READ_PAGE
-            && positions[run_end] == positions[run_end - 1] + 1
-        {
-            run_end += 1;
-        }
-        let first = positions[run_start];
-        let run = store.read_all(first, run_end - run_start).await?;
-        if run.len() != run_end - run_start {
-            return Err(AuditError::Evidence(format!(
-                "the log has no record at position {}",
-                first + run.len() as u64
-            )));
-        }
-        records.extend(run);
-        run_start = run_end;
+    let records = store.read_positions(positions).await?;
+    if records.len() != positions.len() {
+        let missing = positions
+            .iter()
+            .zip(
+                records
+                    .iter()
+                    .map(|record| record.position)
+                    .chain(std::iter::repeat(u64::MAX)),
+            )
+            .find(|(asked, got)| *asked != got)
+            .map_or(u64::MAX, |(asked, _)| *asked);
+        return Err(AuditError::Evidence(format!(
+            "the log has no record at position {missing}"
+        )));
     }
     Ok(records)
 }
