@@ -8,8 +8,11 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
-use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, KeySource, Subject};
+use salesledger_replay::audit::bundle::{
+    verify_bundle, verify_bundle_witnesses, write_bundle, KeySource, Subject,
+};
 use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::cosignature::{CosignatureFiles, CosignatureVerifier};
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{
@@ -24,8 +27,15 @@ use crate::backend::{OpenedStore, StoreChoice};
 #[derive(Args, Debug)]
 pub struct KeyArgs {
     /// Data directory (the key is created in DATA/audit/ when absent).
-    #[arg(long)]
-    pub data: PathBuf,
+    #[arg(long, required_unless_present = "witness", conflicts_with = "witness")]
+    pub data: Option<PathBuf>,
+    /// Instead: a witness's key file (C2SP tlog-cosignature), created when
+    /// absent (needs `--name`); prints its verifier key.
+    #[arg(long, value_name = "FILE")]
+    pub witness: Option<PathBuf>,
+    /// The new witness key's name, e.g. `witness.example.com/w1`.
+    #[arg(long, requires = "witness")]
+    pub name: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -98,6 +108,14 @@ pub struct VerifyBundleArgs {
     /// is used and only its fingerprint ties it to the log.
     #[arg(long)]
     pub pubkey: Option<String>,
+    /// A witness's verifier key (C2SP tlog-cosignature, type 0x04), or a
+    /// file holding it: the bundle's checkpoint must carry its
+    /// cosignature. Repeatable.
+    #[arg(long, value_name = "VKEY")]
+    pub witness: Vec<String>,
+    /// How many of the `--witness` keys must have cosigned (default: all).
+    #[arg(long, value_name = "N", requires = "witness")]
+    pub witness_quorum: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -149,10 +167,25 @@ fn open_store(data_dir: &Path) -> anyhow::Result<SledStore> {
 
 /// `salesledger key --data DIR`.
 pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
-    if !args.data.is_dir() {
-        bail!("{} is not a directory", args.data.display());
+    if let Some(path) = &args.witness {
+        let signer = match (path.exists(), &args.name) {
+            (true, _) => crate::witness::load_witness_key(path)?,
+            (false, Some(name)) => crate::witness::create_witness_key(path, name)?,
+            (false, None) => bail!(
+                "{} does not exist: give --name to create it",
+                path.display()
+            ),
+        };
+        crate::outln!("{}", signer.verifier().to_vkey())?;
+        return Ok(ExitCode::SUCCESS);
     }
-    let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
+    let Some(data) = &args.data else {
+        bail!("give --data DIR or --witness FILE");
+    };
+    if !data.is_dir() {
+        bail!("{} is not a directory", data.display());
+    }
+    let key = ServerKey::load_or_create(data).context("loading the signing key")?;
     crate::outln!("{}", key.vkey())?;
     crate::outln!("fingerprint: {}", key.fingerprint())?;
     Ok(ExitCode::SUCCESS)
@@ -263,7 +296,13 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         tables.stop().await.context("closing the subject index")?;
         tree.sync()?;
         opened.close().await;
-        let bundle = built?;
+        let mut bundle = built?;
+        // The witnesses' cosignatures the gateway stored for this checkpoint.
+        bundle.checkpoint.note = CosignatureFiles::new(data).cosigned_note(
+            &bundle.checkpoint.note,
+            bundle.checkpoint.tree_size,
+            &bundle.checkpoint.root_hash.0,
+        )?;
         write_bundle(&bundle, &args.out)?;
         crate::outln!(
             "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",
@@ -295,13 +334,29 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
-    match verify_bundle(&bytes, pubkey.as_deref()) {
-        Ok(report) => {
+    let witnesses = args
+        .witness
+        .iter()
+        .map(|vkey| {
+            let vkey = read_key_arg(vkey)?;
+            CosignatureVerifier::parse_vkey(&vkey)
+                .with_context(|| format!("--witness {vkey}: not a witness verifier key"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = args.witness_quorum.unwrap_or(witnesses.len());
+    let verified = verify_bundle(&bytes, pubkey.as_deref()).and_then(|report| {
+        if witnesses.is_empty() {
+            return Ok((report, None));
+        }
+        verify_bundle_witnesses(&bytes, &witnesses, quorum).map(|quorum| (report, Some(quorum)))
+    });
+    match verified {
+        Ok((report, witnessed)) => {
             if args.json {
                 crate::outln!(
                     "{}",
                     serde_json::to_string_pretty(
-                        &serde_json::json!({"ok": true, "report": report})
+                        &serde_json::json!({"ok": true, "report": report, "witnesses": witnessed})
                     )?
                 )?;
                 return Ok(ExitCode::SUCCESS);
@@ -334,6 +389,26 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 KeySource::Bundle => crate::outln!(
                     "    WARNING: the key was taken from the bundle; compare its fingerprint with the log operator's published one, or pass --pubkey"
                 )?,
+            }
+            if let Some(witnessed) = &witnessed {
+                crate::outln!(
+                    "    cosigned by {} of the {} given witnesses ({} required):",
+                    witnessed.cosigned,
+                    witnessed.witnesses.len(),
+                    witnessed.quorum
+                )?;
+                for check in &witnessed.witnesses {
+                    match (check.cosigned_at, &check.failure) {
+                        (Some(time), _) => {
+                            crate::outln!("      {} at {time} (POSIX seconds)", check.witness)?
+                        }
+                        (None, failure) => crate::outln!(
+                            "      {}: no valid cosignature ({})",
+                            check.witness,
+                            failure.as_deref().unwrap_or_default()
+                        )?,
+                    }
+                }
             }
             for (sha256, included) in &report.attachments {
                 if *included {

@@ -26,6 +26,7 @@ pub mod tokens;
 pub mod verify;
 pub mod views;
 pub mod webhooks;
+pub mod witness;
 
 /// A multi-threaded runtime for CLI commands.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

@@ -118,6 +118,13 @@ enum Command {
         /// gateway's key on first use, with a warning).
         #[arg(long)]
         pubkey: Option<String>,
+        /// With `--url`: a witness's verifier key (repeatable); the latest
+        /// checkpoint must carry cosignatures by `--witness-quorum` of them.
+        #[arg(long, value_name = "VKEY", requires = "url")]
+        witness: Vec<String>,
+        /// How many `--witness` keys must have cosigned (default: all).
+        #[arg(long, value_name = "N", requires = "witness")]
+        witness_quorum: Option<usize>,
 
         /// Print the report as JSON instead of text.
         #[arg(long)]
@@ -136,6 +143,9 @@ enum Command {
     Evidence(audit::EvidenceArgs),
     /// Verify an evidence bundle offline (no data directory needed).
     VerifyBundle(audit::VerifyBundleArgs),
+    /// Witness a running gateway's log: cosign each new checkpoint that
+    /// extends the last one cosigned, refuse any other (docs/AUDIT.md).
+    Witness(salesledger::witness::WitnessArgs),
     /// Export the log as portable JSON lines (docs/AUDIT.md).
     Export(audit::ExportArgs),
     /// Rebuild every view on this machine from an exported log (verifying
@@ -281,12 +291,19 @@ fn main() -> ExitCode {
             token,
             state,
             pubkey,
+            witness,
+            witness_quorum,
             json,
             from_checkpoint,
         } => match (data, url, token, state) {
-            (_, Some(url), Some(token), Some(state)) => {
-                salesledger::remote::verify(&url, &token, &state, pubkey.as_deref(), json)
-            }
+            (_, Some(url), Some(token), Some(state)) => salesledger::remote::verify(
+                &url,
+                &token,
+                &state,
+                pubkey.as_deref(),
+                (&witness, witness_quorum),
+                json,
+            ),
             (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
             _ => Err(anyhow::anyhow!(
                 "give --data DIR, or --url URL --token T --state FILE"
@@ -296,6 +313,7 @@ fn main() -> ExitCode {
         Command::Checkpoint(args) => audit::checkpoint(&args),
         Command::Evidence(args) => audit::evidence(&args),
         Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
+        Command::Witness(args) => salesledger::witness::run(&args),
         Command::Export(args) => audit::export(&args),
         Command::Rebuild { from, out } => {
             salesledger::offline::rebuild(&from, &out).map(|()| ExitCode::SUCCESS)
@@ -410,6 +428,7 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
         // `key` reads or creates DATA/audit/signing.key only.
         Command::Key(_)
         | Command::VerifyBundle(_)
+        | Command::Witness(_)
         | Command::Token { .. }
         | Command::Openapi
         | Command::Bench { .. } => Vec::new(),

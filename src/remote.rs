@@ -10,6 +10,10 @@
 //! the new checkpoint saved. A log that was rewritten, rolled back or
 //! forked since fails with both tree heads and leaves FILE as it was.
 //!
+//! With `--witness VKEY` (repeatable) and `--witness-quorum N` (default:
+//! all), the latest checkpoint must also carry valid cosignatures by N of
+//! those witnesses (C2SP tlog-cosignature; docs/AUDIT.md, "Witnesses").
+//!
 //! The state file (JSON, `salesledger-verify-state/1`) keeps the gateway's
 //! URL, the log's verifier key and the last verified checkpoint (size,
 //! root, signed note). The key is fixed when the file is created: from
@@ -22,6 +26,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, Bundle, Subject};
 use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
+use salesledger_replay::audit::cosignature::{check_quorum, CosignatureVerifier};
 use salesledger_replay::audit::key_fingerprint;
 use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
@@ -66,7 +71,7 @@ struct ServedProof {
 }
 
 /// A token given on the command line, or `@FILE` holding it.
-fn token_arg(token: &str) -> anyhow::Result<String> {
+pub(crate) fn token_arg(token: &str) -> anyhow::Result<String> {
     match token.strip_prefix('@') {
         Some(path) => Ok(std::fs::read_to_string(path)
             .with_context(|| format!("reading the token file {path}"))?
@@ -76,7 +81,7 @@ fn token_arg(token: &str) -> anyhow::Result<String> {
     }
 }
 
-fn client() -> anyhow::Result<reqwest::Client> {
+pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(120))
         .build()
@@ -85,7 +90,11 @@ fn client() -> anyhow::Result<reqwest::Client> {
 
 /// GET `url` with the bearer token; the body, or an error naming the
 /// gateway's problem.
-async fn get(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result<Vec<u8>> {
+pub(crate) async fn get(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<Vec<u8>> {
     let response = client
         .get(url)
         .bearer_auth(token)
@@ -106,7 +115,7 @@ async fn get(client: &reqwest::Client, url: &str, token: &str) -> anyhow::Result
     Ok(body.to_vec())
 }
 
-fn base(url: &str) -> &str {
+pub(crate) fn base(url: &str) -> &str {
     url.trim_end_matches('/')
 }
 
@@ -156,9 +165,25 @@ pub fn verify(
     token: &str,
     state_path: &Path,
     pubkey: Option<&str>,
+    (witnesses, quorum): (&[String], Option<usize>),
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let token = token_arg(token)?;
+    let witnesses = witnesses
+        .iter()
+        .map(|vkey| {
+            let vkey = read_key_arg(vkey)?;
+            CosignatureVerifier::parse_vkey(&vkey)
+                .with_context(|| format!("--witness {vkey}: not a witness verifier key"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let quorum = quorum.unwrap_or(witnesses.len());
+    if !witnesses.is_empty() && (quorum == 0 || quorum > witnesses.len()) {
+        bail!(
+            "--witness-quorum {quorum} cannot be met by {} --witness keys",
+            witnesses.len()
+        );
+    }
     let saved = read_state(state_path)?;
     let given = pubkey.map(read_key_arg).transpose()?;
     let runtime = crate::runtime()?;
@@ -233,7 +258,7 @@ pub fn verify(
                         new,
                     ),
                     Some(saved) => {
-                        match extends(&client, url, &token, saved, &body).await? {
+                        match extends(&client, url, &token, saved.tree_size, &saved.root_hash, &body).await? {
                             Ok(()) => report(
                                 true,
                                 format!(
@@ -248,6 +273,24 @@ pub fn verify(
                 }
             }
         };
+        let mut outcome = outcome;
+        if outcome.ok && !witnesses.is_empty() {
+            let report = check_quorum(&served.note, &witnesses, quorum);
+            if report.met() {
+                outcome.message.push_str(&format!(
+                    "; cosigned by {} of the {} given witnesses ({quorum} required)",
+                    report.cosigned,
+                    witnesses.len()
+                ));
+            } else {
+                outcome.ok = false;
+                outcome.message = format!(
+                    "the latest checkpoint is cosigned by {} of the {} given witnesses, {quorum} required (run the witnesses, or check which saw another log)",
+                    report.cosigned,
+                    witnesses.len()
+                );
+            }
+        }
         if outcome.ok {
             let (tree_size, root_hash) = outcome.served.clone();
             write_state(
@@ -294,26 +337,28 @@ pub fn verify(
     })
 }
 
-/// Whether the served (signed) checkpoint extends the saved one: `Err`
-/// with the reason when it does not.
-async fn extends(
+/// Whether the served (signed) checkpoint extends the saved tree head
+/// (`saved_size` records, root `saved_root` in hex): `Err` with the reason
+/// when it does not. Also what `salesledger witness` checks.
+pub(crate) async fn extends(
     client: &reqwest::Client,
     url: &str,
     token: &str,
-    saved: &VerifyState,
+    saved_size: u64,
+    saved_root: &str,
     new: &Checkpoint,
 ) -> anyhow::Result<Result<(), String>> {
-    let old_root: [u8; 32] = hex::decode(&saved.root_hash)
+    let old_root: [u8; 32] = hex::decode(saved_root)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
         .context("the state file's root is not 64 hex digits")?;
-    if new.tree_size < saved.tree_size {
+    if new.tree_size < saved_size {
         return Ok(Err(format!(
             "the log shrank: the saved checkpoint covers {} records, the served one {} (records were removed or the log was replaced)",
-            saved.tree_size, new.tree_size
+            saved_size, new.tree_size
         )));
     }
-    if new.tree_size == saved.tree_size {
+    if new.tree_size == saved_size {
         return Ok(if new.root_hash == old_root {
             Ok(())
         } else {
@@ -328,7 +373,7 @@ async fn extends(
         &format!(
             "{}/v1/audit/consistency?from={}&to={}",
             base(url),
-            saved.tree_size,
+            saved_size,
             new.tree_size
         ),
         token,
@@ -336,7 +381,7 @@ async fn extends(
     .await?;
     let served: ServedProof =
         serde_json::from_slice(&body).context("the consistency answer is not JSON")?;
-    if served.from != saved.tree_size || served.to != new.tree_size {
+    if served.from != saved_size || served.to != new.tree_size {
         return Ok(Err("the gateway proved other tree sizes than asked".into()));
     }
     let proof: Option<Vec<[u8; 32]>> = served
@@ -353,16 +398,15 @@ async fn extends(
             "the consistency proof holds a hash that is not 64 hex digits".into(),
         ));
     };
-    Ok(verify_consistency(
-        saved.tree_size,
-        new.tree_size,
-        &proof,
-        &old_root,
-        &new.root_hash,
+    Ok(
+        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash).map_err(
+            |error| {
+                format!(
+                    "the log does not extend the saved checkpoint (rewritten or forked): {error}"
+                )
+            },
+        ),
     )
-    .map_err(|error| {
-        format!("the log does not extend the saved checkpoint (rewritten or forked): {error}")
-    }))
 }
 
 /// `salesledger evidence --url URL --token T --customer|--lead|--proposal ID --out FILE`:

@@ -51,7 +51,8 @@ pub struct CreateArgs {
     #[arg(long)]
     pub name: String,
     /// rep, supervisor, csm, finance, legal, cto, marketing, store_manager,
-    /// regional_supervisor, auditor, analyst or integrator.
+    /// regional_supervisor, auditor, analyst, integrator or witness (audit
+    /// checkpoints, consistency proofs and cosignatures only).
     #[arg(long)]
     pub role: String,
     /// For a rep token (required there): the rep it acts as.

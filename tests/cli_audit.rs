@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use crate::util::salesledger;
 
-const CUSTOMER: Uuid = Uuid::from_u128(0xc0ffee);
+pub(crate) const CUSTOMER: Uuid = Uuid::from_u128(0xc0ffee);
 
-fn write_events(data_dir: &Path, n_events: u64, start: u64) {
+pub(crate) fn write_events(data_dir: &Path, n_events: u64, start: u64) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let store = SledStore::open(data_dir).expect("open");
@@ -56,11 +56,11 @@ fn write_events(data_dir: &Path, n_events: u64, start: u64) {
     });
 }
 
-fn path_str(path: &Path) -> &str {
+pub(crate) fn path_str(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
 }
 
-fn run_ok(args: &[&str]) -> String {
+pub(crate) fn run_ok(args: &[&str]) -> String {
     let output = salesledger(args);
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     assert_eq!(
@@ -325,7 +325,7 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
 
 /// `serve` on a loopback port over `data` (whose token file exists): the
 /// child and the base URL.
-fn start_serve(data: &Path) -> (Serving, String) {
+pub(crate) fn start_serve(data: &Path) -> (Serving, String) {
     use std::io::{BufRead, BufReader};
     let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
         .args([
@@ -359,7 +359,7 @@ fn start_serve(data: &Path) -> (Serving, String) {
 }
 
 /// Kills a `serve` child left running when a test panics.
-struct Serving(std::process::Child);
+pub(crate) struct Serving(std::process::Child);
 
 impl Drop for Serving {
     fn drop(&mut self) {
@@ -370,7 +370,7 @@ impl Drop for Serving {
     }
 }
 
-fn stop_serve(child: &mut Serving) {
+pub(crate) fn stop_serve(child: &mut Serving) {
     let child = &mut child.0;
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -381,7 +381,7 @@ fn stop_serve(child: &mut Serving) {
     assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for entry in std::fs::read_dir(from).expect("read_dir") {
         let entry = entry.expect("entry");

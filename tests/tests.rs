@@ -15,6 +15,9 @@
 //!   secrets migrated, a missing or wrong webhook key a startup error.
 //! - `cli_import`: `salesledger import pos`: batches of whole tickets,
 //!   a second import appends nothing, a bad line stops it with its number.
+//! - `cli_witness`: `salesledger witness` against a running gateway
+//!   (cosigns, posts, refuses a forked log with both tree heads) and
+//!   `verify-bundle --witness` / `--witness-quorum`.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_pipe`: CLI output into a closed pipe exits 141 quietly, no panic.
@@ -90,6 +93,7 @@ mod cli_pipe;
 mod cli_serve;
 mod cli_tokens;
 mod cli_verify;
+mod cli_witness;
 mod dashboard;
 mod http;
 mod i18n;

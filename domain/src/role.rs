@@ -33,10 +33,14 @@ pub enum Role {
     Auditor,
     Analyst,
     Integrator,
+    /// A transparency-log witness (docs/AUDIT.md, "Witnesses"): reads the
+    /// latest checkpoint and consistency proofs, posts cosignatures; the
+    /// gateway refuses it every other route.
+    Witness,
 }
 
 impl Role {
-    pub const ALL: [Role; 12] = [
+    pub const ALL: [Role; 13] = [
         Role::Rep,
         Role::Supervisor,
         Role::Csm,
@@ -49,6 +53,7 @@ impl Role {
         Role::Auditor,
         Role::Analyst,
         Role::Integrator,
+        Role::Witness,
     ];
 
     /// The snake_case name used in token files and serde.
@@ -66,6 +71,7 @@ impl Role {
             Role::Auditor => "auditor",
             Role::Analyst => "analyst",
             Role::Integrator => "integrator",
+            Role::Witness => "witness",
         }
     }
 
@@ -73,9 +79,10 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.as_str() == raw)
     }
 
-    /// Whether the role may read views (every role may).
+    /// Whether the role may read views: every role but the witness, which
+    /// sees tree heads and consistency proofs only.
     pub fn may_read(self) -> bool {
-        true
+        self != Role::Witness
     }
 }
 

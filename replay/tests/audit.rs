@@ -16,8 +16,8 @@ use salesledger_replay::audit::export::{export_log, ExportReader};
 use salesledger_replay::audit::log_tree::{LogTree, TREE_DIR};
 use salesledger_replay::audit::merkle;
 use salesledger_replay::audit::{
-    latest_checkpoint, prove_extends, sign_checkpoint, verify_log_audit, AuditReport, ServerKey,
-    AUDIT_DIR, CHECKPOINT_STREAM, KEY_FILE,
+    checkpoint_of_size, latest_checkpoint, prove_extends, sign_checkpoint, verify_log_audit,
+    AuditReport, ServerKey, AUDIT_DIR, CHECKPOINT_STREAM, KEY_FILE,
 };
 use salesledger_store::conformance::metadata;
 use salesledger_store::{
@@ -123,6 +123,46 @@ async fn log_with_checkpoints(data: &Path) -> (SledStore, LogTree, ServerKey) {
 
 fn assert_ok(report: &AuditReport) {
     assert!(report.failure.is_none(), "{:?}", report.failure);
+}
+
+/// A cosignature names its checkpoint by tree size: each signed size is
+/// found (the latest of equal ones), any other is not.
+#[test]
+fn checkpoints_are_found_by_their_tree_size() {
+    let fixture = fixture();
+    runtime().block_on(async {
+        let (store, _tree, _key) = log_with_checkpoints(&fixture.data).await;
+        let all = store
+            .read_stream(CHECKPOINT_STREAM, 0, 100)
+            .await
+            .expect("read");
+        let sizes: Vec<u64> = all
+            .iter()
+            .map(|record| {
+                salesledger_replay::audit::CheckpointRecord::from_record(record)
+                    .expect("checkpoint")
+                    .payload
+                    .tree_size
+            })
+            .collect();
+        assert_eq!(sizes.len(), 3);
+        for (record, size) in all.iter().zip(&sizes) {
+            let found = checkpoint_of_size(&store, *size)
+                .await
+                .expect("search")
+                .expect("found");
+            assert_eq!(found.position, record.position);
+        }
+        for absent in [0, 1, sizes[0] + 1, sizes[2] + 1, u64::MAX] {
+            assert!(
+                checkpoint_of_size(&store, absent)
+                    .await
+                    .expect("search")
+                    .is_none(),
+                "{absent} in {sizes:?}"
+            );
+        }
+    });
 }
 
 #[test]

@@ -14,17 +14,20 @@ use std::path::{Path, PathBuf};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use salesledger_domain::lead::Lead;
 use salesledger_domain::stream::lead_stream_id;
 use salesledger_domain::value::{CustomerId, LeadId, ProposalId};
 use salesledger_domain::Role;
 use salesledger_replay::audit::bundle::Subject;
-use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
+use salesledger_replay::audit::cosignature::{Added, CosignatureFiles, CosignatureVerifier};
 use salesledger_replay::audit::export::{record_line, EXPORT_FORMAT};
 use salesledger_replay::audit::log_tree::LogTree;
-use salesledger_replay::audit::{key_fingerprint, latest_checkpoint, AuditError, ServerKey};
+use salesledger_replay::audit::{
+    checkpoint_of_size, key_fingerprint, latest_checkpoint, AuditError, ServerKey,
+};
 use salesledger_store::READ_PAGE;
 
 use crate::evidence::EvidenceError;
@@ -49,8 +52,9 @@ pub struct CheckpointView {
     /// The checkpoint's origin line, `salesledger/<log id>`.
     pub origin: String,
     /// The C2SP signed note (tlog-checkpoint body + Ed25519 signature
-    /// line): save it to check later with `salesledger verify
-    /// --from-checkpoint`.
+    /// line), followed by the witnesses' cosignature lines stored for it
+    /// (C2SP tlog-cosignature): save it to check later with `salesledger
+    /// verify --from-checkpoint`.
     pub note: String,
     /// The C2SP verifier key (`<name>+<key id>+<base64 key>`).
     pub verifier_key: String,
@@ -105,6 +109,39 @@ pub struct ConsistencyProofView {
     /// The proof's hashes (hex), RFC 9162 section 2.1.4 order; empty when
     /// `from == to`.
     pub proof: Vec<String>,
+}
+
+/// `POST /v1/audit/cosignatures`: a witness's cosignature of one of the
+/// log's checkpoints.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CosignatureRequest {
+    /// The checkpoint's tree size.
+    pub tree_size: u64,
+    /// The checkpoint's RFC 9162 root, 64 hex digits.
+    pub root_hash: String,
+    /// The witness's verifier key (`<name>+<key id>+base64(0x04 ||
+    /// Ed25519 public key)`, C2SP tlog-cosignature).
+    pub witness_key: String,
+    /// The cosignature line, `— <name> base64(key id || 8-byte time ||
+    /// signature)`, over `cosignature/v1\ntime <time>\n` and the
+    /// checkpoint body.
+    pub cosignature: String,
+}
+
+/// The answer to a stored cosignature.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CosignatureStored {
+    pub tree_size: u64,
+    pub root_hash: String,
+    /// The witness's verifier key.
+    pub witness_key: String,
+    /// The cosignature's time (POSIX seconds).
+    pub cosigned_at: u64,
+    /// `new`, `already_stored` (the same line was posted before: nothing
+    /// changed) or `replaced` (the witness's earlier line for this
+    /// checkpoint gave way to this one).
+    pub outcome: String,
 }
 
 const EVIDENCE_PROBLEMS: &[(&str, &str)] = &[
@@ -210,6 +247,42 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
         tag: "audit",
     },
     DocRoute {
+        method: "post",
+        path: "/v1/audit/cosignatures",
+        operation_id: "AddCosignature",
+        description: "Stores a witness's cosignature (C2SP tlog-cosignature, Ed25519 \
+                      `cosignature/v1`) of one of the log's signed checkpoints, named by its \
+                      tree size and root. The gateway checks the line against the witness key \
+                      and the checkpoint it signed at that size, keeps one line per witness \
+                      key (durably, in DATA/audit/cosignatures), and from then on serves the \
+                      checkpoint's note with it (`GET /v1/audit/checkpoints/latest`, evidence \
+                      bundles). Posting the same line again changes nothing. `salesledger \
+                      witness` posts here. Roles: witness.",
+        query: &[],
+        request: Some("CosignatureRequest"),
+        success: ("200", "application/json", Some("CosignatureStored")),
+        problems: &[
+            ("400", "malformed_body"),
+            ("401", "No or unknown bearer token"),
+            ("403", "forbidden: only the witness role posts cosignatures"),
+            (
+                "404",
+                "unknown_checkpoint: the log signed no checkpoint of this tree size",
+            ),
+            (
+                "409",
+                "checkpoint_mismatch: the log's checkpoint of this size has another root",
+            ),
+            ("415", "Body is not application/json"),
+            (
+                "422",
+                "invalid_cosignature: a malformed witness key or root, or a line that \
+                 does not verify against the key and the checkpoint",
+            ),
+        ],
+        tag: "audit",
+    },
+    DocRoute {
         method: "get",
         path: "/v1/audit/export",
         operation_id: "ExportLog",
@@ -249,6 +322,7 @@ pub fn routes() -> axum::Router<AppState> {
             get(download_proposal_evidence),
         )
         .route("/v1/audit/consistency", get(prove_consistency))
+        .route("/v1/audit/cosignatures", post(add_cosignature))
         .route("/v1/audit/export", get(export_from))
 }
 
@@ -275,6 +349,8 @@ pub struct EvidenceTree {
     /// signed by one designated process only, so this gateway builds no
     /// bundles (it would sign with its own key).
     shared_log: bool,
+    /// Serialises the read-modify-write of cosignature files.
+    cosignatures: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 /// Subdirectory of the data directory holding the gateway's evidence tree.
@@ -286,6 +362,7 @@ impl EvidenceTree {
             data_dir: data_dir.to_owned(),
             tree: tokio::sync::Mutex::new(None),
             shared_log,
+            cosignatures: Default::default(),
         }
     }
 }
@@ -397,7 +474,7 @@ async fn download_evidence(
     .await;
     tree.sync().map_err(super::internal)?;
     drop(slot);
-    let bundle = match built {
+    let mut bundle = match built {
         Ok(bundle) => bundle,
         Err(EvidenceError::Audit(AuditError::Evidence(detail))) => {
             return Err(ApiError::not_found(detail))
@@ -405,6 +482,13 @@ async fn download_evidence(
         Err(EvidenceError::Index(error)) => return Err(super::views::view_error(error)),
         Err(error) => return Err(super::internal(error)),
     };
+    bundle.checkpoint.note = CosignatureFiles::new(&evidence.data_dir)
+        .cosigned_note(
+            &bundle.checkpoint.note,
+            bundle.checkpoint.tree_size,
+            &bundle.checkpoint.root_hash.0,
+        )
+        .map_err(super::internal)?;
     let mut body = serde_json::to_vec_pretty(&bundle).map_err(super::internal)?;
     body.push(b'\n');
     let disposition = format!(
@@ -456,7 +540,9 @@ async fn prove_consistency(
     caller: Caller,
     query: Result<Query<ConsistencyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<ConsistencyProofView>, ApiError> {
-    refuse_role(&caller, "read consistency proofs")?;
+    if caller.principal.role != Role::Witness {
+        refuse_role(&caller, "read consistency proofs")?;
+    }
     let Query(ConsistencyQuery { from, to }) = query.map_err(|error| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
     })?;
@@ -586,14 +672,139 @@ async fn read_latest_checkpoint(
         .ok_or_else(|| ApiError::not_found("no checkpoint has been signed yet"))?;
     let verifier =
         NoteVerifier::parse_vkey(&latest.payload.verifier_key).map_err(super::internal)?;
+    let files = CosignatureFiles::new(&state.evidence.data_dir);
+    let (note, tree_size, root) = (
+        latest.payload.note.clone(),
+        latest.payload.tree_size,
+        latest.payload.root_hash.0,
+    );
+    let note = tokio::task::spawn_blocking(move || files.cosigned_note(&note, tree_size, &root))
+        .await
+        .map_err(super::internal)?
+        .map_err(super::internal)?;
     Ok(Json(CheckpointView {
         position: latest.position,
         tree_size: latest.payload.tree_size,
         root_hash: latest.payload.root_hash.to_hex(),
         origin: latest.payload.origin,
-        note: latest.payload.note,
+        note,
         key_fingerprint: key_fingerprint(&verifier),
         verifier_key: latest.payload.verifier_key,
         signed_at: latest.payload.signed_at,
+    }))
+}
+
+async fn add_cosignature(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<CosignatureStored>, ApiError> {
+    if caller.principal.role != Role::Witness {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "role {} may not post cosignatures: only the witness role may",
+                caller.principal.role.as_str()
+            ),
+        ));
+    }
+    super::media::require_media_type(&headers, super::media::JSON)?;
+    let body = body.map_err(|rejection| super::body_rejection(&rejection))?;
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    let request: CosignatureRequest =
+        serde_path_to_error::deserialize(deserializer).map_err(|error| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_body",
+                error.inner().to_string(),
+            )
+            .with("path", serde_json::json!(error.path().to_string()))
+        })?;
+    let invalid = |detail: String| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_cosignature",
+            detail,
+        )
+    };
+    let witness = CosignatureVerifier::parse_vkey(&request.witness_key)
+        .map_err(|error| invalid(format!("witness_key: {error}")))?;
+    let root: [u8; 32] = hex::decode(&request.root_hash)
+        .ok()
+        .and_then(|bytes| bytes.try_into().ok())
+        .filter(|root: &[u8; 32]| hex::encode(root) == request.root_hash)
+        .ok_or_else(|| invalid("root_hash is not 64 lower-case hex digits".into()))?;
+    let checkpoint = checkpoint_of_size(state.service.store().as_ref(), request.tree_size)
+        .await
+        .map_err(super::internal)?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_checkpoint",
+                format!(
+                    "the log signed no checkpoint of tree size {}",
+                    request.tree_size
+                ),
+            )
+        })?;
+    if checkpoint.payload.root_hash.0 != root {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "checkpoint_mismatch",
+            format!(
+                "the log's checkpoint of tree size {} has root {}, not {}: the witness saw another log",
+                request.tree_size, checkpoint.payload.root_hash, request.root_hash
+            ),
+        ));
+    }
+    // The body the log signed, from its own note.
+    let body_text = checkpoint
+        .payload
+        .note
+        .rsplit_once("\n\n")
+        .map(|(text, _)| format!("{text}\n"))
+        .ok_or_else(|| super::internal(std::io::Error::other("a stored note has no body")))?;
+    if Checkpoint::parse_body(&body_text)
+        .map_err(super::internal)?
+        .root_hash
+        != root
+    {
+        return Err(super::internal(std::io::Error::other(
+            "a stored checkpoint's note and payload disagree",
+        )));
+    }
+    let line = request.cosignature.trim_end_matches('\n');
+    if line.contains('\n') {
+        return Err(invalid("one cosignature line per request".into()));
+    }
+    let cosigned_at = witness
+        .verify_line(&body_text, line)
+        .map_err(|error| invalid(format!("the cosignature does not verify: {error}")))?;
+    let files = CosignatureFiles::new(&state.evidence.data_dir);
+    let lock = state.evidence.cosignatures.clone();
+    let (line, tree_size, stored_witness) = (line.to_owned(), request.tree_size, witness.clone());
+    let added = tokio::task::spawn_blocking(move || {
+        let _guard = lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        files.add(tree_size, &root, &stored_witness, &line)
+    })
+    .await
+    .map_err(super::internal)?
+    .map_err(super::internal)?;
+    let outcome = match added {
+        Added::New => "new",
+        Added::AlreadyStored => "already_stored",
+        Added::Replaced => "replaced",
+    };
+    tracing::info!(witness = %witness.to_vkey(), tree_size, outcome, "cosignature stored");
+    Ok(Json(CosignatureStored {
+        tree_size,
+        root_hash: request.root_hash,
+        witness_key: witness.to_vkey(),
+        cosigned_at,
+        outcome: outcome.into(),
     }))
 }

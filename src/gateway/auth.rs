@@ -26,7 +26,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -371,6 +371,14 @@ impl TokenStore {
     }
 }
 
+/// The only routes a witness token may use: it reads tree heads and
+/// proofs and posts cosignatures, and reads nothing about customers.
+pub const WITNESS_ROUTES: &[&str] = &[
+    "/v1/audit/checkpoints/latest",
+    "/v1/audit/consistency",
+    "/v1/audit/cosignatures",
+];
+
 /// Middleware: resolves the bearer token into a [`Caller`] request
 /// extension, or answers 401 before the body is touched (`unauthenticated`,
 /// `token_expired` or `token_revoked`).
@@ -387,6 +395,20 @@ pub async fn require_token(
         .ok_or(Refusal::Unknown)
         .and_then(|token| state.tokens.authenticate(token.trim(), state.now()));
     match caller {
+        Ok(caller)
+            if caller.principal.role == Role::Witness
+                && !WITNESS_ROUTES.contains(&request.uri().path()) =>
+        {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                format!(
+                    "the witness role may only use {}",
+                    WITNESS_ROUTES.join(", ")
+                ),
+            )
+            .into_response()
+        }
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

@@ -128,7 +128,7 @@ fn component_schemas() -> Schemas {
         IngestSupportTicketsRequest, IngestOutcome,
         CommandOutcomeDoc, EventSummaryDoc, Problem, AggregateView, ConfigView, BlobView,
         super::views::responsibility::OwnershipView, super::views::responsibility::OwnershipEvent,
-        super::audit::CheckpointView, super::audit::EvidenceBundleDoc, super::audit::ConsistencyProofView,
+        super::audit::CheckpointView, super::audit::EvidenceBundleDoc, super::audit::ConsistencyProofView, super::audit::CosignatureRequest, super::audit::CosignatureStored,
         super::dashboard::MeView,
         super::reactions::ReactionOutcomeView, super::reactions::ReactionView,
         ViewResponse, ViewListResponse,

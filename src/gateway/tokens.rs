@@ -30,8 +30,9 @@ pub struct CreateTokenRequest {
     /// among active tokens).
     pub name: String,
     /// `rep`, `supervisor`, `csm`, `finance`, `legal`, `cto`, `marketing`,
-    /// `store_manager`, `regional_supervisor`, `auditor`, `analyst` or
-    /// `integrator`.
+    /// `store_manager`, `regional_supervisor`, `auditor`, `analyst`,
+    /// `integrator` or `witness` (audit checkpoints, consistency proofs and
+    /// cosignatures only).
     pub role: String,
     /// Required for (and only for) `rep`: the rep the holder acts as.
     pub rep_id: Option<Uuid>,

@@ -27,6 +27,7 @@ macro_rules! store_conformance_tests {
             expected_version_rules,
             multi_event_append_is_atomic,
             stream_and_global_reads,
+            reads_by_position,
             invalid_appends_append_nothing,
             idempotent_append_returns_the_original_outcome,
             concurrent_appends_with_one_expected_version_have_one_winner,
@@ -341,6 +342,43 @@ pub async fn stream_and_global_reads(store: Arc<dyn Store>) {
         .all(|pair| pair[0].recorded_at <= pair[1].recorded_at));
     let unique_ids: HashSet<Uuid> = all.iter().map(|record| record.event_id).collect();
     assert_eq!(unique_ids.len(), all.len());
+}
+
+/// `read_positions`: scattered, unsorted and repeated positions come back
+/// in the order given, equal to the records `read_all` returns; positions
+/// at or beyond the head are left out.
+pub async fn reads_by_position(store: Arc<dyn Store>) {
+    assert!(store
+        .read_positions(&[0, 5])
+        .await
+        .expect("empty log")
+        .is_empty());
+    for n in 0..40u64 {
+        append_ok(
+            &*store,
+            request(
+                &format!("stream-{}", n % 3),
+                ExpectedVersion::Any,
+                &[json!({"n": n})],
+            ),
+        )
+        .await;
+    }
+    let all = store.read_all(0, 100).await.expect("read all");
+    assert_eq!(all.len(), 40);
+    let asked = [39u64, 0, 7, 8, 9, 3, 3, 40, 1_000, u64::MAX, 21];
+    let found = store.read_positions(&asked).await.expect("read positions");
+    let expected: Vec<_> = asked
+        .iter()
+        .filter(|position| **position < 40)
+        .map(|position| all[*position as usize].clone())
+        .collect();
+    assert_eq!(found, expected);
+    assert!(store
+        .read_positions(&[])
+        .await
+        .expect("nothing asked")
+        .is_empty());
 }
 
 pub async fn invalid_appends_append_nothing(store: Arc<dyn Store>) {

@@ -485,6 +485,24 @@ impl Store for SledStore {
         .await
     }
 
+    async fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let db = self.read_db().await;
+        let health = self.inner.health.clone();
+        let end = self.inner.head.borrow().len;
+        let positions = positions.to_vec();
+        run_read(positions.len(), move || {
+            let db = usable(&db, &health)?;
+            let mut records = Vec::with_capacity(positions.len());
+            for position in positions.into_iter().filter(|position| *position < end) {
+                if let Some(value) = db.get(log_key(position))? {
+                    records.push(RecordedEvent::decode_stored(position, &value)?);
+                }
+            }
+            Ok(records)
+        })
+        .await
+    }
+
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
         let db = self.read_db().await;
         let health = self.inner.health.clone();

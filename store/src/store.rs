@@ -58,6 +58,37 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError>;
 
+    /// The records at `positions`, in the order given (a position asked
+    /// twice comes twice), leaving out any at or beyond the committed head (a caller that needs them all compares
+    /// the count). One batched read where the backend has one (the
+    /// evidence bundles read a subject's scattered positions this way);
+    /// the default reads each run of consecutive positions with
+    /// [`Store::read_all`].
+    async fn read_positions(&self, positions: &[u64]) -> Result<Vec<RecordedEvent>, StoreError> {
+        let end = self.head().len;
+        let mut records = Vec::with_capacity(positions.len());
+        let mut run_start = 0usize;
+        while run_start < positions.len() {
+            let mut run_end = run_start + 1;
+            while run_end < positions.len()
+                && run_end - run_start < READ_PAGE
+                && positions[run_end] == positions[run_end - 1].saturating_add(1)
+            {
+                run_end += 1;
+            }
+            if positions[run_start] < end {
+                records.extend(
+                    self.read_all(positions[run_start], run_end - run_start)
+                        .await?
+                        .into_iter()
+                        .filter(|record| record.position < end),
+                );
+            }
+            run_start = run_end;
+        }
+        Ok(records)
+    }
+
     /// The stream's last version, `None` when it has no events.
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
 

@@ -63,6 +63,7 @@ fn main() {
         expected_version_rules,
         multi_event_append_is_atomic,
         stream_and_global_reads,
+        reads_by_position,
         invalid_appends_append_nothing,
         idempotent_append_returns_the_original_outcome,
         concurrent_appends_with_one_expected_version_have_one_winner,

@@ -106,3 +106,4 @@ mod todos;
 mod tokens;
 mod views;
 mod webhooks;
+mod witnesses;

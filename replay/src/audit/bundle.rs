@@ -55,6 +55,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, NoteVerifier};
+use super::cosignature::{check_quorum, CosignatureVerifier, QuorumReport};
 use super::error::AuditError;
 use super::log_audit::{
     checkpoint_covering, key_fingerprint, CheckpointRecord, ServerKey, CHECKPOINT_STREAM,
@@ -485,32 +486,27 @@ pub fn with_policies(positions: Vec<u64>, policies: &[Vec<u64>]) -> Vec<u64> {
     all
 }
 
-/// Reads the records at `positions` (sorted, unique) by position: one
-/// read per run of consecutive positions, never a scan.
+/// Reads the records at `positions` (sorted, unique) in one batched read
+/// ([`Store::read_positions`]), never a scan; every one must exist.
 pub async fn read_positions(
     store: &dyn Store,
     positions: &[u64],
 ) -> Result<Vec<RecordedEvent>, AuditError> {
-    let mut records = Vec::with_capacity(positions.len());
-    let mut run_start = 0usize;
-    while run_start < positions.len() {
-        let mut run_end = run_start + 1;
-        while run_end < positions.len()
-            && run_end - run_start < READ_PAGE
-            && positions[run_end] == positions[run_end - 1] + 1
-        {
-            run_end += 1;
-        }
-        let first = positions[run_start];
-        let run = store.read_all(first, run_end - run_start).await?;
-        if run.len() != run_end - run_start {
-            return Err(AuditError::Evidence(format!(
-                "the log has no record at position {}",
-                first + run.len() as u64
-            )));
-        }
-        records.extend(run);
-        run_start = run_end;
+    let records = store.read_positions(positions).await?;
+    if records.len() != positions.len() {
+        let missing = positions
+            .iter()
+            .zip(
+                records
+                    .iter()
+                    .map(|record| record.position)
+                    .chain(std::iter::repeat(u64::MAX)),
+            )
+            .find(|(asked, got)| *asked != got)
+            .map_or(u64::MAX, |(asked, _)| *asked);
+        return Err(AuditError::Evidence(format!(
+            "the log has no record at position {missing}"
+        )));
     }
     Ok(records)
 }
@@ -568,10 +564,11 @@ pub async fn prove_bundle(
     if selected.is_empty() {
         return Err(no_events(subject));
     }
+    let leaves: Vec<u64> = selected.iter().map(|record| record.position).collect();
+    let proofs = tree.inclusion_proofs(&leaves, tree_size)?;
     let mut events = Vec::with_capacity(selected.len());
-    for record in &selected {
+    for (record, proof) in selected.iter().zip(proofs) {
         let bytes = record.canonical_bytes();
-        let proof = tree.inclusion_proof(record.position, tree_size)?;
         events.push(BundleEvent {
             position: record.position,
             canonical: BASE64.encode(&bytes),
@@ -978,6 +975,51 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         attachments,
         timeline,
     })
+}
+
+/// Checks that at least `quorum` of `witnesses` cosigned the bundle's
+/// checkpoint (C2SP tlog-cosignature lines on its note). Call it on a
+/// bundle [`verify_bundle`] accepted: the cosignatures are over the same
+/// checkpoint body the log's signature covers.
+pub fn verify_bundle_witnesses(
+    bytes: &[u8],
+    witnesses: &[CosignatureVerifier],
+    quorum: usize,
+) -> Result<QuorumReport, BundleError> {
+    let bundle: Bundle = serde_json::from_slice(bytes)
+        .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
+    if quorum == 0 || quorum > witnesses.len() {
+        return Err(fail(
+            "witnesses",
+            format!(
+                "a quorum of {quorum} out of {} given witnesses cannot be met",
+                witnesses.len()
+            ),
+        ));
+    }
+    let report = check_quorum(&bundle.checkpoint.note, witnesses, quorum);
+    if !report.met() {
+        let missing: Vec<String> = report
+            .witnesses
+            .iter()
+            .filter_map(|check| {
+                check
+                    .failure
+                    .as_ref()
+                    .map(|failure| format!("{} ({failure})", check.witness))
+            })
+            .collect();
+        return Err(fail(
+            "witnesses",
+            format!(
+                "{} of the {} given witnesses cosigned the checkpoint, {quorum} required; not cosigned by: {}",
+                report.cosigned,
+                witnesses.len(),
+                missing.join(", ")
+            ),
+        ));
+    }
+    Ok(report)
 }
 
 /// Names the first line where a signed manifest and the bundle disagree.

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 /// The signed-note signature type of Ed25519.
 const ED25519_TYPE: u8 = 0x01;
 /// The em dash that starts every signature line.
-const SIGNATURE_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// What can be wrong with a checkpoint, a note or a key.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -111,9 +111,15 @@ impl Checkpoint {
 
 /// The key id of an Ed25519 note key.
 pub fn key_id(name: &str, public_key: &[u8; 32]) -> u32 {
+    typed_key_id(name, ED25519_TYPE, public_key)
+}
+
+/// `SHA-256(name || 0x0A || signature type || public key)[:4]`, the
+/// signed-note key id of a key of any signature type.
+pub(crate) fn typed_key_id(name: &str, signature_type: u8, public_key: &[u8; 32]) -> u32 {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
-    hasher.update([b'\n', ED25519_TYPE]);
+    hasher.update([b'\n', signature_type]);
     hasher.update(public_key);
     let digest = hasher.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -224,25 +230,13 @@ impl NoteVerifier {
         let own_id = self.key_id();
         let mut found = false;
         for line in signatures.lines() {
-            let rest = line
-                .strip_prefix(SIGNATURE_PREFIX)
-                .ok_or(CheckpointError::MalformedNote("signature line"))?;
-            let (name, blob) = rest
-                .split_once(' ')
-                .ok_or(CheckpointError::MalformedNote("signature line"))?;
-            let blob = BASE64
-                .decode(blob)
-                .map_err(|_| CheckpointError::MalformedNote("signature is not base64"))?;
-            if blob.len() < 4 {
-                return Err(CheckpointError::MalformedNote("signature too short"));
-            }
-            let signer_id = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]);
+            let (name, signer_id, blob) = parse_signature_line(line)?;
             if name != self.name || signer_id != own_id {
                 continue;
             }
             found = true;
             let signature =
-                Signature::from_slice(&blob[4..]).map_err(|_| CheckpointError::BadSignature {
+                Signature::from_slice(&blob).map_err(|_| CheckpointError::BadSignature {
                     name: self.name.clone(),
                 })?;
             self.key.verify(text.as_bytes(), &signature).map_err(|_| {
@@ -261,9 +255,31 @@ impl NoteVerifier {
     }
 }
 
+/// One signature line `— <name> base64(key id || signature)`: the name,
+/// the key id and the signature bytes after it.
+pub(crate) fn parse_signature_line(line: &str) -> Result<(&str, u32, Vec<u8>), CheckpointError> {
+    let rest = line
+        .strip_prefix(SIGNATURE_PREFIX)
+        .ok_or(CheckpointError::MalformedNote("signature line"))?;
+    let (name, blob) = rest
+        .split_once(' ')
+        .ok_or(CheckpointError::MalformedNote("signature line"))?;
+    let blob = BASE64
+        .decode(blob)
+        .map_err(|_| CheckpointError::MalformedNote("signature is not base64"))?;
+    let [a, b, c, d, signature @ ..] = blob.as_slice() else {
+        return Err(CheckpointError::MalformedNote("signature too short"));
+    };
+    Ok((
+        name,
+        u32::from_be_bytes([*a, *b, *c, *d]),
+        signature.to_vec(),
+    ))
+}
+
 /// Splits a signed note into its text (with its final newline) and its
 /// signature lines.
-fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
+pub(crate) fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
     if note
         .chars()
         .any(|character| character.is_control() && character != '\n')
@@ -280,7 +296,7 @@ fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
     Ok((text, signatures))
 }
 
-fn validate_key_name(name: &str) -> Result<(), CheckpointError> {
+pub(crate) fn validate_key_name(name: &str) -> Result<(), CheckpointError> {
     if name.is_empty()
         || name
             .chars()
@@ -293,7 +309,7 @@ fn validate_key_name(name: &str) -> Result<(), CheckpointError> {
     Ok(())
 }
 
-fn validate_text(text: &str) -> Result<(), CheckpointError> {
+pub(crate) fn validate_text(text: &str) -> Result<(), CheckpointError> {
     if !text.ends_with('\n')
         || text
             .chars()

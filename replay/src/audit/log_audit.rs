@@ -315,6 +315,43 @@ pub async fn latest_checkpoint(store: &dyn Store) -> Result<Option<CheckpointRec
         .transpose()
 }
 
+/// The latest checkpoint in the log that covers exactly `tree_size`
+/// records, if any. Tree sizes never decrease along the checkpoint stream,
+/// so this is a binary search over its versions (one read per probe).
+pub async fn checkpoint_of_size(
+    store: &dyn Store,
+    tree_size: u64,
+) -> Result<Option<CheckpointRecord>, AuditError> {
+    let Some(version) = store.stream_version(CHECKPOINT_STREAM).await? else {
+        return Ok(None);
+    };
+    let at = |stream_version: u64| async move {
+        let records = store
+            .read_stream(CHECKPOINT_STREAM, stream_version, 1)
+            .await?;
+        let record = records.first().ok_or(AuditError::BadCheckpointRecord {
+            position: stream_version,
+            reason: format!("checkpoint stream version {stream_version} is missing"),
+        })?;
+        CheckpointRecord::from_record(record)
+    };
+    // The last version whose tree size is at most `tree_size`.
+    let (mut low, mut high) = (0u64, version);
+    if at(0).await?.payload.tree_size > tree_size {
+        return Ok(None);
+    }
+    while low < high {
+        let middle = low + (high - low).div_ceil(2);
+        if at(middle).await?.payload.tree_size <= tree_size {
+            low = middle;
+        } else {
+            high = middle - 1;
+        }
+    }
+    let found = at(low).await?;
+    Ok((found.payload.tree_size == tree_size).then_some(found))
+}
+
 /// Computes the tree head over the log as committed now, signs it, and
 /// appends it as a `CheckpointSigned` event. The tree is caught up first.
 /// Retries (up to 5 times) when another checkpointer appended in between.

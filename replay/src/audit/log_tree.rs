@@ -516,6 +516,16 @@ impl LogTree {
         Ok(self.tree.inclusion_proof(leaf_index, tree_size)?)
     }
 
+    /// Several inclusion proofs against one tree size, each shared node
+    /// read once ([`MerkleTree::inclusion_proofs`]).
+    pub fn inclusion_proofs(
+        &self,
+        leaves: &[u64],
+        tree_size: u64,
+    ) -> Result<Vec<Vec<Hash>>, AuditError> {
+        Ok(self.tree.inclusion_proofs(leaves, tree_size)?)
+    }
+
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>, AuditError> {
         Ok(self.tree.consistency_proof(old_size, new_size)?)
     }

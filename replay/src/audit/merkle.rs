@@ -263,6 +263,25 @@ trait Subtrees {
     fn perfect(&self, level: u32, index: u64) -> Result<Hash, MerkleError>;
 }
 
+/// Remembers the perfect-subtree hashes read from `src`, so several proofs
+/// of one tree read each node once (proofs of different leaves share their
+/// upper nodes and the right edge).
+struct Memo<'a, T: Subtrees + ?Sized> {
+    src: &'a T,
+    seen: std::cell::RefCell<std::collections::HashMap<(u32, u64), Hash>>,
+}
+
+impl<T: Subtrees + ?Sized> Subtrees for Memo<'_, T> {
+    fn perfect(&self, level: u32, index: u64) -> Result<Hash, MerkleError> {
+        if let Some(hash) = self.seen.borrow().get(&(level, index)) {
+            return Ok(*hash);
+        }
+        let hash = self.src.perfect(level, index)?;
+        self.seen.borrow_mut().insert((level, index), hash);
+        Ok(hash)
+    }
+}
+
 /// `MTH(D[start:end])` for a subtree of an RFC 9162 tree (`start < end`,
 /// `start` a multiple of the smallest power of two `>= end - start`): the
 /// perfect subtrees given by the binary digits of `end - start`, left to
@@ -685,6 +704,31 @@ impl<S: NodeStore> MerkleTree<S> {
         inclusion_path(self, leaf_index, tree_size)
     }
 
+    /// The inclusion proofs of `leaves` (in the order given) in the tree
+    /// of the first `tree_size` leaves: each equal to
+    /// [`MerkleTree::inclusion_proof`]'s, but a node shared by several
+    /// proofs (the upper levels, the right edge) is read once.
+    ///
+    /// Errors: as [`MerkleTree::inclusion_proof`], for the first leaf that
+    /// fails.
+    pub fn inclusion_proofs(
+        &self,
+        leaves: &[u64],
+        tree_size: u64,
+    ) -> Result<Vec<Vec<Hash>>, MerkleError> {
+        let memo = Memo {
+            src: self,
+            seen: Default::default(),
+        };
+        leaves
+            .iter()
+            .map(|leaf| {
+                check_inclusion_request(*leaf, tree_size, self.size)?;
+                inclusion_path(&memo, *leaf, tree_size)
+            })
+            .collect()
+    }
+
     /// Consistency proof between the trees of the first `old_size` and the
     /// first `new_size` leaves (empty when equal), in `O(log n)` node reads.
     ///
@@ -995,6 +1039,58 @@ mod tests {
         assert!(s.put(0, 0, [1; 32]).is_ok());
         assert_eq!(s.get(0, 0).ok().flatten(), Some([1; 32]));
         assert_eq!(s.node_count(), 1);
+    }
+
+    /// Counts node reads.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryNodeStore,
+        reads: std::cell::Cell<u64>,
+    }
+
+    impl NodeStore for Counting {
+        type Error = MemoryStoreGap;
+        fn get(&self, level: u32, index: u64) -> Result<Option<Hash>, MemoryStoreGap> {
+            self.reads.set(self.reads.get() + 1);
+            self.inner.get(level, index)
+        }
+        fn put(&mut self, level: u32, index: u64, hash: Hash) -> Result<(), MemoryStoreGap> {
+            self.inner.put(level, index, hash)
+        }
+    }
+
+    #[test]
+    fn batched_inclusion_proofs_equal_single_ones_with_fewer_node_reads() {
+        let mut t = MerkleTree::new(Counting::default());
+        let n = 5_000u64;
+        for i in 0..n {
+            t.append(leaf_hash(&i.to_be_bytes())).expect("append");
+        }
+        for tree_size in [1, 2, 3, 1_000, 4_096, 4_097, n] {
+            // Every 7th leaf, and a few repeated, unsorted.
+            let mut leaves: Vec<u64> = (0..tree_size).step_by(7).collect();
+            leaves.extend([tree_size - 1, 0, tree_size / 2, 0]);
+            t.store.reads.set(0);
+            let single: Vec<Vec<Hash>> = leaves
+                .iter()
+                .map(|leaf| t.inclusion_proof(*leaf, tree_size).expect("proof"))
+                .collect();
+            let single_reads = t.store.reads.get();
+            t.store.reads.set(0);
+            let batched = t.inclusion_proofs(&leaves, tree_size).expect("proofs");
+            let batched_reads = t.store.reads.get();
+            assert_eq!(batched, single, "tree size {tree_size}");
+            if tree_size >= 1_000 {
+                assert!(
+                    batched_reads * 2 < single_reads,
+                    "tree size {tree_size}: {batched_reads} reads batched, {single_reads} single"
+                );
+            }
+        }
+        assert!(matches!(
+            t.inclusion_proofs(&[0, n], n),
+            Err(MerkleError::LeafIndexOutOfRange { .. })
+        ));
     }
 
     /// A store whose writes fail while `broken` is set.

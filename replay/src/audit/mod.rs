@@ -5,6 +5,9 @@
 //! - [`checkpoint`]: C2SP `tlog-checkpoint` bodies signed as C2SP signed
 //!   notes with Ed25519 (interoperable with Go's `note` package), verifier
 //!   keys.
+//! - [`cosignature`]: C2SP `tlog-cosignature` (Ed25519 `cosignature/v1`)
+//!   witness keys, cosigning and checking (with a quorum), and the files a
+//!   gateway stores cosignatures in.
 //! - [`log_tree`]: the persistent Merkle tree of a data directory, kept in
 //!   step with the log from any `Store`, rebuilt when it diverges.
 //! - the items at this module's root (from `log_audit`): the server's
@@ -24,6 +27,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod error;
 pub mod export;
 mod log_audit;

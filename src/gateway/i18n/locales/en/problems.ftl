@@ -241,6 +241,9 @@ event_encoding_failed = An event could not be encoded.
 
 # audit routes (issue 15)
 invalid_tree_sizes = The tree sizes are not valid: `from` must be at least 1 and at most `to`, and `to` within the log.
+unknown_checkpoint = The log signed no checkpoint of this tree size.
+checkpoint_mismatch = The log's checkpoint of this tree size has another root: the witness saw another log.
+invalid_cosignature = The cosignature, its witness key or the root is not valid for this checkpoint.
 invalid_position = The position is beyond the end of the log.
 
 # importing a customer list (issue 16)

@@ -239,6 +239,9 @@ event_encoding_failed = 无法编码事件。
 
 # 审计接口（issue 15）
 invalid_tree_sizes = 树大小无效：`from` 至少为 1 且不大于 `to`，`to` 不能超出日志长度。
+unknown_checkpoint = 日志没有签署过该树大小的检查点。
+checkpoint_mismatch = 日志在该树大小的检查点根哈希不同：见证者看到的是另一份日志。
+invalid_cosignature = 联署签名、见证者公钥或根哈希对该检查点无效。
 invalid_position = 该位置超出了日志末尾。
 
 # 导入客户清单（issue 16）
