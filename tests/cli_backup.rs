@@ -318,3 +318,111 @@ fn a_backup_of_a_running_gateway_verifies_serves_continues_and_refuses_a_fork() 
     );
     run_ok(&["verify", "--data", path_str(&out)]);
 }
+
+/// A TCP proxy to `upstream` (`host:port`) that cuts its first connection
+/// after `cut_after` bytes of the answer; its base URL.
+fn cutting_proxy(upstream: String, cut_after: usize) -> String {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address");
+    std::thread::spawn(move || {
+        for (n, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { break };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                break;
+            };
+            let (mut from_client, mut to_server) = (
+                client.try_clone().expect("clone"),
+                server.try_clone().expect("clone"),
+            );
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut from_client, &mut to_server);
+            });
+            let (mut from_server, mut to_client) = (server, client);
+            let mut left = if n == 0 { cut_after } else { usize::MAX };
+            std::thread::spawn(move || {
+                let mut buffer = vec![0u8; 16 * 1024];
+                while left > 0 {
+                    let Ok(read) = from_server.read(&mut buffer) else {
+                        break;
+                    };
+                    if read == 0 {
+                        break;
+                    }
+                    let sent = read.min(left);
+                    if to_client.write_all(&buffer[..sent]).is_err() {
+                        break;
+                    }
+                    left -= sent;
+                }
+                let _ = to_client.shutdown(Shutdown::Both);
+                let _ = from_server.shutdown(Shutdown::Both);
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[test]
+fn a_backup_cut_mid_stream_leaves_a_verified_prefix_and_a_rerun_completes_it() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let source = work.path().join("source");
+    let out = work.path().join("backup");
+    let token = auditor_token(&source);
+    let gateway = Gateway::start(&source, &["--demo", "--demo-scale", "small"]);
+    let (status, export) = get(&format!("{}/v1/audit/export", gateway.base), &token);
+    assert_eq!(status, 200);
+    let total = String::from_utf8_lossy(&export).lines().count() as u64 - 1;
+    assert!(total > 1500, "more than one page of records: {total}");
+    // The connection drops about 80% into the export.
+    let proxy = cutting_proxy(
+        gateway.base.trim_start_matches("http://").to_owned(),
+        export.len() * 4 / 5,
+    );
+    let cut = backup(&proxy, &token, &out);
+    let stderr = String::from_utf8_lossy(&cut.stderr);
+    assert_ne!(cut.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reading the export"), "{stderr}");
+    let prefix = read_log(&out);
+    assert!(
+        !prefix.is_empty() && (prefix.len() as u64) < total,
+        "a prefix: {} of {total}",
+        prefix.len()
+    );
+    let verified = run_ok(&["verify", "--data", path_str(&out)]);
+    assert!(
+        verified.contains(&format!("ok: {} records verify", prefix.len())),
+        "{verified}"
+    );
+    // Every blob the prefix references is there already.
+    for record in &prefix {
+        let payload = record.payload.to_value().expect("payload");
+        if let Some(sha256) = payload["sha256"].as_str() {
+            assert!(
+                out.join("blobs").join(&sha256[..2]).join(sha256).is_file(),
+                "blob {sha256} of position {}",
+                record.position
+            );
+        }
+    }
+    let rerun = stdout_of(&backup(&gateway.base, &token, &out));
+    gateway.stop();
+    assert!(
+        rerun.contains(&format!(
+            "backed up {} new records",
+            total - prefix.len() as u64
+        )),
+        "{rerun}"
+    );
+    let source_log = read_log(&source);
+    let backed_up = read_log(&out);
+    assert_eq!(backed_up.len() as u64, total);
+    assert_eq!(
+        backed_up.last().map(|record| record.hash),
+        source_log
+            .get(backed_up.len() - 1)
+            .map(|record| record.hash)
+    );
+    run_ok(&["verify", "--data", path_str(&out)]);
+}
