@@ -2,8 +2,8 @@
 //! gateways: a first backup of a demo organisation (proposal PDFs among
 //! its blobs) verifies and serves the same customer and blob, without a
 //! second set of first-start defaults; an incremental run transfers only
-//! the new records; a forked gateway log is refused naming the position
-//! and both hashes, writing nothing; a wrong token is a 401 said plainly,
+//! the new records; a rolled-back gateway log is refused, and a forked one
+//! naming the position and both hashes, writing nothing; a wrong token is a 401 said plainly,
 //! exit non-zero, no directory created.
 
 use std::io::{BufRead, BufReader};
@@ -293,6 +293,19 @@ fn a_backup_of_a_running_gateway_verifies_serves_continues_and_refuses_a_fork() 
     // A fork: the source as it was at the first backup, other records
     // appended since. The backup is refused, naming the position and both
     // hashes, and nothing is written.
+    // The source rolled back to that state: shorter than the backup.
+    let rolled_back = Gateway::start(&at_first_backup, &[]);
+    let refused = backup(&rolled_back.base, &token, &out);
+    rolled_back.stop();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "the gateway's log is shorter than this backup ({} records",
+            source_len + 5
+        )),
+        "{stderr}"
+    );
     write_events(&at_first_backup, 7, 100);
     let forked_log = read_log(&at_first_backup);
     let position = source_len + 4;
