@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod backup;
 pub mod bench;
 pub mod copy;
 pub mod customer_import;

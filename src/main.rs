@@ -187,6 +187,10 @@ enum Command {
     /// `postgres://...[?schema=NAME]`), verifying the chain as it goes;
     /// prints both sides' chain head and Merkle root.
     Copy(salesledger::copy::CopyArgs),
+    /// Back a running gateway up into a data directory (`verify` checks
+    /// it, `serve` serves it): the log verified as it streams, and its
+    /// blobs; run again into the same directory to continue it.
+    Backup(salesledger::backup::BackupArgs),
     /// Publish an organisation's own reps and configuration from a TOML
     /// file (docs/INIT.md), before or between gateway runs; an invalid
     /// file is refused with its line and field (exit 1), appending nothing.
@@ -340,6 +344,7 @@ fn main() -> ExitCode {
             .map(|()| ExitCode::SUCCESS)
         }
         Command::Copy(args) => salesledger::copy::run(&args),
+        Command::Backup(args) => salesledger::backup::run(&args),
         Command::Openapi => serde_json::to_string_pretty(&gateway::openapi::document())
             .map_err(anyhow::Error::from)
             .and_then(|document| {
@@ -417,6 +422,7 @@ fn data_directories(command: &Command) -> Vec<PathBuf> {
         Command::Export(args) => vec![args.data.clone()],
         Command::Init(args) => with_store(&args.data, args.store.as_ref()),
         Command::Rebuild { out, .. } => vec![out.clone()],
+        Command::Backup(args) => vec![args.out.clone()],
         Command::Copy(args) => [sled(Some(&args.from)), sled(Some(&args.to))]
             .into_iter()
             .flatten()

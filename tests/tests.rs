@@ -9,6 +9,11 @@
 //!   checkpoints and `--from-checkpoint` (extended log accepted, fork
 //!   refused), `export` read back; checkpoint records skipped by the
 //!   registry and the projections.
+//! - `cli_backup`: `salesledger backup` against real gateways: the backup
+//!   of a demo organisation verifies and serves the same customer and PDF
+//!   (no second first-start defaults), a second run transfers only the new
+//!   records, a forked log is refused with the position and both hashes,
+//!   a wrong token exits non-zero naming the 401.
 //! - `cli_files`: files at rest: `serve` leaves directories 0700 and files
 //!   0600 (fresh, and an old 0755/0644 directory tightened on start), the
 //!   webhook secret in no file while deliveries verify with it, plaintext
@@ -83,6 +88,7 @@
 
 mod architecture;
 mod cli_audit;
+mod cli_backup;
 mod cli_faults;
 mod cli_files;
 mod cli_import;

@@ -405,16 +405,23 @@ fn referenced_hashes(value: &serde_json::Value, out: &mut Vec<Hash32>) {
     }
 }
 
+/// The blobs a record's payload references (every field named `sha256`
+/// holding 64 hex digits, e.g. a proposal's PDF), sorted, once each: what
+/// bundles list as attachments and `salesledger backup` fetches.
+pub fn referenced_blobs(record: &RecordedEvent) -> Result<Vec<Hash32>, serde_json::Error> {
+    let mut hashes = Vec::new();
+    referenced_hashes(&record.payload.to_value()?, &mut hashes);
+    hashes.sort();
+    hashes.dedup();
+    Ok(hashes)
+}
+
 fn attachments_of(
     records: &[RecordedEvent],
 ) -> Result<BTreeMap<Hash32, Vec<u64>>, serde_json::Error> {
     let mut attachments: BTreeMap<Hash32, Vec<u64>> = BTreeMap::new();
     for record in records {
-        let mut hashes = Vec::new();
-        referenced_hashes(&record.payload.to_value()?, &mut hashes);
-        hashes.sort();
-        hashes.dedup();
-        for hash in hashes {
+        for hash in referenced_blobs(record)? {
             attachments.entry(hash).or_default().push(record.position);
         }
     }

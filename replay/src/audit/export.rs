@@ -69,6 +69,32 @@ pub fn record_line(record: &RecordedEvent) -> Result<Vec<u8>, AuditError> {
     Ok(line)
 }
 
+/// Decodes one record line (see [`record_line`]): its shape, base64, and
+/// that its record is at the position the line names; `line_no` names the
+/// line in the error. The chain is not checked here (that is
+/// [`ChainVerifier`]'s work, with the records before it).
+pub fn decode_record_line(line: &str, line_no: u64) -> Result<RecordedEvent, AuditError> {
+    let bad = |reason: String| AuditError::Export {
+        line: line_no,
+        reason,
+    };
+    let parsed: ExportLine =
+        serde_json::from_str(line).map_err(|error| bad(format!("not a record line: {error}")))?;
+    let mut bytes = BASE64
+        .decode(parsed.canonical.as_bytes())
+        .map_err(|_| bad("canonical is not base64".into()))?;
+    bytes.extend_from_slice(&parsed.hash.0);
+    let record = RecordedEvent::decode_stored(parsed.position, &bytes)
+        .map_err(|error| bad(error.to_string()))?;
+    if record.position != parsed.position {
+        return Err(bad(format!(
+            "the line says position {} but its record is position {}",
+            parsed.position, record.position
+        )));
+    }
+    Ok(record)
+}
+
 /// Writes the whole committed log to `out`; returns the header written.
 pub async fn export_log<W: Write + Send>(
     store: &dyn Store,
@@ -224,24 +250,10 @@ impl<R: BufRead> ExportReader<R> {
                 self.header.records
             ))));
         }
-        let parsed: ExportLine = match serde_json::from_str(&line) {
-            Ok(parsed) => parsed,
-            Err(error) => return Some(Err(bad(format!("not a record line: {error}")))),
-        };
-        let Ok(mut bytes) = BASE64.decode(parsed.canonical.as_bytes()) else {
-            return Some(Err(bad("canonical is not base64".into())));
-        };
-        bytes.extend_from_slice(&parsed.hash.0);
-        let record = match RecordedEvent::decode_stored(parsed.position, &bytes) {
+        let record = match decode_record_line(&line, line_no) {
             Ok(record) => record,
-            Err(error) => return Some(Err(bad(error.to_string()))),
+            Err(error) => return Some(Err(error)),
         };
-        if record.position != parsed.position {
-            return Some(Err(bad(format!(
-                "the line says position {} but its record is position {}",
-                parsed.position, record.position
-            ))));
-        }
         if let Err(reason) = self.chain.check(&record) {
             return Some(Err(bad(format!("position {}: {reason}", record.position))));
         }

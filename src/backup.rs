@@ -1,0 +1,587 @@
+//! `salesledger backup --url URL --token T --out DIR`: an online backup of
+//! a running gateway into a data directory that `verify --data DIR` checks
+//! and `serve --data DIR` serves (docs/OPERATIONS.md).
+//!
+//! - DIR is absent or empty (a first backup), or holds a log written by an
+//!   earlier backup (incremental). Any other non-empty directory is
+//!   refused. DIR's own log is read and verified first ([`ChainVerifier`],
+//!   the Merkle root folded on the way), and the blobs its records
+//!   reference that are missing are fetched.
+//! - Then `GET /v1/audit/export?from=HEAD` streams the records after the
+//!   backup's head. The header's `prev_hash` must be the backup's head
+//!   hash: a gateway whose log was rewritten, rolled back or forked (or a
+//!   DIR backing up another log) fails naming the position and both
+//!   hashes, writing nothing.
+//! - Every record is checked against the chain (position, `prev_hash`,
+//!   recomputed hash, stream version, time) as it arrives. Records are
+//!   written in pages: first every blob the page's payloads reference
+//!   (`GET /v1/blobs/{sha256}`, its SHA-256 checked, stored synced like the
+//!   gateway's own), then the page **verbatim** with [`Store::import`], one
+//!   durable batch. A backup killed at any point leaves DIR a verified
+//!   prefix of the log with all its blobs; running it again continues.
+//! - At the end the stream's count and head hash must be the header's.
+//!
+//! Not in the log, so not in a backup: the checkpoint signing key, the
+//! tokens file, webhook subscriptions and secrets, idempotency keys
+//! ([`CAVEATS`], printed with the summary).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use salesledger_replay::audit::bundle::referenced_blobs;
+use salesledger_replay::audit::export::{decode_record_line, EXPORT_FORMAT};
+use salesledger_store::{
+    ChainVerifier, FsBlobStore, Hash32, LogHead, RecordedEvent, Store, READ_PAGE,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{OpenedStore, StoreChoice};
+use crate::copy::MerkleFrontier;
+use crate::remote::{base, token_arg};
+
+#[derive(Args, Debug)]
+pub struct BackupArgs {
+    /// The running gateway's base URL (`https://host:port`).
+    #[arg(long)]
+    pub url: String,
+    /// Bearer token of a role that may read every event type and every
+    /// blob (an auditor's; a supervisor's works too), or `@FILE`.
+    #[arg(long)]
+    pub token: String,
+    /// The backup's data directory: absent or empty the first time, the
+    /// same directory again to continue it.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What a data directory restored from a backup lacks (none of it is in
+/// the log), said with every summary.
+pub const CAVEATS: &[&str] = &[
+    "the checkpoint signing key (DATA/audit/signing.key) is not in the log: copy it out of band to keep signing with the published key; without it, `serve` on the backup signs new checkpoints with a new key (the log's old checkpoints still verify with the published one)",
+    "the tokens file (DATA/tokens.json) is not in the log: `serve` on the backup creates a new admin token at its first start, or copy the tokens file out of band",
+    "webhook subscriptions and their secrets, and idempotency keys, are not in the log: re-create the subscriptions; a retried request acknowledged before the backup appends again",
+];
+
+/// The backup's log after the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupReport {
+    /// Records the backup held before this run.
+    pub records_before: u64,
+    /// Records written by this run.
+    pub records_added: u64,
+    /// Records the backup holds now.
+    pub records: u64,
+    pub head_hash: Hash32,
+    /// RFC 9162 root of all the backup's records.
+    pub merkle_root: Hash32,
+    /// Distinct blobs the backup's records reference (all present in DIR).
+    pub blobs_referenced: u64,
+    /// Blobs fetched by this run, and their bytes.
+    pub blobs_fetched: u64,
+    pub blob_bytes_fetched: u64,
+    pub caveats: Vec<String>,
+}
+
+/// The export's header line; `from` and `prev_hash` when it starts after 0.
+#[derive(Debug, Deserialize)]
+struct StreamHeader {
+    format: String,
+    #[serde(default)]
+    from: Option<u64>,
+    #[serde(default)]
+    prev_hash: Option<Hash32>,
+    records: u64,
+    head_hash: Hash32,
+}
+
+/// `salesledger backup`.
+pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
+    let token = token_arg(&args.token)?;
+    let runtime = crate::runtime()?;
+    let report = runtime.block_on(backup(&args.url, &token, &args.out))?;
+    if args.json {
+        crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    crate::outln!(
+        "backed up {} new records from {} into {} ({} before, {} now)",
+        report.records_added,
+        base(&args.url),
+        args.out.display(),
+        report.records_before,
+        report.records
+    )?;
+    crate::outln!(
+        "backup: records={} head_hash={} merkle_root={}",
+        report.records,
+        report.head_hash,
+        report.merkle_root
+    )?;
+    crate::outln!(
+        "blobs: {} referenced, all present; {} fetched now ({} bytes)",
+        report.blobs_referenced,
+        report.blobs_fetched,
+        report.blob_bytes_fetched
+    )?;
+    crate::outln!("not in the backup:")?;
+    for caveat in &report.caveats {
+        crate::outln!("  - {caveat}")?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An HTTP client for long streams: no overall deadline, but one on
+/// connecting and on each read.
+fn stream_client() -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(30))
+        .read_timeout(std::time::Duration::from_secs(120))
+        .build()
+        .context("building the HTTP client")
+}
+
+/// The gateway's answer as an error: status, problem code and detail.
+async fn refusal(what: &str, response: reqwest::Response) -> anyhow::Error {
+    let status = response.status();
+    let body = response.bytes().await.unwrap_or_default();
+    #[derive(Deserialize)]
+    struct Problem {
+        code: String,
+        detail: String,
+    }
+    let why = match serde_json::from_slice::<Problem>(&body) {
+        Ok(problem) => format!("{} ({})", problem.detail, problem.code),
+        Err(_) => String::from_utf8_lossy(&body).trim().to_owned(),
+    };
+    let hint = match status.as_u16() {
+        401 => ": the token is missing, unknown or revoked",
+        403 => ": the token's role may not read the whole log (use an auditor's or a supervisor's)",
+        _ => "",
+    };
+    anyhow::anyhow!("{what}: the gateway answered {status}{hint}: {why}")
+}
+
+/// Fails unless `out` may receive a backup: absent, empty, or holding a log.
+fn check_out_dir(out: &Path) -> anyhow::Result<()> {
+    if !out.exists() || out.join("log").is_dir() {
+        return Ok(());
+    }
+    let mut entries =
+        std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+    if entries.next().is_some() {
+        bail!(
+            "{} is not empty and holds no salesledger log: not a backup; give an empty or new directory",
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+/// Backs the gateway at `url` up into `out`; see the module docs.
+pub async fn backup(url: &str, token: &str, out: &Path) -> anyhow::Result<BackupReport> {
+    check_out_dir(out)?;
+    let client = stream_client()?;
+    // A first backup asks before it creates anything: a refused token or
+    // an unreachable gateway leaves no directory behind.
+    let early = if out.join("log").is_dir() {
+        None
+    } else {
+        Some(open_export(&client, url, token, LogHead::EMPTY, out).await?)
+    };
+    let opened = OpenedStore::open(&StoreChoice::Sled(out.to_owned()))
+        .await
+        .with_context(|| format!("opening the backup's log in {}", out.display()))?;
+    let blobs = FsBlobStore::open(out, u64::MAX)
+        .with_context(|| format!("opening the backup's blobs in {}", out.display()))?;
+    let result = backup_into(
+        (&client, url, token),
+        out,
+        opened.store().as_ref(),
+        &blobs,
+        early,
+    )
+    .await;
+    opened.close().await;
+    result
+}
+
+/// The backup's state while it runs.
+struct Progress {
+    chain: ChainVerifier,
+    tree: MerkleFrontier,
+    referenced: BTreeSet<Hash32>,
+    blobs_fetched: u64,
+    blob_bytes_fetched: u64,
+}
+
+impl Progress {
+    /// Checks the next record and folds it in; `Err` with the reason.
+    fn check(&mut self, record: &RecordedEvent) -> anyhow::Result<Vec<Hash32>> {
+        if let Err(reason) = self.chain.check(record) {
+            bail!("position {}: {reason}", record.position);
+        }
+        self.tree.push_record(&record.canonical_bytes());
+        let hashes = referenced_blobs(record)
+            .with_context(|| format!("position {}: the payload", record.position))?;
+        self.referenced.extend(hashes.iter().copied());
+        Ok(hashes)
+    }
+}
+
+/// `GET /v1/audit/export?from=HEAD`, its refusals as errors.
+async fn open_export(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    local: LogHead,
+    out: &Path,
+) -> anyhow::Result<reqwest::Response> {
+    let export_url = format!("{}/v1/audit/export?from={}", base(url), local.len);
+    let response = client
+        .get(&export_url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {export_url}"))?;
+    if response.status().as_u16() == 422 && local.len > 0 {
+        let error = refusal(&format!("GET {export_url}"), response).await;
+        bail!(
+            "the gateway's log is shorter than this backup ({} records, head hash {}): it was rolled back or replaced, or {} backs up another log; nothing was written ({error:#})",
+            local.len,
+            local.last_hash,
+            out.display()
+        );
+    }
+    if !response.status().is_success() {
+        return Err(refusal(&format!("GET {export_url}"), response).await);
+    }
+    Ok(response)
+}
+
+async fn backup_into(
+    (client, url, token): (&reqwest::Client, &str, &str),
+    out: &Path,
+    store: &dyn Store,
+    blobs: &FsBlobStore,
+    early: Option<reqwest::Response>,
+) -> anyhow::Result<BackupReport> {
+    let mut state = Progress {
+        chain: ChainVerifier::default(),
+        tree: MerkleFrontier::default(),
+        referenced: BTreeSet::new(),
+        blobs_fetched: 0,
+        blob_bytes_fetched: 0,
+    };
+
+    // The backup so far: verified, and its blobs complete.
+    let local = store.head();
+    let bar = crate::progress::bar(local.len, "checking the backup so far");
+    let mut missing = Vec::new();
+    while state.chain.n_verified() < local.len {
+        let next = state.chain.n_verified();
+        let records = store
+            .read_all(next, READ_PAGE)
+            .await
+            .with_context(|| format!("reading the backup at position {next}"))?;
+        if records.is_empty() {
+            bail!(
+                "the backup has no record {next} below its head {}",
+                local.len
+            );
+        }
+        for record in records.iter().take_while(|r| r.position < local.len) {
+            for hash in state
+                .check(record)
+                .with_context(|| format!("the backup in {} does not verify", out.display()))?
+            {
+                if !blobs.contains(&hash).await? {
+                    missing.push(hash);
+                }
+            }
+        }
+        bar.set_position(state.chain.n_verified());
+    }
+    bar.finish_and_clear();
+    if state.chain.last_hash() != local.last_hash {
+        bail!("the backup's records end at a hash other than its head's");
+    }
+    missing.sort();
+    missing.dedup();
+    for hash in &missing {
+        fetch_blob(client, url, token, blobs, hash, &mut state).await?;
+    }
+
+    // What the gateway holds after it.
+    let mut response = match early {
+        Some(response) => response,
+        None => open_export(client, url, token, local, out).await?,
+    };
+    let mut lines = LineReader::default();
+    let header_line = loop {
+        if let Some(line) = lines.next_line() {
+            break line;
+        }
+        let Some(chunk) = response.chunk().await.context("reading the export")? else {
+            bail!("the export ended before its header");
+        };
+        lines.push(&chunk);
+    };
+    let header: StreamHeader = serde_json::from_slice(&header_line)
+        .context("the export's first line is not its header")?;
+    if header.format != EXPORT_FORMAT {
+        bail!(
+            "the export's format is {:?}, expected {EXPORT_FORMAT:?}",
+            header.format
+        );
+    }
+    if local.len > 0 {
+        let (Some(from), Some(prev_hash)) = (header.from, header.prev_hash) else {
+            bail!("the export's header names no `from` and `prev_hash` after position 0");
+        };
+        if from != local.len {
+            bail!(
+                "the gateway exported from position {from}, not {}",
+                local.len
+            );
+        }
+        if prev_hash != local.last_hash {
+            bail!(
+                "the gateway's log does not extend this backup: at position {} the backup holds the record hashed {} but the gateway's log one hashed {} (its log was rewritten or forked, or {} backs up another log); nothing was written",
+                local.len - 1,
+                local.last_hash,
+                prev_hash,
+                out.display()
+            );
+        }
+    }
+
+    let total = local.len + header.records;
+    let bar = crate::progress::bar(total, "backing up");
+    bar.set_position(local.len);
+    let mut page: Vec<RecordedEvent> = Vec::with_capacity(READ_PAGE);
+    let mut page_blobs: Vec<Hash32> = Vec::new();
+    let mut line_no = 1u64;
+    let mut stream_done = false;
+    loop {
+        while let Some(line) = lines.next_line() {
+            line_no += 1;
+            if state.chain.n_verified() >= total {
+                bail!(
+                    "the export holds more records than its header's {}",
+                    header.records
+                );
+            }
+            let text = std::str::from_utf8(&line)
+                .with_context(|| format!("export line {line_no} is not UTF-8"))?;
+            let record = decode_record_line(text, line_no)
+                .with_context(|| "the gateway's export".to_owned())?;
+            let hashes = state
+                .check(&record)
+                .context("the gateway's export does not verify")?;
+            page_blobs.extend(hashes);
+            page.push(record);
+            if page.len() >= READ_PAGE {
+                write_page(
+                    client,
+                    url,
+                    token,
+                    store,
+                    blobs,
+                    &mut page,
+                    &mut page_blobs,
+                    &mut state,
+                )
+                .await?;
+                bar.set_position(state.chain.n_verified());
+            }
+        }
+        if stream_done {
+            break;
+        }
+        match response.chunk().await.context("reading the export")? {
+            Some(chunk) => lines.push(&chunk),
+            None => {
+                lines.finish();
+                stream_done = true;
+            }
+        }
+    }
+    write_page(
+        client,
+        url,
+        token,
+        store,
+        blobs,
+        &mut page,
+        &mut page_blobs,
+        &mut state,
+    )
+    .await?;
+    bar.finish_and_clear();
+    if state.chain.n_verified() != total {
+        bail!(
+            "the export ended after {} records; its header announced {} (the backup holds the {} verified ones; run again)",
+            state.chain.n_verified() - local.len,
+            header.records,
+            state.chain.n_verified()
+        );
+    }
+    if state.chain.last_hash() != header.head_hash {
+        bail!("the export's last record is not the head its header named");
+    }
+    let head = store.head();
+    if head.len != total || head.last_hash != state.chain.last_hash() {
+        bail!("the backup's log did not end where the export did");
+    }
+    Ok(BackupReport {
+        records_before: local.len,
+        records_added: total - local.len,
+        records: total,
+        head_hash: head.last_hash,
+        merkle_root: Hash32(state.tree.root()),
+        blobs_referenced: state.referenced.len() as u64,
+        blobs_fetched: state.blobs_fetched,
+        blob_bytes_fetched: state.blob_bytes_fetched,
+        caveats: CAVEATS.iter().map(|caveat| (*caveat).to_owned()).collect(),
+    })
+}
+
+/// Stores the blobs `page` references, then the page itself (one durable
+/// batch): a record is never in the backup without its blobs.
+#[allow(clippy::too_many_arguments)]
+async fn write_page(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    store: &dyn Store,
+    blobs: &FsBlobStore,
+    page: &mut Vec<RecordedEvent>,
+    page_blobs: &mut Vec<Hash32>,
+    state: &mut Progress,
+) -> anyhow::Result<()> {
+    page_blobs.sort();
+    page_blobs.dedup();
+    for hash in page_blobs.drain(..) {
+        if !blobs.contains(&hash).await? {
+            fetch_blob(client, url, token, blobs, &hash, state).await?;
+        }
+    }
+    if page.is_empty() {
+        return Ok(());
+    }
+    let first = page[0].position;
+    store
+        .import(std::mem::take(page))
+        .await
+        .with_context(|| format!("writing the backup from position {first}"))?;
+    Ok(())
+}
+
+/// Downloads one blob, checks its SHA-256, stores it (synced).
+async fn fetch_blob(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    blobs: &FsBlobStore,
+    hash: &Hash32,
+    state: &mut Progress,
+) -> anyhow::Result<()> {
+    let blob_url = format!("{}/v1/blobs/{hash}", base(url));
+    let response = client
+        .get(&blob_url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {blob_url}"))?;
+    if !response.status().is_success() {
+        return Err(refusal(
+            &format!("fetching the blob {hash} (GET {blob_url})"),
+            response,
+        )
+        .await);
+    }
+    let content = response
+        .bytes()
+        .await
+        .with_context(|| format!("reading the blob {hash}"))?;
+    let actual = Hash32::sha256(&content);
+    if actual != *hash {
+        bail!("the gateway served the blob {hash} with content hashing to {actual}");
+    }
+    blobs
+        .put(&content)
+        .await
+        .with_context(|| format!("storing the blob {hash}"))?;
+    state.blobs_fetched += 1;
+    state.blob_bytes_fetched += content.len() as u64;
+    Ok(())
+}
+
+/// Splits a byte stream into `\n`-terminated lines.
+#[derive(Default)]
+struct LineReader {
+    buffer: Vec<u8>,
+    start: usize,
+}
+
+impl LineReader {
+    fn push(&mut self, chunk: &[u8]) {
+        if self.start > 0 {
+            self.buffer.drain(..self.start);
+            self.start = 0;
+        }
+        self.buffer.extend_from_slice(chunk);
+    }
+
+    /// A last line without its newline becomes a line.
+    fn finish(&mut self) {
+        if self.start < self.buffer.len() {
+            self.buffer.push(b'\n');
+        }
+    }
+
+    fn next_line(&mut self) -> Option<Vec<u8>> {
+        let rest = &self.buffer[self.start..];
+        let end = rest.iter().position(|&byte| byte == b'\n')?;
+        let line = rest[..end].to_vec();
+        self.start += end + 1;
+        Some(line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_across_chunks_come_out_whole() {
+        let mut reader = LineReader::default();
+        reader.push(b"{\"a\":1}\n{\"b\"");
+        assert_eq!(reader.next_line().as_deref(), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(reader.next_line(), None);
+        reader.push(b":2}\n{\"c\":3}");
+        assert_eq!(reader.next_line().as_deref(), Some(&b"{\"b\":2}"[..]));
+        assert_eq!(reader.next_line(), None);
+        reader.finish();
+        assert_eq!(reader.next_line().as_deref(), Some(&b"{\"c\":3}"[..]));
+        assert_eq!(reader.next_line(), None);
+    }
+
+    #[test]
+    fn a_directory_that_is_not_a_backup_is_refused() {
+        let dir = tempfile::tempdir().expect("dir");
+        check_out_dir(&dir.path().join("new")).expect("absent");
+        check_out_dir(dir.path()).expect("empty");
+        std::fs::write(dir.path().join("notes.txt"), "x").expect("write");
+        let error = check_out_dir(dir.path()).expect_err("refused");
+        assert!(error.to_string().contains("not a backup"), "{error}");
+        std::fs::create_dir(dir.path().join("log")).expect("mkdir");
+        check_out_dir(dir.path()).expect("a log: a backup to continue");
+    }
+}
