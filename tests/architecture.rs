@@ -132,9 +132,40 @@ fn anyhow_stays_at_the_binary_edge() {
     }
 }
 
+fn manifest(member: &str) -> toml::Table {
+    let path = workspace_root().join(member).join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    toml::from_str(&text).expect("valid Cargo.toml")
+}
+
+/// One lint table, `[workspace.lints]`, denies `unwrap` and forbids
+/// `unsafe`; every crate, the root package included, inherits it.
 #[test]
-fn library_crates_deny_unwrap() {
+fn every_crate_inherits_the_workspace_lints() {
+    let root = manifest("");
+    let lints = root
+        .get("workspace")
+        .and_then(|workspace| workspace.get("lints"))
+        .expect("[workspace.lints]");
+    assert_eq!(
+        lints
+            .get("clippy")
+            .and_then(|clippy| clippy.get("unwrap_used"))
+            .and_then(toml::Value::as_str),
+        Some("deny"),
+        "[workspace.lints] must deny clippy::unwrap_used"
+    );
+    assert_eq!(
+        lints
+            .get("rust")
+            .and_then(|rust| rust.get("unsafe_code"))
+            .and_then(toml::Value::as_str),
+        Some("forbid"),
+        "[workspace.lints] must forbid unsafe_code"
+    );
     for member in [
+        "",
         "domain",
         "commands",
         "projections",
@@ -142,18 +173,15 @@ fn library_crates_deny_unwrap() {
         "replay",
         "fixtures",
     ] {
-        let text = std::fs::read_to_string(workspace_root().join(member).join("Cargo.toml"))
-            .expect("manifest");
-        let manifest: toml::Table = toml::from_str(&text).expect("valid Cargo.toml");
-        let level = manifest
+        let inherits = manifest(member)
             .get("lints")
-            .and_then(|lints| lints.get("clippy"))
-            .and_then(|clippy| clippy.get("unwrap_used"))
-            .and_then(toml::Value::as_str);
+            .and_then(|lints| lints.get("workspace"))
+            .and_then(toml::Value::as_bool);
         assert_eq!(
-            level,
-            Some("deny"),
-            "{member} must deny clippy::unwrap_used"
+            inherits,
+            Some(true),
+            "{} must set lints.workspace = true",
+            if member.is_empty() { "the root package" } else { member }
         );
     }
 }
