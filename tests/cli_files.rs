@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use serde_json::{json, Value};
 
 /// `salesledger serve` over a data directory, its stderr kept in a file.
@@ -271,7 +271,7 @@ async fn receive(
     };
     let secret = receiver.secret.lock().expect("lock").clone();
     let mut mac =
-        hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{}.", header("x-salesledger-timestamp")).as_bytes());
     mac.update(&body);
     let valid = header("x-salesledger-signature")

@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use salesledger::webhooks::{Dispatcher, WebhookSettings};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -75,7 +75,7 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
         return false;
     };
     let mut mac =
-        hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     hex::encode(mac.finalize().into_bytes()) == signature
