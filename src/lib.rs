@@ -22,6 +22,7 @@ pub mod progress;
 pub mod remote;
 pub mod scheduler;
 pub mod token_cli;
+pub mod tls;
 pub mod tokens;
 pub mod verify;
 pub mod views;

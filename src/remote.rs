@@ -77,6 +77,7 @@ fn token_arg(token: &str) -> anyhow::Result<String> {
 }
 
 fn client() -> anyhow::Result<reqwest::Client> {
+    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(120))
         .build()

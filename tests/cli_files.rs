@@ -345,7 +345,7 @@ async fn serve_keeps_its_data_directory_private_and_webhook_secrets_encrypted() 
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     let (receiver, url) = spawn_receiver().await;
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
 
     let (token, rep_token) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
@@ -423,7 +423,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     let (receiver, url) = spawn_receiver().await;
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (token, _) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
     server.stop().await;
@@ -503,7 +503,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
 async fn a_missing_or_wrong_webhook_key_stops_the_start_instead_of_stranding_secrets() {
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (token, _) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
     create_webhook(&client, &server.base, &token, "http://127.0.0.1:9/hook").await;

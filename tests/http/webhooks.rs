@@ -581,7 +581,7 @@ async fn killing_the_server_mid_delivery_loses_nothing_and_duplicates_only_the_e
         ("SALESLEDGER_WEBHOOKS_RETRY_BASE_MS", "20"),
         ("SALESLEDGER_WEBHOOKS_TIMEOUT_MS", "20000"),
     ];
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (server, token) = ServeProcess::start(&data, &env);
     let token = token.expect("admin token");
     let created: Value = client
