@@ -270,8 +270,7 @@ async fn receive(
             .to_owned()
     };
     let secret = receiver.secret.lock().expect("lock").clone();
-    let mut mac =
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{}.", header("x-salesledger-timestamp")).as_bytes());
     mac.update(&body);
     let valid = header("x-salesledger-signature")

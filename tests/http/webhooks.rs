@@ -74,8 +74,7 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     else {
         return false;
     };
-    let mut mac =
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     hex::encode(mac.finalize().into_bytes()) == signature
