@@ -139,6 +139,7 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
 /// An HTTP client for long streams: no overall deadline, but one on
 /// connecting and on each read.
 fn stream_client() -> anyhow::Result<reqwest::Client> {
+    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(30))
         .read_timeout(std::time::Duration::from_secs(120))

@@ -22,6 +22,7 @@ pub mod output;
 pub mod progress;
 pub mod remote;
 pub mod scheduler;
+pub mod tls;
 pub mod token_cli;
 pub mod tokens;
 pub mod verify;

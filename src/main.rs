@@ -225,6 +225,8 @@ fn main() -> ExitCode {
     // these modes explicitly). docs/SECURITY.md, "Files at rest".
     #[cfg(unix)]
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+    // One TLS stack: rustls with ring, before any HTTP client is built.
+    salesledger::tls::install_crypto_provider();
     let cli = Cli::parse();
     // The gateway logs each request; CLI commands only warnings.
     init_tracing(if matches!(cli.command, Command::Serve { .. }) {

@@ -82,6 +82,7 @@ pub(crate) fn token_arg(token: &str) -> anyhow::Result<String> {
 }
 
 pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
+    crate::tls::install_crypto_provider();
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(120))
         .build()

@@ -132,9 +132,40 @@ fn anyhow_stays_at_the_binary_edge() {
     }
 }
 
+fn manifest(member: &str) -> toml::Table {
+    let path = workspace_root().join(member).join("Cargo.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    toml::from_str(&text).expect("valid Cargo.toml")
+}
+
+/// One lint table, `[workspace.lints]`, denies `unwrap` and forbids
+/// `unsafe`; every crate, the root package included, inherits it.
 #[test]
-fn library_crates_deny_unwrap() {
+fn every_crate_inherits_the_workspace_lints() {
+    let root = manifest("");
+    let lints = root
+        .get("workspace")
+        .and_then(|workspace| workspace.get("lints"))
+        .expect("[workspace.lints]");
+    assert_eq!(
+        lints
+            .get("clippy")
+            .and_then(|clippy| clippy.get("unwrap_used"))
+            .and_then(toml::Value::as_str),
+        Some("deny"),
+        "[workspace.lints] must deny clippy::unwrap_used"
+    );
+    assert_eq!(
+        lints
+            .get("rust")
+            .and_then(|rust| rust.get("unsafe_code"))
+            .and_then(toml::Value::as_str),
+        Some("forbid"),
+        "[workspace.lints] must forbid unsafe_code"
+    );
     for member in [
+        "",
         "domain",
         "commands",
         "projections",
@@ -142,18 +173,19 @@ fn library_crates_deny_unwrap() {
         "replay",
         "fixtures",
     ] {
-        let text = std::fs::read_to_string(workspace_root().join(member).join("Cargo.toml"))
-            .expect("manifest");
-        let manifest: toml::Table = toml::from_str(&text).expect("valid Cargo.toml");
-        let level = manifest
+        let inherits = manifest(member)
             .get("lints")
-            .and_then(|lints| lints.get("clippy"))
-            .and_then(|clippy| clippy.get("unwrap_used"))
-            .and_then(toml::Value::as_str);
+            .and_then(|lints| lints.get("workspace"))
+            .and_then(toml::Value::as_bool);
         assert_eq!(
-            level,
-            Some("deny"),
-            "{member} must deny clippy::unwrap_used"
+            inherits,
+            Some(true),
+            "{} must set lints.workspace = true",
+            if member.is_empty() {
+                "the root package"
+            } else {
+                member
+            }
         );
     }
 }
@@ -266,6 +298,74 @@ fn the_read_model_engine_and_the_audit_stack_do_not_import_each_other() {
                 .iter()
                 .any(|(_, path)| path.starts_with("super::")),
             "no imports found under replay/src/{module}: the scan is broken"
+        );
+    }
+}
+
+/// `store` is a core (records, the `Store` trait, subscriptions,
+/// verification, conformance) with each database driver behind a feature
+/// (`sled`, `postgres`), none on by default; the pure crates build the core
+/// alone, only the root package (and tests) turn the backends on.
+#[test]
+fn the_pure_crates_build_the_store_without_database_drivers() {
+    let store = manifest("store");
+    let features = store.get("features").expect("store has [features]");
+    assert_eq!(
+        features
+            .get("default")
+            .and_then(toml::Value::as_array)
+            .map(Vec::len),
+        Some(0),
+        "store's default features must be empty"
+    );
+    let store_dependencies = store
+        .get("dependencies")
+        .and_then(toml::Value::as_table)
+        .expect("store [dependencies]");
+    for driver in ["sled", "tokio-postgres", "deadpool-postgres"] {
+        let optional = store_dependencies
+            .get(driver)
+            .and_then(|dependency| dependency.get("optional"))
+            .and_then(toml::Value::as_bool);
+        assert_eq!(optional, Some(true), "store's {driver} must be optional");
+    }
+    let root = manifest("");
+    let shared = root
+        .get("workspace")
+        .and_then(|workspace| workspace.get("dependencies"))
+        .and_then(|dependencies| dependencies.get("salesledger-store"))
+        .expect("workspace salesledger-store");
+    assert!(
+        shared.get("features").is_none(),
+        "the workspace's salesledger-store must not turn features on"
+    );
+    for member in ["domain", "commands", "projections", "fixtures", "replay"] {
+        let entry = manifest(member)
+            .get("dependencies")
+            .and_then(|dependencies| dependencies.get("salesledger-store"))
+            .cloned();
+        let Some(entry) = entry else { continue };
+        let features: Vec<String> = entry
+            .get("features")
+            .and_then(toml::Value::as_array)
+            .map(|features| {
+                features
+                    .iter()
+                    .filter_map(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            !features
+                .iter()
+                .any(|feature| feature == "sled" || feature == "postgres"),
+            "{member} builds the store with a database driver: {features:?}"
+        );
+        assert_ne!(
+            entry.get("default-features").and_then(toml::Value::as_bool),
+            Some(true),
+            "{member}"
         );
     }
 }

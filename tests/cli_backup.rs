@@ -93,7 +93,7 @@ impl Drop for Gateway {
 fn get(url: &str, token: &str) -> (u16, Vec<u8>) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = crate::util::http_client()
             .get(url)
             .bearer_auth(token)
             .send()

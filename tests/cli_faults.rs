@@ -259,7 +259,7 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
     let (mut first, _) = serve(&data, &tokens);
     let base = first.base.clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let mut acknowledged: Vec<String> = Vec::new();
     let mut counter = 0;
 

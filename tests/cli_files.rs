@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use serde_json::{json, Value};
 
 /// `salesledger serve` over a data directory, its stderr kept in a file.
@@ -270,8 +270,7 @@ async fn receive(
             .to_owned()
     };
     let secret = receiver.secret.lock().expect("lock").clone();
-    let mut mac =
-        hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{}.", header("x-salesledger-timestamp")).as_bytes());
     mac.update(&body);
     let valid = header("x-salesledger-signature")
@@ -345,7 +344,7 @@ async fn serve_keeps_its_data_directory_private_and_webhook_secrets_encrypted() 
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     let (receiver, url) = spawn_receiver().await;
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
 
     let (token, rep_token) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
@@ -423,7 +422,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
     let (receiver, url) = spawn_receiver().await;
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (token, _) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
     server.stop().await;
@@ -503,7 +502,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
 async fn a_missing_or_wrong_webhook_key_stops_the_start_instead_of_stranding_secrets() {
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (token, _) = write_tokens(&data);
     let (server, _) = Serve::start(&data, root.path(), "first");
     create_webhook(&client, &server.base, &token, "http://127.0.0.1:9/hook").await;

@@ -45,7 +45,7 @@ fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
 
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let acknowledged = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let health = client
             .get(format!("{base}/healthz"))
             .send()

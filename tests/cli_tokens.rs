@@ -78,7 +78,7 @@ fn me(base: &str, token: &str) -> (u16, String) {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let response = reqwest::Client::new()
+        let response = crate::util::http_client()
             .get(format!("{base}/v1/me"))
             .bearer_auth(token)
             .send()

@@ -159,7 +159,7 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let deadline = Instant::now() + READY_TIMEOUT;
         loop {
             let ready = client

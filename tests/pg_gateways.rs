@@ -300,7 +300,7 @@ fn two_gateways_fifty_claims_one_winner_and_one_order_in_every_view() {
         Gateway::start(&schema, &tokens),
     ];
     runtime().block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let mut last_position = 0;
         let mut customers = Vec::new();
         for (idx, city) in ["宁波", "苏州", "无锡", "常州"].into_iter().enumerate() {
@@ -430,7 +430,7 @@ fn sigkill_one_gateway_mid_load_loses_no_acknowledged_event_and_the_other_serves
     ];
     let runtime = runtime();
     let acknowledged: BTreeSet<Uuid> = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tasks = Vec::new();
         for (gateway_idx, gateway) in gateways.iter().enumerate() {
@@ -656,7 +656,7 @@ fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
     let tokens = tokens(0);
     let gateway = Gateway::start(&schema, &tokens);
     let customer = runtime().block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let (customer, _) = register_customer(
             &client,
             &gateway,
@@ -765,7 +765,7 @@ fn two_gateways_starting_together_on_a_fresh_log_publish_the_defaults_once() {
             salesledger_commands::system::CONFIG_STREAMS.len(),
             "every default published: {published:?}"
         );
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let mut answers = Vec::new();
         for gateway in &gateways {
             let (status, config) =

@@ -104,7 +104,7 @@ fn concurrent_visits_and_follow_ups_through_a_sigkill_end_with_one_follow_up_per
     let base = Arc::new(Mutex::new(base));
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let (visits, n_kills) = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        let client = crate::util::http_client();
         let url = |path: &str| format!("{}{path}", base.lock().expect("base"));
         let dictionary = json!({
             "version": 2, "competitors": [], "concerns": [],

@@ -15,3 +15,10 @@ pub fn salesledger(args: &[&str]) -> Output {
 pub fn workspace_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
+
+/// An HTTP client for the tests: rustls with the `ring` provider, installed
+/// first as `main` does (reqwest is built without a provider of its own).
+pub fn http_client() -> reqwest::Client {
+    salesledger::tls::install_crypto_provider();
+    reqwest::Client::new()
+}

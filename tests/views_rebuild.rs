@@ -138,7 +138,7 @@ async fn views_rebuilt_from_zero_equal_the_live_views_byte_for_byte() {
     let served_tables = data.join(salesledger::views::TABLES_DIR);
     let mut first = serve(&data);
     let first_base = address_of(&mut first);
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     let readiness = client
         .get(format!("{first_base}/readyz"))

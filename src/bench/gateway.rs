@@ -62,6 +62,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
         let address = listener.local_addr()?;
         let server = tokio::spawn(async move { axum::serve(listener, router(state).into_make_service()).await });
         let base = format!("http://{address}");
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder().pool_max_idle_per_host(n_clients).build()?;
 
         // Set-up (not timed): configuration and one pool of customers per client.

@@ -169,6 +169,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
                 async move { axum::serve(listener, router(state).into_make_service()).await },
             );
         let base = format!("http://{address}");
+        crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(clients)
             .timeout(Duration::from_secs(600))

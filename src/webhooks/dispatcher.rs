@@ -38,6 +38,7 @@ fn delivery_client(
     settings: &WebhookSettings,
     allow_private: bool,
 ) -> Result<reqwest::Client, DispatchError> {
+    crate::tls::install_crypto_provider();
     let mut builder = reqwest::Client::builder()
         .timeout(settings.timeout)
         .connect_timeout(settings.timeout)

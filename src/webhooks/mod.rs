@@ -22,7 +22,7 @@ pub mod target;
 
 use std::time::Duration;
 
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -207,7 +207,7 @@ impl EventFilter {
 pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     // HMAC accepts keys of any length, so this cannot fail; fall back to
     // an empty signature rather than panic if it ever did.
-    let Ok(mut mac) = hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()) else {
+    let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
         return String::new();
     };
     mac.update(timestamp.to_string().as_bytes());

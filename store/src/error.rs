@@ -66,6 +66,7 @@ pub enum StoreError {
     /// commit failed, the outcome is unknown: retry with the idempotency key.
     #[error("postgres: {0}")]
     Postgres(String),
+    #[cfg(feature = "sled")]
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
     #[error("I/O: {0}")]
@@ -79,6 +80,7 @@ impl StoreError {
         match self {
             StoreError::InsufficientStorage(_) => true,
             StoreError::Io(error) => io_is_storage_full(error),
+            #[cfg(feature = "sled")]
             StoreError::Sled(sled::Error::Io(error)) => io_is_storage_full(error),
             _ => false,
         }

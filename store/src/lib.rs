@@ -8,8 +8,10 @@
 //! - [`record`]: the record, its canonical byte encoding and hash;
 //! - [`Store`]: the backend-independent trait, with [`Subscription`] and
 //!   [`verify_log`] built once on top of it;
-//! - [`SledStore`]: the embedded default, with group commit and real fsync;
-//! - [`PgStore`]: PostgreSQL, for several gateways on one shared log;
+//! - `SledStore` (feature `sled`): the embedded default, with group commit
+//!   and real fsync;
+//! - `PgStore` (feature `postgres`): PostgreSQL, for several gateways on one
+//!   shared log;
 //! - [`FsBlobStore`]: content-addressed evidence files;
 //! - [`private_fs`]: directories 0700 and files 0600 under a data directory;
 //! - [`conformance`] (feature `conformance`): the test suite every backend
@@ -20,19 +22,23 @@ pub mod blob;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod error;
+#[cfg(feature = "postgres")]
 pub mod pg_store;
 pub mod private_fs;
 pub mod record;
+#[cfg(feature = "sled")]
 pub mod sled_store;
 pub mod store;
 
 pub use blob::{BlobRef, FsBlobStore, DEFAULT_MAX_BLOB_BYTES};
 pub use error::StoreError;
+#[cfg(feature = "postgres")]
 pub use pg_store::{PgStore, PgWriterStats};
 pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
     Idempotency, NewEvent, RecordedEvent,
 };
+#[cfg(feature = "sled")]
 pub use sled_store::{
     probe_free_space, LogFailure, SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT,
     REOPEN_FREE_BYTES,

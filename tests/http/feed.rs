@@ -406,7 +406,7 @@ pub async fn register_rep_at(client: &reqwest::Client, base: &str, token: &str, 
 async fn a_feed_reader_resumes_from_its_last_position_across_a_server_restart() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8").to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (server, token) = ServeProcess::start(&data, &[]);
     let token = token.expect("admin token");
     for idx in 0..4 {
@@ -488,7 +488,7 @@ async fn a_feed_reader_resumes_from_its_last_position_across_a_server_restart() 
 async fn an_open_event_stream_does_not_hold_up_a_graceful_shutdown() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8").to_owned();
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (mut server, token) = ServeProcess::start(&data, &[]);
     let token = token.expect("admin token");
     register_rep_at(&client, &server.base, &token, "销售").await;

@@ -284,7 +284,7 @@ where
     });
     TestApp {
         address,
-        client: reqwest::Client::new(),
+        client: crate::util::http_client(),
         tokens,
         crowd,
         data_dir,

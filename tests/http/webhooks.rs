@@ -14,7 +14,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use salesledger::webhooks::{Dispatcher, WebhookSettings};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -74,8 +74,7 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     else {
         return false;
     };
-    let mut mac =
-        hmac::Hmac::<sha2_hmac::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
     mac.update(format!("{timestamp}.").as_bytes());
     mac.update(body);
     hex::encode(mac.finalize().into_bytes()) == signature
@@ -581,7 +580,7 @@ async fn killing_the_server_mid_delivery_loses_nothing_and_duplicates_only_the_e
         ("SALESLEDGER_WEBHOOKS_RETRY_BASE_MS", "20"),
         ("SALESLEDGER_WEBHOOKS_TIMEOUT_MS", "20000"),
     ];
-    let client = reqwest::Client::new();
+    let client = crate::util::http_client();
     let (server, token) = ServeProcess::start(&data, &env);
     let token = token.expect("admin token");
     let created: Value = client
