@@ -40,7 +40,7 @@ use parquet::data_type::{
 use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::parser::parse_message_type;
-use parquet::schema::types::Type;
+use parquet::schema::types::{ColumnPath, Type};
 use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -125,13 +125,27 @@ fn schema() -> anyhow::Result<Arc<Type>> {
     ))
 }
 
+/// Columns whose values are (nearly) all distinct: a dictionary would
+/// only cost time before the writer falls back to plain encoding.
+const UNIQUE_COLUMNS: [&str; 8] = [
+    "position",
+    "event_id",
+    "command_id",
+    "correlation_id",
+    "causation_id",
+    "payload",
+    "hash",
+    "prev_hash",
+];
+
 fn properties() -> Arc<WriterProperties> {
-    Arc::new(
-        WriterProperties::builder()
-            .set_compression(Compression::SNAPPY)
-            .set_created_by(format!("salesledger {}", env!("CARGO_PKG_VERSION")))
-            .build(),
-    )
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by(format!("salesledger {}", env!("CARGO_PKG_VERSION")));
+    for column in UNIQUE_COLUMNS {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    Arc::new(builder.build())
 }
 
 /// One file being written.
@@ -254,9 +268,16 @@ fn write_row_group(
     Ok(())
 }
 
+/// Pages read but not yet written, at most: with a row group, what
+/// bounds the export's memory.
+const PAGES_IN_FLIGHT: usize = 4;
+
 /// Writes the committed log (up to the head when called) into `out` as
 /// Parquet (see the module docs); returns the manifest written.
 /// `progress(done, total)` is called after each page read.
+///
+/// Two stages on two threads: this task reads and decodes pages from the
+/// store; a writer thread verifies the chain and encodes the files.
 pub async fn export_log_parquet(
     store: &dyn Store,
     out: &Path,
@@ -268,29 +289,71 @@ pub async fn export_log_parquet(
     }
     prepare_out_dir(out, options.force, is_ours)?;
     let head = store.head();
-    let schema = schema()?;
-    let properties = properties();
-    let mut chain = ChainVerifier::default();
-    let mut written: Vec<PathBuf> = Vec::new();
-    let result = async {
-        let mut files = Vec::new();
-        let mut open: Option<OpenFile> = None;
-        let mut batch: Vec<RecordedEvent> = Vec::with_capacity(ROW_GROUP);
-        let mut next = 0u64;
+    let (pages, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(PAGES_IN_FLIGHT);
+    let writer = {
+        let out = out.to_owned();
+        std::thread::spawn(move || write_files(&out, options, head.len, head.last_hash, receiver))
+    };
+    let mut next = 0u64;
+    let read = async {
         while next < head.len {
             let records = store.read_all(next, READ_PAGE).await?;
             if records.is_empty() {
                 bail!("record {next} is missing from the log");
             }
+            next += records.len() as u64;
+            if pages.send(records).is_err() {
+                // the writer stopped: its error is the one to report
+                break;
+            }
+            progress(next.min(head.len), head.len);
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    drop(pages);
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the Parquet writer thread panicked"));
+    match (read, written) {
+        (Ok(()), Ok(Ok(manifest))) => Ok(manifest),
+        // a read error first: the writer then saw the pages end early,
+        // failed and removed its files
+        (Err(error), _) | (_, Ok(Err(error))) | (_, Err(error)) => Err(error),
+    }
+}
+
+/// The writer stage of [`export_log_parquet`]: verifies and writes the
+/// records received, up to `head_len`; removes its files on failure.
+fn write_files(
+    out: &Path,
+    options: ParquetLogOptions,
+    head_len: u64,
+    head_hash: Hash32,
+    pages: std::sync::mpsc::Receiver<Vec<RecordedEvent>>,
+) -> anyhow::Result<LogManifest> {
+    let schema = schema()?;
+    let properties = properties();
+    let mut chain = ChainVerifier::default();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let result = (|| {
+        let mut files = Vec::new();
+        let mut open: Option<OpenFile> = None;
+        let mut batch: Vec<RecordedEvent> = Vec::with_capacity(ROW_GROUP);
+        let mut next = 0u64;
+        while next < head_len {
+            let Ok(records) = pages.recv() else {
+                bail!("the log ended at record {next} of {head_len}");
+            };
             for record in records {
-                if record.position >= head.len {
+                if record.position >= head_len {
                     break;
                 }
                 chain
                     .check(&record)
                     .map_err(|reason| anyhow::anyhow!("position {}: {reason}", record.position))?;
                 if open.is_none() {
-                    let last = (next + options.records_per_file).min(head.len) - 1;
+                    let last = (next + options.records_per_file).min(head_len) - 1;
                     let path = out.join(file_name(next, last));
                     let (staged, file) = Staged::new(path)?;
                     let writer = SerializedFileWriter::new(
@@ -316,11 +379,11 @@ pub async fn export_log_parquet(
                 };
                 current.entry.records += 1;
                 let file_full = current.entry.records == options.records_per_file;
-                if batch.len() == ROW_GROUP || file_full || next == head.len {
+                if batch.len() == ROW_GROUP || file_full || next == head_len {
                     write_row_group(&mut current.writer, &batch)?;
                     batch.clear();
                 }
-                if file_full || next == head.len {
+                if file_full || next == head_len {
                     if let Some(done) = open.take() {
                         done.writer.close()?;
                         written.push(done.staged.commit(&done.file)?);
@@ -328,23 +391,21 @@ pub async fn export_log_parquet(
                     }
                 }
             }
-            progress(next, head.len);
+        }
+        if chain.last_hash() != head_hash {
+            bail!("the last record's hash differs from the log's head");
         }
         let manifest = LogManifest {
             format: PARQUET_LOG_FORMAT.into(),
-            records: head.len,
-            head_hash: chain.last_hash(),
+            records: head_len,
+            head_hash,
             files,
         };
-        if chain.last_hash() != head.last_hash {
-            bail!("the last record's hash differs from the log's head");
-        }
         let (staged, mut file) = Staged::new(out.join(MANIFEST))?;
         serde_json::to_writer_pretty(&mut file, &manifest)?;
         staged.commit(&file)?;
         anyhow::Ok(manifest)
-    }
-    .await;
+    })();
     if result.is_err() {
         for path in &written {
             if let Err(error) = std::fs::remove_file(path) {
@@ -352,5 +413,7 @@ pub async fn export_log_parquet(
             }
         }
     }
+    // the reader sees a closed channel and stops
+    drop(pages);
     result
 }
