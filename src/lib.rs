@@ -5,6 +5,7 @@
 //! Only this package knows HTTP, JSON request shapes and command-line
 //! shapes, installs a tracing subscriber, and uses `anyhow`.
 
+pub mod analytics;
 pub mod audit;
 pub mod backend;
 pub mod backup;

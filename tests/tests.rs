@@ -95,6 +95,7 @@ mod cli_import;
 mod cli_import_customers;
 mod cli_init;
 mod cli_offline;
+mod cli_parquet;
 mod cli_pipe;
 mod cli_serve;
 mod cli_tokens;

@@ -1,0 +1,419 @@
+//! The log as Parquet: `salesledger export --format parquet --out DIR`.
+//!
+//! # Layout `salesledger-parquet-log/1`
+//!
+//! `DIR/log-<first>-<last>.parquet`, one file per position range of at
+//! most `records_per_file` records (positions zero-padded to 12 digits, so
+//! the names sort in log order), and `DIR/log.json`, written last: the
+//! format, the record count, the head hash and the files with their first
+//! position and record count. One row per record, in position order, in
+//! row groups of at most [`ROW_GROUP`] rows; Snappy-compressed columns:
+//!
+//! | column | Parquet type |
+//! | --- | --- |
+//! | `position` | INT64 |
+//! | `event_id` | FIXED_LEN_BYTE_ARRAY(16) (UUID) |
+//! | `stream_id` | BYTE_ARRAY (STRING) |
+//! | `stream_version` | INT64 |
+//! | `event_type` | BYTE_ARRAY (STRING) |
+//! | `schema_version` | INT32 |
+//! | `recorded_at` | INT64 (TIMESTAMP(MICROS, UTC)) |
+//! | `actor` | BYTE_ARRAY (STRING) |
+//! | `command_id`, `correlation_id`, `causation_id` | FIXED_LEN_BYTE_ARRAY(16) (UUID) |
+//! | `payload` | BYTE_ARRAY (JSON): the canonical JSON of the event |
+//! | `hash`, `prev_hash` | BYTE_ARRAY (STRING): 64 lowercase hex digits |
+//!
+//! The chain is verified while reading, as the JSON export's reader does
+//! ([`ChainVerifier`]: position, prev_hash link, recomputed hash, stream
+//! versions, time order): a broken log stops the export naming the
+//! position, and the files of that run are removed. Memory is bounded by
+//! one row group, whatever the size of the log.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use parquet::basic::Compression;
+use parquet::data_type::{
+    ByteArray, ByteArrayType, FixedLenByteArray, FixedLenByteArrayType, Int32Type, Int64Type,
+};
+use parquet::file::properties::WriterProperties;
+use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::parser::parse_message_type;
+use parquet::schema::types::{ColumnPath, Type};
+use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{prepare_out_dir, Staged};
+
+/// The `format` of `log.json`.
+pub const PARQUET_LOG_FORMAT: &str = "salesledger-parquet-log/1";
+/// Records per file unless told otherwise.
+pub const RECORDS_PER_FILE: u64 = 1_000_000;
+/// Rows per row group: what the export holds in memory at once.
+pub const ROW_GROUP: usize = 65_536;
+/// The manifest's file name.
+pub const MANIFEST: &str = "log.json";
+
+const SCHEMA: &str = "
+message salesledger_log {
+  required int64 position;
+  required fixed_len_byte_array(16) event_id (UUID);
+  required binary stream_id (STRING);
+  required int64 stream_version;
+  required binary event_type (STRING);
+  required int32 schema_version;
+  required int64 recorded_at (TIMESTAMP(MICROS,true));
+  required binary actor (STRING);
+  required fixed_len_byte_array(16) command_id (UUID);
+  required fixed_len_byte_array(16) correlation_id (UUID);
+  required fixed_len_byte_array(16) causation_id (UUID);
+  required binary payload (JSON);
+  required binary hash (STRING);
+  required binary prev_hash (STRING);
+}
+";
+
+/// One file of the export, as listed in `log.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogFile {
+    pub file: String,
+    pub first_position: u64,
+    pub records: u64,
+}
+
+/// `DIR/log.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogManifest {
+    pub format: String,
+    pub records: u64,
+    pub head_hash: Hash32,
+    pub files: Vec<LogFile>,
+}
+
+/// How to cut the export.
+#[derive(Clone, Copy, Debug)]
+pub struct ParquetLogOptions {
+    /// At most this many records per file (at least 1).
+    pub records_per_file: u64,
+    /// Replace an earlier export in the directory instead of refusing.
+    pub force: bool,
+}
+
+impl Default for ParquetLogOptions {
+    fn default() -> Self {
+        ParquetLogOptions {
+            records_per_file: RECORDS_PER_FILE,
+            force: false,
+        }
+    }
+}
+
+/// Whether `name` is a file this export writes (what `--force` replaces).
+fn is_ours(name: &str) -> bool {
+    name == MANIFEST || (name.starts_with("log-") && name.ends_with(".parquet"))
+}
+
+fn file_name(first: u64, last: u64) -> String {
+    format!("log-{first:012}-{last:012}.parquet")
+}
+
+fn schema() -> anyhow::Result<Arc<Type>> {
+    Ok(Arc::new(
+        parse_message_type(SCHEMA).context("the Parquet schema of the log")?,
+    ))
+}
+
+/// Columns whose values are (nearly) all distinct: a dictionary would
+/// only cost time before the writer falls back to plain encoding.
+const UNIQUE_COLUMNS: [&str; 8] = [
+    "position",
+    "event_id",
+    "command_id",
+    "correlation_id",
+    "causation_id",
+    "payload",
+    "hash",
+    "prev_hash",
+];
+
+fn properties() -> Arc<WriterProperties> {
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_created_by(format!("salesledger {}", env!("CARGO_PKG_VERSION")));
+    for column in UNIQUE_COLUMNS {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    Arc::new(builder.build())
+}
+
+/// One file being written.
+struct OpenFile {
+    staged: Staged,
+    file: std::fs::File,
+    writer: SerializedFileWriter<std::fs::File>,
+    entry: LogFile,
+}
+
+fn uuid_column(
+    batch: &[RecordedEvent],
+    field: impl Fn(&RecordedEvent) -> Uuid,
+) -> Vec<FixedLenByteArray> {
+    batch
+        .iter()
+        .map(|record| FixedLenByteArray::from(field(record).as_bytes().to_vec()))
+        .collect()
+}
+
+fn text_column<'a>(
+    batch: &'a [RecordedEvent],
+    field: impl Fn(&'a RecordedEvent) -> &'a str,
+) -> Vec<ByteArray> {
+    batch
+        .iter()
+        .map(|record| ByteArray::from(field(record)))
+        .collect()
+}
+
+/// Writes `batch` as one row group.
+fn write_row_group(
+    writer: &mut SerializedFileWriter<std::fs::File>,
+    batch: &[RecordedEvent],
+) -> anyhow::Result<()> {
+    let mut group = writer.next_row_group()?;
+    let mut index = 0;
+    while let Some(mut column) = group.next_column()? {
+        match index {
+            0 | 3 => {
+                let values = batch
+                    .iter()
+                    .map(|record| {
+                        let value = if index == 0 {
+                            record.position
+                        } else {
+                            record.stream_version
+                        };
+                        i64::try_from(value).context("a position or version past i64")
+                    })
+                    .collect::<anyhow::Result<Vec<i64>>>()?;
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(&values, None, None)?;
+            }
+            1 | 8 | 9 | 10 => {
+                let values = uuid_column(batch, |record| match index {
+                    1 => record.event_id,
+                    8 => record.command_id,
+                    9 => record.correlation_id,
+                    _ => record.causation_id,
+                });
+                column
+                    .typed::<FixedLenByteArrayType>()
+                    .write_batch(&values, None, None)?;
+            }
+            2 | 4 | 7 | 11 => {
+                let values = text_column(batch, |record| match index {
+                    2 => record.stream_id.as_str(),
+                    4 => record.event_type.as_str(),
+                    7 => record.actor.as_str(),
+                    _ => record.payload.as_str(),
+                });
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(&values, None, None)?;
+            }
+            5 => {
+                let values = batch
+                    .iter()
+                    .map(|record| {
+                        i32::try_from(record.schema_version).context("a schema version past i32")
+                    })
+                    .collect::<anyhow::Result<Vec<i32>>>()?;
+                column
+                    .typed::<Int32Type>()
+                    .write_batch(&values, None, None)?;
+            }
+            6 => {
+                let values: Vec<i64> = batch
+                    .iter()
+                    .map(|record| record.recorded_at.timestamp_micros())
+                    .collect();
+                column
+                    .typed::<Int64Type>()
+                    .write_batch(&values, None, None)?;
+            }
+            12 | 13 => {
+                let values: Vec<ByteArray> = batch
+                    .iter()
+                    .map(|record| {
+                        let hash = if index == 12 {
+                            record.hash
+                        } else {
+                            record.prev_hash
+                        };
+                        ByteArray::from(hash.to_hex().into_bytes())
+                    })
+                    .collect();
+                column
+                    .typed::<ByteArrayType>()
+                    .write_batch(&values, None, None)?;
+            }
+            other => bail!("the log schema has no column {other}"),
+        }
+        column.close()?;
+        index += 1;
+    }
+    group.close()?;
+    Ok(())
+}
+
+/// Pages read but not yet written, at most: with a row group, what
+/// bounds the export's memory.
+const PAGES_IN_FLIGHT: usize = 4;
+
+/// Writes the committed log (up to the head when called) into `out` as
+/// Parquet (see the module docs); returns the manifest written.
+/// `progress(done, total)` is called after each page read.
+///
+/// Two stages on two threads: this task reads and decodes pages from the
+/// store; a writer thread verifies the chain and encodes the files.
+pub async fn export_log_parquet(
+    store: &dyn Store,
+    out: &Path,
+    options: ParquetLogOptions,
+    mut progress: impl FnMut(u64, u64) + Send,
+) -> anyhow::Result<LogManifest> {
+    if options.records_per_file == 0 {
+        bail!("records per file must be at least 1");
+    }
+    prepare_out_dir(out, options.force, is_ours)?;
+    let head = store.head();
+    let (pages, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(PAGES_IN_FLIGHT);
+    let writer = {
+        let out = out.to_owned();
+        std::thread::spawn(move || write_files(&out, options, head.len, head.last_hash, receiver))
+    };
+    let mut next = 0u64;
+    let read = async {
+        while next < head.len {
+            let records = store.read_all(next, READ_PAGE).await?;
+            if records.is_empty() {
+                bail!("record {next} is missing from the log");
+            }
+            next += records.len() as u64;
+            if pages.send(records).is_err() {
+                // the writer stopped: its error is the one to report
+                break;
+            }
+            progress(next.min(head.len), head.len);
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    drop(pages);
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the Parquet writer thread panicked"));
+    match (read, written) {
+        (Ok(()), Ok(Ok(manifest))) => Ok(manifest),
+        // a read error first: the writer then saw the pages end early,
+        // failed and removed its files
+        (Err(error), _) | (_, Ok(Err(error))) | (_, Err(error)) => Err(error),
+    }
+}
+
+/// The writer stage of [`export_log_parquet`]: verifies and writes the
+/// records received, up to `head_len`; removes its files on failure.
+fn write_files(
+    out: &Path,
+    options: ParquetLogOptions,
+    head_len: u64,
+    head_hash: Hash32,
+    pages: std::sync::mpsc::Receiver<Vec<RecordedEvent>>,
+) -> anyhow::Result<LogManifest> {
+    let schema = schema()?;
+    let properties = properties();
+    let mut chain = ChainVerifier::default();
+    let mut written: Vec<PathBuf> = Vec::new();
+    let result = (|| {
+        let mut files = Vec::new();
+        let mut open: Option<OpenFile> = None;
+        let mut batch: Vec<RecordedEvent> = Vec::with_capacity(ROW_GROUP);
+        let mut next = 0u64;
+        while next < head_len {
+            let Ok(records) = pages.recv() else {
+                bail!("the log ended at record {next} of {head_len}");
+            };
+            for record in records {
+                if record.position >= head_len {
+                    break;
+                }
+                chain
+                    .check(&record)
+                    .map_err(|reason| anyhow::anyhow!("position {}: {reason}", record.position))?;
+                if open.is_none() {
+                    let last = (next + options.records_per_file).min(head_len) - 1;
+                    let path = out.join(file_name(next, last));
+                    let (staged, file) = Staged::new(path)?;
+                    let writer = SerializedFileWriter::new(
+                        file.try_clone().context("opening a Parquet file")?,
+                        schema.clone(),
+                        properties.clone(),
+                    )?;
+                    open = Some(OpenFile {
+                        staged,
+                        file,
+                        writer,
+                        entry: LogFile {
+                            file: file_name(next, last),
+                            first_position: next,
+                            records: 0,
+                        },
+                    });
+                }
+                batch.push(record);
+                next += 1;
+                let Some(current) = open.as_mut() else {
+                    bail!("no open Parquet file");
+                };
+                current.entry.records += 1;
+                let file_full = current.entry.records == options.records_per_file;
+                if batch.len() == ROW_GROUP || file_full || next == head_len {
+                    write_row_group(&mut current.writer, &batch)?;
+                    batch.clear();
+                }
+                if file_full || next == head_len {
+                    if let Some(done) = open.take() {
+                        done.writer.close()?;
+                        written.push(done.staged.commit(&done.file)?);
+                        files.push(done.entry);
+                    }
+                }
+            }
+        }
+        if chain.last_hash() != head_hash {
+            bail!("the last record's hash differs from the log's head");
+        }
+        let manifest = LogManifest {
+            format: PARQUET_LOG_FORMAT.into(),
+            records: head_len,
+            head_hash,
+            files,
+        };
+        let (staged, mut file) = Staged::new(out.join(MANIFEST))?;
+        serde_json::to_writer_pretty(&mut file, &manifest)?;
+        staged.commit(&file)?;
+        anyhow::Ok(manifest)
+    })();
+    if result.is_err() {
+        for path in &written {
+            if let Err(error) = std::fs::remove_file(path) {
+                tracing::warn!(path = %path.display(), %error, "removing a file of a failed export");
+            }
+        }
+    }
+    // the reader sees a closed channel and stops
+    drop(pages);
+    result
+}
