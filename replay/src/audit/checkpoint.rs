@@ -187,39 +187,13 @@ impl NoteVerifier {
 
     /// `<name>+<key id hex>+base64(0x01 || public key)`.
     pub fn to_vkey(&self) -> String {
-        let mut key = vec![ED25519_TYPE];
-        key.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id(), BASE64.encode(key))
+        format_vkey(&self.name, ED25519_TYPE, &self.key)
     }
 
     /// Parses a verifier key, checking its key id against its key.
     pub fn parse_vkey(vkey: &str) -> Result<NoteVerifier, CheckpointError> {
-        let malformed = CheckpointError::MalformedKey;
-        let mut parts = vkey.trim().splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected name+keyid+key"));
-        };
-        validate_key_name(name)?;
-        let key_bytes = BASE64
-            .decode(key_b64)
-            .map_err(|_| malformed("key is not base64"))?;
-        let [ED25519_TYPE, public_key @ ..] = key_bytes.as_slice() else {
-            return Err(malformed("not an Ed25519 (type 0x01) key"));
-        };
-        let public_key: [u8; 32] = public_key
-            .try_into()
-            .map_err(|_| malformed("Ed25519 keys are 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&public_key)
-            .map_err(|_| malformed("not a valid Ed25519 point"))?;
-        let verifier = NoteVerifier {
-            name: name.to_owned(),
-            key,
-        };
-        if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(verifier.key_id()) {
-            return Err(malformed("key id does not match the key"));
-        }
-        Ok(verifier)
+        let (name, key) = parse_typed_vkey(vkey, ED25519_TYPE, "not an Ed25519 (type 0x01) key")?;
+        Ok(NoteVerifier { name, key })
     }
 
     /// Verifies a signed note and returns its text. Signatures by other
@@ -257,6 +231,52 @@ impl NoteVerifier {
 
 /// One signature line `— <name> base64(key id || signature)`: the name,
 /// the key id and the signature bytes after it.
+/// A verifier key: `<name>+<key id hex>+base64(<signature type> || public key)`.
+pub(crate) fn format_vkey(name: &str, signature_type: u8, key: &VerifyingKey) -> String {
+    let mut bytes = vec![signature_type];
+    bytes.extend_from_slice(key.as_bytes());
+    format!(
+        "{name}+{:08x}+{}",
+        typed_key_id(name, signature_type, key.as_bytes()),
+        BASE64.encode(bytes)
+    )
+}
+
+/// Parses a verifier key of one signature type (`wrong_type` names the
+/// type expected), checking its key id against its name, type and key.
+pub(crate) fn parse_typed_vkey(
+    vkey: &str,
+    signature_type: u8,
+    wrong_type: &'static str,
+) -> Result<(String, VerifyingKey), CheckpointError> {
+    let malformed = CheckpointError::MalformedKey;
+    let mut parts = vkey.trim().splitn(3, '+');
+    let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed("expected name+keyid+key"));
+    };
+    validate_key_name(name)?;
+    let key_bytes = BASE64
+        .decode(key_b64)
+        .map_err(|_| malformed("key is not base64"))?;
+    let [found_type, public_key @ ..] = key_bytes.as_slice() else {
+        return Err(malformed(wrong_type));
+    };
+    if *found_type != signature_type {
+        return Err(malformed(wrong_type));
+    }
+    let public_key: [u8; 32] = public_key
+        .try_into()
+        .map_err(|_| malformed("Ed25519 keys are 32 bytes"))?;
+    let key = VerifyingKey::from_bytes(&public_key)
+        .map_err(|_| malformed("not a valid Ed25519 point"))?;
+    let key_id = typed_key_id(name, signature_type, &public_key);
+    if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(key_id) {
+        return Err(malformed("key id does not match the key"));
+    }
+    Ok((name.to_owned(), key))
+}
+
 pub(crate) fn parse_signature_line(line: &str) -> Result<(&str, u32, Vec<u8>), CheckpointError> {
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)

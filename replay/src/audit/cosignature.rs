@@ -28,8 +28,8 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, Verifying
 use serde::Serialize;
 
 use super::checkpoint::{
-    parse_signature_line, split_note, typed_key_id, validate_key_name, validate_text,
-    CheckpointError, SIGNATURE_PREFIX,
+    format_vkey, parse_signature_line, parse_typed_vkey, split_note, typed_key_id,
+    validate_key_name, validate_text, CheckpointError, SIGNATURE_PREFIX,
 };
 use super::error::{io_at, AuditError};
 
@@ -155,39 +155,17 @@ impl CosignatureVerifier {
 
     /// `<name>+<key id hex>+base64(0x04 || public key)`.
     pub fn to_vkey(&self) -> String {
-        let mut key = vec![COSIGNATURE_TYPE];
-        key.extend_from_slice(self.key.as_bytes());
-        format!("{}+{:08x}+{}", self.name, self.key_id(), BASE64.encode(key))
+        format_vkey(&self.name, COSIGNATURE_TYPE, &self.key)
     }
 
     /// Parses a witness verifier key, checking its key id against its key.
     pub fn parse_vkey(vkey: &str) -> Result<CosignatureVerifier, CheckpointError> {
-        let malformed = CheckpointError::MalformedKey;
-        let mut parts = vkey.trim().splitn(3, '+');
-        let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed("expected name+keyid+key"));
-        };
-        validate_key_name(name)?;
-        let key_bytes = BASE64
-            .decode(key_b64)
-            .map_err(|_| malformed("key is not base64"))?;
-        let [COSIGNATURE_TYPE, public_key @ ..] = key_bytes.as_slice() else {
-            return Err(malformed("not a witness (cosignature/v1, type 0x04) key"));
-        };
-        let public_key: [u8; 32] = public_key
-            .try_into()
-            .map_err(|_| malformed("Ed25519 keys are 32 bytes"))?;
-        let key = VerifyingKey::from_bytes(&public_key)
-            .map_err(|_| malformed("not a valid Ed25519 point"))?;
-        let verifier = CosignatureVerifier {
-            name: name.to_owned(),
-            key,
-        };
-        if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(verifier.key_id()) {
-            return Err(malformed("key id does not match the key"));
-        }
-        Ok(verifier)
+        let (name, key) = parse_typed_vkey(
+            vkey,
+            COSIGNATURE_TYPE,
+            "not a witness (cosignature/v1, type 0x04) key",
+        )?;
+        Ok(CosignatureVerifier { name, key })
     }
 
     /// Whether a signature line is by this key (name and key id), without
