@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context};
 use crate::i18n::Said;
+use anyhow::{bail, Context};
 use clap::Args;
 use salesledger_replay::audit::bundle::{
     verify_bundle, verify_bundle_witnesses, write_bundle, KeySource, Subject,
@@ -180,7 +180,8 @@ async fn open_signed_log(
 
 fn open_store(data_dir: &Path) -> anyhow::Result<SledStore> {
     require_log(data_dir)?;
-    SledStore::open(data_dir).with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))
+    SledStore::open(data_dir)
+        .with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))
 }
 
 /// `salesledger key --data DIR`.
@@ -203,7 +204,10 @@ pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
     let key =
         ServerKey::load_or_create(data).with_context(|| crate::t!("cli-loading-signing-key"))?;
     crate::outln!("{}", key.vkey())?;
-    crate::outln!("{}", crate::t!("cli-key-fingerprint", fingerprint = key.fingerprint()))?;
+    crate::outln!(
+        "{}",
+        crate::t!("cli-key-fingerprint", fingerprint = key.fingerprint())
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -276,15 +280,13 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let opened = open_signed_log(data, args.store.as_ref()).await?;
         let store = opened.store().as_ref();
-        let key =
-            ServerKey::load_or_create(data).with_context(|| crate::t!("cli-loading-signing-key"))?;
+        let key = ServerKey::load_or_create(data)
+            .with_context(|| crate::t!("cli-loading-signing-key"))?;
         let head = store.head().len;
         let bar = crate::progress::bar(head, &crate::t!("cli-progress-merkle"));
-        let mut tree = LogTree::open_with_progress(data, store, |done, _| {
-            bar.set_position(done)
-        })
-        .await
-        .with_context(|| crate::t!("cli-opening-merkle"))?;
+        let mut tree = LogTree::open_with_progress(data, store, |done, _| bar.set_position(done))
+            .await
+            .with_context(|| crate::t!("cli-opening-merkle"))?;
         bar.finish_and_clear();
         let blobs = if args.with_files {
             Some(FsBlobStore::open(data, DEFAULT_MAX_BLOB_BYTES)?)
@@ -357,8 +359,8 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
 
 /// `salesledger verify-bundle FILE [--pubkey KEY]`: offline, no data dir.
 pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
     let witnesses = args
         .witness
@@ -404,9 +406,9 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 crate::t!(
                     "cli-bundle-positions",
                     positions = report
-                    .positions
-                    .iter()
-                    .map(u64::to_string)
+                        .positions
+                        .iter()
+                        .map(u64::to_string)
                         .collect::<Vec<_>>()
                         .join(", ")
                 )
@@ -420,9 +422,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 )
             )?;
             match report.key_source {
-                KeySource::Given => {
-                    crate::outln!("    {}", crate::t!("cli-bundle-key-given"))?
-                }
+                KeySource::Given => crate::outln!("    {}", crate::t!("cli-bundle-key-given"))?,
                 KeySource::Bundle => {
                     crate::outln!("    {}", crate::t!("cli-bundle-key-from-bundle"))?
                 }
@@ -441,7 +441,11 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                     match (check.cosigned_at, &check.failure) {
                         (Some(time), _) => crate::outln!(
                             "      {}",
-                            crate::t!("cli-bundle-witness-at", witness = check.witness, time = time)
+                            crate::t!(
+                                "cli-bundle-witness-at",
+                                witness = check.witness,
+                                time = time
+                            )
                         )?,
                         (None, failure) => crate::outln!(
                             "      {}",

@@ -411,10 +411,7 @@ async fn backup_into(
         while let Some(line) = lines.next_line() {
             line_no += 1;
             if state.chain.n_verified() >= total {
-                bail!(crate::t!(
-                    "cli-backup-too-many",
-                    records = header.records
-                ));
+                bail!(crate::t!("cli-backup-too-many", records = header.records));
             }
             let text = std::str::from_utf8(&line)
                 .with_context(|| crate::t!("cli-backup-line-not-utf8", line = line_no))?;

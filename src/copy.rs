@@ -177,7 +177,10 @@ pub async fn copy_between(
 ) -> anyhow::Result<(LogSummary, LogSummary)> {
     let existing = destination.head();
     if existing.len > 0 {
-        bail!(crate::t!("cli-copy-destination-not-empty", n = existing.len));
+        bail!(crate::t!(
+            "cli-copy-destination-not-empty",
+            n = existing.len
+        ));
     }
     let head = source.head();
     let bar = crate::progress::bar(head.len, &crate::t!("cli-progress-copying"));
@@ -238,7 +241,11 @@ pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
         let next = chain.n_verified();
         let records = store.read_all(next, READ_PAGE).await?;
         if records.is_empty() {
-            bail!(crate::t!("cli-copy-record-missing", position = next, head = head.len));
+            bail!(crate::t!(
+                "cli-copy-record-missing",
+                position = next,
+                head = head.len
+            ));
         }
         for record in records
             .iter()

@@ -95,8 +95,8 @@ pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
 async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode> {
     use crate::customer_import::{import, read_sheet, SheetFormat};
     let format = SheetFormat::from_path(&args.file)?;
-    let bytes =
-        std::fs::read(&args.file).with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let sheet = read_sheet(&bytes, format)?;
     let opened = OpenedStore::open(&StoreChoice::Sled(args.data.clone())).await?;
     let service = CommandService::new(opened.store().clone());
@@ -186,8 +186,8 @@ pub struct ImportSummary {
 
 /// The file's line count (for the progress bar).
 fn count_lines(file: &Path) -> anyhow::Result<u64> {
-    let mut reader =
-        std::fs::File::open(file).with_context(|| crate::t!("cli-opening", path = file.display()))?;
+    let mut reader = std::fs::File::open(file)
+        .with_context(|| crate::t!("cli-opening", path = file.display()))?;
     let mut buffer = vec![0u8; 1 << 20];
     let mut newlines = 0u64;
     let mut last = b'\n';
@@ -273,7 +273,8 @@ async fn import_batches(
     batch_lines: usize,
 ) -> anyhow::Result<Result<ImportSummary, String>> {
     let mut reader = BufReader::new(
-        std::fs::File::open(file).with_context(|| crate::t!("cli-opening", path = file.display()))?,
+        std::fs::File::open(file)
+            .with_context(|| crate::t!("cli-opening", path = file.display()))?,
     );
     let bar = crate::progress::bar(total_lines, &crate::t!("cli-progress-pos-lines"));
     let mut summary = ImportSummary::default();

@@ -93,7 +93,6 @@ fn localized_command() -> clap::Command {
     command
 }
 
-
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the HTTP gateway on the embedded store until SIGINT/SIGTERM.

@@ -148,8 +148,8 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
 pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> {
     for view in crate::views::view_names() {
         let path = out.join(format!("{view}.json"));
-        let file =
-            std::fs::File::create(&path).with_context(|| crate::t!("cli-creating", path = path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| crate::t!("cli-creating", path = path.display()))?;
         let mut writer = HashingWriter {
             inner: std::io::BufWriter::new(file),
             hasher: Sha256::new(),

@@ -271,7 +271,16 @@ pub fn verify(
                         new,
                     ),
                     Some(saved) => {
-                        match extends(&client, url, &token, saved.tree_size, &saved.root_hash, &body).await? {
+                        match extends(
+                            &client,
+                            url,
+                            &token,
+                            saved.tree_size,
+                            &saved.root_hash,
+                            &body,
+                        )
+                        .await?
+                        {
                             Ok(()) => report(
                                 true,
                                 crate::said!(
@@ -429,9 +438,8 @@ pub(crate) async fn extends(
         return Ok(Err(crate::said!("cli-remote-proof-not-hex")));
     };
     Ok(
-        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash).map_err(
-            |error| crate::said!("cli-remote-not-extended", error = error),
-        ),
+        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash)
+            .map_err(|error| crate::said!("cli-remote-not-extended", error = error)),
     )
 }
 
@@ -465,10 +473,7 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
     let report = match verify_bundle(&bytes, key.as_deref()) {
         Ok(report) => report,
         Err(error) => {
-            crate::outln!(
-                "{}",
-                crate::t!("cli-remote-bundle-fails", error = error)
-            )?;
+            crate::outln!("{}", crate::t!("cli-remote-bundle-fails", error = error))?;
             return Ok(ExitCode::from(1));
         }
     };

@@ -150,7 +150,10 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
                     crate::t!("cli-token-already-revoked", name = args.name.trim())
                 )?;
             } else {
-                crate::outln!("{}", crate::t!("cli-token-revoked", name = args.name.trim()))?;
+                crate::outln!(
+                    "{}",
+                    crate::t!("cli-token-revoked", name = args.name.trim())
+                )?;
             }
         }
     }
@@ -166,14 +169,13 @@ fn localized(error: crate::tokens::TokenFileError) -> anyhow::Error {
 /// tokens can be made before the first `serve`.
 fn ensure_data_dir(file: &FileArgs) -> anyhow::Result<()> {
     if file.tokens.is_none() && !file.data.exists() {
-        salesledger_store::private_fs::create_dir_all(&file.data)
-            .map_err(|error| {
-                anyhow::anyhow!(crate::t!(
-                    "cli-creating-failed",
-                    path = file.data.display(),
-                    error = error
-                ))
-            })?;
+        salesledger_store::private_fs::create_dir_all(&file.data).map_err(|error| {
+            anyhow::anyhow!(crate::t!(
+                "cli-creating-failed",
+                path = file.data.display(),
+                error = error
+            ))
+        })?;
     }
     Ok(())
 }

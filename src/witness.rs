@@ -113,8 +113,8 @@ pub fn create_witness_key(path: &Path, name: &str) -> anyhow::Result<Cosignature
     rand::rngs::OsRng
         .try_fill_bytes(&mut seed)
         .with_context(|| crate::t!("cli-witness-no-randomness"))?;
-    let signer = CosignatureSigner::from_seed(name, &seed)
-        .with_context(|| crate::t!("cli-witness-name"))?;
+    let signer =
+        CosignatureSigner::from_seed(name, &seed).with_context(|| crate::t!("cli-witness-name"))?;
     let mut file = salesledger_store::private_fs::open_options()
         .write(true)
         .create_new(true)
@@ -284,8 +284,8 @@ async fn one_round(
             )))
         }
     };
-    let checkpoint = Checkpoint::parse_body(text)
-        .with_context(|| crate::t!("cli-witness-served-checkpoint"))?;
+    let checkpoint =
+        Checkpoint::parse_body(text).with_context(|| crate::t!("cli-witness-served-checkpoint"))?;
     if checkpoint.origin != verifier.name() {
         return Ok(Round::Refused(crate::t!(
             "cli-witness-other-origin",
@@ -352,7 +352,11 @@ async fn one_round(
             head = served_head,
             previous = previous
         ),
-        None => crate::t!("cli-witness-cosigned-first", origin = origin, head = served_head),
+        None => crate::t!(
+            "cli-witness-cosigned-first",
+            origin = origin,
+            head = served_head
+        ),
     }))
 }
 

@@ -75,17 +75,28 @@ fn verify_ok_is_said_in_chinese_or_english() {
         text.starts_with("通过：12 条记录校验无误；链头哈希 "),
         "{text}"
     );
-    assert!(text.contains("Merkle 树：每个节点都与日志一致（12 个叶子）"), "{text}");
+    assert!(
+        text.contains("Merkle 树：每个节点都与日志一致（12 个叶子）"),
+        "{text}"
+    );
     assert!(text.contains("检查点：日志中没有"), "{text}");
     assert!(!text.contains("records verify"), "{text}");
 
     let english = run(C, &["verify", "--data", data]);
     assert_eq!(english.status.code(), Some(0));
     let text = stdout(&english);
-    assert!(text.starts_with("ok: 12 records verify; head hash "), "{text}");
+    assert!(
+        text.starts_with("ok: 12 records verify; head hash "),
+        "{text}"
+    );
     assert!(text.contains("checkpoints: none in the log"), "{text}");
     // The same head hash in both.
-    let head = |text: &str| text.lines().next().and_then(|line| line.split(' ').next_back()).map(str::to_owned);
+    let head = |text: &str| {
+        text.lines()
+            .next()
+            .and_then(|line| line.split(' ').next_back())
+            .map(str::to_owned)
+    };
     assert_eq!(head(&stdout(&chinese)), head(&text));
 }
 
@@ -169,7 +180,16 @@ fn a_token_is_created_and_listed_in_chinese() {
     let dir = data.path().to_str().expect("utf-8 path");
     let created = run(
         ZH,
-        &["token", "create", "--data", dir, "--name", "审计员甲", "--role", "auditor"],
+        &[
+            "token",
+            "create",
+            "--data",
+            dir,
+            "--name",
+            "审计员甲",
+            "--role",
+            "auditor",
+        ],
     );
     assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
     assert!(
@@ -177,10 +197,23 @@ fn a_token_is_created_and_listed_in_chinese() {
         "{}",
         stdout(&created)
     );
-    assert!(stdout(&created).contains("令牌只显示这一次"), "{}", stdout(&created));
+    assert!(
+        stdout(&created).contains("令牌只显示这一次"),
+        "{}",
+        stdout(&created)
+    );
 
     // A name already taken: the same refusal, exit 2, in each language.
-    let again = ["token", "create", "--data", dir, "--name", "审计员甲", "--role", "auditor"];
+    let again = [
+        "token",
+        "create",
+        "--data",
+        dir,
+        "--name",
+        "审计员甲",
+        "--role",
+        "auditor",
+    ];
     let chinese = run(ZH, &again);
     let english = run(C, &again);
     assert_eq!(chinese.status.code(), Some(2));
@@ -215,16 +248,28 @@ fn the_flag_wins_over_the_locale_and_lc_all_over_lang() {
     let data = data_dir.path().to_str().expect("utf-8 path");
 
     let english = run(ZH, &["--lang", "en", "verify", "--data", data]);
-    assert!(stdout(&english).starts_with("ok: 3 records verify"), "{}", stdout(&english));
+    assert!(
+        stdout(&english).starts_with("ok: 3 records verify"),
+        "{}",
+        stdout(&english)
+    );
     // Global: also after the subcommand, and as `--lang=...`.
     let chinese = run(C, &["verify", "--data", data, "--lang=zh-CN"]);
-    assert!(stdout(&chinese).starts_with("通过：3 条记录"), "{}", stdout(&chinese));
+    assert!(
+        stdout(&chinese).starts_with("通过：3 条记录"),
+        "{}",
+        stdout(&chinese)
+    );
 
     let chinese = run(
         &[("LC_ALL", "zh_CN.UTF-8"), ("LANG", "en_US.UTF-8")],
         &["verify", "--data", data],
     );
-    assert!(stdout(&chinese).starts_with("通过："), "{}", stdout(&chinese));
+    assert!(
+        stdout(&chinese).starts_with("通过："),
+        "{}",
+        stdout(&chinese)
+    );
     let english = run(
         &[("LC_ALL", "en_US.UTF-8"), ("LANG", "zh_CN.UTF-8")],
         &["verify", "--data", data],
@@ -234,7 +279,11 @@ fn the_flag_wins_over_the_locale_and_lc_all_over_lang() {
         &[("LC_MESSAGES", "zh_TW.UTF-8"), ("LANG", "C")],
         &["verify", "--data", data],
     );
-    assert!(stdout(&chinese).starts_with("通过："), "{}", stdout(&chinese));
+    assert!(
+        stdout(&chinese).starts_with("通过："),
+        "{}",
+        stdout(&chinese)
+    );
 
     // An unknown language is clap's usage error (exit 2).
     let refused = run(C, &["--lang", "fr", "verify", "--data", data]);
@@ -246,13 +295,23 @@ fn the_help_lists_the_commands_in_chinese() {
     let chinese = run(ZH, &["--help"]);
     assert_eq!(chinese.status.code(), Some(0));
     let help = stdout(&chinese);
-    assert!(help.contains("以不可篡改、可验证的事件日志记录销售行为"), "{help}");
+    assert!(
+        help.contains("以不可篡改、可验证的事件日志记录销售行为"),
+        "{help}"
+    );
     assert!(help.contains("校验整个日志的哈希链"), "{help}");
     let english = run(C, &["--help"]);
     let help = stdout(&english);
-    assert!(help.contains("Sales actions as an immutable, verifiable event log"), "{help}");
+    assert!(
+        help.contains("Sales actions as an immutable, verifiable event log"),
+        "{help}"
+    );
     assert!(help.contains("Check the whole log's hash chain"), "{help}");
     // A subcommand's own help: its description in Chinese.
     let verify = run(ZH, &["verify", "--help"]);
-    assert!(stdout(&verify).contains("校验整个日志的哈希链"), "{}", stdout(&verify));
+    assert!(
+        stdout(&verify).contains("校验整个日志的哈希链"),
+        "{}",
+        stdout(&verify)
+    );
 }

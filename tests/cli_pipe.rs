@@ -3,7 +3,7 @@
 //! no panic and no error message (`salesledger::output`).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use salesledger_store::conformance::request;
 use salesledger_store::{ExpectedVersion, SledStore, Store};

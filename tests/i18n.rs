@@ -11,8 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use salesledger::i18n::{
-    catalogue_message, keys, message, Catalogue, Lang, EN_CLI_FTL, EN_FTL, ZH_CN_CLI_FTL,
-    ZH_CN_FTL,
+    catalogue_message, keys, message, Catalogue, Lang, EN_CLI_FTL, EN_FTL, ZH_CN_CLI_FTL, ZH_CN_FTL,
 };
 
 use crate::util::workspace_root;

@@ -185,12 +185,22 @@ fn build_bundle(catalogue: Catalogue, lang: Lang) -> Bundle {
     let resource = match FluentResource::try_new(lang.catalogue(catalogue).to_owned()) {
         Ok(resource) => resource,
         Err((resource, errors)) => {
-            tracing::error!(lang = lang.tag(), ?catalogue, ?errors, "message catalogue has errors");
+            tracing::error!(
+                lang = lang.tag(),
+                ?catalogue,
+                ?errors,
+                "message catalogue has errors"
+            );
             resource
         }
     };
     if let Err(errors) = bundle.add_resource(resource) {
-        tracing::error!(lang = lang.tag(), ?catalogue, ?errors, "message catalogue has errors");
+        tracing::error!(
+            lang = lang.tag(),
+            ?catalogue,
+            ?errors,
+            "message catalogue has errors"
+        );
     }
     bundle
 }
@@ -347,10 +357,7 @@ mod tests {
         assert_eq!(env(&[("LANG", "C")]), Lang::En);
         assert_eq!(env(&[("LANG", "en_US.UTF-8")]), Lang::En);
         assert_eq!(env(&[("LANG", "fr_FR.UTF-8")]), Lang::En);
-        assert_eq!(
-            env(&[("LC_ALL", "C"), ("LANG", "zh_CN.UTF-8")]),
-            Lang::En
-        );
+        assert_eq!(env(&[("LC_ALL", "C"), ("LANG", "zh_CN.UTF-8")]), Lang::En);
         assert_eq!(
             env(&[("LC_MESSAGES", "zh_CN.UTF-8"), ("LANG", "C")]),
             Lang::ZhCn
@@ -374,7 +381,10 @@ mod tests {
             tr_in(Lang::En, "cli-verify-ok", &args),
             "ok: 3 records verify; head hash ab"
         );
-        assert_eq!(tr_in(Lang::ZhCn, "cli-no-such-message", &[]), "cli-no-such-message");
+        assert_eq!(
+            tr_in(Lang::ZhCn, "cli-no-such-message", &[]),
+            "cli-no-such-message"
+        );
     }
 
     #[test]

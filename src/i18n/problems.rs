@@ -105,4 +105,3 @@ pub async fn localize_problems(request: Request, next: Next) -> Response {
     }
     response
 }
-
