@@ -123,7 +123,12 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
             eprintln!("{error}");
             return Ok(ExitCode::from(2));
         }
-        Err(error) => anyhow::bail!("{}: {}", error.code, error.detail),
+        // The gateway's problem, its detail in the CLI's language.
+        Err(error) => anyhow::bail!(
+            "{}: {}",
+            error.code,
+            error.problem_in(crate::i18n::cli_lang()).detail
+        ),
     };
     for column in &report.columns {
         crate::outln!(

@@ -77,6 +77,14 @@ fn localized_command() -> clap::Command {
         ("openapi", t!("cli-about-openapi")),
         ("bench", t!("cli-about-bench")),
     ];
+    // Second-level commands: (parent, name, about).
+    let nested = [
+        ("token", "create", t!("cli-about-token-create")),
+        ("token", "list", t!("cli-about-token-list")),
+        ("token", "revoke", t!("cli-about-token-revoke")),
+        ("import", "pos", t!("cli-about-import-pos")),
+        ("import", "customers", t!("cli-about-import-customers")),
+    ];
     let english = salesledger::i18n::cli_lang() == Lang::En;
     let mut command = Cli::command().about(t!("cli-about"));
     for (name, about) in abouts {
@@ -88,6 +96,18 @@ fn localized_command() -> clap::Command {
             } else {
                 sub.long_about(None::<&str>)
             }
+        });
+    }
+    for (parent, name, about) in nested {
+        command = command.mut_subcommand(parent, |parent| {
+            parent.mut_subcommand(name, |sub| {
+                let sub = sub.about(about);
+                if english {
+                    sub
+                } else {
+                    sub.long_about(None::<&str>)
+                }
+            })
         });
     }
     command

@@ -292,3 +292,10 @@ cli-backup-fetching-blob = fetching the blob { $hash } (GET { $url })
 cli-backup-reading-blob = reading the blob { $hash }
 cli-backup-blob-mismatch = the gateway served the blob { $hash } with content hashing to { $actual }
 cli-backup-storing-blob = storing the blob { $hash }
+
+## Second-level command descriptions
+cli-about-token-create = Create a token and print it once (only its SHA-256 digest is stored).
+cli-about-token-list = List the tokens: name, role, rep id, region, created, expires, last used, status; never a secret.
+cli-about-token-revoke = Revoke a token by name (it then gets 401 `token_revoked`).
+cli-about-import-pos = POS sale lines (NDJSON, the body format of `POST /v1/pos/sales`).
+cli-about-import-customers = An existing customer list (`.csv` or `.xlsx`, the first row the header): each row registered through the same path and duplicate check as `POST /v1/customers`, owners assigned where a column names the rep; every refused row reported with its line; idempotent.

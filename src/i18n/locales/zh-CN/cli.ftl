@@ -292,3 +292,10 @@ cli-backup-fetching-blob = 下载附件 { $hash }（GET { $url }）
 cli-backup-reading-blob = 读取附件 { $hash }
 cli-backup-blob-mismatch = 网关提供的附件 { $hash } 内容哈希为 { $actual }
 cli-backup-storing-blob = 保存附件 { $hash }
+
+## 二级命令说明
+cli-about-token-create = 创建一个令牌并只打印这一次（只保存其 SHA-256 摘要）。
+cli-about-token-list = 列出令牌：名称、角色、销售代表、大区、创建时间、过期时间、最近使用、状态；从不显示密钥。
+cli-about-token-revoke = 按名称吊销令牌（之后使用它会得到 401 `token_revoked`）。
+cli-about-import-pos = POS 销售行（NDJSON，即 `POST /v1/pos/sales` 的请求体格式）。
+cli-about-import-customers = 已有的客户名单（`.csv` 或 `.xlsx`，首行为表头）：每行都经与 `POST /v1/customers` 相同的路径和撞单检查登记，某列给出销售代表时分配归属；每个被拒绝的行都会连同行号报告；可重复执行。
