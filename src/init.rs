@@ -60,8 +60,12 @@ pub async fn first_start(
         .with_context(|| crate::t!("cli-init-publishing-first-start"))?;
     match &outcome {
         FirstStart::Published { stream_ids } if !stream_ids.is_empty() => println!(
-            "first start: default configuration published as {SYSTEM_INIT_ACTOR} ({}); see GET /v1/config",
-            stream_ids.join(", ")
+            "{}",
+            crate::t!(
+                "cli-init-first-start",
+                actor = SYSTEM_INIT_ACTOR,
+                streams = stream_ids.join(", ")
+            )
         ),
         FirstStart::Published { .. } => {}
         FirstStart::OrganisationConfigured { stream_id, actor } => tracing::info!(

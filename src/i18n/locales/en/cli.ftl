@@ -155,6 +155,7 @@ cli-init-rep-tags-changed = rep { $rep_id } ({ $name }, { $region }): capability
 cli-init-refused = { $path }: line { $line }, column { $column }, field `{ $field }`: { $message }
 cli-init-publishing = publishing the organisation file
 cli-init-publishing-first-start = publishing the first-start configuration
+cli-init-first-start = first start: default configuration published as { $actor } ({ $streams }); see GET /v1/config
 
 ## import
 cli-opening = opening { $path }

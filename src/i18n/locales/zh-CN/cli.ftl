@@ -155,6 +155,7 @@ cli-init-rep-tags-changed = 销售代表 { $rep_id }（{ $name }，{ $region }�
 cli-init-refused = { $path }：第 { $line } 行，第 { $column } 列，字段 `{ $field }`：{ $message }
 cli-init-publishing = 发布组织文件
 cli-init-publishing-first-start = 发布首次启动的配置
+cli-init-first-start = 首次启动：默认配置已由 { $actor } 发布（{ $streams }）；见 GET /v1/config
 
 ## import
 cli-opening = 打开 { $path }
