@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::i18n::Said;
 use anyhow::{bail, Context};
 use clap::Args;
 use salesledger_replay::audit::bundle::{
@@ -153,10 +154,7 @@ pub enum ExportFormat {
 
 pub(crate) fn require_log(data_dir: &Path) -> anyhow::Result<()> {
     if !data_dir.join("log").is_dir() {
-        bail!(
-            "{} holds no salesledger log (no log/ directory)",
-            data_dir.display()
-        );
+        bail!(crate::t!("cli-no-log", dir = data_dir.display()));
     }
     Ok(())
 }
@@ -170,7 +168,7 @@ async fn open_signed_log(
     match store {
         Some(choice) => {
             salesledger_store::private_fs::create_dir_all(data_dir)
-                .with_context(|| format!("creating {}", data_dir.display()))?;
+                .with_context(|| crate::t!("cli-creating", path = data_dir.display()))?;
             OpenedStore::open_existing(choice).await
         }
         None => {
@@ -182,7 +180,8 @@ async fn open_signed_log(
 
 fn open_store(data_dir: &Path) -> anyhow::Result<SledStore> {
     require_log(data_dir)?;
-    SledStore::open(data_dir).with_context(|| format!("opening the log in {}", data_dir.display()))
+    SledStore::open(data_dir)
+        .with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))
 }
 
 /// `salesledger key --data DIR`.
@@ -191,23 +190,24 @@ pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
         let signer = match (path.exists(), &args.name) {
             (true, _) => crate::witness::load_witness_key(path)?,
             (false, Some(name)) => crate::witness::create_witness_key(path, name)?,
-            (false, None) => bail!(
-                "{} does not exist: give --name to create it",
-                path.display()
-            ),
+            (false, None) => bail!(crate::t!("cli-key-witness-absent", path = path.display())),
         };
         crate::outln!("{}", signer.verifier().to_vkey())?;
         return Ok(ExitCode::SUCCESS);
     }
     let Some(data) = &args.data else {
-        bail!("give --data DIR or --witness FILE");
+        bail!(crate::t!("cli-key-give-data-or-witness"));
     };
     if !data.is_dir() {
-        bail!("{} is not a directory", data.display());
+        bail!(crate::t!("cli-not-a-directory", path = data.display()));
     }
-    let key = ServerKey::load_or_create(data).context("loading the signing key")?;
+    let key =
+        ServerKey::load_or_create(data).with_context(|| crate::t!("cli-loading-signing-key"))?;
     crate::outln!("{}", key.vkey())?;
-    crate::outln!("fingerprint: {}", key.fingerprint())?;
+    crate::outln!(
+        "{}",
+        crate::t!("cli-key-fingerprint", fingerprint = key.fingerprint())
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -219,12 +219,13 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let opened = open_signed_log(&args.data, args.store.as_ref()).await?;
         let store = opened.store().as_ref();
-        let key = ServerKey::load_or_create(&args.data).context("loading the signing key")?;
-        let bar = crate::progress::bar(store.head().len, "updating the Merkle tree");
+        let key = ServerKey::load_or_create(&args.data)
+            .with_context(|| crate::t!("cli-loading-signing-key"))?;
+        let bar = crate::progress::bar(store.head().len, &crate::t!("cli-progress-merkle"));
         let mut tree =
             LogTree::open_with_progress(&args.data, store, |done, _| bar.set_position(done))
                 .await
-                .context("opening the Merkle tree")?;
+                .with_context(|| crate::t!("cli-opening-merkle"))?;
         bar.finish_and_clear();
         let latest = latest_checkpoint(store).await?;
         let head = store.head().len;
@@ -233,8 +234,8 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
                 if latest.position + 1 == head && latest.payload.verifier_key == key.vkey() =>
             {
                 eprintln!(
-                    "no new records since the checkpoint at position {}",
-                    latest.position
+                    "{}",
+                    crate::t!("cli-checkpoint-no-new-records", position = latest.position)
                 );
                 latest
             }
@@ -247,11 +248,13 @@ pub fn checkpoint(args: &CheckpointArgs) -> anyhow::Result<ExitCode> {
         } else {
             crate::out!("{}", record.payload.note)?;
             eprintln!(
-                "checkpoint at position {} covers records 0..{} (tree size {}), root {}",
-                record.position,
-                record.payload.tree_size,
-                record.payload.tree_size,
-                record.payload.root_hash
+                "{}",
+                crate::t!(
+                    "cli-checkpoint-signed",
+                    position = record.position,
+                    size = record.payload.tree_size,
+                    root = record.payload.root_hash
+                )
             );
         }
         Ok(ExitCode::SUCCESS)
@@ -265,26 +268,25 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         (Some(id), None, None) => Subject::customer(id),
         (None, Some(id), None) => Subject::lead(id),
         (None, None, Some(id)) => Subject::proposal(id),
-        _ => bail!("give exactly one of --customer, --lead and --proposal"),
+        _ => bail!(crate::t!("cli-evidence-one-subject")),
     };
     if let Some(url) = &args.url {
         return crate::remote::evidence(url, args, &subject);
     }
     let Some(data) = &args.data else {
-        bail!("give --data DIR (the gateway stopped) or --url URL --token T");
+        bail!(crate::t!("cli-evidence-give-data-or-url"));
     };
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let opened = open_signed_log(data, args.store.as_ref()).await?;
         let store = opened.store().as_ref();
-        let key = ServerKey::load_or_create(data).context("loading the signing key")?;
+        let key = ServerKey::load_or_create(data)
+            .with_context(|| crate::t!("cli-loading-signing-key"))?;
         let head = store.head().len;
-        let bar = crate::progress::bar(head, "updating the Merkle tree");
-        let mut tree = LogTree::open_with_progress(data, store, |done, _| {
-            bar.set_position(done)
-        })
-        .await
-        .context("opening the Merkle tree")?;
+        let bar = crate::progress::bar(head, &crate::t!("cli-progress-merkle"));
+        let mut tree = LogTree::open_with_progress(data, store, |done, _| bar.set_position(done))
+            .await
+            .with_context(|| crate::t!("cli-opening-merkle"))?;
         bar.finish_and_clear();
         let blobs = if args.with_files {
             Some(FsBlobStore::open(data, DEFAULT_MAX_BLOB_BYTES)?)
@@ -301,7 +303,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             .with::<salesledger_projections::tables::subjects::SubjectsTables>()
             .start()
             .await
-            .context("opening the subject index")?,
+            .with_context(|| crate::t!("cli-opening-subject-index"))?,
         );
         let built = crate::evidence::indexed_bundle(
             store,
@@ -313,7 +315,10 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             std::time::Duration::from_secs(3600),
         )
         .await;
-        tables.stop().await.context("closing the subject index")?;
+        tables
+            .stop()
+            .await
+            .with_context(|| crate::t!("cli-closing-subject-index"))?;
         tree.sync()?;
         opened.close().await;
         let mut bundle = built?;
@@ -325,14 +330,17 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         )?;
         write_bundle(&bundle, &args.out)?;
         crate::outln!(
-            "wrote {}: {} events about {} {}, proven against the checkpoint of {} records (root {}); key fingerprint {}",
-            args.out.display(),
-            bundle.events.len(),
-            subject.kind,
-            subject.id,
-            bundle.checkpoint.tree_size,
-            bundle.checkpoint.root_hash,
-            bundle.log.key_fingerprint
+            "{}",
+            crate::t!(
+                "cli-evidence-wrote",
+                path = args.out.display(),
+                n = bundle.events.len(),
+                kind = subject.kind,
+                id = subject.id,
+                size = bundle.checkpoint.tree_size,
+                root = bundle.checkpoint.root_hash,
+                fingerprint = bundle.log.key_fingerprint
+            )
         )?;
         Ok(ExitCode::SUCCESS)
     })
@@ -343,7 +351,7 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
     let path = Path::new(arg);
     if path.is_file() {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading the key file {}", path.display()))?;
+            .with_context(|| crate::t!("cli-reading-key-file", path = path.display()))?;
         return Ok(text.lines().next().unwrap_or_default().trim().to_owned());
     }
     Ok(arg.trim().to_owned())
@@ -351,8 +359,8 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
 
 /// `salesledger verify-bundle FILE [--pubkey KEY]`: offline, no data dir.
 pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
     let witnesses = args
         .witness
@@ -360,7 +368,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
         .map(|vkey| {
             let vkey = read_key_arg(vkey)?;
             CosignatureVerifier::parse_vkey(&vkey)
-                .with_context(|| format!("--witness {vkey}: not a witness verifier key"))
+                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let quorum = args.witness_quorum.unwrap_or(witnesses.len());
@@ -382,62 +390,88 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             crate::outln!(
-                "ok: {} events about {} {} are included in the log {} at tree size {} (root {})",
-                report.n_events,
-                report.subject.kind,
-                report.subject.id,
-                report.origin,
-                report.tree_size,
-                report.root_hash
+                "{}",
+                crate::t!(
+                    "cli-bundle-ok",
+                    n = report.n_events,
+                    kind = report.subject.kind,
+                    id = report.subject.id,
+                    origin = report.origin,
+                    size = report.tree_size,
+                    root = report.root_hash
+                )
             )?;
             crate::outln!(
-                "    positions: {}",
-                report
-                    .positions
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "    {}",
+                crate::t!(
+                    "cli-bundle-positions",
+                    positions = report
+                        .positions
+                        .iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             )?;
             crate::outln!(
-                "    checkpoint and manifest signed by {} (fingerprint {})",
-                report.verifier_key,
-                report.key_fingerprint
+                "    {}",
+                crate::t!(
+                    "cli-bundle-signed-by",
+                    key = report.verifier_key,
+                    fingerprint = report.key_fingerprint
+                )
             )?;
             match report.key_source {
-                KeySource::Given => crate::outln!("    the key is the one given with --pubkey")?,
-                KeySource::Bundle => crate::outln!(
-                    "    WARNING: the key was taken from the bundle; compare its fingerprint with the log operator's published one, or pass --pubkey"
-                )?,
+                KeySource::Given => crate::outln!("    {}", crate::t!("cli-bundle-key-given"))?,
+                KeySource::Bundle => {
+                    crate::outln!("    {}", crate::t!("cli-bundle-key-from-bundle"))?
+                }
             }
             if let Some(witnessed) = &witnessed {
                 crate::outln!(
-                    "    cosigned by {} of the {} given witnesses ({} required):",
-                    witnessed.cosigned,
-                    witnessed.witnesses.len(),
-                    witnessed.quorum
+                    "    {}",
+                    crate::t!(
+                        "cli-bundle-cosigned",
+                        cosigned = witnessed.cosigned,
+                        given = witnessed.witnesses.len(),
+                        quorum = witnessed.quorum
+                    )
                 )?;
                 for check in &witnessed.witnesses {
                     match (check.cosigned_at, &check.failure) {
-                        (Some(time), _) => {
-                            crate::outln!("      {} at {time} (POSIX seconds)", check.witness)?
-                        }
+                        (Some(time), _) => crate::outln!(
+                            "      {}",
+                            crate::t!(
+                                "cli-bundle-witness-at",
+                                witness = check.witness,
+                                time = time
+                            )
+                        )?,
                         (None, failure) => crate::outln!(
-                            "      {}: no valid cosignature ({})",
-                            check.witness,
-                            failure.as_deref().unwrap_or_default()
+                            "      {}",
+                            crate::t!(
+                                "cli-bundle-witness-invalid",
+                                witness = check.witness,
+                                failure = failure.as_deref().unwrap_or_default()
+                            )
                         )?,
                     }
                 }
             }
             for (sha256, included) in &report.attachments {
                 if *included {
-                    crate::outln!("    attachment {sha256}: file included and matches")?;
+                    crate::outln!(
+                        "    {}",
+                        crate::t!("cli-bundle-attachment-included", sha256 = sha256)
+                    )?;
                 } else {
-                    crate::outln!("    attachment {sha256}: hash committed (file not included)")?;
+                    crate::outln!(
+                        "    {}",
+                        crate::t!("cli-bundle-attachment-committed", sha256 = sha256)
+                    )?;
                 }
             }
-            crate::outln!("timeline:")?;
+            crate::outln!("{}", crate::t!("cli-bundle-timeline"))?;
             for line in &report.timeline {
                 crate::outln!("    {line}")?;
             }
@@ -453,7 +487,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                     }))?
                 )?;
             } else {
-                crate::outln!("FAILED: {error}")?;
+                crate::outln!("{}", crate::t!("cli-failed", error = error))?;
             }
             Ok(ExitCode::from(1))
         }
@@ -465,7 +499,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let store = open_store(&args.data)?;
-        let bar = crate::progress::bar(store.head().len, "exporting");
+        let bar = crate::progress::bar(store.head().len, &crate::t!("cli-progress-exporting"));
         if args.format == ExportFormat::Parquet {
             let options = crate::analytics::log::ParquetLogOptions {
                 records_per_file: args.records_per_file,
@@ -480,11 +514,14 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             store.close().await;
             let manifest = manifest?;
             crate::outln!(
-                "wrote {}: {} records in {} Parquet files, head hash {}",
-                args.out.display(),
-                manifest.records,
-                manifest.files.len(),
-                manifest.head_hash
+                "{}",
+                crate::t!(
+                    "cli-export-wrote-parquet",
+                    path = args.out.display(),
+                    n = manifest.records,
+                    files = manifest.files.len(),
+                    head = manifest.head_hash
+                )
             )?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -493,10 +530,13 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         store.close().await;
         let header = header?;
         crate::outln!(
-            "wrote {}: {} records, head hash {}",
-            args.out.display(),
-            header.records,
-            header.head_hash
+            "{}",
+            crate::t!(
+                "cli-export-wrote",
+                path = args.out.display(),
+                n = header.records,
+                head = header.head_hash
+            )
         )?;
         Ok(ExitCode::SUCCESS)
     })
@@ -508,7 +548,7 @@ pub(crate) fn data_dir_verifier(data_dir: &Path) -> anyhow::Result<Option<NoteVe
     if !path.exists() {
         return Ok(None);
     }
-    let key = ServerKey::load(&path).context("loading the signing key")?;
+    let key = ServerKey::load(&path).with_context(|| crate::t!("cli-loading-signing-key"))?;
     Ok(Some(key.verifier().clone()))
 }
 
@@ -517,21 +557,21 @@ pub(crate) async fn audit_store(
     data_dir: &Path,
     store: &SledStore,
     from_checkpoint: Option<&Path>,
-) -> anyhow::Result<(AuditReport, Option<Result<String, String>>)> {
+) -> anyhow::Result<(AuditReport, Option<Result<Said, Said>>)> {
     let verifier = data_dir_verifier(data_dir)?;
     let total = store.head().len;
-    let bar = crate::progress::bar(total, "updating the Merkle tree");
+    let bar = crate::progress::bar(total, &crate::t!("cli-progress-merkle"));
     let (tree, _stopped) =
         LogTree::open_for_audit(data_dir, store, |done, _| bar.set_position(done))
             .await
-            .context("opening the Merkle tree")?;
+            .with_context(|| crate::t!("cli-opening-merkle"))?;
     bar.finish_and_clear();
-    let bar = crate::progress::bar(total, "verifying");
+    let bar = crate::progress::bar(total, &crate::t!("cli-progress-verifying"));
     let report = verify_log_audit(store, &tree, verifier.as_ref(), |done, _| {
         bar.set_position(done)
     })
     .await
-    .context("reading the log")?;
+    .with_context(|| crate::t!("cli-reading-log"))?;
     bar.finish_and_clear();
     let extends = match from_checkpoint {
         None => None,
@@ -545,39 +585,39 @@ fn prove_from_file(
     verifier: Option<&NoteVerifier>,
     path: &Path,
     report: &AuditReport,
-) -> anyhow::Result<Result<String, String>> {
+) -> anyhow::Result<Result<Said, Said>> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the checkpoint {}", path.display()))?;
+        .with_context(|| crate::t!("cli-reading-checkpoint", path = path.display()))?;
     // Accept the note itself, or a JSON document with a `note` field (the
     // checkpoint endpoint's or `checkpoint --json`'s output).
     let note = if text.trim_start().starts_with('{') {
         let value: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{} is not JSON", path.display()))?;
+            .with_context(|| crate::t!("cli-not-json", path = path.display()))?;
         value
             .get("note")
             .or_else(|| value.get("payload").and_then(|payload| payload.get("note")))
             .and_then(|note| note.as_str())
             .map(str::to_owned)
-            .context("the JSON document has no \"note\" field")?
+            .with_context(|| crate::t!("cli-json-has-no-note"))?
     } else {
         text
     };
     let Some(verifier) = verifier else {
-        return Ok(Err(
-            "the data directory holds no signing key to check the saved checkpoint with".into(),
-        ));
+        return Ok(Err(crate::said!("cli-extends-no-key")));
     };
     if report.failure.is_some() {
-        return Ok(Err("the log itself does not verify".into()));
+        return Ok(Err(crate::said!("cli-extends-log-fails")));
     }
     Ok(
         match salesledger_replay::audit::prove_extends(tree, verifier, &note) {
-            Ok(((old_size, old_root), (new_size, new_root))) => Ok(format!(
-                "the log extends the saved checkpoint: its first {old_size} records (root {old_root}) are unchanged in the current {new_size} (root {new_root})"
+            Ok(((old_size, old_root), (new_size, new_root))) => Ok(crate::said!(
+                "cli-extends-ok",
+                old_size = old_size,
+                old_root = old_root,
+                new_size = new_size,
+                new_root = new_root
             )),
-            Err(error) => Err(format!(
-                "the log does not extend the saved checkpoint: {error}"
-            )),
+            Err(error) => Err(crate::said!("cli-extends-not", error = error)),
         },
     )
 }

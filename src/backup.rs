@@ -110,27 +110,42 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     crate::outln!(
-        "backed up {} new records from {} into {} ({} before, {} now)",
-        report.records_added,
-        base(&args.url),
-        args.out.display(),
-        report.records_before,
-        report.records
+        "{}",
+        crate::t!(
+            "cli-backup-done",
+            added = report.records_added,
+            url = base(&args.url),
+            path = args.out.display(),
+            before = report.records_before,
+            now = report.records
+        )
     )?;
     crate::outln!(
-        "backup: records={} head_hash={} merkle_root={}",
-        report.records,
-        report.head_hash,
-        report.merkle_root
+        "{}",
+        crate::t!(
+            "cli-backup-summary",
+            records = report.records,
+            head = report.head_hash,
+            root = report.merkle_root
+        )
     )?;
     crate::outln!(
-        "blobs: {} referenced, all present; {} fetched now ({} bytes)",
-        report.blobs_referenced,
-        report.blobs_fetched,
-        report.blob_bytes_fetched
+        "{}",
+        crate::t!(
+            "cli-backup-blobs",
+            referenced = report.blobs_referenced,
+            fetched = report.blobs_fetched,
+            bytes = report.blob_bytes_fetched
+        )
     )?;
-    crate::outln!("not in the backup:")?;
-    for caveat in &report.caveats {
+    // The JSON report's caveats stay English (CAVEATS); the text, in the
+    // CLI's language, says the same in the same order.
+    crate::outln!("{}", crate::t!("cli-backup-not-included"))?;
+    for caveat in [
+        crate::t!("cli-backup-caveat-key"),
+        crate::t!("cli-backup-caveat-tokens"),
+        crate::t!("cli-backup-caveat-webhooks"),
+    ] {
         crate::outln!("  - {caveat}")?;
     }
     Ok(ExitCode::SUCCESS)
@@ -144,7 +159,7 @@ fn stream_client() -> anyhow::Result<reqwest::Client> {
         .connect_timeout(std::time::Duration::from_secs(30))
         .read_timeout(std::time::Duration::from_secs(120))
         .build()
-        .context("building the HTTP client")
+        .with_context(|| crate::t!("cli-building-http-client"))
 }
 
 /// The gateway's answer as an error: status, problem code and detail.
@@ -160,12 +175,26 @@ async fn refusal(what: &str, response: reqwest::Response) -> anyhow::Error {
         Ok(problem) => format!("{} ({})", problem.detail, problem.code),
         Err(_) => String::from_utf8_lossy(&body).trim().to_owned(),
     };
-    let hint = match status.as_u16() {
-        401 => ": the token is missing, unknown or revoked",
-        403 => ": the token's role may not read the whole log (use an auditor's or a supervisor's)",
-        _ => "",
-    };
-    anyhow::anyhow!("{what}: the gateway answered {status}{hint}: {why}")
+    match status.as_u16() {
+        401 => anyhow::anyhow!(crate::t!(
+            "cli-backup-refused-401",
+            what = what,
+            status = status,
+            why = why
+        )),
+        403 => anyhow::anyhow!(crate::t!(
+            "cli-backup-refused-403",
+            what = what,
+            status = status,
+            why = why
+        )),
+        _ => anyhow::anyhow!(crate::t!(
+            "cli-backup-refused",
+            what = what,
+            status = status,
+            why = why
+        )),
+    }
 }
 
 /// Fails unless `out` may receive a backup: absent, empty, or holding a log.
@@ -174,12 +203,9 @@ fn check_out_dir(out: &Path) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut entries =
-        std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+        std::fs::read_dir(out).with_context(|| crate::t!("cli-reading", path = out.display()))?;
     if entries.next().is_some() {
-        bail!(
-            "{} is not empty and holds no salesledger log: not a backup; give an empty or new directory",
-            out.display()
-        );
+        bail!(crate::t!("cli-backup-not-a-backup", path = out.display()));
     }
     Ok(())
 }
@@ -197,9 +223,9 @@ pub async fn backup(url: &str, token: &str, out: &Path) -> anyhow::Result<Backup
     };
     let opened = OpenedStore::open(&StoreChoice::Sled(out.to_owned()))
         .await
-        .with_context(|| format!("opening the backup's log in {}", out.display()))?;
+        .with_context(|| crate::t!("cli-backup-opening-log", path = out.display()))?;
     let blobs = FsBlobStore::open(out, u64::MAX)
-        .with_context(|| format!("opening the backup's blobs in {}", out.display()))?;
+        .with_context(|| crate::t!("cli-backup-opening-blobs", path = out.display()))?;
     let result = backup_into(
         (&client, url, token),
         out,
@@ -225,11 +251,15 @@ impl Progress {
     /// Checks the next record and folds it in; `Err` with the reason.
     fn check(&mut self, record: &RecordedEvent) -> anyhow::Result<Vec<Hash32>> {
         if let Err(reason) = self.chain.check(record) {
-            bail!("position {}: {reason}", record.position);
+            bail!(crate::t!(
+                "cli-backup-position",
+                position = record.position,
+                reason = reason
+            ));
         }
         self.tree.push_record(&record.canonical_bytes());
         let hashes = referenced_blobs(record)
-            .with_context(|| format!("position {}: the payload", record.position))?;
+            .with_context(|| crate::t!("cli-backup-payload", position = record.position))?;
         self.referenced.extend(hashes.iter().copied());
         Ok(hashes)
     }
@@ -252,12 +282,13 @@ async fn open_export(
         .with_context(|| format!("GET {export_url}"))?;
     if response.status().as_u16() == 422 && local.len > 0 {
         let error = refusal(&format!("GET {export_url}"), response).await;
-        bail!(
-            "the gateway's log is shorter than this backup ({} records, head hash {}): it was rolled back or replaced, or {} backs up another log; nothing was written ({error:#})",
-            local.len,
-            local.last_hash,
-            out.display()
-        );
+        bail!(crate::t!(
+            "cli-backup-gateway-shorter",
+            records = local.len,
+            head = local.last_hash,
+            path = out.display(),
+            error = format!("{error:#}")
+        ));
     }
     if !response.status().is_success() {
         return Err(refusal(&format!("GET {export_url}"), response).await);
@@ -282,24 +313,25 @@ async fn backup_into(
 
     // The backup so far: verified, and its blobs complete.
     let local = store.head();
-    let bar = crate::progress::bar(local.len, "checking the backup so far");
+    let bar = crate::progress::bar(local.len, &crate::t!("cli-progress-backup-check"));
     let mut missing = Vec::new();
     while state.chain.n_verified() < local.len {
         let next = state.chain.n_verified();
         let records = store
             .read_all(next, READ_PAGE)
             .await
-            .with_context(|| format!("reading the backup at position {next}"))?;
+            .with_context(|| crate::t!("cli-backup-reading", position = next))?;
         if records.is_empty() {
-            bail!(
-                "the backup has no record {next} below its head {}",
-                local.len
-            );
+            bail!(crate::t!(
+                "cli-backup-record-missing",
+                position = next,
+                head = local.len
+            ));
         }
         for record in records.iter().take_while(|r| r.position < local.len) {
             for hash in state
                 .check(record)
-                .with_context(|| format!("the backup in {} does not verify", out.display()))?
+                .with_context(|| crate::t!("cli-backup-does-not-verify", path = out.display()))?
             {
                 if !blobs.contains(&hash).await? {
                     missing.push(hash);
@@ -310,7 +342,7 @@ async fn backup_into(
     }
     bar.finish_and_clear();
     if state.chain.last_hash() != local.last_hash {
-        bail!("the backup's records end at a hash other than its head's");
+        bail!(crate::t!("cli-backup-head-mismatch"));
     }
     missing.sort();
     missing.dedup();
@@ -328,42 +360,48 @@ async fn backup_into(
         if let Some(line) = lines.next_line() {
             break line;
         }
-        let Some(chunk) = response.chunk().await.context("reading the export")? else {
-            bail!("the export ended before its header");
+        let Some(chunk) = response
+            .chunk()
+            .await
+            .with_context(|| crate::t!("cli-backup-reading-export"))?
+        else {
+            bail!(crate::t!("cli-backup-no-header"));
         };
         lines.push(&chunk);
     };
     let header: StreamHeader = serde_json::from_slice(&header_line)
-        .context("the export's first line is not its header")?;
+        .with_context(|| crate::t!("cli-backup-first-line-not-header"))?;
     if header.format != EXPORT_FORMAT {
-        bail!(
-            "the export's format is {:?}, expected {EXPORT_FORMAT:?}",
-            header.format
-        );
+        bail!(crate::t!(
+            "cli-backup-export-format",
+            format = format!("{:?}", header.format),
+            expected = format!("{EXPORT_FORMAT:?}")
+        ));
     }
     if local.len > 0 {
         let (Some(from), Some(prev_hash)) = (header.from, header.prev_hash) else {
-            bail!("the export's header names no `from` and `prev_hash` after position 0");
+            bail!(crate::t!("cli-backup-header-no-from"));
         };
         if from != local.len {
-            bail!(
-                "the gateway exported from position {from}, not {}",
-                local.len
-            );
+            bail!(crate::t!(
+                "cli-backup-other-from",
+                from = from,
+                expected = local.len
+            ));
         }
         if prev_hash != local.last_hash {
-            bail!(
-                "the gateway's log does not extend this backup: at position {} the backup holds the record hashed {} but the gateway's log one hashed {} (its log was rewritten or forked, or {} backs up another log); nothing was written",
-                local.len - 1,
-                local.last_hash,
-                prev_hash,
-                out.display()
-            );
+            bail!(crate::t!(
+                "cli-backup-not-extended",
+                position = local.len - 1,
+                ours = local.last_hash,
+                theirs = prev_hash,
+                path = out.display()
+            ));
         }
     }
 
     let total = local.len + header.records;
-    let bar = crate::progress::bar(total, "backing up");
+    let bar = crate::progress::bar(total, &crate::t!("cli-progress-backing-up"));
     bar.set_position(local.len);
     let mut page: Vec<RecordedEvent> = Vec::with_capacity(READ_PAGE);
     let mut page_blobs: Vec<Hash32> = Vec::new();
@@ -373,18 +411,15 @@ async fn backup_into(
         while let Some(line) = lines.next_line() {
             line_no += 1;
             if state.chain.n_verified() >= total {
-                bail!(
-                    "the export holds more records than its header's {}",
-                    header.records
-                );
+                bail!(crate::t!("cli-backup-too-many", records = header.records));
             }
             let text = std::str::from_utf8(&line)
-                .with_context(|| format!("export line {line_no} is not UTF-8"))?;
+                .with_context(|| crate::t!("cli-backup-line-not-utf8", line = line_no))?;
             let record = decode_record_line(text, line_no)
-                .with_context(|| "the gateway's export".to_owned())?;
+                .with_context(|| crate::t!("cli-backup-gateway-export"))?;
             let hashes = state
                 .check(&record)
-                .context("the gateway's export does not verify")?;
+                .with_context(|| crate::t!("cli-backup-export-does-not-verify"))?;
             page_blobs.extend(hashes);
             page.push(record);
             if page.len() >= READ_PAGE {
@@ -405,7 +440,11 @@ async fn backup_into(
         if stream_done {
             break;
         }
-        match response.chunk().await.context("reading the export")? {
+        match response
+            .chunk()
+            .await
+            .with_context(|| crate::t!("cli-backup-reading-export"))?
+        {
             Some(chunk) => lines.push(&chunk),
             None => {
                 lines.finish();
@@ -426,19 +465,19 @@ async fn backup_into(
     .await?;
     bar.finish_and_clear();
     if state.chain.n_verified() != total {
-        bail!(
-            "the export ended after {} records; its header announced {} (the backup holds the {} verified ones; run again)",
-            state.chain.n_verified() - local.len,
-            header.records,
-            state.chain.n_verified()
-        );
+        bail!(crate::t!(
+            "cli-backup-export-short",
+            got = state.chain.n_verified() - local.len,
+            announced = header.records,
+            held = state.chain.n_verified()
+        ));
     }
     if state.chain.last_hash() != header.head_hash {
-        bail!("the export's last record is not the head its header named");
+        bail!(crate::t!("cli-backup-export-head-mismatch"));
     }
     let head = store.head();
     if head.len != total || head.last_hash != state.chain.last_hash() {
-        bail!("the backup's log did not end where the export did");
+        bail!(crate::t!("cli-backup-end-mismatch"));
     }
     Ok(BackupReport {
         records_before: local.len,
@@ -480,7 +519,7 @@ async fn write_page(
     store
         .import(std::mem::take(page))
         .await
-        .with_context(|| format!("writing the backup from position {first}"))?;
+        .with_context(|| crate::t!("cli-backup-writing", position = first))?;
     Ok(())
 }
 
@@ -502,7 +541,7 @@ async fn fetch_blob(
         .with_context(|| format!("GET {blob_url}"))?;
     if !response.status().is_success() {
         return Err(refusal(
-            &format!("fetching the blob {hash} (GET {blob_url})"),
+            &crate::t!("cli-backup-fetching-blob", hash = hash, url = blob_url),
             response,
         )
         .await);
@@ -510,15 +549,19 @@ async fn fetch_blob(
     let content = response
         .bytes()
         .await
-        .with_context(|| format!("reading the blob {hash}"))?;
+        .with_context(|| crate::t!("cli-backup-reading-blob", hash = hash))?;
     let actual = Hash32::sha256(&content);
     if actual != *hash {
-        bail!("the gateway served the blob {hash} with content hashing to {actual}");
+        bail!(crate::t!(
+            "cli-backup-blob-mismatch",
+            hash = hash,
+            actual = actual
+        ));
     }
     blobs
         .put(&content)
         .await
-        .with_context(|| format!("storing the blob {hash}"))?;
+        .with_context(|| crate::t!("cli-backup-storing-blob", hash = hash))?;
     state.blobs_fetched += 1;
     state.blob_bytes_fetched += content.len() as u64;
     Ok(())

@@ -105,14 +105,17 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
         crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
         crate::outln!(
-            "copied {} records from {} to {}",
-            report.destination.records,
-            args.from.describe(),
-            args.to.describe()
+            "{}",
+            crate::t!(
+                "cli-copy-copied",
+                n = report.destination.records,
+                from = args.from.describe(),
+                to = args.to.describe()
+            )
         )?;
         for (side, summary) in [
-            ("source", report.source),
-            ("destination", report.destination),
+            (crate::t!("cli-copy-source"), report.source),
+            (crate::t!("cli-copy-destination"), report.destination),
         ] {
             crate::outln!(
                 "{side}: records={} head_hash={} merkle_root={}",
@@ -124,9 +127,9 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
         crate::outln!(
             "{}",
             if report.identical {
-                "identical: the chain head and the Merkle root match"
+                crate::t!("cli-copy-identical")
             } else {
-                "DIFFERENT: the copy does not match its source"
+                crate::t!("cli-copy-different")
             }
         )?;
     }
@@ -140,22 +143,22 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
 /// Copies `from` into the empty log at `to`; see the module docs.
 pub async fn copy(from: &StoreChoice, to: &StoreChoice) -> anyhow::Result<CopyReport> {
     if from == to {
-        bail!("the source and the destination are the same log");
+        bail!(crate::t!("cli-copy-same-log"));
     }
     if let (StoreChoice::Sled(a), StoreChoice::Sled(b)) = (from, to) {
         if a.canonicalize()
             .ok()
             .is_some_and(|a| b.canonicalize().ok() == Some(a))
         {
-            bail!("the source and the destination are the same directory");
+            bail!(crate::t!("cli-copy-same-directory"));
         }
     }
     let source = OpenedStore::open_existing(from)
         .await
-        .with_context(|| format!("opening the source {}", from.describe()))?;
+        .with_context(|| crate::t!("cli-copy-opening-source", store = from.describe()))?;
     let destination = OpenedStore::open(to)
         .await
-        .with_context(|| format!("opening the destination {}", to.describe()))?;
+        .with_context(|| crate::t!("cli-copy-opening-destination", store = to.describe()))?;
     let result = copy_between(source.store().as_ref(), destination.store().as_ref()).await;
     source.close().await;
     destination.close().await;
@@ -174,13 +177,13 @@ pub async fn copy_between(
 ) -> anyhow::Result<(LogSummary, LogSummary)> {
     let existing = destination.head();
     if existing.len > 0 {
-        bail!(
-            "the destination is not empty ({} records): copy only into an empty log",
-            existing.len
-        );
+        bail!(crate::t!(
+            "cli-copy-destination-not-empty",
+            n = existing.len
+        ));
     }
     let head = source.head();
-    let bar = crate::progress::bar(head.len, "copying");
+    let bar = crate::progress::bar(head.len, &crate::t!("cli-progress-copying"));
     let mut chain = ChainVerifier::default();
     let mut tree = MerkleFrontier::default();
     while chain.n_verified() < head.len {
@@ -191,31 +194,33 @@ pub async fn copy_between(
         let records = source
             .read_all(next, want)
             .await
-            .with_context(|| format!("reading the source at position {next}"))?;
+            .with_context(|| crate::t!("cli-copy-reading-source", position = next))?;
         if records.is_empty() {
-            bail!(
-                "the source has no record at position {next} below its head {}",
-                head.len
-            );
+            bail!(crate::t!(
+                "cli-copy-source-missing",
+                position = next,
+                head = head.len
+            ));
         }
         for record in &records {
             if let Err(reason) = chain.check(record) {
-                bail!(
-                    "the source does not verify at position {}: {reason}",
-                    record.position
-                );
+                bail!(crate::t!(
+                    "cli-copy-source-bad",
+                    position = record.position,
+                    reason = reason
+                ));
             }
             tree.push_record(&record.canonical_bytes());
         }
         destination
             .import(records)
             .await
-            .with_context(|| format!("writing the destination from position {next}"))?;
+            .with_context(|| crate::t!("cli-copy-writing-destination", position = next))?;
         bar.set_position(chain.n_verified());
     }
     bar.finish_and_clear();
     if chain.last_hash() != head.last_hash {
-        bail!("the source's records end at a hash other than its head's");
+        bail!(crate::t!("cli-copy-source-head-mismatch"));
     }
     let source_summary = LogSummary {
         records: head.len,
@@ -229,24 +234,29 @@ pub async fn copy_between(
 /// Reads a whole log, verifying its chain; its size, head hash and root.
 pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
     let head: LogHead = store.head();
-    let bar = crate::progress::bar(head.len, "verifying the copy");
+    let bar = crate::progress::bar(head.len, &crate::t!("cli-progress-verifying-copy"));
     let mut chain = ChainVerifier::default();
     let mut tree = MerkleFrontier::default();
     while chain.n_verified() < head.len {
         let next = chain.n_verified();
         let records = store.read_all(next, READ_PAGE).await?;
         if records.is_empty() {
-            bail!("record {next} is missing below the head {}", head.len);
+            bail!(crate::t!(
+                "cli-copy-record-missing",
+                position = next,
+                head = head.len
+            ));
         }
         for record in records
             .iter()
             .take_while(|record| record.position < head.len)
         {
             if let Err(reason) = chain.check(record) {
-                bail!(
-                    "the log does not verify at position {}: {reason}",
-                    record.position
-                );
+                bail!(crate::t!(
+                    "cli-copy-log-bad",
+                    position = record.position,
+                    reason = reason
+                ));
             }
             tree.push_record(&record.canonical_bytes());
         }
@@ -254,7 +264,7 @@ pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
     }
     bar.finish_and_clear();
     if chain.last_hash() != head.last_hash {
-        bail!("the log's records end at a hash other than its head's");
+        bail!(crate::t!("cli-copy-log-head-mismatch"));
     }
     Ok(LogSummary {
         records: head.len,

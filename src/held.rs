@@ -20,14 +20,26 @@ pub const PID_FILE: &str = "gateway.pid";
 /// holds the data directory.
 pub const HELD_EXIT: u8 = 3;
 
-/// The data directory is held by another process.
-#[derive(Debug, thiserror::Error)]
+/// The data directory is held by another process (its message in the
+/// CLI's language).
+#[derive(Debug)]
 pub enum Held {
-    #[error("data directory {dir} is in use by a running gateway (pid {pid}); stop it, or ask it over HTTP instead")]
     ByGateway { dir: String, pid: u32 },
-    #[error("data directory {dir} is in use by another process (a running gateway or another salesledger command); stop it first")]
     ByAnother { dir: String },
 }
+
+impl std::fmt::Display for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Held::ByGateway { dir, pid } => {
+                f.write_str(&crate::t!("cli-held-by-gateway", dir = dir, pid = pid))
+            }
+            Held::ByAnother { dir } => f.write_str(&crate::t!("cli-held-by-another", dir = dir)),
+        }
+    }
+}
+
+impl std::error::Error for Held {}
 
 /// `DATA/gateway.pid` while `serve` runs; removed when dropped (if it
 /// still names this process).

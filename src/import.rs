@@ -95,8 +95,8 @@ pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
 async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode> {
     use crate::customer_import::{import, read_sheet, SheetFormat};
     let format = SheetFormat::from_path(&args.file)?;
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let sheet = read_sheet(&bytes, format)?;
     let opened = OpenedStore::open(&StoreChoice::Sled(args.data.clone())).await?;
     let service = CommandService::new(opened.store().clone());
@@ -104,7 +104,7 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
         actor: ActorId::parse("import").context("the importer's actor id")?,
         role: Role::Supervisor,
     };
-    let bar = crate::progress::bar(sheet.rows.len() as u64, "rows");
+    let bar = crate::progress::bar(sheet.rows.len() as u64, &crate::t!("cli-progress-rows"));
     let result = import(
         &service,
         &principal,
@@ -123,38 +123,55 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
             eprintln!("{error}");
             return Ok(ExitCode::from(2));
         }
-        Err(error) => anyhow::bail!("{}: {}", error.code, error.detail),
+        // The gateway's problem, its detail in the CLI's language.
+        Err(error) => anyhow::bail!(
+            "{}: {}",
+            error.code,
+            error.problem_in(crate::i18n::cli_lang()).detail
+        ),
     };
     for column in &report.columns {
-        crate::outln!("column {:?}: {}", column.column, column.field)?;
+        crate::outln!(
+            "{}",
+            crate::t!(
+                "cli-import-column",
+                column = format!("{:?}", column.column),
+                field = column.field
+            )
+        )?;
     }
     for row in &report.refused {
         eprintln!(
-            "line {}: {} ({}): {}",
-            row.line,
-            row.company_name.as_deref().unwrap_or("-"),
-            row.code,
-            row.reason
+            "{}",
+            crate::t!(
+                "cli-import-row-refused",
+                line = row.line,
+                company = row.company_name.as_deref().unwrap_or("-"),
+                code = row.code,
+                reason = row.reason
+            )
         );
     }
-    let verb = if report.dry_run {
-        "would register"
+    let summary = if report.dry_run {
+        crate::t!(
+            "cli-import-customers-dry-run",
+            rows = report.rows,
+            registered = report.registered,
+            already = report.already_imported,
+            owners = report.owners_assigned,
+            refused = report.refused.len()
+        )
     } else {
-        "registered"
+        crate::t!(
+            "cli-import-customers-done",
+            rows = report.rows,
+            registered = report.registered,
+            already = report.already_imported,
+            owners = report.owners_assigned,
+            refused = report.refused.len()
+        )
     };
-    crate::outln!(
-        "{} rows: {verb} {}, already imported {}, owners assigned {}, refused {}{}",
-        report.rows,
-        report.registered,
-        report.already_imported,
-        report.owners_assigned,
-        report.refused.len(),
-        if report.dry_run {
-            " (dry run: nothing appended)"
-        } else {
-            ""
-        }
-    )?;
+    crate::outln!("{summary}")?;
     Ok(if report.refused.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -174,15 +191,15 @@ pub struct ImportSummary {
 
 /// The file's line count (for the progress bar).
 fn count_lines(file: &Path) -> anyhow::Result<u64> {
-    let mut reader =
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let mut reader = std::fs::File::open(file)
+        .with_context(|| crate::t!("cli-opening", path = file.display()))?;
     let mut buffer = vec![0u8; 1 << 20];
     let mut newlines = 0u64;
     let mut last = b'\n';
     loop {
         let n = reader
             .read(&mut buffer)
-            .with_context(|| format!("reading {}", file.display()))?;
+            .with_context(|| crate::t!("cli-reading", path = file.display()))?;
         if n == 0 {
             break;
         }
@@ -220,10 +237,7 @@ fn ticket_of(line: &[u8]) -> Option<String> {
 
 async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Result<ExitCode> {
     if !data.join("log").exists() {
-        anyhow::bail!(
-            "{} holds no log; the stores, SKUs and members must be recorded first",
-            data.display()
-        );
+        anyhow::bail!(crate::t!("cli-import-pos-no-log", dir = data.display()));
     }
     let total_lines = count_lines(file)?;
     let opened = OpenedStore::open(&StoreChoice::Sled(data.to_path_buf())).await?;
@@ -237,11 +251,14 @@ async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Res
     match result? {
         Ok(summary) => {
             crate::outln!(
-                "imported {} lines in {} batches ({} already imported), {} events appended",
-                summary.lines,
-                summary.batches,
-                summary.replayed_batches,
-                summary.events
+                "{}",
+                crate::t!(
+                    "cli-import-pos-done",
+                    lines = summary.lines,
+                    batches = summary.batches,
+                    replayed = summary.replayed_batches,
+                    events = summary.events
+                )
             )?;
             Ok(ExitCode::SUCCESS)
         }
@@ -261,9 +278,10 @@ async fn import_batches(
     batch_lines: usize,
 ) -> anyhow::Result<Result<ImportSummary, String>> {
     let mut reader = BufReader::new(
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?,
+        std::fs::File::open(file)
+            .with_context(|| crate::t!("cli-opening", path = file.display()))?,
     );
-    let bar = crate::progress::bar(total_lines, "importing POS lines");
+    let bar = crate::progress::bar(total_lines, &crate::t!("cli-progress-pos-lines"));
     let mut summary = ImportSummary::default();
     let mut prefix = Sha256::new();
     let mut batch: Vec<u8> = Vec::new();
@@ -276,7 +294,7 @@ async fn import_batches(
         line.clear();
         let n = reader
             .read_until(b'\n', &mut line)
-            .with_context(|| format!("reading {}", file.display()))?;
+            .with_context(|| crate::t!("cli-reading", path = file.display()))?;
         let at_end = n == 0;
         let blank = line.iter().all(u8::is_ascii_whitespace);
         let ticket = if at_end || blank {
@@ -354,35 +372,55 @@ fn describe_failure(
     last_line: u64,
     summary: &ImportSummary,
 ) -> String {
-    let kept = format!(
-        "the {} batch(es) before it (lines 1 to {}) are kept",
-        summary.batches,
-        first_line.saturating_sub(1)
+    let kept = crate::t!(
+        "cli-import-pos-kept",
+        batches = summary.batches,
+        last = first_line.saturating_sub(1)
     );
     match error {
         CommandError::Domain(DomainError::InvalidPosBatch { errors }) => {
             let mut message = format!(
-                "salesledger: import stopped at batch {index} (lines {first_line} to {last_line}): \
-                 {} bad line(s), nothing of this batch appended; {kept}",
-                errors.len()
+                "salesledger: {}",
+                crate::t!(
+                    "cli-import-pos-bad-lines",
+                    index = index,
+                    first = first_line,
+                    last = last_line,
+                    n = errors.len(),
+                    kept = kept
+                )
             );
             for bad in errors.iter().take(MAX_PRINTED_BAD_LINES) {
-                message.push_str(&format!(
-                    "\nline {}: {}: {}",
-                    bad.line,
-                    bad.code.as_str(),
-                    bad.detail
+                message.push('\n');
+                message.push_str(&crate::t!(
+                    "cli-import-pos-bad-line",
+                    line = bad.line,
+                    code = bad.code.as_str(),
+                    detail = bad.detail
                 ));
             }
             message
         }
         CommandError::Domain(DomainError::PosBatchIdReused { batch_id }) => format!(
-            "salesledger: batch {batch_id} (lines {first_line} to {last_line}) was already \
-             recorded with other lines; {kept}"
+            "salesledger: {}",
+            crate::t!(
+                "cli-import-pos-batch-reused",
+                batch_id = batch_id,
+                first = first_line,
+                last = last_line,
+                kept = kept
+            )
         ),
         other => format!(
-            "salesledger: import stopped at batch {index} (lines {first_line} to {last_line}): \
-             {other}; {kept}"
+            "salesledger: {}",
+            crate::t!(
+                "cli-import-pos-stopped",
+                index = index,
+                first = first_line,
+                last = last_line,
+                error = other,
+                kept = kept
+            )
         ),
     }
 }

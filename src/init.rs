@@ -57,11 +57,15 @@ pub async fn first_start(
     let outcome = service
         .publish_first_start_defaults(now)
         .await
-        .context("publishing the first-start configuration")?;
+        .with_context(|| crate::t!("cli-init-publishing-first-start"))?;
     match &outcome {
         FirstStart::Published { stream_ids } if !stream_ids.is_empty() => println!(
-            "first start: default configuration published as {SYSTEM_INIT_ACTOR} ({}); see GET /v1/config",
-            stream_ids.join(", ")
+            "{}",
+            crate::t!(
+                "cli-init-first-start",
+                actor = SYSTEM_INIT_ACTOR,
+                streams = stream_ids.join(", ")
+            )
         ),
         FirstStart::Published { .. } => {}
         FirstStart::OrganisationConfigured { stream_id, actor } => tracing::info!(
@@ -509,7 +513,7 @@ pub async fn apply(
             Some(section) => match section.next_command(&loaded.state, from_file.clone()) {
                 Some(command) => (SYSTEM_CONFIG_FILE_ACTOR, command),
                 None => {
-                    report.push(format!("{stream_id}: unchanged"));
+                    report.push(crate::t!("cli-init-unchanged", stream = stream_id));
                     continue;
                 }
             },
@@ -520,9 +524,7 @@ pub async fn apply(
                 }
             }
             None => {
-                report.push(format!(
-                    "{stream_id}: not in the file; the published one is kept"
-                ));
+                report.push(crate::t!("cli-init-kept", stream = stream_id));
                 continue;
             }
         };
@@ -533,8 +535,16 @@ pub async fn apply(
             .events
             .first()
             .and_then(|event| event.payload.pointer_version())
-            .map_or_else(String::new, |version| format!(" version {version}"));
-        report.push(format!("{stream_id}: published{version} as {actor}"));
+            .map(|version| version.to_string());
+        report.push(match version {
+            Some(version) => crate::t!(
+                "cli-init-published-version",
+                stream = stream_id,
+                version = version,
+                actor = actor
+            ),
+            None => crate::t!("cli-init-published", stream = stream_id, actor = actor),
+        });
     }
     for rep in &organisation.reps {
         let stream_id = rep_stream_id(rep.rep_id);
@@ -548,19 +558,19 @@ pub async fn apply(
             }),
             Some(profile) => {
                 if profile.region != rep.region {
-                    report.push(format!(
-                        "rep {} ({}): registered in region {}, the file says {}; a rep's region does not change",
-                        rep.rep_id,
-                        rep.display_name.as_str(),
-                        profile.region.as_str(),
-                        rep.region.as_str()
+                    report.push(crate::t!(
+                        "cli-init-rep-region-kept",
+                        rep_id = rep.rep_id,
+                        name = rep.display_name.as_str(),
+                        registered = profile.region.as_str(),
+                        file = rep.region.as_str()
                     ));
                 }
                 if profile.capability_tags == rep.capability_tags {
-                    report.push(format!(
-                        "rep {} ({}): unchanged",
-                        rep.rep_id,
-                        rep.display_name.as_str()
+                    report.push(crate::t!(
+                        "cli-init-rep-unchanged",
+                        rep_id = rep.rep_id,
+                        name = rep.display_name.as_str()
                     ));
                     continue;
                 }
@@ -579,17 +589,22 @@ pub async fn apply(
                 now,
             )
             .await?;
-        report.push(format!(
-            "rep {} ({}, {}): {}",
-            rep.rep_id,
-            rep.display_name.as_str(),
-            rep.region.as_str(),
-            if registering {
-                "registered"
-            } else {
-                "capability tags changed"
-            }
-        ));
+        let args = (rep.rep_id, rep.display_name.as_str(), rep.region.as_str());
+        report.push(if registering {
+            crate::t!(
+                "cli-init-rep-registered",
+                rep_id = args.0,
+                name = args.1,
+                region = args.2
+            )
+        } else {
+            crate::t!(
+                "cli-init-rep-tags-changed",
+                rep_id = args.0,
+                name = args.1,
+                region = args.2
+            )
+        });
     }
     Ok(report)
 }
@@ -629,11 +644,21 @@ pub const INVALID_FILE_EXIT: u8 = 1;
 /// `salesledger init`.
 pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
     let source = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("reading {}", args.config.display()))?;
+        .with_context(|| crate::t!("cli-reading", path = args.config.display()))?;
     let organisation = match parse_organisation(&source) {
         Ok(organisation) => organisation,
         Err(error) => {
-            eprintln!("salesledger: {}: {error}", args.config.display());
+            eprintln!(
+                "salesledger: {}",
+                crate::t!(
+                    "cli-init-refused",
+                    path = args.config.display(),
+                    line = error.line,
+                    column = error.column,
+                    field = error.field,
+                    message = error.message
+                )
+            );
             return Ok(ExitCode::from(INVALID_FILE_EXIT));
         }
     };
@@ -649,7 +674,7 @@ async fn init(args: &InitArgs, organisation: &Organisation) -> anyhow::Result<Ex
     let service = CommandService::new(opened.store().clone());
     let result = apply(&service, organisation, Utc::now()).await;
     opened.close().await;
-    for line in result.context("publishing the organisation file")? {
+    for line in result.with_context(|| crate::t!("cli-init-publishing"))? {
         crate::outln!("{line}")?;
     }
     Ok(ExitCode::SUCCESS)

@@ -16,6 +16,7 @@ pub mod demo;
 pub mod evidence;
 pub mod gateway;
 pub mod held;
+pub mod i18n;
 pub mod import;
 pub mod init;
 pub mod offline;

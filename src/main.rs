@@ -10,7 +10,9 @@ use salesledger::{audit, bench, gateway, runtime, verify};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+use salesledger::i18n::Lang;
+use salesledger::t;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -19,8 +21,96 @@ use clap::{Parser, Subcommand};
     about = "Sales actions as an immutable, verifiable event log"
 )]
 struct Cli {
+    /// Language of the messages for a person: zh-CN or en (default: from
+    /// LC_ALL, LC_MESSAGES or LANG; zh* is zh-CN, anything else English).
+    /// JSON, exported files and exit codes never change with it.
+    #[arg(long, global = true, value_name = "zh-CN|en", value_parser = parse_lang)]
+    lang: Option<Lang>,
     #[command(subcommand)]
     command: Command,
+}
+
+fn parse_lang(value: &str) -> Result<Lang, String> {
+    Lang::from_flag(value).ok_or_else(|| format!("{value:?}: zh-CN or en"))
+}
+
+/// The language `--lang` asks for in `args`, looked at before clap parses
+/// them so that the help it prints is already in that language (clap
+/// checks the value itself afterwards).
+fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
+    let mut args = args.iter().skip(1).filter_map(|arg| arg.to_str());
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--lang" {
+            return args.next().and_then(Lang::from_flag);
+        }
+        if let Some(value) = arg.strip_prefix("--lang=") {
+            return Lang::from_flag(value);
+        }
+    }
+    None
+}
+
+/// The command line's definition with its commands' `about` lines from
+/// the CLI catalogue, in the CLI's language. The flags' own help and
+/// clap's words (Usage, Options, its parse errors) stay English: clap has
+/// no message catalogue of its own.
+fn localized_command() -> clap::Command {
+    let abouts = [
+        ("serve", t!("cli-about-serve")),
+        ("verify", t!("cli-about-verify")),
+        ("key", t!("cli-about-key")),
+        ("checkpoint", t!("cli-about-checkpoint")),
+        ("evidence", t!("cli-about-evidence")),
+        ("verify-bundle", t!("cli-about-verify-bundle")),
+        ("witness", t!("cli-about-witness")),
+        ("export", t!("cli-about-export")),
+        ("rebuild", t!("cli-about-rebuild")),
+        ("replay", t!("cli-about-replay")),
+        ("copy", t!("cli-about-copy")),
+        ("backup", t!("cli-about-backup")),
+        ("init", t!("cli-about-init")),
+        ("import", t!("cli-about-import")),
+        ("token", t!("cli-about-token")),
+        ("openapi", t!("cli-about-openapi")),
+        ("bench", t!("cli-about-bench")),
+    ];
+    // Second-level commands: (parent, name, about).
+    let nested = [
+        ("token", "create", t!("cli-about-token-create")),
+        ("token", "list", t!("cli-about-token-list")),
+        ("token", "revoke", t!("cli-about-token-revoke")),
+        ("import", "pos", t!("cli-about-import-pos")),
+        ("import", "customers", t!("cli-about-import-customers")),
+    ];
+    let english = salesledger::i18n::cli_lang() == Lang::En;
+    let mut command = Cli::command().about(t!("cli-about"));
+    for (name, about) in abouts {
+        command = command.mut_subcommand(name, |sub| {
+            let sub = sub.about(about);
+            // The long description is the doc comment's, in English.
+            if english {
+                sub
+            } else {
+                sub.long_about(None::<&str>)
+            }
+        });
+    }
+    for (parent, name, about) in nested {
+        command = command.mut_subcommand(parent, |parent| {
+            parent.mut_subcommand(name, |sub| {
+                let sub = sub.about(about);
+                if english {
+                    sub
+                } else {
+                    sub.long_about(None::<&str>)
+                }
+            })
+        });
+    }
+    command
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,7 +317,17 @@ fn main() -> ExitCode {
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     // One TLS stack: rustls with ring, before any HTTP client is built.
     salesledger::tls::install_crypto_provider();
-    let cli = Cli::parse();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(lang) = lang_in_args(&args) {
+        salesledger::i18n::set_cli_lang(lang);
+    }
+    let cli = match Cli::from_arg_matches(&localized_command().get_matches_from(&args)) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    if let Some(lang) = cli.lang {
+        salesledger::i18n::set_cli_lang(lang);
+    }
     // The gateway logs each request; CLI commands only warnings.
     init_tracing(if matches!(cli.command, Command::Serve { .. }) {
         "info"
@@ -311,9 +411,7 @@ fn main() -> ExitCode {
                 json,
             ),
             (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
-            _ => Err(anyhow::anyhow!(
-                "give --data DIR, or --url URL --token T --state FILE"
-            )),
+            _ => Err(anyhow::anyhow!(t!("cli-verify-give-data-or-url"))),
         },
         Command::Key(args) => audit::key(&args),
         Command::Checkpoint(args) => audit::checkpoint(&args),

@@ -43,17 +43,14 @@ const FOLD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
     if out.exists()
         && std::fs::read_dir(out)
-            .with_context(|| format!("reading {}", out.display()))?
+            .with_context(|| crate::t!("cli-reading", path = out.display()))?
             .next()
             .is_some()
     {
-        bail!(
-            "{} is not empty: rebuild needs a fresh directory",
-            out.display()
-        );
+        bail!(crate::t!("cli-rebuild-not-empty", path = out.display()));
     }
     salesledger_store::private_fs::create_dir_all(out)
-        .with_context(|| format!("creating {}", out.display()))?;
+        .with_context(|| crate::t!("cli-creating", path = out.display()))?;
     crate::runtime()?.block_on(async {
         // The layout of a data directory: `serve --data OUT` serves it.
         let store = import(from, out).await?;
@@ -62,7 +59,7 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
         let runner = fold(
             crate::views::table_runner_builder(shared, &tables),
             store.head().len,
-            "rebuilding views",
+            &crate::t!("cli-progress-rebuilding"),
         )
         .await?;
         write_json_views(&runner, out)?;
@@ -77,7 +74,7 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
 async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     let store = SledStore::open(out)?;
     let mut reader = salesledger_replay::audit::export::read_export(from)?;
-    let bar = crate::progress::spinner("importing");
+    let bar = crate::progress::spinner(&crate::t!("cli-progress-importing"));
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
     for record in reader.by_ref() {
         batch.push(record?);
@@ -92,9 +89,12 @@ async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     bar.finish_and_clear();
     let head = store.head();
     crate::outln!(
-        "imported {} records, chain verified; head hash {}",
-        head.len,
-        head.last_hash.to_hex()
+        "{}",
+        crate::t!(
+            "cli-rebuild-imported",
+            n = head.len,
+            head = head.last_hash.to_hex()
+        )
     )?;
     Ok(store)
 }
@@ -113,11 +113,12 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
             .find_map(|status| Some((status.name, status.failed.clone()?)))
         {
             bar.finish_and_clear();
-            bail!(
-                "view {name} stopped at log position {}: {}",
-                failure.position,
-                failure.reason
-            );
+            bail!(crate::t!(
+                "cli-fold-view-stopped",
+                view = name,
+                position = failure.position,
+                reason = failure.reason
+            ));
         }
         let done = status
             .iter()
@@ -129,7 +130,10 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
             break;
         }
         if started.elapsed() > FOLD_TIMEOUT {
-            bail!("the views did not catch up within {FOLD_TIMEOUT:?}");
+            bail!(crate::t!(
+                "cli-fold-timeout",
+                timeout = format!("{FOLD_TIMEOUT:?}")
+            ));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -144,22 +148,22 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
 pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> {
     for view in crate::views::view_names() {
         let path = out.join(format!("{view}.json"));
-        let file =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let file = std::fs::File::create(&path)
+            .with_context(|| crate::t!("cli-creating", path = path.display()))?;
         let mut writer = HashingWriter {
             inner: std::io::BufWriter::new(file),
             hasher: Sha256::new(),
             n_bytes: 0,
         };
         crate::gateway::views::whole::answer_to(runner, view, &mut writer)
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| crate::t!("cli-writing", path = path.display()))?;
         let file = writer
             .inner
             .into_inner()
             .map_err(|error| error.into_error())
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| crate::t!("cli-writing", path = path.display()))?;
         file.sync_all()
-            .with_context(|| format!("writing {}", path.display()))?;
+            .with_context(|| crate::t!("cli-writing", path = path.display()))?;
         crate::outln!(
             "{:<16} {:>10} bytes  sha256 {}",
             view,
@@ -280,39 +284,40 @@ pub fn replay(
 ) -> anyhow::Result<()> {
     let views = crate::views::view_names();
     if !views.contains(&view) {
-        bail!("no view named {view:?}; views: {}", views.join(", "));
+        bail!(crate::t!(
+            "cli-replay-no-view",
+            view = format!("{view:?}"),
+            views = views.join(", ")
+        ));
     }
     let what_if = match weights {
         None => None,
         Some(_) if view != HealthTables::NAME => {
-            bail!("--weights applies to the health view only, not {view}")
+            bail!(crate::t!("cli-replay-weights-health-only", view = view))
         }
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading {}", path.display()))?;
+                .with_context(|| crate::t!("cli-reading", path = path.display()))?;
             let policy: HealthPolicy = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not a health policy", path.display()))?;
+                .with_context(|| crate::t!("cli-replay-not-a-policy", path = path.display()))?;
             policy
                 .validate()
-                .with_context(|| format!("{} is not a valid health policy", path.display()))?;
+                .with_context(|| crate::t!("cli-replay-invalid-policy", path = path.display()))?;
             Some(policy)
         }
     };
     let answer = crate::runtime()?.block_on(async {
         if !data.join("log").is_dir() {
-            bail!(
-                "{} holds no salesledger log (no log/ directory)",
-                data.display()
-            );
+            bail!(crate::t!("cli-no-log", dir = data.display()));
         }
         let store = SledStore::open(data)
-            .with_context(|| format!("opening the log in {}", data.display()))?;
+            .with_context(|| crate::t!("cli-opening-log", dir = data.display()))?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let end = end_of(&*shared, until).await?;
         let scratch = tempfile::Builder::new()
             .prefix("salesledger-replay-")
             .tempdir()
-            .context("creating a scratch directory")?;
+            .with_context(|| crate::t!("cli-creating-scratch"))?;
         let options = TableRunnerOptions {
             stop_before: Some(end),
             ..TableRunnerOptions::default()
@@ -325,7 +330,7 @@ pub fn replay(
             )
             .options(options.clone()),
             end,
-            "replaying",
+            &crate::t!("cli-progress-replaying"),
         )
         .await?;
         let json = crate::gateway::views::whole::answer(&runner, view)?;
@@ -344,7 +349,7 @@ pub fn replay(
                     policy,
                 )?,
                 end,
-                "what-if",
+                &crate::t!("cli-progress-what-if"),
             )
             .await?;
             answer["what_if"] = serde_json::to_value(level_differences(&runner, &alternative)?)?;

@@ -32,6 +32,7 @@ use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{read_key_arg, EvidenceArgs};
+use crate::i18n::Said;
 
 /// The `format` of a state file.
 pub const STATE_FORMAT: &str = "salesledger-verify-state/1";
@@ -74,7 +75,7 @@ struct ServedProof {
 pub(crate) fn token_arg(token: &str) -> anyhow::Result<String> {
     match token.strip_prefix('@') {
         Some(path) => Ok(std::fs::read_to_string(path)
-            .with_context(|| format!("reading the token file {path}"))?
+            .with_context(|| crate::t!("cli-reading-token-file", path = path))?
             .trim()
             .to_owned()),
         None => Ok(token.trim().to_owned()),
@@ -86,7 +87,7 @@ pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(120))
         .build()
-        .context("building the HTTP client")
+        .with_context(|| crate::t!("cli-building-http-client"))
 }
 
 /// GET `url` with the bearer token; the body, or an error naming the
@@ -106,12 +107,14 @@ pub(crate) async fn get(
     let body = response
         .bytes()
         .await
-        .with_context(|| format!("reading the answer to GET {url}"))?;
+        .with_context(|| crate::t!("cli-reading-answer", url = url))?;
     if !status.is_success() {
-        bail!(
-            "GET {url}: {status}: {}",
-            String::from_utf8_lossy(&body).trim()
-        );
+        bail!(crate::t!(
+            "cli-get-failed",
+            url = url,
+            status = status,
+            body = String::from_utf8_lossy(&body).trim()
+        ));
     }
     Ok(body.to_vec())
 }
@@ -125,15 +128,16 @@ fn read_state(path: &Path) -> anyhow::Result<Option<VerifyState>> {
         return Ok(None);
     }
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the state file {}", path.display()))?;
+        .with_context(|| crate::t!("cli-reading-state-file", path = path.display()))?;
     let state: VerifyState = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a verify state file", path.display()))?;
+        .with_context(|| crate::t!("cli-not-a-state-file", path = path.display()))?;
     if state.format != STATE_FORMAT {
-        bail!(
-            "{}: format {:?}, expected {STATE_FORMAT:?}",
-            path.display(),
-            state.format
-        );
+        bail!(crate::t!(
+            "cli-state-format",
+            path = path.display(),
+            format = format!("{:?}", state.format),
+            expected = format!("{STATE_FORMAT:?}")
+        ));
     }
     Ok(Some(state))
 }
@@ -142,8 +146,10 @@ fn write_state(path: &Path, state: &VerifyState) -> anyhow::Result<()> {
     let mut text = serde_json::to_string_pretty(state)?;
     text.push('\n');
     let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, text).with_context(|| format!("writing {}", temporary.display()))?;
-    std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+    std::fs::write(&temporary, text)
+        .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| crate::t!("cli-replacing", path = path.display()))?;
     Ok(())
 }
 
@@ -151,7 +157,11 @@ fn write_state(path: &Path, state: &VerifyState) -> anyhow::Result<()> {
 #[derive(Debug, Serialize)]
 struct Outcome {
     ok: bool,
+    /// In English: the JSON report never changes with the language.
     message: String,
+    /// The message in the CLI's language, for the text report.
+    #[serde(skip)]
+    text: String,
     verifier_key: String,
     key_fingerprint: String,
     /// The saved tree head, if any: (size, root hex).
@@ -175,15 +185,16 @@ pub fn verify(
         .map(|vkey| {
             let vkey = read_key_arg(vkey)?;
             CosignatureVerifier::parse_vkey(&vkey)
-                .with_context(|| format!("--witness {vkey}: not a witness verifier key"))
+                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let quorum = quorum.unwrap_or(witnesses.len());
     if !witnesses.is_empty() && (quorum == 0 || quorum > witnesses.len()) {
-        bail!(
-            "--witness-quorum {quorum} cannot be met by {} --witness keys",
-            witnesses.len()
-        );
+        bail!(crate::t!(
+            "cli-quorum-unmeetable",
+            quorum = quorum,
+            n = witnesses.len()
+        ));
     }
     let saved = read_state(state_path)?;
     let given = pubkey.map(read_key_arg).transpose()?;
@@ -197,31 +208,35 @@ pub fn verify(
         )
         .await?;
         let served: ServedCheckpoint =
-            serde_json::from_slice(&body).context("the checkpoint answer is not JSON")?;
+            serde_json::from_slice(&body).with_context(|| crate::t!("cli-checkpoint-not-json"))?;
         // The key: the saved one, else the given one, else the gateway's.
         let (vkey, first_use) = match (&saved, &given) {
-            (Some(saved), Some(given)) if saved.verifier_key != *given => bail!(
-                "--pubkey {given} differs from the key saved in {}: {}",
-                state_path.display(),
-                saved.verifier_key
-            ),
+            (Some(saved), Some(given)) if saved.verifier_key != *given => bail!(crate::t!(
+                "cli-pubkey-differs",
+                given = given,
+                path = state_path.display(),
+                saved = saved.verifier_key
+            )),
             (Some(saved), _) => (saved.verifier_key.clone(), false),
             (None, Some(given)) => (given.clone(), false),
             (None, None) => (served.verifier_key.clone(), true),
         };
-        let verifier = NoteVerifier::parse_vkey(&vkey).context("the log's verifier key")?;
+        let verifier =
+            NoteVerifier::parse_vkey(&vkey).with_context(|| crate::t!("cli-log-verifier-key"))?;
         let fingerprint = key_fingerprint(&verifier);
         if first_use {
             eprintln!(
-                "WARNING: trusting the key the gateway presents on first use: {vkey} (fingerprint {fingerprint}); compare it with the operator's, or pass --pubkey"
+                "{}",
+                crate::t!("cli-remote-tofu", vkey = vkey, fingerprint = fingerprint)
             );
         }
         let saved_head = saved
             .as_ref()
             .map(|saved| (saved.tree_size, saved.root_hash.clone()));
-        let report = |ok: bool, message: String, served: (u64, String)| Outcome {
+        let report = |ok: bool, message: Said, served: (u64, String)| Outcome {
             ok,
-            message,
+            message: message.english,
+            text: message.text,
             verifier_key: vkey.clone(),
             key_fingerprint: fingerprint.clone(),
             saved: saved_head.clone(),
@@ -235,15 +250,15 @@ pub fn verify(
         {
             Err(error) => report(
                 false,
-                format!("the served checkpoint is not signed by the log's key: {error}"),
+                crate::said!("cli-remote-not-signed", error = error),
                 (0, String::new()),
             ),
             Ok(body) if body.origin != verifier.name() => report(
                 false,
-                format!(
-                    "the served checkpoint is for origin {}, the log's key is {}",
-                    body.origin,
-                    verifier.name()
+                crate::said!(
+                    "cli-remote-other-origin",
+                    origin = body.origin,
+                    key = verifier.name()
                 ),
                 (body.tree_size, hex::encode(body.root_hash)),
             ),
@@ -252,19 +267,28 @@ pub fn verify(
                 match &saved {
                     None => report(
                         true,
-                        format!(
-                            "the latest checkpoint is signed by the log's key: {} records, root {}; saved as the first state",
-                            new.0, new.1
-                        ),
+                        crate::said!("cli-remote-first-state", size = new.0, root = new.1),
                         new,
                     ),
                     Some(saved) => {
-                        match extends(&client, url, &token, saved.tree_size, &saved.root_hash, &body).await? {
+                        match extends(
+                            &client,
+                            url,
+                            &token,
+                            saved.tree_size,
+                            &saved.root_hash,
+                            &body,
+                        )
+                        .await?
+                        {
                             Ok(()) => report(
                                 true,
-                                format!(
-                                    "the log extends the saved checkpoint: its first {} records (root {}) are unchanged in the current {} (root {})",
-                                    saved.tree_size, saved.root_hash, new.0, new.1
+                                crate::said!(
+                                    "cli-extends-ok",
+                                    old_size = saved.tree_size,
+                                    old_root = saved.root_hash,
+                                    new_size = new.0,
+                                    new_root = new.1
                                 ),
                                 new,
                             ),
@@ -278,18 +302,24 @@ pub fn verify(
         if outcome.ok && !witnesses.is_empty() {
             let report = check_quorum(&served.note, &witnesses, quorum);
             if report.met() {
-                outcome.message.push_str(&format!(
-                    "; cosigned by {} of the {} given witnesses ({quorum} required)",
-                    report.cosigned,
-                    witnesses.len()
-                ));
+                let said = crate::said!(
+                    "cli-remote-cosigned",
+                    cosigned = report.cosigned,
+                    given = witnesses.len(),
+                    quorum = quorum
+                );
+                outcome.message.push_str(&said.english);
+                outcome.text.push_str(&said.text);
             } else {
                 outcome.ok = false;
-                outcome.message = format!(
-                    "the latest checkpoint is cosigned by {} of the {} given witnesses, {quorum} required (run the witnesses, or check which saw another log)",
-                    report.cosigned,
-                    witnesses.len()
+                let said = crate::said!(
+                    "cli-remote-quorum-missed",
+                    cosigned = report.cosigned,
+                    given = witnesses.len(),
+                    quorum = quorum
                 );
+                outcome.message = said.english;
+                outcome.text = said.text;
             }
         }
         if outcome.ok {
@@ -311,23 +341,35 @@ pub fn verify(
         if json {
             crate::outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
         } else if outcome.ok {
-            crate::outln!("ok: {}", outcome.message)?;
+            crate::outln!("{}", crate::t!("cli-ok", message = outcome.text))?;
             crate::outln!(
-                "    key {} (fingerprint {})",
-                outcome.verifier_key,
-                outcome.key_fingerprint
+                "    {}",
+                crate::t!(
+                    "cli-remote-key",
+                    key = outcome.verifier_key,
+                    fingerprint = outcome.key_fingerprint
+                )
             )?;
-            crate::outln!("    state saved in {}", state_path.display())?;
+            crate::outln!(
+                "    {}",
+                crate::t!("cli-remote-state-saved", path = state_path.display())
+            )?;
         } else {
-            crate::outln!("FAILED: {}", outcome.message)?;
+            crate::outln!("{}", crate::t!("cli-failed", error = outcome.text))?;
             if let Some((size, root)) = &outcome.saved {
-                crate::outln!("    saved tree head:  size {size}, root {root}")?;
+                crate::outln!(
+                    "    {}",
+                    crate::t!("cli-remote-saved-head", size = size, root = root)
+                )?;
             }
             let (size, root) = &outcome.served;
-            crate::outln!("    served tree head: size {size}, root {root}")?;
             crate::outln!(
-                "    the state file {} is unchanged",
-                state_path.display()
+                "    {}",
+                crate::t!("cli-remote-served-head", size = size, root = root)
+            )?;
+            crate::outln!(
+                "    {}",
+                crate::t!("cli-remote-state-unchanged", path = state_path.display())
             )?;
         }
         Ok(if outcome.ok {
@@ -348,25 +390,23 @@ pub(crate) async fn extends(
     saved_size: u64,
     saved_root: &str,
     new: &Checkpoint,
-) -> anyhow::Result<Result<(), String>> {
+) -> anyhow::Result<Result<(), Said>> {
     let old_root: [u8; 32] = hex::decode(saved_root)
         .ok()
         .and_then(|bytes| bytes.try_into().ok())
-        .context("the state file's root is not 64 hex digits")?;
+        .with_context(|| crate::t!("cli-state-root-not-hex"))?;
     if new.tree_size < saved_size {
-        return Ok(Err(format!(
-            "the log shrank: the saved checkpoint covers {} records, the served one {} (records were removed or the log was replaced)",
-            saved_size, new.tree_size
+        return Ok(Err(crate::said!(
+            "cli-remote-shrank",
+            saved = saved_size,
+            served = new.tree_size
         )));
     }
     if new.tree_size == saved_size {
         return Ok(if new.root_hash == old_root {
             Ok(())
         } else {
-            Err(format!(
-                "the log was rewritten: the same size {} with another root (a fork)",
-                new.tree_size
-            ))
+            Err(crate::said!("cli-remote-rewritten", size = new.tree_size))
         });
     }
     let body = get(
@@ -381,9 +421,9 @@ pub(crate) async fn extends(
     )
     .await?;
     let served: ServedProof =
-        serde_json::from_slice(&body).context("the consistency answer is not JSON")?;
+        serde_json::from_slice(&body).with_context(|| crate::t!("cli-consistency-not-json"))?;
     if served.from != saved_size || served.to != new.tree_size {
-        return Ok(Err("the gateway proved other tree sizes than asked".into()));
+        return Ok(Err(crate::said!("cli-remote-other-sizes")));
     }
     let proof: Option<Vec<[u8; 32]>> = served
         .proof
@@ -395,18 +435,11 @@ pub(crate) async fn extends(
         })
         .collect();
     let Some(proof) = proof else {
-        return Ok(Err(
-            "the consistency proof holds a hash that is not 64 hex digits".into(),
-        ));
+        return Ok(Err(crate::said!("cli-remote-proof-not-hex")));
     };
     Ok(
-        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash).map_err(
-            |error| {
-                format!(
-                    "the log does not extend the saved checkpoint (rewritten or forked): {error}"
-                )
-            },
-        ),
+        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash)
+            .map_err(|error| crate::said!("cli-remote-not-extended", error = error)),
     )
 }
 
@@ -415,7 +448,7 @@ pub(crate) async fn extends(
 /// `--state`, else the bundle's own with a warning) and writes it.
 pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Result<ExitCode> {
     let Some(token) = &args.token else {
-        bail!("--url needs --token");
+        bail!(crate::t!("cli-url-needs-token"));
     };
     let token = token_arg(token)?;
     let key = match (&args.pubkey, &args.state) {
@@ -440,27 +473,33 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
     let report = match verify_bundle(&bytes, key.as_deref()) {
         Ok(report) => report,
         Err(error) => {
-            crate::outln!("FAILED: the downloaded bundle does not verify: {error}")?;
+            crate::outln!("{}", crate::t!("cli-remote-bundle-fails", error = error))?;
             return Ok(ExitCode::from(1));
         }
     };
     if key.is_none() {
         eprintln!(
-            "WARNING: checked against the bundle's own key (fingerprint {}); pass --pubkey or --state",
-            report.key_fingerprint
+            "{}",
+            crate::t!(
+                "cli-remote-bundle-own-key",
+                fingerprint = report.key_fingerprint
+            )
         );
     }
     let bundle: Bundle = serde_json::from_slice(&bytes)?;
     write_bundle(&bundle, &args.out)?;
     crate::outln!(
-        "wrote {}: {} events about {} {}, verified against the checkpoint of {} records (root {}); key fingerprint {}",
-        args.out.display(),
-        report.n_events,
-        subject.kind,
-        subject.id,
-        report.tree_size,
-        report.root_hash,
-        report.key_fingerprint
+        "{}",
+        crate::t!(
+            "cli-remote-evidence-wrote",
+            path = args.out.display(),
+            n = report.n_events,
+            kind = subject.kind,
+            id = subject.id,
+            size = report.tree_size,
+            root = report.root_hash,
+            fingerprint = report.key_fingerprint
+        )
     )?;
     Ok(ExitCode::SUCCESS)
 }

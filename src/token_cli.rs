@@ -101,7 +101,7 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
                 region: args.region.clone(),
                 expires: args.expires.clone(),
             };
-            let (token, entry) = crate::tokens::create(&path, &new, now)?;
+            let (token, entry) = crate::tokens::create(&path, &new, now).map_err(localized)?;
             if args.json {
                 let mut value = serde_json::to_value(TokenView::of(&entry, now))?;
                 if let Some(object) = value.as_object_mut() {
@@ -110,10 +110,13 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
                 crate::outln!("{}", serde_json::to_string_pretty(&value)?)?;
             } else {
                 crate::outln!(
-                    "created token {} (role {}) in {}; it is shown only now:",
-                    entry.actor,
-                    entry.role.as_str(),
-                    path.display()
+                    "{}",
+                    crate::t!(
+                        "cli-token-created",
+                        name = entry.actor,
+                        role = entry.role.as_str(),
+                        path = path.display()
+                    )
                 )?;
                 crate::outln!("  {token}")?;
             }
@@ -121,9 +124,9 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
         TokenCommand::List(args) => {
             let path = args.file.path();
             if !path.exists() {
-                anyhow::bail!("{} does not exist (no tokens yet)", path.display());
+                anyhow::bail!(crate::t!("cli-token-no-file", path = path.display()));
             }
-            let file = crate::tokens::read(&path)?;
+            let file = crate::tokens::read(&path).map_err(localized)?;
             let views: Vec<TokenView> = file
                 .tokens
                 .iter()
@@ -140,23 +143,39 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
         }
         TokenCommand::Revoke(args) => {
             let path = args.file.path();
-            let n_revoked = crate::tokens::revoke(&path, &args.name, now)?;
+            let n_revoked = crate::tokens::revoke(&path, &args.name, now).map_err(localized)?;
             if n_revoked == 0 {
-                crate::outln!("token {} was already revoked", args.name.trim())?;
+                crate::outln!(
+                    "{}",
+                    crate::t!("cli-token-already-revoked", name = args.name.trim())
+                )?;
             } else {
-                crate::outln!("revoked token {}", args.name.trim())?;
+                crate::outln!(
+                    "{}",
+                    crate::t!("cli-token-revoked", name = args.name.trim())
+                )?;
             }
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// A token file error for a person, in the CLI's language.
+fn localized(error: crate::tokens::TokenFileError) -> anyhow::Error {
+    anyhow::anyhow!(error.localized())
+}
+
 /// A data directory that does not exist yet is created (private), so
 /// tokens can be made before the first `serve`.
 fn ensure_data_dir(file: &FileArgs) -> anyhow::Result<()> {
     if file.tokens.is_none() && !file.data.exists() {
-        salesledger_store::private_fs::create_dir_all(&file.data)
-            .map_err(|error| anyhow::anyhow!("creating {}: {error}", file.data.display()))?;
+        salesledger_store::private_fs::create_dir_all(&file.data).map_err(|error| {
+            anyhow::anyhow!(crate::t!(
+                "cli-creating-failed",
+                path = file.data.display(),
+                error = error
+            ))
+        })?;
     }
     Ok(())
 }
@@ -170,14 +189,14 @@ fn print_table(views: &[TokenView]) -> anyhow::Result<()> {
         )
     }
     let header = [
-        "NAME",
-        "ROLE",
-        "REP ID",
-        "REGION",
-        "CREATED",
-        "EXPIRES",
-        "LAST USED",
-        "STATUS",
+        crate::t!("cli-token-column-name"),
+        crate::t!("cli-token-column-role"),
+        crate::t!("cli-token-column-rep-id"),
+        crate::t!("cli-token-column-region"),
+        crate::t!("cli-token-column-created"),
+        crate::t!("cli-token-column-expires"),
+        crate::t!("cli-token-column-last-used"),
+        crate::t!("cli-token-column-status"),
     ];
     let rows: Vec<[String; 8]> = views
         .iter()
@@ -195,7 +214,7 @@ fn print_table(views: &[TokenView]) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    let mut widths = header.map(width);
+    let mut widths = header.each_ref().map(|cell| width(cell));
     for row in &rows {
         for (column, cell) in row.iter().enumerate() {
             widths[column] = widths[column].max(width(cell));
@@ -211,12 +230,12 @@ fn print_table(views: &[TokenView]) -> anyhow::Result<()> {
         }
         text
     };
-    crate::outln!("{}", line(header.to_vec()))?;
+    crate::outln!("{}", line(header.iter().map(String::as_str).collect()))?;
     for row in &rows {
         crate::outln!("{}", line(row.iter().map(String::as_str).collect()))?;
     }
     if rows.is_empty() {
-        crate::outln!("(no tokens)")?;
+        crate::outln!("{}", crate::t!("cli-token-none"))?;
     }
     Ok(())
 }

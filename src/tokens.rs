@@ -208,6 +208,43 @@ pub enum TokenFileError {
 }
 
 impl TokenFileError {
+    /// This error for a person at the CLI, in the CLI's language (the
+    /// gateway answers its own problem details instead). An invalid
+    /// field's own explanation stays as the check wrote it.
+    pub fn localized(&self) -> String {
+        match self {
+            TokenFileError::Io { what, path, source } => {
+                let what = match *what {
+                    "creating the directory of" => crate::t!("cli-tokens-io-create-dir"),
+                    "opening" => crate::t!("cli-tokens-io-open"),
+                    "locking" => crate::t!("cli-tokens-io-lock"),
+                    "reading" => crate::t!("cli-tokens-io-read"),
+                    "creating" => crate::t!("cli-tokens-io-create"),
+                    "writing" => crate::t!("cli-tokens-io-write"),
+                    "syncing" => crate::t!("cli-tokens-io-sync"),
+                    "restricting" => crate::t!("cli-tokens-io-restrict"),
+                    "replacing" => crate::t!("cli-tokens-io-replace"),
+                    other => other.to_owned(),
+                };
+                crate::t!("cli-tokens-io", what = what, path = path, source = source)
+            }
+            TokenFileError::Parse { path, message } => {
+                crate::t!("cli-tokens-parse", path = path, message = message)
+            }
+            TokenFileError::NewerVersion { path, version } => crate::t!(
+                "cli-tokens-newer-version",
+                path = path,
+                version = version,
+                supported = TOKEN_FILE_VERSION
+            ),
+            TokenFileError::Invalid { field, message } => {
+                crate::t!("cli-tokens-invalid", field = field, message = message)
+            }
+            TokenFileError::NameTaken(name) => crate::t!("cli-tokens-name-taken", name = name),
+            TokenFileError::NotFound(name) => crate::t!("cli-tokens-not-found", name = name),
+        }
+    }
+
     fn invalid(field: &'static str, message: impl Into<String>) -> TokenFileError {
         TokenFileError::Invalid {
             field,

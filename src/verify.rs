@@ -19,7 +19,7 @@ pub fn run(
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let store = SledStore::open(data_dir)
-            .with_context(|| format!("opening the log in {}", data_dir.display()))?;
+            .with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))?;
         let audited = crate::audit::audit_store(data_dir, &store, from_checkpoint).await;
         store.close().await;
         let (report, extends) = audited?;
@@ -30,8 +30,10 @@ pub fn run(
                 object.insert(
                     "from_checkpoint".into(),
                     match extends {
-                        Ok(message) => serde_json::json!({"ok": true, "message": message}),
-                        Err(message) => serde_json::json!({"ok": false, "message": message}),
+                        Ok(message) => serde_json::json!({"ok": true, "message": message.english}),
+                        Err(message) => {
+                            serde_json::json!({"ok": false, "message": message.english})
+                        }
                     },
                 );
             }
@@ -41,23 +43,38 @@ pub fn run(
             None => {
                 if !json {
                     crate::outln!(
-                        "ok: {} records verify; head hash {}",
-                        report.n_verified, report.last_hash
+                        "{}",
+                        crate::t!(
+                            "cli-verify-ok",
+                            n = report.n_verified,
+                            head = report.last_hash
+                        )
                     )?;
                     crate::outln!(
-                        "merkle tree: every node matches the log ({} leaves)",
-                        report.n_verified
+                        "{}",
+                        crate::t!("cli-verify-merkle-ok", n = report.n_verified)
                     )?;
                     match report.last_checkpoint {
                         Some((size, root)) => crate::outln!(
-                            "checkpoints: {} verify (signature, root, consistency with the previous); the latest covers {size} records, root {root}",
-                            report.n_checkpoints
+                            "{}",
+                            crate::t!(
+                                "cli-verify-checkpoints-ok",
+                                n = report.n_checkpoints,
+                                size = size,
+                                root = root
+                            )
                         )?,
-                        None => crate::outln!("checkpoints: none in the log")?,
+                        None => crate::outln!("{}", crate::t!("cli-verify-no-checkpoints"))?,
                     }
                     match &extends {
-                        Some(Ok(message)) => crate::outln!("from checkpoint: ok: {message}")?,
-                        Some(Err(message)) => crate::outln!("from checkpoint: FAILED: {message}")?,
+                        Some(Ok(message)) => crate::outln!(
+                            "{}",
+                            crate::t!("cli-verify-from-checkpoint-ok", message = message.text)
+                        )?,
+                        Some(Err(message)) => crate::outln!(
+                            "{}",
+                            crate::t!("cli-verify-from-checkpoint-failed", message = message.text)
+                        )?,
                         None => {}
                     }
                 }
@@ -70,8 +87,14 @@ pub fn run(
             Some(failure) => {
                 if !json {
                     crate::outln!(
-                        "FAILED at position {}: {}: {} ({} records before it verify)",
-                        failure.position, failure.what, failure.reason, report.n_verified
+                        "{}",
+                        crate::t!(
+                            "cli-verify-failed",
+                            position = failure.position,
+                            what = failure.what,
+                            reason = failure.reason,
+                            n = report.n_verified
+                        )
                     )?;
                 }
                 Ok(ExitCode::from(1))

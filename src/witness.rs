@@ -100,9 +100,9 @@ struct ServedCheckpoint {
 /// Reads the witness's private key file.
 pub fn load_witness_key(path: &Path) -> anyhow::Result<CosignatureSigner> {
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the witness key {}", path.display()))?;
+        .with_context(|| crate::t!("cli-witness-reading-key", path = path.display()))?;
     CosignatureSigner::parse_private_key(&text)
-        .with_context(|| format!("{} is not a witness key", path.display()))
+        .with_context(|| crate::t!("cli-witness-not-a-key", path = path.display()))
 }
 
 /// Creates a witness key file (mode 0600; refuses to overwrite one).
@@ -112,16 +112,17 @@ pub fn create_witness_key(path: &Path, name: &str) -> anyhow::Result<Cosignature
     let mut seed = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut seed)
-        .context("no randomness for the witness key")?;
-    let signer = CosignatureSigner::from_seed(name, &seed).context("the witness name")?;
+        .with_context(|| crate::t!("cli-witness-no-randomness"))?;
+    let signer =
+        CosignatureSigner::from_seed(name, &seed).with_context(|| crate::t!("cli-witness-name"))?;
     let mut file = salesledger_store::private_fs::open_options()
         .write(true)
         .create_new(true)
         .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .with_context(|| crate::t!("cli-creating", path = path.display()))?;
     file.write_all(signer.private_key_text().as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))?;
+        .with_context(|| crate::t!("cli-writing", path = path.display()))?;
     Ok(signer)
 }
 
@@ -133,15 +134,16 @@ fn read_state(path: &Path) -> anyhow::Result<WitnessState> {
         });
     }
     let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the witness state {}", path.display()))?;
+        .with_context(|| crate::t!("cli-witness-reading-state", path = path.display()))?;
     let state: WitnessState = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a witness state file", path.display()))?;
+        .with_context(|| crate::t!("cli-witness-not-a-state", path = path.display()))?;
     if state.format != WITNESS_STATE_FORMAT {
-        bail!(
-            "{}: format {:?}, expected {WITNESS_STATE_FORMAT:?}",
-            path.display(),
-            state.format
-        );
+        bail!(crate::t!(
+            "cli-state-format",
+            path = path.display(),
+            format = format!("{:?}", state.format),
+            expected = format!("{WITNESS_STATE_FORMAT:?}")
+        ));
     }
     Ok(state)
 }
@@ -154,19 +156,20 @@ fn write_state(path: &Path, state: &WitnessState) -> anyhow::Result<()> {
     let temporary = path.with_extension("tmp");
     {
         let mut file = std::fs::File::create(&temporary)
-            .with_context(|| format!("writing {}", temporary.display()))?;
+            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
         file.write_all(text.as_bytes())
             .and_then(|()| file.sync_all())
-            .with_context(|| format!("writing {}", temporary.display()))?;
+            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
     }
-    std::fs::rename(&temporary, path).with_context(|| format!("replacing {}", path.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| crate::t!("cli-replacing", path = path.display()))?;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
     std::fs::File::open(dir)
         .and_then(|dir| dir.sync_all())
-        .with_context(|| format!("syncing {}", dir.display()))?;
+        .with_context(|| crate::t!("cli-syncing", path = dir.display()))?;
     Ok(())
 }
 
@@ -192,17 +195,17 @@ pub fn run(args: &WitnessArgs) -> anyhow::Result<ExitCode> {
             let round = one_round(&client, args, &token, &signer, given.as_deref()).await;
             match (round, args.interval) {
                 (Ok(Round::Cosigned(message)), None) => {
-                    crate::outln!("ok: {message}")?;
+                    crate::outln!("{}", crate::t!("cli-ok", message = message))?;
                     return Ok(ExitCode::SUCCESS);
                 }
                 (Ok(Round::Cosigned(message)), Some(_)) => {
-                    crate::outln!("ok: {message}")?;
+                    crate::outln!("{}", crate::t!("cli-ok", message = message))?;
                 }
                 (Ok(Round::Refused(message)), _) => {
-                    crate::outln!("REFUSED: {message}")?;
+                    crate::outln!("{}", crate::t!("cli-witness-refused", message = message))?;
                     crate::outln!(
-                        "    nothing was cosigned; the state file {} is unchanged",
-                        args.state.display()
+                        "    {}",
+                        crate::t!("cli-witness-nothing-cosigned", path = args.state.display())
                     )?;
                     return Ok(ExitCode::from(1));
                 }
@@ -232,51 +235,62 @@ async fn one_round(
     let mut state = read_state(&args.state)?;
     let body = get(client, &format!("{url}/v1/audit/checkpoints/latest"), token).await?;
     let served: ServedCheckpoint =
-        serde_json::from_slice(&body).context("the checkpoint answer is not JSON")?;
+        serde_json::from_slice(&body).with_context(|| crate::t!("cli-checkpoint-not-json"))?;
     // The origin, to find the pinned key; the signature is checked next.
     let unverified = served
         .note
         .split_once("\n\n")
         .map(|(text, _)| format!("{text}\n"))
-        .context("the served note has no body")?;
+        .with_context(|| crate::t!("cli-witness-note-no-body"))?;
     let origin = Checkpoint::parse_body(&unverified)
-        .context("the served checkpoint")?
+        .with_context(|| crate::t!("cli-witness-served-checkpoint"))?
         .origin;
     let pinned = state.logs.get(&origin).map(|log| log.log_key.clone());
     let log_key = match (pinned, given) {
-        (Some(pinned), Some(given)) if pinned != given => bail!(
-            "--log-vkey {given} differs from the key pinned for {origin} in {}: {pinned}",
-            args.state.display()
-        ),
+        (Some(pinned), Some(given)) if pinned != given => bail!(crate::t!(
+            "cli-witness-key-differs",
+            given = given,
+            origin = origin,
+            path = args.state.display(),
+            pinned = pinned
+        )),
         (Some(pinned), _) => pinned,
         (None, Some(given)) => given.to_owned(),
         (None, None) => {
             let verifier = NoteVerifier::parse_vkey(&served.verifier_key)
-                .context("the gateway's verifier key")?;
+                .with_context(|| crate::t!("cli-witness-gateway-key"))?;
             eprintln!(
-                "WARNING: pinning the key the gateway presents for {origin} on first use: {} (fingerprint {}); compare it with the operator's, or pass --log-vkey",
-                served.verifier_key,
-                key_fingerprint(&verifier)
+                "{}",
+                crate::t!(
+                    "cli-witness-tofu",
+                    origin = origin,
+                    vkey = served.verifier_key,
+                    fingerprint = key_fingerprint(&verifier)
+                )
             );
             served.verifier_key.clone()
         }
     };
-    let verifier = NoteVerifier::parse_vkey(&log_key).context("the log's verifier key")?;
-    let head = |size: u64, root: &str| format!("size {size}, root {root}");
+    let verifier =
+        NoteVerifier::parse_vkey(&log_key).with_context(|| crate::t!("cli-log-verifier-key"))?;
+    let head = |size: u64, root: &str| crate::t!("cli-witness-head", size = size, root = root);
     let text = match verifier.open(&served.note) {
         Ok(text) => text,
         Err(error) => {
-            return Ok(Round::Refused(format!(
-                "the served checkpoint is not signed by the log's key {log_key}: {error}"
+            return Ok(Round::Refused(crate::t!(
+                "cli-witness-not-signed",
+                key = log_key,
+                error = error
             )))
         }
     };
-    let checkpoint = Checkpoint::parse_body(text).context("the served checkpoint")?;
+    let checkpoint =
+        Checkpoint::parse_body(text).with_context(|| crate::t!("cli-witness-served-checkpoint"))?;
     if checkpoint.origin != verifier.name() {
-        return Ok(Round::Refused(format!(
-            "the checkpoint's origin {} is not the log key's name {}",
-            checkpoint.origin,
-            verifier.name()
+        return Ok(Round::Refused(crate::t!(
+            "cli-witness-other-origin",
+            origin = checkpoint.origin,
+            name = verifier.name()
         )));
     }
     let new_root = hex::encode(checkpoint.root_hash);
@@ -286,8 +300,10 @@ async fn one_round(
         if old.tree_size == checkpoint.tree_size && old.root_hash == new_root {
             let cosignature = old.cosignature.clone();
             post(client, url, token, signer, &checkpoint, &cosignature).await?;
-            return Ok(Round::Cosigned(format!(
-                "nothing new: {origin} is still at {served_head}, cosigned before (posted again)"
+            return Ok(Round::Cosigned(crate::t!(
+                "cli-witness-nothing-new",
+                origin = origin,
+                head = served_head
             )));
         }
         match extends(
@@ -303,7 +319,10 @@ async fn one_round(
             Ok(()) => {}
             Err(reason) => {
                 return Ok(Round::Refused(format!(
-                    "{reason}\n    cosigned tree head: {old_head}\n    served tree head:   {served_head}"
+                    "{}\n    {}\n    {}",
+                    reason.text,
+                    crate::t!("cli-witness-cosigned-head", head = old_head),
+                    crate::t!("cli-witness-served-head", head = served_head)
                 )))
             }
         }
@@ -311,7 +330,7 @@ async fn one_round(
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
     let cosignature = signer
         .cosign(text, now)
-        .context("cosigning the checkpoint")?;
+        .with_context(|| crate::t!("cli-witness-cosigning"))?;
     let previous = state.logs.get(&origin).map(|old| old.tree_size);
     state.logs.insert(
         origin.clone(),
@@ -327,10 +346,17 @@ async fn one_round(
     write_state(&args.state, &state)?;
     post(client, url, token, signer, &checkpoint, &cosignature).await?;
     Ok(Round::Cosigned(match previous {
-        Some(previous) => format!(
-            "cosigned {origin} at {served_head}: it extends the {previous} records cosigned before (consistency proof verified)"
+        Some(previous) => crate::t!(
+            "cli-witness-cosigned-extends",
+            origin = origin,
+            head = served_head,
+            previous = previous
         ),
-        None => format!("cosigned {origin} at {served_head} (first checkpoint of this log)"),
+        None => crate::t!(
+            "cli-witness-cosigned-first",
+            origin = origin,
+            head = served_head
+        ),
     }))
 }
 
@@ -359,7 +385,12 @@ async fn post(
     let status = response.status();
     if !status.is_success() {
         let body = response.text().await.unwrap_or_default();
-        bail!("POST {target}: {status}: {}", body.trim());
+        bail!(crate::t!(
+            "cli-post-failed",
+            url = target,
+            status = status,
+            body = body.trim()
+        ));
     }
     Ok(())
 }

@@ -107,7 +107,7 @@ fn a_bundle_verifies_from_a_copy_of_the_binary_with_the_data_dir_deleted() {
     let run = |args: &[&str]| {
         let mut attempts = 0;
         loop {
-            match Command::new(&binary)
+            match crate::util::in_english(Command::new(&binary))
                 .args(args)
                 .current_dir(bin_dir.path())
                 .output()
@@ -327,7 +327,7 @@ async fn the_latest_checkpoint_is_served_to_any_role() {
 /// child and the base URL.
 pub(crate) fn start_serve(data: &Path) -> (Serving, String) {
     use std::io::{BufRead, BufReader};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args([
             "serve",
             "--data",

@@ -24,7 +24,7 @@ struct Gateway {
 
 impl Gateway {
     fn start(data: &Path, extra: &[&str]) -> Gateway {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        let mut child = crate::util::salesledger_command()
             .args([
                 "serve",
                 "--data",

@@ -64,7 +64,7 @@ impl Drop for Serve {
 }
 
 fn serve(data: &Path, tokens: &Path) -> (Serve, Option<String>) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .arg("serve")
         .arg("--data")
         .arg(data)

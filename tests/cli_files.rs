@@ -95,7 +95,7 @@ impl Drop for Serve {
 }
 
 fn serve_command(data: &Path, stderr: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_salesledger"));
+    let mut command = crate::util::salesledger_command();
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)

@@ -15,7 +15,7 @@ const EXAMPLE: &str = concat!(
 );
 
 fn salesledger(args: &[&str], data: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    crate::util::salesledger_command()
         .args(args)
         .arg("--data")
         .arg(data)
@@ -31,7 +31,7 @@ fn text(bytes: &[u8]) -> String {
 /// Starts `serve`, reads stdout up to the listening line, stops it with
 /// SIGTERM; returns what it printed before listening.
 fn serve_once(data: &Path) -> String {
-    let mut child: Child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child: Child = crate::util::salesledger_command()
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])

@@ -3,7 +3,7 @@
 //! no panic and no error message (`salesledger::output`).
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use salesledger_store::conformance::request;
 use salesledger_store::{ExpectedVersion, SledStore, Store};
@@ -38,7 +38,7 @@ fn assert_quiet_sigpipe_exit(output: &std::process::Output, what: &str) {
 fn verify_into_a_closed_pipe_exits_quietly() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     write_log(data_dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args(["verify", "--data"])
         .arg(data_dir.path())
         .stdout(Stdio::piped())
@@ -53,7 +53,7 @@ fn verify_into_a_closed_pipe_exits_quietly() {
 
 #[test]
 fn openapi_into_a_reader_that_stops_after_one_line_exits_quietly() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .arg("openapi")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -13,7 +13,7 @@ use crate::util::salesledger;
 fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8 path").to_owned();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args(["serve", "--data", &data, "--listen", "127.0.0.1:0"])
         .env("SALESLEDGER_LOG", "warn")
         .stdout(Stdio::piped())

@@ -17,7 +17,7 @@ use crate::util::salesledger;
 /// `serve` on a loopback port over `data`: the child, the first start's
 /// admin token and the base URL.
 fn start_serve(data: &str) -> (Child, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args([
             "serve",
             "--data",

@@ -72,7 +72,7 @@ impl Drop for Server {
 
 /// `serve --demo-scale small` when the binary has it, else the full demo.
 fn demo_args() -> Vec<&'static str> {
-    let help = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let help = crate::util::salesledger_command()
         .args(["serve", "--help"])
         .output()
         .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
@@ -106,7 +106,7 @@ fn the_dashboard_shows_the_demo_and_follows_new_events_in_a_browser() {
     args.push(&data_arg);
     args.extend(demo.iter().copied());
     let started = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args(&args)
         .env("SALESLEDGER_LOG", "warn")
         .stdout(Stdio::piped())

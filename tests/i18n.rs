@@ -1,13 +1,18 @@
 //! The message catalogues (issue 20): the problem catalogue
-//! (`src/gateway/i18n/locales/<lang>/problems.ftl`) and the dashboard's
+//! (`src/i18n/locales/<lang>/problems.ftl`), the CLI's
+//! (`src/i18n/locales/<lang>/cli.ftl`) and the dashboard's
 //! (`src/gateway/dashboard/i18n/<lang>.json`) hold exactly the same keys in
-//! zh-CN and English, and every problem `code` the sources can answer has a
-//! message in both languages.
+//! zh-CN and English; every problem `code` the sources can answer has a
+//! message in both languages; every CLI message the code names (through
+//! `t!`, `said!` or `t_in!`) exists in both, formats with the variables
+//! the call gives, and every CLI message is used.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use salesledger::gateway::i18n::{keys, message, Lang, EN_FTL, ZH_CN_FTL};
+use salesledger::i18n::{
+    catalogue_message, keys, message, Catalogue, Lang, EN_CLI_FTL, EN_FTL, ZH_CN_CLI_FTL, ZH_CN_FTL,
+};
 
 use crate::util::workspace_root;
 
@@ -179,7 +184,7 @@ fn every_problem_code_has_a_message_in_both_languages() {
         let missing: Vec<_> = codes.difference(&catalogue).collect();
         assert!(
             missing.is_empty(),
-            "codes without a {} message (add them to src/gateway/i18n/locales/*/problems.ftl): {missing:?}",
+            "codes without a {} message (add them to src/i18n/locales/*/problems.ftl): {missing:?}",
             lang.tag()
         );
     }
@@ -225,4 +230,185 @@ fn key_differences_are_reported() {
     let chinese: BTreeSet<String> = keys("a = 甲\n");
     assert_ne!(english, chinese);
     assert!(difference("en", &english, "zh-CN", &chinese).contains("only in en: [\"b\"]"));
+}
+
+#[test]
+fn the_cli_catalogues_hold_the_same_keys_and_variables() {
+    for source in [EN_CLI_FTL, ZH_CN_CLI_FTL] {
+        assert!(
+            fluent_bundle::FluentResource::try_new(source.to_owned()).is_ok(),
+            "a CLI catalogue does not parse"
+        );
+    }
+    let english = keys(EN_CLI_FTL);
+    let chinese = keys(ZH_CN_CLI_FTL);
+    assert!(english.len() > 150, "{} keys", english.len());
+    assert_eq!(
+        english,
+        chinese,
+        "{}",
+        difference("en", &english, "zh-CN", &chinese)
+    );
+    // A translation names the same variables: none lost, none invented.
+    let english_variables = variables_by_key(EN_CLI_FTL);
+    let chinese_variables = variables_by_key(ZH_CN_CLI_FTL);
+    for (key, variables) in &english_variables {
+        assert_eq!(
+            Some(variables),
+            chinese_variables.get(key),
+            "{key}: the variables differ between en and zh-CN"
+        );
+    }
+}
+
+/// Each message of a catalogue source with the `$variables` it names.
+fn variables_by_key(source: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let mut map = std::collections::BTreeMap::new();
+    for line in source.lines() {
+        if !line.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        let Some((key, value)) = line.split_once(" =") else {
+            continue;
+        };
+        let variables = value
+            .match_indices('$')
+            .map(|(at, _)| {
+                value[at + 1..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                    .collect::<String>()
+            })
+            .collect();
+        map.insert(key.trim().to_owned(), variables);
+    }
+    map
+}
+
+/// One use of a CLI message in the sources: its key and the names of the
+/// variables the call gives, with the file for the report.
+#[derive(Debug)]
+struct CliUse {
+    file: String,
+    key: String,
+    variables: Vec<String>,
+}
+
+/// Every `t!("key", name = value, ...)`, `said!(...)` and
+/// `t_in!(lang, "key", ...)` in src/ (the macros' own definitions in
+/// src/i18n/ name no literal key).
+fn cli_uses_in_sources() -> Vec<CliUse> {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    let mut uses = Vec::new();
+    for file in &files {
+        if file.starts_with(root.join("src/i18n")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("a readable source");
+        for (call, key_index) in [("t!(", 0), ("said!(", 0), ("t_in!(", 1)] {
+            for (start, _) in text.match_indices(call) {
+                // `print!(`, `out!(`...: another macro whose name ends so.
+                let before = text[..start].chars().next_back();
+                if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+                    continue;
+                }
+                let open = start + call.len();
+                let key_at = if key_index == 0 {
+                    Some(open)
+                } else {
+                    after_argument(&text, open, key_index)
+                };
+                let Some(key) = key_at.and_then(|at| literal_at(&text, at)) else {
+                    panic!(
+                        "{}: a {call}..) without a literal key at byte {start}",
+                        file.display()
+                    );
+                };
+                let mut variables = Vec::new();
+                let mut index = key_index + 1;
+                while let Some(at) = after_argument(&text, open, index) {
+                    let argument = text[at..].trim_start();
+                    let name: String = argument
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() && argument[name.len()..].trim_start().starts_with('=') {
+                        variables.push(name);
+                    }
+                    index += 1;
+                }
+                uses.push(CliUse {
+                    file: file.display().to_string(),
+                    key,
+                    variables,
+                });
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn every_cli_message_the_code_uses_formats_in_both_languages() {
+    let uses = cli_uses_in_sources();
+    // The scan sees what it must (a sanity check of the scanner).
+    let used: BTreeSet<&str> = uses.iter().map(|used| used.key.as_str()).collect();
+    for key in [
+        "cli-verify-ok",
+        "cli-verify-failed",
+        "cli-extends-ok",
+        "cli-held-by-gateway",
+        "cli-about-verify",
+    ] {
+        assert!(used.contains(key), "the scan missed {key}");
+    }
+    let verify_ok = uses
+        .iter()
+        .find(|used| used.key == "cli-verify-ok")
+        .expect("cli-verify-ok");
+    assert_eq!(verify_ok.variables, ["n", "head"]);
+    for used in &uses {
+        let args: Vec<(String, String)> = used
+            .variables
+            .iter()
+            .map(|name| (name.clone(), "x".to_owned()))
+            .collect();
+        for lang in Lang::ALL {
+            assert!(
+                catalogue_message(Catalogue::Cli, lang, &used.key, &args).is_some(),
+                "{}: {} has no {} message taking {:?} (src/i18n/locales/*/cli.ftl)",
+                used.file,
+                used.key,
+                lang.tag(),
+                used.variables
+            );
+        }
+    }
+    // And no message is left that nothing uses.
+    let unused: Vec<String> = keys(EN_CLI_FTL)
+        .into_iter()
+        .filter(|key| !used.contains(key.as_str()))
+        .collect();
+    assert!(unused.is_empty(), "CLI messages nothing uses: {unused:?}");
+}
+
+#[test]
+fn a_cli_message_missing_a_variable_does_not_format() {
+    // What the test above rests on: a call giving fewer variables than the
+    // message names is caught.
+    assert!(catalogue_message(Catalogue::Cli, Lang::ZhCn, "cli-verify-ok", &[]).is_none());
+    let args = [
+        ("n".to_owned(), "12".to_owned()),
+        ("head".to_owned(), "ab".to_owned()),
+    ];
+    assert_eq!(
+        catalogue_message(Catalogue::Cli, Lang::ZhCn, "cli-verify-ok", &args).as_deref(),
+        Some("通过：12 条记录校验无误；链头哈希 ab")
+    );
+    assert_eq!(
+        catalogue_message(Catalogue::Cli, Lang::En, "cli-verify-ok", &args).as_deref(),
+        Some("ok: 12 records verify; head hash ab")
+    );
 }

@@ -20,7 +20,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -177,7 +177,7 @@ struct Gateway {
 impl Gateway {
     fn start(schema: &Schema, tokens: &Tokens) -> Gateway {
         let data = tempfile::tempdir().expect("tempdir");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+        let mut child = crate::util::salesledger_command()
             .args([
                 "serve",
                 "--listen",
@@ -681,14 +681,14 @@ fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
     let signer = tempfile::tempdir().expect("tempdir");
     let signer_dir = signer.path().join("signer");
     let location = schema.location();
-    let checkpoint = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let checkpoint = crate::util::salesledger_command()
         .args(["checkpoint", "--store", &location, "--data"])
         .arg(&signer_dir)
         .output()
         .expect("checkpoint");
     assert!(checkpoint.status.success(), "{checkpoint:?}");
     let bundle = signer.path().join("bundle.json");
-    let evidence = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let evidence = crate::util::salesledger_command()
         .args([
             "evidence",
             "--store",
@@ -703,7 +703,7 @@ fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
         .output()
         .expect("evidence");
     assert!(evidence.status.success(), "{evidence:?}");
-    let key = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let key = crate::util::salesledger_command()
         .args(["key", "--data"])
         .arg(&signer_dir)
         .output()
@@ -713,7 +713,7 @@ fn on_a_shared_log_evidence_comes_from_the_designated_signer() {
         .next()
         .unwrap_or_default()
         .to_owned();
-    let verified = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let verified = crate::util::salesledger_command()
         .arg("verify-bundle")
         .arg(&bundle)
         .args(["--pubkey", &vkey])

@@ -22,7 +22,7 @@ const REP: Uuid = Uuid::from_u128(0x0192f0a4_5b6c_7d8e_9f00_1122334455aa);
 /// Starts `serve` on a free loopback port; returns the child and its base
 /// URL.
 fn start_serve(data: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    let mut child = crate::util::salesledger_command()
         .args(["serve", "--data"])
         .arg(data)
         .args(["--listen", "127.0.0.1:0"])

@@ -23,6 +23,10 @@
 //! - `cli_witness`: `salesledger witness` against a running gateway
 //!   (cosigns, posts, refuses a forked log with both tree heads) and
 //!   `verify-bundle --witness` / `--witness-quorum`.
+//! - `cli_i18n`: the CLI in Chinese and English (issue 20): `--lang`, else
+//!   LC_ALL / LC_MESSAGES / LANG; verify OK and FAILED, errors at the edge,
+//!   token create/list and the help in both languages with the same exit
+//!   statuses, and the same JSON bytes.
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_pipe`: CLI output into a closed pipe exits 141 quietly, no panic.
@@ -91,6 +95,7 @@ mod cli_audit;
 mod cli_backup;
 mod cli_faults;
 mod cli_files;
+mod cli_i18n;
 mod cli_import;
 mod cli_import_customers;
 mod cli_init;

@@ -224,7 +224,7 @@ async fn views_rebuilt_from_zero_equal_the_live_views_byte_for_byte() {
 /// `salesledger serve` over `data`, with no scheduler or checkpointer
 /// appending anything (so the log is the one the views were built from).
 fn serve(data: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_salesledger"))
+    crate::util::salesledger_command()
         .arg("serve")
         .arg("--data")
         .arg(data)

@@ -14,7 +14,6 @@ pub mod commands;
 pub mod customer_import;
 pub mod dashboard;
 pub mod feed;
-pub mod i18n;
 pub mod ingest;
 pub mod media;
 pub mod openapi;
@@ -280,7 +279,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(ops_state, ops::track))
         .layer(axum::middleware::from_fn(log_request))
         // Outermost: problems in the reader's language (issue 20).
-        .layer(axum::middleware::from_fn(i18n::localize_problems))
+        .layer(axum::middleware::from_fn(crate::i18n::localize_problems))
         .with_state(state)
 }
 

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 /// The body of every error response (title and detail translated by
-/// [`super::i18n::localize_problems`]).
+/// [`crate::i18n::localize_problems`]).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// `urn:salesledger:problem:<code>`.
@@ -45,7 +45,7 @@ pub struct ApiError {
     pub detail: String,
     pub extra: serde_json::Map<String, Value>,
     /// Variables of the translated messages that are not in the body
-    /// (e.g. a domain refusal's fields; see [`super::i18n`]).
+    /// (e.g. a domain refusal's fields; see [`crate::i18n`]).
     pub args: Vec<(String, String)>,
 }
 
@@ -142,10 +142,10 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
-        // For the language layer (super::i18n::localize_problems).
+        // For the language layer (crate::i18n::localize_problems).
         response
             .extensions_mut()
-            .insert(super::i18n::ProblemSource(self));
+            .insert(crate::i18n::ProblemSource(self));
         response
     }
 }
@@ -160,7 +160,7 @@ impl From<DomainError> for ApiError {
             _ => return ApiError::internal(&error),
         };
         let mut api_error = ApiError::new(status, error.code(), error.to_string());
-        api_error.args = super::i18n::domain_args(&error);
+        api_error.args = crate::i18n::domain_args(&error);
         if let DomainError::CustomerAlreadyOwned { owner, customer_id } = &error {
             api_error = api_error
                 .with("owner", json!(owner))

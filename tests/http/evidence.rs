@@ -387,7 +387,7 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
     assert!(!data_dir.exists());
     let output = (0..100)
         .find_map(|_| {
-            match std::process::Command::new(&binary)
+            match crate::util::in_english(std::process::Command::new(&binary))
                 .args([
                     "verify-bundle",
                     bundle_file.to_str().expect("utf-8"),

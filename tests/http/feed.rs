@@ -348,7 +348,7 @@ impl ServeProcess {
     /// Starts the server; on a fresh data directory also returns the admin
     /// (supervisor) token it prints once.
     pub fn start(data: &str, env: &[(&str, &str)]) -> (ServeProcess, Option<String>) {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_salesledger"));
+        let mut command = crate::util::salesledger_command();
         command
             .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
             .env("SALESLEDGER_LOG", "warn")

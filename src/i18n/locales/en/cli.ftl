@@ -1,0 +1,302 @@
+# The CLI's messages for a person (issue 20). Same keys as zh-CN/cli.ftl
+# (tests/i18n.rs); every key is used through `t!` in src/.
+
+## Command descriptions (clap's `about` lines)
+cli-about = Sales actions as an immutable, verifiable event log
+cli-about-serve = Run the HTTP gateway on the embedded store until SIGINT/SIGTERM.
+cli-about-verify = Check the whole log's hash chain; exit 0 when it verifies, 1 with the first bad position otherwise.
+cli-about-key = Print the log's verifier key (C2SP vkey) and its fingerprint, creating the signing key when absent.
+cli-about-checkpoint = Sign a checkpoint of the log now and print its signed note.
+cli-about-evidence = Write an evidence bundle about one customer, lead or proposal.
+cli-about-verify-bundle = Verify an evidence bundle offline (no data directory needed).
+cli-about-witness = Witness a running gateway's log: cosign each new checkpoint that extends the last one cosigned, refuse any other (docs/AUDIT.md).
+cli-about-export = Export the log as portable JSON lines (docs/AUDIT.md).
+cli-about-rebuild = Rebuild every view on this machine from an exported log (verifying the chain): the log in OUT/log, the views' tables in OUT/tables (what `serve --data OUT` answers from) and each view's answer in OUT/<view>.json.
+cli-about-replay = Print a view as it was at a past position or time, folded from the log; with --weights, what health levels a different policy would have given, customer by customer.
+cli-about-copy = Move a whole log between backends (a data directory or `postgres://...[?schema=NAME]`), verifying the chain as it goes; prints both sides' chain head and Merkle root.
+cli-about-backup = Back a running gateway up into a data directory (`verify` checks it, `serve` serves it): the log verified as it streams, and its blobs; run again into the same directory to continue it.
+cli-about-init = Publish an organisation's own reps and configuration from a TOML file (docs/INIT.md), before or between gateway runs; an invalid file is refused with its line and field (exit 1), appending nothing.
+cli-about-import = Back-fill history offline (same validation and append path as the API): `import pos FILE --data DIR [--batch-lines N]`, `import customers FILE --data DIR [--map COLUMN=FIELD ...] [--dry-run]`.
+cli-about-token = Manage bearer tokens (`token create | list | revoke`); works while `serve` runs, which picks the change up within a second.
+cli-about-openapi = Print the gateway's OpenAPI document (the one served at `/openapi.json`).
+cli-about-bench = Benchmarks that print `name=value` lines, with raw baselines measured in the same run.
+
+## Errors at the edge
+cli-held-by-gateway = data directory { $dir } is in use by a running gateway (pid { $pid }); stop it, or ask it over HTTP instead
+cli-held-by-another = data directory { $dir } is in use by another process (a running gateway or another salesledger command); stop it first
+cli-verify-give-data-or-url = give --data DIR, or --url URL --token T --state FILE
+cli-opening-log = opening the log in { $dir }
+
+## verify --data
+cli-verify-ok = ok: { $n } records verify; head hash { $head }
+cli-verify-merkle-ok = merkle tree: every node matches the log ({ $n } leaves)
+cli-verify-checkpoints-ok = checkpoints: { $n } verify (signature, root, consistency with the previous); the latest covers { $size } records, root { $root }
+cli-verify-no-checkpoints = checkpoints: none in the log
+cli-verify-from-checkpoint-ok = from checkpoint: ok: { $message }
+cli-verify-from-checkpoint-failed = from checkpoint: FAILED: { $message }
+cli-verify-failed = FAILED at position { $position }: { $what }: { $reason } ({ $n } records before it verify)
+
+## Shared
+cli-no-log = { $dir } holds no salesledger log (no log/ directory)
+cli-creating = creating { $path }
+cli-reading = reading { $path }
+cli-writing = writing { $path }
+cli-not-a-directory = { $path } is not a directory
+cli-not-json = { $path } is not JSON
+cli-loading-signing-key = loading the signing key
+cli-opening-merkle = opening the Merkle tree
+cli-reading-log = reading the log
+cli-reading-key-file = reading the key file { $path }
+cli-not-a-witness-vkey = --witness { $vkey }: not a witness verifier key
+cli-failed = FAILED: { $error }
+cli-progress-merkle = updating the Merkle tree
+cli-progress-verifying = verifying
+cli-progress-exporting = exporting
+
+## key, checkpoint
+cli-key-witness-absent = { $path } does not exist: give --name to create it
+cli-key-give-data-or-witness = give --data DIR or --witness FILE
+cli-key-fingerprint = fingerprint: { $fingerprint }
+cli-checkpoint-no-new-records = no new records since the checkpoint at position { $position }
+cli-checkpoint-signed = checkpoint at position { $position } covers records 0..{ $size } (tree size { $size }), root { $root }
+
+## evidence, verify-bundle
+cli-evidence-one-subject = give exactly one of --customer, --lead and --proposal
+cli-evidence-give-data-or-url = give --data DIR (the gateway stopped) or --url URL --token T
+cli-opening-subject-index = opening the subject index
+cli-closing-subject-index = closing the subject index
+cli-evidence-wrote = wrote { $path }: { $n } events about { $kind } { $id }, proven against the checkpoint of { $size } records (root { $root }); key fingerprint { $fingerprint }
+cli-bundle-ok = ok: { $n } events about { $kind } { $id } are included in the log { $origin } at tree size { $size } (root { $root })
+cli-bundle-positions = positions: { $positions }
+cli-bundle-signed-by = checkpoint and manifest signed by { $key } (fingerprint { $fingerprint })
+cli-bundle-key-given = the key is the one given with --pubkey
+cli-bundle-key-from-bundle = WARNING: the key was taken from the bundle; compare its fingerprint with the log operator's published one, or pass --pubkey
+cli-bundle-cosigned = cosigned by { $cosigned } of the { $given } given witnesses ({ $quorum } required):
+cli-bundle-witness-at = { $witness } at { $time } (POSIX seconds)
+cli-bundle-witness-invalid = { $witness }: no valid cosignature ({ $failure })
+cli-bundle-attachment-included = attachment { $sha256 }: file included and matches
+cli-bundle-attachment-committed = attachment { $sha256 }: hash committed (file not included)
+cli-bundle-timeline = timeline:
+
+## export
+cli-export-wrote-parquet = wrote { $path }: { $n } records in { $files } Parquet files, head hash { $head }
+cli-export-wrote = wrote { $path }: { $n } records, head hash { $head }
+
+## verify --from-checkpoint
+cli-reading-checkpoint = reading the checkpoint { $path }
+cli-json-has-no-note = the JSON document has no "note" field
+cli-extends-no-key = the data directory holds no signing key to check the saved checkpoint with
+cli-extends-log-fails = the log itself does not verify
+cli-extends-ok = the log extends the saved checkpoint: its first { $old_size } records (root { $old_root }) are unchanged in the current { $new_size } (root { $new_root })
+cli-extends-not = the log does not extend the saved checkpoint: { $error }
+cli-creating-failed = creating { $path }: { $error }
+
+## token
+cli-token-created = created token { $name } (role { $role }) in { $path }; it is shown only now:
+cli-token-no-file = { $path } does not exist (no tokens yet)
+cli-token-already-revoked = token { $name } was already revoked
+cli-token-revoked = revoked token { $name }
+cli-token-none = (no tokens)
+cli-token-column-name = NAME
+cli-token-column-role = ROLE
+cli-token-column-rep-id = REP ID
+cli-token-column-region = REGION
+cli-token-column-created = CREATED
+cli-token-column-expires = EXPIRES
+cli-token-column-last-used = LAST USED
+cli-token-column-status = STATUS
+cli-tokens-io = { $what } { $path }: { $source }
+cli-tokens-io-create-dir = creating the directory of
+cli-tokens-io-open = opening
+cli-tokens-io-lock = locking
+cli-tokens-io-read = reading
+cli-tokens-io-create = creating
+cli-tokens-io-write = writing
+cli-tokens-io-sync = syncing
+cli-tokens-io-restrict = restricting
+cli-tokens-io-replace = replacing
+cli-tokens-parse = { $path } is not a valid token file: { $message }
+cli-tokens-newer-version = { $path } is token file version { $version }, written by a newer salesledger; this one reads up to version { $supported }
+cli-tokens-invalid = invalid token { $field }: { $message }
+cli-tokens-name-taken = an active token is already named { $name }; revoke it first or choose another name
+cli-tokens-not-found = no token is named { $name }
+
+## copy
+cli-copy-copied = copied { $n } records from { $from } to { $to }
+cli-copy-source = source
+cli-copy-destination = destination
+cli-copy-identical = identical: the chain head and the Merkle root match
+cli-copy-different = DIFFERENT: the copy does not match its source
+cli-copy-same-log = the source and the destination are the same log
+cli-copy-same-directory = the source and the destination are the same directory
+cli-copy-opening-source = opening the source { $store }
+cli-copy-opening-destination = opening the destination { $store }
+cli-copy-destination-not-empty = the destination is not empty ({ $n } records): copy only into an empty log
+cli-progress-copying = copying
+cli-copy-reading-source = reading the source at position { $position }
+cli-copy-source-missing = the source has no record at position { $position } below its head { $head }
+cli-copy-source-bad = the source does not verify at position { $position }: { $reason }
+cli-copy-writing-destination = writing the destination from position { $position }
+cli-copy-source-head-mismatch = the source's records end at a hash other than its head's
+cli-progress-verifying-copy = verifying the copy
+cli-copy-record-missing = record { $position } is missing below the head { $head }
+cli-copy-log-bad = the log does not verify at position { $position }: { $reason }
+cli-copy-log-head-mismatch = the log's records end at a hash other than its head's
+
+## init
+cli-init-unchanged = { $stream }: unchanged
+cli-init-kept = { $stream }: not in the file; the published one is kept
+cli-init-published-version = { $stream }: published version { $version } as { $actor }
+cli-init-published = { $stream }: published as { $actor }
+cli-init-rep-region-kept = rep { $rep_id } ({ $name }): registered in region { $registered }, the file says { $file }; a rep's region does not change
+cli-init-rep-unchanged = rep { $rep_id } ({ $name }): unchanged
+cli-init-rep-registered = rep { $rep_id } ({ $name }, { $region }): registered
+cli-init-rep-tags-changed = rep { $rep_id } ({ $name }, { $region }): capability tags changed
+cli-init-refused = { $path }: line { $line }, column { $column }, field `{ $field }`: { $message }
+cli-init-publishing = publishing the organisation file
+cli-init-publishing-first-start = publishing the first-start configuration
+cli-init-first-start = first start: default configuration published as { $actor } ({ $streams }); see GET /v1/config
+
+## import
+cli-opening = opening { $path }
+cli-progress-rows = rows
+cli-progress-pos-lines = importing POS lines
+cli-import-column = column { $column }: { $field }
+cli-import-row-refused = line { $line }: { $company } ({ $code }): { $reason }
+cli-import-customers-dry-run = { $rows } rows: would register { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused } (dry run: nothing appended)
+cli-import-customers-done = { $rows } rows: registered { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused }
+cli-import-pos-no-log = { $dir } holds no log; the stores, SKUs and members must be recorded first
+cli-import-pos-done = imported { $lines } lines in { $batches } batches ({ $replayed } already imported), { $events } events appended
+cli-import-pos-kept = the { $batches } batch(es) before it (lines 1 to { $last }) are kept
+cli-import-pos-bad-lines = import stopped at batch { $index } (lines { $first } to { $last }): { $n } bad line(s), nothing of this batch appended; { $kept }
+cli-import-pos-bad-line = line { $line }: { $code }: { $detail }
+cli-import-pos-batch-reused = batch { $batch_id } (lines { $first } to { $last }) was already recorded with other lines; { $kept }
+cli-import-pos-stopped = import stopped at batch { $index } (lines { $first } to { $last }): { $error }; { $kept }
+
+## rebuild, replay
+cli-rebuild-not-empty = { $path } is not empty: rebuild needs a fresh directory
+cli-progress-rebuilding = rebuilding views
+cli-progress-importing = importing
+cli-rebuild-imported = imported { $n } records, chain verified; head hash { $head }
+cli-fold-view-stopped = view { $view } stopped at log position { $position }: { $reason }
+cli-fold-timeout = the views did not catch up within { $timeout }
+cli-replay-no-view = no view named { $view }; views: { $views }
+cli-replay-weights-health-only = --weights applies to the health view only, not { $view }
+cli-replay-not-a-policy = { $path } is not a health policy
+cli-replay-invalid-policy = { $path } is not a valid health policy
+cli-creating-scratch = creating a scratch directory
+cli-progress-replaying = replaying
+cli-progress-what-if = what-if
+
+## verify --url, evidence --url
+cli-ok = ok: { $message }
+cli-replacing = replacing { $path }
+cli-reading-token-file = reading the token file { $path }
+cli-building-http-client = building the HTTP client
+cli-reading-answer = reading the answer to GET { $url }
+cli-get-failed = GET { $url }: { $status }: { $body }
+cli-reading-state-file = reading the state file { $path }
+cli-not-a-state-file = { $path } is not a verify state file
+cli-state-format = { $path }: format { $format }, expected { $expected }
+cli-quorum-unmeetable = --witness-quorum { $quorum } cannot be met by { $n } --witness keys
+cli-checkpoint-not-json = the checkpoint answer is not JSON
+cli-pubkey-differs = --pubkey { $given } differs from the key saved in { $path }: { $saved }
+cli-log-verifier-key = the log's verifier key
+cli-remote-tofu = WARNING: trusting the key the gateway presents on first use: { $vkey } (fingerprint { $fingerprint }); compare it with the operator's, or pass --pubkey
+cli-remote-not-signed = the served checkpoint is not signed by the log's key: { $error }
+cli-remote-other-origin = the served checkpoint is for origin { $origin }, the log's key is { $key }
+cli-remote-first-state = the latest checkpoint is signed by the log's key: { $size } records, root { $root }; saved as the first state
+cli-remote-cosigned = ; cosigned by { $cosigned } of the { $given } given witnesses ({ $quorum } required)
+cli-remote-quorum-missed = the latest checkpoint is cosigned by { $cosigned } of the { $given } given witnesses, { $quorum } required (run the witnesses, or check which saw another log)
+cli-remote-key = key { $key } (fingerprint { $fingerprint })
+cli-remote-state-saved = state saved in { $path }
+cli-remote-saved-head = saved tree head:  size { $size }, root { $root }
+cli-remote-served-head = served tree head: size { $size }, root { $root }
+cli-remote-state-unchanged = the state file { $path } is unchanged
+cli-state-root-not-hex = the state file's root is not 64 hex digits
+cli-remote-shrank = the log shrank: the saved checkpoint covers { $saved } records, the served one { $served } (records were removed or the log was replaced)
+cli-remote-rewritten = the log was rewritten: the same size { $size } with another root (a fork)
+cli-consistency-not-json = the consistency answer is not JSON
+cli-remote-other-sizes = the gateway proved other tree sizes than asked
+cli-remote-proof-not-hex = the consistency proof holds a hash that is not 64 hex digits
+cli-remote-not-extended = the log does not extend the saved checkpoint (rewritten or forked): { $error }
+cli-url-needs-token = --url needs --token
+cli-remote-bundle-fails = FAILED: the downloaded bundle does not verify: { $error }
+cli-remote-bundle-own-key = WARNING: checked against the bundle's own key (fingerprint { $fingerprint }); pass --pubkey or --state
+cli-remote-evidence-wrote = wrote { $path }: { $n } events about { $kind } { $id }, verified against the checkpoint of { $size } records (root { $root }); key fingerprint { $fingerprint }
+
+## witness
+cli-syncing = syncing { $path }
+cli-post-failed = POST { $url }: { $status }: { $body }
+cli-witness-reading-key = reading the witness key { $path }
+cli-witness-not-a-key = { $path } is not a witness key
+cli-witness-no-randomness = no randomness for the witness key
+cli-witness-name = the witness name
+cli-witness-reading-state = reading the witness state { $path }
+cli-witness-not-a-state = { $path } is not a witness state file
+cli-witness-refused = REFUSED: { $message }
+cli-witness-nothing-cosigned = nothing was cosigned; the state file { $path } is unchanged
+cli-witness-note-no-body = the served note has no body
+cli-witness-served-checkpoint = the served checkpoint
+cli-witness-key-differs = --log-vkey { $given } differs from the key pinned for { $origin } in { $path }: { $pinned }
+cli-witness-gateway-key = the gateway's verifier key
+cli-witness-tofu = WARNING: pinning the key the gateway presents for { $origin } on first use: { $vkey } (fingerprint { $fingerprint }); compare it with the operator's, or pass --log-vkey
+cli-witness-head = size { $size }, root { $root }
+cli-witness-not-signed = the served checkpoint is not signed by the log's key { $key }: { $error }
+cli-witness-other-origin = the checkpoint's origin { $origin } is not the log key's name { $name }
+cli-witness-nothing-new = nothing new: { $origin } is still at { $head }, cosigned before (posted again)
+cli-witness-cosigned-head = cosigned tree head: { $head }
+cli-witness-served-head = served tree head:   { $head }
+cli-witness-cosigning = cosigning the checkpoint
+cli-witness-cosigned-extends = cosigned { $origin } at { $head }: it extends the { $previous } records cosigned before (consistency proof verified)
+cli-witness-cosigned-first = cosigned { $origin } at { $head } (first checkpoint of this log)
+
+## backup
+cli-backup-done = backed up { $added } new records from { $url } into { $path } ({ $before } before, { $now } now)
+cli-backup-summary = backup: records={ $records } head_hash={ $head } merkle_root={ $root }
+cli-backup-blobs = blobs: { $referenced } referenced, all present; { $fetched } fetched now ({ $bytes } bytes)
+cli-backup-not-included = not in the backup:
+cli-backup-caveat-key = the checkpoint signing key (DATA/audit/signing.key) is not in the log: copy it out of band to keep signing with the published key; without it, `serve` on the backup signs new checkpoints with a new key (the log's old checkpoints still verify with the published one)
+cli-backup-caveat-tokens = the tokens file (DATA/tokens.json) is not in the log: `serve` on the backup creates a new admin token at its first start, or copy the tokens file out of band
+cli-backup-caveat-webhooks = webhook subscriptions and their secrets, and idempotency keys, are not in the log: re-create the subscriptions; a retried request acknowledged before the backup appends again
+cli-backup-refused-401 = { $what }: the gateway answered { $status }: the token is missing, unknown or revoked: { $why }
+cli-backup-refused-403 = { $what }: the gateway answered { $status }: the token's role may not read the whole log (use an auditor's or a supervisor's): { $why }
+cli-backup-refused = { $what }: the gateway answered { $status }: { $why }
+cli-backup-not-a-backup = { $path } is not empty and holds no salesledger log: not a backup; give an empty or new directory
+cli-backup-opening-log = opening the backup's log in { $path }
+cli-backup-opening-blobs = opening the backup's blobs in { $path }
+cli-backup-position = position { $position }: { $reason }
+cli-backup-payload = position { $position }: the payload
+cli-backup-gateway-shorter = the gateway's log is shorter than this backup ({ $records } records, head hash { $head }): it was rolled back or replaced, or { $path } backs up another log; nothing was written ({ $error })
+cli-progress-backup-check = checking the backup so far
+cli-backup-reading = reading the backup at position { $position }
+cli-backup-record-missing = the backup has no record { $position } below its head { $head }
+cli-backup-does-not-verify = the backup in { $path } does not verify
+cli-backup-head-mismatch = the backup's records end at a hash other than its head's
+cli-backup-reading-export = reading the export
+cli-backup-no-header = the export ended before its header
+cli-backup-first-line-not-header = the export's first line is not its header
+cli-backup-export-format = the export's format is { $format }, expected { $expected }
+cli-backup-header-no-from = the export's header names no `from` and `prev_hash` after position 0
+cli-backup-other-from = the gateway exported from position { $from }, not { $expected }
+cli-backup-not-extended = the gateway's log does not extend this backup: at position { $position } the backup holds the record hashed { $ours } but the gateway's log one hashed { $theirs } (its log was rewritten or forked, or { $path } backs up another log); nothing was written
+cli-progress-backing-up = backing up
+cli-backup-too-many = the export holds more records than its header's { $records }
+cli-backup-line-not-utf8 = export line { $line } is not UTF-8
+cli-backup-gateway-export = the gateway's export
+cli-backup-export-does-not-verify = the gateway's export does not verify
+cli-backup-export-short = the export ended after { $got } records; its header announced { $announced } (the backup holds the { $held } verified ones; run again)
+cli-backup-export-head-mismatch = the export's last record is not the head its header named
+cli-backup-end-mismatch = the backup's log did not end where the export did
+cli-backup-writing = writing the backup from position { $position }
+cli-backup-fetching-blob = fetching the blob { $hash } (GET { $url })
+cli-backup-reading-blob = reading the blob { $hash }
+cli-backup-blob-mismatch = the gateway served the blob { $hash } with content hashing to { $actual }
+cli-backup-storing-blob = storing the blob { $hash }
+
+## Second-level command descriptions
+cli-about-token-create = Create a token and print it once (only its SHA-256 digest is stored).
+cli-about-token-list = List the tokens: name, role, rep id, region, created, expires, last used, status; never a secret.
+cli-about-token-revoke = Revoke a token by name (it then gets 401 `token_revoked`).
+cli-about-import-pos = POS sale lines (NDJSON, the body format of `POST /v1/pos/sales`).
+cli-about-import-customers = An existing customer list (`.csv` or `.xlsx`, the first row the header): each row registered through the same path and duplicate check as `POST /v1/customers`, owners assigned where a column names the rep; every refused row reported with its line; idempotent.

@@ -1,0 +1,317 @@
+//! The CLI in Chinese and English (issue 20): the language follows
+//! `--lang`, else `LC_ALL` / `LC_MESSAGES` / `LANG` (zh* -> zh-CN, anything
+//! else English); a failure says so in that language with the same exit
+//! status, a success too; JSON output is the same bytes in both.
+
+use std::process::{Command, Output};
+
+use salesledger_store::conformance::request;
+use salesledger_store::sled_store::open_sled;
+use salesledger_store::{ExpectedVersion, SledStore, Store};
+use serde_json::json;
+
+/// The binary with exactly these locale variables (the others removed).
+fn run(locale: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_salesledger"));
+    command
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
+    for (name, value) in locale {
+        command.env(name, value);
+    }
+    command.args(args).output().expect("run salesledger")
+}
+
+const ZH: &[(&str, &str)] = &[("LANG", "zh_CN.UTF-8")];
+const C: &[(&str, &str)] = &[("LANG", "C")];
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn write_log(data_dir: &std::path::Path, n_events: u64) {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let store = SledStore::open(data_dir).expect("open");
+        for n in 0..n_events {
+            store
+                .append(request(
+                    &format!("customer-{}", n % 3),
+                    ExpectedVersion::Any,
+                    &[json!({"n": n})],
+                ))
+                .await
+                .expect("append");
+        }
+        store.close().await;
+    });
+}
+
+fn tamper(data_dir: &std::path::Path, position: u64) {
+    let db = open_sled(sled::Config::new().path(data_dir.join("log"))).expect("raw sled");
+    let key = SledStore::raw_log_key(position);
+    let mut value = db.get(key).expect("get").expect("present").to_vec();
+    let last = value.len() - 40; // inside prev_hash
+    value[last] ^= 0x80;
+    db.insert(key, value).expect("insert");
+    db.flush().expect("flush");
+}
+
+#[test]
+fn verify_ok_is_said_in_chinese_or_english() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    write_log(data_dir.path(), 12);
+    let data = data_dir.path().to_str().expect("utf-8 path");
+
+    let chinese = run(ZH, &["verify", "--data", data]);
+    assert_eq!(chinese.status.code(), Some(0), "{}", stderr(&chinese));
+    let text = stdout(&chinese);
+    assert!(
+        text.starts_with("通过：12 条记录校验无误；链头哈希 "),
+        "{text}"
+    );
+    assert!(
+        text.contains("Merkle 树：每个节点都与日志一致（12 个叶子）"),
+        "{text}"
+    );
+    assert!(text.contains("检查点：日志中没有"), "{text}");
+    assert!(!text.contains("records verify"), "{text}");
+
+    let english = run(C, &["verify", "--data", data]);
+    assert_eq!(english.status.code(), Some(0));
+    let text = stdout(&english);
+    assert!(
+        text.starts_with("ok: 12 records verify; head hash "),
+        "{text}"
+    );
+    assert!(text.contains("checkpoints: none in the log"), "{text}");
+    // The same head hash in both.
+    let head = |text: &str| {
+        text.lines()
+            .next()
+            .and_then(|line| line.split(' ').next_back())
+            .map(str::to_owned)
+    };
+    assert_eq!(head(&stdout(&chinese)), head(&text));
+}
+
+#[test]
+fn a_tampered_log_fails_in_chinese_with_the_same_exit_status_and_json() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    write_log(data_dir.path(), 12);
+    tamper(data_dir.path(), 5);
+    let data = data_dir.path().to_str().expect("utf-8 path");
+
+    let chinese = run(ZH, &["verify", "--data", data]);
+    let english = run(C, &["verify", "--data", data]);
+    assert_eq!(chinese.status.code(), Some(1), "{}", stdout(&chinese));
+    assert_eq!(english.status.code(), chinese.status.code());
+    assert!(
+        stdout(&chinese).starts_with("失败，位置 5："),
+        "{}",
+        stdout(&chinese)
+    );
+    assert!(
+        stdout(&chinese).contains("（其前 5 条记录校验无误）"),
+        "{}",
+        stdout(&chinese)
+    );
+    assert!(
+        stdout(&english).starts_with("FAILED at position 5: "),
+        "{}",
+        stdout(&english)
+    );
+
+    // Machine-readable output never changes with the language.
+    let chinese_json = run(ZH, &["verify", "--json", "--data", data]);
+    let english_json = run(C, &["verify", "--json", "--data", data]);
+    assert_eq!(chinese_json.status.code(), Some(1));
+    assert_eq!(english_json.status.code(), Some(1));
+    assert_eq!(chinese_json.stdout, english_json.stdout);
+    let report: serde_json::Value =
+        serde_json::from_slice(&chinese_json.stdout).expect("json report");
+    assert_eq!(report["failure"]["position"], 5);
+}
+
+#[test]
+fn an_error_at_the_edge_is_said_in_the_chosen_language() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let dir = empty.path().to_str().expect("utf-8 path");
+
+    // No log to verify: exit 2 in both languages.
+    let chinese = run(ZH, &["verify", "--data", dir]);
+    let english = run(C, &["verify", "--data", dir]);
+    assert_eq!(chinese.status.code(), Some(2));
+    assert_eq!(english.status.code(), Some(2));
+    assert_eq!(
+        stderr(&chinese).trim_end(),
+        format!("salesledger: {dir} 中没有 salesledger 日志（没有 log/ 目录）")
+    );
+    assert_eq!(
+        stderr(&english).trim_end(),
+        format!("salesledger: {dir} holds no salesledger log (no log/ directory)")
+    );
+
+    // No token file yet.
+    let chinese = run(ZH, &["token", "list", "--data", dir]);
+    let english = run(C, &["token", "list", "--data", dir]);
+    assert_eq!(chinese.status.code(), Some(2));
+    assert_eq!(english.status.code(), Some(2));
+    assert!(
+        stderr(&chinese).contains("不存在（还没有任何令牌）"),
+        "{}",
+        stderr(&chinese)
+    );
+    assert!(
+        stderr(&english).contains("does not exist (no tokens yet)"),
+        "{}",
+        stderr(&english)
+    );
+}
+
+#[test]
+fn a_token_is_created_and_listed_in_chinese() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let dir = data.path().to_str().expect("utf-8 path");
+    let created = run(
+        ZH,
+        &[
+            "token",
+            "create",
+            "--data",
+            dir,
+            "--name",
+            "审计员甲",
+            "--role",
+            "auditor",
+        ],
+    );
+    assert_eq!(created.status.code(), Some(0), "{}", stderr(&created));
+    assert!(
+        stdout(&created).starts_with("已在 "),
+        "{}",
+        stdout(&created)
+    );
+    assert!(
+        stdout(&created).contains("令牌只显示这一次"),
+        "{}",
+        stdout(&created)
+    );
+
+    // A name already taken: the same refusal, exit 2, in each language.
+    let again = [
+        "token",
+        "create",
+        "--data",
+        dir,
+        "--name",
+        "审计员甲",
+        "--role",
+        "auditor",
+    ];
+    let chinese = run(ZH, &again);
+    let english = run(C, &again);
+    assert_eq!(chinese.status.code(), Some(2));
+    assert_eq!(english.status.code(), Some(2));
+    assert!(
+        stderr(&chinese).contains("已有一个有效令牌名为 审计员甲"),
+        "{}",
+        stderr(&chinese)
+    );
+    assert!(
+        stderr(&english).contains("an active token is already named 审计员甲"),
+        "{}",
+        stderr(&english)
+    );
+
+    let listed = run(ZH, &["token", "list", "--data", dir]);
+    assert_eq!(listed.status.code(), Some(0));
+    let header = stdout(&listed);
+    assert!(header.starts_with("名称"), "{header}");
+    assert!(header.contains("最近使用"), "{header}");
+    // JSON is the same in both languages (the token list has no clock in
+    // it that moves between the two runs: last use is never set here).
+    let chinese = run(ZH, &["token", "list", "--json", "--data", dir]);
+    let english = run(C, &["token", "list", "--json", "--data", dir]);
+    assert_eq!(chinese.stdout, english.stdout);
+}
+
+#[test]
+fn the_flag_wins_over_the_locale_and_lc_all_over_lang() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    write_log(data_dir.path(), 3);
+    let data = data_dir.path().to_str().expect("utf-8 path");
+
+    let english = run(ZH, &["--lang", "en", "verify", "--data", data]);
+    assert!(
+        stdout(&english).starts_with("ok: 3 records verify"),
+        "{}",
+        stdout(&english)
+    );
+    // Global: also after the subcommand, and as `--lang=...`.
+    let chinese = run(C, &["verify", "--data", data, "--lang=zh-CN"]);
+    assert!(
+        stdout(&chinese).starts_with("通过：3 条记录"),
+        "{}",
+        stdout(&chinese)
+    );
+
+    let chinese = run(
+        &[("LC_ALL", "zh_CN.UTF-8"), ("LANG", "en_US.UTF-8")],
+        &["verify", "--data", data],
+    );
+    assert!(
+        stdout(&chinese).starts_with("通过："),
+        "{}",
+        stdout(&chinese)
+    );
+    let english = run(
+        &[("LC_ALL", "en_US.UTF-8"), ("LANG", "zh_CN.UTF-8")],
+        &["verify", "--data", data],
+    );
+    assert!(stdout(&english).starts_with("ok: "), "{}", stdout(&english));
+    let chinese = run(
+        &[("LC_MESSAGES", "zh_TW.UTF-8"), ("LANG", "C")],
+        &["verify", "--data", data],
+    );
+    assert!(
+        stdout(&chinese).starts_with("通过："),
+        "{}",
+        stdout(&chinese)
+    );
+
+    // An unknown language is clap's usage error (exit 2).
+    let refused = run(C, &["--lang", "fr", "verify", "--data", data]);
+    assert_eq!(refused.status.code(), Some(2));
+}
+
+#[test]
+fn the_help_lists_the_commands_in_chinese() {
+    let chinese = run(ZH, &["--help"]);
+    assert_eq!(chinese.status.code(), Some(0));
+    let help = stdout(&chinese);
+    assert!(
+        help.contains("以不可篡改、可验证的事件日志记录销售行为"),
+        "{help}"
+    );
+    assert!(help.contains("校验整个日志的哈希链"), "{help}");
+    let english = run(C, &["--help"]);
+    let help = stdout(&english);
+    assert!(
+        help.contains("Sales actions as an immutable, verifiable event log"),
+        "{help}"
+    );
+    assert!(help.contains("Check the whole log's hash chain"), "{help}");
+    // A subcommand's own help: its description in Chinese.
+    let verify = run(ZH, &["verify", "--help"]);
+    assert!(
+        stdout(&verify).contains("校验整个日志的哈希链"),
+        "{}",
+        stdout(&verify)
+    );
+}
