@@ -14,18 +14,15 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use axum::body::Body;
-use axum::http::{header, Method, Request};
 use chrono::{Duration, NaiveDate};
 use salesledger_domain::Role;
 use salesledger_fixtures::{FixtureConfig, Progress};
 use salesledger_store::Hash32;
 use serde_json::json;
-use tower::ServiceExt;
 use uuid::Uuid;
 
 use crate::gateway::auth::{generate_token, TokenEntry, TokenFile, TokenStore};
-use crate::gateway::{router, AppState};
+use crate::gateway::{post_in_process, AppState};
 
 /// A customer in the public pool that the README's walk-through claims and
 /// sends a proposal to, registered after the fixture year.
@@ -219,24 +216,13 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
         "contact_email": "purchasing@ruikang-med.cn",
         "attributes": {"industry": "三甲医院 设备", "compliance": "ISO13485", "region": "华东", "size": "500-1000"}
     });
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/v1/customers")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(serde_json::to_vec(&body)?))?;
-    let response = router(seeding)
-        .oneshot(request)
+    let (status, answer) = post_in_process(seeding, "/v1/customers", &token, &body)
         .await
         .context("demo request")?;
-    if !response.status().is_success() {
-        let status = response.status();
-        let body = axum::body::to_bytes(response.into_body(), 1 << 20)
-            .await
-            .unwrap_or_default();
+    if !(200..300).contains(&status) {
         bail!(
             "registering the walk-through customer answered {status}: {}",
-            String::from_utf8_lossy(&body)
+            String::from_utf8_lossy(&answer)
         );
     }
     Ok(())
@@ -247,7 +233,7 @@ mod tests {
     use salesledger_store::READ_PAGE;
 
     use super::*;
-    use crate::gateway::{open_state, GatewayConfig};
+    use crate::app::{open_state, GatewayConfig};
 
     #[test]
     fn the_demo_scale_is_small_or_year() {

@@ -6,10 +6,10 @@
 //! shapes, installs a tracing subscriber, and uses `anyhow`.
 
 pub mod analytics;
+pub mod app;
 pub mod audit;
 pub mod backend;
 pub mod backup;
-pub mod bench;
 pub mod copy;
 pub mod customer_import;
 pub mod demo;

@@ -5,7 +5,12 @@
 //! Only this package installs a tracing subscriber, uses `anyhow`, and
 //! knows command-line shapes.
 
-use salesledger::{audit, bench, gateway, runtime, verify};
+// `bench` is a module of this binary, not of the library's API; what it
+// uses of the library is in scope here, so its `crate::...` paths resolve.
+mod bench;
+
+use salesledger::{analytics, app, audit, backend, evidence, gateway, progress, runtime, tls};
+use salesledger::{verify, views};
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -172,7 +177,7 @@ enum Command {
         /// Seconds `serve` may take to stop after SIGTERM/SIGINT; a step
         /// still running then (e.g. on a full disk) is abandoned, logged,
         /// and the exit status is 1.
-        #[arg(long, default_value_t = gateway::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
+        #[arg(long, default_value_t = app::DEFAULT_SHUTDOWN_TIMEOUT.as_secs())]
         shutdown_timeout_secs: u64,
         /// Seconds a business time (a visit, a follow-up, an e-mail
         /// receipt, a link open, a ticket, a POS sale...) may lie ahead of
@@ -359,7 +364,7 @@ fn main() -> ExitCode {
             shutdown_timeout_secs,
             future_margin_secs,
         } => {
-            let mut config = gateway::GatewayConfig::new(data, listen);
+            let mut config = app::GatewayConfig::new(data, listen);
             config.store = store;
             config.tokens_path = tokens;
             config.demo = demo;
@@ -385,7 +390,7 @@ fn main() -> ExitCode {
             // Never wait on a blocking task abandoned by the shutdown.
             runtime()
                 .and_then(|runtime| {
-                    let served = runtime.block_on(gateway::serve(config));
+                    let served = runtime.block_on(app::serve(config));
                     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
                     served
                 })

@@ -369,3 +369,159 @@ fn the_pure_crates_build_the_store_without_database_drivers() {
         );
     }
 }
+
+/// The code (not comments, not test modules: a file's lines before its
+/// first `#[cfg(test)]`) of every Rust file under `dir`, except files
+/// named `tests.rs`, as `(file, line)`.
+fn code_lines(dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                walk(&path, out);
+                continue;
+            }
+            let is_code = path.extension().is_some_and(|extension| extension == "rs")
+                && path.file_name().is_some_and(|name| name != "tests.rs");
+            if !is_code {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            for line in text.lines() {
+                let code = line.trim_start();
+                if code.starts_with("#[cfg(test)]") {
+                    break;
+                }
+                if !code.starts_with("//") {
+                    out.push((path.display().to_string(), code.to_owned()));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join(dir), &mut out);
+    out
+}
+
+/// `(file, line)` of the lines under `dir` (outside `except`) that contain
+/// any of `needles`.
+fn lines_naming(dir: &str, except: &[&str], needles: &[&str]) -> Vec<(String, String)> {
+    code_lines(dir)
+        .into_iter()
+        .filter(|(file, _)| {
+            !except
+                .iter()
+                .any(|skipped| file.contains(&format!("/{skipped}")))
+        })
+        .filter(|(_, line)| needles.iter().any(|needle| line.contains(needle)))
+        .collect()
+}
+
+/// Inside the root package, only `src/gateway` knows the HTTP server: no
+/// other module of the library imports axum or hyper (the benchmarks, a
+/// module of the binary, serve the gateway's router to measure it).
+#[test]
+fn only_the_gateway_imports_axum() {
+    let offenders = lines_naming("src", &["src/gateway/", "src/bench/"], &["axum", "hyper::"]);
+    assert!(
+        offenders.is_empty(),
+        "HTTP server code outside src/gateway: {offenders:?}"
+    );
+    // The scan sees real imports.
+    assert!(
+        !lines_naming("src/gateway", &[], &["use axum"]).is_empty(),
+        "no axum import found in src/gateway: the scan is broken"
+    );
+}
+
+/// Webhook subscriptions, the outbox and delivery (`src/webhooks`) know no
+/// HTTP server and not the gateway; their routes are `gateway::webhooks`.
+#[test]
+fn webhooks_do_not_import_the_gateway() {
+    let offenders = lines_naming("src/webhooks", &[], &["crate::gateway", "axum"]);
+    assert!(
+        offenders.is_empty(),
+        "src/webhooks reaches into the gateway: {offenders:?}"
+    );
+    assert!(
+        !lines_naming("src/webhooks", &[], &["use super::"]).is_empty(),
+        "no imports found under src/webhooks: the scan is broken"
+    );
+}
+
+/// `src/app.rs` is the composition root: it opens the log, the blob store,
+/// the read models and the token file and starts the background tasks; the
+/// gateway serves HTTP over the state it is given and opens or starts
+/// none of them, nor knows the application above it.
+#[test]
+fn the_gateway_opens_no_store_and_starts_no_task() {
+    let offenders = lines_naming(
+        "src/gateway",
+        &[],
+        &[
+            "OpenedStore::open",
+            "SledStore::open",
+            "PgStore::",
+            "FsBlobStore::open",
+            "TokenStore::load_or_create",
+            "table_runner_builder",
+            "ReactionManager::start",
+            "Dispatcher::start",
+            "Checkpointer::start",
+            "Registry::open",
+            "crate::app",
+            "crate::demo",
+            "crate::scheduler",
+            "crate::init",
+        ],
+    );
+    assert!(
+        offenders.is_empty(),
+        "the gateway opens or starts what crate::app wires: {offenders:?}"
+    );
+    let app = std::fs::read_to_string(workspace_root().join("src/app.rs")).expect("src/app.rs");
+    for wired in [
+        "OpenedStore::open",
+        "FsBlobStore::open",
+        "table_runner_builder",
+        "ReactionManager::start",
+        "Dispatcher::start",
+        "Checkpointer::start",
+        "scheduler::run",
+        "demo::seed",
+    ] {
+        assert!(app.contains(wired), "src/app.rs does not wire {wired}");
+    }
+}
+
+/// The benchmarks are a module of the binary (`src/main.rs`), not of the
+/// library's public API.
+#[test]
+fn the_benchmarks_are_not_in_the_library() {
+    let lib = std::fs::read_to_string(workspace_root().join("src/lib.rs")).expect("src/lib.rs");
+    assert!(
+        !lib.lines().any(|line| line.trim() == "pub mod bench;" || line.trim() == "mod bench;"),
+        "src/lib.rs declares the benchmarks"
+    );
+    let main = std::fs::read_to_string(workspace_root().join("src/main.rs")).expect("src/main.rs");
+    assert!(main.lines().any(|line| line.trim() == "mod bench;"));
+}
+
+/// Every JSON command route's `CommandRoute` impl is one `command_route!`
+/// declaration beside its request type (`src/gateway/requests/`), not a
+/// hand-written impl repeating the trait's items.
+#[test]
+fn command_routes_are_declared_not_hand_written() {
+    let hand_written = lines_naming("src/gateway", &[], &["impl CommandRoute for"]);
+    assert!(
+        hand_written.is_empty(),
+        "hand-written CommandRoute impls: {hand_written:?}"
+    );
+    let declared = code_lines("src/gateway/requests")
+        .into_iter()
+        .filter(|(_, line)| line.starts_with("command_route! {"))
+        .count();
+    assert!(declared >= 53, "only {declared} command_route! declarations");
+}

@@ -547,11 +547,11 @@ async fn the_state_opened_in_process_is_private_too() {
     // modes and the tightening after sled opens, not the binary's umask.
     let root = tempfile::tempdir().expect("tempdir");
     let data = root.path().join("data");
-    let config = salesledger::gateway::GatewayConfig::new(
+    let config = salesledger::app::GatewayConfig::new(
         data.clone(),
         "127.0.0.1:0".parse().expect("an address"),
     );
-    let (state, store) = salesledger::gateway::open_state(&config)
+    let (state, store) = salesledger::app::open_state(&config)
         .await
         .expect("open the state");
     state.blobs.put(b"%PDF-1.7 evidence").await.expect("blob");

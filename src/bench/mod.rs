@@ -7,6 +7,7 @@ mod gateway;
 mod pg_store;
 mod pos;
 mod projections;
+mod scratch;
 mod store;
 
 use std::path::PathBuf;

@@ -303,6 +303,24 @@ macro_rules! path_params {
 }
 path_params!(Uuid, (Uuid, Uuid), chrono::NaiveDate);
 
+/// The first id of a command route's path: the addressed aggregate's (the
+/// customer of `/v1/customers/{customer_id}/callbacks/{task_id}/...`).
+pub trait PathId {
+    fn first(&self) -> Uuid;
+}
+
+impl PathId for Uuid {
+    fn first(&self) -> Uuid {
+        *self
+    }
+}
+
+impl PathId for (Uuid, Uuid) {
+    fn first(&self) -> Uuid {
+        self.0
+    }
+}
+
 /// The path parameters, their rejection kept until the role is authorised.
 pub struct Params<P>(Result<P, ApiError>);
 
@@ -328,6 +346,33 @@ pub struct Target<'a, R: CommandRoute> {
     /// renewal quote's): the body's [`CommandRoute::requested_id`], else a
     /// new UUID v7.
     pub id: Uuid,
+}
+
+impl<R: CommandRoute> Target<'_, R> {
+    /// Who is acting (recorded as `registered_by`, `confirmed_by`, ...).
+    pub fn actor(&self) -> &salesledger_domain::value::ActorId {
+        &self.caller.principal.actor
+    }
+
+    /// The ownership check on a customer named in the body.
+    pub async fn may_act_on(&self, customer_id: Uuid) -> Result<(), ApiError> {
+        ensure_may_act(self.state, self.caller, R::KIND, customer_in(customer_id)).await
+    }
+
+    /// A rep named in the body must be the caller, if the caller is a rep.
+    pub fn ensure_self(&self, rep_id: Uuid) -> Result<(), ApiError> {
+        ensure_self(self.caller, RepId::from_uuid(rep_id))
+    }
+}
+
+impl<R: CommandRoute> Target<'_, R>
+where
+    R::Path: PathId,
+{
+    /// The path's (first) id.
+    pub fn path_id(&self) -> Uuid {
+        self.path.first()
+    }
 }
 
 /// A JSON command route: its request type, where it is served, and how a
@@ -514,16 +559,14 @@ pub fn customer_in(customer_id: Uuid) -> Subject {
 /// A body that names the acting rep (a rep may only act as itself) and a
 /// customer that must exist (and, for a rep, be theirs): contracts and
 /// process assets.
-pub async fn ensure_own_rep_and_customer(
-    state: &AppState,
-    caller: &Caller,
-    kind: CommandKind,
+pub async fn ensure_own_rep_and_customer<R: CommandRoute>(
+    at: &Target<'_, R>,
     rep_id: Uuid,
     customer_id: Uuid,
 ) -> Result<(), ApiError> {
-    ensure_self(caller, RepId::from_uuid(rep_id))?;
-    ensure_may_act(state, caller, kind, customer_in(customer_id)).await?;
-    ensure_customer_referenced(&state.service, CustomerId::from_uuid(customer_id)).await
+    at.ensure_self(rep_id)?;
+    at.may_act_on(customer_id).await?;
+    ensure_customer_referenced(&at.state.service, CustomerId::from_uuid(customer_id)).await
 }
 
 /// A header that must be a UUID when present (`400 invalid_header`).

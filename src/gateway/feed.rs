@@ -282,7 +282,7 @@ pub struct DocRoute {
 pub fn integration_routes() -> impl Iterator<Item = &'static DocRoute> {
     FEED_ROUTES
         .iter()
-        .chain(crate::webhooks::routes::WEBHOOK_ROUTES)
+        .chain(super::webhooks::WEBHOOK_ROUTES)
         .chain(super::tokens::TOKEN_ROUTES)
         .chain(super::customer_import::IMPORT_ROUTES)
 }

@@ -221,7 +221,7 @@ impl IngestItemResult {
                 index,
                 status: error.status.as_u16(),
                 outcome: None,
-                problem: Some(error.problem_in(crate::i18n::request_lang())),
+                problem: Some(error.problem_in(super::localize::request_lang())),
             },
         }
     }
@@ -363,12 +363,12 @@ async fn ingest<R: CommandRoute<Path = Uuid>>(
     // One task per stream, its items in order; a few streams at once.
     let permits = Arc::new(tokio::sync::Semaphore::new(INGEST_FAN_OUT));
     let mut tasks = tokio::task::JoinSet::new();
-    let lang = crate::i18n::request_lang();
+    let lang = super::localize::request_lang();
     for (id, items) in groups {
         let state = incoming.state.clone();
         let caller = incoming.caller.clone();
         let permits = permits.clone();
-        tasks.spawn(crate::i18n::with_lang(lang, async move {
+        tasks.spawn(super::localize::with_lang(lang, async move {
             // The semaphore is never closed; without a permit the stream
             // still runs (only the bound on concurrency is lost).
             let _permit = permits.acquire_owned().await.ok();

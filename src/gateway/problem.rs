@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 /// The body of every error response (title and detail translated by
-/// [`crate::i18n::localize_problems`]).
+/// [`super::localize::localize_problems`]).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// `urn:salesledger:problem:<code>`.
@@ -142,10 +142,10 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
-        // For the language layer (crate::i18n::localize_problems).
+        // For the language layer (super::localize::localize_problems).
         response
             .extensions_mut()
-            .insert(crate::i18n::ProblemSource(self));
+            .insert(super::localize::ProblemSource(self));
         response
     }
 }

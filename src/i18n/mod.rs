@@ -25,10 +25,8 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 mod args;
-mod problems;
 
 pub use args::domain_args;
-pub use problems::{localize_problems, request_lang, with_lang, ProblemSource};
 
 /// English problem catalogue source.
 pub const EN_FTL: &str = include_str!("locales/en/problems.ftl");

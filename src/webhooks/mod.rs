@@ -1,5 +1,6 @@
 //! Signed webhooks: subscriptions managed through the API
-//! (`/v1/webhooks`, [`routes`]), stored durably in the data directory
+//! (`/v1/webhooks`, served by `gateway::webhooks`; this module knows no
+//! HTTP server), stored durably in the data directory
 //! ([`registry`]), and delivered by a [`dispatcher`] that follows the log
 //! from each subscription's cursor.
 //!
@@ -16,7 +17,6 @@
 
 pub mod dispatcher;
 pub mod registry;
-pub mod routes;
 pub mod secrets;
 pub mod target;
 

@@ -74,27 +74,10 @@ impl ReportUsageRequest {
     }
 }
 
-impl CommandRoute for ReportUsageRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ReportUsage;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/usage-reports";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(customer_id);
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    ReportUsageRequest: Account, ReportUsage, POST "/v1/customers/{customer_id}/usage-reports";
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// Records a support ticket being opened or resolved (one command kind,
@@ -152,27 +135,10 @@ impl RecordSupportTicketRequest {
     }
 }
 
-impl CommandRoute for RecordSupportTicketRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordSupportTicket;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/support-tickets";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(customer_id);
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    RecordSupportTicketRequest: Account, RecordSupportTicket, POST "/v1/customers/{customer_id}/support-tickets";
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// Sets (replaces) the customer's renewal date and plan.
@@ -200,27 +166,10 @@ impl SetRenewalRequest {
     }
 }
 
-impl CommandRoute for SetRenewalRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::SetRenewal;
-    const METHOD: &'static str = "PUT";
-    const PATH: &'static str = "/v1/customers/{customer_id}/renewal";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(customer_id);
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    SetRenewalRequest: Account, SetRenewal, PUT "/v1/customers/{customer_id}/renewal";
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// Records a success reference (case study, reference call) for the customer.
@@ -252,27 +201,10 @@ impl RecordSuccessReferenceRequest {
     }
 }
 
-impl CommandRoute for RecordSuccessReferenceRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordSuccessReference;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/success-references";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(customer_id);
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    RecordSuccessReferenceRequest: Account, RecordSuccessReference, POST "/v1/customers/{customer_id}/success-references";
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// How often the customer searched a (competitor) keyword on a day.
@@ -327,27 +259,10 @@ impl RecordKeywordSearchesRequest {
     }
 }
 
-impl CommandRoute for RecordKeywordSearchesRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordKeywordSearches;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/keyword-searches";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(customer_id);
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    RecordKeywordSearchesRequest: Account, RecordKeywordSearches, POST "/v1/customers/{customer_id}/keyword-searches";
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// A CSM completes a call-back task (the task is in the path); met when
@@ -378,31 +293,12 @@ impl CompleteCallbackRequest {
     }
 }
 
-impl CommandRoute for CompleteCallbackRequest {
-    type Aggregate = Account;
-    type Path = (Uuid, Uuid);
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::CompleteCallback;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/callbacks/{task_id}/completion";
-
-    fn subject(path: &(Uuid, Uuid)) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(path.0))
-    }
-
-    async fn prepare(state: &AppState, path: &(Uuid, Uuid)) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(path.0)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path.0);
-        let command = self.into_command(
-            customer_id,
-            CallbackTaskId::from_uuid(at.path.1),
-            &at.caller.principal.actor,
-        );
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    CompleteCallbackRequest: Account, CompleteCallback, POST "/v1/customers/{customer_id}/callbacks/{task_id}/completion";
+    path (Uuid, Uuid), subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| {
+        request.into_command(customer, CallbackTaskId::from_uuid(at.path.1), at.actor())
+    })
 }
 
 /// Submits a rescue plan for a customer whose renewal quoting is frozen.
@@ -438,35 +334,12 @@ impl SubmitRescuePlanRequest {
     }
 }
 
-impl CommandRoute for SubmitRescuePlanRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::SubmitRescuePlan;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/rescue-plans";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.plan_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(
-            customer_id,
-            RescuePlanId::from_uuid(at.id),
-            &at.caller.principal.actor,
-        );
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    SubmitRescuePlanRequest: Account, SubmitRescuePlan, POST "/v1/customers/{customer_id}/rescue-plans", id plan_id;
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| {
+        request.into_command(customer, RescuePlanId::from_uuid(at.id), at.actor())
+    })
 }
 
 /// The CTO approves a submitted rescue plan (the plan is in the path);
@@ -492,31 +365,12 @@ impl ApproveRescuePlanRequest {
     }
 }
 
-impl CommandRoute for ApproveRescuePlanRequest {
-    type Aggregate = Account;
-    type Path = (Uuid, Uuid);
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ApproveRescuePlan;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval";
-
-    fn subject(path: &(Uuid, Uuid)) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(path.0))
-    }
-
-    async fn prepare(state: &AppState, path: &(Uuid, Uuid)) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(path.0)).await
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path.0);
-        let command = self.into_command(
-            customer_id,
-            RescuePlanId::from_uuid(at.path.1),
-            &at.caller.principal.actor,
-        );
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    ApproveRescuePlanRequest: Account, ApproveRescuePlan, POST "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval";
+    path (Uuid, Uuid), subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| {
+        request.into_command(customer, RescuePlanId::from_uuid(at.path.1), at.actor())
+    })
 }
 
 /// Quotes the customer's renewal; refused (`renewal_quoting_frozen`) while
@@ -554,33 +408,10 @@ impl QuoteRenewalRequest {
     }
 }
 
-impl CommandRoute for QuoteRenewalRequest {
-    type Aggregate = Account;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::QuoteRenewal;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/renewal-quotes";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, path: &Uuid) -> Result<(), ApiError> {
-        ensure_customer(&state.service, CustomerId::from_uuid(*path)).await
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.quote_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Account>, ApiError> {
-        let customer_id = CustomerId::from_uuid(at.path);
-        let command = self.into_command(
-            customer_id,
-            QuoteId::from_uuid(at.id),
-            &at.caller.principal.actor,
-        );
-        Built::command(account_stream_id(customer_id), command)
-    }
+command_route! {
+    QuoteRenewalRequest: Account, QuoteRenewal, POST "/v1/customers/{customer_id}/renewal-quotes", id quote_id;
+    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
+    |request, at| on_account(at.path_id(), |customer| {
+        request.into_command(customer, QuoteId::from_uuid(at.id), at.actor())
+    })
 }

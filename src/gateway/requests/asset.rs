@@ -60,33 +60,13 @@ impl RecordProcessAssetRequest {
     }
 }
 
-impl CommandRoute for RecordProcessAssetRequest {
-    type Aggregate = ProcessAsset;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordProcessAsset;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/process-assets";
-    const ANSWER: Answer = created_at("/v1/process-assets/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.asset_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<ProcessAsset>, ApiError> {
-        ensure_own_rep_and_customer(
-            at.state,
-            at.caller,
-            Self::KIND,
-            self.rep_id,
-            self.customer_id,
-        )
-        .await?;
+command_route! {
+    RecordProcessAssetRequest: ProcessAsset, RecordProcessAsset, POST "/v1/process-assets",
+        answer created_at("/v1/process-assets/"), id asset_id;
+    path ();
+    |request, at| {
+        ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
         let asset_id = AssetId::from_uuid(at.id);
-        Built::command(asset_stream_id(asset_id), self.into_command(asset_id))
+        Built::command(asset_stream_id(asset_id), request.into_command(asset_id))
     }
 }

@@ -95,24 +95,10 @@ impl PublishRoutingRulesRequest {
     }
 }
 
-impl CommandRoute for PublishRoutingRulesRequest {
-    type Aggregate = Config;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishRoutingRules;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/config/routing-rules";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
-        Built::command(
-            CONFIG_ROUTING_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishRoutingRulesRequest: Config, PublishRoutingRules, POST "/v1/config/routing-rules";
+    path ();
+    |request, at| Built::command(CONFIG_ROUTING_STREAM.to_owned(), request.into_command(at.actor()))
 }
 
 /// Publishes a new public-pool policy (version strictly increasing).
@@ -164,24 +150,10 @@ impl PublishPoolPolicyRequest {
     }
 }
 
-impl CommandRoute for PublishPoolPolicyRequest {
-    type Aggregate = Config;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishPoolPolicy;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/config/pool-policy";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
-        Built::command(
-            CONFIG_POOL_POLICY_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishPoolPolicyRequest: Config, PublishPoolPolicy, POST "/v1/config/pool-policy";
+    path ();
+    |request, at| Built::command(CONFIG_POOL_POLICY_STREAM.to_owned(), request.into_command(at.actor()))
 }
 
 /// A competitor and the names it goes by.
@@ -262,24 +234,10 @@ impl PublishExtractionDictionaryRequest {
     }
 }
 
-impl CommandRoute for PublishExtractionDictionaryRequest {
-    type Aggregate = Config;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishExtractionDictionary;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/config/extraction-dictionary";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
-        Built::command(
-            CONFIG_EXTRACTION_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishExtractionDictionaryRequest: Config, PublishExtractionDictionary, POST "/v1/config/extraction-dictionary";
+    path ();
+    |request, at| Built::command(CONFIG_EXTRACTION_STREAM.to_owned(), request.into_command(at.actor()))
 }
 
 /// One step of a nurture template.
@@ -333,24 +291,10 @@ impl PublishNurtureTemplateRequest {
     }
 }
 
-impl CommandRoute for PublishNurtureTemplateRequest {
-    type Aggregate = Config;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishNurtureTemplate;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/config/nurture-template";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
-        Built::command(
-            CONFIG_NURTURE_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishNurtureTemplateRequest: Config, PublishNurtureTemplate, POST "/v1/config/nurture-template";
+    path ();
+    |request, at| Built::command(CONFIG_NURTURE_STREAM.to_owned(), request.into_command(at.actor()))
 }
 
 // ---------------------------------------------------------------------------
@@ -505,22 +449,8 @@ impl PublishHealthPolicyRequest {
     }
 }
 
-impl CommandRoute for PublishHealthPolicyRequest {
-    type Aggregate = Config;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishHealthPolicy;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/config/health-policy";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Config>, ApiError> {
-        Built::command(
-            CONFIG_HEALTH_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishHealthPolicyRequest: Config, PublishHealthPolicy, POST "/v1/config/health-policy";
+    path ();
+    |request, at| Built::command(CONFIG_HEALTH_STREAM.to_owned(), request.into_command(at.actor()))
 }

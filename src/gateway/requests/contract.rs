@@ -66,37 +66,14 @@ impl SignContractRequest {
     }
 }
 
-impl CommandRoute for SignContractRequest {
-    type Aggregate = Contract;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::SignContract;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/contracts";
-    const ANSWER: Answer = created_at("/v1/contracts/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.contract_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Contract>, ApiError> {
-        ensure_own_rep_and_customer(
-            at.state,
-            at.caller,
-            Self::KIND,
-            self.rep_id,
-            self.customer_id,
-        )
-        .await?;
+command_route! {
+    SignContractRequest: Contract, SignContract, POST "/v1/contracts",
+        answer created_at("/v1/contracts/"), id contract_id;
+    path ();
+    |request, at| {
+        ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
         let contract_id = ContractId::from_uuid(at.id);
-        Built::command(
-            contract_stream_id(contract_id),
-            self.into_command(contract_id),
-        )
+        Built::command(contract_stream_id(contract_id), request.into_command(contract_id))
     }
 }
 
@@ -129,26 +106,11 @@ impl RecordPaymentRequest {
     }
 }
 
-impl CommandRoute for RecordPaymentRequest {
-    type Aggregate = Contract;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordPayment;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/contracts/{contract_id}/payments";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Contract(ContractId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Contract>, ApiError> {
-        Built::command(
-            contract_stream_id(ContractId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    RecordPaymentRequest: Contract, RecordPayment, POST "/v1/contracts/{contract_id}/payments";
+    path Uuid, subject Contract(ContractId);
+    |request, at| {
+        let contract_id = ContractId::from_uuid(at.path_id());
+        Built::command(contract_stream_id(contract_id), request.into_command())
     }
 }

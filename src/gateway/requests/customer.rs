@@ -125,29 +125,16 @@ impl RegisterCustomerRequest {
     }
 }
 
-impl CommandRoute for RegisterCustomerRequest {
-    type Aggregate = Customer;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RegisterCustomer;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers";
-    const ANSWER: Answer = created_at("/v1/customers/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.customer_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
+command_route! {
+    RegisterCustomerRequest: Customer, RegisterCustomer, POST "/v1/customers",
+        answer created_at("/v1/customers/"), id customer_id;
+    path ();
+    |request, at| {
         let customer_id = CustomerId::from_uuid(at.id);
         Ok(Built::Registration {
             stream_id: customer_stream_id(customer_id),
             build: Box::new(move |registry| {
-                Ok(self.into_command(customer_id, |candidate| {
+                Ok(request.into_command(customer_id, |candidate| {
                     registry.duplicates().clear(candidate)
                 })?)
             }),
@@ -175,28 +162,10 @@ impl SetCustomerAttributesRequest {
     }
 }
 
-impl CommandRoute for SetCustomerAttributesRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::SetCustomerAttributes;
-    const METHOD: &'static str = "PUT";
-    const PATH: &'static str = "/v1/customers/{customer_id}/attributes";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(),
-        )
-    }
+command_route! {
+    SetCustomerAttributesRequest: Customer, SetCustomerAttributes, PUT "/v1/customers/{customer_id}/attributes";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| on_customer(at.path_id(), request.into_command())
 }
 
 /// A rep claims a customer from the public pool (公海池).
@@ -218,28 +187,12 @@ impl ClaimCustomerRequest {
     }
 }
 
-impl CommandRoute for ClaimCustomerRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = PoolPolicy;
-    const KIND: CommandKind = CommandKind::ClaimCustomer;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/claim";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
-        Ok(state.service.pool_policy().await?)
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(at.prepared),
-        )
+command_route! {
+    ClaimCustomerRequest: Customer, ClaimCustomer, POST "/v1/customers/{customer_id}/claim";
+    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
+        on_customer(at.path_id(), request.into_command(at.prepared))
     }
 }
 
@@ -272,28 +225,10 @@ impl TransferCustomerRequest {
     }
 }
 
-impl CommandRoute for TransferCustomerRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = PoolPolicy;
-    const KIND: CommandKind = CommandKind::TransferCustomer;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/transfer";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
-        Ok(state.service.pool_policy().await?)
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor, at.prepared),
-        )
-    }
+command_route! {
+    TransferCustomerRequest: Customer, TransferCustomer, POST "/v1/customers/{customer_id}/transfer";
+    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
+    |request, at| on_customer(at.path_id(), request.into_command(at.actor(), at.prepared))
 }
 
 /// The owner gives a customer back to the pool.
@@ -313,28 +248,12 @@ impl ReleaseCustomerRequest {
     }
 }
 
-impl CommandRoute for ReleaseCustomerRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ReleaseCustomer;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/release";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    ReleaseCustomerRequest: Customer, ReleaseCustomer, POST "/v1/customers/{customer_id}/release";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
+        on_customer(at.path_id(), request.into_command())
     }
 }
 
@@ -359,28 +278,10 @@ impl RecallCustomerToPoolRequest {
     }
 }
 
-impl CommandRoute for RecallCustomerToPoolRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecallCustomerToPool;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/recall";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    RecallCustomerToPoolRequest: Customer, RecallCustomerToPool, POST "/v1/customers/{customer_id}/recall";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| on_customer(at.path_id(), request.into_command(at.actor()))
 }
 
 /// A rep records a follow-up (extends ownership protection when it qualifies).
@@ -412,28 +313,12 @@ impl RecordFollowUpRequest {
     }
 }
 
-impl CommandRoute for RecordFollowUpRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = PoolPolicy;
-    const KIND: CommandKind = CommandKind::RecordFollowUp;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/follow-ups";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(state: &AppState, _path: &Uuid) -> Result<PoolPolicy, ApiError> {
-        Ok(state.service.pool_policy().await?)
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(at.prepared),
-        )
+command_route! {
+    RecordFollowUpRequest: Customer, RecordFollowUp, POST "/v1/customers/{customer_id}/follow-ups";
+    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
+        on_customer(at.path_id(), request.into_command(at.prepared))
     }
 }
 
@@ -459,22 +344,10 @@ impl CloseDayRequest {
     }
 }
 
-impl CommandRoute for CloseDayRequest {
-    type Aggregate = Customer;
-    type Path = NaiveDate;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::CloseDay;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/days/{date}/close";
-    const ANSWER: Answer = Answer::DayClosed;
-
-    async fn prepare(_state: &AppState, _path: &NaiveDate) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Ok(Built::DayClose(at.path))
-    }
+command_route! {
+    CloseDayRequest: Customer, CloseDay, POST "/v1/days/{date}/close", answer Answer::DayClosed;
+    path NaiveDate;
+    |_request, at| Ok(Built::DayClose(at.path))
 }
 
 /// Records that the customer's contact agreed to link-open tracking.
@@ -497,28 +370,10 @@ impl RecordTrackingConsentRequest {
     }
 }
 
-impl CommandRoute for RecordTrackingConsentRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordTrackingConsent;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/tracking-consent";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(),
-        )
-    }
+command_route! {
+    RecordTrackingConsentRequest: Customer, RecordTrackingConsent, POST "/v1/customers/{customer_id}/tracking-consent";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| on_customer(at.path_id(), request.into_command())
 }
 
 /// Withdraws the customer's tracking consent. The body is `{}` (or empty).
@@ -534,28 +389,10 @@ impl WithdrawTrackingConsentRequest {
     }
 }
 
-impl CommandRoute for WithdrawTrackingConsentRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::WithdrawTrackingConsent;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/tracking-consent/withdrawal";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(),
-        )
-    }
+command_route! {
+    WithdrawTrackingConsentRequest: Customer, WithdrawTrackingConsent, POST "/v1/customers/{customer_id}/tracking-consent/withdrawal";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| on_customer(at.path_id(), request.into_command())
 }
 
 /// Records the customer's stance; `still_comparing` starts a nurture pack.
@@ -581,26 +418,8 @@ impl RecordCustomerStanceRequest {
     }
 }
 
-impl CommandRoute for RecordCustomerStanceRequest {
-    type Aggregate = Customer;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordCustomerStance;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/customers/{customer_id}/stance";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Customer(CustomerId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Customer>, ApiError> {
-        Built::command(
-            customer_stream_id(CustomerId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    RecordCustomerStanceRequest: Customer, RecordCustomerStance, POST "/v1/customers/{customer_id}/stance";
+    path Uuid, subject Customer(CustomerId);
+    |request, at| on_customer(at.path_id(), request.into_command(at.actor()))
 }

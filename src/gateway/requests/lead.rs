@@ -80,30 +80,17 @@ impl RegisterLeadRequest {
     }
 }
 
-impl CommandRoute for RegisterLeadRequest {
-    type Aggregate = Lead;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RegisterLead;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads";
-    const ANSWER: Answer = created_at("/v1/leads/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.lead_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+command_route! {
+    RegisterLeadRequest: Lead, RegisterLead, POST "/v1/leads",
+        answer created_at("/v1/leads/"), id lead_id;
+    path ();
+    |request, at| {
         let lead_id = LeadId::from_uuid(at.id);
-        let actor = at.caller.principal.actor.clone();
+        let actor = at.actor().clone();
         Ok(Built::Registration {
             stream_id: lead_stream_id(lead_id),
             build: Box::new(move |registry| {
-                Ok(self.into_command(lead_id, &actor, |candidate| {
+                Ok(request.into_command(lead_id, &actor, |candidate| {
                     registry.duplicates().clear(candidate)
                 })?)
             }),
@@ -130,24 +117,10 @@ impl ConfirmLeadBudgetRequest {
     }
 }
 
-impl CommandRoute for ConfirmLeadBudgetRequest {
-    type Aggregate = Lead;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ConfirmLeadBudget;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads/{lead_id}/budget-confirmation";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
-        Built::command(
-            lead_stream_id(LeadId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    ConfirmLeadBudgetRequest: Lead, ConfirmLeadBudget, POST "/v1/leads/{lead_id}/budget-confirmation";
+    path Uuid;
+    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }
 
 /// The caller confirms the lead's technical fit (C1: a named person).
@@ -171,24 +144,10 @@ impl ConfirmLeadTechnicalFitRequest {
     }
 }
 
-impl CommandRoute for ConfirmLeadTechnicalFitRequest {
-    type Aggregate = Lead;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ConfirmLeadTechnicalFit;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads/{lead_id}/technical-fit-confirmation";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
-        Built::command(
-            lead_stream_id(LeadId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    ConfirmLeadTechnicalFitRequest: Lead, ConfirmLeadTechnicalFit, POST "/v1/leads/{lead_id}/technical-fit-confirmation";
+    path Uuid;
+    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }
 
 /// Scores every eligible rep and proposes the TOP candidates. The body is
@@ -212,35 +171,12 @@ impl ProposeRoutingRequest {
     }
 }
 
-impl CommandRoute for ProposeRoutingRequest {
-    type Aggregate = Lead;
-    type Path = Uuid;
-    type Prepared = (RoutingRuleSet, Vec<RepProfile>);
-    const KIND: CommandKind = CommandKind::ProposeRouting;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads/{lead_id}/routing-proposals";
-
-    async fn prepare(
-        state: &AppState,
-        _path: &Uuid,
-    ) -> Result<(RoutingRuleSet, Vec<RepProfile>), ApiError> {
-        builders::routing_inputs(&state.service)
-            .await?
-            .ok_or_else(|| {
-                not_published(
-                    "routing rule set",
-                    "routing_rules_not_published",
-                    "/v1/config/routing-rules",
-                )
-            })
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
+command_route! {
+    ProposeRoutingRequest: Lead, ProposeRouting, POST "/v1/leads/{lead_id}/routing-proposals";
+    path Uuid, prepare routing_inputs -> (RoutingRuleSet, Vec<RepProfile>);
+    |request, at| {
         let (rule_set, reps) = at.prepared;
-        Built::command(
-            lead_stream_id(LeadId::from_uuid(at.path)),
-            self.into_command(rule_set, reps),
-        )
+        on_lead(at.path, request.into_command(rule_set, reps))
     }
 }
 
@@ -263,24 +199,10 @@ impl ConfirmRoutingRequest {
     }
 }
 
-impl CommandRoute for ConfirmRoutingRequest {
-    type Aggregate = Lead;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ConfirmRouting;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads/{lead_id}/routing-confirmation";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
-        Built::command(
-            lead_stream_id(LeadId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    ConfirmRoutingRequest: Lead, ConfirmRouting, POST "/v1/leads/{lead_id}/routing-confirmation";
+    path Uuid;
+    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }
 
 /// A funnel stage.
@@ -332,22 +254,8 @@ impl AdvanceLeadStageRequest {
     }
 }
 
-impl CommandRoute for AdvanceLeadStageRequest {
-    type Aggregate = Lead;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::AdvanceLeadStage;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/leads/{lead_id}/stage";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Lead>, ApiError> {
-        Built::command(
-            lead_stream_id(LeadId::from_uuid(at.path)),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    AdvanceLeadStageRequest: Lead, AdvanceLeadStage, POST "/v1/leads/{lead_id}/stage";
+    path Uuid;
+    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }

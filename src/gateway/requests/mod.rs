@@ -103,7 +103,7 @@ use salesledger_domain::visit::{NextAction, VisitCommand};
 use super::auth::Subject;
 use super::commands::{
     created_at, customer_in, ensure_customer, ensure_may_act, ensure_own_rep_and_customer,
-    ensure_self, not_published, Answer, Built, CommandRoute, Target,
+    ensure_self, not_published, Answer, Built, CommandRoute, PathId, Target,
 };
 use super::problem::ApiError;
 use super::AppState;
@@ -127,6 +127,177 @@ use salesledger_domain::stream::{
 };
 use salesledger_domain::visit::Visit;
 use salesledger_store::{Hash32, StoreError};
+
+/// Writes a request type's [`CommandRoute`] impl from one declaration:
+///
+/// ```text
+/// command_route! {
+///     Request: Aggregate, CommandKind variant, METHOD "path" [, answer EXPR] [, id FIELD];
+///     path PATH_TYPE [, subject Variant(IdType)] [, prepare step -> Prepared];
+///     |request, at| how the request becomes a `Built` (may `.await`)
+/// }
+/// ```
+///
+/// `answer`: what it answers (`Answer::Outcome` when absent); `id`: the
+/// body's field holding the id a creation asks for
+/// ([`CommandRoute::requested_id`]); `subject`: the ownership check's
+/// subject, `Subject::Variant(IdType::from_uuid(first path id))` (none when
+/// absent); `prepare`: an async step `(state, path)` run before the body is
+/// read ([`customer_exists`], [`pool_policy`], ...; nothing when absent);
+/// `at`: the [`Target`].
+macro_rules! command_route {
+    (
+        $request:ident: $aggregate:ident, $kind:ident, $method:ident $path:literal
+        $(, answer $answer:expr)? $(, id $id_field:ident)?;
+        path $path_ty:ty $(, subject $subject:ident($subject_id:ident))?
+        $(, prepare $prepare:ident -> $prepared:ty)?;
+        |$this:ident, $at:ident| $build:expr
+    ) => {
+        impl CommandRoute for $request {
+            type Aggregate = $aggregate;
+            type Path = $path_ty;
+            const KIND: CommandKind = CommandKind::$kind;
+            const METHOD: &'static str = stringify!($method);
+            const PATH: &'static str = $path;
+            $(const ANSWER: Answer = $answer;)?
+            command_route!(@prepare $($prepare -> $prepared)?);
+            $(
+                fn subject(path: &$path_ty) -> Subject {
+                    Subject::$subject($subject_id::from_uuid(PathId::first(path)))
+                }
+            )?
+            $(
+                fn requested_id(&self) -> Option<Uuid> {
+                    self.$id_field
+                }
+            )?
+            async fn build(self, $at: Target<'_, Self>) -> Result<Built<$aggregate>, ApiError> {
+                let $this = self;
+                $build
+            }
+        }
+    };
+    (@prepare) => {
+        type Prepared = ();
+        async fn prepare(_state: &AppState, _path: &Self::Path) -> Result<(), ApiError> {
+            Ok(())
+        }
+    };
+    (@prepare $prepare:ident -> $prepared:ty) => {
+        type Prepared = $prepared;
+        async fn prepare(state: &AppState, path: &Self::Path) -> Result<$prepared, ApiError> {
+            $prepare(state, path).await
+        }
+    };
+}
+
+// ---- what routes read before the body ([`CommandRoute::prepare`]) ----------
+
+/// Answers `404 not_found` unless the path's customer is registered.
+async fn customer_exists<P: PathId>(state: &AppState, path: &P) -> Result<(), ApiError> {
+    ensure_customer(&state.service, CustomerId::from_uuid(path.first())).await
+}
+
+/// The published pool policy (or its first-start default).
+async fn pool_policy<P>(state: &AppState, _path: &P) -> Result<PoolPolicy, ApiError> {
+    Ok(state.service.pool_policy().await?)
+}
+
+/// The published nurture template, if any.
+async fn nurture_template<P>(
+    state: &AppState,
+    _path: &P,
+) -> Result<Option<NurtureTemplate>, ApiError> {
+    Ok(builders::nurture_template(&state.service).await?)
+}
+
+/// The published extraction dictionary, if any.
+async fn extraction_dictionary<P>(
+    state: &AppState,
+    _path: &P,
+) -> Result<Option<ExtractionDictionary>, ApiError> {
+    Ok(builders::extraction_dictionary(&state.service).await?)
+}
+
+/// The published routing rule set and the rep profiles (`409
+/// routing_rules_not_published` before any).
+async fn routing_inputs<P>(
+    state: &AppState,
+    _path: &P,
+) -> Result<(RoutingRuleSet, Vec<RepProfile>), ApiError> {
+    builders::routing_inputs(&state.service)
+        .await?
+        .ok_or_else(|| {
+            not_published(
+                "routing rule set",
+                "routing_rules_not_published",
+                "/v1/config/routing-rules",
+            )
+        })
+}
+
+// ---- where commands go ------------------------------------------------------
+
+/// A command on the account of the customer `customer` (stream
+/// `account-<customer id>`).
+fn on_account(
+    customer: Uuid,
+    command: impl FnOnce(CustomerId) -> Result<AccountCommand, DtoError>,
+) -> Result<Built<Account>, ApiError> {
+    let customer_id = CustomerId::from_uuid(customer);
+    Built::command(account_stream_id(customer_id), command(customer_id))
+}
+
+/// A command on the customer `customer`.
+fn on_customer(
+    customer: Uuid,
+    command: Result<CustomerCommand, DtoError>,
+) -> Result<Built<Customer>, ApiError> {
+    Built::command(customer_stream_id(CustomerId::from_uuid(customer)), command)
+}
+
+/// A command on the lead `lead`.
+fn on_lead(lead: Uuid, command: Result<LeadCommand, DtoError>) -> Result<Built<Lead>, ApiError> {
+    Built::command(lead_stream_id(LeadId::from_uuid(lead)), command)
+}
+
+/// A command on the rep `rep`.
+fn on_rep(
+    rep: Uuid,
+    command: impl FnOnce(RepId) -> Result<RepCommand, DtoError>,
+) -> Result<Built<Rep>, ApiError> {
+    let rep_id = RepId::from_uuid(rep);
+    Built::command(rep_stream_id(rep_id), command(rep_id))
+}
+
+/// A chain-store command on the stream it names.
+fn on_retail_entity(
+    command: Result<RetailCommand, DtoError>,
+) -> Result<Built<RetailEntity>, ApiError> {
+    let command = command?;
+    Built::command(command.stream_id(), Ok::<_, ApiError>(command))
+}
+
+/// The size of an uploaded blob: `422 invalid_sha256` for a bad digest,
+/// `422 blob_not_uploaded` when it is not in the blob store.
+async fn uploaded_blob_size(state: &AppState, sha256: &Sha256Hex) -> Result<u64, ApiError> {
+    let digest = Hash32::parse_hex(sha256.as_str()).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_sha256",
+            "bad digest",
+        )
+    })?;
+    let content = state.blobs.get(&digest).await.map_err(|error| match error {
+        StoreError::BlobNotFound(_) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "blob_not_uploaded",
+            format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
+        ),
+        other => other.into(),
+    })?;
+    Ok(content.len() as u64)
+}
 
 mod account;
 mod asset;

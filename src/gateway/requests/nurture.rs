@@ -134,43 +134,17 @@ impl StartNurturePackRequest {
     }
 }
 
-impl CommandRoute for StartNurturePackRequest {
-    type Aggregate = NurturePack;
-    type Path = ();
-    type Prepared = Option<NurtureTemplate>;
-    const KIND: CommandKind = CommandKind::StartNurturePack;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/nurture-packs";
-    const ANSWER: Answer = created_at("/v1/nurture-packs/");
-
-    async fn prepare(state: &AppState, _path: &()) -> Result<Option<NurtureTemplate>, ApiError> {
-        Ok(builders::nurture_template(&state.service).await?)
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.pack_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
-        ensure_may_act(
-            at.state,
-            at.caller,
-            Self::KIND,
-            customer_in(self.customer_id),
-        )
-        .await?;
+command_route! {
+    StartNurturePackRequest: NurturePack, StartNurturePack, POST "/v1/nurture-packs",
+        answer created_at("/v1/nurture-packs/"), id pack_id;
+    path (), prepare nurture_template -> Option<NurtureTemplate>;
+    |request, at| {
+        at.may_act_on(request.customer_id).await?;
         let template = at.prepared.ok_or_else(|| {
-            not_published(
-                "nurture template",
-                "nurture_template_not_published",
-                "/v1/config/nurture-template",
-            )
+            not_published("nurture template", "nurture_template_not_published", "/v1/config/nurture-template")
         })?;
         let pack_id = NurturePackId::from_uuid(at.id);
-        Built::command(
-            nurture_stream_id(pack_id),
-            self.into_command(pack_id, template),
-        )
+        Built::command(nurture_stream_id(pack_id), request.into_command(pack_id, template))
     }
 }
 
@@ -197,27 +171,12 @@ impl RecordNurtureStepSentRequest {
     }
 }
 
-impl CommandRoute for RecordNurtureStepSentRequest {
-    type Aggregate = NurturePack;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordNurtureStepSent;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/sent-steps";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::NurturePack(NurturePackId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
-        Built::command(
-            nurture_stream_id(NurturePackId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    RecordNurtureStepSentRequest: NurturePack, RecordNurtureStepSent, POST "/v1/nurture-packs/{pack_id}/sent-steps";
+    path Uuid, subject NurturePack(NurturePackId);
+    |request, at| {
+        let pack_id = NurturePackId::from_uuid(at.path_id());
+        Built::command(nurture_stream_id(pack_id), request.into_command())
     }
 }
 
@@ -247,27 +206,12 @@ impl RecordNurtureResponseRequest {
     }
 }
 
-impl CommandRoute for RecordNurtureResponseRequest {
-    type Aggregate = NurturePack;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordNurtureResponse;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/responses";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::NurturePack(NurturePackId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
-        Built::command(
-            nurture_stream_id(NurturePackId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    RecordNurtureResponseRequest: NurturePack, RecordNurtureResponse, POST "/v1/nurture-packs/{pack_id}/responses";
+    path Uuid, subject NurturePack(NurturePackId);
+    |request, at| {
+        let pack_id = NurturePackId::from_uuid(at.path_id());
+        Built::command(nurture_stream_id(pack_id), request.into_command())
     }
 }
 
@@ -287,26 +231,11 @@ impl CloseNurturePackRequest {
     }
 }
 
-impl CommandRoute for CloseNurturePackRequest {
-    type Aggregate = NurturePack;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::CloseNurturePack;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/nurture-packs/{pack_id}/close";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::NurturePack(NurturePackId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<NurturePack>, ApiError> {
-        Built::command(
-            nurture_stream_id(NurturePackId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    CloseNurturePackRequest: NurturePack, CloseNurturePack, POST "/v1/nurture-packs/{pack_id}/close";
+    path Uuid, subject NurturePack(NurturePackId);
+    |request, at| {
+        let pack_id = NurturePackId::from_uuid(at.path_id());
+        Built::command(nurture_stream_id(pack_id), request.into_command())
     }
 }

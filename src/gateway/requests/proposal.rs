@@ -38,36 +38,14 @@ impl CreateProposalRequest {
     }
 }
 
-impl CommandRoute for CreateProposalRequest {
-    type Aggregate = Proposal;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::CreateProposal;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/proposals";
-    const ANSWER: Answer = created_at("/v1/proposals/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.proposal_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
-        ensure_may_act(
-            at.state,
-            at.caller,
-            Self::KIND,
-            customer_in(self.customer_id),
-        )
-        .await?;
+command_route! {
+    CreateProposalRequest: Proposal, CreateProposal, POST "/v1/proposals",
+        answer created_at("/v1/proposals/"), id proposal_id;
+    path ();
+    |request, at| {
+        at.may_act_on(request.customer_id).await?;
         let proposal_id = ProposalId::from_uuid(at.id);
-        Built::command(
-            proposal_stream_id(proposal_id),
-            self.into_command(proposal_id),
-        )
+        Built::command(proposal_stream_id(proposal_id), request.into_command(proposal_id))
     }
 }
 
@@ -104,50 +82,15 @@ impl RecordProposalPdfRequest {
     }
 }
 
-impl CommandRoute for RecordProposalPdfRequest {
-    type Aggregate = Proposal;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordProposalPdf;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/proposals/{proposal_id}/pdf";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Proposal(ProposalId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+command_route! {
+    RecordProposalPdfRequest: Proposal, RecordProposalPdf, POST "/v1/proposals/{proposal_id}/pdf";
+    path Uuid, subject Proposal(ProposalId);
+    |request, at| {
         // The PDF must be in the blob store; its size comes from there,
         // never from the body.
-        let sha256 = self.blob_sha256()?;
-        let digest = Hash32::parse_hex(sha256.as_str()).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_sha256",
-                "bad digest",
-            )
-        })?;
-        let content = at
-            .state
-            .blobs
-            .get(&digest)
-            .await
-            .map_err(|error| match error {
-                StoreError::BlobNotFound(_) => ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "blob_not_uploaded",
-                    format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
-                ),
-                other => other.into(),
-            })?;
-        Built::command(
-            proposal_stream_id(ProposalId::from_uuid(at.path)),
-            self.into_command(content.len() as u64),
-        )
+        let size = uploaded_blob_size(at.state, &request.blob_sha256()?).await?;
+        let proposal_id = ProposalId::from_uuid(at.path_id());
+        Built::command(proposal_stream_id(proposal_id), request.into_command(size))
     }
 }
 
@@ -179,27 +122,12 @@ impl RecordEmailDeliveryReceiptRequest {
     }
 }
 
-impl CommandRoute for RecordEmailDeliveryReceiptRequest {
-    type Aggregate = Proposal;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordEmailDeliveryReceipt;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/proposals/{proposal_id}/email-receipts";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Proposal(ProposalId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
-        Built::command(
-            proposal_stream_id(ProposalId::from_uuid(at.path)),
-            self.into_command(),
-        )
+command_route! {
+    RecordEmailDeliveryReceiptRequest: Proposal, RecordEmailDeliveryReceipt, POST "/v1/proposals/{proposal_id}/email-receipts";
+    path Uuid, subject Proposal(ProposalId);
+    |request, at| {
+        let proposal_id = ProposalId::from_uuid(at.path_id());
+        Built::command(proposal_stream_id(proposal_id), request.into_command())
     }
 }
 
@@ -242,28 +170,14 @@ impl RecordLinkOpenedRequest {
     }
 }
 
-impl CommandRoute for RecordLinkOpenedRequest {
-    type Aggregate = Proposal;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RecordLinkOpened;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/proposals/{proposal_id}/link-opens";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Proposal(ProposalId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Proposal>, ApiError> {
+command_route! {
+    RecordLinkOpenedRequest: Proposal, RecordLinkOpened, POST "/v1/proposals/{proposal_id}/link-opens";
+    path Uuid, subject Proposal(ProposalId);
+    |request, at| {
         // Consent is the customer's fact: read it from the customer the
         // proposal belongs to.
-        let stream_id = proposal_stream_id(ProposalId::from_uuid(at.path));
-        let consent_recorded_at =
-            builders::proposal_tracking_consent(&at.state.service, &stream_id).await?;
-        Built::command(stream_id, self.into_command(consent_recorded_at))
+        let stream_id = proposal_stream_id(ProposalId::from_uuid(at.path_id()));
+        let consent = builders::proposal_tracking_consent(&at.state.service, &stream_id).await?;
+        Built::command(stream_id, request.into_command(consent))
     }
 }

@@ -40,27 +40,11 @@ impl RegisterRepRequest {
     }
 }
 
-impl CommandRoute for RegisterRepRequest {
-    type Aggregate = Rep;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RegisterRep;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/reps";
-    const ANSWER: Answer = created_at("/v1/reps/");
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.rep_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
-        let rep_id = RepId::from_uuid(at.id);
-        Built::command(rep_stream_id(rep_id), self.into_command(rep_id))
-    }
+command_route! {
+    RegisterRepRequest: Rep, RegisterRep, POST "/v1/reps",
+        answer created_at("/v1/reps/"), id rep_id;
+    path ();
+    |request, at| on_rep(at.id, |rep_id| request.into_command(rep_id))
 }
 
 /// Replaces a rep's capability tags.
@@ -81,24 +65,10 @@ impl ChangeRepCapabilitiesRequest {
     }
 }
 
-impl CommandRoute for ChangeRepCapabilitiesRequest {
-    type Aggregate = Rep;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ChangeRepCapabilities;
-    const METHOD: &'static str = "PUT";
-    const PATH: &'static str = "/v1/reps/{rep_id}/capabilities";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
-        Built::command(
-            rep_stream_id(RepId::from_uuid(at.path)),
-            self.into_command(),
-        )
-    }
+command_route! {
+    ChangeRepCapabilitiesRequest: Rep, ChangeRepCapabilities, PUT "/v1/reps/{rep_id}/capabilities";
+    path Uuid;
+    |request, at| on_rep(at.path_id(), |_| request.into_command())
 }
 
 /// Takes a rep out of routing. The body is `{}` (or empty).
@@ -112,22 +82,8 @@ impl DeactivateRepRequest {
     }
 }
 
-impl CommandRoute for DeactivateRepRequest {
-    type Aggregate = Rep;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::DeactivateRep;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/reps/{rep_id}/deactivation";
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Rep>, ApiError> {
-        Built::command(
-            rep_stream_id(RepId::from_uuid(at.path)),
-            self.into_command(),
-        )
-    }
+command_route! {
+    DeactivateRepRequest: Rep, DeactivateRep, POST "/v1/reps/{rep_id}/deactivation";
+    path Uuid;
+    |request, at| on_rep(at.path_id(), |_| request.into_command())
 }

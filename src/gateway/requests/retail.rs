@@ -59,26 +59,11 @@ impl OpenStoreRequest {
     }
 }
 
-impl CommandRoute for OpenStoreRequest {
-    type Aggregate = RetailEntity;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::OpenStore;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/stores";
-    const ANSWER: Answer = Answer::Created {
-        location: Some("/v1/views/stores/"),
-        id_field: None,
-    };
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, _at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
-        let command = self.into_command()?;
-        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
-    }
+command_route! {
+    OpenStoreRequest: RetailEntity, OpenStore, POST "/v1/stores",
+        answer Answer::Created { location: Some("/v1/views/stores/"), id_field: None };
+    path ();
+    |request, _at| on_retail_entity(request.into_command())
 }
 
 /// A SKU enters the catalogue with its category.
@@ -110,26 +95,11 @@ impl RegisterSkuRequest {
     }
 }
 
-impl CommandRoute for RegisterSkuRequest {
-    type Aggregate = RetailEntity;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::RegisterSku;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/skus";
-    const ANSWER: Answer = Answer::Created {
-        location: None,
-        id_field: None,
-    };
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, _at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
-        let command = self.into_command()?;
-        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
-    }
+command_route! {
+    RegisterSkuRequest: RetailEntity, RegisterSku, POST "/v1/skus",
+        answer Answer::Created { location: None, id_field: None };
+    path ();
+    |request, _at| on_retail_entity(request.into_command())
 }
 
 /// A loyalty member enrols at a home store (which must exist).
@@ -164,27 +134,14 @@ impl EnrollMemberRequest {
     }
 }
 
-impl CommandRoute for EnrollMemberRequest {
-    type Aggregate = RetailEntity;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::EnrollMember;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/members";
-    const ANSWER: Answer = Answer::Created {
-        location: None,
-        id_field: None,
-    };
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+command_route! {
+    EnrollMemberRequest: RetailEntity, EnrollMember, POST "/v1/members",
+        answer Answer::Created { location: None, id_field: None };
+    path ();
+    |request, at| {
         let catalogue = at.state.service.retail_catalogue().await?;
-        let home_store_known = catalogue.has_store(self.home_store.trim());
-        let command = self.into_command(home_store_known)?;
-        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
+        let home_store_known = catalogue.has_store(request.home_store.trim());
+        on_retail_entity(request.into_command(home_store_known))
     }
 }
 
@@ -242,34 +199,14 @@ impl LaunchPromotionRequest {
     }
 }
 
-impl CommandRoute for LaunchPromotionRequest {
-    type Aggregate = RetailEntity;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::LaunchPromotion;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/promotions";
-    const ANSWER: Answer = Answer::Created {
-        location: None,
-        id_field: Some("promotion_id"),
-    };
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.promotion_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailEntity>, ApiError> {
+command_route! {
+    LaunchPromotionRequest: RetailEntity, LaunchPromotion, POST "/v1/promotions",
+        answer Answer::Created { location: None, id_field: Some("promotion_id") }, id promotion_id;
+    path ();
+    |request, at| {
         let catalogue = at.state.service.retail_catalogue().await?;
-        let command = self.into_command(
-            PromotionId::from_uuid(at.id),
-            &at.caller.principal.actor,
-            &catalogue,
-        )?;
-        Built::command(command.stream_id(), Ok::<_, ApiError>(command))
+        let promotion_id = PromotionId::from_uuid(at.id);
+        on_retail_entity(request.into_command(promotion_id, at.actor(), &catalogue))
     }
 }
 
@@ -312,22 +249,8 @@ impl PublishRetailPolicyRequest {
     }
 }
 
-impl CommandRoute for PublishRetailPolicyRequest {
-    type Aggregate = RetailPolicy;
-    type Path = ();
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::PublishRetailPolicy;
-    const METHOD: &'static str = "PUT";
-    const PATH: &'static str = "/v1/config/retail-policy";
-
-    async fn prepare(_state: &AppState, _path: &()) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<RetailPolicy>, ApiError> {
-        Built::command(
-            CONFIG_RETAIL_STREAM.to_owned(),
-            self.into_command(&at.caller.principal.actor),
-        )
-    }
+command_route! {
+    PublishRetailPolicyRequest: RetailPolicy, PublishRetailPolicy, PUT "/v1/config/retail-policy";
+    path ();
+    |request, at| Built::command(CONFIG_RETAIL_STREAM.to_owned(), request.into_command(at.actor()))
 }

@@ -75,35 +75,13 @@ impl LogVisitRequest {
     }
 }
 
-impl CommandRoute for LogVisitRequest {
-    type Aggregate = Visit;
-    type Path = ();
-    type Prepared = Option<ExtractionDictionary>;
-    const KIND: CommandKind = CommandKind::LogVisit;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/visits";
-    const ANSWER: Answer = created_at("/v1/visits/");
-
-    async fn prepare(
-        state: &AppState,
-        _path: &(),
-    ) -> Result<Option<ExtractionDictionary>, ApiError> {
-        Ok(builders::extraction_dictionary(&state.service).await?)
-    }
-
-    fn requested_id(&self) -> Option<Uuid> {
-        self.visit_id
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
-        ensure_may_act(
-            at.state,
-            at.caller,
-            Self::KIND,
-            customer_in(self.customer_id),
-        )
-        .await?;
+command_route! {
+    LogVisitRequest: Visit, LogVisit, POST "/v1/visits",
+        answer created_at("/v1/visits/"), id visit_id;
+    path (), prepare extraction_dictionary -> Option<ExtractionDictionary>;
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
+        at.may_act_on(request.customer_id).await?;
         let dictionary = at.prepared.ok_or_else(|| {
             not_published(
                 "extraction dictionary",
@@ -112,10 +90,7 @@ impl CommandRoute for LogVisitRequest {
             )
         })?;
         let visit_id = VisitId::from_uuid(at.id);
-        Built::command(
-            visit_stream_id(visit_id),
-            self.into_command(visit_id, dictionary),
-        )
+        Built::command(visit_stream_id(visit_id), request.into_command(visit_id, dictionary))
     }
 }
 
@@ -217,26 +192,13 @@ impl ConfirmVisitExtractionRequest {
     }
 }
 
-impl CommandRoute for ConfirmVisitExtractionRequest {
-    type Aggregate = Visit;
-    type Path = Uuid;
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::ConfirmVisitExtraction;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/visits/{visit_id}/extraction-confirmation";
-
-    fn subject(path: &Uuid) -> Subject {
-        Subject::Visit(VisitId::from_uuid(*path))
-    }
-
-    async fn prepare(_state: &AppState, _path: &Uuid) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
-        let command = self.into_command(|| TodoId::from_uuid(Uuid::now_v7()));
-        Built::command(visit_stream_id(VisitId::from_uuid(at.path)), command)
+command_route! {
+    ConfirmVisitExtractionRequest: Visit, ConfirmVisitExtraction, POST "/v1/visits/{visit_id}/extraction-confirmation";
+    path Uuid, subject Visit(VisitId);
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
+        let command = request.into_command(|| TodoId::from_uuid(Uuid::now_v7()));
+        Built::command(visit_stream_id(VisitId::from_uuid(at.path_id())), command)
     }
 }
 
@@ -259,26 +221,13 @@ impl CompleteTodoRequest {
     }
 }
 
-impl CommandRoute for CompleteTodoRequest {
-    type Aggregate = Visit;
-    type Path = (Uuid, Uuid);
-    type Prepared = ();
-    const KIND: CommandKind = CommandKind::CompleteTodo;
-    const METHOD: &'static str = "POST";
-    const PATH: &'static str = "/v1/visits/{visit_id}/todos/{todo_id}/completion";
-
-    fn subject(path: &(Uuid, Uuid)) -> Subject {
-        Subject::Visit(VisitId::from_uuid(path.0))
-    }
-
-    async fn prepare(_state: &AppState, _path: &(Uuid, Uuid)) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    async fn build(self, at: Target<'_, Self>) -> Result<Built<Visit>, ApiError> {
-        ensure_self(at.caller, RepId::from_uuid(self.rep_id))?;
+command_route! {
+    CompleteTodoRequest: Visit, CompleteTodo, POST "/v1/visits/{visit_id}/todos/{todo_id}/completion";
+    path (Uuid, Uuid), subject Visit(VisitId);
+    |request, at| {
+        at.ensure_self(request.rep_id)?;
         let (visit_id, todo_id) = at.path;
-        let command = self.into_command(TodoId::from_uuid(todo_id));
+        let command = request.into_command(TodoId::from_uuid(todo_id));
         Built::command(visit_stream_id(VisitId::from_uuid(visit_id)), command)
     }
 }

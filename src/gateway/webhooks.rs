@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::registry::{Attempt, RegistryError, StoredWebhook, WebhookState};
-use super::target::{validate, TargetError};
-use super::{EventFilter, TaskCardKind};
-use crate::gateway::auth::Caller;
-use crate::gateway::feed::DocRoute;
-use crate::gateway::problem::ApiError;
-use crate::gateway::AppState;
+use super::auth::Caller;
+use super::feed::DocRoute;
+use super::problem::ApiError;
+use super::AppState;
+use crate::webhooks::registry::{Attempt, RegistryError, StoredWebhook, WebhookState};
+use crate::webhooks::target::{validate, TargetError};
+use crate::webhooks::{EventFilter, TaskCardKind};
 
 /// Most event types and task-card kinds per subscription.
 pub const MAX_FILTER_ITEMS: usize = 64;

@@ -1,0 +1,465 @@
+//! The composition root: `salesledger serve` opens the log (sled or
+//! PostgreSQL) and the data directory, starts the read models, the reaction
+//! process manager, the day-close scheduler, the webhook dispatcher and the
+//! checkpointer, seeds the demo when asked, and hands an
+//! [`AppState`] to the HTTP gateway ([`crate::gateway`], which only serves
+//! HTTP); on SIGINT/SIGTERM it stops them all within one deadline.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::Utc;
+use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
+use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
+
+use crate::backend::{OpenedStore, StoreChoice};
+use crate::gateway::auth::{self, TokenStore};
+use crate::gateway::{
+    audit, ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
+};
+
+/// How `serve` runs.
+#[derive(Clone, Debug)]
+pub struct GatewayConfig {
+    /// Tokens, blobs, read models and keys (per process); also the log
+    /// unless `store` names another.
+    pub data_dir: PathBuf,
+    /// Where the log is: `None` for the sled log in `data_dir`, or e.g. a
+    /// PostgreSQL log shared with other gateway processes.
+    pub store: Option<StoreChoice>,
+    pub listen: SocketAddr,
+    pub tokens_path: Option<PathBuf>,
+    pub max_body_bytes: usize,
+    pub max_blob_bytes: u64,
+    pub demo: bool,
+    /// How much history the demo seeds (`--demo-scale`).
+    pub demo_scale: crate::demo::DemoScale,
+    /// How often the day-close scheduler looks for days to close; `None`
+    /// runs no scheduler (days are then closed by integrators only).
+    pub day_close_every: Option<std::time::Duration>,
+    /// Webhook delivery: private targets, retries, pausing, timeout
+    /// (defaults overridable from the environment, see
+    /// [`crate::webhooks::WebhookSettings::from_env`]).
+    pub webhooks: crate::webhooks::WebhookSettings,
+    /// When the log is checkpointed (a signed tree head appended as a
+    /// `CheckpointSigned` event, docs/AUDIT.md); `None`: only on demand
+    /// (`salesledger checkpoint`).
+    pub checkpoints: Option<salesledger_replay::audit::CheckpointPolicy>,
+    /// How connections are accepted: header read timeout, connection cap.
+    pub connections: ConnectionSettings,
+    /// How long `serve` may take to stop after SIGINT/SIGTERM (HTTP drain,
+    /// scheduler, webhooks, checkpointer, read models, log close, all
+    /// together); a step still running then is abandoned with an error and
+    /// `serve` fails (`--shutdown-timeout-secs`).
+    pub shutdown_timeout: std::time::Duration,
+    /// How far ahead of the server's clock a business time may lie
+    /// (`--future-margin-secs`; [`salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN`]).
+    pub future_margin: chrono::Duration,
+}
+
+/// Default of [`GatewayConfig::shutdown_timeout`].
+pub const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+impl GatewayConfig {
+    pub fn new(data_dir: PathBuf, listen: SocketAddr) -> GatewayConfig {
+        GatewayConfig {
+            data_dir,
+            store: None,
+            listen,
+            tokens_path: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            demo: false,
+            demo_scale: crate::demo::DemoScale::Year,
+            day_close_every: Some(std::time::Duration::from_secs(60)),
+            webhooks: crate::webhooks::WebhookSettings::from_env(),
+            checkpoints: Some(salesledger_replay::audit::CheckpointPolicy::default()),
+            connections: ConnectionSettings::default(),
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            future_margin: salesledger_commands::pipeline::DEFAULT_FUTURE_MARGIN,
+        }
+    }
+}
+
+/// Opens the log (`config.store`, by default the sled log in the data
+/// directory) and the data directory, starts the read models following
+/// the log, and builds the state. The [`OpenedStore`] closes the log.
+pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, OpenedStore)> {
+    // Directories 0700 and files 0600 (docs/SECURITY.md, "Files at rest"):
+    // created so, and an older, looser data directory tightened once.
+    salesledger_store::private_fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    salesledger_store::private_fs::tighten_existing(&config.data_dir)
+        .with_context(|| format!("restricting {}", config.data_dir.display()))?;
+    let choice = config
+        .store
+        .clone()
+        .unwrap_or_else(|| StoreChoice::Sled(config.data_dir.clone()));
+    let store = OpenedStore::open(&choice).await?;
+    let head_at_start = store.store().head().len;
+    let blobs = FsBlobStore::open(&config.data_dir, config.max_blob_bytes)
+        .context("opening the blob store")?;
+    let tokens_path = config
+        .tokens_path
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join("tokens.json"));
+    let tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
+    // Token changes (the CLI, the token routes) take effect within a
+    // second; "last used" times are saved now and then.
+    tokens.watch(auth::SAVE_LAST_USED_EVERY);
+    let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
+    let shared: Arc<dyn Store> = metered.clone();
+    retire_model_views(&config.data_dir);
+    let views = crate::views::table_runner_builder(
+        store.store().clone(),
+        &config.data_dir.join(crate::views::TABLES_DIR),
+    )
+    .start()
+    .await
+    .context("starting the read models")?;
+    let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
+    metered.record_into(ops.clone());
+    let webhooks =
+        crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
+            .context("opening the webhook subscriptions")?;
+    let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
+    // Follows the log from its own checkpoint, so any reaction missing
+    // after a crash (or given up inline under contention) is issued.
+    let reactions = ReactionManager::start(
+        service.clone(),
+        &config.data_dir.join("reactions"),
+        ReactionManagerConfig::default(),
+    )
+    .await
+    .context("starting the reaction process manager")?;
+    let state = AppState {
+        service,
+        blobs,
+        tokens,
+        views: Arc::new(views),
+        max_body_bytes: config.max_body_bytes,
+        clock: Arc::new(Utc::now),
+        ops,
+        webhooks: Arc::new(webhooks),
+        shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
+        evidence: Arc::new(audit::EvidenceTree::new(
+            &config.data_dir,
+            config
+                .store
+                .as_ref()
+                .is_some_and(|choice| choice.is_postgres()),
+        )),
+        reactions: Arc::new(reactions),
+    };
+    Ok((state, store))
+}
+
+/// `salesledger serve`: runs until SIGINT/SIGTERM, then stops accepting,
+/// lets in-flight requests (and their appends) finish, and closes the log.
+pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
+    let (state, store) = open_state(&config).await?;
+    // Names this process to CLI commands refused the data directory
+    // (`crate::held`); removed when `serve` returns.
+    let pid_file = crate::held::PidFile::create(&config.data_dir)
+        .with_context(|| format!("writing {}", crate::held::PID_FILE))?;
+    if config.demo {
+        let tokens_path = config
+            .tokens_path
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join("tokens.json"));
+        let today = state.now().date_naive();
+        crate::demo::seed_with_scale(&state, &tokens_path, today, config.demo_scale).await?;
+        state.tokens.reload_if_changed()?;
+    }
+    // First start (issue 16): a log without configuration gets the
+    // defaults, as `system:init` (`crate::init`).
+    crate::init::first_start(&state.service, state.now()).await?;
+    // Before the address is printed: a signal from now on stops `serve`
+    // gracefully (one during the demo seeding above still ends it at once).
+    let signalled_by_os = shutdown_signal();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let address = listener.local_addr()?;
+    match &config.store {
+        Some(choice) if choice.is_postgres() => println!(
+            "salesledger gateway listening on http://{address} (log at {}, data in {})",
+            choice.describe(),
+            config.data_dir.display()
+        ),
+        _ => println!(
+            "salesledger gateway listening on http://{address} (data in {})",
+            config.data_dir.display()
+        ),
+    }
+    tracing::info!(%address, "gateway listening");
+    let views = state.views.clone();
+    let reactions = state.reactions.clone();
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = config.day_close_every.map(|every| {
+        tokio::spawn(crate::scheduler::run(
+            state.service.clone(),
+            state.clock.clone(),
+            every,
+            stopped,
+        ))
+    });
+    let dispatcher = crate::webhooks::Dispatcher::start(
+        state.service.store().clone(),
+        state.webhooks.clone(),
+        config.webhooks.clone(),
+    )
+    .context("starting the webhook dispatcher")?;
+    // The signing key is created here on first start (DATA/audit). On a
+    // shared PostgreSQL log, each gateway has its own data directory, so
+    // its own key and tree: checkpoints there are signed on demand by one
+    // designated process (`salesledger checkpoint`), not by every gateway.
+    let shared_log = config
+        .store
+        .as_ref()
+        .is_some_and(|choice| choice.is_postgres());
+    let checkpointer = match &config.checkpoints {
+        Some(policy) if !shared_log => Some(
+            salesledger_replay::audit::Checkpointer::start(
+                state.service.store().clone(),
+                &config.data_dir,
+                policy.clone(),
+            )
+            .await
+            .context("starting the checkpointer")?,
+        ),
+        _ => None,
+    };
+    let shutting_down = state.shutting_down.clone();
+    // Handles kept until the end, so that dropping the HTTP server (even
+    // abandoned) never drops the last handle of a database.
+    let webhooks = state.webhooks.clone();
+    let service = state.service.clone();
+    let service_tokens = state.tokens.clone();
+    let (signalled_sender, signalled) = tokio::sync::oneshot::channel::<()>();
+    let server = serve_connections(listener, router(state), &config.connections, async move {
+        signalled_by_os.await;
+        shutting_down.send_replace(true);
+        let _ = signalled_sender.send(());
+    });
+    let mut shutdown = Shutdown::new(config.shutdown_timeout);
+    tokio::select! {
+        () = server => {}
+        () = async {
+            if signalled.await.is_ok() {
+                shutdown.start();
+                tokio::time::sleep(config.shutdown_timeout).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => shutdown.abandoned("HTTP drain (requests still in flight)"),
+    }
+    shutdown.start();
+    // A close in progress finishes its current step; the next start
+    // completes whatever it left (closing is idempotent).
+    let _ = stop_scheduler.send(true);
+    // A delivery in flight is abandoned; its cursor has not moved, so the
+    // next start delivers it again (at-least-once).
+    shutdown.step("webhook dispatcher", dispatcher.stop()).await;
+    // Signs a last checkpoint covering everything appended.
+    if let Some(checkpointer) = checkpointer {
+        if let Some(Err(error)) = shutdown.step("checkpointer", checkpointer.stop()).await {
+            tracing::warn!(%error, "the checkpointer stopped abnormally");
+        }
+    }
+    if let Some(scheduler) = scheduler {
+        if let Some(Err(error)) = shutdown.step("day-close scheduler", scheduler).await {
+            tracing::warn!(%error, "the day-close scheduler stopped abnormally");
+        }
+    }
+    // The decision in flight finishes and the checkpoint is written while
+    // the log is still open; what is still pending is found again on the
+    // next start.
+    shutdown
+        .step("reaction process manager", reactions.stop())
+        .await;
+    // Stop the read models (each persisted with its checkpoint; other
+    // holders of the state may still share the runner). They are derived:
+    // abandoned, they resume from their last durable checkpoint.
+    if let Some(Err(error)) = shutdown
+        .step("read models' final persist", views.stop())
+        .await
+    {
+        tracing::warn!(%error, "stopping the read models");
+    }
+    // "Last used" times since the last periodic save.
+    let tokens = service_tokens;
+    if let Some(Ok(Err(error))) = shutdown
+        .step(
+            "saving token use",
+            tokio::task::spawn_blocking(move || tokens.save_last_used()),
+        )
+        .await
+    {
+        tracing::warn!(error = %format!("{error:#}"), "saving when tokens were last used");
+    }
+    // Acknowledged appends were fsynced before their answer: closing only
+    // stops the writer.
+    shutdown.step("event log close", store.close()).await;
+    // sled flushes when its last handle goes, which can block on a failed
+    // disk: drop the databases on the blocking pool, within the budget.
+    let dropped = tokio::task::spawn_blocking(move || drop((views, service, webhooks, store)));
+    shutdown.step("closing the databases", dropped).await;
+    drop(pid_file);
+    shutdown.finish()
+}
+
+/// `serve`'s shutdown: one deadline for every step; a step still running
+/// at the deadline is abandoned with an error naming it, and `serve` then
+/// fails (a non-zero exit) instead of hanging.
+struct Shutdown {
+    timeout: std::time::Duration,
+    deadline: Option<tokio::time::Instant>,
+    abandoned: Vec<&'static str>,
+}
+
+impl Shutdown {
+    fn new(timeout: std::time::Duration) -> Shutdown {
+        Shutdown {
+            timeout,
+            deadline: None,
+            abandoned: Vec::new(),
+        }
+    }
+
+    /// Starts the clock (once).
+    fn start(&mut self) {
+        if self.deadline.is_none() {
+            self.deadline = Some(tokio::time::Instant::now() + self.timeout);
+        }
+    }
+
+    fn abandoned(&mut self, step: &'static str) {
+        tracing::error!(
+            step,
+            timeout_secs = self.timeout.as_secs_f64(),
+            "shutdown step did not finish within the shutdown timeout; abandoned"
+        );
+        self.abandoned.push(step);
+    }
+
+    /// Runs `step` until the deadline; `None` when it was abandoned.
+    async fn step<T>(
+        &mut self,
+        name: &'static str,
+        step: impl std::future::IntoFuture<Output = T>,
+    ) -> Option<T> {
+        self.start();
+        let deadline = self.deadline.unwrap_or_else(tokio::time::Instant::now);
+        match tokio::time::timeout_at(deadline, step.into_future()).await {
+            Ok(output) => Some(output),
+            Err(_elapsed) => {
+                self.abandoned(name);
+                None
+            }
+        }
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        if self.abandoned.is_empty() {
+            tracing::info!("gateway stopped; event log closed");
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "shutdown incomplete after {:?}: abandoned {} (acknowledged appends are durable; read models and checkpoints resume from their last durable state)",
+                self.timeout,
+                self.abandoned.join(", ")
+            )
+        }
+    }
+}
+
+/// Resolves at the first SIGINT or SIGTERM. The handlers are installed
+/// when this is called (not when it is first polled), so a signal that
+/// arrives while `serve` is still starting (after it printed its address)
+/// begins the graceful shutdown instead of killing the process.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send {
+    #[cfg(unix)]
+    let (terminate, interrupt) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
+    };
+    async move {
+        #[cfg(unix)]
+        {
+            async fn received(signal: Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                () = received(terminate) => {},
+                () = received(interrupt) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        tracing::info!("shutdown requested; finishing in-flight requests");
+    }
+}
+
+/// Removes `DATA/views`, the database of the read models before the table
+/// engine (serve reads `DATA/tables` now): derived data that nothing reads
+/// any more, which can be as large as the log. A failure to remove it is
+/// only a warning: it wastes space, it does not change an answer.
+fn retire_model_views(data_dir: &std::path::Path) {
+    let old = data_dir.join(crate::views::VIEWS_DIR);
+    if !old.is_dir() {
+        return;
+    }
+    match std::fs::remove_dir_all(&old) {
+        Ok(()) => tracing::info!(
+            path = %old.display(),
+            "removed the retired read-model database (the views are in tables/ now, rebuilt from the log)"
+        ),
+        Err(error) => tracing::warn!(
+            path = %old.display(),
+            %error,
+            "could not remove the retired read-model database; it is not used any more and can be deleted"
+        ),
+    }
+}
+
+#[cfg(test)]
+mod shutdown_tests {
+    use super::Shutdown;
+    use std::time::Duration;
+
+    /// A step that never finishes is abandoned at the deadline, the next
+    /// steps get what is left, and the shutdown fails naming them.
+    #[tokio::test]
+    async fn a_step_that_never_finishes_is_abandoned_at_the_deadline() {
+        let started = std::time::Instant::now();
+        let mut shutdown = Shutdown::new(Duration::from_millis(300));
+        assert_eq!(shutdown.step("quick", async { 7 }).await, Some(7));
+        assert_eq!(
+            shutdown.step("stuck", std::future::pending::<()>()).await,
+            None
+        );
+        // Past the deadline, a step that is done at once still completes;
+        // one that would wait is abandoned at once.
+        assert_eq!(shutdown.step("after", async { 8 }).await, Some(8));
+        let waiting = tokio::time::sleep(Duration::from_secs(60));
+        assert_eq!(shutdown.step("waiting", waiting).await, None);
+        let error = shutdown.finish().expect_err("incomplete");
+        assert!(error.to_string().contains("stuck, waiting"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+}
