@@ -502,7 +502,8 @@ fn the_gateway_opens_no_store_and_starts_no_task() {
 fn the_benchmarks_are_not_in_the_library() {
     let lib = std::fs::read_to_string(workspace_root().join("src/lib.rs")).expect("src/lib.rs");
     assert!(
-        !lib.lines().any(|line| line.trim() == "pub mod bench;" || line.trim() == "mod bench;"),
+        !lib.lines()
+            .any(|line| line.trim() == "pub mod bench;" || line.trim() == "mod bench;"),
         "src/lib.rs declares the benchmarks"
     );
     let main = std::fs::read_to_string(workspace_root().join("src/main.rs")).expect("src/main.rs");
@@ -523,5 +524,8 @@ fn command_routes_are_declared_not_hand_written() {
         .into_iter()
         .filter(|(_, line)| line.starts_with("command_route! {"))
         .count();
-    assert!(declared >= 53, "only {declared} command_route! declarations");
+    assert!(
+        declared >= 53,
+        "only {declared} command_route! declarations"
+    );
 }

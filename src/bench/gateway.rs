@@ -14,8 +14,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::emit;
-use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::app::{open_state, GatewayConfig};
+use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::gateway::router;
 
 pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {

@@ -33,8 +33,8 @@ use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, Hash32, 
 use uuid::Uuid;
 
 use super::emit;
-use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::app::{open_state, GatewayConfig};
+use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::gateway::router;
 
 const N_STORES: usize = 327;

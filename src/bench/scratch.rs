@@ -19,7 +19,11 @@ impl ScratchDir {
     pub fn new_in(prefix: &str, parent: &Path) -> io::Result<ScratchDir> {
         let mut last_error = None;
         for _attempt in 0..8 {
-            let name = format!("{prefix}{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
+            let name = format!(
+                "{prefix}{}-{}",
+                std::process::id(),
+                uuid::Uuid::now_v7().simple()
+            );
             let path = parent.join(name);
             match create_private_dir(&path) {
                 Ok(()) => return Ok(ScratchDir { path }),
@@ -68,7 +72,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(first.path()).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(first.path())
+                .expect("meta")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o700);
         }
         let path = first.path().to_path_buf();

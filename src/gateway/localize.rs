@@ -11,8 +11,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
-use crate::i18n::{message, Lang};
 use super::problem::{ApiError, Problem};
+use crate::i18n::{message, Lang};
 
 /// A problem's variables: its structured fields (`extra`) and the
 /// arguments the error was built with, as text.

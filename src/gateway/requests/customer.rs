@@ -228,7 +228,10 @@ impl TransferCustomerRequest {
 command_route! {
     TransferCustomerRequest: Customer, TransferCustomer, POST "/v1/customers/{customer_id}/transfer";
     path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
-    |request, at| on_customer(at.path_id(), request.into_command(at.actor(), at.prepared))
+    |request, at| {
+        let actor = at.actor().clone();
+        on_customer(at.path_id(), request.into_command(&actor, at.prepared))
+    }
 }
 
 /// The owner gives a customer back to the pool.

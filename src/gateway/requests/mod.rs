@@ -102,8 +102,8 @@ use salesledger_domain::visit::{NextAction, VisitCommand};
 // What the `CommandRoute` impls beside each request use.
 use super::auth::Subject;
 use super::commands::{
-    created_at, customer_in, ensure_customer, ensure_may_act, ensure_own_rep_and_customer,
-    ensure_self, not_published, Answer, Built, CommandRoute, PathId, Target,
+    created_at, ensure_customer, ensure_own_rep_and_customer, not_published, Answer, Built,
+    CommandRoute, PathId, Target,
 };
 use super::problem::ApiError;
 use super::AppState;
@@ -288,14 +288,18 @@ async fn uploaded_blob_size(state: &AppState, sha256: &Sha256Hex) -> Result<u64,
             "bad digest",
         )
     })?;
-    let content = state.blobs.get(&digest).await.map_err(|error| match error {
-        StoreError::BlobNotFound(_) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "blob_not_uploaded",
-            format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
-        ),
-        other => other.into(),
-    })?;
+    let content = state
+        .blobs
+        .get(&digest)
+        .await
+        .map_err(|error| match error {
+            StoreError::BlobNotFound(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "blob_not_uploaded",
+                format!("no uploaded file has sha256 {digest}; POST it to /v1/blobs first"),
+            ),
+            other => other.into(),
+        })?;
     Ok(content.len() as u64)
 }
 
