@@ -515,7 +515,11 @@ fn the_benchmarks_are_not_in_the_library() {
 /// hand-written impl repeating the trait's items.
 #[test]
 fn command_routes_are_declared_not_hand_written() {
-    let hand_written = lines_naming("src/gateway", &[], &["impl CommandRoute for"]);
+    // The one `impl CommandRoute for $request` is the macro's own body.
+    let hand_written: Vec<_> = lines_naming("src/gateway", &[], &["impl CommandRoute for"])
+        .into_iter()
+        .filter(|(_, line)| !line.contains("for $"))
+        .collect();
     assert!(
         hand_written.is_empty(),
         "hand-written CommandRoute impls: {hand_written:?}"
