@@ -757,6 +757,7 @@ async fn a_crash_between_commits_resumes_from_the_previous_checkpoint_with_its_r
         .options(TableRunnerOptions {
             commit_every_events: 50,
             commit_interval: Duration::from_secs(3_600),
+            catch_up_commit_interval: Duration::from_secs(3_600),
             commit_when_caught_up: false,
             page_size: 10,
             ..TableRunnerOptions::default()

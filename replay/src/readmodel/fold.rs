@@ -41,6 +41,9 @@ pub fn row_key(table: &str, key: &[u8]) -> Vec<u8> {
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
+/// Bytes a dirty row is charged beyond its key and value (the map entry).
+pub const DIRTY_ENTRY_OVERHEAD: usize = 48;
+
 /// A page's writes of a provider, per row key: (position, value) in order.
 type Journal = BTreeMap<Vec<u8>, Vec<(u64, Option<Vec<u8>>)>>;
 
@@ -72,6 +75,9 @@ pub struct Folder {
     /// Nanoseconds spent folding pages.
     pub fold_nanos: u64,
     dirty: Writes,
+    /// What `dirty` holds, in bytes (keys, values and
+    /// [`DIRTY_ENTRY_OVERHEAD`] each): what sizes commit batches.
+    dirty_bytes: usize,
     staged: Writes,
     journal: Journal,
     /// The value of each journaled key before the page.
@@ -107,9 +113,30 @@ impl Folder {
             cache: RowCache::new(cache_budget),
             fold_nanos: 0,
             dirty: Writes::new(),
+            dirty_bytes: 0,
             staged: Writes::new(),
             journal: Journal::new(),
             before: Writes::new(),
+        }
+    }
+
+    /// The bytes of the rows a commit would write now.
+    pub fn dirty_bytes(&self) -> usize {
+        self.dirty_bytes
+    }
+
+    /// Moves a record's writes into the dirty set, keeping its byte count.
+    fn make_dirty(&mut self, staged: Writes) {
+        for (key, value) in staged {
+            let value_len = value.as_ref().map_or(0, Vec::len);
+            let key_len = key.len();
+            match self.dirty.insert(key, value) {
+                Some(old) => {
+                    let old_len = old.as_ref().map_or(0, Vec::len);
+                    self.dirty_bytes = (self.dirty_bytes + value_len).saturating_sub(old_len);
+                }
+                None => self.dirty_bytes += key_len + value_len + DIRTY_ENTRY_OVERHEAD,
+            }
         }
     }
 
@@ -204,7 +231,7 @@ impl Folder {
                             return;
                         }
                     }
-                    self.dirty.extend(staged);
+                    self.make_dirty(staged);
                     self.next = record.position + 1;
                 }
                 Err(reason) => {
@@ -226,6 +253,7 @@ impl Folder {
             return Ok(());
         }
         let dirty = std::mem::take(&mut self.dirty);
+        let dirty_bytes = std::mem::take(&mut self.dirty_bytes);
         let mut batch = sled::Batch::default();
         for (key, value) in &dirty {
             match value {
@@ -238,6 +266,7 @@ impl Folder {
         if let Err(error) = self.tree.apply_batch(batch) {
             // Nothing was written: keep the rows dirty for the next try.
             self.dirty = dirty;
+            self.dirty_bytes = dirty_bytes;
             return Err(error);
         }
         self.committed = self.next;
@@ -317,7 +346,7 @@ impl Folder {
         for (key, _) in bounds.of(&self.journal) {
             as_of.insert(key.clone(), self.row_as_of(key, position)?);
         }
-        merged_range(&self.tree, &bounds, from, to, limit, &[&self.dirty, &as_of])
+        merged_range(&self.tree, &bounds, limit, &[&self.dirty, &as_of])
     }
 }
 
@@ -355,38 +384,63 @@ impl RowRange {
 
 /// Committed rows of `tree` in range with `overlays` (uncommitted writes;
 /// a later overlay wins) merged over them, at most `limit`, keys relative
-/// to the table.
+/// to the table. A lazy merge in key order: it reads no more committed
+/// rows and copies no more overlay rows than the answer needs (a risk list
+/// of 20 reads 20 rows, not every row of the ranking and every dirty one).
 fn merged_range(
     tree: &sled::Tree,
     bounds: &RowRange,
-    from: &[u8],
-    to: Option<&[u8]>,
     limit: usize,
     overlays: &[&Writes],
 ) -> Result<RawRows, TableError> {
-    let mut overlay = Writes::new();
-    for writes in overlays {
-        for (key, value) in bounds.of(writes) {
-            overlay.insert(key.clone(), value.clone());
+    let prefix_len = bounds.prefix.len();
+    let mut committed = match &bounds.end {
+        Some(end) => tree.range(bounds.start.as_slice()..end.as_slice()),
+        None => tree.range(bounds.start.as_slice()..),
+    };
+    let mut layers: Vec<_> = overlays
+        .iter()
+        .map(|writes| bounds.of(writes).peekable())
+        .collect();
+    let mut head = committed.next().transpose().map_err(storage)?;
+    let mut rows = Vec::new();
+    while rows.len() < limit {
+        let mut smallest: Option<&[u8]> = head.as_ref().map(|(key, _)| key.as_ref());
+        for layer in &mut layers {
+            if let Some((key, _)) = layer.peek() {
+                if smallest.map_or(true, |smallest| key.as_slice() < smallest) {
+                    smallest = Some(key.as_slice());
+                }
+            }
+        }
+        let Some(key) = smallest.map(<[u8]>::to_vec) else {
+            break;
+        };
+        // The last overlay holding the key wins over earlier ones and over
+        // the committed row.
+        let mut written: Option<&Option<Vec<u8>>> = None;
+        for layer in &mut layers {
+            if layer.peek().is_some_and(|(at, _)| **at == key) {
+                written = layer.next().map(|(_, value)| value);
+            }
+        }
+        let stored = if head.as_ref().is_some_and(|(at, _)| at.as_ref() == key) {
+            let stored = head.take().map(|(_, value)| value);
+            head = committed.next().transpose().map_err(storage)?;
+            stored
+        } else {
+            None
+        };
+        let value = match written {
+            Some(value) => value.clone(),
+            None => stored.map(|value| value.to_vec()),
+        };
+        if let Some(value) = value {
+            let relative = key.get(prefix_len..).unwrap_or_default().to_vec();
+            rows.push((relative, value));
         }
     }
-    let prefix = &bounds.prefix;
-    let committed = scan(tree, prefix, from, to, limit.saturating_add(overlay.len()))?;
-    let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = committed
-        .into_iter()
-        .map(|(key, value)| ([prefix.as_slice(), &key].concat(), value))
-        .collect();
-    for (key, value) in overlay {
-        match value {
-            Some(value) => merged.insert(key, value),
-            None => merged.remove(&key),
-        };
-    }
-    Ok(merged
-        .into_iter()
-        .take(limit)
-        .map(|(key, value)| (key.get(prefix.len()..).unwrap_or_default().to_vec(), value))
-        .collect())
+    Ok(rows)
 }
 
 /// The transaction a projector's `apply` runs in (see [`super::cache`]):
@@ -479,8 +533,6 @@ impl RawRead for FoldTx<'_> {
         merged_range(
             &self.folder.tree,
             &bounds,
-            from,
-            to,
             limit,
             &[&self.folder.dirty, &self.folder.staged],
         )

@@ -26,14 +26,18 @@
 //! in **one** `apply_batch` on its tree: after a crash sled recovers the
 //! previous checkpoint with its rows or the new one with its rows, never a
 //! mix. A commit happens every [`TableRunnerOptions::commit_every_events`]
-//! records, every [`TableRunnerOptions::commit_interval`], when a lane has
-//! caught up with the log's head (so `wait_for` answers soon after an
-//! append), when a projector fails, and at shutdown.
+//! records, once the lane's rows written since the last commit reach
+//! [`TableRunnerOptions::commit_bytes`], every
+//! [`TableRunnerOptions::commit_interval`] (while the lane is catching up,
+//! every [`TableRunnerOptions::catch_up_commit_interval`]; both 1 s by
+//! default), when a lane has caught up
+//! with the log's head (so `wait_for` answers soon after an append), when a
+//! projector fails, and at shutdown.
 //!
 //! # Memory
 //!
-//! Per projector: the rows written since the last commit (bounded by the
-//! commit interval) and a read cache bounded by
+//! Per projector: the rows written since the last commit (bounded by
+//! [`TableRunnerOptions::commit_bytes`] for the lane) and a read cache bounded by
 //! [`TableRunnerOptions::cache_bytes`] (least recently used out, see
 //! [`cache`]). Not the history.
 //!
@@ -207,8 +211,16 @@ pub struct TableProjectorStatus {
 pub struct TableRunnerOptions {
     /// Commit after this many folded records.
     pub commit_every_events: u64,
-    /// Commit at least this often while records are folded.
+    /// Commit at least this often while records are folded and the lane
+    /// has caught up with the log's head.
     pub commit_interval: Duration,
+    /// Commit at least this often while a lane is catching up (more
+    /// records than one page behind the head).
+    pub catch_up_commit_interval: Duration,
+    /// Commit once the rows the lane's projectors wrote since the last
+    /// commit reach this many bytes (keys, values and a per-row overhead):
+    /// batches sized by bytes, so memory stays bounded whatever the rows.
+    pub commit_bytes: usize,
     /// Commit as soon as a lane has folded everything up to the log's head
     /// (read-your-writes). Turned off only to test crash recovery.
     pub commit_when_caught_up: bool,
@@ -241,6 +253,11 @@ impl Default for TableRunnerOptions {
         TableRunnerOptions {
             commit_every_events: 50_000,
             commit_interval: Duration::from_secs(1),
+            // Measured (docs/PERFORMANCE.md): 10 s made the rebuild slower,
+            // not faster: health's due rows leave a tombstone per account
+            // and close in the dirty set, which each close's range reads.
+            catch_up_commit_interval: Duration::from_secs(1),
+            commit_bytes: 32 * 1024 * 1024,
             commit_when_caught_up: true,
             page_size: 1_024,
             cache_bytes: 8 * 1024 * 1024,

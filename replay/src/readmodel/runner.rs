@@ -582,6 +582,7 @@ async fn follow(
     let mut next = from;
     let mut n_uncommitted: u64 = 0;
     let mut deadline = Instant::now() + options.commit_interval;
+    let mut last_commit = Instant::now();
     loop {
         if *shutdown.borrow() {
             break;
@@ -643,9 +644,18 @@ async fn follow(
             publish(&shared, &lane);
             let newly_failed =
                 lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
-            let caught_up = next >= options.log_end(store.head().len);
+            let log_end = options.log_end(store.head().len);
+            let caught_up = next >= log_end;
+            let behind = log_end.saturating_sub(next) > options.page_size.max(1) as u64;
+            let interval_due = if behind {
+                Instant::now() >= last_commit + options.catch_up_commit_interval
+            } else {
+                Instant::now() >= deadline
+            };
+            let dirty_bytes: usize = lane.iter().map(|(_, folder)| folder.dirty_bytes()).sum();
             let due = n_uncommitted >= options.commit_every_events
-                || Instant::now() >= deadline
+                || dirty_bytes >= options.commit_bytes
+                || interval_due
                 || newly_failed
                 || (caught_up && options.commit_when_caught_up);
             if due {
@@ -657,7 +667,8 @@ async fn follow(
                     break;
                 }
                 n_uncommitted = 0;
-                deadline = Instant::now() + options.commit_interval;
+                last_commit = Instant::now();
+                deadline = last_commit + options.commit_interval;
             }
             continue;
         }
@@ -682,7 +693,8 @@ async fn follow(
                     break;
                 }
                 n_uncommitted = 0;
-                deadline = Instant::now() + options.commit_interval;
+                last_commit = Instant::now();
+                deadline = last_commit + options.commit_interval;
             }
         }
     }
