@@ -50,5 +50,5 @@ pub mod visit;
 pub use aggregate::Aggregate;
 pub use business_time::{BusinessTime, BusinessTimes};
 pub use error::{DomainError, ErrorKind};
-pub use event::{decode, encode, EncodedEvent, Event};
+pub use event::{decode, decode_record, encode, EncodedEvent, Event};
 pub use role::{may_issue, CommandKind, Role};

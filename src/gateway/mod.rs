@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod media;
 pub mod openapi;
 pub mod ops;
+pub mod pos_lines;
 pub mod problem;
 pub mod query_guard;
 pub mod reactions;
