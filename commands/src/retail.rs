@@ -20,8 +20,8 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use salesledger_domain::retail::{
     build_pos_batch, Catalogue, EnrollMember, LaunchPromotion, OpenStore, PosInputLine,
-    PosLineError, PosTicketsRecorded, PublishRetailPolicy, RegisterSku,
-    RetailCommand, RetailEntity, RetailPolicy, MAX_POS_BATCH_LINES,
+    PosLineError, PosTicketsRecorded, PublishRetailPolicy, RegisterSku, RetailCommand,
+    RetailEntity, RetailPolicy, MAX_POS_BATCH_LINES,
 };
 use salesledger_domain::stream::{
     member_stream_id, pos_batch_stream_id, promotion_stream_id, sku_stream_id, store_stream_id,

@@ -107,9 +107,36 @@ fn sale(
 /// Three good lines (a blank line 3 between them in the body they came from).
 fn good() -> Vec<PosInputLine<'static>> {
     vec![
-        sale(1, "S1", "T1", "A", 1, 1250, Some("M1"), "2026-03-01T10:15:00+08:00"),
-        sale(2, "S1", "T1", "B", 2, 800, Some("M1"), "2026-03-01T10:15:00+08:00"),
-        sale(4, "S2", "T2", "A", 1, 1250, None, "2026-03-01T19:00:00+08:00"),
+        sale(
+            1,
+            "S1",
+            "T1",
+            "A",
+            1,
+            1250,
+            Some("M1"),
+            "2026-03-01T10:15:00+08:00",
+        ),
+        sale(
+            2,
+            "S1",
+            "T1",
+            "B",
+            2,
+            800,
+            Some("M1"),
+            "2026-03-01T10:15:00+08:00",
+        ),
+        sale(
+            4,
+            "S2",
+            "T2",
+            "A",
+            1,
+            1250,
+            None,
+            "2026-03-01T19:00:00+08:00",
+        ),
     ]
 }
 
@@ -189,11 +216,7 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
     let mut later = good();
     later[2].store = Cow::Borrowed("S3");
     let outcome = service
-        .record_pos_batch(
-            &integrator,
-            &PosBatchId::parse("B-3").expect("id"),
-            &later,
-        )
+        .record_pos_batch(&integrator, &PosBatchId::parse("B-3").expect("id"), &later)
         .await
         .expect("the new store is known");
     assert_eq!(outcome.events, 2);
