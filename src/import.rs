@@ -31,6 +31,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::backend::{OpenedStore, StoreChoice};
+use crate::gateway::pos_lines::RecordPosNdjson;
 
 /// What to import.
 #[derive(Subcommand, Debug)]

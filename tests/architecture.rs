@@ -405,6 +405,41 @@ fn code_lines(dir: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The non-comment lines of every Rust file under `dir` (relative to the
+/// workspace), as `(file, code)`, files in a stable order.
+fn code_of(dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
+            .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
+            .map(|entry| entry.expect("directory entry").path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+                continue;
+            }
+            if path.extension().map_or(true, |extension| extension != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("readable source");
+            let code: Vec<&str> = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("//"))
+                .collect();
+            let relative = path
+                .strip_prefix(workspace_root())
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            out.push((relative, code.join("\n")));
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join(dir), &mut out);
+    out
+}
+
 /// `(file, line)` of the lines under `dir` (outside `except`) that contain
 /// any of `needles`.
 fn lines_naming(dir: &str, except: &[&str], needles: &[&str]) -> Vec<(String, String)> {
@@ -532,4 +567,136 @@ fn command_routes_are_declared_not_hand_written() {
         declared >= 53,
         "only {declared} command_route! declarations"
     );
+}
+
+/// Stored records are decoded by the domain alone
+/// (`salesledger_domain::decode_record`: type, schema version, payload
+/// text). The command layer and the projections each keep one thin
+/// `decode_record` over it that maps its error to their own; no lower
+/// crate parses a record's payload and decodes it by itself.
+#[test]
+fn stored_records_are_decoded_by_the_domain_alone() {
+    let domain = code_of("domain/src");
+    assert!(
+        domain.iter().any(
+            |(file, code)| file.ends_with("event.rs") && code.contains("pub fn decode_record(")
+        ),
+        "domain's event module defines decode_record"
+    );
+    let mut adapters = Vec::new();
+    let mut own_decoders = Vec::new();
+    for dir in [
+        "commands/src",
+        "projections/src",
+        "replay/src",
+        "fixtures/src",
+    ] {
+        for (file, code) in code_of(dir) {
+            let squeezed: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+            if squeezed.contains("fndecode_record(") {
+                assert!(
+                    squeezed.contains("salesledger_domain::decode_record(&record.event_type,"),
+                    "{file} defines a decode_record that does not call the domain's"
+                );
+                adapters.push(file.clone());
+            }
+            // `decode(&record.event_type, ..)` called directly (not the
+            // `decode_record` it ends in).
+            let direct = squeezed
+                .match_indices("decode(&record.event_type")
+                .any(|(at, _)| {
+                    squeezed[..at]
+                        .chars()
+                        .next_back()
+                        .map_or(true, |c| !(c.is_alphanumeric() || c == '_'))
+                });
+            if direct {
+                own_decoders.push(file);
+            }
+        }
+    }
+    assert_eq!(
+        adapters,
+        vec![
+            "commands/src/pipeline.rs".to_owned(),
+            "projections/src/projector.rs".to_owned()
+        ],
+        "one decode_record adapter per crate that folds records"
+    );
+    assert!(
+        own_decoders.is_empty(),
+        "files decoding stored records by themselves: {own_decoders:?}"
+    );
+}
+
+/// `commands` knows no request shapes or wire formats: no serde shape that
+/// refuses unknown fields or borrows from a body, nothing that takes a raw
+/// body or names NDJSON. The POS NDJSON line lives in the gateway
+/// (`src/gateway/pos_lines.rs`).
+#[test]
+fn commands_knows_no_request_shapes() {
+    let mut offenders = Vec::new();
+    for (file, code) in code_of("commands/src") {
+        let lower = code.to_lowercase();
+        for marker in [
+            "deny_unknown_fields",
+            "serde(borrow",
+            "ndjson",
+            "body: &[u8]",
+        ] {
+            if lower.contains(marker) {
+                offenders.push(format!("{file}: {marker}"));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "request shapes in commands: {offenders:?}"
+    );
+    // The scan sees a shape where it belongs.
+    let gateway = code_of("src/gateway");
+    assert!(
+        gateway
+            .iter()
+            .any(|(file, code)| file.ends_with("pos_lines.rs")
+                && code.contains("deny_unknown_fields")
+                && code.contains("struct RawLine")),
+        "the POS NDJSON line is parsed in src/gateway/pos_lines.rs"
+    );
+}
+
+/// No non-test source file over 2,000 lines (issue 18's measure): files
+/// under a `tests/` directory and `target/` aside, every `.rs` file.
+#[test]
+fn no_source_file_is_over_two_thousand_lines() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<(String, usize)>) {
+        let entries =
+            std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            let name = path
+                .file_name()
+                .and_then(|name| name.to_str())
+                .unwrap_or_default();
+            if path.is_dir() {
+                if !matches!(name, "target" | "tests" | "node_modules" | ".git") {
+                    walk(&path, out);
+                }
+                continue;
+            }
+            if path.extension().is_some_and(|extension| extension == "rs") {
+                let text = std::fs::read_to_string(&path).expect("readable source");
+                out.push((path.display().to_string(), text.lines().count()));
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(workspace_root(), &mut files);
+    assert!(
+        files.len() > 100,
+        "the scan found only {} files",
+        files.len()
+    );
+    let long: Vec<&(String, usize)> = files.iter().filter(|(_, lines)| *lines > 2_000).collect();
+    assert!(long.is_empty(), "source files over 2,000 lines: {long:?}");
 }

@@ -9,18 +9,28 @@
 //!
 //! It also keeps the [`Registry`]: what some decisions need from outside
 //! their own stream (the duplicate index, the reps' routing profiles, the
-//! customers' streams), folded from the log and caught up to the head
-//! before it is used. Published configuration is read from its own streams
+//! streams a day close visits, each proposal's and blob's customers),
+//! folded from the log and caught up to the head before it is used, behind
+//! the log-wide registration lock ([`CommandService::lock_registry`]).
+//! Published configuration is read from its own streams
 //! ([`CommandService::published_config`], [`CommandService::pool_policy`]).
 //!
-//! Reactions (a visit's follow-up, a nurture pack) are issued inline after
-//! their trigger and, whatever happens to the process, by the reaction
-//! process manager ([`process_manager::ReactionManager`]) that follows the
-//! log from its own checkpoint; both use one idempotency key per trigger
-//! and reaction, so a reaction is appended once.
+//! Reactions (a visit's follow-up, a nurture pack, a routed lead's
+//! customer claimed) are issued inline after their trigger and, whatever
+//! happens to the process, by the reaction process manager
+//! ([`process_manager::ReactionManager`]) that follows the log from its own
+//! checkpoint; both use one idempotency key per trigger and reaction, so a
+//! reaction is appended once.
+//!
+//! Also: [`dayclose`] (the day-close process manager), [`system`] (the
+//! system's own commands and the first-start defaults), [`builders`]
+//! (server-side command inputs read from the log) and [`retail`] (chain
+//! stores: the catalogue followed from the log, POS batches recorded from
+//! lines the caller parsed).
 //!
 //! Architecture invariant: it knows the domain and the `Store` trait, never
-//! HTTP, JSON request shapes or a storage backend.
+//! HTTP, JSON request shapes or wire formats (the POS NDJSON is parsed in
+//! the gateway) or a storage backend.
 #![forbid(unsafe_code)]
 
 pub mod builders;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use salesledger_domain::role::authorise;
 use salesledger_domain::value::ActorId;
-use salesledger_domain::{decode, encode, Aggregate, BusinessTimes, CommandKind, Role};
+use salesledger_domain::{encode, Aggregate, BusinessTimes, CommandKind, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
     RecordedEvent, RegistrationLock, Store, StoreError,
@@ -694,18 +694,17 @@ fn fresh_outcome(
     }
 }
 
-/// Decodes a stored record into a domain event (through upcasters).
+/// Decodes a stored record into a domain event through the domain's one
+/// decoder ([`salesledger_domain::decode_record`]); any failure, an unknown
+/// type included, is a corrupt stored event.
 pub fn decode_record(record: &RecordedEvent) -> Result<salesledger_domain::Event, CommandError> {
-    let payload = record.payload.to_value().map_err(|error| {
-        CommandError::Store(StoreError::CorruptRecord {
-            position: record.position,
-            reason: error.to_string(),
-        })
-    })?;
-    decode(&record.event_type, record.schema_version, payload).map_err(|source| {
-        CommandError::Corrupt {
-            position: record.position,
-            source,
-        }
+    salesledger_domain::decode_record(
+        &record.event_type,
+        record.schema_version,
+        record.payload.as_str(),
+    )
+    .map_err(|source| CommandError::Corrupt {
+        position: record.position,
+        source,
     })
 }

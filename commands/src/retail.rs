@@ -9,18 +9,19 @@
 //! appended as ONE append to `pos-<batch id>` with expected version "no
 //! stream" and the idempotency key `pos-batch:<batch id>` carrying a
 //! fingerprint of the lines: all or nothing, once per batch id. The HTTP
-//! route, `salesledger import pos` and the fixtures share
-//! [`CommandService::record_pos_ndjson`] / [`CommandService::record_pos_batch`].
+//! route and `salesledger import pos` parse their NDJSON in the gateway
+//! (`src/gateway/pos_lines.rs`: this crate knows no wire format) and call
+//! [`CommandService::record_pos_lines`]; the fixtures call
+//! [`CommandService::record_pos_batch`].
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use salesledger_domain::retail::{
     build_pos_batch, Catalogue, EnrollMember, LaunchPromotion, OpenStore, PosInputLine,
-    PosLineError, PosLineErrorCode, PosTicketsRecorded, PublishRetailPolicy, RegisterSku,
-    RetailCommand, RetailEntity, RetailPolicy, MAX_POS_BATCH_LINES,
+    PosLineError, PosTicketsRecorded, PublishRetailPolicy, RegisterSku, RetailCommand,
+    RetailEntity, RetailPolicy, MAX_POS_BATCH_LINES,
 };
 use salesledger_domain::stream::{
     member_stream_id, pos_batch_stream_id, promotion_stream_id, sku_stream_id, store_stream_id,
@@ -91,78 +92,7 @@ pub struct NewRetailPolicy {
     pub script_template: Text,
 }
 
-// ---- parsing NDJSON ----
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawLine<'a> {
-    #[serde(borrow)]
-    store: Cow<'a, str>,
-    #[serde(borrow)]
-    ticket: Cow<'a, str>,
-    #[serde(borrow)]
-    sku: Cow<'a, str>,
-    qty: serde_json::Number,
-    amount_cents: serde_json::Number,
-    #[serde(default, borrow)]
-    member: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    sold_at: Cow<'a, str>,
-}
-
-/// Parses an NDJSON body, one sale line per line (blank lines ignored,
-/// line numbers 1-based over the whole body, `\r\n` accepted): the parsed
-/// lines and the malformed ones. Numbers that are not integers become
-/// `None` (refused later as `invalid_qty` / `invalid_amount`).
-pub fn parse_pos_ndjson(body: &[u8]) -> (Vec<PosInputLine<'_>>, Vec<PosLineError>) {
-    parse_pos_ndjson_from(body, 1)
-}
-
-/// [`parse_pos_ndjson`] numbering the body's first line `first_line`
-/// (for a slice of a larger file).
-pub fn parse_pos_ndjson_from(
-    body: &[u8],
-    first_line: u64,
-) -> (Vec<PosInputLine<'_>>, Vec<PosLineError>) {
-    let mut lines = Vec::new();
-    let mut errors = Vec::new();
-    for (idx, raw) in body.split(|byte| *byte == b'\n').enumerate() {
-        let line = first_line + idx as u64;
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<RawLine<'_>>(raw) {
-            Ok(parsed) => lines.push(PosInputLine {
-                line,
-                store: parsed.store,
-                ticket: parsed.ticket,
-                sku: parsed.sku,
-                qty: parsed.qty.as_i64(),
-                amount_cents: parsed.amount_cents.as_i64(),
-                member: parsed.member,
-                sold_at: parsed.sold_at,
-            }),
-            Err(error) => errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::MalformedLine,
-                truncated(&error.to_string(), MAX_DETAIL_CHARS),
-            )),
-        }
-    }
-    (lines, errors)
-}
-
-/// The longest detail of a malformed line (serde's messages quote the
-/// offending input, e.g. an unknown field's whole name).
-const MAX_DETAIL_CHARS: usize = 200;
-
-fn truncated(text: &str, max_chars: usize) -> String {
-    match text.char_indices().nth(max_chars) {
-        Some((cut, _)) => format!("{}...", &text[..cut]),
-        None => text.to_owned(),
-    }
-}
+// ---- the lines' fingerprint ----
 
 /// The fingerprint of a batch's lines (their content, not their line
 /// numbers or the body's whitespace).
@@ -349,37 +279,6 @@ impl CommandService {
             .await
     }
 
-    /// Parses an NDJSON body ([`parse_pos_ndjson`]) and records it
-    /// ([`CommandService::record_pos_batch`]); malformed lines are reported
-    /// together with the other bad lines.
-    pub async fn record_pos_ndjson(
-        &self,
-        meta: &CommandMeta,
-        batch_id: &PosBatchId,
-        body: &[u8],
-    ) -> Result<PosBatchOutcome, CommandError> {
-        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
-        let (lines, malformed) = parse_pos_ndjson(body);
-        self.record_pos_lines(meta, batch_id, &lines, malformed)
-            .await
-    }
-
-    /// [`CommandService::record_pos_ndjson`] for a slice of a larger
-    /// file whose first line is line `first_line` (bad lines are reported
-    /// with their numbers in the file).
-    pub async fn record_pos_ndjson_from(
-        &self,
-        meta: &CommandMeta,
-        batch_id: &PosBatchId,
-        body: &[u8],
-        first_line: u64,
-    ) -> Result<PosBatchOutcome, CommandError> {
-        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
-        let (lines, malformed) = parse_pos_ndjson_from(body, first_line);
-        self.record_pos_lines(meta, batch_id, &lines, malformed)
-            .await
-    }
-
     /// Records a POS batch: authorises `RecordPosSales`; answers an
     /// identical repeat of a recorded batch id with its original outcome
     /// (`replayed: true`, nothing appended) and a different one with
@@ -397,12 +296,27 @@ impl CommandService {
         batch_id: &PosBatchId,
         lines: &[PosInputLine<'_>],
     ) -> Result<PosBatchOutcome, CommandError> {
-        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
         self.record_pos_lines(meta, batch_id, lines, Vec::new())
             .await
     }
 
-    async fn record_pos_lines(
+    /// [`CommandService::record_pos_batch`] for lines the caller parsed
+    /// from its wire format (the gateway's NDJSON, `src/gateway/pos_lines.rs`),
+    /// with the lines it could not parse (`malformed_line`): those are
+    /// reported together with the other bad lines, and a batch holding any
+    /// appends nothing (nor is it answered from a recorded batch id).
+    pub async fn record_pos_lines(
+        &self,
+        meta: &CommandMeta,
+        batch_id: &PosBatchId,
+        lines: &[PosInputLine<'_>],
+        malformed: Vec<PosLineError>,
+    ) -> Result<PosBatchOutcome, CommandError> {
+        Self::authorise(meta.principal.role, CommandKind::RecordPosSales)?;
+        self.record_lines(meta, batch_id, lines, malformed).await
+    }
+
+    async fn record_lines(
         &self,
         meta: &CommandMeta,
         batch_id: &PosBatchId,

@@ -1,13 +1,16 @@
 //! Chain stores through the command layer on sled: the catalogue follows
 //! the log, a POS batch is all or nothing, a batch id is accepted once.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use salesledger_commands::{
     CommandError, CommandMeta, CommandService, NewMember, NewPromotion, Principal,
 };
-use salesledger_domain::retail::{OpenStore, RegisterSku, StoreFormat};
+use salesledger_domain::retail::{
+    OpenStore, PosInputLine, PosLineError, PosLineErrorCode, RegisterSku, StoreFormat,
+};
 use salesledger_domain::value::{
     ActorId, MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
 };
@@ -77,14 +80,65 @@ async fn catalogue(service: &CommandService) {
         .expect("member enrols");
 }
 
-const GOOD: &str = concat!(
-    r#"{"store":"S1","ticket":"T1","sku":"A","qty":1,"amount_cents":1250,"member":"M1","sold_at":"2026-03-01T10:15:00+08:00"}"#,
-    "\n",
-    r#"{"store":"S1","ticket":"T1","sku":"B","qty":2,"amount_cents":800,"member":"M1","sold_at":"2026-03-01T10:15:00+08:00"}"#,
-    "\n\n",
-    r#"{"store":"S2","ticket":"T2","sku":"A","qty":1,"amount_cents":1250,"sold_at":"2026-03-01T19:00:00+08:00"}"#,
-    "\n",
-);
+/// One sale line as the gateway's parser would hand it over.
+#[allow(clippy::too_many_arguments)]
+fn sale(
+    line: u64,
+    store: &'static str,
+    ticket: &'static str,
+    sku: &'static str,
+    qty: i64,
+    amount_cents: i64,
+    member: Option<&'static str>,
+    sold_at: &'static str,
+) -> PosInputLine<'static> {
+    PosInputLine {
+        line,
+        store: Cow::Borrowed(store),
+        ticket: Cow::Borrowed(ticket),
+        sku: Cow::Borrowed(sku),
+        qty: Some(qty),
+        amount_cents: Some(amount_cents),
+        member: member.map(Cow::Borrowed),
+        sold_at: Cow::Borrowed(sold_at),
+    }
+}
+
+/// Three good lines (a blank line 3 between them in the body they came from).
+fn good() -> Vec<PosInputLine<'static>> {
+    vec![
+        sale(
+            1,
+            "S1",
+            "T1",
+            "A",
+            1,
+            1250,
+            Some("M1"),
+            "2026-03-01T10:15:00+08:00",
+        ),
+        sale(
+            2,
+            "S1",
+            "T1",
+            "B",
+            2,
+            800,
+            Some("M1"),
+            "2026-03-01T10:15:00+08:00",
+        ),
+        sale(
+            4,
+            "S2",
+            "T2",
+            "A",
+            1,
+            1250,
+            None,
+            "2026-03-01T19:00:00+08:00",
+        ),
+    ]
+}
 
 #[tokio::test]
 async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
@@ -94,12 +148,15 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
     catalogue(&service).await;
     let integrator = meta(Role::Integrator);
 
-    // line 3 (a bad SKU) and line 4 (not JSON): nothing appended
-    let bad = GOOD.replacen(r#""sku":"B""#, r#""sku":"ZZZ""#, 1) + "not json\n";
+    // line 2 (a bad SKU) and line 5 (one the parser could not read):
+    // nothing appended
+    let mut bad = good();
+    bad[1].sku = Cow::Borrowed("ZZZ");
+    let unreadable = PosLineError::new(5, PosLineErrorCode::MalformedLine, "not json");
     let head = store.head().len;
     let batch_id = PosBatchId::parse("B-1").expect("batch id");
     let error = service
-        .record_pos_ndjson(&integrator, &batch_id, bad.as_bytes())
+        .record_pos_lines(&integrator, &batch_id, &bad, vec![unreadable])
         .await
         .expect_err("bad lines");
     let CommandError::Domain(DomainError::InvalidPosBatch { errors }) = error else {
@@ -114,7 +171,7 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
 
     // the good batch: two stores, one append
     let outcome = service
-        .record_pos_ndjson(&integrator, &batch_id, GOOD.as_bytes())
+        .record_pos_lines(&integrator, &batch_id, &good(), Vec::new())
         .await
         .expect("recorded");
     assert_eq!((outcome.lines, outcome.tickets, outcome.events), (3, 2, 2));
@@ -123,7 +180,7 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
 
     // the same batch again: the original outcome, nothing appended
     let again = service
-        .record_pos_ndjson(&integrator, &batch_id, GOOD.as_bytes())
+        .record_pos_lines(&integrator, &batch_id, &good(), Vec::new())
         .await
         .expect("replayed");
     assert!(again.replayed);
@@ -131,9 +188,10 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
     assert_eq!(store.head().len, head + 2);
 
     // the batch id with other lines: refused
-    let other = GOOD.replace("1250", "1300");
+    let mut other = good();
+    other[0].amount_cents = Some(1300);
     let error = service
-        .record_pos_ndjson(&integrator, &batch_id, other.as_bytes())
+        .record_pos_batch(&integrator, &batch_id, &other)
         .await
         .expect_err("reused");
     assert!(matches!(
@@ -155,13 +213,10 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
         )
         .await
         .expect("store opens");
-    let later = GOOD.replace("\"S2\"", "\"S3\"");
+    let mut later = good();
+    later[2].store = Cow::Borrowed("S3");
     let outcome = service
-        .record_pos_ndjson(
-            &integrator,
-            &PosBatchId::parse("B-3").expect("id"),
-            later.as_bytes(),
-        )
+        .record_pos_batch(&integrator, &PosBatchId::parse("B-3").expect("id"), &later)
         .await
         .expect("the new store is known");
     assert_eq!(outcome.events, 2);
@@ -169,10 +224,11 @@ async fn a_pos_batch_is_all_or_nothing_and_accepted_once() {
 
     // a role that may not record sales
     let error = service
-        .record_pos_ndjson(
+        .record_pos_lines(
             &meta(Role::Analyst),
             &PosBatchId::parse("B-2").expect("id"),
-            GOOD.as_bytes(),
+            &good(),
+            Vec::new(),
         )
         .await
         .expect_err("forbidden");
@@ -228,7 +284,7 @@ async fn members_and_promotions_are_checked_against_the_catalogue() {
 
 #[test]
 fn pos_events_are_written_in_the_generic_canonical_encoding() {
-    use salesledger_commands::retail::{parse_pos_ndjson, pos_new_event};
+    use salesledger_commands::retail::pos_new_event;
     use salesledger_domain::retail::{build_pos_batch, Catalogue, StoreOpened};
     use salesledger_domain::{encode, Event};
     use salesledger_store::NewEvent;
@@ -241,11 +297,11 @@ fn pos_events_are_written_in_the_generic_canonical_encoding() {
         format: StoreFormat::Direct,
         opened_on: day("2026-01-01"),
     }));
-    let mut body = String::new();
+    let mut lines = Vec::new();
     for (n, (sku, member, sold_at)) in [
-        ("A", "null", "2026-03-01T10:15:00+08:00"),
-        ("A:b.c_d-1", r#""M1""#, "2026-03-01T23:59:59.250-05:30"),
-        ("A", r#""M1""#, "2026-03-01T00:00:00Z"),
+        ("A", None, "2026-03-01T10:15:00+08:00"),
+        ("A:b.c_d-1", Some("M1"), "2026-03-01T23:59:59.250-05:30"),
+        ("A", Some("M1"), "2026-03-01T00:00:00Z"),
     ]
     .into_iter()
     .enumerate()
@@ -266,15 +322,18 @@ fn pos_events_are_written_in_the_generic_canonical_encoding() {
                 enrolled_on: day("2026-01-01"),
             },
         ));
-        body.push_str(&format!(
-            r#"{{"store":"S1","ticket":"T{n}","sku":"{sku}","qty":{},"amount_cents":{},"member":{member},"sold_at":"{sold_at}"}}"#,
-            n + 1,
-            n * 1_000_000_007
-        ));
-        body.push('\n');
+        let n = n as u64;
+        lines.push(PosInputLine {
+            line: n + 1,
+            store: Cow::Borrowed("S1"),
+            ticket: Cow::Owned(format!("T{n}")),
+            sku: Cow::Borrowed(sku),
+            qty: Some(n as i64 + 1),
+            amount_cents: Some(n as i64 * 1_000_000_007),
+            member: member.map(Cow::Borrowed),
+            sold_at: Cow::Borrowed(sold_at),
+        });
     }
-    let (lines, malformed) = parse_pos_ndjson(body.as_bytes());
-    assert!(malformed.is_empty(), "{malformed:?}");
     let batch = build_pos_batch(
         &PosBatchId::parse("B").expect("id"),
         &lines,

@@ -219,6 +219,32 @@ pub fn current_schema_version(event_type: &str) -> Option<u32> {
         .map(|(_, version)| *version)
 }
 
+/// Decodes a stored record's event from the three parts the log keeps of
+/// it: its type, its schema version and its payload's JSON text
+/// (upcasting older versions first). The one decoder of stored records:
+/// the command pipeline and every projector call it and map its error to
+/// their own (a type unknown to this build is
+/// [`DomainError::UnknownEventType`], whatever the payload; text that is
+/// not JSON is [`DomainError::MalformedEventPayload`]).
+pub fn decode_record(
+    event_type: &str,
+    schema_version: u32,
+    payload_json: &str,
+) -> Result<Event, DomainError> {
+    if current_schema_version(event_type).is_none() {
+        return Err(DomainError::UnknownEventType {
+            event_type: event_type.to_owned(),
+        });
+    }
+    let payload: Value =
+        serde_json::from_str(payload_json).map_err(|error| DomainError::MalformedEventPayload {
+            event_type: event_type.to_owned(),
+            schema_version,
+            reason: error.to_string(),
+        })?;
+    decode(event_type, schema_version, payload)
+}
+
 /// Decodes a stored event, upcasting older schema versions first.
 pub fn decode(event_type: &str, schema_version: u32, payload: Value) -> Result<Event, DomainError> {
     let current_version =

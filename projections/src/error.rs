@@ -11,14 +11,8 @@ use salesledger_domain::DomainError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ProjectionError {
-    /// The record's payload is not valid JSON.
-    #[error("record at position {position} has an unreadable payload: {source}")]
-    Payload {
-        position: u64,
-        #[source]
-        source: serde_json::Error,
-    },
-    /// The record's event type is known but the event does not decode.
+    /// The record's event type is known but the event does not decode
+    /// (its payload is not JSON, or not this type's shape at its version).
     #[error("record at position {position} does not decode: {source}")]
     Decode {
         position: u64,

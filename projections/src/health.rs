@@ -94,15 +94,17 @@ pub struct CustomerFacts {
     pub region_attribute: Option<String>,
 }
 
-/// Customers and reps, as far as health and risk need them.
+/// Customers and reps, as far as health and risk need them (their own,
+/// narrower copy of what [`crate::directory::Directory`] folds for the
+/// other views).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Directory {
+pub struct HealthDirectory {
     pub customers: BTreeMap<CustomerId, CustomerFacts>,
     /// Each rep's region (from `RepRegistered`).
     pub rep_regions: BTreeMap<RepId, String>,
 }
 
-impl Directory {
+impl HealthDirectory {
     /// The company name of a customer, if registered.
     pub fn company_name(&self, customer_id: CustomerId) -> Option<&str> {
         self.customers
@@ -196,7 +198,7 @@ pub struct HealthSource {
     /// The last published policy; `None`: [`HealthPolicy::default_v1`].
     pub policy: Option<HealthPolicy>,
     pub last_closed: Option<ClosedDay>,
-    pub directory: Directory,
+    pub directory: HealthDirectory,
     /// Every customer with at least one account input.
     pub accounts: BTreeMap<CustomerId, HealthInputs>,
 }

@@ -1,9 +1,13 @@
 //! `salesledger-projections`: pure, deterministic folds from event records
-//! to read models (responsibility log; to come: health, risk list, funnel,
-//! receivables, ...).
+//! to read models: the responsibility log, health, the risk list, process
+//! assets, receivables, the funnel, the regional digest, the leaderboard,
+//! chain stores, a rep's work list and the subject index; each as a keyed
+//! table projector ([`tables`]), most also as a whole model
+//! ([`Projector`]).
 //!
 //! - [`projector`]: the [`Projector`] trait (a named, versioned fold),
-//!   record decoding and [`fold_all`];
+//!   [`decode_record`] (the domain's one decoder, unknown event types
+//!   skipped) and [`fold_all`];
 //! - [`responsibility`]: the responsibility log of SPEC C2 and C3;
 //! - [`assets`] (C9), [`funnel`] (C11), [`receivables`] (C10),
 //!   [`digest`] (C12), [`leaderboard`]: the business views, with
@@ -12,15 +16,18 @@
 //! - [`risk`]: the morning risk list of each closed day (SPEC C8);
 //! - [`retail`]: chain stores (SPEC C13): penetration, store leaderboard,
 //!   battle map, high-potential members;
-//! - [`tables`]: read models as keyed tables (projector trait version 2,
-//!   storage-free; issue 14);
+//! - [`tables`]: read models as keyed tables (the storage-free side of the
+//!   table engine: keys, `Table`, `TableProjector`, `Tx`, `MemoryTables`),
+//!   every view above ported, and two that exist only as tables: a rep's
+//!   work list (`tables::todos`) and the subject index behind evidence
+//!   bundles (`tables::subjects`);
 //! - [`error`]: the crate's error, [`ProjectionError`].
 //!
 //! Architecture invariant: a projection does no I/O, never reads the clock,
 //! draws no random numbers and never lets hash-map order reach an output
 //! (read models use `BTreeMap` and `Vec`). Where models are stored and how
-//! they follow the log is the runner's business (`salesledger-replay`), not
-//! this crate's.
+//! they follow the log is the read-model engine's business
+//! (`salesledger-replay`, module `readmodel`), not this crate's.
 #![forbid(unsafe_code)]
 
 pub mod assets;

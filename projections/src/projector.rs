@@ -30,17 +30,15 @@ pub trait Projector: Send + Sync + 'static {
     fn apply(model: &mut Self::Model, record: &RecordedEvent, event: &Event);
 }
 
-/// Decodes a record's domain event. `Ok(None)` when the event type is
-/// unknown to this build (the record is skipped by every projector).
+/// Decodes a record's domain event through the domain's one decoder
+/// ([`salesledger_domain::decode_record`]). `Ok(None)` when the event type
+/// is unknown to this build (the record is skipped by every projector).
 pub fn decode_record(record: &RecordedEvent) -> Result<Option<Event>, ProjectionError> {
-    let payload = record
-        .payload
-        .to_value()
-        .map_err(|source| ProjectionError::Payload {
-            position: record.position,
-            source,
-        })?;
-    match salesledger_domain::decode(&record.event_type, record.schema_version, payload) {
+    match salesledger_domain::decode_record(
+        &record.event_type,
+        record.schema_version,
+        record.payload.as_str(),
+    ) {
         Ok(event) => Ok(Some(event)),
         Err(DomainError::UnknownEventType { .. }) => Ok(None),
         Err(source) => Err(ProjectionError::Decode {

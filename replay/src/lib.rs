@@ -7,7 +7,8 @@
 //!   keyed tables with their checkpoints (`readmodel::TableRunner`), what
 //!   `serve` answers every view from and what offline `rebuild` and
 //!   `replay` fold (issue 14; the whole-model runner is gone);
-//! - [`audit`]: the audit stack: Merkle tree, signed checkpoints, the log
+//! - [`audit`]: the audit stack: Merkle tree, the persistent log tree,
+//!   signed checkpoints, witness cosignatures, the log
 //!   audit, evidence bundles, the verified export.
 #![forbid(unsafe_code)]
 

@@ -244,7 +244,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
             while requests.len() < window as usize && index < n_batches {
                 let (body, _) = batch_body(index, batch_lines, n_lines - store_lines);
                 let id = batch_id(index)?;
-                let (lines, malformed) = salesledger_commands::retail::parse_pos_ndjson(&body);
+                let (lines, malformed) = crate::gateway::pos_lines::parse_pos_ndjson(&body);
                 if !malformed.is_empty() {
                     bail!("generated batch {index} has malformed lines: {malformed:?}");
                 }

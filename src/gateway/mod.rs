@@ -21,6 +21,7 @@ pub mod localize;
 pub mod media;
 pub mod openapi;
 pub mod ops;
+pub mod pos_lines;
 pub mod problem;
 pub mod query_guard;
 pub mod reactions;

@@ -35,6 +35,7 @@ use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::commands::uuid_header;
+use super::pos_lines::RecordPosNdjson;
 use super::problem::ApiError;
 use super::AppState;
 

@@ -11,11 +11,11 @@ use std::sync::Arc;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::log::{verify_log, LogHead, Store, Subscription};
 use crate::record::{
     AppendMetadata, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
     MAX_PAYLOAD_BYTES,
 };
-use crate::store::{verify_log, LogHead, Store, Subscription};
 use crate::StoreError;
 
 /// Generates one `#[tokio::test]` per conformance check.

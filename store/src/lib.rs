@@ -6,8 +6,8 @@
 //! no HTTP, and is the only place that touches the log's storage.
 //!
 //! - [`record`]: the record, its canonical byte encoding and hash;
-//! - [`Store`]: the backend-independent trait, with [`Subscription`] and
-//!   [`verify_log`] built once on top of it;
+//! - [`log`]: the backend-independent [`Store`] trait, with
+//!   [`Subscription`] and [`verify_log`] built once on top of it;
 //! - `SledStore` (feature `sled`): the embedded default, with group commit
 //!   and real fsync;
 //! - `PgStore` (feature `postgres`): PostgreSQL, for several gateways on one
@@ -22,16 +22,20 @@ pub mod blob;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 pub mod error;
+pub mod log;
 #[cfg(feature = "postgres")]
 pub mod pg_store;
 pub mod private_fs;
 pub mod record;
 #[cfg(feature = "sled")]
 pub mod sled_store;
-pub mod store;
 
 pub use blob::{BlobRef, FsBlobStore, DEFAULT_MAX_BLOB_BYTES};
 pub use error::StoreError;
+pub use log::{
+    check_import, verify_log, ChainVerifier, ImportTip, LogHead, RegistrationLock, Store,
+    StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
+};
 #[cfg(feature = "postgres")]
 pub use pg_store::{PgStore, PgWriterStats};
 pub use record::{
@@ -42,8 +46,4 @@ pub use record::{
 pub use sled_store::{
     probe_free_space, LogFailure, SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT,
     REOPEN_FREE_BYTES,
-};
-pub use store::{
-    check_import, verify_log, ChainVerifier, ImportTip, LogHead, RegistrationLock, Store,
-    StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
 };

@@ -94,11 +94,11 @@ use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::error::StoreError;
+use crate::log::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 use crate::record::{
     chain_records, next_recorded_at, AppendOutcome, AppendRequest, CanonicalJson, Hash32,
     RecordedEvent,
 };
-use crate::store::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 
 /// The NOTIFY channel every append transaction notifies.
 pub const NOTIFY_CHANNEL: &str = "salesledger_events";

@@ -58,10 +58,10 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::error::StoreError;
+use crate::log::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 use crate::record::{
     chain_records, next_recorded_at, AppendOutcome, AppendRequest, Hash32, RecordedEvent,
 };
-use crate::store::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 
 const LOG_PREFIX: u8 = b'L';
 const STREAM_PREFIX: u8 = b'S';
@@ -1409,8 +1409,8 @@ mod faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::verify_log;
     use crate::record::{AppendMetadata, ExpectedVersion, Idempotency, NewEvent};
-    use crate::store::verify_log;
 
     fn request(stream_id: &str, expected: ExpectedVersion, key: Option<&str>) -> AppendRequest {
         AppendRequest {

@@ -1,5 +1,5 @@
-//! The `Store` trait every backend implements, and what is built once on
-//! top of it: subscriptions and chain verification.
+//! The log as every backend presents it: the `Store` trait, and what is
+//! built once on top of it: subscriptions and chain verification.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
