@@ -124,18 +124,16 @@ impl RecordPosNdjson for CommandService {
         self.record_pos_ndjson_from(meta, batch_id, body, 1)
     }
 
-    fn record_pos_ndjson_from(
+    async fn record_pos_ndjson_from(
         &self,
         meta: &CommandMeta,
         batch_id: &PosBatchId,
         body: &[u8],
         first_line: u64,
-    ) -> impl Future<Output = Result<PosBatchOutcome, CommandError>> + Send {
-        async move {
-            let (lines, malformed) = parse_pos_ndjson_from(body, first_line);
-            self.record_pos_lines(meta, batch_id, &lines, malformed)
-                .await
-        }
+    ) -> Result<PosBatchOutcome, CommandError> {
+        let (lines, malformed) = parse_pos_ndjson_from(body, first_line);
+        self.record_pos_lines(meta, batch_id, &lines, malformed)
+            .await
     }
 }
 
@@ -152,7 +150,9 @@ mod tests {
             "\nnot json\n",
         );
         let (lines, malformed) = parse_pos_ndjson_from(body.as_bytes(), 10);
-        let numbered: Vec<(u64, &str, Option<i64>, Option<i64>, Option<&str>)> = lines
+        // (line, store, qty, amount_cents, member)
+        type Numbered<'a> = (u64, &'a str, Option<i64>, Option<i64>, Option<&'a str>);
+        let numbered: Vec<Numbered> = lines
             .iter()
             .map(|line| {
                 (
