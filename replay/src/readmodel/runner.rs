@@ -641,9 +641,13 @@ async fn follow(
             };
             n_uncommitted += last + 1 - next;
             next = last + 1;
-            publish(&shared, &lane);
             let newly_failed =
                 lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
+            // A failure is published by the commit it forces (below), so a
+            // reader that sees it also sees what came before it committed.
+            if !newly_failed {
+                publish(&shared, &lane);
+            }
             let log_end = options.log_end(store.head().len);
             let caught_up = next >= log_end;
             let behind = log_end.saturating_sub(next) > options.page_size.max(1) as u64;
