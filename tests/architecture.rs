@@ -370,45 +370,10 @@ fn the_pure_crates_build_the_store_without_database_drivers() {
     }
 }
 
-/// The code (not comments, not test modules: a file's lines before its
-/// first `#[cfg(test)]`) of every Rust file under `dir`, except files
-/// named `tests.rs`, as `(file, line)`.
-fn code_lines(dir: &str) -> Vec<(String, String)> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
-        let entries =
-            std::fs::read_dir(dir).unwrap_or_else(|error| panic!("{}: {error}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("directory entry").path();
-            if path.is_dir() {
-                walk(&path, out);
-                continue;
-            }
-            let is_code = path.extension().is_some_and(|extension| extension == "rs")
-                && path.file_name().is_some_and(|name| name != "tests.rs");
-            if !is_code {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).expect("readable source");
-            for line in text.lines() {
-                let code = line.trim_start();
-                if code.starts_with("#[cfg(test)]") {
-                    break;
-                }
-                if !code.starts_with("//") {
-                    out.push((path.display().to_string(), code.to_owned()));
-                }
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&workspace_root().join(dir), &mut out);
-    out
-}
-
-/// The non-comment lines of every Rust file under `dir` (relative to the
-/// workspace), as `(file, code)`, files in a stable order.
-fn code_of(dir: &str) -> Vec<(String, String)> {
-    fn walk(dir: &std::path::Path, out: &mut Vec<(String, String)>) {
+/// Every Rust file under `dir` (relative to the workspace), in a stable
+/// order.
+fn rust_files(dir: &str) -> Vec<std::path::PathBuf> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
         let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(dir)
             .unwrap_or_else(|error| panic!("{}: {error}", dir.display()))
             .map(|entry| entry.expect("directory entry").path())
@@ -417,11 +382,45 @@ fn code_of(dir: &str) -> Vec<(String, String)> {
         for path in entries {
             if path.is_dir() {
                 walk(&path, out);
-                continue;
+            } else if path.extension().is_some_and(|extension| extension == "rs") {
+                out.push(path);
             }
-            if path.extension().map_or(true, |extension| extension != "rs") {
-                continue;
+        }
+    }
+    let mut out = Vec::new();
+    walk(&workspace_root().join(dir), &mut out);
+    out
+}
+
+/// The code (not comments, not test modules: a file's lines before its
+/// first `#[cfg(test)]`) of every Rust file under `dir`, except files
+/// named `tests.rs`, as `(file, line)`.
+fn code_lines(dir: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for path in rust_files(dir) {
+        if path.file_name().is_some_and(|name| name == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        for line in text.lines() {
+            let code = line.trim_start();
+            if code.starts_with("#[cfg(test)]") {
+                break;
             }
+            if !code.starts_with("//") {
+                out.push((path.display().to_string(), code.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+/// The non-comment lines of every Rust file under `dir` (relative to the
+/// workspace), as `(file, code)`, files in a stable order.
+fn code_of(dir: &str) -> Vec<(String, String)> {
+    rust_files(dir)
+        .into_iter()
+        .map(|path| {
             let text = std::fs::read_to_string(&path).expect("readable source");
             let code: Vec<&str> = text
                 .lines()
@@ -432,12 +431,9 @@ fn code_of(dir: &str) -> Vec<(String, String)> {
                 .unwrap_or(&path)
                 .display()
                 .to_string();
-            out.push((relative, code.join("\n")));
-        }
-    }
-    let mut out = Vec::new();
-    walk(&workspace_root().join(dir), &mut out);
-    out
+            (relative, code.join("\n"))
+        })
+        .collect()
 }
 
 /// `(file, line)` of the lines under `dir` (outside `except`) that contain
