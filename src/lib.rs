@@ -24,6 +24,7 @@ pub mod output;
 pub mod progress;
 pub mod remote;
 pub mod scheduler;
+pub mod scratch;
 pub mod tls;
 pub mod token_cli;
 pub mod tokens;

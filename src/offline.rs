@@ -314,9 +314,7 @@ pub fn replay(
             .with_context(|| crate::t!("cli-opening-log", dir = data.display()))?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let end = end_of(&*shared, until).await?;
-        let scratch = tempfile::Builder::new()
-            .prefix("salesledger-replay-")
-            .tempdir()
+        let scratch = crate::scratch::ScratchDir::new("salesledger-replay-")
             .with_context(|| crate::t!("cli-creating-scratch"))?;
         let options = TableRunnerOptions {
             stop_before: Some(end),

@@ -541,6 +541,24 @@ fn the_benchmarks_are_not_in_the_library() {
     assert!(main.lines().any(|line| line.trim() == "mod bench;"));
 }
 
+/// `tempfile` is a dev-dependency only: what the binary needs of scratch
+/// directories (`replay`'s folds, the benchmarks) is `src/scratch.rs`.
+#[test]
+fn tempfile_is_not_a_runtime_dependency() {
+    assert!(
+        !dependencies(".").contains("tempfile"),
+        "tempfile is in the root package's [dependencies]"
+    );
+    let offenders: Vec<_> = code_lines("src")
+        .into_iter()
+        .filter(|(_, line)| line.contains("tempfile::"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "tempfile used outside tests: {offenders:?}"
+    );
+}
+
 /// Every JSON command route's `CommandRoute` impl is one `command_route!`
 /// declaration beside its request type (`src/gateway/requests/`), not a
 /// hand-written impl repeating the trait's items.

@@ -75,9 +75,7 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
     if n_events < 2 * CUSTOMER_EVENTS {
         bail!("--events must be at least {}", 2 * CUSTOMER_EVENTS);
     }
-    let dir = tempfile::Builder::new()
-        .prefix("salesledger-bench-audit-")
-        .tempdir()
+    let dir = crate::scratch::ScratchDir::new("salesledger-bench-audit-")
         .context("creating a temporary data directory")?;
     let data = dir.path();
     println!("events={n_events}");

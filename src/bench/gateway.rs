@@ -24,7 +24,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
     }
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let data_dir = super::scratch::ScratchDir::new("salesledger-bench-gateway-")
+        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-")
             .context("temporary data directory")?;
         let tokens_path = data_dir.path().join("tokens.json");
         let supervisor_token = generate_token();
@@ -178,7 +178,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
         let commands_per_s = latencies.len() as f64 / elapsed.as_secs_f64();
 
         // The store alone at the same concurrency, same machine, same run.
-        let store_dir = super::scratch::ScratchDir::new("salesledger-bench-gateway-raw-")?;
+        let store_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-raw-")?;
         let raw_store = Arc::new(SledStore::open(store_dir.path())?);
         let store_rate = super::store::append_phase(&raw_store, "gw", n_clients as u64, latencies.len() as u64).await?;
         raw_store.close().await;

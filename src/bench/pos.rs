@@ -141,7 +141,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         // ---- the gateway (not timed: set-up) ----
-        let data_dir = super::scratch::ScratchDir::new("salesledger-bench-pos-")
+        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-")
             .context("temporary data directory")?;
         let tokens_path = data_dir.path().join("tokens.json");
         let token = generate_token();
@@ -233,7 +233,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
         let pos_lines_per_s = pos_lines as f64 / pos_elapsed.as_secs_f64();
 
         // ---- the same batches straight to a fresh store ----
-        let store_dir = super::scratch::ScratchDir::new("salesledger-bench-pos-raw-")?;
+        let store_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-raw-")?;
         let raw_store = Arc::new(SledStore::open(store_dir.path())?);
         let mut store_elapsed = Duration::ZERO;
         let mut store_lines = 0u64;

@@ -67,7 +67,7 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
         .parent()
         .map(Path::to_path_buf)
         .context("the data directory has no parent")?;
-    let raw_dir = super::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
+    let raw_dir = crate::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
         .context("creating the raw baseline directory beside the data directory")?;
     println!("events={n_events}");
 
