@@ -121,9 +121,11 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     .context("starting the read models")?;
     let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
     metered.record_into(ops.clone());
-    let webhooks =
-        crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
-            .context("opening the webhook subscriptions")?;
+    let webhooks = crate::webhooks::Subscriptions::open(
+        &config.data_dir,
+        config.webhooks.allow_private_targets,
+    )
+    .context("opening the webhook subscriptions")?;
     let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.

@@ -501,7 +501,7 @@ fn the_gateway_opens_no_store_and_starts_no_task() {
             "ReactionManager::start",
             "Dispatcher::start",
             "Checkpointer::start",
-            "Registry::open",
+            "Subscriptions::open",
             "crate::app",
             "crate::demo",
             "crate::scheduler",
@@ -539,6 +539,22 @@ fn the_benchmarks_are_not_in_the_library() {
     );
     let main = std::fs::read_to_string(workspace_root().join("src/main.rs")).expect("src/main.rs");
     assert!(main.lines().any(|line| line.trim() == "mod bench;"));
+}
+
+/// The gateway decodes no stored record itself: records are decoded as
+/// every reader decodes them (`salesledger_projections::decode_record`,
+/// over the domain's one decoder).
+#[test]
+fn the_gateway_does_not_decode_records_itself() {
+    let offenders = lines_naming(
+        "src/gateway",
+        &[],
+        &["salesledger_domain::decode", "domain::decode_record"],
+    );
+    assert!(
+        offenders.is_empty(),
+        "the gateway calls the domain's decoder itself: {offenders:?}"
+    );
 }
 
 /// `tempfile` is a dev-dependency only: what the binary needs of scratch

@@ -439,14 +439,13 @@ async fn about_rep(
 /// Stream openers remembered per feed request or stream.
 const MAX_OPENERS_CACHED: usize = 4096;
 
-/// The reps a record's event names (none if it does not decode).
+/// The reps a record's event names (none if it does not decode), decoded
+/// as every reader decodes a record (`salesledger_projections::decode_record`).
 fn reps_of(record: &RecordedEvent) -> Vec<RepId> {
-    let Ok(payload) = record.payload.to_value() else {
-        return Vec::new();
-    };
-    salesledger_domain::decode(&record.event_type, record.schema_version, payload)
-        .map(|event| named_reps(&event))
-        .unwrap_or_default()
+    match salesledger_projections::decode_record(record) {
+        Ok(Some(event)) => named_reps(&event),
+        Ok(None) | Err(_) => Vec::new(),
+    }
 }
 
 /// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`

@@ -68,7 +68,7 @@ pub struct AppState {
     pub ops: Arc<ops::Ops>,
     /// Webhook subscriptions (`/v1/webhooks`, delivered by
     /// [`crate::webhooks::Dispatcher`]).
-    pub webhooks: Arc<crate::webhooks::Registry>,
+    pub webhooks: Arc<crate::webhooks::Subscriptions>,
     /// Set to `true` when `serve` begins its graceful shutdown, so
     /// never-ending responses (the SSE feed) end instead of holding it up.
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,

@@ -19,7 +19,7 @@ use super::auth::Caller;
 use super::feed::DocRoute;
 use super::problem::ApiError;
 use super::AppState;
-use crate::webhooks::registry::{Attempt, RegistryError, StoredWebhook, WebhookState};
+use crate::webhooks::subscriptions::{Attempt, StoredWebhook, SubscriptionsError, WebhookState};
 use crate::webhooks::target::{validate, TargetError};
 use crate::webhooks::{EventFilter, TaskCardKind};
 
@@ -213,7 +213,7 @@ fn authorise(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-fn storage(error: RegistryError) -> ApiError {
+fn storage(error: SubscriptionsError) -> ApiError {
     ApiError::internal(&error)
 }
 
