@@ -17,7 +17,7 @@ use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use crate::backend::{OpenedStore, StoreChoice};
 use crate::gateway::auth::{self, TokenStore};
 use crate::gateway::{
-    audit, ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
+    ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
 };
 
 /// How `serve` runs.
@@ -146,7 +146,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         ops,
         webhooks: Arc::new(webhooks),
         shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
-        evidence: Arc::new(audit::EvidenceTree::new(
+        evidence: Arc::new(crate::evidence::EvidenceTree::new(
             &config.data_dir,
             config
                 .store

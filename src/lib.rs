@@ -14,6 +14,7 @@ pub mod copy;
 pub mod customer_import;
 pub mod demo;
 pub mod evidence;
+pub mod feed;
 pub mod gateway;
 pub mod held;
 pub mod i18n;

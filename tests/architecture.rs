@@ -557,6 +557,61 @@ fn the_gateway_does_not_decode_records_itself() {
     );
 }
 
+/// What a view's whole answer is, evidence bundles, consistency proofs,
+/// cosignatures and the export stream, and who sees which record on the
+/// feed are not HTTP: they live beside the gateway (`src/views/`,
+/// `src/evidence.rs`, `src/feed.rs`), import no HTTP server and not the
+/// gateway; and the offline and audit CLI (`src/offline.rs`,
+/// `src/audit.rs`) reach no further into it.
+#[test]
+fn non_http_logic_lives_outside_the_gateway() {
+    let homes = [
+        "src/views.rs",
+        "src/views/",
+        "src/evidence.rs",
+        "src/feed.rs",
+        "src/offline.rs",
+        "src/audit.rs",
+    ];
+    let lines: Vec<_> = code_lines("src")
+        .into_iter()
+        .filter(|(file, _)| homes.iter().any(|home| file.contains(home)))
+        .collect();
+    for home in homes {
+        assert!(
+            lines.iter().any(|(file, _)| file.contains(home)),
+            "no code found in {home}: the scan is broken"
+        );
+    }
+    let offenders: Vec<_> = lines
+        .iter()
+        .filter(|(_, line)| {
+            ["axum", "hyper::", "crate::gateway", "salesledger::gateway"]
+                .iter()
+                .any(|needle| line.contains(needle))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "non-HTTP modules reach into HTTP or the gateway: {offenders:?}"
+    );
+    let gateway = code_lines("src/gateway");
+    for moved in [
+        "pub fn answer_to(",
+        "pub struct EvidenceTree",
+        "pub const VISIBILITY",
+    ] {
+        let found: Vec<_> = gateway
+            .iter()
+            .filter(|(_, line)| line.contains(moved))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{moved} is back in the gateway: {found:?}"
+        );
+    }
+}
+
 /// `tempfile` is a dev-dependency only: what the binary needs of scratch
 /// directories (`replay`'s folds, the benchmarks) is `src/scratch.rs`.
 #[test]

@@ -73,7 +73,7 @@ pub struct AppState {
     /// never-ending responses (the SSE feed) end instead of holding it up.
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
     /// The Merkle tree evidence bundles are proven with (`/v1/audit/evidence/...`).
-    pub evidence: Arc<audit::EvidenceTree>,
+    pub evidence: Arc<crate::evidence::EvidenceTree>,
     /// The reaction process manager (`DATA/reactions/`): completes every
     /// reaction the inline path could not (`/v1/reactions/{event_id}`).
     pub reactions: Arc<ReactionManager>,
