@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use chrono::Utc;
 use salesledger_domain::Role;
-use salesledger_store::{Hash32, SledStore};
+use salesledger_store::SledStore;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,31 +28,14 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
             .context("temporary data directory")?;
         let tokens_path = data_dir.path().join("tokens.json");
         let supervisor_token = generate_token();
-        let mut entries = vec![TokenEntry {
-            token_sha256: Hash32::sha256(supervisor_token.as_bytes()).to_hex(),
-            actor: "bench-supervisor".into(),
-            role: Role::Supervisor,
-            rep_id: None,
-            region: None,
-            created_at: None,
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
-        }];
+        let mut entries = vec![TokenEntry::new(&supervisor_token, "bench-supervisor", Role::Supervisor)];
         let mut clients = Vec::new();
         for client_idx in 0..n_clients {
             let token = generate_token();
             let rep_id = Uuid::now_v7();
             entries.push(TokenEntry {
-                token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-                actor: format!("bench-rep-{client_idx}"),
-                role: Role::Rep,
                 rep_id: Some(rep_id),
-                region: None,
-                created_at: None,
-                expires_at: None,
-                revoked_at: None,
-                last_used_at: None,
+                ..TokenEntry::new(&token, &format!("bench-rep-{client_idx}"), Role::Rep)
             });
             clients.push((token, rep_id));
         }

@@ -29,7 +29,7 @@ use salesledger_domain::value::{
     ActorId, MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
 };
 use salesledger_domain::Role;
-use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, Hash32, SledStore, Store};
+use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, SledStore, Store};
 use uuid::Uuid;
 
 use super::emit;
@@ -147,17 +147,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
         let token = generate_token();
         TokenStore::add_to_file(
             &tokens_path,
-            vec![TokenEntry {
-                token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-                actor: "bench-pos".into(),
-                role: Role::Integrator,
-                rep_id: None,
-                region: None,
-                created_at: None,
-                expires_at: None,
-                revoked_at: None,
-                last_used_at: None,
-            }],
+            vec![TokenEntry::new(&token, "bench-pos", Role::Integrator)],
         )?;
         let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
         config.tokens_path = Some(tokens_path);

@@ -578,18 +578,7 @@ async fn add_cosignature(
             ),
         ));
     }
-    super::media::require_media_type(&headers, super::media::JSON)?;
-    let body = body.map_err(|rejection| super::body_rejection(&rejection))?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    let request: CosignatureRequest =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_body",
-                error.inner().to_string(),
-            )
-            .with("path", serde_json::json!(error.path().to_string()))
-        })?;
+    let request: CosignatureRequest = super::media::json_body(&headers, body)?;
     let offer = CosignatureOffer {
         tree_size: request.tree_size,
         root_hash: &request.root_hash,

@@ -128,25 +128,14 @@ impl Incoming {
         max_body_bytes: usize,
     ) -> Result<(R, Bytes), ApiError> {
         let body = std::mem::take(&mut self.body);
-        let body = axum::body::to_bytes(body, max_body_bytes)
-            .await
-            .map_err(|error| {
-                let too_large = std::error::Error::source(&error)
-                    .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("the body exceeds {max_body_bytes} bytes"),
-                    )
-                } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unreadable_body",
-                        error.to_string(),
-                    )
-                }
-            })?;
+        let body = super::read_body_within(body, max_body_bytes, || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body exceeds {max_body_bytes} bytes"),
+            )
+        })
+        .await?;
         // JSON only (415, see `super::media`); an empty body (a route whose
         // fields are all optional) needs no Content-Type.
         if !body.is_empty() || self.headers.contains_key(header::CONTENT_TYPE) {

@@ -304,6 +304,28 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
     }
 }
 
+/// Reads `body` within `limit` bytes: over it, `too_large()`'s problem;
+/// a body that cannot be read, `400 unreadable_body`.
+pub async fn read_body_within(
+    body: axum::body::Body,
+    limit: usize,
+    too_large: impl FnOnce() -> ApiError,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let limit_hit = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if limit_hit {
+            too_large()
+        } else {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                error.to_string(),
+            )
+        }
+    })
+}
+
 /// Maps a body-buffering failure: 413 past the limit, 400 otherwise.
 pub fn body_rejection(rejection: &axum::extract::rejection::BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
