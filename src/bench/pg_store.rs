@@ -26,7 +26,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::emit;
-use super::store::{append_phase, payload};
+use super::store::{append_phase, payload, timed_together};
 use crate::backend::StoreChoice;
 
 pub fn run(choice: &StoreChoice, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
@@ -239,11 +239,5 @@ async fn raw_insert_phase(
             anyhow::Ok(())
         }));
     }
-    let started = Instant::now();
-    start_sender.send_replace(true);
-    for task in tasks {
-        task.await??;
-    }
-    bar.finish_and_clear();
-    Ok(n_events as f64 / started.elapsed().as_secs_f64())
+    timed_together(start_sender, tasks, bar, n_events).await
 }

@@ -35,11 +35,24 @@ pub(super) fn payload(n: u64) -> serde_json::Value {
 }
 
 fn request(stream_id: &str, expected_version: ExpectedVersion, n: u64) -> AppendRequest {
+    append_request(
+        stream_id.to_owned(),
+        expected_version,
+        vec![NewEvent::new("VisitLogged", 1, &payload(n))],
+    )
+}
+
+/// An append of `events` to `stream_id` by `rep:bench`, as its own command.
+pub(super) fn append_request(
+    stream_id: String,
+    expected_version: ExpectedVersion,
+    events: Vec<NewEvent>,
+) -> AppendRequest {
     let command_id = Uuid::now_v7();
     AppendRequest {
-        stream_id: stream_id.to_owned(),
+        stream_id,
         expected_version,
-        events: vec![NewEvent::new("VisitLogged", 1, &payload(n))],
+        events,
         metadata: AppendMetadata {
             actor: "rep:bench".into(),
             command_id,
@@ -194,6 +207,17 @@ pub(super) async fn append_phase<S: Store + ?Sized>(
             anyhow::Ok(())
         }));
     }
+    timed_together(start_sender, tasks, bar, n_events).await
+}
+
+/// Releases `tasks` together (they wait for `start_sender`'s `true`) and
+/// waits for them all: `n_events` per second of that.
+pub(super) async fn timed_together(
+    start_sender: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    bar: indicatif::ProgressBar,
+    n_events: u64,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     start_sender.send_replace(true);
     for task in tasks {

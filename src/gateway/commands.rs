@@ -515,11 +515,7 @@ pub async fn ensure_customer(
     service: &CommandService,
     customer_id: CustomerId,
 ) -> Result<(), ApiError> {
-    let stream_id = customer_stream_id(customer_id);
-    match service.store().stream_version(&stream_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no customer at {stream_id}"))),
-    }
+    ensure_registered(service, customer_id, ApiError::not_found).await
 }
 
 /// A customer named in a body must be registered: `422 unknown_customer`
@@ -528,15 +524,23 @@ pub async fn ensure_customer_referenced(
     service: &CommandService,
     customer_id: CustomerId,
 ) -> Result<(), ApiError> {
+    ensure_registered(service, customer_id, |detail| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_customer", detail)
+            .with("path", json!("customer_id"))
+    })
+    .await
+}
+
+/// `missing("no customer at <stream>")` unless the customer's stream exists.
+async fn ensure_registered(
+    service: &CommandService,
+    customer_id: CustomerId,
+    missing: impl FnOnce(String) -> ApiError,
+) -> Result<(), ApiError> {
     let stream_id = customer_stream_id(customer_id);
     match service.store().stream_version(&stream_id).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_customer",
-            format!("no customer at {stream_id}"),
-        )
-        .with("path", json!("customer_id"))),
+        None => Err(missing(format!("no customer at {stream_id}"))),
     }
 }
 
