@@ -127,26 +127,7 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
                     .load(std::sync::atomic::Ordering::Relaxed),
             );
 
-            let started = Instant::now();
-            let mut n_read = 0u64;
-            let mut n_payload_fields = 0usize;
-            let mut record_bytes = 0usize;
-            loop {
-                let records = store.read_all(n_read, READ_PAGE).await?;
-                if records.is_empty() {
-                    break;
-                }
-                for record in &records {
-                    let payload = record.payload.to_value()?;
-                    n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
-                }
-                if record_bytes == 0 {
-                    record_bytes = records[0].encode_stored().len();
-                }
-                n_read += records.len() as u64;
-            }
-            let read = n_read as f64 / started.elapsed().as_secs_f64();
-            anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+            let (read, record_bytes) = read_phase(store.as_ref()).await?;
             store.close().await;
             anyhow::Ok((append_1, append_16, append_64, read, stats, record_bytes))
         })?;
@@ -208,6 +189,32 @@ pub(super) async fn append_phase<S: Store + ?Sized>(
         }));
     }
     timed_together(start_sender, tasks, bar, n_events).await
+}
+
+/// Reads the whole log page by page, decoding every payload: records per
+/// second, and the stored size of the first record.
+pub(super) async fn read_phase<S: Store + ?Sized>(store: &S) -> anyhow::Result<(f64, usize)> {
+    let started = Instant::now();
+    let mut n_read = 0u64;
+    let mut n_payload_fields = 0usize;
+    let mut record_bytes = 0usize;
+    loop {
+        let records = store.read_all(n_read, READ_PAGE).await?;
+        if records.is_empty() {
+            break;
+        }
+        for record in &records {
+            let payload = record.payload.to_value()?;
+            n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
+        }
+        if record_bytes == 0 {
+            record_bytes = records[0].encode_stored().len();
+        }
+        n_read += records.len() as u64;
+    }
+    let read = n_read as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+    Ok((read, record_bytes))
 }
 
 /// Releases `tasks` together (they wait for `start_sender`'s `true`) and
