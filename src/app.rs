@@ -17,7 +17,7 @@ use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use crate::backend::{OpenedStore, StoreChoice};
 use crate::gateway::auth::{self, TokenStore};
 use crate::gateway::{
-    audit, ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
+    ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
 };
 
 /// How `serve` runs.
@@ -121,9 +121,11 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     .context("starting the read models")?;
     let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
     metered.record_into(ops.clone());
-    let webhooks =
-        crate::webhooks::Registry::open(&config.data_dir, config.webhooks.allow_private_targets)
-            .context("opening the webhook subscriptions")?;
+    let webhooks = crate::webhooks::Subscriptions::open(
+        &config.data_dir,
+        config.webhooks.allow_private_targets,
+    )
+    .context("opening the webhook subscriptions")?;
     let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.
@@ -144,7 +146,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         ops,
         webhooks: Arc::new(webhooks),
         shutting_down: Arc::new(tokio::sync::watch::channel(false).0),
-        evidence: Arc::new(audit::EvidenceTree::new(
+        evidence: Arc::new(crate::evidence::EvidenceTree::new(
             &config.data_dir,
             config
                 .store

@@ -17,7 +17,6 @@ use anyhow::{bail, Context};
 use chrono::{Duration, NaiveDate};
 use salesledger_domain::Role;
 use salesledger_fixtures::{FixtureConfig, Progress};
-use salesledger_store::Hash32;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -168,15 +167,12 @@ pub async fn seed_with_scale(
         let token = generate_token();
         let rep_id: Option<Uuid> = if role == Role::Rep { first_rep } else { None };
         entries.push(TokenEntry {
-            token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-            actor: format!("demo-{}", role.as_str().replace('_', "-")),
-            role,
             rep_id,
-            region: None,
-            created_at: None,
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
+            ..TokenEntry::new(
+                &token,
+                &format!("demo-{}", role.as_str().replace('_', "-")),
+                role,
+            )
         });
         plain.push((role, token));
     }
@@ -197,17 +193,7 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
     let token = generate_token();
     let mut seeding = state.clone();
     seeding.tokens = Arc::new(TokenStore::from_file(&TokenFile {
-        tokens: vec![TokenEntry {
-            token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-            actor: "demo-seed".into(),
-            role: Role::Supervisor,
-            rep_id: None,
-            region: None,
-            created_at: None,
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
-        }],
+        tokens: vec![TokenEntry::new(&token, "demo-seed", Role::Supervisor)],
         ..TokenFile::default()
     })?);
     let body = json!({

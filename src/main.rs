@@ -10,7 +10,7 @@
 mod bench;
 
 use salesledger::{analytics, app, audit, backend, evidence, gateway, progress, runtime, tls};
-use salesledger::{verify, views};
+use salesledger::{scratch, verify, views};
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -6,7 +6,7 @@
 //! Both fold the table projectors `serve` runs (`crate::views`) with the
 //! table engine (`salesledger_replay::readmodel`), and answer each view
 //! with the gateway's own read functions
-//! ([`crate::gateway::views::whole`]), so their output is what the gateway
+//! ([`crate::views::whole`]), so their output is what the gateway
 //! answers for the same records.
 
 use std::collections::BTreeMap;
@@ -142,7 +142,7 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
 }
 
 /// The JSON output of a rebuild: each view's whole answer (what the
-/// gateway answers for it, [`crate::gateway::views::whole`]) in
+/// gateway answers for it, [`crate::views::whole`]) in
 /// `out/<view>.json`, written as it is read, with its size and SHA-256
 /// printed.
 pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> {
@@ -155,7 +155,7 @@ pub fn write_json_views(runner: &TableRunner, out: &Path) -> anyhow::Result<()> 
             hasher: Sha256::new(),
             n_bytes: 0,
         };
-        crate::gateway::views::whole::answer_to(runner, view, &mut writer)
+        crate::views::whole::answer_to(runner, view, &mut writer)
             .with_context(|| crate::t!("cli-writing", path = path.display()))?;
         let file = writer
             .inner
@@ -314,9 +314,7 @@ pub fn replay(
             .with_context(|| crate::t!("cli-opening-log", dir = data.display()))?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let end = end_of(&*shared, until).await?;
-        let scratch = tempfile::Builder::new()
-            .prefix("salesledger-replay-")
-            .tempdir()
+        let scratch = crate::scratch::ScratchDir::new("salesledger-replay-")
             .with_context(|| crate::t!("cli-creating-scratch"))?;
         let options = TableRunnerOptions {
             stop_before: Some(end),
@@ -333,7 +331,7 @@ pub fn replay(
             &crate::t!("cli-progress-replaying"),
         )
         .await?;
-        let json = crate::gateway::views::whole::answer(&runner, view)?;
+        let json = crate::views::whole::answer(&runner, view)?;
         let mut answer: serde_json::Value = serde_json::from_slice(&json)?;
         if let Some(policy) = &what_if {
             let alternative = fold(

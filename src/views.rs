@@ -3,6 +3,9 @@
 //! by benchmarks, so they can never disagree on what "all projections"
 //! means.
 
+pub mod answer;
+pub mod whole;
+
 use std::path::Path;
 use std::sync::Arc;
 

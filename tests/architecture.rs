@@ -501,7 +501,7 @@ fn the_gateway_opens_no_store_and_starts_no_task() {
             "ReactionManager::start",
             "Dispatcher::start",
             "Checkpointer::start",
-            "Registry::open",
+            "Subscriptions::open",
             "crate::app",
             "crate::demo",
             "crate::scheduler",
@@ -539,6 +539,95 @@ fn the_benchmarks_are_not_in_the_library() {
     );
     let main = std::fs::read_to_string(workspace_root().join("src/main.rs")).expect("src/main.rs");
     assert!(main.lines().any(|line| line.trim() == "mod bench;"));
+}
+
+/// The gateway decodes no stored record itself: records are decoded as
+/// every reader decodes them (`salesledger_projections::decode_record`,
+/// over the domain's one decoder).
+#[test]
+fn the_gateway_does_not_decode_records_itself() {
+    let offenders = lines_naming(
+        "src/gateway",
+        &[],
+        &["salesledger_domain::decode", "domain::decode_record"],
+    );
+    assert!(
+        offenders.is_empty(),
+        "the gateway calls the domain's decoder itself: {offenders:?}"
+    );
+}
+
+/// What a view's whole answer is, evidence bundles, consistency proofs,
+/// cosignatures and the export stream, and who sees which record on the
+/// feed are not HTTP: they live beside the gateway (`src/views/`,
+/// `src/evidence.rs`, `src/feed.rs`), import no HTTP server and not the
+/// gateway; and the offline and audit CLI (`src/offline.rs`,
+/// `src/audit.rs`) reach no further into it.
+#[test]
+fn non_http_logic_lives_outside_the_gateway() {
+    let homes = [
+        "src/views.rs",
+        "src/views/",
+        "src/evidence.rs",
+        "src/feed.rs",
+        "src/offline.rs",
+        "src/audit.rs",
+    ];
+    let lines: Vec<_> = code_lines("src")
+        .into_iter()
+        .filter(|(file, _)| homes.iter().any(|home| file.contains(home)))
+        .collect();
+    for home in homes {
+        assert!(
+            lines.iter().any(|(file, _)| file.contains(home)),
+            "no code found in {home}: the scan is broken"
+        );
+    }
+    let offenders: Vec<_> = lines
+        .iter()
+        .filter(|(_, line)| {
+            ["axum", "hyper::", "crate::gateway", "salesledger::gateway"]
+                .iter()
+                .any(|needle| line.contains(needle))
+        })
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "non-HTTP modules reach into HTTP or the gateway: {offenders:?}"
+    );
+    let gateway = code_lines("src/gateway");
+    for moved in [
+        "pub fn answer_to(",
+        "pub struct EvidenceTree",
+        "pub const VISIBILITY",
+    ] {
+        let found: Vec<_> = gateway
+            .iter()
+            .filter(|(_, line)| line.contains(moved))
+            .collect();
+        assert!(
+            found.is_empty(),
+            "{moved} is back in the gateway: {found:?}"
+        );
+    }
+}
+
+/// `tempfile` is a dev-dependency only: what the binary needs of scratch
+/// directories (`replay`'s folds, the benchmarks) is `src/scratch.rs`.
+#[test]
+fn tempfile_is_not_a_runtime_dependency() {
+    assert!(
+        !dependencies(".").contains("tempfile"),
+        "tempfile is in the root package's [dependencies]"
+    );
+    let offenders: Vec<_> = code_lines("src")
+        .into_iter()
+        .filter(|(_, line)| line.contains("tempfile::"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "tempfile used outside tests: {offenders:?}"
+    );
 }
 
 /// Every JSON command route's `CommandRoute` impl is one `command_route!`

@@ -433,7 +433,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
     std::fs::remove_dir_all(data.join("keys")).expect("remove keys");
     let secret = "whsec_0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab";
     {
-        let hook = salesledger::webhooks::registry::StoredWebhook {
+        let hook = salesledger::webhooks::subscriptions::StoredWebhook {
             id: uuid::Uuid::now_v7(),
             url: url.clone(),
             filter: salesledger::webhooks::EventFilter {
@@ -441,7 +441,7 @@ async fn an_old_data_directory_is_tightened_and_its_plaintext_secrets_encrypted_
                 task_cards: Vec::new(),
             },
             secret: secret.to_owned(),
-            state: salesledger::webhooks::registry::WebhookState::Active,
+            state: salesledger::webhooks::subscriptions::WebhookState::Active,
             paused_reason: None,
             cursor: 0,
             created_at: chrono::Utc::now(),

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use salesledger::gateway::views::whole;
+use salesledger::views::whole;
 use salesledger::views::{table_runner_builder, view_names, TABLES_DIR};
 use salesledger_fixtures::FixtureConfig;
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};

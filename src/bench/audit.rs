@@ -18,9 +18,7 @@ use salesledger_replay::audit::bundle::{build_bundle, Subject};
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{sign_checkpoint, verify_log_audit, ServerKey};
-use salesledger_store::{
-    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE,
-};
+use salesledger_store::{ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -75,9 +73,7 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
     if n_events < 2 * CUSTOMER_EVENTS {
         bail!("--events must be at least {}", 2 * CUSTOMER_EVENTS);
     }
-    let dir = tempfile::Builder::new()
-        .prefix("salesledger-bench-audit-")
-        .tempdir()
+    let dir = crate::scratch::ScratchDir::new("salesledger-bench-audit-")
         .context("creating a temporary data directory")?;
     let data = dir.path();
     println!("events={n_events}");
@@ -106,20 +102,12 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
                     .push(event(k, customer));
             }
             for (customer, events) in by_stream {
-                let command_id = Uuid::now_v7();
                 store
-                    .append(AppendRequest {
-                        stream_id: format!("customer-{customer}"),
-                        expected_version: ExpectedVersion::Any,
+                    .append(super::store::append_request(
+                        format!("customer-{customer}"),
+                        ExpectedVersion::Any,
                         events,
-                        metadata: AppendMetadata {
-                            actor: "rep:bench".into(),
-                            command_id,
-                            correlation_id: command_id,
-                            causation_id: command_id,
-                        },
-                        idempotency: None,
-                    })
+                    ))
                     .await?;
             }
             n += count;

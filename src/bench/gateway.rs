@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use chrono::Utc;
 use salesledger_domain::Role;
-use salesledger_store::{Hash32, SledStore};
+use salesledger_store::SledStore;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -24,35 +24,18 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
     }
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let data_dir = super::scratch::ScratchDir::new("salesledger-bench-gateway-")
+        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-")
             .context("temporary data directory")?;
         let tokens_path = data_dir.path().join("tokens.json");
         let supervisor_token = generate_token();
-        let mut entries = vec![TokenEntry {
-            token_sha256: Hash32::sha256(supervisor_token.as_bytes()).to_hex(),
-            actor: "bench-supervisor".into(),
-            role: Role::Supervisor,
-            rep_id: None,
-            region: None,
-            created_at: None,
-            expires_at: None,
-            revoked_at: None,
-            last_used_at: None,
-        }];
+        let mut entries = vec![TokenEntry::new(&supervisor_token, "bench-supervisor", Role::Supervisor)];
         let mut clients = Vec::new();
         for client_idx in 0..n_clients {
             let token = generate_token();
             let rep_id = Uuid::now_v7();
             entries.push(TokenEntry {
-                token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-                actor: format!("bench-rep-{client_idx}"),
-                role: Role::Rep,
                 rep_id: Some(rep_id),
-                region: None,
-                created_at: None,
-                expires_at: None,
-                revoked_at: None,
-                last_used_at: None,
+                ..TokenEntry::new(&token, &format!("bench-rep-{client_idx}"), Role::Rep)
             });
             clients.push((token, rep_id));
         }
@@ -178,7 +161,7 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
         let commands_per_s = latencies.len() as f64 / elapsed.as_secs_f64();
 
         // The store alone at the same concurrency, same machine, same run.
-        let store_dir = super::scratch::ScratchDir::new("salesledger-bench-gateway-raw-")?;
+        let store_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-raw-")?;
         let raw_store = Arc::new(SledStore::open(store_dir.path())?);
         let store_rate = super::store::append_phase(&raw_store, "gw", n_clients as u64, latencies.len() as u64).await?;
         raw_store.close().await;

@@ -7,7 +7,6 @@ mod gateway;
 mod pg_store;
 mod pos;
 mod projections;
-mod scratch;
 mod store;
 
 use std::path::PathBuf;

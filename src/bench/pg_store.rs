@@ -21,12 +21,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
-use salesledger_store::{PgStore, Store, READ_PAGE};
+use salesledger_store::{PgStore, Store};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::emit;
-use super::store::{append_phase, payload};
+use super::store::{append_phase, payload, read_phase, timed_together};
 use crate::backend::StoreChoice;
 
 pub fn run(choice: &StoreChoice, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
@@ -94,22 +94,7 @@ async fn measure(
     let read_us = per_batch_us(&pg.stats().read_nanos);
     let write_us = per_batch_us(&pg.stats().write_nanos);
 
-    let started = Instant::now();
-    let mut n_read = 0u64;
-    let mut n_payload_fields = 0usize;
-    loop {
-        let records = store.read_all(n_read, READ_PAGE).await?;
-        if records.is_empty() {
-            break;
-        }
-        for record in &records {
-            let payload = record.payload.to_value()?;
-            n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
-        }
-        n_read += records.len() as u64;
-    }
-    let read = n_read as f64 / started.elapsed().as_secs_f64();
-    anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+    let (read, _) = read_phase(store.as_ref()).await?;
 
     let raw = raw_baselines(&pg, n_events).await?;
     pg.close();
@@ -239,11 +224,5 @@ async fn raw_insert_phase(
             anyhow::Ok(())
         }));
     }
-    let started = Instant::now();
-    start_sender.send_replace(true);
-    for task in tasks {
-        task.await??;
-    }
-    bar.finish_and_clear();
-    Ok(n_events as f64 / started.elapsed().as_secs_f64())
+    timed_together(start_sender, tasks, bar, n_events).await
 }

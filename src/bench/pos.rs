@@ -29,7 +29,7 @@ use salesledger_domain::value::{
     ActorId, MemberRef, PosBatchId, PromotionId, Region, SkuCode, StoreCode, Text,
 };
 use salesledger_domain::Role;
-use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, Hash32, SledStore, Store};
+use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, SledStore, Store};
 use uuid::Uuid;
 
 use super::emit;
@@ -141,23 +141,13 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         // ---- the gateway (not timed: set-up) ----
-        let data_dir = super::scratch::ScratchDir::new("salesledger-bench-pos-")
+        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-")
             .context("temporary data directory")?;
         let tokens_path = data_dir.path().join("tokens.json");
         let token = generate_token();
         TokenStore::add_to_file(
             &tokens_path,
-            vec![TokenEntry {
-                token_sha256: Hash32::sha256(token.as_bytes()).to_hex(),
-                actor: "bench-pos".into(),
-                role: Role::Integrator,
-                rep_id: None,
-                region: None,
-                created_at: None,
-                expires_at: None,
-                revoked_at: None,
-                last_used_at: None,
-            }],
+            vec![TokenEntry::new(&token, "bench-pos", Role::Integrator)],
         )?;
         let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
         config.tokens_path = Some(tokens_path);
@@ -233,7 +223,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
         let pos_lines_per_s = pos_lines as f64 / pos_elapsed.as_secs_f64();
 
         // ---- the same batches straight to a fresh store ----
-        let store_dir = super::scratch::ScratchDir::new("salesledger-bench-pos-raw-")?;
+        let store_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-raw-")?;
         let raw_store = Arc::new(SledStore::open(store_dir.path())?);
         let mut store_elapsed = Duration::ZERO;
         let mut store_lines = 0u64;

@@ -79,9 +79,7 @@ pub fn run(
     let data_dir = match data {
         Some(dir) => dir.to_path_buf(),
         None => {
-            kept = tempfile::Builder::new()
-                .prefix("salesledger-bench-projections-")
-                .tempdir()?;
+            kept = crate::scratch::ScratchDir::new("salesledger-bench-projections-")?;
             kept.path().to_path_buf()
         }
     };
@@ -130,9 +128,7 @@ pub fn run(
 /// Generates the fixture year and replicates it into `data_dir` until it
 /// holds at least `n_events` events.
 async fn build_log(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
-    let seed_dir = tempfile::Builder::new()
-        .prefix("salesledger-bench-seed-")
-        .tempdir()?;
+    let seed_dir = crate::scratch::ScratchDir::new("salesledger-bench-seed-")?;
     let started = Instant::now();
     let seed_store = SledStore::open(seed_dir.path())?;
     let service = CommandService::new(Arc::new(seed_store.clone()));
@@ -297,9 +293,7 @@ async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
     let n_events = store.head().len;
     println!("events={n_events}");
     let scan_1 = scan(&*shared).await?;
-    let views_dir = tempfile::Builder::new()
-        .prefix("salesledger-bench-tables-")
-        .tempdir()?;
+    let views_dir = crate::scratch::ScratchDir::new("salesledger-bench-tables-")?;
     let started = Instant::now();
     let runner = Arc::new(
         crate::views::table_runner_builder(shared.clone(), views_dir.path())

@@ -35,11 +35,24 @@ pub(super) fn payload(n: u64) -> serde_json::Value {
 }
 
 fn request(stream_id: &str, expected_version: ExpectedVersion, n: u64) -> AppendRequest {
+    append_request(
+        stream_id.to_owned(),
+        expected_version,
+        vec![NewEvent::new("VisitLogged", 1, &payload(n))],
+    )
+}
+
+/// An append of `events` to `stream_id` by `rep:bench`, as its own command.
+pub(super) fn append_request(
+    stream_id: String,
+    expected_version: ExpectedVersion,
+    events: Vec<NewEvent>,
+) -> AppendRequest {
     let command_id = Uuid::now_v7();
     AppendRequest {
-        stream_id: stream_id.to_owned(),
+        stream_id,
         expected_version,
-        events: vec![NewEvent::new("VisitLogged", 1, &payload(n))],
+        events,
         metadata: AppendMetadata {
             actor: "rep:bench".into(),
             command_id,
@@ -67,7 +80,7 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
         .parent()
         .map(Path::to_path_buf)
         .context("the data directory has no parent")?;
-    let raw_dir = super::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
+    let raw_dir = crate::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
         .context("creating the raw baseline directory beside the data directory")?;
     println!("events={n_events}");
 
@@ -114,26 +127,7 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
                     .load(std::sync::atomic::Ordering::Relaxed),
             );
 
-            let started = Instant::now();
-            let mut n_read = 0u64;
-            let mut n_payload_fields = 0usize;
-            let mut record_bytes = 0usize;
-            loop {
-                let records = store.read_all(n_read, READ_PAGE).await?;
-                if records.is_empty() {
-                    break;
-                }
-                for record in &records {
-                    let payload = record.payload.to_value()?;
-                    n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
-                }
-                if record_bytes == 0 {
-                    record_bytes = records[0].encode_stored().len();
-                }
-                n_read += records.len() as u64;
-            }
-            let read = n_read as f64 / started.elapsed().as_secs_f64();
-            anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+            let (read, record_bytes) = read_phase(store.as_ref()).await?;
             store.close().await;
             anyhow::Ok((append_1, append_16, append_64, read, stats, record_bytes))
         })?;
@@ -194,6 +188,43 @@ pub(super) async fn append_phase<S: Store + ?Sized>(
             anyhow::Ok(())
         }));
     }
+    timed_together(start_sender, tasks, bar, n_events).await
+}
+
+/// Reads the whole log page by page, decoding every payload: records per
+/// second, and the stored size of the first record.
+pub(super) async fn read_phase<S: Store + ?Sized>(store: &S) -> anyhow::Result<(f64, usize)> {
+    let started = Instant::now();
+    let mut n_read = 0u64;
+    let mut n_payload_fields = 0usize;
+    let mut record_bytes = 0usize;
+    loop {
+        let records = store.read_all(n_read, READ_PAGE).await?;
+        if records.is_empty() {
+            break;
+        }
+        for record in &records {
+            let payload = record.payload.to_value()?;
+            n_payload_fields += payload.as_object().map_or(0, |fields| fields.len());
+        }
+        if record_bytes == 0 {
+            record_bytes = records[0].encode_stored().len();
+        }
+        n_read += records.len() as u64;
+    }
+    let read = n_read as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(n_payload_fields > 0, "read decoded no payloads");
+    Ok((read, record_bytes))
+}
+
+/// Releases `tasks` together (they wait for `start_sender`'s `true`) and
+/// waits for them all: `n_events` per second of that.
+pub(super) async fn timed_together(
+    start_sender: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    bar: indicatif::ProgressBar,
+    n_events: u64,
+) -> anyhow::Result<f64> {
     let started = Instant::now();
     start_sender.send_replace(true);
     for task in tasks {

@@ -9,8 +9,6 @@
 //! `salesledger verify --url` checks a saved checkpoint with), and the log
 //! as streamed export lines from a position (`GET /v1/audit/export`).
 
-use std::path::{Path, PathBuf};
-
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,16 +19,14 @@ use salesledger_domain::stream::lead_stream_id;
 use salesledger_domain::value::{CustomerId, LeadId, ProposalId};
 use salesledger_domain::Role;
 use salesledger_replay::audit::bundle::Subject;
-use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
-use salesledger_replay::audit::cosignature::{Added, CosignatureFiles, CosignatureVerifier};
-use salesledger_replay::audit::export::{record_line, EXPORT_FORMAT};
-use salesledger_replay::audit::log_tree::LogTree;
-use salesledger_replay::audit::{
-    checkpoint_of_size, key_fingerprint, latest_checkpoint, AuditError, ServerKey,
-};
-use salesledger_store::READ_PAGE;
+use salesledger_replay::audit::checkpoint::NoteVerifier;
+use salesledger_replay::audit::cosignature::Added;
+use salesledger_replay::audit::{key_fingerprint, latest_checkpoint, AuditError};
 
-use crate::evidence::EvidenceError;
+use crate::evidence::{
+    ConsistencyError, CosignatureAdded, CosignatureError, CosignatureOffer, EvidenceError,
+    ExportError,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -328,43 +324,11 @@ pub fn routes() -> axum::Router<AppState> {
 
 /// Whether `role` may download evidence bundles: a bundle holds every
 /// event about its subject, whatever its type, so only the roles that may
-/// read every event type on the feed ([`super::feed::VISIBILITY`]) may.
+/// read every event type on the feed ([`crate::feed::VISIBILITY`]) may.
 pub fn may_read_evidence(role: Role) -> bool {
-    super::feed::VISIBILITY
+    crate::feed::VISIBILITY
         .iter()
         .any(|(listed, patterns)| *listed == role && patterns.contains(&"*"))
-}
-
-/// The Merkle tree the gateway proves bundles with. It lives in
-/// `DATA/evidence/merkle`, apart from `DATA/merkle`, which `serve`'s
-/// checkpointer maintains (one maintainer per tree); it is opened on the
-/// first bundle and kept (behind a lock: one bundle is built at a time).
-/// The signing key is the data directory's (`DATA/audit`), the
-/// checkpointer's.
-#[derive(Debug)]
-pub struct EvidenceTree {
-    data_dir: PathBuf,
-    tree: tokio::sync::Mutex<Option<LogTree>>,
-    /// The log is shared with other gateways (PostgreSQL): checkpoints are
-    /// signed by one designated process only, so this gateway builds no
-    /// bundles (it would sign with its own key).
-    shared_log: bool,
-    /// Serialises the read-modify-write of cosignature files.
-    cosignatures: std::sync::Arc<std::sync::Mutex<()>>,
-}
-
-/// Subdirectory of the data directory holding the gateway's evidence tree.
-pub const EVIDENCE_TREE_DIR: &str = "evidence";
-
-impl EvidenceTree {
-    pub fn new(data_dir: &Path, shared_log: bool) -> EvidenceTree {
-        EvidenceTree {
-            data_dir: data_dir.to_owned(),
-            tree: tokio::sync::Mutex::new(None),
-            shared_log,
-            cosignatures: Default::default(),
-        }
-    }
 }
 
 fn refuse_role(caller: &Caller, what: &str) -> Result<(), ApiError> {
@@ -425,9 +389,6 @@ async fn download_proposal_evidence(
     download_evidence(state, caller, Subject::proposal(proposal_id), scope).await
 }
 
-/// How long a bundle waits for the subject index to fold the log.
-const INDEX_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
 async fn download_evidence(
     state: AppState,
     caller: Caller,
@@ -448,7 +409,7 @@ async fn download_evidence(
         || ApiError::not_found(missing),
     )
     .await?;
-    if state.evidence.shared_log {
+    if state.evidence.shares_log() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
             "evidence_needs_the_designated_signer",
@@ -458,23 +419,11 @@ async fn download_evidence(
         ));
     }
     let store = state.service.store().clone();
-    let evidence = state.evidence.clone();
-    let mut slot = evidence.tree.lock().await;
-    let key = ServerKey::load_or_create(&evidence.data_dir).map_err(super::internal)?;
-    let tree = caught_up_tree(&mut slot, &evidence.data_dir, store.as_ref()).await?;
-    let built = crate::evidence::indexed_bundle(
-        store.as_ref(),
-        &state.views,
-        tree,
-        &key,
-        &subject,
-        None,
-        INDEX_WAIT,
-    )
-    .await;
-    tree.sync().map_err(super::internal)?;
-    drop(slot);
-    let mut bundle = match built {
+    let bundle = match state
+        .evidence
+        .bundle(store.as_ref(), &state.views, &subject)
+        .await
+    {
         Ok(bundle) => bundle,
         Err(EvidenceError::Audit(AuditError::Evidence(detail))) => {
             return Err(ApiError::not_found(detail))
@@ -482,13 +431,6 @@ async fn download_evidence(
         Err(EvidenceError::Index(error)) => return Err(super::views::view_error(error)),
         Err(error) => return Err(super::internal(error)),
     };
-    bundle.checkpoint.note = CosignatureFiles::new(&evidence.data_dir)
-        .cosigned_note(
-            &bundle.checkpoint.note,
-            bundle.checkpoint.tree_size,
-            &bundle.checkpoint.root_hash.0,
-        )
-        .map_err(super::internal)?;
     let mut body = serde_json::to_vec_pretty(&bundle).map_err(super::internal)?;
     body.push(b'\n');
     let disposition = format!(
@@ -506,25 +448,6 @@ async fn download_evidence(
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// The gateway's evidence tree, opened on first use, caught up with the log.
-async fn caught_up_tree<'a>(
-    slot: &'a mut Option<LogTree>,
-    data_dir: &Path,
-    store: &dyn salesledger_store::Store,
-) -> Result<&'a mut LogTree, ApiError> {
-    Ok(match slot {
-        Some(tree) => {
-            tree.catch_up(store).await.map_err(super::internal)?;
-            tree
-        }
-        None => slot.insert(
-            LogTree::open(&data_dir.join(EVIDENCE_TREE_DIR), store)
-                .await
-                .map_err(super::internal)?,
-        ),
-    })
 }
 
 /// `GET /v1/audit/consistency?from=N&to=M`.
@@ -546,37 +469,26 @@ async fn prove_consistency(
     let Query(ConsistencyQuery { from, to }) = query.map_err(|error| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
     })?;
-    let invalid = |detail: String| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_tree_sizes",
-            detail,
-        )
-    };
-    if from == 0 || from > to {
-        return Err(invalid(format!(
-            "a consistency proof needs 1 <= from <= to (got from={from}, to={to})"
-        )));
-    }
     let store = state.service.store().clone();
-    let evidence = state.evidence.clone();
-    let mut slot = evidence.tree.lock().await;
-    let tree = caught_up_tree(&mut slot, &evidence.data_dir, store.as_ref()).await?;
-    if to > tree.size() {
-        return Err(invalid(format!(
-            "to={to} is beyond the log, which holds {} records",
-            tree.size()
-        )));
-    }
-    let from_root = tree.root_at(from).map_err(super::internal)?;
-    let to_root = tree.root_at(to).map_err(super::internal)?;
-    let proof = tree.consistency_proof(from, to).map_err(super::internal)?;
+    let proof = match state.evidence.consistency(store.as_ref(), from, to).await {
+        Ok(proof) => proof,
+        Err(
+            error @ (ConsistencyError::InvalidSizes { .. } | ConsistencyError::BeyondLog { .. }),
+        ) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_tree_sizes",
+                error.to_string(),
+            ))
+        }
+        Err(error) => return Err(super::internal(error)),
+    };
     Ok(Json(ConsistencyProofView {
         from,
         to,
-        from_root: hex::encode(from_root),
-        to_root: hex::encode(to_root),
-        proof: proof.iter().map(hex::encode).collect(),
+        from_root: hex::encode(proof.from_root),
+        to_root: hex::encode(proof.to_root),
+        proof: proof.proof.iter().map(hex::encode).collect(),
     }))
 }
 
@@ -597,61 +509,17 @@ async fn export_from(
     let Query(ExportQuery { from }) = query.map_err(|error| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
     })?;
-    let store = state.service.store().clone();
-    let head = store.head();
-    if from > head.len {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_position",
-            format!(
-                "from={from} is beyond the log, which holds {} records",
-                head.len
-            ),
-        ));
-    }
-    // `ExportHeader`'s key order: format, (from, prev_hash,) records, head_hash.
-    let mut first = format!("{{\"format\":\"{EXPORT_FORMAT}\"");
-    if from > 0 {
-        let previous = store.read_all(from - 1, 1).await.map_err(super::internal)?;
-        let prev_hash = previous.first().map(|record| record.hash).ok_or_else(|| {
-            super::internal(std::io::Error::other("the record before `from` is missing"))
-        })?;
-        first.push_str(&format!(",\"from\":{from},\"prev_hash\":\"{prev_hash}\""));
-    }
-    first.push_str(&format!(
-        ",\"records\":{},\"head_hash\":\"{}\"}}\n",
-        head.len - from,
-        head.last_hash
-    ));
-    let first = first.into_bytes();
-    let end = head.len;
-    let pages = futures_util::stream::try_unfold(
-        (store, from, Some(first)),
-        move |(store, next, first)| async move {
-            if let Some(first) = first {
-                return Ok(Some((first, (store, next, None))));
-            }
-            if next >= end {
-                return Ok::<_, std::io::Error>(None);
-            }
-            let records = store
-                .read_all(next, READ_PAGE)
-                .await
-                .map_err(std::io::Error::other)?;
-            let mut chunk = Vec::new();
-            let mut after = next;
-            for record in records.iter().take_while(|record| record.position < end) {
-                chunk.extend(record_line(record).map_err(std::io::Error::other)?);
-                after = record.position + 1;
-            }
-            if after == next {
-                return Err(std::io::Error::other(format!(
-                    "record {next} missing from the log"
-                )));
-            }
-            Ok(Some((chunk, (store, after, None))))
-        },
-    );
+    let pages = match crate::evidence::export_chunks(state.service.store().clone(), from).await {
+        Ok(pages) => pages,
+        Err(error @ ExportError::BeyondLog { .. }) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_position",
+                error.to_string(),
+            ))
+        }
+        Err(error) => return Err(super::internal(error)),
+    };
     let mut response = axum::body::Body::from_stream(pages).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -672,7 +540,7 @@ async fn read_latest_checkpoint(
         .ok_or_else(|| ApiError::not_found("no checkpoint has been signed yet"))?;
     let verifier =
         NoteVerifier::parse_vkey(&latest.payload.verifier_key).map_err(super::internal)?;
-    let files = CosignatureFiles::new(&state.evidence.data_dir);
+    let files = state.evidence.cosignature_files();
     let (note, tree_size, root) = (
         latest.payload.note.clone(),
         latest.payload.tree_size,
@@ -710,90 +578,23 @@ async fn add_cosignature(
             ),
         ));
     }
-    super::media::require_media_type(&headers, super::media::JSON)?;
-    let body = body.map_err(|rejection| super::body_rejection(&rejection))?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    let request: CosignatureRequest =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_body",
-                error.inner().to_string(),
-            )
-            .with("path", serde_json::json!(error.path().to_string()))
-        })?;
-    let invalid = |detail: String| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_cosignature",
-            detail,
-        )
+    let request: CosignatureRequest = super::media::json_body(&headers, body)?;
+    let offer = CosignatureOffer {
+        tree_size: request.tree_size,
+        root_hash: &request.root_hash,
+        witness_key: &request.witness_key,
+        cosignature: &request.cosignature,
     };
-    let witness = CosignatureVerifier::parse_vkey(&request.witness_key)
-        .map_err(|error| invalid(format!("witness_key: {error}")))?;
-    let root: [u8; 32] = hex::decode(&request.root_hash)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .filter(|root: &[u8; 32]| hex::encode(root) == request.root_hash)
-        .ok_or_else(|| invalid("root_hash is not 64 lower-case hex digits".into()))?;
-    let checkpoint = checkpoint_of_size(state.service.store().as_ref(), request.tree_size)
-        .await
-        .map_err(super::internal)?
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::NOT_FOUND,
-                "unknown_checkpoint",
-                format!(
-                    "the log signed no checkpoint of tree size {}",
-                    request.tree_size
-                ),
-            )
-        })?;
-    if checkpoint.payload.root_hash.0 != root {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "checkpoint_mismatch",
-            format!(
-                "the log's checkpoint of tree size {} has root {}, not {}: the witness saw another log",
-                request.tree_size, checkpoint.payload.root_hash, request.root_hash
-            ),
-        ));
-    }
-    // The body the log signed, from its own note.
-    let body_text = checkpoint
-        .payload
-        .note
-        .rsplit_once("\n\n")
-        .map(|(text, _)| format!("{text}\n"))
-        .ok_or_else(|| super::internal(std::io::Error::other("a stored note has no body")))?;
-    if Checkpoint::parse_body(&body_text)
-        .map_err(super::internal)?
-        .root_hash
-        != root
-    {
-        return Err(super::internal(std::io::Error::other(
-            "a stored checkpoint's note and payload disagree",
-        )));
-    }
-    let line = request.cosignature.trim_end_matches('\n');
-    if line.contains('\n') {
-        return Err(invalid("one cosignature line per request".into()));
-    }
-    let cosigned_at = witness
-        .verify_line(&body_text, line)
-        .map_err(|error| invalid(format!("the cosignature does not verify: {error}")))?;
-    let files = CosignatureFiles::new(&state.evidence.data_dir);
-    let lock = state.evidence.cosignatures.clone();
-    let (line, tree_size, stored_witness) = (line.to_owned(), request.tree_size, witness.clone());
-    let added = tokio::task::spawn_blocking(move || {
-        let _guard = lock
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        files.add(tree_size, &root, &stored_witness, &line)
-    })
-    .await
-    .map_err(super::internal)?
-    .map_err(super::internal)?;
+    let store = state.service.store().clone();
+    let CosignatureAdded {
+        witness,
+        cosigned_at,
+        added,
+    } = match state.evidence.add_cosignature(store.as_ref(), offer).await {
+        Ok(added) => added,
+        Err(error) => return Err(cosignature_problem(error)),
+    };
+    let tree_size = request.tree_size;
     let outcome = match added {
         Added::New => "new",
         Added::AlreadyStored => "already_stored",
@@ -807,4 +608,21 @@ async fn add_cosignature(
         cosigned_at,
         outcome: outcome.into(),
     }))
+}
+
+/// A refused cosignature as a problem: what the witness sent is wrong
+/// (422), names no checkpoint of the log (404), or is of another log (409).
+fn cosignature_problem(error: CosignatureError) -> ApiError {
+    let (status, code) = match &error {
+        CosignatureError::WitnessKey(_)
+        | CosignatureError::RootHash
+        | CosignatureError::Lines
+        | CosignatureError::DoesNotVerify(_) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_cosignature")
+        }
+        CosignatureError::UnknownCheckpoint(_) => (StatusCode::NOT_FOUND, "unknown_checkpoint"),
+        CosignatureError::Mismatch { .. } => (StatusCode::CONFLICT, "checkpoint_mismatch"),
+        _ => return super::internal(error),
+    };
+    ApiError::new(status, code, error.to_string())
 }

@@ -128,25 +128,14 @@ impl Incoming {
         max_body_bytes: usize,
     ) -> Result<(R, Bytes), ApiError> {
         let body = std::mem::take(&mut self.body);
-        let body = axum::body::to_bytes(body, max_body_bytes)
-            .await
-            .map_err(|error| {
-                let too_large = std::error::Error::source(&error)
-                    .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "body_too_large",
-                        format!("the body exceeds {max_body_bytes} bytes"),
-                    )
-                } else {
-                    ApiError::new(
-                        StatusCode::BAD_REQUEST,
-                        "unreadable_body",
-                        error.to_string(),
-                    )
-                }
-            })?;
+        let body = super::read_body_within(body, max_body_bytes, || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("the body exceeds {max_body_bytes} bytes"),
+            )
+        })
+        .await?;
         // JSON only (415, see `super::media`); an empty body (a route whose
         // fields are all optional) needs no Content-Type.
         if !body.is_empty() || self.headers.contains_key(header::CONTENT_TYPE) {
@@ -526,11 +515,7 @@ pub async fn ensure_customer(
     service: &CommandService,
     customer_id: CustomerId,
 ) -> Result<(), ApiError> {
-    let stream_id = customer_stream_id(customer_id);
-    match service.store().stream_version(&stream_id).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::not_found(format!("no customer at {stream_id}"))),
-    }
+    ensure_registered(service, customer_id, ApiError::not_found).await
 }
 
 /// A customer named in a body must be registered: `422 unknown_customer`
@@ -539,15 +524,23 @@ pub async fn ensure_customer_referenced(
     service: &CommandService,
     customer_id: CustomerId,
 ) -> Result<(), ApiError> {
+    ensure_registered(service, customer_id, |detail| {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_customer", detail)
+            .with("path", json!("customer_id"))
+    })
+    .await
+}
+
+/// `missing("no customer at <stream>")` unless the customer's stream exists.
+async fn ensure_registered(
+    service: &CommandService,
+    customer_id: CustomerId,
+    missing: impl FnOnce(String) -> ApiError,
+) -> Result<(), ApiError> {
     let stream_id = customer_stream_id(customer_id);
     match service.store().stream_version(&stream_id).await? {
         Some(_) => Ok(()),
-        None => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown_customer",
-            format!("no customer at {stream_id}"),
-        )
-        .with("path", json!("customer_id"))),
+        None => Err(missing(format!("no customer at {stream_id}"))),
     }
 }
 

@@ -8,15 +8,10 @@
 //! stores it and passes it back as `after` misses nothing and sees nothing
 //! twice, across restarts of either side.
 //!
-//! What a caller sees depends on its role: [`VISIBILITY`] is the one table
-//! that says which event types each role may read; for a rep
-//! ([`rep_scoped`]) only the events about its own work are shown: those
-//! whose payload names the rep, or, for an event naming no rep in a visit
-//! or contract stream, whose stream's opening event names it
-//! (`salesledger_domain::audience`). A rep token without a rep id sees
-//! none of them.
+//! What a caller sees depends on its role and, for a rep, on whom the
+//! record is about: [`crate::feed`] decides it ([`FeedFilter`]); this
+//! module is the HTTP side.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,13 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use salesledger_domain::audience::{named_reps, opener_names_owner};
-use salesledger_domain::value::RepId;
-use salesledger_domain::Role;
 use salesledger_store::{RecordedEvent, Store, Subscription};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+
+use crate::feed::{scan, FeedFilter};
 
 use super::auth::Caller;
 use super::problem::ApiError;
@@ -46,140 +40,8 @@ pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 /// Longest `wait_ms` honoured (longer waits are cut to this).
 pub const MAX_WAIT_MS: u64 = 30_000;
-/// At most this many records are examined per request, so a selective
-/// filter over a long log still answers promptly (with `next_after` showing
-/// how far it got).
-const MAX_SCAN: u64 = 16 * 1024;
 /// Heartbeat comment interval on the live stream.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-
-/// Which event types a role may read on the feed: `"*"` is every type,
-/// `"Prefix*"` every type starting with `Prefix`. A role not listed sees
-/// nothing. Roles that oversee or integrate the whole system see all;
-/// each operational role sees the events of its own work.
-pub const VISIBILITY: &[(Role, &[&str])] = &[
-    (Role::Supervisor, &["*"]),
-    (Role::RegionalSupervisor, &["*"]),
-    (Role::Auditor, &["*"]),
-    (Role::Analyst, &["*"]),
-    (Role::Integrator, &["*"]),
-    (Role::Cto, &["*"]),
-    (
-        Role::Csm,
-        &[
-            "CustomerRegistered",
-            "UsageReported",
-            "SupportTicket*",
-            "RenewalDateSet",
-            "SuccessReferenceRecorded",
-            "CompetitorKeywordsSearched",
-            "CallbackTask*",
-            "HealthLevelChanged",
-            "HealthPolicyPublished",
-            "SuccessCasePushed",
-            "RenewalQuot*",
-            "RescuePlan*",
-            "DayClosed",
-        ],
-    ),
-    (
-        Role::Finance,
-        &[
-            "ContractSigned",
-            "PaymentReceived",
-            "InstalmentOverdue",
-            "OverdueTaskCardIssued",
-            "RenewalQuoted",
-            "DayClosed",
-        ],
-    ),
-    (
-        Role::Legal,
-        &[
-            "ContractSigned",
-            "InstalmentOverdue",
-            "OverdueTaskCardIssued",
-        ],
-    ),
-    (
-        Role::Rep,
-        &[
-            "CustomerClaimed",
-            "CustomerTransferred",
-            "CustomerReleased",
-            "CustomerReturnedToPool",
-            "CustomerRecalledToPool",
-            "FollowUpRecorded",
-            "RoutingConfirmed",
-            "Visit*",
-            "Todo*",
-            "OverdueTaskCardIssued",
-            "ProcessAssetRecorded",
-        ],
-    ),
-    (
-        Role::StoreManager,
-        &[
-            "Rep*",
-            "CustomerClaimed",
-            "CustomerTransferred",
-            "CustomerReleased",
-            "CustomerReturnedToPool",
-            "CustomerRecalledToPool",
-            "FollowUpRecorded",
-            "RoutingConfirmed",
-            "Visit*",
-            "Todo*",
-            "OverdueTaskCardIssued",
-            "ProcessAssetRecorded",
-            "LeadStageAdvanced",
-            "StoreOpened",
-            "SkuRegistered",
-            "MemberEnrolled",
-            "PromotionLaunched",
-            "PosTicketsRecorded",
-            "RetailPolicyPublished",
-        ],
-    ),
-    (
-        Role::Marketing,
-        &[
-            "Lead*",
-            "Routing*",
-            "Nurture*",
-            "Proposal*",
-            "CustomerRegistered",
-            "StoreOpened",
-            "SkuRegistered",
-            "PromotionLaunched",
-            "RetailPolicyPublished",
-        ],
-    ),
-];
-
-/// Whether `role`'s feed is limited to their own work: an event is shown
-/// only if it is about the caller's rep (see [`about_rep`]). The same rule
-/// as single reads and lists: the access table's owner-scoped roles
-/// ([`salesledger_domain::access::owner_scoped`]).
-pub fn rep_scoped(role: Role) -> bool {
-    salesledger_domain::access::owner_scoped(role)
-}
-
-/// Whether `role` may read events of `event_type` ([`VISIBILITY`]).
-pub fn visible(role: Role, event_type: &str) -> bool {
-    VISIBILITY
-        .iter()
-        .filter(|(listed, _)| *listed == role)
-        .flat_map(|(_, patterns)| patterns.iter())
-        .any(|pattern| matches_pattern(pattern, event_type))
-}
-
-fn matches_pattern(pattern: &str, event_type: &str) -> bool {
-    match pattern.strip_suffix('*') {
-        Some(prefix) => event_type.starts_with(prefix),
-        None => pattern == event_type,
-    }
-}
 
 /// One record of the log as the feed shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -370,123 +232,6 @@ fn invalid_query(detail: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
 }
 
-/// What one caller's filter keeps.
-#[derive(Clone)]
-struct Filter {
-    role: Role,
-    types: Option<Vec<String>>,
-    /// `Some` for a rep-scoped role: only events about this rep (`None`
-    /// inside: a rep token without a rep id, which sees none).
-    scope: Option<Option<RepId>>,
-    /// Stream openers' reps already looked up (visits and contracts).
-    openers: HashMap<String, Vec<RepId>>,
-}
-
-impl Filter {
-    fn new(caller: &Caller, types: Option<Vec<String>>) -> Filter {
-        let role = caller.principal.role;
-        Filter {
-            role,
-            types,
-            scope: rep_scoped(role).then_some(caller.rep_id),
-            openers: HashMap::new(),
-        }
-    }
-
-    async fn keeps(&mut self, store: &dyn Store, record: &RecordedEvent) -> Result<bool, ApiError> {
-        let by_type = visible(self.role, &record.event_type)
-            && self
-                .types
-                .as_ref()
-                .map_or(true, |types| types.contains(&record.event_type));
-        match self.scope {
-            _ if !by_type => Ok(false),
-            None => Ok(true),
-            Some(None) => Ok(false),
-            Some(Some(rep)) => about_rep(store, record, rep, &mut self.openers).await,
-        }
-    }
-}
-
-/// Whether `record` is about `rep`: its payload names the rep, or it names
-/// none and its visit or contract stream's opening event does.
-async fn about_rep(
-    store: &dyn Store,
-    record: &RecordedEvent,
-    rep: RepId,
-    openers: &mut HashMap<String, Vec<RepId>>,
-) -> Result<bool, ApiError> {
-    let named = reps_of(record);
-    if !named.is_empty() || !opener_names_owner(&record.stream_id) || record.stream_version == 0 {
-        return Ok(named.contains(&rep));
-    }
-    if let Some(reps) = openers.get(&record.stream_id) {
-        return Ok(reps.contains(&rep));
-    }
-    let opener = store
-        .read_stream(&record.stream_id, 0, 1)
-        .await
-        .map_err(super::internal)?;
-    let reps = opener.first().map(reps_of).unwrap_or_default();
-    let about = reps.contains(&rep);
-    if openers.len() >= MAX_OPENERS_CACHED {
-        openers.clear();
-    }
-    openers.insert(record.stream_id.clone(), reps);
-    Ok(about)
-}
-
-/// Stream openers remembered per feed request or stream.
-const MAX_OPENERS_CACHED: usize = 4096;
-
-/// The reps a record's event names (none if it does not decode).
-fn reps_of(record: &RecordedEvent) -> Vec<RepId> {
-    let Ok(payload) = record.payload.to_value() else {
-        return Vec::new();
-    };
-    salesledger_domain::decode(&record.event_type, record.schema_version, payload)
-        .map(|event| named_reps(&event))
-        .unwrap_or_default()
-}
-
-/// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`
-/// records, collecting up to `limit` kept records. Returns them and the
-/// last position examined.
-async fn scan(
-    store: &dyn Store,
-    from: u64,
-    limit: usize,
-    filter: &mut Filter,
-) -> Result<(Vec<FeedRecord>, Option<u64>), ApiError> {
-    let head = store.head().len;
-    let mut next = from;
-    let mut last_examined = None;
-    let mut records = Vec::new();
-    while next < head && records.len() < limit && next - from < MAX_SCAN {
-        let page = store
-            .read_all(next, salesledger_store::READ_PAGE)
-            .await
-            .map_err(super::internal)?;
-        if page.is_empty() {
-            break;
-        }
-        for record in &page {
-            if record.position >= head {
-                break;
-            }
-            last_examined = Some(record.position);
-            next = record.position + 1;
-            if filter.keeps(store, record).await? {
-                records.push(FeedRecord::from_record(record));
-                if records.len() >= limit {
-                    break;
-                }
-            }
-        }
-    }
-    Ok((records, last_examined))
-}
-
 async fn read_events(
     State(state): State<AppState>,
     caller: Caller,
@@ -499,7 +244,11 @@ async fn read_events(
             "limit must be 1..={MAX_LIMIT}, got {limit}"
         )));
     }
-    let mut filter = Filter::new(&caller, parse_types(query.types.as_deref())?);
+    let mut filter = FeedFilter::new(
+        caller.principal.role,
+        caller.rep_id,
+        parse_types(query.types.as_deref())?,
+    );
     let from = query.after.map_or(0, |after| after.saturating_add(1));
     let store: Arc<dyn Store> = state.service.store().clone();
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
@@ -509,7 +258,10 @@ async fn read_events(
     let mut last = query.after;
     loop {
         let _ = head.borrow_and_update();
-        let (records, examined) = scan(store.as_ref(), scan_from, limit, &mut filter).await?;
+        let (records, examined) = scan(store.as_ref(), scan_from, limit, &mut filter)
+            .await
+            .map_err(super::internal)?;
+        let records: Vec<FeedRecord> = records.iter().map(FeedRecord::from_record).collect();
         if examined.is_some() {
             last = examined;
         }
@@ -542,7 +294,11 @@ async fn stream_events(
     query: Result<Query<StreamQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let query = query?.0;
-    let filter = Filter::new(&caller, parse_types(query.types.as_deref())?);
+    let filter = FeedFilter::new(
+        caller.principal.role,
+        caller.rep_id,
+        parse_types(query.types.as_deref())?,
+    );
     let store = state.service.store().clone();
     // `Last-Event-ID` (sent by EventSource clients on reconnect) wins over
     // `after`: it is the last position this client received.

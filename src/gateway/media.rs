@@ -64,6 +64,26 @@ fn unsupported(detail: String) -> ApiError {
     )
 }
 
+/// The JSON body of a route taking `T`: the media type checked (415), the
+/// body read within the limit (413), then parsed with unknown fields
+/// refused: `400 malformed_body` naming the JSON `path`.
+pub fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, ApiError> {
+    require_media_type(headers, JSON)?;
+    let body = body.map_err(|rejection| super::body_rejection(&rejection))?;
+    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
+    serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_body",
+            error.inner().to_string(),
+        )
+        .with("path", serde_json::json!(error.path().to_string()))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,12 +68,12 @@ pub struct AppState {
     pub ops: Arc<ops::Ops>,
     /// Webhook subscriptions (`/v1/webhooks`, delivered by
     /// [`crate::webhooks::Dispatcher`]).
-    pub webhooks: Arc<crate::webhooks::Registry>,
+    pub webhooks: Arc<crate::webhooks::Subscriptions>,
     /// Set to `true` when `serve` begins its graceful shutdown, so
     /// never-ending responses (the SSE feed) end instead of holding it up.
     pub shutting_down: Arc<tokio::sync::watch::Sender<bool>>,
     /// The Merkle tree evidence bundles are proven with (`/v1/audit/evidence/...`).
-    pub evidence: Arc<audit::EvidenceTree>,
+    pub evidence: Arc<crate::evidence::EvidenceTree>,
     /// The reaction process manager (`DATA/reactions/`): completes every
     /// reaction the inline path could not (`/v1/reactions/{event_id}`).
     pub reactions: Arc<ReactionManager>,
@@ -302,6 +302,28 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
             rejection.body_text(),
         )
     }
+}
+
+/// Reads `body` within `limit` bytes: over it, `too_large()`'s problem;
+/// a body that cannot be read, `400 unreadable_body`.
+pub async fn read_body_within(
+    body: axum::body::Body,
+    limit: usize,
+    too_large: impl FnOnce() -> ApiError,
+) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        let limit_hit = std::error::Error::source(&error)
+            .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+        if limit_hit {
+            too_large()
+        } else {
+            ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "unreadable_body",
+                error.to_string(),
+            )
+        }
+    })
 }
 
 /// Maps a body-buffering failure: 413 past the limit, 400 otherwise.

@@ -136,21 +136,10 @@ async fn record_pos_sales(
             "the body exceeds {MAX_POS_BATCH_BYTES} bytes"
         )));
     }
-    let body = axum::body::to_bytes(body, MAX_POS_BATCH_BYTES)
-        .await
-        .map_err(|error| {
-            let limit_hit = std::error::Error::source(&error)
-                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
-            if limit_hit {
-                too_large(format!("the body exceeds {MAX_POS_BATCH_BYTES} bytes"))
-            } else {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "unreadable_body",
-                    error.to_string(),
-                )
-            }
-        })?;
+    let body = super::read_body_within(body, MAX_POS_BATCH_BYTES, || {
+        too_large(format!("the body exceeds {MAX_POS_BATCH_BYTES} bytes"))
+    })
+    .await?;
     let n_lines = body
         .split(|byte| *byte == b'\n')
         .filter(|line| !line.iter().all(u8::is_ascii_whitespace))

@@ -211,18 +211,7 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    super::media::require_media_type(&headers, super::media::JSON)?;
-    let body = body.map_err(|rejection| super::body_rejection(&rejection))?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    let request: CreateTokenRequest =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_body",
-                error.inner().to_string(),
-            )
-            .with("path", serde_json::json!(error.path().to_string()))
-        })?;
+    let request: CreateTokenRequest = super::media::json_body(&headers, body)?;
     let new = NewToken {
         name: request.name,
         role: request.role,

@@ -19,7 +19,7 @@ use super::auth::Caller;
 use super::feed::DocRoute;
 use super::problem::ApiError;
 use super::AppState;
-use crate::webhooks::registry::{Attempt, RegistryError, StoredWebhook, WebhookState};
+use crate::webhooks::subscriptions::{Attempt, StoredWebhook, SubscriptionsError, WebhookState};
 use crate::webhooks::target::{validate, TargetError};
 use crate::webhooks::{EventFilter, TaskCardKind};
 
@@ -213,7 +213,7 @@ fn authorise(caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
-fn storage(error: RegistryError) -> ApiError {
+fn storage(error: SubscriptionsError) -> ApiError {
     ApiError::internal(&error)
 }
 
@@ -242,18 +242,7 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    crate::gateway::media::require_media_type(&headers, crate::gateway::media::JSON)?;
-    let body = body.map_err(|rejection| crate::gateway::body_rejection(&rejection))?;
-    let deserializer = &mut serde_json::Deserializer::from_slice(&body);
-    let request: CreateWebhookRequest =
-        serde_path_to_error::deserialize(deserializer).map_err(|error| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "malformed_body",
-                error.inner().to_string(),
-            )
-            .with("path", serde_json::json!(error.path().to_string()))
-        })?;
+    let request: CreateWebhookRequest = crate::gateway::media::json_body(&headers, body)?;
     let mut event_types = request.event_types;
     event_types.sort();
     event_types.dedup();

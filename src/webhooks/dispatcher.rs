@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::registry::{Attempt, Registry, StoredWebhook, WebhookState};
+use super::subscriptions::{Attempt, StoredWebhook, Subscriptions, WebhookState};
 use super::target::{check_literal, GuardedResolver};
 use super::{signature, EventFilter, WebhookSettings};
 
@@ -84,23 +84,23 @@ impl Drop for Worker {
 
 struct Context {
     store: Arc<dyn Store>,
-    registry: Arc<Registry>,
+    subscriptions: Arc<Subscriptions>,
     settings: WebhookSettings,
     client: reqwest::Client,
 }
 
 impl Dispatcher {
-    /// Starts delivering every active subscription of `registry` from its
+    /// Starts delivering every active subscription of `subscriptions` from its
     /// cursor. Within a runtime.
     pub fn start(
         store: Arc<dyn Store>,
-        registry: Arc<Registry>,
+        subscriptions: Arc<Subscriptions>,
         settings: WebhookSettings,
     ) -> Result<Dispatcher, DispatchError> {
-        let client = delivery_client(&settings, registry.allow_private_targets)?;
+        let client = delivery_client(&settings, subscriptions.allow_private_targets)?;
         let context = Arc::new(Context {
             store,
-            registry,
+            subscriptions,
             settings,
             client,
         });
@@ -134,10 +134,10 @@ impl Drop for Dispatcher {
 
 async fn supervise(context: Arc<Context>, mut stopped: watch::Receiver<bool>) {
     let mut workers: HashMap<Uuid, Worker> = HashMap::new();
-    let mut changes = context.registry.changes();
+    let mut changes = context.subscriptions.changes();
     loop {
         let _ = changes.borrow_and_update();
-        match context.registry.list() {
+        match context.subscriptions.list() {
             Ok(hooks) => {
                 let active: HashMap<Uuid, u64> = hooks
                     .iter()
@@ -182,7 +182,7 @@ pub fn backoff(settings: &WebhookSettings, failures: u32) -> Duration {
 }
 
 async fn run_worker(context: Arc<Context>, id: Uuid, generation: u64) {
-    let hook = match context.registry.get(id) {
+    let hook = match context.subscriptions.get(id) {
         Ok(Some(hook)) if hook.generation == generation && hook.state == WebhookState::Active => {
             hook
         }
@@ -213,7 +213,7 @@ async fn run_worker(context: Arc<Context>, id: Uuid, generation: u64) {
                 skipped = 0;
                 let cursor = record.position + 1;
                 match context
-                    .registry
+                    .subscriptions
                     .update(id, Some(generation), false, |hook| {
                         hook.cursor = hook.cursor.max(cursor)
                     }) {
@@ -288,7 +288,7 @@ async fn deliver(
         let pause_after = context.settings.pause_after;
         let mut paused = false;
         let saved = context
-            .registry
+            .subscriptions
             .update(hook.id, Some(generation), false, |stored| {
                 stored.push_attempt(attempt);
                 if delivered {
@@ -341,7 +341,7 @@ async fn send(
     body: &[u8],
 ) -> Result<u16, String> {
     let url = reqwest::Url::parse(&hook.url).map_err(|error| error.to_string())?;
-    check_literal(&url, context.registry.allow_private_targets)
+    check_literal(&url, context.subscriptions.allow_private_targets)
         .map_err(|error| error.to_string())?;
     let response = context
         .client

@@ -1,7 +1,7 @@
 //! Signed webhooks: subscriptions managed through the API
 //! (`/v1/webhooks`, served by `gateway::webhooks`; this module knows no
 //! HTTP server), stored durably in the data directory
-//! ([`registry`]), and delivered by a [`dispatcher`] that follows the log
+//! ([`subscriptions`]), and delivered by a [`dispatcher`] that follows the log
 //! from each subscription's cursor.
 //!
 //! Delivery is an outbox driven by the log position: the log itself is the
@@ -16,8 +16,8 @@
 //! HMAC-SHA256 under the subscription's secret of `timestamp + "." + body`.
 
 pub mod dispatcher;
-pub mod registry;
 pub mod secrets;
+pub mod subscriptions;
 pub mod target;
 
 use std::time::Duration;
@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use dispatcher::Dispatcher;
-pub use registry::{Registry, RegistryError};
+pub use subscriptions::{Subscriptions, SubscriptionsError};
 
 /// How webhooks are delivered. [`WebhookSettings::from_env`] reads
 /// overrides from the environment for `salesledger serve`.

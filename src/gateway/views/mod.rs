@@ -70,7 +70,8 @@ pub mod health;
 pub mod responsibility;
 pub mod stores;
 pub mod todos;
-pub mod whole;
+
+pub use crate::views::answer::{envelope, reflected};
 
 /// Default and maximum wait for `wait_for_position`.
 const DEFAULT_WAIT: Duration = Duration::from_secs(5);
@@ -402,11 +403,6 @@ where
     respond_page(P::NAME, &rows, checkpoint, next_cursor)
 }
 
-/// The last position committed rows reflect (`None` before the first).
-pub fn reflected(checkpoint: Checkpoint) -> Option<u64> {
-    checkpoint.next_position.checked_sub(1)
-}
-
 pub fn respond<R: Serialize>(
     name: &str,
     data: &R,
@@ -452,60 +448,6 @@ fn respond_with<R: Serialize>(
         body,
     )
         .into_response())
-}
-
-/// The bytes of a [`ViewResponse`] (with `next_cursor` when `Some`): what
-/// the gateway answers and what offline `rebuild` writes to
-/// `DIR/<view>.json` ([`whole`]).
-pub fn envelope<R: Serialize>(
-    name: &str,
-    data: &R,
-    position: Option<u64>,
-    next_cursor: Option<Option<String>>,
-) -> Result<Vec<u8>, serde_json::Error> {
-    let mut bytes = Vec::new();
-    write_envelope(&mut bytes, name, data, position, next_cursor)?;
-    Ok(bytes)
-}
-
-/// [`envelope`] of an unpaged answer written to `out` (`data` may be read
-/// as it is serialised, see [`whole`]).
-pub fn envelope_to<R: Serialize>(
-    out: &mut dyn std::io::Write,
-    name: &str,
-    data: &R,
-    position: Option<u64>,
-) -> Result<(), serde_json::Error> {
-    write_envelope(out, name, data, position, None)
-}
-
-fn write_envelope<R: Serialize>(
-    out: &mut dyn std::io::Write,
-    name: &str,
-    data: &R,
-    position: Option<u64>,
-    next_cursor: Option<Option<String>>,
-) -> Result<(), serde_json::Error> {
-    // Straight to bytes, the `ViewResponse` shape: a large view (a
-    // penetration grid of every store is tens of thousands of cells) is
-    // not copied into a `serde_json::Value` first.
-    #[derive(Serialize)]
-    struct Envelope<'a, T> {
-        view: &'a str,
-        position: Option<u64>,
-        data: &'a T,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        next_cursor: Option<Option<String>>,
-    }
-    serde_json::to_writer(
-        out,
-        &Envelope {
-            view: name,
-            position,
-            data,
-            next_cursor,
-        },
-    )
 }
 
 /// A read-model error as a problem: waiting too long or a failed projector

@@ -33,12 +33,11 @@ use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
 use crate::gateway::AppState;
 
-/// Default and bounds of `days` (leaderboard).
-pub(crate) const DEFAULT_DAYS: u32 = 30;
+use crate::views::whole::{DEFAULT_DAYS, DEFAULT_MEMBERS, DEFAULT_STORES};
+
+/// Bound of `days` (leaderboard; its default is [`DEFAULT_DAYS`]).
 const MAX_DAYS: u32 = 366;
-/// Default and bound of `limit`.
-pub(crate) const DEFAULT_STORES: usize = 10;
-pub(crate) const DEFAULT_MEMBERS: usize = 20;
+/// Bound of `limit` (defaults [`DEFAULT_STORES`], [`DEFAULT_MEMBERS`]).
 const MAX_LIMIT: usize = 1_000;
 
 /// This module's view routes (documented in OpenAPI).

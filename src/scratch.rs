@@ -1,5 +1,6 @@
-//! Scratch directories of the benchmarks, removed when dropped: what
-//! `tempfile` gave them, without making it a dependency of the binary.
+//! Scratch directories, removed when dropped: `replay`'s fold directories
+//! and the benchmarks' data directories. What `tempfile` gave them, without
+//! making it a runtime dependency (tempfile is a dev-dependency only).
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -44,7 +45,7 @@ impl ScratchDir {
 impl Drop for ScratchDir {
     fn drop(&mut self) {
         if let Err(error) = std::fs::remove_dir_all(&self.path) {
-            tracing::warn!(path = %self.path.display(), %error, "removing a bench scratch directory");
+            tracing::warn!(path = %self.path.display(), %error, "removing a scratch directory");
         }
     }
 }

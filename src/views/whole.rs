@@ -4,8 +4,8 @@
 //! `replay --view NAME` prints (`src/offline.rs`), so an offline file is
 //! what the gateway answers for the same log.
 //!
-//! The bytes are a [`super::ViewResponse`] (`{view, position, data}`,
-//! [`super::envelope`], never paged: no `next_cursor`). `data` is, per view:
+//! The bytes are the gateway's `ViewResponse` (`{view, position, data}`,
+//! [`super::answer::envelope`], never paged: no `next_cursor`). `data` is, per view:
 //!
 //! | view | `data` |
 //! |---|---|
@@ -47,8 +47,15 @@ use salesledger_replay::readmodel::{ReadModelError, TableRunner};
 use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 
-use super::stores::{DEFAULT_DAYS, DEFAULT_MEMBERS, DEFAULT_STORES};
-use super::{envelope, envelope_to, reflected};
+use super::answer::{envelope, envelope_to, reflected};
+
+/// Defaults of the retail view routes (`gateway/views/stores.rs` uses
+/// them), which a whole answer applies as the route does without
+/// parameters: `days` of the store leaderboard, its `limit`, and the
+/// high-potential members per store.
+pub const DEFAULT_DAYS: u32 = 30;
+pub const DEFAULT_STORES: usize = 10;
+pub const DEFAULT_MEMBERS: usize = 20;
 
 /// Why a whole answer could not be read.
 #[derive(Debug, thiserror::Error)]

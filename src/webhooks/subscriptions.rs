@@ -49,7 +49,7 @@ const KEY_CHECK_PLAINTEXT: &[u8] = b"salesledger webhook key check";
 pub const ATTEMPT_HISTORY: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
+pub enum SubscriptionsError {
     #[error("webhook storage: {0}")]
     Storage(#[from] sled::Error),
     #[error("webhook {id}: stored record does not decode: {source}")]
@@ -72,8 +72,8 @@ pub enum RegistryError {
     },
 }
 
-fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
-    move |source| RegistryError::Io {
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> SubscriptionsError + '_ {
+    move |source| SubscriptionsError::Io {
         path: path.to_path_buf(),
         source,
     }
@@ -133,7 +133,7 @@ impl StoredWebhook {
 }
 
 /// The durable set of subscriptions.
-pub struct Registry {
+pub struct Subscriptions {
     db: sled::Db,
     tree: sled::Tree,
     secrets: SecretBox,
@@ -143,19 +143,22 @@ pub struct Registry {
     pub allow_private_targets: bool,
 }
 
-impl std::fmt::Debug for Registry {
+impl std::fmt::Debug for Subscriptions {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str("webhooks::Registry")
+        formatter.write_str("webhooks::Subscriptions")
     }
 }
 
-impl Registry {
-    /// Opens (creating) the registry of `data_dir`: the database in
+impl Subscriptions {
+    /// Opens (creating) the subscriptions of `data_dir`: the database in
     /// `data_dir/webhooks` and the key in `data_dir/keys/webhooks.key`
     /// (created when there is none and no secret was sealed yet). Fails
     /// when the key is missing or wrong for the sealed secrets; migrates
     /// plaintext secrets (module docs).
-    pub fn open(data_dir: &Path, allow_private_targets: bool) -> Result<Registry, RegistryError> {
+    pub fn open(
+        data_dir: &Path,
+        allow_private_targets: bool,
+    ) -> Result<Subscriptions, SubscriptionsError> {
         let dir = data_dir.join(WEBHOOKS_DIR);
         finish_migration(data_dir)?;
         salesledger_store::private_fs::create_dir_all(&dir).map_err(io_at(&dir))?;
@@ -190,7 +193,7 @@ impl Registry {
         }
         let tree = db.open_tree(SUBSCRIPTIONS)?;
         let (changed, _) = watch::channel(0);
-        let registry = Registry {
+        let subscriptions = Subscriptions {
             db,
             tree,
             secrets,
@@ -200,8 +203,8 @@ impl Registry {
         };
         // Every sealed secret opens with this key, or opening fails now
         // rather than at the first delivery.
-        registry.list()?;
-        Ok(registry)
+        subscriptions.list()?;
+        Ok(subscriptions)
     }
 
     /// Changes whenever a subscription is added, paused, resumed or removed.
@@ -213,12 +216,12 @@ impl Registry {
         self.changed.send_modify(|n| *n = n.wrapping_add(1));
     }
 
-    fn decode(&self, key: &[u8], value: &[u8]) -> Result<StoredWebhook, RegistryError> {
+    fn decode(&self, key: &[u8], value: &[u8]) -> Result<StoredWebhook, SubscriptionsError> {
         decode(&self.secrets, key, value)
     }
 
     /// Every subscription, oldest first (ids are UUIDv7).
-    pub fn list(&self) -> Result<Vec<StoredWebhook>, RegistryError> {
+    pub fn list(&self) -> Result<Vec<StoredWebhook>, SubscriptionsError> {
         let mut hooks = Vec::new();
         for entry in self.tree.iter() {
             let (key, value) = entry?;
@@ -227,23 +230,26 @@ impl Registry {
         Ok(hooks)
     }
 
-    pub fn get(&self, id: Uuid) -> Result<Option<StoredWebhook>, RegistryError> {
+    pub fn get(&self, id: Uuid) -> Result<Option<StoredWebhook>, SubscriptionsError> {
         match self.tree.get(id.as_bytes())? {
             Some(value) => Ok(Some(self.decode(id.as_bytes(), &value)?)),
             None => Ok(None),
         }
     }
 
-    fn put(&self, hook: &StoredWebhook) -> Result<(), RegistryError> {
+    fn put(&self, hook: &StoredWebhook) -> Result<(), SubscriptionsError> {
         let bytes = encode(&self.secrets, hook)?;
         self.tree.insert(hook.id.as_bytes(), bytes)?;
         self.db.flush()?;
         Ok(())
     }
 
-    pub fn insert(&self, hook: &StoredWebhook) -> Result<(), RegistryError> {
+    pub fn insert(&self, hook: &StoredWebhook) -> Result<(), SubscriptionsError> {
         {
-            let _guard = self.write.lock().map_err(|_| RegistryError::Poisoned)?;
+            let _guard = self
+                .write
+                .lock()
+                .map_err(|_| SubscriptionsError::Poisoned)?;
             self.put(hook)?;
         }
         self.notify();
@@ -260,9 +266,12 @@ impl Registry {
         generation: Option<u64>,
         control: bool,
         change: impl FnOnce(&mut StoredWebhook),
-    ) -> Result<Option<StoredWebhook>, RegistryError> {
+    ) -> Result<Option<StoredWebhook>, SubscriptionsError> {
         let updated = {
-            let _guard = self.write.lock().map_err(|_| RegistryError::Poisoned)?;
+            let _guard = self
+                .write
+                .lock()
+                .map_err(|_| SubscriptionsError::Poisoned)?;
             let Some(mut hook) = self.get(id)? else {
                 return Ok(None);
             };
@@ -283,9 +292,12 @@ impl Registry {
     }
 
     /// Removes subscription `id`; whether it existed.
-    pub fn remove(&self, id: Uuid) -> Result<bool, RegistryError> {
+    pub fn remove(&self, id: Uuid) -> Result<bool, SubscriptionsError> {
         let existed = {
-            let _guard = self.write.lock().map_err(|_| RegistryError::Poisoned)?;
+            let _guard = self
+                .write
+                .lock()
+                .map_err(|_| SubscriptionsError::Poisoned)?;
             let existed = self.tree.remove(id.as_bytes())?.is_some();
             self.db.flush()?;
             existed
@@ -298,8 +310,8 @@ impl Registry {
 /// A record as stored: the subscription without `secret`, with
 /// `sealed_secret` (the secret sealed under the key, the id as associated
 /// data).
-fn encode(secrets: &SecretBox, hook: &StoredWebhook) -> Result<Vec<u8>, RegistryError> {
-    let mut value = serde_json::to_value(hook).map_err(RegistryError::Encode)?;
+fn encode(secrets: &SecretBox, hook: &StoredWebhook) -> Result<Vec<u8>, SubscriptionsError> {
+    let mut value = serde_json::to_value(hook).map_err(SubscriptionsError::Encode)?;
     if let Some(object) = value.as_object_mut() {
         object.remove("secret");
         let sealed = secrets.seal(hook.id.as_bytes(), hook.secret.as_bytes())?;
@@ -308,13 +320,17 @@ fn encode(secrets: &SecretBox, hook: &StoredWebhook) -> Result<Vec<u8>, Registry
             serde_json::Value::String(sealed),
         );
     }
-    serde_json::to_vec(&value).map_err(RegistryError::Encode)
+    serde_json::to_vec(&value).map_err(SubscriptionsError::Encode)
 }
 
 /// A stored record with its secret opened (or, before migration, read as
 /// it was stored in plaintext).
-fn decode(secrets: &SecretBox, key: &[u8], value: &[u8]) -> Result<StoredWebhook, RegistryError> {
-    let corrupt = |source| RegistryError::Corrupt {
+fn decode(
+    secrets: &SecretBox,
+    key: &[u8],
+    value: &[u8],
+) -> Result<StoredWebhook, SubscriptionsError> {
+    let corrupt = |source| SubscriptionsError::Corrupt {
         id: hex::encode(key),
         source,
     };
@@ -338,7 +354,7 @@ struct Scan {
 }
 
 impl Scan {
-    fn of(db: &sled::Db) -> Result<Scan, RegistryError> {
+    fn of(db: &sled::Db) -> Result<Scan, SubscriptionsError> {
         let mut scan = Scan {
             n_sealed: 0,
             n_plaintext: 0,
@@ -350,7 +366,7 @@ impl Scan {
         for entry in db.open_tree(SUBSCRIPTIONS)?.iter() {
             let (key, value) = entry?;
             let record: serde_json::Value =
-                serde_json::from_slice(&value).map_err(|source| RegistryError::Corrupt {
+                serde_json::from_slice(&value).map_err(|source| SubscriptionsError::Corrupt {
                     id: hex::encode(&key),
                     source,
                 })?;
@@ -365,7 +381,7 @@ impl Scan {
     }
 }
 
-fn open_db(dir: &Path) -> Result<sled::Db, RegistryError> {
+fn open_db(dir: &Path) -> Result<sled::Db, SubscriptionsError> {
     let db = salesledger_store::sled_store::open_sled(sled::Config::new().path(dir))?;
     // sled creates its files with the process umask: make them private.
     salesledger_store::private_fs::tighten_created(dir).map_err(io_at(dir))?;
@@ -375,7 +391,7 @@ fn open_db(dir: &Path) -> Result<sled::Db, RegistryError> {
 /// Seals every plaintext secret: writes every subscription, sealed, to a
 /// fresh database in [`MIGRATING_DIR`], then swaps it for the old one and
 /// removes the old one ([`finish_migration`]).
-fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), RegistryError> {
+fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), SubscriptionsError> {
     let dir = data_dir.join(WEBHOOKS_DIR);
     let migrating = data_dir.join(MIGRATING_DIR);
     remove_dir_if_present(&migrating)?;
@@ -416,7 +432,7 @@ fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), RegistryError> {
 /// database waiting in [`MIGRATING_DIR`] while [`WEBHOOKS_DIR`] is gone
 /// takes its place; an incomplete one (the old database still in place)
 /// is removed and redone; the retired plaintext database is removed.
-fn finish_migration(data_dir: &Path) -> Result<(), RegistryError> {
+fn finish_migration(data_dir: &Path) -> Result<(), SubscriptionsError> {
     let dir = data_dir.join(WEBHOOKS_DIR);
     let migrating = data_dir.join(MIGRATING_DIR);
     if migrating.exists() {
@@ -430,7 +446,7 @@ fn finish_migration(data_dir: &Path) -> Result<(), RegistryError> {
     remove_dir_if_present(&data_dir.join(RETIRED_DIR))
 }
 
-fn remove_dir_if_present(dir: &Path) -> Result<(), RegistryError> {
+fn remove_dir_if_present(dir: &Path) -> Result<(), SubscriptionsError> {
     match std::fs::remove_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -438,7 +454,7 @@ fn remove_dir_if_present(dir: &Path) -> Result<(), RegistryError> {
     }
 }
 
-fn sync_dir(dir: &Path) -> Result<(), RegistryError> {
+fn sync_dir(dir: &Path) -> Result<(), SubscriptionsError> {
     std::fs::File::open(dir)
         .and_then(|file| file.sync_all())
         .map_err(io_at(dir))
@@ -474,8 +490,8 @@ mod tests {
         let data = tempfile::tempdir().expect("tempdir");
         let stored = hook("whsec_interrupted");
         {
-            let registry = Registry::open(data.path(), false).expect("open");
-            registry.insert(&stored).expect("insert");
+            let subscriptions = Subscriptions::open(data.path(), false).expect("open");
+            subscriptions.insert(&stored).expect("insert");
         }
         // As a crash between setting the plaintext database aside and
         // renaming the complete encrypted one into place leaves it.
@@ -491,8 +507,8 @@ mod tests {
         )
         .expect("plaintext");
 
-        let registry = Registry::open(data.path(), false).expect("reopen");
-        let hooks = registry.list().expect("list");
+        let subscriptions = Subscriptions::open(data.path(), false).expect("reopen");
+        let hooks = subscriptions.list().expect("list");
         assert_eq!(hooks.len(), 1);
         assert_eq!(hooks[0].secret, "whsec_interrupted");
         assert!(!data.path().join(MIGRATING_DIR).exists());
@@ -504,15 +520,15 @@ mod tests {
         let data = tempfile::tempdir().expect("tempdir");
         let stored = hook("whsec_kept");
         {
-            let registry = Registry::open(data.path(), false).expect("open");
-            registry.insert(&stored).expect("insert");
+            let subscriptions = Subscriptions::open(data.path(), false).expect("open");
+            subscriptions.insert(&stored).expect("insert");
         }
         std::fs::create_dir(data.path().join(MIGRATING_DIR)).expect("migrating");
         std::fs::write(data.path().join(MIGRATING_DIR).join("db"), "partial").expect("partial");
 
-        let registry = Registry::open(data.path(), false).expect("reopen");
+        let subscriptions = Subscriptions::open(data.path(), false).expect("reopen");
         assert_eq!(
-            registry
+            subscriptions
                 .get(stored.id)
                 .expect("get")
                 .map(|hook| hook.secret),

@@ -1,0 +1,265 @@
+//! Which records of the log a caller sees on the event feed (`GET
+//! /v1/events` and its live stream, served by `gateway::feed`; this module
+//! knows no HTTP): [`VISIBILITY`] is the one table that says which event
+//! types each role may read; for a rep ([`rep_scoped`]) only the events
+//! about its own work are shown: those whose payload names the rep, or,
+//! for an event naming no rep in a visit or contract stream, whose
+//! stream's opening event names it (`salesledger_domain::audience`). A
+//! rep token without a rep id sees none of them.
+
+use std::collections::HashMap;
+
+use salesledger_domain::audience::{named_reps, opener_names_owner};
+use salesledger_domain::value::RepId;
+use salesledger_domain::Role;
+use salesledger_store::{RecordedEvent, Store, StoreError};
+
+/// At most this many records are examined per request, so a selective
+/// filter over a long log still answers promptly (with `next_after` showing
+/// how far it got).
+pub const MAX_SCAN: u64 = 16 * 1024;
+
+/// Which event types a role may read on the feed: `"*"` is every type,
+/// `"Prefix*"` every type starting with `Prefix`. A role not listed sees
+/// nothing. Roles that oversee or integrate the whole system see all;
+/// each operational role sees the events of its own work.
+pub const VISIBILITY: &[(Role, &[&str])] = &[
+    (Role::Supervisor, &["*"]),
+    (Role::RegionalSupervisor, &["*"]),
+    (Role::Auditor, &["*"]),
+    (Role::Analyst, &["*"]),
+    (Role::Integrator, &["*"]),
+    (Role::Cto, &["*"]),
+    (
+        Role::Csm,
+        &[
+            "CustomerRegistered",
+            "UsageReported",
+            "SupportTicket*",
+            "RenewalDateSet",
+            "SuccessReferenceRecorded",
+            "CompetitorKeywordsSearched",
+            "CallbackTask*",
+            "HealthLevelChanged",
+            "HealthPolicyPublished",
+            "SuccessCasePushed",
+            "RenewalQuot*",
+            "RescuePlan*",
+            "DayClosed",
+        ],
+    ),
+    (
+        Role::Finance,
+        &[
+            "ContractSigned",
+            "PaymentReceived",
+            "InstalmentOverdue",
+            "OverdueTaskCardIssued",
+            "RenewalQuoted",
+            "DayClosed",
+        ],
+    ),
+    (
+        Role::Legal,
+        &[
+            "ContractSigned",
+            "InstalmentOverdue",
+            "OverdueTaskCardIssued",
+        ],
+    ),
+    (
+        Role::Rep,
+        &[
+            "CustomerClaimed",
+            "CustomerTransferred",
+            "CustomerReleased",
+            "CustomerReturnedToPool",
+            "CustomerRecalledToPool",
+            "FollowUpRecorded",
+            "RoutingConfirmed",
+            "Visit*",
+            "Todo*",
+            "OverdueTaskCardIssued",
+            "ProcessAssetRecorded",
+        ],
+    ),
+    (
+        Role::StoreManager,
+        &[
+            "Rep*",
+            "CustomerClaimed",
+            "CustomerTransferred",
+            "CustomerReleased",
+            "CustomerReturnedToPool",
+            "CustomerRecalledToPool",
+            "FollowUpRecorded",
+            "RoutingConfirmed",
+            "Visit*",
+            "Todo*",
+            "OverdueTaskCardIssued",
+            "ProcessAssetRecorded",
+            "LeadStageAdvanced",
+            "StoreOpened",
+            "SkuRegistered",
+            "MemberEnrolled",
+            "PromotionLaunched",
+            "PosTicketsRecorded",
+            "RetailPolicyPublished",
+        ],
+    ),
+    (
+        Role::Marketing,
+        &[
+            "Lead*",
+            "Routing*",
+            "Nurture*",
+            "Proposal*",
+            "CustomerRegistered",
+            "StoreOpened",
+            "SkuRegistered",
+            "PromotionLaunched",
+            "RetailPolicyPublished",
+        ],
+    ),
+];
+
+/// Whether `role`'s feed is limited to their own work: an event is shown
+/// only if it is about the caller's rep (see [`FeedFilter`]). The same rule
+/// as single reads and lists: the access table's owner-scoped roles
+/// ([`salesledger_domain::access::owner_scoped`]).
+pub fn rep_scoped(role: Role) -> bool {
+    salesledger_domain::access::owner_scoped(role)
+}
+
+/// Whether `role` may read events of `event_type` ([`VISIBILITY`]).
+pub fn visible(role: Role, event_type: &str) -> bool {
+    VISIBILITY
+        .iter()
+        .filter(|(listed, _)| *listed == role)
+        .flat_map(|(_, patterns)| patterns.iter())
+        .any(|pattern| matches_pattern(pattern, event_type))
+}
+
+fn matches_pattern(pattern: &str, event_type: &str) -> bool {
+    match pattern.strip_suffix('*') {
+        Some(prefix) => event_type.starts_with(prefix),
+        None => pattern == event_type,
+    }
+}
+
+/// What one caller's filter keeps.
+#[derive(Clone)]
+pub struct FeedFilter {
+    role: Role,
+    types: Option<Vec<String>>,
+    /// `Some` for a rep-scoped role: only events about this rep (`None`
+    /// inside: a rep token without a rep id, which sees none).
+    scope: Option<Option<RepId>>,
+    /// Stream openers' reps already looked up (visits and contracts).
+    openers: HashMap<String, Vec<RepId>>,
+}
+
+impl FeedFilter {
+    /// The filter of a caller in `role` (with `rep_id`, if a rep token
+    /// names one) asking for `types` (`None`: every type it may read).
+    pub fn new(role: Role, rep_id: Option<RepId>, types: Option<Vec<String>>) -> FeedFilter {
+        FeedFilter {
+            role,
+            types,
+            scope: rep_scoped(role).then_some(rep_id),
+            openers: HashMap::new(),
+        }
+    }
+
+    /// Whether the caller sees `record` (reading its stream's opener
+    /// when it names no rep itself).
+    pub async fn keeps(
+        &mut self,
+        store: &dyn Store,
+        record: &RecordedEvent,
+    ) -> Result<bool, StoreError> {
+        let by_type = visible(self.role, &record.event_type)
+            && self
+                .types
+                .as_ref()
+                .map_or(true, |types| types.contains(&record.event_type));
+        match self.scope {
+            _ if !by_type => Ok(false),
+            None => Ok(true),
+            Some(None) => Ok(false),
+            Some(Some(rep)) => about_rep(store, record, rep, &mut self.openers).await,
+        }
+    }
+}
+
+/// Whether `record` is about `rep`: its payload names the rep, or it names
+/// none and its visit or contract stream's opening event does.
+async fn about_rep(
+    store: &dyn Store,
+    record: &RecordedEvent,
+    rep: RepId,
+    openers: &mut HashMap<String, Vec<RepId>>,
+) -> Result<bool, StoreError> {
+    let named = reps_of(record);
+    if !named.is_empty() || !opener_names_owner(&record.stream_id) || record.stream_version == 0 {
+        return Ok(named.contains(&rep));
+    }
+    if let Some(reps) = openers.get(&record.stream_id) {
+        return Ok(reps.contains(&rep));
+    }
+    let opener = store.read_stream(&record.stream_id, 0, 1).await?;
+    let reps = opener.first().map(reps_of).unwrap_or_default();
+    let about = reps.contains(&rep);
+    if openers.len() >= MAX_OPENERS_CACHED {
+        openers.clear();
+    }
+    openers.insert(record.stream_id.clone(), reps);
+    Ok(about)
+}
+
+/// Stream openers remembered per feed request or stream.
+const MAX_OPENERS_CACHED: usize = 4096;
+
+/// The reps a record's event names (none if it does not decode), decoded
+/// as every reader decodes a record (`salesledger_projections::decode_record`).
+fn reps_of(record: &RecordedEvent) -> Vec<RepId> {
+    match salesledger_projections::decode_record(record) {
+        Ok(Some(event)) => named_reps(&event),
+        Ok(None) | Err(_) => Vec::new(),
+    }
+}
+
+/// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`
+/// records, collecting up to `limit` kept records. Returns them and the
+/// last position examined.
+pub async fn scan(
+    store: &dyn Store,
+    from: u64,
+    limit: usize,
+    filter: &mut FeedFilter,
+) -> Result<(Vec<RecordedEvent>, Option<u64>), StoreError> {
+    let head = store.head().len;
+    let mut next = from;
+    let mut last_examined = None;
+    let mut records = Vec::new();
+    while next < head && records.len() < limit && next - from < MAX_SCAN {
+        let page = store.read_all(next, salesledger_store::READ_PAGE).await?;
+        if page.is_empty() {
+            break;
+        }
+        for record in &page {
+            if record.position >= head {
+                break;
+            }
+            last_examined = Some(record.position);
+            next = record.position + 1;
+            if filter.keeps(store, record).await? {
+                records.push(record.clone());
+                if records.len() >= limit {
+                    break;
+                }
+            }
+        }
+    }
+    Ok((records, last_examined))
+}
