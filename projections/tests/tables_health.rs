@@ -81,6 +81,44 @@ impl Folds {
         apply_record::<HealthScores>(&mut self.health, record).expect("v1 health folds");
         apply_record::<RiskList>(&mut self.risk, record).expect("v1 risk folds");
         risk_tables::apply_all(&mut self.tables, record).expect("the tables fold");
+        if let Some(Event::DayClosed(closed)) = decode_record(record).expect("decodes") {
+            self.assert_due_buckets_consumed(closed.day);
+        }
+    }
+
+    /// After a close of `day`, no due row is left on a day up to it (other
+    /// than the next-close bucket): the next close can read from the day
+    /// after, past every row this one deleted. And every account whose
+    /// state names a due day has a row in that day's bucket.
+    fn assert_due_buckets_consumed(&mut self, day: NaiveDate) {
+        let mut reader = Reader::new(&mut self.tables);
+        let last = health_tables::meta(&mut reader)
+            .expect("meta")
+            .last_closed
+            .expect("a closed day");
+        assert_eq!(last.day, day);
+        let rows: BTreeSet<(NaiveDate, CustomerId)> = reader
+            .range(&DUE, None, None)
+            .expect("due rows")
+            .into_iter()
+            .map(|(key, ())| key)
+            .collect();
+        let early: Vec<_> = rows
+            .iter()
+            .filter(|(due, _)| *due != NaiveDate::MIN && *due <= day)
+            .collect();
+        assert!(early.is_empty(), "due rows left on or before {day}: {early:?}");
+        for (customer_id, state) in reader
+            .range(&health_tables::CUSTOMERS, None, None)
+            .expect("states")
+        {
+            if let Some(due) = state.due {
+                assert!(
+                    rows.contains(&(due, customer_id)),
+                    "{customer_id} is due on {due} without a row there"
+                );
+            }
+        }
     }
 
     /// Every health answer of the current state.
