@@ -107,7 +107,10 @@ impl Folds {
             .iter()
             .filter(|(due, _)| *due != NaiveDate::MIN && *due <= day)
             .collect();
-        assert!(early.is_empty(), "due rows left on or before {day}: {early:?}");
+        assert!(
+            early.is_empty(),
+            "due rows left on or before {day}: {early:?}"
+        );
         for (customer_id, state) in reader
             .range(&health_tables::CUSTOMERS, None, None)
             .expect("states")
