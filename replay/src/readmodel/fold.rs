@@ -4,8 +4,9 @@
 //! **Shared tables.** A projector may read tables another projector of its
 //! lane writes (`TableProjector::reads`, e.g. the directory). Folders are
 //! folded in tiers (a provider before its readers, [`fold_page`]); while a
-//! provider folds a page it keeps a *journal* of the page's writes (each
-//! key's values by position, and the value before the page), so a reader
+//! provider folds a page it keeps a *journal* of the page's writes to the
+//! tables its readers read (each key's values by position, and the value
+//! before the page; its other tables are not journaled), so a reader
 //! folding record `p` sees the provider's rows exactly as of `p`: never a
 //! later record's writes, whatever the page size. Readers do not touch the
 //! provider's cache: they read its dirty rows, the journal and its tree.
