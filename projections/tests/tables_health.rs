@@ -53,11 +53,26 @@ impl Folds {
             let meta = health_tables::meta(&mut reader).expect("meta");
             let monotonic = meta.last_closed.map_or(true, |last| closed.day > last.day);
             self.evaluated += if monotonic {
+                // The accounts in the due buckets the close reads whose
+                // due day has come (a bucket may hold stale rows of
+                // accounts that moved on: they are not evaluated).
                 let end = closed.day.succ_opt().expect("a day");
-                reader
+                let found: BTreeSet<CustomerId> = reader
                     .range(&DUE, None, Some(&(end, CustomerId::from_uuid(Uuid::nil()))))
                     .expect("due")
-                    .len()
+                    .into_iter()
+                    .map(|((_, customer_id), ())| customer_id)
+                    .collect();
+                found
+                    .into_iter()
+                    .filter(|customer_id| {
+                        reader
+                            .get(&health_tables::CUSTOMERS, customer_id)
+                            .expect("state")
+                            .and_then(|state| state.due)
+                            .is_some_and(|due| due <= closed.day)
+                    })
+                    .count()
             } else {
                 meta.n_accounts as usize
             };
@@ -66,6 +81,47 @@ impl Folds {
         apply_record::<HealthScores>(&mut self.health, record).expect("v1 health folds");
         apply_record::<RiskList>(&mut self.risk, record).expect("v1 risk folds");
         risk_tables::apply_all(&mut self.tables, record).expect("the tables fold");
+        if let Some(Event::DayClosed(closed)) = decode_record(record).expect("decodes") {
+            self.assert_due_buckets_consumed(closed.day);
+        }
+    }
+
+    /// After a close of `day`, no due row is left on a day up to it (other
+    /// than the next-close bucket): the next close can read from the day
+    /// after, past every row this one deleted. And every account whose
+    /// state names a due day has a row in that day's bucket.
+    fn assert_due_buckets_consumed(&mut self, day: NaiveDate) {
+        let mut reader = Reader::new(&mut self.tables);
+        let last = health_tables::meta(&mut reader)
+            .expect("meta")
+            .last_closed
+            .expect("a closed day");
+        assert_eq!(last.day, day);
+        let rows: BTreeSet<(NaiveDate, CustomerId)> = reader
+            .range(&DUE, None, None)
+            .expect("due rows")
+            .into_iter()
+            .map(|(key, ())| key)
+            .collect();
+        let early: Vec<_> = rows
+            .iter()
+            .filter(|(due, _)| *due != NaiveDate::MIN && *due <= day)
+            .collect();
+        assert!(
+            early.is_empty(),
+            "due rows left on or before {day}: {early:?}"
+        );
+        for (customer_id, state) in reader
+            .range(&health_tables::CUSTOMERS, None, None)
+            .expect("states")
+        {
+            if let Some(due) = state.due {
+                assert!(
+                    rows.contains(&(due, customer_id)),
+                    "{customer_id} is due on {due} without a row there"
+                );
+            }
+        }
     }
 
     /// Every health answer of the current state.
@@ -686,7 +742,8 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(HealthTables::NAME, HealthScores::NAME);
     assert_eq!(RiskTables::NAME, RiskList::NAME);
     // 2: the compact inputs rows; risk reads them, so both rebuild.
-    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (2, 2));
+    // Health 3: due rows as day buckets (risk does not read them).
+    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (3, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(

@@ -26,7 +26,7 @@
 //! | `health-names` | customer | company name (`CustomerRegistered`; the shared directory has no names) |
 //! | `health-customers` | customer | the latest evaluation, `changed_by`, pending inputs, freeze, last score history entry, next due day ([`CustomerState`]) |
 //! | `health-daily` | (customer, day) | score history: a row only on a closed day where score, level or policy version changed |
-//! | `health-due` | (day, customer) | when the account must be evaluated again (see below) |
+//! | `health-due` | (day, customer) | when the account must be evaluated again: one bucket per day, read and deleted whole by the close of that day (see below) |
 //! | `health-levels` | (customer, position) | `HealthLevelChanged` |
 //! | `health-freezes` | (customer, position) | renewal-quoting freezes |
 //! | `health-plans`, `health-plan-ids` | (customer, position), (customer, plan id) | rescue plans and their approval |
@@ -42,11 +42,22 @@
 //!
 //! The v1 model re-evaluates every account at every `DayClosed`. Here a
 //! `DayClosed` of day D evaluates only the accounts with a `health-due`
-//! row on or before D. Each account has at most one due row, rewritten
-//! after each of its evaluations (rather than one row per input and
-//! boundary written when the input arrives: one row to move, and the
-//! boundaries are computed from the pruned inputs the evaluation loaded
-//! anyway):
+//! row on or before D. The account's due day is kept in its state row
+//! ([`CustomerState::due`]), rewritten after each of its evaluations
+//! (rather than one row per input and boundary written when the input
+//! arrives: the boundaries are computed from the pruned inputs the
+//! evaluation loaded anyway), and indexed by day only when it moves: a
+//! `health-due` row is written for the new day and the old day's row is
+//! left in place. A close of D reads the buckets it consumes (the
+//! next-close bucket and the days since the last close: no row of an
+//! earlier day is left), deletes them whole, and evaluates the accounts
+//! found there whose due day has come; a stale row (the account moved to
+//! another day) is skipped. Rescheduling an account therefore deletes
+//! nothing, and the deletions a close makes lie before the range the next
+//! close reads, so no close walks the tombstones of earlier ones
+//! (version 2 deleted the old row at each move: between two commits the
+//! uncommitted writes held a tombstone per account and close, and every
+//! close's range walked them all). When an account is due:
 //!
 //! - an input evaluates the account at once, as v1 does (as of the last
 //!   closed day, once one closed; before that it only waits);
@@ -233,8 +244,9 @@ pub struct HealthTables;
 
 impl TableProjector for HealthTables {
     const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
-    /// 2: the inputs row in its compact form ([`StoredInputs`]).
-    const VERSION: u32 = 2;
+    /// 2: the inputs row in its compact form ([`StoredInputs`]); 3: due
+    /// rows as day buckets consumed whole at a close ([`schedule`]).
+    const VERSION: u32 = 3;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -695,7 +707,14 @@ fn due_after(
     }
 }
 
-/// Moves the account's due row to `when` (none: not due).
+/// Moves the account to the due bucket of `when` (none: not due). The
+/// row of its old bucket is **not** deleted: a close reads only the
+/// buckets it consumes (the next-close bucket and the days since the last
+/// close), deletes each of them whole, and evaluates an account found in a
+/// bucket only if its [`CustomerState::due`] is still due then; a stale row
+/// of a later day is dropped with its bucket when that day closes. So
+/// rescheduling writes one row and leaves no tombstone in the range any
+/// close reads.
 fn schedule(
     tx: &mut Tx<'_>,
     customer_id: CustomerId,
@@ -704,9 +723,6 @@ fn schedule(
 ) -> Result<(), TableError> {
     if state.due == when {
         return Ok(());
-    }
-    if let Some(old) = state.due {
-        tx.delete(&DUE, &(old, customer_id))?;
     }
     if let Some(when) = when {
         tx.put(&DUE, &(when, customer_id), &())?;
@@ -831,6 +847,37 @@ fn all_accounts(tx: &mut Tx<'_>) -> Result<Vec<CustomerId>, TableError> {
         .collect())
 }
 
+/// The accounts with a row in the due buckets a close of `day` consumes
+/// (after a close of `previous`, or none): the next-close bucket
+/// ([`NaiveDate::MIN`]) and the days `previous + 1 ..= day` (no row of an
+/// earlier day is left: each close consumes its days, and every due day
+/// written is after the close or input that wrote it). Every row read is
+/// deleted; the caller evaluates the accounts still due and writes their
+/// next row. Stale rows (the account moved on) cost a look-up here and
+/// nothing more.
+fn consume_due_buckets(
+    tx: &mut Tx<'_>,
+    previous: Option<NaiveDate>,
+    day: NaiveDate,
+) -> Result<BTreeSet<CustomerId>, TableError> {
+    let nil = CustomerId::from_uuid(Uuid::nil());
+    let mut rows = tx.prefix(&DUE, &NaiveDate::MIN)?;
+    let first = previous
+        .unwrap_or(NaiveDate::MIN)
+        .succ_opt()
+        .map(|first| (first, nil));
+    let end = day.succ_opt().map(|next| (next, nil));
+    if let Some(first) = first {
+        rows.extend(tx.range(&DUE, Some(&first), end.as_ref())?);
+    }
+    let mut due = BTreeSet::new();
+    for (key, ()) in rows {
+        tx.delete(&DUE, &key)?;
+        due.insert(key.1);
+    }
+    Ok(due)
+}
+
 fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), ProjectionError> {
     let mut meta = meta(tx)?;
     let previous = meta.last_closed;
@@ -841,26 +888,34 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         position,
     });
     let policy = policy_in_force(tx)?;
-    let due: BTreeSet<CustomerId> = if previous.map_or(true, |previous| day > previous.day) {
-        let end = day
-            .succ_opt()
-            .map(|next| (next, CustomerId::from_uuid(Uuid::nil())));
-        tx.range(&DUE, None, end.as_ref())?
-            .into_iter()
-            .map(|((_, customer_id), ())| customer_id)
-            .collect()
+    let in_order = previous.map_or(true, |previous| day > previous.day);
+    let due: BTreeSet<CustomerId> = if in_order {
+        consume_due_buckets(tx, previous.map(|previous| previous.day), day)?
     } else {
-        // Not after the last closed day: every account, as v1.
+        // Not after the last closed day: every account, as v1 (no bucket
+        // is consumed: each account's due day stays what it was or is
+        // moved below).
         all_accounts(tx)?.into_iter().collect()
     };
     for customer_id in due {
+        let mut state = customer_state(tx, customer_id)?;
+        if in_order {
+            // Found in a consumed bucket: due if its due day has come (else
+            // the row was stale: the account moved to a later day, whose
+            // row is still in place).
+            if !state.due.is_some_and(|due| due <= day) {
+                continue;
+            }
+            // Its bucket's row is deleted: whatever it is due at next gets
+            // a new row.
+            state.due = None;
+        }
         let Some(inputs) = load_inputs(tx, customer_id)? else {
             return Err(cannot_apply(
                 position,
                 format!("health: customer {customer_id} is due but has no inputs"),
             ));
         };
-        let mut state = customer_state(tx, customer_id)?;
         evaluate_account(
             tx,
             &mut meta,

@@ -4,8 +4,9 @@
 //! **Shared tables.** A projector may read tables another projector of its
 //! lane writes (`TableProjector::reads`, e.g. the directory). Folders are
 //! folded in tiers (a provider before its readers, [`fold_page`]); while a
-//! provider folds a page it keeps a *journal* of the page's writes (each
-//! key's values by position, and the value before the page), so a reader
+//! provider folds a page it keeps a *journal* of the page's writes to the
+//! tables its readers read (each key's values by position, and the value
+//! before the page; its other tables are not journaled), so a reader
 //! folding record `p` sees the provider's rows exactly as of `p`: never a
 //! later record's writes, whatever the page size. Readers do not touch the
 //! provider's cache: they read its dirty rows, the journal and its tree.
@@ -60,6 +61,12 @@ pub struct Folder {
     pub providers: Vec<(&'static str, usize)>,
     /// Whether readers in the lane read this folder (keep a journal).
     pub journaled: bool,
+    /// The row-key prefixes (`r/<table>/`) of the tables readers read:
+    /// only their writes are journaled (a provider's other tables are
+    /// never read as of a record, so journaling them only cost a copy and,
+    /// for a new key, a read of its committed value). See
+    /// [`Folder::journal_table`].
+    journaled_prefixes: Vec<Vec<u8>>,
     /// The tier: 0 without `reads`, else one more than its providers'.
     pub tier: usize,
     /// A lane's private copy of a provider (not a runner slot): its tree is
@@ -104,6 +111,7 @@ impl Folder {
             apply,
             providers: Vec::new(),
             journaled: false,
+            journaled_prefixes: Vec::new(),
             tier: 0,
             private: false,
             tree,
@@ -118,6 +126,22 @@ impl Folder {
             journal: Journal::new(),
             before: Writes::new(),
         }
+    }
+
+    /// Marks `table` as read by a reader of the lane: its writes are
+    /// journaled from now on.
+    pub fn journal_table(&mut self, table: &str) {
+        let prefix = row_key(table, &[]);
+        if !self.journaled_prefixes.contains(&prefix) {
+            self.journaled_prefixes.push(prefix);
+        }
+        self.journaled = true;
+    }
+
+    fn is_journaled(&self, key: &[u8]) -> bool {
+        self.journaled_prefixes
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
     }
 
     /// The bytes of the rows a commit would write now.
@@ -288,6 +312,9 @@ impl Folder {
     /// value before the page at its first write.
     fn journal_writes(&mut self, position: u64, staged: &Writes) -> Result<(), TableError> {
         for (key, value) in staged {
+            if !self.is_journaled(key) {
+                continue;
+            }
             if !self.journal.contains_key(key) {
                 // The committed value is usually cached: `apply` read it.
                 let before = match self.dirty.get(key) {

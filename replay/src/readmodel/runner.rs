@@ -438,7 +438,7 @@ fn wire_lane(
                 .and_then(|slot| names.iter().position(|name| *name == specs[slot].name))
                 .ok_or_else(|| ReadModelError::Wiring(format!("no provider of table {table}")))?;
             providers.push((*table, provider));
-            lane[provider].1.journaled = true;
+            lane[provider].1.journal_table(table);
         }
         lane[position].1.providers = providers;
     }
@@ -530,18 +530,7 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
 async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModelError>) {
     let outcome = tokio::task::spawn_blocking(move || {
         let mut lane = lane;
-        let mut result = Ok(());
-        for (_, folder) in lane.iter_mut() {
-            if let Err(error) = folder.commit() {
-                result = Err(ReadModelError::Sled(error));
-                break;
-            }
-            tracing::debug!(
-                projector = folder.name,
-                next_position = folder.next,
-                "tables committed"
-            );
-        }
+        let result = commit_folders(&mut lane);
         (lane, result)
     })
     .await;
@@ -552,6 +541,48 @@ async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModel
         }
         Err(error) => (Vec::new(), Err(ReadModelError::Task(error.to_string()))),
     }
+}
+
+/// Commits every folder of the lane, each in its own batch on its own
+/// tree: the folders with changes on scoped threads, in parallel (each
+/// batch is atomic on its own; a lane's projectors never shared a batch),
+/// one at a time when only one has changes. The first error is returned
+/// (the folders that failed keep their rows dirty for the next try).
+fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
+    let mut pending: Vec<&mut Folder> = lane
+        .iter_mut()
+        .map(|(_, folder)| folder)
+        .filter(|folder| folder.has_changes())
+        .collect();
+    let results: Vec<Result<(), sled::Error>> = if pending.len() > 1 {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pending
+                .iter_mut()
+                .map(|folder| scope.spawn(move || folder.commit()))
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(sled::Error::ReportableBug(
+                            "a commit thread panicked".to_owned(),
+                        ))
+                    })
+                })
+                .collect()
+        })
+    } else {
+        pending.iter_mut().map(|folder| folder.commit()).collect()
+    };
+    for (folder, result) in pending.iter().zip(results) {
+        result.map_err(ReadModelError::Sled)?;
+        tracing::debug!(
+            projector = folder.name,
+            next_position = folder.next,
+            "tables committed"
+        );
+    }
+    Ok(())
 }
 
 /// Marks every active projector of the lane failed at `position`.
