@@ -54,6 +54,16 @@ pub struct AuditArgs {
     /// Records in the log (one customer holds 1,000 of them).
     #[arg(long, default_value_t = 1_000_000)]
     pub events: u64,
+    /// Keep the log in DATA instead of a temporary directory; a log that
+    /// `bench audit --events N --data DATA` left there is reused, not
+    /// filled again (to compare bundle builds on the same log, each from a
+    /// fresh process).
+    #[arg(long, value_name = "DATA")]
+    pub data: Option<std::path::PathBuf>,
+    /// Time only the bundle (first build, then again); skip the proofs,
+    /// scan, verification and export figures.
+    #[arg(long)]
+    pub bundle_only: bool,
 }
 
 /// `bundle_ms` by step (milliseconds): index rows, checkpoint, record
@@ -69,23 +79,56 @@ fn emit_bundle_breakdown(timings: &crate::evidence::BundleTimings) {
     emit("bundle_sign_ms", ms(timings.prove.sign));
 }
 
-pub fn run(n_events: u64) -> anyhow::Result<()> {
+/// Inclusion proofs for random leaves against the full tree.
+fn proofs_per_s(tree: &LogTree, size: u64) -> anyhow::Result<()> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
+    let n_proofs = 100_000u64;
+    let started = Instant::now();
+    let mut n_hashes = 0usize;
+    for _ in 0..n_proofs {
+        let leaf = rng.gen_range(0..size);
+        n_hashes += tree.inclusion_proof(leaf, size)?.len();
+    }
+    anyhow::ensure!(n_hashes > 0, "no proof hashes");
+    emit(
+        "proofs_per_s",
+        n_proofs as f64 / started.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+pub fn run(args: AuditArgs) -> anyhow::Result<()> {
+    let n_events = args.events;
     if n_events < 2 * CUSTOMER_EVENTS {
         bail!("--events must be at least {}", 2 * CUSTOMER_EVENTS);
     }
-    let dir = crate::scratch::ScratchDir::new("salesledger-bench-audit-")
-        .context("creating a temporary data directory")?;
-    let data = dir.path();
+    let temporary;
+    let data = match &args.data {
+        Some(data) => data.as_path(),
+        None => {
+            temporary = crate::scratch::ScratchDir::new("salesledger-bench-audit-")
+                .context("creating a temporary data directory")?;
+            temporary.path()
+        }
+    };
     println!("events={n_events}");
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let store = SledStore::open(data)?;
+        // A log this bench left in `--data` is reused as it is.
+        let reused = store.head().len;
+        if reused != 0 && reused < n_events {
+            bail!(
+                "{} holds a log of {reused} records, fewer than --events {n_events}",
+                data.display()
+            );
+        }
         // Fill: the bundled customer gets every (N / 1000)-th event on its
         // own stream; the rest go to 427 other customers' streams.
         let bundled = Uuid::from_u128(0xb0b);
         let stride = n_events / CUSTOMER_EVENTS;
         let bar = crate::progress::bar(n_events, "filling the log");
-        let mut n = 0u64;
+        let mut n = if reused == 0 { 0 } else { n_events };
         while n < n_events {
             let count = EVENTS_PER_REQUEST.min(n_events - n);
             let mut by_stream: std::collections::BTreeMap<Uuid, Vec<NewEvent>> =
@@ -117,30 +160,21 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
 
         let started = Instant::now();
         let mut tree = LogTree::open(data, &store).await?;
-        emit(
-            "tree_build",
-            n_events as f64 / started.elapsed().as_secs_f64(),
-        );
+        if reused == 0 {
+            emit(
+                "tree_build",
+                n_events as f64 / started.elapsed().as_secs_f64(),
+            );
+        }
         let key = ServerKey::load_or_create(data)?;
-        sign_checkpoint(&store, &mut tree, &key).await?;
+        if reused == 0 {
+            sign_checkpoint(&store, &mut tree, &key).await?;
+        }
         tree.catch_up(&store).await?;
         tree.sync()?;
-        let size = tree.size();
-
-        // Inclusion proofs for random leaves against the full tree.
-        let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-        let n_proofs = 100_000u64;
-        let started = Instant::now();
-        let mut n_hashes = 0usize;
-        for _ in 0..n_proofs {
-            let leaf = rng.gen_range(0..size);
-            n_hashes += tree.inclusion_proof(leaf, size)?.len();
+        if !args.bundle_only {
+            proofs_per_s(&tree, tree.size())?;
         }
-        anyhow::ensure!(n_hashes > 0, "no proof hashes");
-        emit(
-            "proofs_per_s",
-            n_proofs as f64 / started.elapsed().as_secs_f64(),
-        );
 
         // The customer's bundle from the subject index (latest checkpoint
         // covers it): the index is folded first, then only the bundle is
@@ -159,10 +193,12 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
         tables
             .wait_caught_up(std::time::Duration::from_secs(24 * 3600))
             .await?;
-        emit(
-            "index_build",
-            n_events as f64 / started.elapsed().as_secs_f64(),
-        );
+        if reused == 0 {
+            emit(
+                "index_build",
+                n_events as f64 / started.elapsed().as_secs_f64(),
+            );
+        }
         let subject = Subject::customer(bundled);
         let started = Instant::now();
         let (bundle, timings) = crate::evidence::indexed_bundle_timed(
@@ -202,6 +238,11 @@ pub fn run(n_events: u64) -> anyhow::Result<()> {
             again.events == bundle.events,
             "the second bundle differs from the first"
         );
+        if args.bundle_only {
+            tables.stop().await?;
+            store.close().await;
+            return anyhow::Ok(());
+        }
         // The same bundle by a scan of the log (the reference selection).
         let started = Instant::now();
         let scanned = build_bundle(&store, &mut tree, &key, &subject, None, |_, _| {}).await?;

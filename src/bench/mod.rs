@@ -93,7 +93,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             batch_lines,
             clients,
         } => pos::run(lines, batch_lines, clients),
-        BenchCommand::Audit(args) => audit::run(args.events),
+        BenchCommand::Audit(args) => audit::run(args),
         BenchCommand::Store {
             data,
             store,

@@ -304,6 +304,32 @@ fn range_hash<T: Subtrees + ?Sized>(src: &T, start: u64, end: u64) -> Result<Has
     Ok(acc)
 }
 
+/// The perfect subtrees (`level`, `index`) that [`inclusion_path`] of
+/// `index` in a tree of `size` leaves reads, in the order it reads them
+/// (the same walk, without hashing).
+fn inclusion_nodes(index: u64, size: u64, visit: &mut impl FnMut(u32, u64)) {
+    let mut range = |start: u64, end: u64| {
+        let (mut pos, mut rem) = (start, end - start);
+        while rem > 0 {
+            let level = 63 - rem.leading_zeros();
+            visit(level, pos >> level);
+            pos += 1u64 << level;
+            rem -= 1u64 << level;
+        }
+    };
+    let (mut start, mut end) = (0u64, size);
+    while end - start > 1 {
+        let mid = start + split_point(end - start);
+        if index < mid {
+            range(mid, end);
+            end = mid;
+        } else {
+            range(start, mid);
+            start = mid;
+        }
+    }
+}
+
 /// RFC 9162 section 2.1.3.1 `PATH(m, D[n])`, leaf-to-root order
 /// (`index < size`, checked by callers).
 fn inclusion_path<T: Subtrees + ?Sized>(
@@ -493,6 +519,16 @@ pub trait NodeStore {
 
     /// The node at `(level, index)`, `None` if it was never written.
     fn get(&self, level: u32, index: u64) -> Result<Option<Hash>, Self::Error>;
+
+    /// The nodes of `level` at `indices` (sorted, unique), in that order.
+    /// The default calls [`NodeStore::get`] for each; a persistent store
+    /// should override it to read nearby nodes together.
+    fn get_many(&self, level: u32, indices: &[u64]) -> Result<Vec<Option<Hash>>, Self::Error> {
+        indices
+            .iter()
+            .map(|index| self.get(level, *index))
+            .collect()
+    }
 
     /// Write the node at `(level, index)` (overwriting it if present).
     fn put(&mut self, level: u32, index: u64, hash: Hash) -> Result<(), Self::Error>;
@@ -711,21 +747,40 @@ impl<S: NodeStore> MerkleTree<S> {
     ///
     /// Errors: as [`MerkleTree::inclusion_proof`], for the first leaf that
     /// fails.
+    ///
+    /// The nodes the proofs need are listed first and read level by level
+    /// in position order ([`NodeStore::get_many`]: a file store reads
+    /// nearby nodes in one read), then the proofs are computed from them.
     pub fn inclusion_proofs(
         &self,
         leaves: &[u64],
         tree_size: u64,
     ) -> Result<Vec<Vec<Hash>>, MerkleError> {
+        let mut wanted: std::collections::BTreeMap<u32, Vec<u64>> = Default::default();
+        for leaf in leaves {
+            check_inclusion_request(*leaf, tree_size, self.size)?;
+            inclusion_nodes(*leaf, tree_size, &mut |level, index| {
+                wanted.entry(level).or_default().push(index);
+            });
+        }
+        let mut seen = std::collections::HashMap::new();
+        for (level, mut indices) in wanted {
+            indices.sort_unstable();
+            indices.dedup();
+            let hashes = self.store.get_many(level, &indices).map_err(store_err)?;
+            for (index, hash) in indices.into_iter().zip(hashes) {
+                let hash = hash.ok_or(MerkleError::MissingNode { level, index })?;
+                seen.insert((level, index), hash);
+            }
+        }
+        // Any node the listing missed is read on demand by the memo.
         let memo = Memo {
             src: self,
-            seen: Default::default(),
+            seen: std::cell::RefCell::new(seen),
         };
         leaves
             .iter()
-            .map(|leaf| {
-                check_inclusion_request(*leaf, tree_size, self.size)?;
-                inclusion_path(&memo, *leaf, tree_size)
-            })
+            .map(|leaf| inclusion_path(&memo, *leaf, tree_size))
             .collect()
     }
 
@@ -1041,11 +1096,12 @@ mod tests {
         assert_eq!(s.node_count(), 1);
     }
 
-    /// Counts node reads.
+    /// Counts node reads (one by one, and listed ones read by `get_many`).
     #[derive(Default)]
     struct Counting {
         inner: MemoryNodeStore,
         reads: std::cell::Cell<u64>,
+        listed: std::cell::Cell<u64>,
     }
 
     impl NodeStore for Counting {
@@ -1053,6 +1109,17 @@ mod tests {
         fn get(&self, level: u32, index: u64) -> Result<Option<Hash>, MemoryStoreGap> {
             self.reads.set(self.reads.get() + 1);
             self.inner.get(level, index)
+        }
+        fn get_many(
+            &self,
+            level: u32,
+            indices: &[u64],
+        ) -> Result<Vec<Option<Hash>>, MemoryStoreGap> {
+            self.listed.set(self.listed.get() + indices.len() as u64);
+            indices
+                .iter()
+                .map(|index| self.inner.get(level, *index))
+                .collect()
         }
         fn put(&mut self, level: u32, index: u64, hash: Hash) -> Result<(), MemoryStoreGap> {
             self.inner.put(level, index, hash)
@@ -1077,8 +1144,11 @@ mod tests {
                 .collect();
             let single_reads = t.store.reads.get();
             t.store.reads.set(0);
+            t.store.listed.set(0);
             let batched = t.inclusion_proofs(&leaves, tree_size).expect("proofs");
-            let batched_reads = t.store.reads.get();
+            // Every node was listed up front: none read on demand.
+            assert_eq!(t.store.reads.get(), 0, "tree size {tree_size}");
+            let batched_reads = t.store.listed.get();
             assert_eq!(batched, single, "tree size {tree_size}");
             if tree_size >= 1_000 {
                 assert!(
