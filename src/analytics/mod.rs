@@ -5,11 +5,18 @@
 //! envelope field a typed column and the payload a JSON string column,
 //! cut into files by position range.
 //!
+//! [`tables`]: `salesledger rebuild --from FILE --out DIR --format
+//! parquet`, every read-model table as its own Parquet file with typed
+//! columns read from the rows' serde form ([`flatten`]), and
+//! `tables.json` describing them.
+//!
 //! Every file is written to a hidden temporary name beside its final one,
 //! synced, then renamed: a reader never sees a partial Parquet file, and a
 //! failed run removes what it wrote.
 
+pub mod flatten;
 pub mod log;
+pub mod tables;
 
 use std::fs;
 use std::path::{Path, PathBuf};
