@@ -699,7 +699,7 @@ mod tests {
 
     #[test]
     fn every_declared_table_has_its_row_types() {
-        let sources = checked_sources().expect("every table described");
-        assert_eq!(sources.len(), sources().len(), "no table described twice");
+        let checked = checked_sources().expect("every table described");
+        assert_eq!(checked.len(), sources().len(), "no table described twice");
     }
 }
