@@ -16,6 +16,8 @@ pub enum Cell {
     Null,
     Bool(bool),
     Int(i64),
+    /// An unsigned integer past `i64::MAX` (e.g. a newest-first key).
+    UInt(u64),
     Float(f64),
     Str(String),
     /// A sequence, a map or an enum variant with data, as JSON.
@@ -25,9 +27,6 @@ pub enum Cell {
 /// Why a value could not be flattened.
 #[derive(Debug, thiserror::Error)]
 pub enum FlattenError {
-    /// An unsigned integer past `i64::MAX` (no Parquet INT64 holds it).
-    #[error("column {0}: an integer past the INT64 range")]
-    TooLarge(String),
     /// Not an error: the value at this path is a sequence, a map or an
     /// enum variant with data; the caller writes it as one JSON cell.
     #[error("a value that is written as JSON")]
@@ -205,11 +204,7 @@ impl<'a> ser::Serializer for Flattener<'a> {
     fn serialize_u64(self, v: u64) -> Result<(), FlattenError> {
         match i64::try_from(v) {
             Ok(v) => self.push(Cell::Int(v)),
-            Err(_) => Err(FlattenError::TooLarge(if self.path.is_empty() {
-                self.leaf.to_owned()
-            } else {
-                self.path.to_owned()
-            })),
+            Err(_) => self.push(Cell::UInt(v)),
         }
     }
     fn serialize_f32(self, v: f32) -> Result<(), FlattenError> {
@@ -363,7 +358,13 @@ mod tests {
             ]
         );
         let mut out = Vec::new();
-        let error = flatten_into("key", "key", &u64::MAX, &mut out).expect_err("too large");
-        assert!(matches!(error, FlattenError::TooLarge(_)), "{error}");
+        flatten_into("key", "key", &(u64::MAX, 1u64), &mut out).expect("flattens");
+        assert_eq!(
+            out,
+            vec![
+                ("key.0".into(), Cell::UInt(u64::MAX)),
+                ("key.1".into(), Cell::Int(1))
+            ]
+        );
     }
 }

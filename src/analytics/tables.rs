@@ -17,7 +17,9 @@
 //! fields as their names (nested structs as `a.b`; a value that is not a
 //! struct as `value`). `Option` is a nullable column (so is a field of an
 //! `Option` struct); unit enum variants are strings; sequences, maps and
-//! enum variants with data are one JSON column; integers are INT64,
+//! enum variants with data are one JSON column; integers are INT64 (a
+//! `u64` column holding a value past `i64::MAX`, such as a newest-first
+//! key, is UINT64: INT64 with the unsigned INTEGER(64) logical type),
 //! floats DOUBLE, booleans BOOLEAN; dates, times and ids are strings
 //! (ISO-8601 dates sort and compare as dates); money is integer fen.
 //!
@@ -72,7 +74,7 @@ pub enum TablesError {
         table: &'static str,
     },
     /// A row does not flatten (e.g. an integer past INT64).
-    #[error("{}", crate::t!("cli-tables-row", table = table, reason = source))]
+    #[error("{}", crate::t!("cli-tables-row", table = table))]
     Row {
         table: String,
         #[source]
@@ -82,14 +84,14 @@ pub enum TablesError {
     #[error("{}", crate::t!("cli-tables-duplicate-column", table = table, column = column))]
     DuplicateColumn { table: String, column: String },
     /// Reading the committed rows failed.
-    #[error("{}", crate::t!("cli-tables-read", table = table, reason = source))]
+    #[error("{}", crate::t!("cli-tables-read", table = table))]
     Read {
         table: String,
         #[source]
         source: ReadModelError,
     },
     /// Encoding a Parquet file failed.
-    #[error("{}", crate::t!("cli-tables-parquet", table = table, reason = source))]
+    #[error("{}", crate::t!("cli-tables-parquet", table = table))]
     Parquet {
         table: String,
         #[source]
@@ -111,6 +113,10 @@ pub enum ColumnType {
     Boolean,
     #[serde(rename = "INT64")]
     Int64,
+    /// INT64 (INTEGER(64, false)): a `u64` column holding values past
+    /// `i64::MAX`.
+    #[serde(rename = "UINT64")]
+    UInt64,
     #[serde(rename = "DOUBLE")]
     Double,
     /// BYTE_ARRAY (STRING).
@@ -353,6 +359,7 @@ fn kind_of(cell: &Cell) -> Option<ColumnType> {
         Cell::Null => None,
         Cell::Bool(_) => Some(ColumnType::Boolean),
         Cell::Int(_) => Some(ColumnType::Int64),
+        Cell::UInt(_) => Some(ColumnType::UInt64),
         Cell::Float(_) => Some(ColumnType::Double),
         Cell::Str(_) => Some(ColumnType::String),
         Cell::Json(_) => Some(ColumnType::Json),
@@ -362,9 +369,11 @@ fn kind_of(cell: &Cell) -> Option<ColumnType> {
 fn unify(a: ColumnType, b: ColumnType) -> ColumnType {
     match (a, b) {
         (a, b) if a == b => a,
-        (ColumnType::Int64, ColumnType::Double) | (ColumnType::Double, ColumnType::Int64) => {
-            ColumnType::Double
+        (ColumnType::Int64, ColumnType::UInt64) | (ColumnType::UInt64, ColumnType::Int64) => {
+            ColumnType::UInt64
         }
+        (ColumnType::Int64 | ColumnType::UInt64, ColumnType::Double)
+        | (ColumnType::Double, ColumnType::Int64 | ColumnType::UInt64) => ColumnType::Double,
         _ => ColumnType::String,
     }
 }
@@ -436,6 +445,7 @@ fn schema(columns: &[ColumnInfo]) -> Result<Arc<Type>, parquet::errors::ParquetE
         let (physical, logical) = match column.column_type {
             ColumnType::Boolean => (PhysicalType::BOOLEAN, None),
             ColumnType::Int64 => (PhysicalType::INT64, None),
+            ColumnType::UInt64 => (PhysicalType::INT64, Some(LogicalType::integer(64, false))),
             ColumnType::Double => (PhysicalType::DOUBLE, None),
             ColumnType::String => (PhysicalType::BYTE_ARRAY, Some(LogicalType::String)),
             ColumnType::Json => (PhysicalType::BYTE_ARRAY, Some(LogicalType::Json)),
@@ -473,6 +483,7 @@ fn text(cell: &Cell) -> String {
         Cell::Null => String::new(),
         Cell::Bool(value) => value.to_string(),
         Cell::Int(value) => value.to_string(),
+        Cell::UInt(value) => value.to_string(),
         Cell::Float(value) => value.to_string(),
         Cell::Str(value) | Cell::Json(value) => value.clone(),
     }
@@ -511,10 +522,13 @@ fn write_row_group(
                     .typed::<BoolType>()
                     .write_batch(&values, levels, None)?;
             }
-            ColumnType::Int64 => {
+            ColumnType::Int64 | ColumnType::UInt64 => {
+                // UINT64 is stored as the same 64 bits (Parquet's unsigned
+                // INT64), so a value past i64::MAX keeps its bits.
                 let values: Vec<i64> = present
                     .map(|cell| match cell {
                         Cell::Int(value) => *value,
+                        Cell::UInt(value) => i64::from_ne_bytes(value.to_ne_bytes()),
                         _ => 0,
                     })
                     .collect();
@@ -527,6 +541,7 @@ fn write_row_group(
                     .map(|cell| match cell {
                         Cell::Float(value) => *value,
                         Cell::Int(value) => *value as f64,
+                        Cell::UInt(value) => *value as f64,
                         _ => 0.0,
                     })
                     .collect();
