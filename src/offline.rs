@@ -119,9 +119,7 @@ fn remove_earlier_rebuild(out: &Path) -> anyhow::Result<()> {
     }
     let parquet = out.join(crate::analytics::tables::PARQUET_DIR);
     if parquet.is_dir() {
-        crate::analytics::prepare_out_dir(&parquet, true, |name| {
-            name == crate::analytics::tables::TABLES_MANIFEST || name.ends_with(".parquet")
-        })?;
+        crate::analytics::prepare_out_dir(&parquet, true, crate::analytics::tables::is_ours)?;
     }
     Ok(())
 }

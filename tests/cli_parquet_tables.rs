@@ -17,6 +17,7 @@ use std::path::Path;
 use salesledger_fixtures::FixtureConfig;
 use serde_json::Value;
 
+use crate::cli_offline::tamper_export;
 use crate::cli_parquet::duckdb_script;
 use crate::http::support::spawn_app;
 use crate::util::salesledger;
@@ -196,19 +197,14 @@ async fn every_table_as_parquet_reproduces_the_views_in_duckdb() {
 
     // A tampered log stops the rebuild naming the position, no Parquet
     // file left (also over an earlier rebuild replaced with --force).
-    let text = std::fs::read_to_string(&export).expect("the export");
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
-    let tampered_position = (lines.len() - 1) / 3;
-    let line = &mut lines[tampered_position + 1];
-    let hash_at = line.find("\"hash\":\"").expect("a hash") + "\"hash\":\"".len();
-    let digit = if &line[hash_at..hash_at + 1] == "0" {
-        "1"
-    } else {
-        "0"
-    };
-    line.replace_range(hash_at..hash_at + 1, digit);
+    let n_records = std::fs::read_to_string(&export)
+        .expect("the export")
+        .lines()
+        .count()
+        - 1;
+    let tampered_position = n_records / 3;
     let tampered = directory.path().join("tampered.jsonl");
-    std::fs::write(&tampered, lines.join("\n") + "\n").expect("write");
+    tamper_export(&export, tampered_position, &tampered);
     for (out, force) in [(directory.path().join("never"), false), (tables, true)] {
         let mut args = vec![
             "rebuild",

@@ -60,6 +60,16 @@ pub(crate) fn prepare_out_dir(
     Ok(())
 }
 
+/// Removes the files a failed run had already renamed into place (its
+/// staged files remove themselves, [`Staged`]).
+pub(crate) fn remove_written(paths: &[PathBuf]) {
+    for path in paths {
+        if let Err(error) = fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), %error, "removing a file of a failed run");
+        }
+    }
+}
+
 /// A file being written under a temporary name, renamed into place by
 /// [`Staged::commit`] and removed if dropped before that.
 pub(crate) struct Staged {

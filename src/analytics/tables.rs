@@ -53,7 +53,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::flatten::{flatten_into, Cell, FlattenError};
-use super::{prepare_out_dir, Staged};
+use super::{prepare_out_dir, remove_written, Staged};
 
 /// The `format` of `tables.json`.
 pub const PARQUET_TABLES_FORMAT: &str = "salesledger-parquet-tables/1";
@@ -566,7 +566,7 @@ fn write_row_group(
 }
 
 /// Whether `name` is a file this writer puts in its directory.
-fn is_ours(name: &str) -> bool {
+pub(crate) fn is_ours(name: &str) -> bool {
     name == TABLES_MANIFEST || name.ends_with(".parquet")
 }
 
@@ -610,11 +610,7 @@ pub fn write_tables(
         Ok(manifest)
     })();
     if result.is_err() {
-        for path in &written {
-            if let Err(error) = std::fs::remove_file(path) {
-                tracing::warn!(path = %path.display(), %error, "removing a file of a failed run");
-            }
-        }
+        remove_written(&written);
     }
     result
 }
