@@ -251,9 +251,19 @@ enum Command {
         /// The export file (`salesledger export`).
         #[arg(long)]
         from: PathBuf,
-        /// A fresh directory.
+        /// A fresh directory (or, with --force, one an earlier rebuild
+        /// wrote).
         #[arg(long)]
         out: PathBuf,
+        /// `json`: each view's answer as OUT/<view>.json; `parquet`: every
+        /// table of every view as OUT/parquet/<projector>.<table>.parquet
+        /// with OUT/parquet/tables.json (README "For analysts").
+        #[arg(long, value_enum, default_value_t = salesledger::offline::RebuildFormat::Json)]
+        format: salesledger::offline::RebuildFormat,
+        /// Replace an earlier rebuild in OUT instead of refusing a
+        /// directory that is not empty.
+        #[arg(long)]
+        force: bool,
     },
     /// Print a view as it was at a past position or time, folded from the
     /// log; with --weights, what health levels a different policy would
@@ -424,9 +434,17 @@ fn main() -> ExitCode {
         Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
         Command::Witness(args) => salesledger::witness::run(&args),
         Command::Export(args) => audit::export(&args),
-        Command::Rebuild { from, out } => {
-            salesledger::offline::rebuild(&from, &out).map(|()| ExitCode::SUCCESS)
-        }
+        Command::Rebuild {
+            from,
+            out,
+            format,
+            force,
+        } => salesledger::offline::rebuild(
+            &from,
+            &out,
+            salesledger::offline::RebuildOptions { format, force },
+        )
+        .map(|()| ExitCode::SUCCESS),
         Command::Replay {
             data,
             view,

@@ -34,20 +34,47 @@ const IMPORT_BATCH: usize = 4_096;
 /// How long a fold may take before the offline tools give up.
 const FOLD_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 
-/// `salesledger rebuild --from FILE --out DIR`: imports an export into a
-/// fresh data directory's log (`DIR/log`, verifying the chain line by
-/// line, then again as the store checks each batch extends its head),
-/// folds every table projector `serve` runs into `DIR/tables` (so `serve
-/// --data DIR` starts without folding again), then writes the outputs:
-/// each view's answer to `DIR/<view>.json` ([`write_json_views`]).
-pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
+/// What `rebuild` writes besides the log and the tables.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum RebuildFormat {
+    /// Each view's answer as `DIR/<view>.json`.
+    #[default]
+    Json,
+    /// Every table of every view as `DIR/parquet/<projector>.<table>.parquet`
+    /// with `DIR/parquet/tables.json` ([`crate::analytics::tables`]).
+    Parquet,
+}
+
+/// How `rebuild` runs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RebuildOptions {
+    pub format: RebuildFormat,
+    /// Replace an earlier rebuild in `out` instead of refusing a directory
+    /// that is not empty.
+    pub force: bool,
+}
+
+/// `salesledger rebuild --from FILE --out DIR [--format json|parquet]
+/// [--force]`: imports an export into a fresh data directory's log
+/// (`DIR/log`, verifying the chain line by line, then again as the store
+/// checks each batch extends its head), folds every table projector
+/// `serve` runs into `DIR/tables` (so `serve --data DIR` starts without
+/// folding again), then writes the outputs: each view's answer to
+/// `DIR/<view>.json` ([`write_json_views`]), or with `parquet` every
+/// table as Parquet under `DIR/parquet` ([`crate::analytics::tables`]).
+/// A directory that is not empty is refused unless `force`, which first
+/// removes what an earlier rebuild wrote there.
+pub fn rebuild(from: &Path, out: &Path, options: RebuildOptions) -> anyhow::Result<()> {
     if out.exists()
         && std::fs::read_dir(out)
             .with_context(|| crate::t!("cli-reading", path = out.display()))?
             .next()
             .is_some()
     {
-        bail!(crate::t!("cli-rebuild-not-empty", path = out.display()));
+        if !options.force {
+            bail!(crate::t!("cli-rebuild-not-empty", path = out.display()));
+        }
+        remove_earlier_rebuild(out)?;
     }
     salesledger_store::private_fs::create_dir_all(out)
         .with_context(|| crate::t!("cli-creating", path = out.display()))?;
@@ -56,17 +83,75 @@ pub fn rebuild(from: &Path, out: &Path) -> anyhow::Result<()> {
         let store = import(from, out).await?;
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let tables = out.join(crate::views::TABLES_DIR);
+        let end = store.head().len;
         let runner = fold(
             crate::views::table_runner_builder(shared, &tables),
-            store.head().len,
+            end,
             &crate::t!("cli-progress-rebuilding"),
         )
         .await?;
-        write_json_views(&runner, out)?;
+        match options.format {
+            RebuildFormat::Json => write_json_views(&runner, out)?,
+            RebuildFormat::Parquet => write_parquet_tables(&runner, end, out)?,
+        }
         runner.shutdown().await?;
         store.close().await;
         anyhow::Ok(())
     })
+}
+
+/// Removes from `out` what a rebuild writes there (the log, the tables,
+/// the views' JSON and the Parquet directory's files), nothing else.
+fn remove_earlier_rebuild(out: &Path) -> anyhow::Result<()> {
+    for dir in ["log", crate::views::TABLES_DIR] {
+        let path = out.join(dir);
+        if path.is_dir() {
+            std::fs::remove_dir_all(&path)
+                .with_context(|| crate::t!("cli-removing", path = path.display()))?;
+        }
+    }
+    for view in crate::views::view_names() {
+        let path = out.join(format!("{view}.json"));
+        if path.is_file() {
+            std::fs::remove_file(&path)
+                .with_context(|| crate::t!("cli-removing", path = path.display()))?;
+        }
+    }
+    let parquet = out.join(crate::analytics::tables::PARQUET_DIR);
+    if parquet.is_dir() {
+        crate::analytics::prepare_out_dir(&parquet, true, crate::analytics::tables::is_ours)?;
+    }
+    Ok(())
+}
+
+/// The Parquet output of a rebuild: every table in `out/parquet`, with a
+/// progress bar over the tables; prints the directory and counts.
+fn write_parquet_tables(runner: &TableRunner, end: u64, out: &Path) -> anyhow::Result<()> {
+    let dir = out.join(crate::analytics::tables::PARQUET_DIR);
+    let bar = crate::progress::bar(0, &crate::t!("cli-progress-writing-tables"));
+    let manifest =
+        crate::analytics::tables::write_tables(runner, end, &dir, true, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
+    bar.finish_and_clear();
+    let manifest = manifest?;
+    let files = manifest
+        .tables
+        .iter()
+        .filter(|table| table.file.is_some())
+        .count();
+    crate::outln!(
+        "{}",
+        crate::t!(
+            "cli-rebuild-wrote-parquet",
+            path = dir.display(),
+            tables = manifest.tables.len(),
+            files = files,
+            rows = manifest.tables.iter().map(|table| table.rows).sum::<u64>()
+        )
+    )?;
+    Ok(())
 }
 
 /// Imports the export `from` into the log of the data directory `out`,

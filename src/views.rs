@@ -47,6 +47,13 @@ pub struct Registered {
     add: fn(TableRunnerBuilder) -> TableRunnerBuilder,
 }
 
+impl Registered {
+    /// The tables the projector writes.
+    pub fn tables(&self) -> &'static [&'static str] {
+        (self.tables)()
+    }
+}
+
 fn registered<P: TableProjector>() -> Registered {
     Registered {
         name: P::NAME,

@@ -55,6 +55,22 @@ fn run(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Writes `export` to `tampered` with one hex digit of the hash of the
+/// record at `position` changed (the export's first line is its header).
+pub(crate) fn tamper_export(export: &Path, position: usize, tampered: &Path) {
+    let text = std::fs::read_to_string(export).expect("the export");
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let line = &mut lines[position + 1];
+    let hash_at = line.find("\"hash\":\"").expect("a hash") + "\"hash\":\"".len();
+    let digit = if &line[hash_at..hash_at + 1] == "0" {
+        "1"
+    } else {
+        "0"
+    };
+    line.replace_range(hash_at..hash_at + 1, digit);
+    std::fs::write(tampered, lines.join("\n") + "\n").expect("write");
+}
+
 async fn all_records(store: &dyn Store) -> Vec<RecordedEvent> {
     let mut records = Vec::new();
     let mut position = 0;
@@ -283,19 +299,9 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
 
     // A tampered export stops the rebuild at the tampered record.
-    let text = std::fs::read_to_string(&export).expect("the export");
-    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let tampered_position = records.len() / 3;
-    let line = &mut lines[tampered_position + 1];
-    let hash_at = line.find("\"hash\":\"").expect("a hash") + "\"hash\":\"".len();
-    let digit = if &line[hash_at..hash_at + 1] == "0" {
-        "1"
-    } else {
-        "0"
-    };
-    line.replace_range(hash_at..hash_at + 1, digit);
     let tampered = directory.path().join("tampered.jsonl");
-    std::fs::write(&tampered, lines.join("\n") + "\n").expect("write");
+    tamper_export(&export, tampered_position, &tampered);
     let refused = salesledger(&[
         "rebuild",
         "--from",

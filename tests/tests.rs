@@ -30,6 +30,10 @@
 //! - `cli_verify`: `salesledger verify` exit codes and messages on a healthy
 //!   log, a tampered log and a missing data directory.
 //! - `cli_pipe`: CLI output into a closed pipe exits 141 quietly, no panic.
+//! - `cli_parquet_tables`: `rebuild --format parquet`: every table of
+//!   every view as Parquet that DuckDB reads, row counts equal to
+//!   tables.json, three view figures (C9, C10, C13) reproduced by SQL over
+//!   the rows; `--force`; a tampered log leaves no Parquet file.
 //! - `cli_offline`: `export` then `rebuild` writes every view's answer
 //!   equal to the live gateway's for the same log (byte for byte where a
 //!   file is one route's answer) and tables `serve` resumes at the end; a
@@ -101,6 +105,7 @@ mod cli_import_customers;
 mod cli_init;
 mod cli_offline;
 mod cli_parquet;
+mod cli_parquet_tables;
 mod cli_pipe;
 mod cli_serve;
 mod cli_tokens;

@@ -45,7 +45,7 @@ use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{prepare_out_dir, Staged};
+use super::{prepare_out_dir, remove_written, Staged};
 
 /// The `format` of `log.json`.
 pub const PARQUET_LOG_FORMAT: &str = "salesledger-parquet-log/1";
@@ -407,11 +407,7 @@ fn write_files(
         anyhow::Ok(manifest)
     })();
     if result.is_err() {
-        for path in &written {
-            if let Err(error) = std::fs::remove_file(path) {
-                tracing::warn!(path = %path.display(), %error, "removing a file of a failed export");
-            }
-        }
+        remove_written(&written);
     }
     // the reader sees a closed channel and stops
     drop(pages);

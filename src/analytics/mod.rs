@@ -5,11 +5,18 @@
 //! envelope field a typed column and the payload a JSON string column,
 //! cut into files by position range.
 //!
+//! [`tables`]: `salesledger rebuild --from FILE --out DIR --format
+//! parquet`, every read-model table as its own Parquet file with typed
+//! columns read from the rows' serde form ([`flatten`]), and
+//! `tables.json` describing them.
+//!
 //! Every file is written to a hidden temporary name beside its final one,
 //! synced, then renamed: a reader never sees a partial Parquet file, and a
 //! failed run removes what it wrote.
 
+pub mod flatten;
 pub mod log;
+pub mod tables;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -51,6 +58,16 @@ pub(crate) fn prepare_out_dir(
         }
     }
     Ok(())
+}
+
+/// Removes the files a failed run had already renamed into place (its
+/// staged files remove themselves, [`Staged`]).
+pub(crate) fn remove_written(paths: &[PathBuf]) {
+    for path in paths {
+        if let Err(error) = fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), %error, "removing a file of a failed run");
+        }
+    }
 }
 
 /// A file being written under a temporary name, renamed into place by

@@ -174,8 +174,16 @@ cli-import-pos-batch-reused = batch { $batch_id } (lines { $first } to { $last }
 cli-import-pos-stopped = import stopped at batch { $index } (lines { $first } to { $last }): { $error }; { $kept }
 
 ## rebuild, replay
-cli-rebuild-not-empty = { $path } is not empty: rebuild needs a fresh directory
+cli-rebuild-not-empty = { $path } is not empty: rebuild needs a fresh directory (or --force to replace an earlier rebuild there)
 cli-progress-rebuilding = rebuilding views
+cli-progress-writing-tables = writing tables
+cli-rebuild-wrote-parquet = wrote { $path }: { $tables } tables ({ $files } Parquet files, { $rows } rows) and tables.json
+cli-removing = removing { $path }
+cli-tables-undescribed = table { $table } of { $projector } has no row types for Parquet (src/analytics/tables.rs)
+cli-tables-row = table { $table }: a row does not fit a column
+cli-tables-duplicate-column = table { $table }: two cells named { $column } in one row
+cli-tables-read = table { $table }: reading the rows
+cli-tables-parquet = table { $table }: writing Parquet
 cli-progress-importing = importing
 cli-rebuild-imported = imported { $n } records, chain verified; head hash { $head }
 cli-fold-view-stopped = view { $view } stopped at log position { $position }: { $reason }

@@ -174,8 +174,16 @@ cli-import-pos-batch-reused = 批次 { $batch_id }（第 { $first } 至 { $last 
 cli-import-pos-stopped = 导入在第 { $index } 批（第 { $first } 至 { $last } 行）停止：{ $error }；{ $kept }
 
 ## rebuild、replay
-cli-rebuild-not-empty = { $path } 不是空目录：rebuild 需要一个全新的目录
+cli-rebuild-not-empty = { $path } 不是空目录：rebuild 需要一个全新的目录（或用 --force 替换其中先前的重建结果）
 cli-progress-rebuilding = 重建视图
+cli-progress-writing-tables = 写出数据表
+cli-rebuild-wrote-parquet = 已写出 { $path }：{ $tables } 张表（{ $files } 个 Parquet 文件，{ $rows } 行）及 tables.json
+cli-removing = 删除 { $path }
+cli-tables-undescribed = { $projector } 的数据表 { $table } 没有可写成 Parquet 的行类型（src/analytics/tables.rs）
+cli-tables-row = 数据表 { $table }：某行无法放入列
+cli-tables-duplicate-column = 数据表 { $table }：同一行中有两个名为 { $column } 的单元格
+cli-tables-read = 数据表 { $table }：读取行失败
+cli-tables-parquet = 数据表 { $table }：写出 Parquet 失败
 cli-progress-importing = 导入中
 cli-rebuild-imported = 已导入 { $n } 条记录，哈希链校验无误；链头哈希 { $head }
 cli-fold-view-stopped = 视图 { $view } 在日志位置 { $position } 停止：{ $reason }
