@@ -58,64 +58,11 @@ fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
     None
 }
 
-/// The command line's definition with its commands' `about` lines from
-/// the CLI catalogue, in the CLI's language. The flags' own help and
-/// clap's words (Usage, Options, its parse errors) stay English: clap has
-/// no message catalogue of its own.
+/// The command line's definition in the CLI's language: every command's
+/// `about`, every flag's help and clap's own words from the CLI catalogue
+/// (`salesledger::i18n::command_line`); English as the doc comments say.
 fn localized_command() -> clap::Command {
-    let abouts = [
-        ("serve", t!("cli-about-serve")),
-        ("verify", t!("cli-about-verify")),
-        ("key", t!("cli-about-key")),
-        ("checkpoint", t!("cli-about-checkpoint")),
-        ("evidence", t!("cli-about-evidence")),
-        ("verify-bundle", t!("cli-about-verify-bundle")),
-        ("witness", t!("cli-about-witness")),
-        ("export", t!("cli-about-export")),
-        ("rebuild", t!("cli-about-rebuild")),
-        ("replay", t!("cli-about-replay")),
-        ("copy", t!("cli-about-copy")),
-        ("backup", t!("cli-about-backup")),
-        ("init", t!("cli-about-init")),
-        ("import", t!("cli-about-import")),
-        ("token", t!("cli-about-token")),
-        ("openapi", t!("cli-about-openapi")),
-        ("bench", t!("cli-about-bench")),
-    ];
-    // Second-level commands: (parent, name, about).
-    let nested = [
-        ("token", "create", t!("cli-about-token-create")),
-        ("token", "list", t!("cli-about-token-list")),
-        ("token", "revoke", t!("cli-about-token-revoke")),
-        ("import", "pos", t!("cli-about-import-pos")),
-        ("import", "customers", t!("cli-about-import-customers")),
-    ];
-    let english = salesledger::i18n::cli_lang() == Lang::En;
-    let mut command = Cli::command().about(t!("cli-about"));
-    for (name, about) in abouts {
-        command = command.mut_subcommand(name, |sub| {
-            let sub = sub.about(about);
-            // The long description is the doc comment's, in English.
-            if english {
-                sub
-            } else {
-                sub.long_about(None::<&str>)
-            }
-        });
-    }
-    for (parent, name, about) in nested {
-        command = command.mut_subcommand(parent, |parent| {
-            parent.mut_subcommand(name, |sub| {
-                let sub = sub.about(about);
-                if english {
-                    sub
-                } else {
-                    sub.long_about(None::<&str>)
-                }
-            })
-        });
-    }
-    command
+    salesledger::i18n::command_line::localize(Cli::command(), salesledger::i18n::cli_lang())
 }
 
 #[derive(Subcommand, Debug)]
@@ -326,9 +273,13 @@ fn main() -> ExitCode {
     if let Some(lang) = lang_in_args(&args) {
         salesledger::i18n::set_cli_lang(lang);
     }
-    let cli = match Cli::from_arg_matches(&localized_command().get_matches_from(&args)) {
+    let matches = match localized_command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(error) => return parse_failed(&error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(error) => error.exit(),
+        Err(error) => return parse_failed(&error),
     };
     if let Some(lang) = cli.lang {
         salesledger::i18n::set_cli_lang(lang);
@@ -487,6 +438,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// A parse error (or the help or version clap was asked for): in the
+/// CLI's language when it is not English, with clap's exit status (2 for
+/// an error, 0 for help and version).
+fn parse_failed(error: &clap::Error) -> ExitCode {
+    match salesledger::i18n::command_line::parse_error(error, salesledger::i18n::cli_lang()) {
+        Some(message) => {
+            eprint!("{message}");
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+        }
+        None => error.exit(),
+    }
+}
+
 /// Why the first of `directories` that a running process holds is held.
 fn first_held(directories: &[PathBuf]) -> Option<salesledger::held::Held> {
     directories
@@ -554,4 +518,18 @@ fn init_tracing(default_level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dump_keys_tmp() {
+        let mut out = String::new();
+        for (key, text) in salesledger::i18n::command_line::keys_of(&Cli::command()) {
+            out.push_str(&format!("{key} = {text}\n"));
+        }
+        std::fs::write("/tmp/h20-keys.txt", out).expect("write");
+    }
 }
