@@ -103,17 +103,17 @@ pub fn localize(command: Command, lang: Lang) -> Command {
 }
 
 fn localize_built(command: Command, path: &mut Vec<String>, lang: Lang) -> Command {
-    let options = tr_in(lang, "cli-clap-options", &[]);
-    let arguments = tr_in(lang, "cli-clap-arguments", &[]);
+    let options = crate::t_in!(lang, "cli-clap-options");
+    let arguments = crate::t_in!(lang, "cli-clap-arguments");
     let template = format!(
         "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
-        tr_in(lang, "cli-clap-usage", &[])
+        crate::t_in!(lang, "cli-clap-usage")
     );
     let mut command = command
         .about(tr_in(lang, &about_key(path), &[]))
         .long_about(None::<&str>)
         .help_template(template)
-        .subcommand_help_heading(tr_in(lang, "cli-clap-commands", &[]));
+        .subcommand_help_heading(crate::t_in!(lang, "cli-clap-commands"));
     let at = path.clone();
     command = command.mut_args(|arg| {
         let mut help = tr_in(lang, &arg_key(&at, &arg), &[]);
@@ -122,12 +122,15 @@ fn localize_built(command: Command, path: &mut Vec<String>, lang: Lang) -> Comma
             .iter()
             .map(|value| value.to_string_lossy().into_owned())
             .collect();
-        if !defaults.is_empty() && !arg.is_hide_default_value_set() && arg.get_action().takes_values() {
+        if !defaults.is_empty()
+            && !arg.is_hide_default_value_set()
+            && arg.get_action().takes_values()
+        {
             help.push(' ');
-            help.push_str(&tr_in(
+            help.push_str(&crate::t_in!(
                 lang,
                 "cli-clap-default",
-                &[("value", defaults.join(", "))],
+                value = defaults.join(", ")
             ));
         }
         let possible: Vec<String> = arg
@@ -136,12 +139,15 @@ fn localize_built(command: Command, path: &mut Vec<String>, lang: Lang) -> Comma
             .filter(|value| !value.is_hide_set())
             .map(|value| value.get_name().to_owned())
             .collect();
-        if !possible.is_empty() && !arg.is_hide_possible_values_set() && arg.get_action().takes_values() {
+        if !possible.is_empty()
+            && !arg.is_hide_possible_values_set()
+            && arg.get_action().takes_values()
+        {
             help.push(' ');
-            help.push_str(&tr_in(
+            help.push_str(&crate::t_in!(
                 lang,
                 "cli-clap-possible-values",
-                &[("values", possible.join(", "))],
+                values = possible.join(", ")
             ));
         }
         let heading = if arg.is_positional() {
@@ -192,66 +198,67 @@ pub fn parse_error(error: &clap::Error, lang: Lang) -> Option<String> {
         return None;
     }
     let text = |kind| context_text(error, kind).unwrap_or_default();
-    let tr = |id: &str, args: &[(&str, String)]| tr_in(lang, id, args);
     let message = match error.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => return None,
-        ErrorKind::UnknownArgument => tr(
+        ErrorKind::UnknownArgument => crate::t_in!(
+            lang,
             "cli-clap-unknown-argument",
-            &[("arg", text(ContextKind::InvalidArg))],
+            arg = text(ContextKind::InvalidArg)
         ),
-        ErrorKind::InvalidSubcommand => tr(
+        ErrorKind::InvalidSubcommand => crate::t_in!(
+            lang,
             "cli-clap-unknown-command",
-            &[("command", text(ContextKind::InvalidSubcommand))],
+            command = text(ContextKind::InvalidSubcommand)
         ),
         ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
-            let mut message = tr(
+            let mut message = crate::t_in!(
+                lang,
                 "cli-clap-invalid-value",
-                &[
-                    ("value", text(ContextKind::InvalidValue)),
-                    ("arg", text(ContextKind::InvalidArg)),
-                ],
+                value = text(ContextKind::InvalidValue),
+                arg = text(ContextKind::InvalidArg)
             );
             if let Some(valid) = context_text(error, ContextKind::ValidValue) {
-                message.push_str(&tr("cli-clap-valid-values", &[("values", valid)]));
+                message.push_str(&crate::t_in!(lang, "cli-clap-valid-values", values = valid));
             }
             message
         }
-        ErrorKind::MissingRequiredArgument => tr(
+        ErrorKind::MissingRequiredArgument => crate::t_in!(
+            lang,
             "cli-clap-missing-argument",
-            &[("arg", text(ContextKind::InvalidArg))],
+            arg = text(ContextKind::InvalidArg)
         ),
-        ErrorKind::MissingSubcommand => tr("cli-clap-missing-command", &[]),
-        ErrorKind::ArgumentConflict => tr(
+        ErrorKind::MissingSubcommand => crate::t_in!(lang, "cli-clap-missing-command"),
+        ErrorKind::ArgumentConflict => crate::t_in!(
+            lang,
             "cli-clap-conflict",
-            &[
-                ("arg", text(ContextKind::InvalidArg)),
-                ("other", text(ContextKind::PriorArg)),
-            ],
+            arg = text(ContextKind::InvalidArg),
+            other = text(ContextKind::PriorArg)
         ),
         ErrorKind::NoEquals
         | ErrorKind::TooManyValues
         | ErrorKind::TooFewValues
-        | ErrorKind::WrongNumberOfValues => tr(
+        | ErrorKind::WrongNumberOfValues => crate::t_in!(
+            lang,
             "cli-clap-wrong-values",
-            &[("arg", text(ContextKind::InvalidArg))],
+            arg = text(ContextKind::InvalidArg)
         ),
-        _ => tr("cli-clap-other", &[]),
+        _ => crate::t_in!(lang, "cli-clap-other"),
     };
-    let mut out = tr("cli-clap-error", &[("message", message)]);
+    let mut out = crate::t_in!(lang, "cli-clap-error", message = message);
     out.push('\n');
     if let Some(usage) = context_text(error, ContextKind::Usage) {
         let usage = usage.trim();
         let usage = usage.strip_prefix("Usage:").unwrap_or(usage).trim();
         out.push('\n');
-        out.push_str(&tr("cli-clap-usage", &[]));
+        out.push_str(&crate::t_in!(lang, "cli-clap-usage"));
         out.push(' ');
         out.push_str(usage);
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&tr("cli-clap-more-help", &[]));
+    out.push_str(&crate::t_in!(lang, "cli-clap-more-help"));
     out.push('\n');
     Some(out)
 }
