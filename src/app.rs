@@ -185,13 +185,21 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
     match &config.store {
         Some(choice) if choice.is_postgres() => println!(
-            "salesledger gateway listening on http://{address} (log at {}, data in {})",
-            choice.describe(),
-            config.data_dir.display()
+            "{}",
+            crate::t!(
+                "cli-serve-listening-log-at",
+                address = address,
+                log = choice.describe(),
+                data = config.data_dir.display()
+            )
         ),
         _ => println!(
-            "salesledger gateway listening on http://{address} (data in {})",
-            config.data_dir.display()
+            "{}",
+            crate::t!(
+                "cli-serve-listening",
+                address = address,
+                data = config.data_dir.display()
+            )
         ),
     }
     tracing::info!(%address, "gateway listening");

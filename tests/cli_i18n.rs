@@ -412,3 +412,58 @@ fn a_parse_error_is_said_in_chinese_with_exit_status_2() {
         stderr(&english)
     );
 }
+
+/// `serve` on port 0 in `locale` on a fresh data directory: its first
+/// lines, up to the one naming its address; then it is stopped.
+fn serve_start_up_lines(locale: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_salesledger"));
+    command
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env("SALESLEDGER_LOG", "warn");
+    for (name, value) in locale {
+        command.env(name, value);
+    }
+    let mut child = command
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        let done = line.contains("http://127.0.0.1:");
+        lines.push(line);
+        if done || lines.len() > 20 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+#[test]
+fn serve_says_its_start_up_lines_in_chinese() {
+    let chinese = serve_start_up_lines(ZH);
+    let text = chinese.join("\n");
+    assert!(text.contains("管理员令牌："), "{text}");
+    assert!(
+        text.contains("salesledger 网关正在监听 http://127.0.0.1:"),
+        "{text}"
+    );
+    for line in &chinese {
+        assert!(line.chars().any(|c| c > '\u{2e80}'), "English left: {line}");
+    }
+    let english = serve_start_up_lines(C).join("\n");
+    assert!(english.contains("  admin token: "), "{english}");
+    assert!(
+        english.contains("salesledger gateway listening on http://127.0.0.1:"),
+        "{english}"
+    );
+}

@@ -440,3 +440,17 @@ cli-clap-conflict = the argument '{ $arg }' cannot be used with '{ $other }'
 cli-clap-wrong-values = wrong number of values for '{ $arg }'
 cli-clap-other = the command line could not be read
 cli-clap-more-help = For more information, try '--help'.
+
+## serve: start-up lines and the demo (src/app.rs, src/demo.rs)
+cli-serve-listening = salesledger gateway listening on http://{ $address } (data in { $data })
+cli-serve-listening-log-at = salesledger gateway listening on http://{ $address } (log at { $log }, data in { $data })
+cli-demo-seeding = seeding the demo ({ $scale }): history from { $from } to { $to } (seed { $seed })
+cli-progress-demo-history = demo history (days)
+cli-progress-demo-stores = demo stores (days)
+cli-demo-seeded = demo seeded: { $commands } commands, { $events } events, { $reps } reps in { $regions } regions, { $customers } customers
+cli-demo-seeded-stores = {"  "}chain stores: { $stores } stores ({ $franchised } franchised) in { $regions } regions, { $skus } SKUs, { $members } members, { $promotions } promotions, { $tickets } POS tickets ({ $lines } lines, average ticket { $avg_cents } cents) from { $from } to { $to }
+cli-demo-already-seeded = the log already holds { $events } events: demo data not seeded again
+cli-demo-tokens = demo tokens (one per role; new ones at every --demo start):
+cli-demo-rep-token = the rep token acts as rep { $rep_id }
+cli-serve-admin-token-created = created { $path } with one admin token (supervisor role); it is shown only now:
+cli-serve-admin-token = {"  "}admin token: { $token }

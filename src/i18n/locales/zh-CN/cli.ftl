@@ -440,3 +440,17 @@ cli-clap-conflict = 参数“{ $arg }”不能与“{ $other }”同时使用
 cli-clap-wrong-values = “{ $arg }”的取值个数不对
 cli-clap-other = 无法解析命令行
 cli-clap-more-help = 更多信息请使用“--help”。
+
+## serve：启动输出和演示数据（src/app.rs、src/demo.rs）
+cli-serve-listening = salesledger 网关正在监听 http://{ $address }（数据目录 { $data }）
+cli-serve-listening-log-at = salesledger 网关正在监听 http://{ $address }（日志在 { $log }，数据目录 { $data }）
+cli-demo-seeding = 正在写入演示数据（{ $scale }）：历史从 { $from } 到 { $to }（种子 { $seed }）
+cli-progress-demo-history = 演示历史（天）
+cli-progress-demo-stores = 演示门店（天）
+cli-demo-seeded = 演示数据已写入：{ $commands } 条命令，{ $events } 个事件，{ $regions } 个大区的 { $reps } 名销售代表，{ $customers } 个客户
+cli-demo-seeded-stores = {"  "}连锁门店：{ $regions } 个大区的 { $stores } 家门店（其中加盟 { $franchised } 家），{ $skus } 个 SKU，{ $members } 名会员，{ $promotions } 个促销，{ $tickets } 张 POS 小票（{ $lines } 行，平均客单价 { $avg_cents } 分），从 { $from } 到 { $to }
+cli-demo-already-seeded = 日志中已有 { $events } 个事件：不再重复写入演示数据
+cli-demo-tokens = 演示令牌（每个角色一个；每次以 --demo 启动都会新建）：
+cli-demo-rep-token = 销售代表令牌代表销售代表 { $rep_id }
+cli-serve-admin-token-created = 已创建 { $path }，内含一个管理员令牌（主管角色）；它只显示这一次：
+cli-serve-admin-token = {"  "}管理员令牌：{ $token }
