@@ -114,7 +114,7 @@ pub async fn seed_with_scale(
             &|progress: Progress| bar.set_position(u64::from(progress.day_number)),
         )
         .await
-        .context("seeding the demo year")?;
+        .with_context(|| crate::t!("cli-demo-seeding-year"))?;
         bar.finish_and_clear();
         let bar = crate::progress::bar(
             u64::from(config.stores.days),
@@ -126,7 +126,7 @@ pub async fn seed_with_scale(
             &|progress: Progress| bar.set_position(u64::from(progress.day_number)),
         )
         .await
-        .context("seeding the demo's chain stores")?;
+        .with_context(|| crate::t!("cli-demo-seeding-stores"))?;
         bar.finish_and_clear();
         register_walkthrough_customer(state).await?;
         println!(

@@ -454,3 +454,18 @@ cli-demo-tokens = demo tokens (one per role; new ones at every --demo start):
 cli-demo-rep-token = the rep token acts as rep { $rep_id }
 cli-serve-admin-token-created = created { $path } with one admin token (supervisor role); it is shown only now:
 cli-serve-admin-token = {"  "}admin token: { $token }
+
+## serve: what failed at start-up (the context of an error)
+cli-serve-creating = creating { $path }
+cli-serve-restricting = restricting { $path }
+cli-serve-opening-blobs = opening the blob store
+cli-serve-starting-read-models = starting the read models
+cli-serve-metrics = metrics
+cli-serve-opening-webhooks = opening the webhook subscriptions
+cli-serve-starting-reactions = starting the reaction process manager
+cli-serve-writing = writing { $path }
+cli-serve-binding = binding { $address }
+cli-serve-starting-webhook-dispatcher = starting the webhook dispatcher
+cli-serve-starting-checkpointer = starting the checkpointer
+cli-demo-seeding-year = seeding the demo year
+cli-demo-seeding-stores = seeding the demo's chain stores

@@ -454,3 +454,18 @@ cli-demo-tokens = 演示令牌（每个角色一个；每次以 --demo 启动都
 cli-demo-rep-token = 销售代表令牌代表销售代表 { $rep_id }
 cli-serve-admin-token-created = 已创建 { $path }，内含一个管理员令牌（主管角色）；它只显示这一次：
 cli-serve-admin-token = {"  "}管理员令牌：{ $token }
+
+## serve：启动时失败的步骤（错误的上下文）
+cli-serve-creating = 创建 { $path }
+cli-serve-restricting = 限制 { $path } 的访问权限
+cli-serve-opening-blobs = 打开附件存储
+cli-serve-starting-read-models = 启动读模型
+cli-serve-metrics = 指标
+cli-serve-opening-webhooks = 打开 webhook 订阅
+cli-serve-starting-reactions = 启动反应流程管理器
+cli-serve-writing = 写入 { $path }
+cli-serve-binding = 绑定监听地址 { $address }
+cli-serve-starting-webhook-dispatcher = 启动 webhook 投递器
+cli-serve-starting-checkpointer = 启动检查点签名任务
+cli-demo-seeding-year = 写入演示年份
+cli-demo-seeding-stores = 写入演示连锁门店
