@@ -469,3 +469,8 @@ cli-serve-starting-webhook-dispatcher = starting the webhook dispatcher
 cli-serve-starting-checkpointer = starting the checkpointer
 cli-demo-seeding-year = seeding the demo year
 cli-demo-seeding-stores = seeding the demo's chain stores
+
+## opening a log (src/backend.rs)
+cli-store-creating = creating { $path }
+cli-store-opening-in = opening the event log in { $path }
+cli-store-opening-at = opening the event log at { $location }

@@ -469,3 +469,8 @@ cli-serve-starting-webhook-dispatcher = 启动 webhook 投递器
 cli-serve-starting-checkpointer = 启动检查点签名任务
 cli-demo-seeding-year = 写入演示年份
 cli-demo-seeding-stores = 写入演示连锁门店
+
+## 打开日志（src/backend.rs）
+cli-store-creating = 创建 { $path }
+cli-store-opening-in = 打开 { $path } 中的事件日志
+cli-store-opening-at = 打开位于 { $location } 的事件日志
