@@ -90,9 +90,9 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     // Directories 0700 and files 0600 (docs/SECURITY.md, "Files at rest"):
     // created so, and an older, looser data directory tightened once.
     salesledger_store::private_fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        .with_context(|| crate::t!("cli-serve-creating", path = config.data_dir.display()))?;
     salesledger_store::private_fs::tighten_existing(&config.data_dir)
-        .with_context(|| format!("restricting {}", config.data_dir.display()))?;
+        .with_context(|| crate::t!("cli-serve-restricting", path = config.data_dir.display()))?;
     let choice = config
         .store
         .clone()
@@ -100,7 +100,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     let store = OpenedStore::open(&choice).await?;
     let head_at_start = store.store().head().len;
     let blobs = FsBlobStore::open(&config.data_dir, config.max_blob_bytes)
-        .context("opening the blob store")?;
+        .with_context(|| crate::t!("cli-serve-opening-blobs"))?;
     let tokens_path = config
         .tokens_path
         .clone()
@@ -118,14 +118,17 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     )
     .start()
     .await
-    .context("starting the read models")?;
-    let ops = Arc::new(ops::Ops::new(store.clone(), head_at_start).context("metrics")?);
+    .with_context(|| crate::t!("cli-serve-starting-read-models"))?;
+    let ops = Arc::new(
+        ops::Ops::new(store.clone(), head_at_start)
+            .with_context(|| crate::t!("cli-serve-metrics"))?,
+    );
     metered.record_into(ops.clone());
     let webhooks = crate::webhooks::Subscriptions::open(
         &config.data_dir,
         config.webhooks.allow_private_targets,
     )
-    .context("opening the webhook subscriptions")?;
+    .with_context(|| crate::t!("cli-serve-opening-webhooks"))?;
     let service = Arc::new(CommandService::new(shared).with_future_margin(config.future_margin));
     // Follows the log from its own checkpoint, so any reaction missing
     // after a crash (or given up inline under contention) is issued.
@@ -135,7 +138,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         ReactionManagerConfig::default(),
     )
     .await
-    .context("starting the reaction process manager")?;
+    .with_context(|| crate::t!("cli-serve-starting-reactions"))?;
     let state = AppState {
         service,
         blobs,
@@ -165,7 +168,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // Names this process to CLI commands refused the data directory
     // (`crate::held`); removed when `serve` returns.
     let pid_file = crate::held::PidFile::create(&config.data_dir)
-        .with_context(|| format!("writing {}", crate::held::PID_FILE))?;
+        .with_context(|| crate::t!("cli-serve-writing", path = crate::held::PID_FILE))?;
     if config.demo {
         let tokens_path = config
             .tokens_path
@@ -183,17 +186,25 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     let signalled_by_os = shutdown_signal();
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
-        .with_context(|| format!("binding {}", config.listen))?;
+        .with_context(|| crate::t!("cli-serve-binding", address = config.listen))?;
     let address = listener.local_addr()?;
     match &config.store {
         Some(choice) if choice.is_postgres() => println!(
-            "salesledger gateway listening on http://{address} (log at {}, data in {})",
-            choice.describe(),
-            config.data_dir.display()
+            "{}",
+            crate::t!(
+                "cli-serve-listening-log-at",
+                address = address,
+                log = choice.describe(),
+                data = config.data_dir.display()
+            )
         ),
         _ => println!(
-            "salesledger gateway listening on http://{address} (data in {})",
-            config.data_dir.display()
+            "{}",
+            crate::t!(
+                "cli-serve-listening",
+                address = address,
+                data = config.data_dir.display()
+            )
         ),
     }
     tracing::info!(%address, "gateway listening");
@@ -213,7 +224,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         state.webhooks.clone(),
         config.webhooks.clone(),
     )
-    .context("starting the webhook dispatcher")?;
+    .with_context(|| crate::t!("cli-serve-starting-webhook-dispatcher"))?;
     // The signing key is created here on first start (DATA/audit). On a
     // shared PostgreSQL log, each gateway has its own data directory, so
     // its own key and tree: checkpoints there are signed on demand by one
@@ -230,7 +241,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
                 policy.clone(),
             )
             .await
-            .context("starting the checkpointer")?,
+            .with_context(|| crate::t!("cli-serve-starting-checkpointer"))?,
         ),
         _ => None,
     };

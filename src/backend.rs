@@ -119,15 +119,17 @@ impl OpenedStore {
         match choice {
             StoreChoice::Sled(dir) => {
                 salesledger_store::private_fs::create_dir_all(dir)
-                    .with_context(|| format!("creating {}", dir.display()))?;
+                    .with_context(|| crate::t!("cli-store-creating", path = dir.display()))?;
                 let store = SledStore::open(dir)
-                    .with_context(|| format!("opening the event log in {}", dir.display()))?;
+                    .with_context(|| crate::t!("cli-store-opening-in", path = dir.display()))?;
                 Ok(OpenedStore::from_backend(Backend::Sled(store)))
             }
             StoreChoice::Postgres { url, schema } => {
                 let store = PgStore::connect(url, schema.as_deref())
                     .await
-                    .with_context(|| format!("opening the event log at {}", choice.describe()))?;
+                    .with_context(|| {
+                        crate::t!("cli-store-opening-at", location = choice.describe())
+                    })?;
                 Ok(OpenedStore::from_backend(Backend::Postgres(store)))
             }
         }

@@ -93,11 +93,19 @@ pub async fn seed_with_scale(
         let mut config = scale.config();
         config.start = today - Duration::days(i64::from(config.days));
         println!(
-            "seeding the demo ({scale}): history from {} to {} (seed {DEMO_SEED})",
-            config.start,
-            config.last_day()
+            "{}",
+            crate::t!(
+                "cli-demo-seeding",
+                scale = scale,
+                from = config.start,
+                to = config.last_day(),
+                seed = DEMO_SEED
+            )
         );
-        let bar = crate::progress::bar(u64::from(config.days), "demo history (days)");
+        let bar = crate::progress::bar(
+            u64::from(config.days),
+            &crate::t!("cli-progress-demo-history"),
+        );
         let summary = salesledger_fixtures::generate_with_blobs(
             &state.service,
             Some(&state.blobs),
@@ -105,49 +113,60 @@ pub async fn seed_with_scale(
             &|progress: Progress| bar.set_position(u64::from(progress.day_number)),
         )
         .await
-        .context("seeding the demo year")?;
+        .with_context(|| crate::t!("cli-demo-seeding-year"))?;
         bar.finish_and_clear();
-        let bar = crate::progress::bar(u64::from(config.stores.days), "demo stores (days)");
+        let bar = crate::progress::bar(
+            u64::from(config.stores.days),
+            &crate::t!("cli-progress-demo-stores"),
+        );
         let stores = salesledger_fixtures::stores::generate_stores(
             &state.service,
             &config,
             &|progress: Progress| bar.set_position(u64::from(progress.day_number)),
         )
         .await
-        .context("seeding the demo's chain stores")?;
+        .with_context(|| crate::t!("cli-demo-seeding-stores"))?;
         bar.finish_and_clear();
         register_walkthrough_customer(state).await?;
         println!(
-            "demo seeded: {} commands, {} events, {} reps in {} regions, {} customers",
-            summary.commands + stores.commands,
-            summary.events + stores.events,
-            summary.rep_ids.len(),
-            summary.regions.len(),
-            summary.customer_ids.len()
+            "{}",
+            crate::t!(
+                "cli-demo-seeded",
+                commands = summary.commands + stores.commands,
+                events = summary.events + stores.events,
+                reps = summary.rep_ids.len(),
+                regions = summary.regions.len(),
+                customers = summary.customer_ids.len()
+            )
         );
         println!(
-            "  chain stores: {} stores ({} franchised) in {} regions, {} SKUs, {} members, \
-             {} promotions, {} POS tickets ({} lines, average ticket {} cents) from {} to {}",
-            stores.stores,
-            stores.franchised_stores,
-            stores.regions.len(),
-            stores.skus,
-            stores.members,
-            stores.promotions.len(),
-            stores.tickets,
-            stores.lines,
-            stores.avg_ticket_cents(),
-            stores
-                .first_day
-                .map_or_else(String::new, |day| day.to_string()),
-            stores
-                .last_day
-                .map_or_else(String::new, |day| day.to_string()),
+            "{}",
+            crate::t!(
+                "cli-demo-seeded-stores",
+                stores = stores.stores,
+                franchised = stores.franchised_stores,
+                regions = stores.regions.len(),
+                skus = stores.skus,
+                members = stores.members,
+                promotions = stores.promotions.len(),
+                tickets = stores.tickets,
+                lines = stores.lines,
+                avg_cents = stores.avg_ticket_cents(),
+                from = stores
+                    .first_day
+                    .map_or_else(String::new, |day| day.to_string()),
+                to = stores
+                    .last_day
+                    .map_or_else(String::new, |day| day.to_string())
+            )
         );
     } else {
         println!(
-            "the log already holds {} events: demo data not seeded again",
-            state.service.store().head().len
+            "{}",
+            crate::t!(
+                "cli-demo-already-seeded",
+                events = state.service.store().head().len
+            )
         );
     }
 
@@ -177,12 +196,12 @@ pub async fn seed_with_scale(
         plain.push((role, token));
     }
     TokenStore::add_to_file(tokens_path, entries)?;
-    println!("demo tokens (one per role; new ones at every --demo start):");
+    println!("{}", crate::t!("cli-demo-tokens"));
     for (role, token) in &plain {
         println!("  {:<20} {token}", role.as_str());
     }
     if let Some(rep_id) = first_rep {
-        println!("the rep token acts as rep {rep_id}");
+        println!("{}", crate::t!("cli-demo-rep-token", rep_id = rep_id));
     }
     Ok(())
 }

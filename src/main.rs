@@ -58,64 +58,11 @@ fn lang_in_args(args: &[std::ffi::OsString]) -> Option<Lang> {
     None
 }
 
-/// The command line's definition with its commands' `about` lines from
-/// the CLI catalogue, in the CLI's language. The flags' own help and
-/// clap's words (Usage, Options, its parse errors) stay English: clap has
-/// no message catalogue of its own.
+/// The command line's definition in the CLI's language: every command's
+/// `about`, every flag's help and clap's own words from the CLI catalogue
+/// (`salesledger::i18n::command_line`); English as the doc comments say.
 fn localized_command() -> clap::Command {
-    let abouts = [
-        ("serve", t!("cli-about-serve")),
-        ("verify", t!("cli-about-verify")),
-        ("key", t!("cli-about-key")),
-        ("checkpoint", t!("cli-about-checkpoint")),
-        ("evidence", t!("cli-about-evidence")),
-        ("verify-bundle", t!("cli-about-verify-bundle")),
-        ("witness", t!("cli-about-witness")),
-        ("export", t!("cli-about-export")),
-        ("rebuild", t!("cli-about-rebuild")),
-        ("replay", t!("cli-about-replay")),
-        ("copy", t!("cli-about-copy")),
-        ("backup", t!("cli-about-backup")),
-        ("init", t!("cli-about-init")),
-        ("import", t!("cli-about-import")),
-        ("token", t!("cli-about-token")),
-        ("openapi", t!("cli-about-openapi")),
-        ("bench", t!("cli-about-bench")),
-    ];
-    // Second-level commands: (parent, name, about).
-    let nested = [
-        ("token", "create", t!("cli-about-token-create")),
-        ("token", "list", t!("cli-about-token-list")),
-        ("token", "revoke", t!("cli-about-token-revoke")),
-        ("import", "pos", t!("cli-about-import-pos")),
-        ("import", "customers", t!("cli-about-import-customers")),
-    ];
-    let english = salesledger::i18n::cli_lang() == Lang::En;
-    let mut command = Cli::command().about(t!("cli-about"));
-    for (name, about) in abouts {
-        command = command.mut_subcommand(name, |sub| {
-            let sub = sub.about(about);
-            // The long description is the doc comment's, in English.
-            if english {
-                sub
-            } else {
-                sub.long_about(None::<&str>)
-            }
-        });
-    }
-    for (parent, name, about) in nested {
-        command = command.mut_subcommand(parent, |parent| {
-            parent.mut_subcommand(name, |sub| {
-                let sub = sub.about(about);
-                if english {
-                    sub
-                } else {
-                    sub.long_about(None::<&str>)
-                }
-            })
-        });
-    }
-    command
+    salesledger::i18n::command_line::localize(Cli::command(), salesledger::i18n::cli_lang())
 }
 
 #[derive(Subcommand, Debug)]
@@ -336,9 +283,13 @@ fn main() -> ExitCode {
     if let Some(lang) = lang_in_args(&args) {
         salesledger::i18n::set_cli_lang(lang);
     }
-    let cli = match Cli::from_arg_matches(&localized_command().get_matches_from(&args)) {
+    let matches = match localized_command().try_get_matches_from(&args) {
+        Ok(matches) => matches,
+        Err(error) => return parse_failed(&error),
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(error) => error.exit(),
+        Err(error) => return parse_failed(&error),
     };
     if let Some(lang) = cli.lang {
         salesledger::i18n::set_cli_lang(lang);
@@ -505,6 +456,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// A parse error (or the help or version clap was asked for): in the
+/// CLI's language when it is not English, with clap's exit status (2 for
+/// an error, 0 for help and version).
+fn parse_failed(error: &clap::Error) -> ExitCode {
+    match salesledger::i18n::command_line::parse_error(error, salesledger::i18n::cli_lang()) {
+        Some(message) => {
+            eprint!("{message}");
+            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(2))
+        }
+        None => error.exit(),
+    }
+}
+
 /// Why the first of `directories` that a running process holds is held.
 fn first_held(directories: &[PathBuf]) -> Option<salesledger::held::Held> {
     directories
@@ -572,4 +536,183 @@ fn init_tracing(default_level: &str) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    //! The command line in both languages (issue 20): every command and
+    //! argument of the real definition has its message in both catalogues,
+    //! the English one is the definition's own text, no `cli-arg-` or
+    //! `cli-about-` message is left naming nothing, and the Chinese help of
+    //! every command has no line in English only.
+
+    use super::*;
+    use salesledger::i18n::command_line::{keys_of, localize};
+    use salesledger::i18n::{catalogue_message, keys, Catalogue, EN_CLI_FTL};
+
+    fn definition_keys() -> Vec<(String, String)> {
+        keys_of(&Cli::command())
+    }
+
+    #[test]
+    fn every_command_and_argument_has_a_message_in_both_languages() {
+        let keys = definition_keys();
+        // The walk sees what it must (a sanity check of the walker).
+        for key in [
+            "cli-about",
+            "cli-arg-lang",
+            "cli-arg-help",
+            "cli-arg-version",
+            "cli-about-help",
+            "cli-about-token-create",
+            "cli-arg-serve-demo-scale",
+            "cli-arg-token-create-rep-id",
+            "cli-about-bench-pos",
+        ] {
+            assert!(
+                keys.iter().any(|(found, _)| found == key),
+                "walk missed {key}"
+            );
+        }
+        let mut missing = Vec::new();
+        for (key, _) in &keys {
+            for lang in Lang::ALL {
+                if catalogue_message(Catalogue::Cli, lang, key, &[]).is_none() {
+                    missing.push(format!("{key} ({})", lang.tag()));
+                }
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "commands or arguments without a message in src/i18n/locales/*/cli.ftl: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn the_english_messages_are_the_definitions_own_words() {
+        // English help is clap's from the doc comments; its catalogue
+        // entries must say the same (a trailing full stop aside), so that
+        // the Chinese ones translate what English readers see.
+        let mut differing = Vec::new();
+        for (key, text) in definition_keys() {
+            if text.is_empty() {
+                continue;
+            }
+            let english =
+                catalogue_message(Catalogue::Cli, Lang::En, &key, &[]).unwrap_or_default();
+            if english.trim_end_matches('.') != text.trim_end_matches('.') {
+                differing.push(format!("{key}: catalogue {english:?}, definition {text:?}"));
+            }
+        }
+        assert!(differing.is_empty(), "{differing:#?}");
+    }
+
+    #[test]
+    fn no_command_line_message_names_nothing() {
+        let used: std::collections::BTreeSet<String> =
+            definition_keys().into_iter().map(|(key, _)| key).collect();
+        let unused: Vec<String> = keys(EN_CLI_FTL)
+            .into_iter()
+            .filter(|key| key.starts_with("cli-arg-") || key.starts_with("cli-about"))
+            .filter(|key| !used.contains(key))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "messages of no command or argument: {unused:?}"
+        );
+    }
+
+    fn is_cjk(c: char) -> bool {
+        matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+    }
+
+    /// A help line a Chinese reader would read as English: no Chinese
+    /// character, and ASCII letters left once the flag names (`-x`,
+    /// `--name`), placeholders (`<VALUE>`, `[OPTIONS]`) and command names
+    /// (the program's and its commands') are taken out.
+    pub(crate) fn english_only(line: &str, names: &[String]) -> bool {
+        if line.chars().any(is_cjk) {
+            return false;
+        }
+        line.split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|word| {
+                !(word.starts_with('-')
+                    || word.starts_with('<')
+                    || word.starts_with('[')
+                    || names.iter().any(|name| name == word))
+            })
+            .any(|word| word.chars().any(|c| c.is_ascii_alphabetic()))
+    }
+
+    fn command_names(command: &clap::Command, names: &mut Vec<String>) {
+        names.push(command.get_name().to_owned());
+        for sub in command.get_subcommands() {
+            command_names(sub, names);
+        }
+    }
+
+    fn english_lines(command: &clap::Command, names: &[String], found: &mut Vec<String>) {
+        for help in [
+            command.clone().render_help(),
+            command.clone().render_long_help(),
+        ] {
+            for line in help.to_string().lines() {
+                if english_only(line, names) {
+                    found.push(format!("{}: {line}", command.get_name()));
+                }
+            }
+        }
+        for sub in command.get_subcommands() {
+            english_lines(sub, names, found);
+        }
+    }
+
+    #[test]
+    fn the_chinese_help_of_every_command_has_no_english_only_line() {
+        let command = localize(Cli::command(), Lang::ZhCn);
+        let mut names = Vec::new();
+        command_names(&command, &mut names);
+        let mut found = Vec::new();
+        english_lines(&command, &names, &mut found);
+        assert!(found.is_empty(), "{found:#?}");
+        // And the check catches an English line.
+        let english = localize(Cli::command(), Lang::En);
+        let mut found = Vec::new();
+        english_lines(&english, &names, &mut found);
+        assert!(found.iter().any(|line| line.contains("Print help")));
+    }
+
+    #[test]
+    fn the_english_only_check() {
+        let names = vec!["salesledger".to_owned(), "serve".to_owned()];
+        assert!(english_only("  --data <DATA>  Data directory", &names));
+        assert!(english_only("Usage: salesledger serve [OPTIONS]", &names));
+        assert!(!english_only("用法： salesledger serve [OPTIONS]", &names));
+        assert!(!english_only("  -h, --help  打印帮助", &names));
+        assert!(!english_only("  -h, --help", &names));
+        assert!(!english_only("", &names));
+    }
+
+    #[test]
+    fn a_parse_error_is_said_in_chinese_with_its_token_and_status() {
+        let error = localize(Cli::command(), Lang::ZhCn)
+            .try_get_matches_from(["salesledger", "verify", "--bogus"])
+            .expect_err("an unknown flag");
+        assert_eq!(error.exit_code(), 2);
+        let message = salesledger::i18n::command_line::parse_error(&error, Lang::ZhCn)
+            .expect("a Chinese message");
+        assert!(message.contains("无法识别的参数“--bogus”"), "{message}");
+        assert!(message.contains("用法："), "{message}");
+        assert!(!message.contains("error:"), "{message}");
+        assert_eq!(
+            salesledger::i18n::command_line::parse_error(&error, Lang::En),
+            None
+        );
+        let error = localize(Cli::command(), Lang::ZhCn)
+            .try_get_matches_from(["salesledger", "serve", "--demo-scale", "huge"])
+            .expect_err("a bad value");
+        let message = salesledger::i18n::command_line::parse_error(&error, Lang::ZhCn)
+            .expect("a Chinese message");
+        assert!(message.contains("huge"), "{message}");
+    }
 }

@@ -315,3 +315,155 @@ fn the_help_lists_the_commands_in_chinese() {
         stdout(&verify)
     );
 }
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{303f}' | '\u{4e00}'..='\u{9fff}' | '\u{ff00}'..='\u{ffef}')
+}
+
+/// A help line a Chinese reader would read as English: it holds no
+/// Chinese character, and ASCII letters are left once the flag names
+/// (`-x`, `--name`), placeholders (`<VALUE>`, `[OPTIONS]`) and command
+/// names (`salesledger`, `token`, `create`...) are taken out.
+fn english_only(line: &str, names: &[String]) -> bool {
+    if line.chars().any(is_cjk) {
+        return false;
+    }
+    line.split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|word| {
+            !(word.starts_with('-')
+                || word.starts_with('<')
+                || word.starts_with('[')
+                || names.iter().any(|name| name == word))
+        })
+        .any(|word| word.chars().any(|c| c.is_ascii_alphabetic()))
+}
+
+/// The commands a help text lists under its `命令:` heading.
+fn listed_commands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|line| !line.starts_with("命令"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_help_of_every_command_is_chinese_in_zh_cn() {
+    // Every command, found from the help itself (`命令:`), down the tree.
+    let mut names = vec!["salesledger".to_owned(), "help".to_owned()];
+    let mut queue: Vec<Vec<String>> = vec![Vec::new()];
+    let mut helps = Vec::new();
+    while let Some(path) = queue.pop() {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let output = run(ZH, &args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}");
+        let help = stdout(&output);
+        for name in listed_commands(&help) {
+            names.push(name.clone());
+            let mut sub = path.clone();
+            sub.push(name);
+            queue.push(sub);
+        }
+        helps.push((path, help));
+    }
+    // The program, 17 commands, token's and import's 5, bench's 5.
+    assert!(helps.len() >= 28, "{} commands", helps.len());
+    let mut english = Vec::new();
+    for (path, help) in &helps {
+        assert!(help.contains("用法："), "{path:?}: {help}");
+        for line in help.lines() {
+            if english_only(line, &names) {
+                english.push(format!("{}: {line}", path.join(" ")));
+            }
+        }
+    }
+    assert!(english.is_empty(), "English left: {english:#?}");
+    // The check would see English help (and the walk sees flags).
+    let serve = stdout(&run(C, &["serve", "--help"]));
+    assert!(serve
+        .lines()
+        .any(|line| line.contains("--demo") && english_only(line, &names)));
+}
+
+#[test]
+fn a_parse_error_is_said_in_chinese_with_exit_status_2() {
+    let chinese = run(ZH, &["verify", "--bogus"]);
+    assert_eq!(chinese.status.code(), Some(2));
+    let said = stderr(&chinese);
+    assert!(said.contains("错误：无法识别的参数“--bogus”"), "{said}");
+    assert!(said.contains("用法： salesledger verify"), "{said}");
+    assert!(!said.contains("error:"), "{said}");
+    let bad_value = run(ZH, &["serve", "--demo-scale", "huge"]);
+    assert_eq!(bad_value.status.code(), Some(2));
+    assert!(
+        stderr(&bad_value).contains("“huge”无效"),
+        "{}",
+        stderr(&bad_value)
+    );
+    let english = run(C, &["verify", "--bogus"]);
+    assert_eq!(english.status.code(), Some(2));
+    assert!(
+        stderr(&english).contains("error: unexpected argument '--bogus' found"),
+        "{}",
+        stderr(&english)
+    );
+}
+
+/// `serve` on port 0 in `locale` on a fresh data directory: its first
+/// lines, up to the one naming its address; then it is stopped.
+fn serve_start_up_lines(locale: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_salesledger"));
+    command
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
+        .env("SALESLEDGER_LOG", "warn");
+    for (name, value) in locale {
+        command.env(name, value);
+    }
+    let mut child = command
+        .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("a line");
+        let done = line.contains("http://127.0.0.1:");
+        lines.push(line);
+        if done || lines.len() > 20 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+#[test]
+fn serve_says_its_start_up_lines_in_chinese() {
+    let chinese = serve_start_up_lines(ZH);
+    let text = chinese.join("\n");
+    assert!(text.contains("管理员令牌："), "{text}");
+    assert!(
+        text.contains("salesledger 网关正在监听 http://127.0.0.1:"),
+        "{text}"
+    );
+    for line in &chinese {
+        assert!(line.chars().any(|c| c > '\u{2e80}'), "English left: {line}");
+    }
+    let english = serve_start_up_lines(C).join("\n");
+    assert!(english.contains("  admin token: "), "{english}");
+    assert!(
+        english.contains("salesledger gateway listening on http://127.0.0.1:"),
+        "{english}"
+    );
+}

@@ -296,14 +296,14 @@ struct CliUse {
 
 /// Every `t!("key", name = value, ...)`, `said!(...)` and
 /// `t_in!(lang, "key", ...)` in src/ (the macros' own definitions in
-/// src/i18n/ name no literal key).
+/// src/i18n/mod.rs name no literal key).
 fn cli_uses_in_sources() -> Vec<CliUse> {
     let root = workspace_root();
     let mut files = Vec::new();
     rust_files(&root.join("src"), &mut files);
     let mut uses = Vec::new();
     for file in &files {
-        if file.starts_with(root.join("src/i18n")) {
+        if *file == root.join("src/i18n/mod.rs") {
             continue;
         }
         let text = std::fs::read_to_string(file).expect("a readable source");
@@ -360,7 +360,8 @@ fn every_cli_message_the_code_uses_formats_in_both_languages() {
         "cli-verify-failed",
         "cli-extends-ok",
         "cli-held-by-gateway",
-        "cli-about-verify",
+        "cli-clap-usage",
+        "cli-clap-unknown-argument",
     ] {
         assert!(used.contains(key), "the scan missed {key}");
     }
@@ -386,9 +387,14 @@ fn every_cli_message_the_code_uses_formats_in_both_languages() {
             );
         }
     }
-    // And no message is left that nothing uses.
+    // And no message is left that nothing uses. The command line's
+    // `cli-about...` and `cli-arg-...` keys are computed from the clap
+    // definition (src/i18n/command_line.rs); the binary's unit tests
+    // (`cargo test -p salesledger --bin salesledger`) walk the definition
+    // and fail on one missing or naming nothing.
     let unused: Vec<String> = keys(EN_CLI_FTL)
         .into_iter()
+        .filter(|key| !key.starts_with("cli-about") && !key.starts_with("cli-arg-"))
         .filter(|key| !used.contains(key.as_str()))
         .collect();
     assert!(unused.is_empty(), "CLI messages nothing uses: {unused:?}");

@@ -194,10 +194,10 @@ impl TokenStore {
                     },
                 )?;
                 println!(
-                    "created {} with one admin token (supervisor role); it is shown only now:",
-                    path.display()
+                    "{}",
+                    crate::t!("cli-serve-admin-token-created", path = path.display())
                 );
-                println!("  admin token: {token}");
+                println!("{}", crate::t!("cli-serve-admin-token", token = token));
             }
         }
         let store = TokenStore {

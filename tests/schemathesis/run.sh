@@ -51,8 +51,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free loopback port: the gateway binds port 0 and prints its address.
-SALESLEDGER_LOG=warn "$SALESLEDGER_BIN" serve --demo --demo-scale small \
+# A free loopback port: the gateway binds port 0 and prints its address
+# (in English whatever the locale: the lines below are parsed).
+SALESLEDGER_LOG=warn "$SALESLEDGER_BIN" --lang en serve --demo --demo-scale small \
   --data "$work/data" --listen 127.0.0.1:0 --day-close-every-secs 0 \
   >"$work/stdout" 2>"$work/stderr" &
 server=$!

@@ -308,3 +308,177 @@ cli-about-token-list = List the tokens: name, role, rep id, region, created, exp
 cli-about-token-revoke = Revoke a token by name (it then gets 401 `token_revoked`).
 cli-about-import-pos = POS sale lines (NDJSON, the body format of `POST /v1/pos/sales`).
 cli-about-import-customers = An existing customer list (`.csv` or `.xlsx`, the first row the header): each row registered through the same path and duplicate check as `POST /v1/customers`, owners assigned where a column names the rep; every refused row reported with its line; idempotent.
+
+## Command-line help: each flag and argument (cli-arg-<command>-<id>), computed keys (src/i18n/command_line.rs)
+cli-arg-lang = Language of the messages for a person: zh-CN or en (default: from LC_ALL, LC_MESSAGES or LANG; zh* is zh-CN, anything else English). JSON, exported files and exit codes never change with it
+cli-arg-help = Print help
+cli-arg-version = Print version
+cli-arg-serve-data = Data directory (created if absent): the log, blobs, tokens
+cli-arg-serve-store = The log elsewhere: `postgres://...` (optionally `?schema=NAME`) to share one PostgreSQL log between several gateway processes, or a data directory; DATA still holds this process's tokens, blobs, read models and keys
+cli-arg-serve-listen = Address to listen on
+cli-arg-serve-tokens = Token file (default DATA/tokens.json; created with one admin token when absent)
+cli-arg-serve-demo = Seed demo configuration, reps and customers (once per data directory) and print one token per role
+cli-arg-serve-demo-scale = With --demo: `year` seeds SPEC section 4's year (17 regions, 427 customers, 327 stores and a year of POS tickets; about a minute in a release build), `small` a small organisation over 60 days with 6 stores over the last 30 (seconds, for tests)
+cli-arg-serve-max-body-bytes = Largest accepted JSON request body, in bytes
+cli-arg-serve-max-blob-bytes = Largest accepted evidence file, in bytes
+cli-arg-serve-day-close-every-secs = Seconds between the day-close scheduler's checks for days whose close time has passed (0: no scheduler; integrators close days)
+cli-arg-serve-checkpoint-every-records = Sign a checkpoint of the log after this many new records (0: only on demand with `salesledger checkpoint`; not run on a shared PostgreSQL log)
+cli-arg-serve-checkpoint-every-secs = ... or this many seconds after the last one, if records arrived
+cli-arg-serve-header-read-timeout-secs = Seconds a client has to send a request's complete head (request line and headers) before its connection is closed
+cli-arg-serve-max-connections = Connections served at once (more wait in the listen backlog)
+cli-arg-serve-shutdown-timeout-secs = Seconds `serve` may take to stop after SIGTERM/SIGINT; a step still running then (e.g. on a full disk) is abandoned, logged, and the exit status is 1
+cli-arg-serve-future-margin-secs = Seconds a business time (a visit, a follow-up, an e-mail receipt, a link open, a ticket, a POS sale...) may lie ahead of this server's clock; later ones are refused with 422 `time_in_future` naming the field. At most a year
+cli-arg-verify-data = Data directory of the embedded store
+cli-arg-verify-url = A running gateway's base URL (`https://host:port`)
+cli-arg-verify-token = Bearer token for `--url` (any role; an auditor's), or `@FILE`
+cli-arg-verify-state = With `--url`: the file keeping the last verified checkpoint and the log's key (created on first use)
+cli-arg-verify-pubkey = With `--url`: the log's verifier key (or a file holding it), obtained independently (without it a new state file trusts the gateway's key on first use, with a warning)
+cli-arg-verify-witness = With `--url`: a witness's verifier key (repeatable); the latest checkpoint must carry cosignatures by `--witness-quorum` of them
+cli-arg-verify-witness-quorum = How many `--witness` keys must have cosigned (default: all)
+cli-arg-verify-json = Print the report as JSON instead of text
+cli-arg-verify-from-checkpoint = Also prove that the log extends this checkpoint, saved earlier (its signed note, or JSON with a `note` field)
+cli-arg-key-data = Data directory (the key is created in DATA/audit/ when absent)
+cli-arg-key-witness = Instead: a witness's key file (C2SP tlog-cosignature), created when absent (needs `--name`); prints its verifier key
+cli-arg-key-name = The new witness key's name, e.g. `witness.example.com/w1`
+cli-arg-checkpoint-data = Data directory of the embedded store (the gateway must be stopped), or, with `--store`, of the signer: its key and Merkle tree
+cli-arg-checkpoint-store = The log elsewhere: `postgres://...[?schema=NAME]` (a log shared by several gateways, which sign no checkpoints themselves: run this on the one designated signer) or another data directory
+cli-arg-checkpoint-json = Print the checkpoint record as JSON instead of the signed note
+cli-arg-evidence-data = Data directory of the embedded store (the gateway must be stopped), or, with `--store`, of the signer: its key and Merkle tree
+cli-arg-evidence-store = The log elsewhere (as for `checkpoint --store`): the bundle is proven against checkpoints signed with DATA's key
+cli-arg-evidence-url = A running gateway (`https://host:port`): the bundle is downloaded from `GET /v1/audit/evidence/...` and verified before it is written
+cli-arg-evidence-token = The bearer token for `--url` (auditor role), or `@FILE` holding it
+cli-arg-evidence-pubkey = With `--url`: the log's verifier key (or a file holding it) to check the bundle against; else the key of `--state`
+cli-arg-evidence-state = With `--url`: the state file of `verify --url` (its saved key)
+cli-arg-evidence-customer = Every event about this customer: its streams, the streams whose opening event names it (its lead, proposals, contracts, visits, nurture packs, assets), and the policies in force
+cli-arg-evidence-lead = Every event of this lead, and the routing rules in force
+cli-arg-evidence-proposal = Every event of this proposal
+cli-arg-evidence-with-files = Include the attachments (proposal PDFs) themselves, base64
+cli-arg-evidence-out = The bundle file to write
+cli-arg-verify-bundle-file = The bundle file
+cli-arg-verify-bundle-pubkey = The log's verifier key (`name+keyid+base64`, or a file holding it), obtained independently of the bundle. Without it the bundle's own key is used and only its fingerprint ties it to the log
+cli-arg-verify-bundle-witness = A witness's verifier key (C2SP tlog-cosignature, type 0x04), or a file holding it: the bundle's checkpoint must carry its cosignature. Repeatable
+cli-arg-verify-bundle-witness-quorum = How many of the `--witness` keys must have cosigned (default: all)
+cli-arg-verify-bundle-json = Print the report as JSON
+cli-arg-witness-url = The gateway's base URL
+cli-arg-witness-token = A witness-role bearer token, or `@FILE`
+cli-arg-witness-key = The witness's private key file (`salesledger key --witness FILE --name NAME` makes one)
+cli-arg-witness-state = The witness's state: per log origin, the log's key and the last cosigned checkpoint (created on first use)
+cli-arg-witness-log-vkey = The log's verifier key (or a file holding it), obtained independently; without it a log new to the state file is trusted on first use, with a warning. Once pinned in the state it must match
+cli-arg-witness-once = One round, then exit (the default)
+cli-arg-witness-interval = Keep running, one round every SECS seconds; stops (exit 1) at the first refused checkpoint
+cli-arg-export-data = Data directory of the embedded store
+cli-arg-export-out = The JSON-lines file to write; with `--format parquet`, the directory of Parquet files
+cli-arg-export-format = `jsonl` (the portable export, docs/AUDIT.md) or `parquet` (for analysts: typed columns, files cut by position range, README "For analysts")
+cli-arg-export-records-per-file = Parquet: at most this many records per file
+cli-arg-export-force = Parquet: replace an earlier export in a directory that already holds files (refused otherwise)
+cli-arg-rebuild-from = The export file (`salesledger export`)
+cli-arg-rebuild-out = A fresh directory
+cli-arg-replay-data = Data directory of the embedded store
+cli-arg-replay-view = The view: responsibility, health, risk, assets, funnel, receivables, digest, leaderboard, retail_stores, retail_members or todos
+cli-arg-replay-position = Fold records up to and including this position
+cli-arg-replay-as-of = Fold records recorded at or before this time (RFC 3339)
+cli-arg-replay-weights = A health policy (JSON, as published to /v1/config/health-policy) to apply throughout instead of the published ones
+cli-arg-copy-from = The log to copy: a data directory or `postgres://...[?schema=NAME]`
+cli-arg-copy-to = Where to copy it: a data directory or `postgres://...[?schema=NAME]`, holding no records yet
+cli-arg-copy-json = Print the report as JSON
+cli-arg-backup-url = The running gateway's base URL (`https://host:port`)
+cli-arg-backup-token = Bearer token of a role that may read every event type and every blob (an auditor's; a supervisor's works too), or `@FILE`
+cli-arg-backup-out = The backup's data directory: absent or empty the first time, the same directory again to continue it
+cli-arg-backup-json = Print the report as JSON
+cli-arg-init-data = Data directory (created if absent)
+cli-arg-init-store = The log elsewhere: `postgres://...` (optionally `?schema=NAME`) or a data directory, as `serve --store`
+cli-arg-init-config = The organisation file (TOML; docs/INIT.md)
+cli-arg-import-pos-file = The NDJSON file
+cli-arg-import-pos-data = Data directory of the embedded store (its catalogue of stores, SKUs and members validates the lines)
+cli-arg-import-pos-batch-lines = Lines per batch, about (whole tickets)
+cli-arg-import-customers-file = The list: a `.csv` (UTF-8) or an `.xlsx` (its first worksheet)
+cli-arg-import-customers-data = Data directory of the embedded store
+cli-arg-import-customers-mappings = `COLUMN=FIELD`: the header cell COLUMN holds FIELD (`company_name`, `unified_social_credit_code`, `phone`, `contact_email`, `owner` (a rep's id or display name), `attributes.KEY` or `ignore`). Repeatable; common headers in English and Chinese are recognised without it
+cli-arg-import-customers-dry-run = Check every row (values, duplicates against the log and the rows above, owners) and append nothing
+cli-about-help = Print this message or the help of the given subcommand(s)
+cli-arg-token-create-data = Data directory (its `tokens.json`)
+cli-arg-token-create-tokens = The token file, when `serve` was given `--tokens FILE`
+cli-arg-token-create-name = The token's name: the actor recorded on the events its holder causes (unique among active tokens)
+cli-arg-token-create-role = rep, supervisor, csm, finance, legal, cto, marketing, store_manager, regional_supervisor, auditor, analyst, integrator or witness (audit checkpoints, consistency proofs and cosignatures only)
+cli-arg-token-create-rep-id = For a rep token (required there): the rep it acts as
+cli-arg-token-create-region = For a regional_supervisor token: the region its reads are limited to
+cli-arg-token-create-expires = When it stops working: a date (YYYY-MM-DD, from 00:00 UTC that day) or an RFC 3339 time
+cli-arg-token-create-json = Print `{"{"}"name": ..., "token": ..., ...{"}"}` instead of text
+cli-arg-token-list-data = Data directory (its `tokens.json`)
+cli-arg-token-list-tokens = The token file, when `serve` was given `--tokens FILE`
+cli-arg-token-list-json = Print JSON (`{"{"}"tokens": [...]{"}"}`, as `GET /v1/tokens`) instead of a table
+cli-arg-token-revoke-data = Data directory (its `tokens.json`)
+cli-arg-token-revoke-tokens = The token file, when `serve` was given `--tokens FILE`
+cli-arg-token-revoke-name = The token's name
+cli-about-bench-audit = Inclusion proofs, a 1,000-event customer bundle, full verification against raw SHA-256, and export, over a log of N records
+cli-arg-bench-audit-events = Records in the log (one customer holds 1,000 of them)
+cli-about-bench-store = Durable append and read throughput of the event log against raw sled baselines on the same disk. Leaves its log in DATA so that `salesledger verify --data DATA` can check it
+cli-arg-bench-store-data = A fresh (absent or empty) data directory for the log
+cli-arg-bench-store-store = Measure the PostgreSQL log instead: `postgres://...` (a fresh schema is used and dropped unless `?schema=NAME` names an empty one), against raw single-row INSERT transactions on the same server
+cli-arg-bench-store-events = Events appended per phase (1, 16 and 64 appenders)
+cli-arg-bench-store-extra-appenders = More appender counts to measure after the standard three, e.g. `128,256` (printed as `append_128=`, ...)
+cli-about-bench-projections = A full rebuild of every read model (the projections `serve` runs) against a raw read + decode of the same log, from N events built from the fixture year; peak memory measured in a child process
+cli-arg-bench-projections-events = Events in the log (the fixture year replicated as needed)
+cli-arg-bench-projections-data = Keep the log in this directory (reused by later runs when it already holds enough events); default: a temporary directory
+cli-arg-bench-projections-measure = Internal: measure the log in this directory (the child process)
+cli-arg-bench-projections-engine = Which read-model layer to rebuild: `tables` (the keyed-table engine, every table projector; the only one since the whole-model runner was removed)
+cli-about-bench-gateway = The gateway on loopback under a mixed command load (visits, proposal evidence, claims) from concurrent clients, against the store's group-commit append rate at the same concurrency in the same run
+cli-arg-bench-gateway-clients = Concurrent clients (each a rep with its own token)
+cli-arg-bench-gateway-commands = Commands to send in total
+cli-about-bench-pos = N generated POS lines through `POST /v1/pos/sales` of an in-process gateway (views following), against the same batches appended straight to a fresh store, then the penetration view's p99
+cli-arg-bench-pos-lines = POS lines in total
+cli-arg-bench-pos-batch-lines = Lines per batch (whole tickets)
+cli-arg-bench-pos-clients = Batches in flight at once (both phases)
+
+## clap's own words (src/i18n/command_line.rs)
+cli-clap-usage = Usage:
+cli-clap-commands = Commands
+cli-clap-arguments = Arguments
+cli-clap-options = Options
+cli-clap-default = [default: { $value }]
+cli-clap-possible-values = [possible values: { $values }]
+cli-clap-error = error: { $message }
+cli-clap-unknown-argument = unexpected argument '{ $arg }' found
+cli-clap-unknown-command = unrecognized subcommand '{ $command }'
+cli-clap-invalid-value = invalid value '{ $value }' for '{ $arg }'
+cli-clap-valid-values = {" "}(possible values: { $values })
+cli-clap-missing-argument = the following required arguments were not provided: { $arg }
+cli-clap-missing-command = a subcommand is required
+cli-clap-conflict = the argument '{ $arg }' cannot be used with '{ $other }'
+cli-clap-wrong-values = wrong number of values for '{ $arg }'
+cli-clap-other = the command line could not be read
+cli-clap-more-help = For more information, try '--help'.
+
+## serve: start-up lines and the demo (src/app.rs, src/demo.rs)
+cli-serve-listening = salesledger gateway listening on http://{ $address } (data in { $data })
+cli-serve-listening-log-at = salesledger gateway listening on http://{ $address } (log at { $log }, data in { $data })
+cli-demo-seeding = seeding the demo ({ $scale }): history from { $from } to { $to } (seed { $seed })
+cli-progress-demo-history = demo history (days)
+cli-progress-demo-stores = demo stores (days)
+cli-demo-seeded = demo seeded: { $commands } commands, { $events } events, { $reps } reps in { $regions } regions, { $customers } customers
+cli-demo-seeded-stores = {"  "}chain stores: { $stores } stores ({ $franchised } franchised) in { $regions } regions, { $skus } SKUs, { $members } members, { $promotions } promotions, { $tickets } POS tickets ({ $lines } lines, average ticket { $avg_cents } cents) from { $from } to { $to }
+cli-demo-already-seeded = the log already holds { $events } events: demo data not seeded again
+cli-demo-tokens = demo tokens (one per role; new ones at every --demo start):
+cli-demo-rep-token = the rep token acts as rep { $rep_id }
+cli-serve-admin-token-created = created { $path } with one admin token (supervisor role); it is shown only now:
+cli-serve-admin-token = {"  "}admin token: { $token }
+
+## serve: what failed at start-up (the context of an error)
+cli-serve-creating = creating { $path }
+cli-serve-restricting = restricting { $path }
+cli-serve-opening-blobs = opening the blob store
+cli-serve-starting-read-models = starting the read models
+cli-serve-metrics = metrics
+cli-serve-opening-webhooks = opening the webhook subscriptions
+cli-serve-starting-reactions = starting the reaction process manager
+cli-serve-writing = writing { $path }
+cli-serve-binding = binding { $address }
+cli-serve-starting-webhook-dispatcher = starting the webhook dispatcher
+cli-serve-starting-checkpointer = starting the checkpointer
+cli-demo-seeding-year = seeding the demo year
+cli-demo-seeding-stores = seeding the demo's chain stores
+
+## opening a log (src/backend.rs)
+cli-store-creating = creating { $path }
+cli-store-opening-in = opening the event log in { $path }
+cli-store-opening-at = opening the event log at { $location }

@@ -308,3 +308,177 @@ cli-about-token-list = 列出令牌：名称、角色、销售代表、大区、
 cli-about-token-revoke = 按名称吊销令牌（之后使用它会得到 401 `token_revoked`）。
 cli-about-import-pos = POS 销售行（NDJSON，即 `POST /v1/pos/sales` 的请求体格式）。
 cli-about-import-customers = 已有的客户名单（`.csv` 或 `.xlsx`，首行为表头）：每行都经与 `POST /v1/customers` 相同的路径和撞单检查登记，某列给出销售代表时分配归属；每个被拒绝的行都会连同行号报告；可重复执行。
+
+## 命令行帮助：各选项和参数（cli-arg-<命令>-<id>），键由代码计算（src/i18n/command_line.rs）
+cli-arg-lang = 面向人的消息所用语言：zh-CN 或 en（默认取自 LC_ALL、LC_MESSAGES 或 LANG；zh* 为 zh-CN，其他为英文）。JSON、导出文件和退出码从不随之改变
+cli-arg-help = 打印帮助
+cli-arg-version = 打印版本
+cli-arg-serve-data = 数据目录（不存在时创建）：日志、附件、令牌
+cli-arg-serve-store = 日志放在别处：`postgres://...`（可加 `?schema=NAME`）让多个网关进程共用一个 PostgreSQL 日志，或另一个数据目录；DATA 仍保存本进程的令牌、附件、读模型和密钥
+cli-arg-serve-listen = 监听地址
+cli-arg-serve-tokens = 令牌文件（默认 DATA/tokens.json；不存在时创建并写入一个管理员令牌）
+cli-arg-serve-demo = 写入演示配置、销售代表和客户（每个数据目录一次），并为每个角色打印一个令牌
+cli-arg-serve-demo-scale = 配合 --demo：`year` 写入 SPEC 第 4 节的一年（17 个大区、427 个客户、327 家门店及一年的 POS 小票；release 构建约一分钟），`small` 写入一个 60 天的小组织，最后 30 天有 6 家门店（数秒，供测试）
+cli-arg-serve-max-body-bytes = 接受的 JSON 请求体最大字节数
+cli-arg-serve-max-blob-bytes = 接受的证据文件最大字节数
+cli-arg-serve-day-close-every-secs = 日结调度器检查已过结账时间的日子的间隔秒数（0：不调度；由集成方日结）
+cli-arg-serve-checkpoint-every-records = 每新增这么多条记录为日志签一个检查点（0：只在运行 `salesledger checkpoint` 时签；共享的 PostgreSQL 日志上不运行）
+cli-arg-serve-checkpoint-every-secs = ……或距上一个检查点这么多秒后（若有新记录）
+cli-arg-serve-header-read-timeout-secs = 客户端发送完整请求头（请求行和各头部）的秒数，超时即关闭连接
+cli-arg-serve-max-connections = 同时服务的连接数（其余在监听队列中等待）
+cli-arg-serve-shutdown-timeout-secs = 收到 SIGTERM/SIGINT 后 `serve` 停止可用的秒数；届时仍在运行的步骤（例如磁盘已满时）被放弃并记入日志，退出码为 1
+cli-arg-serve-future-margin-secs = 业务时间（拜访、跟进、邮件回执、链接打开、工单、POS 销售……）可超前于本服务器时钟的秒数；更晚的以 422 `time_in_future` 拒绝并指出字段。最多一年
+cli-arg-verify-data = 内嵌存储的数据目录
+cli-arg-verify-url = 运行中网关的基础 URL（`https://host:port`）
+cli-arg-verify-token = `--url` 所用的访问令牌（任何角色；审计员的即可），或 `@FILE`
+cli-arg-verify-state = 配合 `--url`：保存上次校验通过的检查点和日志公钥的文件（首次使用时创建）
+cli-arg-verify-pubkey = 配合 `--url`：独立获得的日志验证公钥（或存放它的文件）；没有它时，新的状态文件在首次使用时信任网关的公钥，并给出警告
+cli-arg-verify-witness = 配合 `--url`：一个见证者的验证公钥（可重复）；最新检查点须带有其中 `--witness-quorum` 个的联署
+cli-arg-verify-witness-quorum = 须有多少个 `--witness` 公钥联署（默认：全部）
+cli-arg-verify-json = 以 JSON 而非文本打印报告
+cli-arg-verify-from-checkpoint = 同时证明日志延续了此前保存的这个检查点（其签名注记，或带 `note` 字段的 JSON）
+cli-arg-key-data = 数据目录（密钥不存在时创建于 DATA/audit/）
+cli-arg-key-witness = 改为：一个见证者的密钥文件（C2SP tlog-cosignature），不存在时创建（需要 `--name`）；打印其验证公钥
+cli-arg-key-name = 新见证者密钥的名称，例如 `witness.example.com/w1`
+cli-arg-checkpoint-data = 内嵌存储的数据目录（网关须已停止），或配合 `--store` 时签名方的数据目录：其密钥和 Merkle 树
+cli-arg-checkpoint-store = 日志放在别处：`postgres://...[?schema=NAME]`（多个网关共享的日志，它们自己不签检查点：在指定的唯一签名方上运行本命令）或另一个数据目录
+cli-arg-checkpoint-json = 以 JSON 而非签名注记打印检查点记录
+cli-arg-evidence-data = 内嵌存储的数据目录（网关须已停止），或配合 `--store` 时签名方的数据目录：其密钥和 Merkle 树
+cli-arg-evidence-store = 日志放在别处（同 `checkpoint --store`）：证据包依据以 DATA 的密钥签名的检查点证明
+cli-arg-evidence-url = 运行中的网关（`https://host:port`）：证据包从 `GET /v1/audit/evidence/...` 下载，校验后再写出
+cli-arg-evidence-token = `--url` 所用的访问令牌（审计员角色），或存放它的 `@FILE`
+cli-arg-evidence-pubkey = 配合 `--url`：用于校验证据包的日志验证公钥（或存放它的文件）；否则用 `--state` 中的公钥
+cli-arg-evidence-state = 配合 `--url`：`verify --url` 的状态文件（其中保存的公钥）
+cli-arg-evidence-customer = 关于该客户的全部事件：其事件流、开启事件指向它的事件流（其线索、方案、合同、拜访、培育包、资产）以及生效的策略
+cli-arg-evidence-lead = 该线索的全部事件，以及生效的分配规则
+cli-arg-evidence-proposal = 该方案的全部事件
+cli-arg-evidence-with-files = 连同附件本身（方案 PDF，base64）
+cli-arg-evidence-out = 要写出的证据包文件
+cli-arg-verify-bundle-file = 证据包文件
+cli-arg-verify-bundle-pubkey = 独立于证据包获得的日志验证公钥（`name+keyid+base64`，或存放它的文件）。没有它时使用证据包自带的公钥，只有其指纹把它和日志联系起来
+cli-arg-verify-bundle-witness = 一个见证者的验证公钥（C2SP tlog-cosignature，类型 0x04），或存放它的文件：证据包的检查点须带有其联署。可重复
+cli-arg-verify-bundle-witness-quorum = 须有多少个 `--witness` 公钥联署（默认：全部）
+cli-arg-verify-bundle-json = 以 JSON 打印报告
+cli-arg-witness-url = 网关的基础 URL
+cli-arg-witness-token = 见证者角色的访问令牌，或 `@FILE`
+cli-arg-witness-key = 见证者的私钥文件（由 `salesledger key --witness FILE --name NAME` 生成）
+cli-arg-witness-state = 见证者的状态：按日志来源记录日志公钥和上一个已联署的检查点（首次使用时创建）
+cli-arg-witness-log-vkey = 独立获得的日志验证公钥（或存放它的文件）；没有它时，状态文件中没有的日志在首次使用时被信任，并给出警告。一旦记入状态就必须一致
+cli-arg-witness-once = 运行一轮后退出（默认）
+cli-arg-witness-interval = 持续运行，每 SECS 秒一轮；遇到第一个被拒绝的检查点即停止（退出码 1）
+cli-arg-export-data = 内嵌存储的数据目录
+cli-arg-export-out = 要写出的 JSON 行文件；配合 `--format parquet` 时为 Parquet 文件所在目录
+cli-arg-export-format = `jsonl`（可移植导出，docs/AUDIT.md）或 `parquet`（供分析人员：带类型的列，按位置区间分文件，见 README“For analysts”）
+cli-arg-export-records-per-file = Parquet：每个文件最多这么多条记录
+cli-arg-export-force = Parquet：替换已有文件的目录中先前的导出（否则拒绝）
+cli-arg-rebuild-from = 导出文件（`salesledger export`）
+cli-arg-rebuild-out = 一个新目录
+cli-arg-replay-data = 内嵌存储的数据目录
+cli-arg-replay-view = 视图：responsibility、health、risk、assets、funnel、receivables、digest、leaderboard、retail_stores、retail_members 或 todos
+cli-arg-replay-position = 折叠到并包括此位置的记录
+cli-arg-replay-as-of = 折叠在此时间（RFC 3339）或之前记录的记录
+cli-arg-replay-weights = 一套健康度策略（JSON，与发布到 /v1/config/health-policy 的相同），全程替代已发布的策略
+cli-arg-copy-from = 要复制的日志：数据目录或 `postgres://...[?schema=NAME]`
+cli-arg-copy-to = 复制到哪里：数据目录或 `postgres://...[?schema=NAME]`，其中尚无记录
+cli-arg-copy-json = 以 JSON 打印报告
+cli-arg-backup-url = 运行中网关的基础 URL（`https://host:port`）
+cli-arg-backup-token = 可读取所有事件类型和所有附件的角色的访问令牌（审计员的；主管的也可以），或 `@FILE`
+cli-arg-backup-out = 备份的数据目录：首次时不存在或为空，再次使用同一目录即继续备份
+cli-arg-backup-json = 以 JSON 打印报告
+cli-arg-init-data = 数据目录（不存在时创建）
+cli-arg-init-store = 日志放在别处：`postgres://...`（可加 `?schema=NAME`）或另一个数据目录，同 `serve --store`
+cli-arg-init-config = 组织文件（TOML；docs/INIT.md）
+cli-arg-import-pos-file = NDJSON 文件
+cli-arg-import-pos-data = 内嵌存储的数据目录（其门店、SKU 和会员目录用于校验各行）
+cli-arg-import-pos-batch-lines = 每批大约的行数（整张小票）
+cli-arg-import-customers-file = 名单：`.csv`（UTF-8）或 `.xlsx`（其第一个工作表）
+cli-arg-import-customers-data = 内嵌存储的数据目录
+cli-arg-import-customers-mappings = `COLUMN=FIELD`：表头为 COLUMN 的列存放 FIELD（`company_name`、`unified_social_credit_code`、`phone`、`contact_email`、`owner`（销售代表的 id 或显示名）、`attributes.KEY` 或 `ignore`）。可重复；常见的中英文表头无需指定即可识别
+cli-arg-import-customers-dry-run = 检查每一行（取值、与日志及前面各行的撞单、归属），不追加任何记录
+cli-about-help = 打印本帮助或指定子命令的帮助
+cli-arg-token-create-data = 数据目录（其中的 `tokens.json`）
+cli-arg-token-create-tokens = 令牌文件（当 `serve` 使用了 `--tokens FILE` 时）
+cli-arg-token-create-name = 令牌名称：持有者引起的事件上记录的操作者（在有效令牌中唯一）
+cli-arg-token-create-role = rep、supervisor、csm、finance、legal、cto、marketing、store_manager、regional_supervisor、auditor、analyst、integrator 或 witness（仅审计检查点、一致性证明和联署）
+cli-arg-token-create-rep-id = 销售代表令牌（此时必填）：它所代表的销售代表
+cli-arg-token-create-region = regional_supervisor 令牌：其读取范围限定的大区
+cli-arg-token-create-expires = 失效时间：一个日期（YYYY-MM-DD，自当天 00:00 UTC 起）或 RFC 3339 时间
+cli-arg-token-create-json = 打印 `{"{"}"name": ..., "token": ..., ...{"}"}` 而非文本
+cli-arg-token-list-data = 数据目录（其中的 `tokens.json`）
+cli-arg-token-list-tokens = 令牌文件（当 `serve` 使用了 `--tokens FILE` 时）
+cli-arg-token-list-json = 打印 JSON（`{"{"}"tokens": [...]{"}"}`，同 `GET /v1/tokens`）而非表格
+cli-arg-token-revoke-data = 数据目录（其中的 `tokens.json`）
+cli-arg-token-revoke-tokens = 令牌文件（当 `serve` 使用了 `--tokens FILE` 时）
+cli-arg-token-revoke-name = 令牌名称
+cli-about-bench-audit = 在 N 条记录的日志上：包含证明、一个 1,000 个事件的客户证据包、对比原始 SHA-256 的完整校验，以及导出
+cli-arg-bench-audit-events = 日志中的记录数（其中一个客户占 1,000 条）
+cli-about-bench-store = 事件日志的持久追加和读取吞吐量，对比同一磁盘上的原始 sled 基线。日志留在 DATA 中，可用 `salesledger verify --data DATA` 校验
+cli-arg-bench-store-data = 存放日志的新数据目录（不存在或为空）
+cli-arg-bench-store-store = 改为测量 PostgreSQL 日志：`postgres://...`（使用并删除一个新 schema，除非 `?schema=NAME` 指定一个空的），对比同一服务器上的原始单行 INSERT 事务
+cli-arg-bench-store-events = 每个阶段追加的事件数（1、16 和 64 个追加者）
+cli-arg-bench-store-extra-appenders = 在标准的三种之后再测量的追加者数量，例如 `128,256`（打印为 `append_128=`，……）
+cli-about-bench-projections = 完整重建每个读模型（`serve` 运行的投影），对比对同一日志的原始读取和解码，日志由样例年份构造出 N 个事件；峰值内存在子进程中测量
+cli-arg-bench-projections-events = 日志中的事件数（按需复制样例年份）
+cli-arg-bench-projections-data = 把日志保存在此目录（已有足够事件时供以后的运行复用）；默认：临时目录
+cli-arg-bench-projections-measure = 内部使用：测量此目录中的日志（子进程）
+cli-arg-bench-projections-engine = 重建哪一层读模型：`tables`（键控表引擎，所有表投影器；整体模型运行器移除后唯一的一层）
+cli-about-bench-gateway = 回环地址上的网关，承受并发客户端的混合命令负载（拜访、方案证据、认领），对比同一次运行中相同并发下存储的组提交追加速率
+cli-arg-bench-gateway-clients = 并发客户端数（每个都是持有自己令牌的销售代表）
+cli-arg-bench-gateway-commands = 总共发送的命令数
+cli-about-bench-pos = N 行生成的 POS 数据经进程内网关的 `POST /v1/pos/sales`（视图随之更新），对比相同批次直接追加到新存储，然后是渗透率视图的 p99
+cli-arg-bench-pos-lines = POS 总行数
+cli-arg-bench-pos-batch-lines = 每批行数（整张小票）
+cli-arg-bench-pos-clients = 同时在途的批次数（两个阶段都是）
+
+## clap 自身的用语（src/i18n/command_line.rs）
+cli-clap-usage = 用法：
+cli-clap-commands = 命令
+cli-clap-arguments = 参数
+cli-clap-options = 选项
+cli-clap-default = [默认：{ $value }]
+cli-clap-possible-values = [可选值：{ $values }]
+cli-clap-error = 错误：{ $message }
+cli-clap-unknown-argument = 无法识别的参数“{ $arg }”
+cli-clap-unknown-command = 无法识别的子命令“{ $command }”
+cli-clap-invalid-value = “{ $arg }”的值“{ $value }”无效
+cli-clap-valid-values = （可选值：{ $values }）
+cli-clap-missing-argument = 缺少必需的参数：{ $arg }
+cli-clap-missing-command = 需要一个子命令
+cli-clap-conflict = 参数“{ $arg }”不能与“{ $other }”同时使用
+cli-clap-wrong-values = “{ $arg }”的取值个数不对
+cli-clap-other = 无法解析命令行
+cli-clap-more-help = 更多信息请使用“--help”。
+
+## serve：启动输出和演示数据（src/app.rs、src/demo.rs）
+cli-serve-listening = salesledger 网关正在监听 http://{ $address }（数据目录 { $data }）
+cli-serve-listening-log-at = salesledger 网关正在监听 http://{ $address }（日志在 { $log }，数据目录 { $data }）
+cli-demo-seeding = 正在写入演示数据（{ $scale }）：历史从 { $from } 到 { $to }（种子 { $seed }）
+cli-progress-demo-history = 演示历史（天）
+cli-progress-demo-stores = 演示门店（天）
+cli-demo-seeded = 演示数据已写入：{ $commands } 条命令，{ $events } 个事件，{ $regions } 个大区的 { $reps } 名销售代表，{ $customers } 个客户
+cli-demo-seeded-stores = {"  "}连锁门店：{ $regions } 个大区的 { $stores } 家门店（其中加盟 { $franchised } 家），{ $skus } 个 SKU，{ $members } 名会员，{ $promotions } 个促销，{ $tickets } 张 POS 小票（{ $lines } 行，平均客单价 { $avg_cents } 分），从 { $from } 到 { $to }
+cli-demo-already-seeded = 日志中已有 { $events } 个事件：不再重复写入演示数据
+cli-demo-tokens = 演示令牌（每个角色一个；每次以 --demo 启动都会新建）：
+cli-demo-rep-token = 销售代表令牌代表销售代表 { $rep_id }
+cli-serve-admin-token-created = 已创建 { $path }，内含一个管理员令牌（主管角色）；它只显示这一次：
+cli-serve-admin-token = {"  "}管理员令牌：{ $token }
+
+## serve：启动时失败的步骤（错误的上下文）
+cli-serve-creating = 创建 { $path }
+cli-serve-restricting = 限制 { $path } 的访问权限
+cli-serve-opening-blobs = 打开附件存储
+cli-serve-starting-read-models = 启动读模型
+cli-serve-metrics = 指标
+cli-serve-opening-webhooks = 打开 webhook 订阅
+cli-serve-starting-reactions = 启动反应流程管理器
+cli-serve-writing = 写入 { $path }
+cli-serve-binding = 绑定监听地址 { $address }
+cli-serve-starting-webhook-dispatcher = 启动 webhook 投递器
+cli-serve-starting-checkpointer = 启动检查点签名任务
+cli-demo-seeding-year = 写入演示年份
+cli-demo-seeding-stores = 写入演示连锁门店
+
+## 打开日志（src/backend.rs）
+cli-store-creating = 创建 { $path }
+cli-store-opening-in = 打开 { $path } 中的事件日志
+cli-store-opening-at = 打开位于 { $location } 的事件日志
