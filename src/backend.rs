@@ -34,7 +34,7 @@ impl StoreChoice {
     /// Parses `DIR_OR_URL` (see the module documentation).
     pub fn parse(text: &str) -> anyhow::Result<StoreChoice> {
         if text.is_empty() {
-            bail!("an empty store location");
+            bail!(crate::t!("cli-store-location-empty"));
         }
         if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
             return Ok(StoreChoice::Sled(PathBuf::from(text)));
@@ -48,7 +48,7 @@ impl StoreChoice {
         for parameter in query.split('&').filter(|parameter| !parameter.is_empty()) {
             match parameter.strip_prefix("schema=") {
                 Some(name) if !name.is_empty() => schema = Some(name.to_owned()),
-                Some(_) => bail!("the schema parameter names no schema"),
+                Some(_) => bail!(crate::t!("cli-store-schema-empty")),
                 None => kept.push(parameter),
             }
         }

@@ -299,7 +299,7 @@ pub async fn export_log_parquet(
         while next < head.len {
             let records = store.read_all(next, READ_PAGE).await?;
             if records.is_empty() {
-                bail!("record {next} is missing from the log");
+                bail!(crate::t!("cli-export-record-missing", position = next));
             }
             next += records.len() as u64;
             if pages.send(records).is_err() {
@@ -343,15 +343,23 @@ fn write_files(
         let mut next = 0u64;
         while next < head_len {
             let Ok(records) = pages.recv() else {
-                bail!("the log ended at record {next} of {head_len}");
+                bail!(crate::t!(
+                    "cli-export-log-ended",
+                    position = next,
+                    n = head_len
+                ));
             };
             for record in records {
                 if record.position >= head_len {
                     break;
                 }
-                chain
-                    .check(&record)
-                    .map_err(|reason| anyhow::anyhow!("position {}: {reason}", record.position))?;
+                chain.check(&record).map_err(|reason| {
+                    anyhow::anyhow!(crate::t!(
+                        "cli-export-chain-broken",
+                        position = record.position,
+                        reason = reason.to_string()
+                    ))
+                })?;
                 if open.is_none() {
                     let last = (next + options.records_per_file).min(head_len) - 1;
                     let path = out.join(file_name(next, last));
@@ -393,7 +401,7 @@ fn write_files(
             }
         }
         if chain.last_hash() != head_hash {
-            bail!("the last record's hash differs from the log's head");
+            bail!(crate::t!("cli-export-head-differs"));
         }
         let manifest = LogManifest {
             format: PARQUET_LOG_FORMAT.into(),

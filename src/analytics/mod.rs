@@ -32,10 +32,12 @@ pub(crate) fn prepare_out_dir(
     force: bool,
     ours: impl Fn(&str) -> bool,
 ) -> anyhow::Result<()> {
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    fs::create_dir_all(out).with_context(|| crate::t!("cli-creating", path = out.display()))?;
     let mut entries = Vec::new();
-    for entry in fs::read_dir(out).with_context(|| format!("reading {}", out.display()))? {
-        let entry = entry.with_context(|| format!("reading {}", out.display()))?;
+    for entry in
+        fs::read_dir(out).with_context(|| crate::t!("cli-reading", path = out.display()))?
+    {
+        let entry = entry.with_context(|| crate::t!("cli-reading", path = out.display()))?;
         entries.push(entry.path());
     }
     if entries.is_empty() {
@@ -54,7 +56,8 @@ pub(crate) fn prepare_out_dir(
             .and_then(|name| name.to_str())
             .unwrap_or("");
         if path.is_file() && ours(name) {
-            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+            fs::remove_file(&path)
+                .with_context(|| crate::t!("cli-removing", path = path.display()))?;
         }
     }
     Ok(())
@@ -85,8 +88,8 @@ impl Staged {
             .and_then(|name| name.to_str())
             .context("an output file without a name")?;
         let temp = path.with_file_name(format!(".{name}.tmp"));
-        let file =
-            fs::File::create(&temp).with_context(|| format!("creating {}", temp.display()))?;
+        let file = fs::File::create(&temp)
+            .with_context(|| crate::t!("cli-creating", path = temp.display()))?;
         Ok((
             Staged {
                 temp,
@@ -101,9 +104,9 @@ impl Staged {
     /// place.
     pub(crate) fn commit(mut self, file: &fs::File) -> anyhow::Result<PathBuf> {
         file.sync_all()
-            .with_context(|| format!("syncing {}", self.temp.display()))?;
+            .with_context(|| crate::t!("cli-syncing", path = self.temp.display()))?;
         fs::rename(&self.temp, &self.path)
-            .with_context(|| format!("renaming {}", self.temp.display()))?;
+            .with_context(|| crate::t!("cli-renaming", path = self.temp.display()))?;
         self.committed = true;
         Ok(self.path.clone())
     }

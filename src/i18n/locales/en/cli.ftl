@@ -486,3 +486,12 @@ cli-demo-seeding-stores = seeding the demo's chain stores
 cli-store-creating = creating { $path }
 cli-store-opening-in = opening the event log in { $path }
 cli-store-opening-at = opening the event log at { $location }
+
+## Store locations and the log's Parquet export
+cli-store-location-empty = an empty store location (give a data directory or a postgres:// URL)
+cli-store-schema-empty = the schema parameter names no schema
+cli-export-record-missing = record { $position } is missing from the log
+cli-export-log-ended = the log ended at record { $position } of { $n }
+cli-export-chain-broken = position { $position }: { $reason }
+cli-export-head-differs = the last record's hash differs from the log's head
+cli-renaming = renaming { $path }

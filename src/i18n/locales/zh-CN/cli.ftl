@@ -486,3 +486,12 @@ cli-demo-seeding-stores = 写入演示连锁门店
 cli-store-creating = 创建 { $path }
 cli-store-opening-in = 打开 { $path } 中的事件日志
 cli-store-opening-at = 打开位于 { $location } 的事件日志
+
+## 存储位置与日志的 Parquet 导出
+cli-store-location-empty = 存储位置为空（请给出数据目录或 postgres:// URL）
+cli-store-schema-empty = schema 参数没有给出模式名
+cli-export-record-missing = 日志中缺少记录 { $position }
+cli-export-log-ended = 日志在第 { $position } 条记录处结束（共 { $n } 条）
+cli-export-chain-broken = 位置 { $position }：{ $reason }
+cli-export-head-differs = 最后一条记录的哈希与日志头不一致
+cli-renaming = 重命名 { $path }
