@@ -5,10 +5,7 @@
 
 use std::process::{Command, Output};
 
-use salesledger_store::conformance::request;
-use salesledger_store::sled_store::open_sled;
-use salesledger_store::{ExpectedVersion, SledStore, Store};
-use serde_json::json;
+use crate::cli_verify::{tamper_log_record as tamper, write_log};
 
 /// The binary with exactly these locale variables (the others removed).
 fn run(locale: &[(&str, &str)], args: &[&str]) -> Output {
@@ -32,34 +29,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn write_log(data_dir: &std::path::Path, n_events: u64) {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    runtime.block_on(async {
-        let store = SledStore::open(data_dir).expect("open");
-        for n in 0..n_events {
-            store
-                .append(request(
-                    &format!("customer-{}", n % 3),
-                    ExpectedVersion::Any,
-                    &[json!({"n": n})],
-                ))
-                .await
-                .expect("append");
-        }
-        store.close().await;
-    });
-}
-
-fn tamper(data_dir: &std::path::Path, position: u64) {
-    let db = open_sled(sled::Config::new().path(data_dir.join("log"))).expect("raw sled");
-    let key = SledStore::raw_log_key(position);
-    let mut value = db.get(key).expect("get").expect("present").to_vec();
-    let last = value.len() - 40; // inside prev_hash
-    value[last] ^= 0x80;
-    db.insert(key, value).expect("insert");
-    db.flush().expect("flush");
 }
 
 #[test]

@@ -12,7 +12,6 @@
 use std::path::Path;
 use std::process::Command;
 
-use salesledger_store::sled_store::open_sled;
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde_json::Value;
 
@@ -225,16 +224,7 @@ fn a_parquet_export_directory_holding_files_is_refused_unless_forced() {
 fn a_tampered_log_stops_the_parquet_export_naming_the_position_and_leaves_no_file() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     write_events(data_dir.path(), 40, 0);
-    {
-        let db =
-            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
-        let key = SledStore::raw_log_key(25);
-        let mut value = db.get(key).expect("get").expect("present").to_vec();
-        let inside_prev_hash = value.len() - 40;
-        value[inside_prev_hash] ^= 0x80;
-        db.insert(key, value).expect("insert");
-        db.flush().expect("flush");
-    }
+    crate::cli_verify::tamper_log_record(data_dir.path(), 25);
     let out = tempfile::tempdir().expect("tempdir");
     let output = salesledger(&[
         "export",

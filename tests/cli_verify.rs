@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::util::salesledger;
 
-fn write_log(data_dir: &std::path::Path, n_events: u64) {
+/// Appends `n_events` small events over three streams to a fresh sled log
+/// in `data_dir` (also used by the CLI language tests).
+pub(crate) fn write_log(data_dir: &std::path::Path, n_events: u64) {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let store = SledStore::open(data_dir).expect("open");
@@ -24,6 +26,18 @@ fn write_log(data_dir: &std::path::Path, n_events: u64) {
         }
         store.close().await;
     });
+}
+
+/// Flips one bit inside the stored `prev_hash` of the record at `position`
+/// in the sled log of `data_dir`, behind the store's back.
+pub(crate) fn tamper_log_record(data_dir: &std::path::Path, position: u64) {
+    let db = open_sled(sled::Config::new().path(data_dir.join("log"))).expect("raw sled");
+    let key = SledStore::raw_log_key(position);
+    let mut value = db.get(key).expect("get").expect("present").to_vec();
+    let inside_prev_hash = value.len() - 40;
+    value[inside_prev_hash] ^= 0x80;
+    db.insert(key, value).expect("insert");
+    db.flush().expect("flush");
 }
 
 #[test]
@@ -47,16 +61,7 @@ fn verify_passes_on_a_healthy_log() {
 fn verify_names_the_first_tampered_position_and_exits_1() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     write_log(data_dir.path(), 12);
-    {
-        let db =
-            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
-        let key = SledStore::raw_log_key(5);
-        let mut value = db.get(key).expect("get").expect("present").to_vec();
-        let last = value.len() - 40; // inside prev_hash
-        value[last] ^= 0x80;
-        db.insert(key, value).expect("insert");
-        db.flush().expect("flush");
-    }
+    tamper_log_record(data_dir.path(), 5);
     let output = salesledger(&[
         "verify",
         "--data",
