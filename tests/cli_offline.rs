@@ -18,6 +18,7 @@ use salesledger_fixtures::FixtureConfig;
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde_json::{json, Value};
 
+use crate::cli_audit::run_ok as run;
 use crate::http::support::{spawn_app, TestApp};
 use crate::util::salesledger;
 
@@ -43,16 +44,6 @@ async fn answers_of(store: Arc<dyn Store>, directory: &Path) -> BTreeMap<String,
         .collect();
     runner.shutdown().await.expect("stops");
     answers
-}
-
-fn run(args: &[&str]) -> String {
-    let output = salesledger(args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Writes `export` to `tampered` with one hex digit of the hash of the

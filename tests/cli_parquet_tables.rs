@@ -17,24 +17,11 @@ use std::path::Path;
 use salesledger_fixtures::FixtureConfig;
 use serde_json::Value;
 
+use crate::cli_audit::{path_str as path, run_ok as run};
 use crate::cli_offline::tamper_export;
 use crate::cli_parquet::duckdb_script;
 use crate::http::support::spawn_app;
 use crate::util::salesledger;
-
-fn run(args: &[&str]) -> String {
-    let output = salesledger(args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn path(path: &Path) -> &str {
-    path.to_str().expect("a UTF-8 path")
-}
 
 /// Every `*.parquet` or staged file under `directory` (recursively).
 fn parquet_files(directory: &Path) -> Vec<String> {
