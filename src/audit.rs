@@ -504,6 +504,7 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             let options = crate::analytics::log::ParquetLogOptions {
                 records_per_file: args.records_per_file,
                 force: args.force,
+                ..Default::default()
             };
             let manifest =
                 crate::analytics::log::export_log_parquet(&store, &args.out, options, |done, _| {

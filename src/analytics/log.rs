@@ -7,7 +7,8 @@
 //! the names sort in log order), and `DIR/log.json`, written last: the
 //! format, the record count, the head hash and the files with their first
 //! position and record count. One row per record, in position order, in
-//! row groups of at most [`ROW_GROUP`] rows; Snappy-compressed columns:
+//! row groups of at most [`ROW_GROUP`] rows (`rows_per_group`);
+//! Snappy-compressed columns:
 //!
 //! | column | Parquet type |
 //! | --- | --- |
@@ -27,7 +28,7 @@
 //! ([`ChainVerifier`]: position, prev_hash link, recomputed hash, stream
 //! versions, time order): a broken log stops the export naming the
 //! position, and the files of that run are removed. Memory is bounded by
-//! one row group, whatever the size of the log.
+//! three row groups, whatever the size of the log.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,8 +52,9 @@ use super::{prepare_out_dir, remove_written, Staged};
 pub const PARQUET_LOG_FORMAT: &str = "salesledger-parquet-log/1";
 /// Records per file unless told otherwise.
 pub const RECORDS_PER_FILE: u64 = 1_000_000;
-/// Rows per row group: what the export holds in memory at once.
-pub const ROW_GROUP: usize = 65_536;
+/// Rows per row group: the export holds three at once (one being filled,
+/// one waiting, one being encoded).
+pub const ROW_GROUP: usize = 32_768;
 /// The manifest's file name.
 pub const MANIFEST: &str = "log.json";
 
@@ -97,6 +99,9 @@ pub struct LogManifest {
 pub struct ParquetLogOptions {
     /// At most this many records per file (at least 1).
     pub records_per_file: u64,
+    /// At most this many rows per row group (at least 1); [`ROW_GROUP`]
+    /// unless a test wants small groups.
+    pub rows_per_group: usize,
     /// Replace an earlier export in the directory instead of refusing.
     pub force: bool,
 }
@@ -105,6 +110,7 @@ impl Default for ParquetLogOptions {
     fn default() -> Self {
         ParquetLogOptions {
             records_per_file: RECORDS_PER_FILE,
+            rows_per_group: ROW_GROUP,
             force: false,
         }
     }
@@ -156,24 +162,59 @@ struct OpenFile {
     entry: LogFile,
 }
 
+/// A byte column of `batch`: every value appended by `value` to one
+/// buffer, handed to the writer as slices of it (one allocation for the
+/// column, not one per value).
+fn byte_column(
+    batch: &[RecordedEvent],
+    value_len: usize,
+    mut value: impl FnMut(&RecordedEvent, &mut Vec<u8>),
+) -> Vec<ByteArray> {
+    let mut buffer = Vec::with_capacity(batch.len() * value_len);
+    let mut ends = Vec::with_capacity(batch.len());
+    for record in batch {
+        value(record, &mut buffer);
+        ends.push(buffer.len());
+    }
+    let buffer = bytes::Bytes::from(buffer);
+    let mut start = 0;
+    ends.into_iter()
+        .map(|end| {
+            let slice = buffer.slice(start..end);
+            start = end;
+            ByteArray::from(slice)
+        })
+        .collect()
+}
+
 fn uuid_column(
     batch: &[RecordedEvent],
     field: impl Fn(&RecordedEvent) -> Uuid,
 ) -> Vec<FixedLenByteArray> {
-    batch
-        .iter()
-        .map(|record| FixedLenByteArray::from(field(record).as_bytes().to_vec()))
-        .collect()
+    byte_column(batch, 16, |record, buffer| {
+        buffer.extend_from_slice(field(record).as_bytes())
+    })
+    .into_iter()
+    .map(FixedLenByteArray::from)
+    .collect()
 }
 
-fn text_column<'a>(
-    batch: &'a [RecordedEvent],
-    field: impl Fn(&'a RecordedEvent) -> &'a str,
-) -> Vec<ByteArray> {
-    batch
-        .iter()
-        .map(|record| ByteArray::from(field(record)))
-        .collect()
+fn text_column(batch: &[RecordedEvent], field: impl Fn(&RecordedEvent) -> &str) -> Vec<ByteArray> {
+    let typical = batch.first().map_or(0, |record| field(record).len());
+    byte_column(batch, typical, |record, buffer| {
+        buffer.extend_from_slice(field(record).as_bytes())
+    })
+}
+
+/// A hash as its 64 lowercase hex digits.
+fn hex_column(batch: &[RecordedEvent], field: impl Fn(&RecordedEvent) -> Hash32) -> Vec<ByteArray> {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    byte_column(batch, 64, |record, buffer| {
+        for byte in field(record).0 {
+            buffer.push(DIGITS[usize::from(byte >> 4)]);
+            buffer.push(DIGITS[usize::from(byte & 0x0f)]);
+        }
+    })
 }
 
 /// Writes `batch` as one row group.
@@ -244,17 +285,13 @@ fn write_row_group(
                     .write_batch(&values, None, None)?;
             }
             12 | 13 => {
-                let values: Vec<ByteArray> = batch
-                    .iter()
-                    .map(|record| {
-                        let hash = if index == 12 {
-                            record.hash
-                        } else {
-                            record.prev_hash
-                        };
-                        ByteArray::from(hash.to_hex().into_bytes())
-                    })
-                    .collect();
+                let values = hex_column(batch, |record| {
+                    if index == 12 {
+                        record.hash
+                    } else {
+                        record.prev_hash
+                    }
+                });
                 column
                     .typed::<ByteArrayType>()
                     .write_batch(&values, None, None)?;
@@ -268,31 +305,54 @@ fn write_row_group(
     Ok(())
 }
 
-/// Pages read but not yet written, at most: with a row group, what
-/// bounds the export's memory.
+/// Pages in flight between the reader and the verifier, at most: with
+/// three row groups (one being filled, one waiting, one being encoded),
+/// what bounds the export's memory.
 const PAGES_IN_FLIGHT: usize = 4;
 
 /// Writes the committed log (up to the head when called) into `out` as
 /// Parquet (see the module docs); returns the manifest written.
 /// `progress(done, total)` is called after each page read.
 ///
-/// Two stages on two threads: this task reads and decodes pages from the
-/// store; a writer thread verifies the chain and encodes the files.
+/// Three stages on three threads, so that both cores (or more) work:
+/// this task reads and decodes pages from the store; a verifier thread
+/// checks the chain (the hashes are most of that work); a writer thread
+/// encodes and compresses the files. Only verified pages reach the
+/// writer, and the last one only once the head hash has been matched, so
+/// a broken log never gets a manifest.
 pub async fn export_log_parquet(
     store: &dyn Store,
     out: &Path,
     options: ParquetLogOptions,
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> anyhow::Result<LogManifest> {
-    if options.records_per_file == 0 {
-        bail!("records per file must be at least 1");
+    if options.records_per_file == 0 || options.rows_per_group == 0 {
+        bail!("records per file and rows per group must be at least 1");
     }
     prepare_out_dir(out, options.force, is_ours)?;
     let head = store.head();
-    let (pages, receiver) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(PAGES_IN_FLIGHT);
+    let (pages, to_verify) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(PAGES_IN_FLIGHT);
+    // one row group waits while the writer encodes another
+    let (verified, to_write) = std::sync::mpsc::sync_channel::<Vec<RecordedEvent>>(1);
+    let rows_per_group = options.rows_per_group;
+    let verifier = std::thread::Builder::new()
+        .name("export-verify".into())
+        .spawn(move || {
+            verify_pages(
+                head.len,
+                head.last_hash,
+                rows_per_group,
+                to_verify,
+                verified,
+            )
+        })
+        .context("starting the export's chain verifier")?;
     let writer = {
         let out = out.to_owned();
-        std::thread::spawn(move || write_files(&out, options, head.len, head.last_hash, receiver))
+        std::thread::Builder::new()
+            .name("export-parquet".into())
+            .spawn(move || write_files(&out, options, head.len, head.last_hash, to_write))
+            .context("starting the Parquet writer")?
     };
     let mut next = 0u64;
     let read = async {
@@ -303,7 +363,7 @@ pub async fn export_log_parquet(
             }
             next += records.len() as u64;
             if pages.send(records).is_err() {
-                // the writer stopped: its error is the one to report
+                // a later stage stopped: its error is the one to report
                 break;
             }
             progress(next.min(head.len), head.len);
@@ -312,18 +372,73 @@ pub async fn export_log_parquet(
     }
     .await;
     drop(pages);
+    let verified = verifier
+        .join()
+        .map_err(|_| anyhow::anyhow!("the chain verifier thread panicked"));
     let written = writer
         .join()
         .map_err(|_| anyhow::anyhow!("the Parquet writer thread panicked"));
-    match (read, written) {
-        (Ok(()), Ok(Ok(manifest))) => Ok(manifest),
-        // a read error first: the writer then saw the pages end early,
-        // failed and removed its files
-        (Err(error), _) | (_, Ok(Err(error))) | (_, Err(error)) => Err(error),
+    match (read, verified, written) {
+        (Ok(()), Ok(Ok(())), Ok(Ok(manifest))) => Ok(manifest),
+        // the first stage's error first: the later ones then saw the
+        // pages end early, and the writer removed its files
+        (Err(error), _, _)
+        | (_, Ok(Err(error)), _)
+        | (_, Err(error), _)
+        | (_, _, Ok(Err(error)))
+        | (_, _, Err(error)) => Err(error),
     }
 }
 
-/// The writer stage of [`export_log_parquet`]: verifies and writes the
+/// The verifier stage of [`export_log_parquet`]: checks the chain of the
+/// records received, up to `head_len`, and passes them on a row group at
+/// a time, so that the reader and this stage fill the next row group
+/// while the writer encodes the last one. The row group that holds the
+/// last record is passed on only once the chain's tip equals `head_hash`,
+/// so the writer never completes a broken export.
+fn verify_pages(
+    head_len: u64,
+    head_hash: Hash32,
+    rows_per_group: usize,
+    pages: std::sync::mpsc::Receiver<Vec<RecordedEvent>>,
+    verified: std::sync::mpsc::SyncSender<Vec<RecordedEvent>>,
+) -> anyhow::Result<()> {
+    let mut chain = ChainVerifier::default();
+    let mut group = Vec::with_capacity(rows_per_group);
+    while chain.n_verified() < head_len {
+        let Ok(records) = pages.recv() else {
+            // the reader stopped early: its error is reported
+            return Ok(());
+        };
+        for record in records {
+            if chain.n_verified() == head_len {
+                break;
+            }
+            chain.check(&record).map_err(|reason| {
+                anyhow::anyhow!(crate::t!(
+                    "cli-export-chain-broken",
+                    position = record.position,
+                    reason = reason.to_string()
+                ))
+            })?;
+            group.push(record);
+        }
+        let last = chain.n_verified() == head_len;
+        if last && chain.last_hash() != head_hash {
+            bail!(crate::t!("cli-export-head-differs"));
+        }
+        if group.len() >= rows_per_group || last {
+            let full = std::mem::replace(&mut group, Vec::with_capacity(rows_per_group));
+            if verified.send(full).is_err() {
+                // the writer stopped: its error is reported
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The writer stage of [`export_log_parquet`]: writes the verified
 /// records received, up to `head_len`; removes its files on failure.
 fn write_files(
     out: &Path,
@@ -334,12 +449,11 @@ fn write_files(
 ) -> anyhow::Result<LogManifest> {
     let schema = schema()?;
     let properties = properties();
-    let mut chain = ChainVerifier::default();
     let mut written: Vec<PathBuf> = Vec::new();
     let result = (|| {
         let mut files = Vec::new();
         let mut open: Option<OpenFile> = None;
-        let mut batch: Vec<RecordedEvent> = Vec::with_capacity(ROW_GROUP);
+        let mut batch: Vec<RecordedEvent> = Vec::with_capacity(options.rows_per_group);
         let mut next = 0u64;
         while next < head_len {
             let Ok(records) = pages.recv() else {
@@ -350,16 +464,6 @@ fn write_files(
                 ));
             };
             for record in records {
-                if record.position >= head_len {
-                    break;
-                }
-                chain.check(&record).map_err(|reason| {
-                    anyhow::anyhow!(crate::t!(
-                        "cli-export-chain-broken",
-                        position = record.position,
-                        reason = reason.to_string()
-                    ))
-                })?;
                 if open.is_none() {
                     let last = (next + options.records_per_file).min(head_len) - 1;
                     let path = out.join(file_name(next, last));
@@ -387,7 +491,7 @@ fn write_files(
                 };
                 current.entry.records += 1;
                 let file_full = current.entry.records == options.records_per_file;
-                if batch.len() == ROW_GROUP || file_full || next == head_len {
+                if batch.len() == options.rows_per_group || file_full || next == head_len {
                     write_row_group(&mut current.writer, &batch)?;
                     batch.clear();
                 }
@@ -399,9 +503,6 @@ fn write_files(
                     }
                 }
             }
-        }
-        if chain.last_hash() != head_hash {
-            bail!(crate::t!("cli-export-head-differs"));
         }
         let manifest = LogManifest {
             format: PARQUET_LOG_FORMAT.into(),
@@ -420,4 +521,96 @@ fn write_files(
     // the reader sees a closed channel and stops
     drop(pages);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::RowAccessor;
+    use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore};
+
+    use super::*;
+
+    /// A log of `n` records over three streams.
+    async fn log_of(dir: &Path, n: u64) -> SledStore {
+        let store = SledStore::open(&dir.join("log")).expect("open the store");
+        for k in 0..n {
+            let command_id = Uuid::now_v7();
+            store
+                .append(AppendRequest {
+                    stream_id: format!("customer-{}", k % 3),
+                    expected_version: ExpectedVersion::Any,
+                    events: vec![NewEvent::new(
+                        "FollowUpRecorded",
+                        1,
+                        &serde_json::json!({ "n": k }),
+                    )],
+                    metadata: AppendMetadata {
+                        actor: "rep:test".into(),
+                        command_id,
+                        correlation_id: command_id,
+                        causation_id: command_id,
+                    },
+                    idempotency: None,
+                })
+                .await
+                .expect("append");
+        }
+        store
+    }
+
+    /// The stages hand over row groups and cut files where the options
+    /// say: every record once, in order, in groups of at most
+    /// `rows_per_group` that restart at each file, and the manifest names
+    /// the store's head.
+    #[test]
+    fn files_and_row_groups_are_cut_as_asked_with_every_record_in_order() {
+        let scratch = crate::scratch::ScratchDir::new("parquet-log-").expect("scratch");
+        let runtime = crate::runtime().expect("runtime");
+        let (manifest, head) = runtime.block_on(async {
+            let store = log_of(scratch.path(), 100).await;
+            let options = ParquetLogOptions {
+                records_per_file: 40,
+                rows_per_group: 7,
+                force: false,
+            };
+            let out = scratch.path().join("out");
+            let manifest = export_log_parquet(&store, &out, options, |_, _| {})
+                .await
+                .expect("export");
+            (manifest, store.head())
+        });
+        assert_eq!(manifest.records, 100);
+        assert_eq!(manifest.head_hash, head.last_hash);
+        let cut: Vec<(u64, u64)> = manifest
+            .files
+            .iter()
+            .map(|file| (file.first_position, file.records))
+            .collect();
+        assert_eq!(cut, [(0, 40), (40, 40), (80, 20)]);
+        let mut next = 0i64;
+        for file in &manifest.files {
+            let reader = SerializedFileReader::new(
+                std::fs::File::open(scratch.path().join("out").join(&file.file)).expect("open"),
+            )
+            .expect("a Parquet file");
+            let groups: Vec<i64> = reader
+                .metadata()
+                .row_groups()
+                .iter()
+                .map(|group| group.num_rows())
+                .collect();
+            let mut expected = vec![7; usize::try_from(file.records / 7).expect("small")];
+            if file.records % 7 != 0 {
+                expected.push(i64::try_from(file.records % 7).expect("small"));
+            }
+            assert_eq!(groups, expected, "{}", file.file);
+            for row in reader.get_row_iter(None).expect("rows") {
+                let row = row.expect("a row");
+                assert_eq!(row.get_long(0).expect("position"), next);
+                next += 1;
+            }
+        }
+        assert_eq!(next, 100);
+    }
 }

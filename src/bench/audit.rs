@@ -312,7 +312,11 @@ pub fn run(args: AuditArgs) -> anyhow::Result<()> {
         crate::analytics::log::export_log_parquet(
             &store,
             &parquet_dir,
-            crate::analytics::log::ParquetLogOptions::default(),
+            // a reused --data directory holds the last run's export
+            crate::analytics::log::ParquetLogOptions {
+                force: true,
+                ..Default::default()
+            },
             |_, _| {},
         )
         .await?;
