@@ -285,7 +285,7 @@ pub async fn export_log_parquet(
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> anyhow::Result<LogManifest> {
     if options.records_per_file == 0 {
-        bail!("records per file must be at least 1");
+        bail!(crate::t!("cli-export-records-per-file"));
     }
     prepare_out_dir(out, options.force, is_ours)?;
     let head = store.head();
@@ -353,19 +353,20 @@ fn write_files(
                 if record.position >= head_len {
                     break;
                 }
-                chain.check(&record).map_err(|reason| {
+                chain.check(&record).map_err(|cause| {
                     anyhow::anyhow!(crate::t!(
                         "cli-export-chain-broken",
                         position = record.position,
-                        reason = reason.to_string()
+                        reason = crate::i18n::breaks::chain_break(&cause)
                     ))
                 })?;
                 if open.is_none() {
                     let last = (next + options.records_per_file).min(head_len) - 1;
                     let path = out.join(file_name(next, last));
-                    let (staged, file) = Staged::new(path)?;
+                    let (staged, file) = Staged::new(path.clone())?;
                     let writer = SerializedFileWriter::new(
-                        file.try_clone().context("opening a Parquet file")?,
+                        file.try_clone()
+                            .with_context(|| crate::t!("cli-creating", path = path.display()))?,
                         schema.clone(),
                         properties.clone(),
                     )?;
