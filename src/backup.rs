@@ -250,11 +250,11 @@ struct Progress {
 impl Progress {
     /// Checks the next record and folds it in; `Err` with the reason.
     fn check(&mut self, record: &RecordedEvent) -> anyhow::Result<Vec<Hash32>> {
-        if let Err(reason) = self.chain.check(record) {
+        if let Err(cause) = self.chain.check(record) {
             bail!(crate::t!(
                 "cli-backup-position",
                 position = record.position,
-                reason = reason
+                reason = crate::i18n::breaks::chain_break(&cause)
             ));
         }
         self.tree.push_record(&record.canonical_bytes());

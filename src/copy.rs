@@ -203,11 +203,11 @@ pub async fn copy_between(
             ));
         }
         for record in &records {
-            if let Err(reason) = chain.check(record) {
+            if let Err(cause) = chain.check(record) {
                 bail!(crate::t!(
                     "cli-copy-source-bad",
                     position = record.position,
-                    reason = reason
+                    reason = crate::i18n::breaks::chain_break(&cause)
                 ));
             }
             tree.push_record(&record.canonical_bytes());
@@ -251,11 +251,11 @@ pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
             .iter()
             .take_while(|record| record.position < head.len)
         {
-            if let Err(reason) = chain.check(record) {
+            if let Err(cause) = chain.check(record) {
                 bail!(crate::t!(
                     "cli-copy-log-bad",
                     position = record.position,
-                    reason = reason
+                    reason = crate::i18n::breaks::chain_break(&cause)
                 ));
             }
             tree.push_record(&record.canonical_bytes());

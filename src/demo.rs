@@ -223,12 +223,13 @@ async fn register_walkthrough_customer(state: &AppState) -> anyhow::Result<()> {
     });
     let (status, answer) = post_in_process(seeding, "/v1/customers", &token, &body)
         .await
-        .context("demo request")?;
+        .with_context(|| crate::t!("cli-demo-request"))?;
     if !(200..300).contains(&status) {
-        bail!(
-            "registering the walk-through customer answered {status}: {}",
-            String::from_utf8_lossy(&answer)
-        );
+        bail!(crate::t!(
+            "cli-demo-request-refused",
+            status = status,
+            answer = String::from_utf8_lossy(&answer)
+        ));
     }
     Ok(())
 }

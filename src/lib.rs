@@ -40,5 +40,5 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the async runtime")
+        .with_context(|| crate::t!("cli-starting-runtime"))
 }

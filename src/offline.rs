@@ -23,6 +23,7 @@ use salesledger_projections::decode_record;
 use salesledger_projections::health::DailyEntry;
 use salesledger_projections::tables::health::{self, HealthTables};
 use salesledger_projections::tables::TableProjector;
+use salesledger_replay::audit::AuditError;
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder, TableRunnerOptions};
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde::Serialize;
@@ -162,7 +163,19 @@ async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     let bar = crate::progress::spinner(&crate::t!("cli-progress-importing"));
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
     for record in reader.by_ref() {
-        batch.push(record?);
+        batch.push(record.map_err(|error| match error {
+            AuditError::ExportChain {
+                line,
+                position,
+                cause,
+            } => anyhow::anyhow!(crate::t!(
+                "cli-export-line-chain-broken",
+                line = line,
+                position = position,
+                reason = crate::i18n::breaks::chain_break(&cause)
+            )),
+            other => other.into(),
+        })?);
         if batch.len() == IMPORT_BATCH {
             store.import(std::mem::take(&mut batch)).await?;
             bar.set_position(store.head().len);

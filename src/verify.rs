@@ -91,8 +91,8 @@ pub fn run(
                         crate::t!(
                             "cli-verify-failed",
                             position = failure.position,
-                            what = failure.what,
-                            reason = failure.reason,
+                            what = crate::i18n::breaks::audit_what(&failure.cause),
+                            reason = crate::i18n::breaks::audit_break(&failure.cause),
                             n = report.n_verified
                         )
                     )?;

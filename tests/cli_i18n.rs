@@ -3,6 +3,7 @@
 //! else English); a failure says so in that language with the same exit
 //! status, a success too; JSON output is the same bytes in both.
 
+use std::collections::BTreeSet;
 use std::process::{Command, Output};
 
 use crate::cli_verify::{tamper_log_record as tamper, write_log};
@@ -434,5 +435,185 @@ fn serve_says_its_start_up_lines_in_chinese() {
     assert!(
         english.contains("salesledger gateway listening on http://127.0.0.1:"),
         "{english}"
+    );
+}
+
+/// The message `key` of a CLI catalogue source.
+fn catalogue_text<'a>(source: &'a str, key: &str) -> &'a str {
+    source
+        .lines()
+        .find_map(|line| line.strip_prefix(key)?.strip_prefix(" = "))
+        .unwrap_or_else(|| panic!("no {key} in the catalogue"))
+}
+
+/// The fixed parts of a catalogue message (the text between its
+/// `{ $variable }`s), each trimmed and not empty.
+fn fixed_parts(message: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut rest = message;
+    while let Some(open) = rest.find('{') {
+        parts.push(rest[..open].to_owned());
+        rest = rest[open..].split_once('}').map_or("", |(_, after)| after);
+    }
+    parts.push(rest.to_owned());
+    parts
+        .into_iter()
+        .map(|part| part.trim().to_owned())
+        .filter(|part| !part.is_empty())
+        .collect()
+}
+
+/// The English words of the messages whose keys start with one of
+/// `prefixes` (the variables taken out), lower-cased.
+fn english_words(prefixes: &[&str]) -> BTreeSet<String> {
+    salesledger::i18n::EN_CLI_FTL
+        .lines()
+        .filter(|line| prefixes.iter().any(|prefix| line.starts_with(prefix)))
+        .filter_map(|line| line.split_once(" = "))
+        .flat_map(|(_, message)| fixed_parts(message))
+        .flat_map(|part| {
+            part.split(|c: char| !(c.is_ascii_alphabetic() || c == '_'))
+                .filter(|word| word.len() > 1)
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The ASCII words of `text` that are not hex digits (hashes) and that
+/// the English catalogue's messages `prefixes` hold.
+fn english_left(text: &str, prefixes: &[&str]) -> Vec<String> {
+    let english = english_words(prefixes);
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| !word.chars().all(|c| c.is_ascii_hexdigit()))
+        .map(str::to_lowercase)
+        .filter(|word| english.contains(word))
+        .collect()
+}
+
+/// The keys a failed verification, export or rebuild words its reason
+/// with (src/i18n/breaks.rs) and the lines around it.
+const REASON_KEYS: &[&str] = &[
+    "cli-chain-",
+    "cli-audit-",
+    "cli-verify-failed",
+    "cli-export-chain-broken",
+    "cli-export-line-chain-broken",
+];
+
+/// Asserts `chinese` holds every fixed part of the Chinese message `key`
+/// and no English word of [`REASON_KEYS`], and `english` every fixed part
+/// of the English one.
+fn assert_reason_in_both(chinese: &str, english: &str, key: &str) {
+    for part in fixed_parts(catalogue_text(salesledger::i18n::ZH_CN_CLI_FTL, key)) {
+        assert!(chinese.contains(&part), "{key}: {part:?} not in {chinese}");
+    }
+    let left = english_left(chinese, REASON_KEYS);
+    assert!(left.is_empty(), "English left {left:?} in {chinese}");
+    for part in fixed_parts(catalogue_text(salesledger::i18n::EN_CLI_FTL, key)) {
+        assert!(english.contains(&part), "{key}: {part:?} not in {english}");
+    }
+}
+
+#[test]
+fn a_broken_chain_is_worded_in_chinese_by_verify_export_and_rebuild() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    write_log(data_dir.path(), 12);
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    let work = tempfile::tempdir().expect("tempdir");
+    let export = work.path().join("log.jsonl");
+    let export = export.to_str().expect("utf-8 path");
+    let exported = run(C, &["export", "--data", data, "--out", export]);
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+
+    // rebuild --from an export whose record 4 has another hash.
+    let tampered = work.path().join("tampered.jsonl");
+    crate::cli_offline::tamper_export(export.as_ref(), 4, &tampered);
+    let tampered = tampered.to_str().expect("utf-8 path");
+    let rebuild = |locale, out: &str| {
+        let out = work.path().join(out);
+        run(
+            locale,
+            &[
+                "rebuild",
+                "--from",
+                tampered,
+                "--out",
+                out.to_str().expect("utf-8 path"),
+            ],
+        )
+    };
+    let chinese = rebuild(ZH, "zh");
+    let english = rebuild(C, "en");
+    assert_eq!(chinese.status.code(), english.status.code());
+    assert_ne!(chinese.status.code(), Some(0));
+    assert!(
+        stderr(&chinese).contains("导出文件第 6 行，位置 4："),
+        "{}",
+        stderr(&chinese)
+    );
+    assert!(
+        stderr(&english).contains("export file line 6: position 4: "),
+        "{}",
+        stderr(&english)
+    );
+    assert_reason_in_both(
+        &stderr(&chinese),
+        &stderr(&english),
+        "cli-chain-hash-mismatch",
+    );
+
+    // verify and the Parquet export of a log whose record 5 links to
+    // another hash.
+    tamper(data_dir.path(), 5);
+    let chinese = run(ZH, &["verify", "--data", data]);
+    let english = run(C, &["verify", "--data", data]);
+    assert_eq!(chinese.status.code(), Some(1), "{}", stderr(&chinese));
+    assert_reason_in_both(
+        &stdout(&chinese),
+        &stdout(&english),
+        "cli-chain-prev-hash-mismatch",
+    );
+    assert!(
+        stdout(&chinese).starts_with("失败，位置 5：记录："),
+        "{}",
+        stdout(&chinese)
+    );
+    let json = run(ZH, &["verify", "--json", "--data", data]);
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json report");
+    assert_eq!(report["failure"]["kind"], "prev_hash_mismatch");
+    assert_eq!(report["failure"]["what"], "record");
+    assert!(report["failure"]["reason"]
+        .as_str()
+        .is_some_and(|reason| reason.contains("does not match the previous record's hash")));
+
+    let parquet = |locale, out: &str| {
+        let out = work.path().join(out);
+        run(
+            locale,
+            &[
+                "export",
+                "--data",
+                data,
+                "--format",
+                "parquet",
+                "--out",
+                out.to_str().expect("utf-8 path"),
+            ],
+        )
+    };
+    let chinese = parquet(ZH, "zh-parquet");
+    let english = parquet(C, "en-parquet");
+    assert_ne!(chinese.status.code(), Some(0));
+    assert_eq!(chinese.status.code(), english.status.code());
+    assert!(
+        stderr(&chinese).contains("位置 5："),
+        "{}",
+        stderr(&chinese)
+    );
+    assert_reason_in_both(
+        &stderr(&chinese),
+        &stderr(&english),
+        "cli-chain-prev-hash-mismatch",
     );
 }

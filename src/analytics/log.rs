@@ -326,8 +326,12 @@ pub async fn export_log_parquet(
     options: ParquetLogOptions,
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> anyhow::Result<LogManifest> {
-    if options.records_per_file == 0 || options.rows_per_group == 0 {
-        bail!("records per file and rows per group must be at least 1");
+    if options.records_per_file == 0 {
+        bail!(crate::t!("cli-export-records-per-file"));
+    }
+    if options.rows_per_group == 0 {
+        // not a command-line option: only code sets it
+        bail!("rows per group must be at least 1");
     }
     prepare_out_dir(out, options.force, is_ours)?;
     let head = store.head();
@@ -414,11 +418,11 @@ fn verify_pages(
             if chain.n_verified() == head_len {
                 break;
             }
-            chain.check(&record).map_err(|reason| {
+            chain.check(&record).map_err(|cause| {
                 anyhow::anyhow!(crate::t!(
                     "cli-export-chain-broken",
                     position = record.position,
-                    reason = reason.to_string()
+                    reason = crate::i18n::breaks::chain_break(&cause)
                 ))
             })?;
             group.push(record);
@@ -467,9 +471,10 @@ fn write_files(
                 if open.is_none() {
                     let last = (next + options.records_per_file).min(head_len) - 1;
                     let path = out.join(file_name(next, last));
-                    let (staged, file) = Staged::new(path)?;
+                    let (staged, file) = Staged::new(path.clone())?;
                     let writer = SerializedFileWriter::new(
-                        file.try_clone().context("opening a Parquet file")?,
+                        file.try_clone()
+                            .with_context(|| crate::t!("cli-creating", path = path.display()))?,
                         schema.clone(),
                         properties.clone(),
                     )?;

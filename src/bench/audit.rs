@@ -100,14 +100,17 @@ fn proofs_per_s(tree: &LogTree, size: u64) -> anyhow::Result<()> {
 pub fn run(args: AuditArgs) -> anyhow::Result<()> {
     let n_events = args.events;
     if n_events < 2 * CUSTOMER_EVENTS {
-        bail!("--events must be at least {}", 2 * CUSTOMER_EVENTS);
+        bail!(crate::t!(
+            "cli-bench-events-at-least",
+            n = 2 * CUSTOMER_EVENTS
+        ));
     }
     let temporary;
     let data = match &args.data {
         Some(data) => data.as_path(),
         None => {
             temporary = crate::scratch::ScratchDir::new("salesledger-bench-audit-")
-                .context("creating a temporary data directory")?;
+                .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
             temporary.path()
         }
     };

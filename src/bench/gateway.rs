@@ -20,12 +20,12 @@ use crate::gateway::router;
 
 pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
     if n_clients == 0 || n_commands < n_clients {
-        bail!("--clients must be positive and --commands at least --clients");
+        bail!(crate::t!("cli-bench-gateway-clients"));
     }
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-")
-            .context("temporary data directory")?;
+            .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
         let tokens_path = data_dir.path().join("tokens.json");
         let supervisor_token = generate_token();
         let mut entries = vec![TokenEntry::new(&supervisor_token, "bench-supervisor", Role::Supervisor)];

@@ -106,7 +106,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             (Some(crate::backend::StoreChoice::Sled(data)), _) | (None, Some(data)) => {
                 store::run(&data, events, &extra_appenders)
             }
-            (None, None) => anyhow::bail!("--data or --store is required"),
+            (None, None) => anyhow::bail!(crate::t!("cli-bench-data-or-store")),
         },
         BenchCommand::Gateway { clients, commands } => gateway::run(clients, commands),
         BenchCommand::Projections {

@@ -31,10 +31,10 @@ use crate::backend::StoreChoice;
 
 pub fn run(choice: &StoreChoice, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
     let StoreChoice::Postgres { url, schema } = choice else {
-        bail!("not a PostgreSQL location");
+        bail!(crate::t!("cli-bench-not-postgres"));
     };
     if n_events < 64 {
-        bail!("--events must be at least 64");
+        bail!(crate::t!("cli-bench-events-at-least", n = 64));
     }
     let (schema, temporary) = match schema {
         Some(schema) => (schema.clone(), false),
@@ -71,9 +71,9 @@ async fn measure(
 ) -> anyhow::Result<()> {
     let pg = PgStore::connect(url, Some(schema))
         .await
-        .context("connecting to PostgreSQL")?;
+        .with_context(|| crate::t!("cli-bench-connecting-postgres"))?;
     if pg.head().len > 0 {
-        bail!("schema {schema} already holds a log: the benchmark needs an empty one");
+        bail!(crate::t!("cli-bench-schema-not-empty", schema = schema));
     }
     let store = Arc::new(pg.clone());
     let append_1 = append_phase(&store, "a1", 1, n_events).await?;

@@ -130,7 +130,7 @@ fn batch_id(index: u64) -> anyhow::Result<PosBatchId> {
 
 pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()> {
     if n_lines == 0 || batch_lines == 0 || clients == 0 {
-        bail!("--lines, --batch-lines and --clients must be positive");
+        bail!(crate::t!("cli-bench-pos-positive"));
     }
     if batch_lines > salesledger_domain::retail::MAX_POS_BATCH_LINES as u64 {
         bail!(
@@ -142,7 +142,7 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
     runtime.block_on(async {
         // ---- the gateway (not timed: set-up) ----
         let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-")
-            .context("temporary data directory")?;
+            .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
         let tokens_path = data_dir.path().join("tokens.json");
         let token = generate_token();
         TokenStore::add_to_file(

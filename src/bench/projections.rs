@@ -114,7 +114,7 @@ pub fn run(
         .args(["bench", "projections", "--engine", engine_name, "--measure"])
         .arg(&data_dir)
         .output()
-        .context("running the measuring child")?;
+        .with_context(|| crate::t!("cli-bench-running-child"))?;
     if !output.status.success() {
         bail!(
             "the measuring child failed: {}",
@@ -338,12 +338,12 @@ async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
             status.fold_ms
         );
         if let Some(failure) = status.failed {
-            bail!(
-                "{} failed at position {}: {}",
-                status.name,
-                failure.position,
-                failure.reason
-            );
+            bail!(crate::t!(
+                "cli-fold-view-stopped",
+                view = status.name,
+                position = failure.position,
+                reason = failure.reason
+            ));
         }
     }
     let runner =

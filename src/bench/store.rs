@@ -65,7 +65,7 @@ pub(super) fn append_request(
 
 pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
     if n_events < 64 {
-        bail!("--events must be at least 64");
+        bail!(crate::t!("cli-bench-events-at-least", n = 64));
     }
     if !is_fresh(data_dir) {
         bail!(
@@ -79,9 +79,9 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
         .canonicalize()?
         .parent()
         .map(Path::to_path_buf)
-        .context("the data directory has no parent")?;
+        .with_context(|| crate::t!("cli-bench-data-no-parent"))?;
     let raw_dir = crate::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
-        .context("creating the raw baseline directory beside the data directory")?;
+        .with_context(|| crate::t!("cli-bench-creating-raw-dir"))?;
     println!("events={n_events}");
 
     let runtime = crate::runtime()?;

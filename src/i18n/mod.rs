@@ -25,6 +25,7 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 mod args;
+pub mod breaks;
 pub mod command_line;
 
 pub use args::domain_args;

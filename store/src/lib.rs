@@ -33,8 +33,8 @@ pub mod sled_store;
 pub use blob::{BlobRef, FsBlobStore, DEFAULT_MAX_BLOB_BYTES};
 pub use error::StoreError;
 pub use log::{
-    check_import, verify_log, ChainVerifier, ImportTip, LogHead, RegistrationLock, Store,
-    StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
+    check_import, verify_log, ChainBreak, ChainVerifier, ImportTip, LogHead, RegistrationLock,
+    Store, StoredOutcome, Subscription, VerifyFailure, VerifyReport, READ_PAGE,
 };
 #[cfg(feature = "postgres")]
 pub use pg_store::{PgStore, PgWriterStats};

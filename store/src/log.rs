@@ -312,7 +312,78 @@ pub struct VerifyReport {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct VerifyFailure {
     pub position: u64,
+    /// Why, in English (`cause`'s Display): for logs and JSON.
     pub reason: String,
+    /// Why, as a stable machine code ([`ChainBreak::kind`]).
+    pub kind: &'static str,
+    /// Why, typed: what a user interface words in its own language.
+    #[serde(skip)]
+    pub cause: ChainBreak,
+}
+
+impl VerifyFailure {
+    pub fn new(position: u64, cause: ChainBreak) -> VerifyFailure {
+        VerifyFailure {
+            position,
+            reason: cause.to_string(),
+            kind: cause.kind(),
+            cause,
+        }
+    }
+}
+
+/// Why a record does not extend the chain ([`ChainVerifier::check`],
+/// [`verify_log`]). The Display is English (logs, the library's tests);
+/// a user interface words it from the variant and its fields, and
+/// [`ChainBreak::kind`] is the stable code machine-readable output carries.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainBreak {
+    /// The record claims another position than the next one.
+    #[error("expected position {expected}, found {found}")]
+    PositionGap { expected: u64, found: u64 },
+    /// `prev_hash` is not the previous record's hash.
+    #[error("prev_hash {found} does not match the previous record's hash {expected}")]
+    PrevHashMismatch { expected: Hash32, found: Hash32 },
+    /// The stored hash is not SHA-256 of the record's canonical bytes.
+    #[error("stored hash {stored} but the record hashes to {computed}")]
+    HashMismatch { stored: Hash32, computed: Hash32 },
+    /// A stream's versions are not gapless.
+    #[error("stream {stream} jumps to version {found} (expected {expected})")]
+    StreamVersionJump {
+        stream: String,
+        found: u64,
+        expected: u64,
+    },
+    /// `recorded_at` is earlier than the previous record's.
+    #[error("recorded_at goes backwards")]
+    TimeGoesBackwards,
+    /// The log returned no record where its head says there is one.
+    #[error("record missing")]
+    RecordMissing,
+    /// Every record verified but the last hash is not the store's head.
+    #[error("last hash differs from the store's head")]
+    HeadMismatch,
+    /// The stored record does not decode (`detail`: the decoder's words,
+    /// [`StoreError::CorruptRecord`]).
+    #[error("{detail}")]
+    Undecodable { detail: String },
+}
+
+impl ChainBreak {
+    /// The stable machine code of this break (`snake_case`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ChainBreak::PositionGap { .. } => "position_gap",
+            ChainBreak::PrevHashMismatch { .. } => "prev_hash_mismatch",
+            ChainBreak::HashMismatch { .. } => "hash_mismatch",
+            ChainBreak::StreamVersionJump { .. } => "stream_version_jump",
+            ChainBreak::TimeGoesBackwards => "time_goes_backwards",
+            ChainBreak::RecordMissing => "record_missing",
+            ChainBreak::HeadMismatch => "head_mismatch",
+            ChainBreak::Undecodable { .. } => "undecodable",
+        }
+    }
 }
 
 /// Walks the whole committed log, recomputing every hash and checking every
@@ -337,30 +408,27 @@ pub async fn verify_log(
                     usize::try_from(position.saturating_sub(verifier.n_verified)).unwrap_or(0);
                 if position > verifier.n_verified {
                     for record in store.read_all(verifier.n_verified, n_before).await? {
-                        if let Err(reason) = verifier.check(&record) {
-                            return Ok(verifier.fail(verifier.n_verified, reason));
+                        if let Err(cause) = verifier.check(&record) {
+                            return Ok(verifier.fail(verifier.n_verified, cause));
                         }
                     }
                 }
-                return Ok(verifier.fail(position, reason));
+                return Ok(verifier.fail(position, ChainBreak::Undecodable { detail: reason }));
             }
             Err(error) => return Err(error),
         };
         if records.is_empty() {
-            return Ok(verifier.fail(verifier.n_verified, "record missing".into()));
+            return Ok(verifier.fail(verifier.n_verified, ChainBreak::RecordMissing));
         }
         for record in &records {
-            if let Err(reason) = verifier.check(record) {
-                return Ok(verifier.fail(verifier.n_verified, reason));
+            if let Err(cause) = verifier.check(record) {
+                return Ok(verifier.fail(verifier.n_verified, cause));
             }
         }
         progress(verifier.n_verified, head.len);
     }
     if verifier.last_hash != head.last_hash {
-        return Ok(verifier.fail(
-            head.len.saturating_sub(1),
-            "last hash differs from the store's head".into(),
-        ));
+        return Ok(verifier.fail(head.len.saturating_sub(1), ChainBreak::HeadMismatch));
     }
     Ok(VerifyReport {
         n_verified: verifier.n_verified,
@@ -389,41 +457,42 @@ impl ChainVerifier {
     }
 
     /// Checks the next record; on success it becomes the chain's tip.
-    pub fn check(&mut self, record: &RecordedEvent) -> Result<(), String> {
+    pub fn check(&mut self, record: &RecordedEvent) -> Result<(), ChainBreak> {
         if record.position != self.n_verified {
-            return Err(format!(
-                "expected position {}, found {}",
-                self.n_verified, record.position
-            ));
+            return Err(ChainBreak::PositionGap {
+                expected: self.n_verified,
+                found: record.position,
+            });
         }
         if record.prev_hash != self.last_hash {
-            return Err(format!(
-                "prev_hash {} does not match the previous record's hash {}",
-                record.prev_hash, self.last_hash
-            ));
+            return Err(ChainBreak::PrevHashMismatch {
+                expected: self.last_hash,
+                found: record.prev_hash,
+            });
         }
         let computed = record.compute_hash();
         if computed != record.hash {
-            return Err(format!(
-                "stored hash {} but the record hashes to {computed}",
-                record.hash
-            ));
+            return Err(ChainBreak::HashMismatch {
+                stored: record.hash,
+                computed,
+            });
         }
         let expected_version = self
             .stream_versions
             .get(&record.stream_id)
             .map_or(0, |version| version + 1);
         if record.stream_version != expected_version {
-            return Err(format!(
-                "stream {} jumps to version {} (expected {expected_version})",
-                record.stream_id, record.stream_version
-            ));
+            return Err(ChainBreak::StreamVersionJump {
+                stream: record.stream_id.clone(),
+                found: record.stream_version,
+                expected: expected_version,
+            });
         }
         if self
             .last_recorded_at
             .is_some_and(|last| record.recorded_at < last)
         {
-            return Err("recorded_at goes backwards".into());
+            return Err(ChainBreak::TimeGoesBackwards);
         }
         self.stream_versions
             .insert(record.stream_id.clone(), record.stream_version);
@@ -433,11 +502,11 @@ impl ChainVerifier {
         Ok(())
     }
 
-    fn fail(&self, position: u64, reason: String) -> VerifyReport {
+    fn fail(&self, position: u64, cause: ChainBreak) -> VerifyReport {
         VerifyReport {
             n_verified: self.n_verified,
             last_hash: self.last_hash,
-            failure: Some(VerifyFailure { position, reason }),
+            failure: Some(VerifyFailure::new(position, cause)),
         }
     }
 }

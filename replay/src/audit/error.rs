@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use salesledger_store::StoreError;
+use salesledger_store::{ChainBreak, StoreError};
 
 use super::checkpoint::CheckpointError;
 use super::merkle::MerkleError;
@@ -52,6 +52,14 @@ pub enum AuditError {
     Json(#[from] serde_json::Error),
     #[error("export file line {line}: {reason}")]
     Export { line: u64, reason: String },
+    /// An export's record that does not extend the chain of the lines
+    /// before it.
+    #[error("export file line {line}: position {position}: {cause}")]
+    ExportChain {
+        line: u64,
+        position: u64,
+        cause: ChainBreak,
+    },
     #[error("evidence: {0}")]
     Evidence(String),
     #[error("the log has no records to checkpoint")]

@@ -254,8 +254,12 @@ impl<R: BufRead> ExportReader<R> {
             Ok(record) => record,
             Err(error) => return Some(Err(error)),
         };
-        if let Err(reason) = self.chain.check(&record) {
-            return Some(Err(bad(format!("position {}: {reason}", record.position))));
+        if let Err(cause) = self.chain.check(&record) {
+            return Some(Err(AuditError::ExportChain {
+                line: line_no,
+                position: record.position,
+                cause,
+            }));
         }
         Some(Ok(record))
     }

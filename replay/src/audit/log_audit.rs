@@ -40,8 +40,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
 use salesledger_store::{
-    AppendMetadata, AppendRequest, ExpectedVersion, Hash32, NewEvent, RecordedEvent, Store,
-    StoreError, READ_PAGE,
+    AppendMetadata, AppendRequest, ChainBreak, ExpectedVersion, Hash32, NewEvent, RecordedEvent,
+    Store, StoreError, READ_PAGE,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -564,10 +564,100 @@ pub struct AuditReport {
 /// The first thing that does not verify.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AuditFailure {
-    /// `record`, `merkle-tree`, `checkpoint`.
+    /// `record`, `merkle-tree`, `checkpoint` ([`AuditBreak::what`]).
     pub what: String,
     pub position: u64,
+    /// Why, in English (`cause`'s Display): for logs and JSON.
     pub reason: String,
+    /// Why, as a stable machine code ([`AuditBreak::kind`]).
+    pub kind: &'static str,
+    /// Why, typed: what a user interface words in its own language.
+    #[serde(skip)]
+    pub cause: AuditBreak,
+}
+
+impl AuditFailure {
+    pub fn new(position: u64, cause: AuditBreak) -> AuditFailure {
+        AuditFailure {
+            what: cause.what().to_owned(),
+            position,
+            reason: cause.to_string(),
+            kind: cause.kind(),
+            cause,
+        }
+    }
+}
+
+/// Why a log does not verify ([`verify_log_audit`]). The Display is
+/// English (logs, tests); a user interface words it from the variant and
+/// its fields; [`AuditBreak::kind`] is the stable machine code.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuditBreak {
+    /// A record does not extend the hash chain.
+    #[error(transparent)]
+    Chain(#[from] ChainBreak),
+    /// A node of the persistent Merkle tree is not the one the records
+    /// give (`stored` is `None` when the node is missing).
+    #[error("node (level {level}, index {index}) is {} but the log gives {computed}", stored.as_deref().unwrap_or("missing"))]
+    MerkleNode {
+        level: u32,
+        index: u64,
+        stored: Option<String>,
+        computed: String,
+    },
+    /// A checkpoint record, and no key to check its signature with.
+    #[error("the data directory holds no signing key to check it with")]
+    NoSigningKey,
+    /// A checkpoint record that does not read or whose signature does not
+    /// verify (`detail`: the checkpoint layer's words).
+    #[error("{detail}")]
+    CheckpointUnsigned { detail: String },
+    /// A checkpoint of tree size 0.
+    #[error("covers no record")]
+    CheckpointEmpty,
+    /// The signed root is not the log's root at that size.
+    #[error("signed root {signed} for tree size {tree_size} but the log gives {computed}")]
+    CheckpointRootMismatch {
+        signed: String,
+        tree_size: u64,
+        computed: String,
+    },
+    /// A checkpoint smaller than the one before it.
+    #[error("tree size {tree_size} is smaller than the previous checkpoint's {previous}")]
+    CheckpointShrinks { tree_size: u64, previous: u64 },
+    /// No consistency proof from the previous checkpoint verifies.
+    #[error("not consistent with the previous checkpoint: {detail}")]
+    CheckpointInconsistent { detail: String },
+    /// The tree could not give a root or proof for a checkpoint.
+    #[error("{detail}")]
+    CheckpointTree { detail: String },
+}
+
+impl AuditBreak {
+    /// What failed: `record`, `merkle-tree` or `checkpoint`.
+    pub fn what(&self) -> &'static str {
+        match self {
+            AuditBreak::Chain(_) => "record",
+            AuditBreak::MerkleNode { .. } => "merkle-tree",
+            _ => "checkpoint",
+        }
+    }
+
+    /// The stable machine code of this failure (`snake_case`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AuditBreak::Chain(cause) => cause.kind(),
+            AuditBreak::MerkleNode { .. } => "merkle_node_mismatch",
+            AuditBreak::NoSigningKey => "no_signing_key",
+            AuditBreak::CheckpointUnsigned { .. } => "checkpoint_unsigned",
+            AuditBreak::CheckpointEmpty => "checkpoint_empty",
+            AuditBreak::CheckpointRootMismatch { .. } => "checkpoint_root_mismatch",
+            AuditBreak::CheckpointShrinks { .. } => "checkpoint_shrinks",
+            AuditBreak::CheckpointInconsistent { .. } => "checkpoint_inconsistent",
+            AuditBreak::CheckpointTree { .. } => "checkpoint_tree",
+        }
+    }
 }
 
 /// Walks the whole log once and checks: the hash chain (as
@@ -589,12 +679,8 @@ pub async fn verify_log_audit(
     let mut report = AuditReport::default();
     let mut stack: Vec<(u32, Hash)> = Vec::with_capacity(64);
     let mut cursors = LevelCursors::default();
-    let fail = |report: &mut AuditReport, what: &str, position: u64, reason: String| {
-        report.failure = Some(AuditFailure {
-            what: what.to_owned(),
-            position,
-            reason,
-        });
+    let fail = |report: &mut AuditReport, position: u64, cause: ChainBreak| {
+        report.failure = Some(AuditFailure::new(position, cause.into()));
     };
     let mut previous: Option<(u64, Hash)> = None;
     while chain.n_verified() < head.len {
@@ -621,13 +707,17 @@ pub async fn verify_log_audit(
                 )? {
                     return Ok(report);
                 }
-                fail(&mut report, "record", position, reason);
+                fail(
+                    &mut report,
+                    position,
+                    ChainBreak::Undecodable { detail: reason },
+                );
                 return Ok(report);
             }
             Err(error) => return Err(error.into()),
         };
         if records.is_empty() {
-            fail(&mut report, "record", from, "record missing".into());
+            fail(&mut report, from, ChainBreak::RecordMissing);
             return Ok(report);
         }
         if !audit_page(
@@ -647,9 +737,8 @@ pub async fn verify_log_audit(
     if chain.last_hash() != head.last_hash {
         fail(
             &mut report,
-            "record",
             head.len.saturating_sub(1),
-            "last hash differs from the store's head".into(),
+            ChainBreak::HeadMismatch,
         );
     }
     Ok(report)
@@ -709,8 +798,8 @@ fn audit_page(
             // The position the record should be at (a tampered record may
             // claim another).
             let position = chain.n_verified();
-            if let Err(reason) = chain.check(record) {
-                failure = Some((record_idx, position, reason));
+            if let Err(cause) = chain.check(record) {
+                failure = Some((record_idx, position, cause));
                 break;
             }
         }
@@ -730,15 +819,15 @@ fn audit_page(
         loop {
             let stored = cursors.get(tree, level, index)?;
             if stored != Some(hash) {
-                report.failure = Some(AuditFailure {
-                    what: "merkle-tree".into(),
+                report.failure = Some(AuditFailure::new(
                     position,
-                    reason: format!(
-                        "node (level {level}, index {index}) is {} but the log gives {}",
-                        stored.map_or_else(|| "missing".to_owned(), hex::encode),
-                        hex::encode(hash)
-                    ),
-                });
+                    AuditBreak::MerkleNode {
+                        level,
+                        index,
+                        stored: stored.map(hex::encode),
+                        computed: hex::encode(hash),
+                    },
+                ));
                 return Ok(false);
             }
             match stack.last() {
@@ -753,12 +842,8 @@ fn audit_page(
         }
         stack.push((level, hash));
         if record.stream_id == CHECKPOINT_STREAM && record.event_type == CHECKPOINT_EVENT_TYPE {
-            if let Err(reason) = check_checkpoint(record, tree, verifier, previous) {
-                report.failure = Some(AuditFailure {
-                    what: "checkpoint".into(),
-                    position,
-                    reason,
-                });
+            if let Err(cause) = check_checkpoint(record, tree, verifier, previous) {
+                report.failure = Some(AuditFailure::new(position, cause));
                 return Ok(false);
             }
             report.n_checkpoints += 1;
@@ -767,12 +852,8 @@ fn audit_page(
         report.n_verified = position + 1;
         report.last_hash = record.hash;
     }
-    if let Some((_, position, reason)) = chain_failure {
-        report.failure = Some(AuditFailure {
-            what: "record".into(),
-            position,
-            reason,
-        });
+    if let Some((_, position, cause)) = chain_failure {
+        report.failure = Some(AuditFailure::new(position, cause.into()));
         return Ok(false);
     }
     Ok(true)
@@ -784,39 +865,46 @@ fn check_checkpoint(
     tree: &LogTree,
     verifier: Option<&NoteVerifier>,
     previous: &mut Option<(u64, Hash)>,
-) -> Result<(), String> {
-    let verifier = verifier.ok_or("the data directory holds no signing key to check it with")?;
-    let checkpoint = CheckpointRecord::from_record(record).map_err(|error| error.to_string())?;
+) -> Result<(), AuditBreak> {
+    let verifier = verifier.ok_or(AuditBreak::NoSigningKey)?;
+    let unsigned = |error: &dyn std::fmt::Display| AuditBreak::CheckpointUnsigned {
+        detail: error.to_string(),
+    };
+    let tree_error = |error: &dyn std::fmt::Display| AuditBreak::CheckpointTree {
+        detail: error.to_string(),
+    };
+    let checkpoint = CheckpointRecord::from_record(record).map_err(|error| unsigned(&error))?;
     let body = checkpoint
         .check_signed(verifier)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| unsigned(&error))?;
     if body.tree_size == 0 {
-        return Err("covers no record".into());
+        return Err(AuditBreak::CheckpointEmpty);
     }
     // Every node below this position was compared with the log already.
     let root = tree
         .root_at(body.tree_size)
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| tree_error(&error))?;
     if root != body.root_hash {
-        return Err(format!(
-            "signed root {} for tree size {} but the log gives {}",
-            hex::encode(body.root_hash),
-            body.tree_size,
-            hex::encode(root)
-        ));
+        return Err(AuditBreak::CheckpointRootMismatch {
+            signed: hex::encode(body.root_hash),
+            tree_size: body.tree_size,
+            computed: hex::encode(root),
+        });
     }
     if let Some((old_size, old_root)) = *previous {
         if body.tree_size < old_size {
-            return Err(format!(
-                "tree size {} is smaller than the previous checkpoint's {old_size}",
-                body.tree_size
-            ));
+            return Err(AuditBreak::CheckpointShrinks {
+                tree_size: body.tree_size,
+                previous: old_size,
+            });
         }
         let proof = tree
             .consistency_proof(old_size, body.tree_size)
-            .map_err(|error| error.to_string())?;
+            .map_err(|error| tree_error(&error))?;
         merkle::verify_consistency(old_size, body.tree_size, &proof, &old_root, &body.root_hash)
-            .map_err(|error| format!("not consistent with the previous checkpoint: {error}"))?;
+            .map_err(|error| AuditBreak::CheckpointInconsistent {
+                detail: error.to_string(),
+            })?;
     }
     *previous = Some((body.tree_size, body.root_hash));
     Ok(())

@@ -495,3 +495,43 @@ cli-export-log-ended = the log ended at record { $position } of { $n }
 cli-export-chain-broken = position { $position }: { $reason }
 cli-export-head-differs = the last record's hash differs from the log's head
 cli-renaming = renaming { $path }
+
+## Why a log does not verify (src/i18n/breaks.rs: the store's ChainBreak, the audit's AuditBreak)
+cli-chain-position-gap = expected position { $expected }, found { $found }
+cli-chain-prev-hash-mismatch = prev_hash { $found } does not match the previous record's hash { $expected }
+cli-chain-hash-mismatch = stored hash { $stored } but the record hashes to { $computed }
+cli-chain-stream-version-jump = stream { $stream } jumps to version { $found } (expected { $expected })
+cli-chain-time-goes-backwards = recorded_at goes backwards
+cli-chain-record-missing = record missing
+cli-chain-head-mismatch = last hash differs from the store's head
+cli-chain-undecodable = the record does not decode: { $detail }
+cli-audit-what-record = record
+cli-audit-what-merkle-tree = merkle-tree
+cli-audit-what-checkpoint = checkpoint
+cli-audit-merkle-node = node (level { $level }, index { $index }) is { $stored } but the log gives { $computed }
+cli-audit-merkle-node-missing = node (level { $level }, index { $index }) is missing but the log gives { $computed }
+cli-audit-no-signing-key = the data directory holds no signing key to check it with
+cli-audit-checkpoint-unsigned = the checkpoint does not read or its signature does not verify: { $detail }
+cli-audit-checkpoint-empty = covers no record
+cli-audit-checkpoint-root-mismatch = signed root { $signed } for tree size { $tree_size } but the log gives { $computed }
+cli-audit-checkpoint-shrinks = tree size { $tree_size } is smaller than the previous checkpoint's { $previous }
+cli-audit-checkpoint-inconsistent = not consistent with the previous checkpoint: { $detail }
+cli-audit-checkpoint-tree = the Merkle tree cannot give the checkpoint's root or proof: { $detail }
+cli-export-line-chain-broken = export file line { $line }: position { $position }: { $reason }
+
+## Benchmarks' arguments and set-up; the runtime; the demo's walk-through request
+cli-starting-runtime = starting the async runtime
+cli-creating-temporary-directory = creating a temporary data directory
+cli-bench-pos-positive = --lines, --batch-lines and --clients must be positive
+cli-bench-gateway-clients = --clients must be positive and --commands at least --clients
+cli-bench-not-postgres = not a PostgreSQL location
+cli-bench-events-at-least = --events must be at least { $n }
+cli-bench-connecting-postgres = connecting to PostgreSQL
+cli-bench-schema-not-empty = schema { $schema } already holds a log: the benchmark needs an empty one
+cli-bench-data-or-store = --data or --store is required
+cli-bench-data-no-parent = the data directory has no parent
+cli-bench-creating-raw-dir = creating the raw baseline directory beside the data directory
+cli-bench-running-child = running the measuring child process
+cli-export-records-per-file = --records-per-file must be at least 1
+cli-demo-request = the demo's walk-through request
+cli-demo-request-refused = registering the walk-through customer answered { $status }: { $answer }

@@ -495,3 +495,43 @@ cli-export-log-ended = 日志在第 { $position } 条记录处结束（共 { $n 
 cli-export-chain-broken = 位置 { $position }：{ $reason }
 cli-export-head-differs = 最后一条记录的哈希与日志头不一致
 cli-renaming = 重命名 { $path }
+
+## 日志为何未通过校验（src/i18n/breaks.rs：存储层的 ChainBreak、审计层的 AuditBreak）
+cli-chain-position-gap = 应为位置 { $expected }，实为位置 { $found }
+cli-chain-prev-hash-mismatch = 记录所存的前一哈希 { $found } 与上一条记录的哈希 { $expected } 不符
+cli-chain-hash-mismatch = 所存哈希为 { $stored }，但按记录内容算得 { $computed }
+cli-chain-stream-version-jump = 流 { $stream } 的版本跳到 { $found }（应为 { $expected }）
+cli-chain-time-goes-backwards = 记录时间早于上一条记录
+cli-chain-record-missing = 记录缺失
+cli-chain-head-mismatch = 最后一条记录的哈希与存储的链头不一致
+cli-chain-undecodable = 记录无法解码：{ $detail }
+cli-audit-what-record = 记录
+cli-audit-what-merkle-tree = Merkle 树
+cli-audit-what-checkpoint = 检查点
+cli-audit-merkle-node = 节点（第 { $level } 层，序号 { $index }）为 { $stored }，但按日志算得 { $computed }
+cli-audit-merkle-node-missing = 节点（第 { $level } 层，序号 { $index }）缺失，按日志应为 { $computed }
+cli-audit-no-signing-key = 数据目录中没有可用来校验它的签名密钥
+cli-audit-checkpoint-unsigned = 检查点无法读取或签名校验失败：{ $detail }
+cli-audit-checkpoint-empty = 检查点不覆盖任何记录
+cli-audit-checkpoint-root-mismatch = 树大小 { $tree_size } 的签名根为 { $signed }，但按日志算得 { $computed }
+cli-audit-checkpoint-shrinks = 树大小 { $tree_size } 小于上一个检查点的 { $previous }
+cli-audit-checkpoint-inconsistent = 与上一个检查点不一致：{ $detail }
+cli-audit-checkpoint-tree = Merkle 树无法给出该检查点的根或证明：{ $detail }
+cli-export-line-chain-broken = 导出文件第 { $line } 行，位置 { $position }：{ $reason }
+
+## 基准测试的参数与准备；异步运行时；演示的示例请求
+cli-starting-runtime = 启动异步运行时
+cli-creating-temporary-directory = 创建临时数据目录
+cli-bench-pos-positive = --lines、--batch-lines 和 --clients 必须为正数
+cli-bench-gateway-clients = --clients 必须为正数，且 --commands 不少于 --clients
+cli-bench-not-postgres = 不是 PostgreSQL 位置
+cli-bench-events-at-least = --events 至少为 { $n }
+cli-bench-connecting-postgres = 连接 PostgreSQL
+cli-bench-schema-not-empty = 模式 { $schema } 中已有日志：基准测试需要一个空模式
+cli-bench-data-or-store = 需要 --data 或 --store
+cli-bench-data-no-parent = 数据目录没有上级目录
+cli-bench-creating-raw-dir = 在数据目录旁创建原始基线目录
+cli-bench-running-child = 运行测量子进程
+cli-export-records-per-file = --records-per-file 至少为 1
+cli-demo-request = 演示的示例请求
+cli-demo-request-refused = 登记示例客户得到应答 { $status }：{ $answer }
