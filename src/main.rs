@@ -10,6 +10,15 @@
 mod bench;
 
 use salesledger::{analytics, app, audit, backend, evidence, gateway, progress, runtime, tls};
+
+/// jemalloc instead of the system allocator (on unix): sled allocates and
+/// frees a node per page read and per page evicted, and once its caches are
+/// full glibc malloc spends most of a cold evidence bundle consolidating
+/// and searching its free lists (docs/PERFORMANCE.md, "Cold bundle after
+/// the index fold").
+#[cfg(unix)]
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 use salesledger::{scratch, verify, views};
 
 use std::path::PathBuf;
