@@ -307,15 +307,15 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/audit/checkpoints/latest", get(read_latest_checkpoint))
         .route(
             "/v1/audit/evidence/customers/{customer_id}",
-            get(download_customer_evidence),
+            evidence_route(EvidenceOf::Customer),
         )
         .route(
             "/v1/audit/evidence/leads/{lead_id}",
-            get(download_lead_evidence),
+            evidence_route(EvidenceOf::Lead),
         )
         .route(
             "/v1/audit/evidence/proposals/{proposal_id}",
-            get(download_proposal_evidence),
+            evidence_route(EvidenceOf::Proposal),
         )
         .route("/v1/audit/consistency", get(prove_consistency))
         .route("/v1/audit/cosignatures", post(add_cosignature))
@@ -345,56 +345,53 @@ fn refuse_role(caller: &Caller, what: &str) -> Result<(), ApiError> {
     ))
 }
 
-async fn download_customer_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let customer_id = super::views::path_id(path)?;
-    let scope = super::auth::Subject::Customer(CustomerId::from_uuid(customer_id));
-    download_evidence(state, caller, Subject::customer(customer_id), scope).await
+/// Which kind of subject an evidence route's path names.
+#[derive(Debug, Clone, Copy)]
+enum EvidenceOf {
+    Customer,
+    Lead,
+    Proposal,
 }
 
-async fn download_lead_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let lead_id = super::views::path_id(path)?;
-    // A lead registered for a customer is read as that customer's.
-    let scope = match state
-        .service
-        .load::<Lead>(&lead_stream_id(LeadId::from_uuid(lead_id)))
-        .await?
-        .state
-        .record
-        .and_then(|record| record.customer_id)
-    {
-        Some(customer) => super::auth::Subject::Customer(customer),
-        None => super::auth::Subject::None,
-    };
-    download_evidence(state, caller, Subject::lead(lead_id), scope).await
-}
-
-async fn download_proposal_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let proposal_id = super::views::path_id(path)?;
-    let scope = super::auth::Subject::Proposal(ProposalId::from_uuid(proposal_id));
-    download_evidence(state, caller, Subject::proposal(proposal_id), scope).await
+/// The evidence route of `of`'s subjects.
+fn evidence_route(of: EvidenceOf) -> axum::routing::MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, caller: Caller, path: IdPath| {
+            download_evidence(state, caller, path, of)
+        },
+    )
 }
 
 async fn download_evidence(
     state: AppState,
     caller: Caller,
-    subject: Subject,
-    scope: super::auth::Subject,
+    path: IdPath,
+    of: EvidenceOf,
 ) -> Result<Response, ApiError> {
+    refuse_role(&caller, "download evidence bundles")?;
+    let id = super::views::path_id(path)?;
+    let (subject, scope) = match of {
+        EvidenceOf::Customer => (
+            Subject::customer(id),
+            super::auth::Subject::Customer(CustomerId::from_uuid(id)),
+        ),
+        // A lead registered for a customer is read as that customer's.
+        EvidenceOf::Lead => {
+            let customer = state
+                .service
+                .load::<Lead>(&lead_stream_id(LeadId::from_uuid(id)))
+                .await?
+                .state
+                .record
+                .and_then(|record| record.customer_id);
+            let scope = customer.map_or(super::auth::Subject::None, super::auth::Subject::Customer);
+            (Subject::lead(id), scope)
+        }
+        EvidenceOf::Proposal => (
+            Subject::proposal(id),
+            super::auth::Subject::Proposal(ProposalId::from_uuid(id)),
+        ),
+    };
     // A region-scoped caller gets bundles of their region's customers only
     // (the access table); another customer's is answered as missing.
     let missing = format!(
