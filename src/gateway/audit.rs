@@ -161,58 +161,59 @@ const EVIDENCE_PROBLEMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The documentation of an evidence bundle's download route.
+const fn evidence_doc(
+    path: &'static str,
+    operation_id: &'static str,
+    description: &'static str,
+) -> DocRoute {
+    DocRoute {
+        method: "get",
+        path,
+        operation_id,
+        description,
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("EvidenceBundle")),
+        problems: EVIDENCE_PROBLEMS,
+        tag: "audit",
+    }
+}
+
 /// The audit routes documented as [`DocRoute`]s (the checkpoint route is
 /// in the read routes' table).
 pub const AUDIT_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/customers/{customer_id}",
-        operation_id: "DownloadCustomerEvidence",
-        description: "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
-                      the same file as `salesledger evidence --customer ID`: every event about \
-                      the customer (its streams; the lead registered for it, its proposals \
-                      with their evidence, contracts and payments, visits, nurture packs; the \
-                      health, pool and routing policies in force) with its canonical bytes and \
-                      an RFC 9162 inclusion proof against a signed checkpoint (the latest one \
-                      when it covers them, else a freshly signed one), and a signed manifest. \
-                      Built from the subject index: it costs the customer's events, not a log \
-                      scan. Answered as a download (`Content-Disposition: attachment`). Roles \
-                      allowed: those that may read every event type on the feed (supervisor, \
-                      regional_supervisor, auditor, analyst, integrator, cto); read-only.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/leads/{lead_id}",
-        operation_id: "DownloadLeadEvidence",
-        description: "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
-                      registration, budget and technical-fit confirmations, routing proposal \
-                      and confirmation, stage changes, and the routing rules in force. Roles as \
-                      for a customer's bundle.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/proposals/{proposal_id}",
-        operation_id: "DownloadProposalEvidence",
-        description: "The evidence bundle of one proposal (`salesledger evidence --proposal \
-                      ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
-                      opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
-                      customer's bundle.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
+    evidence_doc(
+        "/v1/audit/evidence/customers/{customer_id}",
+        "DownloadCustomerEvidence",
+        "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
+         the same file as `salesledger evidence --customer ID`: every event about \
+         the customer (its streams; the lead registered for it, its proposals \
+         with their evidence, contracts and payments, visits, nurture packs; the \
+         health, pool and routing policies in force) with its canonical bytes and \
+         an RFC 9162 inclusion proof against a signed checkpoint (the latest one \
+         when it covers them, else a freshly signed one), and a signed manifest. \
+         Built from the subject index: it costs the customer's events, not a log \
+         scan. Answered as a download (`Content-Disposition: attachment`). Roles \
+         allowed: those that may read every event type on the feed (supervisor, \
+         regional_supervisor, auditor, analyst, integrator, cto); read-only.",
+    ),
+    evidence_doc(
+        "/v1/audit/evidence/leads/{lead_id}",
+        "DownloadLeadEvidence",
+        "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
+         registration, budget and technical-fit confirmations, routing proposal \
+         and confirmation, stage changes, and the routing rules in force. Roles as \
+         for a customer's bundle.",
+    ),
+    evidence_doc(
+        "/v1/audit/evidence/proposals/{proposal_id}",
+        "DownloadProposalEvidence",
+        "The evidence bundle of one proposal (`salesledger evidence --proposal \
+         ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
+         opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
+         customer's bundle.",
+    ),
     DocRoute {
         method: "get",
         path: "/v1/audit/consistency",
