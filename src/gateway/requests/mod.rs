@@ -256,6 +256,14 @@ fn on_customer(
     Built::command(customer_stream_id(CustomerId::from_uuid(customer)), command)
 }
 
+/// A command on the nurture pack `pack`.
+fn on_pack(
+    pack: Uuid,
+    command: Result<NurtureCommand, DtoError>,
+) -> Result<Built<NurturePack>, ApiError> {
+    Built::command(nurture_stream_id(NurturePackId::from_uuid(pack)), command)
+}
+
 /// A command on the lead `lead`.
 fn on_lead(lead: Uuid, command: Result<LeadCommand, DtoError>) -> Result<Built<Lead>, ApiError> {
     Built::command(lead_stream_id(LeadId::from_uuid(lead)), command)
