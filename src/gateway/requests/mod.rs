@@ -264,6 +264,14 @@ fn on_pack(
     Built::command(nurture_stream_id(NurturePackId::from_uuid(pack)), command)
 }
 
+/// A command on the proposal `proposal`.
+fn on_proposal(
+    proposal: Uuid,
+    command: Result<ProposalCommand, DtoError>,
+) -> Result<Built<Proposal>, ApiError> {
+    Built::command(proposal_stream_id(ProposalId::from_uuid(proposal)), command)
+}
+
 /// A command on the lead `lead`.
 fn on_lead(lead: Uuid, command: Result<LeadCommand, DtoError>) -> Result<Built<Lead>, ApiError> {
     Built::command(lead_stream_id(LeadId::from_uuid(lead)), command)
