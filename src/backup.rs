@@ -109,8 +109,7 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
         crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(ExitCode::SUCCESS);
     }
-    crate::outln!(
-        "{}",
+    for line in [
         crate::t!(
             "cli-backup-done",
             added = report.records_added,
@@ -118,29 +117,25 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
             path = args.out.display(),
             before = report.records_before,
             now = report.records
-        )
-    )?;
-    crate::outln!(
-        "{}",
+        ),
         crate::t!(
             "cli-backup-summary",
             records = report.records,
             head = report.head_hash,
             root = report.merkle_root
-        )
-    )?;
-    crate::outln!(
-        "{}",
+        ),
         crate::t!(
             "cli-backup-blobs",
             referenced = report.blobs_referenced,
             fetched = report.blobs_fetched,
             bytes = report.blob_bytes_fetched
-        )
-    )?;
+        ),
+        crate::t!("cli-backup-not-included"),
+    ] {
+        crate::outln!("{line}")?;
+    }
     // The JSON report's caveats stay English (CAVEATS); the text, in the
     // CLI's language, says the same in the same order.
-    crate::outln!("{}", crate::t!("cli-backup-not-included"))?;
     for caveat in [
         crate::t!("cli-backup-caveat-key"),
         crate::t!("cli-backup-caveat-tokens"),

@@ -19,10 +19,27 @@ use salesledger_store::{RecordedEvent, Store, StoreError};
 /// how far it got).
 pub const MAX_SCAN: u64 = 16 * 1024;
 
+/// The events of a rep's own work: a rep's feed, and part of a store
+/// manager's.
+const REP_WORK: &[&str] = &[
+    "CustomerClaimed",
+    "CustomerTransferred",
+    "CustomerReleased",
+    "CustomerReturnedToPool",
+    "CustomerRecalledToPool",
+    "FollowUpRecorded",
+    "RoutingConfirmed",
+    "Visit*",
+    "Todo*",
+    "OverdueTaskCardIssued",
+    "ProcessAssetRecorded",
+];
+
 /// Which event types a role may read on the feed: `"*"` is every type,
 /// `"Prefix*"` every type starting with `Prefix`. A role not listed sees
-/// nothing. Roles that oversee or integrate the whole system see all;
-/// each operational role sees the events of its own work.
+/// nothing; a role listed more than once sees the union. Roles that
+/// oversee or integrate the whole system see all; each operational role
+/// sees the events of its own work.
 pub const VISIBILITY: &[(Role, &[&str])] = &[
     (Role::Supervisor, &["*"]),
     (Role::RegionalSupervisor, &["*"]),
@@ -67,37 +84,12 @@ pub const VISIBILITY: &[(Role, &[&str])] = &[
             "OverdueTaskCardIssued",
         ],
     ),
-    (
-        Role::Rep,
-        &[
-            "CustomerClaimed",
-            "CustomerTransferred",
-            "CustomerReleased",
-            "CustomerReturnedToPool",
-            "CustomerRecalledToPool",
-            "FollowUpRecorded",
-            "RoutingConfirmed",
-            "Visit*",
-            "Todo*",
-            "OverdueTaskCardIssued",
-            "ProcessAssetRecorded",
-        ],
-    ),
+    (Role::Rep, REP_WORK),
+    (Role::StoreManager, REP_WORK),
     (
         Role::StoreManager,
         &[
             "Rep*",
-            "CustomerClaimed",
-            "CustomerTransferred",
-            "CustomerReleased",
-            "CustomerReturnedToPool",
-            "CustomerRecalledToPool",
-            "FollowUpRecorded",
-            "RoutingConfirmed",
-            "Visit*",
-            "Todo*",
-            "OverdueTaskCardIssued",
-            "ProcessAssetRecorded",
             "LeadStageAdvanced",
             "StoreOpened",
             "SkuRegistered",

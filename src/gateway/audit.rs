@@ -161,58 +161,59 @@ const EVIDENCE_PROBLEMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The documentation of an evidence bundle's download route.
+const fn evidence_doc(
+    path: &'static str,
+    operation_id: &'static str,
+    description: &'static str,
+) -> DocRoute {
+    DocRoute {
+        method: "get",
+        path,
+        operation_id,
+        description,
+        query: &[],
+        request: None,
+        success: ("200", "application/json", Some("EvidenceBundle")),
+        problems: EVIDENCE_PROBLEMS,
+        tag: "audit",
+    }
+}
+
 /// The audit routes documented as [`DocRoute`]s (the checkpoint route is
 /// in the read routes' table).
 pub const AUDIT_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/customers/{customer_id}",
-        operation_id: "DownloadCustomerEvidence",
-        description: "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
-                      the same file as `salesledger evidence --customer ID`: every event about \
-                      the customer (its streams; the lead registered for it, its proposals \
-                      with their evidence, contracts and payments, visits, nurture packs; the \
-                      health, pool and routing policies in force) with its canonical bytes and \
-                      an RFC 9162 inclusion proof against a signed checkpoint (the latest one \
-                      when it covers them, else a freshly signed one), and a signed manifest. \
-                      Built from the subject index: it costs the customer's events, not a log \
-                      scan. Answered as a download (`Content-Disposition: attachment`). Roles \
-                      allowed: those that may read every event type on the feed (supervisor, \
-                      regional_supervisor, auditor, analyst, integrator, cto); read-only.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/leads/{lead_id}",
-        operation_id: "DownloadLeadEvidence",
-        description: "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
-                      registration, budget and technical-fit confirmations, routing proposal \
-                      and confirmation, stage changes, and the routing rules in force. Roles as \
-                      for a customer's bundle.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/evidence/proposals/{proposal_id}",
-        operation_id: "DownloadProposalEvidence",
-        description: "The evidence bundle of one proposal (`salesledger evidence --proposal \
-                      ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
-                      opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
-                      customer's bundle.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    },
+    evidence_doc(
+        "/v1/audit/evidence/customers/{customer_id}",
+        "DownloadCustomerEvidence",
+        "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
+         the same file as `salesledger evidence --customer ID`: every event about \
+         the customer (its streams; the lead registered for it, its proposals \
+         with their evidence, contracts and payments, visits, nurture packs; the \
+         health, pool and routing policies in force) with its canonical bytes and \
+         an RFC 9162 inclusion proof against a signed checkpoint (the latest one \
+         when it covers them, else a freshly signed one), and a signed manifest. \
+         Built from the subject index: it costs the customer's events, not a log \
+         scan. Answered as a download (`Content-Disposition: attachment`). Roles \
+         allowed: those that may read every event type on the feed (supervisor, \
+         regional_supervisor, auditor, analyst, integrator, cto); read-only.",
+    ),
+    evidence_doc(
+        "/v1/audit/evidence/leads/{lead_id}",
+        "DownloadLeadEvidence",
+        "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
+         registration, budget and technical-fit confirmations, routing proposal \
+         and confirmation, stage changes, and the routing rules in force. Roles as \
+         for a customer's bundle.",
+    ),
+    evidence_doc(
+        "/v1/audit/evidence/proposals/{proposal_id}",
+        "DownloadProposalEvidence",
+        "The evidence bundle of one proposal (`salesledger evidence --proposal \
+         ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
+         opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
+         customer's bundle.",
+    ),
     DocRoute {
         method: "get",
         path: "/v1/audit/consistency",
@@ -307,15 +308,15 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/v1/audit/checkpoints/latest", get(read_latest_checkpoint))
         .route(
             "/v1/audit/evidence/customers/{customer_id}",
-            get(download_customer_evidence),
+            evidence_route(EvidenceOf::Customer),
         )
         .route(
             "/v1/audit/evidence/leads/{lead_id}",
-            get(download_lead_evidence),
+            evidence_route(EvidenceOf::Lead),
         )
         .route(
             "/v1/audit/evidence/proposals/{proposal_id}",
-            get(download_proposal_evidence),
+            evidence_route(EvidenceOf::Proposal),
         )
         .route("/v1/audit/consistency", get(prove_consistency))
         .route("/v1/audit/cosignatures", post(add_cosignature))
@@ -345,56 +346,53 @@ fn refuse_role(caller: &Caller, what: &str) -> Result<(), ApiError> {
     ))
 }
 
-async fn download_customer_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let customer_id = super::views::path_id(path)?;
-    let scope = super::auth::Subject::Customer(CustomerId::from_uuid(customer_id));
-    download_evidence(state, caller, Subject::customer(customer_id), scope).await
+/// Which kind of subject an evidence route's path names.
+#[derive(Debug, Clone, Copy)]
+enum EvidenceOf {
+    Customer,
+    Lead,
+    Proposal,
 }
 
-async fn download_lead_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let lead_id = super::views::path_id(path)?;
-    // A lead registered for a customer is read as that customer's.
-    let scope = match state
-        .service
-        .load::<Lead>(&lead_stream_id(LeadId::from_uuid(lead_id)))
-        .await?
-        .state
-        .record
-        .and_then(|record| record.customer_id)
-    {
-        Some(customer) => super::auth::Subject::Customer(customer),
-        None => super::auth::Subject::None,
-    };
-    download_evidence(state, caller, Subject::lead(lead_id), scope).await
-}
-
-async fn download_proposal_evidence(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-) -> Result<Response, ApiError> {
-    refuse_role(&caller, "download evidence bundles")?;
-    let proposal_id = super::views::path_id(path)?;
-    let scope = super::auth::Subject::Proposal(ProposalId::from_uuid(proposal_id));
-    download_evidence(state, caller, Subject::proposal(proposal_id), scope).await
+/// The evidence route of `of`'s subjects.
+fn evidence_route(of: EvidenceOf) -> axum::routing::MethodRouter<AppState> {
+    get(
+        move |State(state): State<AppState>, caller: Caller, path: IdPath| {
+            download_evidence(state, caller, path, of)
+        },
+    )
 }
 
 async fn download_evidence(
     state: AppState,
     caller: Caller,
-    subject: Subject,
-    scope: super::auth::Subject,
+    path: IdPath,
+    of: EvidenceOf,
 ) -> Result<Response, ApiError> {
+    refuse_role(&caller, "download evidence bundles")?;
+    let id = super::views::path_id(path)?;
+    let (subject, scope) = match of {
+        EvidenceOf::Customer => (
+            Subject::customer(id),
+            super::auth::Subject::Customer(CustomerId::from_uuid(id)),
+        ),
+        // A lead registered for a customer is read as that customer's.
+        EvidenceOf::Lead => {
+            let customer = state
+                .service
+                .load::<Lead>(&lead_stream_id(LeadId::from_uuid(id)))
+                .await?
+                .state
+                .record
+                .and_then(|record| record.customer_id);
+            let scope = customer.map_or(super::auth::Subject::None, super::auth::Subject::Customer);
+            (Subject::lead(id), scope)
+        }
+        EvidenceOf::Proposal => (
+            Subject::proposal(id),
+            super::auth::Subject::Proposal(ProposalId::from_uuid(id)),
+        ),
+    };
     // A region-scoped caller gets bundles of their region's customers only
     // (the access table); another customer's is answered as missing.
     let missing = format!(

@@ -221,8 +221,28 @@ fn unprocessable(code: &str, detail: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
 }
 
-fn webhook_id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
+/// The webhook id in the path, once the caller may manage webhooks.
+fn authorised_id(
+    caller: &Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Uuid, ApiError> {
+    authorise(caller)?;
     Ok(path?.0)
+}
+
+/// Applies the control `change` to webhook `id` (a `404` when there is
+/// none) and answers its view.
+fn control(
+    state: &AppState,
+    id: Uuid,
+    change: impl FnOnce(&mut StoredWebhook),
+) -> Result<Json<WebhookView>, ApiError> {
+    let hook = state
+        .webhooks
+        .update(id, None, true, change)
+        .map_err(storage)?
+        .ok_or_else(|| missing(id))?;
+    Ok(Json(view(&hook)))
 }
 
 fn missing(id: Uuid) -> ApiError {
@@ -328,8 +348,7 @@ async fn read(
     caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    authorise(&caller)?;
-    let id = webhook_id(path)?;
+    let id = authorised_id(&caller, path)?;
     let hook = state
         .webhooks
         .get(id)
@@ -343,8 +362,7 @@ async fn remove(
     caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<StatusCode, ApiError> {
-    authorise(&caller)?;
-    let id = webhook_id(path)?;
+    let id = authorised_id(&caller, path)?;
     if state.webhooks.remove(id).map_err(storage)? {
         tracing::info!(%id, actor = %caller.principal.actor, "webhook deleted");
         Ok(StatusCode::NO_CONTENT)
@@ -358,18 +376,12 @@ async fn pause(
     caller: Caller,
     path: Result<Path<Uuid>, PathRejection>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    authorise(&caller)?;
-    let id = webhook_id(path)?;
+    let id = authorised_id(&caller, path)?;
     let actor = caller.principal.actor.to_string();
-    let hook = state
-        .webhooks
-        .update(id, None, true, |hook| {
-            hook.state = WebhookState::Paused;
-            hook.paused_reason = Some(format!("paused by {actor}"));
-        })
-        .map_err(storage)?
-        .ok_or_else(|| missing(id))?;
-    Ok(Json(view(&hook)))
+    control(&state, id, |hook| {
+        hook.state = WebhookState::Paused;
+        hook.paused_reason = Some(format!("paused by {actor}"));
+    })
 }
 
 async fn resume(
@@ -378,20 +390,14 @@ async fn resume(
     path: Result<Path<Uuid>, PathRejection>,
     query: Result<Query<ResumeQuery>, QueryRejection>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    authorise(&caller)?;
-    let id = webhook_id(path)?;
+    let id = authorised_id(&caller, path)?;
     let from = query?.0.from;
-    let hook = state
-        .webhooks
-        .update(id, None, true, |hook| {
-            hook.state = WebhookState::Active;
-            hook.paused_reason = None;
-            hook.consecutive_failures = 0;
-            if let Some(from) = from {
-                hook.cursor = from;
-            }
-        })
-        .map_err(storage)?
-        .ok_or_else(|| missing(id))?;
-    Ok(Json(view(&hook)))
+    control(&state, id, |hook| {
+        hook.state = WebhookState::Active;
+        hook.paused_reason = None;
+        hook.consecutive_failures = 0;
+        if let Some(from) = from {
+            hook.cursor = from;
+        }
+    })
 }

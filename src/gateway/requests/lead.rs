@@ -49,33 +49,18 @@ impl RegisterLeadRequest {
             &DuplicateCandidate<'_>,
         ) -> Result<DuplicateClearance, DomainError>,
     ) -> Result<LeadCommand, DtoError> {
-        let company_name = parse_value("company_name", &self.company_name, CompanyName::parse)?;
-        let unified_social_credit_code = parse_optional(
-            "unified_social_credit_code",
-            self.unified_social_credit_code.as_deref(),
-            UnifiedSocialCreditCode::parse,
-        )?;
-        let phone = parse_optional("phone", self.phone.as_deref(), Phone::parse)?;
-        let contact_email =
-            parse_optional("contact_email", self.contact_email.as_deref(), Email::parse)?;
-        let attributes = parse_attributes("attributes", &self.attributes)?;
         let customer_id = self.customer_id.map(CustomerId::from_uuid);
-        let duplicate_clearance = clear_duplicates(&DuplicateCandidate {
-            company_name: &company_name,
-            unified_social_credit_code: unified_social_credit_code.as_ref(),
-            phone: phone.as_ref(),
-            linked_customer: customer_id,
-        })?;
+        let party = raw_party!(self).parse(customer_id, clear_duplicates)?;
         Ok(LeadCommand::Register(lead::RegisterLead {
             lead_id,
-            company_name,
-            unified_social_credit_code,
-            phone,
-            contact_email,
-            attributes,
+            duplicate_clearance: party.duplicate_clearance,
+            company_name: party.company_name,
+            unified_social_credit_code: party.unified_social_credit_code,
+            phone: party.phone,
+            contact_email: party.contact_email,
+            attributes: party.attributes,
             customer_id,
             registered_by: actor.clone(),
-            duplicate_clearance,
         }))
     }
 }

@@ -256,6 +256,22 @@ fn on_customer(
     Built::command(customer_stream_id(CustomerId::from_uuid(customer)), command)
 }
 
+/// A command on the nurture pack `pack`.
+fn on_pack(
+    pack: Uuid,
+    command: Result<NurtureCommand, DtoError>,
+) -> Result<Built<NurturePack>, ApiError> {
+    Built::command(nurture_stream_id(NurturePackId::from_uuid(pack)), command)
+}
+
+/// A command on the proposal `proposal`.
+fn on_proposal(
+    proposal: Uuid,
+    command: Result<ProposalCommand, DtoError>,
+) -> Result<Built<Proposal>, ApiError> {
+    Built::command(proposal_stream_id(ProposalId::from_uuid(proposal)), command)
+}
+
 /// A command on the lead `lead`.
 fn on_lead(lead: Uuid, command: Result<LeadCommand, DtoError>) -> Result<Built<Lead>, ApiError> {
     Built::command(lead_stream_id(LeadId::from_uuid(lead)), command)
@@ -301,6 +317,21 @@ async fn uploaded_blob_size(state: &AppState, sha256: &Sha256Hex) -> Result<u64,
             other => other.into(),
         })?;
     Ok(content.len() as u64)
+}
+
+/// The [`RawParty`] of a registration request (a struct with the fields
+/// `company_name`, `unified_social_credit_code`, `phone`, `contact_email`
+/// and `attributes`).
+macro_rules! raw_party {
+    ($request:expr) => {
+        RawParty {
+            company_name: &$request.company_name,
+            unified_social_credit_code: $request.unified_social_credit_code.as_deref(),
+            phone: $request.phone.as_deref(),
+            contact_email: $request.contact_email.as_deref(),
+            attributes: &$request.attributes,
+        }
+    };
 }
 
 mod account;
@@ -612,4 +643,59 @@ fn parse_attributes(
 fn validated<T>(document: T, validate: fn(&T) -> Result<(), DomainError>) -> Result<T, DtoError> {
     validate(&document).map_err(|error| DtoError::invalid("", &error))?;
     Ok(document)
+}
+
+/// The party a customer or lead registration names, parsed and cleared by
+/// the duplicate index (`linked_customer`: the customer a lead is a new
+/// opportunity of, which it does not duplicate).
+struct Party {
+    company_name: CompanyName,
+    unified_social_credit_code: Option<UnifiedSocialCreditCode>,
+    phone: Option<Phone>,
+    contact_email: Option<Email>,
+    attributes: CustomerAttributes,
+    duplicate_clearance: DuplicateClearance,
+}
+
+/// The raw party fields of a registration body, borrowed.
+struct RawParty<'a> {
+    company_name: &'a str,
+    unified_social_credit_code: Option<&'a str>,
+    phone: Option<&'a str>,
+    contact_email: Option<&'a str>,
+    attributes: &'a BTreeMap<String, String>,
+}
+
+impl RawParty<'_> {
+    fn parse(
+        self,
+        linked_customer: Option<CustomerId>,
+        clear_duplicates: impl FnOnce(
+            &DuplicateCandidate<'_>,
+        ) -> Result<DuplicateClearance, DomainError>,
+    ) -> Result<Party, DtoError> {
+        let company_name = parse_value("company_name", self.company_name, CompanyName::parse)?;
+        let unified_social_credit_code = parse_optional(
+            "unified_social_credit_code",
+            self.unified_social_credit_code,
+            UnifiedSocialCreditCode::parse,
+        )?;
+        let phone = parse_optional("phone", self.phone, Phone::parse)?;
+        let contact_email = parse_optional("contact_email", self.contact_email, Email::parse)?;
+        let attributes = parse_attributes("attributes", self.attributes)?;
+        let duplicate_clearance = clear_duplicates(&DuplicateCandidate {
+            company_name: &company_name,
+            unified_social_credit_code: unified_social_credit_code.as_ref(),
+            phone: phone.as_ref(),
+            linked_customer,
+        })?;
+        Ok(Party {
+            company_name,
+            unified_social_credit_code,
+            phone,
+            contact_email,
+            attributes,
+            duplicate_clearance,
+        })
+    }
 }

@@ -174,10 +174,7 @@ impl RecordNurtureStepSentRequest {
 command_route! {
     RecordNurtureStepSentRequest: NurturePack, RecordNurtureStepSent, POST "/v1/nurture-packs/{pack_id}/sent-steps";
     path Uuid, subject NurturePack(NurturePackId);
-    |request, at| {
-        let pack_id = NurturePackId::from_uuid(at.path_id());
-        Built::command(nurture_stream_id(pack_id), request.into_command())
-    }
+    |request, at| on_pack(at.path_id(), request.into_command())
 }
 
 /// Records the customer's response to a sent step.
@@ -209,10 +206,7 @@ impl RecordNurtureResponseRequest {
 command_route! {
     RecordNurtureResponseRequest: NurturePack, RecordNurtureResponse, POST "/v1/nurture-packs/{pack_id}/responses";
     path Uuid, subject NurturePack(NurturePackId);
-    |request, at| {
-        let pack_id = NurturePackId::from_uuid(at.path_id());
-        Built::command(nurture_stream_id(pack_id), request.into_command())
-    }
+    |request, at| on_pack(at.path_id(), request.into_command())
 }
 
 /// Closes a nurture pack.
@@ -234,8 +228,5 @@ impl CloseNurturePackRequest {
 command_route! {
     CloseNurturePackRequest: NurturePack, CloseNurturePack, POST "/v1/nurture-packs/{pack_id}/close";
     path Uuid, subject NurturePack(NurturePackId);
-    |request, at| {
-        let pack_id = NurturePackId::from_uuid(at.path_id());
-        Built::command(nurture_stream_id(pack_id), request.into_command())
-    }
+    |request, at| on_pack(at.path_id(), request.into_command())
 }

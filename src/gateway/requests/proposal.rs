@@ -89,8 +89,7 @@ command_route! {
         // The PDF must be in the blob store; its size comes from there,
         // never from the body.
         let size = uploaded_blob_size(at.state, &request.blob_sha256()?).await?;
-        let proposal_id = ProposalId::from_uuid(at.path_id());
-        Built::command(proposal_stream_id(proposal_id), request.into_command(size))
+        on_proposal(at.path_id(), request.into_command(size))
     }
 }
 
@@ -125,10 +124,7 @@ impl RecordEmailDeliveryReceiptRequest {
 command_route! {
     RecordEmailDeliveryReceiptRequest: Proposal, RecordEmailDeliveryReceipt, POST "/v1/proposals/{proposal_id}/email-receipts";
     path Uuid, subject Proposal(ProposalId);
-    |request, at| {
-        let proposal_id = ProposalId::from_uuid(at.path_id());
-        Built::command(proposal_stream_id(proposal_id), request.into_command())
-    }
+    |request, at| on_proposal(at.path_id(), request.into_command())
 }
 
 /// Records that the proposal link was opened (proof c; counts only after

@@ -160,6 +160,19 @@ impl From<DtoError> for Failure {
     }
 }
 
+/// `Type => Variant(args)` arms: decodes `body` as `Type` and converts it
+/// with `args` into `AnyCommand::Variant`.
+macro_rules! convert_arms {
+    ($schema:expr, $body:expr, { $($name:ident => $variant:ident($($arg:expr),*)),* $(,)? }) => {
+        match $schema {
+            $(stringify!($name) => {
+                AnyCommand::$variant(parse_body::<$name>($body)?.into_command($($arg),*)?)
+            })*
+            other => panic!("no request schema named {other}"),
+        }
+    };
+}
+
 /// Decodes `body` as the named request and converts it with fixed
 /// path ids (`PATH_ID`) and server-side inputs.
 fn convert(schema: &str, body: &[u8]) -> Result<AnyCommand, Failure> {
@@ -168,155 +181,12 @@ fn convert(schema: &str, body: &[u8]) -> Result<AnyCommand, Failure> {
     let clear = |candidate: &DuplicateCandidate<'_>| index.clear(candidate);
     let policy = PoolPolicy::default_v1;
     let command = match schema {
-        "RegisterRepRequest" => AnyCommand::Rep(
-            parse_body::<RegisterRepRequest>(body)?.into_command(RepId::from_uuid(path_id))?,
-        ),
-        "ChangeRepCapabilitiesRequest" => {
-            AnyCommand::Rep(parse_body::<ChangeRepCapabilitiesRequest>(body)?.into_command()?)
-        }
-        "DeactivateRepRequest" => {
-            AnyCommand::Rep(parse_body::<DeactivateRepRequest>(body)?.into_command()?)
-        }
-        "RegisterCustomerRequest" => AnyCommand::Customer(
-            parse_body::<RegisterCustomerRequest>(body)?
-                .into_command(CustomerId::from_uuid(path_id), clear)?,
-        ),
-        "SetCustomerAttributesRequest" => {
-            AnyCommand::Customer(parse_body::<SetCustomerAttributesRequest>(body)?.into_command()?)
-        }
-        "ClaimCustomerRequest" => {
-            AnyCommand::Customer(parse_body::<ClaimCustomerRequest>(body)?.into_command(policy())?)
-        }
-        "TransferCustomerRequest" => AnyCommand::Customer(
-            parse_body::<TransferCustomerRequest>(body)?.into_command(&actor(), policy())?,
-        ),
-        "ReleaseCustomerRequest" => {
-            AnyCommand::Customer(parse_body::<ReleaseCustomerRequest>(body)?.into_command()?)
-        }
-        "RecallCustomerToPoolRequest" => AnyCommand::Customer(
-            parse_body::<RecallCustomerToPoolRequest>(body)?.into_command(&actor())?,
-        ),
-        "RecordFollowUpRequest" => {
-            AnyCommand::Customer(parse_body::<RecordFollowUpRequest>(body)?.into_command(policy())?)
-        }
-        "CloseDayRequest" => AnyCommand::Customer(
-            parse_body::<CloseDayRequest>(body)?.into_command(date("2027-03-31"), policy())?,
-        ),
-        "RecordTrackingConsentRequest" => {
-            AnyCommand::Customer(parse_body::<RecordTrackingConsentRequest>(body)?.into_command()?)
-        }
-        "WithdrawTrackingConsentRequest" => AnyCommand::Customer(
-            parse_body::<WithdrawTrackingConsentRequest>(body)?.into_command()?,
-        ),
-        "RecordCustomerStanceRequest" => AnyCommand::Customer(
-            parse_body::<RecordCustomerStanceRequest>(body)?.into_command(&actor())?,
-        ),
-        "RegisterLeadRequest" => {
-            AnyCommand::Lead(parse_body::<RegisterLeadRequest>(body)?.into_command(
-                LeadId::from_uuid(path_id),
-                &actor(),
-                clear,
-            )?)
-        }
-        "ConfirmLeadBudgetRequest" => {
-            AnyCommand::Lead(parse_body::<ConfirmLeadBudgetRequest>(body)?.into_command(&actor())?)
-        }
-        "ConfirmLeadTechnicalFitRequest" => AnyCommand::Lead(
-            parse_body::<ConfirmLeadTechnicalFitRequest>(body)?.into_command(&actor())?,
-        ),
-        "ProposeRoutingRequest" => AnyCommand::Lead(
-            parse_body::<ProposeRoutingRequest>(body)?.into_command(rule_set(), Vec::new())?,
-        ),
-        "ConfirmRoutingRequest" => {
-            AnyCommand::Lead(parse_body::<ConfirmRoutingRequest>(body)?.into_command(&actor())?)
-        }
-        "LogVisitRequest" => AnyCommand::Visit(
-            parse_body::<LogVisitRequest>(body)?
-                .into_command(VisitId::from_uuid(path_id), dictionary())?,
-        ),
-        "ConfirmVisitExtractionRequest" => AnyCommand::Visit(
-            parse_body::<ConfirmVisitExtractionRequest>(body)?
-                .into_command(|| TodoId::from_uuid(Uuid::from_u128(MINTED_TODO)))?,
-        ),
-        "CompleteTodoRequest" => AnyCommand::Visit(
-            parse_body::<CompleteTodoRequest>(body)?.into_command(TodoId::from_uuid(uuid(TODO)))?,
-        ),
-        "StartNurturePackRequest" => {
-            AnyCommand::Nurture(parse_body::<StartNurturePackRequest>(body)?.into_command(
-                NurturePackId::from_uuid(path_id),
-                NurtureTemplate::default_v1(),
-            )?)
-        }
-        "RecordNurtureStepSentRequest" => {
-            AnyCommand::Nurture(parse_body::<RecordNurtureStepSentRequest>(body)?.into_command()?)
-        }
-        "RecordNurtureResponseRequest" => {
-            AnyCommand::Nurture(parse_body::<RecordNurtureResponseRequest>(body)?.into_command()?)
-        }
-        "CloseNurturePackRequest" => {
-            AnyCommand::Nurture(parse_body::<CloseNurturePackRequest>(body)?.into_command()?)
-        }
-        "CreateProposalRequest" => AnyCommand::Proposal(
-            parse_body::<CreateProposalRequest>(body)?
-                .into_command(ProposalId::from_uuid(path_id))?,
-        ),
-        "RecordProposalPdfRequest" => AnyCommand::Proposal(
-            parse_body::<RecordProposalPdfRequest>(body)?.into_command(482_133)?,
-        ),
-        "RecordEmailDeliveryReceiptRequest" => AnyCommand::Proposal(
-            parse_body::<RecordEmailDeliveryReceiptRequest>(body)?.into_command()?,
-        ),
-        "RecordLinkOpenedRequest" => AnyCommand::Proposal(
-            parse_body::<RecordLinkOpenedRequest>(body)?
-                .into_command(Some(time("2027-03-10T09:00:00+08:00")))?,
-        ),
-        "PublishRoutingRulesRequest" => AnyCommand::Config(
-            parse_body::<PublishRoutingRulesRequest>(body)?.into_command(&actor())?,
-        ),
-        "PublishPoolPolicyRequest" => AnyCommand::Config(
-            parse_body::<PublishPoolPolicyRequest>(body)?.into_command(&actor())?,
-        ),
-        "PublishExtractionDictionaryRequest" => AnyCommand::Config(
-            parse_body::<PublishExtractionDictionaryRequest>(body)?.into_command(&actor())?,
-        ),
-        "PublishNurtureTemplateRequest" => AnyCommand::Config(
-            parse_body::<PublishNurtureTemplateRequest>(body)?.into_command(&actor())?,
-        ),
-        "ReportUsageRequest" => {
-            AnyCommand::Account(parse_body::<ReportUsageRequest>(body)?.into_command(customer())?)
-        }
-        "RecordSupportTicketRequest" => AnyCommand::Account(
-            parse_body::<RecordSupportTicketRequest>(body)?.into_command(customer())?,
-        ),
-        "SetRenewalRequest" => {
-            AnyCommand::Account(parse_body::<SetRenewalRequest>(body)?.into_command(customer())?)
-        }
-        "RecordSuccessReferenceRequest" => AnyCommand::Account(
-            parse_body::<RecordSuccessReferenceRequest>(body)?.into_command(customer())?,
-        ),
-        "RecordKeywordSearchesRequest" => AnyCommand::Account(
-            parse_body::<RecordKeywordSearchesRequest>(body)?.into_command(customer())?,
-        ),
-        "CompleteCallbackRequest" => {
-            AnyCommand::Account(parse_body::<CompleteCallbackRequest>(body)?.into_command(
-                customer(),
-                CallbackTaskId::from_uuid(path_id),
-                &actor(),
-            )?)
-        }
         "SubmitRescuePlanRequest" => {
             let request = parse_body::<SubmitRescuePlanRequest>(body)?;
             let plan_id = request.requested_id().unwrap_or(path_id);
             AnyCommand::Account(request.into_command(
                 customer(),
                 RescuePlanId::from_uuid(plan_id),
-                &actor(),
-            )?)
-        }
-        "ApproveRescuePlanRequest" => {
-            AnyCommand::Account(parse_body::<ApproveRescuePlanRequest>(body)?.into_command(
-                customer(),
-                RescuePlanId::from_uuid(path_id),
                 &actor(),
             )?)
         }
@@ -329,43 +199,59 @@ fn convert(schema: &str, body: &[u8]) -> Result<AnyCommand, Failure> {
                 &actor(),
             )?)
         }
-        "SignContractRequest" => AnyCommand::Contract(
-            parse_body::<SignContractRequest>(body)?
-                .into_command(ContractId::from_uuid(path_id))?,
-        ),
-        "RecordPaymentRequest" => {
-            AnyCommand::Contract(parse_body::<RecordPaymentRequest>(body)?.into_command()?)
-        }
-        "RecordProcessAssetRequest" => AnyCommand::Asset(
-            parse_body::<RecordProcessAssetRequest>(body)?
-                .into_command(AssetId::from_uuid(path_id))?,
-        ),
-        "AdvanceLeadStageRequest" => {
-            AnyCommand::Lead(parse_body::<AdvanceLeadStageRequest>(body)?.into_command(&actor())?)
-        }
-        "PublishHealthPolicyRequest" => AnyCommand::Config(
-            parse_body::<PublishHealthPolicyRequest>(body)?.into_command(&actor())?,
-        ),
-        "OpenStoreRequest" => {
-            AnyCommand::Retail(parse_body::<OpenStoreRequest>(body)?.into_command()?)
-        }
-        "RegisterSkuRequest" => {
-            AnyCommand::Retail(parse_body::<RegisterSkuRequest>(body)?.into_command()?)
-        }
-        "EnrollMemberRequest" => {
-            AnyCommand::Retail(parse_body::<EnrollMemberRequest>(body)?.into_command(true)?)
-        }
-        "LaunchPromotionRequest" => {
-            AnyCommand::Retail(parse_body::<LaunchPromotionRequest>(body)?.into_command(
-                PromotionId::from_uuid(path_id),
-                &actor(),
-                &retail::Catalogue::default(),
-            )?)
-        }
-        "PublishRetailPolicyRequest" => AnyCommand::Retail(
-            parse_body::<PublishRetailPolicyRequest>(body)?.into_command(&actor())?,
-        ),
-        other => panic!("no request schema named {other}"),
+        _ => convert_arms!(schema, body, {
+            RegisterRepRequest => Rep(RepId::from_uuid(path_id)),
+            ChangeRepCapabilitiesRequest => Rep(),
+            DeactivateRepRequest => Rep(),
+            RegisterCustomerRequest => Customer(CustomerId::from_uuid(path_id), clear),
+            SetCustomerAttributesRequest => Customer(),
+            ClaimCustomerRequest => Customer(policy()),
+            TransferCustomerRequest => Customer(&actor(), policy()),
+            ReleaseCustomerRequest => Customer(),
+            RecallCustomerToPoolRequest => Customer(&actor()),
+            RecordFollowUpRequest => Customer(policy()),
+            CloseDayRequest => Customer(date("2027-03-31"), policy()),
+            RecordTrackingConsentRequest => Customer(),
+            WithdrawTrackingConsentRequest => Customer(),
+            RecordCustomerStanceRequest => Customer(&actor()),
+            RegisterLeadRequest => Lead(LeadId::from_uuid(path_id), &actor(), clear),
+            ConfirmLeadBudgetRequest => Lead(&actor()),
+            ConfirmLeadTechnicalFitRequest => Lead(&actor()),
+            ProposeRoutingRequest => Lead(rule_set(), Vec::new()),
+            ConfirmRoutingRequest => Lead(&actor()),
+            LogVisitRequest => Visit(VisitId::from_uuid(path_id), dictionary()),
+            ConfirmVisitExtractionRequest => Visit(|| TodoId::from_uuid(Uuid::from_u128(MINTED_TODO))),
+            CompleteTodoRequest => Visit(TodoId::from_uuid(uuid(TODO))),
+            StartNurturePackRequest => Nurture(NurturePackId::from_uuid(path_id), NurtureTemplate::default_v1()),
+            RecordNurtureStepSentRequest => Nurture(),
+            RecordNurtureResponseRequest => Nurture(),
+            CloseNurturePackRequest => Nurture(),
+            CreateProposalRequest => Proposal(ProposalId::from_uuid(path_id)),
+            RecordProposalPdfRequest => Proposal(482_133),
+            RecordEmailDeliveryReceiptRequest => Proposal(),
+            RecordLinkOpenedRequest => Proposal(Some(time("2027-03-10T09:00:00+08:00"))),
+            PublishRoutingRulesRequest => Config(&actor()),
+            PublishPoolPolicyRequest => Config(&actor()),
+            PublishExtractionDictionaryRequest => Config(&actor()),
+            PublishNurtureTemplateRequest => Config(&actor()),
+            ReportUsageRequest => Account(customer()),
+            RecordSupportTicketRequest => Account(customer()),
+            SetRenewalRequest => Account(customer()),
+            RecordSuccessReferenceRequest => Account(customer()),
+            RecordKeywordSearchesRequest => Account(customer()),
+            CompleteCallbackRequest => Account(customer(), CallbackTaskId::from_uuid(path_id), &actor()),
+            ApproveRescuePlanRequest => Account(customer(), RescuePlanId::from_uuid(path_id), &actor()),
+            SignContractRequest => Contract(ContractId::from_uuid(path_id)),
+            RecordPaymentRequest => Contract(),
+            RecordProcessAssetRequest => Asset(AssetId::from_uuid(path_id)),
+            AdvanceLeadStageRequest => Lead(&actor()),
+            PublishHealthPolicyRequest => Config(&actor()),
+            OpenStoreRequest => Retail(),
+            RegisterSkuRequest => Retail(),
+            EnrollMemberRequest => Retail(true),
+            LaunchPromotionRequest => Retail(PromotionId::from_uuid(path_id), &actor(), &retail::Catalogue::default()),
+            PublishRetailPolicyRequest => Retail(&actor()),
+        }),
     };
     Ok(command)
 }
@@ -533,15 +419,23 @@ fn openapi_components_document_every_request_and_property() {
 
 type Check = fn(AnyCommand);
 
+/// `bind!(Pattern = command)`: binds the pattern's names or panics with
+/// the command that did not match.
+macro_rules! bind {
+    ($pattern:pat = $command:ident) => {
+        let $pattern = $command else {
+            panic!("{:?}", $command)
+        };
+    };
+}
+
 fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
     vec![
         (
             "RegisterRepRequest",
             json!({"display_name": "王晓明", "region": "华东", "capability_tags": ["ISO13485", "tier3-hospital-his", "plc-retrofit"]}),
             |command| {
-                let AnyCommand::Rep(RepCommand::Register(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Rep(RepCommand::Register(register)) = command);
                 assert_eq!(register.rep_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(register.display_name.as_str(), "王晓明");
                 assert_eq!(register.region.as_str(), "华东");
@@ -557,9 +451,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RegisterRepRequest",
             json!({"rep_id": REP, "display_name": "Emily Chen", "region": "east-china", "capability_tags": ["automotive-grade-cert", "iatf16949", "plc-retrofit", "mes-integration", "sap-b1"]}),
             |command| {
-                let AnyCommand::Rep(RepCommand::Register(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Rep(RepCommand::Register(register)) = command);
                 assert_eq!(register.capability_tags.len(), 5);
                 assert_eq!(register.region.as_str(), "east-china");
             },
@@ -568,9 +460,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "ChangeRepCapabilitiesRequest",
             json!({"capability_tags": ["iso13485", "automotive-grade-cert", "plc-retrofit", "iatf16949"]}),
             |command| {
-                let AnyCommand::Rep(RepCommand::ChangeCapabilities(change)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Rep(RepCommand::ChangeCapabilities(change)) = command);
                 assert_eq!(change.capability_tags.len(), 4);
             },
         ),
@@ -590,9 +480,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "attributes": {"industry": "三甲医院", "Compliance": "ISO 13485:2016", "region": "华东"}
             }),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::Register(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::Register(register)) = command);
                 assert_eq!(register.customer_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(register.company_name.as_str(), "杭州瑞康医疗器械有限公司");
                 assert_eq!(
@@ -624,9 +512,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RegisterCustomerRequest",
             json!({"customer_id": CUSTOMER, "company_name": "Northwind Medical Devices Ltd."}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::Register(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::Register(register)) = command);
                 assert_eq!(register.unified_social_credit_code, None);
                 assert_eq!(register.phone, None);
                 assert!(register.attributes.is_empty());
@@ -636,9 +522,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "SetCustomerAttributesRequest",
             json!({"attributes": {"industry": "automotive", "compliance": "IATF16949", "decision_chain": "厂长 -> 财务总监"}}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::SetAttributes(set)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::SetAttributes(set)) = command);
                 assert_eq!(
                     set.attributes
                         .get("decision_chain")
@@ -648,9 +532,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             },
         ),
         ("ClaimCustomerRequest", json!({"rep_id": REP}), |command| {
-            let AnyCommand::Customer(CustomerCommand::Claim(claim)) = command else {
-                panic!("{command:?}")
-            };
+            bind!(AnyCommand::Customer(CustomerCommand::Claim(claim)) = command);
             assert_eq!(claim.rep_id.as_uuid(), uuid(REP));
             assert_eq!(claim.policy, PoolPolicy::default_v1());
         }),
@@ -658,9 +540,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "TransferCustomerRequest",
             json!({"to_rep_id": REP_2, "reason": "原负责人调岗至华南区"}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::Transfer(transfer)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::Transfer(transfer)) = command);
                 assert_eq!(transfer.to_rep_id.as_uuid(), uuid(REP_2));
                 assert_eq!(transfer.transferred_by, actor());
                 assert_eq!(transfer.reason.as_str(), "原负责人调岗至华南区");
@@ -670,9 +550,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "ReleaseCustomerRequest",
             json!({"rep_id": REP}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::Release(release)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::Release(release)) = command);
                 assert_eq!(release.rep_id.as_uuid(), uuid(REP));
             },
         ),
@@ -680,9 +558,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecallCustomerToPoolRequest",
             json!({"reason": "  No follow-up recorded since the trade fair  "}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::RecallToPool(recall)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::RecallToPool(recall)) = command);
                 assert_eq!(recall.recalled_by, actor());
                 assert_eq!(
                     recall.reason.as_str(),
@@ -694,29 +570,23 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordFollowUpRequest",
             json!({"rep_id": REP, "kind": "call", "occurred_at": "2027-03-15T10:30:00+08:00", "visit_id": VISIT}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::RecordFollowUp(follow_up)) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::RecordFollowUp(follow_up)) = command);
                 assert_eq!(follow_up.kind, customer::FollowUpKind::Call);
                 assert_eq!(follow_up.occurred_at, time("2027-03-15T02:30:00Z"));
                 assert_eq!(follow_up.visit_id.map(|id| id.as_uuid()), Some(uuid(VISIT)));
             },
         ),
         ("CloseDayRequest", json!({}), |command| {
-            let AnyCommand::Customer(CustomerCommand::CloseDay(close)) = command else {
-                panic!("{command:?}")
-            };
+            bind!(AnyCommand::Customer(CustomerCommand::CloseDay(close)) = command);
             assert_eq!(close.day, date("2027-03-31"));
         }),
         (
             "RecordTrackingConsentRequest",
             json!({"consent_text": "本人同意贵司记录方案链接的打开时间、IP 及大致位置，用于交付确认。"}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::RecordTrackingConsent(consent)) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Customer(CustomerCommand::RecordTrackingConsent(consent)) = command
+                );
                 assert!(consent.consent_text.as_str().starts_with("本人同意"));
             },
         ),
@@ -730,9 +600,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordCustomerStanceRequest",
             json!({"stance": "still_comparing", "visit_id": VISIT}),
             |command| {
-                let AnyCommand::Customer(CustomerCommand::RecordStance(stance)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Customer(CustomerCommand::RecordStance(stance)) = command);
                 assert_eq!(stance.stance, customer::CustomerStance::StillComparing);
                 assert_eq!(stance.recorded_by, actor());
             },
@@ -748,9 +616,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "customer_id": CUSTOMER
             }),
             |command| {
-                let AnyCommand::Lead(LeadCommand::Register(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Lead(LeadCommand::Register(register)) = command);
                 assert_eq!(register.lead_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(register.registered_by, actor());
                 assert_eq!(
@@ -767,9 +633,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "ConfirmLeadBudgetRequest",
             json!({"note": "客户确认 2027 年预算 380 万元"}),
             |command| {
-                let AnyCommand::Lead(LeadCommand::ConfirmBudget(confirm)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Lead(LeadCommand::ConfirmBudget(confirm)) = command);
                 assert_eq!(confirm.confirmed_by, actor());
                 assert_eq!(
                     confirm.note.as_ref().map(|note| note.as_str()),
@@ -781,26 +645,20 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "ConfirmLeadTechnicalFitRequest",
             json!({"note": null}),
             |command| {
-                let AnyCommand::Lead(LeadCommand::ConfirmTechnicalFit(confirm)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Lead(LeadCommand::ConfirmTechnicalFit(confirm)) = command);
                 assert_eq!(confirm.confirmed_by, actor());
                 assert_eq!(confirm.note, None);
             },
         ),
         ("ProposeRoutingRequest", json!({}), |command| {
-            let AnyCommand::Lead(LeadCommand::ProposeRouting(propose)) = command else {
-                panic!("{command:?}")
-            };
+            bind!(AnyCommand::Lead(LeadCommand::ProposeRouting(propose)) = command);
             assert_eq!(propose.rule_set.version, 7);
         }),
         (
             "ConfirmRoutingRequest",
             json!({"rep_id": REP_2}),
             |command| {
-                let AnyCommand::Lead(LeadCommand::ConfirmRouting(confirm)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Lead(LeadCommand::ConfirmRouting(confirm)) = command);
                 assert_eq!(confirm.rep_id.as_uuid(), uuid(REP_2));
                 assert_eq!(confirm.confirmed_by, actor());
             },
@@ -814,9 +672,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "rep_notes": "Bring delivery commitment letter next time"
             }),
             |command| {
-                let AnyCommand::Visit(VisitCommand::Log(log)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Visit(VisitCommand::Log(log)) = command);
                 assert_eq!(log.visit_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(log.channel, visit::VisitChannel::OnSite);
                 assert_eq!(log.customer_id.as_uuid(), uuid(CUSTOMER));
@@ -838,9 +694,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 ]
             }),
             |command| {
-                let AnyCommand::Visit(VisitCommand::ConfirmExtraction(confirm)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Visit(VisitCommand::ConfirmExtraction(confirm)) = command);
                 assert_eq!(confirm.competitors, ["Siemens"]);
                 let window = confirm.purchase_window.as_ref().expect("a window");
                 assert_eq!(
@@ -864,17 +718,13 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "ConfirmVisitExtractionRequest",
             json!({"rep_id": REP, "competitors": [], "purchase_window": null, "concerns": [], "stance": null}),
             |command| {
-                let AnyCommand::Visit(VisitCommand::ConfirmExtraction(confirm)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Visit(VisitCommand::ConfirmExtraction(confirm)) = command);
                 assert_eq!(confirm.purchase_window, None);
                 assert!(confirm.next_actions.is_empty());
             },
         ),
         ("CompleteTodoRequest", json!({"rep_id": REP}), |command| {
-            let AnyCommand::Visit(VisitCommand::CompleteTodo(complete)) = command else {
-                panic!("{command:?}")
-            };
+            bind!(AnyCommand::Visit(VisitCommand::CompleteTodo(complete)) = command);
             assert_eq!(complete.todo_id.as_uuid(), uuid(TODO));
             assert_eq!(complete.rep_id.as_uuid(), uuid(REP));
         }),
@@ -882,9 +732,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "StartNurturePackRequest",
             json!({"customer_id": CUSTOMER, "trigger": {"source": "visit_extraction", "visit_id": VISIT}}),
             |command| {
-                let AnyCommand::Nurture(NurtureCommand::Start(start)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Nurture(NurtureCommand::Start(start)) = command);
                 assert_eq!(start.pack_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(
                     start.trigger,
@@ -899,9 +747,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "StartNurturePackRequest",
             json!({"customer_id": CUSTOMER, "trigger": {"source": "customer_stance"}}),
             |command| {
-                let AnyCommand::Nurture(NurtureCommand::Start(start)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Nurture(NurtureCommand::Start(start)) = command);
                 assert_eq!(start.trigger, nurture::NurtureTrigger::CustomerStance);
             },
         ),
@@ -909,9 +755,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordNurtureStepSentRequest",
             json!({"step_index": 0, "channel": "企业微信"}),
             |command| {
-                let AnyCommand::Nurture(NurtureCommand::RecordStepSent(sent)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Nurture(NurtureCommand::RecordStepSent(sent)) = command);
                 assert_eq!(sent.step_index, 0);
                 assert_eq!(sent.channel.as_str(), "企业微信");
             },
@@ -920,9 +764,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordNurtureResponseRequest",
             json!({"step_index": 1, "response": "requested_meeting", "note": "Asked for the full third-party test report"}),
             |command| {
-                let AnyCommand::Nurture(NurtureCommand::RecordResponse(response)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Nurture(NurtureCommand::RecordResponse(response)) = command);
                 assert_eq!(response.step_index, 1);
                 assert_eq!(
                     response.response,
@@ -934,9 +776,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "CloseNurturePackRequest",
             json!({"reason": "converted"}),
             |command| {
-                let AnyCommand::Nurture(NurtureCommand::Close(close)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Nurture(NurtureCommand::Close(close)) = command);
                 assert_eq!(close.reason, nurture::NurtureCloseReason::Converted);
             },
         ),
@@ -944,9 +784,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "CreateProposalRequest",
             json!({"customer_id": CUSTOMER, "contact_email": "purchasing@ruikang-med.cn", "title": "手术室设备升级方案 v2"}),
             |command| {
-                let AnyCommand::Proposal(ProposalCommand::Create(create)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Proposal(ProposalCommand::Create(create)) = command);
                 assert_eq!(create.proposal_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(create.contact_email.as_str(), "purchasing@ruikang-med.cn");
                 assert_eq!(create.title.as_str(), "手术室设备升级方案 v2");
@@ -956,9 +794,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordProposalPdfRequest",
             json!({"sha256": SHA, "watermark_email": "Purchasing@ruikang-med.cn"}),
             |command| {
-                let AnyCommand::Proposal(ProposalCommand::RecordPdf(pdf)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Proposal(ProposalCommand::RecordPdf(pdf)) = command);
                 assert_eq!(pdf.sha256.as_str(), SHA.to_ascii_lowercase());
                 assert_eq!(pdf.watermark_email.as_str(), "purchasing@ruikang-med.cn");
                 assert_eq!(pdf.size_bytes, 482_133);
@@ -968,11 +804,10 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordEmailDeliveryReceiptRequest",
             json!({"message_id": "<20270316.8812@mail.example.com>", "recipient": "purchasing@ruikang-med.cn", "delivered_at": "2027-03-16T09:12:00+08:00"}),
             |command| {
-                let AnyCommand::Proposal(ProposalCommand::RecordEmailDeliveryReceipt(receipt)) =
-                    command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Proposal(ProposalCommand::RecordEmailDeliveryReceipt(receipt)) =
+                        command
+                );
                 assert_eq!(
                     receipt.message_id.as_str(),
                     "<20270316.8812@mail.example.com>"
@@ -984,10 +819,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordLinkOpenedRequest",
             json!({"opened_at": "2027-03-16T10:02:11+08:00", "ip_address": "2001:0db8:0000::1", "coarse_location": "上海市"}),
             |command| {
-                let AnyCommand::Proposal(ProposalCommand::RecordLinkOpened(opened)) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Proposal(ProposalCommand::RecordLinkOpened(opened)) = command);
                 assert_eq!(opened.ip_address.as_str(), "2001:db8::1");
                 assert_eq!(opened.coarse_location.as_str(), "上海市");
                 assert_eq!(
@@ -1007,13 +839,12 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "direct_tag_match_weight": 10, "region_match_weight": 5, "minimum_score": 1, "candidate_count": 3
             }),
             |command| {
-                let AnyCommand::Config(ConfigCommand::PublishRoutingRules {
-                    rule_set,
-                    published_by,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Config(ConfigCommand::PublishRoutingRules {
+                        rule_set,
+                        published_by,
+                    }) = command
+                );
                 assert_eq!(published_by, actor());
                 assert_eq!(rule_set.version, 8);
                 assert_eq!(rule_set.rules.len(), 2);
@@ -1028,13 +859,12 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "qualifying_follow_up_kinds": ["visit", "call", "meeting"], "day_close_utc_offset_minutes": 480
             }),
             |command| {
-                let AnyCommand::Config(ConfigCommand::PublishPoolPolicy {
-                    policy,
-                    published_by,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Config(ConfigCommand::PublishPoolPolicy {
+                        policy,
+                        published_by,
+                    }) = command
+                );
                 assert_eq!(published_by, actor());
                 assert_eq!(
                     PoolPolicy {
@@ -1055,13 +885,12 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "utc_offset_minutes": 480
             }),
             |command| {
-                let AnyCommand::Config(ConfigCommand::PublishExtractionDictionary {
-                    dictionary,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Config(ConfigCommand::PublishExtractionDictionary {
+                        dictionary,
+                        ..
+                    }) = command
+                );
                 assert_eq!(dictionary.version, 3);
                 assert_eq!(dictionary.competitors[1].name, "汇川");
                 assert!(dictionary.competitors[1].aliases.is_empty());
@@ -1075,11 +904,10 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 {"kind": "time_limited_offer", "delay_hours": 240, "content_ref": "offer/2027-q2"}
             ]}),
             |command| {
-                let AnyCommand::Config(ConfigCommand::PublishNurtureTemplate { template, .. }) =
-                    command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Config(ConfigCommand::PublishNurtureTemplate { template, .. }) =
+                        command
+                );
                 assert_eq!(template.version, 2);
                 assert_eq!(
                     template.steps[1].kind,
@@ -1098,15 +926,14 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "last_login_at": "2027-03-14T17:42:00+08:00"
             }),
             |command| {
-                let AnyCommand::Account(AccountCommand::ReportUsage {
-                    customer_id,
-                    days,
-                    modules_used,
-                    last_login_at,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::ReportUsage {
+                        customer_id,
+                        days,
+                        modules_used,
+                        last_login_at,
+                    }) = command
+                );
                 assert_eq!(customer_id, customer());
                 assert_eq!(days.len(), 2);
                 assert_eq!(days[0].day, date("2027-03-14"));
@@ -1120,15 +947,14 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordSupportTicketRequest",
             json!({"action": "open", "ticket_ref": "ZD-20270315-0042", "opened_at": "2027-03-15T09:12:00+08:00", "subject": "报表导出超时"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::OpenTicket {
-                    ticket_ref,
-                    opened_at,
-                    subject,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::OpenTicket {
+                        ticket_ref,
+                        opened_at,
+                        subject,
+                        ..
+                    }) = command
+                );
                 assert_eq!(ticket_ref.as_str(), "ZD-20270315-0042");
                 assert_eq!(opened_at, time("2027-03-15T01:12:00Z"));
                 assert_eq!(subject.as_ref().map(|s| s.as_str()), Some("报表导出超时"));
@@ -1138,14 +964,13 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordSupportTicketRequest",
             json!({"action": "resolve", "ticket_ref": "ZD-20270315-0042", "resolved_at": "2027-03-15T15:40:00+08:00"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::ResolveTicket {
-                    customer_id,
-                    ticket_ref,
-                    resolved_at,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::ResolveTicket {
+                        customer_id,
+                        ticket_ref,
+                        resolved_at,
+                    }) = command
+                );
                 assert_eq!(customer_id, customer());
                 assert_eq!(ticket_ref.as_str(), "ZD-20270315-0042");
                 assert_eq!(resolved_at, time("2027-03-15T07:40:00Z"));
@@ -1155,12 +980,13 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "SetRenewalRequest",
             json!({"renewal_on": "2027-09-30", "plan": "Enterprise"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::SetRenewal {
-                    renewal_on, plan, ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::SetRenewal {
+                        renewal_on,
+                        plan,
+                        ..
+                    }) = command
+                );
                 assert_eq!(renewal_on, date("2027-09-30"));
                 assert_eq!(plan.as_str(), "enterprise");
             },
@@ -1169,15 +995,14 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordSuccessReferenceRequest",
             json!({"reference_ref": "CASE-2027-017", "title": "瑞康医疗：工单时效提升 40%", "referenced_on": "2027-03-10"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::RecordSuccessReference {
-                    reference_ref,
-                    title,
-                    referenced_on,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::RecordSuccessReference {
+                        reference_ref,
+                        title,
+                        referenced_on,
+                        ..
+                    }) = command
+                );
                 assert_eq!(reference_ref.as_str(), "CASE-2027-017");
                 assert!(title.as_str().starts_with("瑞康医疗"));
                 assert_eq!(referenced_on, date("2027-03-10"));
@@ -1187,11 +1012,10 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordKeywordSearchesRequest",
             json!({"searches": [{"keyword": "西门子", "searched_on": "2027-03-14", "count": 3}, {"keyword": "Mindray", "searched_on": "2027-03-15", "count": 1}]}),
             |command| {
-                let AnyCommand::Account(AccountCommand::RecordKeywordSearches { searches, .. }) =
-                    command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::RecordKeywordSearches { searches, .. }) =
+                        command
+                );
                 assert_eq!(searches.len(), 2);
                 assert_eq!(searches[1].keyword.as_str(), "mindray");
                 assert_eq!(searches[0].count, 3);
@@ -1201,15 +1025,14 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "CompleteCallbackRequest",
             json!({"note": "客户确认下周安排关键用户培训"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::CompleteCallback {
-                    task_id,
-                    note,
-                    completed_by,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::CompleteCallback {
+                        task_id,
+                        note,
+                        completed_by,
+                        ..
+                    }) = command
+                );
                 assert_eq!(task_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert!(note.is_some());
                 assert_eq!(completed_by, actor());
@@ -1219,29 +1042,27 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "SubmitRescuePlanRequest",
             json!({"plan_id": TODO, "summary": "两周内完成关键用户培训"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::SubmitRescuePlan {
-                    plan_id,
-                    summary,
-                    submitted_by,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::SubmitRescuePlan {
+                        plan_id,
+                        summary,
+                        submitted_by,
+                        ..
+                    }) = command
+                );
                 assert_eq!(plan_id.as_uuid(), uuid(TODO));
                 assert_eq!(summary.as_str(), "两周内完成关键用户培训");
                 assert_eq!(submitted_by, actor());
             },
         ),
         ("ApproveRescuePlanRequest", json!({}), |command| {
-            let AnyCommand::Account(AccountCommand::ApproveRescuePlan {
-                plan_id,
-                approved_by,
-                ..
-            }) = command
-            else {
-                panic!("{command:?}")
-            };
+            bind!(
+                AnyCommand::Account(AccountCommand::ApproveRescuePlan {
+                    plan_id,
+                    approved_by,
+                    ..
+                }) = command
+            );
             assert_eq!(plan_id.as_uuid(), Uuid::from_u128(PATH_ID));
             assert_eq!(approved_by, actor());
         }),
@@ -1249,16 +1070,15 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "QuoteRenewalRequest",
             json!({"amount_fen": 38_000_000u64, "valid_until": "2027-04-30"}),
             |command| {
-                let AnyCommand::Account(AccountCommand::QuoteRenewal {
-                    quote_id,
-                    amount_fen,
-                    valid_until,
-                    quoted_by,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Account(AccountCommand::QuoteRenewal {
+                        quote_id,
+                        amount_fen,
+                        valid_until,
+                        quoted_by,
+                        ..
+                    }) = command
+                );
                 assert_eq!(quote_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(amount_fen, 38_000_000);
                 assert_eq!(valid_until, date("2027-04-30"));
@@ -1272,16 +1092,15 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
                 "instalments": [{"due_on": "2027-03-31", "amount_fen": 12_000_000u64}, {"due_on": "2027-06-30", "amount_fen": 26_000_000u64}]
             }),
             |command| {
-                let AnyCommand::Contract(ContractCommand::SignContract {
-                    contract_id,
-                    customer_id,
-                    rep_id,
-                    signed_on,
-                    instalments,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Contract(ContractCommand::SignContract {
+                        contract_id,
+                        customer_id,
+                        rep_id,
+                        signed_on,
+                        instalments,
+                    }) = command
+                );
                 assert_eq!(contract_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(customer_id, customer());
                 assert_eq!(rep_id.as_uuid(), uuid(REP));
@@ -1294,14 +1113,13 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordPaymentRequest",
             json!({"payment_ref": "ICBC-20270331-778812", "amount_fen": 12_000_000u64, "received_on": "2027-03-31"}),
             |command| {
-                let AnyCommand::Contract(ContractCommand::RecordPayment {
-                    payment_ref,
-                    amount_fen,
-                    received_on,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Contract(ContractCommand::RecordPayment {
+                        payment_ref,
+                        amount_fen,
+                        received_on,
+                    }) = command
+                );
                 assert_eq!(payment_ref.as_str(), "ICBC-20270331-778812");
                 assert_eq!(amount_fen, 12_000_000);
                 assert_eq!(received_on, date("2027-03-31"));
@@ -1311,16 +1129,15 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RecordProcessAssetRequest",
             json!({"customer_id": CUSTOMER, "rep_id": REP, "kind": "objection_answer", "title": "交期顾虑的标准答复"}),
             |command| {
-                let AnyCommand::Asset(ProcessAssetCommand::RecordProcessAsset {
-                    asset_id,
-                    rep_id,
-                    kind,
-                    title,
-                    ..
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Asset(ProcessAssetCommand::RecordProcessAsset {
+                        asset_id,
+                        rep_id,
+                        kind,
+                        title,
+                        ..
+                    }) = command
+                );
                 assert_eq!(asset_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(rep_id.as_uuid(), uuid(REP));
                 assert_eq!(kind, asset::ProcessAssetKind::ObjectionAnswer);
@@ -1331,14 +1148,13 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "AdvanceLeadStageRequest",
             json!({"stage": "lost", "reason": "选择了西门子"}),
             |command| {
-                let AnyCommand::Lead(LeadCommand::AdvanceStage {
-                    stage,
-                    reason,
-                    advanced_by,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Lead(LeadCommand::AdvanceStage {
+                        stage,
+                        reason,
+                        advanced_by,
+                    }) = command
+                );
                 assert_eq!(stage, lead::FunnelStage::Lost);
                 assert_eq!(reason.as_ref().map(|r| r.as_str()), Some("选择了西门子"));
                 assert_eq!(advanced_by, actor());
@@ -1348,13 +1164,12 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "PublishHealthPolicyRequest",
             health_policy_body(2),
             |command| {
-                let AnyCommand::Config(ConfigCommand::PublishHealthPolicy {
-                    policy,
-                    published_by,
-                }) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(
+                    AnyCommand::Config(ConfigCommand::PublishHealthPolicy {
+                        policy,
+                        published_by,
+                    }) = command
+                );
                 assert_eq!(published_by, actor());
                 assert_eq!(policy.version, 2);
                 assert_eq!(
@@ -1375,9 +1190,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "OpenStoreRequest",
             json!({"store": "S0001", "name": "人民路店", "region": "east", "format": "franchised", "opened_on": "2025-01-15"}),
             |command| {
-                let AnyCommand::Retail(RetailCommand::OpenStore(open)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Retail(RetailCommand::OpenStore(open)) = command);
                 assert_eq!(open.store.as_str(), "S0001");
                 assert_eq!(open.format, retail::StoreFormat::Franchised);
             },
@@ -1386,9 +1199,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "RegisterSkuRequest",
             json!({"sku": "SKU-NEW-1", "name": "燕麦拿铁", "category": "drinks", "new_product": true}),
             |command| {
-                let AnyCommand::Retail(RetailCommand::RegisterSku(register)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Retail(RetailCommand::RegisterSku(register)) = command);
                 assert_eq!(register.sku.as_str(), "SKU-NEW-1");
                 assert!(register.new_product);
             },
@@ -1397,9 +1208,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "EnrollMemberRequest",
             json!({"member": "M000123", "home_store": "S0001", "display_name": "王芳", "enrolled_on": "2026-02-01"}),
             |command| {
-                let AnyCommand::Retail(RetailCommand::EnrollMember(enroll)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Retail(RetailCommand::EnrollMember(enroll)) = command);
                 assert_eq!(enroll.member.as_str(), "M000123");
                 assert_eq!(enroll.home_store.as_str(), "S0001");
             },
@@ -1408,9 +1217,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "LaunchPromotionRequest",
             json!({"sku": "SKU-NEW-1", "name": "燕麦拿铁上市", "regions": ["west", "east"], "starts_on": "2026-06-01", "ends_on": "2026-08-31"}),
             |command| {
-                let AnyCommand::Retail(RetailCommand::LaunchPromotion(launch)) = command else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Retail(RetailCommand::LaunchPromotion(launch)) = command);
                 assert_eq!(launch.promotion_id.as_uuid(), Uuid::from_u128(PATH_ID));
                 assert_eq!(launch.regions.len(), 2);
                 assert_eq!(launch.launched_by, actor());
@@ -1420,10 +1227,7 @@ fn successes() -> Vec<(&'static str, serde_json::Value, Check)> {
             "PublishRetailPolicyRequest",
             json!({"version": 2, "high_potential_avg_ticket_cents": 9000, "window_days": 60, "script_template": "Hello {member}"}),
             |command| {
-                let AnyCommand::Retail(RetailCommand::PublishRetailPolicy(publish)) = command
-                else {
-                    panic!("{command:?}")
-                };
+                bind!(AnyCommand::Retail(RetailCommand::PublishRetailPolicy(publish)) = command);
                 assert_eq!((publish.version, publish.window_days), (2, 60));
                 assert_eq!(publish.published_by, actor());
             },
