@@ -114,7 +114,7 @@ impl Snapshot {
     fn of(file: &TokenFile) -> anyhow::Result<Snapshot> {
         let mut by_digest = HashMap::new();
         for entry in &file.tokens {
-            let digest = Hash32::parse_hex(&entry.token_sha256).with_context(|| {
+            let digest = Hash32::parse_hex_any_case(&entry.token_sha256).with_context(|| {
                 format!(
                     "token of {}: token_sha256 is not 64 hex digits",
                     entry.actor

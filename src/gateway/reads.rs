@@ -365,7 +365,7 @@ async fn download_blob(
     path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let Path(raw) = path?;
-    let sha256 = Hash32::parse_hex(&raw).ok_or_else(|| {
+    let sha256 = Hash32::parse_hex_any_case(&raw).ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_sha256",

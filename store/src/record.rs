@@ -41,7 +41,19 @@ impl Hash32 {
         hex::encode(self.0)
     }
 
+    /// Parses the canonical form only: 64 lowercase hex digits. Evidence
+    /// (exports, bundles, checkpoints) is compared byte for byte, so
+    /// `"AB…"` for `"ab…"` is a change, not a spelling.
     pub fn parse_hex(text: &str) -> Option<Hash32> {
+        if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
+            return None;
+        }
+        Hash32::parse_hex_any_case(text)
+    }
+
+    /// Parses 64 hex digits in either case: for digests a person types
+    /// (a blob's URL, a token file), not for evidence.
+    pub fn parse_hex_any_case(text: &str) -> Option<Hash32> {
         let mut bytes = [0u8; 32];
         hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(Hash32(bytes))
@@ -530,6 +542,19 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_hashes_are_lowercase_only_and_typed_digests_either_case() {
+        let hash = Hash32::sha256(b"salesledger");
+        let lower = hash.to_hex();
+        let upper = lower.to_ascii_uppercase();
+        assert_eq!(Hash32::parse_hex(&lower), Some(hash));
+        assert_eq!(Hash32::parse_hex(&upper), None);
+        let quoted = format!("\"{upper}\"");
+        assert!(serde_json::from_str::<Hash32>(&quoted).is_err());
+        assert_eq!(Hash32::parse_hex_any_case(&upper), Some(hash));
+        assert_eq!(Hash32::parse_hex_any_case(&lower[1..]), None);
+    }
 
     fn sample() -> RecordedEvent {
         let mut record = RecordedEvent {

@@ -297,7 +297,7 @@ fn on_retail_entity(
 /// The size of an uploaded blob: `422 invalid_sha256` for a bad digest,
 /// `422 blob_not_uploaded` when it is not in the blob store.
 async fn uploaded_blob_size(state: &AppState, sha256: &Sha256Hex) -> Result<u64, ApiError> {
-    let digest = Hash32::parse_hex(sha256.as_str()).ok_or_else(|| {
+    let digest = Hash32::parse_hex_any_case(sha256.as_str()).ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_sha256",
