@@ -545,6 +545,65 @@ impl NoteSignerFixture {
 }
 
 #[test]
+fn the_checkpoint_record_position_and_signing_time_are_signed_from_format_3() {
+    let fixture = fixture();
+    let rt = runtime();
+    rt.block_on(async {
+        let (store, _tree, _key) = log_with_checkpoints(&fixture.data).await;
+        store.close().await;
+    });
+    let (bundle, vkey) = rt.block_on(bundle_of(
+        &fixture.data,
+        &Subject::proposal(PROPOSAL_A),
+        false,
+    ));
+    assert_eq!(bundle.format, "salesledger-evidence/3");
+    verify_bundle(&to_bytes(&bundle), Some(&vkey)).expect("the original verifies");
+    // A later signing time (still a valid time) and another record
+    // position (still past the tree it covers): both are refused.
+    let mut later = bundle.clone();
+    later.checkpoint.signed_at = later.checkpoint.signed_at.replacen("20", "21", 1);
+    assert_ne!(later.checkpoint.signed_at, bundle.checkpoint.signed_at);
+    let error = verify_bundle(&to_bytes(&later), Some(&vkey)).expect_err("signed_at");
+    assert!(error.to_string().starts_with("manifest"), "{error}");
+    let mut moved = bundle.clone();
+    moved.checkpoint.position += 1;
+    let error = verify_bundle(&to_bytes(&moved), Some(&vkey)).expect_err("position");
+    assert!(error.to_string().starts_with("manifest"), "{error}");
+
+    // A format 2 bundle (no `checkpoint-record` line, first line `v2`),
+    // signed by the same key, still verifies, and there those two fields
+    // are as given.
+    let key = ServerKey::load_or_create(&fixture.data).expect("key");
+    let v3_text = bundle
+        .manifest
+        .split("\n\n")
+        .next()
+        .expect("the note's text")
+        .to_owned()
+        + "\n";
+    assert!(v3_text.starts_with("salesledger evidence manifest v3\n"));
+    let v2_text: String = v3_text
+        .replacen("manifest v3", "manifest v2", 1)
+        .lines()
+        .filter(|line| !line.starts_with("checkpoint-record "))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut v2 = bundle.clone();
+    v2.format = "salesledger-evidence/2".into();
+    v2.manifest = key.signer().sign(&v2_text).expect("sign");
+    verify_bundle(&to_bytes(&v2), Some(&vkey)).expect("format 2 verifies");
+    let mut v2_later = v2.clone();
+    v2_later.checkpoint.signed_at = later.checkpoint.signed_at.clone();
+    verify_bundle(&to_bytes(&v2_later), Some(&vkey)).expect("format 2 does not sign it");
+    // The v3 manifest under the v2 format name is refused.
+    let mut relabelled = bundle.clone();
+    relabelled.format = "salesledger-evidence/2".into();
+    let error = verify_bundle(&to_bytes(&relabelled), Some(&vkey)).expect_err("relabelled");
+    assert!(error.to_string().starts_with("manifest"), "{error}");
+}
+
+#[test]
 fn dropping_reordering_inserting_or_altering_bundle_events_is_detected() {
     let fixture = fixture();
     let rt = runtime();

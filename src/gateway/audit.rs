@@ -60,12 +60,12 @@ pub struct CheckpointView {
     pub signed_at: String,
 }
 
-/// An evidence bundle (format `salesledger-evidence/2`, docs/AUDIT.md):
+/// An evidence bundle (format `salesledger-evidence/3`, docs/AUDIT.md):
 /// check it offline with `salesledger verify-bundle FILE --pubkey KEY`.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = EvidenceBundle)]
 pub struct EvidenceBundleDoc {
-    /// `salesledger-evidence/2` (`/1`, written before issue 15, still verifies).
+    /// `salesledger-evidence/3` (`/2` and `/1`, written before, still verify).
     pub format: String,
     /// `{kind: "customer" | "lead" | "proposal", id}`.
     #[schema(value_type = Object)]

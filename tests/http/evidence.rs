@@ -326,7 +326,7 @@ async fn the_dispute_story_is_in_the_customers_bundle_and_verifies_offline() {
             "{wanted} missing: {types:?}"
         );
     }
-    assert_eq!(answer.json["format"], "salesledger-evidence/2");
+    assert_eq!(answer.json["format"], "salesledger-evidence/3");
     assert_eq!(
         answer.json["attachments"][0]["sha256"],
         json!(sha256),

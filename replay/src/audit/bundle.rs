@@ -4,7 +4,7 @@
 //! ([`verify_bundle`]: no data directory, no network, only the file and,
 //! ideally, the log's verifier key obtained independently).
 //!
-//! # What a bundle holds (format `salesledger-evidence/2`)
+//! # What a bundle holds (format `salesledger-evidence/3`)
 //!
 //! - `subject`: `{"kind": "customer"|"lead"|"proposal", "id": "<uuid>"}`;
 //! - `log`: the origin, the C2SP verifier key and its fingerprint
@@ -12,7 +12,8 @@
 //! - `checkpoint`: the signed C2SP checkpoint note the proofs are against,
 //!   with its tree size, root (hex) and the position of its own record;
 //! - `manifest`: a signed note by the same key listing the subject, the
-//!   checkpoint (size, root) and every included event as
+//!   checkpoint (size, root, its record's position and signing time) and
+//!   every included event as
 //!   `<position> <leaf hash hex>`, so that dropping, reordering or adding an
 //!   event breaks a signature (see [`manifest_text`]);
 //! - `events`: in position order, each with its canonical record bytes
@@ -65,14 +66,47 @@ use super::log_tree::LogTree;
 use super::merkle::{leaf_hash, verify_inclusion};
 
 /// The `format` of bundles written by this version.
-pub const BUNDLE_FORMAT: &str = "salesledger-evidence/2";
+pub const BUNDLE_FORMAT: &str = "salesledger-evidence/3";
+/// The format of bundles written before the checkpoint's record position
+/// and signing time were signed: still verified, those two fields as
+/// given.
+pub const BUNDLE_FORMAT_V2: &str = "salesledger-evidence/2";
 /// The format of bundles written before the subject index (issue 15):
 /// still verified, with its narrower scope.
 pub const BUNDLE_FORMAT_V1: &str = "salesledger-evidence/1";
 /// First line of a bundle manifest's signed text.
-pub const MANIFEST_HEADER: &str = "salesledger evidence manifest v2";
+pub const MANIFEST_HEADER: &str = "salesledger evidence manifest v3";
+/// First line of a format 2 bundle's manifest.
+pub const MANIFEST_HEADER_V2: &str = "salesledger evidence manifest v2";
 /// First line of a format 1 bundle's manifest.
 pub const MANIFEST_HEADER_V1: &str = "salesledger evidence manifest v1";
+
+/// The bundle formats this version verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    V1,
+    V2,
+    V3,
+}
+
+impl Format {
+    fn parse(format: &str) -> Option<Format> {
+        match format {
+            BUNDLE_FORMAT => Some(Format::V3),
+            BUNDLE_FORMAT_V2 => Some(Format::V2),
+            BUNDLE_FORMAT_V1 => Some(Format::V1),
+            _ => None,
+        }
+    }
+
+    fn manifest_header(self) -> &'static str {
+        match self {
+            Format::V1 => MANIFEST_HEADER_V1,
+            Format::V2 => MANIFEST_HEADER_V2,
+            Format::V3 => MANIFEST_HEADER,
+        }
+    }
+}
 /// The streams of published policies: a customer's bundle carries the
 /// versions in force of all three, a lead's those of the routing rules.
 pub const POLICY_STREAMS: &[&str] = &["config-health", "config-pool-policy", "config-routing"];
@@ -326,41 +360,52 @@ pub struct Attachment {
 /// The signed text of a bundle's manifest.
 ///
 /// ```text
-/// salesledger evidence manifest v2
+/// salesledger evidence manifest v3
 /// origin <origin>
 /// subject <kind> <id>
 /// checkpoint <tree size> <base64 root>
+/// checkpoint-record <position> <signed_at>
 /// events <count>
 /// <position> <leaf hash hex>      (one line per event, position order)
 /// ```
 ///
-/// Its first line has spaces, so it can never parse as a checkpoint body.
+/// The checkpoint note signs its size and root; the `checkpoint-record`
+/// line signs what the note does not: where its record stands in the log
+/// and when it was signed. Format 2 had no such line (and its first line
+/// ends in `v2`), format 1 neither (`v1`). The first line has spaces, so it
+/// can never parse as a checkpoint body.
 pub fn manifest_text(
     origin: &str,
     subject: &Subject,
-    tree_size: u64,
-    root: &[u8; 32],
+    checkpoint: &BundleCheckpoint,
     events: &[(u64, Hash32)],
 ) -> String {
-    manifest_text_with(MANIFEST_HEADER, origin, subject, tree_size, root, events)
+    manifest_text_in(Format::V3, origin, subject, checkpoint, events)
 }
 
-/// [`manifest_text`] under a given first line (format 1's or 2's).
-fn manifest_text_with(
-    header: &str,
+/// [`manifest_text`] as `format` writes it.
+fn manifest_text_in(
+    format: Format,
     origin: &str,
     subject: &Subject,
-    tree_size: u64,
-    root: &[u8; 32],
+    checkpoint: &BundleCheckpoint,
     events: &[(u64, Hash32)],
 ) -> String {
     let mut text = format!(
-        "{header}\norigin {origin}\nsubject {} {}\ncheckpoint {tree_size} {}\nevents {}\n",
+        "{}\norigin {origin}\nsubject {} {}\ncheckpoint {} {}\n",
+        format.manifest_header(),
         subject.kind,
         subject.id,
-        BASE64.encode(root),
-        events.len()
+        checkpoint.tree_size,
+        BASE64.encode(checkpoint.root_hash.0),
     );
+    if format == Format::V3 {
+        text.push_str(&format!(
+            "checkpoint-record {} {}\n",
+            checkpoint.position, checkpoint.signed_at
+        ));
+    }
+    text.push_str(&format!("events {}\n", events.len()));
     for (position, leaf) in events {
         text.push_str(&format!("{position} {leaf}\n"));
     }
@@ -678,7 +723,14 @@ pub async fn prove_bundle_timed(
         .iter()
         .map(|event| (event.position, event.leaf_hash))
         .collect();
-    let text = manifest_text(key.origin(), subject, tree_size, &root.0, &listed);
+    let bundle_checkpoint = BundleCheckpoint {
+        position: checkpoint.position,
+        tree_size,
+        root_hash: root,
+        signed_at: checkpoint.payload.signed_at.clone(),
+        note: checkpoint.payload.note.clone(),
+    };
+    let text = manifest_text(key.origin(), subject, &bundle_checkpoint, &listed);
     timings.assemble = started.elapsed();
     let started = Instant::now();
     let manifest = key.signer().sign(&text)?;
@@ -710,13 +762,7 @@ pub async fn prove_bundle_timed(
             verifier_key: key.vkey(),
             key_fingerprint: key.fingerprint(),
         },
-        checkpoint: BundleCheckpoint {
-            position: checkpoint.position,
-            tree_size,
-            root_hash: root,
-            signed_at: checkpoint.payload.signed_at.clone(),
-            note: checkpoint.payload.note.clone(),
-        },
+        checkpoint: bundle_checkpoint,
         manifest,
         events,
         attachments,
@@ -800,16 +846,16 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .map_err(|error| fail("bundle", format!("not a JSON document: {error}")))?;
     let bundle: Bundle = serde_json::from_value(raw.clone())
         .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
-    let v1 = bundle.format == BUNDLE_FORMAT_V1;
-    if bundle.format != BUNDLE_FORMAT && !v1 {
+    let Some(format) = Format::parse(&bundle.format) else {
         return Err(fail(
             "bundle",
             format!(
-                "format {:?}, expected {BUNDLE_FORMAT:?} or {BUNDLE_FORMAT_V1:?}",
+                "format {:?}, expected {BUNDLE_FORMAT:?}, {BUNDLE_FORMAT_V2:?} or {BUNDLE_FORMAT_V1:?}",
                 bundle.format
             ),
         ));
-    }
+    };
+    let v1 = format == Format::V1;
     let kinds: &[&str] = if v1 {
         &["customer", "proposal"]
     } else {
@@ -881,16 +927,12 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .iter()
         .map(|event| (event.position, event.leaf_hash))
         .collect();
-    let expected_manifest = manifest_text_with(
-        if v1 {
-            MANIFEST_HEADER_V1
-        } else {
-            MANIFEST_HEADER
-        },
+    // Its size and root are the signed note's (checked above).
+    let expected_manifest = manifest_text_in(
+        format,
         &signed.origin,
         &bundle.subject,
-        tree_size,
-        &root,
+        &bundle.checkpoint,
         &listed,
     );
     if manifest != expected_manifest {
