@@ -3,7 +3,6 @@
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::CustomerId;
 use salesledger_projections::tables::{
@@ -25,6 +24,7 @@ use salesledger_domain::access::Resource;
 pub const VIEW_ROUTES: &[ViewRoute] = &[
     ViewRoute {
         path: "/v1/views/health",
+        serve: || get(health_list),
         operation_id: "ListHealth",
         description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
         query: &[
@@ -35,6 +35,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/health/{customer_id}",
+        serve: || get(health_customer),
         operation_id: "ViewCustomerHealth",
         description: "One customer's health (SPEC C7); 404 `not_found` until it has a score. `data`: `{customer_id, company_name, owner, region, frozen, breakdown: {as_of, score_bp, level, policy_version, indicators: [{indicator, raw, normalised_bp, weight, contribution_bp}]} (the contributions sum to score_bp), evaluated_at_position, changed_by: [positions of the events that last changed the breakdown], pending_inputs, daily: [{day, score_bp, level, policy_version}] (one per closed day on which one of them changed), history: [{position, day, from, to, score_bp, policy_version}] (level changes), frozen_since, freezes: [{position, day, score_bp, unfrozen_by_plan, unfrozen_at}], rescue_plans: [{plan_id, position, summary, submitted_by, submitted_at, approved_by, approved_at}], callback_tasks: [{task_id, position, day, due_at, status: open|met|missed, missed_on, completed_by, completed_at}], success_cases: [{position, day, owner, score_bp}]}`.",
         query: &[],
@@ -42,6 +43,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/risk",
+        serve: || get(risk_list),
         operation_id: "ViewRiskList",
         description: "The morning risk list of a closed day (SPEC C8): the TOP 10 customers below green, by ascending score_bp then customer id; 404 `not_found` if that day has no list (not closed). `data`: `{day, closes_at, position, policy_version, n_evaluated, n_at_risk, customers: [{rank, customer_id, company_name, owner, region, score_bp, level, last_login_at, core_modules_never_used, competitor_keywords: [{keyword, count}] (last 30 days), risks: [{kind, script}]}]}`; kinds `low_usage`, `low_module_usage`, `overdue_tickets`, `renewal_due`, `competitor_interest`, `low_key_feature_use`, each with the script of the policy in force.",
         query: &[(
@@ -51,13 +53,6 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
         data: ViewData::Object,
     },
 ];
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/views/health", get(health_list))
-        .route("/v1/views/health/{customer_id}", get(health_customer))
-        .route("/v1/views/risk", get(risk_list))
-}
 
 view_query! {
     /// `?limit=&cursor=` (paging) plus the read-your-writes parameters.

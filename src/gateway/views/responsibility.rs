@@ -47,6 +47,7 @@ pub const AS_OF_DESCRIPTION: &str = "RFC 3339 time (a `+` in its offset is `%2B`
 pub const VIEW_ROUTES: &[ViewRoute] = &[
     ViewRoute {
         path: "/v1/views/responsibility/customers/{customer_id}",
+        serve: || get(responsibility_customer),
         operation_id: "ViewCustomerResponsibility",
         description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it; with `as_of`, as the log stood then (`position`: the last record taken into account). `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
         query: &[("as_of", AS_OF_DESCRIPTION)],
@@ -54,6 +55,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/responsibility/leads/{lead_id}",
+        serve: || get(responsibility_lead),
         operation_id: "ViewLeadResponsibility",
         description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal; with `as_of`, as the log stood then. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
         query: &[("as_of", AS_OF_DESCRIPTION)],
@@ -112,17 +114,10 @@ pub struct OwnershipView {
     pub events: Vec<OwnershipEvent>,
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/views/responsibility/customers/{customer_id}",
-            get(responsibility_customer),
-        )
-        .route(
-            "/v1/views/responsibility/leads/{lead_id}",
-            get(responsibility_lead),
-        )
-        .route(OWNERSHIP_ROUTE, get(read_ownership))
+/// The ownership route (documented apart from the view table: it answers
+/// a customer's owner, not a view's rows).
+pub fn ownership_routes() -> Router<AppState> {
+    Router::new().route(OWNERSHIP_ROUTE, get(read_ownership))
 }
 
 /// The records of `stream_ids`, in log order.

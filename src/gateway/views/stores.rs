@@ -15,7 +15,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
-use axum::Router;
 use chrono::NaiveDate;
 use salesledger_domain::value::{PromotionId, StoreCode};
 use salesledger_projections::retail::RetailQueryError;
@@ -44,6 +43,7 @@ const MAX_LIMIT: usize = 1_000;
 pub const VIEW_ROUTES: &[ViewRoute] = &[
     ViewRoute {
         path: "/v1/views/stores/penetration",
+        serve: || get(penetration),
         operation_id: "ViewStorePenetration",
         description: "New-product penetration (SPEC C13) from the `retail_stores` view: per store and store-local sale day, the tickets, the tickets containing the promotion's SKU (a ticket counts once) and their share in basis points (truncated; `null` on a day without tickets), with each store's and region's total. Default: the latest launched promotion, its target regions, from its start to min(its end, the latest sale day seen). `data`: `{promotion: {promotion_id, sku, name, regions, starts_on, ends_on}, from, to, days: [day], regions: [{region, stores: [{store, name, format, cells: [{day, tickets, with_product, share_bp}] (one per day), total: {tickets, with_product, share_bp}}], total}]}`; regions by name, stores by code.",
         query: &[
@@ -58,6 +58,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/stores/leaderboard",
+        serve: || get(leaderboard),
         operation_id: "ViewStoreLeaderboard",
         description: "Regional store leaderboard (SPEC C13) from the `retail_stores` view: per region, its stores ranked by sales over the `days` days ending at the region's latest sale day (ties: store code). `penetration_bp` is the region's latest promotion over the same days (within the promotion's dates; `null` without one). `data`: `{days, regions: [{region, from, to, promotion_id, stores: [{rank, store, name, format, sales_cents, tickets, avg_ticket_cents, penetration_bp}]}]}`.",
         query: &[
@@ -69,6 +70,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/stores/high-potential",
+        serve: || get(high_potential),
         operation_id: "ViewHighPotentialMembers",
         description: "High-potential member lists (SPEC C13) from the `retail_members` view: the stores whose average ticket (truncated) over the retail policy's window (ending at the store's latest sale day) is strictly greater than the policy's threshold, by region then code, each with its members (enrolled there) who bought in the window, ranked by tickets, then spend, then member ref: `tickets_per_month_x10` = tickets x 300 / window days; `preferred_slot` (most tickets ever; ties: earlier slot), `usual_categories` (top 3 by spend ever; ties: name), `script` (the policy's template filled in). `data`: `{threshold_cents, window_days, policy_version, stores: [{store, name, region, from, to, tickets, sales_cents, avg_ticket_cents, members: [{member, display_name, tickets, tickets_per_month_x10, spend_cents, preferred_slot, usual_categories, script}]}]}`.",
         query: &[
@@ -80,20 +82,13 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     },
     ViewRoute {
         path: "/v1/views/stores/{store}",
+        serve: || get(battle_map),
         operation_id: "ViewStoreBattleMap",
         description: "One store's battle map (SPEC C13) from the `retail_stores` view (its `members` from `retail_members`): identity, `rank_in_region` of `stores_in_region` (by sales over the 30 days ending at the region's latest sale day), the policy `window` `{from, to, tickets, sales_cents, avg_ticket_cents}` ending at the store's latest sale day, `region_avg_ticket_cents` over the same days, `high_potential` (average strictly above `threshold_cents`), `daily` (the last 30 days, quiet days included: `{day, tickets, sales_cents, avg_ticket_cents}`), `categories` (`{category, sales_cents, share_bp}` over the window, by sales), `slots` (`{slot, tickets, share_bp}` over the window, morning to night), `promotions` of its region, latest first (`{promotion_id, name, sku, starts_on, ends_on, share_bp, region_share_bp}` from the start to min(end, the store's latest sale day)), and `members`: its high-potential list (up to 20) when high potential, else empty.",
         query: &[],
         data: ViewData::Object,
     },
 ];
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/views/stores/penetration", get(penetration))
-        .route("/v1/views/stores/leaderboard", get(leaderboard))
-        .route("/v1/views/stores/high-potential", get(high_potential))
-        .route("/v1/views/stores/{store}", get(battle_map))
-}
 
 view_query! {
     struct PenetrationQuery {
