@@ -335,7 +335,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
                 "cli-evidence-wrote",
                 path = args.out.display(),
                 n = bundle.events.len(),
-                kind = subject.kind,
+                kind = crate::i18n::bundle::subject_kind(&subject.kind),
                 id = subject.id,
                 size = bundle.checkpoint.tree_size,
                 root = bundle.checkpoint.root_hash,
@@ -394,7 +394,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 crate::t!(
                     "cli-bundle-ok",
                     n = report.n_events,
-                    kind = report.subject.kind,
+                    kind = crate::i18n::bundle::subject_kind(&report.subject.kind),
                     id = report.subject.id,
                     origin = report.origin,
                     size = report.tree_size,
@@ -452,7 +452,10 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                             crate::t!(
                                 "cli-bundle-witness-invalid",
                                 witness = check.witness,
-                                failure = failure.as_deref().unwrap_or_default()
+                                failure = check.cause.as_ref().map_or_else(
+                                    || failure.clone().unwrap_or_default(),
+                                    crate::i18n::bundle::note_error
+                                )
                             )
                         )?,
                     }
@@ -483,11 +486,21 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                     "{}",
                     serde_json::to_string_pretty(&serde_json::json!({
                         "ok": false,
-                        "failure": {"location": error.location, "reason": error.reason},
+                        "failure": {
+                            "location": error.location.to_string(),
+                            "reason": error.reason.to_string(),
+                            "kind": error.kind(),
+                        },
                     }))?
                 )?;
             } else {
-                crate::outln!("{}", crate::t!("cli-failed", error = error))?;
+                crate::outln!(
+                    "{}",
+                    crate::t!(
+                        "cli-failed",
+                        error = crate::i18n::bundle::bundle_failure(&error)
+                    )
+                )?;
             }
             Ok(ExitCode::from(1))
         }

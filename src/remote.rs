@@ -473,7 +473,13 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
     let report = match verify_bundle(&bytes, key.as_deref()) {
         Ok(report) => report,
         Err(error) => {
-            crate::outln!("{}", crate::t!("cli-remote-bundle-fails", error = error))?;
+            crate::outln!(
+                "{}",
+                crate::t!(
+                    "cli-remote-bundle-fails",
+                    error = crate::i18n::bundle::bundle_failure(&error)
+                )
+            )?;
             return Ok(ExitCode::from(1));
         }
     };
@@ -494,7 +500,7 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
             "cli-remote-evidence-wrote",
             path = args.out.display(),
             n = report.n_events,
-            kind = subject.kind,
+            kind = crate::i18n::bundle::subject_kind(&subject.kind),
             id = subject.id,
             size = report.tree_size,
             root = report.root_hash,

@@ -617,3 +617,92 @@ fn a_broken_chain_is_worded_in_chinese_by_verify_export_and_rebuild() {
         "cli-chain-prev-hash-mismatch",
     );
 }
+
+#[test]
+fn a_tampered_bundle_fails_in_chinese_and_its_json_keeps_the_english_reason_and_kind() {
+    use crate::cli_audit::{path_str, write_events, CUSTOMER};
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_events(&data, 12, 0);
+    let keyed = run(C, &["key", "--data", path_str(&data)]);
+    assert_eq!(keyed.status.code(), Some(0), "{}", stderr(&keyed));
+    let vkey = stdout(&keyed).lines().next().expect("vkey line").to_owned();
+    let bundle = work.path().join("bundle.json");
+    let written = run(
+        C,
+        &[
+            "evidence",
+            "--data",
+            path_str(&data),
+            "--customer",
+            &CUSTOMER.to_string(),
+            "--out",
+            path_str(&bundle),
+        ],
+    );
+    assert_eq!(written.status.code(), Some(0), "{}", stderr(&written));
+    // One digit of event 2's readable payload changed.
+    let text = std::fs::read_to_string(&bundle).expect("bundle");
+    let tampered = text.replacen("\"policy_version\": 4", "\"policy_version\": 5", 1);
+    assert_ne!(tampered, text);
+    std::fs::write(&bundle, tampered).expect("write");
+    let args = ["verify-bundle", path_str(&bundle), "--pubkey", &vkey];
+
+    let chinese = run(ZH, &args);
+    let english = run(C, &args);
+    assert_eq!(chinese.status.code(), Some(1), "{}", stderr(&chinese));
+    assert_eq!(english.status.code(), Some(1));
+    assert_eq!(
+        stdout(&chinese).trim_end(),
+        "失败：第 2 号事件（位置 4）：可读记录与规范字节不一致"
+    );
+    let left = english_left(
+        &stdout(&chinese),
+        &["cli-bundle-at-", "cli-bundle-break-", "cli-failed"],
+    );
+    assert!(
+        left.is_empty(),
+        "English left {left:?} in {}",
+        stdout(&chinese)
+    );
+    assert_eq!(
+        stdout(&english).trim_end(),
+        "FAILED: event 2 (position 4): the readable record differs from the canonical bytes"
+    );
+
+    // JSON: the same bytes in both languages, the English location and
+    // reason, and the stable kind.
+    let mut json_args = args.to_vec();
+    json_args.push("--json");
+    let chinese_json = run(ZH, &json_args);
+    let english_json = run(C, &json_args);
+    assert_eq!(chinese_json.status.code(), Some(1));
+    assert_eq!(chinese_json.stdout, english_json.stdout);
+    let report: serde_json::Value =
+        serde_json::from_slice(&chinese_json.stdout).expect("json report");
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["failure"]["location"], "event 2 (position 4)");
+    assert_eq!(
+        report["failure"]["reason"],
+        "the readable record differs from the canonical bytes"
+    );
+    assert_eq!(report["failure"]["kind"], "view_differs");
+
+    // Another key than the bundle's: the key named, in Chinese.
+    let other_dir = work.path().join("other");
+    std::fs::create_dir_all(&other_dir).expect("mkdir");
+    let other = run(C, &["key", "--data", path_str(&other_dir)]);
+    assert_eq!(other.status.code(), Some(0), "{}", stderr(&other));
+    let other = stdout(&other).lines().next().expect("vkey line").to_owned();
+    let refused = run(
+        ZH,
+        &["verify-bundle", path_str(&bundle), "--pubkey", &other],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stdout(&refused).starts_with("失败：密钥：证据包指明的密钥是 "),
+        "{}",
+        stdout(&refused)
+    );
+}

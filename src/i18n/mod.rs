@@ -26,6 +26,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 mod args;
 pub mod breaks;
+pub mod bundle;
 pub mod command_line;
 
 pub use args::domain_args;

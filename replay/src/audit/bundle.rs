@@ -52,18 +52,18 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use chrono::SecondsFormat;
-use salesledger_store::{FsBlobStore, Hash32, RecordedEvent, Store, READ_PAGE};
+use salesledger_store::{FsBlobStore, Hash32, RecordedEvent, Store, StoreError, READ_PAGE};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::checkpoint::{Checkpoint, NoteVerifier};
+use super::checkpoint::{Checkpoint, CheckpointError, NoteVerifier};
 use super::cosignature::{check_quorum, CosignatureVerifier, QuorumReport};
 use super::error::AuditError;
 use super::log_audit::{
     checkpoint_covering, key_fingerprint, CheckpointRecord, ServerKey, CHECKPOINT_STREAM,
 };
 use super::log_tree::LogTree;
-use super::merkle::{leaf_hash, verify_inclusion};
+use super::merkle::{leaf_hash, verify_inclusion, MerkleError};
 
 /// The `format` of bundles written by this version.
 pub const BUNDLE_FORMAT: &str = "salesledger-evidence/3";
@@ -784,20 +784,283 @@ pub fn write_bundle(bundle: &Bundle, path: &Path) -> Result<(), AuditError> {
 // Verification
 // ---------------------------------------------------------------------------
 
-/// Why a bundle does not verify: where, and what.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a bundle does not verify: where ([`BundleLocation`]), and what
+/// ([`BundleBreak`]). The Display is English (logs, the `--json` output's
+/// `location` and `reason`); a user interface words both from their
+/// variants and fields, and [`BundleError::kind`] is the stable machine
+/// code.
+#[derive(Debug, thiserror::Error)]
 #[error("{location}: {reason}")]
 pub struct BundleError {
-    /// e.g. `bundle`, `key`, `checkpoint`, `manifest`, `event 3 (position 17)`,
-    /// `attachment <sha256>`.
-    pub location: String,
-    pub reason: String,
+    pub location: BundleLocation,
+    pub reason: BundleBreak,
 }
 
-fn fail(location: impl Into<String>, reason: impl Into<String>) -> BundleError {
-    BundleError {
-        location: location.into(),
-        reason: reason.into(),
+impl BundleError {
+    /// The stable machine code of the failure (`snake_case`).
+    pub fn kind(&self) -> &'static str {
+        self.reason.kind()
+    }
+}
+
+fn fail(location: BundleLocation, reason: BundleBreak) -> BundleError {
+    BundleError { location, reason }
+}
+
+/// The part of a bundle a failure is about.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleLocation {
+    /// The document as a whole.
+    #[error("bundle")]
+    Bundle,
+    /// The verifier key (the bundle's or the given one).
+    #[error("key")]
+    Key,
+    /// The signed checkpoint.
+    #[error("checkpoint")]
+    Checkpoint,
+    /// The signed manifest.
+    #[error("manifest")]
+    Manifest,
+    /// The `index`th event (0-based), at `position` in the log.
+    #[error("event {index} (position {position})")]
+    Event { index: usize, position: u64 },
+    /// A stream that must be whole (or a policy stream).
+    #[error("stream {stream}")]
+    Stream { stream: String },
+    /// The list of attachments.
+    #[error("attachments")]
+    Attachments,
+    /// One attachment.
+    #[error("attachment {sha256}")]
+    Attachment { sha256: Hash32 },
+    /// The event types' payload schema versions.
+    #[error("schema_versions")]
+    SchemaVersions,
+    /// The readable timeline.
+    #[error("timeline")]
+    Timeline,
+    /// The witnesses' cosignatures on the checkpoint.
+    #[error("witnesses")]
+    Witnesses,
+}
+
+/// A witness that did not cosign a bundle's checkpoint, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MissingCosignature {
+    /// The witness's verifier key.
+    pub witness: String,
+    pub failure: CheckpointError,
+}
+
+impl std::fmt::Display for MissingCosignature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.witness, self.failure)
+    }
+}
+
+fn join_missing(missing: &[MissingCosignature]) -> String {
+    missing
+        .iter()
+        .map(MissingCosignature::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What is wrong with a bundle ([`verify_bundle`],
+/// [`verify_bundle_witnesses`]), with the fields a sentence about it
+/// needs. The Display is English; `detail` only ever holds a foreign
+/// library's words (the JSON parser's). [`BundleBreak::kind`] is the
+/// stable machine code.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleBreak {
+    /// The bytes are not JSON.
+    #[error("not a JSON document: {detail}")]
+    NotJson { detail: String },
+    /// JSON, but not the shape of a bundle.
+    #[error("not a bundle: {detail}")]
+    NotABundle { detail: String },
+    /// A `format` this version does not know.
+    #[error(
+        "format {format:?}, expected {:?}, {:?} or {:?}",
+        BUNDLE_FORMAT,
+        BUNDLE_FORMAT_V2,
+        BUNDLE_FORMAT_V1
+    )]
+    UnknownFormat { format: String },
+    /// A subject kind the bundle's format does not have.
+    #[error("unknown subject kind {kind:?}")]
+    UnknownSubjectKind { kind: String },
+    /// The bundle's own verifier key does not read.
+    #[error("the bundle's verifier key: {0}")]
+    BundleKeyMalformed(CheckpointError),
+    /// The key given to check the bundle with does not read.
+    #[error("the given key: {0}")]
+    GivenKeyMalformed(CheckpointError),
+    /// The bundle names another key than the one given.
+    #[error("the bundle names key {bundle_key} but the given key is {given_key}")]
+    KeyDiffers {
+        bundle_key: String,
+        given_key: String,
+    },
+    /// The key's fingerprint is not the one the bundle states.
+    #[error("the fingerprint does not match the key")]
+    FingerprintMismatch,
+    /// The log's origin is not the key's name.
+    #[error("the origin is not the key's name")]
+    OriginNotKeyName,
+    /// A signed note (the checkpoint, the manifest) does not open with
+    /// the key.
+    #[error("signature: {0}")]
+    Signature(CheckpointError),
+    /// The checkpoint's signed text does not read.
+    #[error("{0}")]
+    CheckpointBody(CheckpointError),
+    /// The checkpoint is signed for another log.
+    #[error("signed for another origin")]
+    CheckpointOtherOrigin,
+    /// The tree size or root the bundle states is not the signed one.
+    #[error("tree size or root differs from the signed note")]
+    CheckpointDiffers,
+    /// The checkpoint record's own position is inside the tree it signs.
+    #[error("its record position is inside the tree it covers")]
+    CheckpointInsideTree,
+    /// The signed manifest and the bundle's events differ at `line`
+    /// (1-based).
+    #[error("the signed manifest says {signed:?} at line {line} but the bundle gives {bundle:?} (an event was dropped, added, reordered or altered)")]
+    ManifestLineDiffers {
+        line: usize,
+        signed: String,
+        bundle: String,
+    },
+    /// The signed manifest and the bundle's events have a different number
+    /// of lines.
+    #[error("the signed manifest lists {signed} lines, the bundle {bundle} (an event was dropped or added)")]
+    ManifestLength { signed: usize, bundle: usize },
+    /// An event's position is not above the one before it.
+    #[error("events are not in increasing position order")]
+    PositionOrder,
+    /// An event's canonical bytes are not base64.
+    #[error("canonical bytes are not base64")]
+    CanonicalNotBase64,
+    /// An event's leaf hash is not the one of its bytes.
+    #[error("leaf hash is not SHA-256(0x00 || canonical bytes)")]
+    LeafHashMismatch,
+    /// An event's record hash is not the one of its bytes.
+    #[error("record hash is not SHA-256(canonical bytes)")]
+    RecordHashMismatch,
+    /// An event's canonical bytes do not decode as a record: the record
+    /// at `position` is corrupt (`detail`: the store decoder's words).
+    #[error("canonical bytes do not decode: record at position {position} is corrupt: {detail}")]
+    Undecodable { position: u64, detail: String },
+    /// An event's bytes are the record at another position.
+    #[error("the canonical bytes are the record at position {found}")]
+    PositionMismatch { found: u64 },
+    /// An event's payload is not JSON.
+    #[error("payload is not JSON: {detail}")]
+    PayloadNotJson { detail: String },
+    /// An event's readable record is not its canonical bytes decoded.
+    #[error("the readable record differs from the canonical bytes")]
+    ViewDiffers,
+    /// An event outside the subject's scope.
+    #[error("not about {kind} {id}")]
+    OutOfScope { kind: String, id: Uuid },
+    /// An event's inclusion proof does not verify against the signed root.
+    #[error("inclusion proof: {0}")]
+    InclusionProof(MerkleError),
+    /// A stream that must be whole misses a version.
+    #[error("version {expected} is missing (found {found})")]
+    StreamVersionMissing { expected: u64, found: u64 },
+    /// A policy stream misses a version between two it holds.
+    #[error("version {missing} is missing between {before} and {after}")]
+    PolicyVersionMissing {
+        missing: u64,
+        before: u64,
+        after: u64,
+    },
+    /// A payload does not read while listing the attachments.
+    #[error("payload: {detail}")]
+    AttachmentsPayload { detail: String },
+    /// The attachments listed are not those the events reference.
+    #[error("the list differs from the SHA-256 values the events reference")]
+    AttachmentsDiffer,
+    /// An attachment's content is not base64.
+    #[error("content is not base64")]
+    ContentNotBase64,
+    /// An attachment's content does not hash to its SHA-256.
+    #[error("the file's SHA-256 differs")]
+    ContentHashMismatch,
+    /// The schema versions listed are not those of the events.
+    #[error("differ from the events'")]
+    SchemaVersionsDiffer,
+    /// The timeline's `line` (0-based) is not the events'.
+    #[error("line {line} differs from the events")]
+    TimelineLineDiffers { line: usize },
+    /// The bundle could not be encoded again.
+    #[error("re-encoding: {detail}")]
+    ReEncoding { detail: String },
+    /// A value written otherwise than the writer writes it.
+    #[error("a value is not in its canonical form (e.g. upper-case hex)")]
+    NotCanonical,
+    /// A quorum of 0, or more than the witnesses given.
+    #[error("a quorum of {quorum} out of {given} given witnesses cannot be met")]
+    QuorumImpossible { quorum: usize, given: usize },
+    /// Fewer than `quorum` of the witnesses cosigned the checkpoint.
+    #[error("{cosigned} of the {given} given witnesses cosigned the checkpoint, {quorum} required; not cosigned by: {}", join_missing(.missing))]
+    QuorumNotMet {
+        cosigned: usize,
+        given: usize,
+        quorum: usize,
+        missing: Vec<MissingCosignature>,
+    },
+}
+
+impl BundleBreak {
+    /// The stable machine code of this failure (`snake_case` of the
+    /// variant).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            BundleBreak::NotJson { .. } => "not_json",
+            BundleBreak::NotABundle { .. } => "not_a_bundle",
+            BundleBreak::UnknownFormat { .. } => "unknown_format",
+            BundleBreak::UnknownSubjectKind { .. } => "unknown_subject_kind",
+            BundleBreak::BundleKeyMalformed(_) => "bundle_key_malformed",
+            BundleBreak::GivenKeyMalformed(_) => "given_key_malformed",
+            BundleBreak::KeyDiffers { .. } => "key_differs",
+            BundleBreak::FingerprintMismatch => "fingerprint_mismatch",
+            BundleBreak::OriginNotKeyName => "origin_not_key_name",
+            BundleBreak::Signature(_) => "signature",
+            BundleBreak::CheckpointBody(_) => "checkpoint_body",
+            BundleBreak::CheckpointOtherOrigin => "checkpoint_other_origin",
+            BundleBreak::CheckpointDiffers => "checkpoint_differs",
+            BundleBreak::CheckpointInsideTree => "checkpoint_inside_tree",
+            BundleBreak::ManifestLineDiffers { .. } => "manifest_line_differs",
+            BundleBreak::ManifestLength { .. } => "manifest_length",
+            BundleBreak::PositionOrder => "position_order",
+            BundleBreak::CanonicalNotBase64 => "canonical_not_base64",
+            BundleBreak::LeafHashMismatch => "leaf_hash_mismatch",
+            BundleBreak::RecordHashMismatch => "record_hash_mismatch",
+            BundleBreak::Undecodable { .. } => "undecodable",
+            BundleBreak::PositionMismatch { .. } => "position_mismatch",
+            BundleBreak::PayloadNotJson { .. } => "payload_not_json",
+            BundleBreak::ViewDiffers => "view_differs",
+            BundleBreak::OutOfScope { .. } => "out_of_scope",
+            BundleBreak::InclusionProof(_) => "inclusion_proof",
+            BundleBreak::StreamVersionMissing { .. } => "stream_version_missing",
+            BundleBreak::PolicyVersionMissing { .. } => "policy_version_missing",
+            BundleBreak::AttachmentsPayload { .. } => "attachments_payload",
+            BundleBreak::AttachmentsDiffer => "attachments_differ",
+            BundleBreak::ContentNotBase64 => "content_not_base64",
+            BundleBreak::ContentHashMismatch => "content_hash_mismatch",
+            BundleBreak::SchemaVersionsDiffer => "schema_versions_differ",
+            BundleBreak::TimelineLineDiffers { .. } => "timeline_line_differs",
+            BundleBreak::ReEncoding { .. } => "re_encoding",
+            BundleBreak::NotCanonical => "not_canonical",
+            BundleBreak::QuorumImpossible { .. } => "quorum_impossible",
+            BundleBreak::QuorumNotMet { .. } => "quorum_not_met",
+        }
     }
 }
 
@@ -842,17 +1105,28 @@ pub struct BundleReport {
 /// and timeline equal what the records say; attachment contents hash to
 /// their declared SHA-256.
 pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport, BundleError> {
-    let raw: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|error| fail("bundle", format!("not a JSON document: {error}")))?;
-    let bundle: Bundle = serde_json::from_value(raw.clone())
-        .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
+    let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
+        fail(
+            BundleLocation::Bundle,
+            BundleBreak::NotJson {
+                detail: error.to_string(),
+            },
+        )
+    })?;
+    let bundle: Bundle = serde_json::from_value(raw.clone()).map_err(|error| {
+        fail(
+            BundleLocation::Bundle,
+            BundleBreak::NotABundle {
+                detail: error.to_string(),
+            },
+        )
+    })?;
     let Some(format) = Format::parse(&bundle.format) else {
         return Err(fail(
-            "bundle",
-            format!(
-                "format {:?}, expected {BUNDLE_FORMAT:?}, {BUNDLE_FORMAT_V2:?} or {BUNDLE_FORMAT_V1:?}",
-                bundle.format
-            ),
+            BundleLocation::Bundle,
+            BundleBreak::UnknownFormat {
+                format: bundle.format.clone(),
+            },
         ));
     };
     let v1 = format == Format::V1;
@@ -863,25 +1137,27 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
     };
     if !kinds.contains(&bundle.subject.kind.as_str()) {
         return Err(fail(
-            "bundle",
-            format!("unknown subject kind {:?}", bundle.subject.kind),
+            BundleLocation::Bundle,
+            BundleBreak::UnknownSubjectKind {
+                kind: bundle.subject.kind.clone(),
+            },
         ));
     }
     // The key.
     let bundle_key = NoteVerifier::parse_vkey(&bundle.log.verifier_key)
-        .map_err(|error| fail("key", format!("the bundle's verifier key: {error}")))?;
+        .map_err(|error| fail(BundleLocation::Key, BundleBreak::BundleKeyMalformed(error)))?;
     let (verifier, key_source) = match pubkey {
         Some(given) => {
-            let given = NoteVerifier::parse_vkey(given)
-                .map_err(|error| fail("key", format!("the given key: {error}")))?;
+            let given = NoteVerifier::parse_vkey(given).map_err(|error| {
+                fail(BundleLocation::Key, BundleBreak::GivenKeyMalformed(error))
+            })?;
             if given != bundle_key {
                 return Err(fail(
-                    "key",
-                    format!(
-                        "the bundle names key {} but the given key is {}",
-                        bundle_key.to_vkey(),
-                        given.to_vkey()
-                    ),
+                    BundleLocation::Key,
+                    BundleBreak::KeyDiffers {
+                        bundle_key: bundle_key.to_vkey(),
+                        given_key: given.to_vkey(),
+                    },
                 ));
             }
             (given, KeySource::Given)
@@ -889,39 +1165,46 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         None => (bundle_key, KeySource::Bundle),
     };
     if key_fingerprint(&verifier) != bundle.log.key_fingerprint {
-        return Err(fail("key", "the fingerprint does not match the key"));
+        return Err(fail(BundleLocation::Key, BundleBreak::FingerprintMismatch));
     }
     if bundle.log.origin != verifier.name() {
-        return Err(fail("key", "the origin is not the key's name"));
+        return Err(fail(BundleLocation::Key, BundleBreak::OriginNotKeyName));
     }
     // The checkpoint.
     let text = verifier
         .open(&bundle.checkpoint.note)
-        .map_err(|error| fail("checkpoint", format!("signature: {error}")))?;
-    let signed =
-        Checkpoint::parse_body(text).map_err(|error| fail("checkpoint", error.to_string()))?;
+        .map_err(|error| fail(BundleLocation::Checkpoint, BundleBreak::Signature(error)))?;
+    let signed = Checkpoint::parse_body(text).map_err(|error| {
+        fail(
+            BundleLocation::Checkpoint,
+            BundleBreak::CheckpointBody(error),
+        )
+    })?;
     if signed.origin != bundle.log.origin {
-        return Err(fail("checkpoint", "signed for another origin"));
+        return Err(fail(
+            BundleLocation::Checkpoint,
+            BundleBreak::CheckpointOtherOrigin,
+        ));
     }
     if signed.tree_size != bundle.checkpoint.tree_size
         || signed.root_hash != bundle.checkpoint.root_hash.0
     {
         return Err(fail(
-            "checkpoint",
-            "tree size or root differs from the signed note",
+            BundleLocation::Checkpoint,
+            BundleBreak::CheckpointDiffers,
         ));
     }
     if bundle.checkpoint.position < signed.tree_size {
         return Err(fail(
-            "checkpoint",
-            "its record position is inside the tree it covers",
+            BundleLocation::Checkpoint,
+            BundleBreak::CheckpointInsideTree,
         ));
     }
     let (tree_size, root) = (signed.tree_size, signed.root_hash);
     // The manifest.
     let manifest = verifier
         .open(&bundle.manifest)
-        .map_err(|error| fail("manifest", format!("signature: {error}")))?;
+        .map_err(|error| fail(BundleLocation::Manifest, BundleBreak::Signature(error)))?;
     let listed: Vec<(u64, Hash32)> = bundle
         .events
         .iter()
@@ -937,7 +1220,7 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
     );
     if manifest != expected_manifest {
         return Err(fail(
-            "manifest",
+            BundleLocation::Manifest,
             manifest_difference(manifest, &expected_manifest),
         ));
     }
@@ -946,51 +1229,52 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
     let mut scope = Scope::new(&bundle.subject);
     let mut previous: Option<u64> = None;
     for (event_idx, event) in bundle.events.iter().enumerate() {
-        let location = format!("event {event_idx} (position {})", event.position);
+        let location = || BundleLocation::Event {
+            index: event_idx,
+            position: event.position,
+        };
         if previous.is_some_and(|previous| event.position <= previous) {
-            return Err(fail(
-                location,
-                "events are not in increasing position order",
-            ));
+            return Err(fail(location(), BundleBreak::PositionOrder));
         }
         previous = Some(event.position);
         let canonical = BASE64
             .decode(&event.canonical)
-            .map_err(|_| fail(&location, "canonical bytes are not base64"))?;
+            .map_err(|_| fail(location(), BundleBreak::CanonicalNotBase64))?;
         let leaf = leaf_hash(&canonical);
         if leaf != event.leaf_hash.0 {
-            return Err(fail(
-                &location,
-                "leaf hash is not SHA-256(0x00 || canonical bytes)",
-            ));
+            return Err(fail(location(), BundleBreak::LeafHashMismatch));
         }
         let hash = Hash32::sha256(&canonical);
         if hash != event.hash {
-            return Err(fail(
-                &location,
-                "record hash is not SHA-256(canonical bytes)",
-            ));
+            return Err(fail(location(), BundleBreak::RecordHashMismatch));
         }
         let mut stored = canonical;
         stored.extend_from_slice(&hash.0);
-        let record = RecordedEvent::decode_stored(event.position, &stored)
-            .map_err(|error| fail(&location, format!("canonical bytes do not decode: {error}")))?;
+        let record = RecordedEvent::decode_stored(event.position, &stored).map_err(|error| {
+            let (position, detail) = match error {
+                StoreError::CorruptRecord { position, reason } => (position, reason),
+                other => (event.position, other.to_string()),
+            };
+            fail(location(), BundleBreak::Undecodable { position, detail })
+        })?;
         if record.position != event.position {
             return Err(fail(
-                &location,
-                format!(
-                    "the canonical bytes are the record at position {}",
-                    record.position
-                ),
+                location(),
+                BundleBreak::PositionMismatch {
+                    found: record.position,
+                },
             ));
         }
-        let view = EventView::of(&record)
-            .map_err(|error| fail(&location, format!("payload is not JSON: {error}")))?;
+        let view = EventView::of(&record).map_err(|error| {
+            fail(
+                location(),
+                BundleBreak::PayloadNotJson {
+                    detail: error.to_string(),
+                },
+            )
+        })?;
         if view != event.record {
-            return Err(fail(
-                &location,
-                "the readable record differs from the canonical bytes",
-            ));
+            return Err(fail(location(), BundleBreak::ViewDiffers));
         }
         let in_scope = if v1 {
             bundle.subject.covers_v1(&record)
@@ -999,13 +1283,16 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         };
         if !in_scope {
             return Err(fail(
-                &location,
-                format!("not about {} {}", bundle.subject.kind, bundle.subject.id),
+                location(),
+                BundleBreak::OutOfScope {
+                    kind: bundle.subject.kind.clone(),
+                    id: bundle.subject.id,
+                },
             ));
         }
         let proof: Vec<[u8; 32]> = event.inclusion_proof.iter().map(|hash| hash.0).collect();
         verify_inclusion(event.position, tree_size, &leaf, &proof, &root)
-            .map_err(|error| fail(&location, format!("inclusion proof: {error}")))?;
+            .map_err(|error| fail(location(), BundleBreak::InclusionProof(error)))?;
         records.push(record);
     }
     // Whole streams: no version gap.
@@ -1018,8 +1305,13 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         for (expected, version) in versions.iter().enumerate() {
             if *version != expected as u64 {
                 return Err(fail(
-                    format!("stream {stream}"),
-                    format!("version {expected} is missing (found {version})"),
+                    BundleLocation::Stream {
+                        stream: stream.clone(),
+                    },
+                    BundleBreak::StreamVersionMissing {
+                        expected: expected as u64,
+                        found: *version,
+                    },
                 ));
             }
         }
@@ -1034,20 +1326,27 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         for pair in versions.windows(2) {
             if pair[1] != pair[0] + 1 {
                 return Err(fail(
-                    format!("stream {stream}"),
-                    format!(
-                        "version {} is missing between {} and {}",
-                        pair[0] + 1,
-                        pair[0],
-                        pair[1]
-                    ),
+                    BundleLocation::Stream {
+                        stream: (*stream).to_owned(),
+                    },
+                    BundleBreak::PolicyVersionMissing {
+                        missing: pair[0] + 1,
+                        before: pair[0],
+                        after: pair[1],
+                    },
                 ));
             }
         }
     }
     // Attachments.
-    let referenced = attachments_of(&records)
-        .map_err(|error| fail("attachments", format!("payload: {error}")))?;
+    let referenced = attachments_of(&records).map_err(|error| {
+        fail(
+            BundleLocation::Attachments,
+            BundleBreak::AttachmentsPayload {
+                detail: error.to_string(),
+            },
+        )
+    })?;
     let declared: BTreeMap<Hash32, Vec<u64>> = bundle
         .attachments
         .iter()
@@ -1055,20 +1354,22 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         .collect();
     if declared.len() != bundle.attachments.len() || declared != referenced {
         return Err(fail(
-            "attachments",
-            "the list differs from the SHA-256 values the events reference",
+            BundleLocation::Attachments,
+            BundleBreak::AttachmentsDiffer,
         ));
     }
     let mut attachments = Vec::new();
     for attachment in &bundle.attachments {
-        let location = format!("attachment {}", attachment.sha256);
+        let location = || BundleLocation::Attachment {
+            sha256: attachment.sha256,
+        };
         let included = match &attachment.content {
             Some(content) => {
                 let content = BASE64
                     .decode(content)
-                    .map_err(|_| fail(&location, "content is not base64"))?;
+                    .map_err(|_| fail(location(), BundleBreak::ContentNotBase64))?;
                 if Hash32::sha256(&content) != attachment.sha256 {
-                    return Err(fail(&location, "the file's SHA-256 differs"));
+                    return Err(fail(location(), BundleBreak::ContentHashMismatch));
                 }
                 true
             }
@@ -1077,7 +1378,10 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
         attachments.push((attachment.sha256, included));
     }
     if schema_versions_of(&records) != bundle.schema_versions {
-        return Err(fail("schema_versions", "differ from the events'"));
+        return Err(fail(
+            BundleLocation::SchemaVersions,
+            BundleBreak::SchemaVersionsDiffer,
+        ));
     }
     let timeline: Vec<String> = records.iter().map(timeline_line).collect();
     if timeline != bundle.timeline {
@@ -1087,19 +1391,22 @@ pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport,
             .position(|(ours, theirs)| ours != theirs)
             .unwrap_or(timeline.len().min(bundle.timeline.len()));
         return Err(fail(
-            "timeline",
-            format!("line {line} differs from the events"),
+            BundleLocation::Timeline,
+            BundleBreak::TimelineLineDiffers { line },
         ));
     }
     // Values the checks above read leniently (upper-case hex) must be
     // written exactly as the bundle writer writes them.
-    let rewritten = serde_json::to_value(&bundle)
-        .map_err(|error| fail("bundle", format!("re-encoding: {error}")))?;
+    let rewritten = serde_json::to_value(&bundle).map_err(|error| {
+        fail(
+            BundleLocation::Bundle,
+            BundleBreak::ReEncoding {
+                detail: error.to_string(),
+            },
+        )
+    })?;
     if rewritten != raw {
-        return Err(fail(
-            "bundle",
-            "a value is not in its canonical form (e.g. upper-case hex)",
-        ));
+        return Err(fail(BundleLocation::Bundle, BundleBreak::NotCanonical));
     }
     Ok(BundleReport {
         subject: bundle.subject.clone(),
@@ -1125,57 +1432,63 @@ pub fn verify_bundle_witnesses(
     witnesses: &[CosignatureVerifier],
     quorum: usize,
 ) -> Result<QuorumReport, BundleError> {
-    let bundle: Bundle = serde_json::from_slice(bytes)
-        .map_err(|error| fail("bundle", format!("not a bundle: {error}")))?;
+    let bundle: Bundle = serde_json::from_slice(bytes).map_err(|error| {
+        fail(
+            BundleLocation::Bundle,
+            BundleBreak::NotABundle {
+                detail: error.to_string(),
+            },
+        )
+    })?;
     if quorum == 0 || quorum > witnesses.len() {
         return Err(fail(
-            "witnesses",
-            format!(
-                "a quorum of {quorum} out of {} given witnesses cannot be met",
-                witnesses.len()
-            ),
+            BundleLocation::Witnesses,
+            BundleBreak::QuorumImpossible {
+                quorum,
+                given: witnesses.len(),
+            },
         ));
     }
     let report = check_quorum(&bundle.checkpoint.note, witnesses, quorum);
     if !report.met() {
-        let missing: Vec<String> = report
+        let missing = report
             .witnesses
             .iter()
             .filter_map(|check| {
-                check
-                    .failure
-                    .as_ref()
-                    .map(|failure| format!("{} ({failure})", check.witness))
+                check.cause.as_ref().map(|failure| MissingCosignature {
+                    witness: check.witness.clone(),
+                    failure: failure.clone(),
+                })
             })
             .collect();
         return Err(fail(
-            "witnesses",
-            format!(
-                "{} of the {} given witnesses cosigned the checkpoint, {quorum} required; not cosigned by: {}",
-                report.cosigned,
-                witnesses.len(),
-                missing.join(", ")
-            ),
+            BundleLocation::Witnesses,
+            BundleBreak::QuorumNotMet {
+                cosigned: report.cosigned,
+                given: witnesses.len(),
+                quorum,
+                missing,
+            },
         ));
     }
     Ok(report)
 }
 
 /// Names the first line where a signed manifest and the bundle disagree.
-fn manifest_difference(signed: &str, from_bundle: &str) -> String {
+fn manifest_difference(signed: &str, from_bundle: &str) -> BundleBreak {
     let signed_lines: Vec<&str> = signed.lines().collect();
     let bundle_lines: Vec<&str> = from_bundle.lines().collect();
     for (line_idx, (ours, theirs)) in signed_lines.iter().zip(&bundle_lines).enumerate() {
         if ours != theirs {
-            return format!(
-                "the signed manifest says {ours:?} at line {} but the bundle gives {theirs:?} (an event was dropped, added, reordered or altered)",
-                line_idx + 1
-            );
+            return BundleBreak::ManifestLineDiffers {
+                line: line_idx + 1,
+                signed: (*ours).to_owned(),
+                bundle: (*theirs).to_owned(),
+            };
         }
     }
-    format!(
-        "the signed manifest lists {} lines, the bundle {} (an event was dropped or added)",
-        signed_lines.len(),
-        bundle_lines.len()
-    )
+    BundleBreak::ManifestLength {
+        signed: signed_lines.len(),
+        bundle: bundle_lines.len(),
+    }
 }

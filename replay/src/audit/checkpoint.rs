@@ -25,7 +25,7 @@ const ED25519_TYPE: u8 = 0x01;
 pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// What can be wrong with a checkpoint, a note or a key.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CheckpointError {
     #[error("malformed note: {0}")]

@@ -230,8 +230,12 @@ pub struct WitnessCheck {
     pub witness: String,
     /// The cosignature's time (POSIX seconds), when it verified.
     pub cosigned_at: Option<u64>,
-    /// Why it did not, otherwise.
+    /// Why it did not, otherwise, in English (JSON).
     pub failure: Option<String>,
+    /// Why it did not, typed: what a user interface words in its own
+    /// language.
+    #[serde(skip)]
+    pub cause: Option<CheckpointError>,
 }
 
 /// The witnesses' verdicts on a note, and whether `quorum` of them
@@ -258,11 +262,13 @@ pub fn check_quorum(note: &str, witnesses: &[CosignatureVerifier], quorum: usize
                 witness: witness.to_vkey(),
                 cosigned_at: Some(timestamp),
                 failure: None,
+                cause: None,
             },
             Err(error) => WitnessCheck {
                 witness: witness.to_vkey(),
                 cosigned_at: None,
                 failure: Some(error.to_string()),
+                cause: Some(error),
             },
         })
         .collect();
