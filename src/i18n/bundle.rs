@@ -8,7 +8,7 @@
 use salesledger_replay::audit::bundle::{
     BundleBreak, BundleError, BundleLocation, MissingCosignature,
 };
-use salesledger_replay::audit::checkpoint::CheckpointError;
+use salesledger_replay::audit::checkpoint::{CheckpointError, Flaw};
 use salesledger_replay::audit::merkle::{HashRole, MerkleError, HASH_LEN};
 
 use super::Lang;
@@ -258,14 +258,20 @@ pub fn note_error(error: &CheckpointError) -> String {
 /// layer's English words.)
 pub fn note_error_in(lang: Lang, error: &CheckpointError) -> String {
     match error {
-        CheckpointError::MalformedNote(detail) => {
-            crate::t_in!(lang, "cli-note-malformed", detail = detail)
+        CheckpointError::MalformedNote(flaw) => {
+            crate::t_in!(lang, "cli-note-malformed", detail = flaw_in(lang, *flaw))
         }
-        CheckpointError::MalformedCheckpoint(detail) => {
-            crate::t_in!(lang, "cli-note-malformed-checkpoint", detail = detail)
-        }
-        CheckpointError::MalformedKey(detail) => {
-            crate::t_in!(lang, "cli-note-malformed-key", detail = detail)
+        CheckpointError::MalformedCheckpoint(flaw) => crate::t_in!(
+            lang,
+            "cli-note-malformed-checkpoint",
+            detail = flaw_in(lang, *flaw)
+        ),
+        CheckpointError::MalformedKey(flaw) => {
+            crate::t_in!(
+                lang,
+                "cli-note-malformed-key",
+                detail = flaw_in(lang, *flaw)
+            )
         }
         CheckpointError::NotSigned { name, key_id } => crate::t_in!(
             lang,
@@ -278,6 +284,43 @@ pub fn note_error_in(lang: Lang, error: &CheckpointError) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// What is wrong with a note, checkpoint body or key, in `lang`.
+pub fn flaw_in(lang: Lang, flaw: Flaw) -> String {
+    let key = match flaw {
+        Flaw::NoFinalNewline => "cli-flaw-no-final-newline",
+        Flaw::NotThreeLines => "cli-flaw-not-three-lines",
+        Flaw::BadOrigin => "cli-flaw-bad-origin",
+        Flaw::BadTreeSize => "cli-flaw-bad-tree-size",
+        Flaw::TreeSizeOutOfRange => "cli-flaw-tree-size-out-of-range",
+        Flaw::RootNotBase64 => "cli-flaw-root-not-base64",
+        Flaw::RootNot32Bytes => "cli-flaw-root-not-32-bytes",
+        Flaw::RootNotCanonical => "cli-flaw-root-not-canonical",
+        Flaw::NotNameKeyIdKey => "cli-flaw-not-name-keyid-key",
+        Flaw::KeyNotBase64 => "cli-flaw-key-not-base64",
+        Flaw::NotEd25519Key => "cli-flaw-not-ed25519-key",
+        Flaw::NotWitnessKey => "cli-flaw-not-witness-key",
+        Flaw::KeyNot32Bytes => "cli-flaw-key-not-32-bytes",
+        Flaw::NotEd25519Point => "cli-flaw-not-ed25519-point",
+        Flaw::KeyIdMismatch => "cli-flaw-key-id-mismatch",
+        Flaw::SignatureLine => "cli-flaw-signature-line",
+        Flaw::SignatureNotBase64 => "cli-flaw-signature-not-base64",
+        Flaw::SignatureTooShort => "cli-flaw-signature-too-short",
+        Flaw::ControlCharacters => "cli-flaw-control-characters",
+        Flaw::NoBlankLine => "cli-flaw-no-blank-line",
+        Flaw::NoSignatureLines => "cli-flaw-no-signature-lines",
+        Flaw::BadKeyName => "cli-flaw-bad-key-name",
+        Flaw::BadText => "cli-flaw-bad-text",
+        Flaw::NotPrivateWitnessKey => "cli-flaw-not-private-witness-key",
+        Flaw::NotPrivateKeyParts => "cli-flaw-not-private-key-parts",
+        Flaw::NotCosignatureKey => "cli-flaw-not-cosignature-key",
+        Flaw::SeedNot32Bytes => "cli-flaw-seed-not-32-bytes",
+        Flaw::TimestampOutOfRange => "cli-flaw-timestamp-out-of-range",
+        // A flaw a newer library names and this binary does not know yet.
+        other => return other.to_string(),
+    };
+    super::tr_in(lang, key, &[])
 }
 
 /// Why a Merkle proof was rejected, in `lang`.
@@ -567,6 +610,35 @@ mod tests {
     }
 
     #[test]
+    fn every_flaw_of_a_note_checkpoint_or_key_is_worded_in_both_languages() {
+        // Names of formats and literal prefixes stay as written.
+        const FORMAT_TOKENS: &[&str] = &[
+            "Ed25519",
+            "cosignature",
+            "v1",
+            "0x01",
+            "0x04",
+            "PRIVATE",
+            "KEY",
+        ];
+        for flaw in Flaw::ALL {
+            let chinese = flaw_in(Lang::ZhCn, *flaw);
+            assert!(has_chinese(&chinese), "{flaw:?}: {chinese}");
+            let left: Vec<String> = english_words(&chinese)
+                .into_iter()
+                .filter(|word| !FORMAT_TOKENS.contains(&word.as_str()))
+                .collect();
+            assert!(left.is_empty(), "{flaw:?}: English {left:?} in {chinese}");
+            assert_eq!(flaw_in(Lang::En, *flaw), flaw.to_string());
+        }
+        let error = CheckpointError::MalformedKey(Flaw::NotNameKeyIdKey);
+        assert_eq!(
+            note_error_in(Lang::ZhCn, &error),
+            "验证密钥格式有误：格式应为 名称+密钥编号+密钥"
+        );
+    }
+
+    #[test]
     fn merkle_and_note_errors_are_worded_in_both_languages() {
         let merkle = [
             MerkleError::EmptyTree,
@@ -612,17 +684,16 @@ mod tests {
             assert!(english_words(&chinese).is_empty(), "{chinese}");
             assert_eq!(merkle_error_in(Lang::En, error), error.to_string());
         }
-        // What exactly is malformed stays the checkpoint layer's words;
-        // the sentence around it is Chinese.
         for error in [
-            CheckpointError::MalformedNote("no signature lines"),
-            CheckpointError::MalformedCheckpoint("no final newline"),
-            CheckpointError::MalformedKey("key is not base64"),
+            CheckpointError::MalformedNote(Flaw::NoSignatureLines),
+            CheckpointError::MalformedCheckpoint(Flaw::NoFinalNewline),
+            CheckpointError::MalformedKey(Flaw::KeyNotBase64),
             not_signed(),
             CheckpointError::BadSignature { name: "甲".into() },
         ] {
             let chinese = note_error_in(Lang::ZhCn, &error);
             assert!(has_chinese(&chinese), "{chinese}");
+            assert!(english_words(&chinese).is_empty(), "{chinese}");
             assert_eq!(note_error_in(Lang::En, &error), error.to_string());
         }
         assert_eq!(subject_kind_in(Lang::ZhCn, "lead"), "线索");

@@ -29,15 +29,113 @@ pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 #[non_exhaustive]
 pub enum CheckpointError {
     #[error("malformed note: {0}")]
-    MalformedNote(&'static str),
+    MalformedNote(Flaw),
     #[error("malformed checkpoint body: {0}")]
-    MalformedCheckpoint(&'static str),
+    MalformedCheckpoint(Flaw),
     #[error("malformed verifier key: {0}")]
-    MalformedKey(&'static str),
+    MalformedKey(Flaw),
     #[error("no signature by key {name} ({key_id:08x})")]
     NotSigned { name: String, key_id: u32 },
     #[error("the signature by {name} does not verify")]
     BadSignature { name: String },
+}
+
+/// What is wrong with a note, a checkpoint body or a key: one variant per
+/// rule of the C2SP formats, so that a person can be told in their
+/// language (the English `Display` is the words errors printed before).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Flaw {
+    #[error("no final newline")]
+    NoFinalNewline,
+    #[error("expected exactly origin, tree size and root hash lines")]
+    NotThreeLines,
+    #[error("origin is empty or contains spaces or '+'")]
+    BadOrigin,
+    #[error("tree size is not a decimal without leading zeroes")]
+    BadTreeSize,
+    #[error("tree size out of range")]
+    TreeSizeOutOfRange,
+    #[error("root hash is not base64")]
+    RootNotBase64,
+    #[error("root hash is not 32 bytes")]
+    RootNot32Bytes,
+    #[error("root hash is not canonical base64")]
+    RootNotCanonical,
+    #[error("expected name+keyid+key")]
+    NotNameKeyIdKey,
+    #[error("key is not base64")]
+    KeyNotBase64,
+    #[error("not an Ed25519 (type 0x01) key")]
+    NotEd25519Key,
+    #[error("not a witness (cosignature/v1, type 0x04) key")]
+    NotWitnessKey,
+    #[error("Ed25519 keys are 32 bytes")]
+    KeyNot32Bytes,
+    #[error("not a valid Ed25519 point")]
+    NotEd25519Point,
+    #[error("key id does not match the key")]
+    KeyIdMismatch,
+    #[error("signature line")]
+    SignatureLine,
+    #[error("signature is not base64")]
+    SignatureNotBase64,
+    #[error("signature too short")]
+    SignatureTooShort,
+    #[error("control characters")]
+    ControlCharacters,
+    #[error("no blank line before the signatures")]
+    NoBlankLine,
+    #[error("no signature lines")]
+    NoSignatureLines,
+    #[error("key names are non-empty, without spaces or '+'")]
+    BadKeyName,
+    #[error("text must end in a newline and hold no control characters")]
+    BadText,
+    #[error("a witness key starts with PRIVATE+KEY+")]
+    NotPrivateWitnessKey,
+    #[error("expected PRIVATE+KEY+name+keyid+key")]
+    NotPrivateKeyParts,
+    #[error("not a cosignature/v1 (type 0x04) key")]
+    NotCosignatureKey,
+    #[error("the seed is not 32 bytes")]
+    SeedNot32Bytes,
+    #[error("timestamp beyond 2^63 - 1")]
+    TimestampOutOfRange,
+}
+
+impl Flaw {
+    /// Every flaw, for catalogue tests.
+    pub const ALL: &'static [Flaw] = &[
+        Flaw::NoFinalNewline,
+        Flaw::NotThreeLines,
+        Flaw::BadOrigin,
+        Flaw::BadTreeSize,
+        Flaw::TreeSizeOutOfRange,
+        Flaw::RootNotBase64,
+        Flaw::RootNot32Bytes,
+        Flaw::RootNotCanonical,
+        Flaw::NotNameKeyIdKey,
+        Flaw::KeyNotBase64,
+        Flaw::NotEd25519Key,
+        Flaw::NotWitnessKey,
+        Flaw::KeyNot32Bytes,
+        Flaw::NotEd25519Point,
+        Flaw::KeyIdMismatch,
+        Flaw::SignatureLine,
+        Flaw::SignatureNotBase64,
+        Flaw::SignatureTooShort,
+        Flaw::ControlCharacters,
+        Flaw::NoBlankLine,
+        Flaw::NoSignatureLines,
+        Flaw::BadKeyName,
+        Flaw::BadText,
+        Flaw::NotPrivateWitnessKey,
+        Flaw::NotPrivateKeyParts,
+        Flaw::NotCosignatureKey,
+        Flaw::SeedNot32Bytes,
+        Flaw::TimestampOutOfRange,
+    ];
 }
 
 /// A log's tree head: what a checkpoint commits to.
@@ -66,40 +164,36 @@ impl Checkpoint {
         let malformed = CheckpointError::MalformedCheckpoint;
         let lines: Vec<&str> = text
             .strip_suffix('\n')
-            .ok_or(malformed("no final newline"))?
+            .ok_or(malformed(Flaw::NoFinalNewline))?
             .split('\n')
             .collect();
         let [origin, size, root] = lines.as_slice() else {
-            return Err(malformed(
-                "expected exactly origin, tree size and root hash lines",
-            ));
+            return Err(malformed(Flaw::NotThreeLines));
         };
         if origin.is_empty()
             || origin
                 .chars()
                 .any(|character| character.is_whitespace() || character == '+')
         {
-            return Err(malformed("origin is empty or contains spaces or '+'"));
+            return Err(malformed(Flaw::BadOrigin));
         }
         if size.is_empty()
             || (size.len() > 1 && size.starts_with('0'))
             || !size.bytes().all(|byte| byte.is_ascii_digit())
         {
-            return Err(malformed(
-                "tree size is not a decimal without leading zeroes",
-            ));
+            return Err(malformed(Flaw::BadTreeSize));
         }
         let tree_size = size
             .parse()
-            .map_err(|_| malformed("tree size out of range"))?;
+            .map_err(|_| malformed(Flaw::TreeSizeOutOfRange))?;
         let root_bytes = BASE64
             .decode(root)
-            .map_err(|_| malformed("root hash is not base64"))?;
+            .map_err(|_| malformed(Flaw::RootNotBase64))?;
         let root_hash: [u8; 32] = root_bytes
             .try_into()
-            .map_err(|_| malformed("root hash is not 32 bytes"))?;
+            .map_err(|_| malformed(Flaw::RootNot32Bytes))?;
         if BASE64.encode(root_hash) != *root {
-            return Err(malformed("root hash is not canonical base64"));
+            return Err(malformed(Flaw::RootNotCanonical));
         }
         Ok(Checkpoint {
             origin: (*origin).to_owned(),
@@ -192,7 +286,7 @@ impl NoteVerifier {
 
     /// Parses a verifier key, checking its key id against its key.
     pub fn parse_vkey(vkey: &str) -> Result<NoteVerifier, CheckpointError> {
-        let (name, key) = parse_typed_vkey(vkey, ED25519_TYPE, "not an Ed25519 (type 0x01) key")?;
+        let (name, key) = parse_typed_vkey(vkey, ED25519_TYPE, Flaw::NotEd25519Key)?;
         Ok(NoteVerifier { name, key })
     }
 
@@ -247,18 +341,18 @@ pub(crate) fn format_vkey(name: &str, signature_type: u8, key: &VerifyingKey) ->
 pub(crate) fn parse_typed_vkey(
     vkey: &str,
     signature_type: u8,
-    wrong_type: &'static str,
+    wrong_type: Flaw,
 ) -> Result<(String, VerifyingKey), CheckpointError> {
     let malformed = CheckpointError::MalformedKey;
     let mut parts = vkey.trim().splitn(3, '+');
     let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
     else {
-        return Err(malformed("expected name+keyid+key"));
+        return Err(malformed(Flaw::NotNameKeyIdKey));
     };
     validate_key_name(name)?;
     let key_bytes = BASE64
         .decode(key_b64)
-        .map_err(|_| malformed("key is not base64"))?;
+        .map_err(|_| malformed(Flaw::KeyNotBase64))?;
     let [found_type, public_key @ ..] = key_bytes.as_slice() else {
         return Err(malformed(wrong_type));
     };
@@ -267,12 +361,12 @@ pub(crate) fn parse_typed_vkey(
     }
     let public_key: [u8; 32] = public_key
         .try_into()
-        .map_err(|_| malformed("Ed25519 keys are 32 bytes"))?;
-    let key = VerifyingKey::from_bytes(&public_key)
-        .map_err(|_| malformed("not a valid Ed25519 point"))?;
+        .map_err(|_| malformed(Flaw::KeyNot32Bytes))?;
+    let key =
+        VerifyingKey::from_bytes(&public_key).map_err(|_| malformed(Flaw::NotEd25519Point))?;
     let key_id = typed_key_id(name, signature_type, &public_key);
     if id_hex.len() != 8 || u32::from_str_radix(id_hex, 16).ok() != Some(key_id) {
-        return Err(malformed("key id does not match the key"));
+        return Err(malformed(Flaw::KeyIdMismatch));
     }
     Ok((name.to_owned(), key))
 }
@@ -280,15 +374,15 @@ pub(crate) fn parse_typed_vkey(
 pub(crate) fn parse_signature_line(line: &str) -> Result<(&str, u32, Vec<u8>), CheckpointError> {
     let rest = line
         .strip_prefix(SIGNATURE_PREFIX)
-        .ok_or(CheckpointError::MalformedNote("signature line"))?;
+        .ok_or(CheckpointError::MalformedNote(Flaw::SignatureLine))?;
     let (name, blob) = rest
         .split_once(' ')
-        .ok_or(CheckpointError::MalformedNote("signature line"))?;
+        .ok_or(CheckpointError::MalformedNote(Flaw::SignatureLine))?;
     let blob = BASE64
         .decode(blob)
-        .map_err(|_| CheckpointError::MalformedNote("signature is not base64"))?;
+        .map_err(|_| CheckpointError::MalformedNote(Flaw::SignatureNotBase64))?;
     let [a, b, c, d, signature @ ..] = blob.as_slice() else {
-        return Err(CheckpointError::MalformedNote("signature too short"));
+        return Err(CheckpointError::MalformedNote(Flaw::SignatureTooShort));
     };
     Ok((
         name,
@@ -304,14 +398,14 @@ pub(crate) fn split_note(note: &str) -> Result<(&str, &str), CheckpointError> {
         .chars()
         .any(|character| character.is_control() && character != '\n')
     {
-        return Err(CheckpointError::MalformedNote("control characters"));
+        return Err(CheckpointError::MalformedNote(Flaw::ControlCharacters));
     }
-    let split = note.rfind("\n\n").ok_or(CheckpointError::MalformedNote(
-        "no blank line before the signatures",
-    ))?;
+    let split = note
+        .rfind("\n\n")
+        .ok_or(CheckpointError::MalformedNote(Flaw::NoBlankLine))?;
     let (text, signatures) = (&note[..=split], &note[split + 2..]);
     if signatures.is_empty() || !signatures.ends_with('\n') {
-        return Err(CheckpointError::MalformedNote("no signature lines"));
+        return Err(CheckpointError::MalformedNote(Flaw::NoSignatureLines));
     }
     Ok((text, signatures))
 }
@@ -322,9 +416,7 @@ pub(crate) fn validate_key_name(name: &str) -> Result<(), CheckpointError> {
             .chars()
             .any(|character| character.is_whitespace() || character == '+')
     {
-        return Err(CheckpointError::MalformedKey(
-            "key names are non-empty, without spaces or '+'",
-        ));
+        return Err(CheckpointError::MalformedKey(Flaw::BadKeyName));
     }
     Ok(())
 }
@@ -335,9 +427,7 @@ pub(crate) fn validate_text(text: &str) -> Result<(), CheckpointError> {
             .chars()
             .any(|character| character.is_control() && character != '\n')
     {
-        return Err(CheckpointError::MalformedNote(
-            "text must end in a newline and hold no control characters",
-        ));
+        return Err(CheckpointError::MalformedNote(Flaw::BadText));
     }
     Ok(())
 }

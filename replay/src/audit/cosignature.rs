@@ -29,7 +29,7 @@ use serde::Serialize;
 
 use super::checkpoint::{
     format_vkey, parse_signature_line, parse_typed_vkey, split_note, typed_key_id,
-    validate_key_name, validate_text, CheckpointError, SIGNATURE_PREFIX,
+    validate_key_name, validate_text, CheckpointError, Flaw, SIGNATURE_PREFIX,
 };
 use super::error::{io_at, AuditError};
 
@@ -92,26 +92,26 @@ impl CosignatureSigner {
         let rest = text
             .trim()
             .strip_prefix(PRIVATE_KEY_PREFIX)
-            .ok_or(malformed("a witness key starts with PRIVATE+KEY+"))?;
+            .ok_or(malformed(Flaw::NotPrivateWitnessKey))?;
         let mut parts = rest.splitn(3, '+');
         let (Some(name), Some(id_hex), Some(key_b64)) = (parts.next(), parts.next(), parts.next())
         else {
-            return Err(malformed("expected PRIVATE+KEY+name+keyid+key"));
+            return Err(malformed(Flaw::NotPrivateKeyParts));
         };
         let bytes = BASE64
             .decode(key_b64)
-            .map_err(|_| malformed("key is not base64"))?;
+            .map_err(|_| malformed(Flaw::KeyNotBase64))?;
         let [COSIGNATURE_TYPE, seed @ ..] = bytes.as_slice() else {
-            return Err(malformed("not a cosignature/v1 (type 0x04) key"));
+            return Err(malformed(Flaw::NotCosignatureKey));
         };
         let seed: [u8; 32] = seed
             .try_into()
-            .map_err(|_| malformed("the seed is not 32 bytes"))?;
+            .map_err(|_| malformed(Flaw::SeedNot32Bytes))?;
         let signer = CosignatureSigner::from_seed(name, &seed)?;
         if id_hex.len() != 8
             || u32::from_str_radix(id_hex, 16).ok() != Some(signer.verifier().key_id())
         {
-            return Err(malformed("key id does not match the key"));
+            return Err(malformed(Flaw::KeyIdMismatch));
         }
         Ok(signer)
     }
@@ -121,7 +121,7 @@ impl CosignatureSigner {
     pub fn cosign(&self, checkpoint_text: &str, timestamp: u64) -> Result<String, CheckpointError> {
         validate_text(checkpoint_text)?;
         if timestamp > i64::MAX as u64 {
-            return Err(CheckpointError::MalformedNote("timestamp beyond 2^63 - 1"));
+            return Err(CheckpointError::MalformedNote(Flaw::TimestampOutOfRange));
         }
         let signature = self
             .key
@@ -160,11 +160,7 @@ impl CosignatureVerifier {
 
     /// Parses a witness verifier key, checking its key id against its key.
     pub fn parse_vkey(vkey: &str) -> Result<CosignatureVerifier, CheckpointError> {
-        let (name, key) = parse_typed_vkey(
-            vkey,
-            COSIGNATURE_TYPE,
-            "not a witness (cosignature/v1, type 0x04) key",
-        )?;
+        let (name, key) = parse_typed_vkey(vkey, COSIGNATURE_TYPE, Flaw::NotWitnessKey)?;
         Ok(CosignatureVerifier { name, key })
     }
 
