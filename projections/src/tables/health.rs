@@ -92,7 +92,12 @@
 //! every account every day) has a new usage day entering its window at
 //! every close, so its raw values and `changed_by` move every day and it
 //! is due at every close. The saving is for quiet accounts (no input since
-//! the last close, no boundary crossed).
+//! the last close, no boundary crossed). What each evaluation at a close
+//! costs is kept down instead: it decodes only the fields of the inputs
+//! row that [`evaluate`] and [`next_boundary`] read
+//! ([`load_evaluation_inputs`]: usage, resolved tickets, renewal, success
+//! references), walking over the modules, open tickets and keyword
+//! searches without building a string of them.
 //!
 //! A `DayClosed` that is not after the last closed day (the calendar
 //! refuses one, but a log could hold it) evaluates every account, as v1
@@ -319,6 +324,137 @@ pub fn load_inputs(
     rows.get(&INPUTS, &customer_id)?
         .map(StoredInputs::into_inputs)
         .transpose()
+}
+
+/// The part of an account's inputs that [`evaluate`] and [`next_boundary`]
+/// read (usage, resolved tickets, renewal, success references), decoded
+/// from its `health-inputs` row; the other fields (modules, last login,
+/// open tickets, keyword searches) are empty. A close evaluates nearly
+/// every account, and decoding those fields (a validated `String` each)
+/// was most of its cost; only an input, which stores the row back, needs
+/// them ([`load_inputs`]). `None` for a customer without inputs.
+pub fn load_evaluation_inputs(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Option<HealthInputs>, TableError> {
+    let Some(bytes) = rows
+        .raw_read()
+        .get_raw(INPUTS.name(), &customer_id.to_key_bytes())?
+    else {
+        return Ok(None);
+    };
+    let stored: EvaluationInputs =
+        postcard::from_bytes(&bytes).map_err(|source| TableError::Value {
+            table: INPUTS.name(),
+            source,
+        })?;
+    stored.into_inputs().map(Some)
+}
+
+/// [`StoredInputs`] as [`load_evaluation_inputs`] decodes it: the same
+/// fields in the same order (postcard encodes a struct as its fields in
+/// order, a sequence with its length first), the fields an evaluation
+/// does not read walked over without being kept.
+#[derive(Deserialize)]
+struct EvaluationInputs {
+    usage: Vec<(i32, u32, u32)>,
+    _modules_used: Skip<Vec<SkipStr>>,
+    _last_login_at: Option<StoredTime>,
+    _open_tickets: Skip<Vec<(SkipStr, StoredTime, Option<SkipStr>)>>,
+    resolved_tickets: Vec<(TicketRef, StoredTime, StoredTime, u64)>,
+    renewal: Option<(i32, PlanName)>,
+    success_references: Vec<(ReferenceRef, i32)>,
+    _keyword_searches: Skip<Vec<(i32, Skip<Vec<(SkipStr, u64)>>)>>,
+}
+
+impl EvaluationInputs {
+    fn into_inputs(self) -> Result<HealthInputs, TableError> {
+        const TABLE: &str = "health-inputs";
+        let mut usage = BTreeMap::new();
+        for (day, logins, key_feature_calls) in self.usage {
+            usage.insert(
+                stored_day(TABLE, day)?,
+                DayUsage {
+                    logins,
+                    key_feature_calls,
+                },
+            );
+        }
+        let mut resolved_tickets = BTreeMap::new();
+        for (ticket, opened_at, resolved_at, resolution_seconds) in self.resolved_tickets {
+            resolved_tickets.insert(
+                ticket,
+                ResolvedTicket {
+                    opened_at: stored_time(TABLE, opened_at)?,
+                    resolved_at: stored_time(TABLE, resolved_at)?,
+                    resolution_seconds,
+                },
+            );
+        }
+        let mut success_references = BTreeMap::new();
+        for (reference, day) in self.success_references {
+            success_references.insert(reference, stored_day(TABLE, day)?);
+        }
+        Ok(HealthInputs {
+            usage,
+            resolved_tickets,
+            renewal: self
+                .renewal
+                .map(|(day, plan)| {
+                    Ok::<_, TableError>(Renewal {
+                        renewal_on: stored_day(TABLE, day)?,
+                        plan,
+                    })
+                })
+                .transpose()?,
+            success_references,
+            ..HealthInputs::default()
+        })
+    }
+}
+
+/// A sequence of `T` (in `Skip<Vec<T>>`) decoded element by element and
+/// dropped: nothing kept, no vector allocated.
+struct Skip<T>(std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Skip<Vec<T>> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Elements<T> {
+            type Value = Skip<Vec<T>>;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<T>()?.is_some() {}
+                Ok(Skip(std::marker::PhantomData))
+            }
+        }
+        deserializer.deserialize_seq(Elements(std::marker::PhantomData))
+    }
+}
+
+/// A string decoded (its length and UTF-8 checked by the decoder) and
+/// dropped, never copied.
+struct SkipStr;
+
+impl<'de> Deserialize<'de> for SkipStr {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl serde::de::Visitor<'_> for Text {
+            type Value = SkipStr;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                formatter.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, _text: &str) -> Result<SkipStr, E> {
+                Ok(SkipStr)
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
 }
 
 /// Stores `new` as the account's inputs when they differ from `old`.
@@ -910,7 +1046,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
             // a new row.
             state.due = None;
         }
-        let Some(inputs) = load_inputs(tx, customer_id)? else {
+        let Some(inputs) = load_evaluation_inputs(tx, customer_id)? else {
             return Err(cannot_apply(
                 position,
                 format!("health: customer {customer_id} is due but has no inputs"),
@@ -1379,4 +1515,99 @@ pub fn level_counts(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> Result<NaiveDate, chrono::ParseError> {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    }
+
+    fn time(text: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
+        DateTime::parse_from_rfc3339(text).map(|time| time.with_timezone(&Utc))
+    }
+
+    /// Inputs with every field filled, including the ones an evaluation
+    /// skips (so the skipping is exercised on every kind of field).
+    fn full_inputs() -> Result<HealthInputs, Box<dyn std::error::Error>> {
+        let mut inputs = HealthInputs::default();
+        for (offset, logins) in [(0, 3), (1, 0), (5, 7), (40, 2)] {
+            inputs.usage.insert(
+                day("2026-03-01")? + Duration::days(offset),
+                DayUsage {
+                    logins,
+                    key_feature_calls: logins * 11,
+                },
+            );
+        }
+        inputs.modules_used.insert(ModuleName::parse("crm")?);
+        inputs.modules_used.insert(ModuleName::parse("reports")?);
+        inputs.last_login_at = Some(time("2026-04-10T08:00:00Z")?);
+        inputs.open_tickets.insert(
+            TicketRef::parse("T-1")?,
+            OpenTicket {
+                opened_at: time("2026-04-01T09:30:00Z")?,
+                subject: Some(Text::parse("导出报表失败")?),
+            },
+        );
+        inputs.open_tickets.insert(
+            TicketRef::parse("T-2")?,
+            OpenTicket {
+                opened_at: time("2026-04-02T09:30:00Z")?,
+                subject: None,
+            },
+        );
+        inputs.resolved_tickets.insert(
+            TicketRef::parse("T-0")?,
+            ResolvedTicket {
+                opened_at: time("2026-03-20T09:00:00Z")?,
+                resolved_at: time("2026-03-21T15:00:00Z")?,
+                resolution_seconds: 108_000,
+            },
+        );
+        inputs.renewal = Some(Renewal {
+            renewal_on: day("2026-06-30")?,
+            plan: PlanName::parse("enterprise")?,
+        });
+        inputs
+            .success_references
+            .insert(ReferenceRef::parse("CASE-7")?, day("2026-02-14")?);
+        let mut counts = BTreeMap::new();
+        counts.insert(Keyword::parse("siemens")?, 4);
+        counts.insert(Keyword::parse("西门子")?, 1);
+        inputs.keyword_searches.insert(day("2026-04-03")?, counts);
+        Ok(inputs)
+    }
+
+    #[test]
+    fn evaluation_inputs_decode_what_evaluate_and_next_boundary_read(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let inputs = full_inputs()?;
+        let mut rows = super::super::MemoryTables::default();
+        let customer_id = CustomerId::from_uuid(Uuid::from_u128(7));
+        Tx::new(&mut rows).put(&INPUTS, &customer_id, &StoredInputs::of(&inputs))?;
+        let mut tx = Tx::new(&mut rows);
+        assert_eq!(load_inputs(&mut tx, customer_id)?.as_ref(), Some(&inputs));
+        let light = load_evaluation_inputs(&mut tx, customer_id)?.ok_or("no inputs")?;
+        assert_eq!(light.usage, inputs.usage);
+        assert_eq!(light.resolved_tickets, inputs.resolved_tickets);
+        assert_eq!(light.renewal, inputs.renewal);
+        assert_eq!(light.success_references, inputs.success_references);
+        let policy = HealthPolicy::default_v1();
+        for as_of in day("2026-03-01")?.iter_days().take(200) {
+            assert_eq!(
+                evaluate(&light, as_of, &policy),
+                evaluate(&inputs, as_of, &policy)
+            );
+            assert_eq!(
+                next_boundary(&light, as_of, &policy),
+                next_boundary(&inputs, as_of, &policy)
+            );
+        }
+        let absent = CustomerId::from_uuid(Uuid::from_u128(8));
+        assert_eq!(load_evaluation_inputs(&mut tx, absent)?, None);
+        Ok(())
+    }
 }
