@@ -12,49 +12,9 @@
 //!
 //! A read looks in `staged`, then `dirty`, then the cache, then sled.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 
-/// The hasher of the cache's keys: FxHash's multiply-rotate over 8-byte
-/// words. The keys are the projector's own row keys (no adversary), and a
-/// row key is long (`r/<table>/` then the key), so SipHash, std's default,
-/// was a visible cost of every cached read. Only lookups use the hash, so
-/// its values never reach an output.
-#[derive(Default)]
-pub struct KeyHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl KeyHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_usize(&mut self, value: usize) {
-        self.add(value as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
+use rustc_hash::FxHashMap;
 
 /// Bytes an entry is charged beyond its key and value (the map entries and
 /// the recency index).
@@ -70,7 +30,11 @@ pub struct RowCache {
     bytes: usize,
     peak: usize,
     tick: u64,
-    entries: HashMap<Vec<u8>, (Option<Vec<u8>>, u64), BuildHasherDefault<KeyHasher>>,
+    /// FxHash: the keys are the projector's own row keys (no adversary) and
+    /// long (`r/<table>/` then the key), so SipHash, std's default, was a
+    /// visible cost of every cached read. Only lookups hash; the order
+    /// never reaches an output.
+    entries: FxHashMap<Vec<u8>, (Option<Vec<u8>>, u64)>,
     recency: BTreeMap<u64, Vec<u8>>,
 }
 
@@ -85,7 +49,7 @@ impl RowCache {
             bytes: 0,
             peak: 0,
             tick: 0,
-            entries: HashMap::default(),
+            entries: FxHashMap::default(),
             recency: BTreeMap::new(),
         }
     }
