@@ -411,6 +411,7 @@ async fn backup_into(
             let text = std::str::from_utf8(&line)
                 .with_context(|| crate::t!("cli-backup-line-not-utf8", line = line_no))?;
             let record = decode_record_line(text, line_no)
+                .map_err(crate::i18n::breaks::audit_error)
                 .with_context(|| crate::t!("cli-backup-gateway-export"))?;
             let hashes = state
                 .check(&record)
@@ -514,6 +515,7 @@ async fn write_page(
     store
         .import(std::mem::take(page))
         .await
+        .map_err(crate::i18n::breaks::store_error)
         .with_context(|| crate::t!("cli-backup-writing", position = first))?;
     Ok(())
 }

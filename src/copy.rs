@@ -215,6 +215,7 @@ pub async fn copy_between(
         destination
             .import(records)
             .await
+            .map_err(crate::i18n::breaks::store_error)
             .with_context(|| crate::t!("cli-copy-writing-destination", position = next))?;
         bar.set_position(chain.n_verified());
     }

@@ -23,7 +23,6 @@ use salesledger_projections::decode_record;
 use salesledger_projections::health::DailyEntry;
 use salesledger_projections::tables::health::{self, HealthTables};
 use salesledger_projections::tables::TableProjector;
-use salesledger_replay::audit::AuditError;
 use salesledger_replay::readmodel::{TableRunner, TableRunnerBuilder, TableRunnerOptions};
 use salesledger_store::{RecordedEvent, SledStore, Store, READ_PAGE};
 use serde::Serialize;
@@ -159,30 +158,25 @@ fn write_parquet_tables(runner: &TableRunner, end: u64, out: &Path) -> anyhow::R
 /// verifying it: a tampered line stops the import naming its position.
 async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     let store = SledStore::open(out)?;
-    let mut reader = salesledger_replay::audit::export::read_export(from)?;
+    let mut reader = salesledger_replay::audit::export::read_export(from)
+        .map_err(crate::i18n::breaks::audit_error)?;
     let bar = crate::progress::spinner(&crate::t!("cli-progress-importing"));
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
     for record in reader.by_ref() {
-        batch.push(record.map_err(|error| match error {
-            AuditError::ExportChain {
-                line,
-                position,
-                cause,
-            } => anyhow::anyhow!(crate::t!(
-                "cli-export-line-chain-broken",
-                line = line,
-                position = position,
-                reason = crate::i18n::breaks::chain_break(&cause)
-            )),
-            other => other.into(),
-        })?);
+        batch.push(record.map_err(crate::i18n::breaks::audit_error)?);
         if batch.len() == IMPORT_BATCH {
-            store.import(std::mem::take(&mut batch)).await?;
+            store
+                .import(std::mem::take(&mut batch))
+                .await
+                .map_err(crate::i18n::breaks::store_error)?;
             bar.set_position(store.head().len);
         }
     }
     if !batch.is_empty() {
-        store.import(batch).await?;
+        store
+            .import(batch)
+            .await
+            .map_err(crate::i18n::breaks::store_error)?;
     }
     bar.finish_and_clear();
     let head = store.head();
@@ -215,7 +209,7 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
                 "cli-fold-view-stopped",
                 view = name,
                 position = failure.position,
-                reason = failure.reason
+                reason = crate::i18n::breaks::failure_cause(&failure.cause)
             ));
         }
         let done = status

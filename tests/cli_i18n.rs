@@ -706,3 +706,107 @@ fn a_tampered_bundle_fails_in_chinese_and_its_json_keeps_the_english_reason_and_
         stdout(&refused)
     );
 }
+
+/// `rebuild --from` an export `lines` (header first) in `locale`, into a
+/// fresh directory under `work`.
+fn rebuild_from(
+    locale: &[(&str, &str)],
+    work: &std::path::Path,
+    lines: &[String],
+    name: &str,
+) -> Output {
+    let export = work.join(format!("{name}.jsonl"));
+    std::fs::write(&export, lines.join("\n") + "\n").expect("write the export");
+    let out = work.join(format!("{name}-out"));
+    run(
+        locale,
+        &[
+            "rebuild",
+            "--from",
+            export.to_str().expect("utf-8 path"),
+            "--out",
+            out.to_str().expect("utf-8 path"),
+        ],
+    )
+}
+
+#[test]
+fn an_export_that_ends_early_or_an_import_refused_is_worded_in_chinese() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    write_log(data_dir.path(), 12);
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    let work = tempfile::tempdir().expect("tempdir");
+    let export = work.path().join("log.jsonl");
+    let exported = run(
+        C,
+        &[
+            "export",
+            "--data",
+            data,
+            "--out",
+            export.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(exported.status.code(), Some(0), "{}", stderr(&exported));
+    let lines: Vec<String> = std::fs::read_to_string(&export)
+        .expect("the export")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+
+    // The last record line dropped: the file ends before the header's count.
+    let short = &lines[..lines.len() - 1];
+    let chinese = rebuild_from(ZH, work.path(), short, "short-zh");
+    let english = rebuild_from(C, work.path(), short, "short-en");
+    assert_ne!(chinese.status.code(), Some(0));
+    assert_eq!(chinese.status.code(), english.status.code());
+    assert!(
+        stderr(&chinese).contains("导出文件第 13 行：文件只有 11 条记录，文件头标明 12 条"),
+        "{}",
+        stderr(&chinese)
+    );
+    assert!(
+        stderr(&english)
+            .contains("export file line 13: the file ends after 11 records; the header says 12"),
+        "{}",
+        stderr(&english)
+    );
+
+    // One record whose stream id holds a control character, chained and
+    // hashed: the export reads, the store refuses to import it.
+    let mut record =
+        salesledger_replay::audit::export::ExportReader::new(lines.join("\n").as_bytes())
+            .expect("header")
+            .next()
+            .expect("a record")
+            .expect("record 0");
+    record.stream_id = "customer\u{7}1".into();
+    record.hash = record.compute_hash();
+    let header = salesledger_replay::audit::export::ExportHeader {
+        format: salesledger_replay::audit::export::EXPORT_FORMAT.into(),
+        records: 1,
+        head_hash: record.hash,
+    };
+    let bad = vec![
+        serde_json::to_string(&header).expect("header"),
+        String::from_utf8(salesledger_replay::audit::export::record_line(&record).expect("line"))
+            .expect("utf-8")
+            .trim_end()
+            .to_owned(),
+    ];
+    let chinese = rebuild_from(ZH, work.path(), &bad, "bad-zh");
+    let english = rebuild_from(C, work.path(), &bad, "bad-en");
+    assert_ne!(chinese.status.code(), Some(0));
+    assert_eq!(chinese.status.code(), english.status.code());
+    assert!(
+        stderr(&chinese).contains("位置 0 的记录被拒绝导入：流 ID 含控制字符"),
+        "{}",
+        stderr(&chinese)
+    );
+    assert!(
+        stderr(&english)
+            .contains("import refused at position 0: stream id contains control characters"),
+        "{}",
+        stderr(&english)
+    );
+}

@@ -676,6 +676,7 @@ async fn a_failing_projector_stops_at_its_position_while_another_advances() {
             projector,
             position,
             reason,
+            ..
         }) => {
             assert_eq!(projector, "picky");
             assert_eq!(position, failing_position);

@@ -4,6 +4,7 @@
 //! ([`StoreError::WrongExpectedVersion`]) naming the actual version, so a
 //! caller can decide again instead of guessing.
 
+use crate::log::ChainBreak;
 use crate::record::ExpectedVersion;
 
 /// Everything that can go wrong in the event log or the blob store.
@@ -53,9 +54,13 @@ pub enum StoreError {
     #[error("the event log is unavailable: {0}")]
     Unavailable(String),
     /// Records given to [`crate::Store::import`] do not extend the log
-    /// exactly (names the first offending position). Nothing was imported.
-    #[error("import refused at position {position}: {reason}")]
-    ImportRejected { position: u64, reason: String },
+    /// exactly (names the first offending position and why, typed as a
+    /// log that does not verify). Nothing was imported.
+    #[error("import refused at position {position}: {cause}")]
+    ImportRejected { position: u64, cause: ChainBreak },
+    /// This backend does not implement [`crate::Store::import`].
+    #[error("this backend cannot import records")]
+    ImportUnsupported,
     /// The store was closed (its writer stopped).
     #[error("the store is closed")]
     Closed,

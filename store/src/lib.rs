@@ -40,7 +40,7 @@ pub use log::{
 pub use pg_store::{PgStore, PgWriterStats};
 pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
-    Idempotency, NewEvent, RecordedEvent,
+    Idempotency, NameProblem, NewEvent, RecordedEvent,
 };
 #[cfg(feature = "sled")]
 pub use sled_store::{

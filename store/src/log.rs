@@ -125,10 +125,7 @@ pub trait Store: Send + Sync + 'static {
     /// idempotency keys are not part of the log and are not imported.
     async fn import(&self, records: Vec<RecordedEvent>) -> Result<LogHead, StoreError> {
         let _ = records;
-        Err(StoreError::ImportRejected {
-            position: self.head().len,
-            reason: "this backend cannot import records".into(),
-        })
+        Err(StoreError::ImportUnsupported)
     }
 }
 
@@ -175,44 +172,46 @@ pub fn check_import(
     let mut last_recorded_at = tip.last_recorded_at;
     let mut versions: HashMap<&str, Option<u64>> = HashMap::new();
     for record in records {
-        let reject = |reason: String| StoreError::ImportRejected {
+        let reject = |cause: ChainBreak| StoreError::ImportRejected {
             position: record.position,
-            reason,
+            cause,
         };
         if record.position != head.len {
-            return Err(reject(format!(
-                "expected position {}, found {}",
-                head.len, record.position
-            )));
+            return Err(reject(ChainBreak::PositionGap {
+                expected: head.len,
+                found: record.position,
+            }));
         }
         if record.prev_hash != head.last_hash {
-            return Err(reject(format!(
-                "prev_hash {} does not extend the head {}",
-                record.prev_hash, head.last_hash
-            )));
+            return Err(reject(ChainBreak::PrevHashMismatch {
+                expected: head.last_hash,
+                found: record.prev_hash,
+            }));
         }
         let computed = record.compute_hash();
         if computed != record.hash {
-            return Err(reject(format!(
-                "hash {} but the record hashes to {computed}",
-                record.hash
-            )));
+            return Err(reject(ChainBreak::HashMismatch {
+                stored: record.hash,
+                computed,
+            }));
         }
-        crate::record::validate_name("stream id", &record.stream_id)
-            .map_err(|error| reject(error.to_string()))?;
+        if let Some(problem) = crate::record::name_problem(&record.stream_id) {
+            return Err(reject(ChainBreak::InvalidStreamId { problem }));
+        }
         let current = match versions.get(record.stream_id.as_str()) {
             Some(version) => *version,
             None => stream_head(&record.stream_id)?,
         };
         let expected = current.map_or(0, |version| version + 1);
         if record.stream_version != expected {
-            return Err(reject(format!(
-                "stream {} jumps to version {} (expected {expected})",
-                record.stream_id, record.stream_version
-            )));
+            return Err(reject(ChainBreak::StreamVersionJump {
+                stream: record.stream_id.clone(),
+                found: record.stream_version,
+                expected,
+            }));
         }
         if last_recorded_at.is_some_and(|last| record.recorded_at < last) {
-            return Err(reject("recorded_at goes backwards".into()));
+            return Err(reject(ChainBreak::TimeGoesBackwards));
         }
         versions.insert(&record.stream_id, Some(record.stream_version));
         last_recorded_at = Some(record.recorded_at);
@@ -368,6 +367,10 @@ pub enum ChainBreak {
     /// [`StoreError::CorruptRecord`]).
     #[error("{detail}")]
     Undecodable { detail: String },
+    /// The record's stream id breaks the append limits on names (an
+    /// import checks them; [`crate::check_import`]).
+    #[error("stream id {problem}")]
+    InvalidStreamId { problem: crate::record::NameProblem },
 }
 
 impl ChainBreak {
@@ -382,6 +385,7 @@ impl ChainBreak {
             ChainBreak::RecordMissing => "record_missing",
             ChainBreak::HeadMismatch => "head_mismatch",
             ChainBreak::Undecodable { .. } => "undecodable",
+            ChainBreak::InvalidStreamId { .. } => "invalid_stream_id",
         }
     }
 }

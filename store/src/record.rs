@@ -299,20 +299,40 @@ impl AppendRequest {
 }
 
 pub(crate) fn validate_name(what: &str, value: &str) -> Result<(), StoreError> {
+    match name_problem(value) {
+        Some(problem) => Err(StoreError::InvalidAppend(format!("{what} {problem}"))),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with a name (stream id, event type, actor, idempotency
+/// key), if anything: the append limits on names.
+pub fn name_problem(value: &str) -> Option<NameProblem> {
     if value.is_empty() {
-        return Err(StoreError::InvalidAppend(format!("{what} is empty")));
+        return Some(NameProblem::Empty);
     }
     if value.len() > MAX_NAME_BYTES {
-        return Err(StoreError::InvalidAppend(format!(
-            "{what} exceeds {MAX_NAME_BYTES} bytes"
-        )));
+        return Some(NameProblem::TooLong {
+            max: MAX_NAME_BYTES,
+        });
     }
     if value.chars().any(char::is_control) {
-        return Err(StoreError::InvalidAppend(format!(
-            "{what} contains control characters"
-        )));
+        return Some(NameProblem::ControlCharacters);
     }
-    Ok(())
+    None
+}
+
+/// Why a name breaks the append limits ([`name_problem`]); the English
+/// Display follows the name's kind ("stream id is empty").
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NameProblem {
+    #[error("is empty")]
+    Empty,
+    #[error("exceeds {max} bytes")]
+    TooLong { max: usize },
+    #[error("contains control characters")]
+    ControlCharacters,
 }
 
 /// What a successful append reports. Repeating an idempotent append returns

@@ -35,7 +35,7 @@ use base64::Engine as _;
 use salesledger_store::{ChainVerifier, Hash32, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 
-use super::error::{io_at, AuditError};
+use super::error::{io_at, AuditError, ExportBreak};
 
 /// The `format` of the header line.
 pub const EXPORT_FORMAT: &str = "salesledger-export/1";
@@ -74,23 +74,29 @@ pub fn record_line(record: &RecordedEvent) -> Result<Vec<u8>, AuditError> {
 /// line in the error. The chain is not checked here (that is
 /// [`ChainVerifier`]'s work, with the records before it).
 pub fn decode_record_line(line: &str, line_no: u64) -> Result<RecordedEvent, AuditError> {
-    let bad = |reason: String| AuditError::Export {
+    let bad = |cause: ExportBreak| AuditError::Export {
         line: line_no,
-        reason,
+        cause,
     };
-    let parsed: ExportLine =
-        serde_json::from_str(line).map_err(|error| bad(format!("not a record line: {error}")))?;
+    let parsed: ExportLine = serde_json::from_str(line).map_err(|error| {
+        bad(ExportBreak::NotARecordLine {
+            detail: error.to_string(),
+        })
+    })?;
     let mut bytes = BASE64
         .decode(parsed.canonical.as_bytes())
-        .map_err(|_| bad("canonical is not base64".into()))?;
+        .map_err(|_| bad(ExportBreak::NotBase64))?;
     bytes.extend_from_slice(&parsed.hash.0);
-    let record = RecordedEvent::decode_stored(parsed.position, &bytes)
-        .map_err(|error| bad(error.to_string()))?;
+    let record = RecordedEvent::decode_stored(parsed.position, &bytes).map_err(|error| {
+        bad(ExportBreak::Undecodable {
+            detail: error.to_string(),
+        })
+    })?;
     if record.position != parsed.position {
-        return Err(bad(format!(
-            "the line says position {} but its record is position {}",
-            parsed.position, record.position
-        )));
+        return Err(bad(ExportBreak::PositionMismatch {
+            line_says: parsed.position,
+            record_says: record.position,
+        }));
     }
     Ok(record)
 }
@@ -109,7 +115,9 @@ pub async fn export_log<W: Write + Send>(
     };
     let write_error = |error: std::io::Error| AuditError::Export {
         line: 0,
-        reason: format!("writing: {error}"),
+        cause: ExportBreak::Write {
+            detail: error.to_string(),
+        },
     };
     let mut out = BufWriter::with_capacity(1 << 20, out);
     serde_json::to_writer(&mut out, &header)?;
@@ -120,7 +128,7 @@ pub async fn export_log<W: Write + Send>(
         if records.is_empty() {
             return Err(AuditError::Export {
                 line: next + 2,
-                reason: format!("record {next} missing from the log"),
+                cause: ExportBreak::RecordMissing { position: next },
             });
         }
         for record in records
@@ -130,7 +138,9 @@ pub async fn export_log<W: Write + Send>(
             if record.position != next {
                 return Err(AuditError::Export {
                     line: next + 2,
-                    reason: format!("the log returned position {}", record.position),
+                    cause: ExportBreak::LogOutOfOrder {
+                        found: record.position,
+                    },
                 });
             }
             let line = ExportLine {
@@ -187,18 +197,25 @@ impl<R: BufRead> ExportReader<R> {
     /// Reads the header from `reader`.
     pub fn new(reader: R) -> Result<ExportReader<R>, AuditError> {
         let mut lines = reader.lines();
-        let bad = |reason: String| AuditError::Export { line: 1, reason };
+        let bad = |cause: ExportBreak| AuditError::Export { line: 1, cause };
         let first = lines
             .next()
-            .ok_or_else(|| bad("empty file: no header".into()))?
-            .map_err(|error| bad(error.to_string()))?;
-        let header: ExportHeader =
-            serde_json::from_str(&first).map_err(|error| bad(format!("header: {error}")))?;
+            .ok_or_else(|| bad(ExportBreak::NoHeader))?
+            .map_err(|error| {
+                bad(ExportBreak::Read {
+                    detail: error.to_string(),
+                })
+            })?;
+        let header: ExportHeader = serde_json::from_str(&first).map_err(|error| {
+            bad(ExportBreak::BadHeader {
+                detail: error.to_string(),
+            })
+        })?;
         if header.format != EXPORT_FORMAT {
-            return Err(bad(format!(
-                "format {:?}, expected {EXPORT_FORMAT:?}",
-                header.format
-            )));
+            return Err(bad(ExportBreak::WrongFormat {
+                found: header.format,
+                expected: EXPORT_FORMAT,
+            }));
         }
         Ok(ExportReader {
             lines,
@@ -220,35 +237,35 @@ impl<R: BufRead> ExportReader<R> {
 
     fn next_record(&mut self) -> Option<Result<RecordedEvent, AuditError>> {
         let line_no = self.line_no + 1;
-        let bad = |reason: String| AuditError::Export {
+        let bad = |cause: ExportBreak| AuditError::Export {
             line: line_no,
-            reason,
+            cause,
         };
         let Some(line) = self.lines.next() else {
             if self.chain.n_verified() != self.header.records {
-                return Some(Err(bad(format!(
-                    "the file ends after {} records; the header says {}",
-                    self.chain.n_verified(),
-                    self.header.records
-                ))));
+                return Some(Err(bad(ExportBreak::EndsEarly {
+                    found: self.chain.n_verified(),
+                    expected: self.header.records,
+                })));
             }
             if self.chain.last_hash() != self.header.head_hash {
-                return Some(Err(bad(
-                    "the last record's hash differs from the header's head_hash".into(),
-                )));
+                return Some(Err(bad(ExportBreak::HeadHashDiffers)));
             }
             return None;
         };
         self.line_no = line_no;
         let line = match line {
             Ok(line) => line,
-            Err(error) => return Some(Err(bad(error.to_string()))),
+            Err(error) => {
+                return Some(Err(bad(ExportBreak::Read {
+                    detail: error.to_string(),
+                })))
+            }
         };
         if self.chain.n_verified() >= self.header.records {
-            return Some(Err(bad(format!(
-                "more records than the header's {}",
-                self.header.records
-            ))));
+            return Some(Err(bad(ExportBreak::TooManyRecords {
+                expected: self.header.records,
+            })));
         }
         let record = match decode_record_line(&line, line_no) {
             Ok(record) => record,

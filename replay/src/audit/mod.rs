@@ -34,5 +34,5 @@ mod log_audit;
 pub mod log_tree;
 pub mod merkle;
 
-pub use error::{AuditError, NodeFileError};
+pub use error::{AuditError, ExportBreak, NodeFileError};
 pub use log_audit::*;

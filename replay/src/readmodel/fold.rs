@@ -20,7 +20,7 @@ use salesledger_projections::ProjectionError;
 use salesledger_store::RecordedEvent;
 
 use super::cache::RowCache;
-use super::{Failure, CHECKPOINT_KEY, VERSION_KEY};
+use super::{Failure, FailureCause, CHECKPOINT_KEY, VERSION_KEY};
 
 /// `P::apply` of a table projector.
 pub type ApplyFn = fn(&mut Tx<'_>, &RecordedEvent, &Event) -> Result<(), ProjectionError>;
@@ -213,17 +213,17 @@ impl Folder {
                         provider,
                         "a provider failed"
                     );
-                    self.failed = Some(Failure {
+                    self.failed = Some(Failure::new(
                         position,
-                        reason: format!(
-                            "reads the tables of projector {provider}, which failed at position {position}"
-                        ),
-                    });
+                        FailureCause::ProviderFailed { provider, position },
+                    ));
                     return;
                 }
             }
             let outcome = match event {
-                Err(reason) => Err(reason.clone()),
+                Err(reason) => Err(FailureCause::Undecodable {
+                    detail: reason.clone(),
+                }),
                 Ok(None) => Ok(()),
                 Ok(Some(event)) => {
                     let apply = self.apply;
@@ -238,8 +238,10 @@ impl Folder {
                     }));
                     match result {
                         Ok(Ok(())) => Ok(()),
-                        Ok(Err(error)) => Err(error.to_string()),
-                        Err(_panic) => Err("the projector panicked".to_owned()),
+                        Ok(Err(error)) => Err(FailureCause::Projection {
+                            detail: error.to_string(),
+                        }),
+                        Err(_panic) => Err(FailureCause::Panicked),
                     }
                 }
             };
@@ -248,23 +250,22 @@ impl Folder {
                     let staged = std::mem::take(&mut self.staged);
                     if self.journaled {
                         if let Err(error) = self.journal_writes(record.position, &staged) {
-                            self.failed = Some(Failure {
-                                position: record.position,
-                                reason: error.to_string(),
-                            });
+                            self.failed = Some(Failure::new(
+                                record.position,
+                                FailureCause::Tables {
+                                    detail: error.to_string(),
+                                },
+                            ));
                             return;
                         }
                     }
                     self.make_dirty(staged);
                     self.next = record.position + 1;
                 }
-                Err(reason) => {
+                Err(cause) => {
                     self.staged.clear();
-                    tracing::error!(projector = self.name, position = record.position, %reason, "projector failed");
-                    self.failed = Some(Failure {
-                        position: record.position,
-                        reason,
-                    });
+                    tracing::error!(projector = self.name, position = record.position, reason = %cause, "projector failed");
+                    self.failed = Some(Failure::new(record.position, cause));
                 }
             }
         }

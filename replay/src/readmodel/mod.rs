@@ -140,7 +140,9 @@ pub enum ReadModelError {
     Failed {
         projector: String,
         position: u64,
+        /// In English (`cause`'s Display).
         reason: String,
+        cause: FailureCause,
     },
     /// A background task panicked or was cancelled.
     #[error("read-model task failed: {0}")]
@@ -181,7 +183,52 @@ impl std::fmt::Display for Checkpoint {
 pub struct Failure {
     /// The record it could not apply (its checkpoint stays there).
     pub position: u64,
+    /// Why, in English (`cause`'s Display): for logs and JSON.
     pub reason: String,
+    /// Why, typed: what a user interface words in its own language.
+    #[serde(skip)]
+    pub cause: FailureCause,
+}
+
+impl Failure {
+    pub fn new(position: u64, cause: FailureCause) -> Failure {
+        Failure {
+            position,
+            reason: cause.to_string(),
+            cause,
+        }
+    }
+}
+
+/// Why a projector stopped ([`Failure`]). The Display is English (logs,
+/// JSON `reason`); a user interface words it from the variant. `detail`
+/// is another component's own words: a projector's
+/// `ProjectionError` text (projections/), the event decoder's,
+/// the table store's or the log's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FailureCause {
+    /// The projector refused the event (its own words).
+    #[error("{detail}")]
+    Projection { detail: String },
+    /// The projector panicked applying the event.
+    #[error("the projector panicked")]
+    Panicked,
+    /// The event does not decode.
+    #[error("{detail}")]
+    Undecodable { detail: String },
+    /// A projector whose tables it reads failed first.
+    #[error("reads the tables of projector {provider}, which failed at position {position}")]
+    ProviderFailed {
+        provider: &'static str,
+        position: u64,
+    },
+    /// Writing its tables (journal or commit) failed.
+    #[error("{detail}")]
+    Tables { detail: String },
+    /// Reading the log failed.
+    #[error("reading the log: {detail}")]
+    ReadLog { detail: String },
 }
 
 /// A projector's start and progress.

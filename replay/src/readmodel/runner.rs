@@ -19,8 +19,9 @@ use tokio::time::Instant;
 
 use super::fold::{fold_page, row_key, scan, ApplyFn, Decoded, Folder};
 use super::{
-    Checkpoint, Failure, Page, ReadModelError, TableProjectorStatus, TableRunnerOptions,
-    CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX, VERSION_KEY,
+    Checkpoint, Failure, FailureCause, Page, ReadModelError, TableProjectorStatus,
+    TableRunnerOptions, CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX,
+    VERSION_KEY,
 };
 
 #[derive(Clone, Copy)]
@@ -563,14 +564,11 @@ fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
 }
 
 /// Marks every active projector of the lane failed at `position`.
-fn fail_all(lane: &mut [(Option<usize>, Folder)], position: u64, reason: &str) {
+fn fail_all(lane: &mut [(Option<usize>, Folder)], position: u64, cause: &FailureCause) {
     for (_, folder) in lane.iter_mut() {
         if folder.failed.is_none() {
-            tracing::error!(projector = folder.name, position, %reason, "projector failed");
-            folder.failed = Some(Failure {
-                position,
-                reason: reason.to_owned(),
-            });
+            tracing::error!(projector = folder.name, position, reason = %cause, "projector failed");
+            folder.failed = Some(Failure::new(position, cause.clone()));
         }
     }
 }
@@ -607,7 +605,8 @@ async fn follow(
             let records = match store.read_all(next, options.page_size.max(1)).await {
                 Ok(records) => records,
                 Err(error) => {
-                    fail_all(&mut lane, next, &format!("reading the log: {error}"));
+                    let detail = error.to_string();
+                    fail_all(&mut lane, next, &FailureCause::ReadLog { detail });
                     break;
                 }
             };
@@ -674,7 +673,8 @@ async fn follow(
                 let (committed, result) = commit(&shared, lane).await;
                 lane = committed;
                 if let Err(error) = result {
-                    fail_all(&mut lane, next, &error.to_string());
+                    let detail = error.to_string();
+                    fail_all(&mut lane, next, &FailureCause::Tables { detail });
                     publish(&shared, &lane);
                     break;
                 }
@@ -700,7 +700,8 @@ async fn follow(
                 let (committed, result) = commit(&shared, lane).await;
                 lane = committed;
                 if let Err(error) = result {
-                    fail_all(&mut lane, next, &error.to_string());
+                    let detail = error.to_string();
+                    fail_all(&mut lane, next, &FailureCause::Tables { detail });
                     publish(&shared, &lane);
                     break;
                 }
@@ -797,6 +798,7 @@ impl TableRunner {
                 projector: name.to_owned(),
                 position: failure.position,
                 reason: failure.reason,
+                cause: failure.cause,
             });
         }
         let stored = stored_u64(&slot.tree, CHECKPOINT_KEY)?.unwrap_or(0);
@@ -945,6 +947,7 @@ impl TableRunner {
                         projector: name.to_owned(),
                         position: failure.position,
                         reason: failure.reason.clone(),
+                        cause: failure.cause.clone(),
                     })
                 }
                 _ => Ok(progress.committed),

@@ -473,16 +473,29 @@ pub fn view_error(error: ReadModelError) -> ApiError {
             projector,
             position,
             reason,
-        } => ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "view_failed",
-            format!(
-                "view {projector} stopped at log position {position}, an event it cannot apply: {reason}"
-            ),
-        )
-        .with("projector", serde_json::json!(projector))
-        .with("position", serde_json::json!(position))
-        .with("reason", serde_json::json!(reason)),
+            cause,
+        } => {
+            let mut error = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "view_failed",
+                format!(
+                    "view {projector} stopped at log position {position}, an event it cannot apply: {reason}"
+                ),
+            )
+            .with("projector", serde_json::json!(projector))
+            .with("position", serde_json::json!(position))
+            .with("reason", serde_json::json!(reason));
+            // `reason` stays English (integrators read it); the detail of
+            // a Chinese answer words the cause in the request's language.
+            error.args.push((
+                "why".to_owned(),
+                crate::i18n::breaks::failure_cause_in(
+                    crate::gateway::localize::request_lang(),
+                    &cause,
+                ),
+            ));
+            error
+        }
         ReadModelError::Task(reason) => ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "view_unavailable",
@@ -507,4 +520,48 @@ pub fn path_id(path: IdPath) -> Result<Uuid, ApiError> {
 
 pub fn query<T>(query: Params<T>) -> Result<T, ApiError> {
     Ok(query?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use salesledger_replay::readmodel::FailureCause;
+
+    use super::*;
+    use crate::gateway::localize::with_lang;
+    use crate::i18n::Lang;
+
+    fn failed() -> ReadModelError {
+        let cause = FailureCause::ProviderFailed {
+            provider: "customers",
+            position: 17,
+        };
+        ReadModelError::Failed {
+            projector: "health".into(),
+            position: 17,
+            reason: cause.to_string(),
+            cause,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_view_is_worded_in_the_request_language_and_keeps_its_english_reason() {
+        let chinese = with_lang(Lang::ZhCn, async { view_error(failed()) }).await;
+        let problem = chinese.problem_in(Lang::ZhCn);
+        assert_eq!(
+            problem.detail,
+            "视图 health 在日志位置 17 停止，无法应用该处的事件：所依赖的视图 customers 已在位置 17 停止"
+        );
+        assert_eq!(
+            chinese.extra.get("reason"),
+            Some(&serde_json::json!(
+                "reads the tables of projector customers, which failed at position 17"
+            ))
+        );
+        let english = with_lang(Lang::En, async { view_error(failed()) }).await;
+        assert_eq!(
+            english.problem_in(Lang::En).detail,
+            "view health stopped at log position 17, an event it cannot apply: \
+             reads the tables of projector customers, which failed at position 17"
+        );
+    }
 }

@@ -82,7 +82,7 @@ internal = An internal error occurred; it was logged.
 
 view_unavailable = The view is not available right now.
 view_not_caught_up = The view has not caught up with the requested position yet.
-view_failed = The view failed; it was logged.
+view_failed = View { $projector } stopped at log position { $position }, an event it cannot apply: { $why }
 unknown_customer = The customer is not known.
 reaction_not_found = The reaction was not found.
 

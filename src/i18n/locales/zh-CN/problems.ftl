@@ -80,7 +80,7 @@ internal = 发生内部错误，已记录日志。
 
 view_unavailable = 该视图暂不可用。
 view_not_caught_up = 视图尚未追上所请求的位置。
-view_failed = 视图出错，已记录日志。
+view_failed = 视图 { $projector } 在日志位置 { $position } 停止，无法应用该处的事件：{ $why }
 unknown_customer = 未知客户。
 reaction_not_found = 未找到该处理记录。
 
