@@ -364,8 +364,11 @@ struct EvaluationInputs {
     resolved_tickets: Vec<(TicketRef, StoredTime, StoredTime, u64)>,
     renewal: Option<(i32, PlanName)>,
     success_references: Vec<(ReferenceRef, i32)>,
-    _keyword_searches: Skip<Vec<(i32, Skip<Vec<(SkipStr, u64)>>)>>,
+    _keyword_searches: Skip<Vec<(i32, SkippedSearches)>>,
 }
+
+/// One day's keyword searches (keyword, count), walked over unread.
+type SkippedSearches = Skip<Vec<(SkipStr, u64)>>;
 
 impl EvaluationInputs {
     fn into_inputs(self) -> Result<HealthInputs, TableError> {
