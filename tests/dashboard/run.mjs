@@ -252,7 +252,7 @@ try {
   const saved = join(out, "evidence-bundle.json");
   await download.saveAs(saved);
   const bundle = JSON.parse(readFileSync(saved, "utf8"));
-  check(bundle.format === "salesledger-evidence/2", `the download is not a bundle: ${bundle.format}`);
+  check(bundle.format === "salesledger-evidence/3", `the download is not a bundle: ${bundle.format}`);
   check(bundle.events.length > 0, "the bundle holds no event");
   const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
   check(wide <= 390, `the phone customer page is ${wide} px wide`);
