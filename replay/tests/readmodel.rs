@@ -499,6 +499,88 @@ async fn live_equals_rebuilt_equals_resumed() {
     rebuilt.shutdown().await.expect("shutdown");
 }
 
+// ---- rows made and deleted between two commits ----
+
+const AT: Table<(CustomerId, u64), ()> = Table::new("at");
+const SEEN: Table<CustomerId, u64> = Table::new("seen");
+
+/// Keeps one `at` row per customer, keyed by how many follow-ups it had:
+/// each follow-up deletes the customer's row and writes the next one (the
+/// shape of health's due buckets and ranking rows).
+struct Mover;
+
+impl TableProjector for Mover {
+    const NAME: &'static str = "mover";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["at", "seen"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        if let Event::FollowUpRecorded(follow_up) = event {
+            let customer = follow_up.customer_id;
+            let n = tx.get(&SEEN, &customer)?.unwrap_or(0);
+            if n > 0 {
+                tx.delete(&AT, &(customer, n))?;
+            }
+            tx.put(&AT, &(customer, n + 1), &())?;
+            tx.put(&SEEN, &customer, &(n + 1))?;
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_made_and_deleted_between_two_commits_are_never_written() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(1_200, 40, 0)).await;
+    let records = whole_log(&store).await;
+    let reference = memory_dump::<Mover>(&records);
+    // One row of each table per customer.
+    assert_eq!(reference.lines().count(), 80);
+
+    // Commits every 7 records: most deletions are of committed rows and
+    // must be written; one commit at the end: none are.
+    let mut rows_committed = Vec::new();
+    for (name, commit_every_events) in [("often", 7), ("once", u64::MAX)] {
+        let runner = TableRunner::builder(store.clone(), temp.path().join(name))
+            .with::<Mover>()
+            .options(TableRunnerOptions {
+                commit_every_events,
+                page_size: 50,
+                commit_interval: Duration::from_secs(3_600),
+                catch_up_commit_interval: Duration::from_secs(3_600),
+                ..TableRunnerOptions::default()
+            })
+            .start()
+            .await
+            .expect("start");
+        runner.wait_caught_up(WAIT).await.expect("caught up");
+        assert_eq!(runner.dump(Mover::NAME).expect("dump"), reference, "{name}");
+        let status = runner.status();
+        rows_committed.push(status[0].rows_committed);
+        runner.shutdown().await.expect("shutdown");
+        // And after a restart from what was committed.
+        let reopened = TableRunner::builder(store.clone(), temp.path().join(name))
+            .with::<Mover>()
+            .start()
+            .await
+            .expect("restart");
+        assert_eq!(
+            reopened.dump(Mover::NAME).expect("dump"),
+            reference,
+            "{name}"
+        );
+        reopened.shutdown().await.expect("shutdown");
+    }
+    // Committed once: exactly the final rows, no deletion.
+    assert_eq!(rows_committed[1], 80);
+    assert!(rows_committed[0] > 1_200, "{rows_committed:?}");
+}
+
 // ---- offline: a stop position and seed rows ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -332,11 +332,10 @@ async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
         .join()
         .map_err(|_| anyhow::anyhow!("the reading thread panicked"))?;
     for status in runner.status() {
-        println!(
-            "fold_ms_{}={}",
-            status.name.replace('-', "_"),
-            status.fold_ms
-        );
+        let name = status.name.replace('-', "_");
+        println!("fold_ms_{name}={}", status.fold_ms);
+        println!("commit_ms_{name}={}", status.commit_ms);
+        println!("rows_committed_{name}={}", status.rows_committed);
         if let Some(failure) = status.failed {
             bail!(crate::t!(
                 "cli-fold-view-stopped",

@@ -78,6 +78,13 @@ impl RowCache {
         Some(value)
     }
 
+    /// Whether the cache knows the row to be present (`Some(true)`) or
+    /// absent (`Some(false)`); `None` when it does not know. Leaves the
+    /// recency as it is.
+    pub fn knows(&self, key: &[u8]) -> Option<bool> {
+        self.entries.get(key).map(|(value, _)| value.is_some())
+    }
+
     /// Caches a row (replacing what was cached under its key), then evicts
     /// the least recently used rows until the budget holds. A row larger
     /// than the whole budget is not cached.
@@ -99,6 +106,26 @@ impl RowCache {
         self.recency.insert(self.tick, key.clone());
         self.entries.insert(key, (value, self.tick));
         self.bytes += entry_cost;
+        self.peak = self.peak.max(self.bytes);
+    }
+
+    /// Replaces the cached row under `key` with `value` if the cache holds
+    /// that key (keeping its recency); caches nothing new.
+    pub fn refresh(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let Some((cached, _)) = self.entries.get(key.as_slice()) else {
+            return;
+        };
+        let old_cost = cost(&key, cached);
+        let new_cost = cost(&key, &value);
+        if self.bytes - old_cost + new_cost > self.budget {
+            // Grown past the budget: insert evicts what it must.
+            self.insert(key, value);
+            return;
+        }
+        if let Some((cached, _)) = self.entries.get_mut(key.as_slice()) {
+            *cached = value;
+        }
+        self.bytes = self.bytes - old_cost + new_cost;
         self.peak = self.peak.max(self.bytes);
     }
 
@@ -136,5 +163,27 @@ mod tests {
         assert!(cache.bytes() <= 3 * (2 + 1 + ENTRY_OVERHEAD));
         cache.insert(b"big".to_vec(), Some(vec![0; 10_000]));
         assert_eq!(cache.get(b"big"), None);
+    }
+
+    #[test]
+    fn refresh_replaces_only_what_is_cached() {
+        let mut cache = RowCache::new(3 * (2 + 2 + ENTRY_OVERHEAD));
+        cache.insert(b"a".to_vec(), Some(b"1".to_vec()));
+        cache.insert(b"b".to_vec(), None);
+        cache.refresh(b"a".to_vec(), Some(b"22".to_vec()));
+        cache.refresh(b"b".to_vec(), Some(b"3".to_vec()));
+        cache.refresh(b"c".to_vec(), Some(b"4".to_vec()));
+        assert_eq!(cache.get(b"a"), Some(Some(b"22".to_vec())));
+        assert_eq!(cache.get(b"b"), Some(Some(b"3".to_vec())));
+        assert_eq!(cache.get(b"c"), None);
+        assert_eq!(
+            cache.bytes(),
+            (2 + 2 + ENTRY_OVERHEAD) + (2 + 1 + ENTRY_OVERHEAD)
+        );
+        // A refresh that outgrows the budget evicts the oldest rows.
+        cache.refresh(b"b".to_vec(), Some(vec![0; 100]));
+        assert!(cache.bytes() <= 3 * (2 + 2 + ENTRY_OVERHEAD));
+        assert_eq!(cache.get(b"a"), None);
+        assert_eq!(cache.get(b"b"), Some(Some(vec![0; 100])));
     }
 }

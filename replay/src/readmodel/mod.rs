@@ -251,6 +251,12 @@ pub struct TableProjectorStatus {
     /// Time spent in this projector's `apply` since the runner started,
     /// in milliseconds (where a rebuild's time goes).
     pub fold_ms: u64,
+    /// Time spent committing this projector's rows (its batches on its
+    /// tree) since the runner started, in milliseconds.
+    pub commit_ms: u64,
+    /// Rows written (or deleted) by its commits since the runner started:
+    /// a row changed many times between two commits counts once.
+    pub rows_committed: u64,
 }
 
 /// When rows are committed, how much is cached, how pages are folded.

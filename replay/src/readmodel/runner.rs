@@ -48,6 +48,8 @@ struct Progress {
     cache_bytes: usize,
     cache_peak_bytes: usize,
     fold_ms: u64,
+    commit_ms: u64,
+    rows_committed: u64,
 }
 
 struct Slot {
@@ -521,6 +523,8 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
                 progress.cache_bytes = folder.cache.bytes();
                 progress.cache_peak_bytes = folder.cache.peak();
                 progress.fold_ms = folder.fold_nanos / 1_000_000;
+                progress.commit_ms = folder.commit_nanos / 1_000_000;
+                progress.rows_committed = folder.rows_committed;
             });
         }
     }
@@ -918,6 +922,8 @@ impl TableRunner {
                     cache_bytes: progress.cache_bytes,
                     cache_peak_bytes: progress.cache_peak_bytes,
                     fold_ms: progress.fold_ms,
+                    commit_ms: progress.commit_ms,
+                    rows_committed: progress.rows_committed,
                 }
             })
             .collect()
