@@ -486,8 +486,8 @@ pub fn level_differences(
         for (customer_id, _) in &page.rows {
             let daily = |runner: &TableRunner| {
                 runner
-                    .read_with::<HealthTables, _>(|rows| rows.prefix(&health::DAILY, customer_id))
-                    .map(|(rows, _)| rows.into_iter().map(|(_, entry)| entry).collect::<Vec<_>>())
+                    .read_with::<HealthTables, _>(|rows| health::daily_of(rows, *customer_id))
+                    .map(|(daily, _)| daily)
             };
             if let Some(difference) =
                 level_difference(*customer_id, &daily(actual)?, &daily(what_if)?)

@@ -120,6 +120,34 @@ fn decoding_failures_are_typed() {
 }
 
 #[test]
+fn a_stored_payload_decodes_from_its_text_as_through_a_value() {
+    let current = stored(include_str!("fixtures/events/RepRegistered.v1.json"));
+    let event = decode(&current.event_type, 1, current.payload.clone()).expect("v1 decodes");
+    let encoded = encode(&event).expect("encodes");
+    let text = encoded.payload.to_string();
+    // At the current version: straight from the text, the same event.
+    assert_eq!(
+        decode_record(&encoded.event_type, encoded.schema_version, &text),
+        Ok(event.clone())
+    );
+    // An older version still goes through its upcaster.
+    assert_eq!(
+        decode_record("RepRegistered", 1, &current.payload.to_string()),
+        Ok(event)
+    );
+    // A payload that fails is told exactly as through a `Value`.
+    let mut two_tags = encoded.payload.clone();
+    two_tags["capability_tags"] = serde_json::json!(["iso13485", "plc-retrofit"]);
+    for payload in [two_tags, serde_json::json!([1, 2]), serde_json::json!({})] {
+        assert_eq!(
+            decode_record("RepRegistered", 2, &payload.to_string()),
+            decode("RepRegistered", 2, payload.clone()),
+            "{payload}"
+        );
+    }
+}
+
+#[test]
 fn stream_ids_follow_the_convention() {
     assert_eq!(
         customer_stream_id(customer_id(1)),

@@ -742,8 +742,9 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(HealthTables::NAME, HealthScores::NAME);
     assert_eq!(RiskTables::NAME, RiskList::NAME);
     // 2: the compact inputs rows; risk reads them, so both rebuild.
-    // Health 3: due rows as day buckets (risk does not read them).
-    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (3, 2));
+    // Health 3: due rows as day buckets; 4: the score history packed per
+    // month (risk reads neither).
+    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (4, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(

@@ -163,8 +163,17 @@ pub const BELOW_GREEN: Table<(u32, CustomerId), Level> = Table::new("health-belo
 pub const NAMES: Table<CustomerId, String> = Table::new("health-names");
 /// Every customer the health view knows, with its latest evaluation.
 pub const CUSTOMERS: Table<CustomerId, CustomerState> = Table::new("health-customers");
-/// Score history: changes only.
-pub const DAILY: Table<(CustomerId, NaiveDate), DailyEntry> = Table::new("health-daily");
+/// Score history, changes only, packed per month: (customer, first day of
+/// the month) -> that month's changes in day order. One row per customer
+/// and month, so a commit rewrites a customer's month once, not a row per
+/// change (version 3 wrote a row per change: the most rows of any table on
+/// a rebuild).
+pub const DAILY: Table<(CustomerId, NaiveDate), Vec<DailyEntry>> = Table::new("health-daily");
+
+/// The first day of `day`'s month: the [`DAILY`] row it belongs to.
+fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
 /// When an account is due for evaluation ([`NaiveDate::MIN`]: the next close).
 pub const DUE: Table<(NaiveDate, CustomerId), ()> = Table::new("health-due");
 /// Level changes recorded by the day close.
@@ -250,8 +259,9 @@ pub struct HealthTables;
 impl TableProjector for HealthTables {
     const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
     /// 2: the inputs row in its compact form ([`StoredInputs`]); 3: due
-    /// rows as day buckets consumed whole at a close ([`schedule`]).
-    const VERSION: u32 = 3;
+    /// rows as day buckets consumed whole at a close ([`schedule`]); 4: the
+    /// score history packed per customer and month ([`DAILY`]).
+    const VERSION: u32 = 4;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -811,7 +821,10 @@ fn record_daily(
                 == (entry.score_bp, entry.level, entry.policy_version)
     });
     if !unchanged {
-        tx.put(&DAILY, &(customer_id, entry.day), &entry)?;
+        let key = (customer_id, month_of(entry.day));
+        let mut month = tx.get(&DAILY, &key)?.unwrap_or_default();
+        month.push(entry);
+        tx.put(&DAILY, &key, &month)?;
         state.last_daily = Some(entry);
     }
     Ok(())
@@ -1396,7 +1409,7 @@ pub fn customer(
         evaluated_at_position: evaluation.evaluated_at_position,
         changed_by: evaluation.changed_by,
         pending_inputs: state.pending_inputs,
-        daily: values(rows.prefix(&DAILY, &customer_id)?),
+        daily: daily_of(rows, customer_id)?,
         history: values(rows.prefix(&LEVELS, &customer_id)?),
         frozen_since: state.frozen_since,
         freezes: values(rows.prefix(&FREEZES, &customer_id)?),
@@ -1428,6 +1441,49 @@ pub fn detail(
     }))
 }
 
+/// One customer's score history (changes only), in day order.
+pub fn daily_of(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Vec<DailyEntry>, TableError> {
+    Ok(rows
+        .prefix(&DAILY, &customer_id)?
+        .into_iter()
+        .flat_map(|(_, month)| month)
+        .collect())
+}
+
+/// A customer's score history changes on days in `from..to` (`to`: none,
+/// no end), in day order: only the month rows that can hold them are read.
+fn daily_between(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Result<Vec<DailyEntry>, TableError> {
+    let start = (customer_id, month_of(from));
+    // The month rows up to and including `to`'s month.
+    let end = to.and_then(|to| {
+        let month = month_of(to);
+        month
+            .checked_add_months(chrono::Months::new(1))
+            .map(|next| (customer_id, next))
+    });
+    let months = match &end {
+        Some(end) => rows.range(&DAILY, Some(&start), Some(end))?,
+        None => {
+            let from = start.to_key_bytes();
+            let to = super::prefix_end(&customer_id.to_key_bytes());
+            rows_from(rows, &DAILY, &from, to.as_deref(), usize::MAX)?
+        }
+    };
+    Ok(months
+        .into_iter()
+        .flat_map(|(_, month)| month)
+        .filter(|entry| entry.day >= from && to.map_or(true, |to| entry.day < to))
+        .collect())
+}
+
 /// A page of one customer's score history (changes only), in day order:
 /// at most `limit` rows after the day `after`, and the day to continue
 /// after when more follow.
@@ -1438,12 +1494,20 @@ pub fn daily_page(
     limit: usize,
 ) -> Result<(Vec<DailyEntry>, Option<NaiveDate>), TableError> {
     let from = match after {
-        Some(day) => after_key(&(customer_id, day)),
-        None => customer_id.to_key_bytes(),
+        Some(day) => match day.succ_opt() {
+            Some(next) => next,
+            None => return Ok((Vec::new(), None)),
+        },
+        None => NaiveDate::MIN,
     };
-    let to = super::prefix_end(&customer_id.to_key_bytes());
-    let (found, next) = page(rows, &DAILY, &from, to.as_deref(), limit)?;
-    Ok((values(found), next.map(|(_, day)| day)))
+    let mut found = daily_between(rows, customer_id, from, None)?;
+    let next = if found.len() > limit {
+        found.truncate(limit);
+        found.last().map(|entry| entry.day)
+    } else {
+        None
+    };
+    Ok((found, next))
 }
 
 /// The score history entry in force on `day`: the last change at or
@@ -1453,12 +1517,8 @@ pub fn daily_as_of(
     customer_id: CustomerId,
     day: NaiveDate,
 ) -> Result<Option<DailyEntry>, TableError> {
-    let from = (customer_id, NaiveDate::MIN);
-    let found = match day.succ_opt() {
-        Some(next) => rows.range(&DAILY, Some(&from), Some(&(customer_id, next)))?,
-        None => rows.prefix(&DAILY, &customer_id)?,
-    };
-    Ok(found.into_iter().next_back().map(|(_, entry)| entry))
+    let found = daily_between(rows, customer_id, NaiveDate::MIN, day.succ_opt())?;
+    Ok(found.into_iter().next_back())
 }
 
 /// How many customers were at each level on a day.
@@ -1494,14 +1554,7 @@ pub fn level_counts(
     for customer_id in customers {
         let mut level = daily_as_of(rows, customer_id, first)?.map(|entry| entry.level);
         let changes = match first.succ_opt() {
-            Some(from) => {
-                let to = last.succ_opt().map(|to| (customer_id, to));
-                rows.range(&DAILY, Some(&(customer_id, from)), to.as_ref())?
-                    .into_iter()
-                    .filter(|((owner, _), _)| *owner == customer_id)
-                    .map(|(_, entry)| entry)
-                    .collect()
-            }
+            Some(from) => daily_between(rows, customer_id, from, last.succ_opt())?,
             None => Vec::new(),
         };
         let mut changes = changes.into_iter().peekable();
