@@ -127,7 +127,7 @@ fn a_stored_payload_decodes_from_its_text_as_through_a_value() {
     let text = encoded.payload.to_string();
     // At the current version: straight from the text, the same event.
     assert_eq!(
-        decode_record(&encoded.event_type, encoded.schema_version, &text),
+        decode_record(encoded.event_type, encoded.schema_version, &text),
         Ok(event.clone())
     );
     // An older version still goes through its upcaster.
