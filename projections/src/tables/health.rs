@@ -1454,30 +1454,22 @@ pub fn daily_of(
 }
 
 /// A customer's score history changes on days in `from..to` (`to`: none,
-/// no end), in day order: only the month rows that can hold them are read.
+/// no end), in day order, from at most `max_months` month rows: only the
+/// rows that can hold those days are read.
 fn daily_between(
     rows: &mut impl TableRead,
     customer_id: CustomerId,
     from: NaiveDate,
     to: Option<NaiveDate>,
+    max_months: usize,
 ) -> Result<Vec<DailyEntry>, TableError> {
-    let start = (customer_id, month_of(from));
-    // The month rows up to and including `to`'s month.
-    let end = to.and_then(|to| {
-        let month = month_of(to);
-        month
-            .checked_add_months(chrono::Months::new(1))
-            .map(|next| (customer_id, next))
-    });
-    let months = match &end {
-        Some(end) => rows.range(&DAILY, Some(&start), Some(end))?,
-        None => {
-            let from = start.to_key_bytes();
-            let to = super::prefix_end(&customer_id.to_key_bytes());
-            rows_from(rows, &DAILY, &from, to.as_deref(), usize::MAX)?
-        }
+    let start = (customer_id, month_of(from)).to_key_bytes();
+    // Up to and including `to`'s month, else to the customer's last row.
+    let end = match to.and_then(|to| month_of(to).checked_add_months(chrono::Months::new(1))) {
+        Some(next) => Some((customer_id, next).to_key_bytes()),
+        None => super::prefix_end(&customer_id.to_key_bytes()),
     };
-    Ok(months
+    Ok(rows_from(rows, &DAILY, &start, end.as_deref(), max_months)?
         .into_iter()
         .flat_map(|(_, month)| month)
         .filter(|entry| entry.day >= from && to.map_or(true, |to| entry.day < to))
@@ -1500,7 +1492,10 @@ pub fn daily_page(
         },
         None => NaiveDate::MIN,
     };
-    let mut found = daily_between(rows, customer_id, from, None)?;
+    // Every month row holds at least one change, and the first may hold
+    // none after `after`: `limit + 2` rows hold `limit + 1` changes if
+    // there are that many.
+    let mut found = daily_between(rows, customer_id, from, None, limit.saturating_add(2))?;
     let next = if found.len() > limit {
         found.truncate(limit);
         found.last().map(|entry| entry.day)
@@ -1517,7 +1512,13 @@ pub fn daily_as_of(
     customer_id: CustomerId,
     day: NaiveDate,
 ) -> Result<Option<DailyEntry>, TableError> {
-    let found = daily_between(rows, customer_id, NaiveDate::MIN, day.succ_opt())?;
+    let found = daily_between(
+        rows,
+        customer_id,
+        NaiveDate::MIN,
+        day.succ_opt(),
+        usize::MAX,
+    )?;
     Ok(found.into_iter().next_back())
 }
 
@@ -1554,7 +1555,7 @@ pub fn level_counts(
     for customer_id in customers {
         let mut level = daily_as_of(rows, customer_id, first)?.map(|entry| entry.level);
         let changes = match first.succ_opt() {
-            Some(from) => daily_between(rows, customer_id, from, last.succ_opt())?,
+            Some(from) => daily_between(rows, customer_id, from, last.succ_opt(), usize::MAX)?,
             None => Vec::new(),
         };
         let mut changes = changes.into_iter().peekable();

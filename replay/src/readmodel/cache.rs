@@ -112,21 +112,18 @@ impl RowCache {
     /// Replaces the cached row under `key` with `value` if the cache holds
     /// that key (keeping its recency); caches nothing new.
     pub fn refresh(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
-        let Some((cached, _)) = self.entries.get(key.as_slice()) else {
+        let Some((cached, _)) = self.entries.get_mut(key.as_slice()) else {
             return;
         };
-        let old_cost = cost(&key, cached);
-        let new_cost = cost(&key, &value);
-        if self.bytes - old_cost + new_cost > self.budget {
+        let bytes = self.bytes - cost(&key, cached) + cost(&key, &value);
+        if bytes <= self.budget {
+            *cached = value;
+            self.bytes = bytes;
+            self.peak = self.peak.max(bytes);
+        } else {
             // Grown past the budget: insert evicts what it must.
             self.insert(key, value);
-            return;
         }
-        if let Some((cached, _)) = self.entries.get_mut(key.as_slice()) {
-            *cached = value;
-        }
-        self.bytes = self.bytes - old_cost + new_cost;
-        self.peak = self.peak.max(self.bytes);
     }
 
     fn remove(&mut self, key: &[u8]) {

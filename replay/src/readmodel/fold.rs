@@ -209,9 +209,7 @@ impl Folder {
     pub fn fold(&mut self, page: &[Decoded], lane: &[Folder]) {
         let started = std::time::Instant::now();
         self.fold_records(page, lane);
-        self.fold_nanos = self
-            .fold_nanos
-            .saturating_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        add_elapsed(&mut self.fold_nanos, started);
     }
 
     fn fold_records(&mut self, page: &[Decoded], lane: &[Folder]) {
@@ -336,9 +334,7 @@ impl Folder {
         for (key, value) in dirty {
             self.cache.refresh(key, value);
         }
-        self.commit_nanos = self
-            .commit_nanos
-            .saturating_add(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+        add_elapsed(&mut self.commit_nanos, started);
         Ok(())
     }
 
@@ -417,6 +413,12 @@ impl Folder {
         }
         merged_range(&self.tree, &bounds, limit, &[&self.dirty, &as_of])
     }
+}
+
+/// Adds the nanoseconds since `started` to `total` (saturating).
+fn add_elapsed(total: &mut u64, started: std::time::Instant) {
+    let elapsed = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    *total = total.saturating_add(elapsed);
 }
 
 /// The storage keys of a table's rows in `from..to`.
