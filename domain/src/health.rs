@@ -343,6 +343,8 @@ pub struct IndicatorScore {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HealthBreakdown {
+    /// ISO text in JSON; a day number in the read models' binary rows.
+    #[serde(with = "crate::day_serde")]
     pub as_of: NaiveDate,
     /// The sum of the contributions.
     pub score_bp: u32,

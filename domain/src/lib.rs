@@ -13,7 +13,8 @@
 //! (`event::encode`; `event::decode_record`, the one decoder of stored
 //! records, and `event::decode` over a parsed payload).
 //!
-//! Module map: `value` (ids and value objects), `error`, `role`
+//! Module map: `value` (ids and value objects), `day_serde` (dates as day
+//! numbers in binary formats), `error`, `role`
 //! (authorisation table), `access` (ownership scopes of commands and
 //! reads), `audience` (the reps an event names), `business_time` (the
 //! business times each command carries), `event` (catalogue, encode /
@@ -35,6 +36,7 @@ pub mod calendar;
 pub mod config;
 pub mod contract;
 pub mod customer;
+pub mod day_serde;
 pub mod duplicate;
 pub mod error;
 pub mod event;

@@ -291,6 +291,8 @@ pub struct CustomerHealth {
 /// The score at one day's close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyEntry {
+    /// ISO text in JSON; a day number in stored rows.
+    #[serde(with = "salesledger_domain::day_serde")]
     pub day: NaiveDate,
     pub score_bp: u32,
     pub level: Level,

@@ -743,8 +743,8 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(RiskTables::NAME, RiskList::NAME);
     // 2: the compact inputs rows; risk reads them, so both rebuild.
     // Health 3: due rows as day buckets; 4: the score history packed per
-    // month (risk reads neither).
-    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (4, 2));
+    // month; 5: days in its rows as day numbers (risk reads none of them).
+    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (5, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(

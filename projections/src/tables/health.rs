@@ -243,12 +243,14 @@ pub struct CustomerState {
     pub changed_by: Vec<u64>,
     /// At most [`MAX_CHANGED_BY`].
     pub pending_inputs: Vec<u64>,
+    #[serde(with = "salesledger_domain::day_serde::option")]
     pub frozen_since: Option<NaiveDate>,
     /// The key position of the last freeze.
     pub last_freeze: Option<u64>,
     /// The last score history row.
     pub last_daily: Option<DailyEntry>,
     /// The day of this account's `health-due` row, if any.
+    #[serde(with = "salesledger_domain::day_serde::option")]
     pub due: Option<NaiveDate>,
 }
 
@@ -260,8 +262,10 @@ impl TableProjector for HealthTables {
     const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
     /// 2: the inputs row in its compact form ([`StoredInputs`]); 3: due
     /// rows as day buckets consumed whole at a close ([`schedule`]); 4: the
-    /// score history packed per customer and month ([`DAILY`]).
-    const VERSION: u32 = 4;
+    /// score history packed per customer and month ([`DAILY`]); 5: the days
+    /// of score history and customer rows as day numbers
+    /// ([`salesledger_domain::day_serde`]), not ISO text.
+    const VERSION: u32 = 5;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -382,44 +386,15 @@ type SkippedSearches = Skip<Vec<(SkipStr, u64)>>;
 
 impl EvaluationInputs {
     fn into_inputs(self) -> Result<HealthInputs, TableError> {
-        const TABLE: &str = "health-inputs";
-        let mut usage = BTreeMap::new();
-        for (day, logins, key_feature_calls) in self.usage {
-            usage.insert(
-                stored_day(TABLE, day)?,
-                DayUsage {
-                    logins,
-                    key_feature_calls,
-                },
-            );
-        }
-        let mut resolved_tickets = BTreeMap::new();
-        for (ticket, opened_at, resolved_at, resolution_seconds) in self.resolved_tickets {
-            resolved_tickets.insert(
-                ticket,
-                ResolvedTicket {
-                    opened_at: stored_time(TABLE, opened_at)?,
-                    resolved_at: stored_time(TABLE, resolved_at)?,
-                    resolution_seconds,
-                },
-            );
-        }
-        let mut success_references = BTreeMap::new();
-        for (reference, day) in self.success_references {
-            success_references.insert(reference, stored_day(TABLE, day)?);
-        }
+        // Stored in key order: collecting builds each map in bulk, where
+        // inserting one by one walked the tree for every day.
+        let usage = stored_usage(self.usage)?;
+        let resolved_tickets = stored_resolved(self.resolved_tickets)?;
+        let success_references = stored_references(self.success_references)?;
         Ok(HealthInputs {
             usage,
             resolved_tickets,
-            renewal: self
-                .renewal
-                .map(|(day, plan)| {
-                    Ok::<_, TableError>(Renewal {
-                        renewal_on: stored_day(TABLE, day)?,
-                        plan,
-                    })
-                })
-                .transpose()?,
+            renewal: stored_renewal(self.renewal)?,
             success_references,
             ..HealthInputs::default()
         })
@@ -529,6 +504,54 @@ fn stored_time(
     })
 }
 
+/// (day, logins, key feature calls) rows back into the usage map.
+fn stored_usage(rows: Vec<(i32, u32, u32)>) -> Result<BTreeMap<NaiveDate, DayUsage>, TableError> {
+    rows.into_iter()
+        .map(|(day, logins, key_feature_calls)| {
+            let usage = DayUsage {
+                logins,
+                key_feature_calls,
+            };
+            Ok((stored_day(INPUTS.name(), day)?, usage))
+        })
+        .collect()
+}
+
+/// A stored renewal (day number, plan) back into a [`Renewal`].
+fn stored_renewal(renewal: Option<(i32, PlanName)>) -> Result<Option<Renewal>, TableError> {
+    renewal
+        .map(|(day, plan)| {
+            let renewal_on = stored_day(INPUTS.name(), day)?;
+            Ok(Renewal { renewal_on, plan })
+        })
+        .transpose()
+}
+
+/// Stored resolved tickets back into their map.
+fn stored_resolved(
+    rows: Vec<(TicketRef, StoredTime, StoredTime, u64)>,
+) -> Result<BTreeMap<TicketRef, ResolvedTicket>, TableError> {
+    rows.into_iter()
+        .map(|(ticket, opened_at, resolved_at, resolution_seconds)| {
+            let resolved = ResolvedTicket {
+                opened_at: stored_time(INPUTS.name(), opened_at)?,
+                resolved_at: stored_time(INPUTS.name(), resolved_at)?,
+                resolution_seconds,
+            };
+            Ok((ticket, resolved))
+        })
+        .collect()
+}
+
+/// Stored success references (reference, day number) back into their map.
+fn stored_references(
+    rows: Vec<(ReferenceRef, i32)>,
+) -> Result<BTreeMap<ReferenceRef, NaiveDate>, TableError> {
+    rows.into_iter()
+        .map(|(reference, day)| Ok((reference, stored_day(INPUTS.name(), day)?)))
+        .collect()
+}
+
 impl StoredInputs {
     /// The stored form of `inputs`.
     pub fn of(inputs: &HealthInputs) -> StoredInputs {
@@ -591,16 +614,9 @@ impl StoredInputs {
     /// The inputs stored.
     pub fn into_inputs(self) -> Result<HealthInputs, TableError> {
         const TABLE: &str = "health-inputs";
-        let mut usage = BTreeMap::new();
-        for (day, logins, key_feature_calls) in self.usage {
-            usage.insert(
-                stored_day(TABLE, day)?,
-                DayUsage {
-                    logins,
-                    key_feature_calls,
-                },
-            );
-        }
+        // Stored in key order: collecting builds each map in bulk, where
+        // inserting one by one walked the tree for every day.
+        let usage = stored_usage(self.usage)?;
         let mut open_tickets = BTreeMap::new();
         for (ticket, opened_at, subject) in self.open_tickets {
             open_tickets.insert(
@@ -611,21 +627,8 @@ impl StoredInputs {
                 },
             );
         }
-        let mut resolved_tickets = BTreeMap::new();
-        for (ticket, opened_at, resolved_at, resolution_seconds) in self.resolved_tickets {
-            resolved_tickets.insert(
-                ticket,
-                ResolvedTicket {
-                    opened_at: stored_time(TABLE, opened_at)?,
-                    resolved_at: stored_time(TABLE, resolved_at)?,
-                    resolution_seconds,
-                },
-            );
-        }
-        let mut success_references = BTreeMap::new();
-        for (reference, day) in self.success_references {
-            success_references.insert(reference, stored_day(TABLE, day)?);
-        }
+        let resolved_tickets = stored_resolved(self.resolved_tickets)?;
+        let success_references = stored_references(self.success_references)?;
         let mut keyword_searches = BTreeMap::new();
         for (day, counts) in self.keyword_searches {
             keyword_searches.insert(stored_day(TABLE, day)?, counts.into_iter().collect());
@@ -639,15 +642,7 @@ impl StoredInputs {
                 .transpose()?,
             open_tickets,
             resolved_tickets,
-            renewal: self
-                .renewal
-                .map(|(day, plan)| {
-                    Ok::<_, TableError>(Renewal {
-                        renewal_on: stored_day(TABLE, day)?,
-                        plan,
-                    })
-                })
-                .transpose()?,
+            renewal: stored_renewal(self.renewal)?,
             success_references,
             keyword_searches,
         })
@@ -821,10 +816,7 @@ fn record_daily(
                 == (entry.score_bp, entry.level, entry.policy_version)
     });
     if !unchanged {
-        let key = (customer_id, month_of(entry.day));
-        let mut month = tx.get(&DAILY, &key)?.unwrap_or_default();
-        month.push(entry);
-        tx.put(&DAILY, &key, &month)?;
+        tx.push(&DAILY, &(customer_id, month_of(entry.day)), &entry)?;
         state.last_daily = Some(entry);
     }
     Ok(())

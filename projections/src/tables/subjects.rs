@@ -95,10 +95,7 @@ impl TableProjector for SubjectsTables {
         let block = record.position / BLOCK_SIZE;
         let offset = u16::try_from(record.position % BLOCK_SIZE).unwrap_or(u16::MAX);
         for subject in subjects {
-            let key = (subject, block);
-            let mut offsets = tx.get(&EVENTS, &key)?.unwrap_or_default();
-            offsets.push(offset);
-            tx.put(&EVENTS, &key, &offsets)?;
+            tx.push(&EVENTS, &(subject, block), &offset)?;
         }
         if let Some(customer) = customer {
             if record.stream_version == 0 && !own_stream_of_customer(&record.stream_id) {
