@@ -498,7 +498,9 @@ mod tests {
     use super::*;
 
     const NUMBERS: Table<u64, Vec<u16>> = Table::new("numbers");
-    const WORDS: Table<(String, u64), Vec<(String, Option<u32>)>> = Table::new("words");
+    /// A word and an optional count.
+    type Word = (String, Option<u32>);
+    const WORDS: Table<(String, u64), Vec<Word>> = Table::new("words");
 
     /// `push` leaves exactly the bytes that reading the list, pushing the
     /// item and writing the list back would: across the length's varint
