@@ -276,6 +276,9 @@ try {
     await desktop.screenshot({ path: join(out, "desktop-switched-to-en.png") });
     await desktop.locator('[data-testid="lang-zh-CN"]').click();
     await desktop.locator("#risk h2").filter({ hasText: messages["zh-CN"]["risk.title"] }).waitFor();
+    // The board is redrawn after the fixed texts: wait until no render is in
+    // flight and the last one drew in Chinese.
+    await desktop.waitForFunction(() => document.documentElement.dataset.rendered === "zh-CN", null, { timeout: TIMEOUT });
     await desktop.waitForFunction(() => document.querySelectorAll('[data-testid="risk-row"]').length === 10, null, { timeout: TIMEOUT });
     await checkLanguage(desktop, "board after switching back");
     console.log("the language switch changes the page, is remembered over a reload, and switches back");

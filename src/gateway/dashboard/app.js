@@ -29,6 +29,7 @@ const app = {
   digestDay: null,
   lang: "en",
   messages: {},
+  rendersInFlight: 0,
   // The organisation's time zone: the pool policy's day-close offset
   // (GET /v1/me), China Standard Time until the page knows it.
   utcOffsetMinutes: 480,
@@ -1055,18 +1056,31 @@ function parseRoute() {
   return match ? { name: "customer", id: match[1].toLowerCase() } : { name: "board" };
 }
 
+// Draws the visible page. A render that began in another language (the
+// switch was pressed while it waited for the views) draws again, so the
+// last words on the page are always in the chosen language; <html
+// data-rendered> names that language once no render is in flight.
 async function render(position) {
-  app.route = parseRoute();
-  const onCustomer = app.route.name === "customer";
-  $("board").hidden = onCustomer;
-  $("customer").hidden = !onCustomer;
-  if (onCustomer) {
-    ensureCustomerTitle();
-    $("customer-title").textContent = app.route.id;
-    await loadCustomer(app.route.id, position);
-  } else {
-    await loadBoard(position);
+  const lang = app.lang;
+  app.rendersInFlight += 1;
+  delete document.documentElement.dataset.rendered;
+  try {
+    app.route = parseRoute();
+    const onCustomer = app.route.name === "customer";
+    $("board").hidden = onCustomer;
+    $("customer").hidden = !onCustomer;
+    if (onCustomer) {
+      ensureCustomerTitle();
+      $("customer-title").textContent = app.route.id;
+      await loadCustomer(app.route.id, position);
+    } else {
+      await loadBoard(position);
+    }
+  } finally {
+    app.rendersInFlight -= 1;
   }
+  if (lang !== app.lang) return render(position);
+  if (app.rendersInFlight === 0) document.documentElement.dataset.rendered = lang;
 }
 
 function ensureCustomerTitle() {
