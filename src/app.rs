@@ -15,10 +15,11 @@ use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfi
 use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use crate::backend::{OpenedStore, StoreChoice};
-use crate::gateway::auth::{self, TokenStore};
 use crate::gateway::{
-    ops, router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
+    router, serve_connections, AppState, ConnectionSettings, DEFAULT_MAX_BODY_BYTES,
 };
+use crate::metrics::{MeteredStore, Ops};
+use crate::tokens::{TokenStore, SAVE_LAST_USED_EVERY};
 
 /// How `serve` runs.
 #[derive(Clone, Debug)]
@@ -108,8 +109,8 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     let tokens = Arc::new(TokenStore::load_or_create(&tokens_path)?);
     // Token changes (the CLI, the token routes) take effect within a
     // second; "last used" times are saved now and then.
-    tokens.watch(auth::SAVE_LAST_USED_EVERY);
-    let metered = Arc::new(ops::MeteredStore::new(store.store().clone()));
+    tokens.watch(SAVE_LAST_USED_EVERY);
+    let metered = Arc::new(MeteredStore::new(store.store().clone()));
     let shared: Arc<dyn Store> = metered.clone();
     retire_model_views(&config.data_dir);
     let views = crate::views::table_runner_builder(
@@ -120,8 +121,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
     .await
     .with_context(|| crate::t!("cli-serve-starting-read-models"))?;
     let ops = Arc::new(
-        ops::Ops::new(store.clone(), head_at_start)
-            .with_context(|| crate::t!("cli-serve-metrics"))?,
+        Ops::new(store.clone(), head_at_start).with_context(|| crate::t!("cli-serve-metrics"))?,
     );
     metered.record_into(ops.clone());
     let webhooks = crate::webhooks::Subscriptions::open(

@@ -20,8 +20,8 @@ use salesledger_fixtures::{FixtureConfig, Progress};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::gateway::auth::{generate_token, TokenEntry, TokenFile, TokenStore};
 use crate::gateway::{post_in_process, AppState};
+use crate::tokens::{generate_token, TokenEntry, TokenFile, TokenStore};
 
 /// A customer in the public pool that the README's walk-through claims and
 /// sends a proposal to, registered after the fixture year.

@@ -20,6 +20,7 @@ pub mod held;
 pub mod i18n;
 pub mod import;
 pub mod init;
+pub mod metrics;
 pub mod offline;
 pub mod output;
 pub mod progress;

@@ -38,6 +38,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+mod store;
+
+pub use store::{Caller, Refusal, TokenStore, RELOAD_EVERY, SAVE_LAST_USED_EVERY};
+
 /// The token file format this build writes (and the newest it reads).
 pub const TOKEN_FILE_VERSION: u32 = 2;
 

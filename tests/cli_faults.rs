@@ -230,7 +230,7 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
     let tokens = tokens_dir.path().join("tokens.json");
     let (token, rep_token) = ("sl_faults_admin_token", "sl_faults_rep_token");
     let entry = |token: &str, actor: &str, role: salesledger_domain::Role, rep_id| {
-        salesledger::gateway::auth::TokenEntry {
+        salesledger::tokens::TokenEntry {
             token_sha256: salesledger_store::Hash32::sha256(token.as_bytes()).to_hex(),
             actor: actor.into(),
             role,
@@ -242,7 +242,7 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
             last_used_at: None,
         }
     };
-    salesledger::gateway::auth::TokenStore::add_to_file(
+    salesledger::tokens::TokenStore::add_to_file(
         &tokens,
         vec![
             entry(token, "admin", salesledger_domain::Role::Supervisor, None),

@@ -110,7 +110,7 @@ fn serve_command(data: &Path, stderr: &Path) -> Command {
 /// Tokens for a data directory that does not exist yet (the token file
 /// is written with the library's own writer): a supervisor's and a rep's.
 fn write_tokens(data: &Path) -> (String, String) {
-    use salesledger::gateway::auth::{TokenEntry, TokenStore};
+    use salesledger::tokens::{TokenEntry, TokenStore};
     let supervisor = format!("sup-{}", uuid::Uuid::now_v7().simple());
     let rep = format!("rep-{}", uuid::Uuid::now_v7().simple());
     let entry = |token: &str, actor: &str, role, rep_id| TokenEntry {

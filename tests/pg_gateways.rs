@@ -24,7 +24,7 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use salesledger::gateway::auth::{generate_token, TokenEntry, TokenFile};
+use salesledger::tokens::{generate_token, TokenEntry, TokenFile};
 use salesledger_domain::Role;
 use salesledger_store::{
     verify_log, AppendMetadata, AppendRequest, ExpectedVersion, Hash32, NewEvent, PgStore,

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use salesledger::gateway::auth::{generate_token, TokenEntry, TokenFile};
+use salesledger::tokens::{generate_token, TokenEntry, TokenFile};
 use salesledger_domain::Role;
 use salesledger_store::{Hash32, SledStore, Store};
 use serde_json::{json, Value};

@@ -15,8 +15,8 @@ use uuid::Uuid;
 
 use super::emit;
 use crate::app::{open_state, GatewayConfig};
-use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::gateway::router;
+use salesledger::tokens::{generate_token, TokenEntry, TokenStore};
 
 pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
     if n_clients == 0 || n_commands < n_clients {

@@ -34,8 +34,8 @@ use uuid::Uuid;
 
 use super::emit;
 use crate::app::{open_state, GatewayConfig};
-use crate::gateway::auth::{generate_token, TokenEntry, TokenStore};
 use crate::gateway::router;
+use salesledger::tokens::{generate_token, TokenEntry, TokenStore};
 
 const N_STORES: usize = 327;
 const N_REGIONS: usize = 17;

@@ -12,8 +12,8 @@
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::{get, post, MethodRouter};
+use axum::Json;
 use salesledger_domain::lead::Lead;
 use salesledger_domain::stream::lead_stream_id;
 use salesledger_domain::value::{CustomerId, LeadId, ProposalId};
@@ -33,6 +33,7 @@ use utoipa::ToSchema;
 use super::auth::Caller;
 use super::feed::DocRoute;
 use super::problem::ApiError;
+use super::reads::ReadRoute;
 use super::views::IdPath;
 use super::AppState;
 
@@ -164,12 +165,14 @@ const EVIDENCE_PROBLEMS: &[(&str, &str)] = &[
 /// The documentation of an evidence bundle's download route.
 const fn evidence_doc(
     path: &'static str,
+    serve: fn() -> MethodRouter<AppState>,
     operation_id: &'static str,
     description: &'static str,
 ) -> DocRoute {
     DocRoute {
         method: "get",
         path,
+        serve,
         operation_id,
         description,
         query: &[],
@@ -185,6 +188,7 @@ const fn evidence_doc(
 pub const AUDIT_ROUTES: &[DocRoute] = &[
     evidence_doc(
         "/v1/audit/evidence/customers/{customer_id}",
+        || evidence_route(EvidenceOf::Customer),
         "DownloadCustomerEvidence",
         "The evidence bundle of one customer (SPEC section 5; docs/AUDIT.md), \
          the same file as `salesledger evidence --customer ID`: every event about \
@@ -200,6 +204,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     ),
     evidence_doc(
         "/v1/audit/evidence/leads/{lead_id}",
+        || evidence_route(EvidenceOf::Lead),
         "DownloadLeadEvidence",
         "The evidence bundle of one lead (`salesledger evidence --lead ID`): its \
          registration, budget and technical-fit confirmations, routing proposal \
@@ -208,6 +213,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     ),
     evidence_doc(
         "/v1/audit/evidence/proposals/{proposal_id}",
+        || evidence_route(EvidenceOf::Proposal),
         "DownloadProposalEvidence",
         "The evidence bundle of one proposal (`salesledger evidence --proposal \
          ID`): its creation and every proof (PDF uploaded, e-mail receipt, link \
@@ -217,6 +223,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/audit/consistency",
+        serve: || get(prove_consistency),
         operation_id: "ProveConsistency",
         description: "An RFC 9162 consistency proof that the log's first `from` records are a \
                       prefix of its first `to` records, with both roots: how an auditor who \
@@ -246,6 +253,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "post",
         path: "/v1/audit/cosignatures",
+        serve: || post(add_cosignature),
         operation_id: "AddCosignature",
         description: "Stores a witness's cosignature (C2SP tlog-cosignature, Ed25519 \
                       `cosignature/v1`) of one of the log's signed checkpoints, named by its \
@@ -282,6 +290,7 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/audit/export",
+        serve: || get(export_from),
         operation_id: "ExportLog",
         description: "The log from a position, streamed as JSON lines in the export format \
                       (`salesledger-export/1`, docs/AUDIT.md): a header line, then one \
@@ -303,24 +312,17 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
     },
 ];
 
+/// The latest signed checkpoint (one of the read routes).
+pub const CHECKPOINT_READ: ReadRoute = ReadRoute {
+    path: "/v1/audit/checkpoints/latest",
+    operation_id: "ReadLatestCheckpoint",
+    schema: "CheckpointView",
+    query: &[],
+    serve: || get(read_latest_checkpoint),
+};
+
 pub fn routes() -> axum::Router<AppState> {
-    Router::new()
-        .route("/v1/audit/checkpoints/latest", get(read_latest_checkpoint))
-        .route(
-            "/v1/audit/evidence/customers/{customer_id}",
-            evidence_route(EvidenceOf::Customer),
-        )
-        .route(
-            "/v1/audit/evidence/leads/{lead_id}",
-            evidence_route(EvidenceOf::Lead),
-        )
-        .route(
-            "/v1/audit/evidence/proposals/{proposal_id}",
-            evidence_route(EvidenceOf::Proposal),
-        )
-        .route("/v1/audit/consistency", get(prove_consistency))
-        .route("/v1/audit/cosignatures", post(add_cosignature))
-        .route("/v1/audit/export", get(export_from))
+    super::feed::doc_router(AUDIT_ROUTES)
 }
 
 /// Whether `role` may download evidence bundles: a bundle holds every

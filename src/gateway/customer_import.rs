@@ -29,6 +29,7 @@ pub const IMPORT_ROUTE: &str = "/v1/customers/import";
 pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute {
     method: "post",
     path: IMPORT_ROUTE,
+    serve: || post(import_customers),
     operation_id: "ImportCustomers",
     description: "Imports an existing customer list. The body is the file: `text/csv` (UTF-8, \
                   the first row the header) or an `.xlsx` workbook \
@@ -80,10 +81,12 @@ pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute {
 /// The route; its body (the file) may be as large as a blob
 /// (`serve --max-blob-bytes`), not only a JSON command's limit.
 pub fn routes(max_file_bytes: usize) -> Router<AppState> {
-    Router::new().route(
-        IMPORT_ROUTE,
-        post(import_customers).layer(DefaultBodyLimit::max(max_file_bytes)),
-    )
+    IMPORT_ROUTES.iter().fold(Router::new(), |router, route| {
+        router.route(
+            route.path,
+            (route.serve)().layer(DefaultBodyLimit::max(max_file_bytes)),
+        )
+    })
 }
 
 impl From<ImportError> for ApiError {

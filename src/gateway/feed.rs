@@ -21,7 +21,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, MethodRouter};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_store::{RecordedEvent, Store, Subscription};
@@ -121,12 +121,16 @@ pub struct StreamQuery {
     pub types: Option<String>,
 }
 
-/// A documented integration route (the feed and the webhook routes), for
-/// the OpenAPI document: method, path, operation id, what it does, its
-/// query parameters, request and response schemas, and its problems.
+/// A documented route (the feed, webhooks, tokens, the customer import,
+/// audit and the dashboard's reads): method, path, its handler, operation
+/// id, what it does, its query parameters, request and response schemas,
+/// and its problems. The router ([`doc_router`]) and the OpenAPI document
+/// are both built from these tables.
 pub struct DocRoute {
     pub method: &'static str,
     pub path: &'static str,
+    /// Its handler (for `method`).
+    pub serve: fn() -> MethodRouter<AppState>,
     pub operation_id: &'static str,
     pub description: &'static str,
     pub query: &'static [(&'static str, &'static str)],
@@ -137,6 +141,13 @@ pub struct DocRoute {
     pub success: (&'static str, &'static str, Option<&'static str>),
     pub problems: &'static [(&'static str, &'static str)],
     pub tag: &'static str,
+}
+
+/// The router of `routes` (two methods of one path are merged).
+pub fn doc_router<'a>(routes: impl IntoIterator<Item = &'a DocRoute>) -> Router<AppState> {
+    routes.into_iter().fold(Router::new(), |router, route| {
+        router.route(route.path, (route.serve)())
+    })
 }
 
 /// Every documented integration route: the feed's, the webhooks' and the
@@ -165,6 +176,7 @@ pub const FEED_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/events",
+        serve: || get(read_events),
         operation_id: "ReadEvents",
         description: "Records of the log in global order with their hashes, filtered by the \
                       caller's role (see the feed visibility table in the README). `next_after` \
@@ -187,6 +199,7 @@ pub const FEED_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/events/stream",
+        serve: || get(stream_events),
         operation_id: "StreamEvents",
         description: "Server-Sent Events: every visible, matching record from `after` on, then \
                       live as records commit. Each event has `id` = position (so `Last-Event-ID` \
@@ -201,9 +214,7 @@ pub const FEED_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/events", get(read_events))
-        .route("/v1/events/stream", get(stream_events))
+    doc_router(FEED_ROUTES)
 }
 
 /// The `types` filter: `None` for every type.

@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{post, MethodRouter};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_commands::{CommandMeta, CommandOutcome, IdempotencyKey, Principal};
@@ -69,6 +69,8 @@ pub struct IngestRoute {
     pub single_route: &'static str,
     /// The request body's schema name.
     pub schema: &'static str,
+    /// Its handler: [`ingest`] of the single route's request type.
+    pub serve: fn() -> MethodRouter<AppState>,
 }
 
 /// Every bulk ingestion route (all `POST`).
@@ -79,6 +81,7 @@ pub const INGEST_ROUTES: &[IngestRoute] = &[
         id_field: "customer_id",
         single_route: "POST /v1/customers/{customer_id}/usage-reports",
         schema: "IngestUsageReportsRequest",
+        serve: || post(ingest::<ReportUsageRequest>),
     },
     IngestRoute {
         path: "/v1/ingest/keyword-searches",
@@ -86,6 +89,7 @@ pub const INGEST_ROUTES: &[IngestRoute] = &[
         id_field: "customer_id",
         single_route: "POST /v1/customers/{customer_id}/keyword-searches",
         schema: "IngestKeywordSearchesRequest",
+        serve: || post(ingest::<RecordKeywordSearchesRequest>),
     },
     IngestRoute {
         path: "/v1/ingest/payments",
@@ -93,6 +97,7 @@ pub const INGEST_ROUTES: &[IngestRoute] = &[
         id_field: "contract_id",
         single_route: "POST /v1/contracts/{contract_id}/payments",
         schema: "IngestPaymentsRequest",
+        serve: || post(ingest::<RecordPaymentRequest>),
     },
     IngestRoute {
         path: "/v1/ingest/support-tickets",
@@ -100,15 +105,14 @@ pub const INGEST_ROUTES: &[IngestRoute] = &[
         id_field: "customer_id",
         single_route: "POST /v1/customers/{customer_id}/support-tickets",
         schema: "IngestSupportTicketsRequest",
+        serve: || post(ingest::<RecordSupportTicketRequest>),
     },
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(INGEST_ROUTES[0].path, post(ingest_usage_reports))
-        .route(INGEST_ROUTES[1].path, post(ingest_keyword_searches))
-        .route(INGEST_ROUTES[2].path, post(ingest_payments))
-        .route(INGEST_ROUTES[3].path, post(ingest_support_tickets))
+    INGEST_ROUTES.iter().fold(Router::new(), |router, route| {
+        router.route(route.path, (route.serve)())
+    })
 }
 
 // ---- request and answer shapes ----------------------------------------------
@@ -239,22 +243,6 @@ pub struct IngestOutcome {
 
 // ---- the routes -------------------------------------------------------------
 
-async fn ingest_usage_reports(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<ReportUsageRequest>(incoming, &INGEST_ROUTES[0]).await
-}
-
-async fn ingest_keyword_searches(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordKeywordSearchesRequest>(incoming, &INGEST_ROUTES[1]).await
-}
-
-async fn ingest_payments(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordPaymentRequest>(incoming, &INGEST_ROUTES[2]).await
-}
-
-async fn ingest_support_tickets(incoming: Incoming) -> Result<Response, ApiError> {
-    ingest::<RecordSupportTicketRequest>(incoming, &INGEST_ROUTES[3]).await
-}
-
 /// Runs one parsed item as its single route runs it once the body is
 /// parsed: [`CommandRoute::prepare`] with the item's id as the path (an
 /// account item's customer must exist: `404 not_found`), then
@@ -318,10 +306,27 @@ impl BatchMeta {
     }
 }
 
+/// The bulk route whose items run as `kind` (a function of its own: the
+/// table names [`ingest`], so `ingest` must not read the table itself).
+fn route_of(kind: CommandKind) -> Result<&'static IngestRoute, ApiError> {
+    INGEST_ROUTES
+        .iter()
+        .find(|route| route.kind == kind)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                format!("no bulk route runs {kind:?}"),
+            )
+        })
+}
+
+/// The bulk route of `R`'s items: every item is `R`'s body with its
+/// aggregate's id beside it.
 async fn ingest<R: CommandRoute<Path = Uuid>>(
     mut incoming: Incoming,
-    route: &'static IngestRoute,
 ) -> Result<Response, ApiError> {
+    let route = route_of(R::KIND)?;
     let limit = incoming.state.max_body_bytes.max(MAX_INGEST_BODY_BYTES);
     let (body, _) = incoming
         .accept_within::<IngestBody>(route.kind, limit)

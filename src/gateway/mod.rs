@@ -46,8 +46,8 @@ use salesledger_commands::{CommandService, ReactionManager};
 use salesledger_replay::readmodel::TableRunner;
 use salesledger_store::FsBlobStore;
 
-use self::auth::TokenStore;
 use self::problem::ApiError;
+use crate::tokens::TokenStore;
 
 /// Default limit on a JSON request body.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
@@ -190,7 +190,6 @@ pub fn router(state: AppState) -> Router {
         .merge(feed::routes())
         .merge(dashboard::api_routes())
         .merge(webhooks::routes())
-        .merge(reactions::routes())
         .merge(tokens::routes())
         .merge(customer_import::routes(max_blob_bytes))
         .layer(strict_query())

@@ -537,68 +537,6 @@ fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
     )
 }
 
-/// Read routes: (path, operation id, response schema).
-pub const READ_ROUTES: &[(&str, &str, &str)] = &[
-    (
-        "/v1/customers/{customer_id}",
-        "ReadCustomer",
-        "AggregateView",
-    ),
-    ("/v1/leads/{lead_id}", "ReadLead", "AggregateView"),
-    ("/v1/reps/{rep_id}", "ReadRep", "AggregateView"),
-    ("/v1/visits/{visit_id}", "ReadVisit", "AggregateView"),
-    (
-        "/v1/nurture-packs/{pack_id}",
-        "ReadNurturePack",
-        "AggregateView",
-    ),
-    (
-        "/v1/proposals/{proposal_id}",
-        "ReadProposal",
-        "AggregateView",
-    ),
-    ("/v1/config", "ReadConfig", "ConfigView"),
-    (
-        "/v1/contracts/{contract_id}",
-        "ReadContract",
-        "AggregateView",
-    ),
-    (
-        "/v1/customers/{customer_id}/account",
-        "ReadAccount",
-        "AggregateView",
-    ),
-    (
-        "/v1/process-assets/{asset_id}",
-        "ReadProcessAsset",
-        "AggregateView",
-    ),
-    (
-        "/v1/audit/checkpoints/latest",
-        "ReadLatestCheckpoint",
-        "CheckpointView",
-    ),
-    (
-        super::reactions::REACTION_ROUTE,
-        "ReadReactionOutcome",
-        "ReactionOutcomeView",
-    ),
-    (
-        super::views::responsibility::OWNERSHIP_ROUTE,
-        "ReadCustomerOwnership",
-        "OwnershipView",
-    ),
-];
-
-/// The query parameters of the read routes that take any.
-fn read_query(path: &str) -> &'static [(&'static str, &'static str)] {
-    if path == super::views::responsibility::OWNERSHIP_ROUTE {
-        &[("as_of", super::views::responsibility::AS_OF_DESCRIPTION)]
-    } else {
-        &[]
-    }
-}
-
 /// Raw bytes (evidence files).
 fn binary_content() -> utoipa::openapi::Content {
     ContentBuilder::new()
@@ -717,13 +655,18 @@ fn unbounded_document() -> OpenApi {
             .or_default()
             .push(command_operation(route));
     }
-    for (path, operation_id, schema_name) in READ_ROUTES {
-        let mut operation = read_operation(path, operation_id, schema_name, "application/json");
-        for (name, description) in read_query(path) {
+    for route in super::reads::read_routes() {
+        let mut operation = read_operation(
+            route.path,
+            route.operation_id,
+            route.schema,
+            "application/json",
+        );
+        for (name, description) in route.query {
             operation = operation.parameter(query_parameter(name, description, false));
         }
         items
-            .entry((*path).to_owned())
+            .entry(route.path.to_owned())
             .or_default()
             .push((HttpMethod::Get, operation));
     }

@@ -13,7 +13,7 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use salesledger_commands::process_manager::ReactionOutcome;
 use salesledger_commands::ReactionStatus;
 use serde::Serialize;
@@ -22,15 +22,17 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::ApiError;
+use super::reads::ReadRoute;
 use super::AppState;
 
-/// The route this module serves (also listed in the OpenAPI document's
-/// read routes).
-pub const REACTION_ROUTE: &str = "/v1/reactions/{event_id}";
-
-pub fn routes() -> Router<AppState> {
-    Router::new().route(REACTION_ROUTE, get(read_reaction_outcome))
-}
+/// The route this module serves (one of the read routes).
+pub const REACTION_READ: ReadRoute = ReadRoute {
+    path: "/v1/reactions/{event_id}",
+    operation_id: "ReadReactionOutcome",
+    schema: "ReactionOutcomeView",
+    query: &[],
+    serve: || get(read_reaction_outcome),
+};
 
 /// The reactions to one event.
 #[derive(Serialize, ToSchema)]

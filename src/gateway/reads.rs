@@ -14,7 +14,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Json, Router};
 use salesledger_commands::CommandService;
 use salesledger_domain::access::Resource;
@@ -79,19 +79,68 @@ pub struct BlobView {
     pub size: u64,
 }
 
+/// A read route (`GET`, any authenticated role): the router and the
+/// OpenAPI document are both built from the [`READ_ROUTES`] tables.
+pub struct ReadRoute {
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    /// The answer's schema (a component of the OpenAPI document).
+    pub schema: &'static str,
+    /// Its query parameters, if it takes any.
+    pub query: &'static [(&'static str, &'static str)],
+    /// Its handler.
+    pub serve: fn() -> MethodRouter<AppState>,
+}
+
+impl ReadRoute {
+    /// The route that reads aggregate `A`'s state at `path` (`{id}` last).
+    const fn aggregate<A: Readable>(path: &'static str, operation_id: &'static str) -> Self {
+        ReadRoute {
+            path,
+            operation_id,
+            schema: "AggregateView",
+            query: &[],
+            serve: || get(read_aggregate::<A>),
+        }
+    }
+}
+
+/// Every read route: this module's, a reaction's outcome, a customer's
+/// owner as of a time and the latest checkpoint.
+pub fn read_routes() -> impl Iterator<Item = &'static ReadRoute> {
+    READ_ROUTES.iter().chain([
+        &super::reactions::REACTION_READ,
+        &super::views::responsibility::OWNERSHIP_READ,
+        &super::audit::CHECKPOINT_READ,
+    ])
+}
+
+/// Each aggregate's state, and the published configuration.
+const READ_ROUTES: &[ReadRoute] = &[
+    ReadRoute::aggregate::<Customer>("/v1/customers/{customer_id}", "ReadCustomer"),
+    ReadRoute::aggregate::<Lead>("/v1/leads/{lead_id}", "ReadLead"),
+    ReadRoute::aggregate::<Rep>("/v1/reps/{rep_id}", "ReadRep"),
+    ReadRoute::aggregate::<Visit>("/v1/visits/{visit_id}", "ReadVisit"),
+    ReadRoute::aggregate::<NurturePack>("/v1/nurture-packs/{pack_id}", "ReadNurturePack"),
+    ReadRoute::aggregate::<Proposal>("/v1/proposals/{proposal_id}", "ReadProposal"),
+    ReadRoute {
+        path: "/v1/config",
+        operation_id: "ReadConfig",
+        schema: "ConfigView",
+        query: &[],
+        serve: || get(read_config),
+    },
+    ReadRoute::aggregate::<Contract>("/v1/contracts/{contract_id}", "ReadContract"),
+    ReadRoute::aggregate::<Account>("/v1/customers/{customer_id}/account", "ReadAccount"),
+    ReadRoute::aggregate::<ProcessAsset>("/v1/process-assets/{asset_id}", "ReadProcessAsset"),
+];
+
 /// `max_blob_bytes` bounds an upload before it is buffered.
 pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
-    Router::new()
-        .route("/v1/customers/{customer_id}", get(read_customer))
-        .route("/v1/leads/{lead_id}", get(read_lead))
-        .route("/v1/reps/{rep_id}", get(read_rep))
-        .route("/v1/visits/{visit_id}", get(read_visit))
-        .route("/v1/nurture-packs/{pack_id}", get(read_nurture_pack))
-        .route("/v1/proposals/{proposal_id}", get(read_proposal))
-        .route("/v1/config", get(read_config))
-        .route("/v1/contracts/{contract_id}", get(read_contract))
-        .route("/v1/customers/{customer_id}/account", get(read_account))
-        .route("/v1/process-assets/{asset_id}", get(read_process_asset))
+    read_routes()
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, (route.serve)())
+        })
         .route(
             "/v1/blobs",
             post(upload_blob).layer(DefaultBodyLimit::max(max_blob_bytes)),
@@ -99,211 +148,147 @@ pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
         .route("/v1/blobs/{sha256}", get(download_blob))
 }
 
-async fn view<A: Aggregate + Serialize>(
-    service: &CommandService,
-    stream_id: String,
-    what: &str,
-) -> Result<Json<AggregateView>, ApiError> {
-    let loaded = service.load::<A>(&stream_id).await?;
-    into_view(loaded, stream_id, what)
-}
-
-/// [`view`] of an aggregate that belongs to a customer (`customer_of` its
-/// state): answered only if the caller may read `resource` of that
-/// customer, else as missing.
-async fn scoped_view<A: Aggregate + Serialize>(
-    state: &AppState,
-    caller: &Caller,
-    resource: Resource,
-    stream_id: String,
-    what: &str,
-    customer_of: impl FnOnce(&A) -> Option<CustomerId>,
-) -> Result<Json<AggregateView>, ApiError> {
-    let loaded = state.service.load::<A>(&stream_id).await?;
-    if let Some(customer) = customer_of(&loaded.state) {
-        let missing = || ApiError::not_found(format!("no {what} at {stream_id}"));
-        ensure_may_read(
-            state,
-            caller,
-            resource,
-            Subject::Customer(customer),
-            missing,
-        )
-        .await?;
+/// An aggregate read by id: its stream, how an answer names it, and the
+/// customer it belongs to, whose read scope decides who may read it.
+trait Readable: Aggregate + Serialize + Send + Sync + 'static {
+    /// "no {WHAT} at {stream}" when missing or out of the caller's scope.
+    const WHAT: &'static str;
+    /// The part of the read scope that applies; `None`: any caller.
+    const RESOURCE: Option<Resource>;
+    fn stream_id(id: Uuid) -> String;
+    /// The customer it belongs to (`id` is the path's).
+    fn customer_of(&self, _id: Uuid) -> Option<CustomerId> {
+        None
     }
-    into_view(loaded, stream_id, what)
+    /// What the answer shows beyond the state's own fields.
+    fn amend(
+        &self,
+        _fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 }
 
-fn into_view<A: Serialize>(
-    loaded: salesledger_commands::Loaded<A>,
-    stream_id: String,
-    what: &str,
-) -> Result<Json<AggregateView>, ApiError> {
-    let Some(version) = loaded.version else {
-        return Err(ApiError::not_found(format!("no {what} at {stream_id}")));
+/// [`Readable`] of an aggregate: `readable!(Type, "its name",
+/// Some(Resource::...) or None, stream_fn(IdType), |state, path id| its
+/// customer)`.
+macro_rules! readable {
+    ($aggregate:ty, $what:literal, $resource:expr, $stream:ident($id:ident),
+     |$state:pat_param, $path:pat_param| $customer:expr) => {
+        impl Readable for $aggregate {
+            const WHAT: &'static str = $what;
+            const RESOURCE: Option<Resource> = $resource;
+            fn stream_id(id: Uuid) -> String {
+                $stream($id::from_uuid(id))
+            }
+            fn customer_of(&self, path_id: Uuid) -> Option<CustomerId> {
+                let ($state, $path) = (self, path_id);
+                $customer
+            }
+        }
     };
-    let state = serde_json::to_value(&loaded.state).map_err(super::internal)?;
+}
+
+readable!(
+    Customer,
+    "customer",
+    Some(Resource::Customer),
+    customer_stream_id(CustomerId),
+    |_, id| Some(CustomerId::from_uuid(id))
+);
+readable!(Lead, "lead", None, lead_stream_id(LeadId), |_, _| None);
+readable!(Rep, "rep", None, rep_stream_id(RepId), |_, _| None);
+readable!(
+    Visit,
+    "visit",
+    Some(Resource::Visit),
+    visit_stream_id(VisitId),
+    |visit, _| visit.customer_id
+);
+readable!(
+    NurturePack,
+    "nurture pack",
+    Some(Resource::NurturePack),
+    nurture_stream_id(NurturePackId),
+    |pack, _| pack.customer_id
+);
+readable!(
+    Contract,
+    "contract",
+    Some(Resource::Contract),
+    contract_stream_id(ContractId),
+    |contract, _| contract.record.as_ref().map(|record| record.customer_id)
+);
+// A customer's account: its customer-success inputs, health level,
+// call-back tasks, renewal-quoting freeze and rescue plans; `404` until
+// the customer has a first input.
+readable!(
+    Account,
+    "account",
+    Some(Resource::Account),
+    account_stream_id(CustomerId),
+    |_, id| Some(CustomerId::from_uuid(id))
+);
+readable!(
+    ProcessAsset,
+    "process asset",
+    Some(Resource::ProcessAsset),
+    asset_stream_id(AssetId),
+    |asset, _| asset.record.as_ref().map(|record| record.customer_id)
+);
+
+impl Readable for Proposal {
+    const WHAT: &'static str = "proposal";
+    const RESOURCE: Option<Resource> = Some(Resource::Proposal);
+    fn stream_id(id: Uuid) -> String {
+        proposal_stream_id(ProposalId::from_uuid(id))
+    }
+    fn customer_of(&self, _id: Uuid) -> Option<CustomerId> {
+        self.customer_id
+    }
+    /// SPEC C6's names: pending_verification until 2 of 3 proofs, then
+    /// delivered.
+    fn amend(
+        &self,
+        fields: &mut serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        if let Some(status) = self.status() {
+            let status = serde_json::to_value(status).map_err(super::internal)?;
+            fields.insert("status".into(), status);
+        }
+        Ok(())
+    }
+}
+
+/// `GET` an aggregate's state by the id in the path: answered only if the
+/// caller may read it (its customer's [`Readable::RESOURCE`]), else as
+/// missing.
+async fn read_aggregate<A: Readable>(
+    State(state): State<AppState>,
+    caller: Caller,
+    path: Result<Path<Uuid>, PathRejection>,
+) -> Result<Json<AggregateView>, ApiError> {
+    let Path(id) = path?;
+    let stream_id = A::stream_id(id);
+    let loaded = state.service.load::<A>(&stream_id).await?;
+    let missing = || ApiError::not_found(format!("no {} at {stream_id}", A::WHAT));
+    if let (Some(resource), Some(customer)) = (A::RESOURCE, loaded.state.customer_of(id)) {
+        let subject = Subject::Customer(customer);
+        ensure_may_read(&state, &caller, resource, subject, missing).await?;
+    }
+    let Some(version) = loaded.version else {
+        return Err(missing());
+    };
+    let mut view = serde_json::to_value(&loaded.state).map_err(super::internal)?;
+    if let Some(fields) = view.as_object_mut() {
+        loaded.state.amend(fields)?;
+    }
     Ok(Json(AggregateView {
         stream_id,
         version,
         log_position: loaded.log_len,
-        state,
+        state: view,
     }))
-}
-
-fn id(path: Result<Path<Uuid>, PathRejection>) -> Result<Uuid, ApiError> {
-    Ok(path?.0)
-}
-
-async fn read_customer(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    let customer = CustomerId::from_uuid(id(path)?);
-    scoped_view::<Customer>(
-        &state,
-        &caller,
-        Resource::Customer,
-        customer_stream_id(customer),
-        "customer",
-        |_| Some(customer),
-    )
-    .await
-}
-
-async fn read_lead(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    view::<Lead>(
-        &state.service,
-        lead_stream_id(LeadId::from_uuid(id(path)?)),
-        "lead",
-    )
-    .await
-}
-
-async fn read_rep(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    view::<Rep>(
-        &state.service,
-        rep_stream_id(RepId::from_uuid(id(path)?)),
-        "rep",
-    )
-    .await
-}
-
-async fn read_visit(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    scoped_view::<Visit>(
-        &state,
-        &caller,
-        Resource::Visit,
-        visit_stream_id(VisitId::from_uuid(id(path)?)),
-        "visit",
-        |visit| visit.customer_id,
-    )
-    .await
-}
-
-async fn read_nurture_pack(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    scoped_view::<NurturePack>(
-        &state,
-        &caller,
-        Resource::NurturePack,
-        nurture_stream_id(NurturePackId::from_uuid(id(path)?)),
-        "nurture pack",
-        |pack| pack.customer_id,
-    )
-    .await
-}
-
-async fn read_proposal(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    let stream_id = proposal_stream_id(ProposalId::from_uuid(id(path)?));
-    let loaded = state.service.load::<Proposal>(&stream_id).await?;
-    if let Some(customer) = loaded.state.customer_id {
-        let missing = || ApiError::not_found(format!("no proposal at {stream_id}"));
-        let subject = Subject::Customer(customer);
-        ensure_may_read(&state, &caller, Resource::Proposal, subject, missing).await?;
-    }
-    let status = loaded.state.status();
-    let Json(mut view) = into_view(loaded, stream_id, "proposal")?;
-    // SPEC C6's names: pending_verification until 2 of 3 proofs, then delivered.
-    if let (Some(status), Some(fields)) = (status, view.state.as_object_mut()) {
-        fields.insert(
-            "status".into(),
-            serde_json::to_value(status).map_err(super::internal)?,
-        );
-    }
-    Ok(Json(view))
-}
-
-async fn read_contract(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    scoped_view::<Contract>(
-        &state,
-        &caller,
-        Resource::Contract,
-        contract_stream_id(ContractId::from_uuid(id(path)?)),
-        "contract",
-        |contract| contract.record.as_ref().map(|record| record.customer_id),
-    )
-    .await
-}
-
-/// A customer's account: its customer-success inputs, health level,
-/// call-back tasks, renewal-quoting freeze and rescue plans. `404` until
-/// the customer has a first input.
-async fn read_account(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    let customer = CustomerId::from_uuid(id(path)?);
-    scoped_view::<Account>(
-        &state,
-        &caller,
-        Resource::Account,
-        account_stream_id(customer),
-        "account",
-        |_| Some(customer),
-    )
-    .await
-}
-
-async fn read_process_asset(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<AggregateView>, ApiError> {
-    scoped_view::<ProcessAsset>(
-        &state,
-        &caller,
-        Resource::ProcessAsset,
-        asset_stream_id(AssetId::from_uuid(id(path)?)),
-        "process asset",
-        |asset| asset.record.as_ref().map(|record| record.customer_id),
-    )
-    .await
 }
 
 async fn read_config(

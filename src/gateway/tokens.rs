@@ -8,7 +8,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use salesledger_domain::access::may_manage_tokens;
 use serde::{Deserialize, Serialize};
@@ -74,6 +74,7 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "post",
         path: "/v1/tokens",
+        serve: || post(create),
         operation_id: "CreateToken",
         description: "Creates a bearer token; the answer carries the token, shown only once. \
                       The gateway accepts it at once. Roles: supervisor.",
@@ -99,6 +100,7 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/tokens",
+        serve: || get(list),
         operation_id: "ListTokens",
         description: "Every token's name, role, rep id, region, dates and status (never a \
                       secret); `last_used_at` includes this gateway's unsaved uses. Roles: \
@@ -112,6 +114,7 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "delete",
         path: "/v1/tokens/{name}",
+        serve: || delete(revoke),
         operation_id: "RevokeToken",
         description: "Revokes the token of that name: from now on it gets 401 `token_revoked`. \
                       Its entry stays listed. Roles: supervisor.",
@@ -132,9 +135,7 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tokens", post(create).get(list))
-        .route("/v1/tokens/{name}", delete(revoke))
+    super::feed::doc_router(TOKEN_ROUTES)
 }
 
 fn authorise(caller: &Caller) -> Result<(), ApiError> {

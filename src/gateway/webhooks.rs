@@ -7,7 +7,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use rand::RngCore;
 use salesledger_domain::Role;
@@ -104,6 +104,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "post",
         path: "/v1/webhooks",
+        serve: || post(create),
         operation_id: "CreateWebhook",
         description: "Subscribes a URL to event types and/or task-card kinds. The answer carries \
                       the signing secret, shown only once. Roles: integrator, supervisor.",
@@ -122,6 +123,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/webhooks",
+        serve: || get(list),
         operation_id: "ListWebhooks",
         description: "Every subscription, oldest first. Roles: integrator, supervisor.",
         query: &[],
@@ -133,6 +135,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/webhooks/{webhook_id}",
+        serve: || get(read),
         operation_id: "ReadWebhook",
         description: "State, cursor and the latest delivery attempts with their outcomes.",
         query: &[],
@@ -144,6 +147,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "delete",
         path: "/v1/webhooks/{webhook_id}",
+        serve: || delete(remove),
         operation_id: "DeleteWebhook",
         description: "Removes the subscription; a delivery in flight is abandoned.",
         query: &[],
@@ -155,6 +159,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "post",
         path: "/v1/webhooks/{webhook_id}/pause",
+        serve: || post(pause),
         operation_id: "PauseWebhook",
         description: "Stops delivering; the cursor is kept.",
         query: &[],
@@ -166,6 +171,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "post",
         path: "/v1/webhooks/{webhook_id}/resume",
+        serve: || post(resume),
         operation_id: "ResumeWebhook",
         description: "Delivers again, from the cursor or from position `from` (inclusive).",
         query: &[("from", "Log position to deliver from (default: the cursor)")],
@@ -177,11 +183,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/webhooks", post(create).get(list))
-        .route("/v1/webhooks/{webhook_id}", get(read).delete(remove))
-        .route("/v1/webhooks/{webhook_id}/pause", post(pause))
-        .route("/v1/webhooks/{webhook_id}/resume", post(resume))
+    super::feed::doc_router(WEBHOOK_ROUTES)
 }
 
 fn view(hook: &StoredWebhook) -> WebhookView {

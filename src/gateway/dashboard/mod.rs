@@ -93,6 +93,7 @@ pub const DASHBOARD_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/me",
+        serve: || get(me),
         operation_id: "WhoAmI",
         description: "The caller as its bearer token says: actor, role, rep id (rep tokens) \
                       and whether the role may download evidence bundles. Any authenticated \
@@ -106,6 +107,7 @@ pub const DASHBOARD_ROUTES: &[DocRoute] = &[
     DocRoute {
         method: "get",
         path: "/v1/dashboard/health-trend",
+        serve: || get(health_trend),
         operation_id: "ViewHealthTrend",
         description: "The health distribution (SPEC C7) at the close of each of the last \
                       `days` closed days, from the health view's per-day history (a \
@@ -153,9 +155,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The dashboard's reads under `/v1/` (behind the token middleware).
 pub fn api_routes() -> Router<AppState> {
-    Router::new()
-        .route("/v1/me", get(me))
-        .route("/v1/dashboard/health-trend", get(health_trend))
+    super::feed::doc_router(DASHBOARD_ROUTES)
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

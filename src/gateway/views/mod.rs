@@ -188,7 +188,7 @@ pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
 
 /// Every view route, from the table the OpenAPI document reads too.
 pub fn routes() -> Router<AppState> {
-    view_routes().fold(responsibility::ownership_routes(), |router, route| {
+    view_routes().fold(Router::new(), |router, route| {
         router.route(route.path, (route.serve)())
     })
 }

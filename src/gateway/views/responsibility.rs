@@ -14,7 +14,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use chrono::{DateTime, Utc};
 use salesledger_domain::access::Resource;
 use salesledger_domain::stream::{customer_stream_id, lead_stream_id};
@@ -35,11 +35,19 @@ use super::{
 };
 use crate::gateway::auth::{ensure_may_read, Caller, Subject};
 use crate::gateway::problem::ApiError;
+use crate::gateway::reads::ReadRoute;
 use crate::gateway::AppState;
 use crate::offline::{fold_until, Until};
 
-/// The path of the ownership route.
-pub const OWNERSHIP_ROUTE: &str = "/v1/customers/{customer_id}/ownership";
+/// A customer's owner as of a time (one of the read routes: it answers a
+/// customer's owner, not a view's rows).
+pub const OWNERSHIP_READ: ReadRoute = ReadRoute {
+    path: "/v1/customers/{customer_id}/ownership",
+    operation_id: "ReadCustomerOwnership",
+    schema: "OwnershipView",
+    query: &[("as_of", AS_OF_DESCRIPTION)],
+    serve: || get(read_ownership),
+};
 
 /// The description of `as_of`, in the document.
 pub const AS_OF_DESCRIPTION: &str = "RFC 3339 time (a `+` in its offset is `%2B` in a URL): answer as the log stood then, from the records it had recorded by that time; absent: now.";
@@ -112,12 +120,6 @@ pub struct OwnershipView {
     pub made_so_by: OwnershipEvent,
     /// Every ownership change up to then, registration first, in log order.
     pub events: Vec<OwnershipEvent>,
-}
-
-/// The ownership route (documented apart from the view table: it answers
-/// a customer's owner, not a view's rows).
-pub fn ownership_routes() -> Router<AppState> {
-    Router::new().route(OWNERSHIP_ROUTE, get(read_ownership))
 }
 
 /// The records of `stream_ids`, in log order.
