@@ -31,9 +31,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::Caller;
-use super::feed::DocRoute;
 use super::problem::ApiError;
-use super::reads::ReadRoute;
+use super::route::DocRoute;
+use super::route::ReadRoute;
 use super::views::IdPath;
 use super::AppState;
 
@@ -322,7 +322,7 @@ pub const CHECKPOINT_READ: ReadRoute = ReadRoute {
 };
 
 pub fn routes() -> axum::Router<AppState> {
-    super::feed::doc_router(AUDIT_ROUTES)
+    super::route::router(AUDIT_ROUTES)
 }
 
 /// Whether `role` may download evidence bundles: a bundle holds every

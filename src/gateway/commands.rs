@@ -32,12 +32,14 @@ use salesledger_domain::value::{CustomerId, RepId};
 use salesledger_domain::{access, Aggregate, CommandKind, Role};
 use salesledger_store::Hash32;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{customer_of, relation_to, Caller, Subject};
+use super::body::{parse_body, BodyError, DtoError};
 use super::problem::ApiError;
-use super::requests::{parse_body, BodyError, DtoError};
 use super::AppState;
 
 pub use super::routes::routes;
@@ -641,4 +643,54 @@ pub fn ensure_self(caller: &Caller, rep_id: RepId) -> Result<(), ApiError> {
         )),
         None => Err(rep_identity_unknown()),
     }
+}
+
+/// One appended event in a command's response (documents
+/// `salesledger_commands::EventSummary`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = EventSummary)]
+pub struct EventSummaryDoc {
+    /// Global log position.
+    pub position: u64,
+    pub event_id: Uuid,
+    /// e.g. `CustomerClaimed` (catalogue: domain/EVENTS.md).
+    pub event_type: String,
+    pub schema_version: u32,
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+}
+
+/// What a command did (documents `salesledger_commands::CommandOutcome`).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CommandOutcome)]
+pub struct CommandOutcomeDoc {
+    /// The command's id (the original command's when `replayed`).
+    pub command_id: Uuid,
+    pub stream_id: String,
+    /// The stream's version after the command.
+    pub stream_version: Option<u64>,
+    /// Position of the last appended event: wait for views to reach it
+    /// for read-your-writes.
+    pub last_position: Option<u64>,
+    pub events: Vec<EventSummaryDoc>,
+    /// True when this repeats the answer to an earlier request with the
+    /// same `Idempotency-Key`.
+    pub replayed: bool,
+    /// Events appended by reactions to this command's events (a logged
+    /// visit's follow-up on the customer; a nurture pack started by "still
+    /// comparing"). Absent when there were none.
+    pub reactions: Option<Vec<EventSummaryDoc>>,
+    /// Ids of this command's events whose reactions could not be decided
+    /// within the request (e.g. under contention on the customer): the
+    /// reaction process manager completes them; read their outcome at
+    /// `GET /v1/reactions/{event_id}`. Absent when there were none.
+    pub pending_reactions: Option<Vec<Uuid>>,
+    /// Reactions refused for a domain reason within the request, each
+    /// with `trigger_event_id`, `reaction` (`follow_up`, `nurture_pack`,
+    /// `routing_owner`), `stream_id`, `code` and `message`: e.g. confirming
+    /// a routing whose customer already has an owner leaves the owner as
+    /// is (`routing_owner`, `customer_already_owned`). Absent when there
+    /// were none.
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub refused_reactions: Option<Vec<serde_json::Value>>,
 }

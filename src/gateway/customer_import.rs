@@ -15,8 +15,8 @@ use axum::{Json, Router};
 use salesledger_domain::Role;
 
 use super::auth::Caller;
-use super::feed::DocRoute;
 use super::problem::ApiError;
+use super::route::DocRoute;
 use super::AppState;
 use crate::customer_import::{
     import, read_sheet, ImportError, ImportReport, SheetFormat, XLSX_MEDIA_TYPE,

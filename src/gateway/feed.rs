@@ -21,7 +21,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, MethodRouter};
+use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use salesledger_store::{RecordedEvent, Store, Subscription};
@@ -33,6 +33,7 @@ use crate::feed::{scan, FeedFilter};
 
 use super::auth::Caller;
 use super::problem::ApiError;
+use super::route::DocRoute;
 use super::AppState;
 
 /// Default and maximum page size.
@@ -121,35 +122,6 @@ pub struct StreamQuery {
     pub types: Option<String>,
 }
 
-/// A documented route (the feed, webhooks, tokens, the customer import,
-/// audit and the dashboard's reads): method, path, its handler, operation
-/// id, what it does, its query parameters, request and response schemas,
-/// and its problems. The router ([`doc_router`]) and the OpenAPI document
-/// are both built from these tables.
-pub struct DocRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-    /// Its handler (for `method`).
-    pub serve: fn() -> MethodRouter<AppState>,
-    pub operation_id: &'static str,
-    pub description: &'static str,
-    pub query: &'static [(&'static str, &'static str)],
-    /// Component schema of the JSON request body, if any.
-    pub request: Option<&'static str>,
-    /// Success status, media type and component schema (`None`: no body
-    /// schema, e.g. a text/event-stream).
-    pub success: (&'static str, &'static str, Option<&'static str>),
-    pub problems: &'static [(&'static str, &'static str)],
-    pub tag: &'static str,
-}
-
-/// The router of `routes` (two methods of one path are merged).
-pub fn doc_router<'a>(routes: impl IntoIterator<Item = &'a DocRoute>) -> Router<AppState> {
-    routes.into_iter().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.serve)())
-    })
-}
-
 /// Every documented integration route: the feed's, the webhooks' and the
 /// tokens'.
 pub fn integration_routes() -> impl Iterator<Item = &'static DocRoute> {
@@ -214,7 +186,7 @@ pub const FEED_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    doc_router(FEED_ROUTES)
+    super::route::router(FEED_ROUTES)
 }
 
 /// The `types` filter: `None` for every type.

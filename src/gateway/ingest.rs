@@ -110,9 +110,16 @@ pub const INGEST_ROUTES: &[IngestRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    INGEST_ROUTES.iter().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.serve)())
-    })
+    super::route::router(INGEST_ROUTES)
+}
+
+impl super::route::Served for IngestRoute {
+    fn path(&self) -> &'static str {
+        self.path
+    }
+    fn serve(&self) -> MethodRouter<AppState> {
+        (self.serve)()
+    }
 }
 
 // ---- request and answer shapes ----------------------------------------------
@@ -205,7 +212,7 @@ pub struct IngestItemResult {
     pub status: u16,
     /// What the item's command did, when it succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<super::openapi::CommandOutcomeDoc>)]
+    #[schema(value_type = Option<super::commands::CommandOutcomeDoc>)]
     pub outcome: Option<CommandOutcome>,
     /// Why the item was refused (nothing was appended for it).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::ApiError;
-use super::reads::ReadRoute;
+use super::route::ReadRoute;
 use super::AppState;
 
 /// The route this module serves (one of the read routes).

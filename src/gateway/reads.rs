@@ -14,7 +14,7 @@ use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use salesledger_commands::CommandService;
 use salesledger_domain::access::Resource;
@@ -43,6 +43,7 @@ use uuid::Uuid;
 
 use super::auth::{ensure_may_read, is_scoped, may_read_customer, Caller, Subject};
 use super::problem::ApiError;
+use super::route::ReadRoute;
 use super::{body_rejection, AppState};
 
 /// One aggregate's state as of a log position.
@@ -79,29 +80,14 @@ pub struct BlobView {
     pub size: u64,
 }
 
-/// A read route (`GET`, any authenticated role): the router and the
-/// OpenAPI document are both built from the [`READ_ROUTES`] tables.
-pub struct ReadRoute {
-    pub path: &'static str,
-    pub operation_id: &'static str,
-    /// The answer's schema (a component of the OpenAPI document).
-    pub schema: &'static str,
-    /// Its query parameters, if it takes any.
-    pub query: &'static [(&'static str, &'static str)],
-    /// Its handler.
-    pub serve: fn() -> MethodRouter<AppState>,
-}
-
-impl ReadRoute {
-    /// The route that reads aggregate `A`'s state at `path` (`{id}` last).
-    const fn aggregate<A: Readable>(path: &'static str, operation_id: &'static str) -> Self {
-        ReadRoute {
-            path,
-            operation_id,
-            schema: "AggregateView",
-            query: &[],
-            serve: || get(read_aggregate::<A>),
-        }
+/// The route that reads aggregate `A`'s state at `path` (`{id}` last).
+const fn aggregate<A: Readable>(path: &'static str, operation_id: &'static str) -> ReadRoute {
+    ReadRoute {
+        path,
+        operation_id,
+        schema: "AggregateView",
+        query: &[],
+        serve: || get(read_aggregate::<A>),
     }
 }
 
@@ -117,12 +103,12 @@ pub fn read_routes() -> impl Iterator<Item = &'static ReadRoute> {
 
 /// Each aggregate's state, and the published configuration.
 const READ_ROUTES: &[ReadRoute] = &[
-    ReadRoute::aggregate::<Customer>("/v1/customers/{customer_id}", "ReadCustomer"),
-    ReadRoute::aggregate::<Lead>("/v1/leads/{lead_id}", "ReadLead"),
-    ReadRoute::aggregate::<Rep>("/v1/reps/{rep_id}", "ReadRep"),
-    ReadRoute::aggregate::<Visit>("/v1/visits/{visit_id}", "ReadVisit"),
-    ReadRoute::aggregate::<NurturePack>("/v1/nurture-packs/{pack_id}", "ReadNurturePack"),
-    ReadRoute::aggregate::<Proposal>("/v1/proposals/{proposal_id}", "ReadProposal"),
+    aggregate::<Customer>("/v1/customers/{customer_id}", "ReadCustomer"),
+    aggregate::<Lead>("/v1/leads/{lead_id}", "ReadLead"),
+    aggregate::<Rep>("/v1/reps/{rep_id}", "ReadRep"),
+    aggregate::<Visit>("/v1/visits/{visit_id}", "ReadVisit"),
+    aggregate::<NurturePack>("/v1/nurture-packs/{pack_id}", "ReadNurturePack"),
+    aggregate::<Proposal>("/v1/proposals/{proposal_id}", "ReadProposal"),
     ReadRoute {
         path: "/v1/config",
         operation_id: "ReadConfig",
@@ -130,17 +116,14 @@ const READ_ROUTES: &[ReadRoute] = &[
         query: &[],
         serve: || get(read_config),
     },
-    ReadRoute::aggregate::<Contract>("/v1/contracts/{contract_id}", "ReadContract"),
-    ReadRoute::aggregate::<Account>("/v1/customers/{customer_id}/account", "ReadAccount"),
-    ReadRoute::aggregate::<ProcessAsset>("/v1/process-assets/{asset_id}", "ReadProcessAsset"),
+    aggregate::<Contract>("/v1/contracts/{contract_id}", "ReadContract"),
+    aggregate::<Account>("/v1/customers/{customer_id}/account", "ReadAccount"),
+    aggregate::<ProcessAsset>("/v1/process-assets/{asset_id}", "ReadProcessAsset"),
 ];
 
 /// `max_blob_bytes` bounds an upload before it is buffered.
 pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
-    read_routes()
-        .fold(Router::new(), |router, route| {
-            router.route(route.path, (route.serve)())
-        })
+    super::route::router(read_routes())
         .route(
             "/v1/blobs",
             post(upload_blob).layer(DefaultBodyLimit::max(max_blob_bytes)),

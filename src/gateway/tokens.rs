@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::feed::DocRoute;
 use super::problem::ApiError;
+use super::route::DocRoute;
 use super::AppState;
 use crate::tokens::{NewToken, TokenFileError, TokenView};
 
@@ -135,7 +135,7 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    super::feed::doc_router(TOKEN_ROUTES)
+    super::route::router(TOKEN_ROUTES)
 }
 
 fn authorise(caller: &Caller) -> Result<(), ApiError> {

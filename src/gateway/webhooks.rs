@@ -16,8 +16,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::feed::DocRoute;
 use super::problem::ApiError;
+use super::route::DocRoute;
 use super::AppState;
 use crate::webhooks::subscriptions::{Attempt, StoredWebhook, SubscriptionsError, WebhookState};
 use crate::webhooks::target::{validate, TargetError};
@@ -183,7 +183,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
 ];
 
 pub fn routes() -> Router<AppState> {
-    super::feed::doc_router(WEBHOOK_ROUTES)
+    super::route::router(WEBHOOK_ROUTES)
 }
 
 fn view(hook: &StoredWebhook) -> WebhookView {

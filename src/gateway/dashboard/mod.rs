@@ -30,8 +30,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::feed::DocRoute;
 use super::problem::ApiError;
+use super::route::DocRoute;
 use super::views::{answer, WaitQuery};
 use super::AppState;
 
@@ -155,7 +155,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The dashboard's reads under `/v1/` (behind the token middleware).
 pub fn api_routes() -> Router<AppState> {
-    super::feed::doc_router(DASHBOARD_ROUTES)
+    super::route::router(DASHBOARD_ROUTES)
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

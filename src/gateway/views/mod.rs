@@ -188,9 +188,16 @@ pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {
 
 /// Every view route, from the table the OpenAPI document reads too.
 pub fn routes() -> Router<AppState> {
-    view_routes().fold(Router::new(), |router, route| {
-        router.route(route.path, (route.serve)())
-    })
+    crate::gateway::route::router(view_routes())
+}
+
+impl crate::gateway::route::Served for ViewRoute {
+    fn path(&self) -> &'static str {
+        self.path
+    }
+    fn serve(&self) -> MethodRouter<AppState> {
+        (self.serve)()
+    }
 }
 
 /// What a read of committed rows gives: the answer, or the caller's

@@ -35,7 +35,7 @@ use super::{
 };
 use crate::gateway::auth::{ensure_may_read, Caller, Subject};
 use crate::gateway::problem::ApiError;
-use crate::gateway::reads::ReadRoute;
+use crate::gateway::route::ReadRoute;
 use crate::gateway::AppState;
 use crate::offline::{fold_until, Until};
 
