@@ -11,7 +11,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 use serde_json::Value;
 
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Problem, ProblemSource};
 use crate::i18n::{message, Lang};
 
 /// A problem's variables: its structured fields (`extra`) and the
@@ -73,11 +73,6 @@ pub fn request_lang() -> Lang {
 pub async fn with_lang<F: std::future::Future>(lang: Lang, future: F) -> F::Output {
     REQUEST_LANG.scope(lang, future).await
 }
-
-/// The error a problem response was built from, left in the response's
-/// extensions for [`localize_problems`].
-#[derive(Debug, Clone)]
-pub struct ProblemSource(pub ApiError);
 
 /// Outermost layer: answers problems in the language the request's
 /// `Accept-Language` prefers (`Content-Language` says which;

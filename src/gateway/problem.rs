@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 /// The body of every error response (title and detail translated by
-/// [`super::localize::localize_problems`]).
+/// `localize::localize_problems`).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Problem {
     /// `urn:salesledger:problem:<code>`.
@@ -126,6 +126,11 @@ impl ApiError {
     }
 }
 
+/// The error a problem response was built from, left in the response's
+/// extensions for the language layer (`localize::localize_problems`).
+#[derive(Debug, Clone)]
+pub struct ProblemSource(pub ApiError);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = self.problem();
@@ -142,10 +147,8 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer"),
             );
         }
-        // For the language layer (super::localize::localize_problems).
-        response
-            .extensions_mut()
-            .insert(super::localize::ProblemSource(self));
+        // For the language layer (localize::localize_problems).
+        response.extensions_mut().insert(ProblemSource(self));
         response
     }
 }
