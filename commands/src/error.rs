@@ -55,3 +55,20 @@ impl From<StoreError> for CommandError {
         }
     }
 }
+
+/// Decodes a stored record into a domain event through the domain's one
+/// decoder ([`salesledger_domain::decode_record`]); any failure, an unknown
+/// type included, is a corrupt stored event.
+pub fn decode_record(
+    record: &salesledger_store::RecordedEvent,
+) -> Result<salesledger_domain::Event, CommandError> {
+    salesledger_domain::decode_record(
+        &record.event_type,
+        record.schema_version,
+        record.payload.as_str(),
+    )
+    .map_err(|source| CommandError::Corrupt {
+        position: record.position,
+        source,
+    })
+}

@@ -11,7 +11,7 @@ use salesledger_domain::value::ActorId;
 use salesledger_domain::{encode, Aggregate, BusinessTimes, CommandKind, Role};
 use salesledger_store::{
     AppendMetadata, AppendOutcome, AppendRequest, ExpectedVersion, Hash32, Idempotency, NewEvent,
-    RecordedEvent, RegistrationLock, Store, StoreError,
+    RegistrationLock, Store, StoreError,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -23,7 +23,7 @@ use salesledger_domain::stream::{
     CONFIG_ROUTING_STREAM,
 };
 
-use crate::error::CommandError;
+use crate::error::{decode_record, CommandError};
 use crate::registry::Registry;
 
 /// Appends tried per command before giving up with
@@ -692,19 +692,4 @@ fn fresh_outcome(
         pending_reactions: Vec::new(),
         refused_reactions: Vec::new(),
     }
-}
-
-/// Decodes a stored record into a domain event through the domain's one
-/// decoder ([`salesledger_domain::decode_record`]); any failure, an unknown
-/// type included, is a corrupt stored event.
-pub fn decode_record(record: &RecordedEvent) -> Result<salesledger_domain::Event, CommandError> {
-    salesledger_domain::decode_record(
-        &record.event_type,
-        record.schema_version,
-        record.payload.as_str(),
-    )
-    .map_err(|source| CommandError::Corrupt {
-        position: record.position,
-        source,
-    })
 }

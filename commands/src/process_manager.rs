@@ -57,8 +57,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use crate::error::decode_record;
 use crate::error::CommandError;
-use crate::pipeline::{decode_record, CommandService, Principal};
+use crate::pipeline::{CommandService, Principal};
 use crate::reactions::{
     process_manager, reaction_idempotency_key, reactions_called_for, Prepared, ReactionCall,
 };

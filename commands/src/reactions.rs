@@ -51,10 +51,9 @@ use salesledger_domain::Aggregate;
 use salesledger_domain::{decode, Event, Role};
 use uuid::Uuid;
 
+use crate::error::decode_record;
 use crate::error::CommandError;
-use crate::pipeline::{
-    decode_record, CommandMeta, CommandOutcome, CommandService, EventSummary, Principal,
-};
+use crate::pipeline::{CommandMeta, CommandOutcome, CommandService, EventSummary, Principal};
 
 /// Namespace of the UUID v5 ids of packs started by reactions.
 const NURTURE_PACK_NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_51ed_9e7d_4c0b_a11e_d9e7_7a0c_0001);

@@ -19,8 +19,8 @@ use salesledger_domain::Event;
 use salesledger_domain::{Aggregate, DomainError};
 use salesledger_store::{Store, READ_PAGE};
 
+use crate::error::decode_record;
 use crate::error::CommandError;
-use crate::pipeline::decode_record;
 
 /// Cross-stream state for decisions.
 #[derive(Debug, Default)]

@@ -38,8 +38,9 @@ use salesledger_store::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::error::decode_record;
 use crate::error::CommandError;
-use crate::pipeline::{decode_record, CommandMeta, CommandOutcome, CommandService};
+use crate::pipeline::{CommandMeta, CommandOutcome, CommandService};
 
 /// The idempotency key of a POS batch (`pos-batch:<batch id>`).
 pub fn pos_batch_idempotency_key(batch_id: &PosBatchId) -> String {
