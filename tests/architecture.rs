@@ -737,7 +737,7 @@ fn stored_records_are_decoded_by_the_domain_alone() {
     assert_eq!(
         adapters,
         vec![
-            "commands/src/pipeline.rs".to_owned(),
+            "commands/src/error.rs".to_owned(),
             "projections/src/projector.rs".to_owned()
         ],
         "one decode_record adapter per crate that folds records"
