@@ -23,6 +23,7 @@ use salesledger_replay::audit::{
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use uuid::Uuid;
 
+use crate::arg_values::read_key_arg;
 use crate::backend::{OpenedStore, StoreChoice};
 
 #[derive(Args, Debug)]
@@ -204,10 +205,7 @@ pub fn key(args: &KeyArgs) -> anyhow::Result<ExitCode> {
     let key =
         ServerKey::load_or_create(data).with_context(|| crate::t!("cli-loading-signing-key"))?;
     crate::outln!("{}", key.vkey())?;
-    crate::outln!(
-        "{}",
-        crate::t!("cli-key-fingerprint", fingerprint = key.fingerprint())
-    )?;
+    crate::say!("cli-key-fingerprint", fingerprint = key.fingerprint())?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -271,7 +269,17 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
         _ => bail!(crate::t!("cli-evidence-one-subject")),
     };
     if let Some(url) = &args.url {
-        return crate::remote::evidence(url, args, &subject);
+        let Some(token) = &args.token else {
+            bail!(crate::t!("cli-url-needs-token"));
+        };
+        let request = crate::remote::EvidenceRequest {
+            url,
+            token,
+            pubkey: args.pubkey.as_deref(),
+            state: args.state.as_deref(),
+            out: &args.out,
+        };
+        return crate::remote::evidence(&request, &subject);
     }
     let Some(data) = &args.data else {
         bail!(crate::t!("cli-evidence-give-data-or-url"));
@@ -329,32 +337,18 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             &bundle.checkpoint.root_hash.0,
         )?;
         write_bundle(&bundle, &args.out)?;
-        crate::outln!(
-            "{}",
-            crate::t!(
-                "cli-evidence-wrote",
-                path = args.out.display(),
-                n = bundle.events.len(),
-                kind = crate::i18n::bundle::subject_kind(&subject.kind),
-                id = subject.id,
-                size = bundle.checkpoint.tree_size,
-                root = bundle.checkpoint.root_hash,
-                fingerprint = bundle.log.key_fingerprint
-            )
+        crate::say!(
+            "cli-evidence-wrote",
+            path = args.out.display(),
+            n = bundle.events.len(),
+            kind = crate::i18n::bundle::subject_kind(&subject.kind),
+            id = subject.id,
+            size = bundle.checkpoint.tree_size,
+            root = bundle.checkpoint.root_hash,
+            fingerprint = bundle.log.key_fingerprint
         )?;
         Ok(ExitCode::SUCCESS)
     })
-}
-
-/// A verifier key given on the command line, or a file holding one.
-pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
-    let path = Path::new(arg);
-    if path.is_file() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| crate::t!("cli-reading-key-file", path = path.display()))?;
-        return Ok(text.lines().next().unwrap_or_default().trim().to_owned());
-    }
-    Ok(arg.trim().to_owned())
 }
 
 /// `salesledger verify-bundle FILE [--pubkey KEY]`: offline, no data dir.
@@ -389,53 +383,39 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 )?;
                 return Ok(ExitCode::SUCCESS);
             }
-            crate::outln!(
-                "{}",
-                crate::t!(
-                    "cli-bundle-ok",
-                    n = report.n_events,
-                    kind = crate::i18n::bundle::subject_kind(&report.subject.kind),
-                    id = report.subject.id,
-                    origin = report.origin,
-                    size = report.tree_size,
-                    root = report.root_hash
-                )
+            crate::say!(
+                "cli-bundle-ok",
+                n = report.n_events,
+                kind = crate::i18n::bundle::subject_kind(&report.subject.kind),
+                id = report.subject.id,
+                origin = report.origin,
+                size = report.tree_size,
+                root = report.root_hash
             )?;
-            crate::outln!(
-                "    {}",
-                crate::t!(
-                    "cli-bundle-positions",
-                    positions = report
-                        .positions
-                        .iter()
-                        .map(u64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            crate::say_detail!(
+                "cli-bundle-positions",
+                positions = report
+                    .positions
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )?;
-            crate::outln!(
-                "    {}",
-                crate::t!(
-                    "cli-bundle-signed-by",
-                    key = report.verifier_key,
-                    fingerprint = report.key_fingerprint
-                )
+            crate::say_detail!(
+                "cli-bundle-signed-by",
+                key = report.verifier_key,
+                fingerprint = report.key_fingerprint
             )?;
             match report.key_source {
-                KeySource::Given => crate::outln!("    {}", crate::t!("cli-bundle-key-given"))?,
-                KeySource::Bundle => {
-                    crate::outln!("    {}", crate::t!("cli-bundle-key-from-bundle"))?
-                }
+                KeySource::Given => crate::say_detail!("cli-bundle-key-given")?,
+                KeySource::Bundle => crate::say_detail!("cli-bundle-key-from-bundle")?,
             }
             if let Some(witnessed) = &witnessed {
-                crate::outln!(
-                    "    {}",
-                    crate::t!(
-                        "cli-bundle-cosigned",
-                        cosigned = witnessed.cosigned,
-                        given = witnessed.witnesses.len(),
-                        quorum = witnessed.quorum
-                    )
+                crate::say_detail!(
+                    "cli-bundle-cosigned",
+                    cosigned = witnessed.cosigned,
+                    given = witnessed.witnesses.len(),
+                    quorum = witnessed.quorum
                 )?;
                 for check in &witnessed.witnesses {
                     match (check.cosigned_at, &check.failure) {
@@ -463,18 +443,12 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
             }
             for (sha256, included) in &report.attachments {
                 if *included {
-                    crate::outln!(
-                        "    {}",
-                        crate::t!("cli-bundle-attachment-included", sha256 = sha256)
-                    )?;
+                    crate::say_detail!("cli-bundle-attachment-included", sha256 = sha256)?;
                 } else {
-                    crate::outln!(
-                        "    {}",
-                        crate::t!("cli-bundle-attachment-committed", sha256 = sha256)
-                    )?;
+                    crate::say_detail!("cli-bundle-attachment-committed", sha256 = sha256)?;
                 }
             }
-            crate::outln!("{}", crate::t!("cli-bundle-timeline"))?;
+            crate::say!("cli-bundle-timeline")?;
             for line in &report.timeline {
                 crate::outln!("    {line}")?;
             }
@@ -494,12 +468,9 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                     }))?
                 )?;
             } else {
-                crate::outln!(
-                    "{}",
-                    crate::t!(
-                        "cli-failed",
-                        error = crate::i18n::bundle::bundle_failure(&error)
-                    )
+                crate::say!(
+                    "cli-failed",
+                    error = crate::i18n::bundle::bundle_failure(&error)
                 )?;
             }
             Ok(ExitCode::from(1))
@@ -527,15 +498,12 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
             bar.finish_and_clear();
             store.close().await;
             let manifest = manifest?;
-            crate::outln!(
-                "{}",
-                crate::t!(
-                    "cli-export-wrote-parquet",
-                    path = args.out.display(),
-                    n = manifest.records,
-                    files = manifest.files.len(),
-                    head = manifest.head_hash
-                )
+            crate::say!(
+                "cli-export-wrote-parquet",
+                path = args.out.display(),
+                n = manifest.records,
+                files = manifest.files.len(),
+                head = manifest.head_hash
             )?;
             return Ok(ExitCode::SUCCESS);
         }
@@ -543,14 +511,11 @@ pub fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
         store.close().await;
         let header = header?;
-        crate::outln!(
-            "{}",
-            crate::t!(
-                "cli-export-wrote",
-                path = args.out.display(),
-                n = header.records,
-                head = header.head_hash
-            )
+        crate::say!(
+            "cli-export-wrote",
+            path = args.out.display(),
+            n = header.records,
+            head = header.head_hash
         )?;
         Ok(ExitCode::SUCCESS)
     })

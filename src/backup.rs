@@ -38,9 +38,10 @@ use salesledger_store::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::arg_values::token_arg;
 use crate::backend::{OpenedStore, StoreChoice};
 use crate::copy::MerkleFrontier;
-use crate::remote::{base, token_arg};
+use crate::remote::base;
 
 #[derive(Args, Debug)]
 pub struct BackupArgs {

@@ -104,14 +104,11 @@ pub fn run(args: &CopyArgs) -> anyhow::Result<ExitCode> {
     if args.json {
         crate::outln!("{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        crate::outln!(
-            "{}",
-            crate::t!(
-                "cli-copy-copied",
-                n = report.destination.records,
-                from = args.from.describe(),
-                to = args.to.describe()
-            )
+        crate::say!(
+            "cli-copy-copied",
+            n = report.destination.records,
+            from = args.from.describe(),
+            to = args.to.describe()
         )?;
         for (side, summary) in [
             (crate::t!("cli-copy-source"), report.source),

@@ -132,13 +132,10 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
         ),
     };
     for column in &report.columns {
-        crate::outln!(
-            "{}",
-            crate::t!(
-                "cli-import-column",
-                column = format!("{:?}", column.column),
-                field = column.field
-            )
+        crate::say!(
+            "cli-import-column",
+            column = format!("{:?}", column.column),
+            field = column.field
         )?;
     }
     for row in &report.refused {
@@ -251,15 +248,12 @@ async fn import_pos(file: &Path, data: &Path, batch_lines: usize) -> anyhow::Res
     opened.close().await;
     match result? {
         Ok(summary) => {
-            crate::outln!(
-                "{}",
-                crate::t!(
-                    "cli-import-pos-done",
-                    lines = summary.lines,
-                    batches = summary.batches,
-                    replayed = summary.replayed_batches,
-                    events = summary.events
-                )
+            crate::say!(
+                "cli-import-pos-done",
+                lines = summary.lines,
+                batches = summary.batches,
+                replayed = summary.replayed_batches,
+                events = summary.events
             )?;
             Ok(ExitCode::SUCCESS)
         }

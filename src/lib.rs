@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod app;
+pub mod arg_values;
 pub mod audit;
 pub mod backend;
 pub mod backup;

@@ -141,15 +141,12 @@ fn write_parquet_tables(runner: &TableRunner, end: u64, out: &Path) -> anyhow::R
         .iter()
         .filter(|table| table.file.is_some())
         .count();
-    crate::outln!(
-        "{}",
-        crate::t!(
-            "cli-rebuild-wrote-parquet",
-            path = dir.display(),
-            tables = manifest.tables.len(),
-            files = files,
-            rows = manifest.tables.iter().map(|table| table.rows).sum::<u64>()
-        )
+    crate::say!(
+        "cli-rebuild-wrote-parquet",
+        path = dir.display(),
+        tables = manifest.tables.len(),
+        files = files,
+        rows = manifest.tables.iter().map(|table| table.rows).sum::<u64>()
     )?;
     Ok(())
 }
@@ -180,13 +177,10 @@ async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     }
     bar.finish_and_clear();
     let head = store.head();
-    crate::outln!(
-        "{}",
-        crate::t!(
-            "cli-rebuild-imported",
-            n = head.len,
-            head = head.last_hash.to_hex()
-        )
+    crate::say!(
+        "cli-rebuild-imported",
+        n = head.len,
+        head = head.last_hash.to_hex()
     )?;
     Ok(store)
 }

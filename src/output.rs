@@ -3,7 +3,7 @@
 //! Every command that prints (`verify`, `key`, `checkpoint`, `evidence`,
 //! `verify-bundle`, `export` to stdout, `replay`, `copy`, `import`,
 //! `openapi`) writes through [`outln!`](crate::outln) /
-//! [`out!`](crate::out), which return the write's `io::Result` instead of
+//! [`out!`](crate::out) (catalogue messages through [`say!`](crate::say)), which return the write's `io::Result` instead of
 //! panicking as `println!` does. When the reader of stdout has gone
 //! (`salesledger verify ... | head -1`), the write fails with
 //! `BrokenPipe`; the command stops there and the binary exits quietly with
@@ -48,6 +48,25 @@ macro_rules! outln {
     };
     ($($arg:tt)*) => {
         $crate::output::write_line(format_args!($($arg)*))
+    };
+}
+
+/// A CLI catalogue message on a line of its own, returning the write's
+/// `io::Result`: `say!("cli-key", name = value, ...)` is
+/// `outln!("{}", t!("cli-key", name = value, ...))`.
+#[macro_export]
+macro_rules! say {
+    ($id:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::output::write_line(format_args!("{}", $crate::t!($id $(, $name = $value)*)))
+    };
+}
+
+/// [`say!`](crate::say) indented by four spaces: a detail of the line
+/// above it.
+#[macro_export]
+macro_rules! say_detail {
+    ($id:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::output::write_line(format_args!("    {}", $crate::t!($id $(, $name = $value)*)))
     };
 }
 

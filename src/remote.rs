@@ -31,7 +31,7 @@ use salesledger_replay::audit::key_fingerprint;
 use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
 
-use crate::audit::{read_key_arg, EvidenceArgs};
+use crate::arg_values::{read_key_arg, token_arg};
 use crate::i18n::Said;
 
 /// The `format` of a state file.
@@ -69,17 +69,6 @@ struct ServedProof {
     from: u64,
     to: u64,
     proof: Vec<String>,
-}
-
-/// A token given on the command line, or `@FILE` holding it.
-pub(crate) fn token_arg(token: &str) -> anyhow::Result<String> {
-    match token.strip_prefix('@') {
-        Some(path) => Ok(std::fs::read_to_string(path)
-            .with_context(|| crate::t!("cli-reading-token-file", path = path))?
-            .trim()
-            .to_owned()),
-        None => Ok(token.trim().to_owned()),
-    }
 }
 
 pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
@@ -341,36 +330,21 @@ pub fn verify(
         if json {
             crate::outln!("{}", serde_json::to_string_pretty(&outcome)?)?;
         } else if outcome.ok {
-            crate::outln!("{}", crate::t!("cli-ok", message = outcome.text))?;
-            crate::outln!(
-                "    {}",
-                crate::t!(
-                    "cli-remote-key",
-                    key = outcome.verifier_key,
-                    fingerprint = outcome.key_fingerprint
-                )
+            crate::say!("cli-ok", message = outcome.text)?;
+            crate::say_detail!(
+                "cli-remote-key",
+                key = outcome.verifier_key,
+                fingerprint = outcome.key_fingerprint
             )?;
-            crate::outln!(
-                "    {}",
-                crate::t!("cli-remote-state-saved", path = state_path.display())
-            )?;
+            crate::say_detail!("cli-remote-state-saved", path = state_path.display())?;
         } else {
-            crate::outln!("{}", crate::t!("cli-failed", error = outcome.text))?;
+            crate::say!("cli-failed", error = outcome.text)?;
             if let Some((size, root)) = &outcome.saved {
-                crate::outln!(
-                    "    {}",
-                    crate::t!("cli-remote-saved-head", size = size, root = root)
-                )?;
+                crate::say_detail!("cli-remote-saved-head", size = size, root = root)?;
             }
             let (size, root) = &outcome.served;
-            crate::outln!(
-                "    {}",
-                crate::t!("cli-remote-served-head", size = size, root = root)
-            )?;
-            crate::outln!(
-                "    {}",
-                crate::t!("cli-remote-state-unchanged", path = state_path.display())
-            )?;
+            crate::say_detail!("cli-remote-served-head", size = size, root = root)?;
+            crate::say_detail!("cli-remote-state-unchanged", path = state_path.display())?;
         }
         Ok(if outcome.ok {
             ExitCode::SUCCESS
@@ -443,15 +417,28 @@ pub(crate) async fn extends(
     )
 }
 
+/// What `evidence --url` was given (besides the subject).
+pub struct EvidenceRequest<'a> {
+    /// The gateway (`https://host:port`).
+    pub url: &'a str,
+    /// The bearer token (auditor role), or `@FILE` holding it.
+    pub token: &'a str,
+    /// The log's verifier key (or a file holding it) to check against.
+    pub pubkey: Option<&'a str>,
+    /// The state file of `verify --url`, whose saved key is used when no
+    /// `pubkey` is given.
+    pub state: Option<&'a Path>,
+    /// Where the verified bundle is written.
+    pub out: &'a Path,
+}
+
 /// `salesledger evidence --url URL --token T --customer|--lead|--proposal ID --out FILE`:
 /// downloads the bundle, verifies it (against `--pubkey`, else the key in
 /// `--state`, else the bundle's own with a warning) and writes it.
-pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Result<ExitCode> {
-    let Some(token) = &args.token else {
-        bail!(crate::t!("cli-url-needs-token"));
-    };
-    let token = token_arg(token)?;
-    let key = match (&args.pubkey, &args.state) {
+pub fn evidence(args: &EvidenceRequest<'_>, subject: &Subject) -> anyhow::Result<ExitCode> {
+    let url = args.url;
+    let token = token_arg(args.token)?;
+    let key = match (args.pubkey, args.state) {
         (Some(pubkey), _) => Some(read_key_arg(pubkey)?),
         (None, Some(state)) => read_state(state)?.map(|state| state.verifier_key),
         (None, None) => None,
@@ -473,12 +460,9 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
     let report = match verify_bundle(&bytes, key.as_deref()) {
         Ok(report) => report,
         Err(error) => {
-            crate::outln!(
-                "{}",
-                crate::t!(
-                    "cli-remote-bundle-fails",
-                    error = crate::i18n::bundle::bundle_failure(&error)
-                )
+            crate::say!(
+                "cli-remote-bundle-fails",
+                error = crate::i18n::bundle::bundle_failure(&error)
             )?;
             return Ok(ExitCode::from(1));
         }
@@ -493,19 +477,16 @@ pub fn evidence(url: &str, args: &EvidenceArgs, subject: &Subject) -> anyhow::Re
         );
     }
     let bundle: Bundle = serde_json::from_slice(&bytes)?;
-    write_bundle(&bundle, &args.out)?;
-    crate::outln!(
-        "{}",
-        crate::t!(
-            "cli-remote-evidence-wrote",
-            path = args.out.display(),
-            n = report.n_events,
-            kind = crate::i18n::bundle::subject_kind(&subject.kind),
-            id = subject.id,
-            size = report.tree_size,
-            root = report.root_hash,
-            fingerprint = report.key_fingerprint
-        )
+    write_bundle(&bundle, args.out)?;
+    crate::say!(
+        "cli-remote-evidence-wrote",
+        path = args.out.display(),
+        n = report.n_events,
+        kind = crate::i18n::bundle::subject_kind(&subject.kind),
+        id = subject.id,
+        size = report.tree_size,
+        root = report.root_hash,
+        fingerprint = report.key_fingerprint
     )?;
     Ok(ExitCode::SUCCESS)
 }

@@ -109,14 +109,11 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
                 }
                 crate::outln!("{}", serde_json::to_string_pretty(&value)?)?;
             } else {
-                crate::outln!(
-                    "{}",
-                    crate::t!(
-                        "cli-token-created",
-                        name = entry.actor,
-                        role = entry.role.as_str(),
-                        path = path.display()
-                    )
+                crate::say!(
+                    "cli-token-created",
+                    name = entry.actor,
+                    role = entry.role.as_str(),
+                    path = path.display()
                 )?;
                 crate::outln!("  {token}")?;
             }
@@ -145,15 +142,9 @@ pub fn run(command: &TokenCommand) -> anyhow::Result<ExitCode> {
             let path = args.file.path();
             let n_revoked = crate::tokens::revoke(&path, &args.name, now).map_err(localized)?;
             if n_revoked == 0 {
-                crate::outln!(
-                    "{}",
-                    crate::t!("cli-token-already-revoked", name = args.name.trim())
-                )?;
+                crate::say!("cli-token-already-revoked", name = args.name.trim())?;
             } else {
-                crate::outln!(
-                    "{}",
-                    crate::t!("cli-token-revoked", name = args.name.trim())
-                )?;
+                crate::say!("cli-token-revoked", name = args.name.trim())?;
             }
         }
     }
@@ -235,7 +226,7 @@ fn print_table(views: &[TokenView]) -> anyhow::Result<()> {
         crate::outln!("{}", line(row.iter().map(String::as_str).collect()))?;
     }
     if rows.is_empty() {
-        crate::outln!("{}", crate::t!("cli-token-none"))?;
+        crate::say!("cli-token-none")?;
     }
     Ok(())
 }

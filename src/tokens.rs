@@ -172,15 +172,27 @@ impl TokenView {
     }
 }
 
-/// What a new token is.
-#[derive(Debug, Clone)]
+/// What a new token is: the body of `POST /v1/tokens` (documented as
+/// `CreateTokenRequest`) and what `salesledger token create` is given.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = CreateTokenRequest)]
 pub struct NewToken {
+    /// The token's name: the actor recorded on the events its holder
+    /// causes (1 to 64 printable characters; not `system:...`; unique
+    /// among active tokens).
     pub name: String,
+    /// `rep`, `supervisor`, `csm`, `finance`, `legal`, `cto`, `marketing`,
+    /// `store_manager`, `regional_supervisor`, `auditor`, `analyst`,
+    /// `integrator` or `witness` (audit checkpoints, consistency proofs and
+    /// cosignatures only).
     pub role: String,
+    /// Required for (and only for) `rep`: the rep the holder acts as.
     pub rep_id: Option<Uuid>,
+    /// Only for `regional_supervisor`: the region their reads are limited to.
     pub region: Option<String>,
-    /// A date (`2027-06-30`: the token stops working at 00:00 UTC that
-    /// day) or an RFC 3339 instant.
+    /// When it stops working: a date (`2027-06-30`, from 00:00 UTC that
+    /// day) or an RFC 3339 time; never when absent.
     pub expires: Option<String>,
 }
 

@@ -42,38 +42,28 @@ pub fn run(
         match &report.failure {
             None => {
                 if !json {
-                    crate::outln!(
-                        "{}",
-                        crate::t!(
-                            "cli-verify-ok",
-                            n = report.n_verified,
-                            head = report.last_hash
-                        )
+                    crate::say!(
+                        "cli-verify-ok",
+                        n = report.n_verified,
+                        head = report.last_hash
                     )?;
-                    crate::outln!(
-                        "{}",
-                        crate::t!("cli-verify-merkle-ok", n = report.n_verified)
-                    )?;
+                    crate::say!("cli-verify-merkle-ok", n = report.n_verified)?;
                     match report.last_checkpoint {
-                        Some((size, root)) => crate::outln!(
-                            "{}",
-                            crate::t!(
-                                "cli-verify-checkpoints-ok",
-                                n = report.n_checkpoints,
-                                size = size,
-                                root = root
-                            )
+                        Some((size, root)) => crate::say!(
+                            "cli-verify-checkpoints-ok",
+                            n = report.n_checkpoints,
+                            size = size,
+                            root = root
                         )?,
-                        None => crate::outln!("{}", crate::t!("cli-verify-no-checkpoints"))?,
+                        None => crate::say!("cli-verify-no-checkpoints")?,
                     }
                     match &extends {
-                        Some(Ok(message)) => crate::outln!(
-                            "{}",
-                            crate::t!("cli-verify-from-checkpoint-ok", message = message.text)
-                        )?,
-                        Some(Err(message)) => crate::outln!(
-                            "{}",
-                            crate::t!("cli-verify-from-checkpoint-failed", message = message.text)
+                        Some(Ok(message)) => {
+                            crate::say!("cli-verify-from-checkpoint-ok", message = message.text)?
+                        }
+                        Some(Err(message)) => crate::say!(
+                            "cli-verify-from-checkpoint-failed",
+                            message = message.text
                         )?,
                         None => {}
                     }
@@ -86,15 +76,12 @@ pub fn run(
             }
             Some(failure) => {
                 if !json {
-                    crate::outln!(
-                        "{}",
-                        crate::t!(
-                            "cli-verify-failed",
-                            position = failure.position,
-                            what = crate::i18n::breaks::audit_what(&failure.cause),
-                            reason = crate::i18n::breaks::audit_break(&failure.cause),
-                            n = report.n_verified
-                        )
+                    crate::say!(
+                        "cli-verify-failed",
+                        position = failure.position,
+                        what = crate::i18n::breaks::audit_what(&failure.cause),
+                        reason = crate::i18n::breaks::audit_break(&failure.cause),
+                        n = report.n_verified
                     )?;
                 }
                 Ok(ExitCode::from(1))

@@ -31,7 +31,8 @@ use salesledger_replay::audit::cosignature::CosignatureSigner;
 use salesledger_replay::audit::key_fingerprint;
 use serde::{Deserialize, Serialize};
 
-use crate::remote::{base, client, extends, get, token_arg};
+use crate::arg_values::{read_key_arg, token_arg};
+use crate::remote::{base, client, extends, get};
 
 /// The `format` of a witness state file.
 pub const WITNESS_STATE_FORMAT: &str = "salesledger-witness-state/1";
@@ -183,11 +184,7 @@ enum Round {
 pub fn run(args: &WitnessArgs) -> anyhow::Result<ExitCode> {
     let token = token_arg(&args.token)?;
     let signer = load_witness_key(&args.key)?;
-    let given = args
-        .log_vkey
-        .as_deref()
-        .map(crate::audit::read_key_arg)
-        .transpose()?;
+    let given = args.log_vkey.as_deref().map(read_key_arg).transpose()?;
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let client = client()?;
@@ -195,17 +192,17 @@ pub fn run(args: &WitnessArgs) -> anyhow::Result<ExitCode> {
             let round = one_round(&client, args, &token, &signer, given.as_deref()).await;
             match (round, args.interval) {
                 (Ok(Round::Cosigned(message)), None) => {
-                    crate::outln!("{}", crate::t!("cli-ok", message = message))?;
+                    crate::say!("cli-ok", message = message)?;
                     return Ok(ExitCode::SUCCESS);
                 }
                 (Ok(Round::Cosigned(message)), Some(_)) => {
-                    crate::outln!("{}", crate::t!("cli-ok", message = message))?;
+                    crate::say!("cli-ok", message = message)?;
                 }
                 (Ok(Round::Refused(message)), _) => {
-                    crate::outln!("{}", crate::t!("cli-witness-refused", message = message))?;
-                    crate::outln!(
-                        "    {}",
-                        crate::t!("cli-witness-nothing-cosigned", path = args.state.display())
+                    crate::say!("cli-witness-refused", message = message)?;
+                    crate::say_detail!(
+                        "cli-witness-nothing-cosigned",
+                        path = args.state.display()
                     )?;
                     return Ok(ExitCode::from(1));
                 }

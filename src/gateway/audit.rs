@@ -169,18 +169,10 @@ const fn evidence_doc(
     operation_id: &'static str,
     description: &'static str,
 ) -> DocRoute {
-    DocRoute {
-        method: "get",
-        path,
-        serve,
-        operation_id,
-        description,
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("EvidenceBundle")),
-        problems: EVIDENCE_PROBLEMS,
-        tag: "audit",
-    }
+    DocRoute::get(path, serve, operation_id, description)
+        .answers("EvidenceBundle")
+        .problems(EVIDENCE_PROBLEMS)
+        .tag("audit")
 }
 
 /// The audit routes documented as [`DocRoute`]s (the checkpoint route is
@@ -220,96 +212,90 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
          opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
          customer's bundle.",
     ),
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/consistency",
-        serve: || get(prove_consistency),
-        operation_id: "ProveConsistency",
-        description: "An RFC 9162 consistency proof that the log's first `from` records are a \
-                      prefix of its first `to` records, with both roots: how an auditor who \
-                      saved a checkpoint checks the current one extends it (`salesledger \
-                      verify --url URL --token T --state FILE` does this). Roles as for \
-                      evidence bundles.",
-        query: &[
-            ("from", "The older tree size, at least 1"),
-            ("to", "The newer tree size, from `from` to the log's length"),
-        ],
-        request: None,
-        success: ("200", "application/json", Some("ConsistencyProofView")),
-        problems: &[
-            (
-                "400",
-                "invalid_query: `from` or `to` missing or not a number",
-            ),
-            ("401", "No or unknown bearer token"),
-            ("403", "The caller's role may not read every event type"),
-            (
-                "422",
-                "invalid_tree_sizes: `from` is 0, greater than `to`, or `to` is beyond the log",
-            ),
-        ],
-        tag: "audit",
-    },
-    DocRoute {
-        method: "post",
-        path: "/v1/audit/cosignatures",
-        serve: || post(add_cosignature),
-        operation_id: "AddCosignature",
-        description: "Stores a witness's cosignature (C2SP tlog-cosignature, Ed25519 \
-                      `cosignature/v1`) of one of the log's signed checkpoints, named by its \
-                      tree size and root. The gateway checks the line against the witness key \
-                      and the checkpoint it signed at that size, keeps one line per witness \
-                      key (durably, in DATA/audit/cosignatures), and from then on serves the \
-                      checkpoint's note with it (`GET /v1/audit/checkpoints/latest`, evidence \
-                      bundles). Posting the same line again changes nothing. `salesledger \
-                      witness` posts here. Roles: witness.",
-        query: &[],
-        request: Some("CosignatureRequest"),
-        success: ("200", "application/json", Some("CosignatureStored")),
-        problems: &[
-            ("400", "malformed_body"),
-            ("401", "No or unknown bearer token"),
-            ("403", "forbidden: only the witness role posts cosignatures"),
-            (
-                "404",
-                "unknown_checkpoint: the log signed no checkpoint of this tree size",
-            ),
-            (
-                "409",
-                "checkpoint_mismatch: the log's checkpoint of this size has another root",
-            ),
-            ("415", "Body is not application/json"),
-            (
-                "422",
-                "invalid_cosignature: a malformed witness key or root, or a line that \
-                 does not verify against the key and the checkpoint",
-            ),
-        ],
-        tag: "audit",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/audit/export",
-        serve: || get(export_from),
-        operation_id: "ExportLog",
-        description: "The log from a position, streamed as JSON lines in the export format \
-                      (`salesledger-export/1`, docs/AUDIT.md): a header line, then one \
-                      `{position, hash, canonical}` line per record up to the log's length \
-                      when the request arrived. From position 0 it is byte for byte the file \
-                      `salesledger export` writes; from a later position the header also \
-                      names `from` and the `prev_hash` the first record must link to. Roles \
-                      as for evidence bundles.",
-        query: &[("from", "The first position (default 0)")],
-        request: None,
-        success: ("200", "application/x-ndjson", None),
-        problems: &[
-            ("400", "invalid_query: `from` not a number"),
-            ("401", "No or unknown bearer token"),
-            ("403", "The caller's role may not read every event type"),
-            ("422", "invalid_position: `from` is beyond the log"),
-        ],
-        tag: "audit",
-    },
+    DocRoute::get(
+        "/v1/audit/consistency",
+        || get(prove_consistency),
+        "ProveConsistency",
+        "An RFC 9162 consistency proof that the log's first `from` records are a \
+         prefix of its first `to` records, with both roots: how an auditor who \
+         saved a checkpoint checks the current one extends it (`salesledger \
+         verify --url URL --token T --state FILE` does this). Roles as for \
+         evidence bundles.",
+    )
+    .answers("ConsistencyProofView")
+    .query(&[
+        ("from", "The older tree size, at least 1"),
+        ("to", "The newer tree size, from `from` to the log's length"),
+    ])
+    .problems(&[
+        (
+            "400",
+            "invalid_query: `from` or `to` missing or not a number",
+        ),
+        ("401", "No or unknown bearer token"),
+        ("403", "The caller's role may not read every event type"),
+        (
+            "422",
+            "invalid_tree_sizes: `from` is 0, greater than `to`, or `to` is beyond the log",
+        ),
+    ])
+    .tag("audit"),
+    DocRoute::post(
+        "/v1/audit/cosignatures",
+        || post(add_cosignature),
+        "AddCosignature",
+        "Stores a witness's cosignature (C2SP tlog-cosignature, Ed25519 \
+         `cosignature/v1`) of one of the log's signed checkpoints, named by its \
+         tree size and root. The gateway checks the line against the witness key \
+         and the checkpoint it signed at that size, keeps one line per witness \
+         key (durably, in DATA/audit/cosignatures), and from then on serves the \
+         checkpoint's note with it (`GET /v1/audit/checkpoints/latest`, evidence \
+         bundles). Posting the same line again changes nothing. `salesledger \
+         witness` posts here. Roles: witness.",
+    )
+    .answers("CosignatureStored")
+    .body("CosignatureRequest")
+    .problems(&[
+        ("400", "malformed_body"),
+        ("401", "No or unknown bearer token"),
+        ("403", "forbidden: only the witness role posts cosignatures"),
+        (
+            "404",
+            "unknown_checkpoint: the log signed no checkpoint of this tree size",
+        ),
+        (
+            "409",
+            "checkpoint_mismatch: the log's checkpoint of this size has another root",
+        ),
+        ("415", "Body is not application/json"),
+        (
+            "422",
+            "invalid_cosignature: a malformed witness key or root, or a line that does not verify \
+             against the key and the checkpoint",
+        ),
+    ])
+    .tag("audit"),
+    DocRoute::get(
+        "/v1/audit/export",
+        || get(export_from),
+        "ExportLog",
+        "The log from a position, streamed as JSON lines in the export format \
+         (`salesledger-export/1`, docs/AUDIT.md): a header line, then one \
+         `{position, hash, canonical}` line per record up to the log's length \
+         when the request arrived. From position 0 it is byte for byte the file \
+         `salesledger export` writes; from a later position the header also \
+         names `from` and the `prev_hash` the first record must link to. Roles \
+         as for evidence bundles.",
+    )
+    .streams("application/x-ndjson")
+    .query(&[("from", "The first position (default 0)")])
+    .problems(&[
+        ("400", "invalid_query: `from` not a number"),
+        ("401", "No or unknown bearer token"),
+        ("403", "The caller's role may not read every event type"),
+        ("422", "invalid_position: `from` is beyond the log"),
+    ])
+    .tag("audit"),
 ];
 
 /// The latest signed checkpoint (one of the read routes).

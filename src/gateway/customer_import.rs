@@ -26,12 +26,11 @@ use crate::customer_import::{
 pub const IMPORT_ROUTE: &str = "/v1/customers/import";
 
 /// The route, for the OpenAPI document.
-pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute {
-    method: "post",
-    path: IMPORT_ROUTE,
-    serve: || post(import_customers),
-    operation_id: "ImportCustomers",
-    description: "Imports an existing customer list. The body is the file: `text/csv` (UTF-8, \
+pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute::post(
+    IMPORT_ROUTE,
+    || post(import_customers),
+    "ImportCustomers",
+    "Imports an existing customer list. The body is the file: `text/csv` (UTF-8, \
                   the first row the header) or an `.xlsx` workbook \
                   (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, its \
                   first worksheet). Each row is registered through the same validation and \
@@ -42,41 +41,40 @@ pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute {
                   and owner/负责人 are recognised. A refused row does not stop the import: \
                   the answer lists each with its line, code and reason. Importing the same \
                   list again appends nothing (`already_imported`). Roles: supervisor.",
-    query: &[
-        (
-            "map",
-            "`COLUMN=FIELD`, repeatable: the header cell COLUMN holds FIELD (`company_name`, \
+)
+.answers("ImportReport")
+.query(&[
+    (
+        "map",
+        "`COLUMN=FIELD`, repeatable: the header cell COLUMN holds FIELD (`company_name`, \
              `unified_social_credit_code`, `phone`, `contact_email`, `owner`, \
              `attributes.KEY` or `ignore`).",
-        ),
-        (
-            "dry_run",
-            "`true`: check every row (values, duplicates against the log and the rows above, \
+    ),
+    (
+        "dry_run",
+        "`true`: check every row (values, duplicates against the log and the rows above, \
              owners) and append nothing.",
-        ),
-    ],
-    request: None,
-    success: ("200", "application/json", Some("ImportReport")),
-    problems: &[
-        ("400", "invalid_query: a bad `dry_run`"),
-        (
-            "401",
-            "unauthenticated / token_expired / token_revoked: no usable bearer token",
-        ),
-        ("403", "forbidden: only supervisors import customer lists"),
-        (
-            "413",
-            "payload_too_large: the file is larger than the blob limit (`serve --max-blob-bytes`)",
-        ),
-        ("415", "unsupported_media_type: neither text/csv nor .xlsx"),
-        (
-            "422",
-            "unreadable_sheet / sheet_without_header / no_company_name_column / \
+    ),
+])
+.problems(&[
+    ("400", "invalid_query: a bad `dry_run`"),
+    (
+        "401",
+        "unauthenticated / token_expired / token_revoked: no usable bearer token",
+    ),
+    ("403", "forbidden: only supervisors import customer lists"),
+    (
+        "413",
+        "payload_too_large: the file is larger than the blob limit (`serve --max-blob-bytes`)",
+    ),
+    ("415", "unsupported_media_type: neither text/csv nor .xlsx"),
+    (
+        "422",
+        "unreadable_sheet / sheet_without_header / no_company_name_column / \
              invalid_column_mapping / too_many_rows",
-        ),
-    ],
-    tag: "customers",
-}];
+    ),
+])
+.tag("customers")];
 
 /// The route; its body (the file) may be as large as a blob
 /// (`serve --max-blob-bytes`), not only a JSON command's limit.

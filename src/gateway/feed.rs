@@ -145,44 +145,40 @@ const TYPES_DOC: &str = "Comma-separated event types, e.g. `TodoCreated,OverdueT
 
 /// The feed's routes (the router below serves exactly these).
 pub const FEED_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "get",
-        path: "/v1/events",
-        serve: || get(read_events),
-        operation_id: "ReadEvents",
-        description: "Records of the log in global order with their hashes, filtered by the \
-                      caller's role (see the feed visibility table in the README). `next_after` \
-                      continues the feed. With `wait_ms`, an empty page waits up to that long \
-                      (at most 30 s) for a matching record (long poll).",
-        query: &[
-            ("after", AFTER_DOC),
-            ("types", TYPES_DOC),
-            ("limit", "Records per page, 1..=1000 (default 100)"),
-            (
-                "wait_ms",
-                "Long poll: wait up to this long for a record (max 30000)",
-            ),
-        ],
-        request: None,
-        success: ("200", "application/json", Some("FeedPage")),
-        problems: FEED_PROBLEMS,
-        tag: "events",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/events/stream",
-        serve: || get(stream_events),
-        operation_id: "StreamEvents",
-        description: "Server-Sent Events: every visible, matching record from `after` on, then \
-                      live as records commit. Each event has `id` = position (so `Last-Event-ID` \
-                      resumes), `event` = the event type and `data` = the record as in \
-                      `/v1/events`; comment lines are heartbeats.",
-        query: &[("after", AFTER_DOC), ("types", TYPES_DOC)],
-        request: None,
-        success: ("200", "text/event-stream", None),
-        problems: FEED_PROBLEMS,
-        tag: "events",
-    },
+    DocRoute::get(
+        "/v1/events",
+        || get(read_events),
+        "ReadEvents",
+        "Records of the log in global order with their hashes, filtered by the \
+         caller's role (see the feed visibility table in the README). `next_after` \
+         continues the feed. With `wait_ms`, an empty page waits up to that long \
+         (at most 30 s) for a matching record (long poll).",
+    )
+    .answers("FeedPage")
+    .query(&[
+        ("after", AFTER_DOC),
+        ("types", TYPES_DOC),
+        ("limit", "Records per page, 1..=1000 (default 100)"),
+        (
+            "wait_ms",
+            "Long poll: wait up to this long for a record (max 30000)",
+        ),
+    ])
+    .problems(FEED_PROBLEMS)
+    .tag("events"),
+    DocRoute::get(
+        "/v1/events/stream",
+        || get(stream_events),
+        "StreamEvents",
+        "Server-Sent Events: every visible, matching record from `after` on, then \
+         live as records commit. Each event has `id` = position (so `Last-Event-ID` \
+         resumes), `event` = the event type and `data` = the record as in \
+         `/v1/events`; comment lines are heartbeats.",
+    )
+    .streams("text/event-stream")
+    .query(&[("after", AFTER_DOC), ("types", TYPES_DOC)])
+    .problems(FEED_PROBLEMS)
+    .tag("events"),
 ];
 
 pub fn routes() -> Router<AppState> {

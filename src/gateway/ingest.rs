@@ -45,6 +45,7 @@ use super::requests::{
     parse_body, BodyError, BodyErrorKind, RecordKeywordSearchesRequest, RecordPaymentRequest,
     RecordSupportTicketRequest, ReportUsageRequest,
 };
+use super::route::{served, Served};
 use super::AppState;
 
 /// The most items one bulk request may carry.
@@ -113,14 +114,7 @@ pub fn routes() -> Router<AppState> {
     super::route::router(INGEST_ROUTES)
 }
 
-impl super::route::Served for IngestRoute {
-    fn path(&self) -> &'static str {
-        self.path
-    }
-    fn serve(&self) -> MethodRouter<AppState> {
-        (self.serve)()
-    }
-}
+served!(IngestRoute);
 
 // ---- request and answer shapes ----------------------------------------------
 

@@ -84,7 +84,7 @@ fn component_schemas() -> Schemas {
         super::feed::FeedPage, super::feed::FeedRecord,
         super::webhooks::CreateWebhookRequest, super::webhooks::WebhookCreated,
         super::webhooks::WebhookView, super::webhooks::WebhookList,
-        super::tokens::CreateTokenRequest, super::tokens::TokenCreated, super::tokens::TokenList,
+        crate::tokens::NewToken, super::tokens::TokenCreated, super::tokens::TokenList,
         crate::tokens::TokenView, crate::tokens::TokenStatus,
         crate::customer_import::ImportReport, crate::customer_import::ImportedRow,
         crate::customer_import::RefusedRow, crate::customer_import::ColumnUse,

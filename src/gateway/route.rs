@@ -42,6 +42,111 @@ pub struct DocRoute {
     pub tag: &'static str,
 }
 
+/// A [`DocRoute`] is written as a chain of `const` calls: its method,
+/// path, handler, operation id and description, then what differs from
+/// the defaults (no query parameters, no request body, `200` JSON with no
+/// schema named, no problems, no tag).
+impl DocRoute {
+    const fn new(
+        method: &'static str,
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        DocRoute {
+            method,
+            path,
+            serve,
+            operation_id,
+            description,
+            query: &[],
+            request: None,
+            success: ("200", "application/json", None),
+            problems: &[],
+            tag: "",
+        }
+    }
+
+    /// A `GET` route.
+    pub const fn get(
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self::new("get", path, serve, operation_id, description)
+    }
+
+    /// A `POST` route.
+    pub const fn post(
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self::new("post", path, serve, operation_id, description)
+    }
+
+    /// A `DELETE` route.
+    pub const fn delete(
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        Self::new("delete", path, serve, operation_id, description)
+    }
+
+    /// Answers `200` with a JSON body of component `schema`.
+    pub const fn answers(mut self, schema: &'static str) -> Self {
+        self.success = ("200", "application/json", Some(schema));
+        self
+    }
+
+    /// Answers `201 Created` with a JSON body of component `schema`.
+    pub const fn creates(mut self, schema: &'static str) -> Self {
+        self.success = ("201", "application/json", Some(schema));
+        self
+    }
+
+    /// Answers `204 No Content`.
+    pub const fn no_content(mut self) -> Self {
+        self.success = ("204", "application/json", None);
+        self
+    }
+
+    /// Answers `200` with a body of `media` (a stream, no JSON schema).
+    pub const fn streams(mut self, media: &'static str) -> Self {
+        self.success = ("200", media, None);
+        self
+    }
+
+    /// Takes these query parameters (name, description).
+    pub const fn query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = query;
+        self
+    }
+
+    /// Takes a JSON body of component `schema`.
+    pub const fn body(mut self, schema: &'static str) -> Self {
+        self.request = Some(schema);
+        self
+    }
+
+    /// Its problems (status, what they mean).
+    pub const fn problems(mut self, problems: &'static [(&'static str, &'static str)]) -> Self {
+        self.problems = problems;
+        self
+    }
+
+    /// Its OpenAPI tag.
+    pub const fn tag(mut self, tag: &'static str) -> Self {
+        self.tag = tag;
+        self
+    }
+}
+
 /// A row of a route table: where it is served and by what.
 pub trait Served {
     fn path(&self) -> &'static str;
@@ -55,20 +160,20 @@ pub fn router<'a, R: Served + 'a>(rows: impl IntoIterator<Item = &'a R>) -> Rout
     })
 }
 
-impl Served for ReadRoute {
-    fn path(&self) -> &'static str {
-        self.path
-    }
-    fn serve(&self) -> MethodRouter<AppState> {
-        (self.serve)()
-    }
+/// `Served` for row types with `path` and `serve` fields (where it is
+/// used, `Served`, `MethodRouter` and `AppState` are in scope).
+macro_rules! served {
+    ($($row:ty),+) => {$(
+        impl Served for $row {
+            fn path(&self) -> &'static str {
+                self.path
+            }
+            fn serve(&self) -> MethodRouter<AppState> {
+                (self.serve)()
+            }
+        }
+    )+};
 }
+pub(crate) use served;
 
-impl Served for DocRoute {
-    fn path(&self) -> &'static str {
-        self.path
-    }
-    fn serve(&self) -> MethodRouter<AppState> {
-        (self.serve)()
-    }
-}
+served!(ReadRoute, DocRoute);

@@ -11,37 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use salesledger_domain::access::may_manage_tokens;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
-use uuid::Uuid;
 
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::route::DocRoute;
 use super::AppState;
 use crate::tokens::{NewToken, TokenFileError, TokenView};
-
-/// `POST /v1/tokens`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CreateTokenRequest {
-    /// The token's name: the actor recorded on the events its holder
-    /// causes (1 to 64 printable characters; not `system:...`; unique
-    /// among active tokens).
-    pub name: String,
-    /// `rep`, `supervisor`, `csm`, `finance`, `legal`, `cto`, `marketing`,
-    /// `store_manager`, `regional_supervisor`, `auditor`, `analyst`,
-    /// `integrator` or `witness` (audit checkpoints, consistency proofs and
-    /// cosignatures only).
-    pub role: String,
-    /// Required for (and only for) `rep`: the rep the holder acts as.
-    pub rep_id: Option<Uuid>,
-    /// Only for `regional_supervisor`: the region their reads are limited to.
-    pub region: Option<String>,
-    /// When it stops working: a date (`2027-06-30`, from 00:00 UTC that
-    /// day) or an RFC 3339 time; never when absent.
-    pub expires: Option<String>,
-}
 
 /// The create call's answer: the token's entry and, only here, the token.
 #[derive(Debug, Serialize, ToSchema)]
@@ -71,67 +48,59 @@ const MANAGE_PROBLEMS: &[(&str, &str)] = &[
 
 /// The token routes, for the OpenAPI document.
 pub const TOKEN_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "post",
-        path: "/v1/tokens",
-        serve: || post(create),
-        operation_id: "CreateToken",
-        description: "Creates a bearer token; the answer carries the token, shown only once. \
-                      The gateway accepts it at once. Roles: supervisor.",
-        query: &[],
-        request: Some("CreateTokenRequest"),
-        success: ("201", "application/json", Some("TokenCreated")),
-        problems: &[
-            ("400", "malformed_body / unknown field"),
-            (
-                "401",
-                "unauthenticated / token_expired / token_revoked: no usable bearer token",
-            ),
-            ("403", "forbidden: only supervisors manage tokens"),
-            ("409", "token_name_taken: an active token has that name"),
-            ("415", "Body is not application/json"),
-            (
-                "422",
-                "invalid_token: bad name, role, rep id, region or expiry",
-            ),
-        ],
-        tag: "tokens",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/tokens",
-        serve: || get(list),
-        operation_id: "ListTokens",
-        description: "Every token's name, role, rep id, region, dates and status (never a \
-                      secret); `last_used_at` includes this gateway's unsaved uses. Roles: \
-                      supervisor.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("TokenList")),
-        problems: MANAGE_PROBLEMS,
-        tag: "tokens",
-    },
-    DocRoute {
-        method: "delete",
-        path: "/v1/tokens/{name}",
-        serve: || delete(revoke),
-        operation_id: "RevokeToken",
-        description: "Revokes the token of that name: from now on it gets 401 `token_revoked`. \
-                      Its entry stays listed. Roles: supervisor.",
-        query: &[],
-        request: None,
-        success: ("204", "application/json", None),
-        problems: &[
-            ("400", "invalid_path_parameter"),
-            (
-                "401",
-                "unauthenticated / token_expired / token_revoked: no usable bearer token",
-            ),
-            ("403", "forbidden: only supervisors manage tokens"),
-            ("404", "not_found: no token has that name"),
-        ],
-        tag: "tokens",
-    },
+    DocRoute::post(
+        "/v1/tokens",
+        || post(create),
+        "CreateToken",
+        "Creates a bearer token; the answer carries the token, shown only once. \
+         The gateway accepts it at once. Roles: supervisor.",
+    )
+    .creates("TokenCreated")
+    .body("CreateTokenRequest")
+    .problems(&[
+        ("400", "malformed_body / unknown field"),
+        (
+            "401",
+            "unauthenticated / token_expired / token_revoked: no usable bearer token",
+        ),
+        ("403", "forbidden: only supervisors manage tokens"),
+        ("409", "token_name_taken: an active token has that name"),
+        ("415", "Body is not application/json"),
+        (
+            "422",
+            "invalid_token: bad name, role, rep id, region or expiry",
+        ),
+    ])
+    .tag("tokens"),
+    DocRoute::get(
+        "/v1/tokens",
+        || get(list),
+        "ListTokens",
+        "Every token's name, role, rep id, region, dates and status (never a \
+         secret); `last_used_at` includes this gateway's unsaved uses. Roles: \
+         supervisor.",
+    )
+    .answers("TokenList")
+    .problems(MANAGE_PROBLEMS)
+    .tag("tokens"),
+    DocRoute::delete(
+        "/v1/tokens/{name}",
+        || delete(revoke),
+        "RevokeToken",
+        "Revokes the token of that name: from now on it gets 401 `token_revoked`. \
+         Its entry stays listed. Roles: supervisor.",
+    )
+    .no_content()
+    .problems(&[
+        ("400", "invalid_path_parameter"),
+        (
+            "401",
+            "unauthenticated / token_expired / token_revoked: no usable bearer token",
+        ),
+        ("403", "forbidden: only supervisors manage tokens"),
+        ("404", "not_found: no token has that name"),
+    ])
+    .tag("tokens"),
 ];
 
 pub fn routes() -> Router<AppState> {
@@ -212,14 +181,7 @@ async fn create(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    let request: CreateTokenRequest = super::media::json_body(&headers, body)?;
-    let new = NewToken {
-        name: request.name,
-        role: request.role,
-        rep_id: request.rep_id,
-        region: request.region,
-        expires: request.expires,
-    };
+    let new: NewToken = super::media::json_body(&headers, body)?;
     let now = state.now();
     let (token, entry) = change(&state, move |path| crate::tokens::create(path, &new, now)).await?;
     tracing::info!(name = %entry.actor, role = entry.role.as_str(), by = %caller.principal.actor, "token created");

@@ -101,85 +101,73 @@ const ID_PROBLEMS: &[(&str, &str)] = &[
 
 /// The webhook routes, for the OpenAPI document.
 pub const WEBHOOK_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "post",
-        path: "/v1/webhooks",
-        serve: || post(create),
-        operation_id: "CreateWebhook",
-        description: "Subscribes a URL to event types and/or task-card kinds. The answer carries \
-                      the signing secret, shown only once. Roles: integrator, supervisor.",
-        query: &[],
-        request: Some("CreateWebhookRequest"),
-        success: ("201", "application/json", Some("WebhookCreated")),
-        problems: &[
-            ("400", "malformed_body / unknown field"),
-            ("401", "No or unknown bearer token"),
-            ("403", "Only integrators and supervisors manage webhooks"),
-            ("415", "Body is not application/json"),
-            ("422", "invalid_webhook_target (scheme, private address, unresolvable) / invalid_webhook_filter"),
-        ],
-        tag: "webhooks",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/webhooks",
-        serve: || get(list),
-        operation_id: "ListWebhooks",
-        description: "Every subscription, oldest first. Roles: integrator, supervisor.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("WebhookList")),
-        problems: MANAGE_PROBLEMS,
-        tag: "webhooks",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/webhooks/{webhook_id}",
-        serve: || get(read),
-        operation_id: "ReadWebhook",
-        description: "State, cursor and the latest delivery attempts with their outcomes.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("WebhookView")),
-        problems: ID_PROBLEMS,
-        tag: "webhooks",
-    },
-    DocRoute {
-        method: "delete",
-        path: "/v1/webhooks/{webhook_id}",
-        serve: || delete(remove),
-        operation_id: "DeleteWebhook",
-        description: "Removes the subscription; a delivery in flight is abandoned.",
-        query: &[],
-        request: None,
-        success: ("204", "application/json", None),
-        problems: ID_PROBLEMS,
-        tag: "webhooks",
-    },
-    DocRoute {
-        method: "post",
-        path: "/v1/webhooks/{webhook_id}/pause",
-        serve: || post(pause),
-        operation_id: "PauseWebhook",
-        description: "Stops delivering; the cursor is kept.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("WebhookView")),
-        problems: ID_PROBLEMS,
-        tag: "webhooks",
-    },
-    DocRoute {
-        method: "post",
-        path: "/v1/webhooks/{webhook_id}/resume",
-        serve: || post(resume),
-        operation_id: "ResumeWebhook",
-        description: "Delivers again, from the cursor or from position `from` (inclusive).",
-        query: &[("from", "Log position to deliver from (default: the cursor)")],
-        request: None,
-        success: ("200", "application/json", Some("WebhookView")),
-        problems: ID_PROBLEMS,
-        tag: "webhooks",
-    },
+    DocRoute::post(
+        "/v1/webhooks",
+        || post(create),
+        "CreateWebhook",
+        "Subscribes a URL to event types and/or task-card kinds. The answer carries \
+         the signing secret, shown only once. Roles: integrator, supervisor.",
+    )
+    .creates("WebhookCreated")
+    .body("CreateWebhookRequest")
+    .problems(&[
+        ("400", "malformed_body / unknown field"),
+        ("401", "No or unknown bearer token"),
+        ("403", "Only integrators and supervisors manage webhooks"),
+        ("415", "Body is not application/json"),
+        (
+            "422",
+            "invalid_webhook_target (scheme, private address, unresolvable) / \
+             invalid_webhook_filter",
+        ),
+    ])
+    .tag("webhooks"),
+    DocRoute::get(
+        "/v1/webhooks",
+        || get(list),
+        "ListWebhooks",
+        "Every subscription, oldest first. Roles: integrator, supervisor.",
+    )
+    .answers("WebhookList")
+    .problems(MANAGE_PROBLEMS)
+    .tag("webhooks"),
+    DocRoute::get(
+        "/v1/webhooks/{webhook_id}",
+        || get(read),
+        "ReadWebhook",
+        "State, cursor and the latest delivery attempts with their outcomes.",
+    )
+    .answers("WebhookView")
+    .problems(ID_PROBLEMS)
+    .tag("webhooks"),
+    DocRoute::delete(
+        "/v1/webhooks/{webhook_id}",
+        || delete(remove),
+        "DeleteWebhook",
+        "Removes the subscription; a delivery in flight is abandoned.",
+    )
+    .no_content()
+    .problems(ID_PROBLEMS)
+    .tag("webhooks"),
+    DocRoute::post(
+        "/v1/webhooks/{webhook_id}/pause",
+        || post(pause),
+        "PauseWebhook",
+        "Stops delivering; the cursor is kept.",
+    )
+    .answers("WebhookView")
+    .problems(ID_PROBLEMS)
+    .tag("webhooks"),
+    DocRoute::post(
+        "/v1/webhooks/{webhook_id}/resume",
+        || post(resume),
+        "ResumeWebhook",
+        "Delivers again, from the cursor or from position `from` (inclusive).",
+    )
+    .answers("WebhookView")
+    .query(&[("from", "Log position to deliver from (default: the cursor)")])
+    .problems(ID_PROBLEMS)
+    .tag("webhooks"),
 ];
 
 pub fn routes() -> Router<AppState> {

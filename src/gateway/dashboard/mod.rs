@@ -90,57 +90,52 @@ pub struct HealthTrend {
 
 /// The dashboard's reads, documented like the integration routes.
 pub const DASHBOARD_ROUTES: &[DocRoute] = &[
-    DocRoute {
-        method: "get",
-        path: "/v1/me",
-        serve: || get(me),
-        operation_id: "WhoAmI",
-        description: "The caller as its bearer token says: actor, role, rep id (rep tokens) \
-                      and whether the role may download evidence bundles. Any authenticated \
-                      role.",
-        query: &[],
-        request: None,
-        success: ("200", "application/json", Some("MeView")),
-        problems: &[("401", "No or unknown bearer token")],
-        tag: "dashboard",
-    },
-    DocRoute {
-        method: "get",
-        path: "/v1/dashboard/health-trend",
-        serve: || get(health_trend),
-        operation_id: "ViewHealthTrend",
-        description: "The health distribution (SPEC C7) at the close of each of the last \
-                      `days` closed days, from the health view's per-day history (a \
-                      customer's level on a day is the one of its latest evaluation on or \
-                      before it). Answered as a view (`{view: \"health\", position, data: \
-                      {last_closed, days: [{day, green, yellow, red}]}}`), with the same \
-                      read-your-writes parameters. Any authenticated role.",
-        query: &[
-            ("days", "How many closed days, 1..=366 (default 30)"),
-            (
-                "wait_for_position",
-                "Read-your-writes: wait until the health view has applied this position",
-            ),
-            (
-                "timeout_ms",
-                "How long to wait for `wait_for_position` (default 5000, at most 30000)",
-            ),
-        ],
-        request: None,
-        success: ("200", "application/json", Some("ViewResponse")),
-        problems: &[
-            (
-                "400",
-                "invalid_query: unknown parameter or `days` out of range",
-            ),
-            ("401", "No or unknown bearer token"),
-            (
-                "503",
-                "view_not_caught_up, view_failed or view_unavailable (as for every view)",
-            ),
-        ],
-        tag: "dashboard",
-    },
+    DocRoute::get(
+        "/v1/me",
+        || get(me),
+        "WhoAmI",
+        "The caller as its bearer token says: actor, role, rep id (rep tokens) \
+         and whether the role may download evidence bundles. Any authenticated \
+         role.",
+    )
+    .answers("MeView")
+    .problems(&[("401", "No or unknown bearer token")])
+    .tag("dashboard"),
+    DocRoute::get(
+        "/v1/dashboard/health-trend",
+        || get(health_trend),
+        "ViewHealthTrend",
+        "The health distribution (SPEC C7) at the close of each of the last \
+         `days` closed days, from the health view's per-day history (a \
+         customer's level on a day is the one of its latest evaluation on or \
+         before it). Answered as a view (`{view: \"health\", position, data: \
+         {last_closed, days: [{day, green, yellow, red}]}}`), with the same \
+         read-your-writes parameters. Any authenticated role.",
+    )
+    .answers("ViewResponse")
+    .query(&[
+        ("days", "How many closed days, 1..=366 (default 30)"),
+        (
+            "wait_for_position",
+            "Read-your-writes: wait until the health view has applied this position",
+        ),
+        (
+            "timeout_ms",
+            "How long to wait for `wait_for_position` (default 5000, at most 30000)",
+        ),
+    ])
+    .problems(&[
+        (
+            "400",
+            "invalid_query: unknown parameter or `days` out of range",
+        ),
+        ("401", "No or unknown bearer token"),
+        (
+            "503",
+            "view_not_caught_up, view_failed or view_unavailable (as for every view)",
+        ),
+    ])
+    .tag("dashboard"),
 ];
 
 /// The page and its assets: public (they hold no data).

@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
-    ViewData, ViewQuery, ViewRoute,
+    answer, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewData, ViewQuery,
+    ViewRoute,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -242,27 +242,16 @@ async fn task_cards(
     let params = query(params)?;
     let customer_id = params.customer_id.map(CustomerId::from_uuid);
     let department = params.department;
-    if let Some(page) = paging::<u64>(params.limit, params.cursor.as_deref())? {
-        return answer_scoped_page::<ReceivablesTables, _, _>(
-            &state,
-            &caller,
-            Resource::Contract,
-            &params.wait(),
-            page,
-            move |rows, after, limit| {
-                receivables::task_cards_page(rows, customer_id, department, after, limit)
-            },
-            |card| card.customer_id,
-        )
-        .await;
-    }
-    answer_scoped::<ReceivablesTables, _, _>(
+    answer_scoped_list::<ReceivablesTables, _, u64>(
         &state,
         &caller,
         Resource::Contract,
         &params.wait(),
-        move |rows| Ok(Ok(receivables::task_cards(rows, customer_id, department)?)),
-        |rows| rows,
+        params.limit,
+        params.cursor.as_deref(),
+        move |rows, after, limit| {
+            receivables::task_cards_page(rows, customer_id, department, after, limit)
+        },
         |card| card.customer_id,
     )
     .await

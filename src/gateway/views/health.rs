@@ -11,8 +11,8 @@ use salesledger_projections::tables::{
 };
 
 use super::{
-    answer_scoped, answer_scoped_by_id, answer_scoped_page, paging, query, IdPath, Params,
-    ViewData, ViewQuery, ViewRoute,
+    answer_scoped, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewData,
+    ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
@@ -75,26 +75,14 @@ async fn health_list(
     params: Params<ListQuery>,
 ) -> Result<Response, ApiError> {
     let params = query(params)?;
-    let wait = params.wait();
-    if let Some(page) = paging::<CustomerId>(params.limit, params.cursor.as_deref())? {
-        return answer_scoped_page::<HealthTables, _, _>(
-            &state,
-            &caller,
-            Resource::Account,
-            &wait,
-            page,
-            |rows, after, limit| health::summaries_page(rows, after, limit),
-            |row| row.customer_id,
-        )
-        .await;
-    }
-    answer_scoped::<HealthTables, _, _>(
+    answer_scoped_list::<HealthTables, _, CustomerId>(
         &state,
         &caller,
         Resource::Account,
-        &wait,
-        |rows| Ok(Ok(health::summaries(rows)?)),
-        |rows| rows,
+        &params.wait(),
+        params.limit,
+        params.cursor.as_deref(),
+        |rows, after, limit| health::summaries_page(rows, after, limit),
         |row| row.customer_id,
     )
     .await

@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use super::auth::{ensure_may_read, filter_readable, is_scoped, Caller, Subject};
 use super::problem::ApiError;
+use super::route::{served, Served};
 use super::AppState;
 
 /// Declares a view route's query parameters: its own fields plus the
@@ -191,14 +192,7 @@ pub fn routes() -> Router<AppState> {
     crate::gateway::route::router(view_routes())
 }
 
-impl crate::gateway::route::Served for ViewRoute {
-    fn path(&self) -> &'static str {
-        self.path
-    }
-    fn serve(&self) -> MethodRouter<AppState> {
-        (self.serve)()
-    }
-}
+served!(ViewRoute);
 
 /// What a read of committed rows gives: the answer, or the caller's
 /// refusal (a `404`, a `400`) inside; the outer error is the storage's.
@@ -409,6 +403,58 @@ where
     }
     let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
     respond_page(P::NAME, &rows, checkpoint, next_cursor)
+}
+
+/// A list whose rows each belong to a customer, read by `page` (at most
+/// `limit` rows after a key, and the key to continue after): a page when
+/// `?limit=` or `?cursor=` is given ([`paging`], [`answer_scoped_page`]),
+/// else the whole list ([`answer_scoped`]). Either way only the rows the
+/// caller may read `resource` of are kept.
+#[allow(clippy::too_many_arguments)]
+pub async fn answer_scoped_list<P, T, K>(
+    state: &AppState,
+    caller: &Caller,
+    resource: Resource,
+    wait: &WaitQuery,
+    limit: Option<usize>,
+    cursor: Option<&str>,
+    page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
+        + Send
+        + 'static,
+    customer_of_row: impl Fn(&T) -> CustomerId,
+) -> Result<Response, ApiError>
+where
+    P: TableProjector,
+    T: Serialize + Send + 'static,
+    K: TableKey + Send + 'static,
+{
+    match paging::<K>(limit, cursor)? {
+        Some(paging) => {
+            answer_scoped_page::<P, T, K>(
+                state,
+                caller,
+                resource,
+                wait,
+                paging,
+                page,
+                customer_of_row,
+            )
+            .await
+        }
+        None => {
+            let whole = move |rows: &mut Reader<'_>| Ok(Ok(page(rows, None, usize::MAX)?.0));
+            answer_scoped::<P, _, _>(
+                state,
+                caller,
+                resource,
+                wait,
+                whole,
+                |rows| rows,
+                customer_of_row,
+            )
+            .await
+        }
+    }
 }
 
 pub fn respond<R: Serialize>(

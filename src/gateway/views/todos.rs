@@ -19,9 +19,7 @@ use salesledger_domain::value::{Region, RepId};
 use salesledger_projections::tables::todos::{self, Filter, SortKey, TodosTables};
 use uuid::Uuid;
 
-use super::{
-    answer_scoped, answer_scoped_page, paging, query, Params, ViewData, ViewQuery, ViewRoute,
-};
+use super::{answer_scoped_list, query, Params, ViewData, ViewQuery, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::commands::ensure_self;
 use crate::gateway::problem::ApiError;
@@ -100,25 +98,14 @@ async fn work_list(
     let params = query(params)?;
     let wait = params.wait();
     let filter = filter(&caller, params.rep, params.region)?;
-    if let Some(page) = paging::<SortKey>(params.limit, params.cursor.as_deref())? {
-        return answer_scoped_page::<TodosTables, _, _>(
-            &state,
-            &caller,
-            Resource::Visit,
-            &wait,
-            page,
-            move |rows, after, limit| todos::page(rows, &filter, after, limit),
-            |item| item.customer_id,
-        )
-        .await;
-    }
-    answer_scoped::<TodosTables, _, _>(
+    answer_scoped_list::<TodosTables, _, SortKey>(
         &state,
         &caller,
         Resource::Visit,
         &wait,
-        move |rows| Ok(Ok(todos::list(rows, &filter)?)),
-        |rows| rows,
+        params.limit,
+        params.cursor.as_deref(),
+        move |rows, after, limit| todos::page(rows, &filter, after, limit),
         |item| item.customer_id,
     )
     .await
