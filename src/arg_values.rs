@@ -1,11 +1,13 @@
 //! Command-line values that may be read from a file: a bearer token
-//! (`@FILE`) and a key (a file holding it, or the key itself). Shared by
+//! (`@FILE`) and a key (a file holding it, or the key itself), and
+//! witness keys parsed. Shared by
 //! the audit, remote, witness and backup commands; a leaf (it imports no
 //! other command module).
 
 use std::path::Path;
 
 use anyhow::Context;
+use salesledger_replay::audit::cosignature::CosignatureVerifier;
 
 /// A token given on the command line, or `@FILE` holding it.
 pub(crate) fn token_arg(token: &str) -> anyhow::Result<String> {
@@ -27,4 +29,17 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
         return Ok(text.lines().next().unwrap_or_default().trim().to_owned());
     }
     Ok(arg.trim().to_owned())
+}
+
+/// Witness verifier keys given on the command line (`--witness`, each a
+/// key or a file holding one), parsed.
+pub(crate) fn witness_keys(given: &[String]) -> anyhow::Result<Vec<CosignatureVerifier>> {
+    given
+        .iter()
+        .map(|vkey| {
+            let vkey = read_key_arg(vkey)?;
+            CosignatureVerifier::parse_vkey(&vkey)
+                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
+        })
+        .collect()
 }

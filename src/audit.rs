@@ -13,7 +13,7 @@ use salesledger_replay::audit::bundle::{
     verify_bundle, verify_bundle_witnesses, write_bundle, KeySource, Subject,
 };
 use salesledger_replay::audit::checkpoint::NoteVerifier;
-use salesledger_replay::audit::cosignature::{CosignatureFiles, CosignatureVerifier};
+use salesledger_replay::audit::cosignature::CosignatureFiles;
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{
@@ -23,7 +23,7 @@ use salesledger_replay::audit::{
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use uuid::Uuid;
 
-use crate::arg_values::read_key_arg;
+use crate::arg_values::{read_key_arg, witness_keys};
 use crate::backend::{OpenedStore, StoreChoice};
 
 #[derive(Args, Debug)]
@@ -322,7 +322,8 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             blobs.as_ref(),
             std::time::Duration::from_secs(3600),
         )
-        .await;
+        .await
+        .map(|(bundle, _)| bundle);
         tables
             .stop()
             .await
@@ -356,15 +357,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(&args.file)
         .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
-    let witnesses = args
-        .witness
-        .iter()
-        .map(|vkey| {
-            let vkey = read_key_arg(vkey)?;
-            CosignatureVerifier::parse_vkey(&vkey)
-                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let witnesses = witness_keys(&args.witness)?;
     let quorum = args.witness_quorum.unwrap_or(witnesses.len());
     let verified = verify_bundle(&bytes, pubkey.as_deref()).and_then(|report| {
         if witnesses.is_empty() {

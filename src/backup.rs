@@ -292,13 +292,17 @@ async fn open_export(
     Ok(response)
 }
 
+/// The gateway a backup reads: client, URL and bearer token.
+type Gateway<'a> = (&'a reqwest::Client, &'a str, &'a str);
+
 async fn backup_into(
-    (client, url, token): (&reqwest::Client, &str, &str),
+    gateway: Gateway<'_>,
     out: &Path,
     store: &dyn Store,
     blobs: &FsBlobStore,
     early: Option<reqwest::Response>,
 ) -> anyhow::Result<BackupReport> {
+    let (client, url, token) = gateway;
     let mut state = Progress {
         chain: ChainVerifier::default(),
         tree: MerkleFrontier::default(),
@@ -343,7 +347,7 @@ async fn backup_into(
     missing.sort();
     missing.dedup();
     for hash in &missing {
-        fetch_blob(client, url, token, blobs, hash, &mut state).await?;
+        fetch_blob(gateway, blobs, hash, &mut state).await?;
     }
 
     // What the gateway holds after it.
@@ -399,8 +403,10 @@ async fn backup_into(
     let total = local.len + header.records;
     let bar = crate::progress::bar(total, &crate::t!("cli-progress-backing-up"));
     bar.set_position(local.len);
-    let mut page: Vec<RecordedEvent> = Vec::with_capacity(READ_PAGE);
-    let mut page_blobs: Vec<Hash32> = Vec::new();
+    let mut page = Page {
+        records: Vec::with_capacity(READ_PAGE),
+        blobs: Vec::new(),
+    };
     let mut line_no = 1u64;
     let mut stream_done = false;
     loop {
@@ -417,20 +423,10 @@ async fn backup_into(
             let hashes = state
                 .check(&record)
                 .with_context(|| crate::t!("cli-backup-export-does-not-verify"))?;
-            page_blobs.extend(hashes);
-            page.push(record);
-            if page.len() >= READ_PAGE {
-                write_page(
-                    client,
-                    url,
-                    token,
-                    store,
-                    blobs,
-                    &mut page,
-                    &mut page_blobs,
-                    &mut state,
-                )
-                .await?;
+            page.blobs.extend(hashes);
+            page.records.push(record);
+            if page.records.len() >= READ_PAGE {
+                write_page(gateway, store, blobs, &mut page, &mut state).await?;
                 bar.set_position(state.chain.n_verified());
             }
         }
@@ -449,17 +445,7 @@ async fn backup_into(
             }
         }
     }
-    write_page(
-        client,
-        url,
-        token,
-        store,
-        blobs,
-        &mut page,
-        &mut page_blobs,
-        &mut state,
-    )
-    .await?;
+    write_page(gateway, store, blobs, &mut page, &mut state).await?;
     bar.finish_and_clear();
     if state.chain.n_verified() != total {
         bail!(crate::t!(
@@ -492,29 +478,32 @@ async fn backup_into(
 /// Stores the blobs `page` references, then the page itself (one durable
 /// batch): a record is never in the backup without its blobs.
 #[allow(clippy::too_many_arguments)]
+/// Verified records not yet written, and the blobs they reference.
+struct Page {
+    records: Vec<RecordedEvent>,
+    blobs: Vec<Hash32>,
+}
+
 async fn write_page(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
+    gateway: Gateway<'_>,
     store: &dyn Store,
     blobs: &FsBlobStore,
-    page: &mut Vec<RecordedEvent>,
-    page_blobs: &mut Vec<Hash32>,
+    page: &mut Page,
     state: &mut Progress,
 ) -> anyhow::Result<()> {
-    page_blobs.sort();
-    page_blobs.dedup();
-    for hash in page_blobs.drain(..) {
+    page.blobs.sort();
+    page.blobs.dedup();
+    for hash in page.blobs.drain(..) {
         if !blobs.contains(&hash).await? {
-            fetch_blob(client, url, token, blobs, &hash, state).await?;
+            fetch_blob(gateway, blobs, &hash, state).await?;
         }
     }
-    if page.is_empty() {
+    if page.records.is_empty() {
         return Ok(());
     }
-    let first = page[0].position;
+    let first = page.records[0].position;
     store
-        .import(std::mem::take(page))
+        .import(std::mem::take(&mut page.records))
         .await
         .map_err(crate::i18n::breaks::store_error)
         .with_context(|| crate::t!("cli-backup-writing", position = first))?;
@@ -523,9 +512,7 @@ async fn write_page(
 
 /// Downloads one blob, checks its SHA-256, stores it (synced).
 async fn fetch_blob(
-    client: &reqwest::Client,
-    url: &str,
-    token: &str,
+    (client, url, token): Gateway<'_>,
     blobs: &FsBlobStore,
     hash: &Hash32,
     state: &mut Progress,

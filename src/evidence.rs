@@ -75,7 +75,7 @@ fn positions_of(found: SubjectSelection) -> Vec<u64> {
     with_policies(found.positions, &found.policies)
 }
 
-/// Where the time of one [`indexed_bundle_timed`] went (`bench audit`'s
+/// Where the time of one [`indexed_bundle`] went (`bench audit`'s
 /// breakdown of `bundle_ms`).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct BundleTimings {
@@ -92,22 +92,9 @@ pub struct BundleTimings {
 /// (which must run the `subjects` projector): waits (up to `wait`) for the
 /// index to cover the log, reads the positions, takes the latest
 /// checkpoint if it covers them (else signs one with `key`), and proves
-/// each record against it. `tree` must be caught up with the log.
+/// each record against it, saying where its time went. `tree` must be
+/// caught up with the log.
 pub async fn indexed_bundle(
-    store: &dyn Store,
-    tables: &Arc<TableRunner>,
-    tree: &mut LogTree,
-    key: &ServerKey,
-    subject: &Subject,
-    blobs: Option<&FsBlobStore>,
-    wait: Duration,
-) -> Result<Bundle, EvidenceError> {
-    let (bundle, _) = indexed_bundle_timed(store, tables, tree, key, subject, blobs, wait).await?;
-    Ok(bundle)
-}
-
-/// [`indexed_bundle`], also saying where its time went.
-pub async fn indexed_bundle_timed(
     store: &dyn Store,
     tables: &Arc<TableRunner>,
     tree: &mut LogTree,
@@ -207,7 +194,9 @@ impl EvidenceTree {
         let mut slot = self.tree.lock().await;
         let key = ServerKey::load_or_create(&self.data_dir)?;
         let tree = caught_up(&mut slot, &self.data_dir, store).await?;
-        let built = indexed_bundle(store, tables, tree, &key, subject, None, INDEX_WAIT).await;
+        let built = indexed_bundle(store, tables, tree, &key, subject, None, INDEX_WAIT)
+            .await
+            .map(|(bundle, _)| bundle);
         tree.sync()?;
         drop(slot);
         let mut bundle = built?;

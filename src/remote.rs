@@ -26,12 +26,12 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, Bundle, Subject};
 use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
-use salesledger_replay::audit::cosignature::{check_quorum, CosignatureVerifier};
+use salesledger_replay::audit::cosignature::check_quorum;
 use salesledger_replay::audit::key_fingerprint;
 use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
 
-use crate::arg_values::{read_key_arg, token_arg};
+use crate::arg_values::{read_key_arg, token_arg, witness_keys};
 use crate::i18n::Said;
 
 /// The `format` of a state file.
@@ -169,14 +169,7 @@ pub fn verify(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let token = token_arg(token)?;
-    let witnesses = witnesses
-        .iter()
-        .map(|vkey| {
-            let vkey = read_key_arg(vkey)?;
-            CosignatureVerifier::parse_vkey(&vkey)
-                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let witnesses = witness_keys(witnesses)?;
     let quorum = quorum.unwrap_or(witnesses.len());
     if !witnesses.is_empty() && (quorum == 0 || quorum > witnesses.len()) {
         bail!(crate::t!(

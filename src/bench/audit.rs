@@ -203,44 +203,39 @@ pub fn run(args: AuditArgs) -> anyhow::Result<()> {
             );
         }
         let subject = Subject::customer(bundled);
-        let started = Instant::now();
-        let (bundle, timings) = crate::evidence::indexed_bundle_timed(
-            &store,
-            &tables,
-            &mut tree,
-            &key,
-            &subject,
-            None,
-            std::time::Duration::from_secs(60),
-        )
-        .await?;
-        let bundle_ms = started.elapsed().as_secs_f64() * 1e3;
-        anyhow::ensure!(
-            bundle.events.len() as u64 == CUSTOMER_EVENTS,
-            "the bundle holds {} events",
-            bundle.events.len()
-        );
-        emit("bundle_ms", bundle_ms);
-        println!("bundle_events={}", bundle.events.len());
-        emit_bundle_breakdown(&timings);
-        // The same bundle again, now that the pages it touched are cached
-        // (the figure a second auditor asking for it would see).
-        let started = Instant::now();
-        let again = crate::evidence::indexed_bundle(
-            &store,
-            &tables,
-            &mut tree,
-            &key,
-            &subject,
-            None,
-            std::time::Duration::from_secs(60),
-        )
-        .await?;
-        emit("bundle_again_ms", started.elapsed().as_secs_f64() * 1e3);
-        anyhow::ensure!(
-            again.events == bundle.events,
-            "the second bundle differs from the first"
-        );
+        // Twice: the second time the pages it touched are cached (the
+        // figure a second auditor asking for it would see).
+        let mut first: Option<Vec<_>> = None;
+        for figure in ["bundle_ms", "bundle_again_ms"] {
+            let started = Instant::now();
+            let (bundle, timings) = crate::evidence::indexed_bundle(
+                &store,
+                &tables,
+                &mut tree,
+                &key,
+                &subject,
+                None,
+                std::time::Duration::from_secs(60),
+            )
+            .await?;
+            emit(figure, started.elapsed().as_secs_f64() * 1e3);
+            match &first {
+                None => {
+                    anyhow::ensure!(
+                        bundle.events.len() as u64 == CUSTOMER_EVENTS,
+                        "the bundle holds {} events",
+                        bundle.events.len()
+                    );
+                    println!("bundle_events={}", bundle.events.len());
+                    emit_bundle_breakdown(&timings);
+                    first = Some(bundle.events);
+                }
+                Some(events) => anyhow::ensure!(
+                    bundle.events == *events,
+                    "the second bundle differs from the first"
+                ),
+            }
+        }
         if args.bundle_only {
             tables.stop().await?;
             store.close().await;
@@ -251,7 +246,7 @@ pub fn run(args: AuditArgs) -> anyhow::Result<()> {
         let scanned = build_bundle(&store, &mut tree, &key, &subject, None, |_, _| {}).await?;
         emit("bundle_scan_ms", started.elapsed().as_secs_f64() * 1e3);
         anyhow::ensure!(
-            scanned.events == bundle.events,
+            Some(&scanned.events) == first.as_ref(),
             "the index and the scan select different events"
         );
         tables.stop().await?;

@@ -169,7 +169,7 @@ const fn evidence_doc(
     operation_id: &'static str,
     description: &'static str,
 ) -> DocRoute {
-    DocRoute::get(path, serve, operation_id, description)
+    DocRoute::new("get", path, serve, operation_id, description)
         .answers("EvidenceBundle")
         .problems(EVIDENCE_PROBLEMS)
         .tag("audit")
@@ -212,7 +212,8 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
          opens, delivered), the PDFs' SHA-256 listed as attachments. Roles as for a \
          customer's bundle.",
     ),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/audit/consistency",
         || get(prove_consistency),
         "ProveConsistency",
@@ -240,7 +241,8 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
         ),
     ])
     .tag("audit"),
-    DocRoute::post(
+    DocRoute::new(
+        "post",
         "/v1/audit/cosignatures",
         || post(add_cosignature),
         "AddCosignature",
@@ -275,7 +277,8 @@ pub const AUDIT_ROUTES: &[DocRoute] = &[
         ),
     ])
     .tag("audit"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/audit/export",
         || get(export_from),
         "ExportLog",

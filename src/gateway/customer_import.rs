@@ -26,21 +26,22 @@ use crate::customer_import::{
 pub const IMPORT_ROUTE: &str = "/v1/customers/import";
 
 /// The route, for the OpenAPI document.
-pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute::post(
+pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute::new(
+    "post",
     IMPORT_ROUTE,
     || post(import_customers),
     "ImportCustomers",
     "Imports an existing customer list. The body is the file: `text/csv` (UTF-8, \
-                  the first row the header) or an `.xlsx` workbook \
-                  (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, its \
-                  first worksheet). Each row is registered through the same validation and \
-                  duplicate check (撞单: normalised name, unified social credit code, phone) as \
-                  `POST /v1/customers`; where a column names the rep (id or display name), the \
-                  customer is transferred to them. Headers such as company_name/客户名称, \
-                  unified_social_credit_code/统一社会信用代码, phone/电话, contact_email/邮箱 \
-                  and owner/负责人 are recognised. A refused row does not stop the import: \
-                  the answer lists each with its line, code and reason. Importing the same \
-                  list again appends nothing (`already_imported`). Roles: supervisor.",
+     the first row the header) or an `.xlsx` workbook \
+     (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`, its \
+     first worksheet). Each row is registered through the same validation and \
+     duplicate check (撞单: normalised name, unified social credit code, phone) as \
+     `POST /v1/customers`; where a column names the rep (id or display name), the \
+     customer is transferred to them. Headers such as company_name/客户名称, \
+     unified_social_credit_code/统一社会信用代码, phone/电话, contact_email/邮箱 \
+     and owner/负责人 are recognised. A refused row does not stop the import: \
+     the answer lists each with its line, code and reason. Importing the same \
+     list again appends nothing (`already_imported`). Roles: supervisor.",
 )
 .answers("ImportReport")
 .query(&[

@@ -145,7 +145,8 @@ const TYPES_DOC: &str = "Comma-separated event types, e.g. `TodoCreated,OverdueT
 
 /// The feed's routes (the router below serves exactly these).
 pub const FEED_ROUTES: &[DocRoute] = &[
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/events",
         || get(read_events),
         "ReadEvents",
@@ -166,7 +167,8 @@ pub const FEED_ROUTES: &[DocRoute] = &[
     ])
     .problems(FEED_PROBLEMS)
     .tag("events"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/events/stream",
         || get(stream_events),
         "StreamEvents",

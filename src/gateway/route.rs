@@ -42,12 +42,12 @@ pub struct DocRoute {
     pub tag: &'static str,
 }
 
-/// A [`DocRoute`] is written as a chain of `const` calls: its method,
-/// path, handler, operation id and description, then what differs from
-/// the defaults (no query parameters, no request body, `200` JSON with no
-/// schema named, no problems, no tag).
+/// A [`DocRoute`] is written as a chain of `const` calls: its method
+/// (`"get"`, `"post"`, `"delete"`), path, handler, operation id and
+/// description, then what differs from the defaults (no query parameters,
+/// no request body, `200` JSON with no schema named, no problems, no tag).
 impl DocRoute {
-    const fn new(
+    pub const fn new(
         method: &'static str,
         path: &'static str,
         serve: fn() -> MethodRouter<AppState>,
@@ -66,36 +66,6 @@ impl DocRoute {
             problems: &[],
             tag: "",
         }
-    }
-
-    /// A `GET` route.
-    pub const fn get(
-        path: &'static str,
-        serve: fn() -> MethodRouter<AppState>,
-        operation_id: &'static str,
-        description: &'static str,
-    ) -> Self {
-        Self::new("get", path, serve, operation_id, description)
-    }
-
-    /// A `POST` route.
-    pub const fn post(
-        path: &'static str,
-        serve: fn() -> MethodRouter<AppState>,
-        operation_id: &'static str,
-        description: &'static str,
-    ) -> Self {
-        Self::new("post", path, serve, operation_id, description)
-    }
-
-    /// A `DELETE` route.
-    pub const fn delete(
-        path: &'static str,
-        serve: fn() -> MethodRouter<AppState>,
-        operation_id: &'static str,
-        description: &'static str,
-    ) -> Self {
-        Self::new("delete", path, serve, operation_id, description)
     }
 
     /// Answers `200` with a JSON body of component `schema`.

@@ -48,7 +48,8 @@ const MANAGE_PROBLEMS: &[(&str, &str)] = &[
 
 /// The token routes, for the OpenAPI document.
 pub const TOKEN_ROUTES: &[DocRoute] = &[
-    DocRoute::post(
+    DocRoute::new(
+        "post",
         "/v1/tokens",
         || post(create),
         "CreateToken",
@@ -72,7 +73,8 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
         ),
     ])
     .tag("tokens"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/tokens",
         || get(list),
         "ListTokens",
@@ -83,7 +85,8 @@ pub const TOKEN_ROUTES: &[DocRoute] = &[
     .answers("TokenList")
     .problems(MANAGE_PROBLEMS)
     .tag("tokens"),
-    DocRoute::delete(
+    DocRoute::new(
+        "delete",
         "/v1/tokens/{name}",
         || delete(revoke),
         "RevokeToken",

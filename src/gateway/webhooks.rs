@@ -101,7 +101,8 @@ const ID_PROBLEMS: &[(&str, &str)] = &[
 
 /// The webhook routes, for the OpenAPI document.
 pub const WEBHOOK_ROUTES: &[DocRoute] = &[
-    DocRoute::post(
+    DocRoute::new(
+        "post",
         "/v1/webhooks",
         || post(create),
         "CreateWebhook",
@@ -122,7 +123,8 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
         ),
     ])
     .tag("webhooks"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/webhooks",
         || get(list),
         "ListWebhooks",
@@ -131,7 +133,8 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     .answers("WebhookList")
     .problems(MANAGE_PROBLEMS)
     .tag("webhooks"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/webhooks/{webhook_id}",
         || get(read),
         "ReadWebhook",
@@ -140,7 +143,8 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     .answers("WebhookView")
     .problems(ID_PROBLEMS)
     .tag("webhooks"),
-    DocRoute::delete(
+    DocRoute::new(
+        "delete",
         "/v1/webhooks/{webhook_id}",
         || delete(remove),
         "DeleteWebhook",
@@ -149,7 +153,8 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     .no_content()
     .problems(ID_PROBLEMS)
     .tag("webhooks"),
-    DocRoute::post(
+    DocRoute::new(
+        "post",
         "/v1/webhooks/{webhook_id}/pause",
         || post(pause),
         "PauseWebhook",
@@ -158,7 +163,8 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     .answers("WebhookView")
     .problems(ID_PROBLEMS)
     .tag("webhooks"),
-    DocRoute::post(
+    DocRoute::new(
+        "post",
         "/v1/webhooks/{webhook_id}/resume",
         || post(resume),
         "ResumeWebhook",

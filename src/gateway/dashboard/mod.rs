@@ -90,7 +90,8 @@ pub struct HealthTrend {
 
 /// The dashboard's reads, documented like the integration routes.
 pub const DASHBOARD_ROUTES: &[DocRoute] = &[
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/me",
         || get(me),
         "WhoAmI",
@@ -101,7 +102,8 @@ pub const DASHBOARD_ROUTES: &[DocRoute] = &[
     .answers("MeView")
     .problems(&[("401", "No or unknown bearer token")])
     .tag("dashboard"),
-    DocRoute::get(
+    DocRoute::new(
+        "get",
         "/v1/dashboard/health-trend",
         || get(health_trend),
         "ViewHealthTrend",

@@ -271,29 +271,9 @@ where
 /// A route that reads one item by the id in its path, with only the
 /// read-your-writes parameters: a malformed path, then a malformed query,
 /// is a 400; an item `find` does not find is a `404 not_found` naming
-/// `what`.
-pub async fn answer_by_id<P, R>(
-    state: &AppState,
-    path: IdPath,
-    params: Params,
-    what: &'static str,
-    find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
-) -> Result<Response, ApiError>
-where
-    P: TableProjector,
-    R: Serialize + Send + 'static,
-{
-    let id = path_id(path)?;
-    let wait = query(params)?;
-    answer::<P, _>(state, &wait, move |rows| {
-        Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
-    })
-    .await
-}
-
-/// [`answer_by_id`] of an item that belongs to a customer (`subject_of`
-/// the path's id): a caller who may not read `resource` of it gets the
-/// item's own `404 not_found`, as if it did not exist.
+/// `what`. The item belongs to a customer (`subject_of` the path's id): a
+/// caller who may not read `resource` of it gets the same `404`, as if it
+/// did not exist.
 #[allow(clippy::too_many_arguments)]
 pub async fn answer_scoped_by_id<P, R>(
     state: &AppState,
