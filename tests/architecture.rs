@@ -819,3 +819,62 @@ fn no_source_file_is_over_two_thousand_lines() {
     let long: Vec<&(String, usize)> = files.iter().filter(|(_, lines)| *lines > 2_000).collect();
     assert!(long.is_empty(), "source files over 2,000 lines: {long:?}");
 }
+
+/// The command service's extension modules (`reactions.rs`, `retail.rs`)
+/// import the pipeline, never the other way round, and the catalogue the
+/// service follows (`catalogue.rs`) is a leaf: no import circle inside the
+/// commands crate. Likewise in the root package, the command-line value
+/// readers (`arg_values.rs`) import no command module, and the remote
+/// auditor's commands (`remote.rs`) do not import the offline ones
+/// (`audit.rs`), which call them.
+#[test]
+fn the_command_service_and_the_audit_commands_import_in_one_direction() {
+    let in_file = |dir: &str, file: &str, needles: &[&str]| -> Vec<(String, String)> {
+        let lines = code_lines(dir);
+        assert!(
+            lines.iter().any(|(path, _)| path.ends_with(file)),
+            "no code found in {dir}/{file}: the scan is broken"
+        );
+        lines
+            .into_iter()
+            .filter(|(path, line)| {
+                path.ends_with(file) && needles.iter().any(|needle| line.contains(needle))
+            })
+            .collect()
+    };
+    let checks = [
+        (
+            "commands/src",
+            "/pipeline.rs",
+            &[
+                "crate::reactions",
+                "crate::retail",
+                "crate::process_manager",
+            ][..],
+        ),
+        (
+            "commands/src",
+            "/catalogue.rs",
+            &["crate::pipeline", "crate::reactions", "crate::retail"][..],
+        ),
+        ("src", "/remote.rs", &["crate::audit", "crate::witness"][..]),
+        ("src", "/witness.rs", &["crate::audit"][..]),
+        (
+            "src",
+            "/arg_values.rs",
+            &[
+                "crate::audit",
+                "crate::remote",
+                "crate::witness",
+                "crate::backup",
+            ][..],
+        ),
+    ];
+    for (dir, file, needles) in checks {
+        let offenders = in_file(dir, file, needles);
+        assert!(
+            offenders.is_empty(),
+            "{dir}{file} imports a module that imports it: {offenders:?}"
+        );
+    }
+}

@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 
 pub mod builders;
+pub mod catalogue;
 pub mod dayclose;
 pub mod error;
 pub mod pipeline;

@@ -73,7 +73,7 @@ pub struct CommandMeta {
     /// The time the decision is made at (the gateway's clock, passed in).
     pub now: DateTime<Utc>,
     /// For a reaction: the stored key, derived from the triggering event's
-    /// id ([`crate::reactions::reaction_idempotency_key`]), the same on the
+    /// id ([`reaction_idempotency_key`]), the same on the
     /// inline path and in the process manager, so a reaction is appended
     /// once and a replay of the command can answer with its reactions.
     pub(crate) reaction_key: Option<String>,
@@ -163,7 +163,27 @@ pub struct CommandOutcome {
     /// is: `routing_owner`, `customer_already_owned`). Not repeated on a
     /// replay (read them at `GET /v1/reactions/{event_id}`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub refused_reactions: Vec<crate::reactions::RefusedReaction>,
+    pub refused_reactions: Vec<RefusedReaction>,
+}
+
+/// A reaction decided inline and refused for a domain reason (e.g. a
+/// routing's customer already owned: `customer_already_owned`, naming the
+/// owner); its trigger stands.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct RefusedReaction {
+    pub trigger_event_id: Uuid,
+    /// `follow_up`, `nurture_pack` or `routing_owner`.
+    pub reaction: &'static str,
+    pub stream_id: String,
+    pub code: String,
+    pub message: String,
+}
+
+/// The store idempotency key of the `index`-th reaction to the event
+/// `trigger_event_id`: the same on the inline path and in the process
+/// manager, so a reaction is appended at most once.
+pub fn reaction_idempotency_key(trigger_event_id: Uuid, index: usize) -> String {
+    format!("reaction:{trigger_event_id}:{index}")
 }
 
 /// An aggregate's state, its stream's version and the log length it was
@@ -200,7 +220,7 @@ pub struct CommandService {
     aggregates: std::sync::Mutex<HashMap<String, CachedAggregate>>,
     /// The chain-store catalogue POS batches are validated against,
     /// following the log (`crate::retail`).
-    pub(crate) catalogue: tokio::sync::Mutex<crate::retail::CatalogueFollower>,
+    pub(crate) catalogue: tokio::sync::Mutex<crate::catalogue::CatalogueFollower>,
     /// See [`DEFAULT_FUTURE_MARGIN`].
     future_margin: chrono::Duration,
 }
@@ -570,7 +590,7 @@ impl CommandService {
         let trigger_ids: Vec<Uuid> = outcome.events.iter().map(|event| event.event_id).collect();
         for trigger_id in trigger_ids {
             for reaction_idx in 0.. {
-                let key = crate::reactions::reaction_idempotency_key(trigger_id, reaction_idx);
+                let key = reaction_idempotency_key(trigger_id, reaction_idx);
                 if !self.replay_reaction(meta, &key, &mut outcome).await? {
                     break;
                 }

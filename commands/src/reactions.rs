@@ -53,6 +53,7 @@ use uuid::Uuid;
 
 use crate::error::decode_record;
 use crate::error::CommandError;
+pub use crate::pipeline::{reaction_idempotency_key, RefusedReaction};
 use crate::pipeline::{CommandMeta, CommandOutcome, CommandService, EventSummary, Principal};
 
 /// Namespace of the UUID v5 ids of packs started by reactions.
@@ -60,13 +61,6 @@ const NURTURE_PACK_NAMESPACE: Uuid = Uuid::from_u128(0x5a1e_51ed_9e7d_4c0b_a11e_
 
 /// The actor nurture packs are started as.
 pub const PROCESS_MANAGER_ACTOR: &str = "process-manager";
-
-/// The store idempotency key of the `index`-th reaction to the event
-/// `trigger_event_id`: the same on the inline path and in the process
-/// manager, so a reaction is appended at most once.
-pub fn reaction_idempotency_key(trigger_event_id: Uuid, index: usize) -> String {
-    format!("reaction:{trigger_event_id}:{index}")
-}
 
 /// A reaction an event calls for, known from the event alone.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,19 +142,6 @@ pub fn reactions_called_for(event: &Event, event_id: Uuid) -> Vec<ReactionCall> 
         });
     }
     calls
-}
-
-/// A reaction decided inline and refused for a domain reason (e.g. a
-/// routing's customer already owned: `customer_already_owned`, naming the
-/// owner); its trigger stands.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct RefusedReaction {
-    pub trigger_event_id: Uuid,
-    /// `follow_up`, `nurture_pack` or `routing_owner`.
-    pub reaction: &'static str,
-    pub stream_id: String,
-    pub code: String,
-    pub message: String,
 }
 
 /// A reaction ready to issue, or refused before a command could be built

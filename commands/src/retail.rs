@@ -3,7 +3,8 @@
 //! the retail policy, and recording POS batches.
 //!
 //! The catalogue (known stores with their regions, SKUs, members) is
-//! folded from the log by the service's [`CatalogueFollower`], caught up
+//! folded from the log by the service's
+//! [`CatalogueFollower`](crate::catalogue::CatalogueFollower), caught up
 //! to the head right before it is used. A POS batch is validated line by line
 //! against it ([`salesledger_domain::retail::build_pos_batch`]) and
 //! appended as ONE append to `pos-<batch id>` with expected version "no
@@ -33,12 +34,11 @@ use salesledger_domain::value::{
 use salesledger_domain::{CommandKind, DomainError};
 use salesledger_store::{
     AppendMetadata, AppendRequest, CanonicalJson, ExpectedVersion, Hash32, Idempotency, NewEvent,
-    Store, StoreError, READ_PAGE,
+    StoreError,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::decode_record;
 use crate::error::CommandError;
 use crate::pipeline::{CommandMeta, CommandOutcome, CommandService};
 
@@ -123,55 +123,6 @@ pub fn pos_lines_fingerprint(lines: &[PosInputLine<'_>]) -> Hash32 {
     Hash32(hasher.finalize().into())
 }
 
-// ---- the catalogue, following the log ----
-
-/// The catalogue folded from the log up to `next_position`.
-#[derive(Debug, Default)]
-pub struct CatalogueFollower {
-    next_position: u64,
-    catalogue: Arc<Catalogue>,
-}
-
-impl CatalogueFollower {
-    /// Applies records until `target` (a log length) is reflected. Only
-    /// `store-`, `sku-` and `member-` records are decoded.
-    pub async fn catch_up_to(
-        &mut self,
-        store: &dyn Store,
-        target: u64,
-    ) -> Result<(), CommandError> {
-        while self.next_position < target {
-            let records = store.read_all(self.next_position, READ_PAGE).await?;
-            if records.is_empty() {
-                break;
-            }
-            for record in &records {
-                let id = record.stream_id.as_str();
-                if id.starts_with("store-") || id.starts_with("sku-") || id.starts_with("member-") {
-                    match decode_record(record) {
-                        Ok(event) => Arc::make_mut(&mut self.catalogue).apply(&event),
-                        Err(CommandError::Corrupt {
-                            source: DomainError::UnknownEventType { .. },
-                            ..
-                        }) => {}
-                        Err(error) => return Err(error),
-                    }
-                }
-                self.next_position = record.position + 1;
-            }
-        }
-        Ok(())
-    }
-
-    pub fn catalogue(&self) -> &Arc<Catalogue> {
-        &self.catalogue
-    }
-
-    pub fn position(&self) -> u64 {
-        self.next_position
-    }
-}
-
 impl CommandService {
     /// The chain-store catalogue (stores with regions, SKUs, members)
     /// caught up to the log's head.
@@ -187,9 +138,7 @@ impl CommandService {
     /// instead of reading them back.
     async fn skip_own_pos_records(&self, appended: &salesledger_store::AppendOutcome) {
         let mut follower = self.catalogue.lock().await;
-        if follower.next_position == appended.first_position {
-            follower.next_position = appended.last_position + 1;
-        }
+        follower.skip(appended.first_position, appended.last_position);
     }
 
     /// Opens a store (`OpenStore`, stream `store-<code>`); a store opens

@@ -351,45 +351,13 @@ pub fn paging<K: TableKey>(
     Ok(Some(Paging { after, limit }))
 }
 
-/// A page of a list whose rows each belong to a customer: `page` reads at
-/// most `limit` rows after `after` and the key to continue after; the rows
-/// are kept only where the caller may read `resource` of the row's
-/// customer (so a scoped caller's page may hold fewer than `limit` rows:
-/// follow `next_cursor` until it is `null`). The answer is
-/// `{view, position, data, next_cursor}`.
-pub async fn answer_scoped_page<P, T, K>(
-    state: &AppState,
-    caller: &Caller,
-    resource: Resource,
-    wait: &WaitQuery,
-    paging: Paging<K>,
-    page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
-        + Send
-        + 'static,
-    customer_of_row: impl Fn(&T) -> CustomerId,
-) -> Result<Response, ApiError>
-where
-    P: TableProjector,
-    T: Serialize + Send + 'static,
-    K: TableKey + Send + 'static,
-{
-    let Paging { after, limit } = paging;
-    let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
-        Ok(Ok(page(reader, after, limit)?))
-    })
-    .await?;
-    if is_scoped(caller) {
-        rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
-    }
-    let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
-    respond_page(P::NAME, &rows, checkpoint, next_cursor)
-}
-
 /// A list whose rows each belong to a customer, read by `page` (at most
 /// `limit` rows after a key, and the key to continue after): a page when
-/// `?limit=` or `?cursor=` is given ([`paging`], [`answer_scoped_page`]),
-/// else the whole list ([`answer_scoped`]). Either way only the rows the
-/// caller may read `resource` of are kept.
+/// `?limit=` or `?cursor=` is given ([`paging`]), answered as
+/// `{view, position, data, next_cursor}`, else the whole list
+/// ([`answer_scoped`]). Either way only the rows the caller may read
+/// `resource` of are kept (so a scoped caller's page may hold fewer than
+/// `limit` rows: follow `next_cursor` until it is `null`).
 #[allow(clippy::too_many_arguments)]
 pub async fn answer_scoped_list<P, T, K>(
     state: &AppState,
@@ -408,33 +376,28 @@ where
     T: Serialize + Send + 'static,
     K: TableKey + Send + 'static,
 {
-    match paging::<K>(limit, cursor)? {
-        Some(paging) => {
-            answer_scoped_page::<P, T, K>(
-                state,
-                caller,
-                resource,
-                wait,
-                paging,
-                page,
-                customer_of_row,
-            )
-            .await
-        }
-        None => {
-            let whole = move |rows: &mut Reader<'_>| Ok(Ok(page(rows, None, usize::MAX)?.0));
-            answer_scoped::<P, _, _>(
-                state,
-                caller,
-                resource,
-                wait,
-                whole,
-                |rows| rows,
-                customer_of_row,
-            )
-            .await
-        }
+    let Some(Paging { after, limit }) = paging::<K>(limit, cursor)? else {
+        let whole = move |rows: &mut Reader<'_>| Ok(Ok(page(rows, None, usize::MAX)?.0));
+        return answer_scoped::<P, _, _>(
+            state,
+            caller,
+            resource,
+            wait,
+            whole,
+            |rows| rows,
+            customer_of_row,
+        )
+        .await;
+    };
+    let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+        Ok(Ok(page(reader, after, limit)?))
+    })
+    .await?;
+    if is_scoped(caller) {
+        rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
     }
+    let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
+    respond_page(P::NAME, &rows, checkpoint, next_cursor)
 }
 
 pub fn respond<R: Serialize>(
