@@ -29,8 +29,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewData, ViewQuery,
-    ViewRoute,
+    answer, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -39,76 +38,66 @@ use salesledger_domain::access::Resource;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
-    ViewRoute {
-        path: "/v1/views/assets",
-        serve: || get(assets),
-        operation_id: "ViewProcessAssets",
-        description: "Process-asset accumulation rate (SPEC C9) per rep or per region, per month (`YYYY-MM`, China Standard Time) and over the whole period (`total`): rate = (solutions + objection answers + won-deal actions) / actively followed customers (distinct customers with a follow-up by the rep that month; for a region, by any of its reps) x 10000 basis points, truncated, `null` without active customers. `data`: `[{rep_id, display_name, region, period, solutions, objection_answers, won_deal_actions, assets, active_customers, rate_bp}]` ordered by rep id or region, then period (`total` last).",
-        query: &[
-            ("group", "`rep` (default) or `region`"),
-            ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
-        ],
-        data: ViewData::List,
-    },
-    ViewRoute {
-        path: "/v1/views/funnel",
-        serve: || get(funnel),
-        operation_id: "ViewFunnel",
-        description: "Sales funnel (SPEC C11) per routed rep or per region (the rep's; `unassigned` before routing), per month of registration and `total`: how many leads reached each stage (a skipped stage counts as passed; `lost` apart), stage-to-stage conversion in basis points (`null` when nobody reached the earlier stage), cycle time registration to won (mean and median days, 2 decimals) and the mean days spent in each stage. `data`: `[{rep_id, display_name, region, period, reached: {lead, qualified, proposal, negotiation, won, lost}, conversion: {lead_to_qualified_bp, qualified_to_proposal_bp, proposal_to_negotiation_bp, negotiation_to_won_bp, lead_to_won_bp}, won_cycles, cycle_mean_days, cycle_median_days, stage_mean_days: {lead, qualified, proposal, negotiation}}]`.",
-        query: &[
-            ("group", "`rep` (default) or `region`"),
-            ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
-        ],
-        data: ViewData::List,
-    },
-    ViewRoute {
-        path: "/v1/views/receivables",
-        serve: || get(receivables),
-        operation_id: "ViewReceivables",
-        description: "Receivables (SPEC C10) per region as of the last closed day (contracts signed and payments received on or before it): aging of outstanding fen by days past due and DSO = outstanding / credit sales of the last 90 days x 90 (days, 2 decimals; `null` without sales). `data`: `{as_of, regions: [{region, aging: {current, 1_30, 31_60, 61_90, over_90}, outstanding_fen, credit_sales_90d_fen, dso_days}]}`; `as_of` is `null` and `regions` empty before the first day close.",
-        query: &[],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/receivables/task-cards",
-        serve: || get(task_cards),
-        operation_id: "ViewOverdueTaskCards",
-        description: "Overdue task cards (SPEC C10): one per overdue instalment and department (`sales`, `finance`, `legal`), in log order, each with the similar past cases attached when it was issued: up to 5 earlier overdue instalments of other customers in the same region, else the same industry, newest first, each with its outcome (`paid` after N days past due, or `open` as of the card's day). `data`: `[{card_id, contract_id, customer_id, index, department, day, due_on, outstanding_fen, region, industry, position, similar_cases: [{contract_id, customer_id, index, due_on, flagged_on, matched_on, region, industry, outcome: {status, ...}}]}]`.",
-        query: &[
-            ("customer_id", "only this customer's cards (UUID)"),
-            ("department", "only `sales`, `finance` or `legal`"),
-            ("limit", "a page of at most this many cards, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, every card"),
-            ("cursor", "the `next_cursor` of the previous page (opaque)"),
-        ],
-        data: ViewData::List,
-    },
-    ViewRoute {
-        path: "/v1/views/receivables/contracts/{contract_id}",
-        serve: || get(contract),
-        operation_id: "ViewContractReceivables",
-        description: "One contract's receivables (SPEC C10): its instalments with paid, outstanding, the day it was paid off and the day it was flagged overdue, and its payments with their allocations. `data`: `{contract_id, customer_id, rep_id, signed_on, total_fen, paid_fen, outstanding_fen, instalments: [...], payments: [...]}`.",
-        query: &[],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/digest/{region}/{date}",
-        serve: || get(digest),
-        operation_id: "ViewRegionalDigest",
-        description: "Regional daily digest (SPEC C12) of one region and business date (China Standard Time): new leads, visits logged, proposals created and delivered, payments (count and fen), customers that turned yellow or red, overdue instalments, and whether the day is closed (its digest final). A known region on a quiet day answers zeros; a region with no activity ever is a 404. `data`: `{region, day, closed, new_leads, visits, proposals_created, proposals_delivered, payments, payments_fen, turned_yellow: [customer_id], turned_red: [customer_id], overdue_instalments}`.",
-        query: &[],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/leaderboard",
-        serve: || get(leaderboard),
-        operation_id: "ViewLeaderboard",
-        description: "Rep leaderboards per region and month: reps ranked by contract value signed, then payments collected on their contracts, then leads won, then rep id. `data`: `[{region, period, rows: [{rank, rep_id, display_name, contract_value_fen, payments_fen, won_leads}]}]` by region then month.",
-        query: &[
-            ("region", "only this region's board"),
-            ("period", "only this month (`YYYY-MM`)"),
-        ],
-        data: ViewData::List,
-    },
+    ViewRoute::list(
+        "/v1/views/assets",
+        || get(assets),
+        "ViewProcessAssets",
+        "Process-asset accumulation rate (SPEC C9) per rep or per region, per month (`YYYY-MM`, China Standard Time) and over the whole period (`total`): rate = (solutions + objection answers + won-deal actions) / actively followed customers (distinct customers with a follow-up by the rep that month; for a region, by any of its reps) x 10000 basis points, truncated, `null` without active customers. `data`: `[{rep_id, display_name, region, period, solutions, objection_answers, won_deal_actions, assets, active_customers, rate_bp}]` ordered by rep id or region, then period (`total` last).",
+    )
+    .query(&[
+        ("group", "`rep` (default) or `region`"),
+        ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
+    ]),
+    ViewRoute::list(
+        "/v1/views/funnel",
+        || get(funnel),
+        "ViewFunnel",
+        "Sales funnel (SPEC C11) per routed rep or per region (the rep's; `unassigned` before routing), per month of registration and `total`: how many leads reached each stage (a skipped stage counts as passed; `lost` apart), stage-to-stage conversion in basis points (`null` when nobody reached the earlier stage), cycle time registration to won (mean and median days, 2 decimals) and the mean days spent in each stage. `data`: `[{rep_id, display_name, region, period, reached: {lead, qualified, proposal, negotiation, won, lost}, conversion: {lead_to_qualified_bp, qualified_to_proposal_bp, proposal_to_negotiation_bp, negotiation_to_won_bp, lead_to_won_bp}, won_cycles, cycle_mean_days, cycle_median_days, stage_mean_days: {lead, qualified, proposal, negotiation}}]`.",
+    )
+    .query(&[
+        ("group", "`rep` (default) or `region`"),
+        ("period", "`YYYY-MM` or `total`; absent: every month and the total"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/receivables",
+        || get(receivables),
+        "ViewReceivables",
+        "Receivables (SPEC C10) per region as of the last closed day (contracts signed and payments received on or before it): aging of outstanding fen by days past due and DSO = outstanding / credit sales of the last 90 days x 90 (days, 2 decimals; `null` without sales). `data`: `{as_of, regions: [{region, aging: {current, 1_30, 31_60, 61_90, over_90}, outstanding_fen, credit_sales_90d_fen, dso_days}]}`; `as_of` is `null` and `regions` empty before the first day close.",
+    ),
+    ViewRoute::list(
+        "/v1/views/receivables/task-cards",
+        || get(task_cards),
+        "ViewOverdueTaskCards",
+        "Overdue task cards (SPEC C10): one per overdue instalment and department (`sales`, `finance`, `legal`), in log order, each with the similar past cases attached when it was issued: up to 5 earlier overdue instalments of other customers in the same region, else the same industry, newest first, each with its outcome (`paid` after N days past due, or `open` as of the card's day). `data`: `[{card_id, contract_id, customer_id, index, department, day, due_on, outstanding_fen, region, industry, position, similar_cases: [{contract_id, customer_id, index, due_on, flagged_on, matched_on, region, industry, outcome: {status, ...}}]}]`.",
+    )
+    .query(&[
+        ("customer_id", "only this customer's cards (UUID)"),
+        ("department", "only `sales`, `finance` or `legal`"),
+        ("limit", "a page of at most this many cards, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, every card"),
+        ("cursor", "the `next_cursor` of the previous page (opaque)"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/receivables/contracts/{contract_id}",
+        || get(contract),
+        "ViewContractReceivables",
+        "One contract's receivables (SPEC C10): its instalments with paid, outstanding, the day it was paid off and the day it was flagged overdue, and its payments with their allocations. `data`: `{contract_id, customer_id, rep_id, signed_on, total_fen, paid_fen, outstanding_fen, instalments: [...], payments: [...]}`.",
+    ),
+    ViewRoute::object(
+        "/v1/views/digest/{region}/{date}",
+        || get(digest),
+        "ViewRegionalDigest",
+        "Regional daily digest (SPEC C12) of one region and business date (China Standard Time): new leads, visits logged, proposals created and delivered, payments (count and fen), customers that turned yellow or red, overdue instalments, and whether the day is closed (its digest final). A known region on a quiet day answers zeros; a region with no activity ever is a 404. `data`: `{region, day, closed, new_leads, visits, proposals_created, proposals_delivered, payments, payments_fen, turned_yellow: [customer_id], turned_red: [customer_id], overdue_instalments}`.",
+    ),
+    ViewRoute::list(
+        "/v1/views/leaderboard",
+        || get(leaderboard),
+        "ViewLeaderboard",
+        "Rep leaderboards per region and month: reps ranked by contract value signed, then payments collected on their contracts, then leads won, then rep id. `data`: `[{region, period, rows: [{rank, rep_id, display_name, contract_value_fen, payments_fen, won_leads}]}]` by region then month.",
+    )
+    .query(&[
+        ("region", "only this region's board"),
+        ("period", "only this month (`YYYY-MM`)"),
+    ]),
 ];
 
 /// `rep` or `region`.

@@ -11,8 +11,8 @@ use salesledger_projections::tables::{
 };
 
 use super::{
-    answer_scoped, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewData,
-    ViewQuery, ViewRoute,
+    answer_scoped, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewQuery,
+    ViewRoute,
 };
 use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
@@ -22,36 +22,34 @@ use salesledger_domain::access::Resource;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
-    ViewRoute {
-        path: "/v1/views/health",
-        serve: || get(health_list),
-        operation_id: "ListHealth",
-        description: "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
-        query: &[
-            ("limit", "a page of at most this many customers, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
-            ("cursor", "the `next_cursor` of the previous page (opaque)"),
-        ],
-        data: ViewData::List,
-    },
-    ViewRoute {
-        path: "/v1/views/health/{customer_id}",
-        serve: || get(health_customer),
-        operation_id: "ViewCustomerHealth",
-        description: "One customer's health (SPEC C7); 404 `not_found` until it has a score. `data`: `{customer_id, company_name, owner, region, frozen, breakdown: {as_of, score_bp, level, policy_version, indicators: [{indicator, raw, normalised_bp, weight, contribution_bp}]} (the contributions sum to score_bp), evaluated_at_position, changed_by: [positions of the events that last changed the breakdown], pending_inputs, daily: [{day, score_bp, level, policy_version}] (one per closed day on which one of them changed), history: [{position, day, from, to, score_bp, policy_version}] (level changes), frozen_since, freezes: [{position, day, score_bp, unfrozen_by_plan, unfrozen_at}], rescue_plans: [{plan_id, position, summary, submitted_by, submitted_at, approved_by, approved_at}], callback_tasks: [{task_id, position, day, due_at, status: open|met|missed, missed_on, completed_by, completed_at}], success_cases: [{position, day, owner, score_bp}]}`.",
-        query: &[],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/risk",
-        serve: || get(risk_list),
-        operation_id: "ViewRiskList",
-        description: "The morning risk list of a closed day (SPEC C8): the TOP 10 customers below green, by ascending score_bp then customer id; 404 `not_found` if that day has no list (not closed). `data`: `{day, closes_at, position, policy_version, n_evaluated, n_at_risk, customers: [{rank, customer_id, company_name, owner, region, score_bp, level, last_login_at, core_modules_never_used, competitor_keywords: [{keyword, count}] (last 30 days), risks: [{kind, script}]}]}`; kinds `low_usage`, `low_module_usage`, `overdue_tickets`, `renewal_due`, `competitor_interest`, `low_key_feature_use`, each with the script of the policy in force.",
-        query: &[(
+    ViewRoute::list(
+        "/v1/views/health",
+        || get(health_list),
+        "ListHealth",
+        "Health of every customer with customer-success inputs (SPEC C7), sorted by customer id, as of the last closed day under the health policy in force. `data`: `[{customer_id, company_name, score_bp, level, policy_version, frozen}]` (`score_bp`, `level` and `policy_version` are `null` until a day has closed after the customer's first input). Scores are basis points (85.00 = 8500); levels `green` (>= green_at_bp), `yellow` (>= yellow_at_bp), `red`.",
+    )
+    .query(&[
+        ("limit", "a page of at most this many customers, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
+        ("cursor", "the `next_cursor` of the previous page (opaque)"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/health/{customer_id}",
+        || get(health_customer),
+        "ViewCustomerHealth",
+        "One customer's health (SPEC C7); 404 `not_found` until it has a score. `data`: `{customer_id, company_name, owner, region, frozen, breakdown: {as_of, score_bp, level, policy_version, indicators: [{indicator, raw, normalised_bp, weight, contribution_bp}]} (the contributions sum to score_bp), evaluated_at_position, changed_by: [positions of the events that last changed the breakdown], pending_inputs, daily: [{day, score_bp, level, policy_version}] (one per closed day on which one of them changed), history: [{position, day, from, to, score_bp, policy_version}] (level changes), frozen_since, freezes: [{position, day, score_bp, unfrozen_by_plan, unfrozen_at}], rescue_plans: [{plan_id, position, summary, submitted_by, submitted_at, approved_by, approved_at}], callback_tasks: [{task_id, position, day, due_at, status: open|met|missed, missed_on, completed_by, completed_at}], success_cases: [{position, day, owner, score_bp}]}`.",
+    ),
+    ViewRoute::object(
+        "/v1/views/risk",
+        || get(risk_list),
+        "ViewRiskList",
+        "The morning risk list of a closed day (SPEC C8): the TOP 10 customers below green, by ascending score_bp then customer id; 404 `not_found` if that day has no list (not closed). `data`: `{day, closes_at, position, policy_version, n_evaluated, n_at_risk, customers: [{rank, customer_id, company_name, owner, region, score_bp, level, last_login_at, core_modules_never_used, competitor_keywords: [{keyword, count}] (last 30 days), risks: [{kind, script}]}]}`; kinds `low_usage`, `low_module_usage`, `overdue_tickets`, `renewal_due`, `competitor_interest`, `low_key_feature_use`, each with the script of the policy in force.",
+    )
+    .query(&[
+        (
             "day",
             "The closed day, `YYYY-MM-DD` (default: the last closed day); a malformed date is `400 invalid_query`.",
-        )],
-        data: ViewData::Object,
-    },
+        ),
+    ]),
 ];
 
 view_query! {

@@ -176,6 +176,46 @@ pub struct ViewRoute {
     pub serve: fn() -> MethodRouter<AppState>,
 }
 
+/// A [`ViewRoute`] is written as `ViewRoute::object(...)` or
+/// `ViewRoute::list(...)` (path, handler, operation id, description), with
+/// `.query(...)` when it takes parameters of its own.
+impl ViewRoute {
+    /// A route whose `data` is one object.
+    pub const fn object(
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        ViewRoute {
+            path,
+            operation_id,
+            description,
+            query: &[],
+            data: ViewData::Object,
+            serve,
+        }
+    }
+
+    /// A route whose `data` is an array of objects.
+    pub const fn list(
+        path: &'static str,
+        serve: fn() -> MethodRouter<AppState>,
+        operation_id: &'static str,
+        description: &'static str,
+    ) -> Self {
+        let mut route = Self::object(path, serve, operation_id, description);
+        route.data = ViewData::List;
+        route
+    }
+
+    /// Its own query parameters (name, description).
+    pub const fn query(mut self, query: &'static [(&'static str, &'static str)]) -> Self {
+        self.query = query;
+        self
+    }
+}
+
 /// Every view route, for the OpenAPI document (the router must serve
 /// exactly these; a test checks it).
 pub fn view_routes() -> impl Iterator<Item = &'static ViewRoute> {

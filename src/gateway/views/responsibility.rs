@@ -30,8 +30,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    answer, not_found, path_id, query, respond_at, view_error, IdPath, Params, ViewData, ViewQuery,
-    ViewRoute,
+    answer, not_found, path_id, query, respond_at, view_error, IdPath, Params, ViewQuery, ViewRoute,
 };
 use crate::gateway::auth::{ensure_may_read, Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -53,22 +52,24 @@ pub const OWNERSHIP_READ: ReadRoute = ReadRoute {
 pub const AS_OF_DESCRIPTION: &str = "RFC 3339 time (a `+` in its offset is `%2B` in a URL): answer as the log stood then, from the records it had recorded by that time; absent: now.";
 
 pub const VIEW_ROUTES: &[ViewRoute] = &[
-    ViewRoute {
-        path: "/v1/views/responsibility/customers/{customer_id}",
-        serve: || get(responsibility_customer),
-        operation_id: "ViewCustomerResponsibility",
-        description: "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it; with `as_of`, as the log stood then (`position`: the last record taken into account). `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
-        query: &[("as_of", AS_OF_DESCRIPTION)],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/responsibility/leads/{lead_id}",
-        serve: || get(responsibility_lead),
-        operation_id: "ViewLeadResponsibility",
-        description: "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal; with `as_of`, as the log stood then. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
-        query: &[("as_of", AS_OF_DESCRIPTION)],
-        data: ViewData::Object,
-    },
+    ViewRoute::object(
+        "/v1/views/responsibility/customers/{customer_id}",
+        || get(responsibility_customer),
+        "ViewCustomerResponsibility",
+        "Responsibility log of a customer (SPEC C2, C3): registration, every ownership change (claimed, transferred with reason and by whom, released, recalled, returned to the pool with the rule) and the routing of leads registered for it; with `as_of`, as the log stood then (`position`: the last record taken into account). `data`: `{company_name, current_owner, entries: [{position, event_id, actor, recorded_at, change: {kind, ...}}]}`.",
+    )
+    .query(&[
+        ("as_of", AS_OF_DESCRIPTION),
+    ]),
+    ViewRoute::object(
+        "/v1/views/responsibility/leads/{lead_id}",
+        || get(responsibility_lead),
+        "ViewLeadResponsibility",
+        "Responsibility log of a lead (SPEC C1, C2): who registered it, who confirmed budget and technical fit, every routing proposal (candidates, scores, explanations, rule version), who confirmed whom and how many seconds after the proposal; with `as_of`, as the log stood then. `data`: `{company_name, customer_id, routed_to, entries: [...]}`.",
+    )
+    .query(&[
+        ("as_of", AS_OF_DESCRIPTION),
+    ]),
 ];
 
 view_query! {

@@ -25,8 +25,7 @@ use salesledger_projections::tables::{TableError, TableKey, TableProjector};
 use uuid::Uuid;
 
 use super::{
-    answer, paging, query, read, respond_page, Paging, Params, ViewData, ViewQuery, ViewRoute,
-    WaitQuery,
+    answer, paging, query, read, respond_page, Paging, Params, ViewQuery, ViewRoute, WaitQuery,
 };
 use crate::gateway::auth::Caller;
 use crate::gateway::problem::ApiError;
@@ -41,53 +40,48 @@ const MAX_LIMIT: usize = 1_000;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
-    ViewRoute {
-        path: "/v1/views/stores/penetration",
-        serve: || get(penetration),
-        operation_id: "ViewStorePenetration",
-        description: "New-product penetration (SPEC C13) from the `retail_stores` view: per store and store-local sale day, the tickets, the tickets containing the promotion's SKU (a ticket counts once) and their share in basis points (truncated; `null` on a day without tickets), with each store's and region's total. Default: the latest launched promotion, its target regions, from its start to min(its end, the latest sale day seen). `data`: `{promotion: {promotion_id, sku, name, regions, starts_on, ends_on}, from, to, days: [day], regions: [{region, stores: [{store, name, format, cells: [{day, tickets, with_product, share_bp}] (one per day), total: {tickets, with_product, share_bp}}], total}]}`; regions by name, stores by code.",
-        query: &[
-            ("promotion_id", "the promotion (UUID); default the latest launched"),
-            ("region", "one region (any region with a store); default the promotion's regions"),
-            ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
-            ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
-            ("limit", "a page of at most this many stores, 1 to 1000 (default 100 when `cursor` is given): `data` is then `{promotion, from, to, days, stores: [{region, store, name, format, cells, total}]}` (no region totals) and the answer carries `next_cursor` (`null` on the last page); without `limit` and `cursor`, the whole grid"),
-            ("cursor", "the `next_cursor` of the previous page (opaque)"),
-        ],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/stores/leaderboard",
-        serve: || get(leaderboard),
-        operation_id: "ViewStoreLeaderboard",
-        description: "Regional store leaderboard (SPEC C13) from the `retail_stores` view: per region, its stores ranked by sales over the `days` days ending at the region's latest sale day (ties: store code). `penetration_bp` is the region's latest promotion over the same days (within the promotion's dates; `null` without one). `data`: `{days, regions: [{region, from, to, promotion_id, stores: [{rank, store, name, format, sales_cents, tickets, avg_ticket_cents, penetration_bp}]}]}`.",
-        query: &[
-            ("region", "one region; default every region"),
-            ("days", "1 to 366 (default 30)"),
-            ("limit", "stores per region, 1 to 1000 (default 10)"),
-        ],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/stores/high-potential",
-        serve: || get(high_potential),
-        operation_id: "ViewHighPotentialMembers",
-        description: "High-potential member lists (SPEC C13) from the `retail_members` view: the stores whose average ticket (truncated) over the retail policy's window (ending at the store's latest sale day) is strictly greater than the policy's threshold, by region then code, each with its members (enrolled there) who bought in the window, ranked by tickets, then spend, then member ref: `tickets_per_month_x10` = tickets x 300 / window days; `preferred_slot` (most tickets ever; ties: earlier slot), `usual_categories` (top 3 by spend ever; ties: name), `script` (the policy's template filled in). `data`: `{threshold_cents, window_days, policy_version, stores: [{store, name, region, from, to, tickets, sales_cents, avg_ticket_cents, members: [{member, display_name, tickets, tickets_per_month_x10, spend_cents, preferred_slot, usual_categories, script}]}]}`.",
-        query: &[
-            ("region", "only this region's stores"),
-            ("store", "only this store (empty `stores` when it is not high potential)"),
-            ("limit", "members per store, 1 to 1000 (default 20)"),
-        ],
-        data: ViewData::Object,
-    },
-    ViewRoute {
-        path: "/v1/views/stores/{store}",
-        serve: || get(battle_map),
-        operation_id: "ViewStoreBattleMap",
-        description: "One store's battle map (SPEC C13) from the `retail_stores` view (its `members` from `retail_members`): identity, `rank_in_region` of `stores_in_region` (by sales over the 30 days ending at the region's latest sale day), the policy `window` `{from, to, tickets, sales_cents, avg_ticket_cents}` ending at the store's latest sale day, `region_avg_ticket_cents` over the same days, `high_potential` (average strictly above `threshold_cents`), `daily` (the last 30 days, quiet days included: `{day, tickets, sales_cents, avg_ticket_cents}`), `categories` (`{category, sales_cents, share_bp}` over the window, by sales), `slots` (`{slot, tickets, share_bp}` over the window, morning to night), `promotions` of its region, latest first (`{promotion_id, name, sku, starts_on, ends_on, share_bp, region_share_bp}` from the start to min(end, the store's latest sale day)), and `members`: its high-potential list (up to 20) when high potential, else empty.",
-        query: &[],
-        data: ViewData::Object,
-    },
+    ViewRoute::object(
+        "/v1/views/stores/penetration",
+        || get(penetration),
+        "ViewStorePenetration",
+        "New-product penetration (SPEC C13) from the `retail_stores` view: per store and store-local sale day, the tickets, the tickets containing the promotion's SKU (a ticket counts once) and their share in basis points (truncated; `null` on a day without tickets), with each store's and region's total. Default: the latest launched promotion, its target regions, from its start to min(its end, the latest sale day seen). `data`: `{promotion: {promotion_id, sku, name, regions, starts_on, ends_on}, from, to, days: [day], regions: [{region, stores: [{store, name, format, cells: [{day, tickets, with_product, share_bp}] (one per day), total: {tickets, with_product, share_bp}}], total}]}`; regions by name, stores by code.",
+    )
+    .query(&[
+        ("promotion_id", "the promotion (UUID); default the latest launched"),
+        ("region", "one region (any region with a store); default the promotion's regions"),
+        ("from", "first day, `YYYY-MM-DD`; default the promotion's start"),
+        ("to", "last day, `YYYY-MM-DD`; default min(the promotion's end, the latest sale day)"),
+        ("limit", "a page of at most this many stores, 1 to 1000 (default 100 when `cursor` is given): `data` is then `{promotion, from, to, days, stores: [{region, store, name, format, cells, total}]}` (no region totals) and the answer carries `next_cursor` (`null` on the last page); without `limit` and `cursor`, the whole grid"),
+        ("cursor", "the `next_cursor` of the previous page (opaque)"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/stores/leaderboard",
+        || get(leaderboard),
+        "ViewStoreLeaderboard",
+        "Regional store leaderboard (SPEC C13) from the `retail_stores` view: per region, its stores ranked by sales over the `days` days ending at the region's latest sale day (ties: store code). `penetration_bp` is the region's latest promotion over the same days (within the promotion's dates; `null` without one). `data`: `{days, regions: [{region, from, to, promotion_id, stores: [{rank, store, name, format, sales_cents, tickets, avg_ticket_cents, penetration_bp}]}]}`.",
+    )
+    .query(&[
+        ("region", "one region; default every region"),
+        ("days", "1 to 366 (default 30)"),
+        ("limit", "stores per region, 1 to 1000 (default 10)"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/stores/high-potential",
+        || get(high_potential),
+        "ViewHighPotentialMembers",
+        "High-potential member lists (SPEC C13) from the `retail_members` view: the stores whose average ticket (truncated) over the retail policy's window (ending at the store's latest sale day) is strictly greater than the policy's threshold, by region then code, each with its members (enrolled there) who bought in the window, ranked by tickets, then spend, then member ref: `tickets_per_month_x10` = tickets x 300 / window days; `preferred_slot` (most tickets ever; ties: earlier slot), `usual_categories` (top 3 by spend ever; ties: name), `script` (the policy's template filled in). `data`: `{threshold_cents, window_days, policy_version, stores: [{store, name, region, from, to, tickets, sales_cents, avg_ticket_cents, members: [{member, display_name, tickets, tickets_per_month_x10, spend_cents, preferred_slot, usual_categories, script}]}]}`.",
+    )
+    .query(&[
+        ("region", "only this region's stores"),
+        ("store", "only this store (empty `stores` when it is not high potential)"),
+        ("limit", "members per store, 1 to 1000 (default 20)"),
+    ]),
+    ViewRoute::object(
+        "/v1/views/stores/{store}",
+        || get(battle_map),
+        "ViewStoreBattleMap",
+        "One store's battle map (SPEC C13) from the `retail_stores` view (its `members` from `retail_members`): identity, `rank_in_region` of `stores_in_region` (by sales over the 30 days ending at the region's latest sale day), the policy `window` `{from, to, tickets, sales_cents, avg_ticket_cents}` ending at the store's latest sale day, `region_avg_ticket_cents` over the same days, `high_potential` (average strictly above `threshold_cents`), `daily` (the last 30 days, quiet days included: `{day, tickets, sales_cents, avg_ticket_cents}`), `categories` (`{category, sales_cents, share_bp}` over the window, by sales), `slots` (`{slot, tickets, share_bp}` over the window, morning to night), `promotions` of its region, latest first (`{promotion_id, name, sku, starts_on, ends_on, share_bp, region_share_bp}` from the start to min(end, the store's latest sale day)), and `members`: its high-potential list (up to 20) when high potential, else empty.",
+    ),
 ];
 
 view_query! {
