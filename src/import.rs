@@ -150,26 +150,15 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
             )
         );
     }
-    let summary = if report.dry_run {
-        crate::t!(
-            "cli-import-customers-dry-run",
-            rows = report.rows,
-            registered = report.registered,
-            already = report.already_imported,
-            owners = report.owners_assigned,
-            refused = report.refused.len()
-        )
-    } else {
-        crate::t!(
-            "cli-import-customers-done",
-            rows = report.rows,
-            registered = report.registered,
-            already = report.already_imported,
-            owners = report.owners_assigned,
-            refused = report.refused.len()
-        )
-    };
-    crate::outln!("{summary}")?;
+    crate::say!(
+        "cli-import-customers-summary",
+        dry_run = if report.dry_run { "yes" } else { "no" },
+        rows = report.rows,
+        registered = report.registered,
+        already = report.already_imported,
+        owners = report.owners_assigned,
+        refused = report.refused.len()
+    )?;
     Ok(if report.refused.is_empty() {
         ExitCode::SUCCESS
     } else {

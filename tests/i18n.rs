@@ -261,26 +261,36 @@ fn the_cli_catalogues_hold_the_same_keys_and_variables() {
     }
 }
 
-/// Each message of a catalogue source with the `$variables` it names.
+/// Each message of a catalogue source with the `$variables` it names,
+/// in all its lines (a select's variants continue on indented lines).
 fn variables_by_key(source: &str) -> std::collections::BTreeMap<String, BTreeSet<String>> {
-    let mut map = std::collections::BTreeMap::new();
+    let mut map: std::collections::BTreeMap<String, BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    let mut current: Option<String> = None;
     for line in source.lines() {
-        if !line.starts_with(|c: char| c.is_ascii_alphabetic()) {
-            continue;
-        }
-        let Some((key, value)) = line.split_once(" =") else {
+        let value = if line.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            let Some((key, value)) = line.split_once(" =") else {
+                current = None;
+                continue;
+            };
+            current = Some(key.trim().to_owned());
+            value
+        } else if line.starts_with([' ', '}']) {
+            line
+        } else {
+            current = None;
             continue;
         };
-        let variables = value
-            .match_indices('$')
-            .map(|(at, _)| {
-                value[at + 1..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
-                    .collect::<String>()
-            })
-            .collect();
-        map.insert(key.trim().to_owned(), variables);
+        let Some(key) = &current else {
+            continue;
+        };
+        let variables = map.entry(key.clone()).or_default();
+        variables.extend(value.match_indices('$').map(|(at, _)| {
+            value[at + 1..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect::<String>()
+        }));
     }
     map
 }

@@ -58,6 +58,11 @@ pub enum BenchCommand {
         /// whole-model runner was removed).
         #[arg(long, value_enum, default_value_t = projections::Engine::Tables)]
         engine: projections::Engine,
+        /// The log's sled page cache while measuring, in MiB (default: the
+        /// store's, 256, as `serve` uses): how much of `peak_rss_mb` is the
+        /// log's cache rather than the read models.
+        #[arg(long)]
+        log_cache_mb: Option<u64>,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal
     /// evidence, claims) from concurrent clients, against the store's
@@ -114,7 +119,14 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             data,
             measure,
             engine,
-        } => projections::run(events, data.as_deref(), measure.as_deref(), engine),
+            log_cache_mb,
+        } => projections::run(
+            events,
+            data.as_deref(),
+            measure.as_deref(),
+            engine,
+            log_cache_mb,
+        ),
     }
 }
 

@@ -73,10 +73,11 @@ pub fn run(
     data: Option<&Path>,
     measure: Option<&Path>,
     engine: Engine,
+    log_cache_mb: Option<u64>,
 ) -> anyhow::Result<()> {
     if let Some(dir) = measure {
         return crate::runtime()?.block_on(match engine {
-            Engine::Tables => measure_tables(dir).boxed(),
+            Engine::Tables => measure_tables(dir, log_cache_mb).boxed(),
         });
     }
     let kept;
@@ -114,9 +115,15 @@ pub fn run(
         Engine::Tables => "tables",
     };
     println!("engine={engine_name}");
-    let output = Command::new(std::env::current_exe()?)
+    let mut child = Command::new(std::env::current_exe()?);
+    child
         .args(["bench", "projections", "--engine", engine_name, "--measure"])
-        .arg(&data_dir)
+        .arg(&data_dir);
+    if let Some(mb) = log_cache_mb {
+        println!("log_cache_mb={mb}");
+        child.args(["--log-cache-mb", &mb.to_string()]);
+    }
+    let output = child
         .output()
         .with_context(|| crate::t!("cli-bench-running-child"))?;
     if !output.status.success() {
@@ -288,11 +295,19 @@ fn remap(value: Value, copy: u64) -> Value {
 
 /// The child for `--engine tables`: scan, rebuild every table projector
 /// while another thread reads two views, scan; sizes; peak memory.
-async fn measure_tables(data_dir: &Path) -> anyhow::Result<()> {
+async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::Result<()> {
     use salesledger_projections::tables::{health, retail};
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let store = SledStore::open(data_dir)?;
+    let store = match log_cache_mb {
+        Some(mb) => SledStore::open_with(
+            data_dir,
+            salesledger_store::sled_store::SledOptions {
+                cache_capacity_bytes: mb * 1024 * 1024,
+            },
+        )?,
+        None => SledStore::open(data_dir)?,
+    };
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let n_events = store.head().len;
     println!("events={n_events}");

@@ -266,8 +266,10 @@ cli-progress-rows = rows
 cli-progress-pos-lines = importing POS lines
 cli-import-column = column { $column }: { $field }
 cli-import-row-refused = line { $line }: { $company } ({ $code }): { $reason }
-cli-import-customers-dry-run = { $rows } rows: would register { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused } (dry run: nothing appended)
-cli-import-customers-done = { $rows } rows: registered { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused }
+cli-import-customers-summary = { $dry_run ->
+    [yes] { $rows } rows: would register { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused } (dry run: nothing appended)
+   *[no] { $rows } rows: registered { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused }
+}
 cli-import-pos-no-log = { $dir } holds no log; the stores, SKUs and members must be recorded first
 cli-import-pos-done = imported { $lines } lines in { $batches } batches ({ $replayed } already imported), { $events } events appended
 cli-import-pos-kept = the { $batches } batch(es) before it (lines 1 to { $last }) are kept
@@ -529,6 +531,7 @@ cli-arg-bench-projections-events = Events in the log (the fixture year replicate
 cli-arg-bench-projections-data = Keep the log in this directory (reused by later runs when it already holds enough events); default: a temporary directory
 cli-arg-bench-projections-measure = Internal: measure the log in this directory (the child process)
 cli-arg-bench-projections-engine = Which read-model layer to rebuild: `tables` (the keyed-table engine, every table projector; the only one since the whole-model runner was removed)
+cli-arg-bench-projections-log-cache-mb = The log's sled page cache while measuring, in MiB (default: the store's, 256, as `serve` uses): how much of `peak_rss_mb` is the log's cache rather than the read models
 cli-about-bench-gateway = The gateway on loopback under a mixed command load (visits, proposal evidence, claims) from concurrent clients, against the store's group-commit append rate at the same concurrency in the same run
 cli-arg-bench-gateway-clients = Concurrent clients (each a rep with its own token)
 cli-arg-bench-gateway-commands = Commands to send in total

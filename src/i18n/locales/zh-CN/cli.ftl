@@ -266,8 +266,10 @@ cli-progress-rows = 行
 cli-progress-pos-lines = 导入 POS 行
 cli-import-column = 列 { $column }：{ $field }
 cli-import-row-refused = 第 { $line } 行：{ $company }（{ $code }）：{ $reason }
-cli-import-customers-dry-run = 共 { $rows } 行：将登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }（试运行：未追加任何记录）
-cli-import-customers-done = 共 { $rows } 行：已登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }
+cli-import-customers-summary = { $dry_run ->
+    [yes] 共 { $rows } 行：将登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }（试运行：未追加任何记录）
+   *[no] 共 { $rows } 行：已登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }
+}
 cli-import-pos-no-log = { $dir } 中没有日志；须先录入门店、SKU 和会员
 cli-import-pos-done = 已导入 { $lines } 行，共 { $batches } 批（其中 { $replayed } 批此前已导入），追加 { $events } 个事件
 cli-import-pos-kept = 之前的 { $batches } 批（第 1 至 { $last } 行）已保留
@@ -529,6 +531,7 @@ cli-arg-bench-projections-events = 日志中的事件数（按需复制样例年
 cli-arg-bench-projections-data = 把日志保存在此目录（已有足够事件时供以后的运行复用）；默认：临时目录
 cli-arg-bench-projections-measure = 内部使用：测量此目录中的日志（子进程）
 cli-arg-bench-projections-engine = 重建哪一层读模型：`tables`（键控表引擎，所有表投影器；整体模型运行器移除后唯一的一层）
+cli-arg-bench-projections-log-cache-mb = 测量时日志的 sled 页缓存大小（MiB；默认与存储相同，256，即 `serve` 所用）：用来看出 `peak_rss_mb` 中有多少是日志的缓存而非读模型
 cli-about-bench-gateway = 回环地址上的网关，承受并发客户端的混合命令负载（拜访、方案证据、认领），对比同一次运行中相同并发下存储的组提交追加速率
 cli-arg-bench-gateway-clients = 并发客户端数（每个都是持有自己令牌的销售代表）
 cli-arg-bench-gateway-commands = 总共发送的命令数
