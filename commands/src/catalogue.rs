@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use salesledger_domain::retail::Catalogue;
-use salesledger_domain::DomainError;
-use salesledger_store::{Store, READ_PAGE};
+use salesledger_store::Store;
 
-use crate::error::{decode_record, CommandError};
+use crate::error::CommandError;
+use crate::follow::follow_log;
 
 /// The catalogue folded from the log up to `next_position`.
 #[derive(Debug, Default)]
@@ -26,27 +26,19 @@ impl CatalogueFollower {
         store: &dyn Store,
         target: u64,
     ) -> Result<(), CommandError> {
-        while self.next_position < target {
-            let records = store.read_all(self.next_position, READ_PAGE).await?;
-            if records.is_empty() {
-                break;
-            }
-            for record in &records {
-                let id = record.stream_id.as_str();
-                if id.starts_with("store-") || id.starts_with("sku-") || id.starts_with("member-") {
-                    match decode_record(record) {
-                        Ok(event) => Arc::make_mut(&mut self.catalogue).apply(&event),
-                        Err(CommandError::Corrupt {
-                            source: DomainError::UnknownEventType { .. },
-                            ..
-                        }) => {}
-                        Err(error) => return Err(error),
-                    }
-                }
-                self.next_position = record.position + 1;
-            }
-        }
-        Ok(())
+        let catalogue = &mut self.catalogue;
+        follow_log(
+            store,
+            &mut self.next_position,
+            target,
+            |stream| {
+                stream.starts_with("store-")
+                    || stream.starts_with("sku-")
+                    || stream.starts_with("member-")
+            },
+            |_, event| Arc::make_mut(catalogue).apply(&event),
+        )
+        .await
     }
 
     pub fn catalogue(&self) -> &Arc<Catalogue> {

@@ -37,6 +37,7 @@ pub mod builders;
 pub mod catalogue;
 pub mod dayclose;
 pub mod error;
+mod follow;
 pub mod pipeline;
 pub mod process_manager;
 pub mod reactions;

@@ -15,12 +15,12 @@ use salesledger_domain::duplicate::DuplicateIndex;
 use salesledger_domain::rep::{Rep, RepProfile};
 use salesledger_domain::stream::rep_stream_id;
 use salesledger_domain::value::{CustomerId, ProposalId, Region, RepId};
+use salesledger_domain::Aggregate;
 use salesledger_domain::Event;
-use salesledger_domain::{Aggregate, DomainError};
-use salesledger_store::{Store, READ_PAGE};
+use salesledger_store::{RecordedEvent, Store};
 
-use crate::error::decode_record;
 use crate::error::CommandError;
+use crate::follow::follow_log;
 
 /// Cross-stream state for decisions.
 #[derive(Debug, Default)]
@@ -52,41 +52,37 @@ impl Registry {
         store: &dyn Store,
         target: u64,
     ) -> Result<(), CommandError> {
-        while self.next_position < target {
-            let records = store.read_all(self.next_position, READ_PAGE).await?;
-            if records.is_empty() {
-                break;
-            }
-            for record in &records {
-                match decode_record(record) {
-                    Ok(event) => {
-                        self.duplicates.apply(&event);
-                        self.index_blobs(&event);
-                        if record.stream_id.starts_with("rep-") {
-                            self.reps
-                                .entry(record.stream_id.clone())
-                                .or_default()
-                                .apply(&event);
-                        } else if record.stream_id.starts_with("customer-") {
-                            self.customer_streams.insert(record.stream_id.clone());
-                        } else if record.stream_id.starts_with("account-") {
-                            self.account_streams.insert(record.stream_id.clone());
-                        } else if record.stream_id.starts_with("contract-") {
-                            self.contract_streams.insert(record.stream_id.clone());
-                        }
-                    }
-                    // Records of other modules (checkpoints, future event
-                    // families) are not this registry's business.
-                    Err(CommandError::Corrupt {
-                        source: DomainError::UnknownEventType { .. },
-                        ..
-                    }) => {}
-                    Err(error) => return Err(error),
-                }
-                self.next_position = record.position + 1;
-            }
+        let mut next_position = self.next_position;
+        let followed = follow_log(
+            store,
+            &mut next_position,
+            target,
+            // Records of other modules (checkpoints, future event
+            // families) are not this registry's business: `follow_log`
+            // passes over event types it does not know.
+            |_| true,
+            |record, event| self.apply(record, &event),
+        )
+        .await;
+        self.next_position = next_position;
+        followed
+    }
+
+    fn apply(&mut self, record: &RecordedEvent, event: &Event) {
+        self.duplicates.apply(event);
+        self.index_blobs(event);
+        if record.stream_id.starts_with("rep-") {
+            self.reps
+                .entry(record.stream_id.clone())
+                .or_default()
+                .apply(event);
+        } else if record.stream_id.starts_with("customer-") {
+            self.customer_streams.insert(record.stream_id.clone());
+        } else if record.stream_id.starts_with("account-") {
+            self.account_streams.insert(record.stream_id.clone());
+        } else if record.stream_id.starts_with("contract-") {
+            self.contract_streams.insert(record.stream_id.clone());
         }
-        Ok(())
     }
 
     fn index_blobs(&mut self, event: &Event) {
