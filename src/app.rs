@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
-use salesledger_store::{FsBlobStore, Store, DEFAULT_MAX_BLOB_BYTES};
+use salesledger_store::{FsBlobStore, SledOptions, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use crate::backend::{OpenedStore, StoreChoice};
 use crate::gateway::{
@@ -34,6 +34,9 @@ pub struct GatewayConfig {
     pub tokens_path: Option<PathBuf>,
     pub max_body_bytes: usize,
     pub max_blob_bytes: u64,
+    /// The embedded log's page cache, in bytes (`serve --log-cache-mb`):
+    /// part of the process's memory; unused on PostgreSQL.
+    pub log_cache_bytes: u64,
     pub demo: bool,
     /// How much history the demo seeds (`--demo-scale`).
     pub demo_scale: crate::demo::DemoScale,
@@ -72,6 +75,7 @@ impl GatewayConfig {
             tokens_path: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
+            log_cache_bytes: SledOptions::default().cache_capacity_bytes,
             demo: false,
             demo_scale: crate::demo::DemoScale::Year,
             day_close_every: Some(std::time::Duration::from_secs(60)),
@@ -98,7 +102,10 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         .store
         .clone()
         .unwrap_or_else(|| StoreChoice::Sled(config.data_dir.clone()));
-    let store = OpenedStore::open(&choice).await?;
+    let sled = SledOptions {
+        cache_capacity_bytes: config.log_cache_bytes,
+    };
+    let store = OpenedStore::open_with(&choice, sled).await?;
     let head_at_start = store.store().head().len;
     let blobs = FsBlobStore::open(&config.data_dir, config.max_blob_bytes)
         .with_context(|| crate::t!("cli-serve-opening-blobs"))?;

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use salesledger_store::{PgStore, SledStore, Store};
+use salesledger_store::{PgStore, SledOptions, SledStore, Store};
 
 /// A log's location, parsed from `DIR_OR_URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,11 +116,17 @@ pub struct OpenedStore {
 impl OpenedStore {
     /// Opens (creating if needed) the log at `choice`. Within a runtime.
     pub async fn open(choice: &StoreChoice) -> anyhow::Result<OpenedStore> {
+        Self::open_with(choice, SledOptions::default()).await
+    }
+
+    /// [`OpenedStore::open`] with the embedded log's options (its page
+    /// cache: `serve --log-cache-mb`); a PostgreSQL log has none.
+    pub async fn open_with(choice: &StoreChoice, sled: SledOptions) -> anyhow::Result<OpenedStore> {
         match choice {
             StoreChoice::Sled(dir) => {
                 salesledger_store::private_fs::create_dir_all(dir)
                     .with_context(|| crate::t!("cli-store-creating", path = dir.display()))?;
-                let store = SledStore::open(dir)
+                let store = SledStore::open_with(dir, sled)
                     .with_context(|| crate::t!("cli-store-opening-in", path = dir.display()))?;
                 Ok(OpenedStore::from_backend(Backend::Sled(store)))
             }

@@ -110,6 +110,10 @@ enum Command {
         /// Largest accepted evidence file, in bytes.
         #[arg(long, default_value_t = salesledger_store::DEFAULT_MAX_BLOB_BYTES)]
         max_blob_bytes: u64,
+        /// The embedded log's page cache, in MiB (part of the process's
+        /// memory; the read models have their own, docs/OPERATIONS.md).
+        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=65_536))]
+        log_cache_mb: u64,
         /// Seconds between the day-close scheduler's checks for days whose
         /// close time has passed (0: no scheduler; integrators close days).
         #[arg(long, default_value_t = 60)]
@@ -326,6 +330,7 @@ fn main() -> ExitCode {
             demo_scale,
             max_body_bytes,
             max_blob_bytes,
+            log_cache_mb,
             day_close_every_secs,
             checkpoint_every_records,
             checkpoint_every_secs,
@@ -341,6 +346,7 @@ fn main() -> ExitCode {
             config.demo_scale = demo_scale;
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
+            config.log_cache_bytes = log_cache_mb * 1024 * 1024;
             config.connections = gateway::ConnectionSettings {
                 header_read_timeout: std::time::Duration::from_secs(header_read_timeout_secs),
                 max_connections,

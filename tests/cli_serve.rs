@@ -9,12 +9,41 @@ use std::time::Duration;
 
 use crate::util::salesledger;
 
+/// `--log-cache-mb` outside 8..=65536 is refused before anything opens.
+#[test]
+fn a_log_cache_out_of_range_is_refused() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data = data_dir.path().to_str().expect("utf-8 path");
+    for size in ["0", "7", "65537", "lots"] {
+        let output = crate::util::in_english(crate::util::salesledger_command())
+            .args(["serve", "--data", data, "--log-cache-mb", size])
+            .output()
+            .expect("run serve");
+        assert_eq!(output.status.code(), Some(2), "--log-cache-mb {size}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("--log-cache-mb"), "{stderr}");
+    }
+    assert!(
+        !data_dir.path().join("log").exists(),
+        "a refused start opens no log"
+    );
+}
+
 #[test]
 fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8 path").to_owned();
     let mut child = crate::util::salesledger_command()
-        .args(["serve", "--data", &data, "--listen", "127.0.0.1:0"])
+        // A small log cache (`--log-cache-mb`) changes nothing of this.
+        .args([
+            "serve",
+            "--data",
+            &data,
+            "--listen",
+            "127.0.0.1:0",
+            "--log-cache-mb",
+            "16",
+        ])
         .env("SALESLEDGER_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

@@ -302,7 +302,7 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     let store = match log_cache_mb {
         Some(mb) => SledStore::open_with(
             data_dir,
-            salesledger_store::sled_store::SledOptions {
+            salesledger_store::SledOptions {
                 cache_capacity_bytes: mb * 1024 * 1024,
             },
         )?,

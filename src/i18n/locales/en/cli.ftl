@@ -426,6 +426,7 @@ cli-arg-serve-demo = Seed demo configuration, reps and customers (once per data 
 cli-arg-serve-demo-scale = With --demo: `year` seeds SPEC section 4's year (17 regions, 427 customers, 327 stores and a year of POS tickets; about a minute in a release build), `small` a small organisation over 60 days with 6 stores over the last 30 (seconds, for tests)
 cli-arg-serve-max-body-bytes = Largest accepted JSON request body, in bytes
 cli-arg-serve-max-blob-bytes = Largest accepted evidence file, in bytes
+cli-arg-serve-log-cache-mb = The embedded log's page cache, in MiB (part of the process's memory; the read models have their own, docs/OPERATIONS.md)
 cli-arg-serve-day-close-every-secs = Seconds between the day-close scheduler's checks for days whose close time has passed (0: no scheduler; integrators close days)
 cli-arg-serve-checkpoint-every-records = Sign a checkpoint of the log after this many new records (0: only on demand with `salesledger checkpoint`; not run on a shared PostgreSQL log)
 cli-arg-serve-checkpoint-every-secs = ... or this many seconds after the last one, if records arrived

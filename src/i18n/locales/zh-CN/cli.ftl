@@ -426,6 +426,7 @@ cli-arg-serve-demo = 写入演示配置、销售代表和客户（每个数据�
 cli-arg-serve-demo-scale = 配合 --demo：`year` 写入 SPEC 第 4 节的一年（17 个大区、427 个客户、327 家门店及一年的 POS 小票；release 构建约一分钟），`small` 写入一个 60 天的小组织，最后 30 天有 6 家门店（数秒，供测试）
 cli-arg-serve-max-body-bytes = 接受的 JSON 请求体最大字节数
 cli-arg-serve-max-blob-bytes = 接受的证据文件最大字节数
+cli-arg-serve-log-cache-mb = 内嵌日志的页缓存大小（MiB；计入进程内存；读模型另有自己的缓存，见 docs/OPERATIONS.md）
 cli-arg-serve-day-close-every-secs = 日结调度器检查已过结账时间的日子的间隔秒数（0：不调度；由集成方日结）
 cli-arg-serve-checkpoint-every-records = 每新增这么多条记录为日志签一个检查点（0：只在运行 `salesledger checkpoint` 时签；共享的 PostgreSQL 日志上不运行）
 cli-arg-serve-checkpoint-every-secs = ……或距上一个检查点这么多秒后（若有新记录）
