@@ -475,15 +475,14 @@ async fn backup_into(
     })
 }
 
-/// Stores the blobs `page` references, then the page itself (one durable
-/// batch): a record is never in the backup without its blobs.
-#[allow(clippy::too_many_arguments)]
 /// Verified records not yet written, and the blobs they reference.
 struct Page {
     records: Vec<RecordedEvent>,
     blobs: Vec<Hash32>,
 }
 
+/// Stores the blobs `page` references, then the page itself (one durable
+/// batch): a record is never in the backup without its blobs.
 async fn write_page(
     gateway: Gateway<'_>,
     store: &dyn Store,

@@ -111,7 +111,7 @@ enum Command {
         #[arg(long, default_value_t = salesledger_store::DEFAULT_MAX_BLOB_BYTES)]
         max_blob_bytes: u64,
         /// The embedded log's page cache, in MiB (part of the process's
-        /// memory; the read models have their own, docs/OPERATIONS.md).
+        /// memory; the read models keep their own caches beside it).
         #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: u64,
         /// Seconds between the day-close scheduler's checks for days whose

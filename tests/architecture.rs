@@ -826,7 +826,8 @@ fn no_source_file_is_over_two_thousand_lines() {
 /// commands crate. Likewise in the root package, the command-line value
 /// readers (`arg_values.rs`) import no command module, and the remote
 /// auditor's commands (`remote.rs`) do not import the offline ones
-/// (`audit.rs`), which call them.
+/// (`audit.rs`), which call them; and the projections crate's error types
+/// do not import the tables module that returns them.
 #[test]
 fn the_command_service_and_the_audit_commands_import_in_one_direction() {
     let in_file = |dir: &str, file: &str, needles: &[&str]| -> Vec<(String, String)> {
@@ -877,4 +878,20 @@ fn the_command_service_and_the_audit_commands_import_in_one_direction() {
             "{dir}{file} imports a module that imports it: {offenders:?}"
         );
     }
+    // The projections crate's error types know of the tables only their
+    // key encoding's error (`tables/key.rs`), so the tables module, which
+    // returns them, and the errors form no circle.
+    let crate_imports = in_file("projections/src", "/error.rs", &["crate::"]);
+    assert!(
+        !crate_imports.is_empty(),
+        "no crate import found in projections/src/error.rs: the scan is broken"
+    );
+    let offenders: Vec<_> = crate_imports
+        .iter()
+        .filter(|(_, line)| !line.contains("crate::tables::key::"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "projections/src/error.rs imports more than the key encoding: {offenders:?}"
+    );
 }

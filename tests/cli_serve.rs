@@ -9,6 +9,58 @@ use std::time::Duration;
 
 use crate::util::salesledger;
 
+/// With a small log cache (`--log-cache-mb 16`) the gateway starts, takes
+/// a command, and after SIGTERM the event is in a log that verifies.
+#[test]
+fn a_small_log_cache_serves_and_keeps_what_it_acknowledged() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let data = data_dir.path().to_str().expect("utf-8 path").to_owned();
+    let mut child = crate::util::salesledger_command()
+        .args(["serve", "--data", &data, "--listen", "127.0.0.1:0"])
+        .args(["--log-cache-mb", "16"])
+        .env("SALESLEDGER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut token = None;
+    let mut base = None;
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
+            token = Some(rest.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
+            base = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    let (token, base) = (token.expect("admin token"), base.expect("address"));
+    let status = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(async {
+            crate::util::http_client()
+                .post(format!("{base}/v1/reps"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({
+                    "display_name": "销售 甲", "region": "华东",
+                    "capability_tags": ["iso13485", "plc-retrofit", "robot-cell"]
+                }))
+                .send()
+                .await
+                .expect("register a rep")
+                .status()
+        });
+    assert_eq!(status.as_u16(), 201);
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(killed.success());
+    assert!(child.wait().expect("wait").success(), "serve exits 0");
+    let verified = salesledger(&["verify", "--data", &data]);
+    assert!(verified.status.success(), "{verified:?}");
+}
+
 /// `--log-cache-mb` outside 8..=65536 is refused before anything opens.
 #[test]
 fn a_log_cache_out_of_range_is_refused() {
@@ -34,16 +86,7 @@ fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8 path").to_owned();
     let mut child = crate::util::salesledger_command()
-        // A small log cache (`--log-cache-mb`) changes nothing of this.
-        .args([
-            "serve",
-            "--data",
-            &data,
-            "--listen",
-            "127.0.0.1:0",
-            "--log-cache-mb",
-            "16",
-        ])
+        .args(["serve", "--data", &data, "--listen", "127.0.0.1:0"])
         .env("SALESLEDGER_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()

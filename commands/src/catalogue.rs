@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use salesledger_domain::retail::Catalogue;
-use salesledger_store::Store;
+use salesledger_domain::Event;
+use salesledger_store::{RecordedEvent, Store};
 
 use crate::error::CommandError;
-use crate::follow::follow_log;
+use crate::follow::{follow_log, Follower};
 
 /// The catalogue folded from the log up to `next_position`.
 #[derive(Debug, Default)]
@@ -26,19 +27,7 @@ impl CatalogueFollower {
         store: &dyn Store,
         target: u64,
     ) -> Result<(), CommandError> {
-        let catalogue = &mut self.catalogue;
-        follow_log(
-            store,
-            &mut self.next_position,
-            target,
-            |stream| {
-                stream.starts_with("store-")
-                    || stream.starts_with("sku-")
-                    || stream.starts_with("member-")
-            },
-            |_, event| Arc::make_mut(catalogue).apply(&event),
-        )
-        .await
+        follow_log(store, self, target).await
     }
 
     pub fn catalogue(&self) -> &Arc<Catalogue> {
@@ -55,5 +44,20 @@ impl CatalogueFollower {
         if self.next_position == first {
             self.next_position = last + 1;
         }
+    }
+}
+
+impl Follower for CatalogueFollower {
+    fn next_position(&mut self) -> &mut u64 {
+        &mut self.next_position
+    }
+
+    /// Only `store-`, `sku-` and `member-` records hold catalogue entries.
+    fn wanted(&self, stream: &str) -> bool {
+        stream.starts_with("store-") || stream.starts_with("sku-") || stream.starts_with("member-")
+    }
+
+    fn apply(&mut self, _record: &RecordedEvent, event: &Event) {
+        Arc::make_mut(&mut self.catalogue).apply(event);
     }
 }

@@ -20,7 +20,7 @@ use salesledger_domain::Event;
 use salesledger_store::{RecordedEvent, Store};
 
 use crate::error::CommandError;
-use crate::follow::follow_log;
+use crate::follow::{follow_log, Follower};
 
 /// Cross-stream state for decisions.
 #[derive(Debug, Default)]
@@ -44,28 +44,16 @@ pub struct Registry {
     blob_customers: BTreeMap<String, BTreeSet<CustomerId>>,
 }
 
-impl Registry {
-    /// Applies records until at least `target` (a log length) is
-    /// reflected; does no I/O when it already is.
-    pub async fn catch_up_to(
-        &mut self,
-        store: &dyn Store,
-        target: u64,
-    ) -> Result<(), CommandError> {
-        let mut next_position = self.next_position;
-        let followed = follow_log(
-            store,
-            &mut next_position,
-            target,
-            // Records of other modules (checkpoints, future event
-            // families) are not this registry's business: `follow_log`
-            // passes over event types it does not know.
-            |_| true,
-            |record, event| self.apply(record, &event),
-        )
-        .await;
-        self.next_position = next_position;
-        followed
+/// Records of other modules (checkpoints, future event families) are not
+/// the registry's business: [`follow_log`] passes over event types it does
+/// not know.
+impl Follower for Registry {
+    fn next_position(&mut self) -> &mut u64 {
+        &mut self.next_position
+    }
+
+    fn wanted(&self, _stream: &str) -> bool {
+        true
     }
 
     fn apply(&mut self, record: &RecordedEvent, event: &Event) {
@@ -83,6 +71,18 @@ impl Registry {
         } else if record.stream_id.starts_with("contract-") {
             self.contract_streams.insert(record.stream_id.clone());
         }
+    }
+}
+
+impl Registry {
+    /// Applies records until at least `target` (a log length) is
+    /// reflected; does no I/O when it already is.
+    pub async fn catch_up_to(
+        &mut self,
+        store: &dyn Store,
+        target: u64,
+    ) -> Result<(), CommandError> {
+        follow_log(store, self, target).await
     }
 
     fn index_blobs(&mut self, event: &Event) {

@@ -58,10 +58,10 @@ pub enum BenchCommand {
         /// whole-model runner was removed).
         #[arg(long, value_enum, default_value_t = projections::Engine::Tables)]
         engine: projections::Engine,
-        /// The log's sled page cache while measuring, in MiB (default: the
-        /// store's, 256, as `serve` uses): how much of `peak_rss_mb` is the
+        /// The log's sled page cache while measuring, in MiB, 8 to 65536
+        /// (default: the store's, 256, as `serve` uses): how much of `peak_rss_mb` is the
         /// log's cache rather than the read models.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: Option<u64>,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal

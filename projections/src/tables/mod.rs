@@ -62,35 +62,7 @@ use serde::Serialize;
 pub use key::{prefix_end, KeyError, TableKey};
 
 use crate::error::ProjectionError;
-
-/// What can go wrong reading or writing a projector's tables.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum TableError {
-    /// A stored key does not decode as the table's key type.
-    #[error("table {table}: {source}")]
-    Key {
-        table: &'static str,
-        #[source]
-        source: KeyError,
-    },
-    /// A value does not encode, or a stored value does not decode.
-    #[error("table {table}: value (de)serialisation: {source}")]
-    Value {
-        table: &'static str,
-        #[source]
-        source: postcard::Error,
-    },
-    /// The projector used a table it did not declare in `tables()`.
-    #[error("table {0} is not declared by this projector")]
-    Undeclared(&'static str),
-    /// A write through a read-only view of committed rows.
-    #[error("table {0}: writes are not allowed through a read-only view")]
-    ReadOnly(&'static str),
-    /// The storage behind the tables failed.
-    #[error("table storage: {0}")]
-    Storage(String),
-}
+pub use crate::error::TableError;
 
 /// A typed table: rows of `V` keyed by `K`, named within its projector.
 /// Names are lowercase ASCII letters, digits and `_`.
