@@ -7,7 +7,6 @@
 //! shutdown timeout; after a restart every acknowledged registration is
 //! there and `salesledger verify` passes.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -84,19 +83,7 @@ fn serve(data: &Path, tokens: &Path) -> (Serve, Option<String>) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let (mut token, mut base) = (None, None);
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-            token = Some(rest.to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-            base = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
+    let (token, base) = crate::util::serve_banner(&mut child);
     let base = base.expect("the gateway prints its address");
     (Serve { child, base }, token)
 }

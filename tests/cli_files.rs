@@ -6,7 +6,6 @@
 //! an old webhook database, and refuses to start with a missing or wrong
 //! webhook key rather than strand the existing secrets.
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -39,20 +38,7 @@ impl Serve {
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn serve");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let mut token = None;
-        let mut base = None;
-        for line in lines.by_ref() {
-            let line = line.expect("line");
-            if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-                token = Some(rest.to_owned());
-            }
-            if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-                base = rest.split_whitespace().next().map(str::to_owned);
-                break;
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        let (token, base) = crate::util::serve_banner(&mut child);
         let Some(base) = base else {
             panic!(
                 "serve did not start: {}",

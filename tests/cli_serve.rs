@@ -22,18 +22,7 @@ fn a_small_log_cache_serves_and_keeps_what_it_acknowledged() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
-    let mut token = None;
-    let mut base = None;
-    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-            token = Some(rest.to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-            base = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
+    let (token, base) = crate::util::serve_banner(&mut child);
     let (token, base) = (token.expect("admin token"), base.expect("address"));
     let status = tokio::runtime::Runtime::new()
         .expect("runtime")

@@ -7,7 +7,6 @@
 //!   naming the gateway's pid, and exits 3; after a clean stop the pid file
 //!   is gone, and a stale pid file (its process gone) confuses nothing.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -31,22 +30,7 @@ fn start_serve(data: &str) -> (Child, String, String) {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut token = None;
-    let mut address = None;
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-            token = Some(rest.to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-            address = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
-    // Keep draining stdout so the child never blocks on it.
-    std::thread::spawn(move || for _ in lines {});
+    let (token, address) = crate::util::serve_banner(&mut child);
     (
         child,
         token.expect("the first start prints the admin token"),

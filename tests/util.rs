@@ -40,3 +40,27 @@ pub fn http_client() -> reqwest::Client {
     salesledger::tls::install_crypto_provider();
     reqwest::Client::new()
 }
+
+/// Reads a started `salesledger serve`'s stdout (piped) until it prints
+/// its address: the admin token it printed before it (a first start prints
+/// one) and the gateway's base URL (`None` if stdout closed first). Stdout
+/// is drained from then on, so the child never blocks on it.
+pub fn serve_banner(child: &mut std::process::Child) -> (Option<String>, Option<String>) {
+    use std::io::{BufRead, BufReader};
+
+    let stdout = child.stdout.take().expect("serve's stdout is piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut token, mut base) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.expect("a line of serve's stdout");
+        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
+            token = Some(rest.to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
+            base = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (token, base)
+}

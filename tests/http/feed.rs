@@ -4,7 +4,6 @@
 //! reader resumes from its last `next_after` across a server restart
 //! (the `salesledger serve` process killed and started again) with no gap.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -357,22 +356,7 @@ impl ServeProcess {
             command.env(name, value);
         }
         let mut child = command.spawn().expect("spawn serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let mut token = None;
-        let mut base = None;
-        for line in lines.by_ref() {
-            let line = line.expect("line");
-            if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-                token = Some(rest.to_owned());
-            }
-            if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-                base = rest.split_whitespace().next().map(str::to_owned);
-                break;
-            }
-        }
-        // Keep draining stdout so the child never blocks on it.
-        std::thread::spawn(move || for _ in lines {});
+        let (token, base) = crate::util::serve_banner(&mut child);
         let base = base.expect("the gateway prints its address");
         (ServeProcess { child, base }, token)
     }
