@@ -3,7 +3,6 @@
 //! finishes the requests in flight, closes the log and exits 0, with every
 //! acknowledged event in a log that verifies.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -80,19 +79,7 @@ fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn serve");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-    let mut token = None;
-    let mut address = None;
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("admin token: ") {
-            token = Some(rest.to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("salesledger gateway listening on ") {
-            address = rest.split_whitespace().next().map(str::to_owned);
-            break;
-        }
-    }
+    let (token, address) = crate::util::serve_banner(&mut child);
     let token = token.expect("the first start prints the admin token");
     let base = address.expect("the gateway prints its address");
     assert!(std::fs::read_to_string(data_dir.path().join("tokens.json"))
@@ -150,8 +137,6 @@ fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     });
     let exit = child.wait().expect("wait for serve");
     assert!(exit.success(), "serve exits 0 after SIGTERM: {exit:?}");
-    // The rest of stdout is drained so the child never blocked on it.
-    for _ in lines {}
 
     let output = salesledger(&["verify", "--json", "--data", &data]);
     assert_eq!(

@@ -496,11 +496,14 @@ async fn lists_keep_only_the_rows_the_caller_may_read() {
     let app = &world.app;
     let written = app.log_len() - 1;
     let customer = json!(world.customer);
+    // The health list both whole and as a page (`limit`): one scoping for
+    // both answers.
     for (path, rows) in [
-        ("/v1/views/health", "/data"),
-        ("/v1/views/risk", "/data/customers"),
+        ("/v1/views/health?", "/data"),
+        ("/v1/views/health?limit=100&", "/data"),
+        ("/v1/views/risk?", "/data/customers"),
     ] {
-        let path = format!("{path}?wait_for_position={written}");
+        let path = format!("{path}wait_for_position={written}");
         let ids = |answer: &Answer| -> Vec<Value> {
             answer
                 .ok()
