@@ -361,7 +361,7 @@ async fn serve_keeps_its_data_directory_private_and_webhook_secrets_encrypted() 
 
     for expected in [
         "log/db",
-        "tables/db",
+        "tables/tables.redb",
         "webhooks/db",
         "keys/webhooks.key",
         "tokens.json",

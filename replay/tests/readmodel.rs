@@ -880,6 +880,40 @@ async fn a_crash_between_commits_resumes_from_the_previous_checkpoint_with_its_r
     runner.shutdown().await.expect("shutdown");
 }
 
+/// A tables directory written by an earlier build (sled's files, format
+/// 1) is derived data this build does not read: its files are removed and
+/// the tables rebuilt from the log, with the same rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sled_tables_of_an_earlier_build_are_removed_and_rebuilt() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(30, 4, 0)).await;
+    let records = whole_log(&store).await;
+    let dir = temp.path().join("tables");
+    std::fs::create_dir_all(dir.join("blobs")).expect("blobs");
+    for file in ["conf", "db", "snap.0000000000001F2A"] {
+        std::fs::write(dir.join(file), b"an earlier build's bytes").expect("file");
+    }
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<Counter>()
+        .start()
+        .await
+        .expect("start");
+    let status = runner.status();
+    assert_eq!(status[0].started_from, 0);
+    assert!(status[0].rebuilt_because.is_some());
+    for file in ["conf", "db", "blobs", "snap.0000000000001F2A"] {
+        assert!(!dir.join(file).exists(), "{file} is removed");
+    }
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    assert_eq!(
+        runner.dump(Counter::NAME).expect("dump"),
+        memory_dump::<Counter>(&records)
+    );
+    runner.shutdown().await.expect("shutdown");
+    let on_disk = dump_directory(&dir, Counter::NAME).expect("dump");
+    assert_eq!(on_disk, memory_dump::<Counter>(&records));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_undeclared_table_or_a_panic_stops_only_that_projector() {
     let (temp, store) = setup();

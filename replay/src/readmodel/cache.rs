@@ -7,10 +7,11 @@
 //! - `dirty`: every write since the last commit (a deletion is `None`); a
 //!   commit writes exactly these rows, with the checkpoint, in one batch.
 //!   Bounded by the commit interval, never evicted.
-//! - [`RowCache`]: rows read from (or committed to) sled, least recently
+//! - [`RowCache`]: rows read from (or committed to) the database, least recently
 //!   used first out, bounded by bytes.
 //!
-//! A read looks in `staged`, then `dirty`, then the cache, then sled.
+//! A read looks in `staged`, then `dirty`, then the cache, then the
+//! page's snapshot of the committed rows.
 
 use std::collections::BTreeMap;
 

@@ -20,6 +20,7 @@ use salesledger_projections::ProjectionError;
 use salesledger_store::RecordedEvent;
 
 use super::cache::RowCache;
+use super::disk::{self, Snapshot, Tree};
 use super::{Failure, FailureCause, CHECKPOINT_KEY, VERSION_KEY};
 
 /// `P::apply` of a table projector.
@@ -72,7 +73,11 @@ pub struct Folder {
     /// A lane's private copy of a provider (not a runner slot): its tree is
     /// scratch space, dropped when the lane ends.
     pub private: bool,
-    pub tree: sled::Tree,
+    pub tree: Tree,
+    /// The committed rows as of the page being folded (taken by
+    /// [`fold_page`] for every folder of the lane, dropped at its end): one
+    /// read transaction per page, not one per cache miss.
+    snapshot: Option<Snapshot>,
     /// The next position to apply.
     pub next: u64,
     /// The checkpoint of the last commit.
@@ -103,7 +108,7 @@ impl Folder {
         tables: &'static [&'static str],
         reads: &'static [&'static str],
         apply: ApplyFn,
-        tree: sled::Tree,
+        tree: Tree,
         next: u64,
         cache_budget: usize,
     ) -> Self {
@@ -119,6 +124,7 @@ impl Folder {
             tier: 0,
             private: false,
             tree,
+            snapshot: None,
             next,
             committed: next,
             failed: None,
@@ -193,7 +199,10 @@ impl Folder {
     fn committed_absent(&mut self, key: &[u8]) -> bool {
         match self.cache.knows(key) {
             Some(present) => !present,
-            None => matches!(self.tree.contains_key(key), Ok(false)),
+            None => matches!(
+                self.with_snapshot(|snapshot| snapshot.contains_key(key)),
+                Ok(false)
+            ),
         }
     }
 
@@ -302,40 +311,48 @@ impl Folder {
         }
     }
 
-    /// Writes the dirty rows, the checkpoint and the version in one atomic
-    /// batch on this projector's tree. A written row that the read cache
-    /// holds is refreshed there; the others are not cached: most rows a
-    /// commit writes were written blind (an index row, a new entry) and
-    /// would only push out the rows `apply` reads back.
-    pub fn commit(&mut self) -> Result<(), sled::Error> {
-        if !self.has_changes() {
-            return Ok(());
-        }
-        let started = std::time::Instant::now();
-        let dirty = std::mem::take(&mut self.dirty);
-        let dirty_bytes = std::mem::take(&mut self.dirty_bytes);
-        let mut batch = sled::Batch::default();
-        for (key, value) in &dirty {
-            match value {
-                Some(value) => batch.insert(key.as_slice(), value.as_slice()),
-                None => batch.remove(key.as_slice()),
-            }
-        }
-        batch.insert(VERSION_KEY, &self.version.to_be_bytes());
-        batch.insert(CHECKPOINT_KEY, &self.next.to_be_bytes());
-        if let Err(error) = self.tree.apply_batch(batch) {
-            // Nothing was written: keep the rows dirty for the next try.
-            self.dirty = dirty;
-            self.dirty_bytes = dirty_bytes;
-            return Err(error);
-        }
+    /// Writes the dirty rows, the checkpoint and the version into this
+    /// projector's table within `txn` (the lane's commit,
+    /// [`commit_lane`]).
+    fn write_into(&self, txn: &redb::WriteTransaction) -> Result<(), disk::Error> {
+        let version = self.version.to_be_bytes();
+        let next = self.next.to_be_bytes();
+        let rows = self
+            .dirty
+            .iter()
+            .map(|(key, value)| (key.as_slice(), value.as_deref()))
+            .chain([
+                (VERSION_KEY, Some(&version[..])),
+                (CHECKPOINT_KEY, Some(&next[..])),
+            ]);
+        self.tree.write(txn, rows)
+    }
+
+    /// After the lane's commit wrote [`Self::write_into`]: the dirty rows
+    /// are committed. A written row that the read cache holds is refreshed
+    /// there; the others are not cached: most rows a commit writes were
+    /// written blind (an index row, a new entry) and would only push out
+    /// the rows `apply` reads back.
+    fn committed_now(&mut self) {
         self.committed = self.next;
+        self.dirty_bytes = 0;
+        let dirty = std::mem::take(&mut self.dirty);
         self.rows_committed += dirty.len() as u64;
         for (key, value) in dirty {
             self.cache.refresh(key, value);
         }
-        add_elapsed(&mut self.commit_nanos, started);
-        Ok(())
+    }
+
+    /// `read` over the page's snapshot of the committed rows, or over a
+    /// new one outside a page.
+    fn with_snapshot<R>(
+        &self,
+        read: impl FnOnce(&Snapshot) -> Result<R, disk::Error>,
+    ) -> Result<R, disk::Error> {
+        match &self.snapshot {
+            Some(snapshot) => read(snapshot),
+            None => read(&self.tree.snapshot()?),
+        }
     }
 
     fn check_table(&self, table: &'static str) -> Result<(), TableError> {
@@ -373,11 +390,8 @@ impl Folder {
     }
 
     fn committed_row(&self, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
-        Ok(self
-            .tree
-            .get(key)
-            .map_err(storage)?
-            .map(|value| value.to_vec()))
+        self.with_snapshot(|snapshot| snapshot.get(key))
+            .map_err(storage)
     }
 
     /// A row of this (provider) folder as of the record at `position` of
@@ -411,7 +425,15 @@ impl Folder {
         for (key, _) in bounds.of(&self.journal) {
             as_of.insert(key.clone(), self.row_as_of(key, position)?);
         }
-        merged_range(&self.tree, &bounds, limit, &[&self.dirty, &as_of])
+        self.with_snapshot(|snapshot| {
+            Ok(merged_range(
+                snapshot,
+                &bounds,
+                limit,
+                &[&self.dirty, &as_of],
+            ))
+        })
+        .map_err(storage)?
     }
 }
 
@@ -459,16 +481,15 @@ impl RowRange {
 /// rows and copies no more overlay rows than the answer needs (a risk list
 /// of 20 reads 20 rows, not every row of the ranking and every dirty one).
 fn merged_range(
-    tree: &sled::Tree,
+    committed: &Snapshot,
     bounds: &RowRange,
     limit: usize,
     overlays: &[&Writes],
 ) -> Result<RawRows, TableError> {
     let prefix_len = bounds.prefix.len();
-    let mut committed = match &bounds.end {
-        Some(end) => tree.range(bounds.start.as_slice()..end.as_slice()),
-        None => tree.range(bounds.start.as_slice()..),
-    };
+    let mut committed = committed
+        .range(&bounds.start, bounds.end.as_deref())
+        .map_err(storage)?;
     let mut layers: Vec<_> = overlays
         .iter()
         .map(|writes| bounds.of(writes).peekable())
@@ -495,7 +516,7 @@ fn merged_range(
                 written = layer.next().map(|(_, value)| value);
             }
         }
-        let stored = if head.as_ref().is_some_and(|(at, _)| at.as_ref() == key) {
+        let stored = if head.as_ref().is_some_and(|(at, _)| *at == key) {
             let stored = head.take().map(|(_, value)| value);
             head = committed.next().transpose().map_err(storage)?;
             stored
@@ -504,7 +525,7 @@ fn merged_range(
         };
         let value = match written {
             Some(value) => value.clone(),
-            None => stored.map(|value| value.to_vec()),
+            None => stored,
         };
         if let Some(value) = value {
             let relative = key.get(prefix_len..).unwrap_or_default().to_vec();
@@ -538,14 +559,14 @@ impl FoldTx<'_> {
     }
 }
 
-fn storage(error: sled::Error) -> TableError {
+fn storage(error: disk::Error) -> TableError {
     TableError::Storage(error.to_string())
 }
 
 /// Rows of `tree` under `prefix` with `from <= key < to` (keys relative
 /// to the prefix), at most `limit`.
 pub fn scan(
-    tree: &sled::Tree,
+    committed: &Snapshot,
     prefix: &[u8],
     from: &[u8],
     to: Option<&[u8]>,
@@ -556,15 +577,15 @@ pub fn scan(
         Some(to) => Some([prefix, to].concat()),
         None => prefix_end(prefix),
     };
-    let iter = match &end {
-        Some(end) => tree.range(start.as_slice()..end.as_slice()),
-        None => tree.range(start.as_slice()..),
-    };
     let mut rows = Vec::new();
-    for entry in iter.take(limit) {
-        let (key, value) = entry.map_err(storage)?;
-        let relative = key.get(prefix.len()..).unwrap_or_default().to_vec();
-        rows.push((relative, value.to_vec()));
+    for entry in committed
+        .range(&start, end.as_deref())
+        .map_err(storage)?
+        .take(limit)
+    {
+        let (mut key, value) = entry.map_err(storage)?;
+        key.drain(..prefix.len().min(key.len()));
+        rows.push((key, value));
     }
     Ok(rows)
 }
@@ -601,12 +622,17 @@ impl RawRead for FoldTx<'_> {
         }
         // Uncommitted writes in range, the record's own last.
         let bounds = RowRange::new(table, from, to);
-        merged_range(
-            &self.folder.tree,
-            &bounds,
-            limit,
-            &[&self.folder.dirty, &self.folder.staged],
-        )
+        let folder = &*self.folder;
+        folder
+            .with_snapshot(|snapshot| {
+                Ok(merged_range(
+                    snapshot,
+                    &bounds,
+                    limit,
+                    &[&folder.dirty, &folder.staged],
+                ))
+            })
+            .map_err(storage)?
     }
 }
 
@@ -632,8 +658,23 @@ impl RawTx for FoldTx<'_> {
 /// Folds `page` into every folder, tier by tier (the lane is sorted by
 /// tier: providers first), each tier's folders in parallel (one scoped
 /// thread each) when `parallel` and there is more than one, else one after
-/// the other. Each record was decoded once, for all of them.
+/// the other. Each record was decoded once, for all of them. Every folder
+/// reads the committed rows through one snapshot taken here (a folder
+/// whose snapshot cannot be taken reads through one per read, which
+/// reports the storage's error).
 pub fn fold_page(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
+    for folder in folders.iter_mut() {
+        folder.snapshot = folder.tree.snapshot().ok();
+    }
+    fold_tiers(folders, page, parallel);
+    // A snapshot keeps the pages it reads from being reused: none is held
+    // between pages.
+    for folder in folders.iter_mut() {
+        folder.snapshot = None;
+    }
+}
+
+fn fold_tiers(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
     let mut tier_start = 0;
     while tier_start < folders.len() {
         let tier = folders[tier_start].tier;
@@ -664,4 +705,43 @@ pub fn fold_page(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
         }
         tier_start += tier_len;
     }
+}
+
+/// Commits the changes of every folder of a lane in **one** write
+/// transaction (each folder's rows, checkpoint and version in its own
+/// table): all of them or, on an error, none (their rows stay dirty for
+/// the next try). Each folder is charged the time of writing its rows and
+/// an equal share of the transaction's commit.
+pub fn commit_lane<'f>(
+    folders: impl IntoIterator<Item = &'f mut Folder>,
+) -> Result<(), disk::Error> {
+    let mut changed: Vec<&mut Folder> = folders
+        .into_iter()
+        .filter(|folder| folder.has_changes())
+        .collect();
+    let Some(disk) = changed.first().map(|folder| folder.tree.disk().clone()) else {
+        return Ok(());
+    };
+    let mut write_nanos = vec![0u64; changed.len()];
+    let started = std::time::Instant::now();
+    disk.commit(false, |txn| {
+        for (folder, nanos) in changed.iter().zip(write_nanos.iter_mut()) {
+            let writing = std::time::Instant::now();
+            folder.write_into(txn)?;
+            add_elapsed(nanos, writing);
+        }
+        Ok(())
+    })?;
+    let total = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let share = total.saturating_sub(write_nanos.iter().sum()) / changed.len() as u64;
+    for (folder, nanos) in changed.iter_mut().zip(write_nanos) {
+        folder.committed_now();
+        folder.commit_nanos = folder.commit_nanos.saturating_add(nanos + share);
+        tracing::debug!(
+            projector = folder.name,
+            next_position = folder.next,
+            "tables committed"
+        );
+    }
+    Ok(())
 }

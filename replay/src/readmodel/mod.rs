@@ -12,9 +12,11 @@
 //!
 //! # Storage layout
 //!
-//! One sled database of its own (never the log's directory, nor the
-//! whole-model runner's); the default tree holds `format` =
-//! `salesledger-tables-1`. Each projector has a tree `tables/<NAME>`:
+//! One redb database of its own, `tables.redb` in the runner's directory
+//! (never the log's directory), see [`disk`]; its `meta` table holds
+//! `format` = `salesledger-tables-2` (the sled tables of earlier builds,
+//! format 1, are removed and rebuilt from the log). Each projector has a
+//! table `tables/<NAME>`:
 //!
 //! | key | value |
 //! |---|---|
@@ -22,10 +24,12 @@
 //! | `m/checkpoint` | the next position to apply (`u64` BE) |
 //! | `r/<table>/<key>` | a row: its key in the order-preserving encoding of [`TableKey`](salesledger_projections::tables::TableKey), its value in `postcard` |
 //!
-//! A commit writes a projector's dirty rows, its checkpoint and its version
-//! in **one** `apply_batch` on its tree: after a crash sled recovers the
-//! previous checkpoint with its rows or the new one with its rows, never a
-//! mix. A commit happens every [`TableRunnerOptions::commit_every_events`]
+//! A lane's commit writes the dirty rows, checkpoint and version of each
+//! of its projectors in **one** write transaction: after a crash the
+//! database holds the previous commit with its rows or the new one with
+//! its rows, never a mix (commits are synced at least every
+//! [`disk::SYNC_INTERVAL`]; a crash may go back to the last synced one,
+//! and the runner folds the rest again from the log). A commit happens every [`TableRunnerOptions::commit_every_events`]
 //! records, once the lane's rows written since the last commit reach
 //! [`TableRunnerOptions::commit_bytes`], every
 //! [`TableRunnerOptions::commit_interval`] (while the lane is catching up,
@@ -39,7 +43,8 @@
 //! Per projector: the rows written since the last commit (bounded by
 //! [`TableRunnerOptions::commit_bytes`] for the lane) and a read cache bounded by
 //! [`TableRunnerOptions::cache_bytes`] (least recently used out, see
-//! [`cache`]). Not the history.
+//! [`cache`]); for the database, its page cache
+//! ([`TableRunnerOptions::storage_cache_bytes`]). Not the history.
 //!
 //! # Lanes and pages
 //!
@@ -65,10 +70,12 @@
 //!
 //! # Reads
 //!
-//! Reads go to committed rows in sled, never through a lane's state, so a
-//! rebuild or a burst of writes never holds a reader up. A read names the
-//! checkpoint read just before its rows: the rows reflect at least that
-//! checkpoint (a commit between the two reads can only make them newer).
+//! Reads go to committed rows, never through a lane's state, each through
+//! one MVCC snapshot of the projector's table (a commit neither blocks
+//! nor changes it), so a rebuild or a burst of writes never holds a reader
+//! up. A read names the checkpoint stored in the same snapshot: its rows
+//! reflect exactly that checkpoint (a shared table it reads, the
+//! directory, is its writer's, whose checkpoint may be ahead).
 //! [`TableRunner::page`] pages a table in key order with an opaque cursor
 //! (the hex of the last key) and a limit capped at [`MAX_PAGE_LIMIT`].
 //! [`TableRunner::dump`] is the canonical dump of a projector's tables
@@ -79,6 +86,7 @@
 //! `checkpoint`, `audit`, `bundle`, `export`).
 
 pub mod cache;
+pub mod disk;
 mod fold;
 mod runner;
 
@@ -91,7 +99,7 @@ use serde::Serialize;
 pub use runner::{dump_directory, TableRunner, TableRunnerBuilder};
 
 pub(crate) const FORMAT_KEY: &[u8] = b"format";
-pub(crate) const FORMAT_VALUE: &[u8] = b"salesledger-tables-1";
+pub(crate) const FORMAT_VALUE: &[u8] = b"salesledger-tables-2";
 pub(crate) const VERSION_KEY: &[u8] = b"m/version";
 pub(crate) const CHECKPOINT_KEY: &[u8] = b"m/checkpoint";
 pub(crate) const ROWS_PREFIX: &[u8] = b"r/";
@@ -104,7 +112,7 @@ pub const MAX_PAGE_LIMIT: usize = 1_000;
 #[non_exhaustive]
 pub enum ReadModelError {
     #[error("read-model storage: {0}")]
-    Sled(#[from] sled::Error),
+    Storage(#[from] redb::Error),
     #[error("event log: {0}")]
     Store(#[from] StoreError),
     #[error(transparent)]
@@ -284,8 +292,8 @@ pub struct TableRunnerOptions {
     /// Fold a page in parallel (one thread per projector of the lane) from
     /// this many records on.
     pub parallel_from_records: usize,
-    /// sled's own page cache for the database.
-    pub sled_cache_bytes: u64,
+    /// The page cache of the tables' database ([`disk`]).
+    pub storage_cache_bytes: usize,
     /// Fold only the records before this position, as if the log ended
     /// there (offline `replay --position/--as-of`): lanes never read past
     /// it, [`TableRunner::wait_caught_up`] waits for it. `None`: follow the
@@ -317,7 +325,7 @@ impl Default for TableRunnerOptions {
             page_size: 1_024,
             cache_bytes: 8 * 1024 * 1024,
             parallel_from_records: 64,
-            sled_cache_bytes: 32 * 1024 * 1024,
+            storage_cache_bytes: 32 * 1024 * 1024,
             stop_before: None,
         }
     }

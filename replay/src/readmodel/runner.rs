@@ -17,7 +17,8 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::fold::{fold_page, row_key, scan, ApplyFn, Decoded, Folder};
+use super::disk::{self, Disk, Snapshot, Tree};
+use super::fold::{commit_lane, fold_page, row_key, scan, ApplyFn, Decoded, Folder};
 use super::{
     Checkpoint, Failure, FailureCause, Page, ReadModelError, TableProjectorStatus,
     TableRunnerOptions, CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX,
@@ -57,14 +58,14 @@ struct Slot {
     version: u32,
     tables: &'static [&'static str],
     spec: Spec,
-    tree: sled::Tree,
+    tree: Tree,
     started_from: u64,
     rebuilt_because: Option<String>,
     progress: watch::Sender<Progress>,
 }
 
 struct Shared {
-    db: sled::Db,
+    disk: Arc<Disk>,
     slots: Vec<Slot>,
     options: TableRunnerOptions,
 }
@@ -197,21 +198,19 @@ fn open(
     log_len: u64,
 ) -> Result<(Shared, BTreeMap<u64, Lane>), ReadModelError> {
     salesledger_store::private_fs::create_dir_all(directory).map_err(StoreError::Io)?;
-    let db = open_db(directory, options.sled_cache_bytes)?;
-    // sled creates its files with the process umask: make them private
+    let disk = Arc::new(Disk::open(directory, options.storage_cache_bytes)?);
+    // redb creates its file with the process umask: make it private
     // (docs/SECURITY.md, "Files at rest"), as the log's and every other
     // database in a data directory.
     salesledger_store::private_fs::tighten_created(directory).map_err(StoreError::Io)?;
-    match db.get(FORMAT_KEY)? {
-        Some(format) if format.as_ref() == FORMAT_VALUE => {}
+    match disk.meta(FORMAT_KEY)? {
+        Some(format) if format == FORMAT_VALUE => {}
         Some(format) => {
             return Err(ReadModelError::UnsupportedFormat(
                 String::from_utf8_lossy(&format).into_owned(),
             ))
         }
-        None => {
-            db.insert(FORMAT_KEY, FORMAT_VALUE)?;
-        }
+        None => disk.set_meta(FORMAT_KEY, FORMAT_VALUE)?,
     }
     let mut slots: Vec<Slot> = Vec::with_capacity(specs.len());
     let mut folders = Vec::with_capacity(specs.len());
@@ -225,34 +224,41 @@ fn open(
         if slots.iter().any(|slot| slot.name == spec.name) {
             return Err(ReadModelError::DuplicateProjector(spec.name));
         }
-        let tree = db.open_tree(format!("tables/{}", spec.name))?;
-        let (next, rebuilt_because) = match resume_point(&tree, spec.version, log_len)? {
-            Ok(next) => (next, None),
+        let tree = Tree::new(disk.clone(), format!("tables/{}", spec.name));
+        let resume = resume_point(&tree, spec.version, log_len)?;
+        let seeded: Vec<(Vec<u8>, Vec<u8>)> = seeds
+            .iter()
+            .filter(|seed| seed.projector == spec.name)
+            .map(|seed| (row_key(seed.table, &seed.key), seed.value.clone()))
+            .collect();
+        if let (Ok(next @ 1..), false) = (&resume, seeded.is_empty()) {
+            return Err(ReadModelError::Wiring(format!(
+                "projector {} resumes from position {next}: seed rows need tables built from 0",
+                spec.name
+            )));
+        }
+        let (next, rebuilt_because) = match resume {
+            Ok(next) => {
+                if !seeded.is_empty() {
+                    disk.commit(true, |txn| {
+                        tree.write(
+                            txn,
+                            seeded
+                                .iter()
+                                .map(|(key, value)| (key.as_slice(), Some(value.as_slice()))),
+                        )
+                    })?;
+                }
+                (next, None)
+            }
             Err(reason) => {
                 tracing::info!(projector = spec.name, %reason, "rebuilding tables from position 0");
-                // The version goes first: a crash while clearing leaves no
-                // version, which means "rebuild" again.
-                tree.remove(VERSION_KEY)?;
-                tree.flush()?;
-                tree.clear()?;
+                // One commit empties the table and writes the seeds: a
+                // crash leaves the old rows with their version, or none.
+                disk.reset_tree(tree.name(), &seeded)?;
                 (0, Some(reason))
             }
         };
-        let mut seeded = sled::Batch::default();
-        let mut n_seeds = 0;
-        for seed in seeds.iter().filter(|seed| seed.projector == spec.name) {
-            if next != 0 {
-                return Err(ReadModelError::Wiring(format!(
-                    "projector {} resumes from position {next}: seed rows need tables built from 0",
-                    spec.name
-                )));
-            }
-            seeded.insert(row_key(seed.table, &seed.key), seed.value.as_slice());
-            n_seeds += 1;
-        }
-        if n_seeds > 0 {
-            tree.apply_batch(seeded)?;
-        }
         tracing::info!(
             projector = spec.name,
             version = spec.version,
@@ -290,9 +296,9 @@ fn open(
     }
     let tiers = tiers(&specs_of(&slots))?;
     // Scratch trees of private copies left by a previous run.
-    for name in db.tree_names() {
-        if name.starts_with(PRIVATE_TREE_PREFIX.as_bytes()) {
-            db.drop_tree(&name)?;
+    for name in disk.tree_names()? {
+        if name.starts_with(PRIVATE_TREE_PREFIX) {
+            disk.drop_tree(&name)?;
         }
     }
     let mut lanes: BTreeMap<u64, Lane> = BTreeMap::new();
@@ -305,9 +311,16 @@ fn open(
     }
     let all_specs = specs_of(&slots);
     for (start, lane) in lanes.iter_mut() {
-        wire_lane(&db, *start, lane, &all_specs, &tiers, options.cache_bytes)?;
+        wire_lane(&disk, *start, lane, &all_specs, &tiers, options.cache_bytes)?;
     }
-    Ok((Shared { db, slots, options }, lanes))
+    Ok((
+        Shared {
+            disk,
+            slots,
+            options,
+        },
+        lanes,
+    ))
 }
 
 fn specs_of(slots: &[Slot]) -> Vec<Spec> {
@@ -388,7 +401,7 @@ fn tiers(specs: &[Spec]) -> Result<Vec<usize>, ReadModelError> {
 /// sorted by tier, each reader pointed at its providers, each provider
 /// journaling.
 fn wire_lane(
-    db: &sled::Db,
+    disk: &Arc<Disk>,
     start: u64,
     lane: &mut Lane,
     specs: &[Spec],
@@ -407,8 +420,11 @@ fn wire_lane(
             };
             let spec = specs[provider];
             if !in_lane(lane, spec.name) {
-                let tree = db.open_tree(format!("{PRIVATE_TREE_PREFIX}{}~{start}", spec.name))?;
-                tree.clear()?;
+                let tree = Tree::new(
+                    disk.clone(),
+                    format!("{PRIVATE_TREE_PREFIX}{}~{start}", spec.name),
+                );
+                disk.reset_tree(tree.name(), &[])?;
                 let mut copy = Folder::new(
                     spec.name,
                     spec.version,
@@ -448,46 +464,23 @@ fn wire_lane(
     Ok(())
 }
 
-/// Opens the database; a lock still held by a previous runner of this
-/// process (sled's threads let go a moment after the last handle) is
-/// retried for up to two seconds.
-fn open_db(directory: &Path, cache_capacity_bytes: u64) -> Result<sled::Db, ReadModelError> {
-    const LOCK_RETRIES: u32 = 100;
-    let mut n_retries = 0;
-    loop {
-        match sled::Config::new()
-            .path(directory)
-            .cache_capacity(cache_capacity_bytes)
-            .open()
-        {
-            Err(sled::Error::Io(error))
-                if n_retries < LOCK_RETRIES
-                    && error.to_string().contains("could not acquire lock") =>
-            {
-                n_retries += 1;
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            opened => return Ok(opened?),
-        }
-    }
-}
-
-fn stored_u64(tree: &sled::Tree, key: &[u8]) -> Result<Option<u64>, sled::Error> {
-    Ok(tree
+fn stored_u64(rows: &Snapshot, key: &[u8]) -> Result<Option<u64>, disk::Error> {
+    Ok(rows
         .get(key)?
-        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_ref()).ok())
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
         .map(u64::from_be_bytes))
 }
 
 /// The stored checkpoint to resume from, or why the projector is rebuilt.
 fn resume_point(
-    tree: &sled::Tree,
+    tree: &Tree,
     version: u32,
     log_len: u64,
 ) -> Result<Result<u64, String>, ReadModelError> {
-    let stored_version = tree
+    let rows = tree.snapshot()?;
+    let stored_version = rows
         .get(VERSION_KEY)?
-        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_ref()).ok())
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes.as_slice()).ok())
         .map(u32::from_be_bytes);
     match stored_version {
         None => return Ok(Err("no stored tables".into())),
@@ -498,7 +491,7 @@ fn resume_point(
         }
         Some(_) => {}
     }
-    let Some(next) = stored_u64(tree, CHECKPOINT_KEY)? else {
+    let Some(next) = stored_u64(&rows, CHECKPOINT_KEY)? else {
         return Ok(Err("stored checkpoint missing".into()));
     };
     if next > log_len {
@@ -548,23 +541,11 @@ async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModel
     }
 }
 
-/// Commits every folder of the lane that has changes, one after the
-/// other in lane order, each in its own atomic batch on its own tree; the
-/// first error stops the lane's commit (that folder and the ones after it
-/// keep their rows dirty for the next try). Committing the folders on
-/// parallel threads was tried (issue 14, branch h14-health) and left out:
-/// peak RSS rose from about 0.7 to 1.1-1.3 GB in the runs under load, and
-/// no speed-up was measured on a quiet machine.
+/// Commits every folder of the lane that has changes in one write
+/// transaction ([`commit_lane`]); on an error none is committed and
+/// every folder keeps its rows dirty for the next try.
 fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
-    for (_, folder) in lane.iter_mut().filter(|(_, folder)| folder.has_changes()) {
-        folder.commit().map_err(ReadModelError::Sled)?;
-        tracing::debug!(
-            projector = folder.name,
-            next_position = folder.next,
-            "tables committed"
-        );
-    }
-    Ok(())
+    Ok(commit_lane(lane.iter_mut().map(|(_, folder)| folder))?)
 }
 
 /// Marks every active projector of the lane failed at `position`.
@@ -723,8 +704,8 @@ async fn follow(
     // Private copies of providers are scratch: nothing resumes from them.
     for (_, folder) in lane.iter().filter(|(slot, _)| slot.is_none()) {
         let name = folder.tree.name();
-        if let Err(error) = shared.db.drop_tree(&name) {
-            tracing::warn!(%error, tree = %String::from_utf8_lossy(&name), "dropping a scratch tree");
+        if let Err(error) = shared.disk.drop_tree(name) {
+            tracing::warn!(%error, tree = name, "dropping a scratch tree");
         }
     }
 }
@@ -734,31 +715,47 @@ async fn follow(
 /// checkpoint, which may be ahead of the reader's). Writes refused.
 struct CommittedRows<'a> {
     shared: &'a Shared,
-    tree: &'a sled::Tree,
+    /// The projector's own rows, as of the checkpoint the read names.
+    own: Snapshot,
     tables: &'static [&'static str],
     reads: &'static [&'static str],
+    /// Snapshots of the shared tables' writers, taken at their first read.
+    providers: Vec<(&'static str, Snapshot)>,
 }
 
 impl CommittedRows<'_> {
-    fn tree_of(&self, table: &'static str) -> Result<&sled::Tree, TableError> {
+    fn rows_of(&mut self, table: &'static str) -> Result<&Snapshot, TableError> {
         if self.tables.contains(&table) {
-            return Ok(self.tree);
+            return Ok(&self.own);
         }
-        if self.reads.contains(&table) {
-            if let Some(slot) = self.shared.writer_of(table) {
-                return Ok(&slot.tree);
+        if !self.reads.contains(&table) {
+            return Err(TableError::Undeclared(table));
+        }
+        let index = match self.providers.iter().position(|(name, _)| *name == table) {
+            Some(index) => index,
+            None => {
+                let slot = self
+                    .shared
+                    .writer_of(table)
+                    .ok_or(TableError::Undeclared(table))?;
+                let snapshot = slot.tree.snapshot().map_err(storage)?;
+                self.providers.push((table, snapshot));
+                self.providers.len() - 1
             }
-        }
-        Err(TableError::Undeclared(table))
+        };
+        Ok(&self.providers[index].1)
     }
+}
+
+fn storage(error: disk::Error) -> TableError {
+    TableError::Storage(error.to_string())
 }
 
 impl RawRead for CommittedRows<'_> {
     fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
-        self.tree_of(table)?
-            .get(row_key(table, key))
-            .map(|value| value.map(|value| value.to_vec()))
-            .map_err(|error| TableError::Storage(error.to_string()))
+        self.rows_of(table)?
+            .get(&row_key(table, key))
+            .map_err(storage)
     }
 
     fn range_raw(
@@ -768,7 +765,7 @@ impl RawRead for CommittedRows<'_> {
         to: Option<&[u8]>,
         limit: usize,
     ) -> Result<RawRows, TableError> {
-        scan(self.tree_of(table)?, &row_key(table, &[]), from, to, limit)
+        scan(self.rows_of(table)?, &row_key(table, &[]), from, to, limit)
     }
 }
 
@@ -781,8 +778,8 @@ pub struct TableRunner {
 }
 
 impl TableRunner {
-    /// A runner over `store` keeping its tables in `directory` (a sled
-    /// database of its own).
+    /// A runner over `store` keeping its tables in `directory` (a redb
+    /// database of its own, [`super::disk`]).
     pub fn builder(store: Arc<dyn Store>, directory: impl Into<PathBuf>) -> TableRunnerBuilder {
         TableRunnerBuilder {
             store,
@@ -793,8 +790,9 @@ impl TableRunner {
         }
     }
 
-    /// The committed checkpoint of a projector that has not failed.
-    fn readable(&self, name: &str) -> Result<(&Slot, Checkpoint), ReadModelError> {
+    /// The committed rows of a projector that has not failed, and the
+    /// checkpoint they reflect (read from the same snapshot: exactly).
+    fn readable(&self, name: &str) -> Result<(Snapshot, Checkpoint), ReadModelError> {
         let slot = self.shared.slot(name)?;
         let progress = slot.progress.borrow().clone();
         if let Some(failure) = progress.failed {
@@ -805,9 +803,10 @@ impl TableRunner {
                 cause: failure.cause,
             });
         }
-        let stored = stored_u64(&slot.tree, CHECKPOINT_KEY)?.unwrap_or(0);
+        let rows = slot.tree.snapshot()?;
+        let stored = stored_u64(&rows, CHECKPOINT_KEY)?.unwrap_or(0);
         Ok((
-            slot,
+            rows,
             Checkpoint {
                 next_position: stored,
             },
@@ -821,12 +820,13 @@ impl TableRunner {
         &self,
         query: impl FnOnce(&mut Reader<'_>) -> Result<R, TableError>,
     ) -> Result<(R, Checkpoint), ReadModelError> {
-        let (slot, checkpoint) = self.readable(P::NAME)?;
+        let (own, checkpoint) = self.readable(P::NAME)?;
         let mut rows = CommittedRows {
             shared: &self.shared,
-            tree: &slot.tree,
+            own,
             tables: P::tables(),
             reads: P::reads(),
+            providers: Vec::new(),
         };
         let answer = query(&mut Reader::new(&mut rows))?;
         Ok((answer, checkpoint))
@@ -865,14 +865,8 @@ impl TableRunner {
         if !P::tables().contains(&table.name()) {
             return Err(TableError::Undeclared(table.name()).into());
         }
-        let (slot, checkpoint) = self.readable(P::NAME)?;
-        let raw = scan(
-            &slot.tree,
-            &row_key(table.name(), &[]),
-            &from,
-            None,
-            limit + 1,
-        )?;
+        let (rows, checkpoint) = self.readable(P::NAME)?;
+        let raw = scan(&rows, &row_key(table.name(), &[]), &from, None, limit + 1)?;
         let more = raw.len() > limit;
         let mut rows = Vec::with_capacity(limit);
         let mut last_key = None;
@@ -901,7 +895,7 @@ impl TableRunner {
 
     /// The canonical dump of projector `name`'s committed tables.
     pub fn dump(&self, name: &str) -> Result<String, ReadModelError> {
-        dump_tree(&self.shared.slot(name)?.tree)
+        dump_tree(&self.shared.slot(name)?.tree.snapshot()?)
     }
 
     /// Every projector's start and progress.
@@ -1008,7 +1002,7 @@ impl TableRunner {
                 .map_err(|error| ReadModelError::Task(error.to_string()))?;
         }
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || shared.db.flush().map(|_| ()))
+        tokio::task::spawn_blocking(move || shared.disk.sync())
             .await
             .map_err(|error| ReadModelError::Task(error.to_string()))??;
         Ok(())
@@ -1038,9 +1032,10 @@ impl Drop for TableRunner {
     }
 }
 
-fn dump_tree(tree: &sled::Tree) -> Result<String, ReadModelError> {
+fn dump_tree(rows: &Snapshot) -> Result<String, ReadModelError> {
     let mut out = String::new();
-    for entry in tree.scan_prefix(ROWS_PREFIX) {
+    let end = salesledger_projections::tables::prefix_end(ROWS_PREFIX);
+    for entry in rows.range(ROWS_PREFIX, end.as_deref())? {
         let (key, value) = entry?;
         let relative = key.get(ROWS_PREFIX.len()..).unwrap_or_default();
         // `<table>/<key>`: table names never contain '/'.
@@ -1064,7 +1059,7 @@ fn dump_tree(tree: &sled::Tree) -> Result<String, ReadModelError> {
 /// database at `directory` (no runner may have it open): one line per row,
 /// `<table> <key hex> <value hex>`, tables by name, rows in key order.
 pub fn dump_directory(directory: &Path, name: &str) -> Result<String, ReadModelError> {
-    let db = open_db(directory, 8 * 1024 * 1024)?;
-    let tree = db.open_tree(format!("tables/{name}"))?;
-    dump_tree(&tree)
+    let disk = Arc::new(Disk::open(directory, 8 * 1024 * 1024)?);
+    let tree = Tree::new(disk, format!("tables/{name}"));
+    dump_tree(&tree.snapshot()?)
 }
