@@ -826,8 +826,9 @@ fn no_source_file_is_over_two_thousand_lines() {
 /// commands crate. Likewise in the root package, the command-line value
 /// readers (`arg_values.rs`) import no command module, and the remote
 /// auditor's commands (`remote.rs`) do not import the offline ones
-/// (`audit.rs`), which call them; and the projections crate's error types
-/// do not import the tables module that returns them.
+/// (`audit.rs`), which call them; the projections crate's error types
+/// do not import the tables module that returns them; and the store's
+/// error type imports only the rules module, a leaf.
 #[test]
 fn the_command_service_and_the_audit_commands_import_in_one_direction() {
     let in_file = |dir: &str, file: &str, needles: &[&str]| -> Vec<(String, String)> {
@@ -893,5 +894,23 @@ fn the_command_service_and_the_audit_commands_import_in_one_direction() {
     assert!(
         offenders.is_empty(),
         "projections/src/error.rs imports more than the key encoding: {offenders:?}"
+    );
+    // In the store, the error type names only the rules module's words
+    // (`rules.rs`: the hash, the expected version, the name limits, how a
+    // record breaks the chain), and that module imports no other: the
+    // record and log modules, which return the error, form no circle with it.
+    let rules_imports = in_file("store/src", "/rules.rs", &["crate::"]);
+    assert!(
+        rules_imports.is_empty(),
+        "store/src/rules.rs must be a leaf: {rules_imports:?}"
+    );
+    let error_imports = in_file("store/src", "/error.rs", &["crate::"]);
+    let offenders: Vec<_> = error_imports
+        .iter()
+        .filter(|(_, line)| line.starts_with("use ") && !line.starts_with("use crate::rules::"))
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "store/src/error.rs imports more than the rules module: {offenders:?}"
     );
 }

@@ -4,8 +4,7 @@
 //! ([`StoreError::WrongExpectedVersion`]) naming the actual version, so a
 //! caller can decide again instead of guessing.
 
-use crate::log::ChainBreak;
-use crate::record::ExpectedVersion;
+use crate::rules::{ChainBreak, ExpectedVersion};
 
 /// Everything that can go wrong in the event log or the blob store.
 #[derive(Debug, thiserror::Error)]

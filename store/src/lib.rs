@@ -6,6 +6,9 @@
 //! no HTTP, and is the only place that touches the log's storage.
 //!
 //! - [`record`]: the record, its canonical byte encoding and hash;
+//! - [`rules`]: the rules a record keeps (its hash, the expected version,
+//!   the name limits) and how a record breaks the chain, a leaf that the
+//!   error type names;
 //! - [`log`]: the backend-independent [`Store`] trait, with
 //!   [`Subscription`] and [`verify_log`] built once on top of it;
 //! - `SledStore` (feature `sled`): the embedded default, with group commit
@@ -27,6 +30,7 @@ pub mod log;
 pub mod pg_store;
 pub mod private_fs;
 pub mod record;
+pub mod rules;
 #[cfg(feature = "sled")]
 pub mod sled_store;
 

@@ -10,6 +10,7 @@ use tokio::sync::watch;
 
 use crate::error::StoreError;
 use crate::record::{AppendOutcome, AppendRequest, Hash32, RecordedEvent};
+pub use crate::rules::ChainBreak;
 
 /// The committed end of the log: how many records are durable and
 /// acknowledged, and the hash of the last one ([`Hash32::ZERO`] when empty).
@@ -195,7 +196,7 @@ pub fn check_import(
                 computed,
             }));
         }
-        if let Some(problem) = crate::record::name_problem(&record.stream_id) {
+        if let Some(problem) = crate::rules::name_problem(&record.stream_id) {
             return Err(reject(ChainBreak::InvalidStreamId { problem }));
         }
         let current = match versions.get(record.stream_id.as_str()) {
@@ -327,65 +328,6 @@ impl VerifyFailure {
             reason: cause.to_string(),
             kind: cause.kind(),
             cause,
-        }
-    }
-}
-
-/// Why a record does not extend the chain ([`ChainVerifier::check`],
-/// [`verify_log`]). The Display is English (logs, the library's tests);
-/// a user interface words it from the variant and its fields, and
-/// [`ChainBreak::kind`] is the stable code machine-readable output carries.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ChainBreak {
-    /// The record claims another position than the next one.
-    #[error("expected position {expected}, found {found}")]
-    PositionGap { expected: u64, found: u64 },
-    /// `prev_hash` is not the previous record's hash.
-    #[error("prev_hash {found} does not match the previous record's hash {expected}")]
-    PrevHashMismatch { expected: Hash32, found: Hash32 },
-    /// The stored hash is not SHA-256 of the record's canonical bytes.
-    #[error("stored hash {stored} but the record hashes to {computed}")]
-    HashMismatch { stored: Hash32, computed: Hash32 },
-    /// A stream's versions are not gapless.
-    #[error("stream {stream} jumps to version {found} (expected {expected})")]
-    StreamVersionJump {
-        stream: String,
-        found: u64,
-        expected: u64,
-    },
-    /// `recorded_at` is earlier than the previous record's.
-    #[error("recorded_at goes backwards")]
-    TimeGoesBackwards,
-    /// The log returned no record where its head says there is one.
-    #[error("record missing")]
-    RecordMissing,
-    /// Every record verified but the last hash is not the store's head.
-    #[error("last hash differs from the store's head")]
-    HeadMismatch,
-    /// The stored record does not decode (`detail`: the decoder's words,
-    /// [`StoreError::CorruptRecord`]).
-    #[error("{detail}")]
-    Undecodable { detail: String },
-    /// The record's stream id breaks the append limits on names (an
-    /// import checks them; [`crate::check_import`]).
-    #[error("stream id {problem}")]
-    InvalidStreamId { problem: crate::record::NameProblem },
-}
-
-impl ChainBreak {
-    /// The stable machine code of this break (`snake_case`).
-    pub fn kind(&self) -> &'static str {
-        match self {
-            ChainBreak::PositionGap { .. } => "position_gap",
-            ChainBreak::PrevHashMismatch { .. } => "prev_hash_mismatch",
-            ChainBreak::HashMismatch { .. } => "hash_mismatch",
-            ChainBreak::StreamVersionJump { .. } => "stream_version_jump",
-            ChainBreak::TimeGoesBackwards => "time_goes_backwards",
-            ChainBreak::RecordMissing => "record_missing",
-            ChainBreak::HeadMismatch => "head_mismatch",
-            ChainBreak::Undecodable { .. } => "undecodable",
-            ChainBreak::InvalidStreamId { .. } => "invalid_stream_id",
         }
     }
 }

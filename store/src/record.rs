@@ -12,114 +12,16 @@ use std::fmt;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::error::StoreError;
+pub use crate::rules::{name_problem, ExpectedVersion, Hash32, NameProblem, MAX_NAME_BYTES};
 
 /// Version byte that starts every canonical record encoding.
 pub const RECORD_FORMAT_VERSION: u8 = 1;
 /// Largest accepted canonical payload, in bytes. Larger content (PDFs,
 /// transcripts with audio) belongs in the blob store, referenced by SHA-256.
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
-/// Largest stream id, event type, actor and idempotency key, in bytes.
-pub const MAX_NAME_BYTES: usize = 256;
-
-/// A SHA-256 digest, printed and serialised as 64 lowercase hex digits.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Hash32(pub [u8; 32]);
-
-impl Hash32 {
-    /// The `prev_hash` of the record at position 0.
-    pub const ZERO: Hash32 = Hash32([0; 32]);
-
-    pub fn sha256(bytes: &[u8]) -> Hash32 {
-        Hash32(Sha256::digest(bytes).into())
-    }
-
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    /// Parses the canonical form only: 64 lowercase hex digits. Evidence
-    /// (exports, bundles, checkpoints) is compared byte for byte, so
-    /// `"AB…"` for `"ab…"` is a change, not a spelling.
-    pub fn parse_hex(text: &str) -> Option<Hash32> {
-        if text.bytes().any(|byte| byte.is_ascii_uppercase()) {
-            return None;
-        }
-        Hash32::parse_hex_any_case(text)
-    }
-
-    /// Parses 64 hex digits in either case: for digests a person types
-    /// (a blob's URL, a token file), not for evidence.
-    pub fn parse_hex_any_case(text: &str) -> Option<Hash32> {
-        let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text, &mut bytes).ok()?;
-        Some(Hash32(bytes))
-    }
-}
-
-impl fmt::Display for Hash32 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
-    }
-}
-
-impl fmt::Debug for Hash32 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Hash32({})", self.to_hex())
-    }
-}
-
-impl Serialize for Hash32 {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_hex())
-    }
-}
-
-impl<'de> Deserialize<'de> for Hash32 {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Hash32::parse_hex(&text).ok_or_else(|| serde::de::Error::custom("expected 64 hex digits"))
-    }
-}
-
-/// What the caller expects the stream's current version to be.
-///
-/// Stream versions start at 0: the first event of a stream has version 0,
-/// so `Exact(n)` means "the stream's last event has version n".
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ExpectedVersion {
-    /// Append whatever the stream's state.
-    Any,
-    /// The stream must not exist yet.
-    NoStream,
-    /// The stream's last version must be exactly this.
-    Exact(u64),
-}
-
-impl ExpectedVersion {
-    /// Whether a stream whose last version is `actual` satisfies this.
-    pub fn admits(self, actual: Option<u64>) -> bool {
-        match self {
-            ExpectedVersion::Any => true,
-            ExpectedVersion::NoStream => actual.is_none(),
-            ExpectedVersion::Exact(version) => actual == Some(version),
-        }
-    }
-}
-
-impl fmt::Display for ExpectedVersion {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExpectedVersion::Any => f.write_str("any"),
-            ExpectedVersion::NoStream => f.write_str("no stream"),
-            ExpectedVersion::Exact(version) => write!(f, "{version}"),
-        }
-    }
-}
 
 /// A JSON document in canonical form: no insignificant whitespace, object
 /// keys sorted by their UTF-8 bytes, strings and numbers as `serde_json`
@@ -303,36 +205,6 @@ pub(crate) fn validate_name(what: &str, value: &str) -> Result<(), StoreError> {
         Some(problem) => Err(StoreError::InvalidAppend(format!("{what} {problem}"))),
         None => Ok(()),
     }
-}
-
-/// What is wrong with a name (stream id, event type, actor, idempotency
-/// key), if anything: the append limits on names.
-pub fn name_problem(value: &str) -> Option<NameProblem> {
-    if value.is_empty() {
-        return Some(NameProblem::Empty);
-    }
-    if value.len() > MAX_NAME_BYTES {
-        return Some(NameProblem::TooLong {
-            max: MAX_NAME_BYTES,
-        });
-    }
-    if value.chars().any(char::is_control) {
-        return Some(NameProblem::ControlCharacters);
-    }
-    None
-}
-
-/// Why a name breaks the append limits ([`name_problem`]); the English
-/// Display follows the name's kind ("stream id is empty").
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum NameProblem {
-    #[error("is empty")]
-    Empty,
-    #[error("exceeds {max} bytes")]
-    TooLong { max: usize },
-    #[error("contains control characters")]
-    ControlCharacters,
 }
 
 /// What a successful append reports. Repeating an idempotent append returns
