@@ -1705,3 +1705,88 @@ async fn a_failed_provider_stops_its_readers_at_the_same_position() {
     }
     runner.shutdown().await.expect("shutdown");
 }
+
+/// After a catch-up of at least `compact_after_records` records the
+/// tables' file is compacted once: smaller, the same rows, and the runner
+/// resumes from it. Live following below the threshold does not compact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_compacts_the_tables_and_keeps_every_row() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(3_000, 400, 0)).await;
+    let records = whole_log(&store).await;
+    let dir = temp.path().join("tables");
+    let file = dir.join("tables.redb");
+    let options = TableRunnerOptions {
+        page_size: 16,
+        commit_every_events: 64,
+        compact_after_records: 1_000,
+        ..TableRunnerOptions::default()
+    };
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<Counter>()
+        .with::<Mover>()
+        .options(options.clone())
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    runner.stop().await.expect("stop");
+    assert_eq!(
+        runner.compactions().0,
+        1,
+        "one compaction after the catch-up"
+    );
+    assert_eq!(
+        runner.dump(Counter::NAME).expect("dump"),
+        memory_dump::<Counter>(&records)
+    );
+    assert_eq!(
+        runner.dump(Mover::NAME).expect("dump"),
+        memory_dump::<Mover>(&records)
+    );
+    runner.shutdown().await.expect("shutdown");
+    let compacted = std::fs::metadata(&file).expect("file").len();
+
+    // The same fold without compaction leaves a larger file.
+    let uncompacted_dir = temp.path().join("uncompacted");
+    let runner = TableRunner::builder(store.clone(), &uncompacted_dir)
+        .with::<Counter>()
+        .with::<Mover>()
+        .options(TableRunnerOptions {
+            compact_after_records: u64::MAX,
+            ..options.clone()
+        })
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    assert_eq!(runner.compactions().0, 0);
+    runner.shutdown().await.expect("shutdown");
+    let uncompacted = std::fs::metadata(uncompacted_dir.join("tables.redb"))
+        .expect("file")
+        .len();
+    assert!(
+        compacted < uncompacted,
+        "compacted {compacted} bytes, not compacted {uncompacted}"
+    );
+
+    // Reopened, it resumes at the end with the same rows; a few live
+    // records (below the threshold) do not compact again.
+    let runner = TableRunner::builder(store.clone(), &dir)
+        .with::<Counter>()
+        .with::<Mover>()
+        .options(options)
+        .start()
+        .await
+        .expect("reopen");
+    assert_eq!(runner.status()[0].started_from, records.len() as u64);
+    append(&store, follow_ups(20, 5, 3_000)).await;
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    assert_eq!(runner.compactions().0, 0);
+    let records = whole_log(&store).await;
+    assert_eq!(
+        runner.dump(Counter::NAME).expect("dump"),
+        memory_dump::<Counter>(&records)
+    );
+    runner.shutdown().await.expect("shutdown");
+}

@@ -22,7 +22,7 @@
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use redb::{
@@ -35,6 +35,9 @@ pub const FILE_NAME: &str = "tables.redb";
 
 /// The longest a commit goes unsynced (see the module documentation).
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long [`Disk::compact`] waits for the snapshots taken before it.
+pub const COMPACT_WAIT: Duration = Duration::from_secs(1);
 
 /// The table holding the storage format.
 const META: &str = "meta";
@@ -49,7 +52,10 @@ pub type RowItem = Result<(Vec<u8>, Vec<u8>), Error>;
 
 /// The database.
 pub struct Disk {
-    db: Database,
+    /// Read-locked only to begin a transaction (transactions do not borrow
+    /// the database); write-locked by [`Disk::compact`], which needs it
+    /// alone.
+    db: RwLock<Database>,
     path: PathBuf,
     /// When the last synced commit ended.
     last_sync: Mutex<Instant>,
@@ -91,7 +97,7 @@ impl Disk {
                 }
                 opened => {
                     return Ok(Disk {
-                        db: opened?,
+                        db: RwLock::new(opened?),
                         path,
                         last_sync: Mutex::new(Instant::now()),
                     })
@@ -102,7 +108,7 @@ impl Disk {
 
     /// The value stored under `key` in the `meta` table.
     pub fn meta(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        snapshot_of(&self.db, META)?.get(key)
+        snapshot_of(&self.db(), META)?.get(key)
     }
 
     /// Stores `value` under `key` in the `meta` table (synced).
@@ -115,7 +121,7 @@ impl Disk {
 
     /// The names of the row tables (every table but `meta`).
     pub fn tree_names(&self) -> Result<Vec<String>, Error> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let names = txn
             .list_tables()?
             .map(|table| table.name().to_owned())
@@ -153,7 +159,7 @@ impl Disk {
         sync: bool,
         write: impl FnOnce(&WriteTransaction) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut txn = self.db.begin_write()?;
+        let mut txn = self.db().begin_write()?;
         let sync = sync || self.sync_due();
         if sync {
             // The allocator's state is saved with the commit, so opening
@@ -171,6 +177,45 @@ impl Disk {
                 .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
         }
         Ok(())
+    }
+
+    fn db(&self) -> RwLockReadGuard<'_, Database> {
+        self.db.read().unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// Compacts the file: moves the live pages to its start and gives the
+    /// free space back to the file system. A rebuild leaves about half of
+    /// the file free (each commit copies the pages it changes, the old ones
+    /// are only reused by later commits). Every other call on this database
+    /// waits until it is done. Snapshots already taken (a view's read in
+    /// progress) are waited for, up to [`COMPACT_WAIT`]; when one is still
+    /// live then it does nothing and answers `false` (try again later).
+    pub fn compact(&self) -> Result<bool, Error> {
+        let mut db = self.db.write().unwrap_or_else(|poison| poison.into_inner());
+        // An unsynced commit keeps the last synced one's pages alive (as a
+        // reader would, for recovery), which compaction refuses: sync first.
+        let mut txn = db.begin_write()?;
+        txn.set_quick_repair(true);
+        txn.commit()?;
+        let started = Instant::now();
+        loop {
+            match db.compact() {
+                Ok(_) => {
+                    *self
+                        .last_sync
+                        .lock()
+                        .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
+                    return Ok(true);
+                }
+                Err(redb::CompactionError::TransactionInProgress)
+                    if started.elapsed() < COMPACT_WAIT =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                Err(redb::CompactionError::TransactionInProgress) => return Ok(false),
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     /// Syncs every commit so far to disk.
@@ -244,7 +289,7 @@ impl Tree {
     /// The rows as committed now; later commits do not change what it
     /// reads.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
-        snapshot_of(&self.disk.db, &self.name)
+        snapshot_of(&self.disk.db(), &self.name)
     }
 
     /// One committed row (a snapshot of its own).

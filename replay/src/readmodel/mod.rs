@@ -38,6 +38,13 @@
 //! with the log's head (so `wait_for` answers soon after an append), when a
 //! projector fails, and at shutdown.
 //!
+//! Each commit copies the pages it changes, so a catch-up (a rebuild, a
+//! resume after downtime) leaves about half of the file free. Once a lane
+//! has caught up after folding behind the head at least
+//! [`TableRunnerOptions::compact_after_records`] records and half of what
+//! it covers, the database is compacted (reads wait while it runs; live
+//! following never compacts).
+//!
 //! # Memory
 //!
 //! Per projector: the rows written since the last commit (bounded by
@@ -294,6 +301,13 @@ pub struct TableRunnerOptions {
     pub parallel_from_records: usize,
     /// The page cache of the tables' database ([`disk`]).
     pub storage_cache_bytes: usize,
+    /// Compact the tables' database once a lane has caught up after
+    /// folding, while more than a page behind the head, at least this many
+    /// records and at least half of the records it now covers (a rebuild, a
+    /// resume after a long downtime, a large import): such a catch-up
+    /// leaves about half of the file free. Live following never compacts.
+    /// Reads wait while it runs ([`disk::Disk::compact`]).
+    pub compact_after_records: u64,
     /// Fold only the records before this position, as if the log ended
     /// there (offline `replay --position/--as-of`): lanes never read past
     /// it, [`TableRunner::wait_caught_up`] waits for it. `None`: follow the
@@ -326,6 +340,7 @@ impl Default for TableRunnerOptions {
             cache_bytes: 8 * 1024 * 1024,
             parallel_from_records: 64,
             storage_cache_bytes: 32 * 1024 * 1024,
+            compact_after_records: 10_000,
             stop_before: None,
         }
     }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,6 +67,9 @@ struct Slot {
 
 struct Shared {
     disk: Arc<Disk>,
+    /// Compactions done ([`compact`]) and the time they took.
+    compactions: AtomicU64,
+    compact_nanos: AtomicU64,
     slots: Vec<Slot>,
     options: TableRunnerOptions,
 }
@@ -318,6 +322,8 @@ fn open(
             disk,
             slots,
             options,
+            compactions: AtomicU64::new(0),
+            compact_nanos: AtomicU64::new(0),
         },
         lanes,
     ))
@@ -548,6 +554,43 @@ fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
     Ok(commit_lane(lane.iter_mut().map(|(_, folder)| folder))?)
 }
 
+/// Compacts the tables' database after a lane caught up (see
+/// [`TableRunnerOptions::compact_after_records`]) on the blocking pool.
+/// A failure or a live reader only postpones it (to the next time the lane
+/// catches up): the rows are unchanged. Whether it compacted.
+async fn compact(shared: &Arc<Shared>) -> bool {
+    let started = std::time::Instant::now();
+    let disk = shared.disk.clone();
+    let outcome = tokio::task::spawn_blocking(move || disk.compact()).await;
+    let elapsed = started.elapsed();
+    match outcome {
+        Ok(Ok(true)) => {
+            shared.compactions.fetch_add(1, Ordering::Relaxed);
+            shared.compact_nanos.fetch_add(
+                u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            tracing::info!(
+                elapsed_ms = elapsed.as_millis() as u64,
+                "tables compacted after a catch-up"
+            );
+            true
+        }
+        Ok(Ok(false)) => {
+            tracing::debug!("tables not compacted: a read was in progress");
+            false
+        }
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "compacting the tables failed");
+            false
+        }
+        Err(error) => {
+            tracing::warn!(%error, "the compaction task failed");
+            false
+        }
+    }
+}
+
 /// Marks every active projector of the lane failed at `position`.
 fn fail_all(lane: &mut [(Option<usize>, Folder)], position: u64, cause: &FailureCause) {
     for (_, folder) in lane.iter_mut() {
@@ -572,6 +615,9 @@ async fn follow(
     let mut head = store.watch_head();
     let mut next = from;
     let mut n_uncommitted: u64 = 0;
+    // Records folded while the lane was more than a page behind the head,
+    // since the last compaction (see `TableRunnerOptions::compact_after_records`).
+    let mut n_caught_up: u64 = 0;
     let mut deadline = Instant::now() + options.commit_interval;
     let mut last_commit = Instant::now();
     loop {
@@ -632,6 +678,11 @@ async fn follow(
                 }
             };
             n_uncommitted += last + 1 - next;
+            let folded_behind = options.log_end(store.head().len).saturating_sub(next)
+                > options.page_size.max(1) as u64;
+            if folded_behind {
+                n_caught_up += last + 1 - next;
+            }
             next = last + 1;
             let newly_failed =
                 lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
@@ -666,6 +717,15 @@ async fn follow(
                 n_uncommitted = 0;
                 last_commit = Instant::now();
                 deadline = last_commit + options.commit_interval;
+                // Worth it once the catch-up rewrote a good part of the
+                // tables: at least half of what the lane now covers.
+                if caught_up
+                    && n_caught_up >= options.compact_after_records
+                    && n_caught_up.saturating_mul(2) >= next
+                    && compact(&shared).await
+                {
+                    n_caught_up = 0;
+                }
             }
             continue;
         }
@@ -896,6 +956,15 @@ impl TableRunner {
     /// The canonical dump of projector `name`'s committed tables.
     pub fn dump(&self, name: &str) -> Result<String, ReadModelError> {
         dump_tree(&self.shared.slot(name)?.tree.snapshot()?)
+    }
+
+    /// How many times the tables' database was compacted after a catch-up,
+    /// and the milliseconds it took in all.
+    pub fn compactions(&self) -> (u64, u64) {
+        (
+            self.shared.compactions.load(Ordering::Relaxed),
+            self.shared.compact_nanos.load(Ordering::Relaxed) / 1_000_000,
+        )
     }
 
     /// Every projector's start and progress.
