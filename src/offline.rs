@@ -404,6 +404,9 @@ pub fn replay(
             .with_context(|| crate::t!("cli-creating-scratch"))?;
         let options = TableRunnerOptions {
             stop_before: Some(end),
+            // A scratch directory, removed after the answer: compacting it
+            // would only cost time and memory.
+            compact_after_records: u64::MAX,
             ..TableRunnerOptions::default()
         };
         let runner = fold(

@@ -188,19 +188,27 @@ impl Disk {
     /// the file free (each commit copies the pages it changes, the old ones
     /// are only reused by later commits). Every other call on this database
     /// waits until it is done. Snapshots already taken (a view's read in
-    /// progress) are waited for, up to [`COMPACT_WAIT`]; when one is still
-    /// live then it does nothing and answers `false` (try again later).
+    /// progress) are waited for, up to [`COMPACT_WAIT`], with the lock let
+    /// go between tries; when one is still live then it does nothing and
+    /// answers `false`.
     pub fn compact(&self) -> Result<bool, Error> {
-        let mut db = self.db.write().unwrap_or_else(|poison| poison.into_inner());
-        // An unsynced commit keeps the last synced one's pages alive (as a
-        // reader would, for recovery), which compaction refuses: sync first.
-        let mut txn = db.begin_write()?;
-        txn.set_quick_repair(true);
-        txn.commit()?;
         let started = Instant::now();
         loop {
+            let mut db = self.db.write().unwrap_or_else(|poison| poison.into_inner());
+            // An unsynced commit keeps the last synced one's pages alive (as
+            // a reader would, for recovery), which compaction refuses: sync
+            // first.
+            let mut txn = db.begin_write()?;
+            txn.set_quick_repair(true);
+            txn.commit()?;
             match db.compact() {
                 Ok(_) => {
+                    // compact() syncs without the allocator's state: save it,
+                    // so a crash now does not mean a full repair at the next
+                    // open.
+                    let mut txn = db.begin_write()?;
+                    txn.set_quick_repair(true);
+                    txn.commit()?;
                     *self
                         .last_sync
                         .lock()
@@ -210,7 +218,10 @@ impl Disk {
                 Err(redb::CompactionError::TransactionInProgress)
                     if started.elapsed() < COMPACT_WAIT =>
                 {
-                    std::thread::sleep(Duration::from_millis(10));
+                    // Let go of the lock while waiting: a reader holding a
+                    // snapshot may need another one to finish.
+                    drop(db);
+                    std::thread::sleep(Duration::from_millis(20));
                 }
                 Err(redb::CompactionError::TransactionInProgress) => return Ok(false),
                 Err(error) => return Err(error.into()),

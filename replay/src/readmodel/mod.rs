@@ -59,7 +59,8 @@
 //! reads a page of records at a time from the log
 //! ([`salesledger_store::Store::read_all`] up to the committed head, then
 //! waiting on [`salesledger_store::Store::watch_head`] for more), decodes
-//! each record once, and folds the page into each of its
+//! each record once (the next page is read and decoded while one folds),
+//! and folds the page into each of its
 //! projectors, in parallel (one scoped thread per projector) when the page
 //! is large enough. A projector rebuilt from 0 (no stored tables, a
 //! `VERSION` change, a checkpoint beyond the log's end) is in a lane of its

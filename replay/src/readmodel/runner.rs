@@ -556,9 +556,9 @@ fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
 
 /// Compacts the tables' database after a lane caught up (see
 /// [`TableRunnerOptions::compact_after_records`]) on the blocking pool.
-/// A failure or a live reader only postpones it (to the next time the lane
-/// catches up): the rows are unchanged. Whether it compacted.
-async fn compact(shared: &Arc<Shared>) -> bool {
+/// A failure or a reader in the way only postpones it (to the next time
+/// the lane catches up): the rows are unchanged.
+async fn compact(shared: &Arc<Shared>) {
     let started = std::time::Instant::now();
     let disk = shared.disk.clone();
     let outcome = tokio::task::spawn_blocking(move || disk.compact()).await;
@@ -574,21 +574,34 @@ async fn compact(shared: &Arc<Shared>) -> bool {
                 elapsed_ms = elapsed.as_millis() as u64,
                 "tables compacted after a catch-up"
             );
-            true
         }
-        Ok(Ok(false)) => {
-            tracing::debug!("tables not compacted: a read was in progress");
-            false
-        }
-        Ok(Err(error)) => {
-            tracing::warn!(%error, "compacting the tables failed");
-            false
-        }
-        Err(error) => {
-            tracing::warn!(%error, "the compaction task failed");
-            false
-        }
+        Ok(Ok(false)) => tracing::info!("tables not compacted: a read was in progress"),
+        Ok(Err(error)) => tracing::warn!(%error, "compacting the tables failed"),
+        Err(error) => tracing::warn!(%error, "the compaction task failed"),
     }
+}
+
+/// Up to `n` records from `from`, none at or past `end` (the head, or
+/// `stop_before`), each decoded once for every projector of the lane (an
+/// error: the log's, in its words).
+async fn read_page(
+    store: &dyn Store,
+    from: u64,
+    n: usize,
+    end: u64,
+) -> Result<Vec<Decoded>, String> {
+    let records = store
+        .read_all(from, n)
+        .await
+        .map_err(|error| error.to_string())?;
+    Ok(records
+        .into_iter()
+        .filter(|record| record.position < end)
+        .map(|record| {
+            let event = decode_record(&record).map_err(|error| error.to_string());
+            (record, event)
+        })
+        .collect())
 }
 
 /// Marks every active projector of the lane failed at `position`.
@@ -620,6 +633,8 @@ async fn follow(
     let mut n_caught_up: u64 = 0;
     let mut deadline = Instant::now() + options.commit_interval;
     let mut last_commit = Instant::now();
+    // The next page, read and decoded while the current one folds.
+    let mut prefetched: Option<(u64, JoinHandle<Result<Vec<Decoded>, String>>)> = None;
     loop {
         if *shutdown.borrow() {
             break;
@@ -633,30 +648,39 @@ async fn follow(
         }
         let head_len = options.log_end(store.head().len);
         if next < head_len {
-            let records = match store.read_all(next, options.page_size.max(1)).await {
-                Ok(records) => records,
-                Err(error) => {
-                    let detail = error.to_string();
+            let page_size = options.page_size.max(1);
+            let page = match prefetched.take() {
+                Some((from, task)) if from == next => task
+                    .await
+                    .unwrap_or_else(|error| Err(format!("reading a page: {error}"))),
+                other => {
+                    if let Some((_, task)) = other {
+                        task.abort();
+                    }
+                    read_page(&*store, next, page_size, head_len).await
+                }
+            };
+            let page = match page {
+                Ok(page) => page,
+                Err(detail) => {
                     fail_all(&mut lane, next, &FailureCause::ReadLog { detail });
                     break;
                 }
             };
-            // Never past the end (`stop_before`).
-            let records: Vec<_> = records
-                .into_iter()
-                .filter(|record| record.position < head_len)
-                .collect();
-            let Some(last) = records.last().map(|record| record.position) else {
+            let Some(last) = page.last().map(|(record, _)| record.position) else {
                 continue;
             };
-            // Decode once for every projector of the lane.
-            let page: Vec<Decoded> = records
-                .into_iter()
-                .map(|record| {
-                    let event = decode_record(&record).map_err(|error| error.to_string());
-                    (record, event)
-                })
-                .collect();
+            // While this page folds, the next one is read and decoded (on
+            // another thread than the fold's).
+            if last + 1 < head_len {
+                let store = store.clone();
+                prefetched = Some((
+                    last + 1,
+                    tokio::spawn(
+                        async move { read_page(&*store, last + 1, page_size, head_len).await },
+                    ),
+                ));
+            }
             let parallel = page.len() >= options.parallel_from_records;
             let n_failed_before = lane.iter().filter(|(_, f)| f.failed.is_some()).count();
             let folded = tokio::task::spawn_blocking(move || {
@@ -718,13 +742,16 @@ async fn follow(
                 last_commit = Instant::now();
                 deadline = last_commit + options.commit_interval;
                 // Worth it once the catch-up rewrote a good part of the
-                // tables: at least half of what the lane now covers.
+                // tables: at least half of what the lane now covers. Tried
+                // once per catch-up (a reader in the way, an error: the next
+                // catch-up tries again), never once shutdown is requested.
                 if caught_up
                     && n_caught_up >= options.compact_after_records
                     && n_caught_up.saturating_mul(2) >= next
-                    && compact(&shared).await
+                    && !*shutdown.borrow()
                 {
                     n_caught_up = 0;
+                    compact(&shared).await;
                 }
             }
             continue;
@@ -755,6 +782,9 @@ async fn follow(
                 deadline = last_commit + options.commit_interval;
             }
         }
+    }
+    if let Some((_, task)) = prefetched.take() {
+        task.abort();
     }
     let (lane, result) = commit(&shared, lane).await;
     if let Err(error) = result {
