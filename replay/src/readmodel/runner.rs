@@ -581,6 +581,9 @@ async fn compact(shared: &Arc<Shared>) {
     }
 }
 
+/// A page being read and decoded ahead: where it starts, and its task.
+type Prefetch = (u64, JoinHandle<Result<Vec<Decoded>, String>>);
+
 /// Up to `n` records from `from`, none at or past `end` (the head, or
 /// `stop_before`), each decoded once for every projector of the lane (an
 /// error: the log's, in its words).
@@ -634,7 +637,7 @@ async fn follow(
     let mut deadline = Instant::now() + options.commit_interval;
     let mut last_commit = Instant::now();
     // The next page, read and decoded while the current one folds.
-    let mut prefetched: Option<(u64, JoinHandle<Result<Vec<Decoded>, String>>)> = None;
+    let mut prefetched: Option<Prefetch> = None;
     loop {
         if *shutdown.borrow() {
             break;
