@@ -747,11 +747,12 @@ async fn follow(
                 // Worth it once the catch-up rewrote a good part of the
                 // tables: at least half of what the lane now covers. Tried
                 // once per catch-up (a reader in the way, an error: the next
-                // catch-up tries again), never once shutdown is requested.
+                // catch-up tries again). Also when shutdown was requested
+                // meanwhile: `rebuild --out` stops as soon as it has caught
+                // up, and its tables are what `serve` then opens.
                 if caught_up
                     && n_caught_up >= options.compact_after_records
                     && n_caught_up.saturating_mul(2) >= next
-                    && !*shutdown.borrow()
                 {
                     n_caught_up = 0;
                     compact(&shared).await;
