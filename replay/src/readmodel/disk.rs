@@ -26,8 +26,8 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 use std::time::{Duration, Instant};
 
 use redb::{
-    Database, DatabaseError, Durability, ReadOnlyTable, ReadableDatabase, TableDefinition,
-    TableHandle, WriteTransaction,
+    Database, DatabaseError, Durability, ReadOnlyTable, ReadTransaction, ReadableDatabase,
+    TableDefinition, TableHandle, WriteTransaction,
 };
 
 /// The database file in the runner's directory.
@@ -104,6 +104,15 @@ impl Disk {
                 }
             }
         }
+    }
+
+    /// One moment of the database: every table opened from it
+    /// ([`ReadPoint::table`]) shows the rows committed at that moment, and
+    /// opening one takes no lock (a compaction does not hold it up).
+    pub fn read_point(&self) -> Result<ReadPoint, Error> {
+        Ok(ReadPoint {
+            txn: self.db().begin_read()?,
+        })
     }
 
     /// The value stored under `key` in the `meta` table.
@@ -330,11 +339,27 @@ impl Tree {
 }
 
 fn snapshot_of(db: &Database, name: &str) -> Result<Snapshot, Error> {
-    let txn = db.begin_read()?;
+    table_at(&db.begin_read()?, name)
+}
+
+fn table_at(txn: &ReadTransaction, name: &str) -> Result<Snapshot, Error> {
     match txn.open_table(Rows::new(name)) {
         Ok(table) => Ok(Snapshot { table: Some(table) }),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(Snapshot { table: None }),
         Err(error) => Err(error.into()),
+    }
+}
+
+/// A read transaction: tables as committed at one moment
+/// ([`Disk::read_point`]).
+pub struct ReadPoint {
+    txn: ReadTransaction,
+}
+
+impl ReadPoint {
+    /// The table `name` at this moment.
+    pub fn table(&self, name: &str) -> Result<Snapshot, Error> {
+        table_at(&self.txn, name)
     }
 }
 

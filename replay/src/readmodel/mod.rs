@@ -82,8 +82,10 @@
 //! one MVCC snapshot of the projector's table (a commit neither blocks
 //! nor changes it), so a rebuild or a burst of writes never holds a reader
 //! up. A read names the checkpoint stored in the same snapshot: its rows
-//! reflect exactly that checkpoint (a shared table it reads, the
-//! directory, is its writer's, whose checkpoint may be ahead).
+//! reflect exactly that checkpoint. The shared tables it reads (the
+//! directory) are its writer's, read at the same moment (one read
+//! transaction, [`disk::Disk::read_point`]); their checkpoint may be
+//! ahead of the projector's own.
 //! [`TableRunner::page`] pages a table in key order with an opaque cursor
 //! (the hex of the last key) and a limit capped at [`MAX_PAGE_LIMIT`].
 //! [`TableRunner::dump`] is the canonical dump of a projector's tables

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::disk::{self, Disk, Snapshot, Tree};
+use super::disk::{self, Disk, ReadPoint, Snapshot, Tree};
 use super::fold::{commit_lane, fold_page, row_key, scan, ApplyFn, Decoded, Folder};
 use super::{
     Checkpoint, Failure, FailureCause, Page, ReadModelError, TableProjectorStatus,
@@ -809,11 +809,14 @@ async fn follow(
 /// checkpoint, which may be ahead of the reader's). Writes refused.
 struct CommittedRows<'a> {
     shared: &'a Shared,
+    /// The moment the read sees: its own rows and the shared tables'.
+    point: ReadPoint,
     /// The projector's own rows, as of the checkpoint the read names.
     own: Snapshot,
     tables: &'static [&'static str],
     reads: &'static [&'static str],
-    /// Snapshots of the shared tables' writers, taken at their first read.
+    /// The shared tables' writers' rows at the same moment, opened at their
+    /// first read.
     providers: Vec<(&'static str, Snapshot)>,
 }
 
@@ -832,7 +835,7 @@ impl CommittedRows<'_> {
                     .shared
                     .writer_of(table)
                     .ok_or(TableError::Undeclared(table))?;
-                let snapshot = slot.tree.snapshot().map_err(storage)?;
+                let snapshot = self.point.table(slot.tree.name()).map_err(storage)?;
                 self.providers.push((table, snapshot));
                 self.providers.len() - 1
             }
@@ -886,7 +889,7 @@ impl TableRunner {
 
     /// The committed rows of a projector that has not failed, and the
     /// checkpoint they reflect (read from the same snapshot: exactly).
-    fn readable(&self, name: &str) -> Result<(Snapshot, Checkpoint), ReadModelError> {
+    fn readable(&self, name: &str) -> Result<(ReadPoint, Snapshot, Checkpoint), ReadModelError> {
         let slot = self.shared.slot(name)?;
         let progress = slot.progress.borrow().clone();
         if let Some(failure) = progress.failed {
@@ -897,9 +900,11 @@ impl TableRunner {
                 cause: failure.cause,
             });
         }
-        let rows = slot.tree.snapshot()?;
+        let point = self.shared.disk.read_point()?;
+        let rows = point.table(slot.tree.name())?;
         let stored = stored_u64(&rows, CHECKPOINT_KEY)?.unwrap_or(0);
         Ok((
+            point,
             rows,
             Checkpoint {
                 next_position: stored,
@@ -914,9 +919,10 @@ impl TableRunner {
         &self,
         query: impl FnOnce(&mut Reader<'_>) -> Result<R, TableError>,
     ) -> Result<(R, Checkpoint), ReadModelError> {
-        let (own, checkpoint) = self.readable(P::NAME)?;
+        let (point, own, checkpoint) = self.readable(P::NAME)?;
         let mut rows = CommittedRows {
             shared: &self.shared,
+            point,
             own,
             tables: P::tables(),
             reads: P::reads(),
@@ -959,7 +965,7 @@ impl TableRunner {
         if !P::tables().contains(&table.name()) {
             return Err(TableError::Undeclared(table.name()).into());
         }
-        let (rows, checkpoint) = self.readable(P::NAME)?;
+        let (_, rows, checkpoint) = self.readable(P::NAME)?;
         let raw = scan(&rows, &row_key(table.name(), &[]), &from, None, limit + 1)?;
         let more = raw.len() > limit;
         let mut rows = Vec::with_capacity(limit);
