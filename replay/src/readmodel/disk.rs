@@ -169,22 +169,30 @@ impl Disk {
         write: impl FnOnce(&WriteTransaction) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let mut txn = self.db().begin_write()?;
-        let sync = sync || self.sync_due();
-        if sync {
-            // The allocator's state is saved with the commit, so opening
-            // after a crash does not walk every page to rebuild it.
-            txn.set_quick_repair(true);
-        } else {
-            txn.set_durability(Durability::None)?;
+        if sync || self.sync_due() {
+            return self.synced_commit(txn, write);
         }
+        txn.set_durability(Durability::None)?;
         write(&txn)?;
         txn.commit()?;
-        if sync {
-            *self
-                .last_sync
-                .lock()
-                .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
-        }
+        Ok(())
+    }
+
+    /// `write` in `txn`, committed and synced with the allocator's state
+    /// (so opening after a crash does not walk every page to rebuild it);
+    /// the time of the last sync is updated.
+    fn synced_commit(
+        &self,
+        mut txn: WriteTransaction,
+        write: impl FnOnce(&WriteTransaction) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        txn.set_quick_repair(true);
+        write(&txn)?;
+        txn.commit()?;
+        *self
+            .last_sync
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
         Ok(())
     }
 
@@ -207,21 +215,13 @@ impl Disk {
             // An unsynced commit keeps the last synced one's pages alive (as
             // a reader would, for recovery), which compaction refuses: sync
             // first.
-            let mut txn = db.begin_write()?;
-            txn.set_quick_repair(true);
-            txn.commit()?;
+            self.synced_commit(db.begin_write()?, |_| Ok(()))?;
             match db.compact() {
                 Ok(_) => {
                     // compact() syncs without the allocator's state: save it,
                     // so a crash now does not mean a full repair at the next
                     // open.
-                    let mut txn = db.begin_write()?;
-                    txn.set_quick_repair(true);
-                    txn.commit()?;
-                    *self
-                        .last_sync
-                        .lock()
-                        .unwrap_or_else(|poison| poison.into_inner()) = Instant::now();
+                    self.synced_commit(db.begin_write()?, |_| Ok(()))?;
                     return Ok(true);
                 }
                 Err(redb::CompactionError::TransactionInProgress)
@@ -310,11 +310,6 @@ impl Tree {
     /// reads.
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
         snapshot_of(&self.disk.db(), &self.name)
-    }
-
-    /// One committed row (a snapshot of its own).
-    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        self.snapshot()?.get(key)
     }
 
     /// Writes `rows` (`None`: delete) into this table within `txn`.

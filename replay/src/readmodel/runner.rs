@@ -529,12 +529,15 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
     }
 }
 
-/// Commits every projector of the lane (one batch each) on the blocking
-/// pool, then publishes the new checkpoints.
+/// Commits every projector of the lane in one write transaction
+/// ([`commit_lane`]) on the blocking pool, then publishes the new
+/// checkpoints. On an error none is committed and every projector keeps
+/// its rows dirty for the next try.
 async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModelError>) {
     let outcome = tokio::task::spawn_blocking(move || {
         let mut lane = lane;
-        let result = commit_folders(&mut lane);
+        let result =
+            commit_lane(lane.iter_mut().map(|(_, folder)| folder)).map_err(ReadModelError::from);
         (lane, result)
     })
     .await;
@@ -545,13 +548,6 @@ async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModel
         }
         Err(error) => (Vec::new(), Err(ReadModelError::Task(error.to_string()))),
     }
-}
-
-/// Commits every folder of the lane that has changes in one write
-/// transaction ([`commit_lane`]); on an error none is committed and
-/// every folder keeps its rows dirty for the next try.
-fn commit_folders(lane: &mut Lane) -> Result<(), ReadModelError> {
-    Ok(commit_lane(lane.iter_mut().map(|(_, folder)| folder))?)
 }
 
 /// Compacts the tables' database after a lane caught up (see
@@ -705,9 +701,7 @@ async fn follow(
                 }
             };
             n_uncommitted += last + 1 - next;
-            let folded_behind = options.log_end(store.head().len).saturating_sub(next)
-                > options.page_size.max(1) as u64;
-            if folded_behind {
+            if head_len.saturating_sub(next) > page_size as u64 {
                 n_caught_up += last + 1 - next;
             }
             next = last + 1;
