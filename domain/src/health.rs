@@ -9,6 +9,7 @@
 //! `as_of` and the policy are passed in.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::{Bound, RangeBounds};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -457,8 +458,15 @@ pub struct HealthInputs {
 }
 
 /// Whether `day` lies in the `n_days` window ending on `as_of` (inclusive).
-fn in_window(day: NaiveDate, as_of: NaiveDate, n_days: i64) -> bool {
-    day <= as_of && day > as_of - Duration::days(n_days)
+/// The `n_days` days ending on `as_of` (`as_of` included) as a range of
+/// days, for [`BTreeMap::range`] over maps keyed by day (no walk over the
+/// days outside it) and for `contains` (the bounds computed once, not at
+/// every element).
+fn window(as_of: NaiveDate, n_days: i64) -> (Bound<NaiveDate>, Bound<NaiveDate>) {
+    let after = as_of
+        .checked_sub_signed(Duration::days(n_days))
+        .map_or(Bound::Unbounded, Bound::Excluded);
+    (after, Bound::Included(as_of))
 }
 
 /// The customer whose health inputs this event changes: the events
@@ -586,10 +594,11 @@ impl HealthInputs {
     /// keyword, sorted by keyword.
     pub fn keywords_searched_30(&self, as_of: NaiveDate) -> Vec<KeywordTotal> {
         let mut totals: BTreeMap<&Keyword, u64> = BTreeMap::new();
-        for (day, keywords) in &self.keyword_searches {
-            if !in_window(*day, as_of, 30) {
-                continue;
-            }
+        for keywords in self
+            .keyword_searches
+            .range(window(as_of, 30))
+            .map(|(_, k)| k)
+        {
             for (keyword, count) in keywords {
                 let total = totals.entry(keyword).or_default();
                 *total = total.saturating_add(*count);
@@ -622,16 +631,15 @@ impl HealthInputs {
     /// Distinct days with logins in the 30 days ending on `as_of`.
     pub fn active_days_30(&self, as_of: NaiveDate) -> u64 {
         self.usage
-            .iter()
-            .filter(|(day, usage)| in_window(**day, as_of, 30) && usage.logins > 0)
+            .range(window(as_of, 30))
+            .filter(|(_, usage)| usage.logins > 0)
             .count() as u64
     }
 
     /// Key-feature calls in the 30 days ending on `as_of`.
     pub fn key_feature_calls_30(&self, as_of: NaiveDate) -> u64 {
         self.usage
-            .iter()
-            .filter(|(day, _)| in_window(**day, as_of, 30))
+            .range(window(as_of, 30))
             .map(|(_, usage)| u64::from(usage.key_feature_calls))
             .sum()
     }
@@ -639,10 +647,11 @@ impl HealthInputs {
     /// Mean resolution seconds (truncated) of tickets resolved (by local
     /// resolution day) in the 90 days ending on `as_of`; `None` if none.
     pub fn mean_resolution_seconds_90(&self, as_of: NaiveDate) -> Option<u64> {
+        let days = window(as_of, 90);
         let (count, total) = self
             .resolved_tickets
             .values()
-            .filter(|ticket| in_window(local_day(ticket.resolved_at), as_of, 90))
+            .filter(|ticket| days.contains(&local_day(ticket.resolved_at)))
             .fold((0u64, 0u128), |(count, total), ticket| {
                 (count + 1, total + u128::from(ticket.resolution_seconds))
             });
@@ -661,9 +670,10 @@ impl HealthInputs {
 
     /// Success references dated in the 365 days ending on `as_of`.
     pub fn success_references_365(&self, as_of: NaiveDate) -> u64 {
+        let days = window(as_of, 365);
         self.success_references
             .values()
-            .filter(|day| in_window(**day, as_of, 365))
+            .filter(|day| days.contains(*day))
             .count() as u64
     }
 }

@@ -361,6 +361,10 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
         println!("fold_ms_{name}={}", status.fold_ms);
         println!("commit_ms_{name}={}", status.commit_ms);
         println!("rows_committed_{name}={}", status.rows_committed);
+        if status.memo_hits + status.memo_misses > 0 {
+            println!("memo_hits_{name}={}", status.memo_hits);
+            println!("memo_misses_{name}={}", status.memo_misses);
+        }
         if let Some(failure) = status.failed {
             bail!(crate::t!(
                 "cli-fold-view-stopped",

@@ -110,6 +110,7 @@
 //! the last row at or before D ([`daily_as_of`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use salesledger_domain::calendar::DayClosed;
@@ -896,10 +897,19 @@ pub fn next_boundary(
         }
     };
     // In a window of n days ending on `as_of` from `day` to `day + n - 1`.
-    for day in inputs.usage.keys() {
-        consider(Some(*day));
-        consider(plus_days(*day, 30));
-    }
+    // The usage days are the map's keys, in order: the first one after
+    // `as_of` enters next, and the first one after `as_of - 30` is the
+    // first to leave (two look-ups, not a walk over the 90 days kept).
+    let first_after = |day: Option<NaiveDate>| {
+        let from = day.map_or(Bound::Unbounded, Bound::Excluded);
+        inputs
+            .usage
+            .range((from, Bound::Unbounded))
+            .next()
+            .map(|(day, _)| *day)
+    };
+    consider(first_after(Some(as_of)));
+    consider(first_after(plus_days(as_of, -30)).and_then(|day| plus_days(day, 30)));
     for ticket in inputs.resolved_tickets.values() {
         let day = local_day(ticket.resolved_at);
         consider(Some(day));
@@ -932,28 +942,75 @@ fn customer_state(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<CustomerSt
     Ok(tx.get(&CUSTOMERS, &customer_id)?.unwrap_or_default())
 }
 
+/// The account's state as the fold last left it: kept decoded between
+/// records ([`Tx::take_memo`]), else read. Written back with
+/// [`put_state`] (or kept again with [`Tx::keep_memo`] when unchanged).
+fn take_state(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<CustomerState, TableError> {
+    match tx.take_memo(&CUSTOMERS, &customer_id) {
+        Some(state) => Ok(state),
+        None => customer_state(tx, customer_id),
+    }
+}
+
+/// Writes the account's state and keeps it decoded for its next record.
+fn put_state(
+    tx: &mut Tx<'_>,
+    customer_id: CustomerId,
+    state: CustomerState,
+) -> Result<(), TableError> {
+    tx.put(&CUSTOMERS, &customer_id, &state)?;
+    tx.keep_memo(&CUSTOMERS, &customer_id, state);
+    Ok(())
+}
+
+/// The meta row as a fold reads it at most records: through the memo.
+fn fold_meta(tx: &mut Tx<'_>) -> Result<HealthMeta, TableError> {
+    Ok(tx.get_memo(&META, &())?.unwrap_or_default())
+}
+
+/// [`policy_in_force`] as a fold reads it at every input and close:
+/// through the memo.
+fn fold_policy(tx: &mut Tx<'_>) -> Result<HealthPolicy, TableError> {
+    if let Some(policy) = tx.get_memo(&POLICY_OVERRIDE, &())? {
+        return Ok(policy);
+    }
+    Ok(tx
+        .get_memo(&POLICY, &())?
+        .unwrap_or_else(HealthPolicy::default_v1))
+}
+
+/// Writes the meta row and keeps it decoded.
+fn put_meta(tx: &mut Tx<'_>, meta: HealthMeta) -> Result<(), TableError> {
+    tx.put_memo(&META, &(), &meta, Some(meta))
+}
+
 /// An account input: fold it into the account's inputs, evaluate once a
-/// day has closed, due at the next close.
+/// day has closed, due at the next close. The account's inputs and state
+/// are kept decoded for its next record (the memo: an account reports
+/// usage every day and is evaluated at every close).
 fn input(
     tx: &mut Tx<'_>,
     position: u64,
     customer_id: CustomerId,
     event: &Event,
 ) -> Result<(), ProjectionError> {
-    let mut meta = meta(tx)?;
+    let mut meta = fold_meta(tx)?;
     let meta_before = meta;
-    let old = load_inputs(tx, customer_id)?;
+    let old = match tx.take_memo::<_, _, HealthInputs>(&INPUTS, &customer_id) {
+        Some(kept) => Some(kept),
+        None => load_inputs(tx, customer_id)?,
+    };
     let mut inputs = old.clone().unwrap_or_default();
     inputs.apply(event);
     store_inputs(tx, customer_id, old.as_ref(), &inputs)?;
     if old.is_none() {
         meta.n_accounts += 1;
     }
-    let mut state = customer_state(tx, customer_id)?;
+    let mut state = take_state(tx, customer_id)?;
     push_bounded(&mut state.pending_inputs, position);
     let due = match meta.last_closed {
         Some(closed) => {
-            let policy = policy_in_force(tx)?;
+            let policy = fold_policy(tx)?;
             evaluate_account(
                 tx,
                 &mut meta,
@@ -971,9 +1028,11 @@ fn input(
         None => Some(NaiveDate::MIN),
     };
     schedule(tx, customer_id, &mut state, due)?;
-    tx.put(&CUSTOMERS, &customer_id, &state)?;
+    put_state(tx, customer_id, state)?;
+    // The row holds `inputs` now (written above, or unchanged).
+    tx.keep_memo(&INPUTS, &customer_id, inputs);
     if meta != meta_before {
-        tx.put(&META, &(), &meta)?;
+        put_meta(tx, meta)?;
     }
     Ok(())
 }
@@ -1023,7 +1082,7 @@ fn consume_due_buckets(
 }
 
 fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), ProjectionError> {
-    let mut meta = meta(tx)?;
+    let mut meta = fold_meta(tx)?;
     let previous = meta.last_closed;
     let day = closed.day;
     meta.last_closed = Some(ClosedDay {
@@ -1031,7 +1090,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         closes_at: closed.closes_at,
         position,
     });
-    let policy = policy_in_force(tx)?;
+    let policy = fold_policy(tx)?;
     let in_order = previous.map_or(true, |previous| day > previous.day);
     let due: BTreeSet<CustomerId> = if in_order {
         consume_due_buckets(tx, previous.map(|previous| previous.day), day)?
@@ -1042,24 +1101,35 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         all_accounts(tx)?.into_iter().collect()
     };
     for customer_id in due {
-        let mut state = customer_state(tx, customer_id)?;
+        let mut state = take_state(tx, customer_id)?;
         if in_order {
             // Found in a consumed bucket: due if its due day has come (else
             // the row was stale: the account moved to a later day, whose
             // row is still in place).
             if !state.due.is_some_and(|due| due <= day) {
+                tx.keep_memo(&CUSTOMERS, &customer_id, state);
                 continue;
             }
             // Its bucket's row is deleted: whatever it is due at next gets
             // a new row.
             state.due = None;
         }
-        let Some(inputs) = load_evaluation_inputs(tx, customer_id)? else {
-            return Err(cannot_apply(
-                position,
-                format!("health: customer {customer_id} is due but has no inputs"),
-            ));
+        // The inputs as the last input left them (kept whole), else the
+        // part an evaluation reads (not kept: it is not the whole row).
+        let kept = tx.take_memo::<_, _, HealthInputs>(&INPUTS, &customer_id);
+        let inputs = match kept {
+            Some(inputs) => (inputs, true),
+            None => match load_evaluation_inputs(tx, customer_id)? {
+                Some(inputs) => (inputs, false),
+                None => {
+                    return Err(cannot_apply(
+                        position,
+                        format!("health: customer {customer_id} is due but has no inputs"),
+                    ))
+                }
+            },
         };
+        let (inputs, whole) = inputs;
         evaluate_account(
             tx,
             &mut meta,
@@ -1074,9 +1144,12 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         record_daily(tx, customer_id, &mut state)?;
         let next = due_after(&state, &inputs, day, &policy);
         schedule(tx, customer_id, &mut state, next)?;
-        tx.put(&CUSTOMERS, &customer_id, &state)?;
+        put_state(tx, customer_id, state)?;
+        if whole {
+            tx.keep_memo(&INPUTS, &customer_id, inputs);
+        }
     }
-    tx.put(&META, &(), &meta)?;
+    put_meta(tx, meta)?;
     Ok(())
 }
 

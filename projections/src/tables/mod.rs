@@ -44,6 +44,7 @@ pub mod funnel;
 pub mod health;
 pub mod key;
 pub mod leaderboard;
+pub mod memo;
 pub mod receivables;
 pub mod responsibility;
 pub mod retail;
@@ -51,6 +52,7 @@ pub mod risk;
 pub mod subjects;
 pub mod todos;
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -60,6 +62,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 pub use key::{prefix_end, KeyError, TableKey};
+pub use memo::RowMemo;
 
 use crate::error::ProjectionError;
 pub use crate::error::TableError;
@@ -123,6 +126,12 @@ pub trait RawTx: RawRead {
         value: Vec<u8>,
     ) -> Result<(), TableError>;
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError>;
+    /// The projector's rows kept decoded between records ([`RowMemo`]),
+    /// where the storage keeps one (the runner does; `None`: every read
+    /// decodes).
+    fn memo(&mut self) -> Option<&mut RowMemo> {
+        None
+    }
 }
 
 fn decode_value<V: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Result<V, TableError> {
@@ -227,7 +236,9 @@ impl<'a> Tx<'a> {
         value: &V,
     ) -> Result<(), TableError> {
         let bytes = encode_value(table.name, value)?;
-        self.raw.put_raw(table.name, key.to_key_bytes(), bytes)
+        let key = key.to_key_bytes();
+        self.forget(table.name, &key);
+        self.raw.put_raw(table.name, key, bytes)
     }
 
     pub fn delete<K: TableKey, V>(
@@ -235,7 +246,67 @@ impl<'a> Tx<'a> {
         table: &Table<K, V>,
         key: &K,
     ) -> Result<(), TableError> {
-        self.raw.delete_raw(table.name, key.to_key_bytes())
+        let key = key.to_key_bytes();
+        self.forget(table.name, &key);
+        self.raw.delete_raw(table.name, key)
+    }
+
+    fn forget(&mut self, table: &'static str, key: &[u8]) {
+        if let Some(memo) = self.raw.memo() {
+            memo.forget(table, key);
+        }
+    }
+
+    /// The row as a `D` the fold kept decoded ([`Tx::keep_memo`],
+    /// [`Tx::put_memo`]), taken out of the memo (`None`: not kept; read
+    /// the row). Keep it again if it is still what the row holds.
+    pub fn take_memo<K: TableKey, V, D: Any>(&mut self, table: &Table<K, V>, key: &K) -> Option<D> {
+        let memo = self.raw.memo()?;
+        memo.take(table.name, &key.to_key_bytes())
+    }
+
+    /// Keeps `decoded` as what the row holds now (the caller's promise: it
+    /// was read from the row, or taken from the memo, and not changed), so
+    /// the next [`Tx::take_memo`] need not decode it.
+    pub fn keep_memo<K: TableKey, V, D: Any + Send + Sync>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+        decoded: D,
+    ) {
+        if let Some(memo) = self.raw.memo() {
+            memo.keep(table.name, key.to_key_bytes(), decoded);
+        }
+    }
+
+    /// Writes `value` to the row and keeps `decoded`, its decoded form, in
+    /// the memo.
+    pub fn put_memo<K: TableKey, V: Serialize, D: Any + Send + Sync>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+        value: &V,
+        decoded: D,
+    ) -> Result<(), TableError> {
+        self.put(table, key, value)?;
+        self.keep_memo(table, key, decoded);
+        Ok(())
+    }
+
+    /// [`Tx::get`] through the memo: a copy of the kept value (absence
+    /// included), else the row decoded and kept. For small rows read at
+    /// most records (a policy, a counter).
+    pub fn get_memo<K: TableKey, V: DeserializeOwned + Clone + Send + Sync + 'static>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+    ) -> Result<Option<V>, TableError> {
+        let value = match self.take_memo::<K, V, Option<V>>(table, key) {
+            Some(value) => value,
+            None => self.get(table, key)?,
+        };
+        self.keep_memo(table, key, value.clone());
+        Ok(value)
     }
 
     /// Appends `item` to the list stored under `key` (a new list when the
@@ -253,6 +324,7 @@ impl<'a> Tx<'a> {
         item: &T,
     ) -> Result<(), TableError> {
         let key = key.to_key_bytes();
+        self.forget(table.name, &key);
         let stored = self.raw.get_raw(table.name, &key)?;
         let value = pushed(table.name, stored.as_deref(), item)?;
         self.raw.put_raw(table.name, key, value)
@@ -396,9 +468,39 @@ pub trait TableProjector: Send + Sync + 'static {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryTables {
     tables: BTreeMap<&'static str, BTreeMap<Vec<u8>, Vec<u8>>>,
+    memo: MemoSlot,
 }
 
+/// The memo of [`MemoryTables::with_memo`]: not part of the rows (equal
+/// whatever it holds), and a clone starts with an empty one (dropping a
+/// memo changes no answer).
+#[derive(Debug, Default)]
+struct MemoSlot(Option<RowMemo>);
+
+impl Clone for MemoSlot {
+    fn clone(&self) -> Self {
+        MemoSlot(self.0.as_ref().map(|_| RowMemo::default()))
+    }
+}
+
+impl PartialEq for MemoSlot {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for MemoSlot {}
+
 impl MemoryTables {
+    /// Empty tables whose folds keep rows decoded between records, as the
+    /// runner's do ([`RowMemo`]): for tests that the memo changes nothing.
+    pub fn with_memo() -> Self {
+        MemoryTables {
+            tables: BTreeMap::new(),
+            memo: MemoSlot(Some(RowMemo::default())),
+        }
+    }
+
     /// Every row, table by table in name order, keys in order.
     pub fn rows(&self) -> impl Iterator<Item = (&'static str, &[u8], &[u8])> {
         self.tables.iter().flat_map(|(table, rows)| {
@@ -462,6 +564,10 @@ impl RawTx for MemoryTables {
             rows.remove(&key);
         }
         Ok(())
+    }
+
+    fn memo(&mut self) -> Option<&mut RowMemo> {
+        self.memo.0.as_mut()
     }
 }
 

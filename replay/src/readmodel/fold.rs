@@ -15,7 +15,9 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use salesledger_domain::Event;
-use salesledger_projections::tables::{prefix_end, RawRead, RawRows, RawTx, TableError, Tx};
+use salesledger_projections::tables::{
+    prefix_end, RawRead, RawRows, RawTx, RowMemo, TableError, Tx,
+};
 use salesledger_projections::ProjectionError;
 use salesledger_store::RecordedEvent;
 
@@ -84,6 +86,9 @@ pub struct Folder {
     pub committed: u64,
     pub failed: Option<Failure>,
     pub cache: RowCache,
+    /// Rows the projector keeps decoded between records
+    /// ([`RowMemo`]); cleared when a record fails.
+    pub memo: RowMemo,
     /// Nanoseconds spent folding pages.
     pub fold_nanos: u64,
     /// Nanoseconds spent in commits.
@@ -129,6 +134,7 @@ impl Folder {
             committed: next,
             failed: None,
             cache: RowCache::new(cache_budget),
+            memo: RowMemo::default(),
             fold_nanos: 0,
             commit_nanos: 0,
             rows_committed: 0,
@@ -304,6 +310,9 @@ impl Folder {
                 }
                 Err(cause) => {
                     self.staged.clear();
+                    // Entries this record made may be ahead of its
+                    // dropped writes.
+                    self.memo.clear();
                     tracing::error!(projector = self.name, position = record.position, reason = %cause, "projector failed");
                     self.failed = Some(Failure::new(record.position, cause));
                 }
@@ -646,6 +655,10 @@ impl RawTx for FoldTx<'_> {
         self.folder.check_table(table)?;
         self.folder.staged.insert(row_key(table, &key), Some(value));
         Ok(())
+    }
+
+    fn memo(&mut self) -> Option<&mut RowMemo> {
+        Some(&mut self.folder.memo)
     }
 
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {

@@ -275,6 +275,10 @@ pub struct TableProjectorStatus {
     /// Rows written (or deleted) by its commits since the runner started:
     /// a row changed many times between two commits counts once.
     pub rows_committed: u64,
+    /// Rows its fold found kept decoded ([`RowMemo`](salesledger_projections::tables::RowMemo)) and rows it looked
+    /// for there and had to read, since the runner started.
+    pub memo_hits: u64,
+    pub memo_misses: u64,
 }
 
 /// When rows are committed, how much is cached, how pages are folded.

@@ -52,6 +52,8 @@ struct Progress {
     fold_ms: u64,
     commit_ms: u64,
     rows_committed: u64,
+    memo_hits: u64,
+    memo_misses: u64,
 }
 
 struct Slot {
@@ -524,6 +526,7 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
                 progress.fold_ms = folder.fold_nanos / 1_000_000;
                 progress.commit_ms = folder.commit_nanos / 1_000_000;
                 progress.rows_committed = folder.rows_committed;
+                (progress.memo_hits, progress.memo_misses) = folder.memo.counts();
             });
         }
     }
@@ -1021,6 +1024,8 @@ impl TableRunner {
                     fold_ms: progress.fold_ms,
                     commit_ms: progress.commit_ms,
                     rows_committed: progress.rows_committed,
+                    memo_hits: progress.memo_hits,
+                    memo_misses: progress.memo_misses,
                 }
             })
             .collect()
