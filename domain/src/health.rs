@@ -457,7 +457,6 @@ pub struct HealthInputs {
     pub keyword_searches: BTreeMap<NaiveDate, BTreeMap<Keyword, u64>>,
 }
 
-/// Whether `day` lies in the `n_days` window ending on `as_of` (inclusive).
 /// The `n_days` days ending on `as_of` (`as_of` included) as a range of
 /// days, for [`BTreeMap::range`] over maps keyed by day (no walk over the
 /// days outside it) and for `contains` (the bounds computed once, not at

@@ -280,9 +280,10 @@ fn trend_v1(
 /// (and the whole state every `every` records).
 fn compare_generated(records: &[RecordedEvent], every: usize) -> Folds {
     // Through a memo, as the runner folds (rows kept decoded between
-    // records); the other comparisons fold without one.
+    // records), small enough to fill and start again many times; the other
+    // comparisons fold without one.
     let mut folds = Folds {
-        tables: MemoryTables::with_memo(),
+        tables: MemoryTables::with_memo(48),
         ..Folds::default()
     };
     let mut closes = 0;

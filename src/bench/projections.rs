@@ -35,7 +35,9 @@
 //!
 //! Per projector it prints `fold_ms_<name>` (time in its folds),
 //! `commit_ms_<name>` (time in its commits) and `rows_committed_<name>`
-//! (rows its commits wrote or deleted): where a rebuild's time goes.
+//! (rows its commits wrote or deleted): where a rebuild's time goes; and,
+//! for a projector whose fold keeps rows decoded between records
+//! (`RowMemo`), `memo_hits_<name>` and `memo_misses_<name>`.
 
 use std::path::Path;
 use std::process::Command;

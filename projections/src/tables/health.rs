@@ -93,11 +93,14 @@
 //! every close, so its raw values and `changed_by` move every day and it
 //! is due at every close. The saving is for quiet accounts (no input since
 //! the last close, no boundary crossed). What each evaluation at a close
-//! costs is kept down instead: it decodes only the fields of the inputs
-//! row that [`evaluate`] and [`next_boundary`] read
-//! ([`load_evaluation_inputs`]: usage, resolved tickets, renewal, success
-//! references), walking over the modules, open tickets and keyword
-//! searches without building a string of them.
+//! costs is kept down instead: the account's inputs and state are
+//! usually still decoded from its last record (the fold's memo,
+//! [`super::RowMemo`]: an input keeps the whole inputs and the state);
+//! when they are not, it decodes only the fields of the inputs row that
+//! [`evaluate`] and [`next_boundary`] read ([`load_evaluation_inputs`]:
+//! usage, resolved tickets, renewal, success references), walking over
+//! the modules, open tickets and keyword searches without building a
+//! string of them.
 //!
 //! A `DayClosed` that is not after the last closed day (the calendar
 //! refuses one, but a log could hold it) evaluates every account, as v1
@@ -1642,6 +1645,50 @@ pub fn level_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `next_boundary` before it looked the usage days up by range: every
+    /// usage day and the day 30 later, the first strictly after `as_of`
+    /// (the renewal and the other windows are as they are).
+    fn usage_boundary_by_walk(inputs: &HealthInputs, as_of: NaiveDate) -> Option<NaiveDate> {
+        inputs
+            .usage
+            .keys()
+            .flat_map(|day| [Some(*day), plus_days(*day, 30)])
+            .flatten()
+            .filter(|day| *day > as_of)
+            .min()
+    }
+
+    /// The two range look-ups find what the walk over every usage day
+    /// found, for days before, inside, between and after the usage days.
+    #[test]
+    fn the_usage_boundary_by_range_is_the_walks() -> Result<(), chrono::ParseError> {
+        let start = day("2026-01-01")?;
+        let policy = HealthPolicy::default_v1();
+        for pattern in [
+            &[][..],
+            &[0],
+            &[0, 1, 2],
+            &[0, 29, 30, 31, 95],
+            &[3, 40, 41, 90],
+        ] {
+            let mut inputs = HealthInputs::default();
+            for offset in pattern {
+                inputs
+                    .usage
+                    .insert(start + Duration::days(*offset), DayUsage::default());
+            }
+            for offset in -5..140 {
+                let as_of = start + Duration::days(offset);
+                assert_eq!(
+                    next_boundary(&inputs, as_of, &policy),
+                    usage_boundary_by_walk(&inputs, as_of),
+                    "usage days {pattern:?}, as of {as_of}"
+                );
+            }
+        }
+        Ok(())
+    }
 
     fn day(text: &str) -> Result<NaiveDate, chrono::ParseError> {
         NaiveDate::parse_from_str(text, "%Y-%m-%d")

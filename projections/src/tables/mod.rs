@@ -126,10 +126,12 @@ pub trait RawTx: RawRead {
         value: Vec<u8>,
     ) -> Result<(), TableError>;
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError>;
-    /// The projector's rows kept decoded between records ([`RowMemo`]),
-    /// where the storage keeps one (the runner does; `None`: every read
-    /// decodes).
-    fn memo(&mut self) -> Option<&mut RowMemo> {
+    /// The memo of rows kept decoded between records ([`RowMemo`]) for
+    /// rows of `table`, where the storage keeps one for it: the runner
+    /// keeps one per projector for its own tables only (a provider's rows
+    /// change under a reader, unseen by the reader's memo). `None`: every
+    /// read of `table` decodes.
+    fn memo(&mut self, _table: &'static str) -> Option<&mut RowMemo> {
         None
     }
 }
@@ -252,7 +254,7 @@ impl<'a> Tx<'a> {
     }
 
     fn forget(&mut self, table: &'static str, key: &[u8]) {
-        if let Some(memo) = self.raw.memo() {
+        if let Some(memo) = self.raw.memo(table) {
             memo.forget(table, key);
         }
     }
@@ -261,20 +263,22 @@ impl<'a> Tx<'a> {
     /// [`Tx::put_memo`]), taken out of the memo (`None`: not kept; read
     /// the row). Keep it again if it is still what the row holds.
     pub fn take_memo<K: TableKey, V, D: Any>(&mut self, table: &Table<K, V>, key: &K) -> Option<D> {
-        let memo = self.raw.memo()?;
+        let memo = self.raw.memo(table.name)?;
         memo.take(table.name, &key.to_key_bytes())
     }
 
-    /// Keeps `decoded` as what the row holds now (the caller's promise: it
-    /// was read from the row, or taken from the memo, and not changed), so
-    /// the next [`Tx::take_memo`] need not decode it.
+    /// Keeps `decoded` as what the row holds now (the caller's promise:
+    /// decoding the row's bytes, as this fold sees them, gives `decoded`:
+    /// it was read from the row or taken from the memo and not changed
+    /// since, or just written), so the next [`Tx::take_memo`] need not
+    /// decode it.
     pub fn keep_memo<K: TableKey, V, D: Any + Send + Sync>(
         &mut self,
         table: &Table<K, V>,
         key: &K,
         decoded: D,
     ) {
-        if let Some(memo) = self.raw.memo() {
+        if let Some(memo) = self.raw.memo(table.name) {
             memo.keep(table.name, key.to_key_bytes(), decoded);
         }
     }
@@ -492,12 +496,13 @@ impl PartialEq for MemoSlot {
 impl Eq for MemoSlot {}
 
 impl MemoryTables {
-    /// Empty tables whose folds keep rows decoded between records, as the
-    /// runner's do ([`RowMemo`]): for tests that the memo changes nothing.
-    pub fn with_memo() -> Self {
+    /// Empty tables whose folds keep at most `limit` rows decoded between
+    /// records, as the runner's do ([`RowMemo`]): for tests that the memo
+    /// changes nothing (one memo for every projector folded here).
+    pub fn with_memo(limit: usize) -> Self {
         MemoryTables {
             tables: BTreeMap::new(),
-            memo: MemoSlot(Some(RowMemo::default())),
+            memo: MemoSlot(Some(RowMemo::new(limit))),
         }
     }
 
@@ -566,7 +571,7 @@ impl RawTx for MemoryTables {
         Ok(())
     }
 
-    fn memo(&mut self) -> Option<&mut RowMemo> {
+    fn memo(&mut self, _table: &'static str) -> Option<&mut RowMemo> {
         self.memo.0.as_mut()
     }
 }

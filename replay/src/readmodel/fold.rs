@@ -296,6 +296,7 @@ impl Folder {
                     let staged = std::mem::take(&mut self.staged);
                     if self.journaled {
                         if let Err(error) = self.journal_writes(record.position, &staged) {
+                            self.memo.clear();
                             self.failed = Some(Failure::new(
                                 record.position,
                                 FailureCause::Tables {
@@ -657,8 +658,12 @@ impl RawTx for FoldTx<'_> {
         Ok(())
     }
 
-    fn memo(&mut self) -> Option<&mut RowMemo> {
-        Some(&mut self.folder.memo)
+    fn memo(&mut self, table: &'static str) -> Option<&mut RowMemo> {
+        // Its own tables only: a provider's rows change under it.
+        self.folder
+            .tables
+            .contains(&table)
+            .then_some(&mut self.folder.memo)
     }
 
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {
