@@ -80,7 +80,8 @@ impl RowMemo {
         self.entries
     }
 
-    /// (hits, misses) of [`RowMemo::take`] since it was made.
+    /// (hits, misses) of [`RowMemo::take`] and [`RowMemo::peek`] since it
+    /// was made.
     pub fn counts(&self) -> (u64, u64) {
         (self.hits, self.misses)
     }
@@ -113,6 +114,20 @@ impl RowMemo {
                 None
             }
         }
+    }
+
+    /// The row as a `D`, left in the memo (`None`: not kept as a `D`).
+    pub fn peek<D: Any>(&mut self, table: &'static str, key: &[u8]) -> Option<&D> {
+        let found = self
+            .tables
+            .get(table)
+            .and_then(|rows| rows.get(key))
+            .and_then(|value| value.downcast_ref::<D>());
+        match found {
+            Some(_) => self.hits += 1,
+            None => self.misses += 1,
+        }
+        found
     }
 
     /// Keeps `value` as the decoded form of the row (the caller's promise:
@@ -153,6 +168,11 @@ mod tests {
         assert_eq!(memo.take::<u32>("t", &[1]), Some(7));
         assert_eq!(memo.take::<u32>("t", &[1]), None, "taken, not copied");
         assert_eq!(memo.counts(), (1, 4));
+        memo.keep("t", vec![2], 9u32);
+        assert_eq!(memo.peek::<u32>("t", &[2]), Some(&9));
+        assert_eq!(memo.peek::<u32>("t", &[2]), Some(&9), "left in the memo");
+        assert_eq!(memo.peek::<u64>("t", &[2]), None);
+        assert_eq!(memo.counts(), (3, 5));
     }
 
     #[test]

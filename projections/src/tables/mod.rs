@@ -292,8 +292,13 @@ impl<'a> Tx<'a> {
         value: &V,
         decoded: D,
     ) -> Result<(), TableError> {
-        self.put(table, key, value)?;
-        self.keep_memo(table, key, decoded);
+        let bytes = encode_value(table.name, value)?;
+        let key = key.to_key_bytes();
+        self.raw.put_raw(table.name, key.clone(), bytes)?;
+        if let Some(memo) = self.raw.memo(table.name) {
+            // Replaces whatever was kept for the row.
+            memo.keep(table.name, key, decoded);
+        }
         Ok(())
     }
 
@@ -305,11 +310,16 @@ impl<'a> Tx<'a> {
         table: &Table<K, V>,
         key: &K,
     ) -> Result<Option<V>, TableError> {
-        let value = match self.take_memo::<K, V, Option<V>>(table, key) {
-            Some(value) => value,
-            None => self.get(table, key)?,
-        };
-        self.keep_memo(table, key, value.clone());
+        let key_bytes = key.to_key_bytes();
+        if let Some(memo) = self.raw.memo(table.name) {
+            if let Some(kept) = memo.peek::<Option<V>>(table.name, &key_bytes) {
+                return Ok(kept.clone());
+            }
+        }
+        let value = typed_get(self.raw, table, key)?;
+        if let Some(memo) = self.raw.memo(table.name) {
+            memo.keep(table.name, key_bytes, value.clone());
+        }
         Ok(value)
     }
 
