@@ -342,7 +342,7 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             "cli-evidence-wrote",
             path = args.out.display(),
             n = bundle.events.len(),
-            kind = crate::i18n::bundle::subject_kind(&subject.kind),
+            kind = crate::i18n::errors::subject_kind(&subject.kind),
             id = subject.id,
             size = bundle.checkpoint.tree_size,
             root = bundle.checkpoint.root_hash,
@@ -379,7 +379,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
             crate::say!(
                 "cli-bundle-ok",
                 n = report.n_events,
-                kind = crate::i18n::bundle::subject_kind(&report.subject.kind),
+                kind = crate::i18n::errors::subject_kind(&report.subject.kind),
                 id = report.subject.id,
                 origin = report.origin,
                 size = report.tree_size,
@@ -427,7 +427,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                                 witness = check.witness,
                                 failure = check.cause.as_ref().map_or_else(
                                     || failure.clone().unwrap_or_default(),
-                                    crate::i18n::bundle::note_error
+                                    crate::i18n::errors::note_error
                                 )
                             )
                         )?,
@@ -463,7 +463,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
             } else {
                 crate::say!(
                     "cli-failed",
-                    error = crate::i18n::bundle::bundle_failure(&error)
+                    error = crate::i18n::errors::bundle_failure(&error)
                 )?;
             }
             Ok(ExitCode::from(1))

@@ -250,7 +250,7 @@ impl Progress {
             bail!(crate::t!(
                 "cli-backup-position",
                 position = record.position,
-                reason = crate::i18n::breaks::chain_break(&cause)
+                reason = crate::i18n::errors::chain_break(&cause)
             ));
         }
         self.tree.push_record(&record.canonical_bytes());
@@ -418,7 +418,7 @@ async fn backup_into(
             let text = std::str::from_utf8(&line)
                 .with_context(|| crate::t!("cli-backup-line-not-utf8", line = line_no))?;
             let record = decode_record_line(text, line_no)
-                .map_err(crate::i18n::breaks::audit_error)
+                .map_err(crate::i18n::errors::audit_error)
                 .with_context(|| crate::t!("cli-backup-gateway-export"))?;
             let hashes = state
                 .check(&record)
@@ -504,7 +504,7 @@ async fn write_page(
     store
         .import(std::mem::take(&mut page.records))
         .await
-        .map_err(crate::i18n::breaks::store_error)
+        .map_err(crate::i18n::errors::store_error)
         .with_context(|| crate::t!("cli-backup-writing", position = first))?;
     Ok(())
 }

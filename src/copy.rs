@@ -204,7 +204,7 @@ pub async fn copy_between(
                 bail!(crate::t!(
                     "cli-copy-source-bad",
                     position = record.position,
-                    reason = crate::i18n::breaks::chain_break(&cause)
+                    reason = crate::i18n::errors::chain_break(&cause)
                 ));
             }
             tree.push_record(&record.canonical_bytes());
@@ -212,7 +212,7 @@ pub async fn copy_between(
         destination
             .import(records)
             .await
-            .map_err(crate::i18n::breaks::store_error)
+            .map_err(crate::i18n::errors::store_error)
             .with_context(|| crate::t!("cli-copy-writing-destination", position = next))?;
         bar.set_position(chain.n_verified());
     }
@@ -253,7 +253,7 @@ pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
                 bail!(crate::t!(
                     "cli-copy-log-bad",
                     position = record.position,
-                    reason = crate::i18n::breaks::chain_break(&cause)
+                    reason = crate::i18n::errors::chain_break(&cause)
                 ));
             }
             tree.push_record(&record.canonical_bytes());

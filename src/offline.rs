@@ -156,16 +156,16 @@ fn write_parquet_tables(runner: &TableRunner, end: u64, out: &Path) -> anyhow::R
 async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
     let store = SledStore::open(out)?;
     let mut reader = salesledger_replay::audit::export::read_export(from)
-        .map_err(crate::i18n::breaks::audit_error)?;
+        .map_err(crate::i18n::errors::audit_error)?;
     let bar = crate::progress::spinner(&crate::t!("cli-progress-importing"));
     let mut batch = Vec::with_capacity(IMPORT_BATCH);
     for record in reader.by_ref() {
-        batch.push(record.map_err(crate::i18n::breaks::audit_error)?);
+        batch.push(record.map_err(crate::i18n::errors::audit_error)?);
         if batch.len() == IMPORT_BATCH {
             store
                 .import(std::mem::take(&mut batch))
                 .await
-                .map_err(crate::i18n::breaks::store_error)?;
+                .map_err(crate::i18n::errors::store_error)?;
             bar.set_position(store.head().len);
         }
     }
@@ -173,7 +173,7 @@ async fn import(from: &Path, out: &Path) -> anyhow::Result<SledStore> {
         store
             .import(batch)
             .await
-            .map_err(crate::i18n::breaks::store_error)?;
+            .map_err(crate::i18n::errors::store_error)?;
     }
     bar.finish_and_clear();
     let head = store.head();
@@ -203,7 +203,7 @@ async fn fold(builder: TableRunnerBuilder, end: u64, what: &str) -> anyhow::Resu
                 "cli-fold-view-stopped",
                 view = name,
                 position = failure.position,
-                reason = crate::i18n::breaks::failure_cause(&failure.cause)
+                reason = crate::i18n::errors::failure_cause(&failure.cause)
             ));
         }
         let done = status

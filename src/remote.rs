@@ -455,7 +455,7 @@ pub fn evidence(args: &EvidenceRequest<'_>, subject: &Subject) -> anyhow::Result
         Err(error) => {
             crate::say!(
                 "cli-remote-bundle-fails",
-                error = crate::i18n::bundle::bundle_failure(&error)
+                error = crate::i18n::errors::bundle_failure(&error)
             )?;
             return Ok(ExitCode::from(1));
         }
@@ -475,7 +475,7 @@ pub fn evidence(args: &EvidenceRequest<'_>, subject: &Subject) -> anyhow::Result
         "cli-remote-evidence-wrote",
         path = args.out.display(),
         n = report.n_events,
-        kind = crate::i18n::bundle::subject_kind(&subject.kind),
+        kind = crate::i18n::errors::subject_kind(&subject.kind),
         id = subject.id,
         size = report.tree_size,
         root = report.root_hash,

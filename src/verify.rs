@@ -79,8 +79,8 @@ pub fn run(
                     crate::say!(
                         "cli-verify-failed",
                         position = failure.position,
-                        what = crate::i18n::breaks::audit_what(&failure.cause),
-                        reason = crate::i18n::breaks::audit_break(&failure.cause),
+                        what = crate::i18n::errors::audit_what(&failure.cause),
+                        reason = crate::i18n::errors::audit_break(&failure.cause),
                         n = report.n_verified
                     )?;
                 }

@@ -492,10 +492,12 @@ fn english_left(text: &str, prefixes: &[&str]) -> Vec<String> {
 }
 
 /// The keys a failed verification, export or rebuild words its reason
-/// with (src/i18n/breaks.rs) and the lines around it.
+/// with (src/i18n/errors.rs) and the lines around it.
 const REASON_KEYS: &[&str] = &[
     "cli-chain-",
+    "cli-err-chain-",
     "cli-audit-",
+    "cli-err-audit-",
     "cli-verify-failed",
     "cli-export-chain-broken",
     "cli-export-line-chain-broken",
@@ -560,7 +562,7 @@ fn a_broken_chain_is_worded_in_chinese_by_verify_export_and_rebuild() {
     assert_reason_in_both(
         &stderr(&chinese),
         &stderr(&english),
-        "cli-chain-hash-mismatch",
+        "cli-err-chain-hash-mismatch",
     );
 
     // verify and the Parquet export of a log whose record 5 links to
@@ -572,7 +574,7 @@ fn a_broken_chain_is_worded_in_chinese_by_verify_export_and_rebuild() {
     assert_reason_in_both(
         &stdout(&chinese),
         &stdout(&english),
-        "cli-chain-prev-hash-mismatch",
+        "cli-err-chain-prev-hash-mismatch",
     );
     assert!(
         stdout(&chinese).starts_with("失败，位置 5：记录："),
@@ -614,7 +616,7 @@ fn a_broken_chain_is_worded_in_chinese_by_verify_export_and_rebuild() {
     assert_reason_in_both(
         &stderr(&chinese),
         &stderr(&english),
-        "cli-chain-prev-hash-mismatch",
+        "cli-err-chain-prev-hash-mismatch",
     );
 }
 
@@ -659,7 +661,7 @@ fn a_tampered_bundle_fails_in_chinese_and_its_json_keeps_the_english_reason_and_
     );
     let left = english_left(
         &stdout(&chinese),
-        &["cli-bundle-at-", "cli-bundle-break-", "cli-failed"],
+        &["cli-err-at-", "cli-err-bundle-", "cli-failed"],
     );
     assert!(
         left.is_empty(),

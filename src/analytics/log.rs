@@ -422,7 +422,7 @@ fn verify_pages(
                 anyhow::anyhow!(crate::t!(
                     "cli-export-chain-broken",
                     position = record.position,
-                    reason = crate::i18n::breaks::chain_break(&cause)
+                    reason = crate::i18n::errors::chain_break(&cause)
                 ))
             })?;
             group.push(record);

@@ -25,9 +25,8 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 mod args;
-pub mod breaks;
-pub mod bundle;
 pub mod command_line;
+pub mod errors;
 
 pub use args::domain_args;
 

@@ -130,7 +130,8 @@ pub fn name_problem(value: &str) -> Option<NameProblem> {
 
 /// Why a name breaks the append limits ([`name_problem`]); the English
 /// Display follows the name's kind ("stream id is empty").
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NameProblem {
     #[error("is empty")]
@@ -143,9 +144,11 @@ pub enum NameProblem {
 
 /// Why a record does not extend the chain ([`ChainVerifier::check`],
 /// [`verify_log`]). The Display is English (logs, the library's tests);
-/// a user interface words it from the variant and its fields, and
+/// a user interface words it from the variant and its fields (its serde
+/// form: the variant's `snake_case` name, then its fields), and
 /// [`ChainBreak::kind`] is the stable code machine-readable output carries.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChainBreak {
     /// The record claims another position than the next one.

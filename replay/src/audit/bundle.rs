@@ -789,7 +789,7 @@ pub fn write_bundle(bundle: &Bundle, path: &Path) -> Result<(), AuditError> {
 /// `location` and `reason`); a user interface words both from their
 /// variants and fields, and [`BundleError::kind`] is the stable machine
 /// code.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Serialize)]
 #[error("{location}: {reason}")]
 pub struct BundleError {
     pub location: BundleLocation,
@@ -808,7 +808,8 @@ fn fail(location: BundleLocation, reason: BundleBreak) -> BundleError {
 }
 
 /// The part of a bundle a failure is about.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BundleLocation {
     /// The document as a whole.
@@ -847,7 +848,7 @@ pub enum BundleLocation {
 }
 
 /// A witness that did not cosign a bundle's checkpoint, and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct MissingCosignature {
     /// The witness's verifier key.
     pub witness: String,
@@ -873,7 +874,8 @@ fn join_missing(missing: &[MissingCosignature]) -> String {
 /// needs. The Display is English; `detail` only ever holds a foreign
 /// library's words (the JSON parser's). [`BundleBreak::kind`] is the
 /// stable machine code.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum BundleBreak {
     /// The bytes are not JSON.

@@ -25,7 +25,8 @@ const ED25519_TYPE: u8 = 0x01;
 pub(crate) const SIGNATURE_PREFIX: &str = "\u{2014} ";
 
 /// What can be wrong with a checkpoint, a note or a key.
-#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum CheckpointError {
     #[error("malformed note: {0}")]
@@ -43,7 +44,8 @@ pub enum CheckpointError {
 /// What is wrong with a note, a checkpoint body or a key: one variant per
 /// rule of the C2SP formats, so that a person can be told in their
 /// language (the English `Display` is the words errors printed before).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Flaw {
     #[error("no final newline")]

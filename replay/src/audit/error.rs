@@ -75,7 +75,8 @@ pub enum AuditError {
 /// tests); a user interface words it from the variant and its fields, and
 /// [`ExportBreak::kind`] is a stable code. `detail` is a foreign library's
 /// words (JSON, I/O, the record decoder).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExportBreak {
     /// The file has no first line.

@@ -591,7 +591,8 @@ impl AuditFailure {
 /// Why a log does not verify ([`verify_log_audit`]). The Display is
 /// English (logs, tests); a user interface words it from the variant and
 /// its fields; [`AuditBreak::kind`] is the stable machine code.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AuditBreak {
     /// A record does not extend the hash chain.

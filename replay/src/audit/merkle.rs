@@ -104,7 +104,8 @@ const NODE_PREFIX: u8 = 0x01;
 // ---------------------------------------------------------------------------
 
 /// Which hash of a proof or a request an error is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum HashRole {
     /// The hash of the leaf whose inclusion is checked.
@@ -132,7 +133,8 @@ impl fmt::Display for HashRole {
 }
 
 /// Why a proof was rejected, or why a root or proof could not be produced.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum MerkleError {
     /// An inclusion proof was asked for, or checked against, a tree of size 0.
@@ -214,7 +216,20 @@ pub enum MerkleError {
     TreeFull,
     /// The node store failed.
     #[error("node store failed: {0}")]
-    Store(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    Store(
+        #[source]
+        #[serde(serialize_with = "as_text")]
+        Box<dyn std::error::Error + Send + Sync + 'static>,
+    ),
+}
+
+/// An error's serde form: its words.
+#[allow(clippy::borrowed_box)] // serde hands the field itself
+fn as_text<S: serde::Serializer>(
+    error: &Box<dyn std::error::Error + Send + Sync + 'static>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(error)
 }
 
 fn store_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> MerkleError {

@@ -223,7 +223,8 @@ impl Failure {
 /// is another component's own words: a projector's
 /// `ProjectionError` text (projections/), the event decoder's,
 /// the table store's or the log's.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum FailureCause {
     /// The projector refused the event (its own words).

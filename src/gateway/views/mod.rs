@@ -525,7 +525,7 @@ pub fn view_error(error: ReadModelError) -> ApiError {
             // a Chinese answer words the cause in the request's language.
             error.args.push((
                 "why".to_owned(),
-                crate::i18n::breaks::failure_cause_in(
+                crate::i18n::errors::failure_cause_in(
                     crate::gateway::localize::request_lang(),
                     &cause,
                 ),
