@@ -33,7 +33,13 @@
 //! `compactions=`, `compact_ms=` and `rebuild_with_compaction=` (events/s
 //! up to the end of the compaction). `views_bytes` is measured after it.
 //!
+//! `rebuild_cpu_ms=` is the CPU time of the whole process (every thread)
+//! over the rebuild: what it cost, less swayed by the machine's load than
+//! the rate.
+//!
 //! Per projector it prints `fold_ms_<name>` (time in its folds),
+//! `fold_cpu_ms_<name>` (the CPU time of the threads that ran them: the
+//! folds' cost without their waits for a core),
 //! `commit_ms_<name>` (time in its commits) and `rows_committed_<name>`
 //! (rows its commits wrote or deleted): where a rebuild's time goes; and,
 //! for a projector whose fold keeps rows decoded between records
@@ -322,6 +328,7 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     let scan_1 = scan(&*shared).await?;
     let views_dir = crate::scratch::ScratchDir::new("salesledger-bench-tables-")?;
     let started = Instant::now();
+    let cpu_started = cpu_time::ProcessTime::try_now().ok();
     let runner = Arc::new(
         crate::views::table_runner_builder(shared.clone(), views_dir.path())
             .start()
@@ -354,6 +361,7 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     };
     runner.wait_caught_up(Duration::from_secs(3600)).await?;
     let rebuild_seconds = started.elapsed().as_secs_f64();
+    let rebuild_cpu = cpu_started.and_then(|started| started.try_elapsed().ok());
     done.store(true, Ordering::Relaxed);
     let mut latencies = reader
         .join()
@@ -361,6 +369,7 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     for status in runner.status() {
         let name = status.name.replace('-', "_");
         println!("fold_ms_{name}={}", status.fold_ms);
+        println!("fold_cpu_ms_{name}={}", status.fold_cpu_ms);
         println!("commit_ms_{name}={}", status.commit_ms);
         println!("rows_committed_{name}={}", status.rows_committed);
         if status.memo_hits + status.memo_misses > 0 {
@@ -398,6 +407,9 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     emit("raw_scan", raw_scan);
     emit("rebuild", rebuild);
     emit("rebuild_vs_scan", rebuild / raw_scan);
+    if let Some(cpu) = rebuild_cpu {
+        println!("rebuild_cpu_ms={}", cpu.as_millis());
+    }
     emit(
         "rebuild_with_compaction",
         n_events as f64 / compacted_seconds,

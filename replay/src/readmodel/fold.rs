@@ -91,6 +91,11 @@ pub struct Folder {
     pub memo: RowMemo,
     /// Nanoseconds spent folding pages.
     pub fold_nanos: u64,
+    /// CPU nanoseconds of the threads that folded them: what the folds
+    /// cost, without the time spent waiting for a core (on two cores a
+    /// lane's folders share them, and a page's wall time is its slowest
+    /// folder's).
+    pub fold_cpu_nanos: u64,
     /// Nanoseconds spent in commits.
     pub commit_nanos: u64,
     /// Rows written or deleted by commits.
@@ -136,6 +141,7 @@ impl Folder {
             cache: RowCache::new(cache_budget),
             memo: RowMemo::default(),
             fold_nanos: 0,
+            fold_cpu_nanos: 0,
             commit_nanos: 0,
             rows_committed: 0,
             dirty: Writes::new(),
@@ -223,8 +229,13 @@ impl Folder {
     /// providers of the tables this projector reads.
     pub fn fold(&mut self, page: &[Decoded], lane: &[Folder]) {
         let started = std::time::Instant::now();
+        let cpu_started = cpu_time::ThreadTime::try_now().ok();
         self.fold_records(page, lane);
         add_elapsed(&mut self.fold_nanos, started);
+        if let Some(cpu) = cpu_started.and_then(|started| started.try_elapsed().ok()) {
+            let cpu = u64::try_from(cpu.as_nanos()).unwrap_or(u64::MAX);
+            self.fold_cpu_nanos = self.fold_cpu_nanos.saturating_add(cpu);
+        }
     }
 
     fn fold_records(&mut self, page: &[Decoded], lane: &[Folder]) {

@@ -270,6 +270,9 @@ pub struct TableProjectorStatus {
     /// Time spent in this projector's `apply` since the runner started,
     /// in milliseconds (where a rebuild's time goes).
     pub fold_ms: u64,
+    /// CPU time of the threads that ran those folds, in milliseconds:
+    /// their cost without the waits for a core that `fold_ms` includes.
+    pub fold_cpu_ms: u64,
     /// Time spent committing this projector's rows (its batches on its
     /// tree) since the runner started, in milliseconds.
     pub commit_ms: u64,

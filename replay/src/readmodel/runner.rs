@@ -50,6 +50,7 @@ struct Progress {
     cache_bytes: usize,
     cache_peak_bytes: usize,
     fold_ms: u64,
+    fold_cpu_ms: u64,
     commit_ms: u64,
     rows_committed: u64,
     memo_hits: u64,
@@ -524,6 +525,7 @@ fn publish(shared: &Shared, lane: &[(Option<usize>, Folder)]) {
                 progress.cache_bytes = folder.cache.bytes();
                 progress.cache_peak_bytes = folder.cache.peak();
                 progress.fold_ms = folder.fold_nanos / 1_000_000;
+                progress.fold_cpu_ms = folder.fold_cpu_nanos / 1_000_000;
                 progress.commit_ms = folder.commit_nanos / 1_000_000;
                 progress.rows_committed = folder.rows_committed;
                 (progress.memo_hits, progress.memo_misses) = folder.memo.counts();
@@ -1022,6 +1024,7 @@ impl TableRunner {
                     cache_bytes: progress.cache_bytes,
                     cache_peak_bytes: progress.cache_peak_bytes,
                     fold_ms: progress.fold_ms,
+                    fold_cpu_ms: progress.fold_cpu_ms,
                     commit_ms: progress.commit_ms,
                     rows_committed: progress.rows_committed,
                     memo_hits: progress.memo_hits,
