@@ -482,91 +482,154 @@ pub fn input_customer_of(event: &Event) -> Option<CustomerId> {
     })
 }
 
+/// `map.retain(keep)`, and whether it removed anything.
+fn retain_counted<K: Ord, V>(
+    map: &mut BTreeMap<K, V>,
+    keep: impl FnMut(&K, &mut V) -> bool,
+) -> bool {
+    let before = map.len();
+    map.retain(keep);
+    map.len() != before
+}
+
 impl HealthInputs {
     /// Folds one account event into the inputs; other events are ignored.
-    pub fn apply(&mut self, event: &Event) {
+    /// Answers whether the inputs changed, so that a fold that stores them
+    /// writes only a change without comparing a copy. Each window keeps
+    /// the days up to its newest: an entry older than that is never added
+    /// (adding it and pruning it at once is no change).
+    pub fn apply(&mut self, event: &Event) -> bool {
+        let mut changed = false;
         match event {
             Event::UsageReported(reported) => {
+                let newest = self
+                    .usage
+                    .keys()
+                    .next_back()
+                    .copied()
+                    .max(reported.days.iter().map(|day| day.day).max());
+                let cutoff = newest.map(|newest| newest - Duration::days(89));
                 for day in &reported.days {
-                    self.usage.insert(
-                        day.day,
-                        DayUsage {
-                            logins: day.logins,
-                            key_feature_calls: day.key_feature_calls,
-                        },
-                    );
+                    if cutoff.is_some_and(|cutoff| day.day < cutoff) {
+                        continue;
+                    }
+                    let usage = DayUsage {
+                        logins: day.logins,
+                        key_feature_calls: day.key_feature_calls,
+                    };
+                    changed |= self.usage.insert(day.day, usage) != Some(usage);
                 }
-                self.modules_used
-                    .extend(reported.modules_used.iter().cloned());
+                for module in &reported.modules_used {
+                    changed |= self.modules_used.insert(module.clone());
+                }
                 if reported.last_login_at > self.last_login_at {
                     self.last_login_at = reported.last_login_at;
+                    changed = true;
                 }
-                if let Some(newest) = self.usage.keys().next_back().copied() {
-                    let cutoff = newest - Duration::days(89);
-                    self.usage.retain(|day, _| *day >= cutoff);
+                if let Some(cutoff) = cutoff {
+                    changed |= retain_counted(&mut self.usage, |day, _| *day >= cutoff);
                 }
             }
             Event::SupportTicketOpened(opened) => {
-                self.open_tickets.insert(
-                    opened.ticket_ref.clone(),
-                    OpenTicket {
-                        opened_at: opened.opened_at,
-                        subject: opened.subject.clone(),
-                    },
-                );
+                let ticket = OpenTicket {
+                    opened_at: opened.opened_at,
+                    subject: opened.subject.clone(),
+                };
+                changed = self
+                    .open_tickets
+                    .insert(opened.ticket_ref.clone(), ticket.clone())
+                    != Some(ticket);
             }
             Event::SupportTicketResolved(resolved) => {
-                self.open_tickets.remove(&resolved.ticket_ref);
-                self.resolved_tickets.insert(
-                    resolved.ticket_ref.clone(),
-                    ResolvedTicket {
+                changed |= self.open_tickets.remove(&resolved.ticket_ref).is_some();
+                let day = local_day(resolved.resolved_at);
+                // The newest once this ticket is replaced.
+                let newest = self
+                    .resolved_tickets
+                    .iter()
+                    .filter(|(reference, _)| **reference != resolved.ticket_ref)
+                    .map(|(_, ticket)| local_day(ticket.resolved_at))
+                    .max()
+                    .map_or(day, |newest| newest.max(day));
+                let cutoff = newest - Duration::days(89 + PRUNE_MARGIN_DAYS);
+                if day < cutoff {
+                    // Too old to keep: it only replaces what the ticket had.
+                    changed |= self.resolved_tickets.remove(&resolved.ticket_ref).is_some();
+                } else {
+                    let ticket = ResolvedTicket {
                         opened_at: resolved.opened_at,
                         resolved_at: resolved.resolved_at,
                         resolution_seconds: resolved.resolution_seconds,
-                    },
-                );
-                if let Some(newest) = self
-                    .resolved_tickets
-                    .values()
-                    .map(|ticket| local_day(ticket.resolved_at))
-                    .max()
-                {
-                    let cutoff = newest - Duration::days(89 + PRUNE_MARGIN_DAYS);
-                    self.resolved_tickets
-                        .retain(|_, ticket| local_day(ticket.resolved_at) >= cutoff);
+                    };
+                    changed |= self
+                        .resolved_tickets
+                        .insert(resolved.ticket_ref.clone(), ticket.clone())
+                        != Some(ticket);
                 }
+                changed |= retain_counted(&mut self.resolved_tickets, |_, ticket| {
+                    local_day(ticket.resolved_at) >= cutoff
+                });
             }
             Event::RenewalDateSet(set) => {
-                self.renewal = Some(Renewal {
+                let renewal = Some(Renewal {
                     renewal_on: set.renewal_on,
                     plan: set.plan.clone(),
                 });
+                changed = self.renewal != renewal;
+                self.renewal = renewal;
             }
             Event::SuccessReferenceRecorded(recorded) => {
-                self.success_references
-                    .insert(recorded.reference_ref.clone(), recorded.referenced_on);
-                if let Some(newest) = self.success_references.values().max().copied() {
-                    let cutoff = newest - Duration::days(364 + PRUNE_MARGIN_DAYS);
-                    self.success_references.retain(|_, day| *day >= cutoff);
-                }
+                let day = recorded.referenced_on;
+                // The newest once this reference is replaced.
+                let newest = self
+                    .success_references
+                    .iter()
+                    .filter(|(reference, _)| **reference != recorded.reference_ref)
+                    .map(|(_, day)| *day)
+                    .max()
+                    .map_or(day, |newest| newest.max(day));
+                let cutoff = newest - Duration::days(364 + PRUNE_MARGIN_DAYS);
+                let reference = &recorded.reference_ref;
+                changed |= if day < cutoff {
+                    self.success_references.remove(reference).is_some()
+                } else {
+                    self.success_references.insert(reference.clone(), day) != Some(day)
+                };
+                changed |= retain_counted(&mut self.success_references, |_, day| *day >= cutoff);
             }
             Event::CompetitorKeywordsSearched(searched) => {
+                let newest = self.keyword_searches.keys().next_back().copied().max(
+                    searched
+                        .searches
+                        .iter()
+                        .map(|search| search.searched_on)
+                        .max(),
+                );
+                let cutoff = newest.map(|newest| newest - Duration::days(29 + PRUNE_MARGIN_DAYS));
                 for search in &searched.searches {
-                    let total = self
-                        .keyword_searches
-                        .entry(search.searched_on)
-                        .or_default()
-                        .entry(search.keyword.clone())
-                        .or_default();
-                    *total = total.saturating_add(u64::from(search.count));
+                    if cutoff.is_some_and(|cutoff| search.searched_on < cutoff) {
+                        continue;
+                    }
+                    let day = self.keyword_searches.entry(search.searched_on).or_default();
+                    match day.get_mut(&search.keyword) {
+                        Some(total) => {
+                            let before = *total;
+                            *total = total.saturating_add(u64::from(search.count));
+                            changed |= *total != before;
+                        }
+                        None => {
+                            day.insert(search.keyword.clone(), u64::from(search.count));
+                            changed = true;
+                        }
+                    }
                 }
-                if let Some(newest) = self.keyword_searches.keys().next_back().copied() {
-                    let cutoff = newest - Duration::days(29 + PRUNE_MARGIN_DAYS);
-                    self.keyword_searches.retain(|day, _| *day >= cutoff);
+                if let Some(cutoff) = cutoff {
+                    changed |= retain_counted(&mut self.keyword_searches, |day, _| *day >= cutoff);
                 }
             }
             _ => {}
         }
+        changed
     }
 
     /// The last login reported.

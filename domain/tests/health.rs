@@ -515,3 +515,200 @@ proptest! {
         }
     }
 }
+
+/// One account input event, from small domains so that repeats, re-opened
+/// tickets and pruned windows happen.
+fn input_event_strategy() -> impl Strategy<Value = Event> {
+    use salesledger_domain::account::*;
+    let day = |offset: i64| as_of() - Duration::days(offset);
+    let at = |offset: i64| time("2027-06-30T09:00:00+08:00") - Duration::days(offset);
+    let ticket = |n: u8| TicketRef::parse(&format!("T-{n}")).expect("ticket");
+    prop_oneof![
+        (
+            prop::collection::vec((0i64..200, 0u32..2, 0u32..3), 0..3),
+            prop::collection::vec(0usize..3, 0..2),
+            prop::option::of(0i64..5),
+        )
+            .prop_map(move |(days, modules, login)| {
+                Event::UsageReported(UsageReported {
+                    customer_id: customer_id(1),
+                    days: days
+                        .into_iter()
+                        .map(|(offset, logins, key_feature_calls)| DailyUsage {
+                            day: day(offset),
+                            logins,
+                            key_feature_calls,
+                        })
+                        .collect(),
+                    modules_used: modules
+                        .into_iter()
+                        .map(|n| ModuleName::parse(["crm", "bi", "api"][n]).expect("module"))
+                        .collect(),
+                    last_login_at: login.map(at),
+                    reported_at: at(0),
+                })
+            }),
+        (0u8..3, 0i64..2).prop_map(move |(n, offset)| {
+            Event::SupportTicketOpened(SupportTicketOpened {
+                customer_id: customer_id(1),
+                ticket_ref: ticket(n),
+                subject: None,
+                opened_at: at(offset),
+            })
+        }),
+        (0u8..3, 0i64..200, 0u64..2).prop_map(move |(n, offset, seconds)| {
+            Event::SupportTicketResolved(SupportTicketResolved {
+                customer_id: customer_id(1),
+                ticket_ref: ticket(n),
+                opened_at: at(offset + 1),
+                resolved_at: at(offset),
+                resolution_seconds: seconds,
+            })
+        }),
+        (0i64..2, 0usize..2).prop_map(move |(offset, plan)| {
+            Event::RenewalDateSet(RenewalDateSet {
+                customer_id: customer_id(1),
+                renewal_on: day(-offset),
+                plan: PlanName::parse(["basic", "enterprise"][plan]).expect("plan"),
+                set_at: at(0),
+            })
+        }),
+        (0u8..3, 0i64..600).prop_map(move |(n, offset)| {
+            Event::SuccessReferenceRecorded(SuccessReferenceRecorded {
+                customer_id: customer_id(1),
+                reference_ref: ReferenceRef::parse(&format!("REF-{n}")).expect("ref"),
+                title: Text::parse("案例").expect("title"),
+                referenced_on: day(offset),
+                recorded_at: at(0),
+            })
+        }),
+        prop::collection::vec((0usize..2, 0i64..60, 1u32..3), 0..3).prop_map(move |searches| {
+            Event::CompetitorKeywordsSearched(CompetitorKeywordsSearched {
+                customer_id: customer_id(1),
+                searches: searches
+                    .into_iter()
+                    .map(|(keyword, offset, count)| KeywordSearch {
+                        keyword: Keyword::parse(["价格", "迁移"][keyword]).expect("keyword"),
+                        searched_on: day(offset),
+                        count,
+                    })
+                    .collect(),
+                recorded_at: at(0),
+            })
+        }),
+    ]
+}
+
+proptest! {
+    /// `apply` says exactly whether the inputs changed (the fold writes
+    /// the row only then): never `false` for a change, never `true` for
+    /// an event that left them as they were (a repeat, an entry too old
+    /// for its window).
+    #[test]
+    fn apply_says_exactly_whether_the_inputs_changed(
+        events in prop::collection::vec(input_event_strategy(), 1..40)
+    ) {
+        let mut inputs = HealthInputs::default();
+        let mut as_before = HealthInputs::default();
+        for event in &events {
+            let before = inputs.clone();
+            let changed = inputs.apply(event);
+            prop_assert_eq!(changed, inputs != before, "{:?}", event);
+            // And the inputs are what the fold that added everything, then
+            // pruned, made of them.
+            apply_as_before(&mut as_before, event);
+            prop_assert_eq!(&inputs, &as_before, "{:?}", event);
+        }
+    }
+}
+
+/// The fold as it was before it said whether anything changed (add
+/// every entry, then prune each window to its newest): the oracle of the
+/// inputs `apply` must leave.
+fn apply_as_before(inputs: &mut HealthInputs, event: &Event) {
+    match event {
+        Event::UsageReported(reported) => {
+            for day in &reported.days {
+                inputs.usage.insert(
+                    day.day,
+                    DayUsage {
+                        logins: day.logins,
+                        key_feature_calls: day.key_feature_calls,
+                    },
+                );
+            }
+            inputs
+                .modules_used
+                .extend(reported.modules_used.iter().cloned());
+            if reported.last_login_at > inputs.last_login_at {
+                inputs.last_login_at = reported.last_login_at;
+            }
+            if let Some(newest) = inputs.usage.keys().next_back().copied() {
+                let cutoff = newest - Duration::days(89);
+                inputs.usage.retain(|day, _| *day >= cutoff);
+            }
+        }
+        Event::SupportTicketOpened(opened) => {
+            inputs.open_tickets.insert(
+                opened.ticket_ref.clone(),
+                OpenTicket {
+                    opened_at: opened.opened_at,
+                    subject: opened.subject.clone(),
+                },
+            );
+        }
+        Event::SupportTicketResolved(resolved) => {
+            inputs.open_tickets.remove(&resolved.ticket_ref);
+            inputs.resolved_tickets.insert(
+                resolved.ticket_ref.clone(),
+                ResolvedTicket {
+                    opened_at: resolved.opened_at,
+                    resolved_at: resolved.resolved_at,
+                    resolution_seconds: resolved.resolution_seconds,
+                },
+            );
+            if let Some(newest) = inputs
+                .resolved_tickets
+                .values()
+                .map(|ticket| local_day(ticket.resolved_at))
+                .max()
+            {
+                let cutoff = newest - Duration::days(89 + PRUNE_MARGIN_DAYS);
+                inputs
+                    .resolved_tickets
+                    .retain(|_, ticket| local_day(ticket.resolved_at) >= cutoff);
+            }
+        }
+        Event::RenewalDateSet(set) => {
+            inputs.renewal = Some(Renewal {
+                renewal_on: set.renewal_on,
+                plan: set.plan.clone(),
+            });
+        }
+        Event::SuccessReferenceRecorded(recorded) => {
+            inputs
+                .success_references
+                .insert(recorded.reference_ref.clone(), recorded.referenced_on);
+            if let Some(newest) = inputs.success_references.values().max().copied() {
+                let cutoff = newest - Duration::days(364 + PRUNE_MARGIN_DAYS);
+                inputs.success_references.retain(|_, day| *day >= cutoff);
+            }
+        }
+        Event::CompetitorKeywordsSearched(searched) => {
+            for search in &searched.searches {
+                let total = inputs
+                    .keyword_searches
+                    .entry(search.searched_on)
+                    .or_default()
+                    .entry(search.keyword.clone())
+                    .or_default();
+                *total = total.saturating_add(u64::from(search.count));
+            }
+            if let Some(newest) = inputs.keyword_searches.keys().next_back().copied() {
+                let cutoff = newest - Duration::days(29 + PRUNE_MARGIN_DAYS);
+                inputs.keyword_searches.retain(|day, _| *day >= cutoff);
+            }
+        }
+        _ => {}
+    }
+}

@@ -449,19 +449,6 @@ impl<'de> Deserialize<'de> for SkipStr {
     }
 }
 
-/// Stores `new` as the account's inputs when they differ from `old`.
-fn store_inputs(
-    tx: &mut Tx<'_>,
-    customer_id: CustomerId,
-    old: Option<&HealthInputs>,
-    new: &HealthInputs,
-) -> Result<(), TableError> {
-    if old != Some(new) {
-        tx.put(&INPUTS, &customer_id, &StoredInputs::of(new))?;
-    }
-    Ok(())
-}
-
 /// An account's [`HealthInputs`] as stored: days as day numbers and times
 /// as seconds and nanoseconds (chrono's serde form is text, which every
 /// evaluation would parse back, one date per day of the windows), maps as
@@ -1003,10 +990,13 @@ fn input(
         Some(kept) => Some(kept),
         None => load_inputs(tx, customer_id)?,
     };
-    let mut inputs = old.clone().unwrap_or_default();
-    inputs.apply(event);
-    store_inputs(tx, customer_id, old.as_ref(), &inputs)?;
-    if old.is_none() {
+    let new_account = old.is_none();
+    let mut inputs = old.unwrap_or_default();
+    // Written when they changed (a new account's, always).
+    if inputs.apply(event) || new_account {
+        tx.put(&INPUTS, &customer_id, &StoredInputs::of(&inputs))?;
+    }
+    if new_account {
         meta.n_accounts += 1;
     }
     let mut state = take_state(tx, customer_id)?;
