@@ -509,15 +509,22 @@ impl HealthInputs {
                     .copied()
                     .max(reported.days.iter().map(|day| day.day).max());
                 let cutoff = newest.map(|newest| newest - Duration::days(89));
-                for day in &reported.days {
-                    if cutoff.is_some_and(|cutoff| day.day < cutoff) {
-                        continue;
-                    }
-                    let usage = DayUsage {
-                        logins: day.logins,
-                        key_feature_calls: day.key_feature_calls,
-                    };
-                    changed |= self.usage.insert(day.day, usage) != Some(usage);
+                // A day listed twice counts as its last listing (as the
+                // inserts one after the other left it).
+                let days: BTreeMap<NaiveDate, DayUsage> = reported
+                    .days
+                    .iter()
+                    .filter(|day| !cutoff.is_some_and(|cutoff| day.day < cutoff))
+                    .map(|day| {
+                        let usage = DayUsage {
+                            logins: day.logins,
+                            key_feature_calls: day.key_feature_calls,
+                        };
+                        (day.day, usage)
+                    })
+                    .collect();
+                for (day, usage) in days {
+                    changed |= self.usage.insert(day, usage) != Some(usage);
                 }
                 for module in &reported.modules_used {
                     changed |= self.modules_used.insert(module.clone());

@@ -525,7 +525,9 @@ fn input_event_strategy() -> impl Strategy<Value = Event> {
     let ticket = |n: u8| TicketRef::parse(&format!("T-{n}")).expect("ticket");
     prop_oneof![
         (
-            prop::collection::vec((0i64..200, 0u32..2, 0u32..3), 0..3),
+            // Some days close together (a day listed twice), some far
+            // apart (a day older than the window).
+            prop::collection::vec((prop_oneof![0i64..3, 0i64..200], 0u32..2, 0u32..3), 0..4),
             prop::collection::vec(0usize..3, 0..2),
             prop::option::of(0i64..5),
         )
@@ -582,7 +584,7 @@ fn input_event_strategy() -> impl Strategy<Value = Event> {
                 recorded_at: at(0),
             })
         }),
-        prop::collection::vec((0usize..2, 0i64..60, 1u32..3), 0..3).prop_map(move |searches| {
+        prop::collection::vec((0usize..2, 0i64..150, 0u32..3), 0..3).prop_map(move |searches| {
             Event::CompetitorKeywordsSearched(CompetitorKeywordsSearched {
                 customer_id: customer_id(1),
                 searches: searches

@@ -35,7 +35,9 @@
 //!
 //! `rebuild_cpu_ms=` is the CPU time of the whole process (every thread)
 //! over the rebuild: what it cost, less swayed by the machine's load than
-//! the rate.
+//! the rate. It includes the thread that reads the two views meanwhile
+//! and the log's own background threads, so it slightly overstates the
+//! rebuild's own cost.
 //!
 //! Per projector it prints `fold_ms_<name>` (time in its folds),
 //! `fold_cpu_ms_<name>` (the CPU time of the threads that ran them: the

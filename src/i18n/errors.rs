@@ -53,7 +53,8 @@ struct Family {
     /// Fields written in another [`Form`] than plain, by `field` or
     /// `variant.field`.
     forms: &'static [(&'static str, Form)],
-    /// Constants some of the family's messages name.
+    /// Constants some of the family's messages name (named unlike any
+    /// field of the type: a field would replace a constant of its name).
     constants: fn() -> Vec<(&'static str, String)>,
     /// Values outside the catalogue are words of their own (subject
     /// kinds): one with no message is written as it is.
@@ -136,9 +137,9 @@ static BUNDLE: Family = Family {
     ],
     constants: || {
         vec![
-            ("expected", format!("{BUNDLE_FORMAT:?}")),
-            ("expected_v2", format!("{BUNDLE_FORMAT_V2:?}")),
-            ("expected_v1", format!("{BUNDLE_FORMAT_V1:?}")),
+            ("format_v3", format!("{BUNDLE_FORMAT:?}")),
+            ("format_v2", format!("{BUNDLE_FORMAT_V2:?}")),
+            ("format_v1", format!("{BUNDLE_FORMAT_V1:?}")),
         ]
     },
     ..family("cli-err-bundle")
@@ -168,7 +169,9 @@ fn word(lang: Lang, family: &Family, value: &Value, used: &mut Vec<String>) -> O
         Value::Object(tagged) if tagged.len() == 1 => {
             let (kind, inner) = tagged.iter().next()?;
             // A newtype variant holding a struct or an enum is told from a
-            // struct variant by the family naming the variant as nested.
+            // struct variant by the family naming the variant as nested
+            // (one left out would miss its `$detail`: the tests word one
+            // of every variant and fail on it).
             let newtype = family.nested.iter().any(|(name, _)| name == kind);
             match inner {
                 Value::Object(fields) if !newtype => {
