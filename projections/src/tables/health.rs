@@ -317,12 +317,19 @@ pub fn meta(rows: &mut impl TableRead) -> Result<HealthMeta, TableError> {
 /// ([`POLICY_OVERRIDE`]), else the last published, else
 /// [`HealthPolicy::default_v1`].
 pub fn policy_in_force(rows: &mut impl TableRead) -> Result<HealthPolicy, TableError> {
-    if let Some(policy) = rows.get(&POLICY_OVERRIDE, &())? {
-        return Ok(policy);
+    in_force(rows.get(&POLICY_OVERRIDE, &())?, || rows.get(&POLICY, &()))
+}
+
+/// The rule of [`policy_in_force`] over the override and (read only
+/// without one) the published policy.
+fn in_force(
+    overridden: Option<HealthPolicy>,
+    published: impl FnOnce() -> Result<Option<HealthPolicy>, TableError>,
+) -> Result<HealthPolicy, TableError> {
+    match overridden {
+        Some(policy) => Ok(policy),
+        None => Ok(published()?.unwrap_or_else(HealthPolicy::default_v1)),
     }
-    Ok(rows
-        .get(&POLICY, &())?
-        .unwrap_or_else(HealthPolicy::default_v1))
 }
 
 /// A customer's company name.
@@ -961,12 +968,9 @@ fn fold_meta(tx: &mut Tx<'_>) -> Result<HealthMeta, TableError> {
 /// [`policy_in_force`] as a fold reads it at every input and close:
 /// through the memo.
 fn fold_policy(tx: &mut Tx<'_>) -> Result<HealthPolicy, TableError> {
-    if let Some(policy) = tx.get_memo(&POLICY_OVERRIDE, &())? {
-        return Ok(policy);
-    }
-    Ok(tx
-        .get_memo(&POLICY, &())?
-        .unwrap_or_else(HealthPolicy::default_v1))
+    in_force(tx.get_memo(&POLICY_OVERRIDE, &())?, || {
+        tx.get_memo(&POLICY, &())
+    })
 }
 
 /// Writes the meta row and keeps it decoded.
@@ -1109,8 +1113,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         }
         // The inputs as the last input left them (kept whole), else the
         // part an evaluation reads (not kept: it is not the whole row).
-        let kept = tx.take_memo::<_, _, HealthInputs>(&INPUTS, &customer_id);
-        let inputs = match kept {
+        let (inputs, whole) = match tx.take_memo::<_, _, HealthInputs>(&INPUTS, &customer_id) {
             Some(inputs) => (inputs, true),
             None => match load_evaluation_inputs(tx, customer_id)? {
                 Some(inputs) => (inputs, false),
@@ -1122,7 +1125,6 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
                 }
             },
         };
-        let (inputs, whole) = inputs;
         evaluate_account(
             tx,
             &mut meta,
