@@ -1463,12 +1463,27 @@ async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_
             "{region} placements in {reference}"
         );
     }
-    for (n, page_size) in [1usize, 7, 1024].into_iter().enumerate() {
+    // Committed at the end, or after every page: then, while the lane is
+    // behind, each commit is written while the next page folds, and the
+    // rows it writes are read (as of each record) through it.
+    let defaults = TableRunnerOptions::default().commit_every_events;
+    for (n, (page_size, commit_every_events)) in [
+        (1usize, defaults),
+        (7, defaults),
+        (1024, defaults),
+        (1, 1),
+        (3, 1),
+        (7, 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let runner = TableRunner::builder(store.clone(), temp.path().join(format!("tables-{n}")))
             .with::<Placement>()
             .with::<DirectoryTables>()
             .options(TableRunnerOptions {
                 page_size,
+                commit_every_events,
                 parallel_from_records: 1,
                 ..TableRunnerOptions::default()
             })
@@ -1479,7 +1494,7 @@ async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_
         assert_eq!(
             runner.dump(Placement::NAME).expect("dump"),
             reference,
-            "page size {page_size}"
+            "page size {page_size}, commits every {commit_every_events}"
         );
         assert_eq!(
             runner.dump(DirectoryTables::NAME).expect("dump"),

@@ -7,11 +7,13 @@
 //! - `dirty`: every write since the last commit (a deletion is `None`); a
 //!   commit writes exactly these rows, with the checkpoint, in one batch.
 //!   Bounded by the commit interval, never evicted.
+//! - the rows of a commit in flight (while catching up, written beside
+//!   the next folds; see [`super::fold`]), until it lands.
 //! - [`RowCache`]: rows read from (or committed to) the database, least recently
 //!   used first out, bounded by bytes.
 //!
-//! A read looks in `staged`, then `dirty`, then the cache, then the
-//! page's snapshot of the committed rows.
+//! A read looks in `staged`, then `dirty`, then the commit in flight, then
+//! the cache, then the page's snapshot of the committed rows.
 
 use std::collections::BTreeMap;
 

@@ -10,9 +10,25 @@
 //! folding record `p` sees the provider's rows exactly as of `p`: never a
 //! later record's writes, whatever the page size. Readers do not touch the
 //! provider's cache: they read its dirty rows, the journal and its tree.
+//!
+//! **Commits beside the fold.** A commit takes the dirty rows out of the
+//! folder ([`Folder::begin_commit`]) into a [`CommitPart`] that a
+//! blocking thread writes ([`commit_parts`]) while the lane folds its next
+//! pages. Until the commit has landed, the rows it writes stay readable in
+//! the folder as a layer between the dirty rows and the cache (the
+//! *committing* rows), so every read answers as if they were still dirty:
+//! a read looks in `staged`, `dirty`, `committing`, the cache, then the
+//! page's snapshot (which may or may not already hold the commit: the two
+//! agree). When the commit lands ([`Folder::landed`]) the layer is dropped
+//! and its rows refresh the cache; when it fails ([`Folder::restore`]) they
+//! go back under the dirty rows (a later write of the same key wins), so
+//! the next commit writes them again. At most one commit per folder is in
+//! flight.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
 
 use salesledger_domain::Event;
 use salesledger_projections::tables::{
@@ -104,6 +120,10 @@ pub struct Folder {
     /// What `dirty` holds, in bytes (keys, values and
     /// [`DIRTY_ENTRY_OVERHEAD`] each): what sizes commit batches.
     dirty_bytes: usize,
+    /// The rows of the commit in flight ([`Self::begin_commit`]), with the
+    /// checkpoint it writes: read between `dirty` and the cache until it
+    /// lands or fails.
+    committing: Option<(Arc<Writes>, u64)>,
     staged: Writes,
     journal: Journal,
     /// The value of each journaled key before the page.
@@ -146,6 +166,7 @@ impl Folder {
             rows_committed: 0,
             dirty: Writes::new(),
             dirty_bytes: 0,
+            committing: None,
             staged: Writes::new(),
             journal: Journal::new(),
             before: Writes::new(),
@@ -206,9 +227,13 @@ impl Folder {
     }
 
     /// Whether the committed rows are known to hold nothing under `key`
-    /// (the cache's word, else the tree's). A failed read answers `false`:
-    /// the deletion is then written, which is always correct.
+    /// once the commit in flight has landed (its word, else the cache's,
+    /// else the tree's). A failed read answers `false`: the deletion is
+    /// then written, which is always correct.
     fn committed_absent(&mut self, key: &[u8]) -> bool {
+        if let Some(value) = self.committing_row(key) {
+            return value.is_none();
+        }
         match self.cache.knows(key) {
             Some(present) => !present,
             None => matches!(
@@ -220,7 +245,92 @@ impl Folder {
 
     /// Whether a commit would write anything.
     pub fn has_changes(&self) -> bool {
-        !self.dirty.is_empty() || self.next != self.committed
+        let committed = self
+            .committing
+            .as_ref()
+            .map_or(self.committed, |(_, next)| *next);
+        !self.dirty.is_empty() || self.next != committed
+    }
+
+    /// The value the commit in flight writes under `key`, if it writes it.
+    fn committing_row(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.committing.as_ref().and_then(|(rows, _)| rows.get(key))
+    }
+
+    /// An uncommitted value of `key`: dirty, else being committed.
+    fn pending_row(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.dirty.get(key).or_else(|| self.committing_row(key))
+    }
+
+    /// The layers of uncommitted writes over the committed rows, oldest
+    /// first (a later one wins in [`merged_range`]), then `newest`.
+    fn overlays<'w>(&'w self, newest: &'w Writes) -> Vec<&'w Writes> {
+        let mut layers = Vec::with_capacity(3);
+        if let Some((rows, _)) = &self.committing {
+            layers.push(&**rows);
+        }
+        layers.push(&self.dirty);
+        layers.push(newest);
+        layers
+    }
+
+    /// Takes the dirty rows, the checkpoint and the version out for a
+    /// commit ([`commit_parts`]), keeping the rows readable until it lands
+    /// ([`Self::landed`]) or fails ([`Self::restore`]). `None` when there
+    /// is nothing to commit, or a commit of this folder is in flight.
+    pub fn begin_commit(&mut self) -> Option<CommitPart> {
+        if self.committing.is_some() || !self.has_changes() {
+            return None;
+        }
+        let rows = Arc::new(std::mem::take(&mut self.dirty));
+        self.dirty_bytes = 0;
+        self.committing = Some((rows.clone(), self.next));
+        Some(CommitPart {
+            tree: self.tree.clone(),
+            version: self.version,
+            next: self.next,
+            rows,
+        })
+    }
+
+    /// The commit begun by [`Self::begin_commit`] is durable: its rows are
+    /// the committed ones. A written row that the read cache holds is
+    /// refreshed there; the others are not cached: most rows a commit
+    /// writes were written blind (an index row, a new entry) and would only
+    /// push out the rows `apply` reads back. `nanos`: the commit's time
+    /// charged to this folder.
+    pub fn landed(&mut self, nanos: u64) {
+        let Some((rows, next)) = self.committing.take() else {
+            return;
+        };
+        self.committed = next;
+        self.commit_nanos = self.commit_nanos.saturating_add(nanos);
+        self.rows_committed += rows.len() as u64;
+        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
+        for (key, value) in rows {
+            self.cache.refresh(key, value);
+        }
+        tracing::debug!(
+            projector = self.name,
+            next_position = self.committed,
+            "tables committed"
+        );
+    }
+
+    /// The commit begun by [`Self::begin_commit`] failed: nothing of it is
+    /// committed, its rows are dirty again under any written since.
+    pub fn restore(&mut self) {
+        let Some((rows, _)) = self.committing.take() else {
+            return;
+        };
+        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
+        for (key, value) in rows {
+            if let Entry::Vacant(slot) = self.dirty.entry(key) {
+                self.dirty_bytes +=
+                    slot.key().len() + value.as_ref().map_or(0, Vec::len) + DIRTY_ENTRY_OVERHEAD;
+                slot.insert(value);
+            }
+        }
     }
 
     /// Folds the records of `page` this projector has not applied yet, in
@@ -332,38 +442,6 @@ impl Folder {
         }
     }
 
-    /// Writes the dirty rows, the checkpoint and the version into this
-    /// projector's table within `txn` (the lane's commit,
-    /// [`commit_lane`]).
-    fn write_into(&self, txn: &redb::WriteTransaction) -> Result<(), disk::Error> {
-        let version = self.version.to_be_bytes();
-        let next = self.next.to_be_bytes();
-        let rows = self
-            .dirty
-            .iter()
-            .map(|(key, value)| (key.as_slice(), value.as_deref()))
-            .chain([
-                (VERSION_KEY, Some(&version[..])),
-                (CHECKPOINT_KEY, Some(&next[..])),
-            ]);
-        self.tree.write(txn, rows)
-    }
-
-    /// After the lane's commit wrote [`Self::write_into`]: the dirty rows
-    /// are committed. A written row that the read cache holds is refreshed
-    /// there; the others are not cached: most rows a commit writes were
-    /// written blind (an index row, a new entry) and would only push out
-    /// the rows `apply` reads back.
-    fn committed_now(&mut self) {
-        self.committed = self.next;
-        self.dirty_bytes = 0;
-        let dirty = std::mem::take(&mut self.dirty);
-        self.rows_committed += dirty.len() as u64;
-        for (key, value) in dirty {
-            self.cache.refresh(key, value);
-        }
-    }
-
     /// `read` over the page's snapshot of the committed rows, or over a
     /// new one outside a page.
     fn with_snapshot<R>(
@@ -393,7 +471,7 @@ impl Folder {
             }
             if !self.journal.contains_key(key) {
                 // The committed value is usually cached: `apply` read it.
-                let before = match self.dirty.get(key) {
+                let before = match self.pending_row(key) {
                     Some(value) => value.clone(),
                     None => match self.cache.get(key) {
                         Some(value) => value,
@@ -425,7 +503,7 @@ impl Folder {
                 None => self.before.get(key).cloned().flatten(),
             });
         }
-        match self.dirty.get(key) {
+        match self.pending_row(key) {
             Some(value) => Ok(value.clone()),
             None => self.committed_row(key),
         }
@@ -451,7 +529,7 @@ impl Folder {
                 snapshot,
                 &bounds,
                 limit,
-                &[&self.dirty, &as_of],
+                &self.overlays(&as_of),
             ))
         })
         .map_err(storage)?
@@ -620,7 +698,7 @@ impl RawRead for FoldTx<'_> {
         if let Some(value) = self.folder.staged.get(&full) {
             return Ok(value.clone());
         }
-        if let Some(value) = self.folder.dirty.get(&full) {
+        if let Some(value) = self.folder.pending_row(&full) {
             return Ok(value.clone());
         }
         if let Some(value) = self.folder.cache.get(&full) {
@@ -650,7 +728,7 @@ impl RawRead for FoldTx<'_> {
                     snapshot,
                     &bounds,
                     limit,
-                    &[&folder.dirty, &folder.staged],
+                    &folder.overlays(&folder.staged),
                 ))
             })
             .map_err(storage)?
@@ -736,41 +814,91 @@ fn fold_tiers(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
     }
 }
 
-/// Commits the changes of every folder of a lane in **one** write
-/// transaction (each folder's rows, checkpoint and version in its own
-/// table): all of them or, on an error, none (their rows stay dirty for
-/// the next try). Each folder is charged the time of writing its rows and
-/// an equal share of the transaction's commit.
-pub fn commit_lane<'f>(
-    folders: impl IntoIterator<Item = &'f mut Folder>,
-) -> Result<(), disk::Error> {
-    let mut changed: Vec<&mut Folder> = folders
-        .into_iter()
-        .filter(|folder| folder.has_changes())
-        .collect();
-    let Some(disk) = changed.first().map(|folder| folder.tree.disk().clone()) else {
-        return Ok(());
+/// One folder's share of a commit ([`Folder::begin_commit`]): its rows,
+/// checkpoint and version, written into its table by [`commit_parts`] on
+/// any thread while the folder folds on.
+pub struct CommitPart {
+    tree: Tree,
+    version: u32,
+    next: u64,
+    rows: Arc<Writes>,
+}
+
+impl CommitPart {
+    /// Writes the rows, the checkpoint and the version into the folder's
+    /// table within `txn`.
+    fn write_into(&self, txn: &redb::WriteTransaction) -> Result<(), disk::Error> {
+        let version = self.version.to_be_bytes();
+        let next = self.next.to_be_bytes();
+        let rows = self
+            .rows
+            .iter()
+            .map(|(key, value)| (key.as_slice(), value.as_deref()))
+            .chain([
+                (VERSION_KEY, Some(&version[..])),
+                (CHECKPOINT_KEY, Some(&next[..])),
+            ]);
+        self.tree.write(txn, rows)
+    }
+}
+
+/// Writes the parts of a lane's folders in **one** write transaction (each
+/// folder's rows, checkpoint and version in its own table): all of them
+/// or, on an error, none. Answers the nanoseconds to charge each part, in
+/// order: the time of writing its rows and an equal share of the
+/// transaction's commit. The parts are dropped before it answers, so
+/// [`Folder::landed`] and [`Folder::restore`] get their rows back without
+/// a copy.
+pub fn commit_parts(parts: Vec<CommitPart>) -> Result<Vec<u64>, disk::Error> {
+    let Some(disk) = parts.first().map(|part| part.tree.disk().clone()) else {
+        return Ok(Vec::new());
     };
-    let mut write_nanos = vec![0u64; changed.len()];
+    let mut write_nanos = vec![0u64; parts.len()];
     let started = std::time::Instant::now();
     disk.commit(false, |txn| {
-        for (folder, nanos) in changed.iter().zip(write_nanos.iter_mut()) {
+        for (part, nanos) in parts.iter().zip(write_nanos.iter_mut()) {
             let writing = std::time::Instant::now();
-            folder.write_into(txn)?;
+            part.write_into(txn)?;
             add_elapsed(nanos, writing);
         }
         Ok(())
     })?;
+    drop(parts);
     let total = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    let share = total.saturating_sub(write_nanos.iter().sum()) / changed.len() as u64;
-    for (folder, nanos) in changed.iter_mut().zip(write_nanos) {
-        folder.committed_now();
-        folder.commit_nanos = folder.commit_nanos.saturating_add(nanos + share);
-        tracing::debug!(
-            projector = folder.name,
-            next_position = folder.next,
-            "tables committed"
-        );
-    }
-    Ok(())
+    let share = total.saturating_sub(write_nanos.iter().sum()) / write_nanos.len() as u64;
+    Ok(write_nanos.into_iter().map(|nanos| nanos + share).collect())
 }
+
+/// Commits the changes of every folder of a lane in one write transaction
+/// ([`commit_parts`]) on this thread: all of them or, on an error, none
+/// (their rows stay dirty for the next try). A commit in flight for one of
+/// them must have landed or failed first: a folder with one is skipped.
+pub fn commit_lane<'f>(
+    folders: impl IntoIterator<Item = &'f mut Folder>,
+) -> Result<(), disk::Error> {
+    let mut changed: Vec<&mut Folder> = Vec::new();
+    let mut parts = Vec::new();
+    for folder in folders {
+        if let Some(part) = folder.begin_commit() {
+            parts.push(part);
+            changed.push(folder);
+        }
+    }
+    match commit_parts(parts) {
+        Ok(nanos) => {
+            for (folder, nanos) in changed.into_iter().zip(nanos) {
+                folder.landed(nanos);
+            }
+            Ok(())
+        }
+        Err(error) => {
+            for folder in changed {
+                folder.restore();
+            }
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

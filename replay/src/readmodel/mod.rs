@@ -38,6 +38,15 @@
 //! with the log's head (so `wait_for` answers soon after an append), when a
 //! projector fails, and at shutdown.
 //!
+//! While a lane is catching up (more than a page behind the log's end), a
+//! due commit is written on the blocking pool **beside** the folds of the
+//! next pages, not between them: its rows stay readable in each folder as
+//! a layer between the dirty rows and the cache until it lands, and the
+//! checkpoints move (and are published) only then; at most one is in
+//! flight, and a failed one leaves its rows dirty again ([`fold`],
+//! "Commits beside the fold"). Once the lane has caught up, commits run
+//! between pages, as the read-your-writes wait wants.
+//!
 //! Each commit copies the pages it changes, so a catch-up (a rebuild, a
 //! resume after downtime) leaves about half of the file free. Once a lane
 //! has caught up after folding behind the head at least
@@ -48,7 +57,8 @@
 //! # Memory
 //!
 //! Per projector: the rows written since the last commit (bounded by
-//! [`TableRunnerOptions::commit_bytes`] for the lane) and a read cache bounded by
+//! [`TableRunnerOptions::commit_bytes`] for the lane; while catching up,
+//! also those of the commit in flight: twice that at most) and a read cache bounded by
 //! [`TableRunnerOptions::cache_bytes`] (least recently used out, see
 //! [`cache`]); for the database, its page cache
 //! ([`TableRunnerOptions::storage_cache_bytes`]). Not the history.

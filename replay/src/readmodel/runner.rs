@@ -19,7 +19,9 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::disk::{self, Disk, ReadPoint, Snapshot, Tree};
-use super::fold::{commit_lane, fold_page, row_key, scan, ApplyFn, Decoded, Folder};
+use super::fold::{
+    commit_lane, commit_parts, fold_page, row_key, scan, ApplyFn, CommitPart, Decoded, Folder,
+};
 use super::{
     Checkpoint, Failure, FailureCause, Page, ReadModelError, TableProjectorStatus,
     TableRunnerOptions, CHECKPOINT_KEY, FORMAT_KEY, FORMAT_VALUE, MAX_PAGE_LIMIT, ROWS_PREFIX,
@@ -555,6 +557,74 @@ async fn commit(shared: &Arc<Shared>, lane: Lane) -> (Lane, Result<(), ReadModel
     }
 }
 
+/// A commit running on the blocking pool while the lane folds on
+/// ([`begin_commit`]): the lane index of each folder in it, in the order
+/// of its parts, and the task.
+struct InFlight {
+    folders: Vec<usize>,
+    task: JoinHandle<Result<Vec<u64>, disk::Error>>,
+}
+
+/// Hands the dirty rows of every folder of the lane to a commit that runs
+/// beside the next folds ([`Folder::begin_commit`]); `None` when none has
+/// anything to commit. Only while catching up: the checkpoints move when
+/// it lands ([`settle`]), so a caller waiting for a position waits the
+/// same either way, but a lane that has caught up commits at once.
+fn begin_commit(lane: &mut Lane) -> Option<InFlight> {
+    let mut folders = Vec::new();
+    let mut parts: Vec<CommitPart> = Vec::new();
+    for (index, (_, folder)) in lane.iter_mut().enumerate() {
+        if let Some(part) = folder.begin_commit() {
+            folders.push(index);
+            parts.push(part);
+        }
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(InFlight {
+        folders,
+        task: tokio::task::spawn_blocking(move || commit_parts(parts)),
+    })
+}
+
+/// Waits for the commit in flight, if any: when it landed, its rows are
+/// the committed ones and the new checkpoints are published; when it
+/// failed, its rows are dirty again (nothing of it was committed) and the
+/// error is answered.
+async fn settle(
+    shared: &Shared,
+    lane: &mut Lane,
+    in_flight: &mut Option<InFlight>,
+) -> Result<(), ReadModelError> {
+    let Some(InFlight { folders, task }) = in_flight.take() else {
+        return Ok(());
+    };
+    let outcome = match task.await {
+        Ok(result) => result.map_err(ReadModelError::from),
+        Err(error) => Err(ReadModelError::Task(error.to_string())),
+    };
+    match outcome {
+        Ok(nanos) => {
+            for (index, nanos) in folders.into_iter().zip(nanos) {
+                if let Some((_, folder)) = lane.get_mut(index) {
+                    folder.landed(nanos);
+                }
+            }
+            publish(shared, lane);
+            Ok(())
+        }
+        Err(error) => {
+            for index in folders {
+                if let Some((_, folder)) = lane.get_mut(index) {
+                    folder.restore();
+                }
+            }
+            Err(error)
+        }
+    }
+}
+
 /// Compacts the tables' database after a lane caught up (see
 /// [`TableRunnerOptions::compact_after_records`]) on the blocking pool.
 /// A failure or a reader in the way only postpones it (to the next time
@@ -639,6 +709,8 @@ async fn follow(
     let mut last_commit = Instant::now();
     // The next page, read and decoded while the current one folds.
     let mut prefetched: Option<Prefetch> = None;
+    // The last commit, still being written while the lane folds on.
+    let mut in_flight: Option<InFlight> = None;
     loop {
         if *shutdown.borrow() {
             break;
@@ -732,8 +804,20 @@ async fn follow(
                 || newly_failed
                 || (caught_up && options.commit_when_caught_up);
             if due {
-                let (committed, result) = commit(&shared, lane).await;
-                lane = committed;
+                // The previous commit first: one in flight at a time, and
+                // a commit that failed is retried by the next (its rows
+                // are dirty again).
+                let mut result = settle(&shared, &mut lane, &mut in_flight).await;
+                if result.is_ok() {
+                    if behind && !newly_failed {
+                        // Catching up: written beside the next pages' folds.
+                        in_flight = begin_commit(&mut lane);
+                    } else {
+                        let (committed, outcome) = commit(&shared, lane).await;
+                        lane = committed;
+                        result = outcome;
+                    }
+                }
                 if let Err(error) = result {
                     let detail = error.to_string();
                     fail_all(&mut lane, next, &FailureCause::Tables { detail });
@@ -759,6 +843,14 @@ async fn follow(
             }
             continue;
         }
+        // Nothing to fold: the commit in flight lands (and its checkpoints
+        // are published) before the lane waits.
+        if let Err(error) = settle(&shared, &mut lane, &mut in_flight).await {
+            let detail = error.to_string();
+            fail_all(&mut lane, next, &FailureCause::Tables { detail });
+            publish(&shared, &lane);
+            break;
+        }
         tokio::select! {
             biased;
             changed = shutdown.changed() => {
@@ -772,8 +864,12 @@ async fn follow(
                 }
             }
             () = tokio::time::sleep_until(deadline), if n_uncommitted > 0 => {
-                let (committed, result) = commit(&shared, lane).await;
-                lane = committed;
+                let mut result = settle(&shared, &mut lane, &mut in_flight).await;
+                if result.is_ok() {
+                    let (committed, outcome) = commit(&shared, lane).await;
+                    lane = committed;
+                    result = outcome;
+                }
                 if let Err(error) = result {
                     let detail = error.to_string();
                     fail_all(&mut lane, next, &FailureCause::Tables { detail });
@@ -788,6 +884,11 @@ async fn follow(
     }
     if let Some((_, task)) = prefetched.take() {
         task.abort();
+    }
+    // A commit in flight that failed leaves its rows dirty: the final
+    // commit tries them again.
+    if let Err(error) = settle(&shared, &mut lane, &mut in_flight).await {
+        tracing::error!(%error, "commit failed");
     }
     let (lane, result) = commit(&shared, lane).await;
     if let Err(error) = result {
