@@ -2,8 +2,8 @@
 //! transaction over it, the fold of a page and the commit of a batch.
 //!
 //! **Shared tables.** A projector may read tables another projector of its
-//! lane writes (`TableProjector::reads`, e.g. the directory). Folders are
-//! folded in tiers (a provider before its readers, [`fold_page`]); while a
+//! lane writes (`TableProjector::reads`, e.g. the directory). A reader
+//! folds a page only once its providers have ([`fold_folders`]); while a
 //! provider folds a page it keeps a *journal* of the page's writes to the
 //! tables its readers read (each key's values by position, and the value
 //! before the page; its other tables are not journaled), so a reader
@@ -28,7 +28,8 @@
 use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use salesledger_domain::Event;
 use salesledger_projections::tables::{
@@ -334,10 +335,10 @@ impl Folder {
     }
 
     /// Folds the records of `page` this projector has not applied yet, in
-    /// order, stopping at the first it cannot apply. `lane` holds the
-    /// folders of earlier tiers, already folded over the page: the
+    /// order, stopping at the first it cannot apply. `lane`, by lane index,
+    /// holds the folders already folded over the page: among them, the
     /// providers of the tables this projector reads.
-    pub fn fold(&mut self, page: &[Decoded], lane: &[Folder]) {
+    pub fn fold(&mut self, page: &[Decoded], lane: &[Option<&Folder>]) {
         let started = std::time::Instant::now();
         let cpu_started = cpu_time::ThreadTime::try_now().ok();
         self.fold_records(page, lane);
@@ -348,7 +349,7 @@ impl Folder {
         }
     }
 
-    fn fold_records(&mut self, page: &[Decoded], lane: &[Folder]) {
+    fn fold_records(&mut self, page: &[Decoded], lane: &[Option<&Folder>]) {
         if self.journaled {
             self.journal.clear();
             self.before.clear();
@@ -357,7 +358,7 @@ impl Folder {
         let provider_failure = self
             .providers
             .iter()
-            .filter_map(|(_, index)| lane.get(*index))
+            .filter_map(|(_, index)| lane.get(*index).copied().flatten())
             .filter_map(|provider| {
                 provider
                     .failed
@@ -638,7 +639,7 @@ fn merged_range(
 /// its own rows, and its providers' rows as of the record it applies.
 struct FoldTx<'a> {
     folder: &'a mut Folder,
-    lane: &'a [Folder],
+    lane: &'a [Option<&'a Folder>],
     position: u64,
 }
 
@@ -652,7 +653,7 @@ impl FoldTx<'_> {
             .providers
             .iter()
             .find(|(name, _)| *name == table)
-            .and_then(|(_, index)| self.lane.get(*index))
+            .and_then(|(_, index)| self.lane.get(*index).copied().flatten())
             .map(Some)
             .ok_or(TableError::Undeclared(table))
     }
@@ -762,18 +763,15 @@ impl RawTx for FoldTx<'_> {
     }
 }
 
-/// Folds `page` into every folder, tier by tier (the lane is sorted by
-/// tier: providers first), each tier's folders in parallel (one scoped
-/// thread each) when `parallel` and there is more than one, else one after
-/// the other. Each record was decoded once, for all of them. Every folder
-/// reads the committed rows through one snapshot taken here (a folder
-/// whose snapshot cannot be taken reads through one per read, which
-/// reports the storage's error).
+/// Folds `page` into every folder (see [`fold_folders`]). Each record was
+/// decoded once, for all of them. Every folder reads the committed rows
+/// through one snapshot taken here (a folder whose snapshot cannot be
+/// taken reads through one per read, which reports the storage's error).
 pub fn fold_page(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
     for folder in folders.iter_mut() {
         folder.snapshot = folder.tree.snapshot().ok();
     }
-    fold_tiers(folders, page, parallel);
+    fold_folders(folders, page, parallel);
     // A snapshot keeps the pages it reads from being reused: none is held
     // between pages.
     for folder in folders.iter_mut() {
@@ -781,37 +779,163 @@ pub fn fold_page(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
     }
 }
 
-fn fold_tiers(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
-    let mut tier_start = 0;
-    while tier_start < folders.len() {
-        let tier = folders[tier_start].tier;
-        let tier_len = folders[tier_start..]
-            .iter()
-            .take_while(|folder| folder.tier == tier)
-            .count();
-        let (earlier, rest) = folders.split_at_mut(tier_start);
-        let earlier: &[Folder] = earlier;
-        let this_tier = &mut rest[..tier_len];
-        let active = this_tier
-            .iter()
-            .filter(|folder| folder.failed.is_none())
-            .count();
-        if parallel && active > 1 {
-            std::thread::scope(|scope| {
-                for folder in this_tier
-                    .iter_mut()
-                    .filter(|folder| folder.failed.is_none())
-                {
-                    scope.spawn(move || folder.fold(page, earlier));
-                }
-            });
-        } else {
-            for folder in this_tier.iter_mut() {
-                folder.fold(page, earlier);
+/// How many threads fold a page in parallel: one per core, at least two
+/// (independent projectors always fold side by side).
+fn fold_workers() -> usize {
+    static WORKERS: OnceLock<usize> = OnceLock::new();
+    *WORKERS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(1)
+            .max(2)
+    })
+}
+
+/// Folds `page` into every folder of the lane (sorted by tier: providers
+/// before their readers).
+///
+/// Not `parallel`: one after the other in that order. `parallel`: up to
+/// [`fold_workers`] threads each take the next folder whose providers
+/// have folded the page (a reader waits for its own providers only, not
+/// for every folder of an earlier tier), providers first, then the
+/// folders that have cost the most so far. So the lane's longest chain
+/// (the directory, then health, then the risk list that reads health)
+/// starts at once, and the other folders fill the other cores meanwhile;
+/// waiting for whole tiers kept the costly tier-0 folders (the subject
+/// index) ahead of health on every page. The order changes only when a
+/// folder is folded, never what it folds: a folder reads its own rows and
+/// its providers' rows as of each record.
+fn fold_folders(folders: &mut [Folder], page: &[Decoded], parallel: bool) {
+    let n = folders.len();
+    let active = folders.iter().filter(|f| f.failed.is_none()).count();
+    let workers = if parallel && active > 1 {
+        fold_workers().min(active)
+    } else {
+        1
+    };
+    if workers <= 1 {
+        for index in 0..n {
+            let (earlier, rest) = folders.split_at_mut(index);
+            let lane: Vec<Option<&Folder>> = earlier.iter().map(Some).collect();
+            if let Some(folder) = rest.first_mut() {
+                folder.fold(page, &lane);
             }
         }
-        tier_start += tier_len;
+        return;
     }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&index| {
+        let folder = &folders[index];
+        (
+            !folder.journaled,
+            std::cmp::Reverse(folder.fold_nanos),
+            index,
+        )
+    });
+    let needs: Vec<Vec<usize>> = folders
+        .iter()
+        .map(|folder| folder.providers.iter().map(|(_, index)| *index).collect())
+        .collect();
+    let schedule = Schedule {
+        order,
+        needs,
+        done: (0..n).map(|_| OnceLock::new()).collect(),
+        slots: folders.iter_mut().map(|f| Mutex::new(Some(f))).collect(),
+        taken: Mutex::new(vec![false; n]),
+        moved: Condvar::new(),
+        broken: AtomicBool::new(false),
+    };
+    std::thread::scope(|scope| {
+        for _ in 1..workers {
+            scope.spawn(|| schedule.work(page));
+        }
+        schedule.work(page);
+    });
+}
+
+/// The folders of one page being folded by several workers
+/// ([`fold_folders`]).
+struct Schedule<'f> {
+    /// Lane indexes in the order workers take them.
+    order: Vec<usize>,
+    /// The lane indexes of each folder's providers.
+    needs: Vec<Vec<usize>>,
+    /// The folders that have folded the page, readable by their readers.
+    done: Vec<OnceLock<&'f Folder>>,
+    /// The folders not taken yet.
+    slots: Vec<Mutex<Option<&'f mut Folder>>>,
+    /// Which folders a worker has taken.
+    taken: Mutex<Vec<bool>>,
+    /// Signalled when a folder is done.
+    moved: Condvar,
+    /// A worker panicked outside `apply` (a bug): the others stop rather
+    /// than wait for its folder (the panic then stops the lane).
+    broken: AtomicBool,
+}
+
+impl<'f> Schedule<'f> {
+    /// Takes and folds ready folders until none is left to take.
+    fn work(&self, page: &[Decoded]) {
+        while let Some(index) = self.next() {
+            let _finish = Finish(self);
+            let folder = lock(&self.slots[index]).take();
+            if let Some(folder) = folder {
+                let lane: Vec<Option<&Folder>> =
+                    self.done.iter().map(|done| done.get().copied()).collect();
+                folder.fold(page, &lane);
+                let folder: &'f Folder = folder;
+                let _ = self.done[index].set(folder);
+            }
+        }
+    }
+
+    /// The next folder whose providers are done, marked taken; `None` when
+    /// every folder is taken (or a worker broke).
+    fn next(&self) -> Option<usize> {
+        let mut taken = lock(&self.taken);
+        loop {
+            if self.broken.load(Ordering::SeqCst) {
+                return None;
+            }
+            let ready = self.order.iter().copied().find(|&index| {
+                !taken[index]
+                    && self.needs[index]
+                        .iter()
+                        .all(|&provider| self.done[provider].get().is_some())
+            });
+            if let Some(index) = ready {
+                taken[index] = true;
+                return Some(index);
+            }
+            if taken.iter().all(|taken| *taken) {
+                return None;
+            }
+            taken = self
+                .moved
+                .wait(taken)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+}
+
+/// Wakes the waiting workers when a folder is done, or when its worker
+/// unwinds (then marks the schedule broken).
+struct Finish<'s, 'f>(&'s Schedule<'f>);
+
+impl Drop for Finish<'_, '_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.broken.store(true, Ordering::SeqCst);
+        }
+        // Under the lock: a worker between its look at `done` and its wait
+        // holds it, so the wake-up is not lost.
+        let _taken = lock(&self.0.taken);
+        self.0.moved.notify_all();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One folder's share of a commit ([`Folder::begin_commit`]): its rows,

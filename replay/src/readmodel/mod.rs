@@ -71,8 +71,10 @@
 //! waiting on [`salesledger_store::Store::watch_head`] for more), decodes
 //! each record once (the next page is read and decoded while one folds),
 //! and folds the page into each of its
-//! projectors, in parallel (one scoped thread per projector) when the page
-//! is large enough. A projector rebuilt from 0 (no stored tables, a
+//! projectors, in parallel when the page is large enough: one thread per
+//! core (at least two) takes the next projector whose providers have
+//! folded the page, so a reader waits for its own providers only
+//! ([`fold`]'s `fold_folders`). A projector rebuilt from 0 (no stored tables, a
 //! `VERSION` change, a checkpoint beyond the log's end) is in a lane of its
 //! own, so the others resume from their checkpoints and keep serving.
 //!
@@ -317,8 +319,9 @@ pub struct TableRunnerOptions {
     pub page_size: usize,
     /// The read-cache budget of each projector, in bytes.
     pub cache_bytes: usize,
-    /// Fold a page in parallel (one thread per projector of the lane) from
-    /// this many records on.
+    /// Fold a page in parallel (one thread per core, at least two, each
+    /// taking the next projector whose providers are done) from this many
+    /// records on.
     pub parallel_from_records: usize,
     /// The page cache of the tables' database ([`disk`]).
     pub storage_cache_bytes: usize,
