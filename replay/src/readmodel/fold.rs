@@ -9,7 +9,8 @@
 //! before the page; its other tables are not journaled), so a reader
 //! folding record `p` sees the provider's rows exactly as of `p`: never a
 //! later record's writes, whatever the page size. Readers do not touch the
-//! provider's cache: they read its dirty rows, the journal and its tree.
+//! provider's cache: they read its dirty rows, its commit in flight (see
+//! below), the journal and its tree.
 //!
 //! **Commits beside the fold.** A commit takes the dirty rows out of the
 //! folder ([`Folder::begin_commit`]) into a [`CommitPart`] that a
@@ -876,8 +877,12 @@ struct Schedule<'f> {
 impl<'f> Schedule<'f> {
     /// Takes and folds ready folders until none is left to take.
     fn work(&self, page: &[Decoded]) {
-        while let Some(index) = self.next() {
+        loop {
+            // Covers `next` too: whatever panics, the others are woken.
             let _finish = Finish(self);
+            let Some(index) = self.next() else {
+                return;
+            };
             let folder = lock(&self.slots[index]).take();
             if let Some(folder) = folder {
                 let lane: Vec<Option<&Folder>> =

@@ -568,8 +568,10 @@ struct InFlight {
 /// Hands the dirty rows of every folder of the lane to a commit that runs
 /// beside the next folds ([`Folder::begin_commit`]); `None` when none has
 /// anything to commit. Only while catching up: the checkpoints move when
-/// it lands ([`settle`]), so a caller waiting for a position waits the
-/// same either way, but a lane that has caught up commits at once.
+/// it lands ([`settle`]: after the first page folded once it has
+/// finished, or before the next commit, whichever comes first), so a
+/// caller waiting for a position may wait up to a page longer; a lane that
+/// has caught up commits between pages.
 fn begin_commit(lane: &mut Lane) -> Option<InFlight> {
     let mut folders = Vec::new();
     let mut parts: Vec<CommitPart> = Vec::new();
@@ -589,13 +591,16 @@ fn begin_commit(lane: &mut Lane) -> Option<InFlight> {
 }
 
 /// Waits for the commit in flight, if any: when it landed, its rows are
-/// the committed ones and the new checkpoints are published; when it
-/// failed, its rows are dirty again (nothing of it was committed) and the
-/// error is answered.
+/// the committed ones and, if `announce`, the new checkpoints are
+/// published (not when a projector has just failed: a failure is
+/// published by the commit it forces, so a reader that sees it also sees
+/// everything before it committed); when it failed, its rows are dirty
+/// again (nothing of it was committed) and the error is answered.
 async fn settle(
     shared: &Shared,
     lane: &mut Lane,
     in_flight: &mut Option<InFlight>,
+    announce: bool,
 ) -> Result<(), ReadModelError> {
     let Some(InFlight { folders, task }) = in_flight.take() else {
         return Ok(());
@@ -611,7 +616,9 @@ async fn settle(
                     folder.landed(nanos);
                 }
             }
-            publish(shared, lane);
+            if announce {
+                publish(shared, lane);
+            }
             Ok(())
         }
         Err(error) => {
@@ -774,6 +781,17 @@ async fn follow(
                 Ok(lane) => lane,
                 Err(error) => {
                     tracing::error!(%error, "fold task failed; lane stopped");
+                    // The folders went with the task. A commit in flight
+                    // still ends (it writes its rows and checkpoints
+                    // whole, or nothing): wait for it, so the tables are
+                    // not written after the lane has stopped.
+                    if let Some(InFlight { task, .. }) = in_flight.take() {
+                        match task.await {
+                            Ok(Ok(_)) => {}
+                            Ok(Err(error)) => tracing::error!(%error, "commit failed"),
+                            Err(error) => tracing::error!(%error, "the commit task failed"),
+                        }
+                    }
                     return;
                 }
             };
@@ -784,6 +802,21 @@ async fn follow(
             next = last + 1;
             let newly_failed =
                 lane.iter().filter(|(_, f)| f.failed.is_some()).count() > n_failed_before;
+            // A commit that has finished lands now: its checkpoints are
+            // published and its rows let go without waiting for the next
+            // commit.
+            if in_flight
+                .as_ref()
+                .is_some_and(|in_flight| in_flight.task.is_finished())
+            {
+                if let Err(error) = settle(&shared, &mut lane, &mut in_flight, !newly_failed).await
+                {
+                    let detail = error.to_string();
+                    fail_all(&mut lane, next, &FailureCause::Tables { detail });
+                    publish(&shared, &lane);
+                    break;
+                }
+            }
             // A failure is published by the commit it forces (below), so a
             // reader that sees it also sees what came before it committed.
             if !newly_failed {
@@ -807,7 +840,7 @@ async fn follow(
                 // The previous commit first: one in flight at a time, and
                 // a commit that failed is retried by the next (its rows
                 // are dirty again).
-                let mut result = settle(&shared, &mut lane, &mut in_flight).await;
+                let mut result = settle(&shared, &mut lane, &mut in_flight, !newly_failed).await;
                 if result.is_ok() {
                     if behind && !newly_failed {
                         // Catching up: written beside the next pages' folds.
@@ -845,7 +878,7 @@ async fn follow(
         }
         // Nothing to fold: the commit in flight lands (and its checkpoints
         // are published) before the lane waits.
-        if let Err(error) = settle(&shared, &mut lane, &mut in_flight).await {
+        if let Err(error) = settle(&shared, &mut lane, &mut in_flight, true).await {
             let detail = error.to_string();
             fail_all(&mut lane, next, &FailureCause::Tables { detail });
             publish(&shared, &lane);
@@ -864,7 +897,7 @@ async fn follow(
                 }
             }
             () = tokio::time::sleep_until(deadline), if n_uncommitted > 0 => {
-                let mut result = settle(&shared, &mut lane, &mut in_flight).await;
+                let mut result = settle(&shared, &mut lane, &mut in_flight, true).await;
                 if result.is_ok() {
                     let (committed, outcome) = commit(&shared, lane).await;
                     lane = committed;
@@ -887,7 +920,7 @@ async fn follow(
     }
     // A commit in flight that failed leaves its rows dirty: the final
     // commit tries them again.
-    if let Err(error) = settle(&shared, &mut lane, &mut in_flight).await {
+    if let Err(error) = settle(&shared, &mut lane, &mut in_flight, true).await {
         tracing::error!(%error, "commit failed");
     }
     let (lane, result) = commit(&shared, lane).await;
@@ -1223,7 +1256,10 @@ impl TableRunner {
     /// Stops every lane at its next await point **without** a final commit,
     /// as a crash would: what was folded since the last commit is lost, the
     /// committed rows and checkpoints stay. (A commit already running on
-    /// the blocking pool completes, atomically, or not at all.)
+    /// the blocking pool, such as one written beside a catch-up's folds,
+    /// completes, atomically, or not at all, possibly after this returns:
+    /// it holds the tables' database open until then, and opening it again
+    /// waits for it, see [`disk::Disk::open`].)
     pub async fn abort(self) {
         let tasks = match self.tasks.lock() {
             Ok(mut tasks) => std::mem::take(&mut *tasks),
