@@ -237,6 +237,21 @@ impl<'a> Tx<'a> {
         key: &K,
         value: &V,
     ) -> Result<(), TableError> {
+        self.put_as(table, key, value)
+    }
+
+    /// Writes `value` under `key`: `value` is a borrowed form of the
+    /// table's value type `V` that encodes to exactly the bytes the `V`
+    /// built from the same data would (where building that `V` would
+    /// copy what the caller already holds: health's inputs,
+    /// [`health::StoredInputsRef`]). Such a form's tests hold the bytes
+    /// equal; reads decode a `V` as usual.
+    pub fn put_as<K: TableKey, V, W: Serialize>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+        value: &W,
+    ) -> Result<(), TableError> {
         let bytes = encode_value(table.name, value)?;
         let key = key.to_key_bytes();
         self.forget(table.name, &key);
