@@ -121,7 +121,7 @@ impl Account {
 }
 
 /// The deterministic id of the call-back task created for `customer_id`
-/// on `day`: UUIDv5(NAMESPACE_OID, "callback:<customer>:<day>").
+/// on `day`: UUIDv5(NAMESPACE_OID, `"callback:<customer>:<day>"`).
 pub fn callback_task_id(customer_id: CustomerId, day: NaiveDate) -> CallbackTaskId {
     CallbackTaskId::from_uuid(uuid_v5(&format!("callback:{customer_id}:{day}")))
 }

@@ -73,7 +73,7 @@ impl Department {
 }
 
 /// The deterministic id of an overdue task card:
-/// UUIDv5(NAMESPACE_OID, "overdue-card:<contract>:<index>:<department>").
+/// UUIDv5(NAMESPACE_OID, `"overdue-card:<contract>:<index>:<department>"`).
 pub fn overdue_card_id(contract_id: ContractId, index: u32, department: Department) -> TaskCardId {
     TaskCardId::from_uuid(uuid_v5(&format!(
         "overdue-card:{contract_id}:{index}:{}",

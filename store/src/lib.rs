@@ -17,7 +17,7 @@
 //!   shared log;
 //! - [`FsBlobStore`]: content-addressed evidence files;
 //! - [`private_fs`]: directories 0700 and files 0600 under a data directory;
-//! - [`conformance`] (feature `conformance`): the test suite every backend
+//! - `conformance` (feature `conformance`): the test suite every backend
 //!   must pass.
 #![forbid(unsafe_code)]
 

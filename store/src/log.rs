@@ -31,7 +31,8 @@ impl LogHead {
 
 /// An append-only, hash-chained event log.
 ///
-/// Contract shared by every backend (checked by [`crate::conformance`]):
+/// Contract shared by every backend (checked by `crate::conformance`,
+/// feature `conformance`):
 /// - `append` is atomic (all events of one request or none) and returns only
 ///   once its records are on stable storage;
 /// - positions are gapless from 0 and totally ordered; stream versions are

@@ -142,8 +142,8 @@ pub enum NameProblem {
     ControlCharacters,
 }
 
-/// Why a record does not extend the chain ([`ChainVerifier::check`],
-/// [`verify_log`]). The Display is English (logs, the library's tests);
+/// Why a record does not extend the chain ([`crate::ChainVerifier::check`],
+/// [`crate::verify_log`]). The Display is English (logs, the library's tests);
 /// a user interface words it from the variant and its fields (its serde
 /// form: the variant's `snake_case` name, then its fields), and
 /// [`ChainBreak::kind`] is the stable code machine-readable output carries.
@@ -177,7 +177,7 @@ pub enum ChainBreak {
     #[error("last hash differs from the store's head")]
     HeadMismatch,
     /// The stored record does not decode (`detail`: the decoder's words,
-    /// [`StoreError::CorruptRecord`]).
+    /// [`crate::StoreError::CorruptRecord`]).
     #[error("{detail}")]
     Undecodable { detail: String },
     /// The record's stream id breaks the append limits on names (an

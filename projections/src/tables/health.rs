@@ -265,7 +265,7 @@ pub struct HealthTables;
 impl TableProjector for HealthTables {
     const NAME: &'static str = <crate::health::HealthScores as crate::projector::Projector>::NAME;
     /// 2: the inputs row in its compact form ([`StoredInputs`]); 3: due
-    /// rows as day buckets consumed whole at a close ([`schedule`]); 4: the
+    /// rows as day buckets consumed whole at a close (`schedule`); 4: the
     /// score history packed per customer and month ([`DAILY`]); 5: the days
     /// of score history and customer rows as day numbers
     /// ([`salesledger_domain::day_serde`]), not ISO text.

@@ -269,7 +269,7 @@ fn read_synced(dir: &Path) -> Option<u64> {
 impl NodeStore for FileNodeStore {
     type Error = NodeFileError;
 
-    /// Nearby nodes (at most [`RUN_GAP`] apart) in one read each
+    /// Nearby nodes (at most `RUN_GAP` apart) in one read each
     /// ([`FileNodeStore::read_run`]): a bundle's proofs need about a
     /// thousand nodes per lower level, dense enough in the upper ones to be
     /// read by the page rather than one `pread` each.

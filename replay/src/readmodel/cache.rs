@@ -8,7 +8,7 @@
 //!   commit writes exactly these rows, with the checkpoint, in one batch.
 //!   Bounded by the commit interval, never evicted.
 //! - the rows of a commit in flight (while catching up, written beside
-//!   the next folds; see [`super::fold`]), until it lands.
+//!   the next folds; see `fold.rs`), until it lands.
 //! - [`RowCache`]: rows read from (or committed to) the database, least recently
 //!   used first out, bounded by bytes.
 //!

@@ -43,7 +43,7 @@
 //! next pages, not between them: its rows stay readable in each folder as
 //! a layer between the dirty rows and the cache until it lands, and the
 //! checkpoints move (and are published) only then; at most one is in
-//! flight, and a failed one leaves its rows dirty again ([`fold`],
+//! flight, and a failed one leaves its rows dirty again (`fold.rs`,
 //! "Commits beside the fold"). Once the lane has caught up, commits run
 //! between pages, as the read-your-writes wait wants.
 //!
@@ -74,7 +74,7 @@
 //! projectors, in parallel when the page is large enough: one thread per
 //! core (at least two) takes the next projector whose providers have
 //! folded the page, so a reader waits for its own providers only
-//! ([`fold`]'s `fold_folders`). A projector rebuilt from 0 (no stored tables, a
+//! (`fold.rs`, `fold_folders`). A projector rebuilt from 0 (no stored tables, a
 //! `VERSION` change, a checkpoint beyond the log's end) is in a lane of its
 //! own, so the others resume from their checkpoints and keep serving.
 //!
