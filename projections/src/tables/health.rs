@@ -460,7 +460,7 @@ impl<'de> Deserialize<'de> for SkipStr {
 /// as seconds and nanoseconds (chrono's serde form is text, which every
 /// evaluation would parse back, one date per day of the windows), maps as
 /// sorted lists. The same content, exactly: [`StoredInputs::into_inputs`]
-/// gives back what [`StoredInputs::of`] took.
+/// gives back the inputs [`StoredInputsRef`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredInputs {
     /// (day, logins, key feature calls).
@@ -479,8 +479,8 @@ pub struct StoredInputs {
 /// A time as (seconds since the Unix epoch, nanoseconds).
 type StoredTime = (i64, u32);
 
-/// [`StoredInputs::of`] without building it: serialises exactly as the
-/// [`StoredInputs`] of the same inputs would, field by field, straight
+/// An account's inputs written without building their [`StoredInputs`]:
+/// serialises exactly as the `StoredInputs` of the same inputs would, field by field, straight
 /// from the domain's maps, so writing an account's inputs (at every input
 /// event that changes them) builds no list and copies no string. What the
 /// fold writes ([`Tx::put_as`]); the test
@@ -650,7 +650,9 @@ fn stored_references(
 }
 
 impl StoredInputs {
-    /// The stored form of `inputs`.
+    /// The stored form of `inputs`, built as a value: the reference the
+    /// test of [`StoredInputsRef`] (what the fold writes) compares bytes with.
+    #[cfg(test)]
     pub fn of(inputs: &HealthInputs) -> StoredInputs {
         StoredInputs {
             usage: inputs

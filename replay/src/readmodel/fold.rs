@@ -302,13 +302,12 @@ impl Folder {
     /// push out the rows `apply` reads back. `nanos`: the commit's time
     /// charged to this folder.
     pub fn landed(&mut self, nanos: u64) {
-        let Some((rows, next)) = self.committing.take() else {
+        let Some((rows, next)) = self.take_committing() else {
             return;
         };
         self.committed = next;
         self.commit_nanos = self.commit_nanos.saturating_add(nanos);
         self.rows_committed += rows.len() as u64;
-        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
         for (key, value) in rows {
             self.cache.refresh(key, value);
         }
@@ -319,13 +318,22 @@ impl Folder {
         );
     }
 
+    /// The rows and checkpoint of the commit in flight, taken out of the
+    /// folder (without a copy once [`commit_parts`] has dropped its part).
+    fn take_committing(&mut self) -> Option<(Writes, u64)> {
+        let (rows, next) = self.committing.take()?;
+        Some((
+            Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone()),
+            next,
+        ))
+    }
+
     /// The commit begun by [`Self::begin_commit`] failed: nothing of it is
     /// committed, its rows are dirty again under any written since.
     pub fn restore(&mut self) {
-        let Some((rows, _)) = self.committing.take() else {
+        let Some((rows, _)) = self.take_committing() else {
             return;
         };
-        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone());
         for (key, value) in rows {
             if let Entry::Vacant(slot) = self.dirty.entry(key) {
                 self.dirty_bytes +=
