@@ -1,8 +1,9 @@
 //! Command-line values that may be read from a file: a bearer token
 //! (`@FILE`) and a key (a file holding it, or the key itself), and
-//! witness keys parsed. Shared by
-//! the audit, remote, witness and backup commands; a leaf (it imports no
-//! other command module).
+//! witness keys parsed; and the JSON state files `verify --url` and the
+//! witness keep between runs (read, format checked, written whole). Shared
+//! by the audit, remote, witness and backup commands; a leaf (it imports
+//! no other command module).
 
 use std::path::Path;
 
@@ -42,4 +43,63 @@ pub(crate) fn witness_keys(given: &[String]) -> anyhow::Result<Vec<CosignatureVe
                 .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
         })
         .collect()
+}
+
+/// A JSON state file a command keeps between runs (`verify --url`'s
+/// `VerifyState`, the witness's `WitnessState`): its `format` line names
+/// the file's kind and version.
+pub(crate) trait StateFile: serde::Serialize + serde::de::DeserializeOwned {
+    /// The `format` this build reads and writes.
+    const FORMAT: &'static str;
+    /// The `format` the file named.
+    fn format(&self) -> &str;
+}
+
+/// Reads a state file: `None` when there is none; an unreadable file, one
+/// that is not JSON of `T` (`not_a`) or one of another format is an error.
+pub(crate) fn read_state<T: StateFile>(
+    path: &Path,
+    reading: impl FnOnce() -> String,
+    not_a: impl FnOnce() -> String,
+) -> anyhow::Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(path).with_context(reading)?;
+    let state: T = serde_json::from_str(&text).with_context(not_a)?;
+    if state.format() != T::FORMAT {
+        anyhow::bail!(crate::t!(
+            "cli-state-format",
+            path = path.display(),
+            format = format!("{:?}", state.format()),
+            expected = format!("{:?}", T::FORMAT)
+        ));
+    }
+    Ok(Some(state))
+}
+
+/// Writes a state file whole: a temporary file, fsync, rename, fsync of
+/// the directory, so a crash leaves the old state or the new one.
+pub(crate) fn write_state<T: StateFile>(path: &Path, state: &T) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut text = serde_json::to_string_pretty(state)?;
+    text.push('\n');
+    let temporary = path.with_extension("tmp");
+    {
+        let mut file = std::fs::File::create(&temporary)
+            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
+        file.write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
+    }
+    std::fs::rename(&temporary, path)
+        .with_context(|| crate::t!("cli-replacing", path = path.display()))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(dir)
+        .and_then(|dir| dir.sync_all())
+        .with_context(|| crate::t!("cli-syncing", path = dir.display()))?;
+    Ok(())
 }

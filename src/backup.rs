@@ -41,7 +41,7 @@ use serde::{Deserialize, Serialize};
 use crate::arg_values::token_arg;
 use crate::backend::{OpenedStore, StoreChoice};
 use crate::copy::MerkleFrontier;
-use crate::remote::base;
+use crate::remote::{base, send_get};
 
 #[derive(Args, Debug)]
 pub struct BackupArgs {
@@ -270,12 +270,7 @@ async fn open_export(
     out: &Path,
 ) -> anyhow::Result<reqwest::Response> {
     let export_url = format!("{}/v1/audit/export?from={}", base(url), local.len);
-    let response = client
-        .get(&export_url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("GET {export_url}"))?;
+    let response = send_get(client, &export_url, token).await?;
     if response.status().as_u16() == 422 && local.len > 0 {
         let error = refusal(&format!("GET {export_url}"), response).await;
         bail!(crate::t!(
@@ -517,12 +512,7 @@ async fn fetch_blob(
     state: &mut Progress,
 ) -> anyhow::Result<()> {
     let blob_url = format!("{}/v1/blobs/{hash}", base(url));
-    let response = client
-        .get(&blob_url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("GET {blob_url}"))?;
+    let response = send_get(client, &blob_url, token).await?;
     if !response.status().is_success() {
         return Err(refusal(
             &crate::t!("cli-backup-fetching-blob", hash = hash, url = blob_url),

@@ -79,6 +79,21 @@ pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
         .with_context(|| crate::t!("cli-building-http-client"))
 }
 
+/// Sends GET `url` with the bearer token: the response, whatever its
+/// status, or an error naming the request that could not be sent.
+pub(crate) async fn send_get(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> anyhow::Result<reqwest::Response> {
+    client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))
+}
+
 /// GET `url` with the bearer token; the body, or an error naming the
 /// gateway's problem.
 pub(crate) async fn get(
@@ -86,12 +101,7 @@ pub(crate) async fn get(
     url: &str,
     token: &str,
 ) -> anyhow::Result<Vec<u8>> {
-    let response = client
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .with_context(|| format!("GET {url}"))?;
+    let response = send_get(client, url, token).await?;
     let status = response.status();
     let body = response
         .bytes()
@@ -112,34 +122,19 @@ pub(crate) fn base(url: &str) -> &str {
     url.trim_end_matches('/')
 }
 
-fn read_state(path: &Path) -> anyhow::Result<Option<VerifyState>> {
-    if !path.exists() {
-        return Ok(None);
+impl crate::arg_values::StateFile for VerifyState {
+    const FORMAT: &'static str = STATE_FORMAT;
+    fn format(&self) -> &str {
+        &self.format
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| crate::t!("cli-reading-state-file", path = path.display()))?;
-    let state: VerifyState = serde_json::from_str(&text)
-        .with_context(|| crate::t!("cli-not-a-state-file", path = path.display()))?;
-    if state.format != STATE_FORMAT {
-        bail!(crate::t!(
-            "cli-state-format",
-            path = path.display(),
-            format = format!("{:?}", state.format),
-            expected = format!("{STATE_FORMAT:?}")
-        ));
-    }
-    Ok(Some(state))
 }
 
-fn write_state(path: &Path, state: &VerifyState) -> anyhow::Result<()> {
-    let mut text = serde_json::to_string_pretty(state)?;
-    text.push('\n');
-    let temporary = path.with_extension("tmp");
-    std::fs::write(&temporary, text)
-        .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
-    std::fs::rename(&temporary, path)
-        .with_context(|| crate::t!("cli-replacing", path = path.display()))?;
-    Ok(())
+fn read_state(path: &Path) -> anyhow::Result<Option<VerifyState>> {
+    crate::arg_values::read_state(
+        path,
+        || crate::t!("cli-reading-state-file", path = path.display()),
+        || crate::t!("cli-not-a-state-file", path = path.display()),
+    )
 }
 
 /// The outcome of one check, for the text and JSON reports.
@@ -306,7 +301,7 @@ pub fn verify(
         }
         if outcome.ok {
             let (tree_size, root_hash) = outcome.served.clone();
-            write_state(
+            crate::arg_values::write_state(
                 state_path,
                 &VerifyState {
                     format: STATE_FORMAT.into(),

@@ -127,51 +127,24 @@ pub fn create_witness_key(path: &Path, name: &str) -> anyhow::Result<Cosignature
     Ok(signer)
 }
 
-fn read_state(path: &Path) -> anyhow::Result<WitnessState> {
-    if !path.exists() {
-        return Ok(WitnessState {
-            format: WITNESS_STATE_FORMAT.into(),
-            logs: BTreeMap::new(),
-        });
+impl crate::arg_values::StateFile for WitnessState {
+    const FORMAT: &'static str = WITNESS_STATE_FORMAT;
+    fn format(&self) -> &str {
+        &self.format
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| crate::t!("cli-witness-reading-state", path = path.display()))?;
-    let state: WitnessState = serde_json::from_str(&text)
-        .with_context(|| crate::t!("cli-witness-not-a-state", path = path.display()))?;
-    if state.format != WITNESS_STATE_FORMAT {
-        bail!(crate::t!(
-            "cli-state-format",
-            path = path.display(),
-            format = format!("{:?}", state.format),
-            expected = format!("{WITNESS_STATE_FORMAT:?}")
-        ));
-    }
-    Ok(state)
 }
 
-/// Temporary file, fsync, rename, fsync of the directory.
-fn write_state(path: &Path, state: &WitnessState) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let mut text = serde_json::to_string_pretty(state)?;
-    text.push('\n');
-    let temporary = path.with_extension("tmp");
-    {
-        let mut file = std::fs::File::create(&temporary)
-            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
-        file.write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .with_context(|| crate::t!("cli-writing", path = temporary.display()))?;
-    }
-    std::fs::rename(&temporary, path)
-        .with_context(|| crate::t!("cli-replacing", path = path.display()))?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    std::fs::File::open(dir)
-        .and_then(|dir| dir.sync_all())
-        .with_context(|| crate::t!("cli-syncing", path = dir.display()))?;
-    Ok(())
+/// The witness's state, a new one where there is no file yet.
+fn read_state(path: &Path) -> anyhow::Result<WitnessState> {
+    let state = crate::arg_values::read_state(
+        path,
+        || crate::t!("cli-witness-reading-state", path = path.display()),
+        || crate::t!("cli-witness-not-a-state", path = path.display()),
+    )?;
+    Ok(state.unwrap_or_else(|| WitnessState {
+        format: WITNESS_STATE_FORMAT.into(),
+        logs: BTreeMap::new(),
+    }))
 }
 
 /// How a round ended.
@@ -340,7 +313,7 @@ async fn one_round(
             cosigned_at: now,
         },
     );
-    write_state(&args.state, &state)?;
+    crate::arg_values::write_state(&args.state, &state)?;
     post(client, url, token, signer, &checkpoint, &cosignature).await?;
     Ok(Round::Cosigned(match previous {
         Some(previous) => crate::t!(
