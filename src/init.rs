@@ -236,6 +236,24 @@ fn section_error(
     error_at(source, span.start, section.to_owned(), error.to_string())
 }
 
+/// A section of the file as the domain's `T` (`build` of its raw value),
+/// checked with `validate`: `None` when the file has none; an invalid one
+/// is an error at the section's start, naming it.
+fn section<R, T>(
+    source: &str,
+    raw: &Option<Spanned<R>>,
+    name: &str,
+    build: impl FnOnce(&R) -> T,
+    validate: impl FnOnce(&T) -> Result<(), DomainError>,
+) -> Result<Option<T>, FileError> {
+    let Some(raw) = raw else {
+        return Ok(None);
+    };
+    let value = build(raw.get_ref());
+    validate(&value).map_err(|error| section_error(source, raw.span(), name, &error))?;
+    Ok(Some(value))
+}
+
 /// Parses and checks an organisation file (docs/INIT.md).
 pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
     let file: OrganisationFile = toml::from_str(source).map_err(|error| {
@@ -287,93 +305,74 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
             capability_tags: entry.tags.clone(),
         });
     }
-    let pool_policy = match &file.pool_policy {
-        Some(section) => {
-            let raw = section.get_ref();
-            let policy = PoolPolicy {
-                version: 1,
-                protection_days: raw.protection_days,
-                extension_days: raw.extension_days,
-                maximum_protection_days: raw.maximum_protection_days,
-                qualifying_follow_up_kinds: raw.qualifying_follow_up_kinds.clone(),
-                day_close_utc_offset_minutes: raw.day_close_utc_offset_minutes,
-            };
-            policy
-                .validate()
-                .map_err(|error| section_error(source, section.span(), "pool_policy", &error))?;
-            Some(policy)
-        }
-        None => None,
-    };
-    let health_policy = match &file.health_policy {
-        Some(section) => {
-            let raw = section.get_ref();
-            let policy = HealthPolicy {
-                version: 2,
-                weights: raw.weights.clone(),
-                targets: raw.targets.clone(),
-                green_at_bp: raw.green_at_bp,
-                yellow_at_bp: raw.yellow_at_bp,
-                callback_due_hours: raw.callback_due_hours,
-                core_modules: raw.core_modules.clone(),
-                ticket_overdue_hours: raw.ticket_overdue_hours,
-                risk_scripts: raw.risk_scripts.clone(),
-            };
-            policy
-                .validate()
-                .map_err(|error| section_error(source, section.span(), "health_policy", &error))?;
-            Some(policy)
-        }
-        None => None,
-    };
-    let routing_rules = match &file.routing_rules {
-        Some(section) => {
-            let raw = section.get_ref();
-            let rule_set = RoutingRuleSet {
-                version: 1,
-                rules: raw.rules.clone(),
-                direct_tag_match_weight: raw.direct_tag_match_weight,
-                region_match_weight: raw.region_match_weight,
-                minimum_score: raw.minimum_score,
-                candidate_count: raw.candidate_count,
-            };
-            rule_set
-                .validate()
-                .map_err(|error| section_error(source, section.span(), "routing_rules", &error))?;
-            Some(rule_set)
-        }
-        None => None,
-    };
-    let extraction_dictionary = match &file.extraction_dictionary {
-        Some(section) => {
-            let raw = section.get_ref();
-            let dictionary = ExtractionDictionary {
-                version: 1,
-                competitors: raw.competitors.clone(),
-                concerns: raw.concerns.clone(),
-                still_comparing_phrases: raw.still_comparing_phrases.clone(),
-                utc_offset_minutes: raw.utc_offset_minutes,
-            };
-            dictionary.validate().map_err(|error| {
-                section_error(source, section.span(), "extraction_dictionary", &error)
-            })?;
-            Some(dictionary)
-        }
-        None => None,
-    };
-    let nurture_template = match &file.nurture_template {
-        Some(section) => {
-            let template = NurtureTemplate {
-                version: 1,
-                steps: section.get_ref().steps.clone(),
-            };
-            template.validate().map_err(|error| {
-                section_error(source, section.span(), "nurture_template", &error)
-            })?;
-            Some(template)
-        }
-        None => None,
-    };
+    let pool_policy = section(
+        source,
+        &file.pool_policy,
+        "pool_policy",
+        |raw| PoolPolicy {
+            version: 1,
+            protection_days: raw.protection_days,
+            extension_days: raw.extension_days,
+            maximum_protection_days: raw.maximum_protection_days,
+            qualifying_follow_up_kinds: raw.qualifying_follow_up_kinds.clone(),
+            day_close_utc_offset_minutes: raw.day_close_utc_offset_minutes,
+        },
+        PoolPolicy::validate,
+    )?;
+    let health_policy = section(
+        source,
+        &file.health_policy,
+        "health_policy",
+        |raw| HealthPolicy {
+            version: 2,
+            weights: raw.weights.clone(),
+            targets: raw.targets.clone(),
+            green_at_bp: raw.green_at_bp,
+            yellow_at_bp: raw.yellow_at_bp,
+            callback_due_hours: raw.callback_due_hours,
+            core_modules: raw.core_modules.clone(),
+            ticket_overdue_hours: raw.ticket_overdue_hours,
+            risk_scripts: raw.risk_scripts.clone(),
+        },
+        HealthPolicy::validate,
+    )?;
+    let routing_rules = section(
+        source,
+        &file.routing_rules,
+        "routing_rules",
+        |raw| RoutingRuleSet {
+            version: 1,
+            rules: raw.rules.clone(),
+            direct_tag_match_weight: raw.direct_tag_match_weight,
+            region_match_weight: raw.region_match_weight,
+            minimum_score: raw.minimum_score,
+            candidate_count: raw.candidate_count,
+        },
+        RoutingRuleSet::validate,
+    )?;
+    let extraction_dictionary = section(
+        source,
+        &file.extraction_dictionary,
+        "extraction_dictionary",
+        |raw| ExtractionDictionary {
+            version: 1,
+            competitors: raw.competitors.clone(),
+            concerns: raw.concerns.clone(),
+            still_comparing_phrases: raw.still_comparing_phrases.clone(),
+            utc_offset_minutes: raw.utc_offset_minutes,
+        },
+        ExtractionDictionary::validate,
+    )?;
+    let nurture_template = section(
+        source,
+        &file.nurture_template,
+        "nurture_template",
+        |raw| NurtureTemplate {
+            version: 1,
+            steps: raw.steps.clone(),
+        },
+        NurtureTemplate::validate,
+    )?;
     Ok(Organisation {
         reps,
         pool_policy,
@@ -395,75 +394,67 @@ enum Section {
     Nurture(NurtureTemplate),
 }
 
+/// `new` under the version after `current`'s (1 without one), or `None`
+/// when `current` already equals it but for the version.
+fn next_version<T: Clone + PartialEq>(
+    mut new: T,
+    current: Option<&T>,
+    version: fn(&mut T) -> &mut u32,
+) -> Option<T> {
+    let next = current.map_or(1, |current| *version(&mut current.clone()) + 1);
+    *version(&mut new) = next;
+    let same = current.is_some_and(|current| {
+        let mut renumbered = current.clone();
+        *version(&mut renumbered) = next;
+        renumbered == new
+    });
+    (!same).then_some(new)
+}
+
 impl Section {
     /// The file's value under the version after `current`'s, or `None`
     /// when `current` already equals it (but for the version).
     fn next_command(self, current: &Config, published_by: ActorId) -> Option<ConfigCommand> {
         match self {
-            Section::Pool(mut policy) => {
-                let current = current.pool_policy.as_ref();
-                policy.version = current.map_or(1, |current| current.version + 1);
-                let same = current.is_some_and(|current| {
-                    PoolPolicy {
-                        version: policy.version,
-                        ..current.clone()
-                    } == policy
-                });
-                (!same).then_some(ConfigCommand::PublishPoolPolicy {
-                    policy,
-                    published_by,
-                })
-            }
-            Section::Health(mut policy) => {
+            Section::Pool(policy) => next_version(policy, current.pool_policy.as_ref(), |policy| {
+                &mut policy.version
+            })
+            .map(|policy| ConfigCommand::PublishPoolPolicy {
+                policy,
+                published_by,
+            }),
+            Section::Health(policy) => {
                 let in_force = current.health_policy_in_force();
-                policy.version = in_force.version + 1;
-                let same = HealthPolicy {
-                    version: policy.version,
-                    ..in_force
-                } == policy;
-                (!same).then_some(ConfigCommand::PublishHealthPolicy {
-                    policy,
-                    published_by,
+                next_version(policy, Some(&in_force), |policy| &mut policy.version).map(|policy| {
+                    ConfigCommand::PublishHealthPolicy {
+                        policy,
+                        published_by,
+                    }
                 })
             }
-            Section::Routing(mut rule_set) => {
-                let current = current.routing_rules.as_ref();
-                rule_set.version = current.map_or(1, |current| current.version + 1);
-                let same = current.is_some_and(|current| {
-                    RoutingRuleSet {
-                        version: rule_set.version,
-                        ..current.clone()
-                    } == rule_set
-                });
-                (!same).then_some(ConfigCommand::PublishRoutingRules {
+            Section::Routing(rule_set) => {
+                next_version(rule_set, current.routing_rules.as_ref(), |rules| {
+                    &mut rules.version
+                })
+                .map(|rule_set| ConfigCommand::PublishRoutingRules {
                     rule_set,
                     published_by,
                 })
             }
-            Section::Extraction(mut dictionary) => {
-                let current = current.extraction_dictionary.as_ref();
-                dictionary.version = current.map_or(1, |current| current.version + 1);
-                let same = current.is_some_and(|current| {
-                    ExtractionDictionary {
-                        version: dictionary.version,
-                        ..current.clone()
-                    } == dictionary
-                });
-                (!same).then_some(ConfigCommand::PublishExtractionDictionary {
-                    dictionary,
-                    published_by,
+            Section::Extraction(dictionary) => next_version(
+                dictionary,
+                current.extraction_dictionary.as_ref(),
+                |dictionary| &mut dictionary.version,
+            )
+            .map(|dictionary| ConfigCommand::PublishExtractionDictionary {
+                dictionary,
+                published_by,
+            }),
+            Section::Nurture(template) => {
+                next_version(template, current.nurture_template.as_ref(), |template| {
+                    &mut template.version
                 })
-            }
-            Section::Nurture(mut template) => {
-                let current = current.nurture_template.as_ref();
-                template.version = current.map_or(1, |current| current.version + 1);
-                let same = current.is_some_and(|current| {
-                    NurtureTemplate {
-                        version: template.version,
-                        ..current.clone()
-                    } == template
-                });
-                (!same).then_some(ConfigCommand::PublishNurtureTemplate {
+                .map(|template| ConfigCommand::PublishNurtureTemplate {
                     template,
                     published_by,
                 })

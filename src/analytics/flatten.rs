@@ -144,27 +144,26 @@ impl ser::SerializeStruct for Compound<'_> {
     }
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = FlattenError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlattenError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FlattenError> {
-        Ok(())
-    }
+/// Tuples and tuple structs: each element under its index.
+macro_rules! elements_by_index {
+    ($($serialize:ident :: $element:ident),+) => {$(
+        impl ser::$serialize for Compound<'_> {
+            type Ok = ();
+            type Error = FlattenError;
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlattenError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), FlattenError> {
+                Ok(())
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = FlattenError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FlattenError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FlattenError> {
-        Ok(())
-    }
-}
+elements_by_index!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl<'a> ser::Serializer for Flattener<'a> {
     type Ok = ();

@@ -514,54 +514,49 @@ fn write_row_group(
         let levels = column.nullable.then_some(levels.as_slice());
         let present = cells.flatten();
         match column.column_type {
-            ColumnType::Boolean => {
-                let values: Vec<bool> = present
-                    .map(|cell| matches!(cell, Cell::Bool(true)))
-                    .collect();
-                writer
-                    .typed::<BoolType>()
-                    .write_batch(&values, levels, None)?;
-            }
+            ColumnType::Boolean => write_cells::<BoolType>(&mut writer, present, levels, |cell| {
+                matches!(cell, Cell::Bool(true))
+            })?,
+            // UINT64 is stored as the same 64 bits (Parquet's unsigned
+            // INT64), so a value past i64::MAX keeps its bits.
             ColumnType::Int64 | ColumnType::UInt64 => {
-                // UINT64 is stored as the same 64 bits (Parquet's unsigned
-                // INT64), so a value past i64::MAX keeps its bits.
-                let values: Vec<i64> = present
-                    .map(|cell| match cell {
-                        Cell::Int(value) => *value,
-                        Cell::UInt(value) => i64::from_ne_bytes(value.to_ne_bytes()),
-                        _ => 0,
-                    })
-                    .collect();
-                writer
-                    .typed::<Int64Type>()
-                    .write_batch(&values, levels, None)?;
+                write_cells::<Int64Type>(&mut writer, present, levels, |cell| match cell {
+                    Cell::Int(value) => *value,
+                    Cell::UInt(value) => i64::from_ne_bytes(value.to_ne_bytes()),
+                    _ => 0,
+                })?
             }
             ColumnType::Double => {
-                let values: Vec<f64> = present
-                    .map(|cell| match cell {
-                        Cell::Float(value) => *value,
-                        Cell::Int(value) => *value as f64,
-                        Cell::UInt(value) => *value as f64,
-                        _ => 0.0,
-                    })
-                    .collect();
-                writer
-                    .typed::<DoubleType>()
-                    .write_batch(&values, levels, None)?;
+                write_cells::<DoubleType>(&mut writer, present, levels, |cell| match cell {
+                    Cell::Float(value) => *value,
+                    Cell::Int(value) => *value as f64,
+                    Cell::UInt(value) => *value as f64,
+                    _ => 0.0,
+                })?
             }
             ColumnType::String | ColumnType::Json => {
-                let values: Vec<ByteArray> = present
-                    .map(|cell| ByteArray::from(text(cell).into_bytes()))
-                    .collect();
-                writer
-                    .typed::<ByteArrayType>()
-                    .write_batch(&values, levels, None)?;
+                write_cells::<ByteArrayType>(&mut writer, present, levels, |cell| {
+                    ByteArray::from(text(cell).into_bytes())
+                })?
             }
         }
         writer.close()?;
         index += 1;
     }
     group.close()?;
+    Ok(())
+}
+
+/// Writes a column's present cells as values of the physical type `T`
+/// (`value` of each), with its definition levels (`None`: required).
+fn write_cells<'c, T: parquet::data_type::DataType>(
+    writer: &mut parquet::file::writer::SerializedColumnWriter<'_>,
+    present: impl Iterator<Item = &'c Cell>,
+    levels: Option<&[i16]>,
+    value: impl Fn(&Cell) -> T::T,
+) -> Result<(), parquet::errors::ParquetError> {
+    let values: Vec<T::T> = present.map(value).collect();
+    writer.typed::<T>().write_batch(&values, levels, None)?;
     Ok(())
 }
 

@@ -24,9 +24,6 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
     }
     let runtime = crate::runtime()?;
     runtime.block_on(async {
-        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-gateway-")
-            .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
-        let tokens_path = data_dir.path().join("tokens.json");
         let supervisor_token = generate_token();
         let mut entries = vec![TokenEntry::new(&supervisor_token, "bench-supervisor", Role::Supervisor)];
         let mut clients = Vec::new();
@@ -39,14 +36,8 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
             });
             clients.push((token, rep_id));
         }
-        TokenStore::add_to_file(&tokens_path, entries)?;
-        let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
-        config.tokens_path = Some(tokens_path);
-        let (state, store) = open_state(&config).await?;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let server = tokio::spawn(async move { axum::serve(listener, router(state).into_make_service()).await });
-        let base = format!("http://{address}");
+        let (_data_dir, state, store) = open_scratch_gateway("salesledger-bench-gateway-", entries).await?;
+        let (server, base) = serve_locally(state).await?;
         crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder().pool_max_idle_per_host(n_clients).build()?;
 
@@ -177,4 +168,36 @@ pub fn run(n_clients: usize, n_commands: usize) -> anyhow::Result<()> {
         emit("gateway_vs_store", commands_per_s / store_rate);
         anyhow::Ok(())
     })
+}
+
+/// A scratch data directory with `entries` in its token file, and the
+/// gateway's state opened on it (set-up, not timed).
+pub(super) async fn open_scratch_gateway(
+    prefix: &str,
+    entries: Vec<TokenEntry>,
+) -> anyhow::Result<(
+    crate::scratch::ScratchDir,
+    crate::gateway::AppState,
+    crate::backend::OpenedStore,
+)> {
+    let data_dir = crate::scratch::ScratchDir::new(prefix)
+        .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
+    let tokens_path = data_dir.path().join("tokens.json");
+    TokenStore::add_to_file(&tokens_path, entries)?;
+    let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+    config.tokens_path = Some(tokens_path);
+    let (state, store) = open_state(&config).await?;
+    Ok((data_dir, state, store))
+}
+
+/// Serves `state`'s router on a local port: the server's task and its
+/// base URL.
+pub(super) async fn serve_locally(
+    state: crate::gateway::AppState,
+) -> anyhow::Result<(tokio::task::JoinHandle<std::io::Result<()>>, String)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let server =
+        tokio::spawn(async move { axum::serve(listener, router(state).into_make_service()).await });
+    Ok((server, format!("http://{address}")))
 }

@@ -33,9 +33,7 @@ use salesledger_store::{AppendMetadata, AppendRequest, ExpectedVersion, SledStor
 use uuid::Uuid;
 
 use super::emit;
-use crate::app::{open_state, GatewayConfig};
-use crate::gateway::router;
-use salesledger::tokens::{generate_token, TokenEntry, TokenStore};
+use salesledger::tokens::{generate_token, TokenEntry};
 
 const N_STORES: usize = 327;
 const N_REGIONS: usize = 17;
@@ -141,26 +139,15 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         // ---- the gateway (not timed: set-up) ----
-        let data_dir = crate::scratch::ScratchDir::new("salesledger-bench-pos-")
-            .with_context(|| crate::t!("cli-creating-temporary-directory"))?;
-        let tokens_path = data_dir.path().join("tokens.json");
         let token = generate_token();
-        TokenStore::add_to_file(
-            &tokens_path,
+        let (_data_dir, state, store) = super::gateway::open_scratch_gateway(
+            "salesledger-bench-pos-",
             vec![TokenEntry::new(&token, "bench-pos", Role::Integrator)],
-        )?;
-        let mut config = GatewayConfig::new(data_dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
-        config.tokens_path = Some(tokens_path);
-        let (state, store) = open_state(&config).await?;
+        )
+        .await?;
         let catalogue = seed_catalogue(&state).await?;
         let views = state.views.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let address = listener.local_addr()?;
-        let server =
-            tokio::spawn(
-                async move { axum::serve(listener, router(state).into_make_service()).await },
-            );
-        let base = format!("http://{address}");
+        let (server, base) = super::gateway::serve_locally(state).await?;
         crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(clients)
@@ -352,6 +339,21 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
     })
 }
 
+/// Runs `one` for every index below `n`, 64 at a time, until the first
+/// error.
+async fn for_each_index<F, Fut>(n: usize, one: F) -> anyhow::Result<()>
+where
+    F: FnMut(usize) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    stream::iter(0..n)
+        .map(one)
+        .buffer_unordered(64)
+        .try_collect::<Vec<_>>()
+        .await?;
+    Ok(())
+}
+
 /// Records the catalogue and a promotion through the command service;
 /// answers the catalogue as the store phase validates against it.
 async fn seed_catalogue(state: &crate::gateway::AppState) -> anyhow::Result<Catalogue> {
@@ -365,77 +367,65 @@ async fn seed_catalogue(state: &crate::gateway::AppState) -> anyhow::Result<Cata
     );
     let opened_on = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap_or_default();
     let text = |raw: &str| Text::parse(raw).context("text");
-    stream::iter(0..N_STORES)
-        .map(|idx| {
-            let service = service.clone();
-            let meta = meta.clone();
-            async move {
-                service
-                    .open_store(
-                        &meta,
-                        OpenStore {
-                            store: StoreCode::parse(&store_code(idx))?,
-                            name: Text::parse(&format!("Store {idx}"))?,
-                            region: Region::parse(&region_name(idx))?,
-                            format: if idx % 3 == 0 {
-                                StoreFormat::Franchised
-                            } else {
-                                StoreFormat::Direct
-                            },
-                            opened_on,
+    for_each_index(N_STORES, |idx| {
+        let (service, meta) = (service.clone(), meta.clone());
+        async move {
+            service
+                .open_store(
+                    &meta,
+                    OpenStore {
+                        store: StoreCode::parse(&store_code(idx))?,
+                        name: Text::parse(&format!("Store {idx}"))?,
+                        region: Region::parse(&region_name(idx))?,
+                        format: if idx % 3 == 0 {
+                            StoreFormat::Franchised
+                        } else {
+                            StoreFormat::Direct
                         },
-                    )
-                    .await?;
-                anyhow::Ok(())
-            }
-        })
-        .buffer_unordered(64)
-        .try_collect::<Vec<_>>()
-        .await?;
-    stream::iter(0..N_SKUS)
-        .map(|idx| {
-            let service = service.clone();
-            let meta = meta.clone();
-            async move {
-                service
-                    .register_sku(
-                        &meta,
-                        RegisterSku {
-                            sku: SkuCode::parse(&sku_code(idx))?,
-                            name: Text::parse(&format!("Product {idx}"))?,
-                            category: Text::parse(&format!("category-{:02}", idx % 12))?,
-                            new_product: idx == 0,
-                        },
-                    )
-                    .await?;
-                anyhow::Ok(())
-            }
-        })
-        .buffer_unordered(64)
-        .try_collect::<Vec<_>>()
-        .await?;
-    stream::iter(0..N_MEMBERS)
-        .map(|idx| {
-            let service = service.clone();
-            let meta = meta.clone();
-            async move {
-                service
-                    .enroll_member(
-                        &meta,
-                        NewMember {
-                            member: MemberRef::parse(&member_ref(idx))?,
-                            home_store: StoreCode::parse(&store_code(idx % N_STORES))?,
-                            display_name: Text::parse(&format!("Member {idx}"))?,
-                            enrolled_on: opened_on,
-                        },
-                    )
-                    .await?;
-                anyhow::Ok(())
-            }
-        })
-        .buffer_unordered(64)
-        .try_collect::<Vec<_>>()
-        .await?;
+                        opened_on,
+                    },
+                )
+                .await?;
+            anyhow::Ok(())
+        }
+    })
+    .await?;
+    for_each_index(N_SKUS, |idx| {
+        let (service, meta) = (service.clone(), meta.clone());
+        async move {
+            service
+                .register_sku(
+                    &meta,
+                    RegisterSku {
+                        sku: SkuCode::parse(&sku_code(idx))?,
+                        name: Text::parse(&format!("Product {idx}"))?,
+                        category: Text::parse(&format!("category-{:02}", idx % 12))?,
+                        new_product: idx == 0,
+                    },
+                )
+                .await?;
+            anyhow::Ok(())
+        }
+    })
+    .await?;
+    for_each_index(N_MEMBERS, |idx| {
+        let (service, meta) = (service.clone(), meta.clone());
+        async move {
+            service
+                .enroll_member(
+                    &meta,
+                    NewMember {
+                        member: MemberRef::parse(&member_ref(idx))?,
+                        home_store: StoreCode::parse(&store_code(idx % N_STORES))?,
+                        display_name: Text::parse(&format!("Member {idx}"))?,
+                        enrolled_on: opened_on,
+                    },
+                )
+                .await?;
+            anyhow::Ok(())
+        }
+    })
+    .await?;
     service
         .launch_promotion(
             &meta,

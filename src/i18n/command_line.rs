@@ -117,39 +117,31 @@ fn localize_built(command: Command, path: &mut Vec<String>, lang: Lang) -> Comma
     let at = path.clone();
     command = command.mut_args(|arg| {
         let mut help = tr_in(lang, &arg_key(&at, &arg), &[]);
-        let defaults: Vec<String> = arg
-            .get_default_values()
-            .iter()
-            .map(|value| value.to_string_lossy().into_owned())
-            .collect();
-        if !defaults.is_empty()
-            && !arg.is_hide_default_value_set()
-            && arg.get_action().takes_values()
-        {
-            help.push(' ');
-            help.push_str(&crate::t_in!(
-                lang,
-                "cli-clap-default",
-                value = defaults.join(", ")
-            ));
-        }
-        let possible: Vec<String> = arg
-            .get_possible_values()
-            .iter()
-            .filter(|value| !value.is_hide_set())
-            .map(|value| value.get_name().to_owned())
-            .collect();
-        if !possible.is_empty()
-            && !arg.is_hide_possible_values_set()
-            && arg.get_action().takes_values()
-        {
-            help.push(' ');
-            help.push_str(&crate::t_in!(
-                lang,
-                "cli-clap-possible-values",
-                values = possible.join(", ")
-            ));
-        }
+        // "[default: ...]" and "[possible values: ...]" in the language,
+        // where clap would show them (it is told to show neither).
+        let mut append = |values: Vec<String>, hidden: bool, words: &dyn Fn(String) -> String| {
+            if !values.is_empty() && !hidden && arg.get_action().takes_values() {
+                help.push(' ');
+                help.push_str(&words(values.join(", ")));
+            }
+        };
+        append(
+            arg.get_default_values()
+                .iter()
+                .map(|value| value.to_string_lossy().into_owned())
+                .collect(),
+            arg.is_hide_default_value_set(),
+            &|value| crate::t_in!(lang, "cli-clap-default", value = value),
+        );
+        append(
+            arg.get_possible_values()
+                .iter()
+                .filter(|value| !value.is_hide_set())
+                .map(|value| value.get_name().to_owned())
+                .collect(),
+            arg.is_hide_possible_values_set(),
+            &|values| crate::t_in!(lang, "cli-clap-possible-values", values = values),
+        );
         let heading = if arg.is_positional() {
             arguments.clone()
         } else {

@@ -27,7 +27,6 @@
 use std::cell::RefCell;
 use std::io::Write;
 
-use salesledger_domain::value::{CustomerId, LeadId};
 use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::tables::{
@@ -41,7 +40,7 @@ use salesledger_projections::tables::{
     retail::{self, RetailMembersTables, RetailReadError, RetailStoresTables},
     risk::{self, RiskTables},
     todos::{self, TodosTables},
-    Reader, TableError, TableProjector,
+    Reader, Table, TableError, TableKey, TableProjector,
 };
 use salesledger_replay::readmodel::{ReadModelError, TableRunner};
 use serde::ser::{SerializeMap, SerializeStruct};
@@ -251,59 +250,61 @@ impl Serialize for Logs<'_, '_> {
 
 impl Serialize for LogsOf<'_, '_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let logs = self.logs;
         let mut map = serializer.serialize_map(None)?;
-        let mut rows = logs.rows.borrow_mut();
         match self.subjects {
             Subjects::Customers => {
-                let mut after: Option<CustomerId> = None;
-                loop {
-                    let (page, next) = responsibility::page_rows(
-                        &mut **rows,
-                        &responsibility::CUSTOMERS,
-                        &(),
-                        after.as_ref(),
-                        SUBJECTS_PER_PAGE,
-                    )
-                    .map_err(|error| logs.fail(error))?;
-                    for (customer_id, _) in page {
-                        let log = responsibility::customer(&mut **rows, customer_id)
-                            .map_err(|error| logs.fail(error))?;
-                        if let Some(log) = log {
-                            map.serialize_entry(&customer_id, &log)?;
-                        }
-                    }
-                    match next {
-                        Some(next) => after = Some(next),
-                        None => break,
-                    }
-                }
+                self.logs
+                    .entries(&mut map, &responsibility::CUSTOMERS, |rows, id| {
+                        responsibility::customer(rows, id)
+                    })?
             }
             Subjects::Leads => {
-                let mut after: Option<LeadId> = None;
-                loop {
-                    let (page, next) = responsibility::page_rows(
-                        &mut **rows,
-                        &responsibility::LEADS,
-                        &(),
-                        after.as_ref(),
-                        SUBJECTS_PER_PAGE,
-                    )
-                    .map_err(|error| logs.fail(error))?;
-                    for (lead_id, _) in page {
-                        let log = responsibility::lead(&mut **rows, lead_id)
-                            .map_err(|error| logs.fail(error))?;
-                        if let Some(log) = log {
-                            map.serialize_entry(&lead_id, &log)?;
-                        }
-                    }
-                    match next {
-                        Some(next) => after = Some(next),
-                        None => break,
-                    }
-                }
+                self.logs
+                    .entries(&mut map, &responsibility::LEADS, |rows, id| {
+                        responsibility::lead(rows, id)
+                    })?
             }
         }
         map.end()
+    }
+}
+
+impl Logs<'_, '_> {
+    /// Every subject of `table` (a page of keys at a time) with its log
+    /// (`log` of the key) into `map`, keyed by the subject's id.
+    fn entries<M, K, V, L>(
+        &self,
+        map: &mut M,
+        table: &Table<K, V>,
+        log: impl Fn(&mut Reader<'_>, K) -> Result<Option<L>, TableError>,
+    ) -> Result<(), M::Error>
+    where
+        M: SerializeMap,
+        K: TableKey + Clone + Serialize,
+        V: serde::de::DeserializeOwned,
+        L: Serialize,
+    {
+        let mut rows = self.rows.borrow_mut();
+        let mut after: Option<K> = None;
+        loop {
+            let (page, next) = responsibility::page_rows(
+                &mut **rows,
+                table,
+                &(),
+                after.as_ref(),
+                SUBJECTS_PER_PAGE,
+            )
+            .map_err(|error| self.fail(error))?;
+            for (id, _) in page {
+                let found = log(&mut rows, id.clone()).map_err(|error| self.fail(error))?;
+                if let Some(found) = found {
+                    map.serialize_entry(&id, &found)?;
+                }
+            }
+            match next {
+                Some(next) => after = Some(next),
+                None => return Ok(()),
+            }
+        }
     }
 }
