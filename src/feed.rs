@@ -221,6 +221,14 @@ fn reps_of(record: &RecordedEvent) -> Vec<RepId> {
     }
 }
 
+/// Whether `name` may be an event type: 1 to 64 ASCII letters, digits or
+/// underscores (the feed's `types` filter and a webhook's event types).
+pub fn is_event_type_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Scans from `from` (inclusive) up to the head, at most `MAX_SCAN`
 /// records, collecting up to `limit` kept records. Returns them and the
 /// last position examined.
@@ -254,4 +262,76 @@ pub async fn scan(
         }
     }
     Ok((records, last_examined))
+}
+
+/// A page of the feed after `after` (exclusive; from position 0 without
+/// it): at most `limit` kept records, waiting up to `wait` for the head to
+/// move while there are none. Returns them, the last position examined
+/// (`after` while nothing has been) and the log's length when it was read.
+pub async fn page(
+    store: &dyn Store,
+    after: Option<u64>,
+    limit: usize,
+    filter: &mut FeedFilter,
+    wait: std::time::Duration,
+) -> Result<(Vec<RecordedEvent>, Option<u64>, u64), StoreError> {
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut head = store.watch_head();
+    let mut last = after;
+    loop {
+        let _ = head.borrow_and_update();
+        let scan_from = last.map_or(0, |last| last.saturating_add(1));
+        let (records, examined) = scan(store, scan_from, limit, filter).await?;
+        if examined.is_some() {
+            last = examined;
+        }
+        if !records.is_empty() || wait.is_zero() || tokio::time::Instant::now() >= deadline {
+            return Ok((records, last, store.head().len));
+        }
+        // Wait for the head to move (or the deadline).
+        match tokio::time::timeout_at(deadline, head.changed()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) | Err(_) => return Ok((Vec::new(), last, store.head().len)),
+        }
+    }
+}
+
+/// The kept records from position `from` on, live: it ends when the log
+/// cannot be read (logged) or when `shutting_down` turns true (the client
+/// then reconnects from the last position it received).
+pub fn live(
+    store: std::sync::Arc<dyn Store>,
+    from: u64,
+    filter: FeedFilter,
+    shutting_down: tokio::sync::watch::Receiver<bool>,
+) -> impl futures_util::Stream<Item = RecordedEvent> {
+    let subscription = salesledger_store::Subscription::new(store.clone(), from);
+    futures_util::stream::unfold(
+        (subscription, filter, shutting_down, store),
+        |(mut subscription, mut filter, mut shutting_down, store)| async move {
+            loop {
+                let next = tokio::select! {
+                    next = subscription.next() => next,
+                    _ = shutting_down.wait_for(|stopping| *stopping) => return None,
+                };
+                match next {
+                    None => return None,
+                    Some(Err(error)) => {
+                        tracing::warn!(%error, "event stream: reading the log failed");
+                        return None;
+                    }
+                    Some(Ok(record)) => match filter.keeps(store.as_ref(), &record).await {
+                        Ok(true) => {
+                            return Some((record, (subscription, filter, shutting_down, store)))
+                        }
+                        Ok(false) => continue,
+                        Err(_) => {
+                            tracing::warn!("event stream: reading a stream's opener failed");
+                            return None;
+                        }
+                    },
+                }
+            }
+        },
+    )
 }

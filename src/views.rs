@@ -4,6 +4,7 @@
 //! means.
 
 pub mod answer;
+pub mod as_of;
 pub mod whole;
 
 use std::path::Path;

@@ -324,17 +324,11 @@ pub fn may_read_evidence(role: Role) -> bool {
 }
 
 fn refuse_role(caller: &Caller, what: &str) -> Result<(), ApiError> {
-    if may_read_evidence(caller.principal.role) {
-        return Ok(());
-    }
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        format!(
-            "role {} may not {what} (they hold every event type)",
-            caller.principal.role.as_str()
-        ),
-    ))
+    super::auth::ensure_role(
+        caller,
+        may_read_evidence,
+        format_args!("{what} (they hold every event type)"),
+    )
 }
 
 /// Which kind of subject an evidence route's path names.
@@ -554,20 +548,14 @@ async fn read_latest_checkpoint(
 async fn add_cosignature(
     State(state): State<AppState>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
-    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    body: super::media::JsonBody<CosignatureRequest>,
 ) -> Result<Json<CosignatureStored>, ApiError> {
-    if caller.principal.role != Role::Witness {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "role {} may not post cosignatures: only the witness role may",
-                caller.principal.role.as_str()
-            ),
-        ));
-    }
-    let request: CosignatureRequest = super::media::json_body(&headers, body)?;
+    super::auth::ensure_role(
+        &caller,
+        |role| role == Role::Witness,
+        "post cosignatures: only the witness role may",
+    )?;
+    let request = body.decoded()?;
     let offer = CosignatureOffer {
         tree_size: request.tree_size,
         root_hash: &request.root_hash,

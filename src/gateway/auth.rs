@@ -28,9 +28,7 @@ use salesledger_domain::contract::Contract;
 use salesledger_domain::customer::Customer;
 use salesledger_domain::nurture::NurturePack;
 use salesledger_domain::proposal::Proposal;
-use salesledger_domain::stream::{
-    contract_stream_id, customer_stream_id, nurture_stream_id, proposal_stream_id, visit_stream_id,
-};
+use salesledger_domain::stream::customer_stream_id;
 use salesledger_domain::value::{ContractId, CustomerId, NurturePackId, ProposalId, VisitId};
 use salesledger_domain::visit::Visit;
 use salesledger_domain::Role;
@@ -118,6 +116,26 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
     }
 }
 
+/// `403 forbidden` unless the caller's role is `allowed`: "role R may not
+/// {refused}" (what the role may not do, and who may). The one role check
+/// of the routes that are not commands (tokens, webhooks, customer lists,
+/// evidence, cosignatures).
+pub fn ensure_role(
+    caller: &Caller,
+    allowed: impl FnOnce(Role) -> bool,
+    refused: impl std::fmt::Display,
+) -> Result<(), ApiError> {
+    let role = caller.principal.role;
+    if allowed(role) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("role {} may not {refused}", role.as_str()),
+    ))
+}
+
 /// What a command or read is about, as its route names it: the customer
 /// it belongs to is found from the log ([`customer_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -139,37 +157,14 @@ pub async fn customer_of(
     state: &AppState,
     subject: Subject,
 ) -> Result<Option<CustomerId>, ApiError> {
-    let service = &state.service;
+    use super::reads::customer_in;
     Ok(match subject {
         Subject::None => None,
         Subject::Customer(customer) => Some(customer),
-        Subject::Proposal(id) => {
-            service
-                .load::<Proposal>(&proposal_stream_id(id))
-                .await?
-                .state
-                .customer_id
-        }
-        Subject::NurturePack(id) => {
-            service
-                .load::<NurturePack>(&nurture_stream_id(id))
-                .await?
-                .state
-                .customer_id
-        }
-        Subject::Visit(id) => {
-            service
-                .load::<Visit>(&visit_stream_id(id))
-                .await?
-                .state
-                .customer_id
-        }
-        Subject::Contract(id) => service
-            .load::<Contract>(&contract_stream_id(id))
-            .await?
-            .state
-            .record
-            .map(|record| record.customer_id),
+        Subject::Proposal(id) => customer_in::<Proposal>(state, id.as_uuid()).await?,
+        Subject::NurturePack(id) => customer_in::<NurturePack>(state, id.as_uuid()).await?,
+        Subject::Visit(id) => customer_in::<Visit>(state, id.as_uuid()).await?,
+        Subject::Contract(id) => customer_in::<Contract>(state, id.as_uuid()).await?,
     })
 }
 

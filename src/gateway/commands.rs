@@ -267,7 +267,8 @@ impl<A: Aggregate> Built<A> {
     }
 }
 
-/// Path parameters of a command route: none, one UUID, two, or a day.
+/// Path parameters of a command or view route: none, one UUID, two, a
+/// day, or a name.
 pub trait PathParams: Sized + Send + Sync + 'static {
     fn extract(
         parts: &mut axum::http::request::Parts,
@@ -292,7 +293,7 @@ macro_rules! path_params {
         }
     )*};
 }
-path_params!(Uuid, (Uuid, Uuid), chrono::NaiveDate);
+path_params!(Uuid, (Uuid, Uuid), chrono::NaiveDate, String);
 
 /// The first id of a command route's path: the addressed aggregate's (the
 /// customer of `/v1/customers/{customer_id}/callbacks/{task_id}/...`).
@@ -619,7 +620,8 @@ pub async fn ensure_may_act(
     }
 }
 
-fn rep_identity_unknown() -> ApiError {
+/// `403 rep_identity_unknown`: a rep token that names no rep id.
+pub fn rep_identity_unknown() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "rep_identity_unknown",

@@ -105,16 +105,11 @@ async fn import_customers(
     RawQuery(query): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportReport>, ApiError> {
-    if caller.principal.role != Role::Supervisor {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "role {} may not import customer lists; only supervisors may",
-                caller.principal.role.as_str()
-            ),
-        ));
-    }
+    super::auth::ensure_role(
+        &caller,
+        |role| role == Role::Supervisor,
+        "import customer lists; only supervisors may",
+    )?;
     super::media::require_media_type(&headers, &["text/csv", XLSX_MEDIA_TYPE])?;
     let media_type = headers
         .get(header::CONTENT_TYPE)

@@ -13,7 +13,6 @@
 //! module is the HTTP side.
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::rejection::QueryRejection;
@@ -24,12 +23,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use salesledger_store::{RecordedEvent, Store, Subscription};
+use futures_util::StreamExt;
+use salesledger_store::RecordedEvent;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::feed::{scan, FeedFilter};
+use crate::feed::FeedFilter;
 
 use super::auth::Caller;
 use super::problem::ApiError;
@@ -194,10 +194,7 @@ pub fn parse_types(types: Option<&str>) -> Result<Option<Vec<String>>, ApiError>
     };
     let mut parsed = Vec::new();
     for name in types.split(',').map(str::trim) {
-        if name.is_empty()
-            || name.len() > 64
-            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if !crate::feed::is_event_type_name(name) {
             return Err(invalid_query(format!(
                 "types: {name} is not an event type name"
             )));
@@ -230,42 +227,17 @@ async fn read_events(
         caller.rep_id,
         parse_types(query.types.as_deref())?,
     );
-    let from = query.after.map_or(0, |after| after.saturating_add(1));
-    let store: Arc<dyn Store> = state.service.store().clone();
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
-    let deadline = tokio::time::Instant::now() + wait;
-    let mut head = store.watch_head();
-    let mut scan_from = from;
-    let mut last = query.after;
-    loop {
-        let _ = head.borrow_and_update();
-        let (records, examined) = scan(store.as_ref(), scan_from, limit, &mut filter)
+    let store = state.service.store();
+    let (records, next_after, log_len) =
+        crate::feed::page(store.as_ref(), query.after, limit, &mut filter, wait)
             .await
             .map_err(super::internal)?;
-        let records: Vec<FeedRecord> = records.iter().map(FeedRecord::from_record).collect();
-        if examined.is_some() {
-            last = examined;
-        }
-        if !records.is_empty() || wait.is_zero() || tokio::time::Instant::now() >= deadline {
-            return Ok(Json(FeedPage {
-                records,
-                next_after: last,
-                log_len: store.head().len,
-            }));
-        }
-        scan_from = last.map_or(0, |last| last + 1);
-        // Wait for the head to move (or the deadline).
-        match tokio::time::timeout_at(deadline, head.changed()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) | Err(_) => {
-                return Ok(Json(FeedPage {
-                    records: Vec::new(),
-                    next_after: last,
-                    log_len: store.head().len,
-                }))
-            }
-        }
-    }
+    Ok(Json(FeedPage {
+        records: records.iter().map(FeedRecord::from_record).collect(),
+        next_after,
+        log_len,
+    }))
 }
 
 async fn stream_events(
@@ -280,7 +252,6 @@ async fn stream_events(
         caller.rep_id,
         parse_types(query.types.as_deref())?,
     );
-    let store = state.service.store().clone();
     // `Last-Event-ID` (sent by EventSource clients on reconnect) wins over
     // `after`: it is the last position this client received.
     let last_event_id = match headers.get("last-event-id") {
@@ -301,54 +272,23 @@ async fn stream_events(
     };
     let after = last_event_id.or(query.after);
     let from = after.map_or(0, |after| after.saturating_add(1));
-    let subscription = Subscription::new(state.service.store().clone(), from);
-    let shutting_down = state.shutting_down.subscribe();
-    let stream = futures_util::stream::unfold(
-        (subscription, filter, shutting_down, store),
-        |(mut subscription, mut filter, mut shutting_down, store)| async move {
-            loop {
-                let next = tokio::select! {
-                    next = subscription.next() => next,
-                    // The server is stopping: end the stream (the client
-                    // reconnects with Last-Event-ID).
-                    _ = shutting_down.wait_for(|stopping| *stopping) => return None,
-                };
-                match next {
-                    None => return None,
-                    Some(Err(error)) => {
-                        tracing::warn!(%error, "event stream: reading the log failed");
-                        return None;
-                    }
-                    Some(Ok(record)) => {
-                        match filter.keeps(store.as_ref(), &record).await {
-                            Ok(true) => {}
-                            Ok(false) => continue,
-                            Err(_) => {
-                                tracing::warn!("event stream: reading a stream's opener failed");
-                                return None;
-                            }
-                        }
-                        let body = FeedRecord::from_record(&record);
-                        let event = match Event::default()
-                            .id(record.position.to_string())
-                            .event(record.event_type.clone())
-                            .json_data(&body)
-                        {
-                            Ok(event) => event,
-                            Err(error) => {
-                                tracing::warn!(%error, "event stream: encoding a record");
-                                return None;
-                            }
-                        };
-                        return Some((
-                            Ok::<Event, Infallible>(event),
-                            (subscription, filter, shutting_down, store),
-                        ));
-                    }
-                }
-            }
-        },
+    let records = crate::feed::live(
+        state.service.store().clone(),
+        from,
+        filter,
+        state.shutting_down.subscribe(),
     );
+    // A record that does not encode ends the stream (logged).
+    let stream = records
+        .map(|record| {
+            Event::default()
+                .id(record.position.to_string())
+                .event(record.event_type.clone())
+                .json_data(FeedRecord::from_record(&record))
+                .map_err(|error| tracing::warn!(%error, "event stream: encoding a record"))
+        })
+        .take_while(|event| std::future::ready(event.is_ok()))
+        .filter_map(|event| std::future::ready(event.ok().map(Ok::<Event, Infallible>)));
     Ok(Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
         .into_response())

@@ -84,6 +84,31 @@ pub fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// A route's JSON body of `T`, decoded as [`json_body`] does. The
+/// outcome is kept for the handler to take ([`JsonBody::decoded`]) after
+/// its own checks (who may call it), which answer first.
+pub struct JsonBody<T>(Result<T, ApiError>);
+
+impl<T> JsonBody<T> {
+    /// The decoded body, or the problem of its media type, size or JSON.
+    pub fn decoded(self) -> Result<T, ApiError> {
+        self.0
+    }
+}
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let headers = request.headers().clone();
+        let body = axum::body::Bytes::from_request(request, state).await;
+        Ok(JsonBody(json_body(&headers, body)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

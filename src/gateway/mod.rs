@@ -285,24 +285,20 @@ pub fn internal(error: impl std::error::Error) -> ApiError {
     ApiError::internal(&error)
 }
 
-impl From<axum::extract::rejection::PathRejection> for ApiError {
-    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
-        ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "invalid_path_parameter",
-            rejection.body_text(),
-        )
-    }
+/// An extractor's rejection is a `400` with its code and axum's text.
+macro_rules! bad_request_from {
+    ($($rejection:ty => $code:literal),+ $(,)?) => {$(
+        impl From<$rejection> for ApiError {
+            fn from(rejection: $rejection) -> Self {
+                ApiError::new(axum::http::StatusCode::BAD_REQUEST, $code, rejection.body_text())
+            }
+        }
+    )+};
 }
 
-impl From<axum::extract::rejection::QueryRejection> for ApiError {
-    fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
-        ApiError::new(
-            axum::http::StatusCode::BAD_REQUEST,
-            "invalid_query",
-            rejection.body_text(),
-        )
-    }
+bad_request_from! {
+    axum::extract::rejection::PathRejection => "invalid_path_parameter",
+    axum::extract::rejection::QueryRejection => "invalid_query",
 }
 
 /// Reads `body` within `limit` bytes: over it, `too_large()`'s problem;

@@ -38,8 +38,8 @@ use utoipa::openapi::schema::{
 };
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr,
-    Required, ResponseBuilder, Schema,
+    Content, ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
+    RefOr, Required, ResponseBuilder, Schema,
 };
 use utoipa::ToSchema;
 
@@ -98,15 +98,38 @@ fn json_ref(schema_name: &str) -> utoipa::openapi::Content {
         .build()
 }
 
-fn problem_responses(operation: OperationBuilder, statuses: &[(&str, &str)]) -> OperationBuilder {
+/// An answer of `description` whose body is `content` as `media`.
+pub fn answer(description: &str, media: &str, content: Content) -> ResponseBuilder {
+    ResponseBuilder::new()
+        .description(description)
+        .content(media, content)
+}
+
+/// A required request body: `content` as `media`.
+fn required_body(media: &str, content: Content) -> utoipa::openapi::request_body::RequestBody {
+    RequestBodyBuilder::new()
+        .required(Some(Required::True))
+        .content(media, content)
+        .build()
+}
+
+/// The bearer token every documented `/v1/` operation takes.
+pub fn bearer() -> SecurityRequirement {
+    SecurityRequirement::new("bearer", Vec::<String>::new())
+}
+
+/// `operation` with its problem answers: (status, what it means), each a
+/// `Problem` as application/problem+json.
+pub fn problem_responses(
+    operation: OperationBuilder,
+    statuses: &[(&str, &str)],
+) -> OperationBuilder {
     statuses
         .iter()
         .fold(operation, |operation, (status, description)| {
             operation.response(
                 *status,
-                ResponseBuilder::new()
-                    .description(*description)
-                    .content("application/problem+json", json_ref("Problem")),
+                answer(description, "application/problem+json", json_ref("Problem")),
             )
         })
 }
@@ -140,14 +163,7 @@ fn path_parameters(path: &str, mut operation: OperationBuilder) -> OperationBuil
         let schema = ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(format));
-        operation = operation.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Path)
-                .required(Required::True)
-                .description(Some(description))
-                .schema(Some(schema)),
-        );
+        operation = operation.parameter(parameter(name, ParameterIn::Path, description, schema));
     }
     operation
 }
@@ -175,14 +191,7 @@ fn header_parameters(mut operation: OperationBuilder) -> OperationBuilder {
         ("X-Correlation-Id", "Correlation id recorded on every event (defaults to the command id).", uuid_schema()),
         ("X-Causation-Id", "What caused this command (defaults to the command id).", uuid_schema()),
     ] {
-        operation = operation.parameter(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(description))
-                .schema(Some(schema)),
-        );
+        operation = operation.parameter(parameter(name, ParameterIn::Header, description, schema));
     }
     operation
 }
@@ -232,12 +241,34 @@ pub fn query_schema(name: &str, month_only: bool) -> ObjectBuilder {
 }
 
 fn query_parameter(name: &str, description: &str, month_only: bool) -> ParameterBuilder {
+    parameter(
+        name,
+        ParameterIn::Query,
+        description,
+        query_schema(name, month_only),
+    )
+}
+
+/// A documented parameter: a path parameter is required, a header or
+/// query parameter is not (the batch id of the POS route is, and says
+/// so itself).
+pub fn parameter(
+    name: &str,
+    at: ParameterIn,
+    description: &str,
+    schema: ObjectBuilder,
+) -> ParameterBuilder {
+    let required = if matches!(at, ParameterIn::Path) {
+        Required::True
+    } else {
+        Required::False
+    };
     ParameterBuilder::new()
         .name(name)
-        .parameter_in(ParameterIn::Query)
-        .required(Required::False)
+        .parameter_in(at)
+        .required(required)
         .description(Some(description))
-        .schema(Some(query_schema(name, month_only)))
+        .schema(Some(schema))
 }
 
 fn roles_allowed(kind: CommandKind) -> String {
@@ -291,19 +322,19 @@ fn command_operation(route: &RouteEntry) -> (HttpMethod, OperationBuilder) {
         .summary(Some(format!("{kind:?}")))
         .description(Some(format!("Roles allowed: {}.", roles_allowed(kind))))
         .tag(path.split('/').nth(2).unwrap_or("commands"))
-        .request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content("application/json", json_ref(&schema_name))
-                .build(),
-        ))
+        .request_body(Some(required_body(
+            "application/json",
+            json_ref(&schema_name),
+        )))
         .response(
             success,
-            ResponseBuilder::new()
-                .description("The command's outcome")
-                .content("application/json", json_ref("CommandOutcome")),
+            answer(
+                "The command's outcome",
+                "application/json",
+                json_ref("CommandOutcome"),
+            ),
         )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .security(bearer());
     let operation = path_parameters(path, header_parameters(operation));
     (
         method_of(method),
@@ -322,13 +353,8 @@ fn read_operation(
         .summary(Some(operation_id))
         .description(Some("Any authenticated role may read."))
         .tag(path.split('/').nth(2).unwrap_or("reads"))
-        .response(
-            "200",
-            ResponseBuilder::new()
-                .description("OK")
-                .content(content_type, json_ref(schema_name)),
-        )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .response("200", answer("OK", content_type, json_ref(schema_name)))
+        .security(bearer());
     problem_responses(path_parameters(path, operation), READ_PROBLEMS)
 }
 
@@ -347,9 +373,7 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
     .tag("views")
     .response(
         "503",
-        ResponseBuilder::new()
-            .description("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_failed: the view stopped at an event it cannot apply (`projector`, `position`, `reason` in the problem); view_unavailable: the read models have stopped")
-            .content("application/problem+json", json_ref("Problem")),
+        answer("view_not_caught_up: the view has not applied `wait_for_position` within the timeout; view_failed: the view stopped at an event it cannot apply (`projector`, `position`, `reason` in the problem); view_unavailable: the read models have stopped", "application/problem+json", json_ref("Problem")),
     );
     let waits = [
         ("wait_for_position", "Read-your-writes: wait until the view has applied this log position (a command's `last_position`)."),
@@ -367,19 +391,17 @@ fn view_operation(route: &super::views::ViewRoute) -> OperationBuilder {
 fn integration_operation(route: &super::route::DocRoute) -> OperationBuilder {
     let (status, content_type, schema) = route.success;
     let response = match (schema, content_type) {
-        (None, "text/event-stream") => ResponseBuilder::new()
-            .description("The event stream")
-            .content(
-                content_type,
-                ContentBuilder::new()
-                    .schema(Some(sse_event_schema()))
-                    .build(),
-            ),
-        (Some(schema), _) => ResponseBuilder::new()
-            .description("OK")
-            .content(content_type, json_ref(schema)),
+        (None, "text/event-stream") => answer(
+            "The event stream",
+            content_type,
+            ContentBuilder::new()
+                .schema(Some(sse_event_schema()))
+                .build(),
+        ),
+        (Some(schema), _) => answer("OK", content_type, json_ref(schema)),
         (None, "application/json") => ResponseBuilder::new().description("No content"),
-        (None, _) => ResponseBuilder::new().description("OK").content(
+        (None, _) => answer(
+            "OK",
             content_type,
             ContentBuilder::new()
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
@@ -392,14 +414,10 @@ fn integration_operation(route: &super::route::DocRoute) -> OperationBuilder {
         .description(Some(route.description))
         .tag(route.tag)
         .response(status, response)
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .security(bearer());
     if let Some(request) = route.request {
-        operation = operation.request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content("application/json", json_ref(request))
-                .build(),
-        ));
+        operation =
+            operation.request_body(Some(required_body("application/json", json_ref(request))));
     }
     for (name, description) in route.query {
         operation = operation.parameter(query_parameter(name, description, false));
@@ -453,18 +471,13 @@ fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
         )))
         .tag("ingest")
         .request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content("application/json", json_ref(route.schema))
-                .build(),
+            required_body("application/json", json_ref(route.schema)),
         ))
         .response(
             "200",
-            ResponseBuilder::new()
-                .description("One result per item")
-                .content("application/json", json_ref("IngestOutcome")),
+            answer("One result per item", "application/json", json_ref("IngestOutcome")),
         )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .security(bearer());
     problem_responses(
         header_parameters(operation),
         &[
@@ -658,19 +671,15 @@ fn unbounded_document() -> OpenApi {
             roles_allowed(CommandKind::RecordProposalPdf)
         )))
         .tag("blobs")
-        .request_body(Some(
-            RequestBodyBuilder::new()
-                .required(Some(Required::True))
-                .content("application/octet-stream", binary_content())
-                .build(),
-        ))
+        .request_body(Some(required_body(
+            "application/octet-stream",
+            binary_content(),
+        )))
         .response(
             "201",
-            ResponseBuilder::new()
-                .description("Stored")
-                .content("application/json", json_ref("BlobView")),
+            answer("Stored", "application/json", json_ref("BlobView")),
         )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .security(bearer());
     items.entry("/v1/blobs".into()).or_default().push((
         HttpMethod::Post,
         problem_responses(
@@ -696,11 +705,9 @@ fn unbounded_document() -> OpenApi {
         .tag("blobs")
         .response(
             "200",
-            ResponseBuilder::new()
-                .description("The file")
-                .content("application/octet-stream", binary_content()),
+            answer("The file", "application/octet-stream", binary_content()),
         )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        .security(bearer());
     items.entry("/v1/blobs/{sha256}".into()).or_default().push((
         HttpMethod::Get,
         problem_responses(
@@ -721,12 +728,7 @@ fn unbounded_document() -> OpenApi {
             .operation_id(Some(operation_id))
             .summary(Some(summary))
             .tag("operations")
-            .response(
-                "200",
-                ResponseBuilder::new()
-                    .description(description)
-                    .content("application/json", any_object()),
-            );
+            .response("200", answer(description, "application/json", any_object()));
         items
             .entry(path.into())
             .or_default()
@@ -769,14 +771,13 @@ fn unbounded_document() -> OpenApi {
         .tag("operations")
         .response(
             "200",
-            ResponseBuilder::new()
-                .description("Prometheus text exposition format 0.0.4")
-                .content(
-                    "text/plain",
-                    ContentBuilder::new()
-                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-                        .build(),
-                ),
+            answer(
+                "Prometheus text exposition format 0.0.4",
+                "text/plain",
+                ContentBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .build(),
+            ),
         );
     items
         .entry("/metrics".into())

@@ -133,7 +133,7 @@ pub fn routes(max_blob_bytes: usize) -> Router<AppState> {
 
 /// An aggregate read by id: its stream, how an answer names it, and the
 /// customer it belongs to, whose read scope decides who may read it.
-trait Readable: Aggregate + Serialize + Send + Sync + 'static {
+pub(super) trait Readable: Aggregate + Serialize + Send + Sync + 'static {
     /// "no {WHAT} at {stream}" when missing or out of the caller's scope.
     const WHAT: &'static str;
     /// The part of the read scope that applies; `None`: any caller.
@@ -150,6 +150,17 @@ trait Readable: Aggregate + Serialize + Send + Sync + 'static {
     ) -> Result<(), ApiError> {
         Ok(())
     }
+}
+
+/// The customer the aggregate `A` with this id belongs to, from its
+/// folded state (`None` when it names none or does not exist): the one
+/// answer of reads and of [`super::auth::customer_of`].
+pub(super) async fn customer_in<A: Readable>(
+    state: &AppState,
+    id: Uuid,
+) -> Result<Option<CustomerId>, ApiError> {
+    let loaded = state.service.load::<A>(&A::stream_id(id)).await?;
+    Ok(loaded.state.customer_of(id))
 }
 
 /// [`Readable`] of an aggregate: `readable!(Type, "its name",

@@ -27,11 +27,10 @@ use salesledger_domain::value::PosBatchId;
 use salesledger_domain::{CommandKind, DomainError};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::security::SecurityRequirement;
-use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, Required};
 use utoipa::{PartialSchema, ToSchema};
 
 use super::commands::uuid_header;
@@ -201,11 +200,6 @@ async fn record_pos_sales(
 
 /// The POS route's OpenAPI operation (path, method, operation).
 pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
-    let problem = || {
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name("Problem")))
-            .build()
-    };
     let ndjson = ContentBuilder::new()
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .example(Some(json!(
@@ -221,7 +215,7 @@ pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
             .schema(Some(PosBatchOutcomeDoc::schema()))
             .build()
     };
-    let mut operation = OperationBuilder::new()
+    let operation = OperationBuilder::new()
         .operation_id(Some("RecordPosSales"))
         .summary(Some("RecordPosSales"))
         .description(Some(format!(
@@ -234,63 +228,56 @@ pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
         )))
         .tag("stores")
         .parameter(
-            ParameterBuilder::new()
-                .name("batch_id")
-                .parameter_in(ParameterIn::Query)
-                .required(Required::True)
-                .description(Some(
-                    "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(Some("^[A-Za-z0-9._:-]{1,64}$")),
-                )),
+            super::openapi::parameter(
+                "batch_id",
+                ParameterIn::Query,
+                "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z0-9._:-]{1,64}$")),
+            )
+            .required(Required::True),
         )
         .request_body(Some(body.build()))
         .response(
             "201",
-            ResponseBuilder::new()
-                .description("Recorded")
-                .content("application/json", outcome()),
+            super::openapi::answer("Recorded", "application/json", outcome()),
         )
         .response(
             "200",
-            ResponseBuilder::new()
-                .description("An identical batch was already recorded: its original outcome, `replayed: true`")
-                .content("application/json", outcome()),
+            super::openapi::answer(
+                "An identical batch was already recorded: its original outcome, `replayed: true`",
+                "application/json",
+                outcome(),
+            ),
         )
-        .security(SecurityRequirement::new("bearer", Vec::<String>::new()));
-    for (status, description) in [
-        ("400", "No batch_id, or an unreadable body"),
-        ("401", "No or unknown bearer token"),
-        ("403", "The caller's role may not record POS sales"),
-        (
-            "409",
-            "pos_batch_id_reused: the batch id was used for other lines",
-        ),
-        (
-            "413",
-            "pos_batch_too_large: more lines or bytes than the limits",
-        ),
-        (
-            "415",
-            "Not application/x-ndjson, application/jsonl or text/plain",
-        ),
-        (
-            "422",
-            "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
-             (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
-             invalid_amount, invalid_sold_at, time_in_future, ticket_mismatch, ticket_too_large), `n_errors` \
-             counts them; or an invalid batch id",
-        ),
-    ] {
-        operation = operation.response(
-            status,
-            ResponseBuilder::new()
-                .description(description)
-                .content("application/problem+json", problem()),
-        );
-    }
+        .security(super::openapi::bearer());
+    let operation = super::openapi::problem_responses(
+        operation,
+        &[
+            ("400", "No batch_id, or an unreadable body"),
+            ("401", "No or unknown bearer token"),
+            ("403", "The caller's role may not record POS sales"),
+            (
+                "409",
+                "pos_batch_id_reused: the batch id was used for other lines",
+            ),
+            (
+                "413",
+                "pos_batch_too_large: more lines or bytes than the limits",
+            ),
+            (
+                "415",
+                "Not application/x-ndjson, application/jsonl or text/plain",
+            ),
+            (
+                "422",
+                "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
+                 (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
+                 invalid_amount, invalid_sold_at, time_in_future, ticket_mismatch, ticket_too_large), `n_errors` \
+                 counts them; or an invalid batch id",
+            ),
+        ],
+    );
     (POS_SALES_PATH, HttpMethod::Post, operation)
 }

@@ -3,8 +3,7 @@
 //! in the create call's answer only; the file keeps its SHA-256 digest
 //! (`crate::tokens`). Who may: [`salesledger_domain::access::may_manage_tokens`].
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -111,18 +110,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 fn authorise(caller: &Caller) -> Result<(), ApiError> {
-    if may_manage_tokens(caller.principal.role) {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!(
-                "role {} may not manage tokens; only supervisors may",
-                caller.principal.role.as_str()
-            ),
-        ))
-    }
+    super::auth::ensure_role(
+        caller,
+        may_manage_tokens,
+        "manage tokens; only supervisors may",
+    )
 }
 
 impl From<TokenFileError> for ApiError {
@@ -180,11 +172,10 @@ async fn change<T: Send + 'static>(
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: super::media::JsonBody<NewToken>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    let new: NewToken = super::media::json_body(&headers, body)?;
+    let new = body.decoded()?;
     let now = state.now();
     let (token, entry) = change(&state, move |path| crate::tokens::create(path, &new, now)).await?;
     tracing::info!(name = %entry.actor, role = entry.role.as_str(), by = %caller.principal.actor, "token created");

@@ -2,14 +2,12 @@
 //! resume and delete subscriptions. The signing secret is returned once,
 //! by the create call.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use rand::RngCore;
 use salesledger_domain::Role;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,9 +20,6 @@ use super::AppState;
 use crate::webhooks::subscriptions::{Attempt, StoredWebhook, SubscriptionsError, WebhookState};
 use crate::webhooks::target::{validate, TargetError};
 use crate::webhooks::{EventFilter, TaskCardKind};
-
-/// Most event types and task-card kinds per subscription.
-pub const MAX_FILTER_ITEMS: usize = 64;
 
 /// `POST /v1/webhooks`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -199,14 +194,11 @@ fn view(hook: &StoredWebhook) -> WebhookView {
 }
 
 fn authorise(caller: &Caller) -> Result<(), ApiError> {
-    match caller.principal.role {
-        Role::Integrator | Role::Supervisor => Ok(()),
-        role => Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("role {} may not manage webhooks", role.as_str()),
-        )),
-    }
+    super::auth::ensure_role(
+        caller,
+        |role| matches!(role, Role::Integrator | Role::Supervisor),
+        "manage webhooks",
+    )
 }
 
 fn storage(error: SubscriptionsError) -> ApiError {
@@ -217,13 +209,30 @@ fn unprocessable(code: &str, detail: String) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
 }
 
-/// The webhook id in the path, once the caller may manage webhooks.
-fn authorised_id(
-    caller: &Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Uuid, ApiError> {
-    authorise(caller)?;
-    Ok(path?.0)
+/// A call on one webhook: a caller who may manage webhooks (else `403`),
+/// then the webhook id in the path (else `400`).
+struct OnWebhook {
+    state: AppState,
+    caller: Caller,
+    id: Uuid,
+}
+
+impl axum::extract::FromRequestParts<AppState> for OnWebhook {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        authorise(&caller)?;
+        let Path(id) = Path::<Uuid>::from_request_parts(parts, state).await?;
+        Ok(OnWebhook {
+            state: state.clone(),
+            caller,
+            id,
+        })
+    }
 }
 
 /// Applies the control `change` to webhook `id` (a `404` when there is
@@ -245,49 +254,15 @@ fn missing(id: Uuid) -> ApiError {
     ApiError::not_found(format!("no webhook {id}"))
 }
 
-fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("whsec_{}", hex::encode(bytes))
-}
-
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    headers: axum::http::HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: super::media::JsonBody<CreateWebhookRequest>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
-    let request: CreateWebhookRequest = crate::gateway::media::json_body(&headers, body)?;
-    let mut event_types = request.event_types;
-    event_types.sort();
-    event_types.dedup();
-    let mut task_cards = request.task_cards;
-    task_cards.sort();
-    task_cards.dedup();
-    if event_types.is_empty() && task_cards.is_empty() {
-        return Err(unprocessable(
-            "invalid_webhook_filter",
-            "name at least one event type or task-card kind".into(),
-        ));
-    }
-    if event_types.len() + task_cards.len() > MAX_FILTER_ITEMS {
-        return Err(unprocessable(
-            "invalid_webhook_filter",
-            format!("at most {MAX_FILTER_ITEMS} event types and task-card kinds"),
-        ));
-    }
-    if let Some(bad) = event_types.iter().find(|name| {
-        name.as_str() != "*"
-            && (name.is_empty()
-                || name.len() > 64
-                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-    }) {
-        return Err(unprocessable(
-            "invalid_webhook_filter",
-            format!("{bad} is not an event type name"),
-        ));
-    }
+    let request = body.decoded()?;
+    let filter = EventFilter::new(request.event_types, request.task_cards)
+        .map_err(|error| unprocessable("invalid_webhook_filter", error.to_string()))?;
     let url = validate(&request.url, state.webhooks.allow_private_targets)
         .await
         .map_err(|error| {
@@ -301,24 +276,13 @@ async fn create(
                 .with("reason", serde_json::json!(reason))
         })?;
     let head = state.service.store().head().len;
-    let hook = StoredWebhook {
-        id: Uuid::now_v7(),
-        url: url.to_string(),
-        filter: EventFilter {
-            event_types,
-            task_cards,
-        },
-        secret: new_secret(),
-        state: WebhookState::Active,
-        paused_reason: None,
-        cursor: request.from.unwrap_or(head),
-        created_at: state.now(),
-        created_by: caller.principal.actor.to_string(),
-        generation: 0,
-        consecutive_failures: 0,
-        n_delivered: 0,
-        attempts: Default::default(),
-    };
+    let hook = StoredWebhook::new(
+        url.to_string(),
+        filter,
+        request.from.unwrap_or(head),
+        state.now(),
+        caller.principal.actor.to_string(),
+    );
     state.webhooks.insert(&hook).map_err(storage)?;
     tracing::info!(id = %hook.id, url = %hook.url, actor = %hook.created_by, "webhook created");
     let created = WebhookCreated {
@@ -339,12 +303,7 @@ async fn list(
     }))
 }
 
-async fn read(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<WebhookView>, ApiError> {
-    let id = authorised_id(&caller, path)?;
+async fn read(OnWebhook { state, id, .. }: OnWebhook) -> Result<Json<WebhookView>, ApiError> {
     let hook = state
         .webhooks
         .get(id)
@@ -353,12 +312,7 @@ async fn read(
     Ok(Json(view(&hook)))
 }
 
-async fn remove(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<StatusCode, ApiError> {
-    let id = authorised_id(&caller, path)?;
+async fn remove(OnWebhook { state, caller, id }: OnWebhook) -> Result<StatusCode, ApiError> {
     if state.webhooks.remove(id).map_err(storage)? {
         tracing::info!(%id, actor = %caller.principal.actor, "webhook deleted");
         Ok(StatusCode::NO_CONTENT)
@@ -367,12 +321,7 @@ async fn remove(
     }
 }
 
-async fn pause(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
-) -> Result<Json<WebhookView>, ApiError> {
-    let id = authorised_id(&caller, path)?;
+async fn pause(OnWebhook { state, caller, id }: OnWebhook) -> Result<Json<WebhookView>, ApiError> {
     let actor = caller.principal.actor.to_string();
     control(&state, id, |hook| {
         hook.state = WebhookState::Paused;
@@ -381,12 +330,9 @@ async fn pause(
 }
 
 async fn resume(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: Result<Path<Uuid>, PathRejection>,
+    OnWebhook { state, id, .. }: OnWebhook,
     query: Result<Query<ResumeQuery>, QueryRejection>,
 ) -> Result<Json<WebhookView>, ApiError> {
-    let id = authorised_id(&caller, path)?;
     let from = query?.0.from;
     control(&state, id, |hook| {
         hook.state = WebhookState::Active;

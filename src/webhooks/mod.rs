@@ -176,7 +176,50 @@ pub struct EventFilter {
     pub task_cards: Vec<TaskCardKind>,
 }
 
+/// Most event types and task-card kinds one subscription names.
+pub const MAX_FILTER_ITEMS: usize = 64;
+
+/// Why a new subscription's filter is refused (`invalid_webhook_filter`).
+#[derive(Debug, thiserror::Error)]
+pub enum FilterError {
+    #[error("name at least one event type or task-card kind")]
+    Empty,
+    #[error("at most {MAX_FILTER_ITEMS} event types and task-card kinds")]
+    TooMany,
+    #[error("{0} is not an event type name")]
+    NotAnEventType(String),
+}
+
 impl EventFilter {
+    /// A new subscription's filter: each list sorted without repeats, at
+    /// least one item and at most [`MAX_FILTER_ITEMS`], every event type a
+    /// name ([`crate::feed::is_event_type_name`]) or `"*"`.
+    pub fn new(
+        mut event_types: Vec<String>,
+        mut task_cards: Vec<TaskCardKind>,
+    ) -> Result<EventFilter, FilterError> {
+        event_types.sort();
+        event_types.dedup();
+        task_cards.sort();
+        task_cards.dedup();
+        if event_types.is_empty() && task_cards.is_empty() {
+            return Err(FilterError::Empty);
+        }
+        if event_types.len() + task_cards.len() > MAX_FILTER_ITEMS {
+            return Err(FilterError::TooMany);
+        }
+        if let Some(bad) = event_types
+            .iter()
+            .find(|name| name.as_str() != "*" && !crate::feed::is_event_type_name(name))
+        {
+            return Err(FilterError::NotAnEventType(bad.clone()));
+        }
+        Ok(EventFilter {
+            event_types,
+            task_cards,
+        })
+    }
+
     pub fn matches(&self, event_type: &str, payload: &serde_json::Value) -> bool {
         self.event_types
             .iter()

@@ -124,6 +124,37 @@ pub struct StoredWebhook {
 }
 
 impl StoredWebhook {
+    /// A new active subscription with a fresh signing secret
+    /// (`whsec_` and 32 random bytes, hex), delivering from `cursor`.
+    pub fn new(
+        url: String,
+        filter: EventFilter,
+        cursor: u64,
+        created_at: DateTime<Utc>,
+        created_by: String,
+    ) -> StoredWebhook {
+        use rand::RngCore;
+        let mut secret = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut secret);
+        StoredWebhook {
+            id: Uuid::now_v7(),
+            url,
+            filter,
+            secret: format!("whsec_{}", hex::encode(secret)),
+            state: WebhookState::Active,
+            paused_reason: None,
+            cursor,
+            created_at,
+            created_by,
+            generation: 0,
+            consecutive_failures: 0,
+            n_delivered: 0,
+            attempts: VecDeque::new(),
+        }
+    }
+}
+
+impl StoredWebhook {
     pub fn push_attempt(&mut self, attempt: Attempt) {
         self.attempts.push_back(attempt);
         while self.attempts.len() > ATTEMPT_HISTORY {
@@ -465,24 +496,19 @@ mod tests {
     use super::*;
 
     fn hook(secret: &str) -> StoredWebhook {
-        StoredWebhook {
-            id: Uuid::now_v7(),
-            url: "http://127.0.0.1:9/hook".to_owned(),
-            filter: EventFilter {
-                event_types: vec!["*".to_owned()],
-                task_cards: Vec::new(),
-            },
-            secret: secret.to_owned(),
-            state: WebhookState::Active,
-            paused_reason: None,
-            cursor: 0,
-            created_at: Utc::now(),
-            created_by: "supervisor:test".to_owned(),
-            generation: 0,
-            consecutive_failures: 0,
-            n_delivered: 0,
-            attempts: VecDeque::new(),
-        }
+        let filter = EventFilter {
+            event_types: vec!["*".to_owned()],
+            task_cards: Vec::new(),
+        };
+        let mut hook = StoredWebhook::new(
+            "http://127.0.0.1:9/hook".to_owned(),
+            filter,
+            0,
+            Utc::now(),
+            "supervisor:test".to_owned(),
+        );
+        hook.secret = secret.to_owned();
+        hook
     }
 
     #[test]

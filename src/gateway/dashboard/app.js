@@ -282,6 +282,19 @@ function withWait(path, position) {
   return `${path}${sep}wait_for_position=${position}&timeout_ms=10000`;
 }
 
+// What a view read that failed answers: null (404), "forbidden" (403), or
+// READ_AGAIN when the view was not caught up within the wait (then read
+// what is there now); any other error propagates.
+const READ_AGAIN = Symbol("read again");
+function failedRead(error, position) {
+  if (error instanceof ApiError && error.status === 404) return null;
+  if (error instanceof ApiError && error.status === 403) return "forbidden";
+  if (error instanceof ApiError && error.status === 503 && position !== undefined && position !== null) {
+    return READ_AGAIN;
+  }
+  throw error;
+}
+
 // A view read: the data, or null when the view is not there or empty (404),
 // or "forbidden" (403: the section is hidden). Other errors propagate.
 async function view(path, position) {
@@ -290,13 +303,8 @@ async function view(path, position) {
     if (answer && typeof answer.position === "number") notePosition(answer.position);
     return answer ? answer.data : null;
   } catch (error) {
-    if (error instanceof ApiError && error.status === 404) return null;
-    if (error instanceof ApiError && error.status === 403) return "forbidden";
-    if (error instanceof ApiError && error.status === 503 && position !== undefined && position !== null) {
-      // Not caught up within the wait: read what is there now.
-      return view(path, null);
-    }
-    throw error;
+    const outcome = failedRead(error, position);
+    return outcome === READ_AGAIN ? view(path, null) : outcome;
   }
 }
 
@@ -313,12 +321,8 @@ async function viewAll(path, position) {
     try {
       answer = await api(withWait(page, position));
     } catch (error) {
-      if (error instanceof ApiError && error.status === 404) return null;
-      if (error instanceof ApiError && error.status === 403) return "forbidden";
-      if (error instanceof ApiError && error.status === 503 && position !== undefined && position !== null) {
-        return viewAll(path, null);
-      }
-      throw error;
+      const outcome = failedRead(error, position);
+      return outcome === READ_AGAIN ? viewAll(path, null) : outcome;
     }
     if (!answer) return null;
     if (typeof answer.position === "number") notePosition(answer.position);

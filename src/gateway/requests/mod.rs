@@ -248,33 +248,26 @@ fn on_account(
     Built::command(account_stream_id(customer_id), command(customer_id))
 }
 
-/// A command on the customer `customer`.
-fn on_customer(
-    customer: Uuid,
-    command: Result<CustomerCommand, DtoError>,
-) -> Result<Built<Customer>, ApiError> {
-    Built::command(customer_stream_id(CustomerId::from_uuid(customer)), command)
+/// `fn on_x(id, command)`: a command on the aggregate with the path's
+/// `id`, on its stream.
+macro_rules! on_stream {
+    ($($(#[$doc:meta])* $name:ident: $aggregate:ty, $command:ty, $stream:ident($id:ident);)+) => {$(
+        $(#[$doc])*
+        fn $name(id: Uuid, command: Result<$command, DtoError>) -> Result<Built<$aggregate>, ApiError> {
+            Built::command($stream($id::from_uuid(id)), command)
+        }
+    )+};
 }
 
-/// A command on the nurture pack `pack`.
-fn on_pack(
-    pack: Uuid,
-    command: Result<NurtureCommand, DtoError>,
-) -> Result<Built<NurturePack>, ApiError> {
-    Built::command(nurture_stream_id(NurturePackId::from_uuid(pack)), command)
-}
-
-/// A command on the proposal `proposal`.
-fn on_proposal(
-    proposal: Uuid,
-    command: Result<ProposalCommand, DtoError>,
-) -> Result<Built<Proposal>, ApiError> {
-    Built::command(proposal_stream_id(ProposalId::from_uuid(proposal)), command)
-}
-
-/// A command on the lead `lead`.
-fn on_lead(lead: Uuid, command: Result<LeadCommand, DtoError>) -> Result<Built<Lead>, ApiError> {
-    Built::command(lead_stream_id(LeadId::from_uuid(lead)), command)
+on_stream! {
+    /// A command on the customer `id`.
+    on_customer: Customer, CustomerCommand, customer_stream_id(CustomerId);
+    /// A command on the nurture pack `id`.
+    on_pack: NurturePack, NurtureCommand, nurture_stream_id(NurturePackId);
+    /// A command on the proposal `id`.
+    on_proposal: Proposal, ProposalCommand, proposal_stream_id(ProposalId);
+    /// A command on the lead `id`.
+    on_lead: Lead, LeadCommand, lead_stream_id(LeadId);
 }
 
 /// A command on the rep `rep`.

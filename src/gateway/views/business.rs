@@ -29,7 +29,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewQuery, ViewRoute,
+    answer, answer_scoped_by_id, answer_scoped_list, query, Params, View, ViewQuery, ViewRoute,
+    WaitQuery,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -171,8 +172,7 @@ fn period(raw: Option<String>, total_allowed: bool) -> Result<Option<String>, Ap
 /// `assets` and `funnel`: projector `P`'s rows by group and period
 /// (`YYYY-MM` or `total`, checked before any wait).
 async fn grouped_rows<P, G, R>(
-    state: &AppState,
-    params: Params<GroupedQuery>,
+    View { state, params, .. }: View<GroupedQuery>,
     rows: fn(&mut Reader<'_>, G, Option<&str>) -> Result<R, TableError>,
 ) -> Result<Response, ApiError>
 where
@@ -180,64 +180,38 @@ where
     G: From<Group> + Send + 'static,
     R: Serialize + Send + 'static,
 {
-    let params = query(params)?;
-    let wait = params.wait();
-    let period = period(params.period, true)?;
+    let period = period(params.period.clone(), true)?;
     let group = G::from(params.group);
-    answer::<P, _>(state, &wait, move |reader| {
+    answer::<P, _>(&state, &params.wait(), move |reader| {
         Ok(Ok(rows(reader, group, period.as_deref())?))
     })
     .await
 }
 
-async fn assets(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<GroupedQuery>,
-) -> Result<Response, ApiError> {
-    grouped_rows::<AssetsTables, AssetGroup, _>(&state, params, |reader, group, period| {
-        assets::rows(reader, group, period)
-    })
-    .await
+async fn assets(view: View<GroupedQuery>) -> Result<Response, ApiError> {
+    grouped_rows::<AssetsTables, AssetGroup, _>(view, assets::rows).await
 }
 
-async fn funnel(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<GroupedQuery>,
-) -> Result<Response, ApiError> {
-    grouped_rows::<FunnelTables, FunnelGroup, _>(&state, params, |reader, group, period| {
+async fn funnel(view: View<GroupedQuery>) -> Result<Response, ApiError> {
+    grouped_rows::<FunnelTables, FunnelGroup, _>(view, |reader, group, period| {
         funnel::rows(reader, group, period)
     })
     .await
 }
 
-async fn receivables(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params,
-) -> Result<Response, ApiError> {
-    answer::<ReceivablesTables, _>(&state, &query(params)?, |rows| {
-        Ok(Ok(receivables::summary(rows)?))
-    })
-    .await
+async fn receivables(View { state, params, .. }: View) -> Result<Response, ApiError> {
+    answer::<ReceivablesTables, _>(&state, &params, |rows| Ok(Ok(receivables::summary(rows)?)))
+        .await
 }
 
-async fn task_cards(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params<TaskCardQuery>,
-) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    let customer_id = params.customer_id.map(CustomerId::from_uuid);
-    let department = params.department;
-    answer_scoped_list::<ReceivablesTables, _, u64>(
-        &state,
-        &caller,
+async fn task_cards(view: View<TaskCardQuery>) -> Result<Response, ApiError> {
+    let customer_id = view.params.customer_id.map(CustomerId::from_uuid);
+    let department = view.params.department;
+    let page = (view.params.limit, view.params.cursor.as_deref());
+    answer_scoped_list::<ReceivablesTables, _, u64, _>(
+        &view,
         Resource::Contract,
-        &params.wait(),
-        params.limit,
-        params.cursor.as_deref(),
+        page,
         move |rows, after, limit| {
             receivables::task_cards_page(rows, customer_id, department, after, limit)
         },
@@ -246,19 +220,11 @@ async fn task_cards(
     .await
 }
 
-async fn contract(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-    params: Params,
-) -> Result<Response, ApiError> {
+async fn contract(view: View<WaitQuery, Uuid>) -> Result<Response, ApiError> {
     answer_scoped_by_id::<ReceivablesTables, _>(
-        &state,
-        &caller,
+        view,
         Resource::Contract,
         |id| Subject::Contract(ContractId::from_uuid(id)),
-        path,
-        params,
         "contract",
         |rows, id| receivables::contract(rows, ContractId::from_uuid(id)),
     )
@@ -293,11 +259,8 @@ async fn digest(
 }
 
 async fn leaderboard(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<LeaderboardQuery>,
+    View { state, params, .. }: View<LeaderboardQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
     let wait = params.wait();
     let period = period(params.period, false)?;
     let region = params.region;

@@ -1,6 +1,5 @@
 //! `/v1/views/health...` and `/v1/views/risk...`: customer health (SPEC C7) and the morning risk list (C8).
 
-use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::NaiveDate;
@@ -11,14 +10,12 @@ use salesledger_projections::tables::{
 };
 
 use super::{
-    answer_scoped, answer_scoped_by_id, answer_scoped_list, query, IdPath, Params, ViewQuery,
-    ViewRoute,
+    answer_scoped, answer_scoped_by_id, answer_scoped_list, View, ViewQuery, ViewRoute, WaitQuery,
 };
-use crate::gateway::auth::Caller;
 use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
-use crate::gateway::AppState;
 use salesledger_domain::access::Resource;
+use uuid::Uuid;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
@@ -67,57 +64,36 @@ view_query! {
     }
 }
 
-async fn health_list(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params<ListQuery>,
-) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    answer_scoped_list::<HealthTables, _, CustomerId>(
-        &state,
-        &caller,
+async fn health_list(view: View<ListQuery>) -> Result<Response, ApiError> {
+    let page = (view.params.limit, view.params.cursor.as_deref());
+    answer_scoped_list::<HealthTables, _, CustomerId, _>(
+        &view,
         Resource::Account,
-        &params.wait(),
-        params.limit,
-        params.cursor.as_deref(),
+        page,
         |rows, after, limit| health::summaries_page(rows, after, limit),
         |row| row.customer_id,
     )
     .await
 }
 
-async fn health_customer(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-    wait: Params,
-) -> Result<Response, ApiError> {
+async fn health_customer(view: View<WaitQuery, Uuid>) -> Result<Response, ApiError> {
     answer_scoped_by_id::<HealthTables, _>(
-        &state,
-        &caller,
+        view,
         Resource::Account,
         |id| Subject::Customer(CustomerId::from_uuid(id)),
-        path,
-        wait,
         "customer health for",
         |rows, id| health::detail(rows, CustomerId::from_uuid(id)),
     )
     .await
 }
 
-async fn risk_list(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params<RiskQuery>,
-) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    let scope = &caller;
-    let day = params.day;
+async fn risk_list(view: View<RiskQuery>) -> Result<Response, ApiError> {
+    let day = view.params.day;
     answer_scoped::<RiskTables, _, _>(
-        &state,
-        scope,
+        &view.state,
+        &view.caller,
         Resource::Account,
-        &params.wait(),
+        &view.params.wait(),
         move |rows| {
             let list = match day {
                 Some(day) => risk::day(rows, day)?,

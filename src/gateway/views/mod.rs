@@ -30,6 +30,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{ensure_may_read, filter_readable, is_scoped, Caller, Subject};
+use super::commands::PathParams;
 use super::problem::ApiError;
 use super::route::{served, Served};
 use super::AppState;
@@ -148,7 +149,40 @@ pub trait ViewQuery {
     fn wait(&self) -> WaitQuery;
 }
 
-/// A view route's path of one id.
+/// What a view handler is given: the state, the caller, the path's
+/// parameters `P` and the query parameters `Q`, checked in that order (a
+/// malformed path, then a malformed query, is a `400`).
+pub struct View<Q = WaitQuery, P = ()> {
+    pub state: AppState,
+    pub caller: Caller,
+    pub path: P,
+    pub params: Q,
+}
+
+impl<Q, P> axum::extract::FromRequestParts<AppState> for View<Q, P>
+where
+    Q: serde::de::DeserializeOwned + Send,
+    P: PathParams,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        let path = P::extract(parts).await?;
+        let Query(params) = Query::<Q>::from_request_parts(parts, state).await?;
+        Ok(View {
+            state: state.clone(),
+            caller,
+            path,
+            params,
+        })
+    }
+}
+
+/// A path of one id, checked in the handler (after the caller's role).
 pub type IdPath = Result<Path<Uuid>, PathRejection>;
 
 /// A view route's query parameters, checked in the handler (a malformed
@@ -266,19 +300,26 @@ where
     P: TableProjector,
     R: Send + 'static,
 {
-    if let Some(position) = wait.wait_for_position {
-        state
-            .views
-            .wait_for(P::NAME, position, wait.timeout())
-            .await
-            .map_err(view_error)?;
-    }
+    wait_as_asked(state, P::NAME, wait).await?;
     let tables = state.views.clone();
     let (data, checkpoint) = tokio::task::spawn_blocking(move || tables.read_with::<P, _>(query))
         .await
         .map_err(|error| ApiError::internal(&error))?
         .map_err(view_error)?;
     Ok((data?, checkpoint))
+}
+
+/// Waits, when asked to, until projector `name` has applied
+/// `wait_for_position` (`503 view_not_caught_up` after the timeout).
+pub async fn wait_as_asked(state: &AppState, name: &str, wait: &WaitQuery) -> Result<(), ApiError> {
+    if let Some(position) = wait.wait_for_position {
+        state
+            .views
+            .wait_for(name, position, wait.timeout())
+            .await
+            .map_err(view_error)?;
+    }
+    Ok(())
 }
 
 /// [`answer`] of a list whose rows each belong to a customer: `rows`
@@ -309,19 +350,14 @@ where
 }
 
 /// A route that reads one item by the id in its path, with only the
-/// read-your-writes parameters: a malformed path, then a malformed query,
-/// is a 400; an item `find` does not find is a `404 not_found` naming
-/// `what`. The item belongs to a customer (`subject_of` the path's id): a
-/// caller who may not read `resource` of it gets the same `404`, as if it
-/// did not exist.
-#[allow(clippy::too_many_arguments)]
+/// read-your-writes parameters: an item `find` does not find is a `404
+/// not_found` naming `what`. The item belongs to a customer (`subject_of`
+/// the path's id): a caller who may not read `resource` of it gets the
+/// same `404`, as if it did not exist.
 pub async fn answer_scoped_by_id<P, R>(
-    state: &AppState,
-    caller: &Caller,
+    view: View<WaitQuery, Uuid>,
     resource: Resource,
     subject_of: impl FnOnce(Uuid) -> Subject,
-    path: IdPath,
-    params: Params,
     what: &'static str,
     find: impl FnOnce(&mut Reader<'_>, Uuid) -> Result<Option<R>, TableError> + Send + 'static,
 ) -> Result<Response, ApiError>
@@ -329,13 +365,17 @@ where
     P: TableProjector,
     R: Serialize + Send + 'static,
 {
-    let id = path_id(path)?;
-    let wait = query(params)?;
-    ensure_may_read(state, caller, resource, subject_of(id), || {
+    let View {
+        state,
+        caller,
+        path: id,
+        params: wait,
+    } = view;
+    ensure_may_read(&state, &caller, resource, subject_of(id), || {
         not_found(what, id)
     })
     .await?;
-    answer::<P, _>(state, &wait, move |rows| {
+    answer::<P, _>(&state, &wait, move |rows| {
         Ok(find(rows, id)?.ok_or_else(|| not_found(what, id)))
     })
     .await
@@ -398,14 +438,10 @@ pub fn paging<K: TableKey>(
 /// ([`answer_scoped`]). Either way only the rows the caller may read
 /// `resource` of are kept (so a scoped caller's page may hold fewer than
 /// `limit` rows: follow `next_cursor` until it is `null`).
-#[allow(clippy::too_many_arguments)]
-pub async fn answer_scoped_list<P, T, K>(
-    state: &AppState,
-    caller: &Caller,
+pub async fn answer_scoped_list<P, T, K, Q: ViewQuery>(
+    view: &View<Q>,
     resource: Resource,
-    wait: &WaitQuery,
-    limit: Option<usize>,
-    cursor: Option<&str>,
+    (limit, cursor): (Option<usize>, Option<&str>),
     page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
         + Send
         + 'static,
@@ -416,6 +452,7 @@ where
     T: Serialize + Send + 'static,
     K: TableKey + Send + 'static,
 {
+    let (state, caller, wait) = (&view.state, &view.caller, &view.params.wait());
     let Some(Paging { after, limit }) = paging::<K>(limit, cursor)? else {
         let whole = move |rows: &mut Reader<'_>| Ok(Ok(page(rows, None, usize::MAX)?.0));
         return answer_scoped::<P, _, _>(

@@ -10,8 +10,6 @@
 //! those of the leads registered for it; a lead's stream), not the whole
 //! log, and from the log itself, so the answer does not lag behind it.
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Json;
@@ -19,24 +17,24 @@ use chrono::{DateTime, Utc};
 use salesledger_domain::access::Resource;
 use salesledger_domain::stream::{customer_stream_id, lead_stream_id};
 use salesledger_domain::value::{CustomerId, LeadId, RepId};
-use salesledger_projections::responsibility::{Change, CustomerLog, Entry, ResponsibilityView};
+use salesledger_projections::responsibility::{CustomerLog, ResponsibilityView};
 use salesledger_projections::tables::responsibility::{self as tables, ResponsibilityTables};
 use salesledger_projections::tables::subjects::{self, SubjectsTables};
 use salesledger_projections::tables::TableProjector;
 use salesledger_projections::{Projector, ResponsibilityLog};
-use salesledger_store::{RecordedEvent, READ_PAGE};
+use salesledger_store::RecordedEvent;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{
-    answer, not_found, path_id, query, respond_at, view_error, IdPath, Params, ViewQuery, ViewRoute,
+    answer, not_found, respond_at, view_error, wait_as_asked, View, ViewQuery, ViewRoute, WaitQuery,
 };
-use crate::gateway::auth::{ensure_may_read, Caller, Subject};
+use crate::gateway::auth::{ensure_may_read, Subject};
 use crate::gateway::problem::ApiError;
 use crate::gateway::route::ReadRoute;
 use crate::gateway::AppState;
-use crate::offline::{fold_until, Until};
+use crate::views::as_of;
 
 /// A customer's owner as of a time (one of the read routes: it answers a
 /// customer's owner, not a view's rows).
@@ -123,50 +121,20 @@ pub struct OwnershipView {
     pub events: Vec<OwnershipEvent>,
 }
 
-/// The records of `stream_ids`, in log order.
-async fn records_of(
+/// The responsibility view as the log stood at `as_of` (`None`: now):
+/// folded over the subject's streams (`streams`, run after the wait
+/// asked for), with the last position folded and the records read.
+async fn folded(
     state: &AppState,
-    stream_ids: &[String],
-) -> Result<Vec<RecordedEvent>, ApiError> {
+    wait: &WaitQuery,
+    streams: impl std::future::Future<Output = Result<Vec<String>, ApiError>>,
+    as_of: Option<DateTime<Utc>>,
+) -> Result<(ResponsibilityView, Option<u64>, Vec<RecordedEvent>), ApiError> {
+    wait_as_asked(state, ResponsibilityTables::NAME, wait).await?;
     let store = state.service.store();
-    let mut records = Vec::new();
-    for stream_id in stream_ids {
-        let mut from_version = 0;
-        loop {
-            let page = store
-                .read_stream(stream_id, from_version, READ_PAGE)
-                .await
-                .map_err(ApiError::from)?;
-            let n_records = page.len();
-            if let Some(last) = page.last() {
-                from_version = last.stream_version + 1;
-            }
-            records.extend(page);
-            if n_records < READ_PAGE {
-                break;
-            }
-        }
-    }
-    records.sort_by_key(|record| record.position);
-    Ok(records)
-}
-
-/// The responsibility projector folded over `records` up to `until`, and
-/// the last position folded.
-fn fold(
-    records: &[RecordedEvent],
-    until: Until,
-) -> Result<(ResponsibilityView, Option<u64>), ApiError> {
-    let mut view = ResponsibilityView::default();
-    let (last, _) = fold_until(records, until, |record, event| {
-        ResponsibilityLog::apply(&mut view, record, event)
-    })
-    .map_err(|error| ApiError::internal(&error))?;
-    Ok((view, last))
-}
-
-fn until(as_of: Option<DateTime<Utc>>) -> Until {
-    as_of.map_or(Until::End, Until::Time)
+    let records = as_of::records_of(store.as_ref(), &streams.await?).await?;
+    let (view, last) = as_of::fold(&records, as_of).map_err(|error| ApiError::internal(&error))?;
+    Ok((view, last, records))
 }
 
 /// The streams a customer's responsibility log is folded from: its own,
@@ -194,26 +162,14 @@ async fn customer_streams(
     Ok(streams)
 }
 
-async fn wait_if_asked(state: &AppState, params: &AsOfQuery) -> Result<(), ApiError> {
-    let wait = params.wait();
-    if let Some(position) = wait.wait_for_position {
-        state
-            .views
-            .wait_for(ResponsibilityTables::NAME, position, wait.timeout())
-            .await
-            .map_err(view_error)?;
-    }
-    Ok(())
-}
-
 async fn responsibility_customer(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-    params: Params<AsOfQuery>,
+    View {
+        state,
+        caller,
+        path: id,
+        params,
+    }: View<AsOfQuery, Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let params = query(params)?;
     let customer_id = CustomerId::from_uuid(id);
     ensure_may_read(
         &state,
@@ -229,9 +185,8 @@ async fn responsibility_customer(
         })
         .await;
     };
-    wait_if_asked(&state, &params).await?;
-    let records = records_of(&state, &customer_streams(&state, customer_id).await?).await?;
-    let (view, last) = fold(&records, Until::Time(as_of))?;
+    let streams = customer_streams(&state, customer_id);
+    let (view, last, _) = folded(&state, &params.wait(), streams, Some(as_of)).await?;
     let log = view
         .customer(customer_id)
         .ok_or_else(|| not_as_of("customer", id, as_of))?;
@@ -239,13 +194,13 @@ async fn responsibility_customer(
 }
 
 async fn responsibility_lead(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: IdPath,
-    params: Params<AsOfQuery>,
+    View {
+        state,
+        path: id,
+        params,
+        ..
+    }: View<AsOfQuery, Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = path_id(path)?;
-    let params = query(params)?;
     let lead_id = LeadId::from_uuid(id);
     let Some(as_of) = params.as_of else {
         return answer::<ResponsibilityTables, _>(&state, &params.wait(), move |rows| {
@@ -253,9 +208,8 @@ async fn responsibility_lead(
         })
         .await;
     };
-    wait_if_asked(&state, &params).await?;
-    let records = records_of(&state, &[lead_stream_id(lead_id)]).await?;
-    let (view, last) = fold(&records, Until::Time(as_of))?;
+    let streams = std::future::ready(Ok(vec![lead_stream_id(lead_id)]));
+    let (view, last, _) = folded(&state, &params.wait(), streams, Some(as_of)).await?;
     let log = view
         .lead(lead_id)
         .ok_or_else(|| not_as_of("lead", id, as_of))?;
@@ -269,23 +223,6 @@ fn not_as_of(what: &str, id: Uuid, as_of: DateTime<Utc>) -> ApiError {
     ))
 }
 
-/// An entry that changes who owns the customer (or registers it).
-fn is_ownership_change(entry: &Entry) -> bool {
-    match &entry.change {
-        Change::CustomerRegistered { .. }
-        | Change::Claimed { .. }
-        | Change::Transferred { .. }
-        | Change::Released { .. }
-        | Change::RecalledToPool { .. }
-        | Change::ReturnedToPool { .. } => true,
-        Change::LeadRegistered { .. }
-        | Change::BudgetConfirmed { .. }
-        | Change::TechnicalFitConfirmed { .. }
-        | Change::RoutingProposed { .. }
-        | Change::RoutingConfirmed { .. } => false,
-    }
-}
-
 fn ownership_view(
     customer_id: CustomerId,
     as_of: Option<DateTime<Utc>>,
@@ -297,7 +234,7 @@ fn ownership_view(
     for entry in log
         .entries
         .iter()
-        .filter(|entry| is_ownership_change(entry))
+        .filter(|entry| as_of::is_ownership_change(entry))
     {
         let event_type = records
             .binary_search_by_key(&entry.position, |record| record.position)
@@ -332,13 +269,13 @@ fn ownership_view(
 /// `GET /v1/customers/{customer_id}` (a customer the caller may not read is
 /// a `404`); a customer not yet registered at `as_of` is a `404`.
 async fn read_ownership(
-    State(state): State<AppState>,
-    caller: Caller,
-    path: IdPath,
-    params: Result<Query<OwnershipQuery>, QueryRejection>,
+    View {
+        state,
+        caller,
+        path: id,
+        params: OwnershipQuery { as_of },
+    }: View<OwnershipQuery, Uuid>,
 ) -> Result<Json<OwnershipView>, ApiError> {
-    let id = path_id(path)?;
-    let OwnershipQuery { as_of } = params?.0;
     let customer_id = CustomerId::from_uuid(id);
     let missing = || {
         ApiError::not_found(format!(
@@ -355,8 +292,8 @@ async fn read_ownership(
     )
     .await?;
     // Ownership changes are all in the customer's own stream.
-    let records = records_of(&state, &[customer_stream_id(customer_id)]).await?;
-    let (view, last) = fold(&records, until(as_of))?;
+    let streams = std::future::ready(Ok(vec![customer_stream_id(customer_id)]));
+    let (view, last, records) = folded(&state, &WaitQuery::default(), streams, as_of).await?;
     let found = match view.customer(customer_id) {
         Some(log) => ownership_view(customer_id, as_of, last, log, &records)?,
         None => None,

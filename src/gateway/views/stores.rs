@@ -10,8 +10,6 @@
 //! range are a `400 invalid_query`; an unknown store, region or
 //! promotion (or none launched yet) is a `404 not_found`.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -24,12 +22,8 @@ use salesledger_projections::tables::retail::{
 use salesledger_projections::tables::{TableError, TableKey, TableProjector};
 use uuid::Uuid;
 
-use super::{
-    answer, paging, query, read, respond_page, Paging, Params, ViewQuery, ViewRoute, WaitQuery,
-};
-use crate::gateway::auth::Caller;
+use super::{answer, paging, read, respond_page, Paging, View, ViewQuery, ViewRoute, WaitQuery};
 use crate::gateway::problem::ApiError;
-use crate::gateway::AppState;
 
 use crate::views::whole::{DEFAULT_DAYS, DEFAULT_MEMBERS, DEFAULT_STORES};
 
@@ -164,11 +158,8 @@ fn bounded<T: PartialOrd + Copy + std::fmt::Display>(
 }
 
 async fn penetration(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<PenetrationQuery>,
+    View { state, params, .. }: View<PenetrationQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
     if let (Some(from), Some(to)) = (params.from, params.to) {
         if from > to {
             return Err(retail_error(RetailQueryError::InvalidRange { from, to }));
@@ -225,11 +216,8 @@ async fn penetration(
 }
 
 async fn leaderboard(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<LeaderboardQuery>,
+    View { state, params, .. }: View<LeaderboardQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
     let days = bounded("days", params.days, DEFAULT_DAYS, 1, MAX_DAYS)?;
     let limit = bounded("limit", params.limit, DEFAULT_STORES, 1, MAX_LIMIT)?;
     let wait = params.wait();
@@ -241,11 +229,8 @@ async fn leaderboard(
 }
 
 async fn high_potential(
-    State(state): State<AppState>,
-    _caller: Caller,
-    params: Params<HighPotentialQuery>,
+    View { state, params, .. }: View<HighPotentialQuery>,
 ) -> Result<Response, ApiError> {
-    let params = query(params)?;
     let limit = bounded("limit", params.limit, DEFAULT_MEMBERS, 1, MAX_LIMIT)?;
     let wait = params.wait();
     let HighPotentialQuery { region, store, .. } = params;
@@ -261,13 +246,13 @@ async fn high_potential(
 }
 
 async fn battle_map(
-    State(state): State<AppState>,
-    _caller: Caller,
-    path: Result<Path<String>, PathRejection>,
-    params: Params,
+    View {
+        state,
+        path: store,
+        params: wait,
+        ..
+    }: View<WaitQuery, String>,
 ) -> Result<Response, ApiError> {
-    let Path(store) = path?;
-    let wait: WaitQuery = query(params)?;
     // The members come from the other view: wait for it too and read it
     // first (two reads of committed rows, one after the other).
     let members_of = store.clone();

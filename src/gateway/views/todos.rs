@@ -9,7 +9,6 @@
 //! `region`. A malformed `rep` is `400 invalid_query`, a malformed
 //! `region` `400 invalid_region`.
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
@@ -19,11 +18,10 @@ use salesledger_domain::value::{Region, RepId};
 use salesledger_projections::tables::todos::{self, Filter, SortKey, TodosTables};
 use uuid::Uuid;
 
-use super::{answer_scoped_list, query, Params, ViewQuery, ViewRoute};
+use super::{answer_scoped_list, View, ViewRoute};
 use crate::gateway::auth::Caller;
-use crate::gateway::commands::ensure_self;
+use crate::gateway::commands::{ensure_self, rep_identity_unknown};
 use crate::gateway::problem::ApiError;
-use crate::gateway::AppState;
 
 /// This module's view routes (documented in OpenAPI).
 pub const VIEW_ROUTES: &[ViewRoute] = &[
@@ -72,16 +70,7 @@ fn filter(caller: &Caller, rep: Option<Uuid>, region: Option<String>) -> Result<
     if caller.principal.role != Role::Rep {
         return Ok(Filter { rep_id, region });
     }
-    let own = match caller.rep_id {
-        Some(own) => own,
-        None => {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "rep_identity_unknown",
-                "this rep token names no rep_id; add one to the token file",
-            ))
-        }
-    };
+    let own = caller.rep_id.ok_or_else(rep_identity_unknown)?;
     if let Some(asked) = rep_id {
         ensure_self(caller, asked)?;
     }
@@ -91,21 +80,13 @@ fn filter(caller: &Caller, rep: Option<Uuid>, region: Option<String>) -> Result<
     })
 }
 
-async fn work_list(
-    State(state): State<AppState>,
-    caller: Caller,
-    params: Params<TodoQuery>,
-) -> Result<Response, ApiError> {
-    let params = query(params)?;
-    let wait = params.wait();
-    let filter = filter(&caller, params.rep, params.region)?;
-    answer_scoped_list::<TodosTables, _, SortKey>(
-        &state,
-        &caller,
+async fn work_list(view: View<TodoQuery>) -> Result<Response, ApiError> {
+    let params = &view.params;
+    let filter = filter(&view.caller, params.rep, params.region.clone())?;
+    answer_scoped_list::<TodosTables, _, SortKey, _>(
+        &view,
         Resource::Visit,
-        &wait,
-        params.limit,
-        params.cursor.as_deref(),
+        (params.limit, params.cursor.as_deref()),
         move |rows, after, limit| todos::page(rows, &filter, after, limit),
         |item| item.customer_id,
     )
