@@ -170,6 +170,33 @@ impl TokenView {
             status: entry.status(now),
         }
     }
+
+    /// As [`TokenView::of`], with the use seen since the file was saved
+    /// (`last_used`, by token digest) where it is the later.
+    pub fn with_last_use(
+        entry: &TokenEntry,
+        now: DateTime<Utc>,
+        last_used: &BTreeMap<String, DateTime<Utc>>,
+    ) -> TokenView {
+        let mut view = TokenView::of(entry, now);
+        if let Some(used) = newer_use(entry, last_used) {
+            view.last_used_at = Some(used);
+        }
+        view
+    }
+}
+
+/// The use of `entry` seen since the file was saved (`last_used`, by
+/// token digest), when it is later than the file's.
+fn newer_use(
+    entry: &TokenEntry,
+    last_used: &BTreeMap<String, DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    let used = *last_used.get(&entry.token_sha256)?;
+    entry
+        .last_used_at
+        .map_or(true, |saved| saved < used)
+        .then_some(used)
 }
 
 /// What a new token is: the body of `POST /v1/tokens` (documented as
@@ -557,11 +584,9 @@ pub fn save_last_used(
     let mut file = read(path)?;
     let mut changed = false;
     for entry in &mut file.tokens {
-        if let Some(used) = last_used.get(&entry.token_sha256) {
-            if entry.last_used_at.map_or(true, |saved| saved < *used) {
-                entry.last_used_at = Some(*used);
-                changed = true;
-            }
+        if let Some(used) = newer_use(entry, last_used) {
+            entry.last_used_at = Some(used);
+            changed = true;
         }
     }
     if changed {

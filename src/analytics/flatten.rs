@@ -165,6 +165,15 @@ elements_by_index!(
     SerializeTupleStruct::serialize_field
 );
 
+/// The integers that fit an i64: one `Cell::Int` each.
+macro_rules! serialize_as_int {
+    ($($method:ident: $int:ty),+ $(,)?) => {$(
+        fn $method(self, v: $int) -> Result<(), FlattenError> {
+            self.push(Cell::Int(v.into()))
+        }
+    )+};
+}
+
 impl<'a> ser::Serializer for Flattener<'a> {
     type Ok = ();
     type Error = FlattenError;
@@ -179,26 +188,16 @@ impl<'a> ser::Serializer for Flattener<'a> {
     fn serialize_bool(self, v: bool) -> Result<(), FlattenError> {
         self.push(Cell::Bool(v))
     }
-    fn serialize_i8(self, v: i8) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
-    }
+    serialize_as_int!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+    );
     fn serialize_i64(self, v: i64) -> Result<(), FlattenError> {
         self.push(Cell::Int(v))
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), FlattenError> {
-        self.push(Cell::Int(v.into()))
     }
     fn serialize_u64(self, v: u64) -> Result<(), FlattenError> {
         match i64::try_from(v) {

@@ -197,13 +197,7 @@ async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Toke
     let tokens = file
         .tokens
         .iter()
-        .map(|entry| {
-            let mut view = TokenView::of(entry, now);
-            if let Some(used) = used.get(&entry.token_sha256) {
-                view.last_used_at = Some(view.last_used_at.map_or(*used, |saved| saved.max(*used)));
-            }
-            view
-        })
+        .map(|entry| TokenView::with_last_use(entry, now, &used))
         .collect();
     Ok(Json(TokenList { tokens }))
 }

@@ -511,14 +511,20 @@ mod tests {
         hook
     }
 
+    /// A data directory holding one subscription with `secret` (closed
+    /// again), and that subscription.
+    fn holding_one(secret: &str) -> (tempfile::TempDir, StoredWebhook) {
+        let data = tempfile::tempdir().expect("tempdir");
+        let stored = hook(secret);
+        let subscriptions = Subscriptions::open(data.path(), false).expect("open");
+        subscriptions.insert(&stored).expect("insert");
+        drop(subscriptions);
+        (data, stored)
+    }
+
     #[test]
     fn a_migration_interrupted_before_the_swap_is_completed_on_open() {
-        let data = tempfile::tempdir().expect("tempdir");
-        let stored = hook("whsec_interrupted");
-        {
-            let subscriptions = Subscriptions::open(data.path(), false).expect("open");
-            subscriptions.insert(&stored).expect("insert");
-        }
+        let (data, _) = holding_one("whsec_interrupted");
         // As a crash between setting the plaintext database aside and
         // renaming the complete encrypted one into place leaves it.
         std::fs::rename(
@@ -543,12 +549,7 @@ mod tests {
 
     #[test]
     fn an_incomplete_migration_beside_the_database_is_discarded() {
-        let data = tempfile::tempdir().expect("tempdir");
-        let stored = hook("whsec_kept");
-        {
-            let subscriptions = Subscriptions::open(data.path(), false).expect("open");
-            subscriptions.insert(&stored).expect("insert");
-        }
+        let (data, stored) = holding_one("whsec_kept");
         std::fs::create_dir(data.path().join(MIGRATING_DIR)).expect("migrating");
         std::fs::write(data.path().join(MIGRATING_DIR).join("db"), "partial").expect("partial");
 
