@@ -4,7 +4,7 @@
 //!
 //! - DIR is absent or empty (a first backup), or holds a log written by an
 //!   earlier backup (incremental). Any other non-empty directory is
-//!   refused. DIR's own log is read and verified first ([`ChainVerifier`],
+//!   refused. DIR's own log is read and verified first ([`VerifiedLog`]: the chain checked,
 //!   the Merkle root folded on the way), and the blobs its records
 //!   reference that are missing are fetched.
 //! - Then `GET /v1/audit/export?from=HEAD` streams the records after the
@@ -33,14 +33,12 @@ use anyhow::{bail, Context};
 use clap::Args;
 use salesledger_replay::audit::bundle::referenced_blobs;
 use salesledger_replay::audit::export::{decode_record_line, EXPORT_FORMAT};
-use salesledger_store::{
-    ChainVerifier, FsBlobStore, Hash32, LogHead, RecordedEvent, Store, READ_PAGE,
-};
+use salesledger_store::{FsBlobStore, Hash32, LogHead, RecordedEvent, Store, READ_PAGE};
 use serde::{Deserialize, Serialize};
 
 use crate::arg_values::token_arg;
 use crate::backend::{OpenedStore, StoreChoice};
-use crate::copy::MerkleFrontier;
+use crate::copy::VerifiedLog;
 use crate::remote::{base, send_get};
 
 #[derive(Args, Debug)]
@@ -236,8 +234,7 @@ pub async fn backup(url: &str, token: &str, out: &Path) -> anyhow::Result<Backup
 
 /// The backup's state while it runs.
 struct Progress {
-    chain: ChainVerifier,
-    tree: MerkleFrontier,
+    log: VerifiedLog,
     referenced: BTreeSet<Hash32>,
     blobs_fetched: u64,
     blob_bytes_fetched: u64,
@@ -246,14 +243,9 @@ struct Progress {
 impl Progress {
     /// Checks the next record and folds it in; `Err` with the reason.
     fn check(&mut self, record: &RecordedEvent) -> anyhow::Result<Vec<Hash32>> {
-        if let Err(cause) = self.chain.check(record) {
-            bail!(crate::t!(
-                "cli-backup-position",
-                position = record.position,
-                reason = crate::i18n::errors::chain_break(&cause)
-            ));
-        }
-        self.tree.push_record(&record.canonical_bytes());
+        self.log.take(record, |position, reason| {
+            crate::t!("cli-backup-position", position = position, reason = reason)
+        })?;
         let hashes = referenced_blobs(record)
             .with_context(|| crate::t!("cli-backup-payload", position = record.position))?;
         self.referenced.extend(hashes.iter().copied());
@@ -299,8 +291,7 @@ async fn backup_into(
 ) -> anyhow::Result<BackupReport> {
     let (client, url, token) = gateway;
     let mut state = Progress {
-        chain: ChainVerifier::default(),
-        tree: MerkleFrontier::default(),
+        log: VerifiedLog::default(),
         referenced: BTreeSet::new(),
         blobs_fetched: 0,
         blob_bytes_fetched: 0,
@@ -310,8 +301,8 @@ async fn backup_into(
     let local = store.head();
     let bar = crate::progress::bar(local.len, &crate::t!("cli-progress-backup-check"));
     let mut missing = Vec::new();
-    while state.chain.n_verified() < local.len {
-        let next = state.chain.n_verified();
+    while state.log.chain.n_verified() < local.len {
+        let next = state.log.chain.n_verified();
         let records = store
             .read_all(next, READ_PAGE)
             .await
@@ -333,10 +324,10 @@ async fn backup_into(
                 }
             }
         }
-        bar.set_position(state.chain.n_verified());
+        bar.set_position(state.log.chain.n_verified());
     }
     bar.finish_and_clear();
-    if state.chain.last_hash() != local.last_hash {
+    if state.log.chain.last_hash() != local.last_hash {
         bail!(crate::t!("cli-backup-head-mismatch"));
     }
     missing.sort();
@@ -407,7 +398,7 @@ async fn backup_into(
     loop {
         while let Some(line) = lines.next_line() {
             line_no += 1;
-            if state.chain.n_verified() >= total {
+            if state.log.chain.n_verified() >= total {
                 bail!(crate::t!("cli-backup-too-many", records = header.records));
             }
             let text = std::str::from_utf8(&line)
@@ -422,7 +413,7 @@ async fn backup_into(
             page.records.push(record);
             if page.records.len() >= READ_PAGE {
                 write_page(gateway, store, blobs, &mut page, &mut state).await?;
-                bar.set_position(state.chain.n_verified());
+                bar.set_position(state.log.chain.n_verified());
             }
         }
         if stream_done {
@@ -442,19 +433,19 @@ async fn backup_into(
     }
     write_page(gateway, store, blobs, &mut page, &mut state).await?;
     bar.finish_and_clear();
-    if state.chain.n_verified() != total {
+    if state.log.chain.n_verified() != total {
         bail!(crate::t!(
             "cli-backup-export-short",
-            got = state.chain.n_verified() - local.len,
+            got = state.log.chain.n_verified() - local.len,
             announced = header.records,
-            held = state.chain.n_verified()
+            held = state.log.chain.n_verified()
         ));
     }
-    if state.chain.last_hash() != header.head_hash {
+    if state.log.chain.last_hash() != header.head_hash {
         bail!(crate::t!("cli-backup-export-head-mismatch"));
     }
     let head = store.head();
-    if head.len != total || head.last_hash != state.chain.last_hash() {
+    if head.len != total || head.last_hash != state.log.chain.last_hash() {
         bail!(crate::t!("cli-backup-end-mismatch"));
     }
     Ok(BackupReport {
@@ -462,7 +453,7 @@ async fn backup_into(
         records_added: total - local.len,
         records: total,
         head_hash: head.last_hash,
-        merkle_root: Hash32(state.tree.root()),
+        merkle_root: Hash32(state.log.tree.root()),
         blobs_referenced: state.referenced.len() as u64,
         blobs_fetched: state.blobs_fetched,
         blob_bytes_fetched: state.blob_bytes_fetched,

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use clap::Args;
 use salesledger_replay::audit::merkle::{empty_root, leaf_hash, node_hash, Hash};
-use salesledger_store::{ChainVerifier, Hash32, LogHead, Store, READ_PAGE};
+use salesledger_store::{ChainVerifier, Hash32, LogHead, RecordedEvent, Store, READ_PAGE};
 
 use crate::backend::{OpenedStore, StoreChoice};
 
@@ -40,6 +40,33 @@ pub struct CopyArgs {
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A log read in order from its start: its hash chain verified and its
+/// Merkle tree built, record by record (`copy`, [`summarise`], `backup`).
+#[derive(Default)]
+pub struct VerifiedLog {
+    pub chain: ChainVerifier,
+    pub tree: MerkleFrontier,
+}
+
+impl VerifiedLog {
+    /// Takes in the next record; one that breaks the chain is the error
+    /// `broken` words from its position and the reason.
+    pub fn take(
+        &mut self,
+        record: &RecordedEvent,
+        broken: impl FnOnce(u64, String) -> String,
+    ) -> anyhow::Result<()> {
+        if let Err(cause) = self.chain.check(record) {
+            bail!(broken(
+                record.position,
+                crate::i18n::errors::chain_break(&cause)
+            ));
+        }
+        self.tree.push_record(&record.canonical_bytes());
+        Ok(())
+    }
 }
 
 /// The RFC 9162 root of a growing list of leaves in `O(log n)` memory: the
@@ -181,10 +208,9 @@ pub async fn copy_between(
     }
     let head = source.head();
     let bar = crate::progress::bar(head.len, &crate::t!("cli-progress-copying"));
-    let mut chain = ChainVerifier::default();
-    let mut tree = MerkleFrontier::default();
-    while chain.n_verified() < head.len {
-        let next = chain.n_verified();
+    let mut log = VerifiedLog::default();
+    while log.chain.n_verified() < head.len {
+        let next = log.chain.n_verified();
         let want = usize::try_from(head.len - next)
             .unwrap_or(READ_PAGE)
             .min(READ_PAGE);
@@ -200,30 +226,25 @@ pub async fn copy_between(
             ));
         }
         for record in &records {
-            if let Err(cause) = chain.check(record) {
-                bail!(crate::t!(
-                    "cli-copy-source-bad",
-                    position = record.position,
-                    reason = crate::i18n::errors::chain_break(&cause)
-                ));
-            }
-            tree.push_record(&record.canonical_bytes());
+            log.take(record, |position, reason| {
+                crate::t!("cli-copy-source-bad", position = position, reason = reason)
+            })?;
         }
         destination
             .import(records)
             .await
             .map_err(crate::i18n::errors::store_error)
             .with_context(|| crate::t!("cli-copy-writing-destination", position = next))?;
-        bar.set_position(chain.n_verified());
+        bar.set_position(log.chain.n_verified());
     }
     bar.finish_and_clear();
-    if chain.last_hash() != head.last_hash {
+    if log.chain.last_hash() != head.last_hash {
         bail!(crate::t!("cli-copy-source-head-mismatch"));
     }
     let source_summary = LogSummary {
         records: head.len,
         head_hash: head.last_hash,
-        merkle_root: Hash32(tree.root()),
+        merkle_root: Hash32(log.tree.root()),
     };
     let destination_summary = summarise(destination).await?;
     Ok((source_summary, destination_summary))
@@ -233,10 +254,9 @@ pub async fn copy_between(
 pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
     let head: LogHead = store.head();
     let bar = crate::progress::bar(head.len, &crate::t!("cli-progress-verifying-copy"));
-    let mut chain = ChainVerifier::default();
-    let mut tree = MerkleFrontier::default();
-    while chain.n_verified() < head.len {
-        let next = chain.n_verified();
+    let mut log = VerifiedLog::default();
+    while log.chain.n_verified() < head.len {
+        let next = log.chain.n_verified();
         let records = store.read_all(next, READ_PAGE).await?;
         if records.is_empty() {
             bail!(crate::t!(
@@ -249,25 +269,20 @@ pub async fn summarise(store: &dyn Store) -> anyhow::Result<LogSummary> {
             .iter()
             .take_while(|record| record.position < head.len)
         {
-            if let Err(cause) = chain.check(record) {
-                bail!(crate::t!(
-                    "cli-copy-log-bad",
-                    position = record.position,
-                    reason = crate::i18n::errors::chain_break(&cause)
-                ));
-            }
-            tree.push_record(&record.canonical_bytes());
+            log.take(record, |position, reason| {
+                crate::t!("cli-copy-log-bad", position = position, reason = reason)
+            })?;
         }
-        bar.set_position(chain.n_verified());
+        bar.set_position(log.chain.n_verified());
     }
     bar.finish_and_clear();
-    if chain.last_hash() != head.last_hash {
+    if log.chain.last_hash() != head.last_hash {
         bail!(crate::t!("cli-copy-log-head-mismatch"));
     }
     Ok(LogSummary {
         records: head.len,
         head_hash: head.last_hash,
-        merkle_root: Hash32(tree.root()),
+        merkle_root: Hash32(log.tree.root()),
     })
 }
 
