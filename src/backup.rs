@@ -302,18 +302,21 @@ async fn backup_into(
     let bar = crate::progress::bar(local.len, &crate::t!("cli-progress-backup-check"));
     let mut missing = Vec::new();
     while state.log.chain.n_verified() < local.len {
-        let next = state.log.chain.n_verified();
-        let records = store
-            .read_all(next, READ_PAGE)
-            .await
-            .with_context(|| crate::t!("cli-backup-reading", position = next))?;
-        if records.is_empty() {
-            bail!(crate::t!(
-                "cli-backup-record-missing",
-                position = next,
-                head = local.len
-            ));
-        }
+        let records = state
+            .log
+            .next_page(
+                store,
+                READ_PAGE,
+                |position| crate::t!("cli-backup-reading", position = position),
+                |position| {
+                    crate::t!(
+                        "cli-backup-record-missing",
+                        position = position,
+                        head = local.len
+                    )
+                },
+            )
+            .await?;
         for record in records.iter().take_while(|r| r.position < local.len) {
             for hash in state
                 .check(record)

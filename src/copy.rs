@@ -67,6 +67,28 @@ impl VerifiedLog {
         self.tree.push_record(&record.canonical_bytes());
         Ok(())
     }
+
+    /// The next page of `store` to take in, from the first record not yet
+    /// verified, at most `want` records: a read error in the context
+    /// `reading` words, an empty page (a record missing below the head)
+    /// the error `missing` words, each from that position.
+    pub async fn next_page(
+        &self,
+        store: &dyn Store,
+        want: usize,
+        reading: impl FnOnce(u64) -> String,
+        missing: impl FnOnce(u64) -> String,
+    ) -> anyhow::Result<Vec<RecordedEvent>> {
+        let next = self.chain.n_verified();
+        let records = store
+            .read_all(next, want)
+            .await
+            .with_context(|| reading(next))?;
+        if records.is_empty() {
+            bail!(missing(next));
+        }
+        Ok(records)
+    }
 }
 
 /// The RFC 9162 root of a growing list of leaves in `O(log n)` memory: the
@@ -214,17 +236,20 @@ pub async fn copy_between(
         let want = usize::try_from(head.len - next)
             .unwrap_or(READ_PAGE)
             .min(READ_PAGE);
-        let records = source
-            .read_all(next, want)
-            .await
-            .with_context(|| crate::t!("cli-copy-reading-source", position = next))?;
-        if records.is_empty() {
-            bail!(crate::t!(
-                "cli-copy-source-missing",
-                position = next,
-                head = head.len
-            ));
-        }
+        let records = log
+            .next_page(
+                source,
+                want,
+                |position| crate::t!("cli-copy-reading-source", position = position),
+                |position| {
+                    crate::t!(
+                        "cli-copy-source-missing",
+                        position = position,
+                        head = head.len
+                    )
+                },
+            )
+            .await?;
         for record in &records {
             log.take(record, |position, reason| {
                 crate::t!("cli-copy-source-bad", position = position, reason = reason)
