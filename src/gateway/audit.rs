@@ -420,17 +420,22 @@ async fn download_evidence(
         "attachment; filename=\"evidence-{}-{}.json\"",
         subject.kind, subject.id
     );
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    let mut response = not_stored((StatusCode::OK, body), "application/json");
     if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
     }
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
+}
+
+/// An answer of `media_type` that no cache keeps (bundles, the export).
+fn not_stored(body: impl IntoResponse, media_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `GET /v1/audit/consistency?from=N&to=M`.
@@ -449,9 +454,7 @@ async fn prove_consistency(
     if caller.principal.role != Role::Witness {
         refuse_role(&caller, "read consistency proofs")?;
     }
-    let Query(ConsistencyQuery { from, to }) = query.map_err(|error| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
-    })?;
+    let Query(ConsistencyQuery { from, to }) = query?;
     let store = state.service.store().clone();
     let proof = match state.evidence.consistency(store.as_ref(), from, to).await {
         Ok(proof) => proof,
@@ -489,9 +492,7 @@ async fn export_from(
     query: Result<Query<ExportQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     refuse_role(&caller, "export the log")?;
-    let Query(ExportQuery { from }) = query.map_err(|error| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", error.body_text())
-    })?;
+    let Query(ExportQuery { from }) = query?;
     let pages = match crate::evidence::export_chunks(state.service.store().clone(), from).await {
         Ok(pages) => pages,
         Err(error @ ExportError::BeyondLog { .. }) => {
@@ -503,14 +504,10 @@ async fn export_from(
         }
         Err(error) => return Err(super::internal(error)),
     };
-    let mut response = axum::body::Body::from_stream(pages).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/x-ndjson"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(not_stored(
+        axum::body::Body::from_stream(pages),
+        "application/x-ndjson",
+    ))
 }
 
 async fn read_latest_checkpoint(
