@@ -394,6 +394,26 @@ pub struct Paging<K> {
     pub limit: usize,
 }
 
+/// A number parameter `name` (`default` when absent) from `min` to
+/// `max`, else `400 invalid_query`.
+pub fn bounded<T: PartialOrd + Copy + std::fmt::Display>(
+    name: &str,
+    value: Option<T>,
+    default: T,
+    min: T,
+    max: T,
+) -> Result<T, ApiError> {
+    let value = value.unwrap_or(default);
+    if value < min || value > max {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_query",
+            format!("{name} must be {min} to {max}, not {value}"),
+        ));
+    }
+    Ok(value)
+}
+
 /// `?limit=&cursor=` of a list view: `None` (the whole list, as before
 /// paging) when neither is given; otherwise a page of `limit` rows
 /// (default [`DEFAULT_PAGE`], 1 to [`MAX_PAGE`], else `400 invalid_query`)
@@ -406,14 +426,7 @@ pub fn paging<K: TableKey>(
     if limit.is_none() && cursor.is_none() {
         return Ok(None);
     }
-    let limit = limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("limit must be 1 to {MAX_PAGE}, not {limit}"),
-        ));
-    }
+    let limit = bounded("limit", limit, DEFAULT_PAGE, 1, MAX_PAGE)?;
     let after = match cursor {
         None => None,
         Some(cursor) => {

@@ -22,7 +22,9 @@ use salesledger_projections::tables::retail::{
 use salesledger_projections::tables::{TableError, TableKey, TableProjector};
 use uuid::Uuid;
 
-use super::{answer, paging, read, respond_page, Paging, View, ViewQuery, ViewRoute, WaitQuery};
+use super::{
+    answer, bounded, paging, read, respond_page, Paging, View, ViewQuery, ViewRoute, WaitQuery,
+};
 use crate::gateway::problem::ApiError;
 
 use crate::views::whole::{DEFAULT_DAYS, DEFAULT_MEMBERS, DEFAULT_STORES};
@@ -137,24 +139,6 @@ fn retail_error(error: RetailQueryError) -> ApiError {
         }
         other => ApiError::not_found(other.to_string()),
     }
-}
-
-fn bounded<T: PartialOrd + Copy + std::fmt::Display>(
-    name: &str,
-    value: Option<T>,
-    default: T,
-    min: T,
-    max: T,
-) -> Result<T, ApiError> {
-    let value = value.unwrap_or(default);
-    if value < min || value > max {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_query",
-            format!("{name} must be {min} to {max}, not {value}"),
-        ));
-    }
-    Ok(value)
 }
 
 async fn penetration(
