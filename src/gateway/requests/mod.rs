@@ -238,28 +238,34 @@ async fn routing_inputs<P>(
 
 // ---- where commands go ------------------------------------------------------
 
-/// A command on the account of the customer `customer` (stream
-/// `account-<customer id>`).
-fn on_account(
-    customer: Uuid,
-    command: impl FnOnce(CustomerId) -> Result<AccountCommand, DtoError>,
-) -> Result<Built<Account>, ApiError> {
-    let customer_id = CustomerId::from_uuid(customer);
-    Built::command(account_stream_id(customer_id), command(customer_id))
-}
-
 /// `fn on_x(id, command)`: a command on the aggregate with the path's
-/// `id`, on its stream.
+/// `id`, on its stream; with `of`, the command is made from the typed id.
 macro_rules! on_stream {
-    ($($(#[$doc:meta])* $name:ident: $aggregate:ty, $command:ty, $stream:ident($id:ident);)+) => {$(
+    ($($(#[$doc:meta])* $name:ident: $aggregate:ty, $command:ty, $stream:ident($id:ident) $(, $of:ident)?;)+) => {$(
+        on_stream!(@one $(#[$doc])* $name, $aggregate, $command, $stream, $id $(, $of)?);
+    )+};
+    (@one $(#[$doc:meta])* $name:ident, $aggregate:ty, $command:ty, $stream:ident, $id:ident) => {
         $(#[$doc])*
         fn $name(id: Uuid, command: Result<$command, DtoError>) -> Result<Built<$aggregate>, ApiError> {
             Built::command($stream($id::from_uuid(id)), command)
         }
-    )+};
+    };
+    (@one $(#[$doc:meta])* $name:ident, $aggregate:ty, $command:ty, $stream:ident, $id:ident, of) => {
+        $(#[$doc])*
+        fn $name(
+            id: Uuid,
+            command: impl FnOnce($id) -> Result<$command, DtoError>,
+        ) -> Result<Built<$aggregate>, ApiError> {
+            let id = $id::from_uuid(id);
+            Built::command($stream(id), command(id))
+        }
+    };
 }
 
 on_stream! {
+    /// A command on the account of the customer `id` (stream
+    /// `account-<customer id>`), made from the customer's id.
+    on_account: Account, AccountCommand, account_stream_id(CustomerId), of;
     /// A command on the customer `id`.
     on_customer: Customer, CustomerCommand, customer_stream_id(CustomerId);
     /// A command on the nurture pack `id`.
@@ -268,15 +274,8 @@ on_stream! {
     on_proposal: Proposal, ProposalCommand, proposal_stream_id(ProposalId);
     /// A command on the lead `id`.
     on_lead: Lead, LeadCommand, lead_stream_id(LeadId);
-}
-
-/// A command on the rep `rep`.
-fn on_rep(
-    rep: Uuid,
-    command: impl FnOnce(RepId) -> Result<RepCommand, DtoError>,
-) -> Result<Built<Rep>, ApiError> {
-    let rep_id = RepId::from_uuid(rep);
-    Built::command(rep_stream_id(rep_id), command(rep_id))
+    /// A command on the rep `id`, made from the rep's id.
+    on_rep: Rep, RepCommand, rep_stream_id(RepId), of;
 }
 
 /// A chain-store command on the stream it names.
