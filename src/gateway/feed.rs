@@ -15,8 +15,6 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +32,7 @@ use crate::feed::FeedFilter;
 use super::auth::Caller;
 use super::problem::ApiError;
 use super::route::DocRoute;
+use super::views::View;
 use super::AppState;
 
 /// Default and maximum page size.
@@ -206,27 +205,34 @@ pub fn parse_types(types: Option<&str>) -> Result<Option<Vec<String>>, ApiError>
     Ok(Some(parsed))
 }
 
+/// What `caller` sees of the records of the `types` asked for.
+fn filter_for(caller: &Caller, types: Option<&str>) -> Result<FeedFilter, ApiError> {
+    Ok(FeedFilter::new(
+        caller.principal.role,
+        caller.rep_id,
+        parse_types(types)?,
+    ))
+}
+
 fn invalid_query(detail: String) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", detail)
 }
 
 async fn read_events(
-    State(state): State<AppState>,
-    caller: Caller,
-    query: Result<Query<FeedQuery>, QueryRejection>,
+    View {
+        state,
+        caller,
+        params: query,
+        ..
+    }: View<FeedQuery>,
 ) -> Result<Json<FeedPage>, ApiError> {
-    let query = query?.0;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(invalid_query(format!(
             "limit must be 1..={MAX_LIMIT}, got {limit}"
         )));
     }
-    let mut filter = FeedFilter::new(
-        caller.principal.role,
-        caller.rep_id,
-        parse_types(query.types.as_deref())?,
-    );
+    let mut filter = filter_for(&caller, query.types.as_deref())?;
     let wait = Duration::from_millis(query.wait_ms.unwrap_or(0).min(MAX_WAIT_MS));
     let store = state.service.store();
     let (records, next_after, log_len) =
@@ -241,17 +247,15 @@ async fn read_events(
 }
 
 async fn stream_events(
-    State(state): State<AppState>,
-    caller: Caller,
     headers: HeaderMap,
-    query: Result<Query<StreamQuery>, QueryRejection>,
+    View {
+        state,
+        caller,
+        params: query,
+        ..
+    }: View<StreamQuery>,
 ) -> Result<Response, ApiError> {
-    let query = query?.0;
-    let filter = FeedFilter::new(
-        caller.principal.role,
-        caller.rep_id,
-        parse_types(query.types.as_deref())?,
-    );
+    let filter = filter_for(&caller, query.types.as_deref())?;
     // `Last-Event-ID` (sent by EventSource clients on reconnect) wins over
     // `after`: it is the last position this client received.
     let last_event_id = match headers.get("last-event-id") {
