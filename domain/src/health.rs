@@ -699,18 +699,25 @@ impl HealthInputs {
 
     /// Distinct days with logins in the 30 days ending on `as_of`.
     pub fn active_days_30(&self, as_of: NaiveDate) -> u64 {
-        self.usage
-            .range(window(as_of, 30))
-            .filter(|(_, usage)| usage.logins > 0)
-            .count() as u64
+        self.usage_30(as_of).0
     }
 
     /// Key-feature calls in the 30 days ending on `as_of`.
     pub fn key_feature_calls_30(&self, as_of: NaiveDate) -> u64 {
+        self.usage_30(as_of).1
+    }
+
+    /// ([`Self::active_days_30`], [`Self::key_feature_calls_30`]) in one
+    /// walk over the window (an evaluation needs both).
+    pub fn usage_30(&self, as_of: NaiveDate) -> (u64, u64) {
         self.usage
             .range(window(as_of, 30))
-            .map(|(_, usage)| u64::from(usage.key_feature_calls))
-            .sum()
+            .fold((0, 0), |(active, calls), (_, usage)| {
+                (
+                    active + u64::from(usage.logins > 0),
+                    calls + u64::from(usage.key_feature_calls),
+                )
+            })
     }
 
     /// Mean resolution seconds (truncated) of tickets resolved (by local
@@ -775,8 +782,9 @@ fn to_i64(value: u64) -> i64 {
 pub fn evaluate(inputs: &HealthInputs, as_of: NaiveDate, policy: &HealthPolicy) -> HealthBreakdown {
     let targets = &policy.targets;
     let plan = inputs.renewal.as_ref().map(|renewal| &renewal.plan);
-    let usage = to_i64(inputs.active_days_30(as_of));
-    let key_features = to_i64(inputs.key_feature_calls_30(as_of));
+    let (active_days, key_feature_calls) = inputs.usage_30(as_of);
+    let usage = to_i64(active_days);
+    let key_features = to_i64(key_feature_calls);
     let resolution = inputs.mean_resolution_seconds_90(as_of).map(to_i64);
     let renewal = inputs.days_to_renewal(as_of);
     let references = to_i64(inputs.success_references_365(as_of));

@@ -114,6 +114,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
+use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use salesledger_domain::calendar::DayClosed;
@@ -868,18 +869,32 @@ fn evaluate_account(
     policy: &HealthPolicy,
     trigger: u64,
 ) -> Result<(), TableError> {
-    let before = materialise(state, previous);
     let breakdown = evaluate(inputs, as_of, policy);
-    let changed = before
-        .breakdown
-        .as_ref()
-        .map_or(true, |previous| !same_content(previous, &breakdown));
+    let differs = |before: Option<&HealthBreakdown>| {
+        before.map_or(true, |previous| !same_content(previous, &breakdown))
+    };
+    // The state materialised to `previous` (what v1 held before this
+    // evaluation): moved to that day if it is older (a copy), else the
+    // stored state as it is (no copy: its `changed_by` is taken).
+    let moved = matches!(
+        (&state.breakdown, previous),
+        (Some(stored), Some(closed)) if stored.as_of < closed.day
+    );
+    let (changed, changed_by_before) = if moved {
+        let before = materialise(state, previous);
+        (differs(before.breakdown.as_ref()), before.changed_by)
+    } else {
+        (
+            differs(state.breakdown.as_ref()),
+            std::mem::take(&mut state.changed_by),
+        )
+    };
     let mut pending = std::mem::take(&mut state.pending_inputs);
     if changed {
         push_bounded(&mut pending, trigger);
         state.changed_by = pending;
     } else {
-        state.changed_by = before.changed_by;
+        state.changed_by = changed_by_before;
     }
     rank(
         tx,
@@ -1067,10 +1082,16 @@ fn fold_meta(tx: &mut Tx<'_>) -> Result<HealthMeta, TableError> {
 }
 
 /// [`policy_in_force`] as a fold reads it at every input and close:
-/// through the memo.
-fn fold_policy(tx: &mut Tx<'_>) -> Result<HealthPolicy, TableError> {
-    in_force(tx.get_memo(&POLICY_OVERRIDE, &())?, || {
-        tx.get_memo(&POLICY, &())
+/// through the memo, shared, so that reading it copies no policy (a
+/// policy is a few dozen strings and maps; copying it, or building the
+/// default, at every record was a measurable part of the fold).
+fn fold_policy(tx: &mut Tx<'_>) -> Result<Arc<HealthPolicy>, TableError> {
+    let shared = |policy: Option<HealthPolicy>| policy.map(Arc::new);
+    if let Some(overridden) = tx.get_memo_with(&POLICY_OVERRIDE, &(), shared)? {
+        return Ok(overridden);
+    }
+    tx.get_memo_with(&POLICY, &(), |published| {
+        Arc::new(published.unwrap_or_else(HealthPolicy::default_v1))
     })
 }
 

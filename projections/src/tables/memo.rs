@@ -25,14 +25,22 @@ use std::any::Any;
 
 use rustc_hash::FxHashMap;
 
+use super::same_table;
+
 /// How many rows a memo keeps by default.
 pub const DEFAULT_MEMO_ENTRIES: usize = 16_384;
+
+/// One table's decoded rows by encoded key.
+type Rows = FxHashMap<Vec<u8>, Box<dyn Any + Send + Sync>>;
 
 /// Decoded rows by (table, encoded key); see the module documentation.
 /// The hash map's order never reaches an output: it is only looked up by
 /// key.
 pub struct RowMemo {
-    tables: FxHashMap<&'static str, FxHashMap<Vec<u8>, Box<dyn Any + Send + Sync>>>,
+    /// Per table, found by [`same_table`]: a projector has a handful of
+    /// tables, and hashing the name at every look-up cost more than the
+    /// row's own look-up.
+    tables: Vec<(&'static str, Rows)>,
     /// Rows held, over every table.
     entries: usize,
     limit: usize,
@@ -62,7 +70,7 @@ impl RowMemo {
     /// A memo of at most `limit` rows (0: it keeps nothing).
     pub fn new(limit: usize) -> Self {
         RowMemo {
-            tables: FxHashMap::default(),
+            tables: Vec::new(),
             entries: 0,
             limit,
             hits: 0,
@@ -92,8 +100,15 @@ impl RowMemo {
         self.entries = 0;
     }
 
+    fn rows(&mut self, table: &str) -> Option<&mut Rows> {
+        self.tables
+            .iter_mut()
+            .find(|(name, _)| same_table(name, table))
+            .map(|(_, rows)| rows)
+    }
+
     fn remove(&mut self, table: &'static str, key: &[u8]) -> Option<Box<dyn Any + Send + Sync>> {
-        let removed = self.tables.get_mut(table)?.remove(key)?;
+        let removed = self.rows(table)?.remove(key)?;
         self.entries -= 1;
         Some(removed)
     }
@@ -120,8 +135,9 @@ impl RowMemo {
     pub fn peek<D: Any>(&mut self, table: &'static str, key: &[u8]) -> Option<&D> {
         let found = self
             .tables
-            .get(table)
-            .and_then(|rows| rows.get(key))
+            .iter()
+            .find(|(name, _)| same_table(name, table))
+            .and_then(|(_, rows)| rows.get(key))
             .and_then(|value| value.downcast_ref::<D>());
         match found {
             Some(_) => self.hits += 1,
@@ -139,7 +155,20 @@ impl RowMemo {
         if self.entries >= self.limit {
             self.clear();
         }
-        let rows = self.tables.entry(table).or_default();
+        let index = match self
+            .tables
+            .iter()
+            .position(|(name, _)| same_table(name, table))
+        {
+            Some(index) => index,
+            None => {
+                self.tables.push((table, Rows::default()));
+                self.tables.len() - 1
+            }
+        };
+        let Some((_, rows)) = self.tables.get_mut(index) else {
+            return;
+        };
         if rows.insert(key, Box::new(value)).is_none() {
             self.entries += 1;
         }

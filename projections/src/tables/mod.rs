@@ -140,6 +140,13 @@ fn decode_value<V: DeserializeOwned>(table: &'static str, bytes: &[u8]) -> Resul
     postcard::from_bytes(bytes).map_err(|source| TableError::Value { table, source })
 }
 
+/// Whether two table names are the same table: the same address and
+/// length (no text compared), else equal text (one name's literal can
+/// live at several addresses).
+pub(crate) fn same_table(a: &str, b: &str) -> bool {
+    (std::ptr::eq(a.as_ptr(), b.as_ptr()) && a.len() == b.len()) || a == b
+}
+
 /// The encoding of the list `stored` (absent: empty) with `item` appended
 /// (see [`Tx::push`]).
 fn pushed<T: Serialize>(
@@ -155,14 +162,44 @@ fn pushed<T: Serialize>(
     let length = length
         .checked_add(1)
         .ok_or_else(|| TableError::Storage(format!("table {table}: the list is full")))?;
-    let mut value = postcard::to_allocvec(&length).map_err(value_error)?;
+    // The length's varint (at most 10 bytes), the stored items, and room
+    // for a small item, so the vector grows at most once.
+    let mut value = Vec::with_capacity(10 + items.len() + 64);
+    value = postcard::to_extend(&length, value).map_err(value_error)?;
     value.extend_from_slice(items);
     postcard::to_extend(item, value).map_err(value_error)
 }
 
+/// Largest buffer [`encode_value`] keeps between values (a larger one,
+/// made by a rare large row, is dropped after use).
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+thread_local! {
+    /// The buffer [`encode_value`] serialises into: it keeps its capacity
+    /// from value to value, so a row is copied out once at its exact size
+    /// instead of growing a new vector from empty (a 600-byte row grew
+    /// through eight reallocations, most of a write's cost).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// The encoding of a row's value, as stored and dumped.
 pub fn encode_value<V: Serialize>(table: &'static str, value: &V) -> Result<Vec<u8>, TableError> {
-    postcard::to_allocvec(value).map_err(|source| TableError::Value { table, source })
+    let value_error = |source| TableError::Value { table, source };
+    SCRATCH.with(|scratch| {
+        // Not borrowed twice (serialising a value encodes no row); if it
+        // ever were, the value is encoded the plain way.
+        let Ok(mut scratch) = scratch.try_borrow_mut() else {
+            return postcard::to_allocvec(value).map_err(value_error);
+        };
+        let mut buffer = std::mem::take(&mut *scratch);
+        buffer.clear();
+        let buffer = postcard::to_extend(value, buffer).map_err(value_error)?;
+        let bytes = buffer.as_slice().to_vec();
+        if buffer.capacity() <= SCRATCH_KEPT {
+            *scratch = buffer;
+        }
+        Ok(bytes)
+    })
 }
 
 fn decode_rows<K: TableKey, V: DeserializeOwned>(
@@ -325,13 +362,27 @@ impl<'a> Tx<'a> {
         table: &Table<K, V>,
         key: &K,
     ) -> Result<Option<V>, TableError> {
+        self.get_memo_with(table, key, |value| value)
+    }
+
+    /// [`Tx::get_memo`] of what `derive` makes of the row (absence
+    /// included): a copy of the kept `D`, else the row decoded, derived
+    /// and kept. `derive` must depend on the row alone (it is run again
+    /// whenever the row is written); for a large row read at most records,
+    /// `D` can share it (an `Arc`) so that a hit copies nothing.
+    pub fn get_memo_with<K: TableKey, V: DeserializeOwned, D: Clone + Any + Send + Sync>(
+        &mut self,
+        table: &Table<K, V>,
+        key: &K,
+        derive: impl FnOnce(Option<V>) -> D,
+    ) -> Result<D, TableError> {
         let key_bytes = key.to_key_bytes();
         if let Some(memo) = self.raw.memo(table.name) {
-            if let Some(kept) = memo.peek::<Option<V>>(table.name, &key_bytes) {
+            if let Some(kept) = memo.peek::<D>(table.name, &key_bytes) {
                 return Ok(kept.clone());
             }
         }
-        let value = typed_get(self.raw, table, key)?;
+        let value = derive(typed_get(self.raw, table, key)?);
         if let Some(memo) = self.raw.memo(table.name) {
             memo.keep(table.name, key_bytes, value.clone());
         }
@@ -642,6 +693,73 @@ mod tests {
         assert_eq!(list.len(), 4);
         assert_eq!(list[1], ("一".to_owned(), None));
         assert_eq!(list[2], ("two words".to_owned(), Some(2_000)));
+        Ok(())
+    }
+
+    /// The kept buffer changes no byte: each value encodes as postcard
+    /// alone would, after a larger one (a buffer grown past what is kept,
+    /// then a fresh one) and after a smaller one (stale bytes beyond the
+    /// new end never leak into it).
+    #[test]
+    fn values_encode_as_postcard_alone_whatever_was_encoded_before() -> Result<(), TableError> {
+        let large: Vec<u16> = (0..40_000).collect();
+        let values: Vec<Vec<u16>> = vec![
+            vec![1, 2, 3],
+            large.clone(),
+            vec![],
+            vec![9; 300],
+            vec![4],
+            large,
+            vec![65_535, 0, 128],
+        ];
+        for value in &values {
+            let expected = postcard::to_allocvec(value).map_err(|source| TableError::Value {
+                table: "numbers",
+                source,
+            })?;
+            let encoded = encode_value("numbers", value)?;
+            assert_eq!(encoded, expected);
+            assert_eq!(encoded.capacity(), encoded.len(), "copied out at its size");
+        }
+        Ok(())
+    }
+
+    /// A table is found by its name's text, not only by its address.
+    #[test]
+    fn a_table_is_the_same_by_its_name_wherever_the_text_lives() {
+        let owned = String::from("health-inputs");
+        let elsewhere: &str = owned.as_str();
+        assert!(same_table("health-inputs", elsewhere));
+        assert!(same_table(elsewhere, elsewhere));
+        assert!(!same_table("health-inputs", "health-inputz"));
+        assert!(!same_table("health-inputs", "health-input"));
+    }
+
+    /// What `get_memo_with` derives is kept until the row is written:
+    /// the derivation runs once per write, and a write is seen at once.
+    #[test]
+    fn a_derived_row_is_kept_until_the_row_is_written() -> Result<(), TableError> {
+        let mut tables = MemoryTables::with_memo(8);
+        let mut derived = 0;
+        let sum = |tx: &mut Tx<'_>, derived: &mut u32| {
+            tx.get_memo_with(&NUMBERS, &1, |row| {
+                *derived += 1;
+                std::sync::Arc::new(
+                    row.unwrap_or_default()
+                        .iter()
+                        .map(|n| u32::from(*n))
+                        .sum::<u32>(),
+                )
+            })
+        };
+        let mut tx = Tx::new(&mut tables);
+        assert_eq!(*sum(&mut tx, &mut derived)?, 0);
+        assert_eq!(*sum(&mut tx, &mut derived)?, 0);
+        assert_eq!(derived, 1, "kept");
+        tx.put(&NUMBERS, &1, &vec![2, 3])?;
+        assert_eq!(*sum(&mut tx, &mut derived)?, 5);
+        assert_eq!(*sum(&mut tx, &mut derived)?, 5);
+        assert_eq!(derived, 2, "derived again after the write, once");
         Ok(())
     }
 

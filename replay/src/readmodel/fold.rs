@@ -88,6 +88,9 @@ pub struct Folder {
     /// for a new key, a read of its committed value). See
     /// [`Folder::journal_table`].
     journaled_prefixes: Vec<Vec<u8>>,
+    /// (address, length) of the names of its own tables `apply` has used
+    /// ([`Self::owns`]).
+    own_names: Vec<(usize, usize)>,
     /// The tier: 0 without `reads`, else one more than its providers'.
     pub tier: usize,
     /// A lane's private copy of a provider (not a runner slot): its tree is
@@ -153,6 +156,7 @@ impl Folder {
             providers: Vec::new(),
             journaled: false,
             journaled_prefixes: Vec::new(),
+            own_names: Vec::new(),
             tier: 0,
             private: false,
             tree,
@@ -464,8 +468,24 @@ impl Folder {
         }
     }
 
-    fn check_table(&self, table: &'static str) -> Result<(), TableError> {
-        if self.tables.contains(&table) {
+    /// Whether `table` is one of this projector's own tables. A name
+    /// found once is known by its address from then on (`apply` names a
+    /// table by a `const`, so the same few addresses come back at every
+    /// write and read), so the check compares no text after the first.
+    fn owns(&mut self, table: &'static str) -> bool {
+        let name = (table.as_ptr() as usize, table.len());
+        if self.own_names.contains(&name) {
+            return true;
+        }
+        let declared = self.tables.contains(&table);
+        if declared {
+            self.own_names.push(name);
+        }
+        declared
+    }
+
+    fn check_table(&mut self, table: &'static str) -> Result<(), TableError> {
+        if self.owns(table) {
             Ok(())
         } else {
             Err(TableError::Undeclared(table))
@@ -652,10 +672,10 @@ struct FoldTx<'a> {
     position: u64,
 }
 
-impl FoldTx<'_> {
+impl<'a> FoldTx<'a> {
     /// The provider of a shared table this projector reads, if it is one.
-    fn provider(&self, table: &'static str) -> Result<Option<&Folder>, TableError> {
-        if self.folder.tables.contains(&table) {
+    fn provider(&mut self, table: &'static str) -> Result<Option<&'a Folder>, TableError> {
+        if self.folder.owns(table) {
             return Ok(None);
         }
         self.folder
@@ -759,10 +779,11 @@ impl RawTx for FoldTx<'_> {
 
     fn memo(&mut self, table: &'static str) -> Option<&mut RowMemo> {
         // Its own tables only: a provider's rows change under it.
-        self.folder
-            .tables
-            .contains(&table)
-            .then_some(&mut self.folder.memo)
+        if self.folder.owns(table) {
+            Some(&mut self.folder.memo)
+        } else {
+            None
+        }
     }
 
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {
