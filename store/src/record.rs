@@ -68,6 +68,83 @@ impl CanonicalJson {
     pub fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
         serde_json::from_str(&self.0)
     }
+
+    /// The top-level member `name` when the document is an object and that
+    /// member is a string, as `self.to_value()?.get(name)?.as_str()` finds
+    /// it (of two members of that name, the last), read without building
+    /// the document: the other members are skipped unbuilt and each name
+    /// is compared where it lies. Building every payload as a whole value
+    /// to read one member was 4.5 % of a read-model rebuild's
+    /// instructions.
+    pub fn top_level_str(&self, name: &str) -> Option<String> {
+        use serde::de::DeserializeSeed;
+        let mut reader = serde_json::Deserializer::from_str(&self.0);
+        TopLevelMember { name }.deserialize(&mut reader).ok()?
+    }
+}
+
+/// [`CanonicalJson::top_level_str`]: an object's last member `name`,
+/// `Some` when it is a string.
+struct TopLevelMember<'n> {
+    name: &'n str,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopLevelMember<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for TopLevelMember<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a JSON object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut members: A,
+    ) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        while let Some(named) = members.next_key_seed(IsName(self.name))? {
+            if named {
+                let value: serde_json::Value = members.next_value()?;
+                found = Some(value.as_str().map(str::to_owned));
+            } else {
+                members.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(found.flatten())
+    }
+}
+
+/// Whether a member's name is the one sought (compared, not copied).
+struct IsName<'n>(&'n str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsName<'_> {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for IsName<'_> {
+    type Value = bool;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a member name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<bool, E> {
+        Ok(name == self.0)
+    }
 }
 
 impl fmt::Debug for CanonicalJson {
@@ -434,6 +511,44 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A member is found exactly where the whole JSON value finds it: top
+    /// level only, a string only, the last of two members of the name, an
+    /// escaped name, and nothing in what is not an object.
+    #[test]
+    fn a_top_level_member_is_the_one_the_json_value_names() {
+        let id = "0192f0a4-5b6c-7d8e-9f00-112233445566";
+        let other = "0192f0a4-5b6c-7d8e-9f00-665544332211";
+        let documents = [
+            format!(r#"{{"customer_id":"{id}","rep_id":"x","lines":[1,2,{{"a":null}}]}}"#),
+            format!(r#"{{"lead_id":"y","customer_id":"{id}"}}"#),
+            format!(r#"{{"nested":{{"customer_id":"{id}"}},"n":1}}"#),
+            format!(r#"{{"nested":{{"customer_id":"{id}"}},"customer_id":"{other}"}}"#),
+            format!(r#"{{"customer_id":"{id}","customer_id":"{other}"}}"#),
+            format!(r#"{{"customer_id":"{id}","customer_id":7}}"#),
+            format!(r#"{{"customer_id":7,"customer_id":"{id}"}}"#),
+            format!(r#"{{"customer\u005fid":"{id}","x":"\"customer_id\":\""}}"#),
+            r#"{"customer_id":"not a uuid","x":"a\"b"}"#.to_owned(),
+            r#"{"customer_id":""}"#.to_owned(),
+            r#"{"customer_id":null}"#.to_owned(),
+            format!(r#"["customer_id","{id}"]"#),
+            r#""customer_id""#.to_owned(),
+            "7".to_owned(),
+        ];
+        let mut found = 0;
+        for text in documents {
+            let document = CanonicalJson::from_stored(text.clone()).expect("JSON");
+            let expected = document
+                .to_value()
+                .expect("JSON")
+                .get("customer_id")
+                .and_then(|value| value.as_str())
+                .map(str::to_owned);
+            assert_eq!(document.top_level_str("customer_id"), expected, "{text}");
+            found += usize::from(expected.is_some());
+        }
+        assert!(found >= 7, "the documents name a customer {found} times");
+    }
 
     #[test]
     fn evidence_hashes_are_lowercase_only_and_typed_digests_either_case() {

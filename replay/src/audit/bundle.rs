@@ -185,13 +185,8 @@ pub fn payload_customer_id(record: &RecordedEvent) -> Option<Uuid> {
     if !record.payload.as_str().contains("\"customer_id\":\"") {
         return None;
     }
-    record
-        .payload
-        .to_value()
-        .ok()?
-        .get("customer_id")
-        .and_then(|id| id.as_str())
-        .and_then(|id| Uuid::parse_str(id).ok())
+    let id = record.payload.top_level_str("customer_id")?;
+    Uuid::parse_str(&id).ok()
 }
 
 /// The events a bundle of one subject may hold, learnt from the events in
