@@ -1,18 +1,18 @@
 //! The write-back cache of one projector: what its transaction reads
 //! through and writes into.
 //!
-//! - `staged`: the writes of the record being applied; merged into `dirty`
-//!   when `apply` succeeds, dropped when it fails (a record applies whole
-//!   or not at all).
 //! - `dirty`: every write since the last commit (a deletion is `None`); a
 //!   commit writes exactly these rows, with the checkpoint, in one batch.
-//!   Bounded by the commit interval, never evicted.
+//!   Bounded by the commit interval, never evicted. The record being
+//!   applied writes into it directly, with an undo log of what each write
+//!   replaced: a record that fails is undone (a record applies whole or
+//!   not at all).
 //! - the rows of a commit in flight (while catching up, written beside
 //!   the next folds; see `fold.rs`), until it lands.
 //! - [`RowCache`]: rows read from (or committed to) the database, least recently
 //!   used first out, bounded by bytes.
 //!
-//! A read looks in `staged`, then `dirty`, then the commit in flight, then
+//! A read looks in `dirty`, then the commit in flight, then
 //! the cache, then the page's snapshot of the committed rows.
 
 use std::collections::BTreeMap;

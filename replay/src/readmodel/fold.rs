@@ -18,8 +18,8 @@
 //! pages. Until the commit has landed, the rows it writes stay readable in
 //! the folder as a layer between the dirty rows and the cache (the
 //! *committing* rows), so every read answers as if they were still dirty:
-//! a read looks in `staged`, `dirty`, `committing`, the cache, then the
-//! page's snapshot (which may or may not already hold the commit: the two
+//! a read looks in `dirty`, `committing`, the cache, then the page's
+//! snapshot (which may or may not already hold the commit: the two
 //! agree). When the commit lands ([`Folder::landed`]) the layer is dropped
 //! and its rows refresh the cache; when it fails ([`Folder::restore`]) they
 //! go back under the dirty rows (a later write of the same key wins), so
@@ -62,6 +62,39 @@ pub fn row_key(table: &str, key: &[u8]) -> Vec<u8> {
 }
 
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+
+/// What the writes of the record being applied replaced, in order: each
+/// write's row key and the dirty entry before it (`None`: the key was not
+/// dirty). The keys are copied into one buffer, so a write costs no
+/// allocation of its own here.
+#[derive(Default)]
+struct UndoLog {
+    keys: Vec<u8>,
+    writes: Vec<(std::ops::Range<usize>, Before)>,
+}
+
+/// A row's dirty entry before a write: `None` when it was not dirty.
+type Before = Option<Option<Vec<u8>>>;
+
+impl UndoLog {
+    fn push(&mut self, key: &[u8], before: Before) {
+        let start = self.keys.len();
+        self.keys.extend_from_slice(key);
+        self.writes.push((start..self.keys.len(), before));
+    }
+
+    fn clear(&mut self) {
+        self.keys.clear();
+        self.writes.clear();
+    }
+
+    /// The writes, oldest first: key and dirty entry before.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &Before)> {
+        self.writes
+            .iter()
+            .map(|(range, before)| (self.keys.get(range.clone()).unwrap_or_default(), before))
+    }
+}
 
 /// Bytes a dirty row is charged beyond its key and value (the map entry).
 pub const DIRTY_ENTRY_OVERHEAD: usize = 48;
@@ -129,7 +162,12 @@ pub struct Folder {
     /// checkpoint it writes: read between `dirty` and the cache until it
     /// lands or fails.
     committing: Option<(Arc<Writes>, u64)>,
-    staged: Writes,
+    /// The record being applied writes straight into `dirty`; this undoes
+    /// its writes if it fails (a record applies whole or not at all), in
+    /// reverse order. Cleared at every record.
+    undo: UndoLog,
+    /// `dirty_bytes` before the record being applied.
+    undo_bytes: usize,
     journal: Journal,
     /// The value of each journaled key before the page.
     before: Writes,
@@ -173,7 +211,8 @@ impl Folder {
             dirty: Writes::new(),
             dirty_bytes: 0,
             committing: None,
-            staged: Writes::new(),
+            undo: UndoLog::default(),
+            undo_bytes: 0,
             journal: Journal::new(),
             before: Writes::new(),
         }
@@ -200,36 +239,58 @@ impl Folder {
         self.dirty_bytes
     }
 
-    /// Moves a record's writes into the dirty set, keeping its byte count.
-    /// A deletion of a row written since the last commit and absent from
-    /// the committed rows leaves nothing to write: the row is dropped from
-    /// the dirty set (a due-day bucket or a ranking entry made and consumed
-    /// between two commits, the most common deletions of a rebuild, then
-    /// cost the commit nothing).
-    fn make_dirty(&mut self, staged: Writes) {
-        for (key, value) in staged {
-            let key_len = key.len();
-            if value.is_none()
-                && matches!(self.dirty.get(&key), Some(Some(_)))
-                && self.committed_absent(&key)
-            {
-                if let Some(old) = self.dirty.remove(&key) {
-                    let old_len = old.as_ref().map_or(0, Vec::len);
-                    self.dirty_bytes = self
-                        .dirty_bytes
-                        .saturating_sub(key_len + old_len + DIRTY_ENTRY_OVERHEAD);
-                }
-                continue;
+    /// Writes a row of the record being applied into the dirty set (a
+    /// deletion is `None`), keeping its byte count and what it replaced
+    /// ([`Self::undo_record`]). A deletion of a row written since the last
+    /// commit and absent from the committed rows leaves nothing to write:
+    /// the row is dropped from the dirty set (a due-day bucket or a
+    /// ranking entry made and consumed between two commits, the most
+    /// common deletions of a rebuild, then cost the commit nothing).
+    fn write(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let key_len = key.len();
+        if value.is_none()
+            && matches!(self.dirty.get(&key), Some(Some(_)))
+            && self.committed_absent(&key)
+        {
+            if let Some(old) = self.dirty.remove(&key) {
+                let old_len = old.as_ref().map_or(0, Vec::len);
+                self.dirty_bytes = self
+                    .dirty_bytes
+                    .saturating_sub(key_len + old_len + DIRTY_ENTRY_OVERHEAD);
+                self.undo.push(&key, Some(old));
             }
-            let value_len = value.as_ref().map_or(0, Vec::len);
-            match self.dirty.insert(key, value) {
-                Some(old) => {
-                    let old_len = old.as_ref().map_or(0, Vec::len);
-                    self.dirty_bytes = (self.dirty_bytes + value_len).saturating_sub(old_len);
+            return;
+        }
+        let value_len = value.as_ref().map_or(0, Vec::len);
+        self.undo.push(&key, None);
+        let old = self.dirty.insert(key, value);
+        match &old {
+            Some(old) => {
+                let old_len = old.as_ref().map_or(0, Vec::len);
+                self.dirty_bytes = (self.dirty_bytes + value_len).saturating_sub(old_len);
+            }
+            None => self.dirty_bytes += key_len + value_len + DIRTY_ENTRY_OVERHEAD,
+        }
+        if let Some(last) = self.undo.writes.last_mut() {
+            last.1 = old;
+        }
+    }
+
+    /// Undoes the writes of the record being applied, newest first.
+    fn undo_record(&mut self) {
+        while let Some((range, before)) = self.undo.writes.pop() {
+            let key = self.undo.keys.get(range).unwrap_or_default();
+            match before {
+                Some(value) => {
+                    self.dirty.insert(key.to_vec(), value);
                 }
-                None => self.dirty_bytes += key_len + value_len + DIRTY_ENTRY_OVERHEAD,
+                None => {
+                    self.dirty.remove(key);
+                }
             }
         }
+        self.undo.clear();
+        self.dirty_bytes = self.undo_bytes;
     }
 
     /// Whether the committed rows are known to hold nothing under `key`
@@ -270,13 +331,13 @@ impl Folder {
 
     /// The layers of uncommitted writes over the committed rows, oldest
     /// first (a later one wins in [`merged_range`]), then `newest`.
-    fn overlays<'w>(&'w self, newest: &'w Writes) -> Vec<&'w Writes> {
+    fn overlays<'w>(&'w self, newest: Option<&'w Writes>) -> Vec<&'w Writes> {
         let mut layers = Vec::with_capacity(3);
         if let Some((rows, _)) = &self.committing {
             layers.push(&**rows);
         }
         layers.push(&self.dirty);
-        layers.push(newest);
+        layers.extend(newest);
         layers
     }
 
@@ -401,6 +462,8 @@ impl Folder {
                     return;
                 }
             }
+            self.undo.clear();
+            self.undo_bytes = self.dirty_bytes;
             let outcome = match event {
                 Err(reason) => Err(FailureCause::Undecodable {
                     detail: reason.clone(),
@@ -428,9 +491,9 @@ impl Folder {
             };
             match outcome {
                 Ok(()) => {
-                    let staged = std::mem::take(&mut self.staged);
                     if self.journaled {
-                        if let Err(error) = self.journal_writes(record.position, &staged) {
+                        if let Err(error) = self.journal_writes(record.position) {
+                            self.undo_record();
                             self.memo.clear();
                             self.failed = Some(Failure::new(
                                 record.position,
@@ -441,11 +504,11 @@ impl Folder {
                             return;
                         }
                     }
-                    self.make_dirty(staged);
+                    self.undo.clear();
                     self.next = record.position + 1;
                 }
                 Err(cause) => {
-                    self.staged.clear();
+                    self.undo_record();
                     // Entries this record made may be ahead of its
                     // dropped writes.
                     self.memo.clear();
@@ -492,28 +555,49 @@ impl Folder {
         }
     }
 
-    /// Records a record's writes in the page's journal, with each key's
-    /// value before the page at its first write.
-    fn journal_writes(&mut self, position: u64, staged: &Writes) -> Result<(), TableError> {
-        for (key, value) in staged {
+    /// Records the writes of the record at `position` (its undo log) in
+    /// the page's journal, with each key's value before the page at its
+    /// first write.
+    fn journal_writes(&mut self, position: u64) -> Result<(), TableError> {
+        let undo = std::mem::take(&mut self.undo);
+        let journaled = self.journal_undo(position, &undo);
+        self.undo = undo;
+        journaled
+    }
+
+    fn journal_undo(&mut self, position: u64, undo: &UndoLog) -> Result<(), TableError> {
+        // The first entry of a key holds its dirty entry before the record.
+        for (key, before_record) in undo.iter() {
             if !self.is_journaled(key) {
                 continue;
             }
-            if !self.journal.contains_key(key) {
-                // The committed value is usually cached: `apply` read it.
-                let before = match self.pending_row(key) {
-                    Some(value) => value.clone(),
-                    None => match self.cache.get(key) {
-                        Some(value) => value,
-                        None => self.committed_row(key)?,
-                    },
-                };
-                self.before.insert(key.clone(), before);
+            // A row the record wrote and then dropped from the dirty set
+            // is absent from the committed rows too.
+            let value = self.dirty.get(key).cloned().flatten();
+            match self.journal.get_mut(key) {
+                Some(values) => {
+                    if values.last().is_some_and(|(at, _)| *at == position) {
+                        // A later write of the same key by this record.
+                        continue;
+                    }
+                    values.push((position, value));
+                }
+                None => {
+                    // The committed value is usually cached: `apply` read it.
+                    let before = match before_record {
+                        Some(value) => value.clone(),
+                        None => match self.committing_row(key) {
+                            Some(value) => value.clone(),
+                            None => match self.cache.get(key) {
+                                Some(value) => value,
+                                None => self.committed_row(key)?,
+                            },
+                        },
+                    };
+                    self.before.insert(key.to_vec(), before);
+                    self.journal.insert(key.to_vec(), vec![(position, value)]);
+                }
             }
-            self.journal
-                .entry(key.clone())
-                .or_default()
-                .push((position, value.clone()));
         }
         Ok(())
     }
@@ -559,7 +643,7 @@ impl Folder {
                 snapshot,
                 &bounds,
                 limit,
-                &self.overlays(&as_of),
+                &self.overlays(Some(&as_of)),
             ))
         })
         .map_err(storage)?
@@ -725,9 +809,6 @@ impl RawRead for FoldTx<'_> {
             return provider.row_as_of(&row_key(table, key), self.position);
         }
         let full = row_key(table, key);
-        if let Some(value) = self.folder.staged.get(&full) {
-            return Ok(value.clone());
-        }
         if let Some(value) = self.folder.pending_row(&full) {
             return Ok(value.clone());
         }
@@ -749,7 +830,7 @@ impl RawRead for FoldTx<'_> {
         if let Some(provider) = self.provider(table)? {
             return provider.range_as_of(table, from, to, limit, self.position);
         }
-        // Uncommitted writes in range, the record's own last.
+        // Uncommitted writes in range, the record's own among them.
         let bounds = RowRange::new(table, from, to);
         let folder = &*self.folder;
         folder
@@ -758,7 +839,7 @@ impl RawRead for FoldTx<'_> {
                     snapshot,
                     &bounds,
                     limit,
-                    &folder.overlays(&folder.staged),
+                    &folder.overlays(None),
                 ))
             })
             .map_err(storage)?
@@ -773,7 +854,7 @@ impl RawTx for FoldTx<'_> {
         value: Vec<u8>,
     ) -> Result<(), TableError> {
         self.folder.check_table(table)?;
-        self.folder.staged.insert(row_key(table, &key), Some(value));
+        self.folder.write(row_key(table, &key), Some(value));
         Ok(())
     }
 
@@ -788,7 +869,7 @@ impl RawTx for FoldTx<'_> {
 
     fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {
         self.folder.check_table(table)?;
-        self.folder.staged.insert(row_key(table, &key), None);
+        self.folder.write(row_key(table, &key), None);
         Ok(())
     }
 }

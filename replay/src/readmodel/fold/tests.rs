@@ -200,3 +200,77 @@ fn a_commit_in_flight_is_neither_committed_nor_dirty_until_it_lands() {
     assert!(!committed(&folders[0]).is_empty());
     assert!(!folders[0].has_changes());
 }
+
+/// The record that fails: [`apply`]'s writes (at the 6th record of a page,
+/// deletions of rows made since the last commit, dropped from the dirty
+/// set), then more, then an error or a panic.
+const FAIL_AT: u64 = 2 * PAGE + 6;
+
+fn apply_then_fail(
+    tx: &mut Tx<'_>,
+    record: &RecordedEvent,
+    event: &Event,
+) -> Result<(), ProjectionError> {
+    apply(tx, record, event)?;
+    if record.position == FAIL_AT {
+        tx.put(&LIVE, &0, &999)?;
+        tx.put(&LIVE, &10_000, &1)?;
+        tx.delete(&COUNTS, &1)?;
+        return Err(ProjectionError::CannotApply {
+            position: record.position,
+            reason: "test".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+fn apply_then_panic(
+    tx: &mut Tx<'_>,
+    record: &RecordedEvent,
+    event: &Event,
+) -> Result<(), ProjectionError> {
+    if record.position == FAIL_AT {
+        tx.put(&SUM, &(), &7)?;
+        tx.delete(&LIVE, &(PAGE + 2))?;
+        panic!("test panic after writes");
+    }
+    apply(tx, record, event)
+}
+
+/// A record that fails leaves nothing of its writes: what the folder
+/// commits after it is what the records before it wrote, its checkpoint
+/// the failed record, and its dirty set's size what theirs was.
+#[test]
+fn a_record_that_fails_after_writing_leaves_none_of_its_writes() {
+    let temp = TempDir::new().expect("temp");
+    // No commit between the pages: the failing record deletes rows that
+    // only the dirty set holds.
+    let mut reference = vec![folder(&temp, "reference")];
+    for from in [0, PAGE] {
+        fold_page(&mut reference, &page(from, PAGE), false);
+    }
+    fold_page(&mut reference, &page(2 * PAGE, FAIL_AT - 2 * PAGE), false);
+    let dirty_bytes = reference[0].dirty_bytes();
+    commit_lane(reference.iter_mut()).expect("commit");
+    let expected = committed(&reference[0]);
+
+    for (name, apply) in [
+        ("fails", apply_then_fail as super::ApplyFn),
+        ("panics", apply_then_panic),
+    ] {
+        let directory = temp.path().join(name);
+        std::fs::create_dir_all(&directory).expect("directory");
+        let disk = Arc::new(Disk::open(&directory, 1 << 20).expect("open"));
+        let tree = Tree::new(disk, "tables/test");
+        let mut folders = vec![Folder::new("test", 1, TABLES, &[], apply, tree, 0, 512)];
+        for from in [0, PAGE, 2 * PAGE] {
+            fold_page(&mut folders, &page(from, PAGE), false);
+        }
+        let failure = folders[0].failed.as_ref().expect("failed");
+        assert_eq!(failure.position, FAIL_AT, "{name}");
+        assert_eq!(folders[0].next, FAIL_AT, "{name}");
+        assert_eq!(folders[0].dirty_bytes(), dirty_bytes, "{name}");
+        commit_lane(folders.iter_mut()).expect("commit");
+        assert_eq!(committed(&folders[0]), expected, "{name}");
+    }
+}
