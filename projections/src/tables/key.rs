@@ -41,9 +41,12 @@ pub trait TableKey: Sized {
     /// Decodes one key from the front of `input` and advances it past it.
     fn decode_from(input: &mut &[u8]) -> Result<Self, KeyError>;
 
-    /// The encoding of `self`.
+    /// The encoding of `self`. Sized for the common keys (a UUID with a
+    /// date or a number, at most 28 bytes) so that encoding one never
+    /// grows the vector: growing it from empty, field by field, was a
+    /// reallocation or two per key and a visible share of a fold.
     fn to_key_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(KEY_CAPACITY);
         self.encode(&mut out);
         out
     }
@@ -59,6 +62,10 @@ pub trait TableKey: Sized {
         }
     }
 }
+
+/// The capacity [`TableKey::to_key_bytes`] starts with: a longer key
+/// (with a string) grows it as usual.
+const KEY_CAPACITY: usize = 32;
 
 fn take<const N: usize>(input: &mut &[u8]) -> Result<[u8; N], KeyError> {
     let Some((head, rest)) = input.split_first_chunk::<N>() else {

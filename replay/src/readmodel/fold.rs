@@ -26,7 +26,6 @@
 //! the next commit writes them again. At most one commit per folder is in
 //! flight.
 
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -40,6 +39,7 @@ use salesledger_projections::ProjectionError;
 use salesledger_store::RecordedEvent;
 
 use super::cache::RowCache;
+use super::dirty::{DirtyRows, Rows};
 use super::disk::{self, Snapshot, Tree};
 use super::{Failure, FailureCause, CHECKPOINT_KEY, VERSION_KEY};
 
@@ -154,14 +154,14 @@ pub struct Folder {
     pub commit_nanos: u64,
     /// Rows written or deleted by commits.
     pub rows_committed: u64,
-    dirty: Writes,
+    dirty: DirtyRows,
     /// What `dirty` holds, in bytes (keys, values and
     /// [`DIRTY_ENTRY_OVERHEAD`] each): what sizes commit batches.
     dirty_bytes: usize,
     /// The rows of the commit in flight ([`Self::begin_commit`]), with the
     /// checkpoint it writes: read between `dirty` and the cache until it
     /// lands or fails.
-    committing: Option<(Arc<Writes>, u64)>,
+    committing: Option<(Arc<DirtyRows>, u64)>,
     /// The record being applied writes straight into `dirty`; this undoes
     /// its writes if it fails (a record applies whole or not at all), in
     /// reverse order. Cleared at every record.
@@ -208,7 +208,7 @@ impl Folder {
             fold_cpu_nanos: 0,
             commit_nanos: 0,
             rows_committed: 0,
-            dirty: Writes::new(),
+            dirty: DirtyRows::default(),
             dirty_bytes: 0,
             committing: None,
             undo: UndoLog::default(),
@@ -222,6 +222,8 @@ impl Folder {
     /// journaled from now on.
     pub fn journal_table(&mut self, table: &str) {
         let prefix = row_key(table, &[]);
+        // Its readers read it by range too.
+        self.dirty.index_prefix(&prefix);
         if !self.journaled_prefixes.contains(&prefix) {
             self.journaled_prefixes.push(prefix);
         }
@@ -329,15 +331,23 @@ impl Folder {
         self.dirty.get(key).or_else(|| self.committing_row(key))
     }
 
-    /// The layers of uncommitted writes over the committed rows, oldest
-    /// first (a later one wins in [`merged_range`]), then `newest`.
-    fn overlays<'w>(&'w self, newest: Option<&'w Writes>) -> Vec<&'w Writes> {
-        let mut layers = Vec::with_capacity(3);
+    /// The layers of uncommitted writes over the committed rows in
+    /// `bounds`, oldest first (a later one wins in [`merged_range`]), then
+    /// `newest`.
+    fn overlays<'w>(&'w self, bounds: &'w RowRange, newest: Option<&'w Writes>) -> Vec<Rows<'w>> {
+        let mut layers: Vec<Rows<'w>> = Vec::with_capacity(3);
+        let end = bounds.end.as_deref();
         if let Some((rows, _)) = &self.committing {
-            layers.push(&**rows);
+            layers.push(rows.range(&bounds.prefix, &bounds.start, end));
         }
-        layers.push(&self.dirty);
-        layers.extend(newest);
+        layers.push(self.dirty.range(&bounds.prefix, &bounds.start, end));
+        if let Some(newest) = newest {
+            layers.push(Box::new(
+                bounds
+                    .of(newest)
+                    .map(|(key, value)| (key.as_slice(), value)),
+            ));
+        }
         layers
     }
 
@@ -349,7 +359,8 @@ impl Folder {
         if self.committing.is_some() || !self.has_changes() {
             return None;
         }
-        let rows = Arc::new(std::mem::take(&mut self.dirty));
+        let empty = self.dirty.empty_like();
+        let rows = Arc::new(std::mem::replace(&mut self.dirty, empty));
         self.dirty_bytes = 0;
         self.committing = Some((rows.clone(), self.next));
         Some(CommitPart {
@@ -373,7 +384,7 @@ impl Folder {
         self.committed = next;
         self.commit_nanos = self.commit_nanos.saturating_add(nanos);
         self.rows_committed += rows.len() as u64;
-        for (key, value) in rows {
+        for (key, value) in rows.into_rows() {
             self.cache.refresh(key, value);
         }
         tracing::debug!(
@@ -385,12 +396,18 @@ impl Folder {
 
     /// The rows and checkpoint of the commit in flight, taken out of the
     /// folder (without a copy once [`commit_parts`] has dropped its part).
-    fn take_committing(&mut self) -> Option<(Writes, u64)> {
+    fn take_committing(&mut self) -> Option<(DirtyRows, u64)> {
         let (rows, next) = self.committing.take()?;
-        Some((
-            Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone()),
-            next,
-        ))
+        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| {
+            // Not reached: `commit_parts` drops its parts before the
+            // folder hears of the outcome.
+            let mut copy = shared.empty_like();
+            for (key, value) in shared.sorted() {
+                copy.insert(key.to_vec(), value.map(<[u8]>::to_vec));
+            }
+            copy
+        });
+        Some((rows, next))
     }
 
     /// The commit begun by [`Self::begin_commit`] failed: nothing of it is
@@ -399,11 +416,11 @@ impl Folder {
         let Some((rows, _)) = self.take_committing() else {
             return;
         };
-        for (key, value) in rows {
-            if let Entry::Vacant(slot) = self.dirty.entry(key) {
+        for (key, value) in rows.into_rows() {
+            if self.dirty.get(&key).is_none() {
                 self.dirty_bytes +=
-                    slot.key().len() + value.as_ref().map_or(0, Vec::len) + DIRTY_ENTRY_OVERHEAD;
-                slot.insert(value);
+                    key.len() + value.as_ref().map_or(0, Vec::len) + DIRTY_ENTRY_OVERHEAD;
+                self.dirty.insert(key, value);
             }
         }
     }
@@ -643,7 +660,7 @@ impl Folder {
                 snapshot,
                 &bounds,
                 limit,
-                &self.overlays(Some(&as_of)),
+                self.overlays(&bounds, Some(&as_of)),
             ))
         })
         .map_err(storage)?
@@ -697,24 +714,21 @@ fn merged_range(
     committed: &Snapshot,
     bounds: &RowRange,
     limit: usize,
-    overlays: &[&Writes],
+    overlays: Vec<Rows<'_>>,
 ) -> Result<RawRows, TableError> {
     let prefix_len = bounds.prefix.len();
     let mut committed = committed
         .range(&bounds.start, bounds.end.as_deref())
         .map_err(storage)?;
-    let mut layers: Vec<_> = overlays
-        .iter()
-        .map(|writes| bounds.of(writes).peekable())
-        .collect();
+    let mut layers: Vec<_> = overlays.into_iter().map(Iterator::peekable).collect();
     let mut head = committed.next().transpose().map_err(storage)?;
     let mut rows = Vec::new();
     while rows.len() < limit {
         let mut smallest: Option<&[u8]> = head.as_ref().map(|(key, _)| key.as_ref());
         for layer in &mut layers {
             if let Some((key, _)) = layer.peek() {
-                if smallest.map_or(true, |smallest| key.as_slice() < smallest) {
-                    smallest = Some(key.as_slice());
+                if smallest.map_or(true, |smallest| *key < smallest) {
+                    smallest = Some(key);
                 }
             }
         }
@@ -725,7 +739,7 @@ fn merged_range(
         // the committed row.
         let mut written: Option<&Option<Vec<u8>>> = None;
         for layer in &mut layers {
-            if layer.peek().is_some_and(|(at, _)| **at == key) {
+            if layer.peek().is_some_and(|(at, _)| *at == key.as_slice()) {
                 written = layer.next().map(|(_, value)| value);
             }
         }
@@ -832,6 +846,7 @@ impl RawRead for FoldTx<'_> {
         }
         // Uncommitted writes in range, the record's own among them.
         let bounds = RowRange::new(table, from, to);
+        self.folder.dirty.index_prefix(&bounds.prefix);
         let folder = &*self.folder;
         folder
             .with_snapshot(|snapshot| {
@@ -839,7 +854,7 @@ impl RawRead for FoldTx<'_> {
                     snapshot,
                     &bounds,
                     limit,
-                    &folder.overlays(None),
+                    folder.overlays(&bounds, None),
                 ))
             })
             .map_err(storage)?
@@ -1060,7 +1075,7 @@ pub struct CommitPart {
     tree: Tree,
     version: u32,
     next: u64,
-    rows: Arc<Writes>,
+    rows: Arc<DirtyRows>,
 }
 
 impl CommitPart {
@@ -1069,14 +1084,10 @@ impl CommitPart {
     fn write_into(&self, txn: &redb::WriteTransaction) -> Result<(), disk::Error> {
         let version = self.version.to_be_bytes();
         let next = self.next.to_be_bytes();
-        let rows = self
-            .rows
-            .iter()
-            .map(|(key, value)| (key.as_slice(), value.as_deref()))
-            .chain([
-                (VERSION_KEY, Some(&version[..])),
-                (CHECKPOINT_KEY, Some(&next[..])),
-            ]);
+        let rows = self.rows.sorted().into_iter().chain([
+            (VERSION_KEY, Some(&version[..])),
+            (CHECKPOINT_KEY, Some(&next[..])),
+        ]);
         self.tree.write(txn, rows)
     }
 }

@@ -108,6 +108,7 @@
 //! `checkpoint`, `audit`, `bundle`, `export`).
 
 pub mod cache;
+mod dirty;
 pub mod disk;
 mod fold;
 mod runner;
