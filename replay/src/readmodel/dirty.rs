@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap;
 pub type Value = Option<Vec<u8>>;
 
 /// One layer of uncommitted rows (see the module's docs).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct DirtyRows {
     rows: FxHashMap<Vec<u8>, Value>,
     /// The keys of `rows` under a prefix of `ranged`, in order.

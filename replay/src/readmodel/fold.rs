@@ -398,16 +398,10 @@ impl Folder {
     /// folder (without a copy once [`commit_parts`] has dropped its part).
     fn take_committing(&mut self) -> Option<(DirtyRows, u64)> {
         let (rows, next) = self.committing.take()?;
-        let rows = Arc::try_unwrap(rows).unwrap_or_else(|shared| {
-            // Not reached: `commit_parts` drops its parts before the
-            // folder hears of the outcome.
-            let mut copy = shared.empty_like();
-            for (key, value) in shared.sorted() {
-                copy.insert(key.to_vec(), value.map(<[u8]>::to_vec));
-            }
-            copy
-        });
-        Some((rows, next))
+        Some((
+            Arc::try_unwrap(rows).unwrap_or_else(|shared| (*shared).clone()),
+            next,
+        ))
     }
 
     /// The commit begun by [`Self::begin_commit`] failed: nothing of it is
