@@ -29,9 +29,15 @@
 //!
 //! `rebuild=` is measured until every projector has committed the whole
 //! log; the tables' database is then compacted once (a catch-up leaves
-//! about half of its file free; reads wait while it runs):
-//! `compactions=`, `compact_ms=` and `rebuild_with_compaction=` (events/s
-//! up to the end of the compaction). `views_bytes` is measured after it.
+//! about half of its file free; commits wait while it runs, reads do
+//! not): `compactions=`, `compact_ms=` and `rebuild_with_compaction=`
+//! (events/s up to the end of the compaction). `views_bytes` is measured
+//! after it, as files' lengths and as their blocks on disk
+//! (`views_disk_bytes=`, `log_disk_bytes=`, `views_vs_log_disk_bytes=`:
+//! redb's file grows in steps it may not have written yet).
+//! `peak_rss_at_catch_up_mb=` is the peak when the rebuild is
+//! caught up, before the compaction has gone far; `peak_rss_mb=` the
+//! whole run's.
 //!
 //! `rebuild_cpu_ms=` is the CPU time of the whole process (every thread)
 //! over the rebuild: what it cost, less swayed by the machine's load than
@@ -364,6 +370,8 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     runner.wait_caught_up(Duration::from_secs(3600)).await?;
     let rebuild_seconds = started.elapsed().as_secs_f64();
     let rebuild_cpu = cpu_started.and_then(|started| started.try_elapsed().ok());
+    // The peak so far: the compaction that follows has not gone far yet.
+    let peak_rss_at_catch_up = peak_rss_mb();
     done.store(true, Ordering::Relaxed);
     let mut latencies = reader
         .join()
@@ -387,8 +395,8 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
             ));
         }
     }
-    // The compaction that follows a catch-up runs after the last commit
-    // (reads wait for it): stopping the runner waits for it too.
+    // The compaction that follows a catch-up runs after the last commit:
+    // stopping the runner waits for it.
     runner.stop().await?;
     let compacted_seconds = started.elapsed().as_secs_f64();
     let (compactions, compact_ms) = runner.compactions();
@@ -416,12 +424,24 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
         "rebuild_with_compaction",
         n_events as f64 / compacted_seconds,
     );
+    emit(
+        "peak_rss_at_catch_up_mb",
+        peak_rss_at_catch_up.unwrap_or(f64::NAN),
+    );
     emit("peak_rss_mb", peak_rss_mb().unwrap_or(f64::NAN));
     println!("views_bytes={views_bytes}");
     println!("log_bytes={log_bytes}");
     emit(
         "views_vs_log_bytes",
         views_bytes as f64 / log_bytes.max(1) as f64,
+    );
+    let views_disk_bytes = directory_disk_bytes(views_dir.path());
+    let log_disk_bytes = directory_disk_bytes(data_dir);
+    println!("views_disk_bytes={views_disk_bytes}");
+    println!("log_disk_bytes={log_disk_bytes}");
+    emit(
+        "views_vs_log_disk_bytes",
+        views_disk_bytes as f64 / log_disk_bytes.max(1) as f64,
     );
     println!("view_reads={}", latencies.len());
     emit("view_read_p99_ms", p99);
@@ -431,14 +451,25 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
 
 /// Bytes of every file under `dir`.
 fn directory_bytes(dir: &Path) -> u64 {
+    directory_sum(dir, &|meta| meta.len())
+}
+
+/// What the files below `dir` take on disk (their blocks: room a file
+/// grew by and never wrote, as redb's, takes none).
+fn directory_disk_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    directory_sum(dir, &|meta| meta.blocks() * 512)
+}
+
+fn directory_sum(dir: &Path, size: &dyn Fn(&std::fs::Metadata) -> u64) -> u64 {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return 0;
     };
     entries
         .flatten()
         .map(|entry| match entry.metadata() {
-            Ok(meta) if meta.is_dir() => directory_bytes(&entry.path()),
-            Ok(meta) => meta.len(),
+            Ok(meta) if meta.is_dir() => directory_sum(&entry.path(), size),
+            Ok(meta) => size(&meta),
             Err(_) => 0,
         })
         .sum()

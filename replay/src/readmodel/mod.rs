@@ -51,8 +51,10 @@
 //! resume after downtime) leaves about half of the file free. Once a lane
 //! has caught up after folding behind the head at least
 //! [`TableRunnerOptions::compact_after_records`] records and half of what
-//! it covers, the database is compacted (reads wait while it runs; live
-//! following never compacts).
+//! it covers, the database is compacted: its live rows are copied into a
+//! new file that takes the old one's place, a few megabytes at a time
+//! (commits wait while it runs, reads do not; live following never
+//! compacts).
 //!
 //! # Memory
 //!
@@ -331,7 +333,7 @@ pub struct TableRunnerOptions {
     /// records and at least half of the records it now covers (a rebuild, a
     /// resume after a long downtime, a large import): such a catch-up
     /// leaves about half of the file free. Live following never compacts.
-    /// Reads wait while it runs ([`disk::Disk::compact`]).
+    /// Commits wait while it runs, reads do not ([`disk::Disk::compact`]).
     pub compact_after_records: u64,
     /// Fold only the records before this position, as if the log ended
     /// there (offline `replay --position/--as-of`): lanes never read past

@@ -634,15 +634,15 @@ async fn settle(
 
 /// Compacts the tables' database after a lane caught up (see
 /// [`TableRunnerOptions::compact_after_records`]) on the blocking pool.
-/// A failure or a reader in the way only postpones it (to the next time
-/// the lane catches up): the rows are unchanged.
+/// A failure only postpones it (to the next time the lane catches up):
+/// the rows are unchanged.
 async fn compact(shared: &Arc<Shared>) {
     let started = std::time::Instant::now();
     let disk = shared.disk.clone();
     let outcome = tokio::task::spawn_blocking(move || disk.compact()).await;
     let elapsed = started.elapsed();
     match outcome {
-        Ok(Ok(true)) => {
+        Ok(Ok(())) => {
             shared.compactions.fetch_add(1, Ordering::Relaxed);
             shared.compact_nanos.fetch_add(
                 u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX),
@@ -653,7 +653,6 @@ async fn compact(shared: &Arc<Shared>) {
                 "tables compacted after a catch-up"
             );
         }
-        Ok(Ok(false)) => tracing::info!("tables not compacted: a read was in progress"),
         Ok(Err(error)) => tracing::warn!(%error, "compacting the tables failed"),
         Err(error) => tracing::warn!(%error, "the compaction task failed"),
     }
