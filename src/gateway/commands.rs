@@ -257,11 +257,11 @@ pub type RegistryBuild<A> =
 impl<A: Aggregate> Built<A> {
     /// A command on `stream_id`, its errors mapped to the API's.
     pub fn command(
-        stream_id: String,
+        stream_id: impl Into<String>,
         command: Result<A::Command, impl Into<ApiError>>,
     ) -> Result<Built<A>, ApiError> {
         Ok(Built::Command {
-            stream_id,
+            stream_id: stream_id.into(),
             command: command.map_err(Into::into)?,
         })
     }

@@ -66,7 +66,6 @@ command_route! {
     path ();
     |request, at| {
         ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
-        let asset_id = AssetId::from_uuid(at.id);
-        Built::command(asset_stream_id(asset_id), request.into_command(asset_id))
+        on_asset(at.id, |asset_id| request.into_command(asset_id))
     }
 }

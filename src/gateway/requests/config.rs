@@ -98,7 +98,7 @@ impl PublishRoutingRulesRequest {
 command_route! {
     PublishRoutingRulesRequest: Config, PublishRoutingRules, POST "/v1/config/routing-rules";
     path ();
-    |request, at| Built::command(CONFIG_ROUTING_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_ROUTING_STREAM, request.into_command(at.actor()))
 }
 
 /// Publishes a new public-pool policy (version strictly increasing).
@@ -153,7 +153,7 @@ impl PublishPoolPolicyRequest {
 command_route! {
     PublishPoolPolicyRequest: Config, PublishPoolPolicy, POST "/v1/config/pool-policy";
     path ();
-    |request, at| Built::command(CONFIG_POOL_POLICY_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_POOL_POLICY_STREAM, request.into_command(at.actor()))
 }
 
 /// A competitor and the names it goes by.
@@ -237,7 +237,7 @@ impl PublishExtractionDictionaryRequest {
 command_route! {
     PublishExtractionDictionaryRequest: Config, PublishExtractionDictionary, POST "/v1/config/extraction-dictionary";
     path ();
-    |request, at| Built::command(CONFIG_EXTRACTION_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_EXTRACTION_STREAM, request.into_command(at.actor()))
 }
 
 /// One step of a nurture template.
@@ -294,7 +294,7 @@ impl PublishNurtureTemplateRequest {
 command_route! {
     PublishNurtureTemplateRequest: Config, PublishNurtureTemplate, POST "/v1/config/nurture-template";
     path ();
-    |request, at| Built::command(CONFIG_NURTURE_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_NURTURE_STREAM, request.into_command(at.actor()))
 }
 
 // ---------------------------------------------------------------------------
@@ -452,5 +452,5 @@ impl PublishHealthPolicyRequest {
 command_route! {
     PublishHealthPolicyRequest: Config, PublishHealthPolicy, POST "/v1/config/health-policy";
     path ();
-    |request, at| Built::command(CONFIG_HEALTH_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_HEALTH_STREAM, request.into_command(at.actor()))
 }

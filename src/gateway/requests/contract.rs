@@ -72,8 +72,7 @@ command_route! {
     path ();
     |request, at| {
         ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
-        let contract_id = ContractId::from_uuid(at.id);
-        Built::command(contract_stream_id(contract_id), request.into_command(contract_id))
+        on_contract(at.id, |contract_id| request.into_command(contract_id))
     }
 }
 
@@ -109,8 +108,5 @@ impl RecordPaymentRequest {
 command_route! {
     RecordPaymentRequest: Contract, RecordPayment, POST "/v1/contracts/{contract_id}/payments";
     path Uuid, subject Contract(ContractId);
-    |request, at| {
-        let contract_id = ContractId::from_uuid(at.path_id());
-        Built::command(contract_stream_id(contract_id), request.into_command())
-    }
+    |request, at| on_contract(at.path_id(), |_| request.into_command())
 }

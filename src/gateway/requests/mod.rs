@@ -57,11 +57,6 @@
 //! only: no axum, no status codes, no storage. Reads and answers belong to
 //! the `CommandRoute` impls.
 
-// The module is the complete request vocabulary (every request and every
-// accessor); a route may not call each of them, and in a binary crate an
-// unused `pub` item is still reported as dead code.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -276,6 +271,12 @@ on_stream! {
     on_lead: Lead, LeadCommand, lead_stream_id(LeadId);
     /// A command on the rep `id`, made from the rep's id.
     on_rep: Rep, RepCommand, rep_stream_id(RepId), of;
+    /// A command on the process asset `id`, made from its id.
+    on_asset: ProcessAsset, ProcessAssetCommand, asset_stream_id(AssetId), of;
+    /// A command on the contract `id`, made from its id.
+    on_contract: Contract, ContractCommand, contract_stream_id(ContractId), of;
+    /// A command on the visit `id`, made from its id.
+    on_visit: Visit, VisitCommand, visit_stream_id(VisitId), of;
 }
 
 /// A chain-store command on the stream it names.

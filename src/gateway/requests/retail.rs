@@ -252,5 +252,5 @@ impl PublishRetailPolicyRequest {
 command_route! {
     PublishRetailPolicyRequest: RetailPolicy, PublishRetailPolicy, PUT "/v1/config/retail-policy";
     path ();
-    |request, at| Built::command(CONFIG_RETAIL_STREAM.to_owned(), request.into_command(at.actor()))
+    |request, at| Built::command(CONFIG_RETAIL_STREAM, request.into_command(at.actor()))
 }

@@ -89,8 +89,7 @@ command_route! {
                 "/v1/config/extraction-dictionary",
             )
         })?;
-        let visit_id = VisitId::from_uuid(at.id);
-        Built::command(visit_stream_id(visit_id), request.into_command(visit_id, dictionary))
+        on_visit(at.id, |visit_id| request.into_command(visit_id, dictionary))
     }
 }
 
@@ -197,8 +196,9 @@ command_route! {
     path Uuid, subject Visit(VisitId);
     |request, at| {
         at.ensure_self(request.rep_id)?;
-        let command = request.into_command(|| TodoId::from_uuid(Uuid::now_v7()));
-        Built::command(visit_stream_id(VisitId::from_uuid(at.path_id())), command)
+        on_visit(at.path_id(), |_| {
+            request.into_command(|| TodoId::from_uuid(Uuid::now_v7()))
+        })
     }
 }
 
@@ -227,7 +227,6 @@ command_route! {
     |request, at| {
         at.ensure_self(request.rep_id)?;
         let (visit_id, todo_id) = at.path;
-        let command = request.into_command(TodoId::from_uuid(todo_id));
-        Built::command(visit_stream_id(VisitId::from_uuid(visit_id)), command)
+        on_visit(visit_id, |_| request.into_command(TodoId::from_uuid(todo_id)))
     }
 }
