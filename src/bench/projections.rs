@@ -35,7 +35,9 @@
 //! after it, as files' lengths and as their blocks on disk
 //! (`views_disk_bytes=`, `log_disk_bytes=`, `views_vs_log_disk_bytes=`:
 //! redb's file grows in steps it may not have written yet).
-//! `peak_rss_at_catch_up_mb=` is the peak when the rebuild is
+//! `peak_rss_after_scan_mb=` is the peak after the first scan of the
+//! log, before the rebuild (the log's share: its page cache and what it
+//! keeps per page); `peak_rss_at_catch_up_mb=` is the peak when the rebuild is
 //! caught up, before the compaction has gone far; `peak_rss_mb=` the
 //! whole run's.
 //!
@@ -334,6 +336,8 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     let n_events = store.head().len;
     println!("events={n_events}");
     let scan_1 = scan(&*shared).await?;
+    // The log's own share: its page cache and what it keeps per page.
+    let peak_rss_after_scan = peak_rss_mb();
     let views_dir = crate::scratch::ScratchDir::new("salesledger-bench-tables-")?;
     let started = Instant::now();
     let cpu_started = cpu_time::ProcessTime::try_now().ok();
@@ -423,6 +427,10 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     emit(
         "rebuild_with_compaction",
         n_events as f64 / compacted_seconds,
+    );
+    emit(
+        "peak_rss_after_scan_mb",
+        peak_rss_after_scan.unwrap_or(f64::NAN),
     );
     emit(
         "peak_rss_at_catch_up_mb",

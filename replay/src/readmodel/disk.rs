@@ -23,7 +23,8 @@
 //! **Compaction** ([`Disk::compact`], after a catch-up) copies the live
 //! rows into a new file, at most [`COPY_BATCH_BYTES`] per transaction, and
 //! renames it over the old one: its memory does not grow with the tables.
-//! Reads go on meanwhile; a snapshot of the old file keeps it open.
+//! Reads go on meanwhile (a snapshot of the old file keeps it open);
+//! commits wait.
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -237,11 +238,13 @@ impl Disk {
     /// of the file free (each commit copies the pages it changes, the old
     /// ones are only reused by later commits).
     ///
-    /// Why a copy and not redb's own `compact`: that one relocates every
-    /// movable page in one write transaction, so its memory grows with the
-    /// database (60-110 MB at 295k events, more at 1M); the copy holds at
-    /// most [`COPY_BATCH_BYTES`] of rows at once, besides the two files'
-    /// page caches.
+    /// Why a copy and not redb's own `compact` (used before): that one
+    /// relocates every movable page in one write transaction and needs no
+    /// reader live, so every read waited for it (3 s at 1M events); the
+    /// copy lets reads go on, holds at most [`COPY_BATCH_BYTES`] of rows
+    /// at once besides the two files' page caches, and leaves a file
+    /// about a fifth smaller. It takes about twice as long (docs/
+    /// PERFORMANCE.md, "Compaction by copy, and where the peak is").
     ///
     /// Commits wait until it is done; reads do not: a snapshot taken before
     /// the new file takes the old one's place reads the old file, which
