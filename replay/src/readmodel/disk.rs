@@ -47,8 +47,14 @@ pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 const COMPACTING_FILE_NAME: &str = "tables.redb.compacting";
 
 /// The bytes of rows a compaction copies per write transaction: what it
-/// holds in memory at once, whatever the size of the tables.
-const COPY_BATCH_BYTES: usize = 8 * 1024 * 1024;
+/// holds in memory at once, whatever the size of the tables (besides
+/// redb's list of the copy's pages not yet synced, well under 1 % of it).
+/// Tests copy in small batches, so that every table spans several.
+const COPY_BATCH_BYTES: usize = if cfg!(test) {
+    64 * 1024
+} else {
+    8 * 1024 * 1024
+};
 
 /// The table holding the storage format.
 const META: &str = "meta";
@@ -153,7 +159,9 @@ impl Disk {
 
     /// The names of the row tables (every table but `meta`).
     pub fn tree_names(&self) -> Result<Vec<String>, Error> {
-        let txn = self.db().begin_read()?;
+        // Held while reading: a compaction may replace it meanwhile.
+        let db = self.db();
+        let txn = db.begin_read()?;
         let names = txn
             .list_tables()?
             .map(|table| table.name().to_owned())
@@ -250,7 +258,10 @@ impl Disk {
     /// the new file takes the old one's place reads the old file, which
     /// stays open until that snapshot is dropped. A crash before the rename
     /// leaves the old file, whole, and a stray copy that [`Disk::open`]
-    /// removes; after it, the new file, synced.
+    /// removes; after it, the new file, synced. A failed copy is removed.
+    /// The old file, once replaced, is closed by whichever reader drops
+    /// the last snapshot of it (redb then saves its allocator state into
+    /// the unlinked file); until then that reader also holds its lock.
     ///
     /// The copy's pages are dense; its file grew in redb's steps (doubling,
     /// up to a region of 4 GiB), so up to half of it is room for the
@@ -260,16 +271,37 @@ impl Disk {
     pub fn compact(&self) -> Result<(), Error> {
         let _writing = self.writing();
         let db = self.db();
-        let directory = self.path.parent().unwrap_or(Path::new("."));
+        let directory = match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
         let copy_path = directory.join(COMPACTING_FILE_NAME);
         remove_if_present(&copy_path)?;
-        let copy = Database::builder()
+        let copied = Database::builder()
             .set_cache_size(self.cache_bytes)
-            .create(&copy_path)?;
-        copy_rows(&db, &copy)?;
+            .create(&copy_path)
+            .map_err(Error::from)
+            .and_then(|copy| copy_rows(&db, &copy).map(|()| copy));
+        let copy = match copied {
+            Ok(copy) => copy,
+            Err(error) => {
+                // Most likely the disk is full: give the room back to the
+                // commits that follow.
+                if let Err(removal) = remove_if_present(&copy_path) {
+                    tracing::warn!(%removal, path = %copy_path.display(), "could not remove a failed compaction's copy");
+                }
+                return Err(error);
+            }
+        };
         std::fs::rename(&copy_path, &self.path).map_err(redb::StorageError::from)?;
-        sync_directory(directory)?;
+        // From here the file's name is the copy's: commits must go to it,
+        // whatever follows.
         *self.db.write().unwrap_or_else(|poison| poison.into_inner()) = Arc::new(copy);
+        if let Err(error) = sync_directory(directory) {
+            // The rename may be undone by a crash; both files hold every
+            // committed row.
+            tracing::warn!(%error, "could not sync the tables' directory after compacting");
+        }
         *self
             .last_sync
             .lock()
@@ -463,7 +495,8 @@ impl ReadPoint {
 
 /// A table's committed rows at one moment (an MVCC read: commits after it
 /// neither block nor change it). Hold it briefly: the pages it reads are
-/// not reused while it lives.
+/// not reused while it lives, and a file a compaction has replaced stays
+/// open (and locked) until its last snapshot is dropped.
 pub struct Snapshot {
     /// `None`: the table did not exist.
     table: Option<ReadOnlyTable<&'static [u8], &'static [u8]>>,
@@ -528,12 +561,12 @@ mod tests {
         format!("k{index:06}").into_bytes()
     }
 
-    /// Writes more than one copy batch of rows into `big`, then drops
-    /// three in four of them (the free space a catch-up leaves), and
+    /// Writes rows into `big`, then drops three in four of them (the free
+    /// space a catch-up leaves; what is left spans many copy batches), and
     /// creates `empty` with no rows.
     fn fill(disk: &Disk) {
         let value = vec![7u8; 4096];
-        let n_rows = u32::try_from(COPY_BATCH_BYTES / 4096 * 3).expect("rows");
+        let n_rows = 6_144;
         disk.commit(false, |txn| {
             let mut table = txn.open_table(Rows::new("big"))?;
             for index in 0..n_rows {
@@ -564,6 +597,10 @@ mod tests {
         let disk = Disk::open(directory.path(), 1 << 20).expect("open");
         fill(&disk);
         let before = rows(&disk, "big");
+        assert!(
+            before.len() * 4096 > COPY_BATCH_BYTES * 4,
+            "several batches"
+        );
         let names = disk.tree_names().expect("names");
         let old_snapshot = snapshot_of(&disk.db(), "big").expect("snapshot");
         let old_bytes = disk_bytes(&directory.path().join(FILE_NAME));
