@@ -544,8 +544,13 @@ impl Snapshot {
 mod tests {
     use super::*;
 
-    fn rows(disk: &Disk, name: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-        let snapshot = snapshot_of(&disk.db(), name).expect("snapshot");
+    type RowList = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn rows(disk: &Disk, name: &str) -> RowList {
+        all_rows(&snapshot_of(&disk.db(), name).expect("snapshot"))
+    }
+
+    fn all_rows(snapshot: &Snapshot) -> RowList {
         let rows = snapshot.range(b"", None).expect("range");
         rows.collect::<Result<_, _>>().expect("rows")
     }
@@ -587,16 +592,22 @@ mod tests {
         disk.set_meta(b"format", b"1").expect("meta");
     }
 
+    /// A database in a new directory after [`fill`], and its `big` rows.
+    fn filled() -> (tempfile::TempDir, Disk, RowList) {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let disk = Disk::open(directory.path(), 1 << 20).expect("open");
+        fill(&disk);
+        let before = rows(&disk, "big");
+        (directory, disk, before)
+    }
+
     /// A compaction copies every table, rows and empty ones, into a smaller
     /// file; a snapshot taken before it still reads what it read, later
     /// snapshots and commits use the new file, and the directory reopens
     /// with every row.
     #[test]
     fn a_compaction_keeps_every_row_and_the_reads_in_progress() {
-        let directory = tempfile::tempdir().expect("tempdir");
-        let disk = Disk::open(directory.path(), 1 << 20).expect("open");
-        fill(&disk);
-        let before = rows(&disk, "big");
+        let (directory, disk, before) = filled();
         assert!(
             before.len() * 4096 > COPY_BATCH_BYTES * 4,
             "several batches"
@@ -623,12 +634,11 @@ mod tests {
             Ok(())
         })
         .expect("commit after");
-        let old_rows: Vec<_> = old_snapshot
-            .range(b"", None)
-            .expect("range")
-            .collect::<Result<_, _>>()
-            .expect("old rows");
-        assert_eq!(old_rows, before, "the old snapshot reads the old file");
+        assert_eq!(
+            all_rows(&old_snapshot),
+            before,
+            "the old snapshot reads the old file"
+        );
         assert_eq!(old_snapshot.get(b"z-new").expect("get"), None);
         drop(old_snapshot);
 
@@ -644,10 +654,7 @@ mod tests {
     /// directory is opened; the file it was copied from is whole.
     #[test]
     fn a_copy_left_by_a_crash_is_removed_at_open() {
-        let directory = tempfile::tempdir().expect("tempdir");
-        let disk = Disk::open(directory.path(), 1 << 20).expect("open");
-        fill(&disk);
-        let before = rows(&disk, "big");
+        let (directory, disk, before) = filled();
         drop(disk);
         let stray = directory.path().join(COMPACTING_FILE_NAME);
         std::fs::write(&stray, b"half a copy").expect("stray copy");
