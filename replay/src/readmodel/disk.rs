@@ -650,6 +650,63 @@ mod tests {
         assert_eq!(disk.tree_names().expect("names"), names);
     }
 
+    /// Commits made while a compaction copies wait for it, then land in
+    /// the new file: none is written into the old one after its rows were
+    /// read (which the swap would lose).
+    #[test]
+    fn commits_during_a_compaction_land_in_the_new_file() {
+        let (directory, disk, before) = filled();
+        let disk = Arc::new(disk);
+        let start = Arc::new(std::sync::Barrier::new(2));
+        let compaction = {
+            let (disk, start) = (Arc::clone(&disk), Arc::clone(&start));
+            std::thread::spawn(move || {
+                start.wait();
+                disk.compact()
+            })
+        };
+        start.wait();
+        // Commit one row after another until the compaction is over, so
+        // some commits are made while it copies.
+        let mut written = RowList::new();
+        let mut index = 0u32;
+        while !compaction.is_finished() || index < 10 {
+            let row = (format!("z{index:06}").into_bytes(), b"during".to_vec());
+            disk.commit(false, |txn| {
+                txn.open_table(Rows::new("big"))?
+                    .insert(row.0.as_slice(), row.1.as_slice())?;
+                Ok(())
+            })
+            .expect("commit during the compaction");
+            written.push(row);
+            index += 1;
+        }
+        compaction
+            .join()
+            .expect("the compaction's thread")
+            .expect("compact");
+        disk.sync().expect("sync");
+        let disk = Arc::into_inner(disk).expect("one owner");
+        drop(disk);
+
+        let disk = Disk::open(directory.path(), 1 << 20).expect("reopen");
+        let after = rows(&disk, "big");
+        let lost: Vec<String> = written
+            .iter()
+            .filter(|row| !after.contains(row))
+            .map(|(key, _)| String::from_utf8_lossy(key).into_owned())
+            .collect();
+        assert!(
+            lost.is_empty(),
+            "{} of {} commits lost: {lost:?}",
+            lost.len(),
+            written.len()
+        );
+        let mut expected = before;
+        expected.extend(written);
+        assert!(after == expected, "the rows before are kept, once each");
+    }
+
     /// A copy that a crash left beside the file is removed when the
     /// directory is opened; the file it was copied from is whole.
     #[test]
