@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use chrono::Utc;
 use salesledger_commands::{CommandService, ReactionManager, ReactionManagerConfig};
+use salesledger_replay::readmodel::TableRunnerOptions;
 use salesledger_store::{FsBlobStore, SledOptions, Store, DEFAULT_MAX_BLOB_BYTES};
 
 use crate::backend::{OpenedStore, StoreChoice};
@@ -37,6 +38,9 @@ pub struct GatewayConfig {
     /// The embedded log's page cache, in bytes (`serve --log-cache-mb`):
     /// part of the process's memory; unused on PostgreSQL.
     pub log_cache_bytes: u64,
+    /// The read models' memory beside the log's (`serve --view-cache-mb`,
+    /// `--view-page-cache-mb`).
+    pub view_caches: ViewCaches,
     pub demo: bool,
     /// How much history the demo seeds (`--demo-scale`).
     pub demo_scale: crate::demo::DemoScale,
@@ -63,6 +67,59 @@ pub struct GatewayConfig {
     pub future_margin: chrono::Duration,
 }
 
+/// What the read models may keep in memory: each projector's cache of its
+/// rows, and the page cache of the tables' database they share. Both are
+/// budgets, not reservations. The defaults are the replay crate's, chosen
+/// to keep a rebuild's peak under 400 MB (docs/PERFORMANCE.md, "Smaller
+/// caches by default").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ViewCaches {
+    /// Each table projector's cache of decoded rows, in bytes.
+    pub rows_bytes: usize,
+    /// The tables' database page cache, in bytes.
+    pub pages_bytes: usize,
+}
+
+impl Default for ViewCaches {
+    fn default() -> Self {
+        let options = TableRunnerOptions::default();
+        ViewCaches {
+            rows_bytes: options.cache_bytes,
+            pages_bytes: options.storage_cache_bytes,
+        }
+    }
+}
+
+impl ViewCaches {
+    /// From sizes in MiB (the command line's unit).
+    pub fn from_mib(rows_mib: u64, pages_mib: u64) -> ViewCaches {
+        let bytes = |mib: u64| usize::try_from(mib * 1024 * 1024).unwrap_or(usize::MAX);
+        ViewCaches {
+            rows_bytes: bytes(rows_mib),
+            pages_bytes: bytes(pages_mib),
+        }
+    }
+
+    /// The row cache in MiB (rounded down).
+    pub fn rows_mib(self) -> u64 {
+        (self.rows_bytes / (1024 * 1024)) as u64
+    }
+
+    /// The page cache in MiB (rounded down).
+    pub fn pages_mib(self) -> u64 {
+        (self.pages_bytes / (1024 * 1024)) as u64
+    }
+
+    /// The runner's options with these caches.
+    pub fn runner_options(self) -> TableRunnerOptions {
+        TableRunnerOptions {
+            cache_bytes: self.rows_bytes,
+            storage_cache_bytes: self.pages_bytes,
+            ..TableRunnerOptions::default()
+        }
+    }
+}
+
 /// Default of [`GatewayConfig::shutdown_timeout`].
 pub const DEFAULT_SHUTDOWN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
@@ -76,6 +133,7 @@ impl GatewayConfig {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             max_blob_bytes: DEFAULT_MAX_BLOB_BYTES,
             log_cache_bytes: SledOptions::default().cache_capacity_bytes,
+            view_caches: ViewCaches::default(),
             demo: false,
             demo_scale: crate::demo::DemoScale::Year,
             day_close_every: Some(std::time::Duration::from_secs(60)),
@@ -124,6 +182,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         store.store().clone(),
         &config.data_dir.join(crate::views::TABLES_DIR),
     )
+    .options(config.view_caches.runner_options())
     .start()
     .await
     .with_context(|| crate::t!("cli-serve-starting-read-models"))?;

@@ -112,8 +112,15 @@ enum Command {
         max_blob_bytes: u64,
         /// The embedded log's page cache, in MiB (part of the process's
         /// memory; the read models keep their own caches beside it).
-        #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(8..=65_536))]
+        #[arg(long, default_value_t = salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024), value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: u64,
+        /// Each table projector's cache of decoded rows, in MiB (13
+        /// projectors, so up to 13 times this).
+        #[arg(long, default_value_t = app::ViewCaches::default().rows_mib(), value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        view_cache_mb: u64,
+        /// The page cache of the read models' database, in MiB.
+        #[arg(long, default_value_t = app::ViewCaches::default().pages_mib(), value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        view_page_cache_mb: u64,
         /// Seconds between the day-close scheduler's checks for days whose
         /// close time has passed (0: no scheduler; integrators close days).
         #[arg(long, default_value_t = 60)]
@@ -331,6 +338,8 @@ fn main() -> ExitCode {
             max_body_bytes,
             max_blob_bytes,
             log_cache_mb,
+            view_cache_mb,
+            view_page_cache_mb,
             day_close_every_secs,
             checkpoint_every_records,
             checkpoint_every_secs,
@@ -347,6 +356,7 @@ fn main() -> ExitCode {
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
             config.log_cache_bytes = log_cache_mb * 1024 * 1024;
+            config.view_caches = app::ViewCaches::from_mib(view_cache_mb, view_page_cache_mb);
             config.connections = gateway::ConnectionSettings {
                 header_read_timeout: std::time::Duration::from_secs(header_read_timeout_secs),
                 max_connections,

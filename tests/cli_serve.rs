@@ -8,15 +8,17 @@ use std::time::Duration;
 
 use crate::util::salesledger;
 
-/// With a small log cache (`--log-cache-mb 16`) the gateway starts, takes
-/// a command, and after SIGTERM the event is in a log that verifies.
+/// With small caches (`--log-cache-mb 16`, and 1 MiB for the read models'
+/// row and page caches) the gateway starts, takes a command, and after
+/// SIGTERM the event is in a log that verifies.
 #[test]
-fn a_small_log_cache_serves_and_keeps_what_it_acknowledged() {
+fn small_caches_serve_and_keep_what_was_acknowledged() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8 path").to_owned();
     let mut child = crate::util::salesledger_command()
         .args(["serve", "--data", &data, "--listen", "127.0.0.1:0"])
         .args(["--log-cache-mb", "16"])
+        .args(["--view-cache-mb", "1", "--view-page-cache-mb", "1"])
         .env("SALESLEDGER_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -49,19 +51,29 @@ fn a_small_log_cache_serves_and_keeps_what_it_acknowledged() {
     assert!(verified.status.success(), "{verified:?}");
 }
 
-/// `--log-cache-mb` outside 8..=65536 is refused before anything opens.
+/// A cache size outside its range (`--log-cache-mb` 8..=65536,
+/// `--view-cache-mb` 1..=4096, `--view-page-cache-mb` 1..=65536) is
+/// refused before anything opens, naming the option.
 #[test]
-fn a_log_cache_out_of_range_is_refused() {
+fn a_cache_size_out_of_range_is_refused() {
     let data_dir = tempfile::tempdir().expect("tempdir");
     let data = data_dir.path().to_str().expect("utf-8 path");
-    for size in ["0", "7", "65537", "lots"] {
-        let output = crate::util::in_english(crate::util::salesledger_command())
-            .args(["serve", "--data", data, "--log-cache-mb", size])
-            .output()
-            .expect("run serve");
-        assert_eq!(output.status.code(), Some(2), "--log-cache-mb {size}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains("--log-cache-mb"), "{stderr}");
+    let refused = [
+        ("--log-cache-mb", ["0", "7", "65537", "lots"]),
+        ("--view-cache-mb", ["0", "-1", "4097", "lots"]),
+        ("--view-page-cache-mb", ["0", "-1", "65537", "lots"]),
+    ];
+    for (option, sizes) in refused {
+        for size in sizes {
+            let output = crate::util::in_english(crate::util::salesledger_command())
+                .args(["serve", "--data", data])
+                .arg(format!("{option}={size}"))
+                .output()
+                .expect("run serve");
+            assert_eq!(output.status.code(), Some(2), "{option} {size}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains(option), "{stderr}");
+        }
     }
     assert!(
         !data_dir.path().join("log").exists(),

@@ -59,10 +59,18 @@ pub enum BenchCommand {
         #[arg(long, value_enum, default_value_t = projections::Engine::Tables)]
         engine: projections::Engine,
         /// The log's sled page cache while measuring, in MiB, 8 to 65536
-        /// (default: the store's, 256, as `serve` uses): how much of `peak_rss_mb` is the
-        /// log's cache rather than the read models.
+        /// (default: the store's, 256, as `serve` uses): how much of
+        /// `peak_rss_mb` is the log's cache rather than the read models.
         #[arg(long, value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: Option<u64>,
+        /// Each read model's row cache while measuring, in MiB (default:
+        /// `serve`'s).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        view_cache_mb: Option<u64>,
+        /// The read models' page cache while measuring, in MiB (default:
+        /// `serve`'s).
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        view_page_cache_mb: Option<u64>,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal
     /// evidence, claims) from concurrent clients, against the store's
@@ -120,13 +128,19 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             measure,
             engine,
             log_cache_mb,
-        } => projections::run(
-            events,
-            data.as_deref(),
-            measure.as_deref(),
-            engine,
-            log_cache_mb,
-        ),
+            view_cache_mb,
+            view_page_cache_mb,
+        } => {
+            let defaults = crate::app::ViewCaches::default();
+            let caches = projections::Caches {
+                log_mib: log_cache_mb,
+                views: crate::app::ViewCaches::from_mib(
+                    view_cache_mb.unwrap_or(defaults.rows_mib()),
+                    view_page_cache_mb.unwrap_or(defaults.pages_mib()),
+                ),
+            };
+            projections::run(events, data.as_deref(), measure.as_deref(), engine, caches)
+        }
     }
 }
 

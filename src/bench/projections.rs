@@ -84,6 +84,14 @@ const SEED: u64 = 7;
 /// Copies appended at once.
 const CONCURRENT_COPIES: usize = 64;
 
+/// The memory the measured process may use for caches, as `serve` takes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Caches {
+    /// The log's sled page cache (`None`: the store's default).
+    pub log_mib: Option<u64>,
+    pub views: crate::app::ViewCaches,
+}
+
 /// The read-model layer a run rebuilds: the keyed-table engine (the
 /// whole-model runner `models` is gone, issue 14; the flag stays so
 /// `--engine tables` keeps working).
@@ -97,11 +105,11 @@ pub fn run(
     data: Option<&Path>,
     measure: Option<&Path>,
     engine: Engine,
-    log_cache_mb: Option<u64>,
+    caches: Caches,
 ) -> anyhow::Result<()> {
     if let Some(dir) = measure {
         return crate::runtime()?.block_on(match engine {
-            Engine::Tables => measure_tables(dir, log_cache_mb).boxed(),
+            Engine::Tables => measure_tables(dir, caches).boxed(),
         });
     }
     let kept;
@@ -143,10 +151,16 @@ pub fn run(
     child
         .args(["bench", "projections", "--engine", engine_name, "--measure"])
         .arg(&data_dir);
-    if let Some(mb) = log_cache_mb {
+    if let Some(mb) = caches.log_mib {
         println!("log_cache_mb={mb}");
         child.args(["--log-cache-mb", &mb.to_string()]);
     }
+    let (rows_mib, pages_mib) = (caches.views.rows_mib(), caches.views.pages_mib());
+    println!("view_cache_mb={rows_mib}");
+    println!("view_page_cache_mb={pages_mib}");
+    child
+        .args(["--view-cache-mb", &rows_mib.to_string()])
+        .args(["--view-page-cache-mb", &pages_mib.to_string()]);
     let output = child
         .output()
         .with_context(|| crate::t!("cli-bench-running-child"))?;
@@ -319,11 +333,11 @@ fn remap(value: Value, copy: u64) -> Value {
 
 /// The child for `--engine tables`: scan, rebuild every table projector
 /// while another thread reads two views, scan; sizes; peak memory.
-async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::Result<()> {
+async fn measure_tables(data_dir: &Path, caches: Caches) -> anyhow::Result<()> {
     use salesledger_projections::tables::{health, retail};
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let store = match log_cache_mb {
+    let store = match caches.log_mib {
         Some(mb) => SledStore::open_with(
             data_dir,
             salesledger_store::SledOptions {
@@ -343,6 +357,7 @@ async fn measure_tables(data_dir: &Path, log_cache_mb: Option<u64>) -> anyhow::R
     let cpu_started = cpu_time::ProcessTime::try_now().ok();
     let runner = Arc::new(
         crate::views::table_runner_builder(shared.clone(), views_dir.path())
+            .options(caches.views.runner_options())
             .start()
             .await?,
     );
