@@ -93,7 +93,8 @@ pub struct SledOptions {
 
 impl Default for SledOptions {
     /// A 256 MiB page cache: with 32 MiB, 64 concurrent appenders were
-    /// 15-20 % slower (docs/PERFORMANCE.md, "Smaller caches by default").
+    /// about 13 % slower on average, 6-20 % in three pairs on a noisy disk
+    /// (docs/PERFORMANCE.md, "Smaller caches by default").
     fn default() -> Self {
         SledOptions {
             cache_capacity_bytes: 256 * 1024 * 1024,

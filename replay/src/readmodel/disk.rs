@@ -671,7 +671,8 @@ mod tests {
         let mut written = RowList::new();
         let mut index = 0u32;
         while !compaction.is_finished() || index < 10 {
-            let row = (format!("z{index:06}").into_bytes(), b"during".to_vec());
+            assert!(index < 1_000_000, "the compaction does not end");
+            let row = (format!("z{index:08}").into_bytes(), b"during".to_vec());
             disk.commit(false, |txn| {
                 txn.open_table(Rows::new("big"))?
                     .insert(row.0.as_slice(), row.1.as_slice())?;
