@@ -74,47 +74,32 @@ pub struct GatewayConfig {
 /// (docs/PERFORMANCE.md, "Smaller caches by default").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ViewCaches {
-    /// Each table projector's cache of decoded rows, in bytes.
-    pub rows_bytes: usize,
-    /// The tables' database page cache, in bytes.
-    pub pages_bytes: usize,
+    /// Each table projector's cache of decoded rows, in MiB.
+    pub rows_mib: u64,
+    /// The tables' database page cache, in MiB.
+    pub pages_mib: u64,
 }
+
+const MIB: usize = 1024 * 1024;
 
 impl Default for ViewCaches {
     fn default() -> Self {
         let options = TableRunnerOptions::default();
         ViewCaches {
-            rows_bytes: options.cache_bytes,
-            pages_bytes: options.storage_cache_bytes,
+            rows_mib: (options.cache_bytes / MIB) as u64,
+            pages_mib: (options.storage_cache_bytes / MIB) as u64,
         }
     }
 }
 
 impl ViewCaches {
-    /// From sizes in MiB (the command line's unit).
-    pub fn from_mib(rows_mib: u64, pages_mib: u64) -> ViewCaches {
-        let bytes = |mib: u64| usize::try_from(mib * 1024 * 1024).unwrap_or(usize::MAX);
-        ViewCaches {
-            rows_bytes: bytes(rows_mib),
-            pages_bytes: bytes(pages_mib),
-        }
-    }
-
-    /// The row cache in MiB (rounded down).
-    pub fn rows_mib(self) -> u64 {
-        (self.rows_bytes / (1024 * 1024)) as u64
-    }
-
-    /// The page cache in MiB (rounded down).
-    pub fn pages_mib(self) -> u64 {
-        (self.pages_bytes / (1024 * 1024)) as u64
-    }
-
     /// The runner's options with these caches.
     pub fn runner_options(self) -> TableRunnerOptions {
+        let bytes =
+            |mib: u64| usize::try_from(mib).map_or(usize::MAX, |mib| mib.saturating_mul(MIB));
         TableRunnerOptions {
-            cache_bytes: self.rows_bytes,
-            storage_cache_bytes: self.pages_bytes,
+            cache_bytes: bytes(self.rows_mib),
+            storage_cache_bytes: bytes(self.pages_mib),
             ..TableRunnerOptions::default()
         }
     }

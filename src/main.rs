@@ -116,10 +116,10 @@ enum Command {
         log_cache_mb: u64,
         /// Each table projector's cache of decoded rows, in MiB (13
         /// projectors, so up to 13 times this).
-        #[arg(long, default_value_t = app::ViewCaches::default().rows_mib(), value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        #[arg(long, default_value_t = app::ViewCaches::default().rows_mib, value_parser = clap::value_parser!(u64).range(1..=4_096))]
         view_cache_mb: u64,
         /// The page cache of the read models' database, in MiB.
-        #[arg(long, default_value_t = app::ViewCaches::default().pages_mib(), value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        #[arg(long, default_value_t = app::ViewCaches::default().pages_mib, value_parser = clap::value_parser!(u64).range(1..=65_536))]
         view_page_cache_mb: u64,
         /// Seconds between the day-close scheduler's checks for days whose
         /// close time has passed (0: no scheduler; integrators close days).
@@ -356,7 +356,10 @@ fn main() -> ExitCode {
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
             config.log_cache_bytes = log_cache_mb * 1024 * 1024;
-            config.view_caches = app::ViewCaches::from_mib(view_cache_mb, view_page_cache_mb);
+            config.view_caches = app::ViewCaches {
+                rows_mib: view_cache_mb,
+                pages_mib: view_page_cache_mb,
+            };
             config.connections = gateway::ConnectionSettings {
                 header_read_timeout: std::time::Duration::from_secs(header_read_timeout_secs),
                 max_connections,

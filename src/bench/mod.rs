@@ -65,12 +65,12 @@ pub enum BenchCommand {
         log_cache_mb: Option<u64>,
         /// Each read model's row cache while measuring, in MiB (default:
         /// `serve`'s).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=4_096))]
-        view_cache_mb: Option<u64>,
+        #[arg(long, default_value_t = crate::app::ViewCaches::default().rows_mib, value_parser = clap::value_parser!(u64).range(1..=4_096))]
+        view_cache_mb: u64,
         /// The read models' page cache while measuring, in MiB (default:
         /// `serve`'s).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=65_536))]
-        view_page_cache_mb: Option<u64>,
+        #[arg(long, default_value_t = crate::app::ViewCaches::default().pages_mib, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        view_page_cache_mb: u64,
     },
     /// The gateway on loopback under a mixed command load (visits, proposal
     /// evidence, claims) from concurrent clients, against the store's
@@ -131,13 +131,12 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             view_cache_mb,
             view_page_cache_mb,
         } => {
-            let defaults = crate::app::ViewCaches::default();
             let caches = projections::Caches {
                 log_mib: log_cache_mb,
-                views: crate::app::ViewCaches::from_mib(
-                    view_cache_mb.unwrap_or(defaults.rows_mib()),
-                    view_page_cache_mb.unwrap_or(defaults.pages_mib()),
-                ),
+                views: crate::app::ViewCaches {
+                    rows_mib: view_cache_mb,
+                    pages_mib: view_page_cache_mb,
+                },
             };
             projections::run(events, data.as_deref(), measure.as_deref(), engine, caches)
         }

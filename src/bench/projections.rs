@@ -155,7 +155,10 @@ pub fn run(
         println!("log_cache_mb={mb}");
         child.args(["--log-cache-mb", &mb.to_string()]);
     }
-    let (rows_mib, pages_mib) = (caches.views.rows_mib(), caches.views.pages_mib());
+    let crate::app::ViewCaches {
+        rows_mib,
+        pages_mib,
+    } = caches.views;
     println!("view_cache_mb={rows_mib}");
     println!("view_page_cache_mb={pages_mib}");
     child
