@@ -49,7 +49,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::gateway::problem::ApiError;
-use crate::gateway::requests::RegisterCustomerRequest;
+use crate::requests::RegisterCustomerRequest;
 
 /// The most rows one import takes (a larger list: split it).
 pub const MAX_ROWS: usize = 100_000;

@@ -26,6 +26,7 @@ pub mod offline;
 pub mod output;
 pub mod progress;
 pub mod remote;
+pub mod requests;
 pub mod scheduler;
 pub mod scratch;
 pub mod tls;

@@ -468,17 +468,19 @@ fn only_the_gateway_imports_axum() {
 }
 
 /// The rows of the gateway's route tables (`gateway/route.rs`) and body
-/// decoding (`gateway/body.rs`) are leaves inside the gateway: every
-/// module that declares routes or decodes bodies imports them, and they
-/// import no other gateway module (the state type aside), so the route
-/// modules, the runner and the request types form no circle.
+/// decoding (`requests/body.rs`) are leaves: every module that declares
+/// routes or decodes bodies imports them, and they import no gateway
+/// module (the state type aside), so the route modules, the runner and
+/// the request types form no circle.
 #[test]
 fn route_rows_and_body_decoding_import_no_other_gateway_module() {
-    let lines: Vec<_> = code_lines("src/gateway")
+    let lines: Vec<_> = code_lines("src")
         .into_iter()
-        .filter(|(file, _)| file.ends_with("gateway/route.rs") || file.ends_with("gateway/body.rs"))
+        .filter(|(file, _)| {
+            file.ends_with("gateway/route.rs") || file.ends_with("requests/body.rs")
+        })
         .collect();
-    for leaf in ["gateway/route.rs", "gateway/body.rs"] {
+    for leaf in ["gateway/route.rs", "requests/body.rs"] {
         assert!(
             lines.iter().any(|(file, _)| file.ends_with(leaf)),
             "no code found in {leaf}: the scan is broken"
@@ -605,6 +607,7 @@ fn non_http_logic_lives_outside_the_gateway() {
         "src/audit.rs",
         "src/tokens.rs",
         "src/tokens/",
+        "src/requests/",
     ];
     let lines: Vec<_> = code_lines("src")
         .into_iter()
@@ -664,13 +667,14 @@ fn tempfile_is_not_a_runtime_dependency() {
     );
 }
 
-/// Every JSON command route's `CommandRoute` impl is one `command_route!`
-/// declaration beside its request type (`src/gateway/requests/`), not a
-/// hand-written impl repeating the trait's items.
+/// Every JSON command route's `CommandRoute` impl is one entry of the one
+/// `command_routes!` list (`src/gateway/routes.rs`), which also writes
+/// `ALL_COMMAND_ROUTES`; no hand-written impl repeats the trait's items,
+/// and the request types (`src/requests/`) know no route.
 #[test]
-fn command_routes_are_declared_not_hand_written() {
+fn command_routes_are_one_declared_list() {
     // The one `impl CommandRoute for $request` is the macro's own body.
-    let hand_written: Vec<_> = lines_naming("src/gateway", &[], &["impl CommandRoute for"])
+    let hand_written: Vec<_> = lines_naming("src", &[], &["impl CommandRoute for"])
         .into_iter()
         .filter(|(_, line)| !line.contains("for $"))
         .collect();
@@ -678,14 +682,27 @@ fn command_routes_are_declared_not_hand_written() {
         hand_written.is_empty(),
         "hand-written CommandRoute impls: {hand_written:?}"
     );
-    let declared = code_lines("src/gateway/requests")
+    let routes: Vec<_> = code_lines("src/gateway")
         .into_iter()
-        .filter(|(_, line)| line.starts_with("command_route! {"))
+        .filter(|(file, _)| file.ends_with("gateway/routes.rs"))
+        .map(|(_, line)| line)
+        .collect();
+    let lists = routes
+        .iter()
+        .filter(|line| line.starts_with("command_routes! {"))
         .count();
-    assert!(
-        declared >= 53,
-        "only {declared} command_route! declarations"
-    );
+    assert_eq!(lists, 1, "one command_routes! list");
+    // An entry starts `XRequest: Aggregate, Kind, POST "/v1/..."`.
+    let entries = routes
+        .iter()
+        .filter(|line| {
+            let mut words = line.split_whitespace();
+            words.next().is_some_and(|head| head.ends_with("Request:")) && line.contains(" \"/v1/")
+        })
+        .count();
+    assert!(entries >= 53, "only {entries} entries in command_routes!");
+    let routed = lines_naming("src/requests", &[], &["CommandRoute", "crate::gateway"]);
+    assert!(routed.is_empty(), "request types know routes: {routed:?}");
 }
 
 /// Stored records are decoded by the domain alone

@@ -146,7 +146,7 @@ fn codes_in_sources() -> BTreeSet<String> {
         }
     }
     // `code()` tables: every `=> "code"` arm.
-    for file in ["domain/src/error.rs", "src/gateway/body.rs"] {
+    for file in ["domain/src/error.rs", "src/requests/body.rs"] {
         let text = std::fs::read_to_string(root.join(file)).expect("a readable source");
         for (start, _) in text.match_indices("=>") {
             let rest = text[start + 2..].trim_start();

@@ -38,9 +38,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::{customer_of, relation_to, Caller, Subject};
-use super::body::{parse_body, BodyError, DtoError};
 use super::problem::ApiError;
 use super::AppState;
+use crate::requests::{parse_body, BodyError, DtoError};
 
 pub use super::routes::routes;
 

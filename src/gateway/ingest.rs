@@ -41,12 +41,12 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::commands::{Built, CommandRoute, Incoming, Target};
 use super::problem::{ApiError, Problem};
-use super::requests::{
+use super::route::{served, Served};
+use super::AppState;
+use crate::requests::{
     parse_body, BodyError, BodyErrorKind, RecordKeywordSearchesRequest, RecordPaymentRequest,
     RecordSupportTicketRequest, ReportUsageRequest,
 };
-use super::route::{served, Served};
-use super::AppState;
 
 /// The most items one bulk request may carry.
 pub const MAX_INGEST_ITEMS: usize = 1_000;

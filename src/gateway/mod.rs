@@ -12,7 +12,6 @@
 
 pub mod audit;
 pub mod auth;
-pub mod body;
 pub mod commands;
 pub mod customer_import;
 pub mod dashboard;
@@ -27,7 +26,6 @@ pub mod problem;
 pub mod query_guard;
 pub mod reactions;
 pub mod reads;
-pub mod requests;
 pub mod route;
 pub mod routes;
 pub mod stores;

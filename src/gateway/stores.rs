@@ -2,7 +2,7 @@
 //! `POST /v1/pos/sales?batch_id=B` (NDJSON). The JSON chain-store commands
 //! (`POST /v1/stores`, `/v1/skus`, `/v1/members`, `/v1/promotions`, `PUT
 //! /v1/config/retail-policy`) are command routes like the others
-//! (`requests/retail.rs`, listed in `routes::ALL_COMMAND_ROUTES`).
+//! (`crate::requests`, routed by `routes::ALL_COMMAND_ROUTES`).
 //!
 //! The POS route authorises `RecordPosSales` before anything else, then
 //! checks the batch id and the media type (`application/x-ndjson`,

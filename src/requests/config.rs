@@ -56,27 +56,18 @@ pub struct PublishRoutingRulesRequest {
 impl PublishRoutingRulesRequest {
     /// `actor` is recorded as `published_by`.
     pub fn into_command(self, actor: &ActorId) -> Result<ConfigCommand, DtoError> {
-        let rules = self
-            .rules
-            .into_iter()
-            .enumerate()
-            .map(|(rule_idx, rule)| {
-                Ok(MatchRule {
-                    tag: parse_value(
-                        &format!("rules[{rule_idx}].tag"),
-                        &rule.tag,
-                        CapabilityTag::parse,
-                    )?,
-                    attribute_key: parse_value(
-                        &format!("rules[{rule_idx}].attribute_key"),
-                        &rule.attribute_key,
-                        AttributeKey::parse,
-                    )?,
-                    attribute_value_contains: rule.attribute_value_contains,
-                    weight: rule.weight,
-                })
+        let rules = each_item("rules", self.rules, |at, rule| {
+            Ok(MatchRule {
+                tag: parse_value(&format!("{at}.tag"), &rule.tag, CapabilityTag::parse)?,
+                attribute_key: parse_value(
+                    &format!("{at}.attribute_key"),
+                    &rule.attribute_key,
+                    AttributeKey::parse,
+                )?,
+                attribute_value_contains: rule.attribute_value_contains,
+                weight: rule.weight,
             })
-            .collect::<Result<Vec<_>, DtoError>>()?;
+        })?;
         let rule_set = validated(
             RoutingRuleSet {
                 version: self.version,
@@ -93,12 +84,6 @@ impl PublishRoutingRulesRequest {
             published_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    PublishRoutingRulesRequest: Config, PublishRoutingRules, POST "/v1/config/routing-rules";
-    path ();
-    |request, at| Built::command(CONFIG_ROUTING_STREAM, request.into_command(at.actor()))
 }
 
 /// Publishes a new public-pool policy (version strictly increasing).
@@ -148,12 +133,6 @@ impl PublishPoolPolicyRequest {
             published_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    PublishPoolPolicyRequest: Config, PublishPoolPolicy, POST "/v1/config/pool-policy";
-    path ();
-    |request, at| Built::command(CONFIG_POOL_POLICY_STREAM, request.into_command(at.actor()))
 }
 
 /// A competitor and the names it goes by.
@@ -234,12 +213,6 @@ impl PublishExtractionDictionaryRequest {
     }
 }
 
-command_route! {
-    PublishExtractionDictionaryRequest: Config, PublishExtractionDictionary, POST "/v1/config/extraction-dictionary";
-    path ();
-    |request, at| Built::command(CONFIG_EXTRACTION_STREAM, request.into_command(at.actor()))
-}
-
 /// One step of a nurture template.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -289,12 +262,6 @@ impl PublishNurtureTemplateRequest {
             published_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    PublishNurtureTemplateRequest: Config, PublishNurtureTemplate, POST "/v1/config/nurture-template";
-    path ();
-    |request, at| Built::command(CONFIG_NURTURE_STREAM, request.into_command(at.actor()))
 }
 
 // ---------------------------------------------------------------------------
@@ -447,10 +414,4 @@ impl PublishHealthPolicyRequest {
             published_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    PublishHealthPolicyRequest: Config, PublishHealthPolicy, POST "/v1/config/health-policy";
-    path ();
-    |request, at| Built::command(CONFIG_HEALTH_STREAM, request.into_command(at.actor()))
 }

@@ -75,24 +75,6 @@ impl LogVisitRequest {
     }
 }
 
-command_route! {
-    LogVisitRequest: Visit, LogVisit, POST "/v1/visits",
-        answer created_at("/v1/visits/"), id visit_id;
-    path (), prepare extraction_dictionary -> Option<ExtractionDictionary>;
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        at.may_act_on(request.customer_id).await?;
-        let dictionary = at.prepared.ok_or_else(|| {
-            not_published(
-                "extraction dictionary",
-                "extraction_dictionary_not_published",
-                "/v1/config/extraction-dictionary",
-            )
-        })?;
-        on_visit(at.id, |visit_id| request.into_command(visit_id, dictionary))
-    }
-}
-
 /// A purchase time window, inclusive on both ends.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -160,24 +142,15 @@ impl ConfirmVisitExtractionRequest {
                     .map_err(|error| DtoError::invalid("purchase_window", &error))
             })
             .transpose()?;
-        let next_actions = self
-            .next_actions
-            .into_iter()
-            .enumerate()
-            .map(|(action_idx, action)| {
-                Ok(NextAction {
-                    todo_id: action
-                        .todo_id
-                        .map_or_else(&mut new_todo_id, TodoId::from_uuid),
-                    title: parse_value(
-                        &format!("next_actions[{action_idx}].title"),
-                        &action.title,
-                        Text::parse,
-                    )?,
-                    due_on: action.due_on,
-                })
+        let next_actions = each_item("next_actions", self.next_actions, |at, action| {
+            Ok(NextAction {
+                todo_id: action
+                    .todo_id
+                    .map_or_else(&mut new_todo_id, TodoId::from_uuid),
+                title: parse_value(&format!("{at}.title"), &action.title, Text::parse)?,
+                due_on: action.due_on,
             })
-            .collect::<Result<Vec<_>, DtoError>>()?;
+        })?;
         Ok(VisitCommand::ConfirmExtraction(
             visit::ConfirmVisitExtraction {
                 rep_id: RepId::from_uuid(self.rep_id),
@@ -188,17 +161,6 @@ impl ConfirmVisitExtractionRequest {
                 next_actions,
             },
         ))
-    }
-}
-
-command_route! {
-    ConfirmVisitExtractionRequest: Visit, ConfirmVisitExtraction, POST "/v1/visits/{visit_id}/extraction-confirmation";
-    path Uuid, subject Visit(VisitId);
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        on_visit(at.path_id(), |_| {
-            request.into_command(|| TodoId::from_uuid(Uuid::now_v7()))
-        })
     }
 }
 
@@ -218,15 +180,5 @@ impl CompleteTodoRequest {
             todo_id,
             rep_id: RepId::from_uuid(self.rep_id),
         }))
-    }
-}
-
-command_route! {
-    CompleteTodoRequest: Visit, CompleteTodo, POST "/v1/visits/{visit_id}/todos/{todo_id}/completion";
-    path (Uuid, Uuid), subject Visit(VisitId);
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        let (visit_id, todo_id) = at.path;
-        on_visit(visit_id, |_| request.into_command(TodoId::from_uuid(todo_id)))
     }
 }

@@ -40,13 +40,6 @@ impl RegisterRepRequest {
     }
 }
 
-command_route! {
-    RegisterRepRequest: Rep, RegisterRep, POST "/v1/reps",
-        answer created_at("/v1/reps/"), id rep_id;
-    path ();
-    |request, at| on_rep(at.id, |rep_id| request.into_command(rep_id))
-}
-
 /// Replaces a rep's capability tags.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -65,12 +58,6 @@ impl ChangeRepCapabilitiesRequest {
     }
 }
 
-command_route! {
-    ChangeRepCapabilitiesRequest: Rep, ChangeRepCapabilities, PUT "/v1/reps/{rep_id}/capabilities";
-    path Uuid;
-    |request, at| on_rep(at.path_id(), |_| request.into_command())
-}
-
 /// Takes a rep out of routing. The body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -80,10 +67,4 @@ impl DeactivateRepRequest {
     pub fn into_command(self) -> Result<RepCommand, DtoError> {
         Ok(RepCommand::Deactivate(rep::DeactivateRep {}))
     }
-}
-
-command_route! {
-    DeactivateRepRequest: Rep, DeactivateRep, POST "/v1/reps/{rep_id}/deactivation";
-    path Uuid;
-    |request, at| on_rep(at.path_id(), |_| request.into_command())
 }

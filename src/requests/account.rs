@@ -45,18 +45,7 @@ pub struct ReportUsageRequest {
 impl ReportUsageRequest {
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
-        let modules_used = self
-            .modules_used
-            .iter()
-            .enumerate()
-            .map(|(module_idx, raw)| {
-                parse_value(
-                    &format!("modules_used[{module_idx}]"),
-                    raw,
-                    ModuleName::parse,
-                )
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let modules_used = parse_each("modules_used", &self.modules_used, ModuleName::parse)?;
         Ok(AccountCommand::ReportUsage {
             customer_id,
             days: self
@@ -72,12 +61,6 @@ impl ReportUsageRequest {
             last_login_at: self.last_login_at,
         })
     }
-}
-
-command_route! {
-    ReportUsageRequest: Account, ReportUsage, POST "/v1/customers/{customer_id}/usage-reports";
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// Records a support ticket being opened or resolved (one command kind,
@@ -135,12 +118,6 @@ impl RecordSupportTicketRequest {
     }
 }
 
-command_route! {
-    RecordSupportTicketRequest: Account, RecordSupportTicket, POST "/v1/customers/{customer_id}/support-tickets";
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
-}
-
 /// Sets (replaces) the customer's renewal date and plan.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -164,12 +141,6 @@ impl SetRenewalRequest {
             plan: parse_value("plan", &self.plan, PlanName::parse)?,
         })
     }
-}
-
-command_route! {
-    SetRenewalRequest: Account, SetRenewal, PUT "/v1/customers/{customer_id}/renewal";
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// Records a success reference (case study, reference call) for the customer.
@@ -201,12 +172,6 @@ impl RecordSuccessReferenceRequest {
     }
 }
 
-command_route! {
-    RecordSuccessReferenceRequest: Account, RecordSuccessReference, POST "/v1/customers/{customer_id}/success-references";
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
-}
-
 /// How often the customer searched a (competitor) keyword on a day.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -236,33 +201,18 @@ pub struct RecordKeywordSearchesRequest {
 impl RecordKeywordSearchesRequest {
     /// `customer_id` comes from the path.
     pub fn into_command(self, customer_id: CustomerId) -> Result<AccountCommand, DtoError> {
-        let searches = self
-            .searches
-            .into_iter()
-            .enumerate()
-            .map(|(search_idx, search)| {
-                Ok(KeywordSearch {
-                    keyword: parse_value(
-                        &format!("searches[{search_idx}].keyword"),
-                        &search.keyword,
-                        Keyword::parse,
-                    )?,
-                    searched_on: search.searched_on,
-                    count: search.count,
-                })
+        let searches = each_item("searches", self.searches, |at, search| {
+            Ok(KeywordSearch {
+                keyword: parse_value(&format!("{at}.keyword"), &search.keyword, Keyword::parse)?,
+                searched_on: search.searched_on,
+                count: search.count,
             })
-            .collect::<Result<Vec<_>, DtoError>>()?;
+        })?;
         Ok(AccountCommand::RecordKeywordSearches {
             customer_id,
             searches,
         })
     }
-}
-
-command_route! {
-    RecordKeywordSearchesRequest: Account, RecordKeywordSearches, POST "/v1/customers/{customer_id}/keyword-searches";
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| request.into_command(customer))
 }
 
 /// A CSM completes a call-back task (the task is in the path); met when
@@ -291,14 +241,6 @@ impl CompleteCallbackRequest {
             completed_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    CompleteCallbackRequest: Account, CompleteCallback, POST "/v1/customers/{customer_id}/callbacks/{task_id}/completion";
-    path (Uuid, Uuid), subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| {
-        request.into_command(customer, CallbackTaskId::from_uuid(at.path.1), at.actor())
-    })
 }
 
 /// Submits a rescue plan for a customer whose renewal quoting is frozen.
@@ -334,14 +276,6 @@ impl SubmitRescuePlanRequest {
     }
 }
 
-command_route! {
-    SubmitRescuePlanRequest: Account, SubmitRescuePlan, POST "/v1/customers/{customer_id}/rescue-plans", id plan_id;
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| {
-        request.into_command(customer, RescuePlanId::from_uuid(at.id), at.actor())
-    })
-}
-
 /// The CTO approves a submitted rescue plan (the plan is in the path);
 /// renewal quoting is unfrozen. The body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -363,14 +297,6 @@ impl ApproveRescuePlanRequest {
             approved_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    ApproveRescuePlanRequest: Account, ApproveRescuePlan, POST "/v1/customers/{customer_id}/rescue-plans/{plan_id}/approval";
-    path (Uuid, Uuid), subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| {
-        request.into_command(customer, RescuePlanId::from_uuid(at.path.1), at.actor())
-    })
 }
 
 /// Quotes the customer's renewal; refused (`renewal_quoting_frozen`) while
@@ -406,12 +332,4 @@ impl QuoteRenewalRequest {
             quoted_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    QuoteRenewalRequest: Account, QuoteRenewal, POST "/v1/customers/{customer_id}/renewal-quotes", id quote_id;
-    path Uuid, subject Customer(CustomerId), prepare customer_exists -> ();
-    |request, at| on_account(at.path_id(), |customer| {
-        request.into_command(customer, QuoteId::from_uuid(at.id), at.actor())
-    })
 }

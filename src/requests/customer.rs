@@ -110,23 +110,6 @@ impl RegisterCustomerRequest {
     }
 }
 
-command_route! {
-    RegisterCustomerRequest: Customer, RegisterCustomer, POST "/v1/customers",
-        answer created_at("/v1/customers/"), id customer_id;
-    path ();
-    |request, at| {
-        let customer_id = CustomerId::from_uuid(at.id);
-        Ok(Built::Registration {
-            stream_id: customer_stream_id(customer_id),
-            build: Box::new(move |registry| {
-                Ok(request.into_command(customer_id, |candidate| {
-                    registry.duplicates().clear(candidate)
-                })?)
-            }),
-        })
-    }
-}
-
 /// Replaces all dynamic attributes of a customer.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -147,12 +130,6 @@ impl SetCustomerAttributesRequest {
     }
 }
 
-command_route! {
-    SetCustomerAttributesRequest: Customer, SetCustomerAttributes, PUT "/v1/customers/{customer_id}/attributes";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| on_customer(at.path_id(), request.into_command())
-}
-
 /// A rep claims a customer from the public pool (公海池).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -169,15 +146,6 @@ impl ClaimCustomerRequest {
             rep_id: RepId::from_uuid(self.rep_id),
             policy,
         }))
-    }
-}
-
-command_route! {
-    ClaimCustomerRequest: Customer, ClaimCustomer, POST "/v1/customers/{customer_id}/claim";
-    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        on_customer(at.path_id(), request.into_command(at.prepared))
     }
 }
 
@@ -210,15 +178,6 @@ impl TransferCustomerRequest {
     }
 }
 
-command_route! {
-    TransferCustomerRequest: Customer, TransferCustomer, POST "/v1/customers/{customer_id}/transfer";
-    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
-    |request, at| {
-        let actor = at.actor().clone();
-        on_customer(at.path_id(), request.into_command(&actor, at.prepared))
-    }
-}
-
 /// The owner gives a customer back to the pool.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -233,15 +192,6 @@ impl ReleaseCustomerRequest {
         Ok(CustomerCommand::Release(customer::ReleaseCustomer {
             rep_id: RepId::from_uuid(self.rep_id),
         }))
-    }
-}
-
-command_route! {
-    ReleaseCustomerRequest: Customer, ReleaseCustomer, POST "/v1/customers/{customer_id}/release";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        on_customer(at.path_id(), request.into_command())
     }
 }
 
@@ -264,12 +214,6 @@ impl RecallCustomerToPoolRequest {
             },
         ))
     }
-}
-
-command_route! {
-    RecallCustomerToPoolRequest: Customer, RecallCustomerToPool, POST "/v1/customers/{customer_id}/recall";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| on_customer(at.path_id(), request.into_command(at.actor()))
 }
 
 /// A rep records a follow-up (extends ownership protection when it qualifies).
@@ -301,15 +245,6 @@ impl RecordFollowUpRequest {
     }
 }
 
-command_route! {
-    RecordFollowUpRequest: Customer, RecordFollowUp, POST "/v1/customers/{customer_id}/follow-ups";
-    path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
-    |request, at| {
-        at.ensure_self(request.rep_id)?;
-        on_customer(at.path_id(), request.into_command(at.prepared))
-    }
-}
-
 /// Closes a local day: owned customers past their protection return to the
 /// pool. The day is in the path; the body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -332,12 +267,6 @@ impl CloseDayRequest {
     }
 }
 
-command_route! {
-    CloseDayRequest: Customer, CloseDay, POST "/v1/days/{date}/close", answer Answer::DayClosed;
-    path NaiveDate;
-    |_request, at| Ok(Built::DayClose(at.path))
-}
-
 /// Records that the customer's contact agreed to link-open tracking.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -358,12 +287,6 @@ impl RecordTrackingConsentRequest {
     }
 }
 
-command_route! {
-    RecordTrackingConsentRequest: Customer, RecordTrackingConsent, POST "/v1/customers/{customer_id}/tracking-consent";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| on_customer(at.path_id(), request.into_command())
-}
-
 /// Withdraws the customer's tracking consent. The body is `{}` (or empty).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -375,12 +298,6 @@ impl WithdrawTrackingConsentRequest {
             customer::WithdrawTrackingConsent {},
         ))
     }
-}
-
-command_route! {
-    WithdrawTrackingConsentRequest: Customer, WithdrawTrackingConsent, POST "/v1/customers/{customer_id}/tracking-consent/withdrawal";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| on_customer(at.path_id(), request.into_command())
 }
 
 /// Records the customer's stance; `still_comparing` starts a nurture pack.
@@ -404,10 +321,4 @@ impl RecordCustomerStanceRequest {
             },
         ))
     }
-}
-
-command_route! {
-    RecordCustomerStanceRequest: Customer, RecordCustomerStance, POST "/v1/customers/{customer_id}/stance";
-    path Uuid, subject Customer(CustomerId);
-    |request, at| on_customer(at.path_id(), request.into_command(at.actor()))
 }

@@ -65,24 +65,6 @@ impl RegisterLeadRequest {
     }
 }
 
-command_route! {
-    RegisterLeadRequest: Lead, RegisterLead, POST "/v1/leads",
-        answer created_at("/v1/leads/"), id lead_id;
-    path ();
-    |request, at| {
-        let lead_id = LeadId::from_uuid(at.id);
-        let actor = at.actor().clone();
-        Ok(Built::Registration {
-            stream_id: lead_stream_id(lead_id),
-            build: Box::new(move |registry| {
-                Ok(request.into_command(lead_id, &actor, |candidate| {
-                    registry.duplicates().clear(candidate)
-                })?)
-            }),
-        })
-    }
-}
-
 /// The caller confirms the lead's budget (C1: a named person).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,12 +82,6 @@ impl ConfirmLeadBudgetRequest {
             note: parse_optional("note", self.note.as_deref(), Text::parse)?,
         }))
     }
-}
-
-command_route! {
-    ConfirmLeadBudgetRequest: Lead, ConfirmLeadBudget, POST "/v1/leads/{lead_id}/budget-confirmation";
-    path Uuid;
-    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }
 
 /// The caller confirms the lead's technical fit (C1: a named person).
@@ -129,12 +105,6 @@ impl ConfirmLeadTechnicalFitRequest {
     }
 }
 
-command_route! {
-    ConfirmLeadTechnicalFitRequest: Lead, ConfirmLeadTechnicalFit, POST "/v1/leads/{lead_id}/technical-fit-confirmation";
-    path Uuid;
-    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
-}
-
 /// Scores every eligible rep and proposes the TOP candidates. The body is
 /// `{}` (or empty): the rule set and the reps are server-side state.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -156,15 +126,6 @@ impl ProposeRoutingRequest {
     }
 }
 
-command_route! {
-    ProposeRoutingRequest: Lead, ProposeRouting, POST "/v1/leads/{lead_id}/routing-proposals";
-    path Uuid, prepare routing_inputs -> (RoutingRuleSet, Vec<RepProfile>);
-    |request, at| {
-        let (rule_set, reps) = at.prepared;
-        on_lead(at.path, request.into_command(rule_set, reps))
-    }
-}
-
 /// A supervisor confirms one of the proposed candidates.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -182,12 +143,6 @@ impl ConfirmRoutingRequest {
             confirmed_by: actor.clone(),
         }))
     }
-}
-
-command_route! {
-    ConfirmRoutingRequest: Lead, ConfirmRouting, POST "/v1/leads/{lead_id}/routing-confirmation";
-    path Uuid;
-    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }
 
 /// A funnel stage.
@@ -237,10 +192,4 @@ impl AdvanceLeadStageRequest {
             advanced_by: actor.clone(),
         })
     }
-}
-
-command_route! {
-    AdvanceLeadStageRequest: Lead, AdvanceLeadStage, POST "/v1/leads/{lead_id}/stage";
-    path Uuid;
-    |request, at| on_lead(at.path_id(), request.into_command(at.actor()))
 }

@@ -38,17 +38,6 @@ impl CreateProposalRequest {
     }
 }
 
-command_route! {
-    CreateProposalRequest: Proposal, CreateProposal, POST "/v1/proposals",
-        answer created_at("/v1/proposals/"), id proposal_id;
-    path ();
-    |request, at| {
-        at.may_act_on(request.customer_id).await?;
-        let proposal_id = ProposalId::from_uuid(at.id);
-        Built::command(proposal_stream_id(proposal_id), request.into_command(proposal_id))
-    }
-}
-
 /// Records the proposal PDF as evidence (proof a). The PDF itself is
 /// uploaded first to the blob store; this request names it by its SHA-256.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -82,17 +71,6 @@ impl RecordProposalPdfRequest {
     }
 }
 
-command_route! {
-    RecordProposalPdfRequest: Proposal, RecordProposalPdf, POST "/v1/proposals/{proposal_id}/pdf";
-    path Uuid, subject Proposal(ProposalId);
-    |request, at| {
-        // The PDF must be in the blob store; its size comes from there,
-        // never from the body.
-        let size = uploaded_blob_size(at.state, &request.blob_sha256()?).await?;
-        on_proposal(at.path_id(), request.into_command(size))
-    }
-}
-
 /// Records an e-mail delivery receipt as evidence (proof b).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -119,12 +97,6 @@ impl RecordEmailDeliveryReceiptRequest {
             },
         ))
     }
-}
-
-command_route! {
-    RecordEmailDeliveryReceiptRequest: Proposal, RecordEmailDeliveryReceipt, POST "/v1/proposals/{proposal_id}/email-receipts";
-    path Uuid, subject Proposal(ProposalId);
-    |request, at| on_proposal(at.path_id(), request.into_command())
 }
 
 /// Records that the proposal link was opened (proof c; counts only after
@@ -163,17 +135,5 @@ impl RecordLinkOpenedRequest {
                 tracking_consent_recorded_at,
             },
         ))
-    }
-}
-
-command_route! {
-    RecordLinkOpenedRequest: Proposal, RecordLinkOpened, POST "/v1/proposals/{proposal_id}/link-opens";
-    path Uuid, subject Proposal(ProposalId);
-    |request, at| {
-        // Consent is the customer's fact: read it from the customer the
-        // proposal belongs to.
-        let stream_id = proposal_stream_id(ProposalId::from_uuid(at.path_id()));
-        let consent = builders::proposal_tracking_consent(&at.state.service, &stream_id).await?;
-        Built::command(stream_id, request.into_command(consent))
     }
 }

@@ -59,13 +59,3 @@ impl RecordProcessAssetRequest {
         })
     }
 }
-
-command_route! {
-    RecordProcessAssetRequest: ProcessAsset, RecordProcessAsset, POST "/v1/process-assets",
-        answer created_at("/v1/process-assets/"), id asset_id;
-    path ();
-    |request, at| {
-        ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
-        on_asset(at.id, |asset_id| request.into_command(asset_id))
-    }
-}

@@ -134,20 +134,6 @@ impl StartNurturePackRequest {
     }
 }
 
-command_route! {
-    StartNurturePackRequest: NurturePack, StartNurturePack, POST "/v1/nurture-packs",
-        answer created_at("/v1/nurture-packs/"), id pack_id;
-    path (), prepare nurture_template -> Option<NurtureTemplate>;
-    |request, at| {
-        at.may_act_on(request.customer_id).await?;
-        let template = at.prepared.ok_or_else(|| {
-            not_published("nurture template", "nurture_template_not_published", "/v1/config/nurture-template")
-        })?;
-        let pack_id = NurturePackId::from_uuid(at.id);
-        Built::command(nurture_stream_id(pack_id), request.into_command(pack_id, template))
-    }
-}
-
 /// Records that a step of the pack was sent.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -169,12 +155,6 @@ impl RecordNurtureStepSentRequest {
             },
         ))
     }
-}
-
-command_route! {
-    RecordNurtureStepSentRequest: NurturePack, RecordNurtureStepSent, POST "/v1/nurture-packs/{pack_id}/sent-steps";
-    path Uuid, subject NurturePack(NurturePackId);
-    |request, at| on_pack(at.path_id(), request.into_command())
 }
 
 /// Records the customer's response to a sent step.
@@ -203,12 +183,6 @@ impl RecordNurtureResponseRequest {
     }
 }
 
-command_route! {
-    RecordNurtureResponseRequest: NurturePack, RecordNurtureResponse, POST "/v1/nurture-packs/{pack_id}/responses";
-    path Uuid, subject NurturePack(NurturePackId);
-    |request, at| on_pack(at.path_id(), request.into_command())
-}
-
 /// Closes a nurture pack.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -223,10 +197,4 @@ impl CloseNurturePackRequest {
             reason: self.reason.into(),
         }))
     }
-}
-
-command_route! {
-    CloseNurturePackRequest: NurturePack, CloseNurturePack, POST "/v1/nurture-packs/{pack_id}/close";
-    path Uuid, subject NurturePack(NurturePackId);
-    |request, at| on_pack(at.path_id(), request.into_command())
 }

@@ -48,31 +48,13 @@ impl SignContractRequest {
             customer_id: CustomerId::from_uuid(self.customer_id),
             rep_id: RepId::from_uuid(self.rep_id),
             signed_on: self.signed_on,
-            instalments: self
-                .instalments
-                .into_iter()
-                .enumerate()
-                .map(|(index, term)| {
-                    Ok(InstalmentTerm {
-                        due_on: term.due_on,
-                        amount_fen: parse_amount(
-                            &format!("instalments[{index}].amount_fen"),
-                            term.amount_fen,
-                        )?,
-                    })
+            instalments: each_item("instalments", self.instalments, |at, term| {
+                Ok(InstalmentTerm {
+                    due_on: term.due_on,
+                    amount_fen: parse_amount(&format!("{at}.amount_fen"), term.amount_fen)?,
                 })
-                .collect::<Result<_, DtoError>>()?,
+            })?,
         })
-    }
-}
-
-command_route! {
-    SignContractRequest: Contract, SignContract, POST "/v1/contracts",
-        answer created_at("/v1/contracts/"), id contract_id;
-    path ();
-    |request, at| {
-        ensure_own_rep_and_customer(&at, request.rep_id, request.customer_id).await?;
-        on_contract(at.id, |contract_id| request.into_command(contract_id))
     }
 }
 
@@ -103,10 +85,4 @@ impl RecordPaymentRequest {
             received_on: self.received_on,
         })
     }
-}
-
-command_route! {
-    RecordPaymentRequest: Contract, RecordPayment, POST "/v1/contracts/{contract_id}/payments";
-    path Uuid, subject Contract(ContractId);
-    |request, at| on_contract(at.path_id(), |_| request.into_command())
 }

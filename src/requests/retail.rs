@@ -59,13 +59,6 @@ impl OpenStoreRequest {
     }
 }
 
-command_route! {
-    OpenStoreRequest: RetailEntity, OpenStore, POST "/v1/stores",
-        answer Answer::Created { location: Some("/v1/views/stores/"), id_field: None };
-    path ();
-    |request, _at| on_retail_entity(request.into_command())
-}
-
 /// A SKU enters the catalogue with its category.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -93,13 +86,6 @@ impl RegisterSkuRequest {
             new_product: self.new_product,
         }))
     }
-}
-
-command_route! {
-    RegisterSkuRequest: RetailEntity, RegisterSku, POST "/v1/skus",
-        answer Answer::Created { location: None, id_field: None };
-    path ();
-    |request, _at| on_retail_entity(request.into_command())
 }
 
 /// A loyalty member enrols at a home store (which must exist).
@@ -131,17 +117,6 @@ impl EnrollMemberRequest {
             enrolled_on: self.enrolled_on,
             home_store_known,
         }))
-    }
-}
-
-command_route! {
-    EnrollMemberRequest: RetailEntity, EnrollMember, POST "/v1/members",
-        answer Answer::Created { location: None, id_field: None };
-    path ();
-    |request, at| {
-        let catalogue = at.state.service.retail_catalogue().await?;
-        let home_store_known = catalogue.has_store(request.home_store.trim());
-        on_retail_entity(request.into_command(home_store_known))
     }
 }
 
@@ -181,10 +156,7 @@ impl LaunchPromotionRequest {
         catalogue: &retail::Catalogue,
     ) -> Result<RetailCommand, DtoError> {
         let sku = parse_value("sku", &self.sku, SkuCode::parse)?;
-        let mut regions = Vec::with_capacity(self.regions.len());
-        for (idx, raw) in self.regions.iter().enumerate() {
-            regions.push(parse_value(&format!("regions[{idx}]"), raw, Region::parse)?);
-        }
+        let regions = parse_each("regions", &self.regions, Region::parse)?;
         Ok(RetailCommand::LaunchPromotion(retail::LaunchPromotion {
             promotion_id,
             sku_known: catalogue.has_sku(sku.as_str()),
@@ -196,17 +168,6 @@ impl LaunchPromotionRequest {
             launched_by: launched_by.clone(),
             store_regions: catalogue.store_regions(),
         }))
-    }
-}
-
-command_route! {
-    LaunchPromotionRequest: RetailEntity, LaunchPromotion, POST "/v1/promotions",
-        answer Answer::Created { location: None, id_field: Some("promotion_id") }, id promotion_id;
-    path ();
-    |request, at| {
-        let catalogue = at.state.service.retail_catalogue().await?;
-        let promotion_id = PromotionId::from_uuid(at.id);
-        on_retail_entity(request.into_command(promotion_id, at.actor(), &catalogue))
     }
 }
 
@@ -247,10 +208,4 @@ impl PublishRetailPolicyRequest {
             },
         ))
     }
-}
-
-command_route! {
-    PublishRetailPolicyRequest: RetailPolicy, PublishRetailPolicy, PUT "/v1/config/retail-policy";
-    path ();
-    |request, at| Built::command(CONFIG_RETAIL_STREAM, request.into_command(at.actor()))
 }
