@@ -1,5 +1,6 @@
-//! The command runner. Every JSON command route is a [`CommandRoute`]: its
-//! request type says where it is served, what it acts on, what it reads
+//! The command runner. Every JSON command route is a [`CommandRoute`]
+//! (written by its request type's entry in `routes.rs`), which says where
+//! it is served, what it acts on, what it reads
 //! from the log before the body ([`CommandRoute::prepare`]) and how the
 //! request becomes a domain command ([`CommandRoute::build`]). One generic
 //! handler, [`handle`], serves them all in the same order: authorise the

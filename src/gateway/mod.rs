@@ -3,7 +3,8 @@
 //! HTTP over an [`AppState`] it is given: opening the log, the read models
 //! and the background tasks is `crate::app`'s (the composition root).
 //!
-//! Only this module knows HTTP and JSON request shapes. Every command route
+//! Only this module knows HTTP; the JSON shapes of command requests are
+//! `crate::requests`, which this module routes. Every command route
 //! runs the same steps ([`commands::run`]): authenticate (middleware,
 //! before the body is read) -> authorise the role for the command kind ->
 //! read the body within the size limit -> parse it into the route's request

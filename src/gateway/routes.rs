@@ -485,13 +485,12 @@ command_routes! {
         on_asset(at.id, |asset_id| request.into_command(asset_id))
     };
 
-    // ---- lead: Requests addressed to leads: registration, qualification, routing, the funnel stage.
+    // ---- lead, config: added after the others, kept here so that
+    // ALL_COMMAND_ROUTES (and the OpenAPI document) keep their order.
 
     AdvanceLeadStageRequest: Lead, AdvanceLeadStage, POST "/v1/leads/{lead_id}/stage";
     path Uuid;
     |request, at| on_lead(at.path_id(), request.into_command(at.actor()));
-
-    // ---- config: Publishing configuration: routing rules, pool policy, extraction dictionary, nurture template, health policy.
 
     PublishHealthPolicyRequest: Config, PublishHealthPolicy, POST "/v1/config/health-policy";
     path ();

@@ -1,8 +1,8 @@
 //! A JSON request body decoded into its request type, and why a body or
 //! a decoded request is refused: [`parse_body`] names the JSON path of
 //! any error ([`BodyError`]); a request that decodes but breaks a domain
-//! value rule is a [`DtoError`]. Both become `400`/`422` problems in
-//! `commands.rs`.
+//! value rule is a [`DtoError`]. The gateway answers both as `400`/`422`
+//! problems (`gateway::commands`).
 
 use salesledger_domain::error::DomainError;
 

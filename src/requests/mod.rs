@@ -33,8 +33,9 @@
 //!   accept an optional client-chosen id (`rep_id`, `customer_id`,
 //!   `lead_id`, `visit_id`, `pack_id`, `proposal_id`, `contract_id`,
 //!   `asset_id`; also `plan_id` of a rescue plan and `quote_id` of a
-//!   renewal quote), exposed by
-//!   `requested_id()`: the gateway uses it when present (a second creation
+//!   renewal quote), a public `Option<Uuid>` field that the route's entry
+//!   names (`id FIELD` in `gateway::routes`, its
+//!   `CommandRoute::requested_id`): the gateway uses it when present (a second creation
 //!   with the same id is refused as `*_already_exists`; safe retries use the
 //!   `Idempotency-Key` header) and otherwise generates a UUIDv7; either way
 //!   it passes the id to `into_command`.
@@ -53,8 +54,10 @@
 //! `capability_tags`, `invalid_email` at `contact_email`). Both map to 4xx;
 //! nothing is appended.
 //!
-//! This module knows request *shapes* only: no HTTP server, no status
-//! codes, no storage. Reads and answers belong to the routes.
+//! This module knows request *shapes* only: no HTTP server, no storage
+//! (status codes appear in the types' documentation, which the OpenAPI
+//! document carries, never in code). Reads and answers belong to the
+//! routes.
 
 use std::collections::BTreeMap;
 
@@ -134,9 +137,6 @@ pub use visit::*;
 mod body;
 
 pub use body::{parse_body, BodyError, BodyErrorKind, DtoError};
-
-#[cfg(test)]
-mod tests;
 
 // ---------------------------------------------------------------------------
 // Parsing helpers: every value through its domain `parse`
@@ -275,3 +275,6 @@ impl RawParty<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

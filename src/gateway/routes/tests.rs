@@ -98,4 +98,21 @@ fn creation_requests_expose_the_requested_id() {
     )
     .expect("decodes");
     assert_eq!(without_id.requested_id(), None);
+    // Ids of things created on an account: a rescue plan, a renewal quote.
+    let plan: SubmitRescuePlanRequest =
+        parse_body(format!(r#"{{"plan_id": "{TODO}", "summary": "S"}}"#).as_bytes())
+            .expect("decodes");
+    assert_eq!(
+        plan.requested_id(),
+        Some(Uuid::parse_str(TODO).expect("test uuid"))
+    );
+    let quote: QuoteRenewalRequest = parse_body(
+        format!(r#"{{"quote_id": "{TODO}", "amount_fen": 100, "valid_until": "2027-04-30"}}"#)
+            .as_bytes(),
+    )
+    .expect("decodes");
+    assert_eq!(
+        quote.requested_id(),
+        Some(Uuid::parse_str(TODO).expect("test uuid"))
+    );
 }
