@@ -38,6 +38,10 @@ pub enum BenchCommand {
         /// `128,256` (printed as `append_128=`, ...).
         #[arg(long, value_delimiter = ',')]
         extra_appenders: Vec<u64>,
+        /// The log's sled page cache, in MiB, 8 to 65536 (default: the
+        /// store's, as `serve` uses); the sled log only.
+        #[arg(long, default_value_t = salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024), value_parser = clap::value_parser!(u64).range(8..=65_536), conflicts_with = "store")]
+        log_cache_mb: u64,
     },
     /// A full rebuild of every read model (the projections `serve` runs)
     /// against a raw read + decode of the same log, from N events built
@@ -112,12 +116,13 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             store,
             events,
             extra_appenders,
+            log_cache_mb,
         } => match (store, data) {
             (Some(choice @ crate::backend::StoreChoice::Postgres { .. }), _) => {
                 pg_store::run(&choice, events, &extra_appenders)
             }
             (Some(crate::backend::StoreChoice::Sled(data)), _) | (None, Some(data)) => {
-                store::run(&data, events, &extra_appenders)
+                store::run(&data, events, &extra_appenders, log_cache_mb)
             }
             (None, None) => anyhow::bail!(crate::t!("cli-bench-data-or-store")),
         },

@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 use salesledger_store::{
-    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE,
+    AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, SledOptions, SledStore, Store,
+    READ_PAGE,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -63,7 +64,12 @@ pub(super) fn append_request(
     }
 }
 
-pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::Result<()> {
+pub fn run(
+    data_dir: &Path,
+    n_events: u64,
+    extra_appenders: &[u64],
+    log_cache_mb: u64,
+) -> anyhow::Result<()> {
     if n_events < 64 {
         bail!(crate::t!("cli-bench-events-at-least", n = 64));
     }
@@ -83,11 +89,15 @@ pub fn run(data_dir: &Path, n_events: u64, extra_appenders: &[u64]) -> anyhow::R
     let raw_dir = crate::scratch::ScratchDir::new_in(".salesledger-bench-raw-", &parent)
         .with_context(|| crate::t!("cli-bench-creating-raw-dir"))?;
     println!("events={n_events}");
+    println!("log_cache_mb={log_cache_mb}");
 
     let runtime = crate::runtime()?;
     let (append_1, append_16, append_64, read, store_stats, record_bytes) =
         runtime.block_on(async {
-            let store = Arc::new(SledStore::open(data_dir)?);
+            let options = SledOptions {
+                cache_capacity_bytes: log_cache_mb.saturating_mul(1024 * 1024),
+            };
+            let store = Arc::new(SledStore::open_with(data_dir, options)?);
             let append_1 = append_phase(&store, "a1", 1, n_events).await?;
             let append_16 = append_phase(&store, "a16", 16, n_events).await?;
             let append_64 = append_phase(&store, "a64", 64, n_events).await?;

@@ -530,6 +530,7 @@ cli-arg-bench-store-data = A fresh (absent or empty) data directory for the log
 cli-arg-bench-store-store = Measure the PostgreSQL log instead: `postgres://...` (a fresh schema is used and dropped unless `?schema=NAME` names an empty one), against raw single-row INSERT transactions on the same server
 cli-arg-bench-store-events = Events appended per phase (1, 16 and 64 appenders)
 cli-arg-bench-store-extra-appenders = More appender counts to measure after the standard three, e.g. `128,256` (printed as `append_128=`, ...)
+cli-arg-bench-store-log-cache-mb = The log's sled page cache, in MiB, 8 to 65536 (default: the store's, as `serve` uses); the sled log only
 cli-about-bench-projections = A full rebuild of every read model (the projections `serve` runs) against a raw read + decode of the same log, from N events built from the fixture year; peak memory measured in a child process
 cli-arg-bench-projections-events = Events in the log (the fixture year replicated as needed)
 cli-arg-bench-projections-data = Keep the log in this directory (reused by later runs when it already holds enough events); default: a temporary directory

@@ -530,6 +530,7 @@ cli-arg-bench-store-data = 存放日志的新数据目录（不存在或为空�
 cli-arg-bench-store-store = 改为测量 PostgreSQL 日志：`postgres://...`（使用并删除一个新 schema，除非 `?schema=NAME` 指定一个空的），对比同一服务器上的原始单行 INSERT 事务
 cli-arg-bench-store-events = 每个阶段追加的事件数（1、16 和 64 个追加者）
 cli-arg-bench-store-extra-appenders = 在标准的三种之后再测量的追加者数量，例如 `128,256`（打印为 `append_128=`，……）
+cli-arg-bench-store-log-cache-mb = 日志的 sled 页缓存大小（MiB，8 到 65536；默认与存储相同，即 `serve` 所用）；仅用于 sled 日志
 cli-about-bench-projections = 完整重建每个读模型（`serve` 运行的投影），对比对同一日志的原始读取和解码，日志由样例年份构造出 N 个事件；峰值内存在子进程中测量
 cli-arg-bench-projections-events = 日志中的事件数（按需复制样例年份）
 cli-arg-bench-projections-data = 把日志保存在此目录（已有足够事件时供以后的运行复用）；默认：临时目录
