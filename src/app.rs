@@ -70,8 +70,9 @@ pub struct GatewayConfig {
 /// What the read models may keep in memory: each projector's cache of its
 /// rows, and the page cache of the tables' database they share. Both are
 /// budgets, not reservations. The defaults are the replay crate's, chosen
-/// to keep a rebuild's peak under 400 MB with `--log-cache-mb 32`
-/// (docs/PERFORMANCE.md, "Smaller caches by default").
+/// to keep a rebuild's peak under 400 MB with the log's default cache
+/// (docs/PERFORMANCE.md, "Smaller caches by default", "The log's cache
+/// and appends").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ViewCaches {
     /// Each table projector's cache of decoded rows, in MiB.

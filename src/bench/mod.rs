@@ -63,7 +63,7 @@ pub enum BenchCommand {
         #[arg(long, value_enum, default_value_t = projections::Engine::Tables)]
         engine: projections::Engine,
         /// The log's sled page cache while measuring, in MiB, 8 to 65536
-        /// (default: the store's, 256, as `serve` uses): how much of
+        /// (default: the store's, as `serve` uses): how much of
         /// `peak_rss_mb` is the log's cache rather than the read models.
         #[arg(long, value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: Option<u64>,

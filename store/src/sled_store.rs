@@ -92,12 +92,16 @@ pub struct SledOptions {
 }
 
 impl Default for SledOptions {
-    /// A 256 MiB page cache: with 32 MiB, 64 concurrent appenders were
-    /// about 13 % slower on average, 6-20 % in three pairs on a noisy disk
-    /// (docs/PERFORMANCE.md, "Smaller caches by default").
+    /// A 32 MiB page cache. Against 256 MiB, in six pairs (each of one
+    /// build): appends as fast (64 appenders 34.2k events/s against 35.4k
+    /// on average, within a pair's spread), a log that would fit in the
+    /// larger cache re-read about 40 % slower (383-508k events/s against
+    /// 594-818k), and a rebuild of a 1.08M-event log peaking at 389-398 MB
+    /// instead of 680-732 (docs/PERFORMANCE.md, "The log's cache and
+    /// appends").
     fn default() -> Self {
         SledOptions {
-            cache_capacity_bytes: 256 * 1024 * 1024,
+            cache_capacity_bytes: 32 * 1024 * 1024,
         }
     }
 }
