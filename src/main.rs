@@ -114,8 +114,9 @@ enum Command {
         /// memory; the read models keep their own caches beside it).
         #[arg(long, default_value_t = salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024), value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: u64,
-        /// Each table projector's cache of decoded rows, in MiB (13
-        /// projectors, so up to 13 times this).
+        /// Each table projector's cache of decoded rows, in MiB (one per
+        /// projector, 13 in all, and one more per private copy of a
+        /// projector another reads while a view is rebuilt alone).
         #[arg(long, default_value_t = app::ViewCaches::default().rows_mib, value_parser = clap::value_parser!(u64).range(1..=4_096))]
         view_cache_mb: u64,
         /// The page cache of the read models' database, in MiB.

@@ -40,8 +40,8 @@ pub enum BenchCommand {
         extra_appenders: Vec<u64>,
         /// The log's sled page cache, in MiB, 8 to 65536 (default: the
         /// store's, as `serve` uses); the sled log only.
-        #[arg(long, default_value_t = salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024), value_parser = clap::value_parser!(u64).range(8..=65_536), conflicts_with = "store")]
-        log_cache_mb: u64,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(8..=65_536))]
+        log_cache_mb: Option<u64>,
     },
     /// A full rebuild of every read model (the projections `serve` runs)
     /// against a raw read + decode of the same log, from N events built
@@ -119,9 +119,15 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
             log_cache_mb,
         } => match (store, data) {
             (Some(choice @ crate::backend::StoreChoice::Postgres { .. }), _) => {
+                if log_cache_mb.is_some() {
+                    anyhow::bail!(crate::t!("cli-bench-log-cache-sled-only"));
+                }
                 pg_store::run(&choice, events, &extra_appenders)
             }
             (Some(crate::backend::StoreChoice::Sled(data)), _) | (None, Some(data)) => {
+                let default_mib =
+                    salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024);
+                let log_cache_mb = log_cache_mb.unwrap_or(default_mib);
                 store::run(&data, events, &extra_appenders, log_cache_mb)
             }
             (None, None) => anyhow::bail!(crate::t!("cli-bench-data-or-store")),

@@ -95,7 +95,7 @@ impl Default for SledOptions {
     /// A 32 MiB page cache. Against 256 MiB, in six pairs (each of one
     /// build): appends as fast (64 appenders 34.2k events/s against 35.4k
     /// on average, within a pair's spread), a log that would fit in the
-    /// larger cache re-read about 40 % slower (383-508k events/s against
+    /// larger cache re-read about 40 % slower (383-507k events/s against
     /// 594-818k), and a rebuild of a 1.08M-event log peaking at 389-398 MB
     /// instead of 680-732 (docs/PERFORMANCE.md, "The log's cache and
     /// appends").
