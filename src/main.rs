@@ -112,7 +112,7 @@ enum Command {
         max_blob_bytes: u64,
         /// The embedded log's page cache, in MiB (part of the process's
         /// memory; the read models keep their own caches beside it).
-        #[arg(long, default_value_t = salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024), value_parser = clap::value_parser!(u64).range(8..=65_536))]
+        #[arg(long, default_value_t = salesledger_store::SledOptions::DEFAULT_CACHE_MIB, value_parser = clap::value_parser!(u64).range(8..=65_536))]
         log_cache_mb: u64,
         /// Each table projector's cache of decoded rows, in MiB (one per
         /// projector, 13 in all, and one more per private copy of a
@@ -356,7 +356,8 @@ fn main() -> ExitCode {
             config.demo_scale = demo_scale;
             config.max_body_bytes = max_body_bytes;
             config.max_blob_bytes = max_blob_bytes;
-            config.log_cache_bytes = log_cache_mb * 1024 * 1024;
+            config.log_cache_bytes =
+                salesledger_store::SledOptions::with_cache_mib(log_cache_mb).cache_capacity_bytes;
             config.view_caches = app::ViewCaches {
                 rows_mib: view_cache_mb,
                 pages_mib: view_page_cache_mb,

@@ -65,8 +65,8 @@ pub enum BenchCommand {
         /// The log's sled page cache while measuring, in MiB, 8 to 65536
         /// (default: the store's, as `serve` uses): how much of
         /// `peak_rss_mb` is the log's cache rather than the read models.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(8..=65_536))]
-        log_cache_mb: Option<u64>,
+        #[arg(long, default_value_t = salesledger_store::SledOptions::DEFAULT_CACHE_MIB, value_parser = clap::value_parser!(u64).range(8..=65_536))]
+        log_cache_mb: u64,
         /// Each read model's row cache while measuring, in MiB (default:
         /// `serve`'s).
         #[arg(long, default_value_t = crate::app::ViewCaches::default().rows_mib, value_parser = clap::value_parser!(u64).range(1..=4_096))]
@@ -125,9 +125,8 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
                 pg_store::run(&choice, events, &extra_appenders)
             }
             (Some(crate::backend::StoreChoice::Sled(data)), _) | (None, Some(data)) => {
-                let default_mib =
-                    salesledger_store::SledOptions::default().cache_capacity_bytes / (1024 * 1024);
-                let log_cache_mb = log_cache_mb.unwrap_or(default_mib);
+                let log_cache_mb =
+                    log_cache_mb.unwrap_or(salesledger_store::SledOptions::DEFAULT_CACHE_MIB);
                 store::run(&data, events, &extra_appenders, log_cache_mb)
             }
             (None, None) => anyhow::bail!(crate::t!("cli-bench-data-or-store")),

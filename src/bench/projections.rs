@@ -87,8 +87,8 @@ const CONCURRENT_COPIES: usize = 64;
 /// The memory the measured process may use for caches, as `serve` takes it.
 #[derive(Clone, Copy, Debug)]
 pub struct Caches {
-    /// The log's sled page cache (`None`: the store's default).
-    pub log_mib: Option<u64>,
+    /// The log's sled page cache.
+    pub log_mib: u64,
     pub views: crate::app::ViewCaches,
 }
 
@@ -151,10 +151,8 @@ pub fn run(
     child
         .args(["bench", "projections", "--engine", engine_name, "--measure"])
         .arg(&data_dir);
-    if let Some(mb) = caches.log_mib {
-        println!("log_cache_mb={mb}");
-        child.args(["--log-cache-mb", &mb.to_string()]);
-    }
+    println!("log_cache_mb={}", caches.log_mib);
+    child.args(["--log-cache-mb", &caches.log_mib.to_string()]);
     let crate::app::ViewCaches {
         rows_mib,
         pages_mib,
@@ -340,15 +338,10 @@ async fn measure_tables(data_dir: &Path, caches: Caches) -> anyhow::Result<()> {
     use salesledger_projections::tables::{health, retail};
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    let store = match caches.log_mib {
-        Some(mb) => SledStore::open_with(
-            data_dir,
-            salesledger_store::SledOptions {
-                cache_capacity_bytes: mb * 1024 * 1024,
-            },
-        )?,
-        None => SledStore::open(data_dir)?,
-    };
+    let store = SledStore::open_with(
+        data_dir,
+        salesledger_store::SledOptions::with_cache_mib(caches.log_mib),
+    )?;
     let shared: Arc<dyn Store> = Arc::new(store.clone());
     let n_events = store.head().len;
     println!("events={n_events}");

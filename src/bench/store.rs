@@ -94,9 +94,7 @@ pub fn run(
     let runtime = crate::runtime()?;
     let (append_1, append_16, append_64, read, store_stats, record_bytes) =
         runtime.block_on(async {
-            let options = SledOptions {
-                cache_capacity_bytes: log_cache_mb.saturating_mul(1024 * 1024),
-            };
+            let options = SledOptions::with_cache_mib(log_cache_mb);
             let store = Arc::new(SledStore::open_with(data_dir, options)?);
             let append_1 = append_phase(&store, "a1", 1, n_events).await?;
             let append_16 = append_phase(&store, "a16", 16, n_events).await?;

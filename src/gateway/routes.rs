@@ -21,12 +21,9 @@
 
 use std::borrow::Cow;
 
+use axum::http::StatusCode;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use salesledger_domain::CommandKind;
-use utoipa::openapi::{RefOr, Schema};
-
-use axum::http::StatusCode;
 use chrono::NaiveDate;
 use salesledger_commands::builders;
 use salesledger_domain::account::{Account, AccountCommand};
@@ -52,7 +49,9 @@ use salesledger_domain::value::{
     ProposalId, QuoteId, RepId, RescuePlanId, Sha256Hex, TodoId, VisitId,
 };
 use salesledger_domain::visit::{Visit, VisitCommand};
+use salesledger_domain::CommandKind;
 use salesledger_store::{Hash32, StoreError};
+use utoipa::openapi::{RefOr, Schema};
 use uuid::Uuid;
 
 use super::auth::Subject;

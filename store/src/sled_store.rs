@@ -100,8 +100,19 @@ impl Default for SledOptions {
     /// instead of 680-732 (docs/PERFORMANCE.md, "The log's cache and
     /// appends").
     fn default() -> Self {
+        SledOptions::with_cache_mib(SledOptions::DEFAULT_CACHE_MIB)
+    }
+}
+
+impl SledOptions {
+    /// The default page cache, in MiB (see [`SledOptions::default`]).
+    pub const DEFAULT_CACHE_MIB: u64 = 32;
+
+    /// A page cache of `mib` MiB (saturating), the unit the command line
+    /// takes.
+    pub fn with_cache_mib(mib: u64) -> SledOptions {
         SledOptions {
-            cache_capacity_bytes: 32 * 1024 * 1024,
+            cache_capacity_bytes: mib.saturating_mul(1024 * 1024),
         }
     }
 }

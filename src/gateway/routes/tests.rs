@@ -9,6 +9,10 @@ const REP: &str = "0192f0a4-5b6c-7d8e-9f00-000000000001";
 const CUSTOMER: &str = "0192f0a4-5b6c-7d8e-9f00-0000000000c1";
 const TODO: &str = "0192f0a4-5b6c-7d8e-9f00-0000000000d1";
 
+fn todo() -> Option<Uuid> {
+    Some(Uuid::parse_str(TODO).expect("test uuid"))
+}
+
 /// The route table as (method, path, kind, request schema name).
 fn command_routes() -> Vec<(&'static str, &'static str, CommandKind, String)> {
     ALL_COMMAND_ROUTES
@@ -89,10 +93,7 @@ fn creation_requests_expose_the_requested_id() {
         format!(r#"{{"proposal_id": "{TODO}", "customer_id": "{CUSTOMER}", "contact_email": "a@b.cn", "title": "T"}}"#).as_bytes(),
     )
     .expect("decodes");
-    assert_eq!(
-        with_id.requested_id(),
-        Some(Uuid::parse_str(TODO).expect("test uuid"))
-    );
+    assert_eq!(with_id.requested_id(), todo());
     let without_id: LogVisitRequest = parse_body(
         format!(r#"{{"customer_id": "{CUSTOMER}", "rep_id": "{REP}", "channel": "phone", "occurred_at": "2027-03-15T10:30:00Z", "transcript": "Call about Q3 budget"}}"#).as_bytes(),
     )
@@ -102,17 +103,11 @@ fn creation_requests_expose_the_requested_id() {
     let plan: SubmitRescuePlanRequest =
         parse_body(format!(r#"{{"plan_id": "{TODO}", "summary": "S"}}"#).as_bytes())
             .expect("decodes");
-    assert_eq!(
-        plan.requested_id(),
-        Some(Uuid::parse_str(TODO).expect("test uuid"))
-    );
+    assert_eq!(plan.requested_id(), todo());
     let quote: QuoteRenewalRequest = parse_body(
         format!(r#"{{"quote_id": "{TODO}", "amount_fen": 100, "valid_until": "2027-04-30"}}"#)
             .as_bytes(),
     )
     .expect("decodes");
-    assert_eq!(
-        quote.requested_id(),
-        Some(Uuid::parse_str(TODO).expect("test uuid"))
-    );
+    assert_eq!(quote.requested_id(), todo());
 }
