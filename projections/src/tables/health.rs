@@ -65,7 +65,9 @@
 //!   (`health-due` row on [`NaiveDate::MIN`]) when its score history does
 //!   not hold its current score, level and policy version (an input or a
 //!   policy changed them; before the first close, every account with
-//!   inputs), so that close writes the history row as v1's would;
+//!   inputs), so that close writes the history row as v1's would (an
+//!   account already in the bucket of the day after the last close keeps
+//!   it: the next close consumes both, see `schedule`);
 //! - otherwise it is due on the first later day on which its breakdown
 //!   could change with no new input ([`next_boundary`]): the day a usage
 //!   day enters or leaves the 30-day window, a resolved ticket (by local
@@ -973,13 +975,30 @@ fn due_after(
 /// of a later day is dropped with its bucket when that day closes. So
 /// rescheduling writes one row and leaves no tombstone in the range any
 /// close reads.
+///
+/// Nor is a row written when the account's bucket and `when`'s are both
+/// consumed by the next close (`last_closed` is the last closed day): the
+/// next-close bucket ([`NaiveDate::MIN`]) and the day after the last close
+/// are read by the same close, which evaluates the account either way. An
+/// account that reports usage every day is due the day after each close
+/// (a usage day leaves its window then), so its input keeps that bucket
+/// rather than writing a next-close row that the close would delete.
 fn schedule(
     tx: &mut Tx<'_>,
     customer_id: CustomerId,
     state: &mut CustomerState,
     when: Option<NaiveDate>,
+    last_closed: Option<NaiveDate>,
 ) -> Result<(), TableError> {
     if state.due == when {
+        return Ok(());
+    }
+    let at_next_close = |day: Option<NaiveDate>| {
+        day.is_some_and(|day| {
+            day == NaiveDate::MIN || last_closed.and_then(|last| last.succ_opt()) == Some(day)
+        })
+    };
+    if at_next_close(state.due) && at_next_close(when) {
         return Ok(());
     }
     if let Some(when) = when {
@@ -1146,7 +1165,8 @@ fn input(
         // Evaluated at the first close.
         None => Some(NaiveDate::MIN),
     };
-    schedule(tx, customer_id, &mut state, due)?;
+    let last_closed = meta.last_closed.map(|closed| closed.day);
+    schedule(tx, customer_id, &mut state, due, last_closed)?;
     put_state(tx, customer_id, state)?;
     // The row holds `inputs` now (written above, or unchanged).
     tx.keep_memo(&INPUTS, &customer_id, inputs);
@@ -1260,7 +1280,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         )?;
         record_daily(tx, customer_id, &mut state)?;
         let next = due_after(&state, &inputs, day, &policy);
-        schedule(tx, customer_id, &mut state, next)?;
+        schedule(tx, customer_id, &mut state, next, Some(day))?;
         put_state(tx, customer_id, state)?;
         if whole {
             tx.keep_memo(&INPUTS, &customer_id, inputs);
@@ -1302,7 +1322,7 @@ fn policy_published(
             position,
         )?;
         let due = due_after(&state, &inputs, closed.day, policy);
-        schedule(tx, customer_id, &mut state, due)?;
+        schedule(tx, customer_id, &mut state, due, Some(closed.day))?;
         tx.put(&CUSTOMERS, &customer_id, &state)?;
     }
     tx.put(&META, &(), &meta)?;
