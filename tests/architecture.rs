@@ -393,12 +393,19 @@ fn rust_files(dir: &str) -> Vec<std::path::PathBuf> {
 }
 
 /// The code (not comments, not test modules: a file's lines before its
-/// first `#[cfg(test)]`) of every Rust file under `dir`, except files
-/// named `tests.rs`, as `(file, line)`.
+/// first `#[cfg(test)]`) of every Rust file under `dir`, except test
+/// modules' files (`tests.rs`, and every file of a `tests/` directory
+/// below `dir`), as `(file, line)`.
 fn code_lines(dir: &str) -> Vec<(String, String)> {
+    let root = workspace_root().join(dir);
     let mut out = Vec::new();
     for path in rust_files(dir) {
-        if path.file_name().is_some_and(|name| name == "tests.rs") {
+        let in_test_module = path.strip_prefix(&root).is_ok_and(|relative| {
+            relative
+                .parent()
+                .is_some_and(|parent| parent.components().any(|part| part.as_os_str() == "tests"))
+        });
+        if in_test_module || path.file_name().is_some_and(|name| name == "tests.rs") {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("readable source");

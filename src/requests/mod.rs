@@ -3,7 +3,7 @@
 //! per aggregate (`rep.rs`, `customer.rs`, `lead.rs`, `visit.rs`,
 //! `nurture.rs`, `proposal.rs`, `config.rs`, `account.rs`, `contract.rs`,
 //! `asset.rs`, `retail.rs`), body decoding in `body.rs`, their tests in
-//! `tests.rs`.
+//! `tests/` (each aggregate's rows in `tests/<aggregate>.rs`).
 //!
 //! A body is decoded with [`parse_body`] into its request type, whose
 //! `into_command` builds the domain command. The gateway serves them (the
