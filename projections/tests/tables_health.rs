@@ -662,6 +662,43 @@ fn scores_move_with_the_windows_alone_on_the_days_they_cross() {
     );
 }
 
+/// An account due the day after the last close (here: a usage day reported
+/// ahead enters its window then) whose score an input changes keeps that
+/// bucket: the next close reads it as it reads the next-close bucket, so
+/// no next-close row is written for it, and the close still writes the
+/// history row v1 writes.
+#[test]
+fn an_input_keeps_the_day_after_bucket_the_next_close_reads() {
+    let c = customer(1);
+    let mut log = Log::new();
+    log.usage(c, date(D), 20, 160, &["crm"]);
+    log.usage(c, date("2027-07-01"), 20, 160, &["crm"]);
+    log.close_day(date(D));
+    log.reference(c, "R-1", date(D));
+    let mut folds = compare_every_record(&log);
+    let mut reader = Reader::new(&mut folds.tables);
+    let state = reader
+        .get(&health_tables::CUSTOMERS, &c)
+        .expect("state")
+        .expect("an account");
+    assert_eq!(state.due, Some(date("2027-07-01")), "due the day after");
+    let rows: Vec<(NaiveDate, CustomerId)> = reader
+        .range(&DUE, None, None)
+        .expect("due rows")
+        .into_iter()
+        .map(|(key, ())| key)
+        .collect();
+    assert_eq!(rows, [(date("2027-07-01"), c)], "no next-close row");
+    log.close_day(date("2027-07-01"));
+    log.close_day(date("2027-07-02"));
+    let folds = compare_every_record(&log);
+    let history = &folds.health.customers[&c].daily;
+    assert!(
+        history.iter().any(|entry| entry.day == date("2027-07-01")),
+        "the close after the input recorded its score: {history:?}"
+    );
+}
+
 /// A `DayClosed` not after the last one (the calendar refuses it, a log
 /// may hold it): every account is evaluated, as v1 does.
 #[test]
