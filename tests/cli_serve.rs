@@ -81,6 +81,29 @@ fn a_cache_size_out_of_range_is_refused() {
     );
 }
 
+/// `bench store --log-cache-mb` sizes the embedded log's cache: with a
+/// PostgreSQL log it is refused, before anything connects, rather than
+/// ignored.
+#[test]
+fn bench_store_refuses_a_log_cache_for_postgres() {
+    let output = crate::util::in_english(crate::util::salesledger_command())
+        .args([
+            "bench",
+            "store",
+            "--store",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .args(["--log-cache-mb", "64"])
+        .output()
+        .expect("run bench store");
+    assert!(!output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--log-cache-mb sizes the embedded sled log's cache"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     let data_dir = tempfile::tempdir().expect("tempdir");

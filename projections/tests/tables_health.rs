@@ -46,6 +46,16 @@ struct Folds {
     evaluated_v1: usize,
 }
 
+/// Every `health-due` row, as (due day, account).
+fn due_rows(reader: &mut Reader<'_>) -> BTreeSet<(NaiveDate, CustomerId)> {
+    reader
+        .range(&DUE, None, None)
+        .expect("due rows")
+        .into_iter()
+        .map(|(key, ())| key)
+        .collect()
+}
+
 impl Folds {
     fn apply(&mut self, record: &RecordedEvent) {
         if let Some(Event::DayClosed(closed)) = decode_record(record).expect("decodes") {
@@ -97,12 +107,7 @@ impl Folds {
             .last_closed
             .expect("a closed day");
         assert_eq!(last.day, day);
-        let rows: BTreeSet<(NaiveDate, CustomerId)> = reader
-            .range(&DUE, None, None)
-            .expect("due rows")
-            .into_iter()
-            .map(|(key, ())| key)
-            .collect();
+        let rows = due_rows(&mut reader);
         let early: Vec<_> = rows
             .iter()
             .filter(|(due, _)| *due != NaiveDate::MIN && *due <= day)
@@ -682,13 +687,11 @@ fn an_input_keeps_the_day_after_bucket_the_next_close_reads() {
         .expect("state")
         .expect("an account");
     assert_eq!(state.due, Some(date("2027-07-01")), "due the day after");
-    let rows: Vec<(NaiveDate, CustomerId)> = reader
-        .range(&DUE, None, None)
-        .expect("due rows")
-        .into_iter()
-        .map(|(key, ())| key)
-        .collect();
-    assert_eq!(rows, [(date("2027-07-01"), c)], "no next-close row");
+    assert_eq!(
+        due_rows(&mut reader),
+        BTreeSet::from([(date("2027-07-01"), c)]),
+        "no next-close row"
+    );
     log.close_day(date("2027-07-01"));
     log.close_day(date("2027-07-02"));
     let folds = compare_every_record(&log);
