@@ -50,24 +50,14 @@ fn usage_days(last: &str, n: i64, key_feature_calls: u32) -> Vec<Value> {
         .collect()
 }
 
+/// A realistic health policy as published (the request conversion tests
+/// read the same file), at `version`.
 fn health_policy(version: u32) -> Value {
-    json!({
-        "version": version,
-        "weights": {"usage": 30, "key_features": 25, "ticket_resolution": 20, "renewal": 15, "success_references": 10},
-        "targets": {
-            "active_days_30": 20, "key_feature_calls_30_default": 200,
-            "key_feature_calls_30_by_plan": {"basic": 100, "standard": 200, "enterprise": 500},
-            "ticket_sla_hours": 24, "renewal_days": 180, "success_references_12m": 2
-        },
-        "green_at_bp": 8500, "yellow_at_bp": 7000, "callback_due_hours": 48,
-        "core_modules": ["api", "crm", "mobile", "reports", "workflow"],
-        "ticket_overdue_hours": 72,
-        "risk_scripts": {
-            "low_usage": "约客户做一次使用回顾", "low_module_usage": "发送模块激活指南",
-            "overdue_tickets": "走技术支持快速通道", "renewal_due": "确认续约意向",
-            "competitor_interest": "安排价值复盘", "low_key_feature_use": "演示关键功能"
-        }
-    })
+    let mut policy: Value =
+        serde_json::from_str(include_str!("../fixtures/requests/health-policy.json"))
+            .expect("the health policy fixture is JSON");
+    policy["version"] = json!(version);
+    policy
 }
 
 #[tokio::test]

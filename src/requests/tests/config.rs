@@ -8,24 +8,15 @@
 use super::*;
 use salesledger_domain::{health, nurture};
 
+/// A realistic health policy as published (the HTTP tests publish the same
+/// file), at `version`.
 fn health_policy_body(version: u32) -> serde_json::Value {
-    json!({
-        "version": version,
-        "weights": {"usage": 30, "key_features": 25, "ticket_resolution": 20, "renewal": 15, "success_references": 10},
-        "targets": {
-            "active_days_30": 20, "key_feature_calls_30_default": 200,
-            "key_feature_calls_30_by_plan": {"basic": 100, "standard": 200, "enterprise": 500},
-            "ticket_sla_hours": 24, "renewal_days": 180, "success_references_12m": 2
-        },
-        "green_at_bp": 8500, "yellow_at_bp": 7000, "callback_due_hours": 48,
-        "core_modules": ["api", "crm", "mobile", "reports", "workflow"],
-        "ticket_overdue_hours": 72,
-        "risk_scripts": {
-            "low_usage": "约客户做一次使用回顾", "low_module_usage": "发送模块激活指南",
-            "overdue_tickets": "走技术支持快速通道", "renewal_due": "确认续约意向",
-            "competitor_interest": "安排价值复盘", "low_key_feature_use": "演示关键功能"
-        }
-    })
+    let mut body: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../tests/fixtures/requests/health-policy.json"
+    ))
+    .expect("the health policy fixture is JSON");
+    body["version"] = json!(version);
+    body
 }
 
 /// Realistic bodies and a check of the command each converts to.
