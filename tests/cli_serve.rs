@@ -104,6 +104,31 @@ fn bench_store_refuses_a_log_cache_for_postgres() {
     );
 }
 
+/// `bench projections --years K` builds the log one way and `--events N`
+/// the other: both at once, or no year at all, are refused before any log
+/// is built.
+#[test]
+fn bench_projections_takes_years_or_events_not_both() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let log = data_dir.path().join("log");
+    for (arguments, named) in [
+        (&["--years", "2", "--events", "5000"][..], "--events"),
+        (&["--years", "0"][..], "--years"),
+        (&["--years", "51"][..], "--years"),
+    ] {
+        let output = crate::util::in_english(crate::util::salesledger_command())
+            .args(["bench", "projections", "--data"])
+            .arg(&log)
+            .args(arguments)
+            .output()
+            .expect("run bench projections");
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(named), "{arguments:?}: {stderr}");
+        assert!(!log.exists(), "{arguments:?}: a refused run builds no log");
+    }
+}
+
 #[test]
 fn sigterm_finishes_in_flight_commands_and_loses_no_acknowledged_event() {
     let data_dir = tempfile::tempdir().expect("tempdir");

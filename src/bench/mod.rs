@@ -47,9 +47,16 @@ pub enum BenchCommand {
     /// against a raw read + decode of the same log, from N events built
     /// from the fixture year; peak memory measured in a child process.
     Projections {
-        /// Events in the log (the fixture year replicated as needed).
+        /// Events in the log (the fixture year replicated as needed: each
+        /// copy adds its customers, reps and leads to the organisation).
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
+        /// Instead of copies, the specification's organisation (427
+        /// customers, 40 reps) over this many years of history, generated
+        /// through the command pipeline: a log that grows with time at a
+        /// fixed organisation size.
+        #[arg(long, conflicts_with = "events", value_parser = clap::value_parser!(u32).range(1..=50))]
+        years: Option<u32>,
         /// Keep the log in this directory (reused by later runs when it
         /// already holds enough events); default: a temporary directory.
         #[arg(long)]
@@ -134,6 +141,7 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Gateway { clients, commands } => gateway::run(clients, commands),
         BenchCommand::Projections {
             events,
+            years,
             data,
             measure,
             engine,
@@ -148,7 +156,11 @@ pub fn run(command: BenchCommand) -> anyhow::Result<()> {
                     pages_mib: view_page_cache_mb,
                 },
             };
-            projections::run(events, data.as_deref(), measure.as_deref(), engine, caches)
+            let history = match years {
+                Some(years) => projections::History::Years(years),
+                None => projections::History::Copies(events),
+            };
+            projections::run(history, data.as_deref(), measure.as_deref(), engine, caches)
         }
     }
 }

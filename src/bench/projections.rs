@@ -1,16 +1,23 @@
 //! `bench projections`: a full rebuild of every read model against a raw
 //! read + decode of the same log, in the same run.
 //!
-//! Building the log: the fixture year (SPEC section 4) is generated once
-//! through the command pipeline; it is then replayed as many times as
-//! needed to reach `--events`, each copy with every UUID remapped (UUID v5
-//! of the copy number and the original) and every other stream suffixed,
-//! so each copy adds customers, reps and leads of the same shape to one
-//! organisation. There is one calendar: the copies' own `DayClosed` events
-//! are left out (the first copy's close every day for everyone; eleven
-//! calendars would close each day eleven times). Copies are appended
-//! concurrently (each copy in its own order), so group commits keep the
-//! set-up short.
+//! Building the log, one of two ways:
+//!
+//! - `--events N` (the default): the fixture year (SPEC section 4) is
+//!   generated once through the command pipeline; it is then replayed as
+//!   many times as needed to reach N, each copy with every UUID remapped
+//!   (UUID v5 of the copy number and the original) and every other stream
+//!   suffixed, so each copy adds customers, reps and leads of the same
+//!   shape to one organisation: the organisation grows with N. There is
+//!   one calendar: the copies' own `DayClosed` events are left out (the
+//!   first copy's close every day for everyone; eleven calendars would
+//!   close each day eleven times). Copies are appended concurrently (each
+//!   copy in its own order), so group commits keep the set-up short.
+//! - `--years K`: the fixture's organisation (the SPEC's 427 customers and
+//!   40 reps) over K years of history, generated through the command
+//!   pipeline as one history (no copies): the log grows with time at a
+//!   fixed organisation size, the case in which a read model's memory
+//!   must not grow with N.
 //!
 //! Measuring: a child process (this binary, `bench projections --measure
 //! DIR`) opens the log, reads and decodes it all (`raw_scan=`, events/s),
@@ -100,8 +107,18 @@ pub enum Engine {
     Tables,
 }
 
+/// How the benchmark's log is built (see the module's documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum History {
+    /// The fixture year replicated until the log holds at least this many
+    /// events, each copy a further slice of the organisation.
+    Copies(u64),
+    /// The fixture's organisation over this many years.
+    Years(u32),
+}
+
 pub fn run(
-    n_events: u64,
+    history: History,
     data: Option<&Path>,
     measure: Option<&Path>,
     engine: Engine,
@@ -130,14 +147,20 @@ pub fn run(
             anyhow::Ok(len)
         })?
     };
-    if existing == 0 {
-        crate::runtime()?.block_on(build_log(&data_dir, n_events))?;
-    } else if existing < n_events {
-        bail!(
-            "{} holds {existing} events, fewer than --events {n_events}: use a fresh directory",
-            data_dir.display()
-        );
-    } else {
+    match history {
+        _ if existing > 0 => {}
+        History::Copies(n_events) => crate::runtime()?.block_on(build_log(&data_dir, n_events))?,
+        History::Years(years) => crate::runtime()?.block_on(build_years(&data_dir, years))?,
+    }
+    if let History::Copies(n_events) = history {
+        if existing > 0 && existing < n_events {
+            bail!(
+                "{} holds {existing} events, fewer than --events {n_events}: use a fresh directory",
+                data_dir.display()
+            );
+        }
+    }
+    if existing > 0 {
         println!(
             "reusing the log in {} ({existing} events)",
             data_dir.display()
@@ -181,14 +204,12 @@ async fn build_log(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
     let seed_dir = crate::scratch::ScratchDir::new("salesledger-bench-seed-")?;
     let started = Instant::now();
     let seed_store = SledStore::open(seed_dir.path())?;
-    let service = CommandService::new(Arc::new(seed_store.clone()));
-    let config = FixtureConfig::year(SEED);
-    let bar = crate::progress::bar(u64::from(config.days), "fixture year (days)");
-    salesledger_fixtures::generate(&service, &config, &|progress| {
-        bar.set_position(u64::from(progress.day_number));
-    })
+    generate(
+        &seed_store,
+        &FixtureConfig::year(SEED),
+        "fixture year (days)",
+    )
     .await?;
-    bar.finish_and_clear();
     let mut source = Vec::new();
     let mut position = 0;
     loop {
@@ -232,6 +253,44 @@ async fn build_log(data_dir: &Path, n_events: u64) -> anyhow::Result<()> {
         store.close().await;
     }
     Ok(())
+}
+
+/// Generates `years` years of the fixture's organisation straight into
+/// `data_dir`'s log, through the command pipeline.
+async fn build_years(data_dir: &Path, years: u32) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = SledStore::open(data_dir)?;
+    let config = FixtureConfig {
+        days: 365 * years,
+        ..FixtureConfig::year(SEED)
+    };
+    let summary = generate(&store, &config, "history (days)").await?;
+    eprintln!(
+        "log built: {} events, {years} years of {} customers and {} reps, in {:.1} s",
+        store.head().len,
+        summary.customer_ids.len(),
+        summary.rep_ids.len(),
+        started.elapsed().as_secs_f64()
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// Runs the fixture generator `config` into `store` through the command
+/// pipeline, with a progress bar of its days.
+async fn generate(
+    store: &SledStore,
+    config: &FixtureConfig,
+    label: &'static str,
+) -> anyhow::Result<salesledger_fixtures::FixtureSummary> {
+    let service = CommandService::new(Arc::new(store.clone()));
+    let bar = crate::progress::bar(u64::from(config.days), label);
+    let summary = salesledger_fixtures::generate(&service, config, &|progress| {
+        bar.set_position(u64::from(progress.day_number));
+    })
+    .await?;
+    bar.finish_and_clear();
+    Ok(summary)
 }
 
 /// Appends copy `copy` of `source`, one append per run of consecutive
