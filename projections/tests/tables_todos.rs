@@ -16,8 +16,11 @@ use salesledger_domain::contract::Department;
 use salesledger_domain::value::{CustomerId, RepId};
 use salesledger_domain::Event;
 use salesledger_projections::decode_record;
+use salesledger_projections::tables::directory::DirectoryTables;
 use salesledger_projections::tables::todos::{self, Filter, ItemKind, Status, TodosTables};
-use salesledger_projections::tables::{MemoryTables, Reader};
+use salesledger_projections::tables::{
+    MemoryTables, RawRead, RawRows, RawTx, Reader, TableError, TableProjector, Tx,
+};
 use salesledger_store::RecordedEvent;
 
 /// Open item id -> (kind, customer, the visiting rep of a to-do).
@@ -311,4 +314,107 @@ fn an_item_leaves_the_list_with_its_completion_event() {
         checked.contains_key("todo") && checked.contains_key("nurture"),
         "completions of to-dos and nurture steps occur: {checked:?}"
     );
+}
+
+/// A table store that records which tables each write went to.
+struct RecordingWrites<'a> {
+    tables: &'a mut MemoryTables,
+    writes: Vec<&'static str>,
+}
+
+impl RawRead for RecordingWrites<'_> {
+    fn get_raw(&mut self, table: &'static str, key: &[u8]) -> Result<Option<Vec<u8>>, TableError> {
+        self.tables.get_raw(table, key)
+    }
+
+    fn range_raw(
+        &mut self,
+        table: &'static str,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<RawRows, TableError> {
+        self.tables.range_raw(table, from, to, limit)
+    }
+}
+
+impl RawTx for RecordingWrites<'_> {
+    fn put_raw(
+        &mut self,
+        table: &'static str,
+        key: Vec<u8>,
+        value: Vec<u8>,
+    ) -> Result<(), TableError> {
+        self.writes.push(table);
+        self.tables.put_raw(table, key, value)
+    }
+
+    fn delete_raw(&mut self, table: &'static str, key: Vec<u8>) -> Result<(), TableError> {
+        self.writes.push(table);
+        self.tables.delete_raw(table, key)
+    }
+}
+
+/// When a customer changes hands (claimed, transferred, released, recalled
+/// or returned to the pool) its open items follow the new owner, and only
+/// what moved is written: each owner-following item's row and its rep-list
+/// row, never the due-day list or the region list (the region did not
+/// change). So the cost of a change of owner is the items that move, not
+/// a rewrite of every index of every item.
+#[test]
+fn a_change_of_owner_writes_only_the_rows_that_move() {
+    let records = support::small_history();
+    let mut tables = MemoryTables::default();
+    let mut moved_items = 0;
+    for record in records {
+        let event = decode_record(record).expect("decodes");
+        let changes_owner = matches!(
+            event,
+            Some(
+                Event::CustomerClaimed(_)
+                    | Event::CustomerTransferred(_)
+                    | Event::CustomerReleased(_)
+                    | Event::CustomerRecalledToPool(_)
+                    | Event::CustomerReturnedToPool(_)
+            )
+        );
+        let (Some(event), true) = (event, changes_owner) else {
+            tables
+                .apply_with_directory::<TodosTables>(record)
+                .expect("the work list applies");
+            continue;
+        };
+        tables
+            .apply::<DirectoryTables>(record)
+            .expect("the directory applies");
+        let mut recording = RecordingWrites {
+            tables: &mut tables,
+            writes: Vec::new(),
+        };
+        TodosTables::apply(&mut Tx::new(&mut recording), record, &event)
+            .expect("the work list applies");
+        let writes = recording.writes;
+        assert!(
+            writes
+                .iter()
+                .all(|table| ["items", "open_by_rep"].contains(table)),
+            "{} at {}: {writes:?}",
+            event.event_type(),
+            record.position
+        );
+        let items = writes.iter().filter(|table| **table == "items").count();
+        let rep_rows = writes.len() - items;
+        let expected_rep_rows = match event {
+            Event::CustomerTransferred(_) => 2 * items,
+            _ => items,
+        };
+        assert!(
+            rep_rows == expected_rep_rows,
+            "{} at {}: {writes:?}",
+            event.event_type(),
+            record.position
+        );
+        moved_items += items;
+    }
+    assert!(moved_items > 0, "no change of owner moved an open item");
 }

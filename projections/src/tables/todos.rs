@@ -410,38 +410,42 @@ fn nurture_id(pack: Uuid, step: u32) -> String {
     format!("nurture:{pack}:{step}")
 }
 
+/// `item`'s row in [`OPEN_BY_REP`], when it is on a rep's list.
+fn rep_key(id: &str, item: &StoredItem) -> Option<(RepId, NaiveDate, u64, String)> {
+    item.rep_id
+        .map(|rep_id| (rep_id, item.due_on, item.source.position, id.to_owned()))
+}
+
+/// `item`'s row in [`OPEN_BY_REGION`].
+fn region_key(id: &str, item: &StoredItem) -> (String, NaiveDate, u64, String) {
+    (
+        item.region.clone(),
+        item.due_on,
+        item.source.position,
+        id.to_owned(),
+    )
+}
+
 /// Puts `item`'s index rows.
 fn index(tx: &mut Tx<'_>, id: &str, item: &StoredItem) -> Result<(), TableError> {
-    let position = item.source.position;
-    tx.put(&OPEN, &(item.due_on, position, id.to_owned()), &())?;
-    if let Some(rep_id) = item.rep_id {
-        tx.put(
-            &OPEN_BY_REP,
-            &(rep_id, item.due_on, position, id.to_owned()),
-            &(),
-        )?;
-    }
     tx.put(
-        &OPEN_BY_REGION,
-        &(item.region.clone(), item.due_on, position, id.to_owned()),
+        &OPEN,
+        &(item.due_on, item.source.position, id.to_owned()),
         &(),
-    )
+    )?;
+    if let Some(key) = rep_key(id, item) {
+        tx.put(&OPEN_BY_REP, &key, &())?;
+    }
+    tx.put(&OPEN_BY_REGION, &region_key(id, item), &())
 }
 
 /// Deletes `item`'s index rows.
 fn unindex(tx: &mut Tx<'_>, id: &str, item: &StoredItem) -> Result<(), TableError> {
-    let position = item.source.position;
-    tx.delete(&OPEN, &(item.due_on, position, id.to_owned()))?;
-    if let Some(rep_id) = item.rep_id {
-        tx.delete(
-            &OPEN_BY_REP,
-            &(rep_id, item.due_on, position, id.to_owned()),
-        )?;
+    tx.delete(&OPEN, &(item.due_on, item.source.position, id.to_owned()))?;
+    if let Some(key) = rep_key(id, item) {
+        tx.delete(&OPEN_BY_REP, &key)?;
     }
-    tx.delete(
-        &OPEN_BY_REGION,
-        &(item.region.clone(), item.due_on, position, id.to_owned()),
-    )
+    tx.delete(&OPEN_BY_REGION, &region_key(id, item))
 }
 
 /// Opens an item (an id already open is left as it is).
@@ -484,11 +488,25 @@ fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<(), TableErro
             placed.rep_id = owner;
         }
         placed.region = region.clone();
-        if placed != item {
-            unindex(tx, &id, &item)?;
-            index(tx, &id, &placed)?;
-            tx.put(&ITEMS, &id, &placed)?;
+        if placed == item {
+            continue;
         }
+        // Only the index rows whose key moved are rewritten: the due-day
+        // list's row stays, and so does the other list's when only the
+        // owner (or only the region) changed.
+        if placed.rep_id != item.rep_id {
+            if let Some(key) = rep_key(&id, &item) {
+                tx.delete(&OPEN_BY_REP, &key)?;
+            }
+            if let Some(key) = rep_key(&id, &placed) {
+                tx.put(&OPEN_BY_REP, &key, &())?;
+            }
+        }
+        if placed.region != item.region {
+            tx.delete(&OPEN_BY_REGION, &region_key(&id, &item))?;
+            tx.put(&OPEN_BY_REGION, &region_key(&id, &placed), &())?;
+        }
+        tx.put(&ITEMS, &id, &placed)?;
     }
     Ok(())
 }
