@@ -148,6 +148,17 @@ pub fn customer_region(
     }
 }
 
+/// Whether a customer has a region of its own (its `region` attribute),
+/// rather than its owner's.
+pub fn customer_has_own_region(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<bool, TableError> {
+    Ok(rows
+        .get(&CUSTOMERS, &customer_id)?
+        .is_some_and(|customer| customer.region.is_some()))
+}
+
 /// A customer's industry attribute.
 pub fn customer_industry(
     rows: &mut impl TableRead,

@@ -14,6 +14,10 @@
 //! while it is in the pool); a visit to-do stays the visiting rep's. An
 //! item's region is its customer's ([`directory::customer_region`]),
 //! placed again whenever the customer's attributes or owner change.
+//! A change of owner rewrites only what moves: an owner-following item's
+//! row and its row on the reps' lists (version 2; version 1 rewrote every
+//! index row of every open item of the customer, and read its visit
+//! to-dos too).
 //! Finance and legal cards are the departments' work, not a rep's: they
 //! are not on this list (`/v1/views/receivables/task-cards` has them).
 //!
@@ -188,7 +192,7 @@ pub struct TodosTables;
 
 impl TableProjector for TodosTables {
     const NAME: &'static str = "todos";
-    const VERSION: u32 = 1;
+    const VERSION: u32 = 2;
 
     fn tables() -> &'static [&'static str] {
         &[
@@ -382,12 +386,21 @@ impl TableProjector for TodosTables {
                     tx.delete(&PACK_STEPS, &(pack, step))?;
                 }
             }
-            Event::CustomerClaimed(claimed) => place_again(tx, claimed.customer_id)?,
-            Event::CustomerTransferred(transferred) => place_again(tx, transferred.customer_id)?,
-            Event::CustomerReleased(released) => place_again(tx, released.customer_id)?,
-            Event::CustomerRecalledToPool(recalled) => place_again(tx, recalled.customer_id)?,
-            Event::CustomerReturnedToPool(returned) => place_again(tx, returned.customer_id)?,
-            Event::CustomerAttributesSet(set) => place_again(tx, set.customer_id)?,
+            Event::CustomerClaimed(claimed) => place_again(tx, claimed.customer_id, Owner)?,
+            Event::CustomerTransferred(transferred) => {
+                place_again(tx, transferred.customer_id, Owner)?
+            }
+            Event::CustomerReleased(released) => place_again(tx, released.customer_id, Owner)?,
+            Event::CustomerRecalledToPool(recalled) => {
+                place_again(tx, recalled.customer_id, Owner)?
+            }
+            Event::CustomerReturnedToPool(returned) => {
+                place_again(tx, returned.customer_id, Owner)?
+            }
+            Event::CustomerRegistered(registered) => {
+                place_again(tx, registered.customer_id, Attributes)?
+            }
+            Event::CustomerAttributesSet(set) => place_again(tx, set.customer_id, Attributes)?,
             _ => {}
         }
         Ok(())
@@ -395,8 +408,11 @@ impl TableProjector for TodosTables {
 }
 
 fn todo_id(id: Uuid) -> String {
-    format!("todo:{id}")
+    format!("{TODO_PREFIX}{id}")
 }
+
+/// The start of a visit to-do's item id.
+const TODO_PREFIX: &str = "todo:";
 
 fn callback_id(id: Uuid) -> String {
     format!("callback:{id}")
@@ -469,17 +485,38 @@ fn close(tx: &mut Tx<'_>, id: &str) -> Result<(), TableError> {
     tx.delete(&ITEMS, &id)
 }
 
+/// What changed about a customer that its open items follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// Claimed, transferred, released, recalled or returned to the pool.
+    Owner,
+    /// Registered or its attributes set (its own region may have moved).
+    Attributes,
+}
+use Change::{Attributes, Owner};
+
 /// Places a customer's open items again after its owner or attributes
 /// changed (the directory, folded first, has the change): the owner's
 /// items follow the owner, every item its customer's region.
-fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId) -> Result<(), TableError> {
+///
+/// A change of owner of a customer with a region of its own reads only
+/// the owner's items: the region did not move (every item of such a
+/// customer holds it, since each change of it places them all again), and
+/// a visit to-do stays the visiting rep's, so it cannot move. A customer
+/// without a region of its own is placed in its owner's, so then every
+/// item is read.
+fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId, change: Change) -> Result<(), TableError> {
     let open_items = tx.prefix(&CUSTOMER_ITEMS, &customer_id)?;
     if open_items.is_empty() {
         return Ok(());
     }
+    let owners_items_only = change == Owner && directory::customer_has_own_region(tx, customer_id)?;
     let owner = directory::customer_owner(tx, customer_id)?;
     let region = directory::customer_region(tx, customer_id)?;
     for ((_, id), ()) in open_items {
+        if owners_items_only && id.starts_with(TODO_PREFIX) {
+            continue;
+        }
         let Some(item) = tx.get(&ITEMS, &id)? else {
             continue;
         };
