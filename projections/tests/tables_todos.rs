@@ -21,7 +21,7 @@ use salesledger_projections::tables::todos::{self, Filter, ItemKind, Status, Tod
 use salesledger_projections::tables::{
     MemoryTables, RawRead, RawRows, RawTx, Reader, TableError, TableProjector, Tx,
 };
-use salesledger_store::RecordedEvent;
+use salesledger_store::{CanonicalJson, RecordedEvent};
 
 /// Open item id -> (kind, customer, the visiting rep of a to-do).
 type Expected = BTreeMap<String, (ItemKind, CustomerId, Option<RepId>)>;
@@ -360,57 +360,70 @@ impl RawTx for RecordingWrites<'_> {
     }
 }
 
-/// When a customer changes hands (claimed, transferred, released, recalled
-/// or returned to the pool) its open items follow the new owner, and only
-/// what moved is written: each owner-following item's row and its rep-list
-/// row, never the due-day list or the region list (the region did not
-/// change). So the cost of a change of owner is the items that move, not
-/// a rewrite of every index of every item; and for a customer with a
-/// region of its own, a visit to-do (which stays the visiting rep's) is
-/// not even read.
-#[test]
-fn a_change_of_owner_writes_only_the_rows_that_move() {
-    let records = support::small_history();
+/// The customer whose owner `event` changes, if it changes one.
+fn owner_change(event: &Event) -> Option<CustomerId> {
+    match event {
+        Event::CustomerClaimed(e) => Some(e.customer_id),
+        Event::CustomerTransferred(e) => Some(e.customer_id),
+        Event::CustomerReleased(e) => Some(e.customer_id),
+        Event::CustomerRecalledToPool(e) => Some(e.customer_id),
+        Event::CustomerReturnedToPool(e) => Some(e.customer_id),
+        _ => None,
+    }
+}
+
+/// What the changes of owner in a history did (see
+/// [`check_changes_of_owner`]).
+#[derive(Debug, Default)]
+struct OwnerChanges {
+    /// Items written by a change of owner.
+    moved_items: usize,
+    /// Changes of owner of a customer with its own region and an open
+    /// visit to-do, which was not read.
+    todos_skipped: usize,
+    /// Changes of owner of a customer without its own region whose open
+    /// items changed region with it.
+    regions_moved: usize,
+}
+
+/// Folds `records`, checking every change of owner:
+/// - afterwards every open item of the customer is on the list of the
+///   rep it is for and in the customer's region (as the directory places
+///   it: its own region, else its owner's);
+/// - only what moved was written: the items' rows and their rep-list rows,
+///   and their region-list rows only for a customer without a region of
+///   its own (whose region is its owner's); for a customer with one, one
+///   rep row per moved item (two on a transfer) and no visit to-do read.
+fn check_changes_of_owner(records: &[RecordedEvent]) -> OwnerChanges {
     let mut tables = MemoryTables::default();
-    let mut moved_items = 0;
-    let mut todos_skipped = false;
+    let mut seen = OwnerChanges::default();
     for record in records {
         let event = decode_record(record).expect("decodes");
-        let changes_owner = matches!(
-            event,
-            Some(
-                Event::CustomerClaimed(_)
-                    | Event::CustomerTransferred(_)
-                    | Event::CustomerReleased(_)
-                    | Event::CustomerRecalledToPool(_)
-                    | Event::CustomerReturnedToPool(_)
-            )
-        );
-        let (Some(event), true) = (event, changes_owner) else {
+        let Some((event, customer_id)) =
+            event.and_then(|event| owner_change(&event).map(|customer| (event, customer)))
+        else {
             tables
                 .apply_with_directory::<TodosTables>(record)
                 .expect("the work list applies");
             continue;
         };
+        let at = format!("{} at {}", event.event_type(), record.position);
+        let customer_items = |tables: &mut MemoryTables| {
+            todos::list(&mut Reader::new(tables), &Filter::default())
+                .expect("reads")
+                .into_iter()
+                .filter(|item| item.customer_id == customer_id)
+                .collect::<Vec<_>>()
+        };
+        let before = customer_items(&mut tables);
         tables
             .apply::<DirectoryTables>(record)
             .expect("the directory applies");
-        let customer_id = match &event {
-            Event::CustomerClaimed(e) => e.customer_id,
-            Event::CustomerTransferred(e) => e.customer_id,
-            Event::CustomerReleased(e) => e.customer_id,
-            Event::CustomerRecalledToPool(e) => e.customer_id,
-            Event::CustomerReturnedToPool(e) => e.customer_id,
-            _ => unreachable!("a change of owner"),
-        };
         let mut reader = Reader::new(&mut tables);
-        let own_region = directory::customer_has_own_region(&mut reader, customer_id)
-            .expect("reads the directory");
-        let open_todos = todos::list(&mut reader, &Filter::default())
-            .expect("reads")
-            .into_iter()
-            .filter(|item| item.customer_id == customer_id && item.kind == ItemKind::VisitTodo)
-            .count();
+        let own_region =
+            directory::customer_has_own_region(&mut reader, customer_id).expect("reads");
+        let region = directory::customer_region(&mut reader, customer_id).expect("reads");
+        let owner = directory::customer_owner(&mut reader, customer_id).expect("reads");
         let mut recording = RecordingWrites {
             tables: &mut tables,
             writes: Vec::new(),
@@ -418,47 +431,121 @@ fn a_change_of_owner_writes_only_the_rows_that_move() {
         };
         TodosTables::apply(&mut Tx::new(&mut recording), record, &event)
             .expect("the work list applies");
-        let todos_read = recording
-            .items_read
-            .iter()
-            .filter(|key| key.windows(5).any(|window| window == b"todo:"))
-            .count();
-        if own_region {
-            assert_eq!(
-                todos_read,
-                0,
-                "{} at {}",
-                event.event_type(),
-                record.position
-            );
-            todos_skipped |= open_todos > 0;
-        }
-        let writes = recording.writes;
-        assert!(
-            writes
-                .iter()
-                .all(|table| ["items", "open_by_rep"].contains(table)),
-            "{} at {}: {writes:?}",
-            event.event_type(),
-            record.position
+        let RecordingWrites {
+            writes, items_read, ..
+        } = recording;
+
+        let after = customer_items(&mut tables);
+        assert_eq!(
+            before.len(),
+            after.len(),
+            "{at}: a change of owner opens or closes nothing"
         );
-        let items = writes.iter().filter(|table| **table == "items").count();
-        let rep_rows = writes.len() - items;
-        let expected_rep_rows = match event {
-            Event::CustomerTransferred(_) => 2 * items,
-            _ => items,
+        for item in &after {
+            assert_eq!(item.region, region, "{at}: {item:?}");
+            if item.kind != ItemKind::VisitTodo {
+                assert_eq!(item.rep_id, owner, "{at}: {item:?}");
+            }
+        }
+
+        let allowed: &[&str] = if own_region {
+            &["items", "open_by_rep"]
+        } else {
+            &["items", "open_by_rep", "open_by_region"]
         };
         assert!(
-            rep_rows == expected_rep_rows,
-            "{} at {}: {writes:?}",
-            event.event_type(),
-            record.position
+            writes.iter().all(|table| allowed.contains(table)),
+            "{at}: {writes:?}"
         );
-        moved_items += items;
+        let items = writes.iter().filter(|table| **table == "items").count();
+        seen.moved_items += items;
+        if own_region {
+            let rep_rows = writes.len() - items;
+            let per_item = if matches!(event, Event::CustomerTransferred(_)) {
+                2
+            } else {
+                1
+            };
+            assert_eq!(rep_rows, per_item * items, "{at}: {writes:?}");
+            let todos_read = items_read
+                .iter()
+                .filter(|key| key.windows(5).any(|window| window == b"todo:"))
+                .count();
+            assert_eq!(todos_read, 0, "{at}");
+            if after.iter().any(|item| item.kind == ItemKind::VisitTodo) {
+                seen.todos_skipped += 1;
+            }
+        } else if before
+            .iter()
+            .zip(&after)
+            .any(|(was, is)| was.region != is.region)
+        {
+            seen.regions_moved += 1;
+        }
     }
-    assert!(moved_items > 0, "no change of owner moved an open item");
+    seen
+}
+
+/// `records` with the `region` attribute taken off every other customer's
+/// registration and attribute sets: those customers are placed in their
+/// owner's region.
+fn without_own_regions(records: &[RecordedEvent]) -> Vec<RecordedEvent> {
+    let mut registered = 0;
+    let mut stripped = BTreeSet::new();
+    records
+        .iter()
+        .map(|record| {
+            let mut record = record.clone();
+            if !matches!(
+                record.event_type.as_str(),
+                "CustomerRegistered" | "CustomerAttributesSet"
+            ) {
+                return record;
+            }
+            let mut payload = record.payload.to_value().expect("json");
+            let customer = payload["customer_id"]
+                .as_str()
+                .expect("a customer")
+                .to_owned();
+            if record.event_type == "CustomerRegistered" {
+                registered += 1;
+                if registered % 2 == 0 {
+                    stripped.insert(customer.clone());
+                }
+            }
+            if stripped.contains(&customer) {
+                if let Some(attributes) = payload["attributes"].as_object_mut() {
+                    attributes.remove("region");
+                }
+                record.payload = CanonicalJson::from_value(&payload);
+            }
+            record
+        })
+        .collect()
+}
+
+/// When a customer changes hands (claimed, transferred, released, recalled
+/// or returned to the pool) its open items follow the new owner, and only
+/// what moved is written. In the generated history every customer has a
+/// region of its own, so a change of owner writes each owner-following
+/// item's row and its rep-list row, never the due-day or region lists,
+/// and does not read a visit to-do (it stays the visiting rep's): the cost
+/// of a change of owner is the items that move. With the region taken off
+/// half the customers, their items also move to the new owner's region.
+#[test]
+fn a_change_of_owner_writes_only_the_rows_that_move() {
+    let records = support::small_history();
+    let seen = check_changes_of_owner(records);
     assert!(
-        todos_skipped,
-        "no change of owner had a visit to-do to skip"
+        seen.moved_items > 0,
+        "no change of owner moved an open item: {seen:?}"
+    );
+    assert!(seen.todos_skipped > 0, "no visit to-do to skip: {seen:?}");
+
+    let seen = check_changes_of_owner(&without_own_regions(records));
+    assert!(seen.moved_items > 0, "{seen:?}");
+    assert!(
+        seen.regions_moved > 0,
+        "no change of owner moved a customer's items to another region: {seen:?}"
     );
 }

@@ -44,21 +44,23 @@ pub enum BenchCommand {
         log_cache_mb: Option<u64>,
     },
     /// A full rebuild of every read model (the projections `serve` runs)
-    /// against a raw read + decode of the same log, from N events built
-    /// from the fixture year; peak memory measured in a child process.
+    /// against a raw read + decode of the same log, built from the fixture
+    /// year (N events of copies, or K years of one organisation); peak
+    /// memory measured in a child process.
     Projections {
         /// Events in the log (the fixture year replicated as needed: each
         /// copy adds its customers, reps and leads to the organisation).
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
         /// Instead of copies, the specification's organisation (427
-        /// customers, 40 reps) over this many years of history, generated
+        /// customers, 40 reps) over this many times 365 days, generated
         /// through the command pipeline: a log that grows with time at a
         /// fixed organisation size.
         #[arg(long, conflicts_with = "events", value_parser = clap::value_parser!(u32).range(1..=50))]
         years: Option<u32>,
         /// Keep the log in this directory (reused by later runs when it
-        /// already holds enough events); default: a temporary directory.
+        /// already holds enough events, or, with `--years`, when it was
+        /// built by the same `--years`); default: a temporary directory.
         #[arg(long)]
         data: Option<PathBuf>,
         /// Internal: measure the log in this directory (the child process).

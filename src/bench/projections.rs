@@ -85,6 +85,10 @@ use super::{emit, is_fresh};
 /// Namespace of the remapped ids of copies.
 const COPY_NAMESPACE: Uuid = Uuid::from_u128(0x6265_6e63_6870_726f_6a65_6374_696f_6e73);
 
+/// The file in a data directory that says a `--years K` build finished
+/// there (its text: K).
+const YEARS_MARK: &str = "bench-years";
+
 /// Seed of the fixture year the log is built from.
 const SEED: u64 = 7;
 
@@ -147,24 +151,35 @@ pub fn run(
             anyhow::Ok(len)
         })?
     };
-    match history {
-        _ if existing > 0 => {}
-        History::Copies(n_events) => crate::runtime()?.block_on(build_log(&data_dir, n_events))?,
-        History::Years(years) => crate::runtime()?.block_on(build_years(&data_dir, years))?,
-    }
-    if let History::Copies(n_events) = history {
-        if existing > 0 && existing < n_events {
-            bail!(
-                "{} holds {existing} events, fewer than --events {n_events}: use a fresh directory",
-                data_dir.display()
-            );
+    if existing == 0 {
+        match history {
+            History::Copies(n_events) => {
+                crate::runtime()?.block_on(build_log(&data_dir, n_events))?
+            }
+            History::Years(years) => crate::runtime()?.block_on(build_years(&data_dir, years))?,
         }
-    }
-    if existing > 0 {
-        println!(
-            "reusing the log in {} ({existing} events)",
-            data_dir.display()
-        );
+    } else {
+        // A kept log is measured again only as what it was built as: a
+        // log of copies with enough events, or the same years (an
+        // interrupted `--years` build left no mark, so it is refused too).
+        let built_years = std::fs::read_to_string(data_dir.join(YEARS_MARK))
+            .ok()
+            .and_then(|text| text.trim().parse::<u32>().ok());
+        let dir = data_dir.display();
+        match (history, built_years) {
+            (History::Copies(n_events), None) if existing < n_events => bail!(
+                "{dir} holds {existing} events, fewer than --events {n_events}: use a fresh directory"
+            ),
+            (History::Copies(_), None) => {}
+            (History::Years(years), Some(built)) if built == years => {}
+            (_, Some(built)) => {
+                bail!("{dir} holds the log of --years {built}: use a fresh directory")
+            }
+            (History::Years(years), None) => {
+                bail!("{dir} holds a log that --years {years} did not build: use a fresh directory")
+            }
+        }
+        println!("reusing the log in {dir} ({existing} events)");
     }
     let engine_name = match engine {
         Engine::Tables => "tables",
@@ -273,6 +288,7 @@ async fn build_years(data_dir: &Path, years: u32) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64()
     );
     store.close().await;
+    std::fs::write(data_dir.join(YEARS_MARK), format!("{years}\n"))?;
     Ok(())
 }
 

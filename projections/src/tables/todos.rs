@@ -15,9 +15,11 @@
 //! item's region is its customer's ([`directory::customer_region`]),
 //! placed again whenever the customer's attributes or owner change.
 //! A change of owner rewrites only what moves: an owner-following item's
-//! row and its row on the reps' lists (version 2; version 1 rewrote every
-//! index row of every open item of the customer, and read its visit
-//! to-dos too).
+//! row and its row on the reps' lists, and its row on the regions' lists
+//! when the customer has no region of its own (it is placed in its
+//! owner's). Version 2; version 1 rewrote every index row of every open
+//! item of the customer, read its visit to-dos too, and did not place
+//! items again at the customer's registration.
 //! Finance and legal cards are the departments' work, not a rep's: they
 //! are not on this list (`/v1/views/receivables/task-cards` has them).
 //!
@@ -386,21 +388,25 @@ impl TableProjector for TodosTables {
                     tx.delete(&PACK_STEPS, &(pack, step))?;
                 }
             }
-            Event::CustomerClaimed(claimed) => place_again(tx, claimed.customer_id, Owner)?,
+            Event::CustomerClaimed(claimed) => place_again(tx, claimed.customer_id, Change::Owner)?,
             Event::CustomerTransferred(transferred) => {
-                place_again(tx, transferred.customer_id, Owner)?
+                place_again(tx, transferred.customer_id, Change::Owner)?
             }
-            Event::CustomerReleased(released) => place_again(tx, released.customer_id, Owner)?,
+            Event::CustomerReleased(released) => {
+                place_again(tx, released.customer_id, Change::Owner)?
+            }
             Event::CustomerRecalledToPool(recalled) => {
-                place_again(tx, recalled.customer_id, Owner)?
+                place_again(tx, recalled.customer_id, Change::Owner)?
             }
             Event::CustomerReturnedToPool(returned) => {
-                place_again(tx, returned.customer_id, Owner)?
+                place_again(tx, returned.customer_id, Change::Owner)?
             }
             Event::CustomerRegistered(registered) => {
-                place_again(tx, registered.customer_id, Attributes)?
+                place_again(tx, registered.customer_id, Change::Attributes)?
             }
-            Event::CustomerAttributesSet(set) => place_again(tx, set.customer_id, Attributes)?,
+            Event::CustomerAttributesSet(set) => {
+                place_again(tx, set.customer_id, Change::Attributes)?
+            }
             _ => {}
         }
         Ok(())
@@ -493,7 +499,6 @@ enum Change {
     /// Registered or its attributes set (its own region may have moved).
     Attributes,
 }
-use Change::{Attributes, Owner};
 
 /// Places a customer's open items again after its owner or attributes
 /// changed (the directory, folded first, has the change): the owner's
@@ -510,7 +515,8 @@ fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId, change: Change) -> Resu
     if open_items.is_empty() {
         return Ok(());
     }
-    let owners_items_only = change == Owner && directory::customer_has_own_region(tx, customer_id)?;
+    let owners_items_only =
+        change == Change::Owner && directory::customer_has_own_region(tx, customer_id)?;
     let owner = directory::customer_owner(tx, customer_id)?;
     let region = directory::customer_region(tx, customer_id)?;
     for ((_, id), ()) in open_items {
@@ -580,7 +586,7 @@ fn work_item(id: String, item: StoredItem, as_of: Option<NaiveDate>) -> WorkItem
     let (visit_id, todo_id, task_id, card_id, pack_id) = match item.kind {
         ItemKind::VisitTodo => {
             let todo = id
-                .strip_prefix("todo:")
+                .strip_prefix(TODO_PREFIX)
                 .and_then(|raw| Uuid::parse_str(raw).ok());
             (subject, todo, None, None, None)
         }
