@@ -531,9 +531,10 @@ cli-arg-bench-store-store = Measure the PostgreSQL log instead: `postgres://...`
 cli-arg-bench-store-events = Events appended per phase (1, 16 and 64 appenders)
 cli-arg-bench-store-extra-appenders = More appender counts to measure after the standard three, e.g. `128,256` (printed as `append_128=`, ...)
 cli-arg-bench-store-log-cache-mb = The log's sled page cache, in MiB, 8 to 65536 (default: the store's, as `serve` uses); the sled log only
-cli-about-bench-projections = A full rebuild of every read model (the projections `serve` runs) against a raw read + decode of the same log, from N events built from the fixture year; peak memory measured in a child process
-cli-arg-bench-projections-events = Events in the log (the fixture year replicated as needed)
-cli-arg-bench-projections-data = Keep the log in this directory (reused by later runs when it already holds enough events); default: a temporary directory
+cli-about-bench-projections = A full rebuild of every read model (the projections `serve` runs) against a raw read + decode of the same log, built from the fixture year (N events of copies, or K years of one organisation); peak memory measured in a child process
+cli-arg-bench-projections-events = Events in the log (the fixture year replicated as needed: each copy adds its customers, reps and leads to the organisation)
+cli-arg-bench-projections-years = Instead of copies, the specification's organisation (427 customers, 40 reps) over this many times 365 days, generated through the command pipeline: a log that grows with time at a fixed organisation size
+cli-arg-bench-projections-data = Keep the log in this directory (reused by later runs when it already holds enough events, or, with `--years`, when it was built by the same `--years`); default: a temporary directory
 cli-arg-bench-projections-measure = Internal: measure the log in this directory (the child process)
 cli-arg-bench-projections-engine = Which read-model layer to rebuild: `tables` (the keyed-table engine, every table projector; the only one since the whole-model runner was removed)
 cli-arg-bench-projections-log-cache-mb = The log's sled page cache while measuring, in MiB, 8 to 65536 (default: the store's, as `serve` uses): how much of `peak_rss_mb` is the log's cache rather than the read models

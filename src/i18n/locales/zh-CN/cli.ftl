@@ -531,9 +531,10 @@ cli-arg-bench-store-store = 改为测量 PostgreSQL 日志：`postgres://...`（
 cli-arg-bench-store-events = 每个阶段追加的事件数（1、16 和 64 个追加者）
 cli-arg-bench-store-extra-appenders = 在标准的三种之后再测量的追加者数量，例如 `128,256`（打印为 `append_128=`，……）
 cli-arg-bench-store-log-cache-mb = 日志的 sled 页缓存大小（MiB，8 到 65536；默认与存储相同，即 `serve` 所用）；仅用于 sled 日志
-cli-about-bench-projections = 完整重建每个读模型（`serve` 运行的投影），对比对同一日志的原始读取和解码，日志由样例年份构造出 N 个事件；峰值内存在子进程中测量
-cli-arg-bench-projections-events = 日志中的事件数（按需复制样例年份）
-cli-arg-bench-projections-data = 把日志保存在此目录（已有足够事件时供以后的运行复用）；默认：临时目录
+cli-about-bench-projections = 完整重建每个读模型（`serve` 运行的投影），对比对同一日志的原始读取和解码，日志由样例年份构造（复制出 N 个事件，或同一组织的 K 年历史）；峰值内存在子进程中测量
+cli-arg-bench-projections-events = 日志中的事件数（按需复制样例年份：每个副本为组织增加自己的客户、销售代表和线索）
+cli-arg-bench-projections-years = 不复制，而是经命令管道生成规格中的组织（427 个客户、40 名销售代表）在这么多个 365 天里的历史：组织规模固定、随时间增长的日志
+cli-arg-bench-projections-data = 把日志保存在此目录（已有足够事件时供以后的运行复用；使用 `--years` 时，仅当它由相同的 `--years` 构建）；默认：临时目录
 cli-arg-bench-projections-measure = 内部使用：测量此目录中的日志（子进程）
 cli-arg-bench-projections-engine = 重建哪一层读模型：`tables`（键控表引擎，所有表投影器；整体模型运行器移除后唯一的一层）
 cli-arg-bench-projections-log-cache-mb = 测量时日志的 sled 页缓存大小（MiB，8 到 65536；默认与存储相同，即 `serve` 所用）：用来看出 `peak_rss_mb` 中有多少是日志的缓存而非读模型
