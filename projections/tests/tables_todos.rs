@@ -549,3 +549,87 @@ fn a_change_of_owner_writes_only_the_rows_that_move() {
         "no change of owner moved a customer's items to another region: {seen:?}"
     );
 }
+
+/// An item is in its customer's region from the customer's registration
+/// on, even when it was opened first (then it starts `unassigned`), and
+/// an attribute set that drops the customer's own region moves its items
+/// to its owner's region: each of these places the customer's items
+/// again, as the directory places the customer.
+#[test]
+fn a_customers_items_take_its_region_at_registration_and_when_it_is_dropped() {
+    let records = support::small_history();
+    let customer_of = |record: &RecordedEvent| {
+        record.payload.to_value().expect("json")["customer_id"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let todo = records
+        .iter()
+        .find(|record| record.event_type == "TodoCreated")
+        .expect("a visit to-do");
+    let customer = customer_of(todo).expect("the to-do's customer");
+    let registered = records
+        .iter()
+        .position(|record| {
+            record.event_type == "CustomerRegistered"
+                && customer_of(record).as_deref() == Some(customer.as_str())
+        })
+        .expect("the customer's registration");
+    let claimed = records
+        .iter()
+        .find(|record| {
+            record.event_type == "CustomerClaimed"
+                && customer_of(record).as_deref() == Some(customer.as_str())
+        })
+        .expect("a claim of the customer");
+    let mut registration = records[registered].payload.to_value().expect("json");
+    let mut attributes = registration["attributes"].take();
+    assert!(
+        attributes
+            .as_object_mut()
+            .expect("attributes")
+            .remove("region")
+            .is_some(),
+        "the generated customer has a region of its own"
+    );
+    let mut dropped = claimed.clone();
+    dropped.event_type = "CustomerAttributesSet".to_owned();
+    dropped.payload = CanonicalJson::from_value(&serde_json::json!({
+        "customer_id": customer,
+        "attributes": attributes,
+        "set_at": registration["registered_at"],
+    }));
+
+    // Everything before the registration, the to-do, then the
+    // registration, the claim and the attribute set.
+    let mut tables = MemoryTables::default();
+    let mut regions = Vec::new();
+    let customer_id: CustomerId =
+        serde_json::from_value(serde_json::Value::String(customer.clone())).expect("an id");
+    let checked = [&records[registered], claimed, &dropped];
+    for (index, record) in records[..registered]
+        .iter()
+        .chain([todo])
+        .chain(checked)
+        .enumerate()
+    {
+        tables
+            .apply_with_directory::<TodosTables>(record)
+            .expect("the work list applies");
+        if index <= registered {
+            continue;
+        }
+        let mut reader = Reader::new(&mut tables);
+        let expected = directory::customer_region(&mut reader, customer_id).expect("reads");
+        let items: Vec<_> = todos::list(&mut reader, &Filter::default())
+            .expect("reads")
+            .into_iter()
+            .filter(|item| item.customer_id == customer_id)
+            .collect();
+        assert_eq!(items.len(), 1, "{}: {items:?}", record.event_type);
+        assert_eq!(items[0].region, expected, "after {}", record.event_type);
+        regions.push((record.event_type.clone(), expected));
+    }
+    assert_eq!(regions.len(), 3, "{regions:?}");
+    assert_ne!(regions[0].1, "unassigned", "{regions:?}");
+}
