@@ -568,20 +568,18 @@ fn a_customers_items_take_its_region_at_registration_and_when_it_is_dropped() {
         .find(|record| record.event_type == "TodoCreated")
         .expect("a visit to-do");
     let customer = customer_of(todo).expect("the to-do's customer");
-    let registered = records
-        .iter()
-        .position(|record| {
-            record.event_type == "CustomerRegistered"
-                && customer_of(record).as_deref() == Some(customer.as_str())
-        })
-        .expect("the customer's registration");
-    let claimed = records
-        .iter()
-        .find(|record| {
-            record.event_type == "CustomerClaimed"
-                && customer_of(record).as_deref() == Some(customer.as_str())
-        })
-        .expect("a claim of the customer");
+    // Where the first `event_type` about the to-do's customer is.
+    let first = |event_type: &str| {
+        records
+            .iter()
+            .position(|record| {
+                record.event_type == event_type
+                    && customer_of(record).as_deref() == Some(customer.as_str())
+            })
+            .unwrap_or_else(|| panic!("no {event_type} of the customer"))
+    };
+    let registered = first("CustomerRegistered");
+    let claimed = &records[first("CustomerClaimed")];
     let mut registration = records[registered].payload.to_value().expect("json");
     let mut attributes = registration["attributes"].take();
     assert!(
