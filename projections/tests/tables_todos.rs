@@ -419,11 +419,12 @@ fn check_changes_of_owner(records: &[RecordedEvent]) -> OwnerChanges {
         tables
             .apply::<DirectoryTables>(record)
             .expect("the directory applies");
-        let mut reader = Reader::new(&mut tables);
-        let own_region =
-            directory::customer_has_own_region(&mut reader, customer_id).expect("reads");
-        let region = directory::customer_region(&mut reader, customer_id).expect("reads");
-        let owner = directory::customer_owner(&mut reader, customer_id).expect("reads");
+        let directory::Placement {
+            owner,
+            region,
+            own_region,
+        } = directory::customer_placement(&mut Reader::new(&mut tables), customer_id)
+            .expect("reads");
         let mut recording = RecordingWrites {
             tables: &mut tables,
             writes: Vec::new(),

@@ -130,33 +130,43 @@ pub fn rep_name(rows: &mut impl TableRead, rep_id: RepId) -> Result<Option<Strin
     Ok(rows.get(&REPS, &rep_id)?.map(|rep| rep.display_name))
 }
 
+/// Where the directory places a customer: its owner, and its region with
+/// whether that region is its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub owner: Option<RepId>,
+    /// Its `region` attribute, else its owner's region, else `unassigned`.
+    pub region: String,
+    /// Whether `region` is the customer's own attribute (not its owner's).
+    pub own_region: bool,
+}
+
+/// A customer's owner and region, from one read of its row.
+pub fn customer_placement(
+    rows: &mut impl TableRead,
+    customer_id: CustomerId,
+) -> Result<Placement, TableError> {
+    let customer = rows.get(&CUSTOMERS, &customer_id)?.unwrap_or_default();
+    let own_region = customer.region.is_some();
+    let region = match (customer.region, customer.owner) {
+        (Some(region), _) => region,
+        (None, Some(owner)) => rep_region(rows, owner)?,
+        (None, None) => UNASSIGNED.to_owned(),
+    };
+    Ok(Placement {
+        owner: customer.owner,
+        region,
+        own_region,
+    })
+}
+
 /// A customer's region: its `region` attribute, else its owner's region,
 /// else `unassigned`.
 pub fn customer_region(
     rows: &mut impl TableRead,
     customer_id: CustomerId,
 ) -> Result<String, TableError> {
-    let Some(customer) = rows.get(&CUSTOMERS, &customer_id)? else {
-        return Ok(UNASSIGNED.to_owned());
-    };
-    if let Some(region) = customer.region {
-        return Ok(region);
-    }
-    match customer.owner {
-        Some(owner) => rep_region(rows, owner),
-        None => Ok(UNASSIGNED.to_owned()),
-    }
-}
-
-/// Whether a customer has a region of its own (its `region` attribute),
-/// rather than its owner's.
-pub fn customer_has_own_region(
-    rows: &mut impl TableRead,
-    customer_id: CustomerId,
-) -> Result<bool, TableError> {
-    Ok(rows
-        .get(&CUSTOMERS, &customer_id)?
-        .is_some_and(|customer| customer.region.is_some()))
+    Ok(customer_placement(rows, customer_id)?.region)
 }
 
 /// A customer's industry attribute.

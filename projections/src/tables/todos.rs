@@ -515,10 +515,12 @@ fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId, change: Change) -> Resu
     if open_items.is_empty() {
         return Ok(());
     }
-    let owners_items_only =
-        change == Change::Owner && directory::customer_has_own_region(tx, customer_id)?;
-    let owner = directory::customer_owner(tx, customer_id)?;
-    let region = directory::customer_region(tx, customer_id)?;
+    let directory::Placement {
+        owner,
+        region,
+        own_region,
+    } = directory::customer_placement(tx, customer_id)?;
+    let owners_items_only = change == Change::Owner && own_region;
     for ((_, id), ()) in open_items {
         if owners_items_only && id.starts_with(TODO_PREFIX) {
             continue;
