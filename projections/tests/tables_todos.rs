@@ -362,12 +362,8 @@ impl RawTx for RecordingWrites<'_> {
 
 /// The customer whose owner `event` changes, if it changes one.
 fn owner_change(event: &Event) -> Option<CustomerId> {
-    match event {
-        Event::CustomerClaimed(e) => Some(e.customer_id),
-        Event::CustomerTransferred(e) => Some(e.customer_id),
-        Event::CustomerReleased(e) => Some(e.customer_id),
-        Event::CustomerRecalledToPool(e) => Some(e.customer_id),
-        Event::CustomerReturnedToPool(e) => Some(e.customer_id),
+    match directory::placement_change(event) {
+        Some((customer_id, directory::PlacementChange::Owner)) => Some(customer_id),
         _ => None,
     }
 }

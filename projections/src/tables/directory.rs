@@ -160,6 +160,31 @@ pub fn customer_placement(
     })
 }
 
+/// What an event changes of where the directory places a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementChange {
+    /// Claimed, transferred, released, recalled or returned to the pool.
+    Owner,
+    /// Registered or its attributes set (its own region may have moved).
+    Attributes,
+}
+
+/// The customer whose placement `event` changes, and what it changes:
+/// the events [`DirectoryTables`] folds into a customer's row.
+pub fn placement_change(event: &Event) -> Option<(CustomerId, PlacementChange)> {
+    use PlacementChange::{Attributes, Owner};
+    match event {
+        Event::CustomerRegistered(e) => Some((e.customer_id, Attributes)),
+        Event::CustomerAttributesSet(e) => Some((e.customer_id, Attributes)),
+        Event::CustomerClaimed(e) => Some((e.customer_id, Owner)),
+        Event::CustomerTransferred(e) => Some((e.customer_id, Owner)),
+        Event::CustomerReleased(e) => Some((e.customer_id, Owner)),
+        Event::CustomerRecalledToPool(e) => Some((e.customer_id, Owner)),
+        Event::CustomerReturnedToPool(e) => Some((e.customer_id, Owner)),
+        _ => None,
+    }
+}
+
 /// A customer's region: its `region` attribute, else its owner's region,
 /// else `unassigned`.
 pub fn customer_region(

@@ -52,8 +52,9 @@ use salesledger_store::RecordedEvent;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::directory::{self, PlacementChange};
 use super::responsibility::page_rows;
-use super::{directory, Table, TableError, TableProjector, TableRead, Tx};
+use super::{Table, TableError, TableProjector, TableRead, Tx};
 use crate::error::ProjectionError;
 
 /// The last closed day.
@@ -388,26 +389,11 @@ impl TableProjector for TodosTables {
                     tx.delete(&PACK_STEPS, &(pack, step))?;
                 }
             }
-            Event::CustomerClaimed(claimed) => place_again(tx, claimed.customer_id, Change::Owner)?,
-            Event::CustomerTransferred(transferred) => {
-                place_again(tx, transferred.customer_id, Change::Owner)?
+            _ => {
+                if let Some((customer_id, change)) = directory::placement_change(event) {
+                    place_again(tx, customer_id, change)?;
+                }
             }
-            Event::CustomerReleased(released) => {
-                place_again(tx, released.customer_id, Change::Owner)?
-            }
-            Event::CustomerRecalledToPool(recalled) => {
-                place_again(tx, recalled.customer_id, Change::Owner)?
-            }
-            Event::CustomerReturnedToPool(returned) => {
-                place_again(tx, returned.customer_id, Change::Owner)?
-            }
-            Event::CustomerRegistered(registered) => {
-                place_again(tx, registered.customer_id, Change::Attributes)?
-            }
-            Event::CustomerAttributesSet(set) => {
-                place_again(tx, set.customer_id, Change::Attributes)?
-            }
-            _ => {}
         }
         Ok(())
     }
@@ -491,15 +477,6 @@ fn close(tx: &mut Tx<'_>, id: &str) -> Result<(), TableError> {
     tx.delete(&ITEMS, &id)
 }
 
-/// What changed about a customer that its open items follow.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
-    /// Claimed, transferred, released, recalled or returned to the pool.
-    Owner,
-    /// Registered or its attributes set (its own region may have moved).
-    Attributes,
-}
-
 /// Places a customer's open items again after its owner or attributes
 /// changed (the directory, folded first, has the change): the owner's
 /// items follow the owner, every item its customer's region.
@@ -510,7 +487,11 @@ enum Change {
 /// a visit to-do stays the visiting rep's, so it cannot move. A customer
 /// without a region of its own is placed in its owner's, so then every
 /// item is read.
-fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId, change: Change) -> Result<(), TableError> {
+fn place_again(
+    tx: &mut Tx<'_>,
+    customer_id: CustomerId,
+    change: PlacementChange,
+) -> Result<(), TableError> {
     let open_items = tx.prefix(&CUSTOMER_ITEMS, &customer_id)?;
     if open_items.is_empty() {
         return Ok(());
@@ -520,7 +501,7 @@ fn place_again(tx: &mut Tx<'_>, customer_id: CustomerId, change: Change) -> Resu
         region,
         own_region,
     } = directory::customer_placement(tx, customer_id)?;
-    let owners_items_only = change == Change::Owner && own_region;
+    let owners_items_only = change == PlacementChange::Owner && own_region;
     for ((_, id), ()) in open_items {
         if owners_items_only && id.starts_with(TODO_PREFIX) {
             continue;
