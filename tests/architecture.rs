@@ -942,3 +942,297 @@ fn the_command_service_and_the_audit_commands_import_in_one_direction() {
         "store/src/error.rs imports more than the rules module: {offenders:?}"
     );
 }
+
+/// A module's path inside its crate (`["gateway", "reads"]`) from its
+/// file's path relative to the crate's source directory: a directory's
+/// `mod.rs` (and the crate's `lib.rs` or `main.rs`) is the directory's
+/// module.
+fn module_path(relative: &std::path::Path) -> Vec<String> {
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts
+        .last()
+        .is_some_and(|last| ["mod", "lib", "main"].contains(&last.as_str()))
+    {
+        parts.pop();
+    }
+    parts
+}
+
+/// Every path a `use` tree names, its groups expanded:
+/// `super::{auth::Caller, problem::{self, ApiError}}` names
+/// `super::auth::Caller`, `super::problem` and `super::problem::ApiError`.
+fn use_tree_paths(prefix: &[String], tree: &str, out: &mut Vec<Vec<String>>) {
+    let tree = tree.trim();
+    let Some(open) = tree.find('{') else {
+        let mut path = prefix.to_vec();
+        let head = tree.split(" as ").next().unwrap_or(tree);
+        path.extend(
+            head.split("::")
+                .map(str::trim)
+                .filter(|part| !part.is_empty() && *part != "self" && *part != "*")
+                .map(str::to_owned),
+        );
+        if !path.is_empty() {
+            out.push(path);
+        }
+        return;
+    };
+    let mut path = prefix.to_vec();
+    path.extend(
+        tree[..open]
+            .split("::")
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(str::to_owned),
+    );
+    let inner = &tree[open + 1..tree.rfind('}').unwrap_or(tree.len())];
+    let (mut depth, mut start) = (0usize, 0usize);
+    for (at, character) in inner.char_indices() {
+        match character {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                use_tree_paths(&path, &inner[start..at], out);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    use_tree_paths(&path, &inner[start..], out);
+}
+
+/// The paths (`a::b::c`, as segments) that `code` names: every `use` tree
+/// expanded, and every path written elsewhere in the code.
+fn named_paths(code: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let mut rest = String::with_capacity(code.len());
+    for statement in code.split(';') {
+        let trimmed = statement.trim_start();
+        let tree = trimmed
+            .strip_prefix("use ")
+            .or_else(|| trimmed.strip_prefix("pub use "))
+            .or_else(|| {
+                trimmed
+                    .strip_prefix("pub(crate) use ")
+                    .or_else(|| trimmed.strip_prefix("pub(super) use "))
+            });
+        match tree {
+            Some(tree) => use_tree_paths(&[], tree, &mut out),
+            None => {
+                rest.push_str(statement);
+                rest.push(';');
+            }
+        }
+    }
+    let is_ident = |character: char| character.is_ascii_alphanumeric() || character == '_';
+    let chars: Vec<char> = rest.chars().collect();
+    let mut at = 0;
+    while at < chars.len() {
+        let boundary = at == 0 || !(is_ident(chars[at - 1]) || chars[at - 1] == ':');
+        if !(boundary && is_ident(chars[at])) {
+            at += 1;
+            continue;
+        }
+        let mut path = Vec::new();
+        loop {
+            let start = at;
+            while at < chars.len() && is_ident(chars[at]) {
+                at += 1;
+            }
+            path.push(chars[start..at].iter().collect::<String>());
+            if chars.get(at) == Some(&':')
+                && chars.get(at + 1) == Some(&':')
+                && chars.get(at + 2).is_some_and(|next| is_ident(*next))
+            {
+                at += 2;
+            } else {
+                break;
+            }
+        }
+        if path.len() > 1 {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Which module imports which inside one crate, given each module's path
+/// and code: `a -> b` when `a` names a path into `b` from the crate root
+/// (`crate::`), an ancestor (`super::`), itself (`self::`) or by one of
+/// its child modules' names. What a module takes from its own ancestors
+/// (the state and error types a parent module shares with its children)
+/// is the tree's spine, not an edge.
+fn module_imports(
+    modules: &[(Vec<String>, String)],
+) -> std::collections::BTreeMap<String, BTreeSet<String>> {
+    let known: BTreeSet<&[String]> = modules.iter().map(|(path, _)| path.as_slice()).collect();
+    let name = |path: &[String]| {
+        if path.is_empty() {
+            "crate".to_owned()
+        } else {
+            path.join("::")
+        }
+    };
+    let mut edges = std::collections::BTreeMap::new();
+    for (me, code) in modules {
+        let mut targets = BTreeSet::new();
+        for path in named_paths(code) {
+            let (base, rest): (Vec<String>, &[String]) = match path[0].as_str() {
+                "crate" => (Vec::new(), &path[1..]),
+                "self" => (me.clone(), &path[1..]),
+                "super" => {
+                    let ups = path.iter().take_while(|part| *part == "super").count();
+                    (me[..me.len().saturating_sub(ups)].to_vec(), &path[ups..])
+                }
+                child => {
+                    let mut own = me.clone();
+                    own.push(child.to_owned());
+                    if !known.contains(own.as_slice()) {
+                        continue;
+                    }
+                    (me.clone(), &path[..])
+                }
+            };
+            let full: Vec<String> = base.iter().chain(rest).cloned().collect();
+            let Some(target) = (base.len() + 1..=full.len())
+                .rev()
+                .map(|end| &full[..end])
+                .find(|candidate| known.contains(candidate))
+            else {
+                continue;
+            };
+            if !me.starts_with(target) {
+                targets.insert(name(target));
+            }
+        }
+        edges.insert(name(me), targets);
+    }
+    edges
+}
+
+/// The circles (strongly connected sets of two or more modules) of an
+/// import graph, each sorted, in a stable order.
+fn circles(edges: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    let reach = |from: &String| {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![from.clone()];
+        while let Some(module) = stack.pop() {
+            for next in edges.get(&module).into_iter().flatten() {
+                if seen.insert(next.clone()) {
+                    stack.push(next.clone());
+                }
+            }
+        }
+        seen
+    };
+    let reachable: std::collections::BTreeMap<&String, BTreeSet<String>> =
+        edges.keys().map(|module| (module, reach(module))).collect();
+    let mut out: Vec<Vec<String>> = Vec::new();
+    for module in edges.keys() {
+        let circle: Vec<String> = edges
+            .keys()
+            .filter(|other| {
+                *other == module
+                    || (reachable[module].contains(*other) && reachable[*other].contains(module))
+            })
+            .cloned()
+            .collect();
+        if circle.len() > 1 && !out.contains(&circle) {
+            out.push(circle);
+        }
+    }
+    out
+}
+
+/// The modules of the crate whose sources are under `dir`, test modules
+/// aside, with their code (comments and `#[cfg(test)]` modules left out).
+fn crate_modules(dir: &str) -> Vec<(Vec<String>, String)> {
+    let root = workspace_root().join(dir);
+    let mut by_file: std::collections::BTreeMap<String, String> = Default::default();
+    for (file, line) in code_lines(dir) {
+        let code = by_file.entry(file).or_default();
+        code.push_str(&line);
+        code.push('\n');
+    }
+    by_file
+        .into_iter()
+        .map(|(file, code)| {
+            let path = std::path::PathBuf::from(&file);
+            let relative = path.strip_prefix(&root).unwrap_or(&path).to_path_buf();
+            (module_path(&relative), code)
+        })
+        .collect()
+}
+
+/// No two modules of a crate import each other, directly or around a
+/// circle, in the root package and in every lower crate but `domain`
+/// (whose `Event` wraps every aggregate's events and is what every
+/// aggregate applies: one circle by design, the log's one type). A circle
+/// is code in the wrong home: the gateway's access checks took the
+/// customer of a visit from the read routes, which imported the checks;
+/// the OpenAPI document took the POS route's operation from the POS
+/// module, which took its helpers from the document.
+#[test]
+fn no_import_circle_between_modules() {
+    for dir in [
+        "src",
+        "commands/src",
+        "projections/src",
+        "replay/src",
+        "store/src",
+    ] {
+        let modules = crate_modules(dir);
+        let edges = module_imports(&modules);
+        assert!(
+            edges.values().map(BTreeSet::len).sum::<usize>() > modules.len() / 2,
+            "{dir}: almost no imports found: the scan is broken"
+        );
+        let found = circles(&edges);
+        assert!(found.is_empty(), "{dir}: modules in a circle: {found:?}");
+    }
+    // The scan sees the imports it must: `use super::{...}` groups, paths
+    // from the crate root, and a root file naming its child modules.
+    let edges = module_imports(&crate_modules("src"));
+    for (from, to) in [
+        ("gateway::reads", "gateway::readable"),
+        ("gateway::auth", "gateway::readable"),
+        ("gateway", "gateway::routes"),
+        ("app", "gateway"),
+    ] {
+        assert!(
+            edges.get(from).is_some_and(|targets| targets.contains(to)),
+            "the scan misses {from} -> {to}: {:?}",
+            edges.get(from)
+        );
+    }
+}
+
+/// The circle finder finds a circle when there is one: two modules that
+/// import each other through a `use` group and a path written in code, and
+/// a third that only imports them.
+#[test]
+fn the_circle_finder_finds_circles() {
+    let module = |path: &[&str], code: &str| {
+        (
+            path.iter()
+                .map(|part| (*part).to_owned())
+                .collect::<Vec<_>>(),
+            code.to_owned(),
+        )
+    };
+    let modules = [
+        module(&[], "pub mod a;\npub mod b;\npub mod c;\n"),
+        module(&["a"], "use super::{b::Thing, Shared};\n"),
+        module(&["b"], "fn f() { crate::a::g(); }\n"),
+        module(&["c"], "use crate::a;\nuse super::b::Thing;\n"),
+    ];
+    let edges = module_imports(&modules);
+    assert_eq!(circles(&edges), vec![vec!["a".to_owned(), "b".to_owned()]]);
+    assert!(edges["c"].contains("a") && edges["c"].contains("b"));
+    // What a module takes from its parent is not an edge.
+    assert!(edges["a"].iter().all(|target| target != "crate"));
+}

@@ -157,7 +157,7 @@ pub async fn customer_of(
     state: &AppState,
     subject: Subject,
 ) -> Result<Option<CustomerId>, ApiError> {
-    use super::reads::customer_in;
+    use super::readable::customer_in;
     Ok(match subject {
         Subject::None => None,
         Subject::Customer(customer) => Some(customer),

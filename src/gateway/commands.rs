@@ -43,8 +43,6 @@ use super::problem::ApiError;
 use super::AppState;
 use crate::requests::{parse_body, BodyError, DtoError};
 
-pub use super::routes::routes;
-
 /// The longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
 

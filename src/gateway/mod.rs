@@ -26,6 +26,7 @@ pub mod pos_lines;
 pub mod problem;
 pub mod query_guard;
 pub mod reactions;
+pub mod readable;
 pub mod reads;
 pub mod route;
 pub mod routes;
@@ -183,7 +184,7 @@ pub fn router(state: AppState) -> Router {
     let strict_query = || {
         axum::middleware::from_fn_with_state(allow_list.clone(), query_guard::refuse_unknown_query)
     };
-    let v1 = commands::routes()
+    let v1 = routes::routes()
         .merge(reads::routes(max_blob_bytes))
         .merge(views::routes())
         .merge(stores::routes())

@@ -27,8 +27,10 @@
 
 use std::collections::BTreeMap;
 
+use salesledger_domain::retail::{MAX_POS_BATCH_BYTES, MAX_POS_BATCH_LINES};
 use salesledger_domain::role::may_issue;
 use salesledger_domain::{CommandKind, Role};
+use serde_json::json;
 use utoipa::openapi::path::{
     HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
 };
@@ -41,7 +43,7 @@ use utoipa::openapi::{
     Content, ContentBuilder, InfoBuilder, KnownFormat, OpenApi, OpenApiBuilder, PathsBuilder, Ref,
     RefOr, Required, ResponseBuilder, Schema,
 };
-use utoipa::ToSchema;
+use utoipa::{PartialSchema, ToSchema};
 
 use super::commands::MAX_IDEMPOTENCY_KEY_BYTES;
 use super::commands::{CommandOutcomeDoc, EventSummaryDoc};
@@ -52,6 +54,7 @@ use super::ingest::{
 use super::problem::Problem;
 use super::reads::{AggregateView, BlobView, ConfigView};
 use super::routes::{RouteEntry, ALL_COMMAND_ROUTES};
+use super::stores::{PosBatchOutcomeDoc, POS_MEDIA_TYPES, POS_SALES_PATH};
 use super::views::{view_routes, ViewListResponse, ViewResponse};
 
 type Schemas = Vec<(String, RefOr<Schema>)>;
@@ -500,6 +503,88 @@ fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
 }
 
 /// Raw bytes (evidence files).
+/// The bulk POS route's operation (path, method, operation): NDJSON in,
+/// [`PosBatchOutcomeDoc`] out.
+fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
+    let ndjson = ContentBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .example(Some(json!(
+            "{\"store\":\"S0001\",\"ticket\":\"T-20260301-0001\",\"sku\":\"SKU-0042\",\"qty\":1,\"amount_cents\":1250,\"member\":\"M000123\",\"sold_at\":\"2026-03-01T10:15:00+08:00\"}\n"
+        )))
+        .build();
+    let mut body = RequestBodyBuilder::new().required(Some(Required::True));
+    for media_type in POS_MEDIA_TYPES {
+        body = body.content(*media_type, ndjson.clone());
+    }
+    let outcome = || {
+        ContentBuilder::new()
+            .schema(Some(PosBatchOutcomeDoc::schema()))
+            .build()
+    };
+    let operation = OperationBuilder::new()
+        .operation_id(Some("RecordPosSales"))
+        .summary(Some("RecordPosSales"))
+        .description(Some(format!(
+            "POS sales in bulk, one JSON sale line per line (`member` optional, blank lines \
+             ignored), validated line by line against the known stores, SKUs and members: any \
+             bad line rejects the whole batch (nothing appended). One append of \
+             `PosTicketsRecorded` events to `pos-<batch id>`; a batch id is accepted once. At \
+             most {MAX_POS_BATCH_LINES} lines and {MAX_POS_BATCH_BYTES} bytes. Roles allowed: \
+             integrator, store_manager, supervisor."
+        )))
+        .tag("stores")
+        .parameter(
+            parameter(
+                "batch_id",
+                ParameterIn::Query,
+                "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z0-9._:-]{1,64}$")),
+            )
+            .required(Required::True),
+        )
+        .request_body(Some(body.build()))
+        .response("201", answer("Recorded", "application/json", outcome()))
+        .response(
+            "200",
+            answer(
+                "An identical batch was already recorded: its original outcome, `replayed: true`",
+                "application/json",
+                outcome(),
+            ),
+        )
+        .security(bearer());
+    let operation = problem_responses(
+        operation,
+        &[
+            ("400", "No batch_id, or an unreadable body"),
+            ("401", "No or unknown bearer token"),
+            ("403", "The caller's role may not record POS sales"),
+            (
+                "409",
+                "pos_batch_id_reused: the batch id was used for other lines",
+            ),
+            (
+                "413",
+                "pos_batch_too_large: more lines or bytes than the limits",
+            ),
+            (
+                "415",
+                "Not application/x-ndjson, application/jsonl or text/plain",
+            ),
+            (
+                "422",
+                "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
+                 (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
+                 invalid_amount, invalid_sold_at, time_in_future, ticket_mismatch, ticket_too_large), `n_errors` \
+                 counts them; or an invalid batch id",
+            ),
+        ],
+    );
+    (POS_SALES_PATH, HttpMethod::Post, operation)
+}
+
 fn binary_content() -> utoipa::openapi::Content {
     ContentBuilder::new()
         .schema(Some(
@@ -658,7 +743,7 @@ fn unbounded_document() -> OpenApi {
             .or_default()
             .push((HttpMethod::Post, ingest_operation(route)));
     }
-    let (pos_path, pos_method, pos_operation) = super::stores::pos_operation();
+    let (pos_path, pos_method, pos_operation) = pos_operation();
     items
         .entry(pos_path.to_owned())
         .or_default()

@@ -27,11 +27,7 @@ use salesledger_domain::value::PosBatchId;
 use salesledger_domain::{CommandKind, DomainError};
 use serde::Serialize;
 use serde_json::json;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterIn};
-use utoipa::openapi::request_body::RequestBodyBuilder;
-use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{ContentBuilder, Required};
-use utoipa::{PartialSchema, ToSchema};
+use utoipa::ToSchema;
 
 use super::commands::uuid_header;
 use super::pos_lines::RecordPosNdjson;
@@ -194,90 +190,4 @@ async fn record_pos_sales(
         )),
         Err(error) => Err(error.into()),
     }
-}
-
-// ---- OpenAPI ------------------------------------------------------------
-
-/// The POS route's OpenAPI operation (path, method, operation).
-pub fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
-    let ndjson = ContentBuilder::new()
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
-        .example(Some(json!(
-            "{\"store\":\"S0001\",\"ticket\":\"T-20260301-0001\",\"sku\":\"SKU-0042\",\"qty\":1,\"amount_cents\":1250,\"member\":\"M000123\",\"sold_at\":\"2026-03-01T10:15:00+08:00\"}\n"
-        )))
-        .build();
-    let mut body = RequestBodyBuilder::new().required(Some(Required::True));
-    for media_type in POS_MEDIA_TYPES {
-        body = body.content(*media_type, ndjson.clone());
-    }
-    let outcome = || {
-        ContentBuilder::new()
-            .schema(Some(PosBatchOutcomeDoc::schema()))
-            .build()
-    };
-    let operation = OperationBuilder::new()
-        .operation_id(Some("RecordPosSales"))
-        .summary(Some("RecordPosSales"))
-        .description(Some(format!(
-            "POS sales in bulk, one JSON sale line per line (`member` optional, blank lines \
-             ignored), validated line by line against the known stores, SKUs and members: any \
-             bad line rejects the whole batch (nothing appended). One append of \
-             `PosTicketsRecorded` events to `pos-<batch id>`; a batch id is accepted once. At \
-             most {MAX_POS_BATCH_LINES} lines and {MAX_POS_BATCH_BYTES} bytes. Roles allowed: \
-             integrator, store_manager, supervisor."
-        )))
-        .tag("stores")
-        .parameter(
-            super::openapi::parameter(
-                "batch_id",
-                ParameterIn::Query,
-                "The batch's id (1 to 64 of `A-Z a-z 0-9 . _ : -`), accepted once",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some("^[A-Za-z0-9._:-]{1,64}$")),
-            )
-            .required(Required::True),
-        )
-        .request_body(Some(body.build()))
-        .response(
-            "201",
-            super::openapi::answer("Recorded", "application/json", outcome()),
-        )
-        .response(
-            "200",
-            super::openapi::answer(
-                "An identical batch was already recorded: its original outcome, `replayed: true`",
-                "application/json",
-                outcome(),
-            ),
-        )
-        .security(super::openapi::bearer());
-    let operation = super::openapi::problem_responses(
-        operation,
-        &[
-            ("400", "No batch_id, or an unreadable body"),
-            ("401", "No or unknown bearer token"),
-            ("403", "The caller's role may not record POS sales"),
-            (
-                "409",
-                "pos_batch_id_reused: the batch id was used for other lines",
-            ),
-            (
-                "413",
-                "pos_batch_too_large: more lines or bytes than the limits",
-            ),
-            (
-                "415",
-                "Not application/x-ndjson, application/jsonl or text/plain",
-            ),
-            (
-                "422",
-                "invalid_pos_batch: `errors` lists up to 100 bad lines `{line, code, detail}` \
-                 (codes malformed_line, unknown_store, unknown_sku, unknown_member, invalid_qty, \
-                 invalid_amount, invalid_sold_at, time_in_future, ticket_mismatch, ticket_too_large), `n_errors` \
-                 counts them; or an invalid batch id",
-            ),
-        ],
-    );
-    (POS_SALES_PATH, HttpMethod::Post, operation)
 }
