@@ -7,6 +7,7 @@
 //! runner did (follow live, rebuild, resume, crash, fail), its committed
 //! tables must dump to the same bytes.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use salesledger_projections::assets::AssetGroup;
 use salesledger_projections::tables::assets::{self as assets_tables, AssetsTables};
 use salesledger_projections::tables::directory::{self, DirectoryTables};
 use salesledger_projections::tables::{
-    encode_value, MemoryTables, Table, TableError, TableKey, TableProjector, Tx,
+    encode_value, MemoryTables, Reader, Table, TableError, TableKey, TableProjector, TableRead, Tx,
 };
 use salesledger_projections::{fold_all, Assets, ProjectionError};
 use salesledger_replay::readmodel::{
@@ -1507,6 +1508,129 @@ async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_
             })
             .expect("reads the directory");
         assert_eq!(region, "华南");
+        runner.shutdown().await.expect("shutdown");
+    }
+}
+
+/// A ranking a reader reads by range: a claim puts the customer at rank 1,
+/// a transfer moves it to rank 0 (a deletion and a put), a release
+/// deletes it.
+const RANKED: Table<(u32, CustomerId), ()> = Table::new("ranked");
+
+struct Ranking;
+
+impl TableProjector for Ranking {
+    const NAME: &'static str = "ranking";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["ranked"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        _record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        match event {
+            Event::CustomerClaimed(claim) => tx.put(&RANKED, &(1, claim.customer_id), &())?,
+            Event::CustomerTransferred(transfer) => {
+                tx.delete(&RANKED, &(1, transfer.customer_id))?;
+                tx.put(&RANKED, &(0, transfer.customer_id), &())?;
+            }
+            Event::CustomerReleased(release) => tx.delete(&RANKED, &(0, release.customer_id))?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// At each follow-up, the first three rows of the ranking as it is at that
+/// record (raw keys), as the risk list reads the first rows of health's
+/// ranking at a close.
+const TOP: Table<u64, Vec<Vec<u8>>> = Table::new("top");
+
+struct TopThree;
+
+impl TableProjector for TopThree {
+    const NAME: &'static str = "top-three";
+    const VERSION: u32 = 1;
+    fn tables() -> &'static [&'static str] {
+        &["top"]
+    }
+    fn reads() -> &'static [&'static str] {
+        &["ranked"]
+    }
+    fn apply(
+        tx: &mut Tx<'_>,
+        record: &RecordedEvent,
+        event: &Event,
+    ) -> Result<(), ProjectionError> {
+        if let Event::FollowUpRecorded(_) = event {
+            let top: Vec<Vec<u8>> = tx
+                .raw_read()
+                .range_raw("ranked", &[], None, 3)?
+                .into_iter()
+                .map(|(key, _)| key)
+                .collect();
+            tx.put(&TOP, &record.position, &top)?;
+        }
+        Ok(())
+    }
+}
+
+/// A reader's range read of a provider's table (the first rows, at most a
+/// limit) sees the rows as of its record, whatever the page size: not the
+/// rows a later record of the page puts, and not the ones it deletes
+/// before they are deleted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readers_range_of_a_providers_rows_is_as_of_each_record_whatever_the_page_size() {
+    let (temp, store) = setup();
+    append(&store, placement_history()).await;
+    let records = whole_log(&store).await;
+    let mut tables = MemoryTables::default();
+    for record in &records {
+        tables.apply::<Ranking>(record).expect("folds");
+        tables.apply::<TopThree>(record).expect("folds");
+    }
+    let reference: Vec<(u64, Vec<Vec<u8>>)> = records
+        .iter()
+        .filter_map(|record| {
+            Reader::new(&mut tables)
+                .get(&TOP, &record.position)
+                .expect("reads")
+                .map(|top| (record.position, top))
+        })
+        .collect();
+    // The first three change as customers are claimed, moved and released.
+    let distinct: BTreeSet<&Vec<Vec<u8>>> = reference.iter().map(|(_, top)| top).collect();
+    assert!(distinct.len() >= 5, "{reference:?}");
+    assert!(reference.iter().any(|(_, top)| top.len() < 3));
+    let defaults = TableRunnerOptions::default().commit_every_events;
+    for (n, (page_size, commit_every_events)) in
+        [(1usize, defaults), (5, defaults), (1024, defaults), (5, 1)]
+            .into_iter()
+            .enumerate()
+    {
+        let runner = TableRunner::builder(store.clone(), temp.path().join(format!("top-{n}")))
+            .with::<TopThree>()
+            .with::<Ranking>()
+            .options(TableRunnerOptions {
+                page_size,
+                commit_every_events,
+                parallel_from_records: 1,
+                ..TableRunnerOptions::default()
+            })
+            .start()
+            .await
+            .expect("start");
+        runner.wait_caught_up(WAIT).await.expect("caught up");
+        let folded: Vec<(u64, Vec<Vec<u8>>)> = runner
+            .read_with::<TopThree, _>(|rows| rows.range(&TOP, None, None))
+            .expect("reads")
+            .0;
+        assert_eq!(
+            folded, reference,
+            "page size {page_size}, commits every {commit_every_events}"
+        );
         runner.shutdown().await.expect("shutdown");
     }
 }

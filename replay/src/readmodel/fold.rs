@@ -332,22 +332,14 @@ impl Folder {
     }
 
     /// The layers of uncommitted writes over the committed rows in
-    /// `bounds`, oldest first (a later one wins in [`merged_range`]), then
-    /// `newest`.
-    fn overlays<'w>(&'w self, bounds: &'w RowRange, newest: Option<&'w Writes>) -> Vec<Rows<'w>> {
+    /// `bounds`, oldest first (a later one wins in [`merged_range`]).
+    fn overlays<'w>(&'w self, bounds: &'w RowRange) -> Vec<Rows<'w>> {
         let mut layers: Vec<Rows<'w>> = Vec::with_capacity(3);
         let end = bounds.end.as_deref();
         if let Some((rows, _)) = &self.committing {
             layers.push(rows.range(&bounds.prefix, &bounds.start, end));
         }
         layers.push(self.dirty.range(&bounds.prefix, &bounds.start, end));
-        if let Some(newest) = newest {
-            layers.push(Box::new(
-                bounds
-                    .of(newest)
-                    .map(|(key, value)| (key.as_slice(), value)),
-            ));
-        }
         layers
     }
 
@@ -635,7 +627,14 @@ impl Folder {
     }
 
     /// Rows of this (provider) folder's `table` in `from..to` as of the
-    /// record at `position` (see [`Self::row_as_of`]).
+    /// record at `position` (see [`Self::row_as_of`]), at most `limit`.
+    ///
+    /// The journal's keys in range are the top layer, each with its value
+    /// as of `position` (absent when it was deleted by then, or written
+    /// only later in the page), taken as the merge reaches it: a read of
+    /// the first rows of a range looks at no more of the page's writes than
+    /// come before them (a risk list of ten reads ten rows of the ranking,
+    /// not the value as of its record of every row the page rewrote).
     fn range_as_of(
         &self,
         table: &'static str,
@@ -644,20 +643,19 @@ impl Folder {
         limit: usize,
         position: u64,
     ) -> Result<RawRows, TableError> {
+        const ABSENT: &Option<Vec<u8>> = &None;
         let bounds = RowRange::new(table, from, to);
-        let mut as_of = Writes::new();
-        for (key, _) in bounds.of(&self.journal) {
-            as_of.insert(key.clone(), self.row_as_of(key, position)?);
-        }
-        self.with_snapshot(|snapshot| {
-            Ok(merged_range(
-                snapshot,
-                &bounds,
-                limit,
-                self.overlays(&bounds, Some(&as_of)),
-            ))
-        })
-        .map_err(storage)?
+        let journal: Rows<'_> = Box::new(bounds.of(&self.journal).map(|(key, values)| {
+            let value = match values.iter().rev().find(|(at, _)| *at <= position) {
+                Some((_, value)) => value,
+                None => self.before.get(key).unwrap_or(ABSENT),
+            };
+            (key.as_slice(), value)
+        }));
+        let mut overlays = self.overlays(&bounds);
+        overlays.push(journal);
+        self.with_snapshot(|snapshot| Ok(merged_range(snapshot, &bounds, limit, overlays)))
+            .map_err(storage)?
     }
 }
 
@@ -848,7 +846,7 @@ impl RawRead for FoldTx<'_> {
                     snapshot,
                     &bounds,
                     limit,
-                    folder.overlays(&bounds, None),
+                    folder.overlays(&bounds),
                 ))
             })
             .map_err(storage)?
