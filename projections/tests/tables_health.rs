@@ -46,13 +46,13 @@ struct Folds {
     evaluated_v1: usize,
 }
 
-/// Every `health-due` row, as (due day, account).
+/// Every entry of the `health-due` buckets, as (due day, account).
 fn due_rows(reader: &mut Reader<'_>) -> BTreeSet<(NaiveDate, CustomerId)> {
     reader
         .range(&DUE, None, None)
         .expect("due rows")
         .into_iter()
-        .map(|(key, ())| key)
+        .flat_map(|(day, accounts)| accounts.into_iter().map(move |account| (day, account)))
         .collect()
 }
 
@@ -68,10 +68,10 @@ impl Folds {
                 // accounts that moved on: they are not evaluated).
                 let end = closed.day.succ_opt().expect("a day");
                 let found: BTreeSet<CustomerId> = reader
-                    .range(&DUE, None, Some(&(end, CustomerId::from_uuid(Uuid::nil()))))
+                    .range(&DUE, None, Some(&end))
                     .expect("due")
                     .into_iter()
-                    .map(|((_, customer_id), ())| customer_id)
+                    .flat_map(|(_, accounts)| accounts)
                     .collect();
                 found
                     .into_iter()
@@ -789,8 +789,9 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(RiskTables::NAME, RiskList::NAME);
     // 2: the compact inputs rows; risk reads them, so both rebuild.
     // Health 3: due rows as day buckets; 4: the score history packed per
-    // month; 5: days in its rows as day numbers (risk reads none of them).
-    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (5, 2));
+    // month; 5: days in its rows as day numbers; 6: a due bucket packed in
+    // one row per day (risk reads none of them).
+    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (6, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(

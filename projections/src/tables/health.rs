@@ -26,7 +26,7 @@
 //! | `health-names` | customer | company name (`CustomerRegistered`; the shared directory has no names) |
 //! | `health-customers` | customer | the latest evaluation, `changed_by`, pending inputs, freeze, last score history entry, next due day ([`CustomerState`]) |
 //! | `health-daily` | (customer, day) | score history: a row only on a closed day where score, level or policy version changed |
-//! | `health-due` | (day, customer) | when the account must be evaluated again: one bucket per day, read and deleted whole by the close of that day (see below) |
+//! | `health-due` | day | the accounts to evaluate again on that day: one packed row per day, appended to by the records that schedule accounts, read and deleted whole by the close of that day (see below) |
 //! | `health-levels` | (customer, position) | `HealthLevelChanged` |
 //! | `health-freezes` | (customer, position) | renewal-quoting freezes |
 //! | `health-plans`, `health-plan-ids` | (customer, position), (customer, plan id) | rescue plans and their approval |
@@ -41,23 +41,27 @@
 //! # Incremental evaluation
 //!
 //! The v1 model re-evaluates every account at every `DayClosed`. Here a
-//! `DayClosed` of day D evaluates only the accounts with a `health-due`
-//! row on or before D. The account's due day is kept in its state row
+//! `DayClosed` of day D evaluates only the accounts in a `health-due`
+//! bucket on or before D. The account's due day is kept in its state row
 //! ([`CustomerState::due`]), rewritten after each of its evaluations
 //! (rather than one row per input and boundary written when the input
 //! arrives: the boundaries are computed from the pruned inputs the
-//! evaluation loaded anyway), and indexed by day only when it moves: a
-//! `health-due` row is written for the new day and the old day's row is
-//! left in place. A close of D reads the buckets it consumes (the
-//! next-close bucket and the days since the last close: no row of an
-//! earlier day is left), deletes them whole, and evaluates the accounts
-//! found there whose due day has come; a stale row (the account moved to
-//! another day) is skipped. Rescheduling an account therefore deletes
-//! nothing, and the deletions a close makes lie before the range the next
-//! close reads, so no close walks the tombstones of earlier ones
-//! (version 2 deleted the old row at each move: between two commits the
-//! uncommitted writes held a tombstone per account and close, and every
-//! close's range walked them all). When an account is due:
+//! evaluation loaded anyway), and indexed by day only when it moves: the
+//! account is appended to the new day's `health-due` bucket (one packed
+//! row per day) and left in the old day's. A close of D reads the buckets
+//! it consumes (the next-close bucket and the days since the last close:
+//! no bucket of an earlier day is left), deletes them whole, and evaluates
+//! the accounts found there whose due day has come; a stale entry (the
+//! account moved to another day) is skipped. Rescheduling an account
+//! therefore deletes nothing, and the deletions a close makes lie before
+//! the range the next close reads, so no close walks the tombstones of
+//! earlier ones (version 2 deleted the old row at each move: between two
+//! commits the uncommitted writes held a tombstone per account and close,
+//! and every close's range walked them all). A close writes one row per
+//! day it schedules accounts for and deletes one per bucket it consumes,
+//! not one per account (version 5 kept a row per day and account: two
+//! row writes per account and close, most of a close's row traffic).
+//! When an account is due:
 //!
 //! - an input evaluates the account at once, as v1 does (as of the last
 //!   closed day, once one closed; before that it only waits);
@@ -181,8 +185,11 @@ pub const DAILY: Table<(CustomerId, NaiveDate), Vec<DailyEntry>> = Table::new("h
 fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
-/// When an account is due for evaluation ([`NaiveDate::MIN`]: the next close).
-pub const DUE: Table<(NaiveDate, CustomerId), ()> = Table::new("health-due");
+/// The accounts due for evaluation on a day ([`NaiveDate::MIN`]: the next
+/// close), packed: appended to by each record that schedules accounts
+/// ([`DueWrites`]), read and deleted whole by the close that consumes the
+/// day. An entry may be stale (the account moved on since) or repeated.
+pub const DUE: Table<NaiveDate, Vec<CustomerId>> = Table::new("health-due");
 /// Level changes recorded by the day close.
 pub const LEVELS: Table<(CustomerId, u64), LevelChange> = Table::new("health-levels");
 /// Renewal-quoting freezes.
@@ -256,7 +263,7 @@ pub struct CustomerState {
     pub last_freeze: Option<u64>,
     /// The last score history row.
     pub last_daily: Option<DailyEntry>,
-    /// The day of this account's `health-due` row, if any.
+    /// The day of the `health-due` bucket this account is in, if any.
     #[serde(with = "salesledger_domain::day_serde::option")]
     pub due: Option<NaiveDate>,
 }
@@ -271,8 +278,9 @@ impl TableProjector for HealthTables {
     /// rows as day buckets consumed whole at a close (`schedule`); 4: the
     /// score history packed per customer and month ([`DAILY`]); 5: the days
     /// of score history and customer rows as day numbers
-    /// ([`salesledger_domain::day_serde`]), not ISO text.
-    const VERSION: u32 = 5;
+    /// ([`salesledger_domain::day_serde`]), not ISO text; 6: a due bucket is
+    /// one packed row per day ([`DUE`]), not a row per day and account.
+    const VERSION: u32 = 6;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -967,16 +975,17 @@ fn due_after(
     }
 }
 
-/// Moves the account to the due bucket of `when` (none: not due). The
-/// row of its old bucket is **not** deleted: a close reads only the
-/// buckets it consumes (the next-close bucket and the days since the last
-/// close), deletes each of them whole, and evaluates an account found in a
-/// bucket only if its [`CustomerState::due`] is still due then; a stale row
-/// of a later day is dropped with its bucket when that day closes. So
-/// rescheduling writes one row and leaves no tombstone in the range any
-/// close reads.
+/// Moves the account to the due bucket of `when` (none: not due), an
+/// entry in `due` that the record writes when its accounts are done. The
+/// account's entry in its old bucket is **not** removed: a close reads only
+/// the buckets it consumes (the next-close bucket and the days since the
+/// last close), deletes each of them whole, and evaluates an account found
+/// in a bucket only if its [`CustomerState::due`] is still due then; a
+/// stale entry of a later day is dropped with its bucket when that day
+/// closes. So rescheduling appends one entry and leaves no tombstone in the
+/// range any close reads.
 ///
-/// Nor is a row written when the account's bucket and `when`'s are both
+/// Nor is an entry written when the account's bucket and `when`'s are both
 /// consumed by the next close (`last_closed` is the last closed day): the
 /// next-close bucket ([`NaiveDate::MIN`]) and the day after the last close
 /// are read by the same close, which evaluates the account either way. An
@@ -984,14 +993,14 @@ fn due_after(
 /// (a usage day leaves its window then), so its input keeps that bucket
 /// rather than writing a next-close row that the close would delete.
 fn schedule(
-    tx: &mut Tx<'_>,
+    due: &mut DueWrites,
     customer_id: CustomerId,
     state: &mut CustomerState,
     when: Option<NaiveDate>,
     last_closed: Option<NaiveDate>,
-) -> Result<(), TableError> {
+) {
     if state.due == when {
-        return Ok(());
+        return;
     }
     let at_next_close = |day: Option<NaiveDate>| {
         day.is_some_and(|day| {
@@ -999,13 +1008,28 @@ fn schedule(
         })
     };
     if at_next_close(state.due) && at_next_close(when) {
-        return Ok(());
+        return;
     }
     if let Some(when) = when {
-        tx.put(&DUE, &(when, customer_id), &())?;
+        due.0.entry(when).or_default().push(customer_id);
     }
     state.due = when;
-    Ok(())
+}
+
+/// The due-bucket entries a record makes ([`schedule`]), by day, written
+/// when its accounts are done: each day's row is appended to once per
+/// record ([`Tx::push_all`]), not once per account (a close schedules
+/// every account it evaluates, most of them for the next day).
+#[derive(Default)]
+struct DueWrites(BTreeMap<NaiveDate, Vec<CustomerId>>);
+
+impl DueWrites {
+    fn write(self, tx: &mut Tx<'_>) -> Result<(), TableError> {
+        for (day, customers) in self.0 {
+            tx.push_all(&DUE, &day, &customers)?;
+        }
+        Ok(())
+    }
 }
 
 fn plus_days(day: NaiveDate, days: i64) -> Option<NaiveDate> {
@@ -1166,7 +1190,9 @@ fn input(
         None => Some(NaiveDate::MIN),
     };
     let last_closed = meta.last_closed.map(|closed| closed.day);
-    schedule(tx, customer_id, &mut state, due, last_closed)?;
+    let mut due_writes = DueWrites::default();
+    schedule(&mut due_writes, customer_id, &mut state, due, last_closed);
+    due_writes.write(tx)?;
     put_state(tx, customer_id, state)?;
     // The row holds `inputs` now (written above, or unchanged).
     tx.keep_memo(&INPUTS, &customer_id, inputs);
@@ -1189,33 +1215,32 @@ fn all_accounts(tx: &mut Tx<'_>) -> Result<Vec<CustomerId>, TableError> {
         .collect())
 }
 
-/// The accounts with a row in the due buckets a close of `day` consumes
-/// (after a close of `previous`, or none): the next-close bucket
-/// ([`NaiveDate::MIN`]) and the days `previous + 1 ..= day` (no row of an
-/// earlier day is left: each close consumes its days, and every due day
-/// written is after the close or input that wrote it). Every row read is
-/// deleted; the caller evaluates the accounts still due and writes their
-/// next row. Stale rows (the account moved on) cost a look-up here and
-/// nothing more.
+/// The accounts in the due buckets a close of `day` consumes (after a
+/// close of `previous`, or none): the next-close bucket
+/// ([`NaiveDate::MIN`]) and the days `previous + 1 ..= day` (no bucket of
+/// an earlier day is left: each close consumes its days, and every due day
+/// written is after the close or input that wrote it). Every bucket read
+/// is deleted; the caller evaluates the accounts still due and schedules
+/// them again. Stale entries (the account moved on) and repeated ones cost
+/// a look-up here and nothing more.
 fn consume_due_buckets(
     tx: &mut Tx<'_>,
     previous: Option<NaiveDate>,
     day: NaiveDate,
 ) -> Result<BTreeSet<CustomerId>, TableError> {
-    let nil = CustomerId::from_uuid(Uuid::nil());
-    let mut rows = tx.prefix(&DUE, &NaiveDate::MIN)?;
-    let first = previous
-        .unwrap_or(NaiveDate::MIN)
-        .succ_opt()
-        .map(|first| (first, nil));
-    let end = day.succ_opt().map(|next| (next, nil));
+    let mut rows: Vec<(NaiveDate, Vec<CustomerId>)> = tx
+        .get(&DUE, &NaiveDate::MIN)?
+        .map(|accounts| (NaiveDate::MIN, accounts))
+        .into_iter()
+        .collect();
+    let first = previous.unwrap_or(NaiveDate::MIN).succ_opt();
     if let Some(first) = first {
-        rows.extend(tx.range(&DUE, Some(&first), end.as_ref())?);
+        rows.extend(tx.range(&DUE, Some(&first), day.succ_opt().as_ref())?);
     }
     let mut due = BTreeSet::new();
-    for (key, ()) in rows {
-        tx.delete(&DUE, &key)?;
-        due.insert(key.1);
+    for (bucket, accounts) in rows {
+        tx.delete(&DUE, &bucket)?;
+        due.extend(accounts);
     }
     Ok(due)
 }
@@ -1239,6 +1264,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         // moved below).
         all_accounts(tx)?.into_iter().collect()
     };
+    let mut due_writes = DueWrites::default();
     for customer_id in due {
         let mut state = take_state(tx, customer_id)?;
         if in_order {
@@ -1280,12 +1306,13 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         )?;
         record_daily(tx, customer_id, &mut state)?;
         let next = due_after(&state, &inputs, day, &policy);
-        schedule(tx, customer_id, &mut state, next, Some(day))?;
+        schedule(&mut due_writes, customer_id, &mut state, next, Some(day));
         put_state(tx, customer_id, state)?;
         if whole {
             tx.keep_memo(&INPUTS, &customer_id, inputs);
         }
     }
+    due_writes.write(tx)?;
     put_meta(tx, meta)?;
     Ok(())
 }
@@ -1305,6 +1332,7 @@ fn policy_published(
     let Some(closed) = meta.last_closed else {
         return Ok(());
     };
+    let mut due_writes = DueWrites::default();
     for customer_id in all_accounts(tx)? {
         let Some(inputs) = load_inputs(tx, customer_id)? else {
             continue;
@@ -1322,9 +1350,16 @@ fn policy_published(
             position,
         )?;
         let due = due_after(&state, &inputs, closed.day, policy);
-        schedule(tx, customer_id, &mut state, due, Some(closed.day))?;
+        schedule(
+            &mut due_writes,
+            customer_id,
+            &mut state,
+            due,
+            Some(closed.day),
+        );
         tx.put(&CUSTOMERS, &customer_id, &state)?;
     }
+    due_writes.write(tx)?;
     tx.put(&META, &(), &meta)?;
     Ok(())
 }

@@ -152,7 +152,7 @@ pub(crate) fn same_table(a: &str, b: &str) -> bool {
 fn pushed<T: Serialize>(
     table: &'static str,
     stored: Option<&[u8]>,
-    item: &T,
+    new_items: &[T],
 ) -> Result<Vec<u8>, TableError> {
     let value_error = |source| TableError::Value { table, source };
     let (length, items) = match stored {
@@ -160,14 +160,17 @@ fn pushed<T: Serialize>(
         None => (0, &[][..]),
     };
     let length = length
-        .checked_add(1)
+        .checked_add(new_items.len())
         .ok_or_else(|| TableError::Storage(format!("table {table}: the list is full")))?;
     // The length's varint (at most 10 bytes), the stored items, and room
-    // for a small item, so the vector grows at most once.
-    let mut value = Vec::with_capacity(10 + items.len() + 64);
+    // for small new items, so the vector grows at most once.
+    let mut value = Vec::with_capacity(10 + items.len() + 64 * new_items.len());
     value = postcard::to_extend(&length, value).map_err(value_error)?;
     value.extend_from_slice(items);
-    postcard::to_extend(item, value).map_err(value_error)
+    for item in new_items {
+        value = postcard::to_extend(item, value).map_err(value_error)?;
+    }
+    Ok(value)
 }
 
 /// Largest buffer [`encode_value`] keeps between values (a larger one,
@@ -403,10 +406,21 @@ impl<'a> Tx<'a> {
         key: &K,
         item: &T,
     ) -> Result<(), TableError> {
+        self.push_all(table, key, std::slice::from_ref(item))
+    }
+
+    /// Appends `items`, in order, as [`Self::push`] appends one: one read
+    /// and one write of the row, however many items.
+    pub fn push_all<K: TableKey, T: Serialize>(
+        &mut self,
+        table: &Table<K, Vec<T>>,
+        key: &K,
+        items: &[T],
+    ) -> Result<(), TableError> {
         let key = key.to_key_bytes();
         self.forget(table.name, &key);
         let stored = self.raw.get_raw(table.name, &key)?;
-        let value = pushed(table.name, stored.as_deref(), item)?;
+        let value = pushed(table.name, stored.as_deref(), items)?;
         self.raw.put_raw(table.name, key, value)
     }
 
@@ -693,6 +707,28 @@ mod tests {
         assert_eq!(list.len(), 4);
         assert_eq!(list[1], ("一".to_owned(), None));
         assert_eq!(list[2], ("two words".to_owned(), Some(2_000)));
+        Ok(())
+    }
+
+    /// `push_all` leaves the bytes of one `push` per item, in order: into
+    /// an absent row, across the length's varint growing (100 + 50 items),
+    /// and with no item at all.
+    #[test]
+    fn push_all_writes_what_pushes_one_by_one_write() -> Result<(), TableError> {
+        let mut one_by_one = MemoryTables::default();
+        let mut at_once = MemoryTables::default();
+        for batch in [&(0..100u16).collect::<Vec<_>>()[..], &[], &[7; 50]] {
+            for item in batch {
+                Tx::new(&mut one_by_one).push(&NUMBERS, &9, item)?;
+            }
+            Tx::new(&mut at_once).push_all(&NUMBERS, &9, batch)?;
+            if !batch.is_empty() {
+                assert_eq!(one_by_one, at_once);
+            }
+        }
+        let list = Tx::new(&mut at_once).get(&NUMBERS, &9)?.unwrap_or_default();
+        assert_eq!(list.len(), 150);
+        assert_eq!((list[99], list[100]), (99, 7));
         Ok(())
     }
 
