@@ -1011,22 +1011,32 @@ fn named_paths(code: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = String::with_capacity(code.len());
     for statement in code.split(';') {
-        let trimmed = statement.trim_start();
-        let tree = trimmed
-            .strip_prefix("use ")
-            .or_else(|| trimmed.strip_prefix("pub use "))
-            .or_else(|| {
-                trimmed
-                    .strip_prefix("pub(crate) use ")
-                    .or_else(|| trimmed.strip_prefix("pub(super) use "))
-            });
-        match tree {
-            Some(tree) => use_tree_paths(&[], tree, &mut out),
-            None => {
-                rest.push_str(statement);
-                rest.push(';');
+        // A `use` starts a line of its own, after whatever ended the
+        // statement before it (a `}`, an attribute): the text before that
+        // line is other code.
+        let mut at = 0;
+        let mut tree = None;
+        for line in statement.split_inclusive('\n') {
+            let trimmed = line.trim_start();
+            let visibility = ["pub(crate) ", "pub(super) ", "pub "]
+                .iter()
+                .find_map(|prefix| trimmed.strip_prefix(prefix))
+                .unwrap_or(trimmed);
+            if let Some(found) = visibility.strip_prefix("use ") {
+                let start = statement.len() - statement[at..].len() + (line.len() - found.len());
+                tree = Some((at, start));
+                break;
             }
+            at += line.len();
         }
+        match tree {
+            Some((before, start)) => {
+                rest.push_str(&statement[..before]);
+                use_tree_paths(&[], &statement[start..], &mut out);
+            }
+            None => rest.push_str(statement),
+        }
+        rest.push(';');
     }
     let is_ident = |character: char| character.is_ascii_alphanumeric() || character == '_';
     let chars: Vec<char> = rest.chars().collect();
@@ -1063,9 +1073,12 @@ fn named_paths(code: &str) -> Vec<Vec<String>> {
 /// Which module imports which inside one crate, given each module's path
 /// and code: `a -> b` when `a` names a path into `b` from the crate root
 /// (`crate::`), an ancestor (`super::`), itself (`self::`) or by one of
-/// its child modules' names. What a module takes from its own ancestors
-/// (the state and error types a parent module shares with its children)
-/// is the tree's spine, not an edge.
+/// its child modules' names. A path into one of `a`'s own ancestors is
+/// not an edge: a parent module composes its children and shares with
+/// them what they all use (the gateway's state type, its error helpers,
+/// the webhooks' re-exported types), so counting those would make every
+/// parent a circle with its children. The rule's price: a child that
+/// reaches a sibling through the parent's re-export is not seen.
 fn module_imports(
     modules: &[(Vec<String>, String)],
 ) -> std::collections::BTreeMap<String, BTreeSet<String>> {
@@ -1149,23 +1162,59 @@ fn circles(edges: &std::collections::BTreeMap<String, BTreeSet<String>>) -> Vec<
 }
 
 /// The modules of the crate whose sources are under `dir`, test modules
-/// aside, with their code (comments and `#[cfg(test)]` modules left out).
+/// aside (files in a `tests/` directory, `tests.rs`, and a file's
+/// `#[cfg(test)] mod`, which ends it by convention), with their code:
+/// whole-line comments and everything after a `//` outside a string left
+/// out.
 fn crate_modules(dir: &str) -> Vec<(Vec<String>, String)> {
     let root = workspace_root().join(dir);
-    let mut by_file: std::collections::BTreeMap<String, String> = Default::default();
-    for (file, line) in code_lines(dir) {
-        let code = by_file.entry(file).or_default();
-        code.push_str(&line);
-        code.push('\n');
+    let mut out = Vec::new();
+    for path in rust_files(dir) {
+        let relative = path.strip_prefix(&root).unwrap_or(&path).to_path_buf();
+        let in_tests = relative
+            .parent()
+            .is_some_and(|parent| parent.components().any(|part| part.as_os_str() == "tests"));
+        if in_tests || relative.file_name().is_some_and(|name| name == "tests.rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("readable source");
+        let lines: Vec<&str> = text.lines().collect();
+        let mut code = String::with_capacity(text.len());
+        for (index, line) in lines.iter().enumerate() {
+            let trimmed = line.trim_start();
+            let test_module = trimmed.starts_with("#[cfg(test)]")
+                && lines[index + 1..]
+                    .iter()
+                    .map(|next| next.trim_start())
+                    .find(|next| !next.is_empty() && !next.starts_with("#["))
+                    .is_some_and(|next| next.starts_with("mod ") || next.starts_with("pub mod "));
+            if test_module {
+                break;
+            }
+            code.push_str(without_comment(line));
+            code.push('\n');
+        }
+        out.push((module_path(&relative), code));
     }
-    by_file
-        .into_iter()
-        .map(|(file, code)| {
-            let path = std::path::PathBuf::from(&file);
-            let relative = path.strip_prefix(&root).unwrap_or(&path).to_path_buf();
-            (module_path(&relative), code)
-        })
-        .collect()
+    out
+}
+
+/// A line without its `//` comment (a `//` inside a string literal, such
+/// as a URL, is kept).
+fn without_comment(line: &str) -> &str {
+    let mut in_string = false;
+    let mut escaped = false;
+    let bytes = line.as_bytes();
+    for (at, byte) in bytes.iter().enumerate() {
+        match byte {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(at + 1) == Some(&b'/') => return &line[..at],
+            _ => {}
+        }
+    }
+    line
 }
 
 /// No two modules of a crate import each other, directly or around a
@@ -1226,13 +1275,18 @@ fn the_circle_finder_finds_circles() {
     };
     let modules = [
         module(&[], "pub mod a;\npub mod b;\npub mod c;\n"),
-        module(&["a"], "use super::{b::Thing, Shared};\n"),
+        module(&["a"], "pub mod inner;\nfn f() {}\n#[allow(unused)]\nuse super::{b::Thing, Shared};\nfn g() { inner::h(); }\n"),
+        module(&["a", "inner"], "use crate::a::Parent;\nfn h() { super::f(); }\n"),
         module(&["b"], "fn f() { crate::a::g(); }\n"),
         module(&["c"], "use crate::a;\nuse super::b::Thing;\n"),
     ];
     let edges = module_imports(&modules);
     assert_eq!(circles(&edges), vec![vec!["a".to_owned(), "b".to_owned()]]);
     assert!(edges["c"].contains("a") && edges["c"].contains("b"));
-    // What a module takes from its parent is not an edge.
-    assert!(edges["a"].iter().all(|target| target != "crate"));
+    // A `use` after an attribute is read; a root file names its child by
+    // its name; what a child takes from its parent is not an edge, so the
+    // parent and the child it uses form no circle.
+    assert!(edges["a"].contains("b"), "{:?}", edges["a"]);
+    assert!(edges["a"].contains("a::inner"), "{:?}", edges["a"]);
+    assert!(edges["a::inner"].is_empty(), "{:?}", edges["a::inner"]);
 }

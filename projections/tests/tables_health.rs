@@ -52,7 +52,7 @@ fn due_rows(reader: &mut Reader<'_>) -> BTreeSet<(NaiveDate, CustomerId)> {
         .range(&DUE, None, None)
         .expect("due rows")
         .into_iter()
-        .flat_map(|(day, accounts)| accounts.into_iter().map(move |account| (day, account)))
+        .flat_map(|((day, _), accounts)| accounts.into_iter().map(move |account| (day, account)))
         .collect()
 }
 
@@ -68,7 +68,7 @@ impl Folds {
                 // accounts that moved on: they are not evaluated).
                 let end = closed.day.succ_opt().expect("a day");
                 let found: BTreeSet<CustomerId> = reader
-                    .range(&DUE, None, Some(&end))
+                    .range(&DUE, None, Some(&(end, 0)))
                     .expect("due")
                     .into_iter()
                     .flat_map(|(_, accounts)| accounts)
@@ -789,8 +789,8 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     assert_eq!(RiskTables::NAME, RiskList::NAME);
     // 2: the compact inputs rows; risk reads them, so both rebuild.
     // Health 3: due rows as day buckets; 4: the score history packed per
-    // month; 5: days in its rows as day numbers; 6: a due bucket packed in
-    // one row per day (risk reads none of them).
+    // month; 5: days in its rows as day numbers; 6: a due bucket as a row
+    // per day and scheduling record (risk reads none of them).
     assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (6, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {

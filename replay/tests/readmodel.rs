@@ -1577,19 +1577,47 @@ impl TableProjector for TopThree {
     }
 }
 
+/// Eight customers claimed, then some moved to the top rank and some
+/// released, a follow-up after every change: the ranking holds up to
+/// eight rows, so the first three are a truncated answer most of the time.
+fn ranking_history() -> Vec<(String, &'static str, u32, Value)> {
+    let mut events = vec![rep_event(1, "Alice", "华东"), rep_event(2, "Bob", "华南")];
+    let follow_up =
+        |customer_n: u32| follow_up_event(customer_uuid(customer_n), 1, "2027-03-02T02:00:00Z");
+    for customer in [5, 2, 7, 0, 3, 6, 1, 4] {
+        events.push(claim_event(customer, 1));
+        events.push(follow_up(customer));
+    }
+    for customer in [6, 1, 3] {
+        events.push(transfer_event(customer, 1, 2));
+        events.push(follow_up(customer));
+    }
+    for (customer, rep) in [(1, 2), (6, 2), (3, 2), (0, 1)] {
+        events.push(release_event(customer, rep));
+        events.push(follow_up(customer));
+    }
+    events
+}
+
 /// A reader's range read of a provider's table (the first rows, at most a
 /// limit) sees the rows as of its record, whatever the page size: not the
 /// rows a later record of the page puts, and not the ones it deletes
-/// before they are deleted.
+/// before they are deleted; and the limit cuts the answer where a pure
+/// fold's does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_readers_range_of_a_providers_rows_is_as_of_each_record_whatever_the_page_size() {
     let (temp, store) = setup();
-    append(&store, placement_history()).await;
+    append(&store, ranking_history()).await;
     let records = whole_log(&store).await;
     let mut tables = MemoryTables::default();
+    let mut largest = 0;
     for record in &records {
         tables.apply::<Ranking>(record).expect("folds");
         tables.apply::<TopThree>(record).expect("folds");
+        let ranked = Reader::new(&mut tables)
+            .range(&RANKED, None, None)
+            .expect("reads");
+        largest = largest.max(ranked.len());
     }
     let reference: Vec<(u64, Vec<Vec<u8>>)> = records
         .iter()
@@ -1600,10 +1628,13 @@ async fn a_readers_range_of_a_providers_rows_is_as_of_each_record_whatever_the_p
                 .map(|top| (record.position, top))
         })
         .collect();
-    // The first three change as customers are claimed, moved and released.
+    // The ranking outgrows the limit, and the first three change as
+    // customers are claimed, moved and released.
+    assert_eq!(largest, 8);
     let distinct: BTreeSet<&Vec<Vec<u8>>> = reference.iter().map(|(_, top)| top).collect();
     assert!(distinct.len() >= 5, "{reference:?}");
     assert!(reference.iter().any(|(_, top)| top.len() < 3));
+    assert!(reference.iter().filter(|(_, top)| top.len() == 3).count() >= 10);
     let defaults = TableRunnerOptions::default().commit_every_events;
     for (n, (page_size, commit_every_events)) in
         [(1usize, defaults), (5, defaults), (1024, defaults), (5, 1)]

@@ -502,7 +502,6 @@ fn ingest_operation(route: &super::ingest::IngestRoute) -> OperationBuilder {
     )
 }
 
-/// Raw bytes (evidence files).
 /// The bulk POS route's operation (path, method, operation): NDJSON in,
 /// [`PosBatchOutcomeDoc`] out.
 fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
@@ -585,6 +584,7 @@ fn pos_operation() -> (&'static str, HttpMethod, OperationBuilder) {
     (POS_SALES_PATH, HttpMethod::Post, operation)
 }
 
+/// Raw bytes (evidence files).
 fn binary_content() -> utoipa::openapi::Content {
     ContentBuilder::new()
         .schema(Some(

@@ -26,7 +26,7 @@
 //! | `health-names` | customer | company name (`CustomerRegistered`; the shared directory has no names) |
 //! | `health-customers` | customer | the latest evaluation, `changed_by`, pending inputs, freeze, last score history entry, next due day ([`CustomerState`]) |
 //! | `health-daily` | (customer, day) | score history: a row only on a closed day where score, level or policy version changed |
-//! | `health-due` | day | the accounts to evaluate again on that day: one packed row per day, appended to by the records that schedule accounts, read and deleted whole by the close of that day (see below) |
+//! | `health-due` | (day, position) | the accounts to evaluate again on that day: one row per day and record that scheduled accounts for it (a close's row holds every account it scheduled for the day), read and deleted whole by the close of that day (see below) |
 //! | `health-levels` | (customer, position) | `HealthLevelChanged` |
 //! | `health-freezes` | (customer, position) | renewal-quoting freezes |
 //! | `health-plans`, `health-plan-ids` | (customer, position), (customer, plan id) | rescue plans and their approval |
@@ -47,8 +47,8 @@
 //! (rather than one row per input and boundary written when the input
 //! arrives: the boundaries are computed from the pruned inputs the
 //! evaluation loaded anyway), and indexed by day only when it moves: the
-//! account is appended to the new day's `health-due` bucket (one packed
-//! row per day) and left in the old day's. A close of D reads the buckets
+//! account is added to the new day's `health-due` bucket (a row per day
+//! and scheduling record) and left in the old day's. A close of D reads the buckets
 //! it consumes (the next-close bucket and the days since the last close:
 //! no bucket of an earlier day is left), deletes them whole, and evaluates
 //! the accounts found there whose due day has come; a stale entry (the
@@ -58,9 +58,11 @@
 //! earlier ones (version 2 deleted the old row at each move: between two
 //! commits the uncommitted writes held a tombstone per account and close,
 //! and every close's range walked them all). A close writes one row per
-//! day it schedules accounts for and deletes one per bucket it consumes,
-//! not one per account (version 5 kept a row per day and account: two
-//! row writes per account and close, most of a close's row traffic).
+//! day it schedules accounts for and deletes the rows of the buckets it
+//! consumes, not a row per account (version 5 kept a row per day and
+//! account: two row writes per account and close, most of a close's row
+//! traffic); an input that schedules its account writes one row, as
+//! before.
 //! When an account is due:
 //!
 //! - an input evaluates the account at once, as v1 does (as of the last
@@ -186,10 +188,11 @@ fn month_of(day: NaiveDate) -> NaiveDate {
     day.with_day(1).unwrap_or(day)
 }
 /// The accounts due for evaluation on a day ([`NaiveDate::MIN`]: the next
-/// close), packed: appended to by each record that schedules accounts
-/// ([`DueWrites`]), read and deleted whole by the close that consumes the
-/// day. An entry may be stale (the account moved on since) or repeated.
-pub const DUE: Table<NaiveDate, Vec<CustomerId>> = Table::new("health-due");
+/// close), one row per day and scheduling record (its position): the
+/// accounts that record scheduled for that day ([`DueWrites`]), read and
+/// deleted whole by the close that consumes the day. An entry may be stale
+/// (the account moved on since) or in more than one row.
+pub const DUE: Table<(NaiveDate, u64), Vec<CustomerId>> = Table::new("health-due");
 /// Level changes recorded by the day close.
 pub const LEVELS: Table<(CustomerId, u64), LevelChange> = Table::new("health-levels");
 /// Renewal-quoting freezes.
@@ -279,7 +282,8 @@ impl TableProjector for HealthTables {
     /// score history packed per customer and month ([`DAILY`]); 5: the days
     /// of score history and customer rows as day numbers
     /// ([`salesledger_domain::day_serde`]), not ISO text; 6: a due bucket is
-    /// one packed row per day ([`DUE`]), not a row per day and account.
+    /// a row per day and scheduling record ([`DUE`]), not a row per day and
+    /// account.
     const VERSION: u32 = 6;
 
     fn tables() -> &'static [&'static str] {
@@ -1017,16 +1021,17 @@ fn schedule(
 }
 
 /// The due-bucket entries a record makes ([`schedule`]), by day, written
-/// when its accounts are done: each day's row is appended to once per
-/// record ([`Tx::push_all`]), not once per account (a close schedules
-/// every account it evaluates, most of them for the next day).
+/// when its accounts are done: one row per day under the record's
+/// position, not one per account (a close schedules every account it
+/// evaluates, most of them for the next day), and never appended to (a
+/// row a later record rewrote would grow with every input of the day).
 #[derive(Default)]
 struct DueWrites(BTreeMap<NaiveDate, Vec<CustomerId>>);
 
 impl DueWrites {
-    fn write(self, tx: &mut Tx<'_>) -> Result<(), TableError> {
+    fn write(self, tx: &mut Tx<'_>, position: u64) -> Result<(), TableError> {
         for (day, customers) in self.0 {
-            tx.push_all(&DUE, &day, &customers)?;
+            tx.put(&DUE, &(day, position), &customers)?;
         }
         Ok(())
     }
@@ -1192,7 +1197,7 @@ fn input(
     let last_closed = meta.last_closed.map(|closed| closed.day);
     let mut due_writes = DueWrites::default();
     schedule(&mut due_writes, customer_id, &mut state, due, last_closed);
-    due_writes.write(tx)?;
+    due_writes.write(tx, position)?;
     put_state(tx, customer_id, state)?;
     // The row holds `inputs` now (written above, or unchanged).
     tx.keep_memo(&INPUTS, &customer_id, inputs);
@@ -1228,18 +1233,18 @@ fn consume_due_buckets(
     previous: Option<NaiveDate>,
     day: NaiveDate,
 ) -> Result<BTreeSet<CustomerId>, TableError> {
-    let mut rows: Vec<(NaiveDate, Vec<CustomerId>)> = tx
-        .get(&DUE, &NaiveDate::MIN)?
-        .map(|accounts| (NaiveDate::MIN, accounts))
-        .into_iter()
-        .collect();
-    let first = previous.unwrap_or(NaiveDate::MIN).succ_opt();
+    let mut rows = tx.prefix(&DUE, &NaiveDate::MIN)?;
+    let first = previous
+        .unwrap_or(NaiveDate::MIN)
+        .succ_opt()
+        .map(|first| (first, 0));
+    let end = day.succ_opt().map(|next| (next, 0));
     if let Some(first) = first {
-        rows.extend(tx.range(&DUE, Some(&first), day.succ_opt().as_ref())?);
+        rows.extend(tx.range(&DUE, Some(&first), end.as_ref())?);
     }
     let mut due = BTreeSet::new();
-    for (bucket, accounts) in rows {
-        tx.delete(&DUE, &bucket)?;
+    for (key, accounts) in rows {
+        tx.delete(&DUE, &key)?;
         due.extend(accounts);
     }
     Ok(due)
@@ -1269,14 +1274,14 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
         let mut state = take_state(tx, customer_id)?;
         if in_order {
             // Found in a consumed bucket: due if its due day has come (else
-            // the row was stale: the account moved to a later day, whose
-            // row is still in place).
+            // the entry was stale: the account moved to a later day, whose
+            // bucket still holds it).
             if !state.due.is_some_and(|due| due <= day) {
                 tx.keep_memo(&CUSTOMERS, &customer_id, state);
                 continue;
             }
-            // Its bucket's row is deleted: whatever it is due at next gets
-            // a new row.
+            // Its bucket is deleted: whatever it is due at next gets a new
+            // entry.
             state.due = None;
         }
         // The inputs as the last input left them (kept whole), else the
@@ -1312,7 +1317,7 @@ fn day_closed(tx: &mut Tx<'_>, position: u64, closed: &DayClosed) -> Result<(), 
             tx.keep_memo(&INPUTS, &customer_id, inputs);
         }
     }
-    due_writes.write(tx)?;
+    due_writes.write(tx, position)?;
     put_meta(tx, meta)?;
     Ok(())
 }
@@ -1359,7 +1364,7 @@ fn policy_published(
         );
         tx.put(&CUSTOMERS, &customer_id, &state)?;
     }
-    due_writes.write(tx)?;
+    due_writes.write(tx, position)?;
     tx.put(&META, &(), &meta)?;
     Ok(())
 }

@@ -152,7 +152,7 @@ pub(crate) fn same_table(a: &str, b: &str) -> bool {
 fn pushed<T: Serialize>(
     table: &'static str,
     stored: Option<&[u8]>,
-    new_items: &[T],
+    item: &T,
 ) -> Result<Vec<u8>, TableError> {
     let value_error = |source| TableError::Value { table, source };
     let (length, items) = match stored {
@@ -160,17 +160,14 @@ fn pushed<T: Serialize>(
         None => (0, &[][..]),
     };
     let length = length
-        .checked_add(new_items.len())
+        .checked_add(1)
         .ok_or_else(|| TableError::Storage(format!("table {table}: the list is full")))?;
     // The length's varint (at most 10 bytes), the stored items, and room
-    // for small new items, so the vector grows at most once.
-    let mut value = Vec::with_capacity(10 + items.len() + 64 * new_items.len());
+    // for a small item, so the vector grows at most once.
+    let mut value = Vec::with_capacity(10 + items.len() + 64);
     value = postcard::to_extend(&length, value).map_err(value_error)?;
     value.extend_from_slice(items);
-    for item in new_items {
-        value = postcard::to_extend(item, value).map_err(value_error)?;
-    }
-    Ok(value)
+    postcard::to_extend(item, value).map_err(value_error)
 }
 
 /// Largest buffer [`encode_value`] keeps between values (a larger one,
@@ -406,21 +403,10 @@ impl<'a> Tx<'a> {
         key: &K,
         item: &T,
     ) -> Result<(), TableError> {
-        self.push_all(table, key, std::slice::from_ref(item))
-    }
-
-    /// Appends `items`, in order, as [`Self::push`] appends one: one read
-    /// and one write of the row, however many items.
-    pub fn push_all<K: TableKey, T: Serialize>(
-        &mut self,
-        table: &Table<K, Vec<T>>,
-        key: &K,
-        items: &[T],
-    ) -> Result<(), TableError> {
         let key = key.to_key_bytes();
         self.forget(table.name, &key);
         let stored = self.raw.get_raw(table.name, &key)?;
-        let value = pushed(table.name, stored.as_deref(), items)?;
+        let value = pushed(table.name, stored.as_deref(), item)?;
         self.raw.put_raw(table.name, key, value)
     }
 
@@ -707,28 +693,6 @@ mod tests {
         assert_eq!(list.len(), 4);
         assert_eq!(list[1], ("一".to_owned(), None));
         assert_eq!(list[2], ("two words".to_owned(), Some(2_000)));
-        Ok(())
-    }
-
-    /// `push_all` leaves the bytes of one `push` per item, in order: into
-    /// an absent row, across the length's varint growing (100 + 50 items),
-    /// and with no item at all.
-    #[test]
-    fn push_all_writes_what_pushes_one_by_one_write() -> Result<(), TableError> {
-        let mut one_by_one = MemoryTables::default();
-        let mut at_once = MemoryTables::default();
-        for batch in [&(0..100u16).collect::<Vec<_>>()[..], &[], &[7; 50]] {
-            for item in batch {
-                Tx::new(&mut one_by_one).push(&NUMBERS, &9, item)?;
-            }
-            Tx::new(&mut at_once).push_all(&NUMBERS, &9, batch)?;
-            if !batch.is_empty() {
-                assert_eq!(one_by_one, at_once);
-            }
-        }
-        let list = Tx::new(&mut at_once).get(&NUMBERS, &9)?.unwrap_or_default();
-        assert_eq!(list.len(), 150);
-        assert_eq!((list[99], list[100]), (99, 7));
         Ok(())
     }
 
