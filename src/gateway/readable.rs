@@ -3,9 +3,11 @@
 //! customer it belongs to, whose read scope decides who may read it, and
 //! what an answer shows beyond the state's own fields.
 //!
-//! A leaf of the gateway: the read routes ([`super::reads`]) answer with
-//! it, and the access checks ([`super::auth::customer_of`]) find the
-//! customer of a proposal, nurture pack, visit or contract through it.
+//! It imports no gateway module but the problem type and what the gateway
+//! root shares (its state, `internal`): the read routes
+//! ([`super::reads`]) answer with it, and the access checks
+//! ([`super::auth::customer_of`]) find the customer of a proposal, nurture
+//! pack, visit or contract through it, so neither imports the other.
 
 use salesledger_domain::access::Resource;
 use salesledger_domain::account::Account;
