@@ -1449,6 +1449,31 @@ fn memory_dump_with_directory<P: TableProjector>(records: &[RecordedEvent]) -> (
     (dump(P::tables()), dump(DirectoryTables::tables()))
 }
 
+/// A runner of a reader and its provider in `dir`, folding pages of
+/// `page_size` records one projector after the other and committing every
+/// `commit_every_events`, caught up with the log.
+async fn caught_up_lane<R: TableProjector, P: TableProjector>(
+    store: &Arc<dyn Store>,
+    dir: &Path,
+    page_size: usize,
+    commit_every_events: u64,
+) -> TableRunner {
+    let runner = TableRunner::builder(store.clone(), dir)
+        .with::<R>()
+        .with::<P>()
+        .options(TableRunnerOptions {
+            page_size,
+            commit_every_events,
+            parallel_from_records: 1,
+            ..TableRunnerOptions::default()
+        })
+        .start()
+        .await
+        .expect("start");
+    runner.wait_caught_up(WAIT).await.expect("caught up");
+    runner
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_size() {
     let (temp, store) = setup();
@@ -1479,19 +1504,13 @@ async fn a_reader_sees_the_shared_directory_as_of_each_record_whatever_the_page_
     .into_iter()
     .enumerate()
     {
-        let runner = TableRunner::builder(store.clone(), temp.path().join(format!("tables-{n}")))
-            .with::<Placement>()
-            .with::<DirectoryTables>()
-            .options(TableRunnerOptions {
-                page_size,
-                commit_every_events,
-                parallel_from_records: 1,
-                ..TableRunnerOptions::default()
-            })
-            .start()
-            .await
-            .expect("start");
-        runner.wait_caught_up(WAIT).await.expect("caught up");
+        let runner = caught_up_lane::<Placement, DirectoryTables>(
+            &store,
+            &temp.path().join(format!("tables-{n}")),
+            page_size,
+            commit_every_events,
+        )
+        .await;
         assert_eq!(
             runner.dump(Placement::NAME).expect("dump"),
             reference,
@@ -1641,19 +1660,13 @@ async fn a_readers_range_of_a_providers_rows_is_as_of_each_record_whatever_the_p
             .into_iter()
             .enumerate()
     {
-        let runner = TableRunner::builder(store.clone(), temp.path().join(format!("top-{n}")))
-            .with::<TopThree>()
-            .with::<Ranking>()
-            .options(TableRunnerOptions {
-                page_size,
-                commit_every_events,
-                parallel_from_records: 1,
-                ..TableRunnerOptions::default()
-            })
-            .start()
-            .await
-            .expect("start");
-        runner.wait_caught_up(WAIT).await.expect("caught up");
+        let runner = caught_up_lane::<TopThree, Ranking>(
+            &store,
+            &temp.path().join(format!("top-{n}")),
+            page_size,
+            commit_every_events,
+        )
+        .await;
         let folded: Vec<(u64, Vec<Vec<u8>>)> = runner
             .read_with::<TopThree, _>(|rows| rows.range(&TOP, None, None))
             .expect("reads")
