@@ -242,6 +242,7 @@ fn sources() -> Vec<Source> {
         ];
         health::HealthTables => [
             health::INPUTS,
+            health::USAGE,
             health::POLICY,
             health::POLICY_OVERRIDE,
             health::META,
