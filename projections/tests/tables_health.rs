@@ -790,9 +790,8 @@ fn the_projectors_keep_the_v1_names_and_declare_what_they_read() {
     // 2: the compact inputs rows; risk reads them, so both rebuild.
     // Health 3: due rows as day buckets; 4: the score history packed per
     // month; 5: days in its rows as day numbers; 6: a due bucket as a row
-    // per day and scheduling record (risk reads none of them); 7 with
-    // risk 3: the usage days in rows per month, which risk reads.
-    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (7, 3));
+    // per day and scheduling record (risk reads none of them).
+    assert_eq!((HealthTables::VERSION, RiskTables::VERSION), (6, 2));
     assert_eq!(HealthTables::reads(), ["dir-reps", "dir-customers"]);
     for table in RiskTables::reads() {
         assert!(

@@ -242,7 +242,6 @@ fn sources() -> Vec<Source> {
         ];
         health::HealthTables => [
             health::INPUTS,
-            health::USAGE,
             health::POLICY,
             health::POLICY_OVERRIDE,
             health::META,

@@ -13,8 +13,7 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `health-inputs` | customer | the account's [`HealthInputs`] but for its usage days, stored compactly ([`StoredInputs`]: days and times as numbers): modules, open and resolved tickets, references, keyword searches by day, last login, renewal (bounded by the windows) |
-//! | `health-usage` | (customer, first day of the month) | the account's usage days in that month, (day, logins, key feature calls) in day order: a usage report rewrites its month, not the 90 days ([`USAGE`]) |
+//! | `health-inputs` | customer | the account's [`HealthInputs`], stored compactly ([`StoredInputs`]: days and times as numbers): usage by day, modules, open and resolved tickets, references, keyword searches by day, last login, renewal (bounded by the windows) |
 //! | `health-policy` | `()` | the last published policy (absent: [`HealthPolicy::default_v1`]) |
 //! | `health-policy-override` | `()` | a policy in force throughout, whatever is published (absent in every run of `serve`; seeded by the what-if of `replay --weights`, see [`POLICY_OVERRIDE`]) |
 //! | `health-meta` | `()` | the last closed day, how many accounts have inputs and how many are below green ([`HealthMeta`]) |
@@ -107,9 +106,9 @@
 //! [`super::RowMemo`]: an input keeps the whole inputs and the state);
 //! when they are not, it decodes only the fields of the inputs row that
 //! [`evaluate`] and [`next_boundary`] read ([`load_evaluation_inputs`]:
-//! resolved tickets, renewal, success references), walking over the
-//! modules, open tickets and keyword searches without building a string
-//! of them, and reads the usage days from their month rows.
+//! usage, resolved tickets, renewal, success references), walking over
+//! the modules, open tickets and keyword searches without building a
+//! string of them.
 //!
 //! A `DayClosed` that is not after the last closed day (the calendar
 //! refuses one, but a log could hold it) evaluates every account, as v1
@@ -126,7 +125,6 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use salesledger_domain::account::UsageReported;
 use salesledger_domain::calendar::DayClosed;
 use salesledger_domain::health::{
     evaluate, input_customer_of, local_day, DayUsage, HealthBreakdown, HealthInputs, HealthPolicy,
@@ -151,28 +149,13 @@ use crate::health::{
 // ---- the shared inputs ----
 
 /// One row per account with inputs: the account's [`HealthInputs`] as the
-/// domain keeps them but for the usage days (modules, tickets, references,
-/// keyword searches over the windows health reads, pruned by
-/// [`HealthInputs::apply`], so a row is bounded by the windows, not by
-/// history); the usage days are in [`USAGE`]. Every account with inputs
-/// has this row. (Rows per account and day were measured first: six
-/// prefix scans per evaluation made a rebuild 15 times slower than the
-/// model it replaces.)
+/// domain keeps them (usage, modules, tickets, references, keyword searches
+/// over the windows health reads, pruned by [`HealthInputs::apply`], so a
+/// row is bounded by the windows, not by history), read with one point
+/// lookup when the account is evaluated. (Rows per account and day were
+/// measured first: six prefix scans per evaluation made a rebuild
+/// 15 times slower than the model it replaces.)
 pub const INPUTS: Table<CustomerId, StoredInputs> = Table::new("health-inputs");
-/// An account's usage days, one row per month: (customer, first day of the
-/// month) -> that month's days in order, as (day number, logins, key
-/// feature calls). Apart from [`INPUTS`] so that a usage report, the most
-/// common input, rewrites the month it reports and not the account's 90
-/// days (version 6 re-encoded all of them at every report: 20,200
-/// instructions each on the 1-year log). A month partly behind the 90-day
-/// window is not rewritten when its days leave it, so a row may hold days
-/// older than the window: [`load_usage`] drops them, by the rule
-/// [`HealthInputs::apply`] prunes by; a month wholly behind the window is
-/// deleted when the window passes it ([`write_usage`]).
-pub const USAGE: Table<(CustomerId, NaiveDate), Vec<StoredDay>> = Table::new("health-usage");
-
-/// A usage day as stored: (day number, logins, key feature calls).
-pub type StoredDay = (i32, u32, u32);
 /// The last published health policy.
 pub const POLICY: Table<(), HealthPolicy> = Table::new("health-policy");
 /// A policy in force throughout the fold, whatever the log publishes: a
@@ -229,7 +212,6 @@ pub const SUCCESS: Table<(CustomerId, u64), SuccessCase> = Table::new("health-su
 /// policy, meta and ranking rows and the names.
 pub const INPUT_TABLES: &[&str] = &[
     "health-inputs",
-    "health-usage",
     "health-policy",
     "health-policy-override",
     "health-meta",
@@ -240,7 +222,6 @@ pub const INPUT_TABLES: &[&str] = &[
 /// Every table of this projector.
 pub const TABLES: &[&str] = &[
     "health-inputs",
-    "health-usage",
     "health-policy",
     "health-policy-override",
     "health-meta",
@@ -302,9 +283,8 @@ impl TableProjector for HealthTables {
     /// of score history and customer rows as day numbers
     /// ([`salesledger_domain::day_serde`]), not ISO text; 6: a due bucket is
     /// a row per day and scheduling record ([`DUE`]), not a row per day and
-    /// account; 7: the usage days in rows per month ([`USAGE`]), not in the
-    /// inputs row.
-    const VERSION: u32 = 7;
+    /// account.
+    const VERSION: u32 = 6;
 
     fn tables() -> &'static [&'static str] {
         TABLES
@@ -381,43 +361,14 @@ pub fn load_inputs(
     rows: &mut impl TableRead,
     customer_id: CustomerId,
 ) -> Result<Option<HealthInputs>, TableError> {
-    let Some(stored) = rows.get(&INPUTS, &customer_id)? else {
-        return Ok(None);
-    };
-    let mut inputs = stored.into_inputs()?;
-    inputs.usage = load_usage(rows, customer_id)?;
-    Ok(Some(inputs))
-}
-
-/// The account's usage days from its [`USAGE`] rows: the days from the
-/// newest back 89 days, as [`HealthInputs::apply`] keeps them (the older
-/// days a row may still hold are dropped).
-pub fn load_usage(
-    rows: &mut impl TableRead,
-    customer_id: CustomerId,
-) -> Result<BTreeMap<NaiveDate, DayUsage>, TableError> {
-    let months: Vec<((CustomerId, NaiveDate), Vec<StoredDay>)> =
-        rows.prefix(&USAGE, &customer_id)?;
-    let mut usage = stored_usage(months.into_iter().flat_map(|(_, days)| days))?;
-    if let Some(cutoff) = usage
-        .keys()
-        .next_back()
-        .and_then(|newest| usage_cutoff(*newest))
-    {
-        usage = usage.split_off(&cutoff);
-    }
-    Ok(usage)
-}
-
-/// The oldest usage day kept when `newest` is the newest
-/// ([`HealthInputs::apply`]'s window of 90 days).
-fn usage_cutoff(newest: NaiveDate) -> Option<NaiveDate> {
-    newest.checked_sub_signed(Duration::days(89))
+    rows.get(&INPUTS, &customer_id)?
+        .map(StoredInputs::into_inputs)
+        .transpose()
 }
 
 /// The part of an account's inputs that [`evaluate`] and [`next_boundary`]
 /// read (usage, resolved tickets, renewal, success references), decoded
-/// from its `health-inputs` row and its [`USAGE`] rows; the other fields (modules, last login,
+/// from its `health-inputs` row; the other fields (modules, last login,
 /// open tickets, keyword searches) are empty. A close evaluates nearly
 /// every account, and decoding those fields (a validated `String` each)
 /// was most of its cost; only an input, which stores the row back, needs
@@ -437,9 +388,7 @@ pub fn load_evaluation_inputs(
             table: INPUTS.name(),
             source,
         })?;
-    let mut inputs = stored.into_inputs()?;
-    inputs.usage = load_usage(rows, customer_id)?;
-    Ok(Some(inputs))
+    stored.into_inputs().map(Some)
 }
 
 /// [`StoredInputs`] as [`load_evaluation_inputs`] decodes it: the same
@@ -448,6 +397,7 @@ pub fn load_evaluation_inputs(
 /// does not read walked over without being kept.
 #[derive(Deserialize)]
 struct EvaluationInputs {
+    usage: Vec<(i32, u32, u32)>,
     _modules_used: Skip<Vec<SkipStr>>,
     _last_login_at: Option<StoredTime>,
     _open_tickets: Skip<Vec<(SkipStr, StoredTime, Option<SkipStr>)>>,
@@ -464,9 +414,11 @@ impl EvaluationInputs {
     fn into_inputs(self) -> Result<HealthInputs, TableError> {
         // Stored in key order: collecting builds each map in bulk, where
         // inserting one by one walked the tree for every day.
+        let usage = stored_usage(self.usage)?;
         let resolved_tickets = stored_resolved(self.resolved_tickets)?;
         let success_references = stored_references(self.success_references)?;
         Ok(HealthInputs {
+            usage,
             resolved_tickets,
             renewal: stored_renewal(self.renewal)?,
             success_references,
@@ -526,6 +478,8 @@ impl<'de> Deserialize<'de> for SkipStr {
 /// gives back the inputs [`StoredInputsRef`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredInputs {
+    /// (day, logins, key feature calls).
+    usage: Vec<(i32, u32, u32)>,
     modules_used: Vec<ModuleName>,
     last_login_at: Option<StoredTime>,
     /// (ticket, opened at, subject).
@@ -574,7 +528,16 @@ impl Serialize for StoredInputsRef<'_> {
         use serde::ser::SerializeStruct;
         let inputs = self.0;
         // The fields of `StoredInputs`, in its order, each as it holds them.
-        let mut fields = serializer.serialize_struct("StoredInputs", 7)?;
+        let mut fields = serializer.serialize_struct("StoredInputs", 8)?;
+        fields.serialize_field(
+            "usage",
+            &SeqWith(|| {
+                inputs
+                    .usage
+                    .iter()
+                    .map(|(day, usage)| (day_number(*day), usage.logins, usage.key_feature_calls))
+            }),
+        )?;
         fields.serialize_field("modules_used", &SeqWith(|| inputs.modules_used.iter()))?;
         fields.serialize_field("last_login_at", &inputs.last_login_at.map(time_parts))?;
         fields.serialize_field(
@@ -653,37 +616,17 @@ fn stored_time(
     })
 }
 
-/// Stored usage days, in day order, back into the usage map.
-fn stored_usage(
-    rows: impl IntoIterator<Item = StoredDay>,
-) -> Result<BTreeMap<NaiveDate, DayUsage>, TableError> {
+/// (day, logins, key feature calls) rows back into the usage map.
+fn stored_usage(rows: Vec<(i32, u32, u32)>) -> Result<BTreeMap<NaiveDate, DayUsage>, TableError> {
     rows.into_iter()
         .map(|(day, logins, key_feature_calls)| {
             let usage = DayUsage {
                 logins,
                 key_feature_calls,
             };
-            Ok((stored_day(USAGE.name(), day)?, usage))
+            Ok((stored_day(INPUTS.name(), day)?, usage))
         })
         .collect()
-}
-
-/// A month's usage days as its [`USAGE`] row holds them.
-fn month_row(usage: &BTreeMap<NaiveDate, DayUsage>, month: NaiveDate) -> Vec<StoredDay> {
-    let next = next_month(month);
-    let days = match next {
-        Some(next) => usage.range(month..next),
-        None => usage.range(month..),
-    };
-    days.map(|(day, usage)| (day_number(*day), usage.logins, usage.key_feature_calls))
-        .collect()
-}
-
-/// The first day of the month after `month` (a first of month).
-fn next_month(month: NaiveDate) -> Option<NaiveDate> {
-    month
-        .checked_add_months(chrono::Months::new(1))
-        .map(month_of)
 }
 
 /// A stored renewal (day number, plan) back into a [`Renewal`].
@@ -727,6 +670,11 @@ impl StoredInputs {
     #[cfg(test)]
     pub fn of(inputs: &HealthInputs) -> StoredInputs {
         StoredInputs {
+            usage: inputs
+                .usage
+                .iter()
+                .map(|(day, usage)| (day_number(*day), usage.logins, usage.key_feature_calls))
+                .collect(),
             modules_used: inputs.modules_used.iter().cloned().collect(),
             last_login_at: inputs.last_login_at.map(time_parts),
             open_tickets: inputs
@@ -777,11 +725,12 @@ impl StoredInputs {
         }
     }
 
-    /// The inputs stored, without the usage days ([`USAGE`]).
+    /// The inputs stored.
     pub fn into_inputs(self) -> Result<HealthInputs, TableError> {
         const TABLE: &str = "health-inputs";
         // Stored in key order: collecting builds each map in bulk, where
         // inserting one by one walked the tree for every day.
+        let usage = stored_usage(self.usage)?;
         let mut open_tickets = BTreeMap::new();
         for (ticket, opened_at, subject) in self.open_tickets {
             open_tickets.insert(
@@ -799,8 +748,7 @@ impl StoredInputs {
             keyword_searches.insert(stored_day(TABLE, day)?, counts.into_iter().collect());
         }
         Ok(HealthInputs {
-            // In the account's `health-usage` rows ([`load_usage`]).
-            usage: BTreeMap::new(),
+            usage,
             modules_used: self.modules_used.into_iter().collect(),
             last_login_at: self
                 .last_login_at
@@ -1204,84 +1152,6 @@ fn put_meta(tx: &mut Tx<'_>, meta: HealthMeta) -> Result<(), TableError> {
 /// day has closed, due at the next close. The account's inputs and state
 /// are kept decoded for its next record (the memo: an account reports
 /// usage every day and is evaluated at every close).
-/// What a usage report's write depends on, taken before it is applied.
-struct UsageBefore {
-    /// The reported days whose usage was not already as reported.
-    changed_days: Vec<NaiveDate>,
-    /// The newest usage day, if any.
-    newest: Option<NaiveDate>,
-    /// How many modules were used (the set only grows).
-    modules_used: usize,
-    last_login_at: Option<DateTime<Utc>>,
-}
-
-impl UsageBefore {
-    fn of(inputs: &HealthInputs, reported: &UsageReported) -> Self {
-        let changed_days = reported
-            .days
-            .iter()
-            .filter(|day| {
-                inputs.usage.get(&day.day).map_or(true, |usage| {
-                    (usage.logins, usage.key_feature_calls) != (day.logins, day.key_feature_calls)
-                })
-            })
-            .map(|day| day.day)
-            .collect();
-        UsageBefore {
-            changed_days,
-            newest: inputs.usage.keys().next_back().copied(),
-            modules_used: inputs.modules_used.len(),
-            last_login_at: inputs.last_login_at,
-        }
-    }
-}
-
-/// Writes what a usage report changed in the account's [`USAGE`] rows,
-/// from `inputs` as the report left them: the month of each changed day
-/// the inputs kept, rewritten whole from the inputs; and a deletion of
-/// each month the 90-day window has now passed wholly. Those months lie
-/// between the old window's first month and the old newest day's month:
-/// every older row was deleted when the window passed it, the same way,
-/// and a day the window does not keep is never written.
-fn write_usage(
-    tx: &mut Tx<'_>,
-    customer_id: CustomerId,
-    inputs: &HealthInputs,
-    before: &UsageBefore,
-) -> Result<(), TableError> {
-    let months: BTreeSet<NaiveDate> = before
-        .changed_days
-        .iter()
-        .filter(|day| inputs.usage.contains_key(day))
-        .map(|day| month_of(*day))
-        .collect();
-    for month in months {
-        let row = month_row(&inputs.usage, month);
-        tx.put(&USAGE, &(customer_id, month), &row)?;
-    }
-    let old = before
-        .newest
-        .and_then(|newest| Some((usage_cutoff(newest)?, newest)));
-    let new_cutoff = inputs
-        .usage
-        .keys()
-        .next_back()
-        .copied()
-        .and_then(usage_cutoff);
-    if let (Some((old_cutoff, old_newest)), Some(new_cutoff)) = (old, new_cutoff) {
-        let behind = month_of(new_cutoff);
-        let mut month = month_of(old_cutoff);
-        while month < behind && month <= old_newest {
-            tx.delete(&USAGE, &(customer_id, month))?;
-            match next_month(month) {
-                Some(next) => month = next,
-                None => break,
-            }
-        }
-    }
-    Ok(())
-}
-
 fn input(
     tx: &mut Tx<'_>,
     position: u64,
@@ -1296,22 +1166,8 @@ fn input(
     };
     let new_account = old.is_none();
     let mut inputs = old.unwrap_or_default();
-    // Written when they changed (a new account's, always): a usage
-    // report's days in their months' rows, the rest in the inputs row.
-    let rest_changed = match event {
-        Event::UsageReported(reported) => {
-            let before = UsageBefore::of(&inputs, reported);
-            let changed = inputs.apply(event);
-            if changed {
-                write_usage(tx, customer_id, &inputs, &before)?;
-            }
-            changed
-                && (inputs.modules_used.len(), inputs.last_login_at)
-                    != (before.modules_used, before.last_login_at)
-        }
-        _ => inputs.apply(event),
-    };
-    if rest_changed || new_account {
+    // Written when they changed (a new account's, always).
+    if inputs.apply(event) || new_account {
         tx.put_as(&INPUTS, &customer_id, &StoredInputsRef(&inputs))?;
     }
     if new_account {
@@ -1963,7 +1819,6 @@ pub fn level_counts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use salesledger_domain::health::DailyUsage;
 
     /// `next_boundary` before it looked the usage days up by range: every
     /// usage day and the day 30 later, the first strictly after `as_of`
@@ -2104,154 +1959,7 @@ mod tests {
             let borrowed = super::super::encode_value("health-inputs", &StoredInputsRef(inputs))?;
             assert_eq!(borrowed, stored, "{inputs:?}");
             let decoded: StoredInputs = postcard::from_bytes(&borrowed)?;
-            // Everything but the usage days, which the row does not hold.
-            let without_usage = HealthInputs {
-                usage: BTreeMap::new(),
-                ..inputs.clone()
-            };
-            assert_eq!(decoded.into_inputs()?, without_usage);
-        }
-        Ok(())
-    }
-
-    /// Stores `inputs` as the fold would have: the inputs row and a usage
-    /// row per month.
-    fn store(
-        rows: &mut super::super::MemoryTables,
-        customer_id: CustomerId,
-        inputs: &HealthInputs,
-    ) -> Result<(), TableError> {
-        let mut tx = Tx::new(rows);
-        tx.put(&INPUTS, &customer_id, &StoredInputs::of(inputs))?;
-        let months: BTreeSet<NaiveDate> = inputs.usage.keys().map(|day| month_of(*day)).collect();
-        for month in months {
-            tx.put(
-                &USAGE,
-                &(customer_id, month),
-                &month_row(&inputs.usage, month),
-            )?;
-        }
-        Ok(())
-    }
-
-    /// The account's usage rows: (month, its days).
-    fn usage_rows(
-        rows: &mut super::super::MemoryTables,
-        customer_id: CustomerId,
-    ) -> Result<Vec<(NaiveDate, Vec<StoredDay>)>, TableError> {
-        Ok(Tx::new(rows)
-            .prefix(&USAGE, &customer_id)?
-            .into_iter()
-            .map(|((_, month), days)| (month, days))
-            .collect())
-    }
-
-    /// Usage reports folded one by one, each one's inputs read back from
-    /// the rows (with and without the fold's memo): the days are the
-    /// domain's, a report writes only the months it changed, and no row
-    /// is left for a month the 90-day window has passed. The reports
-    /// advance a day at a time across month ends, re-report days (the
-    /// same usage and another), report several days at once, report days
-    /// older than the window, and jump ahead by more than the window.
-    #[test]
-    fn usage_rows_hold_the_domains_days_and_nothing_behind_the_window(
-    ) -> Result<(), Box<dyn std::error::Error>> {
-        let customer_id = CustomerId::from_uuid(Uuid::from_u128(9));
-        let start = day("2026-01-25")?;
-        let at = |offset: i64| start + Duration::days(offset);
-        let usage = |offset: i64, logins: u32| DailyUsage {
-            day: at(offset),
-            logins,
-            key_feature_calls: logins * 3,
-        };
-        let mut reports: Vec<Vec<DailyUsage>> = Vec::new();
-        for offset in 0..150 {
-            reports.push(vec![usage(offset, (offset % 4) as u32)]);
-            if offset % 17 == 0 {
-                // The same day again: no change.
-                reports.push(vec![usage(offset, (offset % 4) as u32)]);
-            }
-            if offset % 23 == 0 {
-                // Older days, one of them changed, one behind the window.
-                reports.push(vec![
-                    usage(offset - 3, 9),
-                    usage(offset - 1, (offset - 1).rem_euclid(4) as u32),
-                    usage(offset - 120, 5),
-                ]);
-            }
-        }
-        // Several days at once across a month end, then a jump of more
-        // than the window, then days just behind the new window.
-        reports.push((150..160).map(|offset| usage(offset, 2)).collect());
-        reports.push(vec![usage(400, 1)]);
-        reports.push(vec![usage(400 - 89, 3), usage(400 - 90, 3)]);
-        reports.push(vec![usage(401, 0), usage(431, 6)]);
-        for with_memo in [false, true] {
-            let mut rows = if with_memo {
-                super::super::MemoryTables::with_memo(16)
-            } else {
-                super::super::MemoryTables::default()
-            };
-            let mut expected = HealthInputs::default();
-            for (index, days) in reports.iter().enumerate() {
-                let position = index as u64;
-                let event = Event::UsageReported(UsageReported {
-                    customer_id,
-                    days: days.clone(),
-                    modules_used: vec![ModuleName::parse(if index % 50 == 0 {
-                        "reports"
-                    } else {
-                        "crm"
-                    })?],
-                    last_login_at: Some(
-                        time("2026-01-25T08:00:00Z")? + Duration::days(position as i64 / 2),
-                    ),
-                    reported_at: time("2026-01-25T08:00:00Z")?,
-                });
-                let before = usage_rows(&mut rows, customer_id)?;
-                let changed = expected.apply(&event);
-                input(&mut Tx::new(&mut rows), position, customer_id, &event)?;
-                let loaded =
-                    load_inputs(&mut Tx::new(&mut rows), customer_id)?.ok_or("no inputs")?;
-                assert_eq!(loaded, expected, "report {index}");
-                let after = usage_rows(&mut rows, customer_id)?;
-                if !changed {
-                    assert_eq!(after, before, "report {index} changed nothing");
-                }
-                let newest = expected
-                    .usage
-                    .keys()
-                    .next_back()
-                    .copied()
-                    .ok_or("no usage")?;
-                let window = usage_cutoff(newest).ok_or("no window")?;
-                for (month, stored) in &after {
-                    assert!(!stored.is_empty(), "report {index}: empty row {month}");
-                    assert!(
-                        next_month(*month).is_some_and(|next| next > window),
-                        "report {index}: {month} is behind the window from {window}"
-                    );
-                    // A month's kept days are the domain's days of it.
-                    let kept: Vec<StoredDay> = stored
-                        .iter()
-                        .copied()
-                        .filter(|(number, _, _)| *number >= day_number(window))
-                        .collect();
-                    assert_eq!(kept, month_row(&expected.usage, *month), "report {index}");
-                }
-                // Only the reported days' months were written.
-                let written: BTreeSet<NaiveDate> = after
-                    .iter()
-                    .filter(|row| !before.contains(row))
-                    .map(|(month, _)| *month)
-                    .collect();
-                let reported: BTreeSet<NaiveDate> =
-                    days.iter().map(|usage| month_of(usage.day)).collect();
-                assert!(
-                    written.is_subset(&reported),
-                    "report {index}: wrote {written:?}"
-                );
-            }
+            assert_eq!(&decoded.into_inputs()?, inputs);
         }
         Ok(())
     }
@@ -2262,7 +1970,7 @@ mod tests {
         let inputs = full_inputs()?;
         let mut rows = super::super::MemoryTables::default();
         let customer_id = CustomerId::from_uuid(Uuid::from_u128(7));
-        store(&mut rows, customer_id, &inputs)?;
+        Tx::new(&mut rows).put(&INPUTS, &customer_id, &StoredInputs::of(&inputs))?;
         let mut tx = Tx::new(&mut rows);
         assert_eq!(load_inputs(&mut tx, customer_id)?.as_ref(), Some(&inputs));
         let light = load_evaluation_inputs(&mut tx, customer_id)?.ok_or("no inputs")?;

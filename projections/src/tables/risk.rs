@@ -57,7 +57,6 @@ pub const READS: &[&str] = &[
     "dir-reps",
     "dir-customers",
     "health-inputs",
-    "health-usage",
     "health-policy",
     "health-policy-override",
     "health-meta",
@@ -81,11 +80,8 @@ pub struct RiskTables;
 
 impl TableProjector for RiskTables {
     const NAME: &'static str = <crate::risk::RiskList as crate::projector::Projector>::NAME;
-    /// 2: rebuilt with health 2, whose inputs rows it reads; 3: with
-    /// health 7, whose usage days moved to rows of their own (rebuilt in
-    /// the same lane as health, rather than beside a private copy of it
-    /// folded up to this list's checkpoint).
-    const VERSION: u32 = 3;
+    /// 2: rebuilt with health 2, whose inputs rows it reads.
+    const VERSION: u32 = 2;
 
     fn tables() -> &'static [&'static str] {
         TABLES
