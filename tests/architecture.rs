@@ -1200,19 +1200,23 @@ fn crate_modules(dir: &str) -> Vec<(Vec<String>, String)> {
 }
 
 /// A line without its `//` comment (a `//` inside a string literal, such
-/// as a URL, is kept).
+/// as a URL, is kept; a quote in a character literal, `'"'`, opens no
+/// string).
 fn without_comment(line: &str) -> &str {
     let mut in_string = false;
     let mut escaped = false;
     let bytes = line.as_bytes();
-    for (at, byte) in bytes.iter().enumerate() {
+    let mut at = 0;
+    while let Some(byte) = bytes.get(at) {
         match byte {
             _ if escaped => escaped = false,
             b'\\' if in_string => escaped = true,
+            b'\'' if !in_string && bytes.get(at + 1..at + 3) == Some(&b"\"'"[..]) => at += 2,
             b'"' => in_string = !in_string,
             b'/' if !in_string && bytes.get(at + 1) == Some(&b'/') => return &line[..at],
             _ => {}
         }
+        at += 1;
     }
     line
 }
@@ -1289,4 +1293,15 @@ fn the_circle_finder_finds_circles() {
     assert!(edges["a"].contains("b"), "{:?}", edges["a"]);
     assert!(edges["a"].contains("a::inner"), "{:?}", edges["a"]);
     assert!(edges["a::inner"].is_empty(), "{:?}", edges["a::inner"]);
+    // Comments are not code; a `//` in a string and a quote in a
+    // character literal do not start or hide one.
+    assert_eq!(without_comment("f(); // crate::b"), "f(); ");
+    assert_eq!(
+        without_comment(r#"let u = "https://x"; // crate::b"#),
+        r#"let u = "https://x"; "#
+    );
+    assert_eq!(
+        without_comment(r#"b'"' => g(), // crate::b"#),
+        r#"b'"' => g(), "#
+    );
 }

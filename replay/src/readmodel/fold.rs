@@ -615,14 +615,27 @@ impl Folder {
     /// `position`, else the value before the page.
     fn row_as_of(&self, key: &[u8], position: u64) -> Result<Option<Vec<u8>>, TableError> {
         if let Some(values) = self.journal.get(key) {
-            return Ok(match values.iter().rev().find(|(at, _)| *at <= position) {
-                Some((_, value)) => value.clone(),
-                None => self.before.get(key).cloned().flatten(),
-            });
+            return Ok(self.journaled_as_of(key, values, position).clone());
         }
         match self.pending_row(key) {
             Some(value) => Ok(value.clone()),
             None => self.committed_row(key),
+        }
+    }
+
+    /// The value of a journaled key (`values`, its journal) as of the
+    /// record at `position`: the journal's last value at or before it,
+    /// else the value before the page (absent: `None`).
+    fn journaled_as_of<'j>(
+        &'j self,
+        key: &[u8],
+        values: &'j [(u64, Option<Vec<u8>>)],
+        position: u64,
+    ) -> &'j Option<Vec<u8>> {
+        const ABSENT: &Option<Vec<u8>> = &None;
+        match values.iter().rev().find(|(at, _)| *at <= position) {
+            Some((_, value)) => value,
+            None => self.before.get(key).unwrap_or(ABSENT),
         }
     }
 
@@ -643,15 +656,11 @@ impl Folder {
         limit: usize,
         position: u64,
     ) -> Result<RawRows, TableError> {
-        const ABSENT: &Option<Vec<u8>> = &None;
         let bounds = RowRange::new(table, from, to);
-        let journal: Rows<'_> = Box::new(bounds.of(&self.journal).map(|(key, values)| {
-            let value = match values.iter().rev().find(|(at, _)| *at <= position) {
-                Some((_, value)) => value,
-                None => self.before.get(key).unwrap_or(ABSENT),
-            };
-            (key.as_slice(), value)
-        }));
+        let journal: Rows<'_> =
+            Box::new(bounds.of(&self.journal).map(|(key, values)| {
+                (key.as_slice(), self.journaled_as_of(key, values, position))
+            }));
         let mut overlays = self.overlays(&bounds);
         overlays.push(journal);
         self.with_snapshot(|snapshot| Ok(merged_range(snapshot, &bounds, limit, overlays)))
