@@ -16,6 +16,8 @@ use uuid::Uuid;
 use super::{commit_lane, commit_parts, fold_page, scan, Decoded, Folder};
 use crate::readmodel::disk::{Disk, Tree};
 
+mod lane;
+
 const COUNTS: Table<u64, u64> = Table::new("counts");
 const SUM: Table<(), u64> = Table::new("sum");
 const LIVE: Table<u64, u64> = Table::new("live");
@@ -68,31 +70,35 @@ fn apply(tx: &mut Tx<'_>, record: &RecordedEvent, _: &Event) -> Result<(), Proje
 
 fn page(from: u64, n: u64) -> Vec<Decoded> {
     (from..from + n)
-        .map(|position| {
-            let record = RecordedEvent {
-                position,
-                event_id: Uuid::from_u128(u128::from(position) + 1),
-                stream_id: "calendar".to_owned(),
-                stream_version: position + 1,
-                event_type: "DayClosed".to_owned(),
-                schema_version: 1,
-                recorded_at: DateTime::UNIX_EPOCH,
-                actor: "system".to_owned(),
-                command_id: Uuid::nil(),
-                correlation_id: Uuid::nil(),
-                causation_id: Uuid::nil(),
-                payload: CanonicalJson::from_value(&serde_json::json!({})),
-                prev_hash: Hash32::ZERO,
-                hash: Hash32::ZERO,
-            };
-            let event = Event::DayClosed(DayClosed {
-                day: NaiveDate::MIN,
-                closes_at: DateTime::UNIX_EPOCH,
-                closed_at: DateTime::UNIX_EPOCH,
-            });
-            (record, Ok(Some(event)))
-        })
+        .map(|position| record(position, serde_json::json!({})))
         .collect()
+}
+
+/// A `DayClosed` record at `position` (the folds here read the position
+/// and, in [`lane`], the payload, never the event).
+fn record(position: u64, payload: serde_json::Value) -> Decoded {
+    let record = RecordedEvent {
+        position,
+        event_id: Uuid::from_u128(u128::from(position) + 1),
+        stream_id: "calendar".to_owned(),
+        stream_version: position + 1,
+        event_type: "DayClosed".to_owned(),
+        schema_version: 1,
+        recorded_at: DateTime::UNIX_EPOCH,
+        actor: "system".to_owned(),
+        command_id: Uuid::nil(),
+        correlation_id: Uuid::nil(),
+        causation_id: Uuid::nil(),
+        payload: CanonicalJson::from_value(&payload),
+        prev_hash: Hash32::ZERO,
+        hash: Hash32::ZERO,
+    };
+    let event = Event::DayClosed(DayClosed {
+        day: NaiveDate::MIN,
+        closes_at: DateTime::UNIX_EPOCH,
+        closed_at: DateTime::UNIX_EPOCH,
+    });
+    (record, Ok(Some(event)))
 }
 
 fn folder(temp: &TempDir, name: &str) -> Folder {
