@@ -70,7 +70,7 @@ pub struct IngestRoute {
     pub single_route: &'static str,
     /// The request body's schema name.
     pub schema: &'static str,
-    /// Its handler: [`ingest`] of the single route's request type.
+    /// Its handler: `ingest` of the single route's request type.
     pub serve: fn() -> MethodRouter<AppState>,
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Only this module knows HTTP; the JSON shapes of command requests are
 //! `crate::requests`, which this module routes. Every command route
-//! runs the same steps ([`commands::run`]): authenticate (middleware,
+//! runs the same steps ([`commands::handle`]): authenticate (middleware,
 //! before the body is read) -> authorise the role for the command kind ->
 //! read the body within the size limit -> parse it into the route's request
 //! type (unknown fields refused) -> build the domain command -> the command

@@ -13,7 +13,7 @@
 //! - `salesledger_append_events` (events per append request) and
 //!   `salesledger_append_duration_seconds{outcome}` (`ok`, `conflict`,
 //!   `error`): measured around `Store::append` by
-//!   [`MeteredStore`](crate::metrics::MeteredStore), the
+//!   [`MeteredStore`], the
 //!   store the command pipeline appends through (the store crate stays
 //!   free of metrics); `salesledger_store_group_commits_total` and
 //!   `salesledger_store_records_total`: this process's writer, so records

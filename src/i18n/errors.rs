@@ -8,7 +8,7 @@
 //! variant's `snake_case` name, then its fields) names its message and
 //! gives its variables: variant `position_gap { expected, found }` of a
 //! chain break is message `cli-err-chain-position-gap` with `$expected`
-//! and `$found`; a newtype variant's value is `$detail`. A [`Family`] says
+//! and `$found`; a newtype variant's value is `$detail`. A `Family` says
 //! which messages word one type, which fields another type words (a
 //! Merkle error's `role`, a note error's flaw) and how a field is written
 //! when it is not plain text. The tests word one of every variant in both

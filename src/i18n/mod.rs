@@ -8,7 +8,7 @@
 //!   the request's `Accept-Language` (zh* -> zh-CN, anything else ->
 //!   English), keyed by the problem `code` (the detail) and by
 //!   `status-<n>` (the title); the problem's structured fields are the
-//!   message's variables ([`problems`]).
+//!   message's variables ([`crate::gateway::localize`]).
 //! - `cli.ftl`: every message the CLI writes for a person (errors at the
 //!   edge, progress labels, summaries, verdicts, the commands' `about`
 //!   lines), keyed `cli-...`, looked up only through [`tr`] and the

@@ -189,7 +189,7 @@ fn month_of(day: NaiveDate) -> NaiveDate {
 }
 /// The accounts due for evaluation on a day ([`NaiveDate::MIN`]: the next
 /// close), one row per day and scheduling record (its position): the
-/// accounts that record scheduled for that day ([`DueWrites`]), read and
+/// accounts that record scheduled for that day (`DueWrites`), read and
 /// deleted whole by the close that consumes the day. An entry may be stale
 /// (the account moved on since) or in more than one row.
 pub const DUE: Table<(NaiveDate, u64), Vec<CustomerId>> = Table::new("health-due");

@@ -21,7 +21,7 @@
 //! derived data: the log, not they, is what an acknowledgement promises.
 //!
 //! **Compaction** ([`Disk::compact`], after a catch-up) copies the live
-//! rows into a new file, at most [`COPY_BATCH_BYTES`] per transaction, and
+//! rows into a new file, at most `COPY_BATCH_BYTES` per transaction, and
 //! renames it over the old one: its memory does not grow with the tables.
 //! Reads go on meanwhile (a snapshot of the old file keeps it open);
 //! commits wait.
@@ -241,7 +241,7 @@ impl Disk {
     }
 
     /// Compacts the file: copies the live rows, table by table in key
-    /// order, into a new file beside it ([`COMPACTING_FILE_NAME`]), syncs
+    /// order, into a new file beside it (`COMPACTING_FILE_NAME`), syncs
     /// it, and renames it over the old one. A rebuild leaves about half
     /// of the file free (each commit copies the pages it changes, the old
     /// ones are only reused by later commits).
@@ -249,7 +249,7 @@ impl Disk {
     /// Why a copy and not redb's own `compact` (used before): that one
     /// relocates every movable page in one write transaction and needs no
     /// reader live, so every read waited for it (3 s at 1M events); the
-    /// copy lets reads go on, holds at most [`COPY_BATCH_BYTES`] of rows
+    /// copy lets reads go on, holds at most `COPY_BATCH_BYTES` of rows
     /// at once besides the two files' page caches, and leaves a file
     /// about a fifth smaller. It takes about twice as long (docs/
     /// PERFORMANCE.md, "Compaction by copy, and where the peak is").
