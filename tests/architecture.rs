@@ -234,6 +234,64 @@ fn nothing_reaches_outside_the_repository() {
     );
 }
 
+/// Every file or folder of the repository that the reader's documents
+/// name in code spans (`ARCHITECTURE.md`, the README and the guides under
+/// `docs/`, not the design notes, which record what was replaced) is
+/// there: a moved or removed file leaves no map pointing at nothing.
+/// Names with a pattern in them (`{a,b}`, `*`, `<name>`) and Rust paths
+/// after `::` are taken up to where the pattern starts.
+#[test]
+fn the_documents_name_only_paths_that_exist() {
+    const TOP: &[&str] = &[
+        "domain/",
+        "commands/",
+        "projections/",
+        "store/",
+        "replay/",
+        "fixtures/",
+        "tests/",
+        "src/",
+        "docs/",
+        ".ci/",
+    ];
+    let root = workspace_root();
+    let mut documents = vec![root.join("README.md"), root.join("ARCHITECTURE.md")];
+    let guides = std::fs::read_dir(root.join("docs")).expect("docs/");
+    for entry in guides {
+        let path = entry.expect("directory entry").path();
+        if path.extension().is_some_and(|extension| extension == "md") {
+            documents.push(path);
+        }
+    }
+    let mut missing = Vec::new();
+    for document in &documents {
+        let text = std::fs::read_to_string(document).expect("document");
+        for (number, line) in text.lines().enumerate() {
+            for (index, span) in line.split('`').enumerate() {
+                // Odd pieces are inside a code span.
+                if index % 2 == 0 || !TOP.iter().any(|top| span.starts_with(top)) {
+                    continue;
+                }
+                let end = span
+                    .find(|c: char| c.is_whitespace() || "{}*<>#:".contains(c))
+                    .unwrap_or(span.len());
+                let path = span[..end].trim_end_matches(['/', '.', ',', ';']);
+                if !root.join(path).exists() {
+                    missing.push(format!(
+                        "{}:{}: {path}",
+                        document.strip_prefix(root).unwrap_or(document).display(),
+                        number + 1
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the documents name paths that are not in the repository: {missing:#?}"
+    );
+}
+
 /// The `use` paths of every Rust file under `dir` (relative to the
 /// workspace), as `(file, path)`: `use` lines and inline `crate::...` paths
 /// in code (comments and doc comments are not code).
