@@ -8,7 +8,7 @@
 pub mod analytics;
 pub mod app;
 pub mod arg_values;
-pub mod audit;
+pub mod audit_cli;
 pub mod backend;
 pub mod backup;
 pub mod copy;

@@ -9,7 +9,7 @@
 // uses of the library is in scope here, so its `crate::...` paths resolve.
 mod bench;
 
-use salesledger::{analytics, app, audit, backend, evidence, gateway, progress, runtime, tls};
+use salesledger::{analytics, app, audit_cli, backend, evidence, gateway, progress, runtime, tls};
 
 /// jemalloc instead of the system allocator (on unix): sled allocates and
 /// frees a node per page read and per page evicted, and once its caches are
@@ -199,18 +199,18 @@ enum Command {
     },
     /// Print the log's verifier key (C2SP vkey) and its fingerprint,
     /// creating the signing key when absent.
-    Key(audit::KeyArgs),
+    Key(audit_cli::KeyArgs),
     /// Sign a checkpoint of the log now and print its signed note.
-    Checkpoint(audit::CheckpointArgs),
+    Checkpoint(audit_cli::CheckpointArgs),
     /// Write an evidence bundle about one customer, lead or proposal.
-    Evidence(audit::EvidenceArgs),
+    Evidence(audit_cli::EvidenceArgs),
     /// Verify an evidence bundle offline (no data directory needed).
-    VerifyBundle(audit::VerifyBundleArgs),
+    VerifyBundle(audit_cli::VerifyBundleArgs),
     /// Witness a running gateway's log: cosign each new checkpoint that
     /// extends the last one cosigned, refuse any other (docs/AUDIT.md).
     Witness(salesledger::witness::WitnessArgs),
     /// Export the log as portable JSON lines (docs/AUDIT.md).
-    Export(audit::ExportArgs),
+    Export(audit_cli::ExportArgs),
     /// Rebuild every view on this machine from an exported log (verifying
     /// the chain): the log in OUT/log, the views' tables in OUT/tables (what
     /// `serve --data OUT` answers from) and each view's answer in
@@ -409,12 +409,12 @@ fn main() -> ExitCode {
             (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
             _ => Err(anyhow::anyhow!(t!("cli-verify-give-data-or-url"))),
         },
-        Command::Key(args) => audit::key(&args),
-        Command::Checkpoint(args) => audit::checkpoint(&args),
-        Command::Evidence(args) => audit::evidence(&args),
-        Command::VerifyBundle(args) => audit::verify_bundle_cmd(&args),
+        Command::Key(args) => audit_cli::key(&args),
+        Command::Checkpoint(args) => audit_cli::checkpoint(&args),
+        Command::Evidence(args) => audit_cli::evidence(&args),
+        Command::VerifyBundle(args) => audit_cli::verify_bundle_cmd(&args),
         Command::Witness(args) => salesledger::witness::run(&args),
-        Command::Export(args) => audit::export(&args),
+        Command::Export(args) => audit_cli::export(&args),
         Command::Rebuild {
             from,
             out,

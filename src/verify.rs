@@ -15,12 +15,12 @@ pub fn run(
     json: bool,
     from_checkpoint: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
-    crate::audit::require_log(data_dir)?;
+    crate::audit_cli::require_log(data_dir)?;
     let runtime = crate::runtime()?;
     runtime.block_on(async {
         let store = SledStore::open(data_dir)
             .with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))?;
-        let audited = crate::audit::audit_store(data_dir, &store, from_checkpoint).await;
+        let audited = crate::audit_cli::audit_store(data_dir, &store, from_checkpoint).await;
         store.close().await;
         let (report, extends) = audited?;
         let extends_ok = !matches!(extends, Some(Err(_)));

@@ -660,7 +660,7 @@ fn the_gateway_does_not_decode_records_itself() {
 /// gateway (`src/views/`, `src/evidence.rs`, `src/feed.rs`,
 /// `src/tokens/`), import no HTTP server and not the
 /// gateway; and the offline and audit CLI (`src/offline.rs`,
-/// `src/audit.rs`) reach no further into it.
+/// `src/audit_cli.rs`) reach no further into it.
 #[test]
 fn non_http_logic_lives_outside_the_gateway() {
     let homes = [
@@ -669,7 +669,7 @@ fn non_http_logic_lives_outside_the_gateway() {
         "src/evidence.rs",
         "src/feed.rs",
         "src/offline.rs",
-        "src/audit.rs",
+        "src/audit_cli.rs",
         "src/tokens.rs",
         "src/tokens/",
         "src/requests/",
@@ -912,7 +912,7 @@ fn no_source_file_is_over_two_thousand_lines() {
 /// commands crate. Likewise in the root package, the command-line value
 /// readers (`arg_values.rs`) import no command module, and the remote
 /// auditor's commands (`remote.rs`) do not import the offline ones
-/// (`audit.rs`), which call them; the projections crate's error types
+/// (`audit_cli.rs`), which call them; the projections crate's error types
 /// do not import the tables module that returns them; and the store's
 /// error type imports only the rules module, a leaf.
 #[test]
@@ -945,13 +945,17 @@ fn the_command_service_and_the_audit_commands_import_in_one_direction() {
             "/catalogue.rs",
             &["crate::pipeline", "crate::reactions", "crate::retail"][..],
         ),
-        ("src", "/remote.rs", &["crate::audit", "crate::witness"][..]),
-        ("src", "/witness.rs", &["crate::audit"][..]),
+        (
+            "src",
+            "/remote.rs",
+            &["crate::audit_cli", "crate::witness"][..],
+        ),
+        ("src", "/witness.rs", &["crate::audit_cli"][..]),
         (
             "src",
             "/arg_values.rs",
             &[
-                "crate::audit",
+                "crate::audit_cli",
                 "crate::remote",
                 "crate::witness",
                 "crate::backup",
