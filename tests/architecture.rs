@@ -238,8 +238,12 @@ fn nothing_reaches_outside_the_repository() {
 /// name in code spans (`ARCHITECTURE.md`, the README and the guides under
 /// `docs/`, not the design notes, which record what was replaced) is
 /// there: a moved or removed file leaves no map pointing at nothing.
-/// Names with a pattern in them (`{a,b}`, `*`, `<name>`) and Rust paths
-/// after `::` are taken up to where the pattern starts.
+/// Names from a top-level folder are checked (a name relative to a crate,
+/// `views/whole.rs`, is not: its folder is the sentence's); a code span
+/// may run onto the next line of its paragraph; fenced blocks (commands,
+/// layouts with placeholders) are left out. Names with a pattern in them
+/// (`{a,b}`, `*`, `<name>`) and Rust paths after `::` are taken up to
+/// where the pattern starts.
 #[test]
 fn the_documents_name_only_paths_that_exist() {
     const TOP: &[&str] = &[
@@ -252,6 +256,7 @@ fn the_documents_name_only_paths_that_exist() {
         "tests/",
         "src/",
         "docs/",
+        "scripts/",
         ".ci/",
     ];
     let root = workspace_root();
@@ -263,26 +268,58 @@ fn the_documents_name_only_paths_that_exist() {
             documents.push(path);
         }
     }
+    let mut checked = 0;
     let mut missing = Vec::new();
     for document in &documents {
         let text = std::fs::read_to_string(document).expect("document");
+        let name = document.strip_prefix(root).unwrap_or(document).display();
+        // Code spans of each paragraph outside fences, with the line each
+        // starts on.
+        let mut spans: Vec<(usize, String)> = Vec::new();
+        let mut fenced = false;
+        let mut open: Option<(usize, String)> = None;
         for (number, line) in text.lines().enumerate() {
-            for (index, span) in line.split('`').enumerate() {
-                // Odd pieces are inside a code span.
-                if index % 2 == 0 || !TOP.iter().any(|top| span.starts_with(top)) {
-                    continue;
+            if line.trim_start().starts_with("```") {
+                fenced = !fenced;
+                open = None;
+                continue;
+            }
+            if fenced || line.trim().is_empty() {
+                // A span does not run past its paragraph.
+                open = None;
+                continue;
+            }
+            for (index, piece) in line.split('`').enumerate() {
+                if index > 0 {
+                    // A backtick: a span opens or closes here.
+                    open = match open.take() {
+                        Some(span) => {
+                            spans.push(span);
+                            None
+                        }
+                        None => Some((number + 1, String::new())),
+                    };
                 }
-                let end = span
-                    .find(|c: char| c.is_whitespace() || "{}*<>#:".contains(c))
-                    .unwrap_or(span.len());
-                let path = span[..end].trim_end_matches(['/', '.', ',', ';']);
-                if !root.join(path).exists() {
-                    missing.push(format!(
-                        "{}:{}: {path}",
-                        document.strip_prefix(root).unwrap_or(document).display(),
-                        number + 1
-                    ));
+                if let Some((_, span)) = open.as_mut() {
+                    if index == 0 {
+                        span.push(' ');
+                    }
+                    span.push_str(piece);
                 }
+            }
+        }
+        for (number, span) in spans {
+            let span = span.trim();
+            if !TOP.iter().any(|top| span.starts_with(top)) {
+                continue;
+            }
+            let end = span
+                .find(|c: char| c.is_whitespace() || "{}*<>#:".contains(c))
+                .unwrap_or(span.len());
+            let path = span[..end].trim_end_matches(['/', '.', ',', ';', ')']);
+            checked += 1;
+            if !root.join(path).exists() {
+                missing.push(format!("{name}:{number}: {path}"));
             }
         }
     }
@@ -290,6 +327,9 @@ fn the_documents_name_only_paths_that_exist() {
         missing.is_empty(),
         "the documents name paths that are not in the repository: {missing:#?}"
     );
+    // The documents name well over a hundred such paths: fewer means the
+    // scan no longer finds them.
+    assert!(checked > 100, "only {checked} paths found in the documents");
 }
 
 /// The `use` paths of every Rust file under `dir` (relative to the

@@ -11,7 +11,7 @@
 //!
 //! Command routes whose fields are all optional (a claim, a release) may be
 //! sent with no body at all; a request with an empty body needs no
-//! `Content-Type` (`Incoming::accept_within` in [`super::commands`]), but one
+//! `Content-Type` (`Incoming::read_body` in [`super::commands`]), but one
 //! that names a type must name an accepted one.
 
 use axum::http::{header, HeaderMap, StatusCode};

@@ -18,11 +18,12 @@ use crate::readmodel::fold::{row_key, CommitPart};
 
 /// The provider's rows, read by the reader (journaled).
 const KV: Table<u64, u64> = Table::new("kv");
-/// The provider's sum of `kv`, absent while `kv` is empty: a table of its
-/// own that no reader reads (not journaled), read back by range.
+/// The provider's sum of `kv` (which it reads back by range), absent
+/// while `kv` is empty: a table of its own that no reader reads (not
+/// journaled).
 const TOTAL: Table<(), u64> = Table::new("total");
-/// What the reader saw at each record: the first rows of `kv` from a key
-/// (raw, at most a limit) and one key's value.
+/// What the reader saw at each record: the first rows of `kv` in a range
+/// of keys (raw, at most a limit) and one key's value.
 const SEEN: Table<u64, Seen> = Table::new("seen");
 /// How many records the reader applied: its own row, read back.
 const COUNT: Table<(), u64> = Table::new("count");
@@ -31,8 +32,9 @@ type Seen = (Vec<(Vec<u8>, Vec<u8>)>, Option<u64>);
 
 /// One record's program: the provider's writes, in order, each (0: put,
 /// 1: delete, 2: add to the value; key; value), then the reader's probe
-/// (from key, limit, key to get).
-type Program = (Vec<(u8, u64, u64)>, (u64, usize, u64));
+/// (from key, span: the range ends `span` keys after it, 0 for no end;
+/// limit; key to get).
+type Program = (Vec<(u8, u64, u64)>, (u64, u64, usize, u64));
 
 fn program(record: &RecordedEvent) -> Result<Program, ProjectionError> {
     record
@@ -67,10 +69,11 @@ fn provide(tx: &mut Tx<'_>, record: &RecordedEvent, _: &Event) -> Result<(), Pro
 }
 
 fn read(tx: &mut Tx<'_>, record: &RecordedEvent, _: &Event) -> Result<(), ProjectionError> {
-    let (_, (from, limit, key)) = program(record)?;
+    let (_, (from, span, limit, key)) = program(record)?;
+    let to = (span > 0).then(|| (from + span).to_key_bytes());
     let first = tx
         .raw_read()
-        .range_raw(KV.name(), &from.to_key_bytes(), None, limit)?;
+        .range_raw(KV.name(), &from.to_key_bytes(), to.as_deref(), limit)?;
     let value = tx.get(&KV, &key)?;
     tx.put(&SEEN, &record.position, &(first, value))?;
     let count = tx.get(&COUNT, &())?.unwrap_or(0);
@@ -95,6 +98,9 @@ enum Commit {
     Fails,
     /// Begun and written after the page folded.
     Whole,
+    /// Begun before the page, written after it and the next page folded:
+    /// in flight across two pages.
+    Lingers,
 }
 
 fn commit() -> impl Strategy<Value = Commit> {
@@ -104,12 +110,13 @@ fn commit() -> impl Strategy<Value = Commit> {
         Just(Commit::AfterFold),
         Just(Commit::Fails),
         Just(Commit::Whole),
+        Just(Commit::Lingers),
     ]
 }
 
 fn history() -> impl Strategy<Value = Vec<Program>> {
     let write = (0u8..3, 0u64..10, 0u64..100);
-    let probe = (0u64..10, 1usize..5, 0u64..10);
+    let probe = (0u64..10, 0u64..6, 1usize..5, 0u64..10);
     prop::collection::vec((prop::collection::vec(write, 0..4), probe), 1..60)
 }
 
@@ -184,13 +191,17 @@ fn reference_rows(tables: &MemoryTables, names: &[&str]) -> Vec<(Vec<u8>, Vec<u8
     rows
 }
 
+/// Folds `history` in pages of `page_sizes` (in turn) with `commits` (in
+/// turn, one a page), checks the committed rows against the pure fold and
+/// answers how many commits of each kind had rows to write (a commit begun
+/// when nothing is dirty writes nothing).
 fn run(
     history: &[Program],
     page_sizes: &[usize],
     commits: &[Commit],
     parallel: bool,
     cache: usize,
-) {
+) -> BTreeMap<&'static str, usize> {
     let records: Vec<Decoded> = history
         .iter()
         .enumerate()
@@ -203,7 +214,7 @@ fn run(
     // The pure fold, and the plain map it must agree with.
     let mut tables = MemoryTables::default();
     let mut model: BTreeMap<u64, u64> = BTreeMap::new();
-    for ((record, event), (writes, (from, limit, key))) in records.iter().zip(history) {
+    for ((record, event), (writes, (from, span, limit, key))) in records.iter().zip(history) {
         let event = event.as_ref().expect("decoded").as_ref().expect("known");
         provide(&mut Tx::new(&mut tables), record, event).expect("provides");
         read(&mut Tx::new(&mut tables), record, event).expect("reads");
@@ -218,8 +229,13 @@ fn run(
                 _ => *model.entry(*key).or_insert(0) += value,
             }
         }
+        let end = if *span > 0 {
+            std::ops::Bound::Excluded(from + span)
+        } else {
+            std::ops::Bound::Unbounded
+        };
         let first: Vec<(u64, u64)> = model
-            .range(from..)
+            .range((std::ops::Bound::Included(*from), end))
             .take(*limit)
             .map(|(key, value)| (*key, *value))
             .collect();
@@ -241,14 +257,24 @@ fn run(
 
     let temp = TempDir::new().expect("temp");
     let mut folders = lane(&temp, cache);
+    let mut with_rows: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut count = |kind: &'static str, parts: &[(usize, CommitPart)]| {
+        if !parts.is_empty() {
+            *with_rows.entry(kind).or_insert(0) += 1;
+        }
+    };
     let mut from = 0;
     let mut page_number = 0;
-    while from < records.len() {
+    let mut next_page = |from: &mut usize| {
         let size = page_sizes[page_number % page_sizes.len()];
         let plan = commits[page_number % commits.len()];
         page_number += 1;
-        let page = &records[from..(from + size).min(records.len())];
-        from += page.len();
+        let page = &records[*from..(*from + size).min(records.len())];
+        *from += page.len();
+        (page, plan)
+    };
+    while from < records.len() {
+        let (page, plan) = next_page(&mut from);
         match plan {
             Commit::Skip => fold_page(&mut folders, page, parallel),
             Commit::Whole => {
@@ -257,6 +283,7 @@ fn run(
             }
             Commit::Beside => {
                 let parts = begin(&mut folders);
+                count("beside", &parts);
                 let (indexes, nanos) = std::thread::scope(|scope| {
                     let writer = scope.spawn(move || write(parts));
                     fold_page(&mut folders, page, parallel);
@@ -266,17 +293,32 @@ fn run(
             }
             Commit::AfterFold => {
                 let parts = begin(&mut folders);
+                count("after fold", &parts);
                 fold_page(&mut folders, page, parallel);
                 let (indexes, nanos) = write(parts);
                 land(&mut folders, &indexes, nanos);
             }
             Commit::Fails => {
                 let parts = begin(&mut folders);
+                count("fails", &parts);
                 fold_page(&mut folders, page, parallel);
                 for (index, part) in parts {
                     drop(part);
                     folders[index].restore();
                 }
+            }
+            Commit::Lingers => {
+                let parts = begin(&mut folders);
+                count("lingers", &parts);
+                fold_page(&mut folders, page, parallel);
+                // The next page too (its own plan is passed over) before
+                // the commit lands.
+                if from < records.len() {
+                    let (page, _) = next_page(&mut from);
+                    fold_page(&mut folders, page, parallel);
+                }
+                let (indexes, nanos) = write(parts);
+                land(&mut folders, &indexes, nanos);
             }
         }
         for folder in &folders {
@@ -299,6 +341,7 @@ fn run(
             folder.name
         );
     }
+    with_rows
 }
 
 proptest! {
@@ -318,8 +361,9 @@ proptest! {
 
 /// One history by hand, so the property's every path is taken at least
 /// once whatever proptest draws: a key written, deleted and written again
-/// in one record; pages of one and of several records; every kind of
-/// commit, a failed one followed by one that lands.
+/// in one record; pages of one and of several records; ranges with and
+/// without an end; every kind of commit with rows to write, a failed one
+/// followed by one that lands, one in flight across two pages.
 #[test]
 fn a_lane_of_one_history_takes_every_commit_path() {
     let mut history: Vec<Program> = Vec::new();
@@ -332,24 +376,31 @@ fn a_lane_of_one_history_takes_every_commit_path() {
                 (2, key, n + 1),
                 (2, (n + 3) % 10, 5),
             ],
-            (n % 5, 3, (n + 1) % 7),
+            (n % 5, n % 3, 3, (n + 1) % 7),
         ));
         if n % 4 == 3 {
-            history.push((vec![(1, (n + 3) % 10, 0)], (0, 4, key)));
+            history.push((vec![(1, (n + 3) % 10, 0)], (0, 0, 4, key)));
         }
     }
-    run(
+    let with_rows = run(
         &history,
         &[1, 3, 5, 2],
         &[
+            Commit::Skip,
             Commit::Beside,
             Commit::Fails,
             Commit::AfterFold,
-            Commit::Skip,
             Commit::Fails,
+            Commit::Lingers,
             Commit::Whole,
         ],
         true,
         256,
     );
+    for kind in ["beside", "after fold", "fails", "lingers"] {
+        assert!(
+            with_rows.get(kind).is_some_and(|n| *n > 0),
+            "no {kind} commit had rows: {with_rows:?}"
+        );
+    }
 }
