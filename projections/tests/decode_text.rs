@@ -2,7 +2,7 @@
 //! path of `decode_record` at the current schema version) to the same
 //! event as through a `serde_json::Value` (the path upcasts take).
 
-mod support;
+use crate::support;
 
 #[test]
 fn every_generated_record_decodes_from_text_as_through_a_value() {

@@ -14,7 +14,7 @@
 //! [`scenario`] (arithmetic in `fixtures/health/README.md`); regenerate it
 //! with `UPDATE_GOLDEN=1` after a deliberate change and review the diff.
 
-mod health_log;
+use crate::health_log;
 
 use std::path::PathBuf;
 

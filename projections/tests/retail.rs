@@ -36,7 +36,7 @@
 //! tickets 48,000 (average 6,857). Every figure asserted below is derived
 //! by hand from this table, next to the assertion.
 
-mod retail_compare;
+use crate::retail_compare;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use salesledger_domain::retail::{fill_script, TimeSlot, DEFAULT_SCRIPT_TEMPLATE};

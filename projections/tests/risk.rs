@@ -8,7 +8,7 @@
 //! `a * 500 * 30 / 100 + 2000 = 150 a + 2000` (tickets score full when
 //! none was resolved).
 
-mod health_log;
+use crate::health_log;
 
 use chrono::Duration;
 use health_log::{at, customer, date, rep, Log};

@@ -4,7 +4,7 @@
 //! the 404 of an unknown region and the region names it lists, over two
 //! generated histories.
 
-mod support;
+use crate::support;
 
 use chrono::Duration;
 use salesledger_projections::tables::digest::{self as tables, DigestTables};

@@ -2,7 +2,7 @@
 //! over a generated history (the comparison that every ported view repeats
 //! for its own answers).
 
-mod support;
+use crate::support;
 
 use salesledger_projections::directory::Directory;
 use salesledger_projections::tables::directory::{self, DirectoryTables};

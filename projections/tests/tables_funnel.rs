@@ -2,7 +2,7 @@
 //! `/v1/views/funnel` serves, for both groupings and every period that
 //! occurs (each month, `total`, and all), over two generated histories.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

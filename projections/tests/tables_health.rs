@@ -8,8 +8,8 @@
 //! record of hand-built logs (including the golden scenario of
 //! `tests/health.rs`, compared with its `expected.json`).
 
-mod health_log;
-mod support;
+use crate::health_log;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

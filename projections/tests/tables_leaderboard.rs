@@ -2,7 +2,7 @@
 //! board `/v1/views/leaderboard` serves, for every region and month filter
 //! that occurs (and none, and unknown ones), over two generated histories.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

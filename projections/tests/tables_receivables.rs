@@ -4,7 +4,7 @@
 //! that occurs, over two generated histories; the paged card read follows
 //! to the same list.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

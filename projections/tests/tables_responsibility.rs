@@ -3,7 +3,7 @@
 //! (`/v1/views/responsibility/leads/{id}`, `.../customers/{id}`), over two
 //! generated histories and the hand-checked golden fixture.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;

@@ -3,8 +3,8 @@
 //! part-way through (the answers as of earlier positions), and the
 //! histories really exercise them.
 
-mod retail_compare;
-mod support;
+use crate::retail_compare;
+use crate::support;
 
 use std::collections::BTreeSet;
 

@@ -4,7 +4,7 @@
 //! row is written once per subject and block however many records the
 //! block holds.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -8,7 +8,7 @@
 //! every size follow to the whole list; statuses are as of the last closed
 //! day.
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
