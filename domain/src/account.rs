@@ -32,6 +32,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregate;
+use crate::calendar::moved_by;
 use crate::error::{DomainError, ValueKind};
 use crate::event::Event;
 use crate::health::{
@@ -481,7 +482,10 @@ fn evaluate_health(
                     task_id,
                     customer_id,
                     day,
-                    due_at: closes_at + Duration::hours(i64::from(policy.callback_due_hours)),
+                    due_at: moved_by(
+                        closes_at,
+                        Duration::hours(i64::from(policy.callback_due_hours)),
+                    ),
                     assigned_role: Role::Csm,
                 }));
             }

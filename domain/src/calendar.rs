@@ -11,7 +11,7 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregate;
@@ -34,6 +34,30 @@ impl Calendar {
     pub fn is_closed(&self, day: NaiveDate) -> bool {
         self.closed_days.contains(&day)
     }
+}
+
+// ---- arithmetic that stays in the calendar ----
+//
+// Dates and instants come from requests and may be anywhere chrono reads
+// (years -262143 to +262142); chrono's `+` and `-` panic past either end.
+// The domain adds and subtracts through these, which stop at the end
+// instead: a window that would start before the first day starts on it.
+
+/// `day` less `days` days (at least 0), or the first day chrono knows if
+/// that is earlier.
+pub fn days_before(day: NaiveDate, days: i64) -> NaiveDate {
+    day.checked_sub_days(Days::new(u64::try_from(days).unwrap_or(0)))
+        .unwrap_or(NaiveDate::MIN)
+}
+
+/// `at` moved by `delta`, or the end of time it would pass.
+pub fn moved_by(at: DateTime<Utc>, delta: Duration) -> DateTime<Utc> {
+    at.checked_add_signed(delta)
+        .unwrap_or(if delta < Duration::zero() {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
 }
 
 // ---- commands ----
@@ -116,5 +140,35 @@ impl Aggregate for Calendar {
                 })])
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_stops_at_the_ends_of_the_calendar() {
+        let first = NaiveDate::MIN;
+        assert_eq!(days_before(first, 89), NaiveDate::MIN);
+        assert_eq!(
+            days_before(first.succ_opt().expect("a day"), 1),
+            NaiveDate::MIN
+        );
+        let day = NaiveDate::from_ymd_opt(2027, 3, 16).expect("a day");
+        assert_eq!(
+            days_before(day, 89),
+            NaiveDate::from_ymd_opt(2026, 12, 17).expect("a day")
+        );
+        assert_eq!(days_before(day, -5), day, "a negative count is none");
+
+        let start = DateTime::<Utc>::MIN_UTC;
+        let end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(moved_by(start, -Duration::minutes(480)), start);
+        assert_eq!(moved_by(end, Duration::hours(8760)), end);
+        assert_eq!(
+            moved_by(start, Duration::hours(1)),
+            start + Duration::hours(1)
+        );
     }
 }

@@ -14,6 +14,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregate::Aggregate;
+use crate::calendar::moved_by;
 use crate::duplicate::{DuplicateCandidate, DuplicateClearance};
 use crate::error::{AggregateKind, DomainError, ValueKind};
 use crate::event::Event;
@@ -76,14 +77,14 @@ impl PoolPolicy {
     /// Checks the parameters are coherent.
     pub fn validate(&self) -> Result<(), DomainError> {
         let coherent = self.protection_days >= 1
-            && self.extension_days >= 1
+            && (1..=3650).contains(&self.extension_days)
             && self.maximum_protection_days >= self.protection_days
             && self.maximum_protection_days <= 3650
             && self.day_close_utc_offset_minutes.unsigned_abs() <= 14 * 60;
         if !coherent {
             return Err(DomainError::invalid(
                 ValueKind::RuleSet,
-                "pool policy needs 1 <= protection_days <= maximum_protection_days <= 3650 and extension_days >= 1",
+                "pool policy needs 1 <= protection_days <= maximum_protection_days <= 3650 and 1 <= extension_days <= 3650",
             ));
         }
         Ok(())
@@ -97,7 +98,10 @@ impl PoolPolicy {
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()
             .and_utc();
-        next_midnight - Duration::minutes(i64::from(self.day_close_utc_offset_minutes))
+        moved_by(
+            next_midnight,
+            -Duration::minutes(i64::from(self.day_close_utc_offset_minutes)),
+        )
     }
 }
 
@@ -386,8 +390,14 @@ fn protection_deadlines(
     owned_since: DateTime<Utc>,
 ) -> (DateTime<Utc>, DateTime<Utc>) {
     (
-        owned_since + Duration::days(i64::from(policy.protection_days)),
-        owned_since + Duration::days(i64::from(policy.maximum_protection_days)),
+        moved_by(
+            owned_since,
+            Duration::days(i64::from(policy.protection_days)),
+        ),
+        moved_by(
+            owned_since,
+            Duration::days(i64::from(policy.maximum_protection_days)),
+        ),
     )
 }
 
@@ -669,8 +679,10 @@ impl Aggregate for Customer {
                             .contains(&follow_up.kind)
                 });
                 let protected_until = qualifying_ownership.map(|ownership| {
-                    let extended = follow_up.occurred_at
-                        + Duration::days(i64::from(follow_up.policy.extension_days));
+                    let extended = moved_by(
+                        follow_up.occurred_at,
+                        Duration::days(i64::from(follow_up.policy.extension_days)),
+                    );
                     extended.max(ownership.protected_until).min(
                         ownership
                             .maximum_protected_until

@@ -638,14 +638,14 @@ fn next_occurrence(
 
 fn resolve_relative(relative: Relative, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
     let days_from_monday = i64::from(today.weekday().num_days_from_monday());
-    let this_monday = today - Duration::days(days_from_monday);
+    // A day the calendar cannot hold (a week at either end of chrono's
+    // range) resolves nothing.
+    let plus = |day: NaiveDate, days: i64| day.checked_add_signed(Duration::days(days));
+    let this_monday = plus(today, -days_from_monday)?;
     match relative {
-        Relative::ThisWeek => Some((today, this_monday + Duration::days(6))),
-        Relative::NextWeek => Some((
-            this_monday + Duration::days(7),
-            this_monday + Duration::days(13),
-        )),
-        Relative::WithinDays(days) => Some((today, today + Duration::days(days))),
+        Relative::ThisWeek => Some((today, plus(this_monday, 6)?)),
+        Relative::NextWeek => Some((plus(this_monday, 7)?, plus(this_monday, 13)?)),
+        Relative::WithinDays(days) => Some((today, plus(today, days)?)),
         Relative::ThisMonth => Some((today, last_day_of_month(today.year(), today.month()))),
         Relative::MonthsAhead(months) => {
             let target = today.with_day(1)?.checked_add_months(Months::new(months))?;
@@ -1094,5 +1094,6 @@ fn resolve_purchase_window(text: &str, today: NaiveDate) -> Option<PurchaseWindo
 
 /// The local date of an instant, for resolving time phrases.
 pub fn local_date(instant: chrono::DateTime<chrono::Utc>, utc_offset_minutes: i32) -> NaiveDate {
-    (instant + Duration::minutes(i64::from(utc_offset_minutes))).date_naive()
+    crate::calendar::moved_by(instant, Duration::minutes(i64::from(utc_offset_minutes)))
+        .date_naive()
 }

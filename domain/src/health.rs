@@ -14,6 +14,7 @@ use std::ops::{Bound, RangeBounds};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::days_before;
 use crate::error::{DomainError, ValueKind};
 use crate::event::Event;
 use crate::value::{CustomerId, Keyword, ModuleName, PlanName, ReferenceRef, Text, TicketRef};
@@ -240,7 +241,8 @@ impl HealthPolicy {
     }
 
     /// Weights sum to 100; every target > 0; `yellow_at_bp < green_at_bp <=
-    /// 10000`; `callback_due_hours > 0`; `ticket_overdue_hours > 0`;
+    /// 10000`; `callback_due_hours` and `ticket_overdue_hours` 1 to
+    /// [`MAX_POLICY_HOURS`];
     /// `version >= 1`; core modules and plan keys are normalised names,
     /// modules sorted and unique; a non-empty script for every [`RiskKind`].
     pub fn validate(&self) -> Result<(), DomainError> {
@@ -278,9 +280,10 @@ impl HealthPolicy {
                 "thresholds need yellow_at_bp < green_at_bp <= 10000",
             ));
         }
-        if self.callback_due_hours == 0 || self.ticket_overdue_hours == 0 {
+        let within_a_year = |hours: u32| (1..=MAX_POLICY_HOURS).contains(&hours);
+        if !(within_a_year(self.callback_due_hours) && within_a_year(self.ticket_overdue_hours)) {
             return Err(invalid(
-                "callback_due_hours and ticket_overdue_hours must be greater than 0",
+                "callback_due_hours and ticket_overdue_hours must be 1 to 8760 (a year)",
             ));
         }
         let modules_normalised = self
@@ -433,6 +436,12 @@ pub struct OverdueTicket {
 /// sees its whole window.
 pub const PRUNE_MARGIN_DAYS: i64 = 31;
 
+/// The longest `callback_due_hours` and `ticket_overdue_hours` a policy
+/// may set: a year (as a nurture step's delay). A call-back's due time is
+/// its day's close plus the first, so it must stay a time the calendar
+/// holds.
+pub const MAX_POLICY_HOURS: u32 = 24 * 365;
+
 /// What the health score reads, folded from the account's events (the
 /// `Account` aggregate keeps one; projections can fold their own with
 /// [`HealthInputs::apply`]).
@@ -508,7 +517,7 @@ impl HealthInputs {
                     .next_back()
                     .copied()
                     .max(reported.days.iter().map(|day| day.day).max());
-                let cutoff = newest.map(|newest| newest - Duration::days(89));
+                let cutoff = newest.map(|newest| days_before(newest, 89));
                 // A day listed twice counts as its last listing (as the
                 // inserts one after the other left it).
                 let days: BTreeMap<NaiveDate, DayUsage> = reported
@@ -558,7 +567,7 @@ impl HealthInputs {
                     .map(|(_, ticket)| local_day(ticket.resolved_at))
                     .max()
                     .map_or(day, |newest| newest.max(day));
-                let cutoff = newest - Duration::days(89 + PRUNE_MARGIN_DAYS);
+                let cutoff = days_before(newest, 89 + PRUNE_MARGIN_DAYS);
                 if day < cutoff {
                     // Too old to keep: it only replaces what the ticket had.
                     changed |= self.resolved_tickets.remove(&resolved.ticket_ref).is_some();
@@ -595,7 +604,7 @@ impl HealthInputs {
                     .map(|(_, day)| *day)
                     .max()
                     .map_or(day, |newest| newest.max(day));
-                let cutoff = newest - Duration::days(364 + PRUNE_MARGIN_DAYS);
+                let cutoff = days_before(newest, 364 + PRUNE_MARGIN_DAYS);
                 let reference = &recorded.reference_ref;
                 changed |= if day < cutoff {
                     self.success_references.remove(reference).is_some()
@@ -612,7 +621,7 @@ impl HealthInputs {
                         .map(|search| search.searched_on)
                         .max(),
                 );
-                let cutoff = newest.map(|newest| newest - Duration::days(29 + PRUNE_MARGIN_DAYS));
+                let cutoff = newest.map(|newest| days_before(newest, 29 + PRUNE_MARGIN_DAYS));
                 for search in &searched.searches {
                     if cutoff.is_some_and(|cutoff| search.searched_on < cutoff) {
                         continue;

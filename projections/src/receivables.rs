@@ -31,6 +31,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use salesledger_domain::calendar::days_before;
 use salesledger_domain::contract::{Allocation, Department};
 use salesledger_domain::value::{ContractId, CustomerId, RepId, TaskCardId};
 use salesledger_domain::Event;
@@ -464,7 +465,7 @@ impl ReceivablesView {
                 regions: Vec::new(),
             };
         };
-        let window_start = as_of - chrono::Duration::days(DSO_WINDOW_DAYS - 1);
+        let window_start = days_before(as_of, DSO_WINDOW_DAYS - 1);
         let mut regions: BTreeMap<String, (AgingBuckets, u64, u64)> = BTreeMap::new();
         for contract in self.contracts.values() {
             if contract.signed_on > as_of {

@@ -73,6 +73,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use salesledger_domain::calendar::days_before;
 use salesledger_domain::retail::{
     fill_script, PosTicketsRecorded, RetailPolicyPublished, StoreFormat, TimeSlot,
     DEFAULT_HIGH_POTENTIAL_AVG_TICKET_CENTS, DEFAULT_SCRIPT_TEMPLATE, DEFAULT_WINDOW_DAYS,
@@ -771,10 +772,7 @@ impl RetailStoresView {
         });
         // Without `from`: the promotion's start, or the longest range that
         // ends at `to` for a promotion longer than that.
-        let from = from.unwrap_or_else(|| {
-            info.starts_on
-                .max(to - chrono::Duration::days(MAX_QUERY_DAYS - 1))
-        });
+        let from = from.unwrap_or_else(|| info.starts_on.max(days_before(to, MAX_QUERY_DAYS - 1)));
         if (to - from).num_days() >= MAX_QUERY_DAYS {
             return Err(RetailQueryError::RangeTooLong { from, to });
         }

@@ -66,7 +66,7 @@ pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute::new(
     ("403", "forbidden: only supervisors import customer lists"),
     (
         "413",
-        "payload_too_large: the file is larger than the blob limit (`serve --max-blob-bytes`)",
+        "body_too_large: the file is larger than the blob limit (`serve --max-blob-bytes`)",
     ),
     ("415", "unsupported_media_type: neither text/csv nor .xlsx"),
     (

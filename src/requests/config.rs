@@ -96,8 +96,9 @@ pub struct PublishPoolPolicyRequest {
     /// Days of protection after a claim or transfer (default 30).
     #[schema(example = 30)]
     pub protection_days: u32,
-    /// Days a qualifying follow-up extends protection to.
+    /// Days a qualifying follow-up extends protection to (1 to 3650).
     #[schema(example = 30)]
+    #[schema(minimum = 1, maximum = 3650)]
     pub extension_days: u32,
     /// Upper bound on protection from the start of ownership.
     #[schema(example = 90)]
@@ -361,14 +362,17 @@ pub struct PublishHealthPolicyRequest {
     /// Yellow from this score (below `green_at_bp`); red below it.
     #[schema(example = 7000)]
     pub yellow_at_bp: u32,
-    /// Hours from the day close to a call-back task's due time.
+    /// Hours from the day close to a call-back task's due time (1 to
+    /// 8760, a year).
     #[schema(example = 48)]
+    #[schema(minimum = 1, maximum = 8760)]
     pub callback_due_hours: u32,
     /// Core module names: sorted, unique, lowercase.
     #[schema(example = json!(["api", "crm", "mobile", "reports", "workflow"]))]
     pub core_modules: Vec<String>,
-    /// An open ticket older than this many hours is overdue.
+    /// An open ticket older than this many hours is overdue (1 to 8760).
     #[schema(example = 72)]
+    #[schema(minimum = 1, maximum = 8760)]
     pub ticket_overdue_hours: u32,
     /// One non-empty script (template text) per risk kind.
     #[schema(example = json!({"low_usage": "约客户做一次 15 分钟的使用回顾", "low_module_usage": "发送模块激活指南", "overdue_tickets": "走技术支持快速通道", "renewal_due": "确认续约意向与预算", "competitor_interest": "安排一次价值复盘", "low_key_feature_use": "演示关键功能的业务收益"}))]

@@ -84,6 +84,7 @@ mod c3_ownership;
 mod c4_visits;
 mod c5_nurture;
 mod c6_proposals;
+mod calendar_edges;
 mod content_type;
 mod customer_import;
 mod dashboard;

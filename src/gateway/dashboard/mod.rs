@@ -22,7 +22,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
+use salesledger_domain::calendar::days_before;
 use salesledger_projections::tables::health::{self, HealthTables};
 use salesledger_projections::tables::{TableError, TableRead};
 use serde::{Deserialize, Serialize};
@@ -254,7 +255,7 @@ pub fn trend(rows: &mut impl TableRead, days: u32) -> Result<HealthTrend, TableE
             days: Vec::new(),
         });
     };
-    let first = last - Duration::days(i64::from(days) - 1);
+    let first = days_before(last, i64::from(days) - 1);
     let days = health::level_counts(rows, first, last)?
         .into_iter()
         .map(|counts| TrendDay {
