@@ -49,6 +49,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::gateway::problem::ApiError;
+use crate::i18n::Lang;
 use crate::requests::RegisterCustomerRequest;
 
 /// The most rows one import takes (a larger list: split it).
@@ -114,8 +115,24 @@ pub enum ImportError {
     NoHeader,
     #[error("no column holds the company name (header: {header}); name it with --map COLUMN=company_name")]
     NoCompanyName { header: String },
-    #[error("--map {mapping}: {reason}")]
-    BadMapping { mapping: String, reason: String },
+    #[error("--map {mapping}: expected COLUMN=FIELD")]
+    MappingWithoutField { mapping: String },
+    #[error("--map {mapping}: {field} is not a field (company_name, unified_social_credit_code, phone, contact_email, owner, attributes.KEY, ignore)")]
+    UnknownField { mapping: String, field: String },
+    #[error("--map {mapping}: no column {column} (header: {header})")]
+    UnknownColumn {
+        mapping: String,
+        column: String,
+        header: String,
+    },
+    #[error(
+        "--map {field}: columns {first} and {second} both hold {field}; map one of them to ignore"
+    )]
+    FieldTwice {
+        field: String,
+        first: String,
+        second: String,
+    },
     #[error("the list has {rows} rows; at most {MAX_ROWS} are imported at once: split it")]
     TooManyRows { rows: usize },
 }
@@ -128,8 +145,63 @@ impl ImportError {
             ImportError::Unreadable { .. } => "unreadable_sheet",
             ImportError::NoHeader => "sheet_without_header",
             ImportError::NoCompanyName { .. } => "no_company_name_column",
-            ImportError::BadMapping { .. } => "invalid_column_mapping",
+            ImportError::MappingWithoutField { .. }
+            | ImportError::UnknownField { .. }
+            | ImportError::UnknownColumn { .. }
+            | ImportError::FieldTwice { .. } => "invalid_column_mapping",
             ImportError::TooManyRows { .. } => "too_many_rows",
+        }
+    }
+
+    /// This refusal for a person at the CLI, in the CLI's language (the
+    /// gateway answers its problem details by `code` instead).
+    pub fn localized(&self) -> String {
+        match self {
+            ImportError::UnknownFormat { what } => {
+                crate::t!("cli-import-err-unknown-format", what = what)
+            }
+            ImportError::Unreadable { format, reason } => {
+                crate::t!(
+                    "cli-import-err-unreadable",
+                    format = format,
+                    reason = reason
+                )
+            }
+            ImportError::NoHeader => crate::t!("cli-import-err-no-header"),
+            ImportError::NoCompanyName { header } => {
+                crate::t!("cli-import-err-no-company-name", header = header)
+            }
+            ImportError::MappingWithoutField { mapping } => {
+                crate::t!("cli-import-err-mapping-without-field", mapping = mapping)
+            }
+            ImportError::UnknownField { mapping, field } => crate::t!(
+                "cli-import-err-unknown-field",
+                mapping = mapping,
+                field = field
+            ),
+            ImportError::UnknownColumn {
+                mapping,
+                column,
+                header,
+            } => crate::t!(
+                "cli-import-err-unknown-column",
+                mapping = mapping,
+                column = column,
+                header = header
+            ),
+            ImportError::FieldTwice {
+                field,
+                first,
+                second,
+            } => crate::t!(
+                "cli-import-err-field-twice",
+                field = field,
+                first = first,
+                second = second
+            ),
+            ImportError::TooManyRows { rows } => {
+                crate::t!("cli-import-err-too-many-rows", rows = rows, max = MAX_ROWS)
+            }
         }
     }
 }
@@ -317,26 +389,23 @@ pub fn map_columns(header: &[String], mappings: &[String]) -> Result<Vec<Field>,
         .map(|column| Field::recognise(column).unwrap_or(Field::Ignore))
         .collect();
     for mapping in mappings {
-        let bad = |reason: String| ImportError::BadMapping {
+        let (column, field) =
+            mapping
+                .rsplit_once('=')
+                .ok_or_else(|| ImportError::MappingWithoutField {
+                    mapping: mapping.clone(),
+                })?;
+        let field = Field::parse(field).ok_or_else(|| ImportError::UnknownField {
             mapping: mapping.clone(),
-            reason,
-        };
-        let (column, field) = mapping
-            .rsplit_once('=')
-            .ok_or_else(|| bad("expected COLUMN=FIELD".to_owned()))?;
-        let field = Field::parse(field).ok_or_else(|| {
-            bad(format!(
-                "{field} is not a field (company_name, unified_social_credit_code, phone, contact_email, owner, attributes.KEY, ignore)"
-            ))
+            field: field.to_owned(),
         })?;
         let index = header
             .iter()
             .position(|cell| cell == column.trim())
-            .ok_or_else(|| {
-                bad(format!(
-                    "no column {column} (header: {})",
-                    header.join(", ")
-                ))
+            .ok_or_else(|| ImportError::UnknownColumn {
+                mapping: mapping.clone(),
+                column: column.to_owned(),
+                header: header.join(", "),
             })?;
         if let Some(slot) = fields.get_mut(index) {
             *slot = field;
@@ -351,14 +420,10 @@ pub fn map_columns(header: &[String], mappings: &[String]) -> Result<Vec<Field>,
             continue;
         }
         if let Some(first) = seen.insert(field.clone(), index) {
-            return Err(ImportError::BadMapping {
-                mapping: field.name(),
-                reason: format!(
-                    "columns {} and {} both hold {}; map one of them to ignore",
-                    header.get(first).map_or("?", String::as_str),
-                    header.get(index).map_or("?", String::as_str),
-                    field.name()
-                ),
+            return Err(ImportError::FieldTwice {
+                field: field.name(),
+                first: header.get(first).map_or("?", String::as_str).to_owned(),
+                second: header.get(index).map_or("?", String::as_str).to_owned(),
             });
         }
     }
@@ -476,30 +541,34 @@ impl Reps {
         Ok(Reps { ids, by_name })
     }
 
-    fn resolve(&self, cell: &str) -> Result<RepId, (&'static str, String)> {
+    fn resolve(&self, cell: &str) -> Result<RepId, RowRefusal> {
+        let owner = ("owner", cell.to_owned());
         if let Ok(id) = Uuid::parse_str(cell) {
             let rep = RepId::from_uuid(id);
             return if self.ids.contains(&rep) {
                 Ok(rep)
             } else {
-                Err((
+                Err(RowRefusal::new(
                     "unknown_owner",
                     format!("owner {cell} is not a registered rep"),
+                    [owner],
                 ))
             };
         }
         match self.by_name.get(cell).map(Vec::as_slice) {
             Some([rep]) => Ok(*rep),
-            Some(several) => Err((
+            Some(several) => Err(RowRefusal::new(
                 "ambiguous_owner",
                 format!(
                     "owner {cell} names {} reps; give the rep's id instead",
                     several.len()
                 ),
+                [owner, ("count", several.len().to_string())],
             )),
-            None => Err((
+            None => Err(RowRefusal::new(
                 "unknown_owner",
                 format!("owner {cell} names no registered rep (by id or display name)"),
+                [owner],
             )),
         }
     }
@@ -526,13 +595,67 @@ fn idempotency(key: String, digest: [u8; 32]) -> Option<IdempotencyKey> {
     })
 }
 
-fn refused(line: u64, values: &RowValues, error: ApiError) -> RefusedRow {
+/// A row refused by the import itself (not by the command path): its
+/// code, the English sentence, and the variables of the catalogue's
+/// message `message` (`problems.ftl`) that words it in another language.
+struct RowRefusal {
+    code: &'static str,
+    message: &'static str,
+    english: String,
+    args: Vec<(String, String)>,
+}
+
+impl RowRefusal {
+    fn new<const N: usize>(
+        code: &'static str,
+        english: String,
+        args: [(&str, String); N],
+    ) -> RowRefusal {
+        RowRefusal {
+            code,
+            message: code,
+            english,
+            args: args
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
+        }
+    }
+
+    fn into_row(self, line: u64, company_name: Option<String>, lang: Lang) -> RefusedRow {
+        let reason = match lang {
+            Lang::En => None,
+            _ => crate::i18n::message(lang, self.message, &self.args),
+        };
+        RefusedRow {
+            line,
+            company_name,
+            code: self.code.to_owned(),
+            reason: reason.unwrap_or(self.english),
+        }
+    }
+}
+
+/// A row the command path refused: its problem, worded in `lang`.
+fn refused(line: u64, values: &RowValues, error: ApiError, lang: Lang) -> RefusedRow {
+    let reason = error.problem_in(lang).detail;
     RefusedRow {
         line,
         company_name: values.company_name.clone(),
         code: error.code,
-        reason: error.detail,
+        reason,
     }
+}
+
+/// How one import runs: the caller's column mappings, whether it only
+/// checks, its time, and the language refused rows are worded in.
+pub struct ImportRun<'a> {
+    /// `COLUMN=FIELD`, each naming a header cell.
+    pub mappings: &'a [String],
+    /// Check every row and append nothing.
+    pub dry_run: bool,
+    pub now: DateTime<Utc>,
+    pub lang: Lang,
 }
 
 /// Imports (or with `dry_run`, checks) every row of `sheet`, acting as
@@ -542,11 +665,15 @@ pub async fn import(
     service: &CommandService,
     principal: &Principal,
     sheet: &Sheet,
-    mappings: &[String],
-    dry_run: bool,
-    now: DateTime<Utc>,
+    run: ImportRun<'_>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Result<ImportReport, ImportError>, ApiError> {
+    let ImportRun {
+        mappings,
+        dry_run,
+        now,
+        lang,
+    } = run;
     let fields = match map_columns(&sheet.header, mappings) {
         Ok(fields) => fields,
         Err(error) => return Ok(Err(error)),
@@ -595,24 +722,21 @@ pub async fn import(
         let line = *line;
         let values = row_values(&fields, cells);
         let Some(company_name) = values.company_name.clone() else {
-            report.refused.push(RefusedRow {
-                line,
-                company_name: None,
-                code: "missing_company_name".to_owned(),
-                reason: format!("line {line} has no company name"),
-            });
+            let refusal = RowRefusal::new(
+                "missing_company_name",
+                format!("line {line} has no company name"),
+                [("line", line.to_string())],
+            );
+            report.refused.push(refusal.into_row(line, None, lang));
             continue;
         };
         let owner = match (&reps, values.owner.as_deref()) {
             (Some(reps), Some(cell)) => match reps.resolve(cell) {
                 Ok(rep) => Some(rep),
-                Err((code, reason)) => {
-                    report.refused.push(RefusedRow {
-                        line,
-                        company_name: Some(company_name),
-                        code: code.to_owned(),
-                        reason,
-                    });
+                Err(refusal) => {
+                    report
+                        .refused
+                        .push(refusal.into_row(line, Some(company_name), lang));
                     continue;
                 }
             },
@@ -629,12 +753,15 @@ pub async fn import(
         let digest = row_digest(&request)?;
         if let Some(first) = lines_by_digest.insert(digest, line) {
             lines_by_digest.insert(digest, first);
-            report.refused.push(RefusedRow {
-                line,
-                company_name: Some(request.company_name),
-                code: "duplicate_record".to_owned(),
-                reason: format!("the same customer as line {first}"),
-            });
+            let refusal = RowRefusal {
+                code: "duplicate_record",
+                message: "duplicate_record_in_list",
+                english: format!("the same customer as line {first}"),
+                args: vec![("first".to_owned(), first.to_string())],
+            };
+            report
+                .refused
+                .push(refusal.into_row(line, Some(request.company_name), lang));
             continue;
         }
         let id = id_from(&digest);
@@ -676,7 +803,7 @@ pub async fn import(
                         owner: owner.map(|rep| rep.as_uuid()),
                     });
                 }
-                Err(error) => report.refused.push(refused(line, &values, error)),
+                Err(error) => report.refused.push(refused(line, &values, error, lang)),
             }
             continue;
         }
@@ -700,7 +827,7 @@ pub async fn import(
         let outcome = match registered {
             Ok(outcome) => outcome,
             Err(error) if error.status.is_client_error() => {
-                report.refused.push(refused(line, &values, error));
+                report.refused.push(refused(line, &values, error, lang));
                 continue;
             }
             Err(error) => return Err(error),
@@ -751,7 +878,7 @@ pub async fn import(
                 if !error.status.is_client_error() {
                     return Err(error);
                 }
-                report.refused.push(refused(line, &values, error));
+                report.refused.push(refused(line, &values, error, lang));
             }
         }
     }

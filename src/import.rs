@@ -22,7 +22,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{anyhow, Context};
 use clap::{Args, Subcommand};
 use salesledger_commands::{CommandError, CommandMeta, CommandService, Principal};
 use salesledger_domain::value::{ActorId, PosBatchId};
@@ -94,11 +94,11 @@ pub fn run(command: ImportCommand) -> anyhow::Result<ExitCode> {
 /// or before), 1 when a row was refused (each printed with its line), 2
 /// when the list cannot be read at all.
 async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode> {
-    use crate::customer_import::{import, read_sheet, SheetFormat};
-    let format = SheetFormat::from_path(&args.file)?;
+    use crate::customer_import::{import, read_sheet, ImportRun, SheetFormat};
+    let format = SheetFormat::from_path(&args.file).map_err(|error| anyhow!(error.localized()))?;
     let bytes = std::fs::read(&args.file)
         .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
-    let sheet = read_sheet(&bytes, format)?;
+    let sheet = read_sheet(&bytes, format).map_err(|error| anyhow!(error.localized()))?;
     let opened = OpenedStore::open(&StoreChoice::Sled(args.data.clone())).await?;
     let service = CommandService::new(opened.store().clone());
     let principal = Principal {
@@ -110,9 +110,12 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
         &service,
         &principal,
         &sheet,
-        &args.mappings,
-        args.dry_run,
-        chrono::Utc::now(),
+        ImportRun {
+            mappings: &args.mappings,
+            dry_run: args.dry_run,
+            now: chrono::Utc::now(),
+            lang: crate::i18n::cli_lang(),
+        },
         &|done| bar.set_position(done),
     )
     .await;
@@ -121,7 +124,7 @@ async fn import_customers(args: &CustomerImportArgs) -> anyhow::Result<ExitCode>
     let report = match result {
         Ok(Ok(report)) => report,
         Ok(Err(error)) => {
-            eprintln!("{error}");
+            eprintln!("{}", error.localized());
             return Ok(ExitCode::from(2));
         }
         // The gateway's problem, its detail in the CLI's language.

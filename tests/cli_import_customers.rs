@@ -255,3 +255,73 @@ fn a_list_that_cannot_be_mapped_is_refused_whole() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(records(data.path()).len(), before + 1);
 }
+
+/// In Chinese (`--lang zh-CN`), a list refused whole and each refused row
+/// are worded in Chinese: the import's own refusals (an unknown owner)
+/// from the catalogue, the command path's (an invalid phone, a duplicate)
+/// from their problem messages.
+#[test]
+fn refusals_are_worded_in_the_clis_language() {
+    let data = tempfile::tempdir().expect("tempdir");
+    seed_reps(data.path());
+    let list = data.path().join("list.csv");
+    std::fs::write(&list, "Firma,Telefon\nACME,13800138000\n").expect("write");
+    let in_chinese = |extra: &[&str]| {
+        let mut args = vec![
+            "--lang",
+            "zh-CN",
+            "import",
+            "customers",
+            list.to_str().expect("path"),
+            "--data",
+            data.path().to_str().expect("path"),
+        ];
+        args.extend_from_slice(extra);
+        let output = salesledger(&args);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = in_chinese(&[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("没有任何一列是公司名称（表头：Firma, Telefon）"),
+        "{stderr}"
+    );
+    let (code, stderr) = in_chinese(&["--map", "Firma=company_name", "--map", "Telefon=fax"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--map Telefon=fax：fax 不是可用字段"),
+        "{stderr}"
+    );
+    let (_, stderr) = in_chinese(&["--map", "Firma=company_name", "--map", "Nummer=phone"]);
+    assert!(
+        stderr.contains("没有名为 Nummer 的列（表头：Firma, Telefon）"),
+        "{stderr}"
+    );
+
+    let output = salesledger(&[
+        "--lang",
+        "zh-CN",
+        "import",
+        "customers",
+        fixture("customers.csv").to_str().expect("path"),
+        "--data",
+        data.path().to_str().expect("path"),
+        "--dry-run",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    for expected in [
+        "第 4 行：苏州华信电子有限公司（invalid_phone）：电话",
+        "第 5 行：瑞康贸易有限公司（duplicate_record）：",
+        "第 6 行：南京星辰软件有限公司（unknown_owner）：负责人 孙悟空 不是已登记的销售",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+    }
+    // No English sentence is left in the refusals (the codes stay).
+    for english in ["owner 孙", "line ", "names no", "is not", "the same"] {
+        assert!(!stderr.contains(english), "{english}\n{stderr}");
+    }
+}

@@ -19,7 +19,7 @@ use super::problem::ApiError;
 use super::route::DocRoute;
 use super::AppState;
 use crate::customer_import::{
-    import, read_sheet, ImportError, ImportReport, SheetFormat, XLSX_MEDIA_TYPE,
+    import, read_sheet, ImportError, ImportReport, ImportRun, SheetFormat, XLSX_MEDIA_TYPE,
 };
 
 /// The path of the route.
@@ -146,9 +146,12 @@ async fn import_customers(
         &state.service,
         &caller.principal,
         &sheet,
-        &mappings,
-        dry_run,
-        state.now(),
+        ImportRun {
+            mappings: &mappings,
+            dry_run,
+            now: state.now(),
+            lang: super::localize::request_lang(),
+        },
         &|_| {},
     )
     .await??;

@@ -165,3 +165,54 @@ async fn only_supervisors_import_and_bad_lists_are_refused_whole() {
     .assert_problem(400, "invalid_query");
     assert_eq!(app.log_len(), before, "nothing appended");
 }
+
+/// With `Accept-Language: zh-CN`, every refused row's `reason` is
+/// Chinese: the import's own refusals (an owner no rep has, the same
+/// customer twice in one list) and the command path's (an invalid phone).
+/// The codes stay as they are.
+#[tokio::test]
+async fn refused_rows_are_worded_in_the_requests_language() {
+    let app = spawn_app().await;
+    app.register_reps().await;
+    let list = "客户名称,联系电话,负责人\n\
+                杭州瑞康医疗器械有限公司,13800138000,\n\
+                苏州华信电子有限公司,138 0013 800,\n\
+                杭州瑞康医疗器械有限公司,13800138000,\n\
+                南京星辰软件有限公司,,孙悟空\n\
+                ,13900139000,\n";
+    let answer = app
+        .send_raw(
+            "POST",
+            "/v1/customers/import?dry_run=true",
+            Some(app.token("supervisor")),
+            Some("text/csv"),
+            list.as_bytes().to_vec(),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    let report = answer.ok().clone();
+    assert_eq!(
+        refused_codes(&report),
+        [
+            (3, "invalid_phone".to_owned()),
+            (4, "duplicate_record".to_owned()),
+            (5, "unknown_owner".to_owned()),
+            (6, "missing_company_name".to_owned()),
+        ]
+    );
+    let reasons: Vec<&str> = report["refused"]
+        .as_array()
+        .expect("refused")
+        .iter()
+        .map(|row| row["reason"].as_str().expect("reason"))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "电话号码无效。",
+            "与第 2 行是同一客户。",
+            "负责人 孙悟空 不是已登记的销售（按编号或姓名均未找到）。",
+            "第 6 行没有公司名称。",
+        ]
+    );
+}

@@ -267,6 +267,15 @@ cli-progress-rows = rows
 cli-progress-pos-lines = importing POS lines
 cli-import-column = column { $column }: { $field }
 cli-import-row-refused = line { $line }: { $company } ({ $code }): { $reason }
+cli-import-err-unknown-format = { $what } is neither a .csv nor an .xlsx file
+cli-import-err-unreadable = the file cannot be read as { $format }: { $reason }
+cli-import-err-no-header = the file has no header row
+cli-import-err-no-company-name = no column holds the company name (header: { $header }); name it with --map COLUMN=company_name
+cli-import-err-mapping-without-field = --map { $mapping }: expected COLUMN=FIELD
+cli-import-err-unknown-field = --map { $mapping }: { $field } is not a field (company_name, unified_social_credit_code, phone, contact_email, owner, attributes.KEY, ignore)
+cli-import-err-unknown-column = --map { $mapping }: no column { $column } (header: { $header })
+cli-import-err-field-twice = --map { $field }: columns { $first } and { $second } both hold { $field }; map one of them to ignore
+cli-import-err-too-many-rows = the list has { $rows } rows; at most { $max } are imported at once: split it
 cli-import-customers-summary = { $dry_run ->
     [yes] { $rows } rows: would register { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused } (dry run: nothing appended)
    *[no] { $rows } rows: registered { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused }

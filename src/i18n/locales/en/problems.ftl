@@ -253,3 +253,7 @@ sheet_without_header = The file has no header row.
 no_company_name_column = No column holds the company name; name it with `map=COLUMN=company_name`.
 invalid_column_mapping = A column mapping is not valid.
 too_many_rows = The list has too many rows for one import; split it.
+missing_company_name = Line { $line } has no company name.
+unknown_owner = The owner { $owner } names no registered rep (by id or display name).
+ambiguous_owner = The owner { $owner } names { $count } reps; give the rep's id instead.
+duplicate_record_in_list = The same customer as line { $first }.

@@ -267,6 +267,15 @@ cli-progress-rows = 行
 cli-progress-pos-lines = 导入 POS 行
 cli-import-column = 列 { $column }：{ $field }
 cli-import-row-refused = 第 { $line } 行：{ $company }（{ $code }）：{ $reason }
+cli-import-err-unknown-format = { $what } 既不是 .csv 文件也不是 .xlsx 文件
+cli-import-err-unreadable = 无法将该文件读取为 { $format }：{ $reason }
+cli-import-err-no-header = 文件没有表头行
+cli-import-err-no-company-name = 没有任何一列是公司名称（表头：{ $header }）；请用 --map 列名=company_name 指定
+cli-import-err-mapping-without-field = --map { $mapping }：格式应为 列名=字段
+cli-import-err-unknown-field = --map { $mapping }：{ $field } 不是可用字段（company_name、unified_social_credit_code、phone、contact_email、owner、attributes.键名、ignore）
+cli-import-err-unknown-column = --map { $mapping }：没有名为 { $column } 的列（表头：{ $header }）
+cli-import-err-field-twice = --map { $field }：列 { $first } 和列 { $second } 都对应 { $field }；请把其中一列映射为 ignore
+cli-import-err-too-many-rows = 清单有 { $rows } 行，一次最多导入 { $max } 行：请拆分后再导入
 cli-import-customers-summary = { $dry_run ->
     [yes] 共 { $rows } 行：将登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }（试运行：未追加任何记录）
    *[no] 共 { $rows } 行：已登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }
