@@ -383,7 +383,7 @@ fn describe_failure(
                     "cli-import-pos-bad-line",
                     line = bad.line,
                     code = bad.code.as_str(),
-                    detail = bad.detail
+                    detail = crate::i18n::pos_line_detail(crate::i18n::cli_lang(), bad)
                 ));
             }
             message

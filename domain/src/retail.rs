@@ -806,7 +806,14 @@ pub struct PosLineError {
     /// 1-based line number in the input.
     pub line: u64,
     pub code: PosLineErrorCode,
+    /// What is wrong, in English (the API's `detail` for an English
+    /// reader).
     pub detail: String,
+    /// The values `detail` names, by name (`store`, `sku`, `ticket`, ...):
+    /// the variables of the message that words it in another language
+    /// (the binary's catalogue, one message per code). Not serialised.
+    #[serde(skip)]
+    pub args: Vec<(&'static str, String)>,
 }
 
 impl PosLineError {
@@ -815,7 +822,14 @@ impl PosLineError {
             line,
             code,
             detail: detail.into(),
+            args: Vec::new(),
         }
+    }
+
+    /// The same error naming `value` as `name`.
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> PosLineError {
+        self.args.push((name, value.to_string()));
+        self
     }
 }
 
@@ -860,28 +874,37 @@ pub fn build_pos_batch(
         let line = input.line;
         let store_ok = catalogue.has_store(&input.store);
         if !store_ok {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::UnknownStore,
-                format!("store {} is not known", input.store),
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::UnknownStore,
+                    format!("store {} is not known", input.store),
+                )
+                .with("store", &input.store),
+            );
             continue;
         }
         if !catalogue.has_sku(&input.sku) {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::UnknownSku,
-                format!("SKU {} is not known", input.sku),
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::UnknownSku,
+                    format!("SKU {} is not known", input.sku),
+                )
+                .with("sku", &input.sku),
+            );
             continue;
         }
         if let Some(member) = &input.member {
             if !catalogue.has_member(member) {
-                errors.push(PosLineError::new(
-                    line,
-                    PosLineErrorCode::UnknownMember,
-                    format!("member {member} is not known"),
-                ));
+                errors.push(
+                    PosLineError::new(
+                        line,
+                        PosLineErrorCode::UnknownMember,
+                        format!("member {member} is not known"),
+                    )
+                    .with("member", member),
+                );
                 continue;
             }
         }
@@ -902,20 +925,28 @@ pub fn build_pos_batch(
         {
             Some(amount) if amount <= MAX_LINE_AMOUNT_CENTS => amount,
             _ => {
-                errors.push(PosLineError::new(
-                    line,
-                    PosLineErrorCode::InvalidAmount,
-                    format!("amount_cents must be an integer from 0 to {MAX_LINE_AMOUNT_CENTS}"),
-                ));
+                errors.push(
+                    PosLineError::new(
+                        line,
+                        PosLineErrorCode::InvalidAmount,
+                        format!(
+                            "amount_cents must be an integer from 0 to {MAX_LINE_AMOUNT_CENTS}"
+                        ),
+                    )
+                    .with("max", MAX_LINE_AMOUNT_CENTS),
+                );
                 continue;
             }
         };
         let Ok(sku) = SkuCode::parse(&input.sku) else {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::MalformedLine,
-                "sku must be 1 to 64 of A-Z a-z 0-9 . _ : -",
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::MalformedLine,
+                    "sku must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+                )
+                .with("field", "sku"),
+            );
             continue;
         };
         let pos_line = PosLine {
@@ -932,41 +963,53 @@ pub fn build_pos_batch(
                 || first.member != input.member
                 || first.sold_at != input.sold_at
             {
-                errors.push(PosLineError::new(
-                    line,
-                    PosLineErrorCode::TicketMismatch,
-                    format!(
-                        "ticket {} started on line {} with another store, member or sold_at",
-                        draft.ticket.ticket, draft.first_line
-                    ),
-                ));
+                errors.push(
+                    PosLineError::new(
+                        line,
+                        PosLineErrorCode::TicketMismatch,
+                        format!(
+                            "ticket {} started on line {} with another store, member or sold_at",
+                            draft.ticket.ticket, draft.first_line
+                        ),
+                    )
+                    .with("ticket", &draft.ticket.ticket)
+                    .with("first_line", draft.first_line),
+                );
                 continue;
             }
             draft.ticket.lines.push(pos_line);
             continue;
         }
         let Ok(sold_at) = DateTime::parse_from_rfc3339(&input.sold_at) else {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::InvalidSoldAt,
-                format!(
-                    "sold_at {} is not an RFC 3339 time with a UTC offset",
-                    input.sold_at
-                ),
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::InvalidSoldAt,
+                    format!(
+                        "sold_at {} is not an RFC 3339 time with a UTC offset",
+                        input.sold_at
+                    ),
+                )
+                .with("sold_at", &input.sold_at),
+            );
             continue;
         };
         if sold_at > latest_sale {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::TimeInFuture,
-                format!(
-                    "sold_at {} is more than {} s ahead of the server's clock ({})",
-                    input.sold_at,
-                    max_ahead.num_seconds(),
-                    recorded_at.to_rfc3339()
-                ),
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::TimeInFuture,
+                    format!(
+                        "sold_at {} is more than {} s ahead of the server's clock ({})",
+                        input.sold_at,
+                        max_ahead.num_seconds(),
+                        recorded_at.to_rfc3339()
+                    ),
+                )
+                .with("sold_at", &input.sold_at)
+                .with("margin_secs", max_ahead.num_seconds())
+                .with("server_time", recorded_at.to_rfc3339()),
+            );
             continue;
         }
         let parsed = (
@@ -975,11 +1018,14 @@ pub fn build_pos_batch(
             input.member.as_deref().map(MemberRef::parse).transpose(),
         );
         let (Ok(store), Ok(ticket_ref), Ok(member)) = parsed else {
-            errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::MalformedLine,
-                "ticket must be 1 to 64 of A-Z a-z 0-9 . _ : -",
-            ));
+            errors.push(
+                PosLineError::new(
+                    line,
+                    PosLineErrorCode::MalformedLine,
+                    "ticket must be 1 to 64 of A-Z a-z 0-9 . _ : -",
+                )
+                .with("field", "ticket"),
+            );
             continue;
         };
         by_ticket.insert(input.ticket.as_ref(), drafts.len());
@@ -1018,14 +1064,19 @@ pub fn build_pos_batch(
             // A comma before every ticket but the first.
             let added = ticket_len + usize::from(!chunk.is_empty());
             if overhead + ticket_len >= MAX_POS_EVENT_PAYLOAD_BYTES {
-                errors.push(PosLineError::new(
-                    draft.first_line,
-                    PosLineErrorCode::TicketTooLarge,
-                    format!(
-                        "ticket {} is {} bytes as JSON; one event holds less than {}",
-                        draft.ticket.ticket, ticket_len, MAX_POS_EVENT_PAYLOAD_BYTES
-                    ),
-                ));
+                errors.push(
+                    PosLineError::new(
+                        draft.first_line,
+                        PosLineErrorCode::TicketTooLarge,
+                        format!(
+                            "ticket {} is {} bytes as JSON; one event holds less than {}",
+                            draft.ticket.ticket, ticket_len, MAX_POS_EVENT_PAYLOAD_BYTES
+                        ),
+                    )
+                    .with("ticket", &draft.ticket.ticket)
+                    .with("bytes", ticket_len)
+                    .with("max", MAX_POS_EVENT_PAYLOAD_BYTES),
+                );
                 continue;
             }
             if chunk_len + added >= MAX_POS_EVENT_PAYLOAD_BYTES {

@@ -68,11 +68,14 @@ pub fn parse_pos_ndjson_from(
                 member: parsed.member,
                 sold_at: parsed.sold_at,
             }),
-            Err(error) => errors.push(PosLineError::new(
-                line,
-                PosLineErrorCode::MalformedLine,
-                truncated(&error.to_string(), MAX_DETAIL_CHARS),
-            )),
+            Err(error) => {
+                let reason = truncated(&error.to_string(), MAX_DETAIL_CHARS);
+                errors.push(
+                    PosLineError::new(line, PosLineErrorCode::MalformedLine, reason.clone())
+                        .with("field", "line")
+                        .with("reason", reason),
+                )
+            }
         }
     }
     (lines, errors)

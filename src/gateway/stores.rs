@@ -166,11 +166,13 @@ async fn record_pos_sales(
         }
         Err(CommandError::Domain(DomainError::InvalidPosBatch { errors })) => {
             let n_errors = errors.len();
+            let lang = super::localize::request_lang();
             let listed: Vec<_> = errors
                 .iter()
                 .take(MAX_REPORTED_BAD_LINES)
                 .map(|error| {
-                    json!({"line": error.line, "code": error.code.as_str(), "detail": error.detail})
+                    let detail = crate::i18n::pos_line_detail(lang, error);
+                    json!({"line": error.line, "code": error.code.as_str(), "detail": detail})
                 })
                 .collect();
             let first = errors

@@ -211,6 +211,22 @@ pub fn message(lang: Lang, id: &str, args: &[(String, String)]) -> Option<String
     catalogue_message(Catalogue::Problems, lang, id, args)
 }
 
+/// A bad POS line's `detail` in `lang`: message `pos_line_<code>` of the
+/// problems catalogue with the values the line names; English (or a
+/// message that cannot be completed) keeps the domain's sentence.
+pub fn pos_line_detail(lang: Lang, error: &salesledger_domain::retail::PosLineError) -> String {
+    if lang == Lang::En {
+        return error.detail.clone();
+    }
+    let args: Vec<(String, String)> = error
+        .args
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
+    message(lang, &format!("pos_line_{}", error.code.as_str()), &args)
+        .unwrap_or_else(|| error.detail.clone())
+}
+
 /// The message `id` of `catalogue` in `lang` with `args`; `None` when the
 /// catalogue has no such message or a variable it names was not given.
 pub fn catalogue_message(

@@ -357,3 +357,92 @@ async fn a_sale_dated_beyond_the_future_margin_is_a_bad_line() {
     let answer = post_pos(&app, "B-FUTURE", "integrator", &within).await;
     assert_eq!(answer.status.as_u16(), 201, "{}", answer.text);
 }
+
+/// With `Accept-Language: zh-CN`, each bad line's `detail` is Chinese,
+/// naming the line's values; in English it is the domain's sentence. One
+/// line of every code a batch can meet in one request (a ticket too large
+/// for one event aside: it needs about 700 lines).
+#[tokio::test]
+async fn bad_lines_are_worded_in_the_requests_language() {
+    let app = spawn_app().await;
+    seed_catalogue(&app).await;
+    let with = |change: serde_json::Value| {
+        let mut value: serde_json::Value =
+            serde_json::from_str(&line("S0001", "T-9", "SKU-0042", None)).expect("a line");
+        for (key, field) in change.as_object().expect("an object") {
+            value[key] = field.clone();
+        }
+        value.to_string()
+    };
+    let batch = [
+        line("S0009", "T-1", "SKU-0042", None),
+        line("S0001", "T-2", "SKU-0099", None),
+        line("S0001", "T-3", "SKU-0042", Some("M999")),
+        with(json!({"ticket": "T-4", "qty": 0})),
+        with(json!({"ticket": "T-5", "amount_cents": -1})),
+        with(json!({"ticket": "T-6", "sold_at": "yesterday"})),
+        with(json!({"ticket": "T-7", "sold_at": "2999-01-01T00:00:00+08:00"})),
+        with(json!({"ticket": "T-8"})),
+        with(json!({"ticket": "T-8", "store": "S0002"})),
+        with(json!({"ticket": "T 10"})),
+        "{\"store\":".to_owned(),
+    ]
+    .join("\n");
+    let expected = [
+        (1, "unknown_store", "门店 S0009 不存在。"),
+        (2, "unknown_sku", "SKU SKU-0099 不存在。"),
+        (3, "unknown_member", "会员 M999 不存在。"),
+        (4, "invalid_qty", "qty 须为不小于 1 的整数。"),
+        (
+            5,
+            "invalid_amount",
+            "amount_cents 须为 0 至 10000000000 之间的整数。",
+        ),
+        (
+            6,
+            "invalid_sold_at",
+            "sold_at yesterday 不是带时区偏移的 RFC 3339 时间。",
+        ),
+        (
+            7,
+            "time_in_future",
+            "sold_at 2999-01-01T00:00:00+08:00 比服务器时钟（",
+        ),
+        (
+            9,
+            "ticket_mismatch",
+            "小票 T-8 从第 8 行开始时的门店、会员或 sold_at 与本行不同。",
+        ),
+        (
+            10,
+            "malformed_line",
+            "ticket 须为 1 至 64 个字符（A-Z a-z 0-9 . _ : -）",
+        ),
+        (11, "malformed_line", "该行不是有效的 POS 记录："),
+    ];
+    for lang in ["zh-CN", "en"] {
+        let answer = app
+            .send_raw(
+                "POST",
+                "/v1/pos/sales?batch_id=B-WORDS",
+                Some(app.token("integrator")),
+                Some("application/x-ndjson"),
+                batch.as_bytes().to_vec(),
+                &[("accept-language", lang)],
+            )
+            .await;
+        answer.assert_problem(422, "invalid_pos_batch");
+        let errors = answer.json["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), expected.len(), "{}", answer.text);
+        for (error, (line, code, chinese)) in errors.iter().zip(expected) {
+            assert_eq!(error["line"], json!(line), "{error}");
+            assert_eq!(error["code"], json!(code), "{error}");
+            let detail = error["detail"].as_str().expect("detail");
+            if lang == "en" {
+                assert!(detail.is_ascii(), "{detail}");
+            } else {
+                assert!(detail.starts_with(chinese), "{detail}");
+            }
+        }
+    }
+}

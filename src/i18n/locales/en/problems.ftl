@@ -257,3 +257,18 @@ missing_company_name = Line { $line } has no company name.
 unknown_owner = The owner { $owner } names no registered rep (by id or display name).
 ambiguous_owner = The owner { $owner } names { $count } reps; give the rep's id instead.
 duplicate_record_in_list = The same customer as line { $first }.
+
+# a bad line of a POS batch (`errors[].detail` of invalid_pos_batch), by its code
+pos_line_malformed_line = { $field ->
+        [line] The line is not a POS record: { $reason }
+       *[other] { $field } must be 1 to 64 of A-Z a-z 0-9 . _ : -
+    }
+pos_line_unknown_store = Store { $store } is not known.
+pos_line_unknown_sku = SKU { $sku } is not known.
+pos_line_unknown_member = Member { $member } is not known.
+pos_line_invalid_qty = qty must be an integer from 1.
+pos_line_invalid_amount = amount_cents must be an integer from 0 to { $max }.
+pos_line_invalid_sold_at = sold_at { $sold_at } is not an RFC 3339 time with a UTC offset.
+pos_line_ticket_mismatch = Ticket { $ticket } started on line { $first_line } with another store, member or sold_at.
+pos_line_time_in_future = sold_at { $sold_at } is more than { $margin_secs } s ahead of the server's clock ({ $server_time }).
+pos_line_ticket_too_large = Ticket { $ticket } is { $bytes } bytes as JSON; one event holds less than { $max }.

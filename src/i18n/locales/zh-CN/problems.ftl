@@ -255,3 +255,18 @@ missing_company_name = 第 { $line } 行没有公司名称。
 unknown_owner = 负责人 { $owner } 不是已登记的销售（按编号或姓名均未找到）。
 ambiguous_owner = 负责人 { $owner } 对应 { $count } 名销售；请改填销售编号。
 duplicate_record_in_list = 与第 { $first } 行是同一客户。
+
+# POS 批次中的错误行（invalid_pos_batch 的 `errors[].detail`），按错误代码
+pos_line_malformed_line = { $field ->
+        [line] 该行不是有效的 POS 记录：{ $reason }
+       *[other] { $field } 须为 1 至 64 个字符（A-Z a-z 0-9 . _ : -）
+    }
+pos_line_unknown_store = 门店 { $store } 不存在。
+pos_line_unknown_sku = SKU { $sku } 不存在。
+pos_line_unknown_member = 会员 { $member } 不存在。
+pos_line_invalid_qty = qty 须为不小于 1 的整数。
+pos_line_invalid_amount = amount_cents 须为 0 至 { $max } 之间的整数。
+pos_line_invalid_sold_at = sold_at { $sold_at } 不是带时区偏移的 RFC 3339 时间。
+pos_line_ticket_mismatch = 小票 { $ticket } 从第 { $first_line } 行开始时的门店、会员或 sold_at 与本行不同。
+pos_line_time_in_future = sold_at { $sold_at } 比服务器时钟（{ $server_time }）超前 { $margin_secs } 秒以上。
+pos_line_ticket_too_large = 小票 { $ticket } 的 JSON 为 { $bytes } 字节；一个事件只能容纳不到 { $max } 字节。
