@@ -160,3 +160,51 @@ async fn dates_at_the_ends_of_the_calendar_never_bring_the_server_down() {
     }
     assert_still_serving(&app, customer_id).await;
 }
+
+/// Views asked about days at the ends of the calendar answer (a 200 or a
+/// 4xx problem), never fail: the risk list of a day, a region's digest,
+/// and the penetration of a promotion that starts on the first day.
+#[tokio::test]
+async fn views_asked_about_the_ends_of_the_calendar_answer() {
+    let app = spawn_app().await;
+    for (path, token, body) in [
+        (
+            "/v1/stores",
+            "regional_supervisor",
+            json!({"store": "S0001", "name": "一号店", "region": "east", "format": "direct", "opened_on": FIRST_DAY}),
+        ),
+        (
+            "/v1/skus",
+            "marketing",
+            json!({"sku": "SKU-NEW-1", "name": "燕麦拿铁", "category": "drinks", "new_product": true}),
+        ),
+        (
+            "/v1/promotions",
+            "marketing",
+            json!({"sku": "SKU-NEW-1", "name": "上新", "regions": ["east"], "starts_on": FIRST_DAY, "ends_on": "-262143-01-10"}),
+        ),
+    ] {
+        let answer = app.post_json(path, token, &body).await;
+        assert_eq!(answer.status.as_u16(), 201, "{path}: {}", answer.text);
+    }
+    let promotion = app.get("/v1/views/stores/penetration", "supervisor").await;
+    assert!(promotion.status.as_u16() < 500, "{}", promotion.text);
+    // (`+` in a query is a space: written %2B)
+    for day in [FIRST_DAY, &LAST_DAY.replace('+', "%2B")] {
+        for view in [
+            format!("/v1/views/risk?day={day}"),
+            format!("/v1/views/digest/east/{day}"),
+            format!("/v1/views/stores/penetration?to={day}"),
+            format!("/v1/views/stores/penetration?from={day}&to={day}"),
+        ] {
+            let answer = app.get(&view, "supervisor").await;
+            assert!(
+                answer.status.as_u16() < 500,
+                "{view} answered {}: {}",
+                answer.status,
+                answer.text
+            );
+        }
+    }
+    app.assert_healthy().await;
+}
