@@ -810,13 +810,23 @@ impl Store for PgStore {
         let turn = self.inner.registrations.clone().lock_owned().await;
         let client = self.inner.pool.get().await.map_err(pg_error)?;
         let key = registration_lock_key(&self.inner.schema);
-        let mut guard = PgRegistrationGuard { held: None, key };
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&key])
-            .await
-            .map_err(db_error)?;
+        // While the lock is asked for, dropping the guard (the caller gone,
+        // or the request failed) closes the connection rather than pooling
+        // it: its session may still be waiting, and would otherwise hold
+        // the lock, idle in the pool, once it is granted.
+        let mut guard = PgRegistrationGuard {
+            asking: Some(client),
+            held: None,
+            key,
+        };
+        if let Some(client) = &guard.asking {
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&key])
+                .await
+                .map_err(db_error)?;
+        }
         // From here on, dropping the guard unlocks.
-        guard.held = Some((client, turn));
+        guard.held = guard.asking.take().map(|client| (client, turn));
         if let Some((client, _)) = &guard.held {
             let statement = client.prepare_cached(TIP_SQL).await.map_err(db_error)?;
             let tip = tip_from_row(client.query_opt(&statement, &[]).await.map_err(db_error)?)?;
@@ -1277,17 +1287,24 @@ fn stream_heads_from_rows(rows: &[Row]) -> Result<HashMap<String, Option<u64>>, 
     Ok(stream_heads)
 }
 
-/// A held registration lock: the pooled connection holding the
-/// session-level advisory lock, and this process's turn. Dropping it
-/// unlocks on a task; a connection whose unlock fails is closed instead
-/// of going back to the pool (closing a session releases its locks).
+/// A registration lock asked for or held: the pooled connection asking
+/// for the session-level advisory lock, then holding it with this
+/// process's turn. Dropping it while asking closes the connection; once
+/// held, dropping it unlocks on a task, and a connection whose unlock
+/// fails is closed instead of going back to the pool (closing a session
+/// releases its locks, and ends a wait for one once the server next
+/// speaks to it).
 struct PgRegistrationGuard {
+    asking: Option<deadpool_postgres::Object>,
     held: Option<(deadpool_postgres::Object, tokio::sync::OwnedMutexGuard<()>)>,
     key: i64,
 }
 
 impl Drop for PgRegistrationGuard {
     fn drop(&mut self) {
+        if let Some(client) = self.asking.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
         let Some((client, turn)) = self.held.take() else {
             return;
         };

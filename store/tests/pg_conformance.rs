@@ -86,6 +86,14 @@ fn main() {
         "a_batch_reads_each_stream_head_from_one_index_entry",
         |url| -> Case { Box::pin(a_batch_reads_each_stream_head_from_one_index_entry(url)) },
     ));
+    cases.push((
+        "a_registration_lock_abandoned_while_waiting_is_never_held",
+        |url| -> Case {
+            Box::pin(a_registration_lock_abandoned_while_waiting_is_never_held(
+                url,
+            ))
+        },
+    ));
     cases.retain(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -159,6 +167,31 @@ async fn wait_for_len(store: &dyn Store, len: u64) {
     })
     .await
     .expect("head catches up");
+}
+
+/// A registration whose caller goes away while it waits on the other
+/// process's lock (a client disconnects, a deadline passes) must not
+/// leave the lock to an idle pooled session: once the holder releases
+/// it, both processes take it again.
+async fn a_registration_lock_abandoned_while_waiting_is_never_held(url: String) {
+    with_fresh_schema(&url, |store_a, url, schema| async move {
+        let store_b = PgStore::connect(&url, Some(&schema))
+            .await
+            .expect("connect B");
+        let held = store_a.registration_lock().await.expect("A locks");
+        let abandoned =
+            tokio::time::timeout(Duration::from_millis(300), store_b.registration_lock()).await;
+        assert!(abandoned.is_err(), "B waits while A holds the lock");
+        drop(held);
+        for (name, store) in [("A", &store_a), ("B", &store_b), ("A", &store_a)] {
+            let again = tokio::time::timeout(Duration::from_secs(10), store.registration_lock())
+                .await
+                .unwrap_or_else(|_| panic!("{name} cannot take the lock: a session still holds it"))
+                .expect("lock");
+            drop(again);
+        }
+    })
+    .await;
 }
 
 /// Two stores on one schema stand in for two gateway processes: their
