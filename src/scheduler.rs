@@ -9,6 +9,15 @@
 //! has never closed a day starts from the local day of its first record.
 //! It never closes more than [`MAX_DAYS_PER_TICK`] days at once, so a long
 //! backlog is worked off over several ticks without starving requests.
+//!
+//! A close appends `DayClosed` and then decides for every customer,
+//! account and contract; if that fan-out is cut short (a crash after
+//! `DayClosed`, a step that failed, an integrator's close that answered an
+//! error), the day is closed in the log but some of its decisions are not
+//! made. So the scheduler closes the last closed day again, before any
+//! new one, unless this process saw that day's fan-out finish: at its
+//! first tick after a start, after a tick that failed, after an
+//! integrator's close. Closing again appends only what was left undone.
 
 use std::time::Duration;
 
@@ -30,32 +39,53 @@ pub fn scheduler_principal() -> Result<Principal, CommandError> {
 }
 
 /// Closes every due day (at most `max_days`) as of `now`; returns what
-/// each close did, oldest first.
+/// each close did, oldest first. `completed` is the last day whose
+/// fan-out this scheduler saw finish (`None` at its start): when the last
+/// closed day is another, it is closed again first (see the module
+/// documentation), and returned first if that appended anything.
 pub async fn close_due_days(
     service: &CommandService,
     principal: &Principal,
     now: DateTime<Utc>,
     max_days: usize,
+    completed: &mut Option<NaiveDate>,
 ) -> Result<Vec<DayCloseOutcome>, CommandError> {
     let policy = service.pool_policy().await?;
-    let first = match service.last_closed_day().await? {
+    let last = service.last_closed_day().await?;
+    let mut closed = Vec::new();
+    if let Some(last) = last.filter(|last| *completed != Some(*last)) {
+        let meta = CommandMeta::new(principal.clone(), now);
+        let outcome = service.close_day(&meta, last).await?;
+        *completed = Some(last);
+        if !outcome.events.is_empty() {
+            tracing::warn!(
+                day = %last,
+                n_events = outcome.events.len(),
+                "completed a day close whose decisions were cut short"
+            );
+            closed.push(outcome);
+        }
+    }
+    let first = match last {
         Some(last) => last.succ_opt(),
         None => first_local_day(service, policy.day_close_utc_offset_minutes).await?,
     };
-    let mut closed = Vec::new();
     let mut day = first;
+    let mut n_closed = 0;
     while let Some(current) = day {
-        if closed.len() >= max_days || policy.day_closes_at(current) > now {
+        if n_closed >= max_days || policy.day_closes_at(current) > now {
             break;
         }
         let meta = CommandMeta::new(principal.clone(), now);
         let outcome = service.close_day(&meta, current).await?;
+        *completed = Some(current);
         tracing::info!(
             day = %current,
             n_events = outcome.events.len(),
             "day closed by the scheduler"
         );
         closed.push(outcome);
+        n_closed += 1;
         day = current.succ_opt();
     }
     Ok(closed)
@@ -75,7 +105,8 @@ async fn first_local_day(
 
 /// Runs [`close_due_days`] every `every` until `stop` turns true. Errors
 /// are logged and retried at the next tick (a refused close appends
-/// nothing; a half-done one is completed by the next).
+/// nothing; a half-done one is completed by the next, which closes the
+/// last closed day again first).
 pub async fn run(
     service: std::sync::Arc<CommandService>,
     clock: std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -89,8 +120,16 @@ pub async fn run(
             return;
         }
     };
+    let mut completed = None;
     loop {
-        if let Err(error) = close_due_days(&service, &principal, clock(), MAX_DAYS_PER_TICK).await {
+        let closing = close_due_days(
+            &service,
+            &principal,
+            clock(),
+            MAX_DAYS_PER_TICK,
+            &mut completed,
+        );
+        if let Err(error) = closing.await {
             tracing::warn!(%error, "closing due days failed; retrying at the next tick");
         }
         tokio::select! {
@@ -122,9 +161,10 @@ mod tests {
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let service = CommandService::new(shared);
         let principal = scheduler_principal().expect("principal");
+        let mut completed = None;
 
         // An empty log has no first day: nothing to close.
-        let none = close_due_days(&service, &principal, at(2027, 3, 20, 0), 31)
+        let none = close_due_days(&service, &principal, at(2027, 3, 20, 0), 31, &mut completed)
             .await
             .expect("no days");
         assert!(none.is_empty());
@@ -137,9 +177,15 @@ mod tests {
             .expect("closed");
         // 2027-03-17 (China time) closes at 2027-03-17T16:00Z: at 15:00Z
         // only the 15th and the 16th are over.
-        let closed = close_due_days(&service, &principal, at(2027, 3, 17, 15), 31)
-            .await
-            .expect("closes");
+        let closed = close_due_days(
+            &service,
+            &principal,
+            at(2027, 3, 17, 15),
+            31,
+            &mut completed,
+        )
+        .await
+        .expect("closes");
         let days: Vec<String> = closed
             .iter()
             .map(|outcome| outcome.day.to_string())
@@ -148,9 +194,15 @@ mod tests {
         assert!(closed.iter().all(|outcome| outcome.newly_closed));
 
         // Again at the same time: nothing more; the calendar holds 3 days.
-        let again = close_due_days(&service, &principal, at(2027, 3, 17, 15), 31)
-            .await
-            .expect("nothing due");
+        let again = close_due_days(
+            &service,
+            &principal,
+            at(2027, 3, 17, 15),
+            31,
+            &mut completed,
+        )
+        .await
+        .expect("nothing due");
         assert!(again.is_empty());
         assert_eq!(
             service.last_closed_day().await.expect("calendar"),
@@ -158,7 +210,7 @@ mod tests {
         );
 
         // A long backlog is closed at most `max_days` at a time.
-        let first = close_due_days(&service, &principal, at(2027, 4, 30, 0), 5)
+        let first = close_due_days(&service, &principal, at(2027, 4, 30, 0), 5, &mut completed)
             .await
             .expect("closes");
         assert_eq!(first.len(), 5);

@@ -14,12 +14,15 @@
 //!
 //! Each of those decisions is idempotent for a given day (it appends
 //! nothing the second time), so closing an already closed day again
-//! appends no second `DayClosed` and completes a fan-out that a crash
-//! interrupted. Replaying the log decides nothing: the decisions are
-//! events.
+//! appends no second `DayClosed` and completes a fan-out that a crash or
+//! an error interrupted. A step that fails does not stop the others: every
+//! step of a phase runs, then the first error is returned (the close is
+//! then incomplete, and is completed by closing the day again; `serve`'s
+//! scheduler does so at its next tick). Replaying the log decides
+//! nothing: the decisions are events.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use futures_util::stream::{self, StreamExt, TryStreamExt};
+use futures_util::stream::{self, Stream, StreamExt};
 use salesledger_domain::account::{Account, AccountCommand};
 use salesledger_domain::calendar::{Calendar, CalendarCommand};
 use salesledger_domain::config::Config;
@@ -38,6 +41,19 @@ use crate::pipeline::{CommandMeta, CommandOutcome, CommandService, EventSummary}
 /// Aggregates decided at once during a day close (their appends share
 /// group commits).
 const FAN_OUT: usize = 16;
+
+/// Runs every step of a phase, [`FAN_OUT`] at a time, and only then
+/// returns the first error, if any: one contended or failing aggregate
+/// does not leave the others undecided.
+async fn every_step<S, F>(steps: S) -> Result<Vec<CommandOutcome>, CommandError>
+where
+    S: Stream<Item = F>,
+    F: std::future::Future<Output = Result<CommandOutcome, CommandError>>,
+{
+    let results: Vec<Result<CommandOutcome, CommandError>> =
+        steps.buffer_unordered(FAN_OUT).collect().await;
+    results.into_iter().collect()
+}
 
 /// What closing a day did.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -118,20 +134,17 @@ impl CommandService {
         };
 
         // The pool rule first: health policies address the owner after it.
-        let pool: Vec<CommandOutcome> = stream::iter(customers.clone())
-            .map(|stream_id| {
-                let step = follow(&stream_id);
-                let command = CustomerCommand::CloseDay(CloseDay {
-                    day,
-                    policy: pool_policy.clone(),
-                });
-                async move { self.execute::<Customer>(&step, &stream_id, command).await }
-            })
-            .buffer_unordered(FAN_OUT)
-            .try_collect()
-            .await?;
-        let health: Vec<CommandOutcome> = stream::iter(accounts.clone())
-            .map(|(stream_id, customer_id)| {
+        let pool = every_step(stream::iter(customers.clone()).map(|stream_id| {
+            let step = follow(&stream_id);
+            let command = CustomerCommand::CloseDay(CloseDay {
+                day,
+                policy: pool_policy.clone(),
+            });
+            async move { self.execute::<Customer>(&step, &stream_id, command).await }
+        }))
+        .await?;
+        let health = every_step(
+            stream::iter(accounts.clone()).map(|(stream_id, customer_id)| {
                 let step = follow(&stream_id);
                 let health_policy = health_policy.clone();
                 async move {
@@ -151,25 +164,17 @@ impl CommandService {
                     };
                     self.execute::<Account>(&step, &stream_id, command).await
                 }
-            })
-            .buffer_unordered(FAN_OUT)
-            .try_collect()
-            .await?;
-        let overdue: Vec<CommandOutcome> = stream::iter(contracts.clone())
-            .map(|stream_id| {
-                let step = follow(&stream_id);
-                async move {
-                    self.execute::<Contract>(
-                        &step,
-                        &stream_id,
-                        ContractCommand::CheckOverdue { day },
-                    )
+            }),
+        )
+        .await?;
+        let overdue = every_step(stream::iter(contracts.clone()).map(|stream_id| {
+            let step = follow(&stream_id);
+            async move {
+                self.execute::<Contract>(&step, &stream_id, ContractCommand::CheckOverdue { day })
                     .await
-                }
-            })
-            .buffer_unordered(FAN_OUT)
-            .try_collect()
-            .await?;
+            }
+        }))
+        .await?;
 
         let mut events = closed.events.clone();
         let mut fanned: Vec<EventSummary> = pool

@@ -344,3 +344,70 @@ async fn waiting_for_a_position_not_yet_written_times_out() {
     .await
     .assert_problem(503, "view_not_caught_up");
 }
+
+/// A close cut short after its `DayClosed` (a crash, a failed step)
+/// leaves the day closed with its decisions unmade: the scheduler's next
+/// tick closes that day again first and appends what was left undone,
+/// once.
+#[tokio::test]
+async fn a_close_cut_short_is_completed_by_the_schedulers_next_tick() {
+    use salesledger::scheduler::{close_due_days, scheduler_principal};
+    use salesledger_commands::CommandMeta;
+    use salesledger_domain::calendar::{Calendar, CalendarCommand};
+    use salesledger_domain::stream::CALENDAR_STREAM;
+
+    let app = spawn_app().await;
+    app.seed_config().await;
+    let customer_id = customer(&app, "宁波红星设备有限公司").await;
+    report_usage(&app, customer_id, &usage("2027-03-15", 1, 0)).await;
+
+    // The 15th's DayClosed alone, as a crash right after it leaves it.
+    let service = app.state.service.clone();
+    let principal = scheduler_principal().expect("principal");
+    let now = default_now();
+    let day = day("2027-03-15");
+    let closes_at = service
+        .pool_policy()
+        .await
+        .expect("policy")
+        .day_closes_at(day);
+    service
+        .execute::<Calendar>(
+            &CommandMeta::new(principal.clone(), now),
+            CALENDAR_STREAM,
+            CalendarCommand::CloseDay { day, closes_at },
+        )
+        .await
+        .expect("the DayClosed");
+    assert_eq!(
+        service.last_closed_day().await.expect("calendar"),
+        Some(day)
+    );
+
+    let mut completed = None;
+    let ticked = close_due_days(&service, &principal, now, 31, &mut completed)
+        .await
+        .expect("a tick");
+    assert_eq!(ticked.len(), 1, "only the 15th is over: {ticked:?}");
+    let outcome = &ticked[0];
+    assert_eq!(outcome.day, day);
+    assert!(!outcome.newly_closed);
+    let types: Vec<&str> = outcome
+        .events
+        .iter()
+        .map(|event| event.event_type.as_str())
+        .collect();
+    assert!(
+        types.contains(&"HealthLevelChanged") && types.contains(&"RenewalQuotingFrozen"),
+        "{types:?}"
+    );
+    assert_eq!(completed, Some(day));
+
+    // Done: the next tick appends nothing.
+    let before = app.log_len();
+    let again = close_due_days(&service, &principal, now, 31, &mut completed)
+        .await
+        .expect("a tick");
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(app.log_len(), before);
+}
