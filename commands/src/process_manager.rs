@@ -807,8 +807,7 @@ impl Files {
                 .create(true)
                 .append(true)
                 .open(&path)?;
-            file.write_all(bytes)?;
-            file.sync_data()?;
+            append_whole(&mut file, bytes)?;
             if created {
                 sync_dir(&self.dir)?;
             }
@@ -838,6 +837,43 @@ impl Files {
     }
 }
 
+/// A file the outcome table is appended to.
+trait AppendFile: Write {
+    fn len(&self) -> std::io::Result<u64>;
+    fn sync_data(&self) -> std::io::Result<()>;
+    fn set_len(&self, len: u64) -> std::io::Result<()>;
+}
+
+impl AppendFile for std::fs::File {
+    fn len(&self) -> std::io::Result<u64> {
+        Ok(self.metadata()?.len())
+    }
+
+    fn sync_data(&self) -> std::io::Result<()> {
+        std::fs::File::sync_data(self)
+    }
+
+    fn set_len(&self, len: u64) -> std::io::Result<()> {
+        std::fs::File::set_len(self, len)
+    }
+}
+
+/// Appends `bytes` and syncs them, or leaves the file as it was: a write
+/// that fails part-way (a full disk) is cut back off, so the retry's lines
+/// are not joined to torn bytes (a line `load` would skip, losing an
+/// outcome the checkpoint has already passed).
+fn append_whole(file: &mut impl AppendFile, bytes: &[u8]) -> std::io::Result<()> {
+    let before = file.len()?;
+    let written = file.write_all(bytes).and_then(|()| file.sync_data());
+    if let Err(error) = written {
+        if let Err(cut) = file.set_len(before) {
+            tracing::error!(%cut, "could not cut a torn reaction outcome off the table");
+        }
+        return Err(error);
+    }
+    Ok(())
+}
+
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
@@ -852,4 +888,64 @@ async fn blocking<T: Send + 'static>(
             path: PathBuf::new(),
             source: std::io::Error::other(error),
         })?
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::io::Write;
+
+    use super::{append_whole, AppendFile};
+
+    /// A file with room for `room` more bytes: a write past it fails
+    /// part-way, as on a full disk.
+    struct Filling {
+        bytes: RefCell<Vec<u8>>,
+        room: usize,
+    }
+
+    impl Write for Filling {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.room == 0 {
+                return Err(std::io::Error::other("no space left on device"));
+            }
+            let n = buf.len().min(self.room);
+            self.bytes.borrow_mut().extend_from_slice(&buf[..n]);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl AppendFile for Filling {
+        fn len(&self) -> std::io::Result<u64> {
+            Ok(self.bytes.borrow().len() as u64)
+        }
+
+        fn sync_data(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+
+        fn set_len(&self, len: u64) -> std::io::Result<()> {
+            self.bytes.borrow_mut().truncate(len as usize);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn an_append_that_fails_part_way_leaves_the_table_as_it_was() {
+        let mut file = Filling {
+            bytes: RefCell::new(b"{\"a\":1}\n".to_vec()),
+            room: 3,
+        };
+        assert!(append_whole(&mut file, b"{\"b\":2}\n").is_err());
+        assert_eq!(file.bytes.borrow().as_slice(), b"{\"a\":1}\n");
+        // The retry's line starts a line of its own.
+        file.room = 64;
+        append_whole(&mut file, b"{\"b\":2}\n").expect("room now");
+        assert_eq!(file.bytes.borrow().as_slice(), b"{\"a\":1}\n{\"b\":2}\n");
+    }
 }
