@@ -33,16 +33,20 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
 }
 
 /// Witness verifier keys given on the command line (`--witness`, each a
-/// key or a file holding one), parsed.
+/// key or a file holding one), parsed; a key given again is dropped (one
+/// witness counts once towards a quorum, and the default quorum is the
+/// number of witnesses).
 pub(crate) fn witness_keys(given: &[String]) -> anyhow::Result<Vec<CosignatureVerifier>> {
-    given
-        .iter()
-        .map(|vkey| {
-            let vkey = read_key_arg(vkey)?;
-            CosignatureVerifier::parse_vkey(&vkey)
-                .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))
-        })
-        .collect()
+    let mut witnesses: Vec<CosignatureVerifier> = Vec::new();
+    for vkey in given {
+        let vkey = read_key_arg(vkey)?;
+        let witness = CosignatureVerifier::parse_vkey(&vkey)
+            .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))?;
+        if !witnesses.iter().any(|known| known.same_witness(&witness)) {
+            witnesses.push(witness);
+        }
+    }
+    Ok(witnesses)
 }
 
 /// A JSON state file a command keeps between runs (`verify --url`'s

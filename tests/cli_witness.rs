@@ -231,6 +231,16 @@ fn a_witness_cosigns_the_gateway_checkpoints_bundles_carry_them_and_a_fork_is_re
         "1",
     ]);
     assert_eq!(code, Some(0), "a quorum of 1 of 2: {stdout}");
+    // One witness given twice is one witness: it cannot make a quorum of 2.
+    let (code, stdout) = verify_bundle(&[
+        "--witness",
+        &vkey_one,
+        "--witness",
+        &vkey_one,
+        "--witness-quorum",
+        "2",
+    ]);
+    assert_ne!(code, Some(0), "one witness twice, a quorum of 2: {stdout}");
 
     // The fork: the older copy restored, other events appended, re-signed
     // with the same key. Longer, but not an extension: refused.

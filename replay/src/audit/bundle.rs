@@ -57,7 +57,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::checkpoint::{Checkpoint, CheckpointError, NoteVerifier};
-use super::cosignature::{check_quorum, CosignatureVerifier, QuorumReport};
+use super::cosignature::{check_quorum, distinct_witnesses, CosignatureVerifier, QuorumReport};
 use super::error::AuditError;
 use super::log_audit::{
     checkpoint_covering, key_fingerprint, CheckpointRecord, ServerKey, CHECKPOINT_STREAM,
@@ -1437,13 +1437,11 @@ pub fn verify_bundle_witnesses(
             },
         )
     })?;
-    if quorum == 0 || quorum > witnesses.len() {
+    let given = distinct_witnesses(witnesses);
+    if quorum == 0 || quorum > given {
         return Err(fail(
             BundleLocation::Witnesses,
-            BundleBreak::QuorumImpossible {
-                quorum,
-                given: witnesses.len(),
-            },
+            BundleBreak::QuorumImpossible { quorum, given },
         ));
     }
     let report = check_quorum(&bundle.checkpoint.note, witnesses, quorum);

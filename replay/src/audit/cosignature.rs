@@ -149,6 +149,12 @@ impl CosignatureVerifier {
         &self.name
     }
 
+    /// Whether `other` is the same witness: the same public key, whatever
+    /// name either gives it.
+    pub fn same_witness(&self, other: &CosignatureVerifier) -> bool {
+        self.key == other.key
+    }
+
     pub fn key_id(&self) -> u32 {
         typed_key_id(&self.name, COSIGNATURE_TYPE, self.key.as_bytes())
     }
@@ -249,7 +255,18 @@ impl QuorumReport {
     }
 }
 
-/// Checks each witness's cosignature on `note`.
+/// How many different witnesses `witnesses` names: one key given twice
+/// (under one name or two) is one witness.
+pub fn distinct_witnesses(witnesses: &[CosignatureVerifier]) -> usize {
+    witnesses
+        .iter()
+        .map(|witness| witness.key.to_bytes())
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+}
+
+/// Checks each witness's cosignature on `note`. A quorum counts
+/// different witnesses: a key given twice that cosigned counts once.
 pub fn check_quorum(note: &str, witnesses: &[CosignatureVerifier], quorum: usize) -> QuorumReport {
     let checks: Vec<WitnessCheck> = witnesses
         .iter()
@@ -268,12 +285,15 @@ pub fn check_quorum(note: &str, witnesses: &[CosignatureVerifier], quorum: usize
             },
         })
         .collect();
+    let cosigned: Vec<CosignatureVerifier> = witnesses
+        .iter()
+        .zip(&checks)
+        .filter(|(_, check)| check.cosigned_at.is_some())
+        .map(|(witness, _)| witness.clone())
+        .collect();
     QuorumReport {
         quorum,
-        cosigned: checks
-            .iter()
-            .filter(|check| check.cosigned_at.is_some())
-            .count(),
+        cosigned: distinct_witnesses(&cosigned),
         witnesses: checks,
     }
 }
@@ -559,6 +579,13 @@ mod tests {
         assert!(report.witnesses[2].failure.is_some());
         assert!(!check_quorum(&cosigned, &all, 3).met());
         assert!(!check_quorum(&note, &all[..1], 1).met());
+        // One witness given twice is one witness: its cosignature does not
+        // make a quorum of two.
+        let twice = [first.verifier(), first.verifier()];
+        let report = check_quorum(&cosigned, &twice, 2);
+        assert_eq!(report.cosigned, 1);
+        assert!(!report.met());
+        assert_eq!(distinct_witnesses(&twice), 1);
     }
 
     #[test]
