@@ -421,8 +421,12 @@ impl Worker {
                         event_ids,
                         ..
                     }) => {
-                        positions.push(record.position);
-                        event_ids.push(record.event_id);
+                        // Seen once already when the manager applied it
+                        // itself: listed once.
+                        if !positions.contains(&record.position) {
+                            positions.push(record.position);
+                            event_ids.push(record.event_id);
+                        }
                     }
                     Some(ReactionOutcome::Refused { .. }) => {}
                     None => {
