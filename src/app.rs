@@ -432,14 +432,57 @@ impl Shutdown {
             tracing::info!("gateway stopped; event log closed");
             Ok(())
         } else {
-            anyhow::bail!(
-                "shutdown incomplete after {:?}: abandoned {} (acknowledged appends are durable; read models and checkpoints resume from their last durable state)",
-                self.timeout,
-                self.abandoned.join(", ")
-            )
+            Err(ShutdownIncomplete {
+                timeout: self.timeout,
+                abandoned: self.abandoned,
+            }
+            .into())
         }
     }
 }
+
+/// A stop that abandoned steps still running at the shutdown timeout
+/// (`serve` then exits with status 1): worded in the CLI's language.
+#[derive(Debug)]
+pub struct ShutdownIncomplete {
+    pub timeout: std::time::Duration,
+    /// The steps abandoned, as [`Shutdown::step`] names them.
+    pub abandoned: Vec<&'static str>,
+}
+
+impl ShutdownIncomplete {
+    /// A step's name for a person.
+    fn step_name(step: &str) -> String {
+        match step {
+            "HTTP drain (requests still in flight)" => crate::t!("cli-shutdown-step-http-drain"),
+            "webhook dispatcher" => crate::t!("cli-shutdown-step-webhooks"),
+            "checkpointer" => crate::t!("cli-shutdown-step-checkpointer"),
+            "day-close scheduler" => crate::t!("cli-shutdown-step-scheduler"),
+            "reaction process manager" => crate::t!("cli-shutdown-step-reactions"),
+            "read models' final persist" => crate::t!("cli-shutdown-step-read-models"),
+            "event log close" => crate::t!("cli-shutdown-step-log-close"),
+            "closing the databases" => crate::t!("cli-shutdown-step-databases"),
+            other => other.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for ShutdownIncomplete {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let steps: Vec<String> = self
+            .abandoned
+            .iter()
+            .map(|step| Self::step_name(step))
+            .collect();
+        f.write_str(&crate::t!(
+            "cli-serve-shutdown-incomplete",
+            secs = self.timeout.as_secs_f64(),
+            steps = steps.join(", ")
+        ))
+    }
+}
+
+impl std::error::Error for ShutdownIncomplete {}
 
 /// Resolves at the first SIGINT or SIGTERM. The handlers are installed
 /// when this is called (not when it is first polled), so a signal that
@@ -525,6 +568,10 @@ mod shutdown_tests {
         assert_eq!(shutdown.step("waiting", waiting).await, None);
         let error = shutdown.finish().expect_err("incomplete");
         assert!(error.to_string().contains("stuck, waiting"), "{error}");
+        let incomplete = error
+            .downcast_ref::<super::ShutdownIncomplete>()
+            .expect("serve exits 1 on it");
+        assert_eq!(incomplete.abandoned, ["stuck", "waiting"]);
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 }

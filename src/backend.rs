@@ -194,10 +194,7 @@ impl OpenedStore {
 /// Fails unless `dir` holds a sled log.
 pub fn require_sled_log(dir: &Path) -> anyhow::Result<()> {
     if !dir.join("log").is_dir() {
-        bail!(
-            "{} holds no salesledger log (no log/ directory)",
-            dir.display()
-        );
+        bail!(crate::t!("cli-no-log", dir = dir.display()));
     }
     Ok(())
 }

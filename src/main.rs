@@ -385,7 +385,7 @@ fn main() -> ExitCode {
                     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
                     served
                 })
-                .map(|()| ExitCode::SUCCESS)
+                .map_or_else(serve_failed, |()| Ok(ExitCode::SUCCESS))
         }
         Command::Verify {
             data,
@@ -484,6 +484,17 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// How `serve` ends when it fails: status 1 after a stop that abandoned
+/// steps at the shutdown timeout (README, `--shutdown-timeout-secs`: what
+/// was acknowledged is durable), the usual error otherwise.
+fn serve_failed(error: anyhow::Error) -> anyhow::Result<ExitCode> {
+    if error.downcast_ref::<app::ShutdownIncomplete>().is_some() {
+        eprintln!("salesledger: {error}");
+        return Ok(ExitCode::from(1));
+    }
+    Err(error)
 }
 
 /// A parse error (or the help or version clap was asked for): in the

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use uuid::Uuid;
 
-use crate::tokens::{NewToken, TokenView};
+use crate::tokens::{NewToken, TokenStatus, TokenView};
 
 #[derive(Subcommand, Debug)]
 pub enum TokenCommand {
@@ -201,7 +201,11 @@ fn print_table(views: &[TokenView]) -> anyhow::Result<()> {
                 time(view.created_at),
                 time(view.expires_at),
                 time(view.last_used_at),
-                view.status.as_str().to_owned(),
+                match view.status {
+                    TokenStatus::Active => crate::t!("cli-token-status-active"),
+                    TokenStatus::Expired => crate::t!("cli-token-status-expired"),
+                    TokenStatus::Revoked => crate::t!("cli-token-status-revoked"),
+                },
             ]
         })
         .collect();

@@ -127,6 +127,17 @@ fn an_error_at_the_edge_is_said_in_the_chosen_language() {
         format!("salesledger: {dir} holds no salesledger log (no log/ directory)")
     );
 
+    // `copy` from a directory without a log: the same sentence.
+    let to = empty.path().join("copy");
+    let to = to.to_str().expect("utf-8 path");
+    let chinese = run(ZH, &["copy", "--from", dir, "--to", to]);
+    assert_eq!(chinese.status.code(), Some(2));
+    assert!(
+        stderr(&chinese).contains(&format!("{dir} 中没有 salesledger 日志（没有 log/ 目录）")),
+        "{}",
+        stderr(&chinese)
+    );
+
     // No token file yet.
     let chinese = run(ZH, &["token", "list", "--data", dir]);
     let english = run(C, &["token", "list", "--data", dir]);
@@ -204,6 +215,13 @@ fn a_token_is_created_and_listed_in_chinese() {
     let header = stdout(&listed);
     assert!(header.starts_with("名称"), "{header}");
     assert!(header.contains("最近使用"), "{header}");
+    assert!(
+        header
+            .lines()
+            .nth(1)
+            .is_some_and(|row| row.trim_end().ends_with("有效")),
+        "the status in Chinese: {header}"
+    );
     // JSON is the same in both languages (the token list has no clock in
     // it that moves between the two runs: last use is never set here).
     let chinese = run(ZH, &["token", "list", "--json", "--data", dir]);

@@ -201,6 +201,16 @@ fn a_parquet_export_directory_holding_files_is_refused_unless_forced() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("pass --force"), "{stderr}");
     assert!(parquet_files(out.path()).is_empty());
+    // In Chinese, the same refusal in Chinese.
+    let mut chinese = vec!["--lang", "zh-CN"];
+    chinese.extend(args(false));
+    let output = salesledger(&chinese);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("中已有文件（1 项）；如要替换该处的导出，请加 --force"),
+        "{stderr}"
+    );
 
     run_ok(&args(true));
     assert_eq!(parquet_files(out.path()).len(), 3);

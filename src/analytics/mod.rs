@@ -44,11 +44,11 @@ pub(crate) fn prepare_out_dir(
         return Ok(());
     }
     if !force {
-        bail!(
-            "{} already holds files ({} entries); pass --force to replace the export there",
-            out.display(),
-            entries.len()
-        );
+        bail!(crate::t!(
+            "cli-parquet-out-not-empty",
+            dir = out.display(),
+            n = entries.len()
+        ));
     }
     for path in entries {
         let name = path
