@@ -148,8 +148,7 @@ pub fn run(args: &BackupArgs) -> anyhow::Result<ExitCode> {
 /// An HTTP client for long streams: no overall deadline, but one on
 /// connecting and on each read.
 fn stream_client() -> anyhow::Result<reqwest::Client> {
-    crate::tls::install_crypto_provider();
-    reqwest::Client::builder()
+    crate::remote::client_builder()
         .connect_timeout(std::time::Duration::from_secs(30))
         .read_timeout(std::time::Duration::from_secs(120))
         .build()
@@ -160,15 +159,7 @@ fn stream_client() -> anyhow::Result<reqwest::Client> {
 async fn refusal(what: &str, response: reqwest::Response) -> anyhow::Error {
     let status = response.status();
     let body = response.bytes().await.unwrap_or_default();
-    #[derive(Deserialize)]
-    struct Problem {
-        code: String,
-        detail: String,
-    }
-    let why = match serde_json::from_slice::<Problem>(&body) {
-        Ok(problem) => format!("{} ({})", problem.detail, problem.code),
-        Err(_) => String::from_utf8_lossy(&body).trim().to_owned(),
-    };
+    let why = crate::remote::problem_text(&body);
     match status.as_u16() {
         401 => anyhow::anyhow!(crate::t!(
             "cli-backup-refused-401",

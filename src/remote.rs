@@ -72,11 +72,37 @@ struct ServedProof {
 }
 
 pub(crate) fn client() -> anyhow::Result<reqwest::Client> {
-    crate::tls::install_crypto_provider();
-    reqwest::Client::builder()
+    client_builder()
         .timeout(std::time::Duration::from_secs(120))
         .build()
         .with_context(|| crate::t!("cli-building-http-client"))
+}
+
+/// Every HTTP client of the CLI starts here: TLS set up, and the CLI's
+/// language asked for (`Accept-Language`), so the gateway's problem
+/// details come back in the language the person reads.
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
+    crate::tls::install_crypto_provider();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ACCEPT_LANGUAGE,
+        reqwest::header::HeaderValue::from_static(crate::i18n::cli_lang().tag()),
+    );
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// A gateway's refusal for a person: its problem's `detail (code)`, or
+/// the body as it is when it is not a problem.
+pub(crate) fn problem_text(body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Problem {
+        code: String,
+        detail: String,
+    }
+    match serde_json::from_slice::<Problem>(body) {
+        Ok(problem) => format!("{} ({})", problem.detail, problem.code),
+        Err(_) => String::from_utf8_lossy(body).trim().to_owned(),
+    }
 }
 
 /// Sends GET `url` with the bearer token: the response, whatever its
@@ -91,7 +117,7 @@ pub(crate) async fn send_get(
         .bearer_auth(token)
         .send()
         .await
-        .with_context(|| format!("GET {url}"))
+        .with_context(|| crate::t!("cli-sending-request", method = "GET", url = url))
 }
 
 /// GET `url` with the bearer token; the body, or an error naming the
@@ -112,7 +138,7 @@ pub(crate) async fn get(
             "cli-get-failed",
             url = url,
             status = status,
-            body = String::from_utf8_lossy(&body).trim()
+            body = problem_text(&body)
         ));
     }
     Ok(body.to_vec())

@@ -351,15 +351,15 @@ async fn post(
         }))
         .send()
         .await
-        .with_context(|| format!("POST {target}"))?;
+        .with_context(|| crate::t!("cli-sending-request", method = "POST", url = target))?;
     let status = response.status();
     if !status.is_success() {
-        let body = response.text().await.unwrap_or_default();
+        let body = response.bytes().await.unwrap_or_default();
         bail!(crate::t!(
             "cli-post-failed",
             url = target,
             status = status,
-            body = body.trim()
+            body = crate::remote::problem_text(&body)
         ));
     }
     Ok(())

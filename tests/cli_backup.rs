@@ -185,6 +185,26 @@ fn a_backup_of_a_running_gateway_verifies_serves_continues_and_refuses_a_fork() 
         "{stderr}"
     );
     assert!(!out.exists(), "a refused first backup creates nothing");
+    // In Chinese: the CLI asks the gateway for Chinese, so the gateway's
+    // own detail is Chinese too, not only the CLI's sentence around it.
+    let refused = salesledger(&[
+        "--lang",
+        "zh-CN",
+        "backup",
+        "--url",
+        &gateway.base,
+        "--token",
+        "sl_not_a_token",
+        "--out",
+        path_str(&out),
+    ]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_ne!(refused.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("需要有效的 `Authorization: Bearer <令牌>` 请求头。 (unauthenticated)"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
 
     let first = stdout_of(&backup(&gateway.base, &token, &out));
     assert!(first.contains("not in the backup:"), "{first}");

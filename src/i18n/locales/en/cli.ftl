@@ -701,3 +701,4 @@ cli-shutdown-step-reactions = reaction process manager
 cli-shutdown-step-read-models = read models' final persist
 cli-shutdown-step-log-close = event log close
 cli-shutdown-step-databases = closing the databases
+cli-sending-request = { $method } { $url }: the request could not be sent

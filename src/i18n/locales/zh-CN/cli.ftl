@@ -701,3 +701,4 @@ cli-shutdown-step-reactions = 联动处理
 cli-shutdown-step-read-models = 读模型的最终保存
 cli-shutdown-step-log-close = 关闭事件日志
 cli-shutdown-step-databases = 关闭数据库
+cli-sending-request = { $method } { $url }：请求未能发出
