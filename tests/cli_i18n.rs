@@ -138,6 +138,31 @@ fn an_error_at_the_edge_is_said_in_the_chosen_language() {
         stderr(&chinese)
     );
 
+    // `serve` with a token file that is not one: said in Chinese, before
+    // anything is served.
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    let tokens = elsewhere.path().join("tokens.json");
+    std::fs::write(&tokens, "{").expect("write");
+    let data = elsewhere.path().join("served");
+    let chinese = run(
+        ZH,
+        &[
+            "serve",
+            "--data",
+            data.to_str().expect("utf-8 path"),
+            "--tokens",
+            tokens.to_str().expect("utf-8 path"),
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
+    assert_eq!(chinese.status.code(), Some(2), "{}", stderr(&chinese));
+    assert!(
+        stderr(&chinese).contains("不是有效的令牌文件"),
+        "{}",
+        stderr(&chinese)
+    );
+
     // No token file yet.
     let chinese = run(ZH, &["token", "list", "--data", dir]);
     let english = run(C, &["token", "list", "--data", dir]);

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{anyhow, Context};
 use chrono::{DateTime, Utc};
 use salesledger_commands::Principal;
 use salesledger_domain::value::{ActorId, Region, RepId};
@@ -62,14 +62,10 @@ impl Snapshot {
     fn of(file: &TokenFile) -> anyhow::Result<Snapshot> {
         let mut by_digest = HashMap::new();
         for entry in &file.tokens {
-            let digest = Hash32::parse_hex_any_case(&entry.token_sha256).with_context(|| {
-                format!(
-                    "token of {}: token_sha256 is not 64 hex digits",
-                    entry.actor
-                )
-            })?;
+            let digest = Hash32::parse_hex_any_case(&entry.token_sha256)
+                .with_context(|| crate::t!("cli-token-entry-bad-sha256", actor = entry.actor))?;
             let actor = ActorId::parse(&entry.actor)
-                .with_context(|| format!("token actor \"{}\"", entry.actor))?;
+                .with_context(|| crate::t!("cli-token-entry-bad-actor", actor = entry.actor))?;
             let caller = Caller {
                 principal: Principal {
                     actor,
@@ -81,7 +77,9 @@ impl Snapshot {
                     .as_deref()
                     .map(Region::parse)
                     .transpose()
-                    .with_context(|| format!("token region of {}", entry.actor))?,
+                    .with_context(|| {
+                        crate::t!("cli-token-entry-bad-region", actor = entry.actor)
+                    })?,
             };
             by_digest.insert(
                 digest,
@@ -129,7 +127,7 @@ impl TokenStore {
     /// finds it changed.
     pub fn load_or_create(path: &Path) -> anyhow::Result<TokenStore> {
         {
-            let _lock = crate::tokens::lock(path)?;
+            let _lock = crate::tokens::lock(path).map_err(|error| anyhow!(error.localized()))?;
             if !path.exists() {
                 let token = generate_token();
                 let mut admin = TokenEntry::new(&token, "admin", Role::Supervisor);
@@ -140,7 +138,8 @@ impl TokenStore {
                         tokens: vec![admin],
                         ..TokenFile::default()
                     },
-                )?;
+                )
+                .map_err(|error| anyhow!(error.localized()))?;
                 println!(
                     "{}",
                     crate::t!("cli-serve-admin-token-created", path = path.display())
@@ -172,7 +171,9 @@ impl TokenStore {
             Ok(bytes) => bytes,
             // A deleted file holds no tokens.
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(error).with_context(|| format!("reading {}", path.display())),
+            Err(error) => {
+                return Err(error).with_context(|| crate::t!("cli-reading", path = path.display()))
+            }
         };
         let mut loaded = self
             .loaded
@@ -184,7 +185,7 @@ impl TokenStore {
         let file = if bytes.is_empty() {
             TokenFile::default()
         } else {
-            crate::tokens::parse(path, &bytes)?
+            crate::tokens::parse(path, &bytes).map_err(|error| anyhow!(error.localized()))?
         };
         let snapshot = Snapshot::of(&file)?;
         *self

@@ -702,3 +702,6 @@ cli-shutdown-step-read-models = read models' final persist
 cli-shutdown-step-log-close = event log close
 cli-shutdown-step-databases = closing the databases
 cli-sending-request = { $method } { $url }: the request could not be sent
+cli-token-entry-bad-sha256 = token of { $actor }: token_sha256 is not 64 hex digits
+cli-token-entry-bad-actor = token actor "{ $actor }"
+cli-token-entry-bad-region = token region of { $actor }

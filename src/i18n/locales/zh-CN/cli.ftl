@@ -702,3 +702,6 @@ cli-shutdown-step-read-models = 读模型的最终保存
 cli-shutdown-step-log-close = 关闭事件日志
 cli-shutdown-step-databases = 关闭数据库
 cli-sending-request = { $method } { $url }：请求未能发出
+cli-token-entry-bad-sha256 = { $actor } 的令牌：token_sha256 不是 64 位十六进制数
+cli-token-entry-bad-actor = 令牌的操作者“{ $actor }”无效
+cli-token-entry-bad-region = { $actor } 的令牌区域无效
