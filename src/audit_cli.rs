@@ -330,7 +330,15 @@ pub fn evidence(args: &EvidenceArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| crate::t!("cli-closing-subject-index"))?;
         tree.sync()?;
         opened.close().await;
-        let mut bundle = built?;
+        let mut bundle = built.map_err(|error| match error {
+            crate::evidence::EvidenceError::NoEvents { kind, id } => anyhow::anyhow!(crate::t!(
+                "cli-evidence-no-events",
+                kind = crate::i18n::errors::subject_kind(&kind),
+                id = id
+            )),
+            crate::evidence::EvidenceError::Audit(error) => crate::i18n::errors::audit_error(error),
+            other => other.into(),
+        })?;
         // The witnesses' cosignatures the gateway stored for this checkpoint.
         bundle.checkpoint.note = CosignatureFiles::new(data).cosigned_note(
             &bundle.checkpoint.note,

@@ -42,10 +42,13 @@ pub enum EvidenceError {
     /// The subject index is not caught up, or failed.
     #[error("subject index: {0}")]
     Index(#[from] ReadModelError),
-    /// The audit stack failed, or (`AuditError::Evidence`) the log holds no
-    /// event about the subject.
+    /// The audit stack failed.
     #[error(transparent)]
     Audit(#[from] AuditError),
+    /// The log holds no event about the subject (a mistyped id, most
+    /// often): the gateway's 404.
+    #[error("evidence: the log holds no event about {kind} {id}")]
+    NoEvents { kind: String, id: String },
 }
 
 /// The subject's selection from the index, once it has folded every record
@@ -110,7 +113,7 @@ pub async fn indexed_bundle(
     let mut positions = positions_of(found);
     timings.index = started.elapsed();
     let Some(last) = positions.last().copied() else {
-        return Err(no_events(subject).into());
+        return Err(no_events(subject));
     };
     let started = Instant::now();
     let checkpoint = checkpoint_covering(store, tree, key, last + 1).await?;
@@ -129,11 +132,11 @@ pub async fn indexed_bundle(
     Ok((bundle, timings))
 }
 
-fn no_events(subject: &Subject) -> AuditError {
-    AuditError::Evidence(format!(
-        "the log holds no event about {} {}",
-        subject.kind, subject.id
-    ))
+fn no_events(subject: &Subject) -> EvidenceError {
+    EvidenceError::NoEvents {
+        kind: subject.kind.clone(),
+        id: subject.id.to_string(),
+    }
 }
 
 /// How long a bundle waits for the subject index to fold the log.

@@ -94,6 +94,33 @@ fn a_bundle_verifies_from_a_copy_of_the_binary_with_the_data_dir_deleted() {
         path_str(&bundle),
     ]);
     assert!(out.contains("10 events"), "{out}");
+    // A customer the log knows nothing of (a mistyped id): said plainly,
+    // in English and in Chinese, exit 2, no bundle.
+    let unknown = "0192f0a4-0000-7000-8000-0000000000c9";
+    let missing = work.path().join("missing.json");
+    for (lang, expected) in [
+        (
+            "en",
+            format!("the log holds no event about customer {unknown}"),
+        ),
+        ("zh-CN", format!("日志中没有关于客户 {unknown} 的任何事件")),
+    ] {
+        let output = salesledger(&[
+            "--lang",
+            lang,
+            "evidence",
+            "--data",
+            path_str(&data),
+            "--customer",
+            unknown,
+            "--out",
+            path_str(&missing),
+        ]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&expected), "{stderr}");
+        assert!(!missing.exists());
+    }
 
     // A copy of the binary, somewhere else, and no data directory at all.
     let bin_dir = tempfile::tempdir().expect("tempdir");

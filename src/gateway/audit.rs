@@ -389,7 +389,7 @@ async fn download_evidence(
         &caller,
         salesledger_domain::access::Resource::Account,
         scope,
-        || ApiError::not_found(missing),
+        || ApiError::not_found(missing.clone()),
     )
     .await?;
     if state.evidence.shares_log() {
@@ -408,6 +408,7 @@ async fn download_evidence(
         .await
     {
         Ok(bundle) => bundle,
+        Err(EvidenceError::NoEvents { .. }) => return Err(ApiError::not_found(missing)),
         Err(EvidenceError::Audit(AuditError::Evidence(detail))) => {
             return Err(ApiError::not_found(detail))
         }

@@ -705,3 +705,4 @@ cli-sending-request = { $method } { $url }: the request could not be sent
 cli-token-entry-bad-sha256 = token of { $actor }: token_sha256 is not 64 hex digits
 cli-token-entry-bad-actor = token actor "{ $actor }"
 cli-token-entry-bad-region = token region of { $actor }
+cli-evidence-no-events = the log holds no event about { $kind } { $id }

@@ -705,3 +705,4 @@ cli-sending-request = { $method } { $url }：请求未能发出
 cli-token-entry-bad-sha256 = { $actor } 的令牌：token_sha256 不是 64 位十六进制数
 cli-token-entry-bad-actor = 令牌的操作者“{ $actor }”无效
 cli-token-entry-bad-region = { $actor } 的令牌区域无效
+cli-evidence-no-events = 日志中没有关于{ $kind } { $id } 的任何事件
