@@ -276,7 +276,7 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
             source,
             0,
             "reps".into(),
-            format!("at most {MAX_REPS} reps"),
+            crate::t!("cli-init-too-many-reps", max = MAX_REPS),
         ));
     }
     let mut reps: Vec<RepSpec> = Vec::with_capacity(file.reps.len());
@@ -292,9 +292,11 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
                 source,
                 span.start,
                 format!("reps[{index}]"),
-                format!(
-                    "rep {rep_id} ({}) is already reps[{earlier}]; give each rep its own name or id",
-                    entry.name.as_str()
+                crate::t!(
+                    "cli-init-rep-twice",
+                    rep_id = rep_id,
+                    name = entry.name.as_str(),
+                    earlier = earlier
                 ),
             ));
         }

@@ -144,6 +144,12 @@ fn an_invalid_file_is_refused_with_its_line_and_field_and_appends_nothing() {
             "line 2",
             "field `steps`",
         ),
+        // The same rep twice (one name, so one id), at the second.
+        (
+            "[[reps]]\nname = \"王磊\"\nregion = \"华东\"\ntags = [\"a1\", \"b2\", \"c3\"]\n\n[[reps]]\nname = \"王磊\"\nregion = \"华北\"\ntags = [\"a1\", \"b2\", \"c3\"]\n",
+            "line 6",
+            "(王磊) is already reps[0]; give each rep its own name or id",
+        ),
         // A section the domain refuses (candidate_count 0), at its header.
         (
             "# routing\n\n[routing_rules]\ndirect_tag_match_weight = 10\nregion_match_weight = 5\nminimum_score = 1\ncandidate_count = 0\n",
@@ -165,4 +171,23 @@ fn an_invalid_file_is_refused_with_its_line_and_field_and_appends_nothing() {
         assert!(stderr.contains(field), "{field} in {stderr}");
         assert!(!data.exists(), "nothing opened, nothing appended: {file}");
     }
+    // The same rep twice, in Chinese.
+    let path = dir.path().join("bad3.toml");
+    let data = dir.path().join("data-zh");
+    let output = salesledger(
+        &[
+            "--lang",
+            "zh-CN",
+            "init",
+            "--config",
+            path.to_str().expect("utf-8 path"),
+        ],
+        &data,
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("（王磊）已是 reps[0]；请给每名销售不同的姓名或编号"),
+        "{stderr}"
+    );
 }

@@ -706,3 +706,5 @@ cli-token-entry-bad-sha256 = token of { $actor }: token_sha256 is not 64 hex dig
 cli-token-entry-bad-actor = token actor "{ $actor }"
 cli-token-entry-bad-region = token region of { $actor }
 cli-evidence-no-events = the log holds no event about { $kind } { $id }
+cli-init-too-many-reps = at most { $max } reps
+cli-init-rep-twice = rep { $rep_id } ({ $name }) is already reps[{ $earlier }]; give each rep its own name or id

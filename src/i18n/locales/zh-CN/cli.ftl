@@ -706,3 +706,5 @@ cli-token-entry-bad-sha256 = { $actor } 的令牌：token_sha256 不是 64 位�
 cli-token-entry-bad-actor = 令牌的操作者“{ $actor }”无效
 cli-token-entry-bad-region = { $actor } 的令牌区域无效
 cli-evidence-no-events = 日志中没有关于{ $kind } { $id } 的任何事件
+cli-init-too-many-reps = 最多 { $max } 名销售
+cli-init-rep-twice = 销售 { $rep_id }（{ $name }）已是 reps[{ $earlier }]；请给每名销售不同的姓名或编号
