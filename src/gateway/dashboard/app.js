@@ -134,6 +134,12 @@ function tKind(prefix, value) {
   return Object.prototype.hasOwnProperty.call(app.messages, key) ? app.messages[key] : humanKind(value);
 }
 
+// A region as the reader says it: the server's placeholder for a customer
+// without one ("unassigned") from the catalogue, a region's own name as it is.
+function regionName(region) {
+  return region === "unassigned" ? t("region.unassigned") : region;
+}
+
 // Fills the page's fixed texts from the catalogue and marks the language.
 function applyStatic() {
   document.documentElement.lang = app.lang;
@@ -373,7 +379,7 @@ async function loadRisk(position) {
         "td",
         { class: "company" },
         el("a", { href: "#/customers/" + c.customer_id, text: c.company_name || shortId(c.customer_id) }),
-        el("div", { class: "muted", text: c.region }),
+        el("div", { class: "muted", text: regionName(c.region) }),
       ),
       el("td", { class: "num" }, el("span", { class: "badge " + c.level, text: fmtScore(c.score_bp) })),
       el(
@@ -736,7 +742,7 @@ async function loadReceivables(position) {
             el(
               "tr",
               {},
-              el("td", { text: r.region }),
+              el("td", { text: regionName(r.region) }),
               el("td", { class: "num", text: fmtFen(r.outstanding_fen) }),
               el("td", { class: "num", text: fmtFen(r.aging.over_90) }),
               el("td", { class: "num", text: r.dso_days === null ? "–" : r.dso_days.toFixed(1) }),
@@ -804,7 +810,7 @@ async function loadDigests(position, regions) {
             el(
               "tr",
               { "data-testid": "digest-row" },
-              el("td", { text: r.region }),
+              el("td", { text: regionName(r.region) }),
               cols.map(([key, , opt]) => el("td", { class: "num " + opt, text: key.endsWith("_fen") ? fmtFen(r[key]) : fmtInt(r[key]) })),
               el("td", { class: "num" }, el("span", { class: "t-yellow", text: r.turned_yellow.length }), " / ", el("span", { class: "t-red", text: r.turned_red.length })),
             ),
@@ -868,7 +874,7 @@ async function loadCustomerHealth(id, position) {
     "div",
     { class: "figures" },
     el("div", { class: "figure " + b.level, "data-testid": "customer-score" }, el("strong", { text: fmtScore(b.score_bp) }), el("span", { text: t("customer.score_as_of", { level: tKind("level", b.level), day: fmtDay(b.as_of) }) })),
-    el("div", { class: "figure" }, el("strong", { text: data.region }), el("span", { text: data.frozen ? t("customer.frozen") : t("customer.region") })),
+    el("div", { class: "figure" }, el("strong", { text: regionName(data.region) }), el("span", { text: data.frozen ? t("customer.frozen") : t("customer.region") })),
   );
   const width = 600;
   const rowH = 30;
@@ -930,10 +936,14 @@ function summarise(value) {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-/.test(text) ? shortId(text) : text;
 }
 
+// Fields of a change whose value is one of a fixed set, worded from the
+// catalogue (`<prefix>.<value>`).
+const VALUE_KINDS = { rule: "pool_rule" };
+
 function describeChange(change) {
   const rest = Object.entries(change)
     .filter(([key]) => key !== "kind")
-    .map(([key, value]) => `${tKind("field", key)}${t("punct.colon")}${summarise(value)}`);
+    .map(([key, value]) => `${tKind("field", key)}${t("punct.colon")}${key in VALUE_KINDS ? tKind(VALUE_KINDS[key], value) : summarise(value)}`);
   return rest.join(" · ");
 }
 
