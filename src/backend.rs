@@ -7,6 +7,8 @@
 //!   query parameter `schema=NAME` puts the log in that schema (created if
 //!   missing) instead of the connection's current schema, e.g.
 //!   `postgres://postgres@127.0.0.1:5432/test?schema=sales_eu`;
+//! - another URL (`SCHEME://...`, e.g. `mysql://...`): refused, rather
+//!   than taken for a directory of that name;
 //! - anything else: a data directory holding (or to hold) a sled log in
 //!   `DIR/log`.
 
@@ -37,6 +39,15 @@ impl StoreChoice {
             bail!(crate::t!("cli-store-location-empty"));
         }
         if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+            if let Some((scheme, _)) = text.split_once("://") {
+                let is_scheme = !scheme.is_empty()
+                    && scheme
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+                if is_scheme {
+                    bail!(crate::t!("cli-store-unknown-scheme", scheme = scheme));
+                }
+            }
             return Ok(StoreChoice::Sled(PathBuf::from(text)));
         }
         let (base, query) = match text.split_once('?') {
@@ -224,6 +235,13 @@ mod tests {
             }
         );
         assert!(StoreChoice::parse("postgres://h/db?schema=").is_err());
+        // Another database's URL is not a directory of that name.
+        assert!(StoreChoice::parse("mysql://x").is_err());
+        assert!(StoreChoice::parse("sqlite:///tmp/log.db").is_err());
+        assert_eq!(
+            StoreChoice::parse("./data").expect("a directory"),
+            StoreChoice::Sled(PathBuf::from("./data"))
+        );
         let described = StoreChoice::parse("postgres://u:secret@h/db?schema=x")
             .expect("url")
             .describe();
