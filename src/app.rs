@@ -446,7 +446,7 @@ impl Shutdown {
 #[derive(Debug)]
 pub struct ShutdownIncomplete {
     pub timeout: std::time::Duration,
-    /// The steps abandoned, as [`Shutdown::step`] names them.
+    /// The steps abandoned, by the names the stop gives them.
     pub abandoned: Vec<&'static str>,
 }
 
