@@ -232,6 +232,11 @@ pub async fn may_read_customer(
     if !is_scoped(caller) {
         return Ok(true);
     }
+    // A rep token that names no rep reads no customer-bound resource
+    // (docs/SECURITY.md), not even a pool customer's.
+    if owner_scoped(caller.principal.role) && caller.rep_id.is_none() {
+        return Ok(false);
+    }
     Ok(match relation_to(state, caller, customer).await? {
         Some(relation) => may_read(caller.principal.role, resource, relation),
         None => true,

@@ -540,8 +540,46 @@ async fn a_pool_customer_is_claimed_by_any_rep_but_worked_only_by_its_owner() {
     let customer = app.hospital_customer().await;
     let path = format!("/v1/customers/{customer}");
     // In the pool: its record is visible to reps (to claim it), its account
-    // and the commands on it are not.
+    // and the commands on it are not; nor is its history of owners, now or
+    // as of a time (the 404 a missing customer gets, to the letter); a rep
+    // token that names no rep reads none of it.
     assert!(app.get(&path, "rep_b").await.status.is_success());
+    let missing = uuid::Uuid::now_v7();
+    for (asked, of_missing) in [
+        (
+            format!("{path}/ownership"),
+            format!("/v1/customers/{missing}/ownership"),
+        ),
+        (
+            format!("{path}/ownership?as_of=2027-03-16T00:00:00Z"),
+            format!("/v1/customers/{missing}/ownership?as_of=2027-03-16T00:00:00Z"),
+        ),
+        (
+            format!("/v1/views/responsibility/customers/{customer}?as_of=2027-03-16T00:00:00Z"),
+            format!("/v1/views/responsibility/customers/{missing}?as_of=2027-03-16T00:00:00Z"),
+        ),
+    ] {
+        let refused = app.get(&asked, "rep_b").await;
+        refused.assert_problem(404, "not_found");
+        let absent = app.get(&of_missing, "rep_b").await;
+        absent.assert_problem(404, "not_found");
+        assert_eq!(
+            refused.json["detail"]
+                .as_str()
+                .map(|detail| detail.replace(&customer.to_string(), "ID")),
+            absent.json["detail"]
+                .as_str()
+                .map(|detail| detail.replace(&missing.to_string(), "ID")),
+            "{asked}: a refusal reads as a missing customer"
+        );
+        assert!(
+            app.get(&asked, "supervisor").await.status.is_success(),
+            "{asked}"
+        );
+    }
+    app.get(&path, "rep_no_id")
+        .await
+        .assert_problem(404, "not_found");
     refused(
         &app,
         "POST",

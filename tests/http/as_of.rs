@@ -177,7 +177,7 @@ async fn ownership_as_of_a_time_names_the_owner_then_since_when_and_the_events()
 }
 
 #[tokio::test]
-async fn ownership_is_read_scoped_like_the_customer() {
+async fn ownership_of_an_owned_customer_is_read_scoped_like_the_customer() {
     let app = spawn_app().await;
     let h = history(&app).await;
     let customer = format!("/v1/customers/{}", h.customer_id);

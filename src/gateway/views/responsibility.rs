@@ -171,12 +171,18 @@ async fn responsibility_customer(
     }: View<AsOfQuery, Uuid>,
 ) -> Result<Response, ApiError> {
     let customer_id = CustomerId::from_uuid(id);
+    // A refusal is the answer a missing customer gets: as of a time when
+    // one is asked for.
+    let as_of_asked = params.as_of;
     ensure_may_read(
         &state,
         &caller,
         Resource::Responsibility,
         Subject::Customer(customer_id),
-        || not_found("customer", id),
+        || match as_of_asked {
+            Some(as_of) => not_as_of("customer", id, as_of),
+            None => not_found("customer", id),
+        },
     )
     .await?;
     let Some(as_of) = params.as_of else {
@@ -265,9 +271,11 @@ fn ownership_view(
     }))
 }
 
-/// `GET /v1/customers/{customer_id}/ownership[?as_of=T]`: read-scoped like
-/// `GET /v1/customers/{customer_id}` (a customer the caller may not read is
-/// a `404`); a customer not yet registered at `as_of` is a `404`.
+/// `GET /v1/customers/{customer_id}/ownership[?as_of=T]`: read-scoped as
+/// the customer's responsibility log (its owners past and present: a rep
+/// reads it for the customers they own, not for a pool customer, whose
+/// record is all a rep sees of it); a customer the caller may not read is
+/// the `404` a missing one gets, as of `as_of` when it is asked.
 async fn read_ownership(
     View {
         state,
@@ -286,9 +294,12 @@ async fn read_ownership(
     ensure_may_read(
         &state,
         &caller,
-        Resource::Customer,
+        Resource::Responsibility,
         Subject::Customer(customer_id),
-        missing,
+        || match as_of {
+            Some(as_of) => not_as_of("customer", id, as_of),
+            None => missing(),
+        },
     )
     .await?;
     // Ownership changes are all in the customer's own stream.
