@@ -629,3 +629,77 @@ async fn a_blob_no_proposal_references_is_hidden_from_reps() {
     hidden.assert_problem(404, "blob_not_found");
     assert!(app.get(&path, "supervisor").await.status.is_success());
 }
+
+/// Paging a list a caller sees only part of: the pages hold exactly the
+/// rows the caller may read, and no `next_cursor` names a customer the
+/// caller may not read (the cursor is the key of the page's last row; a
+/// page reads on past rows it may not read to fill itself).
+#[tokio::test]
+async fn a_scoped_callers_pages_and_cursors_name_only_what_it_may_read() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let mut own = Vec::new();
+    let mut all = Vec::new();
+    for index in 0..8 {
+        let customer = app
+            .register_customer(json!({"company_name": format!("分页测试客户{index}"), "attributes": {"region": "华东"}}))
+            .await;
+        let (token, rep) = if index % 3 == 0 {
+            ("rep", REP_A)
+        } else {
+            ("rep_b", REP_B)
+        };
+        app.post_json(
+            &format!("/v1/customers/{customer}/claim"),
+            token,
+            &json!({"rep_id": rep}),
+        )
+        .await
+        .ok();
+        app.post_json(
+            &format!("/v1/customers/{customer}/usage-reports"),
+            "integrator",
+            &json!({"days": [{"day": "2027-03-15", "logins": 1, "key_feature_calls": 2}]}),
+        )
+        .await
+        .ok();
+        if rep == REP_A {
+            own.push(customer.to_string());
+        }
+        all.push(customer.to_string());
+    }
+    app.post_json("/v1/days/2027-03-15/close", "supervisor", &json!({}))
+        .await
+        .ok();
+    let written = app.log_len() - 1;
+    own.sort();
+    all.sort();
+    for (token, expected) in [("rep", &own), ("supervisor", &all)] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..20 {
+            let path = match &cursor {
+                None => format!("/v1/views/health?limit=1&wait_for_position={written}"),
+                Some(cursor) => format!("/v1/views/health?limit=1&cursor={cursor}"),
+            };
+            let answer = app.get(&path, token).await;
+            let page = answer.ok().clone();
+            for row in page["data"].as_array().expect("data") {
+                seen.push(row["customer_id"].as_str().expect("id").to_owned());
+            }
+            cursor = page["next_cursor"].as_str().map(str::to_owned);
+            let Some(cursor) = &cursor else { break };
+            let named = uuid::Uuid::from_slice(&hex::decode(cursor).expect("hex"))
+                .expect("a customer id")
+                .to_string();
+            assert!(
+                expected.contains(&named),
+                "{token}'s cursor names {named}, not one of its customers"
+            );
+        }
+        assert!(cursor.is_none(), "{token} reached the end");
+        seen.sort();
+        assert_eq!(&seen, expected, "{token}");
+    }
+}

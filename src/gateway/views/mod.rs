@@ -444,26 +444,47 @@ pub fn paging<K: TableKey>(
     Ok(Some(Paging { after, limit }))
 }
 
+/// How a list's rows are keyed: by the customer, the rows' own key, or
+/// a key the rows do not carry (the cursor is then the page's own).
+pub enum RowKey<T, K> {
+    /// The row's key, from the row.
+    Of(fn(&T) -> K),
+    /// The rows do not carry their key: a scoped caller's cursor is the
+    /// next key of the page, whatever row it names.
+    NotCarried,
+}
+
+/// Rows a scoped caller's page may scan beyond its `limit` to fill it
+/// (then it answers what it found and a cursor after its last row).
+pub const SCOPED_SCAN_PER_ROW: usize = 10;
+
 /// A list whose rows each belong to a customer, read by `page` (at most
 /// `limit` rows after a key, and the key to continue after): a page when
 /// `?limit=` or `?cursor=` is given ([`paging`]), answered as
 /// `{view, position, data, next_cursor}`, else the whole list
 /// ([`answer_scoped`]). Either way only the rows the caller may read
-/// `resource` of are kept (so a scoped caller's page may hold fewer than
-/// `limit` rows: follow `next_cursor` until it is `null`).
+/// `resource` of are kept. For a scoped caller whose rows carry their key
+/// ([`RowKey::Of`]), the page goes on reading past rows it may not read,
+/// up to `limit` rows or [`SCOPED_SCAN_PER_ROW`] times as many scanned
+/// (never stopping before one row when there are more), and `next_cursor`
+/// is the key of its last row: a cursor never names a row the caller may
+/// not read. A page may still hold fewer than `limit` rows: follow
+/// `next_cursor` until it is `null`.
 pub async fn answer_scoped_list<P, T, K, Q: ViewQuery>(
     view: &View<Q>,
     resource: Resource,
     (limit, cursor): (Option<usize>, Option<&str>),
-    page: impl FnOnce(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
+    page: impl Fn(&mut Reader<'_>, Option<K>, usize) -> Result<(Vec<T>, Option<K>), TableError>
+        + Clone
         + Send
         + 'static,
     customer_of_row: impl Fn(&T) -> CustomerId,
+    row_key: RowKey<T, K>,
 ) -> Result<Response, ApiError>
 where
     P: TableProjector,
     T: Serialize + Send + 'static,
-    K: TableKey + Send + 'static,
+    K: TableKey + Clone + Send + 'static,
 {
     let (state, caller, wait) = (&view.state, &view.caller, &view.params.wait());
     let Some(Paging { after, limit }) = paging::<K>(limit, cursor)? else {
@@ -479,15 +500,44 @@ where
         )
         .await;
     };
-    let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
-        Ok(Ok(page(reader, after, limit)?))
-    })
-    .await?;
-    if is_scoped(caller) {
-        rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
+    let key_of = match row_key {
+        RowKey::Of(key_of) if is_scoped(caller) => key_of,
+        _ => {
+            let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+                Ok(Ok(page(reader, after, limit)?))
+            })
+            .await?;
+            if is_scoped(caller) {
+                rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
+            }
+            let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
+            return respond_page(P::NAME, &rows, checkpoint, next_cursor);
+        }
+    };
+    let budget = limit.saturating_mul(SCOPED_SCAN_PER_ROW);
+    let (mut kept, mut scanned, mut after) = (Vec::new(), 0usize, after);
+    loop {
+        let want = limit - kept.len();
+        let read_page = page.clone();
+        let from = after.clone();
+        let ((rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+            Ok(Ok(read_page(reader, from, want)?))
+        })
+        .await?;
+        scanned += rows.len();
+        kept.extend(filter_readable(state, caller, resource, rows, &customer_of_row).await?);
+        let done = kept.len() >= limit || next.is_none() || (scanned >= budget && !kept.is_empty());
+        if done {
+            let next_cursor = match next {
+                None => None,
+                Some(_) => kept
+                    .last()
+                    .map(|row| hex::encode(key_of(row).to_key_bytes())),
+            };
+            return respond_page(P::NAME, &kept, checkpoint, next_cursor);
+        }
+        after = next;
     }
-    let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
-    respond_page(P::NAME, &rows, checkpoint, next_cursor)
 }
 
 pub fn respond<R: Serialize>(
