@@ -350,6 +350,15 @@ impl<R: CommandRoute> Target<'_, R> {
         ensure_may_act(self.state, self.caller, R::KIND, customer_in(customer_id)).await
     }
 
+    /// [`Target::may_act_on`] a customer a creation names in its body, who
+    /// must be registered (`422 unknown_customer` otherwise): a visit,
+    /// a nurture pack or a proposal of an id no customer has yet would be
+    /// that customer's once one is registered under it, whoever made it.
+    pub async fn may_act_on_registered(&self, customer_id: Uuid) -> Result<(), ApiError> {
+        self.may_act_on(customer_id).await?;
+        ensure_customer_referenced(&self.state.service, CustomerId::from_uuid(customer_id)).await
+    }
+
     /// A rep named in the body must be the caller, if the caller is a rep.
     pub fn ensure_self(&self, rep_id: Uuid) -> Result<(), ApiError> {
         ensure_self(self.caller, RepId::from_uuid(rep_id))

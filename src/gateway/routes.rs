@@ -308,7 +308,7 @@ command_routes! {
     path (), prepare extraction_dictionary -> Option<ExtractionDictionary>;
     |request, at| {
         at.ensure_self(request.rep_id)?;
-        at.may_act_on(request.customer_id).await?;
+        at.may_act_on_registered(request.customer_id).await?;
         let dictionary = at.prepared.ok_or_else(|| {
             not_published(
                 "extraction dictionary",
@@ -342,7 +342,7 @@ command_routes! {
         answer created_at("/v1/nurture-packs/"), id pack_id;
     path (), prepare nurture_template -> Option<NurtureTemplate>;
     |request, at| {
-        at.may_act_on(request.customer_id).await?;
+        at.may_act_on_registered(request.customer_id).await?;
         let template = at.prepared.ok_or_else(|| {
             not_published("nurture template", "nurture_template_not_published", "/v1/config/nurture-template")
         })?;
@@ -368,7 +368,7 @@ command_routes! {
         answer created_at("/v1/proposals/"), id proposal_id;
     path ();
     |request, at| {
-        at.may_act_on(request.customer_id).await?;
+        at.may_act_on_registered(request.customer_id).await?;
         let proposal_id = ProposalId::from_uuid(at.id);
         Built::command(proposal_stream_id(proposal_id), request.into_command(proposal_id))
     };

@@ -703,3 +703,40 @@ async fn a_scoped_callers_pages_and_cursors_name_only_what_it_may_read() {
         assert_eq!(&seen, expected, "{token}");
     }
 }
+
+/// A visit, a nurture pack or a proposal names its customer in the body:
+/// one no customer has (yet) is refused, `422 unknown_customer` at
+/// `customer_id`, nothing appended; otherwise a customer registered later
+/// under that id (client-chosen, or the customer import's derived ids)
+/// would carry records someone else made.
+#[tokio::test]
+async fn a_creation_for_a_customer_nobody_registered_is_refused() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let nobody = Uuid::now_v7();
+    let before = app.log_len();
+    for (path, token, body) in [
+        (
+            "/v1/visits",
+            "rep",
+            json!({"customer_id": nobody, "rep_id": REP_A, "channel": "on_site",
+                   "occurred_at": "2027-03-15T10:00:00+08:00", "transcript": "客户还在比较"}),
+        ),
+        (
+            "/v1/nurture-packs",
+            "marketing",
+            json!({"customer_id": nobody, "trigger": {"source": "customer_stance"}}),
+        ),
+        (
+            "/v1/proposals",
+            "rep",
+            json!({"customer_id": nobody, "contact_email": "li.na@szpap.com", "title": "方案 v1"}),
+        ),
+    ] {
+        let answer = app.post_json(path, token, &body).await;
+        answer.assert_problem(422, "unknown_customer");
+        assert_eq!(answer.json["path"], json!("customer_id"), "{path}");
+    }
+    assert_eq!(app.log_len(), before, "nothing appended");
+}
