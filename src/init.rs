@@ -319,7 +319,7 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
             qualifying_follow_up_kinds: raw.qualifying_follow_up_kinds.clone(),
             day_close_utc_offset_minutes: raw.day_close_utc_offset_minutes,
         },
-        PoolPolicy::validate,
+        PoolPolicy::validate_publishable,
     )?;
     let health_policy = section(
         source,
@@ -336,7 +336,7 @@ pub fn parse_organisation(source: &str) -> Result<Organisation, FileError> {
             ticket_overdue_hours: raw.ticket_overdue_hours,
             risk_scripts: raw.risk_scripts.clone(),
         },
-        HealthPolicy::validate,
+        HealthPolicy::validate_publishable,
     )?;
     let routing_rules = section(
         source,

@@ -171,4 +171,33 @@ mod tests {
             start + Duration::hours(1)
         );
     }
+
+    /// The bounds on policy durations apply to new publications only: a
+    /// policy already in a log (published before them) still passes the
+    /// check every decision makes, and its durations are added without
+    /// overflow.
+    #[test]
+    fn policies_published_before_the_bounds_keep_working() {
+        let mut pool = crate::customer::PoolPolicy::default_v1();
+        pool.extension_days = u32::MAX;
+        assert!(pool.validate().is_ok());
+        assert!(pool.validate_publishable().is_err());
+        pool.extension_days = 3650;
+        assert!(pool.validate_publishable().is_ok());
+
+        let mut health = crate::health::HealthPolicy::default_v1();
+        health.callback_due_hours = u32::MAX;
+        assert!(health.validate().is_ok());
+        assert!(health.validate_publishable().is_err());
+        let day_end = DateTime::<Utc>::MAX_UTC - Duration::days(1);
+        assert_eq!(
+            moved_by(
+                day_end,
+                Duration::hours(i64::from(health.callback_due_hours))
+            ),
+            DateTime::<Utc>::MAX_UTC
+        );
+        health.callback_due_hours = crate::health::MAX_POLICY_HOURS;
+        assert!(health.validate_publishable().is_ok());
+    }
 }

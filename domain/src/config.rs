@@ -200,7 +200,7 @@ impl Aggregate for Config {
                 policy,
                 published_by,
             } => {
-                policy.validate()?;
+                policy.validate_publishable()?;
                 ensure_newer(
                     self.pool_policy.as_ref().map(|current| current.version),
                     policy.version,
@@ -253,7 +253,7 @@ impl Aggregate for Config {
                 policy,
                 published_by,
             } => {
-                policy.validate()?;
+                policy.validate_publishable()?;
                 match &self.health_policy {
                     Some(current) => ensure_newer(Some(current.version), policy.version)?,
                     None if policy != HealthPolicy::default_v1() => {

@@ -74,14 +74,31 @@ impl PoolPolicy {
         }
     }
 
-    /// Checks the parameters are coherent.
+    /// Checks the parameters are coherent: what every decision that uses
+    /// the policy checks (a policy in the log keeps passing it).
     pub fn validate(&self) -> Result<(), DomainError> {
         let coherent = self.protection_days >= 1
-            && (1..=3650).contains(&self.extension_days)
+            && self.extension_days >= 1
             && self.maximum_protection_days >= self.protection_days
             && self.maximum_protection_days <= 3650
             && self.day_close_utc_offset_minutes.unsigned_abs() <= 14 * 60;
         if !coherent {
+            return Err(DomainError::invalid(
+                ValueKind::RuleSet,
+                "pool policy needs 1 <= protection_days <= maximum_protection_days <= 3650 and extension_days >= 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`PoolPolicy::validate`] and what a policy must meet to be
+    /// published from now on: `extension_days` at most 3,650 (a larger one
+    /// only reaches past the maximum protection). A policy published before
+    /// this bound keeps working: the decisions check `validate` only, and
+    /// add its days without overflow.
+    pub fn validate_publishable(&self) -> Result<(), DomainError> {
+        self.validate()?;
+        if self.extension_days > 3650 {
             return Err(DomainError::invalid(
                 ValueKind::RuleSet,
                 "pool policy needs 1 <= protection_days <= maximum_protection_days <= 3650 and 1 <= extension_days <= 3650",

@@ -241,8 +241,7 @@ impl HealthPolicy {
     }
 
     /// Weights sum to 100; every target > 0; `yellow_at_bp < green_at_bp <=
-    /// 10000`; `callback_due_hours` and `ticket_overdue_hours` 1 to
-    /// [`MAX_POLICY_HOURS`];
+    /// 10000`; `callback_due_hours > 0`; `ticket_overdue_hours > 0`;
     /// `version >= 1`; core modules and plan keys are normalised names,
     /// modules sorted and unique; a non-empty script for every [`RiskKind`].
     pub fn validate(&self) -> Result<(), DomainError> {
@@ -280,10 +279,9 @@ impl HealthPolicy {
                 "thresholds need yellow_at_bp < green_at_bp <= 10000",
             ));
         }
-        let within_a_year = |hours: u32| (1..=MAX_POLICY_HOURS).contains(&hours);
-        if !(within_a_year(self.callback_due_hours) && within_a_year(self.ticket_overdue_hours)) {
+        if self.callback_due_hours == 0 || self.ticket_overdue_hours == 0 {
             return Err(invalid(
-                "callback_due_hours and ticket_overdue_hours must be 1 to 8760 (a year)",
+                "callback_due_hours and ticket_overdue_hours must be greater than 0",
             ));
         }
         let modules_normalised = self
@@ -303,6 +301,24 @@ impl HealthPolicy {
         });
         if !scripts_complete {
             return Err(invalid("a non-empty script is needed for every risk kind"));
+        }
+        Ok(())
+    }
+
+    /// [`HealthPolicy::validate`] and what a policy must meet to be
+    /// published from now on: `callback_due_hours` and
+    /// `ticket_overdue_hours` at most [`MAX_POLICY_HOURS`]. A policy
+    /// published before this bound keeps working: evaluations check
+    /// `validate` only, and add its hours without overflow.
+    pub fn validate_publishable(&self) -> Result<(), DomainError> {
+        self.validate()?;
+        if self.callback_due_hours > MAX_POLICY_HOURS
+            || self.ticket_overdue_hours > MAX_POLICY_HOURS
+        {
+            return Err(DomainError::invalid(
+                ValueKind::HealthPolicy,
+                "callback_due_hours and ticket_overdue_hours must be 1 to 8760 (a year)",
+            ));
         }
         Ok(())
     }

@@ -127,7 +127,7 @@ impl PublishPoolPolicyRequest {
                     .collect(),
                 day_close_utc_offset_minutes: self.day_close_utc_offset_minutes,
             },
-            PoolPolicy::validate,
+            PoolPolicy::validate_publishable,
         )?;
         Ok(ConfigCommand::PublishPoolPolicy {
             policy,
@@ -411,7 +411,7 @@ impl PublishHealthPolicyRequest {
                     .map(|(kind, script)| (kind.into(), script))
                     .collect(),
             },
-            HealthPolicy::validate,
+            HealthPolicy::validate_publishable,
         )?;
         Ok(ConfigCommand::PublishHealthPolicy {
             policy,
