@@ -12,12 +12,15 @@
 //!
 //! A close appends `DayClosed` and then decides for every customer,
 //! account and contract; if that fan-out is cut short (a crash after
-//! `DayClosed`, a step that failed, an integrator's close that answered an
-//! error), the day is closed in the log but some of its decisions are not
-//! made. So the scheduler closes the last closed day again, before any
-//! new one, unless this process saw that day's fan-out finish: at its
-//! first tick after a start, after a tick that failed, after an
-//! integrator's close. Closing again appends only what was left undone.
+//! `DayClosed`, a step that failed), the day is closed in the log but some
+//! of its decisions are not made. So the scheduler keeps the days whose
+//! fan-out it has not seen finish (`unfinished`): at its start, the last
+//! closed day (a crash may have cut it short); then each day of its own
+//! whose close failed after its `DayClosed`. At each tick it closes those
+//! again first (each decision is idempotent for its day: what was decided
+//! is not decided twice), and a day it cannot finish stays listed without
+//! holding up the days after it. An integrator whose close answers an
+//! error closes the day again (`POST /v1/days/{date}/close`).
 
 use std::time::Duration;
 
@@ -38,32 +41,57 @@ pub fn scheduler_principal() -> Result<Principal, CommandError> {
     })
 }
 
-/// Closes every due day (at most `max_days`) as of `now`; returns what
-/// each close did, oldest first. `completed` is the last day whose
-/// fan-out this scheduler saw finish (`None` at its start): when the last
-/// closed day is another, it is closed again first (see the module
-/// documentation), and returned first if that appended anything.
+/// The closed days whose fan-out a scheduler has not seen finish (see
+/// the module documentation).
+#[derive(Debug, Default)]
+pub struct Unfinished {
+    started: bool,
+    days: std::collections::BTreeSet<NaiveDate>,
+}
+
+impl Unfinished {
+    /// The days still listed, oldest first.
+    pub fn days(&self) -> impl Iterator<Item = &NaiveDate> {
+        self.days.iter()
+    }
+}
+
+/// Closes every due day (at most `max_days` new ones) as of `now`; returns
+/// what each close did, oldest first. First it closes again each day in
+/// `unfinished` (at the first call, the last closed day), returned if
+/// that appended anything; one that fails again is logged and stays
+/// listed.
 pub async fn close_due_days(
     service: &CommandService,
     principal: &Principal,
     now: DateTime<Utc>,
     max_days: usize,
-    completed: &mut Option<NaiveDate>,
+    unfinished: &mut Unfinished,
 ) -> Result<Vec<DayCloseOutcome>, CommandError> {
     let policy = service.pool_policy().await?;
     let last = service.last_closed_day().await?;
+    if !unfinished.started {
+        unfinished.started = true;
+        unfinished.days.extend(last);
+    }
     let mut closed = Vec::new();
-    if let Some(last) = last.filter(|last| *completed != Some(*last)) {
+    for day in unfinished.days.clone() {
         let meta = CommandMeta::new(principal.clone(), now);
-        let outcome = service.close_day(&meta, last).await?;
-        *completed = Some(last);
-        if !outcome.events.is_empty() {
-            tracing::warn!(
-                day = %last,
-                n_events = outcome.events.len(),
-                "completed a day close whose decisions were cut short"
-            );
-            closed.push(outcome);
+        match service.close_day(&meta, day).await {
+            Ok(outcome) => {
+                unfinished.days.remove(&day);
+                if !outcome.events.is_empty() {
+                    tracing::warn!(
+                        day = %day,
+                        n_events = outcome.events.len(),
+                        "completed a day close whose decisions were cut short"
+                    );
+                    closed.push(outcome);
+                }
+            }
+            Err(error) => {
+                tracing::warn!(day = %day, %error, "a day close is still unfinished; retrying at the next tick");
+            }
         }
     }
     let first = match last {
@@ -77,8 +105,17 @@ pub async fn close_due_days(
             break;
         }
         let meta = CommandMeta::new(principal.clone(), now);
-        let outcome = service.close_day(&meta, current).await?;
-        *completed = Some(current);
+        let outcome = match service.close_day(&meta, current).await {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // Closed in the log, its decisions cut short: finish it at
+                // the next tick.
+                if service.last_closed_day().await? >= Some(current) {
+                    unfinished.days.insert(current);
+                }
+                return Err(error);
+            }
+        };
         tracing::info!(
             day = %current,
             n_events = outcome.events.len(),
@@ -105,8 +142,8 @@ async fn first_local_day(
 
 /// Runs [`close_due_days`] every `every` until `stop` turns true. Errors
 /// are logged and retried at the next tick (a refused close appends
-/// nothing; a half-done one is completed by the next, which closes the
-/// last closed day again first).
+/// nothing; a half-done one is listed as unfinished and closed again
+/// first).
 pub async fn run(
     service: std::sync::Arc<CommandService>,
     clock: std::sync::Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -120,14 +157,14 @@ pub async fn run(
             return;
         }
     };
-    let mut completed = None;
+    let mut unfinished = Unfinished::default();
     loop {
         let closing = close_due_days(
             &service,
             &principal,
             clock(),
             MAX_DAYS_PER_TICK,
-            &mut completed,
+            &mut unfinished,
         );
         if let Err(error) = closing.await {
             tracing::warn!(%error, "closing due days failed; retrying at the next tick");
@@ -161,12 +198,18 @@ mod tests {
         let shared: Arc<dyn Store> = Arc::new(store.clone());
         let service = CommandService::new(shared);
         let principal = scheduler_principal().expect("principal");
-        let mut completed = None;
+        let mut unfinished = Unfinished::default();
 
         // An empty log has no first day: nothing to close.
-        let none = close_due_days(&service, &principal, at(2027, 3, 20, 0), 31, &mut completed)
-            .await
-            .expect("no days");
+        let none = close_due_days(
+            &service,
+            &principal,
+            at(2027, 3, 20, 0),
+            31,
+            &mut unfinished,
+        )
+        .await
+        .expect("no days");
         assert!(none.is_empty());
 
         // Integrators close a first day; the scheduler goes on from there.
@@ -182,7 +225,7 @@ mod tests {
             &principal,
             at(2027, 3, 17, 15),
             31,
-            &mut completed,
+            &mut unfinished,
         )
         .await
         .expect("closes");
@@ -199,7 +242,7 @@ mod tests {
             &principal,
             at(2027, 3, 17, 15),
             31,
-            &mut completed,
+            &mut unfinished,
         )
         .await
         .expect("nothing due");
@@ -210,7 +253,7 @@ mod tests {
         );
 
         // A long backlog is closed at most `max_days` at a time.
-        let first = close_due_days(&service, &principal, at(2027, 4, 30, 0), 5, &mut completed)
+        let first = close_due_days(&service, &principal, at(2027, 4, 30, 0), 5, &mut unfinished)
             .await
             .expect("closes");
         assert_eq!(first.len(), 5);

@@ -16,7 +16,7 @@
 //! nothing the second time), so closing an already closed day again
 //! appends no second `DayClosed` and completes a fan-out that a crash or
 //! an error interrupted. A step that fails does not stop the others: every
-//! step of a phase runs, then the first error is returned (the close is
+//! step of every phase runs, then the first error is returned (the close is
 //! then incomplete, and is completed by closing the day again; `serve`'s
 //! scheduler does so at its next tick). Replaying the log decides
 //! nothing: the decisions are events.
@@ -44,7 +44,8 @@ const FAN_OUT: usize = 16;
 
 /// Runs every step of a phase, [`FAN_OUT`] at a time, and only then
 /// returns the first error, if any: one contended or failing aggregate
-/// does not leave the others undecided.
+/// does not leave the others of its phase undecided (and `close_day` runs
+/// every phase before it returns the first phase's error).
 async fn every_step<S, F>(steps: S) -> Result<Vec<CommandOutcome>, CommandError>
 where
     S: Stream<Item = F>,
@@ -142,7 +143,7 @@ impl CommandService {
             });
             async move { self.execute::<Customer>(&step, &stream_id, command).await }
         }))
-        .await?;
+        .await;
         let health = every_step(
             stream::iter(accounts.clone()).map(|(stream_id, customer_id)| {
                 let step = follow(&stream_id);
@@ -166,7 +167,7 @@ impl CommandService {
                 }
             }),
         )
-        .await?;
+        .await;
         let overdue = every_step(stream::iter(contracts.clone()).map(|stream_id| {
             let step = follow(&stream_id);
             async move {
@@ -174,8 +175,12 @@ impl CommandService {
                     .await
             }
         }))
-        .await?;
+        .await;
 
+        // Every phase ran, whatever another's steps did; then the first
+        // error, if any (the close is then unfinished: closing the day
+        // again finishes it).
+        let (pool, health, overdue) = (pool?, health?, overdue?);
         let mut events = closed.events.clone();
         let mut fanned: Vec<EventSummary> = pool
             .iter()
