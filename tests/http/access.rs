@@ -675,17 +675,29 @@ async fn a_scoped_callers_pages_and_cursors_name_only_what_it_may_read() {
     let written = app.log_len() - 1;
     own.sort();
     all.sort();
-    for (token, expected) in [("rep", &own), ("supervisor", &all)] {
+    for (token, expected, limit) in [
+        ("rep", &own, 1),
+        ("rep", &own, 2),
+        ("rep", &own, 5),
+        ("supervisor", &all, 1),
+        ("supervisor", &all, 3),
+    ] {
         let mut seen = Vec::new();
         let mut cursor: Option<String> = None;
         for _ in 0..20 {
             let path = match &cursor {
-                None => format!("/v1/views/health?limit=1&wait_for_position={written}"),
-                Some(cursor) => format!("/v1/views/health?limit=1&cursor={cursor}"),
+                None => format!("/v1/views/health?limit={limit}&wait_for_position={written}"),
+                Some(cursor) => format!("/v1/views/health?limit={limit}&cursor={cursor}"),
             };
             let answer = app.get(&path, token).await;
             let page = answer.ok().clone();
-            for row in page["data"].as_array().expect("data") {
+            let rows = page["data"].as_array().expect("data");
+            assert!(
+                rows.len() <= limit,
+                "{token}: {} rows, limit {limit}",
+                rows.len()
+            );
+            for row in rows {
                 seen.push(row["customer_id"].as_str().expect("id").to_owned());
             }
             cursor = page["next_cursor"].as_str().map(str::to_owned);
@@ -700,7 +712,7 @@ async fn a_scoped_callers_pages_and_cursors_name_only_what_it_may_read() {
         }
         assert!(cursor.is_none(), "{token} reached the end");
         seen.sort();
-        assert_eq!(&seen, expected, "{token}");
+        assert_eq!(&seen, expected, "{token}, limit {limit}");
     }
 }
 

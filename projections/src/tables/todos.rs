@@ -187,6 +187,10 @@ pub struct WorkItem {
     pub pack_id: Option<Uuid>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_index: Option<u32>,
+    /// Its key in the list's order (what a page's cursor names); not
+    /// part of the answer.
+    #[serde(skip)]
+    pub sort_key: SortKey,
 }
 
 /// The work-list projector.
@@ -563,7 +567,8 @@ pub fn status(item: &StoredItem, as_of: Option<NaiveDate>) -> Status {
     }
 }
 
-fn work_item(id: String, item: StoredItem, as_of: Option<NaiveDate>) -> WorkItem {
+fn work_item(sort_key: SortKey, item: StoredItem, as_of: Option<NaiveDate>) -> WorkItem {
+    let id = sort_key.2.clone();
     let status = status(&item, as_of);
     let subject = Some(item.subject_id);
     let (visit_id, todo_id, task_id, card_id, pack_id) = match item.kind {
@@ -602,6 +607,7 @@ fn work_item(id: String, item: StoredItem, as_of: Option<NaiveDate>) -> WorkItem
         instalment_index,
         pack_id,
         step_index,
+        sort_key,
     }
 }
 
@@ -666,7 +672,7 @@ pub fn page(
             {
                 continue;
             }
-            out.push(work_item(key.2.clone(), item, as_of));
+            out.push(work_item(key.clone(), item, as_of));
             if out.len() == limit {
                 let last = seen + 1 == count && next.is_none();
                 return Ok((out, (!last).then_some(key)));

@@ -29,8 +29,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    answer, answer_scoped_by_id, answer_scoped_list, query, Params, RowKey, View, ViewQuery,
-    ViewRoute, WaitQuery,
+    answer, answer_scoped_by_id, answer_scoped_list, query, Params, View, ViewQuery, ViewRoute,
+    WaitQuery,
 };
 use crate::gateway::auth::{Caller, Subject};
 use crate::gateway::problem::ApiError;
@@ -216,7 +216,7 @@ async fn task_cards(view: View<TaskCardQuery>) -> Result<Response, ApiError> {
             receivables::task_cards_page(rows, customer_id, department, after, limit)
         },
         |card| card.customer_id,
-        RowKey::Of(|card: &salesledger_projections::receivables::TaskCard| card.position),
+        |card: &salesledger_projections::receivables::TaskCard| card.position,
     )
     .await
 }

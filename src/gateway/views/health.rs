@@ -10,8 +10,7 @@ use salesledger_projections::tables::{
 };
 
 use super::{
-    answer_scoped, answer_scoped_by_id, answer_scoped_list, RowKey, View, ViewQuery, ViewRoute,
-    WaitQuery,
+    answer_scoped, answer_scoped_by_id, answer_scoped_list, View, ViewQuery, ViewRoute, WaitQuery,
 };
 use crate::gateway::auth::Subject;
 use crate::gateway::problem::ApiError;
@@ -73,7 +72,7 @@ async fn health_list(view: View<ListQuery>) -> Result<Response, ApiError> {
         page,
         |rows, after, limit| health::summaries_page(rows, after, limit),
         |row| row.customer_id,
-        RowKey::Of(|row: &salesledger_projections::health::HealthSummary| row.customer_id),
+        |row: &salesledger_projections::health::HealthSummary| row.customer_id,
     )
     .await
 }

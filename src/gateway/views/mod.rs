@@ -444,31 +444,26 @@ pub fn paging<K: TableKey>(
     Ok(Some(Paging { after, limit }))
 }
 
-/// How a list's rows are keyed: by the customer, the rows' own key, or
-/// a key the rows do not carry (the cursor is then the page's own).
-pub enum RowKey<T, K> {
-    /// The row's key, from the row.
-    Of(fn(&T) -> K),
-    /// The rows do not carry their key: a scoped caller's cursor is the
-    /// next key of the page, whatever row it names.
-    NotCarried,
-}
-
 /// Rows a scoped caller's page may scan beyond its `limit` to fill it
 /// (then it answers what it found and a cursor after its last row).
 pub const SCOPED_SCAN_PER_ROW: usize = 10;
+
+/// Rows a scoped caller's page reads at least at a time (a page that
+/// finds none it may read goes on to the end of the list, as the whole
+/// list does; in reads of this many rows, not of `limit`).
+pub const SCOPED_SCAN_CHUNK: usize = 256;
 
 /// A list whose rows each belong to a customer, read by `page` (at most
 /// `limit` rows after a key, and the key to continue after): a page when
 /// `?limit=` or `?cursor=` is given ([`paging`]), answered as
 /// `{view, position, data, next_cursor}`, else the whole list
 /// ([`answer_scoped`]). Either way only the rows the caller may read
-/// `resource` of are kept. For a scoped caller whose rows carry their key
-/// ([`RowKey::Of`]), the page goes on reading past rows it may not read,
+/// `resource` of are kept. For a scoped caller the page goes on reading
+/// past rows it may not read,
 /// up to `limit` rows or [`SCOPED_SCAN_PER_ROW`] times as many scanned
 /// (never stopping before one row when there are more), and `next_cursor`
-/// is the key of its last row: a cursor never names a row the caller may
-/// not read. A page may still hold fewer than `limit` rows: follow
+/// is the key of its last row (`key_of_row`): a cursor never names a row
+/// the caller may not read. A page may still hold fewer than `limit` rows: follow
 /// `next_cursor` until it is `null`.
 pub async fn answer_scoped_list<P, T, K, Q: ViewQuery>(
     view: &View<Q>,
@@ -479,7 +474,7 @@ pub async fn answer_scoped_list<P, T, K, Q: ViewQuery>(
         + Send
         + 'static,
     customer_of_row: impl Fn(&T) -> CustomerId,
-    row_key: RowKey<T, K>,
+    key_of_row: fn(&T) -> K,
 ) -> Result<Response, ApiError>
 where
     P: TableProjector,
@@ -500,24 +495,20 @@ where
         )
         .await;
     };
-    let key_of = match row_key {
-        RowKey::Of(key_of) if is_scoped(caller) => key_of,
-        _ => {
-            let ((mut rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
-                Ok(Ok(page(reader, after, limit)?))
-            })
-            .await?;
-            if is_scoped(caller) {
-                rows = filter_readable(state, caller, resource, rows, customer_of_row).await?;
-            }
-            let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
-            return respond_page(P::NAME, &rows, checkpoint, next_cursor);
-        }
-    };
+    if !is_scoped(caller) {
+        let ((rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
+            Ok(Ok(page(reader, after, limit)?))
+        })
+        .await?;
+        let next_cursor = next.map(|key| hex::encode(key.to_key_bytes()));
+        return respond_page(P::NAME, &rows, checkpoint, next_cursor);
+    }
     let budget = limit.saturating_mul(SCOPED_SCAN_PER_ROW);
     let (mut kept, mut scanned, mut after) = (Vec::new(), 0usize, after);
     loop {
-        let want = limit - kept.len();
+        // At least a chunk per read: few reads for a caller who may read
+        // few rows; what is read past `limit` is cut off below.
+        let want = (limit - kept.len()).max(SCOPED_SCAN_CHUNK);
         let read_page = page.clone();
         let from = after.clone();
         let ((rows, next), checkpoint) = read::<P, _>(state, wait, move |reader| {
@@ -526,14 +517,17 @@ where
         .await?;
         scanned += rows.len();
         kept.extend(filter_readable(state, caller, resource, rows, &customer_of_row).await?);
-        let done = kept.len() >= limit || next.is_none() || (scanned >= budget && !kept.is_empty());
+        let more_kept = kept.len() > limit;
+        kept.truncate(limit);
+        let done = kept.len() == limit || next.is_none() || (scanned >= budget && !kept.is_empty());
         if done {
-            let next_cursor = match next {
-                None => None,
-                Some(_) => kept
-                    .last()
-                    .map(|row| hex::encode(key_of(row).to_key_bytes())),
-            };
+            // More rows after the last one kept: read past it (ours, cut
+            // off), or not read yet.
+            let more = more_kept || next.is_some();
+            let next_cursor = kept
+                .last()
+                .filter(|_| more)
+                .map(|row| hex::encode(key_of_row(row).to_key_bytes()));
             return respond_page(P::NAME, &kept, checkpoint, next_cursor);
         }
         after = next;

@@ -18,7 +18,7 @@ use salesledger_domain::value::{Region, RepId};
 use salesledger_projections::tables::todos::{self, Filter, SortKey, TodosTables};
 use uuid::Uuid;
 
-use super::{answer_scoped_list, RowKey, View, ViewRoute};
+use super::{answer_scoped_list, View, ViewRoute};
 use crate::gateway::auth::Caller;
 use crate::gateway::commands::{ensure_self, rep_identity_unknown};
 use crate::gateway::problem::ApiError;
@@ -89,9 +89,7 @@ async fn work_list(view: View<TodoQuery>) -> Result<Response, ApiError> {
         (params.limit, params.cursor.as_deref()),
         move |rows, after, limit| todos::page(rows, &filter, after, limit),
         |item| item.customer_id,
-        // A rep's list holds only the rep's items; a regional supervisor's
-        // is cut by region in the page itself.
-        RowKey::NotCarried,
+        |item: &todos::WorkItem| item.sort_key.clone(),
     )
     .await
 }
