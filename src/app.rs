@@ -462,6 +462,7 @@ impl ShutdownIncomplete {
             "read models' final persist" => crate::t!("cli-shutdown-step-read-models"),
             "event log close" => crate::t!("cli-shutdown-step-log-close"),
             "closing the databases" => crate::t!("cli-shutdown-step-databases"),
+            "saving token use" => crate::t!("cli-shutdown-step-token-use"),
             other => other.to_owned(),
         }
     }

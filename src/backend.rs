@@ -38,7 +38,8 @@ impl StoreChoice {
         if text.is_empty() {
             bail!(crate::t!("cli-store-location-empty"));
         }
-        if !(text.starts_with("postgres://") || text.starts_with("postgresql://")) {
+        let lower = text.get(..13).unwrap_or(text).to_ascii_lowercase();
+        if !(lower.starts_with("postgres://") || lower.starts_with("postgresql://")) {
             if let Some((scheme, _)) = text.split_once("://") {
                 let is_scheme = !scheme.is_empty()
                     && scheme
@@ -50,6 +51,12 @@ impl StoreChoice {
             }
             return Ok(StoreChoice::Sled(PathBuf::from(text)));
         }
+        // The scheme in lower case, as the driver reads it.
+        let text = match text.split_once("://") {
+            Some((scheme, rest)) => format!("{}://{rest}", scheme.to_ascii_lowercase()),
+            None => text.to_owned(),
+        };
+        let text = text.as_str();
         let (base, query) = match text.split_once('?') {
             Some((base, query)) => (base, query),
             None => (text, ""),
@@ -237,6 +244,14 @@ mod tests {
         assert!(StoreChoice::parse("postgres://h/db?schema=").is_err());
         // Another database's URL is not a directory of that name.
         assert!(StoreChoice::parse("mysql://x").is_err());
+        // A scheme's case does not matter (RFC 3986).
+        assert_eq!(
+            StoreChoice::parse("Postgres://u@h/db").expect("a PostgreSQL URL"),
+            StoreChoice::Postgres {
+                url: "postgres://u@h/db".into(),
+                schema: None
+            }
+        );
         assert!(StoreChoice::parse("sqlite:///tmp/log.db").is_err());
         assert_eq!(
             StoreChoice::parse("./data").expect("a directory"),

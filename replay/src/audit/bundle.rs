@@ -1460,7 +1460,7 @@ pub fn verify_bundle_witnesses(
             BundleLocation::Witnesses,
             BundleBreak::QuorumNotMet {
                 cosigned: report.cosigned,
-                given: witnesses.len(),
+                given,
                 quorum,
                 missing,
             },

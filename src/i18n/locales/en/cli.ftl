@@ -709,3 +709,4 @@ cli-evidence-no-events = the log holds no event about { $kind } { $id }
 cli-init-too-many-reps = at most { $max } reps
 cli-init-rep-twice = rep { $rep_id } ({ $name }) is already reps[{ $earlier }]; give each rep its own name or id
 cli-store-unknown-scheme = { $scheme }:// is not a log this build reads: give a data directory or a postgres:// URL
+cli-shutdown-step-token-use = saving token use

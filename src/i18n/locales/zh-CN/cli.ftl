@@ -709,3 +709,4 @@ cli-evidence-no-events = 日志中没有关于{ $kind } { $id } 的任何事件
 cli-init-too-many-reps = 最多 { $max } 名销售
 cli-init-rep-twice = 销售 { $rep_id }（{ $name }）已是 reps[{ $earlier }]；请给每名销售不同的姓名或编号
 cli-store-unknown-scheme = 本程序读不了 { $scheme }:// 的日志：请给出数据目录或 postgres:// URL
+cli-shutdown-step-token-use = 保存令牌使用记录
