@@ -33,16 +33,17 @@ pub(crate) fn read_key_arg(arg: &str) -> anyhow::Result<String> {
 }
 
 /// Witness verifier keys given on the command line (`--witness`, each a
-/// key or a file holding one), parsed; a key given again is dropped (one
-/// witness counts once towards a quorum, and the default quorum is the
-/// number of witnesses).
+/// key or a file holding one), parsed; one given again as it was is
+/// dropped. One key under two names stays twice (its cosignature line is
+/// found by either name) and counts once towards a quorum
+/// ([`distinct_witnesses`], which the default quorum is too).
 pub(crate) fn witness_keys(given: &[String]) -> anyhow::Result<Vec<CosignatureVerifier>> {
     let mut witnesses: Vec<CosignatureVerifier> = Vec::new();
     for vkey in given {
         let vkey = read_key_arg(vkey)?;
         let witness = CosignatureVerifier::parse_vkey(&vkey)
             .with_context(|| crate::t!("cli-not-a-witness-vkey", vkey = vkey))?;
-        if !witnesses.iter().any(|known| known.same_witness(&witness)) {
+        if !witnesses.contains(&witness) {
             witnesses.push(witness);
         }
     }

@@ -366,7 +366,11 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| crate::t!("cli-reading", path = args.file.display()))?;
     let pubkey = args.pubkey.as_deref().map(read_key_arg).transpose()?;
     let witnesses = witness_keys(&args.witness)?;
-    let quorum = args.witness_quorum.unwrap_or(witnesses.len());
+    let quorum =
+        args.witness_quorum
+            .unwrap_or(salesledger_replay::audit::cosignature::distinct_witnesses(
+                &witnesses,
+            ));
     let verified = verify_bundle(&bytes, pubkey.as_deref()).and_then(|report| {
         if witnesses.is_empty() {
             return Ok((report, None));
@@ -415,7 +419,7 @@ pub fn verify_bundle_cmd(args: &VerifyBundleArgs) -> anyhow::Result<ExitCode> {
                 crate::say_detail!(
                     "cli-bundle-cosigned",
                     cosigned = witnessed.cosigned,
-                    given = witnessed.witnesses.len(),
+                    given = salesledger_replay::audit::cosignature::distinct_witnesses(&witnesses),
                     quorum = witnessed.quorum
                 )?;
                 for check in &witnessed.witnesses {

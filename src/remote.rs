@@ -26,7 +26,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use salesledger_replay::audit::bundle::{verify_bundle, write_bundle, Bundle, Subject};
 use salesledger_replay::audit::checkpoint::{Checkpoint, NoteVerifier};
-use salesledger_replay::audit::cosignature::check_quorum;
+use salesledger_replay::audit::cosignature::{check_quorum, distinct_witnesses};
 use salesledger_replay::audit::key_fingerprint;
 use salesledger_replay::audit::merkle::verify_consistency;
 use serde::{Deserialize, Serialize};
@@ -191,12 +191,13 @@ pub fn verify(
 ) -> anyhow::Result<ExitCode> {
     let token = token_arg(token)?;
     let witnesses = witness_keys(witnesses)?;
-    let quorum = quorum.unwrap_or(witnesses.len());
-    if !witnesses.is_empty() && (quorum == 0 || quorum > witnesses.len()) {
+    let given = distinct_witnesses(&witnesses);
+    let quorum = quorum.unwrap_or(given);
+    if !witnesses.is_empty() && (quorum == 0 || quorum > given) {
         bail!(crate::t!(
             "cli-quorum-unmeetable",
             quorum = quorum,
-            n = witnesses.len()
+            n = given
         ));
     }
     let saved = read_state(state_path)?;
@@ -308,7 +309,7 @@ pub fn verify(
                 let said = crate::said!(
                     "cli-remote-cosigned",
                     cosigned = report.cosigned,
-                    given = witnesses.len(),
+                    given = distinct_witnesses(&witnesses),
                     quorum = quorum
                 );
                 outcome.message.push_str(&said.english);
@@ -318,7 +319,7 @@ pub fn verify(
                 let said = crate::said!(
                     "cli-remote-quorum-missed",
                     cosigned = report.cosigned,
-                    given = witnesses.len(),
+                    given = distinct_witnesses(&witnesses),
                     quorum = quorum
                 );
                 outcome.message = said.english;

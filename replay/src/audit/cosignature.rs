@@ -149,12 +149,6 @@ impl CosignatureVerifier {
         &self.name
     }
 
-    /// Whether `other` is the same witness: the same public key, whatever
-    /// name either gives it.
-    pub fn same_witness(&self, other: &CosignatureVerifier) -> bool {
-        self.key == other.key
-    }
-
     pub fn key_id(&self) -> u32 {
         typed_key_id(&self.name, COSIGNATURE_TYPE, self.key.as_bytes())
     }
