@@ -623,15 +623,11 @@ impl RowRefusal {
     }
 
     fn into_row(self, line: u64, company_name: Option<String>, lang: Lang) -> RefusedRow {
-        let reason = match lang {
-            Lang::En => None,
-            _ => crate::i18n::message(lang, self.message, &self.args),
-        };
         RefusedRow {
             line,
             company_name,
             code: self.code.to_owned(),
-            reason: reason.unwrap_or(self.english),
+            reason: crate::i18n::message_or(lang, self.message, &self.args, &self.english),
         }
     }
 }

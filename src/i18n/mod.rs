@@ -215,16 +215,28 @@ pub fn message(lang: Lang, id: &str, args: &[(String, String)]) -> Option<String
 /// problems catalogue with the values the line names; English (or a
 /// message that cannot be completed) keeps the domain's sentence.
 pub fn pos_line_detail(lang: Lang, error: &salesledger_domain::retail::PosLineError) -> String {
-    if lang == Lang::En {
-        return error.detail.clone();
-    }
     let args: Vec<(String, String)> = error
         .args
         .iter()
         .map(|(name, value)| ((*name).to_owned(), value.clone()))
         .collect();
-    message(lang, &format!("pos_line_{}", error.code.as_str()), &args)
-        .unwrap_or_else(|| error.detail.clone())
+    message_or(
+        lang,
+        &format!("pos_line_{}", error.code.as_str()),
+        &args,
+        &error.detail,
+    )
+}
+
+/// A sentence the code wrote in English, for a reader of `lang`: the
+/// English as it is, else message `id` of the problems catalogue with
+/// `args` (the English when that cannot be completed).
+pub fn message_or(lang: Lang, id: &str, args: &[(String, String)], english: &str) -> String {
+    match lang {
+        Lang::En => None,
+        _ => message(lang, id, args),
+    }
+    .unwrap_or_else(|| english.to_owned())
 }
 
 /// The message `id` of `catalogue` in `lang` with `args`; `None` when the
