@@ -499,11 +499,26 @@ impl PgStore {
     }
 }
 
+/// A transaction at READ COMMITTED whatever the server's default: each
+/// statement after an advisory lock sees what was committed before the
+/// lock was granted (a snapshot taken at the lock's statement, as under
+/// REPEATABLE READ, would read a stale tip).
+async fn read_committed(
+    client: &mut deadpool_postgres::Object,
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::ReadCommitted)
+        .start()
+        .await
+        .map_err(db_error)
+}
+
 /// Creates the schema if asked, runs pending migrations; returns the
 /// schema's name.
 async fn migrate(pool: &Pool, schema: Option<&str>) -> Result<String, StoreError> {
     let mut client = pool.get().await.map_err(pg_error)?;
-    let tx = client.transaction().await.map_err(db_error)?;
+    let tx = read_committed(&mut client).await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await
         .map_err(db_error)?;
@@ -843,7 +858,7 @@ impl Store for PgStore {
             return Ok(self.head());
         }
         let mut client = self.inner.pool.get().await.map_err(pg_error)?;
-        let tx = client.transaction().await.map_err(db_error)?;
+        let tx = read_committed(&mut client).await?;
         tx.batch_execute(&format!(
             "SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
             sequencing_lock_key(&self.inner.schema)
@@ -1133,7 +1148,8 @@ impl Writer {
 
         // 1. Begin, lock, tip.
         let begin = format!(
-            "BEGIN; SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
+            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL synchronous_commit TO on; \
+             SELECT pg_advisory_xact_lock({})",
             self.lock_key
         );
         let phase = std::time::Instant::now();
