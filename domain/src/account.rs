@@ -98,6 +98,10 @@ pub struct Account {
     pub callback_tasks: BTreeMap<CallbackTaskId, CallbackTask>,
     /// The day renewal quoting was frozen, while frozen.
     pub frozen_since: Option<NaiveDate>,
+    /// The rescue plans submitted since quoting was last frozen: the only
+    /// ones whose approval lifts the freeze in force (C7).
+    #[serde(skip)]
+    pub plans_of_this_freeze: BTreeSet<RescuePlanId>,
     pub rescue_plans: BTreeMap<RescuePlanId, RescuePlan>,
     pub quotes: BTreeSet<QuoteId>,
 }
@@ -647,6 +651,7 @@ impl Aggregate for Account {
             }
             Event::RenewalQuotingFrozen(frozen) => {
                 self.frozen_since = Some(frozen.day);
+                self.plans_of_this_freeze.clear();
             }
             Event::CallbackTaskCompleted(completed) => {
                 if let Some(task) = self.callback_tasks.get_mut(&completed.task_id) {
@@ -655,6 +660,7 @@ impl Aggregate for Account {
                 }
             }
             Event::RescuePlanSubmitted(submitted) => {
+                self.plans_of_this_freeze.insert(submitted.plan_id);
                 self.rescue_plans.insert(
                     submitted.plan_id,
                     RescuePlan {
@@ -916,6 +922,9 @@ impl Aggregate for Account {
                 }
                 if self.frozen_since.is_none() {
                     return Err(DomainError::NotFrozen { customer_id });
+                }
+                if !self.plans_of_this_freeze.contains(&plan_id) {
+                    return Err(DomainError::RescuePlanOfEarlierFreeze { plan_id });
                 }
                 Ok(vec![
                     Event::RescuePlanApproved(RescuePlanApproved {

@@ -687,9 +687,13 @@ impl Aggregate for Customer {
                         now,
                     });
                 }
+                // Within the protection period only (C3): a follow-up after
+                // it ran out does not bring it back, however late the day
+                // close that returns the customer runs.
                 let qualifying_ownership = self.ownership.as_ref().filter(|ownership| {
                     ownership.owner == follow_up.rep_id
                         && follow_up.occurred_at >= ownership.owned_since
+                        && follow_up.occurred_at <= ownership.protected_until
                         && follow_up
                             .policy
                             .qualifying_follow_up_kinds

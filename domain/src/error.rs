@@ -413,6 +413,13 @@ pub enum DomainError {
     #[error("rescue plan {plan_id} is already approved")]
     RescuePlanAlreadyApproved { plan_id: RescuePlanId },
 
+    /// The plan was submitted during an earlier freeze: only a plan
+    /// submitted since quoting was last frozen lifts the freeze (C7).
+    #[error(
+        "rescue plan {plan_id} was submitted for an earlier freeze; submit a plan for this one"
+    )]
+    RescuePlanOfEarlierFreeze { plan_id: RescuePlanId },
+
     #[error("renewal quoting of customer {customer_id} is frozen since {since}")]
     RenewalQuotingFrozen {
         customer_id: CustomerId,
@@ -542,6 +549,7 @@ impl DomainError {
             DomainError::RescuePlanAlreadySubmitted { .. } => "rescue_plan_already_submitted",
             DomainError::RescuePlanNotFound { .. } => "rescue_plan_not_found",
             DomainError::RescuePlanAlreadyApproved { .. } => "rescue_plan_already_approved",
+            DomainError::RescuePlanOfEarlierFreeze { .. } => "rescue_plan_of_earlier_freeze",
             DomainError::RenewalQuotingFrozen { .. } => "renewal_quoting_frozen",
             DomainError::QuoteAlreadyRecorded { .. } => "quote_already_recorded",
             DomainError::PaymentAlreadyRecorded { .. } => "payment_already_recorded",
@@ -613,6 +621,7 @@ impl DomainError {
             | DomainError::NotFrozen { .. }
             | DomainError::RescuePlanAlreadySubmitted { .. }
             | DomainError::RescuePlanAlreadyApproved { .. }
+            | DomainError::RescuePlanOfEarlierFreeze { .. }
             | DomainError::RenewalQuotingFrozen { .. }
             | DomainError::QuoteAlreadyRecorded { .. }
             | DomainError::PaymentAlreadyRecorded { .. }

@@ -380,6 +380,57 @@ fn red_freezes_renewal_quoting_until_a_cto_approves_a_rescue_plan() {
 }
 
 #[test]
+fn a_rescue_plan_of_an_earlier_freeze_does_not_lift_a_later_one() {
+    let day = date(DAY);
+    let mut account = AccountLog::new();
+    let plan = |n: u128| RescuePlanId::from_uuid(uuid(0x8200 + n));
+    let submit = |n: u128| AccountCommand::SubmitRescuePlan {
+        customer_id: customer(),
+        plan_id: plan(n),
+        summary: text("两周内完成培训"),
+        submitted_by: actor("csm-zhou"),
+    };
+    let approve = |n: u128| AccountCommand::ApproveRescuePlan {
+        customer_id: customer(),
+        plan_id: plan(n),
+        approved_by: actor("cto-zhao"),
+    };
+    // Red: frozen. Two plans; the first approved lifts the freeze.
+    account.run(evaluate_on(day, None), closes_at(day));
+    let now = closes_at(day) + Duration::hours(1);
+    account.run(submit(1), now);
+    account.run(submit(2), now);
+    account.run(approve(1), now + Duration::minutes(5));
+    assert_eq!(account.state().frozen_since, None);
+    // Yellow the next day, red again once the usage is 30 days old.
+    account.run(usage(day, 8), now + Duration::hours(1));
+    let next = day + Duration::days(1);
+    account.run(evaluate_on(next, None), closes_at(next));
+    let later = day + Duration::days(40);
+    let events = account.run(evaluate_on(later, None), closes_at(later));
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Event::RenewalQuotingFrozen(_))),
+        "red again: frozen again: {events:?}"
+    );
+    // The plan left from the first freeze does not lift this one ...
+    let after = closes_at(later) + Duration::hours(1);
+    account.refuse(approve(2), after, "rescue_plan_of_earlier_freeze");
+    assert_eq!(account.state().frozen_since, Some(later));
+    // ... a plan submitted for it does.
+    account.run(submit(3), after);
+    let events = account.run(approve(3), after + Duration::minutes(5));
+    assert!(matches!(
+        events.as_slice(),
+        [
+            Event::RescuePlanApproved(_),
+            Event::RenewalQuotingUnfrozen(_)
+        ]
+    ));
+}
+
+#[test]
 fn a_level_round_trip_creates_one_callback_per_yellow_turn() {
     let day = date(DAY);
     let mut account = AccountLog::new();

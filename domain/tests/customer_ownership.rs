@@ -258,6 +258,44 @@ fn a_qualifying_follow_up_extends_protection() {
 }
 
 #[test]
+fn a_follow_up_after_protection_ran_out_does_not_bring_it_back() {
+    // Protection runs to 2027-02-03T10:00+08:00 (owned_by: 30 days). A call
+    // that afternoon, recorded before the day closes, is outside the period
+    // (C3): it is recorded, does not qualify, and the day close returns the
+    // customer, as a close run before the call would have.
+    let history = run(
+        &owned_by(1),
+        follow_up(1, FollowUpKind::Call, "2027-02-03T15:00:00+08:00"),
+        time("2027-02-03T15:05:00+08:00"),
+    );
+    let Some(Event::FollowUpRecorded(recorded)) = history.last() else {
+        panic!("expected FollowUpRecorded");
+    };
+    assert!(!recorded.qualifying);
+    assert_eq!(recorded.protected_until, None);
+    let (events, _) = given::<Customer>(&history)
+        .when(close_day("2027-02-03"), end_of("2027-02-03"))
+        .events();
+    assert!(matches!(
+        events.as_slice(),
+        [Event::CustomerReturnedToPool(CustomerReturnedToPool {
+            rule: PoolReturnRule::NoFollowUpWithinProtectionPeriod,
+            ..
+        })]
+    ));
+    // The last moment of the period still counts.
+    let history = run(
+        &owned_by(1),
+        follow_up(1, FollowUpKind::Call, "2027-02-03T10:00:00+08:00"),
+        time("2027-02-03T15:05:00+08:00"),
+    );
+    let Some(Event::FollowUpRecorded(recorded)) = history.last() else {
+        panic!("expected FollowUpRecorded");
+    };
+    assert!(recorded.qualifying);
+}
+
+#[test]
 fn follow_ups_that_do_not_qualify_do_not_extend() {
     // an e-mail is not a qualifying kind under the default policy
     let history = run(

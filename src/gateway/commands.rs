@@ -359,6 +359,54 @@ impl<R: CommandRoute> Target<'_, R> {
         ensure_customer_referenced(&self.state.service, CustomerId::from_uuid(customer_id)).await
     }
 
+    /// A customer named in the body, when one is, must be registered
+    /// (`422 unknown_customer`); unlike [`Target::may_act_on_registered`]
+    /// it checks no ownership (a lead names the customer it is a new
+    /// opportunity of).
+    pub async fn ensure_registered_customer(
+        &self,
+        customer_id: Option<Uuid>,
+    ) -> Result<(), ApiError> {
+        match customer_id {
+            Some(customer_id) => {
+                ensure_customer_referenced(&self.state.service, CustomerId::from_uuid(customer_id))
+                    .await
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// A rep named in the body as a customer's new owner must be
+    /// registered (`422 unknown_rep`) and active (`422 rep_deactivated`):
+    /// a customer is never handed to someone who cannot follow it up.
+    pub async fn ensure_active_rep(&self, rep_id: Uuid, field: &str) -> Result<(), ApiError> {
+        let rep_id = RepId::from_uuid(rep_id);
+        let loaded = self
+            .state
+            .service
+            .load::<salesledger_domain::rep::Rep>(&salesledger_domain::stream::rep_stream_id(
+                rep_id,
+            ))
+            .await?;
+        match loaded.state.profile {
+            Some(profile) if profile.active => Ok(()),
+            Some(_) => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "rep_deactivated",
+                format!("rep {rep_id} is deactivated"),
+            )
+            .with("rep_id", json!(rep_id))
+            .with("path", json!(field))),
+            None => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_rep",
+                format!("no rep {rep_id} is registered"),
+            )
+            .with("rep_id", json!(rep_id))
+            .with("path", json!(field))),
+        }
+    }
+
     /// A rep named in the body must be the caller, if the caller is a rep.
     pub fn ensure_self(&self, rep_id: Uuid) -> Result<(), ApiError> {
         ensure_self(self.caller, RepId::from_uuid(rep_id))

@@ -226,6 +226,7 @@ command_routes! {
     TransferCustomerRequest: Customer, TransferCustomer, POST "/v1/customers/{customer_id}/transfer";
     path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
     |request, at| {
+        at.ensure_active_rep(request.to_rep_id, "to_rep_id").await?;
         let actor = at.actor().clone();
         on_customer(at.path_id(), request.into_command(&actor, at.prepared))
     };
@@ -270,6 +271,7 @@ command_routes! {
         answer created_at("/v1/leads/"), id lead_id;
     path ();
     |request, at| {
+        at.ensure_registered_customer(request.customer_id).await?;
         let lead_id = LeadId::from_uuid(at.id);
         let actor = at.actor().clone();
         Ok(Built::Registration {

@@ -88,7 +88,8 @@ pub fn domain_args(error: &DomainError) -> Vec<(String, String)> {
         }
         E::RescuePlanAlreadySubmitted { plan_id }
         | E::RescuePlanNotFound { plan_id }
-        | E::RescuePlanAlreadyApproved { plan_id } => pairs([("plan_id", plan_id.to_string())]),
+        | E::RescuePlanAlreadyApproved { plan_id }
+        | E::RescuePlanOfEarlierFreeze { plan_id } => pairs([("plan_id", plan_id.to_string())]),
         E::RenewalQuotingFrozen { customer_id, since } => pairs([
             ("customer_id", customer_id.to_string()),
             ("since", since.to_string()),

@@ -49,6 +49,7 @@ struct History {
 
 async fn history(app: &TestApp) -> History {
     app.seed_config().await;
+    app.register_reps().await;
     let before_registration = real_instant().await;
     let customer_id = app.hospital_customer().await;
     let claimed = app

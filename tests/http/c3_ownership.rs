@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::support::{at, spawn_app, Answer, TestApp, CROWD, REP_A, REP_B};
+use super::support::{at, spawn_app, Answer, TestApp, CROWD, REP_A, REP_B, REP_E};
+use uuid::Uuid;
 
 async fn claim(
     app: &TestApp,
@@ -114,6 +115,7 @@ async fn a_rep_claims_only_as_themselves() {
 async fn ownership_changes_by_a_recorded_transfer_by_a_supervisor() {
     let app = spawn_app().await;
     app.seed_config().await;
+    app.register_reps().await;
     let customer_id = app.hospital_customer().await;
     claim(&app, customer_id, app.token("rep"), REP_A).await.ok();
     let transfer = format!("/v1/customers/{customer_id}/transfer");
@@ -133,6 +135,33 @@ async fn ownership_changes_by_a_recorded_transfer_by_a_supervisor() {
     )
     .await
     .assert_problem(422, "transfer_to_current_owner");
+    // Never to a rep nobody registered, nor to one deactivated.
+    let stranger = Uuid::from_u128(0x0192f0a4_0000_7000_8000_0000000000ff);
+    let refused = app
+        .post_json(
+            &transfer,
+            "supervisor",
+            &json!({"to_rep_id": stranger, "reason": "无此人"}),
+        )
+        .await;
+    refused.assert_problem(422, "unknown_rep");
+    assert_eq!(refused.json["path"], json!("to_rep_id"));
+    assert_eq!(app.log_len(), before, "nothing appended");
+    app.post_json(
+        &format!("/v1/reps/{REP_E}/deactivation"),
+        "supervisor",
+        &json!({}),
+    )
+    .await
+    .ok();
+    let before = app.log_len();
+    app.post_json(
+        &transfer,
+        "supervisor",
+        &json!({"to_rep_id": REP_E, "reason": "已离职"}),
+    )
+    .await
+    .assert_problem(422, "rep_deactivated");
     assert_eq!(app.log_len(), before, "nothing appended");
 
     let moved = app.post_json(&transfer, "supervisor", &body).await;
@@ -182,6 +211,18 @@ async fn duplicate_customers_and_leads_are_refused() {
         let refused = app.post_json("/v1/leads", "marketing", body).await;
         refused.assert_problem(409, "duplicate_record");
     }
+    assert_eq!(app.log_len(), before, "nothing appended");
+    // A lead names the customer it is a new opportunity of: one that is
+    // registered, never an id a customer registered later would inherit.
+    let refused = app
+        .post_json(
+            "/v1/leads",
+            "marketing",
+            &json!({"company_name": "无锡新客户有限公司", "customer_id": Uuid::now_v7()}),
+        )
+        .await;
+    refused.assert_problem(422, "unknown_customer");
+    assert_eq!(refused.json["path"], json!("customer_id"));
     assert_eq!(app.log_len(), before, "nothing appended");
     // A different company is fine.
     app.register_customer(

@@ -32,8 +32,16 @@ async fn log_visit(app: &TestApp, customer_id: Uuid) -> (Uuid, Value) {
     (visit_id, logged.event("VisitExtractionProposed").clone())
 }
 
-/// A supervisor transfers `customer_id` to rep B.
+/// A supervisor transfers `customer_id` to rep B (registered here: a
+/// customer goes only to a registered rep).
 async fn transfer_to_rep_b(app: &TestApp, customer_id: Uuid) {
+    app.register_rep(
+        REP_B,
+        "陈静",
+        "华北",
+        &["automotive-grade-cert", "plc-retrofit", "robot-cell"],
+    )
+    .await;
     app.post_json(
         &format!("/v1/customers/{customer_id}/transfer"),
         "supervisor",

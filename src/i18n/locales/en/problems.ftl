@@ -84,6 +84,8 @@ view_unavailable = The view is not available right now.
 view_not_caught_up = The view has not caught up with the requested position yet.
 view_failed = View { $projector } stopped at log position { $position }, an event it cannot apply: { $why }
 unknown_customer = The customer is not known.
+unknown_rep = No rep { $rep_id } is registered.
+rep_deactivated = Rep { $rep_id } is deactivated and cannot take customers.
 reaction_not_found = The reaction was not found.
 
 ## Configuration
@@ -215,6 +217,7 @@ callback_task_already_completed = Call-back task { $task_id } is already complet
 not_frozen = Renewal quoting of customer { $customer_id } is not frozen.
 rescue_plan_already_submitted = Rescue plan { $plan_id } is already submitted.
 rescue_plan_already_approved = Rescue plan { $plan_id } is already approved.
+rescue_plan_of_earlier_freeze = Rescue plan { $plan_id } was submitted during an earlier freeze; submit a plan for the freeze in force.
 renewal_quoting_frozen = Renewal quoting of customer { $customer_id } is frozen since { $since }.
 quote_already_recorded = Quote { $quote_id } is already recorded.
 payment_already_recorded = Payment { $payment_ref } is already recorded on this contract.

@@ -82,6 +82,8 @@ view_unavailable = 该视图暂不可用。
 view_not_caught_up = 视图尚未追上所请求的位置。
 view_failed = 视图 { $projector } 在日志位置 { $position } 停止，无法应用该处的事件：{ $why }
 unknown_customer = 未知客户。
+unknown_rep = 没有已登记的销售 { $rep_id }。
+rep_deactivated = 销售 { $rep_id } 已停用，不能接手客户。
 reaction_not_found = 未找到该处理记录。
 
 ## 配置
@@ -213,6 +215,7 @@ callback_task_already_completed = 回访任务 { $task_id } 已完成。
 not_frozen = 客户 { $customer_id } 的续约报价未被冻结。
 rescue_plan_already_submitted = 挽救方案 { $plan_id } 已提交。
 rescue_plan_already_approved = 挽救方案 { $plan_id } 已批准。
+rescue_plan_of_earlier_freeze = 挽救方案 { $plan_id } 是在之前的冻结期间提交的；请为当前的冻结提交新的挽救方案。
 renewal_quoting_frozen = 客户 { $customer_id } 的续约报价自 { $since } 起已冻结。
 quote_already_recorded = 报价 { $quote_id } 已记录。
 payment_already_recorded = 付款 { $payment_ref } 已记录在此合同上。
