@@ -29,6 +29,7 @@ use salesledger_replay::readmodel::{
 };
 use salesledger_store::{
     AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, SledStore, Store,
+    StoreError,
 };
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -1978,4 +1979,129 @@ async fn a_catch_up_compacts_the_tables_and_keeps_every_row() {
         memory_dump::<Counter>(&records)
     );
     runner.shutdown().await.expect("shutdown");
+}
+
+// ---- a log that cannot be read for a while, or that skips a position ----
+
+/// The log of `inner`, whose whole-log reads fail as "unavailable" while
+/// `failures_left` is above zero, and leave out position `hidden`.
+struct Unsteady {
+    inner: Arc<dyn Store>,
+    failures_left: AtomicUsize,
+    hidden: Option<u64>,
+}
+
+#[async_trait::async_trait]
+impl Store for Unsteady {
+    async fn append(
+        &self,
+        request: AppendRequest,
+    ) -> Result<salesledger_store::AppendOutcome, StoreError> {
+        self.inner.append(request).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_stream(stream_id, from_version, limit).await
+    }
+
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if self
+            .failures_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(StoreError::Unavailable("the database restarts".into()));
+        }
+        let mut records = self.inner.read_all(from_position, limit).await?;
+        records.retain(|record| Some(record.position) != self.hidden);
+        Ok(records)
+    }
+
+    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.stream_version(stream_id).await
+    }
+
+    async fn idempotent_outcome(
+        &self,
+        key: &str,
+    ) -> Result<Option<salesledger_store::StoredOutcome>, StoreError> {
+        self.inner.idempotent_outcome(key).await
+    }
+
+    fn head(&self) -> salesledger_store::LogHead {
+        self.inner.head()
+    }
+
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<salesledger_store::LogHead> {
+        self.inner.watch_head()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_out_of_reach_for_a_while_delays_the_views_and_fails_none() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(300, 20, 0)).await;
+    let unsteady: Arc<dyn Store> = Arc::new(Unsteady {
+        inner: store.clone(),
+        failures_left: AtomicUsize::new(4),
+        hidden: None,
+    });
+    let runner = TableRunner::builder(unsteady.clone(), temp.path().join("tables"))
+        .with::<Counter>()
+        .start()
+        .await
+        .expect("start");
+    let last = last_position(&whole_log(&store).await);
+    runner
+        .wait_for(Counter::NAME, last, WAIT)
+        .await
+        .expect("the view catches up once the log answers again");
+    // And it goes on following the live log.
+    append(&store, follow_ups(10, 20, 1)).await;
+    let records = whole_log(&store).await;
+    runner
+        .wait_for(Counter::NAME, last_position(&records), WAIT)
+        .await
+        .expect("follows on");
+    assert!(runner.status().iter().all(|status| status.failed.is_none()));
+    assert_eq!(
+        runner.dump(Counter::NAME).expect("dump"),
+        memory_dump::<Counter>(&records)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_that_skips_a_position_stops_its_views_there() {
+    let (temp, store) = setup();
+    append(&store, follow_ups(50, 5, 0)).await;
+    let hidden = 20;
+    let unsteady: Arc<dyn Store> = Arc::new(Unsteady {
+        inner: store.clone(),
+        failures_left: AtomicUsize::new(0),
+        hidden: Some(hidden),
+    });
+    let runner = TableRunner::builder(unsteady, temp.path().join("tables"))
+        .with::<Counter>()
+        .start()
+        .await
+        .expect("start");
+    let last = last_position(&whole_log(&store).await);
+    match runner.wait_for(Counter::NAME, last, WAIT).await {
+        Err(ReadModelError::Failed {
+            position, reason, ..
+        }) => {
+            assert_eq!(position, hidden);
+            assert!(reason.contains("skips"), "{reason}");
+        }
+        other => panic!("expected the view to stop at the gap, got {other:?}"),
+    }
 }

@@ -89,6 +89,21 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether the log could not be reached for now (a database restarting
+    /// or out of reach, a disk full or failing for a while) rather than
+    /// refusing for good: a reader that waits and asks again may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Postgres(_)
+            | StoreError::Unavailable(_)
+            | StoreError::InsufficientStorage(_)
+            | StoreError::Io(_) => true,
+            #[cfg(feature = "sled")]
+            StoreError::Sled(sled::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 /// `ENOSPC` or `EDQUOT`, also when sled re-wrapped the OS error in a custom

@@ -526,7 +526,20 @@ async fn run_checkpointer(
             () = tokio::time::sleep_until(last_signed + tick) => false,
             _ = stop.changed() => true,
         };
-        let n_new = new_records(store.as_ref()).await?;
+        let n_new = match new_records(store.as_ref()).await {
+            Ok(n_new) => n_new,
+            // The log out of reach for now (a database restarting): the
+            // checkpointer carries on at the next tick rather than stopping
+            // until the process does.
+            Err(error) => {
+                tracing::warn!(%error, "the checkpointer could not read the log; retrying at the next tick");
+                if stopping {
+                    return Err(error);
+                }
+                last_signed = tokio::time::Instant::now();
+                continue;
+            }
+        };
         let due = n_new >= policy.every_records.max(1)
             || (n_new > 0 && (stopping || last_signed.elapsed() >= policy.every));
         if due {

@@ -659,7 +659,37 @@ async fn compact(shared: &Arc<Shared>) {
 }
 
 /// A page being read and decoded ahead: where it starts, and its task.
-type Prefetch = (u64, JoinHandle<Result<Vec<Decoded>, String>>);
+type Prefetch = (u64, JoinHandle<Result<Vec<Decoded>, PageError>>);
+
+/// Why a page could not be read.
+struct PageError {
+    detail: String,
+    /// The log could not be reached for now (a database restarting, a
+    /// connection cut, a disk full or failing for a while): the lane waits
+    /// and reads the page again instead of stopping its views.
+    transient: bool,
+}
+
+impl PageError {
+    fn of(error: &StoreError) -> PageError {
+        PageError {
+            detail: error.to_string(),
+            transient: error.is_transient(),
+        }
+    }
+
+    fn lasting(detail: String) -> PageError {
+        PageError {
+            detail,
+            transient: false,
+        }
+    }
+}
+
+/// The first wait after a page could not be read for now; each failed
+/// read doubles it, up to [`MAX_READ_RETRY`].
+const FIRST_READ_RETRY: Duration = Duration::from_millis(100);
+const MAX_READ_RETRY: Duration = Duration::from_secs(5);
 
 /// Up to `n` records from `from`, none at or past `end` (the head, or
 /// `stop_before`), each decoded once for every projector of the lane (an
@@ -669,11 +699,28 @@ async fn read_page(
     from: u64,
     n: usize,
     end: u64,
-) -> Result<Vec<Decoded>, String> {
+) -> Result<Vec<Decoded>, PageError> {
     let records = store
         .read_all(from, n)
         .await
-        .map_err(|error| error.to_string())?;
+        .map_err(|error| PageError::of(&error))?;
+    // The page is folded up to a position the log skips, and the lane
+    // stops there when it reads on: a gap would otherwise be folded over
+    // without a word.
+    let mut records = records;
+    let contiguous = (from..)
+        .zip(&records)
+        .take_while(|(expected, record)| record.position == *expected)
+        .count();
+    if let Some(after_gap) = records.get(contiguous) {
+        if contiguous == 0 {
+            return Err(PageError::lasting(format!(
+                "the log skips from position {from} to {}",
+                after_gap.position
+            )));
+        }
+        records.truncate(contiguous);
+    }
     Ok(records
         .into_iter()
         .filter(|record| record.position < end)
@@ -682,6 +729,27 @@ async fn read_page(
             (record, event)
         })
         .collect())
+}
+
+/// Waits `wait` (or until shutdown) after a page at `position` could not
+/// be read for now; returns the wait before the next try.
+async fn wait_to_read_again(
+    wait: Duration,
+    shutdown: &mut watch::Receiver<bool>,
+    position: u64,
+    detail: &str,
+) -> Duration {
+    tracing::warn!(
+        position,
+        reason = detail,
+        retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+        "the log could not be read for now; the views wait and read again"
+    );
+    tokio::select! {
+        () = tokio::time::sleep(wait) => {}
+        _ = shutdown.changed() => {}
+    }
+    wait.saturating_mul(2).min(MAX_READ_RETRY)
 }
 
 /// Marks every active projector of the lane failed at `position`.
@@ -717,6 +785,8 @@ async fn follow(
     let mut prefetched: Option<Prefetch> = None;
     // The last commit, still being written while the lane folds on.
     let mut in_flight: Option<InFlight> = None;
+    // How long to wait before reading again a page that could not be read.
+    let mut read_retry = FIRST_READ_RETRY;
     loop {
         if *shutdown.borrow() {
             break;
@@ -732,9 +802,9 @@ async fn follow(
         if next < head_len {
             let page_size = options.page_size.max(1);
             let page = match prefetched.take() {
-                Some((from, task)) if from == next => task
-                    .await
-                    .unwrap_or_else(|error| Err(format!("reading a page: {error}"))),
+                Some((from, task)) if from == next => task.await.unwrap_or_else(|error| {
+                    Err(PageError::lasting(format!("reading a page: {error}")))
+                }),
                 other => {
                     if let Some((_, task)) = other {
                         task.abort();
@@ -743,12 +813,27 @@ async fn follow(
                 }
             };
             let page = match page {
-                Ok(page) => page,
-                Err(detail) => {
+                Ok(page) if !page.is_empty() => page,
+                // The head says there is more, the log answers nothing yet
+                // (a replica behind its primary): wait as for an error.
+                Ok(_) => {
+                    read_retry =
+                        wait_to_read_again(read_retry, &mut shutdown, next, "empty page").await;
+                    continue;
+                }
+                Err(PageError {
+                    detail,
+                    transient: true,
+                }) => {
+                    read_retry = wait_to_read_again(read_retry, &mut shutdown, next, &detail).await;
+                    continue;
+                }
+                Err(PageError { detail, .. }) => {
                     fail_all(&mut lane, next, &FailureCause::ReadLog { detail });
                     break;
                 }
             };
+            read_retry = FIRST_READ_RETRY;
             let Some(last) = page.last().map(|(record, _)| record.position) else {
                 continue;
             };
