@@ -124,6 +124,8 @@ impl SecretBox {
         file.write_all(format!("{}\n", hex::encode(key)).as_bytes())
             .and_then(|()| file.sync_all())
             .and_then(|()| std::fs::File::open(&dir)?.sync_all())
+            // The key directory's own entry too, when it was just made.
+            .and_then(|()| std::fs::File::open(data_dir)?.sync_all())
             .map_err(io_error)?;
         let cipher = XChaCha20Poly1305::new_from_slice(&key).map_err(|_| SecretError::Seal)?;
         tracing::info!(path = %path.display(), "created the webhook secrets key");

@@ -10,8 +10,9 @@
 //! the old one, so no plaintext secret is left in sled's files (an
 //! in-place overwrite could leave old values in unreclaimed segments).
 //!
-//! Every write is flushed before it returns, so a cursor reported as
-//! delivered survives a crash. Updates are serialised in process; each
+//! Every write is durable (flushed, then fsynced: `DurableDb`) before it
+//! returns, so a subscription created, paused or removed, and a cursor
+//! reported as delivered, survive a power cut. Updates are serialised in process; each
 //! subscription carries a `generation`, bumped by pause, resume and
 //! delete, which the dispatcher checks so a worker from before the change
 //! can never overwrite it.
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
+use salesledger_store::DurableDb;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use utoipa::ToSchema;
@@ -165,7 +167,7 @@ impl StoredWebhook {
 
 /// The durable set of subscriptions.
 pub struct Subscriptions {
-    db: sled::Db,
+    db: DurableDb,
     tree: sled::Tree,
     secrets: SecretBox,
     write: Mutex<()>,
@@ -194,7 +196,7 @@ impl Subscriptions {
         finish_migration(data_dir)?;
         salesledger_store::private_fs::create_dir_all(&dir).map_err(io_at(&dir))?;
         let mut db = open_db(&dir)?;
-        let scan = Scan::of(&db)?;
+        let scan = Scan::of(db.db())?;
         let secrets = match SecretBox::load(data_dir)? {
             Some(secrets) => secrets,
             None if scan.n_sealed > 0 || scan.key_check.is_some() => {
@@ -219,10 +221,12 @@ impl Subscriptions {
             db = open_db(&dir)?;
         } else if scan.key_check.is_none() {
             let check = secrets.seal(META.as_bytes(), KEY_CHECK_PLAINTEXT)?;
-            db.open_tree(META)?.insert(KEY_CHECK, check.as_bytes())?;
-            db.flush()?;
+            db.db()
+                .open_tree(META)?
+                .insert(KEY_CHECK, check.as_bytes())?;
+            db.persist()?;
         }
-        let tree = db.open_tree(SUBSCRIPTIONS)?;
+        let tree = db.db().open_tree(SUBSCRIPTIONS)?;
         let (changed, _) = watch::channel(0);
         let subscriptions = Subscriptions {
             db,
@@ -271,7 +275,7 @@ impl Subscriptions {
     fn put(&self, hook: &StoredWebhook) -> Result<(), SubscriptionsError> {
         let bytes = encode(&self.secrets, hook)?;
         self.tree.insert(hook.id.as_bytes(), bytes)?;
-        self.db.flush()?;
+        self.db.persist()?;
         Ok(())
     }
 
@@ -330,7 +334,7 @@ impl Subscriptions {
                 .lock()
                 .map_err(|_| SubscriptionsError::Poisoned)?;
             let existed = self.tree.remove(id.as_bytes())?.is_some();
-            self.db.flush()?;
+            self.db.persist()?;
             existed
         };
         self.notify();
@@ -412,8 +416,8 @@ impl Scan {
     }
 }
 
-fn open_db(dir: &Path) -> Result<sled::Db, SubscriptionsError> {
-    let db = salesledger_store::sled_store::open_sled(sled::Config::new().path(dir))?;
+fn open_db(dir: &Path) -> Result<DurableDb, SubscriptionsError> {
+    let db = DurableDb::open(dir)?;
     // sled creates its files with the process umask: make them private.
     salesledger_store::private_fs::tighten_created(dir).map_err(io_at(dir))?;
     Ok(db)
@@ -429,7 +433,7 @@ fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), SubscriptionsErro
     let hooks = {
         let db = open_db(&dir)?;
         let mut hooks = Vec::new();
-        for entry in db.open_tree(SUBSCRIPTIONS)?.iter() {
+        for entry in db.db().open_tree(SUBSCRIPTIONS)?.iter() {
             let (key, value) = entry?;
             hooks.push(decode(secrets, &key, &value)?);
         }
@@ -437,14 +441,18 @@ fn migrate(data_dir: &Path, secrets: &SecretBox) -> Result<(), SubscriptionsErro
     };
     {
         salesledger_store::private_fs::create_dir_all(&migrating).map_err(io_at(&migrating))?;
+        // Durable before the plaintext copy is retired: a power cut after
+        // the swap must find every subscription here.
         let db = open_db(&migrating)?;
-        let tree = db.open_tree(SUBSCRIPTIONS)?;
+        let tree = db.db().open_tree(SUBSCRIPTIONS)?;
         for hook in &hooks {
             tree.insert(hook.id.as_bytes(), encode(secrets, hook)?)?;
         }
         let check = secrets.seal(META.as_bytes(), KEY_CHECK_PLAINTEXT)?;
-        db.open_tree(META)?.insert(KEY_CHECK, check.as_bytes())?;
-        db.flush()?;
+        db.db()
+            .open_tree(META)?
+            .insert(KEY_CHECK, check.as_bytes())?;
+        db.persist()?;
     }
     let retired = data_dir.join(RETIRED_DIR);
     remove_dir_if_present(&retired)?;

@@ -48,6 +48,6 @@ pub use record::{
 };
 #[cfg(feature = "sled")]
 pub use sled_store::{
-    probe_free_space, LogFailure, SledOptions, SledStore, WriterStats, INLINE_READ_LIMIT,
-    REOPEN_FREE_BYTES,
+    probe_free_space, DurableDb, LogFailure, SledOptions, SledStore, WriterStats,
+    INLINE_READ_LIMIT, REOPEN_FREE_BYTES,
 };

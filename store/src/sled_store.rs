@@ -1271,6 +1271,42 @@ pub fn open_sled(config: sled::Config) -> Result<sled::Db, StoreError> {
     }
 }
 
+/// A sled database beside the log (webhook subscriptions and the like)
+/// whose writes [`DurableDb::persist`] makes durable: sled 0.34's `flush`
+/// is not a full fsync on Linux, so it is followed by an fsync of sled's
+/// data file, as the log's own writes are. Its directory entries are
+/// synced when it opens.
+pub struct DurableDb {
+    db: sled::Db,
+    data_file: File,
+}
+
+impl DurableDb {
+    /// Opens (creating) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<DurableDb, StoreError> {
+        let db = open_sled(sled::Config::new().path(dir))?;
+        db.flush()?;
+        let data_file = File::open(dir.join("db"))?;
+        data_file.sync_all()?;
+        sync_dir(dir)?;
+        if let Some(parent) = dir.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            sync_dir(parent)?;
+        }
+        Ok(DurableDb { db, data_file })
+    }
+
+    pub fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
+    /// Makes every write so far durable: flush, then fsync.
+    pub fn persist(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        self.data_file.sync_data()?;
+        Ok(())
+    }
+}
+
 /// Free space the log directory must have before the writer reopens sled
 /// after a failure (a probe file of this size is written, synced, removed).
 pub const REOPEN_FREE_BYTES: u64 = 8 * 1024 * 1024;
