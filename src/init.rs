@@ -226,14 +226,16 @@ fn error_at(source: &str, offset: usize, field: String, message: String) -> File
     }
 }
 
-/// A domain refusal of the section starting at `span`, named `section`.
+/// A domain refusal of the section starting at `span`, named `section`,
+/// worded in the CLI's language.
 fn section_error(
     source: &str,
     span: std::ops::Range<usize>,
     section: &str,
     error: &DomainError,
 ) -> FileError {
-    error_at(source, span.start, section.to_owned(), error.to_string())
+    let message = crate::i18n::domain_detail(crate::i18n::cli_lang(), error);
+    error_at(source, span.start, section.to_owned(), message)
 }
 
 /// A section of the file as the domain's `T` (`build` of its raw value),

@@ -475,12 +475,18 @@ fn main() -> ExitCode {
                 ExitCode::from(salesledger::held::HELD_EXIT)
             }
             None => {
-                eprintln!("salesledger: {error:#}");
+                eprintln!(
+                    "salesledger: {}",
+                    salesledger::i18n::errors::error_chain(&error)
+                );
                 ExitCode::from(2)
             }
         },
         Err(error) => {
-            eprintln!("salesledger: {error:#}");
+            eprintln!(
+                "salesledger: {}",
+                salesledger::i18n::errors::error_chain(&error)
+            );
             ExitCode::from(2)
         }
     }

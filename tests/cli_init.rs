@@ -190,4 +190,24 @@ fn an_invalid_file_is_refused_with_its_line_and_field_and_appends_nothing() {
         stderr.contains("（王磊）已是 reps[0]；请给每名销售不同的姓名或编号"),
         "{stderr}"
     );
+    // A section the domain refuses, in Chinese: what is invalid worded
+    // from the catalogue, the rule it breaks after it.
+    let path = dir.path().join("bad4.toml");
+    let output = salesledger(
+        &[
+            "--lang",
+            "zh-CN",
+            "init",
+            "--config",
+            path.to_str().expect("utf-8 path"),
+        ],
+        &data,
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("规则集无效（candidate_count must be 1 to 10）"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("invalid rule set"), "{stderr}");
 }

@@ -14,6 +14,8 @@
 //! when it is not plain text. The tests word one of every variant in both
 //! languages and hold every `cli-err-` message to being used.
 
+use salesledger_commands::CommandError;
+use salesledger_domain::DomainError;
 use salesledger_replay::audit::bundle::{
     BundleError, BUNDLE_FORMAT, BUNDLE_FORMAT_V1, BUNDLE_FORMAT_V2,
 };
@@ -332,6 +334,34 @@ pub fn audit_error(error: AuditError) -> anyhow::Error {
         AuditError::Store(error) => store_error(error),
         other => other.into(),
     }
+}
+
+/// An error and its causes on one line, `: ` between them, as `{:#}`
+/// writes them, with each domain refusal among them (alone or as a
+/// command's) worded in the CLI's language: what the CLI prints when a
+/// command fails.
+pub fn error_chain(error: &anyhow::Error) -> String {
+    error_chain_in(super::cli_lang(), error)
+}
+
+/// [`error_chain`] in `lang`.
+pub fn error_chain_in(lang: Lang, error: &anyhow::Error) -> String {
+    error
+        .chain()
+        .map(|cause| {
+            let domain = cause.downcast_ref::<DomainError>().or_else(|| {
+                match cause.downcast_ref::<CommandError>() {
+                    Some(CommandError::Domain(domain)) => Some(domain),
+                    _ => None,
+                }
+            });
+            domain.map_or_else(
+                || cause.to_string(),
+                |domain| super::domain_detail(lang, domain),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 /// A bundle's failure (where and what) in the CLI's language.

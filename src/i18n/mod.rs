@@ -239,6 +239,24 @@ pub fn message_or(lang: Lang, id: &str, args: &[(String, String)], english: &str
     .unwrap_or_else(|| english.to_owned())
 }
 
+/// A domain refusal for a reader of `lang`, worded as the gateway words
+/// its problem `detail`: the problem message of its `code` with its fields
+/// (the domain's English sentence in English, or when the message cannot
+/// be completed). An invalid value's message names only what is invalid;
+/// the rule it breaks follows in parentheses, as the domain states it.
+pub fn domain_detail(lang: Lang, error: &salesledger_domain::DomainError) -> String {
+    let mut args = domain_args(error);
+    args.push(("code".to_owned(), error.code().to_owned()));
+    let english = error.to_string();
+    let worded = message_or(lang, error.code(), &args, &english);
+    match error {
+        salesledger_domain::DomainError::InvalidValue { reason, .. } if worded != english => {
+            format!("{}（{reason}）", worded.trim_end_matches('。'))
+        }
+        _ => worded,
+    }
+}
+
 /// The message `id` of `catalogue` in `lang` with `args`; `None` when the
 /// catalogue has no such message or a variable it names was not given.
 pub fn catalogue_message(

@@ -547,3 +547,28 @@ fn every_error_message_of_the_catalogue_words_a_variant() {
         .collect();
     assert!(unused.is_empty(), "messages no variant uses: {unused:?}");
 }
+
+#[test]
+fn a_command_refused_by_the_domain_is_said_in_the_cli_language() {
+    use salesledger_domain::value::RescuePlanId;
+    let plan_id = RescuePlanId::from_uuid(Uuid::from_u128(7));
+    let refused = || {
+        anyhow::Error::from(CommandError::Domain(
+            DomainError::RescuePlanAlreadyApproved { plan_id },
+        ))
+        .context("publishing the file")
+    };
+    let english = error_chain_in(Lang::En, &refused());
+    assert_eq!(
+        english,
+        format!("publishing the file: rescue plan {plan_id} is already approved")
+    );
+    let chinese = error_chain_in(Lang::ZhCn, &refused());
+    assert_eq!(
+        chinese,
+        format!("publishing the file: 挽救方案 {plan_id} 已批准。")
+    );
+    // Any other error stays as it is.
+    let other = anyhow::anyhow!("disk on fire").context("opening");
+    assert_eq!(error_chain_in(Lang::ZhCn, &other), "opening: disk on fire");
+}
