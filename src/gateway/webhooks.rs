@@ -114,7 +114,7 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
         (
             "422",
             "invalid_webhook_target (scheme, private address, unresolvable) / \
-             invalid_webhook_filter",
+             invalid_webhook_filter / from_beyond_log",
         ),
     ])
     .tag("webhooks"),
@@ -167,7 +167,13 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
     )
     .answers("WebhookView")
     .query(&[("from", "Log position to deliver from (default: the cursor)")])
-    .problems(ID_PROBLEMS)
+    .problems(&[
+        ("400", "invalid_path_parameter / invalid_query"),
+        ("401", "No or unknown bearer token"),
+        ("403", "Only integrators and supervisors manage webhooks"),
+        ("404", "not_found: no such webhook"),
+        ("422", "from_beyond_log: `from` is past the end of the log"),
+    ])
     .tag("webhooks"),
 ];
 
@@ -203,6 +209,43 @@ fn authorise(caller: &Caller) -> Result<(), ApiError> {
 
 fn storage(error: SubscriptionsError) -> ApiError {
     ApiError::internal(&error)
+}
+
+/// How long a `from` beyond this gateway's end of the log is waited for:
+/// on a shared PostgreSQL log, a position another gateway just answered
+/// reaches this one a moment later.
+const FROM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `from` once the log reaches it (`from` = the log's length: the next
+/// record); `422 from_beyond_log` when it does not within [`FROM_WAIT`].
+/// Otherwise a typo'd position would deliver nothing until the log grew
+/// that long, while the subscription reported everything before it as
+/// delivered.
+async fn within_log(state: &AppState, from: u64) -> Result<u64, ApiError> {
+    let store = state.service.store();
+    let mut head = store.watch_head();
+    let reached = tokio::time::timeout(FROM_WAIT, async {
+        loop {
+            if head.borrow_and_update().len >= from {
+                return true;
+            }
+            if head.changed().await.is_err() {
+                return false;
+            }
+        }
+    })
+    .await
+    .unwrap_or(false);
+    if reached {
+        return Ok(from);
+    }
+    let log_len = store.head().len;
+    Err(unprocessable(
+        "from_beyond_log",
+        format!("position {from} is beyond the end of the log ({log_len} records)"),
+    )
+    .with("from", serde_json::json!(from))
+    .with("log_len", serde_json::json!(log_len)))
 }
 
 fn unprocessable(code: &str, detail: String) -> ApiError {
@@ -275,16 +318,24 @@ async fn create(
             unprocessable("invalid_webhook_target", error.to_string())
                 .with("reason", serde_json::json!(reason))
         })?;
-    let head = state.service.store().head().len;
+    let from = match request.from {
+        Some(from) => within_log(&state, from).await?,
+        None => state.service.store().head().len,
+    };
     let hook = StoredWebhook::new(
         url.to_string(),
         filter,
-        request.from.unwrap_or(head),
+        from,
         state.now(),
         caller.principal.actor.to_string(),
     );
     state.webhooks.insert(&hook).map_err(storage)?;
-    tracing::info!(id = %hook.id, url = %hook.url, actor = %hook.created_by, "webhook created");
+    tracing::info!(
+        id = %hook.id,
+        url = %crate::webhooks::target::redacted(&hook.url),
+        actor = %hook.created_by,
+        "webhook created"
+    );
     let created = WebhookCreated {
         webhook: view(&hook),
         secret: hook.secret.clone(),
@@ -334,6 +385,9 @@ async fn resume(
     query: Result<Query<ResumeQuery>, QueryRejection>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let from = query?.0.from;
+    if let Some(from) = from {
+        within_log(&state, from).await?;
+    }
     control(&state, id, |hook| {
         hook.state = WebhookState::Active;
         hook.paused_reason = None;

@@ -359,6 +359,9 @@ async fn send(
         .send()
         .await
         .map_err(|error| {
+            // Without the URL: its query may hold a chat bot's token, and
+            // this text is logged and kept in the subscription's attempts.
+            let error = error.without_url();
             let mut text = error.to_string();
             let mut source = std::error::Error::source(&error);
             while let Some(cause) = source {

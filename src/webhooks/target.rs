@@ -168,6 +168,26 @@ pub fn check_literal(url: &Url, allow_private: bool) -> Result<(), TargetError> 
     }
 }
 
+/// `url` as it may be written to a log: scheme, host, port and path, no
+/// user info, query or fragment. Chat-bot webhook URLs (DingTalk, WeCom,
+/// Feishu) carry their access token in the query, and it works like a
+/// password. Text that does not parse as a URL is left out entirely.
+pub fn redacted(url: &str) -> String {
+    let Ok(mut parsed) = Url::parse(url) else {
+        return "(not a URL)".to_owned();
+    };
+    let _ = parsed.set_username("");
+    let _ = parsed.set_password(None);
+    parsed.set_fragment(None);
+    let hidden = parsed.query().is_some();
+    parsed.set_query(None);
+    if hidden {
+        format!("{parsed}?…")
+    } else {
+        parsed.to_string()
+    }
+}
+
 /// A DNS resolver for the delivery client that refuses names resolving to
 /// any non-public address (unless allowed).
 #[derive(Clone, Copy, Debug)]
@@ -289,5 +309,22 @@ mod tests {
         assert!(public("64:ff9b::93.184.216.34"));
         // Other forms under 64:ff9b::/32 stay refused.
         assert!(!public("64:ff9b:2::1"));
+    }
+
+    #[test]
+    fn a_logged_url_keeps_no_credential() {
+        assert_eq!(
+            redacted("https://oapi.dingtalk.com/robot/send?access_token=SECRET"),
+            "https://oapi.dingtalk.com/robot/send?…"
+        );
+        assert_eq!(
+            redacted("https://user:pass@hooks.example.com:8443/in#frag"),
+            "https://hooks.example.com:8443/in"
+        );
+        assert_eq!(
+            redacted("https://hooks.example.com/in"),
+            "https://hooks.example.com/in"
+        );
+        assert_eq!(redacted("not a url with SECRET"), "(not a URL)");
     }
 }

@@ -694,6 +694,21 @@ async fn private_loopback_link_local_and_non_http_targets_are_refused_without_th
             .await;
         answer.assert_problem(422, "invalid_webhook_target");
     }
+    // In Chinese, why: not the reason's code.
+    let chinese = app
+        .send_json(
+            "POST",
+            "/v1/webhooks",
+            app.token("integrator"),
+            &json!({"url": "http://10.1.2.3/hook", "event_types": ["*"]}),
+            &[("accept-language", "zh-CN")],
+        )
+        .await;
+    chinese.assert_problem(422, "invalid_webhook_target");
+    assert_eq!(
+        chinese.json["detail"],
+        json!("不允许的 Webhook 目标地址（指向本机、内网或保留地址）。")
+    );
     assert_eq!(
         app.get("/v1/webhooks", "integrator").await.ok()["webhooks"],
         json!([])
@@ -771,6 +786,33 @@ async fn only_integrators_and_supervisors_manage_webhooks_and_bad_requests_are_p
     )
     .await
     .assert_problem(400, "invalid_query");
+    // A `from` past the end of the log is refused, not kept waiting.
+    let beyond = app.log_len() + 1_000;
+    let refused = app
+        .post_json(
+            &format!("/v1/webhooks/{id}/resume?from={beyond}"),
+            "integrator",
+            &json!({}),
+        )
+        .await;
+    refused.assert_problem(422, "from_beyond_log");
+    assert_eq!(refused.json["from"], json!(beyond));
+    app.post_json(
+        "/v1/webhooks",
+        "integrator",
+        &json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"], "from": beyond}),
+    )
+    .await
+    .assert_problem(422, "from_beyond_log");
+    // The end of the log itself is fine: the next record on.
+    let at_end = app
+        .post_json(
+            "/v1/webhooks",
+            "integrator",
+            &json!({"url": "http://127.0.0.1:9/hook", "event_types": ["*"], "from": app.log_len()}),
+        )
+        .await;
+    assert_eq!(at_end.status.as_u16(), 201, "{}", at_end.text);
 
     let paused = app
         .post_json(

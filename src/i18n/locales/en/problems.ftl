@@ -96,6 +96,7 @@ nurture_template_not_published = No nurture template has been published yet; pub
 config_version_not_newer = Config version { $proposed } is not newer than the current version { $current }.
 invalid_webhook_target = The webhook target URL is not allowed ({ $reason }).
 invalid_webhook_filter = The webhook filter is not valid.
+from_beyond_log = Position { $from } is beyond the end of the log ({ $log_len } records).
 
 ## Values
 

@@ -92,8 +92,14 @@ routing_rules_not_published = 尚未发布分配规则，请用 { $publish_with 
 extraction_dictionary_not_published = 尚未发布提取词典，请用 { $publish_with } 发布。
 nurture_template_not_published = 尚未发布培育模板，请用 { $publish_with } 发布。
 config_version_not_newer = 配置版本 { $proposed } 不比当前版本 { $current } 新。
-invalid_webhook_target = 不允许的 Webhook 目标地址（{ $reason }）。
+invalid_webhook_target = 不允许的 Webhook 目标地址（{ $reason ->
+        [scheme] 只支持 http 和 https
+        [private_address] 指向本机、内网或保留地址
+        [unresolvable] 主机名无法解析
+       *[other] 不是有效的 URL
+    }）。
 invalid_webhook_filter = Webhook 过滤条件无效。
+from_beyond_log = 位置 { $from } 超出了事件日志的末尾（共 { $log_len } 条记录）。
 
 ## 字段值
 
