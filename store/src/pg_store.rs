@@ -587,6 +587,15 @@ async fn listen(
     listening_flag: Arc<AtomicBool>,
 ) {
     config.application_name(listener_application_name(&schema));
+    // A connection cut without a reset (a NAT's idle timeout, a failover
+    // behind a virtual address) is found by TCP keepalives within a
+    // minute or so rather than the OS default of two hours, and by the
+    // head poll below.
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
     loop {
         match config.connect(NoTls).await {
             Ok((client, mut connection)) => {
@@ -625,9 +634,43 @@ async fn listen(
                 match listening {
                     Ok(()) => {
                         listening_flag.store(true, Ordering::Relaxed);
-                        while let Some(payload) = received.recv().await {
-                            if let Some(new) = parse_notification(&payload, &schema) {
-                                advance(&head, new);
+                        // The head also moves by a read of the table every
+                        // HEAD_POLL: a lost notification, or a connection
+                        // that died silently (the read times out), costs
+                        // at most that long, never the keepalive's wait.
+                        let mut poll = tokio::time::interval(HEAD_POLL);
+                        poll.tick().await;
+                        loop {
+                            tokio::select! {
+                                payload = received.recv() => {
+                                    let Some(payload) = payload else { break };
+                                    if let Some(new) = parse_notification(&payload, &schema) {
+                                        advance(&head, new);
+                                    }
+                                }
+                                _ = poll.tick() => {
+                                    let read = tokio::time::timeout(
+                                        HEAD_POLL,
+                                        client.query_opt(TIP_SQL, &[]),
+                                    )
+                                    .await;
+                                    match read {
+                                        Ok(Ok(row)) => match tip_from_row(row) {
+                                            Ok(tip) => advance(&head, tip.head()),
+                                            Err(error) => {
+                                                tracing::warn!(%error, "reading the log's head");
+                                            }
+                                        },
+                                        Ok(Err(error)) => {
+                                            tracing::warn!(error = %db_error(error), "LISTEN connection failed a head read");
+                                            break;
+                                        }
+                                        Err(_) => {
+                                            tracing::warn!("LISTEN connection did not answer a head read");
+                                            break;
+                                        }
+                                    }
+                                }
                             }
                         }
                         listening_flag.store(false, Ordering::Relaxed);
@@ -642,6 +685,10 @@ async fn listen(
         tokio::time::sleep(LISTEN_RETRY).await;
     }
 }
+
+/// How often the listener reads the log's head from the table besides
+/// the notifications (and how long it waits for that read).
+const HEAD_POLL: Duration = Duration::from_secs(5);
 
 /// The `application_name` of the LISTEN connection of a store on `schema`
 /// (visible in `pg_stat_activity`).

@@ -259,9 +259,9 @@ impl SledStore {
             Some(entry) => {
                 let (key, value) = entry?;
                 let position = decode_log_key(&key)?;
-                let record = RecordedEvent::decode_stored(position, &value)?;
+                let record = decode_at(position, &value)?;
                 Tip {
-                    next_position: position + 1,
+                    next_position: after(position)?,
                     last_hash: record.hash,
                     last_recorded_at: Some(record.recorded_at),
                 }
@@ -394,7 +394,7 @@ impl SledStore {
         for entry in db.range(log_key(from_position)..log_key(end)).take(limit) {
             let (key, value) = entry?;
             let position = decode_log_key(&key)?;
-            records.push(RecordedEvent::decode_stored(position, &value)?);
+            records.push(decode_at(position, &value)?);
         }
         Ok(records)
     }
@@ -433,7 +433,7 @@ impl SledStore {
                     position,
                     reason: format!("indexed by stream {stream_id} but missing"),
                 })?;
-            records.push(RecordedEvent::decode_stored(position, &stored)?);
+            records.push(decode_at(position, &stored)?);
         }
         Ok(records)
     }
@@ -515,7 +515,7 @@ impl Store for SledStore {
             let mut records = Vec::with_capacity(positions.len());
             for position in positions.into_iter().filter(|position| *position < end) {
                 if let Some(value) = db.get(log_key(position))? {
-                    records.push(RecordedEvent::decode_stored(position, &value)?);
+                    records.push(decode_at(position, &value)?);
                 }
             }
             Ok(records)
@@ -1228,9 +1228,9 @@ fn read_tip(db: &sled::Db) -> Result<Tip, StoreError> {
         Some(entry) => {
             let (key, value) = entry?;
             let position = decode_log_key(&key)?;
-            let record = RecordedEvent::decode_stored(position, &value)?;
+            let record = decode_at(position, &value)?;
             Tip {
-                next_position: position + 1,
+                next_position: after(position)?,
                 last_hash: record.hash,
                 last_recorded_at: Some(record.recorded_at),
             }
@@ -1357,6 +1357,32 @@ fn list_files(dir: &Path) -> Result<HashSet<PathBuf>, StoreError> {
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
     File::open(dir)?.sync_all()?;
     Ok(())
+}
+
+/// The record stored under log key `position`, which must say it is at
+/// that position: a record under another key (a stray or tampered key)
+/// is corrupt, never read as if it were there.
+fn decode_at(position: u64, bytes: &[u8]) -> Result<RecordedEvent, StoreError> {
+    let record = RecordedEvent::decode_stored(position, bytes)?;
+    if record.position != position {
+        return Err(StoreError::CorruptRecord {
+            position,
+            reason: format!("the record stored here says it is at {}", record.position),
+        });
+    }
+    Ok(record)
+}
+
+/// The position after `position`, the last record's: a key at the very
+/// end of the range leaves no room for another and is corrupt, rather
+/// than wrapping round to overwrite record 0.
+fn after(position: u64) -> Result<u64, StoreError> {
+    position
+        .checked_add(1)
+        .ok_or_else(|| StoreError::CorruptRecord {
+            position,
+            reason: "no position can follow it".to_owned(),
+        })
 }
 
 fn log_key(position: u64) -> [u8; 9] {

@@ -118,3 +118,36 @@ async fn a_deleted_record_is_a_gap_named_by_verify() {
     let report = verify_log(&store, |_, _| {}).await.expect("verify");
     assert_eq!(report.failure.map(|failure| failure.position), Some(4));
 }
+
+/// A record copied under a stray key at the very end of the key range
+/// (corruption, or a hand edit): opening refuses it as corrupt instead of
+/// taking the tip from the key, which would wrap the next position to 0
+/// and overwrite the first record.
+#[tokio::test]
+async fn a_record_under_a_stray_key_is_refused_at_open_never_appended_over() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SledStore::open(data_dir.path()).expect("open");
+        fill(&store, 3).await;
+        store.close().await;
+    }
+    {
+        let db =
+            open_sled(sled::Config::new().path(data_dir.path().join("log"))).expect("raw sled");
+        let record = db
+            .get(SledStore::raw_log_key(2))
+            .expect("get")
+            .expect("record present");
+        db.insert(SledStore::raw_log_key(u64::MAX), record)
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    match SledStore::open(data_dir.path()) {
+        Err(salesledger_store::StoreError::CorruptRecord { position, reason }) => {
+            assert_eq!(position, u64::MAX);
+            assert!(reason.contains("says it is at 2"), "{reason}");
+        }
+        Err(other) => panic!("expected a corrupt record, got {other}"),
+        Ok(_) => panic!("a stray key must not open"),
+    }
+}
