@@ -247,14 +247,13 @@ pub fn verify(
             served,
         };
         // The signature, and what it signs.
-        let outcome = match verifier
-            .open(&served.note)
-            .map_err(|error| error.to_string())
-            .and_then(|text| Checkpoint::parse_body(text).map_err(|error| error.to_string()))
-        {
+        let outcome = match verifier.open(&served.note).and_then(Checkpoint::parse_body) {
             Err(error) => report(
                 false,
-                crate::said!("cli-remote-not-signed", error = error),
+                crate::said!(
+                    "cli-remote-not-signed",
+                    error = worded(&error, crate::i18n::errors::note_error(&error))
+                ),
                 (0, String::new()),
             ),
             Ok(body) if body.origin != verifier.name() => report(
@@ -427,8 +426,14 @@ pub(crate) async fn extends(
         return Ok(Err(crate::said!("cli-remote-proof-not-hex")));
     };
     Ok(
-        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash)
-            .map_err(|error| crate::said!("cli-remote-not-extended", error = error)),
+        verify_consistency(saved_size, new.tree_size, &proof, &old_root, &new.root_hash).map_err(
+            |error| {
+                crate::said!(
+                    "cli-remote-not-extended",
+                    error = worded(&error, crate::i18n::errors::merkle_error(&error))
+                )
+            },
+        ),
     )
 }
 

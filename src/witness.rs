@@ -250,7 +250,7 @@ async fn one_round(
             return Ok(Round::Refused(crate::t!(
                 "cli-witness-not-signed",
                 key = log_key,
-                error = error
+                error = crate::i18n::errors::note_error(&error)
             )))
         }
     };

@@ -550,4 +550,32 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
         saved,
         "a failed check leaves the state as it was"
     );
+
+    // In Chinese, the proof's failure too: not the Merkle error's English.
+    let (mut child, base) = start_serve(&backup);
+    let output = salesledger(&[
+        "--lang",
+        "zh-CN",
+        "verify",
+        "--url",
+        &base,
+        "--token",
+        &token,
+        "--state",
+        path_str(&state),
+    ]);
+    stop_serve(&mut child);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|line| line.contains("日志没有延续所保存的检查点"))
+        .unwrap_or_else(|| panic!("the failure in Chinese: {stdout}"));
+    let reason = line.rsplit('：').next().unwrap_or_default();
+    assert!(
+        reason
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "the proof's failure is worded in Chinese: {line}"
+    );
 }

@@ -364,6 +364,11 @@ pub fn error_chain_in(lang: Lang, error: &anyhow::Error) -> String {
         .join(": ")
 }
 
+/// Why a Merkle proof does not verify, in the CLI's language.
+pub fn merkle_error(error: &salesledger_replay::audit::merkle::MerkleError) -> String {
+    worded(super::cli_lang(), &MERKLE, error)
+}
+
 /// A bundle's failure (where and what) in the CLI's language.
 pub fn bundle_failure(error: &BundleError) -> String {
     worded(super::cli_lang(), &BUNDLE_FAILURE, error)

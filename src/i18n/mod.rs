@@ -345,9 +345,21 @@ macro_rules! t_in {
 }
 
 /// A CLI message as a [`Said`](crate::i18n::Said): `said!("cli-key",
-/// name = value, ...)`.
+/// name = value, ...)`; `said!("cli-key", name = worded(english, text))`
+/// for a variable that is itself a sentence, written in English in the
+/// English message and in the CLI's language in the other.
 #[macro_export]
 macro_rules! said {
+    ($id:literal, $name:ident = worded($english:expr, $text:expr) $(,)?) => {{
+        $crate::i18n::Said {
+            english: $crate::i18n::tr_in(
+                $crate::i18n::Lang::En,
+                $id,
+                &[(stringify!($name), ($english).to_string())],
+            ),
+            text: $crate::i18n::tr($id, &[(stringify!($name), ($text).to_string())]),
+        }
+    }};
     ($id:literal $(, $name:ident = $value:expr)* $(,)?) => {{
         let args: &[(&str, String)] = &[$((stringify!($name), ($value).to_string())),*];
         $crate::i18n::Said {
