@@ -59,6 +59,16 @@ pub enum SubscriptionsError {
         id: String,
         source: serde_json::Error,
     },
+    /// A record whose sealed secret does not open with the key that opens
+    /// the key check (and so the others): the record is damaged, not the
+    /// key file.
+    #[error(
+        "webhook {id}: its sealed secret does not open with the key file, which opens the \
+         others: the record is damaged; it is left out of the list and gets no deliveries \
+         (delete it with `DELETE /v1/webhooks/{id}` and subscribe anew, or restore the data \
+         directory from a backup)"
+    )]
+    SecretDamaged { id: String },
     #[error("encoding a webhook: {0}")]
     Encode(serde_json::Error),
     #[error("webhook storage lock poisoned")]
@@ -255,12 +265,21 @@ impl Subscriptions {
         decode(&self.secrets, key, value)
     }
 
-    /// Every subscription, oldest first (ids are UUIDv7).
+    /// Every subscription, oldest first (ids are UUIDv7). A record whose
+    /// secret is damaged is left out, with an error in the log naming it,
+    /// so one damaged record neither stops `serve` nor hides the others;
+    /// it can still be deleted by id.
     pub fn list(&self) -> Result<Vec<StoredWebhook>, SubscriptionsError> {
         let mut hooks = Vec::new();
         for entry in self.tree.iter() {
             let (key, value) = entry?;
-            hooks.push(self.decode(&key, &value)?);
+            match self.decode(&key, &value) {
+                Ok(hook) => hooks.push(hook),
+                Err(error @ SubscriptionsError::SecretDamaged { .. }) => {
+                    tracing::error!(%error, "a webhook subscription is damaged");
+                }
+                Err(error) => return Err(error),
+            }
         }
         Ok(hooks)
     }
@@ -358,6 +377,11 @@ fn encode(secrets: &SecretBox, hook: &StoredWebhook) -> Result<Vec<u8>, Subscrip
     serde_json::to_vec(&value).map_err(SubscriptionsError::Encode)
 }
 
+/// A record's key as the subscription id it is, else in hex.
+fn uuid_or_hex(key: &[u8]) -> String {
+    Uuid::from_slice(key).map_or_else(|_| hex::encode(key), |id| id.to_string())
+}
+
 /// A stored record with its secret opened (or, before migration, read as
 /// it was stored in plaintext).
 fn decode(
@@ -373,7 +397,14 @@ fn decode(
     if let Some(object) = value.as_object_mut() {
         if let Some(sealed) = object.remove("sealed_secret") {
             let sealed = sealed.as_str().unwrap_or_default();
-            let secret = String::from_utf8(secrets.open(key, sealed)?)
+            let opened = secrets.open(key, sealed).map_err(|error| match error {
+                // The key check passed: this record alone is damaged.
+                SecretError::WrongKey { .. } => SubscriptionsError::SecretDamaged {
+                    id: uuid_or_hex(key),
+                },
+                other => other.into(),
+            })?;
+            let secret = String::from_utf8(opened)
                 .map_err(|_| SecretError::Malformed("not UTF-8".to_owned()))?;
             object.insert("secret".to_owned(), serde_json::Value::String(secret));
         }
@@ -570,5 +601,50 @@ mod tests {
             Some("whsec_kept".to_owned())
         );
         assert!(!data.path().join(MIGRATING_DIR).exists());
+    }
+
+    #[test]
+    fn one_damaged_secret_is_left_out_and_stops_nothing() {
+        let (data, damaged) = holding_one("whsec_damaged");
+        let kept = hook("whsec_kept");
+        {
+            let subscriptions = Subscriptions::open(data.path(), false).expect("open");
+            subscriptions.insert(&kept).expect("insert");
+            // The sealed secret's last hex digit changed on disk.
+            let raw = subscriptions
+                .tree
+                .get(damaged.id.as_bytes())
+                .expect("get")
+                .expect("stored");
+            let mut record: serde_json::Value = serde_json::from_slice(&raw).expect("json");
+            let sealed = record["sealed_secret"].as_str().expect("sealed").to_owned();
+            let last = if sealed.ends_with('0') { '1' } else { '0' };
+            record["sealed_secret"] =
+                serde_json::Value::String(format!("{}{last}", &sealed[..sealed.len() - 1]));
+            subscriptions
+                .tree
+                .insert(
+                    damaged.id.as_bytes(),
+                    serde_json::to_vec(&record).expect("encode"),
+                )
+                .expect("insert");
+            subscriptions.db.persist().expect("persist");
+        }
+        // `serve` still opens them; the damaged one is named, not blamed on
+        // the key file, and can be deleted.
+        let subscriptions = Subscriptions::open(data.path(), false).expect("reopen");
+        let listed: Vec<Uuid> = subscriptions
+            .list()
+            .expect("list")
+            .iter()
+            .map(|hook| hook.id)
+            .collect();
+        assert_eq!(listed, vec![kept.id]);
+        match subscriptions.get(damaged.id) {
+            Err(SubscriptionsError::SecretDamaged { id }) => assert_eq!(id, damaged.id.to_string()),
+            other => panic!("expected a damaged record, got {other:?}"),
+        }
+        assert!(subscriptions.remove(damaged.id).expect("remove"));
+        assert_eq!(subscriptions.list().expect("list").len(), 1);
     }
 }
