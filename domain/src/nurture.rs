@@ -343,7 +343,10 @@ impl Aggregate for NurturePack {
                         step_index: u32::try_from(index).unwrap_or(u32::MAX),
                         kind: step.kind,
                         content_ref: step.content_ref.clone(),
-                        due_at: now + Duration::hours(i64::from(step.delay_hours)),
+                        due_at: crate::calendar::moved_by(
+                            now,
+                            Duration::hours(i64::from(step.delay_hours)),
+                        ),
                     })
                     .collect();
                 Ok(vec![Event::NurturePackStarted(NurturePackStarted {
