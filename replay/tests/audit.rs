@@ -903,61 +903,6 @@ fn the_periodic_checkpointer_signs_on_count_and_stays_quiet_when_idle() {
     });
 }
 
-/// A log whose reads of one stream fail as "unavailable" while
-/// `failures_left` is above zero (a database restarting).
-struct OutOfReach {
-    inner: Arc<dyn Store>,
-    failures_left: std::sync::atomic::AtomicUsize,
-}
-
-#[async_trait]
-impl Store for OutOfReach {
-    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
-        self.inner.append(request).await
-    }
-
-    async fn read_stream(
-        &self,
-        stream_id: &str,
-        from_version: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        use std::sync::atomic::Ordering;
-        if self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            return Err(StoreError::Unavailable("the database restarts".into()));
-        }
-        self.inner.read_stream(stream_id, from_version, limit).await
-    }
-
-    async fn read_all(
-        &self,
-        from_position: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_all(from_position, limit).await
-    }
-
-    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
-        self.inner.stream_version(stream_id).await
-    }
-
-    async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
-        self.inner.idempotent_outcome(key).await
-    }
-
-    fn head(&self) -> LogHead {
-        self.inner.head()
-    }
-
-    fn watch_head(&self) -> watch::Receiver<LogHead> {
-        self.inner.watch_head()
-    }
-}
-
 #[test]
 fn the_periodic_checkpointer_carries_on_after_the_log_was_out_of_reach() {
     let fixture = fixture();
@@ -965,10 +910,7 @@ fn the_periodic_checkpointer_carries_on_after_the_log_was_out_of_reach() {
         let store = Arc::new(SledStore::open(&fixture.data).expect("open"));
         let inner: Arc<dyn Store> = store.clone();
         let checkpointer = salesledger_replay::audit::Checkpointer::start(
-            Arc::new(OutOfReach {
-                inner,
-                failures_left: std::sync::atomic::AtomicUsize::new(3),
-            }),
+            Arc::new(salesledger_store::conformance::Unsteady::new(inner).failing_stream_reads(3)),
             &fixture.data,
             salesledger_replay::audit::CheckpointPolicy {
                 every_records: 1,

@@ -27,9 +27,9 @@ use salesledger_projections::{fold_all, Assets, ProjectionError};
 use salesledger_replay::readmodel::{
     dump_directory, ReadModelError, TableRunner, TableRunnerOptions, MAX_PAGE_LIMIT,
 };
+use salesledger_store::conformance::Unsteady;
 use salesledger_store::{
     AppendMetadata, AppendRequest, ExpectedVersion, NewEvent, RecordedEvent, SledStore, Store,
-    StoreError,
 };
 use serde_json::{json, Value};
 use tempfile::TempDir;
@@ -1983,78 +1983,11 @@ async fn a_catch_up_compacts_the_tables_and_keeps_every_row() {
 
 // ---- a log that cannot be read for a while, or that skips a position ----
 
-/// The log of `inner`, whose whole-log reads fail as "unavailable" while
-/// `failures_left` is above zero, and leave out position `hidden`.
-struct Unsteady {
-    inner: Arc<dyn Store>,
-    failures_left: AtomicUsize,
-    hidden: Option<u64>,
-}
-
-#[async_trait::async_trait]
-impl Store for Unsteady {
-    async fn append(
-        &self,
-        request: AppendRequest,
-    ) -> Result<salesledger_store::AppendOutcome, StoreError> {
-        self.inner.append(request).await
-    }
-
-    async fn read_stream(
-        &self,
-        stream_id: &str,
-        from_version: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        self.inner.read_stream(stream_id, from_version, limit).await
-    }
-
-    async fn read_all(
-        &self,
-        from_position: u64,
-        limit: usize,
-    ) -> Result<Vec<RecordedEvent>, StoreError> {
-        if self
-            .failures_left
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok()
-        {
-            return Err(StoreError::Unavailable("the database restarts".into()));
-        }
-        let mut records = self.inner.read_all(from_position, limit).await?;
-        records.retain(|record| Some(record.position) != self.hidden);
-        Ok(records)
-    }
-
-    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
-        self.inner.stream_version(stream_id).await
-    }
-
-    async fn idempotent_outcome(
-        &self,
-        key: &str,
-    ) -> Result<Option<salesledger_store::StoredOutcome>, StoreError> {
-        self.inner.idempotent_outcome(key).await
-    }
-
-    fn head(&self) -> salesledger_store::LogHead {
-        self.inner.head()
-    }
-
-    fn watch_head(&self) -> tokio::sync::watch::Receiver<salesledger_store::LogHead> {
-        self.inner.watch_head()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_out_of_reach_for_a_while_delays_the_views_and_fails_none() {
     let (temp, store) = setup();
     append(&store, follow_ups(300, 20, 0)).await;
-    let unsteady: Arc<dyn Store> = Arc::new(Unsteady {
-        inner: store.clone(),
-        failures_left: AtomicUsize::new(4),
-        hidden: None,
-    });
+    let unsteady: Arc<dyn Store> = Arc::new(Unsteady::new(store.clone()).failing_log_reads(4));
     let runner = TableRunner::builder(unsteady.clone(), temp.path().join("tables"))
         .with::<Counter>()
         .start()
@@ -2084,11 +2017,7 @@ async fn a_log_that_skips_a_position_stops_its_views_there() {
     let (temp, store) = setup();
     append(&store, follow_ups(50, 5, 0)).await;
     let hidden = 20;
-    let unsteady: Arc<dyn Store> = Arc::new(Unsteady {
-        inner: store.clone(),
-        failures_left: AtomicUsize::new(0),
-        hidden: Some(hidden),
-    });
+    let unsteady: Arc<dyn Store> = Arc::new(Unsteady::new(store.clone()).hiding(hidden));
     let runner = TableRunner::builder(unsteady, temp.path().join("tables"))
         .with::<Counter>()
         .start()

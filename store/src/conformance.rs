@@ -731,3 +731,107 @@ pub async fn registration_lock_is_exclusive(store: Arc<dyn Store>) {
         .expect("released again");
     assert!(third.is_ok());
 }
+
+/// A test double over another store: whole-log reads (`read_all`) fail as
+/// [`StoreError::Unavailable`] while `failing_log_reads` is above zero,
+/// stream reads (`read_stream`) while `failing_stream_reads` is, one
+/// failure per read; whole-log reads leave out position `hidden`. For the
+/// tests of what follows the log (read models, the checkpointer) through
+/// a database restarting or a log that skips a position.
+pub struct Unsteady {
+    inner: Arc<dyn Store>,
+    failing_log_reads: std::sync::atomic::AtomicUsize,
+    failing_stream_reads: std::sync::atomic::AtomicUsize,
+    hidden: Option<u64>,
+}
+
+impl Unsteady {
+    /// `inner`, steady: nothing fails, nothing is hidden.
+    pub fn new(inner: Arc<dyn Store>) -> Unsteady {
+        Unsteady {
+            inner,
+            failing_log_reads: 0.into(),
+            failing_stream_reads: 0.into(),
+            hidden: None,
+        }
+    }
+
+    /// The next `n` whole-log reads fail.
+    pub fn failing_log_reads(self, n: usize) -> Unsteady {
+        self.failing_log_reads
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+        self
+    }
+
+    /// The next `n` stream reads fail.
+    pub fn failing_stream_reads(self, n: usize) -> Unsteady {
+        self.failing_stream_reads
+            .store(n, std::sync::atomic::Ordering::SeqCst);
+        self
+    }
+
+    /// Whole-log reads leave out `position`.
+    pub fn hiding(mut self, position: u64) -> Unsteady {
+        self.hidden = Some(position);
+        self
+    }
+
+    /// Whether a read counted by `failures` fails now (one fewer to come).
+    fn fails(failures: &std::sync::atomic::AtomicUsize) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering;
+        match failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)) {
+            Ok(_) => Err(StoreError::Unavailable("the database restarts".into())),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for Unsteady {
+    async fn append(
+        &self,
+        request: AppendRequest,
+    ) -> Result<crate::record::AppendOutcome, StoreError> {
+        self.inner.append(request).await
+    }
+
+    async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::record::RecordedEvent>, StoreError> {
+        Unsteady::fails(&self.failing_stream_reads)?;
+        self.inner.read_stream(stream_id, from_version, limit).await
+    }
+
+    async fn read_all(
+        &self,
+        from_position: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::record::RecordedEvent>, StoreError> {
+        Unsteady::fails(&self.failing_log_reads)?;
+        let mut records = self.inner.read_all(from_position, limit).await?;
+        records.retain(|record| Some(record.position) != self.hidden);
+        Ok(records)
+    }
+
+    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.stream_version(stream_id).await
+    }
+
+    async fn idempotent_outcome(
+        &self,
+        key: &str,
+    ) -> Result<Option<crate::log::StoredOutcome>, StoreError> {
+        self.inner.idempotent_outcome(key).await
+    }
+
+    fn head(&self) -> LogHead {
+        self.inner.head()
+    }
+
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<LogHead> {
+        self.inner.watch_head()
+    }
+}
