@@ -14,7 +14,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::subscriptions::{Attempt, StoredWebhook, Subscriptions, WebhookState};
+use super::subscriptions::{
+    Attempt, StoredWebhook, Subscriptions, SubscriptionsError, WebhookState,
+};
 use super::target::{check_literal, GuardedResolver};
 use super::{signature, EventFilter, WebhookSettings};
 
@@ -212,11 +214,11 @@ async fn run_worker(context: Arc<Context>, id: Uuid, generation: u64) {
             if skipped >= SKIP_PERSIST_EVERY || caught_up {
                 skipped = 0;
                 let cursor = record.position + 1;
-                match context
-                    .subscriptions
-                    .update(id, Some(generation), false, |hook| {
-                        hook.cursor = hook.cursor.max(cursor)
-                    }) {
+                match update_off_runtime(&context.subscriptions, id, generation, move |hook| {
+                    hook.cursor = hook.cursor.max(cursor)
+                })
+                .await
+                {
                     Ok(Some(_)) => {}
                     Ok(None) => return,
                     Err(error) => {
@@ -286,13 +288,13 @@ async fn deliver(
             duration_ms,
         };
         let pause_after = context.settings.pause_after;
-        let mut paused = false;
-        let saved = context
-            .subscriptions
-            .update(hook.id, Some(generation), false, |stored| {
+        let next_cursor = record.position + 1;
+        let last_error = error.clone();
+        let saved =
+            update_off_runtime(&context.subscriptions, hook.id, generation, move |stored| {
                 stored.push_attempt(attempt);
                 if delivered {
-                    stored.cursor = stored.cursor.max(record.position + 1);
+                    stored.cursor = stored.cursor.max(next_cursor);
                     stored.consecutive_failures = 0;
                     stored.n_delivered += 1;
                 } else {
@@ -302,15 +304,17 @@ async fn deliver(
                         stored.paused_reason = Some(format!(
                             "{} consecutive failed attempts; last: {}",
                             stored.consecutive_failures,
-                            error.as_deref().unwrap_or("unknown")
+                            last_error.as_deref().unwrap_or("unknown")
                         ));
                         // A pause is a control change: bump the generation
                         // so the supervisor stops this worker.
                         stored.generation += 1;
-                        paused = true;
                     }
                 }
-            });
+            })
+            .await;
+        // Paused by this very attempt (it bumped the generation).
+        let paused = matches!(&saved, Ok(Some(stored)) if stored.generation != generation);
         let failures = match saved {
             Ok(Some(stored)) => stored.consecutive_failures,
             Ok(None) => return false,
@@ -331,6 +335,21 @@ async fn deliver(
         tracing::info!(id = %hook.id, position = record.position, failures, delay_ms = delay.as_millis() as u64, error = error.as_deref().unwrap_or(""), "webhook delivery failed; retrying");
         tokio::time::sleep(delay).await;
     }
+}
+
+/// [`Subscriptions::update`] (not a control change, checked against
+/// `generation`) on the blocking pool: each save is flushed and fsynced,
+/// which a runtime thread should not wait on.
+async fn update_off_runtime(
+    subscriptions: &Arc<Subscriptions>,
+    id: Uuid,
+    generation: u64,
+    change: impl FnOnce(&mut StoredWebhook) + Send + 'static,
+) -> Result<Option<StoredWebhook>, SubscriptionsError> {
+    let subscriptions = subscriptions.clone();
+    tokio::task::spawn_blocking(move || subscriptions.update(id, Some(generation), false, change))
+        .await
+        .unwrap_or(Err(SubscriptionsError::Poisoned))
 }
 
 async fn send(
