@@ -306,7 +306,10 @@ impl WithdrawTrackingConsentRequest {
 pub struct RecordCustomerStanceRequest {
     /// The stance (还在比较 is `still_comparing`).
     pub stance: CustomerStance,
-    /// The visit during which the stance was expressed, if any.
+    /// The visit during which the stance was expressed, if any. A stance
+    /// naming a visit starts no nurture pack: that visit's extraction,
+    /// confirmed as still comparing, is what starts one (once per visit).
+    /// Leave it out to start a pack from this stance.
     pub visit_id: Option<Uuid>,
 }
 
