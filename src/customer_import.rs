@@ -30,7 +30,7 @@
 //!   (against the log and the rows above it) and its owner resolved; nothing
 //!   is appended.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -519,6 +519,9 @@ fn row_values(fields: &[Field], cells: &[String]) -> RowValues {
 struct Reps {
     ids: Vec<RepId>,
     by_name: BTreeMap<String, Vec<RepId>>,
+    /// Deactivated reps, and their names: they take no customers.
+    inactive: Vec<RepId>,
+    inactive_names: BTreeSet<String>,
 }
 
 impl Reps {
@@ -528,17 +531,39 @@ impl Reps {
             .await?;
         let mut ids = Vec::new();
         let mut by_name: BTreeMap<String, Vec<RepId>> = BTreeMap::new();
+        let mut inactive = Vec::new();
+        let mut inactive_names = BTreeSet::new();
         for profile in profiles {
-            ids.push(profile.rep_id);
             let loaded = service.load::<Rep>(&rep_stream_id(profile.rep_id)).await?;
-            if let Some(name) = loaded.state.display_name {
-                by_name
-                    .entry(name.as_str().trim().to_owned())
-                    .or_default()
-                    .push(profile.rep_id);
+            let name = loaded
+                .state
+                .display_name
+                .map(|name| name.as_str().trim().to_owned());
+            if !profile.active {
+                inactive.push(profile.rep_id);
+                inactive_names.extend(name);
+                continue;
+            }
+            ids.push(profile.rep_id);
+            if let Some(name) = name {
+                by_name.entry(name).or_default().push(profile.rep_id);
             }
         }
-        Ok(Reps { ids, by_name })
+        Ok(Reps {
+            ids,
+            by_name,
+            inactive,
+            inactive_names,
+        })
+    }
+
+    /// A deactivated rep named by `cell`: no customer goes to one.
+    fn deactivated(cell: &str) -> RowRefusal {
+        RowRefusal::new(
+            "owner_deactivated",
+            format!("owner {cell} is a deactivated rep and cannot take customers"),
+            [("owner", cell.to_owned())],
+        )
     }
 
     fn resolve(&self, cell: &str) -> Result<RepId, RowRefusal> {
@@ -547,6 +572,8 @@ impl Reps {
             let rep = RepId::from_uuid(id);
             return if self.ids.contains(&rep) {
                 Ok(rep)
+            } else if self.inactive.contains(&rep) {
+                Err(Reps::deactivated(cell))
             } else {
                 Err(RowRefusal::new(
                     "unknown_owner",
@@ -565,6 +592,7 @@ impl Reps {
                 ),
                 [owner, ("count", several.len().to_string())],
             )),
+            None if self.inactive_names.contains(cell) => Err(Reps::deactivated(cell)),
             None => Err(RowRefusal::new(
                 "unknown_owner",
                 format!("owner {cell} names no registered rep (by id or display name)"),

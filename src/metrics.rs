@@ -209,6 +209,7 @@ impl Ops {
                 error @ (StoreError::Io(_)
                 | StoreError::Sled(_)
                 | StoreError::Postgres(_)
+                | StoreError::PostgresUnreachable(_)
                 | StoreError::InsufficientStorage(_)
                 | StoreError::Unavailable(_)
                 | StoreError::Poisoned),

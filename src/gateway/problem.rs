@@ -242,7 +242,10 @@ impl From<StoreError> for ApiError {
                     "the server's disk is full; nothing was stored. Retry later (with the same Idempotency-Key)",
                 )
             }
-            StoreError::Poisoned | StoreError::Closed | StoreError::Unavailable(_) => {
+            StoreError::Poisoned
+            | StoreError::Closed
+            | StoreError::Unavailable(_)
+            | StoreError::PostgresUnreachable(_) => {
                 tracing::error!(%error, "the event log refused an append");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,

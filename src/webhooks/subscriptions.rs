@@ -181,6 +181,8 @@ pub struct Subscriptions {
     tree: sled::Tree,
     secrets: SecretBox,
     write: Mutex<()>,
+    /// The damaged records already named in the log (by key).
+    damaged_named: Mutex<std::collections::BTreeSet<Vec<u8>>>,
     changed: watch::Sender<u64>,
     /// Whether targets may be non-public addresses.
     pub allow_private_targets: bool,
@@ -243,6 +245,7 @@ impl Subscriptions {
             tree,
             secrets,
             write: Mutex::new(()),
+            damaged_named: Mutex::new(std::collections::BTreeSet::new()),
             changed,
             allow_private_targets,
         };
@@ -276,7 +279,16 @@ impl Subscriptions {
             match self.decode(&key, &value) {
                 Ok(hook) => hooks.push(hook),
                 Err(error @ SubscriptionsError::SecretDamaged { .. }) => {
-                    tracing::error!(%error, "a webhook subscription is damaged");
+                    // Once per record and process: the dispatcher lists
+                    // the subscriptions twice a second.
+                    let first = self
+                        .damaged_named
+                        .lock()
+                        .map(|mut named| named.insert(key.to_vec()))
+                        .unwrap_or(false);
+                    if first {
+                        tracing::error!(%error, "a webhook subscription is damaged");
+                    }
                 }
                 Err(error) => return Err(error),
             }

@@ -168,24 +168,25 @@ pub fn check_literal(url: &Url, allow_private: bool) -> Result<(), TargetError> 
     }
 }
 
-/// `url` as it may be written to a log: scheme, host, port and path, no
-/// user info, query or fragment. Chat-bot webhook URLs (DingTalk, WeCom,
-/// Feishu) carry their access token in the query, and it works like a
+/// `url` as it may be written to a log: its scheme, host and port only.
+/// Chat-bot webhook URLs carry their access token in the query (DingTalk,
+/// WeCom) or in the path (Feishu, Slack, Discord), and it works like a
 /// password. Text that does not parse as a URL is left out entirely.
 pub fn redacted(url: &str) -> String {
-    let Ok(mut parsed) = Url::parse(url) else {
+    let Ok(parsed) = Url::parse(url) else {
         return "(not a URL)".to_owned();
     };
-    let _ = parsed.set_username("");
-    let _ = parsed.set_password(None);
-    parsed.set_fragment(None);
-    let hidden = parsed.query().is_some();
-    parsed.set_query(None);
-    if hidden {
-        format!("{parsed}?…")
+    let host = parsed.host_str().unwrap_or("");
+    let port = parsed
+        .port()
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    let rest = if parsed.path() == "/" && parsed.query().is_none() {
+        ""
     } else {
-        parsed.to_string()
-    }
+        "/…"
+    };
+    format!("{}://{host}{port}{rest}", parsed.scheme())
 }
 
 /// A DNS resolver for the delivery client that refuses names resolving to
@@ -315,15 +316,19 @@ mod tests {
     fn a_logged_url_keeps_no_credential() {
         assert_eq!(
             redacted("https://oapi.dingtalk.com/robot/send?access_token=SECRET"),
-            "https://oapi.dingtalk.com/robot/send?…"
+            "https://oapi.dingtalk.com/…"
+        );
+        assert_eq!(
+            redacted("https://open.feishu.cn/open-apis/bot/v2/hook/SECRET"),
+            "https://open.feishu.cn/…"
         );
         assert_eq!(
             redacted("https://user:pass@hooks.example.com:8443/in#frag"),
-            "https://hooks.example.com:8443/in"
+            "https://hooks.example.com:8443/…"
         );
         assert_eq!(
-            redacted("https://hooks.example.com/in"),
-            "https://hooks.example.com/in"
+            redacted("https://hooks.example.com"),
+            "https://hooks.example.com"
         );
         assert_eq!(redacted("not a url with SECRET"), "(not a URL)");
     }

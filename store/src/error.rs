@@ -66,10 +66,17 @@ pub enum StoreError {
     /// The data directory holds a log in a format this build cannot read.
     #[error("unsupported store format: {0}")]
     UnsupportedFormat(String),
-    /// A PostgreSQL error (connection, query or commit); for an append whose
-    /// commit failed, the outcome is unknown: retry with the idempotency key.
+    /// A PostgreSQL error (a query or commit the server refused); for an
+    /// append whose commit failed, the outcome is unknown: retry with the
+    /// idempotency key.
     #[error("postgres: {0}")]
     Postgres(String),
+    /// PostgreSQL could not be reached for now: no connection from the
+    /// pool in time, a connection closed or refused, the server shutting
+    /// down or starting, out of connections or resources (SQLSTATE classes
+    /// 08, 53, 57P). Nothing was done; asking again later may succeed.
+    #[error("postgres unreachable: {0}")]
+    PostgresUnreachable(String),
     #[cfg(feature = "sled")]
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
@@ -93,12 +100,14 @@ impl StoreError {
     /// Whether the log could not be reached for now (a database restarting
     /// or out of reach, a disk full or failing for a while) rather than
     /// refusing for good: a reader that waits and asks again may succeed.
+    /// A query PostgreSQL refused, a read task that panicked (an `Io`
+    /// error of kind `Other`) or a corrupt record is not.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Postgres(_)
+            StoreError::PostgresUnreachable(_)
             | StoreError::Unavailable(_)
-            | StoreError::InsufficientStorage(_)
-            | StoreError::Io(_) => true,
+            | StoreError::InsufficientStorage(_) => true,
+            StoreError::Io(error) => error.kind() != std::io::ErrorKind::Other,
             #[cfg(feature = "sled")]
             StoreError::Sled(sled::Error::Io(_)) => true,
             _ => false,

@@ -234,9 +234,36 @@ fn pg_error(error: impl std::fmt::Display) -> StoreError {
 
 fn db_error(error: tokio_postgres::Error) -> StoreError {
     match error.as_db_error() {
-        Some(db) => StoreError::Postgres(format!("{error}: {db}")),
+        Some(db) => {
+            let text = format!("{error}: {db}");
+            if unreachable_sqlstate(db.code().code()) {
+                StoreError::PostgresUnreachable(text)
+            } else {
+                StoreError::Postgres(text)
+            }
+        }
+        // No answer from the server: the connection closed or failed.
+        None if error.is_closed()
+            || std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<std::io::Error>()) =>
+        {
+            StoreError::PostgresUnreachable(error.to_string())
+        }
         None => StoreError::Postgres(error.to_string()),
     }
+}
+
+/// Whether SQLSTATE `code` says the server could not be reached or
+/// could not serve for now: connection exceptions (class 08),
+/// insufficient resources (53: too many connections, out of memory or
+/// disk) and the server shutting down or starting (57P).
+fn unreachable_sqlstate(code: &str) -> bool {
+    code.starts_with("08") || code.starts_with("53") || code.starts_with("57P")
+}
+
+/// No connection from the pool (in time, or at all).
+fn unreachable(error: impl std::fmt::Display) -> StoreError {
+    StoreError::PostgresUnreachable(error.to_string())
 }
 
 /// Whether `name` is a plain SQL identifier (no quoting surprises).
@@ -421,7 +448,7 @@ impl PgStore {
 
         let schema = migrate(&pool, schema).await?;
         let tip = {
-            let client = pool.get().await.map_err(pg_error)?;
+            let client = pool.get().await.map_err(unreachable)?;
             tip_from_row(client.query_opt(TIP_SQL, &[]).await.map_err(db_error)?)?
         };
         let (head_sender, head) = watch::channel(tip.head());
@@ -517,7 +544,7 @@ async fn read_committed(
 /// Creates the schema if asked, runs pending migrations; returns the
 /// schema's name.
 async fn migrate(pool: &Pool, schema: Option<&str>) -> Result<String, StoreError> {
-    let mut client = pool.get().await.map_err(pg_error)?;
+    let mut client = pool.get().await.map_err(unreachable)?;
     let tx = read_committed(&mut client).await?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK_KEY])
         .await
@@ -734,7 +761,7 @@ impl Store for PgStore {
             return Ok(Vec::new());
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let statement = client
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 \
@@ -762,7 +789,7 @@ impl Store for PgStore {
             return Ok(Vec::new());
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let statement = client
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM events WHERE position >= $1 AND position < $2 \
@@ -787,7 +814,7 @@ impl Store for PgStore {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let statement = client
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM events WHERE position = ANY($1) AND position < $2"
@@ -816,7 +843,7 @@ impl Store for PgStore {
 
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
         let end = self.end()?;
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let statement = client
             .prepare_cached(
                 "SELECT stream_version FROM events WHERE stream_id = $1 AND position < $2 \
@@ -836,7 +863,7 @@ impl Store for PgStore {
 
     async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
         let end = self.inner.head.borrow().len;
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let statement = client
             .prepare_cached(
                 "SELECT key, fingerprint, outcome::text FROM idempotency WHERE key = $1",
@@ -870,7 +897,7 @@ impl Store for PgStore {
     /// sees that append even before its NOTIFY arrives.
     async fn registration_lock(&self) -> Result<RegistrationLock, StoreError> {
         let turn = self.inner.registrations.clone().lock_owned().await;
-        let client = self.inner.pool.get().await.map_err(pg_error)?;
+        let client = self.inner.pool.get().await.map_err(unreachable)?;
         let key = registration_lock_key(&self.inner.schema);
         // While the lock is asked for, dropping the guard (the caller gone,
         // or the request failed) closes the connection rather than pooling
@@ -904,7 +931,7 @@ impl Store for PgStore {
         if records.is_empty() {
             return Ok(self.head());
         }
-        let mut client = self.inner.pool.get().await.map_err(pg_error)?;
+        let mut client = self.inner.pool.get().await.map_err(unreachable)?;
         let tx = read_committed(&mut client).await?;
         tx.batch_execute(&format!(
             "SET LOCAL synchronous_commit TO on; SELECT pg_advisory_xact_lock({})",
@@ -1146,7 +1173,7 @@ impl Writer {
         &self,
         requests: &[AppendRequest],
     ) -> Result<(Vec<Answer>, Tip, u64), StoreError> {
-        let client = self.pool.get().await.map_err(pg_error)?;
+        let client = self.pool.get().await.map_err(unreachable)?;
         let result = self.write_batch_on(&client, requests).await;
         let must_roll_back = match &result {
             Ok((_, _, n_records)) => *n_records == 0,
@@ -1532,5 +1559,19 @@ mod tests {
     fn lock_keys_differ_by_schema() {
         assert_ne!(sequencing_lock_key("a"), sequencing_lock_key("b"));
         assert_eq!(sequencing_lock_key("a"), sequencing_lock_key("a"));
+    }
+
+    #[test]
+    fn only_connection_resource_and_shutdown_states_are_for_now() {
+        // Connection failure, too many connections, admin shutdown,
+        // cannot connect now: for now.
+        for code in ["08006", "08001", "53300", "53100", "57P01", "57P03"] {
+            assert!(unreachable_sqlstate(code), "{code}");
+        }
+        // Undefined table, insufficient privilege, unique violation,
+        // serialization failure, query canceled: refused.
+        for code in ["42P01", "42501", "23505", "40001", "57014"] {
+            assert!(!unreachable_sqlstate(code), "{code}");
+        }
     }
 }

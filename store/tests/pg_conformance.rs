@@ -102,6 +102,10 @@ fn main() {
             ))
         },
     ));
+    cases.push((
+        "a_query_the_database_refuses_is_not_transient",
+        |url| -> Case { Box::pin(a_query_the_database_refuses_is_not_transient(url)) },
+    ));
     cases.retain(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f)));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -495,6 +499,37 @@ async fn two_stores_sequence_appends_under_a_serializable_default(url: String) {
         );
         let report = verify_log(&*store_b, |_, _| {}).await.expect("verify");
         assert_eq!(report.failure, None);
+    })
+    .await;
+}
+
+/// What follows the log (read models, the checkpointer) waits out a
+/// database it cannot reach but stops on a query the database refuses
+/// (`StoreError::is_transient`; which SQLSTATEs are "for now" is a unit
+/// test of `pg_store`, a cut connection cannot be staged reliably here).
+async fn a_query_the_database_refuses_is_not_transient(url: String) {
+    with_fresh_schema(&url, |store, url, schema| async move {
+        store
+            .append(request("s-1", ExpectedVersion::Any, &[json!({"n": 1})]))
+            .await
+            .expect("append");
+        store.read_all(0, 10).await.expect("read");
+        let (admin, driver) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        let driver = tokio::spawn(driver);
+        // The schema's table gone: refused for good, not waited on.
+        admin
+            .batch_execute(&format!("DROP TABLE \"{schema}\".events CASCADE"))
+            .await
+            .expect("drop");
+        let error = store.read_all(0, 10).await.expect_err("no table");
+        assert!(
+            !error.is_transient(),
+            "a missing table is not for now: {error}"
+        );
+        drop(admin);
+        let _ = driver.await;
     })
     .await;
 }

@@ -6,7 +6,7 @@
 
 use serde_json::Value;
 
-use super::support::{spawn_app, TestApp, REP_A, REP_B};
+use super::support::{spawn_app, TestApp, REP_A, REP_B, REP_E};
 use crate::util::workspace_root;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -213,6 +213,31 @@ async fn refused_rows_are_worded_in_the_requests_language() {
             "与第 2 行是同一客户。",
             "负责人 孙悟空 不是已登记的销售（按编号或姓名均未找到）。",
             "第 6 行没有公司名称。",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn no_customer_goes_to_a_deactivated_rep() {
+    let app = spawn_app().await;
+    app.register_reps().await;
+    app.post_json(
+        &format!("/v1/reps/{REP_E}/deactivation"),
+        "supervisor",
+        &serde_json::json!({}),
+    )
+    .await
+    .ok();
+    // By id, and by display name (赵磊).
+    let csv = format!("客户名称,负责人\n常州新客户有限公司,{REP_E}\n扬州新客户有限公司,赵磊\n");
+    let answer = post(&app, "supervisor", "", "text/csv", csv.into_bytes()).await;
+    let report = answer.ok().clone();
+    assert_eq!(report["registered"], 0);
+    assert_eq!(
+        refused_codes(&report),
+        [
+            (2, "owner_deactivated".to_owned()),
+            (3, "owner_deactivated".to_owned())
         ]
     );
 }

@@ -531,14 +531,12 @@ async fn run_checkpointer(
             // The log out of reach for now (a database restarting): the
             // checkpointer carries on at the next tick rather than stopping
             // until the process does.
-            Err(error) => {
+            Err(AuditError::Store(error)) if error.is_transient() && !stopping => {
                 tracing::warn!(%error, "the checkpointer could not read the log; retrying at the next tick");
-                if stopping {
-                    return Err(error);
-                }
                 last_signed = tokio::time::Instant::now();
                 continue;
             }
+            Err(error) => return Err(error),
         };
         let due = n_new >= policy.every_records.max(1)
             || (n_new > 0 && (stopping || last_signed.elapsed() >= policy.every));

@@ -260,6 +260,7 @@ too_many_rows = The list has too many rows for one import; split it.
 missing_company_name = Line { $line } has no company name.
 unknown_owner = The owner { $owner } names no registered rep (by id or display name).
 ambiguous_owner = The owner { $owner } names { $count } reps; give the rep's id instead.
+owner_deactivated = The owner { $owner } is a deactivated rep and cannot take customers.
 duplicate_record_in_list = The same customer as line { $first }.
 
 # a bad line of a POS batch (`errors[].detail` of invalid_pos_batch), by its code

@@ -263,6 +263,7 @@ too_many_rows = 清单行数过多，无法一次导入；请拆分后再导入�
 missing_company_name = 第 { $line } 行没有公司名称。
 unknown_owner = 负责人 { $owner } 不是已登记的销售（按编号或姓名均未找到）。
 ambiguous_owner = 负责人 { $owner } 对应 { $count } 名销售；请改填销售编号。
+owner_deactivated = 负责人 { $owner } 是已停用的销售，不能接手客户。
 duplicate_record_in_list = 与第 { $first } 行是同一客户。
 
 # POS 批次中的错误行（invalid_pos_batch 的 `errors[].detail`），按错误代码
