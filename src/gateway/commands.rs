@@ -165,22 +165,7 @@ impl Incoming {
 
     /// The request's `Idempotency-Key`, if any, checked.
     pub(super) fn idempotency_key(&self) -> Result<Option<String>, ApiError> {
-        let Some(value) = self.headers.get("idempotency-key") else {
-            return Ok(None);
-        };
-        let key = value
-            .to_str()
-            .ok()
-            .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES)
-            .filter(|key| key.chars().all(|character| character.is_ascii_graphic()))
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_idempotency_key",
-                    format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} visible ASCII characters"),
-                )
-            })?;
-        Ok(Some(key.to_owned()))
+        idempotency_key_of(&self.headers)
     }
 
     /// What an idempotency key stands for: method, path and body.
@@ -421,6 +406,30 @@ where
     pub fn path_id(&self) -> Uuid {
         self.path.first()
     }
+}
+
+/// The request's `Idempotency-Key`, if it has one: 1 to
+/// [`MAX_IDEMPOTENCY_KEY_BYTES`] visible ASCII characters, else `400
+/// invalid_idempotency_key`. Commands and webhook creation read it alike.
+pub fn idempotency_key_of(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|key| !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_BYTES)
+        .filter(|key| key.chars().all(|character| character.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_idempotency_key",
+                format!(
+                    "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_BYTES} visible ASCII characters"
+                ),
+            )
+        })?;
+    Ok(Some(key.to_owned()))
 }
 
 /// A JSON command route: its request type, where it is served, and how a

@@ -17,12 +17,14 @@ use super::auth::Caller;
 use super::problem::ApiError;
 use super::route::DocRoute;
 use super::AppState;
-use crate::webhooks::subscriptions::{Attempt, StoredWebhook, SubscriptionsError, WebhookState};
+use crate::webhooks::subscriptions::{
+    Attempt, Created, StoredWebhook, SubscriptionsError, WebhookState,
+};
 use crate::webhooks::target::{validate, TargetError};
 use crate::webhooks::{EventFilter, TaskCardKind};
 
 /// `POST /v1/webhooks`.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhookRequest {
     /// `http` or `https` URL the records are POSTed to.
@@ -102,7 +104,10 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
         || post(create),
         "CreateWebhook",
         "Subscribes a URL to event types and/or task-card kinds. The answer carries \
-         the signing secret, shown only once. Roles: integrator, supervisor.",
+         the signing secret, shown only once. With an `Idempotency-Key` header (scoped \
+         to the caller), a retry of the same request answers the subscription the first \
+         created, with its secret (`idempotent-replayed: true`); another request with the \
+         same key is a 422. Roles: integrator, supervisor.",
     )
     .creates("WebhookCreated")
     .body("CreateWebhookRequest")
@@ -112,9 +117,13 @@ pub const WEBHOOK_ROUTES: &[DocRoute] = &[
         ("403", "Only integrators and supervisors manage webhooks"),
         ("415", "Body is not application/json"),
         (
+            "404",
+            "not_found: the webhook this Idempotency-Key created was deleted",
+        ),
+        (
             "422",
             "invalid_webhook_target (scheme, private address, unresolvable) / \
-             invalid_webhook_filter / from_beyond_log",
+             invalid_webhook_filter / from_beyond_log / idempotency_key_reused",
         ),
     ])
     .tag("webhooks"),
@@ -300,10 +309,19 @@ fn missing(id: Uuid) -> ApiError {
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     body: super::media::JsonBody<CreateWebhookRequest>,
 ) -> Result<Response, ApiError> {
     authorise(&caller)?;
+    let idempotency_key = super::commands::idempotency_key_of(&headers)?;
     let request = body.decoded()?;
+    // What the key is held to: the request as decoded, so spacing and
+    // field order do not matter.
+    let fingerprint = {
+        use sha2::Digest;
+        let canonical = serde_json::to_vec(&request).map_err(|error| ApiError::internal(&error))?;
+        hex::encode(sha2::Sha256::digest(&canonical))
+    };
     let filter = EventFilter::new(request.event_types, request.task_cards)
         .map_err(|error| unprocessable("invalid_webhook_filter", error.to_string()))?;
     let url = validate(&request.url, state.webhooks.allow_private_targets)
@@ -329,7 +347,47 @@ async fn create(
         state.now(),
         caller.principal.actor.to_string(),
     );
-    state.webhooks.insert(&hook).map_err(storage)?;
+    match &idempotency_key {
+        None => state.webhooks.insert(&hook).map_err(storage)?,
+        Some(key) => {
+            let scoped = format!("{}\n{key}", caller.principal.actor);
+            match state
+                .webhooks
+                .insert_once(&hook, &scoped, &fingerprint)
+                .map_err(storage)?
+            {
+                Created::New => {}
+                // A retry: the subscription the first request created,
+                // with its secret, as the first answer gave it.
+                Created::Replayed(Some(created)) => {
+                    let mut response = (
+                        StatusCode::CREATED,
+                        Json(WebhookCreated {
+                            webhook: view(&created),
+                            secret: created.secret.clone(),
+                        }),
+                    )
+                        .into_response();
+                    response.headers_mut().insert(
+                        "idempotent-replayed",
+                        axum::http::HeaderValue::from_static("true"),
+                    );
+                    return Ok(response);
+                }
+                Created::Replayed(None) => {
+                    return Err(ApiError::not_found(
+                        "the webhook this Idempotency-Key created has been deleted",
+                    ))
+                }
+                Created::KeyReused => {
+                    return Err(unprocessable(
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was already used for a different request".to_owned(),
+                    ))
+                }
+            }
+        }
+    }
     tracing::info!(
         id = %hook.id,
         url = %crate::webhooks::target::redacted(&hook.url),

@@ -42,6 +42,9 @@ const RETIRED_DIR: &str = "webhooks.plaintext";
 const SUBSCRIPTIONS: &str = "subscriptions";
 /// The tree holding [`KEY_CHECK`].
 const META: &str = "meta";
+/// `<actor>\n<Idempotency-Key>` -> the subscription a create made with it
+/// (`IdempotentCreate`).
+const IDEMPOTENCY: &str = "idempotency";
 /// A value sealed under the key, so a wrong key is found even when there
 /// are no subscriptions.
 const KEY_CHECK: &[u8] = b"key_check";
@@ -322,6 +325,65 @@ impl Subscriptions {
         Ok(())
     }
 
+    /// Inserts `hook` unless `key` (the caller's actor and its
+    /// `Idempotency-Key`) was used before: then the subscription that
+    /// create made (`None` once deleted), or [`Created::KeyReused`] when
+    /// it was used with another request (`fingerprint` differs). The
+    /// subscription and the key are stored in one durable transaction.
+    pub fn insert_once(
+        &self,
+        hook: &StoredWebhook,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<Created, SubscriptionsError> {
+        let created = {
+            let _guard = self
+                .write
+                .lock()
+                .map_err(|_| SubscriptionsError::Poisoned)?;
+            let keys = self.db.db().open_tree(IDEMPOTENCY)?;
+            if let Some(stored) = keys.get(key.as_bytes())? {
+                let stored: IdempotentCreate =
+                    serde_json::from_slice(&stored).map_err(|source| {
+                        SubscriptionsError::Corrupt {
+                            id: key.to_owned(),
+                            source,
+                        }
+                    })?;
+                return if stored.fingerprint == fingerprint {
+                    Ok(Created::Replayed(
+                        self.get(stored.webhook_id)?.map(Box::new),
+                    ))
+                } else {
+                    Ok(Created::KeyReused)
+                };
+            }
+            let bytes = encode(&self.secrets, hook)?;
+            let record = serde_json::to_vec(&IdempotentCreate {
+                fingerprint: fingerprint.to_owned(),
+                webhook_id: hook.id,
+            })
+            .map_err(SubscriptionsError::Encode)?;
+            use sled::Transactional;
+            (&self.tree, &keys)
+                .transaction(|(hooks, keys)| {
+                    hooks.insert(hook.id.as_bytes(), bytes.as_slice())?;
+                    keys.insert(key.as_bytes(), record.as_slice())?;
+                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                })
+                .map_err(|error| match error {
+                    sled::transaction::TransactionError::Storage(error) => {
+                        SubscriptionsError::Storage(error)
+                    }
+                    sled::transaction::TransactionError::Abort(()) => SubscriptionsError::Poisoned,
+                })?;
+            self.db.persist()?;
+            Created::New
+        };
+        self.notify();
+        Ok(created)
+    }
+
     /// Applies `change` to subscription `id` and stores it; `None` when
     /// there is no such subscription, or when `generation` is given and
     /// differs (a pause, resume or delete happened meanwhile). With
@@ -371,6 +433,25 @@ impl Subscriptions {
         self.notify();
         Ok(existed)
     }
+}
+
+/// What [`Subscriptions::insert_once`] did.
+#[derive(Debug)]
+pub enum Created {
+    /// Inserted now.
+    New,
+    /// The key was used before with the same request: the subscription it
+    /// created, `None` when it has been deleted since.
+    Replayed(Option<Box<StoredWebhook>>),
+    /// The key was used before with another request.
+    KeyReused,
+}
+
+/// An `Idempotency-Key` of a create, as stored.
+#[derive(Serialize, Deserialize)]
+struct IdempotentCreate {
+    fingerprint: String,
+    webhook_id: Uuid,
 }
 
 /// A record as stored: the subscription without `secret`, with

@@ -804,6 +804,43 @@ async fn only_integrators_and_supervisors_manage_webhooks_and_bad_requests_are_p
     )
     .await
     .assert_problem(422, "from_beyond_log");
+    // With an Idempotency-Key, a retry creates nothing new: it answers the
+    // first subscription, secret and all; another body is refused.
+    let body = json!({"url": "http://127.0.0.1:9/retry", "event_types": ["*"]});
+    let key = [("idempotency-key", "create-retry-1")];
+    let first = app
+        .send_json("POST", "/v1/webhooks", app.token("integrator"), &body, &key)
+        .await;
+    assert_eq!(first.status.as_u16(), 201, "{}", first.text);
+    let again = app
+        .send_json("POST", "/v1/webhooks", app.token("integrator"), &body, &key)
+        .await;
+    assert_eq!(again.status.as_u16(), 201, "{}", again.text);
+    assert_eq!(again.json["id"], first.json["id"]);
+    assert_eq!(again.json["secret"], first.json["secret"]);
+    let listed = app.get("/v1/webhooks", "integrator").await;
+    let n_retry = listed.ok()["webhooks"]
+        .as_array()
+        .expect("webhooks")
+        .iter()
+        .filter(|hook| hook["url"] == json!("http://127.0.0.1:9/retry"))
+        .count();
+    assert_eq!(n_retry, 1, "one subscription for two tries");
+    app.send_json(
+        "POST",
+        "/v1/webhooks",
+        app.token("integrator"),
+        &json!({"url": "http://127.0.0.1:9/other", "event_types": ["*"]}),
+        &key,
+    )
+    .await
+    .assert_problem(422, "idempotency_key_reused");
+    // The same key from another caller is that caller's own.
+    let other = app
+        .send_json("POST", "/v1/webhooks", app.token("supervisor"), &body, &key)
+        .await;
+    assert_eq!(other.status.as_u16(), 201, "{}", other.text);
+    assert_ne!(other.json["id"], first.json["id"]);
     // The end of the log itself is fine: the next record on.
     let at_end = app
         .post_json(
