@@ -747,7 +747,13 @@ async fn wait_to_read_again(
     );
     tokio::select! {
         () = tokio::time::sleep(wait) => {}
-        _ = shutdown.changed() => {}
+        changed = shutdown.changed() => {
+            // A closed channel (the runner dropped) says nothing new:
+            // still wait, never spin on a log that stays out of reach.
+            if changed.is_err() {
+                tokio::time::sleep(wait).await;
+            }
+        }
     }
     wait.saturating_mul(2).min(MAX_READ_RETRY)
 }
