@@ -133,11 +133,22 @@ fn write_tokens(data: &Path) -> (String, String) {
 
 /// Starts `serve` expecting it to fail at startup: its exit code and stderr.
 fn failed_start(data: &Path, logs: &Path, name: &str) -> (Option<i32>, String) {
+    failed_start_with(data, logs, name, &[])
+}
+
+/// [`failed_start`] with more environment variables (a locale).
+fn failed_start_with(
+    data: &Path,
+    logs: &Path,
+    name: &str,
+    env: &[(&str, &str)],
+) -> (Option<i32>, String) {
     let stderr = logs.join(format!("{name}.stderr"));
-    let mut child = serve_command(data, &stderr)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn serve");
+    let mut command = serve_command(data, &stderr);
+    for (variable, value) in env {
+        command.env(variable, value);
+    }
+    let mut child = command.stdout(Stdio::null()).spawn().expect("spawn serve");
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
         if let Some(status) = child.try_wait().expect("try_wait") {
@@ -506,6 +517,16 @@ async fn a_missing_or_wrong_webhook_key_stops_the_start_instead_of_stranding_sec
     let (code, stderr) = failed_start(&data, root.path(), "wrong");
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("does not decrypt"), "{stderr}");
+    // In Chinese, with what to do.
+    let (code, stderr) =
+        failed_start_with(&data, root.path(), "wrong-zh", &[("LC_ALL", "zh_CN.UTF-8")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("无法解密 Webhook 数据库中的签名密钥")
+            && stderr.contains("请从数据目录的备份中恢复"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("does not decrypt"), "{stderr}");
 
     std::fs::write(&key, "not a key\n").expect("garbage");
     let (code, stderr) = failed_start(&data, root.path(), "garbage");

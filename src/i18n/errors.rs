@@ -355,6 +355,9 @@ pub fn error_chain_in(lang: Lang, error: &anyhow::Error) -> String {
                     _ => None,
                 }
             });
+            if let Some(text) = webhook_key_error(lang, cause) {
+                return text;
+            }
             domain.map_or_else(
                 || cause.to_string(),
                 |domain| super::domain_detail(lang, domain),
@@ -362,6 +365,33 @@ pub fn error_chain_in(lang: Lang, error: &anyhow::Error) -> String {
         })
         .collect::<Vec<_>>()
         .join(": ")
+}
+
+/// The webhook key file missing or not the one that sealed the secrets
+/// (what stops `serve`, with what the operator must do), in `lang`; any
+/// other error `None`.
+fn webhook_key_error(lang: Lang, cause: &(dyn std::error::Error + 'static)) -> Option<String> {
+    use crate::webhooks::secrets::SecretError;
+    use crate::webhooks::subscriptions::SubscriptionsError;
+    let secret = cause.downcast_ref::<SecretError>().or_else(|| {
+        match cause.downcast_ref::<SubscriptionsError>() {
+            Some(SubscriptionsError::Secret(secret)) => Some(secret),
+            _ => None,
+        }
+    })?;
+    match secret {
+        SecretError::MissingKey { path } => Some(crate::t_in!(
+            lang,
+            "cli-webhook-key-missing",
+            path = path.display()
+        )),
+        SecretError::WrongKey { path } => Some(crate::t_in!(
+            lang,
+            "cli-webhook-key-wrong",
+            path = path.display()
+        )),
+        _ => None,
+    }
 }
 
 /// Why a Merkle proof does not verify, in the CLI's language.
