@@ -171,40 +171,33 @@ fn an_invalid_file_is_refused_with_its_line_and_field_and_appends_nothing() {
         assert!(stderr.contains(field), "{field} in {stderr}");
         assert!(!data.exists(), "nothing opened, nothing appended: {file}");
     }
-    // The same rep twice, in Chinese.
-    let path = dir.path().join("bad3.toml");
+    // In Chinese: `init` of file `badN.toml` refused with status 1, its stderr.
     let data = dir.path().join("data-zh");
-    let output = salesledger(
-        &[
-            "--lang",
-            "zh-CN",
-            "init",
-            "--config",
-            path.to_str().expect("utf-8 path"),
-        ],
-        &data,
-    );
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let refused_in_chinese = |n: usize| {
+        let path = dir.path().join(format!("bad{n}.toml"));
+        let output = salesledger(
+            &[
+                "--lang",
+                "zh-CN",
+                "init",
+                "--config",
+                path.to_str().expect("utf-8 path"),
+            ],
+            &data,
+        );
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        stderr
+    };
+    // The same rep twice.
+    let stderr = refused_in_chinese(3);
     assert!(
         stderr.contains("（王磊）已是 reps[0]；请给每名销售不同的姓名或编号"),
         "{stderr}"
     );
-    // A section the domain refuses, in Chinese: what is invalid worded
-    // from the catalogue, the rule it breaks after it.
-    let path = dir.path().join("bad4.toml");
-    let output = salesledger(
-        &[
-            "--lang",
-            "zh-CN",
-            "init",
-            "--config",
-            path.to_str().expect("utf-8 path"),
-        ],
-        &data,
-    );
-    let stderr = text(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    // A section the domain refuses: what is invalid worded from the
+    // catalogue, the rule it breaks after it.
+    let stderr = refused_in_chinese(4);
     assert!(
         stderr.contains("规则集无效（candidate_count must be 1 to 10）"),
         "{stderr}"

@@ -224,6 +224,14 @@ fn a_day_cannot_be_closed_before_it_ends() {
         });
 }
 
+/// The `FollowUpRecorded` that ends `history`.
+fn last_follow_up(history: &[Event]) -> &FollowUpRecorded {
+    match history.last() {
+        Some(Event::FollowUpRecorded(recorded)) => recorded,
+        other => panic!("expected FollowUpRecorded, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_qualifying_follow_up_extends_protection() {
     let history = run(
@@ -231,9 +239,7 @@ fn a_qualifying_follow_up_extends_protection() {
         follow_up(1, FollowUpKind::Call, "2027-01-25T10:00:00+08:00"),
         time("2027-01-25T10:05:00+08:00"),
     );
-    let Some(Event::FollowUpRecorded(recorded)) = history.last() else {
-        panic!("expected FollowUpRecorded");
-    };
+    let recorded = last_follow_up(&history);
     assert!(recorded.qualifying);
     assert_eq!(
         recorded.protected_until,
@@ -268,9 +274,7 @@ fn a_follow_up_after_protection_ran_out_does_not_bring_it_back() {
         follow_up(1, FollowUpKind::Call, "2027-02-03T15:00:00+08:00"),
         time("2027-02-03T15:05:00+08:00"),
     );
-    let Some(Event::FollowUpRecorded(recorded)) = history.last() else {
-        panic!("expected FollowUpRecorded");
-    };
+    let recorded = last_follow_up(&history);
     assert!(!recorded.qualifying);
     assert_eq!(recorded.protected_until, None);
     let (events, _) = given::<Customer>(&history)
@@ -289,9 +293,7 @@ fn a_follow_up_after_protection_ran_out_does_not_bring_it_back() {
         follow_up(1, FollowUpKind::Call, "2027-02-03T10:00:00+08:00"),
         time("2027-02-03T15:05:00+08:00"),
     );
-    let Some(Event::FollowUpRecorded(recorded)) = history.last() else {
-        panic!("expected FollowUpRecorded");
-    };
+    let recorded = last_follow_up(&history);
     assert!(recorded.qualifying);
 }
 

@@ -842,6 +842,19 @@ fn a_saved_checkpoint_is_extended_by_the_log_and_not_by_a_fork() {
     });
 }
 
+/// Waits (5 s at most, else fails with `why`) for a checkpoint of at
+/// least `tree_size` records.
+async fn wait_for_checkpoint(store: &dyn Store, tree_size: u64, why: &str) {
+    for _ in 0..250 {
+        let latest = latest_checkpoint(store).await.expect("read");
+        if latest.is_some_and(|checkpoint| checkpoint.payload.tree_size >= tree_size) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{why}");
+}
+
 #[test]
 fn the_periodic_checkpointer_signs_on_count_and_stays_quiet_when_idle() {
     let fixture = fixture();
@@ -867,16 +880,7 @@ fn the_periodic_checkpointer_signs_on_count_and_stays_quiet_when_idle() {
             )
             .await;
         }
-        let mut waited = 0;
-        while latest_checkpoint(store.as_ref())
-            .await
-            .expect("read")
-            .is_none()
-        {
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            waited += 1;
-            assert!(waited < 250, "no checkpoint after 5 records");
-        }
+        wait_for_checkpoint(store.as_ref(), 1, "no checkpoint after 5 records").await;
         let first = latest_checkpoint(store.as_ref())
             .await
             .expect("read")
@@ -930,16 +934,12 @@ fn the_periodic_checkpointer_carries_on_after_the_log_was_out_of_reach() {
             .await;
             tokio::time::sleep(std::time::Duration::from_millis(30)).await;
         }
-        let mut waited = 0;
-        loop {
-            let latest = latest_checkpoint(store.as_ref()).await.expect("read");
-            if latest.is_some_and(|checkpoint| checkpoint.payload.tree_size >= 5) {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            waited += 1;
-            assert!(waited < 250, "no checkpoint once the log answered again");
-        }
+        wait_for_checkpoint(
+            store.as_ref(),
+            5,
+            "no checkpoint once the log answered again",
+        )
+        .await;
         checkpointer.stop().await.expect("stop");
         store.close().await;
     });

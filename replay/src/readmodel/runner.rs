@@ -700,14 +700,13 @@ async fn read_page(
     n: usize,
     end: u64,
 ) -> Result<Vec<Decoded>, PageError> {
-    let records = store
+    let mut records = store
         .read_all(from, n)
         .await
         .map_err(|error| PageError::of(&error))?;
     // The page is folded up to a position the log skips, and the lane
     // stops there when it reads on: a gap would otherwise be folded over
     // without a word.
-    let mut records = records;
     let contiguous = (from..)
         .zip(&records)
         .take_while(|(expected, record)| record.position == *expected)
