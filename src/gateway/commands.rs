@@ -96,8 +96,13 @@ impl From<DtoError> for ApiError {
                 field,
                 code,
                 message,
-            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-                .with("path", json!(field)),
+                rule,
+            } => {
+                let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+                    .with("path", json!(field));
+                error.rule = rule;
+                error
+            }
             DtoError::Domain(domain) => domain.into(),
         }
     }

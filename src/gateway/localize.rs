@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::problem::{ApiError, Problem, ProblemSource};
-use crate::i18n::{message, Lang};
+use crate::i18n::{message, with_rule, Lang};
 
 /// A problem's variables: its structured fields (`extra`) and the
 /// arguments the error was built with, as text.
@@ -46,12 +46,16 @@ impl ApiError {
             .or_else(|| message(lang, "status-500", &[]))
             .unwrap_or(problem.title);
         let variables = variables(self);
-        problem.detail = message(lang, &self.code, &variables)
-            .or_else(|| {
+        problem.detail = match message(lang, &self.code, &variables) {
+            Some(worded) => match &self.rule {
+                Some(rule) => with_rule(&worded, rule),
+                None => worded,
+            },
+            None => {
                 tracing::warn!(code = %self.code, lang = lang.tag(), "no complete message for this problem");
-                message(lang, "generic-detail", &variables)
-            })
-            .unwrap_or(problem.detail);
+                message(lang, "generic-detail", &variables).unwrap_or(problem.detail)
+            }
+        };
         problem
     }
 }

@@ -47,6 +47,10 @@ pub struct ApiError {
     /// Variables of the translated messages that are not in the body
     /// (e.g. a domain refusal's fields; see [`crate::i18n`]).
     pub args: Vec<(String, String)>,
+    /// The rule an invalid value breaks, as the domain states it: a
+    /// translated detail names only what is invalid, and this follows it
+    /// in parentheses ([`crate::i18n::with_rule`]).
+    pub rule: Option<String>,
 }
 
 impl ApiError {
@@ -57,6 +61,7 @@ impl ApiError {
             detail: detail.into(),
             extra: serde_json::Map::new(),
             args: Vec::new(),
+            rule: None,
         }
     }
 
@@ -164,6 +169,9 @@ impl From<DomainError> for ApiError {
         };
         let mut api_error = ApiError::new(status, error.code(), error.to_string());
         api_error.args = crate::i18n::domain_args(&error);
+        if let DomainError::InvalidValue { reason, .. } = &error {
+            api_error.rule = Some(reason.clone());
+        }
         if let DomainError::CustomerAlreadyOwned { owner, customer_id } = &error {
             api_error = api_error
                 .with("owner", json!(owner))

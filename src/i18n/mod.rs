@@ -251,10 +251,16 @@ pub fn domain_detail(lang: Lang, error: &salesledger_domain::DomainError) -> Str
     let worded = message_or(lang, error.code(), &args, &english);
     match error {
         salesledger_domain::DomainError::InvalidValue { reason, .. } if worded != english => {
-            format!("{}（{reason}）", worded.trim_end_matches('。'))
+            with_rule(&worded, reason)
         }
         _ => worded,
     }
+}
+
+/// A translated sentence that names what is invalid, with the rule it
+/// breaks (as the domain states it) in parentheses before its full stop.
+pub fn with_rule(worded: &str, rule: &str) -> String {
+    format!("{}（{rule}）", worded.trim_end_matches('。'))
 }
 
 /// The message `id` of `catalogue` in `lang` with `args`; `None` when the

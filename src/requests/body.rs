@@ -19,6 +19,9 @@ pub enum DtoError {
         field: String,
         code: &'static str,
         message: String,
+        /// The rule the value breaks, as the domain states it (a
+        /// translated message names only what is invalid).
+        rule: Option<String>,
     },
     /// Any other refusal by the domain while building the command (e.g. a
     /// duplicate record found while clearing a registration).
@@ -48,6 +51,10 @@ impl DtoError {
             field: field.into(),
             code: error.code(),
             message: error.to_string(),
+            rule: match error {
+                DomainError::InvalidValue { reason, .. } => Some(reason.clone()),
+                _ => None,
+            },
         }
     }
 }

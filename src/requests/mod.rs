@@ -208,6 +208,7 @@ fn parse_attributes(
                 field: key_path,
                 code: ValueKind::AttributeKey.code(),
                 message: format!("attribute {raw_key} is given twice (keys are case-insensitive)"),
+                rule: Some(format!("{raw_key} given twice; keys are case-insensitive")),
             });
         }
     }

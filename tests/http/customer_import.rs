@@ -209,7 +209,8 @@ async fn refused_rows_are_worded_in_the_requests_language() {
     assert_eq!(
         reasons,
         [
-            "电话号码无效。",
+            // The rule the value breaks follows, as the domain states it.
+            "电话号码无效（a mainland mobile number has 11 digits）",
             "与第 2 行是同一客户。",
             "负责人 孙悟空 不是已登记的销售（按编号或姓名均未找到）。",
             "第 6 行没有公司名称。",
