@@ -97,12 +97,9 @@ impl From<DtoError> for ApiError {
                 code,
                 message,
                 rule,
-            } => {
-                let mut error = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
-                    .with("path", json!(field));
-                error.rule = rule;
-                error
-            }
+            } => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+                .with("path", json!(field))
+                .with_rule(rule),
             DtoError::Domain(domain) => domain.into(),
         }
     }

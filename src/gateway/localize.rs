@@ -47,7 +47,7 @@ impl ApiError {
             .unwrap_or(problem.title);
         let variables = variables(self);
         problem.detail = match message(lang, &self.code, &variables) {
-            Some(worded) => match &self.rule {
+            Some(worded) => match self.rule() {
                 Some(rule) => with_rule(&worded, rule),
                 None => worded,
             },

@@ -45,13 +45,16 @@ pub struct ApiError {
     pub detail: String,
     pub extra: serde_json::Map<String, Value>,
     /// Variables of the translated messages that are not in the body
-    /// (e.g. a domain refusal's fields; see [`crate::i18n`]).
+    /// (e.g. a domain refusal's fields; see [`crate::i18n`]). Under
+    /// [`RULE_ARG`], the rule an invalid value breaks.
     pub args: Vec<(String, String)>,
-    /// The rule an invalid value breaks, as the domain states it: a
-    /// translated detail names only what is invalid, and this follows it
-    /// in parentheses ([`crate::i18n::with_rule`]).
-    pub rule: Option<String>,
 }
+
+/// The argument of an [`ApiError`] that holds the rule an invalid value
+/// breaks, as the domain states it: a translated detail names only what is
+/// invalid, and the rule follows it in parentheses
+/// ([`crate::i18n::with_rule`]).
+pub const RULE_ARG: &str = "rule";
 
 impl ApiError {
     pub fn new(status: StatusCode, code: impl Into<String>, detail: impl Into<String>) -> ApiError {
@@ -61,13 +64,28 @@ impl ApiError {
             detail: detail.into(),
             extra: serde_json::Map::new(),
             args: Vec::new(),
-            rule: None,
         }
     }
 
     pub fn with(mut self, key: &str, value: Value) -> ApiError {
         self.extra.insert(key.to_owned(), value);
         self
+    }
+
+    /// With the rule an invalid value breaks ([`RULE_ARG`]), if any.
+    pub fn with_rule(mut self, rule: Option<String>) -> ApiError {
+        if let Some(rule) = rule {
+            self.args.push((RULE_ARG.to_owned(), rule));
+        }
+        self
+    }
+
+    /// The rule an invalid value breaks ([`RULE_ARG`]), if any.
+    pub fn rule(&self) -> Option<&str> {
+        self.args
+            .iter()
+            .find(|(name, _)| name == RULE_ARG)
+            .map(|(_, rule)| rule.as_str())
     }
 
     pub fn unauthorized() -> ApiError {
@@ -170,7 +188,7 @@ impl From<DomainError> for ApiError {
         let mut api_error = ApiError::new(status, error.code(), error.to_string());
         api_error.args = crate::i18n::domain_args(&error);
         if let DomainError::InvalidValue { reason, .. } = &error {
-            api_error.rule = Some(reason.clone());
+            api_error = api_error.with_rule(Some(reason.clone()));
         }
         if let DomainError::CustomerAlreadyOwned { owner, customer_id } = &error {
             api_error = api_error
