@@ -17,8 +17,8 @@ use salesledger_replay::audit::cosignature::CosignatureFiles;
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
 use salesledger_replay::audit::{
-    latest_checkpoint, sign_checkpoint, verify_log_audit, AuditReport, ServerKey, AUDIT_DIR,
-    KEY_FILE,
+    latest_checkpoint, sign_checkpoint, verify_log_audit, AuditReport, CheckpointKeys, ServerKey,
+    AUDIT_DIR, KEY_FILE,
 };
 use salesledger_store::{FsBlobStore, SledStore, Store, DEFAULT_MAX_BLOB_BYTES};
 use uuid::Uuid;
@@ -536,13 +536,20 @@ pub(crate) fn data_dir_verifier(data_dir: &Path) -> anyhow::Result<Option<NoteVe
     Ok(Some(key.verifier().clone()))
 }
 
-/// The chain, tree and checkpoint audit behind `salesledger verify`.
+/// The chain, tree and checkpoint audit behind `salesledger verify`:
+/// checkpoints signed by one of `published`, or when none is given each
+/// by the key it carries.
 pub(crate) async fn audit_store(
     data_dir: &Path,
     store: &SledStore,
     from_checkpoint: Option<&Path>,
+    published: &[NoteVerifier],
 ) -> anyhow::Result<(AuditReport, Option<Result<Said, Said>>)> {
-    let verifier = data_dir_verifier(data_dir)?;
+    let keys = if published.is_empty() {
+        CheckpointKeys::Carried
+    } else {
+        CheckpointKeys::Published(published)
+    };
     let total = store.head().len;
     let bar = crate::progress::bar(total, &crate::t!("cli-progress-merkle"));
     let (tree, _stopped) =
@@ -551,22 +558,34 @@ pub(crate) async fn audit_store(
             .with_context(|| crate::t!("cli-opening-merkle"))?;
     bar.finish_and_clear();
     let bar = crate::progress::bar(total, &crate::t!("cli-progress-verifying"));
-    let report = verify_log_audit(store, &tree, verifier.as_ref(), |done, _| {
-        bar.set_position(done)
-    })
-    .await
-    .with_context(|| crate::t!("cli-reading-log"))?;
+    let report = verify_log_audit(store, &tree, keys, |done, _| bar.set_position(done))
+        .await
+        .with_context(|| crate::t!("cli-reading-log"))?;
     bar.finish_and_clear();
     let extends = match from_checkpoint {
         None => None,
-        Some(path) => Some(prove_from_file(&tree, verifier.as_ref(), path, &report)?),
+        Some(path) => {
+            // The saved note's key: a published one, else this directory's,
+            // else one the log's checkpoints carry.
+            let mut candidates = published.to_vec();
+            if candidates.is_empty() {
+                candidates.extend(data_dir_verifier(data_dir)?);
+                candidates.extend(
+                    report
+                        .checkpoint_keys
+                        .iter()
+                        .filter_map(|signer| NoteVerifier::parse_vkey(&signer.vkey).ok()),
+                );
+            }
+            Some(prove_from_file(&tree, &candidates, path, &report)?)
+        }
     };
     Ok((report, extends))
 }
 
 fn prove_from_file(
     tree: &LogTree,
-    verifier: Option<&NoteVerifier>,
+    candidates: &[NoteVerifier],
     path: &Path,
     report: &AuditReport,
 ) -> anyhow::Result<Result<Said, Said>> {
@@ -586,7 +605,11 @@ fn prove_from_file(
     } else {
         text
     };
-    let Some(verifier) = verifier else {
+    let Some(verifier) = candidates
+        .iter()
+        .find(|candidate| candidate.open(&note).is_ok())
+        .or(candidates.first())
+    else {
         return Ok(Err(crate::said!("cli-extends-no-key")));
     };
     if report.failure.is_some() {

@@ -170,17 +170,21 @@ enum Command {
         #[arg(long, requires_all = ["token", "state"])]
         url: Option<String>,
         /// Bearer token for `--url` (any role; an auditor's), or `@FILE`.
-        #[arg(long)]
+        #[arg(long, requires = "url")]
         token: Option<String>,
         /// With `--url`: the file keeping the last verified checkpoint and
         /// the log's key (created on first use).
-        #[arg(long)]
+        #[arg(long, requires = "url")]
         state: Option<PathBuf>,
-        /// With `--url`: the log's verifier key (or a file holding it),
-        /// obtained independently (without it a new state file trusts the
-        /// gateway's key on first use, with a warning).
+        /// The log's verifier key (or a file holding it), obtained
+        /// independently. With `--url`: without it a new state file trusts
+        /// the gateway's key on first use, with a warning. With `--data`
+        /// (repeatable, e.g. the keys before and after a restore without
+        /// the old key): every checkpoint must be signed by one of them;
+        /// without it each checkpoint is checked with the key it carries
+        /// and the keys are listed, with a warning.
         #[arg(long)]
-        pubkey: Option<String>,
+        pubkey: Vec<String>,
         /// With `--url`: a witness's verifier key (repeatable); the latest
         /// checkpoint must carry cosignatures by `--witness-quorum` of them.
         #[arg(long, value_name = "VKEY", requires = "url")]
@@ -194,7 +198,7 @@ enum Command {
         json: bool,
         /// Also prove that the log extends this checkpoint, saved earlier
         /// (its signed note, or JSON with a `note` field).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "url")]
         from_checkpoint: Option<PathBuf>,
     },
     /// Print the log's verifier key (C2SP vkey) and its fingerprint,
@@ -398,15 +402,18 @@ fn main() -> ExitCode {
             json,
             from_checkpoint,
         } => match (data, url, token, state) {
-            (_, Some(url), Some(token), Some(state)) => salesledger::remote::verify(
-                &url,
-                &token,
-                &state,
-                pubkey.as_deref(),
-                (&witness, witness_quorum),
-                json,
-            ),
-            (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref()),
+            (_, Some(url), Some(token), Some(state)) => match pubkey.as_slice() {
+                [] | [_] => salesledger::remote::verify(
+                    &url,
+                    &token,
+                    &state,
+                    pubkey.first().map(String::as_str),
+                    (&witness, witness_quorum),
+                    json,
+                ),
+                _ => Err(anyhow::anyhow!(t!("cli-verify-url-one-pubkey"))),
+            },
+            (Some(data), _, _, _) => verify::run(&data, json, from_checkpoint.as_deref(), &pubkey),
             _ => Err(anyhow::anyhow!(t!("cli-verify-give-data-or-url"))),
         },
         Command::Key(args) => audit_cli::key(&args),

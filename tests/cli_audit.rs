@@ -252,6 +252,84 @@ fn verify_checks_checkpoints_and_proves_a_saved_one_is_extended() {
     });
 }
 
+/// A backup, copy or rebuild holds the log's checkpoints but not the
+/// signing key, and a restore without the old key signs with a new one:
+/// `verify --data` checks each checkpoint with the key it carries and
+/// names the keys, or with `--pubkey` requires the published ones.
+#[test]
+fn verify_checks_checkpoints_without_the_signing_key_and_against_published_keys() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let data = work.path().join("data");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    write_events(&data, 6, 0);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+    let old_key = run_ok(&["key", "--data", path_str(&data)]);
+    let old_key = old_key.lines().next().expect("vkey").to_owned();
+    // The restored directory has no key: the next checkpoint is signed by
+    // a new one.
+    std::fs::remove_file(data.join("audit").join("signing.key")).expect("remove key");
+    let stdout = run_ok(&["verify", "--data", path_str(&data)]);
+    assert!(stdout.contains("checkpoints: 1 verify"), "{stdout}");
+    assert!(stdout.contains(&format!("signed by {old_key}")), "{stdout}");
+    write_events(&data, 3, 6);
+    run_ok(&["checkpoint", "--data", path_str(&data)]);
+    let new_key = run_ok(&["key", "--data", path_str(&data)]);
+    let new_key = new_key.lines().next().expect("vkey").to_owned();
+    assert_ne!(old_key, new_key);
+
+    let output = salesledger(&["verify", "--data", path_str(&data)]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("checkpoints: 2 verify"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("signed by {old_key}"))
+            && stdout.contains(&format!("signed by {new_key}")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("this data directory's signing key"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("pass --pubkey"), "{stderr}");
+
+    // Both published keys: every checkpoint is signed by one of them.
+    let stdout = run_ok(&[
+        "verify",
+        "--data",
+        path_str(&data),
+        "--pubkey",
+        &old_key,
+        "--pubkey",
+        &new_key,
+    ]);
+    assert!(stdout.contains("a key given with --pubkey"), "{stdout}");
+    // Only the old one: the checkpoint signed by the new key fails.
+    let output = salesledger(&[
+        "verify",
+        "--data",
+        path_str(&data),
+        "--pubkey",
+        &old_key,
+        "--json",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(
+        report["failure"]["kind"], "checkpoint_key_not_published",
+        "{report}"
+    );
+    assert_eq!(
+        report["checkpoint_keys"][0]["vkey"],
+        old_key.as_str(),
+        "{report}"
+    );
+
+    // Flags of the other mode are refused, not ignored.
+    let output = salesledger(&["verify", "--data", path_str(&data), "--state", "s.json"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
 /// Checkpoint records are skipped by every reader of the whole log: the
 /// commands' registry and the projections.
 #[test]

@@ -17,7 +17,7 @@ use salesledger_replay::audit::log_tree::{LogTree, TREE_DIR};
 use salesledger_replay::audit::merkle;
 use salesledger_replay::audit::{
     checkpoint_of_size, latest_checkpoint, prove_extends, sign_checkpoint, verify_log_audit,
-    AuditReport, ServerKey, AUDIT_DIR, CHECKPOINT_STREAM, KEY_FILE,
+    AuditReport, CheckpointKeys, ServerKey, AUDIT_DIR, CHECKPOINT_STREAM, KEY_FILE,
 };
 use salesledger_store::conformance::metadata;
 use salesledger_store::{
@@ -181,17 +181,42 @@ fn checkpoints_cover_the_records_before_them_and_verify() {
         );
         assert_eq!(latest.position + 1, store.head().len);
         assert_eq!(latest.payload.origin, key.origin());
-        let report = verify_log_audit(&store, &tree, Some(key.verifier()), |_, _| {})
+        let report = verify_log_audit(
+            &store,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+            |_, _| {},
+        )
+        .await
+        .expect("audit");
+        assert_ok(&report);
+        assert_eq!(report.n_checkpoints, 3);
+        assert_eq!(report.n_verified, store.head().len);
+        // Each checkpoint names its signer.
+        assert_eq!(report.checkpoint_keys.len(), 1);
+        assert_eq!(report.checkpoint_keys[0].vkey, key.verifier().to_vkey());
+        assert_eq!(report.checkpoint_keys[0].n_checkpoints, 3);
+        // Without a published key, the checkpoints verify with the key
+        // they carry, which the report names.
+        let report = verify_log_audit(&store, &tree, CheckpointKeys::Carried, |_, _| {})
             .await
             .expect("audit");
         assert_ok(&report);
         assert_eq!(report.n_checkpoints, 3);
-        assert_eq!(report.n_verified, store.head().len);
-        // Without the key, a log holding checkpoints does not pass.
-        let report = verify_log_audit(&store, &tree, None, |_, _| {})
-            .await
-            .expect("audit");
-        assert_eq!(report.failure.expect("fails").what, "checkpoint");
+        assert_eq!(report.checkpoint_keys[0].vkey, key.verifier().to_vkey());
+        // Against another published key, the first checkpoint fails.
+        let other = ServerKey::load_or_create(&fixture.data.join("other")).expect("other key");
+        let report = verify_log_audit(
+            &store,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(other.verifier())),
+            |_, _| {},
+        )
+        .await
+        .expect("audit");
+        let failure = report.failure.expect("fails");
+        assert_eq!(failure.what, "checkpoint");
+        assert_eq!(failure.kind, "checkpoint_key_not_published");
         // The key file is private and reloads to the same key.
         let path = fixture.data.join(AUDIT_DIR).join(KEY_FILE);
         #[cfg(unix)]
@@ -244,9 +269,14 @@ fn the_tree_catches_up_after_a_restart_and_rebuilds_when_it_diverges() {
             .await
             .expect("tree");
         assert!(stopped.is_none());
-        let report = verify_log_audit(&store, &tree, Some(key.verifier()), |_, _| {})
-            .await
-            .expect("audit");
+        let report = verify_log_audit(
+            &store,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+            |_, _| {},
+        )
+        .await
+        .expect("audit");
         let failure = report.failure.expect("damaged node found");
         assert_eq!(failure.what, "merkle-tree", "{failure:?}");
         assert!(failure.reason.contains("level 1"), "{failure:?}");
@@ -260,9 +290,14 @@ fn the_tree_catches_up_after_a_restart_and_rebuilds_when_it_diverges() {
         bytes[last] ^= 0x01;
         std::fs::write(&level0, &bytes).expect("write");
         let tree = LogTree::open(&fixture.data, &store).await.expect("rebuilt");
-        let report = verify_log_audit(&store, &tree, Some(key.verifier()), |_, _| {})
-            .await
-            .expect("audit");
+        let report = verify_log_audit(
+            &store,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+            |_, _| {},
+        )
+        .await
+        .expect("audit");
         assert_ok(&report);
         store.close().await;
     });
@@ -292,9 +327,14 @@ fn a_rewritten_history_with_a_valid_chain_is_caught_by_the_checkpoints() {
         let (tree, _) = LogTree::open_for_audit(&other, &forged, |_, _| {})
             .await
             .expect("tree");
-        let report = verify_log_audit(&forged, &tree, Some(key.verifier()), |_, _| {})
-            .await
-            .expect("audit");
+        let report = verify_log_audit(
+            &forged,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+            |_, _| {},
+        )
+        .await
+        .expect("audit");
         let failure = report.failure.expect("caught");
         assert_eq!(failure.what, "checkpoint", "{failure:?}");
         assert!(failure.reason.contains("signed root"), "{failure:?}");
@@ -424,9 +464,14 @@ fn two_hundred_random_byte_changes_in_stored_records_and_checkpoints_are_named()
             let (tree, _) = LogTree::open_for_audit(&tree_dir, &tampered, |_, _| {})
                 .await
                 .expect("tree");
-            let report = verify_log_audit(&tampered, &tree, Some(key.verifier()), |_, _| {})
-                .await
-                .expect("audit");
+            let report = verify_log_audit(
+                &tampered,
+                &tree,
+                CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+                |_, _| {},
+            )
+            .await
+            .expect("audit");
             let failure = report.failure.unwrap_or_else(|| {
                 panic!("change {change}: byte {byte} of record {position} went unnoticed")
             });

@@ -17,7 +17,7 @@ use salesledger_projections::tables::subjects::SubjectsTables;
 use salesledger_replay::audit::bundle::{build_bundle, Subject};
 use salesledger_replay::audit::export::export_to_file;
 use salesledger_replay::audit::log_tree::LogTree;
-use salesledger_replay::audit::{sign_checkpoint, verify_log_audit, ServerKey};
+use salesledger_replay::audit::{sign_checkpoint, verify_log_audit, CheckpointKeys, ServerKey};
 use salesledger_store::{ExpectedVersion, NewEvent, SledStore, Store, READ_PAGE};
 use serde_json::json;
 use uuid::Uuid;
@@ -254,7 +254,13 @@ pub fn run(args: AuditArgs) -> anyhow::Result<()> {
         // Full verification against raw SHA-256 of the same bytes.
         let total = store.head().len;
         let started = Instant::now();
-        let report = verify_log_audit(&store, &tree, Some(key.verifier()), |_, _| {}).await?;
+        let report = verify_log_audit(
+            &store,
+            &tree,
+            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+            |_, _| {},
+        )
+        .await?;
         let verify = total as f64 / started.elapsed().as_secs_f64();
         anyhow::ensure!(
             report.failure.is_none(),

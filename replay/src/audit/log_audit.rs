@@ -568,8 +568,62 @@ pub struct AuditReport {
     pub n_checkpoints: u64,
     /// The last verified checkpoint: tree size and root.
     pub last_checkpoint: Option<(u64, Hash32)>,
+    /// The keys the verified checkpoints are signed by, in the order each
+    /// first signed one (more than one after a key was replaced, e.g. a
+    /// restore without the old key).
+    pub checkpoint_keys: Vec<CheckpointSigner>,
     /// The first failure, if any.
     pub failure: Option<AuditFailure>,
+}
+
+/// One key that signed checkpoints of the log ([`AuditReport`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckpointSigner {
+    /// Its verifier key (C2SP vkey).
+    pub vkey: String,
+    /// SHA-256 of its public key ([`key_fingerprint`]).
+    pub fingerprint: String,
+    /// How many verified checkpoints it signed.
+    pub n_checkpoints: u64,
+    /// The log positions of the first and the last of them.
+    pub first_position: u64,
+    pub last_position: u64,
+}
+
+/// Which keys may sign the checkpoints of a log ([`verify_log_audit`]).
+#[derive(Clone, Copy, Debug)]
+pub enum CheckpointKeys<'a> {
+    /// Only these keys, obtained apart from the log (published): a
+    /// checkpoint signed by any other fails.
+    Published(&'a [NoteVerifier]),
+    /// Each checkpoint's signature is checked with the key it carries. That
+    /// proves the checkpoints are intact and consistent, not who signed
+    /// them: the report lists the keys ([`AuditReport::checkpoint_keys`])
+    /// for a reader to compare with the published ones.
+    Carried,
+}
+
+impl AuditReport {
+    fn signed_by(&mut self, verifier: &NoteVerifier, position: u64) {
+        let vkey = verifier.to_vkey();
+        match self
+            .checkpoint_keys
+            .iter_mut()
+            .find(|signer| signer.vkey == vkey)
+        {
+            Some(signer) => {
+                signer.n_checkpoints += 1;
+                signer.last_position = position;
+            }
+            None => self.checkpoint_keys.push(CheckpointSigner {
+                fingerprint: key_fingerprint(verifier),
+                vkey,
+                n_checkpoints: 1,
+                first_position: position,
+                last_position: position,
+            }),
+        }
+    }
 }
 
 /// The first thing that does not verify.
@@ -618,9 +672,10 @@ pub enum AuditBreak {
         stored: Option<String>,
         computed: String,
     },
-    /// A checkpoint record, and no key to check its signature with.
-    #[error("the data directory holds no signing key to check it with")]
-    NoSigningKey,
+    /// A checkpoint signed by a key that is not one of the published
+    /// keys the log was checked against ([`CheckpointKeys::Published`]).
+    #[error("signed by {key}, which is not one of the published keys given")]
+    CheckpointKeyNotPublished { key: String },
     /// A checkpoint record that does not read or whose signature does not
     /// verify (`detail`: the checkpoint layer's words).
     #[error("{detail}")]
@@ -661,7 +716,7 @@ impl AuditBreak {
         match self {
             AuditBreak::Chain(cause) => cause.kind(),
             AuditBreak::MerkleNode { .. } => "merkle_node_mismatch",
-            AuditBreak::NoSigningKey => "no_signing_key",
+            AuditBreak::CheckpointKeyNotPublished { .. } => "checkpoint_key_not_published",
             AuditBreak::CheckpointUnsigned { .. } => "checkpoint_unsigned",
             AuditBreak::CheckpointEmpty => "checkpoint_empty",
             AuditBreak::CheckpointRootMismatch { .. } => "checkpoint_root_mismatch",
@@ -676,14 +731,14 @@ impl AuditBreak {
 /// [`salesledger_store::verify_log`]); that the persistent Merkle tree
 /// holds exactly the nodes recomputed from the records (every leaf and
 /// every perfect subtree); for every `CheckpointSigned` record, its
-/// signature by `verifier` (a checkpoint with no key to check it is a
-/// failure), that it covers only records before it, that its
+/// signature by one of `keys` (or by the key it carries), that it covers
+/// only records before it, that its
 /// root is the recomputed root at its tree size, and a consistency proof
 /// from the previous checkpoint. `progress(done, total)` after each page.
 pub async fn verify_log_audit(
     store: &dyn Store,
     tree: &LogTree,
-    verifier: Option<&NoteVerifier>,
+    keys: CheckpointKeys<'_>,
     mut progress: impl FnMut(u64, u64) + Send,
 ) -> Result<AuditReport, AuditError> {
     let head = store.head();
@@ -713,7 +768,7 @@ pub async fn verify_log_audit(
                     &mut stack,
                     &mut cursors,
                     tree,
-                    verifier,
+                    keys,
                     &mut previous,
                     &mut report,
                 )? {
@@ -738,7 +793,7 @@ pub async fn verify_log_audit(
             &mut stack,
             &mut cursors,
             tree,
-            verifier,
+            keys,
             &mut previous,
             &mut report,
         )? {
@@ -790,7 +845,7 @@ fn audit_page(
     stack: &mut Vec<(u32, Hash)>,
     cursors: &mut LevelCursors,
     tree: &LogTree,
-    verifier: Option<&NoteVerifier>,
+    keys: CheckpointKeys<'_>,
     previous: &mut Option<(u64, Hash)>,
     report: &mut AuditReport,
 ) -> Result<bool, AuditError> {
@@ -854,9 +909,12 @@ fn audit_page(
         }
         stack.push((level, hash));
         if record.stream_id == CHECKPOINT_STREAM && record.event_type == CHECKPOINT_EVENT_TYPE {
-            if let Err(cause) = check_checkpoint(record, tree, verifier, previous) {
-                report.failure = Some(AuditFailure::new(position, cause));
-                return Ok(false);
+            match check_checkpoint(record, tree, keys, previous) {
+                Ok(signer) => report.signed_by(&signer, position),
+                Err(cause) => {
+                    report.failure = Some(AuditFailure::new(position, cause));
+                    return Ok(false);
+                }
             }
             report.n_checkpoints += 1;
             report.last_checkpoint = previous.map(|(size, root)| (size, Hash32(root)));
@@ -871,14 +929,14 @@ fn audit_page(
     Ok(true)
 }
 
-/// One checkpoint record, against the tree verified up to it.
+/// One checkpoint record, against the tree verified up to it: the key
+/// that signed it.
 fn check_checkpoint(
     record: &RecordedEvent,
     tree: &LogTree,
-    verifier: Option<&NoteVerifier>,
+    keys: CheckpointKeys<'_>,
     previous: &mut Option<(u64, Hash)>,
-) -> Result<(), AuditBreak> {
-    let verifier = verifier.ok_or(AuditBreak::NoSigningKey)?;
+) -> Result<NoteVerifier, AuditBreak> {
     let unsigned = |error: &dyn std::fmt::Display| AuditBreak::CheckpointUnsigned {
         detail: error.to_string(),
     };
@@ -886,8 +944,21 @@ fn check_checkpoint(
         detail: error.to_string(),
     };
     let checkpoint = CheckpointRecord::from_record(record).map_err(|error| unsigned(&error))?;
+    let carried = &checkpoint.payload.verifier_key;
+    let verifier = match keys {
+        CheckpointKeys::Published(published) => published
+            .iter()
+            .find(|key| key.to_vkey() == *carried)
+            .cloned()
+            .ok_or_else(|| AuditBreak::CheckpointKeyNotPublished {
+                key: carried.clone(),
+            })?,
+        CheckpointKeys::Carried => {
+            NoteVerifier::parse_vkey(carried).map_err(|error| unsigned(&error))?
+        }
+    };
     let body = checkpoint
-        .check_signed(verifier)
+        .check_signed(&verifier)
         .map_err(|error| unsigned(&error))?;
     if body.tree_size == 0 {
         return Err(AuditBreak::CheckpointEmpty);
@@ -919,7 +990,7 @@ fn check_checkpoint(
             })?;
     }
     *previous = Some((body.tree_size, body.root_hash));
-    Ok(())
+    Ok(verifier)
 }
 
 /// A tree size and its root.

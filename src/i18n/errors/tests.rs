@@ -183,7 +183,9 @@ fn audit_breaks() -> Vec<AuditBreak> {
             stored: None,
             computed: hash.clone(),
         },
-        AuditBreak::NoSigningKey,
+        AuditBreak::CheckpointKeyNotPublished {
+            key: "salesledger/x+00000000+AQ".into(),
+        },
         AuditBreak::CheckpointUnsigned {
             detail: "签名无效".into(),
         },
@@ -407,7 +409,12 @@ fn the_log_and_view_errors_are_worded_in_both_languages() {
     }
     for cause in audit_breaks() {
         let [english, chinese] = both(&AUDIT, &cause, &mut used);
-        assert_chinese(&english, &chinese, &["Merkle"]);
+        // A key (its name and base64) and a flag are not words.
+        assert_chinese(
+            &english,
+            &chinese,
+            &["Merkle", "salesledger", "x", "AQ", "pubkey"],
+        );
     }
     // A nested value and an absent one take their own wording.
     let [english, chinese] = both(

@@ -32,6 +32,13 @@ cli-verify-ok = ok: { $n } records verify; head hash { $head }
 cli-verify-merkle-ok = merkle tree: every node matches the log ({ $n } leaves)
 cli-verify-checkpoints-ok = checkpoints: { $n } verify (signature, root, consistency with the previous); the latest covers { $size } records, root { $root }
 cli-verify-no-checkpoints = checkpoints: none in the log
+cli-verify-checkpoint-signer = signed by { $key } (fingerprint { $fingerprint }): { $n } checkpoints, positions { $first } to { $last }{ $mark ->
+    [published] , a key given with --pubkey
+    [directory] , this data directory's signing key
+   *[other] {""}
+}
+cli-verify-keys-carried = warning: each checkpoint was checked with the key it carries, which proves it intact, not who signed it; pass --pubkey with the log's published key (as `salesledger key` printed it) to require it
+cli-verify-url-one-pubkey = --url takes one --pubkey (the key the gateway signs with now)
 cli-verify-from-checkpoint-ok = from checkpoint: ok: { $message }
 cli-verify-from-checkpoint-failed = from checkpoint: FAILED: { $message }
 cli-verify-failed = FAILED at position { $position }: { $what }: { $reason } ({ $n } records before it verify)
@@ -189,7 +196,7 @@ cli-export-wrote = wrote { $path }: { $n } records, head hash { $head }
 ## verify --from-checkpoint
 cli-reading-checkpoint = reading the checkpoint { $path }
 cli-json-has-no-note = the JSON document has no "note" field
-cli-extends-no-key = the data directory holds no signing key to check the saved checkpoint with
+cli-extends-no-key = no key to check the saved checkpoint with: pass --pubkey, or verify a log whose data directory holds its signing key or whose checkpoints carry the saved one's key
 cli-extends-log-fails = the log itself does not verify
 cli-extends-ok = the log extends the saved checkpoint: its first { $old_size } records (root { $old_root }) are unchanged in the current { $new_size } (root { $new_root })
 cli-extends-not = the log does not extend the saved checkpoint: { $error }
@@ -450,7 +457,7 @@ cli-arg-verify-data = Data directory of the embedded store
 cli-arg-verify-url = A running gateway's base URL (`https://host:port`)
 cli-arg-verify-token = Bearer token for `--url` (any role; an auditor's), or `@FILE`
 cli-arg-verify-state = With `--url`: the file keeping the last verified checkpoint and the log's key (created on first use)
-cli-arg-verify-pubkey = With `--url`: the log's verifier key (or a file holding it), obtained independently (without it a new state file trusts the gateway's key on first use, with a warning)
+cli-arg-verify-pubkey = The log's verifier key (or a file holding it), obtained independently. With `--url`: without it a new state file trusts the gateway's key on first use, with a warning. With `--data` (repeatable, e.g. the keys before and after a restore without the old key): every checkpoint must be signed by one of them; without it each checkpoint is checked with the key it carries and the keys are listed, with a warning
 cli-arg-verify-witness = With `--url`: a witness's verifier key (repeatable); the latest checkpoint must carry cosignatures by `--witness-quorum` of them
 cli-arg-verify-witness-quorum = How many `--witness` keys must have cosigned (default: all)
 cli-arg-verify-json = Print the report as JSON instead of text
@@ -638,7 +645,7 @@ cli-err-audit-merkle-node = node (level { $level }, index { $index }) is { $stor
        *[other] { $stored }
     } but the log gives { $computed }
 cli-err-audit-chain = { $detail }
-cli-err-audit-no-signing-key = the data directory holds no signing key to check it with
+cli-err-audit-checkpoint-key-not-published = signed by { $key }, which is not one of the keys given with --pubkey
 cli-err-audit-checkpoint-unsigned = the checkpoint does not read or its signature does not verify: { $detail }
 cli-err-audit-checkpoint-empty = covers no record
 cli-err-audit-checkpoint-root-mismatch = signed root { $signed } for tree size { $tree_size } but the log gives { $computed }

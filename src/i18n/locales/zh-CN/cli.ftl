@@ -32,6 +32,13 @@ cli-verify-ok = 通过：{ $n } 条记录校验无误；链头哈希 { $head }
 cli-verify-merkle-ok = Merkle 树：每个节点都与日志一致（{ $n } 个叶子）
 cli-verify-checkpoints-ok = 检查点：{ $n } 个校验通过（签名、根、与前一个的一致性）；最新一个覆盖 { $size } 条记录，根 { $root }
 cli-verify-no-checkpoints = 检查点：日志中没有
+cli-verify-checkpoint-signer = 签名公钥 { $key }（指纹 { $fingerprint }）：{ $n } 个检查点，位置 { $first } 至 { $last }{ $mark ->
+    [published] ，是 --pubkey 给出的公钥
+    [directory] ，是本数据目录的签名密钥
+   *[other] {""}
+}
+cli-verify-keys-carried = 警告：每个检查点都用它自带的公钥校验，这只证明它完好，不证明由谁签名；请用 --pubkey 给出日志公布的公钥（即 `salesledger key` 打印的）以要求由它签名
+cli-verify-url-one-pubkey = --url 只接受一个 --pubkey（网关当前用来签名的公钥）
 cli-verify-from-checkpoint-ok = 对照保存的检查点：通过：{ $message }
 cli-verify-from-checkpoint-failed = 对照保存的检查点：失败：{ $message }
 cli-verify-failed = 失败，位置 { $position }：{ $what }：{ $reason }（其前 { $n } 条记录校验无误）
@@ -189,7 +196,7 @@ cli-export-wrote = 已写出 { $path }：{ $n } 条记录，链头哈希 { $head
 ## verify --from-checkpoint
 cli-reading-checkpoint = 读取检查点 { $path }
 cli-json-has-no-note = 该 JSON 文档没有 "note" 字段
-cli-extends-no-key = 数据目录中没有可用来核对所保存检查点的签名密钥
+cli-extends-no-key = 没有可用来核对所保存检查点的公钥：请给出 --pubkey，或校验其数据目录存有签名密钥、或其检查点带有所保存检查点之公钥的日志
 cli-extends-log-fails = 日志本身未通过校验
 cli-extends-ok = 日志延续了所保存的检查点：其前 { $old_size } 条记录（根 { $old_root }）在当前 { $new_size } 条中（根 { $new_root }）未被改动
 cli-extends-not = 日志没有延续所保存的检查点：{ $error }
@@ -450,7 +457,7 @@ cli-arg-verify-data = 内嵌存储的数据目录
 cli-arg-verify-url = 运行中网关的基础 URL（`https://host:port`）
 cli-arg-verify-token = `--url` 所用的访问令牌（任何角色；审计员的即可），或 `@FILE`
 cli-arg-verify-state = 配合 `--url`：保存上次校验通过的检查点和日志公钥的文件（首次使用时创建）
-cli-arg-verify-pubkey = 配合 `--url`：独立获得的日志验证公钥（或存放它的文件）；没有它时，新的状态文件在首次使用时信任网关的公钥，并给出警告
+cli-arg-verify-pubkey = 独立获得的日志验证公钥（或存放它的文件）。配合 `--url`：没有它时，新的状态文件在首次使用时信任网关的公钥，并给出警告。配合 `--data`（可重复，例如在没有旧密钥的恢复前后的两个公钥）：每个检查点须由其中之一签名；没有它时每个检查点用其自带的公钥校验，并列出这些公钥，给出警告
 cli-arg-verify-witness = 配合 `--url`：一个见证者的验证公钥（可重复）；最新检查点须带有其中 `--witness-quorum` 个的联署
 cli-arg-verify-witness-quorum = 须有多少个 `--witness` 公钥联署（默认：全部）
 cli-arg-verify-json = 以 JSON 而非文本打印报告
@@ -638,7 +645,7 @@ cli-err-audit-merkle-node = 节点（第 { $level } 层，序号 { $index }）{ 
        *[other] 为 { $stored }，但按日志算得 { $computed }
     }
 cli-err-audit-chain = { $detail }
-cli-err-audit-no-signing-key = 数据目录中没有可用来校验它的签名密钥
+cli-err-audit-checkpoint-key-not-published = 由 { $key } 签名，它不是 --pubkey 给出的公钥之一
 cli-err-audit-checkpoint-unsigned = 检查点无法读取或签名校验失败：{ $detail }
 cli-err-audit-checkpoint-empty = 检查点不覆盖任何记录
 cli-err-audit-checkpoint-root-mismatch = 树大小 { $tree_size } 的签名根为 { $signed }，但按日志算得 { $computed }
