@@ -460,7 +460,14 @@ pub fn evidence(args: &EvidenceRequest<'_>, subject: &Subject) -> anyhow::Result
     let token = token_arg(args.token)?;
     let key = match (args.pubkey, args.state) {
         (Some(pubkey), _) => Some(read_key_arg(pubkey)?),
-        (None, Some(state)) => read_state(state)?.map(|state| state.verifier_key),
+        // Only read here (`verify --url` writes it): a missing file is a
+        // mistaken path, not a first use, and must not fall back to the
+        // bundle's own key.
+        (None, Some(state)) => Some(
+            read_state(state)?
+                .with_context(|| crate::t!("cli-evidence-state-missing", path = state.display()))?
+                .verifier_key,
+        ),
         (None, None) => None,
     };
     let kind = match subject.kind.as_str() {

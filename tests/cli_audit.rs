@@ -583,6 +583,26 @@ fn verify_url_follows_a_live_gateway_and_catches_a_forked_log() {
         path_str(&bundle),
     ]);
     assert!(out.contains("8 events about customer"), "{out}");
+    // A mistyped state path is an error, not a silent fall-back to the
+    // bundle's own key.
+    let elsewhere = work.path().join("elsewhere.json");
+    let output = salesledger(&[
+        "evidence",
+        "--url",
+        &base,
+        "--token",
+        &token,
+        "--state",
+        path_str(&work.path().join("no-such-state.json")),
+        "--customer",
+        &customer,
+        "--out",
+        path_str(&elsewhere),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(!elsewhere.exists(), "no bundle written");
     stop_serve(&mut child);
 
     // The log grows: the next run proves it extends the saved checkpoint.

@@ -38,6 +38,7 @@ cli-verify-checkpoint-signer = signed by { $key } (fingerprint { $fingerprint })
    *[other] {""}
 }
 cli-verify-keys-carried = warning: each checkpoint was checked with the key it carries, which proves it intact, not who signed it; pass --pubkey with the log's published key (as `salesledger key` printed it) to require it
+cli-evidence-state-missing = { $path } does not exist: `evidence --state` reads the state file `verify --url --state` wrote (run that first, or give --pubkey)
 cli-verify-url-one-pubkey = --url takes one --pubkey (the key the gateway signs with now)
 cli-verify-from-checkpoint-ok = from checkpoint: ok: { $message }
 cli-verify-from-checkpoint-failed = from checkpoint: FAILED: { $message }

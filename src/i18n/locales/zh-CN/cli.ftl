@@ -38,6 +38,7 @@ cli-verify-checkpoint-signer = 签名公钥 { $key }（指纹 { $fingerprint }�
    *[other] {""}
 }
 cli-verify-keys-carried = 警告：每个检查点都用它自带的公钥校验，这只证明它完好，不证明由谁签名；请用 --pubkey 给出日志公布的公钥（即 `salesledger key` 打印的）以要求由它签名
+cli-evidence-state-missing = { $path } 不存在：`evidence --state` 读取 `verify --url --state` 写下的状态文件（请先运行它，或给出 --pubkey）
 cli-verify-url-one-pubkey = --url 只接受一个 --pubkey（网关当前用来签名的公钥）
 cli-verify-from-checkpoint-ok = 对照保存的检查点：通过：{ $message }
 cli-verify-from-checkpoint-failed = 对照保存的检查点：失败：{ $message }
