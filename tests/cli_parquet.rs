@@ -109,7 +109,7 @@ fn the_log_as_parquet_is_read_by_duckdb_with_every_record_and_typed_field() {
     let records = records_of(data_dir.path());
     assert_eq!(records.len(), 2_500);
     let manifest: Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("log.json")).expect("log.json"))
+        serde_json::from_slice(&std::fs::read(out.path().join("_log.json")).expect("_log.json"))
             .expect("JSON");
     assert_eq!(manifest["format"], "salesledger-parquet-log/1");
     assert_eq!(manifest["records"], 2_500);

@@ -4,9 +4,11 @@
 //!
 //! `DIR/log-<first>-<last>.parquet`, one file per position range of at
 //! most `records_per_file` records (positions zero-padded to 12 digits, so
-//! the names sort in log order), and `DIR/log.json`, written last: the
+//! the names sort in log order), and `DIR/_log.json`, written last: the
 //! format, the record count, the head hash and the files with their first
-//! position and record count. One row per record, in position order, in
+//! position and record count. Its name starts with `_` because dataset
+//! readers (pyarrow, so pandas; Spark) read every other file of a
+//! directory as Parquet. One row per record, in position order, in
 //! row groups of at most [`ROW_GROUP`] rows (`rows_per_group`);
 //! Snappy-compressed columns:
 //!
@@ -48,7 +50,7 @@ use uuid::Uuid;
 
 use super::{prepare_out_dir, remove_written, Staged};
 
-/// The `format` of `log.json`.
+/// The `format` of `_log.json`.
 pub const PARQUET_LOG_FORMAT: &str = "salesledger-parquet-log/1";
 /// Records per file unless told otherwise.
 pub const RECORDS_PER_FILE: u64 = 1_000_000;
@@ -56,7 +58,11 @@ pub const RECORDS_PER_FILE: u64 = 1_000_000;
 /// one waiting, one being encoded).
 pub const ROW_GROUP: usize = 32_768;
 /// The manifest's file name.
-pub const MANIFEST: &str = "log.json";
+pub const MANIFEST: &str = "_log.json";
+
+/// The manifest's name before it began with `_` (an earlier export
+/// `--force` replaces).
+const OLD_MANIFEST: &str = "log.json";
 
 const SCHEMA: &str = "
 message salesledger_log {
@@ -77,7 +83,7 @@ message salesledger_log {
 }
 ";
 
-/// One file of the export, as listed in `log.json`.
+/// One file of the export, as listed in `_log.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogFile {
     pub file: String,
@@ -85,7 +91,7 @@ pub struct LogFile {
     pub records: u64,
 }
 
-/// `DIR/log.json`.
+/// `DIR/_log.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogManifest {
     pub format: String,
@@ -118,7 +124,7 @@ impl Default for ParquetLogOptions {
 
 /// Whether `name` is a file this export writes (what `--force` replaces).
 fn is_ours(name: &str) -> bool {
-    name == MANIFEST || (name.starts_with("log-") && name.ends_with(".parquet"))
+    name == MANIFEST || name == OLD_MANIFEST || (name.starts_with("log-") && name.ends_with(".parquet"))
 }
 
 fn file_name(first: u64, last: u64) -> String {
