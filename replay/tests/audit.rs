@@ -708,6 +708,26 @@ fn dropping_reordering_inserting_or_altering_bundle_events_is_detected() {
     let mut wrong_proof = bundle.clone();
     wrong_proof.events[1].inclusion_proof = bundle.events[2].inclusion_proof.clone();
     check(&wrong_proof, "wrong proof");
+    // A forged readable record written before the genuine one, under the
+    // same key: a JSON reader keeps the genuine (last) one, a person reads
+    // the forged one first.
+    let text = String::from_utf8(to_bytes(&bundle)).expect("utf-8");
+    let mut forged_record = bundle.events[1].record.clone();
+    forged_record.payload["note"] = json!("rewritten");
+    let forged = serde_json::to_string(&forged_record).expect("json");
+    let first_record = text.find("\"record\": ").expect("a record key");
+    let second_record = first_record
+        + 1
+        + text[first_record + 1..]
+            .find("\"record\": ")
+            .expect("a second record key");
+    let mut doubled = text.clone();
+    doubled.insert_str(second_record, &format!("\"record\": {forged},\n      "));
+    let error = verify_bundle(doubled.as_bytes(), Some(&vkey)).expect_err("a key given twice");
+    assert_eq!(error.reason.kind(), "duplicate_key", "{error}");
+    assert!(error.reason.to_string().contains("key record "), "{error}");
+    // The same bytes without the forged key verify.
+    verify_bundle(text.as_bytes(), Some(&vkey)).expect("the original verifies");
 }
 
 #[test]

@@ -1001,6 +1001,10 @@ pub enum BundleBreak {
     /// A value written otherwise than the writer writes it.
     #[error("a value is not in its canonical form (e.g. upper-case hex)")]
     NotCanonical,
+    /// An object names `key` twice: a JSON reader keeps the last, a person
+    /// may read the first, so neither is trusted.
+    #[error("the key {key} is given twice in one object")]
+    DuplicateKey { key: String },
     /// A quorum of 0, or more than the witnesses given.
     #[error("a quorum of {quorum} out of {given} given witnesses cannot be met")]
     QuorumImpossible { quorum: usize, given: usize },
@@ -1055,6 +1059,7 @@ impl BundleBreak {
             BundleBreak::TimelineLineDiffers { .. } => "timeline_line_differs",
             BundleBreak::ReEncoding { .. } => "re_encoding",
             BundleBreak::NotCanonical => "not_canonical",
+            BundleBreak::DuplicateKey { .. } => "duplicate_key",
             BundleBreak::QuorumImpossible { .. } => "quorum_impossible",
             BundleBreak::QuorumNotMet { .. } => "quorum_not_met",
         }
@@ -1092,6 +1097,93 @@ pub struct BundleReport {
 /// Checks a bundle's bytes completely, offline. `pubkey` is the log's
 /// verifier key obtained independently (recommended).
 ///
+/// The prefix of the error [`UniqueKeys`] raises for a key given twice.
+const DUPLICATE_KEY: &str = "duplicate key ";
+
+/// A JSON document read as a [`serde_json::Value`], except that an object
+/// naming a key twice is an error (serde_json keeps the last silently).
+struct UniqueKeys(serde_json::Value);
+
+impl<'de> Deserialize<'de> for UniqueKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_any(UniqueKeysVisitor)
+            .map(UniqueKeys)
+    }
+}
+
+struct UniqueKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueKeysVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_f64<E>(self, value: f64) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
+        Ok(value.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueKeys(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let UniqueKeys(value) = map.next_value()?;
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "{DUPLICATE_KEY}{}",
+                    serde_json::Value::String(key)
+                )));
+            }
+            object.insert(key, value);
+        }
+        Ok(serde_json::Value::Object(object))
+    }
+}
+
+/// The key of a [`UniqueKeys`] error for a key given twice.
+fn duplicate_key_of(error: &serde_json::Error) -> Option<String> {
+    let message = error.to_string();
+    let quoted = message.strip_prefix(DUPLICATE_KEY)?;
+    // serde_json appends " at line L column C".
+    let quoted = quoted
+        .rsplit_once(" at line ")
+        .map_or(quoted, |(key, _)| key);
+    serde_json::from_str(quoted).ok()
+}
+
 /// In order: the JSON shape and format; the key (the given one must equal
 /// the bundle's; the fingerprint must match); the checkpoint note's
 /// signature and fields; the manifest's signature and that it lists exactly
@@ -1102,14 +1194,18 @@ pub struct BundleReport {
 /// and timeline equal what the records say; attachment contents hash to
 /// their declared SHA-256.
 pub fn verify_bundle(bytes: &[u8], pubkey: Option<&str>) -> Result<BundleReport, BundleError> {
-    let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|error| {
-        fail(
-            BundleLocation::Bundle,
-            BundleBreak::NotJson {
-                detail: error.to_string(),
-            },
-        )
-    })?;
+    let raw = match serde_json::from_slice::<UniqueKeys>(bytes) {
+        Ok(UniqueKeys(raw)) => raw,
+        Err(error) => {
+            let cause = match duplicate_key_of(&error) {
+                Some(key) => BundleBreak::DuplicateKey { key },
+                None => BundleBreak::NotJson {
+                    detail: error.to_string(),
+                },
+            };
+            return Err(fail(BundleLocation::Bundle, cause));
+        }
+    };
     let bundle: Bundle = serde_json::from_value(raw.clone()).map_err(|error| {
         fail(
             BundleLocation::Bundle,

@@ -215,6 +215,9 @@ fn bundle_breaks() -> Vec<BundleBreak> {
         BundleBreak::NotJson {
             detail: "第 3 行".into(),
         },
+        BundleBreak::DuplicateKey {
+            key: "记录".into()
+        },
         BundleBreak::NotABundle {
             detail: "第 3 行".into(),
         },
@@ -445,7 +448,7 @@ fn every_bundle_break_is_worded_in_chinese_without_english_words() {
     let breaks = bundle_breaks();
     let kinds: BTreeSet<&str> = breaks.iter().map(BundleBreak::kind).collect();
     assert_eq!(kinds.len(), breaks.len(), "one sample per variant");
-    assert_eq!(breaks.len(), 38, "a new variant wants a sample here");
+    assert_eq!(breaks.len(), 39, "a new variant wants a sample here");
     let mut used = BTreeSet::new();
     for cause in &breaks {
         let [english, chinese] = both(&BUNDLE, cause, &mut used);

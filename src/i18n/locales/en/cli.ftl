@@ -136,6 +136,7 @@ cli-err-bundle-schema-versions-differ = differ from the events'
 cli-err-bundle-timeline-line-differs = line { $line } differs from the events
 cli-err-bundle-re-encoding = re-encoding: { $detail }
 cli-err-bundle-not-canonical = a value is not in its canonical form (e.g. upper-case hex)
+cli-err-bundle-duplicate-key = the key { $key } is given twice in one object
 cli-err-bundle-quorum-impossible = a quorum of { $quorum } out of { $given } given witnesses cannot be met
 cli-err-bundle-quorum-not-met = { $cosigned } of the { $given } given witnesses cosigned the checkpoint, { $quorum } required; not cosigned by: { $missing }
 cli-err-bundle-not-cosigned-by = { $witness } ({ $failure })

@@ -136,6 +136,7 @@ cli-err-bundle-schema-versions-differ = 与事件中的版本不一致
 cli-err-bundle-timeline-line-differs = 第 { $line } 行与事件不一致
 cli-err-bundle-re-encoding = 重新编码失败：{ $detail }
 cli-err-bundle-not-canonical = 有值不是规范写法（例如十六进制用了大写）
+cli-err-bundle-duplicate-key = 同一对象中键 { $key } 出现了两次
 cli-err-bundle-quorum-impossible = 给出了 { $given } 个见证人，无法达到 { $quorum } 个的法定数
 cli-err-bundle-quorum-not-met = 给出的 { $given } 个见证人中有 { $cosigned } 个联署了检查点，要求 { $quorum } 个；未联署：{ $missing }
 cli-err-bundle-not-cosigned-by = { $witness }（{ $failure }）
