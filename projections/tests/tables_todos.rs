@@ -628,3 +628,47 @@ fn a_customers_items_take_its_region_at_registration_and_when_it_is_dropped() {
     assert_eq!(regions.len(), 3, "{regions:?}");
     assert_ne!(regions[0].1, "unassigned", "{regions:?}");
 }
+
+/// A call-back's due day is the last day a day close still finds it in
+/// time: the close of that day is the one that records it missed (C7: due
+/// within 48 hours of the close that turned the customer yellow, which
+/// ends at local midnight, the end of the second day after).
+#[test]
+fn a_call_back_is_due_on_the_day_whose_close_finds_it_missed() {
+    let records = support::small_history();
+    let mut due_at = BTreeMap::new();
+    let mut n_missed = 0;
+    for record in records {
+        match decode_record(record).ok().flatten() {
+            Some(Event::CallbackTaskCreated(created)) => {
+                due_at.insert(created.task_id, created.due_at);
+            }
+            Some(Event::CallbackTaskMissed(missed)) => {
+                let due = due_at[&missed.task_id];
+                assert_eq!(todos::deadline_day(due), missed.day, "due at {due}");
+                n_missed += 1;
+            }
+            _ => {}
+        }
+    }
+    assert!(n_missed > 0, "the history misses call-backs");
+    // On the list, a missed call-back was due on the day that missed it.
+    let mut tables = folded(records);
+    let mut reader = Reader::new(&mut tables);
+    let all = todos::list(&mut reader, &Filter::default()).expect("reads");
+    let missed: Vec<_> = all.iter().filter(|item| item.missed_on.is_some()).collect();
+    assert!(!missed.is_empty(), "a missed call-back stays listed");
+    for item in missed {
+        assert_eq!(Some(item.due_on), item.missed_on, "{item:?}");
+    }
+    // Due at local midnight (16:00 UTC in China): the day that ends then.
+    let midnight = chrono::DateTime::parse_from_rfc3339("2027-03-04T00:00:00+08:00")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let day = |text: &str| chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("day");
+    assert_eq!(todos::deadline_day(midnight), day("2027-03-03"));
+    assert_eq!(
+        todos::deadline_day(midnight + chrono::Duration::seconds(1)),
+        day("2027-03-04")
+    );
+}

@@ -199,7 +199,8 @@ pub struct TodosTables;
 
 impl TableProjector for TodosTables {
     const NAME: &'static str = "todos";
-    const VERSION: u32 = 2;
+    // 3: a deadline at local midnight is due on the day it ends.
+    const VERSION: u32 = 3;
 
     fn tables() -> &'static [&'static str] {
         &[
@@ -263,7 +264,7 @@ impl TableProjector for TodosTables {
                     rep_id: directory::customer_owner(tx, created.customer_id)?,
                     region: directory::customer_region(tx, created.customer_id)?,
                     title: "CSM call-back: the customer's health turned yellow".to_owned(),
-                    due_on: local_day(created.due_at),
+                    due_on: deadline_day(created.due_at),
                     due_at: Some(created.due_at),
                     missed_on: None,
                     source: source(),
@@ -369,7 +370,7 @@ impl TableProjector for TodosTables {
                             "Nurture step {}: send {kind} ({})",
                             step.step_index, step.content_ref
                         ),
-                        due_on: local_day(step.due_at),
+                        due_on: deadline_day(step.due_at),
                         due_at: Some(step.due_at),
                         missed_on: None,
                         source: source(),
@@ -556,6 +557,14 @@ pub fn as_of(rows: &mut impl TableRead) -> Result<Option<NaiveDate>, TableError>
 }
 
 /// `item`'s status as of `as_of` (the last closed day).
+/// The last local day on which work due by `due_at` can be done: the day
+/// the instant falls in, except that a deadline at local midnight (a
+/// call-back due 48 hours after a day's close, for one) ends the day
+/// before it, not the day it starts.
+pub fn deadline_day(due_at: DateTime<Utc>) -> NaiveDate {
+    local_day(due_at - chrono::Duration::nanoseconds(1))
+}
+
 pub fn status(item: &StoredItem, as_of: Option<NaiveDate>) -> Status {
     if item.missed_on.is_some() {
         return Status::Missed;
