@@ -63,21 +63,57 @@ pub struct RebuildOptions {
 /// `DIR/<view>.json` ([`write_json_views`]), or with `parquet` every
 /// table as Parquet under `DIR/parquet` ([`crate::analytics::tables`]).
 /// A directory that is not empty is refused unless `force`, which first
-/// removes what an earlier rebuild wrote there.
+/// removes what an earlier rebuild wrote there; a directory holding
+/// anything else (a served data directory: its signing key, tokens,
+/// blobs...) is refused even then. A rebuild that fails (a tampered
+/// export, a view that cannot fold) removes what it wrote, so no partial
+/// log is left for `serve --data DIR` to serve.
 pub fn rebuild(from: &Path, out: &Path, options: RebuildOptions) -> anyhow::Result<()> {
-    if out.exists()
-        && std::fs::read_dir(out)
+    if out.exists() {
+        let mut entries = std::fs::read_dir(out)
             .with_context(|| crate::t!("cli-reading", path = out.display()))?
-            .next()
-            .is_some()
-    {
-        if !options.force {
-            bail!(crate::t!("cli-rebuild-not-empty", path = out.display()));
+            .map(|entry| entry.map(|entry| entry.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| crate::t!("cli-reading", path = out.display()))?;
+        if !entries.is_empty() {
+            if !options.force {
+                bail!(crate::t!("cli-rebuild-not-empty", path = out.display()));
+            }
+            entries.retain(|name| !is_rebuild_output(name));
+            entries.sort();
+            if !entries.is_empty() {
+                bail!(crate::t!(
+                    "cli-rebuild-not-a-rebuild",
+                    path = out.display(),
+                    names = entries.join(", ")
+                ));
+            }
+            remove_earlier_rebuild(out)?;
         }
-        remove_earlier_rebuild(out)?;
     }
     salesledger_store::private_fs::create_dir_all(out)
         .with_context(|| crate::t!("cli-creating", path = out.display()))?;
+    let rebuilt = rebuild_into(from, out, options);
+    if rebuilt.is_err() {
+        if let Err(error) = remove_earlier_rebuild(out) {
+            tracing::warn!(error = %format!("{error:#}"), "removing a failed rebuild's files");
+        }
+    }
+    rebuilt
+}
+
+/// Whether `name`, an entry of a rebuild's directory, is one a rebuild
+/// writes.
+fn is_rebuild_output(name: &str) -> bool {
+    name == "log"
+        || name == crate::views::TABLES_DIR
+        || name == crate::analytics::tables::PARQUET_DIR
+        || crate::views::view_names()
+            .iter()
+            .any(|view| name == format!("{view}.json"))
+}
+
+fn rebuild_into(from: &Path, out: &Path, options: RebuildOptions) -> anyhow::Result<()> {
     crate::runtime()?.block_on(async {
         // The layout of a data directory: `serve --data OUT` serves it.
         let store = import(from, out).await?;

@@ -288,6 +288,23 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
     ]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+    // Nor does --force replace a directory a gateway has served (its
+    // tokens, signing key, blobs): only an earlier rebuild.
+    let tokens = rebuilt.join("tokens.json");
+    std::fs::write(&tokens, "{}").expect("a served directory's file");
+    let forced = salesledger(&[
+        "rebuild",
+        "--from",
+        export.to_str().expect("path"),
+        "--out",
+        rebuilt.to_str().expect("path"),
+        "--force",
+    ]);
+    let stderr = String::from_utf8_lossy(&forced.stderr);
+    assert_eq!(forced.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("tokens.json"), "{stderr}");
+    assert!(rebuilt.join("log").is_dir(), "nothing removed");
+    std::fs::remove_file(&tokens).expect("remove");
 
     // A tampered export stops the rebuild at the tampered record.
     let tampered_position = records.len() / 3;
@@ -308,6 +325,8 @@ async fn export_rebuild_and_replay_reproduce_the_views() {
         "{stderr}"
     );
     assert!(!directory.path().join("never").join("health.json").exists());
+    // Nor a partial (or empty) log that `serve --data` would serve.
+    assert!(!directory.path().join("never").join("log").exists());
 
     // The views when the log ended at a past point: tables folded over a
     // separate log holding only the records up to it.

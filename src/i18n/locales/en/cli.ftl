@@ -298,6 +298,7 @@ cli-import-pos-batch-reused = batch { $batch_id } (lines { $first } to { $last }
 cli-import-pos-stopped = import stopped at batch { $index } (lines { $first } to { $last }): { $error }; { $kept }
 
 ## rebuild, replay
+cli-rebuild-not-a-rebuild = { $path } holds more than an earlier rebuild ({ $names }): --force replaces only a rebuild's files, never a data directory a gateway has served; choose another --out
 cli-rebuild-not-empty = { $path } is not empty: rebuild needs a fresh directory (or --force to replace an earlier rebuild there)
 cli-progress-rebuilding = rebuilding views
 cli-progress-writing-tables = writing tables

@@ -298,6 +298,7 @@ cli-import-pos-batch-reused = 批次 { $batch_id }（第 { $first } 至 { $last 
 cli-import-pos-stopped = 导入在第 { $index } 批（第 { $first } 至 { $last } 行）停止：{ $error }；{ $kept }
 
 ## rebuild、replay
+cli-rebuild-not-a-rebuild = { $path } 中不只有先前的重建结果（{ $names }）：--force 只替换重建写下的文件，绝不替换网关服务过的数据目录；请另选 --out
 cli-rebuild-not-empty = { $path } 不是空目录：rebuild 需要一个全新的目录（或用 --force 替换其中先前的重建结果）
 cli-progress-rebuilding = 重建视图
 cli-progress-writing-tables = 写出数据表
