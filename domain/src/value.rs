@@ -488,9 +488,13 @@ impl UnifiedSocialCreditCode {
     }
 }
 
-/// A phone number, stored normalised: digits only, without a `+86`/`0086`
-/// country prefix or separators. Mainland mobiles are 11 digits starting
-/// with 1; landlines keep their leading 0 area code; 7 to 15 digits overall.
+/// A phone number, stored normalised: digits only, without separators, in
+/// the domestic form. A Chinese country code (`+86`, `0086`, or `86` before
+/// an 11-digit mobile) is dropped and a landline gets its trunk 0 back, so
+/// `+86 21 6123 4567`, `021-61234567` and `02161234567` are the same number
+/// (`+86 10 ...` is Beijing, `010`). Mainland mobiles are 11 digits starting
+/// with 1; numbers with another country code keep their digits (without the
+/// `+`); 7 to 15 digits overall.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Phone(String);
@@ -510,16 +514,23 @@ impl Phone {
                 "digits, spaces, dashes, dots and parentheses only",
             ));
         }
-        let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-        if has_plus {
-            if let Some(rest) = digits.strip_prefix("86") {
-                digits = rest.to_owned();
+        let all_digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        // A Chinese country code (`+86`, `0086`) is dropped and the national
+        // number written in its domestic form; `86` before an 11-digit mobile
+        // is dropped too. Other numbers (domestic, or `+` with another
+        // country code) keep their digits.
+        let digits = if has_plus {
+            match all_digits.strip_prefix("86") {
+                Some(national) => domestic_phone_form(national)?,
+                None => all_digits,
             }
-        } else if let Some(rest) = digits.strip_prefix("0086") {
-            digits = rest.to_owned();
-        } else if digits.len() == 13 && digits.starts_with("861") {
-            digits = digits[2..].to_owned();
-        }
+        } else if let Some(national) = all_digits.strip_prefix("0086") {
+            domestic_phone_form(national)?
+        } else if all_digits.len() == 13 && all_digits.starts_with("861") {
+            all_digits[2..].to_owned()
+        } else {
+            all_digits
+        };
         if !(7..=15).contains(&digits.len()) {
             return Err(DomainError::invalid(ValueKind::Phone, "7 to 15 digits"));
         }
@@ -530,6 +541,26 @@ impl Phone {
             ));
         }
         Ok(Phone(digits))
+    }
+}
+
+/// The domestic form of the national number written after a `+86`/`0086`
+/// country code: a mobile (1 then 10 digits, checked by the caller) as it
+/// is; a landline with its trunk 0, added unless already written
+/// (`+86 (0)21 ...`). Beijing's area code 010 is written `+86 10 ...`; no
+/// mobile starts with 10. `00` would be a second international prefix.
+fn domestic_phone_form(national: &str) -> Result<String, DomainError> {
+    if national.starts_with("00") {
+        return Err(DomainError::invalid(
+            ValueKind::Phone,
+            "no second international prefix after the country code",
+        ));
+    }
+    let is_mobile = national.starts_with('1') && !national.starts_with("10");
+    if is_mobile || national.starts_with('0') {
+        Ok(national.to_owned())
+    } else {
+        Ok(format!("0{national}"))
     }
 }
 
@@ -881,5 +912,115 @@ string_value!(Keyword);
 impl Keyword {
     pub fn parse(raw: &str) -> Result<Self, DomainError> {
         parse_lowercase_name(raw, 64, ValueKind::Keyword).map(Keyword)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! `Phone::parse` with a Chinese country code (`+86`, `0086`, `86` before
+    //! an 11-digit mobile) normalises to the domestic form, so that duplicate
+    //! detection (docs/SPEC.md C3, "the same phone number") sees one number
+    //! written two ways as the same.
+
+    use super::Phone;
+
+    fn normalised(raw: &str) -> Result<String, String> {
+        Phone::parse(raw)
+            .map(String::from)
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn chinese_numbers_with_a_country_code_normalise_to_the_domestic_form() {
+        for (raw, expected) in [
+            // mobiles: as they are
+            ("+86 138-0013-8000", "13800138000"),
+            ("0086 13800138000", "13800138000"),
+            ("8613800138000", "13800138000"),
+            ("+8613800138000", "13800138000"),
+            ("13800138000", "13800138000"),
+            // landlines: the trunk 0 is restored
+            ("+86 21 6123 4567", "02161234567"),
+            ("+86-21-61234567", "02161234567"),
+            ("0086 21 6123 4567", "02161234567"),
+            ("021-61234567", "02161234567"),
+            ("(021) 6123-4567", "02161234567"),
+            ("02161234567", "02161234567"),
+            ("+86 571-8888-6666", "057188886666"),
+            ("0571-8888-6666", "057188886666"),
+            // Beijing, area code 010: starts with 1 once the 0 is dropped
+            ("+86 10 1234 5678", "01012345678"),
+            ("0086 10 1234 5678", "01012345678"),
+            ("010-12345678", "01012345678"),
+            // the trunk 0 already written after the country code: no second 0
+            ("+86 (0)21 6123 4567", "02161234567"),
+            ("+86 021 6123 4567", "02161234567"),
+            ("0086 021-61234567", "02161234567"),
+            ("+86 (0)10 1234 5678", "01012345678"),
+            // other countries keep their digits
+            ("+44 20 7946 0958", "442079460958"),
+            ("+852 2123 4567", "85221234567"),
+            ("+1 212 555 1234", "12125551234"),
+            // domestic numbers without country code: as today
+            ("6123 4567", "61234567"),
+            ("862161234567", "862161234567"),
+        ] {
+            assert_eq!(normalised(raw), Ok(expected.to_owned()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn the_same_number_written_two_ways_is_equal() {
+        for (left, right) in [
+            ("+86 21 6123 4567", "021-61234567"),
+            ("+86 21 6123 4567", "02161234567"),
+            ("0086 21 6123 4567", "021 6123 4567"),
+            ("+86 10 1234 5678", "010-12345678"),
+            ("+86 (0)21 6123 4567", "021-61234567"),
+            ("+86 571-8888-6666", "0571 8888 6666"),
+            ("+86 138 0013 8000", "138-0013-8000"),
+        ] {
+            let left_phone = Phone::parse(left).expect(left);
+            let right_phone = Phone::parse(right).expect(right);
+            assert_eq!(left_phone, right_phone, "{left} == {right}");
+        }
+    }
+
+    #[test]
+    fn invalid_numbers_stay_invalid() {
+        for raw in [
+            // a domestic number starting with 1 must be an 11-digit mobile
+            "1012345678",
+            "1380013800",
+            // after +86, a 1 other than Beijing's 10 is a mobile: 11 digits
+            "+86 138 0013 800",
+            "+86 138 0013 80000",
+            // 00 after the country code is an international prefix, not a number
+            "+86 0086 21 6123 4567",
+            "0086 0086 21 6123 4567",
+            // length and characters
+            "+86 12",
+            "123",
+            "call me",
+            "+86+138",
+        ] {
+            assert!(Phone::parse(raw).is_err(), "{raw}: {:?}", normalised(raw));
+        }
+    }
+
+    #[test]
+    fn normalised_numbers_parse_to_themselves() {
+        for raw in [
+            "+86 21 6123 4567",
+            "+86 10 1234 5678",
+            "+86 (0)21 6123 4567",
+            "0086 571 8888 6666",
+            "+86 86 1234 5678",
+            "+44 20 7946 0958",
+            "8613800138000",
+        ] {
+            let phone = Phone::parse(raw).expect(raw);
+            assert_eq!(Phone::parse(phone.as_str()), Ok(phone.clone()), "{raw}");
+        }
     }
 }
