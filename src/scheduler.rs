@@ -3,24 +3,32 @@
 //!
 //! Every tick (a minute by default) it closes, in order, every day after
 //! the last closed one whose close time (pool policy time zone) has
-//! passed, as the actor `integrator:scheduler`. Integrators may also close
-//! days themselves (`POST /v1/days/{date}/close`); closing is idempotent,
-//! so the scheduler and an integrator never double a decision. A log that
-//! has never closed a day starts from the local day of its first record.
-//! It never closes more than [`MAX_DAYS_PER_TICK`] days at once, so a long
+//! passed, as the actor `integrator:scheduler`: always the next day not yet
+//! closed, as the calendar closes no other (days close in order, none
+//! skipped). Integrators may also close days themselves
+//! (`POST /v1/days/{date}/close`, the same rule); closing is idempotent,
+//! so the scheduler and an integrator never double a decision, and a day
+//! an integrator closed first is closed again as a no-op. A log that has
+//! never closed a day starts from the local day of its first record. It
+//! never closes more than [`MAX_DAYS_PER_TICK`] days at once, so a long
 //! backlog is worked off over several ticks without starving requests.
 //!
 //! A close appends `DayClosed` and then decides for every customer,
 //! account and contract; if that fan-out is cut short (a crash after
 //! `DayClosed`, a step that failed), the day is closed in the log but some
-//! of its decisions are not made. So the scheduler keeps the days whose
-//! fan-out it has not seen finish (`unfinished`): at its start, the last
-//! closed day (a crash may have cut it short); then each day of its own
-//! whose close failed after its `DayClosed`. At each tick it closes those
-//! again first (each decision is idempotent for its day: what was decided
-//! is not decided twice), and a day it cannot finish stays listed without
-//! holding up the days after it. An integrator whose close answers an
-//! error closes the day again (`POST /v1/days/{date}/close`).
+//! of its decisions are not made. Closing the day again completes them,
+//! but only while it is the last closed day (a close of an earlier day
+//! runs no fan-out: it would decide that day on today's state). So the
+//! scheduler keeps the day whose fan-out it has not seen finish
+//! (`unfinished`): at its start, the last closed day (a crash may have
+//! cut it short); then a day of its own whose close failed after its
+//! `DayClosed`. At each tick it closes that day again first (each decision
+//! is idempotent for its day: what was decided is not decided twice), and
+//! closes no later day until it has finished. A listed day that is no
+//! longer the last closed one (an integrator closed the next) can no
+//! longer be finished: it is dropped, with a warning. An integrator whose
+//! close answers an error closes the day again
+//! (`POST /v1/days/{date}/close`) before closing the next.
 
 use std::time::Duration;
 
@@ -57,10 +65,10 @@ impl Unfinished {
 }
 
 /// Closes every due day (at most `max_days` new ones) as of `now`; returns
-/// what each close did, oldest first. First it closes again each day in
+/// what each close did, oldest first. First it closes again the day in
 /// `unfinished` (at the first call, the last closed day), returned if
-/// that appended anything; one that fails again is logged and stays
-/// listed.
+/// that appended anything; if that fails again, the day stays listed and
+/// the error is returned before any later day is closed.
 pub async fn close_due_days(
     service: &CommandService,
     principal: &Principal,
@@ -76,6 +84,16 @@ pub async fn close_due_days(
     }
     let mut closed = Vec::new();
     for day in unfinished.days.clone() {
+        if Some(day) != last {
+            // Its fan-out can no longer run (a later day is closed).
+            unfinished.days.remove(&day);
+            tracing::warn!(
+                day = %day,
+                last_closed = ?last,
+                "a day close cut short cannot be completed: a later day is closed"
+            );
+            continue;
+        }
         let meta = CommandMeta::new(principal.clone(), now);
         match service.close_day(&meta, day).await {
             Ok(outcome) => {
@@ -90,7 +108,10 @@ pub async fn close_due_days(
                 }
             }
             Err(error) => {
-                tracing::warn!(day = %day, %error, "a day close is still unfinished; retrying at the next tick");
+                // The days after it wait: once the next day is closed,
+                // this one's fan-out could not be completed.
+                tracing::warn!(day = %day, %error, "a day close is still unfinished; closing no later day until it is finished");
+                return Err(error);
             }
         }
     }
@@ -269,6 +290,122 @@ mod tests {
             .filter(|record| record.event_type == "DayClosed")
             .skip(1)
             .all(|record| record.actor == "integrator:scheduler"));
+        store.close().await;
+    }
+
+    /// Days close in order whoever closes them: an integrator cannot close
+    /// a day past the next one while the scheduler works through a
+    /// backlog, so the scheduler's next close never fails and no day is
+    /// left unclosed; a day the integrator closed first is closed again as
+    /// a no-op. A restarted scheduler closes the last closed day again and
+    /// decides nothing twice; a listed day that is no longer the last
+    /// closed one is dropped, not closed again.
+    #[tokio::test]
+    async fn days_close_in_order_and_a_restart_decides_nothing_twice() {
+        use salesledger_domain::account::AccountCommand;
+        use salesledger_domain::health::DailyUsage;
+        use salesledger_domain::value::{CustomerId, ReferenceRef, Text};
+
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = SledStore::open(directory.path()).expect("open the log");
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let service = CommandService::new(shared);
+        let principal = scheduler_principal().expect("principal");
+        let day = |d: u32| NaiveDate::from_ymd_opt(2027, 3, d).expect("day");
+        let customer_id = CustomerId::from_uuid(uuid::Uuid::from_u128(0x5001));
+        let account = salesledger_domain::stream::account_stream_id(customer_id);
+        let input = |command: AccountCommand, now: DateTime<Utc>| {
+            let service = &service;
+            let principal = principal.clone();
+            let account = account.clone();
+            async move {
+                service
+                    .execute::<salesledger_domain::account::Account>(
+                        &CommandMeta::new(principal, now),
+                        &account,
+                        command,
+                    )
+                    .await
+                    .expect("an input");
+            }
+        };
+        // 20 active days up to the 14th: yellow as of the 14th.
+        let usage = AccountCommand::ReportUsage {
+            customer_id,
+            days: (0..20)
+                .map(|offset| DailyUsage {
+                    day: day(14) - chrono::Duration::days(offset),
+                    logins: 1,
+                    key_feature_calls: 10,
+                })
+                .collect(),
+            modules_used: Vec::new(),
+            last_login_at: None,
+        };
+        input(usage, at(2027, 3, 14, 12)).await;
+        let meta = CommandMeta::new(principal.clone(), at(2027, 3, 14, 17));
+        let first = service.close_day(&meta, day(14)).await.expect("closed");
+        assert_eq!(first.events.len(), 3, "{first:?}");
+        // References dated the 15th: green from the 15th on, not as of the
+        // 14th.
+        for n in 1..=2 {
+            let reference = AccountCommand::RecordSuccessReference {
+                customer_id,
+                reference_ref: ReferenceRef::parse(&format!("CASE-{n}")).expect("ref"),
+                title: Text::parse("成功案例").expect("title"),
+                referenced_on: day(15),
+            };
+            input(reference, at(2027, 3, 15, 6)).await;
+        }
+
+        // A backlog: the 15th to the 19th are over. The scheduler closes
+        // two of them; an integrator then may close the 17th but not the
+        // 19th.
+        let now = at(2027, 3, 20, 0);
+        let mut unfinished = Unfinished::default();
+        let closed = close_due_days(&service, &principal, now, 2, &mut unfinished)
+            .await
+            .expect("closes");
+        assert_eq!(closed.len(), 2);
+        let integrator = Principal {
+            actor: ActorId::parse("erp").expect("actor"),
+            role: Role::Integrator,
+        };
+        let refused = service
+            .close_day(&CommandMeta::new(integrator.clone(), now), day(19))
+            .await
+            .expect_err("a day past the next one");
+        assert!(matches!(refused, CommandError::Domain(_)), "{refused:?}");
+        service
+            .close_day(&CommandMeta::new(integrator, now), day(17))
+            .await
+            .expect("the next day");
+        let closed = close_due_days(&service, &principal, now, 31, &mut unfinished)
+            .await
+            .expect("the rest of the backlog");
+        let days: Vec<NaiveDate> = closed.iter().map(|outcome| outcome.day).collect();
+        assert_eq!(days, [day(18), day(19)]);
+        let calendar = service
+            .load::<salesledger_domain::calendar::Calendar>(
+                salesledger_domain::stream::CALENDAR_STREAM,
+            )
+            .await
+            .expect("calendar")
+            .state;
+        assert!(day(14).iter_days().take(6).all(|d| calendar.is_closed(d)));
+
+        // A restart closes the last closed day again, and an earlier day
+        // listed as unfinished is dropped (closed again, the 14th would
+        // now be found yellow): nothing is decided.
+        let before = service.store().head().len;
+        let mut restarted = Unfinished::default();
+        restarted.days.insert(day(14));
+        let again = close_due_days(&service, &principal, now, 31, &mut restarted)
+            .await
+            .expect("a first tick");
+        assert!(again.is_empty(), "{again:?}");
+        assert_eq!(restarted.days().count(), 0);
+        assert_eq!(service.store().head().len, before, "nothing appended");
         store.close().await;
     }
 }

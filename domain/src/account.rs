@@ -13,9 +13,16 @@
 //! day close is missed; if the level changed, `HealthLevelChanged` then green
 //! -> `SuccessCasePushed` (when the customer has an owner), yellow ->
 //! `CallbackTaskCreated` (when no call-back is open), red ->
-//! `RenewalQuotingFrozen` (unless frozen). Re-evaluating the same day appends
-//! nothing. Renewal quoting stays frozen until a rescue plan is submitted and
-//! approved (the CTO role only, see [`crate::role::AUTHORISATION`]).
+//! `RenewalQuotingFrozen` (unless frozen). Evaluating a day at or before
+//! the last day an evaluation appended for ([`Account::evaluated_through`])
+//! appends nothing, whatever the inputs and the policy are now: that day,
+//! or a later one, was decided (an evaluation appends its events at once).
+//! An evaluation that changed nothing appends nothing and so leaves no
+//! trace: the day-close process manager runs the evaluation of a day only
+//! while it is the last closed day, so an earlier day is never evaluated
+//! after a later one. Renewal quoting stays frozen until a rescue plan is
+//! submitted and approved (the CTO role only, see
+//! [`crate::role::AUTHORISATION`]).
 //!
 //! Decisions refining the design: every command carries the `customer_id`
 //! of its stream (an empty stream cannot know it; a command for another
@@ -95,6 +102,13 @@ pub struct Account {
     /// The score and day of the last recorded level change.
     pub level_score_bp: Option<u32>,
     pub level_day: Option<NaiveDate>,
+    /// The latest day a health evaluation appended events for (the
+    /// largest `day` of `HealthLevelChanged`, `CallbackTaskMissed`,
+    /// `CallbackTaskCreated`, `SuccessCasePushed`, `RenewalQuotingFrozen`):
+    /// an evaluation of this day or an earlier one appends nothing. A later
+    /// evaluation that changed nothing appended nothing, so this is at most
+    /// the last day evaluated.
+    pub evaluated_through: Option<NaiveDate>,
     pub callback_tasks: BTreeMap<CallbackTaskId, CallbackTask>,
     /// The day renewal quoting was frozen, while frozen.
     pub frozen_since: Option<NaiveDate>,
@@ -110,6 +124,18 @@ impl Account {
     /// The call-back task still open, if any.
     pub fn open_callback(&self) -> Option<&CallbackTask> {
         self.callback_tasks.values().find(|task| task.is_open())
+    }
+
+    /// Whether the evaluation of `day` was decided already: an evaluation
+    /// appended events for it or for a later day.
+    pub fn was_evaluated(&self, day: NaiveDate) -> bool {
+        self.evaluated_through.is_some_and(|through| day <= through)
+    }
+
+    /// Folds the `day` of an evaluation's event (the largest one wins, so a
+    /// log whose evaluations are out of order folds the same).
+    fn record_evaluation(&mut self, day: NaiveDate) {
+        self.evaluated_through = self.evaluated_through.max(Some(day));
     }
 
     fn check_customer(&self, customer_id: CustomerId) -> Result<(), DomainError> {
@@ -627,16 +653,22 @@ impl Aggregate for Account {
                 self.reference_refs.insert(recorded.reference_ref.clone());
             }
             Event::CallbackTaskMissed(missed) => {
+                self.record_evaluation(missed.day);
                 if let Some(task) = self.callback_tasks.get_mut(&missed.task_id) {
                     task.missed = true;
                 }
             }
             Event::HealthLevelChanged(changed) => {
+                self.record_evaluation(changed.day);
                 self.level = Some(changed.to);
                 self.level_score_bp = Some(changed.score_bp);
                 self.level_day = Some(changed.day);
             }
+            Event::SuccessCasePushed(pushed) => {
+                self.record_evaluation(pushed.day);
+            }
             Event::CallbackTaskCreated(created) => {
+                self.record_evaluation(created.day);
                 self.callback_tasks.insert(
                     created.task_id,
                     CallbackTask {
@@ -650,6 +682,7 @@ impl Aggregate for Account {
                 );
             }
             Event::RenewalQuotingFrozen(frozen) => {
+                self.record_evaluation(frozen.day);
                 self.frozen_since = Some(frozen.day);
                 self.plans_of_this_freeze.clear();
             }
@@ -855,6 +888,11 @@ impl Aggregate for Account {
                 policy.validate()?;
                 if now < closes_at {
                     return Err(DomainError::DayNotClosedYet { day });
+                }
+                if self.was_evaluated(day) {
+                    // Decided already (this day or a later one): today's
+                    // inputs and policy say nothing about that day.
+                    return Ok(Vec::new());
                 }
                 Ok(evaluate_health(
                     self,

@@ -1,13 +1,19 @@
 //! The calendar aggregate: time enters the log as closed days.
 //!
 //! Stream `calendar`. `CloseDay { day, closes_at }` appends `DayClosed` once
-//! per day: closing an already closed day appends nothing (the caller still
-//! runs the day's fan-out, which is idempotent); a day earlier than the last
-//! closed one that was never closed is refused (`DayOutOfOrder`); gaps are
-//! allowed. `closes_at` is computed by the caller from the pool policy
-//! ([`crate::customer::PoolPolicy::day_closes_at`]). Knows nothing of the
-//! fan-out to customers, accounts and contracts (the command layer's
-//! process manager).
+//! per day, and days close in order, none skipped: the first day ever
+//! closed may be any day; after it, only the day after the last closed one
+//! ([`Calendar::next_to_close`]). Closing a day already closed appends
+//! nothing (for the last closed day the caller runs its fan-out again,
+//! which completes one a crash cut short; for an earlier day it runs none:
+//! a later day's decisions are already made). A day after the next one is
+//! refused ([`not_the_next_day`]), so a day is never left unclosed behind
+//! a later one; a day earlier than the last closed one that was never
+//! closed (before the first closed day, or in a gap an older log holds) is
+//! refused (`DayOutOfOrder`). `closes_at` is computed by the caller from
+//! the pool policy ([`crate::customer::PoolPolicy::day_closes_at`]). Knows
+//! nothing of the fan-out to customers, accounts and contracts (the
+//! command layer's process manager).
 
 use std::collections::BTreeSet;
 
@@ -33,6 +39,27 @@ impl Calendar {
 
     pub fn is_closed(&self, day: NaiveDate) -> bool {
         self.closed_days.contains(&day)
+    }
+
+    /// The first day not yet closed after the last closed one (the only
+    /// day that may be closed next), `None` before any day is closed (any
+    /// day may be the first) or after the last day chrono knows.
+    pub fn next_to_close(&self) -> Option<NaiveDate> {
+        self.last_closed().and_then(|last| last.succ_opt())
+    }
+}
+
+/// The refusal of `day`, later than `next_day`, the first day not yet
+/// closed after `last_closed`: days close in order, none skipped.
+pub fn not_the_next_day(
+    day: NaiveDate,
+    next_day: NaiveDate,
+    last_closed: NaiveDate,
+) -> DomainError {
+    DomainError::DayNotNext {
+        day,
+        next_day,
+        last_closed,
     }
 }
 
@@ -131,6 +158,14 @@ impl Aggregate for Calendar {
                 if let Some(last_closed) = self.last_closed() {
                     if day < last_closed {
                         return Err(DomainError::DayOutOfOrder { day, last_closed });
+                    }
+                    match self.next_to_close() {
+                        Some(next_day) if day == next_day => {}
+                        Some(next_day) => {
+                            return Err(not_the_next_day(day, next_day, last_closed));
+                        }
+                        // After the last day chrono knows there is none.
+                        None => return Err(DomainError::DayOutOfOrder { day, last_closed }),
                     }
                 }
                 Ok(vec![Event::DayClosed(DayClosed {

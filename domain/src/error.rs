@@ -371,6 +371,15 @@ pub enum DomainError {
         last_closed: NaiveDate,
     },
 
+    /// Days close in order: after `last_closed`, only `next_day` (the
+    /// first day not yet closed) may be closed.
+    #[error("day {day} cannot be closed before {next_day}, the first day not yet closed after {last_closed}")]
+    DayNotNext {
+        day: NaiveDate,
+        next_day: NaiveDate,
+        last_closed: NaiveDate,
+    },
+
     #[error("the command is for customer {found}, this account is customer {expected}'s")]
     AccountCustomerMismatch {
         expected: CustomerId,
@@ -535,6 +544,7 @@ impl DomainError {
             DomainError::NurtureTemplateEmpty => "nurture_template_empty",
             DomainError::DateInFuture { .. } => "date_in_future",
             DomainError::DayOutOfOrder { .. } => "day_out_of_order",
+            DomainError::DayNotNext { .. } => "day_not_next",
             DomainError::AccountCustomerMismatch { .. } => "account_customer_mismatch",
             DomainError::TicketAlreadyRecorded { .. } => "ticket_already_recorded",
             DomainError::TicketNotFound { .. } => "ticket_not_found",
@@ -614,6 +624,7 @@ impl DomainError {
             | DomainError::NurtureStepAlreadySent { .. }
             | DomainError::NurturePackClosed
             | DomainError::DayOutOfOrder { .. }
+            | DomainError::DayNotNext { .. }
             | DomainError::TicketAlreadyRecorded { .. }
             | DomainError::TicketAlreadyResolved { .. }
             | DomainError::SuccessReferenceAlreadyRecorded { .. }

@@ -174,6 +174,116 @@ fn evaluating_before_the_day_closes_is_refused() {
 
 /// A yellow account on `DAY` (7000: usage 3000, key features 160 calls ->
 /// 2000, no tickets 2000) with its call-back task.
+/// Yellow on `DAY` (7500: 20 active days with 10 key-feature calls, no
+/// references); two references would make it green (8500).
+fn yellow_on_day() -> AccountLog {
+    let day = date(DAY);
+    let mut account = AccountLog::new();
+    account.run(usage(day, 10), closes_at(day) - Duration::hours(2));
+    let events = account.run(evaluate_on(day, Some(rep_id(1))), closes_at(day));
+    assert_eq!(level_changes(&events), vec![(None, Level::Yellow, 7500)]);
+    assert_eq!(account.state().evaluated_through, Some(day));
+    account
+}
+
+#[test]
+fn a_day_evaluated_again_appends_nothing_whatever_the_inputs_are_now() {
+    let day = date(DAY);
+    let mut account = yellow_on_day();
+    // Two references dated that day, recorded after it closed: its
+    // evaluation now would say green.
+    let later = closes_at(day) + Duration::hours(1);
+    account.run(reference(1, day), later);
+    account.run(reference(2, day), later);
+    let again = account.run(
+        evaluate_on(day, Some(rep_id(1))),
+        later + Duration::hours(1),
+    );
+    assert_eq!(again, Vec::<Event>::new(), "the day was decided");
+    // The next day sees them.
+    let next = day + Duration::days(1);
+    let events = account.run(evaluate_on(next, Some(rep_id(1))), closes_at(next));
+    assert_eq!(
+        level_changes(&events),
+        vec![(Some(Level::Yellow), Level::Green, 8500)]
+    );
+}
+
+#[test]
+fn an_earlier_day_evaluated_after_a_later_one_appends_nothing() {
+    let day = date(DAY);
+    let next = day + Duration::days(1);
+    let mut account = yellow_on_day();
+    // References dated the next day: green as of the next day only.
+    let later = closes_at(day) + Duration::hours(1);
+    account.run(reference(1, next), later);
+    account.run(reference(2, next), later);
+    let events = account.run(evaluate_on(next, Some(rep_id(1))), closes_at(next));
+    assert_eq!(
+        level_changes(&events),
+        vec![(Some(Level::Yellow), Level::Green, 8500)]
+    );
+    assert!(matches!(
+        events.get(1),
+        Some(Event::SuccessCasePushed(SuccessCasePushed { day: pushed, .. })) if *pushed == next
+    ));
+    let state = account.state();
+    assert_eq!(
+        (state.level_day, state.evaluated_through),
+        (Some(next), Some(next))
+    );
+    // The first day again (a day close of an old day): as of that day the
+    // references do not count (yellow), but it was decided before the
+    // next day was; nothing, whatever the policy now.
+    let mut policy = HealthPolicy::default_v1();
+    policy.version = 2;
+    policy.green_at_bp = 9000;
+    let old_day = AccountCommand::EvaluateHealth {
+        customer_id: customer(),
+        day,
+        closes_at: closes_at(day),
+        policy,
+        owner: Some(rep_id(1)),
+    };
+    assert_eq!(
+        account.run(old_day, closes_at(next) + Duration::hours(3)),
+        Vec::<Event>::new()
+    );
+    assert_eq!(account.state().level, Some(Level::Green));
+}
+
+#[test]
+fn every_event_an_evaluation_appends_marks_its_day_evaluated() {
+    // A missed call-back alone (no level change) marks its day, not the
+    // level's.
+    let (mut account, _, _) = yellow_account();
+    let day = date(DAY);
+    let third = day + Duration::days(2);
+    let events = account.run(evaluate_on(third, None), closes_at(third));
+    assert!(matches!(events.as_slice(), [Event::CallbackTaskMissed(_)]));
+    let state = account.state();
+    assert_eq!(state.level_day, Some(day));
+    assert_eq!(state.evaluated_through, Some(third));
+    assert!(state.was_evaluated(third) && state.was_evaluated(day));
+    assert!(!state.was_evaluated(third + Duration::days(1)));
+    // The fold keeps the latest day whatever the order of a log's events
+    // (a log written before evaluations were kept in order).
+    let mut events = account.events.clone();
+    events.push(Event::HealthLevelChanged(HealthLevelChanged {
+        customer_id: customer(),
+        day,
+        from: Some(Level::Yellow),
+        to: Level::Red,
+        score_bp: 1000,
+        policy_version: 1,
+        indicators: Vec::new(),
+    }));
+    let state = Account::from_events(&events);
+    assert_eq!(state.evaluated_through, Some(third));
+    assert_eq!(state.level_day, Some(day));
+    assert_eq!(AccountLog::new().state().evaluated_through, None);
+}
+
 fn yellow_account() -> (AccountLog, CallbackTaskId, DateTime<Utc>) {
     let day = date(DAY);
     let mut account = AccountLog::new();

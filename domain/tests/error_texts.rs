@@ -115,6 +115,11 @@ fn errors() -> Vec<DomainError> {
             todo_id: Uuid::from_u128(5),
         },
         DomainError::DayNotClosedYet { day },
+        DomainError::DayNotNext {
+            day,
+            next_day: day,
+            last_closed: day,
+        },
         DomainError::TicketNotFound {
             ticket_ref: TicketRef::parse("T-1001").expect("ticket"),
         },

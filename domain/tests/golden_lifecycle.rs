@@ -716,7 +716,9 @@ fn issue_4_lifecycle(log: &mut Log, lead_stream: &str) {
     // day 2: yellow, a call-back task for the CSM
     let second_day = first_day + Duration::days(1);
     close(log, second_day);
-    // day 4: the call-back is due at the close of day 3 + 48 h -> missed
+    // day 3 (days close in order): the call-back is not due yet, no change
+    close(log, second_day + Duration::days(1));
+    // day 4: the call-back is due at the close of day 2 + 48 h -> missed
     close(log, second_day + Duration::days(2));
     let task_id = callback_task_id(customer, second_day);
     log.run::<Account>(

@@ -124,7 +124,9 @@ impl Default for ParquetLogOptions {
 
 /// Whether `name` is a file this export writes (what `--force` replaces).
 fn is_ours(name: &str) -> bool {
-    name == MANIFEST || name == OLD_MANIFEST || (name.starts_with("log-") && name.ends_with(".parquet"))
+    name == MANIFEST
+        || name == OLD_MANIFEST
+        || (name.starts_with("log-") && name.ends_with(".parquet"))
 }
 
 fn file_name(first: u64, last: u64) -> String {

@@ -64,6 +64,15 @@ pub fn domain_args(error: &DomainError) -> Vec<(String, String)> {
             ("day", day.to_string()),
             ("last_closed", last_closed.to_string()),
         ]),
+        E::DayNotNext {
+            day,
+            next_day,
+            last_closed,
+        } => pairs([
+            ("day", day.to_string()),
+            ("next_day", next_day.to_string()),
+            ("last_closed", last_closed.to_string()),
+        ]),
         E::AccountCustomerMismatch { expected, found } => pairs([
             ("expected", expected.to_string()),
             ("found", found.to_string()),

@@ -202,6 +202,7 @@ occurs_in_future = The time { $occurred_at } is later than now ({ $now }).
 date_in_future = The date { $date } is later than today ({ $today }).
 day_not_closed_yet = Day { $day } has not closed yet.
 day_out_of_order = Day { $day } is earlier than the last closed day { $last_closed } and was never closed.
+day_not_next = Day { $day } cannot be closed yet: days close in order, and the first day not yet closed is { $next_day } (the last closed day is { $last_closed }).
 nurture_step_already_sent = Nurture step { $step_index } was already sent.
 nurture_step_not_sent = Nurture step { $step_index } has not been sent yet.
 nurture_pack_closed = The nurture pack is closed.

@@ -205,6 +205,7 @@ occurs_in_future = 时间 { $occurred_at } 晚于当前时间（{ $now }）。
 date_in_future = 日期 { $date } 晚于今天（{ $today }）。
 day_not_closed_yet = { $day } 尚未日结。
 day_out_of_order = { $day } 早于最近日结日 { $last_closed }，且从未日结。
+day_not_next = { $day } 暂不能日结：须按日依次日结，第一个尚未日结的日期是 { $next_day }（最近日结日为 { $last_closed }）。
 nurture_step_already_sent = 培育步骤 { $step_index } 已发送。
 nurture_step_not_sent = 培育步骤 { $step_index } 尚未发送。
 nurture_pack_closed = 该培育包已关闭。
