@@ -367,6 +367,18 @@ impl<R: CommandRoute> Target<'_, R> {
     /// registered (`422 unknown_rep`) and active (`422 rep_deactivated`):
     /// a customer is never handed to someone who cannot follow it up.
     pub async fn ensure_active_rep(&self, rep_id: Uuid, field: &str) -> Result<(), ApiError> {
+        self.check_rep(rep_id, field, true).await
+    }
+
+    /// A rep claiming a customer must not be deactivated (`422
+    /// rep_deactivated`; deactivation does not revoke the rep's tokens). A
+    /// rep the log has not registered may claim: a rep's token names its
+    /// rep.
+    pub async fn ensure_not_deactivated(&self, rep_id: Uuid, field: &str) -> Result<(), ApiError> {
+        self.check_rep(rep_id, field, false).await
+    }
+
+    async fn check_rep(&self, rep_id: Uuid, field: &str, registered: bool) -> Result<(), ApiError> {
         let rep_id = RepId::from_uuid(rep_id);
         let loaded = self
             .state
@@ -384,6 +396,7 @@ impl<R: CommandRoute> Target<'_, R> {
             )
             .with("rep_id", json!(rep_id))
             .with("path", json!(field))),
+            None if !registered => Ok(()),
             None => Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown_rep",

@@ -220,6 +220,7 @@ command_routes! {
     path Uuid, subject Customer(CustomerId), prepare pool_policy -> PoolPolicy;
     |request, at| {
         at.ensure_self(request.rep_id)?;
+        at.ensure_not_deactivated(request.rep_id, "rep_id").await?;
         on_customer(at.path_id(), request.into_command(at.prepared))
     };
 
@@ -301,7 +302,10 @@ command_routes! {
 
     ConfirmRoutingRequest: Lead, ConfirmRouting, POST "/v1/leads/{lead_id}/routing-confirmation";
     path Uuid;
-    |request, at| on_lead(at.path_id(), request.into_command(at.actor()));
+    |request, at| {
+        at.ensure_active_rep(request.rep_id, "rep_id").await?;
+        on_lead(at.path_id(), request.into_command(at.actor()))
+    };
 
     // ---- visit: Requests addressed to visits: logging one, confirming its extraction, completing its to-dos.
 

@@ -127,6 +127,21 @@ async fn only_a_proposed_rep_can_be_confirmed_and_the_delay_is_recorded() {
         .assert_problem(403, "forbidden");
     assert_eq!(app.log_len(), before, "nothing appended");
 
+    // A proposed rep deactivated since is not confirmed: the customer
+    // would go to someone who cannot follow it up.
+    app.post_json(
+        &format!("/v1/reps/{REP_A}/deactivation"),
+        "supervisor",
+        &json!({}),
+    )
+    .await
+    .ok();
+    let before = app.log_len();
+    app.post_json(&confirm, "supervisor", &json!({"rep_id": REP_A}))
+        .await
+        .assert_problem(422, "rep_deactivated");
+    assert_eq!(app.log_len(), before, "nothing appended");
+
     // 17 seconds later the supervisor confirms B, ranked second.
     app.set_now(default_now() + Duration::seconds(17));
     let confirmed = app

@@ -111,6 +111,29 @@ async fn a_rep_claims_only_as_themselves() {
     assert_eq!(lost.json["owner"], json!(REP_A));
 }
 
+/// A deactivated rep's token still authenticates, but the rep claims no
+/// customer from the pool: nobody would follow it up.
+#[tokio::test]
+async fn a_deactivated_rep_claims_nothing() {
+    let app = spawn_app().await;
+    app.seed_config().await;
+    app.register_reps().await;
+    let customer_id = app.hospital_customer().await;
+    app.post_json(
+        &format!("/v1/reps/{REP_B}/deactivation"),
+        "supervisor",
+        &json!({}),
+    )
+    .await
+    .ok();
+    let before = app.log_len();
+    let refused = claim(&app, customer_id, app.token("rep_b"), REP_B).await;
+    refused.assert_problem(422, "rep_deactivated");
+    assert_eq!(refused.json["path"], json!("rep_id"));
+    assert_eq!(app.log_len(), before, "nothing appended");
+    claim(&app, customer_id, app.token("rep"), REP_A).await.ok();
+}
+
 #[tokio::test]
 async fn ownership_changes_by_a_recorded_transfer_by_a_supervisor() {
     let app = spawn_app().await;
