@@ -219,29 +219,42 @@ fn the_work_list_is_every_open_item_on_the_list_of_the_rep_it_is_for() {
     let mut filters = vec![Filter::default()];
     filters.extend(reps.iter().map(|rep| Filter {
         rep_id: Some(*rep),
-        region: None,
+        ..Filter::default()
     }));
     filters.extend(regions.iter().map(|region| Filter {
-        rep_id: None,
         region: Some(region.clone()),
+        ..Filter::default()
     }));
     for rep in &reps {
         for region in &regions {
             filters.push(Filter {
                 rep_id: Some(*rep),
                 region: Some(region.clone()),
+                kind: None,
             });
         }
     }
     filters.push(Filter {
-        rep_id: None,
         region: Some("nowhere".to_owned()),
+        ..Filter::default()
     });
+    for kind in [ItemKind::Callback, ItemKind::VisitTodo] {
+        filters.push(Filter {
+            kind: Some(kind),
+            ..Filter::default()
+        });
+        filters.push(Filter {
+            rep_id: reps.first().copied(),
+            kind: Some(kind),
+            ..Filter::default()
+        });
+    }
     for filter in &filters {
         let wanted: Vec<_> = all
             .iter()
             .filter(|item| filter.rep_id.map_or(true, |rep| item.rep_id == Some(rep)))
             .filter(|item| filter.region.as_ref().map_or(true, |r| *r == item.region))
+            .filter(|item| filter.kind.map_or(true, |kind| item.kind == kind))
             .cloned()
             .collect();
         assert_eq!(

@@ -197,6 +197,29 @@ async fn each_rep_sees_their_own_work_and_supervisors_filter_by_rep_and_region()
     assert!(both.is_empty(), "{both:?}");
     let nowhere = list(&app, "/v1/views/todos?region=华南", "supervisor", position).await;
     assert!(nowhere.is_empty());
+    // By kind: the whole list's items of that kind; each says whose work
+    // it is (a call-back is a CSM's, the rest a rep's).
+    let all = list(&app, "/v1/views/todos", "supervisor", position).await;
+    for kind in ["visit_todo", "callback"] {
+        let of_kind = list(
+            &app,
+            &format!("/v1/views/todos?kind={kind}"),
+            "supervisor",
+            position,
+        )
+        .await;
+        let wanted: Vec<Value> = all
+            .iter()
+            .filter(|item| item["kind"] == kind)
+            .cloned()
+            .collect();
+        assert_eq!(of_kind, wanted, "{kind}");
+    }
+    assert!(!all.is_empty());
+    for item in &all {
+        let role = if item["kind"] == "callback" { "csm" } else { "rep" };
+        assert_eq!(item["for_role"], role, "{item}");
+    }
     // A regional supervisor sees their region's customers only.
     let regional = list(&app, "/v1/views/todos", "regional_north", position).await;
     assert_eq!(regional, theirs);
@@ -340,6 +363,7 @@ async fn bad_filters_are_400s_with_stable_codes_and_append_nothing() {
         ("cursor=zz", "invalid_cursor"),
         ("cursor=00", "invalid_cursor"),
         ("owner=me", "invalid_query"),
+        ("kind=meeting", "invalid_query"),
     ] {
         app.get(&format!("/v1/views/todos?{query}"), "supervisor")
             .await

@@ -164,6 +164,10 @@ pub struct WorkItem {
     pub customer_id: CustomerId,
     /// The rep whose list it is on (`null`: a pool customer's).
     pub rep_id: Option<RepId>,
+    /// The role whose work it is: `csm` for a call-back (on the owner's
+    /// list so the rep knows of it; only a CSM completes it), `rep`
+    /// otherwise.
+    pub for_role: &'static str,
     pub region: String,
     pub title: String,
     pub due_on: NaiveDate,
@@ -549,6 +553,8 @@ pub struct Filter {
     pub rep_id: Option<RepId>,
     /// Only this region's.
     pub region: Option<String>,
+    /// Only items of this kind (a CSM's call-backs: `Callback`).
+    pub kind: Option<ItemKind>,
 }
 
 /// The last closed day (`None` before the first close).
@@ -556,7 +562,6 @@ pub fn as_of(rows: &mut impl TableRead) -> Result<Option<NaiveDate>, TableError>
     rows.get(&LAST_CLOSED, &())
 }
 
-/// `item`'s status as of `as_of` (the last closed day).
 /// The last local day on which work due by `due_at` can be done: the day
 /// the instant falls in, except that a deadline at local midnight (a
 /// call-back due 48 hours after a day's close, for one) ends the day
@@ -565,6 +570,7 @@ pub fn deadline_day(due_at: DateTime<Utc>) -> NaiveDate {
     local_day(due_at - chrono::Duration::nanoseconds(1))
 }
 
+/// `item`'s status as of `as_of` (the last closed day).
 pub fn status(item: &StoredItem, as_of: Option<NaiveDate>) -> Status {
     if item.missed_on.is_some() {
         return Status::Missed;
@@ -602,6 +608,10 @@ fn work_item(sort_key: SortKey, item: StoredItem, as_of: Option<NaiveDate>) -> W
         status,
         customer_id: item.customer_id,
         rep_id: item.rep_id,
+        for_role: match item.kind {
+            ItemKind::Callback => "csm",
+            _ => "rep",
+        },
         region: item.region,
         title: item.title,
         due_on: item.due_on,
@@ -678,6 +688,7 @@ pub fn page(
                 .region
                 .as_ref()
                 .is_some_and(|region| *region != item.region)
+                || filter.kind.is_some_and(|kind| kind != item.kind)
             {
                 continue;
             }
