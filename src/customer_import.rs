@@ -135,6 +135,10 @@ pub enum ImportError {
     },
     #[error("the list has {rows} rows; at most {MAX_ROWS} are imported at once: split it")]
     TooManyRows { rows: usize },
+    #[error("cell {cell} is beyond column IV: at most {MAX_COLUMNS} columns are read; delete or move what is beyond")]
+    TooManyColumns { cell: String },
+    #[error("the cells hold more than {} MiB of text; at most that much is imported at once: split the list", MAX_TEXT_BYTES >> 20)]
+    TooMuchText,
 }
 
 impl ImportError {
@@ -150,6 +154,8 @@ impl ImportError {
             | ImportError::UnknownColumn { .. }
             | ImportError::FieldTwice { .. } => "invalid_column_mapping",
             ImportError::TooManyRows { .. } => "too_many_rows",
+            ImportError::TooManyColumns { .. } => "too_many_columns",
+            ImportError::TooMuchText => "too_much_text",
         }
     }
 
@@ -201,6 +207,15 @@ impl ImportError {
             ),
             ImportError::TooManyRows { rows } => {
                 crate::t!("cli-import-err-too-many-rows", rows = rows, max = MAX_ROWS)
+            }
+            ImportError::TooManyColumns { cell } => crate::t!(
+                "cli-import-err-too-many-columns",
+                cell = cell,
+                last = "IV",
+                max = MAX_COLUMNS
+            ),
+            ImportError::TooMuchText => {
+                crate::t!("cli-import-err-too-much-text", max = MAX_TEXT_BYTES >> 20)
             }
         }
     }
@@ -257,8 +272,58 @@ fn read_csv(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
     Ok(lines)
 }
 
+/// The most columns an `.xlsx` list may use: A to IV, the 256 columns of a
+/// legacy `.xls` sheet. The import reads a handful of fields (company name,
+/// credit code, phone, email, owner) plus any attribute columns; a list
+/// beyond IV is not a customer list. With [`MAX_ROWS`] it bounds what a
+/// workbook's cells take in memory (about 100,001 × 256 cells), whatever
+/// extent the sheet declares: no more than a CSV body of the default blob
+/// limit (25 MiB) can make.
+pub const MAX_COLUMNS: u32 = 256;
+
+/// The most text (UTF-8 bytes) an `.xlsx` list's cells may hold together.
+/// A workbook's cells may all name one long shared string: this bounds
+/// what reading them copies. 64 MiB is over twice what a CSV body of the
+/// default blob limit can hold, and about 670 bytes a row at [`MAX_ROWS`].
+pub const MAX_TEXT_BYTES: usize = 64 * 1024 * 1024;
+
+/// A worksheet's rows (Excel's limit): a cell below the last is malformed.
+const WORKSHEET_ROWS: u32 = 1_048_576;
+
+/// The name of a cell, e.g. `XFD1048576` (`row` and `column` from 0).
+fn cell_name(row: u32, column: u32) -> String {
+    let mut letters = Vec::new();
+    let mut rest = u64::from(column) + 1;
+    while rest > 0 {
+        let digit = u8::try_from((rest - 1) % 26).unwrap_or_default();
+        letters.push(char::from(b'A' + digit));
+        rest = (rest - 1) / 26;
+    }
+    letters.iter().rev().collect::<String>() + &(u64::from(row) + 1).to_string()
+}
+
+/// Reads the first worksheet's cells as they come, keeping only those
+/// holding text: memory follows what the sheet holds within [`MAX_ROWS`],
+/// [`MAX_COLUMNS`] and [`MAX_TEXT_BYTES`], never the extent it declares (a
+/// sheet of two cells, A1 and XFD1048576, is refused as it is read, where a
+/// dense range would take 1.7e10 cells). The lines are as calamine's range
+/// of the sheet gives them: the first line is the first row holding any
+/// cell, each cell at its column; rows without text are left out
+/// ([`read_sheet`] skips them).
 fn read_xlsx(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
-    use calamine::{Data, Reader, Xlsx};
+    // The reader's arithmetic on a malformed cell reference (a row number
+    // beyond u32) overflows, a panic in a debug build: refused as unreadable
+    // like any other malformed workbook.
+    std::panic::catch_unwind(|| read_xlsx_cells(bytes)).unwrap_or_else(|_| {
+        Err(ImportError::Unreadable {
+            format: "an .xlsx workbook",
+            reason: "a cell reference is malformed".to_owned(),
+        })
+    })
+}
+
+fn read_xlsx_cells(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+    use calamine::{Data, DataRef, Reader, Xlsx, XlsxError};
     let unreadable = |reason: String| ImportError::Unreadable {
         format: "an .xlsx workbook",
         reason,
@@ -268,36 +333,164 @@ fn read_xlsx(bytes: &[u8]) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
     let Some(first) = workbook.sheet_names().first().cloned() else {
         return Err(unreadable("it has no worksheet".to_owned()));
     };
-    let range = workbook
-        .worksheet_range(&first)
-        .map_err(|error| unreadable(error.to_string()))?;
-    let top = u64::from(range.start().map_or(0, |(row, _)| row));
-    let left = range.start().map_or(0, |(_, column)| column as usize);
-    let mut lines = Vec::new();
-    for (index, row) in range.rows().enumerate() {
-        // Cells left of the used range are empty: keep columns aligned.
-        let mut cells = vec![String::new(); left];
-        cells.extend(row.iter().map(|cell| {
-            match cell {
-                Data::Empty => String::new(),
-                Data::String(text) => text.clone(),
-                // A phone or a code typed as a number: no `.0`, no exponent.
-                Data::Float(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
-                    format!("{}", *value as i64)
-                }
-                Data::Float(value) => value.to_string(),
-                Data::Int(value) => value.to_string(),
-                Data::Bool(value) => value.to_string(),
-                Data::DateTime(value) => value
-                    .as_datetime()
-                    .map_or_else(|| value.to_string(), |time| time.to_string()),
-                Data::DateTimeIso(text) | Data::DurationIso(text) => text.clone(),
-                Data::Error(error) => format!("#{error:?}"),
-            }
-        }));
-        lines.push((top + index as u64 + 1, cells));
+    let mut reader = match workbook.worksheet_cells_reader(&first) {
+        Ok(reader) => reader,
+        // A chart sheet first: no cells, as calamine's range reads it.
+        Err(XlsxError::NotAWorksheet(_)) => return Ok(Vec::new()),
+        Err(error) => return Err(unreadable(error.to_string())),
+    };
+    let mut cells = XlsxCells::new();
+    while let Some(cell) = reader
+        .next_cell()
+        .map_err(|error| unreadable(error.to_string()))?
+    {
+        let value = cell.get_value();
+        if matches!(value, DataRef::Empty) {
+            continue;
+        }
+        let (row, column) = cell.get_position();
+        if column >= MAX_COLUMNS {
+            return Err(ImportError::TooManyColumns {
+                cell: cell_name(row, column),
+            });
+        }
+        if row >= WORKSHEET_ROWS {
+            return Err(unreadable(format!(
+                "cell {} is below a worksheet's last row ({WORKSHEET_ROWS})",
+                cell_name(row, column)
+            )));
+        }
+        cells.put(row, column, cell_text(Data::from(value.clone())))?;
     }
-    Ok(lines)
+    cells.into_lines()
+}
+
+/// A cell's value as the import reads it.
+fn cell_text(cell: calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty => String::new(),
+        Data::String(text) => text,
+        // A phone or a code typed as a number: no `.0`, no exponent.
+        Data::Float(value) if value.fract() == 0.0 && value.abs() < 1e15 => {
+            format!("{}", value as i64)
+        }
+        Data::Float(value) => value.to_string(),
+        Data::Int(value) => value.to_string(),
+        Data::Bool(value) => value.to_string(),
+        Data::DateTime(value) => value
+            .as_datetime()
+            .map_or_else(|| value.to_string(), |time| time.to_string()),
+        Data::DateTimeIso(text) | Data::DurationIso(text) => text,
+        Data::Error(error) => format!("#{error:?}"),
+    }
+}
+
+/// A worksheet's cells as read: the rows holding text, each up to its last
+/// cell with text (a later cell at the same place replaces an earlier one),
+/// and the bounds of every cell read, text or not.
+struct XlsxCells {
+    rows: BTreeMap<u32, Vec<String>>,
+    /// One bit a row: whether it holds text, to count rows past the limit
+    /// without keeping them.
+    with_text: Vec<u64>,
+    rows_with_text: usize,
+    text_bytes: usize,
+    first_row: Option<u32>,
+    last_column: u32,
+}
+
+impl XlsxCells {
+    fn new() -> XlsxCells {
+        XlsxCells {
+            rows: BTreeMap::new(),
+            with_text: vec![0; (WORKSHEET_ROWS / 64) as usize],
+            rows_with_text: 0,
+            text_bytes: 0,
+            first_row: None,
+            last_column: 0,
+        }
+    }
+
+    /// More rows with text than a header and [`MAX_ROWS`]: the list is
+    /// refused, its rows are only counted.
+    fn over_limit(&self) -> bool {
+        self.rows_with_text > MAX_ROWS + 1
+    }
+
+    fn has_text(&self, row: u32) -> bool {
+        self.with_text
+            .get((row / 64) as usize)
+            .is_some_and(|word| word & (1 << (row % 64)) != 0)
+    }
+
+    /// A cell (`column` below [`MAX_COLUMNS`], `row` below the worksheet's
+    /// last), not empty.
+    fn put(&mut self, row: u32, column: u32, text: String) -> Result<(), ImportError> {
+        self.first_row = Some(self.first_row.map_or(row, |first| first.min(row)));
+        self.last_column = self.last_column.max(column);
+        let column = column as usize;
+        if text.trim().is_empty() {
+            // Blank replaces what was there, as in calamine's range.
+            if let Some(cell) = self
+                .rows
+                .get_mut(&row)
+                .and_then(|cells| cells.get_mut(column))
+            {
+                cell.clear();
+            }
+            return Ok(());
+        }
+        if !self.has_text(row) {
+            if let Some(word) = self.with_text.get_mut((row / 64) as usize) {
+                *word |= 1 << (row % 64);
+            }
+            self.rows_with_text += 1;
+            if self.over_limit() {
+                self.rows = BTreeMap::new();
+            }
+        }
+        if self.over_limit() {
+            return Ok(());
+        }
+        self.text_bytes = self.text_bytes.saturating_add(text.len());
+        if self.text_bytes > MAX_TEXT_BYTES {
+            return Err(ImportError::TooMuchText);
+        }
+        let cells = self.rows.entry(row).or_default();
+        if cells.len() <= column {
+            cells.reserve_exact(column + 1 - cells.len());
+            cells.resize(column + 1, String::new());
+        }
+        cells[column] = text;
+        Ok(())
+    }
+
+    fn into_lines(self) -> Result<Vec<(u64, Vec<String>)>, ImportError> {
+        let Some(first_row) = self.first_row else {
+            return Ok(Vec::new());
+        };
+        if self.over_limit() {
+            // As read_sheet refuses: a header without text first.
+            if !self.has_text(first_row) {
+                return Err(ImportError::NoHeader);
+            }
+            return Err(ImportError::TooManyRows {
+                rows: self.rows_with_text - 1,
+            });
+        }
+        let mut rows = self.rows;
+        // The header spans every column read, as the range's first row.
+        let mut header = rows.remove(&first_row).unwrap_or_default();
+        header.resize(self.last_column as usize + 1, String::new());
+        let mut lines = Vec::with_capacity(rows.len() + 1);
+        lines.push((u64::from(first_row) + 1, header));
+        lines.extend(
+            rows.into_iter()
+                .map(|(row, cells)| (u64::from(row) + 1, cells)),
+        );
+        Ok(lines)
+    }
 }
 
 /// What a column holds.

@@ -325,3 +325,224 @@ fn refusals_are_worded_in_the_clis_language() {
         assert!(!stderr.contains(english), "{english}\n{stderr}");
     }
 }
+
+/// A cell holding `text` as an inline string, e.g. `inline_cell("A1",
+/// "company_name")`.
+pub(crate) fn inline_cell(cell: &str, text: &str) -> String {
+    format!("<c r=\"{cell}\" t=\"inlineStr\"><is><t>{text}</t></is></c>")
+}
+
+/// A minimal `.xlsx` written by hand (no dependency writes one): one
+/// worksheet whose `<worksheet>` element holds `sheet` (a `<dimension>`,
+/// if any, and the `<sheetData>`), and the shared strings `shared`, in a
+/// zip of stored (uncompressed) entries.
+pub(crate) fn xlsx(sheet: &str, shared: &[&str]) -> Vec<u8> {
+    const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+    const RELATIONSHIPS: &str = "http://schemas.openxmlformats.org/package/2006/relationships";
+    const DOCUMENT: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+    let strings: String = shared
+        .iter()
+        .map(|text| format!("<si><t>{text}</t></si>"))
+        .collect();
+    let parts = [
+        (
+            "[Content_Types].xml",
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+             <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
+             <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
+             <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
+             <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
+             <Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>\
+             <Override PartName=\"/xl/sharedStrings.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/>\
+             </Types>"
+                .to_owned(),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"{RELATIONSHIPS}\">\
+                 <Relationship Id=\"rId1\" Type=\"{DOCUMENT}/officeDocument\" Target=\"xl/workbook.xml\"/>\
+                 </Relationships>"
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"{MAIN}\" xmlns:r=\"{DOCUMENT}\">\
+                 <sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>"
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"{RELATIONSHIPS}\">\
+                 <Relationship Id=\"rId1\" Type=\"{DOCUMENT}/worksheet\" Target=\"worksheets/sheet1.xml\"/>\
+                 <Relationship Id=\"rId2\" Type=\"{DOCUMENT}/sharedStrings\" Target=\"sharedStrings.xml\"/>\
+                 </Relationships>"
+            ),
+        ),
+        (
+            "xl/sharedStrings.xml",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"{MAIN}\" count=\"{0}\" \
+                 uniqueCount=\"{0}\">{strings}</sst>",
+                shared.len()
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"{MAIN}\">{sheet}</worksheet>"),
+        ),
+    ];
+    stored_zip(&parts)
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A zip archive of `parts` (name, content), each stored as it is.
+fn stored_zip(parts: &[(&str, String)]) -> Vec<u8> {
+    let mut zip = Vec::new();
+    let mut central = Vec::new();
+    let u16_of = |n: usize| u16::try_from(n).expect("fits a zip's u16");
+    let u32_of = |n: usize| u32::try_from(n).expect("fits a zip's u32");
+    for (name, content) in parts {
+        let (name, content) = (name.as_bytes(), content.as_bytes());
+        let offset = u32_of(zip.len());
+        let crc = crc32(content);
+        // Version 2.0, no flags, stored, 1980-01-01 00:00.
+        let common = |out: &mut Vec<u8>| {
+            for half in [20u16, 0, 0, 0, 0x21] {
+                out.extend_from_slice(&half.to_le_bytes());
+            }
+            for word in [crc, u32_of(content.len()), u32_of(content.len())] {
+                out.extend_from_slice(&word.to_le_bytes());
+            }
+            out.extend_from_slice(&u16_of(name.len()).to_le_bytes());
+            out.extend_from_slice(&0u16.to_le_bytes()); // extra field
+        };
+        zip.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
+        common(&mut zip);
+        zip.extend_from_slice(name);
+        zip.extend_from_slice(content);
+
+        central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        central.extend_from_slice(&20u16.to_le_bytes()); // made by
+        common(&mut central);
+        for half in [0u16, 0, 0] {
+            // comment, disk, internal attributes
+            central.extend_from_slice(&half.to_le_bytes());
+        }
+        central.extend_from_slice(&0u32.to_le_bytes()); // external attributes
+        central.extend_from_slice(&offset.to_le_bytes());
+        central.extend_from_slice(name);
+    }
+    let central_offset = u32_of(zip.len());
+    let central_len = u32_of(central.len());
+    zip.extend_from_slice(&central);
+    zip.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+    for half in [0u16, 0, u16_of(parts.len()), u16_of(parts.len())] {
+        zip.extend_from_slice(&half.to_le_bytes());
+    }
+    zip.extend_from_slice(&central_len.to_le_bytes());
+    zip.extend_from_slice(&central_offset.to_le_bytes());
+    zip.extend_from_slice(&0u16.to_le_bytes()); // comment
+    zip
+}
+
+/// Two cells, A1 and XFD1048576, the sheet's declared extent the whole
+/// worksheet: read into a dense range it would take 1.7e10 cells (the
+/// process aborted). It is refused as it is read (exit 2, in English and
+/// Chinese), nothing appended.
+#[test]
+fn a_workbook_spanning_the_whole_sheet_is_refused_as_it_is_read() {
+    let data = tempfile::tempdir().expect("tempdir");
+    seed_reps(data.path());
+    let before = records(data.path()).len();
+    let list = data.path().join("list.xlsx");
+    let sheet = format!(
+        "<dimension ref=\"A1:XFD1048576\"/><sheetData>\
+         <row r=\"1\">{}</row><row r=\"1048576\">{}</row></sheetData>",
+        inline_cell("A1", "company_name"),
+        inline_cell("XFD1048576", "ACME")
+    );
+    std::fs::write(&list, xlsx(&sheet, &[])).expect("write");
+    let run = |lang: &str| {
+        let output = salesledger(&[
+            "--lang",
+            lang,
+            "import",
+            "customers",
+            list.to_str().expect("path"),
+            "--data",
+            data.path().to_str().expect("path"),
+        ]);
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = run("en");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "cell XFD1048576 is beyond column IV: at most 256 columns are read; \
+             delete or move what is beyond"
+        ),
+        "{stderr}"
+    );
+    let (code, stderr) = run("zh-CN");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("单元格 XFD1048576 超出了第 IV 列：最多读取 256 列"),
+        "{stderr}"
+    );
+    assert_eq!(records(data.path()).len(), before, "nothing appended");
+}
+
+/// Past the row limit, an `.xlsx` list's rows are counted, not kept: the
+/// refusal names how many the list has.
+#[test]
+fn an_xlsx_list_past_the_row_limit_is_refused_with_its_row_count() {
+    let data = tempfile::tempdir().expect("tempdir");
+    seed_reps(data.path());
+    let before = records(data.path()).len();
+    let list = data.path().join("list.xlsx");
+    let mut sheet = format!(
+        "<sheetData><row r=\"1\">{}</row>",
+        inline_cell("A1", "company_name")
+    );
+    for row in 2..=100_003 {
+        sheet.push_str(&format!(
+            "<row r=\"{row}\"><c r=\"A{row}\"><v>{row}</v></c></row>"
+        ));
+    }
+    sheet.push_str("</sheetData>");
+    std::fs::write(&list, xlsx(&sheet, &[])).expect("write");
+    let output = salesledger(&[
+        "import",
+        "customers",
+        list.to_str().expect("path"),
+        "--data",
+        data.path().to_str().expect("path"),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the list has 100002 rows; at most 100000 are imported at once"),
+        "{stderr}"
+    );
+    assert_eq!(records(data.path()).len(), before, "nothing appended");
+}

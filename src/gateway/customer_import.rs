@@ -72,7 +72,8 @@ pub const IMPORT_ROUTES: &[DocRoute] = &[DocRoute::new(
     (
         "422",
         "unreadable_sheet / sheet_without_header / no_company_name_column / \
-             invalid_column_mapping / too_many_rows",
+             invalid_column_mapping / too_many_rows / too_many_columns (an .xlsx cell \
+             beyond column IV) / too_much_text (more than 64 MiB of cell text)",
     ),
 ])
 .tag("customers")];

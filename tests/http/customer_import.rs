@@ -242,3 +242,89 @@ async fn no_customer_goes_to_a_deactivated_rep() {
         ]
     );
 }
+
+/// A workbook of two cells, A1 and XFD1048576, declaring the whole sheet:
+/// read into a dense range it took 1.7e10 cells and the gateway aborted.
+/// It is refused as it is read (`too_many_columns`), nothing appended, and
+/// the gateway answers on. Memory follows the cells the sheet holds, not
+/// its extent: a header and one row at the sheet's last line import; a
+/// malformed cell reference is unreadable, not a panic; cells naming one
+/// long shared string are refused past the text the import reads.
+#[tokio::test]
+async fn a_workbook_spanning_the_whole_sheet_is_refused_not_allocated() {
+    use crate::cli_import_customers::{inline_cell, xlsx};
+    let app = spawn_app().await;
+    let before = app.log_len();
+    let hostile = xlsx(
+        &format!(
+            "<dimension ref=\"A1:XFD1048576\"/><sheetData>\
+             <row r=\"1\">{}</row><row r=\"1048576\">{}</row></sheetData>",
+            inline_cell("A1", "company_name"),
+            inline_cell("XFD1048576", "ACME")
+        ),
+        &[],
+    );
+    post(&app, "supervisor", "", XLSX, hostile.clone())
+        .await
+        .assert_problem(422, "too_many_columns");
+    post(&app, "supervisor", "?dry_run=true", XLSX, hostile)
+        .await
+        .assert_problem(422, "too_many_columns");
+
+    // The last line of a sheet, its only row: read as it is.
+    let sparse = xlsx(
+        &format!(
+            "<dimension ref=\"A1:A1048576\"/><sheetData>\
+             <row r=\"1\">{}</row><row r=\"1048576\">{}</row></sheetData>",
+            inline_cell("A1", "company_name"),
+            inline_cell("A1048576", "苏州远航精密机械有限公司")
+        ),
+        &[],
+    );
+    let answer = post(&app, "supervisor", "?dry_run=true", XLSX, sparse).await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["rows"], 1);
+    assert_eq!(answer.json["imported"][0]["line"], 1_048_576);
+    assert_eq!(answer.json["imported"][0]["status"], "would_register");
+
+    // A row number beyond u32: unreadable (the reader's arithmetic
+    // overflowed, a panic in a debug build).
+    let malformed = xlsx(
+        &format!(
+            "<sheetData><row r=\"1\">{}</row><row>{}</row></sheetData>",
+            inline_cell("A1", "company_name"),
+            inline_cell("A99999999999", "ACME")
+        ),
+        &[],
+    );
+    post(&app, "supervisor", "", XLSX, malformed)
+        .await
+        .assert_problem(422, "unreadable_sheet");
+
+    // 33 cells naming one 2 MiB shared string: 66 MiB of text.
+    let long = "x".repeat(2 * 1024 * 1024);
+    let mut rows = format!("<row r=\"1\">{}</row>", inline_cell("A1", "company_name"));
+    for row in 2..=34 {
+        rows.push_str(&format!(
+            "<row r=\"{row}\"><c r=\"A{row}\" t=\"s\"><v>0</v></c></row>"
+        ));
+    }
+    let copied = xlsx(&format!("<sheetData>{rows}</sheetData>"), &[&long]);
+    post(&app, "supervisor", "", XLSX, copied)
+        .await
+        .assert_problem(422, "too_much_text");
+
+    assert_eq!(app.log_len(), before, "nothing appended");
+    // The gateway answers on: the fixture list still imports.
+    let answer = post(
+        &app,
+        "supervisor",
+        "?dry_run=true",
+        XLSX,
+        fixture("customers.xlsx"),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert_eq!(answer.json["rows"], 6);
+    assert_eq!(app.log_len(), before, "nothing appended");
+}

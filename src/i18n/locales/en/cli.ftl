@@ -285,6 +285,8 @@ cli-import-err-unknown-field = --map { $mapping }: { $field } is not a field (co
 cli-import-err-unknown-column = --map { $mapping }: no column { $column } (header: { $header })
 cli-import-err-field-twice = --map { $field }: columns { $first } and { $second } both hold { $field }; map one of them to ignore
 cli-import-err-too-many-rows = the list has { $rows } rows; at most { $max } are imported at once: split it
+cli-import-err-too-many-columns = cell { $cell } is beyond column { $last }: at most { $max } columns are read; delete or move what is beyond
+cli-import-err-too-much-text = the cells hold more than { $max } MiB of text; at most that much is imported at once: split the list
 cli-import-customers-summary = { $dry_run ->
     [yes] { $rows } rows: would register { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused } (dry run: nothing appended)
    *[no] { $rows } rows: registered { $registered }, already imported { $already }, owners assigned { $owners }, refused { $refused }

@@ -258,6 +258,8 @@ sheet_without_header = The file has no header row.
 no_company_name_column = No column holds the company name; name it with `map=COLUMN=company_name`.
 invalid_column_mapping = A column mapping is not valid.
 too_many_rows = The list has too many rows for one import; split it.
+too_many_columns = A cell is beyond the last column read (IV, the 256th); delete or move what is beyond it.
+too_much_text = The list's cells hold too much text for one import; split it.
 missing_company_name = Line { $line } has no company name.
 unknown_owner = The owner { $owner } names no registered rep (by id or display name).
 ambiguous_owner = The owner { $owner } names { $count } reps; give the rep's id instead.

@@ -285,6 +285,8 @@ cli-import-err-unknown-field = --map { $mapping }：{ $field } 不是可用字�
 cli-import-err-unknown-column = --map { $mapping }：没有名为 { $column } 的列（表头：{ $header }）
 cli-import-err-field-twice = --map { $field }：列 { $first } 和列 { $second } 都对应 { $field }；请把其中一列映射为 ignore
 cli-import-err-too-many-rows = 清单有 { $rows } 行，一次最多导入 { $max } 行：请拆分后再导入
+cli-import-err-too-many-columns = 单元格 { $cell } 超出了第 { $last } 列：最多读取 { $max } 列；请删除或移走超出的内容
+cli-import-err-too-much-text = 单元格中的文本超过 { $max } MiB，一次最多导入这么多：请拆分清单后再导入
 cli-import-customers-summary = { $dry_run ->
     [yes] 共 { $rows } 行：将登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }（试运行：未追加任何记录）
    *[no] 共 { $rows } 行：已登记 { $registered }，此前已导入 { $already }，分配归属 { $owners }，拒绝 { $refused }

@@ -261,6 +261,8 @@ sheet_without_header = 文件没有表头行。
 no_company_name_column = 没有任何一列是公司名称；请用 `map=列名=company_name` 指定。
 invalid_column_mapping = 列映射无效。
 too_many_rows = 清单行数过多，无法一次导入；请拆分后再导入。
+too_many_columns = 有单元格超出了读取的最后一列（IV，第 256 列）；请删除或移走超出的内容。
+too_much_text = 清单单元格中的文本过多，无法一次导入；请拆分后再导入。
 missing_company_name = 第 { $line } 行没有公司名称。
 unknown_owner = 负责人 { $owner } 不是已登记的销售（按编号或姓名均未找到）。
 ambiguous_owner = 负责人 { $owner } 对应 { $count } 名销售；请改填销售编号。
