@@ -217,7 +217,11 @@ async fn each_rep_sees_their_own_work_and_supervisors_filter_by_rep_and_region()
     }
     assert!(!all.is_empty());
     for item in &all {
-        let role = if item["kind"] == "callback" { "csm" } else { "rep" };
+        let role = if item["kind"] == "callback" {
+            "csm"
+        } else {
+            "rep"
+        };
         assert_eq!(item["for_role"], role, "{item}");
     }
     // A regional supervisor sees their region's customers only.
