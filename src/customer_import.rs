@@ -984,20 +984,28 @@ pub async fn import(
         let id = id_from(&digest);
         request.customer_id = Some(id);
         let customer_id = CustomerId::from_uuid(id);
-        if let Some(index) = dry_index.as_mut() {
-            let existing = service
-                .load::<Customer>(&customer_stream_id(customer_id))
-                .await?;
-            if existing.version.is_some() {
-                report.already_imported += 1;
-                report.imported.push(ImportedRow {
-                    line,
-                    customer_id: id,
-                    status: "already_imported".to_owned(),
-                    owner: owner.map(|rep| rep.as_uuid()),
-                });
+        // The id follows from the row's values: a row registered by an
+        // earlier import, whoever ran it (the CLI's `supervisor:import`, a
+        // supervisor over HTTP), is already imported. Its owner is set
+        // only if it still has none (an import stopped between the two
+        // steps); one assigned since, by hand or by the earlier import,
+        // stays.
+        let existing = service
+            .load::<Customer>(&customer_stream_id(customer_id))
+            .await?;
+        if existing.version.is_some() {
+            report.already_imported += 1;
+            report.imported.push(ImportedRow {
+                line,
+                customer_id: id,
+                status: "already_imported".to_owned(),
+                owner: owner.map(|rep| rep.as_uuid()),
+            });
+            if dry_run || existing.state.ownership.is_some() {
                 continue;
             }
+        }
+        if let Some(index) = dry_index.as_mut() {
             let decided = request
                 .into_command(customer_id, |candidate| index.clear(candidate))
                 .map_err(ApiError::from)
@@ -1029,39 +1037,41 @@ pub async fn import(
             format!("import-customer-{}", hex::encode(&digest[..16])),
             digest,
         );
-        let registered = service
-            .execute_with_registry::<Customer, ApiError>(
-                &meta,
-                CommandKind::RegisterCustomer,
-                &customer_stream_id(customer_id),
-                |registry| {
-                    Ok(request.into_command(customer_id, |candidate| {
-                        registry.duplicates().clear(candidate)
-                    })?)
-                },
-            )
-            .await;
-        let outcome = match registered {
-            Ok(outcome) => outcome,
-            Err(error) if error.status.is_client_error() => {
-                report.refused.push(refused(line, &values, error, lang));
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
-        let status = if outcome.replayed {
-            report.already_imported += 1;
-            "already_imported"
-        } else {
-            report.registered += 1;
-            "registered"
-        };
-        report.imported.push(ImportedRow {
-            line,
-            customer_id: id,
-            status: status.to_owned(),
-            owner: owner.map(|rep| rep.as_uuid()),
-        });
+        if existing.version.is_none() {
+            let registered = service
+                .execute_with_registry::<Customer, ApiError>(
+                    &meta,
+                    CommandKind::RegisterCustomer,
+                    &customer_stream_id(customer_id),
+                    |registry| {
+                        Ok(request.into_command(customer_id, |candidate| {
+                            registry.duplicates().clear(candidate)
+                        })?)
+                    },
+                )
+                .await;
+            let outcome = match registered {
+                Ok(outcome) => outcome,
+                Err(error) if error.status.is_client_error() => {
+                    report.refused.push(refused(line, &values, error, lang));
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            let status = if outcome.replayed {
+                report.already_imported += 1;
+                "already_imported"
+            } else {
+                report.registered += 1;
+                "registered"
+            };
+            report.imported.push(ImportedRow {
+                line,
+                customer_id: id,
+                status: status.to_owned(),
+                owner: owner.map(|rep| rep.as_uuid()),
+            });
+        }
         let Some(owner) = owner else { continue };
         let mut owner_digest = Sha256::new();
         owner_digest.update(digest);

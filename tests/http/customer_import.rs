@@ -110,6 +110,30 @@ async fn a_supervisor_imports_the_list_and_owners_are_assigned() {
     assert_eq!(report["registered"], 0);
     assert_eq!(report["already_imported"], 3);
     assert_eq!(app.log_len(), after);
+
+    // Another supervisor (or the CLI, acting as `supervisor:import`) with
+    // the same list: already imported too, not refused as duplicates of
+    // themselves; an owner changed by hand since stays.
+    let line_2 = report["imported"][0]["customer_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.post_json(
+        &format!("/v1/customers/{line_2}/transfer"),
+        "supervisor",
+        &serde_json::json!({"to_rep_id": REP_B, "reason": "客户要求"}),
+    )
+    .await
+    .ok();
+    let after = app.log_len();
+    let other = post(&app, "supervisor_2", map, XLSX, fixture("customers.xlsx")).await;
+    let report = other.ok().clone();
+    assert_eq!(report["registered"], 0, "{report}");
+    assert_eq!(report["already_imported"], 3, "{report}");
+    assert_eq!(report["owners_assigned"], 0, "{report}");
+    assert_eq!(app.log_len(), after, "nothing appended");
+    let customer = app.state_of(&format!("/v1/customers/{line_2}")).await;
+    assert_eq!(customer["ownership"]["owner"], REP_B.to_string());
 }
 
 #[tokio::test]
