@@ -153,7 +153,10 @@ pub struct TodoCompleted {
     pub visit_id: VisitId,
     pub rep_id: RepId,
     pub completed_at: DateTime<Utc>,
-    /// Whether it was completed after the end of its due day (UTC).
+    /// Whether it was completed after the end of its due day, a local day
+    /// (the organisation's, [`crate::health::local_day`]; before 2026-12
+    /// builds compared the UTC date, so a to-do completed between local
+    /// midnight and 08:00 was not marked).
     pub overdue: bool,
 }
 
@@ -380,7 +383,7 @@ impl Aggregate for Visit {
                     visit_id,
                     rep_id: complete.rep_id,
                     completed_at: now,
-                    overdue: now.date_naive() > todo.due_on,
+                    overdue: crate::health::local_day(now) > todo.due_on,
                 })])
             }
         }

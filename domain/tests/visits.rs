@@ -228,6 +228,23 @@ fn todos_are_completed_once() {
             overdue: true,
         })]
     );
+    // Due 2027-03-12: completed at 07:30 on the 13th in China (23:30 UTC
+    // on the 12th) it is overdue, the local day being over.
+    let (early, _) = given::<Visit>(&history)
+        .when(complete(), time("2027-03-13T07:30:00+08:00"))
+        .events();
+    assert!(
+        matches!(&early[..], [Event::TodoCompleted(done)] if done.overdue),
+        "{early:?}"
+    );
+    // At 23:30 on its due day it is not.
+    let (in_time, _) = given::<Visit>(&history)
+        .when(complete(), time("2027-03-12T23:30:00+08:00"))
+        .events();
+    assert!(
+        matches!(&in_time[..], [Event::TodoCompleted(done)] if !done.overdue),
+        "{in_time:?}"
+    );
     history.extend(events);
     given::<Visit>(&history)
         .when(complete(), now)
