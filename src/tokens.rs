@@ -49,6 +49,13 @@ pub const TOKEN_FILE_VERSION: u32 = 2;
 /// (`system:init`, ...); no token may take one.
 pub const RESERVED_NAME_PREFIX: &str = "system:";
 
+/// The names the system's own actors record under a role (the day-close
+/// scheduler, the reactions' process manager): no token takes them.
+pub const RESERVED_NAMES: [&str; 2] = [
+    "scheduler",
+    salesledger_commands::reactions::PROCESS_MANAGER_ACTOR,
+];
+
 /// One token of the token file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -467,11 +474,19 @@ fn new_entry(new: &NewToken, now: DateTime<Utc>) -> Result<TokenEntry, TokenFile
     let name = ActorId::parse(&new.name)
         .map_err(|_| TokenFileError::invalid("name", "1 to 64 printable characters"))?
         .to_string();
-    if name.starts_with(RESERVED_NAME_PREFIX) {
+    if name.starts_with(RESERVED_NAME_PREFIX) || RESERVED_NAMES.contains(&name.as_str()) {
         return Err(TokenFileError::invalid(
             "name",
-            format!("names starting with {RESERVED_NAME_PREFIX} are the system's own actors"),
+            format!(
+                "names starting with {RESERVED_NAME_PREFIX}, and {}, are the system's own actors",
+                RESERVED_NAMES.join(", ")
+            ),
         ));
+    }
+    if name.contains('|') {
+        // The stored form of a client's idempotency key is `role:name|key`:
+        // a name with `|` could meet another caller's key.
+        return Err(TokenFileError::invalid("name", "a name holds no `|`"));
     }
     let role = parse_role(&new.role)?;
     match (role, new.rep_id) {

@@ -229,6 +229,24 @@ async fn bad_token_requests_are_refused_plainly() {
             "system's own actors",
         ),
         (
+            json!({"name": "scheduler", "role": "integrator"}),
+            422,
+            "invalid_token",
+            "system's own actors",
+        ),
+        (
+            json!({"name": "process-manager", "role": "integrator"}),
+            422,
+            "invalid_token",
+            "system's own actors",
+        ),
+        (
+            json!({"name": "ci|bot", "role": "integrator"}),
+            422,
+            "invalid_token",
+            "holds no `|`",
+        ),
+        (
             json!({"name": "test.auditor", "role": "auditor"}),
             409,
             "token_name_taken",
