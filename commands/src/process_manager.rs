@@ -543,7 +543,7 @@ impl Worker {
             };
             let result = match self
                 .service
-                .prepare_reaction(call, &principal, trigger.position)
+                .prepare_reaction(call, &principal, (trigger.event_id, trigger.position))
                 .await
             {
                 Ok(Prepared::Refused { code, message }) => {

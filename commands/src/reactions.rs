@@ -212,11 +212,15 @@ impl CommandService {
     }
 
     /// The first ownership event (its type and position) of a customer's
-    /// stream after `after_position`, if any.
+    /// stream after `after_position`, if any, but for those the trigger
+    /// `trigger_event_id` caused (the routing's own assignment, applied
+    /// already by the request or by the process manager: issuing it again
+    /// replays it).
     async fn ownership_change_after(
         &self,
         stream_id: &str,
         after_position: u64,
+        trigger_event_id: Uuid,
     ) -> Result<Option<String>, CommandError> {
         const OWNERSHIP_EVENTS: &[&str] = &[
             "CustomerClaimed",
@@ -235,6 +239,7 @@ impl CommandService {
             for record in records {
                 from_version = record.stream_version + 1;
                 if record.position > after_position
+                    && record.causation_id != trigger_event_id
                     && OWNERSHIP_EVENTS.contains(&record.event_type.as_str())
                 {
                     return Ok(Some(format!(
@@ -251,13 +256,13 @@ impl CommandService {
 
     /// Builds the command a reaction call stands for from the published
     /// configuration (pool policy, nurture template) as it was when the
-    /// trigger was appended at `trigger_position`, so the inline path and
-    /// a later process manager build the same command.
+    /// trigger (`trigger_event_id`) was appended at `trigger_position`, so
+    /// the inline path and a later process manager build the same command.
     pub(crate) async fn prepare_reaction(
         &self,
         call: &ReactionCall,
         trigger_actor: &Principal,
-        trigger_position: u64,
+        (trigger_event_id, trigger_position): (Uuid, u64),
     ) -> Result<Prepared, CommandError> {
         Ok(match call {
             ReactionCall::FollowUp { visit } => {
@@ -284,7 +289,11 @@ impl CommandService {
                 // transferred, released, returned to the pool), nor one
                 // that was owned then and has been released since.
                 if let Some(changed) = self
-                    .ownership_change_after(call.stream_id().as_str(), trigger_position)
+                    .ownership_change_after(
+                        call.stream_id().as_str(),
+                        trigger_position,
+                        trigger_event_id,
+                    )
                     .await?
                 {
                     return Ok(Prepared::Refused {
@@ -397,7 +406,7 @@ impl CommandService {
                 .enumerate()
             {
                 let decided = match self
-                    .prepare_reaction(call, &meta.principal, summary.position)
+                    .prepare_reaction(call, &meta.principal, (summary.event_id, summary.position))
                     .await
                 {
                     Ok(Prepared::Issue(reaction)) => {
@@ -457,5 +466,142 @@ impl CommandService {
             }
         }
         (appended, pending, refused)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use salesledger_domain::customer::{ClaimCustomer, RegisterCustomer};
+    use salesledger_domain::duplicate::DuplicateCandidate;
+    use salesledger_domain::value::{CompanyName, CustomerAttributes};
+    use salesledger_store::{SledStore, Store};
+
+    use super::*;
+    use salesledger_domain::role::CommandKind;
+
+    fn at(role: Role, actor: &str) -> CommandMeta {
+        CommandMeta::new(
+            Principal {
+                actor: ActorId::parse(actor).expect("actor"),
+                role,
+            },
+            chrono::DateTime::parse_from_rfc3339("2027-03-16T10:00:00+08:00")
+                .expect("time")
+                .with_timezone(&Utc),
+        )
+    }
+
+    /// The routing's own assignment, applied already (by the request, or by
+    /// the process manager when the request was slow), is not a change of
+    /// ownership since the routing: preparing it again issues it (and the
+    /// reaction key replays it), where it used to be refused as
+    /// `ownership_changed_since_routing`. A claim by anyone else is one.
+    #[tokio::test]
+    async fn the_routings_own_assignment_is_not_a_change_of_ownership_since_it() {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store: std::sync::Arc<dyn Store> =
+            std::sync::Arc::new(SledStore::open(directory.path()).expect("log"));
+        let service = CommandService::new(store.clone());
+        let supervisor = at(Role::Supervisor, "zhang.min");
+        let register = |name: &'static str| {
+            let customer_id = CustomerId::from_uuid(Uuid::now_v7());
+            let service = &service;
+            let supervisor = &supervisor;
+            async move {
+                let company_name = CompanyName::parse(name).expect("name");
+                service
+                    .execute_with_registry::<Customer, CommandError>(
+                        supervisor,
+                        CommandKind::RegisterCustomer,
+                        &customer_stream_id(customer_id),
+                        |registry| {
+                            let duplicate_clearance =
+                                registry.duplicates().clear(&DuplicateCandidate {
+                                    company_name: &company_name,
+                                    unified_social_credit_code: None,
+                                    phone: None,
+                                    linked_customer: None,
+                                })?;
+                            Ok(CustomerCommand::Register(RegisterCustomer {
+                                customer_id,
+                                company_name: company_name.clone(),
+                                unified_social_credit_code: None,
+                                phone: None,
+                                contact_email: None,
+                                attributes: CustomerAttributes::default(),
+                                duplicate_clearance,
+                            }))
+                        },
+                    )
+                    .await
+                    .expect("register");
+                customer_id
+            }
+        };
+        let rep_id = RepId::from_uuid(Uuid::from_u128(0x5eb));
+        let trigger = Uuid::now_v7();
+
+        // Assigned by the routing's reaction (caused by the trigger).
+        let routed = register("杭州仁和医院有限公司").await;
+        // The trigger stands at the last position so far.
+        let trigger_position = store.head().len - 1;
+        let mut reaction = at(Role::Supervisor, "zhang.min");
+        reaction.causation_id = trigger;
+        service
+            .execute::<Customer>(
+                &reaction,
+                &customer_stream_id(routed),
+                CustomerCommand::AssignFromRouting(AssignFromRouting {
+                    rep_id,
+                    policy: PoolPolicy::default_v1(),
+                }),
+            )
+            .await
+            .expect("assigned");
+        let call = ReactionCall::AssignOwner {
+            lead_id: LeadId::from_uuid(Uuid::now_v7()),
+            customer_id: routed,
+            rep_id,
+        };
+        let prepared = service
+            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
+            .await
+            .expect("prepared");
+        assert!(matches!(prepared, Prepared::Issue(_)), "refused");
+
+        // Claimed by a rep after the routing: refused.
+        let claimed = register("宁波精工汽车零部件有限公司").await;
+        // The trigger stands at the last position so far.
+        let trigger_position = store.head().len - 1;
+        service
+            .execute::<Customer>(
+                &at(Role::Rep, "li.wei"),
+                &customer_stream_id(claimed),
+                CustomerCommand::Claim(ClaimCustomer {
+                    rep_id,
+                    policy: PoolPolicy::default_v1(),
+                }),
+            )
+            .await
+            .expect("claimed");
+        let call = ReactionCall::AssignOwner {
+            lead_id: LeadId::from_uuid(Uuid::now_v7()),
+            customer_id: claimed,
+            rep_id,
+        };
+        let prepared = service
+            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
+            .await
+            .expect("prepared");
+        assert!(
+            matches!(
+                prepared,
+                Prepared::Refused {
+                    code: "ownership_changed_since_routing",
+                    ..
+                }
+            ),
+            "not refused"
+        );
     }
 }
