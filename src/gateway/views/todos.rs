@@ -33,7 +33,7 @@ pub const VIEW_ROUTES: &[ViewRoute] = &[
     )
     .query(&[
         ("rep", "only this rep's items (a rep id); a rep may name only themselves; malformed: `400 invalid_query`"),
-        ("region", "only items of customers in this region; 1 to 64 printable characters, else `400 invalid_region`"),
+        ("region", "only items of customers in this region (the item's `region`: the customer's `region` attribute, else its owner's); 1 to 64 printable characters, else `400 invalid_region`. A regional supervisor's scope is another thing: the customers of their region's reps (docs/SECURITY.md); an item must pass both"),
         ("kind", "only items of this kind: `visit_todo`, `callback`, `task_card` or `nurture_step`; else `400 invalid_query`"),
         ("limit", "a page of at most this many items, 1 to 1000 (default 100 when `cursor` is given); without `limit` and `cursor`, the whole list"),
         ("cursor", "the `next_cursor` of the previous page (opaque)"),
