@@ -19,6 +19,19 @@
 //! attribute, else its owner's region, else `unassigned`) at the time of
 //! the event. A day is `closed` once `DayClosed` recorded it.
 //!
+//! A closed day's figures are final: they stand as they were when its
+//! `DayClosed` was folded. A lead, visit, proposal (created or delivered)
+//! or payment whose business day was already closed when it was recorded
+//! (a visit of yesterday logged this morning, a payment received on a
+//! closed day recorded by finance later) counts in that day's `late`
+//! section ([`LateFigures`]) instead, and only there: not in the day it
+//! was recorded, so `figures + late` is everything that occurred on the
+//! day, each event counted once. The close's own decisions for the day
+//! (`HealthLevelChanged`, `InstalmentOverdue` of that `day`, appended just
+//! after `DayClosed` by the day-close fan-out) are part of the close and
+//! count in its figures. "Already closed" is a matter of log order
+//! (`DayClosed` before the event), never of a clock.
+//!
 //! Bounded: one small entry per region and day with activity (a year is
 //! at most 366 per region); customer lists hold only the customers whose
 //! level changed that day; a proposal's customer is kept only until it is
@@ -42,7 +55,8 @@ pub struct Digest;
 
 impl Projector for Digest {
     const NAME: &'static str = "digest";
-    const VERSION: u32 = 1;
+    /// 2: events recorded for a closed day count in its `late` section.
+    const VERSION: u32 = 2;
     type Model = DigestView;
 
     fn apply(model: &mut DigestView, record: &RecordedEvent, event: &Event) {
@@ -64,6 +78,71 @@ pub struct DigestDay {
     pub turned_yellow: BTreeSet<CustomerId>,
     pub turned_red: BTreeSet<CustomerId>,
     pub overdue_instalments: u64,
+    /// What was recorded for this day after it closed (its figures above
+    /// stay as they were at the close).
+    pub late: LateFigures,
+}
+
+/// The events recorded for a day after its close: the day's business-time
+/// counts, as [`DigestDay`] names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateFigures {
+    pub new_leads: u64,
+    pub visits: u64,
+    pub proposals_created: u64,
+    pub proposals_delivered: u64,
+    pub payments: u64,
+    pub payments_fen: u64,
+}
+
+/// An event counted on the business day it occurred, which that day's
+/// close makes late.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Occurred {
+    Lead,
+    Visit,
+    ProposalCreated,
+    ProposalDelivered,
+    /// A payment of this many fen.
+    Payment(u64),
+}
+
+impl DigestDay {
+    /// Counts `what` in the day's figures, or in its `late` section when
+    /// the day was closed before `what` was recorded.
+    pub fn count(&mut self, what: Occurred, day_closed: bool) {
+        let (new_leads, visits, created, delivered, payments, payments_fen) = if day_closed {
+            let late = &mut self.late;
+            (
+                &mut late.new_leads,
+                &mut late.visits,
+                &mut late.proposals_created,
+                &mut late.proposals_delivered,
+                &mut late.payments,
+                &mut late.payments_fen,
+            )
+        } else {
+            (
+                &mut self.new_leads,
+                &mut self.visits,
+                &mut self.proposals_created,
+                &mut self.proposals_delivered,
+                &mut self.payments,
+                &mut self.payments_fen,
+            )
+        };
+        let counter = match what {
+            Occurred::Lead => new_leads,
+            Occurred::Visit => visits,
+            Occurred::ProposalCreated => created,
+            Occurred::ProposalDelivered => delivered,
+            Occurred::Payment(amount_fen) => {
+                *payments_fen = payments_fen.saturating_add(amount_fen);
+                payments
+            }
+        };
+        *counter = counter.saturating_add(1);
+    }
 }
 
 /// The folded state.
@@ -83,7 +162,8 @@ pub struct DigestView {
 pub struct DigestReport {
     pub region: String,
     pub day: NaiveDate,
-    /// Whether the day has been closed (its digest is final).
+    /// Whether the day has been closed: its figures are final, and what is
+    /// recorded for it later counts in `late`.
     pub closed: bool,
     #[serde(flatten)]
     pub figures: DigestDay,
@@ -102,19 +182,25 @@ impl DigestView {
                     (None, Some(customer_id)) => self.directory.customer_region(customer_id),
                     (None, None) => UNASSIGNED.to_owned(),
                 };
-                self.day(region, business_date(registered.registered_at))
-                    .new_leads += 1;
+                self.occurred(
+                    region,
+                    business_date(registered.registered_at),
+                    Occurred::Lead,
+                );
             }
             Event::VisitLogged(visit) => {
                 let region = self.directory.customer_region(visit.customer_id);
-                self.day(region, business_date(visit.occurred_at)).visits += 1;
+                self.occurred(region, business_date(visit.occurred_at), Occurred::Visit);
             }
             Event::ProposalCreated(created) => {
                 self.open_proposals
                     .insert(created.proposal_id, created.customer_id);
                 let region = self.directory.customer_region(created.customer_id);
-                self.day(region, business_date(created.created_at))
-                    .proposals_created += 1;
+                self.occurred(
+                    region,
+                    business_date(created.created_at),
+                    Occurred::ProposalCreated,
+                );
             }
             Event::ProposalDelivered(delivered) => {
                 let region = self
@@ -124,14 +210,19 @@ impl DigestView {
                         || UNASSIGNED.to_owned(),
                         |customer_id| self.directory.customer_region(customer_id),
                     );
-                self.day(region, business_date(delivered.delivered_at))
-                    .proposals_delivered += 1;
+                self.occurred(
+                    region,
+                    business_date(delivered.delivered_at),
+                    Occurred::ProposalDelivered,
+                );
             }
             Event::PaymentReceived(received) => {
                 let region = self.directory.customer_region(received.customer_id);
-                let day = self.day(region, received.received_on);
-                day.payments += 1;
-                day.payments_fen = day.payments_fen.saturating_add(received.amount_fen);
+                self.occurred(
+                    region,
+                    received.received_on,
+                    Occurred::Payment(received.amount_fen),
+                );
             }
             Event::HealthLevelChanged(changed) => {
                 let region = self.directory.customer_region(changed.customer_id);
@@ -155,6 +246,13 @@ impl DigestView {
             }
             _ => {}
         }
+    }
+
+    /// Counts `what` on `day`: in its figures, or in its `late` section if
+    /// `day` was closed already.
+    fn occurred(&mut self, region: String, day: NaiveDate, what: Occurred) {
+        let closed = self.closed_days.contains(&day);
+        self.day(region, day).count(what, closed);
     }
 
     fn day(&mut self, region: String, day: NaiveDate) -> &mut DigestDay {

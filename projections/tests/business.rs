@@ -16,6 +16,7 @@ use salesledger_domain::contract::{Contract, ContractCommand, Department, Instal
 use salesledger_domain::value::{ContractId, CustomerId, PaymentRef, RepId};
 use salesledger_domain::{Aggregate, Event};
 use salesledger_projections::assets::AssetGroup;
+use salesledger_projections::digest::LateFigures;
 use salesledger_projections::funnel::FunnelGroup;
 use salesledger_projections::receivables::{CaseOutcome, ReceivablesView};
 use salesledger_projections::tables::digest::DigestTables;
@@ -288,7 +289,10 @@ where
         }
         assert_eq!(canonical(&resumed), whole, "{} split at {split}", P::NAME);
     }
-    assert_eq!(P::VERSION, 1);
+    // A change of a view's rules bumps its version (the digest's 2: a
+    // closed day's `late` section).
+    let version = if P::NAME == "digest" { 2 } else { 1 };
+    assert_eq!(P::VERSION, version, "{}", P::NAME);
 }
 
 /// The log folded by a table projector (the directory first, as the
@@ -874,6 +878,114 @@ fn digest_counts_per_region_and_day_are_hand_checked() {
         tables::digest::region_names(&mut reader).expect("reads"),
         view.region_names()
     );
+}
+
+/// A closed day's figures are final: a lead, a visit, a proposal created
+/// and delivered, and a payment whose business day is 2027-03-15, all
+/// recorded after `DayClosed(2027-03-15)` (a visit of yesterday logged the
+/// next morning, a payment received on the closed day recorded later),
+/// leave the day's figures as they stood at the close and count in its
+/// `late` section, only there; an event of the open next day still counts
+/// in that day's figures. Model and tables agree.
+#[test]
+fn digest_of_a_closed_day_stays_final_and_later_records_for_it_count_as_late() {
+    let closed = digest_log();
+    let mut log = digest_log();
+    // Recorded after 2027-03-15 closed, all on 2027-03-15 (+08):
+    log.lead(9, "2027-03-15T08:00:00Z", json!({"region": "华东"}));
+    log.push(
+        &format!("visit-{}", id(7, 9)),
+        "VisitLogged",
+        2,
+        json!({"visit_id": id(7, 9), "customer_id": customer(1), "rep_id": rep(1),
+               "channel": "on_site", "occurred_at": "2027-03-15T09:00:00Z",
+               "transcript": "昨天的拜访", "rep_notes": null}),
+    );
+    log.push(
+        &format!("proposal-{}", id(6, 9)),
+        "ProposalCreated",
+        1,
+        json!({"proposal_id": id(6, 9), "customer_id": customer(1), "contact_email": "li@example.cn",
+               "title": "补录方案", "created_at": "2027-03-15T05:00:00Z"}),
+    );
+    log.push(
+        &format!("proposal-{}", id(6, 9)),
+        "ProposalDelivered",
+        1,
+        json!({"proposal_id": id(6, 9), "proofs": [], "delivered_at": "2027-03-15T06:00:00Z"}),
+    );
+    log.payment(1, 1, "PAY-LATE", 7_000, "2027-03-15");
+    // On the open day 2027-03-16 (+08): counts in its figures.
+    log.push(
+        &format!("visit-{}", id(7, 10)),
+        "VisitLogged",
+        2,
+        json!({"visit_id": id(7, 10), "customer_id": customer(1), "rep_id": rep(1),
+               "channel": "phone", "occurred_at": "2027-03-16T02:00:00Z",
+               "transcript": "今天的拜访", "rep_notes": null}),
+    );
+
+    let before = fold_all::<Digest>(&closed.records).expect("folds");
+    let view = fold_all::<Digest>(&log.records).expect("folds");
+    let mut tables = fold_tables::<DigestTables>(&log.records);
+    let mut reader = Reader::new(&mut tables);
+    for (region, day) in [
+        ("华东", "2027-03-15"),
+        ("华东", "2027-03-16"),
+        ("华南", "2027-03-15"),
+        ("unassigned", "2027-03-15"),
+    ] {
+        assert_eq!(
+            json_of(
+                &tables::digest::report(&mut reader, region, date(day))
+                    .expect("reads")
+                    .expect("region")
+            ),
+            json_of(&view.report(region, date(day)).expect("region")),
+            "{region} {day}: tables and model agree"
+        );
+    }
+
+    let east = view.report("华东", date("2027-03-15")).expect("region");
+    let at_close = before.report("华东", date("2027-03-15")).expect("region");
+    assert!(east.closed);
+    let mut frozen = east.figures.clone();
+    frozen.late = LateFigures::default();
+    assert_eq!(
+        frozen, at_close.figures,
+        "the closed day's figures did not move"
+    );
+    assert_eq!(at_close.figures.late, LateFigures::default());
+    assert_eq!(
+        east.figures.late,
+        LateFigures {
+            new_leads: 1,
+            visits: 1,
+            proposals_created: 1,
+            proposals_delivered: 1,
+            payments: 1,
+            payments_fen: 7_000,
+        }
+    );
+    let east = json_of(&east);
+    assert_eq!(east["visits"], json!(1));
+    assert_eq!(east["payments"], json!(2));
+    assert_eq!(east["payments_fen"], json!(50_000));
+    assert_eq!(
+        east["late"],
+        json!({"new_leads": 1, "visits": 1, "proposals_created": 1, "proposals_delivered": 1,
+               "payments": 1, "payments_fen": 7_000})
+    );
+
+    // The open day counts its own visit and none of the late ones.
+    let next = view.report("华东", date("2027-03-16")).expect("region");
+    let next_before = before.report("华东", date("2027-03-16")).expect("region");
+    assert!(!next.closed);
+    assert_eq!(next.figures.visits, next_before.figures.visits + 1);
+    assert_eq!(next.figures.new_leads, next_before.figures.new_leads);
+    assert_eq!(next.figures.payments, next_before.figures.payments);
+    assert_eq!(next.figures.late, LateFigures::default());
+    assert_restartable::<Digest>(&log.records);
 }
 
 // ---- leaderboard ----

@@ -238,3 +238,60 @@ async fn business_views_refuse_bad_parameters_and_unknown_subjects() {
         .expect("send");
     assert_eq!(anonymous.status().as_u16(), 401);
 }
+
+/// A closed day's digest is final: the morning after 2027-03-10 closed, a
+/// rep logs a visit of 03-10 and finance records a payment received on
+/// 03-10. The 03-10 digest still says what it said at the close, and shows
+/// the two apart in `late`; the day they were recorded (03-11) counts
+/// neither.
+#[tokio::test]
+async fn a_closed_days_digest_stays_final_and_shows_what_was_recorded_later_as_late() {
+    let mut seeded = seeded().await;
+    let at_close = view(&seeded, "/v1/views/digest/华东/2027-03-10").await;
+    assert_eq!(at_close["closed"], json!(true));
+    assert_eq!(
+        at_close["late"],
+        json!({"new_leads": 0, "visits": 0, "proposals_created": 0, "proposals_delivered": 0,
+               "payments": 0, "payments_fen": 0})
+    );
+
+    // 2027-03-11 10:00 +08: yesterday's visit and payment.
+    let app = &seeded.app;
+    app.claim_for_rep_a(seeded.customer_id).await;
+    let logged = app
+        .post_json(
+            "/v1/visits",
+            "rep",
+            &json!({"customer_id": seeded.customer_id, "rep_id": REP_A, "channel": "on_site",
+                    "occurred_at": "2027-03-10T16:30:00+08:00",
+                    "transcript": "昨天下午拜访设备科", "rep_notes": null}),
+        )
+        .await;
+    assert_eq!(logged.status.as_u16(), 201, "{}", logged.text);
+    app.post_json(
+        &format!("/v1/contracts/{}/payments", seeded.contract_id),
+        "finance",
+        &json!({"payment_ref": "ICBC-2", "amount_fen": 30_000, "received_on": "2027-03-10"}),
+    )
+    .await
+    .ok();
+    seeded.written = seeded.app.log_len() - 1;
+
+    let after = view(&seeded, "/v1/views/digest/华东/2027-03-10").await;
+    assert_eq!(after["closed"], json!(true));
+    let mut figures = after.clone();
+    figures["late"] = at_close["late"].clone();
+    assert_eq!(figures, at_close, "the closed day's figures did not move");
+    assert_eq!(after["visits"], json!(0));
+    assert_eq!(after["payments"], json!(0));
+    assert_eq!(after["payments_fen"], json!(0));
+    assert_eq!(
+        after["late"],
+        json!({"new_leads": 0, "visits": 1, "proposals_created": 0, "proposals_delivered": 0,
+               "payments": 1, "payments_fen": 30_000})
+    );
+    let recorded_on = view(&seeded, "/v1/views/digest/华东/2027-03-11").await;
+    assert_eq!(recorded_on["visits"], json!(0));
+    assert_eq!(recorded_on["payments"], json!(0));
+    assert_eq!(recorded_on["late"]["visits"], json!(0));
+}

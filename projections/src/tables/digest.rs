@@ -5,7 +5,7 @@
 //!
 //! | table | key | value |
 //! |---|---|---|
-//! | `days` | (region, business date) | that region's day ([`DigestDay`]) |
+//! | `days` | (region, business date) | that region's day ([`DigestDay`], its `late` section included) |
 //! | `regions` | region | `()`: a region with activity |
 //! | `closed_days` | date | `()`: a closed day |
 //! | `open_proposals` | proposal id | its customer, until it is delivered |
@@ -13,6 +13,11 @@
 //! An event writes the one day row it counts in (and its region the first
 //! time). A customer's region is the shared directory's as of the record
 //! (the directory is folded first), as in the model.
+//!
+//! A closed day is final: a lead, visit, proposal or payment whose business
+//! day is in `closed_days` when it is folded (its `DayClosed` came first in
+//! the log) counts in that day's `late` section, not in its figures (and
+//! not in the day it was recorded), as in the model ([`crate::digest`]).
 
 use chrono::NaiveDate;
 use salesledger_domain::health::Level;
@@ -21,7 +26,7 @@ use salesledger_domain::Event;
 use salesledger_store::RecordedEvent;
 
 use super::{directory, Table, TableError, TableProjector, TableRead, Tx};
-use crate::digest::{DigestDay, DigestReport};
+use crate::digest::{DigestDay, DigestReport, Occurred};
 use crate::directory::{business_date, UNASSIGNED};
 use crate::error::ProjectionError;
 
@@ -54,9 +59,22 @@ fn count(
     tx.put(&DAYS, &key, &figures)
 }
 
+/// Counts `what` on `day` in `region`: in the day's figures, or in its
+/// `late` section if the day was closed already.
+fn occurred(
+    tx: &mut Tx<'_>,
+    region: String,
+    day: NaiveDate,
+    what: Occurred,
+) -> Result<(), TableError> {
+    let closed = tx.get(&CLOSED_DAYS, &day)?.is_some();
+    count(tx, region, day, |figures| figures.count(what, closed))
+}
+
 impl TableProjector for DigestTables {
     const NAME: &'static str = "digest";
-    const VERSION: u32 = 1;
+    /// 2: events recorded for a closed day count in its `late` section.
+    const VERSION: u32 = 2;
 
     fn tables() -> &'static [&'static str] {
         &["days", "regions", "closed_days", "open_proposals"]
@@ -81,22 +99,31 @@ impl TableProjector for DigestTables {
                     (None, Some(customer_id)) => directory::customer_region(tx, customer_id)?,
                     (None, None) => UNASSIGNED.to_owned(),
                 };
-                count(tx, region, business_date(registered.registered_at), |day| {
-                    day.new_leads = day.new_leads.saturating_add(1);
-                })?;
+                occurred(
+                    tx,
+                    region,
+                    business_date(registered.registered_at),
+                    Occurred::Lead,
+                )?;
             }
             Event::VisitLogged(visit) => {
                 let region = directory::customer_region(tx, visit.customer_id)?;
-                count(tx, region, business_date(visit.occurred_at), |day| {
-                    day.visits = day.visits.saturating_add(1);
-                })?;
+                occurred(
+                    tx,
+                    region,
+                    business_date(visit.occurred_at),
+                    Occurred::Visit,
+                )?;
             }
             Event::ProposalCreated(created) => {
                 tx.put(&OPEN_PROPOSALS, &created.proposal_id, &created.customer_id)?;
                 let region = directory::customer_region(tx, created.customer_id)?;
-                count(tx, region, business_date(created.created_at), |day| {
-                    day.proposals_created = day.proposals_created.saturating_add(1);
-                })?;
+                occurred(
+                    tx,
+                    region,
+                    business_date(created.created_at),
+                    Occurred::ProposalCreated,
+                )?;
             }
             Event::ProposalDelivered(delivered) => {
                 let region = match tx.get(&OPEN_PROPOSALS, &delivered.proposal_id)? {
@@ -106,16 +133,21 @@ impl TableProjector for DigestTables {
                     }
                     None => UNASSIGNED.to_owned(),
                 };
-                count(tx, region, business_date(delivered.delivered_at), |day| {
-                    day.proposals_delivered = day.proposals_delivered.saturating_add(1);
-                })?;
+                occurred(
+                    tx,
+                    region,
+                    business_date(delivered.delivered_at),
+                    Occurred::ProposalDelivered,
+                )?;
             }
             Event::PaymentReceived(received) => {
                 let region = directory::customer_region(tx, received.customer_id)?;
-                count(tx, region, received.received_on, |day| {
-                    day.payments = day.payments.saturating_add(1);
-                    day.payments_fen = day.payments_fen.saturating_add(received.amount_fen);
-                })?;
+                occurred(
+                    tx,
+                    region,
+                    received.received_on,
+                    Occurred::Payment(received.amount_fen),
+                )?;
             }
             Event::HealthLevelChanged(changed) => {
                 let customer_id = changed.customer_id;
