@@ -195,7 +195,7 @@ pub async fn open_state(config: &GatewayConfig) -> anyhow::Result<(AppState, Ope
         service,
         blobs,
         tokens,
-        views: Arc::new(views),
+        views: crate::views::live::LiveViews::new(views),
         max_body_bytes: config.max_body_bytes,
         clock: Arc::new(Utc::now),
         ops,
@@ -261,6 +261,23 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     }
     tracing::info!(%address, "gateway listening");
     let views = state.views.clone();
+    // A read model that could not write its tables (a full disk) is
+    // reopened in place, resuming from its last commit.
+    let (stop_reopening, reopening_stopped) = tokio::sync::watch::channel(false);
+    let reopening = {
+        let log = store.store().clone();
+        let directory = config.data_dir.join(crate::views::TABLES_DIR);
+        let options = config.view_caches.runner_options();
+        Some(tokio::spawn(crate::views::live::reopen(
+            views.clone(),
+            move || {
+                crate::views::table_runner_builder(log.clone(), &directory)
+                    .options(options.clone())
+                    .start()
+            },
+            reopening_stopped,
+        )))
+    };
     let reactions = state.reactions.clone();
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = config.day_close_every.map(|every| {
@@ -348,11 +365,19 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // Stop the read models (each persisted with its checkpoint; other
     // holders of the state may still share the runner). They are derived:
     // abandoned, they resume from their last durable checkpoint.
-    if let Some(Err(error)) = shutdown
-        .step("read models' final persist", views.stop())
-        .await
-    {
-        tracing::warn!(%error, "stopping the read models");
+    let _ = stop_reopening.send(true);
+    if let Some(reopening) = reopening {
+        shutdown.step("read models' reopening", reopening).await;
+    }
+    if let Some(runner) = views.take() {
+        if let Some(Err(error)) = shutdown
+            .step("read models' final persist", runner.stop())
+            .await
+        {
+            tracing::warn!(%error, "stopping the read models");
+        }
+        // Dropped with the other databases below, within the budget.
+        views.put(runner);
     }
     // "Last used" times since the last periodic save.
     let tokens = service_tokens;

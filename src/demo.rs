@@ -306,7 +306,12 @@ mod tests {
             .await
             .expect("a second start");
         assert_eq!(log.head().len, len, "seeded once per data directory");
-        state.views.stop().await.expect("the read models stop");
+        state
+            .views()
+            .expect("open")
+            .stop()
+            .await
+            .expect("the read models stop");
         drop(log);
         drop(state);
         opened.close().await;

@@ -246,11 +246,13 @@ impl Ops {
             .observe(seconds);
     }
 
-    /// Updates the gauges read at scrape time and renders the text format.
-    pub fn render(&self, views: &TableRunner) -> Result<String, prometheus::Error> {
+    /// Updates the gauges read at scrape time and renders the text format
+    /// (the projectors' gauges stay as they were while `views` is `None`,
+    /// being reopened).
+    pub fn render(&self, views: Option<&TableRunner>) -> Result<String, prometheus::Error> {
         let head = self.store.store().head().len;
         self.log_head.set(to_i64(head));
-        for status in views.status() {
+        for status in views.map(TableRunner::status).unwrap_or_default() {
             let checkpoint = status.committed.next_position;
             self.projection_checkpoint
                 .with_label_values(&[status.name])

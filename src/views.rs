@@ -5,6 +5,7 @@
 
 pub mod answer;
 pub mod as_of;
+pub mod live;
 pub mod whole;
 
 use std::path::Path;

@@ -331,6 +331,33 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
         assert_eq!(ready["log"]["status"], "available", "{status} {ready}");
         let (_, health) = get_json(&client, format!("{base}/healthz")).await;
         assert_eq!(health["status"], "ok", "{health}");
+        // The read models too, without a restart: one that could not
+        // commit its tables on the full disk is reopened in place and
+        // resumes from its last commit (`views::live`).
+        let views_failed = ready["failed"]
+            .as_array()
+            .is_some_and(|failed| !failed.is_empty())
+            || ready["views"]["status"] == "reopening";
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
+            if status == StatusCode::OK {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the read models never recovered without a restart: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        eprintln!(
+            "read models {} on the full disk; ready again without a restart",
+            if views_failed {
+                "failed"
+            } else {
+                "did not fail"
+            }
+        );
 
         // Full again, then SIGTERM: serve stops within its timeout.
         fill(tmpfs.path(), "ballast");
@@ -382,4 +409,112 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
+}
+
+/// The read models' tables on a file system of their own that fills up
+/// while the log's still has room: a commit of the tables fails, redb
+/// refuses every later one (`PreviousIo`), and the views stop (`503`).
+/// When space returns, they are reopened in place, without a restart, and
+/// resume from their last commit: every registration made meanwhile is
+/// folded (`views::live`).
+#[test]
+fn read_models_whose_tables_could_not_be_written_reopen_without_a_restart() {
+    let data_fs = match Tmpfs::mount("64m") {
+        Ok(tmpfs) => tmpfs,
+        Err(reason) => {
+            eprintln!("skipping cli_faults: cannot mount a tmpfs ({reason}); run as root to test a full disk");
+            return;
+        }
+    };
+    let tables_fs = Tmpfs::mount("16m").expect("a second tmpfs");
+    let data = data_fs.path().join("data");
+    std::fs::create_dir_all(&data).expect("data dir");
+    std::os::unix::fs::symlink(tables_fs.path(), data.join("tables")).expect("link the tables");
+    let tokens = data_fs.path().join("tokens.json");
+    let (mut server, token) = serve(&data, &tokens);
+    let token = token.expect("the first start prints an admin token");
+    let base = server.base.clone();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let client = crate::util::http_client();
+    runtime.block_on(async {
+        let mut counter = 0;
+        let ready_within = |limit: Duration| {
+            let client = client.clone();
+            let base = base.clone();
+            async move {
+                let deadline = Instant::now() + limit;
+                loop {
+                    let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
+                    if status == StatusCode::OK {
+                        return;
+                    }
+                    assert!(Instant::now() < deadline, "never ready: {ready}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        };
+        ready_within(Duration::from_secs(30)).await;
+
+        // The tables' file system full; registrations go on (the log has
+        // room) until a commit of the tables fails.
+        let ballast = fill(tables_fs.path(), "ballast");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let stopped = loop {
+            counter += 1;
+            let (status, body, _) = register(&client, &base, &token, counter).await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let (_, ready) = get_json(&client, format!("{base}/readyz")).await;
+            let failed = ready["failed"]
+                .as_array()
+                .is_some_and(|failed| !failed.is_empty());
+            if failed || ready["views"]["status"] == "reopening" {
+                break ready;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the tables never failed to commit on a full file system: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let response = client
+            .get(format!("{base}/v1/views/health"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(
+            response.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{stopped}"
+        );
+        let problem: serde_json::Value = response.json().await.expect("json");
+        assert!(
+            problem["code"] == "view_failed" || problem["code"] == "views_reopening",
+            "{problem}"
+        );
+
+        // Space returns: reopened in place, caught up with the log.
+        std::fs::remove_file(&ballast).expect("free space");
+        counter += 1;
+        let (status, body, _) = register(&client, &base, &token, counter).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ready_within(Duration::from_secs(90)).await;
+        let (_, health) = get_json(&client, format!("{base}/healthz")).await;
+        let last = health["log_len"].as_u64().expect("log_len") - 1;
+        let response = client
+            .get(format!(
+                "{base}/v1/views/health?wait_for_position={last}&timeout_ms=30000"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("read");
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        assert_eq!(status, StatusCode::OK, "{body}");
+        eprintln!("the tables failed after {counter} registrations and reopened without a restart");
+    });
+    let exit = terminate_within(&mut server, Duration::from_secs(SHUTDOWN_TIMEOUT_SECS + 6));
+    assert!(exit.success(), "a clean shutdown exits 0: {exit}");
+    drop(tables_fs);
 }

@@ -146,7 +146,10 @@ pub fn run(n_lines: u64, batch_lines: u64, clients: usize) -> anyhow::Result<()>
         )
         .await?;
         let catalogue = seed_catalogue(&state).await?;
-        let views = state.views.clone();
+        let views = state
+            .views
+            .current()
+            .context("the read models are not open")?;
         let (server, base) = super::gateway::serve_locally(state).await?;
         crate::tls::install_crypto_provider();
         let http = reqwest::Client::builder()

@@ -404,7 +404,7 @@ async fn download_evidence(
     let store = state.service.store().clone();
     let bundle = match state
         .evidence
-        .bundle(store.as_ref(), &state.views, &subject)
+        .bundle(store.as_ref(), &state.views()?, &subject)
         .await
     {
         Ok(bundle) => bundle,

@@ -61,8 +61,10 @@ pub struct AppState {
     pub blobs: FsBlobStore,
     pub tokens: Arc<TokenStore>,
     /// The read models as keyed tables, following the log
-    /// (`/v1/views/...`, the dashboard's data, `/readyz`, `/metrics`).
-    pub views: Arc<TableRunner>,
+    /// (`/v1/views/...`, the dashboard's data, `/readyz`, `/metrics`),
+    /// reopened in place after their tables could not be written
+    /// ([`crate::views::live`]).
+    pub views: crate::views::live::LiveViews,
     pub max_body_bytes: usize,
     /// The gateway's clock; decisions receive its reading as `now`.
     pub clock: Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>,
@@ -84,6 +86,18 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// The read models now, or `503 views_reopening` while they are
+    /// reopened after their tables could not be written.
+    pub fn views(&self) -> Result<Arc<TableRunner>, problem::ApiError> {
+        self.views.current().ok_or_else(|| {
+            problem::ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "views_reopening",
+                "the read models are being reopened after their tables could not be written; retry shortly",
+            )
+        })
     }
 }
 

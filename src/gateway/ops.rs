@@ -73,7 +73,7 @@ pub async fn track(State(ops): State<Arc<Ops>>, request: Request, next: Next) ->
 
 /// `GET /metrics`.
 pub async fn metrics(State(state): State<AppState>) -> Response {
-    match state.ops.render(&state.views) {
+    match state.ops.render(state.views.current().as_deref()) {
         Ok(text) => (
             [(
                 header::CONTENT_TYPE,
@@ -93,7 +93,11 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let target = state.ops.head_at_start();
     let head = state.service.store().head().len;
-    let statuses = state.views.status();
+    let runner = state.views.current();
+    let statuses = runner
+        .as_ref()
+        .map(|runner| runner.status())
+        .unwrap_or_default();
     let lagging: Vec<serde_json::Value> = statuses
         .iter()
         .filter(|status| status.committed.next_position < target || status.failed.is_some())
@@ -127,8 +131,8 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             "reason": format!("the event log refuses appends: {}", trouble.error),
         }),
     };
-    let ready = lagging.is_empty() && trouble.is_none();
-    let body = serde_json::json!({
+    let ready = lagging.is_empty() && trouble.is_none() && runner.is_some();
+    let mut body = serde_json::json!({
         "status": if ready { "ready" } else { "not_ready" },
         "log_head_at_start": target,
         "log_head": head,
@@ -136,6 +140,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         "failed": failed,
         "log": log,
     });
+    if runner.is_none() {
+        body["views"] = serde_json::json!({
+            "status": "reopening",
+            "reason": "the read models are being reopened after their tables could not be written",
+        });
+    }
     let status = if ready {
         StatusCode::OK
     } else {

@@ -125,7 +125,7 @@ async fn a_failed_view_answers_503_naming_its_position_while_the_others_serve() 
                 .start()
                 .await
                 .expect("the read models start");
-            state.views = std::sync::Arc::new(runner);
+            state.views = salesledger::views::live::LiveViews::new(runner);
             state
         },
     )

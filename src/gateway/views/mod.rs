@@ -301,7 +301,7 @@ where
     R: Send + 'static,
 {
     wait_as_asked(state, P::NAME, wait).await?;
-    let tables = state.views.clone();
+    let tables = state.views()?;
     let (data, checkpoint) = tokio::task::spawn_blocking(move || tables.read_with::<P, _>(query))
         .await
         .map_err(|error| ApiError::internal(&error))?
@@ -314,7 +314,7 @@ where
 pub async fn wait_as_asked(state: &AppState, name: &str, wait: &WaitQuery) -> Result<(), ApiError> {
     if let Some(position) = wait.wait_for_position {
         state
-            .views
+            .views()?
             .wait_for(name, position, wait.timeout())
             .await
             .map_err(view_error)?;

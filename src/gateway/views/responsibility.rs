@@ -145,7 +145,7 @@ async fn customer_streams(
     state: &AppState,
     customer_id: CustomerId,
 ) -> Result<Vec<String>, ApiError> {
-    let views = state.views.clone();
+    let views = state.views()?;
     let (leads, _) = tokio::task::spawn_blocking(move || {
         views.read_with::<SubjectsTables, _>(|rows| {
             Ok(subjects::linked_streams(rows, customer_id.as_uuid())?

@@ -82,6 +82,7 @@ internal = An internal error occurred; it was logged.
 
 view_unavailable = The view is not available right now.
 view_not_caught_up = The view has not caught up with the requested position yet.
+views_reopening = The read models are being reopened after their tables could not be written (a full disk?); retry shortly.
 view_failed = View { $projector } stopped at log position { $position }, an event it cannot apply: { $why }
 unknown_customer = The customer is not known.
 unknown_rep = No rep { $rep_id } is registered.

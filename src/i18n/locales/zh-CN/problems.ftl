@@ -80,6 +80,7 @@ internal = 发生内部错误，已记录日志。
 
 view_unavailable = 该视图暂不可用。
 view_not_caught_up = 视图尚未追上所请求的位置。
+views_reopening = 读模型的表无法写入（磁盘已满？），正在重新打开；请稍后重试。
 view_failed = 视图 { $projector } 在日志位置 { $position } 停止，无法应用该处的事件：{ $why }
 unknown_customer = 未知客户。
 unknown_rep = 没有已登记的销售 { $rep_id }。
