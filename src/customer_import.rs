@@ -987,9 +987,10 @@ pub async fn import(
         // The id follows from the row's values: a row registered by an
         // earlier import, whoever ran it (the CLI's `supervisor:import`, a
         // supervisor over HTTP), is already imported. Its owner is set
-        // only if it still has none (an import stopped between the two
-        // steps); one assigned since, by hand or by the earlier import,
-        // stays.
+        // only if nothing has happened to it since its registration (an
+        // import stopped between the two steps): an owner assigned since,
+        // by hand or by the earlier import, stays, and so does a customer
+        // returned, released or recalled to the pool.
         let existing = service
             .load::<Customer>(&customer_stream_id(customer_id))
             .await?;
@@ -1001,7 +1002,8 @@ pub async fn import(
                 status: "already_imported".to_owned(),
                 owner: owner.map(|rep| rep.as_uuid()),
             });
-            if dry_run || existing.state.ownership.is_some() {
+            // The registration is the stream's first event (version 0).
+            if dry_run || existing.version != Some(0) {
                 continue;
             }
         }

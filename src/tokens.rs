@@ -50,8 +50,10 @@ pub const TOKEN_FILE_VERSION: u32 = 2;
 pub const RESERVED_NAME_PREFIX: &str = "system:";
 
 /// The names the system's own actors record under a role (the day-close
-/// scheduler, the reactions' process manager): no token takes them.
-pub const RESERVED_NAMES: [&str; 2] = [
+/// scheduler, the reactions' process manager, the CLI's imports): no token
+/// takes them.
+pub const RESERVED_NAMES: [&str; 3] = [
+    "import",
     "scheduler",
     salesledger_commands::reactions::PROCESS_MANAGER_ACTOR,
 ];

@@ -125,6 +125,18 @@ async fn a_supervisor_imports_the_list_and_owners_are_assigned() {
     )
     .await
     .ok();
+    // And one recalled to the pool stays there.
+    let line_3 = report["imported"][1]["customer_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    app.post_json(
+        &format!("/v1/customers/{line_3}/recall"),
+        "supervisor",
+        &serde_json::json!({"reason": "长期未跟进"}),
+    )
+    .await
+    .ok();
     let after = app.log_len();
     let other = post(&app, "supervisor_2", map, XLSX, fixture("customers.xlsx")).await;
     let report = other.ok().clone();
@@ -134,6 +146,8 @@ async fn a_supervisor_imports_the_list_and_owners_are_assigned() {
     assert_eq!(app.log_len(), after, "nothing appended");
     let customer = app.state_of(&format!("/v1/customers/{line_2}")).await;
     assert_eq!(customer["ownership"]["owner"], REP_B.to_string());
+    let customer = app.state_of(&format!("/v1/customers/{line_3}")).await;
+    assert!(customer["ownership"].is_null(), "{customer}");
 }
 
 #[tokio::test]

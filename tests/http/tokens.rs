@@ -235,6 +235,12 @@ async fn bad_token_requests_are_refused_plainly() {
             "system's own actors",
         ),
         (
+            json!({"name": "import", "role": "supervisor"}),
+            422,
+            "invalid_token",
+            "system's own actors",
+        ),
+        (
             json!({"name": "process-manager", "role": "integrator"}),
             422,
             "invalid_token",

@@ -1094,9 +1094,6 @@ pub struct BundleReport {
     pub timeline: Vec<String>,
 }
 
-/// Checks a bundle's bytes completely, offline. `pubkey` is the log's
-/// verifier key obtained independently (recommended).
-///
 /// The prefix of the error [`UniqueKeys`] raises for a key given twice.
 const DUPLICATE_KEY: &str = "duplicate key ";
 
@@ -1184,6 +1181,9 @@ fn duplicate_key_of(error: &serde_json::Error) -> Option<String> {
     serde_json::from_str(quoted).ok()
 }
 
+/// Checks a bundle's bytes completely, offline. `pubkey` is the log's
+/// verifier key obtained independently (recommended).
+///
 /// In order: the JSON shape and format; the key (the given one must equal
 /// the bundle's; the fingerprint must match); the checkpoint note's
 /// signature and fields; the manifest's signature and that it lists exactly
