@@ -520,6 +520,14 @@ impl Phone {
         // is dropped too. Other numbers (domestic, or `+` with another
         // country code) keep their digits.
         let digits = if has_plus {
+            if all_digits.starts_with('0') {
+                // `+` is the international prefix: a country code follows,
+                // never a second prefix (`+0086`) or a trunk 0.
+                return Err(DomainError::invalid(
+                    ValueKind::Phone,
+                    "a country code (1 to 9 first) after the +",
+                ));
+            }
             match all_digits.strip_prefix("86") {
                 Some(national) => domestic_phone_form(national)?,
                 None => all_digits,
@@ -548,7 +556,8 @@ impl Phone {
 /// country code: a mobile (1 then 10 digits, checked by the caller) as it
 /// is; a landline with its trunk 0, added unless already written
 /// (`+86 (0)21 ...`). Beijing's area code 010 is written `+86 10 ...`; no
-/// mobile starts with 10. `00` would be a second international prefix.
+/// mobile starts with 10. A nationwide service number (400 or 800, ten
+/// digits) has no trunk 0. `00` would be a second international prefix.
 fn domestic_phone_form(national: &str) -> Result<String, DomainError> {
     if national.starts_with("00") {
         return Err(DomainError::invalid(
@@ -557,7 +566,9 @@ fn domestic_phone_form(national: &str) -> Result<String, DomainError> {
         ));
     }
     let is_mobile = national.starts_with('1') && !national.starts_with("10");
-    if is_mobile || national.starts_with('0') {
+    let is_service =
+        national.len() == 10 && (national.starts_with("400") || national.starts_with("800"));
+    if is_mobile || is_service || national.starts_with('0') {
         Ok(national.to_owned())
     } else {
         Ok(format!("0{national}"))
@@ -1018,9 +1029,44 @@ mod tests {
             "+86 86 1234 5678",
             "+44 20 7946 0958",
             "8613800138000",
+            "+86 400 820 8820",
         ] {
             let phone = Phone::parse(raw).expect(raw);
             assert_eq!(Phone::parse(phone.as_str()), Ok(phone.clone()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn service_numbers_take_no_trunk_zero_and_plus_takes_no_zero() {
+        for (left, right) in [
+            ("+86 400 820 8820", "400-820-8820"),
+            ("0086 800 810 8888", "800 810 8888"),
+        ] {
+            assert_eq!(normalised(left), normalised(right), "{left} {right}");
+        }
+        assert_eq!(normalised("+86 400 820 8820"), Ok("4008208820".to_owned()));
+        for raw in ["+0086 21 6123 4567", "+021 6123 4567"] {
+            assert!(Phone::parse(raw).is_err(), "{raw}: {:?}", normalised(raw));
+        }
+    }
+
+    proptest::proptest! {
+        /// Whatever is accepted is stored in a form that parses to itself
+        /// (events store the normalised digits and decode through `parse`).
+        #[test]
+        fn every_accepted_number_parses_to_itself(
+            prefix in proptest::sample::select(vec!["", "+", "+86", "+86 ", "0086", "86", "+0", "00", "0"]),
+            digits in proptest::collection::vec(0u8..10, 4..16),
+            separators in proptest::collection::vec(proptest::sample::select(vec!["", " ", "-", "(", ")", "."]), 16),
+        ) {
+            let mut raw = prefix.to_owned();
+            for (index, digit) in digits.iter().enumerate() {
+                raw.push(char::from(b'0' + digit));
+                raw.push_str(separators[index % separators.len()]);
+            }
+            if let Ok(phone) = Phone::parse(&raw) {
+                proptest::prop_assert_eq!(Phone::parse(phone.as_str()), Ok(phone.clone()), "{}", raw);
+            }
         }
     }
 }
