@@ -463,10 +463,18 @@ impl CommandService {
     where
         A: Aggregate,
     {
+        let idempotency = meta.scoped_idempotency();
         for attempt in 1..=MAX_ATTEMPTS {
             let loaded = self.load::<A>(stream_id).await?;
             let events = loaded.state.decide(command.clone(), meta.now)?;
-            if events.is_empty() {
+            // A decision that changes nothing appends nothing. Without a
+            // key there is nothing to record either; with one, the key is
+            // stored by an append without events (below, checked against
+            // the version decided on like any append), so a retry replays
+            // "nothing appended" instead of being decided again on a state
+            // that may have moved, and another body under the key is
+            // refused.
+            if events.is_empty() && idempotency.is_none() {
                 return Ok(CommandOutcome {
                     command_id: meta.command_id,
                     stream_id: stream_id.to_owned(),
@@ -502,7 +510,7 @@ impl CommandService {
                     correlation_id: meta.correlation_id,
                     causation_id: meta.causation_id,
                 },
-                idempotency: meta.scoped_idempotency(),
+                idempotency: idempotency.clone(),
             };
             match self.store.append(request).await {
                 Ok(outcome) if !outcome.replayed => {
@@ -637,12 +645,26 @@ impl CommandService {
         meta: &CommandMeta,
         outcome: AppendOutcome,
     ) -> Result<CommandOutcome, CommandError> {
-        let n_events = usize::try_from(outcome.last_position - outcome.first_position + 1)
-            .unwrap_or(usize::MAX);
-        let records = self
-            .store
-            .read_all(outcome.first_position, n_events)
-            .await?;
+        let Some(positions) = outcome.positions() else {
+            // A decision that appended nothing, recorded with its key: the
+            // stream's version it was decided on, no events.
+            return Ok(CommandOutcome {
+                command_id: outcome
+                    .no_events
+                    .map_or(meta.command_id, |no_events| no_events.command_id),
+                stream_version: outcome.stream_version(),
+                stream_id: outcome.stream_id,
+                last_position: None,
+                events: Vec::new(),
+                replayed: outcome.replayed,
+                reactions: Vec::new(),
+                pending_reactions: Vec::new(),
+                refused_reactions: Vec::new(),
+            });
+        };
+        let n_events =
+            usize::try_from(positions.end() - positions.start() + 1).unwrap_or(usize::MAX);
+        let records = self.store.read_all(*positions.start(), n_events).await?;
         // The original command's id, also when answering a repeat.
         let command_id = records
             .first()
@@ -665,9 +687,9 @@ impl CommandService {
         }
         Ok(CommandOutcome {
             command_id,
+            stream_version: outcome.stream_version(),
             stream_id: outcome.stream_id,
-            stream_version: Some(outcome.last_version),
-            last_position: Some(outcome.last_position),
+            last_position: Some(*positions.end()),
             events,
             replayed: outcome.replayed,
             reactions: Vec::new(),
@@ -703,9 +725,9 @@ fn fresh_outcome(
         .collect();
     CommandOutcome {
         command_id: meta.command_id,
+        stream_version: outcome.stream_version(),
+        last_position: outcome.positions().map(|positions| *positions.end()),
         stream_id: outcome.stream_id,
-        stream_version: Some(outcome.last_version),
-        last_position: Some(outcome.last_position),
         events,
         replayed: false,
         reactions: Vec::new(),

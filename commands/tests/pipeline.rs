@@ -5,16 +5,21 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use salesledger_commands::{CommandError, CommandMeta, CommandService, IdempotencyKey, Principal};
+use salesledger_commands::{
+    CommandError, CommandMeta, CommandOutcome, CommandService, IdempotencyKey, Principal,
+};
 use salesledger_domain::customer::{
     ClaimCustomer, Customer, CustomerCommand, FollowUpKind, PoolPolicy, RecordFollowUp,
-    RegisterCustomer,
+    RegisterCustomer, SetCustomerAttributes,
 };
 use salesledger_domain::duplicate::DuplicateCandidate;
 use salesledger_domain::stream::customer_stream_id;
 use salesledger_domain::value::{ActorId, CompanyName, CustomerAttributes, CustomerId, RepId};
 use salesledger_domain::{CommandKind, DomainError, Role};
-use salesledger_store::{Hash32, SledStore, Store};
+use salesledger_store::{
+    AppendOutcome, AppendRequest, Hash32, LogHead, RecordedEvent, SledStore, Store, StoreError,
+    StoredOutcome,
+};
 use uuid::Uuid;
 
 struct Fixture {
@@ -483,4 +488,258 @@ async fn a_cached_aggregate_still_sees_events_appended_by_another_writer() {
     assert!(
         matches!(refused, Err(CommandError::Domain(DomainError::CustomerAlreadyOwned { owner, .. })) if owner == rep_id)
     );
+}
+
+/// Sets the customer's attributes to `pairs`.
+fn set_attributes(pairs: &[(&str, &str)]) -> CustomerCommand {
+    CustomerCommand::SetAttributes(SetCustomerAttributes {
+        attributes: CustomerAttributes::parse(pairs).expect("attrs"),
+    })
+}
+
+/// What `register_customer` registers.
+const REGISTERED: &[(&str, &str)] = &[("industry", "medical devices"), ("region", "east")];
+const CHANGED: &[(&str, &str)] = &[("industry", "automotive"), ("region", "east")];
+
+fn keyed(actor: &str, key: &str, fingerprint: u8) -> CommandMeta {
+    let mut keyed = meta(actor, Role::Supervisor);
+    keyed.idempotency = Some(IdempotencyKey {
+        key: key.into(),
+        fingerprint: Hash32([fingerprint; 32]),
+    });
+    keyed
+}
+
+/// A command that changes nothing still records its key: its retry, after
+/// someone else changed the customer, replays "nothing appended" (the
+/// original command, at the version it was decided on) instead of writing
+/// the old attributes back over the new ones, and another body under the
+/// key is refused.
+#[tokio::test]
+async fn an_unchanged_command_records_its_key_so_a_retry_after_a_change_appends_nothing() {
+    let Fixture { service, _data_dir } = fixture();
+    let customer_id = register_customer(&service, "杭州和睦医疗器械有限公司")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let original = service
+        .execute::<Customer>(
+            &keyed("zhang.min", "attrs-1", 1),
+            &stream_id,
+            set_attributes(REGISTERED),
+        )
+        .await
+        .expect("unchanged attributes");
+    assert!(original.events.is_empty() && !original.replayed);
+    assert_eq!(
+        (original.stream_version, original.last_position),
+        (Some(0), None)
+    );
+
+    // Someone else changes the attributes.
+    let changed = service
+        .execute::<Customer>(
+            &meta("wang.fang", Role::Supervisor),
+            &stream_id,
+            set_attributes(CHANGED),
+        )
+        .await
+        .expect("changed attributes");
+    assert_eq!(changed.events.len(), 1);
+    let head = service.store().head();
+
+    // The client retries its unchanged request: the original answer.
+    let retry = service
+        .execute::<Customer>(
+            &keyed("zhang.min", "attrs-1", 1),
+            &stream_id,
+            set_attributes(REGISTERED),
+        )
+        .await
+        .expect("replay");
+    assert!(retry.replayed, "{retry:?}");
+    assert_eq!(
+        CommandOutcome {
+            replayed: false,
+            ..retry
+        },
+        original
+    );
+    assert_eq!(service.store().head(), head, "nothing appended");
+    let loaded = service.load::<Customer>(&stream_id).await.expect("load");
+    assert_eq!(loaded.version, Some(1), "the newer attributes stand");
+
+    // Another body under the key is refused, before anything is decided.
+    let result = service
+        .execute::<Customer>(
+            &keyed("zhang.min", "attrs-1", 2),
+            &stream_id,
+            set_attributes(&[("industry", "pharma")]),
+        )
+        .await;
+    assert!(
+        matches!(result, Err(CommandError::IdempotencyKeyReused { ref key }) if key == "attrs-1"),
+        "{result:?}"
+    );
+    assert_eq!(service.store().head(), head);
+}
+
+type Hook = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+type Boxed<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A sled store that runs `before_no_events` (another writer's command)
+/// just before the first append without events reaches the log: the
+/// stream moves between a command's load and the recording of its key.
+/// (`Store` is an `async_trait`; its methods are written out as it
+/// expands them.)
+struct Interleaved {
+    inner: SledStore,
+    before_no_events: std::sync::Mutex<Option<Hook>>,
+}
+
+impl Store for Interleaved {
+    fn append<'life0, 'async_trait>(
+        &'life0 self,
+        request: AppendRequest,
+    ) -> Boxed<'async_trait, AppendOutcome>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(async move {
+            if request.events.is_empty() {
+                let hook = self.before_no_events.lock().expect("hook").take();
+                if let Some(hook) = hook {
+                    hook.await;
+                }
+            }
+            self.inner.append(request).await
+        })
+    }
+
+    fn read_stream<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        stream_id: &'life1 str,
+        from_version: u64,
+        limit: usize,
+    ) -> Boxed<'async_trait, Vec<RecordedEvent>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.read_stream(stream_id, from_version, limit)
+    }
+
+    fn read_all<'life0, 'async_trait>(
+        &'life0 self,
+        from_position: u64,
+        limit: usize,
+    ) -> Boxed<'async_trait, Vec<RecordedEvent>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.read_all(from_position, limit)
+    }
+
+    fn stream_version<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        stream_id: &'life1 str,
+    ) -> Boxed<'async_trait, Option<u64>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.stream_version(stream_id)
+    }
+
+    fn idempotent_outcome<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        key: &'life1 str,
+    ) -> Boxed<'async_trait, Option<StoredOutcome>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        self.inner.idempotent_outcome(key)
+    }
+
+    fn head(&self) -> LogHead {
+        self.inner.head()
+    }
+
+    fn watch_head(&self) -> tokio::sync::watch::Receiver<LogHead> {
+        self.inner.watch_head()
+    }
+}
+
+/// The no-op decision is made on a loaded version; when the stream moves
+/// before its key is recorded, the recording conflicts like an append and
+/// the command is decided again on the newer state (here: the attributes
+/// were changed, so the request now changes them back), and the key
+/// answers that decision.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_command_whose_stream_moves_before_its_key_is_recorded_is_decided_again() {
+    let data_dir = tempfile::tempdir().expect("tempdir");
+    let sled = SledStore::open(data_dir.path()).expect("open");
+    let other = Arc::new(CommandService::new(Arc::new(sled.clone())));
+    let customer_id = register_customer(&other, "南京康诺医疗科技有限公司")
+        .await
+        .expect("register");
+    let stream_id = customer_stream_id(customer_id);
+    let competing: Hook = {
+        let (other, stream_id) = (other.clone(), stream_id.clone());
+        Box::pin(async move {
+            other
+                .execute::<Customer>(
+                    &meta("wang.fang", Role::Supervisor),
+                    &stream_id,
+                    set_attributes(CHANGED),
+                )
+                .await
+                .expect("the competing change");
+        })
+    };
+    let store = Arc::new(Interleaved {
+        inner: sled,
+        before_no_events: std::sync::Mutex::new(Some(competing)),
+    });
+    let service = CommandService::new(store.clone());
+
+    let outcome = service
+        .execute::<Customer>(
+            &keyed("zhang.min", "attrs-1", 1),
+            &stream_id,
+            set_attributes(REGISTERED),
+        )
+        .await
+        .expect("decided again");
+    assert!(
+        store.before_no_events.lock().expect("hook").is_none(),
+        "the key was recorded without events first"
+    );
+    let event_types: Vec<&str> = outcome
+        .events
+        .iter()
+        .map(|event| event.event_type.as_str())
+        .collect();
+    assert_eq!(event_types, ["CustomerAttributesSet"]);
+    assert_eq!(outcome.stream_version, Some(2));
+    let head = store.head();
+
+    let retry = service
+        .execute::<Customer>(
+            &keyed("zhang.min", "attrs-1", 1),
+            &stream_id,
+            set_attributes(REGISTERED),
+        )
+        .await
+        .expect("replay");
+    assert!(retry.replayed);
+    assert_eq!(retry.events, outcome.events);
+    assert_eq!(store.head(), head);
 }

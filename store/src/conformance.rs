@@ -30,6 +30,7 @@ macro_rules! store_conformance_tests {
             reads_by_position,
             invalid_appends_append_nothing,
             idempotent_append_returns_the_original_outcome,
+            a_keyed_append_without_events_records_only_its_key,
             concurrent_appends_with_one_expected_version_have_one_winner,
             subscription_from_the_past_into_the_live_tail,
             verify_passes_on_a_healthy_log,
@@ -474,6 +475,156 @@ pub async fn idempotent_append_returns_the_original_outcome(store: Arc<dyn Store
 }
 
 use crate::AppendOutcome;
+
+/// A keyed request without events (a decision that changed nothing): no
+/// record, no head move, the expected version checked as for any append,
+/// and the key stored with an outcome that says nothing was appended at
+/// the stream's version then. A repeat replays it even after the stream
+/// moved on; another fingerprint is refused; a key refused by its
+/// expected version is not stored.
+pub async fn a_keyed_append_without_events_records_only_its_key(store: Arc<dyn Store>) {
+    let keyed = |stream_id: &str, expected: ExpectedVersion, key: &str, fingerprint: u8| {
+        let mut keyed = request(stream_id, expected, &[]);
+        keyed.idempotency = Some(Idempotency {
+            key: key.to_owned(),
+            fingerprint: Some(Hash32([fingerprint; 32])),
+        });
+        keyed
+    };
+    append_ok(
+        &*store,
+        request("account-1", ExpectedVersion::NoStream, &[json!({"n": 0})]),
+    )
+    .await;
+    let head = store.head();
+
+    let unchanged = keyed("account-1", ExpectedVersion::Exact(0), "noop-1", 1);
+    let command_id = unchanged.metadata.command_id;
+    let original = append_ok(&*store, unchanged).await;
+    assert!(!original.replayed);
+    assert_eq!(
+        original.no_events,
+        Some(crate::NoEvents {
+            stream_version: Some(0),
+            log_len: 1,
+            command_id,
+        })
+    );
+    assert!(original.event_ids.is_empty());
+    assert_eq!(
+        (original.positions(), original.stream_version()),
+        (None, Some(0))
+    );
+    assert_eq!(original.stream_id, "account-1");
+    assert_eq!(store.head(), head, "nothing appended");
+    assert_eq!(store.read_all(0, 10).await.expect("read").len(), 1);
+    assert_eq!(
+        store.stream_version("account-1").await.expect("version"),
+        Some(0)
+    );
+    let stored = store
+        .idempotent_outcome("noop-1")
+        .await
+        .expect("lookup")
+        .expect("the key is stored");
+    assert_eq!(stored.outcome, original);
+    assert_eq!(stored.fingerprint, Some(Hash32([1; 32])));
+
+    // The stream moves on; the retry (decided on the newer version)
+    // replays the original "nothing appended", at the original version.
+    append_ok(
+        &*store,
+        request("account-1", ExpectedVersion::Exact(0), &[json!({"n": 1})]),
+    )
+    .await;
+    let head = store.head();
+    let retry = append_ok(
+        &*store,
+        keyed("account-1", ExpectedVersion::Exact(1), "noop-1", 1),
+    )
+    .await;
+    assert!(retry.replayed);
+    assert_eq!(
+        AppendOutcome {
+            replayed: false,
+            ..retry
+        },
+        original
+    );
+    // With events this time, still the original answer, nothing appended.
+    let mut with_events = request("account-1", ExpectedVersion::Exact(1), &[json!({"n": 2})]);
+    with_events.idempotency = keyed("x", ExpectedVersion::Any, "noop-1", 1).idempotency;
+    assert!(append_ok(&*store, with_events).await.replayed);
+    assert_eq!(store.head(), head, "a replay appends nothing");
+
+    let reused = store
+        .append(keyed("account-1", ExpectedVersion::Exact(1), "noop-1", 2))
+        .await;
+    assert!(
+        matches!(reused, Err(StoreError::IdempotencyKeyReused { ref key }) if key == "noop-1"),
+        "{reused:?}"
+    );
+
+    // Decided on a version the stream has left: a conflict, key not stored.
+    assert_conflict(
+        store
+            .append(keyed("account-1", ExpectedVersion::Exact(0), "noop-2", 3))
+            .await,
+        Some(1),
+    );
+    assert_eq!(
+        store.idempotent_outcome("noop-2").await.expect("lookup"),
+        None
+    );
+
+    // On a stream that does not exist: no stream version, no stream made.
+    let nothing = append_ok(
+        &*store,
+        keyed("account-2", ExpectedVersion::NoStream, "noop-3", 4),
+    )
+    .await;
+    assert_eq!(
+        (nothing.stream_version(), nothing.positions()),
+        (None, None)
+    );
+    assert_eq!(
+        store.stream_version("account-2").await.expect("version"),
+        None
+    );
+    let next = append_ok(
+        &*store,
+        request("account-2", ExpectedVersion::NoStream, &[json!({"n": 0})]),
+    )
+    .await;
+    assert_eq!((next.first_position, next.first_version), (head.len, 0));
+
+    // Many concurrent requests with one key: one records it, the others
+    // replay it; nothing is appended.
+    let head = store.head();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let store = store.clone();
+        let request = keyed("account-2", ExpectedVersion::Exact(0), "noop-4", 5);
+        tasks.push(tokio::spawn(async move { store.append(request).await }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task").expect("append"));
+    }
+    assert_eq!(
+        outcomes.iter().filter(|outcome| !outcome.replayed).count(),
+        1
+    );
+    assert!(outcomes.iter().all(|outcome| outcome.no_events
+        == Some(crate::NoEvents {
+            stream_version: Some(0),
+            log_len: head.len,
+            command_id: outcomes[0].no_events.expect("no events").command_id,
+        })));
+    assert_eq!(store.head(), head);
+    let report = verify_log(&*store, |_, _| {}).await.expect("verify");
+    assert_eq!((report.n_verified, report.failure), (head.len, None));
+}
 
 pub async fn concurrent_appends_with_one_expected_version_have_one_winner(store: Arc<dyn Store>) {
     append_ok(

@@ -44,7 +44,7 @@ pub use log::{
 pub use pg_store::{PgStore, PgWriterStats};
 pub use record::{
     AppendMetadata, AppendOutcome, AppendRequest, CanonicalJson, ExpectedVersion, Hash32,
-    Idempotency, NameProblem, NewEvent, RecordedEvent,
+    Idempotency, NameProblem, NewEvent, NoEvents, RecordedEvent,
 };
 #[cfg(feature = "sled")]
 pub use sled_store::{

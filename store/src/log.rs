@@ -38,11 +38,15 @@ impl LogHead {
 /// - positions are gapless from 0 and totally ordered; stream versions are
 ///   gapless from 0 within each stream;
 /// - readers only ever see acknowledged records: reads stop at [`LogHead::len`];
-/// - a repeated idempotency key returns the first outcome and writes nothing.
+/// - a repeated idempotency key returns the first outcome and writes nothing;
+/// - a keyed request without events appends no record but stores its key,
+///   after the same expected-version check and as durably as an append.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Appends the request's events to its stream, checking the expected
-    /// version.
+    /// version. With no events (admitted only with an idempotency key) it
+    /// appends nothing and records the key with an outcome that says so
+    /// ([`AppendOutcome::no_events`]).
     async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError>;
 
     /// Up to `limit` events of one stream, from `from_version` on, in order.
@@ -95,7 +99,8 @@ pub trait Store: Send + Sync + 'static {
     async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError>;
 
     /// The outcome stored under an idempotency key, with the fingerprint it
-    /// was stored with, once that append is durable; `None` otherwise.
+    /// was stored with, once that append is durable and within the head
+    /// ([`AppendOutcome::within`]); `None` otherwise.
     async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError>;
 
     /// The committed head now.

@@ -17,7 +17,8 @@
 //!   the record's `u32` bit for bit (values above `i32::MAX` read negative
 //!   in SQL and come back unchanged);
 //! - `idempotency(key text primary key, fingerprint bytea null, outcome
-//!   jsonb)`: the original [`AppendOutcome`] of each keyed append.
+//!   jsonb)`: the original [`AppendOutcome`] of each keyed append (of a
+//!   keyed append without events, the only row it writes).
 //!
 //! Everything lives in one schema: the `schema` given to
 //! [`PgStore::connect`] (created if missing and put on the connections'
@@ -42,6 +43,10 @@
 //! 5. only then answer every caller of the batch (a request refused by its
 //!    expected-version check gets `WrongExpectedVersion`, the others of the
 //!    batch still commit) and move the head.
+//!
+//! A batch whose only writes are keys of appends without events commits
+//! those rows the same way (no records, no notification: the head does
+//! not move); a batch that writes nothing is rolled back.
 //!
 //! **Durability**: PostgreSQL's commit with `synchronous_commit = on` (set
 //! for every append transaction, whatever the server default) returns only
@@ -96,8 +101,8 @@ use uuid::Uuid;
 use crate::error::StoreError;
 use crate::log::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 use crate::record::{
-    chain_records, next_recorded_at, AppendOutcome, AppendRequest, CanonicalJson, Hash32,
-    RecordedEvent,
+    chain_records, next_recorded_at, no_events_outcome, AppendOutcome, AppendRequest,
+    CanonicalJson, Hash32, Idempotency, RecordedEvent,
 };
 
 /// The NOTIFY channel every append transaction notifies.
@@ -878,8 +883,9 @@ impl Store for PgStore {
             return Ok(None);
         };
         let (_, stored) = stored_outcome_from_row(&row)?;
-        // An entry beyond the head this process knows is not an outcome yet.
-        Ok(Some(stored).filter(|stored| stored.outcome.last_position < end))
+        // An entry beyond the head this process knows is not an outcome
+        // yet (rows are visible only once committed, hence durable).
+        Ok(Some(stored).filter(|stored| stored.outcome.within(end)))
     }
 
     fn head(&self) -> LogHead {
@@ -1081,6 +1087,10 @@ impl Columns {
     }
 }
 
+/// A batch's answers, the tip after it, its records and whether it wrote
+/// (and committed) anything.
+type BatchWritten = (Vec<Answer>, Tip, u64, bool);
+
 /// What a batch transaction staged.
 struct Staged {
     answers: Vec<Answer>,
@@ -1110,8 +1120,8 @@ impl Writer {
             jobs.into_iter().map(|job| (job.request, job.reply)).unzip();
         let started = std::time::Instant::now();
         match self.write_batch(&requests).await {
-            Ok((answers, tip, n_records)) => {
-                if n_records > 0 {
+            Ok((answers, tip, n_records, wrote)) => {
+                if wrote {
                     self.stats.n_batches.fetch_add(1, Ordering::Relaxed);
                     self.stats.n_records.fetch_add(n_records, Ordering::Relaxed);
                     self.stats.commit_nanos.fetch_add(
@@ -1169,14 +1179,11 @@ impl Writer {
     /// the caller's appends are acknowledged only after `COMMIT` succeeded.
     /// After any failure the transaction is rolled back, and a connection
     /// that cannot roll back is taken out of the pool.
-    async fn write_batch(
-        &self,
-        requests: &[AppendRequest],
-    ) -> Result<(Vec<Answer>, Tip, u64), StoreError> {
+    async fn write_batch(&self, requests: &[AppendRequest]) -> Result<BatchWritten, StoreError> {
         let client = self.pool.get().await.map_err(unreachable)?;
         let result = self.write_batch_on(&client, requests).await;
         let must_roll_back = match &result {
-            Ok((_, _, n_records)) => *n_records == 0,
+            Ok((_, _, _, wrote)) => !*wrote,
             Err(_) => true,
         };
         if must_roll_back && client.batch_execute("ROLLBACK").await.is_err() {
@@ -1191,7 +1198,7 @@ impl Writer {
         &self,
         client: &deadpool_postgres::Object,
         requests: &[AppendRequest],
-    ) -> Result<(Vec<Answer>, Tip, u64), StoreError> {
+    ) -> Result<BatchWritten, StoreError> {
         let tip_statement = client.prepare_cached(TIP_SQL).await.map_err(db_error)?;
         let heads_statement = client
             .prepare_cached(STREAM_HEADS_SQL)
@@ -1285,11 +1292,12 @@ impl Writer {
         let mut new_tip = tip;
         let staged = stage_batch(requests, &mut new_tip, &mut stream_heads, &stored_keys)?;
         let n_records = staged.columns.position.len() as u64;
-        if n_records == 0 {
-            return Ok((staged.answers, tip, 0));
+        if n_records == 0 && staged.keys.is_empty() {
+            return Ok((staged.answers, tip, 0, false));
         }
 
-        // 3. Rows, keys, notification, commit.
+        // 3. Rows, keys, notification, commit (keys of appends without
+        // events only: keys and commit).
         let columns = &staged.columns;
         let notification = notification_payload(&self.schema, new_tip.head());
         let insert_params = columns.params();
@@ -1303,7 +1311,13 @@ impl Writer {
         // instead of the cause.
         async {
             let (rows, keys, notify, commit) = tokio::join!(
-                client.execute(&insert_statement, &insert_params),
+                async {
+                    if n_records == 0 {
+                        Ok(0)
+                    } else {
+                        client.execute(&insert_statement, &insert_params).await
+                    }
+                },
                 async {
                     if staged.keys.is_empty() {
                         Ok(0)
@@ -1316,7 +1330,13 @@ impl Writer {
                             .await
                     }
                 },
-                client.execute(&notify_statement, &notify_params),
+                async {
+                    if n_records == 0 {
+                        Ok(0)
+                    } else {
+                        client.execute(&notify_statement, &notify_params).await
+                    }
+                },
                 client.batch_execute("COMMIT"),
             );
             rows?;
@@ -1328,7 +1348,7 @@ impl Writer {
         .await
         .map_err(db_error)?;
         PgWriterStats::add(&self.stats.write_nanos, phase);
-        Ok((staged.answers, new_tip, n_records))
+        Ok((staged.answers, new_tip, n_records, true))
     }
 }
 
@@ -1489,6 +1509,26 @@ fn stage_batch(
         }
 
         let recorded_at = next_recorded_at(tip.last_recorded_at);
+        if request.events.is_empty() {
+            // Admitted only with a key (`AppendRequest::validate`): the key
+            // is recorded at the log's staged end, nothing else moves.
+            let outcome = no_events_outcome(
+                request,
+                actual,
+                tip.next_position,
+                tip.last_hash,
+                recorded_at,
+            );
+            if let Some(idempotency) = &request.idempotency {
+                stage_key(&mut staged, idempotency, &outcome)?;
+                batch_keys.insert(
+                    idempotency.key.as_str(),
+                    (request_idx, idempotency.fingerprint),
+                );
+            }
+            staged.answers.push(Answer::Done(Ok(outcome)));
+            continue;
+        }
         let first_version = actual.map_or(0, |version| version + 1);
         let (records, outcome) = chain_records(
             request,
@@ -1506,15 +1546,7 @@ fn stage_batch(
             records.len() as u64,
         );
         if let Some(idempotency) = &request.idempotency {
-            staged.keys.push(idempotency.key.clone());
-            staged
-                .fingerprints
-                .push(idempotency.fingerprint.map(|hash| hash.0.to_vec()));
-            staged
-                .outcomes
-                .push(serde_json::to_string(&outcome).map_err(|error| {
-                    StoreError::InvalidAppend(format!("idempotency entry: {error}"))
-                })?);
+            stage_key(&mut staged, idempotency, &outcome)?;
             batch_keys.insert(
                 idempotency.key.as_str(),
                 (request_idx, idempotency.fingerprint),
@@ -1529,6 +1561,23 @@ fn stage_batch(
         staged.answers.push(Answer::Done(Ok(outcome)));
     }
     Ok(staged)
+}
+
+/// Stages the idempotency row of `outcome`.
+fn stage_key(
+    staged: &mut Staged,
+    idempotency: &Idempotency,
+    outcome: &AppendOutcome,
+) -> Result<(), StoreError> {
+    staged.keys.push(idempotency.key.clone());
+    staged
+        .fingerprints
+        .push(idempotency.fingerprint.map(|hash| hash.0.to_vec()));
+    staged.outcomes.push(
+        serde_json::to_string(outcome)
+            .map_err(|error| StoreError::InvalidAppend(format!("idempotency entry: {error}")))?,
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -241,6 +241,13 @@ pub struct Idempotency {
 
 /// Everything one `append` call carries. All its events land together or
 /// not at all.
+///
+/// A request with no events is admitted only with an idempotency key: it
+/// appends no record, checks the expected version as any append does, and
+/// stores the key (as durably as an append) with an outcome that says
+/// nothing was appended ([`AppendOutcome::no_events`]). A caller whose
+/// decision changed nothing records it this way, so a repeat of the key is
+/// answered with that decision instead of being decided again.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppendRequest {
     pub stream_id: String,
@@ -255,9 +262,9 @@ impl AppendRequest {
     pub fn validate(&self) -> Result<(), StoreError> {
         validate_name("stream id", &self.stream_id)?;
         validate_name("actor", &self.metadata.actor)?;
-        if self.events.is_empty() {
+        if self.events.is_empty() && self.idempotency.is_none() {
             return Err(StoreError::InvalidAppend(
-                "an append needs at least one event".into(),
+                "an append needs at least one event, or an idempotency key to record".into(),
             ));
         }
         for event in &self.events {
@@ -286,6 +293,13 @@ pub(crate) fn validate_name(what: &str, value: &str) -> Result<(), StoreError> {
 
 /// What a successful append reports. Repeating an idempotent append returns
 /// the same outcome with `replayed: true`.
+///
+/// An append without events (a keyed no-op, see [`AppendRequest`]) has
+/// `no_events` set and `event_ids` empty; its position and version fields
+/// then name no record (both positions are the log's length at the time,
+/// both versions the stream's version or 0, `last_hash` the log's head):
+/// read [`AppendOutcome::no_events`] (or [`AppendOutcome::positions`])
+/// before them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppendOutcome {
     pub stream_id: String,
@@ -298,6 +312,55 @@ pub struct AppendOutcome {
     pub recorded_at: DateTime<Utc>,
     #[serde(default)]
     pub replayed: bool,
+    /// `Some` when the append carried no events: nothing was appended, the
+    /// key was recorded. Absent from the stored form of an append of
+    /// events, so outcomes stored before it existed read as appends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_events: Option<NoEvents>,
+}
+
+/// What an append without events recorded with its idempotency key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoEvents {
+    /// The stream's last version the append's expected version was checked
+    /// against; `None`: the stream had no events.
+    pub stream_version: Option<u64>,
+    /// The log's length then: every record the decision could have seen
+    /// lies below it.
+    pub log_len: u64,
+    /// The command that recorded the key ([`AppendMetadata::command_id`]).
+    pub command_id: Uuid,
+}
+
+impl AppendOutcome {
+    /// The positions of the appended records; `None` when nothing was
+    /// appended.
+    pub fn positions(&self) -> Option<std::ops::RangeInclusive<u64>> {
+        match self.no_events {
+            Some(_) => None,
+            None => Some(self.first_position..=self.last_position),
+        }
+    }
+
+    /// The stream's last version after the append (`None`: an append
+    /// without events on a stream that has none).
+    pub fn stream_version(&self) -> Option<u64> {
+        match self.no_events {
+            Some(no_events) => no_events.stream_version,
+            None => Some(self.last_version),
+        }
+    }
+
+    /// Whether everything this outcome reports lies in a log of `len`
+    /// records: its records, or for an append without events the log it
+    /// was checked against. A store answers a key only then, so a caller
+    /// never learns of records it cannot read yet.
+    pub fn within(&self, len: u64) -> bool {
+        match self.no_events {
+            Some(no_events) => no_events.log_len <= len,
+            None => self.last_position < len,
+        }
+    }
 }
 
 /// One stored event: its place in the log, its metadata, its payload and
@@ -452,8 +515,39 @@ pub fn chain_records(
         last_hash,
         recorded_at,
         replayed: false,
+        no_events: None,
     };
     (records, outcome)
+}
+
+/// The outcome of an admitted append without events (an idempotency key
+/// recorded, nothing appended) on a stream whose last version is
+/// `stream_version`, in a log of `log_len` records (those committed and
+/// those staged before it in its batch) ending with `last_hash`. Every
+/// backend builds it here.
+pub fn no_events_outcome(
+    request: &AppendRequest,
+    stream_version: Option<u64>,
+    log_len: u64,
+    last_hash: Hash32,
+    recorded_at: DateTime<Utc>,
+) -> AppendOutcome {
+    AppendOutcome {
+        stream_id: request.stream_id.clone(),
+        first_position: log_len,
+        last_position: log_len,
+        first_version: stream_version.unwrap_or(0),
+        last_version: stream_version.unwrap_or(0),
+        event_ids: Vec::new(),
+        last_hash,
+        recorded_at,
+        replayed: false,
+        no_events: Some(NoEvents {
+            stream_version,
+            log_len,
+            command_id: request.metadata.command_id,
+        }),
+    }
 }
 
 fn put_text(out: &mut Vec<u8>, text: &str) {
@@ -548,6 +642,58 @@ mod tests {
             found += usize::from(expected.is_some());
         }
         assert!(found >= 7, "the documents name a customer {found} times");
+    }
+
+    /// Outcomes stored before appends without events existed (every
+    /// stored key of an older log) read as appends of events, and an
+    /// append's stored form is unchanged; an outcome without events
+    /// round-trips.
+    #[test]
+    fn stored_outcomes_read_the_same_with_and_without_events() {
+        let old = r#"{"stream_id":"customer-1","first_position":3,"last_position":4,"first_version":0,"last_version":1,"event_ids":["0192f0a4-5b6c-7d8e-9f00-112233445566","0192f0a4-5b6c-7d8e-9f00-665544332211"],"last_hash":"0909090909090909090909090909090909090909090909090909090909090909","recorded_at":"2026-03-02T09:30:00Z","replayed":false}"#;
+        let outcome: AppendOutcome = serde_json::from_str(old).expect("an old stored outcome");
+        assert_eq!(outcome.no_events, None);
+        assert_eq!(outcome.positions(), Some(3..=4));
+        assert_eq!(outcome.stream_version(), Some(1));
+        assert!(outcome.within(5) && !outcome.within(4));
+        let written = serde_json::to_value(&outcome).expect("JSON");
+        assert_eq!(
+            written,
+            serde_json::from_str::<serde_json::Value>(old).expect("JSON")
+        );
+
+        let mut request = AppendRequest {
+            stream_id: "customer-1".into(),
+            expected_version: ExpectedVersion::NoStream,
+            events: Vec::new(),
+            metadata: AppendMetadata {
+                actor: "rep:li.wei".into(),
+                command_id: Uuid::from_u128(2),
+                correlation_id: Uuid::from_u128(3),
+                causation_id: Uuid::from_u128(4),
+            },
+            idempotency: None,
+        };
+        assert!(
+            matches!(request.validate(), Err(StoreError::InvalidAppend(_))),
+            "no events and no key"
+        );
+        request.idempotency = Some(Idempotency {
+            key: "k".into(),
+            fingerprint: None,
+        });
+        request.validate().expect("no events with a key");
+        let nothing = no_events_outcome(&request, None, 7, Hash32([9; 32]), outcome.recorded_at);
+        assert_eq!(
+            (nothing.positions(), nothing.stream_version()),
+            (None, None)
+        );
+        assert!(nothing.within(7) && !nothing.within(6));
+        let text = serde_json::to_string(&nothing).expect("JSON");
+        assert_eq!(
+            serde_json::from_str::<AppendOutcome>(&text).expect("round trip"),
+            nothing
+        );
     }
 
     #[test]

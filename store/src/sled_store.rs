@@ -9,6 +9,9 @@
 //! - `I` + idempotency key -> JSON `{fingerprint, outcome}`;
 //! - `Mformat` -> the layout version.
 //!
+//! A keyed append without events writes only its `I` entry (an outcome
+//! with `no_events`), in the same group commit as any other append.
+//!
 //! # Group commit and durability
 //! One writer thread owns every write. It drains the request queue, checks
 //! each request's expected version against the stream heads (including
@@ -19,7 +22,10 @@
 //! metadata: sled issue #1452) and any blob file sled created, and only then
 //! answers every caller of the batch and moves the committed head. Readers
 //! never read past the committed head, so they never see a record that could
-//! still be lost.
+//! still be lost. The `I` entry of an append without events moves no head:
+//! the writer lists its key as unsynced before `apply_batch` and strikes it
+//! off once the batch is durable, and readers take no entry whose key is
+//! listed, so such a key too is answered only once it is on stable storage.
 //!
 //! # Write failures (a full disk, an I/O error)
 //! If a write or a sync fails, the batch's callers get an error
@@ -38,6 +44,8 @@
 //! of it), the batch is **rolled back** (its log, stream and idempotency
 //! keys removed in one durable batch) before anything else is written: a
 //! refused batch never becomes visible later, and positions stay gapless.
+//! A refused batch that held keys of appends without events is rolled back
+//! whatever the tip on disk says (such keys leave no record to tell).
 //! Recovery is tried at once, then in the background every
 //! [`RECOVERY_RETRY`] and before each append, so appends resume by
 //! themselves when space returns. [`SledStore::health`] reports the last
@@ -60,7 +68,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::error::StoreError;
 use crate::log::{check_import, ImportTip, LogHead, RegistrationLock, Store, StoredOutcome};
 use crate::record::{
-    chain_records, next_recorded_at, AppendOutcome, AppendRequest, Hash32, RecordedEvent,
+    chain_records, next_recorded_at, no_events_outcome, AppendOutcome, AppendRequest, Hash32,
+    Idempotency, RecordedEvent,
 };
 
 const LOG_PREFIX: u8 = b'L';
@@ -179,9 +188,31 @@ struct Inner {
     /// lock), so an in-process mutex serialises every registration.
     registrations: Arc<tokio::sync::Mutex<()>>,
     head: watch::Receiver<LogHead>,
+    /// Keys of appends without events staged but not yet durable.
+    unsynced: UnsyncedKeys,
     writer: Mutex<Option<JoinHandle<()>>>,
     stats: Arc<WriterStats>,
     path: PathBuf,
+}
+
+/// The idempotency keys of appends without events that the writer has put
+/// in sled (readers may see their entries) but not yet made durable, or
+/// whose batch was refused and not yet rolled back. Such an entry moves no
+/// head, so readers consult this list instead.
+#[derive(Clone, Default)]
+struct UnsyncedKeys(Arc<Mutex<HashSet<String>>>);
+
+impl UnsyncedKeys {
+    fn with<T>(&self, f: impl FnOnce(&mut HashSet<String>) -> T) -> T {
+        match self.0.lock() {
+            Ok(mut keys) => f(&mut keys),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.with(|keys| keys.contains(key))
+    }
 }
 
 impl Drop for Inner {
@@ -282,6 +313,7 @@ impl SledStore {
         let known_blob_files = list_files(&blobs_dir)?;
         let shared_db: SharedDb = Arc::new(tokio::sync::RwLock::new(Some(db.clone())));
         let health: SharedHealth = Arc::new(Mutex::new(None));
+        let unsynced = UnsyncedKeys::default();
         #[cfg(test)]
         let faults = faults::Faults::default();
         let writer = Writer {
@@ -296,6 +328,7 @@ impl SledStore {
             tip,
             stream_heads: HashMap::new(),
             head: head_sender,
+            unsynced: unsynced.clone(),
             stats: stats.clone(),
             failure: None,
             poisoned: false,
@@ -315,6 +348,7 @@ impl SledStore {
                 requests: Mutex::new(Some(sender)),
                 registrations: Arc::new(tokio::sync::Mutex::new(())),
                 head,
+                unsynced,
                 writer: Mutex::new(Some(handle)),
                 stats,
                 path,
@@ -551,11 +585,18 @@ impl Store for SledStore {
         let db = self.read_db().await;
         let health = self.inner.health.clone();
         let end = self.inner.head.borrow().len;
+        let unsynced = self.inner.unsynced.clone();
         let key = key.to_owned();
         run_read(1, move || {
             let stored = read_idempotency(usable(&db, &health)?, &key)?;
-            // An entry whose append is not durable yet is not an outcome.
-            Ok(stored.filter(|stored| stored.outcome.last_position < end))
+            // An entry whose append is not durable yet is not an outcome:
+            // records beyond the committed head, or (read after the entry,
+            // which the writer lists before sled holds it) a key without
+            // events still listed as unsynced.
+            Ok(stored.filter(|stored| {
+                stored.outcome.within(end)
+                    && (stored.outcome.no_events.is_none() || !unsynced.contains(&key))
+            }))
         })
         .await
     }
@@ -635,6 +676,8 @@ struct Writer {
     /// index; `None` = no stream).
     stream_heads: HashMap<String, Option<u64>>,
     head: watch::Sender<LogHead>,
+    /// Shared with readers: see [`UnsyncedKeys`].
+    unsynced: UnsyncedKeys,
     stats: Arc<WriterStats>,
     /// Set while the last write failed and the writer has not recovered.
     failure: Option<Failure>,
@@ -796,18 +839,21 @@ impl Writer {
         self.faults.recovery()?;
         self.reopen()?;
         let on_disk = read_tip(self.db()?)?;
-        if on_disk.next_position != self.tip.next_position {
-            if on_disk.next_position < self.tip.next_position {
-                // Seen on a still-full tmpfs: sled reopened there shows less
-                // than was durably committed (and a restart with space shows
-                // it all). Never use such a handle: readers get
-                // `Unavailable` and the writer reopens again later.
-                self.close_handles();
-                return Err(StoreError::InsufficientStorage(format!(
-                    "the reopened log shows {} records of {} committed; the disk is probably still full",
-                    on_disk.next_position, self.tip.next_position
-                )));
-            }
+        if on_disk.next_position < self.tip.next_position {
+            // Seen on a still-full tmpfs: sled reopened there shows less
+            // than was durably committed (and a restart with space shows
+            // it all). Never use such a handle: readers get
+            // `Unavailable` and the writer reopens again later.
+            self.close_handles();
+            return Err(StoreError::InsufficientStorage(format!(
+                "the reopened log shows {} records of {} committed; the disk is probably still full",
+                on_disk.next_position, self.tip.next_position
+            )));
+        }
+        // Keys of appends without events leave no record to show whether
+        // their batch reached the disk: roll them back in any case.
+        let unlogged_keys = self.unsynced.with(|keys| !keys.is_empty());
+        if on_disk.next_position != self.tip.next_position || unlogged_keys {
             let keys = self
                 .failure
                 .as_ref()
@@ -818,11 +864,15 @@ impl Writer {
                 batch.remove(key);
             }
             self.write_durably(batch)?;
-            tracing::warn!(
-                from = self.tip.next_position,
-                to = on_disk.next_position,
-                "rolled back a refused batch that had reached the disk"
-            );
+            if on_disk.next_position != self.tip.next_position {
+                tracing::warn!(
+                    from = self.tip.next_position,
+                    to = on_disk.next_position,
+                    "rolled back a refused batch that had reached the disk"
+                );
+            } else {
+                tracing::info!("rolled back the keys of refused appends without events");
+            }
             let after = read_tip(self.db()?)?;
             if after.next_position != self.tip.next_position {
                 return self.poison(format!(
@@ -834,6 +884,8 @@ impl Writer {
         if read_tip(self.db()?)?.last_hash != self.tip.last_hash {
             return self.poison("the last record on disk is not the last committed one".into());
         }
+        // Every unsynced key is of a refused batch, rolled back by now.
+        self.unsynced.with(HashSet::clear);
         if let Some(failure) = self.failure.take() {
             tracing::info!(
                 since = %failure.info.since,
@@ -1002,6 +1054,8 @@ impl Writer {
         let mut pending: Vec<Pending> = Vec::new();
         let mut batch_keys: HashMap<String, (usize, Option<Hash32>)> = HashMap::new();
         let mut n_records = 0u64;
+        // Keys of appends without events, listed as unsynced until durable.
+        let mut unlogged: Vec<String> = Vec::new();
 
         for job in jobs {
             match self.stage(
@@ -1011,6 +1065,12 @@ impl Writer {
                 &mut batch_keys,
                 pending.len(),
             ) {
+                Ok(Staged::Written(outcome)) if outcome.no_events.is_some() => {
+                    if let Some(idempotency) = &job.request.idempotency {
+                        unlogged.push(idempotency.key.clone());
+                    }
+                    pending.push(Pending::Written(job.reply, outcome));
+                }
                 Ok(Staged::Written(outcome)) => {
                     n_records += outcome.event_ids.len() as u64;
                     pending.push(Pending::Written(job.reply, outcome));
@@ -1028,6 +1088,11 @@ impl Writer {
             return;
         }
 
+        // Listed before sled holds the entries (readers check the list
+        // after reading an entry); struck off only once they are durable,
+        // or, if the batch is refused, once recovery rolled them back.
+        self.unsynced
+            .with(|keys| keys.extend(unlogged.iter().cloned()));
         if let Err(error) = self.write_durably(batch) {
             let refusal = self.fail(error, keys, tip_before);
             let (message, storage_full) = (refusal.to_string(), refusal.is_storage_full());
@@ -1045,10 +1110,23 @@ impl Writer {
         }
         self.stats.n_batches.fetch_add(1, Ordering::Relaxed);
         self.stats.n_records.fetch_add(n_records, Ordering::Relaxed);
-        self.head.send_replace(LogHead {
+        let head = LogHead {
             len: self.tip.next_position,
             last_hash: self.tip.last_hash,
+        };
+        // A batch of appends without events leaves the head where it was.
+        self.head.send_if_modified(|current| {
+            let moved = *current != head;
+            *current = head;
+            moved
         });
+        if !unlogged.is_empty() {
+            self.unsynced.with(|keys| {
+                for key in &unlogged {
+                    keys.remove(key);
+                }
+            });
+        }
 
         let outcomes: Vec<Option<AppendOutcome>> = pending
             .iter()
@@ -1124,6 +1202,26 @@ impl Writer {
             .ok_or_else(|| StoreError::InvalidAppend("stream id too long".into()))?;
 
         let recorded_at = next_recorded_at(self.tip.last_recorded_at);
+        if request.events.is_empty() {
+            // Admitted only with a key (`AppendRequest::validate`): the key
+            // is recorded at the log's staged end, nothing else moves.
+            let outcome = no_events_outcome(
+                request,
+                actual,
+                self.tip.next_position,
+                self.tip.last_hash,
+                recorded_at,
+            );
+            if let Some(idempotency) = &request.idempotency {
+                let key = self.stage_idempotency(batch, idempotency, &outcome)?;
+                keys.push(key);
+                batch_keys.insert(
+                    idempotency.key.clone(),
+                    (pending_idx, idempotency.fingerprint),
+                );
+            }
+            return Ok(Staged::Written(outcome));
+        }
         let first_version = actual.map_or(0, |version| version + 1);
         let (records, outcome) = chain_records(
             request,
@@ -1145,16 +1243,7 @@ impl Writer {
         let (last_hash, n_events) = (outcome.last_hash, records.len() as u64);
         let first_position = outcome.first_position;
         if let Some(idempotency) = &request.idempotency {
-            let stored = StoredOutcome {
-                fingerprint: idempotency.fingerprint,
-                outcome: outcome.clone(),
-            };
-            let encoded = serde_json::to_vec(&stored).map_err(|error| {
-                StoreError::InvalidAppend(format!("idempotency entry: {error}"))
-            })?;
-            let key = idempotency_key(&idempotency.key);
-            batch.insert(key.as_slice(), encoded);
-            staged_keys.push(key);
+            staged_keys.push(self.stage_idempotency(batch, idempotency, &outcome)?);
             batch_keys.insert(
                 idempotency.key.clone(),
                 (pending_idx, idempotency.fingerprint),
@@ -1169,6 +1258,25 @@ impl Writer {
         self.stream_heads
             .insert(request.stream_id.clone(), Some(outcome.last_version));
         Ok(Staged::Written(outcome))
+    }
+
+    /// Puts the idempotency entry of `outcome` in the batch; returns its
+    /// sled key.
+    fn stage_idempotency(
+        &self,
+        batch: &mut sled::Batch,
+        idempotency: &Idempotency,
+        outcome: &AppendOutcome,
+    ) -> Result<Vec<u8>, StoreError> {
+        let stored = StoredOutcome {
+            fingerprint: idempotency.fingerprint,
+            outcome: outcome.clone(),
+        };
+        let encoded = serde_json::to_vec(&stored)
+            .map_err(|error| StoreError::InvalidAppend(format!("idempotency entry: {error}")))?;
+        let key = idempotency_key(&idempotency.key);
+        batch.insert(key.as_slice(), encoded);
+        Ok(key)
     }
 
     fn write_durably(&mut self, batch: sled::Batch) -> Result<(), StoreError> {
@@ -1579,6 +1687,87 @@ mod tests {
         assert_eq!(positions(&reopened).await, expected);
         let report = verify_log(&reopened, |_, _| {}).await.expect("verify");
         assert_eq!((report.n_verified, report.failure), (3, None));
+    }
+
+    /// The request `request` builds, without events and keyed `key`: a
+    /// decision that changed nothing.
+    fn no_events(stream_id: &str, expected: ExpectedVersion, key: &str) -> AppendRequest {
+        let mut request = request(stream_id, expected, Some(key));
+        request.events.clear();
+        request
+    }
+
+    /// A key recorded without events is durable like an append: it is
+    /// there after the store is closed and reopened.
+    #[tokio::test]
+    async fn a_key_without_events_survives_a_reopen() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(data_dir.path()).expect("open");
+        store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect("append");
+        let recorded = store
+            .append(no_events("a", ExpectedVersion::Exact(0), "key-a"))
+            .await
+            .expect("the key is recorded");
+        assert!(recorded.no_events.is_some() && !recorded.replayed);
+        assert_eq!(store.head().len, 1);
+        store.close().await;
+        drop(store);
+        let reopened = SledStore::open(data_dir.path()).expect("reopen");
+        let stored = reopened
+            .idempotent_outcome("key-a")
+            .await
+            .expect("read")
+            .expect("stored durably");
+        assert_eq!(stored.outcome, recorded);
+        assert_eq!(reopened.head().len, 1);
+    }
+
+    /// A batch holding only a key without events that fails to sync is
+    /// refused and rolled back although the log's tip shows nothing (the
+    /// drop of the old handle flushes it to disk): the key is not
+    /// answered, not after a reopen either, and the request succeeds
+    /// when sent again.
+    #[tokio::test]
+    async fn a_failed_sync_of_a_key_without_events_leaves_no_key() {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(data_dir.path()).expect("open");
+        store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect("append");
+        plan(&store).after_apply = 1;
+        let error = store
+            .append(no_events("a", ExpectedVersion::Exact(0), "key-a"))
+            .await
+            .expect_err("the failed sync refuses the batch");
+        assert!(
+            matches!(error, StoreError::InsufficientStorage(_)),
+            "{error:?}"
+        );
+        assert_eq!(store.idempotent_outcome("key-a").await.expect("read"), None);
+        assert_eq!(store.health(), None, "recovered at once");
+        store.close().await;
+        drop(store);
+
+        let store = SledStore::open(data_dir.path()).expect("reopen");
+        assert_eq!(store.idempotent_outcome("key-a").await.expect("read"), None);
+        let recorded = store
+            .append(no_events("a", ExpectedVersion::Exact(0), "key-a"))
+            .await
+            .expect("the refused request again");
+        assert!(!recorded.replayed, "the refused key was not stored");
+        assert_eq!(
+            store
+                .idempotent_outcome("key-a")
+                .await
+                .expect("read")
+                .map(|stored| stored.outcome),
+            Some(recorded)
+        );
+        assert_eq!(positions(&store).await, vec![(0, "a".into())]);
     }
 
     /// While the disk stays full the writer refuses appends with a typed

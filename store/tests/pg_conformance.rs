@@ -66,6 +66,7 @@ fn main() {
         reads_by_position,
         invalid_appends_append_nothing,
         idempotent_append_returns_the_original_outcome,
+        a_keyed_append_without_events_records_only_its_key,
         concurrent_appends_with_one_expected_version_have_one_winner,
         subscription_from_the_past_into_the_live_tail,
         verify_passes_on_a_healthy_log,

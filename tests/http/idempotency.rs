@@ -192,3 +192,67 @@ async fn a_replay_repeats_the_reactions_of_the_original() {
     .await;
     assert!(first.json["reactions"].is_array(), "{}", first.text);
 }
+
+/// A command that changes nothing still stores its key: the retry after
+/// someone else changed the customer replays "nothing appended" instead of
+/// writing the old attributes back, and another body under the key is a
+/// 422.
+#[tokio::test]
+async fn a_retried_command_that_changed_nothing_replays_nothing_appended() {
+    let app = spawn_app().await;
+    let customer_id = app.hospital_customer().await;
+    let path = format!("/v1/customers/{customer_id}/attributes");
+    // The attributes `hospital_customer` registered: nothing changes.
+    let unchanged = json!({"attributes": {"industry": "三甲医院 设备", "compliance": "ISO13485", "region": "华东", "size": "500-1000"}});
+    let put_with_key = |body: Value| {
+        let (app, path) = (&app, &path);
+        async move {
+            app.send_json(
+                "PUT",
+                path,
+                app.token("supervisor"),
+                &body,
+                &[("idempotency-key", "attributes-1")],
+            )
+            .await
+        }
+    };
+    let first = put_with_key(unchanged.clone()).await;
+    first.ok();
+    assert_eq!(first.json["events"], json!([]), "{}", first.text);
+    assert_eq!(first.json["replayed"], json!(false));
+
+    // Someone else changes the attributes.
+    let changed = app
+        .put_json(
+            &path,
+            "csm",
+            &json!({"attributes": {"industry": "三甲医院 设备", "region": "华南"}}),
+        )
+        .await;
+    changed.ok();
+    assert_eq!(changed.json["events"].as_array().map(Vec::len), Some(1));
+    let after_change = app.log_len();
+
+    let retry = put_with_key(unchanged).await;
+    assert_eq!(retry.status, first.status, "{}", retry.text);
+    assert_eq!(
+        retry
+            .headers
+            .get("idempotent-replayed")
+            .map(|v| v.to_str().ok()),
+        Some(Some("true"))
+    );
+    assert_eq!(retry.json["replayed"], json!(true));
+    assert_eq!(comparable(&retry), comparable(&first));
+    assert_eq!(
+        app.log_len(),
+        after_change,
+        "the old attributes are not written back"
+    );
+
+    put_with_key(json!({"attributes": {"industry": "汽车"}}))
+        .await
+        .assert_problem(422, "idempotency_key_reused");
+    assert_eq!(app.log_len(), after_change);
+}
