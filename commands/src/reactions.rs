@@ -212,15 +212,17 @@ impl CommandService {
     }
 
     /// The first ownership event (its type and position) of a customer's
-    /// stream after `after_position`, if any, but for those the trigger
-    /// `trigger_event_id` caused (the routing's own assignment, applied
-    /// already by the request or by the process manager: issuing it again
-    /// replays it).
+    /// stream after `after_position`, if any, but for the routing's own
+    /// assignment, applied already by the request or by the process
+    /// manager (issuing it again replays it): a `CustomerClaimed` caused by
+    /// the trigger `trigger_event_id` and recorded by its actor
+    /// `trigger_actor` (a causation id alone a client may set; a claim
+    /// otherwise is a rep's own).
     async fn ownership_change_after(
         &self,
         stream_id: &str,
         after_position: u64,
-        trigger_event_id: Uuid,
+        (trigger_event_id, trigger_actor): (Uuid, &str),
     ) -> Result<Option<String>, CommandError> {
         const OWNERSHIP_EVENTS: &[&str] = &[
             "CustomerClaimed",
@@ -238,8 +240,11 @@ impl CommandService {
             let n_records = records.len();
             for record in records {
                 from_version = record.stream_version + 1;
+                let own_assignment = record.event_type == "CustomerClaimed"
+                    && record.causation_id == trigger_event_id
+                    && record.actor == trigger_actor;
                 if record.position > after_position
-                    && record.causation_id != trigger_event_id
+                    && !own_assignment
                     && OWNERSHIP_EVENTS.contains(&record.event_type.as_str())
                 {
                     return Ok(Some(format!(
@@ -292,7 +297,7 @@ impl CommandService {
                     .ownership_change_after(
                         call.stream_id().as_str(),
                         trigger_position,
-                        trigger_event_id,
+                        (trigger_event_id, &trigger_actor.recorded_actor()),
                     )
                     .await?
                 {
@@ -300,6 +305,22 @@ impl CommandService {
                         code: "ownership_changed_since_routing",
                         message: format!(
                             "customer {customer_id}'s ownership changed after the routing was confirmed ({changed}); the routing assigns no owner"
+                        ),
+                    });
+                }
+                // Nor to a rep deactivated since (the gateway refuses a
+                // confirmation for one; this catches a deactivation
+                // between the confirmation and a later decision).
+                let rep = self
+                    .load::<salesledger_domain::rep::Rep>(
+                        &salesledger_domain::stream::rep_stream_id(*rep_id),
+                    )
+                    .await?;
+                if rep.state.profile.is_some_and(|profile| !profile.active) {
+                    return Ok(Prepared::Refused {
+                        code: "rep_deactivated",
+                        message: format!(
+                            "rep {rep_id} was deactivated after the routing was confirmed; the routing assigns no owner"
                         ),
                     });
                 }
@@ -568,6 +589,93 @@ mod tests {
             .await
             .expect("prepared");
         assert!(matches!(prepared, Prepared::Issue(_)), "refused");
+
+        // A transfer sent with the trigger's id as its causation (a client
+        // may set one) is still a change of ownership.
+        let mut forged = at(Role::Supervisor, "zhang.min");
+        forged.causation_id = trigger;
+        service
+            .execute::<Customer>(
+                &forged,
+                &customer_stream_id(routed),
+                CustomerCommand::Transfer(salesledger_domain::customer::TransferCustomer {
+                    to_rep_id: RepId::from_uuid(Uuid::from_u128(0x5ec)),
+                    transferred_by: ActorId::parse("zhang.min").expect("actor"),
+                    reason: salesledger_domain::value::Text::parse("换人跟进").expect("text"),
+                    policy: PoolPolicy::default_v1(),
+                }),
+            )
+            .await
+            .expect("transferred");
+        let prepared = service
+            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
+            .await
+            .expect("prepared");
+        assert!(
+            matches!(
+                prepared,
+                Prepared::Refused {
+                    code: "ownership_changed_since_routing",
+                    ..
+                }
+            ),
+            "a forged causation hides a transfer"
+        );
+
+        // Routed to a rep deactivated since: refused.
+        let unowned = register("无锡新材料科技有限公司").await;
+        let trigger_position = store.head().len - 1;
+        let gone = RepId::from_uuid(Uuid::from_u128(0x5ed));
+        let rep_stream = salesledger_domain::stream::rep_stream_id(gone);
+        service
+            .execute::<salesledger_domain::rep::Rep>(
+                &supervisor,
+                &rep_stream,
+                salesledger_domain::rep::RepCommand::Register(
+                    salesledger_domain::rep::RegisterRep {
+                        rep_id: gone,
+                        display_name: salesledger_domain::value::Text::parse("王芳").expect("name"),
+                        region: salesledger_domain::value::Region::parse("华东").expect("region"),
+                        capability_tags: salesledger_domain::value::CapabilityTags::parse(&[
+                            "iso13485",
+                            "plc-retrofit",
+                            "robot-cell",
+                        ])
+                        .expect("tags"),
+                    },
+                ),
+            )
+            .await
+            .expect("registered");
+        service
+            .execute::<salesledger_domain::rep::Rep>(
+                &supervisor,
+                &rep_stream,
+                salesledger_domain::rep::RepCommand::Deactivate(
+                    salesledger_domain::rep::DeactivateRep {},
+                ),
+            )
+            .await
+            .expect("deactivated");
+        let call = ReactionCall::AssignOwner {
+            lead_id: LeadId::from_uuid(Uuid::now_v7()),
+            customer_id: unowned,
+            rep_id: gone,
+        };
+        let prepared = service
+            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
+            .await
+            .expect("prepared");
+        assert!(
+            matches!(
+                prepared,
+                Prepared::Refused {
+                    code: "rep_deactivated",
+                    ..
+                }
+            ),
+            "assigned to a deactivated rep"
+        );
 
         // Claimed by a rep after the routing: refused.
         let claimed = register("宁波精工汽车零部件有限公司").await;
