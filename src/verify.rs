@@ -45,6 +45,29 @@ pub fn run(
         let extends_ok = !matches!(extends, Some(Err(_)));
         if json {
             let mut value = serde_json::to_value(&report)?;
+            if let Some(object) = value.as_object_mut() {
+                // How the signers were checked: against `--pubkey`, or
+                // each with the key it carries (intact, signer unproven).
+                object.insert(
+                    "checkpoint_keys_checked".into(),
+                    serde_json::json!(if published.is_empty() {
+                        "carried"
+                    } else {
+                        "published"
+                    }),
+                );
+                if let Some(signers) = object
+                    .get_mut("checkpoint_keys")
+                    .and_then(serde_json::Value::as_array_mut)
+                {
+                    for signer in signers {
+                        let vkey = signer["vkey"].as_str().unwrap_or_default().to_owned();
+                        signer["directory_key"] = serde_json::json!(directory_key
+                            .as_ref()
+                            .is_some_and(|key| key.to_vkey() == vkey));
+                    }
+                }
+            }
             if let (Some(extends), Some(object)) = (&extends, value.as_object_mut()) {
                 object.insert(
                     "from_checkpoint".into(),

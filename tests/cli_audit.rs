@@ -324,6 +324,21 @@ fn verify_checks_checkpoints_without_the_signing_key_and_against_published_keys(
         old_key.as_str(),
         "{report}"
     );
+    assert_eq!(report["checkpoint_keys_checked"], "published", "{report}");
+    // Without --pubkey the JSON says the keys were the checkpoints' own,
+    // and which is the directory's.
+    let output = salesledger(&["verify", "--data", path_str(&data), "--json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(report["checkpoint_keys_checked"], "carried", "{report}");
+    assert_eq!(
+        report["checkpoint_keys"][0]["directory_key"], false,
+        "{report}"
+    );
+    assert_eq!(
+        report["checkpoint_keys"][1]["directory_key"], true,
+        "{report}"
+    );
 
     // Flags of the other mode are refused, not ignored.
     let output = salesledger(&["verify", "--data", path_str(&data), "--state", "s.json"]);
