@@ -512,6 +512,23 @@ mod tests {
         )
     }
 
+    /// The code a prepared reaction is refused with (`None`: issued).
+    async fn refused(
+        service: &CommandService,
+        call: &ReactionCall,
+        by: &CommandMeta,
+        trigger: (Uuid, u64),
+    ) -> Option<&'static str> {
+        match service
+            .prepare_reaction(call, &by.principal, trigger)
+            .await
+            .expect("prepared")
+        {
+            Prepared::Issue(_) => None,
+            Prepared::Refused { code, .. } => Some(code),
+        }
+    }
+
     /// The routing's own assignment, applied already (by the request, or by
     /// the process manager when the request was slow), is not a change of
     /// ownership since the routing: preparing it again issues it (and the
@@ -584,11 +601,11 @@ mod tests {
             customer_id: routed,
             rep_id,
         };
-        let prepared = service
-            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
-            .await
-            .expect("prepared");
-        assert!(matches!(prepared, Prepared::Issue(_)), "refused");
+        assert_eq!(
+            refused(&service, &call, &supervisor, (trigger, trigger_position)).await,
+            None,
+            "refused"
+        );
 
         // A transfer sent with the trigger's id as its causation (a client
         // may set one) is still a change of ownership.
@@ -607,18 +624,9 @@ mod tests {
             )
             .await
             .expect("transferred");
-        let prepared = service
-            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
-            .await
-            .expect("prepared");
-        assert!(
-            matches!(
-                prepared,
-                Prepared::Refused {
-                    code: "ownership_changed_since_routing",
-                    ..
-                }
-            ),
+        assert_eq!(
+            refused(&service, &call, &supervisor, (trigger, trigger_position)).await,
+            Some("ownership_changed_since_routing"),
             "a forged causation hides a transfer"
         );
 
@@ -662,18 +670,9 @@ mod tests {
             customer_id: unowned,
             rep_id: gone,
         };
-        let prepared = service
-            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
-            .await
-            .expect("prepared");
-        assert!(
-            matches!(
-                prepared,
-                Prepared::Refused {
-                    code: "rep_deactivated",
-                    ..
-                }
-            ),
+        assert_eq!(
+            refused(&service, &call, &supervisor, (trigger, trigger_position)).await,
+            Some("rep_deactivated"),
             "assigned to a deactivated rep"
         );
 
@@ -697,18 +696,9 @@ mod tests {
             customer_id: claimed,
             rep_id,
         };
-        let prepared = service
-            .prepare_reaction(&call, &supervisor.principal, (trigger, trigger_position))
-            .await
-            .expect("prepared");
-        assert!(
-            matches!(
-                prepared,
-                Prepared::Refused {
-                    code: "ownership_changed_since_routing",
-                    ..
-                }
-            ),
+        assert_eq!(
+            refused(&service, &call, &supervisor, (trigger, trigger_position)).await,
+            Some("ownership_changed_since_routing"),
             "not refused"
         );
     }

@@ -121,6 +121,18 @@ async fn log_with_checkpoints(data: &Path) -> (SledStore, LogTree, ServerKey) {
     (store, tree, key)
 }
 
+/// The whole-log audit with checkpoints signed by `key`, published.
+async fn audit_against(store: &dyn Store, tree: &LogTree, key: &ServerKey) -> AuditReport {
+    verify_log_audit(
+        store,
+        tree,
+        CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
+        |_, _| {},
+    )
+    .await
+    .expect("audit")
+}
+
 fn assert_ok(report: &AuditReport) {
     assert!(report.failure.is_none(), "{:?}", report.failure);
 }
@@ -181,14 +193,7 @@ fn checkpoints_cover_the_records_before_them_and_verify() {
         );
         assert_eq!(latest.position + 1, store.head().len);
         assert_eq!(latest.payload.origin, key.origin());
-        let report = verify_log_audit(
-            &store,
-            &tree,
-            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
-            |_, _| {},
-        )
-        .await
-        .expect("audit");
+        let report = audit_against(&store, &tree, &key).await;
         assert_ok(&report);
         assert_eq!(report.n_checkpoints, 3);
         assert_eq!(report.n_verified, store.head().len);
@@ -206,14 +211,7 @@ fn checkpoints_cover_the_records_before_them_and_verify() {
         assert_eq!(report.checkpoint_keys[0].vkey, key.verifier().to_vkey());
         // Against another published key, the first checkpoint fails.
         let other = ServerKey::load_or_create(&fixture.data.join("other")).expect("other key");
-        let report = verify_log_audit(
-            &store,
-            &tree,
-            CheckpointKeys::Published(std::slice::from_ref(other.verifier())),
-            |_, _| {},
-        )
-        .await
-        .expect("audit");
+        let report = audit_against(&store, &tree, &other).await;
         let failure = report.failure.expect("fails");
         assert_eq!(failure.what, "checkpoint");
         assert_eq!(failure.kind, "checkpoint_key_not_published");
@@ -269,14 +267,7 @@ fn the_tree_catches_up_after_a_restart_and_rebuilds_when_it_diverges() {
             .await
             .expect("tree");
         assert!(stopped.is_none());
-        let report = verify_log_audit(
-            &store,
-            &tree,
-            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
-            |_, _| {},
-        )
-        .await
-        .expect("audit");
+        let report = audit_against(&store, &tree, &key).await;
         let failure = report.failure.expect("damaged node found");
         assert_eq!(failure.what, "merkle-tree", "{failure:?}");
         assert!(failure.reason.contains("level 1"), "{failure:?}");
@@ -290,14 +281,7 @@ fn the_tree_catches_up_after_a_restart_and_rebuilds_when_it_diverges() {
         bytes[last] ^= 0x01;
         std::fs::write(&level0, &bytes).expect("write");
         let tree = LogTree::open(&fixture.data, &store).await.expect("rebuilt");
-        let report = verify_log_audit(
-            &store,
-            &tree,
-            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
-            |_, _| {},
-        )
-        .await
-        .expect("audit");
+        let report = audit_against(&store, &tree, &key).await;
         assert_ok(&report);
         store.close().await;
     });
@@ -327,14 +311,7 @@ fn a_rewritten_history_with_a_valid_chain_is_caught_by_the_checkpoints() {
         let (tree, _) = LogTree::open_for_audit(&other, &forged, |_, _| {})
             .await
             .expect("tree");
-        let report = verify_log_audit(
-            &forged,
-            &tree,
-            CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
-            |_, _| {},
-        )
-        .await
-        .expect("audit");
+        let report = audit_against(&forged, &tree, &key).await;
         let failure = report.failure.expect("caught");
         assert_eq!(failure.what, "checkpoint", "{failure:?}");
         assert!(failure.reason.contains("signed root"), "{failure:?}");
@@ -464,14 +441,7 @@ fn two_hundred_random_byte_changes_in_stored_records_and_checkpoints_are_named()
             let (tree, _) = LogTree::open_for_audit(&tree_dir, &tampered, |_, _| {})
                 .await
                 .expect("tree");
-            let report = verify_log_audit(
-                &tampered,
-                &tree,
-                CheckpointKeys::Published(std::slice::from_ref(key.verifier())),
-                |_, _| {},
-            )
-            .await
-            .expect("audit");
+            let report = audit_against(&tampered, &tree, &key).await;
             let failure = report.failure.unwrap_or_else(|| {
                 panic!("change {change}: byte {byte} of record {position} went unnoticed")
             });
