@@ -21,8 +21,11 @@
 //! runs no fan-out: it would decide that day on today's state). So the
 //! scheduler keeps the day whose fan-out it has not seen finish
 //! (`unfinished`): at its start, the last closed day (a crash may have
-//! cut it short); then a day of its own whose close failed after its
-//! `DayClosed`. At each tick it closes that day again first (each decision
+//! cut it short); a last closed day it did not close itself (another
+//! gateway on a shared PostgreSQL log, an integrator: one that stopped
+//! mid-fan-out leaves it cut short, and no other scheduler would know);
+//! then a day of its own whose close failed after its `DayClosed`. At
+//! each tick it closes that day again first (each decision
 //! is idempotent for its day: what was decided is not decided twice), and
 //! closes no later day until it has finished. A listed day that is no
 //! longer the last closed one (an integrator closed the next) can no
@@ -55,6 +58,8 @@ pub fn scheduler_principal() -> Result<Principal, CommandError> {
 pub struct Unfinished {
     started: bool,
     days: std::collections::BTreeSet<NaiveDate>,
+    /// The last closed day this scheduler knew of at its last tick.
+    known_last: Option<NaiveDate>,
 }
 
 impl Unfinished {
@@ -81,7 +86,15 @@ pub async fn close_due_days(
     if !unfinished.started {
         unfinished.started = true;
         unfinished.days.extend(last);
+    } else if last != unfinished.known_last {
+        // Closed elsewhere since the last tick (another gateway on a shared
+        // log, an integrator): its fan-out may have been cut short there,
+        // and it can be completed only while it is the last closed day.
+        // Closed again now, soon after its close, it decides what is left
+        // on the same inputs (a full fan-out once more, idempotent).
+        unfinished.days.extend(last);
     }
+    unfinished.known_last = last;
     let mut closed = Vec::new();
     for day in unfinished.days.clone() {
         if Some(day) != last {
@@ -133,10 +146,12 @@ pub async fn close_due_days(
                 // the next tick.
                 if service.last_closed_day().await? >= Some(current) {
                     unfinished.days.insert(current);
+                    unfinished.known_last = Some(current);
                 }
                 return Err(error);
             }
         };
+        unfinished.known_last = Some(current);
         tracing::info!(
             day = %current,
             n_events = outcome.events.len(),
@@ -300,6 +315,97 @@ mod tests {
     /// a no-op. A restarted scheduler closes the last closed day again and
     /// decides nothing twice; a listed day that is no longer the last
     /// closed one is dropped, not closed again.
+    /// Another gateway (or an integrator) appended a day's `DayClosed` and
+    /// stopped before its fan-out: this scheduler, which did not close that
+    /// day, closes it again at its next tick, so its decisions are made
+    /// before the next day is closed.
+    #[tokio::test]
+    async fn a_day_closed_elsewhere_and_cut_short_is_completed_before_the_next() {
+        use salesledger_domain::account::AccountCommand;
+        use salesledger_domain::calendar::{Calendar, CalendarCommand};
+        use salesledger_domain::health::DailyUsage;
+        use salesledger_domain::value::CustomerId;
+
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = SledStore::open(directory.path()).expect("open the log");
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        let service = CommandService::new(shared);
+        let principal = scheduler_principal().expect("principal");
+        let day = |d: u32| NaiveDate::from_ymd_opt(2027, 3, d).expect("day");
+        // The 12th is closed; this scheduler's first tick knows it.
+        service
+            .close_day(
+                &CommandMeta::new(principal.clone(), at(2027, 3, 13, 0)),
+                day(12),
+            )
+            .await
+            .expect("the 12th");
+        let mut unfinished = Unfinished::default();
+        let first = close_due_days(
+            &service,
+            &principal,
+            at(2027, 3, 13, 1),
+            31,
+            &mut unfinished,
+        )
+        .await
+        .expect("a first tick");
+        assert!(first.is_empty(), "nothing due: {first:?}");
+        // 20 active days up to the 13th: yellow as of the 13th.
+        let customer_id = CustomerId::from_uuid(uuid::Uuid::from_u128(0x5002));
+        service
+            .execute::<salesledger_domain::account::Account>(
+                &CommandMeta::new(principal.clone(), at(2027, 3, 13, 12)),
+                &salesledger_domain::stream::account_stream_id(customer_id),
+                AccountCommand::ReportUsage {
+                    customer_id,
+                    days: (0..20)
+                        .map(|offset| DailyUsage {
+                            day: day(13) - chrono::Duration::days(offset),
+                            logins: 1,
+                            key_feature_calls: 10,
+                        })
+                        .collect(),
+                    modules_used: Vec::new(),
+                    last_login_at: None,
+                },
+            )
+            .await
+            .expect("usage");
+
+        // Elsewhere: the 13th's DayClosed alone, its close cut short.
+        let policy = service.pool_policy().await.expect("policy");
+        service
+            .execute::<Calendar>(
+                &CommandMeta::new(principal.clone(), at(2027, 3, 13, 17)),
+                salesledger_domain::stream::CALENDAR_STREAM,
+                CalendarCommand::CloseDay {
+                    day: day(13),
+                    closes_at: policy.day_closes_at(day(13)),
+                },
+            )
+            .await
+            .expect("the DayClosed");
+        let closed = close_due_days(
+            &service,
+            &principal,
+            at(2027, 3, 14, 17),
+            31,
+            &mut unfinished,
+        )
+        .await
+        .expect("the next tick");
+        let days: Vec<NaiveDate> = closed.iter().map(|outcome| outcome.day).collect();
+        assert_eq!(days, [day(13), day(14)], "the 13th completed first");
+        let decided: Vec<&str> = closed[0]
+            .events
+            .iter()
+            .map(|event| event.event_type.as_str())
+            .collect();
+        assert!(decided.contains(&"HealthLevelChanged"), "{decided:?}");
+        store.close().await;
+    }
+
     #[tokio::test]
     async fn days_close_in_order_and_a_restart_decides_nothing_twice() {
         use salesledger_domain::account::AccountCommand;

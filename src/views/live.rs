@@ -56,9 +56,8 @@ impl LiveViews {
             .clone()
     }
 
-    /// Takes the runner out (the views answer "reopening" until [`put`]).
-    ///
-    /// [`put`]: LiveViews::put
+    /// Takes the runner out (the views answer "reopening" until a runner
+    /// is put back in).
     pub fn take(&self) -> Option<Arc<TableRunner>> {
         self.runner
             .write()
