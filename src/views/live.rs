@@ -25,6 +25,15 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 pub const FIRST_RETRY: Duration = Duration::from_secs(2);
 /// The longest wait between two reopenings that fail.
 pub const LAST_RETRY: Duration = Duration::from_secs(60);
+/// How long a reopened runner must run without failing before the wait
+/// starts again from [`FIRST_RETRY`] (a runner that fails again sooner,
+/// the disk still full, is reopened after a longer wait each time).
+pub const STABLE_AFTER: Duration = Duration::from_secs(60);
+/// How long a reopening waits for requests still holding the old runner
+/// (a read waiting for a position waits up to 30 s) before it opens the
+/// database again anyway (the open then retries briefly, and the loop
+/// later).
+pub const HOLDERS_GONE_WITHIN: Duration = Duration::from_secs(35);
 
 /// The current read-model runner, shared by every holder of the gateway's
 /// state; `None` while [`reopen`] replaces it.
@@ -104,6 +113,7 @@ where
     F: Future<Output = Result<TableRunner, ReadModelError>>,
 {
     let mut retry = FIRST_RETRY;
+    let mut reopened_at: Option<tokio::time::Instant> = None;
     loop {
         let wait = match views.current() {
             Some(runner) => match tables_failed(&runner) {
@@ -112,7 +122,10 @@ where
                     retry
                 }
                 None => {
-                    retry = FIRST_RETRY;
+                    if reopened_at.is_some_and(|at| at.elapsed() >= STABLE_AFTER) {
+                        retry = FIRST_RETRY;
+                        reopened_at = None;
+                    }
                     CHECK_EVERY
                 }
             },
@@ -139,10 +152,21 @@ where
             if let Err(error) = old.stop().await {
                 tracing::debug!(%error, "stopping the read models that failed");
             }
-            // The database closes with the last handle (a request may hold
-            // one a moment longer: opening waits for it).
+            // The database closes with the last handle: wait for requests
+            // still reading from (or waiting on) the old runner.
+            let deadline = tokio::time::Instant::now() + HOLDERS_GONE_WITHIN;
+            while Arc::strong_count(&old) > 1
+                && tokio::time::Instant::now() < deadline
+                && !*shutdown.borrow()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
             drop(old);
         }
+        if *shutdown.borrow() {
+            return;
+        }
+        reopened_at = Some(tokio::time::Instant::now());
         match start().await {
             Ok(runner) => {
                 tracing::info!("read models reopened; each resumes from its last commit");

@@ -198,20 +198,30 @@ struct Inner {
 /// The idempotency keys of appends without events that the writer has put
 /// in sled (readers may see their entries) but not yet made durable, or
 /// whose batch was refused and not yet rolled back. Such an entry moves no
-/// head, so readers consult this list instead.
+/// head, so readers consult this list instead, with its generation (bumped
+/// by every change): a reader whose read of an entry straddles a change
+/// (a refused batch rolled back meanwhile) does not trust what it read.
 #[derive(Clone, Default)]
-struct UnsyncedKeys(Arc<Mutex<HashSet<String>>>);
+struct UnsyncedKeys(Arc<Mutex<(HashSet<String>, u64)>>);
 
 impl UnsyncedKeys {
+    /// Changes the list (and bumps its generation).
     fn with<T>(&self, f: impl FnOnce(&mut HashSet<String>) -> T) -> T {
-        match self.0.lock() {
-            Ok(mut keys) => f(&mut keys),
-            Err(poisoned) => f(&mut poisoned.into_inner()),
-        }
+        let mut guard = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        guard.1 = guard.1.wrapping_add(1);
+        f(&mut guard.0)
     }
 
-    fn contains(&self, key: &str) -> bool {
-        self.with(|keys| keys.contains(key))
+    /// Whether `key` is listed, and the list's generation.
+    fn state(&self, key: &str) -> (bool, u64) {
+        let guard = match self.0.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        (guard.0.contains(key), guard.1)
     }
 }
 
@@ -588,14 +598,19 @@ impl Store for SledStore {
         let unsynced = self.inner.unsynced.clone();
         let key = key.to_owned();
         run_read(1, move || {
+            let (listed_before, generation_before) = unsynced.state(&key);
             let stored = read_idempotency(usable(&db, &health)?, &key)?;
             // An entry whose append is not durable yet is not an outcome:
-            // records beyond the committed head, or (read after the entry,
-            // which the writer lists before sled holds it) a key without
-            // events still listed as unsynced.
+            // records beyond the committed head, or a key without events
+            // listed as unsynced (the writer lists it before sled holds the
+            // entry) before or after the read, or whose list changed while
+            // it was read (it may have been rolled back meanwhile). Not
+            // answering is safe: the request is decided again and meets
+            // the stored key in the writer.
+            let (listed_after, generation_after) = unsynced.state(&key);
+            let settled = !listed_before && !listed_after && generation_before == generation_after;
             Ok(stored.filter(|stored| {
-                stored.outcome.within(end)
-                    && (stored.outcome.no_events.is_none() || !unsynced.contains(&key))
+                stored.outcome.within(end) && (stored.outcome.no_events.is_none() || settled)
             }))
         })
         .await
