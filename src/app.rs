@@ -268,7 +268,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
         let log = store.store().clone();
         let directory = config.data_dir.join(crate::views::TABLES_DIR);
         let options = config.view_caches.runner_options();
-        Some(tokio::spawn(crate::views::live::reopen(
+        tokio::spawn(crate::views::live::reopen(
             views.clone(),
             move || {
                 crate::views::table_runner_builder(log.clone(), &directory)
@@ -276,7 +276,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
                     .start()
             },
             reopening_stopped,
-        )))
+        ))
     };
     let reactions = state.reactions.clone();
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
@@ -366,9 +366,7 @@ pub async fn serve(config: GatewayConfig) -> anyhow::Result<()> {
     // holders of the state may still share the runner). They are derived:
     // abandoned, they resume from their last durable checkpoint.
     let _ = stop_reopening.send(true);
-    if let Some(reopening) = reopening {
-        shutdown.step("read models' reopening", reopening).await;
-    }
+    shutdown.step("read models' reopening", reopening).await;
     if let Some(runner) = views.take() {
         if let Some(Err(error)) = shutdown
             .step("read models' final persist", runner.stop())

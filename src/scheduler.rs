@@ -315,21 +315,43 @@ mod tests {
     /// a no-op. A restarted scheduler closes the last closed day again and
     /// decides nothing twice; a listed day that is no longer the last
     /// closed one is dropped, not closed again.
+    /// A log in a temporary directory and a command service over it.
+    fn scratch_log() -> (tempfile::TempDir, SledStore, CommandService) {
+        let directory = tempfile::tempdir().expect("temp dir");
+        let store = SledStore::open(directory.path()).expect("open the log");
+        let shared: Arc<dyn Store> = Arc::new(store.clone());
+        (directory, store, CommandService::new(shared))
+    }
+
+    /// A usage report of 20 active days up to `last`: yellow as of `last`.
+    fn twenty_active_days(
+        customer_id: salesledger_domain::value::CustomerId,
+        last: NaiveDate,
+    ) -> salesledger_domain::account::AccountCommand {
+        salesledger_domain::account::AccountCommand::ReportUsage {
+            customer_id,
+            days: (0..20)
+                .map(|offset| salesledger_domain::health::DailyUsage {
+                    day: last - chrono::Duration::days(offset),
+                    logins: 1,
+                    key_feature_calls: 10,
+                })
+                .collect(),
+            modules_used: Vec::new(),
+            last_login_at: None,
+        }
+    }
+
     /// Another gateway (or an integrator) appended a day's `DayClosed` and
     /// stopped before its fan-out: this scheduler, which did not close that
     /// day, closes it again at its next tick, so its decisions are made
     /// before the next day is closed.
     #[tokio::test]
     async fn a_day_closed_elsewhere_and_cut_short_is_completed_before_the_next() {
-        use salesledger_domain::account::AccountCommand;
         use salesledger_domain::calendar::{Calendar, CalendarCommand};
-        use salesledger_domain::health::DailyUsage;
         use salesledger_domain::value::CustomerId;
 
-        let directory = tempfile::tempdir().expect("temp dir");
-        let store = SledStore::open(directory.path()).expect("open the log");
-        let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let service = CommandService::new(shared);
+        let (_directory, store, service) = scratch_log();
         let principal = scheduler_principal().expect("principal");
         let day = |d: u32| NaiveDate::from_ymd_opt(2027, 3, d).expect("day");
         // The 12th is closed; this scheduler's first tick knows it.
@@ -357,18 +379,7 @@ mod tests {
             .execute::<salesledger_domain::account::Account>(
                 &CommandMeta::new(principal.clone(), at(2027, 3, 13, 12)),
                 &salesledger_domain::stream::account_stream_id(customer_id),
-                AccountCommand::ReportUsage {
-                    customer_id,
-                    days: (0..20)
-                        .map(|offset| DailyUsage {
-                            day: day(13) - chrono::Duration::days(offset),
-                            logins: 1,
-                            key_feature_calls: 10,
-                        })
-                        .collect(),
-                    modules_used: Vec::new(),
-                    last_login_at: None,
-                },
+                twenty_active_days(customer_id, day(13)),
             )
             .await
             .expect("usage");
@@ -409,13 +420,9 @@ mod tests {
     #[tokio::test]
     async fn days_close_in_order_and_a_restart_decides_nothing_twice() {
         use salesledger_domain::account::AccountCommand;
-        use salesledger_domain::health::DailyUsage;
         use salesledger_domain::value::{CustomerId, ReferenceRef, Text};
 
-        let directory = tempfile::tempdir().expect("temp dir");
-        let store = SledStore::open(directory.path()).expect("open the log");
-        let shared: Arc<dyn Store> = Arc::new(store.clone());
-        let service = CommandService::new(shared);
+        let (_directory, store, service) = scratch_log();
         let principal = scheduler_principal().expect("principal");
         let day = |d: u32| NaiveDate::from_ymd_opt(2027, 3, d).expect("day");
         let customer_id = CustomerId::from_uuid(uuid::Uuid::from_u128(0x5001));
@@ -435,20 +442,11 @@ mod tests {
                     .expect("an input");
             }
         };
-        // 20 active days up to the 14th: yellow as of the 14th.
-        let usage = AccountCommand::ReportUsage {
-            customer_id,
-            days: (0..20)
-                .map(|offset| DailyUsage {
-                    day: day(14) - chrono::Duration::days(offset),
-                    logins: 1,
-                    key_feature_calls: 10,
-                })
-                .collect(),
-            modules_used: Vec::new(),
-            last_login_at: None,
-        };
-        input(usage, at(2027, 3, 14, 12)).await;
+        input(
+            twenty_active_days(customer_id, day(14)),
+            at(2027, 3, 14, 12),
+        )
+        .await;
         let meta = CommandMeta::new(principal.clone(), at(2027, 3, 14, 17));
         let first = service.close_day(&meta, day(14)).await.expect("closed");
         assert_eq!(first.events.len(), 3, "{first:?}");
