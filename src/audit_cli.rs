@@ -538,12 +538,13 @@ pub(crate) fn data_dir_verifier(data_dir: &Path) -> anyhow::Result<Option<NoteVe
 
 /// The chain, tree and checkpoint audit behind `salesledger verify`:
 /// checkpoints signed by one of `published`, or when none is given each
-/// by the key it carries.
+/// by the key it carries; `directory_key` is the data directory's own
+/// ([`data_dir_verifier`]).
 pub(crate) async fn audit_store(
     data_dir: &Path,
     store: &SledStore,
     from_checkpoint: Option<&Path>,
-    published: &[NoteVerifier],
+    (published, directory_key): (&[NoteVerifier], Option<&NoteVerifier>),
 ) -> anyhow::Result<(AuditReport, Option<Result<Said, Said>>)> {
     let keys = if published.is_empty() {
         CheckpointKeys::Carried
@@ -569,7 +570,7 @@ pub(crate) async fn audit_store(
             // else one the log's checkpoints carry.
             let mut candidates = published.to_vec();
             if candidates.is_empty() {
-                candidates.extend(data_dir_verifier(data_dir)?);
+                candidates.extend(directory_key.cloned());
                 candidates.extend(
                     report
                         .checkpoint_keys

@@ -38,8 +38,13 @@ pub fn run(
     runtime.block_on(async {
         let store = SledStore::open(data_dir)
             .with_context(|| crate::t!("cli-opening-log", dir = data_dir.display()))?;
-        let audited =
-            crate::audit_cli::audit_store(data_dir, &store, from_checkpoint, &published).await;
+        let audited = crate::audit_cli::audit_store(
+            data_dir,
+            &store,
+            from_checkpoint,
+            (&published, directory_key.as_ref()),
+        )
+        .await;
         store.close().await;
         let (report, extends) = audited?;
         let extends_ok = !matches!(extends, Some(Err(_)));

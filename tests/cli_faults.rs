@@ -156,6 +156,20 @@ async fn get_json(client: &reqwest::Client, url: String) -> (StatusCode, serde_j
     (status, response.json().await.expect("json"))
 }
 
+/// Waits until `/readyz` answers 200, failing after `limit` with `when`
+/// and the last answer.
+async fn ready_within(client: &reqwest::Client, base: &str, limit: Duration, when: &str) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let (status, ready) = get_json(client, format!("{base}/readyz")).await;
+        if status == StatusCode::OK {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never ready {when}: {ready}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Posts registrations until one answers 507; every other answer must be
 /// 201 (its location is kept as acknowledged).
 async fn post_until_full(
@@ -338,18 +352,13 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
             .as_array()
             .is_some_and(|failed| !failed.is_empty())
             || ready["views"]["status"] == "reopening";
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
-            if status == StatusCode::OK {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the read models never recovered without a restart: {ready}"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        ready_within(
+            &client,
+            &base,
+            Duration::from_secs(60),
+            "the read models recovering without a restart",
+        )
+        .await;
         eprintln!(
             "read models {} on the full disk; ready again without a restart",
             if views_failed {
@@ -382,18 +391,7 @@ fn a_full_disk_refuses_with_507_recovers_without_restart_and_never_blocks_shutdo
         let (status, body, _) = register(&client, &base, &token, counter + 1).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         // The read models resume from their last durable checkpoints.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
-            if status == StatusCode::OK {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never ready after the restart: {ready}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        ready_within(&client, &base, Duration::from_secs(30), "after the restart").await;
     });
     let exit = terminate_within(&mut second, Duration::from_secs(SHUTDOWN_TIMEOUT_SECS + 6));
     assert!(exit.success(), "a clean shutdown exits 0: {exit}");
@@ -438,22 +436,7 @@ fn read_models_whose_tables_could_not_be_written_reopen_without_a_restart() {
     let client = crate::util::http_client();
     runtime.block_on(async {
         let mut counter = 0;
-        let ready_within = |limit: Duration| {
-            let client = client.clone();
-            let base = base.clone();
-            async move {
-                let deadline = Instant::now() + limit;
-                loop {
-                    let (status, ready) = get_json(&client, format!("{base}/readyz")).await;
-                    if status == StatusCode::OK {
-                        return;
-                    }
-                    assert!(Instant::now() < deadline, "never ready: {ready}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
-        };
-        ready_within(Duration::from_secs(30)).await;
+        ready_within(&client, &base, Duration::from_secs(30), "at the start").await;
 
         // The tables' file system full; registrations go on (the log has
         // room) until a commit of the tables fails.
@@ -498,7 +481,13 @@ fn read_models_whose_tables_could_not_be_written_reopen_without_a_restart() {
         counter += 1;
         let (status, body, _) = register(&client, &base, &token, counter).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        ready_within(Duration::from_secs(90)).await;
+        ready_within(
+            &client,
+            &base,
+            Duration::from_secs(90),
+            "once space returned",
+        )
+        .await;
         let (_, health) = get_json(&client, format!("{base}/healthz")).await;
         let last = health["log_len"].as_u64().expect("log_len") - 1;
         let response = client

@@ -585,87 +585,50 @@ async fn an_unchanged_command_records_its_key_so_a_retry_after_a_change_appends_
 }
 
 type Hook = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
-type Boxed<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// A sled store that runs `before_no_events` (another writer's command)
 /// just before the first append without events reaches the log: the
 /// stream moves between a command's load and the recording of its key.
-/// (`Store` is an `async_trait`; its methods are written out as it
-/// expands them.)
 struct Interleaved {
     inner: SledStore,
     before_no_events: std::sync::Mutex<Option<Hook>>,
 }
 
+#[async_trait::async_trait]
 impl Store for Interleaved {
-    fn append<'life0, 'async_trait>(
-        &'life0 self,
-        request: AppendRequest,
-    ) -> Boxed<'async_trait, AppendOutcome>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        Box::pin(async move {
-            if request.events.is_empty() {
-                let hook = self.before_no_events.lock().expect("hook").take();
-                if let Some(hook) = hook {
-                    hook.await;
-                }
+    async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, StoreError> {
+        if request.events.is_empty() {
+            let hook = self.before_no_events.lock().expect("hook").take();
+            if let Some(hook) = hook {
+                hook.await;
             }
-            self.inner.append(request).await
-        })
+        }
+        self.inner.append(request).await
     }
 
-    fn read_stream<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        stream_id: &'life1 str,
+    async fn read_stream(
+        &self,
+        stream_id: &str,
         from_version: u64,
         limit: usize,
-    ) -> Boxed<'async_trait, Vec<RecordedEvent>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.read_stream(stream_id, from_version, limit)
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_stream(stream_id, from_version, limit).await
     }
 
-    fn read_all<'life0, 'async_trait>(
-        &'life0 self,
+    async fn read_all(
+        &self,
         from_position: u64,
         limit: usize,
-    ) -> Boxed<'async_trait, Vec<RecordedEvent>>
-    where
-        'life0: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.read_all(from_position, limit)
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.inner.read_all(from_position, limit).await
     }
 
-    fn stream_version<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        stream_id: &'life1 str,
-    ) -> Boxed<'async_trait, Option<u64>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.stream_version(stream_id)
+    async fn stream_version(&self, stream_id: &str) -> Result<Option<u64>, StoreError> {
+        self.inner.stream_version(stream_id).await
     }
 
-    fn idempotent_outcome<'life0, 'life1, 'async_trait>(
-        &'life0 self,
-        key: &'life1 str,
-    ) -> Boxed<'async_trait, Option<StoredOutcome>>
-    where
-        'life0: 'async_trait,
-        'life1: 'async_trait,
-        Self: 'async_trait,
-    {
-        self.inner.idempotent_outcome(key)
+    async fn idempotent_outcome(&self, key: &str) -> Result<Option<StoredOutcome>, StoreError> {
+        self.inner.idempotent_outcome(key).await
     }
 
     fn head(&self) -> LogHead {

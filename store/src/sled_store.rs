@@ -1653,6 +1653,17 @@ mod tests {
             .collect()
     }
 
+    /// A log in a temporary directory holding one record, on stream `a`.
+    async fn log_with_a() -> (tempfile::TempDir, SledStore) {
+        let data_dir = tempfile::tempdir().expect("tempdir");
+        let store = SledStore::open(data_dir.path()).expect("open");
+        store
+            .append(request("a", ExpectedVersion::NoStream, None))
+            .await
+            .expect("first append");
+        (data_dir, store)
+    }
+
     /// A batch that reached sled's memory (and, through the flush when the
     /// old handle is dropped, its disk) but failed to sync is refused, rolled
     /// back, and the next append takes its position: no hole, no ghost
@@ -1660,12 +1671,7 @@ mod tests {
     /// reopen.
     #[tokio::test]
     async fn a_failed_sync_refuses_the_batch_and_the_next_append_succeeds() {
-        let data_dir = tempfile::tempdir().expect("tempdir");
-        let store = SledStore::open(data_dir.path()).expect("open");
-        store
-            .append(request("a", ExpectedVersion::NoStream, None))
-            .await
-            .expect("first append");
+        let (data_dir, store) = log_with_a().await;
 
         plan(&store).after_apply = 1;
         let error = store
@@ -1716,12 +1722,7 @@ mod tests {
     /// there after the store is closed and reopened.
     #[tokio::test]
     async fn a_key_without_events_survives_a_reopen() {
-        let data_dir = tempfile::tempdir().expect("tempdir");
-        let store = SledStore::open(data_dir.path()).expect("open");
-        store
-            .append(request("a", ExpectedVersion::NoStream, None))
-            .await
-            .expect("append");
+        let (data_dir, store) = log_with_a().await;
         let recorded = store
             .append(no_events("a", ExpectedVersion::Exact(0), "key-a"))
             .await
@@ -1747,12 +1748,7 @@ mod tests {
     /// when sent again.
     #[tokio::test]
     async fn a_failed_sync_of_a_key_without_events_leaves_no_key() {
-        let data_dir = tempfile::tempdir().expect("tempdir");
-        let store = SledStore::open(data_dir.path()).expect("open");
-        store
-            .append(request("a", ExpectedVersion::NoStream, None))
-            .await
-            .expect("append");
+        let (data_dir, store) = log_with_a().await;
         plan(&store).after_apply = 1;
         let error = store
             .append(no_events("a", ExpectedVersion::Exact(0), "key-a"))
